@@ -1,0 +1,149 @@
+# Wallwatch - one non-recursive GNU Makefile (see README.md).
+#
+#   make            build build/wallwatch-probe
+#   make run        install missing packages, build, run the default lists
+#   make check      install missing packages, build, run every test
+#   make bench      run the benchmarks under bench/ (prints figures)
+#   make fuzz       libFuzzer builds of every fuzz target (clang)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/wallwatch
+BUILD ?= build
+VERSION := 0.1.0
+
+PROBE_PKGS = libevent libevent_openssl libcares libcurl openssl jansson
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PROBE_PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PROBE_PKGS) 2>/dev/null)
+CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+WARN = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+       -Wmissing-prototypes -Wpointer-arith -Wvla
+ifneq ($(WERROR),0)
+WARN += -Werror
+endif
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -Iengine \
+	     $(PKG_CFLAGS) -DWW_VERSION='"$(VERSION)"' \
+	     -DWW_DATADIR='"$(DATADIR)"' -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS)
+ifdef SANITIZE
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	      -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+ENGINE_SRC := $(wildcard engine/*.c)
+PROBE_SRC := $(wildcard probe/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+FAKE_SRC := $(wildcard tests/fake/*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+
+OBJ = $(BUILD)/obj
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(OBJ)/%.o)
+PROBE_OBJ := $(PROBE_SRC:%.c=$(OBJ)/%.o)
+FAKE_OBJ := $(FAKE_SRC:%.c=$(OBJ)/%.o)
+LIB := $(BUILD)/libwallwatch.a
+PROBE := $(BUILD)/wallwatch-probe
+FAKENET := $(BUILD)/fakenet
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
+
+.PHONY: all deps check-deps bench-deps run check unit unit-asan fuzz-replay \
+	integration bench fuzz install clean format format-check
+
+all: $(PROBE)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(OBJ)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c -o $@ $<
+
+$(LIB): $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(PROBE): $(PROBE_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(PROBE_OBJ) $(LIB) $(PKG_LIBS)
+
+$(FAKENET): $(FAKE_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(FAKE_OBJ) $(LIB) $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PKG_LIBS)
+
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c \
+		tests/fuzz/replay.c $(LIB) $(PKG_LIBS)
+
+# --- set-up --------------------------------------------------------------
+deps:
+	@sh tools/install-deps.sh build
+check-deps:
+	@sh tools/install-deps.sh check
+bench-deps:
+	@sh tools/install-deps.sh bench
+
+# --- the main job ----------------------------------------------------------
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(PROBE) run $(RUN_ARGS)
+
+# --- tests -----------------------------------------------------------------
+unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+fuzz-replay: $(REPLAY_BINS)
+	@sh tests/fuzz/replay-all.sh $(BUILD)/fuzz $(FUZZ_NAMES)
+
+unit-asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan \
+		SANITIZE=address,undefined CFLAGS="-O1 -g" unit fuzz-replay
+
+integration: $(PROBE) $(FAKENET)
+	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
+	@sh tests/integration/cli.sh $(PROBE) $(FAKENET)
+
+check: check-deps
+	@$(MAKE) --no-print-directory all $(FAKENET)
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-replay
+	@$(MAKE) --no-print-directory unit-asan
+	@$(MAKE) --no-print-directory integration
+
+bench: bench-deps
+	@$(MAKE) --no-print-directory all $(FAKENET)
+	@sh bench/run.sh $(PROBE) $(FAKENET)
+
+# libFuzzer builds: make fuzz FUZZ_SECONDS=60
+FUZZ_SECONDS ?= 30
+fuzz: check-deps
+	@sh tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# --- install ----------------------------------------------------------------
+install: $(PROBE)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/testlists
+	install -m 0755 $(PROBE) $(DESTDIR)$(BINDIR)/wallwatch-probe
+	install -m 0644 testlists/*.csv $(DESTDIR)$(DATADIR)/testlists/
+
+clean:
+	rm -rf build
+
+FORMAT_SRC = $(wildcard engine/*.[ch] probe/*.[ch] tests/*/*.[ch])
+format:
+	clang-format -i $(FORMAT_SRC)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRC)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

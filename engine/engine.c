@@ -1,0 +1,82 @@
+/*
+ * engine.c - create and tear down what all measurements share: the c-ares
+ * channel, the curl multi handle, and the one trust store.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "util.h"
+
+const char *
+ww_test_name(enum ww_target_kind kind)
+{
+	return kind == WW_TARGET_HTTP || kind == WW_TARGET_HTTPS
+		       ? "wallwatch_web"
+		       : "wallwatch_endpoint";
+}
+
+struct ww_engine *
+ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
+	      size_t errlen)
+{
+	struct ww_engine *e = xcalloc(1, sizeof(*e));
+	static bool curl_ready;
+
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			snprintf(err, errlen, "cannot initialise libcurl");
+			free(e);
+			return NULL;
+		}
+		curl_ready = true;
+	}
+	e->base = base;
+	e->timeout = cfg->timeout > 0 ? cfg->timeout : WW_DEFAULT_TIMEOUT;
+	e->step_tv.tv_sec = (time_t)e->timeout;
+	e->step_tv.tv_usec =
+		(suseconds_t)((e->timeout - (double)e->step_tv.tv_sec) * 1e6);
+	e->max_addrs = cfg->max_addrs > 0 ? cfg->max_addrs
+					  : WW_DEFAULT_MAX_ADDRS;
+	e->control_sni = xstrdup(cfg->control_sni ? cfg->control_sni
+						  : WW_DEFAULT_CONTROL_SNI);
+	e->user_agent = xstrdup(cfg->user_agent ? cfg->user_agent
+						: WW_USER_AGENT);
+	e->resolver_desc = xstrdup(cfg->resolver ? cfg->resolver : "system");
+	e->ares = io_ares_new(base, cfg->resolver, e->timeout, err, errlen);
+	if (e->ares == NULL)
+		goto fail;
+	e->store = tls_store_load(cfg->ca_file, err, errlen);
+	if (e->store == NULL)
+		goto fail;
+	e->ssl_ctx = tls_ctx_new(e->store, err, errlen);
+	if (e->ssl_ctx == NULL)
+		goto fail;
+	e->curl = io_curl_new(base);
+	return e;
+fail:
+	ww_engine_free(e);
+	return NULL;
+}
+
+void
+ww_engine_free(struct ww_engine *e)
+{
+	if (e == NULL)
+		return;
+	io_curl_free(e->curl);
+	io_ares_free(e->ares);
+	SSL_CTX_free(e->ssl_ctx);
+	X509_STORE_free(e->store);
+	free(e->control_sni);
+	free(e->user_agent);
+	free(e->resolver_desc);
+	free(e);
+}
+
+const char *
+ww_engine_resolver(const struct ww_engine *e)
+{
+	return io_ares_server(e->ares);
+}

@@ -1,0 +1,345 @@
+/*
+ * http.c - the HTTP step: one GET through libcurl's multi interface, its
+ * host pinned to the addresses our own DNS step found (CURLOPT_RESOLVE), so
+ * curl never resolves anything itself and the request goes where we measured.
+ * Redirects are followed by the caller (measure.c), one request per hop, so
+ * that every hop is recorded.
+ *
+ * Trust store: Debian's libcurl sets a default CA path, which disables
+ * curl's CA-store cache, so each new HTTPS connection would re-parse the
+ * whole system bundle (~40 ms of CPU per fetch). We unset CAINFO/CAPATH and
+ * install the engine's one shared X509_STORE from CURLOPT_SSL_CTX_FUNCTION.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "failure.h"
+#include "htmltitle.h"
+#include "internal.h"
+#include "util.h"
+
+#define HTTP_MAX_HEADERS 128
+#define HTTP_MAX_HEADER_BYTES (64 * 1024) /* all headers of one response */
+
+static const char accept_hdr[] =
+	"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+static const char accept_lang_hdr[] = "en-US,en;q=0.9";
+
+struct http_op {
+	struct ww_engine *e;
+	CURL *easy;
+	struct curl_slist *req_headers;
+	struct ww_http *out;
+	EVP_MD_CTX *sha;
+	size_t header_bytes;
+	size_t body_cap_alloc;
+	bool capped;
+	double t_base;
+	char errbuf[CURL_ERROR_SIZE];
+	http_cb cb;
+	void *arg;
+};
+
+CURLcode
+http_ssl_ctx_cb(CURL *curl, void *sslctx, void *parm)
+{
+	(void)curl;
+	SSL_CTX_set1_cert_store(sslctx, parm);
+	return CURLE_OK;
+}
+
+static size_t
+header_cb(char *buf, size_t size, size_t n, void *arg)
+{
+	struct http_op *op = arg;
+	struct ww_http *out = op->out;
+	size_t len = size * n, end = len;
+	const char *colon;
+
+	op->header_bytes += len;
+	if (op->header_bytes > HTTP_MAX_HEADER_BYTES)
+		return len; /* keep reading; stop recording */
+	while (end > 0 && (buf[end - 1] == '\r' || buf[end - 1] == '\n'))
+		end--;
+	if (end >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
+		/* A new status line (after 1xx): start over. */
+		for (size_t i = 0; i < out->n_headers; i++) {
+			free(out->headers[i].name);
+			free(out->headers[i].value);
+		}
+		out->n_headers = 0;
+		return len;
+	}
+	colon = memchr(buf, ':', end);
+	if (colon == NULL || colon == buf || out->n_headers >= HTTP_MAX_HEADERS)
+		return len;
+	{
+		const char *v = colon + 1;
+		size_t vlen;
+
+		while (v < buf + end && (*v == ' ' || *v == '\t'))
+			v++;
+		vlen = (size_t)(buf + end - v);
+		if (!ww_utf8_valid((const unsigned char *)buf, end))
+			return len; /* not representable in JSON as text */
+		ww_add_header(&out->headers, &out->n_headers,
+			      &out->cap_headers, buf, (size_t)(colon - buf), v,
+			      vlen);
+	}
+	return len;
+}
+
+static size_t
+write_cb(char *buf, size_t size, size_t n, void *arg)
+{
+	struct http_op *op = arg;
+	struct ww_http *out = op->out;
+	size_t len = size * n;
+
+	if (out->body_length + len > WW_BODY_DOWNLOAD_CAP) {
+		len = WW_BODY_DOWNLOAD_CAP - (size_t)out->body_length;
+		op->capped = true;
+	}
+	EVP_DigestUpdate(op->sha, buf, len);
+	if (out->body_kept < WW_BODY_KEEP) {
+		size_t take = WW_BODY_KEEP - out->body_kept;
+
+		if (take > len)
+			take = len;
+		/* Grow as data comes: most bodies are far below the cap, and
+		 * hundreds of requests may be in flight. */
+		if (out->body_kept + take > op->body_cap_alloc) {
+			size_t ncap = op->body_cap_alloc ? op->body_cap_alloc
+							 : 4096;
+
+			while (ncap < out->body_kept + take)
+				ncap *= 2;
+			if (ncap > WW_BODY_KEEP)
+				ncap = WW_BODY_KEEP;
+			out->body = xrealloc(out->body, ncap);
+			op->body_cap_alloc = ncap;
+		}
+		memcpy(out->body + out->body_kept, buf, take);
+		out->body_kept += take;
+	}
+	out->body_length += len;
+	return op->capped ? 0 : size * n; /* 0 stops the transfer */
+}
+
+static const char *
+failure_from_curl(struct http_op *op, CURLcode res)
+{
+	long os_errno = 0, verify = 0;
+	const char *f;
+
+	curl_easy_getinfo(op->easy, CURLINFO_OS_ERRNO, &os_errno);
+	switch (res) {
+	case CURLE_OK:
+		return NULL;
+	case CURLE_WRITE_ERROR:
+		return op->capped ? NULL : failure_unknown;
+	case CURLE_OPERATION_TIMEDOUT:
+		return failure_generic_timeout;
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return failure_eof;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		curl_easy_getinfo(op->easy, CURLINFO_SSL_VERIFYRESULT, &verify);
+		/* curl checks the name itself, before it stores OpenSSL's
+		 * result (the placeholder is then !X509_V_OK, i.e. 1): with
+		 * no real chain error, the name is what failed. */
+		if (verify == X509_V_OK || verify == X509_V_ERR_UNSPECIFIED)
+			return failure_ssl_invalid_hostname;
+		return tls_failure_from_verify(verify);
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		if (os_errno != 0) {
+			f = failure_from_errno((int)os_errno);
+			if (f != failure_unknown)
+				return f;
+		}
+		/* curl keeps the socket error only in its message here. */
+		if (strstr(op->errbuf, "reset by peer") != NULL)
+			return failure_connection_reset;
+		if (strstr(op->errbuf, "nexpected eof") != NULL ||
+		    strstr(op->errbuf, "SSL_ERROR_SYSCALL") != NULL)
+			return failure_eof;
+		if (res == CURLE_SSL_CONNECT_ERROR)
+			return failure_ssl_failed_handshake;
+		if (res == CURLE_RECV_ERROR)
+			return failure_eof;
+		return failure_unknown;
+	default:
+		return failure_unknown;
+	}
+}
+
+static void
+record_done(struct http_op *op, CURLcode res)
+{
+	struct ww_http *out = op->out;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned md_len = 0;
+	long code = 0, ver = 0, port = 0;
+	char *ip = NULL, *loc = NULL;
+	const char *f;
+
+	curl_easy_getinfo(op->easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(op->easy, CURLINFO_HTTP_VERSION, &ver);
+	curl_easy_getinfo(op->easy, CURLINFO_PRIMARY_IP, &ip);
+	curl_easy_getinfo(op->easy, CURLINFO_PRIMARY_PORT, &port);
+	curl_easy_getinfo(op->easy, CURLINFO_REDIRECT_URL, &loc);
+	out->status = (int)code;
+	if (ip != NULL && ip[0] != '\0') {
+		out->ip = xstrdup(ip);
+		out->port = (int)port;
+	}
+	if (code > 0) {
+		out->http_version = xstrdup(ver == CURL_HTTP_VERSION_2_0 ? "2"
+					    : ver == CURL_HTTP_VERSION_1_0
+						    ? "1.0"
+						    : "1.1");
+		EVP_DigestFinal_ex(op->sha, md, &md_len);
+		ww_hex(md, md_len, out->body_sha256);
+		out->title = ww_html_title(out->body, out->body_kept);
+		if (loc != NULL && ww_utf8_valid((const unsigned char *)loc,
+						 strlen(loc)))
+			out->location = xstrdup(loc);
+	}
+	out->body_truncated = op->capped;
+	f = failure_from_curl(op, res);
+	if (f == failure_unknown) {
+		char *d = xasprintf("%s%s%s", curl_easy_strerror(res),
+				    op->errbuf[0] ? ": " : "", op->errbuf);
+
+		ww_set_failure(&out->failure, &out->failure_detail, f, d);
+		free(d);
+	} else if (f != NULL) {
+		ww_set_failure(&out->failure, &out->failure_detail, f,
+			       op->errbuf[0] ? op->errbuf : NULL);
+	}
+}
+
+static void
+op_free(struct http_op *op)
+{
+	curl_easy_cleanup(op->easy);
+	curl_slist_free_all(op->req_headers);
+	EVP_MD_CTX_free(op->sha);
+	free(op);
+}
+
+static void
+done_cb(CURL *easy, CURLcode res, void *arg)
+{
+	struct http_op *op = arg;
+	http_cb cb = op->cb;
+	void *cb_arg = op->arg;
+
+	(void)easy;
+	record_done(op, res);
+	op->out->t = ww_mono() - op->t_base;
+	op_free(op);
+	cb(cb_arg);
+}
+
+static void
+add_req_header(struct http_op *op, const char *name, const char *value)
+{
+	struct ww_http *out = op->out;
+	char *line;
+
+	ww_add_header(&out->request_headers, &out->n_request_headers,
+		      &out->cap_request_headers, name, strlen(name), value,
+		      strlen(value));
+	if (strcmp(name, "User-Agent") == 0)
+		return; /* set with CURLOPT_USERAGENT */
+	line = xasprintf("%s: %s", name, value);
+	op->req_headers = curl_slist_append(op->req_headers, line);
+	free(line);
+	if (op->req_headers == NULL)
+		abort();
+}
+
+struct http_op *
+http_start(struct ww_engine *e, const char *url, struct curl_slist *pins,
+	   CURLSH *cookies, struct ww_http *out, double t_base, http_cb cb,
+	   void *arg)
+{
+	struct http_op *op = xcalloc(1, sizeof(*op));
+	long ms = (long)(e->timeout * 1000.0);
+	CURL *c;
+
+	op->e = e;
+	op->out = out;
+	op->t_base = t_base;
+	op->cb = cb;
+	op->arg = arg;
+	op->sha = EVP_MD_CTX_new();
+	if (op->sha == NULL || !EVP_DigestInit_ex(op->sha, EVP_sha256(), NULL))
+		abort();
+	out->url = xstrdup(url);
+	out->method = xstrdup("GET");
+	out->t0 = ww_mono() - t_base;
+	add_req_header(op, "Accept", accept_hdr);
+	add_req_header(op, "Accept-Language", accept_lang_hdr);
+	add_req_header(op, "User-Agent", e->user_agent);
+
+	op->easy = c = curl_easy_init();
+	if (c == NULL)
+		abort();
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_RESOLVE, pins);
+	/* Never a proxy from the environment: we measure this network. */
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	/* Each hop on its own connection, so every TLS handshake and every
+	 * reset is the hop's own, never inherited from another target. */
+	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, e->user_agent);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, op->req_headers);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	/* Cookies carry across a target's redirects, as in a browser (some
+	 * sites loop without them); never across targets. */
+	curl_easy_setopt(c, CURLOPT_SHARE, cookies);
+	curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, op);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, op);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, op->errbuf);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, http_ssl_ctx_cb);
+	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, e->store);
+	curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+	io_curl_add(e->curl, c, done_cb, op);
+	return op;
+}
+
+void
+http_cancel(struct http_op *op)
+{
+	if (op == NULL)
+		return;
+	io_curl_remove(op->e->curl, op->easy);
+	ww_set_failure(&op->out->failure, &op->out->failure_detail,
+		       failure_interrupted, NULL);
+	op->out->t = ww_mono() - op->t_base;
+	op_free(op);
+}

@@ -1,0 +1,121 @@
+/*
+ * internal.h - pieces of the engine shared between its files, not part of
+ * the library's interface. Each step (dns.c, tcp.c, tls.c, http.c) runs one
+ * operation on the event base and reports through a callback exactly once,
+ * unless cancelled first (then never). A step records into a struct the
+ * caller owns, which the caller moves into the measurement afterwards
+ * (array elements move when the arrays grow, so steps never hold pointers
+ * into them).
+ */
+#ifndef WW_INTERNAL_H
+#define WW_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include <ares.h>
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "engine.h"
+#include "model.h"
+
+/* --- io_ares.c: c-ares driven by libevent -------------------------------- */
+struct io_ares;
+typedef void (*io_ares_cb)(void *arg, int status, const unsigned char *abuf,
+			   int alen);
+struct io_ares *io_ares_new(struct event_base *base, const char *resolver,
+			    double timeout, char *err, size_t errlen);
+void io_ares_free(struct io_ares *io);
+/* Send one query (class IN). cb may run before this returns. */
+void io_ares_query(struct io_ares *io, const char *name, int type,
+		   io_ares_cb cb, void *arg);
+const char *io_ares_server(const struct io_ares *io);
+
+/* --- io_curl.c: libcurl's multi socket API driven by libevent ------------ */
+struct io_curl;
+typedef void (*io_curl_cb)(CURL *easy, CURLcode result, void *arg);
+struct io_curl *io_curl_new(struct event_base *base);
+void io_curl_free(struct io_curl *io);
+/* Start a transfer; cb runs once when it ends (never before this returns). */
+void io_curl_add(struct io_curl *io, CURL *easy, io_curl_cb cb, void *arg);
+/* Abort a transfer without calling its callback. */
+void io_curl_remove(struct io_curl *io, CURL *easy);
+
+/* --- the engine ---------------------------------------------------------- */
+struct ww_engine {
+	struct event_base *base;
+	struct io_ares *ares;
+	struct io_curl *curl;
+	X509_STORE *store; /* loaded once, shared by tls.c and libcurl */
+	SSL_CTX *ssl_ctx;  /* for the TLS step */
+	char *control_sni;
+	char *user_agent;
+	struct timeval step_tv;
+	double timeout;
+	int max_addrs;
+	char *resolver_desc; /* "system" or the --resolver value */
+};
+
+/* tls.c: map an X509_V_ERR_* to the failure vocabulary. */
+const char *tls_failure_from_verify(long verify_result);
+/* tls.c: the SSL_CTX for our own handshakes, verifying against store. */
+SSL_CTX *tls_ctx_new(X509_STORE *store, char *err, size_t errlen);
+/* tls.c: load the trust store (ca_file, or the system default paths). */
+X509_STORE *tls_store_load(const char *ca_file, char *err, size_t errlen);
+/* http.c: CURLOPT_SSL_CTX_FUNCTION that installs the shared store. */
+CURLcode http_ssl_ctx_cb(CURL *curl, void *sslctx, void *parm);
+
+/* --- dns.c --------------------------------------------------------------- */
+struct dns_op;
+typedef void (*dns_cb)(void *arg);
+/* Query name for type (ns_t_a / ns_t_aaaa) into *out (caller-owned,
+ * zeroed); t_base is the measurement's start on the monotonic clock. */
+struct dns_op *dns_start(struct ww_engine *e, const char *name, int type,
+			 struct ww_query *out, double t_base, dns_cb cb,
+			 void *arg);
+/* Stop waiting: out gets "interrupted"; cb will not run. */
+void dns_cancel(struct dns_op *op);
+
+/* --- tcp.c --------------------------------------------------------------- */
+struct tcp_op;
+/* fd >= 0 on success (the callee owns it from then on), -1 on failure. */
+typedef void (*tcp_cb)(void *arg, int fd, const char *failure,
+		       const char *detail);
+struct tcp_op *tcp_start(struct ww_engine *e, const char *ip, int port,
+			 tcp_cb cb, void *arg);
+void tcp_cancel(struct tcp_op *op);
+/* Fill a sockaddr from an IP literal and port. Returns 0 or -1. */
+int tcp_sockaddr(const char *ip, int port, struct sockaddr_storage *ss,
+		 socklen_t *len);
+
+/* --- tls.c --------------------------------------------------------------- */
+struct tls_op;
+typedef void (*tls_cb)(void *arg);
+/*
+ * Handshake on connected socket fd (the op takes it and closes it) with
+ * server name sni, recording into *out (caller-owned; ip/port/server_name/
+ * sni_role/t0 already set by the caller).
+ */
+struct tls_op *tls_start(struct ww_engine *e, int fd, struct ww_tls *out,
+			 double t_base, tls_cb cb, void *arg);
+void tls_cancel(struct tls_op *op);
+
+/* --- http.c -------------------------------------------------------------- */
+struct http_op;
+typedef void (*http_cb)(void *arg);
+/*
+ * One request (no redirect following) for url with Host resolution pinned
+ * to pins ("host:port:addr[,addr...]" entries, curl's CURLOPT_RESOLVE form);
+ * cookies is the job's cookie share (CURL_LOCK_DATA_COOKIE).
+ * Records into *out (caller-owned, zeroed). The caller reads out->location
+ * (absolute, as curl computed it) to decide on the next hop.
+ */
+struct http_op *http_start(struct ww_engine *e, const char *url,
+			   struct curl_slist *pins, CURLSH *cookies,
+			   struct ww_http *out, double t_base, http_cb cb,
+			   void *arg);
+void http_cancel(struct http_op *op);
+
+#endif

@@ -1,0 +1,189 @@
+/*
+ * model.h - the measurement model: typed observations that the steps fill
+ * and that model.c serialises to the JSON documented in
+ * docs/measurement-format.md.
+ *
+ * Ownership: a struct ww_measurement owns every string and array hanging off
+ * it; ww_measurement_free() releases all of it. Failure fields point into the
+ * failure.h table and are never freed; failure_detail strings are owned.
+ *
+ * Times: t0/t are seconds since the measurement's start (monotonic clock),
+ * as in OONI's df-002/005/006.
+ */
+#ifndef WW_MODEL_H
+#define WW_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+/* Cap on the body prefix kept per HTTP response (issue #2: 64 KiB). */
+#define WW_BODY_KEEP (64 * 1024)
+
+enum ww_rr_type { WW_RR_A = 1, WW_RR_CNAME = 5, WW_RR_AAAA = 28 };
+
+struct ww_answer {
+	enum ww_rr_type type;
+	char *value; /* dotted quad, RFC 5952 IPv6 text, or a host name */
+	uint32_t ttl;
+};
+
+struct ww_query {
+	char *hostname;
+	const char *query_type; /* "A" or "AAAA" (static strings) */
+	char *resolver_address; /* "ip:port" the query was sent to */
+	const char *engine;     /* "udp" (c-ares over UDP, TCP on TC) */
+	int rcode;              /* DNS rcode of the reply, -1 if no reply */
+	struct ww_answer *answers;
+	size_t n_answers, cap_answers;
+	unsigned char *raw; /* the reply as received, NULL if none */
+	size_t raw_len;
+	const char *failure;
+	char *failure_detail;
+	double t0, t;
+	int transaction_id;
+};
+
+struct ww_tcp {
+	char *ip;
+	int port;
+	const char *failure;
+	char *failure_detail;
+	double t0, t;
+	int transaction_id;
+};
+
+struct ww_cert {
+	char *subject; /* RFC 2253 one-line form */
+	char *issuer;
+	char **sans; /* "DNS:name" / "IP:addr" entries */
+	size_t n_sans;
+	char not_before[21]; /* "YYYY-MM-DDTHH:MM:SSZ" */
+	char not_after[21];
+	char sha256[65]; /* of the DER encoding */
+	unsigned char *der;
+	size_t der_len;
+};
+
+struct ww_tls {
+	char *ip;
+	int port;
+	char *server_name;
+	const char *sni_role; /* "target" or "control" (static strings) */
+	char *tls_version;    /* e.g. "TLSv1.3" */
+	char *cipher_suite;   /* IANA name, e.g. "TLS_AES_128_GCM_SHA256" */
+	char *negotiated_protocol; /* ALPN, e.g. "h2" */
+	struct ww_cert *certs;     /* peer chain, leaf first */
+	size_t n_certs;
+	bool handshake_done; /* the TLS handshake completed */
+	bool verified;       /* chain and name verified for server_name */
+	char *verify_error;  /* OpenSSL's text when !verified */
+	const char *failure;
+	char *failure_detail;
+	double t0, t;
+	int transaction_id;
+};
+
+struct ww_header {
+	char *name;
+	char *value;
+};
+
+struct ww_http {
+	char *url;
+	char *method;
+	struct ww_header *request_headers;
+	size_t n_request_headers, cap_request_headers;
+	char *ip; /* the address curl was pinned to and used */
+	int port;
+	int status; /* 0 when no response */
+	char *http_version;
+	struct ww_header *headers;
+	size_t n_headers, cap_headers;
+	uint64_t body_length; /* bytes received (up to the download cap) */
+	bool body_truncated;  /* the download cap stopped the transfer */
+	char body_sha256[65]; /* of the body_length bytes; "" if none */
+	unsigned char *body;  /* first WW_BODY_KEEP bytes */
+	size_t body_kept;
+	char *title; /* <title> text, NULL if none */
+	char *location; /* redirect target as given by the server */
+	const char *failure;
+	char *failure_detail;
+	double t0, t;
+	int transaction_id;
+};
+
+struct ww_measurement {
+	/* Envelope (OONI df-000). */
+	char *input;
+	char *test_name;
+	char *test_version;
+	time_t measurement_start_time;
+	time_t test_start_time;
+	char *probe_asn; /* "AS0" when unknown */
+	char *probe_cc;  /* "ZZ" when unknown */
+	char *probe_network_name;
+	char *report_id;
+	char *measurement_uid;
+	char *software_name;
+	char *software_version;
+	double test_runtime;
+	json_t *annotations; /* object of strings; owned */
+	json_t *options;     /* object describing the run's options; owned */
+	/* Target description kept in test_keys. */
+	char *category_code;
+	char *resolver; /* "system" or "ip:port" */
+	char *control_sni;
+	/* Observations. */
+	struct ww_query *queries;
+	size_t n_queries, cap_queries;
+	struct ww_tcp *tcp;
+	size_t n_tcp, cap_tcp;
+	struct ww_tls *tls;
+	size_t n_tls, cap_tls;
+	struct ww_http *http; /* in request order: [0] is the first hop */
+	size_t n_http, cap_http;
+	int next_transaction_id;
+};
+
+struct ww_measurement *ww_measurement_new(void);
+void ww_measurement_free(struct ww_measurement *m);
+
+/* Append a zeroed element; the returned pointer is valid until the next
+ * append to the same array. */
+struct ww_query *ww_add_query(struct ww_measurement *m);
+struct ww_tcp *ww_add_tcp(struct ww_measurement *m);
+struct ww_tls *ww_add_tls(struct ww_measurement *m);
+struct ww_http *ww_add_http(struct ww_measurement *m);
+struct ww_answer *ww_add_answer(struct ww_query *q);
+void ww_add_header(struct ww_header **arr, size_t *n, size_t *cap,
+		   const char *name, size_t name_len, const char *value,
+		   size_t value_len);
+
+/* Release the contents of one element (not the element itself). */
+void ww_query_clear(struct ww_query *q);
+void ww_cert_clear(struct ww_cert *c);
+void ww_tls_clear(struct ww_tls *t);
+void ww_http_clear(struct ww_http *h);
+
+/*
+ * Set a failure on an observation: code from failure.h, detail copied
+ * (may be NULL). For failure_unknown a detail should always be given.
+ */
+void ww_set_failure(const char **failure, char **detail, const char *code,
+		    const char *detail_text);
+
+/* The JSON for one measurement, as documented; caller json_decref()s. */
+json_t *ww_measurement_to_json(const struct ww_measurement *m);
+/* One compact line (no trailing newline); caller frees. */
+char *ww_measurement_to_line(const struct ww_measurement *m);
+
+/* "A"/"AAAA"/"CNAME" */
+const char *ww_rr_type_name(enum ww_rr_type t);
+/* "NOERROR", "NXDOMAIN", ...; NULL for rcode < 0 */
+const char *ww_rcode_name(int rcode);
+
+#endif

@@ -1,0 +1,465 @@
+/*
+ * target.c - parse one measurement input (see target.h).
+ *
+ * libcurl's URL API does the RFC 3986 work (and later fetches the very same
+ * string, so we agree with it on what the host is); around it we add the
+ * checks curl is lenient about: it takes "http:/x" and "http:///x", any
+ * scheme once CURLU_NON_SUPPORT_SCHEME is set, empty labels, numeric TLDs
+ * and user:password@. Inputs come from files and command lines written by
+ * people, so every rejection says what is wrong.
+ */
+#include "target.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "util.h"
+
+/* RFC 1035 section 2.3.4 (a name of 255 octets on the wire is 253 as text) */
+#define HOST_MAX 253
+#define LABEL_MAX 63
+
+struct scheme {
+	const char *name;
+	enum ww_target_kind kind;
+};
+
+static const struct scheme schemes[] = {
+	{"http", WW_TARGET_HTTP},
+	{"https", WW_TARGET_HTTPS},
+	{"tcp", WW_TARGET_TCP},
+	{"tls", WW_TARGET_TLS},
+};
+
+const char *
+ww_target_kind_name(enum ww_target_kind k)
+{
+	switch (k) {
+	case WW_TARGET_HTTP:
+		return "http";
+	case WW_TARGET_HTTPS:
+		return "https";
+	case WW_TARGET_TCP:
+		return "tcp";
+	case WW_TARGET_TLS:
+		return "tls";
+	}
+	return "unknown";
+}
+
+static bool
+needs_port(enum ww_target_kind k)
+{
+	return k == WW_TARGET_TCP || k == WW_TARGET_TLS;
+}
+
+/*
+ * Reject bytes that have no business in an input: C0 controls, DEL, space
+ * (a URL has none; a space is usually a paste accident) and the C1 controls
+ * U+0080..U+009F, which are invisible in a terminal. The rest must be UTF-8
+ * so that the host can go through IDNA and the input into JSON.
+ */
+static int
+check_bytes(const char *input, size_t len, char *err, size_t errlen)
+{
+	const unsigned char *s = (const unsigned char *)input;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < 0x20 || s[i] == 0x7f ||
+		    (s[i] == 0xc2 && i + 1 < len && s[i + 1] >= 0x80 &&
+		     s[i + 1] <= 0x9f)) {
+			snprintf(err, errlen, "control character in URL");
+			return -1;
+		}
+		if (s[i] == ' ') {
+			snprintf(err, errlen, "space in URL");
+			return -1;
+		}
+	}
+	if (!ww_utf8_valid(s, len)) {
+		snprintf(err, errlen, "URL is not valid UTF-8");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Find the scheme ourselves: curl would take "http:/x" and "http:///x", and
+ * with CURLU_NON_SUPPORT_SCHEME any scheme at all. On success *rest points
+ * just after "scheme://".
+ */
+static int
+parse_scheme(const char *input, enum ww_target_kind *kind, const char **rest,
+	     char *err, size_t errlen)
+{
+	size_t n = 0;
+
+	/* RFC 3986 section 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+	if (isalpha((unsigned char)input[0])) {
+		n = 1;
+		while (isalnum((unsigned char)input[n]) || input[n] == '+' ||
+		       input[n] == '-' || input[n] == '.')
+			n++;
+	}
+	if (n == 0 || input[n] != ':') {
+		snprintf(
+			err, errlen,
+			"no scheme (want http://, https://, tcp:// or tls://)");
+		return -1;
+	}
+	for (size_t i = 0; i < WW_ARRAY_LEN(schemes); i++) {
+		if (strlen(schemes[i].name) != n ||
+		    strncasecmp(input, schemes[i].name, n) != 0)
+			continue;
+		if (strncmp(input + n, "://", 3) != 0 || input[n + 3] == '/') {
+			snprintf(err, errlen,
+				 "\"%.*s:\" must be followed by exactly two "
+				 "slashes",
+				 (int)n, input);
+			return -1;
+		}
+		*kind = schemes[i].kind;
+		*rest = input + n + 3;
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "unsupported scheme \"%.*s\" (want http, https, tcp or tls)",
+		 n > 32 ? 32 : (int)n, input);
+	return -1;
+}
+
+static const char *
+curl_problem(CURLUcode rc)
+{
+	switch (rc) {
+	case CURLUE_BAD_PORT_NUMBER:
+		return "bad port number (want 1..65535)";
+	case CURLUE_NO_HOST:
+		return "empty host";
+	case CURLUE_BAD_HOSTNAME:
+		return "invalid host name";
+	case CURLUE_BAD_IPV6:
+		return "invalid IPv6 address";
+	case CURLUE_BAD_LOGIN:
+	case CURLUE_BAD_USER:
+	case CURLUE_BAD_PASSWORD:
+		return "URL has user credentials";
+	case CURLUE_MALFORMED_INPUT:
+		return "malformed URL";
+	default:
+		return curl_url_strerror(rc);
+	}
+}
+
+static bool
+has_non_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
+/*
+ * An internationalized host name, as punycode (CURLU_PUNYCODE, curl 7.88).
+ * libidn2's idn2_lookup_ul(), which curl calls, converts from the locale's
+ * charset, and an application that never called setlocale() is in the "C"
+ * locale where every non-ASCII byte fails (curl issue #10984, fixed after
+ * 7.88 by calling idn2_lookup_u8()). So switch this thread, and only this
+ * thread, to C.UTF-8 for the call (our input is UTF-8, checked above).
+ */
+static char *
+idn_host(CURLU *u, char *err, size_t errlen)
+{
+#ifdef CURLU_PUNYCODE
+	curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+	locale_t utf8, old = (locale_t)0;
+	char *host = NULL, *out = NULL;
+	CURLUcode rc;
+
+	if ((vi->features & CURL_VERSION_IDN) == 0)
+		goto no_idn;
+	utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	if (utf8 != (locale_t)0)
+		old = uselocale(utf8);
+	rc = curl_url_get(u, CURLUPART_HOST, &host, CURLU_PUNYCODE);
+	if (utf8 != (locale_t)0) {
+		uselocale(old);
+		freelocale(utf8);
+	}
+	if (rc != CURLUE_OK) {
+		/* curl 7.88 leaves its copy of the host in *part when the
+		 * conversion fails, and calls every IDNA failure "out of
+		 * memory"; host starts NULL, so freeing is safe either way */
+		curl_free(host);
+		if (rc == CURLUE_LACKS_IDN)
+			goto no_idn;
+		snprintf(err, errlen,
+			 "host is not a valid internationalized domain name");
+		return NULL;
+	}
+	out = xstrdup(host);
+	curl_free(host);
+	return out;
+no_idn:
+#else
+	(void)u;
+#endif
+	snprintf(err, errlen,
+		 "internationalized host name needs libcurl with IDN support");
+	return NULL;
+}
+
+static bool
+all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return n > 0;
+}
+
+/*
+ * A DNS name we can resolve and put in SNI: LDH labels (plus "_", which
+ * real names use), none empty, none over 63, 253 in all. A trailing dot
+ * is refused: SNI must not carry one (RFC 6066 section 3), and keeping it
+ * here but not there would make two names for one target. A last label of
+ * digits only means curl did not take it as an IPv4 address ("999.1.1.1").
+ */
+static int
+check_name(const char *host, char *err, size_t errlen)
+{
+	size_t len = strlen(host);
+	const char *label = host;
+
+	if (len > HOST_MAX) {
+		snprintf(err, errlen, "host name is %zu bytes, longer than %d",
+			 len, HOST_MAX);
+		return -1;
+	}
+	if (host[len - 1] == '.') {
+		snprintf(err, errlen, "host name ends with a dot");
+		return -1;
+	}
+	for (;;) {
+		size_t n = strcspn(label, ".");
+
+		if (n == 0) {
+			snprintf(err, errlen, "empty label in host name");
+			return -1;
+		}
+		if (n > LABEL_MAX) {
+			snprintf(err, errlen,
+				 "label in host name is %zu bytes, longer "
+				 "than %d",
+				 n, LABEL_MAX);
+			return -1;
+		}
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)label[i];
+
+			if (!isalnum(c) && c != '-' && c != '_') {
+				snprintf(err, errlen,
+					 "invalid character in host name");
+				return -1;
+			}
+		}
+		if (label[n] == '\0') {
+			if (all_digits(label, n)) {
+				snprintf(err, errlen,
+					 "host is neither a valid name nor an "
+					 "IPv4 address");
+				return -1;
+			}
+			return 0;
+		}
+		label += n + 1;
+	}
+}
+
+/*
+ * Take the host out of u into t: lower-cased, IPv6 without brackets, IDN as
+ * punycode, and checked.
+ */
+static int
+take_host(CURLU *u, struct ww_target *t, char *err, size_t errlen)
+{
+	char *raw = NULL, *zone = NULL, *host = NULL;
+	unsigned char addr[16];
+	CURLUcode rc;
+	size_t len;
+	int ret = -1;
+
+	rc = curl_url_get(u, CURLUPART_HOST, &raw, 0);
+	if (rc != CURLUE_OK) {
+		snprintf(err, errlen, "%s", curl_problem(rc));
+		goto done;
+	}
+	if (curl_url_get(u, CURLUPART_ZONEID, &zone, 0) == CURLUE_OK) {
+		/* a link-local address means nothing to a remote probe */
+		snprintf(err, errlen, "IPv6 zone ID in URL");
+		goto done;
+	}
+	if (has_non_ascii(raw)) {
+		host = idn_host(u, err, errlen);
+		if (host == NULL)
+			goto done;
+	} else {
+		host = xstrdup(raw);
+	}
+	for (char *p = host; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+
+	len = strlen(host);
+	if (len == 0) {
+		snprintf(err, errlen, "empty host");
+		goto done;
+	}
+	if (host[0] == '[') {
+		if (len < 3 || host[len - 1] != ']') {
+			snprintf(err, errlen, "invalid IPv6 address");
+			goto done;
+		}
+		memmove(host, host + 1, len - 2);
+		host[len - 2] = '\0';
+		if (inet_pton(AF_INET6, host, addr) != 1) {
+			snprintf(err, errlen, "invalid IPv6 address");
+			goto done;
+		}
+		t->host_is_ip = true;
+	} else if (inet_pton(AF_INET, host, addr) == 1) {
+		t->host_is_ip = true;
+	} else if (check_name(host, err, errlen) < 0) {
+		goto done;
+	}
+	t->host = host;
+	host = NULL;
+	ret = 0;
+done:
+	curl_free(raw);
+	curl_free(zone);
+	free(host);
+	return ret;
+}
+
+static int
+take_port(CURLU *u, struct ww_target *t, char *err, size_t errlen)
+{
+	char *port = NULL;
+	CURLUcode rc;
+	long v;
+	int ret = -1;
+
+	rc = curl_url_get(u, CURLUPART_PORT, &port,
+			  needs_port(t->kind) ? 0 : CURLU_DEFAULT_PORT);
+	if (rc == CURLUE_NO_PORT && needs_port(t->kind)) {
+		snprintf(err, errlen, "%s:// target needs a port",
+			 ww_target_kind_name(t->kind));
+		goto done;
+	}
+	if (rc != CURLUE_OK) {
+		snprintf(err, errlen, "%s", curl_problem(rc));
+		goto done;
+	}
+	if (ww_parse_long(port, 1, 65535, &v) < 0) {
+		snprintf(err, errlen, "port %.8s out of range 1..65535", port);
+		goto done;
+	}
+	t->port = (int)v;
+	ret = 0;
+done:
+	curl_free(port);
+	return ret;
+}
+
+int
+ww_target_parse(const char *input, struct ww_target *t, char *err,
+		size_t errlen)
+{
+	enum ww_target_kind kind = WW_TARGET_HTTP;
+	const char *rest = NULL;
+	char *part = NULL;
+	CURLU *u = NULL;
+	CURLUcode rc;
+	size_t len;
+	int ret = -1;
+
+	memset(t, 0, sizeof(*t));
+	if (input == NULL || input[0] == '\0') {
+		snprintf(err, errlen, "empty input");
+		return -1;
+	}
+	len = strlen(input);
+	if (len > WW_TARGET_MAX_INPUT) {
+		snprintf(err, errlen, "input is %zu bytes, longer than %d", len,
+			 WW_TARGET_MAX_INPUT);
+		return -1;
+	}
+	if (check_bytes(input, len, err, errlen) < 0 ||
+	    parse_scheme(input, &kind, &rest, err, errlen) < 0)
+		return -1;
+	if (*rest == '\0' || strchr("/?#", *rest) != NULL) {
+		snprintf(err, errlen, "empty host");
+		return -1;
+	}
+	/* tcp/tls name an endpoint; a path would be silently ignored */
+	if (needs_port(kind) && rest[strcspn(rest, "/?#")] != '\0') {
+		snprintf(err, errlen,
+			 "%s:// target takes no path, query or fragment",
+			 ww_target_kind_name(kind));
+		return -1;
+	}
+
+	u = curl_url();
+	if (u == NULL)
+		abort(); /* only fails on out-of-memory; see xmalloc() */
+	rc = curl_url_set(u, CURLUPART_URL, input, CURLU_NON_SUPPORT_SCHEME);
+	if (rc != CURLUE_OK) {
+		snprintf(err, errlen, "%s", curl_problem(rc));
+		goto done;
+	}
+	if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK) {
+		snprintf(err, errlen, "URL has user credentials");
+		goto done;
+	}
+	t->kind = kind;
+	if (take_host(u, t, err, errlen) < 0 ||
+	    take_port(u, t, err, errlen) < 0)
+		goto done;
+	t->input = xstrdup(input);
+	ret = 0;
+done:
+	curl_free(part);
+	curl_url_cleanup(u);
+	if (ret < 0)
+		ww_target_clear(t);
+	return ret;
+}
+
+void
+ww_target_copy(struct ww_target *dst, const struct ww_target *src)
+{
+	*dst = *src;
+	dst->input = xstrdup(src->input);
+	dst->host = xstrdup(src->host);
+	dst->category_code = xstrdup(src->category_code);
+	dst->source = xstrdup(src->source);
+}
+
+void
+ww_target_clear(struct ww_target *t)
+{
+	free(t->input);
+	free(t->host);
+	free(t->category_code);
+	free(t->source);
+	memset(t, 0, sizeof(*t));
+}

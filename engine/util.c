@@ -1,0 +1,262 @@
+/* util.c - see util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+static void
+oom(size_t n)
+{
+	fprintf(stderr, "out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		oom(n);
+	return p;
+}
+
+void *
+xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (p == NULL)
+		oom(nmemb * size);
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		oom(n);
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return s == NULL ? NULL : xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p;
+
+	if (s == NULL)
+		return NULL;
+	p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	p = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void
+ww_grow(void **arr, size_t elem_size, size_t len, size_t *cap)
+{
+	size_t ncap;
+
+	if (len < *cap)
+		return;
+	ncap = *cap ? *cap * 2 : 4;
+	if (ncap > SIZE_MAX / elem_size)
+		oom(SIZE_MAX);
+	*arr = xrealloc(*arr, ncap * elem_size);
+	memset((char *)*arr + *cap * elem_size, 0, (ncap - *cap) * elem_size);
+	*cap = ncap;
+}
+
+double
+ww_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+ww_fmt_utc(time_t t, char out[20])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+void
+ww_fmt_utc_compact(time_t t, char out[17])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+void
+ww_hex(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+void
+ww_sha256_hex(const void *in, size_t len, char out[65])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	SHA256(in, len, md);
+	ww_hex(md, sizeof(md), out);
+}
+
+char *
+ww_base64(const unsigned char *in, size_t len)
+{
+	char *out;
+
+	if (len > (size_t)INT_MAX / 2)
+		oom(len);
+	out = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+	return out;
+}
+
+void
+ww_random_hex(char *out, size_t n_bytes)
+{
+	unsigned char buf[64];
+
+	if (n_bytes > sizeof(buf) || RAND_bytes(buf, (int)n_bytes) != 1) {
+		fprintf(stderr, "CSPRNG failure\n");
+		abort();
+	}
+	ww_hex(buf, n_bytes, out);
+}
+
+int
+ww_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+bool
+ww_utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (len - i <= n)
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+static const char *log_prog = "wallwatch";
+static enum ww_log_level log_level = WW_LOG_INFO;
+
+void
+ww_log_set_prog(const char *prog)
+{
+	log_prog = prog;
+}
+
+void
+ww_log_set_level(enum ww_log_level lvl)
+{
+	log_level = lvl;
+}
+
+void
+ww_log(enum ww_log_level lvl, const char *tag, const char *fmt, ...)
+{
+	static const char *names[] = {"error", "warning", "info", "debug"};
+	va_list ap;
+
+	if (lvl > log_level)
+		return;
+	fprintf(stderr, "%s: %s: %s: ", log_prog, names[lvl], tag);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}

@@ -1,0 +1,80 @@
+/*
+ * util.h - small helpers shared by the engine, the probe and the collector.
+ *
+ * Only libc and OpenSSL's libcrypto (for randomness, hashing and base64).
+ * Allocation helpers abort on out-of-memory: we are an application, and a
+ * half-built measurement is worse than a clear crash (see STYLE.md 5).
+ */
+#ifndef WW_UTIL_H
+#define WW_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define WW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define WW_CONTAINER_OF(ptr, type, member)                                     \
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+/* Returns NULL for NULL. */
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* printf into a new string the caller frees. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Grow a dynamic array: ensures room for one more element in *arr, whose
+ * current length is *len and capacity *cap (both in elements).
+ */
+void ww_grow(void **arr, size_t elem_size, size_t len, size_t *cap);
+#define WW_PUSH(arr, len, cap)                                                 \
+	(ww_grow((void **)&(arr), sizeof(*(arr)), (len), &(cap)),             \
+	 &(arr)[(len)++])
+
+/* Seconds on CLOCK_MONOTONIC, as a double. */
+double ww_mono(void);
+/* Format a UTC wall-clock time as "YYYY-MM-DD HH:MM:SS" (OONI df-000). */
+void ww_fmt_utc(time_t t, char out[20]);
+/* Format a UTC wall-clock time as "YYYYMMDDTHHMMSSZ" (compact, sortable). */
+void ww_fmt_utc_compact(time_t t, char out[17]);
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes). */
+void ww_hex(const unsigned char *in, size_t len, char *out);
+/* SHA-256 of in, as 64 hex chars + NUL. */
+void ww_sha256_hex(const void *in, size_t len, char out[65]);
+/* Base64 (no line breaks) of in; caller frees. */
+char *ww_base64(const unsigned char *in, size_t len);
+/* n random bytes from the CSPRNG as 2n hex chars; aborts if the CSPRNG
+ * cannot deliver (a measurement_uid must never be predictable). */
+void ww_random_hex(char *out, size_t n_bytes);
+
+/*
+ * Parse a whole decimal integer in [min, max]. Returns 0, or -1 when s is
+ * empty, has trailing junk, or is out of range.
+ */
+int ww_parse_long(const char *s, long min, long max, long *out);
+
+/* True when s is valid UTF-8 of length len (no overlongs, no surrogates). */
+bool ww_utf8_valid(const unsigned char *s, size_t len);
+
+/*
+ * Logging to stderr with a subsystem tag: "wallwatch-probe: tag: message".
+ * ww_log_set_prog() sets the program name once at start-up;
+ * ww_log_set_level() filters (0 error, 1 warn, 2 info, 3 debug).
+ */
+enum ww_log_level { WW_LOG_ERROR, WW_LOG_WARN, WW_LOG_INFO, WW_LOG_DEBUG };
+void ww_log_set_prog(const char *prog);
+void ww_log_set_level(enum ww_log_level lvl);
+void ww_log(enum ww_log_level lvl, const char *tag, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define log_error(tag, ...) ww_log(WW_LOG_ERROR, tag, __VA_ARGS__)
+#define log_warn(tag, ...) ww_log(WW_LOG_WARN, tag, __VA_ARGS__)
+#define log_info(tag, ...) ww_log(WW_LOG_INFO, tag, __VA_ARGS__)
+#define log_debug(tag, ...) ww_log(WW_LOG_DEBUG, tag, __VA_ARGS__)
+
+#endif

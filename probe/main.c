@@ -1,0 +1,462 @@
+/*
+ * main.c - wallwatch-probe's command line. Everything here is about
+ * options and input files; the measurement itself is the engine's, and the
+ * run loop runner.c's.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "probe.h"
+#include "util.h"
+
+static const char usage_text[] =
+	"usage: wallwatch-probe run [options]\n"
+	"       wallwatch-probe --help | --version\n"
+	"\n"
+	"Measure whether the network blocks each target: DNS (c-ares), TCP\n"
+	"connect, TLS with the target's SNI and a neutral one, and HTTP(S).\n"
+	"Writes one JSON object per target (JSON Lines).\n"
+	"\n"
+	"Targets:\n"
+	"  --list FILE            Citizen Lab CSV test list (repeatable)\n"
+	"  --input URL            one target: http(s)://..., tcp://host:port,\n"
+	"                         tls://host:port (repeatable)\n"
+	"  --category CODES       only list rows with these categories (A,B)\n"
+	"  --exclude-category CODES  never list rows with these categories\n"
+	"  (with neither --list nor --input: the bundled default lists)\n"
+	"\n"
+	"Measurement:\n"
+	"  --resolver IP[:PORT]   DNS resolver (default: /etc/resolv.conf)\n"
+	"  --ca-file FILE         trusted CAs, PEM (default: system store)\n"
+	"  --control-sni NAME     neutral SNI for the control handshake\n"
+	"                         (default example.com)\n"
+	"  --concurrency N        targets in flight at once (default 32)\n"
+	"  --timeout SECONDS      timeout of each step (default 10)\n"
+	"  --max-addrs N          addresses measured per target (default 4)\n"
+	"  --probe-cc CC          country code to record (default ZZ)\n"
+	"  --probe-asn ASN        network to record, e.g. AS4134 (default AS0)\n"
+	"\n"
+	"Output:\n"
+	"  --output FILE|-        JSON Lines file, - for stdout (default: a\n"
+	"                         dated file in the data directory)\n"
+	"  --quiet                no progress line, summary or notices\n"
+	"\n"
+	"Exit status: 0 every target measured (whatever it found), 1 usage\n"
+	"error, 2 the run could not happen or was interrupted.\n";
+
+static void usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "wallwatch-probe: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'wallwatch-probe --help'.\n");
+}
+
+static void
+list_notice(const char *msg)
+{
+	log_warn("testlist", "%s (measured once)", msg);
+}
+
+/* A DNS name for the control SNI: letters, digits, '-', '.', 1..253. */
+static bool
+valid_hostname(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum(c) && c != '-')
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0;
+}
+
+/* Accept "1.2.3.4", "1.2.3.4:53", "::1", "[::1]", "[::1]:53". */
+static bool
+valid_resolver(const char *s)
+{
+	unsigned char buf[16];
+	char host[64];
+	const char *port = NULL;
+	long p;
+	size_t hl;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (end == NULL || (size_t)(end - s - 1) >= sizeof(host))
+			return false;
+		hl = (size_t)(end - s - 1);
+		memcpy(host, s + 1, hl);
+		host[hl] = '\0';
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return false;
+		if (inet_pton(AF_INET6, host, buf) != 1)
+			return false;
+	} else if (inet_pton(AF_INET6, s, buf) == 1) {
+		return true;
+	} else {
+		const char *colon = strchr(s, ':');
+
+		hl = colon ? (size_t)(colon - s) : strlen(s);
+		if (hl >= sizeof(host))
+			return false;
+		memcpy(host, s, hl);
+		host[hl] = '\0';
+		port = colon ? colon + 1 : NULL;
+		if (inet_pton(AF_INET, host, buf) != 1)
+			return false;
+	}
+	return port == NULL || ww_parse_long(port, 1, 65535, &p) == 0;
+}
+
+static bool
+valid_cc(const char *s)
+{
+	return strlen(s) == 2 && isupper((unsigned char)s[0]) &&
+	       isupper((unsigned char)s[1]);
+}
+
+static bool
+valid_asn(const char *s)
+{
+	long v;
+
+	return strncmp(s, "AS", 2) == 0 &&
+	       ww_parse_long(s + 2, 0, 4294967295L, &v) == 0;
+}
+
+/* Where the bundled lists are: WALLWATCH_TESTLISTS, the installed data
+ * directory, or testlists/ beside the build directory (make run). */
+static char *
+default_list_dir(void)
+{
+	const char *env = getenv("WALLWATCH_TESTLISTS");
+	char exe[PATH_MAX], *slash, *dir;
+	ssize_t n;
+
+	if (env != NULL && env[0] != '\0')
+		return xstrdup(env);
+	dir = xasprintf("%s/testlists", WW_DATADIR);
+	if (access(dir, R_OK) == 0)
+		return dir;
+	free(dir);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash == NULL)
+		return NULL;
+	*slash = '\0';
+	dir = xasprintf("%s/../testlists", exe);
+	if (access(dir, R_OK) == 0)
+		return dir;
+	free(dir);
+	return NULL;
+}
+
+static int
+csv_filter(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 4 && strcmp(d->d_name + n - 4, ".csv") == 0;
+}
+
+static int
+load_default_lists(struct ww_testlist *l, char *err, size_t errlen)
+{
+	char *dir = default_list_dir();
+	struct dirent **names;
+	int n, rc = 0;
+
+	if (dir == NULL) {
+		snprintf(err, errlen,
+			 "no targets: give --list or --input (no bundled "
+			 "test lists found in %s/testlists)",
+			 WW_DATADIR);
+		return -1;
+	}
+	n = scandir(dir, &names, csv_filter, alphasort);
+	if (n <= 0) {
+		snprintf(err, errlen, "no .csv test lists in %s", dir);
+		free(dir);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s", dir, names[i]->d_name);
+
+		if (rc == 0 &&
+		    ww_testlist_load(l, path, err, errlen, list_notice) != 0)
+			rc = -1;
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+	return rc;
+}
+
+enum {
+	OPT_LIST = 256,
+	OPT_INPUT,
+	OPT_CATEGORY,
+	OPT_EXCLUDE,
+	OPT_RESOLVER,
+	OPT_CA_FILE,
+	OPT_CONTROL_SNI,
+	OPT_CONCURRENCY,
+	OPT_TIMEOUT,
+	OPT_MAX_ADDRS,
+	OPT_OUTPUT,
+	OPT_QUIET,
+	OPT_CC,
+	OPT_ASN,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{"list", required_argument, NULL, OPT_LIST},
+	{"input", required_argument, NULL, OPT_INPUT},
+	{"category", required_argument, NULL, OPT_CATEGORY},
+	{"exclude-category", required_argument, NULL, OPT_EXCLUDE},
+	{"resolver", required_argument, NULL, OPT_RESOLVER},
+	{"ca-file", required_argument, NULL, OPT_CA_FILE},
+	{"control-sni", required_argument, NULL, OPT_CONTROL_SNI},
+	{"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"max-addrs", required_argument, NULL, OPT_MAX_ADDRS},
+	{"output", required_argument, NULL, OPT_OUTPUT},
+	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"probe-cc", required_argument, NULL, OPT_CC},
+	{"probe-asn", required_argument, NULL, OPT_ASN},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+static int
+parse_timeout(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*s == '\0' || *end != '\0' || !(v >= 0.1 && v <= 300.0))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	struct probe_opts o;
+	const char *include = NULL, *exclude = NULL;
+	const char **lists = NULL, **inputs = NULL;
+	size_t n_lists = 0, n_inputs = 0;
+	char err[512];
+	long v;
+	int c, rc = EXIT_USAGE;
+
+	memset(&o, 0, sizeof(o));
+	o.cfg.timeout = WW_DEFAULT_TIMEOUT;
+	o.cfg.max_addrs = WW_DEFAULT_MAX_ADDRS;
+	o.cfg.control_sni = WW_DEFAULT_CONTROL_SNI;
+	o.concurrency = 32;
+	lists = xcalloc((size_t)argc, sizeof(*lists));
+	inputs = xcalloc((size_t)argc, sizeof(*inputs));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_LIST:
+			lists[n_lists++] = optarg;
+			break;
+		case OPT_INPUT:
+			inputs[n_inputs++] = optarg;
+			break;
+		case OPT_CATEGORY:
+		case OPT_EXCLUDE:
+			if (ww_testlist_check_categories(optarg, err,
+							 sizeof(err)) != 0) {
+				usage_error("%s", err);
+				goto out;
+			}
+			*(c == OPT_CATEGORY ? &include : &exclude) = optarg;
+			break;
+		case OPT_RESOLVER:
+			if (!valid_resolver(optarg)) {
+				usage_error("bad --resolver \"%s\": want IP, "
+					    "IP:PORT or [IPv6]:PORT",
+					    optarg);
+				goto out;
+			}
+			o.cfg.resolver = optarg;
+			break;
+		case OPT_CA_FILE:
+			if (access(optarg, R_OK) != 0) {
+				usage_error("cannot read --ca-file \"%s\"",
+					    optarg);
+				goto out;
+			}
+			o.cfg.ca_file = optarg;
+			break;
+		case OPT_CONTROL_SNI:
+			if (!valid_hostname(optarg)) {
+				usage_error("bad --control-sni \"%s\": want a "
+					    "DNS name",
+					    optarg);
+				goto out;
+			}
+			o.cfg.control_sni = optarg;
+			break;
+		case OPT_CONCURRENCY:
+			if (ww_parse_long(optarg, 1, 4096, &v) != 0) {
+				usage_error("bad --concurrency \"%s\": want a "
+					    "whole number from 1 to 4096",
+					    optarg);
+				goto out;
+			}
+			o.concurrency = (int)v;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_timeout(optarg, &o.cfg.timeout) != 0) {
+				usage_error("bad --timeout \"%s\": want seconds "
+					    "from 0.1 to 300",
+					    optarg);
+				goto out;
+			}
+			break;
+		case OPT_MAX_ADDRS:
+			if (ww_parse_long(optarg, 1, 64, &v) != 0) {
+				usage_error("bad --max-addrs \"%s\": want a "
+					    "whole number from 1 to 64",
+					    optarg);
+				goto out;
+			}
+			o.cfg.max_addrs = (int)v;
+			break;
+		case OPT_OUTPUT:
+			o.output = optarg;
+			break;
+		case OPT_QUIET:
+			o.quiet = true;
+			break;
+		case OPT_CC:
+			if (!valid_cc(optarg)) {
+				usage_error("bad --probe-cc \"%s\": want two "
+					    "upper-case letters",
+					    optarg);
+				goto out;
+			}
+			o.probe_cc = optarg;
+			break;
+		case OPT_ASN:
+			if (!valid_asn(optarg)) {
+				usage_error("bad --probe-asn \"%s\": want "
+					    "AS<number>",
+					    optarg);
+				goto out;
+			}
+			o.probe_asn = optarg;
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			rc = EXIT_MEASURED;
+			goto out;
+		case OPT_VERSION:
+			printf("wallwatch-probe %s\n", WW_VERSION);
+			rc = EXIT_MEASURED;
+			goto out;
+		default: /* getopt printed the problem */
+			fprintf(stderr, "Try 'wallwatch-probe --help'.\n");
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		usage_error("unexpected argument \"%s\"", argv[optind]);
+		goto out;
+	}
+	for (size_t i = 0; i < n_lists; i++)
+		if (ww_testlist_load(&o.targets, lists[i], err, sizeof(err),
+				     list_notice) != 0) {
+			usage_error("%s", err);
+			goto out;
+		}
+	for (size_t i = 0; i < n_inputs; i++)
+		if (ww_testlist_add_input(&o.targets, inputs[i], err,
+					  sizeof(err)) != 0) {
+			usage_error("bad --input: %s", err);
+			goto out;
+		}
+	if (n_lists == 0 && n_inputs == 0 &&
+	    load_default_lists(&o.targets, err, sizeof(err)) != 0) {
+		usage_error("%s", err);
+		goto out;
+	}
+	ww_testlist_filter(&o.targets, include, exclude);
+	if (o.targets.n == 0) {
+		usage_error("%s", "no targets left to measure (check "
+				  "--category/--exclude-category)");
+		goto out;
+	}
+	rc = runner_run(&o);
+out:
+	ww_testlist_free(&o.targets);
+	free(lists);
+	free(inputs);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	ww_log_set_prog("wallwatch-probe");
+	if (argc >= 2 && strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+			  strcmp(argv[1], "-h") == 0 ||
+			  strcmp(argv[1], "help") == 0)) {
+		fputs(usage_text, stdout);
+		return EXIT_MEASURED;
+	}
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("wallwatch-probe %s\n", WW_VERSION);
+		return EXIT_MEASURED;
+	}
+	if (argc < 2)
+		usage_error("%s", "missing command (try: run)");
+	else
+		usage_error("unknown command \"%s\" (try: run)", argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,511 @@
+/*
+ * runner.c - one run of the probe: keep --concurrency targets in flight on
+ * one event base, write each finished measurement as one JSON line (flushed
+ * at once, so an interrupted run keeps what it measured), show progress and
+ * a summary on a terminal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "failure.h"
+#include "probe.h"
+#include "util.h"
+
+struct summary_row {
+	char *input;
+	char *dns, *tcp, *tls, *control, *http;
+};
+
+struct runner {
+	struct probe_opts *o;
+	struct event_base *base;
+	struct ww_engine *engine;
+	struct ww_job **jobs; /* in-flight jobs by slot; NULL when free */
+	size_t next, done, in_flight;
+	bool stopping;
+	int out_fd;
+	char *out_path;
+	bool write_failed;
+	time_t test_start;
+	double t_start;
+	char *report_web, *report_endpoint;
+	struct event *progress, *sigint, *sigterm;
+	bool tty;
+	struct summary_row *rows;
+	char arch[65];
+};
+
+struct slot_arg {
+	struct runner *r;
+	size_t slot;
+	size_t index; /* target index, for the summary */
+};
+
+char *
+probe_data_dir(void)
+{
+	const char *env = getenv("WALLWATCH_DATA_DIR");
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+
+	if (env != NULL && env[0] != '\0')
+		return xstrdup(env);
+	if (xdg != NULL && xdg[0] == '/')
+		return xasprintf("%s/wallwatch", xdg);
+	if (home != NULL && home[0] == '/')
+		return xasprintf("%s/.local/share/wallwatch", home);
+	return xstrdup("/var/lib/wallwatch");
+}
+
+static int
+mkdir_p(const char *path)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			rc = -1;
+		*s = '/';
+	}
+	if (rc == 0 && mkdir(p, 0700) != 0 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
+}
+
+static int
+open_output(struct runner *r)
+{
+	const char *path = r->o->output;
+	char ts[17], rnd[9];
+
+	if (path != NULL && strcmp(path, "-") == 0) {
+		r->out_fd = STDOUT_FILENO;
+		r->out_path = xstrdup("standard output");
+		return 0;
+	}
+	if (path == NULL) {
+		char *dir = probe_data_dir();
+		char *mdir = xasprintf("%s/measurements", dir);
+
+		free(dir);
+		if (mkdir_p(mdir) != 0) {
+			log_error("output", "cannot create %s: %s", mdir,
+				  strerror(errno));
+			free(mdir);
+			return -1;
+		}
+		ww_fmt_utc_compact(r->test_start, ts);
+		ww_random_hex(rnd, 4);
+		r->out_path = xasprintf("%s/%s-%s.jsonl", mdir, ts, rnd);
+		free(mdir);
+	} else {
+		r->out_path = xstrdup(path);
+	}
+	/* Append: never clobber measurements already in a named file. */
+	r->out_fd = open(r->out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+			 0644);
+	if (r->out_fd < 0) {
+		log_error("output", "cannot open %s: %s", r->out_path,
+			  strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+write_line(struct runner *r, const char *line)
+{
+	size_t len = strlen(line), off = 0;
+	char *buf = xmalloc(len + 1);
+
+	memcpy(buf, line, len);
+	buf[len++] = '\n';
+	/* One write per line (O_APPEND): a crash leaves whole lines only,
+	 * except for a short write, which we retry and report. */
+	while (off < len) {
+		ssize_t n = write(r->out_fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!r->write_failed)
+				log_error("output", "writing %s: %s",
+					  r->out_path, strerror(errno));
+			r->write_failed = true;
+			break;
+		}
+		off += (size_t)n;
+	}
+	free(buf);
+}
+
+/* --- summary ------------------------------------------------------------- */
+
+static char *
+failure_text(const char *failure, const char *detail)
+{
+	if (failure == failure_unknown)
+		return xasprintf("unknown_failure: %s", detail ? detail : "");
+	return xstrdup(failure);
+}
+
+static void
+summarise(struct runner *r, size_t index, const struct ww_measurement *m)
+{
+	struct summary_row *row = &r->rows[index];
+	size_t ok = 0, nq = 0, naddr = 0;
+	const char *qfail = NULL, *qdetail = NULL;
+
+	row->input = xstrdup(m->input);
+	for (size_t i = 0; i < m->n_queries; i++) {
+		const struct ww_query *q = &m->queries[i];
+
+		if (strcmp(q->hostname, m->queries[0].hostname) != 0)
+			break; /* later queries belong to redirects */
+		nq++;
+		for (size_t k = 0; k < q->n_answers; k++)
+			naddr += q->answers[k].type != WW_RR_CNAME;
+		if (q->failure != NULL && qfail == NULL &&
+		    q->failure != failure_dns_no_answer) {
+			qfail = q->failure;
+			qdetail = q->failure_detail;
+		}
+	}
+	if (nq == 0)
+		row->dns = xstrdup("-");
+	else if (naddr > 0)
+		row->dns = xasprintf("%zu addr", naddr);
+	else
+		row->dns = failure_text(qfail ? qfail : failure_dns_no_answer,
+					qdetail);
+	for (size_t i = 0; i < m->n_tcp; i++)
+		ok += m->tcp[i].failure == NULL;
+	if (m->n_tcp == 0)
+		row->tcp = xstrdup("-");
+	else if (ok == 0)
+		row->tcp = failure_text(m->tcp[0].failure,
+					m->tcp[0].failure_detail);
+	else
+		row->tcp = xasprintf("%zu/%zu ok", ok, m->n_tcp);
+	for (size_t i = 0; i < m->n_tls; i++) {
+		const struct ww_tls *t = &m->tls[i];
+		char **slot = strcmp(t->sni_role, "target") == 0 ? &row->tls
+								 : &row->control;
+
+		if (*slot != NULL)
+			continue;
+		*slot = t->failure == NULL
+				? xstrdup("ok")
+				: failure_text(t->failure, t->failure_detail);
+	}
+	if (m->n_http > 0) {
+		const struct ww_http *h = &m->http[m->n_http - 1];
+
+		if (h->failure != NULL)
+			row->http = failure_text(h->failure,
+						 h->failure_detail);
+		else if (m->n_http > 1)
+			row->http = xasprintf("%d (%zu hops)", h->status,
+					      m->n_http);
+		else
+			row->http = xasprintf("%d", h->status);
+	}
+}
+
+static void
+print_col(const char *s, int width)
+{
+	int len = s ? (int)strlen(s) : 1;
+
+	if (len > width)
+		fprintf(stderr, "%.*s~ ", width - 1, s);
+	else
+		fprintf(stderr, "%s%*s ", s ? s : "-", width - len, "");
+}
+
+static void
+print_summary(struct runner *r)
+{
+	struct ww_testlist *l = &r->o->targets;
+
+	fprintf(stderr, "\n");
+	print_col("TARGET", 44);
+	print_col("DNS", 20);
+	print_col("TCP", 20);
+	print_col("TLS (SNI)", 22);
+	print_col("TLS (CONTROL)", 22);
+	fprintf(stderr, "HTTP\n");
+	for (size_t i = 0; i < l->n; i++) {
+		struct summary_row *row = &r->rows[i];
+
+		if (row->input == NULL)
+			continue;
+		print_col(row->input, 44);
+		print_col(row->dns, 20);
+		print_col(row->tcp, 20);
+		print_col(row->tls, 22);
+		print_col(row->control, 22);
+		fprintf(stderr, "%s\n", row->http ? row->http : "-");
+	}
+}
+
+static void
+free_rows(struct runner *r)
+{
+	for (size_t i = 0; i < r->o->targets.n; i++) {
+		struct summary_row *row = &r->rows[i];
+
+		free(row->input);
+		free(row->dns);
+		free(row->tcp);
+		free(row->tls);
+		free(row->control);
+		free(row->http);
+	}
+	free(r->rows);
+}
+
+/* --- progress ------------------------------------------------------------ */
+
+static void
+progress_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct runner *r = arg;
+	size_t total = r->o->targets.n;
+	double el = ww_mono() - r->t_start;
+
+	(void)fd;
+	(void)what;
+	fprintf(stderr, "\r\033[K[%zu/%zu] in flight %zu, elapsed %.0fs", r->done,
+		total, r->in_flight, el);
+	if (r->done > 0 && r->done < total)
+		fprintf(stderr, ", ETA %.0fs",
+			el / (double)r->done * (double)(total - r->done));
+	fflush(stderr);
+}
+
+/* --- the run ------------------------------------------------------------- */
+
+static void start_more(struct runner *r);
+
+static struct ww_measurement *
+new_measurement(struct runner *r, const struct ww_target *t)
+{
+	struct ww_measurement *m = ww_measurement_new();
+	struct timeval now;
+	struct tm tm;
+	char rnd[33], ts[32];
+
+	gettimeofday(&now, NULL);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%d%H%M%S", &tm);
+	ww_random_hex(rnd, 16);
+	m->input = xstrdup(t->input);
+	m->test_name = xstrdup(ww_test_name(t->kind));
+	m->test_version = xstrdup(WW_TEST_VERSION);
+	m->measurement_start_time = now.tv_sec;
+	m->test_start_time = r->test_start;
+	m->probe_cc = xstrdup(r->o->probe_cc ? r->o->probe_cc : "ZZ");
+	m->probe_asn = xstrdup(r->o->probe_asn ? r->o->probe_asn : "AS0");
+	m->report_id = xstrdup(strcmp(m->test_name, "wallwatch_web") == 0
+				       ? r->report_web
+				       : r->report_endpoint);
+	m->measurement_uid = xasprintf("%s.%06ld_%s_%s_%s", ts,
+				       (long)now.tv_usec, m->probe_cc,
+				       m->test_name, rnd);
+	m->software_name = xstrdup("wallwatch-probe");
+	m->software_version = xstrdup(WW_VERSION);
+	json_object_set_new(m->annotations, "engine_name",
+			    json_string("wallwatch"));
+	json_object_set_new(m->annotations, "engine_version",
+			    json_string(WW_VERSION));
+	json_object_set_new(m->annotations, "platform", json_string("linux"));
+	json_object_set_new(m->annotations, "architecture",
+			    json_string(r->arch));
+	if (t->source != NULL)
+		json_object_set_new(m->annotations, "input_source",
+				    json_string(t->source));
+	json_object_set_new(m->options, "timeout",
+			    json_real(r->o->cfg.timeout));
+	json_object_set_new(m->options, "max_addrs",
+			    json_integer(r->o->cfg.max_addrs));
+	json_object_set_new(m->options, "concurrency",
+			    json_integer(r->o->concurrency));
+	json_object_set_new(m->options, "trust_store",
+			    json_string(r->o->cfg.ca_file ? "ca_file"
+							  : "system"));
+	return m;
+}
+
+static void
+job_done(struct ww_measurement *m, void *arg)
+{
+	struct slot_arg *sa = arg;
+	struct runner *r = sa->r;
+	char *line = ww_measurement_to_line(m);
+
+	write_line(r, line);
+	free(line);
+	summarise(r, sa->index, m);
+	ww_measurement_free(m);
+	r->jobs[sa->slot] = NULL;
+	r->in_flight--;
+	r->done++;
+	free(sa);
+	if (!r->stopping)
+		start_more(r);
+	if (r->in_flight == 0 && (r->stopping || r->next == r->o->targets.n))
+		event_base_loopbreak(r->base);
+}
+
+static void
+start_more(struct runner *r)
+{
+	struct ww_testlist *l = &r->o->targets;
+
+	for (size_t s = 0; s < (size_t)r->o->concurrency && r->next < l->n;
+	     s++) {
+		struct slot_arg *sa;
+
+		if (r->jobs[s] != NULL)
+			continue;
+		sa = xmalloc(sizeof(*sa));
+		sa->r = r;
+		sa->slot = s;
+		sa->index = r->next++;
+		r->in_flight++;
+		/* Mark the slot before starting: the job may not finish
+		 * synchronously, but be safe if it ever does. */
+		r->jobs[s] = (struct ww_job *)sa;
+		r->jobs[s] = ww_job_start(r->engine, &l->targets[sa->index],
+					  new_measurement(r,
+							  &l->targets[sa->index]),
+					  job_done, sa);
+	}
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct runner *r = arg;
+
+	(void)what;
+	if (r->stopping)
+		return;
+	r->stopping = true;
+	if (r->tty && !r->o->quiet)
+		fprintf(stderr, "\n");
+	log_warn("run", "%s: stopping; in-flight targets are recorded as "
+			"interrupted",
+		 sig == SIGINT ? "SIGINT" : "SIGTERM");
+	for (size_t s = 0; s < (size_t)r->o->concurrency; s++)
+		if (r->jobs[s] != NULL)
+			ww_job_cancel(r->jobs[s]);
+	if (r->in_flight == 0)
+		event_base_loopbreak(r->base);
+}
+
+int
+runner_run(struct probe_opts *o)
+{
+	struct runner r;
+	struct utsname un;
+	char err[512], ts[17], rnd[17];
+	struct timeval tick = {0, 250000};
+	int rc = EXIT_RUNFAIL;
+	const char *cc = o->probe_cc ? o->probe_cc : "ZZ";
+	const char *asn = o->probe_asn ? o->probe_asn + 2 : "0";
+
+	/* OpenSSL writes to peers that may have hung up. */
+	signal(SIGPIPE, SIG_IGN);
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.out_fd = -1;
+	r.test_start = time(NULL);
+	r.t_start = ww_mono();
+	r.tty = isatty(STDERR_FILENO) && !o->quiet;
+	snprintf(r.arch, sizeof(r.arch), "%s",
+		 uname(&un) == 0 ? un.machine : "unknown");
+	ww_fmt_utc_compact(r.test_start, ts);
+	ww_random_hex(rnd, 8);
+	r.report_web = xasprintf("%s_wallwatch_web_%s_%s_%s", ts, cc, asn, rnd);
+	r.report_endpoint = xasprintf("%s_wallwatch_endpoint_%s_%s_%s", ts, cc,
+				      asn, rnd);
+	r.rows = xcalloc(o->targets.n, sizeof(*r.rows));
+	r.jobs = xcalloc((size_t)o->concurrency, sizeof(*r.jobs));
+	r.base = event_base_new();
+	if (r.base == NULL) {
+		log_error("run", "cannot create the event loop");
+		goto out;
+	}
+	r.engine = ww_engine_new(r.base, &o->cfg, err, sizeof(err));
+	if (r.engine == NULL) {
+		log_error("run", "%s", err);
+		goto out;
+	}
+	if (open_output(&r) != 0)
+		goto out;
+	r.sigint = evsignal_new(r.base, SIGINT, signal_cb, &r);
+	r.sigterm = evsignal_new(r.base, SIGTERM, signal_cb, &r);
+	event_add(r.sigint, NULL);
+	event_add(r.sigterm, NULL);
+	if (r.tty) {
+		r.progress = event_new(r.base, -1, EV_PERSIST, progress_cb, &r);
+		event_add(r.progress, &tick);
+	}
+	start_more(&r);
+	event_base_dispatch(r.base);
+	if (r.tty) {
+		progress_cb(-1, 0, &r);
+		fprintf(stderr, "\n");
+		print_summary(&r);
+	}
+	if (r.out_fd != STDOUT_FILENO && fsync(r.out_fd) != 0 &&
+	    !r.write_failed) {
+		log_error("output", "fsync %s: %s", r.out_path,
+			  strerror(errno));
+		r.write_failed = true;
+	}
+	if (!o->quiet)
+		fprintf(stderr, "wallwatch-probe: %zu of %zu targets measured "
+				"in %.1fs; results in %s\n",
+			r.done, o->targets.n, ww_mono() - r.t_start,
+			r.out_path);
+	if (r.write_failed)
+		rc = EXIT_RUNFAIL;
+	else if (r.stopping)
+		rc = EXIT_RUNFAIL;
+	else
+		rc = EXIT_MEASURED;
+out:
+	if (r.progress)
+		event_free(r.progress);
+	if (r.sigint)
+		event_free(r.sigint);
+	if (r.sigterm)
+		event_free(r.sigterm);
+	ww_engine_free(r.engine);
+	if (r.base)
+		event_base_free(r.base);
+	if (r.out_fd >= 0 && r.out_fd != STDOUT_FILENO)
+		close(r.out_fd);
+	free(r.out_path);
+	free(r.report_web);
+	free(r.report_endpoint);
+	free(r.jobs);
+	free_rows(&r);
+	return rc;
+}

@@ -1,0 +1,535 @@
+/*
+ * dns.c - an authoritative-looking server for lab.test over UDP and TCP.
+ *
+ * Wire format per RFC 1035 4.1; TCP framing per RFC 1035 4.2.2 (two-byte
+ * length prefix), which c-ares falls back to on truncation. The zone is a
+ * fixed table (README.md); the answers are built by fake_dns_answer(), a
+ * pure function so it can be fuzzed on its own.
+ */
+#include "fakenet.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "util.h"
+
+#define DNS_HDR_LEN 12
+#define DNS_NAME_MAX 255 /* wire octets, RFC 1035 2.3.4 */
+
+#define DNS_FLAG_QR 0x8000
+#define DNS_FLAG_AA 0x0400
+#define DNS_FLAG_RD 0x0100
+#define DNS_FLAG_RA 0x0080
+
+#define DNS_TYPE_A 1
+#define DNS_TYPE_CNAME 5
+#define DNS_TYPE_AAAA 28
+#define DNS_CLASS_IN 1
+
+enum dns_rcode {
+	RCODE_NOERROR = 0,
+	RCODE_FORMERR = 1,
+	RCODE_SERVFAIL = 2,
+	RCODE_NXDOMAIN = 3,
+	RCODE_NOTIMP = 4,
+	RCODE_REFUSED = 5,
+};
+
+/* A TCP client that sends queries but never reads stops being read. */
+#define DNS_TCP_OUT_MAX 65536
+/* How many times to look for a port free for both UDP and TCP. */
+#define DNS_BIND_TRIES 32
+
+struct fake_dns {
+	struct fakenet *fn;
+	int udp_fd;
+	struct event *udp_ev;
+	struct fake_listener *tcp; /* NULL when the port was taken */
+};
+
+/* --- the answer builder -----------------------------------------------------*/
+
+struct wbuf {
+	uint8_t *p;
+	size_t len, cap;
+	bool overflow;
+};
+
+static void
+put_bytes(struct wbuf *w, const void *src, size_t n)
+{
+	if (w->overflow || n > w->cap - w->len) {
+		w->overflow = true;
+		return;
+	}
+	memcpy(w->p + w->len, src, n);
+	w->len += n;
+}
+
+static void
+put16(struct wbuf *w, unsigned v)
+{
+	uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+
+	put_bytes(w, b, sizeof(b));
+}
+
+static void
+put32(struct wbuf *w, uint32_t v)
+{
+	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16),
+			(uint8_t)(v >> 8), (uint8_t)v};
+
+	put_bytes(w, b, sizeof(b));
+}
+
+/* A dotted name, uncompressed. */
+static void
+put_name(struct wbuf *w, const char *name)
+{
+	const char *dot;
+	size_t n;
+	uint8_t len;
+
+	while (*name != '\0') {
+		dot = strchr(name, '.');
+		n = dot ? (size_t)(dot - name) : strlen(name);
+		len = (uint8_t)n;
+		put_bytes(w, &len, 1);
+		put_bytes(w, name, n);
+		name += n + (dot ? 1 : 0);
+	}
+	put_bytes(w, "", 1);
+}
+
+/* Owner "the question name": a pointer to offset 12 (RFC 1035 4.1.4). */
+static void
+put_rr_head(struct wbuf *w, const char *owner, unsigned type, uint32_t ttl)
+{
+	if (owner == NULL)
+		put16(w, 0xc000 | DNS_HDR_LEN);
+	else
+		put_name(w, owner);
+	put16(w, type);
+	put16(w, DNS_CLASS_IN);
+	put32(w, ttl);
+}
+
+static void
+put_a(struct wbuf *w, const char *owner, uint8_t last_octet)
+{
+	uint8_t a[4] = {127, 0, 0, last_octet};
+
+	put_rr_head(w, owner, DNS_TYPE_A, 300);
+	put16(w, sizeof(a));
+	put_bytes(w, a, sizeof(a));
+}
+
+static void
+put_aaaa_loopback(struct wbuf *w)
+{
+	uint8_t a[16] = {0};
+
+	a[15] = 1;
+	put_rr_head(w, NULL, DNS_TYPE_AAAA, 300);
+	put16(w, sizeof(a));
+	put_bytes(w, a, sizeof(a));
+}
+
+static void
+put_cname(struct wbuf *w, const char *target)
+{
+	size_t at;
+
+	put_rr_head(w, NULL, DNS_TYPE_CNAME, 60);
+	at = w->len;
+	put16(w, 0); /* RDLENGTH, patched below */
+	put_name(w, target);
+	if (!w->overflow) {
+		w->p[at] = (uint8_t)((w->len - at - 2) >> 8);
+		w->p[at + 1] = (uint8_t)(w->len - at - 2);
+	}
+}
+
+static bool
+name_is(const char *name, const char *want)
+{
+	return strcmp(name, want) == 0;
+}
+
+/* name is suffix itself or a name below it. */
+static bool
+name_under(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), s = strlen(suffix);
+
+	if (n == s)
+		return strcmp(name, suffix) == 0;
+	return n > s && name[n - s - 1] == '.' &&
+	       strcmp(name + n - s, suffix) == 0;
+}
+
+/*
+ * Read the question name at q[*off] into name (lower case, dotted, no
+ * trailing dot). Returns 0, or -1 if malformed. *odd is set for labels that
+ * hold '.' or NUL: those cannot be spelled as a dotted name, so they match
+ * no zone entry.
+ */
+static int
+parse_qname(const uint8_t *q, size_t qlen, size_t *off, char *name,
+	    bool *odd)
+{
+	size_t pos = *off, out = 0, wire = 0;
+	uint8_t len;
+	size_t i;
+
+	*odd = false;
+	for (;;) {
+		if (pos >= qlen)
+			return -1;
+		len = q[pos++];
+		wire += 1u + len;
+		if (wire > DNS_NAME_MAX)
+			return -1;
+		if (len == 0)
+			break;
+		/* Queries carry one name, so no compression (4.1.4). */
+		if ((len & 0xc0) != 0 || len > qlen - pos)
+			return -1;
+		if (out > 0)
+			name[out++] = '.';
+		for (i = 0; i < len; i++) {
+			uint8_t ch = q[pos + i];
+
+			if (ch == '.' || ch == '\0')
+				*odd = true;
+			if (ch >= 'A' && ch <= 'Z')
+				ch = (uint8_t)(ch - 'A' + 'a');
+			name[out++] = (char)ch;
+		}
+		pos += len;
+	}
+	name[out] = '\0';
+	*off = pos;
+	return 0;
+}
+
+size_t
+fake_dns_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap)
+{
+	struct wbuf w = {.p = out, .cap = cap};
+	char name[DNS_NAME_MAX + 1];
+	unsigned flags, opcode, rcode = RCODE_NOERROR, qtype, qclass;
+	unsigned ancount = 0, rflags;
+	size_t off = DNS_HDR_LEN;
+	bool odd, in_zone = false;
+	size_t qd_end = 0;
+
+	if (qlen < DNS_HDR_LEN || cap < 512)
+		return 0;
+	flags = (unsigned)q[2] << 8 | q[3];
+	if (flags & DNS_FLAG_QR)
+		return 0; /* never answer a response: no reflection loops */
+	opcode = (flags >> 11) & 0xf;
+	rflags = DNS_FLAG_QR | (opcode << 11) | (flags & DNS_FLAG_RD) |
+		 DNS_FLAG_RA;
+
+	if (opcode != 0) {
+		rcode = RCODE_NOTIMP;
+		goto header_only;
+	}
+	if (((unsigned)q[4] << 8 | q[5]) != 1 ||
+	    parse_qname(q, qlen, &off, name, &odd) < 0 || qlen - off < 4) {
+		rcode = RCODE_FORMERR;
+		goto header_only;
+	}
+	qtype = (unsigned)q[off] << 8 | q[off + 1];
+	qclass = (unsigned)q[off + 2] << 8 | q[off + 3];
+	qd_end = off + 4;
+	/* Additional records (an EDNS OPT, RFC 6891) are ignored: we do not
+	 * speak EDNS, which a responder may do by omitting OPT. */
+
+	in_zone = !odd && qclass == DNS_CLASS_IN && name_under(name, "lab.test");
+	if (!in_zone)
+		rcode = RCODE_REFUSED;
+	else if (name_under(name, "nx.lab.test"))
+		rcode = RCODE_NXDOMAIN;
+	else if (name_is(name, "refused.lab.test"))
+		rcode = RCODE_REFUSED;
+	else if (name_is(name, "servfail.lab.test"))
+		rcode = RCODE_SERVFAIL;
+	else if (name_is(name, "silent.lab.test"))
+		return 0;
+
+	/* Header now, counts patched once the answers are written. */
+	put16(&w, (unsigned)q[0] << 8 | q[1]);
+	/* Authoritative for what the zone says, not for refusals. */
+	if (rcode == RCODE_NOERROR || rcode == RCODE_NXDOMAIN)
+		rflags |= DNS_FLAG_AA;
+	put16(&w, rflags | rcode);
+	put16(&w, 1);
+	put16(&w, 0);
+	put16(&w, 0);
+	put16(&w, 0);
+	put_bytes(&w, q + DNS_HDR_LEN, qd_end - DNS_HDR_LEN);
+	if (rcode != RCODE_NOERROR)
+		goto done;
+
+	if (name_is(name, "cname.lab.test")) {
+		/* A CNAME owns the name for every type (RFC 1034 3.6.2). */
+		put_cname(&w, "good.lab.test");
+		ancount++;
+		if (qtype == DNS_TYPE_A) {
+			put_a(&w, "good.lab.test", 1);
+			ancount++;
+		}
+	} else if (name_is(name, "noaddr.lab.test")) {
+		/* NOERROR, no data. */
+	} else if (name_is(name, "v6.lab.test")) {
+		if (qtype == DNS_TYPE_A) {
+			put_a(&w, NULL, 1);
+			ancount++;
+		} else if (qtype == DNS_TYPE_AAAA) {
+			put_aaaa_loopback(&w);
+			ancount++;
+		}
+	} else if (name_is(name, "multi.lab.test")) {
+		if (qtype == DNS_TYPE_A) {
+			put_a(&w, NULL, 1);
+			put_a(&w, NULL, 2);
+			ancount += 2;
+		}
+	} else if (qtype == DNS_TYPE_A) {
+		put_a(&w, NULL, 1);
+		ancount++;
+	}
+done:
+	if (w.overflow)
+		return 0;
+	out[6] = (uint8_t)(ancount >> 8);
+	out[7] = (uint8_t)ancount;
+	return w.len;
+
+header_only:
+	put16(&w, (unsigned)q[0] << 8 | q[1]);
+	put16(&w, rflags | rcode);
+	put16(&w, 0);
+	put16(&w, 0);
+	put16(&w, 0);
+	put16(&w, 0);
+	return w.overflow ? 0 : w.len;
+}
+
+/* --- UDP ----------------------------------------------------------------------*/
+
+static void
+udp_read(evutil_socket_t fd, short what, void *arg)
+{
+	uint8_t q[4096], r[4096];
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	ssize_t n;
+	size_t rlen;
+	int i;
+
+	(void)what;
+	(void)arg;
+	/* Bounded per wake-up so that TCP clients get their turn. */
+	for (i = 0; i < 64; i++) {
+		fromlen = sizeof(from);
+		n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from,
+			     &fromlen);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_debug("dns", "recvfrom: %s",
+					  strerror(errno));
+			return;
+		}
+		rlen = fake_dns_answer(q, (size_t)n, r, sizeof(r));
+		if (rlen == 0)
+			continue;
+		/* A full socket buffer drops the reply, as the network may. */
+		if (sendto(fd, r, rlen, 0, (struct sockaddr *)&from, fromlen) <
+		    0)
+			log_debug("dns", "sendto: %s", strerror(errno));
+	}
+}
+
+/* --- TCP ----------------------------------------------------------------------*/
+
+struct dns_tcp {
+	struct fake_conn c; /* first */
+	struct fakenet *fn;
+	struct bufferevent *bev;
+	bool closing; /* peer is gone: flush the answers, then close */
+};
+
+static void
+dns_tcp_close(struct fake_conn *c)
+{
+	struct dns_tcp *t = WW_CONTAINER_OF(c, struct dns_tcp, c);
+
+	fake_conn_unlink(t->fn, &t->c);
+	bufferevent_free(t->bev);
+	free(t);
+}
+
+static void
+dns_tcp_read(struct bufferevent *bev, void *arg)
+{
+	struct dns_tcp *t = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *out = bufferevent_get_output(bev);
+	uint8_t hdr[2], r[4096];
+	const uint8_t *q;
+	size_t mlen, rlen;
+
+	while (evbuffer_get_length(out) < DNS_TCP_OUT_MAX) {
+		if (evbuffer_copyout(in, hdr, 2) < 2)
+			return;
+		mlen = (size_t)hdr[0] << 8 | hdr[1];
+		if (mlen == 0) {
+			dns_tcp_close(&t->c);
+			return;
+		}
+		if (evbuffer_get_length(in) < 2 + mlen)
+			return;
+		q = evbuffer_pullup(in, (ev_ssize_t)(2 + mlen));
+		rlen = fake_dns_answer(q + 2, mlen, r + 2, sizeof(r) - 2);
+		evbuffer_drain(in, 2 + mlen);
+		if (rlen == 0)
+			continue;
+		r[0] = (uint8_t)(rlen >> 8);
+		r[1] = (uint8_t)rlen;
+		evbuffer_add(out, r, rlen + 2);
+	}
+}
+
+static void
+dns_tcp_write(struct bufferevent *bev, void *arg)
+{
+	struct dns_tcp *t = arg;
+
+	if (t->closing) {
+		dns_tcp_close(&t->c);
+		return;
+	}
+	/* Output drained: answer what queued up while we waited. */
+	dns_tcp_read(bev, arg);
+}
+
+static void
+dns_tcp_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct dns_tcp *t = arg;
+
+	if ((what & BEV_EVENT_EOF) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		t->closing = true; /* half-closed: the answers still go out */
+		return;
+	}
+	dns_tcp_close(&t->c);
+}
+
+static void
+dns_tcp_accept(struct fake_listener *l, int fd, void *arg)
+{
+	struct fake_dns *d = arg;
+	struct dns_tcp *t = xcalloc(1, sizeof(*t));
+	struct timeval idle = {FAKE_IDLE_SECS, 0};
+
+	(void)l;
+	t->fn = d->fn;
+	t->bev = bufferevent_socket_new(d->fn->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (t->bev == NULL) {
+		close(fd);
+		free(t);
+		return;
+	}
+	fake_sock_nodelay(fd);
+	bufferevent_setcb(t->bev, dns_tcp_read, dns_tcp_write, dns_tcp_event,
+			  t);
+	/* One maximal message plus its prefix (RFC 1035 4.2.2). */
+	bufferevent_setwatermark(t->bev, EV_READ, 0, 2 + 65535);
+	bufferevent_set_timeouts(t->bev, &idle, &idle);
+	bufferevent_enable(t->bev, EV_READ | EV_WRITE);
+	fake_conn_link(d->fn, &t->c, dns_tcp_close);
+}
+
+/* --- set-up ---------------------------------------------------------------------*/
+
+static int
+udp_bind(struct fakenet *fn)
+{
+	int fd;
+
+	fd = socket(fn->bind_addr.ss_family,
+		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&fn->bind_addr, fn->bind_len) < 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+struct fake_dns *
+fake_dns_new(struct fakenet *fn)
+{
+	struct fake_dns *d = xcalloc(1, sizeof(*d));
+	int i, port;
+
+	d->fn = fn;
+	d->udp_fd = -1;
+	/* Ephemeral UDP first, then TCP on the same number if it is free. */
+	for (i = 0; i < DNS_BIND_TRIES; i++) {
+		d->udp_fd = udp_bind(fn);
+		if (d->udp_fd < 0) {
+			log_error("dns", "udp bind: %s", strerror(errno));
+			free(d);
+			return NULL;
+		}
+		port = fake_sock_port(d->udp_fd);
+		d->tcp = fake_listener_new(fn, port, dns_tcp_accept, d);
+		if (d->tcp != NULL)
+			break;
+		if (i + 1 == DNS_BIND_TRIES) {
+			log_warn("dns", "no tcp on port %d: %s; udp only",
+				 port, strerror(errno));
+			break;
+		}
+		close(d->udp_fd);
+	}
+	d->udp_ev = event_new(fn->base, d->udp_fd, EV_READ | EV_PERSIST,
+			      udp_read, d);
+	event_add(d->udp_ev, NULL);
+	return d;
+}
+
+int
+fake_dns_port(const struct fake_dns *d)
+{
+	return fake_sock_port(d->udp_fd);
+}
+
+void
+fake_dns_free(struct fake_dns *d)
+{
+	if (d == NULL)
+		return;
+	event_free(d->udp_ev);
+	close(d->udp_fd);
+	fake_listener_free(d->tcp);
+	free(d);
+}

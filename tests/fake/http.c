@@ -1,0 +1,588 @@
+/*
+ * http.c - a small HTTP/1.1 responder, over plain TCP or TLS.
+ *
+ * Not evhttp: /reset must abort the very socket the request came on, /slow
+ * must hold it without a reply, and TLS connections arrive as raw sockets
+ * from the SNI filter; owning the bufferevent makes all three simple.
+ * Requests are GET-like (the method is ignored except HEAD); bodies are
+ * skipped by Content-Length; anything chunked gets its answer and a close.
+ * Message syntax per RFC 9112.
+ */
+#include "fakenet.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+
+#include "util.h"
+
+/* Caps on what a client can make us hold (STYLE.md 5). */
+#define HDR_MAX 16384
+#define IN_HIGH 65536
+#define OUT_HIGH (1024 * 1024)
+/* After our last byte, how long we read (and discard) before closing. */
+#define LINGER_SECS 5
+#define PATH_MAX_LEN 256
+
+#define BIG_LEN 200000
+#define BIN_LEN 4096
+/* Bodies below this are copied next to the headers: one TLS record. */
+#define COPY_MAX 8192
+
+enum http_state {
+	ST_READING,  /* waiting for, or answering, requests */
+	ST_SLOW,     /* /slow: never answer, wait for the peer to go */
+	ST_CLOSING,  /* last response queued, waiting for it to drain */
+	ST_DRAINING, /* our side shut, discarding until the peer closes */
+};
+
+struct http_conn {
+	struct fake_conn c; /* first */
+	struct fakenet *fn;
+	const struct fake_site *site;
+	struct bufferevent *bev;
+	enum http_state state;
+	uint64_t body_left; /* request body bytes still to skip */
+	bool peer_eof;
+};
+
+struct http_req {
+	char path[PATH_MAX_LEN]; /* without query or fragment */
+	bool head;
+	bool keep_alive;
+	bool bad;
+	bool chunked;
+	uint64_t content_length;
+};
+
+static char big_body[BIG_LEN];
+static unsigned char bin_body[BIN_LEN];
+
+static const char lab_page[] =
+	"<!DOCTYPE html>\n"
+	"<html><head><meta charset=\"utf-8\">"
+	"<title>Wallwatch lab page</title></head>\n"
+	"<body><h1>Wallwatch lab page</h1>\n"
+	"<p>Hello from the lab.</p></body></html>\n";
+
+static const char block_page[] =
+	"<!DOCTYPE html>\n"
+	"<html><head><meta charset=\"utf-8\">"
+	"<title>Access denied</title></head>\n"
+	"<body><h1>Access denied</h1>\n"
+	"<p>This site is blocked.</p></body></html>\n";
+
+static const char notfound_page[] =
+	"<!DOCTYPE html>\n"
+	"<html><head><meta charset=\"utf-8\">"
+	"<title>Not found</title></head>\n"
+	"<body><h1>Not found</h1></body></html>\n";
+
+static const char html_type[] = "text/html; charset=utf-8";
+
+void
+fake_http_init(void)
+{
+	/* 3125 lines of 64 bytes: easy to eyeball, exactly BIG_LEN. */
+	static const char line[] = "0123456789abcdef0123456789abcdef"
+				   "0123456789abcdef0123456789abcde\n";
+	size_t i;
+
+	for (i = 0; i < BIG_LEN; i++)
+		big_body[i] = line[i % (sizeof(line) - 1)];
+	/* i*7 mod 256 walks every byte value, 0x80-0xff included. */
+	for (i = 0; i < BIN_LEN; i++)
+		bin_body[i] = (unsigned char)(i * 7);
+}
+
+/* --- connection lifetime --------------------------------------------------*/
+
+static void
+http_close(struct fake_conn *c)
+{
+	struct http_conn *h = WW_CONTAINER_OF(c, struct http_conn, c);
+
+	fake_conn_unlink(h->fn, &h->c);
+	bufferevent_free(h->bev); /* closes fd, frees SSL */
+	free(h);
+}
+
+static void
+http_reset(struct http_conn *h)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	int fd = (int)bufferevent_getfd(h->bev);
+
+	/* bufferevent_free() closes fd with this linger: RST. Nothing sends a
+	 * close_notify first (libevent's be_openssl_destruct only frees). */
+	if (fd >= 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	http_close(&h->c);
+}
+
+/* Timeouts: idle while waiting for a request; progress while writing. */
+static void
+http_set_idle(struct http_conn *h, bool reading)
+{
+	struct timeval idle = {FAKE_IDLE_SECS, 0};
+
+	bufferevent_set_timeouts(h->bev, reading ? &idle : NULL, &idle);
+}
+
+/*
+ * Our last response has gone out. Closing now could RST it away if the
+ * client's next bytes arrive unread (RFC 9112 9.6), so shut our side and
+ * read until the peer closes, for a while at most.
+ */
+static void
+http_linger(struct http_conn *h)
+{
+	struct timeval tv = {LINGER_SECS, 0};
+	int fd = (int)bufferevent_getfd(h->bev);
+
+	if (h->peer_eof || fd < 0) {
+		http_close(&h->c);
+		return;
+	}
+	if (h->site->ctx != NULL)
+		(void)SSL_shutdown(bufferevent_openssl_get_ssl(h->bev));
+	(void)shutdown(fd, SHUT_WR);
+	h->state = ST_DRAINING;
+	evbuffer_drain(bufferevent_get_input(h->bev),
+		       evbuffer_get_length(bufferevent_get_input(h->bev)));
+	bufferevent_set_timeouts(h->bev, &tv, &tv);
+	bufferevent_enable(h->bev, EV_READ);
+}
+
+/* --- responses --------------------------------------------------------------*/
+
+static void
+respond(struct http_conn *h, const struct http_req *r, int status,
+	const char *reason, const char *ctype, const char *location,
+	const void *body, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(h->bev);
+	bool keep = r->keep_alive;
+
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nServer: fakenet\r\n",
+			    status, reason);
+	if (ctype != NULL)
+		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
+	if (location != NULL)
+		evbuffer_add_printf(out, "Location: %s\r\n", location);
+	if (body == lab_page)
+		evbuffer_add_printf(out, "X-Wallwatch-Lab: 1\r\n");
+	evbuffer_add_printf(out, "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
+			    len, keep ? "keep-alive" : "close");
+	if (!r->head && len > 0) {
+		if (len < COPY_MAX)
+			evbuffer_add(out, body, len);
+		else /* static data: no copy */
+			evbuffer_add_reference(out, body, len, NULL, NULL);
+	}
+	http_set_idle(h, false);
+	if (!keep) {
+		h->state = ST_CLOSING;
+		bufferevent_disable(h->bev, EV_READ);
+	}
+}
+
+static void
+redirect(struct http_conn *h, const struct http_req *r, int status,
+	 const char *location)
+{
+	respond(h, r, status, status == 301 ? "Moved Permanently" : "Found",
+		NULL, location, NULL, 0);
+}
+
+/* Returns false when h is gone or must not read further requests. */
+static bool
+dispatch(struct http_conn *h, const struct http_req *r)
+{
+	const char *p = r->path;
+	char abs[128];
+
+	log_debug("http", "port %d: %s", h->site->port, p);
+	if (r->bad) {
+		respond(h, r, 400, "Bad Request", NULL, NULL, NULL, 0);
+	} else if (strcmp(p, "/") == 0) {
+		respond(h, r, 200, "OK", html_type, NULL, lab_page,
+			sizeof(lab_page) - 1);
+	} else if (strcmp(p, "/redirect") == 0) {
+		redirect(h, r, 302, "/");
+	} else if (strcmp(p, "/redirect-abs") == 0) {
+		snprintf(abs, sizeof(abs), "%s://good.lab.test:%d/",
+			 h->site->scheme, h->site->port);
+		redirect(h, r, 301, abs);
+	} else if (strcmp(p, "/loop") == 0) {
+		redirect(h, r, 302, "/loop");
+	} else if (strcmp(p, "/blockpage") == 0) {
+		respond(h, r, 403, "Forbidden", html_type, NULL, block_page,
+			sizeof(block_page) - 1);
+	} else if (strcmp(p, "/big") == 0) {
+		respond(h, r, 200, "OK", "text/plain", NULL, big_body,
+			BIG_LEN);
+	} else if (strcmp(p, "/binary") == 0) {
+		respond(h, r, 200, "OK", "application/octet-stream", NULL,
+			bin_body, BIN_LEN);
+	} else if (strcmp(p, "/reset") == 0) {
+		http_reset(h);
+		return false;
+	} else if (strcmp(p, "/slow") == 0) {
+		h->state = ST_SLOW;
+		bufferevent_set_timeouts(h->bev, NULL, NULL);
+		return false;
+	} else {
+		respond(h, r, 404, "Not Found", html_type, NULL, notfound_page,
+			sizeof(notfound_page) - 1);
+	}
+	return h->state == ST_READING;
+}
+
+/* --- request parsing ----------------------------------------------------------*/
+
+static bool
+token_eq(const char *s, size_t n, const char *want)
+{
+	return strlen(want) == n && strncasecmp(s, want, n) == 0;
+}
+
+static void
+trim(const char **s, size_t *n)
+{
+	while (*n > 0 && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' ||
+			  (*s)[*n - 1] == '\r'))
+		(*n)--;
+}
+
+/* Connection: a comma list of tokens (RFC 9110 7.6.1). */
+static void
+parse_connection(const char *v, size_t n, bool *close_tok, bool *keep_tok)
+{
+	const char *comma, *tok;
+	size_t tn;
+
+	while (n > 0) {
+		comma = memchr(v, ',', n);
+		tok = v;
+		tn = comma ? (size_t)(comma - v) : n;
+		v += tn + (comma ? 1 : 0);
+		n -= tn + (comma ? 1 : 0);
+		trim(&tok, &tn);
+		if (token_eq(tok, tn, "close"))
+			*close_tok = true;
+		else if (token_eq(tok, tn, "keep-alive"))
+			*keep_tok = true;
+	}
+}
+
+static int
+parse_content_length(const char *v, size_t n, uint64_t *out)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	if (n == 0 || n > 18)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	}
+	*out = x;
+	return 0;
+}
+
+/* The request-target's path: origin-form, or absolute-form (9112 3.2). */
+static void
+parse_target(const char *t, size_t n, struct http_req *r)
+{
+	const char *scheme_end = NULL, *slash;
+	size_t i;
+
+	if (n >= 3) {
+		for (i = 0; i + 3 <= n; i++) {
+			if (t[i] == '/' || t[i] == '?')
+				break;
+			if (memcmp(t + i, "://", 3) == 0) {
+				scheme_end = t + i + 3;
+				break;
+			}
+		}
+	}
+	if (scheme_end != NULL) {
+		n -= (size_t)(scheme_end - t);
+		t = scheme_end;
+		slash = memchr(t, '/', n);
+		if (slash == NULL) {
+			snprintf(r->path, sizeof(r->path), "/");
+			return;
+		}
+		n -= (size_t)(slash - t);
+		t = slash;
+	}
+	for (i = 0; i < n && t[i] != '?' && t[i] != '#'; i++)
+		;
+	if (i >= sizeof(r->path))
+		i = sizeof(r->path) - 1; /* too long for any route: a 404 */
+	memcpy(r->path, t, i);
+	r->path[i] = '\0';
+}
+
+/* block: request line and header lines, without the empty line. */
+static void
+parse_request(const char *block, size_t len, struct http_req *r)
+{
+	const char *line = block, *end = block + len, *nl, *sp1, *sp2, *colon;
+	const char *name, *val;
+	size_t n, nn, vn;
+	bool http11 = false, close_tok = false, keep_tok = false, cl = false;
+	uint64_t v = 0;
+
+	memset(r, 0, sizeof(*r));
+	nl = memchr(line, '\n', len);
+	n = nl ? (size_t)(nl - line) : len;
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	/* method SP request-target SP HTTP-version */
+	sp1 = memchr(line, ' ', n);
+	sp2 = sp1 ? memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - line)) : NULL;
+	if (sp1 == NULL || sp2 == NULL || sp2 == sp1 + 1 ||
+	    (size_t)(line + n - (sp2 + 1)) != 8 ||
+	    strncmp(sp2 + 1, "HTTP/1.", 7) != 0) {
+		r->bad = true;
+		snprintf(r->path, sizeof(r->path), "/");
+		return;
+	}
+	http11 = sp2[8] != '0';
+	r->head = token_eq(line, (size_t)(sp1 - line), "HEAD");
+	parse_target(sp1 + 1, (size_t)(sp2 - sp1 - 1), r);
+
+	line = nl ? nl + 1 : end;
+	while (line < end) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		n = nl ? (size_t)(nl - line) : (size_t)(end - line);
+		colon = memchr(line, ':', n);
+		if (colon != NULL && colon != line && line[0] != ' ' &&
+		    line[0] != '\t') {
+			name = line;
+			nn = (size_t)(colon - line);
+			val = colon + 1;
+			vn = n - nn - 1;
+			trim(&val, &vn);
+			if (token_eq(name, nn, "connection")) {
+				parse_connection(val, vn, &close_tok,
+						 &keep_tok);
+			} else if (token_eq(name, nn, "content-length")) {
+				/* Differing lengths are an attack (9112
+				 * 6.3); so is a malformed one. */
+				if (parse_content_length(val, vn, &v) < 0 ||
+				    (cl && v != r->content_length))
+					r->bad = true;
+				r->content_length = v;
+				cl = true;
+			} else if (token_eq(name, nn, "transfer-encoding")) {
+				r->chunked = true;
+			}
+		}
+		line = nl ? nl + 1 : end;
+	}
+	r->keep_alive = !close_tok && (http11 || keep_tok) && !r->bad &&
+			!r->chunked;
+}
+
+/*
+ * End of the header section in p[0..n): the offset just past the empty
+ * line, 0 if not there yet. Bare LF line ends are accepted (9112 2.2).
+ */
+static size_t
+header_end(const char *p, size_t n, size_t *block_len)
+{
+	const char *nl = p;
+	size_t i;
+
+	while ((nl = memchr(nl, '\n', n - (size_t)(nl - p))) != NULL) {
+		i = (size_t)(nl - p);
+		if (i + 1 < n && p[i + 1] == '\n') {
+			*block_len = i;
+			return i + 2;
+		}
+		if (i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n') {
+			*block_len = i;
+			return i + 3;
+		}
+		nl++;
+	}
+	return 0;
+}
+
+/* Answer every complete request in the input, as far as output allows. */
+static void
+http_process(struct http_conn *h)
+{
+	struct evbuffer *in = bufferevent_get_input(h->bev);
+	struct evbuffer *out = bufferevent_get_output(h->bev);
+	struct http_req req;
+	size_t len, n, skip, used, block_len = 0;
+	const char *p;
+
+	while (h->state == ST_READING &&
+	       evbuffer_get_length(out) < OUT_HIGH) {
+		len = evbuffer_get_length(in);
+		if (h->body_left > 0) {
+			n = h->body_left < len ? (size_t)h->body_left : len;
+			evbuffer_drain(in, n);
+			h->body_left -= n;
+			if (h->body_left > 0)
+				return;
+			continue;
+		}
+		if (len == 0)
+			return;
+		n = len < HDR_MAX ? len : HDR_MAX;
+		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+		/* Empty lines before a request are allowed (9112 2.2). */
+		for (skip = 0; skip < n && (p[skip] == '\r' || p[skip] == '\n');
+		     skip++)
+			;
+		if (skip > 0) {
+			evbuffer_drain(in, skip);
+			continue;
+		}
+		used = header_end(p, n, &block_len);
+		if (used == 0) {
+			if (len >= HDR_MAX) {
+				memset(&req, 0, sizeof(req));
+				respond(h, &req, 431,
+					"Request Header Fields Too Large",
+					NULL, NULL, NULL, 0);
+			}
+			return;
+		}
+		parse_request(p, block_len, &req);
+		evbuffer_drain(in, used);
+		h->body_left = req.content_length;
+		if (!dispatch(h, &req))
+			return;
+	}
+}
+
+/* --- bufferevent callbacks ----------------------------------------------------*/
+
+static void
+http_read(struct bufferevent *bev, void *arg)
+{
+	struct http_conn *h = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (h->state == ST_READING)
+		http_process(h);
+	else /* nothing more will be answered */
+		evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/* Called when the output has drained completely. */
+static void
+http_write(struct bufferevent *bev, void *arg)
+{
+	struct http_conn *h = arg;
+
+	(void)bev;
+	if (h->state == ST_CLOSING) {
+		http_linger(h);
+		return;
+	}
+	if (h->state != ST_READING)
+		return;
+	http_set_idle(h, true);
+	/* Requests may have piled up while the output was full. */
+	http_process(h);
+}
+
+static void
+http_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct http_conn *h = arg;
+	unsigned long e;
+	char buf[256];
+
+	if (what & BEV_EVENT_CONNECTED)
+		return; /* TLS handshake done */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+		h->peer_eof = true;
+		/* A half-closed client still gets what it asked for. */
+		if ((h->state == ST_READING || h->state == ST_CLOSING) &&
+		    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+			h->state = ST_CLOSING;
+			return;
+		}
+	}
+	if (what & BEV_EVENT_ERROR) {
+		if (h->site->ctx != NULL &&
+		    (e = bufferevent_get_openssl_error(bev)) != 0) {
+			ERR_error_string_n(e, buf, sizeof(buf));
+			log_debug("http", "port %d: %s", h->site->port, buf);
+		} else if (errno != 0) {
+			log_debug("http", "port %d: %s", h->site->port,
+				  strerror(errno));
+		}
+	}
+	http_close(&h->c);
+}
+
+void
+fake_http_conn_new(struct fakenet *fn, const struct fake_site *site, int fd)
+{
+	struct http_conn *h;
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	fake_sock_nodelay(fd);
+	if (site->ctx != NULL) {
+		ssl = SSL_new(site->ctx);
+		if (ssl == NULL) {
+			log_warn("http", "SSL_new failed");
+			ERR_clear_error();
+			close(fd);
+			return;
+		}
+		/* Frees ssl on failure (CLOSE_ON_FREE). */
+		bev = bufferevent_openssl_socket_new(fn->base, fd, ssl,
+						     BUFFEREVENT_SSL_ACCEPTING,
+						     BEV_OPT_CLOSE_ON_FREE);
+		if (bev != NULL)
+			/* A FIN without close_notify is an EOF, not an
+			 * error: curl often skips the alert. */
+			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	} else {
+		bev = bufferevent_socket_new(fn->base, fd,
+					     BEV_OPT_CLOSE_ON_FREE);
+	}
+	if (bev == NULL) {
+		log_warn("http", "no bufferevent for a new connection");
+		close(fd);
+		return;
+	}
+	h = xcalloc(1, sizeof(*h));
+	h->fn = fn;
+	h->site = site;
+	h->bev = bev;
+	h->state = ST_READING;
+	bufferevent_setcb(bev, http_read, http_write, http_event, h);
+	bufferevent_setwatermark(bev, EV_READ, 0, IN_HIGH);
+	http_set_idle(h, true);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	fake_conn_link(fn, &h->c, http_close);
+}

@@ -1,0 +1,74 @@
+# lib.sh - shared by the shell tests: a lab of loopback servers (fakenet),
+# assertions, and cleanup that runs even when a test fails.
+# Every test ends with a plain "N passed, N failed" line.
+
+PASS=0
+FAIL=0
+LAB_PID=
+LAB=
+
+lab_cleanup() {
+	if [ -n "$LAB_PID" ]; then
+		kill "$LAB_PID" 2>/dev/null
+		wait "$LAB_PID" 2>/dev/null
+	fi
+	[ -n "$LAB" ] && rm -rf "$LAB"
+}
+
+# lab_start FAKENET: certificates, servers on ephemeral loopback ports, and
+# their ports in the environment (DNS_PORT, HTTP_PORT, TLS_*_PORT...).
+lab_start() {
+	LAB=$(mktemp -d "${TMPDIR:-/tmp}/wallwatch-lab.XXXXXX")
+	trap lab_cleanup EXIT
+	trap 'exit 130' INT TERM
+	sh tests/fake/mkcerts.sh "$LAB" || { echo "mkcerts failed" >&2; exit 1; }
+	"$1" --dir "$LAB" --lifetime 600 >"$LAB/fakenet.out" 2>"$LAB/fakenet.err" &
+	LAB_PID=$!
+	i=0
+	while ! grep -q ready "$LAB/fakenet.out" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$LAB_PID" 2>/dev/null; then
+			echo "fakenet did not start:" >&2
+			cat "$LAB/fakenet.err" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+	set -a
+	. "$LAB/ports.env"
+	set +a
+}
+
+ok() {
+	PASS=$((PASS + 1))
+	echo "ok - $1"
+}
+
+not_ok() {
+	FAIL=$((FAIL + 1))
+	echo "not ok - $1"
+	[ $# -gt 1 ] && printf '#   %s\n' "$2"
+}
+
+# check NAME EXPECTED ACTUAL
+check() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "expected [$2], got [$3]"
+	fi
+}
+
+# check_match NAME REGEX ACTUAL
+check_match() {
+	if printf '%s' "$3" | grep -Eq -- "$2"; then
+		ok "$1"
+	else
+		not_ok "$1" "expected match /$2/, got [$3]"
+	fi
+}
+
+finish() {
+	echo "$PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ]
+}

@@ -1,0 +1,514 @@
+/*
+ * test_target.c - ww_target_parse() and friends: what is accepted, what the
+ * parsed target holds, and the exact message for each rejection.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "target.h"
+#include "util.h"
+
+/* Parse input, which must succeed; the caller clears *t. */
+static void
+parse_ok(const char *input, struct ww_target *t)
+{
+	char err[256] = "";
+	int rc = ww_target_parse(input, t, err, sizeof(err));
+
+	if (rc != 0)
+		print_error("unexpected error for \"%s\": %s\n", input, err);
+	assert_int_equal(rc, 0);
+	assert_string_equal(t->input, input);
+}
+
+/* Parse input, which must fail with exactly want; *t must be left zeroed. */
+static void
+parse_bad(const char *input, const char *want)
+{
+	static const struct ww_target zero;
+	struct ww_target t;
+	char err[256] = "";
+
+	memset(&t, 0xa5, sizeof(t));
+	assert_int_equal(ww_target_parse(input, &t, err, sizeof(err)), -1);
+	assert_string_equal(err, want);
+	assert_memory_equal(&t, &zero, sizeof(t));
+}
+
+static void
+test_http_default_port(void **state)
+{
+	struct ww_target t;
+
+	(void)state;
+	parse_ok("http://example.com/", &t);
+	assert_int_equal(t.kind, WW_TARGET_HTTP);
+	assert_string_equal(t.host, "example.com");
+	assert_int_equal(t.port, 80);
+	assert_false(t.host_is_ip);
+	assert_null(t.category_code);
+	assert_null(t.source);
+	ww_target_clear(&t);
+
+	parse_ok("http://example.com", &t);
+	assert_int_equal(t.port, 80);
+	ww_target_clear(&t);
+
+	/* an empty port is the default one (RFC 3986 section 3.2.3) */
+	parse_ok("http://example.com:/", &t);
+	assert_int_equal(t.port, 80);
+	ww_target_clear(&t);
+}
+
+static void
+test_https_keeps_input(void **state)
+{
+	struct ww_target t;
+
+	(void)state;
+	parse_ok("https://www.bbc.com/news?a=1&b=%20#top", &t);
+	assert_int_equal(t.kind, WW_TARGET_HTTPS);
+	assert_string_equal(t.host, "www.bbc.com");
+	assert_int_equal(t.port, 443);
+	ww_target_clear(&t);
+}
+
+static void
+test_case_folding(void **state)
+{
+	struct ww_target t;
+
+	(void)state;
+	parse_ok("HTTPS://WWW.Example.COM:8443/Path/To", &t);
+	assert_int_equal(t.kind, WW_TARGET_HTTPS);
+	assert_string_equal(t.host, "www.example.com");
+	assert_int_equal(t.port, 8443);
+	ww_target_clear(&t);
+
+	parse_ok("Tls://Mullvad.NET:443", &t);
+	assert_int_equal(t.kind, WW_TARGET_TLS);
+	assert_string_equal(t.host, "mullvad.net");
+	ww_target_clear(&t);
+}
+
+static void
+test_tcp_tls(void **state)
+{
+	struct ww_target t;
+
+	(void)state;
+	parse_ok("tcp://mullvad.net:443", &t);
+	assert_int_equal(t.kind, WW_TARGET_TCP);
+	assert_string_equal(t.host, "mullvad.net");
+	assert_int_equal(t.port, 443);
+	ww_target_clear(&t);
+
+	parse_ok("tls://api.protonvpn.ch:443", &t);
+	assert_int_equal(t.kind, WW_TARGET_TLS);
+	assert_int_equal(t.port, 443);
+	ww_target_clear(&t);
+
+	parse_ok("tcp://192.0.2.7:1194", &t);
+	assert_true(t.host_is_ip);
+	assert_int_equal(t.port, 1194);
+	ww_target_clear(&t);
+
+	parse_ok("tls://[2001:db8::53]:853", &t);
+	assert_string_equal(t.host, "2001:db8::53");
+	assert_true(t.host_is_ip);
+	assert_int_equal(t.port, 853);
+	ww_target_clear(&t);
+}
+
+static void
+test_tcp_tls_rules(void **state)
+{
+	(void)state;
+	parse_bad("tcp://mullvad.net", "tcp:// target needs a port");
+	parse_bad("tls://mullvad.net", "tls:// target needs a port");
+	parse_bad("tls://mullvad.net:", "tls:// target needs a port");
+	parse_bad("tcp://mullvad.net:443/",
+		  "tcp:// target takes no path, query or fragment");
+	parse_bad("tls://mullvad.net:443/api",
+		  "tls:// target takes no path, query or fragment");
+	parse_bad("tls://mullvad.net:443?x",
+		  "tls:// target takes no path, query or fragment");
+	parse_bad("tcp://mullvad.net:443#x",
+		  "tcp:// target takes no path, query or fragment");
+}
+
+static void
+test_ports(void **state)
+{
+	struct ww_target t;
+
+	(void)state;
+	parse_ok("http://example.com:1/", &t);
+	assert_int_equal(t.port, 1);
+	ww_target_clear(&t);
+	parse_ok("tcp://example.com:65535", &t);
+	assert_int_equal(t.port, 65535);
+	ww_target_clear(&t);
+
+	parse_bad("tls://example.com:0", "port 0 out of range 1..65535");
+	parse_bad("http://example.com:0/", "port 0 out of range 1..65535");
+	parse_bad("tls://example.com:65536",
+		  "bad port number (want 1..65535)");
+	parse_bad("http://example.com:99999999999999999999/",
+		  "bad port number (want 1..65535)");
+	parse_bad("http://example.com:-1/",
+		  "bad port number (want 1..65535)");
+	parse_bad("http://example.com:8o/", "bad port number (want 1..65535)");
+	parse_bad("https://example.com:443:443/",
+		  "bad port number (want 1..65535)");
+}
+
+static void
+test_schemes(void **state)
+{
+	(void)state;
+	parse_bad("ftp://example.com/",
+		  "unsupported scheme \"ftp\" (want http, https, tcp or tls)");
+	parse_bad("udp://example.com:53",
+		  "unsupported scheme \"udp\" (want http, https, tcp or tls)");
+	parse_bad("mailto:someone@example.com",
+		  "unsupported scheme \"mailto\" (want http, https, tcp or "
+		  "tls)");
+	parse_bad("example.com",
+		  "no scheme (want http://, https://, tcp:// or tls://)");
+	parse_bad("//example.com/",
+		  "no scheme (want http://, https://, tcp:// or tls://)");
+	parse_bad("1http://example.com/",
+		  "no scheme (want http://, https://, tcp:// or tls://)");
+	/* curl itself would take these three */
+	parse_bad("http:/example.com/",
+		  "\"http:\" must be followed by exactly two slashes");
+	parse_bad("https:///example.com/",
+		  "\"https:\" must be followed by exactly two slashes");
+	parse_bad("http:example.com",
+		  "\"http:\" must be followed by exactly two slashes");
+}
+
+static void
+test_credentials(void **state)
+{
+	(void)state;
+	parse_bad("http://user:secret@example.com/",
+		  "URL has user credentials");
+	parse_bad("https://user@example.com/", "URL has user credentials");
+	parse_bad("https://:secret@example.com/", "URL has user credentials");
+	parse_bad("https://@example.com/", "URL has user credentials");
+	parse_bad("tls://user@example.com:443", "URL has user credentials");
+}
+
+static void
+test_empty_and_long(void **state)
+{
+	struct ww_target t;
+	char *s;
+	size_t n;
+
+	(void)state;
+	parse_bad("", "empty input");
+	parse_bad(NULL, "empty input");
+
+	/* exactly the limit is accepted, one more byte is not */
+	n = WW_TARGET_MAX_INPUT;
+	s = xmalloc(3001);
+	memcpy(s, "http://example.com/", 19);
+	memset(s + 19, 'a', 3000 - 19);
+	s[n] = '\0';
+	parse_ok(s, &t);
+	ww_target_clear(&t);
+	s[n] = 'a';
+	s[n + 1] = '\0';
+	parse_bad(s, "input is 2049 bytes, longer than 2048");
+	s[n + 1] = 'a';
+	s[3000] = '\0';
+	parse_bad(s, "input is 3000 bytes, longer than 2048");
+	free(s);
+}
+
+static void
+test_bad_bytes(void **state)
+{
+	(void)state;
+	parse_bad("http://example.com/\t", "control character in URL");
+	parse_bad("http://exa\nmple.com/", "control character in URL");
+	parse_bad("http://example.com/\r", "control character in URL");
+	parse_bad("http://example.com/\x7f", "control character in URL");
+	parse_bad("http://example.com/\x1b[31m", "control character in URL");
+	/* U+0085 NEXT LINE, a C1 control */
+	parse_bad("http://example.com/\xc2\x85", "control character in URL");
+	parse_bad("http://example.com/a b", "space in URL");
+	parse_bad(" http://example.com/", "space in URL");
+	parse_bad("http://example.com/ ", "space in URL");
+	parse_bad("http://example.com/\xff", "URL is not valid UTF-8");
+	parse_bad("http://ex\xc3.com/", "URL is not valid UTF-8");
+	/* overlong "/" */
+	parse_bad("http://example.com\xc0\xaf", "URL is not valid UTF-8");
+}
+
+static void
+test_ipv4(void **state)
+{
+	struct ww_target t;
+
+	(void)state;
+	parse_ok("http://192.0.2.1/", &t);
+	assert_string_equal(t.host, "192.0.2.1");
+	assert_true(t.host_is_ip);
+	ww_target_clear(&t);
+
+	/* curl normalises the old inet_aton forms, and fetches likewise */
+	parse_ok("http://0x7f.1/", &t);
+	assert_string_equal(t.host, "127.0.0.1");
+	assert_true(t.host_is_ip);
+	ww_target_clear(&t);
+
+	parse_bad("http://999.1.1.1/",
+		  "host is neither a valid name nor an IPv4 address");
+	parse_bad("http://1.2.3.4.5/",
+		  "host is neither a valid name nor an IPv4 address");
+}
+
+static void
+test_ipv6(void **state)
+{
+	struct ww_target t;
+
+	(void)state;
+	parse_ok("https://[2001:DB8::1]:8443/x", &t);
+	assert_string_equal(t.host, "2001:db8::1");
+	assert_true(t.host_is_ip);
+	assert_int_equal(t.port, 8443);
+	ww_target_clear(&t);
+
+	parse_ok("http://[::1]/", &t);
+	assert_string_equal(t.host, "::1");
+	assert_int_equal(t.port, 80);
+	ww_target_clear(&t);
+
+	parse_ok("http://[::ffff:192.0.2.1]/", &t);
+	assert_string_equal(t.host, "::ffff:192.0.2.1");
+	assert_true(t.host_is_ip);
+	ww_target_clear(&t);
+
+	parse_bad("http://[::1/", "invalid IPv6 address");
+	parse_bad("http://[192.0.2.1]/", "invalid IPv6 address");
+	parse_bad("http://[fe80::1%25eth0]/", "IPv6 zone ID in URL");
+}
+
+static bool
+have_idn(void)
+{
+	return (curl_version_info(CURLVERSION_NOW)->features &
+		CURL_VERSION_IDN) != 0;
+}
+
+static void
+test_idn(void **state)
+{
+	struct ww_target t;
+
+	(void)state;
+	if (!have_idn()) {
+		parse_bad("http://b\xc3\xbc"
+			  "cher.de/",
+			  "internationalized host name needs libcurl with IDN "
+			  "support");
+		skip();
+	}
+	parse_ok("http://b\xc3\xbc"
+		 "cher.de/",
+		 &t);
+	assert_string_equal(t.host, "xn--bcher-kva.de");
+	assert_false(t.host_is_ip);
+	ww_target_clear(&t);
+
+	/* upper case is folded before punycode (UTS #46 mapping) */
+	parse_ok("http://B\xc3\x9c"
+		 "CHER.DE/",
+		 &t);
+	assert_string_equal(t.host, "xn--bcher-kva.de");
+	ww_target_clear(&t);
+
+	/* 例え.テスト, the IANA IDN test name */
+	parse_ok("https://\xe4\xbe\x8b\xe3\x81\x88."
+		 "\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88/",
+		 &t);
+	assert_string_equal(t.host, "xn--r8jz45g.xn--zckzah");
+	ww_target_clear(&t);
+
+	/* already punycode: taken as is */
+	parse_ok("http://xn--bcher-kva.de/", &t);
+	assert_string_equal(t.host, "xn--bcher-kva.de");
+	ww_target_clear(&t);
+
+	parse_bad("http://\xc3\xbc.-x.com/",
+		  "host is not a valid internationalized domain name");
+}
+
+/* n copies of c; four buffers in turn, so one call may use several */
+static const char *
+label(size_t n, char c)
+{
+	static char bufs[4][70];
+	static int next;
+	char *b = bufs[next++ % 4];
+
+	memset(b, c, n);
+	b[n] = '\0';
+	return b;
+}
+
+static void
+test_host_names(void **state)
+{
+	struct ww_target t;
+	char url[400];
+
+	(void)state;
+	parse_ok("http://_dmarc.example.com/", &t);
+	assert_string_equal(t.host, "_dmarc.example.com");
+	ww_target_clear(&t);
+
+	/* a percent-encoded host is decoded (curl fetches the same host) */
+	parse_ok("http://%41.example.com/", &t);
+	assert_string_equal(t.host, "a.example.com");
+	ww_target_clear(&t);
+
+	parse_bad("http:///", "\"http:\" must be followed by exactly two "
+			      "slashes");
+	parse_bad("http://", "empty host");
+	parse_bad("http:///?", "\"http:\" must be followed by exactly two "
+			       "slashes");
+	parse_bad("http://?q", "empty host");
+	parse_bad("http://#f", "empty host");
+	parse_bad("http://:80/", "empty host");
+	parse_bad("http://a..b/", "empty label in host name");
+	parse_bad("http://.example.com/", "empty label in host name");
+	parse_bad("http://example.com./", "host name ends with a dot");
+	parse_bad("http://exa!mple.com/", "invalid host name");
+	parse_bad("http://exa%20mple.com/", "invalid host name");
+	parse_bad("http://exa%2fmple.com/", "invalid host name");
+	parse_bad("http://exa%00mple.com/", "invalid host name");
+
+	/* 63-byte labels are fine, 64 is one too many */
+	snprintf(url, sizeof(url), "http://%s.example/", label(63, 'a'));
+	parse_ok(url, &t);
+	ww_target_clear(&t);
+	snprintf(url, sizeof(url), "http://%s.example/", label(64, 'a'));
+	parse_bad(url, "label in host name is 64 bytes, longer than 63");
+
+	/* 4 * 63 + 3 dots = 255 bytes of host */
+	snprintf(url, sizeof(url), "http://%s.%s.%s.%s/", label(63, 'a'),
+		 label(63, 'b'), label(63, 'c'), label(63, 'd'));
+	parse_bad(url, "host name is 255 bytes, longer than 253");
+	snprintf(url, sizeof(url), "http://%s.%s.%s.%s/", label(63, 'a'),
+		 label(63, 'b'), label(63, 'c'), label(61, 'd'));
+	parse_ok(url, &t);
+	assert_int_equal(strlen(t.host), 253);
+	ww_target_clear(&t);
+
+	/* all digits: curl reads these as (octal) IPv4 numbers, and so do
+	 * we, since curl is what fetches the input later */
+	parse_ok("http://0300.0250.0.1/", &t);
+	assert_string_equal(t.host, "192.168.0.1");
+	assert_true(t.host_is_ip);
+	ww_target_clear(&t);
+}
+
+static void
+test_copy_clear(void **state)
+{
+	struct ww_target t, c;
+
+	(void)state;
+	parse_ok("tls://[2001:db8::1]:443", &t);
+	t.category_code = xstrdup("ANON");
+	t.source = xstrdup("lists/x.csv:3");
+	ww_target_copy(&c, &t);
+	assert_ptr_not_equal(c.input, t.input);
+	assert_ptr_not_equal(c.host, t.host);
+	assert_ptr_not_equal(c.category_code, t.category_code);
+	assert_ptr_not_equal(c.source, t.source);
+	assert_string_equal(c.input, t.input);
+	assert_string_equal(c.host, "2001:db8::1");
+	assert_string_equal(c.category_code, "ANON");
+	assert_string_equal(c.source, "lists/x.csv:3");
+	assert_int_equal(c.kind, WW_TARGET_TLS);
+	assert_int_equal(c.port, 443);
+	assert_true(c.host_is_ip);
+	ww_target_clear(&t);
+	assert_null(t.input);
+	assert_null(t.host);
+	/* clearing twice is allowed */
+	ww_target_clear(&t);
+	/* the copy survives the original */
+	assert_string_equal(c.host, "2001:db8::1");
+	ww_target_clear(&c);
+
+	/* a --input target has no category; the copy keeps the NULLs */
+	parse_ok("http://example.com/", &t);
+	ww_target_copy(&c, &t);
+	assert_null(c.category_code);
+	assert_null(c.source);
+	ww_target_clear(&c);
+	ww_target_clear(&t);
+}
+
+static void
+test_kind_names(void **state)
+{
+	(void)state;
+	assert_string_equal(ww_target_kind_name(WW_TARGET_HTTP), "http");
+	assert_string_equal(ww_target_kind_name(WW_TARGET_HTTPS), "https");
+	assert_string_equal(ww_target_kind_name(WW_TARGET_TCP), "tcp");
+	assert_string_equal(ww_target_kind_name(WW_TARGET_TLS), "tls");
+}
+
+static void
+test_small_err_buffer(void **state)
+{
+	struct ww_target t;
+	char err[8];
+
+	(void)state;
+	/* messages are cut, never overrun */
+	assert_int_equal(ww_target_parse("ftp://x", &t, err, sizeof(err)), -1);
+	assert_string_equal(err, "unsuppo");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_http_default_port),
+		cmocka_unit_test(test_https_keeps_input),
+		cmocka_unit_test(test_case_folding),
+		cmocka_unit_test(test_tcp_tls),
+		cmocka_unit_test(test_tcp_tls_rules),
+		cmocka_unit_test(test_ports),
+		cmocka_unit_test(test_schemes),
+		cmocka_unit_test(test_credentials),
+		cmocka_unit_test(test_empty_and_long),
+		cmocka_unit_test(test_bad_bytes),
+		cmocka_unit_test(test_ipv4),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_idn),
+		cmocka_unit_test(test_host_names),
+		cmocka_unit_test(test_copy_clear),
+		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_small_err_buffer),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,49 @@
+#!/bin/sh
+# install-deps.sh - install the Debian packages a make target needs, and only
+# the missing ones. Used by `make deps`, `make check-deps`, `make bench-deps`.
+# Runs apt-get directly as root, through sudo otherwise; never prompts.
+set -eu
+
+build_pkgs="gcc make pkg-config libevent-dev libc-ares-dev libcurl4-openssl-dev
+ libssl-dev libjansson-dev ca-certificates"
+check_pkgs="$build_pkgs libcmocka-dev jq openssl curl procps bsdutils"
+bench_pkgs="$check_pkgs dnsutils time"
+
+case "${1:-build}" in
+build) want=$build_pkgs ;;
+check) want=$check_pkgs ;;
+bench) want=$bench_pkgs ;;
+*) echo "usage: $0 build|check|bench" >&2; exit 1 ;;
+esac
+
+missing=
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "install-deps: missing packages:$missing, and no apt-get here;" \
+	     "install them by hand" >&2
+	exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=
+elif command -v sudo >/dev/null 2>&1; then
+	sudo="sudo -n"
+	if ! $sudo true 2>/dev/null; then
+		sudo=sudo   # let sudo ask for a password on a terminal
+	fi
+else
+	echo "install-deps: missing packages:$missing; run as root or" \
+	     "install sudo" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
