@@ -54,7 +54,7 @@ struct fake_dns {
 	struct fake_listener *tcp; /* NULL when the port was taken */
 };
 
-/* --- the answer builder -----------------------------------------------------*/
+/* --- the answer builder ----------------------------------------------------*/
 
 struct wbuf {
 	uint8_t *p;
@@ -256,7 +256,8 @@ fake_dns_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap)
 	/* Additional records (an EDNS OPT, RFC 6891) are ignored: we do not
 	 * speak EDNS, which a responder may do by omitting OPT. */
 
-	in_zone = !odd && qclass == DNS_CLASS_IN && name_under(name, "lab.test");
+	in_zone = !odd && qclass == DNS_CLASS_IN &&
+		  name_under(name, "lab.test");
 	if (!in_zone)
 		rcode = RCODE_REFUSED;
 	else if (name_under(name, "nx.lab.test"))
@@ -327,7 +328,7 @@ header_only:
 	return w.overflow ? 0 : w.len;
 }
 
-/* --- UDP ----------------------------------------------------------------------*/
+/* --- UDP -------------------------------------------------------------------*/
 
 static void
 udp_read(evutil_socket_t fd, short what, void *arg)
@@ -362,7 +363,7 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* --- TCP ----------------------------------------------------------------------*/
+/* --- TCP -------------------------------------------------------------------*/
 
 struct dns_tcp {
 	struct fake_conn c; /* first */
@@ -463,7 +464,7 @@ dns_tcp_accept(struct fake_listener *l, int fd, void *arg)
 	fake_conn_link(d->fn, &t->c, dns_tcp_close);
 }
 
-/* --- set-up ---------------------------------------------------------------------*/
+/* --- set-up ----------------------------------------------------------------*/
 
 static int
 udp_bind(struct fakenet *fn)

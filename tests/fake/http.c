@@ -103,7 +103,7 @@ fake_http_init(void)
 		bin_body[i] = (unsigned char)(i * 7);
 }
 
-/* --- connection lifetime --------------------------------------------------*/
+/* --- connection lifetime ---------------------------------------------------*/
 
 static void
 http_close(struct fake_conn *c)
@@ -162,7 +162,7 @@ http_linger(struct http_conn *h)
 	bufferevent_enable(h->bev, EV_READ);
 }
 
-/* --- responses --------------------------------------------------------------*/
+/* --- responses -------------------------------------------------------------*/
 
 static void
 respond(struct http_conn *h, const struct http_req *r, int status,
@@ -180,8 +180,9 @@ respond(struct http_conn *h, const struct http_req *r, int status,
 		evbuffer_add_printf(out, "Location: %s\r\n", location);
 	if (body == lab_page)
 		evbuffer_add_printf(out, "X-Wallwatch-Lab: 1\r\n");
-	evbuffer_add_printf(out, "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
-			    len, keep ? "keep-alive" : "close");
+	evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
+	evbuffer_add_printf(out, "Connection: %s\r\n\r\n",
+			    keep ? "keep-alive" : "close");
 	if (!r->head && len > 0) {
 		if (len < COPY_MAX)
 			evbuffer_add(out, body, len);
@@ -247,7 +248,7 @@ dispatch(struct http_conn *h, const struct http_req *r)
 	return h->state == ST_READING;
 }
 
-/* --- request parsing ----------------------------------------------------------*/
+/* --- request parsing -------------------------------------------------------*/
 
 static bool
 token_eq(const char *s, size_t n, const char *want)
@@ -479,7 +480,7 @@ http_process(struct http_conn *h)
 	}
 }
 
-/* --- bufferevent callbacks ----------------------------------------------------*/
+/* --- bufferevent callbacks -------------------------------------------------*/
 
 static void
 http_read(struct bufferevent *bev, void *arg)

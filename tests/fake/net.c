@@ -86,7 +86,7 @@ fake_sock_nodelay(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-/* --- listeners ------------------------------------------------------------*/
+/* --- listeners -------------------------------------------------------------*/
 
 static void
 listener_accept(struct evconnlistener *lst, evutil_socket_t fd,
@@ -234,7 +234,7 @@ fake_hold_new(struct fakenet *fn, int fd)
 	fake_conn_link(fn, &h->c, hold_close);
 }
 
-/* --- reset after the first byte ---------------------------------------------*/
+/* --- reset after the first byte --------------------------------------------*/
 
 struct rst_conn {
 	struct fake_conn c; /* first */

@@ -20,7 +20,7 @@
 /* Without EV_ET support, how often to peek at a partial ClientHello. */
 #define SNI_POLL_MS 10
 
-/* --- contexts ---------------------------------------------------------------*/
+/* --- contexts --------------------------------------------------------------*/
 
 static void
 log_ssl_errors(const char *what, const char *path)
@@ -87,7 +87,7 @@ done:
 	return ctx;
 }
 
-/* --- ClientHello parsing ------------------------------------------------------*/
+/* --- ClientHello parsing ---------------------------------------------------*/
 
 struct cur {
 	const uint8_t *p;
@@ -219,7 +219,7 @@ fake_tls_sni(const uint8_t *buf, size_t len, char *out, size_t cap)
 	return 0;
 }
 
-/* --- the SNI filter -------------------------------------------------------------*/
+/* --- the SNI filter --------------------------------------------------------*/
 
 struct sni_conn {
 	struct fake_conn c; /* first */
