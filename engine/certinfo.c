@@ -102,7 +102,9 @@ clean_text(const char *prefix, const unsigned char *s, size_t n, bool escape)
 		i += used;
 	}
 	out[o] = '\0';
-	return out;
+	/* Shrink to fit: measurements keep these for the whole run, and
+	 * hundreds of chains may be held at once. */
+	return xrealloc(out, o + 1);
 }
 
 static char *
@@ -195,9 +197,10 @@ time_text(const ASN1_TIME *t, char out[21])
 	/* The "% 100" only tells gcc's -Wformat-truncation the widths;
 	 * ASN1_TIME_to_tm() has checked the ranges. */
 	snprintf(out, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ",
-		 (unsigned)(tm.tm_year + 1900) % 10000, (unsigned)(tm.tm_mon + 1) % 100,
-		 (unsigned)tm.tm_mday % 100, (unsigned)tm.tm_hour % 100,
-		 (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100);
+		 (unsigned)(tm.tm_year + 1900) % 10000,
+		 (unsigned)(tm.tm_mon + 1) % 100, (unsigned)tm.tm_mday % 100,
+		 (unsigned)tm.tm_hour % 100, (unsigned)tm.tm_min % 100,
+		 (unsigned)tm.tm_sec % 100);
 }
 
 static void

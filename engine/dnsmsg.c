@@ -274,9 +274,8 @@ keep_record(const unsigned char *buf, size_t len, size_t rdoff, uint16_t type,
 }
 
 int
-ww_dns_parse_reply(const unsigned char *buf, size_t len,
-		   struct ww_dns_reply *r, struct ww_query *q, char *err,
-		   size_t errlen)
+ww_dns_parse_reply(const unsigned char *buf, size_t len, struct ww_dns_reply *r,
+		   struct ww_query *q, char *err, size_t errlen)
 {
 	unsigned char wire[DNS_NAME_MAX];
 	size_t off, wl;
@@ -317,7 +316,7 @@ ww_dns_parse_reply(const unsigned char *buf, size_t len,
 
 	/* RFC 1035 section 4.1.3. */
 	for (unsigned i = 0; i < r->ancount; i++) {
-		uint16_t type, class, rdlen;
+		uint16_t type, rrclass, rdlen;
 		uint32_t ttl;
 
 		if (kept >= WW_DNS_MAX_ANSWERS)
@@ -331,17 +330,16 @@ ww_dns_parse_reply(const unsigned char *buf, size_t len,
 			return -1;
 		}
 		type = get16(buf + off);
-		class = get16(buf + off + 2);
+		rrclass = get16(buf + off + 2);
 		ttl = get32(buf + off + 4);
 		rdlen = get16(buf + off + 8);
 		off += DNS_RR_FIXED_LEN;
 		if (rdlen > len - off) {
-			set_err(err, errlen,
-				"RDLENGTH %u past end of message",
+			set_err(err, errlen, "RDLENGTH %u past end of message",
 				(unsigned)rdlen);
 			return -1;
 		}
-		if (class == DNS_CLASS_IN &&
+		if (rrclass == DNS_CLASS_IN &&
 		    (type == WW_RR_A || type == WW_RR_AAAA ||
 		     type == WW_RR_CNAME)) {
 			if (keep_record(buf, len, off, type, rdlen, ttl, q, err,

@@ -44,17 +44,17 @@
 
 /* Elements whose content is not parsed for tags (WHATWG 13.2.6.4.4/7). */
 static const char *const raw_text_tags[] = {
-	"script", "style", "textarea", "xmp", "iframe", "noembed", "noframes",
-	"noscript",
+	"script", "style",   "textarea", "xmp",
+	"iframe", "noembed", "noframes", "noscript",
 };
 
 /* Code points for &#128; .. &#159; (WHATWG "numeric character reference
  * end state" table); 0 where the code point is kept as is. */
 static const uint16_t cp1252[32] = {
-	0x20ac, 0,      0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017d, 0,
-	0,      0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,      0x017e, 0x0178,
+	0x20ac, 0,	0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0,	0x017d, 0,
+	0,	0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,	0x017e, 0x0178,
 };
 
 /* HTML's "ASCII whitespace". */
@@ -243,8 +243,8 @@ char_ref(const unsigned char *s, size_t n, uint32_t *cp)
 		uint32_t cp;
 		bool legacy; /* also without the ';' */
 	} named[] = {
-		{"amp", '&', true},   {"lt", '<', true},
-		{"gt", '>', true},    {"quot", '"', true},
+		{"amp", '&', true},    {"lt", '<', true},
+		{"gt", '>', true},     {"quot", '"', true},
 		{"apos", '\'', false}, {"nbsp", 0xa0, true},
 	};
 	size_t i = 1, start;
@@ -381,8 +381,8 @@ ww_html_title(const unsigned char *buf, size_t len)
 			continue;
 		}
 		if (buf[i + 1] == '!' || buf[i + 1] == '?' ||
-		    (buf[i + 1] == '/' && !(i + 2 < len &&
-					    is_alpha(buf[i + 2])))) {
+		    (buf[i + 1] == '/' &&
+		     !(i + 2 < len && is_alpha(buf[i + 2])))) {
 			/* Bogus comments and DOCTYPEs end at the first '>'. */
 			lt = memchr(buf + i + 1, '>', len - i - 1);
 			if (lt == NULL)
@@ -390,11 +390,11 @@ ww_html_title(const unsigned char *buf, size_t len)
 			i = (size_t)(lt - buf) + 1;
 			continue;
 		}
-		if (buf[i + 1] == '/')
+		if (buf[i + 1] == '/') {
 			name = i + 2; /* an end tag, scanned like a start tag */
-		else if (is_alpha(buf[i + 1]))
+		} else if (is_alpha(buf[i + 1])) {
 			name = i + 1;
-		else {
+		} else {
 			i++; /* a '<' that is only text */
 			continue;
 		}

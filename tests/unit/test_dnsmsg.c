@@ -174,10 +174,9 @@ assert_error(const struct parsed *p, const char *substring)
 static void
 build_full(struct wire *w)
 {
-	static const unsigned char v6[16] = {0x26, 0x06, 0x28, 0x00, 0x02,
-					     0x20, 0x00, 0x01, 0x02, 0x48,
-					     0x18, 0x93, 0x25, 0xc8, 0x19,
-					     0x46};
+	static const unsigned char v6[16] = {0x26, 0x06, 0x28, 0x00, 0x02, 0x20,
+					     0x00, 0x01, 0x02, 0x48, 0x18, 0x93,
+					     0x25, 0xc8, 0x19, 0x46};
 	size_t cname_target;
 
 	put_header(w, 0xbeef, F_QR | F_RD | F_RA, 1, 3);
@@ -819,7 +818,7 @@ test_root_name(void **state)
 	put_question(&w, ".", 2);
 	put8(&w, 0); /* owner: the root */
 	put_rr_fixed(&w, 5, 3, 1);
-	put8(&w, 0); /* CNAME to the root */
+	put8(&w, 0);	 /* CNAME to the root */
 	put_ptr(&w, 12); /* owner: pointer to the root */
 	put_rr_fixed(&w, 5, 4, 2);
 	put_ptr(&w, 12);
@@ -836,8 +835,8 @@ test_root_name(void **state)
 static void
 test_odd_bytes_escaped(void **state)
 {
-	static const unsigned char label[] = {'a', '.', 'b', '\\', 0x00,
-					      0xff, ' ', 'Z'};
+	static const unsigned char label[] = {'a',  '.',  'b', '\\',
+					      0x00, 0xff, ' ', 'Z'};
 	struct wire w;
 	struct parsed p;
 
@@ -905,10 +904,9 @@ test_null_and_empty(void **state)
 			 -1);
 	assert_string_equal(err, "truncated header");
 	/* a tiny err buffer is cut, not overrun */
-	assert_int_equal(
-		ww_dns_parse_reply((const unsigned char *)"", 0, &r, &q, err,
-				   4),
-		-1);
+	assert_int_equal(ww_dns_parse_reply((const unsigned char *)"", 0, &r,
+					    &q, err, 4),
+			 -1);
 	assert_string_equal(err, "tru");
 }
 
