@@ -17,7 +17,7 @@ VERSION := 0.1.0
 
 PROBE_PKGS = libevent libevent_openssl libcares libcurl openssl jansson
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PROBE_PKGS) 2>/dev/null)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PROBE_PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PROBE_PKGS) 2>/dev/null) -lm
 CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
@@ -55,7 +55,7 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
 .PHONY: all deps check-deps bench-deps run check unit unit-asan fuzz-replay \
-	integration bench fuzz install clean format format-check
+	integration integration-asan bench fuzz install clean format format-check
 
 all: $(PROBE)
 
@@ -111,6 +111,13 @@ unit-asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan \
 		SANITIZE=address,undefined CFLAGS="-O1 -g" unit fuzz-replay
 
+# The probe itself under ASan+UBSan (LeakSanitizer included) against the lab.
+integration-asan: $(FAKENET)
+	@$(MAKE) --no-print-directory BUILD=build/asan \
+		SANITIZE=address,undefined CFLAGS="-O1 -g" build/asan/wallwatch-probe
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		sh tests/integration/run.sh build/asan/wallwatch-probe $(FAKENET)
+
 integration: $(PROBE) $(FAKENET)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/cli.sh $(PROBE) $(FAKENET)
@@ -121,6 +128,7 @@ check: check-deps
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory integration-asan
 
 bench: bench-deps
 	@$(MAKE) --no-print-directory all $(FAKENET)

@@ -6,7 +6,8 @@
  * The step keeps its own deadline besides c-ares' retry timers, because
  * with several system resolvers c-ares may keep trying longer than the step
  * timeout. A query abandoned at its deadline (or cancelled) stays alive
- * until c-ares calls back, since c-ares holds our pointer.
+ * until c-ares calls back, since c-ares holds our pointer. Queries beyond
+ * WW_DNS_MAX_INFLIGHT wait in a FIFO queue (internal.h says why).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +18,15 @@
 #include "internal.h"
 #include "util.h"
 
-enum dns_state { DNS_WAITING, DNS_ANSWERED, DNS_ABANDONED };
+enum dns_state { DNS_QUEUED, DNS_WAITING, DNS_ANSWERED, DNS_ABANDONED };
 
 struct dns_op {
 	struct ww_engine *e;
-	struct event *timer;
+	struct event *timer; /* the deadline; also reports deferred answers */
 	enum dns_state state;
-	bool starting; /* inside dns_start(): defer the callback */
+	bool starting; /* inside ares_query(): defer the callback */
 	int type;
+	struct dns_op *next; /* in the engine's queue */
 	struct ww_query *out;
 	double t_base;
 	dns_cb cb;
@@ -69,7 +71,6 @@ finish(struct dns_op *op)
 
 	op->out->t = ww_mono() - op->t_base;
 	event_free(op->timer);
-	op->timer = NULL;
 	free(op);
 	cb(arg);
 }
@@ -99,7 +100,7 @@ record(struct dns_op *op, int status, const unsigned char *abuf, int alen)
 				       sizeof(err)) == 0) {
 			q->rcode = r.rcode;
 		} else {
-			q->rcode = (abuf[3] & 0x0f);
+			q->rcode = alen >= 4 ? (abuf[3] & 0x0f) : -1;
 			if (f == NULL) {
 				ww_set_failure(&q->failure, &q->failure_detail,
 					       failure_dns_server_misbehaving,
@@ -108,8 +109,7 @@ record(struct dns_op *op, int status, const unsigned char *abuf, int alen)
 			}
 		}
 	}
-	if (f == NULL &&
-	    !has_type(q, op->type == 28 ? WW_RR_AAAA : WW_RR_A))
+	if (f == NULL && !has_type(q, op->type == 28 ? WW_RR_AAAA : WW_RR_A))
 		f = failure_dns_no_answer; /* e.g. only a CNAME */
 	if (f != NULL)
 		ww_set_failure(&q->failure, &q->failure_detail, f,
@@ -117,11 +117,23 @@ record(struct dns_op *op, int status, const unsigned char *abuf, int alen)
 						    : NULL);
 }
 
+/* Send queued queries from the loop, never from inside a c-ares callback
+ * (c-ares may call back synchronously from ares_query). */
+static void
+pump_later(struct ww_engine *e)
+{
+	if (e->dns_queue_head != NULL && e->dns_inflight < WW_DNS_MAX_INFLIGHT)
+		event_active(e->dns_pump, EV_TIMEOUT, 0);
+}
+
 static void
 ares_cb(void *arg, int status, const unsigned char *abuf, int alen)
 {
 	struct dns_op *op = arg;
+	struct ww_engine *e = op->e;
 
+	e->dns_inflight--;
+	pump_later(e);
 	if (op->state == DNS_ABANDONED) {
 		free(op);
 		return;
@@ -130,6 +142,7 @@ ares_cb(void *arg, int status, const unsigned char *abuf, int alen)
 	op->state = DNS_ANSWERED;
 	if (op->starting) {
 		/* c-ares answered synchronously; report from the loop. */
+		evtimer_del(op->timer);
 		event_active(op->timer, EV_TIMEOUT, 0);
 		return;
 	}
@@ -140,7 +153,6 @@ static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dns_op *op = arg;
-	struct dns_op *ghost;
 
 	(void)fd;
 	(void)what;
@@ -148,15 +160,48 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		finish(op);
 		return;
 	}
-	/* Deadline: report a timeout now; a ghost waits for c-ares. */
+	/* Deadline: report a timeout now; op stays, abandoned, until c-ares
+	 * calls back (it holds the pointer). */
 	ww_set_failure(&op->out->failure, &op->out->failure_detail,
 		       failure_generic_timeout, NULL);
-	ghost = op;
 	op->out->t = ww_mono() - op->t_base;
 	event_free(op->timer);
 	op->timer = NULL;
-	ghost->state = DNS_ABANDONED;
-	ghost->cb(ghost->arg);
+	op->state = DNS_ABANDONED;
+	op->cb(op->arg);
+}
+
+static void
+send_query(struct dns_op *op)
+{
+	struct ww_engine *e = op->e;
+
+	op->state = DNS_WAITING;
+	op->out->t0 = ww_mono() - op->t_base;
+	evtimer_add(op->timer, &e->step_tv);
+	e->dns_inflight++;
+	op->starting = true;
+	io_ares_query(e->ares, op->out->hostname, op->type, ares_cb, op);
+	op->starting = false;
+}
+
+static void
+pump_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ww_engine *e = arg;
+
+	(void)fd;
+	(void)what;
+	while (e->dns_queue_head != NULL &&
+	       e->dns_inflight < WW_DNS_MAX_INFLIGHT) {
+		struct dns_op *op = e->dns_queue_head;
+
+		e->dns_queue_head = op->next;
+		if (e->dns_queue_head == NULL)
+			e->dns_queue_tail = NULL;
+		op->next = NULL;
+		send_query(op);
+	}
 }
 
 struct dns_op *
@@ -176,15 +221,44 @@ dns_start(struct ww_engine *e, const char *name, int type,
 	out->engine = "udp";
 	out->resolver_address = xstrdup(io_ares_server(e->ares));
 	out->rcode = -1;
-	out->t0 = ww_mono() - t_base;
 	op->timer = evtimer_new(e->base, timer_cb, op);
 	if (op->timer == NULL)
 		abort();
-	evtimer_add(op->timer, &e->step_tv);
-	op->starting = true;
-	io_ares_query(e->ares, name, type, ares_cb, op);
-	op->starting = false;
+	if (e->dns_pump == NULL) {
+		e->dns_pump = evtimer_new(e->base, pump_cb, e);
+		if (e->dns_pump == NULL)
+			abort();
+	}
+	if (e->dns_inflight < WW_DNS_MAX_INFLIGHT &&
+	    e->dns_queue_head == NULL) {
+		send_query(op);
+		return op;
+	}
+	op->state = DNS_QUEUED;
+	out->t0 = ww_mono() - t_base;
+	if (e->dns_queue_tail != NULL)
+		e->dns_queue_tail->next = op;
+	else
+		e->dns_queue_head = op;
+	e->dns_queue_tail = op;
 	return op;
+}
+
+static void
+unqueue(struct dns_op *op)
+{
+	struct ww_engine *e = op->e;
+	struct dns_op **pp = &e->dns_queue_head, *prev = NULL;
+
+	while (*pp != NULL && *pp != op) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (*pp == NULL)
+		return;
+	*pp = op->next;
+	if (e->dns_queue_tail == op)
+		e->dns_queue_tail = prev;
 }
 
 void
@@ -192,16 +266,20 @@ dns_cancel(struct dns_op *op)
 {
 	if (op == NULL || op->state == DNS_ABANDONED)
 		return;
-	if (op->state == DNS_ANSWERED) {
-		/* c-ares is done with it; only the deferred report remains. */
+	if (op->state != DNS_ANSWERED) {
+		ww_set_failure(&op->out->failure, &op->out->failure_detail,
+			       failure_interrupted, NULL);
+		op->out->t = ww_mono() - op->t_base;
+	}
+	if (op->state == DNS_WAITING) {
+		/* c-ares holds op: it is freed when c-ares calls back. */
 		event_free(op->timer);
-		free(op);
+		op->timer = NULL;
+		op->state = DNS_ABANDONED;
 		return;
 	}
-	ww_set_failure(&op->out->failure, &op->out->failure_detail,
-		       failure_interrupted, NULL);
-	op->out->t = ww_mono() - op->t_base;
-	event_free(op->timer);
-	op->timer = NULL;
-	op->state = DNS_ABANDONED;
+	if (op->state == DNS_QUEUED)
+		unqueue(op);
+	event_free(op->timer); /* answered: only the deferred report was left */
+	free(op);
 }

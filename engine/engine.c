@@ -67,6 +67,8 @@ ww_engine_free(struct ww_engine *e)
 		return;
 	io_curl_free(e->curl);
 	io_ares_free(e->ares);
+	if (e->dns_pump != NULL)
+		event_free(e->dns_pump);
 	SSL_CTX_free(e->ssl_ctx);
 	X509_STORE_free(e->store);
 	free(e->control_sni);

@@ -49,6 +49,8 @@ http_ssl_ctx_cb(CURL *curl, void *sslctx, void *parm)
 {
 	(void)curl;
 	SSL_CTX_set1_cert_store(sslctx, parm);
+	/* As in tls.c: free idle record buffers while waiting on the peer. */
+	SSL_CTX_set_mode(sslctx, SSL_MODE_RELEASE_BUFFERS);
 	return CURLE_OK;
 }
 
@@ -328,6 +330,10 @@ http_start(struct ww_engine *e, const char *url, struct curl_slist *pins,
 	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, http_ssl_ctx_cb);
 	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, e->store);
 	curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+	/* A smaller receive buffer than curl's 16 KiB: hundreds of requests
+	 * may be in flight, and pages are small; big bodies just take more
+	 * reads. */
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 8192L);
 	io_curl_add(e->curl, c, done_cb, op);
 	return op;
 }

@@ -56,7 +56,20 @@ struct ww_engine {
 	double timeout;
 	int max_addrs;
 	char *resolver_desc; /* "system" or the --resolver value */
+	/* dns.c: queries in flight, and those waiting for a slot */
+	int dns_inflight;
+	struct dns_op *dns_queue_head, *dns_queue_tail;
+	struct event *dns_pump;
 };
+
+/*
+ * At most this many DNS queries are in flight at once, engine-wide. A burst
+ * of hundreds overflows UDP receive buffers (ours, or a home router's
+ * forwarder; dnsmasq serves 150 at once by default), and every drop costs a
+ * c-ares retry a third of the step timeout later. Queued queries start their
+ * clock when they are sent.
+ */
+#define WW_DNS_MAX_INFLIGHT 64
 
 /* tls.c: map an X509_V_ERR_* to the failure vocabulary. */
 const char *tls_failure_from_verify(long verify_result);

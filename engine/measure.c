@@ -277,9 +277,10 @@ ep_tcp_done(void *arg, int fd, const char *failure, const char *detail)
 	ep_step(ep);
 }
 
+/* tid: the transaction (connection) the handshake runs on. */
 static void
 tls_rec_init(struct endpoint *ep, struct ww_tls *r, const char *sni,
-	     const char *role)
+	     const char *role, int tid)
 {
 	struct ww_job *j = ep->j;
 
@@ -288,7 +289,7 @@ tls_rec_init(struct endpoint *ep, struct ww_tls *r, const char *sni,
 	r->server_name = xstrdup(sni);
 	r->sni_role = role;
 	r->t0 = ww_mono() - j->t_base;
-	r->transaction_id = j->m->next_transaction_id++;
+	r->transaction_id = tid;
 	ep->n_tls++;
 }
 
@@ -305,7 +306,8 @@ ep_step(struct endpoint *ep)
 	case EP_TLS_CONTROL:
 		/* Control handshake done; the target's on a new connection. */
 		ep->stage = EP_TCP2;
-		tls_rec_init(ep, &ep->tls_rec[1], j->t.host, "target");
+		tls_rec_init(ep, &ep->tls_rec[1], j->t.host, "target",
+			     j->m->next_transaction_id++);
 		ep->tcp = tcp_start(j->e, ep->ip, j->t.port, ep_tcp_done, ep);
 		return;
 	case EP_TLS_TARGET:
@@ -340,7 +342,7 @@ start_endpoints(struct ww_job *j, char **addrs, size_t n)
 		ep->tcp_rec.transaction_id = j->m->next_transaction_id++;
 		if (j->t.kind == WW_TARGET_HTTPS || j->t.kind == WW_TARGET_TLS)
 			tls_rec_init(ep, &ep->tls_rec[0], j->e->control_sni,
-				     "control");
+				     "control", ep->tcp_rec.transaction_id);
 	}
 	/* All records exist before any operation can report. */
 	for (size_t i = 0; i < n; i++) {

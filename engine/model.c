@@ -7,6 +7,7 @@
  */
 #include "model.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,11 +260,18 @@ set_failure(json_t *obj, const char *failure, const char *detail)
 		set(obj, "failure_detail", jstr(detail));
 }
 
+/* Seconds, rounded to the microsecond: finer is noise. */
+static json_t *
+seconds(double v)
+{
+	return json_real(floor(v * 1e6 + 0.5) / 1e6);
+}
+
 static json_t *
 times(json_t *obj, double t0, double t, int tid)
 {
-	set(obj, "t0", json_real(t0));
-	set(obj, "t", json_real(t));
+	set(obj, "t0", seconds(t0));
+	set(obj, "t", seconds(t));
 	set(obj, "transaction_id", json_integer(tid));
 	return obj;
 }
@@ -478,7 +486,7 @@ ww_measurement_to_json(const struct ww_measurement *m)
 	set(o, "software_name", jstr(m->software_name));
 	set(o, "software_version", jstr(m->software_version));
 	set(o, "test_name", jstr(m->test_name));
-	set(o, "test_runtime", json_real(m->test_runtime));
+	set(o, "test_runtime", seconds(m->test_runtime));
 	ww_fmt_utc(m->test_start_time, ts);
 	set(o, "test_start_time", jstr(ts));
 	set(o, "test_version", jstr(m->test_version));

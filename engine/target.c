@@ -11,7 +11,6 @@
 #include "target.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +51,19 @@ ww_target_kind_name(enum ww_target_kind k)
 		return "tls";
 	}
 	return "unknown";
+}
+
+/* ASCII only, whatever the locale: <ctype.h> in Latin-1 calls 0xe9 a letter */
+static bool
+is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
 }
 
 static bool
@@ -102,10 +114,10 @@ parse_scheme(const char *input, enum ww_target_kind *kind, const char **rest,
 	size_t n = 0;
 
 	/* RFC 3986 section 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
-	if (isalpha((unsigned char)input[0])) {
+	if (is_alpha(input[0])) {
 		n = 1;
-		while (isalnum((unsigned char)input[n]) || input[n] == '+' ||
-		       input[n] == '-' || input[n] == '.')
+		while (is_alpha(input[n]) || is_digit(input[n]) ||
+		       input[n] == '+' || input[n] == '-' || input[n] == '.')
 			n++;
 	}
 	if (n == 0 || input[n] != ':') {
@@ -221,7 +233,7 @@ static bool
 all_digits(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
+		if (!is_digit(s[i]))
 			return false;
 	return n > 0;
 }
@@ -263,9 +275,10 @@ check_name(const char *host, char *err, size_t errlen)
 			return -1;
 		}
 		for (size_t i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)label[i];
+			char c = label[i];
 
-			if (!isalnum(c) && c != '-' && c != '_') {
+			if (!is_alpha(c) && !is_digit(c) && c != '-' &&
+			    c != '_') {
 				snprintf(err, errlen,
 					 "invalid character in host name");
 				return -1;
@@ -315,7 +328,8 @@ take_host(CURLU *u, struct ww_target *t, char *err, size_t errlen)
 		host = xstrdup(raw);
 	}
 	for (char *p = host; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
 
 	len = strlen(host);
 	if (len == 0) {

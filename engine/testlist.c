@@ -41,17 +41,19 @@ enum { COL_URL, COL_CATEGORY, COL_DESCRIPTION, COL_DATE, COL_SOURCE };
 
 /*
  * Quote s for an error message: printable, so that a control character or
- * a line break in a bad field cannot garble a log line, and short.
+ * a line break in a bad field cannot garble a log line, and short. Bytes of
+ * a string that is not UTF-8 (only --input can be) are escaped too.
  */
 static void
 quote_field(const char *s, char *out, size_t outlen)
 {
-	size_t o = 0, i;
+	bool utf8 = ww_utf8_valid((const unsigned char *)s, strlen(s));
+	size_t o = 0, i, k;
 
 	for (i = 0; s[i] != '\0' && i < QUOTE_MAX && o + 5 < outlen; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c < 0x20 || c == 0x7f) {
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
 			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x",
 					      c);
 		} else if (c == '"' || c == '\\') {
@@ -62,11 +64,18 @@ quote_field(const char *s, char *out, size_t outlen)
 		}
 	}
 	if (s[i] != '\0') {
-		/* do not cut a UTF-8 sequence in half */
-		while (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
-			o--;
-		if (o > 0 && (unsigned char)out[o - 1] >= 0xc0)
-			o--;
+		/* do not cut a UTF-8 sequence in half: find where the last
+		 * one starts and drop it if it is short of bytes */
+		k = o;
+		while (k > 0 && ((unsigned char)out[k - 1] & 0xc0) == 0x80)
+			k--;
+		if (k > 0 && (unsigned char)out[k - 1] >= 0xc0) {
+			unsigned char lead = (unsigned char)out[k - 1];
+			size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+
+			if (o - (k - 1) < need)
+				o = k - 1;
+		}
 		if (o + 4 > outlen)
 			o = outlen > 4 ? outlen - 4 : 0;
 		if (outlen >= 4) {

@@ -159,12 +159,10 @@ test_ports(void **state)
 
 	parse_bad("tls://example.com:0", "port 0 out of range 1..65535");
 	parse_bad("http://example.com:0/", "port 0 out of range 1..65535");
-	parse_bad("tls://example.com:65536",
-		  "bad port number (want 1..65535)");
+	parse_bad("tls://example.com:65536", "bad port number (want 1..65535)");
 	parse_bad("http://example.com:99999999999999999999/",
 		  "bad port number (want 1..65535)");
-	parse_bad("http://example.com:-1/",
-		  "bad port number (want 1..65535)");
+	parse_bad("http://example.com:-1/", "bad port number (want 1..65535)");
 	parse_bad("http://example.com:8o/", "bad port number (want 1..65535)");
 	parse_bad("https://example.com:443:443/",
 		  "bad port number (want 1..65535)");

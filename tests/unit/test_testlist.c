@@ -20,7 +20,8 @@
 #include "util.h"
 
 #define DATA "tests/data/testlists/"
-#define HEADER "url,category_code,category_description,date_added,source,notes\n"
+#define HEADER                                                                 \
+	"url,category_code,category_description,date_added,source,notes\n"
 
 /* --- helpers ----------------------------------------------------------- */
 
@@ -251,10 +252,10 @@ test_duplicates(void **state)
 	assert_int_equal(l.n, 3);
 	assert_int_equal(l.n_duplicates, 2);
 	assert_int_equal(n_notices, 2);
-	assert_string_equal(notices[0], DATA "dups.csv:4: duplicate of " DATA
-					     "dups.csv:2");
-	assert_string_equal(notices[1], DATA "dups.csv:6: duplicate of " DATA
-					     "dups.csv:2");
+	assert_string_equal(notices[0],
+			    DATA "dups.csv:4: duplicate of " DATA "dups.csv:2");
+	assert_string_equal(notices[1],
+			    DATA "dups.csv:6: duplicate of " DATA "dups.csv:2");
 	/* the first row wins, category included */
 	assert_target(&l.targets[0], "https://www.bbc.com/news", "NEWS",
 		      DATA "dups.csv:2");
@@ -406,6 +407,22 @@ test_bad_rows(void **state)
 			 a78);
 		buf_fails(text, want);
 	}
+	/* and a euro sign that ends exactly at byte 100 is kept */
+	{
+		char text[512], want[512], a77[78];
+
+		memset(a77, 'a', 77);
+		a77[77] = '\0';
+		snprintf(text, sizeof(text),
+			 HEADER "https://example.com/%s\xe2\x82\xac/ x,CTRL,c,"
+				"2020-01-01,x,\n",
+			 a77);
+		snprintf(want, sizeof(want),
+			 "mem.csv:2: bad url \"https://example.com/%s\xe2\x82"
+			 "\xac...\": space in URL",
+			 a77);
+		buf_fails(text, want);
+	}
 	/* a row with a NUL inside a quoted field spanning lines */
 	{
 		static const char text[] = HEADER "https://example.com/,CTRL,"
@@ -426,9 +443,17 @@ test_categories_in_rows(void **state)
 {
 	static const char *const good[] = {"NEWS", "A1", "CTRL", "ABCDEFGHIJ",
 					   "00"};
-	static const char *const bad[] = {"",	  "N",	   "news", "News",
-					  "NE WS", "NEWS!", "\xc3\x84\xc3\x96", "ABCDEFGHIJK",
-					  " NEWS"};
+	static const char *const bad[] = {
+		"",
+		"N",
+		"news",
+		"News",
+		"NE WS",
+		"NEWS!",
+		"\xc3\x84\xc3\x96", /* upper-case letters, but not ASCII */
+		"ABCDEFGHIJK",
+		" NEWS",
+	};
 	struct ww_testlist l = {0};
 	char text[512], want[512];
 
@@ -460,10 +485,10 @@ test_dates(void **state)
 					   "2024-02-29", "2026-11-22",
 					   "2023-12-31", "0001-01-01"};
 	static const char *const bad[] = {
-		"2020-13-01", "2020-00-10", "2020-01-00", "2021-02-29",
-		"1900-02-29", "2020-04-31", "2020-1-01",  "20200101",
-		"0000-01-01", "2020-01-01 ", "",	  "2020/01/01",
-		"2020-01-32", "+020-01-01", "2020-0a-01", "2020-01-01T00",
+		"2020-13-01", "2020-00-10",  "2020-01-00", "2021-02-29",
+		"1900-02-29", "2020-04-31",  "2020-1-01",  "20200101",
+		"0000-01-01", "2020-01-01 ", "",	   "2020/01/01",
+		"2020-01-32", "+020-01-01",  "2020-0a-01", "2020-01-01T00",
 	};
 	struct ww_testlist l = {0};
 	char text[512], want[512];
@@ -537,7 +562,8 @@ test_line_length(void **state)
 	/* inside a quoted field the physical line is what is too long */
 	buf = xmalloc(20000);
 	snprintf(buf, 20000,
-		 HEADER "https://example.com/,CTRL,c,2020-01-01,x,\"a\nb\n%*s\"\n",
+		 HEADER
+		 "https://example.com/,CTRL,c,2020-01-01,x,\"a\nb\n%*s\"\n",
 		 WW_TESTLIST_MAX_LINE + 1, "c");
 	buf_fails(buf, "mem.csv:4: line longer than 8192 bytes");
 	free(buf);
@@ -634,8 +660,8 @@ test_small_err_buffer(void **state)
 					  sizeof(err), NULL),
 			 -1);
 	assert_string_equal(err, "tests/dat");
-	assert_int_equal(ww_testlist_load_buf(&l, "a-long-name.csv", "", 0,
-					      err, sizeof(err), NULL),
+	assert_int_equal(ww_testlist_load_buf(&l, "a-long-name.csv", "", 0, err,
+					      sizeof(err), NULL),
 			 -1);
 	assert_string_equal(err, "a-long-na");
 }
@@ -650,10 +676,9 @@ test_add_input(void **state)
 
 	(void)state;
 	load_ok(&l, DATA "good_basic.csv");
-	assert_int_equal(
-		ww_testlist_add_input(&l, "https://example.org/", err,
-				      sizeof(err)),
-		0);
+	assert_int_equal(ww_testlist_add_input(&l, "https://example.org/", err,
+					       sizeof(err)),
+			 0);
 	assert_int_equal(l.n, 5);
 	assert_string_equal(l.targets[4].input, "https://example.org/");
 	assert_string_equal(l.targets[4].source, "--input");
@@ -663,22 +688,26 @@ test_add_input(void **state)
 	assert_int_equal(ww_testlist_add_input(&l, "https://www.bbc.com/news",
 					       err, sizeof(err)),
 			 0);
-	assert_int_equal(ww_testlist_add_input(&l, "https://example.org/",
-					       err, sizeof(err)),
+	assert_int_equal(ww_testlist_add_input(&l, "https://example.org/", err,
+					       sizeof(err)),
 			 0);
 	assert_int_equal(l.n, 5);
 	assert_int_equal(l.n_duplicates, 2);
 
-	assert_int_equal(ww_testlist_add_input(&l, "ftp://x", err,
-					       sizeof(err)),
+	assert_int_equal(ww_testlist_add_input(&l, "ftp://x", err, sizeof(err)),
 			 -1);
 	assert_string_equal(err, "--input: bad url \"ftp://x\": unsupported "
 				 "scheme \"ftp\" (want http, https, tcp or "
 				 "tls)");
 	assert_int_equal(l.n, 5);
-	assert_int_equal(ww_testlist_add_input(&l, NULL, err, sizeof(err)),
-			 -1);
+	assert_int_equal(ww_testlist_add_input(&l, NULL, err, sizeof(err)), -1);
 	assert_string_equal(err, "--input: bad url \"\": empty input");
+	/* bytes that are not UTF-8 are shown escaped */
+	assert_int_equal(ww_testlist_add_input(&l, "http://ex\xff.com/", err,
+					       sizeof(err)),
+			 -1);
+	assert_string_equal(err, "--input: bad url \"http://ex\\xff.com/\": "
+				 "URL is not valid UTF-8");
 	assert_int_equal(l.n_duplicates, 2);
 
 	/* a list loaded after --input sees it too */
@@ -705,8 +734,7 @@ filter_fixture(void)
 }
 
 static void
-assert_inputs(const struct ww_testlist *l, const char *const *want,
-	      size_t n)
+assert_inputs(const struct ww_testlist *l, const char *const *want, size_t n)
 {
 	assert_int_equal(l->n, n);
 	for (size_t i = 0; i < n; i++)
@@ -720,9 +748,9 @@ test_filter(void **state)
 		"https://www.bbc.com/news", "https://www.hrw.org/",
 		"https://www.torproject.org/", "https://example.com/",
 		"https://example.org/"};
-	static const char *const news_humr[] = {
-		"https://www.bbc.com/news", "https://www.hrw.org/",
-		"https://example.org/"};
+	static const char *const news_humr[] = {"https://www.bbc.com/news",
+						"https://www.hrw.org/",
+						"https://example.org/"};
 	static const char *const no_humr_ctrl[] = {
 		"https://www.bbc.com/news", "https://www.torproject.org/",
 		"https://example.org/"};
@@ -793,9 +821,9 @@ test_check_categories(void **state)
 	assert_int_equal(ww_testlist_check_categories("news,HUMR,Anon", err,
 						      sizeof(err)),
 			 0);
-	assert_int_equal(ww_testlist_check_categories(" NEWS , CTRL ", err,
-						      sizeof(err)),
-			 0);
+	assert_int_equal(
+		ww_testlist_check_categories(" NEWS , CTRL ", err, sizeof(err)),
+		0);
 	assert_int_equal(ww_testlist_check_categories(NULL, err, sizeof(err)),
 			 -1);
 	assert_string_equal(err, "empty category list");
@@ -839,10 +867,10 @@ test_shipped_lists(void **state)
 	/* services.csv holds endpoints only */
 	for (size_t k = 0; k < all.n; k++) {
 		const struct ww_target *t = &all.targets[k];
-		bool endpoint = t->kind == WW_TARGET_TCP ||
-				t->kind == WW_TARGET_TLS;
-		bool from_services = strncmp(t->source, "testlists/services",
-					     18) == 0;
+		bool endpoint =
+			t->kind == WW_TARGET_TCP || t->kind == WW_TARGET_TLS;
+		bool from_services =
+			strncmp(t->source, "testlists/services", 18) == 0;
 
 		assert_true(endpoint == from_services);
 	}
@@ -861,8 +889,7 @@ main(void)
 		cmocka_unit_test_teardown(test_header_only_and_blank_lines,
 					  teardown),
 		cmocka_unit_test_teardown(test_duplicates, teardown),
-		cmocka_unit_test_teardown(test_duplicates_then_error,
-					  teardown),
+		cmocka_unit_test_teardown(test_duplicates_then_error, teardown),
 		cmocka_unit_test_teardown(test_bad_files, teardown),
 		cmocka_unit_test_teardown(test_bad_rows, teardown),
 		cmocka_unit_test_teardown(test_categories_in_rows, teardown),

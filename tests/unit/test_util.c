@@ -1,0 +1,109 @@
+/* test_util.c - helpers: number parsing, UTF-8, encodings, randomness. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util.h"
+
+static void
+test_parse_long(void **state)
+{
+	long v = -1;
+
+	(void)state;
+	assert_int_equal(ww_parse_long("42", 1, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(ww_parse_long("1", 1, 1, &v), 0);
+	assert_int_equal(ww_parse_long("0", 1, 100, &v), -1);
+	assert_int_equal(ww_parse_long("101", 1, 100, &v), -1);
+	assert_int_equal(ww_parse_long("", 1, 100, &v), -1);
+	assert_int_equal(ww_parse_long("12x", 1, 100, &v), -1);
+	assert_int_equal(ww_parse_long("99999999999999999999", 1, 100, &v),
+			 -1);
+	assert_int_equal(ww_parse_long(NULL, 1, 100, &v), -1);
+	assert_int_equal(v, 1); /* untouched by failures */
+}
+
+static void
+test_utf8(void **state)
+{
+	(void)state;
+	assert_true(ww_utf8_valid((const unsigned char *)"plain", 5));
+	assert_true(ww_utf8_valid((const unsigned char *)"\xe4\xb8\xad", 3));
+	assert_true(ww_utf8_valid((const unsigned char *)"\xf0\x9f\x98\x80",
+				  4));
+	assert_false(ww_utf8_valid((const unsigned char *)"\xe4\xb8", 2));
+	assert_false(ww_utf8_valid((const unsigned char *)"\xc0\xaf", 2));
+	assert_false(ww_utf8_valid((const unsigned char *)"\xed\xa0\x80", 3));
+	assert_false(ww_utf8_valid((const unsigned char *)"\xff", 1));
+	assert_false(ww_utf8_valid((const unsigned char *)"\xf4\x90\x80\x80",
+				   4));
+	assert_true(ww_utf8_valid((const unsigned char *)"", 0));
+}
+
+static void
+test_encodings(void **state)
+{
+	char hex[65], *b64;
+
+	(void)state;
+	ww_sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+				 "b00361a396177a9cb410ff61f20015ad");
+	b64 = ww_base64((const unsigned char *)"hello", 5);
+	assert_string_equal(b64, "aGVsbG8=");
+	free(b64);
+	b64 = ww_base64((const unsigned char *)"", 0);
+	assert_string_equal(b64, "");
+	free(b64);
+}
+
+static void
+test_random_and_time(void **state)
+{
+	char a[33], b[33], t[20], c[17];
+
+	(void)state;
+	ww_random_hex(a, 16);
+	ww_random_hex(b, 16);
+	assert_int_equal(strlen(a), 32);
+	assert_string_not_equal(a, b);
+	ww_fmt_utc(0, t);
+	assert_string_equal(t, "1970-01-01 00:00:00");
+	ww_fmt_utc_compact(86400 + 3661, c);
+	assert_string_equal(c, "19700102T010101Z");
+}
+
+static void
+test_push(void **state)
+{
+	int *v = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)state;
+	for (int i = 0; i < 1000; i++)
+		*WW_PUSH(v, n, cap) = i;
+	assert_int_equal(n, 1000);
+	assert_true(cap >= 1000);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(v[i], i);
+	free(v);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_long),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_encodings),
+		cmocka_unit_test(test_random_and_time),
+		cmocka_unit_test(test_push),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
