@@ -67,10 +67,29 @@ usage_error(const char *fmt, ...)
 	fprintf(stderr, "\nTry 'wallwatch-probe --help'.\n");
 }
 
+/* Rows repeating an earlier row's URL (common across a global and a country
+ * list): counted, and reported once with the first example. */
+static size_t dup_count;
+static char *dup_first;
+
 static void
 list_notice(const char *msg)
 {
-	log_warn("testlist", "%s (measured once)", msg);
+	if (dup_count++ == 0)
+		dup_first = xstrdup(msg);
+}
+
+static void
+report_duplicates(bool quiet)
+{
+	if (dup_count > 0 && !quiet)
+		log_info("testlist",
+			 "%zu row(s) repeat an earlier row and are measured "
+			 "once (first: %s)",
+			 dup_count, dup_first);
+	free(dup_first);
+	dup_first = NULL;
+	dup_count = 0;
 }
 
 /* A DNS name for the control SNI: letters, digits, '-', '.', 1..253. */
@@ -155,34 +174,47 @@ valid_asn(const char *s)
 	       ww_parse_long(s + 2, 0, 4294967295L, &v) == 0;
 }
 
-/* Where the bundled lists are: WALLWATCH_TESTLISTS, the installed data
- * directory, or testlists/ beside the build directory (make run). */
+/* The first readable directory of a NULL-terminated list; caller frees. */
+static char *
+first_dir(char **dirs)
+{
+	char *found = NULL;
+
+	for (size_t i = 0; dirs[i] != NULL; i++) {
+		if (found == NULL && access(dirs[i], R_OK) == 0)
+			found = dirs[i];
+		else
+			free(dirs[i]);
+	}
+	return found;
+}
+
+/*
+ * Where the bundled lists are: WALLWATCH_TESTLISTS; beside the binary as
+ * installed (BINDIR/../share/wallwatch/testlists, whatever PREFIX was);
+ * the data directory compiled in; testlists/ of the source tree when run
+ * from build/ (make run).
+ */
 static char *
 default_list_dir(void)
 {
 	const char *env = getenv("WALLWATCH_TESTLISTS");
-	char exe[PATH_MAX], *slash, *dir;
+	char exe[PATH_MAX], *slash, *dirs[4] = {NULL, NULL, NULL, NULL};
 	ssize_t n;
 
 	if (env != NULL && env[0] != '\0')
 		return xstrdup(env);
-	dir = xasprintf("%s/testlists", WW_DATADIR);
-	if (access(dir, R_OK) == 0)
-		return dir;
-	free(dir);
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
+	exe[n > 0 ? n : 0] = '\0';
 	slash = strrchr(exe, '/');
-	if (slash == NULL)
-		return NULL;
-	*slash = '\0';
-	dir = xasprintf("%s/../testlists", exe);
-	if (access(dir, R_OK) == 0)
-		return dir;
-	free(dir);
-	return NULL;
+	if (slash != NULL)
+		*slash = '\0';
+	if (slash != NULL)
+		dirs[0] = xasprintf("%s/../share/wallwatch/testlists", exe);
+	dirs[dirs[0] ? 1 : 0] = xasprintf("%s/testlists", WW_DATADIR);
+	if (slash != NULL)
+		dirs[2] = xasprintf("%s/../testlists", exe);
+	return first_dir(dirs);
 }
 
 static int
@@ -203,8 +235,7 @@ load_default_lists(struct ww_testlist *l, char *err, size_t errlen)
 	if (dir == NULL) {
 		snprintf(err, errlen,
 			 "no targets: give --list or --input (no bundled "
-			 "test lists found in %s/testlists)",
-			 WW_DATADIR);
+			 "test lists found; set WALLWATCH_TESTLISTS)");
 		return -1;
 	}
 	n = scandir(dir, &names, csv_filter, alphasort);
@@ -424,6 +455,7 @@ cmd_run(int argc, char **argv)
 		usage_error("%s", err);
 		goto out;
 	}
+	report_duplicates(o.quiet);
 	ww_testlist_filter(&o.targets, include, exclude);
 	if (o.targets.n == 0) {
 		usage_error("%s", "no targets left to measure (check "
@@ -432,6 +464,7 @@ cmd_run(int argc, char **argv)
 	}
 	rc = runner_run(&o);
 out:
+	report_duplicates(true);
 	ww_testlist_free(&o.targets);
 	free(lists);
 	free(inputs);

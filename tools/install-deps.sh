@@ -1,7 +1,8 @@
 #!/bin/sh
 # install-deps.sh - install the Debian packages a make target needs, and only
 # the missing ones. Used by `make deps`, `make check-deps`, `make bench-deps`.
-# Runs apt-get directly as root, through sudo otherwise; never prompts.
+# Runs apt-get directly as root, through sudo otherwise (sudo may ask for
+# a password on a terminal); apt-get itself never prompts.
 set -eu
 
 build_pkgs="gcc make pkg-config libevent-dev libc-ares-dev libcurl4-openssl-dev
@@ -44,6 +45,7 @@ else
 fi
 echo "install-deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 # shellcheck disable=SC2086
-$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	--no-install-recommends $missing >/dev/null
