@@ -42,27 +42,6 @@
 
 #define NAME_FLAGS (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB)
 
-/* Length of the valid UTF-8 sequence at s (1..4), 0 if s[0] starts none. */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t n)
-{
-	size_t want;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		want = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		want = 3;
-	else if ((s[0] & 0xf8) == 0xf0)
-		want = 4;
-	else
-		return 0;
-	if (want > n || !ww_utf8_valid(s, want))
-		return 0;
-	return want;
-}
-
 /*
  * A new string: prefix, then s[0..n) as valid UTF-8 (each invalid byte and
  * NUL replaced by U+FFFD; with escape, controls, DEL and '\' as "\XX"), at most
@@ -87,7 +66,7 @@ clean_text(const char *prefix, const unsigned char *s, size_t n, bool escape)
 			plen = 3;
 			used = 1;
 		} else if (s[i] != 0 &&
-			   (used = utf8_seq_len(s + i, n - i)) > 0) {
+			   (used = ww_utf8_seq_len(s + i, n - i)) > 0) {
 			piece = (const char *)s + i;
 			plen = used;
 		} else {

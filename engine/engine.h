@@ -45,6 +45,10 @@ const char *ww_test_name(enum ww_target_kind kind);
 struct ww_engine;
 struct ww_job;
 
+/* Check a resolver address as ww_config.resolver takes it ("IP",
+ * "IP:PORT", "[IPv6]:PORT"). Returns 0, or -1 with a message. */
+int ww_resolver_check(const char *s, char *err, size_t errlen);
+
 /*
  * Create the engine on base: a c-ares channel, a curl multi handle and one
  * trust store shared by the TLS step and libcurl (loaded once). Returns

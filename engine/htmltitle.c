@@ -88,27 +88,6 @@ eq_ci(const unsigned char *b, size_t n, const char *lit)
 	return k == n && lit[k] == '\0';
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), 0 if s[0] starts none. */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t n)
-{
-	size_t want;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		want = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		want = 3;
-	else if ((s[0] & 0xf8) == 0xf0)
-		want = 4;
-	else
-		return 0;
-	if (want > n || !ww_utf8_valid(s, want))
-		return 0;
-	return want;
-}
-
 static size_t
 utf8_put(uint32_t cp, char out[4])
 {
@@ -341,7 +320,7 @@ title_text(const unsigned char *b, size_t n)
 			else
 				put_char(&t, enc, utf8_put(cp, enc));
 			i += k;
-		} else if (b[i] != 0 && (k = utf8_seq_len(b + i, n - i)) > 0) {
+		} else if (b[i] != 0 && (k = ww_utf8_seq_len(b + i, n - i)) > 0) {
 			put_char(&t, (const char *)b + i, k);
 			i += k;
 		} else {

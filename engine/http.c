@@ -81,16 +81,19 @@ header_cb(char *buf, size_t size, size_t n, void *arg)
 		return len;
 	{
 		const char *v = colon + 1;
-		size_t vlen;
+		char *name, *value;
 
 		while (v < buf + end && (*v == ' ' || *v == '\t'))
 			v++;
-		vlen = (size_t)(buf + end - v);
-		if (!ww_utf8_valid((const unsigned char *)buf, end))
-			return len; /* not representable in JSON as text */
+		/* Keep odd bytes as U+FFFD rather than lose the header: a
+		 * blockpage's headers are evidence. */
+		name = ww_utf8_sanitize(buf, (size_t)(colon - buf));
+		value = ww_utf8_sanitize(v, (size_t)(buf + end - v));
 		ww_add_header(&out->headers, &out->n_headers,
-			      &out->cap_headers, buf, (size_t)(colon - buf), v,
-			      vlen);
+			      &out->cap_headers, name, strlen(name), value,
+			      strlen(value));
+		free(name);
+		free(value);
 	}
 	return len;
 }

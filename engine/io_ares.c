@@ -159,6 +159,14 @@ bad:
 	return -1;
 }
 
+int
+ww_resolver_check(const char *s, char *err, size_t errlen)
+{
+	char csv[80];
+
+	return parse_resolver(s, csv, sizeof(csv), err, errlen);
+}
+
 static void
 first_server(struct io_ares *io)
 {

@@ -235,6 +235,12 @@ start_dns(struct ww_job *j, const char *host)
 static void ep_step(struct endpoint *ep);
 
 static void
+ep_tls_done(void *arg)
+{
+	ep_step(arg);
+}
+
+static void
 ep_tcp_done(void *arg, int fd, const char *failure, const char *detail)
 {
 	struct endpoint *ep = arg;
@@ -270,8 +276,7 @@ ep_tcp_done(void *arg, int fd, const char *failure, const char *detail)
 		ep->stage = ep->stage == EP_TCP ? EP_TLS_CONTROL
 						: EP_TLS_TARGET;
 		r = &ep->tls_rec[ep->stage == EP_TLS_CONTROL ? 0 : 1];
-		ep->tls = tls_start(j->e, fd, r, j->t_base, (tls_cb)ep_step,
-				    ep);
+		ep->tls = tls_start(j->e, fd, r, j->t_base, ep_tls_done, ep);
 		return;
 	}
 	ep_step(ep);
@@ -460,7 +465,13 @@ start_http(struct ww_job *j)
 		free(host);
 		return;
 	}
-	if (h != NULL && h->n > 0) {
+	if (h != NULL && h->n == 0) {
+		/* Nothing to pin to: curl would resolve the name itself. */
+		free(host);
+		finish(j);
+		return;
+	}
+	if (h != NULL) {
 		char *entry = xasprintf("%s:%d:", host, port);
 
 		for (size_t i = 0; i < h->n; i++) {
@@ -591,6 +602,7 @@ ww_job_cancel(struct ww_job *j)
 	case PH_ENDPOINTS:
 		for (size_t i = 0; i < j->n_eps; i++) {
 			struct endpoint *ep = &j->eps[i];
+			double now = ww_mono() - j->t_base;
 			struct ww_tls *r;
 
 			if (ep->stage == EP_DONE)
@@ -603,12 +615,14 @@ ww_job_cancel(struct ww_job *j)
 				ww_set_failure(&ep->tcp_rec.failure,
 					       &ep->tcp_rec.failure_detail,
 					       failure_interrupted, NULL);
+				ep->tcp_rec.t = now;
 				ep->connected = false;
 				continue;
 			}
 			r = &ep->tls_rec[ep->stage == EP_TLS_CONTROL ? 0 : 1];
 			ww_set_failure(&r->failure, &r->failure_detail,
 				       failure_interrupted, NULL);
+			r->t = now;
 		}
 		flush_endpoints(j);
 		break;

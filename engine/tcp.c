@@ -19,8 +19,9 @@
 #include "util.h"
 
 struct tcp_op {
-	struct event *ev;
-	int fd;
+	struct event *ev; /* writability of fd, or a deferred report */
+	int fd;           /* -1 when connect() failed at once */
+	int err;          /* that failure's errno */
 	tcp_cb cb;
 	void *arg;
 };
@@ -97,12 +98,10 @@ static void
 deferred_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcp_op *op = arg;
-	int err = op->fd;
 
 	(void)fd;
 	(void)what;
-	op->fd = -1;
-	finish(op, -1, failure_from_errno(err), strerror(err));
+	finish(op, -1, failure_from_errno(op->err), strerror(op->err));
 }
 
 struct tcp_op *
@@ -115,6 +114,7 @@ tcp_start(struct ww_engine *e, const char *ip, int port, tcp_cb cb, void *arg)
 
 	op->cb = cb;
 	op->arg = arg;
+	op->fd = -1;
 	if (tcp_sockaddr(ip, port, &ss, &len) != 0) {
 		err = EINVAL;
 		goto defer;
@@ -139,7 +139,7 @@ tcp_start(struct ww_engine *e, const char *ip, int port, tcp_cb cb, void *arg)
 	return op;
 defer:
 	/* Errors such as ENETUNREACH come straight from connect(). */
-	op->fd = err;
+	op->err = err;
 	op->ev = evtimer_new(e->base, deferred_cb, op);
 	if (op->ev == NULL)
 		abort();
@@ -152,7 +152,7 @@ tcp_cancel(struct tcp_op *op)
 {
 	if (op == NULL)
 		return;
-	if (op->fd >= 0 && event_get_fd(op->ev) >= 0)
+	if (op->fd >= 0)
 		close(op->fd);
 	event_free(op->ev);
 	free(op);

@@ -61,6 +61,12 @@ int ww_parse_long(const char *s, long min, long max, long *out);
 
 /* True when s is valid UTF-8 of length len (no overlongs, no surrogates). */
 bool ww_utf8_valid(const unsigned char *s, size_t len);
+/* Length (1..4) of the valid UTF-8 sequence starting at s, 0 if none
+ * starts there (or len is 0). */
+size_t ww_utf8_seq_len(const unsigned char *s, size_t len);
+/* A copy of in[0..len) as valid UTF-8: each byte that starts no valid
+ * sequence, and NUL, becomes U+FFFD. Caller frees. */
+char *ww_utf8_sanitize(const char *in, size_t len);
 
 /*
  * Logging to stderr with a subsystem tag: "wallwatch-probe: tag: message".

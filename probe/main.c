@@ -3,7 +3,6 @@
  * options and input files; the measurement itself is the engine's, and the
  * run loop runner.c's.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <getopt.h>
@@ -115,47 +114,6 @@ valid_hostname(const char *s)
 			return false;
 	}
 	return label > 0;
-}
-
-/* Accept "1.2.3.4", "1.2.3.4:53", "::1", "[::1]", "[::1]:53". */
-static bool
-valid_resolver(const char *s)
-{
-	unsigned char buf[16];
-	char host[64];
-	const char *port = NULL;
-	long p;
-	size_t hl;
-
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (end == NULL || (size_t)(end - s - 1) >= sizeof(host))
-			return false;
-		hl = (size_t)(end - s - 1);
-		memcpy(host, s + 1, hl);
-		host[hl] = '\0';
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1] != '\0')
-			return false;
-		if (inet_pton(AF_INET6, host, buf) != 1)
-			return false;
-	} else if (inet_pton(AF_INET6, s, buf) == 1) {
-		return true;
-	} else {
-		const char *colon = strchr(s, ':');
-
-		hl = colon ? (size_t)(colon - s) : strlen(s);
-		if (hl >= sizeof(host))
-			return false;
-		memcpy(host, s, hl);
-		host[hl] = '\0';
-		port = colon ? colon + 1 : NULL;
-		if (inet_pton(AF_INET, host, buf) != 1)
-			return false;
-	}
-	return port == NULL || ww_parse_long(port, 1, 65535, &p) == 0;
 }
 
 static bool
@@ -346,10 +304,8 @@ cmd_run(int argc, char **argv)
 			*(c == OPT_CATEGORY ? &include : &exclude) = optarg;
 			break;
 		case OPT_RESOLVER:
-			if (!valid_resolver(optarg)) {
-				usage_error("bad --resolver \"%s\": want IP, "
-					    "IP:PORT or [IPv6]:PORT",
-					    optarg);
+			if (ww_resolver_check(optarg, err, sizeof(err)) != 0) {
+				usage_error("--resolver: %s", err);
 				goto out;
 			}
 			o.cfg.resolver = optarg;

@@ -43,6 +43,37 @@ test_utf8(void **state)
 	assert_false(ww_utf8_valid((const unsigned char *)"\xf4\x90\x80\x80",
 				   4));
 	assert_true(ww_utf8_valid((const unsigned char *)"", 0));
+	/* sequence lengths, and truncated or bad sequences */
+	assert_int_equal(ww_utf8_seq_len((const unsigned char *)"a", 1), 1);
+	assert_int_equal(ww_utf8_seq_len((const unsigned char *)"\xc3\xa9", 2),
+			 2);
+	assert_int_equal(
+		ww_utf8_seq_len((const unsigned char *)"\xe4\xb8\xad", 3), 3);
+	assert_int_equal(
+		ww_utf8_seq_len((const unsigned char *)"\xf0\x9f\x98\x80", 4),
+		4);
+	assert_int_equal(
+		ww_utf8_seq_len((const unsigned char *)"\xe4\xb8\xad", 2), 0);
+	assert_int_equal(ww_utf8_seq_len((const unsigned char *)"\x80", 1), 0);
+	assert_int_equal(ww_utf8_seq_len((const unsigned char *)"a", 0), 0);
+}
+
+static void
+test_utf8_sanitize(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = ww_utf8_sanitize("ok \xe4\xb8\xad", 6);
+	assert_string_equal(s, "ok \xe4\xb8\xad");
+	free(s);
+	/* GB18030 bytes, a NUL and a cut sequence become U+FFFD each */
+	s = ww_utf8_sanitize("\xd6\xd0" "a\0b" "\xe4\xb8", 7);
+	assert_string_equal(s, "\xef\xbf\xbd\xef\xbf\xbd"
+			       "a\xef\xbf\xbd"
+			       "b\xef\xbf\xbd\xef\xbf\xbd");
+	assert_true(ww_utf8_valid((const unsigned char *)s, strlen(s)));
+	free(s);
 }
 
 static void
@@ -100,6 +131,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_long),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_utf8_sanitize),
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_random_and_time),
 		cmocka_unit_test(test_push),
