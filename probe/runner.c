@@ -427,6 +427,7 @@ runner_run(struct probe_opts *o)
 {
 	struct runner r;
 	struct utsname un;
+	struct stat st;
 	char err[512], ts[17], rnd[17];
 	struct timeval tick = {0, 250000};
 	int rc = EXIT_RUNFAIL;
@@ -477,8 +478,10 @@ runner_run(struct probe_opts *o)
 		fprintf(stderr, "\n");
 		print_summary(&r);
 	}
-	if (r.out_fd != STDOUT_FILENO && fsync(r.out_fd) != 0 &&
-	    !r.write_failed) {
+	/* Measurements on disk before we say so; pipes and devices (a
+	 * --output of /dev/stdout or /dev/null) have nothing to sync. */
+	if (r.out_fd != STDOUT_FILENO && fstat(r.out_fd, &st) == 0 &&
+	    S_ISREG(st.st_mode) && fsync(r.out_fd) != 0 && !r.write_failed) {
 		log_error("output", "fsync %s: %s", r.out_path,
 			  strerror(errno));
 		r.write_failed = true;

@@ -48,6 +48,21 @@ check_match "bad --input named" 'bad --input: .*scheme' "$ERR"
 run_probe run --ca-file /nonexistent --input "$P/"
 check_match "unreadable CA file named" '/nonexistent' "$ERR"
 
+# Without --ca-file the system trust store is used (OpenSSL's default
+# paths, which SSL_CERT_FILE redirects here to the lab CA), by the TLS step
+# and by libcurl alike.
+SSL_CERT_FILE=$LAB/ca.pem "$PROBE" run --resolver "127.0.0.1:$DNS_PORT" \
+	--timeout 2 --input "https://good.lab.test:$TLS_GOOD_PORT/" --output - \
+	--quiet >"$LAB/sys.jsonl"
+check "system store: TLS step verifies, HTTPS fetch works" "true 200 system" \
+	"$(jq -r '"\(.test_keys.tls_handshakes[] | select(.sni_role=="target") | .verified) \(.test_keys.requests[0].response.code) \(.options.trust_store)"' "$LAB/sys.jsonl")"
+SSL_CERT_FILE=/dev/null SSL_CERT_DIR=/nonexistent "$PROBE" run \
+	--resolver "127.0.0.1:$DNS_PORT" --timeout 2 --output - --quiet \
+	--input "https://good.lab.test:$TLS_GOOD_PORT/" >"$LAB/sys2.jsonl"
+check "system store without the lab CA: unknown authority" \
+	"ssl_unknown_authority ssl_unknown_authority" \
+	"$(jq -r '"\(.test_keys.tls_handshakes[] | select(.sni_role=="target") | .failure) \(.test_keys.requests[0].failure)"' "$LAB/sys2.jsonl")"
+
 # Test lists: a bad row is reported with file:line and nothing runs.
 printf 'url,category_code,category_description,date_added,source,notes\n%s,NEWS,News,2026-11-22,t,\nnot a url,NEWS,News,2026-11-22,t,\n' \
 	"$P/" >"$LAB/bad.csv"
@@ -86,6 +101,9 @@ check "output appends, never clobbers" 2 "$(wc -l <"$LAB/append.jsonl")"
 lab --input "$P/" --output /nonexistent-dir/x.jsonl
 check "unwritable output: exit 2" 2 $RC
 check_match "unwritable output named" "/nonexistent-dir/x.jsonl" "$ERR"
+
+lab --input "$P/" --output /dev/null --quiet
+check "output to a device: exit 0" 0 $RC
 
 # Default output: a dated file in the data directory.
 WALLWATCH_DATA_DIR=$LAB/data lab --input "$P/" --quiet
