@@ -71,7 +71,8 @@ typedef void (*ww_job_cb)(struct ww_measurement *m, void *arg);
 /*
  * Measure target t, filling m (whose envelope the caller has set: uid,
  * report, times...). Copies t. The engine sets m->test_runtime and the
- * test_keys parts. Never fails: network trouble is a result.
+ * test_keys parts. Never fails: network trouble is a result. cb never runs
+ * before this returns (every step reports from the event loop).
  */
 struct ww_job *ww_job_start(struct ww_engine *e, const struct ww_target *t,
 			    struct ww_measurement *m, ww_job_cb cb, void *arg);

@@ -391,9 +391,8 @@ start_more(struct runner *r)
 		sa->slot = s;
 		sa->index = r->next++;
 		r->in_flight++;
-		/* Mark the slot before starting: the job may not finish
-		 * synchronously, but be safe if it ever does. */
-		r->jobs[s] = (struct ww_job *)sa;
+		/* The callback never runs inside ww_job_start() (engine.h),
+		 * so the slot is filled before job_done() can empty it. */
 		r->jobs[s] = ww_job_start(r->engine, &l->targets[sa->index],
 					  new_measurement(r,
 							  &l->targets[sa->index]),
@@ -410,7 +409,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	if (r->stopping)
 		return;
 	r->stopping = true;
-	if (r->tty && !r->o->quiet)
+	if (r->tty)
 		fprintf(stderr, "\n");
 	log_warn("run", "%s: stopping; in-flight targets are recorded as "
 			"interrupted",
