@@ -223,6 +223,11 @@ dispatch(struct http_conn *h, const struct http_req *r)
 		snprintf(abs, sizeof(abs), "%s://good.lab.test:%d/",
 			 h->site->scheme, h->site->port);
 		redirect(h, r, 301, abs);
+	} else if (strcmp(p, "/redirect-nx") == 0) {
+		/* to a name the lab's DNS answers NXDOMAIN for */
+		snprintf(abs, sizeof(abs), "%s://nx.lab.test:%d/",
+			 h->site->scheme, h->site->port);
+		redirect(h, r, 302, abs);
 	} else if (strcmp(p, "/loop") == 0) {
 		redirect(h, r, 302, "/loop");
 	} else if (strcmp(p, "/blockpage") == 0) {

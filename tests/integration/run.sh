@@ -39,6 +39,7 @@ set -- \
 	"http://noaddr.lab.test/" "http://cname.lab.test:$HTTP_PORT/" \
 	"http://v6.lab.test:$HTTP_PORT/" "http://multi.lab.test:$HTTP_PORT/" \
 	"$P/redirect" "$P/redirect-abs" "$P/loop" "$P/big" "$P/reset" \
+	"http://other.lab.test:$HTTP_PORT/redirect-abs" "$P/redirect-nx" \
 	"$P/binary" "$P/blockpage" "$G/redirect" \
 	"tcp://$H:$TCP_OPEN_PORT" "tcp://$H:$TCP_CLOSED_PORT" \
 	"tls://$H:$TLS_GOOD_PORT" "tls://$H:$TLS_RESET_PORT" \
@@ -189,6 +190,12 @@ check "redirect: every hop, newest first" "200 $P/,302 $P/redirect" \
 	"$(m "$P/redirect" '[.test_keys.requests[] | "\(.response.code) \(.request.url)"] | join(",")')"
 check "absolute redirect" "200 2" \
 	"$(m "$P/redirect-abs" '"\(.test_keys.requests[0].response.code) \(.test_keys.requests | length)"')"
+check "redirect to another host: resolved by our DNS step, then pinned" \
+	"other.lab.test other.lab.test good.lab.test good.lab.test|200 127.0.0.1:$HTTP_PORT http://good.lab.test:$HTTP_PORT/" \
+	"$(m "http://other.lab.test:$HTTP_PORT/redirect-abs" '"\([.test_keys.queries[].hostname] | join(" "))|\(.test_keys.requests[0].response.code) \(.test_keys.requests[0].address) \(.test_keys.requests[0].request.url)"')"
+check "redirect to a host that does not resolve" \
+	"dns_nxdomain_error null http://nx.lab.test:$HTTP_PORT/ 302" \
+	"$(m "$P/redirect-nx" '"\(.test_keys.requests[0].failure) \(.test_keys.requests[0].response) \(.test_keys.requests[0].request.url) \(.test_keys.requests[1].response.code)"')"
 check "HTTPS redirect" "200 2" \
 	"$(m "$G/redirect" '"\(.test_keys.requests[0].response.code) \(.test_keys.requests | length)"')"
 check "redirect loop stops after 10 redirects" "11 302" \
