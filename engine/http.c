@@ -81,19 +81,12 @@ header_cb(char *buf, size_t size, size_t n, void *arg)
 		return len;
 	{
 		const char *v = colon + 1;
-		char *name, *value;
 
 		while (v < buf + end && (*v == ' ' || *v == '\t'))
 			v++;
-		/* Keep odd bytes as U+FFFD rather than lose the header: a
-		 * blockpage's headers are evidence. */
-		name = ww_utf8_sanitize(buf, (size_t)(colon - buf));
-		value = ww_utf8_sanitize(v, (size_t)(buf + end - v));
 		ww_add_header(&out->headers, &out->n_headers,
-			      &out->cap_headers, name, strlen(name), value,
-			      strlen(value));
-		free(name);
-		free(value);
+			      &out->cap_headers, buf, (size_t)(colon - buf), v,
+			      (size_t)(buf + end - v));
 	}
 	return len;
 }

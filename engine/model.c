@@ -168,8 +168,10 @@ ww_add_header(struct ww_header **arr, size_t *n, size_t *cap,
 
 	ww_grow((void **)arr, sizeof(**arr), *n, cap);
 	h = &(*arr)[(*n)++];
-	h->name = xstrndup(name, name_len);
-	h->value = xstrndup(value, value_len);
+	/* Headers come off the wire: odd bytes become U+FFFD rather than
+	 * being lost (they are evidence) or breaking the JSON. */
+	h->name = ww_utf8_sanitize(name, name_len);
+	h->value = ww_utf8_sanitize(value, value_len);
 }
 
 void

@@ -159,6 +159,8 @@ struct ww_tcp *ww_add_tcp(struct ww_measurement *m);
 struct ww_tls *ww_add_tls(struct ww_measurement *m);
 struct ww_http *ww_add_http(struct ww_measurement *m);
 struct ww_answer *ww_add_answer(struct ww_query *q);
+/* Append a header; name and value are copied as valid UTF-8 (each byte
+ * that starts no valid sequence, and NUL, becomes U+FFFD). */
 void ww_add_header(struct ww_header **arr, size_t *n, size_t *cap,
 		   const char *name, size_t name_len, const char *value,
 		   size_t value_len);

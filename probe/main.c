@@ -157,21 +157,25 @@ static char *
 default_list_dir(void)
 {
 	const char *env = getenv("WALLWATCH_TESTLISTS");
-	char exe[PATH_MAX], *slash, *dirs[4] = {NULL, NULL, NULL, NULL};
+	char exe[PATH_MAX], *slash = NULL, *dirs[4];
 	ssize_t n;
+	size_t k = 0;
 
 	if (env != NULL && env[0] != '\0')
 		return xstrdup(env);
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash != NULL)
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+	}
+	if (slash != NULL) {
 		*slash = '\0';
+		dirs[k++] = xasprintf("%s/../share/wallwatch/testlists", exe);
+	}
+	dirs[k++] = xasprintf("%s/testlists", WW_DATADIR);
 	if (slash != NULL)
-		dirs[0] = xasprintf("%s/../share/wallwatch/testlists", exe);
-	dirs[dirs[0] ? 1 : 0] = xasprintf("%s/testlists", WW_DATADIR);
-	if (slash != NULL)
-		dirs[2] = xasprintf("%s/../testlists", exe);
+		dirs[k++] = xasprintf("%s/../testlists", exe);
+	dirs[k] = NULL;
 	return first_dir(dirs);
 }
 

@@ -44,7 +44,6 @@ else
 	exit 1
 fi
 echo "install-deps: installing$missing" >&2
-export DEBIAN_FRONTEND=noninteractive
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 # shellcheck disable=SC2086
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \

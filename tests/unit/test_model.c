@@ -230,6 +230,23 @@ test_empty_measurement(void **state)
 	ww_measurement_free(NULL);
 }
 
+static void
+test_header_bytes_kept_as_utf8(void **state)
+{
+	struct ww_header *h = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)state;
+	/* GB18030 "\xd6\xd0" and a NUL: kept, as U+FFFD, never dropped */
+	ww_add_header(&h, &n, &cap, "X-T\xd6\xd0", 5, "a\0b", 3);
+	assert_int_equal(n, 1);
+	assert_string_equal(h[0].name, "X-T\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(h[0].value, "a\xef\xbf\xbd" "b");
+	free(h[0].name);
+	free(h[0].value);
+	free(h);
+}
+
 int
 main(void)
 {
@@ -238,6 +255,7 @@ main(void)
 		cmocka_unit_test(test_observations),
 		cmocka_unit_test(test_line_is_one_line),
 		cmocka_unit_test(test_empty_measurement),
+		cmocka_unit_test(test_header_bytes_kept_as_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
