@@ -39,6 +39,7 @@ endif
 
 ENGINE_SRC := $(wildcard engine/*.c)
 PROBE_SRC := $(wildcard probe/*.c)
+COLLECTOR_SRC := $(wildcard collector/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FAKE_SRC := $(wildcard tests/fake/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -46,18 +47,22 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 OBJ = $(BUILD)/obj
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(OBJ)/%.o)
 PROBE_OBJ := $(PROBE_SRC:%.c=$(OBJ)/%.o)
+COLLECTOR_OBJ := $(COLLECTOR_SRC:%.c=$(OBJ)/%.o)
 FAKE_OBJ := $(FAKE_SRC:%.c=$(OBJ)/%.o)
 LIB := $(BUILD)/libwallwatch.a
 PROBE := $(BUILD)/wallwatch-probe
+COLLECTOR := $(BUILD)/wallwatch-collector
+CENSOR := $(BUILD)/wallwatch-censor
 FAKENET := $(BUILD)/fakenet
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
 .PHONY: all deps check-deps bench-deps run check unit unit-asan fuzz-replay \
-	integration integration-asan bench fuzz install clean format format-check
+	integration integration-asan lab bench fuzz install clean format \
+	format-check
 
-all: $(PROBE)
+all: $(PROBE) $(COLLECTOR)
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -74,6 +79,15 @@ $(LIB): $(ENGINE_OBJ)
 
 $(PROBE): $(PROBE_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(PROBE_OBJ) $(LIB) $(PKG_LIBS)
+
+$(COLLECTOR): $(COLLECTOR_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(COLLECTOR_OBJ) $(LIB) $(PKG_LIBS)
+
+# The censor of the lab (tests/lab): libpcap to watch, raw sockets to inject.
+$(CENSOR): tests/lab/censor.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/lab/censor.c $(LIB) \
+		$(PKG_LIBS) -lpcap
 
 $(FAKENET): $(FAKE_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(FAKE_OBJ) $(LIB) $(PKG_LIBS)
@@ -114,21 +128,32 @@ unit-asan:
 # The probe itself under ASan+UBSan (LeakSanitizer included) against the lab.
 integration-asan: $(FAKENET)
 	@$(MAKE) --no-print-directory BUILD=build/asan \
-		SANITIZE=address,undefined CFLAGS="-O1 -g" build/asan/wallwatch-probe
+		SANITIZE=address,undefined CFLAGS="-O1 -g" \
+		build/asan/wallwatch-probe build/asan/wallwatch-collector
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/run.sh build/asan/wallwatch-probe $(FAKENET)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		sh tests/integration/control.sh build/asan/wallwatch-probe \
+		build/asan/wallwatch-collector $(FAKENET)
 
-integration: $(PROBE) $(FAKENET)
+integration: $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/cli.sh $(PROBE) $(FAKENET)
+	@sh tests/integration/control.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+
+# The censor lab: network namespaces, needs root (skipped with a message
+# otherwise).
+lab: all $(FAKENET) $(CENSOR)
+	@sh tests/lab/run.sh $(BUILD)
 
 check: check-deps
-	@$(MAKE) --no-print-directory all $(FAKENET)
+	@$(MAKE) --no-print-directory all $(FAKENET) $(CENSOR)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-asan
+	@$(MAKE) --no-print-directory lab
 
 bench: bench-deps
 	@$(MAKE) --no-print-directory all $(FAKENET)

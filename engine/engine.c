@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ipaddr.h"
 #include "util.h"
 
 const char *
@@ -44,6 +45,17 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 	e->user_agent = xstrdup(cfg->user_agent ? cfg->user_agent
 						: WW_USER_AGENT);
 	e->resolver_desc = xstrdup(cfg->resolver ? cfg->resolver : "system");
+	if (cfg->n_controls > 0) {
+		e->controls = xcalloc(cfg->n_controls, sizeof(char *));
+		for (size_t i = 0; i < cfg->n_controls; i++)
+			e->controls[i] = xstrdup(cfg->controls[i]);
+		e->n_controls = cfg->n_controls;
+	}
+	e->control_timeout = cfg->control_timeout > 0
+				     ? cfg->control_timeout
+				     : WW_CONTROL_TIMEOUT(e->timeout);
+	e->control_service = cfg->control_service;
+	e->allow_private = cfg->allow_private;
 	e->ares = io_ares_new(base, cfg->resolver, e->timeout, err, errlen);
 	if (e->ares == NULL)
 		goto fail;
@@ -74,6 +86,9 @@ ww_engine_free(struct ww_engine *e)
 	free(e->control_sni);
 	free(e->user_agent);
 	free(e->resolver_desc);
+	for (size_t i = 0; i < e->n_controls; i++)
+		free(e->controls[i]);
+	free(e->controls);
 	free(e);
 }
 
@@ -81,4 +96,10 @@ const char *
 ww_engine_resolver(const struct ww_engine *e)
 {
 	return io_ares_server(e->ares);
+}
+
+bool
+ww_engine_allows(const struct ww_engine *e, const char *ip)
+{
+	return !e->control_service || e->allow_private || !ww_ip_is_bogon(ip);
 }

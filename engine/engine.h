@@ -10,6 +10,7 @@
 #ifndef WW_ENGINE_H
 #define WW_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <event2/event.h>
@@ -35,7 +36,24 @@ struct ww_config {
 	double timeout;          /* seconds, per step */
 	int max_addrs;           /* addresses measured per target */
 	const char *user_agent;  /* NULL for WW_USER_AGENT */
+	/* Probe side: control services to ask, in order (base URLs, see
+	 * docs/control-protocol.md); none when n_controls is 0. */
+	const char *const *controls;
+	size_t n_controls;
+	double control_timeout; /* seconds per control request; 0: default */
+	/* Control side: the engine serves controls. Each target gets one TLS
+	 * handshake per address (with the requested SNI; the neutral-SNI
+	 * handshake is the probe's business), and bogon addresses are never
+	 * connected unless allow_private. */
+	bool control_service;
+	bool allow_private;
 };
+
+/* The probe waits this long for one control by default: the control runs
+ * every step itself, each with the step timeout. */
+#define WW_CONTROL_TIMEOUT(step) (4.0 * (step) + 5.0)
+/* At most this many probe addresses in a control request. */
+#define WW_CONTROL_MAX_ADDRS 16
 
 /* OONI-style test names and version for what we measure. A URL target is
  * "wallwatch_web"; a tcp:// or tls:// endpoint "wallwatch_endpoint". */
@@ -59,6 +77,10 @@ struct ww_engine *ww_engine_new(struct event_base *base,
 				size_t errlen);
 void ww_engine_free(struct ww_engine *e);
 
+/* May the engine connect to ip? False only for a bogon when the engine
+ * serves controls without allow_private. */
+bool ww_engine_allows(const struct ww_engine *e, const char *ip);
+
 /* The resolver queries go to, "ip:port" (first one for the system list). */
 const char *ww_engine_resolver(const struct ww_engine *e);
 
@@ -76,6 +98,24 @@ typedef void (*ww_job_cb)(struct ww_measurement *m, void *arg);
  */
 struct ww_job *ww_job_start(struct ww_engine *e, const struct ww_target *t,
 			    struct ww_measurement *m, ww_job_cb cb, void *arg);
+
+/* Per-job options. */
+struct ww_job_opts {
+	/* Addresses the probe resolved: connected (and handshaken) too, so
+	 * the answer says whether each works from here; never used for
+	 * HTTP, which goes to the control's own addresses only. */
+	const char *const *addrs;
+	size_t n_addrs;
+	const char *sni; /* SNI for the handshakes; NULL: the target's host */
+	bool no_control; /* probe side: do not ask the controls (a
+			    reference target needs no second opinion) */
+};
+
+/* ww_job_start with options (opts may be NULL). */
+struct ww_job *ww_job_start_opts(struct ww_engine *e, const struct ww_target *t,
+				 const struct ww_job_opts *opts,
+				 struct ww_measurement *m, ww_job_cb cb,
+				 void *arg);
 
 /*
  * Abandon a job (shutdown): pending steps are recorded with failure

@@ -128,25 +128,26 @@ write_cb(char *buf, size_t size, size_t n, void *arg)
 	return op->capped ? 0 : size * n; /* 0 stops the transfer */
 }
 
-static const char *
-failure_from_curl(struct http_op *op, CURLcode res)
+const char *
+http_failure_from_curl(CURL *easy, CURLcode res, const char *errbuf,
+		       bool capped)
 {
 	long os_errno = 0, verify = 0;
 	const char *f;
 
-	curl_easy_getinfo(op->easy, CURLINFO_OS_ERRNO, &os_errno);
+	curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
 	switch (res) {
 	case CURLE_OK:
 		return NULL;
 	case CURLE_WRITE_ERROR:
-		return op->capped ? NULL : failure_unknown;
+		return capped ? NULL : failure_unknown;
 	case CURLE_OPERATION_TIMEDOUT:
 		return failure_generic_timeout;
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:
 		return failure_eof;
 	case CURLE_PEER_FAILED_VERIFICATION:
-		curl_easy_getinfo(op->easy, CURLINFO_SSL_VERIFYRESULT, &verify);
+		curl_easy_getinfo(easy, CURLINFO_SSL_VERIFYRESULT, &verify);
 		/* curl checks the name itself, before it stores OpenSSL's
 		 * result (the placeholder is then !X509_V_OK, i.e. 1): with
 		 * no real chain error, the name is what failed. */
@@ -165,10 +166,10 @@ failure_from_curl(struct http_op *op, CURLcode res)
 				return f;
 		}
 		/* curl keeps the socket error only in its message here. */
-		if (strstr(op->errbuf, "reset by peer") != NULL)
+		if (strstr(errbuf, "reset by peer") != NULL)
 			return failure_connection_reset;
-		if (strstr(op->errbuf, "nexpected eof") != NULL ||
-		    strstr(op->errbuf, "SSL_ERROR_SYSCALL") != NULL)
+		if (strstr(errbuf, "nexpected eof") != NULL ||
+		    strstr(errbuf, "SSL_ERROR_SYSCALL") != NULL)
 			return failure_eof;
 		if (res == CURLE_SSL_CONNECT_ERROR)
 			return failure_ssl_failed_handshake;
@@ -213,7 +214,7 @@ record_done(struct http_op *op, CURLcode res)
 			out->location = xstrdup(loc);
 	}
 	out->body_truncated = op->capped;
-	f = failure_from_curl(op, res);
+	f = http_failure_from_curl(op->easy, res, op->errbuf, op->capped);
 	if (f == failure_unknown) {
 		char *d = xasprintf("%s%s%s", curl_easy_strerror(res),
 				    op->errbuf[0] ? ": " : "", op->errbuf);

@@ -56,6 +56,11 @@ struct ww_engine {
 	double timeout;
 	int max_addrs;
 	char *resolver_desc; /* "system" or the --resolver value */
+	char **controls;     /* control base URLs, probe side */
+	size_t n_controls;
+	double control_timeout;
+	bool control_service; /* see ww_config */
+	bool allow_private;
 	/* dns.c: queries in flight, and those waiting for a slot */
 	int dns_inflight;
 	struct dns_op *dns_queue_head, *dns_queue_tail;
@@ -130,5 +135,25 @@ struct http_op *http_start(struct ww_engine *e, const char *url,
 			   struct ww_http *out, double t_base, http_cb cb,
 			   void *arg);
 void http_cancel(struct http_op *op);
+/* A finished transfer's result in the failure vocabulary (NULL: success;
+ * failure_unknown: the caller records curl's message). capped: the write
+ * callback stopped the transfer on purpose. */
+const char *http_failure_from_curl(CURL *easy, CURLcode res,
+				   const char *errbuf, bool capped);
+
+/* --- ctlclient.c: asking the control services ------------------------ */
+struct ctl_op;
+typedef void (*ctl_cb)(void *arg);
+/*
+ * POST body (a control request, JSON) to the engine's controls in order
+ * until one gives a valid answer; records m->control, m->control_failure
+ * and m->control_attempts. cb runs once, never before this returns.
+ */
+struct ctl_op *ctl_start(struct ww_engine *e, const char *body,
+			 struct ww_measurement *m, double t_base, ctl_cb cb,
+			 void *arg);
+/* Stop waiting: the attempt in flight is recorded "interrupted"; cb will
+ * not run. */
+void ctl_cancel(struct ctl_op *op);
 
 #endif

@@ -14,6 +14,14 @@
  * (client, server, port) triple for a while after a hit (the GFW's "penalty
  * box", ~90 s), so a control handshake made after the target's would fail
  * too and make SNI filtering look like IP blocking.
+ *
+ * With control services configured (probe side), the control request goes
+ * out as soon as the first DNS step ends, carrying our addresses, and runs
+ * beside the ENDPOINTS and HTTP phases; the job ends when both have.
+ *
+ * As the control service itself (ww_config.control_service), each address
+ * gets one handshake with the requested SNI on its first connection, the
+ * probe's addresses are connected too, and bogons are never contacted.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -23,6 +31,7 @@
 
 #include "failure.h"
 #include "internal.h"
+#include "ipaddr.h"
 #include "util.h"
 
 enum phase { PH_DNS, PH_ENDPOINTS, PH_REDIRECT_DNS, PH_HTTP, PH_DONE };
@@ -36,9 +45,11 @@ struct endpoint {
 	struct tcp_op *tcp;
 	struct tls_op *tls;
 	struct ww_tcp tcp_rec;
-	struct ww_tls tls_rec[2]; /* [0] control SNI, [1] target SNI */
+	struct ww_tls tls_rec[2]; /* [0] control SNI, [1] target SNI; as the
+				     control service only [0], target SNI */
 	int n_tls;
 	bool connected; /* the recorded TCP connect succeeded */
+	bool own;       /* resolved by us (not only by the probe) */
 };
 
 struct host_addrs {
@@ -50,6 +61,12 @@ struct host_addrs {
 struct ww_job {
 	struct ww_engine *e;
 	struct ww_target t;
+	char *sni; /* for the target handshakes */
+	char **extra; /* control service: the probe's addresses */
+	size_t n_extra;
+	bool ask_control;   /* probe side, with controls configured */
+	struct ctl_op *ctl; /* the control request in flight */
+	bool chain_done;    /* our own steps have ended */
 	struct ww_measurement *m;
 	ww_job_cb cb;
 	void *arg;
@@ -77,6 +94,29 @@ struct ww_job {
 static void start_endpoints(struct ww_job *j, char **addrs, size_t n);
 static void start_http(struct ww_job *j);
 static void finish(struct ww_job *j);
+static void start_control(struct ww_job *j, char *const *addrs, size_t n);
+
+/* Control service: is this address off limits? */
+static bool
+refused_addr(const struct ww_job *j, const char *ip)
+{
+	return !ww_engine_allows(j->e, ip);
+}
+
+/* Drop the refused addresses from v (freeing them); returns the new n. */
+static size_t
+filter_refused(const struct ww_job *j, char **v, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (refused_addr(j, v[i]))
+			free(v[i]);
+		else
+			v[k++] = v[i];
+	}
+	return k;
+}
 
 /* --- addresses ----------------------------------------------------------- */
 
@@ -161,9 +201,18 @@ dns_done(struct ww_job *j)
 
 	if (--j->pending > 0)
 		return;
+	if (j->phase == PH_DNS && j->ask_control) {
+		/* Every address we got goes to the control, not only the
+		 * max_addrs we measure. */
+		n = collect_addrs(j->qrec, addrs, WW_CONTROL_MAX_ADDRS);
+		start_control(j, addrs, n);
+		for (size_t i = 0; i < n; i++)
+			free(addrs[i]);
+	}
 	n = collect_addrs(j->qrec, addrs,
 			  j->phase == PH_DNS ? (size_t)j->e->max_addrs
 					     : WW_ARRAY_LEN(addrs));
+	n = filter_refused(j, addrs, n);
 	host_add(j, j->dns_host, addrs, n);
 	if (j->phase == PH_REDIRECT_DNS && n == 0) {
 		/* The hop cannot be made: record it with the DNS failure,
@@ -172,9 +221,13 @@ dns_done(struct ww_job *j)
 						   ? &j->qrec[0]
 						   : &j->qrec[1];
 
-		ww_set_failure(&j->hrec.failure, &j->hrec.failure_detail,
-			       q->failure ? q->failure : failure_dns_no_answer,
-			       q->failure_detail);
+		const char *f = q->failure ? q->failure : failure_dns_no_answer;
+
+		if (q->failure == NULL &&
+		    (j->qrec[0].n_answers > 0 || j->qrec[1].n_answers > 0))
+			f = failure_dns_bogon; /* all refused (control) */
+		ww_set_failure(&j->hrec.failure, &j->hrec.failure_detail, f,
+			       q->failure == NULL ? NULL : q->failure_detail);
 		j->hrec.url = xstrdup(j->url);
 		j->hrec.method = xstrdup("GET");
 		j->hrec.t0 = j->hrec.t = ww_mono() - j->t_base;
@@ -187,10 +240,7 @@ dns_done(struct ww_job *j)
 	}
 	flush_queries(j);
 	if (j->phase == PH_DNS) {
-		if (n == 0)
-			finish(j);
-		else
-			start_endpoints(j, addrs, n);
+		start_endpoints(j, addrs, n);
 	} else {
 		start_http(j);
 	}
@@ -234,6 +284,15 @@ start_dns(struct ww_job *j, const char *host)
 
 static void ep_step(struct endpoint *ep);
 
+/* The handshake record of the endpoint's current TLS stage. */
+static struct ww_tls *
+ep_tls_rec(struct endpoint *ep)
+{
+	if (ep->stage == EP_TLS_CONTROL || ep->j->e->control_service)
+		return &ep->tls_rec[0];
+	return &ep->tls_rec[1];
+}
+
 static void
 ep_tls_done(void *arg)
 {
@@ -271,12 +330,12 @@ ep_tcp_done(void *arg, int fd, const char *failure, const char *detail)
 		close(fd);
 		ep->stage = EP_DONE;
 	} else {
-		struct ww_tls *r;
-
-		ep->stage = ep->stage == EP_TCP ? EP_TLS_CONTROL
-						: EP_TLS_TARGET;
-		r = &ep->tls_rec[ep->stage == EP_TLS_CONTROL ? 0 : 1];
-		ep->tls = tls_start(j->e, fd, r, j->t_base, ep_tls_done, ep);
+		if (ep->stage == EP_TCP && !j->e->control_service)
+			ep->stage = EP_TLS_CONTROL;
+		else
+			ep->stage = EP_TLS_TARGET;
+		ep->tls = tls_start(j->e, fd, ep_tls_rec(ep), j->t_base,
+				    ep_tls_done, ep);
 		return;
 	}
 	ep_step(ep);
@@ -299,6 +358,7 @@ tls_rec_init(struct endpoint *ep, struct ww_tls *r, const char *sni,
 }
 
 static void flush_endpoints(struct ww_job *j);
+static void endpoints_done(struct ww_job *j);
 
 /* Advance an endpoint after its current operation ended. */
 static void
@@ -311,7 +371,7 @@ ep_step(struct endpoint *ep)
 	case EP_TLS_CONTROL:
 		/* Control handshake done; the target's on a new connection. */
 		ep->stage = EP_TCP2;
-		tls_rec_init(ep, &ep->tls_rec[1], j->t.host, "target",
+		tls_rec_init(ep, &ep->tls_rec[1], j->sni, "target",
 			     j->m->next_transaction_id++);
 		ep->tcp = tcp_start(j->e, ep->ip, j->t.port, ep_tcp_done, ep);
 		return;
@@ -323,6 +383,12 @@ ep_step(struct endpoint *ep)
 	}
 	if (ep->stage != EP_DONE || --j->pending > 0)
 		return;
+	endpoints_done(j);
+}
+
+static void
+endpoints_done(struct ww_job *j)
+{
 	flush_endpoints(j);
 	if (j->t.kind == WW_TARGET_HTTP || j->t.kind == WW_TARGET_HTTPS)
 		start_http(j);
@@ -331,26 +397,54 @@ ep_step(struct endpoint *ep)
 }
 
 static void
+add_endpoint(struct ww_job *j, const char *ip, bool own)
+{
+	struct endpoint *ep = &j->eps[j->n_eps++];
+
+	ep->j = j;
+	ep->own = own;
+	ep->ip = xstrdup(ip);
+	ep->tcp_rec.ip = xstrdup(ip);
+	ep->tcp_rec.port = j->t.port;
+	ep->tcp_rec.transaction_id = j->m->next_transaction_id++;
+	if (j->t.kind != WW_TARGET_HTTPS && j->t.kind != WW_TARGET_TLS)
+		return;
+	if (j->e->control_service)
+		tls_rec_init(ep, &ep->tls_rec[0], j->sni, "target",
+			     ep->tcp_rec.transaction_id);
+	else
+		tls_rec_init(ep, &ep->tls_rec[0], j->e->control_sni, "control",
+			     ep->tcp_rec.transaction_id);
+}
+
+static bool
+has_endpoint(const struct ww_job *j, const char *ip)
+{
+	for (size_t i = 0; i < j->n_eps; i++)
+		if (strcmp(j->eps[i].ip, ip) == 0)
+			return true;
+	return false;
+}
+
+/* Measure addrs (ours) and, as the control service, the probe's. */
+static void
 start_endpoints(struct ww_job *j, char **addrs, size_t n)
 {
 	j->phase = PH_ENDPOINTS;
-	j->eps = xcalloc(n, sizeof(*j->eps));
-	j->n_eps = n;
-	j->pending = (int)n;
-	for (size_t i = 0; i < n; i++) {
-		struct endpoint *ep = &j->eps[i];
-
-		ep->j = j;
-		ep->ip = xstrdup(addrs[i]);
-		ep->tcp_rec.ip = xstrdup(addrs[i]);
-		ep->tcp_rec.port = j->t.port;
-		ep->tcp_rec.transaction_id = j->m->next_transaction_id++;
-		if (j->t.kind == WW_TARGET_HTTPS || j->t.kind == WW_TARGET_TLS)
-			tls_rec_init(ep, &ep->tls_rec[0], j->e->control_sni,
-				     "control", ep->tcp_rec.transaction_id);
+	j->eps = xcalloc(n + j->n_extra + 1, sizeof(*j->eps));
+	j->n_eps = 0;
+	for (size_t i = 0; i < n; i++)
+		add_endpoint(j, addrs[i], true);
+	for (size_t i = 0; i < j->n_extra; i++)
+		if (!has_endpoint(j, j->extra[i]))
+			add_endpoint(j, j->extra[i], false);
+	j->pending = (int)j->n_eps;
+	if (j->n_eps == 0) {
+		endpoints_done(j);
+		return;
 	}
 	/* All records exist before any operation can report. */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < j->n_eps; i++) {
 		struct endpoint *ep = &j->eps[i];
 
 		ep->tcp_rec.t0 = ww_mono() - j->t_base;
@@ -388,13 +482,15 @@ flush_endpoints(struct ww_job *j)
 	 * connected first so curl tries those before the others. */
 	h = host_find(j, j->t.host);
 	if (h != NULL) {
+		/* Only our own addresses: the control service fetches
+		 * from what it resolved, never from what a probe said. */
 		for (size_t i = 0; i < j->n_eps; i++)
-			if (j->eps[i].connected) {
+			if (j->eps[i].own && j->eps[i].connected) {
 				free(h->addrs[k]);
 				h->addrs[k++] = xstrdup(j->eps[i].ip);
 			}
 		for (size_t i = 0; i < j->n_eps; i++)
-			if (!j->eps[i].connected) {
+			if (j->eps[i].own && !j->eps[i].connected) {
 				free(h->addrs[k]);
 				h->addrs[k++] = xstrdup(j->eps[i].ip);
 			}
@@ -434,6 +530,21 @@ url_host_port(const char *url, char **host, int *port)
 
 static void http_done(void *arg);
 
+static void
+refuse_hop(struct ww_job *j)
+{
+	ww_set_failure(&j->hrec.failure, &j->hrec.failure_detail,
+		       failure_http_invalid_redirect_location_host,
+		       "refused: a private or reserved address");
+	j->hrec.url = xstrdup(j->url);
+	j->hrec.method = xstrdup("GET");
+	j->hrec.t0 = j->hrec.t = ww_mono() - j->t_base;
+	j->hrec.transaction_id = j->m->next_transaction_id++;
+	*ww_add_http(j->m) = j->hrec;
+	memset(&j->hrec, 0, sizeof(j->hrec));
+	finish(j);
+}
+
 static bool
 is_ip(const char *s)
 {
@@ -457,6 +568,13 @@ start_http(struct ww_job *j)
 		return;
 	}
 	h = host_find(j, host);
+	if (h == NULL && is_ip(host) && refused_addr(j, host)) {
+		/* A redirect to a private address: the control service must
+		 * not be turned into a proxy into its own network. */
+		free(host);
+		refuse_hop(j);
+		return;
+	}
 	if (h == NULL && !is_ip(host)) {
 		/* A redirect to a host we have not resolved: resolve it with
 		 * our own DNS step, never curl's resolver. */
@@ -522,16 +640,59 @@ http_done(void *arg)
 	start_http(j);
 }
 
-/* --- job lifetime ---------------------------------------------------------- */
+/* --- the control request (probe side) ----------------------------------- */
 
 static void
+ctl_done(void *arg)
+{
+	struct ww_job *j = arg;
+
+	j->ctl = NULL;
+	if (j->chain_done)
+		finish(j);
+}
+
+static void
+start_control(struct ww_job *j, char *const *addrs, size_t n)
+{
+	json_t *req = json_object(), *arr = json_array();
+	char *body;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(addrs[i]));
+	json_object_set_new(req, "input", json_string(j->t.input));
+	json_object_set_new(req, "addrs", arr);
+	json_object_set_new(req, "sni", json_string(j->sni));
+	body = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (body == NULL)
+		abort();
+	j->ctl = ctl_start(j->e, body, j->m, j->t_base, ctl_done, j);
+	free(body);
+}
+
+/* --- job lifetime ---------------------------------------------------------- */
+
+static void job_free(struct ww_job *j);
+
+/* Our own steps have ended; the job ends once the control has answered. */
+static void
 finish(struct ww_job *j)
+{
+	j->phase = PH_DONE;
+	j->chain_done = true;
+	if (j->ctl != NULL)
+		return;
+	job_free(j);
+}
+
+static void
+job_free(struct ww_job *j)
 {
 	ww_job_cb cb = j->cb;
 	void *arg = j->arg;
 	struct ww_measurement *m = j->m;
 
-	j->phase = PH_DONE;
 	m->test_runtime = ww_mono() - j->t_base;
 	for (size_t i = 0; i < j->n_hosts; i++) {
 		for (size_t k = 0; k < j->hosts[i].n; k++)
@@ -547,6 +708,10 @@ finish(struct ww_job *j)
 	curl_share_cleanup(j->cookies);
 	free(j->dns_host);
 	free(j->url);
+	free(j->sni);
+	for (size_t i = 0; i < j->n_extra; i++)
+		free(j->extra[i]);
+	free(j->extra);
 	ww_target_clear(&j->t);
 	free(j);
 	cb(m, arg);
@@ -556,10 +721,34 @@ struct ww_job *
 ww_job_start(struct ww_engine *e, const struct ww_target *t,
 	     struct ww_measurement *m, ww_job_cb cb, void *arg)
 {
+	return ww_job_start_opts(e, t, NULL, m, cb, arg);
+}
+
+struct ww_job *
+ww_job_start_opts(struct ww_engine *e, const struct ww_target *t,
+		  const struct ww_job_opts *opts, struct ww_measurement *m,
+		  ww_job_cb cb, void *arg)
+{
 	struct ww_job *j = xcalloc(1, sizeof(*j));
 
 	j->e = e;
 	ww_target_copy(&j->t, t);
+	j->sni = xstrdup(opts != NULL && opts->sni != NULL ? opts->sni
+							  : t->host);
+	j->ask_control = e->n_controls > 0 && !e->control_service &&
+			 !(opts != NULL && opts->no_control);
+	if (opts != NULL && e->control_service) {
+		size_t n = opts->n_addrs < WW_CONTROL_MAX_ADDRS
+				   ? opts->n_addrs
+				   : WW_CONTROL_MAX_ADDRS;
+
+		j->extra = xcalloc(n + 1, sizeof(char *));
+		for (size_t i = 0; i < n; i++)
+			if (ww_ip_is_literal(opts->addrs[i]))
+				j->extra[j->n_extra++] =
+					xstrdup(opts->addrs[i]);
+		j->n_extra = filter_refused(j, j->extra, j->n_extra);
+	}
 	j->m = m;
 	j->cb = cb;
 	j->arg = arg;
@@ -574,14 +763,21 @@ ww_job_start(struct ww_engine *e, const struct ww_target *t,
 	free(m->category_code);
 	m->category_code = xstrdup(t->category_code);
 	free(m->control_sni);
-	m->control_sni = (t->kind == WW_TARGET_HTTPS || t->kind == WW_TARGET_TLS)
+	m->control_sni = (t->kind == WW_TARGET_HTTPS ||
+			  t->kind == WW_TARGET_TLS) &&
+					 !e->control_service
 				 ? xstrdup(e->control_sni)
 				 : NULL;
 	if (t->host_is_ip) {
-		char *addr = t->host;
+		char *addr = xstrdup(t->host);
+		size_t n = filter_refused(j, &addr, 1);
 
-		host_add(j, t->host, &addr, 1);
-		start_endpoints(j, &addr, 1);
+		if (j->ask_control)
+			start_control(j, &t->host, 1);
+		host_add(j, t->host, &addr, n);
+		start_endpoints(j, &addr, n);
+		if (n > 0)
+			free(addr);
 	} else {
 		j->phase = PH_DNS;
 		start_dns(j, t->host);
@@ -619,7 +815,8 @@ ww_job_cancel(struct ww_job *j)
 				ep->connected = false;
 				continue;
 			}
-			r = &ep->tls_rec[ep->stage == EP_TLS_CONTROL ? 0 : 1];
+			r = ep->stage == EP_TCP2 ? &ep->tls_rec[1]
+						 : ep_tls_rec(ep);
 			ww_set_failure(&r->failure, &r->failure_detail,
 				       failure_interrupted, NULL);
 			r->t = now;
@@ -635,7 +832,11 @@ ww_job_cancel(struct ww_job *j)
 		memset(&j->hrec, 0, sizeof(j->hrec));
 		break;
 	case PH_DONE:
-		return;
+		break;
 	}
-	finish(j);
+	if (j->ctl != NULL) {
+		ctl_cancel(j->ctl);
+		j->ctl = NULL;
+	}
+	job_free(j);
 }

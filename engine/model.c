@@ -126,6 +126,10 @@ ww_measurement_free(struct ww_measurement *m)
 	free(m->control_sni);
 	json_decref(m->annotations);
 	json_decref(m->options);
+	json_decref(m->control);
+	free(m->control_failure_detail);
+	json_decref(m->control_attempts);
+	json_decref(m->network_check);
 	free(m);
 }
 
@@ -514,6 +518,15 @@ ww_measurement_to_json(const struct ww_measurement *m)
 	for (size_t i = m->n_http; i > 0; i--)
 		json_array_append_new(arr, http_json(&m->http[i - 1]));
 	set(tk, "requests", arr);
+	set(tk, "control", m->control != NULL ? json_incref(m->control)
+					      : json_null());
+	set(tk, "control_failure",
+	    failure_json(m->control_failure, m->control_failure_detail));
+	set(tk, "control_attempts", m->control_attempts != NULL
+					    ? json_deep_copy(m->control_attempts)
+					    : json_array());
+	if (m->network_check != NULL)
+		set(tk, "network_check", json_deep_copy(m->network_check));
 	set(o, "test_keys", tk);
 	return o;
 }

@@ -147,6 +147,17 @@ struct ww_measurement {
 	struct ww_http *http; /* in request order: [0] is the first hop */
 	size_t n_http, cap_http;
 	int next_transaction_id;
+	/* The control's answer (docs/control-protocol.md), owned; NULL when
+	 * none came. control_failure says why not (NULL: no control was
+	 * asked, or one answered). control_attempts: one object per control
+	 * asked, owned, NULL for none. */
+	json_t *control;
+	const char *control_failure;
+	char *control_failure_detail;
+	json_t *control_attempts;
+	/* The run's check of a domestic reference target, owned; NULL when
+	 * the run made none. */
+	json_t *network_check;
 };
 
 struct ww_measurement *ww_measurement_new(void);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "probe.h"
@@ -40,6 +41,22 @@ static const char usage_text[] =
 	"  --concurrency N        targets in flight at once (default 32)\n"
 	"  --timeout SECONDS      timeout of each step (default 10)\n"
 	"  --max-addrs N          addresses measured per target (default 4)\n"
+	"\n"
+	"Verdicts (docs/verdicts.md):\n"
+	"  --control URL          control service to compare with, e.g.\n"
+	"                         https://control.example.net:8080 (repeatable:\n"
+	"                         the first that answers is used). Without one,\n"
+	"                         verdicts are null: never \"accessible\"\n"
+	"  --reference URL        a domestic site that should always work\n"
+	"                         (repeatable); measured first: if every step\n"
+	"                         of it fails, the network is down and verdicts\n"
+	"                         are null rather than \"blocked\"\n"
+	"  --fingerprints DIR     known blockpages and forged DNS answers\n"
+	"                         (default: the bundled testlists/fingerprints)\n"
+	"  --control-timeout S    seconds to wait for one control (default\n"
+	"                         4 x --timeout + 5)\n"
+	"\n"
+	"Identity:\n"
 	"  --probe-cc CC          country code to record (default ZZ)\n"
 	"  --probe-asn ASN        network to record, e.g. AS4134 (default AS0)\n"
 	"\n"
@@ -179,6 +196,41 @@ default_list_dir(void)
 	return first_dir(dirs);
 }
 
+static bool
+valid_control_url(const char *s)
+{
+	return (strncmp(s, "http://", 7) == 0 && s[7] != '\0') ||
+	       (strncmp(s, "https://", 8) == 0 && s[8] != '\0');
+}
+
+/* --fingerprints DIR, else the bundled set when there is one. */
+static int
+load_fingerprints(struct probe_opts *o, const char *dir, char *err,
+		  size_t errlen)
+{
+	char *lists = NULL, *path = NULL;
+	struct stat st;
+	int rc = 0;
+
+	if (dir == NULL) {
+		lists = default_list_dir();
+		if (lists == NULL)
+			return 0;
+		path = xasprintf("%s/fingerprints", lists);
+		free(lists);
+		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			free(path);
+			return 0;
+		}
+		dir = path;
+	}
+	o->fp = ww_fingerprints_new();
+	if (ww_fingerprints_load_dir(o->fp, dir, err, errlen) != 0)
+		rc = -1;
+	free(path);
+	return rc;
+}
+
 static int
 csv_filter(const struct dirent *d)
 {
@@ -235,6 +287,10 @@ enum {
 	OPT_QUIET,
 	OPT_CC,
 	OPT_ASN,
+	OPT_CONTROL,
+	OPT_REFERENCE,
+	OPT_FINGERPRINTS,
+	OPT_CONTROL_TIMEOUT,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -252,6 +308,10 @@ static const struct option long_opts[] = {
 	{"max-addrs", required_argument, NULL, OPT_MAX_ADDRS},
 	{"output", required_argument, NULL, OPT_OUTPUT},
 	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"control", required_argument, NULL, OPT_CONTROL},
+	{"reference", required_argument, NULL, OPT_REFERENCE},
+	{"fingerprints", required_argument, NULL, OPT_FINGERPRINTS},
+	{"control-timeout", required_argument, NULL, OPT_CONTROL_TIMEOUT},
 	{"probe-cc", required_argument, NULL, OPT_CC},
 	{"probe-asn", required_argument, NULL, OPT_ASN},
 	{"help", no_argument, NULL, OPT_HELP},
@@ -276,8 +336,10 @@ cmd_run(int argc, char **argv)
 {
 	struct probe_opts o;
 	const char *include = NULL, *exclude = NULL;
-	const char **lists = NULL, **inputs = NULL;
-	size_t n_lists = 0, n_inputs = 0;
+	const char **lists = NULL, **inputs = NULL, **controls = NULL;
+	const char *fp_dir = NULL;
+	size_t n_lists = 0, n_inputs = 0, n_controls = 0;
+	struct ww_target t;
 	char err[512];
 	long v;
 	int c, rc = EXIT_USAGE;
@@ -289,6 +351,8 @@ cmd_run(int argc, char **argv)
 	o.concurrency = 32;
 	lists = xcalloc((size_t)argc, sizeof(*lists));
 	inputs = xcalloc((size_t)argc, sizeof(*inputs));
+	controls = xcalloc((size_t)argc, sizeof(*controls));
+	o.references = xcalloc((size_t)argc, sizeof(*o.references));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -363,6 +427,35 @@ cmd_run(int argc, char **argv)
 		case OPT_QUIET:
 			o.quiet = true;
 			break;
+		case OPT_CONTROL:
+			if (!valid_control_url(optarg)) {
+				usage_error("bad --control \"%s\": want an "
+					    "http:// or https:// URL",
+					    optarg);
+				goto out;
+			}
+			controls[n_controls++] = optarg;
+			break;
+		case OPT_REFERENCE:
+			if (ww_target_parse(optarg, &t, err, sizeof(err)) != 0) {
+				usage_error("bad --reference: %s", err);
+				goto out;
+			}
+			ww_target_clear(&t);
+			o.references[o.n_references++] = optarg;
+			break;
+		case OPT_FINGERPRINTS:
+			fp_dir = optarg;
+			break;
+		case OPT_CONTROL_TIMEOUT:
+			if (parse_timeout(optarg, &o.cfg.control_timeout) !=
+			    0) {
+				usage_error("bad --control-timeout \"%s\": want "
+					    "seconds from 0.1 to 300",
+					    optarg);
+				goto out;
+			}
+			break;
 		case OPT_CC:
 			if (!valid_cc(optarg)) {
 				usage_error("bad --probe-cc \"%s\": want two "
@@ -416,6 +509,12 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	report_duplicates(o.quiet);
+	if (load_fingerprints(&o, fp_dir, err, sizeof(err)) != 0) {
+		usage_error("%s", err);
+		goto out;
+	}
+	o.cfg.controls = controls;
+	o.cfg.n_controls = n_controls;
 	ww_testlist_filter(&o.targets, include, exclude);
 	if (o.targets.n == 0) {
 		usage_error("%s", "no targets left to measure (check "
@@ -426,8 +525,11 @@ cmd_run(int argc, char **argv)
 out:
 	report_duplicates(true);
 	ww_testlist_free(&o.targets);
+	ww_fingerprints_free(o.fp);
 	free(lists);
 	free(inputs);
+	free(controls);
+	free(o.references);
 	return rc;
 }
 

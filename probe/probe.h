@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "engine.h"
+#include "fingerprint.h"
 #include "testlist.h"
 
 /* Exit codes (issue #2). */
@@ -22,6 +23,9 @@ struct probe_opts {
 	const char *probe_cc;
 	const char *probe_asn;
 	bool quiet;
+	const char **references; /* domestic reference targets (URLs) */
+	size_t n_references;
+	struct ww_fingerprints *fp; /* NULL: none */
 };
 
 /* Run every target; returns one of the exit codes above. */

@@ -3,6 +3,12 @@
  * one event base, write each finished measurement as one JSON line (flushed
  * at once, so an interrupted run keeps what it measured), show progress and
  * a summary on a terminal.
+ *
+ * Before the targets, the run measures its domestic reference targets
+ * (--reference): when every step of every reference fails, the network is
+ * down, and each measurement carries that (test_keys.network_check) so the
+ * analysis gives null verdicts instead of "blocked". Each measurement is
+ * analysed (analysis.h) before it is written.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,13 +21,18 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#if __has_include("analysis.c") /* TEMPORARY until analysis.c lands */
+#include "analysis.h"
+#else
+#define ww_analyze(j, fp, err, len) ((void)(j), (void)(fp), 0)
+#endif
 #include "failure.h"
 #include "probe.h"
 #include "util.h"
 
 struct summary_row {
 	char *input;
-	char *dns, *tcp, *tls, *control, *http;
+	char *dns, *tcp, *tls, *control, *http, *verdict;
 };
 
 struct runner {
@@ -41,6 +52,10 @@ struct runner {
 	bool tty;
 	struct summary_row *rows;
 	char arch[65];
+	struct ww_job **ref_jobs; /* reference targets in flight */
+	size_t ref_pending;
+	bool net_ok;
+	json_t *network_check; /* NULL: no reference was measured */
 };
 
 struct slot_arg {
@@ -251,7 +266,8 @@ print_summary(struct runner *r)
 	print_col("TCP", 20);
 	print_col("TLS (SNI)", 22);
 	print_col("TLS (CONTROL)", 22);
-	fprintf(stderr, "HTTP\n");
+	print_col("HTTP", 16);
+	fprintf(stderr, "VERDICT\n");
 	for (size_t i = 0; i < l->n; i++) {
 		struct summary_row *row = &r->rows[i];
 
@@ -262,7 +278,8 @@ print_summary(struct runner *r)
 		print_col(row->tcp, 20);
 		print_col(row->tls, 22);
 		print_col(row->control, 22);
-		fprintf(stderr, "%s\n", row->http ? row->http : "-");
+		print_col(row->http, 16);
+		fprintf(stderr, "%s\n", row->verdict ? row->verdict : "-");
 	}
 }
 
@@ -278,6 +295,7 @@ free_rows(struct runner *r)
 		free(row->tls);
 		free(row->control);
 		free(row->http);
+		free(row->verdict);
 	}
 	free(r->rows);
 }
@@ -354,16 +372,58 @@ new_measurement(struct runner *r, const struct ww_target *t)
 	return m;
 }
 
+/* "blocked: tls (tls.reset)", "ok", "down", "unknown (control_unavailable)" */
+static char *
+verdict_text(const json_t *tk)
+{
+	const json_t *b = json_object_get(tk, "blocking");
+	const json_t *a = json_object_get(tk, "accessible");
+	const char *detail = json_string_value(json_object_get(tk, "blocking_detail"));
+	const char *reason = json_string_value(
+		json_object_get(json_object_get(tk, "analysis"), "reason"));
+
+	if (json_is_string(b))
+		return xasprintf("%s%s%s%s", json_string_value(b),
+				 detail ? " (" : "", detail ? detail : "",
+				 detail ? ")" : "");
+	if (json_is_false(b))
+		return xstrdup(json_is_true(a) ? "ok" : "down");
+	return xasprintf("unknown (%s)", reason ? reason : "?");
+}
+
+/* The measurement's JSON line, with its verdict. */
+static char *
+analysed_line(struct runner *r, struct ww_measurement *m, char **verdict)
+{
+	json_t *j;
+	char *line, err[256];
+
+	if (r->network_check != NULL)
+		m->network_check = json_incref(r->network_check);
+	j = ww_measurement_to_json(m);
+	if (ww_analyze(j, r->o->fp, err, sizeof(err)) != 0)
+		log_warn("analysis", "%s: %s", m->input, err);
+	*verdict = verdict_text(json_object_get(j, "test_keys"));
+	line = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
+				     JSON_REAL_PRECISION(9));
+	json_decref(j);
+	if (line == NULL)
+		abort(); /* only on OOM inside jansson */
+	return line;
+}
+
 static void
 job_done(struct ww_measurement *m, void *arg)
 {
 	struct slot_arg *sa = arg;
 	struct runner *r = sa->r;
-	char *line = ww_measurement_to_line(m);
+	char *verdict;
+	char *line = analysed_line(r, m, &verdict);
 
 	write_line(r, line);
 	free(line);
 	summarise(r, sa->index, m);
+	r->rows[sa->index].verdict = verdict;
 	ww_measurement_free(m);
 	r->jobs[sa->slot] = NULL;
 	r->in_flight--;
@@ -400,6 +460,90 @@ start_more(struct runner *r)
 	}
 }
 
+/* --- the reference check ------------------------------------------------- */
+
+struct ref_arg {
+	struct runner *r;
+	size_t i;
+};
+
+/* Did any step reach the network: an address from DNS, or a connect? */
+static bool
+reached_network(const struct ww_measurement *m)
+{
+	for (size_t i = 0; i < m->n_queries; i++)
+		for (size_t k = 0; k < m->queries[i].n_answers; k++)
+			if (m->queries[i].answers[k].type != WW_RR_CNAME)
+				return true;
+	for (size_t i = 0; i < m->n_tcp; i++)
+		if (m->tcp[i].failure == NULL)
+			return true;
+	return false;
+}
+
+static void
+ref_done(struct ww_measurement *m, void *arg)
+{
+	struct ref_arg *ra = arg;
+	struct runner *r = ra->r;
+	bool ok = reached_network(m);
+
+	r->ref_jobs[ra->i] = NULL;
+	if (ok)
+		r->net_ok = true;
+	else if (!r->o->quiet)
+		log_warn("reference", "%s: every step failed", m->input);
+	ww_measurement_free(m);
+	free(ra);
+	if (--r->ref_pending > 0)
+		return;
+	if (r->stopping) {
+		if (r->in_flight == 0)
+			event_base_loopbreak(r->base);
+		return;
+	}
+	json_object_set_new(r->network_check, "ok", json_boolean(r->net_ok));
+	if (!r->net_ok)
+		log_warn("run", "no working network: every reference target "
+				"failed at every step; verdicts will be null, "
+				"not \"blocked\"");
+	start_more(r);
+	if (r->in_flight == 0)
+		event_base_loopbreak(r->base);
+}
+
+static void
+start_references(struct runner *r)
+{
+	struct probe_opts *o = r->o;
+	json_t *refs = json_array();
+	struct ww_job_opts jo;
+
+	memset(&jo, 0, sizeof(jo));
+	jo.no_control = true;
+	r->network_check = json_object();
+	r->ref_jobs = xcalloc(o->n_references, sizeof(*r->ref_jobs));
+	r->ref_pending = o->n_references;
+	for (size_t i = 0; i < o->n_references; i++)
+		json_array_append_new(refs, json_string(o->references[i]));
+	json_object_set_new(r->network_check, "references", refs);
+	for (size_t i = 0; i < o->n_references; i++) {
+		struct ref_arg *ra = xmalloc(sizeof(*ra));
+		struct ww_target t;
+		char err[256];
+
+		if (ww_target_parse(o->references[i], &t, err, sizeof(err)) !=
+		    0)
+			abort(); /* checked with the options */
+		ra->r = r;
+		ra->i = i;
+		r->ref_jobs[i] = ww_job_start_opts(r->engine, &t, &jo,
+						   ww_measurement_new(),
+						   ref_done, ra);
+		ww_target_clear(&t);
+	}
+}
+
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -417,6 +561,9 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	for (size_t s = 0; s < (size_t)r->o->concurrency; s++)
 		if (r->jobs[s] != NULL)
 			ww_job_cancel(r->jobs[s]);
+	for (size_t i = 0; i < r->o->n_references; i++)
+		if (r->ref_jobs != NULL && r->ref_jobs[i] != NULL)
+			ww_job_cancel(r->ref_jobs[i]);
 	if (r->in_flight == 0)
 		event_base_loopbreak(r->base);
 }
@@ -470,7 +617,10 @@ runner_run(struct probe_opts *o)
 		r.progress = event_new(r.base, -1, EV_PERSIST, progress_cb, &r);
 		event_add(r.progress, &tick);
 	}
-	start_more(&r);
+	if (o->n_references > 0)
+		start_references(&r);
+	else
+		start_more(&r);
 	event_base_dispatch(r.base);
 	if (r.tty) {
 		progress_cb(-1, 0, &r);
@@ -512,6 +662,8 @@ out:
 	free(r.report_web);
 	free(r.report_endpoint);
 	free(r.jobs);
+	free(r.ref_jobs);
+	json_decref(r.network_check);
 	free_rows(&r);
 	return rc;
 }

@@ -7,7 +7,8 @@ set -eu
 
 build_pkgs="gcc make pkg-config libevent-dev libc-ares-dev libcurl4-openssl-dev
  libssl-dev libjansson-dev ca-certificates"
-check_pkgs="$build_pkgs libcmocka-dev jq openssl curl procps bsdutils"
+check_pkgs="$build_pkgs libcmocka-dev jq openssl curl procps bsdutils
+ libpcap-dev nftables iproute2"
 bench_pkgs="$check_pkgs dnsutils time"
 
 case "${1:-build}" in

@@ -1,0 +1,367 @@
+/*
+ * ctlserver.c - the control service over HTTP (libevent's evhttp): each
+ * request becomes one engine job on the same event base, and its answer
+ * is sent when the job ends (docs/control-protocol.md).
+ *
+ * Bounds: request bodies (64 KiB, refused by evhttp with 413 before we see
+ * them), headers (16 KiB), controls in flight (503 beyond), and time: a
+ * job still running at the deadline is cut short and answered with what it
+ * has, its unfinished steps marked "interrupted".
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "collector.h"
+#include "control.h"
+#include "ipaddr.h"
+#include "target.h"
+#include "util.h"
+
+struct pending;
+
+struct ctl_server {
+	struct event_base *base;
+	struct ww_engine *e;
+	struct ctl_server_opts o;
+	struct evhttp *http;
+	struct evhttp_bound_socket *sock;
+	struct pending *head; /* in flight */
+	int inflight;
+	bool draining;
+	void (*drained)(void *);
+	void *drained_arg;
+};
+
+struct pending {
+	struct ctl_server *s;
+	struct evhttp_request *req; /* NULL once the client went away */
+	struct ww_job *job;
+	struct ww_control_req creq;
+	struct ww_measurement *m;
+	struct event *deadline;
+	struct pending *prev, *next;
+};
+
+static void
+reply_json(struct evhttp_request *req, int code, const char *reason,
+	   json_t *body)
+{
+	struct evbuffer *buf = evbuffer_new();
+	char *s = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS |
+					   JSON_REAL_PRECISION(9));
+
+	if (buf == NULL || s == NULL)
+		abort();
+	evbuffer_add(buf, s, strlen(s));
+	evbuffer_add(buf, "\n", 1);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "Content-Type", "application/json");
+	evhttp_send_reply(req, code, reason, buf);
+	evbuffer_free(buf);
+	free(s);
+}
+
+static void
+reply_error(struct evhttp_request *req, int code, const char *reason,
+	    const char *msg)
+{
+	json_t *o = json_pack("{s:s}", "error", msg);
+
+	reply_json(req, code, reason, o);
+	json_decref(o);
+}
+
+static void
+maybe_drained(struct ctl_server *s)
+{
+	void (*cb)(void *) = s->drained;
+
+	if (!s->draining || s->inflight > 0 || cb == NULL)
+		return;
+	s->drained = NULL;
+	cb(s->drained_arg);
+}
+
+static void
+pending_unlink(struct pending *p)
+{
+	struct ctl_server *s = p->s;
+
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		s->head = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	s->inflight--;
+}
+
+static void
+pending_free(struct pending *p)
+{
+	if (p->deadline != NULL)
+		event_free(p->deadline);
+	ww_control_req_clear(&p->creq);
+	free(p);
+}
+
+/* The client closed the connection before its answer: stop measuring. */
+static void
+conn_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct pending *p = arg;
+
+	(void)conn;
+	p->req = NULL;
+	if (p->job != NULL)
+		ww_job_cancel(p->job); /* job_done runs, sends nothing */
+}
+
+static void
+job_done(struct ww_measurement *m, void *arg)
+{
+	struct pending *p = arg;
+	struct ctl_server *s = p->s;
+
+	p->job = NULL;
+	if (p->req != NULL) {
+		json_t *answer = ww_control_answer(m, &p->creq);
+
+		evhttp_connection_set_closecb(
+			evhttp_request_get_connection(p->req), NULL, NULL);
+		reply_json(p->req, 200, "OK", answer);
+		json_decref(answer);
+		log_debug("control", "%s: answered in %.3f s", p->creq.input,
+			  m->test_runtime);
+	}
+	ww_measurement_free(m);
+	pending_unlink(p);
+	pending_free(p);
+	maybe_drained(s);
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pending *p = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn("control", "%s: deadline reached, answering with what we have",
+		 p->creq.input);
+	if (p->job != NULL)
+		ww_job_cancel(p->job);
+}
+
+static const char *
+path_of(struct evhttp_request *req)
+{
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *path = u != NULL ? evhttp_uri_get_path(u) : NULL;
+
+	return path != NULL && path[0] != '\0' ? path : "/";
+}
+
+static void
+start_control(struct ctl_server *s, struct evhttp_request *req, bool ooni)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *body = (const char *)evbuffer_pullup(in, -1);
+	struct pending *p;
+	struct ww_target t;
+	struct ww_job_opts jo;
+	char err[512];
+	struct timeval tv;
+
+	if (s->inflight >= s->o.max_inflight || s->draining) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "Retry-After", "5");
+		reply_error(req, 503, "Service Unavailable",
+			    s->draining ? "shutting down"
+					: "too many controls in flight");
+		return;
+	}
+	p = xcalloc(1, sizeof(*p));
+	if (ww_control_req_parse(body ? body : "", len, ooni, &p->creq, err,
+				 sizeof(err)) != 0) {
+		reply_error(req, 400, "Bad Request", err);
+		pending_free(p);
+		return;
+	}
+	if (ww_target_parse(p->creq.input, &t, err, sizeof(err)) != 0)
+		abort(); /* checked by the parser */
+	if (t.host_is_ip && !ww_engine_allows(s->e, t.host)) {
+		reply_error(req, 403, "Forbidden",
+			    "the target is a private or reserved address "
+			    "(the service runs without --allow-private)");
+		ww_target_clear(&t);
+		pending_free(p);
+		return;
+	}
+	p->s = s;
+	p->req = req;
+	p->m = ww_measurement_new();
+	p->m->input = xstrdup(p->creq.input);
+	p->next = s->head;
+	if (s->head != NULL)
+		s->head->prev = p;
+	s->head = p;
+	s->inflight++;
+	tv.tv_sec = (time_t)s->o.deadline;
+	tv.tv_usec = (suseconds_t)((s->o.deadline - (double)tv.tv_sec) * 1e6);
+	p->deadline = evtimer_new(s->base, deadline_cb, p);
+	evtimer_add(p->deadline, &tv);
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+				      conn_closed, p);
+	memset(&jo, 0, sizeof(jo));
+	jo.addrs = (const char *const *)p->creq.addrs;
+	jo.n_addrs = p->creq.n_addrs;
+	jo.sni = p->creq.sni;
+	p->job = ww_job_start_opts(s->e, &t, &jo, p->m, job_done, p);
+	ww_target_clear(&t);
+}
+
+static void
+handle(struct evhttp_request *req, void *arg)
+{
+	struct ctl_server *s = arg;
+	const char *path = path_of(req);
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	bool ours = strcmp(path, WW_CONTROL_PATH) == 0;
+	bool ooni = strcmp(path, WW_OONI_TH_PATH) == 0 || strcmp(path, "/") == 0;
+
+	if (strcmp(path, "/healthz") == 0) {
+		struct evbuffer *buf = evbuffer_new();
+
+		evbuffer_add_printf(buf, "ok\n");
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "Content-Type", "text/plain");
+		evhttp_send_reply(req, 200, "OK", buf);
+		evbuffer_free(buf);
+		return;
+	}
+	if (!ours && !ooni) {
+		reply_error(req, 404, "Not Found", "no such path");
+		return;
+	}
+	if (cmd != EVHTTP_REQ_POST) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "Allow", "POST");
+		reply_error(req, 405, "Method Not Allowed",
+			    "POST a JSON control request");
+		return;
+	}
+	start_control(s, req, ooni);
+}
+
+int
+ctl_listen_parse(const char *s, char *ip, size_t iplen, unsigned short *port)
+{
+	const char *colon;
+	long v;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (end == NULL || end[1] != ':' ||
+		    (size_t)(end - s - 1) >= iplen)
+			return -1;
+		memcpy(ip, s + 1, (size_t)(end - s - 1));
+		ip[end - s - 1] = '\0';
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL || (size_t)(colon - s) >= iplen)
+			return -1;
+		memcpy(ip, s, (size_t)(colon - s));
+		ip[colon - s] = '\0';
+	}
+	if (!ww_ip_is_literal(ip) || ww_parse_long(colon + 1, 1, 65535, &v))
+		return -1;
+	*port = (unsigned short)v;
+	return 0;
+}
+
+struct ctl_server *
+ctl_server_new(struct event_base *base, struct ww_engine *e,
+	       const struct ctl_server_opts *o, const char *listen,
+	       char *err, size_t errlen)
+{
+	struct ctl_server *s = xcalloc(1, sizeof(*s));
+	char ip[64];
+	unsigned short port;
+	/* Idle connections go after this; longer than any control. */
+	struct timeval idle = {(time_t)o->deadline + 15, 0};
+
+	s->base = base;
+	s->e = e;
+	s->o = *o;
+	if (ctl_listen_parse(listen, ip, sizeof(ip), &port) != 0) {
+		snprintf(err, errlen,
+			 "bad listen address \"%s\": want IP:PORT or "
+			 "[IPv6]:PORT",
+			 listen);
+		free(s);
+		return NULL;
+	}
+	s->http = evhttp_new(base);
+	if (s->http == NULL)
+		abort();
+	evhttp_set_max_body_size(s->http, WW_CONTROL_MAX_REQUEST);
+	evhttp_set_max_headers_size(s->http, 16 * 1024);
+	evhttp_set_timeout_tv(s->http, &idle);
+	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+						    EVHTTP_REQ_HEAD);
+	evhttp_set_gencb(s->http, handle, s);
+	s->sock = evhttp_bind_socket_with_handle(s->http, ip, port);
+	if (s->sock == NULL) {
+		snprintf(err, errlen, "cannot listen on %s (in use, or not "
+				      "an address of this host)",
+			 listen);
+		evhttp_free(s->http);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+ctl_server_drain(struct ctl_server *s, void (*done)(void *), void *arg)
+{
+	if (s->sock != NULL) {
+		evhttp_del_accept_socket(s->http, s->sock);
+		s->sock = NULL;
+	}
+	s->draining = true;
+	s->drained = done;
+	s->drained_arg = arg;
+	maybe_drained(s);
+}
+
+void
+ctl_server_free(struct ctl_server *s)
+{
+	if (s == NULL)
+		return;
+	while (s->head != NULL) {
+		struct pending *p = s->head;
+
+		/* evhttp_free drops the connections: no answer, and no
+		 * close callback into a freed pending. */
+		if (p->req != NULL)
+			evhttp_connection_set_closecb(
+				evhttp_request_get_connection(p->req), NULL,
+				NULL);
+		p->req = NULL;
+		ww_job_cancel(p->job);
+	}
+	evhttp_free(s->http);
+	free(s);
+}
