@@ -165,15 +165,20 @@ fuzz: check-deps
 	@sh tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # --- install ----------------------------------------------------------------
-install: $(PROBE)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/testlists
+install: $(PROBE) $(COLLECTOR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/testlists \
+		$(DESTDIR)$(DATADIR)/testlists/fingerprints
 	install -m 0755 $(PROBE) $(DESTDIR)$(BINDIR)/wallwatch-probe
+	install -m 0755 $(COLLECTOR) $(DESTDIR)$(BINDIR)/wallwatch-collector
 	install -m 0644 testlists/*.csv $(DESTDIR)$(DATADIR)/testlists/
+	install -m 0644 testlists/fingerprints/*.csv \
+		$(DESTDIR)$(DATADIR)/testlists/fingerprints/
 
 clean:
 	rm -rf build
 
-FORMAT_SRC = $(wildcard engine/*.[ch] probe/*.[ch] tests/*/*.[ch])
+FORMAT_SRC = $(wildcard engine/*.[ch] probe/*.[ch] collector/*.[ch] \
+	     tests/*/*.[ch])
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:

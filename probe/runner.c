@@ -21,11 +21,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#if __has_include("analysis.c") /* TEMPORARY until analysis.c lands */
 #include "analysis.h"
-#else
-#define ww_analyze(j, fp, err, len) ((void)(j), (void)(fp), 0)
-#endif
 #include "failure.h"
 #include "probe.h"
 #include "util.h"

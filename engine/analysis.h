@@ -1,0 +1,46 @@
+/*
+ * analysis.h - the verdict on one measurement: blocked or not, how, and how
+ * sure we are, from the probe's observations, the control's answer
+ * (docs/control-protocol.md) and the fingerprints (fingerprint.h).
+ *
+ * It works on the measurement's JSON (docs/measurement-format.md), so the
+ * probe runs it before writing and the collector can run it again on stored
+ * data when the rules or the fingerprints change. The decision procedure,
+ * the keys written and the differences from OONI's Web Connectivity are in
+ * docs/verdicts.md. Needs only libc, jansson and the engine's pure helpers.
+ */
+#ifndef WW_ANALYSIS_H
+#define WW_ANALYSIS_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "fingerprint.h"
+
+/* In test_keys.analysis.version; bump when the rules change, so that stored
+ * verdicts can be told apart and re-run. */
+#define WW_ANALYSIS_VERSION "1"
+
+/* OONI's body_length_match threshold (ts-017). */
+#define WW_BODY_PROPORTION_MIN 0.7
+
+/* At most this many elements of each array (queries, tcp_connect, ...) and
+ * control map are looked at: a hostile file cannot make analysis slow. */
+#define WW_ANALYSIS_MAX_ITEMS 256
+
+/*
+ * Analyse the measurement m in place: writes blocking, accessible,
+ * blocking_detail, confirmed, dns_consistency, body_length_match,
+ * status_code_match, headers_match, title_match, body_proportion,
+ * dns_experiment_failure, http_experiment_failure and analysis into
+ * m["test_keys"], replacing any earlier values of those keys and nothing
+ * else. fp may be NULL (no fingerprints). Missing or ill-typed fields count
+ * as "not observed"; the result then tends to null, never to "blocked".
+ * Returns 0, or -1 with a message in err when m is not an object with a
+ * test_keys object (m is then unchanged).
+ */
+int ww_analyze(json_t *m, const struct ww_fingerprints *fp, char *err,
+	       size_t errlen);
+
+#endif

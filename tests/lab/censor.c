@@ -1,0 +1,1185 @@
+/*
+ * censor.c - wallwatch-censor, the on-path censor of the censor lab
+ * (tests/lab). It plays the Great Firewall's injectors and droppers on a
+ * router between a client and the lab's servers, so that the probe meets
+ * real forged DNS answers, RSTs, black holes and block pages.
+ *
+ *   wallwatch-censor --iface IFACE --rules FILE [--ports 80,443]
+ *                    [--pidfile F] [--verbose]
+ *
+ * IFACE is the router's client-facing interface. The censor watches it with
+ * libpcap (inbound only: UDP to port 53, TCP to the --ports) and sends what
+ * it forges or forwards through one raw IPv4 socket (IPPROTO_RAW, so
+ * IP_HDRINCL). Once the rules, the capture and the socket are ready it
+ * prints "censor ready" on stdout. It runs until SIGTERM or SIGINT, then
+ * prints its counters on stderr and exits 0. --verbose logs each action on
+ * stderr, e.g. "dns-nxdomain inject for nx.lab from 30.1.0.2:40000".
+ * Exit status: 2 for a bad command line or rules file (the message names
+ * FILE:LINE), 1 when it cannot run (capture, socket) or the capture fails.
+ * IPv4 only: IPv6 packets are neither inspected nor forwarded by it.
+ *
+ * Rules file: one rule a line, words separated by blanks; empty lines and
+ * lines whose first non-blank is '#' are ignored. NAME is a DNS name
+ * (letters, digits, '-', '_'; a final dot is dropped; compared without
+ * regard to case) and matches itself and every name below it.
+ *
+ *   dns-nxdomain NAME            forged NXDOMAIN, whatever the query type
+ *   dns-a NAME IPV4 [IPV4...]    forged A answers (TTL 60, at most 16) to
+ *                                type A; every other type of query for the
+ *                                name gets a forged NOERROR with no answer
+ *   sni-reset NAME               TLS ClientHello with that server name:
+ *                                drop it, RST both ways, block the flow
+ *   sni-drop NAME                drop that ClientHello and the flow after it
+ *   http-reset-path WORD         HTTP request whose request-target contains
+ *                                WORD (case-sensitive): drop, RST both ways,
+ *                                block the flow
+ *   http-blockpage HOST FILE     HTTP request whose Host (port stripped)
+ *                                is HOST, case-insensitively: drop it, send
+ *                                FILE (a whole HTTP response, at most 32 KiB;
+ *                                a relative path is taken from the rules
+ *                                file's directory) to the client as if from
+ *                                the server, then FIN; RST to the server;
+ *                                block the flow
+ *
+ * The first rule in file order that matches wins. A blocked flow (the
+ * client-to-server 5-tuple) has every later client packet dropped for 60 s;
+ * at most 4096 flows are blocked at once (when a hash bucket is full, the
+ * entry nearest its expiry makes room).
+ *
+ * DNS: the router forwards every query; the censor reads a copy and, for a
+ * query whose name a rule covers, at once sends the client a forged reply
+ * from the resolver's address and port (same ID, question echoed, RD and
+ * RA set, no EDNS). The real answer arrives later and is ignored by the
+ * client, which took the first. Queries that dpi_dns_parse_query() refuses
+ * (compressed names, several questions, ...) are left alone.
+ *
+ * TCP, the in-path model. A copy of a packet is not enough to stop one, and
+ * the kernel here has no NFQUEUE, so the lab drops client-to-server packets
+ * of the watched ports in the router's forward chain:
+ *
+ *   nft add table ip wwcensor
+ *   nft add chain ip wwcensor hold \
+ *       '{ type filter hook forward priority 0; policy accept; }'
+ *   nft add rule ip wwcensor hold iifname IFACE tcp dport '{ 80, 443 }' drop
+ *
+ * (the port set must equal --ports; an ip, not inet, table, so that IPv6
+ * is left alone), and the censor, which still sees them
+ * through libpcap, forwards itself every packet it does not block: the
+ * same bytes, TTL decremented (a packet arriving with TTL 0 or 1 is
+ * dropped), the IPv4 header checksum recomputed, out of the raw socket;
+ * the kernel routes it to the server. Two exceptions to "the same bytes":
+ * a TCP checksum left unfinished for offload (a capture on a veth sees
+ * only the pseudo-header sum) is completed, and a TSO/GRO aggregate bigger
+ * than 1500 bytes is cut into segments of at most 1500 as the kernel's GSO
+ * would. Server-to-client packets never pass through the censor: the kernel
+ * forwards them; nor do packets to the router's own addresses (read once at
+ * start-up), which the nft rule does not hold back. Inspection is per
+ * packet and stateless: each TCP data segment that starts a TLS handshake
+ * record or an HTTP request line is checked on its own.
+ *
+ * Limits. A ClientHello or request split over several segments is
+ * inspected on its first segment only; if the server name or Host is not
+ * within it the flow passes. IP fragments of watched TCP traffic are lost
+ * (neither inspected nor forwarded; Linux TCP sets DF, so none are
+ * expected). Forged TCP segments carry no options (no timestamps) and are
+ * sent once, all at once, without regard to the client's window (hence the
+ * 32 KiB cap on block pages). Packets reach the server some microseconds
+ * later than the kernel would forward them. Without the nft rule the server
+ * gets every TCP packet twice; with the rule but no censor running, no TCP
+ * to the watched ports gets through at all.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "util.h"
+
+/* One translation unit: the Makefile builds this file alone. */
+#include "dpi.c"
+
+#define RULE_MAX_ADDRS 16
+#define BLOCKPAGE_MAX (32 * 1024)
+#define PORTS_MAX 32
+#define DNS_TTL 60
+#define BLOCK_SECONDS 60.0
+#define FLOW_SLOTS 4096 /* a power of two */
+#define FLOW_PROBE 16
+#define RESEND_MTU 1500
+#define SEG_MAX 1400 /* payload bytes per forged segment */
+#define INJECT_TTL 64
+#define SNAPLEN 262144 /* a 64 KiB GSO aggregate and its link header */
+#define LOCAL_MAX 64
+
+static const char usage_line[] =
+	"usage: wallwatch-censor --iface IFACE --rules FILE [--ports 80,443] "
+	"[--pidfile F] [--verbose]\n";
+
+/* --- rules ----------------------------------------------------------------*/
+
+enum rule_kind {
+	RULE_DNS_NXDOMAIN,
+	RULE_DNS_A,
+	RULE_SNI_RESET,
+	RULE_SNI_DROP,
+	RULE_HTTP_RESET_PATH,
+	RULE_HTTP_BLOCKPAGE,
+};
+
+static const char *const rule_names[] = {
+	[RULE_DNS_NXDOMAIN] = "dns-nxdomain",
+	[RULE_DNS_A] = "dns-a",
+	[RULE_SNI_RESET] = "sni-reset",
+	[RULE_SNI_DROP] = "sni-drop",
+	[RULE_HTTP_RESET_PATH] = "http-reset-path",
+	[RULE_HTTP_BLOCKPAGE] = "http-blockpage",
+};
+
+struct rule {
+	enum rule_kind kind;
+	char *arg;			/* name (lower case) or path word */
+	uint32_t addrs[RULE_MAX_ADDRS]; /* dns-a, network byte order */
+	size_t n_addrs;
+	uint8_t *page; /* http-blockpage */
+	size_t page_len;
+};
+
+struct rules {
+	struct rule *v;
+	size_t n, cap;
+};
+
+static void
+rules_free(struct rules *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		free(rs->v[i].arg);
+		free(rs->v[i].page);
+	}
+	free(rs->v);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* A DNS name as rules give it: letters, digits, '-' and '_' in labels of
+ * 1..63, at most 253 in all; one final dot allowed. Lower-cased in place. */
+static bool
+rule_name_ok(char *s)
+{
+	size_t len = strlen(s), label = 0;
+
+	if (len > 0 && s[len - 1] == '.')
+		s[--len] = '\0';
+	if (len == 0 || len > DPI_DNS_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+		s[i] = (char)lower((unsigned char)c);
+		if (++label > 63)
+			return false;
+	}
+	return true;
+}
+
+/* Read the whole of path, at most max bytes; 0 or -1 with errno (EFBIG
+ * when too big). */
+static int
+read_file(const char *path, size_t max, uint8_t **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	size_t n;
+
+	if (f == NULL)
+		return -1;
+	buf = xmalloc(max + 1);
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f)) {
+		int e = errno;
+
+		fclose(f);
+		free(buf);
+		errno = e != 0 ? e : EIO;
+		return -1;
+	}
+	fclose(f);
+	if (n > max) {
+		free(buf);
+		errno = EFBIG;
+		return -1;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* A relative FILE of a rule is taken from the rules file's directory. */
+static char *
+rule_path(const char *rules_file, const char *file)
+{
+	const char *slash = strrchr(rules_file, '/');
+
+	if (file[0] == '/' || slash == NULL)
+		return xstrdup(file);
+	return xasprintf("%.*s/%s", (int)(slash - rules_file), rules_file,
+			 file);
+}
+
+#define RULE_WORDS_MAX (2 + RULE_MAX_ADDRS + 1)
+
+/* Parse one rule line into rs; on error print FILE:LINE: why, return -1. */
+static int
+rule_parse(struct rules *rs, const char *file, long lineno, char *line)
+{
+	char *w[RULE_WORDS_MAX];
+	size_t n = 0;
+	struct rule r;
+	size_t kind;
+
+	memset(&r, 0, sizeof(r));
+	for (char *s = line;;) {
+		s += strspn(s, " \t\r\n");
+		if (*s == '\0')
+			break;
+		if (n == RULE_WORDS_MAX) {
+			fprintf(stderr, "%s:%ld: too many words\n", file,
+				lineno);
+			return -1;
+		}
+		w[n++] = s;
+		s += strcspn(s, " \t\r\n");
+		if (*s != '\0')
+			*s++ = '\0';
+	}
+	if (n == 0 || w[0][0] == '#')
+		return 0;
+	for (kind = 0; kind < WW_ARRAY_LEN(rule_names); kind++)
+		if (strcmp(w[0], rule_names[kind]) == 0)
+			break;
+	if (kind == WW_ARRAY_LEN(rule_names)) {
+		fprintf(stderr, "%s:%ld: unknown rule \"%s\"\n", file, lineno,
+			w[0]);
+		return -1;
+	}
+	r.kind = (enum rule_kind)kind;
+	switch (r.kind) {
+	case RULE_DNS_A:
+		if (n < 3) {
+			fprintf(stderr, "%s:%ld: dns-a wants NAME IPV4...\n",
+				file, lineno);
+			return -1;
+		}
+		if (n - 2 > RULE_MAX_ADDRS) {
+			fprintf(stderr, "%s:%ld: more than %d addresses\n",
+				file, lineno, RULE_MAX_ADDRS);
+			return -1;
+		}
+		for (size_t i = 2; i < n; i++) {
+			struct in_addr a;
+
+			if (inet_pton(AF_INET, w[i], &a) != 1) {
+				fprintf(stderr,
+					"%s:%ld: bad IPv4 address \"%s\"\n",
+					file, lineno, w[i]);
+				return -1;
+			}
+			r.addrs[r.n_addrs++] = a.s_addr;
+		}
+		break;
+	case RULE_HTTP_BLOCKPAGE:
+		if (n != 3) {
+			fprintf(stderr,
+				"%s:%ld: http-blockpage wants HOST FILE\n",
+				file, lineno);
+			return -1;
+		}
+		break;
+	default:
+		if (n != 2) {
+			fprintf(stderr, "%s:%ld: %s wants exactly one %s\n",
+				file, lineno, w[0],
+				r.kind == RULE_HTTP_RESET_PATH ? "WORD"
+							       : "NAME");
+			return -1;
+		}
+		break;
+	}
+	if (r.kind != RULE_HTTP_RESET_PATH && !rule_name_ok(w[1])) {
+		fprintf(stderr, "%s:%ld: bad name \"%s\"\n", file, lineno,
+			w[1]);
+		return -1;
+	}
+	if (r.kind == RULE_HTTP_BLOCKPAGE) {
+		char *path = rule_path(file, w[2]);
+
+		if (read_file(path, BLOCKPAGE_MAX, &r.page, &r.page_len) != 0) {
+			fprintf(stderr, "%s:%ld: cannot use \"%s\": %s\n", file,
+				lineno, path,
+				errno == EFBIG ? "more than 32 KiB"
+					       : strerror(errno));
+			free(path);
+			return -1;
+		}
+		free(path);
+		if (r.page_len == 0) {
+			fprintf(stderr, "%s:%ld: \"%s\" is empty\n", file,
+				lineno, w[2]);
+			free(r.page);
+			return -1;
+		}
+	}
+	r.arg = xstrdup(w[1]);
+	*(struct rule *)WW_PUSH(rs->v, rs->n, rs->cap) = r;
+	return 0;
+}
+
+static int
+rules_load(struct rules *rs, const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	long lineno = 0;
+	ssize_t n;
+	int rc = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "%s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (strlen(line) != (size_t)n) {
+			fprintf(stderr, "%s:%ld: NUL byte\n", file, lineno);
+			rc = -1;
+			break;
+		}
+		if (rule_parse(rs, file, lineno, line) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		fprintf(stderr, "%s: %s\n", file, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* --- blocked flows -------------------------------------------------------*/
+
+struct flow {
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+	double until; /* 0: free */
+};
+
+static size_t
+flow_hash(const struct flow *k)
+{
+	uint64_t h = ((uint64_t)k->saddr << 32 | k->daddr) *
+		     UINT64_C(0x9e3779b97f4a7c15);
+
+	h ^= ((uint64_t)k->sport << 16 | k->dport) *
+	     UINT64_C(0xc2b2ae3d27d4eb4f);
+	h ^= h >> 31;
+	return (size_t)h & (FLOW_SLOTS - 1);
+}
+
+static bool
+flow_same(const struct flow *a, const struct flow *b)
+{
+	return a->saddr == b->saddr && a->daddr == b->daddr &&
+	       a->sport == b->sport && a->dport == b->dport;
+}
+
+/* Open addressing within a window of FLOW_PROBE slots; entries expire
+ * in place, so a full window gives up its entry closest to expiry. */
+static void
+flow_block(struct flow *tab, const struct flow *k, double now)
+{
+	size_t h = flow_hash(k);
+	struct flow *victim = NULL;
+
+	for (size_t i = 0; i < FLOW_PROBE; i++) {
+		struct flow *f = &tab[(h + i) & (FLOW_SLOTS - 1)];
+
+		if (f->until > now && flow_same(f, k)) {
+			victim = f;
+			break;
+		}
+		/* free and expired slots have the smallest until */
+		if (victim == NULL || f->until < victim->until)
+			victim = f;
+	}
+	*victim = *k;
+	victim->until = now + BLOCK_SECONDS;
+}
+
+static bool
+flow_blocked(const struct flow *tab, const struct flow *k, double now)
+{
+	size_t h = flow_hash(k);
+
+	for (size_t i = 0; i < FLOW_PROBE; i++) {
+		const struct flow *f = &tab[(h + i) & (FLOW_SLOTS - 1)];
+
+		if (f->until > now && flow_same(f, k))
+			return true;
+	}
+	return false;
+}
+
+/* --- the censor ---------------------------------------------------------*/
+
+struct stats {
+	unsigned long packets, unparsed, forwarded, segmented, csum_fixed,
+		expired, dropped, dns_forged, resets, pages, send_errors;
+};
+
+struct censor {
+	struct rules rules;
+	pcap_t *pcap;
+	int dlt;
+	int raw;
+	uint8_t ports[65536 / 8];  /* watched TCP ports, a bitmap */
+	uint32_t local[LOCAL_MAX]; /* the router's own IPv4 addresses */
+	size_t n_local;
+	struct flow *flows;
+	struct stats st;
+	struct event_base *base;
+	int exit_code;
+	uint8_t out[DPI_IP4_MAX];
+};
+
+static bool
+port_watched(const struct censor *c, uint16_t port)
+{
+	return (c->ports[port / 8] >> (port % 8)) & 1;
+}
+
+static bool
+is_local(const struct censor *c, uint32_t addr)
+{
+	for (size_t i = 0; i < c->n_local; i++)
+		if (c->local[i] == addr)
+			return true;
+	return false;
+}
+
+static const char *
+addr_str(uint32_t a, char buf[INET_ADDRSTRLEN])
+{
+	struct in_addr in = {.s_addr = a};
+
+	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
+}
+
+static uint16_t
+random_id(void)
+{
+	uint16_t v;
+
+	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+		v = (uint16_t)random();
+	return v;
+}
+
+static int
+raw_send(struct censor *c, const uint8_t *pkt, size_t len)
+{
+	struct sockaddr_in to;
+	char a[INET_ADDRSTRLEN];
+
+	memset(&to, 0, sizeof(to));
+	to.sin_family = AF_INET;
+	memcpy(&to.sin_addr.s_addr, pkt + 16, 4);
+	if (sendto(c->raw, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) <
+	    0) {
+		c->st.send_errors++;
+		if (errno == ENETUNREACH || errno == EHOSTUNREACH)
+			log_info("send", "no route to %s: %s",
+				 addr_str(to.sin_addr.s_addr, a),
+				 strerror(errno));
+		else if (errno == EMSGSIZE)
+			log_warn("send",
+				 "%zu-byte packet too big for the link "
+				 "(EMSGSIZE), lost",
+				 len);
+		else
+			log_warn("send", "sendto: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Forward a client packet the router's nft rule dropped: see the header. */
+static void
+forward(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
+{
+	size_t mss, n;
+
+	if (pk->ttl <= 1) {
+		c->st.expired++;
+		return;
+	}
+	if (pk->ip_len <= RESEND_MTU) {
+		memcpy(c->out, ip, pk->ip_len);
+		dpi_ip4_dec_ttl(c->out, pk);
+		if (dpi_tcp_csum_state(ip, pk) == 0) {
+			dpi_fix_checksums(c->out, pk);
+			c->st.csum_fixed++;
+		}
+		if (raw_send(c, c->out, pk->ip_len) == 0)
+			c->st.forwarded++;
+		return;
+	}
+	mss = RESEND_MTU - pk->ip_hlen - pk->l4_hlen;
+	c->st.segmented++;
+	for (size_t off = 0; off < pk->payload_len; off += mss) {
+		struct dpi_pkt seg;
+
+		n = dpi_tcp_segment(ip, pk, off, mss, c->out, sizeof(c->out));
+		if (n == 0 || dpi_parse_ip4(c->out, n, &seg) != 0)
+			break;
+		dpi_ip4_dec_ttl(c->out, &seg);
+		if (raw_send(c, c->out, n) == 0)
+			c->st.forwarded++;
+	}
+}
+
+static void
+inject_tcp(struct censor *c, const struct dpi_hdr *h, const uint8_t *data,
+	   size_t len)
+{
+	struct dpi_hdr hh = *h;
+	size_t n;
+
+	hh.ip_id = random_id();
+	hh.ttl = INJECT_TTL;
+	n = dpi_build_tcp(&hh, data, len, c->out, sizeof(c->out));
+	if (n > 0)
+		raw_send(c, c->out, n);
+}
+
+/* The header of a segment from the server to the client, or (to_server)
+ * from the client to the server, in the flow of the client packet pk. */
+static struct dpi_hdr
+flow_hdr(const struct dpi_pkt *pk, bool to_server)
+{
+	struct dpi_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	if (to_server) {
+		h.saddr = pk->saddr;
+		h.daddr = pk->daddr;
+		h.sport = pk->sport;
+		h.dport = pk->dport;
+		h.seq = pk->seq; /* what the server expects next */
+		h.ack = pk->ack;
+	} else {
+		h.saddr = pk->daddr;
+		h.daddr = pk->saddr;
+		h.sport = pk->dport;
+		h.dport = pk->sport;
+		h.seq = pk->ack; /* what the client expects next */
+		h.ack = pk->seq + (uint32_t)pk->payload_len;
+	}
+	return h;
+}
+
+static void
+reset_both(struct censor *c, const struct dpi_pkt *pk)
+{
+	struct dpi_hdr h = flow_hdr(pk, false);
+
+	h.flags = DPI_TCP_RST | DPI_TCP_ACK;
+	inject_tcp(c, &h, NULL, 0);
+	h = flow_hdr(pk, true);
+	h.flags = DPI_TCP_RST | DPI_TCP_ACK;
+	inject_tcp(c, &h, NULL, 0);
+	c->st.resets++;
+}
+
+static void
+send_blockpage(struct censor *c, const struct dpi_pkt *pk, const struct rule *r)
+{
+	struct dpi_hdr h = flow_hdr(pk, false);
+	uint32_t seq0 = h.seq;
+
+	h.window = 65535;
+	for (size_t off = 0; off < r->page_len; off += SEG_MAX) {
+		size_t n = r->page_len - off < SEG_MAX ? r->page_len - off
+						       : SEG_MAX;
+
+		h.seq = seq0 + (uint32_t)off;
+		h.flags = DPI_TCP_PSH | DPI_TCP_ACK;
+		inject_tcp(c, &h, r->page + off, n);
+	}
+	h.seq = seq0 + (uint32_t)r->page_len;
+	h.flags = DPI_TCP_FIN | DPI_TCP_ACK;
+	inject_tcp(c, &h, NULL, 0);
+	h = flow_hdr(pk, true);
+	h.flags = DPI_TCP_RST | DPI_TCP_ACK;
+	inject_tcp(c, &h, NULL, 0);
+	c->st.pages++;
+}
+
+/* The first rule that covers this data segment; seen gets what matched it
+ * (server name, request-target or Host), printable. */
+static const struct rule *
+tcp_match(const struct censor *c, const struct dpi_pkt *pk, char *seen,
+	  size_t seen_cap)
+{
+	char sni[DPI_SNI_MAX + 1];
+	struct dpi_http_req req;
+
+	if (dpi_tls_sni(pk->payload, pk->payload_len, sni) == 1) {
+		for (size_t i = 0; i < c->rules.n; i++) {
+			const struct rule *r = &c->rules.v[i];
+
+			if ((r->kind == RULE_SNI_RESET ||
+			     r->kind == RULE_SNI_DROP) &&
+			    dpi_name_matches(sni, strlen(sni), r->arg)) {
+				snprintf(seen, seen_cap, "%s", sni);
+				return r;
+			}
+		}
+		return NULL;
+	}
+	if (dpi_http_parse(pk->payload, pk->payload_len, &req) != 1)
+		return NULL;
+	for (size_t i = 0; i < c->rules.n; i++) {
+		const struct rule *r = &c->rules.v[i];
+
+		if (r->kind == RULE_HTTP_RESET_PATH &&
+		    dpi_contains(req.target, req.target_len, r->arg)) {
+			/* the target is visible ASCII: safe to print */
+			snprintf(seen, seen_cap, "%.*s",
+				 req.target_len > 200 ? 200
+						      : (int)req.target_len,
+				 (const char *)req.target);
+			return r;
+		}
+		if (r->kind == RULE_HTTP_BLOCKPAGE && req.host != NULL &&
+		    dpi_host_equals(req.host, req.host_len, r->arg)) {
+			snprintf(seen, seen_cap, "%s", r->arg);
+			return r;
+		}
+	}
+	return NULL;
+}
+
+static void
+tcp_packet(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
+{
+	struct flow key = {.saddr = pk->saddr,
+			   .daddr = pk->daddr,
+			   .sport = pk->sport,
+			   .dport = pk->dport};
+	double now = ww_mono();
+	const struct rule *r = NULL;
+	char seen[256 + 8], a1[INET_ADDRSTRLEN], a2[INET_ADDRSTRLEN];
+
+	/* Not ours: the kernel forwards (or, to the router itself, delivers)
+	 * these, since the nft rule holds back forwarded packets only. */
+	if (!port_watched(c, pk->dport) || is_local(c, pk->daddr))
+		return;
+	if (flow_blocked(c->flows, &key, now)) {
+		c->st.dropped++;
+		return;
+	}
+	/* Data on an established connection (the ACK number is needed to
+	 * forge the server's side). */
+	if (pk->payload_len > 0 && (pk->tcp_flags & DPI_TCP_ACK) &&
+	    !(pk->tcp_flags & (DPI_TCP_SYN | DPI_TCP_RST)))
+		r = tcp_match(c, pk, seen, sizeof(seen));
+	if (r == NULL) {
+		forward(c, ip, pk);
+		return;
+	}
+	c->st.dropped++;
+	switch (r->kind) {
+	case RULE_SNI_RESET:
+	case RULE_HTTP_RESET_PATH:
+		reset_both(c, pk);
+		break;
+	case RULE_HTTP_BLOCKPAGE:
+		send_blockpage(c, pk, r);
+		break;
+	default: /* RULE_SNI_DROP */
+		break;
+	}
+	flow_block(c->flows, &key, now);
+	log_info("tcp", "%s for %s from %s:%u to %s:%u (rule %s)",
+		 rule_names[r->kind], seen, addr_str(pk->saddr, a1), pk->sport,
+		 addr_str(pk->daddr, a2), pk->dport, r->arg);
+}
+
+static void
+dns_packet(struct censor *c, const struct dpi_pkt *pk)
+{
+	struct dpi_dns_query q;
+	const struct rule *r = NULL;
+	uint8_t reply[512];
+	size_t n;
+	struct dpi_hdr h;
+	char a[INET_ADDRSTRLEN], what[40];
+	unsigned rcode = DPI_DNS_RCODE_NOERROR;
+	size_t n_addrs = 0;
+
+	if (dpi_dns_parse_query(pk->payload, pk->payload_len, &q) != 0)
+		return;
+	for (size_t i = 0; i < c->rules.n && r == NULL; i++) {
+		const struct rule *ri = &c->rules.v[i];
+
+		if ((ri->kind == RULE_DNS_NXDOMAIN || ri->kind == RULE_DNS_A) &&
+		    dpi_name_matches(q.qname, strlen(q.qname), ri->arg))
+			r = ri;
+	}
+	if (r == NULL)
+		return;
+	if (r->kind == RULE_DNS_NXDOMAIN) {
+		rcode = DPI_DNS_RCODE_NXDOMAIN;
+		snprintf(what, sizeof(what), "type %u", q.qtype);
+	} else if (q.qtype == DPI_DNS_T_A) {
+		n_addrs = r->n_addrs;
+		snprintf(what, sizeof(what), "A, %zu address%s", n_addrs,
+			 n_addrs == 1 ? "" : "es");
+	} else {
+		snprintf(what, sizeof(what), "type %u, no answer", q.qtype);
+	}
+	n = dpi_dns_build_reply(pk->payload, &q, rcode, r->addrs, n_addrs,
+				DNS_TTL, reply, sizeof(reply));
+	if (n == 0)
+		return; /* a long name and many addresses: over 512 bytes */
+	memset(&h, 0, sizeof(h));
+	h.saddr = pk->daddr;
+	h.daddr = pk->saddr;
+	h.sport = pk->dport;
+	h.dport = pk->sport;
+	h.ip_id = random_id();
+	h.ttl = INJECT_TTL;
+	n = dpi_build_udp(&h, reply, n, c->out, sizeof(c->out));
+	if (n == 0 || raw_send(c, c->out, n) != 0)
+		return;
+	c->st.dns_forged++;
+	log_info("dns", "%s inject for %s from %s:%u (%s)", rule_names[r->kind],
+		 q.qname, addr_str(pk->saddr, a), pk->sport, what);
+}
+
+/* The IPv4 packet inside a captured frame, or NULL. */
+static const uint8_t *
+link_strip(int dlt, const uint8_t *p, size_t caplen, size_t *len)
+{
+	size_t off;
+	uint16_t type;
+
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (caplen < 14)
+			return NULL;
+		off = 14;
+		type = get16(p + 12);
+		if ((type == 0x8100 || type == 0x88a8) && caplen >= 18) {
+			type = get16(p + 16);
+			off = 18;
+		}
+		break;
+	case DLT_LINUX_SLL:
+		if (caplen < 16)
+			return NULL;
+		off = 16;
+		type = get16(p + 14);
+		break;
+	default: /* DLT_RAW, DLT_IPV4 */
+		off = 0;
+		type = 0x0800;
+		break;
+	}
+	if (type != 0x0800)
+		return NULL;
+	*len = caplen - off;
+	return p + off;
+}
+
+static void
+on_packet(u_char *arg, const struct pcap_pkthdr *hdr, const u_char *bytes)
+{
+	struct censor *c = (struct censor *)(void *)arg;
+	const uint8_t *ip;
+	size_t len;
+	struct dpi_pkt pk;
+
+	c->st.packets++;
+	ip = link_strip(c->dlt, bytes, hdr->caplen, &len);
+	if (ip == NULL)
+		return;
+	if (dpi_parse_ip4(ip, len, &pk) != 0) {
+		/* Fragments, or a capture cut short: a TCP one is lost, since
+		 * the router's nft rule dropped it. */
+		c->st.unparsed++;
+		log_info("pcap", "cannot parse a %u-byte packet (%u captured)",
+			 hdr->len, hdr->caplen);
+		return;
+	}
+	if (pk.proto == DPI_IPPROTO_UDP) {
+		if (pk.dport == 53)
+			dns_packet(c, &pk);
+		return;
+	}
+	tcp_packet(c, ip, &pk);
+}
+
+static void
+on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct censor *c = arg;
+
+	(void)fd;
+	(void)what;
+	/* Bounded, so signals get a turn; the fd stays readable. */
+	for (int i = 0; i < 64; i++) {
+		int n = pcap_dispatch(c->pcap, -1, on_packet, (u_char *)c);
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			log_error("pcap", "%s", pcap_geterr(c->pcap));
+			c->exit_code = 1;
+			event_base_loopbreak(c->base);
+			break;
+		}
+	}
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct censor *c = arg;
+
+	(void)sig;
+	(void)what;
+	event_base_loopbreak(c->base);
+}
+
+/* --- start-up -------------------------------------------------------------*/
+
+static int
+parse_ports(const char *s, struct censor *c, uint16_t *list, size_t *n)
+{
+	const char *p = s;
+
+	*n = 0;
+	for (;;) {
+		char buf[8];
+		size_t l = strcspn(p, ",");
+		long v;
+
+		if (l == 0 || l >= sizeof(buf) || *n == PORTS_MAX)
+			return -1;
+		memcpy(buf, p, l);
+		buf[l] = '\0';
+		if (ww_parse_long(buf, 1, 65535, &v) != 0)
+			return -1;
+		if (!port_watched(c, (uint16_t)v)) {
+			c->ports[v / 8] |= (uint8_t)(1u << (v % 8));
+			list[(*n)++] = (uint16_t)v;
+		}
+		if (p[l] == '\0')
+			return 0;
+		p += l + 1;
+	}
+}
+
+static int
+pcap_start(struct censor *c, const char *iface, const uint16_t *ports,
+	   size_t n_ports)
+{
+	char errbuf[PCAP_ERRBUF_SIZE], filter[64 + PORTS_MAX * 16];
+	struct bpf_program prog;
+	size_t o;
+	int rc;
+
+	errbuf[0] = '\0';
+	c->pcap = pcap_create(iface, errbuf);
+	if (c->pcap == NULL) {
+		log_error("pcap", "%s: %s", iface, errbuf);
+		return -1;
+	}
+	if (pcap_set_snaplen(c->pcap, SNAPLEN) != 0 ||
+	    pcap_set_promisc(c->pcap, 0) != 0 ||
+	    pcap_set_immediate_mode(c->pcap, 1) != 0 ||
+	    pcap_set_buffer_size(c->pcap, 4 << 20) != 0) {
+		log_error("pcap", "%s: cannot set capture options", iface);
+		return -1;
+	}
+	rc = pcap_activate(c->pcap);
+	if (rc < 0) {
+		log_error("pcap", "%s: %s", iface, pcap_geterr(c->pcap));
+		return -1;
+	}
+	if (rc > 0)
+		log_warn("pcap", "%s: %s", iface, pcap_geterr(c->pcap));
+	if (pcap_setdirection(c->pcap, PCAP_D_IN) != 0) {
+		log_error("pcap", "%s: direction: %s", iface,
+			  pcap_geterr(c->pcap));
+		return -1;
+	}
+	c->dlt = pcap_datalink(c->pcap);
+	if (c->dlt != DLT_EN10MB && c->dlt != DLT_LINUX_SLL &&
+	    c->dlt != DLT_RAW && c->dlt != DLT_IPV4) {
+		log_error("pcap", "%s: unsupported link type %s", iface,
+			  pcap_datalink_val_to_name(c->dlt));
+		return -1;
+	}
+	o = (size_t)snprintf(filter, sizeof(filter),
+			     "ip and (udp dst port 53 or (tcp and (");
+	for (size_t i = 0; i < n_ports; i++)
+		o += (size_t)snprintf(filter + o, sizeof(filter) - o,
+				      "%sdst port %u", i ? " or " : "",
+				      ports[i]);
+	snprintf(filter + o, sizeof(filter) - o, ")))");
+	if (pcap_compile(c->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) !=
+		    0 ||
+	    pcap_setfilter(c->pcap, &prog) != 0) {
+		log_error("pcap", "filter \"%s\": %s", filter,
+			  pcap_geterr(c->pcap));
+		return -1;
+	}
+	pcap_freecode(&prog);
+	if (pcap_setnonblock(c->pcap, 1, errbuf) != 0) {
+		log_error("pcap", "%s: %s", iface, errbuf);
+		return -1;
+	}
+	log_info("pcap", "%s: %s", iface, filter);
+	return 0;
+}
+
+/* The router's own addresses, at start-up. */
+static int
+local_addrs(struct censor *c)
+{
+	struct ifaddrs *ifa, *i;
+
+	if (getifaddrs(&ifa) != 0) {
+		log_error("local", "getifaddrs: %s", strerror(errno));
+		return -1;
+	}
+	for (i = ifa; i != NULL && c->n_local < LOCAL_MAX; i = i->ifa_next)
+		if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET)
+			c->local[c->n_local++] =
+				((struct sockaddr_in *)(void *)i->ifa_addr)
+					->sin_addr.s_addr;
+	freeifaddrs(ifa);
+	return 0;
+}
+
+static int
+raw_start(struct censor *c)
+{
+	int on = 1, sndbuf = 1 << 20;
+
+	c->raw = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (c->raw < 0) {
+		log_error("raw", "socket: %s (needs CAP_NET_RAW)",
+			  strerror(errno));
+		return -1;
+	}
+	if (setsockopt(c->raw, IPPROTO_IP, IP_HDRINCL, &on, sizeof(on)) != 0) {
+		log_error("raw", "IP_HDRINCL: %s", strerror(errno));
+		return -1;
+	}
+	(void)setsockopt(c->raw, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			 sizeof(sndbuf));
+	return 0;
+}
+
+static int
+write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0) {
+		log_error("pidfile", "%s: %s", path, strerror(errno));
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	if (fclose(f) != 0) {
+		log_error("pidfile", "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+
+static void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("wallwatch-censor: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fputs(usage_line, stderr);
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{"iface", required_argument, NULL, 'i'},
+		{"rules", required_argument, NULL, 'r'},
+		{"ports", required_argument, NULL, 'p'},
+		{"pidfile", required_argument, NULL, 'P'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *iface = NULL, *rules_file = NULL, *pidfile = NULL;
+	const char *ports_arg = "80,443";
+	uint16_t ports[PORTS_MAX];
+	size_t n_ports;
+	struct censor *c;
+	struct event *ev_pcap = NULL, *ev_term = NULL, *ev_int = NULL;
+	struct pcap_stat ps;
+	bool verbose = false, pid_written = false;
+	int opt, rc = 1;
+
+	signal(SIGPIPE, SIG_IGN);
+	ww_log_set_prog("wallwatch-censor");
+	while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			iface = optarg;
+			break;
+		case 'r':
+			rules_file = optarg;
+			break;
+		case 'p':
+			ports_arg = optarg;
+			break;
+		case 'P':
+			pidfile = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			fputs(usage_line, stdout);
+			return 0;
+		default: /* getopt printed the problem */
+			fputs(usage_line, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument \"%s\"", argv[optind]);
+	if (iface == NULL || *iface == '\0')
+		usage_error("%s", "--iface is required");
+	if (rules_file == NULL)
+		usage_error("%s", "--rules is required");
+	ww_log_set_level(verbose ? WW_LOG_INFO : WW_LOG_WARN);
+
+	c = xcalloc(1, sizeof(*c));
+	c->raw = -1;
+	if (parse_ports(ports_arg, c, ports, &n_ports) != 0)
+		usage_error("bad --ports \"%s\": want a comma-separated list "
+			    "of ports 1-65535 (at most 32)",
+			    ports_arg);
+	if (rules_load(&c->rules, rules_file) != 0) {
+		free(c);
+		return 2;
+	}
+	c->flows = xcalloc(FLOW_SLOTS, sizeof(*c->flows));
+	if (local_addrs(c) != 0 || pcap_start(c, iface, ports, n_ports) != 0 ||
+	    raw_start(c) != 0)
+		goto done;
+	c->base = event_base_new();
+	if (c->base == NULL) {
+		log_error("event", "event_base_new failed");
+		goto done;
+	}
+	ev_pcap = event_new(c->base, pcap_get_selectable_fd(c->pcap),
+			    EV_READ | EV_PERSIST, on_readable, c);
+	ev_term = evsignal_new(c->base, SIGTERM, on_signal, c);
+	ev_int = evsignal_new(c->base, SIGINT, on_signal, c);
+	if (ev_pcap == NULL || ev_term == NULL || ev_int == NULL ||
+	    event_add(ev_pcap, NULL) != 0 || event_add(ev_term, NULL) != 0 ||
+	    event_add(ev_int, NULL) != 0) {
+		log_error("event", "cannot watch the capture or signals");
+		goto done;
+	}
+	if (pidfile != NULL) {
+		if (write_pidfile(pidfile) != 0)
+			goto done;
+		pid_written = true;
+	}
+	log_info("rules", "%zu rule(s) from %s", c->rules.n, rules_file);
+	printf("censor ready\n");
+	fflush(stdout);
+
+	if (event_base_dispatch(c->base) < 0) {
+		log_error("event", "event loop failed");
+		goto done;
+	}
+	rc = c->exit_code;
+	if (pcap_stats(c->pcap, &ps) != 0)
+		memset(&ps, 0, sizeof(ps));
+	fprintf(stderr,
+		"wallwatch-censor: stats: %lu captured (%u dropped by the "
+		"capture), %lu unparsed, %lu forwarded, %lu aggregates cut, "
+		"%lu checksums completed, %lu TTL-expired, %lu dropped, "
+		"%lu DNS forged, %lu resets, %lu block pages, %lu send errors\n",
+		c->st.packets, ps.ps_drop, c->st.unparsed, c->st.forwarded,
+		c->st.segmented, c->st.csum_fixed, c->st.expired, c->st.dropped,
+		c->st.dns_forged, c->st.resets, c->st.pages, c->st.send_errors);
+done:
+	if (pid_written)
+		unlink(pidfile);
+	if (ev_pcap != NULL)
+		event_free(ev_pcap);
+	if (ev_term != NULL)
+		event_free(ev_term);
+	if (ev_int != NULL)
+		event_free(ev_int);
+	if (c->base != NULL)
+		event_base_free(c->base);
+	if (c->pcap != NULL)
+		pcap_close(c->pcap);
+	if (c->raw >= 0)
+		close(c->raw);
+	rules_free(&c->rules);
+	free(c->flows);
+	free(c);
+	return rc;
+}

@@ -1,0 +1,372 @@
+/* test_control.c - the control protocol (requests both ways, answers built
+ * from a measurement, the probe's check of an answer) and the bogon table
+ * the control service refuses with. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "control.h"
+#include "failure.h"
+#include "ipaddr.h"
+#include "util.h"
+
+static void
+test_bogons(void **state)
+{
+	static const char *const bogon[] = {
+		"0.1.2.3",     "10.10.34.34", "100.64.0.1", "127.0.0.2",
+		"169.254.1.1", "172.16.0.1",  "172.31.255.255",
+		"192.0.2.5",   "192.168.1.1", "198.18.0.1",  "198.51.100.7",
+		"203.0.113.9", "224.0.0.1",   "255.255.255.255",
+		"::",          "::1",         "fc00::1",    "fd12::3",
+		"fe80::1",     "ff02::1",     "2001:db8::1", "::ffff:10.0.0.1",
+		"100::1",
+	};
+	static const char *const public_ips[] = {
+		"8.8.8.8",        "30.2.0.10",    "172.32.0.1",
+		"100.128.0.1",    "1.1.1.1",      "2001:4860::8888",
+		"2001::1",        "::ffff:8.8.8.8", "11.0.0.1",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bogon) / sizeof(bogon[0]); i++)
+		if (!ww_ip_is_bogon(bogon[i]))
+			fail_msg("%s should be a bogon", bogon[i]);
+	for (size_t i = 0; i < sizeof(public_ips) / sizeof(public_ips[0]); i++)
+		if (ww_ip_is_bogon(public_ips[i]))
+			fail_msg("%s should not be a bogon", public_ips[i]);
+	assert_false(ww_ip_is_bogon("not an address"));
+	assert_false(ww_ip_is_bogon(NULL));
+	assert_true(ww_ip_is_literal("::1"));
+	assert_false(ww_ip_is_literal("[::1]"));
+}
+
+static int
+parse(const char *body, bool ooni, struct ww_control_req *r, char *err)
+{
+	return ww_control_req_parse(body, strlen(body), ooni, r, err, 256);
+}
+
+static void
+test_request_ours(void **state)
+{
+	struct ww_control_req r;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse("{\"input\":\"https://a.example/x\",\"addrs\":"
+			       "[\"1.2.3.4\",\"2001:db8::1\",\"1.2.3.4\"],"
+			       "\"sni\":\"a.example\"}",
+			       false, &r, err),
+			 0);
+	assert_string_equal(r.input, "https://a.example/x");
+	assert_int_equal(r.n_addrs, 2); /* duplicates dropped */
+	assert_string_equal(r.addrs[1], "2001:db8::1");
+	assert_string_equal(r.sni, "a.example");
+	assert_false(r.ooni);
+	ww_control_req_clear(&r);
+
+	assert_int_equal(parse("{\"input\":\"tls://a.example:853\"}", false,
+			       &r, err),
+			 0);
+	assert_null(r.sni);
+	assert_int_equal(r.n_addrs, 0);
+	ww_control_req_clear(&r);
+}
+
+static void
+test_request_ooni(void **state)
+{
+	struct ww_control_req r;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(
+		parse("{\"http_request\":\"http://a.example/\","
+		      "\"http_request_headers\":{\"Accept\":[\"*/*\"]},"
+		      "\"tcp_connect\":[\"1.2.3.4:80\",\"1.2.3.4:443\","
+		      "\"[2001:db8::1]:443\"],\"x_quic_enabled\":false}",
+		      true, &r, err),
+		0);
+	assert_true(r.ooni);
+	assert_int_equal(r.n_addrs, 2);
+	assert_string_equal(r.addrs[0], "1.2.3.4");
+	assert_string_equal(r.addrs[1], "2001:db8::1");
+	ww_control_req_clear(&r);
+}
+
+static void
+test_request_errors(void **state)
+{
+	static const struct {
+		const char *body;
+		bool ooni;
+		const char *want;
+	} cases[] = {
+		{"", false, "not JSON"},
+		{"[1]", false, "must be a JSON object"},
+		{"{}", false, "input: required"},
+		{"{\"input\":5}", false, "input: required"},
+		{"{\"input\":\"gopher://x/\"}", false,
+		 "input: unsupported scheme"},
+		{"{\"input\":\"http://a/\",\"addrs\":\"1.2.3.4\"}", false,
+		 "addrs: must be an array"},
+		{"{\"input\":\"http://a/\",\"addrs\":[\"1.2.3.4:80\"]}", false,
+		 "addrs[0]: \"1.2.3.4:80\" is not an IP address"},
+		{"{\"input\":\"http://a/\",\"addrs\":[7]}", false,
+		 "addrs[0]: not an address"},
+		{"{\"input\":\"http://a/\",\"sni\":\"\"}", false, "sni:"},
+		{"{\"input\":\"http://a/\",\"sni\":\"a/b\"}", false, "sni:"},
+		{"{\"input\":\"http://a/\",\"input\":\"http://b/\"}", false,
+		 "not JSON"},
+		{"{\"tcp_connect\":[]}", true, "http_request: required"},
+		{"{\"http_request\":\"http://a/\",\"tcp_connect\":[\"1.2.3.4\"]}",
+		 true, "tcp_connect[0]: \"1.2.3.4\" is not an ip:port"},
+	};
+	struct ww_control_req r;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (parse(cases[i].body, cases[i].ooni, &r, err) != -1)
+			fail_msg("accepted %s", cases[i].body);
+		if (strstr(err, cases[i].want) == NULL)
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].body,
+				 err, cases[i].want);
+		assert_null(r.input);
+	}
+}
+
+static void
+test_request_limits(void **state)
+{
+	struct ww_control_req r;
+	char err[256], *body;
+	size_t n = WW_CONTROL_MAX_REQUEST + 1;
+
+	(void)state;
+	body = xmalloc(n);
+	memset(body, ' ', n);
+	assert_int_equal(ww_control_req_parse(body, n, false, &r, err,
+					      sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "over 64 KiB"));
+	free(body);
+
+	body = xmalloc(3000);
+	memcpy(body, "{\"input\":\"http://a/", 19);
+	memset(body + 19, 'x', 2500);
+	memcpy(body + 2519, "\"}", 3);
+	assert_int_equal(parse(body, false, &r, err), -1);
+	assert_non_null(strstr(err, "longer than 2048"));
+	free(body);
+}
+
+/* A control-side measurement of https://site.example/ with the probe's
+ * address 9.9.9.9 (which the control could not reach). */
+static struct ww_measurement *
+control_measurement(void)
+{
+	struct ww_measurement *m = ww_measurement_new();
+	struct ww_query *q;
+	struct ww_answer *a;
+	struct ww_tcp *c;
+	struct ww_tls *t;
+	struct ww_http *h;
+
+	q = ww_add_query(m);
+	q->hostname = xstrdup("site.example");
+	q->query_type = "A";
+	q->rcode = 0;
+	a = ww_add_answer(q);
+	a->type = WW_RR_A;
+	a->value = xstrdup("93.184.215.14");
+	q = ww_add_query(m);
+	q->hostname = xstrdup("site.example");
+	q->query_type = "AAAA";
+	q->rcode = 0;
+	ww_set_failure(&q->failure, &q->failure_detail, failure_dns_no_answer,
+		       NULL);
+	c = ww_add_tcp(m);
+	c->ip = xstrdup("93.184.215.14");
+	c->port = 443;
+	c = ww_add_tcp(m);
+	c->ip = xstrdup("9.9.9.9");
+	c->port = 443;
+	ww_set_failure(&c->failure, &c->failure_detail,
+		       failure_generic_timeout, NULL);
+	t = ww_add_tls(m);
+	t->ip = xstrdup("93.184.215.14");
+	t->port = 443;
+	t->server_name = xstrdup("site.example");
+	t->sni_role = "target";
+	t->handshake_done = true;
+	t->verified = true;
+	h = ww_add_http(m);
+	h->url = xstrdup("https://site.example/");
+	h->status = 200;
+	h->body_length = 1234;
+	strcpy(h->body_sha256, "ab");
+	h->title = xstrdup("Site");
+	ww_add_header(&h->headers, &h->n_headers, &h->cap_headers, "Server",
+		      6, "x", 1);
+	m->test_runtime = 0.25;
+	return m;
+}
+
+static json_t *
+answer_for(const char *body, bool ooni, struct ww_measurement *m)
+{
+	struct ww_control_req r;
+	char err[256];
+	json_t *a;
+
+	assert_int_equal(parse(body, ooni, &r, err), 0);
+	a = ww_control_answer(m, &r);
+	ww_control_req_clear(&r);
+	return a;
+}
+
+static void
+test_answer(void **state)
+{
+	struct ww_measurement *m = control_measurement();
+	json_t *a = answer_for("{\"input\":\"https://site.example/\","
+			       "\"addrs\":[\"9.9.9.9\"]}",
+			       false, m);
+	char err[256];
+	json_t *e;
+
+	(void)state;
+	assert_int_equal(ww_control_answer_check(a, err, sizeof(err)), 0);
+	assert_true(json_is_null(json_object_get(
+		json_object_get(a, "dns"), "failure")));
+	assert_string_equal(
+		json_string_value(json_array_get(
+			json_object_get(json_object_get(a, "dns"), "addrs"), 0)),
+		"93.184.215.14");
+	e = json_object_get(json_object_get(a, "tcp_connect"), "9.9.9.9:443");
+	assert_true(json_is_false(json_object_get(e, "status")));
+	assert_string_equal(json_string_value(json_object_get(e, "failure")),
+			    "generic_timeout_error");
+	e = json_object_get(json_object_get(a, "tls_handshake"),
+			    "93.184.215.14:443");
+	assert_true(json_is_true(json_object_get(e, "verified")));
+	e = json_object_get(a, "http_request");
+	assert_int_equal(json_integer_value(json_object_get(e, "status_code")),
+			 200);
+	assert_int_equal(json_integer_value(json_object_get(e, "body_length")),
+			 1234);
+	assert_string_equal(json_string_value(json_object_get(e, "title")),
+			    "Site");
+	/* probe only: 1; control only, valid for the domain: 2|8 */
+	e = json_object_get(a, "ip_info");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(e, "9.9.9.9"), "flags")),
+			 1);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(e, "93.184.215.14"), "flags")),
+			 10);
+	json_decref(a);
+	ww_measurement_free(m);
+}
+
+static void
+test_answer_nxdomain_ooni(void **state)
+{
+	struct ww_measurement *m = ww_measurement_new();
+	struct ww_query *q;
+	json_t *a, *h;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		q = ww_add_query(m);
+		q->hostname = xstrdup("nx.example");
+		q->query_type = i ? "AAAA" : "A";
+		q->rcode = 3;
+		ww_set_failure(&q->failure, &q->failure_detail,
+			       failure_dns_nxdomain, NULL);
+	}
+	a = answer_for("{\"input\":\"http://nx.example/\"}", false, m);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(a, "dns"), "failure")),
+			    "dns_nxdomain_error");
+	h = json_object_get(a, "http_request");
+	assert_int_equal(json_integer_value(json_object_get(h, "status_code")),
+			 -1);
+	assert_string_equal(json_string_value(json_object_get(h, "failure")),
+			    "dns_nxdomain_error");
+	json_decref(a);
+	/* OONI's probes expect the legacy helper's string. */
+	a = answer_for("{\"http_request\":\"http://nx.example/\"}", true, m);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(a, "dns"), "failure")),
+			    "dns_name_error");
+	assert_non_null(json_object_get(a, "quic_handshake"));
+	assert_null(json_object_get(a, "engine"));
+	json_decref(a);
+	ww_measurement_free(m);
+}
+
+static void
+test_answer_check(void **state)
+{
+	static const struct {
+		const char *json;
+		const char *want; /* NULL: accepted */
+	} cases[] = {
+		{"{\"dns\":{\"addrs\":[],\"failure\":null},\"tcp_connect\":{}}",
+		 NULL},
+		{"[]", "not a JSON object"},
+		{"{\"tcp_connect\":{}}", "dns: missing"},
+		{"{\"dns\":{\"addrs\":[1]},\"tcp_connect\":{}}", "dns.addrs"},
+		{"{\"dns\":{\"failure\":5},\"tcp_connect\":{}}",
+		 "dns: failure must be"},
+		{"{\"dns\":{}}", "tcp_connect: missing"},
+		{"{\"dns\":{},\"tcp_connect\":{\"1.2.3.4:80\":{}}}",
+		 "boolean status"},
+		{"{\"dns\":{},\"tcp_connect\":{},\"tls_handshake\":[]}",
+		 "tls_handshake: must be an object"},
+		{"{\"dns\":{},\"tcp_connect\":{},\"http_request\":{}}",
+		 "integer status_code"},
+		{"{\"dns\":{},\"tcp_connect\":{},\"http_request\":null}", NULL},
+	};
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j = json_loads(cases[i].json, 0, NULL);
+		int rc;
+
+		assert_non_null(j);
+		rc = ww_control_answer_check(j, err, sizeof(err));
+		if (cases[i].want == NULL && rc != 0)
+			fail_msg("%s refused: %s", cases[i].json, err);
+		if (cases[i].want != NULL &&
+		    (rc == 0 || strstr(err, cases[i].want) == NULL))
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].json,
+				 rc == 0 ? "accepted" : err, cases[i].want);
+		json_decref(j);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bogons),
+		cmocka_unit_test(test_request_ours),
+		cmocka_unit_test(test_request_ooni),
+		cmocka_unit_test(test_request_errors),
+		cmocka_unit_test(test_request_limits),
+		cmocka_unit_test(test_answer),
+		cmocka_unit_test(test_answer_nxdomain_ooni),
+		cmocka_unit_test(test_answer_check),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
