@@ -205,6 +205,14 @@ check "probe: network check ok" true \
 	"$(printf '%s' "$M" | jq -r '.test_keys.network_check.ok')"
 check "probe: verdict accessible" "false true" \
 	"$(printf '%s' "$M" | jq -r '"\(.test_keys.blocking) \(.test_keys.accessible)"')"
+# On loopback the control sees the same servers: what fails fails for both,
+# and the verdict must say "down", never "blocked".
+"$PROBE" run --input "http://nx.lab.test:$HTTP_PORT/" \
+	--input "https://blocked.lab.test:$TLS_SNI_PORT/" \
+	--resolver "127.0.0.1:$DNS_PORT" --ca-file "$LAB/ca.pem" --timeout 2 \
+	--quiet --output - --control "http://127.0.0.1:$PRIV" >"$LAB/d.jsonl"
+check "down for both: never blocked" "false false
+false false" "$(jq -r '"\(.test_keys.blocking) \(.test_keys.accessible)"' "$LAB/d.jsonl")"
 "$PROBE" run --input "$GOOD" --control "ftp://x" 2>"$LAB/err"
 check "probe: bad --control: exit 1" 1 $?
 "$PROBE" run --input "$GOOD" --reference "nota url" 2>"$LAB/err"
