@@ -3,16 +3,21 @@
  *
  * Wire format per RFC 1035 4.1; TCP framing per RFC 1035 4.2.2 (two-byte
  * length prefix), which c-ares falls back to on truncation. The zone is a
- * fixed table (README.md); the answers are built by fake_dns_answer(), a
- * pure function so it can be fuzzed on its own.
+ * fixed table (README.md), or a zone file loaded once at start-up (the
+ * censor lab's); the answers are built by fake_dns_answer(), a pure function
+ * of the query and that zone, so it can be fuzzed on its own. UDP answers
+ * may be held back for a while (--dns-delay): a distant resolver, whose
+ * answer loses the race against one injected on the path.
  */
 #include "fakenet.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <event2/buffer.h>
@@ -46,13 +51,56 @@ enum dns_rcode {
 #define DNS_TCP_OUT_MAX 65536
 /* How many times to look for a port free for both UDP and TCP. */
 #define DNS_BIND_TRIES 32
+/* Delayed UDP answers held at once; beyond this they are sent at once. */
+#define DNS_DELAY_MAX 4096
+
+/* Zone files: at most this many names, addresses per name, line bytes. */
+#define ZONE_NAMES_MAX 1024
+#define ZONE_ADDRS_MAX 16
+#define ZONE_LINE_MAX 1024
+
+/* A UDP answer waiting for its --dns-delay to pass. */
+struct dns_delayed {
+	struct dns_delayed *prev, *next;
+	struct fake_dns *d;
+	struct event *ev;
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	size_t len;
+	uint8_t r[]; /* the answer, len bytes */
+};
 
 struct fake_dns {
 	struct fakenet *fn;
 	int udp_fd;
 	struct event *udp_ev;
 	struct fake_listener *tcp; /* NULL when the port was taken */
+	struct timeval delay;
+	bool delayed;		    /* delay is not zero */
+	struct dns_delayed pending; /* list head, circular */
+	size_t npending;
 };
+
+/* One name of a zone file and its A and AAAA records, in file order. */
+struct zone_addr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t a[16];
+};
+
+struct zone_name {
+	char name[DNS_NAME_MAX + 1];
+	struct zone_addr addrs[ZONE_ADDRS_MAX];
+	size_t naddrs;
+};
+
+struct zone {
+	char origin[DNS_NAME_MAX + 1];
+	struct zone_name *names;
+	size_t n, cap;
+};
+
+/* NULL: the built-in lab.test table. */
+static struct zone *zone;
 
 /* --- the answer builder ----------------------------------------------------*/
 
@@ -130,6 +178,17 @@ put_a(struct wbuf *w, const char *owner, uint8_t last_octet)
 	put_rr_head(w, owner, DNS_TYPE_A, 300);
 	put16(w, sizeof(a));
 	put_bytes(w, a, sizeof(a));
+}
+
+static void
+put_zone_addr(struct wbuf *w, const struct zone_addr *za)
+{
+	size_t len = za->family == AF_INET ? 4 : 16;
+
+	put_rr_head(w, NULL, za->family == AF_INET ? DNS_TYPE_A : DNS_TYPE_AAAA,
+		    300);
+	put16(w, (unsigned)len);
+	put_bytes(w, za->a, len);
 }
 
 static void
@@ -221,6 +280,201 @@ parse_qname(const uint8_t *q, size_t qlen, size_t *off, char *name,
 	return 0;
 }
 
+/* --- zone files ------------------------------------------------------------*/
+
+static const struct zone_name *
+zone_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < zone->n; i++)
+		if (strcmp(zone->names[i].name, name) == 0)
+			return &zone->names[i];
+	return NULL;
+}
+
+/*
+ * A zone-file name into out: lower case, no trailing dot, 1..63-byte labels
+ * of letters, digits, '-' and '_'. Returns 0, or -1 if it is not one.
+ */
+static int
+zone_name_parse(const char *tok, size_t n, char *out)
+{
+	size_t i, label = 0;
+
+	if (n > 0 && tok[n - 1] == '.')
+		n--;
+	if (n == 0 || n > DNS_NAME_MAX - 2)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char ch = tok[i];
+
+		if (ch == '.') {
+			if (label == 0)
+				return -1;
+			label = 0;
+		} else if ((ch >= 'a' && ch <= 'z') ||
+			   (ch >= '0' && ch <= '9') || ch == '-' || ch == '_') {
+			label++;
+		} else if (ch >= 'A' && ch <= 'Z') {
+			ch = (char)(ch - 'A' + 'a');
+			label++;
+		} else {
+			return -1;
+		}
+		if (label > 63)
+			return -1;
+		out[i] = ch;
+	}
+	if (label == 0)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
+/* Split line into white-space separated words, at most max. */
+static size_t
+zone_words(char *line, char **words, size_t *lens, size_t max)
+{
+	size_t n = 0;
+	char *p = line;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p == '\0' || *p == '#')
+			return n;
+		if (n == max)
+			return max + 1;
+		words[n] = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\r' &&
+		       *p != '\n' && *p != '#')
+			p++;
+		lens[n] = (size_t)(p - words[n]);
+		n++;
+	}
+}
+
+static int
+zone_line(struct zone *z, char *line, const char **why)
+{
+	char *words[1 + ZONE_ADDRS_MAX], buf[64]; /* a name, its addresses */
+	size_t lens[1 + ZONE_ADDRS_MAX], n, i;
+	struct zone_name *zn;
+
+	n = zone_words(line, words, lens, WW_ARRAY_LEN(words));
+	if (n == 0)
+		return 0;
+	if (n > WW_ARRAY_LEN(words)) {
+		*why = "too many addresses";
+		return -1;
+	}
+	if (lens[0] == 7 && memcmp(words[0], "$ORIGIN", 7) == 0) {
+		if (n != 2 || z->origin[0] != '\0' ||
+		    zone_name_parse(words[1], lens[1], z->origin) < 0) {
+			*why = "$ORIGIN needs one name, once, first";
+			return -1;
+		}
+		return 0;
+	}
+	if (z->origin[0] == '\0') {
+		*why = "$ORIGIN must come first";
+		return -1;
+	}
+	if (n < 2) {
+		*why = "a name needs at least one address";
+		return -1;
+	}
+	if (z->n == ZONE_NAMES_MAX) {
+		*why = "too many names";
+		return -1;
+	}
+	/* On error the whole zone is thrown away: no need to pop zn. */
+	zn = WW_PUSH(z->names, z->n, z->cap);
+	memset(zn, 0, sizeof(*zn));
+	if (zone_name_parse(words[0], lens[0], zn->name) < 0 ||
+	    !name_under(zn->name, z->origin)) {
+		*why = "not a name under $ORIGIN";
+		return -1;
+	}
+	for (i = 0; i + 1 < z->n; i++) {
+		if (strcmp(z->names[i].name, zn->name) == 0) {
+			*why = "name listed twice (one line per name)";
+			return -1;
+		}
+	}
+	for (i = 1; i < n; i++) {
+		struct zone_addr *za = &zn->addrs[zn->naddrs];
+
+		*why = "not an IPv4 or IPv6 address";
+		if (lens[i] >= sizeof(buf))
+			return -1;
+		memcpy(buf, words[i], lens[i]);
+		buf[lens[i]] = '\0';
+		if (inet_pton(AF_INET, buf, za->a) == 1)
+			za->family = AF_INET;
+		else if (inet_pton(AF_INET6, buf, za->a) == 1)
+			za->family = AF_INET6;
+		else
+			return -1;
+		*why = NULL;
+		zn->naddrs++;
+	}
+	return 0;
+}
+
+int
+fake_dns_load_zone(const char *path)
+{
+	struct zone *z = xcalloc(1, sizeof(*z));
+	char line[ZONE_LINE_MAX];
+	const char *why = NULL;
+	unsigned long lineno = 0;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		log_error("dns", "%s: %s", path, strerror(errno));
+		free(z);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			why = "line too long";
+			break;
+		}
+		if (zone_line(z, line, &why) < 0)
+			break;
+	}
+	if (why == NULL && ferror(f))
+		why = strerror(errno);
+	if (why == NULL && z->origin[0] == '\0')
+		why = "no $ORIGIN";
+	fclose(f);
+	if (why != NULL) {
+		log_error("dns", "%s:%lu: %s", path, lineno, why);
+		free(z->names);
+		free(z);
+		return -1;
+	}
+	fake_dns_free_zone();
+	zone = z;
+	return 0;
+}
+
+void
+fake_dns_free_zone(void)
+{
+	if (zone == NULL)
+		return;
+	free(zone->names);
+	free(zone);
+	zone = NULL;
+}
+
+/* --- the answers ----------------------------------------------------------*/
+
 size_t
 fake_dns_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap)
 {
@@ -230,7 +484,8 @@ fake_dns_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap)
 	unsigned ancount = 0, rflags;
 	size_t off = DNS_HDR_LEN;
 	bool odd, in_zone = false;
-	size_t qd_end = 0;
+	size_t qd_end = 0, i;
+	const struct zone_name *zn = NULL;
 
 	if (qlen < DNS_HDR_LEN || cap < 512)
 		return 0;
@@ -256,6 +511,16 @@ fake_dns_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap)
 	/* Additional records (an EDNS OPT, RFC 6891) are ignored: we do not
 	 * speak EDNS, which a responder may do by omitting OPT. */
 
+	if (zone != NULL) {
+		in_zone = !odd && qclass == DNS_CLASS_IN &&
+			  name_under(name, zone->origin);
+		zn = in_zone ? zone_find(name) : NULL;
+		if (!in_zone)
+			rcode = RCODE_REFUSED;
+		else if (zn == NULL)
+			rcode = RCODE_NXDOMAIN;
+		goto header;
+	}
 	in_zone = !odd && qclass == DNS_CLASS_IN &&
 		  name_under(name, "lab.test");
 	if (!in_zone)
@@ -269,6 +534,7 @@ fake_dns_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap)
 	else if (name_is(name, "silent.lab.test"))
 		return 0;
 
+header:
 	/* Header now, counts patched once the answers are written. */
 	put16(&w, (unsigned)q[0] << 8 | q[1]);
 	/* Authoritative for what the zone says, not for refusals. */
@@ -283,7 +549,18 @@ fake_dns_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap)
 	if (rcode != RCODE_NOERROR)
 		goto done;
 
-	if (name_is(name, "cname.lab.test")) {
+	if (zn != NULL) {
+		/* Records of the asked type, NOERROR and none for others. */
+		for (i = 0; i < zn->naddrs; i++) {
+			if ((qtype == DNS_TYPE_A &&
+			     zn->addrs[i].family == AF_INET) ||
+			    (qtype == DNS_TYPE_AAAA &&
+			     zn->addrs[i].family == AF_INET6)) {
+				put_zone_addr(&w, &zn->addrs[i]);
+				ancount++;
+			}
+		}
+	} else if (name_is(name, "cname.lab.test")) {
 		/* A CNAME owns the name for every type (RFC 1034 3.6.2). */
 		put_cname(&w, "good.lab.test");
 		ancount++;
@@ -331,8 +608,65 @@ header_only:
 /* --- UDP -------------------------------------------------------------------*/
 
 static void
+udp_send(struct fake_dns *d, const uint8_t *r, size_t rlen,
+	 const struct sockaddr *to, socklen_t tolen)
+{
+	/* A full socket buffer drops the reply, as the network may. */
+	if (sendto(d->udp_fd, r, rlen, 0, to, tolen) < 0)
+		log_debug("dns", "sendto: %s", strerror(errno));
+}
+
+static void
+delayed_free(struct dns_delayed *dl)
+{
+	dl->prev->next = dl->next;
+	dl->next->prev = dl->prev;
+	dl->d->npending--;
+	event_free(dl->ev);
+	free(dl);
+}
+
+static void
+delayed_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct dns_delayed *dl = arg;
+
+	(void)fd;
+	(void)what;
+	udp_send(dl->d, dl->r, dl->len, (struct sockaddr *)&dl->to, dl->tolen);
+	delayed_free(dl);
+}
+
+/* Send r after d->delay; at once when too many answers are waiting. */
+static void
+udp_answer(struct fake_dns *d, const uint8_t *r, size_t rlen,
+	   const struct sockaddr_storage *to, socklen_t tolen)
+{
+	struct dns_delayed *dl;
+
+	if (!d->delayed || d->npending >= DNS_DELAY_MAX) {
+		udp_send(d, r, rlen, (const struct sockaddr *)to, tolen);
+		return;
+	}
+	dl = xcalloc(1, sizeof(*dl) + rlen);
+	dl->d = d;
+	dl->to = *to;
+	dl->tolen = tolen;
+	dl->len = rlen;
+	memcpy(dl->r, r, rlen);
+	dl->ev = evtimer_new(d->fn->base, delayed_fire, dl);
+	dl->next = d->pending.next;
+	dl->prev = &d->pending;
+	d->pending.next->prev = dl;
+	d->pending.next = dl;
+	d->npending++;
+	evtimer_add(dl->ev, &d->delay);
+}
+
+static void
 udp_read(evutil_socket_t fd, short what, void *arg)
 {
+	struct fake_dns *d = arg;
 	uint8_t q[4096], r[4096];
 	struct sockaddr_storage from;
 	socklen_t fromlen;
@@ -341,7 +675,6 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 	int i;
 
 	(void)what;
-	(void)arg;
 	/* Bounded per wake-up so that TCP clients get their turn. */
 	for (i = 0; i < 64; i++) {
 		fromlen = sizeof(from);
@@ -356,10 +689,7 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 		rlen = fake_dns_answer(q, (size_t)n, r, sizeof(r));
 		if (rlen == 0)
 			continue;
-		/* A full socket buffer drops the reply, as the network may. */
-		if (sendto(fd, r, rlen, 0, (struct sockaddr *)&from, fromlen) <
-		    0)
-			log_debug("dns", "sendto: %s", strerror(errno));
+		udp_answer(d, r, rlen, &from, fromlen);
 	}
 }
 
@@ -467,15 +797,15 @@ dns_tcp_accept(struct fake_listener *l, int fd, void *arg)
 /* --- set-up ----------------------------------------------------------------*/
 
 static int
-udp_bind(struct fakenet *fn)
+udp_bind(const struct sockaddr_storage *ss, socklen_t len)
 {
 	int fd;
 
-	fd = socket(fn->bind_addr.ss_family,
-		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
 	if (fd < 0)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&fn->bind_addr, fn->bind_len) < 0) {
+	if (bind(fd, (const struct sockaddr *)ss, len) < 0) {
 		int saved = errno;
 
 		close(fd);
@@ -485,27 +815,64 @@ udp_bind(struct fakenet *fn)
 	return fd;
 }
 
+static void
+set_port(struct sockaddr_storage *ss, int port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+}
+
+static int
+get_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
 struct fake_dns *
-fake_dns_new(struct fakenet *fn)
+fake_dns_new(struct fakenet *fn, const struct sockaddr *at, socklen_t atlen,
+	     int delay_ms)
 {
 	struct fake_dns *d = xcalloc(1, sizeof(*d));
-	int i, port;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int i, port, fixed;
 
 	d->fn = fn;
 	d->udp_fd = -1;
-	/* Ephemeral UDP first, then TCP on the same number if it is free. */
+	d->pending.next = d->pending.prev = &d->pending;
+	d->delayed = delay_ms > 0;
+	d->delay.tv_sec = delay_ms / 1000;
+	d->delay.tv_usec = (delay_ms % 1000) * 1000;
+	memset(&ss, 0, sizeof(ss));
+	if (at != NULL) {
+		memcpy(&ss, at, atlen);
+		sslen = atlen;
+	} else {
+		ss = fn->bind_addr;
+		sslen = fn->bind_len;
+	}
+	fixed = get_port(&ss);
+	/* UDP first, then TCP on the same number if it is free; with an
+	 * ephemeral port, try a few numbers. */
 	for (i = 0; i < DNS_BIND_TRIES; i++) {
-		d->udp_fd = udp_bind(fn);
+		set_port(&ss, fixed);
+		d->udp_fd = udp_bind(&ss, sslen);
 		if (d->udp_fd < 0) {
 			log_error("dns", "udp bind: %s", strerror(errno));
 			free(d);
 			return NULL;
 		}
 		port = fake_sock_port(d->udp_fd);
-		d->tcp = fake_listener_new(fn, port, dns_tcp_accept, d);
+		set_port(&ss, port);
+		d->tcp = fake_listener_new_at(fn, (struct sockaddr *)&ss, sslen,
+					      dns_tcp_accept, d);
 		if (d->tcp != NULL)
 			break;
-		if (i + 1 == DNS_BIND_TRIES) {
+		if (fixed != 0 || i + 1 == DNS_BIND_TRIES) {
 			log_warn("dns", "no tcp on port %d: %s; udp only",
 				 port, strerror(errno));
 			break;
@@ -529,6 +896,9 @@ fake_dns_free(struct fake_dns *d)
 {
 	if (d == NULL)
 		return;
+	/* Answers still waiting are dropped, as a server going away does. */
+	while (d->pending.next != &d->pending)
+		delayed_free(d->pending.next);
 	event_free(d->udp_ev);
 	close(d->udp_fd);
 	fake_listener_free(d->tcp);

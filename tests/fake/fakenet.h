@@ -62,6 +62,11 @@ void fake_conn_close_all(struct fakenet *fn);
  */
 struct fake_listener *fake_listener_new(struct fakenet *fn, int port,
 					fake_accept_fn accept_fn, void *arg);
+/* The same on another address (its port included, 0: ephemeral). */
+struct fake_listener *fake_listener_new_at(struct fakenet *fn,
+					   const struct sockaddr *sa,
+					   socklen_t salen,
+					   fake_accept_fn accept_fn, void *arg);
 /* The port actually bound. */
 int fake_listener_port(const struct fake_listener *l);
 void fake_listener_free(struct fake_listener *l);
@@ -85,12 +90,28 @@ struct fake_dns;
 /*
  * The answer to one DNS query in wire format (RFC 1035 4.1). Returns the
  * length written to out (at most cap), or 0 when no reply must be sent
- * (unreadable header, a response, or silent.lab.test).
+ * (unreadable header, a response, or silent.lab.test). Answers from the
+ * zone loaded by fake_dns_load_zone() if any, else from the built-in
+ * lab.test table.
  */
 size_t fake_dns_answer(const uint8_t *q, size_t qlen, uint8_t *out,
 		       size_t cap);
-/* UDP server plus, when the same port is free, TCP. NULL on error. */
-struct fake_dns *fake_dns_new(struct fakenet *fn);
+/*
+ * Replace the built-in table with a zone file (README.md, "Zone files"):
+ * "$ORIGIN name" once, then "name address..." lines. Returns 0, or -1 after
+ * logging file:line and what is wrong. Call before serving.
+ */
+int fake_dns_load_zone(const char *path);
+/* Free the loaded zone (back to the built-in table). */
+void fake_dns_free_zone(void);
+/*
+ * UDP server plus, when the same port is free, TCP. at: the address and
+ * port to bind (NULL: fn->bind_addr, ephemeral; a fixed port must then be
+ * free for both). delay_ms: how long each UDP answer waits before it is
+ * sent. NULL on error.
+ */
+struct fake_dns *fake_dns_new(struct fakenet *fn, const struct sockaddr *at,
+			      socklen_t atlen, int delay_ms);
 int fake_dns_port(const struct fake_dns *d);
 void fake_dns_free(struct fake_dns *d);
 
@@ -105,6 +126,11 @@ struct fake_site {
 
 /* Build the canned bodies; call once before serving. */
 void fake_http_init(void);
+/*
+ * /geo451 answers 451 to IPv4 peers inside cidr ("a.b.c.d/n"), the lab page
+ * to everyone else (with no call: to everyone). Returns 0, -1 if malformed.
+ */
+int fake_http_geo_block(const char *cidr);
 /*
  * Serve HTTP/1.1 on an accepted socket, behind TLS when site->ctx is set.
  * Takes fd, also on error. site must outlive the connection.

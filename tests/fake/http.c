@@ -11,16 +11,21 @@
 #include "fakenet.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 
 #include "util.h"
 
@@ -36,6 +41,9 @@
 #define BIN_LEN 4096
 /* Bodies below this are copied next to the headers: one TLS record. */
 #define COPY_MAX 8192
+/* /changing: random filler between these many bytes, plus the markup. */
+#define CHANGING_MIN 600
+#define CHANGING_MAX 1800
 
 enum http_state {
 	ST_READING,  /* waiting for, or answering, requests */
@@ -86,7 +94,40 @@ static const char notfound_page[] =
 	"<title>Not found</title></head>\n"
 	"<body><h1>Not found</h1></body></html>\n";
 
+static const char legal_page[] =
+	"<!DOCTYPE html>\n"
+	"<html><head><meta charset=\"utf-8\">"
+	"<title>Unavailable For Legal Reasons</title></head>\n"
+	"<body><h1>Unavailable For Legal Reasons</h1>\n"
+	"<p>This page is not available in your country.</p></body></html>\n";
+
 static const char html_type[] = "text/html; charset=utf-8";
+
+/* /geo451: the IPv4 network (host order) that gets the 451; none at first. */
+static uint32_t geo_net, geo_mask;
+static bool geo_set;
+
+int
+fake_http_geo_block(const char *cidr)
+{
+	char buf[INET_ADDRSTRLEN];
+	const char *slash = strchr(cidr, '/');
+	struct in_addr a;
+	long bits;
+	size_t n;
+
+	if (slash == NULL || (n = (size_t)(slash - cidr)) >= sizeof(buf) ||
+	    ww_parse_long(slash + 1, 0, 32, &bits) < 0)
+		return -1;
+	memcpy(buf, cidr, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return -1;
+	geo_mask = bits == 0 ? 0 : 0xffffffffu << (32 - bits);
+	geo_net = ntohl(a.s_addr) & geo_mask;
+	geo_set = true;
+	return 0;
+}
 
 void
 fake_http_init(void)
@@ -164,10 +205,11 @@ http_linger(struct http_conn *h)
 
 /* --- responses -------------------------------------------------------------*/
 
+/* extra: one more header line ("Name: value"), or NULL. */
 static void
-respond(struct http_conn *h, const struct http_req *r, int status,
-	const char *reason, const char *ctype, const char *location,
-	const void *body, size_t len)
+respond_extra(struct http_conn *h, const struct http_req *r, int status,
+	      const char *reason, const char *ctype, const char *location,
+	      const char *extra, const void *body, size_t len)
 {
 	struct evbuffer *out = bufferevent_get_output(h->bev);
 	bool keep = r->keep_alive;
@@ -180,6 +222,8 @@ respond(struct http_conn *h, const struct http_req *r, int status,
 		evbuffer_add_printf(out, "Location: %s\r\n", location);
 	if (body == lab_page)
 		evbuffer_add_printf(out, "X-Wallwatch-Lab: 1\r\n");
+	if (extra != NULL)
+		evbuffer_add_printf(out, "%s\r\n", extra);
 	evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
 	evbuffer_add_printf(out, "Connection: %s\r\n\r\n",
 			    keep ? "keep-alive" : "close");
@@ -194,6 +238,70 @@ respond(struct http_conn *h, const struct http_req *r, int status,
 		h->state = ST_CLOSING;
 		bufferevent_disable(h->bev, EV_READ);
 	}
+}
+
+static void
+respond(struct http_conn *h, const struct http_req *r, int status,
+	const char *reason, const char *ctype, const char *location,
+	const void *body, size_t len)
+{
+	respond_extra(h, r, status, reason, ctype, location, NULL, body, len);
+}
+
+/*
+ * /changing: the same title every time, around it random words of a random
+ * length, as a page full of ads and timestamps is. Any page comparison that
+ * looks at the bytes alone calls it different on every fetch.
+ */
+static void
+respond_changing(struct http_conn *h, const struct http_req *r)
+{
+	static const char head[] =
+		"<!DOCTYPE html>\n"
+		"<html><head><meta charset=\"utf-8\">"
+		"<title>Wallwatch changing page</title></head>\n"
+		"<body><h1>Wallwatch changing page</h1>\n<p>";
+	static const char tail[] = "</p></body></html>\n";
+	static const char hex[] = "0123456789abcdef";
+	char body[sizeof(head) + CHANGING_MAX + sizeof(tail)];
+	unsigned char rnd[CHANGING_MAX / 2 + 2];
+	size_t len = 0, fill, i;
+
+	/* A test server: should the CSPRNG fail, any bytes will do. */
+	if (RAND_bytes(rnd, (int)sizeof(rnd)) != 1)
+		memset(rnd, 0x5a, sizeof(rnd));
+	fill = CHANGING_MIN + ((size_t)rnd[0] << 8 | rnd[1]) %
+				      (CHANGING_MAX - CHANGING_MIN + 1);
+	memcpy(body, head, sizeof(head) - 1);
+	len = sizeof(head) - 1;
+	/* Hex digits of the random bytes, a space after every 15. */
+	for (i = 0; i < fill; i++) {
+		unsigned char b = rnd[2 + i / 2];
+
+		if (i % 16 == 15)
+			body[len++] = ' ';
+		else
+			body[len++] = hex[(i & 1) ? b & 15 : b >> 4];
+	}
+	memcpy(body + len, tail, sizeof(tail) - 1);
+	len += sizeof(tail) - 1;
+	respond(h, r, 200, "OK", html_type, NULL, body, len);
+}
+
+/* True when the peer is an IPv4 address inside the --geo-block network. */
+static bool
+peer_geo_blocked(struct http_conn *h)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = (int)bufferevent_getfd(h->bev);
+
+	if (!geo_set || fd < 0 ||
+	    getpeername(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    ss.ss_family != AF_INET)
+		return false;
+	return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) &
+		geo_mask) == geo_net;
 }
 
 static void
@@ -214,9 +322,24 @@ dispatch(struct http_conn *h, const struct http_req *r)
 	log_debug("http", "port %d: %s", h->site->port, p);
 	if (r->bad) {
 		respond(h, r, 400, "Bad Request", NULL, NULL, NULL, 0);
-	} else if (strcmp(p, "/") == 0) {
+	} else if (strcmp(p, "/") == 0 || strcmp(p, "/ok") == 0 ||
+		   strcmp(p, "/keyword-path") == 0) {
 		respond(h, r, 200, "OK", html_type, NULL, lab_page,
 			sizeof(lab_page) - 1);
+	} else if (strcmp(p, "/changing") == 0) {
+		respond_changing(h, r);
+	} else if (strcmp(p, "/geo451") == 0) {
+		if (peer_geo_blocked(h))
+			/* RFC 7725: 451, and who demanded it. */
+			respond_extra(h, r, 451,
+				      "Unavailable For Legal Reasons",
+				      html_type, NULL,
+				      "Link: <https://authority.lab.test/>; "
+				      "rel=\"blocked-by\"",
+				      legal_page, sizeof(legal_page) - 1);
+		else
+			respond(h, r, 200, "OK", html_type, NULL, lab_page,
+				sizeof(lab_page) - 1);
 	} else if (strcmp(p, "/redirect") == 0) {
 		redirect(h, r, 302, "/");
 	} else if (strcmp(p, "/redirect-abs") == 0) {

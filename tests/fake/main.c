@@ -2,9 +2,12 @@
  * main.c - fakenet: options, listeners, ports.env, signals, lifetime.
  *
  *   fakenet --dir DIR [--lifetime SECONDS] [--bind ADDRESS] [--verbose]
+ *           [--port KEY=[ADDRESS:]PORT]... [--zone FILE] [--dns-delay MS]
+ *           [--geo-block CIDR]
  *
- * Every listener takes an ephemeral port; DIR/ports.env tells the tests
- * which, and "fakenet ready" on stdout says the file is complete.
+ * Every listener takes an ephemeral port unless --port pins it (the censor
+ * lab serves DNS on 53, HTTP on 80, HTTPS on 443); DIR/ports.env tells the
+ * tests which, and "fakenet ready" on stdout says the file is complete.
  */
 #include "fakenet.h"
 
@@ -23,6 +26,8 @@
 
 #define DEFAULT_LIFETIME 600
 #define MAX_LIFETIME (7L * 24 * 3600)
+#define MAX_DNS_DELAY_MS 10000
+#define MAX_PINS 16
 
 enum server_kind {
 	SRV_HTTP,    /* HTTP/1.1, plain or TLS with site.ctx */
@@ -38,20 +43,25 @@ struct server {
 	struct fake_site site;
 	struct fake_listener *lst;
 	struct fakenet *fn;
+	const char *pin; /* --port value, or NULL: ephemeral on --bind */
 };
 
+#define SERVER(env_, kind_, cert_, scheme_)                                    \
+	{                                                                      \
+		.env = (env_), .kind = (kind_), .cert = (cert_),               \
+		.site = {.scheme = (scheme_)},                                 \
+	}
+
 static struct server servers[] = {
-	{"HTTP_PORT", SRV_HTTP, NULL, {"http", 0, NULL}, NULL, NULL},
-	{"TLS_GOOD_PORT", SRV_HTTP, "good", {"https", 0, NULL}, NULL, NULL},
-	{"TLS_WRONG_PORT", SRV_HTTP, "wrong", {"https", 0, NULL}, NULL, NULL},
-	{"TLS_SELFSIGNED_PORT", SRV_HTTP, "selfsigned", {"https", 0, NULL},
-	 NULL, NULL},
-	{"TLS_EXPIRED_PORT", SRV_HTTP, "expired", {"https", 0, NULL}, NULL,
-	 NULL},
-	{"TLS_RESET_PORT", SRV_RESET, NULL, {"https", 0, NULL}, NULL, NULL},
-	{"TLS_SILENT_PORT", SRV_SILENT, NULL, {"https", 0, NULL}, NULL, NULL},
-	{"TLS_SNI_PORT", SRV_SNI, "good", {"https", 0, NULL}, NULL, NULL},
-	{"TCP_OPEN_PORT", SRV_SILENT, NULL, {"tcp", 0, NULL}, NULL, NULL},
+	SERVER("HTTP_PORT", SRV_HTTP, NULL, "http"),
+	SERVER("TLS_GOOD_PORT", SRV_HTTP, "good", "https"),
+	SERVER("TLS_WRONG_PORT", SRV_HTTP, "wrong", "https"),
+	SERVER("TLS_SELFSIGNED_PORT", SRV_HTTP, "selfsigned", "https"),
+	SERVER("TLS_EXPIRED_PORT", SRV_HTTP, "expired", "https"),
+	SERVER("TLS_RESET_PORT", SRV_RESET, NULL, "https"),
+	SERVER("TLS_SILENT_PORT", SRV_SILENT, NULL, "https"),
+	SERVER("TLS_SNI_PORT", SRV_SNI, "good", "https"),
+	SERVER("TCP_OPEN_PORT", SRV_SILENT, NULL, "tcp"),
 };
 
 /* One SSL_CTX per certificate, shared by the listeners that serve it. */
@@ -64,13 +74,45 @@ struct options {
 	const char *bind;
 	long lifetime;
 	bool verbose;
+	const char *zone;
+	long dns_delay_ms;
+	const char *geo_block;
+	const char *dns_pin; /* --port DNS_PORT=..., or NULL */
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: fakenet --dir DIR [--lifetime SECONDS] "
-		   "[--bind ADDRESS] [--verbose]\n");
+		   "[--bind ADDRESS] [--verbose]\n"
+		   "               [--port KEY=[ADDRESS:]PORT]... "
+		   "[--zone FILE] [--dns-delay MS]\n"
+		   "               [--geo-block CIDR]\n");
+}
+
+/* --port KEY=VALUE: remember VALUE for the listener whose ports.env key is
+ * KEY; it is parsed once --bind is known. */
+static int
+parse_pin(struct options *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	size_t n, i;
+
+	if (eq == NULL || eq[1] == '\0')
+		return -1;
+	n = (size_t)(eq - arg);
+	if (strlen("DNS_PORT") == n && strncmp(arg, "DNS_PORT", n) == 0) {
+		o->dns_pin = eq + 1;
+		return 0;
+	}
+	for (i = 0; i < WW_ARRAY_LEN(servers); i++) {
+		if (strlen(servers[i].env) == n &&
+		    strncmp(arg, servers[i].env, n) == 0) {
+			servers[i].pin = eq + 1;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static int
@@ -81,6 +123,10 @@ parse_options(int argc, char **argv, struct options *o)
 		{"lifetime", required_argument, NULL, 'l'},
 		{"bind", required_argument, NULL, 'b'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"port", required_argument, NULL, 'p'},
+		{"zone", required_argument, NULL, 'z'},
+		{"dns-delay", required_argument, NULL, 'D'},
+		{"geo-block", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -90,8 +136,12 @@ parse_options(int argc, char **argv, struct options *o)
 	o->bind = "127.0.0.1";
 	o->lifetime = DEFAULT_LIFETIME;
 	o->verbose = false;
-	while ((c = getopt_long(argc, argv, "d:l:b:vh", longopts, NULL)) !=
-	       -1) {
+	o->zone = NULL;
+	o->dns_delay_ms = 0;
+	o->geo_block = NULL;
+	o->dns_pin = NULL;
+	while ((c = getopt_long(argc, argv, "d:l:b:vp:z:D:g:h", longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o->dir = optarg;
@@ -109,6 +159,30 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'v':
 			o->verbose = true;
+			break;
+		case 'p':
+			if (parse_pin(o, optarg) < 0) {
+				fprintf(stderr,
+					"fakenet: bad --port %s (KEY=PORT or "
+					"KEY=ADDRESS:PORT, KEY from "
+					"ports.env)\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'z':
+			o->zone = optarg;
+			break;
+		case 'D':
+			if (ww_parse_long(optarg, 0, MAX_DNS_DELAY_MS,
+					  &o->dns_delay_ms) < 0) {
+				fprintf(stderr, "fakenet: bad --dns-delay %s\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'g':
+			o->geo_block = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -142,6 +216,37 @@ parse_bind(struct fakenet *fn, const char *addr)
 		return -1;
 	}
 	fn->bind_len = (socklen_t)len;
+	return 0;
+}
+
+/*
+ * A --port value: "PORT" (on the --bind address) or "ADDRESS:PORT" (IPv6
+ * in brackets). Fills ss and len; -1 if malformed.
+ */
+static int
+parse_pin_addr(const struct fakenet *fn, const char *v,
+	       struct sockaddr_storage *ss, socklen_t *len)
+{
+	int n = (int)sizeof(*ss);
+	long port;
+
+	if (strchr(v, ':') == NULL) {
+		if (ww_parse_long(v, 0, 65535, &port) < 0)
+			return -1;
+		*ss = fn->bind_addr;
+		*len = fn->bind_len;
+		if (ss->ss_family == AF_INET)
+			((struct sockaddr_in *)ss)->sin_port =
+				htons((uint16_t)port);
+		else
+			((struct sockaddr_in6 *)ss)->sin6_port =
+				htons((uint16_t)port);
+		return 0;
+	}
+	memset(ss, 0, sizeof(*ss));
+	if (evutil_parse_sockaddr_port(v, (struct sockaddr *)ss, &n) < 0)
+		return -1;
+	*len = (socklen_t)n;
 	return 0;
 }
 
@@ -277,6 +382,8 @@ main(int argc, char **argv)
 	struct fake_dns *dns = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_life = NULL;
 	struct timeval life;
+	struct sockaddr_storage pin;
+	socklen_t pinlen;
 	int closed_fd = -1, closed_port = 0, rc = 1;
 	size_t i;
 
@@ -302,6 +409,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	fake_http_init();
+	if (opt.geo_block != NULL && fake_http_geo_block(opt.geo_block) < 0) {
+		log_error("main", "bad --geo-block %s (a.b.c.d/n)",
+			  opt.geo_block);
+		goto out;
+	}
+	if (opt.zone != NULL && fake_dns_load_zone(opt.zone) < 0)
+		goto out; /* logged with file:line */
 
 	for (i = 0; i < WW_ARRAY_LEN(cert_names); i++) {
 		cert_ctx[i] = fake_tls_ctx_new(opt.dir, cert_names[i]);
@@ -309,7 +423,17 @@ main(int argc, char **argv)
 			goto out; /* logged; did mkcerts.sh run? */
 	}
 
-	dns = fake_dns_new(&fn);
+	if (opt.dns_pin != NULL) {
+		if (parse_pin_addr(&fn, opt.dns_pin, &pin, &pinlen) < 0) {
+			log_error("main", "bad --port DNS_PORT=%s",
+				  opt.dns_pin);
+			goto out;
+		}
+		dns = fake_dns_new(&fn, (struct sockaddr *)&pin, pinlen,
+				   (int)opt.dns_delay_ms);
+	} else {
+		dns = fake_dns_new(&fn, NULL, 0, (int)opt.dns_delay_ms);
+	}
 	if (dns == NULL)
 		goto out;
 	for (i = 0; i < WW_ARRAY_LEN(servers); i++) {
@@ -318,10 +442,20 @@ main(int argc, char **argv)
 		s->fn = &fn;
 		if (s->cert != NULL)
 			s->site.ctx = ctx_for(s->cert);
-		s->lst = fake_listener_new(&fn, 0, server_accept, s);
+		if (s->pin == NULL) {
+			s->lst = fake_listener_new(&fn, 0, server_accept, s);
+		} else if (parse_pin_addr(&fn, s->pin, &pin, &pinlen) < 0) {
+			log_error("main", "bad --port %s=%s", s->env, s->pin);
+			goto out;
+		} else {
+			s->lst = fake_listener_new_at(&fn,
+						      (struct sockaddr *)&pin,
+						      pinlen, server_accept, s);
+		}
 		if (s->lst == NULL) {
 			log_error("main", "%s: listen on %s: %s", s->env,
-				  opt.bind, strerror(errno));
+				  s->pin != NULL ? s->pin : opt.bind,
+				  strerror(errno));
 			goto out;
 		}
 		s->site.port = fake_listener_port(s->lst);
@@ -364,6 +498,7 @@ out:
 		servers[i].lst = NULL;
 	}
 	fake_dns_free(dns);
+	fake_dns_free_zone();
 	if (ev_life != NULL)
 		event_free(ev_life);
 	if (ev_int != NULL)

@@ -1,5 +1,7 @@
 #!/bin/sh
-# mkcerts.sh DIR - make the certificates fakenet serves (see README.md).
+# mkcerts.sh DIR [CA_NAME] - make the certificates fakenet serves (see
+# README.md). CA_NAME is the CA's common name (default "Wallwatch Test CA");
+# the censor lab makes a second, untrusted set for its man in the middle.
 #
 # EC P-256 keys everywhere: handshakes stay cheap when the benchmark opens
 # thousands of them. Leaves are issued with `openssl ca` because the 3.0 CLI
@@ -8,11 +10,12 @@
 # Quiet on success; on failure prints openssl's output and exits non-zero.
 set -eu
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 DIR" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+	echo "usage: $0 DIR [CA_NAME]" >&2
 	exit 2
 fi
 dir=$1
+ca_name=${2:-Wallwatch Test CA}
 mkdir -p "$dir"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mkcerts.XXXXXX")
@@ -107,7 +110,7 @@ mkdir "$work/issued"
 # The CA itself, backdated like the leaves.
 newkey ca
 run openssl req -new -config "$work/ca.cnf" -key "$work/ca.key" \
-	-subj "/CN=Wallwatch Test CA" -out "$work/ca.csr"
+	-subj "/CN=$ca_name" -out "$work/ca.csr"
 run openssl ca -batch -config "$work/ca.cnf" -selfsign -notext \
 	-keyfile "$work/ca.key" -in "$work/ca.csr" -out "$work/ca.pem" \
 	-extensions ca_ext -startdate "$(when '2 days ago')" \

@@ -131,23 +131,32 @@ struct fake_listener *
 fake_listener_new(struct fakenet *fn, int port, fake_accept_fn accept_fn,
 		  void *arg)
 {
-	struct fake_listener *l = xcalloc(1, sizeof(*l));
 	struct sockaddr_storage ss = fn->bind_addr;
-	int saved;
 
 	if (ss.ss_family == AF_INET)
 		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
 	else
 		((struct sockaddr_in6 *)&ss)->sin6_port =
 			htons((uint16_t)port);
+	return fake_listener_new_at(fn, (struct sockaddr *)&ss, fn->bind_len,
+				    accept_fn, arg);
+}
+
+struct fake_listener *
+fake_listener_new_at(struct fakenet *fn, const struct sockaddr *sa,
+		     socklen_t salen, fake_accept_fn accept_fn, void *arg)
+{
+	struct fake_listener *l = xcalloc(1, sizeof(*l));
+	int saved;
+
 	l->fn = fn;
 	l->accept_fn = accept_fn;
 	l->arg = arg;
-	l->lst = evconnlistener_new_bind(
-		fn->base, listener_accept, l,
-		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-			LEV_OPT_REUSEABLE,
-		FAKE_BACKLOG, (struct sockaddr *)&ss, (int)fn->bind_len);
+	l->lst = evconnlistener_new_bind(fn->base, listener_accept, l,
+					 LEV_OPT_CLOSE_ON_FREE |
+						 LEV_OPT_CLOSE_ON_EXEC |
+						 LEV_OPT_REUSEABLE,
+					 FAKE_BACKLOG, sa, (int)salen);
 	if (l->lst == NULL)
 		goto fail;
 	l->port = fake_sock_port(evconnlistener_get_fd(l->lst));

@@ -1,0 +1,302 @@
+# lab.sh - the censor lab's network, sourced by run.sh (see README.md):
+# three network namespaces, the links and routes between them, the
+# censor's nftables rules, and the servers. lab_down undoes all of it and
+# is safe to call at any point, twice included.
+#
+#   client ns  ww-cli 30.1.0.2/24 ── ww-in 30.1.0.1/24  censor ns
+#                                   ww-out 30.2.0.1/24 ── ww-srv 30.2.0.2/24
+#                                                          + 30.2.0.9-23
+#                                                          server ns
+#
+# Interfaces are created inside their namespaces (never in the host's), so
+# their names are fixed; namespace names carry the shell's PID and a random
+# tag, so that two runs never collide.
+
+# sh has no local variables: each function's own names start with a
+# prefix of its own (_bg_, _w_, ...), so that calls cannot clobber them.
+
+# Set by lab_up; lab_down reads them.
+LAB_NS_C=
+LAB_NS_X=
+LAB_NS_S=
+LAB_PIDS=
+
+# Addresses (zone.txt must agree).
+LAB_CLIENT=30.1.0.2
+LAB_CLIENT_NET=30.1.0.0/24
+LAB_ROUTER_IN=30.1.0.1
+LAB_ROUTER_OUT=30.2.0.1
+LAB_SERVER=30.2.0.2 # DNS and control
+LAB_SYN_DROP=30.2.0.19
+LAB_SYN_RESET=30.2.0.20
+LAB_MITM=30.2.0.21
+LAB_DOWN=30.2.0.22
+LAB_SITES_FIRST=9
+LAB_SITES_LAST=23
+LAB_CONTROL_PORT=8080
+# The resolver's delay: the censor's forged answer must arrive first even on
+# a loaded machine (it is sent microseconds after the query is seen).
+LAB_DNS_DELAY_MS=200
+# Servers outlive a run killed with SIGKILL by at most this long (fakenet
+# --lifetime, timeout(1) for the others).
+LAB_LIFETIME=300
+
+lab_log() {
+	echo "lab: $*" >&2
+}
+
+# lab_in NS CMD...: run CMD in namespace NS.
+lab_in() {
+	_in_ns=$1
+	shift
+	ip netns exec "$_in_ns" "$@"
+}
+
+# lab_bg NAME NS CMD...: start CMD in NS in the background, output in
+# $LAB_DIR/NAME.out and NAME.err; its PID joins LAB_PIDS. `ip netns exec`
+# execs CMD, so the PID is CMD's own.
+lab_bg() {
+	_bg_name=$1
+	_bg_ns=$2
+	shift 2
+	ip netns exec "$_bg_ns" "$@" >"$LAB_DIR/$_bg_name.out" \
+		2>"$LAB_DIR/$_bg_name.err" </dev/null &
+	LAB_PIDS="$LAB_PIDS $!"
+	eval "LAB_PID_$_bg_name=\$!"
+}
+
+# lab_forget PID: a process we reaped with `wait` (its PID may be reused).
+lab_forget() {
+	_f_keep=
+	for _f_p in $LAB_PIDS; do
+		[ "$_f_p" = "$1" ] || _f_keep="$_f_keep $_f_p"
+	done
+	LAB_PIDS=$_f_keep
+}
+
+# lab_wait NAME FILE PATTERN: wait up to 10 s for PATTERN in FILE while
+# NAME's process lives. Returns 1 with its stderr shown otherwise.
+lab_wait() {
+	_w_pid=$(eval "echo \$LAB_PID_$1")
+	_w_i=0
+	while ! grep -q "$3" "$2" 2>/dev/null; do
+		_w_i=$((_w_i + 1))
+		if [ $_w_i -gt 100 ] || ! kill -0 "$_w_pid" 2>/dev/null; then
+			lab_log "$1 did not start (waited for \"$3\" in $2):"
+			sed 's/^/  /' "$LAB_DIR/$1.err" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# lab_netns_ok: can this machine make network namespaces? Prints why not.
+lab_netns_ok() {
+	_ok_ns="ww$$p$(lab_tag)"
+	if ! _ok_err=$(ip netns add "$_ok_ns" 2>&1); then
+		echo "ip netns add: $_ok_err"
+		return 1
+	fi
+	ip netns del "$_ok_ns" 2>/dev/null
+	return 0
+}
+
+# Four random hex digits.
+lab_tag() {
+	od -An -N2 -tx1 /dev/urandom | tr -d ' \n'
+}
+
+lab_nft_censor() {
+	# The censor's router. wallwatch-censor forwards the client's web
+	# traffic itself (tests/lab/censor.c): the kernel must drop its own
+	# copy. TCP/IP blocks apply both to forwarded packets and to the
+	# censor's re-sent ones, which leave through the output hook.
+	lab_in "$LAB_NS_X" nft -f - <<EOF
+table ip wwlab {
+	chain block {
+		ip daddr $LAB_SYN_DROP meta l4proto tcp drop
+		ip daddr $LAB_SYN_RESET meta l4proto tcp reject with tcp reset
+	}
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		iifname "ww-in" jump block
+		iifname "ww-in" tcp dport { 80, 443 } drop
+	}
+	chain output {
+		type filter hook output priority filter; policy accept;
+		oifname "ww-out" jump block
+	}
+	# The man in the middle: the client's HTTPS to the MITM address goes
+	# to a server here with a certificate from the censor's own CA. The
+	# censor must not forward its copy of those packets (before NAT,
+	# which would deliver it here a second time).
+	chain mitm {
+		type nat hook prerouting priority dstnat;
+		iifname "ww-in" ip daddr $LAB_MITM tcp dport 443 \
+			dnat to $LAB_ROUTER_IN:443
+	}
+	chain mitm_out {
+		type filter hook output priority -160; policy accept;
+		ip daddr $LAB_MITM tcp dport 443 drop
+	}
+}
+EOF
+}
+
+lab_nft_server() {
+	# The site that is down everywhere: refused, for the probe (through
+	# the censor) and for the control (here, over lo) alike.
+	lab_in "$LAB_NS_S" nft -f - <<EOF
+table ip wwlab {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		ip daddr $LAB_DOWN meta l4proto tcp reject with tcp reset
+	}
+}
+EOF
+}
+
+# lab_cut_control: the censor drops everything to the control service.
+lab_cut_control() {
+	lab_in "$LAB_NS_X" nft -f - <<EOF
+table ip wwcut {
+	chain forward {
+		type filter hook forward priority -10; policy accept;
+		ip daddr $LAB_SERVER tcp dport $LAB_CONTROL_PORT drop
+	}
+}
+EOF
+}
+
+# lab_cut_all: the client's link is dead: nothing it sends goes anywhere,
+# and nothing (the censor's forgeries included) comes back.
+lab_cut_all() {
+	lab_in "$LAB_NS_X" nft -f - <<EOF
+table ip wwcut {
+	chain forward {
+		type filter hook forward priority -10; policy accept;
+		iifname "ww-in" drop
+		oifname "ww-in" drop
+	}
+	chain input {
+		type filter hook input priority -10; policy accept;
+		iifname "ww-in" drop
+	}
+	chain output {
+		type filter hook output priority -250; policy accept;
+		oifname "ww-in" drop
+	}
+}
+EOF
+}
+
+lab_uncut() {
+	lab_in "$LAB_NS_X" nft delete table ip wwcut 2>/dev/null
+	return 0
+}
+
+# lab_net: namespaces, links, addresses, routes, nftables.
+lab_net() {
+	_n_tag=$(lab_tag)
+	LAB_NS_C="ww$$c$_n_tag"
+	LAB_NS_X="ww$$x$_n_tag"
+	LAB_NS_S="ww$$s$_n_tag"
+	for _n_ns in "$LAB_NS_C" "$LAB_NS_X" "$LAB_NS_S"; do
+		ip netns add "$_n_ns" || return 1
+		lab_in "$_n_ns" ip link set lo up || return 1
+	done
+	ip link add ww-cli netns "$LAB_NS_C" type veth \
+		peer name ww-in netns "$LAB_NS_X" || return 1
+	ip link add ww-out netns "$LAB_NS_X" type veth \
+		peer name ww-srv netns "$LAB_NS_S" || return 1
+
+	lab_in "$LAB_NS_C" ip addr add "$LAB_CLIENT/24" dev ww-cli &&
+		lab_in "$LAB_NS_C" ip link set ww-cli up &&
+		lab_in "$LAB_NS_C" ip route add default via "$LAB_ROUTER_IN" ||
+		return 1
+
+	lab_in "$LAB_NS_X" ip addr add "$LAB_ROUTER_IN/24" dev ww-in &&
+		lab_in "$LAB_NS_X" ip addr add "$LAB_ROUTER_OUT/24" dev ww-out &&
+		lab_in "$LAB_NS_X" ip link set ww-in up &&
+		lab_in "$LAB_NS_X" ip link set ww-out up &&
+		lab_in "$LAB_NS_X" sh -c \
+			'echo 1 >/proc/sys/net/ipv4/ip_forward' || return 1
+
+	lab_in "$LAB_NS_S" ip addr add "$LAB_SERVER/24" dev ww-srv || return 1
+	_n_i=$LAB_SITES_FIRST
+	while [ $_n_i -le $LAB_SITES_LAST ]; do
+		lab_in "$LAB_NS_S" ip addr add "30.2.0.$_n_i/24" dev ww-srv ||
+			return 1
+		_n_i=$((_n_i + 1))
+	done
+	lab_in "$LAB_NS_S" ip link set ww-srv up &&
+		lab_in "$LAB_NS_S" ip route add default via "$LAB_ROUTER_OUT" ||
+		return 1
+
+	lab_nft_censor || return 1
+	lab_nft_server || return 1
+}
+
+# lab_servers BUILD: certificates, fakenet (DNS, HTTP, HTTPS), the control
+# service, the MITM's server, the censor. Each must say it is ready.
+lab_servers() {
+	_s_build=$1
+	sh tests/fake/mkcerts.sh "$LAB_DIR/certs" || return 1
+	sh tests/fake/mkcerts.sh "$LAB_DIR/mitm" "Lab Censor CA" || return 1
+
+	lab_bg fakenet "$LAB_NS_S" "$_s_build/fakenet" --dir "$LAB_DIR/certs" \
+		--bind 0.0.0.0 --port "DNS_PORT=$LAB_SERVER:53" \
+		--port HTTP_PORT=80 --port TLS_GOOD_PORT=443 \
+		--zone tests/lab/zone.txt --dns-delay "$LAB_DNS_DELAY_MS" \
+		--geo-block "$LAB_CLIENT_NET" --lifetime "$LAB_LIFETIME" \
+		--verbose
+	lab_bg control "$LAB_NS_S" timeout "$LAB_LIFETIME" \
+		"$_s_build/wallwatch-collector" --control-only \
+		--listen "$LAB_SERVER:$LAB_CONTROL_PORT" \
+		--resolver "$LAB_SERVER:53" --ca-file "$LAB_DIR/certs/ca.pem" \
+		--timeout 3 --verbose
+	lab_bg mitm "$LAB_NS_X" "$_s_build/fakenet" --dir "$LAB_DIR/mitm" \
+		--bind "$LAB_ROUTER_IN" --port TLS_GOOD_PORT=443 \
+		--lifetime "$LAB_LIFETIME" --verbose
+	lab_bg censor "$LAB_NS_X" timeout "$LAB_LIFETIME" \
+		"$_s_build/wallwatch-censor" --iface ww-in \
+		--rules tests/lab/rules.txt --ports 80,443 --verbose
+
+	lab_wait fakenet "$LAB_DIR/fakenet.out" "fakenet ready" || return 1
+	lab_wait mitm "$LAB_DIR/mitm.out" "fakenet ready" || return 1
+	lab_wait censor "$LAB_DIR/censor.out" "censor ready" || return 1
+	lab_wait control "$LAB_DIR/control.err" "listening" || return 1
+}
+
+# lab_up BUILD
+lab_up() {
+	lab_net || {
+		lab_log "could not build the network"
+		return 1
+	}
+	lab_servers "$1"
+}
+
+# lab_down: stop what we started (by PID), delete the namespaces (and
+# with them the links and nftables rules).
+lab_down() {
+	for _d_p in $LAB_PIDS; do
+		kill "$_d_p" 2>/dev/null
+	done
+	_d_i=0
+	for _d_p in $LAB_PIDS; do
+		while kill -0 "$_d_p" 2>/dev/null && [ $_d_i -lt 30 ]; do
+			sleep 0.1
+			_d_i=$((_d_i + 1))
+		done
+		kill -9 "$_d_p" 2>/dev/null
+		wait "$_d_p" 2>/dev/null
+	done
+	LAB_PIDS=
+	for _d_ns in "$LAB_NS_C" "$LAB_NS_X" "$LAB_NS_S"; do
+		[ -n "$_d_ns" ] && ip netns del "$_d_ns" 2>/dev/null
+	done
+	LAB_NS_C=
+	LAB_NS_X=
+	LAB_NS_S=
+}

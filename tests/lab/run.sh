@@ -1,0 +1,264 @@
+#!/bin/sh
+# run.sh [BUILD] - the censor lab (tests/lab/README.md): a client, a censor
+# and a server in network namespaces; the real probe measures every target
+# of targets.csv through the censor, with the control service on the far
+# side, and each verdict is compared with scenarios.tsv. Then two whole runs
+# where no verdict may be given: the control cut off, and no network at all.
+# Prints a confusion table (expected vs obtained test_keys.blocking), a
+# PASS/FAIL line per scenario and "lab: N scenarios, N matched"; exits 1 on
+# any mismatch, keeping its files (path printed). Without root or network
+# namespaces it says the lab was skipped and exits 0.
+#
+# BUILD holds wallwatch-probe, wallwatch-collector, fakenet and
+# wallwatch-censor (`make lab` builds them). LAB_KEEP=1 keeps the files of a
+# run that passed too.
+set -u
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+cd "$(dirname "$0")/../.." || exit 1
+
+# The whole run, set-up to teardown, stays under this many seconds.
+LAB_DEADLINE=${LAB_DEADLINE:-150}
+# --timeout of the probe and the control: every step.
+STEP_TIMEOUT=3
+
+skip() {
+	echo "lab: SKIPPED — needs root and network namespaces ($1)"
+	exit 0
+}
+
+[ "$(id -u)" -eq 0 ] || skip "not root"
+for tool in ip nft; do
+	command -v "$tool" >/dev/null 2>&1 || skip "no $tool command"
+done
+. tests/lab/lab.sh
+why=$(lab_netns_ok) || skip "$why"
+for tool in jq od; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "lab: $tool is missing (make check-deps installs it)" >&2
+		exit 1
+	fi
+done
+for bin in wallwatch-probe wallwatch-collector fakenet wallwatch-censor; do
+	if [ ! -x "$BUILD/$bin" ]; then
+		echo "lab: $BUILD/$bin is missing (make lab builds it)" >&2
+		exit 1
+	fi
+done
+
+# Every target has an expected verdict, and every expectation a target.
+targets=$(sed 1d tests/lab/targets.csv | cut -d, -f1 | sort)
+expected=$(grep -v '^#' tests/lab/scenarios.tsv | cut -f1 | sort)
+if [ "$targets" != "$expected" ]; then
+	echo "lab: targets.csv and scenarios.tsv list different targets" >&2
+	exit 1
+fi
+
+LAB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/wallwatch-censorlab.XXXXXX") || exit 1
+KEEP=${LAB_KEEP:-0}
+WATCHDOG=
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	trap - EXIT INT TERM
+	[ -n "$WATCHDOG" ] && kill "$WATCHDOG" 2>/dev/null
+	lab_down
+	if [ "$KEEP" = 1 ]; then
+		echo "lab: files kept in $LAB_DIR"
+	else
+		rm -rf "$LAB_DIR"
+	fi
+}
+trap cleanup EXIT
+trap 'KEEP=1; echo "lab: interrupted" >&2; exit 130' INT
+trap 'KEEP=1; echo "lab: stopped (over ${LAB_DEADLINE}s?)" >&2; exit 143' TERM
+
+# The deadline: TERM to this shell, whose trap tears everything down. Long
+# commands run in the background under `wait`, which a signal interrupts.
+(
+	sleep "$LAB_DEADLINE" &
+	s=$!
+	trap 'kill $s 2>/dev/null; exit 0' TERM
+	wait $s && kill -TERM $$
+) </dev/null >/dev/null 2>&1 &
+WATCHDOG=$!
+
+fail_run() {
+	KEEP=1
+	echo "lab: FAILED: $1" >&2
+	exit 1
+}
+
+start=$(date +%s)
+lab_up "$BUILD" || fail_run "set-up (see above)"
+lab_log "namespaces $LAB_NS_C (client), $LAB_NS_X (censor)," \
+	"$LAB_NS_S (server); files in $LAB_DIR"
+
+# probe NAME [OPTIONS...]: measure targets.csv from the client namespace
+# into $LAB_DIR/NAME.jsonl; checks that every target was measured.
+probe() {
+	_pr=$1
+	shift
+	lab_bg "probe_$_pr" "$LAB_NS_C" timeout 60 \
+		"$BUILD/wallwatch-probe" run --list tests/lab/targets.csv \
+		--resolver "$LAB_SERVER:53" --ca-file "$LAB_DIR/certs/ca.pem" \
+		--reference http://ref.lab.test/ \
+		--fingerprints tests/lab/fingerprints \
+		--timeout "$STEP_TIMEOUT" --concurrency 32 --quiet \
+		--output "$LAB_DIR/$_pr.jsonl" "$@"
+	_pr_pid=$(eval "echo \$LAB_PID_probe_$_pr")
+	wait "$_pr_pid"
+	_pr_rc=$?
+	lab_forget "$_pr_pid"
+	if [ $_pr_rc -ne 0 ]; then
+		lab_log "probe ($_pr) exited $_pr_rc:"
+		sed 's/^/  /' "$LAB_DIR/probe_$_pr.err" >&2
+		return 1
+	fi
+	_pr_want=$(grep -c '^[a-z]*://' tests/lab/targets.csv)
+	_pr_got=$(jq -c 'select(type == "object")' "$LAB_DIR/$_pr.jsonl" |
+		wc -l)
+	if [ "$_pr_got" -ne "$_pr_want" ]; then
+		lab_log "probe ($_pr): $_pr_got measurements for $_pr_want targets"
+		return 1
+	fi
+}
+
+CONTROL="http://$LAB_SERVER:$LAB_CONTROL_PORT"
+probe main --control "$CONTROL" || fail_run "the main run"
+lab_cut_control || fail_run "nft (control cut)"
+probe nocontrol --control "$CONTROL" || fail_run "the run without control"
+lab_uncut
+lab_cut_all || fail_run "nft (no network)"
+probe nonet --control "$CONTROL" || fail_run "the run without network"
+lab_uncut
+
+# --- verdicts ---------------------------------------------------------------
+# obtained JSONL INPUT: blocking, blocking_detail, accessible, confirmed.
+obtained() {
+	jq -r --arg in "$2" 'select(.input == $in) | .test_keys |
+		[.blocking, .blocking_detail, .accessible, .confirmed] |
+		map(tostring) | join(" ")' "$1"
+}
+
+# Why a verdict is what it is: each step's failure, and the control's.
+explain() {
+	jq -r --arg in "$2" 'select(.input == $in) | .test_keys |
+		"    dns: \([(.queries // [])[] | "\(.query_type)=\(.failure // ([(.answers // [])[] | .ipv4 // .ipv6 // .hostname] | join(",")))"] | join(" "))",
+		"    tcp: \([(.tcp_connect // [])[] | "\(.ip):\(.port)=\(.status.failure // "ok")"] | join(" "))",
+		"    tls: \([(.tls_handshakes // [])[] | "\(.sni_role)=\(.failure // "ok")"] | join(" "))",
+		"    http: \([(.requests // [])[] | "\(.response.code // "-") \(.failure // "ok")"] | join(" <- "))",
+		"    control: \(.control_failure // (.control | if . == null then "null" else "dns=\(.dns.failure // .dns.addrs) http=\(.http_request.status_code) \(.http_request.failure // "")" end))",
+		"    analysis: \(.analysis.reason // "-") dns_consistency=\(.dns_consistency) status_code_match=\(.status_code_match) title_match=\(.title_match) body_proportion=\(.body_proportion)"' \
+		"$1"
+}
+
+TALLY=$LAB_DIR/tally # one "expected obtained" blocking pair per verdict
+: >"$TALLY"
+
+# Field N (1-based) of a space-separated string.
+field() {
+	echo "$1" | cut -d' ' -f"$2"
+}
+
+# matches WANT GOT: each word of WANT ("-": any) equals GOT's.
+matches() {
+	_m_i=1
+	for _m_w in $1; do
+		[ "$_m_w" = - ] || [ "$_m_w" = "$(field "$2" $_m_i)" ] || return 1
+		_m_i=$((_m_i + 1))
+	done
+}
+
+# check RUN: a PASS or FAIL line per scenario of RUN.jsonl (FAIL followed
+# by the evidence), and its verdicts in the tally. What RUN should give:
+# main, scenarios.tsv; nocontrol, no verdict without a control, except that
+# a fingerprint is proof on its own (docs/verdicts.md, "Fingerprints"), so
+# the confirmed scenarios keep theirs; nonet, no verdict at all (the
+# censor's forgeries do not get through either).
+check() {
+	tab=$(printf '\t')
+	while IFS=$tab read -r input blocking detail accessible confirmed \
+		what; do
+		case $input in '#'* | '') continue ;; esac
+		if [ "$1" = nonet ] ||
+			{ [ "$1" = nocontrol ] && [ "$confirmed" != true ]; }; then
+			blocking=null detail=null accessible=null confirmed=false
+		fi
+		want="$blocking $detail $accessible $confirmed"
+		got=$(obtained "$LAB_DIR/$1.jsonl" "$input")
+		echo "$blocking ${got%% *}" >>"$TALLY"
+		if [ -n "$got" ] && matches "$want" "$got"; then
+			echo "PASS $input: expected $want, obtained $got ($what)"
+		else
+			echo "FAIL $input: expected $want, obtained" \
+				"${got:-nothing} ($what)"
+			explain "$LAB_DIR/$1.jsonl" "$input"
+		fi
+	done <tests/lab/scenarios.tsv
+}
+
+check main >"$LAB_DIR/check.main"
+check nocontrol >"$LAB_DIR/check.nocontrol"
+check nonet >"$LAB_DIR/check.nonet"
+n=$(grep -c '^PASS\|^FAIL' "$LAB_DIR/check.main")
+matched=$(grep -c '^PASS' "$LAB_DIR/check.main")
+results=$(cat "$LAB_DIR/check.main")
+
+# A whole run is one scenario: a line, and the targets that failed.
+whole() {
+	n=$((n + 1))
+	if grep -q '^FAIL' "$LAB_DIR/check.$1"; then
+		results="$results
+FAIL $2:
+$(sed -n '/^FAIL/,/^PASS/{/^PASS/d;s/^/  /;p}' "$LAB_DIR/check.$1")"
+	else
+		matched=$((matched + 1))
+		results="$results
+PASS $2: $3"
+	fi
+}
+whole nocontrol "control unreachable (the censor drops it)" \
+	"no verdict but the fingerprinted ones"
+whole nonet "no network at all (the censor drops everything)" \
+	"no verdict"
+
+# --- report -----------------------------------------------------------------
+echo "lab: expected (rows) vs obtained (columns) test_keys.blocking"
+awk '
+BEGIN {
+	nv = split("false dns tcp_ip tls http-failure http-diff null", v, " ")
+	for (i = 1; i <= nv; i++)
+		known[v[i]] = 1
+}
+{
+	o = ($2 in known) ? $2 : "other"
+	count[$1, o]++
+	rows[$1] = 1
+	if (o == "other")
+		other = 1
+}
+END {
+	if (other)
+		v[++nv] = "other"
+	printf "  %-13s", "expected"
+	for (i = 1; i <= nv; i++)
+		printf " %*s", length(v[i]) < 5 ? 5 : length(v[i]), v[i]
+	printf "\n"
+	for (i = 1; i <= nv; i++) {
+		if (!(v[i] in rows))
+			continue
+		printf "  %-13s", v[i]
+		for (j = 1; j <= nv; j++)
+			printf " %*s", length(v[j]) < 5 ? 5 : length(v[j]),
+			    (v[i], v[j]) in count ? count[v[i], v[j]] : "."
+		printf "\n"
+	}
+}' "$TALLY"
+echo "$results"
+echo "lab: $n scenarios, $matched matched ($(($(date +%s) - start))s)"
+if [ "$matched" -ne "$n" ]; then
+	KEEP=1
+	exit 1
+fi
+exit 0
