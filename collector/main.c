@@ -39,21 +39,6 @@ static const char usage_text[] =
 	"Exit status: 0 after SIGTERM/SIGINT, 1 usage error, 2 could not "
 	"start.\n";
 
-static void usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static void
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "wallwatch-collector: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'wallwatch-collector --help'.\n");
-}
-
 enum {
 	OPT_CONTROL_ONLY = 256,
 	OPT_LISTEN,
@@ -159,18 +144,6 @@ out:
 	return rc;
 }
 
-static int
-parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (*s == '\0' || *end != '\0' || !(v >= 0.1 && v <= 300.0))
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -197,14 +170,14 @@ main(int argc, char **argv)
 			break;
 		case OPT_RESOLVER:
 			if (ww_resolver_check(optarg, err, sizeof(err)) != 0) {
-				usage_error("--resolver: %s", err);
+				ww_usage_error("--resolver: %s", err);
 				return EXIT_USAGE;
 			}
 			cfg.resolver = optarg;
 			break;
 		case OPT_CA_FILE:
 			if (access(optarg, R_OK) != 0) {
-				usage_error("cannot read --ca-file \"%s\"",
+				ww_usage_error("cannot read --ca-file \"%s\"",
 					    optarg);
 				return EXIT_USAGE;
 			}
@@ -214,8 +187,8 @@ main(int argc, char **argv)
 			cfg.allow_private = true;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_seconds(optarg, &cfg.timeout) != 0) {
-				usage_error("bad --timeout \"%s\": want seconds "
+			if (ww_parse_seconds(optarg, 0.1, 300, &cfg.timeout) != 0) {
+				ww_usage_error("bad --timeout \"%s\": want seconds "
 					    "from 0.1 to 300",
 					    optarg);
 				return EXIT_USAGE;
@@ -223,7 +196,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_MAX_ADDRS:
 			if (ww_parse_long(optarg, 1, 64, &v) != 0) {
-				usage_error("bad --max-addrs \"%s\": want a "
+				ww_usage_error("bad --max-addrs \"%s\": want a "
 					    "whole number from 1 to 64",
 					    optarg);
 				return EXIT_USAGE;
@@ -232,7 +205,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_MAX_INFLIGHT:
 			if (ww_parse_long(optarg, 1, 100000, &v) != 0) {
-				usage_error("bad --max-inflight \"%s\": want a "
+				ww_usage_error("bad --max-inflight \"%s\": want a "
 					    "whole number from 1 to 100000",
 					    optarg);
 				return EXIT_USAGE;
@@ -254,17 +227,17 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		usage_error("unexpected argument \"%s\"", argv[optind]);
+		ww_usage_error("unexpected argument \"%s\"", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (!control_only) {
-		usage_error("%s", "only the control service exists so far: "
+		ww_usage_error("%s", "only the control service exists so far: "
 				  "run with --control-only (ingest and "
 				  "timelines are issue #4)");
 		return EXIT_USAGE;
 	}
 	if (listen == NULL) {
-		usage_error("%s", "--listen IP:PORT is required");
+		ww_usage_error("%s", "--listen IP:PORT is required");
 		return EXIT_USAGE;
 	}
 	{
@@ -272,7 +245,7 @@ main(int argc, char **argv)
 		unsigned short port;
 
 		if (ctl_listen_parse(listen, ip, sizeof(ip), &port) != 0) {
-			usage_error("bad listen address \"%s\": want IP:PORT "
+			ww_usage_error("bad listen address \"%s\": want IP:PORT "
 				    "or [IPv6]:PORT",
 				    listen);
 			return EXIT_USAGE;

@@ -48,25 +48,6 @@ add_addr(struct ww_control_req *r, const char *ip)
 	r->addrs[r->n_addrs++] = xstrdup(ip);
 }
 
-/* A server name as sent in SNI: an A-label host name. */
-static bool
-sni_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 253)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		      c == '_'))
-			return false;
-	}
-	return true;
-}
-
 static int
 parse_input(struct ww_control_req *r, const json_t *v, const char *key,
 	    char *err, size_t errlen)
@@ -193,13 +174,13 @@ ww_control_req_parse(const char *body, size_t len, bool ooni,
 			goto out;
 		sni = json_object_get(j, "sni");
 		if (sni != NULL && !json_is_null(sni)) {
-			if (!json_is_string(sni) ||
-			    !sni_ok(json_string_value(sni))) {
-				fail(err, errlen, NULL,
-				     "sni: must be a host name");
+			r->sni = xstrdup(json_is_string(sni)
+						 ? json_string_value(sni)
+						 : "");
+			if (!ww_hostname_normalize(r->sni)) {
+				fail(err, errlen, "sni", "must be a host name");
 				goto out;
 			}
-			r->sni = xstrdup(json_string_value(sni));
 		}
 	}
 	rc = 0;

@@ -230,12 +230,7 @@ try_next(struct ctl_op *op)
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, op);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, op->errbuf);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
-	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, http_ssl_ctx_cb);
-	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, e->store);
+	http_use_engine_tls(c, e);
 	io_curl_add(e->curl, c, done_cb, op);
 }
 

@@ -388,35 +388,6 @@ valid_name(const char *s)
 	return true;
 }
 
-/* A DNS name as found in a CNAME: letters, digits, '-', '_', dots between
- * non-empty labels of at most 63 bytes. Lower-cased in place, trailing dot
- * removed. */
-static bool
-normalize_host(char *s)
-{
-	size_t n = strlen(s), label = 0;
-
-	if (n > 0 && s[n - 1] == '.')
-		s[--n] = '\0';
-	if (n == 0 || n > HOST_MAX_LEN)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!is_name_char(ch) || ++label > 63)
-			return false;
-		if (ch >= 'A' && ch <= 'Z')
-			s[i] = (char)(ch - 'A' + 'a');
-	}
-	return label > 0;
-}
-
 static int
 parse_location(struct ww_fingerprint *f, const char *s, const char **why)
 {
@@ -498,7 +469,7 @@ parse_pattern(struct ww_fingerprint *f, const char *s, const char **why)
 		f->family = AF_INET;
 	} else if (inet_pton(AF_INET6, s, f->addr) == 1) {
 		f->family = AF_INET6;
-	} else if (!normalize_host(f->pattern)) {
+	} else if (!ww_hostname_normalize(f->pattern)) {
 		*why = "dns pattern is neither an IP address nor a host name";
 		return -1;
 	}
@@ -910,7 +881,7 @@ ww_fingerprints_match_dns(const struct ww_fingerprints *fp, const char *answer,
 		if (strlen(answer) >= sizeof(host))
 			return 0;
 		memcpy(host, answer, strlen(answer) + 1);
-		if (!normalize_host(host))
+		if (!ww_hostname_normalize(host))
 			return 0;
 	}
 	for (size_t i = 0; i < fp->n && k < max; i++) {

@@ -44,7 +44,7 @@ struct http_op {
 	void *arg;
 };
 
-CURLcode
+static CURLcode
 http_ssl_ctx_cb(CURL *curl, void *sslctx, void *parm)
 {
 	(void)curl;
@@ -52,6 +52,17 @@ http_ssl_ctx_cb(CURL *curl, void *sslctx, void *parm)
 	/* As in tls.c: free idle record buffers while waiting on the peer. */
 	SSL_CTX_set_mode(sslctx, SSL_MODE_RELEASE_BUFFERS);
 	return CURLE_OK;
+}
+
+void
+http_use_engine_tls(CURL *c, struct ww_engine *e)
+{
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, http_ssl_ctx_cb);
+	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, e->store);
 }
 
 static size_t
@@ -320,12 +331,7 @@ http_start(struct ww_engine *e, const char *url, struct curl_slist *pins,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, op);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, op->errbuf);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
-	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, http_ssl_ctx_cb);
-	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, e->store);
+	http_use_engine_tls(c, e);
 	curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	/* A smaller receive buffer than curl's 16 KiB: hundreds of requests
 	 * may be in flight, and pages are small; big bodies just take more

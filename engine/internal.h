@@ -82,8 +82,9 @@ const char *tls_failure_from_verify(long verify_result);
 SSL_CTX *tls_ctx_new(X509_STORE *store, char *err, size_t errlen);
 /* tls.c: load the trust store (ca_file, or the system default paths). */
 X509_STORE *tls_store_load(const char *ca_file, char *err, size_t errlen);
-/* http.c: CURLOPT_SSL_CTX_FUNCTION that installs the shared store. */
-CURLcode http_ssl_ctx_cb(CURL *curl, void *sslctx, void *parm);
+/* http.c: verify peers against the engine's one shared trust store (never
+ * curl's default CA path, which would re-parse the bundle per handshake). */
+void http_use_engine_tls(CURL *c, struct ww_engine *e);
 
 /* --- dns.c --------------------------------------------------------------- */
 struct dns_op;

@@ -190,6 +190,49 @@ ww_parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+int
+ww_parse_seconds(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	v = strtod(s, &end);
+	if (*end != '\0' || !(v >= min && v <= max)) /* NaN fails too */
+		return -1;
+	*out = v;
+	return 0;
+}
+
+bool
+ww_hostname_normalize(char *s)
+{
+	size_t n = strlen(s), label = 0;
+
+	if (n > 0 && s[n - 1] == '.')
+		s[--n] = '\0';
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_') ||
+		    ++label > 63)
+			return false;
+		if (c >= 'A' && c <= 'Z')
+			s[i] = (char)(c - 'A' + 'a');
+	}
+	return label > 0;
+}
+
 size_t
 ww_utf8_seq_len(const unsigned char *s, size_t len)
 {
@@ -282,6 +325,18 @@ void
 ww_log_set_level(enum ww_log_level lvl)
 {
 	log_level = lvl;
+}
+
+void
+ww_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", log_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", log_prog);
 }
 
 void

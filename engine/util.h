@@ -59,6 +59,16 @@ void ww_random_hex(char *out, size_t n_bytes);
  */
 int ww_parse_long(const char *s, long min, long max, long *out);
 
+/* Seconds from min to max ("2", "0.5"); 0, or -1 if s is not that. */
+int ww_parse_seconds(const char *s, double min, double max, double *out);
+
+/*
+ * A DNS name as a host name or SNI: letters, digits, '-' and '_', dots
+ * between labels of 1..63 bytes, at most 253 in all; one final dot is
+ * dropped. Lower-cases s in place. Returns false when s is not that.
+ */
+bool ww_hostname_normalize(char *s);
+
 /* True when s is valid UTF-8 of length len (no overlongs, no surrogates). */
 bool ww_utf8_valid(const unsigned char *s, size_t len);
 /* Length (1..4) of the valid UTF-8 sequence starting at s, 0 if none
@@ -76,6 +86,9 @@ char *ww_utf8_sanitize(const char *in, size_t len);
 enum ww_log_level { WW_LOG_ERROR, WW_LOG_WARN, WW_LOG_INFO, WW_LOG_DEBUG };
 void ww_log_set_prog(const char *prog);
 void ww_log_set_level(enum ww_log_level lvl);
+/* "prog: message" and "Try 'prog --help'." on stderr, for a command
+ * line the program refuses (prog from ww_log_set_prog()). */
+void ww_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ww_log(enum ww_log_level lvl, const char *tag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 #define log_error(tag, ...) ww_log(WW_LOG_ERROR, tag, __VA_ARGS__)

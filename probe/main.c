@@ -68,21 +68,6 @@ static const char usage_text[] =
 	"Exit status: 0 every target measured (whatever it found), 1 usage\n"
 	"error, 2 the run could not happen or was interrupted.\n";
 
-static void usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static void
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "wallwatch-probe: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'wallwatch-probe --help'.\n");
-}
-
 /* Rows repeating an earlier row's URL (common across a global and a country
  * list): counted, and reported once with the first example. */
 static size_t dup_count;
@@ -106,31 +91,6 @@ report_duplicates(bool quiet)
 	free(dup_first);
 	dup_first = NULL;
 	dup_count = 0;
-}
-
-/* A DNS name for the control SNI: letters, digits, '-', '.', 1..253. */
-static bool
-valid_hostname(const char *s)
-{
-	size_t n = strlen(s), label = 0;
-
-	if (n == 0 || n > 253)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum(c) && c != '-')
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return label > 0;
 }
 
 static bool
@@ -320,18 +280,6 @@ static const struct option long_opts[] = {
 };
 
 static int
-parse_timeout(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (*s == '\0' || *end != '\0' || !(v >= 0.1 && v <= 300.0))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int
 cmd_run(int argc, char **argv)
 {
 	struct probe_opts o;
@@ -366,29 +314,29 @@ cmd_run(int argc, char **argv)
 		case OPT_EXCLUDE:
 			if (ww_testlist_check_categories(optarg, err,
 							 sizeof(err)) != 0) {
-				usage_error("%s", err);
+				ww_usage_error("%s", err);
 				goto out;
 			}
 			*(c == OPT_CATEGORY ? &include : &exclude) = optarg;
 			break;
 		case OPT_RESOLVER:
 			if (ww_resolver_check(optarg, err, sizeof(err)) != 0) {
-				usage_error("--resolver: %s", err);
+				ww_usage_error("--resolver: %s", err);
 				goto out;
 			}
 			o.cfg.resolver = optarg;
 			break;
 		case OPT_CA_FILE:
 			if (access(optarg, R_OK) != 0) {
-				usage_error("cannot read --ca-file \"%s\"",
+				ww_usage_error("cannot read --ca-file \"%s\"",
 					    optarg);
 				goto out;
 			}
 			o.cfg.ca_file = optarg;
 			break;
 		case OPT_CONTROL_SNI:
-			if (!valid_hostname(optarg)) {
-				usage_error("bad --control-sni \"%s\": want a "
+			if (!ww_hostname_normalize(optarg)) {
+				ww_usage_error("bad --control-sni \"%s\": want a "
 					    "DNS name",
 					    optarg);
 				goto out;
@@ -397,7 +345,7 @@ cmd_run(int argc, char **argv)
 			break;
 		case OPT_CONCURRENCY:
 			if (ww_parse_long(optarg, 1, 4096, &v) != 0) {
-				usage_error("bad --concurrency \"%s\": want a "
+				ww_usage_error("bad --concurrency \"%s\": want a "
 					    "whole number from 1 to 4096",
 					    optarg);
 				goto out;
@@ -405,8 +353,8 @@ cmd_run(int argc, char **argv)
 			o.concurrency = (int)v;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_timeout(optarg, &o.cfg.timeout) != 0) {
-				usage_error("bad --timeout \"%s\": want seconds "
+			if (ww_parse_seconds(optarg, 0.1, 300, &o.cfg.timeout) != 0) {
+				ww_usage_error("bad --timeout \"%s\": want seconds "
 					    "from 0.1 to 300",
 					    optarg);
 				goto out;
@@ -414,7 +362,7 @@ cmd_run(int argc, char **argv)
 			break;
 		case OPT_MAX_ADDRS:
 			if (ww_parse_long(optarg, 1, 64, &v) != 0) {
-				usage_error("bad --max-addrs \"%s\": want a "
+				ww_usage_error("bad --max-addrs \"%s\": want a "
 					    "whole number from 1 to 64",
 					    optarg);
 				goto out;
@@ -429,7 +377,7 @@ cmd_run(int argc, char **argv)
 			break;
 		case OPT_CONTROL:
 			if (!valid_control_url(optarg)) {
-				usage_error("bad --control \"%s\": want an "
+				ww_usage_error("bad --control \"%s\": want an "
 					    "http:// or https:// URL",
 					    optarg);
 				goto out;
@@ -438,7 +386,7 @@ cmd_run(int argc, char **argv)
 			break;
 		case OPT_REFERENCE:
 			if (ww_target_parse(optarg, &t, err, sizeof(err)) != 0) {
-				usage_error("bad --reference: %s", err);
+				ww_usage_error("bad --reference: %s", err);
 				goto out;
 			}
 			ww_target_clear(&t);
@@ -448,9 +396,9 @@ cmd_run(int argc, char **argv)
 			fp_dir = optarg;
 			break;
 		case OPT_CONTROL_TIMEOUT:
-			if (parse_timeout(optarg, &o.cfg.control_timeout) !=
-			    0) {
-				usage_error("bad --control-timeout \"%s\": want "
+			if (ww_parse_seconds(optarg, 0.1, 300,
+					     &o.cfg.control_timeout) != 0) {
+				ww_usage_error("bad --control-timeout \"%s\": want "
 					    "seconds from 0.1 to 300",
 					    optarg);
 				goto out;
@@ -458,7 +406,7 @@ cmd_run(int argc, char **argv)
 			break;
 		case OPT_CC:
 			if (!valid_cc(optarg)) {
-				usage_error("bad --probe-cc \"%s\": want two "
+				ww_usage_error("bad --probe-cc \"%s\": want two "
 					    "upper-case letters",
 					    optarg);
 				goto out;
@@ -467,7 +415,7 @@ cmd_run(int argc, char **argv)
 			break;
 		case OPT_ASN:
 			if (!valid_asn(optarg)) {
-				usage_error("bad --probe-asn \"%s\": want "
+				ww_usage_error("bad --probe-asn \"%s\": want "
 					    "AS<number>",
 					    optarg);
 				goto out;
@@ -488,36 +436,36 @@ cmd_run(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		usage_error("unexpected argument \"%s\"", argv[optind]);
+		ww_usage_error("unexpected argument \"%s\"", argv[optind]);
 		goto out;
 	}
 	for (size_t i = 0; i < n_lists; i++)
 		if (ww_testlist_load(&o.targets, lists[i], err, sizeof(err),
 				     list_notice) != 0) {
-			usage_error("%s", err);
+			ww_usage_error("%s", err);
 			goto out;
 		}
 	for (size_t i = 0; i < n_inputs; i++)
 		if (ww_testlist_add_input(&o.targets, inputs[i], err,
 					  sizeof(err)) != 0) {
-			usage_error("bad --input: %s", err);
+			ww_usage_error("bad --input: %s", err);
 			goto out;
 		}
 	if (n_lists == 0 && n_inputs == 0 &&
 	    load_default_lists(&o.targets, err, sizeof(err)) != 0) {
-		usage_error("%s", err);
+		ww_usage_error("%s", err);
 		goto out;
 	}
 	report_duplicates(o.quiet);
 	if (load_fingerprints(&o, fp_dir, err, sizeof(err)) != 0) {
-		usage_error("%s", err);
+		ww_usage_error("%s", err);
 		goto out;
 	}
 	o.cfg.controls = controls;
 	o.cfg.n_controls = n_controls;
 	ww_testlist_filter(&o.targets, include, exclude);
 	if (o.targets.n == 0) {
-		usage_error("%s", "no targets left to measure (check "
+		ww_usage_error("%s", "no targets left to measure (check "
 				  "--category/--exclude-category)");
 		goto out;
 	}
@@ -550,8 +498,8 @@ main(int argc, char **argv)
 		return EXIT_MEASURED;
 	}
 	if (argc < 2)
-		usage_error("%s", "missing command (try: run)");
+		ww_usage_error("%s", "missing command (try: run)");
 	else
-		usage_error("unknown command \"%s\" (try: run)", argv[1]);
+		ww_usage_error("unknown command \"%s\" (try: run)", argv[1]);
 	return EXIT_USAGE;
 }

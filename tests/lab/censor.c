@@ -172,36 +172,6 @@ rules_free(struct rules *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
-/* A DNS name as rules give it: letters, digits, '-' and '_' in labels of
- * 1..63, at most 253 in all; one final dot allowed. Lower-cased in place. */
-static bool
-rule_name_ok(char *s)
-{
-	size_t len = strlen(s), label = 0;
-
-	if (len > 0 && s[len - 1] == '.')
-		s[--len] = '\0';
-	if (len == 0 || len > DPI_DNS_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return false;
-		s[i] = (char)lower((unsigned char)c);
-		if (++label > 63)
-			return false;
-	}
-	return true;
-}
-
 /* Read the whole of path, at most max bytes; 0 or -1 with errno (EFBIG
  * when too big). */
 static int
@@ -325,7 +295,7 @@ rule_parse(struct rules *rs, const char *file, long lineno, char *line)
 		}
 		break;
 	}
-	if (r.kind != RULE_HTTP_RESET_PATH && !rule_name_ok(w[1])) {
+	if (r.kind != RULE_HTTP_RESET_PATH && !ww_hostname_normalize(w[1])) {
 		fprintf(stderr, "%s:%ld: bad name \"%s\"\n", file, lineno,
 			w[1]);
 		return -1;
