@@ -197,7 +197,7 @@ static void
 dns_done(struct ww_job *j)
 {
 	char *addrs[64];
-	size_t n;
+	size_t n, found;
 
 	if (--j->pending > 0)
 		return;
@@ -209,10 +209,10 @@ dns_done(struct ww_job *j)
 		for (size_t i = 0; i < n; i++)
 			free(addrs[i]);
 	}
-	n = collect_addrs(j->qrec, addrs,
-			  j->phase == PH_DNS ? (size_t)j->e->max_addrs
-					     : WW_ARRAY_LEN(addrs));
-	n = filter_refused(j, addrs, n);
+	found = collect_addrs(j->qrec, addrs,
+			      j->phase == PH_DNS ? (size_t)j->e->max_addrs
+						 : WW_ARRAY_LEN(addrs));
+	n = filter_refused(j, addrs, found);
 	host_add(j, j->dns_host, addrs, n);
 	if (j->phase == PH_REDIRECT_DNS && n == 0) {
 		/* The hop cannot be made: record it with the DNS failure,
@@ -221,13 +221,16 @@ dns_done(struct ww_job *j)
 						   ? &j->qrec[0]
 						   : &j->qrec[1];
 
-		const char *f = q->failure ? q->failure : failure_dns_no_answer;
-
-		if (q->failure == NULL &&
-		    (j->qrec[0].n_answers > 0 || j->qrec[1].n_answers > 0))
-			f = failure_dns_bogon; /* all refused (control) */
-		ww_set_failure(&j->hrec.failure, &j->hrec.failure_detail, f,
-			       q->failure == NULL ? NULL : q->failure_detail);
+		if (found > 0) /* every address refused (control service) */
+			ww_set_failure(&j->hrec.failure,
+				       &j->hrec.failure_detail,
+				       failure_dns_bogon, NULL);
+		else
+			ww_set_failure(&j->hrec.failure,
+				       &j->hrec.failure_detail,
+				       q->failure ? q->failure
+						  : failure_dns_no_answer,
+				       q->failure_detail);
 		j->hrec.url = xstrdup(j->url);
 		j->hrec.method = xstrdup("GET");
 		j->hrec.t0 = j->hrec.t = ww_mono() - j->t_base;
@@ -642,6 +645,8 @@ http_done(void *arg)
 
 /* --- the control request (probe side) ----------------------------------- */
 
+static void job_free(struct ww_job *j);
+
 static void
 ctl_done(void *arg)
 {
@@ -649,7 +654,7 @@ ctl_done(void *arg)
 
 	j->ctl = NULL;
 	if (j->chain_done)
-		finish(j);
+		job_free(j);
 }
 
 static void
@@ -672,8 +677,6 @@ start_control(struct ww_job *j, char *const *addrs, size_t n)
 }
 
 /* --- job lifetime ---------------------------------------------------------- */
-
-static void job_free(struct ww_job *j);
 
 /* Our own steps have ended; the job ends once the control has answered. */
 static void
