@@ -18,6 +18,10 @@ VERSION := 0.1.0
 PROBE_PKGS = libevent libevent_openssl libcares libcurl openssl jansson
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PROBE_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PROBE_PKGS) 2>/dev/null) -lm
+# The collector's storage only (the probe does not link them).
+STORE_PKGS = sqlite3 zlib
+STORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(STORE_PKGS) 2>/dev/null)
+STORE_LIBS = $(shell $(PKG_CONFIG) --libs $(STORE_PKGS) 2>/dev/null)
 CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
@@ -47,7 +51,8 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 OBJ = $(BUILD)/obj
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(OBJ)/%.o)
 PROBE_OBJ := $(PROBE_SRC:%.c=$(OBJ)/%.o)
-COLLECTOR_OBJ := $(COLLECTOR_SRC:%.c=$(OBJ)/%.o)
+COLLECTOR_OBJ := $(COLLECTOR_SRC:%.c=$(OBJ)/%.o) $(OBJ)/gen/web_assets.o
+WEB_ASSETS := $(sort $(wildcard collector/web/*))
 FAKE_OBJ := $(FAKE_SRC:%.c=$(OBJ)/%.o)
 LIB := $(BUILD)/libwallwatch.a
 PROBE := $(BUILD)/wallwatch-probe
@@ -81,7 +86,17 @@ $(PROBE): $(PROBE_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(PROBE_OBJ) $(LIB) $(PKG_LIBS)
 
 $(COLLECTOR): $(COLLECTOR_OBJ) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(COLLECTOR_OBJ) $(LIB) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(COLLECTOR_OBJ) $(LIB) $(PKG_LIBS) \
+		$(STORE_LIBS)
+
+# The web view's files, inside the collector's binary.
+$(BUILD)/gen/web_assets.c: $(WEB_ASSETS) tools/embed-web.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-web.sh $@ $(WEB_ASSETS)
+
+$(OBJ)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Icollector -c -o $@ $<
 
 # The censor of the lab (tests/lab): libpcap to watch, raw sockets to inject.
 $(CENSOR): tests/lab/censor.c $(LIB)
@@ -94,7 +109,8 @@ $(FAKENET): $(FAKE_OBJ) $(LIB)
 
 $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PKG_LIBS) \
+		$(STORE_LIBS)
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -112,7 +128,7 @@ bench-deps:
 # --- the main job ----------------------------------------------------------
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(PROBE) run $(RUN_ARGS)
+	@sh tools/run-local.sh $(BUILD) $(RUN_ARGS)
 
 # --- tests -----------------------------------------------------------------
 unit: $(UNIT_BINS)
@@ -135,11 +151,15 @@ integration-asan: $(FAKENET)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/control.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		sh tests/integration/ingest.sh build/asan/wallwatch-probe \
+		build/asan/wallwatch-collector $(FAKENET)
 
 integration: $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/cli.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/control.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/ingest.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 
 # The censor lab: network namespaces, needs root (skipped with a message
 # otherwise).

@@ -8,8 +8,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "engine.h"
 
@@ -17,10 +19,25 @@
 #define EXIT_USAGE 1
 #define EXIT_FAIL 2
 
+struct evhttp_request;
+
 struct ctl_server_opts {
 	int max_inflight; /* controls measured at once; more get 503 */
 	double deadline;  /* seconds one control may take in all */
+	/* The rest of the service: paths other than the control API go
+	 * here (NULL: 404), with bodies up to max_body bytes (the control
+	 * API itself still takes at most WW_CONTROL_MAX_REQUEST). */
+	void (*fallback)(struct evhttp_request *req, void *arg);
+	void *fallback_arg;
+	size_t max_body;
 };
+
+/* A JSON body (compact, sorted keys) with code; body is not consumed. */
+void reply_json(struct evhttp_request *req, int code, const char *reason,
+		json_t *body);
+/* {"error": msg} with code. */
+void reply_error(struct evhttp_request *req, int code, const char *reason,
+		 const char *msg);
 
 struct ctl_server;
 
@@ -43,5 +60,38 @@ void ctl_server_drain(struct ctl_server *s, void (*done)(void *),
 
 /* Abandon what is in flight and free everything. */
 void ctl_server_free(struct ctl_server *s);
+
+/* --- ingest.c: POST /api/v1/measurements ------------------------------- */
+struct store;
+struct ww_fingerprints;
+struct ww_asndb;
+struct ingest;
+/* The ingest service storing into st; fp and asn may be NULL. */
+struct ingest *ingest_new(struct store *st, const struct ww_fingerprints *fp,
+			  const struct ww_asndb *asn);
+void ingest_free(struct ingest *in);
+/* Prometheus text for the ingest's counters. */
+void ingest_metrics(const struct ingest *in, struct evbuffer *out);
+/* evhttp handler (ctl_server_opts.fallback) for the ingest paths. */
+void ingest_handle(struct evhttp_request *req, void *arg);
+
+/* --- api.c: the read API and exports ---------------------------------- */
+struct api;
+struct evbuffer;
+struct store_filter;
+struct store_row;
+struct api *api_new(struct store *st);
+void api_free(struct api *a);
+/* Answer GET/HEAD requests under /api/v1/ (true), or leave req (false). */
+bool api_handle(struct api *a, struct evhttp_request *req, const char *path);
+/* "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ", "YYYY-MM-DD HH:MM:SS" or unix
+ * seconds; 0 or -1. */
+int api_parse_time(const char *s, int64_t *out);
+/* One page of an export (jsonl: the raw measurements; csv: one row per
+ * measurement) into out, after f->after_id, which it advances. Returns
+ * rows written, 0 at the end, -1 on error. */
+long export_page(struct store *st, struct store_filter *f, bool csv,
+		 struct evbuffer *out);
+const char *export_csv_header(void);
 
 #endif

@@ -48,7 +48,7 @@ struct pending {
 	struct pending *prev, *next;
 };
 
-static void
+void
 reply_json(struct evhttp_request *req, int code, const char *reason,
 	   json_t *body)
 {
@@ -67,7 +67,7 @@ reply_json(struct evhttp_request *req, int code, const char *reason,
 	free(s);
 }
 
-static void
+void
 reply_error(struct evhttp_request *req, int code, const char *reason,
 	    const char *msg)
 {
@@ -180,6 +180,11 @@ start_control(struct ctl_server *s, struct evhttp_request *req, bool ooni)
 	char err[512];
 	struct timeval tv;
 
+	if (len > WW_CONTROL_MAX_REQUEST) {
+		reply_error(req, 413, "Payload Too Large",
+			    "a control request is at most 64 KiB");
+		return;
+	}
 	if (s->inflight >= s->o.max_inflight || s->draining) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 				  "Retry-After", "5");
@@ -247,8 +252,14 @@ handle(struct evhttp_request *req, void *arg)
 		evbuffer_free(buf);
 		return;
 	}
+	if (ooni && strcmp(path, "/") == 0 && cmd != EVHTTP_REQ_POST &&
+	    s->o.fallback != NULL)
+		ooni = false; /* GET / belongs to the rest of the service */
 	if (!ours && !ooni) {
-		reply_error(req, 404, "Not Found", "no such path");
+		if (s->o.fallback != NULL)
+			s->o.fallback(req, s->o.fallback_arg);
+		else
+			reply_error(req, 404, "Not Found", "no such path");
 		return;
 	}
 	if (cmd != EVHTTP_REQ_POST) {
@@ -314,11 +325,19 @@ ctl_server_new(struct event_base *base, struct ww_engine *e,
 	s->http = evhttp_new(base);
 	if (s->http == NULL)
 		abort();
-	evhttp_set_max_body_size(s->http, WW_CONTROL_MAX_REQUEST);
+	evhttp_set_max_body_size(s->http, o->max_body > WW_CONTROL_MAX_REQUEST
+						  ? o->max_body
+						  : WW_CONTROL_MAX_REQUEST);
 	evhttp_set_max_headers_size(s->http, 16 * 1024);
 	evhttp_set_timeout_tv(s->http, &idle);
+	/* Every common method reaches the handlers, which answer 405 with
+	 * an Allow header rather than libevent's bare 501. */
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-						    EVHTTP_REQ_HEAD);
+						    EVHTTP_REQ_HEAD |
+						    EVHTTP_REQ_PUT |
+						    EVHTTP_REQ_DELETE |
+						    EVHTTP_REQ_PATCH |
+						    EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(s->http, handle, s);
 	s->sock = evhttp_bind_socket_with_handle(s->http, ip, port);
 	if (s->sock == NULL) {

@@ -1,8 +1,9 @@
 /*
- * main.c - wallwatch-collector's command line. Today it serves the control
- * API (issue #3); ingest, storage and timelines come with issue #4, and
- * until then the program says so rather than pretending.
+ * main.c - wallwatch-collector's command line: the service (ingest into
+ * SQLite, and the control API), the control API alone (--control-only,
+ * for controls deployed in several regions), and `reanalyze`.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,20 +12,39 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "analysis.h"
+#include "asndb.h"
 #include "collector.h"
+#include "fingerprint.h"
+#include "store.h"
 #include "util.h"
+#include "web.h"
 
 static const char usage_text[] =
-	"usage: wallwatch-collector --control-only --listen IP:PORT [options]\n"
+	"usage: wallwatch-collector --listen IP:PORT --db PATH [options]\n"
+	"       wallwatch-collector --control-only --listen IP:PORT [options]\n"
+	"       wallwatch-collector reanalyze --db PATH [--fingerprints DIR]\n"
+	"       wallwatch-collector export --db PATH [--since T] [--until T]\n"
+	"                           [--cc CC] [--format jsonl|csv] [--output F]\n"
 	"       wallwatch-collector --help | --version\n"
 	"\n"
-	"Serve the control API (docs/control-protocol.md): measure a target\n"
-	"from here, where it is not censored, for probes that compare it with\n"
-	"what they saw. POST /api/v1/control (ours), POST /api/v1/oonith and /\n"
-	"(OONI's test-helper protocol), GET /healthz.\n"
+	"Take measurements from probes (POST /api/v1/measurements: one JSON\n"
+	"measurement or JSON Lines, gzip allowed), store them in SQLite, and\n"
+	"serve the control API (docs/control-protocol.md): POST /api/v1/control\n"
+	"(ours), POST /api/v1/oonith and / (OONI's test-helper protocol).\n"
+	"GET /healthz. `reanalyze` re-runs the verdict analysis over every\n"
+	"stored measurement with the current rules and fingerprints.\n"
 	"\n"
-	"  --control-only         run only the control API (required until the\n"
-	"                         collector's ingest service exists)\n"
+	"  --db PATH              SQLite database, created and migrated on start\n"
+	"  --asn-db FILE          IP-to-ASN table (iptoasn.com TSV) to record the\n"
+	"                         submitter's network and country (never its\n"
+	"                         address)\n"
+	"  --fingerprints DIR     blockpage and forged-DNS fingerprints for the\n"
+	"                         analysis (default: the bundled set)\n"
+	"  --control-only         run only the control API (no --db)\n"
 	"  --listen IP:PORT       address to serve on ([IPv6]:PORT for IPv6)\n"
 	"  --resolver IP[:PORT]   DNS resolver (default: /etc/resolv.conf)\n"
 	"  --ca-file FILE         trusted CAs, PEM (default: system store)\n"
@@ -49,6 +69,9 @@ enum {
 	OPT_MAX_ADDRS,
 	OPT_MAX_INFLIGHT,
 	OPT_VERBOSE,
+	OPT_DB,
+	OPT_ASN_DB,
+	OPT_FINGERPRINTS,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -63,16 +86,61 @@ static const struct option long_opts[] = {
 	{"max-addrs", required_argument, NULL, OPT_MAX_ADDRS},
 	{"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
+	{"db", required_argument, NULL, OPT_DB},
+	{"asn-db", required_argument, NULL, OPT_ASN_DB},
+	{"fingerprints", required_argument, NULL, OPT_FINGERPRINTS},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
+};
+
+/* Ingest bodies: a 1,000-measurement batch, compressed or not. */
+#define INGEST_MAX_BODY (32u * 1024 * 1024)
+
+struct svc_opts {
+	const char *listen;
+	bool control_only;
+	const char *db;
+	const char *asn_db;
+	const char *fingerprints;
 };
 
 struct run {
 	struct event_base *base;
 	struct ctl_server *srv;
 	int signals;
+	struct store *st;
+	struct ww_asndb *asn;
+	struct ww_fingerprints *fp;
+	struct ingest *in;
+	struct api *api;
 };
+
+/* Everything but the control API: the read API, then ingest. */
+static void
+route(struct evhttp_request *req, void *arg)
+{
+	struct run *r = arg;
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *path = u ? evhttp_uri_get_path(u) : NULL;
+
+	if (path != NULL && strcmp(path, "/metrics") == 0) {
+		struct evbuffer *buf = evbuffer_new();
+
+		ingest_metrics(r->in, buf);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "Content-Type",
+				  "text/plain; version=0.0.4; charset=utf-8");
+		evhttp_send_reply(req, 200, "OK", buf);
+		evbuffer_free(buf);
+		return;
+	}
+	if (path != NULL && api_handle(r->api, req, path))
+		return;
+	if (path != NULL && web_handle(req, path))
+		return;
+	ingest_handle(req, r->in);
+}
 
 static void
 drained(void *arg)
@@ -100,9 +168,52 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	ctl_server_drain(r->srv, drained, r);
 }
 
+/* The database, the ASN table and the fingerprints; -1 after logging. */
 static int
-serve(const struct ww_config *cfg, const char *listen,
-      const struct ctl_server_opts *so)
+open_ingest(struct run *r, const struct svc_opts *o,
+	    struct ctl_server_opts *so)
+{
+	char err[512];
+
+	r->st = store_open(o->db, err, sizeof(err));
+	if (r->st == NULL) {
+		log_error("collector", "%s", err);
+		return -1;
+	}
+	if (o->asn_db != NULL) {
+		r->asn = ww_asndb_load(o->asn_db, err, sizeof(err));
+		if (r->asn == NULL) {
+			log_error("collector", "%s", err);
+			return -1;
+		}
+	}
+	r->fp = ww_fingerprints_load_default(o->fingerprints, err,
+					     sizeof(err));
+	if (r->fp == NULL) {
+		log_error("collector", "%s", err);
+		return -1;
+	}
+	r->in = ingest_new(r->st, r->fp, r->asn);
+	r->api = api_new(r->st);
+	so->fallback = route;
+	so->fallback_arg = r;
+	so->max_body = INGEST_MAX_BODY;
+	return 0;
+}
+
+static void
+close_ingest(struct run *r)
+{
+	api_free(r->api);
+	ingest_free(r->in);
+	ww_fingerprints_free(r->fp);
+	ww_asndb_free(r->asn);
+	store_close(r->st);
+}
+
+static int
+serve(const struct ww_config *cfg, const struct svc_opts *o,
+      struct ctl_server_opts *so)
 {
 	struct run r;
 	struct ww_engine *e;
@@ -112,6 +223,10 @@ serve(const struct ww_config *cfg, const char *listen,
 
 	memset(&r, 0, sizeof(r));
 	signal(SIGPIPE, SIG_IGN);
+	if (!o->control_only && open_ingest(&r, o, so) != 0) {
+		close_ingest(&r);
+		return EXIT_FAIL;
+	}
 	r.base = event_base_new();
 	if (r.base == NULL)
 		abort();
@@ -119,9 +234,10 @@ serve(const struct ww_config *cfg, const char *listen,
 	if (e == NULL) {
 		log_error("collector", "%s", err);
 		event_base_free(r.base);
+		close_ingest(&r);
 		return EXIT_FAIL;
 	}
-	r.srv = ctl_server_new(r.base, e, so, listen, err, sizeof(err));
+	r.srv = ctl_server_new(r.base, e, so, o->listen, err, sizeof(err));
 	if (r.srv == NULL) {
 		log_error("collector", "%s", err);
 		goto out;
@@ -130,9 +246,18 @@ serve(const struct ww_config *cfg, const char *listen,
 	sigint = evsignal_new(r.base, SIGINT, on_signal, &r);
 	evsignal_add(sigterm, NULL);
 	evsignal_add(sigint, NULL);
-	log_info("collector", "control service listening on %s (resolver %s%s)",
-		 listen, ww_engine_resolver(e),
-		 cfg->allow_private ? ", private targets allowed" : "");
+	if (o->control_only)
+		log_info("collector",
+			 "control service listening on %s (resolver %s%s)",
+			 o->listen, ww_engine_resolver(e),
+			 cfg->allow_private ? ", private targets allowed" : "");
+	else
+		log_info("collector",
+			 "listening on %s: ingest into %s (%lld measurements), "
+			 "control API (resolver %s%s)",
+			 o->listen, o->db, (long long)store_count(r.st),
+			 ww_engine_resolver(e),
+			 cfg->allow_private ? ", private targets allowed" : "");
 	event_base_dispatch(r.base);
 	event_free(sigterm);
 	event_free(sigint);
@@ -141,21 +266,227 @@ serve(const struct ww_config *cfg, const char *listen,
 out:
 	ww_engine_free(e);
 	event_base_free(r.base);
+	close_ingest(&r);
 	return rc;
+}
+
+/* --- reanalyze ------------------------------------------------------------ */
+
+struct reanalysis {
+	const struct ww_fingerprints *fp;
+	json_t *last; /* the values handed to the store point into it */
+	long bad;
+};
+
+static int
+reanalyze_one(const char *uid, const char *raw, size_t len,
+	      struct store_derived *out, void *arg)
+{
+	struct reanalysis *ra = arg;
+	json_t *m, *tk, *b, *a;
+	char err[256];
+
+	json_decref(ra->last);
+	ra->last = NULL;
+	m = json_loadb(raw, len, 0, NULL);
+	if (m == NULL || ww_analyze(m, ra->fp, err, sizeof(err)) != 0) {
+		log_warn("reanalyze", "%s: stored raw is not a measurement",
+			 uid);
+		json_decref(m);
+		ra->bad++;
+		return -1; /* keep what is stored */
+	}
+	ra->last = m;
+	tk = json_object_get(m, "test_keys");
+	b = json_object_get(tk, "blocking");
+	a = json_object_get(tk, "accessible");
+	out->blocking = json_is_string(b)  ? json_string_value(b)
+			: json_is_false(b) ? "false"
+					   : NULL;
+	out->accessible = json_is_boolean(a) ? json_is_true(a) : -1;
+	out->blocking_detail =
+		json_string_value(json_object_get(tk, "blocking_detail"));
+	out->confirmed = json_is_true(json_object_get(tk, "confirmed"));
+	out->analysis_version = json_string_value(
+		json_object_get(json_object_get(tk, "analysis"), "version"));
+	out->analysis_reason = json_string_value(
+		json_object_get(json_object_get(tk, "analysis"), "reason"));
+	return 0;
+}
+
+/* --- export -------------------------------------------------------------- */
+
+static int
+cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, OPT_DB},
+		{"since", required_argument, NULL, 's'},
+		{"until", required_argument, NULL, 'u'},
+		{"cc", required_argument, NULL, 'c'},
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *db = NULL, *out_path = NULL, *fmt = "jsonl";
+	struct store_filter f;
+	struct evbuffer *buf;
+	struct store *st;
+	char err[512];
+	long n, total = 0;
+	FILE *out = stdout;
+	int c, rc = EXIT_OK;
+
+	memset(&f, 0, sizeof(f));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DB:
+			db = optarg;
+			break;
+		case 's':
+		case 'u':
+			if (api_parse_time(optarg, c == 's' ? &f.since
+							   : &f.until) != 0) {
+				ww_usage_error("bad --%s \"%s\": want "
+					       "YYYY-MM-DD or unix seconds",
+					       c == 's' ? "since" : "until",
+					       optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			f.cc = optarg;
+			break;
+		case 'f':
+			fmt = optarg;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (db == NULL || optind < argc ||
+	    (strcmp(fmt, "jsonl") != 0 && strcmp(fmt, "csv") != 0)) {
+		ww_usage_error("%s", "export needs --db PATH, and --format is "
+				     "jsonl or csv");
+		return EXIT_USAGE;
+	}
+	st = store_open(db, err, sizeof(err));
+	if (st == NULL) {
+		log_error("export", "%s", err);
+		return EXIT_FAIL;
+	}
+	if (out_path != NULL && (out = fopen(out_path, "wx")) == NULL) {
+		log_error("export", "cannot create %s (it must not exist): %s",
+			  out_path, strerror(errno));
+		store_close(st);
+		return EXIT_FAIL;
+	}
+	if (strcmp(fmt, "csv") == 0) {
+		fputs(export_csv_header(), out);
+		fflush(out); /* the rows go to the descriptor directly */
+	}
+	buf = evbuffer_new();
+	while ((n = export_page(st, &f, strcmp(fmt, "csv") == 0, buf)) > 0) {
+		total += n;
+		if (evbuffer_write(buf, fileno(out)) < 0 &&
+		    evbuffer_get_length(buf) > 0)
+			break;
+		while (evbuffer_get_length(buf) > 0)
+			if (evbuffer_write(buf, fileno(out)) < 0)
+				break;
+	}
+	fflush(out);
+	if (n < 0 || evbuffer_get_length(buf) > 0 ||
+	    (out != stdout && fsync(fileno(out)) != 0)) {
+		log_error("export", "export failed after %ld measurements",
+			  total);
+		rc = EXIT_FAIL;
+	}
+	if (out != stdout)
+		fclose(out);
+	evbuffer_free(buf);
+	store_close(st);
+	if (rc == EXIT_OK)
+		log_info("export", "%ld measurements", total);
+	return rc;
+}
+
+static int
+cmd_reanalyze(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, OPT_DB},
+		{"fingerprints", required_argument, NULL, OPT_FINGERPRINTS},
+		{NULL, 0, NULL, 0},
+	};
+	const char *db = NULL, *fpdir = NULL;
+	struct reanalysis ra = {NULL, NULL, 0};
+	struct ww_fingerprints *fp;
+	struct store *st;
+	char err[512];
+	long n;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == OPT_DB)
+			db = optarg;
+		else if (c == OPT_FINGERPRINTS)
+			fpdir = optarg;
+		else
+			return EXIT_USAGE;
+	}
+	if (db == NULL || optind < argc) {
+		ww_usage_error("%s", "reanalyze needs --db PATH (and nothing "
+				     "else but --fingerprints DIR)");
+		return EXIT_USAGE;
+	}
+	fp = ww_fingerprints_load_default(fpdir, err, sizeof(err));
+	if (fp == NULL) {
+		ww_usage_error("%s", err);
+		return EXIT_USAGE;
+	}
+	st = store_open(db, err, sizeof(err));
+	if (st == NULL) {
+		log_error("reanalyze", "%s", err);
+		ww_fingerprints_free(fp);
+		return EXIT_FAIL;
+	}
+	ra.fp = fp;
+	n = store_reanalyze(st, reanalyze_one, &ra, err, sizeof(err));
+	json_decref(ra.last);
+	store_close(st);
+	ww_fingerprints_free(fp);
+	if (n < 0) {
+		log_error("reanalyze", "%s", err);
+		return EXIT_FAIL;
+	}
+	log_info("reanalyze",
+		 "%ld measurements analysed again (analysis version %s)%s", n,
+		 WW_ANALYSIS_VERSION, ra.bad ? "; some could not be read" : "");
+	return ra.bad ? EXIT_FAIL : EXIT_OK;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct ww_config cfg;
-	struct ctl_server_opts so = {256, 0};
-	const char *listen = NULL;
-	bool control_only = false;
+	struct ctl_server_opts so = {256, 0, NULL, NULL, 0};
+	struct svc_opts o;
 	char err[512];
 	long v;
 	int c;
 
 	ww_log_set_prog("wallwatch-collector");
+	if (argc >= 2 && strcmp(argv[1], "reanalyze") == 0)
+		return cmd_reanalyze(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
+	memset(&o, 0, sizeof(o));
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.timeout = WW_DEFAULT_TIMEOUT;
 	cfg.max_addrs = WW_DEFAULT_MAX_ADDRS;
@@ -163,10 +494,19 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CONTROL_ONLY:
-			control_only = true;
+			o.control_only = true;
 			break;
 		case OPT_LISTEN:
-			listen = optarg;
+			o.listen = optarg;
+			break;
+		case OPT_DB:
+			o.db = optarg;
+			break;
+		case OPT_ASN_DB:
+			o.asn_db = optarg;
+			break;
+		case OPT_FINGERPRINTS:
+			o.fingerprints = optarg;
 			break;
 		case OPT_RESOLVER:
 			if (ww_resolver_check(optarg, err, sizeof(err)) != 0) {
@@ -230,13 +570,17 @@ main(int argc, char **argv)
 		ww_usage_error("unexpected argument \"%s\"", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!control_only) {
-		ww_usage_error("%s", "only the control service exists so far: "
-				  "run with --control-only (ingest and "
-				  "timelines are issue #4)");
+	if (!o.control_only && o.db == NULL) {
+		ww_usage_error("%s", "--db PATH is required (or --control-only "
+				     "for the control API alone)");
 		return EXIT_USAGE;
 	}
-	if (listen == NULL) {
+	if (o.control_only && (o.db || o.asn_db || o.fingerprints)) {
+		ww_usage_error("%s", "--control-only stores nothing: no --db, "
+				     "--asn-db or --fingerprints");
+		return EXIT_USAGE;
+	}
+	if (o.listen == NULL) {
 		ww_usage_error("%s", "--listen IP:PORT is required");
 		return EXIT_USAGE;
 	}
@@ -244,14 +588,14 @@ main(int argc, char **argv)
 		char ip[64];
 		unsigned short port;
 
-		if (ctl_listen_parse(listen, ip, sizeof(ip), &port) != 0) {
+		if (ctl_listen_parse(o.listen, ip, sizeof(ip), &port) != 0) {
 			ww_usage_error("bad listen address \"%s\": want IP:PORT "
 				    "or [IPv6]:PORT",
-				    listen);
+				    o.listen);
 			return EXIT_USAGE;
 		}
 	}
 	/* Answer before the probe stops waiting (WW_CONTROL_TIMEOUT). */
 	so.deadline = 4.0 * cfg.timeout;
-	return serve(&cfg, listen, &so);
+	return serve(&cfg, &o, &so);
 }

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testlist.h"
 #include "util.h"
 
 #define N_COLS 8
@@ -931,4 +932,31 @@ ww_fingerprints_match_header(const struct ww_fingerprints *fp, const char *name,
 			out[k++] = f;
 	}
 	return k;
+}
+
+struct ww_fingerprints *
+ww_fingerprints_load_default(const char *dir, char *err, size_t errlen)
+{
+	struct ww_fingerprints *fp = ww_fingerprints_new();
+	char *lists = NULL, *path = NULL;
+	struct stat st;
+
+	if (dir == NULL) {
+		lists = ww_testlist_default_dir();
+		if (lists == NULL)
+			return fp;
+		path = xasprintf("%s/fingerprints", lists);
+		free(lists);
+		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			free(path);
+			return fp;
+		}
+		dir = path;
+	}
+	if (ww_fingerprints_load_dir(fp, dir, err, errlen) != 0) {
+		ww_fingerprints_free(fp);
+		fp = NULL;
+	}
+	free(path);
+	return fp;
 }

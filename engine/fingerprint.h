@@ -56,6 +56,14 @@ int ww_fingerprints_load_buf(struct ww_fingerprints *fp, const char *name,
 int ww_fingerprints_load_dir(struct ww_fingerprints *fp, const char *dir,
 			     char *err, size_t errlen);
 
+/*
+ * The set a program uses: DIR when given (an error if it does not load),
+ * else the bundled lists' fingerprints/ when there is one, else an empty
+ * set. NULL with a message on error.
+ */
+struct ww_fingerprints *ww_fingerprints_load_default(const char *dir,
+						     char *err, size_t errlen);
+
 /* Number of fingerprints in fp (0 for NULL). */
 size_t ww_fingerprints_count(const struct ww_fingerprints *fp);
 

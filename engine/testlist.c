@@ -15,6 +15,7 @@
 #include "testlist.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -828,4 +830,53 @@ ww_testlist_free(struct ww_testlist *l)
 		ww_target_clear(&l->targets[i]);
 	free(l->targets);
 	memset(l, 0, sizeof(*l));
+}
+
+/* --- where the bundled lists are ---------------------------------------- */
+
+/* The first readable directory of a NULL-terminated list; caller frees. */
+static char *
+first_dir(char **dirs)
+{
+	char *found = NULL;
+
+	for (size_t i = 0; dirs[i] != NULL; i++) {
+		if (found == NULL && access(dirs[i], R_OK) == 0)
+			found = dirs[i];
+		else
+			free(dirs[i]);
+	}
+	return found;
+}
+
+/*
+ * Where the bundled lists are: WALLWATCH_TESTLISTS; beside the binary as
+ * installed (BINDIR/../share/wallwatch/testlists, whatever PREFIX was);
+ * the data directory compiled in; testlists/ of the source tree when run
+ * from build/ (make run).
+ */
+char *
+ww_testlist_default_dir(void)
+{
+	const char *env = getenv("WALLWATCH_TESTLISTS");
+	char exe[PATH_MAX], *slash = NULL, *dirs[4];
+	ssize_t n;
+	size_t k = 0;
+
+	if (env != NULL && env[0] != '\0')
+		return xstrdup(env);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+	}
+	if (slash != NULL) {
+		*slash = '\0';
+		dirs[k++] = xasprintf("%s/../share/wallwatch/testlists", exe);
+	}
+	dirs[k++] = xasprintf("%s/testlists", WW_DATADIR);
+	if (slash != NULL)
+		dirs[k++] = xasprintf("%s/../testlists", exe);
+	dirs[k] = NULL;
+	return first_dir(dirs);
 }

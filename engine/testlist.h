@@ -61,4 +61,13 @@ int ww_testlist_check_categories(const char *list, char *err, size_t errlen);
 
 void ww_testlist_free(struct ww_testlist *l); /* contents; l itself is not freed */
 
+/*
+ * The directory of the bundled test lists (and their fingerprints/):
+ * WALLWATCH_TESTLISTS; beside the binary as installed
+ * (BINDIR/../share/wallwatch/testlists); the data directory compiled in;
+ * testlists/ of the source tree when run from build/. NULL when none is
+ * readable; caller frees.
+ */
+char *ww_testlist_default_dir(void);
+
 #endif

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "probe.h"
@@ -105,55 +104,15 @@ valid_asn(const char *s)
 {
 	long v;
 
-	return strncmp(s, "AS", 2) == 0 &&
-	       ww_parse_long(s + 2, 0, 4294967295L, &v) == 0;
-}
-
-/* The first readable directory of a NULL-terminated list; caller frees. */
-static char *
-first_dir(char **dirs)
-{
-	char *found = NULL;
-
-	for (size_t i = 0; dirs[i] != NULL; i++) {
-		if (found == NULL && access(dirs[i], R_OK) == 0)
-			found = dirs[i];
-		else
-			free(dirs[i]);
-	}
-	return found;
-}
-
-/*
- * Where the bundled lists are: WALLWATCH_TESTLISTS; beside the binary as
- * installed (BINDIR/../share/wallwatch/testlists, whatever PREFIX was);
- * the data directory compiled in; testlists/ of the source tree when run
- * from build/ (make run).
- */
-static char *
-default_list_dir(void)
-{
-	const char *env = getenv("WALLWATCH_TESTLISTS");
-	char exe[PATH_MAX], *slash = NULL, *dirs[4];
-	ssize_t n;
-	size_t k = 0;
-
-	if (env != NULL && env[0] != '\0')
-		return xstrdup(env);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-	}
-	if (slash != NULL) {
-		*slash = '\0';
-		dirs[k++] = xasprintf("%s/../share/wallwatch/testlists", exe);
-	}
-	dirs[k++] = xasprintf("%s/testlists", WW_DATADIR);
-	if (slash != NULL)
-		dirs[k++] = xasprintf("%s/../testlists", exe);
-	dirs[k] = NULL;
-	return first_dir(dirs);
+	/* Digits only, no leading zero: one spelling per network, as the
+	 * collector's ingest requires (engine/validate.c). */
+	if (strncmp(s, "AS", 2) != 0 || s[2] < '0' || s[2] > '9' ||
+	    (s[2] == '0' && s[3] != '\0'))
+		return false;
+	for (const char *p = s + 2; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return ww_parse_long(s + 2, 0, 4294967295L, &v) == 0;
 }
 
 static bool
@@ -161,34 +120,6 @@ valid_control_url(const char *s)
 {
 	return (strncmp(s, "http://", 7) == 0 && s[7] != '\0') ||
 	       (strncmp(s, "https://", 8) == 0 && s[8] != '\0');
-}
-
-/* --fingerprints DIR, else the bundled set when there is one. */
-static int
-load_fingerprints(struct probe_opts *o, const char *dir, char *err,
-		  size_t errlen)
-{
-	char *lists = NULL, *path = NULL;
-	struct stat st;
-	int rc = 0;
-
-	if (dir == NULL) {
-		lists = default_list_dir();
-		if (lists == NULL)
-			return 0;
-		path = xasprintf("%s/fingerprints", lists);
-		free(lists);
-		if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			free(path);
-			return 0;
-		}
-		dir = path;
-	}
-	o->fp = ww_fingerprints_new();
-	if (ww_fingerprints_load_dir(o->fp, dir, err, errlen) != 0)
-		rc = -1;
-	free(path);
-	return rc;
 }
 
 static int
@@ -202,7 +133,7 @@ csv_filter(const struct dirent *d)
 static int
 load_default_lists(struct ww_testlist *l, char *err, size_t errlen)
 {
-	char *dir = default_list_dir();
+	char *dir = ww_testlist_default_dir();
 	struct dirent **names;
 	int n, rc = 0;
 
@@ -457,7 +388,8 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	report_duplicates(o.quiet);
-	if (load_fingerprints(&o, fp_dir, err, sizeof(err)) != 0) {
+	o.fp = ww_fingerprints_load_default(fp_dir, err, sizeof(err));
+	if (o.fp == NULL) {
 		ww_usage_error("%s", err);
 		goto out;
 	}

@@ -10,7 +10,8 @@ PKGS="libevent libevent_openssl libcares libcurl openssl jansson"
 mkdir -p build/fuzz-work
 for name in "$@"; do
 	bin=build/fuzz-work/fuzz_$name
-	clang -std=c11 -D_DEFAULT_SOURCE -g -O1 -Iengine \
+	clang -std=c11 -D_DEFAULT_SOURCE -DWW_VERSION='"fuzz"' \
+		-DWW_DATADIR='"/nonexistent"' -g -O1 -Iengine \
 		-fsanitize=fuzzer,address,undefined \
 		$(pkg-config --cflags $PKGS) -o "$bin" tests/fuzz/fuzz_$name.c \
 		engine/*.c $(pkg-config --libs $PKGS)

@@ -36,7 +36,8 @@ check_match "unknown option named" "bogus" "$ERR"
 for bad in "--concurrency 0" "--concurrency x" "--timeout 0" \
 	"--timeout 1e9" "--max-addrs 65" "--resolver 1.2.3" \
 	"--resolver 1.2.3.4:99999" "--control-sni bad_name!" \
-	"--probe-cc zz" "--probe-asn 4134" "--category news!"; do
+	"--probe-cc zz" "--probe-asn 4134" "--probe-asn AS+5" \
+	"--probe-asn AS007" "--category news!"; do
 	# shellcheck disable=SC2086
 	run_probe run $bad --input "$P/"
 	opt=${bad%% *}

@@ -1,0 +1,706 @@
+/*
+ * api.c - the read API and exports (GET /api/v1/...), over the store's
+ * queries (store.h). Every answer is JSON but the raw measurement and the
+ * CSV export. Exports stream: a page of rows at a time, the next page only
+ * once the previous chunk has left, so the result is never held in memory
+ * however large it is.
+ *
+ *   GET /api/v1/targets       ?cc ?asn ?category ?state
+ *   GET /api/v1/timeline      ?input (required) ?cc ?asn ?since ?until
+ *                             ?granularity=day|hour
+ *   GET /api/v1/events        ?input ?cc ?asn ?since ?until ?limit
+ *   GET /api/v1/measurements  ?input ?cc ?asn ?since ?until ?after ?limit
+ *   GET /api/v1/measurements/UID   the raw measurement as submitted
+ *   GET /api/v1/domains/HOST  per network: blocked/disrupted/... URLs
+ *   GET /api/v1/export        ?since ?until ?cc ?format=jsonl|csv
+ */
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <zlib.h>
+
+#include "collector.h"
+#include "store.h"
+#include "util.h"
+#include "validate.h"
+
+#define API "/api/v1/"
+#define EXPORT_PAGE 500
+
+struct api {
+	struct store *st;
+};
+
+struct api *
+api_new(struct store *st)
+{
+	struct api *a = xcalloc(1, sizeof(*a));
+
+	a->st = st;
+	return a;
+}
+
+void
+api_free(struct api *a)
+{
+	free(a);
+}
+
+/* --- parameters ------------------------------------------------------------- */
+
+/* "2026-11-22", "2026-11-22T10:00:00Z", "2026-11-22 10:00:00" or unix
+ * seconds. */
+int
+api_parse_time(const char *s, int64_t *out)
+{
+	char buf[20];
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (ww_parse_long(s, 0, 32503680000L, &v) == 0) {
+		*out = v;
+		return 0;
+	}
+	if (strlen(s) == 10) {
+		snprintf(buf, sizeof(buf), "%s 00:00:00", s);
+		return ww_parse_utc(buf, out);
+	}
+	if (strlen(s) == 20 && s[10] == 'T' && s[19] == 'Z') {
+		memcpy(buf, s, 19);
+		buf[10] = ' ';
+		buf[19] = '\0';
+		return ww_parse_utc(buf, out);
+	}
+	return ww_parse_utc(s, out);
+}
+
+/* Fill f from the query string; -1 with a message naming the parameter. */
+static int
+parse_filter(struct evkeyvalq *q, struct store_filter *f, char *err,
+	     size_t errlen)
+{
+	const char *v;
+	long n;
+
+	memset(f, 0, sizeof(*f));
+	f->input = evhttp_find_header(q, "input");
+	f->cc = evhttp_find_header(q, "cc");
+	f->asn = evhttp_find_header(q, "asn");
+	f->category = evhttp_find_header(q, "category");
+	f->state = evhttp_find_header(q, "state");
+	if ((v = evhttp_find_header(q, "since")) != NULL &&
+	    api_parse_time(v, &f->since) != 0) {
+		snprintf(err, errlen, "since: want YYYY-MM-DD, "
+				      "YYYY-MM-DDTHH:MM:SSZ or unix seconds");
+		return -1;
+	}
+	if ((v = evhttp_find_header(q, "until")) != NULL &&
+	    api_parse_time(v, &f->until) != 0) {
+		snprintf(err, errlen, "until: want YYYY-MM-DD, "
+				      "YYYY-MM-DDTHH:MM:SSZ or unix seconds");
+		return -1;
+	}
+	if ((v = evhttp_find_header(q, "after")) != NULL) {
+		if (ww_parse_long(v, 0, 9007199254740991L, &n) != 0) {
+			snprintf(err, errlen, "after: want a row id");
+			return -1;
+		}
+		f->after_id = n;
+	}
+	if ((v = evhttp_find_header(q, "limit")) != NULL) {
+		if (ww_parse_long(v, 1, 1000, &n) != 0) {
+			snprintf(err, errlen, "limit: want 1 to 1000");
+			return -1;
+		}
+		f->limit = (int)n;
+	}
+	return 0;
+}
+
+static json_t *
+jtime(int64_t t)
+{
+	char buf[21];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0)
+		return json_null();
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+static json_t *
+jstr(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+/* --- JSON answers ----------------------------------------------------------- */
+
+static int
+target_cb(const struct store_target *t, void *arg)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "input", jstr(t->input));
+	json_object_set_new(o, "category_code", jstr(t->category_code));
+	json_object_set_new(o, "probe_cc", jstr(t->cc));
+	json_object_set_new(o, "probe_asn", jstr(t->asn));
+	json_object_set_new(o, "state", jstr(t->state));
+	json_object_set_new(o, "method", jstr(t->method));
+	json_object_set_new(o, "since", jtime(t->since));
+	json_object_set_new(o, "last_tested", jtime(t->last_tested));
+	json_object_set_new(o, "pct_blocked_30",
+			    t->pct_blocked_30 < 0 ? json_null()
+						  : json_real(t->pct_blocked_30));
+	json_object_set_new(o, "pct_blocked_90",
+			    t->pct_blocked_90 < 0 ? json_null()
+						  : json_real(t->pct_blocked_90));
+	json_object_set_new(o, "tests_30", json_integer(t->n_30));
+	json_object_set_new(o, "tests_90", json_integer(t->n_90));
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+static int
+bucket_cb(const struct store_bucket *b, void *arg)
+{
+	json_t *o = json_pack("{s:s?,s:s?,s:s?,s:o,s:I,s:I,s:I,s:I,s:I,s:I,"
+			      "s:I,s:I}",
+			      "input", b->input, "probe_cc", b->cc, "probe_asn",
+			      b->asn, "start", jtime(b->start), "ok",
+			      (json_int_t)b->ok, "dns", (json_int_t)b->dns,
+			      "tcp_ip", (json_int_t)b->tcp_ip, "tls",
+			      (json_int_t)b->tls, "http-failure",
+			      (json_int_t)b->http_failure, "http-diff",
+			      (json_int_t)b->http_diff, "down",
+			      (json_int_t)b->down, "failed",
+			      (json_int_t)b->failed);
+
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+static int
+event_cb(const struct store_event *e, void *arg)
+{
+	json_t *uids = json_loads(e->uids_json ? e->uids_json : "[]", 0, NULL);
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(e->id));
+	json_object_set_new(o, "time", jtime(e->time));
+	json_object_set_new(o, "input", jstr(e->input));
+	json_object_set_new(o, "probe_cc", jstr(e->cc));
+	json_object_set_new(o, "probe_asn", jstr(e->asn));
+	json_object_set_new(o, "from", jstr(e->from_state));
+	json_object_set_new(o, "to", jstr(e->to_state));
+	json_object_set_new(o, "method", jstr(e->method));
+	json_object_set_new(o, "measurements", uids ? uids : json_array());
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+static json_t *
+row_json(const struct store_row *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(r->id));
+	json_object_set_new(o, "measurement_uid", jstr(r->uid));
+	json_object_set_new(o, "input", jstr(r->input));
+	json_object_set_new(o, "test_name", jstr(r->test_name));
+	json_object_set_new(o, "category_code", jstr(r->category_code));
+	json_object_set_new(o, "probe_cc", jstr(r->probe_cc));
+	json_object_set_new(o, "probe_asn", jstr(r->probe_asn));
+	json_object_set_new(o, "observed_cc", jstr(r->observed_cc));
+	json_object_set_new(o, "observed_asn", jstr(r->observed_asn));
+	json_object_set_new(o, "geo_mismatch", json_boolean(r->geo_mismatch));
+	json_object_set_new(o, "measurement_start_time", jtime(r->start_time));
+	json_object_set_new(o, "received_time", jtime(r->received_time));
+	json_object_set_new(o, "blocking",
+			    r->blocking == NULL ? json_null()
+			    : strcmp(r->blocking, "false") == 0
+				    ? json_false()
+				    : json_string(r->blocking));
+	json_object_set_new(o, "accessible",
+			    r->accessible < 0 ? json_null()
+					      : json_boolean(r->accessible));
+	json_object_set_new(o, "blocking_detail", jstr(r->blocking_detail));
+	json_object_set_new(o, "confirmed", json_boolean(r->confirmed));
+	json_object_set_new(o, "analysis_version", jstr(r->analysis_version));
+	return o;
+}
+
+struct rows {
+	json_t *arr;
+	int64_t last_id;
+};
+
+static int
+row_cb(const struct store_row *r, void *arg)
+{
+	struct rows *rs = arg;
+
+	json_array_append_new(rs->arr, row_json(r));
+	rs->last_id = r->id;
+	return 0;
+}
+
+static int
+rollup_cb(const struct store_rollup *r, void *arg)
+{
+	json_array_append_new(
+		arg, json_pack("{s:s?,s:s?,s:I,s:I,s:I,s:I,s:I}", "probe_cc",
+			       r->cc, "probe_asn", r->asn, "blocked",
+			       (json_int_t)r->blocked, "disrupted",
+			       (json_int_t)r->disrupted, "accessible",
+			       (json_int_t)r->accessible, "down",
+			       (json_int_t)r->down, "unknown",
+			       (json_int_t)r->unknown));
+	return 0;
+}
+
+static void
+answer(struct evhttp_request *req, int rc, const char *key, json_t *arr,
+       const char *err)
+{
+	json_t *o;
+
+	if (rc != 0) {
+		log_error("api", "%s", err);
+		reply_error(req, 500, "Internal Server Error", err);
+		json_decref(arr);
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, key, arr);
+	reply_json(req, 200, "OK", o);
+	json_decref(o);
+}
+
+static void
+get_targets(struct api *a, struct evhttp_request *req,
+	    const struct store_filter *f)
+{
+	json_t *arr = json_array();
+	char err[256];
+	int rc = store_targets(a->st, f, (int64_t)time(NULL), target_cb, arr,
+			       err, sizeof(err));
+
+	answer(req, rc, "targets", arr, err);
+}
+
+static void
+get_timeline(struct api *a, struct evhttp_request *req,
+	     const struct store_filter *f, struct evkeyvalq *q)
+{
+	const char *g = evhttp_find_header(q, "granularity");
+	int gran = 86400;
+	json_t *arr;
+	char err[256];
+	int rc;
+
+	if (f->input == NULL) {
+		reply_error(req, 400, "Bad Request", "input: required");
+		return;
+	}
+	if (g != NULL && strcmp(g, "hour") == 0)
+		gran = 3600;
+	else if (g != NULL && strcmp(g, "day") != 0) {
+		reply_error(req, 400, "Bad Request",
+			    "granularity: want day or hour");
+		return;
+	}
+	arr = json_array();
+	rc = store_timeline(a->st, f, gran, bucket_cb, arr, err, sizeof(err));
+	answer(req, rc, "buckets", arr, err);
+}
+
+static void
+get_events(struct api *a, struct evhttp_request *req,
+	   const struct store_filter *f)
+{
+	json_t *arr = json_array();
+	char err[256];
+	int rc = store_events(a->st, f, event_cb, arr, err, sizeof(err));
+
+	answer(req, rc, "events", arr, err);
+}
+
+static void
+get_measurements(struct api *a, struct evhttp_request *req,
+		 const struct store_filter *f)
+{
+	struct rows rs = {json_array(), 0};
+	struct store_filter page = *f;
+	char err[256];
+	json_t *o;
+	int rc;
+
+	if (page.limit == 0)
+		page.limit = 100;
+	rc = store_measurements(a->st, &page, row_cb, &rs, err, sizeof(err));
+	if (rc != 0) {
+		answer(req, rc, "measurements", rs.arr, err);
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "measurements", rs.arr);
+	/* Another page may follow when this one is full. */
+	json_object_set_new(o, "next_after",
+			    json_array_size(rs.arr) == (size_t)page.limit
+				    ? json_integer(rs.last_id)
+				    : json_null());
+	reply_json(req, 200, "OK", o);
+	json_decref(o);
+}
+
+static void
+get_raw(struct api *a, struct evhttp_request *req, const char *uid)
+{
+	char *raw = NULL, err[256];
+	size_t len = 0;
+	int rc = store_get_raw(a->st, uid, &raw, &len, err, sizeof(err));
+	struct evbuffer *buf;
+
+	if (rc == 1) {
+		reply_error(req, 404, "Not Found", "no measurement with that uid");
+		return;
+	}
+	if (rc != 0) {
+		reply_error(req, 500, "Internal Server Error", err);
+		return;
+	}
+	buf = evbuffer_new();
+	evbuffer_add(buf, raw, len);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "Content-Type", "application/json");
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+	free(raw);
+}
+
+static void
+get_domain(struct api *a, struct evhttp_request *req, const char *host)
+{
+	json_t *arr = json_array();
+	char err[256];
+	int rc = store_domain_rollup(a->st, host, rollup_cb, arr, err,
+				     sizeof(err));
+
+	answer(req, rc, "networks", arr, err);
+}
+
+/* --- export ------------------------------------------------------------------- */
+
+/* CSV columns, stable: docs/export.md. */
+static const char csv_header[] =
+	"measurement_uid,measurement_start_time,input,test_name,"
+	"category_code,probe_cc,probe_asn,observed_cc,observed_asn,"
+	"geo_mismatch,blocking,accessible,blocking_detail,confirmed,"
+	"analysis_version\r\n";
+
+static void
+csv_field(struct evbuffer *b, const char *s, bool last)
+{
+	if (s != NULL && strpbrk(s, ",\"\r\n") != NULL) {
+		evbuffer_add(b, "\"", 1);
+		for (const char *p = s; *p; p++) {
+			if (*p == '"')
+				evbuffer_add(b, "\"", 1);
+			evbuffer_add(b, p, 1);
+		}
+		evbuffer_add(b, "\"", 1);
+	} else if (s != NULL) {
+		evbuffer_add(b, s, strlen(s));
+	}
+	evbuffer_add(b, last ? "\r\n" : ",", last ? 2 : 1);
+}
+
+static void
+export_csv_row(struct evbuffer *b, const struct store_row *r)
+{
+	char t[21] = "";
+	time_t tt = (time_t)r->start_time;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	csv_field(b, r->uid, false);
+	csv_field(b, t, false);
+	csv_field(b, r->input, false);
+	csv_field(b, r->test_name, false);
+	csv_field(b, r->category_code, false);
+	csv_field(b, r->probe_cc, false);
+	csv_field(b, r->probe_asn, false);
+	csv_field(b, r->observed_cc, false);
+	csv_field(b, r->observed_asn, false);
+	csv_field(b, r->geo_mismatch ? "true" : "false", false);
+	csv_field(b, r->blocking, false);
+	csv_field(b, r->accessible < 0 ? NULL
+		     : r->accessible   ? "true"
+				       : "false",
+		  false);
+	csv_field(b, r->blocking_detail, false);
+	csv_field(b, r->confirmed ? "true" : "false", false);
+	csv_field(b, r->analysis_version, true);
+}
+
+const char *
+export_csv_header(void)
+{
+	return csv_header;
+}
+
+struct export_page {
+	struct store *st;
+	struct evbuffer *out;
+	bool csv;
+	int64_t last_id;
+	size_t n;
+	int failed;
+};
+
+static int
+export_row(const struct store_row *r, void *arg)
+{
+	struct export_page *p = arg;
+
+	p->last_id = r->id;
+	p->n++;
+	if (p->csv) {
+		export_csv_row(p->out, r);
+	} else {
+		char *raw = NULL, err[256];
+		size_t len = 0;
+
+		if (store_get_raw(p->st, r->uid, &raw, &len, err,
+				  sizeof(err)) != 0) {
+			log_error("export", "%s: %s", r->uid, err);
+			p->failed = 1;
+			return 1;
+		}
+		evbuffer_add(p->out, raw, len);
+		evbuffer_add(p->out, "\n", 1);
+		free(raw);
+	}
+	return 0;
+}
+
+/*
+ * One page of the export into out (received order, ids after f->after_id);
+ * advances f->after_id. Returns rows written, 0 at the end, -1 on error.
+ */
+long
+export_page(struct store *st, struct store_filter *f, bool csv,
+	    struct evbuffer *out)
+{
+	struct export_page p = {st, out, csv, f->after_id, 0, 0};
+	char err[256];
+
+	f->limit = EXPORT_PAGE;
+	if (store_measurements(st, f, export_row, &p, err, sizeof(err)) != 0) {
+		log_error("export", "%s", err);
+		return -1;
+	}
+	if (p.failed)
+		return -1;
+	f->after_id = p.last_id;
+	return (long)p.n;
+}
+
+struct export_stream {
+	struct store *st;
+	struct evhttp_request *req;
+	struct store_filter f;
+	char *strs[3]; /* owned copies of the filter's strings */
+	bool csv;
+	z_stream z;
+	bool gzip;
+};
+
+static void
+stream_free(struct export_stream *x)
+{
+	if (x->gzip)
+		deflateEnd(&x->z);
+	for (int i = 0; i < 3; i++)
+		free(x->strs[i]);
+	free(x);
+}
+
+/* Compress what is in plain into out (flush: the end of the stream). */
+static void
+gz(struct export_stream *x, struct evbuffer *plain, struct evbuffer *out,
+   bool finish)
+{
+	size_t len = evbuffer_get_length(plain);
+	unsigned char *in = evbuffer_pullup(plain, -1), buf[16384];
+
+	x->z.next_in = in;
+	x->z.avail_in = (uInt)len;
+	do {
+		x->z.next_out = buf;
+		x->z.avail_out = sizeof(buf);
+		deflate(&x->z, finish ? Z_FINISH : Z_NO_FLUSH);
+		evbuffer_add(out, buf, sizeof(buf) - x->z.avail_out);
+	} while (x->z.avail_out == 0);
+	evbuffer_drain(plain, len);
+}
+
+static void stream_next(struct evhttp_connection *conn, void *arg);
+
+static void
+stream_closed(struct evhttp_connection *conn, void *arg)
+{
+	(void)conn;
+	stream_free(arg); /* the client left mid-export */
+}
+
+static void
+stream_next(struct evhttp_connection *conn, void *arg)
+{
+	struct export_stream *x = arg;
+	struct evbuffer *plain = evbuffer_new(), *out = evbuffer_new();
+	long n = export_page(x->st, &x->f, x->csv, plain);
+
+	(void)conn;
+	if (x->gzip)
+		gz(x, plain, out, n <= 0);
+	else
+		evbuffer_add_buffer(out, plain);
+	if (n > 0) {
+		evhttp_send_reply_chunk_with_cb(x->req, out, stream_next, x);
+	} else {
+		/* n < 0: the answer is cut short; the missing last chunk
+		 * tells the client so. */
+		if (evbuffer_get_length(out) > 0)
+			evhttp_send_reply_chunk(x->req, out);
+		evhttp_connection_set_closecb(
+			evhttp_request_get_connection(x->req), NULL, NULL);
+		if (n == 0)
+			evhttp_send_reply_end(x->req);
+		else
+			evhttp_connection_free(
+				evhttp_request_get_connection(x->req));
+		stream_free(x);
+	}
+	evbuffer_free(plain);
+	evbuffer_free(out);
+}
+
+static void
+get_export(struct api *a, struct evhttp_request *req,
+	   const struct store_filter *f, struct evkeyvalq *q)
+{
+	const char *fmt = evhttp_find_header(q, "format");
+	const char *ae = evhttp_find_header(
+		evhttp_request_get_input_headers(req), "Accept-Encoding");
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct export_stream *x;
+
+	if (fmt != NULL && strcmp(fmt, "jsonl") != 0 &&
+	    strcmp(fmt, "csv") != 0) {
+		reply_error(req, 400, "Bad Request", "format: want jsonl or csv");
+		return;
+	}
+	x = xcalloc(1, sizeof(*x));
+	x->st = a->st;
+	x->req = req;
+	x->f = *f;
+	x->f.input = x->strs[0] = f->input ? xstrdup(f->input) : NULL;
+	x->f.cc = x->strs[1] = f->cc ? xstrdup(f->cc) : NULL;
+	x->f.asn = x->strs[2] = f->asn ? xstrdup(f->asn) : NULL;
+	x->f.category = x->f.state = NULL;
+	x->csv = fmt != NULL && strcmp(fmt, "csv") == 0;
+	x->gzip = ae != NULL && strstr(ae, "gzip") != NULL &&
+		  deflateInit2(&x->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
+			       16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+	evhttp_add_header(h, "Content-Type",
+			  x->csv ? "text/csv; charset=utf-8"
+				 : "application/x-ndjson");
+	evhttp_add_header(h, "Content-Disposition",
+			  x->csv ? "attachment; filename=\"wallwatch.csv\""
+				 : "attachment; filename=\"wallwatch.jsonl\"");
+	if (x->gzip)
+		evhttp_add_header(h, "Content-Encoding", "gzip");
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+				      stream_closed, x);
+	evhttp_send_reply_start(req, 200, "OK");
+	if (x->csv) {
+		struct evbuffer *b = evbuffer_new(), *out = evbuffer_new();
+
+		evbuffer_add(b, csv_header, strlen(csv_header));
+		if (x->gzip)
+			gz(x, b, out, false);
+		else
+			evbuffer_add_buffer(out, b);
+		evhttp_send_reply_chunk(req, out);
+		evbuffer_free(b);
+		evbuffer_free(out);
+	}
+	stream_next(NULL, x);
+}
+
+/* --- routing --------------------------------------------------------------------- */
+
+/* true when the request was for the read API (answered here). */
+bool
+api_handle(struct api *a, struct evhttp_request *req, const char *path)
+{
+	struct evkeyvalq q;
+	struct store_filter f;
+	const char *query;
+	char err[256];
+	char *rest = NULL;
+
+	if (strncmp(path, API, strlen(API)) != 0)
+		return false;
+	path += strlen(API);
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
+	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
+		return false;
+	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	TAILQ_INIT(&q);
+	if (query != NULL && evhttp_parse_query_str(query, &q) != 0) {
+		reply_error(req, 400, "Bad Request", "bad query string");
+		return true;
+	}
+	if (parse_filter(&q, &f, err, sizeof(err)) != 0) {
+		reply_error(req, 400, "Bad Request", err);
+		evhttp_clear_headers(&q);
+		return true;
+	}
+	if (strcmp(path, "targets") == 0)
+		get_targets(a, req, &f);
+	else if (strcmp(path, "timeline") == 0)
+		get_timeline(a, req, &f, &q);
+	else if (strcmp(path, "events") == 0)
+		get_events(a, req, &f);
+	else if (strcmp(path, "measurements") == 0)
+		get_measurements(a, req, &f);
+	else if (strncmp(path, "measurements/", 13) == 0 &&
+		 (rest = evhttp_uridecode(path + 13, 0, NULL)) != NULL)
+		get_raw(a, req, rest);
+	else if (strncmp(path, "domains/", 8) == 0 &&
+		 (rest = evhttp_uridecode(path + 8, 0, NULL)) != NULL)
+		get_domain(a, req, rest);
+	else if (strcmp(path, "export") == 0)
+		get_export(a, req, &f, &q);
+	else
+		reply_error(req, 404, "Not Found", "no such path");
+	free(rest);
+	evhttp_clear_headers(&q);
+	return true;
+}

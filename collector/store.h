@@ -1,0 +1,268 @@
+/*
+ * store.h - where the collector keeps measurements (issue #4).
+ *
+ * A small interface so that a PostgreSQL backend can join the SQLite one
+ * (store_sqlite.c) later without its callers changing: nothing here names
+ * a backend's types. Raw measurements are kept verbatim (compressed); the
+ * derived columns (the verdict) can be recomputed by store_reanalyze().
+ *
+ * The collector never stores the submitter's IP address: there is no
+ * place for it here, only the country and network it maps to.
+ *
+ * A struct store is used by one thread at a time. Functions that fail
+ * write a message naming the problem into err (errlen bytes; err may be
+ * NULL).
+ */
+#ifndef WW_STORE_H
+#define WW_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bounds on what the store accepts; larger input is refused, with its
+ * field named, before anything is written. */
+#define STORE_MAX_RAW ((size_t)16 * 1024 * 1024) /* bytes of raw JSON */
+#define STORE_MAX_FIELD ((size_t)4096)		 /* bytes of any other string */
+#define STORE_MAX_BATCH ((size_t)100000)	 /* measurements per batch */
+/* start_time must fall in the years 1 to 9999 (UTC): timelines count by
+ * calendar day. */
+#define STORE_MIN_TIME ((int64_t)-62135596800) /* 0001-01-01 00:00:00 */
+#define STORE_MAX_TIME ((int64_t)253402300799) /* 9999-12-31 23:59:59 */
+
+struct store;
+
+/* One measurement, as the ingest hands it over. Strings are NUL-terminated
+ * and only read during the call. */
+struct store_meas {
+	const char *uid; /* measurement_uid, unique key; required */
+	const char *raw; /* the measurement JSON exactly as submitted */
+	size_t raw_len;	 /* 1..STORE_MAX_RAW bytes (raw may hold NULs) */
+	const char *input, *test_name, *category_code; /* may be NULL */
+	const char *probe_cc, *probe_asn; /* as the probe claimed; required */
+	/* what the collector saw of the submitter (NULL: unknown) */
+	const char *observed_cc, *observed_asn;
+	bool geo_mismatch;
+	int64_t start_time;    /* measurement_start_time, unix seconds UTC */
+	int64_t received_time; /* when the collector accepted it */
+	/* Derived (re-computable by reanalysis), as in docs/verdicts.md.
+	 * blocking: "false", "dns", "tcp_ip", "tls", "http-failure",
+	 * "http-diff", or NULL for null; anything else is refused. */
+	const char *blocking;
+	int accessible;		     /* -1 null, 0 false, 1 true */
+	const char *blocking_detail; /* NULL allowed */
+	bool confirmed;
+	const char *analysis_version; /* NULL allowed */
+	const char *analysis_reason;  /* NULL allowed */
+};
+
+enum store_result { STORE_NEW = 0, STORE_DUPLICATE = 1 };
+
+/*
+ * Open the database at path, creating it and bringing its schema up to
+ * date. WAL mode, synchronous=FULL (an acknowledged batch survives kill -9
+ * and power loss), foreign keys on, a busy timeout. A database whose
+ * schema is newer than this code is refused (the message says so), and
+ * left untouched. NULL on failure.
+ */
+struct store *store_open(const char *path, char *err, size_t errlen);
+void store_close(struct store *s);
+
+/*
+ * Store v[0..n-1] in one transaction. res[i] (res may be NULL) says whether
+ * v[i] is new, or a duplicate: its uid was already stored, earlier or
+ * earlier in this batch; a duplicate is not stored again and is not an
+ * error. Returns 0 once the batch is committed to disk; -1 with a message
+ * (naming the measurement's position and field when the input is at
+ * fault), and then nothing of the batch is stored.
+ */
+int store_put_batch(struct store *s, const struct store_meas *v, size_t n,
+		    enum store_result *res, char *err, size_t errlen);
+
+/*
+ * The raw JSON of measurement uid, decompressed, in *raw (NUL-terminated
+ * for convenience; *len bytes; the caller frees it). 0 found, 1 not found,
+ * -1 error (*raw is then NULL).
+ */
+int store_get_raw(struct store *s, const char *uid, char **raw, size_t *len,
+		  char *err, size_t errlen);
+
+/* The derived values of one measurement (as in struct store_meas). */
+struct store_derived {
+	const char *blocking;
+	int accessible;
+	const char *blocking_detail;
+	bool confirmed;
+	const char *analysis_version;
+	const char *analysis_reason;
+};
+
+/*
+ * Called with one stored measurement (raw is NUL-terminated, len bytes).
+ * out arrives all null (accessible -1, confirmed false); fill it and return
+ * 0 to have those values stored, or return non-zero to leave what is
+ * stored for this measurement and go on. The store copies out's strings
+ * before the next call, so they may point into memory fn reuses. fn must
+ * not call the store.
+ */
+typedef int (*store_reanalyze_fn)(const char *uid, const char *raw, size_t len,
+				  struct store_derived *out, void *arg);
+
+/*
+ * Reanalysis: call fn for every stored measurement in received order
+ * (including those arriving meanwhile) and store the values it gives, in
+ * short transactions of a few hundred measurements each so that ingest
+ * goes on alongside. Returns the number of measurements updated, or -1 (the
+ * transactions already committed stay: running it again is harmless).
+ */
+long store_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg,
+		     char *err, size_t errlen);
+
+/* The number of stored measurements (for /metrics and tests), or -1. */
+int64_t store_count(struct store *s);
+
+/* --- timelines and queries (docs/timelines.md) ---------------------------
+ *
+ * Derived from the stored verdicts as measurements arrive, inside
+ * store_put_batch()'s transaction, and recomputed by store_reanalyze():
+ * daily counts per (input, probe_cc, probe_asn, UTC day), and a state per
+ * (input, probe_cc, probe_asn) with hysteresis whose every change is an
+ * event. Measurements without an input have no target and are in neither.
+ *
+ * Query functions call cb once per row; cb returns 0 to go on, non-zero to
+ * stop (which is not an error: the function then returns 0). String
+ * pointers are valid only during the call. cb may read the store (e.g.
+ * store_get_raw) but must not write to it. All return 0, or -1 with a
+ * message in err (a bad filter is named there).
+ */
+
+/* The states, as stored and as returned in store_target.state and
+ * store_event.from_state/to_state. */
+#define STORE_STATE_UNKNOWN "unknown"
+#define STORE_STATE_ACCESSIBLE "accessible"
+#define STORE_STATE_BLOCKED "blocked"
+#define STORE_STATE_DISRUPTED "disrupted"
+#define STORE_STATE_DOWN "down"
+
+#define STORE_LIMIT_DEFAULT 100
+#define STORE_LIMIT_MAX 1000
+
+/* A filter; NULL strings and 0 numbers mean "any". A NULL filter is all
+ * defaults. Strings are compared exactly (cc "CN", asn "AS4134"); state
+ * must be one of the five states (else -1). */
+struct store_filter {
+	const char *input, *cc, *asn, *category, *state;
+	int64_t since, until; /* unix seconds; 0 = unbounded; [since, until) */
+	int64_t after_id;     /* paging: only rows with id > after_id */
+	int limit;	      /* max rows (0 = default 100, capped at 1000) */
+};
+
+struct store_target {
+	const char *input, *category_code, *cc, *asn;
+	const char *state, *method; /* method NULL unless blocked */
+	int64_t since;		    /* time the current state began (0 if unknown) */
+	int64_t last_tested;	    /* latest start_time */
+	/* blocked / conclusive over the 30 (90) UTC days ending with the
+	 * day of `now`; -1 when no conclusive test in the window */
+	double pct_blocked_30, pct_blocked_90;
+	int64_t n_30, n_90; /* conclusive tests in those windows */
+	/* added: */
+	int64_t id;	   /* the target's id, for paging with after_id */
+	const char *host;  /* lower-case host of input (NULL if unparsable) */
+	int64_t n_conclusive; /* conclusive tests ever */
+};
+
+/* `now` for store_targets(): 0 means time(NULL); STORE_NOW_NEWEST the
+ * newest start_time of all stored measurements. */
+#define STORE_NOW_NEWEST ((int64_t)-1)
+
+/*
+ * Targets (one per input, probe_cc, probe_asn) matching f, by id
+ * ascending, at most f->limit. Filters: input, cc, asn, category (the
+ * target's latest non-null category_code), state (the current state),
+ * since/until (on last_tested), after_id (on the target's id).
+ */
+int store_targets(struct store *s, const struct store_filter *f, int64_t now,
+		  int (*cb)(const struct store_target *t, void *arg), void *arg,
+		  char *err, size_t errlen);
+
+struct store_bucket {
+	const char *input, *cc, *asn;
+	int64_t start; /* bucket start, unix seconds (day or hour) */
+	int64_t ok, dns, tcp_ip, tls, http_failure, http_diff, down, failed;
+};
+
+/*
+ * Per (input, cc, asn) strip (in that order), buckets in time order;
+ * granularity 86400 (from the daily counts) or 3600 (from the
+ * measurements), anything else is -1. Only buckets with measurements are
+ * given, whole: those overlapping [since, until). category and state
+ * select targets as in store_targets(); limit and after_id do not apply
+ * (cb may stop).
+ */
+int store_timeline(struct store *s, const struct store_filter *f,
+		   int granularity,
+		   int (*cb)(const struct store_bucket *b, void *arg),
+		   void *arg, char *err, size_t errlen);
+
+struct store_event {
+	int64_t id, time;
+	const char *input, *cc, *asn, *from_state, *to_state, *method;
+	const char *uids_json; /* JSON array text */
+};
+
+/*
+ * State changes matching f, by id ascending (the order they were found;
+ * within a target also time order), at most f->limit. since/until on
+ * time, state on to_state, category on the target's, after_id on the
+ * event's id. A recomputation (late measurement, reanalysis) keeps the
+ * events it finds again, ids included, and replaces the others.
+ */
+int store_events(struct store *s, const struct store_filter *f,
+		 int (*cb)(const struct store_event *e, void *arg), void *arg,
+		 char *err, size_t errlen);
+
+struct store_row { /* a measurement's stored metadata */
+	int64_t id;
+	const char *uid, *input, *test_name, *category_code, *probe_cc,
+		*probe_asn, *observed_cc, *observed_asn;
+	bool geo_mismatch;
+	int64_t start_time, received_time;
+	const char *blocking;
+	int accessible; /* -1 null, 0 false, 1 true */
+	const char *blocking_detail;
+	bool confirmed;
+	const char *analysis_version, *analysis_reason;
+	/* added: */
+	const char *host; /* lower-case host of input, NULL if none */
+};
+
+/* Measurements matching f, by id ascending, at most f->limit (paging with
+ * after_id). since/until on start_time; category on the measurement's own
+ * category_code; state on its target's current state. */
+int store_measurements(struct store *s, const struct store_filter *f,
+		       int (*cb)(const struct store_row *r, void *arg),
+		       void *arg, char *err, size_t errlen);
+
+/* Export: every measurement matching f (limit does not apply; after_id
+ * does), in start_time order then id, with its raw JSON decompressed
+ * (raw_len bytes, NUL-terminated). Streaming: one row at a time, never the
+ * whole result in memory, and no sort of it either. */
+int store_export(struct store *s, const struct store_filter *f,
+		 int (*cb)(const struct store_row *r, const char *raw,
+			   size_t raw_len, void *arg),
+		 void *arg, char *err, size_t errlen);
+
+/* Domain roll-up: of the targets whose input's host is `domain` (or a
+ * subdomain of it; case and a final dot do not matter), per (cc, asn) in
+ * that order: how many are in each state. */
+struct store_rollup {
+	const char *cc, *asn;
+	int64_t blocked, disrupted, accessible, down, unknown;
+	int64_t total; /* added: the sum of the five */
+};
+int store_domain_rollup(struct store *s, const char *domain,
+			int (*cb)(const struct store_rollup *r, void *arg),
+			void *arg, char *err, size_t errlen);
+
+#endif

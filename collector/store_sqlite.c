@@ -1,0 +1,2983 @@
+/*
+ * store_sqlite.c - the SQLite backend of store.h, the embedded default.
+ *
+ * Durability: WAL with synchronous=FULL, so every COMMIT is fsync'ed to the
+ * WAL before store_put_batch() returns; a kill -9 or a power cut after the
+ * ingest's acknowledgement loses nothing. Raw measurements are kept
+ * verbatim, zlib-compressed, with their length so that reading them back
+ * can check they came out whole.
+ *
+ * The schema is brought up to date by the migrations below, one
+ * transaction for all of them; the schema_version table says how far a
+ * database is. A database from newer code is refused rather than guessed
+ * at.
+ *
+ * Hot statements are prepared once, at open, and reused.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+#define ZLIB_CONST /* next_in is const */
+#include <zlib.h>
+
+#include "store.h"
+#include "target.h"
+#include "util.h"
+
+/* Long enough to ride out a reanalysis transaction or a checkpoint of
+ * another process, short enough that a stuck one shows up as an error. */
+#define BUSY_TIMEOUT_MS 5000
+/* zlib's default level, as measurements are kept for years. Level 1 took
+ * half the time for 14% more bytes on a 6 KB measurement, should ingest
+ * speed ever matter more. */
+#define ZLEVEL Z_DEFAULT_COMPRESSION
+/* Measurements read and rewritten per reanalysis transaction. */
+#define REANALYZE_PAGE 256
+
+/*
+ * Migration i (from 0) brings the schema from version i to i + 1; the
+ * schema version is the number of migrations. Never edit one that has
+ * shipped: add another.
+ *
+ * There is no column for the submitter's IP address, and there must never
+ * be one: only the country and network the collector mapped it to.
+ */
+static const char *const migrations[] = {
+	/* 1: measurements, with the indexes of the timeline queries:
+	 * per target and network over time, all over time, per country. */
+	"CREATE TABLE measurements ("
+	" id INTEGER PRIMARY KEY,"
+	" uid TEXT NOT NULL UNIQUE,"
+	" raw BLOB NOT NULL,"
+	" raw_len INTEGER NOT NULL CHECK (raw_len > 0),"
+	" input TEXT,"
+	" test_name TEXT,"
+	" category_code TEXT,"
+	" probe_cc TEXT NOT NULL,"
+	" probe_asn TEXT NOT NULL,"
+	" observed_cc TEXT,"
+	" observed_asn TEXT,"
+	" geo_mismatch INTEGER NOT NULL CHECK (geo_mismatch IN (0, 1)),"
+	" start_time INTEGER NOT NULL,"
+	" received_time INTEGER NOT NULL,"
+	" blocking TEXT,"
+	" accessible INTEGER CHECK (accessible IN (0, 1)),"
+	" blocking_detail TEXT,"
+	" confirmed INTEGER NOT NULL CHECK (confirmed IN (0, 1)),"
+	" analysis_version TEXT,"
+	" analysis_reason TEXT"
+	") STRICT;"
+	"CREATE INDEX measurements_target_time ON measurements"
+	" (input, probe_cc, probe_asn, start_time);"
+	"CREATE INDEX measurements_time ON measurements (start_time);"
+	"CREATE INDEX measurements_cc_time ON measurements"
+	" (probe_cc, start_time);",
+	/* 2: timelines (docs/timelines.md). The host of each input, for
+	 * domain roll-ups (ww_host() is ours, registered at open). The
+	 * target index also covers the verdict, so that hourly timelines and
+	 * recomputations never read the rows (whose raw comes first). Daily
+	 * counts, one state per target, its events; every target is marked
+	 * stale, which store_open() then recomputes from its measurements. */
+	"ALTER TABLE measurements ADD COLUMN host TEXT;"
+	"UPDATE measurements SET host = ww_host(input)"
+	" WHERE input IS NOT NULL;"
+	"CREATE INDEX measurements_host ON measurements (host);"
+	"CREATE INDEX measurements_cc ON measurements (probe_cc);"
+	"DROP INDEX measurements_target_time;"
+	"CREATE INDEX measurements_target_time ON measurements"
+	" (input, probe_cc, probe_asn, start_time, blocking, accessible);"
+	"CREATE TABLE daily_counts ("
+	" input TEXT NOT NULL,"
+	" probe_cc TEXT NOT NULL,"
+	" probe_asn TEXT NOT NULL,"
+	" day TEXT NOT NULL,"
+	" n_ok INTEGER NOT NULL,"
+	" n_dns INTEGER NOT NULL,"
+	" n_tcp_ip INTEGER NOT NULL,"
+	" n_tls INTEGER NOT NULL,"
+	" n_http_failure INTEGER NOT NULL,"
+	" n_http_diff INTEGER NOT NULL,"
+	" n_down INTEGER NOT NULL,"
+	" n_failed INTEGER NOT NULL,"
+	" PRIMARY KEY (input, probe_cc, probe_asn, day)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE TABLE target_state ("
+	" id INTEGER PRIMARY KEY,"
+	" input TEXT NOT NULL,"
+	" probe_cc TEXT NOT NULL,"
+	" probe_asn TEXT NOT NULL,"
+	" host TEXT,"
+	" rhost TEXT,"
+	" category_code TEXT,"
+	" category_time INTEGER,"
+	" state TEXT NOT NULL CHECK (state IN ('unknown', 'accessible',"
+	"  'blocked', 'disrupted', 'down')),"
+	" method TEXT,"
+	" since INTEGER NOT NULL,"
+	" last_tested INTEGER NOT NULL,"
+	" n_conclusive INTEGER NOT NULL,"
+	" last_time INTEGER,"
+	" last_id INTEGER,"
+	" win TEXT NOT NULL,"
+	" UNIQUE (input, probe_cc, probe_asn)"
+	") STRICT;"
+	"CREATE INDEX target_state_rhost ON target_state (rhost);"
+	"CREATE INDEX target_state_cc ON target_state (probe_cc, probe_asn);"
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY,"
+	" input TEXT NOT NULL,"
+	" probe_cc TEXT NOT NULL,"
+	" probe_asn TEXT NOT NULL,"
+	" time INTEGER NOT NULL,"
+	" from_state TEXT NOT NULL,"
+	" to_state TEXT NOT NULL,"
+	" method TEXT,"
+	" uids TEXT NOT NULL"
+	") STRICT;"
+	"CREATE INDEX events_target ON events (input, probe_cc, probe_asn);"
+	"CREATE INDEX events_time ON events (time);"
+	"CREATE TABLE stale_targets ("
+	" input TEXT NOT NULL,"
+	" probe_cc TEXT NOT NULL,"
+	" probe_asn TEXT NOT NULL,"
+	" PRIMARY KEY (input, probe_cc, probe_asn)"
+	") STRICT, WITHOUT ROWID;"
+	"INSERT INTO stale_targets SELECT DISTINCT input, probe_cc, probe_asn"
+	" FROM measurements WHERE input IS NOT NULL;",
+};
+#define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_INSERT,
+	ST_GET_RAW,
+	ST_PAGE,
+	ST_UPDATE,
+	ST_COUNT,
+	/* timelines */
+	ST_DAILY_ADD,
+	ST_STATE_GET,
+	ST_STATE_PUT,
+	ST_STATE_DEL,
+	ST_EVENT_ADD,
+	ST_UID_OF,
+	ST_KEY_ROWS,
+	ST_KEY_EVENTS,
+	ST_EVENTS_CUT,
+	ST_DAILY_DEL_KEY,
+	ST_DAILY_KEY,
+	ST_STALE_MARK,
+	ST_STALE_NEXT,
+	ST_STALE_DEL,
+	ST_KEYS_NEXT,
+	ST_KEY_CATEGORY,
+	ST_PCT,
+	ST_NEWEST,
+	ST_N
+};
+
+/* A measurement's class (docs/timelines.md) in SQL: the index into
+ * class_names below. Kept in step with classify(). */
+#define CLASS_SQL                                                              \
+	"(CASE blocking WHEN 'false' THEN (CASE accessible WHEN 1 THEN 0"      \
+	" WHEN 0 THEN 6 ELSE 7 END) WHEN 'dns' THEN 1 WHEN 'tcp_ip' THEN 2"    \
+	" WHEN 'tls' THEN 3 WHEN 'http-failure' THEN 4 WHEN 'http-diff'"       \
+	" THEN 5 ELSE 7 END)"
+
+/* One target's key: ?1, ?2, ?3. */
+#define KEY_IS "input = ?1 AND probe_cc = ?2 AND probe_asn = ?3"
+
+static const char *const stmt_sql[ST_N] = {
+	/* IMMEDIATE: take the write lock now, where the busy timeout
+	 * applies, rather than fail on upgrading a read lock later. */
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_INSERT] =
+		"INSERT INTO measurements (uid, raw, raw_len, input,"
+		" test_name, category_code, probe_cc, probe_asn, observed_cc,"
+		" observed_asn, geo_mismatch, start_time, received_time,"
+		" blocking, accessible, blocking_detail, confirmed,"
+		" analysis_version, analysis_reason, host) VALUES (?1, ?2, ?3,"
+		" ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+		" ?17, ?18, ?19, ?20) ON CONFLICT (uid) DO NOTHING",
+	[ST_GET_RAW] = "SELECT raw, raw_len FROM measurements WHERE uid = ?1",
+	[ST_PAGE] = "SELECT id, uid, raw, raw_len FROM measurements"
+		    " WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[ST_UPDATE] = "UPDATE measurements SET blocking = ?2, accessible = ?3,"
+		      " blocking_detail = ?4, confirmed = ?5,"
+		      " analysis_version = ?6, analysis_reason = ?7"
+		      " WHERE id = ?1",
+	[ST_COUNT] = "SELECT count(*) FROM measurements",
+	/* ?4 start_time, ?5 the class: one count goes up by one */
+	[ST_DAILY_ADD] =
+		"INSERT INTO daily_counts (input, probe_cc, probe_asn, day,"
+		" n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"
+		" n_down, n_failed) VALUES (?1, ?2, ?3, date(?4, 'unixepoch'),"
+		" ?5 = 0, ?5 = 1, ?5 = 2, ?5 = 3, ?5 = 4, ?5 = 5, ?5 = 6, ?5 = 7)"
+		" ON CONFLICT (input, probe_cc, probe_asn, day) DO UPDATE SET"
+		" n_ok = n_ok + excluded.n_ok, n_dns = n_dns + excluded.n_dns,"
+		" n_tcp_ip = n_tcp_ip + excluded.n_tcp_ip,"
+		" n_tls = n_tls + excluded.n_tls,"
+		" n_http_failure = n_http_failure + excluded.n_http_failure,"
+		" n_http_diff = n_http_diff + excluded.n_http_diff,"
+		" n_down = n_down + excluded.n_down,"
+		" n_failed = n_failed + excluded.n_failed",
+	[ST_STATE_GET] = "SELECT state, method, since, last_tested,"
+			 " n_conclusive, last_time, last_id, win,"
+			 " category_code, category_time, host"
+			 " FROM target_state WHERE " KEY_IS,
+	[ST_STATE_PUT] =
+		"INSERT INTO target_state (input, probe_cc, probe_asn, host,"
+		" rhost, category_code, category_time, state, method, since,"
+		" last_tested, n_conclusive, last_time, last_id, win) VALUES"
+		" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+		" ?15) ON CONFLICT (input, probe_cc, probe_asn) DO UPDATE SET"
+		" host = excluded.host, rhost = excluded.rhost,"
+		" category_code = excluded.category_code,"
+		" category_time = excluded.category_time,"
+		" state = excluded.state, method = excluded.method,"
+		" since = excluded.since, last_tested = excluded.last_tested,"
+		" n_conclusive = excluded.n_conclusive,"
+		" last_time = excluded.last_time, last_id = excluded.last_id,"
+		" win = excluded.win",
+	[ST_STATE_DEL] = "DELETE FROM target_state WHERE " KEY_IS,
+	[ST_EVENT_ADD] = "INSERT INTO events (input, probe_cc, probe_asn,"
+			 " time, from_state, to_state, method, uids) VALUES"
+			 " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_UID_OF] = "SELECT uid FROM measurements WHERE id = ?1",
+	/* covered by measurements_target_time, in (start_time, id) order */
+	[ST_KEY_ROWS] = "SELECT id, start_time, blocking, accessible"
+			" FROM measurements WHERE " KEY_IS
+			" ORDER BY start_time, id",
+	[ST_KEY_EVENTS] = "SELECT id, time, from_state, to_state, method,"
+			  " uids FROM events WHERE " KEY_IS " ORDER BY id",
+	[ST_EVENTS_CUT] = "DELETE FROM events WHERE " KEY_IS " AND id >= ?4",
+	[ST_DAILY_DEL_KEY] = "DELETE FROM daily_counts WHERE " KEY_IS,
+	[ST_DAILY_KEY] =
+		"INSERT INTO daily_counts (input, probe_cc, probe_asn, day,"
+		" n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"
+		" n_down, n_failed) SELECT ?1, ?2, ?3, d, sum(c = 0),"
+		" sum(c = 1), sum(c = 2), sum(c = 3), sum(c = 4), sum(c = 5),"
+		" sum(c = 6), sum(c = 7) FROM (SELECT date(start_time,"
+		" 'unixepoch') AS d, " CLASS_SQL " AS c FROM measurements"
+		" WHERE " KEY_IS ") GROUP BY d",
+	[ST_STALE_MARK] = "INSERT OR IGNORE INTO stale_targets"
+			  " SELECT input, probe_cc, probe_asn FROM"
+			  " measurements WHERE id = ?1 AND input IS NOT NULL",
+	[ST_STALE_NEXT] = "SELECT input, probe_cc, probe_asn FROM"
+			  " stale_targets LIMIT ?1",
+	[ST_STALE_DEL] = "DELETE FROM stale_targets WHERE " KEY_IS,
+	[ST_KEYS_NEXT] = "SELECT DISTINCT input, probe_cc, probe_asn FROM"
+			 " measurements WHERE input IS NOT NULL AND"
+			 " (input, probe_cc, probe_asn) > (?1, ?2, ?3)"
+			 " ORDER BY input, probe_cc, probe_asn LIMIT ?4",
+	[ST_KEY_CATEGORY] = "SELECT category_code, start_time FROM"
+			    " measurements WHERE " KEY_IS " AND category_code"
+			    " IS NOT NULL ORDER BY start_time DESC, id DESC"
+			    " LIMIT 1",
+	/* ?4, ?5: the first and last day */
+	[ST_PCT] = "SELECT day, n_dns + n_tcp_ip + n_tls + n_http_failure +"
+		   " n_http_diff, n_ok + n_dns + n_tcp_ip + n_tls +"
+		   " n_http_failure + n_http_diff + n_down FROM daily_counts"
+		   " WHERE " KEY_IS " AND day >= ?4 AND day <= ?5",
+	[ST_NEWEST] = "SELECT max(start_time) FROM measurements",
+};
+
+/* The bind index of the first derived value in ST_INSERT and ST_UPDATE. */
+#define INSERT_DERIVED 14
+#define UPDATE_DERIVED 2
+
+struct store {
+	sqlite3 *db;
+	char *path; /* for messages */
+	sqlite3_stmt *st[ST_N];
+	z_stream zs; /* deflate state, reused (zs_ready once made) */
+	bool zs_ready;
+	void *zbuf; /* compressed raw being inserted, reused */
+	size_t zcap;
+	char *rbuf; /* raw being reanalysed, reused */
+	size_t rcap;
+	char *hc_input, *hc_host; /* the last input's host (host_of()) */
+};
+
+static const char *const blocking_values[] = {
+	"false", "dns", "tcp_ip", "tls", "http-failure", "http-diff",
+};
+
+/* --- small helpers ------------------------------------------------------- */
+
+static void __attribute__((format(printf, 3, 4)))
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Report SQLite's last error while doing what; returns -1. */
+static int
+db_fail(struct store *s, const char *what, char *err, size_t errlen)
+{
+	set_err(err, errlen, "%s: %s: %s", s->path, what,
+		sqlite3_errmsg(s->db));
+	return -1;
+}
+
+/* Make buf hold at least need bytes; returns it, maybe moved. */
+static void *
+reserve(void *buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return buf;
+	*cap = need;
+	return xrealloc(buf, need);
+}
+
+/* Run a statement that returns no rows, and make it ready to run again. */
+static int
+run(struct store *s, enum stmt_id id, const char *what, char *err,
+    size_t errlen)
+{
+	int rc = sqlite3_step(s->st[id]);
+
+	if (rc != SQLITE_DONE)
+		db_fail(s, what, err, errlen);
+	sqlite3_reset(s->st[id]);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Undo the open transaction, if a failure left one open. */
+static void
+rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return;
+	sqlite3_step(s->st[ST_ROLLBACK]);
+	sqlite3_reset(s->st[ST_ROLLBACK]);
+}
+
+static int
+exec(struct store *s, const char *sql, const char *what, char *err,
+     size_t errlen)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(s, what, err, errlen);
+	return 0;
+}
+
+static int
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+/* --- validation ---------------------------------------------------------- */
+
+/* A string field: NULL only when not required, at most STORE_MAX_FIELD
+ * bytes (looked at no further), not empty when required. ctx says which
+ * measurement, for the message. */
+static int
+check_str(const char *ctx, const char *name, const char *v, bool required,
+	  char *err, size_t errlen)
+{
+	size_t n;
+
+	if (v == NULL) {
+		if (!required)
+			return 0;
+		set_err(err, errlen, "%s: %s is missing", ctx, name);
+		return -1;
+	}
+	n = strnlen(v, STORE_MAX_FIELD + 1);
+	if (n > STORE_MAX_FIELD) {
+		set_err(err, errlen, "%s: %s is longer than %zu bytes", ctx,
+			name, STORE_MAX_FIELD);
+		return -1;
+	}
+	if (required && n == 0) {
+		set_err(err, errlen, "%s: %s is empty", ctx, name);
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+is_blocking_value(const char *v)
+{
+	for (size_t i = 0; i < WW_ARRAY_LEN(blocking_values); i++)
+		if (strcmp(v, blocking_values[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The verdict's values are few: anything else would split the timelines'
+ * counts into categories nobody reads. */
+static int
+check_derived(const char *ctx, const struct store_derived *d, char *err,
+	      size_t errlen)
+{
+	if (check_str(ctx, "blocking", d->blocking, false, err, errlen) != 0)
+		return -1;
+	if (d->blocking != NULL && !is_blocking_value(d->blocking)) {
+		set_err(err, errlen,
+			"%s: blocking \"%.64s\" is not one of false, dns, "
+			"tcp_ip, tls, http-failure, http-diff",
+			ctx, d->blocking);
+		return -1;
+	}
+	if (d->accessible < -1 || d->accessible > 1) {
+		set_err(err, errlen, "%s: accessible is %d, not -1, 0 or 1",
+			ctx, d->accessible);
+		return -1;
+	}
+	if (check_str(ctx, "blocking_detail", d->blocking_detail, false, err,
+		      errlen) != 0 ||
+	    check_str(ctx, "analysis_version", d->analysis_version, false, err,
+		      errlen) != 0 ||
+	    check_str(ctx, "analysis_reason", d->analysis_reason, false, err,
+		      errlen) != 0)
+		return -1;
+	return 0;
+}
+
+static struct store_derived
+derived_of(const struct store_meas *m)
+{
+	struct store_derived d = {
+		m->blocking,  m->accessible,	   m->blocking_detail,
+		m->confirmed, m->analysis_version, m->analysis_reason,
+	};
+
+	return d;
+}
+
+static int
+check_raw(const char *ctx, const struct store_meas *m, char *err, size_t errlen)
+{
+	if (m->raw == NULL || m->raw_len == 0) {
+		set_err(err, errlen, "%s: raw is missing", ctx);
+		return -1;
+	}
+	if (m->raw_len > STORE_MAX_RAW) {
+		set_err(err, errlen,
+			"%s: raw is %zu bytes, over the limit of %zu", ctx,
+			m->raw_len, STORE_MAX_RAW);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_meas(const char *ctx, const struct store_meas *m, char *err,
+	   size_t errlen)
+{
+	const struct {
+		const char *name, *v;
+		bool required;
+	} f[] = {
+		{"input", m->input, false},
+		{"test_name", m->test_name, false},
+		{"category_code", m->category_code, false},
+		{"probe_cc", m->probe_cc, true},
+		{"probe_asn", m->probe_asn, true},
+		{"observed_cc", m->observed_cc, false},
+		{"observed_asn", m->observed_asn, false},
+	};
+	struct store_derived d = derived_of(m);
+
+	if (check_str(ctx, "uid", m->uid, true, err, errlen) != 0 ||
+	    check_raw(ctx, m, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < WW_ARRAY_LEN(f); i++)
+		if (check_str(ctx, f[i].name, f[i].v, f[i].required, err,
+			      errlen) != 0)
+			return -1;
+	/* the timelines need its calendar day */
+	if (m->start_time < STORE_MIN_TIME || m->start_time > STORE_MAX_TIME) {
+		set_err(err, errlen,
+			"%s: start_time %lld is outside the years 1 to 9999",
+			ctx, (long long)m->start_time);
+		return -1;
+	}
+	return check_derived(ctx, &d, err, errlen);
+}
+
+/* All of a batch is checked before the transaction starts, so a bad
+ * measurement costs no I/O and leaves nothing behind. */
+static int
+check_batch(const struct store_meas *v, size_t n, char *err, size_t errlen)
+{
+	char ctx[64];
+
+	if (n > STORE_MAX_BATCH) {
+		set_err(err, errlen,
+			"a batch of %zu measurements is over the limit of %zu",
+			n, STORE_MAX_BATCH);
+		return -1;
+	}
+	if (n > 0 && v == NULL) {
+		set_err(err, errlen, "no measurements given");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(ctx, sizeof(ctx), "measurement %zu of the batch",
+			 i + 1);
+		if (check_meas(ctx, &v[i], err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --- timelines: classes, states, events (docs/timelines.md) -------------- */
+
+/*
+ * Every measurement with an input belongs to a target, the key (input,
+ * probe_cc, probe_asn). Its class comes from its verdict; daily_counts
+ * counts the classes per target and UTC day; target_state holds the state
+ * machine of each target (its last TL_WINDOW conclusive measurements in
+ * `win`), and every change of state is a row of events.
+ *
+ * New measurements move their target's state forward inside the batch's
+ * transaction. One older than the target's last conclusive measurement
+ * (it arrived late) has the target recomputed from all its measurements
+ * instead, before the batch commits. Reanalysis marks the targets of the
+ * measurements it rewrites in stale_targets, in the same transactions, and
+ * then recomputes every target: a crash in between leaves the marks, and
+ * store_open() recomputes those.
+ */
+
+enum cls {
+	C_OK,
+	C_DNS, /* C_DNS .. C_HTTP_DIFF: blocked; the method is the name */
+	C_TCP_IP,
+	C_TLS,
+	C_HTTP_FAILURE,
+	C_HTTP_DIFF,
+	C_DOWN,
+	C_FAILED, /* no verdict: not conclusive */
+	C_N
+};
+
+static const char *const class_names[C_N] = {
+	"ok", "dns", "tcp_ip", "tls", "http-failure", "http-diff", "down",
+	"failed",
+};
+/* One letter per class, for the window kept in target_state.win. */
+static const char class_letters[C_N + 1] = "onpsfhdx";
+
+#define TL_WINDOW 5 /* conclusive measurements a state looks at (W) */
+#define TL_RUN 3    /* the run that moves a state; also the minimum (MIN) */
+
+enum tl_state_id {
+	S_UNKNOWN,
+	S_ACCESSIBLE,
+	S_BLOCKED,
+	S_DISRUPTED,
+	S_DOWN,
+	S_N
+};
+
+static const char *const state_names[S_N] = {
+	STORE_STATE_UNKNOWN, STORE_STATE_ACCESSIBLE, STORE_STATE_BLOCKED,
+	STORE_STATE_DISRUPTED, STORE_STATE_DOWN,
+};
+
+/* Targets recomputed per transaction by the recomputations of reanalysis
+ * and of store_open(). */
+#define REBUILD_CHUNK 64
+#define DAY ((int64_t)86400)
+
+static bool
+is_blocked(int c)
+{
+	return c >= C_DNS && c <= C_HTTP_DIFF;
+}
+
+/* As CLASS_SQL. A verdict of "false" without accessible is no verdict. */
+static int
+classify(const char *blocking, int accessible)
+{
+	if (blocking == NULL)
+		return C_FAILED;
+	if (strcmp(blocking, "false") == 0)
+		return accessible == 1 ? C_OK
+		       : accessible == 0 ? C_DOWN
+					 : C_FAILED;
+	for (int c = C_DNS; c <= C_HTTP_DIFF; c++)
+		if (strcmp(blocking, class_names[c]) == 0)
+			return c;
+	return C_FAILED;
+}
+
+static int
+state_by_name(const char *v)
+{
+	for (int i = 0; v != NULL && i < S_N; i++)
+		if (strcmp(v, state_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* A blocked class by its name; -1 for NULL or anything else. */
+static int
+method_by_name(const char *v)
+{
+	for (int c = C_DNS; v != NULL && c <= C_HTTP_DIFF; c++)
+		if (strcmp(v, class_names[c]) == 0)
+			return c;
+	return -1;
+}
+
+struct win_entry {
+	int cls;
+	sqlite3_int64 id;
+};
+
+/* One target's state, as kept in target_state. */
+struct tl {
+	const char *input, *cc, *asn; /* the key, not owned */
+	int state, method;	      /* method: a blocked class, or -1 */
+	int64_t since;		      /* time of the last event, 0: none */
+	int64_t last_tested;
+	int64_t n_conclusive;
+	int64_t last_time; /* start_time of the last conclusive one */
+	sqlite3_int64 last_id;
+	struct win_entry win[TL_WINDOW]; /* oldest first */
+	int wn;
+	char *category; /* owned; the latest non-null category_code */
+	int64_t category_time;
+};
+
+/* A change of state: an event to be. */
+struct tl_change {
+	int from, to, method;
+	int64_t time;
+	int ncite;
+	sqlite3_int64 cite[TL_WINDOW]; /* ids of the measurements behind it */
+};
+
+static void
+tl_init(struct tl *t, const char *input, const char *cc, const char *asn)
+{
+	memset(t, 0, sizeof(*t));
+	t->input = input;
+	t->cc = cc;
+	t->asn = asn;
+	t->state = S_UNKNOWN;
+	t->method = -1;
+}
+
+static void
+tl_free(struct tl *t)
+{
+	free(t->category);
+	t->category = NULL;
+}
+
+static void
+tl_set_category(struct tl *t, const char *category, int64_t time)
+{
+	free(t->category);
+	t->category = xstrdup(category);
+	t->category_time = time;
+}
+
+static int
+lean(int n_ok, int n_down)
+{
+	return n_ok >= n_down ? S_ACCESSIBLE : S_DOWN;
+}
+
+static bool
+window_has_blocked(const struct tl *t)
+{
+	for (int i = 0; i < t->wn; i++)
+		if (is_blocked(t->win[i].cls))
+			return true;
+	return false;
+}
+
+/* Blocking that came and went: at least two blocked in the window, and
+ * an ok after the first of them. */
+static bool
+intermittent(const struct tl *t)
+{
+	int nb = 0, first = -1;
+
+	for (int i = 0; i < t->wn; i++) {
+		if (!is_blocked(t->win[i].cls))
+			continue;
+		if (first < 0)
+			first = i;
+		nb++;
+	}
+	if (nb < 2)
+		return false;
+	for (int i = first + 1; i < t->wn; i++)
+		if (t->win[i].cls == C_OK)
+			return true;
+	return false;
+}
+
+/* The method of a run of TL_RUN blocked: the current one while it is
+ * among them, else the most frequent, a tie going to the most recent. */
+static int
+pick_method(const struct tl *t)
+{
+	const struct win_entry *l = t->win + t->wn - TL_RUN;
+	int best = -1, best_n = 0;
+
+	if (t->state == S_BLOCKED)
+		for (int i = 0; i < TL_RUN; i++)
+			if (l[i].cls == t->method)
+				return t->method;
+	for (int i = TL_RUN - 1; i >= 0; i--) {
+		int n = 0;
+
+		for (int j = 0; j < TL_RUN; j++)
+			n += l[j].cls == l[i].cls;
+		if (n > best_n) {
+			best = l[i].cls;
+			best_n = n;
+		}
+	}
+	return best;
+}
+
+/*
+ * The state after the window's newest measurement; the rules of
+ * docs/timelines.md, first match wins. *ncite: how many of the newest
+ * measurements are behind it.
+ */
+static void
+decide(const struct tl *t, int *state, int *method, int *ncite)
+{
+	const struct win_entry *l;
+	int nb = 0, nd = 0, no = 0;
+
+	*state = t->state;
+	*method = t->method;
+	*ncite = TL_RUN;
+	if (t->n_conclusive < TL_RUN || t->wn < TL_RUN) {
+		*state = S_UNKNOWN;
+		*method = -1;
+		*ncite = 0;
+		return;
+	}
+	l = t->win + t->wn - TL_RUN;
+	for (int i = 0; i < TL_RUN; i++) {
+		if (is_blocked(l[i].cls))
+			nb++;
+		else if (l[i].cls == C_DOWN)
+			nd++;
+		else
+			no++;
+	}
+	if (nb == TL_RUN) { /* 1 */
+		*state = S_BLOCKED;
+		*method = pick_method(t);
+		return;
+	}
+	if (t->state == S_BLOCKED) { /* 2 */
+		if (nb > 0)
+			return;
+		*state = lean(no, nd);
+		*method = -1;
+		return;
+	}
+	*method = -1;
+	if (nd == TL_RUN) { /* 3 */
+		*state = S_DOWN;
+		return;
+	}
+	if (no == TL_RUN && t->state != S_DISRUPTED) { /* 4 */
+		*state = S_ACCESSIBLE;
+		return;
+	}
+	if (t->state == S_DISRUPTED && window_has_blocked(t)) /* 5 */
+		return;
+	if (intermittent(t)) { /* 6 */
+		*state = S_DISRUPTED;
+		*ncite = t->wn;
+		return;
+	}
+	if (t->state == S_ACCESSIBLE || t->state == S_DOWN) /* 7 */
+		return;
+	*state = lean(no, nd); /* 8 */
+}
+
+/* Take one conclusive measurement, in (start_time, id) order; true when
+ * the state changed, described in *ch. */
+static bool
+advance(struct tl *t, int cls, sqlite3_int64 id, int64_t time,
+	struct tl_change *ch)
+{
+	int state, method, ncite;
+
+	if (t->wn == TL_WINDOW) {
+		memmove(t->win, t->win + 1,
+			(TL_WINDOW - 1) * sizeof(t->win[0]));
+		t->wn--;
+	}
+	t->win[t->wn].cls = cls;
+	t->win[t->wn].id = id;
+	t->wn++;
+	t->n_conclusive++;
+	t->last_time = time;
+	t->last_id = id;
+	decide(t, &state, &method, &ncite);
+	if (state == t->state && method == t->method)
+		return false;
+	ch->from = t->state;
+	ch->to = state;
+	ch->method = method;
+	ch->time = time;
+	ch->ncite = ncite;
+	for (int i = 0; i < ncite; i++)
+		ch->cite[i] = t->win[t->wn - ncite + i].id;
+	t->state = state;
+	t->method = method;
+	t->since = time;
+	return true;
+}
+
+/* The window as text, "o12 n15 ..." (class letter, id), oldest first. */
+static void
+win_encode(const struct tl *t, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < t->wn && n < outlen; i++)
+		n += (size_t)snprintf(out + n, outlen - n, "%s%c%lld",
+				      i > 0 ? " " : "",
+				      class_letters[t->win[i].cls],
+				      (long long)t->win[i].id);
+}
+
+static bool
+win_decode(struct tl *t, const char *v)
+{
+	t->wn = 0;
+	while (v != NULL && *v != '\0') {
+		const char *p = strchr(class_letters, *v);
+		char *end;
+		long long id;
+
+		if (p == NULL || *p == '\0' || *p == 'x' ||
+		    t->wn == TL_WINDOW)
+			return false;
+		id = strtoll(v + 1, &end, 10);
+		if (end == v + 1 || (*end != ' ' && *end != '\0'))
+			return false;
+		t->win[t->wn].cls = (int)(p - class_letters);
+		t->win[t->wn].id = id;
+		t->wn++;
+		v = *end == ' ' ? end + 1 : end;
+	}
+	return v != NULL;
+}
+
+/* --- timelines: the tables ----------------------------------------------- */
+
+/* A growing string. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void
+sb_add(struct sbuf *b, const char *v, size_t n)
+{
+	size_t need = b->len + n + 1;
+
+	if (need > b->cap) {
+		b->cap = 2 * b->cap > need ? 2 * b->cap : need;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, v, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* v as a JSON string. */
+static void
+sb_json_str(struct sbuf *b, const char *v)
+{
+	char esc[8];
+
+	sb_add(b, "\"", 1);
+	for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
+		if (*c == '"' || *c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*c;
+			sb_add(b, esc, 2);
+		} else if (*c < 0x20) {
+			snprintf(esc, sizeof(esc), "\\u%04x", *c);
+			sb_add(b, esc, 6);
+		} else {
+			sb_add(b, (const char *)c, 1);
+		}
+	}
+	sb_add(b, "\"", 1);
+}
+
+static int
+bind_key(sqlite3_stmt *st, const char *input, const char *cc, const char *asn)
+{
+	return bind_text(st, 1, input) | bind_text(st, 2, cc) |
+	       bind_text(st, 3, asn);
+}
+
+/* Step a statement that returns no rows, then reset it and its bindings. */
+static int
+step_done(struct store *s, sqlite3_stmt *st, int bind_rc, const char *what,
+	  char *err, size_t errlen)
+{
+	int rc = bind_rc == SQLITE_OK ? sqlite3_step(st) : bind_rc;
+
+	if (rc != SQLITE_DONE)
+		db_fail(s, what, err, errlen);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The lower-case host of input (NULL when it is not a valid target); the
+ * last one is kept, as a batch's measurements tend to share inputs. */
+static const char *
+host_of(struct store *s, const char *input)
+{
+	struct ww_target t;
+	char e[160];
+
+	if (input == NULL)
+		return NULL;
+	if (s->hc_input != NULL && strcmp(s->hc_input, input) == 0)
+		return s->hc_host;
+	free(s->hc_input);
+	free(s->hc_host);
+	s->hc_input = xstrdup(input);
+	s->hc_host = NULL;
+	if (ww_target_parse(input, &t, e, sizeof(e)) == 0) {
+		s->hc_host = xstrdup(t.host);
+		ww_target_clear(&t);
+	}
+	return s->hc_host;
+}
+
+/* ww_host(input): the same, for the migration's SQL. */
+static void
+sql_host(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *in = sqlite3_value_text(argv[0]);
+	struct ww_target t;
+	char e[160];
+
+	(void)argc;
+	if (in == NULL ||
+	    ww_target_parse((const char *)in, &t, e, sizeof(e)) != 0) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, t.host, -1, SQLITE_TRANSIENT);
+	ww_target_clear(&t);
+}
+
+/* A copy of v reversed ("www.example.org" -> "gro.elpmaxe.www"): the
+ * subdomains of a domain are then a range of an index. */
+static char *
+reversed(const char *v)
+{
+	size_t n;
+	char *r;
+
+	if (v == NULL)
+		return NULL;
+	n = strlen(v);
+	r = xmalloc(n + 1);
+	for (size_t i = 0; i < n; i++)
+		r[i] = v[n - 1 - i];
+	r[n] = '\0';
+	return r;
+}
+
+static int
+daily_add(struct store *s, const struct store_meas *m, int cls, char *err,
+	  size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_DAILY_ADD];
+	int rc = bind_key(st, m->input, m->probe_cc, m->probe_asn);
+
+	rc |= sqlite3_bind_int64(st, 4, m->start_time);
+	rc |= sqlite3_bind_int(st, 5, cls);
+	return step_done(s, st, rc, "counting a measurement", err, errlen);
+}
+
+/* Load a target's state into *t (tl_init'ed with its key): 0 found, 1 not
+ * there, 2 damaged (to be recomputed), -1 error. */
+static int
+tl_load(struct store *s, struct tl *t, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_STATE_GET];
+	int rc = bind_key(st, t->input, t->cc, t->asn), ret;
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		ret = 1;
+	} else if (rc == SQLITE_ROW) {
+		const char *state = (const char *)sqlite3_column_text(st, 0);
+		const char *method = (const char *)sqlite3_column_text(st, 1);
+		const char *cat = (const char *)sqlite3_column_text(st, 8);
+
+		t->state = state_by_name(state);
+		t->method = method_by_name(method);
+		t->since = sqlite3_column_int64(st, 2);
+		t->last_tested = sqlite3_column_int64(st, 3);
+		t->n_conclusive = sqlite3_column_int64(st, 4);
+		t->last_time = sqlite3_column_int64(st, 5);
+		t->last_id = sqlite3_column_int64(st, 6);
+		if (cat != NULL)
+			tl_set_category(t, cat, sqlite3_column_int64(st, 9));
+		ret = 0;
+		if (t->state < 0 ||
+		    (t->state == S_BLOCKED) != (t->method >= 0) ||
+		    !win_decode(t, (const char *)sqlite3_column_text(st, 7)) ||
+		    t->n_conclusive < t->wn ||
+		    (t->n_conclusive > t->wn && t->wn < TL_WINDOW))
+			ret = 2;
+	} else {
+		ret = db_fail(s, "reading a target's state", err, errlen);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+static int
+tl_save(struct store *s, const struct tl *t, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_STATE_PUT];
+	const char *host = host_of(s, t->input);
+	char win[TL_WINDOW * 24], *rhost = reversed(host);
+	int rc = bind_key(st, t->input, t->cc, t->asn), ret;
+
+	win_encode(t, win, sizeof(win));
+	rc |= bind_text(st, 4, host);
+	rc |= bind_text(st, 5, rhost);
+	rc |= bind_text(st, 6, t->category);
+	rc |= t->category != NULL
+		      ? sqlite3_bind_int64(st, 7, t->category_time)
+		      : sqlite3_bind_null(st, 7);
+	rc |= bind_text(st, 8, state_names[t->state]);
+	rc |= bind_text(st, 9, t->method >= 0 ? class_names[t->method] : NULL);
+	rc |= sqlite3_bind_int64(st, 10, t->since);
+	rc |= sqlite3_bind_int64(st, 11, t->last_tested);
+	rc |= sqlite3_bind_int64(st, 12, t->n_conclusive);
+	if (t->n_conclusive > 0) {
+		rc |= sqlite3_bind_int64(st, 13, t->last_time);
+		rc |= sqlite3_bind_int64(st, 14, t->last_id);
+	} else {
+		rc |= sqlite3_bind_null(st, 13);
+		rc |= sqlite3_bind_null(st, 14);
+	}
+	rc |= bind_text(st, 15, win);
+	ret = step_done(s, st, rc, "storing a target's state", err, errlen);
+	free(rhost);
+	return ret;
+}
+
+/* The uids of a change's measurements, oldest first, as a JSON array; the
+ * caller frees it. NULL on error. */
+static char *
+cite_json(struct store *s, const struct tl_change *ch, char *err,
+	  size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_UID_OF];
+	struct sbuf b = {NULL, 0, 0};
+
+	sb_add(&b, "[", 1);
+	for (int i = 0; i < ch->ncite; i++) {
+		int rc = sqlite3_bind_int64(st, 1, ch->cite[i]);
+
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW) {
+			db_fail(s, "reading a measurement's uid", err, errlen);
+			sqlite3_reset(st);
+			free(b.p);
+			return NULL;
+		}
+		if (i > 0)
+			sb_add(&b, ",", 1);
+		sb_json_str(&b, (const char *)sqlite3_column_text(st, 0));
+		sqlite3_reset(st);
+	}
+	sb_add(&b, "]", 1);
+	return b.p;
+}
+
+static int
+event_add(struct store *s, const struct tl *t, int64_t time, int from, int to,
+	  int method, const char *uids, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_EVENT_ADD];
+	int rc = bind_key(st, t->input, t->cc, t->asn);
+
+	rc |= sqlite3_bind_int64(st, 4, time);
+	rc |= bind_text(st, 5, state_names[from]);
+	rc |= bind_text(st, 6, state_names[to]);
+	rc |= bind_text(st, 7, method >= 0 ? class_names[method] : NULL);
+	rc |= bind_text(st, 8, uids);
+	return step_done(s, st, rc, "recording an event", err, errlen);
+}
+
+/* Targets to recompute before a batch commits: a small hash set of keys,
+ * pointing into the batch. */
+struct keyset {
+	struct kkey {
+		const char *input, *cc, *asn;
+	} *v;
+	size_t n, cap;
+	size_t *slot; /* 0 empty, else index + 1 */
+	size_t nslot; /* a power of two */
+};
+
+static uint64_t
+key_hash(const char *input, const char *cc, const char *asn)
+{
+	const char *parts[3] = {input, cc, asn};
+	uint64_t h = 14695981039346656037ULL;
+
+	for (int i = 0; i < 3; i++) {
+		for (const unsigned char *c = (const unsigned char *)parts[i];
+		     *c; c++)
+			h = (h ^ *c) * 1099511628211ULL;
+		h = (h ^ 0xff) * 1099511628211ULL;
+	}
+	return h;
+}
+
+static size_t *
+ks_find(struct keyset *ks, const char *input, const char *cc, const char *asn)
+{
+	size_t i;
+
+	if (ks->nslot == 0)
+		return NULL;
+	i = (size_t)key_hash(input, cc, asn) & (ks->nslot - 1);
+	for (;; i = (i + 1) & (ks->nslot - 1)) {
+		const struct kkey *k;
+
+		if (ks->slot[i] == 0)
+			return &ks->slot[i];
+		k = &ks->v[ks->slot[i] - 1];
+		if (strcmp(k->input, input) == 0 && strcmp(k->cc, cc) == 0 &&
+		    strcmp(k->asn, asn) == 0)
+			return &ks->slot[i];
+	}
+}
+
+static bool
+ks_has(struct keyset *ks, const char *input, const char *cc, const char *asn)
+{
+	size_t *p = ks_find(ks, input, cc, asn);
+
+	return p != NULL && *p != 0;
+}
+
+static void
+ks_add(struct keyset *ks, const char *input, const char *cc, const char *asn)
+{
+	struct kkey *k;
+	size_t *p;
+
+	if (ks_has(ks, input, cc, asn))
+		return;
+	if (2 * (ks->n + 1) > ks->nslot) {
+		size_t nslot = ks->nslot > 0 ? 2 * ks->nslot : 64;
+
+		free(ks->slot);
+		ks->slot = xcalloc(nslot, sizeof(*ks->slot));
+		ks->nslot = nslot;
+		for (size_t i = 0; i < ks->n; i++) {
+			p = ks_find(ks, ks->v[i].input, ks->v[i].cc,
+				    ks->v[i].asn);
+			*p = i + 1;
+		}
+	}
+	k = WW_PUSH(ks->v, ks->n, ks->cap);
+	k->input = input;
+	k->cc = cc;
+	k->asn = asn;
+	p = ks_find(ks, input, cc, asn);
+	*p = ks->n;
+}
+
+static void
+ks_free(struct keyset *ks)
+{
+	free(ks->v);
+	free(ks->slot);
+	memset(ks, 0, sizeof(*ks));
+}
+
+/*
+ * A new measurement (id) of a batch: count it, and move its target's state
+ * forward; or, when it is older than the target's last conclusive one or
+ * the state is damaged, leave the target to be recomputed (redo).
+ */
+static int
+tl_add(struct store *s, const struct store_meas *m, sqlite3_int64 id,
+       struct keyset *redo, char *err, size_t errlen)
+{
+	struct tl t;
+	struct tl_change ch;
+	int c, rc;
+
+	if (m->input == NULL)
+		return 0;
+	c = classify(m->blocking, m->accessible);
+	if (daily_add(s, m, c, err, errlen) != 0)
+		return -1;
+	if (ks_has(redo, m->input, m->probe_cc, m->probe_asn))
+		return 0;
+	tl_init(&t, m->input, m->probe_cc, m->probe_asn);
+	rc = tl_load(s, &t, err, errlen);
+	if (rc < 0)
+		goto out;
+	if (rc == 2 || (c != C_FAILED && rc == 0 && t.n_conclusive > 0 &&
+			m->start_time < t.last_time)) {
+		ks_add(redo, m->input, m->probe_cc, m->probe_asn);
+		rc = 0;
+		goto out;
+	}
+	if (rc == 1 || m->start_time > t.last_tested)
+		t.last_tested = m->start_time;
+	/* the newest wins; on a tie, the one stored last */
+	if (m->category_code != NULL &&
+	    (t.category == NULL || m->start_time >= t.category_time))
+		tl_set_category(&t, m->category_code, m->start_time);
+	rc = 0;
+	if (c != C_FAILED && advance(&t, c, id, m->start_time, &ch)) {
+		char *uids = cite_json(s, &ch, err, errlen);
+
+		rc = uids == NULL ? -1
+				  : event_add(s, &t, ch.time, ch.from, ch.to,
+					      ch.method, uids, err, errlen);
+		free(uids);
+	}
+	if (rc == 0)
+		rc = tl_save(s, &t, err, errlen);
+out:
+	tl_free(&t);
+	return rc < 0 ? -1 : 0;
+}
+
+/* An event found by a recomputation. */
+struct gen_event {
+	int64_t time;
+	int from, to, method;
+	char *uids;
+};
+
+static bool
+same_event(sqlite3_stmt *st, const struct gen_event *g)
+{
+	const char *from = (const char *)sqlite3_column_text(st, 2);
+	const char *to = (const char *)sqlite3_column_text(st, 3);
+	const char *method = (const char *)sqlite3_column_text(st, 4);
+	const char *uids = (const char *)sqlite3_column_text(st, 5);
+
+	return sqlite3_column_int64(st, 1) == g->time && from != NULL &&
+	       strcmp(from, state_names[g->from]) == 0 && to != NULL &&
+	       strcmp(to, state_names[g->to]) == 0 &&
+	       method_by_name(method) == g->method &&
+	       (method == NULL) == (g->method < 0) && uids != NULL &&
+	       strcmp(uids, g->uids) == 0;
+}
+
+/* Make the target's events g[0..n-1]: the stored ones that are the same,
+ * in the same order, stay (ids too); the rest are replaced. */
+static int
+sync_events(struct store *s, const struct tl *t, const struct gen_event *g,
+	    size_t n, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_KEY_EVENTS];
+	sqlite3_int64 cut = -1;
+	size_t i = 0;
+	int rc = bind_key(st, t->input, t->cc, t->asn);
+
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (i < n && same_event(st, &g[i])) {
+			i++;
+			rc = SQLITE_OK;
+			continue;
+		}
+		cut = sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+		break;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_OK)
+		db_fail(s, "reading events", err, errlen);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_OK)
+		return -1;
+	if (cut >= 0) {
+		st = s->st[ST_EVENTS_CUT];
+		rc = bind_key(st, t->input, t->cc, t->asn);
+		rc |= sqlite3_bind_int64(st, 4, cut);
+		if (step_done(s, st, rc, "replacing events", err, errlen) != 0)
+			return -1;
+	}
+	for (; i < n; i++)
+		if (event_add(s, t, g[i].time, g[i].from, g[i].to, g[i].method,
+			      g[i].uids, err, errlen) != 0)
+			return -1;
+	return 0;
+}
+
+/* Forget a target that has no measurements (none is ever deleted, but a
+ * recomputation must not leave a state without them). */
+static int
+tl_drop(struct store *s, const struct tl *t, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_EVENTS_CUT];
+	int rc = bind_key(st, t->input, t->cc, t->asn);
+
+	rc |= sqlite3_bind_int64(st, 4, 0);
+	if (step_done(s, st, rc, "dropping events", err, errlen) != 0)
+		return -1;
+	st = s->st[ST_STATE_DEL];
+	if (step_done(s, st, bind_key(st, t->input, t->cc, t->asn),
+		      "dropping a state", err, errlen) != 0)
+		return -1;
+	st = s->st[ST_DAILY_DEL_KEY];
+	return step_done(s, st, bind_key(st, t->input, t->cc, t->asn),
+			 "dropping counts", err, errlen);
+}
+
+static int
+tl_load_category(struct store *s, struct tl *t, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_KEY_CATEGORY];
+	int rc = bind_key(st, t->input, t->cc, t->asn);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		tl_set_category(t, (const char *)sqlite3_column_text(st, 0),
+				sqlite3_column_int64(st, 1));
+	else if (rc != SQLITE_DONE)
+		db_fail(s, "reading a target's category", err, errlen);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Recompute a target from all its measurements, in (start_time, id)
+ * order: its state, its events (kept where unchanged) and, with daily, its
+ * daily counts. Runs inside the caller's transaction.
+ */
+static int
+tl_rebuild(struct store *s, const char *input, const char *cc,
+	   const char *asn, bool daily, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_KEY_ROWS];
+	struct gen_event *g = NULL;
+	size_t gn = 0, gcap = 0;
+	struct tl t;
+	struct tl_change ch;
+	bool any = false;
+	int rc, ret = -1;
+
+	tl_init(&t, input, cc, asn);
+	rc = bind_key(st, input, cc, asn);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 id = sqlite3_column_int64(st, 0);
+		int64_t time = sqlite3_column_int64(st, 1);
+		int c = classify((const char *)sqlite3_column_text(st, 2),
+				 sqlite3_column_type(st, 3) == SQLITE_NULL
+					 ? -1
+					 : sqlite3_column_int(st, 3));
+
+		rc = SQLITE_OK;
+		if (!any || time > t.last_tested)
+			t.last_tested = time;
+		any = true;
+		if (c != C_FAILED && advance(&t, c, id, time, &ch)) {
+			struct gen_event *e;
+			char *uids = cite_json(s, &ch, err, errlen);
+
+			if (uids == NULL)
+				goto out;
+			e = WW_PUSH(g, gn, gcap);
+			e->time = ch.time;
+			e->from = ch.from;
+			e->to = ch.to;
+			e->method = ch.method;
+			e->uids = uids;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(s, "reading a target's measurements", err, errlen);
+		goto out;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (!any) {
+		ret = tl_drop(s, &t, err, errlen);
+		goto out;
+	}
+	if (tl_load_category(s, &t, err, errlen) != 0 ||
+	    sync_events(s, &t, g, gn, err, errlen) != 0 ||
+	    tl_save(s, &t, err, errlen) != 0)
+		goto out;
+	if (daily) {
+		sqlite3_stmt *d = s->st[ST_DAILY_DEL_KEY];
+
+		if (step_done(s, d, bind_key(d, input, cc, asn),
+			      "recounting a target", err, errlen) != 0)
+			goto out;
+		d = s->st[ST_DAILY_KEY];
+		if (step_done(s, d, bind_key(d, input, cc, asn),
+			      "recounting a target", err, errlen) != 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	for (size_t i = 0; i < gn; i++)
+		free(g[i].uids);
+	free(g);
+	tl_free(&t);
+	return ret;
+}
+
+/* Recompute the targets of a batch that arrived out of order. */
+static int
+tl_redo(struct store *s, const struct keyset *redo, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < redo->n; i++)
+		if (tl_rebuild(s, redo->v[i].input, redo->v[i].cc,
+			       redo->v[i].asn, false, err, errlen) != 0)
+			return -1;
+	return 0;
+}
+
+struct keybuf {
+	char *k[REBUILD_CHUNK][3];
+	int n;
+};
+
+static void
+kb_clear(struct keybuf *kb)
+{
+	for (int i = 0; i < kb->n; i++)
+		for (int j = 0; j < 3; j++)
+			free(kb->k[i][j]);
+	kb->n = 0;
+}
+
+/* Read up to REBUILD_CHUNK keys (columns 0-2) from st, then reset it. */
+static int
+kb_read(struct store *s, sqlite3_stmt *st, int bind_rc, struct keybuf *kb,
+	char *err, size_t errlen)
+{
+	int rc = bind_rc;
+
+	kb->n = 0;
+	while (rc == SQLITE_OK && kb->n < REBUILD_CHUNK &&
+	       (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int j = 0; j < 3; j++)
+			kb->k[kb->n][j] = xstrdup(
+				(const char *)sqlite3_column_text(st, j));
+		kb->n++;
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_OK && rc != SQLITE_DONE)
+		db_fail(s, "reading targets", err, errlen);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_OK || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Recompute the targets in kb (counts too) and clear their stale marks. */
+static int
+kb_rebuild(struct store *s, const struct keybuf *kb, char *err, size_t errlen)
+{
+	for (int i = 0; i < kb->n; i++) {
+		sqlite3_stmt *st = s->st[ST_STALE_DEL];
+		char *const *k = kb->k[i];
+
+		if (k[0] == NULL || k[1] == NULL || k[2] == NULL) {
+			set_err(err, errlen, "%s: a target without a key",
+				s->path);
+			return -1;
+		}
+		if (tl_rebuild(s, k[0], k[1], k[2], true, err, errlen) != 0 ||
+		    step_done(s, st, bind_key(st, k[0], k[1], k[2]),
+			      "clearing a stale mark", err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Recompute the targets marked stale, a chunk per transaction. */
+static int
+rebuild_stale(struct store *s, char *err, size_t errlen)
+{
+	struct keybuf *kb = xcalloc(1, sizeof(*kb));
+	int ret = -1;
+
+	for (;;) {
+		sqlite3_stmt *st = s->st[ST_STALE_NEXT];
+
+		if (run(s, ST_BEGIN, "starting a transaction", err, errlen) !=
+		    0)
+			break;
+		if (kb_read(s, st, sqlite3_bind_int(st, 1, REBUILD_CHUNK), kb,
+			    err, errlen) != 0 ||
+		    kb_rebuild(s, kb, err, errlen) != 0 ||
+		    run(s, ST_COMMIT, "committing", err, errlen) != 0) {
+			rollback(s);
+			break;
+		}
+		if (kb->n == 0) {
+			ret = 0;
+			break;
+		}
+		kb_clear(kb);
+	}
+	kb_clear(kb);
+	free(kb);
+	return ret;
+}
+
+/* Recompute every target, in key order, a chunk per transaction. */
+static int
+rebuild_all(struct store *s, char *err, size_t errlen)
+{
+	struct keybuf *kb = xcalloc(1, sizeof(*kb));
+	char *last[3] = {xstrdup(""), xstrdup(""), xstrdup("")};
+	int ret = -1;
+
+	for (;;) {
+		sqlite3_stmt *st = s->st[ST_KEYS_NEXT];
+		int rc = bind_key(st, last[0], last[1], last[2]);
+
+		rc |= sqlite3_bind_int(st, 4, REBUILD_CHUNK);
+		if (run(s, ST_BEGIN, "starting a transaction", err, errlen) !=
+		    0)
+			break;
+		if (kb_read(s, st, rc, kb, err, errlen) != 0 ||
+		    kb_rebuild(s, kb, err, errlen) != 0 ||
+		    run(s, ST_COMMIT, "committing", err, errlen) != 0) {
+			rollback(s);
+			break;
+		}
+		if (kb->n == 0) {
+			ret = 0;
+			break;
+		}
+		for (int j = 0; j < 3; j++) {
+			free(last[j]);
+			last[j] = xstrdup(kb->k[kb->n - 1][j]);
+		}
+		kb_clear(kb);
+	}
+	kb_clear(kb);
+	free(kb);
+	for (int j = 0; j < 3; j++)
+		free(last[j]);
+	return ret;
+}
+
+/* --- opening and the schema ---------------------------------------------- */
+
+static int
+open_db(struct store *s, char *err, size_t errlen)
+{
+	int rc = sqlite3_open_v2(s->path, &s->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+					 SQLITE_OPEN_NOMUTEX,
+				 NULL);
+
+	if (rc != SQLITE_OK) {
+		set_err(err, errlen, "%s: %s", s->path,
+			s->db != NULL ? sqlite3_errmsg(s->db)
+				      : sqlite3_errstr(rc));
+		return -1;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	return 0;
+}
+
+/* WAL lets readers (the API, exports) go on while ingest writes. It is
+ * the first statement that reads the file, so a file that is not a
+ * database is reported here. */
+static int
+set_wal(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	bool wal = false;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_fail(s, "setting WAL mode", err, errlen);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *mode = sqlite3_column_text(st, 0);
+
+		wal = mode != NULL && strcmp((const char *)mode, "wal") == 0;
+	} else {
+		db_fail(s, "setting WAL mode", err, errlen);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	if (!wal) {
+		set_err(err, errlen, "%s: cannot use WAL mode there", s->path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+configure(struct store *s, char *err, size_t errlen)
+{
+	if (set_wal(s, err, errlen) != 0)
+		return -1;
+	/* for migration 2; DIRECTONLY: not from a schema's triggers or
+	 * views, should a database come with some */
+	if (sqlite3_create_function_v2(s->db, "ww_host", 1,
+				       SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+					       SQLITE_DIRECTONLY,
+				       NULL, sql_host, NULL, NULL,
+				       NULL) != SQLITE_OK)
+		return db_fail(s, "registering ww_host", err, errlen);
+	/* FULL: in WAL mode NORMAL may lose the last commits on power loss,
+	 * and an acknowledgement promises they are kept. */
+	if (exec(s, "PRAGMA synchronous = FULL", "setting synchronous", err,
+		 errlen) != 0)
+		return -1;
+	return exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys", err,
+		    errlen);
+}
+
+/* The schema version in *v: 0 for a new database. */
+static int
+read_version(struct store *s, sqlite3_int64 *v, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*v = 0;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT version FROM schema_version"
+			       " WHERE id = 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, "reading the schema version", err, errlen);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		db_fail(s, "reading the schema version", err, errlen);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	if (*v < 0) {
+		set_err(err, errlen,
+			"%s: the schema version is %lld, which no "
+			"wallwatch-collector wrote",
+			s->path, (long long)*v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+apply_migrations(struct store *s, sqlite3_int64 from, char *err, size_t errlen)
+{
+	char what[64], sql[128];
+
+	for (int i = (int)from; i < SCHEMA_VERSION; i++) {
+		snprintf(what, sizeof(what),
+			 "migrating the schema to version %d", i + 1);
+		if (exec(s, migrations[i], what, err, errlen) != 0)
+			return -1;
+	}
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO schema_version (id, version) VALUES (1, %d)"
+		 " ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+		 SCHEMA_VERSION);
+	return exec(s, sql, "recording the schema version", err, errlen);
+}
+
+/* One IMMEDIATE transaction: two collectors starting on one new database
+ * cannot both migrate it. */
+static int
+migrate(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_int64 v;
+
+	if (exec(s, "BEGIN IMMEDIATE", "starting the schema check", err,
+		 errlen) != 0)
+		return -1;
+	if (exec(s,
+		 "CREATE TABLE IF NOT EXISTS schema_version ("
+		 " id INTEGER PRIMARY KEY CHECK (id = 1),"
+		 " version INTEGER NOT NULL)",
+		 "creating schema_version", err, errlen) != 0 ||
+	    read_version(s, &v, err, errlen) != 0)
+		goto fail;
+	if (v > SCHEMA_VERSION) {
+		set_err(err, errlen,
+			"%s: the database's schema is version %lld, newer "
+			"than this wallwatch-collector's (%d): use a newer "
+			"wallwatch-collector with it",
+			s->path, (long long)v, SCHEMA_VERSION);
+		goto fail;
+	}
+	if (v < SCHEMA_VERSION && apply_migrations(s, v, err, errlen) != 0)
+		goto fail;
+	if (exec(s, "COMMIT", "committing the schema", err, errlen) != 0)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int
+prepare_all(struct store *s, char *err, size_t errlen)
+{
+	for (int i = 0; i < ST_N; i++)
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &s->st[i],
+				       NULL) != SQLITE_OK)
+			return db_fail(s, "preparing statements", err, errlen);
+	return 0;
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errlen)
+{
+	struct store *s;
+
+	if (path == NULL || *path == '\0') {
+		set_err(err, errlen, "no database path given");
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(path);
+	if (open_db(s, err, errlen) != 0 || configure(s, err, errlen) != 0 ||
+	    migrate(s, err, errlen) != 0 || prepare_all(s, err, errlen) != 0 ||
+	    rebuild_stale(s, err, errlen) != 0) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < ST_N; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	if (s->zs_ready)
+		deflateEnd(&s->zs);
+	free(s->zbuf);
+	free(s->rbuf);
+	free(s->hc_input);
+	free(s->hc_host);
+	free(s->path);
+	free(s);
+}
+
+/* --- raw: compression ---------------------------------------------------- */
+
+/* The deflate state is made once and reset for each measurement: setting
+ * it up costs more than compressing a small measurement. */
+static int
+deflater(struct store *s)
+{
+	int zrc;
+
+	if (s->zs_ready)
+		return deflateReset(&s->zs);
+	zrc = deflateInit(&s->zs, ZLEVEL);
+	s->zs_ready = zrc == Z_OK;
+	return zrc;
+}
+
+/* Compress raw into s->zbuf; its size in *zlen. */
+static int
+pack(struct store *s, const struct store_meas *m, size_t *zlen, char *err,
+     size_t errlen)
+{
+	z_stream *z = &s->zs;
+	uLong bound = 0;
+	int zrc = deflater(s);
+
+	if (zrc == Z_OK) {
+		/* deflateBound: enough for one deflate(Z_FINISH) call */
+		bound = deflateBound(z, (uLong)m->raw_len);
+		s->zbuf = reserve(s->zbuf, &s->zcap, bound);
+		z->next_in = (const Bytef *)m->raw;
+		z->avail_in = (uInt)m->raw_len; /* <= STORE_MAX_RAW */
+		z->next_out = s->zbuf;
+		z->avail_out = (uInt)bound;
+		zrc = deflate(z, Z_FINISH);
+	}
+	if (zrc != Z_STREAM_END) {
+		set_err(err, errlen,
+			"compressing measurement %.200s: zlib error %d", m->uid,
+			zrc);
+		return -1;
+	}
+	*zlen = (size_t)(bound - z->avail_out);
+	return 0;
+}
+
+/*
+ * The raw of the row st is on (its blob at column col, its length at
+ * col + 1) into *buf (grown as needed, *cap bytes), NUL-terminated. It must
+ * come out exactly as long as recorded: anything else is a damaged row.
+ */
+static int
+unpack(struct store *s, sqlite3_stmt *st, int col, const char *uid, char **buf,
+       size_t *cap, size_t *len, char *err, size_t errlen)
+{
+	const void *z = sqlite3_column_blob(st, col);
+	size_t zlen = (size_t)sqlite3_column_bytes(st, col);
+	sqlite3_int64 want = sqlite3_column_int64(st, col + 1);
+	uLongf out;
+
+	if (want <= 0 || (sqlite3_uint64)want > STORE_MAX_RAW) {
+		set_err(err, errlen,
+			"%s: measurement %.200s: damaged row (raw_len %lld)",
+			s->path, uid, (long long)want);
+		return -1;
+	}
+	*buf = reserve(*buf, cap, (size_t)want + 1);
+	out = (uLongf)want;
+	if (z == NULL ||
+	    uncompress((Bytef *)*buf, &out, z, (uLong)zlen) != Z_OK ||
+	    out != (uLongf)want) {
+		set_err(err, errlen,
+			"%s: measurement %.200s: damaged raw "
+			"(it does not decompress to %lld bytes)",
+			s->path, uid, (long long)want);
+		return -1;
+	}
+	(*buf)[want] = '\0';
+	*len = (size_t)want;
+	return 0;
+}
+
+/* --- storing ------------------------------------------------------------- */
+
+/* Non-zero when a bind failed. */
+static int
+bind_derived(sqlite3_stmt *st, int first, const struct store_derived *d)
+{
+	int rc = SQLITE_OK;
+
+	rc |= bind_text(st, first, d->blocking);
+	rc |= d->accessible < 0
+		      ? sqlite3_bind_null(st, first + 1)
+		      : sqlite3_bind_int(st, first + 1, d->accessible);
+	rc |= bind_text(st, first + 2, d->blocking_detail);
+	rc |= sqlite3_bind_int(st, first + 3, d->confirmed ? 1 : 0);
+	rc |= bind_text(st, first + 4, d->analysis_version);
+	rc |= bind_text(st, first + 5, d->analysis_reason);
+	return rc;
+}
+
+/* Non-zero when a bind failed. */
+static int
+bind_meas(sqlite3_stmt *st, const struct store_meas *m, const void *z,
+	  size_t zlen, const char *host)
+{
+	struct store_derived d = derived_of(m);
+	int rc = SQLITE_OK;
+
+	rc |= bind_text(st, 1, m->uid);
+	rc |= sqlite3_bind_blob64(st, 2, z, (sqlite3_uint64)zlen,
+				  SQLITE_STATIC);
+	rc |= sqlite3_bind_int64(st, 3, (sqlite3_int64)m->raw_len);
+	rc |= bind_text(st, 4, m->input);
+	rc |= bind_text(st, 5, m->test_name);
+	rc |= bind_text(st, 6, m->category_code);
+	rc |= bind_text(st, 7, m->probe_cc);
+	rc |= bind_text(st, 8, m->probe_asn);
+	rc |= bind_text(st, 9, m->observed_cc);
+	rc |= bind_text(st, 10, m->observed_asn);
+	rc |= sqlite3_bind_int(st, 11, m->geo_mismatch ? 1 : 0);
+	rc |= sqlite3_bind_int64(st, 12, m->start_time);
+	rc |= sqlite3_bind_int64(st, 13, m->received_time);
+	rc |= bind_derived(st, INSERT_DERIVED, &d);
+	rc |= bind_text(st, 20, host);
+	return rc;
+}
+
+/* Insert one measurement; a uid already there inserts nothing, which
+ * sqlite3_changes() tells apart, within the batch too. */
+static int
+insert_one(struct store *s, const struct store_meas *m, enum store_result *res,
+	   char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_INSERT];
+	size_t zlen;
+	int ok;
+
+	if (pack(s, m, &zlen, err, errlen) != 0)
+		return -1;
+	ok = bind_meas(st, m, s->zbuf, zlen, host_of(s, m->input)) ==
+		     SQLITE_OK &&
+	     sqlite3_step(st) == SQLITE_DONE;
+	if (!ok)
+		set_err(err, errlen, "%s: storing measurement %.200s: %s",
+			s->path, m->uid, sqlite3_errmsg(s->db));
+	else
+		*res = sqlite3_changes(s->db) > 0 ? STORE_NEW : STORE_DUPLICATE;
+	sqlite3_reset(st);
+	/* The bindings point into the caller's memory and s->zbuf. */
+	sqlite3_clear_bindings(st);
+	return ok ? 0 : -1;
+}
+
+int
+store_put_batch(struct store *s, const struct store_meas *v, size_t n,
+		enum store_result *res, char *err, size_t errlen)
+{
+	struct keyset redo = {NULL, 0, 0, NULL, 0};
+
+	if (check_batch(v, n, err, errlen) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	if (run(s, ST_BEGIN, "starting a transaction", err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		enum store_result r;
+
+		if (insert_one(s, &v[i], &r, err, errlen) != 0 ||
+		    (r == STORE_NEW &&
+		     tl_add(s, &v[i], sqlite3_last_insert_rowid(s->db), &redo,
+			    err, errlen) != 0))
+			goto fail;
+		if (res != NULL)
+			res[i] = r;
+	}
+	if (tl_redo(s, &redo, err, errlen) != 0 ||
+	    run(s, ST_COMMIT, "committing", err, errlen) != 0)
+		goto fail;
+	ks_free(&redo);
+	return 0;
+fail:
+	rollback(s);
+	ks_free(&redo);
+	return -1;
+}
+
+/* --- reading ------------------------------------------------------------- */
+
+int
+store_get_raw(struct store *s, const char *uid, char **raw, size_t *len,
+	      char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_GET_RAW];
+	size_t cap = 0;
+	int rc, ret;
+
+	*raw = NULL;
+	*len = 0;
+	if (uid == NULL) {
+		set_err(err, errlen, "no uid given");
+		return -1;
+	}
+	/* One that long was never stored: no need to look it up. */
+	if (strnlen(uid, STORE_MAX_FIELD + 1) > STORE_MAX_FIELD)
+		return 1;
+	rc = bind_text(st, 1, uid);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		ret = 1;
+	else if (rc == SQLITE_ROW)
+		ret = unpack(s, st, 0, uid, raw, &cap, len, err, errlen);
+	else
+		ret = db_fail(s, "reading a measurement", err, errlen);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (ret != 0) {
+		free(*raw);
+		*raw = NULL;
+		*len = 0;
+	}
+	return ret;
+}
+
+int64_t
+store_count(struct store *s)
+{
+	sqlite3_stmt *st = s->st[ST_COUNT];
+	int64_t n = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+/* --- reanalysis ---------------------------------------------------------- */
+
+/*
+ * Each page is read first, with fn run on every row, outside any write
+ * transaction, and its results then written in one short transaction: the
+ * write lock is held for the updates only, never while fn analyses, so the
+ * ingest is not kept waiting. Pages follow the id (received order), which
+ * the updates do not change.
+ */
+
+struct redo {
+	sqlite3_int64 id;
+	int accessible;
+	bool confirmed;
+	char *blocking, *detail, *version, *reason;
+};
+
+struct pass {
+	struct store *s;
+	store_reanalyze_fn fn;
+	void *arg;
+	sqlite3_int64 last; /* id of the last measurement read */
+	struct redo page[REANALYZE_PAGE];
+	size_t n; /* entries of page to write */
+	long updated;
+};
+
+static void
+keep(struct redo *r, sqlite3_int64 id, const struct store_derived *d)
+{
+	r->id = id;
+	r->accessible = d->accessible;
+	r->confirmed = d->confirmed;
+	r->blocking = xstrdup(d->blocking);
+	r->detail = xstrdup(d->blocking_detail);
+	r->version = xstrdup(d->analysis_version);
+	r->reason = xstrdup(d->analysis_reason);
+}
+
+static void
+forget_page(struct pass *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct redo *r = &p->page[i];
+
+		free(r->blocking);
+		free(r->detail);
+		free(r->version);
+		free(r->reason);
+	}
+	p->n = 0;
+}
+
+/* Run fn on the row st is on; keep what it gives for writing. */
+static int
+redo_row(struct pass *p, sqlite3_stmt *st, char *err, size_t errlen)
+{
+	struct store *s = p->s;
+	const char *uid = (const char *)sqlite3_column_text(st, 1);
+	struct store_derived out = {NULL, -1, NULL, false, NULL, NULL};
+	size_t len;
+	char ctx[256];
+
+	p->last = sqlite3_column_int64(st, 0);
+	if (uid == NULL)
+		return db_fail(s, "reading a measurement", err, errlen);
+	if (unpack(s, st, 2, uid, &s->rbuf, &s->rcap, &len, err, errlen) != 0)
+		return -1;
+	if (p->fn(uid, s->rbuf, len, &out, p->arg) != 0)
+		return 0; /* fn keeps what is stored */
+	snprintf(ctx, sizeof(ctx), "reanalysis of measurement %.200s", uid);
+	if (check_derived(ctx, &out, err, errlen) != 0)
+		return -1;
+	keep(&p->page[p->n++], p->last, &out);
+	return 0;
+}
+
+/* Read the next page; *seen says how many rows it had (0: the end). */
+static int
+read_page(struct pass *p, size_t *seen, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = p->s->st[ST_PAGE];
+	int rc = SQLITE_OK;
+
+	*seen = 0;
+	if (sqlite3_bind_int64(st, 1, p->last) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, REANALYZE_PAGE) != SQLITE_OK)
+		return db_fail(p->s, "reading measurements", err, errlen);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		(*seen)++;
+		if (redo_row(p, st, err, errlen) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		db_fail(p->s, "reading measurements", err, errlen);
+	sqlite3_reset(st); /* ends the read transaction */
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+write_page(struct pass *p, char *err, size_t errlen)
+{
+	struct store *s = p->s;
+	sqlite3_stmt *st = s->st[ST_UPDATE];
+
+	if (p->n == 0)
+		return 0;
+	if (run(s, ST_BEGIN, "starting a transaction", err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct redo *r = &p->page[i];
+		struct store_derived d = {r->blocking, r->accessible,
+					  r->detail,   r->confirmed,
+					  r->version,  r->reason};
+		bool ok = sqlite3_bind_int64(st, 1, r->id) == SQLITE_OK &&
+			  bind_derived(st, UPDATE_DERIVED, &d) == SQLITE_OK &&
+			  sqlite3_step(st) == SQLITE_DONE;
+
+		if (ok)
+			p->updated += sqlite3_changes(s->db);
+		else
+			db_fail(s, "updating derived values", err, errlen);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		/* its target is recomputed at the end (or at the next
+		 * open, should this process not get there) */
+		if (!ok || step_done(s, s->st[ST_STALE_MARK],
+				     sqlite3_bind_int64(s->st[ST_STALE_MARK], 1,
+							r->id),
+				     "marking a target stale", err,
+				     errlen) != 0) {
+			rollback(s);
+			return -1;
+		}
+	}
+	if (run(s, ST_COMMIT, "committing", err, errlen) != 0) {
+		rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+long
+store_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg, char *err,
+		size_t errlen)
+{
+	struct pass *p;
+	size_t seen;
+	long ret;
+
+	if (fn == NULL) {
+		set_err(err, errlen, "no reanalysis function given");
+		return -1;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->s = s;
+	p->fn = fn;
+	p->arg = arg;
+	for (;;) {
+		if (read_page(p, &seen, err, errlen) != 0 ||
+		    write_page(p, err, errlen) != 0) {
+			ret = -1;
+			break;
+		}
+		forget_page(p);
+		if (seen == 0) {
+			ret = p->updated;
+			break;
+		}
+	}
+	/* the timelines of the new verdicts: every target recomputed */
+	if (ret >= 0 && rebuild_all(s, err, errlen) != 0)
+		ret = -1;
+	forget_page(p);
+	free(p);
+	return ret;
+}
+
+/* --- queries ------------------------------------------------------------- */
+
+/*
+ * Each query is built for the filters given, so that SQLite sees plain
+ * equalities and ranges it can use indexes for, and bound, never pasted:
+ * no value of a filter ever becomes SQL.
+ */
+
+#define QB_MAX_BINDS 32
+
+struct qb {
+	struct sbuf sql;
+	int n;
+	struct {
+		bool text;
+		const char *t;
+		sqlite3_int64 i;
+	} b[QB_MAX_BINDS];
+};
+
+static void
+qb_add(struct qb *q, const char *frag)
+{
+	sb_add(&q->sql, frag, strlen(frag));
+}
+
+/* frag holds one '?' (and may hold one %s, for the table's alias). */
+static void
+qb_bind(struct qb *q, const char *frag, const char *alias, bool text,
+	const char *t, sqlite3_int64 i)
+{
+	const char *at = strstr(frag, "%s");
+
+	if (at != NULL) {
+		sb_add(&q->sql, frag, (size_t)(at - frag));
+		qb_add(q, alias);
+		qb_add(q, at + 2);
+	} else {
+		qb_add(q, frag);
+	}
+	if (q->n == QB_MAX_BINDS)
+		abort(); /* a bug: the queries below bind fewer */
+	q->b[q->n].text = text;
+	q->b[q->n].t = t;
+	q->b[q->n].i = i;
+	q->n++;
+}
+
+static void
+qb_text(struct qb *q, const char *frag, const char *alias, const char *v)
+{
+	qb_bind(q, frag, alias, true, v, 0);
+}
+
+static void
+qb_int(struct qb *q, const char *frag, const char *alias, int64_t v)
+{
+	qb_bind(q, frag, alias, false, NULL, v);
+}
+
+static int
+qb_prepare(struct store *s, struct qb *q, sqlite3_stmt **st, char *err,
+	   size_t errlen)
+{
+	int rc = sqlite3_prepare_v2(s->db, q->sql.p, -1, st, NULL);
+
+	for (int i = 0; rc == SQLITE_OK && i < q->n; i++)
+		rc = q->b[i].text ? bind_text(*st, i + 1, q->b[i].t)
+				  : sqlite3_bind_int64(*st, i + 1, q->b[i].i);
+	free(q->sql.p);
+	q->sql.p = NULL;
+	if (rc != SQLITE_OK) {
+		db_fail(s, "preparing a query", err, errlen);
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* A filter with its defaults applied, or -1 naming what is wrong. */
+static int
+norm_filter(const struct store_filter *in, struct store_filter *f, char *err,
+	    size_t errlen)
+{
+	static const struct store_filter none;
+	const struct {
+		const char *name, *v;
+	} str[] = {
+		{"input", in != NULL ? in->input : NULL},
+		{"cc", in != NULL ? in->cc : NULL},
+		{"asn", in != NULL ? in->asn : NULL},
+		{"category", in != NULL ? in->category : NULL},
+		{"state", in != NULL ? in->state : NULL},
+	};
+
+	*f = in != NULL ? *in : none;
+	for (size_t i = 0; i < WW_ARRAY_LEN(str); i++)
+		if (check_str("filter", str[i].name, str[i].v, false, err,
+			      errlen) != 0)
+			return -1;
+	if (f->state != NULL && state_by_name(f->state) < 0) {
+		set_err(err, errlen,
+			"filter: state \"%.64s\" is not one of unknown, "
+			"accessible, blocked, disrupted, down",
+			f->state);
+		return -1;
+	}
+	if (f->limit < 0) {
+		set_err(err, errlen, "filter: limit %d is negative", f->limit);
+		return -1;
+	}
+	if (f->limit == 0)
+		f->limit = STORE_LIMIT_DEFAULT;
+	if (f->limit > STORE_LIMIT_MAX)
+		f->limit = STORE_LIMIT_MAX;
+	return 0;
+}
+
+/* input, cc, asn on a table with those columns (alias a). */
+static void
+where_key(struct qb *q, const char *a, const struct store_filter *f)
+{
+	if (f->input != NULL)
+		qb_text(q, " AND %s.input = ?", a, f->input);
+	if (f->cc != NULL)
+		qb_text(q, " AND %s.probe_cc = ?", a, f->cc);
+	if (f->asn != NULL)
+		qb_text(q, " AND %s.probe_asn = ?", a, f->asn);
+}
+
+/* category and state of the target of a row of alias a. */
+static void
+where_target(struct qb *q, const char *a, const char *category,
+	     const char *state)
+{
+	char buf[256];
+
+	if (category == NULL && state == NULL)
+		return;
+	snprintf(buf, sizeof(buf),
+		 " AND EXISTS (SELECT 1 FROM target_state t WHERE"
+		 " t.input = %s.input AND t.probe_cc = %s.probe_cc AND"
+		 " t.probe_asn = %s.probe_asn",
+		 a, a, a);
+	qb_add(q, buf);
+	if (category != NULL)
+		qb_text(q, " AND t.category_code = ?", "", category);
+	if (state != NULL)
+		qb_text(q, " AND t.state = ?", "", state);
+	qb_add(q, ")");
+}
+
+/* Step st to its end, cb(row) each time; 0 at the end or when cb stops. */
+static int
+each_row(struct store *s, sqlite3_stmt *st,
+	 int (*fn)(struct store *s, sqlite3_stmt *st, void *ctx, int *stop,
+		   char *err, size_t errlen),
+	 void *ctx, char *err, size_t errlen)
+{
+	int rc, stop = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fn(s, st, ctx, &stop, err, errlen) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+		if (stop)
+			break;
+	}
+	if (!stop && rc != SQLITE_DONE) {
+		db_fail(s, "reading", err, errlen);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+/* "YYYY-MM-DD" of a time, clamped to the years 1 to 9999. */
+static void
+day_of(int64_t t, char out[32])
+{
+	time_t tt;
+	struct tm tm;
+
+	if (t < STORE_MIN_TIME)
+		t = STORE_MIN_TIME;
+	if (t > STORE_MAX_TIME)
+		t = STORE_MAX_TIME;
+	tt = (time_t)t;
+	gmtime_r(&tt, &tm);
+	snprintf(out, 32, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday);
+}
+
+/* --- queries: targets ---------------------------------------------------- */
+
+struct targets_ctx {
+	int (*cb)(const struct store_target *t, void *arg);
+	void *arg;
+	char d90[32], d30[32], dnow[32];
+};
+
+/* % blocked over the 30 and 90 days, from the daily counts. */
+static int
+pct_blocked(struct store *s, const struct targets_ctx *c,
+	    struct store_target *t, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_PCT];
+	int64_t b30 = 0, b90 = 0;
+	int rc = bind_key(st, t->input, t->cc, t->asn);
+
+	rc |= bind_text(st, 4, c->d90);
+	rc |= bind_text(st, 5, c->dnow);
+	t->n_30 = t->n_90 = 0;
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *day = col_text(st, 0);
+		int64_t b = sqlite3_column_int64(st, 1);
+		int64_t n = sqlite3_column_int64(st, 2);
+
+		rc = SQLITE_OK;
+		b90 += b;
+		t->n_90 += n;
+		if (day != NULL && strcmp(day, c->d30) >= 0) {
+			b30 += b;
+			t->n_30 += n;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		db_fail(s, "reading daily counts", err, errlen);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	t->pct_blocked_30 = t->n_30 > 0 ? 100.0 * (double)b30 / (double)t->n_30
+					: -1;
+	t->pct_blocked_90 = t->n_90 > 0 ? 100.0 * (double)b90 / (double)t->n_90
+					: -1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+target_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop,
+	   char *err, size_t errlen)
+{
+	const struct targets_ctx *c = ctx;
+	struct store_target t;
+
+	memset(&t, 0, sizeof(t));
+	t.id = sqlite3_column_int64(st, 0);
+	t.input = col_text(st, 1);
+	t.category_code = col_text(st, 2);
+	t.cc = col_text(st, 3);
+	t.asn = col_text(st, 4);
+	t.state = col_text(st, 5);
+	t.method = col_text(st, 6);
+	t.since = sqlite3_column_int64(st, 7);
+	t.last_tested = sqlite3_column_int64(st, 8);
+	t.host = col_text(st, 9);
+	t.n_conclusive = sqlite3_column_int64(st, 10);
+	if (pct_blocked(s, c, &t, err, errlen) != 0)
+		return -1;
+	*stop = c->cb(&t, c->arg);
+	return 0;
+}
+
+/* `now` as documented in store.h. */
+static int64_t
+resolve_now(struct store *s, int64_t now)
+{
+	sqlite3_stmt *st = s->st[ST_NEWEST];
+
+	if (now > 0)
+		return now;
+	if (now < 0 && sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		now = sqlite3_column_int64(st, 0);
+	else
+		now = (int64_t)time(NULL);
+	sqlite3_reset(st);
+	return now;
+}
+
+int
+store_targets(struct store *s, const struct store_filter *fin, int64_t now,
+	      int (*cb)(const struct store_target *t, void *arg), void *arg,
+	      char *err, size_t errlen)
+{
+	struct store_filter f;
+	struct targets_ctx c = {cb, arg, "", "", ""};
+	struct qb q;
+	sqlite3_stmt *st;
+
+	if (cb == NULL || norm_filter(fin, &f, err, errlen) != 0) {
+		if (cb == NULL)
+			set_err(err, errlen, "no callback given");
+		return -1;
+	}
+	now = resolve_now(s, now);
+	day_of(now, c.dnow);
+	day_of(now - 29 * DAY, c.d30);
+	day_of(now - 89 * DAY, c.d90);
+	memset(&q, 0, sizeof(q));
+	qb_add(&q, "SELECT t.id, t.input, t.category_code, t.probe_cc,"
+		   " t.probe_asn, t.state, t.method, t.since, t.last_tested,"
+		   " t.host, t.n_conclusive FROM target_state t WHERE 1");
+	where_key(&q, "t", &f);
+	if (f.category != NULL)
+		qb_text(&q, " AND %s.category_code = ?", "t", f.category);
+	if (f.state != NULL)
+		qb_text(&q, " AND %s.state = ?", "t", f.state);
+	if (f.since != 0)
+		qb_int(&q, " AND %s.last_tested >= ?", "t", f.since);
+	if (f.until != 0)
+		qb_int(&q, " AND %s.last_tested < ?", "t", f.until);
+	if (f.after_id != 0)
+		qb_int(&q, " AND %s.id > ?", "t", f.after_id);
+	qb_int(&q, " ORDER BY t.id LIMIT ?", "", f.limit);
+	if (qb_prepare(s, &q, &st, err, errlen) != 0)
+		return -1;
+	return each_row(s, st, target_row, &c, err, errlen);
+}
+
+/* --- queries: timelines -------------------------------------------------- */
+
+struct bucket_ctx {
+	int (*cb)(const struct store_bucket *b, void *arg);
+	void *arg;
+};
+
+static int
+bucket_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop,
+	   char *err, size_t errlen)
+{
+	const struct bucket_ctx *c = ctx;
+	struct store_bucket b;
+	int64_t *n[C_N] = {&b.ok,	    &b.dns,	  &b.tcp_ip, &b.tls,
+			   &b.http_failure, &b.http_diff, &b.down,   &b.failed};
+
+	(void)s;
+	(void)err;
+	(void)errlen;
+	b.input = col_text(st, 0);
+	b.cc = col_text(st, 1);
+	b.asn = col_text(st, 2);
+	b.start = sqlite3_column_int64(st, 3);
+	for (int i = 0; i < C_N; i++)
+		*n[i] = sqlite3_column_int64(st, 4 + i);
+	*stop = c->cb(&b, c->arg);
+	return 0;
+}
+
+/* The start of the bucket holding t (floor, also for t < 0). */
+static int64_t
+bucket_floor(int64_t t, int64_t g)
+{
+	return t - ((t % g) + g) % g;
+}
+
+int
+store_timeline(struct store *s, const struct store_filter *fin,
+	       int granularity,
+	       int (*cb)(const struct store_bucket *b, void *arg), void *arg,
+	       char *err, size_t errlen)
+{
+	struct bucket_ctx c = {cb, arg};
+	struct store_filter f;
+	struct qb q;
+	sqlite3_stmt *st;
+	char d0[32], d1[32];
+
+	if (cb == NULL) {
+		set_err(err, errlen, "no callback given");
+		return -1;
+	}
+	if (granularity != 86400 && granularity != 3600) {
+		set_err(err, errlen,
+			"granularity %d is neither 86400 (day) nor 3600 (hour)",
+			granularity);
+		return -1;
+	}
+	if (norm_filter(fin, &f, err, errlen) != 0)
+		return -1;
+	/* whole buckets overlapping [since, until) */
+	if (f.since != 0)
+		f.since = f.since < STORE_MIN_TIME   ? STORE_MIN_TIME
+			  : f.since > STORE_MAX_TIME ? STORE_MAX_TIME + 1
+						     : f.since;
+	if (f.until != 0)
+		f.until = f.until <= STORE_MIN_TIME  ? STORE_MIN_TIME
+			  : f.until > STORE_MAX_TIME ? STORE_MAX_TIME + 1
+						     : f.until;
+	memset(&q, 0, sizeof(q));
+	if (granularity == 86400) {
+		day_of(f.since, d0);
+		day_of(f.until - 1, d1);
+		qb_add(&q, "SELECT d.input, d.probe_cc, d.probe_asn,"
+			   " unixepoch(d.day), d.n_ok, d.n_dns, d.n_tcp_ip,"
+			   " d.n_tls, d.n_http_failure, d.n_http_diff,"
+			   " d.n_down, d.n_failed FROM daily_counts d"
+			   " WHERE 1");
+		where_key(&q, "d", &f);
+		where_target(&q, "d", f.category, f.state);
+		if (f.since != 0)
+			qb_text(&q, " AND %s.day >= ?", "d", d0);
+		if (f.until != 0) {
+			if (f.until <= STORE_MIN_TIME)
+				qb_add(&q, " AND 0");
+			else
+				qb_text(&q, " AND %s.day <= ?", "d", d1);
+		}
+		qb_add(&q, " ORDER BY d.input, d.probe_cc, d.probe_asn, d.day");
+	} else {
+		qb_add(&q, "SELECT input, probe_cc, probe_asn, b, sum(c = 0),"
+			   " sum(c = 1), sum(c = 2), sum(c = 3), sum(c = 4),"
+			   " sum(c = 5), sum(c = 6), sum(c = 7) FROM (SELECT"
+			   " m.input, m.probe_cc, m.probe_asn, m.start_time -"
+			   " ((m.start_time % 3600) + 3600) % 3600 AS b, ");
+		qb_add(&q, CLASS_SQL " AS c FROM measurements m WHERE"
+				     " m.input IS NOT NULL");
+		where_key(&q, "m", &f);
+		where_target(&q, "m", f.category, f.state);
+		if (f.since != 0)
+			qb_int(&q, " AND %s.start_time >= ?", "m",
+			       bucket_floor(f.since, 3600));
+		if (f.until != 0)
+			qb_int(&q, " AND %s.start_time < ?", "m",
+			       bucket_floor(f.until - 1, 3600) + 3600);
+		qb_add(&q, ") GROUP BY input, probe_cc, probe_asn, b"
+			   " ORDER BY input, probe_cc, probe_asn, b");
+	}
+	if (qb_prepare(s, &q, &st, err, errlen) != 0)
+		return -1;
+	return each_row(s, st, bucket_row, &c, err, errlen);
+}
+
+/* --- queries: events ----------------------------------------------------- */
+
+struct event_ctx {
+	int (*cb)(const struct store_event *e, void *arg);
+	void *arg;
+};
+
+static int
+event_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop, char *err,
+	  size_t errlen)
+{
+	const struct event_ctx *c = ctx;
+	struct store_event e;
+
+	(void)s;
+	(void)err;
+	(void)errlen;
+	e.id = sqlite3_column_int64(st, 0);
+	e.time = sqlite3_column_int64(st, 1);
+	e.input = col_text(st, 2);
+	e.cc = col_text(st, 3);
+	e.asn = col_text(st, 4);
+	e.from_state = col_text(st, 5);
+	e.to_state = col_text(st, 6);
+	e.method = col_text(st, 7);
+	e.uids_json = col_text(st, 8);
+	*stop = c->cb(&e, c->arg);
+	return 0;
+}
+
+int
+store_events(struct store *s, const struct store_filter *fin,
+	     int (*cb)(const struct store_event *e, void *arg), void *arg,
+	     char *err, size_t errlen)
+{
+	struct event_ctx c = {cb, arg};
+	struct store_filter f;
+	struct qb q;
+	sqlite3_stmt *st;
+
+	if (cb == NULL) {
+		set_err(err, errlen, "no callback given");
+		return -1;
+	}
+	if (norm_filter(fin, &f, err, errlen) != 0)
+		return -1;
+	memset(&q, 0, sizeof(q));
+	qb_add(&q, "SELECT e.id, e.time, e.input, e.probe_cc, e.probe_asn,"
+		   " e.from_state, e.to_state, e.method, e.uids FROM events e"
+		   " WHERE 1");
+	where_key(&q, "e", &f);
+	where_target(&q, "e", f.category, NULL);
+	if (f.state != NULL)
+		qb_text(&q, " AND %s.to_state = ?", "e", f.state);
+	if (f.since != 0)
+		qb_int(&q, " AND %s.time >= ?", "e", f.since);
+	if (f.until != 0)
+		qb_int(&q, " AND %s.time < ?", "e", f.until);
+	if (f.after_id != 0)
+		qb_int(&q, " AND %s.id > ?", "e", f.after_id);
+	qb_int(&q, " ORDER BY e.id LIMIT ?", "", f.limit);
+	if (qb_prepare(s, &q, &st, err, errlen) != 0)
+		return -1;
+	return each_row(s, st, event_row, &c, err, errlen);
+}
+
+/* --- queries: measurements and export ------------------------------------ */
+
+#define ROW_COLS                                                               \
+	"m.id, m.uid, m.input, m.test_name, m.category_code, m.probe_cc,"      \
+	" m.probe_asn, m.observed_cc, m.observed_asn, m.geo_mismatch,"         \
+	" m.start_time, m.received_time, m.blocking, m.accessible,"            \
+	" m.blocking_detail, m.confirmed, m.analysis_version,"                 \
+	" m.analysis_reason, m.host"
+#define ROW_NCOLS 19
+
+static void
+row_of(sqlite3_stmt *st, struct store_row *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->uid = col_text(st, 1);
+	r->input = col_text(st, 2);
+	r->test_name = col_text(st, 3);
+	r->category_code = col_text(st, 4);
+	r->probe_cc = col_text(st, 5);
+	r->probe_asn = col_text(st, 6);
+	r->observed_cc = col_text(st, 7);
+	r->observed_asn = col_text(st, 8);
+	r->geo_mismatch = sqlite3_column_int(st, 9) != 0;
+	r->start_time = sqlite3_column_int64(st, 10);
+	r->received_time = sqlite3_column_int64(st, 11);
+	r->blocking = col_text(st, 12);
+	r->accessible = sqlite3_column_type(st, 13) == SQLITE_NULL
+				? -1
+				: sqlite3_column_int(st, 13);
+	r->blocking_detail = col_text(st, 14);
+	r->confirmed = sqlite3_column_int(st, 15) != 0;
+	r->analysis_version = col_text(st, 16);
+	r->analysis_reason = col_text(st, 17);
+	r->host = col_text(st, 18);
+}
+
+/* The filters of a measurement query, after its FROM. */
+static void
+where_meas(struct qb *q, const struct store_filter *f)
+{
+	qb_add(q, " WHERE 1");
+	where_key(q, "m", f);
+	if (f->category != NULL)
+		qb_text(q, " AND %s.category_code = ?", "m", f->category);
+	where_target(q, "m", NULL, f->state);
+	if (f->since != 0)
+		qb_int(q, " AND %s.start_time >= ?", "m", f->since);
+	if (f->until != 0)
+		qb_int(q, " AND %s.start_time < ?", "m", f->until);
+	if (f->after_id != 0)
+		qb_int(q, " AND %s.id > ?", "m", f->after_id);
+}
+
+struct row_ctx {
+	int (*cb)(const struct store_row *r, void *arg);
+	int (*xcb)(const struct store_row *r, const char *raw, size_t len,
+		   void *arg);
+	void *arg;
+	char *buf; /* export: the raw, decompressed */
+	size_t cap;
+};
+
+static int
+meas_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop, char *err,
+	 size_t errlen)
+{
+	struct row_ctx *c = ctx;
+	struct store_row r;
+	size_t len;
+
+	row_of(st, &r);
+	if (c->xcb == NULL) {
+		*stop = c->cb(&r, c->arg);
+		return 0;
+	}
+	if (unpack(s, st, ROW_NCOLS, r.uid != NULL ? r.uid : "?", &c->buf,
+		   &c->cap, &len, err, errlen) != 0)
+		return -1;
+	*stop = c->xcb(&r, c->buf, len, c->arg);
+	return 0;
+}
+
+/*
+ * The index a measurement query walks. By id (store_measurements): a
+ * target's rows, sorted (a target has few); or a country's, already in id
+ * order (measurements_cc ends with the rowid); else by id. Export, in
+ * (start_time, id) order without sorting the result: the index whose
+ * equalities the filter fills, with start_time next.
+ */
+static const char *
+meas_index(const struct store_filter *f, bool by_time)
+{
+	if (f->input != NULL && f->cc != NULL && f->asn != NULL)
+		return " INDEXED BY measurements_target_time";
+	if (by_time)
+		return f->cc != NULL ? " INDEXED BY measurements_cc_time"
+				     : " INDEXED BY measurements_time";
+	if (f->input != NULL)
+		return " INDEXED BY measurements_target_time";
+	if (f->cc != NULL)
+		return " INDEXED BY measurements_cc";
+	return " NOT INDEXED";
+}
+
+int
+store_measurements(struct store *s, const struct store_filter *fin,
+		   int (*cb)(const struct store_row *r, void *arg), void *arg,
+		   char *err, size_t errlen)
+{
+	struct row_ctx c = {cb, NULL, arg, NULL, 0};
+	struct store_filter f;
+	struct qb q;
+	sqlite3_stmt *st;
+
+	if (cb == NULL) {
+		set_err(err, errlen, "no callback given");
+		return -1;
+	}
+	if (norm_filter(fin, &f, err, errlen) != 0)
+		return -1;
+	memset(&q, 0, sizeof(q));
+	qb_add(&q, "SELECT " ROW_COLS " FROM measurements m");
+	qb_add(&q, meas_index(&f, false));
+	where_meas(&q, &f);
+	qb_int(&q, " ORDER BY m.id LIMIT ?", "", f.limit);
+	if (qb_prepare(s, &q, &st, err, errlen) != 0)
+		return -1;
+	return each_row(s, st, meas_row, &c, err, errlen);
+}
+
+int
+store_export(struct store *s, const struct store_filter *fin,
+	     int (*cb)(const struct store_row *r, const char *raw,
+		       size_t raw_len, void *arg),
+	     void *arg, char *err, size_t errlen)
+{
+	struct row_ctx c = {NULL, cb, arg, NULL, 0};
+	struct store_filter f;
+	struct qb q;
+	sqlite3_stmt *st;
+	int ret;
+
+	if (cb == NULL) {
+		set_err(err, errlen, "no callback given");
+		return -1;
+	}
+	if (norm_filter(fin, &f, err, errlen) != 0)
+		return -1;
+	memset(&q, 0, sizeof(q));
+	qb_add(&q, "SELECT " ROW_COLS ", m.raw, m.raw_len FROM measurements m");
+	qb_add(&q, meas_index(&f, true));
+	where_meas(&q, &f);
+	qb_add(&q, " ORDER BY m.start_time, m.id");
+	if (qb_prepare(s, &q, &st, err, errlen) != 0)
+		return -1;
+	ret = each_row(s, st, meas_row, &c, err, errlen);
+	free(c.buf);
+	return ret;
+}
+
+/* --- queries: domain roll-ups -------------------------------------------- */
+
+struct rollup_ctx {
+	int (*cb)(const struct store_rollup *r, void *arg);
+	void *arg;
+};
+
+static int
+rollup_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop,
+	   char *err, size_t errlen)
+{
+	const struct rollup_ctx *c = ctx;
+	struct store_rollup r;
+
+	(void)s;
+	(void)err;
+	(void)errlen;
+	r.cc = col_text(st, 0);
+	r.asn = col_text(st, 1);
+	r.blocked = sqlite3_column_int64(st, 2);
+	r.disrupted = sqlite3_column_int64(st, 3);
+	r.accessible = sqlite3_column_int64(st, 4);
+	r.down = sqlite3_column_int64(st, 5);
+	r.unknown = sqlite3_column_int64(st, 6);
+	r.total = sqlite3_column_int64(st, 7);
+	*stop = c->cb(&r, c->arg);
+	return 0;
+}
+
+int
+store_domain_rollup(struct store *s, const char *domain,
+		    int (*cb)(const struct store_rollup *r, void *arg),
+		    void *arg, char *err, size_t errlen)
+{
+	struct rollup_ctx c = {cb, arg};
+	struct qb q;
+	sqlite3_stmt *st;
+	char *d, *rd, *lo, *hi;
+	size_t n;
+	int ret;
+
+	if (cb == NULL) {
+		set_err(err, errlen, "no callback given");
+		return -1;
+	}
+	if (domain == NULL ||
+	    check_str("domain", "name", domain, true, err, errlen) != 0) {
+		if (domain == NULL)
+			set_err(err, errlen, "no domain given");
+		return -1;
+	}
+	d = xstrdup(domain);
+	for (char *p = d; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	n = strlen(d);
+	if (n > 0 && d[n - 1] == '.')
+		d[--n] = '\0';
+	if (n == 0) {
+		set_err(err, errlen, "domain: name is empty");
+		free(d);
+		return -1;
+	}
+	rd = reversed(d);
+	lo = xasprintf("%s.", rd); /* subdomains: [lo, hi) */
+	hi = xasprintf("%s/", rd);
+	memset(&q, 0, sizeof(q));
+	qb_add(&q, "SELECT probe_cc, probe_asn, sum(state = 'blocked'),"
+		   " sum(state = 'disrupted'), sum(state = 'accessible'),"
+		   " sum(state = 'down'), sum(state = 'unknown'), count(*)"
+		   " FROM target_state WHERE");
+	qb_text(&q, " (rhost = ?", "", rd);
+	qb_text(&q, " OR (rhost >= ?", "", lo);
+	qb_text(&q, " AND rhost < ?))", "", hi);
+	qb_add(&q, " GROUP BY probe_cc, probe_asn"
+		   " ORDER BY probe_cc, probe_asn");
+	ret = qb_prepare(s, &q, &st, err, errlen) != 0
+		      ? -1
+		      : each_row(s, st, rollup_row, &c, err, errlen);
+	free(d);
+	free(rd);
+	free(lo);
+	free(hi);
+	return ret;
+}

@@ -1,0 +1,26 @@
+/*
+ * web.h - the web view's files, embedded at build time
+ * (tools/embed-web.sh), and the handler that serves the pages.
+ */
+#ifndef WW_WEB_H
+#define WW_WEB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct web_asset {
+	const char *path; /* "/static/app.js" */
+	const char *type; /* Content-Type */
+	const unsigned char *data;
+	size_t len;
+};
+
+extern const struct web_asset web_assets[];
+extern const size_t web_assets_n;
+
+struct evhttp_request;
+/* Answer GET/HEAD for the web view's pages and files (true), or leave req
+ * alone (false). */
+bool web_handle(struct evhttp_request *req, const char *path);
+
+#endif

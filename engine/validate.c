@@ -1,0 +1,937 @@
+/*
+ * validate.c - the collector's check of a submitted measurement against
+ * docs/measurement-format.md (rules: docs/ingest-validation.md).
+ *
+ * What is checked is what storage, timelines and exports rely on: the
+ * envelope in full (types, shapes, plausible times, probe_ip), and for each
+ * element of the observation arrays its documented key types, with bounds
+ * on every array and on nesting. Keys we do not know are allowed, so a
+ * newer probe's measurements still go in; the verdict keys are not checked
+ * (the collector recomputes the analysis).
+ *
+ * Every failure names the offending field as a JSON path. The path and the
+ * message are always valid UTF-8, so they can go into a JSON error answer
+ * as they are: key names from the submission are reduced to printable
+ * ASCII, and a byte of a message that starts no valid UTF-8 sequence
+ * (cut short, or quoted from the input) becomes '?'.
+ */
+#include "validate.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dnsmsg.h"
+#include "engine.h"
+#include "target.h"
+#include "util.h"
+
+/* Shorter bounds than WW_VALIDATE_MAX_ARRAY where the format documents one
+ * (what the probe writes at most: dnsmsg.h, tls.c, http.c). */
+#define MAX_ANSWERS WW_DNS_MAX_ANSWERS
+#define MAX_CERTS 10
+#define MAX_HEADERS 128
+/* Envelope strings other than input and measurement_uid. */
+#define MAX_SHORT_STR 256
+/* annotations: keys and value length. */
+#define MAX_ANNOTATIONS 256
+#define MAX_ANNOTATION_LEN 4096
+/* A key from the submission, as shown in a path. */
+#define MAX_PATH_KEY 64
+
+/* --- context and errors ------------------------------------------------- */
+
+struct vctx {
+	int64_t now;
+	char *field;
+	size_t fieldlen;
+	char *msg;
+	size_t msglen;
+	char path[512];
+	size_t plen;
+};
+
+/* Make s valid UTF-8 in place: each byte that starts no valid sequence
+ * becomes '?' (a sequence cut short by snprintf, or a target parser's
+ * message that quotes part of the input and cut it mid-character). */
+static void
+utf8_fix(char *s)
+{
+	size_t len = strlen(s), i = 0, n;
+
+	while (i < len) {
+		n = ww_utf8_seq_len((const unsigned char *)s + i, len - i);
+		if (n == 0) {
+			s[i] = '?';
+			n = 1;
+		}
+		i += n;
+	}
+}
+
+static void
+path_append(struct vctx *c, const char *s, size_t n)
+{
+	if (n > sizeof(c->path) - 1 - c->plen)
+		n = sizeof(c->path) - 1 - c->plen;
+	memcpy(c->path + c->plen, s, n);
+	c->plen += n;
+	c->path[c->plen] = '\0';
+}
+
+/* Append ".key" (or "key" at the root); returns the length to pop to. Bytes
+ * outside printable ASCII show as '?', and a long key is cut. */
+static size_t
+path_push_key(struct vctx *c, const char *key)
+{
+	size_t old = c->plen;
+	char buf[MAX_PATH_KEY + 1];
+	size_t i;
+
+	for (i = 0; key[i] != '\0' && i < MAX_PATH_KEY; i++)
+		buf[i] = key[i] >= 0x20 && key[i] < 0x7f ? key[i] : '?';
+	if (old > 0)
+		path_append(c, ".", 1);
+	path_append(c, buf, i);
+	return old;
+}
+
+static size_t
+path_push_index(struct vctx *c, size_t idx)
+{
+	size_t old = c->plen;
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "[%zu]", idx);
+
+	path_append(c, buf, (size_t)n);
+	return old;
+}
+
+static void
+path_pop(struct vctx *c, size_t old)
+{
+	c->plen = old;
+	c->path[old] = '\0';
+}
+
+/* field = the current path, msg = the formatted message; returns -1. */
+static int fail(struct vctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct vctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->fieldlen > 0) {
+		snprintf(c->field, c->fieldlen, "%s", c->path);
+		utf8_fix(c->field);
+	}
+	if (c->msglen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(c->msg, c->msglen, fmt, ap);
+		va_end(ap);
+		utf8_fix(c->msg);
+	}
+	return -1;
+}
+
+/* --- types ---------------------------------------------------------------- */
+
+enum {
+	T_STR = 1,
+	T_NULL = 2,
+	T_INT = 4,
+	T_NUM = 8, /* integer or real */
+	T_BOOL = 16,
+	T_OBJ = 32,
+	T_ARR = 64,
+};
+
+static bool
+type_ok(const json_t *v, unsigned types)
+{
+	return ((types & T_STR) && json_is_string(v)) ||
+	       ((types & T_NULL) && json_is_null(v)) ||
+	       ((types & T_INT) && json_is_integer(v)) ||
+	       ((types & T_NUM) && json_is_number(v)) ||
+	       ((types & T_BOOL) && json_is_boolean(v)) ||
+	       ((types & T_OBJ) && json_is_object(v)) ||
+	       ((types & T_ARR) && json_is_array(v));
+}
+
+/* "a string or null" */
+static void
+type_desc(unsigned types, char *out, size_t outlen)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+		{T_STR, "a string"},  {T_INT, "an integer"},
+		{T_NUM, "a number"},  {T_BOOL, "a boolean"},
+		{T_OBJ, "an object"}, {T_ARR, "an array"},
+		{T_NULL, "null"},
+	};
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < WW_ARRAY_LEN(names); i++) {
+		if (!(types & names[i].bit))
+			continue;
+		len += (size_t)snprintf(out + len, outlen - len, "%s%s",
+					len > 0 ? " or " : "", names[i].name);
+		if (len >= outlen)
+			break;
+	}
+}
+
+struct keyspec {
+	const char *key;
+	unsigned types;
+	bool required;
+};
+
+/* Check one key of obj against its spec (on failure the path names it). */
+static int
+check_key(struct vctx *c, const json_t *obj, const struct keyspec *k)
+{
+	const json_t *v = json_object_get(obj, k->key);
+	char desc[96];
+
+	if (v == NULL && !k->required)
+		return 0;
+	if (v != NULL && type_ok(v, k->types))
+		return 0;
+	type_desc(k->types, desc, sizeof(desc));
+	path_push_key(c, k->key);
+	return fail(c, v == NULL ? "missing (must be %s)" : "must be %s", desc);
+}
+
+static int
+check_keys(struct vctx *c, const json_t *obj, const struct keyspec *specs,
+	   size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (check_key(c, obj, &specs[i]) != 0)
+			return -1;
+	return 0;
+}
+
+#define CHECK_KEYS(c, obj, specs)                                              \
+	check_keys((c), (obj), (specs), WW_ARRAY_LEN(specs))
+
+/* Value of a key known (by an earlier check_keys) to have the right type. */
+static const json_t *
+get(const json_t *obj, const char *key)
+{
+	return json_object_get(obj, key);
+}
+
+/* An array of at most max elements; the path stays at the array. */
+static int
+check_array_size(struct vctx *c, const json_t *arr, size_t max)
+{
+	if (json_array_size(arr) > max)
+		return fail(c, "has %zu elements, more than %zu",
+			    json_array_size(arr), max);
+	return 0;
+}
+
+/* --- nesting ------------------------------------------------------------ */
+
+static int
+check_depth(struct vctx *c, const json_t *v, int depth)
+{
+	const char *key;
+	const json_t *e;
+	size_t i, old;
+
+	if (!json_is_object(v) && !json_is_array(v))
+		return 0;
+	if (depth > WW_VALIDATE_MAX_DEPTH)
+		return fail(c, "nested deeper than %d levels",
+			    WW_VALIDATE_MAX_DEPTH);
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, e)
+		{
+			old = path_push_key(c, key);
+			if (check_depth(c, e, depth + 1) != 0)
+				return -1;
+			path_pop(c, old);
+		}
+	} else {
+		json_array_foreach(v, i, e)
+		{
+			old = path_push_index(c, i);
+			if (check_depth(c, e, depth + 1) != 0)
+				return -1;
+			path_pop(c, old);
+		}
+	}
+	return 0;
+}
+
+/* --- time ----------------------------------------------------------------- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static bool
+digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+int
+ww_parse_utc(const char *s, int64_t *out)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30,
+				    31, 31, 30, 31, 30, 31};
+	int y, mo, d, h, mi, sec, dim;
+
+	if (s == NULL || strlen(s) != 19 || s[4] != '-' || s[7] != '-' ||
+	    s[10] != ' ' || s[13] != ':' || s[16] != ':')
+		return -1;
+	if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) ||
+	    !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) ||
+	    !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &sec))
+		return -1;
+	if (y < 1 || mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 59)
+		return -1;
+	dim = mdays[mo - 1];
+	if (mo == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		dim = 29;
+	if (d < 1 || d > dim)
+		return -1;
+	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	return 0;
+}
+
+static int
+check_time(struct vctx *c, const json_t *m, const char *key)
+{
+	const char *s = json_string_value(get(m, key));
+	size_t old = path_push_key(c, key);
+	int64_t t;
+
+	if (ww_parse_utc(s, &t) != 0)
+		return fail(c, "must be a UTC time \"YYYY-MM-DD HH:MM:SS\"");
+	if (t - c->now > WW_VALIDATE_MAX_FUTURE)
+		return fail(c,
+			    "from the future: %lld s ahead of the collector's "
+			    "clock (at most %d)",
+			    (long long)(t - c->now), WW_VALIDATE_MAX_FUTURE);
+	if (c->now - t > WW_VALIDATE_MAX_AGE)
+		return fail(c,
+			    "too old: %lld s before the collector's clock "
+			    "(at most %d, one year)",
+			    (long long)(c->now - t), WW_VALIDATE_MAX_AGE);
+	path_pop(c, old);
+	return 0;
+}
+
+/* --- envelope ------------------------------------------------------------- */
+
+static bool
+uid_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+}
+
+/* "AS" and a decimal number 0..4294967295, without leading zeros (so that
+ * one network has one spelling). */
+static bool
+asn_ok(const char *s)
+{
+	size_t n;
+	uint64_t v = 0;
+
+	if (strncmp(s, "AS", 2) != 0)
+		return false;
+	s += 2;
+	n = strlen(s);
+	if (n == 0 || n > 10 || (s[0] == '0' && n > 1))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	return v <= UINT32_MAX;
+}
+
+/* A string key (already type-checked) of at most max bytes. */
+static int
+check_len(struct vctx *c, const json_t *obj, const char *key, size_t min,
+	  size_t max)
+{
+	size_t n = json_string_length(get(obj, key));
+
+	if (n >= min && n <= max)
+		return 0;
+	path_push_key(c, key);
+	if (n < min)
+		return fail(c, "must not be empty");
+	return fail(c, "is %zu bytes, longer than %zu", n, max);
+}
+
+static int
+check_uid(struct vctx *c, const json_t *m)
+{
+	const char *s = json_string_value(get(m, "measurement_uid"));
+
+	if (check_len(c, m, "measurement_uid", 1, WW_VALIDATE_MAX_UID) != 0)
+		return -1;
+	for (size_t i = 0; s[i] != '\0'; i++)
+		if (!uid_char(s[i])) {
+			path_push_key(c, "measurement_uid");
+			return fail(c, "may hold only letters, digits, '.', "
+				       "'_' and '-'");
+		}
+	if (json_string_length(get(m, "measurement_uid")) != strlen(s)) {
+		path_push_key(c, "measurement_uid");
+		return fail(c, "holds a NUL byte");
+	}
+	return 0;
+}
+
+static int
+check_input_and_test_name(struct vctx *c, const json_t *m)
+{
+	const json_t *input = get(m, "input");
+	const char *test_name = json_string_value(get(m, "test_name"));
+	const char *want;
+	struct ww_target t;
+	char err[256];
+
+	if (check_len(c, m, "input", 1, WW_TARGET_MAX_INPUT) != 0)
+		return -1;
+	if (json_string_length(input) != strlen(json_string_value(input))) {
+		path_push_key(c, "input");
+		return fail(c, "holds a NUL byte");
+	}
+	if (ww_target_parse(json_string_value(input), &t, err, sizeof(err)) !=
+	    0) {
+		path_push_key(c, "input");
+		return fail(c, "not a target we measure: %s", err);
+	}
+	want = ww_test_name(t.kind);
+	if (strcmp(test_name, "wallwatch_web") != 0 &&
+	    strcmp(test_name, "wallwatch_endpoint") != 0) {
+		ww_target_clear(&t);
+		path_push_key(c, "test_name");
+		return fail(c, "must be \"wallwatch_web\" or "
+			       "\"wallwatch_endpoint\"");
+	}
+	if (strcmp(test_name, want) != 0) {
+		int rc;
+
+		path_push_key(c, "test_name");
+		rc = fail(c, "must be \"%s\" for a %s:// input", want,
+			  ww_target_kind_name(t.kind));
+		ww_target_clear(&t);
+		return rc;
+	}
+	ww_target_clear(&t);
+	return 0;
+}
+
+static int
+check_annotations(struct vctx *c, const json_t *a)
+{
+	const char *key;
+	const json_t *v;
+	size_t old;
+
+	old = path_push_key(c, "annotations");
+	if (json_object_size(a) > MAX_ANNOTATIONS)
+		return fail(c, "has %zu keys, more than %d",
+			    json_object_size(a), MAX_ANNOTATIONS);
+	json_object_foreach((json_t *)a, key, v)
+	{
+		size_t kold = path_push_key(c, key);
+
+		if (!json_is_string(v))
+			return fail(c, "must be a string");
+		if (json_string_length(v) > MAX_ANNOTATION_LEN)
+			return fail(c, "is %zu bytes, longer than %d",
+				    json_string_length(v), MAX_ANNOTATION_LEN);
+		path_pop(c, kold);
+	}
+	path_pop(c, old);
+	return 0;
+}
+
+/* --- test_keys elements -----------------------------------------------------
+ */
+
+static const struct keyspec answer_keys[] = {
+	{"answer_type", T_STR, true},	{"ipv4", T_STR, false},
+	{"ipv6", T_STR, false},		{"hostname", T_STR, false},
+	{"ttl", T_INT | T_NULL, false},
+};
+
+static const struct keyspec query_keys[] = {
+	{"hostname", T_STR, true},
+	{"query_type", T_STR, true},
+	{"answers", T_ARR, true},
+	{"failure", T_STR | T_NULL, true},
+	{"failure_detail", T_STR | T_NULL, false},
+	{"engine", T_STR | T_NULL, false},
+	{"resolver_address", T_STR | T_NULL, false},
+	{"rcode", T_INT | T_NULL, false},
+	{"rcode_name", T_STR | T_NULL, false},
+	{"raw_response", T_STR | T_NULL, false},
+	{"t0", T_NUM, false},
+	{"t", T_NUM, false},
+	{"transaction_id", T_INT, false},
+};
+
+static const struct keyspec tcp_keys[] = {
+	{"ip", T_STR, true},	 {"port", T_INT, true},
+	{"status", T_OBJ, true}, {"t0", T_NUM, false},
+	{"t", T_NUM, false},	 {"transaction_id", T_INT, false},
+};
+
+static const struct keyspec tcp_status_keys[] = {
+	{"success", T_BOOL, true},
+	{"failure", T_STR | T_NULL, true},
+	{"failure_detail", T_STR | T_NULL, false},
+};
+
+static const struct keyspec tls_keys[] = {
+	{"server_name", T_STR | T_NULL, true},
+	{"peer_certificates", T_ARR, true},
+	{"failure", T_STR | T_NULL, true},
+	{"failure_detail", T_STR | T_NULL, false},
+	{"network", T_STR, false},
+	{"address", T_STR | T_NULL, false},
+	{"ip", T_STR | T_NULL, false},
+	{"port", T_INT, false},
+	{"sni_role", T_STR | T_NULL, false},
+	{"tls_version", T_STR | T_NULL, false},
+	{"cipher_suite", T_STR | T_NULL, false},
+	{"negotiated_protocol", T_STR | T_NULL, false},
+	{"no_tls_verify", T_BOOL, false},
+	{"handshake_done", T_BOOL, false},
+	{"verified", T_BOOL, false},
+	{"verify_error", T_STR | T_NULL, false},
+	{"t0", T_NUM, false},
+	{"t", T_NUM, false},
+	{"transaction_id", T_INT, false},
+};
+
+static const struct keyspec cert_keys[] = {
+	{"format", T_STR, true},
+	{"data", T_STR, true},
+};
+
+static const struct keyspec request_keys[] = {
+	{"request", T_OBJ, true},
+	{"response", T_OBJ | T_NULL, true},
+	{"failure", T_STR | T_NULL, true},
+	{"failure_detail", T_STR | T_NULL, false},
+	{"address", T_STR | T_NULL, false},
+	{"t0", T_NUM, false},
+	{"t", T_NUM, false},
+	{"transaction_id", T_INT, false},
+};
+
+static const struct keyspec http_req_keys[] = {
+	{"method", T_STR, true},
+	{"url", T_STR, true},
+	{"headers", T_OBJ, false},
+	{"headers_list", T_ARR, false},
+};
+
+static const struct keyspec http_resp_keys[] = {
+	{"code", T_INT, true},
+	{"http_version", T_STR | T_NULL, false},
+	{"headers", T_OBJ, false},
+	{"headers_list", T_ARR, false},
+	{"body", T_STR | T_OBJ | T_NULL, false},
+	{"body_is_truncated", T_BOOL, false},
+	{"body_length", T_INT, false},
+	{"body_download_capped", T_BOOL, false},
+	{"body_sha256", T_STR | T_NULL, false},
+	{"title", T_STR | T_NULL, false},
+	{"location", T_STR | T_NULL, false},
+};
+
+static const struct keyspec body_keys[] = {
+	{"format", T_STR, true},
+	{"data", T_STR, true},
+};
+
+static const struct keyspec attempt_keys[] = {
+	{"url", T_STR, true},
+	{"failure", T_STR | T_NULL, true},
+	{"failure_detail", T_STR | T_NULL, false},
+	{"status_code", T_INT | T_NULL, false},
+	{"t0", T_NUM, false},
+	{"t", T_NUM, false},
+};
+
+static const struct keyspec network_check_keys[] = {
+	{"references", T_ARR, true},
+	{"ok", T_BOOL, true},
+};
+
+/* A port key (already type-checked as an integer, maybe absent). */
+static int
+check_port(struct vctx *c, const json_t *obj)
+{
+	const json_t *p = get(obj, "port");
+
+	if (p == NULL ||
+	    (json_integer_value(p) >= 1 && json_integer_value(p) <= 65535))
+		return 0;
+	path_push_key(c, "port");
+	return fail(c, "must be 1..65535");
+}
+
+/* The array at key (already type-checked) has at most max elements, each
+ * an object passing check(). */
+static int
+check_elements(struct vctx *c, const json_t *obj, const char *key, size_t max,
+	       int (*check)(struct vctx *c, const json_t *elem))
+{
+	const json_t *arr = get(obj, key), *e;
+	size_t old = path_push_key(c, key), i;
+
+	if (check_array_size(c, arr, max) != 0)
+		return -1;
+	json_array_foreach(arr, i, e)
+	{
+		size_t eold = path_push_index(c, i);
+
+		if (!json_is_object(e))
+			return fail(c, "must be an object");
+		if (check(c, e) != 0)
+			return -1;
+		path_pop(c, eold);
+	}
+	path_pop(c, old);
+	return 0;
+}
+
+static int
+check_answer(struct vctx *c, const json_t *a)
+{
+	return CHECK_KEYS(c, a, answer_keys);
+}
+
+static int
+check_query(struct vctx *c, const json_t *q)
+{
+	if (CHECK_KEYS(c, q, query_keys) != 0)
+		return -1;
+	return check_elements(c, q, "answers", MAX_ANSWERS, check_answer);
+}
+
+static int
+check_tcp(struct vctx *c, const json_t *t)
+{
+	size_t old;
+
+	if (CHECK_KEYS(c, t, tcp_keys) != 0 || check_port(c, t) != 0)
+		return -1;
+	old = path_push_key(c, "status");
+	if (CHECK_KEYS(c, get(t, "status"), tcp_status_keys) != 0)
+		return -1;
+	path_pop(c, old);
+	return 0;
+}
+
+static int
+check_cert(struct vctx *c, const json_t *cert)
+{
+	return CHECK_KEYS(c, cert, cert_keys);
+}
+
+static int
+check_tls(struct vctx *c, const json_t *t)
+{
+	if (CHECK_KEYS(c, t, tls_keys) != 0 || check_port(c, t) != 0)
+		return -1;
+	return check_elements(c, t, "peer_certificates", MAX_CERTS, check_cert);
+}
+
+/* headers (name -> string) and headers_list ([name, value] pairs) of a
+ * request or response, both optional and already type-checked. */
+static int
+check_headers(struct vctx *c, const json_t *obj)
+{
+	const json_t *map = get(obj, "headers"), *list, *v;
+	const char *key;
+	size_t old, i;
+
+	if (map != NULL) {
+		old = path_push_key(c, "headers");
+		json_object_foreach((json_t *)map, key, v)
+		{
+			size_t kold = path_push_key(c, key);
+
+			if (!json_is_string(v))
+				return fail(c, "must be a string");
+			path_pop(c, kold);
+		}
+		path_pop(c, old);
+	}
+	list = get(obj, "headers_list");
+	if (list != NULL) {
+		old = path_push_key(c, "headers_list");
+		if (check_array_size(c, list, MAX_HEADERS) != 0)
+			return -1;
+		json_array_foreach(list, i, v)
+		{
+			size_t eold = path_push_index(c, i);
+
+			if (!json_is_array(v) || json_array_size(v) != 2 ||
+			    !json_is_string(json_array_get(v, 0)) ||
+			    !json_is_string(json_array_get(v, 1)))
+				return fail(c, "must be a [name, value] pair "
+					       "of strings");
+			path_pop(c, eold);
+		}
+		path_pop(c, old);
+	}
+	return 0;
+}
+
+static int
+check_request(struct vctx *c, const json_t *r)
+{
+	const json_t *req, *resp, *body;
+	size_t old;
+
+	if (CHECK_KEYS(c, r, request_keys) != 0)
+		return -1;
+	req = get(r, "request");
+	old = path_push_key(c, "request");
+	if (CHECK_KEYS(c, req, http_req_keys) != 0 ||
+	    check_headers(c, req) != 0)
+		return -1;
+	path_pop(c, old);
+	resp = get(r, "response");
+	if (json_is_null(resp))
+		return 0;
+	old = path_push_key(c, "response");
+	if (CHECK_KEYS(c, resp, http_resp_keys) != 0 ||
+	    check_headers(c, resp) != 0)
+		return -1;
+	body = get(resp, "body");
+	if (json_is_object(body)) {
+		size_t bold = path_push_key(c, "body");
+
+		if (CHECK_KEYS(c, body, body_keys) != 0)
+			return -1;
+		path_pop(c, bold);
+	}
+	path_pop(c, old);
+	return 0;
+}
+
+static int
+check_attempt(struct vctx *c, const json_t *a)
+{
+	return CHECK_KEYS(c, a, attempt_keys);
+}
+
+/* --- test_keys --------------------------------------------------------------
+ */
+
+static const struct keyspec test_keys_keys[] = {
+	{"queries", T_ARR, true},
+	{"tcp_connect", T_ARR, true},
+	{"tls_handshakes", T_ARR, true},
+	{"requests", T_ARR, true},
+	{"control", T_OBJ | T_NULL, true},
+	{"control_failure", T_STR | T_NULL, true},
+	{"control_attempts", T_ARR, false},
+	{"network_check", T_OBJ, false},
+	{"category_code", T_STR | T_NULL, false},
+	{"resolver", T_STR, false},
+	{"control_sni", T_STR | T_NULL, false},
+};
+
+static int
+check_network_check(struct vctx *c, const json_t *nc)
+{
+	const json_t *refs, *v;
+	size_t old, i;
+
+	old = path_push_key(c, "network_check");
+	if (CHECK_KEYS(c, nc, network_check_keys) != 0)
+		return -1;
+	refs = get(nc, "references");
+	path_push_key(c, "references");
+	if (check_array_size(c, refs, WW_VALIDATE_MAX_ARRAY) != 0)
+		return -1;
+	json_array_foreach(refs, i, v)
+	{
+		if (!json_is_string(v)) {
+			path_push_index(c, i);
+			return fail(c, "must be a string");
+		}
+	}
+	path_pop(c, old);
+	return 0;
+}
+
+static int
+check_test_keys(struct vctx *c, const json_t *tk)
+{
+	size_t old = path_push_key(c, "test_keys");
+
+	if (CHECK_KEYS(c, tk, test_keys_keys) != 0 ||
+	    check_elements(c, tk, "queries", WW_VALIDATE_MAX_ARRAY,
+			   check_query) != 0 ||
+	    check_elements(c, tk, "tcp_connect", WW_VALIDATE_MAX_ARRAY,
+			   check_tcp) != 0 ||
+	    check_elements(c, tk, "tls_handshakes", WW_VALIDATE_MAX_ARRAY,
+			   check_tls) != 0 ||
+	    check_elements(c, tk, "requests", WW_VALIDATE_MAX_ARRAY,
+			   check_request) != 0)
+		return -1;
+	if (get(tk, "control_attempts") != NULL &&
+	    check_elements(c, tk, "control_attempts", WW_VALIDATE_MAX_ARRAY,
+			   check_attempt) != 0)
+		return -1;
+	if (get(tk, "network_check") != NULL &&
+	    check_network_check(c, get(tk, "network_check")) != 0)
+		return -1;
+	path_pop(c, old);
+	return 0;
+}
+
+/* --- the measurement ------------------------------------------------------ */
+
+static const struct keyspec envelope_keys[] = {
+	{"measurement_uid", T_STR, true},
+	{"input", T_STR, true},
+	{"test_name", T_STR, true},
+	{"test_version", T_STR, true},
+	{"software_name", T_STR, true},
+	{"software_version", T_STR, true},
+	{"measurement_start_time", T_STR, true},
+	{"test_start_time", T_STR, true},
+	{"probe_cc", T_STR, true},
+	{"probe_asn", T_STR, true},
+	{"probe_ip", T_STR, true},
+	{"report_id", T_STR, true},
+	{"test_runtime", T_NUM, true},
+	{"annotations", T_OBJ, true},
+	{"options", T_OBJ, true},
+	{"data_format_version", T_STR, true},
+	{"test_keys", T_OBJ, true},
+	{"probe_network_name", T_STR | T_NULL, false},
+};
+
+/* Envelope strings that only need a sane length. */
+static const char *const short_strings[] = {
+	"test_version", "software_name",       "software_version",
+	"report_id",	"data_format_version",
+};
+
+static int
+check_measurement(struct vctx *c, const json_t *m)
+{
+	const char *s;
+	double runtime;
+
+	if (!json_is_object(m))
+		return fail(c, "a measurement must be a JSON object");
+	if (check_depth(c, m, 1) != 0 || CHECK_KEYS(c, m, envelope_keys) != 0)
+		return -1;
+	if (check_uid(c, m) != 0 || check_input_and_test_name(c, m) != 0)
+		return -1;
+	for (size_t i = 0; i < WW_ARRAY_LEN(short_strings); i++)
+		if (check_len(c, m, short_strings[i], 1, MAX_SHORT_STR) != 0)
+			return -1;
+	if (check_time(c, m, "measurement_start_time") != 0 ||
+	    check_time(c, m, "test_start_time") != 0)
+		return -1;
+	s = json_string_value(get(m, "probe_cc"));
+	if (strlen(s) != 2 || json_string_length(get(m, "probe_cc")) != 2 ||
+	    s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z') {
+		path_push_key(c, "probe_cc");
+		return fail(c, "must be two upper-case letters (\"ZZ\" when "
+			       "unknown)");
+	}
+	s = json_string_value(get(m, "probe_asn"));
+	if (strlen(s) != json_string_length(get(m, "probe_asn")) ||
+	    !asn_ok(s)) {
+		path_push_key(c, "probe_asn");
+		return fail(c, "must be \"AS\" and a number 0..4294967295 "
+			       "(\"AS0\" when unknown)");
+	}
+	if (strcmp(json_string_value(get(m, "probe_ip")), "127.0.0.1") != 0 ||
+	    json_string_length(get(m, "probe_ip")) != 9) {
+		/* Never echo it: it may be the volunteer's address. */
+		path_push_key(c, "probe_ip");
+		return fail(c, "must be \"127.0.0.1\": the collector never "
+			       "accepts a volunteer's address");
+	}
+	runtime = json_number_value(get(m, "test_runtime"));
+	if (!(runtime >= 0) || !isfinite(runtime)) {
+		path_push_key(c, "test_runtime");
+		return fail(c, "must be a number of seconds >= 0");
+	}
+	if (check_annotations(c, get(m, "annotations")) != 0)
+		return -1;
+	return check_test_keys(c, get(m, "test_keys"));
+}
+
+int
+ww_validate_measurement_at(const json_t *m, int64_t now, char *field,
+			   size_t fieldlen, char *msg, size_t msglen)
+{
+	struct vctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.now = now;
+	c.field = field;
+	c.fieldlen = field != NULL ? fieldlen : 0;
+	c.msg = msg;
+	c.msglen = msg != NULL ? msglen : 0;
+	if (check_measurement(&c, m) != 0)
+		return -1;
+	if (c.fieldlen > 0)
+		c.field[0] = '\0';
+	if (c.msglen > 0)
+		c.msg[0] = '\0';
+	return 0;
+}
+
+int
+ww_validate_measurement(const json_t *m, char *field, size_t fieldlen,
+			char *msg, size_t msglen)
+{
+	return ww_validate_measurement_at(m, (int64_t)time(NULL), field,
+					  fieldlen, msg, msglen);
+}

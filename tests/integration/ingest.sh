@@ -1,0 +1,193 @@
+#!/bin/sh
+# ingest.sh PROBE COLLECTOR FAKENET - the collector's ingest on loopback:
+# single and batch submissions (JSON Lines, gzip), a bad line refused with
+# its line and field while the good ones are stored, idempotent retries, an
+# acknowledgement that survives kill -9, the submitter's network recorded
+# (from the ASN table) and its address never, and `reanalyze`.
+set -u
+PROBE=$1
+COLLECTOR=$2
+FAKENET=$3
+. tests/integration/lib.sh
+lab_start "$FAKENET"
+DB=$LAB/collector.db
+COL_PID=
+
+cleanup_all() {
+	[ -n "$COL_PID" ] && kill -9 "$COL_PID" 2>/dev/null
+	lab_cleanup
+}
+trap cleanup_all EXIT
+
+# start_collector: the full service on a free loopback port; sets PORT.
+start_collector() {
+	tries=0
+	while [ $tries -lt 20 ]; do
+		tries=$((tries + 1))
+		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+		: >"$LAB/col.err"
+		"$COLLECTOR" --listen "127.0.0.1:$PORT" --db "$DB" \
+			--asn-db tests/data/asndb/tiny.tsv --allow-private \
+			--resolver "127.0.0.1:$DNS_PORT" --ca-file "$LAB/ca.pem" \
+			--timeout 2 2>"$LAB/col.err" &
+		COL_PID=$!
+		i=0
+		while [ $i -lt 50 ]; do
+			grep -q listening "$LAB/col.err" 2>/dev/null && return 0
+			kill -0 "$COL_PID" 2>/dev/null || break
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill "$COL_PID" 2>/dev/null
+		wait "$COL_PID" 2>/dev/null
+	done
+	echo "collector did not start:" >&2
+	cat "$LAB/col.err" >&2
+	exit 1
+}
+
+# submit FILE [CURL ARGS...]: POST FILE; sets CODE and OUT.
+submit() {
+	f=$1
+	shift
+	CODE=$(curl -s -o "$LAB/resp" -w '%{http_code}' --max-time 20 "$@" \
+		--data-binary "@$f" "http://127.0.0.1:$PORT/api/v1/measurements")
+	OUT=$(cat "$LAB/resp")
+}
+q() { printf '%s' "$OUT" | jq -r "$1"; }
+sql() { sqlite3 "$DB" "$1"; }
+
+"$COLLECTOR" --listen 127.0.0.1:1 2>"$LAB/err"
+check "no --db: exit 1" 1 $?
+check_match "no --db named" "--db PATH is required" "$(cat "$LAB/err")"
+
+start_collector
+# Three real measurements from the probe, the collector as their control.
+"$PROBE" run --input "https://good.lab.test:$TLS_GOOD_PORT/" \
+	--input "http://good.lab.test:$HTTP_PORT/" \
+	--input "http://nx.lab.test:$HTTP_PORT/" \
+	--resolver "127.0.0.1:$DNS_PORT" --ca-file "$LAB/ca.pem" --timeout 2 \
+	--quiet --output "$LAB/m.jsonl" --control "http://127.0.0.1:$PORT"
+check "three measurements" 3 "$(wc -l <"$LAB/m.jsonl" | tr -d ' ')"
+head -n 1 "$LAB/m.jsonl" >"$LAB/one.json"
+UID1=$(jq -r .measurement_uid "$LAB/one.json")
+
+submit "$LAB/one.json" -H 'Content-Type: application/json'
+check "single: 200" 200 "$CODE"
+check "single: stored" "[\"$UID1\"]" "$(q '.stored|tojson')"
+submit "$LAB/one.json"
+check "retry: 200" 200 "$CODE"
+check "retry: a duplicate, not stored again" "0 1" \
+	"$(q '"\(.stored|length) \(.duplicates|length)"')"
+check "retry: one row" 1 "$(sql 'SELECT count(*) FROM measurements')"
+
+# A batch with a bad line in the middle: the good ones are stored.
+{
+	sed -n 2p "$LAB/m.jsonl"
+	jq -c 'del(.measurement_uid)' "$LAB/one.json"
+	sed -n 3p "$LAB/m.jsonl"
+	echo '{"not": "json"'
+	jq -c '.probe_ip = "203.0.113.7" | .measurement_uid = "x1"' "$LAB/one.json"
+} >"$LAB/batch.jsonl"
+submit "$LAB/batch.jsonl"
+check "batch with bad lines: 400" 400 "$CODE"
+check "batch: good lines stored" 2 "$(q '.stored|length')"
+check "batch: missing uid named with its line" "2 measurement_uid" \
+	"$(q '.rejected[0] | "\(.line) \(.field)"')"
+check "batch: not JSON, line 4" 4 "$(q '.rejected[1].line')"
+check "batch: a volunteer's address refused" "5 probe_ip" \
+	"$(q '.rejected[2] | "\(.line) \(.field)"')"
+check "batch: three rows now" 3 "$(sql 'SELECT count(*) FROM measurements')"
+
+gzip -c "$LAB/m.jsonl" >"$LAB/m.jsonl.gz"
+submit "$LAB/m.jsonl.gz" -H 'Content-Encoding: gzip'
+check "gzip batch: 200" 200 "$CODE"
+check "gzip batch: all duplicates" 3 "$(q '.duplicates|length')"
+printf 'not gzip at all' >"$LAB/bad.gz"
+submit "$LAB/bad.gz" -H 'Content-Encoding: gzip'
+check "bad gzip: 400" 400 "$CODE"
+check_match "bad gzip named" "gzip" "$(q .error)"
+submit "$LAB/one.json" -H 'Content-Encoding: br'
+check "other encodings: 415" 415 "$CODE"
+: >"$LAB/empty"
+submit "$LAB/empty"
+check "empty body: 400" 400 "$CODE"
+CODE=$(curl -s -o /dev/null -w '%{http_code}' -X PUT "http://127.0.0.1:$PORT/api/v1/measurements")
+check "PUT: 405" 405 "$CODE"
+
+# What is stored: the submitter's network from the table beside what the
+# probe claimed (ZZ, AS0: a mismatch), and no address column at all.
+check "observed network from the ASN table" "AS64500 DE 1" \
+	"$(sql "SELECT observed_asn || ' ' || observed_cc || ' ' || geo_mismatch FROM measurements WHERE uid='$UID1'")"
+check "no column holds an address" "" \
+	"$(sql "SELECT name FROM pragma_table_info('measurements') WHERE name LIKE '%ip%' OR name LIKE '%addr%'")"
+
+# The read API and the exports.
+api() { curl -s --max-time 20 "$@"; }
+B="http://127.0.0.1:$PORT/api/v1"
+check "raw kept verbatim" "$(cat "$LAB/one.json")" "$(api "$B/measurements/$UID1")"
+CODE=$(curl -s -o /dev/null -w '%{http_code}' "$B/measurements/nope")
+check "unknown uid: 404" 404 "$CODE"
+OUT=$(api "$B/measurements?limit=2")
+check "measurements: a page of 2" 2 "$(q '.measurements|length')"
+NEXT=$(q .next_after)
+OUT=$(api "$B/measurements?limit=2&after=$NEXT")
+check "measurements: the next page" 1 "$(q '.measurements|length')"
+check "measurements: last page says so" null "$(q .next_after)"
+OUT=$(api "$B/measurements?input=http://nx.lab.test:$HTTP_PORT/")
+check "measurements: by input" 1 "$(q '.measurements|length')"
+check "measurements: the collector's verdict" "false false" \
+	"$(q '.measurements[0] | "\(.blocking) \(.accessible)"')"
+api "$B/export?format=jsonl" >"$LAB/export.jsonl"
+check "export jsonl: every measurement" 3 "$(wc -l <"$LAB/export.jsonl" | tr -d ' ')"
+check "export jsonl: verbatim" "$(sort "$LAB/m.jsonl")" "$(sort "$LAB/export.jsonl")"
+api "$B/export?format=csv" >"$LAB/export.csv"
+check "export csv: header and rows" 4 "$(wc -l <"$LAB/export.csv" | tr -d ' ')"
+check_match "export csv: stable header" '^measurement_uid,measurement_start_time,input,' \
+	"$(head -n 1 "$LAB/export.csv")"
+api -H 'Accept-Encoding: gzip' "$B/export?format=jsonl" | gzip -dc >"$LAB/export2.jsonl"
+check "export gzip: same bytes" "$(cat "$LAB/export.jsonl")" "$(cat "$LAB/export2.jsonl")"
+OUT=$(api "$B/export?format=xml")
+check_match "export: bad format named" '^format:' "$(q .error)"
+OUT=$(api "$B/measurements?since=yesterday")
+check_match "bad since named" '^since:' "$(q .error)"
+OUT=$(api "$B/targets")
+check "targets: one row per target and network" 3 "$(q '.targets|length')"
+OUT=$(api "$B/timeline")
+check_match "timeline: input required" '^input' "$(q .error)"
+OUT=$(api "$B/timeline?input=http://nx.lab.test:$HTTP_PORT/")
+check "timeline: one day" 1 "$(q '.buckets|length')"
+check "timeline: down that day" 1 "$(q '.buckets[0].down')"
+OUT=$(api "$B/domains/good.lab.test")
+check "domain roll-up: one network" 1 "$(q '.networks|length')"
+"$COLLECTOR" export --db "$DB" --format csv --output "$LAB/offline.csv" 2>/dev/null
+check "offline export = HTTP export" "$(cat "$LAB/export.csv")" "$(cat "$LAB/offline.csv")"
+"$COLLECTOR" export --db "$DB" --format csv --output "$LAB/offline.csv" 2>"$LAB/err"
+check "offline export never overwrites" 2 $?
+check_match "metrics" '^wallwatch_store_measurements 3$' \
+	"$(curl -s "http://127.0.0.1:$PORT/metrics" | grep '^wallwatch_store_measurements')"
+
+# kill -9 right after an acknowledgement loses nothing.
+jq -c '.measurement_uid = "20261122T000000.000000_ZZ_wallwatch_web_killnine"' \
+	"$LAB/one.json" >"$LAB/k.json"
+submit "$LAB/k.json"
+kill -9 "$COL_PID"
+wait "$COL_PID" 2>/dev/null
+COL_PID=
+check "acknowledged before kill -9" 200 "$CODE"
+check "kill -9: still stored" 1 \
+	"$(sql "SELECT count(*) FROM measurements WHERE uid LIKE '%killnine'")"
+
+"$COLLECTOR" reanalyze --db "$DB" 2>"$LAB/re.err"
+check "reanalyze: exit 0" 0 $?
+check_match "reanalyze: says how many" "4 measurements analysed again" \
+	"$(cat "$LAB/re.err")"
+
+start_collector
+submit "$LAB/k.json"
+check "after restart: a duplicate" 1 "$(q '.duplicates|length')"
+kill -TERM "$COL_PID"
+wait "$COL_PID"
+check "SIGTERM: exit 0" 0 $?
+COL_PID=
+finish

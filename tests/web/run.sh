@@ -1,0 +1,352 @@
+#!/bin/sh
+# tests/web/run.sh COLLECTOR PROBE FAKENET - the web view in headless
+# Chromium (Debian's `chromium`), against a collector on loopback filled
+# with test data: real measurements from the probe (against fakenet, with
+# the collector as their control) and synthetic ones built from the
+# analysis fixtures (tests/data/analysis/: a real envelope, their
+# observations, spread over the last three weeks and several networks) so
+# that the timelines hold accessible, blocked (TLS, DNS, HTTP, TCP), down
+# and no-verdict days and a change of state. It loads the overview, a
+# target's page and a domain's page, asserts on the DOM Chromium built,
+# checks how the pages and files are served, and keeps screenshots (and the
+# DOMs) in build/test-artifacts/ (WW_ARTIFACTS to change). Run from the top
+# of the tree. Ends with "N passed, N failed".
+set -u
+COLLECTOR=$1
+PROBE=$2
+FAKENET=$3
+ART=${WW_ARTIFACTS:-build/test-artifacts}
+
+CHROMIUM=
+for c in chromium chromium-browser; do
+	if command -v "$c" >/dev/null 2>&1; then
+		CHROMIUM=$(command -v "$c")
+		break
+	fi
+done
+if [ -z "$CHROMIUM" ]; then
+	echo "web test: chromium is not installed; it needs Debian's" \
+		"chromium package (make check-deps installs it:" \
+		"apt-get install chromium)" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+. tests/integration/lib.sh
+lab_start "$FAKENET"
+DB=$LAB/collector.db
+COL_PID=
+mkdir -p "$ART" "$LAB/home"
+ART=$(cd "$ART" && pwd)
+
+cleanup_all() {
+	if [ -n "$COL_PID" ]; then
+		kill "$COL_PID" 2>/dev/null
+		wait "$COL_PID" 2>/dev/null
+	fi
+	lab_cleanup
+}
+trap cleanup_all EXIT
+
+# start_collector: the full service on a free loopback port; sets PORT, B.
+start_collector() {
+	tries=0
+	while [ $tries -lt 20 ]; do
+		tries=$((tries + 1))
+		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+		: >"$LAB/col.err"
+		"$COLLECTOR" --listen "127.0.0.1:$PORT" --db "$DB" \
+			--asn-db tests/data/asndb/tiny.tsv --allow-private \
+			--resolver "127.0.0.1:$DNS_PORT" --ca-file "$LAB/ca.pem" \
+			--timeout 2 2>"$LAB/col.err" &
+		COL_PID=$!
+		i=0
+		while [ $i -lt 50 ]; do
+			if grep -q listening "$LAB/col.err" 2>/dev/null; then
+				B=http://127.0.0.1:$PORT
+				return 0
+			fi
+			kill -0 "$COL_PID" 2>/dev/null || break
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill "$COL_PID" 2>/dev/null
+		wait "$COL_PID" 2>/dev/null
+		COL_PID=
+	done
+	echo "collector did not start:" >&2
+	cat "$LAB/col.err" >&2
+	exit 1
+}
+
+# submit FILE: POST it; sets CODE and OUT.
+submit() {
+	CODE=$(curl -s -o "$LAB/resp" -w '%{http_code}' --max-time 30 \
+		--data-binary "@$1" "$B/api/v1/measurements")
+	OUT=$(cat "$LAB/resp")
+}
+api() { curl -s --max-time 20 "$B$1"; }
+# count REGEX FILE: how many times REGEX (ERE) occurs in FILE
+count() { grep -oE -- "$1" "$2" | wc -l | tr -d ' '; }
+# rows FILE: the DOM with each table row on a line of its own
+rows() { sed 's/<tr/\n<tr/g; s/<\/tr>/<\/tr>\n/g' "$1" | grep '^<tr'; }
+day() { date -u -d "@$((MID - $1 * 86400))" +%Y-%m-%d; }
+
+chrome() {
+	HOME=$LAB/home timeout -k 5 90 "$CHROMIUM" --headless --no-sandbox \
+		--disable-gpu --disable-quic --no-first-run \
+		--no-default-browser-check --disable-background-networking \
+		--disable-component-update --disable-sync --disable-extensions \
+		--disable-default-apps --disable-domain-reliability --no-pings \
+		--no-proxy-server --disable-dev-shm-usage --hide-scrollbars \
+		--force-device-scale-factor=1 \
+		--user-data-dir="$(mktemp -d "$LAB/chrome.XXXXXX")" \
+		--virtual-time-budget=5000 "$@" 2>>"$LAB/chromium.log"
+}
+
+# dom NAME PATH: Chromium's DOM of the page, in $LAB/NAME.html (and kept).
+dom() {
+	chrome --dump-dom "$B$2" >"$LAB/$1.html"
+	rc=$?
+	check "$1: chromium loaded $2" 0 "$rc"
+	[ "$rc" -eq 0 ] || tail -n 20 "$LAB/chromium.log"
+	cp "$LAB/$1.html" "$ART/web-$1.html"
+	check "$1: the page finished loading" 1 \
+		"$(count 'data-ready="true"' "$LAB/$1.html")"
+	check "$1: no part of it failed" 0 \
+		"$(count 'data-error=|class="error"' "$LAB/$1.html")"
+}
+
+# shot NAME PATH HEIGHT: a screenshot, kept as a test artifact.
+shot() {
+	rm -f "$ART/web-$1.png"
+	chrome --screenshot="$ART/web-$1.png" --window-size="1280,$3" \
+		"$B$2" >/dev/null
+	check "$1: screenshot" "89 50 4e 47" \
+		"$(od -An -N4 -tx1 "$ART/web-$1.png" 2>/dev/null | sed 's/^ //')"
+	SHOTS="$SHOTS $ART/web-$1.png"
+}
+SHOTS=
+
+start_collector
+
+# --- data: real measurements ----------------------------------------------
+timeout 120 "$PROBE" run --input "https://good.lab.test:$TLS_GOOD_PORT/" \
+	--input "http://good.lab.test:$HTTP_PORT/" \
+	--input "http://nx.lab.test:$HTTP_PORT/" \
+	--resolver "127.0.0.1:$DNS_PORT" --ca-file "$LAB/ca.pem" --timeout 2 \
+	--control "$B" --probe-cc DE --probe-asn AS64500 \
+	--quiet --output "$LAB/real.jsonl"
+check "probe: three real measurements" 3 \
+	"$(wc -l <"$LAB/real.jsonl" | tr -d ' ')"
+submit "$LAB/real.jsonl"
+check "real measurements stored" "200 3" \
+	"$CODE $(printf '%s' "$OUT" | jq '.stored|length')"
+head -n 1 "$LAB/real.jsonl" >"$LAB/envelope.json"
+
+# --- data: synthetic measurements -------------------------------------------
+# synth TAG CASE CC ASN PER-DAY "DAYS AGO..." [INPUT]: PER-DAY copies of a
+# real envelope with the observations of tests/data/analysis/CASE.json (its
+# base merged with its patch, RFC 7386) on each of those UTC days (01:00,
+# 01:10, ...: never in the future, within the ingest's bounds). The
+# collector analyses them again, so their verdict is the case's.
+MID=$(($(date +%s) / 86400 * 86400))
+synth() {
+	d=tests/data/analysis
+	jq -c -n --arg tag "$1" --slurpfile c "$d/$2.json" \
+		--slurpfile b "$d/$(jq -r .base "$d/$2.json")" \
+		--arg cc "$3" --arg asn "$4" --argjson per "$5" --arg days "$6" \
+		--arg inp "${7:-}" --argjson mid "$MID" \
+		--slurpfile env "$LAB/envelope.json" '
+def mp($p): if ($p | type) == "object" then
+    reduce ($p | to_entries[]) as $e ((if type == "object" then . else {} end);
+      if $e.value == null then del(.[$e.key])
+      else .[$e.key] |= mp($e.value) end)
+  else $p end;
+($b[0] | mp($c[0].patch)) as $m
+| ($days | split(" ") | map(select(. != "") | tonumber))[] as $d
+| range($per) as $k
+| (($mid - $d * 86400 + 3600 + $k * 600) | strftime("%Y-%m-%d %H:%M:%S")) as $t
+| $env[0]
+| .input = (if $inp == "" then $m.input else $inp end)
+| .test_name = (if (.input | test("^(tcp|tls)://")) then "wallwatch_endpoint"
+               else "wallwatch_web" end)
+| .test_keys = ($m.test_keys | if has("control") then . else .control = null end)
+| .measurement_uid = "webtest_\($tag)_\($d)_\($k)"
+| .report_id = "webtest_\($tag)"
+| .measurement_start_time = $t | .test_start_time = $t
+| .probe_cc = $cc | .probe_asn = $asn' >>"$LAB/syn.jsonl"
+}
+HOSTILE='https://www.example.org/"><img/src=x/onerror=alert(1)><script>alert(2)</script>'
+# https://www.example.org/ on CN AS4134: accessible for two weeks (a down
+# day, a day without verdict), then blocked by SNI filtering; day 4 mixed.
+synth a1 clean_https CN AS4134 2 "21 20 19 18 17 16 15 13 12 10 9"
+synth a2 down_tls_both CN AS4134 2 "14"
+synth a3 no_control CN AS4134 1 "11"
+synth a4 tls_sni_reset CN AS4134 3 "8 7 6 5 4 3 2 1"
+synth a5 clean_https CN AS4134 1 "4"
+# ... accessible on CN AS4837, DNS tampering on IR AS197207.
+synth b1 clean_https CN AS4837 1 "20 17 14 11 8 5 2"
+synth c1 dns_injected IR AS197207 2 "9 8 7 6 5 4 3 2 1"
+# http://www.example.org/: accessible, then a blockpage (CN AS4134).
+synth d1 clean_http CN AS4134 2 "20 19 18 17 16 15 14 13 12 11"
+synth d2 http_blockpage CN AS4134 2 "10 9 8 7 6 5 4 3 2 1"
+# endpoints on IR AS197207: tls:// reset on its SNI, tcp:// refused.
+synth e1 endpoint_tls_sni_reset IR AS197207 2 "6 5 4 3 2 1"
+synth f1 endpoint_tcp_refused IR AS197207 2 "5 4 3 2 1"
+# an input full of markup: the page must show it as text.
+synth x1 tls_sni_reset CN AS4134 1 "3" "$HOSTILE"
+NSYN=$(wc -l <"$LAB/syn.jsonl" | tr -d ' ')
+submit "$LAB/syn.jsonl"
+check "synthetic measurements stored" "200 $NSYN 0" \
+	"$CODE $(printf '%s' "$OUT" | jq '"\(.stored|length) \(.rejected|length)"' -r)"
+
+# What the API says (if these fail, the store is at fault, not the view).
+api /api/v1/targets?limit=1000 >"$LAB/targets.json"
+NROWS=$(jq '.targets|length' "$LAB/targets.json")
+check "api: ten (target, network) rows" 10 "$NROWS"
+check "api: www.example.org on CN AS4134 blocked by tls" "blocked tls" \
+	"$(jq -r '.targets[] | select(.input == "https://www.example.org/" and
+		.probe_asn == "AS4134") | "\(.state) \(.method)"' "$LAB/targets.json")"
+check "api: an event to blocked by tls" "blocked tls" \
+	"$(api '/api/v1/events?input=https%3A%2F%2Fwww.example.org%2F&asn=AS4134' |
+		jq -r '[.events[] | select(.to == "blocked")][-1] | "\(.to) \(.method)"')"
+
+# --- how pages and files are served ---------------------------------------------
+hdr() { curl -s -D - -o /dev/null --max-time 10 "$@" | tr -d '\r'; }
+H=$(hdr "$B/")
+check_match "/: 200 html" "^HTTP/1.1 200" "$H"
+check_match "/: text/html" "Content-Type: text/html; charset=utf-8" "$H"
+check_match "/: Cache-Control" "Cache-Control: no-cache" "$H"
+check_match "/: a Content-Security-Policy" "Content-Security-Policy: default-src 'none'; script-src 'self'" "$H"
+for p in /index.html "/target?input=x" "/domain?host=x"; do
+	check_match "$p: 200" "^HTTP/1.1 200" "$(hdr "$B$p")"
+done
+H=$(hdr "$B/static/app.js")
+check_match "app.js: javascript" "Content-Type: text/javascript" "$H"
+check_match "app.js: cacheable" "Cache-Control: public, max-age=" "$H"
+ETAG=$(printf '%s\n' "$H" | sed -n 's/^ETag: //p')
+check_match "app.js: 304 for its ETag" "^HTTP/1.1 304" \
+	"$(hdr -H "If-None-Match: $ETAG" "$B/static/app.js")"
+check "app.js: served byte for byte" "$(sha256sum <collector/web/app.js)" \
+	"$(curl -s --max-time 10 "$B/static/app.js" | sha256sum)"
+H=$(curl -s -I --max-time 10 "$B/static/style.css" | tr -d '\r')
+check_match "HEAD style.css: 200" "^HTTP/1.1 200" "$H"
+check_match "HEAD style.css: its length" \
+	"Content-Length: $(wc -c <collector/web/style.css | tr -d ' ')" "$H"
+check_match "/static/nothing.js: 404" "^HTTP/1.1 404" \
+	"$(hdr "$B/static/nothing.js")"
+check_match "/nowhere: 404" "^HTTP/1.1 404" "$(hdr "$B/nowhere")"
+
+# --- the overview ---------------------------------------------------------------
+dom overview /
+F=$LAB/overview.html
+check "overview: one row per (target, network)" "$NROWS" \
+	"$(rows "$F" | grep -c 'class="row ')"
+ROW=$(rows "$F" | grep 'class="target-link">https://www.example.org/</a>' |
+	grep 'CN · AS4134')
+check_match "overview: the blocked row's badge" \
+	'<span class="badge state-blocked"[^>]*>blocked</span>' "$ROW"
+check_match "overview: its method" "by TLS/SNI filtering" "$ROW"
+check_match "overview: its % blocked over 30 days" '[0-9]+%</td>' "$ROW"
+check_match "overview: it links to the target's page" \
+	'href="/target\?input=https%3A%2F%2Fwww.example.org%2F"' "$ROW"
+check_match "overview: and to its domain" 'href="/domain\?host=www.example.org"' "$ROW"
+check_match "overview: the accessible row" \
+	'badge state-accessible[^>]*>accessible<' \
+	"$(rows "$F" | grep 'target-link">https://www.example.org/</a>' |
+		grep 'CN · AS4837')"
+check_match "overview: the endpoint row" 'by TCP/IP blocking' \
+	"$(rows "$F" | grep 'target-link">tcp://vpn.example.net:1194<')"
+check_match "overview: blocked rows first" 'state-blocked' \
+	"$(rows "$F" | grep 'class="row ' | head -n 1)"
+check_match "overview: the CSV link" \
+	'href="/api/v1/export\?format=csv"' "$(cat "$F")"
+check "overview: untrusted input shown as text" 1 \
+	"$(count '&lt;img/src=x/onerror=alert\(1\)&gt;&lt;script&gt;alert\(2\)&lt;/script&gt;</a>' "$F")"
+check "overview: and not as markup (no img, one script)" "0 1" \
+	"$(count '<img' "$F") $(count '<script' "$F")"
+shot overview / 900
+
+dom overview-cn "/?cc=IR"
+F=$LAB/overview-cn.html
+check "filter cc=IR: only IR rows" \
+	"$(jq '[.targets[] | select(.probe_cc == "IR")] | length' "$LAB/targets.json") 0" \
+	"$(rows "$F" | grep -c 'class="row ') $(rows "$F" | grep 'class="row ' | grep -vc 'IR · ')"
+check_match "filter cc=IR: kept in the form" '<option value="IR" selected="">' "$(cat "$F")"
+check_match "filter cc=IR: the CSV link has it" \
+	'id="csv-link"' "$(grep -o '<a href="/api/v1/export?format=csv&amp;cc=IR"[^>]*>' "$F")"
+check "filter cc=IR: the CSV holds IR's measurements" \
+	"measurement_uid $(grep -c '"probe_cc":"IR"' "$LAB/syn.jsonl")" \
+	"$(curl -s --max-time 30 "$B/api/v1/export?format=csv&cc=IR" |
+		awk -F, 'NR == 1 { h = $1 } NR > 1 && $6 == "IR" { n++ }
+			END { print h, n + 0 }')"
+dom overview-state "/?state=blocked&category=NEWS"
+check "filter state=blocked&category=NEWS" \
+	"$(jq '[.targets[] | select(.state == "blocked" and .category_code == "NEWS")] | length' "$LAB/targets.json")" \
+	"$(rows "$LAB/overview-state.html" | grep -c 'class="row ')"
+
+# --- a target -------------------------------------------------------------------------
+dom target "/target?input=https%3A%2F%2Fwww.example.org%2F"
+F=$LAB/target.html
+check "target: one strip per network" 3 "$(count '<div class="strip"' "$F")"
+check "target: 30 days each" 90 "$(count '<span class="cell ' "$F")"
+STRIP=$(sed 's/<div class="strip"/\n&/g' "$F" | grep 'data-network="CN AS4134"' |
+	sed 's/<div class="axis".*//')
+check "target: CN AS4134 days by outcome (tls ok down failed none)" \
+	"8 11 1 1 9" \
+	"$(for o in tls ok down failed none; do
+		printf '%s\n' "$STRIP" | grep -o "data-outcome=\"$o\"" | wc -l
+	done | tr '\n' ' ' | sed 's/ $//')"
+check "target: a day's counts in its title" 1 \
+	"$(count "title=\"$(day 4) · CN · AS4134: 1 accessible, 3 TLS/SNI filtering\"" "$F")"
+check_match "target: the TLS days are coloured by method" \
+	"data-day=\"$(day 1)\" data-outcome=\"tls\"" "$STRIP"
+check "target: IR's DNS tampering days" 9 \
+	"$(sed 's/<div class="strip"/\n&/g' "$F" | grep 'data-network="IR AS197207"' |
+		sed 's/<div class="axis".*//' | grep -o 'data-outcome="dns"' | wc -l)"
+check "target: a stacked chart per network" 3 "$(count '<svg class="chart"' "$F")"
+check "target: a bar per day" 90 "$(count '<g class="bar"' "$F")"
+check "target: TLS segments on 8 days" 8 "$(count 'class="seg o-tls"' "$F")"
+check "target: DNS segments on 9 days" 9 "$(count 'class="seg o-dns"' "$F")"
+check_match "target: the event" \
+	'blocked since [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC by TLS/SNI filtering' \
+	"$(cat "$F")"
+check_match "target: the recent measurements" \
+	'The 50 most recent measurements of 75 in the last 30 days' "$(cat "$F")"
+check "target: 50 links to raw measurements" 50 \
+	"$(count 'href="/api/v1/measurements/[^"]+" class="raw"' "$F")"
+RAW=$(grep -oE 'href="/api/v1/measurements/[^"]+" class="raw"' "$F" |
+	head -n 1 | sed 's/^href="//; s/" class="raw"$//')
+check "target: the first raw link is the newest measurement" \
+	"webtest_a4_1_2" "$(api "$RAW" | jq -r .measurement_uid)"
+shot target "/target?input=https%3A%2F%2Fwww.example.org%2F" 2300
+
+# --- a domain ---------------------------------------------------------------------------
+dom domain "/domain?host=www.example.org"
+F=$LAB/domain.html
+api /api/v1/domains/www.example.org >"$LAB/domain.json"
+check "domain: one roll-up per network" \
+	"$(jq '.networks|length' "$LAB/domain.json")" "$(count '<li class="rollup"' "$F")"
+EXP=$(jq -r '.networks[] | select(.probe_asn == "AS4134") |
+	"Of \(.blocked + .disrupted + .accessible + .down + .unknown) URLs on this domain, \(.blocked) blocked, \(.disrupted) disrupted, \(.accessible) accessible"' \
+	"$LAB/domain.json")
+check_match "domain: CN AS4134's roll-up" "$EXP" "$(cat "$F")"
+check_match "domain: two of them blocked there" "^Of 3 URLs on this domain, [23] blocked" "$EXP"
+check "domain: links to its targets" \
+	"$(jq '[.targets[] | select(.input | test("^https?://www\\.example\\.org[/:]"))] | length' "$LAB/targets.json")" \
+	"$(count 'class="target-link"' "$F")"
+check_match "domain: the http target" \
+	'href="/target\?input=http%3A%2F%2Fwww.example.org%2F" class="target-link"' "$(cat "$F")"
+check "domain: no markup from the data" "0 1" \
+	"$(count '<img' "$F") $(count '<script' "$F")"
+shot domain "/domain?host=www.example.org" 900
+
+for s in $SHOTS; do
+	echo "# screenshot: $s"
+done
+kill -TERM "$COL_PID"
+wait "$COL_PID"
+check "collector: clean exit" 0 $?
+COL_PID=
+finish
