@@ -64,7 +64,7 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
 .PHONY: all deps check-deps bench-deps run check unit unit-asan fuzz-replay \
-	integration integration-asan lab bench fuzz install clean format \
+	integration integration-asan web lab bench fuzz install clean format \
 	format-check
 
 all: $(PROBE) $(COLLECTOR)
@@ -161,6 +161,10 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/control.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/ingest.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 
+# The web view in headless Chromium (screenshots in build/test-artifacts).
+web: $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/web/run.sh $(COLLECTOR) $(PROBE) $(FAKENET)
+
 # The censor lab: network namespaces, needs root (skipped with a message
 # otherwise).
 lab: all $(FAKENET) $(CENSOR)
@@ -173,6 +177,7 @@ check: check-deps
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-asan
+	@$(MAKE) --no-print-directory web
 	@$(MAKE) --no-print-directory lab
 
 bench: bench-deps
@@ -193,6 +198,9 @@ install: $(PROBE) $(COLLECTOR)
 	install -m 0644 testlists/*.csv $(DESTDIR)$(DATADIR)/testlists/
 	install -m 0644 testlists/fingerprints/*.csv \
 		$(DESTDIR)$(DATADIR)/testlists/fingerprints/
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/bin|$(BINDIR)|' dist/wallwatch-collector.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/wallwatch-collector.service
 
 clean:
 	rm -rf build

@@ -5,7 +5,8 @@
  * once the previous chunk has left, so the result is never held in memory
  * however large it is.
  *
- *   GET /api/v1/targets       ?cc ?asn ?category ?state
+ *   GET /api/v1/targets       ?cc ?asn ?category ?state (pct_blocked_30/90:
+ *                             the blocked share of conclusive tests, 0..1)
  *   GET /api/v1/timeline      ?input (required) ?cc ?asn ?since ?until
  *                             ?granularity=day|hour
  *   GET /api/v1/events        ?input ?cc ?asn ?since ?until ?limit
@@ -161,12 +162,15 @@ target_cb(const struct store_target *t, void *arg)
 	json_object_set_new(o, "method", jstr(t->method));
 	json_object_set_new(o, "since", jtime(t->since));
 	json_object_set_new(o, "last_tested", jtime(t->last_tested));
+	/* The store counts in percent; the API gives the share, 0 to 1. */
 	json_object_set_new(o, "pct_blocked_30",
-			    t->pct_blocked_30 < 0 ? json_null()
-						  : json_real(t->pct_blocked_30));
+			    t->pct_blocked_30 < 0
+				    ? json_null()
+				    : json_real(t->pct_blocked_30 / 100.0));
 	json_object_set_new(o, "pct_blocked_90",
-			    t->pct_blocked_90 < 0 ? json_null()
-						  : json_real(t->pct_blocked_90));
+			    t->pct_blocked_90 < 0
+				    ? json_null()
+				    : json_real(t->pct_blocked_90 / 100.0));
 	json_object_set_new(o, "tests_30", json_integer(t->n_30));
 	json_object_set_new(o, "tests_90", json_integer(t->n_90));
 	json_array_append_new(arg, o);
@@ -386,7 +390,7 @@ get_raw(struct api *a, struct evhttp_request *req, const char *uid)
 	evbuffer_add(buf, raw, len);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 			  "Content-Type", "application/json");
-	evhttp_send_reply(req, 200, "OK", buf);
+	reply_buffer(req, 200, "OK", buf);
 	evbuffer_free(buf);
 	free(raw);
 }

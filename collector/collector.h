@@ -32,6 +32,10 @@ struct ctl_server_opts {
 	size_t max_body;
 };
 
+/* buf as the body with code (for HEAD: its length, no body). */
+struct evbuffer;
+void reply_buffer(struct evhttp_request *req, int code, const char *reason,
+		  struct evbuffer *buf);
 /* A JSON body (compact, sorted keys) with code; body is not consumed. */
 void reply_json(struct evhttp_request *req, int code, const char *reason,
 		json_t *body);
@@ -77,7 +81,6 @@ void ingest_handle(struct evhttp_request *req, void *arg);
 
 /* --- api.c: the read API and exports ---------------------------------- */
 struct api;
-struct evbuffer;
 struct store_filter;
 struct store_row;
 struct api *api_new(struct store *st);

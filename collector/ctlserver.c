@@ -49,6 +49,24 @@ struct pending {
 };
 
 void
+reply_buffer(struct evhttp_request *req, int code, const char *reason,
+	     struct evbuffer *buf)
+{
+	char len[24];
+
+	/* evhttp would send a HEAD the body it is handed: give it the
+	 * length GET would have, and no body. */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		snprintf(len, sizeof(len), "%zu", evbuffer_get_length(buf));
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "Content-Length", len);
+		evhttp_send_reply(req, code, reason, NULL);
+		return;
+	}
+	evhttp_send_reply(req, code, reason, buf);
+}
+
+void
 reply_json(struct evhttp_request *req, int code, const char *reason,
 	   json_t *body)
 {
@@ -62,7 +80,7 @@ reply_json(struct evhttp_request *req, int code, const char *reason,
 	evbuffer_add(buf, "\n", 1);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 			  "Content-Type", "application/json");
-	evhttp_send_reply(req, code, reason, buf);
+	reply_buffer(req, code, reason, buf);
 	evbuffer_free(buf);
 	free(s);
 }

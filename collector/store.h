@@ -63,7 +63,9 @@ enum store_result { STORE_NEW = 0, STORE_DUPLICATE = 1 };
  * date. WAL mode, synchronous=FULL (an acknowledged batch survives kill -9
  * and power loss), foreign keys on, a busy timeout. A database whose
  * schema is newer than this code is refused (the message says so), and
- * left untouched. NULL on failure.
+ * left untouched. Targets whose timelines are stale (after the migration
+ * from version 1, or a reanalysis that did not finish) are recomputed
+ * before it returns. NULL on failure.
  */
 struct store *store_open(const char *path, char *err, size_t errlen);
 void store_close(struct store *s);
@@ -72,9 +74,10 @@ void store_close(struct store *s);
  * Store v[0..n-1] in one transaction. res[i] (res may be NULL) says whether
  * v[i] is new, or a duplicate: its uid was already stored, earlier or
  * earlier in this batch; a duplicate is not stored again and is not an
- * error. Returns 0 once the batch is committed to disk; -1 with a message
- * (naming the measurement's position and field when the input is at
- * fault), and then nothing of the batch is stored.
+ * error. The timelines of the new ones (daily counts, states, events) are
+ * updated in the same transaction. Returns 0 once the batch is committed
+ * to disk; -1 with a message (naming the measurement's position and field
+ * when the input is at fault), and then nothing of the batch is stored.
  */
 int store_put_batch(struct store *s, const struct store_meas *v, size_t n,
 		    enum store_result *res, char *err, size_t errlen);
@@ -112,8 +115,11 @@ typedef int (*store_reanalyze_fn)(const char *uid, const char *raw, size_t len,
  * Reanalysis: call fn for every stored measurement in received order
  * (including those arriving meanwhile) and store the values it gives, in
  * short transactions of a few hundred measurements each so that ingest
- * goes on alongside. Returns the number of measurements updated, or -1 (the
- * transactions already committed stay: running it again is harmless).
+ * goes on alongside; then recompute every target's timeline (counts,
+ * state, events), a few dozen targets per transaction. Returns the number
+ * of measurements updated, or -1 (the transactions already committed stay:
+ * running it again is harmless, and the next store_open() recomputes the
+ * targets it changed).
  */
 long store_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg,
 		     char *err, size_t errlen);
@@ -126,8 +132,10 @@ int64_t store_count(struct store *s);
  * Derived from the stored verdicts as measurements arrive, inside
  * store_put_batch()'s transaction, and recomputed by store_reanalyze():
  * daily counts per (input, probe_cc, probe_asn, UTC day), and a state per
- * (input, probe_cc, probe_asn) with hysteresis whose every change is an
- * event. Measurements without an input have no target and are in neither.
+ * target (input, probe_cc, probe_asn) with hysteresis whose every change
+ * is an event. A measurement older than its target's last conclusive one
+ * has the target recomputed from its history, in the same transaction.
+ * Measurements without an input have no target and are in neither.
  *
  * Query functions call cb once per row; cb returns 0 to go on, non-zero to
  * stop (which is not an error: the function then returns 0). String
@@ -160,15 +168,17 @@ struct store_filter {
 struct store_target {
 	const char *input, *category_code, *cc, *asn;
 	const char *state, *method; /* method NULL unless blocked */
-	int64_t since;		    /* time the current state began (0 if unknown) */
-	int64_t last_tested;	    /* latest start_time */
-	/* blocked / conclusive over the 30 (90) UTC days ending with the
-	 * day of `now`; -1 when no conclusive test in the window */
+	int64_t since;	     /* when the current state (and method) began: the
+			      * time of the last event; 0 if none yet */
+	int64_t last_tested; /* latest start_time */
+	/* blocked / conclusive, in percent (0-100), over the 30 (90) UTC
+	 * days ending with the day of `now`, both included; -1 when no
+	 * conclusive test in the window */
 	double pct_blocked_30, pct_blocked_90;
 	int64_t n_30, n_90; /* conclusive tests in those windows */
 	/* added: */
-	int64_t id;	   /* the target's id, for paging with after_id */
-	const char *host;  /* lower-case host of input (NULL if unparsable) */
+	int64_t id;	  /* the target's id, for paging with after_id */
+	const char *host; /* lower-case host of input (NULL if unparsable) */
 	int64_t n_conclusive; /* conclusive tests ever */
 };
 
@@ -233,8 +243,6 @@ struct store_row { /* a measurement's stored metadata */
 	const char *blocking_detail;
 	bool confirmed;
 	const char *analysis_version, *analysis_reason;
-	/* added: */
-	const char *host; /* lower-case host of input, NULL if none */
 };
 
 /* Measurements matching f, by id ascending, at most f->limit (paging with
@@ -247,7 +255,9 @@ int store_measurements(struct store *s, const struct store_filter *f,
 /* Export: every measurement matching f (limit does not apply; after_id
  * does), in start_time order then id, with its raw JSON decompressed
  * (raw_len bytes, NUL-terminated). Streaming: one row at a time, never the
- * whole result in memory, and no sort of it either. */
+ * whole result in memory. The rows come from an index in that order; with
+ * an input in f, that target's rows are sorted (SQLite's sorter spills to
+ * temporary files). */
 int store_export(struct store *s, const struct store_filter *f,
 		 int (*cb)(const struct store_row *r, const char *raw,
 			   size_t raw_len, void *arg),

@@ -79,16 +79,20 @@ send_asset(struct evhttp_request *req, const struct web_asset *a, bool page)
 		evhttp_send_reply(req, 304, "Not Modified", NULL);
 		return;
 	}
-	/* The table lives as long as the program: no copy. evhttp leaves
-	 * the body out of an answer to HEAD, and its length too: it is
-	 * given here, as GET would have it. */
+	/* The length GET would have, for HEAD too (evhttp gives none to a
+	 * HEAD, and would send whatever body it is handed: none here). */
+	snprintf(len, sizeof(len), "%zu", a->len);
+	evhttp_add_header(h, "Content-Length", len);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		evhttp_send_reply(req, 200, "OK", NULL);
+		return;
+	}
+	/* The table lives as long as the program: no copy. */
 	buf = evbuffer_new();
 	if (buf == NULL) {
 		evhttp_send_error(req, 500, "Internal Server Error");
 		return;
 	}
-	snprintf(len, sizeof(len), "%zu", a->len);
-	evhttp_add_header(h, "Content-Length", len);
 	evbuffer_add_reference(buf, a->data, a->len, NULL, NULL);
 	evhttp_send_reply(req, 200, "OK", buf);
 	evbuffer_free(buf);

@@ -689,7 +689,8 @@
 	}
 
 	function strip(label, net, days, byDay) {
-		var cells = el("div", { class: "cells", role: "list" });
+		/* more than 100 days: cells without gaps, so a year still fits */
+		var cells = el("div", { class: days.length > 100 ? "cells dense" : "cells", role: "list" });
 
 		days.forEach(function (d) {
 			var b = byDay[d], o = b ? dominant(b) : "none";
@@ -706,7 +707,7 @@
 	function axis(days) {
 		var step = Math.max(1, Math.ceil(days.length / 6));
 		var ax = el("div", { class: "axis" }, el("div", { class: "strip-label" }));
-		var row = el("div", { class: "ticks" });
+		var row = el("div", { class: days.length > 100 ? "ticks dense" : "ticks" });
 
 		days.forEach(function (d, i) {
 			row.appendChild(el("span", { class: "tick" },

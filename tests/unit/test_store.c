@@ -199,7 +199,7 @@ test_open_create_reopen(void **state)
 	assert_int_equal(
 		q_int(s,
 		      "SELECT count(*) FROM pragma_table_info('measurements')"),
-		21);
+		20);
 	assert_int_equal(q_int(s, "SELECT count(*) FROM"
 				  " pragma_table_info('measurements')"
 				  " WHERE name LIKE '%ip%'"
@@ -211,11 +211,11 @@ test_open_create_reopen(void **state)
 				  " WHERE l.\"unique\" = 1 AND i.name = 'uid'"),
 			 1);
 	assert_index(s, "measurements_target_time",
-		     "input,probe_cc,probe_asn,start_time,blocking,accessible");
+		     "input,probe_cc,probe_asn,start_time,blocking,accessible,"
+		     "category_code");
 	assert_index(s, "measurements_time", "start_time");
 	assert_index(s, "measurements_cc_time", "probe_cc,start_time");
 	assert_index(s, "measurements_cc", "probe_cc");
-	assert_index(s, "measurements_host", "host");
 	/* the timeline tables (test_timeline.c tests what is in them) */
 	assert_int_equal(q_int(s, "SELECT count(*) FROM sqlite_schema WHERE"
 				  " type = 'table' AND name IN"

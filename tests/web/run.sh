@@ -99,7 +99,7 @@ chrome() {
 		--disable-component-update --disable-sync --disable-extensions \
 		--disable-default-apps --disable-domain-reliability --no-pings \
 		--no-proxy-server --disable-dev-shm-usage --hide-scrollbars \
-		--force-device-scale-factor=1 \
+		--force-device-scale-factor=1 --enable-logging=stderr --v=0 \
 		--user-data-dir="$(mktemp -d "$LAB/chrome.XXXXXX")" \
 		--virtual-time-budget=5000 "$@" 2>>"$LAB/chromium.log"
 }
@@ -208,6 +208,13 @@ check "api: ten (target, network) rows" 10 "$NROWS"
 check "api: www.example.org on CN AS4134 blocked by tls" "blocked tls" \
 	"$(jq -r '.targets[] | select(.input == "https://www.example.org/" and
 		.probe_asn == "AS4134") | "\(.state) \(.method)"' "$LAB/targets.json")"
+# pct_blocked_30 is a fraction (0..1) of tests_30: 24 of the tests were
+# blocked (TLS) in the last 30 days.
+check "api: pct_blocked_30 is the blocked fraction (24 of tests_30)" 24 \
+	"$(jq -r '.targets[] | select(.input == "https://www.example.org/" and
+		.probe_asn == "AS4134") | .pct_blocked_30 * .tests_30 | round' "$LAB/targets.json")"
+PCT=$(jq -r '.targets[] | select(.input == "https://www.example.org/" and
+	.probe_asn == "AS4134") | 2400 / .tests_30 | round' "$LAB/targets.json")
 check "api: an event to blocked by tls" "blocked tls" \
 	"$(api '/api/v1/events?input=https%3A%2F%2Fwww.example.org%2F&asn=AS4134' |
 		jq -r '[.events[] | select(.to == "blocked")][-1] | "\(.to) \(.method)"')"
@@ -234,6 +241,13 @@ H=$(curl -s -I --max-time 10 "$B/static/style.css" | tr -d '\r')
 check_match "HEAD style.css: 200" "^HTTP/1.1 200" "$H"
 check_match "HEAD style.css: its length" \
 	"Content-Length: $(wc -c <collector/web/style.css | tr -d ' ')" "$H"
+# HEAD: the headers alone; pipelined, the next answer follows at once.
+RAW=$(timeout 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"
+printf "HEAD /static/app.js HTTP/1.1\r\nHost: t\r\n\r\nGET /static/favicon.svg HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" >&3
+cat <&3' sh "$PORT" | tr -d '\r')
+check "HEAD app.js then GET favicon.svg: no body after HEAD" "2 0 1" \
+	"$(printf '%s\n' "$RAW" | grep -c '^HTTP/1.1 200 OK$') $(printf '%s\n' "$RAW" |
+		grep -c 'use strict') $(printf '%s\n' "$RAW" | grep -c '^<svg')"
 check_match "/static/nothing.js: 404" "^HTTP/1.1 404" \
 	"$(hdr "$B/static/nothing.js")"
 check_match "/nowhere: 404" "^HTTP/1.1 404" "$(hdr "$B/nowhere")"
@@ -248,7 +262,8 @@ ROW=$(rows "$F" | grep 'class="target-link">https://www.example.org/</a>' |
 check_match "overview: the blocked row's badge" \
 	'<span class="badge state-blocked"[^>]*>blocked</span>' "$ROW"
 check_match "overview: its method" "by TLS/SNI filtering" "$ROW"
-check_match "overview: its % blocked over 30 days" '[0-9]+%</td>' "$ROW"
+check_match "overview: its % blocked over 30 days (24 of the tests)" \
+	"> $PCT%</td>" "$ROW"
 check_match "overview: it links to the target's page" \
 	'href="/target\?input=https%3A%2F%2Fwww.example.org%2F"' "$ROW"
 check_match "overview: and to its domain" 'href="/domain\?host=www.example.org"' "$ROW"
@@ -345,8 +360,20 @@ shot domain "/domain?host=www.example.org" 900
 for s in $SHOTS; do
 	echo "# screenshot: $s"
 done
+# The pages' console: no script error, nothing the CSP had to refuse.
+check "no script error or CSP violation in the console" "" \
+	"$(grep -E 'CONSOLE|Content Security Policy|Uncaught' "$LAB/chromium.log" |
+		grep -Ei 'error|refused|violat|uncaught' | head -n 5)"
+
+# SIGTERM: the collector finishes and exits 0 (within 10 s, else killed).
 kill -TERM "$COL_PID"
+i=0
+while kill -0 "$COL_PID" 2>/dev/null && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -9 "$COL_PID" 2>/dev/null
 wait "$COL_PID"
-check "collector: clean exit" 0 $?
+check "collector: clean exit on SIGTERM" 0 $?
 COL_PID=
 finish
