@@ -24,30 +24,11 @@ trap cleanup_all EXIT
 start_collector() {
 	name=$1
 	shift
-	tries=0
-	while [ $tries -lt 20 ]; do
-		tries=$((tries + 1))
-		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		"$COLLECTOR" --control-only --listen "127.0.0.1:$PORT" \
-			--resolver "127.0.0.1:$DNS_PORT" --ca-file "$LAB/ca.pem" \
-			--timeout 2 "$@" 2>"$LAB/$name.err" &
-		PID=$!
-		i=0
-		while [ $i -lt 50 ]; do
-			if grep -q listening "$LAB/$name.err" 2>/dev/null; then
-				COL_PIDS="$COL_PIDS $PID"
-				return 0
-			fi
-			kill -0 "$PID" 2>/dev/null || break
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill "$PID" 2>/dev/null
-		wait "$PID" 2>/dev/null
-	done
-	echo "collector did not start:" >&2
-	cat "$LAB/$name.err" >&2
-	exit 1
+	collector_up "$LAB/$name.err" "$COLLECTOR" --control-only \
+		--resolver "127.0.0.1:$DNS_PORT" --ca-file "$LAB/ca.pem" \
+		--timeout 2 "$@"
+	PID=$COL_PID
+	COL_PIDS="$COL_PIDS $PID"
 }
 
 # post PATH BODY: sets CODE and BODY_OUT.

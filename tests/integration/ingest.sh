@@ -21,29 +21,10 @@ trap cleanup_all EXIT
 
 # start_collector: the full service on a free loopback port; sets PORT.
 start_collector() {
-	tries=0
-	while [ $tries -lt 20 ]; do
-		tries=$((tries + 1))
-		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		: >"$LAB/col.err"
-		"$COLLECTOR" --listen "127.0.0.1:$PORT" --db "$DB" \
-			--asn-db tests/data/asndb/tiny.tsv --allow-private \
-			--resolver "127.0.0.1:$DNS_PORT" --ca-file "$LAB/ca.pem" \
-			--timeout 2 2>"$LAB/col.err" &
-		COL_PID=$!
-		i=0
-		while [ $i -lt 50 ]; do
-			grep -q listening "$LAB/col.err" 2>/dev/null && return 0
-			kill -0 "$COL_PID" 2>/dev/null || break
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill "$COL_PID" 2>/dev/null
-		wait "$COL_PID" 2>/dev/null
-	done
-	echo "collector did not start:" >&2
-	cat "$LAB/col.err" >&2
-	exit 1
+	collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB" \
+		--asn-db tests/data/asndb/tiny.tsv --allow-private \
+		--resolver "127.0.0.1:$DNS_PORT" --ca-file "$LAB/ca.pem" \
+		--timeout 2
 }
 
 # submit FILE [CURL ARGS...]: POST FILE; sets CODE and OUT.

@@ -39,6 +39,35 @@ lab_start() {
 	set +a
 }
 
+# collector_up LOG COLLECTOR ARGS...: COLLECTOR --listen on a free loopback
+# port with ARGS, its stderr in LOG; waits until it says it is listening.
+# Sets PORT and COL_PID; exits the test when it cannot start.
+collector_up() {
+	_cu_log=$1
+	shift
+	_cu_tries=0
+	while [ $_cu_tries -lt 20 ]; do
+		_cu_tries=$((_cu_tries + 1))
+		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+		: >"$_cu_log"
+		"$@" --listen "127.0.0.1:$PORT" 2>"$_cu_log" &
+		COL_PID=$!
+		_cu_i=0
+		while [ $_cu_i -lt 50 ]; do
+			grep -q listening "$_cu_log" 2>/dev/null && return 0
+			kill -0 "$COL_PID" 2>/dev/null || break
+			sleep 0.1
+			_cu_i=$((_cu_i + 1))
+		done
+		kill "$COL_PID" 2>/dev/null
+		wait "$COL_PID" 2>/dev/null
+		COL_PID=
+	done
+	echo "collector did not start:" >&2
+	cat "$_cu_log" >&2
+	exit 1
+}
+
 ok() {
 	PASS=$((PASS + 1))
 	echo "ok - $1"
