@@ -183,6 +183,7 @@ check: check-deps
 bench: bench-deps
 	@$(MAKE) --no-print-directory all $(FAKENET)
 	@sh bench/run.sh $(PROBE) $(FAKENET)
+	@sh bench/collector.sh $(BUILD)
 
 # libFuzzer builds: make fuzz FUZZ_SECONDS=60
 FUZZ_SECONDS ?= 30
