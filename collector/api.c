@@ -566,6 +566,14 @@ gz(struct export_stream *x, struct evbuffer *plain, struct evbuffer *out,
 static void stream_next(struct evhttp_connection *conn, void *arg);
 
 static void
+drop_connection(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evhttp_connection_free(arg);
+}
+
+static void
 stream_closed(struct evhttp_connection *conn, void *arg)
 {
 	(void)conn;
@@ -593,11 +601,17 @@ stream_next(struct evhttp_connection *conn, void *arg)
 			evhttp_send_reply_chunk(x->req, out);
 		evhttp_connection_set_closecb(
 			evhttp_request_get_connection(x->req), NULL, NULL);
-		if (n == 0)
+		if (n == 0) {
 			evhttp_send_reply_end(x->req);
-		else
-			evhttp_connection_free(
-				evhttp_request_get_connection(x->req));
+		} else {
+			/* Not from inside the connection's own callback:
+			 * on the next turn of the loop. */
+			struct evhttp_connection *c =
+				evhttp_request_get_connection(x->req);
+
+			event_base_once(evhttp_connection_get_base(c), -1,
+					EV_TIMEOUT, drop_connection, c, NULL);
+		}
 		stream_free(x);
 	}
 	evbuffer_free(plain);
