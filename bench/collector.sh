@@ -75,26 +75,9 @@ median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 start_collector() {
 	db=$1
 	shift
-	tries=0
-	while [ $tries -lt 20 ]; do
-		tries=$((tries + 1))
-		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		: >"$B/col.err"
-		"$COLLECTOR" --listen "127.0.0.1:$PORT" --db "$db" \
-			--asn-db tests/data/asndb/tiny.tsv "$@" 2>"$B/col.err" &
-		COL_PID=$!
-		i=0
-		while [ $i -lt 100 ]; do
-			grep -q listening "$B/col.err" 2>/dev/null && return 0
-			kill -0 "$COL_PID" 2>/dev/null || break
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill "$COL_PID" 2>/dev/null
-		wait "$COL_PID" 2>/dev/null
-	done
-	cat "$B/col.err" >&2
-	die "collector did not start"
+	# A big database takes a while to open: wait up to 10 s.
+	COLLECTOR_WAIT_TENTHS=100 collector_up "$B/col.err" "$COLLECTOR" \
+		--db "$db" --asn-db tests/data/asndb/tiny.tsv "$@"
 }
 
 # stop_collector: SIGTERM (it finishes what is in flight); sets HWM (KiB),

@@ -42,6 +42,7 @@ lab_start() {
 # collector_up LOG COLLECTOR ARGS...: COLLECTOR --listen on a free loopback
 # port with ARGS, its stderr in LOG; waits until it says it is listening.
 # Sets PORT and COL_PID; exits the test when it cannot start.
+# COLLECTOR_WAIT_TENTHS: how long to wait for it, in 0.1 s (default 50).
 collector_up() {
 	_cu_log=$1
 	shift
@@ -53,7 +54,7 @@ collector_up() {
 		"$@" --listen "127.0.0.1:$PORT" 2>"$_cu_log" &
 		COL_PID=$!
 		_cu_i=0
-		while [ $_cu_i -lt 50 ]; do
+		while [ $_cu_i -lt "${COLLECTOR_WAIT_TENTHS:-50}" ]; do
 			grep -q listening "$_cu_log" 2>/dev/null && return 0
 			kill -0 "$COL_PID" 2>/dev/null || break
 			sleep 0.1

@@ -26,44 +26,7 @@
 #define T0 ((int64_t)1699920000)
 #define HOUR ((int64_t)3600)
 
-struct fixture {
-	char dir[64];
-	char db[96];
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ww_test_timeline_XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db, sizeof(f->db), "%s/ww.db", f->dir);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
-	char path[384];
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	assert_int_equal(rmdir(f->dir), 0);
-	free(f);
-	return 0;
-}
+#include "store_fixture.h"
 
 static struct store *
 open_path(const char *path)
