@@ -54,9 +54,33 @@ struct store_meas {
 	bool confirmed;
 	const char *analysis_version; /* NULL allowed */
 	const char *analysis_reason;  /* NULL allowed */
+	/* Optional: raw already compressed by store_pack() (zraw_len
+	 * bytes), kept as it is; NULL has the store compress raw itself.
+	 * raw and raw_len are required either way. */
+	const void *zraw;
+	size_t zraw_len;
 };
 
+/*
+ * How raw is kept (store_pack.c): compressed with zlib. A packer is used by
+ * one thread at a time; any thread may have its own, so that compression
+ * runs beside the store. store_pack() compresses raw (1..STORE_MAX_RAW
+ * bytes) into memory of p: *z (*zlen bytes) is valid until p's next call.
+ * 0, or -1 with a message.
+ */
+struct store_packer;
+struct store_packer *store_packer_new(void);
+void store_packer_free(struct store_packer *p);
+int store_pack(struct store_packer *p, const char *raw, size_t len,
+	       const void **z, size_t *zlen, char *err, size_t errlen);
+
 enum store_result { STORE_NEW = 0, STORE_DUPLICATE = 1 };
+
+/* The checks store_put_batch() makes of each measurement (required
+ * fields, lengths, the time range, derived values), so that a caller can
+ * refuse one measurement alone before it joins a batch: 0, or -1 with a
+ * message naming the field. Any thread. */
+int store_meas_check(const struct store_meas *m, char *err, size_t errlen);
 
 /*
  * Open the database at path, creating it and bringing its schema up to

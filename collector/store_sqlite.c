@@ -30,10 +30,6 @@
 /* Long enough to ride out a reanalysis transaction or a checkpoint of
  * another process, short enough that a stuck one shows up as an error. */
 #define BUSY_TIMEOUT_MS 5000
-/* zlib's default level, as measurements are kept for years. Level 1 took
- * half the time for 14% more bytes on a 6 KB measurement, should ingest
- * speed ever matter more. */
-#define ZLEVEL Z_DEFAULT_COMPRESSION
 /* Measurements read and rewritten per reanalysis transaction. */
 #define REANALYZE_PAGE 256
 
@@ -317,10 +313,7 @@ struct store {
 	sqlite3 *db;
 	char *path; /* for messages */
 	sqlite3_stmt *st[ST_N];
-	z_stream zs; /* deflate state, reused (zs_ready once made) */
-	bool zs_ready;
-	void *zbuf; /* compressed raw being inserted, reused */
-	size_t zcap;
+	struct store_packer *pk; /* for measurements given uncompressed */
 	char *rbuf; /* raw being reanalysed, reused */
 	size_t rcap;
 	char *hc_input, *hc_host; /* the last input's host (host_of()) */
@@ -496,6 +489,10 @@ check_raw(const char *ctx, const struct store_meas *m, char *err, size_t errlen)
 			m->raw_len, STORE_MAX_RAW);
 		return -1;
 	}
+	if (m->zraw != NULL && m->zraw_len == 0) {
+		set_err(err, errlen, "%s: compressed raw is empty", ctx);
+		return -1;
+	}
 	return 0;
 }
 
@@ -532,6 +529,12 @@ check_meas(const char *ctx, const struct store_meas *m, char *err,
 		return -1;
 	}
 	return check_derived(ctx, &d, err, errlen);
+}
+
+int
+store_meas_check(const struct store_meas *m, char *err, size_t errlen)
+{
+	return check_meas("measurement", m, err, errlen);
 }
 
 /* All of a batch is checked before the transaction starts, so a bad
@@ -1811,9 +1814,7 @@ store_close(struct store *s)
 	for (int i = 0; i < ST_N; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
-	if (s->zs_ready)
-		deflateEnd(&s->zs);
-	free(s->zbuf);
+	store_packer_free(s->pk);
 	free(s->rbuf);
 	free(s->hc_input);
 	free(s->hc_host);
@@ -1823,46 +1824,25 @@ store_close(struct store *s)
 
 /* --- raw: compression ---------------------------------------------------- */
 
-/* The deflate state is made once and reset for each measurement: setting
- * it up costs more than compressing a small measurement. */
+/* raw compressed, by the caller (m->zraw) or now; in *z, *zlen. */
 static int
-deflater(struct store *s)
+pack(struct store *s, const struct store_meas *m, const void **z, size_t *zlen,
+     char *err, size_t errlen)
 {
-	int zrc;
+	char msg[128];
 
-	if (s->zs_ready)
-		return deflateReset(&s->zs);
-	zrc = deflateInit(&s->zs, ZLEVEL);
-	s->zs_ready = zrc == Z_OK;
-	return zrc;
-}
-
-/* Compress raw into s->zbuf; its size in *zlen. */
-static int
-pack(struct store *s, const struct store_meas *m, size_t *zlen, char *err,
-     size_t errlen)
-{
-	z_stream *z = &s->zs;
-	uLong bound = 0;
-	int zrc = deflater(s);
-
-	if (zrc == Z_OK) {
-		/* deflateBound: enough for one deflate(Z_FINISH) call */
-		bound = deflateBound(z, (uLong)m->raw_len);
-		s->zbuf = reserve(s->zbuf, &s->zcap, bound);
-		z->next_in = (const Bytef *)m->raw;
-		z->avail_in = (uInt)m->raw_len; /* <= STORE_MAX_RAW */
-		z->next_out = s->zbuf;
-		z->avail_out = (uInt)bound;
-		zrc = deflate(z, Z_FINISH);
+	if (m->zraw != NULL) {
+		*z = m->zraw;
+		*zlen = m->zraw_len;
+		return 0;
 	}
-	if (zrc != Z_STREAM_END) {
-		set_err(err, errlen,
-			"compressing measurement %.200s: zlib error %d", m->uid,
-			zrc);
+	if (s->pk == NULL)
+		s->pk = store_packer_new();
+	if (store_pack(s->pk, m->raw, m->raw_len, z, zlen, msg, sizeof(msg)) !=
+	    0) {
+		set_err(err, errlen, "measurement %.200s: %s", m->uid, msg);
 		return -1;
 	}
-	*zlen = (size_t)(bound - z->avail_out);
 	return 0;
 }
 
@@ -1954,12 +1934,13 @@ insert_one(struct store *s, const struct store_meas *m, enum store_result *res,
 	   char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[ST_INSERT];
+	const void *z;
 	size_t zlen;
 	int ok;
 
-	if (pack(s, m, &zlen, err, errlen) != 0)
+	if (pack(s, m, &z, &zlen, err, errlen) != 0)
 		return -1;
-	ok = bind_meas(st, m, s->zbuf, zlen) == SQLITE_OK &&
+	ok = bind_meas(st, m, z, zlen) == SQLITE_OK &&
 	     sqlite3_step(st) == SQLITE_DONE;
 	if (!ok)
 		set_err(err, errlen, "%s: storing measurement %.200s: %s",
@@ -1967,7 +1948,7 @@ insert_one(struct store *s, const struct store_meas *m, enum store_result *res,
 	else
 		*res = sqlite3_changes(s->db) > 0 ? STORE_NEW : STORE_DUPLICATE;
 	sqlite3_reset(st);
-	/* The bindings point into the caller's memory and s->zbuf. */
+	/* The bindings point into the caller's memory and the packer's. */
 	sqlite3_clear_bindings(st);
 	return ok ? 0 : -1;
 }

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
 
 #include "store_fixture.h"
@@ -440,6 +441,38 @@ test_raw_round_trip(void **state)
 	free(rnd);
 	free(text);
 	free(max);
+	store_close(s);
+}
+
+/* Raw compressed beforehand by store_pack() (as the ingest's workers do)
+ * is kept as given and reads back as the original. */
+static void
+test_packed_elsewhere(void **state)
+{
+	const struct fixture *f = *state;
+	struct store *s = open_ok(f);
+	struct store_packer *p = store_packer_new();
+	const char raw[] = "{\"measurement_uid\":\"x\",\"input\":\"a b c a b c\"}";
+	struct store_meas v = meas("uid-packed", raw);
+	const void *z;
+	size_t zlen;
+	char err[256];
+
+	assert_int_equal(store_pack(p, raw, sizeof(raw) - 1, &z, &zlen, err,
+				    sizeof(err)),
+			 0);
+	v.zraw = z;
+	v.zraw_len = zlen;
+	put_ok(s, &v, 1, NULL);
+	assert_raw(s, "uid-packed", raw, sizeof(raw) - 1);
+	assert_int_equal(q_int(s, "SELECT length(raw) FROM measurements"
+				  " WHERE uid = 'uid-packed'"),
+			 (int64_t)zlen);
+	/* the packer's own limits */
+	assert_int_equal(store_pack(p, raw, 0, &z, &zlen, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "not 1 to"));
+	store_packer_free(p);
 	store_close(s);
 }
 
@@ -905,6 +938,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_within_batch,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_raw_round_trip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_packed_elsewhere, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_not_found, setup,
 						teardown),

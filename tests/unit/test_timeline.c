@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
 
 /* 2023-11-14 00:00:00 UTC, a day's start */
