@@ -22,6 +22,9 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PROBE_PKGS) 2>/dev/null) -lm
 STORE_PKGS = sqlite3 zlib
 STORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(STORE_PKGS) 2>/dev/null)
 STORE_LIBS = $(shell $(PKG_CONFIG) --libs $(STORE_PKGS) 2>/dev/null)
+# The collector's ingest threads (collector/ingest.c).
+THREAD_LIBS = $(shell $(PKG_CONFIG) --libs libevent_pthreads 2>/dev/null) \
+	      -pthread
 CMOCKA_CFLAGS = $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
@@ -87,7 +90,7 @@ $(PROBE): $(PROBE_OBJ) $(LIB)
 
 $(COLLECTOR): $(COLLECTOR_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(COLLECTOR_OBJ) $(LIB) $(PKG_LIBS) \
-		$(STORE_LIBS)
+		$(STORE_LIBS) $(THREAD_LIBS)
 
 # The web view's files, inside the collector's binary.
 $(BUILD)/gen/web_assets.c: $(WEB_ASSETS) tools/embed-web.sh
@@ -154,12 +157,16 @@ integration-asan: $(FAKENET)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/ingest.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		sh tests/integration/limits.sh build/asan/wallwatch-probe \
+		build/asan/wallwatch-collector $(FAKENET)
 
 integration: $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/cli.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/control.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/ingest.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/limits.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 
 # The web view in headless Chromium (screenshots in build/test-artifacts).
 web: $(PROBE) $(COLLECTOR) $(FAKENET)

@@ -5,8 +5,10 @@
  * once the previous chunk has left, so the result is never held in memory
  * however large it is.
  *
- *   GET /api/v1/targets       ?cc ?asn ?category ?state (pct_blocked_30/90:
- *                             the blocked share of conclusive tests, 0..1)
+ *   GET /api/v1/targets       ?cc ?asn ?category ?state ?after ?limit
+ *                             (pct_blocked_30/90: the blocked share of
+ *                             conclusive tests, 0..1; paged like
+ *                             measurements, by the target's id)
  *   GET /api/v1/timeline      ?input (required) ?cc ?asn ?since ?until
  *                             ?granularity=day|hour
  *   GET /api/v1/events        ?input ?cc ?asn ?since ?until ?limit
@@ -149,11 +151,20 @@ jstr(const char *s)
 
 /* --- JSON answers ----------------------------------------------------------- */
 
+/* A page of rows, and the id of the last (for next_after). */
+struct rows {
+	json_t *arr;
+	int64_t last_id;
+};
+
 static int
 target_cb(const struct store_target *t, void *arg)
 {
+	struct rows *rs = arg;
 	json_t *o = json_object();
 
+	rs->last_id = t->id;
+	json_object_set_new(o, "id", json_integer(t->id));
 	json_object_set_new(o, "input", jstr(t->input));
 	json_object_set_new(o, "category_code", jstr(t->category_code));
 	json_object_set_new(o, "probe_cc", jstr(t->cc));
@@ -173,7 +184,7 @@ target_cb(const struct store_target *t, void *arg)
 				    : json_real(t->pct_blocked_90 / 100.0));
 	json_object_set_new(o, "tests_30", json_integer(t->n_30));
 	json_object_set_new(o, "tests_90", json_integer(t->n_90));
-	json_array_append_new(arg, o);
+	json_array_append_new(rs->arr, o);
 	return 0;
 }
 
@@ -246,11 +257,6 @@ row_json(const struct store_row *r)
 	return o;
 }
 
-struct rows {
-	json_t *arr;
-	int64_t last_id;
-};
-
 static int
 row_cb(const struct store_row *r, void *arg)
 {
@@ -293,16 +299,42 @@ answer(struct evhttp_request *req, int rc, const char *key, json_t *arr,
 	json_decref(o);
 }
 
+/* {key: rows, next_after: the last id when the page is full (another may
+ * follow), else null}. */
+static void
+answer_page(struct evhttp_request *req, int rc, const char *key,
+	    struct rows *rs, int limit, const char *err)
+{
+	json_t *o;
+
+	if (rc != 0) {
+		answer(req, rc, key, rs->arr, err);
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, key, rs->arr);
+	json_object_set_new(o, "next_after",
+			    json_array_size(rs->arr) == (size_t)limit
+				    ? json_integer(rs->last_id)
+				    : json_null());
+	reply_json(req, 200, "OK", o);
+	json_decref(o);
+}
+
 static void
 get_targets(struct api *a, struct evhttp_request *req,
 	    const struct store_filter *f)
 {
-	json_t *arr = json_array();
+	struct rows rs = {json_array(), 0};
+	struct store_filter page = *f;
 	char err[256];
-	int rc = store_targets(a->st, f, (int64_t)time(NULL), target_cb, arr,
-			       err, sizeof(err));
+	int rc;
 
-	answer(req, rc, "targets", arr, err);
+	if (page.limit == 0)
+		page.limit = STORE_LIMIT_DEFAULT;
+	rc = store_targets(a->st, &page, (int64_t)time(NULL), target_cb, &rs,
+			   err, sizeof(err));
+	answer_page(req, rc, "targets", &rs, page.limit, err);
 }
 
 static void
@@ -349,25 +381,12 @@ get_measurements(struct api *a, struct evhttp_request *req,
 	struct rows rs = {json_array(), 0};
 	struct store_filter page = *f;
 	char err[256];
-	json_t *o;
 	int rc;
 
 	if (page.limit == 0)
-		page.limit = 100;
+		page.limit = STORE_LIMIT_DEFAULT;
 	rc = store_measurements(a->st, &page, row_cb, &rs, err, sizeof(err));
-	if (rc != 0) {
-		answer(req, rc, "measurements", rs.arr, err);
-		return;
-	}
-	o = json_object();
-	json_object_set_new(o, "measurements", rs.arr);
-	/* Another page may follow when this one is full. */
-	json_object_set_new(o, "next_after",
-			    json_array_size(rs.arr) == (size_t)page.limit
-				    ? json_integer(rs.last_id)
-				    : json_null());
-	reply_json(req, 200, "OK", o);
-	json_decref(o);
+	answer_page(req, rc, "measurements", &rs, page.limit, err);
 }
 
 static void

@@ -1,7 +1,8 @@
 /*
  * collector.h - wallwatch-collector's parts: the control service
- * (ctlserver.c) and the command line (main.c). Ingest, storage and
- * timelines (issue #4) will join them here.
+ * (ctlserver.c), the ingest (ingest.c, ingest_prep.c), the read API and
+ * exports (api.c), the web view (web.c) and the command line (main.c);
+ * storage is behind store.h.
  */
 #ifndef WW_COLLECTOR_H
 #define WW_COLLECTOR_H
@@ -30,6 +31,9 @@ struct ctl_server_opts {
 	void (*fallback)(struct evhttp_request *req, void *arg);
 	void *fallback_arg;
 	size_t max_body;
+	/* Client connections open at once (> 0); while at it, the service
+	 * stops accepting and new ones wait in the kernel's backlog. */
+	int max_conns;
 };
 
 /* buf as the body with code (for HEAD: its length, no body). */
@@ -42,6 +46,11 @@ void reply_json(struct evhttp_request *req, int code, const char *reason,
 /* {"error": msg} with code. */
 void reply_error(struct evhttp_request *req, int code, const char *reason,
 		 const char *msg);
+/* Before sending req's answer: over(arg) runs once, when it has been
+ * written out or when its connection is gone first, so that a drain can
+ * wait for answers to leave (it replaces the connection's close
+ * callback). */
+void reply_track(struct evhttp_request *req, void (*over)(void *), void *arg);
 
 struct ctl_server;
 
@@ -65,17 +74,36 @@ void ctl_server_drain(struct ctl_server *s, void (*done)(void *),
 /* Abandon what is in flight and free everything. */
 void ctl_server_free(struct ctl_server *s);
 
+/* Prometheus text for the client connections: open now, the limit, and
+ * the times accepting was paused at it. */
+void ctl_server_metrics(const struct ctl_server *s, struct evbuffer *out);
+
 /* --- ingest.c: POST /api/v1/measurements ------------------------------- */
 struct store;
 struct ww_fingerprints;
 struct ww_asndb;
 struct ingest;
-/* The ingest service storing into st; fp and asn may be NULL. */
-struct ingest *ingest_new(struct store *st, const struct ww_fingerprints *fp,
-			  const struct ww_asndb *asn);
+/* The ingest service storing through writer, a store handle of its own
+ * that only its writer thread uses; fp and asn may be NULL (shared,
+ * read-only); threads: workers that parse and check (>= 1); max_queued:
+ * bytes of bodies taken and not yet answered, past which POSTs get 503. */
+struct ingest *ingest_new(struct store *writer,
+			  const struct ww_fingerprints *fp,
+			  const struct ww_asndb *asn, int threads,
+			  size_t max_queued);
+/* Start its threads; answers go out on base's loop. 0, or -1 with a
+ * message (the threads that did start are stopped by ingest_free). */
+int ingest_start(struct ingest *in, struct event_base *base, char *err,
+		 size_t errlen);
+/* Refuse new POSTs (503); done(arg) runs once every POST taken has been
+ * answered (maybe before this returns). */
+void ingest_drain(struct ingest *in, void (*done)(void *), void *arg);
+/* Stop the threads: after the HTTP server is freed (no connection may
+ * still wait for an answer) and before base is. */
+void ingest_stop(struct ingest *in);
 void ingest_free(struct ingest *in);
 /* Prometheus text for the ingest's counters. */
-void ingest_metrics(const struct ingest *in, struct evbuffer *out);
+void ingest_metrics(struct ingest *in, struct evbuffer *out);
 /* evhttp handler (ctl_server_opts.fallback) for the ingest paths. */
 void ingest_handle(struct evhttp_request *req, void *arg);
 

@@ -7,18 +7,37 @@
  * them), headers (16 KiB), controls in flight (503 beyond), and time: a
  * job still running at the deadline is cut short and answered with what it
  * has, its unfinished steps marked "interrupted".
+ *
+ * Connections: at most max_conns client connections open at once; at the
+ * limit the listener stops accepting and new connections wait in the
+ * kernel's backlog. libevent 2.1's evhttp has no such limit, nor a hook
+ * when it frees a connection (a filter bufferevent's free_context would
+ * be one, but evhttp over a filter loses answers: libevent issue #616), so
+ * each accepted connection is remembered by its socket (fd, device and
+ * inode) and counted closed once that fd no longer names that socket.
+ * The sockets are checked (fstat) when the count reaches the limit or the
+ * list has doubled, and while paused every CONN_RECHECK_US per connection,
+ * at least every millisecond: a check costs well under 1 us a socket, so a
+ * few percent of the loop at most. libevent's timers tick every few ms
+ * (CLOCK_MONOTONIC_COARSE), so at the limit about max_conns connections
+ * can end and be replaced per tick: with --max-connections 16 and
+ * connections of one request each, 4,000 a second.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include "collector.h"
 #include "control.h"
@@ -26,7 +45,20 @@
 #include "target.h"
 #include "util.h"
 
+/* At most one "limit reached" warning in this many seconds. */
+#define CONN_WARN_EVERY 10.0
+/* While not accepting, look for closed connections this often: so many
+ * microseconds per connection, at least 1 ms. */
+#define CONN_RECHECK_US 5
+
 struct pending;
+
+/* An open client connection: its socket. */
+struct conn {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+};
 
 struct ctl_server {
 	struct event_base *base;
@@ -36,9 +68,22 @@ struct ctl_server {
 	struct evhttp_bound_socket *sock;
 	struct pending *head; /* in flight */
 	int inflight;
+	int sending; /* answers not yet written out (the drain waits) */
 	bool draining;
 	void (*drained)(void *);
 	void *drained_arg;
+	/* Connections accepted since adopt_ev last ran: their bufferevents,
+	 * a reference held on each until their fd is read. */
+	struct bufferevent **fresh;
+	size_t n_fresh, cap_fresh;
+	struct conn *conns; /* the others; some may be closed since */
+	size_t n_conns, cap_conns;
+	size_t prune_at; /* check them all when n_conns reaches it */
+	struct event *adopt_ev, *recheck_ev;
+	bool paused;			  /* not accepting: at max_conns */
+	unsigned long long limit_reached; /* times paused */
+	unsigned long long since_warning; /* pauses since the last warning */
+	double warned_at;		  /* ww_mono() of the last warning */
 };
 
 struct pending {
@@ -98,12 +143,57 @@ reply_error(struct evhttp_request *req, int code, const char *reason,
 	json_decref(o);
 }
 
+/* One answer on its way (reply_track). */
+struct tracked {
+	void (*over)(void *);
+	void *arg;
+};
+
+static void
+tracked_over(struct tracked *t)
+{
+	void (*over)(void *) = t->over;
+	void *arg = t->arg;
+
+	free(t);
+	over(arg);
+}
+
+static void
+tracked_written(struct evhttp_request *req, void *arg)
+{
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL,
+				      NULL);
+	tracked_over(arg);
+}
+
+static void
+tracked_lost(struct evhttp_connection *conn, void *arg)
+{
+	(void)conn;
+	tracked_over(arg);
+}
+
+void
+reply_track(struct evhttp_request *req, void (*over)(void *), void *arg)
+{
+	struct tracked *t = xcalloc(1, sizeof(*t));
+
+	t->over = over;
+	t->arg = arg;
+	/* libevent calls one of them: on_complete once the answer is
+	 * written, the close callback if the connection goes first. */
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+				      tracked_lost, t);
+	evhttp_request_set_on_complete_cb(req, tracked_written, t);
+}
+
 static void
 maybe_drained(struct ctl_server *s)
 {
 	void (*cb)(void *) = s->drained;
 
-	if (!s->draining || s->inflight > 0 || cb == NULL)
+	if (!s->draining || s->inflight > 0 || s->sending > 0 || cb == NULL)
 		return;
 	s->drained = NULL;
 	cb(s->drained_arg);
@@ -145,6 +235,15 @@ conn_closed(struct evhttp_connection *conn, void *arg)
 }
 
 static void
+answer_over(void *arg)
+{
+	struct ctl_server *s = arg;
+
+	s->sending--;
+	maybe_drained(s);
+}
+
+static void
 job_done(struct ww_measurement *m, void *arg)
 {
 	struct pending *p = arg;
@@ -154,8 +253,8 @@ job_done(struct ww_measurement *m, void *arg)
 	if (p->req != NULL) {
 		json_t *answer = ww_control_answer(m, &p->creq);
 
-		evhttp_connection_set_closecb(
-			evhttp_request_get_connection(p->req), NULL, NULL);
+		s->sending++;
+		reply_track(p->req, answer_over, s);
 		reply_json(p->req, 200, "OK", answer);
 		json_decref(answer);
 		log_debug("control", "%s: answered in %.3f s", p->creq.input,
@@ -178,6 +277,151 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 		 p->creq.input);
 	if (p->job != NULL)
 		ww_job_cancel(p->job);
+}
+
+static bool
+conn_open(const struct conn *c)
+{
+	struct stat st;
+
+	return fstat(c->fd, &st) == 0 && st.st_dev == c->dev &&
+	       st.st_ino == c->ino;
+}
+
+static size_t
+conns_open(const struct ctl_server *s)
+{
+	return s->n_fresh + s->n_conns;
+}
+
+/* Forget the connections closed since: their fd is closed, or now names
+ * another file. */
+static void
+conns_prune(struct ctl_server *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n_conns; i++)
+		if (conn_open(&s->conns[i]))
+			s->conns[n++] = s->conns[i];
+	s->n_conns = n;
+	s->prune_at = n * 2 > 64 ? n * 2 : 64;
+}
+
+static void
+conns_recheck_later(struct ctl_server *s)
+{
+	size_t us = s->n_conns * CONN_RECHECK_US;
+	struct timeval tv;
+
+	if (us < 1000)
+		us = 1000;
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
+	evtimer_add(s->recheck_ev, &tv);
+}
+
+/* At the limit: leave new connections in the kernel's backlog. */
+static void
+conns_pause(struct ctl_server *s)
+{
+	double now = ww_mono();
+
+	if (s->paused || s->sock == NULL)
+		return;
+	evconnlistener_disable(evhttp_bound_socket_get_listener(s->sock));
+	s->paused = true;
+	s->limit_reached++;
+	s->since_warning++;
+	conns_recheck_later(s);
+	if (now - s->warned_at < CONN_WARN_EVERY)
+		return;
+	if (s->since_warning == 1)
+		log_warn("http",
+			 "connection limit reached: %zu open "
+			 "(--max-connections); new ones wait until one closes",
+			 conns_open(s));
+	else
+		log_warn("http",
+			 "connection limit reached again: %zu open "
+			 "(--max-connections), %llu times since the last "
+			 "warning",
+			 conns_open(s), s->since_warning);
+	s->since_warning = 0;
+	s->warned_at = now;
+}
+
+/* While paused: accept again once a connection has closed. */
+static void
+recheck_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_server *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->sock == NULL) /* draining: the listener is gone */
+		return;
+	conns_prune(s);
+	if (conns_open(s) >= (size_t)s->o.max_conns) {
+		conns_recheck_later(s);
+		return;
+	}
+	s->paused = false;
+	evconnlistener_enable(evhttp_bound_socket_get_listener(s->sock));
+}
+
+/* After the accepts: evhttp has given each fresh bufferevent its fd. */
+static void
+adopt_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_server *s = arg;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < s->n_fresh; i++) {
+		struct bufferevent *bev = s->fresh[i];
+		evutil_socket_t sfd = bufferevent_getfd(bev);
+		struct stat st;
+
+		/* (If evhttp dropped it already, on an error, its fd is
+		 * closed: not remembered, or forgotten by the next prune.) */
+		if (sfd >= 0 && fstat(sfd, &st) == 0) {
+			struct conn *c =
+				WW_PUSH(s->conns, s->n_conns, s->cap_conns);
+
+			c->fd = sfd;
+			c->dev = st.st_dev;
+			c->ino = st.st_ino;
+		}
+		bufferevent_decref(bev);
+	}
+	s->n_fresh = 0;
+	if (s->n_conns >= s->prune_at)
+		conns_prune(s);
+}
+
+/* evhttp's bufferevent for each accepted connection: the one it would make
+ * itself (no BEV_OPT_CLOSE_ON_FREE: evhttp closes the fd when it frees the
+ * connection); and the count. */
+static struct bufferevent *
+conn_new(struct event_base *base, void *arg)
+{
+	struct ctl_server *s = arg;
+	struct bufferevent *bev;
+
+	bev = bufferevent_socket_new(base, -1, 0);
+	if (bev == NULL)
+		abort();
+	bufferevent_incref(bev);
+	*WW_PUSH(s->fresh, s->n_fresh, s->cap_fresh) = bev;
+	event_active(s->adopt_ev, 0, 0);
+	if (conns_open(s) >= (size_t)s->o.max_conns) {
+		conns_prune(s);
+		if (conns_open(s) >= (size_t)s->o.max_conns)
+			conns_pause(s);
+	}
+	return bev;
 }
 
 static const char *
@@ -335,6 +579,10 @@ ctl_server_new(struct event_base *base, struct ww_engine *e,
 	s->base = base;
 	s->e = e;
 	s->o = *o;
+	if (s->o.max_conns <= 0) /* unset: no limit */
+		s->o.max_conns = INT_MAX;
+	s->prune_at = 64;
+	s->warned_at = -CONN_WARN_EVERY;
 	if (ctl_listen_parse(listen, ip, sizeof(ip), &port) != 0) {
 		snprintf(err, errlen,
 			 "bad listen address \"%s\": want IP:PORT or "
@@ -360,6 +608,11 @@ ctl_server_new(struct event_base *base, struct ww_engine *e,
 						    EVHTTP_REQ_PATCH |
 						    EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(s->http, handle, s);
+	evhttp_set_bevcb(s->http, conn_new, s);
+	s->adopt_ev = event_new(base, -1, 0, adopt_cb, s);
+	s->recheck_ev = evtimer_new(base, recheck_cb, s);
+	if (s->adopt_ev == NULL || s->recheck_ev == NULL)
+		abort();
 	s->sock = evhttp_bind_socket_with_handle(s->http, ip, port);
 	if (s->sock != NULL) {
 		/* Accepted sockets inherit it: without, the last piece of an
@@ -375,6 +628,8 @@ ctl_server_new(struct event_base *base, struct ww_engine *e,
 				      "an address of this host)",
 			 listen);
 		evhttp_free(s->http);
+		event_free(s->adopt_ev);
+		event_free(s->recheck_ev);
 		free(s);
 		return NULL;
 	}
@@ -397,6 +652,8 @@ ctl_server_drain(struct ctl_server *s, void (*done)(void *), void *arg)
 void
 ctl_server_free(struct ctl_server *s)
 {
+	size_t i;
+
 	if (s == NULL)
 		return;
 	while (s->head != NULL) {
@@ -412,5 +669,35 @@ ctl_server_free(struct ctl_server *s)
 		ww_job_cancel(p->job);
 	}
 	evhttp_free(s->http);
+	/* The bufferevents evhttp_free let go of go with our references. */
+	for (i = 0; i < s->n_fresh; i++)
+		bufferevent_decref(s->fresh[i]);
+	event_free(s->adopt_ev);
+	event_free(s->recheck_ev);
+	free(s->fresh);
+	free(s->conns);
 	free(s);
+}
+
+void
+ctl_server_metrics(const struct ctl_server *s, struct evbuffer *out)
+{
+	size_t n_open = s->n_fresh, i;
+
+	for (i = 0; i < s->n_conns; i++)
+		n_open += conn_open(&s->conns[i]);
+	evbuffer_add_printf(
+		out,
+		"# HELP wallwatch_http_connections Client connections open.\n"
+		"# TYPE wallwatch_http_connections gauge\n"
+		"wallwatch_http_connections %zu\n"
+		"# HELP wallwatch_http_connections_max Client connections open "
+		"at most (--max-connections).\n"
+		"# TYPE wallwatch_http_connections_max gauge\n"
+		"wallwatch_http_connections_max %d\n"
+		"# HELP wallwatch_http_connection_limit_reached_total Times "
+		"accepting was paused at the limit.\n"
+		"# TYPE wallwatch_http_connection_limit_reached_total counter\n"
+		"wallwatch_http_connection_limit_reached_total %llu\n",
+		n_open, s->o.max_conns, s->limit_reached);
 }

@@ -1,210 +1,525 @@
 /*
  * ingest.c - POST /api/v1/measurements: one measurement (a JSON object) or
  * a batch (JSON Lines), optionally gzip-encoded. Every line is validated
- * (engine/validate.c) and analysed again with the collector's rules and
- * fingerprints; the good ones are stored in one transaction, and the
- * answer, sent only after that transaction is on disk, lists what was
- * stored, what was already there (a retry), and what was refused and why.
+ * and analysed again with the collector's rules (ingest_prep.c); the good
+ * ones are stored, and the answer, sent only after their transaction is on
+ * disk, lists what was stored, what was already there (a retry), and what
+ * was refused and why.
+ *
+ * Three kinds of thread, so that the event loop only speaks HTTP:
+ *
+ *   loop     takes the body, answers; never parses or writes to disk
+ *   workers  (--ingest-threads) decode bodies and make rows, a chunk of
+ *            lines at a time, so that one large batch uses every core
+ *   writer   one, with its own database handle: it stores every body that
+ *            is ready in ONE transaction (group commit), so that many
+ *            single-measurement POSTs share one fsync; each is still
+ *            answered only once that commit is on disk
+ *
+ * A job (one POST) moves loop -> prep queue -> write queue -> done queue ->
+ * loop, under one mutex. A client that hangs up does not stop its job: what
+ * it sent is stored all the same (it will retry, and hear "duplicate").
  *
  * The submitter's address is looked up in the operator's IP-to-ASN table
- * (--asn-db) and only the network and country it gives are kept, beside
- * what the probe claimed; the address itself is never stored.
+ * (--asn-db) on the loop, and only the network and country it gives are
+ * kept; the address itself is never stored.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
-#include <zlib.h>
 
-#include "analysis.h"
 #include "asndb.h"
 #include "collector.h"
+#include "ingest_prep.h"
 #include "store.h"
 #include "util.h"
-#include "validate.h"
 
 #define INGEST_PATH "/api/v1/measurements"
-/* Bytes of a decompressed body: a 1,000-measurement batch is a few MiB. */
-#define INGEST_MAX_INFLATED (64u * 1024 * 1024)
-#define INGEST_MAX_LINES 10000
+/* Lines a worker takes at a time: small enough that two workers share a
+ * 1,000-line batch evenly, large enough that the mutex is cold. */
+#define INGEST_CHUNK 16
+/* Measurements in one shared commit at most (the store's limit is
+ * STORE_MAX_BATCH): bounds the writer's memory and a commit's time. */
+#define INGEST_GROUP_MAX 20000
+
+struct job {
+	struct ingest *in;
+	struct job *next; /* in the queue it is in */
+	/* loop only */
+	struct evhttp_request *req; /* NULL once the client has gone */
+	size_t body_len;
+	/* set on the loop before the job is queued, then read-only */
+	struct evbuffer *body;
+	bool gzip;
+	char cc[3], asn[16];
+	struct prep_peer peer;
+	/* the workers' (under in->mu: decoded, next_line, busy) */
+	bool decoded;
+	struct prep_body pb;
+	struct prep_row *rows; /* pb.n of them */
+	size_t next_line;      /* the first line no worker has taken */
+	size_t busy;	       /* chunks being made now */
+	/* the outcome, for the loop: status and JSON body */
+	int code;
+	const char *reason;
+	char *reply;
+	size_t n_stored, n_dups, n_rejected;
+};
+
+struct jqueue {
+	struct job *head, *tail;
+};
 
 struct ingest {
-	struct store *st;
 	const struct ww_fingerprints *fp;
 	const struct ww_asndb *asn;
-	/* counters for /metrics */
-	unsigned long long stored, duplicates, rejected, requests;
+	struct store *st; /* the writer's */
+	int n_workers;
+	/* Bodies held at once, in bytes as received (--ingest-queue): past
+	 * it a POST gets 503 and Retry-After, rather than memory without
+	 * bound. One body is always taken, however large. */
+	size_t max_queued;
+	struct event_base *base;
+	struct event *done_ev;
+	pthread_t *workers, writer;
+	bool started;
+
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv;	 /* prep has jobs, or stopping */
+	pthread_cond_t write_cv; /* write has jobs, or stopping */
+	struct jqueue prep, write, done;
+	bool stopping;
+	unsigned long long commits, committed; /* the writer's, under mu */
+
+	/* the loop's */
+	size_t inflight, queued;
+	size_t sending; /* answers not yet fully written */
+	bool draining;
+	void (*drained)(void *);
+	void *drained_arg;
+	int64_t count; /* measurements in the store */
+	unsigned long long stored, duplicates, rejected, requests, busy;
 };
 
-/* One line of the batch, and what became of it. */
-struct item {
-	const char *text; /* into the body; not NUL-terminated */
-	size_t len;
-	size_t line;
-	json_t *m;
-};
-
-struct ingest *
-ingest_new(struct store *st, const struct ww_fingerprints *fp,
-	   const struct ww_asndb *asn)
+static void
+jq_push(struct jqueue *q, struct job *j)
 {
-	struct ingest *in = xcalloc(1, sizeof(*in));
-
-	in->st = st;
-	in->fp = fp;
-	in->asn = asn;
-	return in;
+	j->next = NULL;
+	if (q->tail != NULL)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
 }
 
-void
-ingest_free(struct ingest *in)
+static void
+jq_push_front(struct jqueue *q, struct job *j)
 {
-	free(in);
+	j->next = q->head;
+	q->head = j;
+	if (q->tail == NULL)
+		q->tail = j;
 }
 
-/* gunzip src into a new buffer of at most INGEST_MAX_INFLATED bytes.
- * Returns NULL with a message. */
-static unsigned char *
-gunzip(const unsigned char *src, size_t len, size_t *out_len, char *err,
-       size_t errlen)
+static struct job *
+jq_pop(struct jqueue *q)
 {
-	z_stream z;
-	size_t cap = len * 4 + 1024, n = 0;
-	unsigned char *out;
-	int rc;
+	struct job *j = q->head;
 
-	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
-		snprintf(err, errlen, "cannot start gzip decoding");
-		return NULL;
+	if (j != NULL) {
+		q->head = j->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+		j->next = NULL;
 	}
-	if (cap > INGEST_MAX_INFLATED)
-		cap = INGEST_MAX_INFLATED;
-	out = xmalloc(cap);
-	z.next_in = (unsigned char *)(uintptr_t)src;
-	z.avail_in = (uInt)len;
-	do {
-		if (n == cap) {
-			if (cap >= INGEST_MAX_INFLATED) {
-				snprintf(err, errlen,
-					 "body: more than 64 MiB once "
-					 "decompressed");
-				goto fail;
+	return j;
+}
+
+static void
+job_free(struct job *j)
+{
+	if (j->rows != NULL)
+		for (size_t i = 0; i < j->pb.n; i++)
+			prep_row_clear(&j->rows[i]);
+	free(j->rows);
+	prep_body_free(&j->pb);
+	if (j->body != NULL)
+		evbuffer_free(j->body);
+	free(j->reply);
+	free(j);
+}
+
+/* --- the outcome (any thread) ------------------------------------------- */
+
+static char *
+dump(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+
+	if (s == NULL)
+		abort();
+	json_decref(o);
+	return s;
+}
+
+static void
+fail_job(struct job *j, int code, const char *reason, const char *msg)
+{
+	j->code = code;
+	j->reason = reason;
+	free(j->reply);
+	j->reply = dump(json_pack("{s:s}", "error", msg));
+}
+
+/* The answer to a job whose rows were stored (res[k] for its k-th good
+ * row): what was stored, what was there already, what was refused. Any
+ * refusal makes it a 400; what was good is stored all the same. */
+static void
+answer_job(struct job *j, const enum store_result *res)
+{
+	json_t *stored = json_array(), *dups = json_array();
+	json_t *rejected = json_array();
+	size_t k = 0;
+
+	for (size_t i = 0; i < j->pb.n; i++) {
+		const struct prep_row *r = &j->rows[i];
+
+		if (r->ok)
+			json_array_append_new(res[k++] == STORE_NEW ? stored
+								    : dups,
+					      json_string(r->sm.uid));
+		else
+			json_array_append_new(rejected,
+					      json_pack("{s:I,s:s,s:s}", "line",
+							(json_int_t)r->line,
+							"field", r->field,
+							"error", r->error));
+	}
+	j->n_stored = json_array_size(stored);
+	j->n_dups = json_array_size(dups);
+	j->n_rejected = json_array_size(rejected);
+	if (j->n_rejected > 0) {
+		j->code = 400;
+		j->reason = "Bad Request";
+	} else {
+		j->code = 200;
+		j->reason = "OK";
+	}
+	free(j->reply);
+	j->reply = dump(json_pack("{s:o,s:o,s:o}", "stored", stored,
+				  "duplicates", dups, "rejected", rejected));
+}
+
+static size_t
+good_rows(const struct job *j)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < j->pb.n; i++)
+		n += j->rows[i].ok;
+	return n;
+}
+
+/* --- workers ------------------------------------------------------------- */
+
+/* Hand j to the loop (with in->mu held). */
+static void
+to_done(struct ingest *in, struct job *j)
+{
+	jq_push(&in->done, j);
+	event_active(in->done_ev, EV_READ, 0);
+}
+
+/* The body as lines, and room for their rows (without in->mu). 0, or -1
+ * when the whole body is refused (the job is then answered). */
+static int
+decode(struct job *j)
+{
+	size_t len = evbuffer_get_length(j->body);
+	const unsigned char *b = evbuffer_pullup(j->body, -1);
+	char err[256];
+	int code;
+
+	code = prep_body_decode(b, len, j->gzip, &j->pb, err, sizeof(err));
+	if (code != 0) {
+		fail_job(j, code,
+			 code == 413 ? "Payload Too Large" : "Bad Request",
+			 err);
+		return -1;
+	}
+	j->rows = xcalloc(j->pb.n, sizeof(*j->rows));
+	return 0;
+}
+
+/* Make rows [first, first + n) of j (without in->mu), then count the chunk
+ * done; the last chunk of a job sends it to the writer. */
+static void
+make_rows(struct ingest *in, struct prep_ctx *ctx, struct job *j, size_t first,
+	  size_t n)
+{
+	pthread_mutex_unlock(&in->mu);
+	for (size_t i = first; i < first + n; i++)
+		prep_row_make(ctx, &j->pb.lines[i], &j->peer, &j->rows[i]);
+	pthread_mutex_lock(&in->mu);
+	if (--j->busy == 0 && j->next_line == j->pb.n) {
+		jq_push(&in->write, j);
+		pthread_cond_signal(&in->write_cv);
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct ingest *in = arg;
+	struct prep_ctx *ctx = prep_ctx_new(in->fp);
+
+	pthread_mutex_lock(&in->mu);
+	for (;;) {
+		struct job *j;
+		size_t first, n;
+
+		while (!in->stopping && in->prep.head == NULL)
+			pthread_cond_wait(&in->work_cv, &in->mu);
+		if (in->stopping)
+			break;
+		j = in->prep.head;
+		if (!j->decoded) {
+			/* One worker decodes; the others take other jobs. */
+			jq_pop(&in->prep);
+			pthread_mutex_unlock(&in->mu);
+			if (decode(j) != 0) {
+				pthread_mutex_lock(&in->mu);
+				to_done(in, j);
+				continue;
 			}
-			cap = cap * 2 > INGEST_MAX_INFLATED
-				      ? INGEST_MAX_INFLATED
-				      : cap * 2;
-			out = xrealloc(out, cap);
+			pthread_mutex_lock(&in->mu);
+			j->decoded = true;
+			if (j->pb.n > INGEST_CHUNK) {
+				/* Large: every worker helps, a chunk each. */
+				jq_push_front(&in->prep, j);
+				pthread_cond_broadcast(&in->work_cv);
+				continue;
+			}
+			/* Small (a single measurement, most often): all of
+			 * it now, without waking anyone. */
+			j->next_line = j->pb.n;
+			j->busy++;
+			make_rows(in, ctx, j, 0, j->pb.n);
+			continue;
 		}
-		z.next_out = out + n;
-		z.avail_out = (uInt)(cap - n);
-		rc = inflate(&z, Z_NO_FLUSH);
-		n = cap - z.avail_out;
-		if (rc != Z_OK && rc != Z_STREAM_END) {
-			snprintf(err, errlen, "body: not valid gzip (%s)",
-				 z.msg ? z.msg : "truncated");
-			goto fail;
-		}
-		if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
-			snprintf(err, errlen, "body: gzip stream is truncated");
-			goto fail;
-		}
-	} while (rc != Z_STREAM_END);
-	inflateEnd(&z);
-	*out_len = n;
-	return out;
-fail:
-	inflateEnd(&z);
-	free(out);
+		first = j->next_line;
+		n = j->pb.n - first < INGEST_CHUNK ? j->pb.n - first
+						   : INGEST_CHUNK;
+		j->next_line += n;
+		j->busy++;
+		if (j->next_line == j->pb.n)
+			jq_pop(&in->prep); /* every line is taken */
+		make_rows(in, ctx, j, first, n);
+	}
+	pthread_mutex_unlock(&in->mu);
+	prep_ctx_free(ctx);
 	return NULL;
 }
 
-static bool
-blank(const char *s, size_t n)
+/* --- the writer ---------------------------------------------------------- */
+
+/* Store the good rows of jobs[0..n-1] in one transaction; 0, or -1 with
+ * a message (nothing of them stored). res gets one result per good row,
+ * in order. */
+static int
+put_jobs(struct ingest *in, struct job **jobs, size_t n, enum store_result *res,
+	 char *err, size_t errlen)
 {
+	struct store_meas *v;
+	size_t k = 0, total = 0;
+	int rc;
+
 	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-			return false;
-	return true;
+		total += good_rows(jobs[i]);
+	if (total == 0)
+		return 0;
+	v = xmalloc(total * sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		for (size_t r = 0; r < jobs[i]->pb.n; r++)
+			if (jobs[i]->rows[r].ok)
+				v[k++] = jobs[i]->rows[r].sm;
+	rc = store_put_batch(in->st, v, total, res, err, errlen);
+	free(v);
+	return rc;
 }
 
-/* The body as items: a single JSON document (which may span lines), or
- * JSON Lines. Returns the count, or -1 when there are too many lines. */
-static long
-split(const char *body, size_t len, struct item **out)
+/* Commit a group of jobs, and give each its answer. One that the store
+ * refuses (a disk error, say) must not take the others down: then each is
+ * tried alone. */
+static void
+commit_group(struct ingest *in, struct job **jobs, size_t n)
 {
-	struct item *v = NULL;
-	size_t n = 0, cap = 0, line = 0;
-	json_t *whole = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	size_t total = 0, at = 0;
+	enum store_result *res;
+	char err[512];
 
-	if (whole != NULL && json_is_object(whole)) {
-		/* The document without the white space around it: what is
-		 * kept is the measurement, as one line, exactly as sent. */
-		while (len > 0 && strchr(" \t\r\n", body[len - 1]) != NULL)
-			len--;
-		while (len > 0 && strchr(" \t\r\n", body[0]) != NULL) {
-			body++;
-			len--;
+	for (size_t i = 0; i < n; i++)
+		total += good_rows(jobs[i]);
+	res = xcalloc(total + 1, sizeof(*res));
+	if (put_jobs(in, jobs, n, res, err, sizeof(err)) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			answer_job(jobs[i], res + at);
+			at += good_rows(jobs[i]);
 		}
-		v = xcalloc(1, sizeof(*v));
-		v->text = body;
-		v->len = len;
-		v->line = 1;
-		v->m = whole;
-		*out = v;
-		return 1;
-	}
-	json_decref(whole);
-	for (size_t pos = 0; pos < len;) {
-		const char *nl = memchr(body + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - body) : len;
-
-		line++;
-		if (!blank(body + pos, end - pos)) {
-			struct item *it;
-
-			if (n >= INGEST_MAX_LINES) {
-				for (size_t i = 0; i < n; i++)
-					json_decref(v[i].m);
-				free(v);
-				return -1;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (n > 1 && put_jobs(in, &jobs[i], 1, res, err,
+					      sizeof(err)) == 0) {
+				answer_job(jobs[i], res);
+				continue;
 			}
-			it = WW_PUSH(v, n, cap);
-			memset(it, 0, sizeof(*it));
-			it->text = body + pos;
-			it->len = end - pos;
-			it->line = line;
+			/* Nothing of it is stored: the probe must retry. */
+			log_error("ingest", "storing a batch: %s", err);
+			fail_job(jobs[i], 503, "Service Unavailable", err);
 		}
-		pos = end + 1;
 	}
-	*out = v;
-	return (long)n;
+	free(res);
 }
 
-static const char *
-tk_str(const json_t *m, const char *k)
+static void *
+writer_main(void *arg)
 {
-	return json_string_value(json_object_get(json_object_get(m, "test_keys"), k));
+	struct ingest *in = arg;
+	struct job **group = NULL;
+	size_t cap = 0;
+
+	pthread_mutex_lock(&in->mu);
+	for (;;) {
+		size_t n = 0, rows = 0;
+
+		while (!in->stopping && in->write.head == NULL)
+			pthread_cond_wait(&in->write_cv, &in->mu);
+		if (in->write.head == NULL)
+			break; /* stopping, and nothing left to write */
+		/* Everything that is ready, up to INGEST_GROUP_MAX rows; a
+		 * larger job goes alone. */
+		while (in->write.head != NULL &&
+		       (n == 0 ||
+			rows + in->write.head->pb.n <= INGEST_GROUP_MAX)) {
+			struct job *j = jq_pop(&in->write);
+
+			rows += j->pb.n;
+			*WW_PUSH(group, n, cap) = j;
+		}
+		pthread_mutex_unlock(&in->mu);
+		commit_group(in, group, n);
+		pthread_mutex_lock(&in->mu);
+		in->commits++;
+		in->committed += rows;
+		for (size_t i = 0; i < n; i++)
+			to_done(in, group[i]);
+	}
+	pthread_mutex_unlock(&in->mu);
+	free(group);
+	return NULL;
+}
+
+/* --- the loop ------------------------------------------------------------ */
+
+static void
+maybe_drained(struct ingest *in)
+{
+	void (*cb)(void *) = in->drained;
+
+	if (!in->draining || in->inflight > 0 || in->sending > 0 || cb == NULL)
+		return;
+	in->drained = NULL;
+	cb(in->drained_arg);
+}
+
+/* The client closed the connection before its answer. */
+static void
+conn_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct job *j = arg;
+
+	(void)conn;
+	j->req = NULL;
+}
+
+static void
+answer_over(void *arg)
+{
+	struct ingest *in = arg;
+
+	in->sending--;
+	maybe_drained(in);
+}
+
+static void
+send_answer(struct job *j)
+{
+	struct evbuffer *buf;
+
+	if (j->req == NULL)
+		return;
+	j->in->sending++;
+	reply_track(j->req, answer_over, j->in);
+	if (j->code == 503)
+		evhttp_add_header(evhttp_request_get_output_headers(j->req),
+				  "Retry-After", "5");
+	buf = evbuffer_new();
+	if (buf == NULL)
+		abort();
+	evbuffer_add(buf, j->reply, strlen(j->reply));
+	evbuffer_add(buf, "\n", 1);
+	evhttp_add_header(evhttp_request_get_output_headers(j->req),
+			  "Content-Type", "application/json");
+	reply_buffer(j->req, j->code, j->reason, buf);
+	evbuffer_free(buf);
+	j->req = NULL;
+}
+
+static void
+done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ingest *in = arg;
+	struct job *j, *list;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&in->mu);
+	list = in->done.head;
+	in->done.head = in->done.tail = NULL;
+	pthread_mutex_unlock(&in->mu);
+	while ((j = list) != NULL) {
+		list = j->next;
+		send_answer(j);
+		in->stored += j->n_stored;
+		in->count += (int64_t)j->n_stored;
+		in->duplicates += j->n_dups;
+		in->rejected += j->n_rejected;
+		in->inflight--;
+		in->queued -= j->body_len;
+		job_free(j);
+	}
+	maybe_drained(in);
 }
 
 /* The submitter's network, from the connection's peer address. */
 static void
-observe_peer(struct ingest *in, struct evhttp_request *req, char cc[3],
-	     char asn[16], bool *known)
+observe_peer(struct ingest *in, struct evhttp_request *req, struct job *j)
 {
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-	const struct sockaddr *sa = conn ? evhttp_connection_get_addr(conn)
-					 : NULL;
+	const struct sockaddr *sa =
+		conn ? evhttp_connection_get_addr(conn) : NULL;
 	char ip[INET6_ADDRSTRLEN] = "";
 	uint32_t as;
 
-	*known = false;
 	if (in->asn == NULL || sa == NULL)
 		return;
 	if (sa->sa_family == AF_INET)
@@ -214,181 +529,60 @@ observe_peer(struct ingest *in, struct evhttp_request *req, char cc[3],
 		inet_ntop(AF_INET6,
 			  &((const struct sockaddr_in6 *)sa)->sin6_addr, ip,
 			  sizeof(ip));
-	if (ip[0] != '\0' && ww_asndb_lookup(in->asn, ip, &as, cc) == 0) {
-		snprintf(asn, 16, "AS%u", as);
-		*known = true;
+	if (ip[0] != '\0' && ww_asndb_lookup(in->asn, ip, &as, j->cc) == 0) {
+		snprintf(j->asn, sizeof(j->asn), "AS%u", as);
+		j->peer.cc = j->cc;
+		j->peer.asn = j->asn;
 	}
 	/* ip goes out of scope here: it is never stored or logged. */
-}
-
-/* Fill sm from the analysed measurement m. */
-static void
-to_store(const struct item *it, const json_t *m, const char *cc,
-	 const char *asn, bool known, struct store_meas *sm)
-{
-	const json_t *tk = json_object_get(m, "test_keys");
-	const json_t *b = json_object_get(tk, "blocking");
-	const json_t *a = json_object_get(tk, "accessible");
-	int64_t t = 0;
-
-	memset(sm, 0, sizeof(*sm));
-	sm->uid = json_string_value(json_object_get(m, "measurement_uid"));
-	sm->raw = it->text;
-	sm->raw_len = it->len;
-	sm->input = json_string_value(json_object_get(m, "input"));
-	sm->test_name = json_string_value(json_object_get(m, "test_name"));
-	sm->category_code = tk_str(m, "category_code");
-	sm->probe_cc = json_string_value(json_object_get(m, "probe_cc"));
-	sm->probe_asn = json_string_value(json_object_get(m, "probe_asn"));
-	if (known) {
-		sm->observed_cc = cc;
-		sm->observed_asn = asn;
-		sm->geo_mismatch = strcmp(cc, sm->probe_cc) != 0 ||
-				   strcmp(asn, sm->probe_asn) != 0;
-	}
-	ww_parse_utc(json_string_value(json_object_get(
-			     m, "measurement_start_time")),
-		     &t);
-	sm->start_time = t;
-	sm->received_time = (int64_t)time(NULL);
-	sm->blocking = json_is_string(b) ? json_string_value(b)
-		       : json_is_false(b) ? "false"
-					  : NULL;
-	sm->accessible = json_is_boolean(a) ? json_is_true(a) : -1;
-	sm->blocking_detail = tk_str(m, "blocking_detail");
-	sm->confirmed = json_is_true(json_object_get(tk, "confirmed"));
-	sm->analysis_version = json_string_value(
-		json_object_get(json_object_get(tk, "analysis"), "version"));
-	sm->analysis_reason = json_string_value(
-		json_object_get(json_object_get(tk, "analysis"), "reason"));
-}
-
-static void
-reject(json_t *rejected, size_t line, const char *field, const char *msg)
-{
-	json_array_append_new(rejected,
-			      json_pack("{s:I,s:s,s:s}", "line",
-					(json_int_t)line, "field", field,
-					"error", msg));
-}
-
-/* Parse, validate and analyse each item; the good ones go to sm[], which
- * point into v, the items' JSON, and cc/asn (the caller's, as they must
- * outlive the store call). */
-static size_t
-prepare(struct ingest *in, struct item *v, size_t n, struct evhttp_request *req,
-	struct store_meas *sm, char cc[3], char asn[16], json_t *rejected)
-{
-	char field[256], msg[512];
-	size_t k = 0;
-	bool known;
-
-	observe_peer(in, req, cc, asn, &known);
-	for (size_t i = 0; i < n; i++) {
-		struct item *it = &v[i];
-		json_error_t jerr;
-
-		if (it->m == NULL)
-			it->m = json_loadb(it->text, it->len,
-					   JSON_REJECT_DUPLICATES, &jerr);
-		if (it->m == NULL) {
-			snprintf(msg, sizeof(msg), "not JSON: %s", jerr.text);
-			reject(rejected, it->line, "", msg);
-			continue;
-		}
-		if (ww_validate_measurement(it->m, field, sizeof(field), msg,
-					    sizeof(msg)) != 0) {
-			reject(rejected, it->line, field, msg);
-			continue;
-		}
-		/* Derived data is ours to compute: the probe's verdict is
-		 * replaced by the collector's current rules (raw stays). */
-		if (ww_analyze(it->m, in->fp, msg, sizeof(msg)) != 0) {
-			reject(rejected, it->line, "test_keys", msg);
-			continue;
-		}
-		to_store(it, it->m, cc, asn, known, &sm[k++]);
-	}
-	return k;
 }
 
 static void
 handle_post(struct ingest *in, struct evhttp_request *req)
 {
-	struct evbuffer *buf = evhttp_request_get_input_buffer(req);
+	struct evbuffer *body = evhttp_request_get_input_buffer(req);
 	const char *enc = evhttp_find_header(
 		evhttp_request_get_input_headers(req), "Content-Encoding");
-	size_t len = evbuffer_get_length(buf), n_ok;
-	unsigned char *body = evbuffer_pullup(buf, -1), *plain = NULL;
-	struct item *v = NULL;
-	struct store_meas *sm;
-	enum store_result *res;
-	json_t *reply, *stored, *dups, *rejected;
-	char err[512], cc[3] = "", asn[16] = "";
-	long n;
+	size_t len = evbuffer_get_length(body);
+	struct job *j;
 
-	if (enc != NULL && strcasecmp(enc, "gzip") == 0) {
-		plain = gunzip(body ? body : (unsigned char *)"", len, &len,
-			       err, sizeof(err));
-		if (plain == NULL) {
-			reply_error(req, 400, "Bad Request", err);
-			return;
-		}
-		body = plain;
-	} else if (enc != NULL && strcasecmp(enc, "identity") != 0) {
+	if (enc != NULL && strcasecmp(enc, "gzip") != 0 &&
+	    strcasecmp(enc, "identity") != 0) {
 		reply_error(req, 415, "Unsupported Media Type",
 			    "Content-Encoding: only gzip is accepted");
 		return;
 	}
-	n = split(body ? (const char *)body : "", len, &v);
-	if (n < 0) {
-		reply_error(req, 413, "Payload Too Large",
-			    "more than 10000 measurements in one batch");
-		free(plain);
+	if (in->draining ||
+	    (in->queued > 0 && in->queued + len > in->max_queued)) {
+		in->busy++;
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "Retry-After", "5");
+		reply_error(req, 503, "Service Unavailable",
+			    in->draining ? "shutting down"
+					 : "too much waiting to be stored; "
+					   "retry later");
 		return;
 	}
-	if (n == 0) {
-		reply_error(req, 400, "Bad Request",
-			    "empty body: send a measurement or JSON Lines");
-		free(plain);
-		return;
-	}
-	sm = xcalloc((size_t)n, sizeof(*sm));
-	res = xcalloc((size_t)n, sizeof(*res));
-	rejected = json_array();
-	n_ok = prepare(in, v, (size_t)n, req, sm, cc, asn, rejected);
-	if (n_ok > 0 &&
-	    store_put_batch(in->st, sm, n_ok, res, err, sizeof(err)) != 0) {
-		/* Nothing of the batch is stored: the probe must retry. */
-		log_error("ingest", "storing a batch: %s", err);
-		reply_error(req, 503, "Service Unavailable", err);
-		goto out;
-	}
-	stored = json_array();
-	dups = json_array();
-	for (size_t i = 0; i < n_ok; i++)
-		json_array_append_new(res[i] == STORE_NEW ? stored : dups,
-				      json_string(sm[i].uid));
-	in->stored += json_array_size(stored);
-	in->duplicates += json_array_size(dups);
-	in->rejected += json_array_size(rejected);
-	reply = json_pack("{s:o,s:o,s:O}", "stored", stored, "duplicates",
-			  dups, "rejected", rejected);
-	/* Any refusal makes the answer a 4xx; what was good is stored all
-	 * the same, and the body says which is which. */
-	if (json_array_size(rejected) > 0)
-		reply_json(req, 400, "Bad Request", reply);
-	else
-		reply_json(req, 200, "OK", reply);
-	json_decref(reply);
-out:
-	for (long i = 0; i < n; i++)
-		json_decref(v[i].m);
-	free(v);
-	free(sm);
-	free(res);
-	json_decref(rejected);
-	free(plain);
+	j = xcalloc(1, sizeof(*j));
+	j->in = in;
+	j->req = req;
+	j->gzip = enc != NULL && strcasecmp(enc, "gzip") == 0;
+	j->body = evbuffer_new();
+	if (j->body == NULL)
+		abort();
+	/* Moves the body's chains; no copy on the loop. */
+	evbuffer_add_buffer(j->body, body);
+	j->body_len = len;
+	j->peer.received = (int64_t)time(NULL);
+	observe_peer(in, req, j);
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+				      conn_closed, j);
+	in->inflight++;
+	in->queued += len;
+	pthread_mutex_lock(&in->mu);
+	jq_push(&in->prep, j);
+	pthread_cond_signal(&in->work_cv);
+	pthread_mutex_unlock(&in->mu);
 }
 
 void
@@ -414,9 +608,116 @@ ingest_handle(struct evhttp_request *req, void *arg)
 	handle_post(in, req);
 }
 
-void
-ingest_metrics(const struct ingest *in, struct evbuffer *out)
+/* --- life ------------------------------------------------------------------
+ */
+
+struct ingest *
+ingest_new(struct store *writer, const struct ww_fingerprints *fp,
+	   const struct ww_asndb *asn, int threads, size_t max_queued)
 {
+	struct ingest *in = xcalloc(1, sizeof(*in));
+
+	in->st = writer;
+	in->fp = fp;
+	in->asn = asn;
+	in->n_workers = threads > 0 ? threads : 1;
+	in->max_queued = max_queued;
+	in->count = store_count(writer);
+	pthread_mutex_init(&in->mu, NULL);
+	pthread_cond_init(&in->work_cv, NULL);
+	pthread_cond_init(&in->write_cv, NULL);
+	return in;
+}
+
+int
+ingest_start(struct ingest *in, struct event_base *base, char *err,
+	     size_t errlen)
+{
+	int rc;
+
+	in->base = base;
+	in->done_ev = event_new(base, -1, 0, done_cb, in);
+	if (in->done_ev == NULL) {
+		snprintf(err, errlen, "cannot make the ingest's event");
+		return -1;
+	}
+	in->workers = xcalloc((size_t)in->n_workers, sizeof(*in->workers));
+	rc = pthread_create(&in->writer, NULL, writer_main, in);
+	for (int i = 0; rc == 0 && i < in->n_workers; i++) {
+		rc = pthread_create(&in->workers[i], NULL, worker_main, in);
+		if (rc != 0)
+			in->n_workers = i; /* join only those that run */
+	}
+	in->started = true;
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the ingest's threads: %s",
+			 strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void
+ingest_drain(struct ingest *in, void (*done)(void *), void *arg)
+{
+	in->draining = true;
+	in->drained = done;
+	in->drained_arg = arg;
+	maybe_drained(in);
+}
+
+void
+ingest_stop(struct ingest *in)
+{
+	struct job *j;
+
+	if (in == NULL || !in->started)
+		return;
+	pthread_mutex_lock(&in->mu);
+	in->stopping = true;
+	pthread_cond_broadcast(&in->work_cv);
+	pthread_cond_broadcast(&in->write_cv);
+	pthread_mutex_unlock(&in->mu);
+	/* The writer finishes what is ready to write; a job that no worker
+	 * finished is dropped unanswered (the probe keeps it and retries). */
+	for (int i = 0; i < in->n_workers; i++)
+		pthread_join(in->workers[i], NULL);
+	pthread_join(in->writer, NULL);
+	in->started = false;
+	/* Left over when stopped before drained: no answer goes out (the
+	 * connections are gone: ctl_server_free() ran first). */
+	while ((j = jq_pop(&in->prep)) != NULL)
+		job_free(j);
+	while ((j = jq_pop(&in->write)) != NULL)
+		job_free(j);
+	while ((j = jq_pop(&in->done)) != NULL)
+		job_free(j);
+	event_free(in->done_ev);
+	in->done_ev = NULL;
+}
+
+void
+ingest_free(struct ingest *in)
+{
+	if (in == NULL)
+		return;
+	ingest_stop(in);
+	pthread_cond_destroy(&in->work_cv);
+	pthread_cond_destroy(&in->write_cv);
+	pthread_mutex_destroy(&in->mu);
+	free(in->workers);
+	free(in);
+}
+
+void
+ingest_metrics(struct ingest *in, struct evbuffer *out)
+{
+	unsigned long long commits, committed;
+
+	pthread_mutex_lock(&in->mu);
+	commits = in->commits;
+	committed = in->committed;
+	pthread_mutex_unlock(&in->mu);
 	evbuffer_add_printf(
 		out,
 		"# HELP wallwatch_ingest_requests_total POSTs to the ingest.\n"
@@ -430,9 +731,29 @@ ingest_metrics(const struct ingest *in, struct evbuffer *out)
 		"%llu\n"
 		"wallwatch_ingest_measurements_total{outcome=\"rejected\"} "
 		"%llu\n"
+		"# HELP wallwatch_ingest_busy_total POSTs refused with 503 "
+		"(queue full or shutting down).\n"
+		"# TYPE wallwatch_ingest_busy_total counter\n"
+		"wallwatch_ingest_busy_total %llu\n"
+		"# HELP wallwatch_ingest_inflight POSTs taken and not yet "
+		"answered.\n"
+		"# TYPE wallwatch_ingest_inflight gauge\n"
+		"wallwatch_ingest_inflight %zu\n"
+		"# HELP wallwatch_ingest_queued_bytes Their bodies' bytes.\n"
+		"# TYPE wallwatch_ingest_queued_bytes gauge\n"
+		"wallwatch_ingest_queued_bytes %zu\n"
+		"# HELP wallwatch_ingest_commits_total Transactions of the "
+		"writer (one per group of POSTs).\n"
+		"# TYPE wallwatch_ingest_commits_total counter\n"
+		"wallwatch_ingest_commits_total %llu\n"
+		"# HELP wallwatch_ingest_committed_lines_total Lines in those "
+		"groups.\n"
+		"# TYPE wallwatch_ingest_committed_lines_total counter\n"
+		"wallwatch_ingest_committed_lines_total %llu\n"
 		"# HELP wallwatch_store_measurements Measurements stored.\n"
 		"# TYPE wallwatch_store_measurements gauge\n"
 		"wallwatch_store_measurements %lld\n",
 		in->requests, in->stored, in->duplicates, in->rejected,
-		(long long)store_count(in->st));
+		in->busy, in->inflight, in->queued, commits, committed,
+		(long long)in->count);
 }

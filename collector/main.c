@@ -14,11 +14,13 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/thread.h>
 
 #include "analysis.h"
 #include "asndb.h"
 #include "collector.h"
 #include "fingerprint.h"
+#include "ingest_prep.h"
 #include "store.h"
 #include "util.h"
 #include "web.h"
@@ -54,6 +56,14 @@ static const char usage_text[] =
 	"  --timeout SECONDS      timeout of each step (default 10)\n"
 	"  --max-addrs N          own addresses measured per target (default 4)\n"
 	"  --max-inflight N       controls measured at once (default 256)\n"
+	"  --max-connections N    client connections open at once; beyond it\n"
+	"                         new ones wait in the kernel's backlog\n"
+	"                         (default 1024)\n"
+	"  --ingest-threads N     threads that parse, check and compress\n"
+	"                         submissions (default: one per CPU, 1 to 64)\n"
+	"  --ingest-queue MIB     submissions held while they are checked and\n"
+	"                         stored, in MiB received; past it POSTs get\n"
+	"                         503 and Retry-After (default 256)\n"
 	"  --verbose              log each control\n"
 	"\n"
 	"Exit status: 0 after SIGTERM/SIGINT, 1 usage error, 2 could not "
@@ -68,6 +78,9 @@ enum {
 	OPT_TIMEOUT,
 	OPT_MAX_ADDRS,
 	OPT_MAX_INFLIGHT,
+	OPT_MAX_CONNS,
+	OPT_INGEST_THREADS,
+	OPT_INGEST_QUEUE,
 	OPT_VERBOSE,
 	OPT_DB,
 	OPT_ASN_DB,
@@ -85,6 +98,9 @@ static const struct option long_opts[] = {
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"max-addrs", required_argument, NULL, OPT_MAX_ADDRS},
 	{"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
+	{"max-connections", required_argument, NULL, OPT_MAX_CONNS},
+	{"ingest-threads", required_argument, NULL, OPT_INGEST_THREADS},
+	{"ingest-queue", required_argument, NULL, OPT_INGEST_QUEUE},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"db", required_argument, NULL, OPT_DB},
 	{"asn-db", required_argument, NULL, OPT_ASN_DB},
@@ -103,13 +119,16 @@ struct svc_opts {
 	const char *db;
 	const char *asn_db;
 	const char *fingerprints;
+	int ingest_threads; /* 0: one per CPU */
+	long ingest_queue;  /* MiB */
 };
 
 struct run {
 	struct event_base *base;
 	struct ctl_server *srv;
 	int signals;
-	struct store *st;
+	struct store *st; /* the loop's: the read API */
+	struct store *wst; /* the ingest writer's */
 	struct ww_asndb *asn;
 	struct ww_fingerprints *fp;
 	struct ingest *in;
@@ -128,6 +147,7 @@ route(struct evhttp_request *req, void *arg)
 		struct evbuffer *buf = evbuffer_new();
 
 		ingest_metrics(r->in, buf);
+		ctl_server_metrics(r->srv, buf);
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 				  "Content-Type",
 				  "text/plain; version=0.0.4; charset=utf-8");
@@ -150,6 +170,19 @@ drained(void *arg)
 	event_base_loopexit(r->base, NULL);
 }
 
+/* Controls are done: now every POST taken is answered, then stop. */
+static void
+controls_drained(void *arg)
+{
+	struct run *r = arg;
+
+	if (r->in == NULL) {
+		drained(r);
+		return;
+	}
+	ingest_drain(r->in, drained, r);
+}
+
 /* First signal: stop accepting, finish what is in flight. Second: now. */
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
@@ -163,9 +196,10 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopexit(r->base, NULL);
 		return;
 	}
-	log_info("collector", "signal %d: finishing controls in flight",
+	log_info("collector",
+		 "signal %d: finishing controls and submissions in flight",
 		 (int)sig);
-	ctl_server_drain(r->srv, drained, r);
+	ctl_server_drain(r->srv, controls_drained, r);
 }
 
 /* The database, the ASN table and the fingerprints; -1 after logging. */
@@ -174,9 +208,12 @@ open_ingest(struct run *r, const struct svc_opts *o,
 	    struct ctl_server_opts *so)
 {
 	char err[512];
+	int threads;
 
 	r->st = store_open(o->db, err, sizeof(err));
-	if (r->st == NULL) {
+	if (r->st != NULL)
+		r->wst = store_open(o->db, err, sizeof(err));
+	if (r->st == NULL || r->wst == NULL) {
 		log_error("collector", "%s", err);
 		return -1;
 	}
@@ -193,7 +230,14 @@ open_ingest(struct run *r, const struct svc_opts *o,
 		log_error("collector", "%s", err);
 		return -1;
 	}
-	r->in = ingest_new(r->st, r->fp, r->asn);
+	threads = o->ingest_threads;
+	if (threads <= 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		threads = cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus;
+	}
+	r->in = ingest_new(r->wst, r->fp, r->asn, threads,
+			   (size_t)o->ingest_queue * 1024 * 1024);
 	r->api = api_new(r->st);
 	so->fallback = route;
 	so->fallback_arg = r;
@@ -208,6 +252,7 @@ close_ingest(struct run *r)
 	ingest_free(r->in);
 	ww_fingerprints_free(r->fp);
 	ww_asndb_free(r->asn);
+	store_close(r->wst);
 	store_close(r->st);
 }
 
@@ -223,6 +268,11 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 
 	memset(&r, 0, sizeof(r));
 	signal(SIGPIPE, SIG_IGN);
+	/* The ingest's threads hand answers to the loop (event_active). */
+	if (evthread_use_pthreads() != 0) {
+		log_error("collector", "libevent has no thread support");
+		return EXIT_FAIL;
+	}
 	if (!o->control_only && open_ingest(&r, o, so) != 0) {
 		close_ingest(&r);
 		return EXIT_FAIL;
@@ -230,6 +280,13 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 	r.base = event_base_new();
 	if (r.base == NULL)
 		abort();
+	if (r.in != NULL && ingest_start(r.in, r.base, err, sizeof(err)) != 0) {
+		log_error("collector", "%s", err);
+		ingest_stop(r.in);
+		event_base_free(r.base);
+		close_ingest(&r);
+		return EXIT_FAIL;
+	}
 	e = ww_engine_new(r.base, cfg, err, sizeof(err));
 	if (e == NULL) {
 		log_error("collector", "%s", err);
@@ -264,6 +321,7 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 	ctl_server_free(r.srv);
 	rc = EXIT_OK;
 out:
+	ingest_stop(r.in); /* after the server: no connection waits */
 	ww_engine_free(e);
 	event_base_free(r.base);
 	close_ingest(&r);
@@ -475,18 +533,20 @@ int
 main(int argc, char **argv)
 {
 	struct ww_config cfg;
-	struct ctl_server_opts so = {256, 0, NULL, NULL, 0};
+	struct ctl_server_opts so = {256, 0, NULL, NULL, 0, 1024};
 	struct svc_opts o;
 	char err[512];
 	long v;
 	int c;
 
 	ww_log_set_prog("wallwatch-collector");
+	prep_install_json_arena(); /* before any other use of jansson */
 	if (argc >= 2 && strcmp(argv[1], "reanalyze") == 0)
 		return cmd_reanalyze(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
 	memset(&o, 0, sizeof(o));
+	o.ingest_queue = 256;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.timeout = WW_DEFAULT_TIMEOUT;
 	cfg.max_addrs = WW_DEFAULT_MAX_ADDRS;
@@ -551,6 +611,33 @@ main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			so.max_inflight = (int)v;
+			break;
+		case OPT_MAX_CONNS:
+			if (ww_parse_long(optarg, 1, 1000000, &v) != 0) {
+				ww_usage_error("bad --max-connections \"%s\": want "
+					    "a whole number from 1 to 1000000",
+					    optarg);
+				return EXIT_USAGE;
+			}
+			so.max_conns = (int)v;
+			break;
+		case OPT_INGEST_THREADS:
+			if (ww_parse_long(optarg, 1, 64, &v) != 0) {
+				ww_usage_error("bad --ingest-threads \"%s\": want "
+					    "a whole number from 1 to 64",
+					    optarg);
+				return EXIT_USAGE;
+			}
+			o.ingest_threads = (int)v;
+			break;
+		case OPT_INGEST_QUEUE:
+			if (ww_parse_long(optarg, 1, 65536, &v) != 0) {
+				ww_usage_error("bad --ingest-queue \"%s\": want "
+					    "MiB, a whole number from 1 to 65536",
+					    optarg);
+				return EXIT_USAGE;
+			}
+			o.ingest_queue = v;
 			break;
 		case OPT_VERBOSE:
 			ww_log_set_level(WW_LOG_DEBUG);

@@ -68,6 +68,7 @@
 	};
 	var DAY_MS = 86400000;
 	var PAGE = 1000; /* the API's largest page */
+	var MAX_TARGETS = 20000; /* rows the overview fetches, page by page */
 	var SVGNS = "http://www.w3.org/2000/svg";
 
 	/* --- DOM: text only ---------------------------------------------------- */
@@ -555,11 +556,11 @@
 		]);
 
 		part(listing, Promise.all([
-			getJSON(apiUrl("targets", Object.assign({ limit: PAGE }, f))),
-			any ? getJSON(apiUrl("targets", { limit: PAGE })) : null
+			allPages("targets", "targets", f, MAX_TARGETS),
+			any ? allPages("targets", "targets", {}, MAX_TARGETS) : null
 		]), function (res) {
-			var rows = Array.isArray(res[0].targets) ? res[0].targets : [];
-			var all = res[1] && Array.isArray(res[1].targets) ? res[1].targets : rows;
+			var rows = res[0];
+			var all = res[1] || rows;
 			var shown, counts = {}, box = listing;
 
 			drawFilters(form, f, q, all);
@@ -578,9 +579,9 @@
 					return [i ? ", " : "", el("span", { class: "badge state-" + s }, String(counts[s])), " " + s];
 				})
 			]);
-			if (rows.length >= PAGE)
-				add(summary, el("span", { class: "warn" }, " (the first " + PAGE +
-					" rows the API gives; narrow the filters to see the others)"));
+			if (rows.length >= MAX_TARGETS)
+				add(summary, el("span", { class: "warn" }, " (the first " + MAX_TARGETS +
+					" rows; narrow the filters to see the others)"));
 			if (!shown.length) {
 				add(box, el("p", { class: "empty" }, any || q
 					? "No target matches these filters."
@@ -665,8 +666,9 @@
 	}
 
 	/* Every row of a paged list (ids ascending, `after` the last id
-	 * seen), at most `max`: measurements say where the next page starts
-	 * (next_after), events do not (a full page means there may be more). */
+	 * seen), at most `max`: targets and measurements say where the next
+	 * page starts (next_after), events do not (a full page means there may
+	 * be more). */
 	function allPages(what, key, q, max) {
 		var rows = [];
 
@@ -1030,9 +1032,9 @@
 						(rest.length ? " (and " + rest.join(", ") + ")" : "") + "."));
 			})));
 		});
-		part(list, getJSON(apiUrl("targets", { limit: PAGE })), function (r) {
+		part(list, allPages("targets", "targets", {}, MAX_TARGETS), function (all) {
 			/* as the roll-up counts them: the host or a subdomain */
-			var rows = (Array.isArray(r.targets) ? r.targets : []).filter(function (t) {
+			var rows = all.filter(function (t) {
 				var h = hostOf(t.input).replace(/\.$/, "");
 
 				return h === host || h.slice(-host.length - 1) === "." + host;

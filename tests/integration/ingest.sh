@@ -3,7 +3,11 @@
 # single and batch submissions (JSON Lines, gzip), a bad line refused with
 # its line and field while the good ones are stored, idempotent retries, an
 # acknowledgement that survives kill -9, the submitter's network recorded
-# (from the ASN table) and its address never, and `reanalyze`.
+# (from the ASN table) and its address never, and `reanalyze`; then the
+# threaded ingest under load: parallel POSTs of the same measurements
+# (each stored once), a full queue (503), SIGTERM with a batch in flight
+# (answered, stored), and a client that hangs up (its batch stored all the
+# same, the service unharmed).
 set -u
 PROBE=$1
 COLLECTOR=$2
@@ -134,6 +138,11 @@ OUT=$(api "$B/measurements?since=yesterday")
 check_match "bad since named" '^since:' "$(q .error)"
 OUT=$(api "$B/targets")
 check "targets: one row per target and network" 3 "$(q '.targets|length')"
+OUT=$(api "$B/targets?limit=2")
+check "targets: a page of 2" 2 "$(q '.targets|length')"
+check "targets: its last id for the next" "$(q '.targets[1].id')" "$(q .next_after)"
+OUT=$(api "$B/targets?limit=2&after=$(q .next_after)")
+check "targets: the next page, the last" "1 null" "$(q '"\(.targets|length) \(.next_after)"')"
 OUT=$(api "$B/timeline")
 check_match "timeline: input required" '^input' "$(q .error)"
 OUT=$(api "$B/timeline?input=http://nx.lab.test:$HTTP_PORT/")
@@ -170,5 +179,86 @@ check "after restart: a duplicate" 1 "$(q '.duplicates|length')"
 kill -TERM "$COL_PID"
 wait "$COL_PID"
 check "SIGTERM: exit 0" 0 $?
+COL_PID=
+
+# --- the threaded ingest under load ------------------------------------------
+DB=$LAB/load.db
+# many FILE N TAG: N copies of the first measurement, uids TAG_0.. TAG_N-1
+many() {
+	jq -c --arg t "$3" --argjson n "$2" '. as $m | range(0; $n) as $i |
+		$m | .measurement_uid = "20261122T000000.000000_ZZ_\($t)_\($i)"' \
+		"$LAB/one.json" >"$1"
+}
+metric() {
+	curl -s "http://127.0.0.1:$PORT/metrics" | awk -v k="$1" '$1 == k {print $2}'
+}
+# wait_metric NAME VALUE: up to 60 s for the metric to read VALUE
+wait_metric() {
+	_i=0
+	while [ "$(metric "$1")" != "$2" ] && [ $_i -lt 600 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+start_collector
+many "$LAB/p.jsonl" 300 par
+PIDS=
+for i in 1 2 3 4 5 6; do
+	curl -s -o "$LAB/par$i" -w '%{http_code}\n' --max-time 60 \
+		--data-binary "@$LAB/p.jsonl" \
+		"http://127.0.0.1:$PORT/api/v1/measurements" >"$LAB/par$i.code" &
+	PIDS="$PIDS $!"
+done
+wait $PIDS
+check "parallel: six 200s" "200 200 200 200 200 200" \
+	"$(cat "$LAB"/par?.code | tr '\n' ' ' | sed 's/ $//')"
+check "parallel: each stored once" 300 "$(sql "SELECT count(*) FROM measurements")"
+check "parallel: 300 stored, 1500 duplicates in the answers" "300 1500" \
+	"$(jq -s '[(map(.stored|length)|add), (map(.duplicates|length)|add)] | join(" ")' \
+		-r "$LAB"/par?)"
+check "parallel: one timeline" 1 "$(sql "SELECT count(*) FROM target_state")"
+kill -TERM "$COL_PID"
+wait "$COL_PID"
+COL_PID=
+
+# A queue of 1 MiB: a large batch fills it, the next POST is refused; then
+# SIGTERM with the batch still in flight: it is answered and stored.
+many "$LAB/big.jsonl" 8000 big
+collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB" --ingest-queue 1
+curl -s -o "$LAB/big.out" -w '%{http_code}' --max-time 120 \
+	--data-binary "@$LAB/big.jsonl" \
+	"http://127.0.0.1:$PORT/api/v1/measurements" >"$LAB/big.code" &
+BIG=$!
+wait_metric wallwatch_ingest_inflight 1
+submit "$LAB/one.json" -D "$LAB/hdr"
+check "queue full: 503" 503 "$CODE"
+check_match "queue full: Retry-After" '^Retry-After: 5' "$(tr -d '\r' <"$LAB/hdr")"
+check_match "queue full: said so" "retry later" "$(q .error)"
+check "queue full: counted" 1 "$(metric wallwatch_ingest_busy_total)"
+kill -TERM "$COL_PID"
+wait "$COL_PID"
+check "SIGTERM with a batch in flight: exit 0" 0 $?
+COL_PID=
+wait $BIG
+check "the batch in flight: answered 200" 200 "$(cat "$LAB/big.code")"
+check "the batch in flight: all stored" 8000 \
+	"$(sql "SELECT count(*) FROM measurements WHERE uid LIKE '%big%'")"
+
+# A client that hangs up before its answer: what it sent is stored, and
+# the service goes on.
+many "$LAB/gone.jsonl" 8000 gone
+start_collector
+curl -s -o /dev/null --max-time 0.5 --data-binary "@$LAB/gone.jsonl" \
+	"http://127.0.0.1:$PORT/api/v1/measurements"
+check "hang-up: curl gave up" 28 $?
+wait_metric wallwatch_ingest_inflight 0
+check "hang-up: nothing left in flight" 0 "$(metric wallwatch_ingest_inflight)"
+check "hang-up: stored all the same" 8000 \
+	"$(sql "SELECT count(*) FROM measurements WHERE uid LIKE '%gone%'")"
+submit "$LAB/one.json"
+check "hang-up: the next POST is served" 200 "$CODE"
+kill -TERM "$COL_PID"
+wait "$COL_PID"
+check "SIGTERM: exit 0 again" 0 $?
 COL_PID=
 finish
