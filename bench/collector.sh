@@ -12,14 +12,17 @@
 # Each of REPS runs (default 3) measures, side by side, on fresh databases:
 #   batch    N measurements (BENCH_N, default 50,000) POSTed as JSON Lines,
 #            1,000 per POST, by one curl over one keep-alive connection,
-#            one POST after the other (the collector has one thread)
+#            one POST after the other (the collector's workers share each
+#            batch; nothing overlaps between POSTs)
 #   limit    the same rows, as the collector stored them (raw compressed),
 #            inserted by the sqlite3 shell in ONE transaction into a database
 #            with the collector's schema and PRAGMAs (WAL, synchronous=FULL)
 #   single   one measurement per POST for BENCH_SINGLE_SECONDS (default 10)
 #            with wrk (BENCH_CONNS keep-alive connections, default 16, on
 #            BENCH_WRK_THREADS threads, default 1; bench/collector-post.lua
-#            makes every body a new measurement)
+#            makes every body a new measurement); then again with
+#            BENCH_CONNS2 connections (default 64): many probes at once
+#            make larger groups per commit
 # Then one collector is filled with BENCH_BIG measurements through the
 # batch API (default 500,000, as 1,000,000 take ~8 minutes on 2 cores; the
 # timeline goal is stated at BENCH_BIG=1000000), and the read API is timed
@@ -40,6 +43,7 @@ BIG=${BENCH_BIG:-500000}
 REPS=${BENCH_REPS:-3}
 SINGLE_S=${BENCH_SINGLE_SECONDS:-10}
 CONNS=${BENCH_CONNS:-16}
+CONNS2=${BENCH_CONNS2:-64}
 WRK_T=${BENCH_WRK_THREADS:-1}
 READS=${BENCH_READS:-200}
 CHUNK=100000 # measurements generated at a time for the big fill
@@ -189,6 +193,44 @@ QCOLS=$(echo "$COLS" | tr -d '\n ' | awk -F, -v q="'" '{
 	for (i = 1; i <= NF; i++)
 		printf "%squote(%s)", (i > 1 ? " || " q "," q " || " : ""), $i }')
 
+# single_run CONNS NAME TAG: one measurement per POST with wrk over CONNS
+# keep-alive connections, on a fresh database; appends the rate, CPU per
+# POST, p50/p99 and peak RSS to $B/NAME.*; sets got and sent.
+single_run() {
+	rm -f "$B"/run.db*
+	start_collector "$B/run.db"
+	c0=$(cpu)
+	WRK_THREADS=$WRK_T wrk -t "$WRK_T" -c "$1" -d "${SINGLE_S}s" \
+		--latency -s bench/collector-post.lua \
+		"http://127.0.0.1:$PORT/api/v1/measurements" -- "$TPL" "$3" \
+		"$T0" >"$B/wrk.out" 2>&1 || { cat "$B/wrk.out" >&2; die "wrk failed"; }
+	c1=$(cpu)
+	stop_collector
+	done_n=$(awk '/requests in/ {print $1}' "$B/wrk.out")
+	sent=$(awk '/^sent / {print $2}' "$B/wrk.out")
+	got=$(sqlite3 "$B/run.db" 'SELECT count(*) FROM measurements')
+	if grep -q 'Non-2xx' "$B/wrk.out" || [ "$got" -lt "$done_n" ] ||
+		[ "$got" -gt "$sent" ] ||
+		[ "$got" != "$(metric 'wallwatch_ingest_measurements_total{outcome="stored"}')" ] ||
+		[ "$(metric 'wallwatch_ingest_measurements_total{outcome="duplicate"}')" != 0 ]; then
+		cat "$B/wrk.out" >&2
+		die "$2 run $r: $done_n answered, $got stored, $sent sent"
+	fi
+	grep -q 'Socket errors' "$B/wrk.out" &&
+		echo "bench: warning: wrk: $(grep 'Socket errors' "$B/wrk.out")" >&2
+	awk '/^Requests\/sec:/ {print $2}' "$B/wrk.out" >>"$B/$2.rate"
+	echo "$c1 $c0 $got" | awk '{print ($1 - $2) / $3 * 1000}' >>"$B/$2.cpu"
+	# wrk prints latencies as 1.23ms, 456.78us or 1.02s
+	awk '$1 == "50%" || $1 == "99%" {
+		v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+		f = (u == "us") ? 0.001 : (u == "s") ? 1000 : (u == "m") ? 60000 : 1
+		printf "%s ", v * f }
+		END { print "" }' "$B/wrk.out" >>"$B/$2.lat"
+	echo "$HWM" >>"$B/$2.hwm"
+	echo "$(metric wallwatch_ingest_committed_lines_total) $(metric wallwatch_ingest_commits_total)" |
+		awk '{print $1 / $2}' >>"$B/$2.group"
+}
+
 echo "bench: $REPS runs of $N batch measurements, $N sqlite3 rows and" \
 	"${SINGLE_S}s of single POSTs; then $BIG for the read API"
 r=1
@@ -230,41 +272,14 @@ while [ $r -le "$REPS" ]; do
 	echo "$N $s1 $s0" | awk '{print $1 / ($2 - $3)}' >>"$B/limit.rate"
 	rm -f "$B"/limit.db* "$B/limit.sql"
 
-	# single POSTs over keep-alive
+	# single POSTs over keep-alive, with CONNS and with CONNS2 connections
+	single_run "$CONNS" single "s$r"
+	single_run "$CONNS2" single2 "t$r"
 	rm -f "$B"/run.db*
-	start_collector "$B/run.db"
-	c0=$(cpu)
-	WRK_THREADS=$WRK_T wrk -t "$WRK_T" -c "$CONNS" -d "${SINGLE_S}s" \
-		--latency -s bench/collector-post.lua \
-		"http://127.0.0.1:$PORT/api/v1/measurements" -- "$TPL" "s$r" \
-		"$T0" >"$B/wrk.out" 2>&1 || { cat "$B/wrk.out" >&2; die "wrk failed"; }
-	c1=$(cpu)
-	stop_collector
-	done_n=$(awk '/requests in/ {print $1}' "$B/wrk.out")
-	sent=$(awk '/^sent / {print $2}' "$B/wrk.out")
-	got=$(sqlite3 "$B/run.db" 'SELECT count(*) FROM measurements')
-	if grep -q 'Non-2xx' "$B/wrk.out" || [ "$got" -lt "$done_n" ] ||
-		[ "$got" -gt "$sent" ] ||
-		[ "$got" != "$(metric 'wallwatch_ingest_measurements_total{outcome="stored"}')" ] ||
-		[ "$(metric 'wallwatch_ingest_measurements_total{outcome="duplicate"}')" != 0 ]; then
-		cat "$B/wrk.out" >&2
-		die "single run $r: $done_n answered, $got stored, $sent sent"
-	fi
-	grep -q 'Socket errors' "$B/wrk.out" &&
-		echo "bench: warning: wrk: $(grep 'Socket errors' "$B/wrk.out")" >&2
-	awk '/^Requests\/sec:/ {print $2}' "$B/wrk.out" >>"$B/single.rate"
-	echo "$c1 $c0 $got" | awk '{print ($1 - $2) / $3 * 1000}' >>"$B/single.cpu"
-	# wrk prints latencies as 1.23ms, 456.78us or 1.02s
-	awk '$1 == "50%" || $1 == "99%" {
-		v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
-		f = (u == "us") ? 0.001 : (u == "s") ? 1000 : (u == "m") ? 60000 : 1
-		printf "%s ", v * f }
-		END { print "" }' "$B/wrk.out" >>"$B/single.lat"
-	echo "$HWM" >>"$B/single.hwm"
-	rm -f "$B"/run.db*
-	printf 'run %d: batch %.0f/s, sqlite3 %.0f rows/s, single %.0f/s (%s stored, %s sent)\n' \
+	printf 'run %d: batch %.0f/s, sqlite3 %.0f rows/s, single %.0f/s (%d conns), %.0f/s (%d conns)\n' \
 		$r "$(tail -n 1 "$B/batch.rate")" "$(tail -n 1 "$B/limit.rate")" \
-		"$(tail -n 1 "$B/single.rate")" "$got" "$sent"
+		"$(tail -n 1 "$B/single.rate")" "$CONNS" \
+		"$(tail -n 1 "$B/single2.rate")" "$CONNS2"
 	r=$((r + 1))
 done
 
@@ -352,6 +367,12 @@ check_stored "$B/big.db" "$BIG" "big fill"
 batch=$(median <"$B/batch.rate")
 limit=$(median <"$B/limit.rate")
 single=$(median <"$B/single.rate")
+single2=$(median <"$B/single2.rate")
+s2_50=$(awk '{print $1}' "$B/single2.lat" | median)
+s2_99=$(awk '{print $2}' "$B/single2.lat" | median)
+scpu2=$(median <"$B/single2.cpu")
+sgroup=$(median <"$B/single.group")
+sgroup2=$(median <"$B/single2.group")
 s50=$(awk '{print $1}' "$B/single.lat" | median)
 s99=$(awk '{print $2}' "$B/single.lat" | median)
 bcpu=$(median <"$B/batch.cpu")
@@ -382,6 +403,12 @@ row "single POSTs, keep-alive (wrk, $CONNS conns)" "$(f %.0f "$single") /s" \
 	">= 5000 /s" "$(verdict "$single >= 5000")"
 row "  latency p50 / p99" "$(f %.1f "$s50") / $(f %.1f "$s99") ms"
 row "  collector CPU per POST" "$(f %.3f "$scpu") ms"
+row "  POSTs per commit (group commit)" "$(f %.1f "$sgroup")"
+row "single POSTs, keep-alive (wrk, $CONNS2 conns)" "$(f %.0f "$single2") /s" \
+	">= 5000 /s" "$(verdict "$single2 >= 5000")"
+row "  latency p50 / p99" "$(f %.1f "$s2_50") / $(f %.1f "$s2_99") ms"
+row "  collector CPU per POST" "$(f %.3f "$scpu2") ms"
+row "  POSTs per commit (group commit)" "$(f %.1f "$sgroup2")"
 row "  disk: 4 KiB O_DSYNC writes (dd), ceiling" "$(f %.0f "$dsync") /s"
 row "batch ingest, 1,000 per POST ($N)" "$(f %.0f "$batch") /s"
 row "  collector CPU per measurement" "$(f %.3f "$bcpu") ms"
@@ -405,5 +432,6 @@ echo "reads over $BIG stored measurements ($ntargets targets, $nevents events," 
 	"slowest: timeline $(cut -d' ' -f3 "$B/timeline.ka")/$(cut -d' ' -f3 "$B/timeline.new") ms" \
 	"(keep-alive/new)"
 echo "per run: single $(awk '{printf "%.0f ", $1}' "$B/single.rate")/s;" \
+	"single ($CONNS2 conns) $(awk '{printf "%.0f ", $1}' "$B/single2.rate")/s;" \
 	"batch $(awk '{printf "%.0f ", $1}' "$B/batch.rate")/s;" \
 	"sqlite3 $(awk '{printf "%.0f ", $1}' "$B/limit.rate")/s"

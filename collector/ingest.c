@@ -91,7 +91,7 @@ struct ingest {
 	struct event_base *base;
 	struct event *done_ev;
 	pthread_t *workers, writer;
-	bool started;
+	bool started, writer_runs;
 
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv;	 /* prep has jobs, or stopping */
@@ -642,13 +642,16 @@ ingest_start(struct ingest *in, struct event_base *base, char *err,
 		return -1;
 	}
 	in->workers = xcalloc((size_t)in->n_workers, sizeof(*in->workers));
+	in->started = true; /* ingest_stop() joins those that run */
 	rc = pthread_create(&in->writer, NULL, writer_main, in);
+	in->writer_runs = rc == 0;
+	if (rc != 0)
+		in->n_workers = 0;
 	for (int i = 0; rc == 0 && i < in->n_workers; i++) {
 		rc = pthread_create(&in->workers[i], NULL, worker_main, in);
 		if (rc != 0)
-			in->n_workers = i; /* join only those that run */
+			in->n_workers = i;
 	}
-	in->started = true;
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the ingest's threads: %s",
 			 strerror(rc));
@@ -682,7 +685,8 @@ ingest_stop(struct ingest *in)
 	 * finished is dropped unanswered (the probe keeps it and retries). */
 	for (int i = 0; i < in->n_workers; i++)
 		pthread_join(in->workers[i], NULL);
-	pthread_join(in->writer, NULL);
+	if (in->writer_runs)
+		pthread_join(in->writer, NULL);
 	in->started = false;
 	/* Left over when stopped before drained: no answer goes out (the
 	 * connections are gone: ctl_server_free() ran first). */
