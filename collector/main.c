@@ -121,6 +121,7 @@ struct svc_opts {
 	const char *fingerprints;
 	int ingest_threads; /* 0: one per CPU */
 	long ingest_queue;  /* MiB */
+	bool ingest_opts;   /* either was given */
 };
 
 struct run {
@@ -629,6 +630,7 @@ main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			o.ingest_threads = (int)v;
+			o.ingest_opts = true;
 			break;
 		case OPT_INGEST_QUEUE:
 			if (ww_parse_long(optarg, 1, 65536, &v) != 0) {
@@ -638,6 +640,7 @@ main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			o.ingest_queue = v;
+			o.ingest_opts = true;
 			break;
 		case OPT_VERBOSE:
 			ww_log_set_level(WW_LOG_DEBUG);
@@ -662,9 +665,11 @@ main(int argc, char **argv)
 				     "for the control API alone)");
 		return EXIT_USAGE;
 	}
-	if (o.control_only && (o.db || o.asn_db || o.fingerprints)) {
+	if (o.control_only &&
+	    (o.db || o.asn_db || o.fingerprints || o.ingest_opts)) {
 		ww_usage_error("%s", "--control-only stores nothing: no --db, "
-				     "--asn-db or --fingerprints");
+				     "--asn-db, --fingerprints, --ingest-threads "
+				     "or --ingest-queue");
 		return EXIT_USAGE;
 	}
 	if (o.listen == NULL) {

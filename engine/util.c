@@ -347,9 +347,11 @@ ww_log(enum ww_log_level lvl, const char *tag, const char *fmt, ...)
 
 	if (lvl > log_level)
 		return;
+	flockfile(stderr); /* one whole line, whichever thread logs */
 	fprintf(stderr, "%s: %s: %s: ", log_prog, names[lvl], tag);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }

@@ -45,6 +45,19 @@ sql() { sqlite3 "$DB" "$1"; }
 "$COLLECTOR" --listen 127.0.0.1:1 2>"$LAB/err"
 check "no --db: exit 1" 1 $?
 check_match "no --db named" "--db PATH is required" "$(cat "$LAB/err")"
+for bad in "--ingest-threads 0" "--ingest-threads 65" "--ingest-queue 0" \
+	"--max-connections 0" "--max-connections x"; do
+	# shellcheck disable=SC2086
+	timeout 10 "$COLLECTOR" --listen 127.0.0.1:1 --db "$LAB/x.db" $bad \
+		2>"$LAB/err"
+	check "$bad: exit 1" 1 $?
+	check_match "$bad: named" "bad ${bad%% *}" "$(cat "$LAB/err")"
+done
+timeout 10 "$COLLECTOR" --control-only --listen 127.0.0.1:1 \
+	--ingest-threads 2 2>"$LAB/err"
+check "--control-only with --ingest-threads: exit 1" 1 $?
+check_match "--control-only with --ingest-threads: said" "stores nothing" \
+	"$(cat "$LAB/err")"
 
 start_collector
 # Three real measurements from the probe, the collector as their control.
