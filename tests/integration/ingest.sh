@@ -6,8 +6,8 @@
 # (from the ASN table) and its address never, and `reanalyze`; then the
 # threaded ingest under load: parallel POSTs of the same measurements
 # (each stored once), a full queue (503), SIGTERM with a batch in flight
-# (answered, stored), and a client that hangs up (its batch stored all the
-# same, the service unharmed).
+# (answered, stored), a client that hangs up (its batch stored all the
+# same, the service unharmed), and one that stalls (cut off, others served).
 set -u
 PROBE=$1
 COLLECTOR=$2
@@ -273,5 +273,26 @@ check "hang-up: the next POST is served" 200 "$CODE"
 kill -TERM "$COL_PID"
 wait "$COL_PID"
 check "SIGTERM: exit 0 again" 0 $?
+COL_PID=
+
+# A client that stalls half-way through its body is cut off after the idle
+# timeout (4 x --timeout + 15 s: 15.4 s here), and others are served
+# meanwhile. bash for /dev/tcp; the time it held the connection in slow.out.
+collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB" --timeout 0.1
+timeout 40 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"
+	printf "POST /api/v1/measurements HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n{" >&3
+	s=$(date +%s); cat <&3 >/dev/null; echo $(($(date +%s) - s))' \
+	stall "$PORT" >"$LAB/slow.out" 2>/dev/null &
+SLOW=$!
+sleep 1
+submit "$LAB/one.json"
+check "a stalled client: others served meanwhile" 200 "$CODE"
+wait $SLOW
+secs=$(cat "$LAB/slow.out")
+check "a stalled client: cut off after 15-20 s" yes \
+	"$([ "${secs:-0}" -ge 15 ] && [ "${secs:-99}" -le 20 ] && echo yes || echo "no: ${secs:-never}")"
+kill -TERM "$COL_PID"
+wait "$COL_PID"
+check "SIGTERM: exit 0, the last time" 0 $?
 COL_PID=
 finish
