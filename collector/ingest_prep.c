@@ -34,7 +34,7 @@
 #define ARENA_BLOCK ((size_t)256 * 1024)
 
 struct arena {
-	char **blk; /* blk[0] is kept between rows */
+	char **blk; /* blk[0] is kept between rows (if of ARENA_BLOCK) */
 	size_t *size, n, cap;
 	size_t used; /* in blk[n - 1] */
 };
@@ -75,11 +75,12 @@ arena_alloc(struct arena *a, size_t n)
 	return p;
 }
 
-/* Drop everything but the first block. */
+/* Drop everything but the first block, unless that one was made for one
+ * large allocation (a 16 MiB measurement should not stay with the thread). */
 static void
 arena_reset(struct arena *a)
 {
-	while (a->n > 1)
+	while (a->n > 1 || (a->n == 1 && a->size[0] > ARENA_BLOCK))
 		free(a->blk[--a->n]);
 	a->used = 0;
 }

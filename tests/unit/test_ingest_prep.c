@@ -266,6 +266,37 @@ test_row_refused(void **state)
 	prep_ctx_free(c);
 }
 
+/* A value larger than an arena block (its block is not kept), then an
+ * ordinary row on the same thread. */
+static void
+test_row_large(void **state)
+{
+	struct prep_ctx *c = prep_ctx_new(NULL);
+	struct prep_peer peer = {NULL, NULL, 1};
+	size_t n = 600 * 1024;
+	char *big = malloc(n + 16), *good = good_line("uid_after_large");
+	struct prep_line l = {big, 0, 1};
+	struct prep_row r;
+
+	(void)state;
+	memcpy(big, "{\"big\":\"", 8);
+	memset(big + 8, 'a', n);
+	memcpy(big + 8 + n, "\"}", 2);
+	l.len = n + 10;
+	prep_row_make(c, &l, &peer, &r);
+	assert_false(r.ok); /* no measurement_uid */
+	assert_string_equal(r.field, "measurement_uid");
+	prep_row_clear(&r);
+	l = (struct prep_line){good, strlen(good), 2};
+	prep_row_make(c, &l, &peer, &r);
+	assert_true(r.ok);
+	assert_string_equal(r.sm.uid, "uid_after_large");
+	prep_row_clear(&r);
+	free(big);
+	free(good);
+	prep_ctx_free(c);
+}
+
 int
 main(void)
 {
@@ -276,6 +307,7 @@ main(void)
 		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_row_good),
 		cmocka_unit_test(test_row_refused),
+		cmocka_unit_test(test_row_large),
 	};
 
 	/* as the collector runs it */
