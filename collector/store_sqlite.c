@@ -14,7 +14,6 @@
  *
  * Hot statements are prepared once, at open, and reused.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,7 +313,7 @@ struct store {
 	char *path; /* for messages */
 	sqlite3_stmt *st[ST_N];
 	struct store_packer *pk; /* for measurements given uncompressed */
-	char *rbuf; /* raw being reanalysed, reused */
+	char *rbuf;		 /* raw being reanalysed, reused */
 	size_t rcap;
 	char *hc_input, *hc_host; /* the last input's host (host_of()) */
 };
@@ -325,24 +324,12 @@ static const char *const blocking_values[] = {
 
 /* --- small helpers ------------------------------------------------------- */
 
-static void __attribute__((format(printf, 3, 4)))
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Report SQLite's last error while doing what; returns -1. */
 static int
 db_fail(struct store *s, const char *what, char *err, size_t errlen)
 {
-	set_err(err, errlen, "%s: %s: %s", s->path, what,
-		sqlite3_errmsg(s->db));
+	ww_set_err(err, errlen, "%s: %s: %s", s->path, what,
+		   sqlite3_errmsg(s->db));
 	return -1;
 }
 
@@ -410,17 +397,17 @@ check_str(const char *ctx, const char *name, const char *v, bool required,
 	if (v == NULL) {
 		if (!required)
 			return 0;
-		set_err(err, errlen, "%s: %s is missing", ctx, name);
+		ww_set_err(err, errlen, "%s: %s is missing", ctx, name);
 		return -1;
 	}
 	n = strnlen(v, STORE_MAX_FIELD + 1);
 	if (n > STORE_MAX_FIELD) {
-		set_err(err, errlen, "%s: %s is longer than %zu bytes", ctx,
-			name, STORE_MAX_FIELD);
+		ww_set_err(err, errlen, "%s: %s is longer than %zu bytes", ctx,
+			   name, STORE_MAX_FIELD);
 		return -1;
 	}
 	if (required && n == 0) {
-		set_err(err, errlen, "%s: %s is empty", ctx, name);
+		ww_set_err(err, errlen, "%s: %s is empty", ctx, name);
 		return -1;
 	}
 	return 0;
@@ -444,15 +431,15 @@ check_derived(const char *ctx, const struct store_derived *d, char *err,
 	if (check_str(ctx, "blocking", d->blocking, false, err, errlen) != 0)
 		return -1;
 	if (d->blocking != NULL && !is_blocking_value(d->blocking)) {
-		set_err(err, errlen,
-			"%s: blocking \"%.64s\" is not one of false, dns, "
-			"tcp_ip, tls, http-failure, http-diff",
-			ctx, d->blocking);
+		ww_set_err(err, errlen,
+			   "%s: blocking \"%.64s\" is not one of false, dns, "
+			   "tcp_ip, tls, http-failure, http-diff",
+			   ctx, d->blocking);
 		return -1;
 	}
 	if (d->accessible < -1 || d->accessible > 1) {
-		set_err(err, errlen, "%s: accessible is %d, not -1, 0 or 1",
-			ctx, d->accessible);
+		ww_set_err(err, errlen, "%s: accessible is %d, not -1, 0 or 1",
+			   ctx, d->accessible);
 		return -1;
 	}
 	if (check_str(ctx, "blocking_detail", d->blocking_detail, false, err,
@@ -480,17 +467,17 @@ static int
 check_raw(const char *ctx, const struct store_meas *m, char *err, size_t errlen)
 {
 	if (m->raw == NULL || m->raw_len == 0) {
-		set_err(err, errlen, "%s: raw is missing", ctx);
+		ww_set_err(err, errlen, "%s: raw is missing", ctx);
 		return -1;
 	}
 	if (m->raw_len > STORE_MAX_RAW) {
-		set_err(err, errlen,
-			"%s: raw is %zu bytes, over the limit of %zu", ctx,
-			m->raw_len, STORE_MAX_RAW);
+		ww_set_err(err, errlen,
+			   "%s: raw is %zu bytes, over the limit of %zu", ctx,
+			   m->raw_len, STORE_MAX_RAW);
 		return -1;
 	}
 	if (m->zraw != NULL && m->zraw_len == 0) {
-		set_err(err, errlen, "%s: compressed raw is empty", ctx);
+		ww_set_err(err, errlen, "%s: compressed raw is empty", ctx);
 		return -1;
 	}
 	return 0;
@@ -523,9 +510,9 @@ check_meas(const char *ctx, const struct store_meas *m, char *err,
 			return -1;
 	/* the timelines need its calendar day */
 	if (m->start_time < STORE_MIN_TIME || m->start_time > STORE_MAX_TIME) {
-		set_err(err, errlen,
-			"%s: start_time %lld is outside the years 1 to 9999",
-			ctx, (long long)m->start_time);
+		ww_set_err(err, errlen,
+			   "%s: start_time %lld is outside the years 1 to 9999",
+			   ctx, (long long)m->start_time);
 		return -1;
 	}
 	return check_derived(ctx, &d, err, errlen);
@@ -545,13 +532,14 @@ check_batch(const struct store_meas *v, size_t n, char *err, size_t errlen)
 	char ctx[64];
 
 	if (n > STORE_MAX_BATCH) {
-		set_err(err, errlen,
+		ww_set_err(
+			err, errlen,
 			"a batch of %zu measurements is over the limit of %zu",
 			n, STORE_MAX_BATCH);
 		return -1;
 	}
 	if (n > 0 && v == NULL) {
-		set_err(err, errlen, "no measurements given");
+		ww_set_err(err, errlen, "no measurements given");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1539,8 +1527,8 @@ kb_rebuild(struct store *s, const struct keybuf *kb, char *err, size_t errlen)
 		char *const *k = kb->k[i];
 
 		if (k[0] == NULL || k[1] == NULL || k[2] == NULL) {
-			set_err(err, errlen, "%s: a target without a key",
-				s->path);
+			ww_set_err(err, errlen, "%s: a target without a key",
+				   s->path);
 			return -1;
 		}
 		if (tl_rebuild(s, k[0], k[1], k[2], true, err, errlen) != 0 ||
@@ -1632,9 +1620,9 @@ open_db(struct store *s, char *err, size_t errlen)
 				 NULL);
 
 	if (rc != SQLITE_OK) {
-		set_err(err, errlen, "%s: %s", s->path,
-			s->db != NULL ? sqlite3_errmsg(s->db)
-				      : sqlite3_errstr(rc));
+		ww_set_err(err, errlen, "%s: %s", s->path,
+			   s->db != NULL ? sqlite3_errmsg(s->db)
+					 : sqlite3_errstr(rc));
 		return -1;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
@@ -1665,7 +1653,8 @@ set_wal(struct store *s, char *err, size_t errlen)
 	}
 	sqlite3_finalize(st);
 	if (!wal) {
-		set_err(err, errlen, "%s: cannot use WAL mode there", s->path);
+		ww_set_err(err, errlen, "%s: cannot use WAL mode there",
+			   s->path);
 		return -1;
 	}
 	return 0;
@@ -1713,10 +1702,10 @@ read_version(struct store *s, sqlite3_int64 *v, char *err, size_t errlen)
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return -1;
 	if (*v < 0) {
-		set_err(err, errlen,
-			"%s: the schema version is %lld, which no "
-			"wallwatch-collector wrote",
-			s->path, (long long)*v);
+		ww_set_err(err, errlen,
+			   "%s: the schema version is %lld, which no "
+			   "wallwatch-collector wrote",
+			   s->path, (long long)*v);
 		return -1;
 	}
 	return 0;
@@ -1758,11 +1747,11 @@ migrate(struct store *s, char *err, size_t errlen)
 	    read_version(s, &v, err, errlen) != 0)
 		goto fail;
 	if (v > SCHEMA_VERSION) {
-		set_err(err, errlen,
-			"%s: the database's schema is version %lld, newer "
-			"than this wallwatch-collector's (%d): use a newer "
-			"wallwatch-collector with it",
-			s->path, (long long)v, SCHEMA_VERSION);
+		ww_set_err(err, errlen,
+			   "%s: the database's schema is version %lld, newer "
+			   "than this wallwatch-collector's (%d): use a newer "
+			   "wallwatch-collector with it",
+			   s->path, (long long)v, SCHEMA_VERSION);
 		goto fail;
 	}
 	if (v < SCHEMA_VERSION && apply_migrations(s, v, err, errlen) != 0)
@@ -1792,7 +1781,7 @@ store_open(const char *path, char *err, size_t errlen)
 	struct store *s;
 
 	if (path == NULL || *path == '\0') {
-		set_err(err, errlen, "no database path given");
+		ww_set_err(err, errlen, "no database path given");
 		return NULL;
 	}
 	s = xcalloc(1, sizeof(*s));
@@ -1840,7 +1829,7 @@ pack(struct store *s, const struct store_meas *m, const void **z, size_t *zlen,
 		s->pk = store_packer_new();
 	if (store_pack(s->pk, m->raw, m->raw_len, z, zlen, msg, sizeof(msg)) !=
 	    0) {
-		set_err(err, errlen, "measurement %.200s: %s", m->uid, msg);
+		ww_set_err(err, errlen, "measurement %.200s: %s", m->uid, msg);
 		return -1;
 	}
 	return 0;
@@ -1861,9 +1850,9 @@ unpack(struct store *s, sqlite3_stmt *st, int col, const char *uid, char **buf,
 	uLongf out;
 
 	if (want <= 0 || (sqlite3_uint64)want > STORE_MAX_RAW) {
-		set_err(err, errlen,
-			"%s: measurement %.200s: damaged row (raw_len %lld)",
-			s->path, uid, (long long)want);
+		ww_set_err(err, errlen,
+			   "%s: measurement %.200s: damaged row (raw_len %lld)",
+			   s->path, uid, (long long)want);
 		return -1;
 	}
 	*buf = reserve(*buf, cap, (size_t)want + 1);
@@ -1871,10 +1860,10 @@ unpack(struct store *s, sqlite3_stmt *st, int col, const char *uid, char **buf,
 	if (z == NULL ||
 	    uncompress((Bytef *)*buf, &out, z, (uLong)zlen) != Z_OK ||
 	    out != (uLongf)want) {
-		set_err(err, errlen,
-			"%s: measurement %.200s: damaged raw "
-			"(it does not decompress to %lld bytes)",
-			s->path, uid, (long long)want);
+		ww_set_err(err, errlen,
+			   "%s: measurement %.200s: damaged raw "
+			   "(it does not decompress to %lld bytes)",
+			   s->path, uid, (long long)want);
 		return -1;
 	}
 	(*buf)[want] = '\0';
@@ -1943,8 +1932,8 @@ insert_one(struct store *s, const struct store_meas *m, enum store_result *res,
 	ok = bind_meas(st, m, z, zlen) == SQLITE_OK &&
 	     sqlite3_step(st) == SQLITE_DONE;
 	if (!ok)
-		set_err(err, errlen, "%s: storing measurement %.200s: %s",
-			s->path, m->uid, sqlite3_errmsg(s->db));
+		ww_set_err(err, errlen, "%s: storing measurement %.200s: %s",
+			   s->path, m->uid, sqlite3_errmsg(s->db));
 	else
 		*res = sqlite3_changes(s->db) > 0 ? STORE_NEW : STORE_DUPLICATE;
 	sqlite3_reset(st);
@@ -2000,7 +1989,7 @@ store_get_raw(struct store *s, const char *uid, char **raw, size_t *len,
 	*raw = NULL;
 	*len = 0;
 	if (uid == NULL) {
-		set_err(err, errlen, "no uid given");
+		ww_set_err(err, errlen, "no uid given");
 		return -1;
 	}
 	/* One that long was never stored: no need to look it up. */
@@ -2194,7 +2183,7 @@ store_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg, char *err,
 	long ret;
 
 	if (fn == NULL) {
-		set_err(err, errlen, "no reanalysis function given");
+		ww_set_err(err, errlen, "no reanalysis function given");
 		return -1;
 	}
 	p = xcalloc(1, sizeof(*p));
@@ -2323,14 +2312,15 @@ norm_filter(const struct store_filter *in, struct store_filter *f, char *err,
 			      errlen) != 0)
 			return -1;
 	if (f->state != NULL && state_by_name(f->state) < 0) {
-		set_err(err, errlen,
-			"filter: state \"%.64s\" is not one of unknown, "
-			"accessible, blocked, disrupted, down",
-			f->state);
+		ww_set_err(err, errlen,
+			   "filter: state \"%.64s\" is not one of unknown, "
+			   "accessible, blocked, disrupted, down",
+			   f->state);
 		return -1;
 	}
 	if (f->limit < 0) {
-		set_err(err, errlen, "filter: limit %d is negative", f->limit);
+		ww_set_err(err, errlen, "filter: limit %d is negative",
+			   f->limit);
 		return -1;
 	}
 	if (f->limit == 0)
@@ -2521,7 +2511,7 @@ store_targets(struct store *s, const struct store_filter *fin, int64_t now,
 
 	if (cb == NULL || norm_filter(fin, &f, err, errlen) != 0) {
 		if (cb == NULL)
-			set_err(err, errlen, "no callback given");
+			ww_set_err(err, errlen, "no callback given");
 		return -1;
 	}
 	now = resolve_now(s, now);
@@ -2597,11 +2587,12 @@ store_timeline(struct store *s, const struct store_filter *fin, int granularity,
 	char d0[32], d1[32];
 
 	if (cb == NULL) {
-		set_err(err, errlen, "no callback given");
+		ww_set_err(err, errlen, "no callback given");
 		return -1;
 	}
 	if (granularity != 86400 && granularity != 3600) {
-		set_err(err, errlen,
+		ww_set_err(
+			err, errlen,
 			"granularity %d is neither 86400 (day) nor 3600 (hour)",
 			granularity);
 		return -1;
@@ -2702,7 +2693,7 @@ store_events(struct store *s, const struct store_filter *fin,
 	sqlite3_stmt *st;
 
 	if (cb == NULL) {
-		set_err(err, errlen, "no callback given");
+		ww_set_err(err, errlen, "no callback given");
 		return -1;
 	}
 	if (norm_filter(fin, &f, err, errlen) != 0)
@@ -2845,7 +2836,7 @@ store_measurements(struct store *s, const struct store_filter *fin,
 	sqlite3_stmt *st;
 
 	if (cb == NULL) {
-		set_err(err, errlen, "no callback given");
+		ww_set_err(err, errlen, "no callback given");
 		return -1;
 	}
 	if (norm_filter(fin, &f, err, errlen) != 0)
@@ -2883,7 +2874,7 @@ store_export(struct store *s, const struct store_filter *fin,
 	int ret;
 
 	if (cb == NULL) {
-		set_err(err, errlen, "no callback given");
+		ww_set_err(err, errlen, "no callback given");
 		return -1;
 	}
 	if (norm_filter(fin, &f, err, errlen) != 0)
@@ -2938,13 +2929,13 @@ store_domain_rollup(struct store *s, const char *domain,
 	int ret;
 
 	if (cb == NULL) {
-		set_err(err, errlen, "no callback given");
+		ww_set_err(err, errlen, "no callback given");
 		return -1;
 	}
 	if (domain == NULL ||
 	    check_str("domain", "name", domain, true, err, errlen) != 0) {
 		if (domain == NULL)
-			set_err(err, errlen, "no domain given");
+			ww_set_err(err, errlen, "no domain given");
 		return -1;
 	}
 	d = xstrdup(domain);
@@ -2955,7 +2946,7 @@ store_domain_rollup(struct store *s, const char *domain,
 	if (n > 0 && d[n - 1] == '.')
 		d[--n] = '\0';
 	if (n == 0) {
-		set_err(err, errlen, "domain: name is empty");
+		ww_set_err(err, errlen, "domain: name is empty");
 		free(d);
 		return -1;
 	}

@@ -422,26 +422,15 @@ ww_asndb_load(const char *path, char *err, size_t errlen)
 {
 	struct loader ld;
 	struct ww_asndb *db = NULL;
-	struct stat st;
 	FILE *f;
 	char *buf = NULL;
 	size_t have = 0, n, used;
 	uint64_t total = 0;
 
-	loader_init(&ld, path, err, errlen);
-	f = fopen(path, "rb");
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	f = ww_open_read(path, NULL, err, errlen);
+	if (f == NULL)
 		return NULL;
-	}
-	if (fstat(fileno(f), &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto done;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(EISDIR));
-		goto done;
-	}
+	loader_init(&ld, path, err, errlen);
 	buf = xmalloc(READ_BLOCK + WW_ASNDB_MAX_LINE + 1);
 	for (;;) {
 		n = fread(buf + have, 1,

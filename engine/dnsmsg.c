@@ -28,7 +28,6 @@
 #include "dnsmsg.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,18 +43,6 @@
 /* Worst case of the escaped text form: every octet but the final zero as
  * "\DDD", plus the NUL. */
 #define DNS_NAME_TEXT_MAX (4 * DNS_NAME_MAX + 1)
-
-__attribute__((format(printf, 3, 4))) static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint16_t
 get16(const unsigned char *p)
@@ -94,8 +81,8 @@ read_name(const unsigned char *buf, size_t len, size_t *off,
 		unsigned char c;
 
 		if (pos >= len) {
-			set_err(err, errlen, "name at offset %zu truncated",
-				*off);
+			ww_set_err(err, errlen, "name at offset %zu truncated",
+				   *off);
 			return -1;
 		}
 		c = buf[pos];
@@ -103,29 +90,30 @@ read_name(const unsigned char *buf, size_t len, size_t *off,
 			size_t target;
 
 			if (pos + 1 >= len) {
-				set_err(err, errlen,
-					"compression pointer at offset %zu "
-					"truncated",
-					pos);
+				ww_set_err(err, errlen,
+					   "compression pointer at offset %zu "
+					   "truncated",
+					   pos);
 				return -1;
 			}
 			target = get16(buf + pos) & 0x3fff;
 			if (target >= pos) {
-				set_err(err, errlen,
-					"forward compression pointer at "
-					"offset %zu",
-					pos);
+				ww_set_err(err, errlen,
+					   "forward compression pointer at "
+					   "offset %zu",
+					   pos);
 				return -1;
 			}
 			if (target >= run_start) {
-				set_err(err, errlen,
-					"compression loop at offset %zu", pos);
+				ww_set_err(err, errlen,
+					   "compression loop at offset %zu",
+					   pos);
 				return -1;
 			}
 			if (++jumps > DNS_MAX_JUMPS) {
-				set_err(err, errlen,
-					"more than %d compression pointers",
-					DNS_MAX_JUMPS);
+				ww_set_err(err, errlen,
+					   "more than %d compression pointers",
+					   DNS_MAX_JUMPS);
 				return -1;
 			}
 			if (!jumped) {
@@ -138,14 +126,15 @@ read_name(const unsigned char *buf, size_t len, size_t *off,
 		if ((c & 0xc0) != 0) {
 			/* 0x40: extended label types (RFC 6891 section 5,
 			 * never deployed); 0x80: reserved. */
-			set_err(err, errlen,
+			ww_set_err(
+				err, errlen,
 				"unsupported label type 0x%02x at offset %zu",
 				c & 0xc0, pos);
 			return -1;
 		}
 		if (wl + 1 + c > DNS_NAME_MAX) {
-			set_err(err, errlen, "name longer than %d bytes",
-				DNS_NAME_MAX);
+			ww_set_err(err, errlen, "name longer than %d bytes",
+				   DNS_NAME_MAX);
 			return -1;
 		}
 		if (c == 0) {
@@ -155,8 +144,8 @@ read_name(const unsigned char *buf, size_t len, size_t *off,
 			break;
 		}
 		if (c >= len - pos) {
-			set_err(err, errlen, "label at offset %zu truncated",
-				pos);
+			ww_set_err(err, errlen, "label at offset %zu truncated",
+				   pos);
 			return -1;
 		}
 		memcpy(wire + wl, buf + pos, (size_t)c + 1);
@@ -229,16 +218,16 @@ keep_record(const unsigned char *buf, size_t len, size_t rdoff, uint16_t type,
 	switch (type) {
 	case WW_RR_A:
 		if (rdlen != 4) {
-			set_err(err, errlen, "A record with RDLENGTH %u",
-				(unsigned)rdlen);
+			ww_set_err(err, errlen, "A record with RDLENGTH %u",
+				   (unsigned)rdlen);
 			return -1;
 		}
 		inet_ntop(AF_INET, buf + rdoff, text, sizeof(text));
 		break;
 	case WW_RR_AAAA:
 		if (rdlen != 16) {
-			set_err(err, errlen, "AAAA record with RDLENGTH %u",
-				(unsigned)rdlen);
+			ww_set_err(err, errlen, "AAAA record with RDLENGTH %u",
+				   (unsigned)rdlen);
 			return -1;
 		}
 		inet_ntop(AF_INET6, buf + rdoff, text, sizeof(text));
@@ -252,10 +241,10 @@ keep_record(const unsigned char *buf, size_t len, size_t rdoff, uint16_t type,
 		if (read_name(buf, len, &pos, wire, &wl, err, errlen) < 0)
 			return -1;
 		if (pos != rdoff + rdlen) {
-			set_err(err, errlen,
-				"CNAME record with RDLENGTH %u but a "
-				"%zu-byte name",
-				(unsigned)rdlen, pos - rdoff);
+			ww_set_err(err, errlen,
+				   "CNAME record with RDLENGTH %u but a "
+				   "%zu-byte name",
+				   (unsigned)rdlen, pos - rdoff);
 			return -1;
 		}
 		name_to_text(wire, wl, text, sizeof(text));
@@ -282,9 +271,9 @@ ww_dns_parse_reply(const unsigned char *buf, size_t len, struct ww_dns_reply *r,
 	uint16_t flags, qdcount, kept = 0;
 
 	memset(r, 0, sizeof(*r));
-	set_err(err, errlen, "%s", "");
+	ww_set_err(err, errlen, "%s", "");
 	if (buf == NULL || len < DNS_HEADER_LEN) {
-		set_err(err, errlen, "truncated header");
+		ww_set_err(err, errlen, "truncated header");
 		return -1;
 	}
 	/* RFC 1035 section 4.1.1. */
@@ -304,7 +293,7 @@ ww_dns_parse_reply(const unsigned char *buf, size_t len, struct ww_dns_reply *r,
 		if (read_name(buf, len, &off, wire, &wl, err, errlen) < 0)
 			return -1;
 		if (len - off < 4) {
-			set_err(err, errlen, "question %u truncated", i + 1);
+			ww_set_err(err, errlen, "question %u truncated", i + 1);
 			return -1;
 		}
 		if (i == 0) {
@@ -326,7 +315,7 @@ ww_dns_parse_reply(const unsigned char *buf, size_t len, struct ww_dns_reply *r,
 		if (read_name(buf, len, &off, wire, &wl, err, errlen) < 0)
 			return -1;
 		if (len - off < DNS_RR_FIXED_LEN) {
-			set_err(err, errlen, "answer %u truncated", i + 1);
+			ww_set_err(err, errlen, "answer %u truncated", i + 1);
 			return -1;
 		}
 		type = get16(buf + off);
@@ -335,8 +324,9 @@ ww_dns_parse_reply(const unsigned char *buf, size_t len, struct ww_dns_reply *r,
 		rdlen = get16(buf + off + 8);
 		off += DNS_RR_FIXED_LEN;
 		if (rdlen > len - off) {
-			set_err(err, errlen, "RDLENGTH %u past end of message",
-				(unsigned)rdlen);
+			ww_set_err(err, errlen,
+				   "RDLENGTH %u past end of message",
+				   (unsigned)rdlen);
 			return -1;
 		}
 		if (rrclass == DNS_CLASS_IN &&

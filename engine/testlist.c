@@ -622,19 +622,9 @@ ww_testlist_load(struct ww_testlist *l, const char *path, char *err,
 	size_t len = 0, cap = 0, n;
 	int ret = -1;
 
-	f = fopen(path, "rb");
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	f = ww_open_read(path, &st, err, errlen);
+	if (f == NULL)
 		return -1;
-	}
-	if (fstat(fileno(f), &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto done;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(EISDIR));
-		goto done;
-	}
 	/* Read at most one byte past the limit: enough to know it is over,
 	 * whatever the file is (a pipe has no size to stat). */
 	cap = 64 * 1024;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -99,6 +100,42 @@ ww_grow(void **arr, size_t elem_size, size_t len, size_t *cap)
 	*arr = xrealloc(*arr, ncap * elem_size);
 	memset((char *)*arr + *cap * elem_size, 0, (ncap - *cap) * elem_size);
 	*cap = ncap;
+}
+
+void
+ww_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+FILE *
+ww_open_read(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	struct stat own;
+	FILE *f = fopen(path, "rb");
+	int e;
+
+	if (st == NULL)
+		st = &own;
+	if (f == NULL) {
+		ww_set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), st) < 0)
+		e = errno;
+	else if (S_ISDIR(st->st_mode))
+		e = EISDIR;
+	else
+		return f;
+	ww_set_err(err, errlen, "%s: %s", path, strerror(e));
+	fclose(f);
+	return NULL;
 }
 
 double

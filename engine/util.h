@@ -12,7 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
+
+struct stat;
 
 #define WW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define WW_CONTAINER_OF(ptr, type, member)                                     \
@@ -33,8 +36,16 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void ww_grow(void **arr, size_t elem_size, size_t len, size_t *cap);
 #define WW_PUSH(arr, len, cap)                                                 \
-	(ww_grow((void **)&(arr), sizeof(*(arr)), (len), &(cap)),             \
+	(ww_grow((void **)&(arr), sizeof(*(arr)), (len), &(cap)),              \
 	 &(arr)[(len)++])
+
+/* printf into err (errlen bytes); nothing when err is NULL or errlen 0. */
+void ww_set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* path opened for reading, its fstat in *st (st may be NULL); a directory
+ * is refused. NULL with "PATH: why" in err. */
+FILE *ww_open_read(const char *path, struct stat *st, char *err, size_t errlen);
 
 /* Seconds on CLOCK_MONOTONIC, as a double. */
 double ww_mono(void);
