@@ -24,21 +24,7 @@ cleanup_all() {
 trap cleanup_all EXIT
 
 # start_collector: the full service on a free loopback port; sets PORT.
-start_collector() {
-	collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB" \
-		--asn-db tests/data/asndb/tiny.tsv --allow-private \
-		--resolver "127.0.0.1:$DNS_PORT" --ca-file "$LAB/ca.pem" \
-		--timeout 2
-}
-
-# submit FILE [CURL ARGS...]: POST FILE; sets CODE and OUT.
-submit() {
-	f=$1
-	shift
-	CODE=$(curl -s -o "$LAB/resp" -w '%{http_code}' --max-time 20 "$@" \
-		--data-binary "@$f" "http://127.0.0.1:$PORT/api/v1/measurements")
-	OUT=$(cat "$LAB/resp")
-}
+start_collector() { lab_collector "$LAB/col.err" "$COLLECTOR" "$DB"; }
 q() { printf '%s' "$OUT" | jq -r "$1"; }
 sql() { sqlite3 "$DB" "$1"; }
 

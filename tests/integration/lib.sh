@@ -69,6 +69,31 @@ collector_up() {
 	exit 1
 }
 
+# lab_collector LOG COLLECTOR DB [ARGS...]: the full service (ingest, read
+# API, control) on a free loopback port, on DB, with the tiny ASN table and
+# the lab's resolver and CA; see collector_up.
+lab_collector() {
+	_lc_log=$1
+	_lc_bin=$2
+	_lc_db=$3
+	shift 3
+	collector_up "$_lc_log" "$_lc_bin" --db "$_lc_db" \
+		--asn-db tests/data/asndb/tiny.tsv --allow-private \
+		--resolver "127.0.0.1:$DNS_PORT" --ca-file "$LAB/ca.pem" \
+		--timeout 2 "$@"
+}
+
+# submit FILE [CURL ARGS...]: POST FILE to the collector on $PORT within
+# SUBMIT_MAX_TIME seconds (default 20); sets CODE and OUT (the body).
+submit() {
+	_sb_f=$1
+	shift
+	CODE=$(curl -s -o "$LAB/resp" -w '%{http_code}' \
+		--max-time "${SUBMIT_MAX_TIME:-20}" "$@" --data-binary "@$_sb_f" \
+		"http://127.0.0.1:$PORT/api/v1/measurements")
+	OUT=$(cat "$LAB/resp")
+}
+
 ok() {
 	PASS=$((PASS + 1))
 	echo "ok - $1"

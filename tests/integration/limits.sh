@@ -100,9 +100,7 @@ healthz() {
 	RC=$?
 }
 
-collector_up "$LOG" "$COLLECTOR" --db "$DB" --max-connections 4 \
-	--asn-db tests/data/asndb/tiny.tsv --allow-private \
-	--resolver "127.0.0.1:$DNS_PORT" --ca-file "$LAB/ca.pem" --timeout 2
+lab_collector "$LOG" "$COLLECTOR" "$DB" --max-connections 4
 
 # --- at the limit, a new connection waits ----------------------------------
 check_metric wallwatch_http_connections_max '^4$'

@@ -50,19 +50,10 @@ trap cleanup_all EXIT
 
 # start_collector: the full service on a free loopback port; sets PORT, B.
 start_collector() {
-	collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB" \
-		--asn-db tests/data/asndb/tiny.tsv --allow-private \
-		--resolver "127.0.0.1:$DNS_PORT" --ca-file "$LAB/ca.pem" \
-		--timeout 2
+	lab_collector "$LAB/col.err" "$COLLECTOR" "$DB"
 	B=http://127.0.0.1:$PORT
 }
-
-# submit FILE: POST it; sets CODE and OUT.
-submit() {
-	CODE=$(curl -s -o "$LAB/resp" -w '%{http_code}' --max-time 30 \
-		--data-binary "@$1" "$B/api/v1/measurements")
-	OUT=$(cat "$LAB/resp")
-}
+SUBMIT_MAX_TIME=30 # submit (lib.sh): the synthetic batch is the largest
 api() { curl -s --max-time 20 "$B$1"; }
 # count REGEX FILE: how many times REGEX (ERE) occurs in FILE
 count() { grep -oE -- "$1" "$2" | wc -l | tr -d ' '; }
