@@ -596,39 +596,26 @@ main(int argc, char **argv)
 			}
 			break;
 		case OPT_MAX_ADDRS:
-			if (ww_parse_long(optarg, 1, 64, &v) != 0) {
-				ww_usage_error("bad --max-addrs \"%s\": want a "
-					    "whole number from 1 to 64",
-					    optarg);
+			if (ww_opt_long("max-addrs", optarg, 1, 64, &v) != 0)
 				return EXIT_USAGE;
-			}
 			cfg.max_addrs = (int)v;
 			break;
 		case OPT_MAX_INFLIGHT:
-			if (ww_parse_long(optarg, 1, 100000, &v) != 0) {
-				ww_usage_error("bad --max-inflight \"%s\": want a "
-					    "whole number from 1 to 100000",
-					    optarg);
+			if (ww_opt_long("max-inflight", optarg, 1, 100000,
+					&v) != 0)
 				return EXIT_USAGE;
-			}
 			so.max_inflight = (int)v;
 			break;
 		case OPT_MAX_CONNS:
-			if (ww_parse_long(optarg, 1, 1000000, &v) != 0) {
-				ww_usage_error("bad --max-connections \"%s\": want "
-					    "a whole number from 1 to 1000000",
-					    optarg);
+			if (ww_opt_long("max-connections", optarg, 1, 1000000,
+					&v) != 0)
 				return EXIT_USAGE;
-			}
 			so.max_conns = (int)v;
 			break;
 		case OPT_INGEST_THREADS:
-			if (ww_parse_long(optarg, 1, 64, &v) != 0) {
-				ww_usage_error("bad --ingest-threads \"%s\": want "
-					    "a whole number from 1 to 64",
-					    optarg);
+			if (ww_opt_long("ingest-threads", optarg, 1, 64,
+					&v) != 0)
 				return EXIT_USAGE;
-			}
 			o.ingest_threads = (int)v;
 			o.ingest_opts = true;
 			break;

@@ -376,6 +376,16 @@ ww_usage_error(const char *fmt, ...)
 	fprintf(stderr, "\nTry '%s --help'.\n", log_prog);
 }
 
+int
+ww_opt_long(const char *opt, const char *arg, long min, long max, long *out)
+{
+	if (ww_parse_long(arg, min, max, out) == 0)
+		return 0;
+	ww_usage_error("bad --%s \"%s\": want a whole number from %ld to %ld",
+		       opt, arg, min, max);
+	return -1;
+}
+
 void
 ww_log(enum ww_log_level lvl, const char *tag, const char *fmt, ...)
 {

@@ -100,6 +100,11 @@ void ww_log_set_level(enum ww_log_level lvl);
 /* "prog: message" and "Try 'prog --help'." on stderr, for a command
  * line the program refuses (prog from ww_log_set_prog()). */
 void ww_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The whole number arg of option --opt (a name without "--") in [min, max]
+ * into *out: 0, or -1 after a usage error that names the option, the
+ * value and the range. */
+int ww_opt_long(const char *opt, const char *arg, long min, long max,
+		long *out);
 void ww_log(enum ww_log_level lvl, const char *tag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 #define log_error(tag, ...) ww_log(WW_LOG_ERROR, tag, __VA_ARGS__)

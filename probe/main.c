@@ -275,12 +275,9 @@ cmd_run(int argc, char **argv)
 			o.cfg.control_sni = optarg;
 			break;
 		case OPT_CONCURRENCY:
-			if (ww_parse_long(optarg, 1, 4096, &v) != 0) {
-				ww_usage_error("bad --concurrency \"%s\": want a "
-					    "whole number from 1 to 4096",
-					    optarg);
+			if (ww_opt_long("concurrency", optarg, 1, 4096,
+					&v) != 0)
 				goto out;
-			}
 			o.concurrency = (int)v;
 			break;
 		case OPT_TIMEOUT:
@@ -292,12 +289,8 @@ cmd_run(int argc, char **argv)
 			}
 			break;
 		case OPT_MAX_ADDRS:
-			if (ww_parse_long(optarg, 1, 64, &v) != 0) {
-				ww_usage_error("bad --max-addrs \"%s\": want a "
-					    "whole number from 1 to 64",
-					    optarg);
+			if (ww_opt_long("max-addrs", optarg, 1, 64, &v) != 0)
 				goto out;
-			}
 			o.cfg.max_addrs = (int)v;
 			break;
 		case OPT_OUTPUT:
