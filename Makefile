@@ -5,19 +5,25 @@
 #   make check      install missing packages, build, run every test
 #   make bench      run the benchmarks under bench/ (prints figures)
 #   make fuzz       libFuzzer builds of every fuzz target (clang)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same)
 
 PKG_CONFIG ?= pkg-config
 CC ?= cc
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share/wallwatch
+SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/wallwatch
 BUILD ?= build
 VERSION := 0.1.0
 
 PROBE_PKGS = libevent libevent_openssl libcares libcurl openssl jansson
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PROBE_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PROBE_PKGS) 2>/dev/null) -lm
+# The probe's uploads are gzip'd.
+ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
 # The collector's storage only (the probe does not link them).
 STORE_PKGS = sqlite3 zlib
 STORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(STORE_PKGS) 2>/dev/null)
@@ -62,13 +68,14 @@ PROBE := $(BUILD)/wallwatch-probe
 COLLECTOR := $(BUILD)/wallwatch-collector
 CENSOR := $(BUILD)/wallwatch-censor
 FAKENET := $(BUILD)/fakenet
+FAKECOL := $(BUILD)/fakecollector
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
 .PHONY: all deps check-deps bench-deps run check unit unit-asan fuzz-replay \
-	integration integration-asan web lab bench fuzz install clean format \
-	format-check
+	integration integration-asan web lab bench fuzz install uninstall clean \
+	format format-check
 
 all: $(PROBE) $(COLLECTOR)
 
@@ -86,7 +93,7 @@ $(LIB): $(ENGINE_OBJ)
 	ar rcs $@ $^
 
 $(PROBE): $(PROBE_OBJ) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(PROBE_OBJ) $(LIB) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(PROBE_OBJ) $(LIB) $(PKG_LIBS) $(ZLIB_LIBS)
 
 $(COLLECTOR): $(COLLECTOR_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(COLLECTOR_OBJ) $(LIB) $(PKG_LIBS) \
@@ -109,6 +116,11 @@ $(CENSOR): tests/lab/censor.c $(LIB)
 
 $(FAKENET): $(FAKE_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(FAKE_OBJ) $(LIB) $(PKG_LIBS)
+
+# The probe's upload tests' collector (tests/fakecollector).
+$(FAKECOL): $(OBJ)/tests/fakecollector/main.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) \
+		$(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
 
 $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -145,7 +157,7 @@ unit-asan:
 		SANITIZE=address,undefined CFLAGS="-O1 -g" unit fuzz-replay
 
 # The probe itself under ASan+UBSan (LeakSanitizer included) against the lab.
-integration-asan: $(FAKENET)
+integration-asan: $(FAKENET) $(FAKECOL)
 	@$(MAKE) --no-print-directory BUILD=build/asan \
 		SANITIZE=address,undefined CFLAGS="-O1 -g" \
 		build/asan/wallwatch-probe build/asan/wallwatch-collector
@@ -161,12 +173,13 @@ integration-asan: $(FAKENET)
 		sh tests/integration/limits.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
 
-integration: $(PROBE) $(COLLECTOR) $(FAKENET)
+integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/cli.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/control.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/ingest.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/limits.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/install.sh $(BUILD)
 
 # The web view in headless Chromium (screenshots in build/test-artifacts).
 web: $(PROBE) $(COLLECTOR) $(FAKENET)
@@ -178,7 +191,7 @@ lab: all $(FAKENET) $(CENSOR)
 	@sh tests/lab/run.sh $(BUILD)
 
 check: check-deps
-	@$(MAKE) --no-print-directory all $(FAKENET) $(CENSOR)
+	@$(MAKE) --no-print-directory all $(FAKENET) $(FAKECOL) $(CENSOR)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory unit-asan
@@ -198,6 +211,21 @@ fuzz: check-deps
 	@sh tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # --- install ----------------------------------------------------------------
+# The files name the /usr/local defaults; these put the real paths in. The
+# man pages keep /etc/wallwatch/probe.conf: it is the probe's built-in
+# default, whatever SYSCONFDIR is (the unit names its --config).
+MAN_SED = -e 's|/usr/local/bin|$(BINDIR)|g' \
+	  -e 's|/usr/local/share/wallwatch|$(DATADIR)|g' \
+	  -e 's|/usr/local/share/doc/wallwatch|$(DOCDIR)|g' \
+	  -e 's|/usr/local/lib/systemd/system|$(UNITDIR)|g'
+INSTALL_SED = $(MAN_SED) -e 's|/etc/wallwatch|$(SYSCONFDIR)/wallwatch|g'
+MAN_PAGES = docs/man/wallwatch-probe.1 docs/man/wallwatch-collector.1
+UNITS = dist/wallwatch-probe.service dist/wallwatch-collector.service
+PROBE_CONF = $(DESTDIR)$(SYSCONFDIR)/wallwatch/probe.conf
+
+# A volunteer's probe.conf is never overwritten: a second install leaves it
+# and says so (the new example is always in DOCDIR/probe.conf.example).
+# uninstall keeps probe.conf and the services' state in /var/lib.
 install: $(PROBE) $(COLLECTOR)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/testlists \
 		$(DESTDIR)$(DATADIR)/testlists/fingerprints
@@ -206,9 +234,49 @@ install: $(PROBE) $(COLLECTOR)
 	install -m 0644 testlists/*.csv $(DESTDIR)$(DATADIR)/testlists/
 	install -m 0644 testlists/fingerprints/*.csv \
 		$(DESTDIR)$(DATADIR)/testlists/fingerprints/
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
-	sed 's|/usr/local/bin|$(BINDIR)|' dist/wallwatch-collector.service \
-		>$(DESTDIR)$(PREFIX)/lib/systemd/system/wallwatch-collector.service
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/collector \
+		$(DESTDIR)$(SYSCONFDIR)/wallwatch
+	for f in $(MAN_PAGES); do \
+		sed $(MAN_SED) $$f >$(DESTDIR)$(MANDIR)/man1/$${f##*/} && \
+		chmod 0644 $(DESTDIR)$(MANDIR)/man1/$${f##*/} || exit 1; \
+	done
+	for f in $(UNITS); do \
+		sed $(INSTALL_SED) $$f >$(DESTDIR)$(UNITDIR)/$${f##*/} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${f##*/} || exit 1; \
+	done
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	install -m 0644 collector/README.md $(DESTDIR)$(DOCDIR)/collector/
+	sed $(INSTALL_SED) dist/probe.conf >$(DESTDIR)$(DOCDIR)/probe.conf.example
+	chmod 0644 $(DESTDIR)$(DOCDIR)/probe.conf.example
+	@if [ -e $(PROBE_CONF) ]; then \
+		echo "kept $(PROBE_CONF) (yours); the new example is" \
+		     "$(DOCDIR)/probe.conf.example"; \
+	else \
+		install -m 0644 $(DESTDIR)$(DOCDIR)/probe.conf.example \
+			$(PROBE_CONF) && echo "installed $(PROBE_CONF)"; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/wallwatch-probe \
+		$(DESTDIR)$(BINDIR)/wallwatch-collector
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/,$(wildcard testlists/*.csv \
+		testlists/fingerprints/*.csv))
+	for d in $(DESTDIR)$(DATADIR)/testlists/fingerprints \
+		$(DESTDIR)$(DATADIR)/testlists $(DESTDIR)$(DATADIR); do \
+		[ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN_PAGES))) \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/probe.conf.example \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(wildcard docs/*.md)) \
+		$(DESTDIR)$(DOCDIR)/collector/README.md
+	for d in $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/collector \
+		$(DESTDIR)$(DOCDIR); do \
+		[ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
+	@if [ -e $(PROBE_CONF) ]; then \
+		echo "kept $(PROBE_CONF) (yours) and the services' state" \
+		     "in /var/lib"; fi
 
 clean:
 	rm -rf build

@@ -16,8 +16,15 @@
  *   GET /api/v1/measurements/UID   the raw measurement as submitted
  *   GET /api/v1/domains/HOST  per network: blocked/disrupted/... URLs
  *   GET /api/v1/export        ?since ?until ?cc ?format=jsonl|csv
+ *   GET /api/v1/whoami        the caller's address as seen here, and its
+ *                             network from --asn-db (api_whoami: needs no
+ *                             store, so --control-only serves it too)
  */
 #include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +37,7 @@
 #include <event2/keyvalq_struct.h>
 #include <zlib.h>
 
+#include "asndb.h"
 #include "collector.h"
 #include "store.h"
 #include "util.h"
@@ -688,6 +696,82 @@ get_export(struct api *a, struct evhttp_request *req,
 		evbuffer_free(out);
 	}
 	stream_next(NULL, x);
+}
+
+/* --- whoami ------------------------------------------------------------ */
+
+/*
+ * The peer's address as text; an IPv4-mapped IPv6 address (a dual-stack
+ * listener's IPv4 client) as plain IPv4, the form the client knows itself
+ * by. -1 when the connection has no address we can show.
+ */
+static int
+peer_text(struct evhttp_request *req, char *ip, size_t len)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	const struct sockaddr *sa =
+		conn ? evhttp_connection_get_addr(conn) : NULL;
+	const struct in6_addr *a6;
+	const void *addr;
+	int af;
+
+	if (sa == NULL)
+		return -1;
+	if (sa->sa_family == AF_INET) {
+		af = AF_INET;
+		addr = &((const struct sockaddr_in *)sa)->sin_addr;
+	} else if (sa->sa_family == AF_INET6) {
+		a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		af = IN6_IS_ADDR_V4MAPPED(a6) ? AF_INET : AF_INET6;
+		addr = af == AF_INET ? (const void *)&a6->s6_addr[12] : a6;
+	} else {
+		return -1;
+	}
+	return inet_ntop(af, addr, ip, (socklen_t)len) != NULL ? 0 : -1;
+}
+
+/*
+ * The probe learns its public address and network from this, to scrub the
+ * one from its measurements and record the other. The address is answered
+ * to its owner and goes nowhere else: never logged, never stored (ip is a
+ * local), and no cache may keep the answer.
+ */
+void
+api_whoami(struct evhttp_request *req, const struct ww_asndb *asn)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	char ip[INET6_ADDRSTRLEN], cc[3], asn_s[16];
+	uint32_t as = 0;
+	bool found;
+	json_t *o;
+
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "Allow", "GET, HEAD");
+		reply_error(req, 405, "Method Not Allowed",
+			    "GET your address and network");
+		return;
+	}
+	if (peer_text(req, ip, sizeof(ip)) != 0) {
+		reply_error(req, 500, "Internal Server Error",
+			    "the connection has no address");
+		return;
+	}
+	found = asn != NULL && ww_asndb_lookup(asn, ip, &as, cc) == 0;
+	snprintf(asn_s, sizeof(asn_s), "AS%u", (unsigned)as);
+	o = json_object();
+	json_object_set_new(o, "ip", json_string(ip));
+	json_object_set_new(o, "asn", found ? json_string(asn_s) : json_null());
+	/* "ZZ": the table has the range but no country. */
+	json_object_set_new(o, "cc",
+			    found && strcmp(cc, "ZZ") != 0 ? json_string(cc)
+							   : json_null());
+	/* engine/asndb.c does not keep the table's AS descriptions. */
+	json_object_set_new(o, "network_name", json_null());
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "Cache-Control", "no-store");
+	reply_json(req, 200, "OK", o);
+	json_decref(o);
 }
 
 /* --- routing --------------------------------------------------------------------- */

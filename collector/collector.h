@@ -115,6 +115,12 @@ struct api *api_new(struct store *st);
 void api_free(struct api *a);
 /* Answer GET/HEAD requests under /api/v1/ (true), or leave req (false). */
 bool api_handle(struct api *a, struct evhttp_request *req, const char *path);
+/* GET /api/v1/whoami: 200 {"ip", "asn", "cc", "network_name"} for the
+ * peer of req, its network looked up in asn (may be NULL: asn and cc are
+ * then null); 405 for methods other than GET and HEAD. The address is
+ * neither logged nor kept. */
+#define API_WHOAMI_PATH "/api/v1/whoami"
+void api_whoami(struct evhttp_request *req, const struct ww_asndb *asn);
 /* "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ", "YYYY-MM-DD HH:MM:SS" or unix
  * seconds; 0 or -1. */
 int api_parse_time(const char *s, int64_t *out);

@@ -37,13 +37,15 @@ static const char usage_text[] =
 	"measurement or JSON Lines, gzip allowed), store them in SQLite, and\n"
 	"serve the control API (docs/control-protocol.md): POST /api/v1/control\n"
 	"(ours), POST /api/v1/oonith and / (OONI's test-helper protocol).\n"
-	"GET /healthz. `reanalyze` re-runs the verdict analysis over every\n"
+	"GET /healthz; GET /api/v1/whoami (the caller's address and network,\n"
+	"in both modes). `reanalyze` re-runs the verdict analysis over every\n"
 	"stored measurement with the current rules and fingerprints.\n"
 	"\n"
 	"  --db PATH              SQLite database, created and migrated on start\n"
 	"  --asn-db FILE          IP-to-ASN table (iptoasn.com TSV) to record the\n"
 	"                         submitter's network and country (never its\n"
-	"                         address)\n"
+	"                         address); with --control-only, only for\n"
+	"                         GET /api/v1/whoami\n"
 	"  --fingerprints DIR     blockpage and forged-DNS fingerprints for the\n"
 	"                         analysis (default: the bundled set)\n"
 	"  --control-only         run only the control API (no --db)\n"
@@ -156,11 +158,37 @@ route(struct evhttp_request *req, void *arg)
 		evbuffer_free(buf);
 		return;
 	}
+	if (path != NULL && strcmp(path, API_WHOAMI_PATH) == 0) {
+		api_whoami(req, r->asn);
+		return;
+	}
 	if (path != NULL && api_handle(r->api, req, path))
 		return;
 	if (path != NULL && web_handle(req, path))
 		return;
 	ingest_handle(req, r->in);
+}
+
+/* --control-only: whoami beside the control API, nothing else. */
+static void
+route_control_only(struct evhttp_request *req, void *arg)
+{
+	struct run *r = arg;
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *path = u ? evhttp_uri_get_path(u) : NULL;
+
+	if (path != NULL && strcmp(path, API_WHOAMI_PATH) == 0) {
+		api_whoami(req, r->asn);
+	} else if (path == NULL || path[0] == '\0' || strcmp(path, "/") == 0) {
+		/* Given a fallback, the control server leaves GET / to it:
+		 * still the OONI helper's path here, as without one. */
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "Allow", "POST");
+		reply_error(req, 405, "Method Not Allowed",
+			    "POST a JSON control request");
+	} else {
+		reply_error(req, 404, "Not Found", "no such path");
+	}
 }
 
 static void
@@ -203,7 +231,23 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	ctl_server_drain(r->srv, controls_drained, r);
 }
 
-/* The database, the ASN table and the fingerprints; -1 after logging. */
+/* The ASN table, when given (both modes: whoami); -1 after logging. */
+static int
+open_asn(struct run *r, const struct svc_opts *o)
+{
+	char err[512];
+
+	if (o->asn_db == NULL)
+		return 0;
+	r->asn = ww_asndb_load(o->asn_db, err, sizeof(err));
+	if (r->asn == NULL) {
+		log_error("collector", "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The database and the fingerprints; -1 after logging. */
 static int
 open_ingest(struct run *r, const struct svc_opts *o,
 	    struct ctl_server_opts *so)
@@ -217,13 +261,6 @@ open_ingest(struct run *r, const struct svc_opts *o,
 	if (r->st == NULL || r->wst == NULL) {
 		log_error("collector", "%s", err);
 		return -1;
-	}
-	if (o->asn_db != NULL) {
-		r->asn = ww_asndb_load(o->asn_db, err, sizeof(err));
-		if (r->asn == NULL) {
-			log_error("collector", "%s", err);
-			return -1;
-		}
 	}
 	r->fp = ww_fingerprints_load_default(o->fingerprints, err,
 					     sizeof(err));
@@ -274,9 +311,14 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 		log_error("collector", "libevent has no thread support");
 		return EXIT_FAIL;
 	}
-	if (!o->control_only && open_ingest(&r, o, so) != 0) {
+	if (open_asn(&r, o) != 0 ||
+	    (!o->control_only && open_ingest(&r, o, so) != 0)) {
 		close_ingest(&r);
 		return EXIT_FAIL;
+	}
+	if (o->control_only) {
+		so->fallback = route_control_only;
+		so->fallback_arg = &r;
 	}
 	r.base = event_base_new();
 	if (r.base == NULL)
@@ -652,11 +694,11 @@ main(int argc, char **argv)
 				     "for the control API alone)");
 		return EXIT_USAGE;
 	}
-	if (o.control_only &&
-	    (o.db || o.asn_db || o.fingerprints || o.ingest_opts)) {
+	/* --asn-db is allowed: whoami answers with it. */
+	if (o.control_only && (o.db || o.fingerprints || o.ingest_opts)) {
 		ww_usage_error("%s", "--control-only stores nothing: no --db, "
-				     "--asn-db, --fingerprints, --ingest-threads "
-				     "or --ingest-queue");
+				     "--fingerprints, --ingest-threads or "
+				     "--ingest-queue");
 		return EXIT_USAGE;
 	}
 	if (o.listen == NULL) {

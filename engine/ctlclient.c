@@ -104,6 +104,8 @@ record_attempt(struct ctl_op *op, const char *failure, const char *detail,
 static void
 end_easy(struct ctl_op *op)
 {
+	if (op->easy != NULL)
+		ww_engine_count_curl(op->e, op->easy);
 	curl_easy_cleanup(op->easy);
 	op->easy = NULL;
 	curl_slist_free_all(op->hdrs);

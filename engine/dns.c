@@ -138,6 +138,10 @@ ares_cb(void *arg, int status, const unsigned char *abuf, int alen)
 		free(op);
 		return;
 	}
+	/* The answer, and about what the query took (header, name,
+	 * type/class, EDNS). */
+	e->bytes += (uint64_t)(alen > 0 ? alen : 0) +
+		    strlen(op->out->hostname) + 29;
 	record(op, status, abuf, alen);
 	op->state = DNS_ANSWERED;
 	if (op->starting) {

@@ -54,6 +54,7 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 	e->control_timeout = cfg->control_timeout > 0
 				     ? cfg->control_timeout
 				     : WW_CONTROL_TIMEOUT(e->timeout);
+	e->body_cap = cfg->body_cap > 0 ? cfg->body_cap : WW_BODY_DOWNLOAD_CAP;
 	e->control_service = cfg->control_service;
 	e->allow_private = cfg->allow_private;
 	e->ares = io_ares_new(base, cfg->resolver, e->timeout, err, errlen);
@@ -90,6 +91,27 @@ ww_engine_free(struct ww_engine *e)
 		free(e->controls[i]);
 	free(e->controls);
 	free(e);
+}
+
+uint64_t
+ww_engine_bytes(const struct ww_engine *e)
+{
+	return e->bytes;
+}
+
+void
+ww_engine_count_curl(struct ww_engine *e, CURL *easy)
+{
+	curl_off_t down = 0, up = 0;
+	long hdr = 0, req = 0;
+
+	curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
+	curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &up);
+	curl_easy_getinfo(easy, CURLINFO_HEADER_SIZE, &hdr);
+	curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &req);
+	e->bytes += (uint64_t)(down > 0 ? down : 0) +
+		    (uint64_t)(up > 0 ? up : 0) + (uint64_t)(hdr > 0 ? hdr : 0) +
+		    (uint64_t)(req > 0 ? req : 0);
 }
 
 const char *

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/event.h>
 
@@ -41,6 +42,9 @@ struct ww_config {
 	const char *const *controls;
 	size_t n_controls;
 	double control_timeout; /* seconds per control request; 0: default */
+	/* Bytes downloaded per HTTP response before we stop; 0: the default
+	 * WW_BODY_DOWNLOAD_CAP. */
+	size_t body_cap;
 	/* Control side: the engine serves controls. Each target gets one TLS
 	 * handshake per address (with the requested SNI; the neutral-SNI
 	 * handshake is the probe's business), and bogon addresses are never
@@ -80,6 +84,11 @@ void ww_engine_free(struct ww_engine *e);
 /* May the engine connect to ip? False only for a bogon when the engine
  * serves controls without allow_private. */
 bool ww_engine_allows(const struct ww_engine *e, const char *ip);
+
+/* Bytes the engine has sent and received so far: DNS messages, TLS
+ * handshakes, HTTP requests and responses, control requests and answers
+ * (payloads, not TCP/IP headers). For the probe's --max-bytes. */
+uint64_t ww_engine_bytes(const struct ww_engine *e);
 
 /* The resolver queries go to, "ip:port" (first one for the system list). */
 const char *ww_engine_resolver(const struct ww_engine *e);

@@ -109,8 +109,8 @@ write_cb(char *buf, size_t size, size_t n, void *arg)
 	struct ww_http *out = op->out;
 	size_t len = size * n;
 
-	if (out->body_length + len > WW_BODY_DOWNLOAD_CAP) {
-		len = WW_BODY_DOWNLOAD_CAP - (size_t)out->body_length;
+	if (out->body_length + len > op->e->body_cap) {
+		len = op->e->body_cap - (size_t)out->body_length;
 		op->capped = true;
 	}
 	EVP_DigestUpdate(op->sha, buf, len);
@@ -207,6 +207,7 @@ record_done(struct http_op *op, CURLcode res)
 	curl_easy_getinfo(op->easy, CURLINFO_PRIMARY_IP, &ip);
 	curl_easy_getinfo(op->easy, CURLINFO_PRIMARY_PORT, &port);
 	curl_easy_getinfo(op->easy, CURLINFO_REDIRECT_URL, &loc);
+	ww_engine_count_curl(op->e, op->easy);
 	out->status = (int)code;
 	if (ip != NULL && ip[0] != '\0') {
 		out->ip = xstrdup(ip);

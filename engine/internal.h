@@ -11,6 +11,7 @@
 #define WW_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include <ares.h>
@@ -33,15 +34,8 @@ void io_ares_query(struct io_ares *io, const char *name, int type,
 		   io_ares_cb cb, void *arg);
 const char *io_ares_server(const struct io_ares *io);
 
-/* --- io_curl.c: libcurl's multi socket API driven by libevent ------------ */
-struct io_curl;
-typedef void (*io_curl_cb)(CURL *easy, CURLcode result, void *arg);
-struct io_curl *io_curl_new(struct event_base *base);
-void io_curl_free(struct io_curl *io);
-/* Start a transfer; cb runs once when it ends (never before this returns). */
-void io_curl_add(struct io_curl *io, CURL *easy, io_curl_cb cb, void *arg);
-/* Abort a transfer without calling its callback. */
-void io_curl_remove(struct io_curl *io, CURL *easy);
+/* --- io_curl.c: see io_curl.h ------------------------------------------- */
+#include "io_curl.h"
 
 /* --- the engine ---------------------------------------------------------- */
 struct ww_engine {
@@ -59,6 +53,8 @@ struct ww_engine {
 	char **controls;     /* control base URLs, probe side */
 	size_t n_controls;
 	double control_timeout;
+	size_t body_cap;      /* bytes downloaded per HTTP response */
+	uint64_t bytes;       /* traffic so far (ww_engine_bytes) */
 	bool control_service; /* see ww_config */
 	bool allow_private;
 	/* dns.c: queries in flight, and those waiting for a slot */
@@ -75,6 +71,10 @@ struct ww_engine {
  * clock when they are sent.
  */
 #define WW_DNS_MAX_INFLIGHT 64
+
+/* Add a finished curl transfer's bytes (request, upload, headers and
+ * body as received) to e->bytes. */
+void ww_engine_count_curl(struct ww_engine *e, CURL *easy);
 
 /* tls.c: map an X509_V_ERR_* to the failure vocabulary. */
 const char *tls_failure_from_verify(long verify_result);
@@ -136,11 +136,7 @@ struct http_op *http_start(struct ww_engine *e, const char *url,
 			   struct ww_http *out, double t_base, http_cb cb,
 			   void *arg);
 void http_cancel(struct http_op *op);
-/* A finished transfer's result in the failure vocabulary (NULL: success;
- * failure_unknown: the caller records curl's message). capped: the write
- * callback stopped the transfer on purpose. */
-const char *http_failure_from_curl(CURL *easy, CURLcode res,
-				   const char *errbuf, bool capped);
+/* http_failure_from_curl(): see io_curl.h */
 
 /* --- ctlclient.c: asking the control services ------------------------ */
 struct ctl_op;

@@ -112,6 +112,9 @@ finish(struct tls_op *op)
 	void *arg = op->arg;
 
 	op->out->t = ww_mono() - op->t_base;
+	if (SSL_get_rbio(op->ssl) != NULL)
+		op->e->bytes += BIO_number_read(SSL_get_rbio(op->ssl)) +
+				BIO_number_written(SSL_get_wbio(op->ssl));
 	event_free(op->ev);
 	SSL_free(op->ssl);
 	close(op->fd);

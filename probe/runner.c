@@ -11,6 +11,7 @@
  * analysed (analysis.h) before it is written.
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,8 @@
 #include "analysis.h"
 #include "failure.h"
 #include "probe.h"
+#include "state.h"
+#include "upload.h"
 #include "util.h"
 
 struct summary_row {
@@ -35,19 +38,31 @@ struct runner {
 	struct probe_opts *o;
 	struct event_base *base;
 	struct ww_engine *engine;
+	struct probe_env *env;     /* NULL: no state directory */
+	struct uploader *uploader; /* NULL: nothing is uploaded */
 	struct ww_job **jobs; /* in-flight jobs by slot; NULL when free */
-	size_t next, done, in_flight;
+	size_t *order;        /* target indices not started yet, in order */
+	size_t n_order;
+	size_t done, in_flight, started;
 	bool stopping;
+	bool budget_hit; /* --max-bytes reached: start no more */
+	bool finished;
+	runner_done_cb done_cb;
+	void *done_arg;
 	int out_fd;
 	char *out_path;
 	bool write_failed;
+	size_t spool_failed; /* measurements neither spooled nor held */
 	time_t test_start;
 	double t_start;
+	char *cc, *asn; /* what measurements record */
 	char *report_web, *report_endpoint;
-	struct event *progress, *sigint, *sigterm;
+	struct event *progress, *cool_timer;
 	bool tty;
 	struct summary_row *rows;
 	char arch[65];
+	json_t *cool; /* "addr:port" / "host:port" -> monotonic time free */
+	bool own_cool;
 	struct ww_job **ref_jobs; /* reference targets in flight */
 	size_t ref_pending;
 	bool net_ok;
@@ -315,9 +330,166 @@ progress_cb(evutil_socket_t fd, short what, void *arg)
 	fflush(stderr);
 }
 
-/* --- the run ------------------------------------------------------------- */
-
 static void start_more(struct runner *r);
+
+/* --- cooldown: tests of one address:port spaced by --cooldown ----------- */
+
+/*
+ * A censor that has just seen a forbidden request often keeps blocking the
+ * client's traffic to that address and port for minutes (the GFW does this
+ * for 90 s and more): a test right after would measure the punishment, not
+ * the target. So a target starts only when every endpoint it will use has
+ * been left alone for --cooldown seconds. Its endpoints are its host:port
+ * and the address:ports its host resolved to before (learned as tests
+ * finish). While a test runs, its endpoints are busy.
+ */
+#define COOL_BUSY 1e300
+
+static json_t *
+cool_obj(struct runner *r, const char *name)
+{
+	json_t *o = json_object_get(r->cool, name);
+
+	if (o == NULL) {
+		o = json_object();
+		json_object_set_new(r->cool, name, o);
+	}
+	return o;
+}
+
+/* Every key target t uses, as a JSON array (new reference). */
+static json_t *
+cool_keys(struct runner *r, const struct ww_target *t)
+{
+	json_t *keys = json_array();
+	json_t *known = json_object_get(cool_obj(r, "addrs"), t->host);
+	json_t *v;
+	size_t i;
+
+	json_array_append_new(keys, json_sprintf("%s:%d", t->host, t->port));
+	json_array_foreach(known, i, v) json_array_append(keys, v);
+	return keys;
+}
+
+/* Seconds until t may start (<= 0: now). */
+static double
+cool_wait(struct runner *r, const struct ww_target *t, double now)
+{
+	json_t *keys = cool_keys(r, t), *free_at = cool_obj(r, "free"), *k;
+	double wait = 0;
+	size_t i;
+
+	json_array_foreach(keys, i, k)
+	{
+		double at = json_real_value(
+			json_object_get(free_at, json_string_value(k)));
+
+		if (at - now > wait)
+			wait = at - now;
+	}
+	json_decref(keys);
+	return wait;
+}
+
+static void
+cool_set(struct runner *r, json_t *keys, double at)
+{
+	json_t *free_at = cool_obj(r, "free"), *k;
+	size_t i;
+
+	json_array_foreach(keys, i, k)
+		json_object_set_new(free_at, json_string_value(k),
+				    json_real(at));
+}
+
+static void
+cool_hold(struct runner *r, const struct ww_target *t)
+{
+	json_t *keys;
+
+	if (r->o->cooldown <= 0)
+		return;
+	keys = cool_keys(r, t);
+	cool_set(r, keys, COOL_BUSY);
+	json_decref(keys);
+}
+
+static void
+add_key(json_t *arr, const char *ip, int port)
+{
+	json_t *k;
+	json_t *v;
+	size_t i;
+
+	if (ip == NULL || port <= 0)
+		return;
+	k = json_sprintf("%s:%d", ip, port);
+	json_array_foreach(arr, i, v) if (json_equal(v, k))
+	{
+		json_decref(k);
+		return;
+	}
+	json_array_append_new(arr, k);
+}
+
+/* t finished: learn the endpoints it used, and start their cooldown. */
+static void
+cool_release(struct runner *r, const struct ww_target *t,
+	     const struct ww_measurement *m)
+{
+	json_t *addrs = cool_obj(r, "addrs"), *known, *keys;
+
+	if (r->o->cooldown <= 0)
+		return;
+	known = json_object_get(addrs, t->host);
+	if (known == NULL) {
+		known = json_array();
+		json_object_set_new(addrs, t->host, known);
+	}
+	for (size_t i = 0; i < m->n_tcp; i++)
+		add_key(known, m->tcp[i].ip, m->tcp[i].port);
+	/* A bounded memory of one host's addresses (CDNs rotate). */
+	while (json_array_size(known) > 32)
+		json_array_remove(known, 0);
+	keys = cool_keys(r, t);
+	/* Redirects and HTTP hops may reach other endpoints. */
+	for (size_t i = 0; i < m->n_http; i++)
+		add_key(keys, m->http[i].ip, m->http[i].port);
+	cool_set(r, keys, ww_mono() + r->o->cooldown);
+	json_decref(keys);
+}
+
+static void
+cool_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	start_more(arg);
+}
+
+/* Position in r->order of the next target to start, or -1; *wait is then
+ * the least time until one may start (HUGE_VAL: when a test ends). */
+static ssize_t
+pick(struct runner *r, double *wait)
+{
+	struct ww_testlist *l = &r->o->targets;
+	double now = ww_mono();
+
+	*wait = HUGE_VAL;
+	if (r->o->cooldown <= 0)
+		return r->n_order > 0 ? 0 : -1;
+	for (size_t k = 0; k < r->n_order; k++) {
+		double w = cool_wait(r, &l->targets[r->order[k]], now);
+
+		if (w <= 0)
+			return (ssize_t)k;
+		if (w < *wait)
+			*wait = w;
+	}
+	return -1;
+}
+
+/* --- the run ------------------------------------------------------------- */
 
 static struct ww_measurement *
 new_measurement(struct runner *r, const struct ww_target *t)
@@ -336,8 +508,8 @@ new_measurement(struct runner *r, const struct ww_target *t)
 	m->test_version = xstrdup(WW_TEST_VERSION);
 	m->measurement_start_time = now.tv_sec;
 	m->test_start_time = r->test_start;
-	m->probe_cc = xstrdup(r->o->probe_cc ? r->o->probe_cc : "ZZ");
-	m->probe_asn = xstrdup(r->o->probe_asn ? r->o->probe_asn : "AS0");
+	m->probe_cc = xstrdup(r->cc);
+	m->probe_asn = xstrdup(r->asn);
 	m->report_id = xstrdup(strcmp(m->test_name, "wallwatch_web") == 0
 				       ? r->report_web
 				       : r->report_endpoint);
@@ -387,7 +559,9 @@ verdict_text(const json_t *tk)
 	return xasprintf("unknown (%s)", reason ? reason : "?");
 }
 
-/* The measurement's JSON line, with its verdict. */
+/* The measurement's JSON line, with its verdict, scrubbed of the
+ * volunteer's own addresses (after the analysis, which compares real
+ * addresses). */
 static char *
 analysed_line(struct runner *r, struct ww_measurement *m, char **verdict)
 {
@@ -400,12 +574,28 @@ analysed_line(struct runner *r, struct ww_measurement *m, char **verdict)
 	if (ww_analyze(j, r->o->fp, err, sizeof(err)) != 0)
 		log_warn("analysis", "%s: %s", m->input, err);
 	*verdict = verdict_text(json_object_get(j, "test_keys"));
+	if (r->env != NULL)
+		ww_scrub_json(r->env->scrub, j);
 	line = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
 				     JSON_REAL_PRECISION(9));
 	json_decref(j);
 	if (line == NULL)
 		abort(); /* only on OOM inside jansson */
 	return line;
+}
+
+static void
+maybe_finish(struct runner *r)
+{
+	if (r->finished || r->in_flight > 0 || r->ref_pending > 0)
+		return;
+	if (!r->stopping && !r->budget_hit && r->n_order > 0)
+		return;
+	r->finished = true;
+	if (r->cool_timer != NULL)
+		evtimer_del(r->cool_timer);
+	if (r->done_cb != NULL)
+		r->done_cb(r->done_arg);
 }
 
 static void
@@ -416,8 +606,17 @@ job_done(struct ww_measurement *m, void *arg)
 	char *verdict;
 	char *line = analysed_line(r, m, &verdict);
 
-	write_line(r, line);
+	/* The spool first: it is what reaches the collector. */
+	if (r->uploader != NULL) {
+		if (env_spool(r->env, m->measurement_uid, line,
+			      strlen(line)) < 0)
+			r->spool_failed++;
+		uploader_kick(r->uploader, false);
+	}
+	if (r->out_fd >= 0)
+		write_line(r, line);
 	free(line);
+	cool_release(r, &r->o->targets.targets[sa->index], m);
 	summarise(r, sa->index, m);
 	r->rows[sa->index].verdict = verdict;
 	ww_measurement_free(m);
@@ -427,26 +626,58 @@ job_done(struct ww_measurement *m, void *arg)
 	free(sa);
 	if (!r->stopping)
 		start_more(r);
-	if (r->in_flight == 0 && (r->stopping || r->next == r->o->targets.n))
-		event_base_loopbreak(r->base);
+	maybe_finish(r);
 }
 
 static void
 start_more(struct runner *r)
 {
 	struct ww_testlist *l = &r->o->targets;
+	size_t s = 0;
 
-	for (size_t s = 0; s < (size_t)r->o->concurrency && r->next < l->n;
-	     s++) {
+	if (r->ref_pending > 0 || r->finished)
+		return;
+	while (!r->stopping && !r->budget_hit && r->n_order > 0 &&
+	       r->in_flight < (size_t)r->o->concurrency) {
 		struct slot_arg *sa;
+		double wait;
+		ssize_t k;
 
-		if (r->jobs[s] != NULL)
-			continue;
+		if (r->o->max_bytes > 0 &&
+		    ww_engine_bytes(r->engine) >= r->o->max_bytes) {
+			r->budget_hit = true;
+			log_warn("run", "--max-bytes reached (%llu bytes): %zu "
+					"target(s) left for the next run",
+				 (unsigned long long)ww_engine_bytes(r->engine),
+				 r->n_order);
+			break;
+		}
+		k = pick(r, &wait);
+		if (k < 0) {
+			if (wait != HUGE_VAL) {
+				struct timeval tv;
+
+				tv.tv_sec = (time_t)wait;
+				tv.tv_usec = (suseconds_t)((wait -
+							    (double)tv.tv_sec) *
+							   1e6) +
+					     1000;
+				evtimer_add(r->cool_timer, &tv);
+			}
+			break;
+		}
+		while (r->jobs[s] != NULL)
+			s++;
 		sa = xmalloc(sizeof(*sa));
 		sa->r = r;
 		sa->slot = s;
-		sa->index = r->next++;
+		sa->index = r->order[k];
+		memmove(r->order + k, r->order + k + 1,
+			(r->n_order - (size_t)k - 1) * sizeof(*r->order));
+		r->n_order--;
 		r->in_flight++;
+		r->started++;
+		cool_hold(r, &l->targets[sa->index]);
 		/* The callback never runs inside ww_job_start() (engine.h),
 		 * so the slot is filled before job_done() can empty it. */
 		r->jobs[s] = ww_job_start(r->engine, &l->targets[sa->index],
@@ -454,6 +685,7 @@ start_more(struct runner *r)
 							  &l->targets[sa->index]),
 					  job_done, sa);
 	}
+	maybe_finish(r);
 }
 
 /* --- the reference check ------------------------------------------------- */
@@ -494,8 +726,7 @@ ref_done(struct ww_measurement *m, void *arg)
 	if (--r->ref_pending > 0)
 		return;
 	if (r->stopping) {
-		if (r->in_flight == 0)
-			event_base_loopbreak(r->base);
+		maybe_finish(r);
 		return;
 	}
 	json_object_set_new(r->network_check, "ok", json_boolean(r->net_ok));
@@ -504,8 +735,6 @@ ref_done(struct ww_measurement *m, void *arg)
 				"failed at every step; verdicts will be null, "
 				"not \"blocked\"");
 	start_more(r);
-	if (r->in_flight == 0)
-		event_base_loopbreak(r->base);
 }
 
 static void
@@ -540,126 +769,192 @@ start_references(struct runner *r)
 	}
 }
 
-static void
-signal_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct runner *r = arg;
+/* --- the runner's interface ---------------------------------------------- */
 
-	(void)what;
-	if (r->stopping)
+/* Fisher-Yates with the CSPRNG: a censor watching many probes should not
+ * be able to predict which target comes next. */
+static void
+shuffle(size_t *v, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		char hex[17];
+		unsigned long long x;
+		size_t j, t;
+
+		ww_random_hex(hex, 8);
+		x = strtoull(hex, NULL, 16);
+		j = (size_t)(x % i);
+		t = v[i - 1];
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
+struct runner *
+runner_new(struct event_base *base, struct probe_opts *o,
+	   struct probe_env *env, struct uploader *up, json_t *cool)
+{
+	struct runner *r = xcalloc(1, sizeof(*r));
+	struct utsname un;
+
+	r->o = o;
+	r->base = base;
+	r->env = env;
+	r->uploader = up;
+	r->out_fd = -1;
+	r->cool = cool ? json_incref(cool) : json_object();
+	snprintf(r->arch, sizeof(r->arch), "%s",
+		 uname(&un) == 0 ? un.machine : "unknown");
+	r->rows = xcalloc(o->targets.n ? o->targets.n : 1, sizeof(*r->rows));
+	r->jobs = xcalloc((size_t)o->concurrency, sizeof(*r->jobs));
+	r->order = xcalloc(o->targets.n ? o->targets.n : 1, sizeof(*r->order));
+	for (size_t i = 0; i < o->targets.n; i++)
+		r->order[i] = i;
+	r->n_order = o->targets.n;
+	if (o->shuffle)
+		shuffle(r->order, r->n_order);
+	return r;
+}
+
+int
+runner_begin(struct runner *r, runner_done_cb cb, void *arg)
+{
+	struct probe_opts *o = r->o;
+	char err[512], ts[17], rnd[17];
+	struct timeval tick = {0, 250000};
+	const char *cc = o->probe_cc, *asn = o->probe_asn;
+
+	if (cc == NULL && r->env != NULL)
+		cc = state_cc(r->env);
+	if (asn == NULL && r->env != NULL)
+		asn = state_asn(r->env);
+	r->cc = xstrdup(cc ? cc : "ZZ");
+	r->asn = xstrdup(asn ? asn : "AS0");
+	r->done_cb = cb;
+	r->done_arg = arg;
+	r->test_start = time(NULL);
+	r->t_start = ww_mono();
+	r->tty = o->progress && isatty(STDERR_FILENO) && !o->quiet;
+	ww_fmt_utc_compact(r->test_start, ts);
+	ww_random_hex(rnd, 8);
+	r->report_web = xasprintf("%s_wallwatch_web_%s_%s_%s", ts, r->cc,
+				  r->asn + 2, rnd);
+	r->report_endpoint = xasprintf("%s_wallwatch_endpoint_%s_%s_%s", ts,
+				       r->cc, r->asn + 2, rnd);
+	r->engine = ww_engine_new(r->base, &o->cfg, err, sizeof(err));
+	if (r->engine == NULL) {
+		log_error("run", "%s", err);
+		return -1;
+	}
+	if ((o->output != NULL || r->uploader == NULL) && open_output(r) != 0)
+		return -1;
+	r->cool_timer = evtimer_new(r->base, cool_timer_cb, r);
+	if (r->tty) {
+		r->progress = event_new(r->base, -1, EV_PERSIST, progress_cb, r);
+		event_add(r->progress, &tick);
+	}
+	if (o->n_references > 0)
+		start_references(r);
+	else
+		start_more(r);
+	return 0;
+}
+
+void
+runner_cancel(struct runner *r)
+{
+	if (r->stopping || r->finished)
 		return;
 	r->stopping = true;
 	if (r->tty)
 		fprintf(stderr, "\n");
-	log_warn("run", "%s: stopping; in-flight targets are recorded as "
-			"interrupted",
-		 sig == SIGINT ? "SIGINT" : "SIGTERM");
 	for (size_t s = 0; s < (size_t)r->o->concurrency; s++)
 		if (r->jobs[s] != NULL)
 			ww_job_cancel(r->jobs[s]);
 	for (size_t i = 0; i < r->o->n_references; i++)
 		if (r->ref_jobs != NULL && r->ref_jobs[i] != NULL)
 			ww_job_cancel(r->ref_jobs[i]);
-	if (r->in_flight == 0)
-		event_base_loopbreak(r->base);
+	maybe_finish(r);
+}
+
+bool
+runner_stopped(const struct runner *r)
+{
+	return r->stopping;
+}
+
+/* The run in state.json, for `status`. */
+static void
+record_run(struct runner *r)
+{
+	char a[20], b[20];
+	json_t *run;
+
+	if (r->env == NULL)
+		return;
+	ww_fmt_utc(r->test_start, a);
+	ww_fmt_utc(time(NULL), b);
+	run = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s?}", "start", a,
+			"end", b, "targets", (json_int_t)r->o->targets.n,
+			"measured", (json_int_t)r->done, "bytes",
+			(json_int_t)(r->engine ? ww_engine_bytes(r->engine) : 0),
+			"spool_failures", (json_int_t)r->spool_failed,
+			"stopped",
+			r->stopping     ? "signal"
+			: r->budget_hit ? "max-bytes"
+					: NULL);
+	json_object_set_new(r->env->state, "last_run", run);
+	state_save(r->env);
 }
 
 int
-runner_run(struct probe_opts *o)
+runner_end(struct runner *r)
 {
-	struct runner r;
-	struct utsname un;
 	struct stat st;
-	char err[512], ts[17], rnd[17];
-	struct timeval tick = {0, 250000};
-	int rc = EXIT_RUNFAIL;
-	const char *cc = o->probe_cc ? o->probe_cc : "ZZ";
-	const char *asn = o->probe_asn ? o->probe_asn + 2 : "0";
+	int rc;
 
-	/* OpenSSL writes to peers that may have hung up. */
-	signal(SIGPIPE, SIG_IGN);
-	memset(&r, 0, sizeof(r));
-	r.o = o;
-	r.out_fd = -1;
-	r.test_start = time(NULL);
-	r.t_start = ww_mono();
-	r.tty = isatty(STDERR_FILENO) && !o->quiet;
-	snprintf(r.arch, sizeof(r.arch), "%s",
-		 uname(&un) == 0 ? un.machine : "unknown");
-	ww_fmt_utc_compact(r.test_start, ts);
-	ww_random_hex(rnd, 8);
-	r.report_web = xasprintf("%s_wallwatch_web_%s_%s_%s", ts, cc, asn, rnd);
-	r.report_endpoint = xasprintf("%s_wallwatch_endpoint_%s_%s_%s", ts, cc,
-				      asn, rnd);
-	r.rows = xcalloc(o->targets.n, sizeof(*r.rows));
-	r.jobs = xcalloc((size_t)o->concurrency, sizeof(*r.jobs));
-	r.base = event_base_new();
-	if (r.base == NULL) {
-		log_error("run", "cannot create the event loop");
-		goto out;
-	}
-	r.engine = ww_engine_new(r.base, &o->cfg, err, sizeof(err));
-	if (r.engine == NULL) {
-		log_error("run", "%s", err);
-		goto out;
-	}
-	if (open_output(&r) != 0)
-		goto out;
-	r.sigint = evsignal_new(r.base, SIGINT, signal_cb, &r);
-	r.sigterm = evsignal_new(r.base, SIGTERM, signal_cb, &r);
-	event_add(r.sigint, NULL);
-	event_add(r.sigterm, NULL);
-	if (r.tty) {
-		r.progress = event_new(r.base, -1, EV_PERSIST, progress_cb, &r);
-		event_add(r.progress, &tick);
-	}
-	if (o->n_references > 0)
-		start_references(&r);
-	else
-		start_more(&r);
-	event_base_dispatch(r.base);
-	if (r.tty) {
-		progress_cb(-1, 0, &r);
+	if (r->tty) {
+		progress_cb(-1, 0, r);
 		fprintf(stderr, "\n");
-		print_summary(&r);
+		print_summary(r);
 	}
 	/* Measurements on disk before we say so; pipes and devices (a
 	 * --output of /dev/stdout or /dev/null) have nothing to sync. */
-	if (r.out_fd != STDOUT_FILENO && fstat(r.out_fd, &st) == 0 &&
-	    S_ISREG(st.st_mode) && fsync(r.out_fd) != 0 && !r.write_failed) {
-		log_error("output", "fsync %s: %s", r.out_path,
+	if (r->out_fd >= 0 && r->out_fd != STDOUT_FILENO &&
+	    fstat(r->out_fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    fsync(r->out_fd) != 0 && !r->write_failed) {
+		log_error("output", "fsync %s: %s", r->out_path,
 			  strerror(errno));
-		r.write_failed = true;
+		r->write_failed = true;
 	}
-	if (!o->quiet)
+	if (!r->o->quiet)
 		fprintf(stderr, "wallwatch-probe: %zu of %zu targets measured "
 				"in %.1fs; results in %s\n",
-			r.done, o->targets.n, ww_mono() - r.t_start,
-			r.out_path);
-	if (r.write_failed)
-		rc = EXIT_RUNFAIL;
-	else if (r.stopping)
+			r->done, r->o->targets.n, ww_mono() - r->t_start,
+			r->out_path ? r->out_path : "the spool");
+	record_run(r);
+	if (r->write_failed || r->stopping || r->spool_failed > 0)
 		rc = EXIT_RUNFAIL;
 	else
 		rc = EXIT_MEASURED;
-out:
-	if (r.progress)
-		event_free(r.progress);
-	if (r.sigint)
-		event_free(r.sigint);
-	if (r.sigterm)
-		event_free(r.sigterm);
-	ww_engine_free(r.engine);
-	if (r.base)
-		event_base_free(r.base);
-	if (r.out_fd >= 0 && r.out_fd != STDOUT_FILENO)
-		close(r.out_fd);
-	free(r.out_path);
-	free(r.report_web);
-	free(r.report_endpoint);
-	free(r.jobs);
-	free(r.ref_jobs);
-	json_decref(r.network_check);
-	free_rows(&r);
+	if (r->progress)
+		event_free(r->progress);
+	if (r->cool_timer)
+		event_free(r->cool_timer);
+	ww_engine_free(r->engine);
+	if (r->out_fd >= 0 && r->out_fd != STDOUT_FILENO)
+		close(r->out_fd);
+	free(r->out_path);
+	free(r->report_web);
+	free(r->report_endpoint);
+	free(r->cc);
+	free(r->asn);
+	free(r->jobs);
+	free(r->order);
+	free(r->ref_jobs);
+	json_decref(r->network_check);
+	json_decref(r->cool);
+	free_rows(r);
+	free(r);
 	return rc;
 }

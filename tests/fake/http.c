@@ -101,6 +101,25 @@ static const char legal_page[] =
 	"<body><h1>Unavailable For Legal Reasons</h1>\n"
 	"<p>This page is not available in your country.</p></body></html>\n";
 
+/*
+ * /leak and /leak-binary: pages that echo the client's address back, in
+ * the forms a scrubber must catch (dotted, reversed, dashed, raw bytes).
+ * 203.0.113.7 (TEST-NET-3, RFC 5737) stands for the probe's own address.
+ */
+static const char leak_page[] =
+	"<!DOCTYPE html>\n"
+	"<html><head><meta charset=\"utf-8\">"
+	"<title>Your address</title></head>\n"
+	"<body><p>Your address is 203.0.113.7 (reverse "
+	"7.113.0.203.in-addr.arpa, ip-203-0-113-7.example)</p>"
+	"</body></html>\n";
+
+/* NUL and 0xff make it binary; then the text, and the 4 raw bytes. */
+static const char leak_bin[] = "\x00\xff"
+			       "addr=203.0.113.7;"
+			       "\xcb\x00\x71\x07"
+			       "\x00";
+
 static const char html_type[] = "text/html; charset=utf-8";
 
 /* /geo451: the IPv4 network (host order) that gets the 451; none at first. */
@@ -362,6 +381,13 @@ dispatch(struct http_conn *h, const struct http_req *r)
 	} else if (strcmp(p, "/binary") == 0) {
 		respond(h, r, 200, "OK", "application/octet-stream", NULL,
 			bin_body, BIN_LEN);
+	} else if (strcmp(p, "/leak") == 0) {
+		respond_extra(h, r, 200, "OK", html_type, NULL,
+			      "X-Client-Address: 203.0.113.7", leak_page,
+			      sizeof(leak_page) - 1);
+	} else if (strcmp(p, "/leak-binary") == 0) {
+		respond(h, r, 200, "OK", "application/octet-stream", NULL,
+			leak_bin, sizeof(leak_bin) - 1);
 	} else if (strcmp(p, "/reset") == 0) {
 		http_reset(h);
 		return false;

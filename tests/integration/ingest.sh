@@ -3,7 +3,8 @@
 # single and batch submissions (JSON Lines, gzip), a bad line refused with
 # its line and field while the good ones are stored, idempotent retries, an
 # acknowledgement that survives kill -9, the submitter's network recorded
-# (from the ASN table) and its address never, and `reanalyze`; then the
+# (from the ASN table) and its address never, `reanalyze`, and whoami (the
+# caller's address and network: IPv4, IPv6, --control-only); then the
 # threaded ingest under load: parallel POSTs of the same measurements
 # (each stored once), a full queue (503), SIGTERM with a batch in flight
 # (answered, stored), a client that hangs up (its batch stored all the
@@ -153,6 +154,13 @@ check "domain roll-up: one network" 1 "$(q '.networks|length')"
 check "offline export = HTTP export" "$(cat "$LAB/export.csv")" "$(cat "$LAB/offline.csv")"
 "$COLLECTOR" export --db "$DB" --format csv --output "$LAB/offline.csv" 2>"$LAB/err"
 check "offline export never overwrites" 2 $?
+OUT=$(api -D "$LAB/hdr" "$B/whoami")
+check "whoami: address, network, country" "127.0.0.1 AS64500 DE null" \
+	"$(q '"\(.ip) \(.asn) \(.cc) \(.network_name)"')"
+check_match "whoami: never cached" '^Cache-Control: no-store' \
+	"$(tr -d '\r' <"$LAB/hdr")"
+CODE=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$B/whoami")
+check "whoami: POST 405" 405 "$CODE"
 check_match "metrics" '^wallwatch_store_measurements 3$' \
 	"$(curl -s "http://127.0.0.1:$PORT/metrics" | grep '^wallwatch_store_measurements')"
 
@@ -179,6 +187,65 @@ kill -TERM "$COL_PID"
 wait "$COL_PID"
 check "SIGTERM: exit 0" 0 $?
 COL_PID=
+
+# whoami without --asn-db: the address, no network.
+collector_up "$LAB/col.err" "$COLLECTOR" --db "$LAB/noasn.db"
+OUT=$(curl -s --max-time 20 "http://127.0.0.1:$PORT/api/v1/whoami")
+check "whoami without --asn-db: address only" "127.0.0.1 null null" \
+	"$(q '"\(.ip) \(.asn) \(.cc)"')"
+kill -TERM "$COL_PID"
+wait "$COL_PID"
+COL_PID=
+
+# listen_on HOST ARGS...: the collector with ARGS on [HOST]:PORT, a free
+# port (collector_up listens on 127.0.0.1 only); 1 when it cannot start.
+listen_on() {
+	_lo_host=$1
+	shift
+	for _lo_try in 1 2 3 4 5 6 7 8 9 10; do
+		PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+		"$COLLECTOR" "$@" --listen "[$_lo_host]:$PORT" 2>"$LAB/v6.err" &
+		COL_PID=$!
+		_lo_i=0
+		while [ $_lo_i -lt 50 ]; do
+			grep -q listening "$LAB/v6.err" 2>/dev/null && return 0
+			kill -0 "$COL_PID" 2>/dev/null || break
+			sleep 0.1
+			_lo_i=$((_lo_i + 1))
+		done
+		kill "$COL_PID" 2>/dev/null
+		wait "$COL_PID" 2>/dev/null
+		COL_PID=
+	done
+	return 1
+}
+# A dual-stack socket sees an IPv4 client as ::ffff:127.0.0.1: shown as
+# the IPv4 address. --control-only serves whoami too, with --asn-db.
+if listen_on ::ffff:127.0.0.1 --control-only --verbose \
+	--asn-db tests/data/asndb/tiny.tsv; then
+	OUT=$(curl -s --max-time 20 "http://127.0.0.1:$PORT/api/v1/whoami")
+	check "whoami, --control-only, v4-mapped: plain IPv4" \
+		"127.0.0.1 AS64500 DE" "$(q '"\(.ip) \(.asn) \(.cc)"')"
+	CODE=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/")
+	check "--control-only: GET / still 405" 405 "$CODE"
+	kill -TERM "$COL_PID"
+	wait "$COL_PID"
+	COL_PID=
+	check "whoami: nothing logged, even --verbose" "" \
+		"$(grep -v 'listening on\|signal 15' "$LAB/v6.err")"
+else
+	not_ok "collector on [::ffff:127.0.0.1]" "$(cat "$LAB/v6.err")"
+fi
+if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null &&
+	listen_on ::1 --db "$LAB/v6.db" --asn-db tests/data/asndb/tiny.tsv; then
+	OUT=$(curl -s -g --max-time 20 "http://[::1]:$PORT/api/v1/whoami")
+	check "whoami over IPv6" "::1 AS64500 DE" "$(q '"\(.ip) \(.asn) \(.cc)"')"
+	kill -TERM "$COL_PID"
+	wait "$COL_PID"
+	COL_PID=
+else
+	ok "whoami over IPv6 # SKIP no ::1 here"
+fi
 
 # --- the threaded ingest under load ------------------------------------------
 DB=$LAB/load.db

@@ -1,0 +1,925 @@
+/*
+ * upload.c - the spool to the collectors; see upload.h for the rules.
+ *
+ * One transfer at a time: a volunteer's uplink is small, and one batch in
+ * flight keeps "what was acknowledged" simple. Every transfer runs on the
+ * probe's event loop through io_curl (engine/io_curl.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <zlib.h>
+
+#include "failure.h"
+#include "io_curl.h"
+#include "ipaddr.h"
+#include "upload.h"
+#include "util.h"
+
+/* A batch: at most this many measurements, and about this many bytes of
+ * JSON before compression (the collector takes 10,000 lines and 64 MiB). */
+#define BATCH_MAX_LINES 200
+#define BATCH_MAX_BYTES (4u * 1024 * 1024)
+/* Answers read at most (a stored/duplicates list of 200 uids is 15 KiB). */
+#define ANSWER_MAX (1024u * 1024)
+/* The pause that lets a burst of finished measurements share a batch. */
+#define KICK_DELAY 1.0
+
+enum xfer_kind { X_NONE, X_WHOAMI, X_POST };
+
+struct uploader {
+	struct event_base *base;
+	struct probe_env *env;
+	struct upload_opts o;
+	struct upload_opts next_o; /* set while a round runs */
+	bool has_next_o;
+	struct io_curl *io;
+	struct event *timer; /* the next round (kick or backoff) */
+	double timer_at;     /* ww_mono() when it fires; 0: not armed */
+	bool backing_off;
+	bool busy;
+	unsigned failed_rounds;
+	size_t col;        /* collector being tried in this round */
+	bool whoami_done;  /* for col, in this round */
+	size_t batch_max;  /* lines; halved on 413 */
+	double retry_after; /* largest Retry-After seen this round */
+	/* the transfer in flight */
+	enum xfer_kind kind;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	char *url;
+	char *body; /* request body (gzip) */
+	char *ans;
+	size_t ans_len;
+	bool ans_too_big;
+	char errbuf[CURL_ERROR_SIZE];
+	/* the batch in flight */
+	char **names; /* spool file names */
+	char **uids;
+	size_t n_batch;
+	uploader_round_cb round_cb;
+	void *round_arg;
+	/* a whoami request of its own (uploader_whoami) */
+	uploader_whoami_cb who_cb;
+	void *who_arg;
+	size_t who_col;
+	bool who_standalone;
+};
+
+static void round_step(struct uploader *u);
+static void start_round(struct uploader *u);
+
+/* --- helpers ------------------------------------------------------------ */
+
+static char *
+api_url(const char *base, const char *path)
+{
+	size_t n = strlen(base);
+
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	return xasprintf("%.*s%s", (int)n, base, path);
+}
+
+static double
+jitter(double d)
+{
+	char hex[9];
+	unsigned long v;
+
+	ww_random_hex(hex, 4);
+	v = strtoul(hex, NULL, 16);
+	return d + d * 0.25 * ((double)v / 4294967295.0);
+}
+
+double
+upload_backoff(const struct upload_opts *o, unsigned k)
+{
+	double d;
+
+	if (k == 0)
+		return 0;
+	if (k <= 3)
+		d = o->retry_quick * ldexp(1.0, (int)k - 1);
+	else
+		d = o->retry_slow * ldexp(1.0, (int)(k > 20 ? 16 : k - 4));
+	return d > UPLOAD_BACKOFF_CAP ? UPLOAD_BACKOFF_CAP : d;
+}
+
+static void
+arm(struct uploader *u, double secs)
+{
+	struct timeval tv;
+
+	if (secs < 0)
+		secs = 0;
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	evtimer_add(u->timer, &tv);
+	u->timer_at = ww_mono() + secs;
+}
+
+static void
+now_iso(char out[20])
+{
+	ww_fmt_utc(time(NULL), out);
+}
+
+/* Record a collector's failure in state.json. */
+static void
+note_failure(struct uploader *u, const char *url, const char *failure,
+	     const char *detail)
+{
+	json_t *c = state_collector(u->env, url);
+	char now[20];
+
+	now_iso(now);
+	json_object_set_new(c, "last_attempt", json_string(now));
+	json_object_set_new(c, "last_error", json_string(failure));
+	json_object_set_new(c, "last_error_detail",
+			    detail ? json_string(detail) : json_null());
+	json_object_set_new(c, "last_error_at", json_string(now));
+	json_object_set_new(
+		c, "consecutive_failures",
+		json_integer(json_integer_value(json_object_get(
+				     c, "consecutive_failures")) +
+			     1));
+	log_warn("upload", "%s: %s%s%s%s", url, failure, detail ? " (" : "",
+		 detail ? detail : "", detail ? ")" : "");
+}
+
+static void
+note_success(struct uploader *u, const char *url, size_t stored,
+	     size_t dups)
+{
+	json_t *c = state_collector(u->env, url);
+	char now[20];
+
+	now_iso(now);
+	json_object_set_new(c, "last_attempt", json_string(now));
+	json_object_set_new(c, "last_success", json_string(now));
+	json_object_set_new(c, "consecutive_failures", json_integer(0));
+	json_object_set_new(
+		c, "stored",
+		json_integer(json_integer_value(json_object_get(c, "stored")) +
+			     (json_int_t)stored));
+	json_object_set_new(
+		c, "duplicates",
+		json_integer(json_integer_value(json_object_get(c,
+								"duplicates")) +
+			     (json_int_t)dups));
+}
+
+static void
+free_batch(struct uploader *u)
+{
+	for (size_t i = 0; i < u->n_batch; i++) {
+		free(u->names[i]);
+		free(u->uids[i]);
+	}
+	free(u->names);
+	free(u->uids);
+	u->names = NULL;
+	u->uids = NULL;
+	u->n_batch = 0;
+}
+
+static void
+end_xfer(struct uploader *u)
+{
+	if (u->easy != NULL)
+		curl_easy_cleanup(u->easy);
+	u->easy = NULL;
+	curl_slist_free_all(u->hdrs);
+	u->hdrs = NULL;
+	free(u->url);
+	u->url = NULL;
+	free(u->body);
+	u->body = NULL;
+	free(u->ans);
+	u->ans = NULL;
+	u->ans_len = 0;
+	u->ans_too_big = false;
+	u->kind = X_NONE;
+}
+
+static size_t
+ans_cb(char *data, size_t size, size_t n, void *arg)
+{
+	struct uploader *u = arg;
+	size_t len = size * n;
+
+	if (u->ans_len + len > ANSWER_MAX) {
+		u->ans_too_big = true;
+		return 0;
+	}
+	u->ans = xrealloc(u->ans, u->ans_len + len + 1);
+	memcpy(u->ans + u->ans_len, data, len);
+	u->ans_len += len;
+	u->ans[u->ans_len] = '\0';
+	return len;
+}
+
+static size_t
+hdr_cb(char *data, size_t size, size_t n, void *arg)
+{
+	struct uploader *u = arg;
+	size_t len = size * n;
+	double v;
+	char buf[32];
+
+	if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
+		size_t k = len - 12 < sizeof(buf) - 1 ? len - 12
+						      : sizeof(buf) - 1;
+
+		memcpy(buf, data + 12, k);
+		buf[k] = '\0';
+		buf[strcspn(buf, "\r\n")] = '\0';
+		/* Seconds only (the collector's form); an HTTP date is
+		 * ignored and the usual backoff applies. */
+		if (ww_parse_seconds(buf + strspn(buf, " \t"), 0, 86400, &v) ==
+			    0 &&
+		    v > u->retry_after)
+			u->retry_after = v;
+	}
+	return len;
+}
+
+static void xfer_done(CURL *easy, CURLcode res, void *arg);
+
+static void
+start_xfer(struct uploader *u, enum xfer_kind kind, const char *base)
+{
+	CURL *c = curl_easy_init();
+	char ua[64];
+
+	if (c == NULL)
+		abort();
+	u->kind = kind;
+	u->easy = c;
+	u->errbuf[0] = '\0';
+	u->url = api_url(base, kind == X_WHOAMI ? "/api/v1/whoami"
+						: "/api/v1/measurements");
+	snprintf(ua, sizeof(ua), "wallwatch-probe/%s", WW_VERSION);
+	curl_easy_setopt(c, CURLOPT_URL, u->url);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, ua);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, u->errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ans_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, u);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, hdr_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, u);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)(u->o.timeout * 1000));
+	/* A collector that goes silent (a hang, a black-holed path) is
+	 * given up after --upload-timeout without a byte. */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
+			 (long)(u->o.timeout < 1 ? 1 : u->o.timeout));
+	if (u->o.ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, u->o.ca_file);
+	if (kind == X_POST) {
+		u->hdrs = curl_slist_append(u->hdrs, "Content-Type: "
+						     "application/x-ndjson");
+		u->hdrs = curl_slist_append(u->hdrs, "Content-Encoding: gzip");
+		u->hdrs = curl_slist_append(u->hdrs, "Expect:");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, u->hdrs);
+	}
+	io_curl_add(u->io, c, xfer_done, u);
+}
+
+/* --- whoami ------------------------------------------------------------- */
+
+int
+upload_parse_whoami(struct probe_env *env, const char *from, const char *body,
+		    size_t len, char *err, size_t errlen)
+{
+	json_t *j = json_loadb(body, len, 0, NULL);
+	const char *ip = json_string_value(json_object_get(j, "ip"));
+	const char *asn = json_string_value(json_object_get(j, "asn"));
+	const char *cc = json_string_value(json_object_get(j, "cc"));
+	const char *name = json_string_value(json_object_get(j,
+							     "network_name"));
+
+	if (ip == NULL || !ww_ip_is_literal(ip)) {
+		ww_set_err(err, errlen, "whoami: no address in the answer");
+		json_decref(j);
+		return -1;
+	}
+	/* Keep only well-formed values: they end up in every measurement. */
+	if (asn != NULL && (strncmp(asn, "AS", 2) != 0 || strlen(asn) > 12 ||
+			    strspn(asn + 2, "0123456789") != strlen(asn + 2) ||
+			    asn[2] == '\0'))
+		asn = NULL;
+	if (cc != NULL && (strlen(cc) != 2 || cc[0] < 'A' || cc[0] > 'Z' ||
+			   cc[1] < 'A' || cc[1] > 'Z'))
+		cc = NULL;
+	if (name != NULL && strlen(name) > 200)
+		name = NULL;
+	state_learn_whoami(env, from, ip, asn, cc, name);
+	json_decref(j);
+	return 0;
+}
+
+/* --- batches ------------------------------------------------------------ */
+
+bool
+upload_excluded(const char *exclude, const char *cat)
+{
+	size_t n;
+
+	if (exclude == NULL || cat == NULL || cat[0] == '\0')
+		return false;
+	n = strlen(cat);
+	for (const char *p = exclude; *p;) {
+		size_t k = strcspn(p, ",");
+
+		if (k == n && strncasecmp(p, cat, n) == 0)
+			return true;
+		p += k + (p[k] == ',');
+	}
+	return false;
+}
+
+static char *
+gzip_buf(const char *in, size_t len, size_t *out_len)
+{
+	z_stream z;
+	size_t cap = deflateBound(NULL, (uLong)len) + 64;
+	char *out = xmalloc(cap);
+
+	memset(&z, 0, sizeof(z));
+	/* 15 + 16: a gzip wrapper, as Content-Encoding: gzip wants. */
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
+		abort();
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+		abort(); /* cap is deflateBound's */
+	*out_len = z.total_out;
+	deflateEnd(&z);
+	return out;
+}
+
+/*
+ * Fill the next batch from the spool. Unreadable entries are rejected
+ * locally, withheld ones (a category now excluded) deleted. Returns the
+ * JSON Lines (NULL when nothing is queued).
+ */
+static char *
+build_batch(struct uploader *u, size_t *len)
+{
+	struct probe_env *env = u->env;
+	struct spool_entry *e;
+	size_t n, cap_n = 0, cap_u = 0, nb = 0, nu = 0, withheld = 0;
+	char *buf = NULL, err[512];
+	size_t blen = 0, bcap = 0;
+
+	*len = 0;
+	if (spool_list(&env->spool, &e, &n, NULL, err, sizeof(err)) != 0) {
+		log_error("upload", "%s", err);
+		return NULL;
+	}
+	for (size_t i = 0; i < n && nb < u->batch_max && blen < BATCH_MAX_BYTES;
+	     i++) {
+		size_t dlen, sc = 0;
+		char *data = spool_read(&env->spool, e[i].name, &dlen, err,
+					sizeof(err));
+		char *uid = NULL, *cat = NULL, *line;
+
+		if (data == NULL) {
+			log_warn("upload", "skipping %s: %s", e[i].name, err);
+			continue;
+		}
+		line = env_scrub_line(env, data, dlen, &uid, &cat, &sc, err,
+				      sizeof(err));
+		free(data);
+		if (line == NULL) {
+			log_error("upload", "%s is damaged (%s): moved to %s",
+				  e[i].name, err, env->spool.rejected);
+			spool_reject(&env->spool, e[i].name, err);
+			state_count(env, "rejected", 1);
+		} else if (upload_excluded(u->o.exclude, cat)) {
+			const char *nm = e[i].name;
+
+			spool_remove(&env->spool, &nm, 1);
+			withheld++;
+		} else {
+			size_t ll = strlen(line);
+
+			while (blen + ll + 2 > bcap) {
+				bcap = bcap ? bcap * 2 : 65536;
+				buf = xrealloc(buf, bcap);
+			}
+			memcpy(buf + blen, line, ll);
+			blen += ll;
+			buf[blen++] = '\n';
+			*WW_PUSH(u->names, nb, cap_n) = xstrdup(e[i].name);
+			*WW_PUSH(u->uids, nu, cap_u) = uid;
+			uid = NULL;
+		}
+		free(line);
+		free(uid);
+		free(cat);
+	}
+	spool_entries_free(e, n);
+	if (withheld > 0) {
+		log_info("upload", "%zu queued measurement(s) of excluded "
+				   "categories (%s) deleted unsent",
+			 withheld, u->o.exclude);
+		state_count(env, "withheld", withheld);
+	}
+	u->n_batch = nb;
+	*len = blen;
+	if (nb == 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static ssize_t
+batch_index(const struct uploader *u, const char *uid)
+{
+	for (size_t i = 0; i < u->n_batch; i++)
+		if (u->uids[i] != NULL && strcmp(u->uids[i], uid) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * The collector's answer to a batch: delete what it stored or had, move
+ * what it rejected. 0, or -1 when the answer is not the collector's.
+ */
+static int
+apply_answer(struct uploader *u, const char *from, size_t *n_stored,
+	     size_t *n_dups)
+{
+	json_t *j = json_loadb(u->ans ? u->ans : "", u->ans_len, 0, NULL);
+	json_t *stored = json_object_get(j, "stored");
+	json_t *dups = json_object_get(j, "duplicates");
+	json_t *rej = json_object_get(j, "rejected");
+	const char **gone = xcalloc(u->n_batch + 1, sizeof(*gone));
+	size_t ng = 0, i;
+	json_t *v;
+
+	*n_stored = *n_dups = 0;
+	if (!json_is_array(stored) || !json_is_array(dups) ||
+	    !json_is_array(rej)) {
+		json_decref(j);
+		free(gone);
+		return -1;
+	}
+	json_array_foreach(stored, i, v)
+	{
+		ssize_t k = json_is_string(v)
+				    ? batch_index(u, json_string_value(v))
+				    : -1;
+
+		if (k >= 0 && u->names[k] != NULL) {
+			gone[ng++] = u->names[k];
+			(*n_stored)++;
+			free(u->uids[k]);
+			u->uids[k] = NULL;
+		}
+	}
+	json_array_foreach(dups, i, v)
+	{
+		ssize_t k = json_is_string(v)
+				    ? batch_index(u, json_string_value(v))
+				    : -1;
+
+		if (k >= 0) {
+			gone[ng++] = u->names[k];
+			(*n_dups)++;
+			free(u->uids[k]);
+			u->uids[k] = NULL;
+		}
+	}
+	spool_remove(&u->env->spool, gone, ng);
+	json_array_foreach(rej, i, v)
+	{
+		json_int_t line = json_integer_value(json_object_get(v, "line"));
+		const char *field = json_string_value(json_object_get(v,
+								      "field"));
+		const char *error = json_string_value(json_object_get(v,
+								      "error"));
+		char *why;
+
+		if (line < 1 || (size_t)line > u->n_batch ||
+		    u->uids[line - 1] == NULL)
+			continue;
+		why = xasprintf("%s refused it: %s: %s", from,
+				field ? field : "?", error ? error : "?");
+		log_warn("upload", "%s: %s", u->uids[line - 1], why);
+		spool_reject(&u->env->spool, u->names[line - 1], why);
+		state_count(u->env, "rejected", 1);
+		free(why);
+		free(u->uids[line - 1]);
+		u->uids[line - 1] = NULL;
+	}
+	state_count(u->env, "sent", *n_stored);
+	state_count(u->env, "duplicates", *n_dups);
+	free(gone);
+	json_decref(j);
+	return 0;
+}
+
+/* --- the round ---------------------------------------------------------- */
+
+static void
+round_end(struct uploader *u, bool empty)
+{
+	char when[20];
+	json_t *up = json_object();
+
+	u->busy = false;
+	if (u->has_next_o) {
+		u->o = u->next_o;
+		u->has_next_o = false;
+	}
+	if (empty) {
+		u->failed_rounds = 0;
+		u->backing_off = false;
+	} else {
+		double d = upload_backoff(&u->o, ++u->failed_rounds);
+
+		if (u->retry_after > d)
+			d = u->retry_after;
+		d = jitter(d);
+		u->backing_off = true;
+		arm(u, d);
+		ww_fmt_utc(time(NULL) + (time_t)d, when);
+		json_object_set_new(up, "next_attempt", json_string(when));
+		log_warn("upload", "no collector took the measurements; "
+				   "next attempt in %.0f s",
+			 d);
+	}
+	json_object_set_new(up, "failed_rounds",
+			    json_integer((json_int_t)u->failed_rounds));
+	json_object_set_new(u->env->state, "upload", up);
+	state_save(u->env);
+	if (u->round_cb != NULL)
+		u->round_cb(u->round_arg, empty);
+}
+
+/* The collector in hand failed: on to the next, or end the round. */
+static void
+next_collector(struct uploader *u)
+{
+	u->col++;
+	u->whoami_done = false;
+	u->batch_max = BATCH_MAX_LINES;
+	if (u->col >= u->o.n_collectors) {
+		round_end(u, false);
+		return;
+	}
+	round_step(u);
+}
+
+static void
+post_batch(struct uploader *u)
+{
+	size_t len, zlen;
+	char *lines;
+
+	free_batch(u);
+	lines = build_batch(u, &len);
+	if (lines == NULL) {
+		round_end(u, true);
+		return;
+	}
+	u->body = gzip_buf(lines, len, &zlen);
+	free(lines);
+	start_xfer(u, X_POST, u->o.collectors[u->col]);
+	curl_easy_setopt(u->easy, CURLOPT_POSTFIELDS, u->body);
+	curl_easy_setopt(u->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+			 (curl_off_t)zlen);
+}
+
+static void
+round_step(struct uploader *u)
+{
+	if (u->env->n_pending > 0)
+		env_flush_pending(u->env);
+	if (!u->whoami_done) {
+		start_xfer(u, X_WHOAMI, u->o.collectors[u->col]);
+		return;
+	}
+	post_batch(u);
+}
+
+static void
+start_round(struct uploader *u)
+{
+	if (u->busy || u->o.n_collectors == 0)
+		return;
+	if (u->who_standalone) {
+		arm(u, KICK_DELAY); /* one transfer at a time */
+		return;
+	}
+	evtimer_del(u->timer);
+	u->timer_at = 0;
+	u->busy = true;
+	u->col = 0;
+	u->whoami_done = false;
+	u->batch_max = BATCH_MAX_LINES;
+	u->retry_after = 0;
+	round_step(u);
+}
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct uploader *u = arg;
+
+	(void)fd;
+	(void)what;
+	u->timer_at = 0;
+	u->backing_off = false;
+	start_round(u);
+}
+
+/* A transport failure in the vocabulary, with curl's words as detail. */
+static const char *
+xfer_failure(struct uploader *u, CURLcode res, char **detail)
+{
+	const char *f = http_failure_from_curl(u->easy, res, u->errbuf, false);
+
+	*detail = xasprintf("%s%s%s", curl_easy_strerror(res),
+			    u->errbuf[0] ? ": " : "", u->errbuf);
+	return f ? f : failure_unknown;
+}
+
+static void
+whoami_result(struct uploader *u, CURLcode res, long code)
+{
+	const char *from = u->o.collectors[u->col];
+	char err[256], *detail = NULL;
+
+	if (res != CURLE_OK) {
+		const char *f = xfer_failure(u, res, &detail);
+
+		end_xfer(u);
+		note_failure(u, from, f, detail);
+		free(detail);
+		next_collector(u);
+		return;
+	}
+	if (code == 200 && upload_parse_whoami(u->env, from, u->ans,
+					       u->ans_len, err,
+					       sizeof(err)) == 0) {
+		end_xfer(u);
+		u->whoami_done = true;
+		post_batch(u);
+		return;
+	}
+	end_xfer(u);
+	/* Without the address the probe cannot scrub it: no upload to a
+	 * collector that does not say, unless an earlier one did. */
+	if (code == 404 && ww_scrub_count(u->env->scrub) > 0 &&
+	    json_array_size(json_object_get(u->env->state, "addresses")) > 0) {
+		u->whoami_done = true;
+		post_batch(u);
+		return;
+	}
+	detail = code == 200 ? xstrdup(err)
+			     : xasprintf("whoami: HTTP %ld", code);
+	note_failure(u, from, failure_http_request_failed, detail);
+	free(detail);
+	next_collector(u);
+}
+
+static void
+post_result(struct uploader *u, CURLcode res, long code)
+{
+	const char *from = u->o.collectors[u->col];
+	char *detail = NULL;
+	size_t ns, nd;
+
+	if (res != CURLE_OK) {
+		const char *f = xfer_failure(u, res, &detail);
+
+		end_xfer(u);
+		note_failure(u, from, f, detail);
+		free(detail);
+		next_collector(u);
+		return;
+	}
+	if (code == 413) {
+		end_xfer(u);
+		if (u->n_batch <= 1) {
+			/* Even alone it is too big for this collector. */
+			note_failure(u, from, failure_http_request_failed,
+				     "HTTP 413 for a single measurement");
+			next_collector(u);
+			return;
+		}
+		u->batch_max = u->n_batch / 2;
+		post_batch(u);
+		return;
+	}
+	if ((code == 200 || code == 400) &&
+	    apply_answer(u, from, &ns, &nd) == 0) {
+		end_xfer(u);
+		note_success(u, from, ns, nd);
+		log_info("upload", "%s: %zu stored, %zu already there", from, ns,
+			 nd);
+		state_save(u->env);
+		if (ns + nd == 0 && u->n_batch > 0 && code == 200) {
+			/* An answer that acknowledges nothing it was sent:
+			 * not a collector we can trust with the rest. */
+			note_failure(u, from, failure_http_request_failed,
+				     "the answer acknowledged none of the "
+				     "batch");
+			next_collector(u);
+			return;
+		}
+		post_batch(u);
+		return;
+	}
+	detail = xasprintf("HTTP %ld%s%.*s", code, u->ans_len ? ": " : "",
+			   (int)(u->ans_len > 200 ? 200 : u->ans_len),
+			   u->ans ? u->ans : "");
+	for (char *p = detail; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	end_xfer(u);
+	note_failure(u, from, failure_http_request_failed, detail);
+	free(detail);
+	next_collector(u);
+}
+
+static void
+who_standalone_result(struct uploader *u, CURLcode res, long code);
+
+static void
+xfer_done(CURL *easy, CURLcode res, void *arg)
+{
+	struct uploader *u = arg;
+	long code = 0;
+
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+	if (u->ans_too_big && res == CURLE_WRITE_ERROR) {
+		res = CURLE_OK;
+		code = 599; /* answered, but not like a collector */
+	}
+	if (u->who_standalone && u->kind == X_WHOAMI && !u->busy)
+		who_standalone_result(u, res, code);
+	else if (u->kind == X_WHOAMI)
+		whoami_result(u, res, code);
+	else
+		post_result(u, res, code);
+}
+
+/* --- standalone whoami (before a run) ----------------------------------- */
+
+static void
+who_standalone_next(struct uploader *u)
+{
+	if (u->who_col >= u->o.n_collectors) {
+		uploader_whoami_cb cb = u->who_cb;
+
+		u->who_standalone = false;
+		u->who_cb = NULL;
+		if (cb != NULL)
+			cb(u->who_arg, false);
+		return;
+	}
+	start_xfer(u, X_WHOAMI, u->o.collectors[u->who_col]);
+}
+
+static void
+who_standalone_result(struct uploader *u, CURLcode res, long code)
+{
+	const char *from = u->o.collectors[u->who_col];
+	char err[256], *detail = NULL;
+	uploader_whoami_cb cb;
+
+	if (res == CURLE_OK && code == 200 &&
+	    upload_parse_whoami(u->env, from, u->ans, u->ans_len, err,
+				sizeof(err)) == 0) {
+		end_xfer(u);
+		state_save(u->env);
+		cb = u->who_cb;
+		u->who_standalone = false;
+		u->who_cb = NULL;
+		if (cb != NULL)
+			cb(u->who_arg, true);
+		return;
+	}
+	if (res != CURLE_OK) {
+		const char *f = xfer_failure(u, res, &detail);
+
+		note_failure(u, from, f, detail);
+	} else {
+		detail = xasprintf("whoami: HTTP %ld", code);
+		note_failure(u, from, failure_http_request_failed, detail);
+	}
+	free(detail);
+	end_xfer(u);
+	u->who_col++;
+	who_standalone_next(u);
+}
+
+void
+uploader_whoami(struct uploader *u, uploader_whoami_cb cb, void *arg)
+{
+	if (u->busy || u->who_standalone || u->o.n_collectors == 0) {
+		/* A round asks whoami itself; nothing to ask otherwise. */
+		if (cb != NULL)
+			cb(arg, false);
+		return;
+	}
+	u->who_standalone = true;
+	u->who_cb = cb;
+	u->who_arg = arg;
+	u->who_col = 0;
+	who_standalone_next(u);
+}
+
+/* --- interface ---------------------------------------------------------- */
+
+struct uploader *
+uploader_new(struct event_base *base, struct probe_env *env,
+	     const struct upload_opts *opts)
+{
+	struct uploader *u = xcalloc(1, sizeof(*u));
+
+	u->base = base;
+	u->env = env;
+	u->o = *opts;
+	u->io = io_curl_new(base);
+	u->timer = evtimer_new(base, timer_cb, u);
+	u->batch_max = BATCH_MAX_LINES;
+	if (u->timer == NULL)
+		abort();
+	/* Carry a backoff over a restart: a collector that has been down
+	 * for an hour is not hammered by a restarting daemon. */
+	u->failed_rounds = (unsigned)json_integer_value(json_object_get(
+		json_object_get(env->state, "upload"), "failed_rounds"));
+	if (u->failed_rounds > 64)
+		u->failed_rounds = 64;
+	return u;
+}
+
+void
+uploader_free(struct uploader *u)
+{
+	if (u == NULL)
+		return;
+	if (u->easy != NULL)
+		io_curl_remove(u->io, u->easy);
+	end_xfer(u);
+	free_batch(u);
+	io_curl_free(u->io);
+	event_free(u->timer);
+	free(u);
+}
+
+void
+uploader_set_opts(struct uploader *u, const struct upload_opts *opts)
+{
+	/* A round in flight keeps the collectors it started with. */
+	if (u->busy || u->who_standalone) {
+		u->next_o = *opts;
+		u->has_next_o = true;
+		return;
+	}
+	u->o = *opts;
+}
+
+void
+uploader_kick(struct uploader *u, bool now)
+{
+	if (u->busy || u->who_standalone || u->o.n_collectors == 0)
+		return;
+	if (now) {
+		start_round(u);
+		return;
+	}
+	if (u->backing_off || u->timer_at != 0)
+		return; /* the armed timer will start the round */
+	arm(u, KICK_DELAY);
+}
+
+void
+uploader_on_round(struct uploader *u, uploader_round_cb cb, void *arg)
+{
+	u->round_cb = cb;
+	u->round_arg = arg;
+}
+
+bool
+uploader_busy(const struct uploader *u)
+{
+	return u->busy || u->who_standalone;
+}
