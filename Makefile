@@ -172,6 +172,9 @@ integration-asan: $(FAKENET) $(FAKECOL)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/limits.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		sh tests/integration/durability.sh build/asan/wallwatch-probe \
+		build/asan/wallwatch-collector $(FAKENET)
 
 integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
@@ -179,6 +182,7 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/control.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/ingest.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/limits.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/durability.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/install.sh $(BUILD)
 
 # The web view in headless Chromium (screenshots in build/test-artifacts).

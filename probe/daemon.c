@@ -105,11 +105,13 @@ apply_reload(struct daemon *d)
 }
 
 static void
-run_done(void *arg)
+run_ended(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	int rc = runner_end(d->r);
 
+	(void)fd;
+	(void)what;
 	d->r = NULL;
 	if (!d->o->quiet)
 		log_info("daemon", "run %u ended (%s)", d->runs,
@@ -120,6 +122,18 @@ run_done(void *arg)
 	}
 	apply_reload(d);
 	schedule_next(d);
+}
+
+/* The runner is still on the stack when it reports: end it from the
+ * loop. */
+static void
+run_done(void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval zero = {0, 0};
+
+	if (event_base_once(d->base, -1, EV_TIMEOUT, run_ended, d, &zero) != 0)
+		abort();
 }
 
 static void

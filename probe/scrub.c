@@ -12,7 +12,6 @@
 #include "scrub.h"
 
 #include <arpa/inet.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -4,6 +4,9 @@
 
 PASS=0
 FAIL=0
+# A configuration installed on this machine must not steer the tests.
+WALLWATCH_PROBE_CONF=/dev/null
+export WALLWATCH_PROBE_CONF
 LAB_PID=
 LAB=
 

@@ -432,6 +432,7 @@ test_large(void **state)
 	assert_true(count >= want);
 	assert_int_equal(len, n + count * (strlen(S) - 7));
 	free(out);
+	free(in);
 	ww_scrub_free(s);
 }
 
@@ -574,7 +575,10 @@ test_json_keys(void **state)
 	json_decref(j);
 	/* a key with a NUL byte */
 	j = json_object();
-	json_object_setn_new(j, "a\0" "1.2.3.4", 9, json_true());
+	json_object_setn_new(j,
+			     "a\0"
+			     "1.2.3.4",
+			     9, json_true());
 	assert_int_equal(ww_scrub_json(s, j), 1);
 	json_is(j, "{\"a\\u0000" S "\":true}");
 	json_decref(j);
@@ -586,8 +590,7 @@ test_json_shapes(void **state)
 {
 	struct ww_scrub *s = set_of("1.2.3.4", NULL);
 	json_t *j, *shared;
-	char *deep;
-	size_t depth = 5000, n = 0;
+	size_t depth = 5000;
 
 	(void)state;
 	/* a bare string, and a string with a NUL */
@@ -614,13 +617,14 @@ test_json_shapes(void **state)
 	/* deeper than the parser allows: no recursion */
 	j = json_string("1.2.3.4");
 	for (size_t i = 0; i < depth; i++)
-		j = json_pack(i % 2 ? "[o]" : "{so}", "k", j);
+		j = i % 2 ? json_pack("[o]", j) : json_pack("{so}", "k", j);
 	assert_int_equal(ww_scrub_json(s, j), 1);
-	deep = dump(j);
-	assert_null(deep == NULL ? NULL : strstr(deep, "1.2.3.4"));
-	free(deep);
+	/* (too deep for json_dumps: look at the innermost string) */
+	for (shared = j; !json_is_string(shared);)
+		shared = json_is_array(shared) ? json_array_get(shared, 0)
+					       : json_object_get(shared, "k");
+	assert_string_equal(json_string_value(shared), S);
 	json_decref(j);
-	(void)n;
 	ww_scrub_free(s);
 }
 
