@@ -341,7 +341,8 @@ status_json(struct probe_opts *o, struct probe_env *env)
 	char err[256], oldest[20] = "";
 	json_t *s = json_object(), *cols = json_array();
 	json_t *st = env->state;
-	json_t *consent;
+	json_t *consent, *seen;
+	const char *url;
 	char *cpath = xasprintf("%s/consent.json", env->state_dir);
 	pid_t pid = probe_daemon_pid(env);
 
@@ -371,6 +372,19 @@ status_json(struct probe_opts *o, struct probe_env *env)
 							   o->collectors[i]));
 
 		json_object_set_new(c, "url", json_string(o->collectors[i]));
+		json_array_append_new(cols, c);
+	}
+	json_object_foreach(json_object_get(st, "collectors"), url, seen)
+	{
+		bool configured = false;
+		json_t *c;
+
+		for (size_t i = 0; i < o->n_collectors; i++)
+			configured |= strcmp(o->collectors[i], url) == 0;
+		if (configured || !json_is_object(seen))
+			continue;
+		c = json_deep_copy(seen);
+		json_object_set_new(c, "url", json_string(url));
 		json_array_append_new(cols, c);
 	}
 	json_object_set_new(s, "collectors", cols);

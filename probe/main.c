@@ -159,6 +159,11 @@ valid_asn(const char *s)
 static bool
 valid_control_url(const char *s)
 {
+	/* No blanks or control characters: "URL # note" in the
+	 * configuration file is a bad value, not a comment. */
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return false;
 	return (strncmp(s, "http://", 7) == 0 && s[7] != '\0') ||
 	       (strncmp(s, "https://", 8) == 0 && s[8] != '\0');
 }

@@ -209,4 +209,7 @@ else
 	echo "# full disk: skipped (mounting a tmpfs needs root)"
 fi
 
+# Under ASan the probes' reports land in these logs.
+check "no sanitizer reports" "" \
+	"$(cat "$LAB"/*.log "$LAB"/*.err 2>/dev/null | grep -E 'Sanitizer|runtime error' | head -3)"
 finish
