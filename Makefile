@@ -130,7 +130,7 @@ $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB)
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c \
-		tests/fuzz/replay.c $(LIB) $(PKG_LIBS)
+		tests/fuzz/replay.c $(LIB) $(PKG_LIBS) $(ZLIB_LIBS)
 
 # --- set-up --------------------------------------------------------------
 deps:
