@@ -182,6 +182,7 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/control.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/ingest.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/limits.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/volunteer.sh $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/durability.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/install.sh $(BUILD)
 

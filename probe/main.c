@@ -934,16 +934,27 @@ state_dir_of(const struct probe_opts *o)
 	return o->state_dir ? xstrdup(o->state_dir) : state_default_dir();
 }
 
+struct reload_arg {
+	char **argv;
+	struct probe_env *env;
+};
+
+/* SIGHUP: the command line and the file again. A list that brings a
+ * category nobody consented to is refused like at start. */
 static struct probe_opts *
 reload_cb(void *arg, const char *cmd)
 {
-	char **argv = arg;
+	struct reload_arg *ra = arg;
 	int argc = 0, rc;
 	struct bundle *b;
 
-	while (argv[argc] != NULL)
+	while (ra->argv[argc] != NULL)
 		argc++;
-	b = bundle_load(cmd, argc, argv, &rc);
+	b = bundle_load(cmd, argc, ra->argv, &rc);
+	if (b != NULL && check_consent(b, ra->env) != 0) {
+		bundle_free(b);
+		b = NULL;
+	}
 	return b ? &b->o : NULL;
 }
 
@@ -959,6 +970,7 @@ dispatch(const char *cmd, int argc, char **argv)
 {
 	struct bundle *b;
 	struct probe_env env;
+	struct reload_arg ra = {argv, &env};
 	char *dir, err[600];
 	int rc;
 	bool need_env;
@@ -995,7 +1007,7 @@ dispatch(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "run") == 0)
 		rc = runner_run(&b->o, env.state_dir ? &env : NULL);
 	else if (strcmp(cmd, "daemon") == 0)
-		rc = daemon_run(&b->o, &env, reload_cb, release_cb, argv);
+		rc = daemon_run(&b->o, &env, reload_cb, release_cb, &ra);
 	else if (strcmp(cmd, "upload") == 0)
 		rc = cmd_upload(&b->o, &env);
 	else if (strcmp(cmd, "status") == 0)

@@ -71,6 +71,7 @@ struct uploader {
 
 static void round_step(struct uploader *u);
 static void start_round(struct uploader *u);
+static void apply_next_opts(struct uploader *u);
 
 /* --- helpers ------------------------------------------------------------ */
 
@@ -542,10 +543,7 @@ round_end(struct uploader *u, bool empty)
 	json_t *up = json_object();
 
 	u->busy = false;
-	if (u->has_next_o) {
-		u->o = u->next_o;
-		u->has_next_o = false;
-	}
+	apply_next_opts(u);
 	if (empty) {
 		u->failed_rounds = 0;
 		u->backing_off = false;
@@ -782,6 +780,16 @@ xfer_done(CURL *easy, CURLcode res, void *arg)
 
 /* --- standalone whoami (before a run) ----------------------------------- */
 
+/* A reload that came in while a transfer ran takes effect now. */
+static void
+apply_next_opts(struct uploader *u)
+{
+	if (u->has_next_o && !u->busy && !u->who_standalone) {
+		u->o = u->next_o;
+		u->has_next_o = false;
+	}
+}
+
 static void
 who_standalone_next(struct uploader *u)
 {
@@ -789,6 +797,7 @@ who_standalone_next(struct uploader *u)
 		uploader_whoami_cb cb = u->who_cb;
 
 		u->who_standalone = false;
+		apply_next_opts(u);
 		u->who_cb = NULL;
 		if (cb != NULL)
 			cb(u->who_arg, false);
@@ -812,6 +821,7 @@ who_standalone_result(struct uploader *u, CURLcode res, long code)
 		cb = u->who_cb;
 		u->who_standalone = false;
 		u->who_cb = NULL;
+		apply_next_opts(u);
 		if (cb != NULL)
 			cb(u->who_arg, true);
 		return;

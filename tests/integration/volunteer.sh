@@ -171,8 +171,9 @@ check "scrub: the decoded body has no 203.0.113.7" 0 \
 	"$(grep -ac '203\.0\.113\.7' "$LAB/bin")"
 check "scrub: the decoded body has no raw cb 00 71 07" "" \
 	"$(leak_bin "$LAB/r2.jsonl" | grep -o 'cb007107')"
+# 00 ff "addr=[scrubbed];" ...
 check_match "scrub: the decoded body was scrubbed, not dropped" \
-	'addr=\[scrubbed\];' "$(tr -d '\000\377' <"$LAB/bin")"
+	'^00ff616464723d5b73637275626265645d3b' "$(leak_bin "$LAB/r2.jsonl")"
 check "scrub: probe_asn/probe_cc from whoami" "AS64511 NL" \
 	"$(jq -r '"\(.probe_asn) \(.probe_cc)"' "$LAB/r2.jsonl" | sort -u)"
 check "scrub: both queued (/500)" 2 "$(queued "$ST")"
