@@ -275,6 +275,9 @@ start_xfer(struct uploader *u, enum xfer_kind kind, const char *base)
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, u);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	/* As every request of the probe: straight from this network, so
+	 * what reaches (or fails to reach) a collector is a finding. */
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
 			 (long)(u->o.timeout * 1000));
 	/* A collector that goes silent (a hang, a black-holed path) is

@@ -18,6 +18,8 @@
 # fakenet's, the default test lists (WALLWATCH_TESTLISTS) are a CSV of
 # loopback URLs written here, and no configuration file is read unless a
 # test names one (WALLWATCH_PROBE_CONF=/dev/null).
+# $L, $C5, $C6 are option lists, split on purpose; jq's $u is jq's.
+# shellcheck disable=SC2086,SC2016
 set -u
 PROBE=$1
 COLLECTOR=$2
