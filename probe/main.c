@@ -104,9 +104,10 @@ static const char usage_text[] =
 	"DURATION: seconds, or with s, m, h or d (90, 15m, 1h). SIZE: bytes,\n"
 	"or with K, M or G (1024-based).\n"
 	"\n"
-	"Exit status: 0 every target measured (whatever it found) / spool\n"
-	"sent, 1 usage error, 2 the run could not happen or was interrupted /\n"
-	"measurements still queued.\n";
+	"Exit status: 0 every target measured (whatever it found; or the rest\n"
+	"left for the next run by --max-bytes) / spool sent, 1 usage error,\n"
+	"2 the run could not happen or was interrupted / measurements still\n"
+	"queued.\n";
 
 /* Rows repeating an earlier row's URL (common across a global and a country
  * list): counted, and reported once with the first example. */

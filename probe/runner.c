@@ -577,7 +577,7 @@ analysed_line(struct runner *r, struct ww_measurement *m, char **verdict)
 		log_warn("analysis", "%s: %s", m->input, err);
 	*verdict = verdict_text(json_object_get(j, "test_keys"));
 	if (r->env != NULL)
-		ww_scrub_json(r->env->scrub, j);
+		scrub_measurement(r->env->scrub, j);
 	line = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
 				     JSON_REAL_PRECISION(9));
 	json_decref(j);

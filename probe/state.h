@@ -77,6 +77,10 @@ void state_learn_whoami(struct probe_env *env, const char *from,
 const char *state_asn(struct probe_env *env);
 const char *state_cc(struct probe_env *env);
 
+/* Scrub a measurement in place (scrub.h), and drop the body_sha256 of a
+ * response body that changed; returns the replacements. */
+size_t scrub_measurement(const struct ww_scrub *s, json_t *m);
+
 /*
  * Scrub a serialised measurement (one JSON object): parse, scrub, dump.
  * Returns a new string (caller frees) and its measurement_uid and

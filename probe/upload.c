@@ -753,6 +753,8 @@ post_result(struct uploader *u, CURLcode res, long code)
 	for (char *p = detail; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
+	for (size_t n = strlen(detail); n > 0 && detail[n - 1] == ' '; n--)
+		detail[n - 1] = '\0';
 	end_xfer(u);
 	note_failure(u, from, failure_http_request_failed, detail);
 	free(detail);

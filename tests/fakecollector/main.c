@@ -925,8 +925,8 @@ start_request(struct conn *c)
 		respond_error(c, 413, "a body is at most 64 MiB", true);
 		return false;
 	}
-	if (c->req.mode == MODE_CLOSE && !c->req.chunked &&
-	    c->req.content_length == 0) {
+	if (c->req.mode == MODE_CLOSE && c->req.route != ROUTE_WHOAMI &&
+	    !c->req.chunked && c->req.content_length == 0) {
 		conn_free(c); /* half of nothing: at once */
 		return false;
 	}
@@ -935,7 +935,8 @@ start_request(struct conn *c)
 	if (c->req.expect_100 && (c->req.chunked || c->req.content_length > 0))
 		evbuffer_add_printf(bufferevent_get_output(c->bev),
 				    "HTTP/1.1 100 Continue\r\n\r\n");
-	if (c->req.mode == MODE_HANG) {
+	/* whoami answers in every mode: the POST is what misbehaves. */
+	if (c->req.mode == MODE_HANG && c->req.route != ROUTE_WHOAMI) {
 		c->state = CS_HANG;
 		conn_set_idle(c, false);
 		evbuffer_drain(in, evbuffer_get_length(in));
@@ -1046,7 +1047,8 @@ read_body(struct conn *c)
 		c->body_left -= n;
 		done = c->body_left == 0;
 	}
-	if (c->req.mode == MODE_CLOSE && half_in(c)) {
+	if (c->req.mode == MODE_CLOSE && c->req.route != ROUTE_WHOAMI &&
+	    half_in(c)) {
 		log_debug("http", "%s: closing mid-body", c->req.path);
 		conn_free(c);
 		return false;

@@ -165,6 +165,9 @@ check "scrub: [scrubbed] in the /leak header" "[scrubbed]" \
 	"$(printf '%s' "$LEAK" | jq -r '.headers["X-Client-Address"]')"
 check "scrub: ... and in headers_list" "[scrubbed]" \
 	"$(printf '%s' "$LEAK" | jq -r '.headers_list[] | select(.[0] == "X-Client-Address") | .[1]')"
+# The original body's hash would confirm a guessed address: it goes.
+check "scrub: a scrubbed body loses its SHA-256" "null null" \
+	"$(jq -r 'select(.input | endswith("/leak") or endswith("/leak-binary")) | .test_keys.requests[0].response.body_sha256' "$LAB/r2.jsonl" | paste -sd' ' -)"
 jq -r 'select(.input | endswith("/leak-binary")) | .test_keys.requests[0].response.body.data' \
 	"$LAB/r2.jsonl" | base64 -d >"$LAB/bin" 2>/dev/null
 check "scrub: /leak-binary body is base64" base64 \
@@ -597,5 +600,5 @@ check_match "daemon: ... recorded as interrupted" "interrupted" \
 	"$(cat "$ST"/spool/queue/*.json 2>/dev/null | jq -c '[.. | .failure? // empty]')"
 
 check "no sanitizer report" "" \
-	"$(grep -Ei 'sanitizer|runtime error' "$LAB/all.err")"
+	"$(grep -Ei 'sanitizer|runtime error' "$LAB/all.err" "$LAB"/*.err)"
 finish
