@@ -1,14 +1,17 @@
 /*
  * runner.c - one run of the probe: keep --concurrency targets in flight on
- * one event base, write each finished measurement as one JSON line (flushed
- * at once, so an interrupted run keeps what it measured), show progress and
- * a summary on a terminal.
+ * one event base (in a random order for the daemon, each address:port
+ * spaced by --cooldown, until --max-bytes), spool each finished
+ * measurement for upload (spool.h) and write it as one JSON line (flushed
+ * at once, so an interrupted run keeps what it measured), show progress
+ * and a summary on a terminal.
  *
  * Before the targets, the run measures its domestic reference targets
  * (--reference): when every step of every reference fails, the network is
  * down, and each measurement carries that (test_keys.network_check) so the
  * analysis gives null verdicts instead of "blocked". Each measurement is
- * analysed (analysis.h) before it is written.
+ * analysed (analysis.h), then scrubbed of the volunteer's own addresses,
+ * before it is written.
  */
 #include <errno.h>
 #include <math.h>
@@ -92,26 +95,6 @@ probe_data_dir(void)
 }
 
 static int
-mkdir_p(const char *path)
-{
-	char *p = xstrdup(path);
-	int rc = 0;
-
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	if (rc == 0 && mkdir(p, 0700) != 0 && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
-}
-
-static int
 open_output(struct runner *r)
 {
 	const char *path = r->o->output;
@@ -127,7 +110,7 @@ open_output(struct runner *r)
 		char *mdir = xasprintf("%s/measurements", dir);
 
 		free(dir);
-		if (mkdir_p(mdir) != 0) {
+		if (spool_mkdirs(mdir) != 0) {
 			log_error("output", "cannot create %s: %s", mdir,
 				  strerror(errno));
 			free(mdir);

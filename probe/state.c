@@ -512,6 +512,20 @@ load_consent(struct probe_env *env)
 	return c;
 }
 
+static bool
+has_string(const json_t *arr, const char *want)
+{
+	json_t *v;
+	size_t k;
+
+	json_array_foreach(arr, k, v)
+	{
+		if (json_is_string(v) && strcmp(json_string_value(v), want) == 0)
+			return true;
+	}
+	return false;
+}
+
 bool
 consent_covers(struct probe_env *env, const char *const *cats, size_t n)
 {
@@ -519,19 +533,8 @@ consent_covers(struct probe_env *env, const char *const *cats, size_t n)
 	json_t *have = json_object_get(c, "categories");
 	bool ok = json_is_array(have);
 
-	for (size_t i = 0; ok && i < n; i++) {
-		json_t *v;
-		size_t k;
-		bool found = false;
-
-		json_array_foreach(have, k, v)
-		{
-			if (json_is_string(v) &&
-			    strcmp(json_string_value(v), cats[i]) == 0)
-				found = true;
-		}
-		ok = found;
-	}
+	for (size_t i = 0; ok && i < n; i++)
+		ok = has_string(have, cats[i]);
 	json_decref(c);
 	return ok;
 }
@@ -553,20 +556,9 @@ consent_record(struct probe_env *env, const char *const *cats, size_t n,
 		have = json_array();
 		json_object_set_new(c, "categories", have);
 	}
-	for (size_t i = 0; i < n; i++) {
-		json_t *v;
-		size_t k;
-		bool found = false;
-
-		json_array_foreach(have, k, v)
-		{
-			if (json_is_string(v) &&
-			    strcmp(json_string_value(v), cats[i]) == 0)
-				found = true;
-		}
-		if (!found)
+	for (size_t i = 0; i < n; i++)
+		if (!has_string(have, cats[i]))
 			json_array_append_new(have, json_string(cats[i]));
-	}
 	ww_fmt_utc(time(NULL), now);
 	json_object_set_new(c, "given", json_string(now));
 	json_object_set_new(c, "how", json_string(how));
