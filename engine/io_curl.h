@@ -23,7 +23,7 @@ void io_curl_remove(struct io_curl *io, CURL *easy);
 /* A failed transfer's failure string from the shared vocabulary (NULL for
  * success; failure_unknown when nothing fits: the caller then records
  * curl's message). capped: the transfer was stopped by our body cap. */
-const char *http_failure_from_curl(CURL *easy, CURLcode res,
-				   const char *errbuf, bool capped);
+const char *http_failure_from_curl(CURL *easy, CURLcode res, const char *errbuf,
+				   bool capped);
 
 #endif

@@ -127,8 +127,9 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_warn("upload", "still uploading after %d s: the rest stays "
-			   "queued for `wallwatch-probe upload` or the daemon",
+	log_warn("upload",
+		 "still uploading after %d s: the rest stays "
+		 "queued for `wallwatch-probe upload` or the daemon",
 		 RUN_UPLOAD_WAIT);
 	event_base_loopbreak(c->base);
 }
@@ -163,8 +164,9 @@ run_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	if (runner_stopped(c->r))
 		return;
-	log_warn("run", "%s: stopping; in-flight targets are recorded as "
-			"interrupted",
+	log_warn("run",
+		 "%s: stopping; in-flight targets are recorded as "
+		 "interrupted",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM");
 	runner_cancel(c->r);
 }
@@ -209,9 +211,10 @@ runner_run(struct probe_opts *o, struct probe_env *env)
 		size_t n = queued(env, &bytes) + env->n_pending;
 
 		if (n > 0 && !o->quiet)
-			fprintf(stderr, "wallwatch-probe: %zu measurement(s) "
-					"queued for upload (see "
-					"`wallwatch-probe status`)\n",
+			fprintf(stderr,
+				"wallwatch-probe: %zu measurement(s) "
+				"queued for upload (see "
+				"`wallwatch-probe status`)\n",
 				n);
 		uploader_free(c.up);
 	}
@@ -251,8 +254,8 @@ print_collector_errors(struct probe_env *env, const struct probe_opts *o)
 {
 	for (size_t i = 0; i < o->n_collectors; i++) {
 		json_t *c = state_collector(env, o->collectors[i]);
-		const char *e = json_string_value(json_object_get(c,
-								  "last_error"));
+		const char *e =
+			json_string_value(json_object_get(c, "last_error"));
 		const char *d = json_string_value(
 			json_object_get(c, "last_error_detail"));
 
@@ -288,8 +291,9 @@ cmd_upload(struct probe_opts *o, struct probe_env *env)
 			       (long)pid);
 			return EXIT_MEASURED;
 		}
-		log_warn("upload", "cannot signal the daemon (pid %ld): %s; "
-				   "uploading from here",
+		log_warn("upload",
+			 "cannot signal the daemon (pid %ld): %s; "
+			 "uploading from here",
 			 (long)pid, strerror(errno));
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -321,8 +325,9 @@ cmd_upload(struct probe_opts *o, struct probe_env *env)
 		       "queued\n",
 		       before > after ? before - after : 0, before, after);
 	if (after > 0) {
-		fprintf(stderr, "wallwatch-probe: %zu measurement(s) still "
-				"queued; last errors:\n",
+		fprintf(stderr,
+			"wallwatch-probe: %zu measurement(s) still "
+			"queued; last errors:\n",
 			after);
 		print_collector_errors(env, o);
 		return EXIT_RUNFAIL;
@@ -361,15 +366,15 @@ status_json(struct probe_opts *o, struct probe_env *env)
 			  n > 0 ? oldest : NULL, "cap_bytes",
 			  (json_int_t)o->spool_max, "rejected",
 			  (json_int_t)spool_rejected_count(&env->spool)));
-	json_object_set_new(s, "counters",
-			    json_is_object(json_object_get(st, "counters"))
-				    ? json_deep_copy(json_object_get(st,
-								    "counters"))
-				    : json_object());
+	json_object_set_new(
+		s, "counters",
+		json_is_object(json_object_get(st, "counters"))
+			? json_deep_copy(json_object_get(st, "counters"))
+			: json_object());
 	/* Configured collectors first, in order, then any others seen. */
 	for (size_t i = 0; i < o->n_collectors; i++) {
-		json_t *c = json_deep_copy(state_collector(env,
-							   o->collectors[i]));
+		json_t *c =
+			json_deep_copy(state_collector(env, o->collectors[i]));
 
 		json_object_set_new(c, "url", json_string(o->collectors[i]));
 		json_array_append_new(cols, c);
@@ -432,7 +437,8 @@ print_status(json_t *s)
 		printf("daemon           not running\n");
 	printf("queued           %lld measurement(s), %.1f MiB of %.0f MiB "
 	       "cap%s%s\n",
-	       (long long)json_integer_value(json_object_get(q, "measurements")),
+	       (long long)json_integer_value(
+		       json_object_get(q, "measurements")),
 	       (double)json_integer_value(json_object_get(q, "bytes")) /
 		       1048576.0,
 	       (double)json_integer_value(json_object_get(q, "cap_bytes")) /
@@ -444,32 +450,33 @@ print_status(json_t *s)
 		       : "");
 	printf("sent             %lld stored, %lld already there\n",
 	       (long long)json_integer_value(json_object_get(cnt, "sent")),
-	       (long long)json_integer_value(json_object_get(cnt, "duplicates")));
+	       (long long)json_integer_value(
+		       json_object_get(cnt, "duplicates")));
 	if (json_integer_value(json_object_get(q, "rejected")) > 0)
 		printf("rejected         %lld (kept in spool/rejected/ with the "
 		       "reason)\n",
-		       (long long)json_integer_value(json_object_get(q,
-								     "rejected")));
+		       (long long)json_integer_value(
+			       json_object_get(q, "rejected")));
 	if (json_integer_value(json_object_get(cnt, "trimmed")) > 0)
 		printf("trimmed          %lld measurement(s) lost their HTTP "
 		       "bodies to the spool cap or a full disk\n",
-		       (long long)json_integer_value(json_object_get(cnt,
-								     "trimmed")));
+		       (long long)json_integer_value(
+			       json_object_get(cnt, "trimmed")));
 	if (json_integer_value(json_object_get(cnt, "withheld")) > 0)
 		printf("withheld         %lld of excluded categories, deleted "
 		       "unsent\n",
-		       (long long)json_integer_value(json_object_get(cnt,
-								     "withheld")));
+		       (long long)json_integer_value(
+			       json_object_get(cnt, "withheld")));
 	if (json_integer_value(json_object_get(cnt, "lost")) > 0)
 		printf("LOST             %lld measurement(s) could not be "
 		       "written anywhere (disk full)\n",
-		       (long long)json_integer_value(json_object_get(cnt,
-								     "lost")));
+		       (long long)json_integer_value(
+			       json_object_get(cnt, "lost")));
 	if (json_is_string(json_object_get(up, "next_attempt")))
 		printf("next upload      %s UTC (after %lld failed round(s))\n",
 		       str(up, "next_attempt"),
-		       (long long)json_integer_value(json_object_get(
-			       up, "failed_rounds")));
+		       (long long)json_integer_value(
+			       json_object_get(up, "failed_rounds")));
 	json_array_foreach(json_object_get(s, "collectors"), i, c)
 	{
 		printf("collector        %s\n", str(c, "url"));
@@ -477,17 +484,19 @@ print_status(json_t *s)
 		printf("  last success   %s\n", str(c, "last_success"));
 		if (json_is_string(json_object_get(c, "last_error")))
 			printf("  last error     %s (%s) at %s\n",
-			       str(c, "last_error"), str(c, "last_error_detail"),
+			       str(c, "last_error"),
+			       str(c, "last_error_detail"),
 			       str(c, "last_error_at"));
 		printf("  stored         %lld\n",
-		       (long long)json_integer_value(json_object_get(c,
-								     "stored")));
+		       (long long)json_integer_value(
+			       json_object_get(c, "stored")));
 	}
 	if (net != NULL)
 		printf("network          %s %s%s%s (from %s at %s)\n",
 		       str(net, "asn"), str(net, "cc"),
-		       json_is_string(json_object_get(net, "network_name")) ? ", "
-									   : "",
+		       json_is_string(json_object_get(net, "network_name"))
+			       ? ", "
+			       : "",
 		       json_is_string(json_object_get(net, "network_name"))
 			       ? str(net, "network_name")
 			       : "",
@@ -496,18 +505,18 @@ print_status(json_t *s)
 		printf("network          not learned yet\n");
 	printf("own addresses    %lld known, scrubbed from every "
 	       "measurement\n",
-	       (long long)json_integer_value(json_object_get(
-		       s, "own_addresses_known")));
+	       (long long)json_integer_value(
+		       json_object_get(s, "own_addresses_known")));
 	if (run != NULL)
 		printf("last run         %s to %s: %lld of %lld targets, %lld "
 		       "bytes%s%s\n",
 		       str(run, "start"), str(run, "end"),
-		       (long long)json_integer_value(json_object_get(run,
-								     "measured")),
-		       (long long)json_integer_value(json_object_get(run,
-								     "targets")),
-		       (long long)json_integer_value(json_object_get(run,
-								     "bytes")),
+		       (long long)json_integer_value(
+			       json_object_get(run, "measured")),
+		       (long long)json_integer_value(
+			       json_object_get(run, "targets")),
+		       (long long)json_integer_value(
+			       json_object_get(run, "bytes")),
 		       json_is_string(json_object_get(run, "stopped"))
 			       ? "; stopped by "
 			       : "",
@@ -515,8 +524,8 @@ print_status(json_t *s)
 			       ? str(run, "stopped")
 			       : "");
 	if (json_is_object(consent)) {
-		printf("consent          given %s (%s) for", str(consent, "given"),
-		       str(consent, "how"));
+		printf("consent          given %s (%s) for",
+		       str(consent, "given"), str(consent, "how"));
 		json_array_foreach(json_object_get(consent, "categories"), i, v)
 			printf("%s%s", i ? "," : " ", json_string_value(v));
 		printf("\n");
@@ -618,10 +627,12 @@ cmd_export(struct probe_opts *o, struct probe_env *env)
 	}
 	free(buf);
 	if (rc == EXIT_MEASURED && !o->quiet)
-		fprintf(stderr, "wallwatch-probe: exported %zu measurement(s)%s%s"
-				"; they stay queued until a collector "
-				"acknowledges them%s\n",
-			done, to_stdout ? "" : " to ", to_stdout ? "" : o->output,
+		fprintf(stderr,
+			"wallwatch-probe: exported %zu measurement(s)%s%s"
+			"; they stay queued until a collector "
+			"acknowledges them%s\n",
+			done, to_stdout ? "" : " to ",
+			to_stdout ? "" : o->output,
 			skipped ? " (some were skipped: see above)" : "");
 	return rc;
 }

@@ -32,8 +32,8 @@
 struct daemon {
 	struct event_base *base;
 	struct probe_env *env;
-	struct probe_opts *o;    /* in force */
-	struct probe_opts *next; /* reloaded, for the next run */
+	struct probe_opts *o;	   /* in force */
+	struct probe_opts *next;   /* reloaded, for the next run */
 	struct probe_opts **owned; /* reloaded ones, released at exit */
 	size_t n_owned, cap_owned;
 	probe_reload_fn reload;
@@ -75,8 +75,8 @@ static void
 schedule_next(struct daemon *d)
 {
 	double iv = d->o->interval;
-	double next = d->last_start + iv * uniform(1 - INTERVAL_JITTER,
-						   1 + INTERVAL_JITTER);
+	double next = d->last_start +
+		      iv * uniform(1 - INTERVAL_JITTER, 1 + INTERVAL_JITTER);
 	double wait = next - ww_mono();
 	char when[20];
 
@@ -147,9 +147,10 @@ begin_run(void *arg, bool whoami_ok)
 		return;
 	}
 	if (!whoami_ok)
-		log_warn("daemon", "no collector answered /api/v1/whoami: "
-				   "measuring with the network learned before "
-				   "(%s %s)",
+		log_warn("daemon",
+			 "no collector answered /api/v1/whoami: "
+			 "measuring with the network learned before "
+			 "(%s %s)",
 			 state_asn(d->env) ? state_asn(d->env) : "AS0",
 			 state_cc(d->env) ? state_cc(d->env) : "ZZ");
 	d->runs++;
@@ -180,16 +181,18 @@ run_timer_cb(evutil_socket_t fd, short what, void *arg)
 	/* No new measurements while old ones have nowhere to go: they would
 	 * only push older ones out. */
 	if (d->env->n_pending > 0 && env_flush_pending(d->env) > 0) {
-		log_warn("daemon", "skipping this run: %zu measurement(s) "
-				   "still wait for room on disk",
+		log_warn("daemon",
+			 "skipping this run: %zu measurement(s) "
+			 "still wait for room on disk",
 			 d->env->n_pending);
 		d->last_start = ww_mono();
 		schedule_next(d);
 		return;
 	}
 	if (env_spool_full(d->env, &total)) {
-		log_warn("daemon", "skipping this run: the spool holds %.1f MiB, "
-				   "over --spool-max; waiting for a collector",
+		log_warn("daemon",
+			 "skipping this run: the spool holds %.1f MiB, "
+			 "over --spool-max; waiting for a collector",
 			 (double)total / 1048576.0);
 		d->last_start = ww_mono();
 		schedule_next(d);
@@ -245,7 +248,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	if (d->stopping)
 		return;
 	d->stopping = true;
-	log_info("daemon", "%s: stopping%s", sig == SIGINT ? "SIGINT" : "SIGTERM",
+	log_info("daemon", "%s: stopping%s",
+		 sig == SIGINT ? "SIGINT" : "SIGTERM",
 		 d->r ? "; in-flight targets are recorded as interrupted" : "");
 	if (d->r != NULL)
 		runner_cancel(d->r); /* run_done breaks the loop */
@@ -263,7 +267,8 @@ take_pid_lock(struct daemon *d)
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd < 0) {
-		log_error("daemon", "cannot open %s: %s", path, strerror(errno));
+		log_error("daemon", "cannot open %s: %s", path,
+			  strerror(errno));
 		free(path);
 		return -1;
 	}
@@ -280,7 +285,8 @@ take_pid_lock(struct daemon *d)
 	}
 	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) != 0 || write(fd, buf, strlen(buf)) < 0)
-		log_warn("daemon", "cannot write %s: %s", path, strerror(errno));
+		log_warn("daemon", "cannot write %s: %s", path,
+			 strerror(errno));
 	free(path);
 	d->pid_fd = fd;
 	return 0;
@@ -322,8 +328,9 @@ daemon_run(struct probe_opts *o, struct probe_env *env, probe_reload_fn reload,
 	d.run_timer = evtimer_new(d.base, run_timer_cb, &d);
 	d.pending_timer = event_new(d.base, -1, EV_PERSIST, pending_cb, &d);
 	event_add(d.pending_timer, &every);
-	log_info("daemon", "started: %zu targets every %.0f s, cooldown %.0f s, "
-			   "state in %s",
+	log_info("daemon",
+		 "started: %zu targets every %.0f s, cooldown %.0f s, "
+		 "state in %s",
 		 o->targets.n, o->interval, o->cooldown, env->state_dir);
 	/* Leftovers from before go first; the first run starts now. */
 	uploader_kick(d.up, false);

@@ -141,7 +141,8 @@ empty_dir(const char *dir)
 	while ((de = readdir(d)) != NULL) {
 		char *p;
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		p = xasprintf("%s/%s", dir, de->d_name);
 		unlink(p);
@@ -216,8 +217,9 @@ spool_put(struct spool *s, const char *uid, const char *data, size_t len,
 	int rc;
 
 	if (!spool_uid_ok(uid)) {
-		ww_set_err(err, errlen, "measurement_uid \"%.40s\" cannot name "
-					"a spool file",
+		ww_set_err(err, errlen,
+			   "measurement_uid \"%.40s\" cannot name "
+			   "a spool file",
 			   uid);
 		errno = EINVAL;
 		return -1;
@@ -396,8 +398,8 @@ spool_rejected_count(const struct spool *s)
 static bool
 drop_bodies(json_t *m)
 {
-	json_t *reqs = json_object_get(json_object_get(m, "test_keys"),
-				       "requests");
+	json_t *reqs =
+		json_object_get(json_object_get(m, "test_keys"), "requests");
 	json_t *ann = json_object_get(m, "annotations");
 	json_t *r;
 	size_t i;

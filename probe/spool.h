@@ -22,9 +22,9 @@
 #define SPOOL_MAX_ENTRY (16u * 1024 * 1024)
 
 struct spool {
-	char *dir;      /* STATE/spool */
-	char *queue;    /* STATE/spool/queue */
-	char *tmp;      /* STATE/spool/tmp */
+	char *dir;	/* STATE/spool */
+	char *queue;	/* STATE/spool/queue */
+	char *tmp;	/* STATE/spool/tmp */
 	char *rejected; /* STATE/spool/rejected */
 	uint64_t max_bytes;
 };

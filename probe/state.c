@@ -27,8 +27,7 @@ state_default_dir(void)
 	if (sd != NULL && sd[0] == '/') {
 		const char *colon = strchr(sd, ':');
 
-		return colon ? xstrndup(sd, (size_t)(colon - sd))
-			     : xstrdup(sd);
+		return colon ? xstrndup(sd, (size_t)(colon - sd)) : xstrdup(sd);
 	}
 	return probe_data_dir();
 }
@@ -56,15 +55,17 @@ load_json_file(const char *path, const char *what, bool read_only)
 		char *bad = xasprintf("%s.bad", path);
 
 		if (read_only) {
-			log_warn("state", "%s is not a JSON object (%s, line "
-					  "%d)",
+			log_warn("state",
+				 "%s is not a JSON object (%s, line "
+				 "%d)",
 				 path, j ? "wrong type" : je.text, je.line);
 			free(bad);
 			json_decref(j);
 			return NULL;
 		}
-		log_warn("state", "%s is not a JSON object (%s, line %d); "
-				  "set aside as %s, starting a fresh %s",
+		log_warn("state",
+			 "%s is not a JSON object (%s, line %d); "
+			 "set aside as %s, starting a fresh %s",
 			 path, j ? "wrong type" : je.text, je.line, bad, what);
 		rename(path, bad);
 		free(bad);
@@ -125,8 +126,9 @@ env_open(struct probe_env *env, const char *dir, uint64_t spool_max,
 	env->state_dir = xstrdup(dir);
 	env->read_only = read_only;
 	if (!read_only && spool_mkdirs(dir) != 0) {
-		ww_set_err(err, errlen, "cannot create the state directory "
-					"%s: %s",
+		ww_set_err(err, errlen,
+			   "cannot create the state directory "
+			   "%s: %s",
 			   dir, strerror(errno));
 		free(env->state_dir);
 		env->state_dir = NULL;
@@ -162,8 +164,9 @@ env_close(struct probe_env *env)
 	if (env->state_dir == NULL)
 		return;
 	if (env->n_pending > 0)
-		log_error("spool", "%zu measurement(s) could not be written to "
-				   "%s (disk full?) and are lost",
+		log_error("spool",
+			  "%zu measurement(s) could not be written to "
+			  "%s (disk full?) and are lost",
 			  env->n_pending, env->spool.queue);
 	for (size_t i = 0; i < env->n_pending; i++) {
 		free(env->pending[i].uid);
@@ -217,9 +220,9 @@ state_count(struct probe_env *env, const char *name, uint64_t n)
 {
 	json_t *c = obj_child(env->state, "counters");
 
-	json_object_set_new(c, name,
-			    json_integer((json_int_t)(state_counter(env, name) +
-						      n)));
+	json_object_set_new(
+		c, name,
+		json_integer((json_int_t)(state_counter(env, name) + n)));
 }
 
 uint64_t
@@ -268,7 +271,8 @@ state_learn_whoami(struct probe_env *env, const char *from, const char *ip,
 	}
 	while (json_array_size(a) >= STATE_MAX_ADDRS)
 		json_array_remove(a, 0);
-	json_array_append_new(a, json_pack("{s:s, s:s}", "ip", ip, "seen", now));
+	json_array_append_new(a,
+			      json_pack("{s:s, s:s}", "ip", ip, "seen", now));
 	add_scrub(env, ip);
 network:
 	json_object_set_new(net, "asn", asn ? json_string(asn) : json_null());
@@ -297,8 +301,8 @@ state_cc(struct probe_env *env)
 size_t
 scrub_measurement(const struct ww_scrub *s, json_t *m)
 {
-	json_t *reqs = json_object_get(json_object_get(m, "test_keys"),
-				       "requests");
+	json_t *reqs =
+		json_object_get(json_object_get(m, "test_keys"), "requests");
 	json_t *r;
 	size_t i, n = 0;
 
@@ -329,9 +333,8 @@ scrub_measurement(const struct ww_scrub *s, json_t *m)
 }
 
 char *
-env_scrub_line(struct probe_env *env, const char *data, size_t len,
-	       char **uid, char **category, size_t *replaced, char *err,
-	       size_t errlen)
+env_scrub_line(struct probe_env *env, const char *data, size_t len, char **uid,
+	       char **category, size_t *replaced, char *err, size_t errlen)
 {
 	json_error_t je;
 	json_t *m = json_loadb(data, len, 0, &je);
@@ -374,9 +377,10 @@ hold(struct probe_env *env, const char *uid, const char *data, size_t len)
 	struct pending_line *p;
 
 	if (env->pending_bytes + len > PENDING_MAX_BYTES) {
-		log_error("spool", "measurement %s lost: the spool cannot be "
-				   "written and %u MiB are already held in "
-				   "memory",
+		log_error("spool",
+			  "measurement %s lost: the spool cannot be "
+			  "written and %u MiB are already held in "
+			  "memory",
 			  uid, PENDING_MAX_BYTES >> 20);
 		state_count(env, "lost", 1);
 		return -1;
@@ -405,8 +409,9 @@ try_spool(struct probe_env *env, const char *uid, const char *data, size_t len,
 
 		if (n > 0) {
 			state_count(env, "trimmed", n);
-			log_warn("spool", "disk full: dropped the HTTP bodies of "
-					  "the %zu oldest queued measurement(s)",
+			log_warn("spool",
+				 "disk full: dropped the HTTP bodies of "
+				 "the %zu oldest queued measurement(s)",
 				 n);
 			if (spool_put(&env->spool, uid, data, len, err,
 				      sizeof(err)) == 0)
@@ -414,8 +419,9 @@ try_spool(struct probe_env *env, const char *uid, const char *data, size_t len,
 		}
 	}
 	if (loud)
-		log_error("spool", "%s; holding the measurement in memory and "
-				   "retrying",
+		log_error("spool",
+			  "%s; holding the measurement in memory and "
+			  "retrying",
 			  err);
 	return -1;
 }
@@ -428,10 +434,11 @@ env_spool(struct probe_env *env, const char *uid, const char *data, size_t len)
 	if (env->n_pending == 0 && try_spool(env, uid, data, len, true) == 0) {
 		if (env->spool.max_bytes > 0 && env_spool_full(env, &total) &&
 		    !env->spool_full_warned) {
-			log_warn("spool", "the spool holds %.1f MiB, over its "
-					  "--spool-max of %.1f MiB even without "
-					  "bodies: no new runs until a "
-					  "collector takes some",
+			log_warn("spool",
+				 "the spool holds %.1f MiB, over its "
+				 "--spool-max of %.1f MiB even without "
+				 "bodies: no new runs until a "
+				 "collector takes some",
 				 (double)total / 1048576.0,
 				 (double)env->spool.max_bytes / 1048576.0);
 			env->spool_full_warned = true;
@@ -465,8 +472,8 @@ env_flush_pending(struct probe_env *env)
 		memmove(env->pending, env->pending + done,
 			(env->n_pending - done) * sizeof(*env->pending));
 		env->n_pending -= done;
-		log_info("spool", "%zu held measurement(s) written to the spool",
-			 done);
+		log_info("spool",
+			 "%zu held measurement(s) written to the spool", done);
 	}
 	return env->n_pending;
 }
@@ -491,9 +498,10 @@ env_spool_full(struct probe_env *env, uint64_t *total)
 	trimmed = spool_trim(&env->spool, total);
 	if (trimmed > 0) {
 		state_count(env, "trimmed", trimmed);
-		log_warn("spool", "over its cap of %.1f MiB: dropped the HTTP "
-				  "bodies of the %zu oldest queued "
-				  "measurement(s); the rest of each is kept",
+		log_warn("spool",
+			 "over its cap of %.1f MiB: dropped the HTTP "
+			 "bodies of the %zu oldest queued "
+			 "measurement(s); the rest of each is kept",
 			 (double)env->spool.max_bytes / 1048576.0, trimmed);
 		state_save(env);
 	}
@@ -520,7 +528,8 @@ has_string(const json_t *arr, const char *want)
 
 	json_array_foreach(arr, k, v)
 	{
-		if (json_is_string(v) && strcmp(json_string_value(v), want) == 0)
+		if (json_is_string(v) &&
+		    strcmp(json_string_value(v), want) == 0)
 			return true;
 	}
 	return false;

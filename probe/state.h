@@ -69,9 +69,8 @@ uint64_t state_counter(struct probe_env *env, const char *name);
 
 /* What GET /api/v1/whoami said (asn, cc, name may be NULL): the address
  * joins the scrubber and state.addresses, the rest state.network. */
-void state_learn_whoami(struct probe_env *env, const char *from,
-			const char *ip, const char *asn, const char *cc,
-			const char *name);
+void state_learn_whoami(struct probe_env *env, const char *from, const char *ip,
+			const char *asn, const char *cc, const char *name);
 
 /* The network as last learned ("AS64500", "DE"), or NULL. */
 const char *state_asn(struct probe_env *env);
@@ -107,8 +106,7 @@ bool env_spool_full(struct probe_env *env, uint64_t *total);
 /* Consent (consent.json): the categories the volunteer agreed to have
  * measured. True when every code in cats (comma list; "" for targets
  * without a category) is covered. */
-bool consent_covers(struct probe_env *env, const char *const *cats,
-		    size_t n);
+bool consent_covers(struct probe_env *env, const char *const *cats, size_t n);
 /* Record consent for cats (merged with what was there). */
 int consent_record(struct probe_env *env, const char *const *cats, size_t n,
 		   const char *how);

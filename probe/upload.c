@@ -42,9 +42,9 @@ struct uploader {
 	bool backing_off;
 	bool busy;
 	unsigned failed_rounds;
-	size_t col;        /* collector being tried in this round */
-	bool whoami_done;  /* for col, in this round */
-	size_t batch_max;  /* lines; halved on 413 */
+	size_t col;	    /* collector being tried in this round */
+	bool whoami_done;   /* for col, in this round */
+	size_t batch_max;   /* lines; halved on 413 */
 	double retry_after; /* largest Retry-After seen this round */
 	/* the transfer in flight */
 	enum xfer_kind kind;
@@ -143,18 +143,16 @@ note_failure(struct uploader *u, const char *url, const char *failure,
 	json_object_set_new(c, "last_error_detail",
 			    detail ? json_string(detail) : json_null());
 	json_object_set_new(c, "last_error_at", json_string(now));
-	json_object_set_new(
-		c, "consecutive_failures",
-		json_integer(json_integer_value(json_object_get(
-				     c, "consecutive_failures")) +
-			     1));
+	json_object_set_new(c, "consecutive_failures",
+			    json_integer(json_integer_value(json_object_get(
+						 c, "consecutive_failures")) +
+					 1));
 	log_warn("upload", "%s: %s%s%s%s", url, failure, detail ? " (" : "",
 		 detail ? detail : "", detail ? ")" : "");
 }
 
 static void
-note_success(struct uploader *u, const char *url, size_t stored,
-	     size_t dups)
+note_success(struct uploader *u, const char *url, size_t stored, size_t dups)
 {
 	json_t *c = state_collector(u->env, url);
 	char now[20];
@@ -167,11 +165,10 @@ note_success(struct uploader *u, const char *url, size_t stored,
 		c, "stored",
 		json_integer(json_integer_value(json_object_get(c, "stored")) +
 			     (json_int_t)stored));
-	json_object_set_new(
-		c, "duplicates",
-		json_integer(json_integer_value(json_object_get(c,
-								"duplicates")) +
-			     (json_int_t)dups));
+	json_object_set_new(c, "duplicates",
+			    json_integer(json_integer_value(json_object_get(
+						 c, "duplicates")) +
+					 (json_int_t)dups));
 }
 
 static void
@@ -233,8 +230,8 @@ hdr_cb(char *data, size_t size, size_t n, void *arg)
 	char buf[32];
 
 	if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
-		size_t k = len - 12 < sizeof(buf) - 1 ? len - 12
-						      : sizeof(buf) - 1;
+		size_t k =
+			len - 12 < sizeof(buf) - 1 ? len - 12 : sizeof(buf) - 1;
 
 		memcpy(buf, data + 12, k);
 		buf[k] = '\0';
@@ -307,8 +304,8 @@ upload_parse_whoami(struct probe_env *env, const char *from, const char *body,
 	const char *ip = json_string_value(json_object_get(j, "ip"));
 	const char *asn = json_string_value(json_object_get(j, "asn"));
 	const char *cc = json_string_value(json_object_get(j, "cc"));
-	const char *name = json_string_value(json_object_get(j,
-							     "network_name"));
+	const char *name =
+		json_string_value(json_object_get(j, "network_name"));
 
 	if (ip == NULL || !ww_ip_is_literal(ip)) {
 		ww_set_err(err, errlen, "whoami: no address in the answer");
@@ -436,8 +433,9 @@ build_batch(struct uploader *u, size_t *len)
 	}
 	spool_entries_free(e, n);
 	if (withheld > 0) {
-		log_info("upload", "%zu queued measurement(s) of excluded "
-				   "categories (%s) deleted unsent",
+		log_info("upload",
+			 "%zu queued measurement(s) of excluded "
+			 "categories (%s) deleted unsent",
 			 withheld, u->o.exclude);
 		state_count(env, "withheld", withheld);
 	}
@@ -511,11 +509,12 @@ apply_answer(struct uploader *u, const char *from, size_t *n_stored,
 	spool_remove(&u->env->spool, gone, ng);
 	json_array_foreach(rej, i, v)
 	{
-		json_int_t line = json_integer_value(json_object_get(v, "line"));
-		const char *field = json_string_value(json_object_get(v,
-								      "field"));
-		const char *error = json_string_value(json_object_get(v,
-								      "error"));
+		json_int_t line =
+			json_integer_value(json_object_get(v, "line"));
+		const char *field =
+			json_string_value(json_object_get(v, "field"));
+		const char *error =
+			json_string_value(json_object_get(v, "error"));
 		char *why;
 
 		if (line < 1 || (size_t)line > u->n_batch ||
@@ -560,8 +559,9 @@ round_end(struct uploader *u, bool empty)
 		arm(u, d);
 		ww_fmt_utc(time(NULL) + (time_t)d, when);
 		json_object_set_new(up, "next_attempt", json_string(when));
-		log_warn("upload", "no collector took the measurements; "
-				   "next attempt in %.0f s",
+		log_warn("upload",
+			 "no collector took the measurements; "
+			 "next attempt in %.0f s",
 			 d);
 	}
 	json_object_set_new(up, "failed_rounds",
@@ -675,9 +675,8 @@ whoami_result(struct uploader *u, CURLcode res, long code)
 		next_collector(u);
 		return;
 	}
-	if (code == 200 && upload_parse_whoami(u->env, from, u->ans,
-					       u->ans_len, err,
-					       sizeof(err)) == 0) {
+	if (code == 200 && upload_parse_whoami(u->env, from, u->ans, u->ans_len,
+					       err, sizeof(err)) == 0) {
 		end_xfer(u);
 		u->whoami_done = true;
 		post_batch(u);
@@ -732,8 +731,8 @@ post_result(struct uploader *u, CURLcode res, long code)
 	    apply_answer(u, from, &ns, &nd) == 0) {
 		end_xfer(u);
 		note_success(u, from, ns, nd);
-		log_info("upload", "%s: %zu stored, %zu already there", from, ns,
-			 nd);
+		log_info("upload", "%s: %zu stored, %zu already there", from,
+			 ns, nd);
 		state_save(u->env);
 		if (ns + nd == 0 && u->n_batch > 0 && code == 200) {
 			/* An answer that acknowledges nothing it was sent:
@@ -761,8 +760,7 @@ post_result(struct uploader *u, CURLcode res, long code)
 	next_collector(u);
 }
 
-static void
-who_standalone_result(struct uploader *u, CURLcode res, long code);
+static void who_standalone_result(struct uploader *u, CURLcode res, long code);
 
 static void
 xfer_done(CURL *easy, CURLcode res, void *arg)

@@ -28,9 +28,9 @@ struct upload_opts {
 	const char *const *collectors; /* base URLs, tried in order */
 	size_t n_collectors;
 	double retry_quick, retry_slow; /* seconds */
-	double timeout;                 /* seconds of silence, and connect */
-	const char *ca_file;            /* NULL: the system store */
-	const char *exclude;            /* categories withheld (comma list) */
+	double timeout;			/* seconds of silence, and connect */
+	const char *ca_file;		/* NULL: the system store */
+	const char *exclude;		/* categories withheld (comma list) */
 };
 
 struct uploader;
@@ -61,8 +61,7 @@ void uploader_whoami(struct uploader *u, uploader_whoami_cb cb, void *arg);
 /* Parse a base URL's whoami answer into the state (exposed for tests):
  * 0, or -1 with a message. */
 int upload_parse_whoami(struct probe_env *env, const char *from,
-			const char *body, size_t len, char *err,
-			size_t errlen);
+			const char *body, size_t len, char *err, size_t errlen);
 
 /* Is category cat in the comma list exclude (case-insensitive)? */
 bool upload_excluded(const char *exclude, const char *cat);

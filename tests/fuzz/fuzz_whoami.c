@@ -49,8 +49,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	json_array_foreach(addrs, i, v)
 	{
-		if (!ww_ip_is_literal(json_string_value(json_object_get(v,
-									"ip"))))
+		if (!ww_ip_is_literal(
+			    json_string_value(json_object_get(v, "ip"))))
 			abort();
 	}
 	json_decref(env.state);

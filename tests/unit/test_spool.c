@@ -86,9 +86,8 @@ test_put_list_remove(void **state)
 				   err, sizeof(err)),
 			 0);
 	/* Names that could leave the directory are refused. */
-	assert_int_equal(spool_put(&s, "../evil", m, strlen(m), err,
-				   sizeof(err)),
-			 -1);
+	assert_int_equal(
+		spool_put(&s, "../evil", m, strlen(m), err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "cannot name"));
 	assert_int_equal(spool_list(&s, &e, &n, &total, err, sizeof(err)), 0);
 	assert_int_equal(n, 2);
@@ -148,17 +147,15 @@ test_trim_oldest_bodies(void **state)
 	(void)state;
 	/* Five of about 10 KiB under a 32 KiB cap: the two oldest lose
 	 * their bodies, the newest keep them. */
-	assert_int_equal(spool_open(&s, dir, 32 * 1024, false, err,
-				    sizeof(err)),
-			 0);
+	assert_int_equal(
+		spool_open(&s, dir, 32 * 1024, false, err, sizeof(err)), 0);
 	for (int i = 0; i < 5; i++) {
 		char *m;
 
 		snprintf(uid, sizeof(uid), "2026010100000%d.1_ZZ", i);
 		m = measurement(uid, 10 * 1024);
-		assert_int_equal(spool_put(&s, uid, m, strlen(m), err,
-					   sizeof(err)),
-				 0);
+		assert_int_equal(
+			spool_put(&s, uid, m, strlen(m), err, sizeof(err)), 0);
 		free(m);
 	}
 	assert_int_equal(spool_trim(&s, &after), 2);
@@ -169,13 +166,13 @@ test_trim_oldest_bodies(void **state)
 		char *b = spool_read(&s, e[i].name, &len, err, sizeof(err));
 		json_t *j = json_loads(b, 0, NULL);
 		json_t *body = json_object_get(
-			json_object_get(json_array_get(
-						json_object_get(
-							json_object_get(j,
-									"test_keys"),
-							"requests"),
-						0),
-					"response"),
+			json_object_get(
+				json_array_get(
+					json_object_get(
+						json_object_get(j, "test_keys"),
+						"requests"),
+					0),
+				"response"),
 			"body");
 
 		assert_non_null(j);
@@ -243,14 +240,12 @@ test_env_consent_and_whoami(void **state)
 				      "\"AS64500\",\"cc\":\"DE\"}"),
 			 0);
 	assert_string_equal(state_asn(&env), "AS64500");
-	assert_int_equal(json_array_size(json_object_get(env.state,
-							 "addresses")),
-			 1);
+	assert_int_equal(
+		json_array_size(json_object_get(env.state, "addresses")), 1);
 	/* A loopback answer is the collector next door, not us. */
 	assert_int_equal(whoami(&env, "{\"ip\":\"127.0.0.1\"}"), 0);
-	assert_int_equal(json_array_size(json_object_get(env.state,
-							 "addresses")),
-			 1);
+	assert_int_equal(
+		json_array_size(json_object_get(env.state, "addresses")), 1);
 	{
 		char *m = measurement("u1", 1), *line;
 		size_t k = 0;
@@ -276,9 +271,8 @@ test_env_consent_and_whoami(void **state)
 	env_close(&env);
 	/* Learned addresses survive a restart. */
 	assert_int_equal(env_open(&env, dir, 0, true, err, sizeof(err)), 0);
-	assert_int_equal(json_array_size(json_object_get(env.state,
-							 "addresses")),
-			 1);
+	assert_int_equal(
+		json_array_size(json_object_get(env.state, "addresses")), 1);
 	env_close(&env);
 }
 
