@@ -175,6 +175,9 @@ integration-asan: $(FAKENET) $(FAKECOL)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/durability.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		sh tests/integration/volunteer.sh build/asan/wallwatch-probe \
+		build/asan/wallwatch-collector $(FAKENET) $(FAKECOL)
 
 integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
