@@ -717,50 +717,6 @@ match_dns_fingerprints(struct ctx *c)
 	}
 }
 
-static int
-b64_value(char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	return ch == '+' ? 62 : ch == '/' ? 63 : -1;
-}
-
-/* RFC 4648 base64 as the probe writes it (padded, no line breaks); NULL
- * when s is anything else. */
-static unsigned char *
-b64_decode(const char *s, size_t n, size_t *out_len)
-{
-	unsigned char *out;
-	unsigned long acc = 0;
-	size_t o = 0, bits = 0;
-
-	if (n > MAX_B64 || n % 4 != 0)
-		return NULL;
-	if (n > 0 && s[n - 1] == '=')
-		n -= n > 1 && s[n - 2] == '=' ? 2 : 1;
-	out = xmalloc(n * 3 / 4 + 1);
-	for (size_t i = 0; i < n; i++) {
-		int v = b64_value(s[i]);
-
-		if (v < 0) {
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6 | (unsigned long)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	*out_len = o;
-	return out;
-}
-
 static void
 match_body(struct ctx *c, const json_t *resp)
 {
@@ -785,8 +741,9 @@ match_body(struct ctx *c, const json_t *resp)
 	if (!is(jstr(body, "format"), "base64") ||
 	    !json_is_string(jget(body, "data")))
 		return;
-	raw = b64_decode(jstr(body, "data"),
-			 json_string_length(jget(body, "data")), &len);
+	raw = ww_base64_decode(jstr(body, "data"),
+			       json_string_length(jget(body, "data")), MAX_B64,
+			       &len);
 	if (raw != NULL)
 		note_matches(c, m,
 			     ww_fingerprints_match_body(c->fp, (char *)raw, len,

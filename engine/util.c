@@ -199,6 +199,69 @@ ww_base64(const unsigned char *in, size_t len)
 	return out;
 }
 
+static int
+b64_value(unsigned char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	return ch == '+' ? 62 : ch == '/' ? 63 : -1;
+}
+
+unsigned char *
+ww_base64_decode(const char *s, size_t n, size_t max_in, size_t *out_len)
+{
+	unsigned char *out;
+	unsigned long acc = 0;
+	size_t o = 0, bits = 0;
+
+	if (n > max_in || n % 4 != 0)
+		return NULL;
+	if (n > 0 && s[n - 1] == '=')
+		n -= n > 1 && s[n - 2] == '=' ? 2 : 1;
+	out = xmalloc(n / 4 * 3 + 3);
+	for (size_t i = 0; i < n; i++) {
+		int v = b64_value((unsigned char)s[i]);
+
+		if (v < 0) {
+			free(out);
+			return NULL;
+		}
+		acc = (acc << 6 | (unsigned long)v) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	*out_len = o;
+	return out;
+}
+
+double
+ww_random_unit(void)
+{
+	char hex[9];
+
+	ww_random_hex(hex, 4);
+	return (double)strtoul(hex, NULL, 16) / 4294967295.0;
+}
+
+struct timeval
+ww_timeval(double secs)
+{
+	struct timeval tv;
+
+	if (secs < 0)
+		secs = 0;
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	return tv;
+}
+
 void
 ww_random_hex(char *out, size_t n_bytes)
 {

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/time.h>
 #include <time.h>
 
 struct stat;
@@ -47,6 +48,12 @@ void ww_set_err(char *err, size_t errlen, const char *fmt, ...)
  * is refused. NULL with "PATH: why" in err. */
 FILE *ww_open_read(const char *path, struct stat *st, char *err, size_t errlen);
 
+/* A uniform random number in [0, 1] from the CSPRNG. */
+double ww_random_unit(void);
+
+/* Seconds (negative: 0) as a struct timeval, for event timers. */
+struct timeval ww_timeval(double secs);
+
 /* Seconds on CLOCK_MONOTONIC, as a double. */
 double ww_mono(void);
 /* Format a UTC wall-clock time as "YYYY-MM-DD HH:MM:SS" (OONI df-000). */
@@ -60,6 +67,11 @@ void ww_hex(const unsigned char *in, size_t len, char *out);
 void ww_sha256_hex(const void *in, size_t len, char out[65]);
 /* Base64 (no line breaks) of in; caller frees. */
 char *ww_base64(const unsigned char *in, size_t len);
+/* Decode RFC 4648 base64 as ww_base64() writes it (padded, no line
+ * breaks): a new buffer (caller frees) and its length; NULL when s[0..n)
+ * is anything else or longer than max_in characters. */
+unsigned char *ww_base64_decode(const char *s, size_t n, size_t max_in,
+				size_t *out_len);
 /* n random bytes from the CSPRNG as 2n hex chars; aborts if the CSPRNG
  * cannot deliver (a measurement_uid must never be predictable). */
 void ww_random_hex(char *out, size_t n_bytes);

@@ -587,14 +587,7 @@ cmd_export(struct probe_opts *o, struct probe_env *env)
 			continue;
 		}
 		free(cat);
-		len = strlen(line);
-		while (blen + len + 1 > bcap) {
-			bcap = bcap ? bcap * 2 : 65536;
-			buf = xrealloc(buf, bcap);
-		}
-		memcpy(buf + blen, line, len);
-		blen += len;
-		buf[blen++] = '\n';
+		jsonl_append(&buf, &blen, &bcap, line);
 		free(line);
 		done++;
 	}

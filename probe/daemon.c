@@ -50,24 +50,11 @@ struct daemon {
 	unsigned runs;
 };
 
-static double
-uniform(double lo, double hi)
-{
-	char hex[9];
-
-	ww_random_hex(hex, 4);
-	return lo + (hi - lo) * ((double)strtoul(hex, NULL, 16) / 4294967295.0);
-}
-
 static void
 arm_secs(struct event *ev, double secs)
 {
-	struct timeval tv;
+	struct timeval tv = ww_timeval(secs);
 
-	if (secs < 0)
-		secs = 0;
-	tv.tv_sec = (time_t)secs;
-	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
 	evtimer_add(ev, &tv);
 }
 
@@ -75,8 +62,9 @@ static void
 schedule_next(struct daemon *d)
 {
 	double iv = d->o->interval;
-	double next = d->last_start +
-		      iv * uniform(1 - INTERVAL_JITTER, 1 + INTERVAL_JITTER);
+	double next =
+		d->last_start + iv * (1 - INTERVAL_JITTER +
+				      2 * INTERVAL_JITTER * ww_random_unit());
 	double wait = next - ww_mono();
 	char when[20];
 

@@ -640,13 +640,9 @@ start_more(struct runner *r)
 		k = pick(r, &wait);
 		if (k < 0) {
 			if (wait != HUGE_VAL) {
-				struct timeval tv;
+				/* A millisecond late: never early. */
+				struct timeval tv = ww_timeval(wait + 0.001);
 
-				tv.tv_sec = (time_t)wait;
-				tv.tv_usec = (suseconds_t)((wait -
-							    (double)tv.tv_sec) *
-							   1e6) +
-					     1000;
 				evtimer_add(r->cool_timer, &tv);
 			}
 			break;

@@ -507,50 +507,6 @@ ww_scrub_bytes(const struct ww_scrub *s, const char *in, size_t len,
 /* --- JSON ------------------------------------------------------------------
  */
 
-static int
-b64_value(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	return ch == '+' ? 62 : ch == '/' ? 63 : -1;
-}
-
-/* RFC 4648 base64 as the probe writes it (padded, no line breaks); NULL
- * when s is anything else, or too large to scrub as binary. */
-static unsigned char *
-b64_decode(const char *s, size_t n, size_t *out_len)
-{
-	unsigned char *out;
-	unsigned long acc = 0;
-	size_t o = 0, bits = 0;
-
-	if (n % 4 != 0 || n / 4 > B64_DECODE_MAX / 3)
-		return NULL;
-	if (n > 0 && s[n - 1] == '=')
-		n -= n > 1 && s[n - 2] == '=' ? 2 : 1;
-	out = xmalloc(n / 4 * 3 + 3);
-	for (size_t i = 0; i < n; i++) {
-		int v = b64_value((unsigned char)s[i]);
-
-		if (v < 0) {
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6 | (unsigned long)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	*out_len = o;
-	return out;
-}
-
 static size_t
 scrub_string(const struct ww_scrub *s, json_t *str)
 {
@@ -576,7 +532,9 @@ scrub_b64_string(const struct ww_scrub *s, json_t *str)
 	char *out, *b64;
 	size_t len, n = 0;
 
-	raw = b64_decode(json_string_value(str), json_string_length(str), &len);
+	/* Input of at most B64_DECODE_MAX / 3 groups of four. */
+	raw = ww_base64_decode(json_string_value(str), json_string_length(str),
+			       B64_DECODE_MAX / 3 * 4 + 3, &len);
 	if (raw == NULL)
 		return scrub_string(s, str);
 	out = ww_scrub_bytes(s, (const char *)raw, len, &len, &n);

@@ -178,6 +178,14 @@ spool_open(struct spool *s, const char *state_dir, uint64_t max_bytes,
 		return -1;
 	}
 	empty_dir(s->tmp);
+	/* One listing to start the running estimate from the truth. */
+	{
+		struct spool_entry *e;
+		size_t n;
+
+		if (spool_list(s, &e, &n, NULL, err, errlen) == 0)
+			spool_entries_free(e, n);
+	}
 	return 0;
 }
 
@@ -226,6 +234,8 @@ spool_put(struct spool *s, const char *uid, const char *data, size_t len,
 	}
 	name = xasprintf("%s.json", uid);
 	rc = commit_file(s->tmp, s->queue, name, data, len, err, errlen);
+	if (rc == 0)
+		s->bytes += len;
 	free(name);
 	return rc;
 }
@@ -247,7 +257,7 @@ is_entry_name(const char *n)
 }
 
 int
-spool_list(const struct spool *s, struct spool_entry **out, size_t *n,
+spool_list(struct spool *s, struct spool_entry **out, size_t *n,
 	   uint64_t *total, char *err, size_t errlen)
 {
 	DIR *d = opendir(s->queue);
@@ -287,6 +297,7 @@ spool_list(const struct spool *s, struct spool_entry **out, size_t *n,
 		qsort(v, len, sizeof(*v), entry_cmp);
 	*out = v;
 	*n = len;
+	s->bytes = sum;
 	if (total != NULL)
 		*total = sum;
 	return 0;

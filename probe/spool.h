@@ -27,6 +27,10 @@ struct spool {
 	char *tmp;	/* STATE/spool/tmp */
 	char *rejected; /* STATE/spool/rejected */
 	uint64_t max_bytes;
+	/* Bytes queued as of the last spool_list(), plus what spool_put()
+	 * added since: never below the truth for this process's own puts,
+	 * so it tells when a full listing is worth doing. */
+	uint64_t bytes;
 };
 
 struct spool_entry {
@@ -51,7 +55,7 @@ int spool_put(struct spool *s, const char *uid, const char *data, size_t len,
 
 /* Queued entries, oldest first; *total their bytes. Caller frees with
  * spool_entries_free. 0, or -1 with a message. */
-int spool_list(const struct spool *s, struct spool_entry **out, size_t *n,
+int spool_list(struct spool *s, struct spool_entry **out, size_t *n,
 	       uint64_t *total, char *err, size_t errlen);
 void spool_entries_free(struct spool_entry *e, size_t n);
 

@@ -371,6 +371,20 @@ env_scrub_line(struct probe_env *env, const char *data, size_t len, char **uid,
 	return out;
 }
 
+void
+jsonl_append(char **buf, size_t *len, size_t *cap, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (*len + n + 2 > *cap) {
+		*cap = *cap ? *cap * 2 : 65536;
+		*buf = xrealloc(*buf, *cap);
+	}
+	memcpy(*buf + *len, line, n);
+	*len += n;
+	(*buf)[(*len)++] = '\n';
+}
+
 static int
 hold(struct probe_env *env, const char *uid, const char *data, size_t len)
 {
@@ -432,8 +446,11 @@ env_spool(struct probe_env *env, const char *uid, const char *data, size_t len)
 	uint64_t total;
 
 	if (env->n_pending == 0 && try_spool(env, uid, data, len, true) == 0) {
-		if (env->spool.max_bytes > 0 && env_spool_full(env, &total) &&
-		    !env->spool_full_warned) {
+		/* The full check lists the spool: only when the running
+		 * estimate says it may be over. */
+		if (env->spool.max_bytes > 0 &&
+		    env->spool.bytes > env->spool.max_bytes &&
+		    env_spool_full(env, &total) && !env->spool_full_warned) {
 			log_warn("spool",
 				 "the spool holds %.1f MiB, over its "
 				 "--spool-max of %.1f MiB even without "

@@ -90,6 +90,10 @@ char *env_scrub_line(struct probe_env *env, const char *data, size_t len,
 		     char **uid, char **category, size_t *replaced, char *err,
 		     size_t errlen);
 
+/* Append line and a newline to the JSON Lines in *buf (*len bytes used
+ * of *cap), growing it. */
+void jsonl_append(char **buf, size_t *len, size_t *cap, const char *line);
+
 /*
  * Spool one measurement; on a full disk, trim bodies and retry, then hold
  * it in memory (env_flush_pending retries). Returns 0 when on disk, 1 when

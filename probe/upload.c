@@ -88,12 +88,7 @@ api_url(const char *base, const char *path)
 static double
 jitter(double d)
 {
-	char hex[9];
-	unsigned long v;
-
-	ww_random_hex(hex, 4);
-	v = strtoul(hex, NULL, 16);
-	return d + d * 0.25 * ((double)v / 4294967295.0);
+	return d + d * 0.25 * ww_random_unit();
 }
 
 double
@@ -113,14 +108,10 @@ upload_backoff(const struct upload_opts *o, unsigned k)
 static void
 arm(struct uploader *u, double secs)
 {
-	struct timeval tv;
+	struct timeval tv = ww_timeval(secs);
 
-	if (secs < 0)
-		secs = 0;
-	tv.tv_sec = (time_t)secs;
-	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
 	evtimer_add(u->timer, &tv);
-	u->timer_at = ww_mono() + secs;
+	u->timer_at = ww_mono() + (secs > 0 ? secs : 0);
 }
 
 static void
@@ -414,15 +405,7 @@ build_batch(struct uploader *u, size_t *len)
 			spool_remove(&env->spool, &nm, 1);
 			withheld++;
 		} else {
-			size_t ll = strlen(line);
-
-			while (blen + ll + 2 > bcap) {
-				bcap = bcap ? bcap * 2 : 65536;
-				buf = xrealloc(buf, bcap);
-			}
-			memcpy(buf + blen, line, ll);
-			blen += ll;
-			buf[blen++] = '\n';
+			jsonl_append(&buf, &blen, &bcap, line);
 			*WW_PUSH(u->names, nb, cap_n) = xstrdup(e[i].name);
 			*WW_PUSH(u->uids, nu, cap_u) = uid;
 			uid = NULL;
@@ -649,15 +632,17 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	start_round(u);
 }
 
-/* A transport failure in the vocabulary, with curl's words as detail. */
-static const char *
-xfer_failure(struct uploader *u, CURLcode res, char **detail)
+/* Record a transfer that failed below HTTP against from: the failure in
+ * the vocabulary, curl's words as the detail. Before end_xfer(). */
+static void
+note_transport_failure(struct uploader *u, const char *from, CURLcode res)
 {
 	const char *f = http_failure_from_curl(u->easy, res, u->errbuf, false);
+	char *detail = xasprintf("%s%s%s", curl_easy_strerror(res),
+				 u->errbuf[0] ? ": " : "", u->errbuf);
 
-	*detail = xasprintf("%s%s%s", curl_easy_strerror(res),
-			    u->errbuf[0] ? ": " : "", u->errbuf);
-	return f ? f : failure_unknown;
+	note_failure(u, from, f ? f : failure_unknown, detail);
+	free(detail);
 }
 
 static void
@@ -667,11 +652,8 @@ whoami_result(struct uploader *u, CURLcode res, long code)
 	char err[256], *detail = NULL;
 
 	if (res != CURLE_OK) {
-		const char *f = xfer_failure(u, res, &detail);
-
+		note_transport_failure(u, from, res);
 		end_xfer(u);
-		note_failure(u, from, f, detail);
-		free(detail);
 		next_collector(u);
 		return;
 	}
@@ -706,11 +688,8 @@ post_result(struct uploader *u, CURLcode res, long code)
 	size_t ns, nd;
 
 	if (res != CURLE_OK) {
-		const char *f = xfer_failure(u, res, &detail);
-
+		note_transport_failure(u, from, res);
 		end_xfer(u);
-		note_failure(u, from, f, detail);
-		free(detail);
 		next_collector(u);
 		return;
 	}
@@ -830,14 +809,12 @@ who_standalone_result(struct uploader *u, CURLcode res, long code)
 		return;
 	}
 	if (res != CURLE_OK) {
-		const char *f = xfer_failure(u, res, &detail);
-
-		note_failure(u, from, f, detail);
+		note_transport_failure(u, from, res);
 	} else {
 		detail = xasprintf("whoami: HTTP %ld", code);
 		note_failure(u, from, failure_http_request_failed, detail);
+		free(detail);
 	}
-	free(detail);
 	end_xfer(u);
 	u->who_col++;
 	who_standalone_next(u);
