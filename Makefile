@@ -19,7 +19,8 @@ DOCDIR ?= $(PREFIX)/share/doc/wallwatch
 BUILD ?= build
 VERSION := 0.1.0
 
-PROBE_PKGS = libevent libevent_openssl libcares libcurl openssl jansson
+PROBE_PKGS = libevent libevent_openssl libcares libcurl openssl jansson \
+	     libidn2
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PROBE_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PROBE_PKGS) 2>/dev/null) -lm
 # The probe's uploads are gzip'd.

@@ -9,10 +9,11 @@
 #include <stddef.h>
 
 enum ww_target_kind {
-	WW_TARGET_HTTP,  /* http://  : DNS, TCP, HTTP */
-	WW_TARGET_HTTPS, /* https:// : DNS, TCP, TLS (target + control SNI), HTTP */
-	WW_TARGET_TCP,   /* tcp://host:port : DNS, TCP */
-	WW_TARGET_TLS,   /* tls://host:port : DNS, TCP, TLS */
+	WW_TARGET_HTTP,	 /* http://  : DNS, TCP, HTTP */
+	WW_TARGET_HTTPS, /* https:// : DNS, TCP, TLS (target + control SNI),
+			    HTTP */
+	WW_TARGET_TCP,	 /* tcp://host:port : DNS, TCP */
+	WW_TARGET_TLS,	 /* tls://host:port : DNS, TCP, TLS */
 };
 
 /* Longest input accepted, in bytes (longer is an error, never truncated). */
@@ -21,8 +22,8 @@ enum ww_target_kind {
 struct ww_target {
 	char *input; /* the input exactly as given (trimmed of nothing) */
 	enum ww_target_kind kind;
-	char *host;    /* lower-cased; IPv6 without brackets; IDN as punycode */
-	int port;      /* explicit or the scheme's default (80/443) */
+	char *host; /* lower-cased; IPv6 without brackets; IDN as A-labels */
+	int port;   /* explicit or the scheme's default (80/443) */
 	bool host_is_ip; /* host is an IPv4/IPv6 literal: no DNS step */
 	/* From a test list; NULL/0 for --input targets. */
 	char *category_code;

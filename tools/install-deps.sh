@@ -6,7 +6,7 @@
 set -eu
 
 build_pkgs="gcc make pkg-config libevent-dev libc-ares-dev libcurl4-openssl-dev
- libssl-dev libjansson-dev ca-certificates libsqlite3-dev zlib1g-dev curl jq"
+ libssl-dev libjansson-dev libidn2-dev ca-certificates libsqlite3-dev zlib1g-dev curl jq"
 check_pkgs="$build_pkgs libcmocka-dev jq openssl curl procps bsdutils
  libpcap-dev nftables iproute2 sqlite3 chromium man-db"
 bench_pkgs="$check_pkgs dnsutils time wrk"

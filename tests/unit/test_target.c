@@ -304,54 +304,104 @@ test_ipv6(void **state)
 	parse_bad("http://[fe80::1%25eth0]/", "IPv6 zone ID in URL");
 }
 
-static bool
-have_idn(void)
+/* Parse input, which must succeed with host want; clears what it made. */
+static void
+host_is(const char *input, const char *want)
 {
-	return (curl_version_info(CURLVERSION_NOW)->features &
-		CURL_VERSION_IDN) != 0;
+	struct ww_target t;
+
+	parse_ok(input, &t);
+	assert_string_equal(t.host, want);
+	assert_false(t.host_is_ip);
+	ww_target_clear(&t);
 }
 
 static void
 test_idn(void **state)
 {
-	struct ww_target t;
-
 	(void)state;
-	if (!have_idn()) {
-		parse_bad("http://b\xc3\xbc"
-			  "cher.de/",
-			  "internationalized host name needs libcurl with IDN "
-			  "support");
-		skip();
-	}
-	parse_ok("http://b\xc3\xbc"
-		 "cher.de/",
-		 &t);
-	assert_string_equal(t.host, "xn--bcher-kva.de");
-	assert_false(t.host_is_ip);
-	ww_target_clear(&t);
-
-	/* upper case is folded before punycode (UTS #46 mapping) */
-	parse_ok("http://B\xc3\x9c"
-		 "CHER.DE/",
-		 &t);
-	assert_string_equal(t.host, "xn--bcher-kva.de");
-	ww_target_clear(&t);
-
+	/* IDNA2008 with UTS #46 mapping; input stays as given (parse_ok) */
+	host_is("http://B\xc3\xbc"
+		"cher.example/",
+		"xn--bcher-kva.example");
+	/* upper case is mapped before punycode, non-ASCII included */
+	host_is("http://B\xc3\x9c"
+		"CHER.EXAMPLE/",
+		"xn--bcher-kva.example");
 	/* 例え.テスト, the IANA IDN test name */
-	parse_ok("https://\xe4\xbe\x8b\xe3\x81\x88."
-		 "\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88/",
-		 &t);
-	assert_string_equal(t.host, "xn--r8jz45g.xn--zckzah");
-	ww_target_clear(&t);
+	host_is("https://\xe4\xbe\x8b\xe3\x81\x88."
+		"\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88/",
+		"xn--r8jz45g.xn--zckzah");
+	/* Cyrillic пример.испытание */
+	host_is("https://\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80."
+		"\xd0\xb8\xd1\x81\xd0\xbf\xd1\x8b\xd1\x82\xd0\xb0\xd0\xbd\xd0"
+		"\xb8\xd0\xb5/",
+		"xn--e1afmkfd.xn--80akhbyknj4f");
+	/* mixed scripts: a Cyrillic "а" among Latin letters is a different
+	 * name (a homograph), resolved as such, as a browser would */
+	host_is("https://\xd0\xb0pple.com/", "xn--pple-43d.com");
+	host_is("https://b\xc3\xbc"
+		"cher.ex\xd0\xb0mple/",
+		"xn--bcher-kva.xn--exmple-4nf");
+	/* non-transitional: ß keeps its own A-label (not "fass") */
+	host_is("http://fa\xc3\x9f.de/", "xn--fa-hia.de");
+	/* IDNA2008 disallows ☃, UTS #46 accepts it: transitional fallback */
+	host_is("http://\xe2\x98\x83.net/", "xn--n3h.net");
+	/* a full-width dot (U+3002) separates labels */
+	host_is("http://b\xc3\xbc"
+		"cher\xe3\x80\x82"
+		"example/",
+		"xn--bcher-kva.example");
+	/* already ASCII: unchanged but lower-cased; punycode is checked and
+	 * kept, lower-cased */
+	host_is("http://Example.COM/", "example.com");
+	host_is("http://xn--bcher-kva.example/", "xn--bcher-kva.example");
+	host_is("http://XN--Bcher-KVA.example/", "xn--bcher-kva.example");
+	/* ASCII names are not held to IDNA's hyphen rules */
+	host_is("https://r3---sn-x.googlevideo.com/",
+		"r3---sn-x.googlevideo.com");
+	/* an IDN in an absolute URL such as a redirect's Location: only the
+	 * host changes, the path, query and fragment are not touched */
+	host_is("https://www.B\xc3\xbc"
+		"cher.example:8443/s\xc3\xbc"
+		"d?q=\xc3\xa4#top",
+		"www.xn--bcher-kva.example");
 
-	/* already punycode: taken as is */
-	parse_ok("http://xn--bcher-kva.de/", &t);
-	assert_string_equal(t.host, "xn--bcher-kva.de");
-	ww_target_clear(&t);
-
+	parse_bad("http://xn--zz.example/",
+		  "host label \"xn--zz\" is not a valid A-label: an xn-- label "
+		  "that is not valid punycode");
 	parse_bad("http://\xc3\xbc.-x.com/",
-		  "host is not a valid internationalized domain name");
+		  "host is not a valid internationalized domain name: a label "
+		  "starts or ends with a hyphen");
+	/* a zero-width joiner between Latin letters (CONTEXTJ) */
+	parse_bad("http://a\xe2\x80\x8d"
+		  "b\xc3\xbc.example/",
+		  "host is not a valid internationalized domain name: a joiner "
+		  "or other context-bound character out of place");
+	/* U+0080..U+009F never get this far; U+FFFF is a non-character */
+	parse_bad("http://\xef\xbf\xbf"
+		  "b\xc3\xbc.example/",
+		  "host is not a valid internationalized domain name: a "
+		  "character not allowed in domain names");
+	/* 70 "ü" make a label of more than 63 bytes once encoded */
+	{
+		char url[200] = "http://";
+
+		for (int i = 0; i < 70; i++)
+			strcat(url, "\xc3\xbc");
+		strcat(url, ".example/");
+		parse_bad(url, "host is not a valid internationalized domain "
+			       "name: a label longer than 63 bytes as an "
+			       "A-label");
+	}
+	/* percent-encoded bytes that are not UTF-8 */
+	parse_bad("http://b%FCcher.example/",
+		  "host is not a valid internationalized domain name: bytes "
+		  "that are not UTF-8");
+	/* a trailing dot is refused for an IDN as for any name */
+	parse_bad("http://b\xc3\xbc"
+		  "cher.example./",
+		  "host name ends with a dot");
 }
 
 /* n copies of c; four buffers in turn, so one call may use several */
