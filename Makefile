@@ -188,6 +188,7 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/limits.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/volunteer.sh $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/durability.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/reanalyze.sh $(COLLECTOR)
 	@sh tests/integration/install.sh $(BUILD)
 
 # The web view in headless Chromium (screenshots in build/test-artifacts).
