@@ -65,7 +65,8 @@ api_free(struct api *a)
 	free(a);
 }
 
-/* --- parameters ------------------------------------------------------------- */
+/* --- parameters -------------------------------------------------------------
+ */
 
 /* "2026-11-22", "2026-11-22T10:00:00Z", "2026-11-22 10:00:00" or unix
  * seconds. */
@@ -110,14 +111,16 @@ parse_filter(struct evkeyvalq *q, struct store_filter *f, char *err,
 	f->state = evhttp_find_header(q, "state");
 	if ((v = evhttp_find_header(q, "since")) != NULL &&
 	    api_parse_time(v, &f->since) != 0) {
-		snprintf(err, errlen, "since: want YYYY-MM-DD, "
-				      "YYYY-MM-DDTHH:MM:SSZ or unix seconds");
+		snprintf(err, errlen,
+			 "since: want YYYY-MM-DD, "
+			 "YYYY-MM-DDTHH:MM:SSZ or unix seconds");
 		return -1;
 	}
 	if ((v = evhttp_find_header(q, "until")) != NULL &&
 	    api_parse_time(v, &f->until) != 0) {
-		snprintf(err, errlen, "until: want YYYY-MM-DD, "
-				      "YYYY-MM-DDTHH:MM:SSZ or unix seconds");
+		snprintf(err, errlen,
+			 "until: want YYYY-MM-DD, "
+			 "YYYY-MM-DDTHH:MM:SSZ or unix seconds");
 		return -1;
 	}
 	if ((v = evhttp_find_header(q, "after")) != NULL) {
@@ -157,7 +160,8 @@ jstr(const char *s)
 	return s != NULL ? json_string(s) : json_null();
 }
 
-/* --- JSON answers ----------------------------------------------------------- */
+/* --- JSON answers -----------------------------------------------------------
+ */
 
 /* A page of rows, and the id of the last (for next_after). */
 struct rows {
@@ -199,17 +203,16 @@ target_cb(const struct store_target *t, void *arg)
 static int
 bucket_cb(const struct store_bucket *b, void *arg)
 {
-	json_t *o = json_pack("{s:s?,s:s?,s:s?,s:o,s:I,s:I,s:I,s:I,s:I,s:I,"
-			      "s:I,s:I}",
-			      "input", b->input, "probe_cc", b->cc, "probe_asn",
-			      b->asn, "start", jtime(b->start), "ok",
-			      (json_int_t)b->ok, "dns", (json_int_t)b->dns,
-			      "tcp_ip", (json_int_t)b->tcp_ip, "tls",
-			      (json_int_t)b->tls, "http-failure",
-			      (json_int_t)b->http_failure, "http-diff",
-			      (json_int_t)b->http_diff, "down",
-			      (json_int_t)b->down, "failed",
-			      (json_int_t)b->failed);
+	json_t *o = json_pack(
+		"{s:s?,s:s?,s:s?,s:o,s:I,s:I,s:I,s:I,s:I,s:I,"
+		"s:I,s:I,s:I}",
+		"input", b->input, "probe_cc", b->cc, "probe_asn", b->asn,
+		"start", jtime(b->start), "ok", (json_int_t)b->ok, "dns",
+		(json_int_t)b->dns, "tcp_ip", (json_int_t)b->tcp_ip, "tls",
+		(json_int_t)b->tls, "http-failure", (json_int_t)b->http_failure,
+		"http-diff", (json_int_t)b->http_diff, "server-side",
+		(json_int_t)b->server_side, "down", (json_int_t)b->down,
+		"failed", (json_int_t)b->failed);
 
 	json_array_append_new(arg, o);
 	return 0;
@@ -278,14 +281,14 @@ row_cb(const struct store_row *r, void *arg)
 static int
 rollup_cb(const struct store_rollup *r, void *arg)
 {
-	json_array_append_new(
-		arg, json_pack("{s:s?,s:s?,s:I,s:I,s:I,s:I,s:I}", "probe_cc",
-			       r->cc, "probe_asn", r->asn, "blocked",
-			       (json_int_t)r->blocked, "disrupted",
-			       (json_int_t)r->disrupted, "accessible",
-			       (json_int_t)r->accessible, "down",
-			       (json_int_t)r->down, "unknown",
-			       (json_int_t)r->unknown));
+	json_array_append_new(arg,
+			      json_pack("{s:s?,s:s?,s:I,s:I,s:I,s:I,s:I}",
+					"probe_cc", r->cc, "probe_asn", r->asn,
+					"blocked", (json_int_t)r->blocked,
+					"disrupted", (json_int_t)r->disrupted,
+					"accessible", (json_int_t)r->accessible,
+					"down", (json_int_t)r->down, "unknown",
+					(json_int_t)r->unknown));
 	return 0;
 }
 
@@ -406,7 +409,8 @@ get_raw(struct api *a, struct evhttp_request *req, const char *uid)
 	struct evbuffer *buf;
 
 	if (rc == 1) {
-		reply_error(req, 404, "Not Found", "no measurement with that uid");
+		reply_error(req, 404, "Not Found",
+			    "no measurement with that uid");
 		return;
 	}
 	if (rc != 0) {
@@ -433,7 +437,8 @@ get_domain(struct api *a, struct evhttp_request *req, const char *host)
 	answer(req, rc, "networks", arr, err);
 }
 
-/* --- export ------------------------------------------------------------------- */
+/* --- export
+ * ------------------------------------------------------------------- */
 
 /* CSV columns, stable: docs/export.md. */
 static const char csv_header[] =
@@ -479,9 +484,10 @@ export_csv_row(struct evbuffer *b, const struct store_row *r)
 	csv_field(b, r->observed_asn, false);
 	csv_field(b, r->geo_mismatch ? "true" : "false", false);
 	csv_field(b, r->blocking, false);
-	csv_field(b, r->accessible < 0 ? NULL
-		     : r->accessible   ? "true"
-				       : "false",
+	csv_field(b,
+		  r->accessible < 0 ? NULL
+		  : r->accessible   ? "true"
+				    : "false",
 		  false);
 	csv_field(b, r->blocking_detail, false);
 	csv_field(b, r->confirmed ? "true" : "false", false);
@@ -657,7 +663,8 @@ get_export(struct api *a, struct evhttp_request *req,
 
 	if (fmt != NULL && strcmp(fmt, "jsonl") != 0 &&
 	    strcmp(fmt, "csv") != 0) {
-		reply_error(req, 400, "Bad Request", "format: want jsonl or csv");
+		reply_error(req, 400, "Bad Request",
+			    "format: want jsonl or csv");
 		return;
 	}
 	x = xcalloc(1, sizeof(*x));
@@ -774,7 +781,8 @@ api_whoami(struct evhttp_request *req, const struct ww_asndb *asn)
 	json_decref(o);
 }
 
-/* --- routing --------------------------------------------------------------------- */
+/* --- routing
+ * --------------------------------------------------------------------- */
 
 /* true when the request was for the read API (answered here). */
 bool

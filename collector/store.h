@@ -223,7 +223,8 @@ int store_targets(struct store *s, const struct store_filter *f, int64_t now,
 struct store_bucket {
 	const char *input, *cc, *asn;
 	int64_t start; /* bucket start, unix seconds (day or hour) */
-	int64_t ok, dns, tcp_ip, tls, http_failure, http_diff, down, failed;
+	int64_t ok, dns, tcp_ip, tls, http_failure, http_diff, server_side,
+		down, failed;
 };
 
 /*

@@ -145,6 +145,20 @@ static const char *const migrations[] = {
 	") STRICT, WITHOUT ROWID;"
 	"INSERT INTO stale_targets SELECT DISTINCT input, probe_cc, probe_asn"
 	" FROM measurements WHERE input IS NOT NULL;",
+	/* 3: withholding by the site (http-diff with http.server_side) is
+	 * its own class, "server-side" (docs/timelines.md). The class needs
+	 * blocking_detail, so the target index covers it too; the daily
+	 * counts get n_server_side; every target is marked stale, so that
+	 * store_open() derives the counts, states and events of stored data
+	 * again with the new class (the verdicts themselves do not change). */
+	"DROP INDEX measurements_target_time;"
+	"CREATE INDEX measurements_target_time ON measurements"
+	" (input, probe_cc, probe_asn, start_time, blocking, accessible,"
+	" category_code, blocking_detail);"
+	"ALTER TABLE daily_counts ADD COLUMN n_server_side INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"INSERT OR IGNORE INTO stale_targets SELECT DISTINCT input, probe_cc,"
+	" probe_asn FROM measurements WHERE input IS NOT NULL;",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 
@@ -184,9 +198,10 @@ enum stmt_id {
  * class_names below. Kept in step with classify(). */
 #define CLASS_SQL                                                              \
 	"(CASE blocking WHEN 'false' THEN (CASE accessible WHEN 1 THEN 0"      \
-	" WHEN 0 THEN 6 ELSE 7 END) WHEN 'dns' THEN 1 WHEN 'tcp_ip' THEN 2"    \
+	" WHEN 0 THEN 7 ELSE 8 END) WHEN 'dns' THEN 1 WHEN 'tcp_ip' THEN 2"    \
 	" WHEN 'tls' THEN 3 WHEN 'http-failure' THEN 4 WHEN 'http-diff'"       \
-	" THEN 5 ELSE 7 END)"
+	" THEN (CASE blocking_detail WHEN 'http.server_side' THEN 6 ELSE 5"    \
+	" END) ELSE 8 END)"
 
 /* One target's key: ?1, ?2, ?3. */
 #define KEY_IS "input = ?1 AND probe_cc = ?2 AND probe_asn = ?3"
@@ -217,14 +232,16 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_DAILY_ADD] =
 		"INSERT INTO daily_counts (input, probe_cc, probe_asn, day,"
 		" n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"
-		" n_down, n_failed) VALUES (?1, ?2, ?3, date(?4, 'unixepoch'),"
-		" ?5 = 0, ?5 = 1, ?5 = 2, ?5 = 3, ?5 = 4, ?5 = 5, ?5 = 6, ?5 = 7)"
+		" n_server_side, n_down, n_failed) VALUES (?1, ?2, ?3,"
+		" date(?4, 'unixepoch'), ?5 = 0, ?5 = 1, ?5 = 2, ?5 = 3,"
+		" ?5 = 4, ?5 = 5, ?5 = 6, ?5 = 7, ?5 = 8)"
 		" ON CONFLICT (input, probe_cc, probe_asn, day) DO UPDATE SET"
 		" n_ok = n_ok + excluded.n_ok, n_dns = n_dns + excluded.n_dns,"
 		" n_tcp_ip = n_tcp_ip + excluded.n_tcp_ip,"
 		" n_tls = n_tls + excluded.n_tls,"
 		" n_http_failure = n_http_failure + excluded.n_http_failure,"
 		" n_http_diff = n_http_diff + excluded.n_http_diff,"
+		" n_server_side = n_server_side + excluded.n_server_side,"
 		" n_down = n_down + excluded.n_down,"
 		" n_failed = n_failed + excluded.n_failed",
 	/* first try ST_DAILY_INC: an upsert costs more */
@@ -234,7 +251,8 @@ static const char *const stmt_sql[ST_N] = {
 		" n_tls = n_tls + (?5 = 3),"
 		" n_http_failure = n_http_failure + (?5 = 4),"
 		" n_http_diff = n_http_diff + (?5 = 5),"
-		" n_down = n_down + (?5 = 6), n_failed = n_failed + (?5 = 7)"
+		" n_server_side = n_server_side + (?5 = 6),"
+		" n_down = n_down + (?5 = 7), n_failed = n_failed + (?5 = 8)"
 		" WHERE " KEY_IS " AND day = date(?4, 'unixepoch')",
 	[ST_STATE_GET] = "SELECT state, method, since, last_tested,"
 			 " n_conclusive, last_time, last_id, win,"
@@ -270,7 +288,8 @@ static const char *const stmt_sql[ST_N] = {
 	 * Named, as SQLite would rather walk a whole country's rows in
 	 * measurements_cc_time than sort the ties of start_time. */
 	[ST_KEY_ROWS] = "SELECT id, start_time, blocking, accessible,"
-			" category_code FROM measurements INDEXED BY"
+			" category_code, blocking_detail FROM measurements"
+			" INDEXED BY"
 			" measurements_target_time WHERE " KEY_IS
 			" ORDER BY start_time, id",
 	[ST_KEY_EVENTS] = "SELECT id, time, from_state, to_state, method,"
@@ -280,9 +299,10 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_DAILY_KEY] =
 		"INSERT INTO daily_counts (input, probe_cc, probe_asn, day,"
 		" n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"
-		" n_down, n_failed) SELECT ?1, ?2, ?3, d, sum(c = 0),"
-		" sum(c = 1), sum(c = 2), sum(c = 3), sum(c = 4), sum(c = 5),"
-		" sum(c = 6), sum(c = 7) FROM (SELECT date(start_time,"
+		" n_server_side, n_down, n_failed) SELECT ?1, ?2, ?3, d,"
+		" sum(c = 0), sum(c = 1), sum(c = 2), sum(c = 3), sum(c = 4),"
+		" sum(c = 5), sum(c = 6), sum(c = 7), sum(c = 8) FROM (SELECT"
+		" date(start_time,"
 		" 'unixepoch') AS d, " CLASS_SQL " AS c FROM measurements"
 		" INDEXED BY measurements_target_time WHERE " KEY_IS ")"
 		" GROUP BY d",
@@ -298,8 +318,9 @@ static const char *const stmt_sql[ST_N] = {
 			 " ORDER BY input, probe_cc, probe_asn LIMIT ?4",
 	/* ?4, ?5: the first and last day */
 	[ST_PCT] = "SELECT day, n_dns + n_tcp_ip + n_tls + n_http_failure +"
-		   " n_http_diff, n_ok + n_dns + n_tcp_ip + n_tls +"
-		   " n_http_failure + n_http_diff + n_down FROM daily_counts"
+		   " n_http_diff + n_server_side, n_ok + n_dns + n_tcp_ip +"
+		   " n_tls + n_http_failure + n_http_diff + n_server_side +"
+		   " n_down FROM daily_counts"
 		   " WHERE " KEY_IS " AND day >= ?4 AND day <= ?5",
 	[ST_NEWEST] = "SELECT max(start_time) FROM measurements",
 };
@@ -571,22 +592,27 @@ check_batch(const struct store_meas *v, size_t n, char *err, size_t errlen)
 
 enum cls {
 	C_OK,
-	C_DNS, /* C_DNS .. C_HTTP_DIFF: blocked; the method is the name */
+	C_DNS, /* C_DNS .. C_SERVER_SIDE: blocked; the method is the name */
 	C_TCP_IP,
 	C_TLS,
 	C_HTTP_FAILURE,
 	C_HTTP_DIFF,
+	/* http-diff with blocking_detail http.server_side: the site itself
+	 * refuses this network (a publisher's 451, a CAPTCHA's 503 over
+	 * verified HTTPS), not the network: shown as "withheld by the site" */
+	C_SERVER_SIDE,
 	C_DOWN,
 	C_FAILED, /* no verdict: not conclusive */
 	C_N
 };
 
 static const char *const class_names[C_N] = {
-	"ok",		"dns",	     "tcp_ip", "tls",
-	"http-failure", "http-diff", "down",   "failed",
+	"ok",	     "dns",	    "tcp_ip", "tls",	"http-failure",
+	"http-diff", "server-side", "down",   "failed",
 };
-/* One letter per class, for the window kept in target_state.win. */
-static const char class_letters[C_N + 1] = "onpsfhdx";
+/* One letter per class, for the window kept in target_state.win (read
+ * back by letter: a new class takes a new letter). */
+static const char class_letters[C_N + 1] = "onpsfhwdx";
 
 #define TL_WINDOW 5 /* conclusive measurements a state looks at (W) */
 #define TL_RUN 3    /* the run that moves a state; also the minimum (MIN) */
@@ -613,12 +639,12 @@ static const char *const state_names[S_N] = {
 static bool
 is_blocked(int c)
 {
-	return c >= C_DNS && c <= C_HTTP_DIFF;
+	return c >= C_DNS && c <= C_SERVER_SIDE;
 }
 
 /* As CLASS_SQL. A verdict of "false" without accessible is no verdict. */
 static int
-classify(const char *blocking, int accessible)
+classify(const char *blocking, const char *detail, int accessible)
 {
 	if (blocking == NULL)
 		return C_FAILED;
@@ -626,6 +652,9 @@ classify(const char *blocking, int accessible)
 		return accessible == 1	 ? C_OK
 		       : accessible == 0 ? C_DOWN
 					 : C_FAILED;
+	if (strcmp(blocking, "http-diff") == 0 && detail != NULL &&
+	    strcmp(detail, "http.server_side") == 0)
+		return C_SERVER_SIDE;
 	for (int c = C_DNS; c <= C_HTTP_DIFF; c++)
 		if (strcmp(blocking, class_names[c]) == 0)
 			return c;
@@ -645,7 +674,7 @@ state_by_name(const char *v)
 static int
 method_by_name(const char *v)
 {
-	for (int c = C_DNS; v != NULL && c <= C_HTTP_DIFF; c++)
+	for (int c = C_DNS; v != NULL && c <= C_SERVER_SIDE; c++)
 		if (strcmp(v, class_names[c]) == 0)
 			return c;
 	return -1;
@@ -1266,7 +1295,7 @@ tl_add(struct store *s, const struct store_meas *m, sqlite3_int64 id,
 
 	if (m->input == NULL)
 		return 0;
-	c = classify(m->blocking, m->accessible);
+	c = classify(m->blocking, m->blocking_detail, m->accessible);
 	if (daily_add(s, m, c, err, errlen) != 0)
 		return -1;
 	if (ks_has(redo, m->input, m->probe_cc, m->probe_asn))
@@ -1410,6 +1439,7 @@ tl_rebuild(struct store *s, const char *input, const char *cc, const char *asn,
 		sqlite3_int64 id = sqlite3_column_int64(st, 0);
 		int64_t time = sqlite3_column_int64(st, 1);
 		int c = classify((const char *)sqlite3_column_text(st, 2),
+				 (const char *)sqlite3_column_text(st, 5),
 				 sqlite3_column_type(st, 3) == SQLITE_NULL
 					 ? -1
 					 : sqlite3_column_int(st, 3));
@@ -2552,8 +2582,9 @@ bucket_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop, char *err,
 {
 	const struct bucket_ctx *c = ctx;
 	struct store_bucket b;
-	int64_t *n[C_N] = {&b.ok,	    &b.dns,	  &b.tcp_ip, &b.tls,
-			   &b.http_failure, &b.http_diff, &b.down,   &b.failed};
+	int64_t *n[C_N] = {&b.ok,	   &b.dns,	    &b.tcp_ip,
+			   &b.tls,	   &b.http_failure, &b.http_diff,
+			   &b.server_side, &b.down,	    &b.failed};
 
 	(void)s;
 	(void)err;
@@ -2615,7 +2646,8 @@ store_timeline(struct store *s, const struct store_filter *fin, int granularity,
 		qb_add(&q, "SELECT d.input, d.probe_cc, d.probe_asn,"
 			   " unixepoch(d.day), d.n_ok, d.n_dns, d.n_tcp_ip,"
 			   " d.n_tls, d.n_http_failure, d.n_http_diff,"
-			   " d.n_down, d.n_failed FROM daily_counts d"
+			   " d.n_server_side, d.n_down, d.n_failed FROM"
+			   " daily_counts d"
 			   " WHERE 1");
 		where_key(&q, "d", &f);
 		where_target(&q, "d", f.category, f.state);
@@ -2631,7 +2663,8 @@ store_timeline(struct store *s, const struct store_filter *fin, int granularity,
 	} else {
 		qb_add(&q, "SELECT input, probe_cc, probe_asn, b, sum(c = 0),"
 			   " sum(c = 1), sum(c = 2), sum(c = 3), sum(c = 4),"
-			   " sum(c = 5), sum(c = 6), sum(c = 7) FROM (SELECT"
+			   " sum(c = 5), sum(c = 6), sum(c = 7), sum(c = 8)"
+			   " FROM (SELECT"
 			   " m.input, m.probe_cc, m.probe_asn, m.start_time -"
 			   " ((m.start_time % 3600) + 3600) % 3600 AS b, ");
 		qb_add(&q, CLASS_SQL " AS c FROM measurements m WHERE"

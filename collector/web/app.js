@@ -23,13 +23,18 @@
 		tcp_ip: "TCP/IP blocking",
 		tls: "TLS/SNI filtering",
 		"http-failure": "HTTP failure",
-		"http-diff": "HTTP blockpage/different page"
+		"http-diff": "HTTP blockpage/different page",
+		/* http-diff with http.server_side: the site itself refuses
+		 * this network (a publisher's 451, a CAPTCHA's 503 over
+		 * verified HTTPS), which is not the network's doing */
+		"server-side": "withheld by the site"
 	};
-	var METHODS = ["dns", "tcp_ip", "tls", "http-diff", "http-failure"];
+	var METHODS = ["dns", "tcp_ip", "tls", "http-diff", "http-failure",
+		"server-side"];
 	/* Outcomes of one measurement, in the stacking order of the chart
 	 * (bottom to top) and of the legend. */
 	var OUTCOMES = ["ok", "dns", "tcp_ip", "tls", "http-diff",
-		"http-failure", "down", "failed"];
+		"http-failure", "server-side", "down", "failed"];
 	var OUTCOME_NAMES = {
 		ok: "accessible",
 		dns: METHOD_NAMES.dns,
@@ -37,6 +42,7 @@
 		tls: METHOD_NAMES.tls,
 		"http-diff": METHOD_NAMES["http-diff"],
 		"http-failure": METHOD_NAMES["http-failure"],
+		"server-side": METHOD_NAMES["server-side"],
 		down: "down for everyone",
 		failed: "no verdict"
 	};
@@ -259,20 +265,33 @@
 		return METHOD_NAMES[m] || (m ? String(m) : "");
 	}
 
-	/* A state badge: "blocked" in a coloured box, then the method. */
+	/* How a method follows a state: "by DNS tampering", but "withheld by
+	 * the site" (the site, not the network, refuses). */
+	function methodPhrase(m) {
+		return m === "server-side" ? methodName(m) : "by " + methodName(m);
+	}
+
+	/* A state badge: "blocked" in a coloured box, then the method. A
+	 * site's own refusal gets a badge of its own colour too, so that it
+	 * does not read as a censor's blocking at a glance. */
 	function stateBadge(state, method) {
 		var s = STATES.indexOf(state) >= 0 ? state : "unknown";
-		var b = el("span", { class: "badge state-" + s, title: STATE_HELP[s] },
-			state ? String(state) : "unknown");
+		var withheld = method === "server-side" && (s === "blocked" || s === "disrupted");
+		var b = el("span", {
+			class: "badge state-" + s + (withheld ? " withheld" : ""),
+			title: withheld ? s + ": the site itself refuses this network (e.g. HTTP 451 from the publisher), not the network" : STATE_HELP[s]
+		}, state ? String(state) : "unknown");
 
 		if (method && (s === "blocked" || s === "disrupted"))
 			return el("span", { class: "state" }, b, " ",
-				el("span", { class: "method" }, "by " + methodName(method)));
+				el("span", { class: "method" }, methodPhrase(method)));
 		return el("span", { class: "state" }, b);
 	}
 
 	/* What one measurement row says (docs/verdicts.md). */
 	function rowOutcome(m) {
+		if (m.blocking === "http-diff" && m.blocking_detail === "http.server_side")
+			return "server-side";
 		if (typeof m.blocking === "string")
 			return METHOD_NAMES[m.blocking] ? m.blocking : "failed";
 		if (m.blocking === false)
@@ -798,7 +817,7 @@
 		var t = to + " since " + fmtTime(e.time);
 
 		if (m && (to === "blocked" || to === "disrupted"))
-			t += " by " + m;
+			t += " " + methodPhrase(e.method);
 		if (e.from)
 			t += " (was " + e.from + ")";
 		return t;

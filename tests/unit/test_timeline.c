@@ -99,8 +99,8 @@ exec_ok(struct store *s, const char *sql)
 
 /*
  * A class by letter: o ok, n dns, p tcp_ip, s tls, f http-failure,
- * h http-diff, d down, x failed (no verdict); the same letters as the
- * store's window.
+ * h http-diff, w server-side (http-diff with http.server_side), d down,
+ * x failed (no verdict); the same letters as the store's window.
  */
 static void
 set_class(struct store_meas *m, char c)
@@ -117,6 +117,11 @@ set_class(struct store_meas *m, char c)
 	case 'x':
 		m->blocking = NULL;
 		m->accessible = -1;
+		break;
+	case 'w':
+		m->blocking = "http-diff";
+		m->blocking_detail = "http.server_side";
+		m->accessible = 0;
 		break;
 	default: {
 		const char *p = strchr(class_letters, c);
@@ -355,32 +360,40 @@ test_classify(void **state)
 	const struct fixture *f = *state;
 	struct store *s = open_ok(f);
 	const struct {
-		const char *blocking;
+		const char *blocking, *detail;
 		int accessible, want;
 	} c[] = {
-		{"false", 1, C_OK},
-		{"false", 0, C_DOWN},
-		{"false", -1, C_FAILED},
-		{NULL, -1, C_FAILED},
-		{NULL, 1, C_FAILED},
-		{"dns", 0, C_DNS},
-		{"tcp_ip", 0, C_TCP_IP},
-		{"tls", 0, C_TLS},
-		{"http-failure", 0, C_HTTP_FAILURE},
-		{"http-diff", 0, C_HTTP_DIFF},
-		{"http-diff", 1, C_HTTP_DIFF}, /* blocking decides */
-		{"dns", -1, C_DNS},
+		{"false", NULL, 1, C_OK},
+		{"false", NULL, 0, C_DOWN},
+		{"false", NULL, -1, C_FAILED},
+		{NULL, NULL, -1, C_FAILED},
+		{NULL, NULL, 1, C_FAILED},
+		{"dns", "dns.nxdomain", 0, C_DNS},
+		{"tcp_ip", NULL, 0, C_TCP_IP},
+		{"tls", NULL, 0, C_TLS},
+		{"http-failure", NULL, 0, C_HTTP_FAILURE},
+		{"http-diff", NULL, 0, C_HTTP_DIFF},
+		{"http-diff", NULL, 1, C_HTTP_DIFF}, /* blocking decides */
+		{"dns", NULL, -1, C_DNS},
+		{"http-diff", "http.blockpage", 0, C_HTTP_DIFF},
+		/* withheld by the site: its own class */
+		{"http-diff", "http.server_side", 0, C_SERVER_SIDE},
+		/* only with http-diff (no such verdict; still not invented) */
+		{"http-failure", "http.server_side", 0, C_HTTP_FAILURE},
+		{NULL, "http.server_side", -1, C_FAILED},
 	};
 	struct store_meas m;
-	char sql[256];
+	char sql[512];
 
 	for (size_t i = 0; i < WW_ARRAY_LEN(c); i++) {
-		assert_int_equal(classify(c[i].blocking, c[i].accessible),
-				 c[i].want);
+		assert_int_equal(
+			classify(c[i].blocking, c[i].detail, c[i].accessible),
+			c[i].want);
 		/* the SQL of recomputations agrees */
 		m = meas(keep_str("c-%zu", i), keep_str("https://c%zu.org/", i),
 			 "CN", "AS1", T0, 'o');
 		m.blocking = c[i].blocking;
+		m.blocking_detail = c[i].detail;
 		m.accessible = c[i].accessible;
 		put_ok(s, &m, 1);
 		snprintf(sql, sizeof(sql),
@@ -392,15 +405,17 @@ test_classify(void **state)
 		snprintf(sql, sizeof(sql),
 			 "SELECT n_%s FROM daily_counts WHERE input ="
 			 " 'https://c%zu.org/'",
-			 c[i].want == C_HTTP_FAILURE ? "http_failure"
-			 : c[i].want == C_HTTP_DIFF  ? "http_diff"
-						     : class_names[c[i].want],
+			 c[i].want == C_HTTP_FAILURE  ? "http_failure"
+			 : c[i].want == C_HTTP_DIFF   ? "http_diff"
+			 : c[i].want == C_SERVER_SIDE ? "server_side"
+						      : class_names[c[i].want],
 			 i);
 		assert_int_equal(q_int(s, sql), 1);
 	}
 	assert_int_equal(q_int(s, "SELECT sum(n_ok + n_dns + n_tcp_ip + n_tls"
-				  " + n_http_failure + n_http_diff + n_down +"
-				  " n_failed) FROM daily_counts"),
+				  " + n_http_failure + n_http_diff +"
+				  " n_server_side + n_down + n_failed) FROM"
+				  " daily_counts"),
 			 (int64_t)WW_ARRAY_LEN(c));
 	store_close(s);
 }
@@ -552,6 +567,62 @@ test_method(void **state)
 			 2);
 	assert_event(&e.v[1], T0 + 10 * HOUR, "blocked", "blocked", "tls",
 		     "[\"m3-7\",\"m3-8\",\"m4-1\"]");
+	store_close(s);
+}
+
+/* Withholding by the site (http-diff with http.server_side) is a method of
+ * its own, "server-side", in states, events, counts, % blocked and
+ * timelines, apart from a censor's blockpage (http-diff). */
+static void
+test_server_side(void **state)
+{
+	const struct fixture *f = *state;
+	struct store *s = open_ok(f);
+	struct store_filter fl = {0};
+	static struct tgts all;
+	struct evs e;
+	struct tgt t;
+	char *rows;
+
+	put_seq(s, "w", IN1, "CN", "AS1", T0, "o o o w w w");
+	t = target(s, IN1, "CN", "AS1");
+	assert_string_equal(t.state, "blocked");
+	assert_string_equal(t.method, "server-side");
+	assert_int_equal(t.since, T0 + 5 * HOUR);
+	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 2);
+	assert_event(&e.v[1], T0 + 5 * HOUR, "accessible", "blocked",
+		     "server-side", "[\"w-4\",\"w-5\",\"w-6\"]");
+	/* then a censor's blockpage takes over: a change of method */
+	put_seq(s, "h", IN1, "CN", "AS1", T0 + 6 * HOUR, "h h h");
+	assert_string_equal(target(s, IN1, "CN", "AS1").method, "http-diff");
+	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 3);
+	assert_event(&e.v[2], T0 + 8 * HOUR, "blocked", "blocked", "http-diff",
+		     "[\"h-1\",\"h-2\",\"h-3\"]");
+	/* a mix of the two keeps the current method while it is among the
+	 * last three (docs/timelines.md) */
+	put_seq(s, "m", IN1, "CN", "AS1", T0 + 9 * HOUR, "w w");
+	assert_string_equal(target(s, IN1, "CN", "AS1").method, "http-diff");
+	put_seq(s, "n", IN1, "CN", "AS1", T0 + 11 * HOUR, "w");
+	assert_string_equal(target(s, IN1, "CN", "AS1").method, "server-side");
+	rows = q_rows(s->db, "SELECT n_ok, n_http_diff, n_server_side"
+			     " FROM daily_counts");
+	assert_string_equal(rows, "3|3|6\n");
+	free(rows);
+	/* blocked: 9 of 12 conclusive, withheld ones included */
+	fl.input = IN1;
+	assert_int_equal(targets(s, &fl, T0 + DAY, &all), 1);
+	assert_int_equal(all.v[0].n30, 12);
+	assert_true(all.v[0].pct30 > 74.9 && all.v[0].pct30 < 75.1);
+	/* the win column keeps it by its own letter, read back as such */
+	rows = q_rows(s->db, "SELECT substr(win, 1, 1) FROM target_state");
+	assert_string_equal(rows, "h\n");
+	free(rows);
+	put_seq(s, "o", IN1, "CN", "AS1", T0 + 12 * HOUR, "w");
+	assert_string_equal(target(s, IN1, "CN", "AS1").method, "server-side");
+	/* the events query filters by state and shows the method */
+	fl.state = "blocked";
+	assert_int_equal(events(s, &fl, &e), 3);
+	assert_string_equal(e.v[0].method, "server-side");
 	store_close(s);
 }
 
@@ -1716,8 +1787,8 @@ test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_close(h), SQLITE_OK);
 
 	s = open_ok(f);
-	assert_int_equal(q_int(s, "SELECT version FROM schema_version"), 2);
-	assert_int_equal(SCHEMA_VERSION, 2);
+	assert_int_equal(q_int(s, "SELECT version FROM schema_version"), 3);
+	assert_int_equal(SCHEMA_VERSION, 3);
 	assert_int_equal(store_count(s), 7);
 	assert_string_equal(target(s, IN1, "CN", "AS1").state, "blocked");
 	assert_string_equal(target(s, IN1, "CN", "AS1").host,
@@ -1744,6 +1815,91 @@ test_migrate_v1(void **state)
 	free(a);
 }
 
+/* A version 2 database (before the server-side class), with a target
+ * that version 2 showed as blocked by http-diff: opened by this code, its
+ * counts, state and events are derived again with the new class. */
+static void
+test_migrate_v2(void **state)
+{
+	const struct fixture *f = *state;
+	const char *seq = "ooowww";
+	struct store *s;
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	struct evs e;
+	char *rows;
+
+	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(h,
+			     "PRAGMA journal_mode = WAL;"
+			     "CREATE TABLE schema_version ("
+			     " id INTEGER PRIMARY KEY CHECK (id = 1),"
+			     " version INTEGER NOT NULL);"
+			     "INSERT INTO schema_version VALUES (1, 2)",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, migrations[0], NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, migrations[1], NULL, NULL, NULL),
+			 SQLITE_OK);
+	/* what version 2 wrote for "o o o h h h": its state and event */
+	assert_int_equal(
+		sqlite3_exec(
+			h,
+			"INSERT INTO target_state (input, probe_cc, probe_asn,"
+			" host, rhost, state, method, since, last_tested,"
+			" n_conclusive, last_time, last_id, win, fresh) VALUES"
+			" ('" IN1 "', 'CN', 'AS1', 'www.example.org',"
+			" 'gro.elpmaxe.www', 'blocked', 'http-diff', 0, 0, 6,"
+			" 0, 6, 'o:3,h:4,h:5,h:6', 4);"
+			"INSERT INTO events (input, probe_cc, probe_asn, time,"
+			" from_state, to_state, method, uids) VALUES ('" IN1
+			"', 'CN', 'AS1', 0, 'accessible', 'blocked',"
+			" 'http-diff', '[]')",
+			NULL, NULL, NULL),
+		SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(
+			h,
+			"INSERT INTO measurements (uid, raw, raw_len, input,"
+			" test_name, category_code, probe_cc, probe_asn,"
+			" geo_mismatch, start_time, received_time, blocking,"
+			" accessible, blocking_detail, confirmed) VALUES (?1,"
+			" x'00', 1, '" IN1 "', 'wallwatch_web', 'NEWS', 'CN',"
+			" 'AS1', 0, ?2, ?2, ?3, ?4, ?5, 0)",
+			-1, &st, NULL),
+		SQLITE_OK);
+	for (int i = 0; i < 6; i++) {
+		struct store_meas m = meas("", NULL, "CN", "AS1", 0, seq[i]);
+
+		sqlite3_bind_text(st, 1, keep_str("u-%d", i), -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, T0 + i * HOUR);
+		sqlite3_bind_text(st, 3, m.blocking, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, m.accessible);
+		sqlite3_bind_text(st, 5, m.blocking_detail, -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_close(h), SQLITE_OK);
+
+	s = open_ok(f);
+	assert_int_equal(q_int(s, "SELECT version FROM schema_version"), 3);
+	assert_string_equal(target(s, IN1, "CN", "AS1").state, "blocked");
+	assert_string_equal(target(s, IN1, "CN", "AS1").method, "server-side");
+	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 2);
+	assert_event(&e.v[1], T0 + 5 * HOUR, "accessible", "blocked",
+		     "server-side", "[\"u-3\",\"u-4\",\"u-5\"]");
+	rows = q_rows(s->db, "SELECT day, n_ok, n_http_diff, n_server_side"
+			     " FROM daily_counts");
+	assert_string_equal(rows, "2023-11-14|3|0|3\n");
+	free(rows);
+	assert_int_equal(q_int(s, "SELECT count(*) FROM stale_targets"), 0);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -1755,6 +1911,7 @@ main(void)
 		T(test_unknown_until_three),
 		T(test_blocked_with_method),
 		T(test_method),
+		T(test_server_side),
 		T(test_odd_result),
 		T(test_recovery),
 		T(test_disrupted),
@@ -1775,6 +1932,7 @@ main(void)
 		T(test_plans),
 		T(test_domain_rollup),
 		T(test_migrate_v1),
+		T(test_migrate_v2),
 	};
 #undef T
 

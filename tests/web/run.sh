@@ -163,6 +163,10 @@ synth d2 http_blockpage CN AS4134 2 "10 9 8 7 6 5 4 3 2 1"
 # endpoints on IR AS197207: tls:// reset on its SNI, tcp:// refused.
 synth e1 endpoint_tls_sni_reset IR AS197207 2 "6 5 4 3 2 1"
 synth f1 endpoint_tcp_refused IR AS197207 2 "5 4 3 2 1"
+# a publisher's 451 over HTTPS (the China Quarterly case) on CN AS4134:
+# withheld by the site, not blocked by the network.
+CQ=https://www.cambridge.org/core/journals/china-quarterly
+synth g1 https_451 CN AS4134 1 "5 4 3 2 1" "$CQ"
 # an input full of markup: the page must show it as text.
 synth x1 tls_sni_reset CN AS4134 1 "3" "$HOSTILE"
 NSYN=$(wc -l <"$LAB/syn.jsonl" | tr -d ' ')
@@ -173,7 +177,7 @@ check "synthetic measurements stored" "200 $NSYN 0" \
 # What the API says (if these fail, the store is at fault, not the view).
 api /api/v1/targets?limit=1000 >"$LAB/targets.json"
 NROWS=$(jq '.targets|length' "$LAB/targets.json")
-check "api: ten (target, network) rows" 10 "$NROWS"
+check "api: eleven (target, network) rows" 11 "$NROWS"
 check "api: www.example.org on CN AS4134 blocked by tls" "blocked tls" \
 	"$(jq -r '.targets[] | select(.input == "https://www.example.org/" and
 		.probe_asn == "AS4134") | "\(.state) \(.method)"' "$LAB/targets.json")"
@@ -184,6 +188,15 @@ check "api: pct_blocked_30 is the blocked fraction (24 of tests_30)" 24 \
 		.probe_asn == "AS4134") | .pct_blocked_30 * .tests_30 | round' "$LAB/targets.json")"
 PCT=$(jq -r '.targets[] | select(.input == "https://www.example.org/" and
 	.probe_asn == "AS4134") | 2400 / .tests_30 | round' "$LAB/targets.json")
+check "api: the publisher's 451 is its own method" "blocked server-side" \
+	"$(jq -r --arg i "$CQ" '.targets[] | select(.input == $i) |
+		"\(.state) \(.method)"' "$LAB/targets.json")"
+check "api: the censor's blockpage stays http-diff" "blocked http-diff" \
+	"$(jq -r '.targets[] | select(.input == "http://www.example.org/" and
+		.probe_asn == "AS4134") | "\(.state) \(.method)"' "$LAB/targets.json")"
+check "api: days count withheld ones apart" "5 0" \
+	"$(api "/api/v1/timeline?input=$(jq -rn --arg i "$CQ" '$i|@uri')" |
+		jq -r '[.buckets[]] | "\(map(.["server-side"]) | add) \(map(.["http-diff"]) | add)"')"
 check "api: an event to blocked by tls" "blocked tls" \
 	"$(api '/api/v1/events?input=https%3A%2F%2Fwww.example.org%2F&asn=AS4134' |
 		jq -r '[.events[] | select(.to == "blocked")][-1] | "\(.to) \(.method)"')"
@@ -242,6 +255,18 @@ check_match "overview: the accessible row" \
 		grep 'CN · AS4837')"
 check_match "overview: the endpoint row" 'by TCP/IP blocking' \
 	"$(rows "$F" | grep 'target-link">tcp://vpn.example.net:1194<')"
+ROW=$(rows "$F" | grep "class=\"target-link\">$CQ</a>")
+check_match "overview: the publisher's 451 is withheld by the site" \
+	'<span class="badge state-blocked withheld"[^>]*>blocked</span> <span class="method">withheld by the site</span>' \
+	"$ROW"
+check "overview: and not blocked by a blockpage" 0 \
+	"$(printf '%s' "$ROW" | grep -c 'blockpage')"
+ROW=$(rows "$F" | grep 'class="target-link">http://www.example.org/</a>' |
+	grep 'CN · AS4134')
+check_match "overview: a censor's blockpage reads blocked" \
+	'<span class="badge state-blocked"[^>]*>blocked</span> <span class="method">by HTTP blockpage/different page</span>' \
+	"$ROW"
+check "overview: and not withheld" 0 "$(printf '%s' "$ROW" | grep -c 'withheld')"
 check_match "overview: blocked rows first" 'state-blocked' \
 	"$(rows "$F" | grep 'class="row ' | head -n 1)"
 check_match "overview: the CSV link" \
@@ -305,6 +330,32 @@ RAW=$(grep -oE 'href="/api/v1/measurements/[^"]+" class="raw"' "$F" |
 check "target: the first raw link is the newest measurement" \
 	"webtest_a4_1_2" "$(api "$RAW" | jq -r .measurement_uid)"
 shot target "/target?input=https%3A%2F%2Fwww.example.org%2F" 2300
+
+dom target-cq "/target?input=$(jq -rn --arg i "$CQ" '$i|@uri')"
+F=$LAB/target-cq.html
+check_match "target (451): the event says withheld by the site" \
+	'blocked since [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC withheld by the site \(was unknown\)' \
+	"$(cat "$F")"
+check "target (451): its state, withheld by the site" 1 \
+	"$(count '<span class="badge state-blocked withheld"[^>]*>blocked</span> <span class="method">withheld by the site</span>' "$F")"
+check "target (451): days coloured as withheld" 5 \
+	"$(count 'data-outcome="server-side"' "$F")"
+check "target (451): chart segments of their own colour" 5 \
+	"$(count 'class="seg o-server-side"' "$F")"
+check "target (451): in the legends (timeline and chart)" \
+	"$(count '<ul class="legend"' "$F")" \
+	"$(count '<li><span class="swatch o-server-side"></span>withheld by the site</li>' "$F")"
+check "target (451): its measurements read withheld by the site" 5 \
+	"$(count '<span class="badge o-server-side">withheld by the site</span>' "$F")"
+check "target (451): nothing reads as a blockpage" 0 \
+	"$(count 'by HTTP blockpage|data-outcome="http-diff"|badge o-http-diff|seg o-http-diff' "$F")"
+shot target-cq "/target?input=$(jq -rn --arg i "$CQ" '$i|@uri')" 1400
+dom target-bp "/target?input=http%3A%2F%2Fwww.example.org%2F&asn=AS4134"
+check_match "target (blockpage): the event says blocked by a blockpage" \
+	'blocked since [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC by HTTP blockpage/different page' \
+	"$(cat "$LAB/target-bp.html")"
+check "target (blockpage): nothing withheld" 0 \
+	"$(count 'withheld by the site</span>|data-outcome="server-side"' "$LAB/target-bp.html")"
 
 # --- a domain ---------------------------------------------------------------------------
 dom domain "/domain?host=www.example.org"
