@@ -20,7 +20,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 DB=$LAB/v1.db
 cp tests/data/reanalyze/v1.db "$DB"
-q() { sqlite3 -batch -noheader "$DB" "$1"; }
+q() { sqlite3 -batch -noheader -separator ' ' "$DB" "$1"; }
 
 # What the fixture holds before: version 1 everywhere, and its v1 verdicts.
 check "fixture: 21 measurements of analysis version 1" "21 1" \
