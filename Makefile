@@ -75,7 +75,7 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
 .PHONY: all deps check-deps bench-deps run check unit unit-asan fuzz-replay \
-	integration integration-asan web lab bench fuzz install uninstall clean \
+	integration integration-asan web offline lab bench fuzz install uninstall clean \
 	format format-check
 
 all: $(PROBE) $(COLLECTOR)
@@ -200,6 +200,11 @@ web: $(PROBE) $(COLLECTOR) $(FAKENET)
 lab: all $(FAKENET) $(CENSOR)
 	@sh tests/lab/run.sh $(BUILD)
 
+# `make run` on a machine without network (a namespace with only
+# loopback; needs root, skipped with a message otherwise).
+offline: all $(FAKENET)
+	@sh tests/offline/run.sh $(BUILD) $(FAKENET)
+
 check: check-deps
 	@$(MAKE) --no-print-directory all $(FAKENET) $(FAKECOL) $(CENSOR)
 	@$(MAKE) --no-print-directory unit
@@ -208,6 +213,7 @@ check: check-deps
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-asan
 	@$(MAKE) --no-print-directory web
+	@$(MAKE) --no-print-directory offline
 	@$(MAKE) --no-print-directory lab
 
 bench: bench-deps

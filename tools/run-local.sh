@@ -5,6 +5,9 @@
 # lists with that control and that collector, and keeps the collector
 # running so that its web view can be opened; Ctrl-C stops it. The probe
 # uploads through its spool, as a volunteer's does (docs/volunteer.md).
+# When the run's measurements show that this machine has no usable network
+# (offline_reason below), it says so instead of counting stored verdicts
+# (tests/offline/run.sh).
 #
 # A control on the same machine sees the same network as the probe: inside
 # a censored network it is censored too, and verdicts then say "not
@@ -44,7 +47,49 @@ done
 "$BUILD/wallwatch-probe" run --control "http://127.0.0.1:$PORT" \
 	--collector "http://127.0.0.1:$PORT" --state-dir "$DATA" \
 	--output "$OUT" "$@" || echo "run-local: the probe exited with $?" >&2
-"$BUILD/wallwatch-probe" status --state-dir "$DATA" --json >"$DATA/status.json" &&
-	echo "run-local: $(jq '.counters.sent // 0' "$DATA/status.json") measurements stored in $DB, $(jq '.queue.measurements' "$DATA/status.json") still queued"
+
+# offline_reason FILE: why the run's measurements (JSON Lines) say that
+# this machine had no usable network, or nothing when they do not: every
+# verdict null because of the probe's own network (analysis reason
+# probe_offline), a failed network check of --reference sites, or not one
+# measurement that reached anything (a resolver's answer, a TCP connect, a
+# TLS handshake, an HTTP response). Without network the local control
+# fails too, and a run that says "down" 74 times is no news about the
+# targets (issue 11, class 8).
+offline_reason() {
+	[ -s "$1" ] || return 0
+	jq -rs '
+def reached: .test_keys as $k
+  | ([$k.queries[]? | select(.failure == null or
+        (.failure | tostring | startswith("dns_")))] | length) > 0
+    or ([$k.tcp_connect[]? | select(.status.success == true)] | length) > 0
+    or ([$k.tls_handshakes[]? | select(.failure == null)] | length) > 0
+    or ([$k.requests[]? | select(.response != null)] | length) > 0;
+if all(.[]; .test_keys.blocking == null and
+         .test_keys.analysis.reason? == "probe_offline")
+then "every verdict says the probe'"'"'s own network was unusable"
+elif any(.[]; .test_keys.network_check.ok? == false)
+then "the reference sites (--reference) failed too"
+elif all(.[]; reached | not)
+then "not one of the \(length) measurements reached a resolver or a server"
+else empty end' "$1" 2>/dev/null
+}
+
+WHY=$(offline_reason "$OUT")
+if [ -n "$WHY" ]; then
+	N=$(jq -s '[.[] | select(.test_keys.blocking != null)] | length' "$OUT")
+	echo "run-local: this machine seems to be offline: $WHY."
+	if [ "$N" -eq 0 ]; then
+		echo "run-local: no verdict was stored as evidence about any target;" \
+			"connect to a network and run again"
+	else
+		echo "run-local: the $N verdicts of this run say nothing about the" \
+			"targets (no verdict is evidence when the machine is" \
+			"offline); connect to a network and run again"
+	fi
+else
+	"$BUILD/wallwatch-probe" status --state-dir "$DATA" --json >"$DATA/status.json" &&
+		echo "run-local: $(jq '.counters.sent // 0' "$DATA/status.json") measurements stored in $DB, $(jq '.queue.measurements' "$DATA/status.json") still queued"
+fi
 echo "run-local: open http://127.0.0.1:$PORT/ for the web view (Ctrl-C stops the collector)"
 wait "$COL"
