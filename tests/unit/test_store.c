@@ -452,7 +452,8 @@ test_packed_elsewhere(void **state)
 	const struct fixture *f = *state;
 	struct store *s = open_ok(f);
 	struct store_packer *p = store_packer_new();
-	const char raw[] = "{\"measurement_uid\":\"x\",\"input\":\"a b c a b c\"}";
+	const char raw[] =
+		"{\"measurement_uid\":\"x\",\"input\":\"a b c a b c\"}";
 	struct store_meas v = meas("uid-packed", raw);
 	const void *z;
 	size_t zlen;

@@ -570,6 +570,17 @@ test_method(void **state)
 	store_close(s);
 }
 
+/* Sums a timeline's http-diff and server-side counts into arg[0], arg[1]. */
+static int
+sum_cb(const struct store_bucket *b, void *arg)
+{
+	int64_t *n = arg;
+
+	n[0] += b->http_diff;
+	n[1] += b->server_side;
+	return 0;
+}
+
 /* Withholding by the site (http-diff with http.server_side) is a method of
  * its own, "server-side", in states, events, counts, % blocked and
  * timelines, apart from a censor's blockpage (http-diff). */
@@ -619,6 +630,18 @@ test_server_side(void **state)
 	free(rows);
 	put_seq(s, "o", IN1, "CN", "AS1", T0 + 12 * HOUR, "w");
 	assert_string_equal(target(s, IN1, "CN", "AS1").method, "server-side");
+	/* timelines count it apart, by day (daily_counts) and by hour (the
+	 * measurements) alike */
+	for (int g = 0; g < 2; g++) {
+		int64_t n[2] = {0, 0};
+		char err[512] = "";
+
+		assert_int_equal(store_timeline(s, &fl, g ? 3600 : 86400,
+						sum_cb, n, err, sizeof(err)),
+				 0);
+		assert_int_equal(n[0], 3);
+		assert_int_equal(n[1], 7);
+	}
 	/* the events query filters by state and shows the method */
 	fl.state = "blocked";
 	assert_int_equal(events(s, &fl, &e), 3);
