@@ -31,6 +31,8 @@ test_strings_are_oonis(void **state)
 			    "ssl_invalid_certificate");
 	assert_string_equal(failure_ssl_failed_handshake,
 			    "ssl_failed_handshake");
+	assert_string_equal(failure_http_too_many_redirects,
+			    "http_too_many_redirects");
 	assert_string_equal(failure_unknown, "unknown_failure");
 }
 
