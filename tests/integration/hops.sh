@@ -197,4 +197,13 @@ check "chain: 4 requests, the last the page" "0 302,1 302,2 302,3 200" \
 	"$(m "$I" '[.requests | reverse[] | "\(.hop) \(.response.code)"] | join(",")')"
 check "chain: control hops match" 4 "$(m "$I" '.control.hops | length')"
 
+# --- clean ends (under ASan: no report, no leak) ---------------------------------------
+check "probe: nothing on stderr" "" "$(cat "$LAB/probe.err")"
+kill "$COL_PID"
+wait "$COL_PID"
+check "control: SIGTERM exits 0" 0 $?
+COL_PID=
+check "control: no sanitizer report" 0 \
+	"$(grep -c 'Sanitizer\|runtime error' "$LAB/control.err")"
+
 finish
