@@ -418,6 +418,10 @@ http_answer(const struct ww_measurement *m, const struct ww_http *h, int hop,
 		/* A response cut by the download cap is still a response. */
 		if (f != NULL && h->status > 0 && h->body_truncated)
 			f = NULL;
+		/* OONI's answer stays what it was before the redirect limit
+		 * had a failure of its own: the last response, no failure. */
+		if (ooni && f == failure_http_too_many_redirects)
+			f = NULL;
 	}
 	if (h != NULL && h->status > 0)
 		for (size_t i = 0; i < h->n_headers; i++)

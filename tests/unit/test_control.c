@@ -498,6 +498,18 @@ test_answer_hops_limit(void **state)
 			    "http_too_many_redirects");
 	assert_true(
 		json_is_null(json_object_get(json_array_get(hops, 10), "dns")));
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_object_get(a, "http_request"), "failure")),
+		"http_too_many_redirects");
+	json_decref(a);
+	/* OONI's answer as before: the last 302, no failure, no hops */
+	a = answer_for("{\"http_request\":\"http://a.example/loop\"}", true, m);
+	last = json_object_get(a, "http_request");
+	assert_true(json_is_null(json_object_get(last, "failure")));
+	assert_int_equal(
+		json_integer_value(json_object_get(last, "status_code")), 302);
+	assert_null(json_object_get(a, "hops"));
 	json_decref(a);
 	ww_measurement_free(m);
 }
