@@ -673,6 +673,24 @@ ctl_final(const struct ctx *c, const json_t **out, long long *code)
 	return http_outcome(*out, code);
 }
 
+/*
+ * A control without hops (OONI's test helper, version-1 controls) saw the
+ * names and endpoints of later hops only on its way to its final fetch:
+ * that fetch's outcome stands for their steps, as it does for their HTTP
+ * (OONI judges every hop against it). UNKNOWN for hop 0, or when the
+ * control reports hops (then a missing entry is missing).
+ */
+static enum outcome
+ctl_stand_in(const struct ctx *c, size_t k)
+{
+	const json_t *ctl;
+	long long code;
+
+	if (k == 0 || c->n_ctl_hops > 0)
+		return OC_UNKNOWN;
+	return ctl_final(c, &ctl, &code);
+}
+
 /* --- the probe's observations per hop ------------------------------------- */
 
 static void
@@ -1484,11 +1502,20 @@ decide_dns(struct ctx *c, const struct hop *h)
 		return set_probe_offline(c, hf);
 	if (c->control == NULL)
 		return set_no_control(c);
-	if (h->ctl_dns == OC_UNKNOWN)
-		return set_null(c, "control_incomplete", hf);
-	/* OONI: dns_no_answer against zero control addresses is "down" too */
-	if (h->ctl_dns == OC_FAILED || h->n_ctl_addrs == 0)
+	if (h->ctl_dns == OC_UNKNOWN) {
+		switch (ctl_stand_in(c, (size_t)c->cur_hop)) {
+		case OC_OK:
+			break;
+		case OC_FAILED:
+			return set_down(c, hf);
+		default:
+			return set_null(c, "control_incomplete", hf);
+		}
+	} else if (h->ctl_dns == OC_FAILED || h->n_ctl_addrs == 0) {
+		/* OONI: dns_no_answer against zero control addresses is
+		 * "down" too */
 		return set_down(c, hf);
+	}
 	return set_blocked(c, BL_DNS, dns_detail(f), "dns_failure", hf);
 }
 
@@ -1534,6 +1561,7 @@ decide_tcp(struct ctx *c, const struct hop *h, size_t k)
 {
 	const json_t *tcs = jarr(c->tk, "tcp_connect");
 	const char *blocked = NULL, *first = NULL, *local = NULL, *f;
+	enum outcome oc;
 	bool all_down = true;
 	struct ip ip;
 	long port;
@@ -1553,7 +1581,8 @@ decide_tcp(struct ctx *c, const struct hop *h, size_t k)
 		first = first ? first : f;
 		if (c->control == NULL)
 			continue;
-		switch (ctl_tcp(c, &ip, port)) {
+		oc = ctl_tcp(c, &ip, port);
+		switch (oc == OC_UNKNOWN ? ctl_stand_in(c, k) : oc) {
 		case OC_OK:
 			blocked = blocked ? blocked : f;
 			all_down = false;
@@ -1602,7 +1631,8 @@ same_leaf(const json_t *hs, const json_t *ctl)
 }
 
 static enum tls_outcome
-tls_classify(const struct ctx *c, const struct hop *h, const json_t *hs)
+tls_classify(const struct ctx *c, const struct hop *h, size_t k,
+	     const json_t *hs)
 {
 	enum tls_state st = tls_state(hs), ctl_st;
 	const json_t *ctl, *neutral;
@@ -1615,6 +1645,19 @@ tls_classify(const struct ctx *c, const struct hop *h, const json_t *hs)
 		return TO_SKIP;
 	ctl = ctl_hs(c, &ip, port, h->t.host, false);
 	ctl_st = ctl_tls_state(ctl);
+	/* a failed handshake at a later hop against a control without hops:
+	 * its final fetch stands in (a certificate cannot be compared) */
+	if (ctl_st == TS_UNKNOWN && st == TS_FAILED)
+		switch (ctl_stand_in(c, k)) {
+		case OC_OK:
+			ctl_st = TS_VERIFIED;
+			break;
+		case OC_FAILED:
+			ctl_st = TS_FAILED;
+			break;
+		default:
+			break;
+		}
 	if (ctl_st == TS_UNKNOWN)
 		return TO_UNKNOWN;
 	if (st == TS_UNVERIFIED) {
@@ -1706,7 +1749,7 @@ decide_tls(struct ctx *c, const struct hop *h, size_t k)
 		if (!is_target_hs(hs, h->t.host) ||
 		    !in_hop(h, k, hs, &ip, &port))
 			continue;
-		oc = tls_classify(c, h, hs);
+		oc = tls_classify(c, h, k, hs);
 		for (size_t r = 0; r < best_rank; r++)
 			if (order[r] == oc) {
 				best_rank = r;

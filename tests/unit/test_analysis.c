@@ -263,6 +263,10 @@ CASE(probe_offline_no_resolver)
 CASE(probe_offline_no_control)
 CASE(tcp_host_unreachable)
 CASE(tcp_v4_timeout_no_v6)
+CASE(hop_tcp_timeout_ooni_control)
+CASE(hop_dns_nxdomain_ooni_control)
+CASE(http_netunreach)
+CASE(http_control_no_final)
 
 static const char *const all_cases[] = {
 	"clean_https",
@@ -353,6 +357,10 @@ static const char *const all_cases[] = {
 	"probe_offline_no_control",
 	"tcp_host_unreachable",
 	"tcp_v4_timeout_no_v6",
+	"hop_tcp_timeout_ooni_control",
+	"hop_dns_nxdomain_ooni_control",
+	"http_netunreach",
+	"http_control_no_final",
 };
 
 /* --- contract ------------------------------------------------------------- */
@@ -839,6 +847,10 @@ main(void)
 		cmocka_unit_test(test_probe_offline_no_control),
 		cmocka_unit_test(test_tcp_host_unreachable),
 		cmocka_unit_test(test_tcp_v4_timeout_no_v6),
+		cmocka_unit_test(test_hop_tcp_timeout_ooni_control),
+		cmocka_unit_test(test_hop_dns_nxdomain_ooni_control),
+		cmocka_unit_test(test_http_netunreach),
+		cmocka_unit_test(test_http_control_no_final),
 		cmocka_unit_test(test_not_a_measurement),
 		cmocka_unit_test(test_rerun_in_place),
 		cmocka_unit_test(test_replaces_old_keys),
