@@ -1,9 +1,10 @@
 /*
  * http.c - a small HTTP/1.1 responder, over plain TCP or TLS.
  *
- * Not evhttp: /reset must abort the very socket the request came on, /slow
- * must hold it without a reply, and TLS connections arrive as raw sockets
- * from the SNI filter; owning the bufferevent makes all three simple.
+ * Not evhttp: /reset and /cut-reset must abort the very socket the request
+ * came on, /slow and /cut-stall must hold it, /throttle must pace its
+ * writes, and TLS connections arrive as raw sockets from the SNI filter;
+ * owning the bufferevent makes all of them simple.
  * Requests are GET-like (the method is ignored except HEAD); bodies are
  * skipped by Content-Length; anything chunked gets its answer and a close.
  * Message syntax per RFC 9112.
@@ -19,7 +20,9 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -36,6 +39,8 @@
 /* After our last byte, how long we read (and discard) before closing. */
 #define LINGER_SECS 5
 #define PATH_MAX_LEN 256
+/* The query string kept for /to, /throttle and /status. */
+#define QUERY_MAX_LEN 2048
 
 #define BIG_LEN 200000
 #define BIN_LEN 4096
@@ -44,12 +49,34 @@
 /* /changing: random filler between these many bytes, plus the markup. */
 #define CHANGING_MIN 600
 #define CHANGING_MAX 1800
+/* /cut-*: the length announced, and the bytes sent before the cut. */
+#define CUT_ANNOUNCED 20000
+#define CUT_SENT 1000
+/* /throttle: the body length, the default and the range of its rate. */
+#define THROTTLE_LEN 100000
+#define THROTTLE_BPS 200
+#define THROTTLE_BPS_MAX 1000000
+/* How often a throttled body gets its next bytes. */
+#define THROTTLE_TICK_MS 50
+/* Before a RST, how often we look whether the peer has acked everything. */
+#define ACK_POLL_MS 5
+/* /chain/N: the longest chain. */
+#define CHAIN_MAX 50
 
 enum http_state {
 	ST_READING,  /* waiting for, or answering, requests */
 	ST_SLOW,     /* /slow: never answer, wait for the peer to go */
 	ST_CLOSING,  /* last response queued, waiting for it to drain */
 	ST_DRAINING, /* our side shut, discarding until the peer closes */
+	ST_CUT,	     /* /cut-*: partial body queued, cut once it has gone */
+	ST_THROTTLE, /* /throttle: body trickling out on a timer */
+};
+
+/* What /cut-* does once its first CUT_SENT body bytes are out. */
+enum cut_kind {
+	CUT_RESET, /* RST */
+	CUT_EOF,   /* clean close: close_notify over TLS, then FIN */
+	CUT_STALL, /* silence until the client leaves */
 };
 
 struct http_conn {
@@ -60,10 +87,17 @@ struct http_conn {
 	enum http_state state;
 	uint64_t body_left; /* request body bytes still to skip */
 	bool peer_eof;
+	enum cut_kind cut;
+	struct event *timer; /* /throttle ticks, /cut-reset ack polls */
+	double t_start;	     /* /throttle: when the headers went out */
+	long bps;	     /* /throttle: the rate asked for */
+	size_t sent;	     /* /throttle: body bytes queued so far */
 };
 
 struct http_req {
-	char path[PATH_MAX_LEN]; /* without query or fragment */
+	char path[PATH_MAX_LEN];   /* without query or fragment */
+	char query[QUERY_MAX_LEN]; /* after '?', without the fragment */
+	bool query_long;	   /* query cut to fit: routes refuse it */
 	bool head;
 	bool keep_alive;
 	bool bad;
@@ -72,27 +106,26 @@ struct http_req {
 };
 
 static char big_body[BIG_LEN];
+/* The first CUT_SENT bytes of the /cut-* page (built in fake_http_init). */
+static char cut_body[CUT_SENT];
 static unsigned char bin_body[BIN_LEN];
 
-static const char lab_page[] =
-	"<!DOCTYPE html>\n"
-	"<html><head><meta charset=\"utf-8\">"
-	"<title>Wallwatch lab page</title></head>\n"
-	"<body><h1>Wallwatch lab page</h1>\n"
-	"<p>Hello from the lab.</p></body></html>\n";
+static const char lab_page[] = "<!DOCTYPE html>\n"
+			       "<html><head><meta charset=\"utf-8\">"
+			       "<title>Wallwatch lab page</title></head>\n"
+			       "<body><h1>Wallwatch lab page</h1>\n"
+			       "<p>Hello from the lab.</p></body></html>\n";
 
-static const char block_page[] =
-	"<!DOCTYPE html>\n"
-	"<html><head><meta charset=\"utf-8\">"
-	"<title>Access denied</title></head>\n"
-	"<body><h1>Access denied</h1>\n"
-	"<p>This site is blocked.</p></body></html>\n";
+static const char block_page[] = "<!DOCTYPE html>\n"
+				 "<html><head><meta charset=\"utf-8\">"
+				 "<title>Access denied</title></head>\n"
+				 "<body><h1>Access denied</h1>\n"
+				 "<p>This site is blocked.</p></body></html>\n";
 
-static const char notfound_page[] =
-	"<!DOCTYPE html>\n"
-	"<html><head><meta charset=\"utf-8\">"
-	"<title>Not found</title></head>\n"
-	"<body><h1>Not found</h1></body></html>\n";
+static const char notfound_page[] = "<!DOCTYPE html>\n"
+				    "<html><head><meta charset=\"utf-8\">"
+				    "<title>Not found</title></head>\n"
+				    "<body><h1>Not found</h1></body></html>\n";
 
 static const char legal_page[] =
 	"<!DOCTYPE html>\n"
@@ -100,6 +133,17 @@ static const char legal_page[] =
 	"<title>Unavailable For Legal Reasons</title></head>\n"
 	"<body><h1>Unavailable For Legal Reasons</h1>\n"
 	"<p>This page is not available in your country.</p></body></html>\n";
+
+/* /captcha: what a CDN's bot check answers (Cloudflare's title). */
+static const char captcha_page[] =
+	"<!DOCTYPE html>\n"
+	"<html><head><meta charset=\"utf-8\">"
+	"<title>Attention Required</title></head>\n"
+	"<body><h1>Please complete the security check</h1>\n"
+	"<form action=\"/captcha\" method=\"post\">"
+	"<input type=\"text\" name=\"answer\">"
+	"<input type=\"submit\" value=\"Continue\"></form>"
+	"</body></html>\n";
 
 /*
  * /leak and /leak-binary: pages that echo the client's address back, in
@@ -148,6 +192,25 @@ fake_http_geo_block(const char *cidr)
 	return 0;
 }
 
+/*
+ * A page with a title whose first CUT_SENT bytes are all a client ever gets
+ * of /cut-*: the markup, then filler words.
+ */
+static void
+fill_cut_body(void)
+{
+	static const char head[] = "<!DOCTYPE html>\n"
+				   "<html><head><meta charset=\"utf-8\">"
+				   "<title>Wallwatch cut page</title></head>\n"
+				   "<body><h1>Wallwatch cut page</h1>\n<p>";
+	static const char word[] = "lorem ipsum ";
+	size_t i;
+
+	memcpy(cut_body, head, sizeof(head) - 1);
+	for (i = sizeof(head) - 1; i < CUT_SENT; i++)
+		cut_body[i] = word[i % (sizeof(word) - 1)];
+}
+
 void
 fake_http_init(void)
 {
@@ -161,6 +224,7 @@ fake_http_init(void)
 	/* i*7 mod 256 walks every byte value, 0x80-0xff included. */
 	for (i = 0; i < BIN_LEN; i++)
 		bin_body[i] = (unsigned char)(i * 7);
+	fill_cut_body();
 }
 
 /* --- connection lifetime ---------------------------------------------------*/
@@ -171,6 +235,8 @@ http_close(struct fake_conn *c)
 	struct http_conn *h = WW_CONTAINER_OF(c, struct http_conn, c);
 
 	fake_conn_unlink(h->fn, &h->c);
+	if (h->timer != NULL)
+		event_free(h->timer);
 	bufferevent_free(h->bev); /* closes fd, frees SSL */
 	free(h);
 }
@@ -224,14 +290,16 @@ http_linger(struct http_conn *h)
 
 /* --- responses -------------------------------------------------------------*/
 
-/* extra: one more header line ("Name: value"), or NULL. */
+/*
+ * The status line and headers. extra: one more header line ("Name: value")
+ * or NULL; length: the Content-Length, or -1 for none (a 204).
+ */
 static void
-respond_extra(struct http_conn *h, const struct http_req *r, int status,
-	      const char *reason, const char *ctype, const char *location,
-	      const char *extra, const void *body, size_t len)
+write_head(struct http_conn *h, int status, const char *reason,
+	   const char *ctype, const char *location, const char *extra,
+	   long long length, bool keep)
 {
 	struct evbuffer *out = bufferevent_get_output(h->bev);
-	bool keep = r->keep_alive;
 
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nServer: fakenet\r\n",
 			    status, reason);
@@ -239,24 +307,48 @@ respond_extra(struct http_conn *h, const struct http_req *r, int status,
 		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
 	if (location != NULL)
 		evbuffer_add_printf(out, "Location: %s\r\n", location);
-	if (body == lab_page)
-		evbuffer_add_printf(out, "X-Wallwatch-Lab: 1\r\n");
 	if (extra != NULL)
 		evbuffer_add_printf(out, "%s\r\n", extra);
-	evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
+	if (length >= 0)
+		evbuffer_add_printf(out, "Content-Length: %lld\r\n", length);
 	evbuffer_add_printf(out, "Connection: %s\r\n\r\n",
 			    keep ? "keep-alive" : "close");
+}
+
+/* A whole response; a close after it unless the request kept alive. */
+static void
+respond_full(struct http_conn *h, const struct http_req *r, int status,
+	     const char *reason, const char *ctype, const char *location,
+	     const char *extra, const void *body, long long len)
+{
+	struct evbuffer *out = bufferevent_get_output(h->bev);
+	bool keep = r->keep_alive;
+
+	write_head(h, status, reason, ctype, location, extra, len, keep);
 	if (!r->head && len > 0) {
 		if (len < COPY_MAX)
-			evbuffer_add(out, body, len);
+			evbuffer_add(out, body, (size_t)len);
 		else /* static data: no copy */
-			evbuffer_add_reference(out, body, len, NULL, NULL);
+			evbuffer_add_reference(out, body, (size_t)len, NULL,
+					       NULL);
 	}
 	http_set_idle(h, false);
 	if (!keep) {
 		h->state = ST_CLOSING;
 		bufferevent_disable(h->bev, EV_READ);
 	}
+}
+
+/* extra: one more header line ("Name: value"), or NULL. */
+static void
+respond_extra(struct http_conn *h, const struct http_req *r, int status,
+	      const char *reason, const char *ctype, const char *location,
+	      const char *extra, const void *body, size_t len)
+{
+	if (body == lab_page && extra == NULL)
+		extra = "X-Wallwatch-Lab: 1";
+	respond_full(h, r, status, reason, ctype, location, extra, body,
+		     (long long)len);
 }
 
 static void
@@ -331,6 +423,325 @@ redirect(struct http_conn *h, const struct http_req *r, int status,
 		NULL, location, NULL, 0);
 }
 
+/* --- routes with a query, chains, cut and paced bodies ---------------------*/
+
+/*
+ * The raw value of parameter name in a query ("a=1&u=x"), or NULL; *n gets
+ * its length. The first occurrence wins.
+ */
+static const char *
+query_param(const char *q, const char *name, size_t *n)
+{
+	size_t len = strlen(name);
+	const char *amp;
+
+	while (*q != '\0') {
+		amp = strchr(q, '&');
+		if (strncmp(q, name, len) == 0 && q[len] == '=') {
+			q += len + 1;
+			*n = amp ? (size_t)(amp - q) : strlen(q);
+			return q;
+		}
+		if (amp == NULL)
+			break;
+		q = amp + 1;
+	}
+	return NULL;
+}
+
+static int
+hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode in[0..n) into out (NUL-terminated). Refuses a bad escape,
+ * an overflow and any control byte: the result goes into a header line, and
+ * a CR or LF there would let the query write headers of its own.
+ */
+static int
+percent_decode(const char *in, size_t n, char *out, size_t cap)
+{
+	size_t i, o = 0;
+	int hi, lo;
+	unsigned char c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)in[i];
+		if (c == '%') {
+			if (i + 2 >= n)
+				return -1;
+			if ((hi = hex_val(in[i + 1])) < 0 ||
+			    (lo = hex_val(in[i + 2])) < 0)
+				return -1;
+			c = (unsigned char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (c < 0x20 || c == 0x7f || o + 1 >= cap)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* A numeric parameter in [min, max], def when absent; -1 if malformed. */
+static int
+query_long(const struct http_req *r, const char *name, long min, long max,
+	   long def, long *out)
+{
+	char buf[16];
+	const char *v;
+	size_t n;
+
+	if (r->query_long)
+		return -1;
+	if ((v = query_param(r->query, name, &n)) == NULL) {
+		*out = def;
+		return def < 0 ? -1 : 0;
+	}
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return ww_parse_long(buf, min, max, out);
+}
+
+static void
+bad_request(struct http_conn *h, const struct http_req *r)
+{
+	respond(h, r, 400, "Bad Request", NULL, NULL, NULL, 0);
+}
+
+/* /to?u=URL: a redirect to anywhere, the way a test needs it. */
+static void
+respond_to(struct http_conn *h, const struct http_req *r)
+{
+	char loc[QUERY_MAX_LEN];
+	const char *v;
+	size_t n;
+
+	if (r->query_long || (v = query_param(r->query, "u", &n)) == NULL ||
+	    n == 0 || percent_decode(v, n, loc, sizeof(loc)) < 0) {
+		bad_request(h, r);
+		return;
+	}
+	redirect(h, r, 302, loc);
+}
+
+/* /chain/N: N more redirects to go; /chain/0 is the lab page. */
+static void
+respond_chain(struct http_conn *h, const struct http_req *r, const char *n)
+{
+	char loc[32];
+	long left;
+
+	/* Digits only: "/chain/+1" or "/chain/01x" are other pages. */
+	if (n[0] == '\0' || strspn(n, "0123456789") != strlen(n) ||
+	    ww_parse_long(n, 0, CHAIN_MAX, &left) < 0) {
+		respond(h, r, 404, "Not Found", html_type, NULL, notfound_page,
+			sizeof(notfound_page) - 1);
+		return;
+	}
+	if (left == 0) {
+		respond(h, r, 200, "OK", html_type, NULL, lab_page,
+			sizeof(lab_page) - 1);
+		return;
+	}
+	snprintf(loc, sizeof(loc), "/chain/%ld", left - 1);
+	redirect(h, r, 302, loc);
+}
+
+static const char *
+status_reason(long code)
+{
+	static const struct {
+		int code;
+		const char *reason;
+	} reasons[] = {
+		{200, "OK"},
+		{201, "Created"},
+		{202, "Accepted"},
+		{204, "No Content"},
+		{301, "Moved Permanently"},
+		{302, "Found"},
+		{303, "See Other"},
+		{304, "Not Modified"},
+		{307, "Temporary Redirect"},
+		{308, "Permanent Redirect"},
+		{400, "Bad Request"},
+		{401, "Unauthorized"},
+		{403, "Forbidden"},
+		{404, "Not Found"},
+		{410, "Gone"},
+		{429, "Too Many Requests"},
+		{451, "Unavailable For Legal Reasons"},
+		{500, "Internal Server Error"},
+		{502, "Bad Gateway"},
+		{503, "Service Unavailable"},
+		{504, "Gateway Timeout"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].code == code)
+			return reasons[i].reason;
+	return "Status"; /* the reason phrase is free text (9112 4) */
+}
+
+/* /status?code=N: any final status with a small page titled "Status N". */
+static void
+respond_status(struct http_conn *h, const struct http_req *r)
+{
+	char body[256];
+	long code;
+	int len;
+
+	if (query_long(r, "code", 200, 599, -1, &code) < 0) {
+		bad_request(h, r);
+		return;
+	}
+	/* 204 and 304 never have a body (RFC 9110 15.3.5, 15.4.5); a 204
+	 * has no Content-Length either. */
+	if (code == 204 || code == 304) {
+		respond_full(h, r, (int)code, status_reason(code), NULL, NULL,
+			     NULL, NULL, code == 204 ? -1 : 0);
+		return;
+	}
+	len = snprintf(body, sizeof(body),
+		       "<!DOCTYPE html>\n"
+		       "<html><head><meta charset=\"utf-8\">"
+		       "<title>Status %ld</title></head>\n"
+		       "<body><h1>Status %ld</h1></body></html>\n",
+		       code, code);
+	respond(h, r, (int)code, status_reason(code), html_type, NULL, body,
+		(size_t)len);
+}
+
+static void
+arm_timer(struct http_conn *h, event_callback_fn cb, int ms)
+{
+	struct timeval tv = {0, ms * 1000};
+
+	if (h->timer == NULL)
+		h->timer = evtimer_new(h->fn->base, cb, h);
+	evtimer_add(h->timer, &tv);
+}
+
+/*
+ * /cut-reset: RST only once the peer has acked every byte. Closing with a
+ * zero linger drops whatever the kernel has not sent yet, and the client
+ * must get all CUT_SENT bytes on a slow machine too.
+ */
+static void
+cut_reset_when_acked(evutil_socket_t fd_unused, short what, void *arg)
+{
+	struct http_conn *h = arg;
+	int fd = (int)bufferevent_getfd(h->bev);
+	int unacked = 0;
+
+	(void)fd_unused;
+	(void)what;
+	if (fd >= 0 && ioctl(fd, SIOCOUTQ, &unacked) == 0 && unacked > 0) {
+		arm_timer(h, cut_reset_when_acked, ACK_POLL_MS);
+		return;
+	}
+	http_reset(h);
+}
+
+/* The partial body of /cut-* has drained to the kernel: cut. */
+static void
+cut_now(struct http_conn *h)
+{
+	switch (h->cut) {
+	case CUT_RESET:
+		cut_reset_when_acked(-1, 0, h);
+		break;
+	case CUT_EOF:
+		http_linger(h); /* close_notify, FIN, then discard input */
+		break;
+	case CUT_STALL:
+		h->state = ST_SLOW;
+		bufferevent_set_timeouts(h->bev, NULL, NULL);
+		break;
+	}
+}
+
+/*
+ * /cut-*: the headers promise CUT_ANNOUNCED bytes, CUT_SENT come. Reading
+ * stays on, so that a client leaving is noticed at once.
+ */
+static void
+respond_cut(struct http_conn *h, const struct http_req *r, enum cut_kind k)
+{
+	write_head(h, 200, "OK", html_type, NULL, NULL, CUT_ANNOUNCED, false);
+	if (r->head) { /* nothing to cut */
+		h->state = ST_CLOSING;
+		return;
+	}
+	evbuffer_add(bufferevent_get_output(h->bev), cut_body, CUT_SENT);
+	http_set_idle(h, false);
+	h->cut = k;
+	h->state = ST_CUT;
+}
+
+/* Queue what is due at h->bps since h->t_start; close after the last. */
+static void
+throttle_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *h = arg;
+	struct evbuffer *out = bufferevent_get_output(h->bev);
+	double due = (ww_mono() - h->t_start) * (double)h->bps;
+	size_t upto = due >= THROTTLE_LEN ? THROTTLE_LEN : (size_t)due;
+
+	(void)fd;
+	(void)what;
+	/* A client that does not read falls behind; we do not pile up. */
+	if (upto > h->sent && evbuffer_get_length(out) < IN_HIGH) {
+		evbuffer_add(out, big_body + h->sent, upto - h->sent);
+		h->sent = upto;
+	}
+	if (h->sent == THROTTLE_LEN) {
+		h->state = ST_CLOSING; /* http_write lingers once drained */
+		return;
+	}
+	arm_timer(h, throttle_tick, THROTTLE_TICK_MS);
+}
+
+/*
+ * /throttle?bps=N: THROTTLE_LEN bytes at N bytes per second, paced by a
+ * timer of fakenet's loop. The client's own timeout ends it, or the last
+ * byte. No idle timeouts: a slow trickle is the point.
+ */
+static void
+respond_throttle(struct http_conn *h, const struct http_req *r)
+{
+	long bps;
+
+	if (query_long(r, "bps", 1, THROTTLE_BPS_MAX, THROTTLE_BPS, &bps) < 0) {
+		bad_request(h, r);
+		return;
+	}
+	write_head(h, 200, "OK", "text/plain", NULL, NULL, THROTTLE_LEN, false);
+	if (r->head) {
+		h->state = ST_CLOSING;
+		return;
+	}
+	bufferevent_set_timeouts(h->bev, NULL, NULL);
+	h->bps = bps;
+	h->sent = 0;
+	h->t_start = ww_mono();
+	h->state = ST_THROTTLE;
+	arm_timer(h, throttle_tick, THROTTLE_TICK_MS);
+}
+
 /* Returns false when h is gone or must not read further requests. */
 static bool
 dispatch(struct http_conn *h, const struct http_req *r)
@@ -372,12 +783,28 @@ dispatch(struct http_conn *h, const struct http_req *r)
 		redirect(h, r, 302, abs);
 	} else if (strcmp(p, "/loop") == 0) {
 		redirect(h, r, 302, "/loop");
+	} else if (strcmp(p, "/to") == 0) {
+		respond_to(h, r);
+	} else if (strncmp(p, "/chain/", 7) == 0) {
+		respond_chain(h, r, p + 7);
+	} else if (strcmp(p, "/cut-reset") == 0) {
+		respond_cut(h, r, CUT_RESET);
+	} else if (strcmp(p, "/cut-eof") == 0) {
+		respond_cut(h, r, CUT_EOF);
+	} else if (strcmp(p, "/cut-stall") == 0) {
+		respond_cut(h, r, CUT_STALL);
+	} else if (strcmp(p, "/throttle") == 0) {
+		respond_throttle(h, r);
+	} else if (strcmp(p, "/status") == 0) {
+		respond_status(h, r);
+	} else if (strcmp(p, "/captcha") == 0) {
+		respond(h, r, 503, "Service Unavailable", html_type, NULL,
+			captcha_page, sizeof(captcha_page) - 1);
 	} else if (strcmp(p, "/blockpage") == 0) {
 		respond(h, r, 403, "Forbidden", html_type, NULL, block_page,
 			sizeof(block_page) - 1);
 	} else if (strcmp(p, "/big") == 0) {
-		respond(h, r, 200, "OK", "text/plain", NULL, big_body,
-			BIG_LEN);
+		respond(h, r, 200, "OK", "text/plain", NULL, big_body, BIG_LEN);
 	} else if (strcmp(p, "/binary") == 0) {
 		respond(h, r, 200, "OK", "application/octet-stream", NULL,
 			bin_body, BIN_LEN);
@@ -494,6 +921,20 @@ parse_target(const char *t, size_t n, struct http_req *r)
 		i = sizeof(r->path) - 1; /* too long for any route: a 404 */
 	memcpy(r->path, t, i);
 	r->path[i] = '\0';
+	for (i = 0; i < n && t[i] != '?' && t[i] != '#'; i++)
+		;
+	if (i == n || t[i] != '?')
+		return;
+	t += i + 1;
+	n -= i + 1;
+	for (i = 0; i < n && t[i] != '#'; i++)
+		;
+	if (i >= sizeof(r->query)) {
+		i = sizeof(r->query) - 1;
+		r->query_long = true;
+	}
+	memcpy(r->query, t, i);
+	r->query[i] = '\0';
 }
 
 /* block: request line and header lines, without the empty line. */
@@ -554,8 +995,8 @@ parse_request(const char *block, size_t len, struct http_req *r)
 		}
 		line = nl ? nl + 1 : end;
 	}
-	r->keep_alive = !close_tok && (http11 || keep_tok) && !r->bad &&
-			!r->chunked;
+	r->keep_alive =
+		!close_tok && (http11 || keep_tok) && !r->bad && !r->chunked;
 }
 
 /*
@@ -593,8 +1034,7 @@ http_process(struct http_conn *h)
 	size_t len, n, skip, used, block_len = 0;
 	const char *p;
 
-	while (h->state == ST_READING &&
-	       evbuffer_get_length(out) < OUT_HIGH) {
+	while (h->state == ST_READING && evbuffer_get_length(out) < OUT_HIGH) {
 		len = evbuffer_get_length(in);
 		if (h->body_left > 0) {
 			n = h->body_left < len ? (size_t)h->body_left : len;
@@ -621,8 +1061,8 @@ http_process(struct http_conn *h)
 			if (len >= HDR_MAX) {
 				memset(&req, 0, sizeof(req));
 				respond(h, &req, 431,
-					"Request Header Fields Too Large",
-					NULL, NULL, NULL, 0);
+					"Request Header Fields Too Large", NULL,
+					NULL, NULL, 0);
 			}
 			return;
 		}
@@ -657,6 +1097,10 @@ http_write(struct bufferevent *bev, void *arg)
 	(void)bev;
 	if (h->state == ST_CLOSING) {
 		http_linger(h);
+		return;
+	}
+	if (h->state == ST_CUT) {
+		cut_now(h);
 		return;
 	}
 	if (h->state != ST_READING)
