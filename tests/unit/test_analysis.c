@@ -270,6 +270,7 @@ CASE(http_control_no_final)
 CASE(dns_bogon_unroutable)
 CASE(offline_cached_answer)
 CASE(redirect_broken_both)
+CASE(ooni_redirect_tls_reset)
 CASE(localhost_both)
 
 static const char *const all_cases[] = {
@@ -368,6 +369,7 @@ static const char *const all_cases[] = {
 	"dns_bogon_unroutable",
 	"offline_cached_answer",
 	"redirect_broken_both",
+	"ooni_redirect_tls_reset",
 	"localhost_both",
 };
 
@@ -862,6 +864,7 @@ main(void)
 		cmocka_unit_test(test_dns_bogon_unroutable),
 		cmocka_unit_test(test_offline_cached_answer),
 		cmocka_unit_test(test_redirect_broken_both),
+		cmocka_unit_test(test_ooni_redirect_tls_reset),
 		cmocka_unit_test(test_localhost_both),
 		cmocka_unit_test(test_not_a_measurement),
 		cmocka_unit_test(test_rerun_in_place),
