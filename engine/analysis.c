@@ -430,11 +430,17 @@ url_eq(const struct ww_target *a, const char *ua, const struct ww_target *b,
 		return false;
 	url_rest(ua, &ra, &la, &sa);
 	url_rest(ub, &rb, &lb, &sb);
-	if (sa && la == 0)
-		ra = "/", la = 1, sa = false;
-	if (sb && lb == 0)
-		rb = "/", lb = 1, sb = false;
-	return sa == sb && la == lb && memcmp(ra, rb, la) == 0;
+	/* one has the "/" the other implies: compare what follows it */
+	if (sa != sb) {
+		const char **r = sa ? &rb : &ra;
+		size_t *l = sa ? &lb : &la;
+
+		if (*l == 0 || **r != '/')
+			return false;
+		(*r)++;
+		(*l)--;
+	}
+	return la == lb && memcmp(ra, rb, la) == 0;
 }
 
 /* The control's hops (new controls only; OONI's test helper and older

@@ -271,6 +271,8 @@ CASE(dns_bogon_unroutable)
 CASE(offline_cached_answer)
 CASE(redirect_broken_both)
 CASE(ooni_redirect_tls_reset)
+CASE(hop_url_spelling)
+CASE(hop_url_other_path)
 CASE(localhost_both)
 
 static const char *const all_cases[] = {
@@ -370,6 +372,8 @@ static const char *const all_cases[] = {
 	"offline_cached_answer",
 	"redirect_broken_both",
 	"ooni_redirect_tls_reset",
+	"hop_url_spelling",
+	"hop_url_other_path",
 	"localhost_both",
 };
 
@@ -865,6 +869,8 @@ main(void)
 		cmocka_unit_test(test_offline_cached_answer),
 		cmocka_unit_test(test_redirect_broken_both),
 		cmocka_unit_test(test_ooni_redirect_tls_reset),
+		cmocka_unit_test(test_hop_url_spelling),
+		cmocka_unit_test(test_hop_url_other_path),
 		cmocka_unit_test(test_localhost_both),
 		cmocka_unit_test(test_not_a_measurement),
 		cmocka_unit_test(test_rerun_in_place),
