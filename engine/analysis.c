@@ -416,10 +416,10 @@ url_rest(const char *u, const char **rest, size_t *len, bool *slash)
 }
 
 /* Same URL: same scheme, host and port (as parsed: case, default port and
- * IDNA do not matter), same path and query. */
+ * IDNA do not matter), same path and, with query, the same query. */
 static bool
-url_eq(const struct ww_target *a, const char *ua, const struct ww_target *b,
-       const char *ub)
+url_match(const struct ww_target *a, const char *ua, const struct ww_target *b,
+	  const char *ub, bool query)
 {
 	const char *ra, *rb;
 	size_t la, lb;
@@ -430,6 +430,12 @@ url_eq(const struct ww_target *a, const char *ua, const struct ww_target *b,
 		return false;
 	url_rest(ua, &ra, &la, &sa);
 	url_rest(ub, &rb, &lb, &sb);
+	if (!query) { /* the path alone: up to the '?' */
+		size_t qa = strcspn(ra, "?"), qb = strcspn(rb, "?");
+
+		la = qa < la ? qa : la;
+		lb = qb < lb ? qb : lb;
+	}
 	/* one has the "/" the other implies: compare what follows it */
 	if (sa != sb) {
 		const char **r = sa ? &rb : &ra;
@@ -441,6 +447,13 @@ url_eq(const struct ww_target *a, const char *ua, const struct ww_target *b,
 		(*l)--;
 	}
 	return la == lb && memcmp(ra, rb, la) == 0;
+}
+
+static bool
+url_eq(const struct ww_target *a, const char *ua, const struct ww_target *b,
+       const char *ub)
+{
+	return url_match(a, ua, b, ub, true);
 }
 
 /* The control's hops (new controls only; OONI's test helper and older
@@ -464,24 +477,30 @@ collect_control_hops(struct ctx *c)
 
 /*
  * The control's hop for probe hop k: hops[k] when the URLs are equal, else
- * the control hop with the same URL, else none (the chains diverged).
+ * the control hop with the same URL, else hops[k] when only the query
+ * differs (a redirect to "/landing/?sid=<random>" names another query for
+ * every client: the same resource at the same place in the chain), else
+ * none (the chains diverged).
  */
 static const json_t *
 match_ctl_hop(const struct ctx *c, size_t k)
 {
 	const struct hop *h = &c->hops[k];
+	const struct ctl_hop *ck = k < c->n_ctl_hops ? &c->ctl_hops[k] : NULL;
 
 	if (!h->have_t)
 		return NULL;
-	if (k < c->n_ctl_hops && c->ctl_hops[k].have_t &&
-	    url_eq(&h->t, h->url, &c->ctl_hops[k].t,
-		   jstr(c->ctl_hops[k].o, "url")))
-		return c->ctl_hops[k].o;
+	if (ck != NULL && ck->have_t &&
+	    url_eq(&h->t, h->url, &ck->t, jstr(ck->o, "url")))
+		return ck->o;
 	for (size_t i = 0; i < c->n_ctl_hops; i++)
 		if (c->ctl_hops[i].have_t &&
 		    url_eq(&h->t, h->url, &c->ctl_hops[i].t,
 			   jstr(c->ctl_hops[i].o, "url")))
 			return c->ctl_hops[i].o;
+	if (ck != NULL && ck->have_t &&
+	    url_match(&h->t, h->url, &ck->t, jstr(ck->o, "url"), false))
+		return ck->o;
 	return NULL;
 }
 

@@ -274,6 +274,7 @@ CASE(ooni_redirect_tls_reset)
 CASE(hop_url_spelling)
 CASE(hop_url_other_path)
 CASE(localhost_both)
+CASE(redteam_redirect_token_query_blocked)
 
 static const char *const all_cases[] = {
 	"clean_https",
@@ -375,6 +376,7 @@ static const char *const all_cases[] = {
 	"hop_url_spelling",
 	"hop_url_other_path",
 	"localhost_both",
+	"redteam_redirect_token_query_blocked",
 };
 
 /* --- contract ------------------------------------------------------------- */
@@ -872,6 +874,7 @@ main(void)
 		cmocka_unit_test(test_hop_url_spelling),
 		cmocka_unit_test(test_hop_url_other_path),
 		cmocka_unit_test(test_localhost_both),
+		cmocka_unit_test(test_redteam_redirect_token_query_blocked),
 		cmocka_unit_test(test_not_a_measurement),
 		cmocka_unit_test(test_rerun_in_place),
 		cmocka_unit_test(test_replaces_old_keys),
