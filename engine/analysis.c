@@ -1929,6 +1929,20 @@ decide_http_page(struct ctx *c, size_t k, const char *f)
 	return set_accessible(c, "expected_success");
 }
 
+/*
+ * A 5xx or a 429 for the control is the site (or its CDN) refusing or
+ * failing the control's vantage point, a data centre that anti-bot
+ * services turn away: the control got no page to compare with. Against a
+ * probe's 2xx it is a failed control fetch (rows 27, 28), not a
+ * difference: a censor answering in the site's place sends its own page,
+ * which a control that failed cannot tell from the site's.
+ */
+static bool
+ctl_refused(long long ctl_code)
+{
+	return ctl_code / 100 == 5 || ctl_code == 429;
+}
+
 /* The chain's last response: compared with the control's final fetch,
  * whatever URL either ended at. f: a chain_failure() (the response is
  * the last redirect's) or NULL. A chain that ends on a redirect (a loop,
@@ -1947,6 +1961,8 @@ decide_final(struct ctx *c, size_t k, long long code, const char *f)
 	oc = ctl_final(c, &ctl, &ctl_code);
 	if (oc == OC_OK && ctl_code / 100 == 3)
 		oc = OC_FAILED; /* the control's chain went nowhere either */
+	if (oc == OC_OK && page && code / 100 == 2 && ctl_refused(ctl_code))
+		oc = OC_FAILED; /* the site refused the control: no page */
 	switch (oc) {
 	case OC_FAILED:
 		/* rule 6: a redirect loop (or a broken redirect) for both */

@@ -275,6 +275,8 @@ CASE(hop_url_spelling)
 CASE(hop_url_other_path)
 CASE(localhost_both)
 CASE(redteam_redirect_token_query_blocked)
+CASE(redteam_control_refused_503_http)
+CASE(https_control_refused_429)
 
 static const char *const all_cases[] = {
 	"clean_https",
@@ -377,6 +379,8 @@ static const char *const all_cases[] = {
 	"hop_url_other_path",
 	"localhost_both",
 	"redteam_redirect_token_query_blocked",
+	"redteam_control_refused_503_http",
+	"https_control_refused_429",
 };
 
 /* --- contract ------------------------------------------------------------- */
@@ -875,6 +879,8 @@ main(void)
 		cmocka_unit_test(test_hop_url_other_path),
 		cmocka_unit_test(test_localhost_both),
 		cmocka_unit_test(test_redteam_redirect_token_query_blocked),
+		cmocka_unit_test(test_redteam_control_refused_503_http),
+		cmocka_unit_test(test_https_control_refused_429),
 		cmocka_unit_test(test_not_a_measurement),
 		cmocka_unit_test(test_rerun_in_place),
 		cmocka_unit_test(test_replaces_old_keys),
