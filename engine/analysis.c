@@ -135,6 +135,7 @@ struct ctx {
 	bool have_proportion;
 	double proportion;
 	bool empty_body; /* the probe's body is empty, the control's not */
+	bool tiny_body;	 /* under WW_BODY_TINY of the control's */
 	const char *title, *ctl_title;
 	/* fingerprints */
 	json_t *fp_names;
@@ -949,8 +950,15 @@ status_match(long long probe, long long ctl)
 }
 
 /* Header names both responses share, outside the set every site sends
- * (OONI's list, probe-cli internal/minipipeline/httpdiff.go). */
+ * (OONI's list, probe-cli internal/minipipeline/httpdiff.go), plus the
+ * framing headers of HTTP/1.1 (content-length, connection,
+ * transfer-encoding, keep-alive): every answer, a block page's too,
+ * carries one of them, so with them nearly any pair would match. */
 static const char *const common_headers[] = {
+	"content-length",
+	"connection",
+	"transfer-encoding",
+	"keep-alive",
 	"date",
 	"content-type",
 	"server",
@@ -1109,6 +1117,12 @@ compute_http_diff(struct ctx *c)
 	body_proportion(c, resp, ctl);
 	c->empty_body = jint(resp, "body_length", &p) &&
 			jint(ctl, "body_length", &q) && p == 0 && q > 0;
+	/* The control's fetch succeeded, so its body is whole, or cut by its
+	 * cap, which only makes it shorter: a probe body (not cut by the
+	 * probe's cap) this much shorter is not the same page. */
+	c->tiny_body = p >= 0 && q > 0 &&
+		       !jtrue(resp, "body_download_capped") &&
+		       (double)p < WW_BODY_TINY * (double)q;
 	c->status_code_match = status_match(code, ctl_code);
 	c->headers_match =
 		headers_match(jobj(resp, "headers"), jobj(ctl, "headers"));
@@ -1135,14 +1149,27 @@ same_title_text(const char *a, const char *b)
 	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
-/* The titles share no word: title_match false; when the control's title
- * has no long word to compare, the titles are not the same text. */
-static bool
-titles_differ(const struct ctx *c)
+/*
+ * What the titles say: TRUE, they share a word (title_match); FALSE, they
+ * share none, or the control's has no long word and the texts differ;
+ * NULL, neither has a long word (both empty, or "Home" twice): they say
+ * nothing, and the body decides alone. Two empty titles are no evidence
+ * of the same page: a title-less block page for a title-less site would
+ * otherwise always pass.
+ */
+static enum tri
+titles_same(const struct ctx *c)
 {
-	if (c->title_match == TRI_NULL)
-		return c->have_keys && !same_title_text(c->title, c->ctl_title);
-	return c->title_match == TRI_FALSE;
+	const char *w[1];
+	size_t l[1];
+
+	if (!c->have_keys)
+		return TRI_NULL;
+	if (c->title_match != TRI_NULL)
+		return c->title_match;
+	if (long_words(c->title, w, l, 1) == 0)
+		return TRI_NULL;
+	return same_title_text(c->title, c->ctl_title) ? TRI_TRUE : TRI_FALSE;
 }
 
 /* The body is far from the control's: body_length_match false (at most
@@ -1153,11 +1180,12 @@ body_far(const struct ctx *c)
 	return c->body_length_match == TRI_FALSE || c->empty_body;
 }
 
-/* Rule 3: another page, whatever the headers say. */
+/* Rule 3: another page, whatever the headers say: a tiny body whatever
+ * the title; a far body unless the titles share a word. */
 static bool
 page_far(const struct ctx *c)
 {
-	return titles_differ(c) && body_far(c);
+	return c->tiny_body || (titles_same(c) != TRI_TRUE && body_far(c));
 }
 
 /* OONI's http-diff algorithm (webconnectivitylte analysishttpdiff.go). */
@@ -1172,13 +1200,14 @@ ooni_http_differs(const struct ctx *c)
 }
 
 /* Through a forged answer over plain HTTP nothing proves who answered, so
- * the page must show it is the control's: same status, same title (same
- * text when the control's has no long word) and a body not far from it. */
+ * the page must show it is the control's: same status, titles that do not
+ * differ (same text when the control's has no long word; nothing to tell
+ * when neither has one) and a body not far from it. */
 static bool
 same_page_strict(const struct ctx *c)
 {
-	return c->status_code_match == TRI_TRUE && !titles_differ(c) &&
-	       !body_far(c);
+	return c->status_code_match == TRI_TRUE &&
+	       titles_same(c) != TRI_FALSE && !body_far(c);
 }
 
 /* --- fingerprints --------------------------------------------------------- */

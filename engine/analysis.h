@@ -26,6 +26,14 @@
 #define WW_BODY_PROPORTION_MIN 0.7
 
 /*
+ * A probe body under this fraction of the control's complete body is
+ * another page whatever its title (docs/verdicts.md, Thresholds): block
+ * pages seen are 0.004-0.054 of their site's, pages that change per visit
+ * no less than 0.33 (the lab's /changing).
+ */
+#define WW_BODY_TINY 0.1
+
+/*
  * http.throttled (docs/verdicts.md, rule 2): a transfer that timed out is
  * throttled when its last byte came at most max(WW_THROTTLE_GAP_SHARE of
  * the request's time, min(WW_THROTTLE_MAX_GAP seconds, a quarter of it))

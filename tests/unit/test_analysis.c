@@ -276,6 +276,11 @@ CASE(hop_url_other_path)
 CASE(localhost_both)
 CASE(redteam_redirect_token_query_blocked)
 CASE(redteam_control_refused_503_http)
+CASE(redteam_blockpage_same_title)
+CASE(redteam_blockpage_shared_title_word)
+CASE(redteam_blockpage_no_titles)
+CASE(http_no_titles_near)
+CASE(http_no_titles_far)
 CASE(https_control_refused_429)
 
 static const char *const all_cases[] = {
@@ -380,6 +385,11 @@ static const char *const all_cases[] = {
 	"localhost_both",
 	"redteam_redirect_token_query_blocked",
 	"redteam_control_refused_503_http",
+	"redteam_blockpage_same_title",
+	"redteam_blockpage_shared_title_word",
+	"redteam_blockpage_no_titles",
+	"http_no_titles_near",
+	"http_no_titles_far",
 	"https_control_refused_429",
 };
 
@@ -880,6 +890,11 @@ main(void)
 		cmocka_unit_test(test_localhost_both),
 		cmocka_unit_test(test_redteam_redirect_token_query_blocked),
 		cmocka_unit_test(test_redteam_control_refused_503_http),
+		cmocka_unit_test(test_redteam_blockpage_same_title),
+		cmocka_unit_test(test_redteam_blockpage_shared_title_word),
+		cmocka_unit_test(test_redteam_blockpage_no_titles),
+		cmocka_unit_test(test_http_no_titles_near),
+		cmocka_unit_test(test_http_no_titles_far),
 		cmocka_unit_test(test_https_control_refused_429),
 		cmocka_unit_test(test_not_a_measurement),
 		cmocka_unit_test(test_rerun_in_place),
