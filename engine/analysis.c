@@ -1830,41 +1830,96 @@ decide_tls(struct ctx *c, const struct hop *h, size_t k)
 }
 
 /*
- * http.throttled (docs/verdicts.md): the transfer timed out after the
- * headers while bytes were still coming, so slowly that the rest of the
- * control's body would have needed at least as long again, at a rate
- * under WW_THROTTLE_MAX_RATE and (when the control's rate is known) under
- * a tenth of it. A transfer that stalled (a silent connection) is a plain
- * http.timeout.
+ * A request's transfer figures for http.throttled: what came (bytes), when
+ * the last came and first came (seconds since t0), at what rate. The
+ * socket's figures (wire_bytes, t_last_wire_byte: TLS records count as they
+ * arrive, before a whole record can be decrypted) are used when present: a
+ * throttled HTTPS transfer can leave the decrypted figures at 0, or the
+ * last decrypted byte long before the last byte that came.
+ */
+struct xfer {
+	double got, last, first, rate;
+};
+
+static bool
+xfer_figures(const json_t *req, struct xfer *x)
+{
+	const json_t *tr = jobj(req, "transfer");
+	long long code;
+	double wire = 0, wlast = 0;
+	bool have_wire = jnum(tr, "wire_bytes", &wire) && wire > 0 &&
+			 jnum(tr, "t_last_wire_byte", &wlast) && wlast > 0;
+	bool have_body = response_of(req, &code) != NULL &&
+			 jnum(tr, "t_last_byte", &x->last) &&
+			 jnum(tr, "rate", &x->rate) && x->rate > 0;
+
+	if (!have_body && !have_wire)
+		return false;
+	if (!jnum(tr, "body_bytes", &x->got) || !have_body)
+		x->got = 0;
+	if (!have_body || !jnum(tr, "t_first_byte", &x->first))
+		x->first = 0; /* from t0: the whole request's time */
+	if (have_wire) {
+		/* every byte that came, headers and TLS overhead included: an
+		 * upper bound of the body's, so "the rest would need as long
+		 * again" is judged on the safe side */
+		x->got = x->got > wire ? x->got : wire;
+		if (!have_body || wlast > x->last)
+			x->last = wlast;
+		if (!have_body)
+			x->rate = wire / wlast;
+	}
+	return true;
+}
+
+/*
+ * The final silence (from the last byte to the end) that is still a
+ * trickle: max(10 % of the time, min(2 s, a quarter of it)) so that a
+ * short timeout does not make a stall look like a trickle; or, for a
+ * bursty shaper, the time WW_THROTTLE_BURST bytes take at the measured
+ * rate, as long as bytes came for at least that long. A stall at a high
+ * rate (cut_stall) gets a fraction of a second.
+ */
+static bool
+still_coming(const struct xfer *x, double dur)
+{
+	double gap = dur - x->last, active = x->last - x->first;
+	double slack =
+		dur / 4 < WW_THROTTLE_MAX_GAP ? dur / 4 : WW_THROTTLE_MAX_GAP;
+	double burst = WW_THROTTLE_BURST / x->rate;
+
+	if (slack < dur * WW_THROTTLE_GAP_SHARE)
+		slack = dur * WW_THROTTLE_GAP_SHARE;
+	if (burst > active)
+		burst = active;
+	return gap <= (slack > burst ? slack : burst);
+}
+
+/*
+ * http.throttled (docs/verdicts.md): the transfer timed out while bytes
+ * were still coming, so slowly that the rest of the control's body would
+ * have needed at least as long again, at a rate under WW_THROTTLE_MAX_RATE
+ * and (when the control's rate is known) under a tenth of it. A transfer
+ * that stalled (a silent connection) is a plain http.timeout.
  */
 static bool
 throttled(const json_t *req, const char *f, const json_t *ctl)
 {
-	const json_t *tr = jobj(req, "transfer");
-	double rate, last, t0, t, got, ctl_rate, dur, gap, slack;
-	long long code, want;
+	struct xfer x;
+	double t0, t, ctl_rate, dur;
+	long long want;
 
-	if (!is(f, failure_generic_timeout) ||
-	    response_of(req, &code) == NULL || !jnum(tr, "rate", &rate) ||
-	    rate <= 0 || rate >= WW_THROTTLE_MAX_RATE ||
-	    !jnum(tr, "t_last_byte", &last) || !jnum(req, "t0", &t0) ||
+	if (!is(f, failure_generic_timeout) || !xfer_figures(req, &x) ||
+	    x.rate >= WW_THROTTLE_MAX_RATE || !jnum(req, "t0", &t0) ||
 	    !jnum(req, "t", &t) || !jint(ctl, "body_length", &want) ||
 	    want <= 0)
 		return false;
-	if (!jnum(tr, "body_bytes", &got))
-		got = 0;
 	dur = t - t0;
-	gap = dur - last;
-	/* max(10 % of the time, min(2 s, a quarter of it)): a short
-	 * timeout must not make a stall look like a trickle */
-	slack = dur / 4 < WW_THROTTLE_MAX_GAP ? dur / 4 : WW_THROTTLE_MAX_GAP;
-	if (slack < dur * WW_THROTTLE_GAP_SHARE)
-		slack = dur * WW_THROTTLE_GAP_SHARE;
-	if (dur <= 0 || gap > slack || got >= (double)want ||
-	    ((double)want - got) / rate < dur)
+	if (dur <= 0 || !still_coming(&x, dur) || x.got >= (double)want ||
+	    ((double)want - x.got) / x.rate < dur)
 		return false;
 	return !jnum(jobj(ctl, "transfer"), "rate", &ctl_rate) ||
-	       ctl_rate <= 0 || rate * WW_THROTTLE_CTL_FACTOR <= ctl_rate;
+	       ctl_rate <= 0 || x.rate * WW_THROTTLE_CTL_FACTOR <= ctl_rate;
 }
 
 /*

@@ -279,6 +279,10 @@ CASE(redteam_control_refused_503_http)
 CASE(redteam_blockpage_same_title)
 CASE(redteam_blockpage_shared_title_word)
 CASE(redteam_blockpage_no_titles)
+CASE(redteam_throttle_bursty_shaper)
+CASE(https_throttled_wire)
+CASE(https_stall_wire)
+CASE(https_throttled_no_wire)
 CASE(http_no_titles_near)
 CASE(http_no_titles_far)
 CASE(https_control_refused_429)
@@ -388,6 +392,10 @@ static const char *const all_cases[] = {
 	"redteam_blockpage_same_title",
 	"redteam_blockpage_shared_title_word",
 	"redteam_blockpage_no_titles",
+	"redteam_throttle_bursty_shaper",
+	"https_throttled_wire",
+	"https_stall_wire",
+	"https_throttled_no_wire",
 	"http_no_titles_near",
 	"http_no_titles_far",
 	"https_control_refused_429",
@@ -893,6 +901,10 @@ main(void)
 		cmocka_unit_test(test_redteam_blockpage_same_title),
 		cmocka_unit_test(test_redteam_blockpage_shared_title_word),
 		cmocka_unit_test(test_redteam_blockpage_no_titles),
+		cmocka_unit_test(test_redteam_throttle_bursty_shaper),
+		cmocka_unit_test(test_https_throttled_wire),
+		cmocka_unit_test(test_https_stall_wire),
+		cmocka_unit_test(test_https_throttled_no_wire),
 		cmocka_unit_test(test_http_no_titles_near),
 		cmocka_unit_test(test_http_no_titles_far),
 		cmocka_unit_test(test_https_control_refused_429),
