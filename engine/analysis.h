@@ -28,8 +28,8 @@
 /*
  * A probe body under this fraction of the control's complete body is
  * another page whatever its title (docs/verdicts.md, Thresholds): block
- * pages seen are 0.004-0.054 of their site's, pages that change per visit
- * no less than 0.33 (the lab's /changing).
+ * pages under the site's own title were 0.004-0.024 of its length, pages
+ * that change per visit no less than 0.33 (the lab's /changing).
  */
 #define WW_BODY_TINY 0.1
 
@@ -50,9 +50,9 @@
  * A token-bucket shaper lets bytes through in bursts: the silence before
  * the next burst lasts as long as the burst takes at the average rate. A
  * final silence up to WW_THROTTLE_BURST bytes' worth at the measured rate
- * (16 KiB: 11 segments of 1460; the red team's shaper sent bursts of up to
- * 8 segments of 1448) is still throttling, when the bytes came for at
- * least as long as the silence.
+ * (16 KiB: 11 segments of 1460; the red team's shaper left final silences
+ * of up to 10930 bytes' worth) is still throttling, when the bytes came
+ * for at least as long as the silence.
  */
 #define WW_THROTTLE_BURST 16384.0
 

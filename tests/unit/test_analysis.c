@@ -283,6 +283,9 @@ CASE(redteam_throttle_bursty_shaper)
 CASE(https_throttled_wire)
 CASE(https_stall_wire)
 CASE(https_throttled_no_wire)
+CASE(redteam_blockpage_same_length)
+CASE(redteam_close_delimited_cut)
+CASE(redteam_geodns_georedirect)
 CASE(http_no_titles_near)
 CASE(http_no_titles_far)
 CASE(https_control_refused_429)
@@ -396,6 +399,9 @@ static const char *const all_cases[] = {
 	"https_throttled_wire",
 	"https_stall_wire",
 	"https_throttled_no_wire",
+	"redteam_blockpage_same_length",
+	"redteam_close_delimited_cut",
+	"redteam_geodns_georedirect",
 	"http_no_titles_near",
 	"http_no_titles_far",
 	"https_control_refused_429",
@@ -905,6 +911,9 @@ main(void)
 		cmocka_unit_test(test_https_throttled_wire),
 		cmocka_unit_test(test_https_stall_wire),
 		cmocka_unit_test(test_https_throttled_no_wire),
+		cmocka_unit_test(test_redteam_blockpage_same_length),
+		cmocka_unit_test(test_redteam_close_delimited_cut),
+		cmocka_unit_test(test_redteam_geodns_georedirect),
 		cmocka_unit_test(test_http_no_titles_near),
 		cmocka_unit_test(test_http_no_titles_far),
 		cmocka_unit_test(test_https_control_refused_429),
