@@ -286,6 +286,7 @@ CASE(https_throttled_no_wire)
 CASE(redteam_blockpage_same_length)
 CASE(redteam_close_delimited_cut)
 CASE(redteam_geodns_georedirect)
+CASE(https_tiny_same_title)
 CASE(http_no_titles_near)
 CASE(http_no_titles_far)
 CASE(https_control_refused_429)
@@ -402,6 +403,7 @@ static const char *const all_cases[] = {
 	"redteam_blockpage_same_length",
 	"redteam_close_delimited_cut",
 	"redteam_geodns_georedirect",
+	"https_tiny_same_title",
 	"http_no_titles_near",
 	"http_no_titles_far",
 	"https_control_refused_429",
@@ -914,6 +916,7 @@ main(void)
 		cmocka_unit_test(test_redteam_blockpage_same_length),
 		cmocka_unit_test(test_redteam_close_delimited_cut),
 		cmocka_unit_test(test_redteam_geodns_georedirect),
+		cmocka_unit_test(test_https_tiny_same_title),
 		cmocka_unit_test(test_http_no_titles_near),
 		cmocka_unit_test(test_http_no_titles_far),
 		cmocka_unit_test(test_https_control_refused_429),
