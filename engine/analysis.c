@@ -135,6 +135,7 @@ struct ctx {
 	bool have_proportion;
 	double proportion;
 	bool empty_body; /* the probe's body is empty, the control's not */
+	bool tiny_body;	 /* under WW_BODY_TINY of the control's */
 	const char *title, *ctl_title;
 	/* fingerprints */
 	json_t *fp_names;
@@ -416,10 +417,10 @@ url_rest(const char *u, const char **rest, size_t *len, bool *slash)
 }
 
 /* Same URL: same scheme, host and port (as parsed: case, default port and
- * IDNA do not matter), same path and query. */
+ * IDNA do not matter), same path and, with query, the same query. */
 static bool
-url_eq(const struct ww_target *a, const char *ua, const struct ww_target *b,
-       const char *ub)
+url_match(const struct ww_target *a, const char *ua, const struct ww_target *b,
+	  const char *ub, bool query)
 {
 	const char *ra, *rb;
 	size_t la, lb;
@@ -430,6 +431,12 @@ url_eq(const struct ww_target *a, const char *ua, const struct ww_target *b,
 		return false;
 	url_rest(ua, &ra, &la, &sa);
 	url_rest(ub, &rb, &lb, &sb);
+	if (!query) { /* the path alone: up to the '?' */
+		size_t qa = strcspn(ra, "?"), qb = strcspn(rb, "?");
+
+		la = qa < la ? qa : la;
+		lb = qb < lb ? qb : lb;
+	}
 	/* one has the "/" the other implies: compare what follows it */
 	if (sa != sb) {
 		const char **r = sa ? &rb : &ra;
@@ -441,6 +448,13 @@ url_eq(const struct ww_target *a, const char *ua, const struct ww_target *b,
 		(*l)--;
 	}
 	return la == lb && memcmp(ra, rb, la) == 0;
+}
+
+static bool
+url_eq(const struct ww_target *a, const char *ua, const struct ww_target *b,
+       const char *ub)
+{
+	return url_match(a, ua, b, ub, true);
 }
 
 /* The control's hops (new controls only; OONI's test helper and older
@@ -464,24 +478,30 @@ collect_control_hops(struct ctx *c)
 
 /*
  * The control's hop for probe hop k: hops[k] when the URLs are equal, else
- * the control hop with the same URL, else none (the chains diverged).
+ * the control hop with the same URL, else hops[k] when only the query
+ * differs (a redirect to "/landing/?sid=<random>" names another query for
+ * every client: the same resource at the same place in the chain), else
+ * none (the chains diverged).
  */
 static const json_t *
 match_ctl_hop(const struct ctx *c, size_t k)
 {
 	const struct hop *h = &c->hops[k];
+	const struct ctl_hop *ck = k < c->n_ctl_hops ? &c->ctl_hops[k] : NULL;
 
 	if (!h->have_t)
 		return NULL;
-	if (k < c->n_ctl_hops && c->ctl_hops[k].have_t &&
-	    url_eq(&h->t, h->url, &c->ctl_hops[k].t,
-		   jstr(c->ctl_hops[k].o, "url")))
-		return c->ctl_hops[k].o;
+	if (ck != NULL && ck->have_t &&
+	    url_eq(&h->t, h->url, &ck->t, jstr(ck->o, "url")))
+		return ck->o;
 	for (size_t i = 0; i < c->n_ctl_hops; i++)
 		if (c->ctl_hops[i].have_t &&
 		    url_eq(&h->t, h->url, &c->ctl_hops[i].t,
 			   jstr(c->ctl_hops[i].o, "url")))
 			return c->ctl_hops[i].o;
+	if (ck != NULL && ck->have_t &&
+	    url_match(&h->t, h->url, &ck->t, jstr(ck->o, "url"), false))
+		return ck->o;
 	return NULL;
 }
 
@@ -930,8 +950,15 @@ status_match(long long probe, long long ctl)
 }
 
 /* Header names both responses share, outside the set every site sends
- * (OONI's list, probe-cli internal/minipipeline/httpdiff.go). */
+ * (OONI's list, probe-cli internal/minipipeline/httpdiff.go), plus the
+ * framing headers of HTTP/1.1 (content-length, connection,
+ * transfer-encoding, keep-alive): every answer, a block page's too,
+ * carries one of them, so with them nearly any pair would match. */
 static const char *const common_headers[] = {
+	"content-length",
+	"connection",
+	"transfer-encoding",
+	"keep-alive",
 	"date",
 	"content-type",
 	"server",
@@ -1090,6 +1117,12 @@ compute_http_diff(struct ctx *c)
 	body_proportion(c, resp, ctl);
 	c->empty_body = jint(resp, "body_length", &p) &&
 			jint(ctl, "body_length", &q) && p == 0 && q > 0;
+	/* The control's fetch succeeded, so its body is whole, or cut by its
+	 * cap, which only makes it shorter: a probe body (not cut by the
+	 * probe's cap) this much shorter is not the same page. */
+	c->tiny_body = p >= 0 && q > 0 &&
+		       !jtrue(resp, "body_download_capped") &&
+		       (double)p < WW_BODY_TINY * (double)q;
 	c->status_code_match = status_match(code, ctl_code);
 	c->headers_match =
 		headers_match(jobj(resp, "headers"), jobj(ctl, "headers"));
@@ -1116,14 +1149,27 @@ same_title_text(const char *a, const char *b)
 	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
-/* The titles share no word: title_match false; when the control's title
- * has no long word to compare, the titles are not the same text. */
-static bool
-titles_differ(const struct ctx *c)
+/*
+ * What the titles say: TRUE, they share a word (title_match); FALSE, they
+ * share none, or the control's has no long word and the texts differ;
+ * NULL, neither has a long word (both empty, or "Home" twice): they say
+ * nothing, and the body decides alone. Two empty titles are no evidence
+ * of the same page: a title-less block page for a title-less site would
+ * otherwise always pass.
+ */
+static enum tri
+titles_same(const struct ctx *c)
 {
-	if (c->title_match == TRI_NULL)
-		return c->have_keys && !same_title_text(c->title, c->ctl_title);
-	return c->title_match == TRI_FALSE;
+	const char *w[1];
+	size_t l[1];
+
+	if (!c->have_keys)
+		return TRI_NULL;
+	if (c->title_match != TRI_NULL)
+		return c->title_match;
+	if (long_words(c->title, w, l, 1) == 0)
+		return TRI_NULL;
+	return same_title_text(c->title, c->ctl_title) ? TRI_TRUE : TRI_FALSE;
 }
 
 /* The body is far from the control's: body_length_match false (at most
@@ -1134,11 +1180,12 @@ body_far(const struct ctx *c)
 	return c->body_length_match == TRI_FALSE || c->empty_body;
 }
 
-/* Rule 3: another page, whatever the headers say. */
+/* Rule 3: another page, whatever the headers say: a tiny body whatever
+ * the title; a far body unless the titles share a word. */
 static bool
 page_far(const struct ctx *c)
 {
-	return titles_differ(c) && body_far(c);
+	return c->tiny_body || (titles_same(c) != TRI_TRUE && body_far(c));
 }
 
 /* OONI's http-diff algorithm (webconnectivitylte analysishttpdiff.go). */
@@ -1153,13 +1200,14 @@ ooni_http_differs(const struct ctx *c)
 }
 
 /* Through a forged answer over plain HTTP nothing proves who answered, so
- * the page must show it is the control's: same status, same title (same
- * text when the control's has no long word) and a body not far from it. */
+ * the page must show it is the control's: same status, titles that do not
+ * differ (same text when the control's has no long word; nothing to tell
+ * when neither has one) and a body not far from it. */
 static bool
 same_page_strict(const struct ctx *c)
 {
-	return c->status_code_match == TRI_TRUE && !titles_differ(c) &&
-	       !body_far(c);
+	return c->status_code_match == TRI_TRUE &&
+	       titles_same(c) != TRI_FALSE && !body_far(c);
 }
 
 /* --- fingerprints --------------------------------------------------------- */
@@ -1782,41 +1830,96 @@ decide_tls(struct ctx *c, const struct hop *h, size_t k)
 }
 
 /*
- * http.throttled (docs/verdicts.md): the transfer timed out after the
- * headers while bytes were still coming, so slowly that the rest of the
- * control's body would have needed at least as long again, at a rate
- * under WW_THROTTLE_MAX_RATE and (when the control's rate is known) under
- * a tenth of it. A transfer that stalled (a silent connection) is a plain
- * http.timeout.
+ * A request's transfer figures for http.throttled: what came (bytes), when
+ * the last came and first came (seconds since t0), at what rate. The
+ * socket's figures (wire_bytes, t_last_wire_byte: TLS records count as they
+ * arrive, before a whole record can be decrypted) are used when present: a
+ * throttled HTTPS transfer can leave the decrypted figures at 0, or the
+ * last decrypted byte long before the last byte that came.
+ */
+struct xfer {
+	double got, last, first, rate;
+};
+
+static bool
+xfer_figures(const json_t *req, struct xfer *x)
+{
+	const json_t *tr = jobj(req, "transfer");
+	long long code;
+	double wire = 0, wlast = 0;
+	bool have_wire = jnum(tr, "wire_bytes", &wire) && wire > 0 &&
+			 jnum(tr, "t_last_wire_byte", &wlast) && wlast > 0;
+	bool have_body = response_of(req, &code) != NULL &&
+			 jnum(tr, "t_last_byte", &x->last) &&
+			 jnum(tr, "rate", &x->rate) && x->rate > 0;
+
+	if (!have_body && !have_wire)
+		return false;
+	if (!jnum(tr, "body_bytes", &x->got) || !have_body)
+		x->got = 0;
+	if (!have_body || !jnum(tr, "t_first_byte", &x->first))
+		x->first = 0; /* from t0: the whole request's time */
+	if (have_wire) {
+		/* every byte that came, headers and TLS overhead included: an
+		 * upper bound of the body's, so "the rest would need as long
+		 * again" is judged on the safe side */
+		x->got = x->got > wire ? x->got : wire;
+		if (!have_body || wlast > x->last)
+			x->last = wlast;
+		if (!have_body)
+			x->rate = wire / wlast;
+	}
+	return true;
+}
+
+/*
+ * The final silence (from the last byte to the end) that is still a
+ * trickle: max(10 % of the time, min(2 s, a quarter of it)) so that a
+ * short timeout does not make a stall look like a trickle; or, for a
+ * bursty shaper, the time WW_THROTTLE_BURST bytes take at the measured
+ * rate, as long as bytes came for at least that long. A stall at a high
+ * rate (cut_stall) gets a fraction of a second.
+ */
+static bool
+still_coming(const struct xfer *x, double dur)
+{
+	double gap = dur - x->last, active = x->last - x->first;
+	double slack =
+		dur / 4 < WW_THROTTLE_MAX_GAP ? dur / 4 : WW_THROTTLE_MAX_GAP;
+	double burst = WW_THROTTLE_BURST / x->rate;
+
+	if (slack < dur * WW_THROTTLE_GAP_SHARE)
+		slack = dur * WW_THROTTLE_GAP_SHARE;
+	if (burst > active)
+		burst = active;
+	return gap <= (slack > burst ? slack : burst);
+}
+
+/*
+ * http.throttled (docs/verdicts.md): the transfer timed out while bytes
+ * were still coming, so slowly that the rest of the control's body would
+ * have needed at least as long again, at a rate under WW_THROTTLE_MAX_RATE
+ * and (when the control's rate is known) under a tenth of it. A transfer
+ * that stalled (a silent connection) is a plain http.timeout.
  */
 static bool
 throttled(const json_t *req, const char *f, const json_t *ctl)
 {
-	const json_t *tr = jobj(req, "transfer");
-	double rate, last, t0, t, got, ctl_rate, dur, gap, slack;
-	long long code, want;
+	struct xfer x;
+	double t0, t, ctl_rate, dur;
+	long long want;
 
-	if (!is(f, failure_generic_timeout) ||
-	    response_of(req, &code) == NULL || !jnum(tr, "rate", &rate) ||
-	    rate <= 0 || rate >= WW_THROTTLE_MAX_RATE ||
-	    !jnum(tr, "t_last_byte", &last) || !jnum(req, "t0", &t0) ||
+	if (!is(f, failure_generic_timeout) || !xfer_figures(req, &x) ||
+	    x.rate >= WW_THROTTLE_MAX_RATE || !jnum(req, "t0", &t0) ||
 	    !jnum(req, "t", &t) || !jint(ctl, "body_length", &want) ||
 	    want <= 0)
 		return false;
-	if (!jnum(tr, "body_bytes", &got))
-		got = 0;
 	dur = t - t0;
-	gap = dur - last;
-	/* max(10 % of the time, min(2 s, a quarter of it)): a short
-	 * timeout must not make a stall look like a trickle */
-	slack = dur / 4 < WW_THROTTLE_MAX_GAP ? dur / 4 : WW_THROTTLE_MAX_GAP;
-	if (slack < dur * WW_THROTTLE_GAP_SHARE)
-		slack = dur * WW_THROTTLE_GAP_SHARE;
-	if (dur <= 0 || gap > slack || got >= (double)want ||
-	    ((double)want - got) / rate < dur)
+	if (dur <= 0 || !still_coming(&x, dur) || x.got >= (double)want ||
+	    ((double)want - x.got) / x.rate < dur)
 		return false;
 	return !jnum(jobj(ctl, "transfer"), "rate", &ctl_rate) ||
-	       ctl_rate <= 0 || rate * WW_THROTTLE_CTL_FACTOR <= ctl_rate;
+	       ctl_rate <= 0 || x.rate * WW_THROTTLE_CTL_FACTOR <= ctl_rate;
 }
 
 /*
@@ -1910,6 +2013,20 @@ decide_http_page(struct ctx *c, size_t k, const char *f)
 	return set_accessible(c, "expected_success");
 }
 
+/*
+ * A 5xx or a 429 for the control is the site (or its CDN) refusing or
+ * failing the control's vantage point, a data centre that anti-bot
+ * services turn away: the control got no page to compare with. Against a
+ * probe's 2xx it is a failed control fetch (rows 27, 28), not a
+ * difference: a censor answering in the site's place sends its own page,
+ * which a control that failed cannot tell from the site's.
+ */
+static bool
+ctl_refused(long long ctl_code)
+{
+	return ctl_code / 100 == 5 || ctl_code == 429;
+}
+
 /* The chain's last response: compared with the control's final fetch,
  * whatever URL either ended at. f: a chain_failure() (the response is
  * the last redirect's) or NULL. A chain that ends on a redirect (a loop,
@@ -1928,6 +2045,8 @@ decide_final(struct ctx *c, size_t k, long long code, const char *f)
 	oc = ctl_final(c, &ctl, &ctl_code);
 	if (oc == OC_OK && ctl_code / 100 == 3)
 		oc = OC_FAILED; /* the control's chain went nowhere either */
+	if (oc == OC_OK && page && code / 100 == 2 && ctl_refused(ctl_code))
+		oc = OC_FAILED; /* the site refused the control: no page */
 	switch (oc) {
 	case OC_FAILED:
 		/* rule 6: a redirect loop (or a broken redirect) for both */

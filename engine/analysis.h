@@ -26,10 +26,18 @@
 #define WW_BODY_PROPORTION_MIN 0.7
 
 /*
+ * A probe body under this fraction of the control's complete body is
+ * another page whatever its title (docs/verdicts.md, Thresholds): block
+ * pages under the site's own title were 0.004-0.024 of its length, pages
+ * that change per visit no less than 0.33 (the lab's /changing).
+ */
+#define WW_BODY_TINY 0.1
+
+/*
  * http.throttled (docs/verdicts.md, rule 2): a transfer that timed out is
  * throttled when its last byte came at most max(WW_THROTTLE_GAP_SHARE of
  * the request's time, min(WW_THROTTLE_MAX_GAP seconds, a quarter of it))
- * before the end,
+ * before the end (or a burst's time at its rate, WW_THROTTLE_BURST),
  * its rate was under WW_THROTTLE_MAX_RATE bytes/s and at most
  * 1/WW_THROTTLE_CTL_FACTOR of the control's, and the rest of the
  * control's body would have needed at least as long again.
@@ -38,6 +46,15 @@
 #define WW_THROTTLE_MAX_GAP 2.0
 #define WW_THROTTLE_GAP_SHARE 0.1
 #define WW_THROTTLE_CTL_FACTOR 10.0
+/*
+ * A token-bucket shaper lets bytes through in bursts: the silence before
+ * the next burst lasts as long as the burst takes at the average rate. A
+ * final silence up to WW_THROTTLE_BURST bytes' worth at the measured rate
+ * (16 KiB: 11 segments of 1460; the red team's shaper left final silences
+ * of up to 10930 bytes' worth) is still throttling, when the bytes came
+ * for at least as long as the silence.
+ */
+#define WW_THROTTLE_BURST 16384.0
 
 /* At most this many elements of each array (queries, tcp_connect, ...) and
  * control map are looked at: a hostile file cannot make analysis slow. */

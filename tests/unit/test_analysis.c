@@ -274,6 +274,22 @@ CASE(ooni_redirect_tls_reset)
 CASE(hop_url_spelling)
 CASE(hop_url_other_path)
 CASE(localhost_both)
+CASE(redteam_redirect_token_query_blocked)
+CASE(redteam_control_refused_503_http)
+CASE(redteam_blockpage_same_title)
+CASE(redteam_blockpage_shared_title_word)
+CASE(redteam_blockpage_no_titles)
+CASE(redteam_throttle_bursty_shaper)
+CASE(https_throttled_wire)
+CASE(https_stall_wire)
+CASE(https_throttled_no_wire)
+CASE(redteam_blockpage_same_length)
+CASE(redteam_close_delimited_cut)
+CASE(redteam_geodns_georedirect)
+CASE(https_tiny_same_title)
+CASE(http_no_titles_near)
+CASE(http_no_titles_far)
+CASE(https_control_refused_429)
 
 static const char *const all_cases[] = {
 	"clean_https",
@@ -375,6 +391,22 @@ static const char *const all_cases[] = {
 	"hop_url_spelling",
 	"hop_url_other_path",
 	"localhost_both",
+	"redteam_redirect_token_query_blocked",
+	"redteam_control_refused_503_http",
+	"redteam_blockpage_same_title",
+	"redteam_blockpage_shared_title_word",
+	"redteam_blockpage_no_titles",
+	"redteam_throttle_bursty_shaper",
+	"https_throttled_wire",
+	"https_stall_wire",
+	"https_throttled_no_wire",
+	"redteam_blockpage_same_length",
+	"redteam_close_delimited_cut",
+	"redteam_geodns_georedirect",
+	"https_tiny_same_title",
+	"http_no_titles_near",
+	"http_no_titles_far",
+	"https_control_refused_429",
 };
 
 /* --- contract ------------------------------------------------------------- */
@@ -872,6 +904,22 @@ main(void)
 		cmocka_unit_test(test_hop_url_spelling),
 		cmocka_unit_test(test_hop_url_other_path),
 		cmocka_unit_test(test_localhost_both),
+		cmocka_unit_test(test_redteam_redirect_token_query_blocked),
+		cmocka_unit_test(test_redteam_control_refused_503_http),
+		cmocka_unit_test(test_redteam_blockpage_same_title),
+		cmocka_unit_test(test_redteam_blockpage_shared_title_word),
+		cmocka_unit_test(test_redteam_blockpage_no_titles),
+		cmocka_unit_test(test_redteam_throttle_bursty_shaper),
+		cmocka_unit_test(test_https_throttled_wire),
+		cmocka_unit_test(test_https_stall_wire),
+		cmocka_unit_test(test_https_throttled_no_wire),
+		cmocka_unit_test(test_redteam_blockpage_same_length),
+		cmocka_unit_test(test_redteam_close_delimited_cut),
+		cmocka_unit_test(test_redteam_geodns_georedirect),
+		cmocka_unit_test(test_https_tiny_same_title),
+		cmocka_unit_test(test_http_no_titles_near),
+		cmocka_unit_test(test_http_no_titles_far),
+		cmocka_unit_test(test_https_control_refused_429),
 		cmocka_unit_test(test_not_a_measurement),
 		cmocka_unit_test(test_rerun_in_place),
 		cmocka_unit_test(test_replaces_old_keys),
