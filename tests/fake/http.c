@@ -750,6 +750,18 @@ dispatch(struct http_conn *h, const struct http_req *r)
 	char abs[128];
 
 	log_debug("http", "port %d: %s", h->site->port, p);
+	if (h->site->ctx != NULL) {
+		/* What the client sent in SNI (tests check that none goes
+		 * out for an IP-literal host, RFC 6066 section 3). */
+		SSL *ssl = bufferevent_openssl_get_ssl(h->bev);
+		const char *sni =
+			ssl != NULL ? SSL_get_servername(
+					      ssl, TLSEXT_NAMETYPE_host_name)
+				    : NULL;
+
+		log_debug("http", "port %d: sni %s", h->site->port,
+			  sni != NULL ? sni : "(none)");
+	}
 	if (r->bad) {
 		respond(h, r, 400, "Bad Request", NULL, NULL, NULL, 0);
 	} else if (strcmp(p, "/") == 0 || strcmp(p, "/ok") == 0 ||
