@@ -7,7 +7,11 @@
 # response cut after its headers (RST, EOF, silence) keeps the response and
 # the failure; a throttled body shows its low rate; a redirect loop stops
 # at the 11th request with http_too_many_redirects; the control's "hops"
-# match the probe's. Nothing leaves 127.0.0.1.
+# match the probe's. Then the engine's handling of hosts: IPv6 literals
+# (a second fakenet on ::1; no SNI), IDN input and U-label redirects
+# (fetched as A-labels), a trailing dot (dropped), a Location we cannot
+# follow (a record that says why); and the wire figures (TCP_INFO), also
+# behind fakenet's shaper. Nothing leaves the loopback.
 set -u
 PROBE=$1
 COLLECTOR=$2
@@ -81,7 +85,8 @@ set -- "$(to "$OTHER")" "$(to "$NX")" "$(to "$CLOSED")" "$(to "$RESET")" \
 	"$P/throttle?bps=100" "$G/throttle?bps=100" "$P/loop" "$P/chain/3" \
 	"$(to "$V6H")" "$(to "$V6S")" "$V6S" "$V4S" "$IDN" "$IDNS" \
 	"$(to "$ULABEL")" "$(to "$DOT")" "$(to ftp://ftp.lab.test/)" \
-	"$(to http://a..b.lab.test/)" "$P/to?u=http://b%FCcher.lab.test/"
+	"$(to http://a..b.lab.test/)" "$P/to?u=http://b%FCcher.lab.test/" \
+	"https://good.lab.test:$TLS_SHAPED_PORT/big"
 n_inputs=$#
 args=
 for u in "$@"; do
@@ -355,6 +360,20 @@ for I in "$P/throttle?bps=100" "$G/throttle?bps=100"; do
 		"$(m "$I" '.control.hops[0].http_request.transfer |
 			.wire_bytes >= .bytes')"
 done
+
+# HTTPS behind a 4000 B/s shaper: the 16 KB records of /big never come whole
+# within the 2 s timeout, so curl's counts stop at the headers while the
+# wire keeps receiving (the red team's throttled nginx).
+I="https://good.lab.test:$TLS_SHAPED_PORT/big"
+check "shaped https: timed out, no body record decrypted" \
+	"generic_timeout_error true" \
+	"$(m "$I" '.requests[0] | "\(.failure) \(.transfer.body_bytes < 16384)"')"
+check "shaped https: the wire kept receiving after curl's last byte" true \
+	"$(m "$I" '.requests[0].transfer | .wire_bytes > .bytes and
+		.t_last_wire_byte > (.t_last_byte // 0)')"
+check "shaped https: the control saw the same" true \
+	"$(m "$I" '.control.hops[0].http_request.transfer |
+		.body_bytes < 16384 and .t_last_wire_byte > (.t_last_byte // 0)')"
 
 # --- clean ends (under ASan: no report, no leak) ---------------------------------------
 check "probe: nothing on stderr" "" "$(cat "$LAB/probe.err")"
