@@ -175,6 +175,12 @@ ww_control_req_parse(const char *body, size_t len, bool ooni,
 				errlen) != 0)
 			goto out;
 		sni = json_object_get(j, "sni");
+		/* An IP literal is no server name (RFC 6066 section 3):
+		 * as absent, the handshakes then send none and verify the
+		 * address (older probes sent the input's IP here). */
+		if (json_is_string(sni) &&
+		    ww_ip_is_literal(json_string_value(sni)))
+			sni = NULL;
 		if (sni != NULL && !json_is_null(sni)) {
 			r->sni = xstrdup(json_is_string(sni)
 						 ? json_string_value(sni)
@@ -707,9 +713,9 @@ check_endpoints(const json_t *o, const char *key, char *err, size_t errlen)
 static int
 check_transfer(const json_t *t, const char *where, char *err, size_t errlen)
 {
-	static const char *const ints[] = {"bytes", "body_bytes"};
+	static const char *const ints[] = {"bytes", "body_bytes", "wire_bytes"};
 	static const char *const nums[] = {"t_first_byte", "t_last_byte",
-					   "rate"};
+					   "rate", "t_last_wire_byte"};
 	const json_t *v;
 
 	if (t == NULL || json_is_null(t))

@@ -10,9 +10,16 @@
  * whole system bundle (~40 ms of CPU per fetch). We unset CAINFO/CAPATH and
  * install the engine's one shared X509_STORE from CURLOPT_SSL_CTX_FUNCTION.
  */
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* The kernel's struct tcp_info: glibc's copy stops before
+ * tcpi_bytes_received (Linux 4.1). */
+#include <linux/tcp.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -77,6 +84,48 @@ note_byte(struct http_op *op)
 		t->t_first_byte = now;
 	}
 	t->t_last_byte = now;
+}
+
+/*
+ * curl is closing one of the request's sockets (with FORBID_REUSE, always
+ * before the transfer's end is reported, and for every connect attempt):
+ * keep what the kernel counted on it. Over TLS curl's counts only move
+ * when a whole record has come and decrypted; a shaper that lets 1 KB/s
+ * through holds a 16 KB record for 16 s, so curl shows 0 bytes where the
+ * wire shows a trickle. tcpi_bytes_received counts TCP payload (TLS
+ * records whole or partial, the handshake included); tcpi_last_data_recv
+ * is milliseconds since the last data segment (jiffy resolution).
+ */
+static void
+note_wire(struct http_op *op, int fd)
+{
+	struct ww_transfer *t = &op->out->transfer;
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	double now, last;
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_received) +
+			    sizeof(ti.tcpi_bytes_received))
+		return; /* not TCP, or a kernel before 4.1: unknown */
+	t->wire_known = true;
+	if (ti.tcpi_bytes_received == 0)
+		return; /* a connect attempt that carried nothing */
+	now = ww_mono() - op->t_base - op->out->t0;
+	last = now - ti.tcpi_last_data_recv / 1000.0;
+	if (last < 0)
+		last = 0; /* jiffy rounding */
+	if (t->wire_bytes == 0 || last > t->t_last_wire)
+		t->t_last_wire = last;
+	t->wire_bytes += ti.tcpi_bytes_received;
+}
+
+static int
+close_cb(void *arg, curl_socket_t fd)
+{
+	note_wire(arg, fd);
+	return close(fd);
 }
 
 static size_t
@@ -368,6 +417,10 @@ http_start(struct ww_engine *e, const char *url, struct curl_slist *pins,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, op);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, op->errbuf);
+	/* op outlives every socket of the transfer: FORBID_REUSE closes them
+	 * in curl's multi_done(), before done_cb or inside http_cancel(). */
+	curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+	curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, op);
 	http_use_engine_tls(c, e);
 	curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	/* A smaller receive buffer than curl's 16 KiB: hundreds of requests

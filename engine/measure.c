@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "failure.h"
@@ -428,18 +429,28 @@ start_hop(struct ww_job *j)
 	struct ww_target t;
 	char err[256];
 
+	/* A Location we cannot follow ends the chain with a record that
+	 * says why, never silently: a browser would show an error here. */
 	if (ww_target_parse(j->url, &t, err, sizeof(err)) != 0) {
-		/* Not a URL we fetch (curl computed it, so rare): the chain
-		 * ends with the previous response. */
-		finish(j);
+		char *detail = xasprintf("not a URL we can fetch: %s", err);
+
+		failed_hop(j, failure_http_invalid_redirect_location_host,
+			   detail);
+		free(detail);
 		return;
 	}
 	if (t.kind != WW_TARGET_HTTP && t.kind != WW_TARGET_HTTPS) {
 		ww_target_clear(&t);
-		finish(j);
+		failed_hop(j, failure_http_invalid_redirect_location_host,
+			   "not an http or https URL");
 		return;
 	}
 	set_hop(j, t.host, t.port, t.kind == WW_TARGET_HTTPS, t.host);
+	/* What curl fetches: the host as we resolve it (A-labels, no
+	 * trailing dot), see ww_target.url. */
+	free(j->url);
+	j->url = t.url;
+	t.url = NULL;
 	ww_target_clear(&t);
 	if (host_find(j, j->hop_host) != NULL) {
 		hop_endpoints(j);
@@ -473,8 +484,28 @@ start_http(struct ww_job *j)
 
 	j->phase = PH_HTTP;
 	if (h == NULL || h->n == 0) {
-		/* Nothing to pin to: curl would resolve the name itself. */
-		finish(j);
+		/* Nothing to pin to: curl would resolve the name itself. At
+		 * hop 0 the DNS records say why (the control service refused
+		 * every address); a later hop gets a record of its own. */
+		if (j->hop > 0)
+			failed_hop(j,
+				   failure_http_invalid_redirect_location_host,
+				   "no address to connect to");
+		else
+			finish(j);
+		return;
+	}
+	curl_slist_free_all(j->pins);
+	j->pins = NULL;
+	j->hrec.transaction_id = j->m->next_transaction_id++;
+	j->hrec.hop = j->hop;
+	if (is_ip(j->hop_host)) {
+		/* An IP literal is not pinned: curl connects to it without
+		 * resolving anything (Curl_resolv() turns a literal into an
+		 * address itself), and curl 7.88 cannot parse a RESOLVE entry
+		 * whose host is an IPv6 literal, bracketed or not. */
+		j->http = http_start(j->e, j->url, NULL, j->cookies, &j->hrec,
+				     j->t_base, http_done, j);
 		return;
 	}
 	entry = xasprintf("%s:%d:", j->hop_host, j->hop_port);
@@ -487,15 +518,44 @@ start_http(struct ww_job *j)
 		free(entry);
 		entry = next;
 	}
-	curl_slist_free_all(j->pins);
 	j->pins = curl_slist_append(NULL, entry);
 	free(entry);
-	j->hrec.transaction_id = j->m->next_transaction_id++;
-	j->hrec.hop = j->hop;
 	/* curl copies the RESOLVE entries into its DNS cache when the
 	 * transfer starts; the list is kept until then (see http_done). */
 	j->http = http_start(j->e, j->url, j->pins, j->cookies, &j->hrec,
 			     j->t_base, http_done, j);
+}
+
+/*
+ * A redirect's Location header when curl made no URL of it (it cannot be
+ * resolved against the request's URL, or is not UTF-8): the raw value,
+ * bytes outside printable ASCII percent-encoded so that it can be shown.
+ * NULL when there is no such header or it is empty.
+ */
+static char *
+raw_location(const struct ww_http *h)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *v = NULL;
+	char *out, *p;
+
+	for (size_t i = 0; i < h->n_headers && v == NULL; i++)
+		if (strcasecmp(h->headers[i].name, "Location") == 0)
+			v = h->headers[i].value;
+	if (v == NULL || v[0] == '\0')
+		return NULL;
+	out = p = xmalloc(3 * strlen(v) + 1);
+	for (const unsigned char *s = (const unsigned char *)v; *s; s++) {
+		if (*s > 0x20 && *s < 0x7f) {
+			*p++ = (char)*s;
+		} else {
+			*p++ = '%';
+			*p++ = hex[*s >> 4];
+			*p++ = hex[*s & 15];
+		}
+	}
+	*p = '\0';
+	return out;
 }
 
 static void
@@ -504,9 +564,12 @@ http_done(void *arg)
 	struct ww_job *j = arg;
 	const char *loc = j->hrec.location;
 	int status = j->hrec.status;
-	char *next = NULL;
+	char *next = NULL, *bad = NULL;
 
 	j->http = NULL;
+	if (status >= 300 && status < 400 && loc == NULL &&
+	    j->hop < WW_MAX_REDIRECTS)
+		bad = raw_location(&j->hrec);
 	if (status >= 300 && status < 400 && loc != NULL) {
 		if (j->hop < WW_MAX_REDIRECTS)
 			next = xstrdup(loc);
@@ -520,6 +583,15 @@ http_done(void *arg)
 	memset(&j->hrec, 0, sizeof(j->hrec));
 	curl_slist_free_all(j->pins);
 	j->pins = NULL;
+	if (bad != NULL) {
+		/* The next hop exists but has no URL we can fetch. */
+		j->hop++;
+		free(j->url);
+		j->url = bad;
+		failed_hop(j, failure_http_invalid_redirect_location_host,
+			   "Location is not a valid URL");
+		return;
+	}
 	if (next == NULL) {
 		finish(j);
 		return;
@@ -554,7 +626,11 @@ start_control(struct ww_job *j, char *const *addrs, size_t n)
 		json_array_append_new(arr, json_string(addrs[i]));
 	json_object_set_new(req, "input", json_string(j->t.input));
 	json_object_set_new(req, "addrs", arr);
-	json_object_set_new(req, "sni", json_string(j->sni));
+	/* RFC 6066 section 3: an IP literal is no server name; null lets
+	 * the control handshake without SNI, verifying the address. */
+	json_object_set_new(req, "sni",
+			    ww_ip_is_literal(j->sni) ? json_null()
+						     : json_string(j->sni));
 	body = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	if (body == NULL)
@@ -649,7 +725,7 @@ ww_job_start_opts(struct ww_engine *e, const struct ww_target *t,
 	j->cb = cb;
 	j->arg = arg;
 	j->t_base = ww_mono();
-	j->url = xstrdup(t->input);
+	j->url = xstrdup(t->url != NULL ? t->url : t->input);
 	j->cookies = curl_share_init();
 	if (j->cookies == NULL)
 		abort();

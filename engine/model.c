@@ -460,6 +460,12 @@ ww_transfer_json(const struct ww_transfer *t)
 	/* A rate to the byte per second: finer is noise. */
 	set(o, "rate",
 	    rate >= 0 ? json_real(floor(rate * 10 + 0.5) / 10) : json_null());
+	/* Only when the kernel told us (Linux TCP_INFO); absent otherwise. */
+	if (t->wire_known) {
+		set(o, "wire_bytes", json_integer((json_int_t)t->wire_bytes));
+		set(o, "t_last_wire_byte",
+		    t->wire_bytes > 0 ? seconds(t->t_last_wire) : json_null());
+	}
 	return o;
 }
 

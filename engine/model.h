@@ -108,6 +108,13 @@ struct ww_transfer {
 	double t_first_byte; /* first response byte */
 	double t_last_byte;  /* last header or body byte */
 	unsigned body_calls; /* body deliveries (a rate needs 2) */
+	/* What the kernel saw on the request's TCP connection(s), read with
+	 * TCP_INFO as curl closes each socket: payload bytes received (TLS
+	 * records whole or not, so bytes that curl could not yet decrypt
+	 * count), and when the last of them came (seconds since t0). */
+	bool wire_known;     /* TCP_INFO was read */
+	uint64_t wire_bytes; /* tcpi_bytes_received, summed */
+	double t_last_wire;  /* valid when wire_bytes > 0 */
 };
 
 struct ww_http {

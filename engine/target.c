@@ -317,9 +317,10 @@ all_digits(const char *s, size_t n)
 /*
  * A DNS name we can resolve and put in SNI: LDH labels (plus "_", which
  * real names use), none empty, none over 63, 253 in all. A trailing dot
- * is refused: SNI must not carry one (RFC 6066 section 3), and keeping it
- * here but not there would make two names for one target. A last label of
- * digits only means curl did not take it as an IPv4 address ("999.1.1.1").
+ * is refused here: take_host() has dropped one already (SNI must not carry
+ * it, RFC 6066 section 3, and one name gets one spelling), so a dot left
+ * is a second one. A last label of digits only means curl did not take it
+ * as an IPv4 address ("999.1.1.1").
  */
 static int
 check_name(const char *host, char *err, size_t errlen)
@@ -408,6 +409,11 @@ take_host(CURLU *u, struct ww_target *t, char *err, size_t errlen)
 			*p = (char)(*p - 'A' + 'a');
 
 	len = strlen(host);
+	/* "example.com." is the same name, written absolute, as browsers
+	 * and servers use it (a redirect may say it): one dot is dropped,
+	 * so DNS, SNI, Host and the records spell the name one way. */
+	if (len > 0 && host[len - 1] == '.')
+		host[--len] = '\0';
 	if (len == 0) {
 		snprintf(err, errlen, "empty host");
 		goto done;
@@ -438,6 +444,62 @@ done:
 	curl_free(zone);
 	free(host);
 	return ret;
+}
+
+/* The host as curl sees it in u equals t->host (IPv6 brackets aside),
+ * but for the case of ASCII letters: then input can be fetched as it is. */
+static bool
+host_spelt_as(CURLU *u, const struct ww_target *t)
+{
+	char *raw = NULL;
+	const char *p;
+	size_t n;
+	bool same;
+
+	if (curl_url_get(u, CURLUPART_HOST, &raw, 0) != CURLUE_OK)
+		return false;
+	p = raw;
+	n = strlen(raw);
+	if (n >= 2 && raw[0] == '[' && raw[n - 1] == ']') {
+		p++;
+		n -= 2;
+	}
+	same = n == strlen(t->host) && strncasecmp(p, t->host, n) == 0;
+	curl_free(raw);
+	return same;
+}
+
+/*
+ * t->url: the input, or when its host is spelt otherwise (U-labels, a
+ * trailing dot) the input with t->host put in, written by libcurl (which
+ * may add the "/" path an empty one implies). curl 7.88 cannot fetch a
+ * U-label host ("URL using bad/illegal format"), and the one it fetches
+ * must be the one we resolved.
+ */
+static int
+take_url(CURLU *u, const char *input, struct ww_target *t, char *err,
+	 size_t errlen)
+{
+	char *host, *url = NULL;
+	CURLUcode rc;
+
+	if (host_spelt_as(u, t)) {
+		t->url = xstrdup(input);
+		return 0;
+	}
+	host = strchr(t->host, ':') != NULL ? xasprintf("[%s]", t->host)
+					    : xstrdup(t->host);
+	rc = curl_url_set(u, CURLUPART_HOST, host, 0);
+	free(host);
+	if (rc == CURLUE_OK)
+		rc = curl_url_get(u, CURLUPART_URL, &url, 0);
+	if (rc != CURLUE_OK) {
+		snprintf(err, errlen, "%s", curl_problem(rc));
+		return -1;
+	}
+	t->url = xstrdup(url);
+	curl_free(url);
+	return 0;
 }
 
 static int
@@ -523,7 +585,8 @@ ww_target_parse(const char *input, struct ww_target *t, char *err,
 	}
 	t->kind = kind;
 	if (take_host(u, t, err, errlen) < 0 ||
-	    take_port(u, t, err, errlen) < 0)
+	    take_port(u, t, err, errlen) < 0 ||
+	    take_url(u, input, t, err, errlen) < 0)
 		goto done;
 	t->input = xstrdup(input);
 	ret = 0;
@@ -540,6 +603,7 @@ ww_target_copy(struct ww_target *dst, const struct ww_target *src)
 {
 	*dst = *src;
 	dst->input = xstrdup(src->input);
+	dst->url = xstrdup(src->url);
 	dst->host = xstrdup(src->host);
 	dst->category_code = xstrdup(src->category_code);
 	dst->source = xstrdup(src->source);
@@ -549,6 +613,7 @@ void
 ww_target_clear(struct ww_target *t)
 {
 	free(t->input);
+	free(t->url);
 	free(t->host);
 	free(t->category_code);
 	free(t->source);

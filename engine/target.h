@@ -21,9 +21,16 @@ enum ww_target_kind {
 
 struct ww_target {
 	char *input; /* the input exactly as given (trimmed of nothing) */
+	/* The URL to fetch: input itself, unless its host is spelt other
+	 * than host (an IDN's U-labels, a trailing dot): then input with
+	 * host in its place, as libcurl writes it. curl cannot fetch a
+	 * U-label host, and one name must have one spelling in DNS, SNI,
+	 * Host and the records. */
+	char *url;
 	enum ww_target_kind kind;
-	char *host; /* lower-cased; IPv6 without brackets; IDN as A-labels */
-	int port;   /* explicit or the scheme's default (80/443) */
+	char *host;	 /* lower-cased; IPv6 without brackets; IDN as A-labels;
+			    one trailing dot dropped */
+	int port;	 /* explicit or the scheme's default (80/443) */
 	bool host_is_ip; /* host is an IPv4/IPv6 literal: no DNS step */
 	/* From a test list; NULL/0 for --input targets. */
 	char *category_code;

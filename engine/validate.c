@@ -45,6 +45,10 @@
 #define MAX_HOPS (WW_MAX_REDIRECTS + 1)
 /* Endpoints in one of a control hop's tcp_connect/tls_handshake. */
 #define MAX_HOP_ENDPOINTS 256
+/* transfer.wire_bytes and t_last_wire_byte: far above one request's
+ * (the 8 MiB body cap, a timeout of minutes), far below nonsense. */
+#define MAX_WIRE_BYTES (1LL << 40)
+#define MAX_WIRE_SECONDS 86400.0
 
 /* --- context and errors ------------------------------------------------- */
 
@@ -578,6 +582,8 @@ static const struct keyspec transfer_keys[] = {
 	{"t_first_byte", T_NUM | T_NULL, true},
 	{"t_last_byte", T_NUM | T_NULL, true},
 	{"rate", T_NUM | T_NULL, true},
+	{"wire_bytes", T_INT, false},
+	{"t_last_wire_byte", T_NUM | T_NULL, false},
 };
 
 /* An element of control.hops (our control protocol). */
@@ -689,8 +695,9 @@ static int
 check_transfer(struct vctx *c, const json_t *obj)
 {
 	static const char *const keys[] = {
-		"bytes", "body_bytes", "t_first_byte", "t_last_byte", "rate"};
-	const json_t *t = get(obj, "transfer");
+		"bytes", "body_bytes", "t_first_byte",	  "t_last_byte",
+		"rate",	 "wire_bytes", "t_last_wire_byte"};
+	const json_t *t = get(obj, "transfer"), *v;
 	size_t old;
 
 	if (t == NULL || json_is_null(t))
@@ -701,6 +708,17 @@ check_transfer(struct vctx *c, const json_t *obj)
 	for (size_t i = 0; i < WW_ARRAY_LEN(keys); i++)
 		if (check_nonneg(c, t, keys[i]) != 0)
 			return -1;
+	v = get(t, "wire_bytes");
+	if (v != NULL && json_integer_value(v) > MAX_WIRE_BYTES) {
+		path_push_key(c, "wire_bytes");
+		return fail(c, "must be at most %lld", MAX_WIRE_BYTES);
+	}
+	v = get(t, "t_last_wire_byte");
+	if (v != NULL && json_is_number(v) &&
+	    json_number_value(v) > MAX_WIRE_SECONDS) {
+		path_push_key(c, "t_last_wire_byte");
+		return fail(c, "must be at most %.0f", MAX_WIRE_SECONDS);
+	}
 	path_pop(c, old);
 	return 0;
 }

@@ -94,8 +94,7 @@ struct fake_dns;
  * zone loaded by fake_dns_load_zone() if any, else from the built-in
  * lab.test table.
  */
-size_t fake_dns_answer(const uint8_t *q, size_t qlen, uint8_t *out,
-		       size_t cap);
+size_t fake_dns_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap);
 /*
  * Replace the built-in table with a zone file (README.md, "Zone files"):
  * "$ORIGIN name" once, then "name address..." lines. Returns 0, or -1 after
@@ -122,6 +121,9 @@ struct fake_site {
 	const char *scheme; /* "http" or "https" */
 	int port;
 	SSL_CTX *ctx; /* NULL for plain HTTP; not owned */
+	/* TLS only: bytes per second the socket lets out, under whole TLS
+	 * records (a shaper on the path, not a slow server); 0: no limit */
+	size_t shape_bps;
 };
 
 /* Build the canned bodies; call once before serving. */

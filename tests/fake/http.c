@@ -750,6 +750,18 @@ dispatch(struct http_conn *h, const struct http_req *r)
 	char abs[128];
 
 	log_debug("http", "port %d: %s", h->site->port, p);
+	if (h->site->ctx != NULL) {
+		/* What the client sent in SNI (tests check that none goes
+		 * out for an IP-literal host, RFC 6066 section 3). */
+		SSL *ssl = bufferevent_openssl_get_ssl(h->bev);
+		const char *sni =
+			ssl != NULL ? SSL_get_servername(
+					      ssl, TLSEXT_NAMETYPE_host_name)
+				    : NULL;
+
+		log_debug("http", "port %d: sni %s", h->site->port,
+			  sni != NULL ? sni : "(none)");
+	}
 	if (r->bad) {
 		respond(h, r, 400, "Bad Request", NULL, NULL, NULL, 0);
 	} else if (strcmp(p, "/") == 0 || strcmp(p, "/ok") == 0 ||
@@ -1141,6 +1153,45 @@ http_event(struct bufferevent *bev, short what, void *arg)
 	http_close(&h->c);
 }
 
+/*
+ * TLS over a rate-limited socket: OpenSSL writes whole records (16 KB for
+ * a big body) into the socket bufferevent, which lets bps bytes a second
+ * out, in ticks of 50 ms. That is a shaper on the path (the GFW's, a tc
+ * qdisc): the client sees bytes arrive, but a record decrypts only once
+ * it has come whole. Each socket has its own bucket; the configuration
+ * is made once and never freed (it lives as long as fakenet).
+ */
+static struct bufferevent *
+shaped_tls_new(struct fakenet *fn, int fd, SSL *ssl, size_t bps)
+{
+	static struct ev_token_bucket_cfg *cfg; /* one rate for all */
+	static const struct timeval tick = {0, 50 * 1000};
+	struct bufferevent *under, *bev;
+
+	if (cfg == NULL)
+		cfg = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX,
+					      EV_RATE_LIMIT_MAX, bps / 20,
+					      bps / 20, &tick);
+	/* On failure, as bufferevent_openssl_socket_new(): ssl is freed, fd
+	 * left to the caller. */
+	under = cfg != NULL ? bufferevent_socket_new(fn->base, fd,
+						     BEV_OPT_CLOSE_ON_FREE)
+			    : NULL;
+	if (under == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	bufferevent_set_rate_limit(under, cfg);
+	bev = bufferevent_openssl_filter_new(fn->base, under, ssl,
+					     BUFFEREVENT_SSL_ACCEPTING,
+					     BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		bufferevent_setfd(under, -1); /* the caller closes fd */
+		bufferevent_free(under);
+	}
+	return bev;
+}
+
 void
 fake_http_conn_new(struct fakenet *fn, const struct fake_site *site, int fd)
 {
@@ -1158,9 +1209,12 @@ fake_http_conn_new(struct fakenet *fn, const struct fake_site *site, int fd)
 			return;
 		}
 		/* Frees ssl on failure (CLOSE_ON_FREE). */
-		bev = bufferevent_openssl_socket_new(fn->base, fd, ssl,
-						     BUFFEREVENT_SSL_ACCEPTING,
-						     BEV_OPT_CLOSE_ON_FREE);
+		bev = site->shape_bps > 0
+			      ? shaped_tls_new(fn, fd, ssl, site->shape_bps)
+			      : bufferevent_openssl_socket_new(
+					fn->base, fd, ssl,
+					BUFFEREVENT_SSL_ACCEPTING,
+					BEV_OPT_CLOSE_ON_FREE);
 		if (bev != NULL)
 			/* A FIN without close_notify is an EOF, not an
 			 * error: curl often skips the alert. */

@@ -30,10 +30,10 @@
 #define MAX_PINS 16
 
 enum server_kind {
-	SRV_HTTP,    /* HTTP/1.1, plain or TLS with site.ctx */
-	SRV_SNI,     /* SNI filter in front of the good certificate */
-	SRV_RESET,   /* RST after the first byte */
-	SRV_SILENT,  /* read, never answer */
+	SRV_HTTP,   /* HTTP/1.1, plain or TLS with site.ctx */
+	SRV_SNI,    /* SNI filter in front of the good certificate */
+	SRV_RESET,  /* RST after the first byte */
+	SRV_SILENT, /* read, never answer */
 };
 
 struct server {
@@ -61,6 +61,11 @@ static struct server servers[] = {
 	SERVER("TLS_RESET_PORT", SRV_RESET, NULL, "https"),
 	SERVER("TLS_SILENT_PORT", SRV_SILENT, NULL, "https"),
 	SERVER("TLS_SNI_PORT", SRV_SNI, "good", "https"),
+	/* the good site behind a 4000 B/s shaper (tests/fake/README.md) */
+	{.env = "TLS_SHAPED_PORT",
+	 .kind = SRV_HTTP,
+	 .cert = "good",
+	 .site = {.scheme = "https", .shape_bps = 4000}},
 	SERVER("TCP_OPEN_PORT", SRV_SILENT, NULL, "tcp"),
 };
 

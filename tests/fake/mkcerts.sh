@@ -79,7 +79,7 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-subjectAltName = DNS:good.lab.test, DNS:*.lab.test, IP:127.0.0.1
+subjectAltName = DNS:good.lab.test, DNS:*.lab.test, IP:127.0.0.1, IP:::1
 
 [ wrong_ext ]
 basicConstraints = critical, CA:FALSE

@@ -92,6 +92,27 @@ test_request_ours(void **state)
 	assert_null(r.sni);
 	assert_int_equal(r.n_addrs, 0);
 	ww_control_req_clear(&r);
+
+	/* An IP-literal input: null, or (older probes) the address itself,
+	 * both mean no SNI at all. */
+	assert_int_equal(parse("{\"input\":\"https://[2a02:ff0:2::22]/\","
+			       "\"sni\":null}",
+			       false, &r, err),
+			 0);
+	assert_null(r.sni);
+	ww_control_req_clear(&r);
+	assert_int_equal(parse("{\"input\":\"https://[2a02:ff0:2::22]/\","
+			       "\"sni\":\"2a02:ff0:2::22\"}",
+			       false, &r, err),
+			 0);
+	assert_null(r.sni);
+	ww_control_req_clear(&r);
+	assert_int_equal(parse("{\"input\":\"https://192.0.2.1/\","
+			       "\"sni\":\"192.0.2.1\"}",
+			       false, &r, err),
+			 0);
+	assert_null(r.sni);
+	ww_control_req_clear(&r);
 }
 
 static void
@@ -605,6 +626,21 @@ test_answer_check(void **state)
 		 "{\"bytes\":10,\"body_bytes\":0,\"t_first_byte\":0.1,"
 		 "\"t_last_byte\":null,\"rate\":null}}}]}",
 		 NULL},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":[{\"http_request\":"
+		 "{\"status_code\":200,\"transfer\":{\"bytes\":0,"
+		 "\"wire_bytes\":4000,\"t_last_wire_byte\":9.5}}}]}",
+		 NULL},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":[{\"http_request\":"
+		 "{\"status_code\":200,\"transfer\":{\"wire_bytes\":0,"
+		 "\"t_last_wire_byte\":null}}}]}",
+		 NULL},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":[{\"http_request\":"
+		 "{\"status_code\":200,\"transfer\":{\"wire_bytes\":1.5}}}]}",
+		 "integers >= 0"},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":[{\"http_request\":"
+		 "{\"status_code\":200,\"transfer\":{\"t_last_wire_byte\":"
+		 "\"x\"}}}]}",
+		 "numbers or null"},
 	};
 	char err[256];
 

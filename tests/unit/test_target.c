@@ -398,9 +398,9 @@ test_idn(void **state)
 	parse_bad("http://b%FCcher.example/",
 		  "host is not a valid internationalized domain name: bytes "
 		  "that are not UTF-8");
-	/* a trailing dot is refused for an IDN as for any name */
+	/* two trailing dots are refused for an IDN as for any name */
 	parse_bad("http://b\xc3\xbc"
-		  "cher.example./",
+		  "cher.example../",
 		  "host name ends with a dot");
 }
 
@@ -443,7 +443,8 @@ test_host_names(void **state)
 	parse_bad("http://:80/", "empty host");
 	parse_bad("http://a..b/", "empty label in host name");
 	parse_bad("http://.example.com/", "empty label in host name");
-	parse_bad("http://example.com./", "host name ends with a dot");
+	parse_bad("http://example.com../", "host name ends with a dot");
+	parse_bad("http://./", "empty host");
 	parse_bad("http://exa!mple.com/", "invalid host name");
 	parse_bad("http://exa%20mple.com/", "invalid host name");
 	parse_bad("http://exa%2fmple.com/", "invalid host name");
@@ -474,6 +475,52 @@ test_host_names(void **state)
 	ww_target_clear(&t);
 }
 
+/* url_is INPUT HOST URL: what is fetched for input, and its host. */
+static void
+url_is(const char *input, const char *host, const char *url)
+{
+	struct ww_target t;
+
+	parse_ok(input, &t);
+	assert_string_equal(t.host, host);
+	assert_string_equal(t.url, url);
+	ww_target_clear(&t);
+}
+
+/* The URL curl fetches carries the host we resolved: A-labels, no
+ * trailing dot; an input whose host is spelt that way is fetched as
+ * given (upper case included: curl and servers ignore it). */
+static void
+test_fetch_url(void **state)
+{
+	(void)state;
+	url_is("http://example.com", "example.com", "http://example.com");
+	url_is("HTTP://Example.COM/a?b#c", "example.com",
+	       "HTTP://Example.COM/a?b#c");
+	url_is("http://[2001:DB8::1]:8080/x", "2001:db8::1",
+	       "http://[2001:DB8::1]:8080/x");
+	url_is("http://192.0.2.1/", "192.0.2.1", "http://192.0.2.1/");
+	/* the red team's inputs and redirects */
+	url_is("http://B\xc3\x9c"
+	       "CHER.rt.test/page/",
+	       "xn--bcher-kva.rt.test", "http://xn--bcher-kva.rt.test/page/");
+	url_is("http://b\xc3\xbc"
+	       "cher.rt.test/page/?q=\xc3\xbc",
+	       "xn--bcher-kva.rt.test",
+	       "http://xn--bcher-kva.rt.test/page/?q=\xc3\xbc");
+	url_is("http://target.example./page/", "target.example",
+	       "http://target.example/page/");
+	url_is("http://TARGET.rt.test./page/", "target.rt.test",
+	       "http://target.rt.test/page/");
+	url_is("https://b\xc3\xbc"
+	       "cher.example.:8443",
+	       "xn--bcher-kva.example", "https://xn--bcher-kva.example:8443/");
+	url_is("tls://example.com.:853", "example.com",
+	       "tls://example.com:853/");
+	/* a dotted IPv4 address with the dot is that address */
+	url_is("http://192.0.2.1./", "192.0.2.1", "http://192.0.2.1/");
+}
+
 static void
 test_copy_clear(void **state)
 {
@@ -486,6 +533,8 @@ test_copy_clear(void **state)
 	ww_target_copy(&c, &t);
 	assert_ptr_not_equal(c.input, t.input);
 	assert_ptr_not_equal(c.host, t.host);
+	assert_ptr_not_equal(c.url, t.url);
+	assert_string_equal(c.url, t.url);
 	assert_ptr_not_equal(c.category_code, t.category_code);
 	assert_ptr_not_equal(c.source, t.source);
 	assert_string_equal(c.input, t.input);
@@ -553,6 +602,7 @@ main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_idn),
 		cmocka_unit_test(test_host_names),
+		cmocka_unit_test(test_fetch_url),
 		cmocka_unit_test(test_copy_clear),
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_small_err_buffer),

@@ -900,6 +900,48 @@ test_hops_and_transfer(void **state)
 	set_at(m, "test_keys.requests[0].transfer.t_first_byte", json_real(-1));
 	refuse(m, "test_keys.requests[0].transfer.t_first_byte",
 	       "must be >= 0");
+
+	/* the socket-level figures: optional, typed, bounded */
+	m = good();
+	set_at(m, "test_keys.requests[0].transfer", a_transfer());
+	set_at(m, "test_keys.requests[0].transfer.wire_bytes",
+	       json_integer(4000));
+	set_at(m, "test_keys.requests[0].transfer.t_last_wire_byte",
+	       json_real(9.5));
+	set_at(m, "test_keys.requests[1].transfer", a_transfer());
+	set_at(m, "test_keys.requests[1].transfer.wire_bytes", json_integer(0));
+	set_at(m, "test_keys.requests[1].transfer.t_last_wire_byte",
+	       json_null());
+	accept_at(m, NOW);
+	json_decref(m);
+	m = good();
+	set_at(m, "test_keys.requests[0].transfer", a_transfer());
+	set_at(m, "test_keys.requests[0].transfer.wire_bytes", json_real(1.5));
+	refuse(m, "test_keys.requests[0].transfer.wire_bytes",
+	       "must be an integer");
+	m = good();
+	set_at(m, "test_keys.requests[0].transfer", a_transfer());
+	set_at(m, "test_keys.requests[0].transfer.wire_bytes",
+	       json_integer(-1));
+	refuse(m, "test_keys.requests[0].transfer.wire_bytes", "must be >= 0");
+	m = good();
+	set_at(m, "test_keys.requests[0].transfer", a_transfer());
+	set_at(m, "test_keys.requests[0].transfer.wire_bytes",
+	       json_integer(1LL << 41));
+	refuse(m, "test_keys.requests[0].transfer.wire_bytes",
+	       "must be at most");
+	m = good();
+	set_at(m, "test_keys.requests[0].transfer", a_transfer());
+	set_at(m, "test_keys.requests[0].transfer.t_last_wire_byte",
+	       json_real(1e6));
+	refuse(m, "test_keys.requests[0].transfer.t_last_wire_byte",
+	       "must be at most");
+	m = good();
+	set_at(m, "test_keys.requests[0].transfer", a_transfer());
+	set_at(m, "test_keys.requests[0].transfer.t_last_wire_byte",
+	       json_real(-0.5));
+	refuse(m, "test_keys.requests[0].transfer.t_last_wire_byte",
+	       "must be >= 0");
 }
 
 /* control.hops: what the analysis reads, typed and bounded. */
