@@ -477,6 +477,28 @@ collect_control_hops(struct ctx *c)
 }
 
 /*
+ * A URL that we cannot fetch (a Location to ftp://, an empty label, bytes
+ * that are not UTF-8): the control's hop that names the same text. Both
+ * engines record such a hop with the text they were given, so the same
+ * broken redirect is the same string on both sides.
+ */
+static const json_t *
+match_ctl_hop_text(const struct ctx *c, size_t k)
+{
+	const struct hop *h = &c->hops[k];
+	const struct ctl_hop *ck = k < c->n_ctl_hops ? &c->ctl_hops[k] : NULL;
+
+	if (h->url == NULL)
+		return NULL;
+	if (ck != NULL && is(jstr(ck->o, "url"), h->url))
+		return ck->o;
+	for (size_t i = 0; i < c->n_ctl_hops; i++)
+		if (is(jstr(c->ctl_hops[i].o, "url"), h->url))
+			return c->ctl_hops[i].o;
+	return NULL;
+}
+
+/*
  * The control's hop for probe hop k: hops[k] when the URLs are equal, else
  * the control hop with the same URL, else hops[k] when only the query
  * differs (a redirect to "/landing/?sid=<random>" names another query for
@@ -490,7 +512,7 @@ match_ctl_hop(const struct ctx *c, size_t k)
 	const struct ctl_hop *ck = k < c->n_ctl_hops ? &c->ctl_hops[k] : NULL;
 
 	if (!h->have_t)
-		return NULL;
+		return match_ctl_hop_text(c, k);
 	if (ck != NULL && ck->have_t &&
 	    url_eq(&h->t, h->url, &ck->t, jstr(ck->o, "url")))
 		return ck->o;
@@ -927,13 +949,13 @@ collect_hops(struct ctx *c)
 	for (size_t k = 0; k < c->n_hops; k++) {
 		struct hop *h = &c->hops[k];
 
+		h->ctl_hop = match_ctl_hop(c, k);
 		if (!h->have_t)
 			continue;
 		collect_dns(c, h);
 		collect_ctl_dns(c, h);
 		h->consistency = dns_consistency(c, h);
 		h->bogon = probe_only_bogon(h);
-		h->ctl_hop = match_ctl_hop(c, k);
 	}
 }
 

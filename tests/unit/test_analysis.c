@@ -270,6 +270,7 @@ CASE(http_control_no_final)
 CASE(dns_bogon_unroutable)
 CASE(offline_cached_answer)
 CASE(redirect_broken_both)
+CASE(redirect_unfollowable_both)
 CASE(ooni_redirect_tls_reset)
 CASE(hop_url_spelling)
 CASE(hop_url_other_path)
@@ -387,6 +388,7 @@ static const char *const all_cases[] = {
 	"dns_bogon_unroutable",
 	"offline_cached_answer",
 	"redirect_broken_both",
+	"redirect_unfollowable_both",
 	"ooni_redirect_tls_reset",
 	"hop_url_spelling",
 	"hop_url_other_path",
@@ -900,6 +902,7 @@ main(void)
 		cmocka_unit_test(test_dns_bogon_unroutable),
 		cmocka_unit_test(test_offline_cached_answer),
 		cmocka_unit_test(test_redirect_broken_both),
+		cmocka_unit_test(test_redirect_unfollowable_both),
 		cmocka_unit_test(test_ooni_redirect_tls_reset),
 		cmocka_unit_test(test_hop_url_spelling),
 		cmocka_unit_test(test_hop_url_other_path),
