@@ -318,6 +318,8 @@ for c in "ftp://ftp.lab.test/|not a URL we can fetch: unsupported scheme \"ftp\"
 		"$(m "$I" '.requests[0] | "\(.hop) \(.request.url) \(.failure) \(.failure_detail) \(.response)"')"
 	check "$U: control hop 1 the same" "$U http_invalid_redirect_location_host" \
 		"$(m "$I" '.control.hops[1] | "\(.url) \(.http_request.failure)"')"
+	check "$U: broken for both, down at hop 1" "false false down 1" \
+		"$(m "$I" '"\(.blocking) \(.accessible) \(.analysis.reason) \(.analysis.hop)"')"
 done
 # A Location that is not UTF-8 (a Latin-1 u-umlaut): curl makes no URL we
 # keep; the hop's record shows the header's value, percent-encoded.
