@@ -42,6 +42,16 @@ alive_and_not() {
 	return 1
 }
 
+# tcp_established_to PORT [N]: 0 when at least N (default 1) TCP
+# connections to 127.0.0.1:PORT (or [::1]:PORT) are established, seen from
+# their clients' side (/proc/net: no tool needed). "A client is in the
+# middle of talking to that server."
+tcp_established_to() {
+	awk -v p="$(printf '%04X' "$1")" -v want="${2:-1}" '
+		$4 == "01" && substr($3, index($3, ":") + 1) == p { n++ }
+		END { exit n >= want ? 0 : 1 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
 # lab_start FAKENET: certificates, servers on ephemeral loopback ports, and
 # their ports in the environment (DNS_PORT, HTTP_PORT, TLS_*_PORT...).
 lab_start() {
