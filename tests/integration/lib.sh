@@ -74,11 +74,11 @@ lab_start() {
 	set +a
 }
 
-# listening_port LOG: the port in the collector's "listening on IP:PORT"
-# line (IPv6 as [IP]:PORT), or nothing before that line is there.
+# listening_port LOG: the port in the collector's last "listening on
+# IP:PORT" line (IPv6 as [IP]:PORT), or nothing before there is one.
 listening_port() {
 	sed -n 's/.*listening on \(\[[^]]*\]\|[0-9.]*\):\([0-9][0-9]*\).*/\2/p' \
-		"$1" 2>/dev/null | head -n 1
+		"$1" 2>/dev/null | tail -n 1
 }
 
 # collector_up LOG COLLECTOR ARGS...: COLLECTOR --listen on port 0 of
