@@ -59,7 +59,9 @@ lab_start() {
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT TERM
 	sh tests/fake/mkcerts.sh "$LAB" || { echo "mkcerts failed" >&2; exit 1; }
-	"$1" --dir "$LAB" --lifetime 600 >"$LAB/fakenet.out" 2>"$LAB/fakenet.err" &
+	# (--lifetime: only for a test killed before its cleanup; an hour, so
+	# that no slow run outlives its servers)
+	"$1" --dir "$LAB" --lifetime 3600 >"$LAB/fakenet.out" 2>"$LAB/fakenet.err" &
 	LAB_PID=$!
 	# "fakenet ready" comes after ports.env is complete.
 	if ! wait_until 120 alive_and_not "$LAB_PID" \
