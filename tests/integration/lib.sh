@@ -87,16 +87,17 @@ listening_port() {
 # 127.0.0.1 (the kernel picks a free port: no race with anyone for it)
 # with ARGS, its stderr in LOG; waits until it says where it listens.
 # Sets PORT and COL_PID; exits the test when it cannot start.
-# COLLECTOR_LISTEN: the address (default 127.0.0.1; [::1] for IPv6).
-# COLLECTOR_WAIT_TENTHS: the bound on that wait, in 0.1 s (default 1200:
-# only a collector that cannot start reaches it).
+# COLLECTOR_WAIT_TENTHS: the bound on that wait, in 0.1 s (at least and
+# by default 1200: only a collector that cannot start reaches it).
 collector_up() {
 	_cu_log=$1
 	shift
+	_cu_tenths=${COLLECTOR_WAIT_TENTHS:-1200}
+	[ "$_cu_tenths" -lt 1200 ] && _cu_tenths=1200
 	: >"$_cu_log"
-	"$@" --listen "${COLLECTOR_LISTEN:-127.0.0.1}:0" 2>"$_cu_log" &
+	"$@" --listen 127.0.0.1:0 2>"$_cu_log" &
 	COL_PID=$!
-	wait_until $((${COLLECTOR_WAIT_TENTHS:-1200} / 10)) alive_and_not \
+	wait_until $((_cu_tenths / 10)) alive_and_not \
 		"$COL_PID" grep -q 'listening on' "$_cu_log"
 	PORT=$(listening_port "$_cu_log")
 	[ -n "$PORT" ] && return 0
