@@ -42,7 +42,9 @@ TL=$LAB/tl
 mkdir -p "$TL"
 export WALLWATCH_TESTLISTS=$TL
 H=http://127.0.0.1:$HTTP_PORT
-L="--resolver 127.0.0.1:$DNS_PORT --ca-file $LAB/ca.pem --timeout 2"
+# (--timeout 10: every target here answers; a loaded machine must not turn
+# a 200 kB /big into a timeout. Nothing below waits one out.)
+L="--resolver 127.0.0.1:$DNS_PORT --ca-file $LAB/ca.pem --timeout 10"
 CSV_HEAD=url,category_code,category_description,date_added,source,notes
 {
 	echo "$CSV_HEAD"
