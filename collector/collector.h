@@ -56,20 +56,22 @@ struct ctl_server;
 
 /* Serve the control API on base, measuring with e (made with
  * ww_config.control_service). listen is "IP:PORT" or "[IPv6]:PORT". */
-struct ctl_server *ctl_server_new(struct event_base *base,
-				  struct ww_engine *e,
+struct ctl_server *ctl_server_new(struct event_base *base, struct ww_engine *e,
 				  const struct ctl_server_opts *o,
-				  const char *listen, char *err,
-				  size_t errlen);
+				  const char *listen, char *err, size_t errlen);
 
-/* Split "IP:PORT" / "[IPv6]:PORT"; 0, or -1 when it is not that. */
+/* Split "IP:PORT" / "[IPv6]:PORT" (PORT 0: any free port); 0, or -1 when
+ * it is not that. */
 int ctl_listen_parse(const char *s, char *ip, size_t iplen,
 		     unsigned short *port);
 
+/* The address really listened on, "IP:PORT" or "[IPv6]:PORT" (the port
+ * the kernel chose for --listen IP:0); 0, or -1 when not listening. */
+int ctl_server_address(const struct ctl_server *s, char *buf, size_t len);
+
 /* Stop accepting; done(arg) runs once no control is in flight (maybe
  * before this returns). */
-void ctl_server_drain(struct ctl_server *s, void (*done)(void *),
-		      void *arg);
+void ctl_server_drain(struct ctl_server *s, void (*done)(void *), void *arg);
 
 /* Abandon what is in flight and free everything. */
 void ctl_server_free(struct ctl_server *s);

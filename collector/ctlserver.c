@@ -505,7 +505,8 @@ handle(struct evhttp_request *req, void *arg)
 	const char *path = path_of(req);
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	bool ours = strcmp(path, WW_CONTROL_PATH) == 0;
-	bool ooni = strcmp(path, WW_OONI_TH_PATH) == 0 || strcmp(path, "/") == 0;
+	bool ooni =
+		strcmp(path, WW_OONI_TH_PATH) == 0 || strcmp(path, "/") == 0;
 
 	if (strcmp(path, "/healthz") == 0) {
 		struct evbuffer *buf = evbuffer_new();
@@ -559,7 +560,9 @@ ctl_listen_parse(const char *s, char *ip, size_t iplen, unsigned short *port)
 		memcpy(ip, s, (size_t)(colon - s));
 		ip[colon - s] = '\0';
 	}
-	if (!ww_ip_is_literal(ip) || ww_parse_long(colon + 1, 1, 65535, &v))
+	/* Port 0: the kernel picks a free one (ctl_server_address() says
+	 * which), so tests never race for a port they guessed was free. */
+	if (!ww_ip_is_literal(ip) || ww_parse_long(colon + 1, 0, 65535, &v))
 		return -1;
 	*port = (unsigned short)v;
 	return 0;
@@ -567,8 +570,8 @@ ctl_listen_parse(const char *s, char *ip, size_t iplen, unsigned short *port)
 
 struct ctl_server *
 ctl_server_new(struct event_base *base, struct ww_engine *e,
-	       const struct ctl_server_opts *o, const char *listen,
-	       char *err, size_t errlen)
+	       const struct ctl_server_opts *o, const char *listen, char *err,
+	       size_t errlen)
 {
 	struct ctl_server *s = xcalloc(1, sizeof(*s));
 	char ip[64];
@@ -601,12 +604,10 @@ ctl_server_new(struct event_base *base, struct ww_engine *e,
 	evhttp_set_timeout_tv(s->http, &idle);
 	/* Every common method reaches the handlers, which answer 405 with
 	 * an Allow header rather than libevent's bare 501. */
-	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-						    EVHTTP_REQ_HEAD |
-						    EVHTTP_REQ_PUT |
-						    EVHTTP_REQ_DELETE |
-						    EVHTTP_REQ_PATCH |
-						    EVHTTP_REQ_OPTIONS);
+	evhttp_set_allowed_methods(
+		s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+				 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+				 EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(s->http, handle, s);
 	evhttp_set_bevcb(s->http, conn_new, s);
 	s->adopt_ev = event_new(base, -1, 0, adopt_cb, s);
@@ -624,8 +625,9 @@ ctl_server_new(struct event_base *base, struct ww_engine *e,
 			   TCP_NODELAY, &one, sizeof(one));
 	}
 	if (s->sock == NULL) {
-		snprintf(err, errlen, "cannot listen on %s (in use, or not "
-				      "an address of this host)",
+		snprintf(err, errlen,
+			 "cannot listen on %s (in use, or not "
+			 "an address of this host)",
 			 listen);
 		evhttp_free(s->http);
 		event_free(s->adopt_ev);
@@ -634,6 +636,37 @@ ctl_server_new(struct event_base *base, struct ww_engine *e,
 		return NULL;
 	}
 	return s;
+}
+
+int
+ctl_server_address(const struct ctl_server *s, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+	const void *a;
+	unsigned port;
+
+	if (s->sock == NULL || getsockname(evhttp_bound_socket_get_fd(s->sock),
+					   (struct sockaddr *)&ss, &sl) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 =
+			(const struct sockaddr_in6 *)&ss;
+
+		a = &s6->sin6_addr;
+		port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+
+		a = &s4->sin_addr;
+		port = ntohs(s4->sin_port);
+	}
+	if (inet_ntop(ss.ss_family, a, ip, sizeof(ip)) == NULL)
+		return -1;
+	snprintf(buf, len, ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
+		 port);
+	return 0;
 }
 
 void

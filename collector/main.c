@@ -49,7 +49,8 @@ static const char usage_text[] =
 	"  --fingerprints DIR     blockpage and forged-DNS fingerprints for the\n"
 	"                         analysis (default: the bundled set)\n"
 	"  --control-only         run only the control API (no --db)\n"
-	"  --listen IP:PORT       address to serve on ([IPv6]:PORT for IPv6)\n"
+	"  --listen IP:PORT       address to serve on ([IPv6]:PORT for IPv6;\n"
+	"                         port 0: a free one, named in the log)\n"
 	"  --resolver IP[:PORT]   DNS resolver (default: /etc/resolv.conf)\n"
 	"  --ca-file FILE         trusted CAs, PEM (default: system store)\n"
 	"  --allow-private        measure private and reserved addresses too\n"
@@ -130,7 +131,7 @@ struct run {
 	struct event_base *base;
 	struct ctl_server *srv;
 	int signals;
-	struct store *st; /* the loop's: the read API */
+	struct store *st;  /* the loop's: the read API */
 	struct store *wst; /* the ingest writer's */
 	struct ww_asndb *asn;
 	struct ww_fingerprints *fp;
@@ -249,8 +250,7 @@ open_asn(struct run *r, const struct svc_opts *o)
 
 /* The database and the fingerprints; -1 after logging. */
 static int
-open_ingest(struct run *r, const struct svc_opts *o,
-	    struct ctl_server_opts *so)
+open_ingest(struct run *r, const struct svc_opts *o, struct ctl_server_opts *so)
 {
 	char err[512];
 	int threads;
@@ -262,8 +262,7 @@ open_ingest(struct run *r, const struct svc_opts *o,
 		log_error("collector", "%s", err);
 		return -1;
 	}
-	r->fp = ww_fingerprints_load_default(o->fingerprints, err,
-					     sizeof(err));
+	r->fp = ww_fingerprints_load_default(o->fingerprints, err, sizeof(err));
 	if (r->fp == NULL) {
 		log_error("collector", "%s", err);
 		return -1;
@@ -301,7 +300,7 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 	struct run r;
 	struct ww_engine *e;
 	struct event *sigterm, *sigint;
-	char err[512];
+	char err[512], bound[80]; /* "[IPv6]:PORT" */
 	int rc = EXIT_FAIL;
 
 	memset(&r, 0, sizeof(r));
@@ -342,6 +341,10 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 		log_error("collector", "%s", err);
 		goto out;
 	}
+	/* The address bound, not the one asked for: with port 0 this line
+	 * is how a test (or an operator) learns the port. */
+	if (ctl_server_address(r.srv, bound, sizeof(bound)) != 0)
+		snprintf(bound, sizeof(bound), "%s", o->listen);
 	sigterm = evsignal_new(r.base, SIGTERM, on_signal, &r);
 	sigint = evsignal_new(r.base, SIGINT, on_signal, &r);
 	evsignal_add(sigterm, NULL);
@@ -349,13 +352,13 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 	if (o->control_only)
 		log_info("collector",
 			 "control service listening on %s (resolver %s%s)",
-			 o->listen, ww_engine_resolver(e),
+			 bound, ww_engine_resolver(e),
 			 cfg->allow_private ? ", private targets allowed" : "");
 	else
 		log_info("collector",
 			 "listening on %s: ingest into %s (%lld measurements), "
 			 "control API (resolver %s%s)",
-			 o->listen, o->db, (long long)store_count(r.st),
+			 bound, o->db, (long long)store_count(r.st),
 			 ww_engine_resolver(e),
 			 cfg->allow_private ? ", private targets allowed" : "");
 	event_base_dispatch(r.base);
@@ -448,7 +451,7 @@ cmd_export(int argc, char **argv)
 		case 's':
 		case 'u':
 			if (api_parse_time(optarg, c == 's' ? &f.since
-							   : &f.until) != 0) {
+							    : &f.until) != 0) {
 				ww_usage_error("bad --%s \"%s\": want "
 					       "YYYY-MM-DD or unix seconds",
 					       c == 's' ? "since" : "until",
@@ -621,7 +624,7 @@ main(int argc, char **argv)
 		case OPT_CA_FILE:
 			if (access(optarg, R_OK) != 0) {
 				ww_usage_error("cannot read --ca-file \"%s\"",
-					    optarg);
+					       optarg);
 				return EXIT_USAGE;
 			}
 			cfg.ca_file = optarg;
@@ -630,10 +633,12 @@ main(int argc, char **argv)
 			cfg.allow_private = true;
 			break;
 		case OPT_TIMEOUT:
-			if (ww_parse_seconds(optarg, 0.1, 300, &cfg.timeout) != 0) {
-				ww_usage_error("bad --timeout \"%s\": want seconds "
-					    "from 0.1 to 300",
-					    optarg);
+			if (ww_parse_seconds(optarg, 0.1, 300, &cfg.timeout) !=
+			    0) {
+				ww_usage_error(
+					"bad --timeout \"%s\": want seconds "
+					"from 0.1 to 300",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -655,17 +660,18 @@ main(int argc, char **argv)
 			so.max_conns = (int)v;
 			break;
 		case OPT_INGEST_THREADS:
-			if (ww_opt_long("ingest-threads", optarg, 1, 64,
-					&v) != 0)
+			if (ww_opt_long("ingest-threads", optarg, 1, 64, &v) !=
+			    0)
 				return EXIT_USAGE;
 			o.ingest_threads = (int)v;
 			o.ingest_opts = true;
 			break;
 		case OPT_INGEST_QUEUE:
 			if (ww_parse_long(optarg, 1, 65536, &v) != 0) {
-				ww_usage_error("bad --ingest-queue \"%s\": want "
-					    "MiB, a whole number from 1 to 65536",
-					    optarg);
+				ww_usage_error(
+					"bad --ingest-queue \"%s\": want "
+					"MiB, a whole number from 1 to 65536",
+					optarg);
 				return EXIT_USAGE;
 			}
 			o.ingest_queue = v;
@@ -710,9 +716,10 @@ main(int argc, char **argv)
 		unsigned short port;
 
 		if (ctl_listen_parse(o.listen, ip, sizeof(ip), &port) != 0) {
-			ww_usage_error("bad listen address \"%s\": want IP:PORT "
-				    "or [IPv6]:PORT",
-				    o.listen);
+			ww_usage_error(
+				"bad listen address \"%s\": want IP:PORT "
+				"or [IPv6]:PORT",
+				o.listen);
 			return EXIT_USAGE;
 		}
 	}

@@ -117,7 +117,9 @@ check "default output in the data directory" 1 \
 	--timeout 20 --input "https://good.lab.test:$TLS_SILENT_PORT/" \
 	--input http://silent.lab.test/ --output "$LAB/int.jsonl" --quiet &
 pid=$!
-sleep 1
+# Both in flight: the silent TLS server holds a connection (by then the
+# other's DNS query, sent alongside, waits on the silent resolver).
+wait_until 60 alive_and_not $pid tcp_established_to "$TLS_SILENT_PORT"
 kill -TERM $pid
 wait $pid
 check "SIGTERM: exit 2" 2 $?

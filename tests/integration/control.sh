@@ -131,8 +131,13 @@ check "healthz" ok "$(curl -s "http://127.0.0.1:$PORT/healthz")"
 
 # A client that gives up while the control waits on a silent server: the
 # service must go on serving (and, under ASan, not touch freed memory).
-curl -s -o /dev/null --max-time 0.5 -d "{\"input\":\"https://good.lab.test:$TLS_SILENT_PORT/\"}" \
-	"http://127.0.0.1:$PORT/api/v1/control"
+# It gives up once the control is connected to the silent server.
+curl -s -o /dev/null --max-time 120 -d "{\"input\":\"https://good.lab.test:$TLS_SILENT_PORT/\"}" \
+	"http://127.0.0.1:$PORT/api/v1/control" &
+GIVEUP=$!
+wait_until 60 alive_and_not "$GIVEUP" tcp_established_to "$TLS_SILENT_PORT"
+kill "$GIVEUP" 2>/dev/null
+wait "$GIVEUP" 2>/dev/null
 post /api/v1/control "{\"input\":\"$GOOD\"}"
 check "serves after a client hung up" 200 "$CODE"
 
@@ -148,7 +153,9 @@ check "private answer: http says bogon" dns_bogon_error "$(jqr .http_request.fai
 check "private answer: flagged bogon" 7 "$(jqr '.ip_info["127.0.0.1"].flags')"
 
 # --- the probe's side ------------------------------------------------------------
-DEAD="http://127.0.0.1:$((PRIV == 65535 ? 65534 : PRIV + 1))"
+# A control that refuses: fakenet's port bound without listening (no one
+# else can listen there meanwhile, unlike a port guessed to be free).
+DEAD="http://127.0.0.1:$TCP_CLOSED_PORT"
 "$PROBE" run --input "$GOOD" --resolver "127.0.0.1:$DNS_PORT" \
 	--ca-file "$LAB/ca.pem" --timeout 2 --quiet --output "$LAB/m.jsonl" \
 	--control "$DEAD" --control "http://127.0.0.1:$PRIV"

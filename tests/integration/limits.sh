@@ -36,11 +36,13 @@ cleanup_all() {
 trap cleanup_all EXIT
 
 # One held connection: $1 the port, $2 where to write the answer's first
-# line. At most 20 s (the collector's idle timeout is 23 s with --timeout 2).
+# line. Held until the test releases it (the collector's idle timeout, 23 s
+# with --timeout 2, is the only other end: each phase below takes a few
+# seconds); a slot is never freed by a holder's own clock.
 HOLDER='exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
 printf "GET /healthz HTTP/1.1\r\nHost: lab\r\n\r\n" >&3
-IFS= read -r -t 15 line <&3 && printf "%s\n" "$line" | tr -d "\r" >"$2"
-exec sleep 20'
+IFS= read -r -t 120 line <&3 && printf "%s\n" "$line" | tr -d "\r" >"$2"
+exec sleep 600'
 
 # hold NAME...: a held connection for each NAME (its pid in PID_NAME).
 hold() {
@@ -61,21 +63,21 @@ release() {
 	done
 }
 
-# answered NAME...: how many of them were answered 200, waiting up to 5 s
-# for all of them.
-answered() {
-	i=0
-	while :; do
-		a=0
-		for n in "$@"; do
-			grep -qx 'HTTP/1.1 200 OK' "$LAB/held.$n" 2>/dev/null &&
-				a=$((a + 1))
-		done
-		[ $a -eq $# ] || [ $i -ge 50 ] && break
-		sleep 0.1
-		i=$((i + 1))
+# n_answered NAME...: how many of them were answered 200
+n_answered() {
+	a=0
+	for n in "$@"; do
+		grep -qx 'HTTP/1.1 200 OK' "$LAB/held.$n" 2>/dev/null &&
+			a=$((a + 1))
 	done
 	echo $a
+}
+all_answered() { [ "$(n_answered "$@")" -eq $# ]; }
+# answered NAME...: how many of them were answered 200, once all are (or
+# after 60 s: the bound of a broken test, not of a slow one).
+answered() {
+	wait_until 60 all_answered "$@"
+	n_answered "$@"
 }
 
 # metric NAME: its value on /metrics, or nothing (not wired there yet).
@@ -104,6 +106,7 @@ lab_collector "$LOG" "$COLLECTOR" "$DB" --max-connections 4
 
 # --- at the limit, a new connection waits ----------------------------------
 check_metric wallwatch_http_connections_max '^4$'
+T_FIRST=$(date +%s%N) # the first limit episode comes after this
 hold a b c d
 check "four connections held, each answered" 4 "$(answered a b c d)"
 healthz --max-time 2
@@ -114,13 +117,21 @@ check_match "the limit logged" \
 release a
 hold e
 check "a slot freed is taken again" 1 "$(answered e)"
-check "logged once, not per episode within 10 s" 1 \
-	"$(grep -c 'connection limit reached' "$LOG")"
+# Both episodes fell between T_FIRST and now: within 10 s of each other
+# when that is under 10 s (so on any machine but a crawling one).
+SPAN=$((($(date +%s%N) - T_FIRST) / 1000000))
+if [ "$SPAN" -lt 10000 ]; then
+	check "logged once, not per episode within 10 s" 1 \
+		"$(grep -c 'connection limit reached' "$LOG")"
+else
+	ok "logged once, not per episode within 10 s # SKIP the episodes took ${SPAN} ms here"
+fi
 
 # A waiting connection is served once a slot frees, not refused.
 curl -s -o "$LAB/waited" --max-time 10 "http://127.0.0.1:$PORT/healthz" &
 WAITER=$!
-sleep 1
+# Its connection is in the backlog beside the four held ones (b c d e).
+wait_until 60 tcp_established_to "$PORT" 5
 check "while at the limit: still waiting" "" "$(cat "$LAB/waited" 2>/dev/null)"
 release b
 wait "$WAITER"
@@ -180,29 +191,28 @@ curl -s -o /dev/null -w '%{http_code}' --max-time 20 \
 	-d "{\"input\":\"https://good.lab.test:$TLS_SILENT_PORT/\"}" \
 	"http://127.0.0.1:$PORT/api/v1/control" >"$LAB/ctl.code" &
 CTL=$!
-sleep 0.5
+# The control holds its slot once it waits on the silent server (for about
+# 2 s per step: the 1 s below fits in that).
+wait_until 60 alive_and_not "$CTL" tcp_established_to "$TLS_SILENT_PORT"
 healthz --max-time 1
 check "a control in flight: at the limit again" "28 000" "$RC $CODE"
 kill -TERM "$COL_PID"
-i=0
-while ! grep -q 'signal 15' "$LOG" && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_until 60 grep -q 'signal 15' "$LOG"
 release h j
 healthz --max-time 2
 check "draining: a slot freed, new connections still refused" 7 "$RC"
-kill -0 "$COL_PID" 2>/dev/null
+# Still running, or gone only after answering the control (200 below): a
+# collector that had not waited would have left it without an answer.
+# (Whether it still runs now depends on the machine's speed; that it
+# waited does not.)
+kill -0 "$COL_PID" 2>/dev/null || { wait "$CTL"; grep -qx 200 "$LAB/ctl.code"; }
 check "draining: waits for the control in flight" 0 $?
 wait "$CTL"
 check "draining: the control in flight is answered" 200 "$(cat "$LAB/ctl.code")"
-i=0
-while kill -0 "$COL_PID" 2>/dev/null && [ $i -lt 150 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+col_gone() { ! kill -0 "$COL_PID" 2>/dev/null; }
+wait_until 120 col_gone
 if kill -0 "$COL_PID" 2>/dev/null; then
-	not_ok "SIGTERM with a connection open: exits" "still running after 15 s"
+	not_ok "SIGTERM with a connection open: exits" "still running after 120 s"
 	kill -9 "$COL_PID"
 	wait "$COL_PID"
 else

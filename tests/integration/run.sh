@@ -49,18 +49,22 @@ args=
 for u in "$@"; do
 	args="$args --input $u"
 done
-start=$(date +%s)
+start=$(date +%s%N)
 # shellcheck disable=SC2086
 probe $args --output "$OUT" --concurrency 64 2>"$LAB/probe.err"
 check "probe exits 0 when every target was measured" 0 $?
+elapsed=$((($(date +%s%N) - start) / 1000000))
 check "probe is silent on stderr without a terminal (bar its last line)" 1 \
 	"$(wc -l <"$LAB/probe.err")"
 check "one line per target" "$n_inputs" "$(wc -l <"$OUT")"
 check "every line is a JSON object" "$n_inputs" \
 	"$(jq -c 'select(type == "object")' "$OUT" | wc -l)"
-elapsed=$(($(date +%s) - start))
-[ "$elapsed" -lt 30 ] && ok "the run took ${elapsed}s (targets in parallel)" ||
-	not_ok "the run took ${elapsed}s, expected under 30"
+# In parallel, the measurements' own runtimes add up to more than the run
+# took; one after another, never (whatever the machine's speed).
+busy=$(jq -s 'map(.test_runtime) | add * 1000 | floor' "$OUT")
+[ "$busy" -gt "$elapsed" ] 2>/dev/null &&
+	ok "the run took ${elapsed} ms for ${busy} ms of measuring (targets in parallel)" ||
+	not_ok "the run took ${elapsed} ms for ${busy} ms of measuring: not in parallel"
 
 # --- envelope ----------------------------------------------------------------
 check "probe_ip is never the volunteer's" "127.0.0.1" "$(m "$P/" .probe_ip)"
@@ -97,7 +101,9 @@ check "SERVFAIL" "dns_servfail_error 2" \
 	"$(m http://servfail.lab.test/ '.test_keys.queries[0] | "\(.failure) \(.rcode)"')"
 check "silent resolver" "generic_timeout_error null" \
 	"$(m http://silent.lab.test/ '.test_keys.queries[0] | "\(.failure) \(.rcode)"')"
-check_match "silent resolver: step bounded by --timeout" '^[12]\.' \
+# (1 to 4 s for --timeout 2: a late timer under load is not a failure;
+# c-ares's own schedule, 5 s and more, would be)
+check_match "silent resolver: step bounded by --timeout" '^[123]\.' \
 	"$(m http://silent.lab.test/ '.test_keys.queries[0] | .t - .t0')"
 check "NOERROR without addresses" "dns_no_answer dns_no_answer" \
 	"$(m http://noaddr.lab.test/ '[.test_keys.queries[].failure] | join(" ")')"
