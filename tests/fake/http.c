@@ -742,6 +742,29 @@ respond_throttle(struct http_conn *h, const struct http_req *r)
 	arm_timer(h, throttle_tick, THROTTLE_TICK_MS);
 }
 
+/* --- lab only: what the censor lab's publisher does by network ----------
+ * /geo/ROUTE answers as ROUTE (query included) to a client inside
+ * --geo-block, and with the lab page to anyone else (the control): a CDN's
+ * CAPTCHA, a 403 or a redirect to nowhere that only the client's network
+ * gets (tests/lab, issue 11 class 4). */
+
+static bool dispatch(struct http_conn *h, const struct http_req *r);
+
+static bool
+lab_geo(struct http_conn *h, const struct http_req *r)
+{
+	struct http_req inner = *r;
+
+	if (!peer_geo_blocked(h)) {
+		respond(h, r, 200, "OK", html_type, NULL, lab_page,
+			sizeof(lab_page) - 1);
+		return h->state == ST_READING;
+	}
+	/* "/geo/captcha" -> "/captcha"; the path is NUL-terminated */
+	memmove(inner.path, r->path + 4, strlen(r->path + 4) + 1);
+	return dispatch(h, &inner);
+}
+
 /* Returns false when h is gone or must not read further requests. */
 static bool
 dispatch(struct http_conn *h, const struct http_req *r)
@@ -756,6 +779,8 @@ dispatch(struct http_conn *h, const struct http_req *r)
 		   strcmp(p, "/keyword-path") == 0) {
 		respond(h, r, 200, "OK", html_type, NULL, lab_page,
 			sizeof(lab_page) - 1);
+	} else if (strncmp(p, "/geo/", 5) == 0 && strlen(p) > 5) {
+		return lab_geo(h, r); /* lab only, above */
 	} else if (strcmp(p, "/changing") == 0) {
 		respond_changing(h, r);
 	} else if (strcmp(p, "/geo451") == 0) {
