@@ -40,6 +40,28 @@
  *                                file's directory) to the client as if from
  *                                the server, then FIN; RST to the server;
  *                                block the flow
+ *   dns-aaaa NAME IPV6 [IPV6...] forged AAAA answers to type AAAA; with a
+ *                                dns-a rule for the same name both families
+ *                                are forged (the rule made for the query's
+ *                                type wins, else the first for the name)
+ *   dns-noanswer NAME            forged NOERROR without answer, any type
+ *   sni-eof NAME                 that ClientHello: drop it, FIN to the
+ *                                client, RST to the server, block the flow
+ *   http-reset-host WORD         HTTP request whose Host contains WORD
+ *                                (case-sensitive): as http-reset-path
+ *   http-reset-query WORD        HTTP request whose query (after the first
+ *                                '?' of the target) contains WORD: the same
+ *   http-drop-host NAME          HTTP request whose Host is NAME: drop it
+ *                                and the flow after it
+ *   http-eof-host NAME           HTTP request whose Host is NAME: drop it,
+ *                                FIN to the client, RST to the server
+ *   cut-reset NAME BYTES         HTTP request whose Host is NAME, or TLS
+ *   cut-eof NAME BYTES           ClientHello naming NAME: let it through,
+ *   cut-stall NAME BYTES         then once the client has acknowledged
+ *                                BYTES bytes of the response, stop its
+ *                                flow and reset the server; the client
+ *                                gets a RST, a FIN or nothing ("cut
+ *                                transfers" below)
  *
  * The first rule in file order that matches wins. A blocked flow (the
  * client-to-server 5-tuple) has every later client packet dropped for 60 s;

@@ -389,7 +389,7 @@ lab_servers() {
 		--lifetime "$LAB_LIFETIME" --verbose
 	lab_bg censor "$LAB_NS_X" timeout "$LAB_LIFETIME" \
 		"$_s_build/wallwatch-censor" --iface ww-in \
-		--rules tests/lab/rules.txt --ports 80,443 --verbose
+		--rules "${LAB_RULES:-tests/lab/rules.txt}" --ports 80,443 --verbose
 
 	lab_wait fakenet "$LAB_DIR/fakenet.out" "fakenet ready" || return 1
 	lab_wait fakenet6 "$LAB_DIR/fakenet6.out" "fakenet ready" || return 1
