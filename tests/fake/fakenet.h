@@ -94,8 +94,7 @@ struct fake_dns;
  * zone loaded by fake_dns_load_zone() if any, else from the built-in
  * lab.test table.
  */
-size_t fake_dns_answer(const uint8_t *q, size_t qlen, uint8_t *out,
-		       size_t cap);
+size_t fake_dns_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap);
 /*
  * Replace the built-in table with a zone file (README.md, "Zone files"):
  * "$ORIGIN name" once, then "name address..." lines. Returns 0, or -1 after
@@ -131,6 +130,14 @@ void fake_http_init(void);
  * to everyone else (with no call: to everyone). Returns 0, -1 if malformed.
  */
 int fake_http_geo_block(const char *cidr);
+/*
+ * Lab only: one more header line ("Name: value", visible ASCII and spaces,
+ * a colon after a non-empty name) in every response, as a transparent
+ * proxy adds its Via or X-Cache. At most FAKE_ADD_HEADERS_MAX; the string
+ * must outlive the server. Returns 0, or -1 when malformed or too many.
+ */
+#define FAKE_ADD_HEADERS_MAX 4
+int fake_http_add_header(const char *line);
 /*
  * Serve HTTP/1.1 on an accepted socket, behind TLS when site->ctx is set.
  * Takes fd, also on error. site must outlive the connection.

@@ -290,6 +290,36 @@ http_linger(struct http_conn *h)
 
 /* --- responses -------------------------------------------------------------*/
 
+/* --- lab only: a transparent proxy's headers (--add-header) ------------*/
+
+static const char *added_headers[FAKE_ADD_HEADERS_MAX];
+static size_t n_added_headers;
+
+int
+fake_http_add_header(const char *line)
+{
+	const char *colon = strchr(line, ':');
+
+	if (n_added_headers == FAKE_ADD_HEADERS_MAX || colon == NULL ||
+	    colon == line)
+		return -1;
+	for (const char *p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			return -1;
+	for (const char *p = line; p < colon; p++)
+		if (*p == ' ')
+			return -1;
+	added_headers[n_added_headers++] = line;
+	return 0;
+}
+
+static void
+lab_write_added_headers(struct evbuffer *out)
+{
+	for (size_t i = 0; i < n_added_headers; i++)
+		evbuffer_add_printf(out, "%s\r\n", added_headers[i]);
+}
+
 /*
  * The status line and headers. extra: one more header line ("Name: value")
  * or NULL; length: the Content-Length, or -1 for none (a 204).
@@ -309,6 +339,7 @@ write_head(struct http_conn *h, int status, const char *reason,
 		evbuffer_add_printf(out, "Location: %s\r\n", location);
 	if (extra != NULL)
 		evbuffer_add_printf(out, "%s\r\n", extra);
+	lab_write_added_headers(out);
 	if (length >= 0)
 		evbuffer_add_printf(out, "Content-Length: %lld\r\n", length);
 	evbuffer_add_printf(out, "Connection: %s\r\n\r\n",

@@ -46,6 +46,7 @@ LAB_PUBLIC_BLOCKPAGE=30.2.0.37
 LAB_GHOST=30.2.0.38
 LAB_HOP_REFUSED=30.2.0.52
 LAB_HOP_DROPPED=30.2.0.53
+LAB_PROXIED=30.2.0.74
 LAB_THROTTLE=30.2.0.64
 LAB_THROTTLE_TLS=30.2.0.65
 # The odd TLS servers: fakenet's listeners with a bad certificate, pinned
@@ -56,6 +57,10 @@ LAB_WRONG=30.2.0.42
 LAB_PORT_SELFSIGNED=8443
 LAB_PORT_EXPIRED=8444
 LAB_PORT_WRONG=8445
+# A site whose certificate comes from a CA the control trusts and the
+# probe does not (a stale trust store): its own fakenet on this port.
+LAB_OTHER_CA=30.2.0.75
+LAB_PORT_OTHER_CA=8446
 # The censor's policer: server-to-client bytes per second it lets through
 # for the throttled sites.
 LAB_THROTTLE_RATE="4 kbytes/second burst 4 kbytes"
@@ -146,6 +151,7 @@ table ip wwlab {
 	counter hop_dropped { }
 	counter public_blockpage { }
 	counter mitm { }
+	counter proxy { }
 	counter throttle { }
 	counter throttle_tls { }
 	chain block {
@@ -183,10 +189,15 @@ table ip wwlab {
 		type nat hook prerouting priority dstnat;
 		iifname "ww-in" ip daddr $LAB_MITM tcp dport 443 \
 			counter name mitm dnat to $LAB_ROUTER_IN:443
+		# The ISP's transparent proxy: the same server answers port 80
+		# of the proxied site, with the page and headers of its own.
+		iifname "ww-in" ip daddr $LAB_PROXIED tcp dport 80 \
+			counter name proxy dnat to $LAB_ROUTER_IN:80
 	}
 	chain mitm_out {
 		type filter hook output priority -160; policy accept;
 		ip daddr $LAB_MITM tcp dport 443 drop
+		ip daddr $LAB_PROXIED tcp dport 80 drop
 	}
 }
 table ip6 wwlab6 {
@@ -214,6 +225,7 @@ table ip wwlab {
 	counter odd_selfsigned { }
 	counter odd_expired { }
 	counter odd_wrong { }
+	counter odd_other_ca { }
 	chain input {
 		type filter hook input priority filter; policy accept;
 		ip daddr $LAB_DOWN meta l4proto tcp counter name down \
@@ -241,6 +253,8 @@ table ip wwlab {
 			name odd_expired dnat to $LAB_EXPIRED:$LAB_PORT_EXPIRED
 		ip daddr $LAB_WRONG tcp dport 443 counter \
 			name odd_wrong dnat to $LAB_WRONG:$LAB_PORT_WRONG
+		ip daddr $LAB_OTHER_CA tcp dport 443 counter \
+			name odd_other_ca dnat to $LAB_OTHER_CA:$LAB_PORT_OTHER_CA
 	}
 }
 EOF
@@ -359,6 +373,10 @@ lab_servers() {
 	_s_build=$1
 	sh tests/fake/mkcerts.sh "$LAB_DIR/certs" || return 1
 	sh tests/fake/mkcerts.sh "$LAB_DIR/mitm" "Lab Censor CA" || return 1
+	sh tests/fake/mkcerts.sh "$LAB_DIR/other" "Lab Other CA" || return 1
+	# The control trusts both CAs, the probe only the first.
+	cat "$LAB_DIR/certs/ca.pem" "$LAB_DIR/other/ca.pem" \
+		>"$LAB_DIR/control-ca.pem" || return 1
 
 	lab_bg fakenet "$LAB_NS_S" "$_s_build/fakenet" --dir "$LAB_DIR/certs" \
 		--bind 0.0.0.0 --port "DNS_PORT=$LAB_SERVER:53" \
@@ -382,10 +400,17 @@ lab_servers() {
 	lab_bg control "$LAB_NS_S" timeout "$LAB_LIFETIME" \
 		"$_s_build/wallwatch-collector" --control-only \
 		--listen "$LAB_SERVER:$LAB_CONTROL_PORT" \
-		--resolver "$LAB_SERVER:53" --ca-file "$LAB_DIR/certs/ca.pem" \
+		--resolver "$LAB_SERVER:53" --ca-file "$LAB_DIR/control-ca.pem" \
 		--timeout 3 --verbose
+	lab_bg fakenet_other "$LAB_NS_S" "$_s_build/fakenet" \
+		--dir "$LAB_DIR/other" --bind 0.0.0.0 \
+		--port "TLS_GOOD_PORT=$LAB_PORT_OTHER_CA" \
+		--lifetime "$LAB_LIFETIME" --verbose
 	lab_bg mitm "$LAB_NS_X" "$_s_build/fakenet" --dir "$LAB_DIR/mitm" \
 		--bind "$LAB_ROUTER_IN" --port TLS_GOOD_PORT=443 \
+		--port HTTP_PORT=80 \
+		--add-header "Via: 1.1 lab-isp-proxy (squid/5.7)" \
+		--add-header "X-Cache: MISS from lab-isp-proxy" \
 		--lifetime "$LAB_LIFETIME" --verbose
 	lab_bg censor "$LAB_NS_X" timeout "$LAB_LIFETIME" \
 		"$_s_build/wallwatch-censor" --iface ww-in \
@@ -393,6 +418,8 @@ lab_servers() {
 
 	lab_wait fakenet "$LAB_DIR/fakenet.out" "fakenet ready" || return 1
 	lab_wait fakenet6 "$LAB_DIR/fakenet6.out" "fakenet ready" || return 1
+	lab_wait fakenet_other "$LAB_DIR/fakenet_other.out" "fakenet ready" ||
+		return 1
 	lab_wait mitm "$LAB_DIR/mitm.out" "fakenet ready" || return 1
 	lab_wait censor "$LAB_DIR/censor.out" "censor ready" || return 1
 	lab_wait control "$LAB_DIR/control.err" "listening" || return 1

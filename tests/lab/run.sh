@@ -151,11 +151,23 @@ curl_code() {
 	*:*) _cc_port=${_cc_hp##*:} ;;
 	*) case $2 in https:*) _cc_port=443 ;; *) _cc_port=80 ;; esac ;;
 	esac
+	# each side trusts what its measurer trusts (the probe, the control)
+	_cc_ca=$LAB_DIR/certs/ca.pem
+	[ "$1" = "$LAB_NS_S" ] && _cc_ca=$LAB_DIR/control-ca.pem
 	lab_in "$1" curl -s -o /dev/null -w '%{http_code}' -m "$STEP_TIMEOUT" \
-		--cacert "$LAB_DIR/certs/ca.pem" \
+		--cacert "$_cc_ca" \
 		--resolve "$_cc_host:$_cc_port:$(zone_addr "$_cc_host" "${3:-}")" \
 		"$2" \
 		2>/dev/null
+	return 0
+}
+
+# curl_headers NS URL: the response headers NS gets for URL.
+curl_headers() {
+	_ch_hp=${2#*://}
+	_ch_host=${_ch_hp%%/*}
+	lab_in "$1" curl -s -o /dev/null -D - -m "$STEP_TIMEOUT" \
+		--resolve "$_ch_host:80:$(zone_addr "$_ch_host")" "$2" 2>/dev/null
 	return 0
 }
 
@@ -200,6 +212,18 @@ proof() {
 			echo "ok: client/server $_p_got"
 		else
 			echo "FAILED: client/server $_p_got, want $_p_want"
+		fi
+		;;
+	hdr=*)
+		_p_h=${_p_arg%%@*}
+		_p_url=${_p_arg#*@}
+		_p_c=$(curl_headers "$LAB_NS_C" "$_p_url" | grep -i -c "^$_p_h:")
+		_p_s=$(curl_headers "$LAB_NS_S" "$_p_url" | grep -i -c "^$_p_h:")
+		if [ "$_p_c" -gt 0 ] && [ "$_p_s" -eq 0 ]; then
+			echo "ok: $_p_h added on the client's path only"
+		else
+			echo "FAILED: $_p_h: $_p_c on the client's path," \
+				"$_p_s on the server's"
 		fi
 		;;
 	*) echo "FAILED: unknown proof \"$1\"" ;;
