@@ -167,6 +167,9 @@ integration-asan: $(FAKENET) $(FAKECOL)
 		sh tests/integration/control.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		sh tests/integration/hops.sh build/asan/wallwatch-probe \
+		build/asan/wallwatch-collector $(FAKENET)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/ingest.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -183,6 +186,7 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/cli.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/control.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/hops.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/ingest.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/limits.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/volunteer.sh $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)

@@ -4,10 +4,13 @@
  *
  * Shape: collect what the probe and the control observed into a small
  * context (every JSON access is type-checked: anything odd is "not
- * observed"), compute OONI's comparison keys, then walk the steps in order
- * (fingerprints, preconditions, DNS, TCP, TLS, HTTP); the first step that
- * can explain the outcome decides. Two rules then apply on top, as in OONI:
- * inconsistent DNS turns any non-success into "dns", and a run whose
+ * observed"), rebuild the redirect chain (one hop per request), compute
+ * OONI's comparison keys, then walk the chain: at each hop the steps in
+ * order (DNS, TCP, TLS, HTTP), each compared with what the control saw for
+ * the same name, endpoint or URL. The first step that stops the probe
+ * decides, and names the hop; a chain that reaches its last response is
+ * judged by that page. Two rules then apply on top: a forged DNS answer
+ * takes the blame for a fetch that failed through it, and a run whose
  * network check failed trusts nothing but success and fingerprints.
  *
  * Each decide_*() returns true when it has set the verdict.
@@ -39,9 +42,11 @@
  */
 #define FP_MAX_LOOKUPS 64
 #define FP_MAX_ANSWERS 64
-#define FP_MAX_HOPS 16
 #define MAX_BODY (256u << 10)
 #define MAX_B64 (MAX_BODY / 3 * 4) /* base64 of MAX_BODY bytes */
+
+/* Hops read per side: the probe follows 10 redirects (11 requests). */
+#define MAX_HOPS 16
 
 enum blocking {
 	BL_NULL,
@@ -77,6 +82,36 @@ struct verdict {
 	const char *detail;  /* static string or NULL */
 	const char *reason;  /* static string */
 	const char *failure; /* http_experiment_failure, borrowed from m */
+	int hop;	     /* the hop whose step decided, -1: none */
+};
+
+/* One hop of the probe's chain: hop 0 is the input, hop k the k-th
+ * redirect's URL. */
+struct hop {
+	const json_t *req; /* its request (NULL: none recorded) */
+	const char *url;   /* its URL (hop 0: the input when no request) */
+	struct ww_target t;
+	bool have_t; /* url parsed: scheme, host and port known */
+	bool https;
+	/* the probe's lookups of t.host, at whichever hop they were made */
+	bool dns_observed;
+	struct ip addrs[MAX_ADDRS];
+	size_t n_addrs;
+	const char *dns_failure; /* when no address came */
+	/* the control's lookup of the same name */
+	enum outcome ctl_dns;
+	struct ip ctl_addrs[MAX_ADDRS];
+	size_t n_ctl_addrs;
+	const char *consistency; /* OONI's dns_consistency for this name */
+	bool bogon; /* a probe-only bogon while the control resolved it */
+	const json_t *ctl_hop; /* the control's hop with the same URL */
+};
+
+/* One element of the control's "hops" (docs/control-protocol.md). */
+struct ctl_hop {
+	const json_t *o;
+	struct ww_target t;
+	bool have_t;
 };
 
 struct ctx {
@@ -85,26 +120,28 @@ struct ctx {
 	const char *cc;
 	struct ww_target t;
 	bool have_target;
-	/* the probe's lookups of the target's host */
-	bool dns_observed;
-	struct ip addrs[MAX_ADDRS];
-	size_t n_addrs;
-	const char *dns_failure; /* when no address came */
-	/* the control (NULL: none answered) and its lookup */
+	/* the probe's chain */
+	struct hop hops[MAX_HOPS];
+	size_t n_hops;
+	bool req_hop_keys; /* some request has "hop"; else position counts */
+	/* the control (NULL: none answered) and its chain */
 	json_t *control;
-	enum outcome ctl_dns;
-	struct ip ctl_addrs[MAX_ADDRS];
-	size_t n_ctl_addrs;
-	/* comparison keys */
-	const char *consistency;
+	struct ctl_hop ctl_hops[MAX_HOPS];
+	size_t n_ctl_hops;
+	/* comparison keys of the final response */
+	bool have_keys;
 	enum tri body_length_match, status_code_match, headers_match,
 		title_match;
 	bool have_proportion;
 	double proportion;
+	bool empty_body; /* the probe's body is empty, the control's not */
+	const char *title, *ctl_title;
 	/* fingerprints */
 	json_t *fp_names;
 	bool fp_dns, fp_http; /* a match that confirms */
+	int fp_dns_hop, fp_http_hop;
 	bool confirmed;
+	int cur_hop; /* the hop being decided, for set_verdict() */
 	struct verdict v;
 };
 
@@ -261,21 +298,27 @@ entry_endpoint(const json_t *e, struct ip *ip, long *port)
 	return endpoint_parse(jstr(e, "address"), ip, port);
 }
 
-/* The control map's entry (tcp_connect, tls_handshake) for ip:port. */
-static json_t *
-ctl_entry(const struct ctx *c, const char *map, const struct ip *ip, long port)
+static bool
+jnum(const json_t *o, const char *k, double *out)
 {
-	json_t *o = jobj(c->control, map);
-	struct ip kip;
-	long kport;
-	size_t seen = 0;
+	json_t *v = jget(o, k);
 
-	for (void *it = json_object_iter(o); it != NULL && seen++ < MAX_ITEMS;
-	     it = json_object_iter_next(o, it))
-		if (endpoint_parse(json_object_iter_key(it), &kip, &kport) &&
-		    kport == port && ip_eq(&kip, ip))
-			return json_object_iter_value(it);
-	return NULL;
+	if (!json_is_number(v))
+		return false;
+	*out = json_number_value(v);
+	return true;
+}
+
+/* A record's "hop": absent counts as hop 0 (data from before hops, OONI's
+ * data); -1 for a value that is not a hop. */
+static long long
+rec_hop(const json_t *e)
+{
+	long long h;
+
+	if (jget(e, "hop") == NULL)
+		return 0;
+	return jint(e, "hop", &h) && h >= 0 && h < MAX_HOPS ? h : -1;
 }
 
 /* Host names from JSON against the target's (lower case, no dot). */
@@ -291,88 +334,6 @@ host_eq(const char *s, const char *host)
 		n--;
 	return n == h && strncasecmp(s, host, n) == 0;
 }
-
-/* --- collecting observations ---------------------------------------------- */
-
-static void
-add_answers(struct ctx *c, const json_t *answers)
-{
-	struct ip ip;
-
-	for (size_t i = 0; i < jlen(answers); i++) {
-		const json_t *a = json_array_get(answers, i);
-		const char *v = jstr(a, "ipv4");
-
-		if (v == NULL)
-			v = jstr(a, "ipv6");
-		if (ip_parse(v, &ip))
-			ip_add(c->addrs, &c->n_addrs, &ip);
-	}
-}
-
-/*
- * The probe's A and AAAA lookups of the target's host (redirect hosts are
- * appended to queries too; they are not the target's DNS). A lookup counts
- * when it has a failure string, or a null failure and an answers array.
- */
-static void
-collect_dns(struct ctx *c)
-{
-	const json_t *qs = jarr(c->tk, "queries");
-	const char *fail_a = NULL, *fail_other = NULL;
-	struct ip ip;
-
-	if (c->t.host_is_ip) {
-		if (ip_parse(c->t.host, &ip))
-			ip_add(c->addrs, &c->n_addrs, &ip);
-		return;
-	}
-	for (size_t i = 0; i < jlen(qs); i++) {
-		const json_t *q = json_array_get(qs, i);
-		const char *f = jfailure(q);
-
-		if (!host_eq(jstr(q, "hostname"), c->t.host))
-			continue;
-		if (f == NULL && !(json_is_null(jget(q, "failure")) &&
-				   jarr(q, "answers") != NULL))
-			continue;
-		c->dns_observed = true;
-		add_answers(c, jarr(q, "answers"));
-		if (f != NULL && is(jstr(q, "query_type"), "A"))
-			fail_a = fail_a ? fail_a : f;
-		else if (f != NULL)
-			fail_other = fail_other ? fail_other : f;
-	}
-	/* getaddrinfo-like: the A lookup's failure speaks for the name; a
-	 * NOERROR reply without addresses is OONI's dns_no_answer */
-	if (c->dns_observed && c->n_addrs == 0)
-		c->dns_failure = fail_a	      ? fail_a
-				 : fail_other ? fail_other
-					      : failure_dns_no_answer;
-}
-
-static void
-collect_control(struct ctx *c)
-{
-	const json_t *dns;
-	const json_t *addrs;
-	struct ip ip;
-
-	c->control = jobj(c->tk, "control");
-	dns = jobj(c->control, "dns");
-	addrs = jarr(dns, "addrs");
-	if (dns == NULL)
-		c->ctl_dns = OC_UNKNOWN;
-	else if (jfailure(dns) != NULL)
-		c->ctl_dns = OC_FAILED;
-	else
-		c->ctl_dns = addrs != NULL ? OC_OK : OC_UNKNOWN;
-	for (size_t i = 0; i < jlen(addrs); i++)
-		if (ip_parse(json_string_value(json_array_get(addrs, i)), &ip))
-			ip_add(c->ctl_addrs, &c->n_ctl_addrs, &ip);
-}
-
-/* --- TLS observations ----------------------------------------------------- */
 
 enum tls_state { TS_UNKNOWN, TS_VERIFIED, TS_UNVERIFIED, TS_FAILED };
 
@@ -404,30 +365,447 @@ ctl_tls_state(const json_t *e)
 	return TS_UNKNOWN;
 }
 
+/* --- the chain of hops ---------------------------------------------------- */
+
+/* The hop of requests[i]: its "hop"; in data without any (older data,
+ * OONI's), its position from the end, since requests are newest first. */
+static long long
+req_hop(const struct ctx *c, size_t i, size_t n)
+{
+	const json_t *r = json_array_get(jarr(c->tk, "requests"), i);
+	long long h;
+
+	if (!c->req_hop_keys)
+		return n - 1 - i < MAX_HOPS ? (long long)(n - 1 - i) : -1;
+	return jint(r, "hop", &h) && h >= 0 && h < MAX_HOPS ? h : -1;
+}
+
+static const char *
+req_url(const json_t *r)
+{
+	return jstr(jobj(r, "request"), "url");
+}
+
+/* A URL's scheme, host and port through ww_target_parse; hops of another
+ * scheme (a redirect to ftp://) are left unparsed. */
+static bool
+parse_url(const char *url, struct ww_target *t)
+{
+	char err[256];
+
+	if (url == NULL || ww_target_parse(url, t, err, sizeof(err)) != 0)
+		return false;
+	if (t->kind == WW_TARGET_HTTP || t->kind == WW_TARGET_HTTPS)
+		return true;
+	ww_target_clear(t);
+	return false;
+}
+
+/* What follows the authority: path and query, without the fragment; an
+ * empty path is "/" (RFC 9110 section 4.2.3). */
+static void
+url_rest(const char *u, const char **rest, size_t *len, bool *slash)
+{
+	const char *p = strstr(u, "://");
+
+	p = p != NULL ? p + 3 : u;
+	p += strcspn(p, "/?#");
+	*rest = p;
+	*len = strcspn(p, "#");
+	*slash = *p != '/'; /* "/" is implied before it */
+}
+
+/* Same URL: same scheme, host and port (as parsed: case, default port and
+ * IDNA do not matter), same path and query. */
+static bool
+url_eq(const struct ww_target *a, const char *ua, const struct ww_target *b,
+       const char *ub)
+{
+	const char *ra, *rb;
+	size_t la, lb;
+	bool sa, sb;
+
+	if (ua == NULL || ub == NULL || a->kind != b->kind ||
+	    a->port != b->port || strcmp(a->host, b->host) != 0)
+		return false;
+	url_rest(ua, &ra, &la, &sa);
+	url_rest(ub, &rb, &lb, &sb);
+	if (sa && la == 0)
+		ra = "/", la = 1, sa = false;
+	if (sb && lb == 0)
+		rb = "/", lb = 1, sb = false;
+	return sa == sb && la == lb && memcmp(ra, rb, la) == 0;
+}
+
+/* The control's hops (new controls only; OONI's test helper and older
+ * controls have none). An empty array says no more than a missing one. */
+static void
+collect_control_hops(struct ctx *c)
+{
+	const json_t *hops = jarr(c->control, "hops");
+	size_t n = jlen(hops) < MAX_HOPS ? jlen(hops) : MAX_HOPS;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ctl_hop *h = &c->ctl_hops[i];
+
+		h->o = json_array_get(hops, i);
+		if (!json_is_object(h->o))
+			h->o = NULL;
+		h->have_t = parse_url(jstr(h->o, "url"), &h->t);
+	}
+	c->n_ctl_hops = n;
+}
+
+/*
+ * The control's hop for probe hop k: hops[k] when the URLs are equal, else
+ * the control hop with the same URL, else none (the chains diverged).
+ */
+static const json_t *
+match_ctl_hop(const struct ctx *c, size_t k)
+{
+	const struct hop *h = &c->hops[k];
+
+	if (!h->have_t)
+		return NULL;
+	if (k < c->n_ctl_hops && c->ctl_hops[k].have_t &&
+	    url_eq(&h->t, h->url, &c->ctl_hops[k].t,
+		   jstr(c->ctl_hops[k].o, "url")))
+		return c->ctl_hops[k].o;
+	for (size_t i = 0; i < c->n_ctl_hops; i++)
+		if (c->ctl_hops[i].have_t &&
+		    url_eq(&h->t, h->url, &c->ctl_hops[i].t,
+			   jstr(c->ctl_hops[i].o, "url")))
+			return c->ctl_hops[i].o;
+	return NULL;
+}
+
+/* The probe's chain: one request per hop (the newest when a hop has
+ * several), ending at the first hop without a request. */
+static void
+build_hops(struct ctx *c)
+{
+	const json_t *reqs = jarr(c->tk, "requests");
+	size_t n = jlen(reqs);
+
+	for (size_t i = 0; i < n && !c->req_hop_keys; i++)
+		c->req_hop_keys = jget(json_array_get(reqs, i), "hop") != NULL;
+	for (size_t i = 0; i < n; i++) {
+		long long k = req_hop(c, i, n);
+
+		if (k >= 0 && c->hops[k].req == NULL &&
+		    json_is_object(json_array_get(reqs, i)))
+			c->hops[k].req = json_array_get(reqs, i);
+	}
+	c->n_hops = 1;
+	while (c->n_hops < MAX_HOPS && c->hops[c->n_hops].req != NULL)
+		c->n_hops++;
+	for (size_t k = 0; k < c->n_hops; k++) {
+		struct hop *h = &c->hops[k];
+
+		h->url = req_url(h->req);
+		if (k == 0) {
+			/* the input is what was measured, whatever the
+			 * request's spelling of it */
+			ww_target_copy(&h->t, &c->t);
+			h->have_t = true;
+			if (h->url == NULL)
+				h->url = c->t.input;
+		} else {
+			h->have_t = parse_url(h->url, &h->t);
+		}
+		/* "over TLS" is the scheme of the URL fetched */
+		h->https = h->url != NULL &&
+			   strncasecmp(h->url, "https://", 8) == 0;
+	}
+}
+
+/* The request at the end of the chain: the final response or failure. */
+static const json_t *
+final_request(const struct ctx *c)
+{
+	if (!c->have_target)
+		return json_array_get(jarr(c->tk, "requests"), 0);
+	return c->hops[c->n_hops - 1].req;
+}
+
+/* --- the control's observations, by name and endpoint --------------------- */
+
+/*
+ * A name's addresses, a connect and a handshake do not depend on the URL
+ * that needed them, and each is made once per job (a later hop reuses an
+ * earlier hop's lookup or connection), so they are looked up by name and
+ * endpoint anywhere in the control's answer: the top-level keys (hop 0,
+ * the input's name) first, then each hop's.
+ */
+static const json_t *
+ctl_dns_obj(const struct ctx *c, const char *host)
+{
+	const json_t *d = jobj(c->control, "dns");
+
+	if (d != NULL && strcmp(host, c->t.host) == 0)
+		return d;
+	for (size_t i = 0; i < c->n_ctl_hops; i++) {
+		d = jobj(c->ctl_hops[i].o, "dns");
+		if (d != NULL && host_eq(jstr(d, "host"), host))
+			return d;
+	}
+	return NULL;
+}
+
+/* The entry of map (an "ip:port" object) for ip:port. */
+static const json_t *
+map_entry(const json_t *map, const struct ip *ip, long port)
+{
+	json_t *o = (json_t *)map;
+	struct ip kip;
+	long kport;
+	size_t seen = 0;
+
+	for (void *it = json_object_iter(o); it != NULL && seen++ < MAX_ITEMS;
+	     it = json_object_iter_next(o, it))
+		if (endpoint_parse(json_object_iter_key(it), &kip, &kport) &&
+		    kport == port && ip_eq(&kip, ip))
+			return json_object_iter_value(it);
+	return NULL;
+}
+
+/* The control's connect to ip:port. */
+static enum outcome
+ctl_tcp(const struct ctx *c, const struct ip *ip, long port)
+{
+	const json_t *e = map_entry(jobj(c->control, "tcp_connect"), ip, port);
+
+	for (size_t i = 0; e == NULL && i < c->n_ctl_hops; i++)
+		e = map_entry(jobj(c->ctl_hops[i].o, "tcp_connect"), ip, port);
+	if (jtrue(e, "status"))
+		return OC_OK;
+	return json_is_false(jget(e, "status")) ? OC_FAILED : OC_UNKNOWN;
+}
+
+/* A control handshake entry is for host when its server_name says so or,
+ * without one (OONI's), when its map is the one of host's hop. */
+static bool
+ctl_hs_for(const json_t *e, const char *host, const char *map_host)
+{
+	const char *sn = jstr(e, "server_name");
+
+	if (sn != NULL)
+		return host_eq(sn, host);
+	return map_host != NULL && strcmp(map_host, host) == 0;
+}
+
+/* The control's handshake with host on ip:port (port -1: any port). With
+ * want_verified, the first that verified; else the first. */
+static const json_t *
+ctl_hs_in(const json_t *map, const char *map_host, const struct ip *ip,
+	  long port, const char *host, bool want_verified)
+{
+	json_t *o = (json_t *)map;
+	struct ip kip;
+	long kport;
+	size_t seen = 0;
+
+	for (void *it = json_object_iter(o); it != NULL && seen++ < MAX_ITEMS;
+	     it = json_object_iter_next(o, it)) {
+		const json_t *e = json_object_iter_value(it);
+
+		if (endpoint_parse(json_object_iter_key(it), &kip, &kport) &&
+		    (port < 0 || kport == port) && ip_eq(&kip, ip) &&
+		    ctl_hs_for(e, host, map_host) &&
+		    (!want_verified || ctl_tls_state(e) == TS_VERIFIED))
+			return e;
+	}
+	return NULL;
+}
+
+static const json_t *
+ctl_hs(const struct ctx *c, const struct ip *ip, long port, const char *host,
+       bool want_verified)
+{
+	const json_t *e = ctl_hs_in(jobj(c->control, "tls_handshake"),
+				    c->t.host, ip, port, host, want_verified);
+
+	for (size_t i = 0; e == NULL && i < c->n_ctl_hops; i++)
+		e = ctl_hs_in(jobj(c->ctl_hops[i].o, "tls_handshake"),
+			      c->ctl_hops[i].have_t ? c->ctl_hops[i].t.host
+						    : NULL,
+			      ip, port, host, want_verified);
+	return e;
+}
+
+static enum outcome
+http_outcome(const json_t *h, long long *code)
+{
+	if (h == NULL)
+		return OC_UNKNOWN;
+	if (jfailure(h) != NULL)
+		return OC_FAILED;
+	return jint(h, "status_code", code) && *code > 0 ? OC_OK : OC_UNKNOWN;
+}
+
+/*
+ * The control's fetch of hop h's URL: its hop with the same URL. A control
+ * without hops (OONI's test helper, older controls) reports only its
+ * final fetch, which stands for every hop: it got through them all, or
+ * failed somewhere.
+ */
+static enum outcome
+ctl_http_at(const struct ctx *c, const struct hop *h, const json_t **out)
+{
+	long long code;
+
+	if (h->ctl_hop != NULL)
+		*out = jobj(h->ctl_hop, "http_request");
+	else if (c->n_ctl_hops == 0)
+		*out = jobj(c->control, "http_request");
+	else
+		*out = NULL;
+	return http_outcome(*out, &code);
+}
+
+/* The control's final fetch: "http_request", else its last hop's. */
+static enum outcome
+ctl_final(const struct ctx *c, const json_t **out, long long *code)
+{
+	*out = jobj(c->control, "http_request");
+	if (*out == NULL && c->n_ctl_hops > 0)
+		*out = jobj(c->ctl_hops[c->n_ctl_hops - 1].o, "http_request");
+	return http_outcome(*out, code);
+}
+
+/*
+ * A control without hops (OONI's test helper, version-1 controls) saw the
+ * names and endpoints of later hops only on its way to its final fetch:
+ * that fetch's outcome stands for their steps, as it does for their HTTP
+ * (OONI judges every hop against it). UNKNOWN for hop 0, or when the
+ * control reports hops (then a missing entry is missing).
+ */
+static enum outcome
+ctl_stand_in(const struct ctx *c, size_t k)
+{
+	const json_t *ctl;
+	long long code;
+
+	if (k == 0 || c->n_ctl_hops > 0)
+		return OC_UNKNOWN;
+	return ctl_final(c, &ctl, &code);
+}
+
+/* --- the probe's observations per hop ------------------------------------- */
+
+static void
+add_answers(struct hop *h, const json_t *answers)
+{
+	struct ip ip;
+
+	for (size_t i = 0; i < jlen(answers); i++) {
+		const json_t *a = json_array_get(answers, i);
+		const char *v = jstr(a, "ipv4");
+
+		if (v == NULL)
+			v = jstr(a, "ipv6");
+		if (ip_parse(v, &ip))
+			ip_add(h->addrs, &h->n_addrs, &ip);
+	}
+}
+
+/*
+ * The probe's A and AAAA lookups of the hop's name, at whichever hop they
+ * were made (a name is resolved once per job). A lookup counts when it has
+ * a failure string, or a null failure and an answers array.
+ */
+static void
+collect_dns(const struct ctx *c, struct hop *h)
+{
+	const json_t *qs = jarr(c->tk, "queries");
+	const char *fail_a = NULL, *fail_other = NULL;
+	struct ip ip;
+
+	if (h->t.host_is_ip) {
+		if (ip_parse(h->t.host, &ip))
+			ip_add(h->addrs, &h->n_addrs, &ip);
+		return;
+	}
+	for (size_t i = 0; i < jlen(qs); i++) {
+		const json_t *q = json_array_get(qs, i);
+		const char *f = jfailure(q);
+
+		if (!host_eq(jstr(q, "hostname"), h->t.host))
+			continue;
+		if (f == NULL && !(json_is_null(jget(q, "failure")) &&
+				   jarr(q, "answers") != NULL))
+			continue;
+		h->dns_observed = true;
+		add_answers(h, jarr(q, "answers"));
+		if (f != NULL && is(jstr(q, "query_type"), "A"))
+			fail_a = fail_a ? fail_a : f;
+		else if (f != NULL)
+			fail_other = fail_other ? fail_other : f;
+	}
+	/* getaddrinfo-like: the A lookup's failure speaks for the name; a
+	 * NOERROR reply without addresses is OONI's dns_no_answer */
+	if (h->dns_observed && h->n_addrs == 0)
+		h->dns_failure = fail_a	      ? fail_a
+				 : fail_other ? fail_other
+					      : failure_dns_no_answer;
+}
+
+static void
+collect_ctl_dns(const struct ctx *c, struct hop *h)
+{
+	const json_t *dns = ctl_dns_obj(c, h->t.host);
+	const json_t *addrs = jarr(dns, "addrs");
+	struct ip ip;
+
+	if (dns == NULL)
+		h->ctl_dns = OC_UNKNOWN;
+	else if (jfailure(dns) != NULL)
+		h->ctl_dns = OC_FAILED;
+	else
+		h->ctl_dns = addrs != NULL ? OC_OK : OC_UNKNOWN;
+	for (size_t i = 0; i < jlen(addrs); i++)
+		if (ip_parse(json_string_value(json_array_get(addrs, i)), &ip))
+			ip_add(h->ctl_addrs, &h->n_ctl_addrs, &ip);
+}
+
+/* A record of hop h's endpoints: one of its name's addresses and its
+ * port; when the name's lookup is not in the data, the record's own hop. */
+static bool
+in_hop(const struct hop *h, size_t k, const json_t *e, struct ip *ip,
+       long *port)
+{
+	if (!entry_endpoint(e, ip, port) || *port != h->t.port)
+		return false;
+	if (h->n_addrs > 0)
+		return ip_in(ip, h->addrs, h->n_addrs);
+	return rec_hop(e) == (long long)k;
+}
+
 /* Our sni_role, or for data without it, the server name. */
 static bool
-is_target_hs(const struct ctx *c, const json_t *hs)
+is_target_hs(const json_t *hs, const char *host)
 {
 	const char *role = jstr(hs, "sni_role");
 
-	if (role != NULL)
-		return strcmp(role, "target") == 0;
-	return host_eq(jstr(hs, "server_name"), c->t.host);
+	if (role != NULL && strcmp(role, "target") != 0)
+		return false;
+	return host_eq(jstr(hs, "server_name"), host);
 }
 
 static bool
-is_neutral_hs(const struct ctx *c, const json_t *hs)
+is_neutral_hs(const json_t *hs, const char *host)
 {
 	const char *role = jstr(hs, "sni_role");
 
 	if (role != NULL)
 		return strcmp(role, "control") == 0;
-	return !host_eq(jstr(hs, "server_name"), c->t.host);
+	return !host_eq(jstr(hs, "server_name"), host);
 }
 
 /* The probe's neutral-SNI handshake on ip:port, or NULL. */
 static const json_t *
-neutral_hs(const struct ctx *c, const struct ip *ip, long port)
+neutral_hs(const struct ctx *c, const struct ip *ip, long port,
+	   const char *host)
 {
 	const json_t *hss = jarr(c->tk, "tls_handshakes");
 	struct ip hip;
@@ -436,21 +814,22 @@ neutral_hs(const struct ctx *c, const struct ip *ip, long port)
 	for (size_t i = 0; i < jlen(hss); i++) {
 		const json_t *hs = json_array_get(hss, i);
 
-		if (is_neutral_hs(c, hs) && entry_endpoint(hs, &hip, &hport) &&
-		    hport == port && ip_eq(&hip, ip))
+		if (is_neutral_hs(hs, host) &&
+		    entry_endpoint(hs, &hip, &hport) && hport == port &&
+		    ip_eq(&hip, ip))
 			return hs;
 	}
 	return NULL;
 }
 
 /*
- * Did TLS prove that ip serves the target's name? A handshake with the
- * target's SNI that verified, from the probe or from the control (which
- * also connects to the probe's addresses). This is how OONI's "TLS proved
- * the addresses valid" keeps CDNs from looking like DNS tampering.
+ * Did TLS prove that ip serves host? A handshake with that SNI that
+ * verified, from the probe or from the control (which also connects to
+ * the probe's addresses), on any port. This is how OONI's "TLS proved the
+ * addresses valid" keeps CDNs from looking like DNS tampering.
  */
 static bool
-tls_proves(const struct ctx *c, const struct ip *ip)
+tls_proves(const struct ctx *c, const char *host, const struct ip *ip)
 {
 	const json_t *hss = jarr(c->tk, "tls_handshakes");
 	struct ip hip;
@@ -459,65 +838,70 @@ tls_proves(const struct ctx *c, const struct ip *ip)
 	for (size_t i = 0; i < jlen(hss); i++) {
 		const json_t *hs = json_array_get(hss, i);
 
-		if (is_target_hs(c, hs) && tls_state(hs) == TS_VERIFIED &&
+		if (is_target_hs(hs, host) && tls_state(hs) == TS_VERIFIED &&
 		    entry_endpoint(hs, &hip, &port) && ip_eq(&hip, ip))
 			return true;
 	}
-	return ctl_tls_state(ctl_entry(c, "tls_handshake", ip, c->t.port)) ==
-	       TS_VERIFIED;
+	return ctl_hs(c, ip, -1, host, true) != NULL;
 }
 
-/* --- comparison keys ------------------------------------------------------ */
-
 /*
- * OONI's dns_consistency (ts-017; webconnectivitylte analysisclassic.go),
- * with TLS standing in for the ASN comparison we cannot make.
+ * OONI's dns_consistency (ts-017; webconnectivitylte analysisclassic.go)
+ * for the hop's name, with TLS standing in for the ASN comparison we
+ * cannot make.
  */
 static const char *
-dns_consistency(const struct ctx *c)
+dns_consistency(const struct ctx *c, const struct hop *h)
 {
-	if (c->control == NULL || c->t.host_is_ip || !c->dns_observed ||
-	    c->ctl_dns == OC_UNKNOWN)
+	if (c->control == NULL || h->t.host_is_ip || !h->dns_observed ||
+	    h->ctl_dns == OC_UNKNOWN)
 		return NULL;
-	if (c->n_addrs == 0) /* an expected failure is consistent */
-		return c->ctl_dns == OC_OK && c->n_ctl_addrs > 0
+	if (h->n_addrs == 0) /* an expected failure is consistent */
+		return h->ctl_dns == OC_OK && h->n_ctl_addrs > 0
 			       ? "inconsistent"
 			       : "consistent";
-	if (c->ctl_dns == OC_FAILED || c->n_ctl_addrs == 0)
+	if (h->ctl_dns == OC_FAILED || h->n_ctl_addrs == 0)
 		return "inconsistent";
-	for (size_t i = 0; i < c->n_addrs; i++)
-		if (ip_in(&c->addrs[i], c->ctl_addrs, c->n_ctl_addrs) ||
-		    tls_proves(c, &c->addrs[i]))
+	for (size_t i = 0; i < h->n_addrs; i++)
+		if (ip_in(&h->addrs[i], h->ctl_addrs, h->n_ctl_addrs) ||
+		    tls_proves(c, h->t.host, &h->addrs[i]))
 			return "consistent";
 	return "inconsistent";
 }
 
-/* requests[] is newest first: [0] is the final hop. */
-static const json_t *
-final_request(const struct ctx *c)
+/* A private or reserved answer for a name the control resolves to other
+ * addresses: no public server lives there. A bogon the control got too
+ * (split horizon, a lab on loopback) is not one. */
+static bool
+probe_only_bogon(const struct hop *h)
 {
-	return json_array_get(jarr(c->tk, "requests"), 0);
+	if (h->ctl_dns != OC_OK || h->n_ctl_addrs == 0)
+		return false;
+	for (size_t i = 0; i < h->n_addrs; i++)
+		if (ip_is_bogon(&h->addrs[i]) &&
+		    !ip_in(&h->addrs[i], h->ctl_addrs, h->n_ctl_addrs))
+			return true;
+	return false;
 }
 
-static const json_t *
-final_response(const struct ctx *c, long long *code)
+static void
+collect_hops(struct ctx *c)
 {
-	const json_t *r = jobj(final_request(c), "response");
+	build_hops(c);
+	for (size_t k = 0; k < c->n_hops; k++) {
+		struct hop *h = &c->hops[k];
 
-	return r != NULL && jint(r, "code", code) && *code > 0 ? r : NULL;
+		if (!h->have_t)
+			continue;
+		collect_dns(c, h);
+		collect_ctl_dns(c, h);
+		h->consistency = dns_consistency(c, h);
+		h->bogon = probe_only_bogon(h);
+		h->ctl_hop = match_ctl_hop(c, k);
+	}
 }
 
-static enum outcome
-ctl_http(const struct ctx *c, long long *code)
-{
-	const json_t *h = jobj(c->control, "http_request");
-
-	if (h == NULL)
-		return OC_UNKNOWN;
-	if (jfailure(h) != NULL)
-		return OC_FAILED;
-	return jint(h, "status_code", code) && *code > 0 ? OC_OK : OC_UNKNOWN;
-}
+/* --- comparison keys ------------------------------------------------------ */
 
 /* OONI's status_code_match, as fixed in ooni/probe#2287: equal codes
  * match; different codes are compared only when the control got 2xx. */
@@ -653,23 +1037,124 @@ body_proportion(struct ctx *c, const json_t *resp, const json_t *ctl)
 		c->proportion > WW_BODY_PROPORTION_MIN ? TRI_TRUE : TRI_FALSE;
 }
 
+/* A response with a positive status code, else NULL. */
+static const json_t *
+response_of(const json_t *req, long long *code)
+{
+	const json_t *r = jobj(req, "response");
+
+	return r != NULL && jint(r, "code", code) && *code > 0 ? r : NULL;
+}
+
+/*
+ * Failures that end a chain with a response in hand: the last redirect's
+ * (too many redirects, a Location that cannot be followed). The response
+ * is the final one; any other failure cut the transfer.
+ */
+static bool
+chain_failure(const char *f)
+{
+	return is(f, "http_too_many_redirects") ||
+	       is(f, failure_http_invalid_redirect_location_host);
+}
+
 static void
 compute_http_diff(struct ctx *c)
 {
-	long long code, ctl_code;
-	const json_t *resp = final_response(c, &code);
-	const json_t *ctl = jobj(c->control, "http_request");
+	long long code, ctl_code, p = -1, q = -1;
+	const json_t *req = final_request(c), *ctl;
+	const json_t *resp = response_of(req, &code);
+	const char *f = jfailure(req);
 
-	if (resp == NULL || ctl_http(c, &ctl_code) != OC_OK)
+	/* a body cut short is no page to compare (its transfer failed) */
+	if (resp == NULL || (f != NULL && !chain_failure(f)) ||
+	    ctl_final(c, &ctl, &ctl_code) != OC_OK)
 		return;
+	c->have_keys = true;
 	body_proportion(c, resp, ctl);
+	c->empty_body = jint(resp, "body_length", &p) &&
+			jint(ctl, "body_length", &q) && p == 0 && q > 0;
 	c->status_code_match = status_match(code, ctl_code);
 	c->headers_match =
 		headers_match(jobj(resp, "headers"), jobj(ctl, "headers"));
-	c->title_match = title_match(jstr(resp, "title"), jstr(ctl, "title"));
+	c->title = jstr(resp, "title");
+	c->ctl_title = jstr(ctl, "title");
+	c->title_match = title_match(c->title, c->ctl_title);
+}
+
+/* Titles equal but for case and surrounding white space. */
+static bool
+same_title_text(const char *a, const char *b)
+{
+	static const char ws[] = " \t\r\n\f\v";
+	size_t la, lb;
+
+	a = a != NULL ? a + strspn(a, ws) : "";
+	b = b != NULL ? b + strspn(b, ws) : "";
+	la = strlen(a);
+	lb = strlen(b);
+	while (la > 0 && strchr(ws, a[la - 1]) != NULL)
+		la--;
+	while (lb > 0 && strchr(ws, b[lb - 1]) != NULL)
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/* The titles share no word: title_match false; when the control's title
+ * has no long word to compare, the titles are not the same text. */
+static bool
+titles_differ(const struct ctx *c)
+{
+	if (c->title_match == TRI_NULL)
+		return c->have_keys && !same_title_text(c->title, c->ctl_title);
+	return c->title_match == TRI_FALSE;
+}
+
+/* The body is far from the control's: body_length_match false (at most
+ * 0.7 of the larger), or empty where the control's is not. */
+static bool
+body_far(const struct ctx *c)
+{
+	return c->body_length_match == TRI_FALSE || c->empty_body;
+}
+
+/* Rule 3: another page, whatever the headers say. */
+static bool
+page_far(const struct ctx *c)
+{
+	return titles_differ(c) && body_far(c);
+}
+
+/* OONI's http-diff algorithm (webconnectivitylte analysishttpdiff.go). */
+static bool
+ooni_http_differs(const struct ctx *c)
+{
+	if (c->status_code_match == TRI_TRUE &&
+	    (c->body_length_match == TRI_TRUE || c->headers_match == TRI_TRUE ||
+	     c->title_match == TRI_TRUE))
+		return false;
+	return true;
+}
+
+/* Through a forged answer over plain HTTP nothing proves who answered, so
+ * the page must show it is the control's: same status, same title (same
+ * text when the control's has no long word) and a body not far from it. */
+static bool
+same_page_strict(const struct ctx *c)
+{
+	return c->status_code_match == TRI_TRUE && !titles_differ(c) &&
+	       !body_far(c);
 }
 
 /* --- fingerprints --------------------------------------------------------- */
+
+/* The first hop (lowest) with a confirming match of each kind. */
+static void
+note_hop(int *best, int hop)
+{
+	if (hop >= 0 && (*best < 0 || hop < *best))
+		*best = hop;
+}
 
 static void
 note_matches(struct ctx *c, const struct ww_fingerprint **m, size_t n)
@@ -686,10 +1171,13 @@ note_matches(struct ctx *c, const struct ww_fingerprint **m, size_t n)
 			json_array_append_new(c->fp_names, json_string(name));
 		if (!ww_fingerprint_expected_in(m[i], c->cc))
 			continue;
-		if (ww_fingerprint_location(m[i]) == WW_FP_DNS)
+		if (ww_fingerprint_location(m[i]) == WW_FP_DNS) {
 			c->fp_dns = true;
-		else
+			note_hop(&c->fp_dns_hop, c->cur_hop);
+		} else {
 			c->fp_http = true;
+			note_hop(&c->fp_http_hop, c->cur_hop);
+		}
 	}
 }
 
@@ -705,6 +1193,7 @@ match_dns_fingerprints(struct ctx *c)
 	for (size_t i = 0; i < jlen(qs) && i < FP_MAX_LOOKUPS; i++) {
 		const json_t *ans = jarr(json_array_get(qs, i), "answers");
 
+		c->cur_hop = (int)rec_hop(json_array_get(qs, i));
 		for (size_t j = 0; j < jlen(ans) && j < FP_MAX_ANSWERS; j++)
 			for (size_t k = 0; k < WW_ARRAY_LEN(keys); k++)
 				note_matches(
@@ -715,6 +1204,7 @@ match_dns_fingerprints(struct ctx *c)
 						     keys[k]),
 						m, MAX_MATCHES));
 	}
+	c->cur_hop = -1;
 }
 
 static void
@@ -789,15 +1279,19 @@ static void
 match_http_fingerprints(struct ctx *c)
 {
 	const json_t *reqs = jarr(c->tk, "requests");
+	size_t n = jlen(reqs);
 
-	for (size_t i = 0; i < jlen(reqs) && i < FP_MAX_HOPS; i++) {
+	for (size_t i = 0; i < n && i < MAX_HOPS; i++) {
 		const json_t *resp = jobj(json_array_get(reqs, i), "response");
+		long long hop = req_hop(c, i, n);
 
 		if (resp == NULL)
 			continue;
+		c->cur_hop = (int)hop;
 		match_body(c, resp);
 		match_headers(c, resp);
 	}
+	c->cur_hop = -1;
 }
 
 /* --- setting the verdict -------------------------------------------------- */
@@ -811,6 +1305,7 @@ set_verdict(struct ctx *c, enum blocking b, enum tri accessible,
 	c->v.detail = detail;
 	c->v.reason = reason;
 	c->v.failure = failure;
+	c->v.hop = c->cur_hop;
 	return true;
 }
 
@@ -818,6 +1313,14 @@ static bool
 set_null(struct ctx *c, const char *reason, const char *failure)
 {
 	return set_verdict(c, BL_NULL, TRI_NULL, NULL, reason, failure);
+}
+
+/* A null that no hop's step decided. */
+static bool
+set_null_nohop(struct ctx *c, const char *reason, const char *failure)
+{
+	c->cur_hop = -1;
+	return set_null(c, reason, failure);
 }
 
 static bool
@@ -838,6 +1341,45 @@ static bool
 set_accessible(struct ctx *c, const char *reason)
 {
 	return set_verdict(c, BL_FALSE, TRI_TRUE, NULL, reason, NULL);
+}
+
+/*
+ * Rule 8: failures that say the probe's own network is unusable, whatever
+ * it tried to reach: no route (ENETUNREACH: the routing table has none,
+ * the kernel sends nothing), the interface down, no usable source address
+ * or address family. host_unreachable is not here: it is also what a
+ * filter's ICMP reject ("host/admin prohibited") gives, and so evidence.
+ */
+static bool
+is_local_failure(const char *f)
+{
+	return is(f, failure_network_unreachable) ||
+	       is(f, failure_network_down) ||
+	       is(f, failure_address_not_available) ||
+	       is(f, failure_address_family_not_supported);
+}
+
+/* For DNS also connection_refused: c-ares could contact no resolver (it
+ * could not send, or the resolver's host answered "port unreachable"). A
+ * censor forges or drops answers; it does not make the resolver vanish for
+ * one name. */
+static bool
+is_local_dns_failure(const char *f)
+{
+	return is_local_failure(f) || is(f, failure_connection_refused);
+}
+
+static bool
+set_probe_offline(struct ctx *c, const char *failure)
+{
+	return set_null(c, "probe_offline", failure);
+}
+
+/* No control answered: no verdict, and no hop decided it. */
+static bool
+set_no_control(struct ctx *c)
+{
+	return set_null_nohop(c, "control_unavailable", NULL);
 }
 
 /* --- failure strings to details ------------------------------------------- */
@@ -898,6 +1440,8 @@ http_detail(const char *f)
 
 /* --- the steps ------------------------------------------------------------ */
 
+/* --- the steps ------------------------------------------------------------ */
+
 /* A fingerprint proves blocking whatever else happened, even without a
  * control (as OONI's fastpath does). DNS first: a forged answer is the
  * cause of the blockpage served from it. */
@@ -905,12 +1449,14 @@ static bool
 decide_fingerprints(struct ctx *c)
 {
 	c->confirmed = c->fp_dns || c->fp_http;
+	c->cur_hop = c->fp_dns ? c->fp_dns_hop : c->fp_http_hop;
 	if (c->fp_dns)
 		return set_blocked(c, BL_DNS, "dns.injected", "dns_injected",
 				   NULL);
 	if (c->fp_http)
 		return set_blocked(c, BL_HTTP_DIFF, "http.blockpage",
 				   "http_blockpage", NULL);
+	c->cur_hop = -1;
 	return false;
 }
 
@@ -936,36 +1482,41 @@ any_interrupted(const struct ctx *c)
 	return false;
 }
 
+/*
+ * DNS of the hop's name: decides only when no address came. The control's
+ * lookup of the same name tells blocking from a name that does not
+ * resolve for anyone. A forged or bogon answer does not decide here: it
+ * blocks only if the fetch through it fails (rule A) or shows another page.
+ */
 static bool
-probe_only_bogon(const struct ctx *c)
+decide_dns(struct ctx *c, const struct hop *h)
 {
-	for (size_t i = 0; i < c->n_addrs; i++)
-		if (ip_is_bogon(&c->addrs[i]) &&
-		    !ip_in(&c->addrs[i], c->ctl_addrs, c->n_ctl_addrs))
-			return true;
-	return false;
-}
+	const char *f = h->dns_failure;
+	/* hop 0's failure is dns_experiment_failure; a later hop's goes to
+	 * http_experiment_failure, as OONI reports a redirect's lookup */
+	const char *hf = c->cur_hop > 0 ? f : NULL;
 
-static bool
-decide_dns(struct ctx *c)
-{
-	if (c->t.host_is_ip || !c->dns_observed)
+	if (h->t.host_is_ip || !h->dns_observed || h->n_addrs > 0)
 		return false;
-	if (c->n_addrs == 0) {
-		if (c->ctl_dns == OC_UNKNOWN)
-			return set_null(c, "control_incomplete", NULL);
+	if (is_local_dns_failure(f))
+		return set_probe_offline(c, hf);
+	if (c->control == NULL)
+		return set_no_control(c);
+	if (h->ctl_dns == OC_UNKNOWN) {
+		switch (ctl_stand_in(c, (size_t)c->cur_hop)) {
+		case OC_OK:
+			break;
+		case OC_FAILED:
+			return set_down(c, hf);
+		default:
+			return set_null(c, "control_incomplete", hf);
+		}
+	} else if (h->ctl_dns == OC_FAILED || h->n_ctl_addrs == 0) {
 		/* OONI: dns_no_answer against zero control addresses is
 		 * "down" too */
-		if (c->ctl_dns == OC_FAILED || c->n_ctl_addrs == 0)
-			return set_down(c, NULL);
-		return set_blocked(c, BL_DNS, dns_detail(c->dns_failure),
-				   "dns_failure", NULL);
+		return set_down(c, hf);
 	}
-	/* A private or reserved answer for a name the control resolves to
-	 * public addresses: no public server lives there. */
-	if (c->ctl_dns == OC_OK && c->n_ctl_addrs > 0 && probe_only_bogon(c))
-		return set_blocked(c, BL_DNS, "dns.bogon", "dns_bogon", NULL);
-	return false;
+	return set_blocked(c, BL_DNS, dns_detail(f), "dns_failure", hf);
 }
 
 static enum outcome
@@ -982,60 +1533,71 @@ tcp_outcome(const json_t *e, const char **failure)
 }
 
 static bool
-tcp_connected(const struct ctx *c)
+tcp_connected(const struct ctx *c, const struct hop *h, size_t k)
 {
 	const json_t *tcs = jarr(c->tk, "tcp_connect");
 	const char *f;
+	struct ip ip;
+	long port;
 
-	for (size_t i = 0; i < jlen(tcs); i++)
-		if (tcp_outcome(json_array_get(tcs, i), &f) == OC_OK)
+	for (size_t i = 0; i < jlen(tcs); i++) {
+		const json_t *e = json_array_get(tcs, i);
+
+		if (in_hop(h, k, e, &ip, &port) && tcp_outcome(e, &f) == OC_OK)
 			return true;
+	}
 	return false;
 }
 
-/* The control's connect to the same address and port. */
-static enum outcome
-ctl_tcp(const struct ctx *c, const struct ip *ip, long port)
-{
-	const json_t *e = ctl_entry(c, "tcp_connect", ip, port);
-
-	if (jtrue(e, "status"))
-		return OC_OK;
-	return json_is_false(jget(e, "status")) ? OC_FAILED : OC_UNKNOWN;
-}
-
 /*
- * Only when no connect worked: a connect the control made to the same
- * address and port proves the path is at fault (tcp_ip); the control
- * failing there too means the server is down.
+ * Only when no connect to the hop's endpoints worked: a connect the
+ * control made to the same address and port proves the path is at fault
+ * (tcp_ip); the control failing there too means the server is down.
+ * Failures of the probe's own network are set aside: they say nothing
+ * about the endpoint.
  */
 static bool
-decide_tcp(struct ctx *c)
+decide_tcp(struct ctx *c, const struct hop *h, size_t k)
 {
 	const json_t *tcs = jarr(c->tk, "tcp_connect");
-	const char *blocked = NULL, *first = NULL, *f;
+	const char *blocked = NULL, *first = NULL, *local = NULL, *f;
+	enum outcome oc;
 	bool all_down = true;
 	struct ip ip;
 	long port;
 
-	if (tcp_connected(c))
+	if (tcp_connected(c, h, k))
 		return false;
 	for (size_t i = 0; i < jlen(tcs); i++) {
 		const json_t *e = json_array_get(tcs, i);
-		enum outcome ctl;
 
-		if (tcp_outcome(e, &f) != OC_FAILED ||
-		    !entry_endpoint(e, &ip, &port))
+		if (!in_hop(h, k, e, &ip, &port) ||
+		    tcp_outcome(e, &f) != OC_FAILED)
 			continue;
+		if (is_local_failure(f)) {
+			local = local ? local : f;
+			continue;
+		}
 		first = first ? first : f;
-		ctl = ctl_tcp(c, &ip, port);
-		if (ctl == OC_OK && blocked == NULL)
-			blocked = f;
-		if (ctl != OC_FAILED)
+		if (c->control == NULL)
+			continue;
+		oc = ctl_tcp(c, &ip, port);
+		switch (oc == OC_UNKNOWN ? ctl_stand_in(c, k) : oc) {
+		case OC_OK:
+			blocked = blocked ? blocked : f;
 			all_down = false;
+			break;
+		case OC_UNKNOWN:
+			all_down = false;
+			break;
+		default:
+			break;
+		}
 	}
-	if (first == NULL)
-		return false; /* no connect observed: a later step may tell */
+	if (first == NULL) /* no connect observed: a later step may tell */
+		return local != NULL ? set_probe_offline(c, local) : false;
+	if (c->control == NULL)
+		return set_no_control(c);
 	if (blocked != NULL)
 		return set_blocked(c, BL_TCP_IP, tcp_detail(blocked),
 				   "tcp_failure", blocked);
@@ -1069,7 +1631,8 @@ same_leaf(const json_t *hs, const json_t *ctl)
 }
 
 static enum tls_outcome
-tls_classify(const struct ctx *c, const json_t *hs)
+tls_classify(const struct ctx *c, const struct hop *h, size_t k,
+	     const json_t *hs)
 {
 	enum tls_state st = tls_state(hs), ctl_st;
 	const json_t *ctl, *neutral;
@@ -1080,8 +1643,21 @@ tls_classify(const struct ctx *c, const json_t *hs)
 		return TO_OK;
 	if (st == TS_UNKNOWN || !entry_endpoint(hs, &ip, &port))
 		return TO_SKIP;
-	ctl = ctl_entry(c, "tls_handshake", &ip, port);
+	ctl = ctl_hs(c, &ip, port, h->t.host, false);
 	ctl_st = ctl_tls_state(ctl);
+	/* a failed handshake at a later hop against a control without hops:
+	 * its final fetch stands in (a certificate cannot be compared) */
+	if (ctl_st == TS_UNKNOWN && st == TS_FAILED)
+		switch (ctl_stand_in(c, k)) {
+		case OC_OK:
+			ctl_st = TS_VERIFIED;
+			break;
+		case OC_FAILED:
+			ctl_st = TS_FAILED;
+			break;
+		default:
+			break;
+		}
 	if (ctl_st == TS_UNKNOWN)
 		return TO_UNKNOWN;
 	if (st == TS_UNVERIFIED) {
@@ -1094,7 +1670,7 @@ tls_classify(const struct ctx *c, const json_t *hs)
 	 * does not matter to a reset or a timeout) */
 	if (ctl_st == TS_FAILED)
 		return TO_DOWN;
-	neutral = neutral_hs(c, &ip, port);
+	neutral = neutral_hs(c, &ip, port, h->t.host);
 	if (neutral == NULL || tls_state(neutral) == TS_UNKNOWN)
 		return TO_UNPROVEN;
 	return tls_state(neutral) == TS_FAILED ? TO_ADDR : TO_SNI;
@@ -1103,6 +1679,8 @@ tls_classify(const struct ctx *c, const json_t *hs)
 static bool
 set_tls_verdict(struct ctx *c, enum tls_outcome oc, const char *f)
 {
+	if (is_local_failure(f))
+		return set_probe_offline(c, f);
 	switch (oc) {
 	case TO_SNI:
 		return set_blocked(c, BL_TLS, tls_detail(f), "tls_sni_filtered",
@@ -1127,30 +1705,51 @@ set_tls_verdict(struct ctx *c, enum tls_outcome oc, const char *f)
 enum step { STEP_DECIDED, STEP_PASSED, STEP_UNOBSERVED };
 
 /*
- * Only when no target-SNI handshake verified. The most telling address
- * decides: evidence of interference first, then the trust-store case,
- * then "down", then missing control data.
+ * Only when no target-SNI handshake of the hop verified. The most telling
+ * address decides: evidence of interference first, then the trust-store
+ * case, then "down", then missing control data.
  */
 static enum step
-decide_tls(struct ctx *c)
+decide_tls(struct ctx *c, const struct hop *h, size_t k)
 {
 	static const enum tls_outcome order[] = {TO_SNI,      TO_ADDR,	TO_MITM,
 						 TO_UNPROVEN, TO_TRUST, TO_DOWN,
 						 TO_UNKNOWN};
 	const json_t *hss = jarr(c->tk, "tls_handshakes");
-	const json_t *best = NULL;
+	const json_t *best = NULL, *first = NULL;
 	enum tls_outcome best_oc = TO_SKIP;
 	size_t best_rank = WW_ARRAY_LEN(order);
+	struct ip ip;
+	long port;
 
+	for (size_t i = 0; i < jlen(hss); i++) {
+		const json_t *hs = json_array_get(hss, i);
+
+		if (!is_target_hs(hs, h->t.host) ||
+		    !in_hop(h, k, hs, &ip, &port))
+			continue;
+		if (tls_state(hs) == TS_VERIFIED)
+			return STEP_PASSED;
+		if (tls_state(hs) != TS_UNKNOWN)
+			first = first ? first : hs;
+	}
+	if (first == NULL)
+		return STEP_UNOBSERVED;
+	if (c->control == NULL) {
+		if (is_local_failure(jfailure(first)))
+			set_probe_offline(c, jfailure(first));
+		else
+			set_no_control(c);
+		return STEP_DECIDED;
+	}
 	for (size_t i = 0; i < jlen(hss); i++) {
 		const json_t *hs = json_array_get(hss, i);
 		enum tls_outcome oc;
 
-		if (!is_target_hs(c, hs))
+		if (!is_target_hs(hs, h->t.host) ||
+		    !in_hop(h, k, hs, &ip, &port))
 			continue;
-		oc = tls_classify(c, hs);
-		if (oc == TO_OK)
-			return STEP_PASSED;
+		oc = tls_classify(c, h, k, hs);
 		for (size_t r = 0; r < best_rank; r++)
 			if (order[r] == oc) {
 				best_rank = r;
@@ -1164,85 +1763,61 @@ decide_tls(struct ctx *c)
 	return STEP_DECIDED;
 }
 
-/* OONI's http-diff algorithm (webconnectivitylte analysishttpdiff.go). */
+/*
+ * http.throttled (docs/verdicts.md): the transfer timed out after the
+ * headers while bytes were still coming, so slowly that the rest of the
+ * control's body would have needed at least as long again, at a rate
+ * under WW_THROTTLE_MAX_RATE and (when the control's rate is known) under
+ * a tenth of it. A transfer that stalled (a silent connection) is a plain
+ * http.timeout.
+ */
 static bool
-http_differs(const struct ctx *c)
+throttled(const json_t *req, const char *f, const json_t *ctl)
 {
-	if (c->status_code_match == TRI_TRUE &&
-	    (c->body_length_match == TRI_TRUE || c->headers_match == TRI_TRUE ||
-	     c->title_match == TRI_TRUE))
+	const json_t *tr = jobj(req, "transfer");
+	double rate, last, t0, t, got, ctl_rate, dur, gap, slack;
+	long long code, want;
+
+	if (!is(f, failure_generic_timeout) ||
+	    response_of(req, &code) == NULL || !jnum(tr, "rate", &rate) ||
+	    rate <= 0 || rate >= WW_THROTTLE_MAX_RATE ||
+	    !jnum(tr, "t_last_byte", &last) || !jnum(req, "t0", &t0) ||
+	    !jnum(req, "t", &t) || !jint(ctl, "body_length", &want) ||
+	    want <= 0)
 		return false;
-	return true;
+	if (!jnum(tr, "body_bytes", &got))
+		got = 0;
+	dur = t - t0;
+	gap = dur - last;
+	slack = dur * WW_THROTTLE_GAP_SHARE;
+	if (slack < WW_THROTTLE_MAX_GAP)
+		slack = WW_THROTTLE_MAX_GAP;
+	if (dur <= 0 || gap > slack || got >= (double)want ||
+	    ((double)want - got) / rate < dur)
+		return false;
+	return !jnum(jobj(ctl, "transfer"), "rate", &ctl_rate) ||
+	       ctl_rate <= 0 || rate * WW_THROTTLE_CTL_FACTOR <= ctl_rate;
 }
 
 /*
- * Over HTTPS nobody on the path can alter the page, so a different page
- * is the server's doing: a refusal (403, 451) where the control got 2xx,
- * or same status with a much shorter/longer body and no title word in
- * common. A page that merely changes per request keeps its title.
+ * The hop's request failed (before or after the headers: a transfer cut
+ * short is a failure too, whatever part of the body came). The control's
+ * fetch of the same URL tells blocking from a site that fails for all.
  */
 static bool
-server_side_differs(const struct ctx *c, long long code, long long ctl_code)
+decide_http_failure(struct ctx *c, const struct hop *h, const char *f)
 {
-	if ((code == 403 || code == 451) && ctl_code / 100 == 2)
-		return true;
-	return c->status_code_match == TRI_TRUE &&
-	       c->body_length_match == TRI_FALSE && c->title_match == TRI_FALSE;
-}
+	const json_t *ctl;
 
-static bool
-final_is_https(const struct ctx *c)
-{
-	const char *url = jstr(jobj(final_request(c), "request"), "url");
-
-	if (url == NULL)
-		return c->t.kind == WW_TARGET_HTTPS;
-	return strncasecmp(url, "https://", 8) == 0;
-}
-
-static bool
-decide_response(struct ctx *c, long long code)
-{
-	long long ctl_code = 0;
-	enum outcome ctl = ctl_http(c, &ctl_code);
-	bool https = final_is_https(c);
-
-	if (ctl == OC_OK && https)
-		return server_side_differs(c, code, ctl_code)
-			       ? set_blocked(c, BL_HTTP_DIFF,
-					     "http.server_side",
-					     "http_server_side", NULL)
-			       : set_accessible(c, "expected_success");
-	if (ctl == OC_OK)
-		return http_differs(c)
-			       ? set_blocked(c, BL_HTTP_DIFF, "http.diff",
-					     "http_diff", NULL)
-			       : set_accessible(c, "expected_success");
-	/* A verified page is the site's even if the control could not get
-	 * it; a plain-HTTP page might be anyone's. */
-	if (https)
-		return set_accessible(c, "unexpected_success");
-	return set_null(c,
-			ctl == OC_FAILED ? "control_http_failed"
-					 : "control_incomplete",
-			NULL);
-}
-
-/* requests[0] is the final hop: its response, or its failure (a failure
- * in a redirect's hop is still the fetch failing). */
-static bool
-decide_http(struct ctx *c)
-{
-	long long code = 0, ctl_code;
-	const char *f = jfailure(final_request(c));
-
-	if (final_response(c, &code) != NULL)
-		return decide_response(c, code);
-	if (f == NULL)
-		return set_null(c, "no_observations", NULL);
-	switch (ctl_http(c, &ctl_code)) {
+	if (is_local_failure(f))
+		return set_probe_offline(c, f);
+	if (c->control == NULL)
+		return set_no_control(c);
+	switch (ctl_http_at(c, h, &ctl)) {
 	case OC_OK:
-		return set_blocked(c, BL_HTTP_FAILURE, http_detail(f),
+		return set_blocked(c, BL_HTTP_FAILURE,
+				   throttled(h->req, f, ctl) ? "http.throttled"
+							     : http_detail(f),
 				   "http_failure", f);
 	case OC_FAILED:
 		return set_down(c, f);
@@ -1251,71 +1826,224 @@ decide_http(struct ctx *c)
 	}
 }
 
+/*
+ * The first hop j <= k whose name got a forged answer (inconsistent, or a
+ * probe-only bogon) that mattered: j is k itself, or the chain left the
+ * control's at the next hop (the forger answered otherwise than the
+ * site). Without control hops that cannot be told, so any counts, as in
+ * OONI. -1: none.
+ */
+static int
+hijacked_hop(const struct ctx *c, size_t k)
+{
+	for (size_t j = 0; j <= k && j < c->n_hops; j++) {
+		const struct hop *h = &c->hops[j];
+
+		if (!is(h->consistency, "inconsistent") && !h->bogon)
+			continue;
+		if (j == k || c->n_ctl_hops == 0 ||
+		    c->hops[j + 1].ctl_hop == NULL)
+			return (int)j;
+	}
+	return -1;
+}
+
+/*
+ * The final page over verified HTTPS (rules 3 and 4): nobody on the path
+ * can alter it, so a different page is the site's doing (or its CDN's):
+ * http.server_side. Different when the control got the page (2xx) and the
+ * probe a status of another class (403, 451, a CAPTCHA's 503, a redirect
+ * that went nowhere), or a 2xx page far from the control's (no title word
+ * in common and a body length far from it).
+ */
+static bool
+decide_https_page(struct ctx *c, long long code, long long ctl_code,
+		  const char *f)
+{
+	bool c2 = ctl_code / 100 == 2, p2 = code / 100 == 2;
+
+	if (c2 && (!p2 || page_far(c)))
+		return set_blocked(c, BL_HTTP_DIFF, "http.server_side",
+				   "http_server_side", f);
+	/* neither got the page, for different reasons of the server's */
+	if (!c2 && !p2 && code / 100 != ctl_code / 100)
+		return set_down(c, f);
+	return set_accessible(c, "expected_success");
+}
+
+/*
+ * The final page over plain HTTP: OONI's http-diff, plus rule 3 (no title
+ * word in common and a body far from the control's is another page,
+ * whatever the headers). Through a forged answer the page must prove to
+ * be the control's (rule 5): then the hijack was faithful, accessible.
+ */
+static bool
+decide_http_page(struct ctx *c, size_t k, const char *f)
+{
+	bool differs = hijacked_hop(c, k) >= 0
+			       ? !same_page_strict(c)
+			       : ooni_http_differs(c) || page_far(c);
+
+	if (differs)
+		return set_blocked(c, BL_HTTP_DIFF, "http.diff", "http_diff",
+				   f);
+	return set_accessible(c, "expected_success");
+}
+
+/* The chain's last response: compared with the control's final fetch,
+ * whatever URL either ended at. f: a chain_failure() (the response is
+ * the last redirect's) or NULL. */
+static bool
+decide_final(struct ctx *c, size_t k, long long code, const char *f)
+{
+	const struct hop *h = &c->hops[k];
+	const json_t *ctl;
+	long long ctl_code = 0;
+	bool page = f == NULL;
+
+	if (c->control == NULL)
+		return set_no_control(c);
+	switch (ctl_final(c, &ctl, &ctl_code)) {
+	case OC_FAILED:
+		/* rule 6: a redirect loop (or a broken redirect) for both */
+		if (!page)
+			return set_down(c, f);
+		/* a verified page is the site's even if the control could
+		 * not get it; a plain-HTTP page might be anyone's */
+		return h->https ? set_accessible(c, "unexpected_success")
+				: set_null(c, "control_http_failed", NULL);
+	case OC_UNKNOWN:
+		return page && h->https
+			       ? set_accessible(c, "unexpected_success")
+			       : set_null(c, "control_incomplete", f);
+	default:
+		break;
+	}
+	if (h->https)
+		return decide_https_page(c, code, ctl_code, f);
+	return decide_http_page(c, k, f);
+}
+
+/* The hop's HTTP step: a failure decides; a redirect leads on; the last
+ * hop's response is the page. */
+static bool
+decide_http(struct ctx *c, size_t k)
+{
+	const struct hop *h = &c->hops[k];
+	const char *f = jfailure(h->req);
+	long long code = 0;
+	const json_t *resp = response_of(h->req, &code);
+
+	if (f != NULL && (resp == NULL || !chain_failure(f)))
+		return decide_http_failure(c, h, f);
+	if (k + 1 < c->n_hops)
+		return false;
+	if (resp == NULL)
+		return set_null_nohop(c, "no_observations", NULL);
+	return decide_final(c, k, code, f);
+}
+
+/* Hop k's steps in order; true when one decided. */
+static bool
+decide_hop(struct ctx *c, size_t k)
+{
+	const struct hop *h = &c->hops[k];
+	enum ww_target_kind kind = c->t.kind;
+	bool web = kind == WW_TARGET_HTTP || kind == WW_TARGET_HTTPS;
+
+	c->cur_hop = (int)k;
+	if (!h->have_t) /* a URL we cannot parse: only its request tells */
+		return web && decide_http(c, k);
+	if (decide_dns(c, h) || decide_tcp(c, h, k))
+		return true;
+	if ((h->https || (k == 0 && kind == WW_TARGET_TLS)) &&
+	    decide_tls(c, h, k) == STEP_DECIDED)
+		return true;
+	return web && decide_http(c, k);
+}
+
+/* tcp:// and tls:// endpoints end after hop 0's TCP or TLS. */
+static void
+decide_endpoint(struct ctx *c)
+{
+	const struct hop *h = &c->hops[0];
+
+	c->cur_hop = 0;
+	if ((c->t.kind == WW_TARGET_TLS &&
+	     decide_tls(c, h, 0) == STEP_PASSED) ||
+	    (c->t.kind == WW_TARGET_TCP && tcp_connected(c, h, 0))) {
+		if (c->control == NULL)
+			set_no_control(c);
+		else
+			set_accessible(c, "expected_success");
+	} else {
+		set_null_nohop(c, "no_observations", NULL);
+	}
+}
+
 static void
 decide(struct ctx *c)
 {
-	enum ww_target_kind k = c->t.kind;
-	enum step tls = STEP_UNOBSERVED;
-
 	if (decide_fingerprints(c))
 		return;
 	if (!c->have_target) {
-		set_null(c, "bad_input", NULL);
+		set_null_nohop(c, "bad_input", NULL);
 		return;
 	}
 	if (any_interrupted(c)) {
-		set_null(c, "interrupted", NULL);
+		set_null_nohop(c, "interrupted", NULL);
 		return;
 	}
-	if (c->control == NULL) {
-		set_null(c, "control_unavailable", NULL);
-		return;
-	}
-	if (decide_dns(c) || decide_tcp(c))
-		return;
-	if (k == WW_TARGET_HTTPS || k == WW_TARGET_TLS)
-		tls = decide_tls(c);
-	if (tls == STEP_DECIDED)
-		return;
-	if (k == WW_TARGET_HTTP || k == WW_TARGET_HTTPS) {
-		decide_http(c);
-		return;
-	}
-	/* tcp:// and tls:// endpoints end here */
-	if ((k == WW_TARGET_TLS && tls == STEP_PASSED) ||
-	    (k == WW_TARGET_TCP && tcp_connected(c)))
-		set_accessible(c, "expected_success");
+	for (size_t k = 0; k < c->n_hops; k++)
+		if (decide_hop(c, k))
+			return;
+	if (c->t.kind == WW_TARGET_HTTP || c->t.kind == WW_TARGET_HTTPS)
+		set_null_nohop(c, "no_observations", NULL);
 	else
-		set_null(c, "no_observations", NULL);
+		decide_endpoint(c);
 }
 
 /* --- rules on top of the decision ----------------------------------------- */
 
 /*
- * OONI's override (analysisclassic.go setBlocking*, setWebsiteDown): with
- * inconsistent DNS every outcome but success is blamed on DNS, since the
- * probe was not talking to the site at all.
+ * Rule A, OONI's override (analysisclassic.go setBlocking*,
+ * setWebsiteDown) narrowed by rule 5: when the fetch failed through a
+ * forged answer (or stopped at a hop the control never reached because
+ * the forger sent the probe elsewhere), DNS takes the blame: the probe
+ * was not talking to the site. A page, the control's (accessible) or
+ * another (http-diff), is judged as a page.
  */
 static void
 apply_dns_consistency(struct ctx *c)
 {
 	const struct verdict *v = &c->v;
+	const char *f = v->failure;
+	size_t stop = v->hop >= 0 ? (size_t)v->hop : c->n_hops - 1;
+	int j;
 
-	if (!is(c->consistency, "inconsistent") || c->confirmed ||
-	    v->blocking == BL_DNS ||
+	if (!c->have_target || c->confirmed || v->blocking == BL_DNS ||
+	    v->blocking == BL_HTTP_DIFF ||
 	    (v->blocking == BL_FALSE && v->accessible == TRI_TRUE) ||
-	    is(v->reason, "interrupted") || is(v->reason, "bad_input") ||
+	    is(v->reason, "interrupted") || is(v->reason, "probe_offline") ||
+	    is(v->reason, "control_unavailable") ||
 	    is(v->reason, "tls_trust_mismatch"))
 		return;
-	set_blocked(c, BL_DNS, "dns.inconsistent", "dns_inconsistent",
-		    v->failure);
+	j = hijacked_hop(c, stop);
+	if (j < 0)
+		return;
+	c->cur_hop = j;
+	if (c->hops[j].bogon)
+		set_blocked(c, BL_DNS, "dns.bogon", "dns_bogon", f);
+	else
+		set_blocked(c, BL_DNS, "dns.inconsistent", "dns_inconsistent",
+			    f);
 }
 
 /*
- * network_check.ok false: the run's domestic reference failed at every
- * step, so this network could not reach anything. Failures, odd answers
- * (a captive portal's) and odd pages then say nothing about censorship;
- * only a page that loaded, and a fingerprint, still count.
+ * Rule B. network_check.ok false: the run's domestic reference failed at
+ * every step, so this network could not reach anything. Failures, odd
+ * answers (a captive portal's) and odd pages then say nothing about
+ * censorship; only a page that loaded, and a fingerprint, still count.
  */
 static void
 apply_network_check(struct ctx *c)
@@ -1325,7 +2053,7 @@ apply_network_check(struct ctx *c)
 	if (!json_is_false(ok) || c->confirmed ||
 	    (c->v.blocking == BL_FALSE && c->v.accessible == TRI_TRUE))
 		return;
-	set_null(c, "probe_offline", c->v.failure);
+	set_null_nohop(c, "probe_offline", c->v.failure);
 }
 
 /* --- output --------------------------------------------------------------- */
@@ -1352,11 +2080,30 @@ blocking_json(enum blocking b)
 	return json_string(blocking_names[b]);
 }
 
+/* The URL of hop k: its request's, else (hop 0) the input. */
+static const char *
+hop_url(const struct ctx *c, int k)
+{
+	const json_t *reqs = jarr(c->tk, "requests");
+	size_t n = jlen(reqs);
+
+	if (k < 0)
+		return NULL;
+	if (c->have_target && (size_t)k < c->n_hops)
+		return c->hops[k].url;
+	for (size_t i = 0; i < n; i++)
+		if (req_hop(c, i, n) == k && req_url(json_array_get(reqs, i)))
+			return req_url(json_array_get(reqs, i));
+	return k == 0 && c->have_target ? c->t.input : NULL;
+}
+
 static void
 write_keys(struct ctx *c)
 {
 	json_t *tk = c->tk, *a = json_object();
 	const char *hf = c->v.failure;
+	const struct hop *h0 = &c->hops[0];
+	const char *url = hop_url(c, c->v.hop);
 
 	/* with no step to blame, the final request's own failure (OONI) */
 	if (hf == NULL)
@@ -1364,16 +2111,20 @@ write_keys(struct ctx *c)
 	json_object_set_new(a, "version", json_string(WW_ANALYSIS_VERSION));
 	json_object_set_new(a, "reason", json_string(c->v.reason));
 	json_object_set_new(a, "fingerprints", json_incref(c->fp_names));
-	/* hf and dns_failure point into observations, never into the keys
-	 * replaced here, and json_string() copies them anyway */
+	json_object_set_new(
+		a, "hop", c->v.hop >= 0 ? json_integer(c->v.hop) : json_null());
+	json_object_set_new(a, "hop_url", str_or_null(url));
+	/* hf, url and dns_failure point into observations, never into the
+	 * keys replaced here, and json_string() copies them anyway */
 	json_object_set_new(tk, "http_experiment_failure", str_or_null(hf));
 	json_object_set_new(tk, "dns_experiment_failure",
-			    str_or_null(c->dns_failure));
+			    str_or_null(h0->dns_failure));
 	json_object_set_new(tk, "blocking", blocking_json(c->v.blocking));
 	json_object_set_new(tk, "accessible", tri_json(c->v.accessible));
 	json_object_set_new(tk, "blocking_detail", str_or_null(c->v.detail));
 	json_object_set_new(tk, "confirmed", json_boolean(c->confirmed));
-	json_object_set_new(tk, "dns_consistency", str_or_null(c->consistency));
+	json_object_set_new(tk, "dns_consistency",
+			    str_or_null(h0->consistency));
 	json_object_set_new(tk, "body_length_match",
 			    tri_json(c->body_length_match));
 	json_object_set_new(tk, "status_code_match",
@@ -1384,6 +2135,18 @@ write_keys(struct ctx *c)
 			    c->have_proportion ? json_real(c->proportion)
 					       : json_null());
 	json_object_set_new(tk, "analysis", a);
+}
+
+static void
+ctx_free(struct ctx *c)
+{
+	for (size_t k = 0; k < MAX_HOPS; k++) {
+		ww_target_clear(&c->hops[k].t);
+		ww_target_clear(&c->ctl_hops[k].t);
+	}
+	json_decref(c->fp_names);
+	ww_target_clear(&c->t);
+	free(c);
 }
 
 int
@@ -1406,14 +2169,22 @@ ww_analyze(json_t *m, const struct ww_fingerprints *fp, char *err,
 	c->fp = fp;
 	c->cc = jstr(m, "probe_cc");
 	c->fp_names = json_array();
+	c->fp_dns_hop = c->fp_http_hop = c->cur_hop = -1;
 	c->have_target = jstr(m, "input") != NULL &&
 			 ww_target_parse(jstr(m, "input"), &c->t, terr,
 					 sizeof(terr)) == 0;
+	c->control = jobj(tk, "control");
 	if (c->have_target) {
-		collect_dns(c);
-		collect_control(c);
-		c->consistency = dns_consistency(c);
+		collect_control_hops(c);
+		collect_hops(c);
 		compute_http_diff(c);
+	} else {
+		c->n_hops = 1; /* requests' hops by position or "hop" */
+		for (size_t i = 0; i < jlen(jarr(tk, "requests")); i++)
+			c->req_hop_keys =
+				c->req_hop_keys ||
+				jget(json_array_get(jarr(tk, "requests"), i),
+				     "hop") != NULL;
 	}
 	match_dns_fingerprints(c);
 	match_http_fingerprints(c);
@@ -1421,8 +2192,6 @@ ww_analyze(json_t *m, const struct ww_fingerprints *fp, char *err,
 	apply_dns_consistency(c);
 	apply_network_check(c);
 	write_keys(c);
-	json_decref(c->fp_names);
-	ww_target_clear(&c->t);
-	free(c);
+	ctx_free(c);
 	return 0;
 }

@@ -20,10 +20,23 @@
 
 /* In test_keys.analysis.version; bump when the rules change, so that stored
  * verdicts can be told apart and re-run. */
-#define WW_ANALYSIS_VERSION "1"
+#define WW_ANALYSIS_VERSION "2"
 
 /* OONI's body_length_match threshold (ts-017). */
 #define WW_BODY_PROPORTION_MIN 0.7
+
+/*
+ * http.throttled (docs/verdicts.md, rule 2): a transfer that timed out is
+ * throttled when its last byte came at most max(WW_THROTTLE_MAX_GAP
+ * seconds, WW_THROTTLE_GAP_SHARE of the request's time) before the end,
+ * its rate was under WW_THROTTLE_MAX_RATE bytes/s and at most
+ * 1/WW_THROTTLE_CTL_FACTOR of the control's, and the rest of the
+ * control's body would have needed at least as long again.
+ */
+#define WW_THROTTLE_MAX_RATE 32768.0
+#define WW_THROTTLE_MAX_GAP 2.0
+#define WW_THROTTLE_GAP_SHARE 0.1
+#define WW_THROTTLE_CTL_FACTOR 10.0
 
 /* At most this many elements of each array (queries, tcp_connect, ...) and
  * control map are looked at: a hostile file cannot make analysis slow. */
@@ -33,7 +46,8 @@
  * Analyse the measurement m in place: writes blocking, accessible,
  * blocking_detail, confirmed, dns_consistency, body_length_match,
  * status_code_match, headers_match, title_match, body_proportion,
- * dns_experiment_failure, http_experiment_failure and analysis into
+ * dns_experiment_failure, http_experiment_failure and analysis (version,
+ * reason, fingerprints, hop, hop_url) into
  * m["test_keys"], replacing any earlier values of those keys and nothing
  * else. fp may be NULL (no fingerprints). Missing or ill-typed fields count
  * as "not observed"; the result then tends to null, never to "blocked".

@@ -19,6 +19,8 @@
 /* Request bodies above this are refused before parsing. */
 #define WW_CONTROL_MAX_REQUEST (64 * 1024)
 #define WW_CONTROL_MAX_INPUT 2048
+/* Entries of an answer's "hops": the input and WW_MAX_REDIRECTS more. */
+#define WW_CONTROL_MAX_HOPS 11
 
 struct ww_control_req {
 	char *input;  /* the target: URL, tcp:// or tls:// */

@@ -31,12 +31,12 @@
 	"(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
 struct ww_config {
-	const char *resolver;    /* "IP[:PORT]" or NULL for /etc/resolv.conf */
-	const char *ca_file;     /* PEM bundle, NULL for the system store */
+	const char *resolver;	 /* "IP[:PORT]" or NULL for /etc/resolv.conf */
+	const char *ca_file;	 /* PEM bundle, NULL for the system store */
 	const char *control_sni; /* neutral SNI, default example.com */
-	double timeout;          /* seconds, per step */
-	int max_addrs;           /* addresses measured per target */
-	const char *user_agent;  /* NULL for WW_USER_AGENT */
+	double timeout;		 /* seconds, per step */
+	int max_addrs;		 /* addresses measured per target */
+	const char *user_agent;	 /* NULL for WW_USER_AGENT */
 	/* Probe side: control services to ask, in order (base URLs, see
 	 * docs/control-protocol.md); none when n_controls is 0. */
 	const char *const *controls;
@@ -61,7 +61,7 @@ struct ww_config {
 
 /* OONI-style test names and version for what we measure. A URL target is
  * "wallwatch_web"; a tcp:// or tls:// endpoint "wallwatch_endpoint". */
-#define WW_TEST_VERSION "0.1.0"
+#define WW_TEST_VERSION "0.2.0"
 const char *ww_test_name(enum ww_target_kind kind);
 
 struct ww_engine;

@@ -31,6 +31,8 @@ const char failure_ssl_failed_handshake[] = "ssl_failed_handshake";
 const char failure_http_request_failed[] = "http_request_failed";
 const char failure_http_invalid_redirect_location_host[] =
 	"http_invalid_redirect_location_host";
+/* Past WW_MAX_REDIRECTS (OONI's probe-cli says the same on its 11th). */
+const char failure_http_too_many_redirects[] = "http_too_many_redirects";
 const char failure_interrupted[] = "interrupted";
 const char failure_unknown[] = "unknown_failure";
 
@@ -60,6 +62,7 @@ const char *const failure_all[] = {
 	failure_ssl_failed_handshake,
 	failure_http_request_failed,
 	failure_http_invalid_redirect_location_host,
+	failure_http_too_many_redirects,
 	failure_interrupted,
 	failure_unknown,
 };

@@ -40,6 +40,7 @@ extern const char failure_ssl_invalid_certificate[];
 extern const char failure_ssl_failed_handshake[];
 extern const char failure_http_request_failed[];
 extern const char failure_http_invalid_redirect_location_host[];
+extern const char failure_http_too_many_redirects[];
 extern const char failure_interrupted[];
 extern const char failure_unknown[];
 

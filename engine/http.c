@@ -65,6 +65,20 @@ http_use_engine_tls(CURL *c, struct ww_engine *e)
 	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, e->store);
 }
 
+/* A response byte came now: the transfer's first and last byte times. */
+static void
+note_byte(struct http_op *op)
+{
+	struct ww_transfer *t = &op->out->transfer;
+	double now = ww_mono() - op->t_base - op->out->t0;
+
+	if (!t->got_byte) {
+		t->got_byte = true;
+		t->t_first_byte = now;
+	}
+	t->t_last_byte = now;
+}
+
 static size_t
 header_cb(char *buf, size_t size, size_t n, void *arg)
 {
@@ -73,6 +87,7 @@ header_cb(char *buf, size_t size, size_t n, void *arg)
 	size_t len = size * n, end = len;
 	const char *colon;
 
+	note_byte(op);
 	op->header_bytes += len;
 	if (op->header_bytes > HTTP_MAX_HEADER_BYTES)
 		return len; /* keep reading; stop recording */
@@ -95,8 +110,8 @@ header_cb(char *buf, size_t size, size_t n, void *arg)
 
 		while (v < buf + end && (*v == ' ' || *v == '\t'))
 			v++;
-		ww_add_header(&out->headers, &out->n_headers,
-			      &out->cap_headers, buf, (size_t)(colon - buf), v,
+		ww_add_header(&out->headers, &out->n_headers, &out->cap_headers,
+			      buf, (size_t)(colon - buf), v,
 			      (size_t)(buf + end - v));
 	}
 	return len;
@@ -109,6 +124,9 @@ write_cb(char *buf, size_t size, size_t n, void *arg)
 	struct ww_http *out = op->out;
 	size_t len = size * n;
 
+	note_byte(op);
+	out->transfer.body_bytes += len;
+	out->transfer.body_calls++;
 	if (out->body_length + len > op->e->body_cap) {
 		len = op->e->body_cap - (size_t)out->body_length;
 		op->capped = true;
@@ -122,8 +140,8 @@ write_cb(char *buf, size_t size, size_t n, void *arg)
 		/* Grow as data comes: most bodies are far below the cap, and
 		 * hundreds of requests may be in flight. */
 		if (out->body_kept + take > op->body_cap_alloc) {
-			size_t ncap = op->body_cap_alloc ? op->body_cap_alloc
-							 : 4096;
+			size_t ncap =
+				op->body_cap_alloc ? op->body_cap_alloc : 4096;
 
 			while (ncap < out->body_kept + take)
 				ncap *= 2;
@@ -192,6 +210,23 @@ http_failure_from_curl(CURL *easy, CURLcode res, const char *errbuf,
 	}
 }
 
+/*
+ * Bytes received: curl's header bytes (every response's, 1xx included) and
+ * its body count, which is taken before content decoding (curl counts
+ * what it reads off the connection, then decodes).
+ */
+static void
+record_bytes(struct http_op *op)
+{
+	curl_off_t body = 0;
+	long hdr = 0;
+
+	curl_easy_getinfo(op->easy, CURLINFO_HEADER_SIZE, &hdr);
+	curl_easy_getinfo(op->easy, CURLINFO_SIZE_DOWNLOAD_T, &body);
+	op->out->transfer.bytes =
+		(uint64_t)(hdr > 0 ? hdr : 0) + (uint64_t)(body > 0 ? body : 0);
+}
+
 static void
 record_done(struct http_op *op, CURLcode res)
 {
@@ -207,6 +242,7 @@ record_done(struct http_op *op, CURLcode res)
 	curl_easy_getinfo(op->easy, CURLINFO_PRIMARY_IP, &ip);
 	curl_easy_getinfo(op->easy, CURLINFO_PRIMARY_PORT, &port);
 	curl_easy_getinfo(op->easy, CURLINFO_REDIRECT_URL, &loc);
+	record_bytes(op);
 	ww_engine_count_curl(op->e, op->easy);
 	out->status = (int)code;
 	if (ip != NULL && ip[0] != '\0') {
@@ -214,15 +250,15 @@ record_done(struct http_op *op, CURLcode res)
 		out->port = (int)port;
 	}
 	if (code > 0) {
-		out->http_version = xstrdup(ver == CURL_HTTP_VERSION_2_0 ? "2"
-					    : ver == CURL_HTTP_VERSION_1_0
-						    ? "1.0"
-						    : "1.1");
+		out->http_version =
+			xstrdup(ver == CURL_HTTP_VERSION_2_0   ? "2"
+				: ver == CURL_HTTP_VERSION_1_0 ? "1.0"
+							       : "1.1");
 		EVP_DigestFinal_ex(op->sha, md, &md_len);
 		ww_hex(md, md_len, out->body_sha256);
 		out->title = ww_html_title(out->body, out->body_kept);
-		if (loc != NULL && ww_utf8_valid((const unsigned char *)loc,
-						 strlen(loc)))
+		if (loc != NULL &&
+		    ww_utf8_valid((const unsigned char *)loc, strlen(loc)))
 			out->location = xstrdup(loc);
 	}
 	out->body_truncated = op->capped;
@@ -348,6 +384,7 @@ http_cancel(struct http_op *op)
 	if (op == NULL)
 		return;
 	io_curl_remove(op->e->curl, op->easy);
+	record_bytes(op);
 	ww_set_failure(&op->out->failure, &op->out->failure_detail,
 		       failure_interrupted, NULL);
 	op->out->t = ww_mono() - op->t_base;

@@ -54,7 +54,7 @@ struct ww_engine {
 	size_t n_controls;
 	double control_timeout;
 	size_t body_cap;      /* bytes downloaded per HTTP response */
-	uint64_t bytes;       /* traffic so far (ww_engine_bytes) */
+	uint64_t bytes;	      /* traffic so far (ww_engine_bytes) */
 	bool control_service; /* see ww_config */
 	bool allow_private;
 	/* dns.c: queries in flight, and those waiting for a slot */
@@ -120,6 +120,34 @@ typedef void (*tls_cb)(void *arg);
 struct tls_op *tls_start(struct ww_engine *e, int fd, struct ww_tls *out,
 			 double t_base, tls_cb cb, void *arg);
 void tls_cancel(struct tls_op *op);
+
+/* --- endpoint.c: one hop's TCP connects and TLS handshakes ----------- */
+/* What to do at one address. */
+struct ep_want {
+	const char *ip;
+	bool tcp; /* record a TCP connect (false: it was, in an earlier hop) */
+	/* Handshakes in order, NULL-ended: [0] on the first connection, [1]
+	 * on a second one. Strings must outlive the batch. */
+	const char *sni[2];
+	const char *role[2]; /* "control" or "target" */
+};
+struct ep_batch;
+typedef void (*ep_batch_cb)(void *arg);
+/*
+ * Measure n > 0 endpoints on port, in parallel. Transaction ids come from
+ * m now; the records go into m (with hop) before cb runs, once, never
+ * before this returns. Free the batch with ep_batch_free() after cb.
+ */
+struct ep_batch *ep_batch_start(struct ww_engine *e, struct ww_measurement *m,
+				const struct ep_want *w, size_t n, int port,
+				int hop, double t_base, ep_batch_cb cb,
+				void *arg);
+/* Did the first connection to ip succeed? */
+bool ep_batch_connected(const struct ep_batch *b, const char *ip);
+/* Stop: unfinished steps are recorded "interrupted" and flushed into m;
+ * cb will not run. Free it afterwards. */
+void ep_batch_cancel(struct ep_batch *b);
+void ep_batch_free(struct ep_batch *b);
 
 /* --- http.c -------------------------------------------------------------- */
 struct http_op;

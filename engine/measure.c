@@ -1,14 +1,21 @@
 /*
  * measure.c - one target's measurement, as a small state machine on the
- * event base:
+ * event base. Each hop of the redirect chain (hop 0: the input) is
+ * measured the same way:
  *
- *   DNS      A and AAAA in parallel (skipped for an IP literal)
- *   ENDPOINTS for each address (at most max_addrs, A and AAAA interleaved),
- *            in parallel: TCP connect; then for https/tls a TLS handshake
- *            on that connection with the neutral control SNI, then a second
- *            connection with the target's SNI.
- *   HTTP     (http/https) GET pinned to the measured addresses; each
- *            redirect is a new hop, its new host resolved by our DNS step.
+ *   DNS      A and AAAA in parallel, for a host no earlier hop resolved
+ *            (none for an IP literal)
+ *   ENDPOINTS (endpoint.c) for each of the host's addresses (at most
+ *            max_addrs, A and AAAA interleaved), in parallel: a TCP connect
+ *            unless an earlier hop made one to that address and port; then
+ *            for https/tls a TLS handshake with the neutral control SNI,
+ *            and one with the hop's own name on a second connection, each
+ *            unless an earlier hop made it already.
+ *   HTTP     (http/https) GET pinned to the host's addresses; a redirect
+ *            starts the next hop, up to WW_MAX_REDIRECTS.
+ *
+ * Every record carries its hop, so that the analysis can say at which URL
+ * of the chain a step failed (docs/measurement-format.md).
  *
  * The control-SNI handshake goes first on purpose: censors keep blocking a
  * (client, server, port) triple for a while after a hit (the GFW's "penalty
@@ -17,11 +24,12 @@
  *
  * With control services configured (probe side), the control request goes
  * out as soon as the first DNS step ends, carrying our addresses, and runs
- * beside the ENDPOINTS and HTTP phases; the job ends when both have.
+ * beside the rest; the job ends when both have.
  *
  * As the control service itself (ww_config.control_service), each address
- * gets one handshake with the requested SNI on its first connection, the
- * probe's addresses are connected too, and bogons are never contacted.
+ * gets one handshake with the requested SNI (hop 0) or the hop's name on
+ * its first connection, the probe's addresses are connected too (hop 0),
+ * and bogons are never contacted, in any hop.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -34,23 +42,7 @@
 #include "ipaddr.h"
 #include "util.h"
 
-enum phase { PH_DNS, PH_ENDPOINTS, PH_REDIRECT_DNS, PH_HTTP, PH_DONE };
-
-enum ep_stage { EP_TCP, EP_TLS_CONTROL, EP_TCP2, EP_TLS_TARGET, EP_DONE };
-
-struct endpoint {
-	struct ww_job *j;
-	char *ip;
-	enum ep_stage stage;
-	struct tcp_op *tcp;
-	struct tls_op *tls;
-	struct ww_tcp tcp_rec;
-	struct ww_tls tls_rec[2]; /* [0] control SNI, [1] target SNI; as the
-				     control service only [0], target SNI */
-	int n_tls;
-	bool connected; /* the recorded TCP connect succeeded */
-	bool own;       /* resolved by us (not only by the probe) */
-};
+enum phase { PH_DNS, PH_ENDPOINTS, PH_HTTP, PH_DONE };
 
 struct host_addrs {
 	char *host;
@@ -61,7 +53,7 @@ struct host_addrs {
 struct ww_job {
 	struct ww_engine *e;
 	struct ww_target t;
-	char *sni; /* for the target handshakes */
+	char *sni;    /* for hop 0's target handshakes */
 	char **extra; /* control service: the probe's addresses */
 	size_t n_extra;
 	bool ask_control;   /* probe side, with controls configured */
@@ -73,25 +65,32 @@ struct ww_job {
 	double t_base;
 	enum phase phase;
 	int pending;
-	/* DNS, for the target's host and for redirect hosts */
-	char *dns_host;
+	/* the hop being measured: 0 for the input, k for the k-th redirect */
+	int hop;
+	char *hop_host; /* unbracketed, lower case */
+	char *hop_sni;	/* the name its target handshakes send */
+	int hop_port;
+	bool hop_tls;
+	/* DNS */
 	struct dns_op *dns[2];
 	struct ww_query qrec[2];
 	/* endpoints */
-	struct endpoint *eps;
-	size_t n_eps;
+	struct ep_batch *batch;
+	/* what earlier hops did already: "ip port" connects and "ip port
+	 * sni" handshakes, never repeated */
+	char **done;
+	size_t n_done, cap_done;
 	/* HTTP */
 	CURLSH *cookies;
 	struct http_op *http;
 	struct ww_http hrec;
 	char *url;
 	struct curl_slist *pins; /* kept until the hop ends */
-	int hops;
 	struct host_addrs *hosts;
 	size_t n_hosts, cap_hosts;
 };
 
-static void start_endpoints(struct ww_job *j, char **addrs, size_t n);
+static void hop_endpoints(struct ww_job *j);
 static void start_http(struct ww_job *j);
 static void finish(struct ww_job *j);
 static void start_control(struct ww_job *j, char *const *addrs, size_t n);
@@ -188,9 +187,27 @@ flush_queries(struct ww_job *j)
 	for (int k = 0; k < 2; k++) {
 		if (j->qrec[k].hostname == NULL)
 			continue;
+		j->qrec[k].hop = j->hop;
 		*ww_add_query(j->m) = j->qrec[k];
 		memset(&j->qrec[k], 0, sizeof(j->qrec[k]));
 	}
+}
+
+/* The hop's request record when no request can be made (a name that does
+ * not resolve, a refused address): the url, and why. */
+static void
+failed_hop(struct ww_job *j, const char *failure, const char *detail)
+{
+	ww_set_failure(&j->hrec.failure, &j->hrec.failure_detail, failure,
+		       detail);
+	j->hrec.url = xstrdup(j->url);
+	j->hrec.method = xstrdup("GET");
+	j->hrec.t0 = j->hrec.t = ww_mono() - j->t_base;
+	j->hrec.transaction_id = j->m->next_transaction_id++;
+	j->hrec.hop = j->hop;
+	*ww_add_http(j->m) = j->hrec;
+	memset(&j->hrec, 0, sizeof(j->hrec));
+	finish(j);
 }
 
 static void
@@ -201,7 +218,7 @@ dns_done(struct ww_job *j)
 
 	if (--j->pending > 0)
 		return;
-	if (j->phase == PH_DNS && j->ask_control) {
+	if (j->hop == 0 && j->ask_control) {
 		/* Every address we got goes to the control, not only the
 		 * max_addrs we measure. */
 		n = collect_addrs(j->qrec, addrs, WW_CONTROL_MAX_ADDRS);
@@ -209,46 +226,28 @@ dns_done(struct ww_job *j)
 		for (size_t i = 0; i < n; i++)
 			free(addrs[i]);
 	}
-	found = collect_addrs(j->qrec, addrs,
-			      j->phase == PH_DNS ? (size_t)j->e->max_addrs
-						 : WW_ARRAY_LEN(addrs));
+	found = collect_addrs(j->qrec, addrs, (size_t)j->e->max_addrs);
 	n = filter_refused(j, addrs, found);
-	host_add(j, j->dns_host, addrs, n);
-	if (j->phase == PH_REDIRECT_DNS && n == 0) {
+	host_add(j, j->hop_host, addrs, n);
+	for (size_t i = 0; i < n; i++)
+		free(addrs[i]);
+	if (j->hop > 0 && n == 0) {
 		/* The hop cannot be made: record it with the DNS failure,
 		 * as a browser would show it. */
-		const struct ww_query *q = j->qrec[0].failure != NULL
-						   ? &j->qrec[0]
-						   : &j->qrec[1];
+		const struct ww_query *q =
+			j->qrec[0].failure != NULL ? &j->qrec[0] : &j->qrec[1];
+		const char *f = q->failure ? q->failure : failure_dns_no_answer;
+		char *detail = xstrdup(q->failure_detail);
 
-		if (found > 0) /* every address refused (control service) */
-			ww_set_failure(&j->hrec.failure,
-				       &j->hrec.failure_detail,
-				       failure_dns_bogon, NULL);
-		else
-			ww_set_failure(&j->hrec.failure,
-				       &j->hrec.failure_detail,
-				       q->failure ? q->failure
-						  : failure_dns_no_answer,
-				       q->failure_detail);
-		j->hrec.url = xstrdup(j->url);
-		j->hrec.method = xstrdup("GET");
-		j->hrec.t0 = j->hrec.t = ww_mono() - j->t_base;
-		j->hrec.transaction_id = j->m->next_transaction_id++;
+		/* found > 0: every address refused (control service) */
 		flush_queries(j);
-		*ww_add_http(j->m) = j->hrec;
-		memset(&j->hrec, 0, sizeof(j->hrec));
-		finish(j);
+		failed_hop(j, found > 0 ? failure_dns_bogon : f,
+			   found > 0 ? NULL : detail);
+		free(detail);
 		return;
 	}
 	flush_queries(j);
-	if (j->phase == PH_DNS) {
-		start_endpoints(j, addrs, n);
-	} else {
-		start_http(j);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(addrs[i]);
+	hop_endpoints(j);
 }
 
 static void
@@ -270,129 +269,90 @@ dns_done_aaaa(void *arg)
 }
 
 static void
-start_dns(struct ww_job *j, const char *host)
+start_dns(struct ww_job *j)
 {
-	free(j->dns_host);
-	j->dns_host = xstrdup(host);
+	j->phase = PH_DNS;
 	j->pending = 2;
 	for (int k = 0; k < 2; k++)
 		j->qrec[k].transaction_id = j->m->next_transaction_id++;
-	j->dns[0] = dns_start(j->e, host, 1, &j->qrec[0], j->t_base,
+	j->dns[0] = dns_start(j->e, j->hop_host, 1, &j->qrec[0], j->t_base,
 			      dns_done_a, j);
-	j->dns[1] = dns_start(j->e, host, 28, &j->qrec[1], j->t_base,
+	j->dns[1] = dns_start(j->e, j->hop_host, 28, &j->qrec[1], j->t_base,
 			      dns_done_aaaa, j);
 }
 
 /* --- endpoints ----------------------------------------------------------- */
 
-static void ep_step(struct endpoint *ep);
-
-/* The handshake record of the endpoint's current TLS stage. */
-static struct ww_tls *
-ep_tls_rec(struct endpoint *ep)
+/* Has an earlier hop (or this one) done this? If not, it is now. */
+static bool
+done_before(struct ww_job *j, const char *ip, int port, const char *sni)
 {
-	if (ep->stage == EP_TLS_CONTROL || ep->j->e->control_service)
-		return &ep->tls_rec[0];
-	return &ep->tls_rec[1];
-}
+	char *key = xasprintf("%s %d %s", ip, port, sni ? sni : "");
 
-static void
-ep_tls_done(void *arg)
-{
-	ep_step(arg);
-}
-
-static void
-ep_tcp_done(void *arg, int fd, const char *failure, const char *detail)
-{
-	struct endpoint *ep = arg;
-	struct ww_job *j = ep->j;
-	double now = ww_mono() - j->t_base;
-
-	ep->tcp = NULL;
-	if (ep->stage == EP_TCP) {
-		ep->tcp_rec.t = now;
-		ww_set_failure(&ep->tcp_rec.failure,
-			       &ep->tcp_rec.failure_detail, failure, detail);
-		ep->connected = fd >= 0;
-	}
-	if (fd < 0) {
-		if (ep->stage == EP_TCP2) {
-			/* The target-SNI handshake never got a connection. */
-			struct ww_tls *r = &ep->tls_rec[1];
-
-			r->t = now;
-			ww_set_failure(&r->failure, &r->failure_detail,
-				       failure, detail);
+	for (size_t i = 0; i < j->n_done; i++)
+		if (strcmp(j->done[i], key) == 0) {
+			free(key);
+			return true;
 		}
-		ep->stage = EP_DONE;
-		ep_step(ep);
-		return;
-	}
-	if (j->t.kind == WW_TARGET_HTTP || j->t.kind == WW_TARGET_TCP) {
-		close(fd);
-		ep->stage = EP_DONE;
-	} else {
-		if (ep->stage == EP_TCP && !j->e->control_service)
-			ep->stage = EP_TLS_CONTROL;
-		else
-			ep->stage = EP_TLS_TARGET;
-		ep->tls = tls_start(j->e, fd, ep_tls_rec(ep), j->t_base,
-				    ep_tls_done, ep);
-		return;
-	}
-	ep_step(ep);
+	*WW_PUSH(j->done, j->n_done, j->cap_done) = key;
+	return false;
 }
 
-/* tid: the transaction (connection) the handshake runs on. */
-static void
-tls_rec_init(struct endpoint *ep, struct ww_tls *r, const char *sni,
-	     const char *role, int tid)
+/* What this hop still has to do at ip; false when nothing. */
+static bool
+want_for(struct ww_job *j, const char *ip, struct ep_want *w)
 {
-	struct ww_job *j = ep->j;
+	const char *e_sni = j->e->control_sni;
+	int k = 0;
 
-	r->ip = xstrdup(ep->ip);
-	r->port = j->t.port;
-	r->server_name = xstrdup(sni);
-	r->sni_role = role;
-	r->t0 = ww_mono() - j->t_base;
-	r->transaction_id = tid;
-	ep->n_tls++;
+	memset(w, 0, sizeof(*w));
+	w->ip = ip;
+	w->tcp = !done_before(j, ip, j->hop_port, NULL);
+	if (j->hop_tls && !j->e->control_service &&
+	    !done_before(j, ip, j->hop_port, e_sni)) {
+		w->sni[k] = e_sni;
+		w->role[k++] = "control";
+	}
+	if (j->hop_tls && !done_before(j, ip, j->hop_port, j->hop_sni)) {
+		w->sni[k] = j->hop_sni;
+		w->role[k++] = "target";
+	}
+	return w->tcp || k > 0;
 }
 
-static void flush_endpoints(struct ww_job *j);
-static void endpoints_done(struct ww_job *j);
-
-/* Advance an endpoint after its current operation ended. */
-static void
-ep_step(struct endpoint *ep)
+static struct host_addrs *
+hop_addrs(struct ww_job *j)
 {
-	struct ww_job *j = ep->j;
+	return host_find(j, j->hop_host);
+}
 
-	ep->tls = NULL;
-	switch (ep->stage) {
-	case EP_TLS_CONTROL:
-		/* Control handshake done; the target's on a new connection. */
-		ep->stage = EP_TCP2;
-		tls_rec_init(ep, &ep->tls_rec[1], j->sni, "target",
-			     j->m->next_transaction_id++);
-		ep->tcp = tcp_start(j->e, ep->ip, j->t.port, ep_tcp_done, ep);
+/* Pin the hop's host to the addresses that connected first, so that curl
+ * tries those before the others. */
+static void
+order_addrs(struct ww_job *j)
+{
+	struct host_addrs *h = hop_addrs(j);
+	char **v;
+	size_t k = 0;
+
+	if (h == NULL || j->batch == NULL || h->n == 0)
 		return;
-	case EP_TLS_TARGET:
-		ep->stage = EP_DONE;
-		break;
-	default:
-		break;
-	}
-	if (ep->stage != EP_DONE || --j->pending > 0)
-		return;
-	endpoints_done(j);
+	v = xcalloc(h->n, sizeof(char *));
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < h->n; i++)
+			if (ep_batch_connected(j->batch, h->addrs[i]) ==
+			    (pass == 0))
+				v[k++] = h->addrs[i];
+	memcpy(h->addrs, v, h->n * sizeof(char *));
+	free(v);
 }
 
 static void
 endpoints_done(struct ww_job *j)
 {
-	flush_endpoints(j);
+	order_addrs(j);
+	ep_batch_free(j->batch);
+	j->batch = NULL;
 	if (j->t.kind == WW_TARGET_HTTP || j->t.kind == WW_TARGET_HTTPS)
 		start_http(j);
 	else
@@ -400,153 +360,42 @@ endpoints_done(struct ww_job *j)
 }
 
 static void
-add_endpoint(struct ww_job *j, const char *ip, bool own)
+batch_cb(void *arg)
 {
-	struct endpoint *ep = &j->eps[j->n_eps++];
-
-	ep->j = j;
-	ep->own = own;
-	ep->ip = xstrdup(ip);
-	ep->tcp_rec.ip = xstrdup(ip);
-	ep->tcp_rec.port = j->t.port;
-	ep->tcp_rec.transaction_id = j->m->next_transaction_id++;
-	if (j->t.kind != WW_TARGET_HTTPS && j->t.kind != WW_TARGET_TLS)
-		return;
-	if (j->e->control_service)
-		tls_rec_init(ep, &ep->tls_rec[0], j->sni, "target",
-			     ep->tcp_rec.transaction_id);
-	else
-		tls_rec_init(ep, &ep->tls_rec[0], j->e->control_sni, "control",
-			     ep->tcp_rec.transaction_id);
+	endpoints_done(arg);
 }
 
-static bool
-has_endpoint(const struct ww_job *j, const char *ip)
-{
-	for (size_t i = 0; i < j->n_eps; i++)
-		if (strcmp(j->eps[i].ip, ip) == 0)
-			return true;
-	return false;
-}
-
-/* Measure addrs (ours) and, as the control service, the probe's. */
+/*
+ * The hop's addresses are known: measure what earlier hops have not. At
+ * hop 0 the control service measures the probe's addresses too (but never
+ * fetches from them).
+ */
 static void
-start_endpoints(struct ww_job *j, char **addrs, size_t n)
+hop_endpoints(struct ww_job *j)
 {
+	struct host_addrs *h = hop_addrs(j);
+	size_t n_own = h != NULL ? h->n : 0;
+	size_t extra = j->hop == 0 ? j->n_extra : 0, n = 0;
+	struct ep_want *w = xcalloc(n_own + extra + 1, sizeof(*w));
+
 	j->phase = PH_ENDPOINTS;
-	j->eps = xcalloc(n + j->n_extra + 1, sizeof(*j->eps));
-	j->n_eps = 0;
-	for (size_t i = 0; i < n; i++)
-		add_endpoint(j, addrs[i], true);
-	for (size_t i = 0; i < j->n_extra; i++)
-		if (!has_endpoint(j, j->extra[i]))
-			add_endpoint(j, j->extra[i], false);
-	j->pending = (int)j->n_eps;
-	if (j->n_eps == 0) {
+	for (size_t i = 0; i < n_own; i++)
+		if (want_for(j, h->addrs[i], &w[n]))
+			n++;
+	for (size_t i = 0; i < extra; i++)
+		if (want_for(j, j->extra[i], &w[n]))
+			n++;
+	if (n == 0) {
+		free(w);
 		endpoints_done(j);
 		return;
 	}
-	/* All records exist before any operation can report. */
-	for (size_t i = 0; i < j->n_eps; i++) {
-		struct endpoint *ep = &j->eps[i];
-
-		ep->tcp_rec.t0 = ww_mono() - j->t_base;
-		ep->tcp = tcp_start(j->e, ep->ip, j->t.port, ep_tcp_done, ep);
-	}
+	j->batch = ep_batch_start(j->e, j->m, w, n, j->hop_port, j->hop,
+				  j->t_base, batch_cb, j);
+	free(w);
 }
 
-/* Move the endpoint records into the measurement, in address order. */
-static void
-flush_endpoints(struct ww_job *j)
-{
-	struct host_addrs *h;
-	size_t k = 0;
-
-	for (size_t i = 0; i < j->n_eps; i++) {
-		*ww_add_tcp(j->m) = j->eps[i].tcp_rec;
-		memset(&j->eps[i].tcp_rec, 0, sizeof(j->eps[i].tcp_rec));
-	}
-	for (size_t i = 0; i < j->n_eps; i++) {
-		struct endpoint *ep = &j->eps[i];
-
-		/* A handshake whose connection never came is not recorded
-		 * twice: the control one shares the tcp_connect entry. */
-		for (int t = 0; t < ep->n_tls; t++) {
-			if (t == 0 && !ep->connected) {
-				ww_tls_clear(&ep->tls_rec[0]);
-				continue;
-			}
-			*ww_add_tls(j->m) = ep->tls_rec[t];
-			memset(&ep->tls_rec[t], 0, sizeof(ep->tls_rec[t]));
-		}
-		ep->n_tls = 0;
-	}
-	/* Pin the target's host to the measured addresses, the ones that
-	 * connected first so curl tries those before the others. */
-	h = host_find(j, j->t.host);
-	if (h != NULL) {
-		/* Only our own addresses: the control service fetches
-		 * from what it resolved, never from what a probe said. */
-		for (size_t i = 0; i < j->n_eps; i++)
-			if (j->eps[i].own && j->eps[i].connected) {
-				free(h->addrs[k]);
-				h->addrs[k++] = xstrdup(j->eps[i].ip);
-			}
-		for (size_t i = 0; i < j->n_eps; i++)
-			if (j->eps[i].own && !j->eps[i].connected) {
-				free(h->addrs[k]);
-				h->addrs[k++] = xstrdup(j->eps[i].ip);
-			}
-		for (size_t i = k; i < h->n; i++)
-			free(h->addrs[i]);
-		h->n = k;
-	}
-	for (size_t i = 0; i < j->n_eps; i++)
-		free(j->eps[i].ip);
-	free(j->eps);
-	j->eps = NULL;
-	j->n_eps = 0;
-}
-
-/* --- HTTP ---------------------------------------------------------------- */
-
-/* Split an absolute http(s) URL into host (unbracketed, lower case) and
- * port. Returns 0, or -1 if it is not an http(s) URL with a host. */
-static int
-url_host_port(const char *url, char **host, int *port)
-{
-	struct ww_target t;
-	char err[256];
-
-	if (ww_target_parse(url, &t, err, sizeof(err)) != 0)
-		return -1;
-	if (t.kind != WW_TARGET_HTTP && t.kind != WW_TARGET_HTTPS) {
-		ww_target_clear(&t);
-		return -1;
-	}
-	*host = t.host;
-	*port = t.port;
-	t.host = NULL;
-	ww_target_clear(&t);
-	return 0;
-}
-
-static void http_done(void *arg);
-
-static void
-refuse_hop(struct ww_job *j)
-{
-	ww_set_failure(&j->hrec.failure, &j->hrec.failure_detail,
-		       failure_http_invalid_redirect_location_host,
-		       "refused: a private or reserved address");
-	j->hrec.url = xstrdup(j->url);
-	j->hrec.method = xstrdup("GET");
-	j->hrec.t0 = j->hrec.t = ww_mono() - j->t_base;
-	j->hrec.transaction_id = j->m->next_transaction_id++;
-	*ww_add_http(j->m) = j->hrec;
-	memset(&j->hrec, 0, sizeof(j->hrec));
-	finish(j);
-}
+/* --- hops ---------------------------------------------------------------- */
 
 static bool
 is_ip(const char *s)
@@ -557,64 +406,96 @@ is_ip(const char *s)
 	       inet_pton(AF_INET6, s, buf) == 1;
 }
 
+/* Make host:port the hop being measured. */
+static void
+set_hop(struct ww_job *j, const char *host, int port, bool tls, const char *sni)
+{
+	free(j->hop_host);
+	j->hop_host = xstrdup(host);
+	free(j->hop_sni);
+	j->hop_sni = xstrdup(sni);
+	j->hop_port = port;
+	j->hop_tls = tls;
+}
+
+/*
+ * Start a hop: its DNS unless an earlier hop resolved the host (or it is an
+ * IP literal), then its endpoints. j->url and j->hop are set.
+ */
+static void
+start_hop(struct ww_job *j)
+{
+	struct ww_target t;
+	char err[256];
+
+	if (ww_target_parse(j->url, &t, err, sizeof(err)) != 0) {
+		/* Not a URL we fetch (curl computed it, so rare): the chain
+		 * ends with the previous response. */
+		finish(j);
+		return;
+	}
+	if (t.kind != WW_TARGET_HTTP && t.kind != WW_TARGET_HTTPS) {
+		ww_target_clear(&t);
+		finish(j);
+		return;
+	}
+	set_hop(j, t.host, t.port, t.kind == WW_TARGET_HTTPS, t.host);
+	ww_target_clear(&t);
+	if (host_find(j, j->hop_host) != NULL) {
+		hop_endpoints(j);
+		return;
+	}
+	if (!is_ip(j->hop_host)) {
+		/* Resolved by our own DNS step, never curl's resolver. */
+		start_dns(j);
+		return;
+	}
+	if (refused_addr(j, j->hop_host)) {
+		/* A redirect to a private address: the control service must
+		 * not be turned into a proxy into its own network. */
+		failed_hop(j, failure_http_invalid_redirect_location_host,
+			   "refused: a private or reserved address");
+		return;
+	}
+	host_add(j, j->hop_host, &j->hop_host, 1);
+	hop_endpoints(j);
+}
+
+/* --- HTTP ---------------------------------------------------------------- */
+
+static void http_done(void *arg);
+
 static void
 start_http(struct ww_job *j)
 {
-	struct curl_slist *pins = NULL;
-	struct host_addrs *h;
-	char *host = NULL;
-	int port;
+	struct host_addrs *h = hop_addrs(j);
+	char *entry;
 
 	j->phase = PH_HTTP;
-	if (url_host_port(j->url, &host, &port) != 0) {
-		finish(j);
-		return;
-	}
-	h = host_find(j, host);
-	if (h == NULL && is_ip(host) && refused_addr(j, host)) {
-		/* A redirect to a private address: the control service must
-		 * not be turned into a proxy into its own network. */
-		free(host);
-		refuse_hop(j);
-		return;
-	}
-	if (h == NULL && !is_ip(host)) {
-		/* A redirect to a host we have not resolved: resolve it with
-		 * our own DNS step, never curl's resolver. */
-		j->phase = PH_REDIRECT_DNS;
-		start_dns(j, host);
-		free(host);
-		return;
-	}
-	if (h != NULL && h->n == 0) {
+	if (h == NULL || h->n == 0) {
 		/* Nothing to pin to: curl would resolve the name itself. */
-		free(host);
 		finish(j);
 		return;
 	}
-	if (h != NULL) {
-		char *entry = xasprintf("%s:%d:", host, port);
+	entry = xasprintf("%s:%d:", j->hop_host, j->hop_port);
+	for (size_t i = 0; i < h->n; i++) {
+		bool v6 = strchr(h->addrs[i], ':') != NULL;
+		char *next =
+			xasprintf("%s%s%s%s%s", entry, i ? "," : "",
+				  v6 ? "[" : "", h->addrs[i], v6 ? "]" : "");
 
-		for (size_t i = 0; i < h->n; i++) {
-			bool v6 = strchr(h->addrs[i], ':') != NULL;
-			char *next = xasprintf("%s%s%s%s%s", entry,
-					       i ? "," : "", v6 ? "[" : "",
-					       h->addrs[i], v6 ? "]" : "");
-
-			free(entry);
-			entry = next;
-		}
-		pins = curl_slist_append(NULL, entry);
 		free(entry);
+		entry = next;
 	}
-	free(host);
-	j->hrec.transaction_id = j->m->next_transaction_id++;
-	j->http = http_start(j->e, j->url, pins, j->cookies, &j->hrec,
-			     j->t_base, http_done, j);
-	/* curl copies the RESOLVE entries into its DNS cache when the
-	 * transfer starts; keep the list until then (see http_done). */
 	curl_slist_free_all(j->pins);
-	j->pins = pins;
+	j->pins = curl_slist_append(NULL, entry);
+	free(entry);
+	j->hrec.transaction_id = j->m->next_transaction_id++;
+	j->hrec.hop = j->hop;
+	/* curl copies the RESOLVE entries into its DNS cache when the
+	 * transfer starts; the list is kept until then (see http_done). */
+	j->http = http_start(j->e, j->url, j->pins, j->cookies, &j->hrec,
+			     j->t_base, http_done, j);
 }
 
 static void
@@ -626,9 +507,15 @@ http_done(void *arg)
 	char *next = NULL;
 
 	j->http = NULL;
-	if (status >= 300 && status < 400 && loc != NULL &&
-	    j->hops < WW_MAX_REDIRECTS)
-		next = xstrdup(loc);
+	if (status >= 300 && status < 400 && loc != NULL) {
+		if (j->hop < WW_MAX_REDIRECTS)
+			next = xstrdup(loc);
+		else if (j->hrec.failure == NULL)
+			/* One redirect too many: the response stays. */
+			ww_set_failure(&j->hrec.failure,
+				       &j->hrec.failure_detail,
+				       failure_http_too_many_redirects, NULL);
+	}
 	*ww_add_http(j->m) = j->hrec;
 	memset(&j->hrec, 0, sizeof(j->hrec));
 	curl_slist_free_all(j->pins);
@@ -637,10 +524,10 @@ http_done(void *arg)
 		finish(j);
 		return;
 	}
-	j->hops++;
+	j->hop++;
 	free(j->url);
 	j->url = next;
-	start_http(j);
+	start_hop(j);
 }
 
 /* --- the control request (probe side) ----------------------------------- */
@@ -676,7 +563,8 @@ start_control(struct ww_job *j, char *const *addrs, size_t n)
 	free(body);
 }
 
-/* --- job lifetime ---------------------------------------------------------- */
+/* --- job lifetime ----------------------------------------------------------
+ */
 
 /* Our own steps have ended; the job ends once the control has answered. */
 static void
@@ -707,9 +595,14 @@ job_free(struct ww_job *j)
 	for (int k = 0; k < 2; k++)
 		ww_query_clear(&j->qrec[k]);
 	ww_http_clear(&j->hrec);
+	ep_batch_free(j->batch);
+	for (size_t i = 0; i < j->n_done; i++)
+		free(j->done[i]);
+	free(j->done);
 	curl_slist_free_all(j->pins);
 	curl_share_cleanup(j->cookies);
-	free(j->dns_host);
+	free(j->hop_host);
+	free(j->hop_sni);
 	free(j->url);
 	free(j->sni);
 	for (size_t i = 0; i < j->n_extra; i++)
@@ -737,7 +630,7 @@ ww_job_start_opts(struct ww_engine *e, const struct ww_target *t,
 	j->e = e;
 	ww_target_copy(&j->t, t);
 	j->sni = xstrdup(opts != NULL && opts->sni != NULL ? opts->sni
-							  : t->host);
+							   : t->host);
 	j->ask_control = e->n_controls > 0 && !e->control_service &&
 			 !(opts != NULL && opts->no_control);
 	if (opts != NULL && e->control_service) {
@@ -766,11 +659,13 @@ ww_job_start_opts(struct ww_engine *e, const struct ww_target *t,
 	free(m->category_code);
 	m->category_code = xstrdup(t->category_code);
 	free(m->control_sni);
-	m->control_sni = (t->kind == WW_TARGET_HTTPS ||
-			  t->kind == WW_TARGET_TLS) &&
-					 !e->control_service
-				 ? xstrdup(e->control_sni)
-				 : NULL;
+	m->control_sni =
+		(t->kind == WW_TARGET_HTTPS || t->kind == WW_TARGET_TLS) &&
+				!e->control_service
+			? xstrdup(e->control_sni)
+			: NULL;
+	set_hop(j, t->host, t->port,
+		t->kind == WW_TARGET_HTTPS || t->kind == WW_TARGET_TLS, j->sni);
 	if (t->host_is_ip) {
 		char *addr = xstrdup(t->host);
 		size_t n = filter_refused(j, &addr, 1);
@@ -778,12 +673,11 @@ ww_job_start_opts(struct ww_engine *e, const struct ww_target *t,
 		if (j->ask_control)
 			start_control(j, &t->host, 1);
 		host_add(j, t->host, &addr, n);
-		start_endpoints(j, &addr, n);
 		if (n > 0)
 			free(addr);
+		hop_endpoints(j);
 	} else {
-		j->phase = PH_DNS;
-		start_dns(j, t->host);
+		start_dns(j);
 	}
 	return j;
 }
@@ -793,44 +687,20 @@ ww_job_cancel(struct ww_job *j)
 {
 	switch (j->phase) {
 	case PH_DNS:
-	case PH_REDIRECT_DNS:
 		for (int k = 0; k < 2; k++)
 			dns_cancel(j->dns[k]);
 		flush_queries(j);
 		break;
 	case PH_ENDPOINTS:
-		for (size_t i = 0; i < j->n_eps; i++) {
-			struct endpoint *ep = &j->eps[i];
-			double now = ww_mono() - j->t_base;
-			struct ww_tls *r;
-
-			if (ep->stage == EP_DONE)
-				continue;
-			tcp_cancel(ep->tcp);
-			tls_cancel(ep->tls);
-			if (ep->stage == EP_TCP) {
-				/* No handshake started: only the connect is
-				 * recorded (flush drops the control rec). */
-				ww_set_failure(&ep->tcp_rec.failure,
-					       &ep->tcp_rec.failure_detail,
-					       failure_interrupted, NULL);
-				ep->tcp_rec.t = now;
-				ep->connected = false;
-				continue;
-			}
-			r = ep->stage == EP_TCP2 ? &ep->tls_rec[1]
-						 : ep_tls_rec(ep);
-			ww_set_failure(&r->failure, &r->failure_detail,
-				       failure_interrupted, NULL);
-			r->t = now;
-		}
-		flush_endpoints(j);
+		if (j->batch != NULL)
+			ep_batch_cancel(j->batch);
 		break;
 	case PH_HTTP:
 		if (j->http == NULL)
 			break;
 		http_cancel(j->http);
 		j->http = NULL;
+		j->hrec.hop = j->hop;
 		*ww_add_http(j->m) = j->hrec;
 		memset(&j->hrec, 0, sizeof(j->hrec));
 		break;

@@ -164,9 +164,8 @@ ww_add_answer(struct ww_query *q)
 }
 
 void
-ww_add_header(struct ww_header **arr, size_t *n, size_t *cap,
-	      const char *name, size_t name_len, const char *value,
-	      size_t value_len)
+ww_add_header(struct ww_header **arr, size_t *n, size_t *cap, const char *name,
+	      size_t name_len, const char *value, size_t value_len)
 {
 	struct ww_header *h;
 
@@ -205,9 +204,9 @@ const char *
 ww_rcode_name(int rcode)
 {
 	static const char *names[] = {
-		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
-		"REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
-		"NOTZONE",
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+		"NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+		"NXRRSET", "NOTAUTH", "NOTZONE",
 	};
 
 	if (rcode < 0)
@@ -290,6 +289,14 @@ endpoint_str(const char *ip, int port)
 	return xasprintf("%s:%d", ip != NULL ? ip : "", port);
 }
 
+/* "hop" on every record: which URL of the redirect chain it serves. */
+static json_t *
+with_hop(json_t *obj, int hop)
+{
+	set(obj, "hop", json_integer(hop));
+	return obj;
+}
+
 static json_t *
 query_json(const struct ww_query *q)
 {
@@ -301,7 +308,7 @@ query_json(const struct ww_query *q)
 
 		set(ja, "answer_type", jstr(ww_rr_type_name(a->type)));
 		set(ja,
-		    a->type == WW_RR_A      ? "ipv4"
+		    a->type == WW_RR_A	    ? "ipv4"
 		    : a->type == WW_RR_AAAA ? "ipv6"
 					    : "hostname",
 		    jstr(a->value));
@@ -324,6 +331,7 @@ query_json(const struct ww_query *q)
 		set(o, "raw_response", json_null());
 	}
 	set_failure(o, q->failure, q->failure_detail);
+	with_hop(o, q->hop);
 	return times(o, q->t0, q->t, q->transaction_id);
 }
 
@@ -337,6 +345,7 @@ tcp_json(const struct ww_tcp *c)
 	set(status, "success", json_boolean(c->failure == NULL));
 	set_failure(status, c->failure, c->failure_detail);
 	set(o, "status", status);
+	with_hop(o, c->hop);
 	return times(o, c->t0, c->t, c->transaction_id);
 }
 
@@ -384,6 +393,7 @@ tls_json(const struct ww_tls *t)
 	set(o, "verify_error", jstr(t->verify_error));
 	set(o, "peer_certificates", certs);
 	set_failure(o, t->failure, t->failure_detail);
+	with_hop(o, t->hop);
 	return times(o, t->t0, t->t, t->transaction_id);
 }
 
@@ -425,6 +435,34 @@ body_json(const unsigned char *body, size_t len)
 	return o;
 }
 
+double
+ww_transfer_rate(const struct ww_transfer *t)
+{
+	double span = t->t_last_byte - t->t_first_byte;
+
+	if (t->body_calls < 2 || !t->got_byte || !(span > 0))
+		return -1;
+	return (double)t->body_bytes / span;
+}
+
+json_t *
+ww_transfer_json(const struct ww_transfer *t)
+{
+	json_t *o = json_object();
+	double rate = ww_transfer_rate(t);
+
+	set(o, "bytes", json_integer((json_int_t)t->bytes));
+	set(o, "body_bytes", json_integer((json_int_t)t->body_bytes));
+	set(o, "t_first_byte",
+	    t->got_byte ? seconds(t->t_first_byte) : json_null());
+	set(o, "t_last_byte",
+	    t->got_byte ? seconds(t->t_last_byte) : json_null());
+	/* A rate to the byte per second: finer is noise. */
+	set(o, "rate",
+	    rate >= 0 ? json_real(floor(rate * 10 + 0.5) / 10) : json_null());
+	return o;
+}
+
 static json_t *
 http_json(const struct ww_http *h)
 {
@@ -448,7 +486,8 @@ http_json(const struct ww_http *h)
 		set(resp, "body_is_truncated",
 		    json_boolean(h->body_kept < h->body_length ||
 				 h->body_truncated));
-		set(resp, "body_length", json_integer((json_int_t)h->body_length));
+		set(resp, "body_length",
+		    json_integer((json_int_t)h->body_length));
 		set(resp, "body_download_capped",
 		    json_boolean(h->body_truncated));
 		set(resp, "body_sha256", jstr(h->body_sha256));
@@ -466,7 +505,9 @@ http_json(const struct ww_http *h)
 	} else {
 		set(o, "address", json_null());
 	}
+	set(o, "transfer", ww_transfer_json(&h->transfer));
 	set_failure(o, h->failure, h->failure_detail);
+	with_hop(o, h->hop);
 	return times(o, h->t0, h->t, h->transaction_id);
 }
 
@@ -518,13 +559,13 @@ ww_measurement_to_json(const struct ww_measurement *m)
 	for (size_t i = m->n_http; i > 0; i--)
 		json_array_append_new(arr, http_json(&m->http[i - 1]));
 	set(tk, "requests", arr);
-	set(tk, "control", m->control != NULL ? json_incref(m->control)
-					      : json_null());
+	set(tk, "control",
+	    m->control != NULL ? json_incref(m->control) : json_null());
 	set(tk, "control_failure",
 	    failure_json(m->control_failure, m->control_failure_detail));
-	set(tk, "control_attempts", m->control_attempts != NULL
-					    ? json_deep_copy(m->control_attempts)
-					    : json_array());
+	set(tk, "control_attempts",
+	    m->control_attempts != NULL ? json_deep_copy(m->control_attempts)
+					: json_array());
 	if (m->network_check != NULL)
 		set(tk, "network_check", json_deep_copy(m->network_check));
 	set(o, "test_keys", tk);

@@ -35,8 +35,8 @@ struct ww_query {
 	char *hostname;
 	const char *query_type; /* "A" or "AAAA" (static strings) */
 	char *resolver_address; /* "ip:port" the query was sent to */
-	const char *engine;     /* "udp" (c-ares over UDP, TCP on TC) */
-	int rcode;              /* DNS rcode of the reply, -1 if no reply */
+	const char *engine;	/* "udp" (c-ares over UDP, TCP on TC) */
+	int rcode;		/* DNS rcode of the reply, -1 if no reply */
 	struct ww_answer *answers;
 	size_t n_answers, cap_answers;
 	unsigned char *raw; /* the reply as received, NULL if none */
@@ -45,6 +45,7 @@ struct ww_query {
 	char *failure_detail;
 	double t0, t;
 	int transaction_id;
+	int hop; /* 0: the input's host; k: the k-th redirect's */
 };
 
 struct ww_tcp {
@@ -54,6 +55,7 @@ struct ww_tcp {
 	char *failure_detail;
 	double t0, t;
 	int transaction_id;
+	int hop;
 };
 
 struct ww_cert {
@@ -76,20 +78,36 @@ struct ww_tls {
 	char *tls_version;    /* e.g. "TLSv1.3" */
 	char *cipher_suite;   /* IANA name, e.g. "TLS_AES_128_GCM_SHA256" */
 	char *negotiated_protocol; /* ALPN, e.g. "h2" */
-	struct ww_cert *certs;     /* peer chain, leaf first */
+	struct ww_cert *certs;	   /* peer chain, leaf first */
 	size_t n_certs;
 	bool handshake_done; /* the TLS handshake completed */
-	bool verified;       /* chain and name verified for server_name */
+	bool verified;	     /* chain and name verified for server_name */
 	char *verify_error;  /* OpenSSL's text when !verified */
 	const char *failure;
 	char *failure_detail;
 	double t0, t;
 	int transaction_id;
+	int hop;
 };
 
 struct ww_header {
 	char *name;
 	char *value;
+};
+
+/*
+ * How a response came in (docs/measurement-format.md, "transfer"): enough
+ * to tell a transfer cut short or crawling (throttling) from a whole one.
+ * Times are seconds since the request's t0, set only when got_byte (a
+ * zeroed struct is "nothing came").
+ */
+struct ww_transfer {
+	uint64_t bytes;	     /* header bytes + body bytes off the wire */
+	uint64_t body_bytes; /* body bytes after content decoding */
+	bool got_byte;	     /* at least one response byte came */
+	double t_first_byte; /* first response byte */
+	double t_last_byte;  /* last header or body byte */
+	unsigned body_calls; /* body deliveries (a rate needs 2) */
 };
 
 struct ww_http {
@@ -108,12 +126,14 @@ struct ww_http {
 	char body_sha256[65]; /* of the body_length bytes; "" if none */
 	unsigned char *body;  /* first WW_BODY_KEEP bytes */
 	size_t body_kept;
-	char *title; /* <title> text, NULL if none */
+	char *title;	/* <title> text, NULL if none */
 	char *location; /* redirect target as given by the server */
+	struct ww_transfer transfer;
 	const char *failure;
 	char *failure_detail;
 	double t0, t;
 	int transaction_id;
+	int hop; /* 0: the input; k: the k-th redirect's URL */
 };
 
 struct ww_measurement {
@@ -124,7 +144,7 @@ struct ww_measurement {
 	time_t measurement_start_time;
 	time_t test_start_time;
 	char *probe_asn; /* "AS0" when unknown */
-	char *probe_cc;  /* "ZZ" when unknown */
+	char *probe_cc;	 /* "ZZ" when unknown */
 	char *probe_network_name;
 	char *report_id;
 	char *measurement_uid;
@@ -193,6 +213,12 @@ void ww_set_failure(const char **failure, char **detail, const char *code,
 json_t *ww_measurement_to_json(const struct ww_measurement *m);
 /* One compact line (no trailing newline); caller frees. */
 char *ww_measurement_to_line(const struct ww_measurement *m);
+
+/* The transfer rate in bytes/s, or a negative value when there is none
+ * (fewer than 2 body deliveries, or no time between first and last). */
+double ww_transfer_rate(const struct ww_transfer *t);
+/* The "transfer" object of a request (and of a control answer's hop). */
+json_t *ww_transfer_json(const struct ww_transfer *t);
 
 /* "A"/"AAAA"/"CNAME" */
 const char *ww_rr_type_name(enum ww_rr_type t);

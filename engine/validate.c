@@ -40,6 +40,11 @@
 #define MAX_ANNOTATION_LEN 4096
 /* A key from the submission, as shown in a path. */
 #define MAX_PATH_KEY 64
+/* hop: 0 (the input) to WW_MAX_REDIRECTS; a control answer's hops. */
+#define MAX_HOP WW_MAX_REDIRECTS
+#define MAX_HOPS (WW_MAX_REDIRECTS + 1)
+/* Endpoints in one of a control hop's tcp_connect/tls_handshake. */
+#define MAX_HOP_ENDPOINTS 256
 
 /* --- context and errors ------------------------------------------------- */
 
@@ -509,12 +514,14 @@ static const struct keyspec query_keys[] = {
 	{"t0", T_NUM, false},
 	{"t", T_NUM, false},
 	{"transaction_id", T_INT, false},
+	{"hop", T_INT, false},
 };
 
 static const struct keyspec tcp_keys[] = {
 	{"ip", T_STR, true},	 {"port", T_INT, true},
 	{"status", T_OBJ, true}, {"t0", T_NUM, false},
 	{"t", T_NUM, false},	 {"transaction_id", T_INT, false},
+	{"hop", T_INT, false},
 };
 
 static const struct keyspec tcp_status_keys[] = {
@@ -543,6 +550,7 @@ static const struct keyspec tls_keys[] = {
 	{"t0", T_NUM, false},
 	{"t", T_NUM, false},
 	{"transaction_id", T_INT, false},
+	{"hop", T_INT, false},
 };
 
 static const struct keyspec cert_keys[] = {
@@ -559,6 +567,39 @@ static const struct keyspec request_keys[] = {
 	{"t0", T_NUM, false},
 	{"t", T_NUM, false},
 	{"transaction_id", T_INT, false},
+	{"hop", T_INT, false},
+	{"transfer", T_OBJ, false},
+};
+
+/* requests[].transfer and a control hop's http_request.transfer. */
+static const struct keyspec transfer_keys[] = {
+	{"bytes", T_INT, true},
+	{"body_bytes", T_INT, true},
+	{"t_first_byte", T_NUM | T_NULL, true},
+	{"t_last_byte", T_NUM | T_NULL, true},
+	{"rate", T_NUM | T_NULL, true},
+};
+
+/* An element of control.hops (our control protocol). */
+static const struct keyspec control_hop_keys[] = {
+	{"url", T_STR | T_NULL, false},
+	{"dns", T_OBJ | T_NULL, false},
+	{"tcp_connect", T_OBJ, false},
+	{"tls_handshake", T_OBJ, false},
+	{"http_request", T_OBJ | T_NULL, false},
+};
+
+static const struct keyspec control_hop_dns_keys[] = {
+	{"host", T_STR, false},
+	{"failure", T_STR | T_NULL, false},
+	{"addrs", T_ARR, false},
+};
+
+static const struct keyspec control_hop_http_keys[] = {
+	{"status_code", T_INT, true},
+	{"failure", T_STR | T_NULL, false},
+	{"location", T_STR | T_NULL, false},
+	{"transfer", T_OBJ | T_NULL, false},
 };
 
 static const struct keyspec http_req_keys[] = {
@@ -614,6 +655,56 @@ check_port(struct vctx *c, const json_t *obj)
 	return fail(c, "must be 1..65535");
 }
 
+/* A hop key (already type-checked as an integer, maybe absent). */
+static int
+check_hop(struct vctx *c, const json_t *obj)
+{
+	const json_t *h = get(obj, "hop");
+
+	if (h == NULL ||
+	    (json_integer_value(h) >= 0 && json_integer_value(h) <= MAX_HOP))
+		return 0;
+	path_push_key(c, "hop");
+	return fail(c, "must be 0..%d", MAX_HOP);
+}
+
+/* A number key of obj (type-checked, maybe null) is finite and >= 0. */
+static int
+check_nonneg(struct vctx *c, const json_t *obj, const char *key)
+{
+	const json_t *v = get(obj, key);
+	double d;
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	d = json_number_value(v);
+	if (d >= 0 && isfinite(d))
+		return 0;
+	path_push_key(c, key);
+	return fail(c, "must be >= 0");
+}
+
+/* A transfer object at key of obj (type-checked; absent or null: fine). */
+static int
+check_transfer(struct vctx *c, const json_t *obj)
+{
+	static const char *const keys[] = {
+		"bytes", "body_bytes", "t_first_byte", "t_last_byte", "rate"};
+	const json_t *t = get(obj, "transfer");
+	size_t old;
+
+	if (t == NULL || json_is_null(t))
+		return 0;
+	old = path_push_key(c, "transfer");
+	if (CHECK_KEYS(c, t, transfer_keys) != 0)
+		return -1;
+	for (size_t i = 0; i < WW_ARRAY_LEN(keys); i++)
+		if (check_nonneg(c, t, keys[i]) != 0)
+			return -1;
+	path_pop(c, old);
+	return 0;
+}
+
 /* The array at key (already type-checked) has at most max elements, each
  * an object passing check(). */
 static int
@@ -648,7 +739,7 @@ check_answer(struct vctx *c, const json_t *a)
 static int
 check_query(struct vctx *c, const json_t *q)
 {
-	if (CHECK_KEYS(c, q, query_keys) != 0)
+	if (CHECK_KEYS(c, q, query_keys) != 0 || check_hop(c, q) != 0)
 		return -1;
 	return check_elements(c, q, "answers", MAX_ANSWERS, check_answer);
 }
@@ -658,7 +749,8 @@ check_tcp(struct vctx *c, const json_t *t)
 {
 	size_t old;
 
-	if (CHECK_KEYS(c, t, tcp_keys) != 0 || check_port(c, t) != 0)
+	if (CHECK_KEYS(c, t, tcp_keys) != 0 || check_port(c, t) != 0 ||
+	    check_hop(c, t) != 0)
 		return -1;
 	old = path_push_key(c, "status");
 	if (CHECK_KEYS(c, get(t, "status"), tcp_status_keys) != 0)
@@ -676,7 +768,8 @@ check_cert(struct vctx *c, const json_t *cert)
 static int
 check_tls(struct vctx *c, const json_t *t)
 {
-	if (CHECK_KEYS(c, t, tls_keys) != 0 || check_port(c, t) != 0)
+	if (CHECK_KEYS(c, t, tls_keys) != 0 || check_port(c, t) != 0 ||
+	    check_hop(c, t) != 0)
 		return -1;
 	return check_elements(c, t, "peer_certificates", MAX_CERTS, check_cert);
 }
@@ -729,7 +822,8 @@ check_request(struct vctx *c, const json_t *r)
 	const json_t *req, *resp, *body;
 	size_t old;
 
-	if (CHECK_KEYS(c, r, request_keys) != 0)
+	if (CHECK_KEYS(c, r, request_keys) != 0 || check_hop(c, r) != 0 ||
+	    check_transfer(c, r) != 0)
 		return -1;
 	req = get(r, "request");
 	old = path_push_key(c, "request");
@@ -803,6 +897,102 @@ check_network_check(struct vctx *c, const json_t *nc)
 	return 0;
 }
 
+/* An object of "ip:port" -> object, at most MAX_HOP_ENDPOINTS entries. */
+static int
+check_hop_endpoints(struct vctx *c, const json_t *h, const char *key)
+{
+	const json_t *o = get(h, key), *e;
+	const char *k;
+	size_t old;
+
+	if (o == NULL)
+		return 0;
+	old = path_push_key(c, key);
+	if (json_object_size(o) > MAX_HOP_ENDPOINTS)
+		return fail(c, "has %zu entries, more than %d",
+			    json_object_size(o), MAX_HOP_ENDPOINTS);
+	json_object_foreach((json_t *)o, k, e)
+	{
+		size_t kold = path_push_key(c, k);
+
+		if (!json_is_object(e) ||
+		    !json_is_boolean(json_object_get(e, "status")))
+			return fail(c, "must be an object with a boolean "
+				       "status");
+		path_pop(c, kold);
+	}
+	path_pop(c, old);
+	return 0;
+}
+
+/* One element of control.hops. */
+static int
+check_control_hop(struct vctx *c, const json_t *h)
+{
+	const json_t *dns, *http;
+	size_t old;
+
+	if (CHECK_KEYS(c, h, control_hop_keys) != 0 ||
+	    check_hop_endpoints(c, h, "tcp_connect") != 0 ||
+	    check_hop_endpoints(c, h, "tls_handshake") != 0)
+		return -1;
+	dns = get(h, "dns");
+	if (dns != NULL && json_is_object(dns)) {
+		old = path_push_key(c, "dns");
+		if (CHECK_KEYS(c, dns, control_hop_dns_keys) != 0)
+			return -1;
+		if (get(dns, "addrs") != NULL) {
+			size_t aold = path_push_key(c, "addrs");
+			const json_t *v;
+			size_t i;
+
+			if (check_array_size(c, get(dns, "addrs"),
+					     MAX_HOP_ENDPOINTS) != 0)
+				return -1;
+			json_array_foreach(get(dns, "addrs"), i, v)
+			{
+				if (!json_is_string(v)) {
+					path_push_index(c, i);
+					return fail(c, "must be a string");
+				}
+			}
+			path_pop(c, aold);
+		}
+		path_pop(c, old);
+	}
+	http = get(h, "http_request");
+	if (http != NULL && json_is_object(http)) {
+		old = path_push_key(c, "http_request");
+		if (CHECK_KEYS(c, http, control_hop_http_keys) != 0 ||
+		    check_transfer(c, http) != 0)
+			return -1;
+		path_pop(c, old);
+	}
+	return 0;
+}
+
+/* control.hops, when the answer has them (our protocol since 0.2.0). The
+ * rest of the control answer is the analysis's to read defensively. */
+static int
+check_control(struct vctx *c, const json_t *tk)
+{
+	const json_t *ctl = get(tk, "control"), *hops;
+	size_t old;
+	int rc;
+
+	if (!json_is_object(ctl) || (hops = get(ctl, "hops")) == NULL)
+		return 0;
+	old = path_push_key(c, "control");
+	if (!json_is_array(hops)) {
+		path_push_key(c, "hops");
+		return fail(c, "must be an array");
+	}
+	rc = check_elements(c, ctl, "hops", MAX_HOPS, check_control_hop);
+	if (rc == 0)
+		path_pop(c, old);
+	return rc;
+}
+
 static int
 check_test_keys(struct vctx *c, const json_t *tk)
 {
@@ -824,6 +1014,8 @@ check_test_keys(struct vctx *c, const json_t *tk)
 		return -1;
 	if (get(tk, "network_check") != NULL &&
 	    check_network_check(c, get(tk, "network_check")) != 0)
+		return -1;
+	if (check_control(c, tk) != 0)
 		return -1;
 	path_pop(c, old);
 	return 0;

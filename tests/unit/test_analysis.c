@@ -8,8 +8,9 @@
  * measurements (the shapes of docs/measurement-format.md, with a control
  * answer as in docs/control-protocol.md); each case file names a base, a
  * JSON merge patch (RFC 7386: objects merge, null deletes, arrays are
- * replaced) and the expected keys. "reason" and "fingerprints" are checked
- * in test_keys.analysis, every other key in test_keys. Tests run from the
+ * replaced) and the expected keys. "reason", "fingerprints", "hop" and
+ * "hop_url" are checked in test_keys.analysis, every other key in
+ * test_keys. Tests run from the
  * top of the tree and use the shipped testlists/fingerprints.
  */
 #include <setjmp.h>
@@ -106,8 +107,13 @@ actual(json_t *m, const char *key)
 {
 	json_t *tk = json_object_get(m, "test_keys");
 
-	if (strcmp(key, "reason") == 0 || strcmp(key, "fingerprints") == 0)
-		return json_object_get(json_object_get(tk, "analysis"), key);
+	static const char *const in_analysis[] = {"reason", "fingerprints",
+						  "hop", "hop_url"};
+
+	for (size_t i = 0; i < WW_ARRAY_LEN(in_analysis); i++)
+		if (strcmp(key, in_analysis[i]) == 0)
+			return json_object_get(json_object_get(tk, "analysis"),
+					       key);
 	return json_object_get(tk, key);
 }
 
@@ -220,6 +226,47 @@ CASE(missing_input)
 CASE(dns_failure_control_no_dns)
 CASE(tls_reset_control_no_entry)
 CASE(http_reset_control_no_http)
+CASE(hop_clean)
+CASE(hop_dns_nxdomain)
+CASE(hop_dns_down)
+CASE(hop_tcp_timeout)
+CASE(hop_tcp_down)
+CASE(hop_tls_sni_reset)
+CASE(hop_tls_eof_address)
+CASE(hop_no_control)
+CASE(hop_unknown_blockpage)
+CASE(hop_http_reset)
+CASE(cut_reset)
+CASE(cut_eof)
+CASE(cut_stall)
+CASE(throttled)
+CASE(throttled_nearly_done)
+CASE(throttled_control_slow)
+CASE(cut_reset_down)
+CASE(http_proxy_blockpage_headers)
+CASE(http_title_changes)
+CASE(http_empty_body)
+CASE(https_captcha_503)
+CASE(https_redirect_nowhere)
+CASE(https_both_404)
+CASE(https_403_control_500)
+CASE(dns_hijack_proxy_https)
+CASE(dns_hijack_proxy_http)
+CASE(dns_hijack_bogon_http)
+CASE(dns_hijack_other_page_http)
+CASE(dns_hijack_mitm_https)
+CASE(dns_hijack_redirect_elsewhere)
+CASE(redirect_loop_both)
+CASE(redirect_loop_probe_only)
+CASE(probe_offline_netunreach)
+CASE(probe_offline_no_resolver)
+CASE(probe_offline_no_control)
+CASE(tcp_host_unreachable)
+CASE(tcp_v4_timeout_no_v6)
+CASE(hop_tcp_timeout_ooni_control)
+CASE(hop_dns_nxdomain_ooni_control)
+CASE(http_netunreach)
+CASE(http_control_no_final)
 
 static const char *const all_cases[] = {
 	"clean_https",
@@ -273,6 +320,47 @@ static const char *const all_cases[] = {
 	"dns_failure_control_no_dns",
 	"tls_reset_control_no_entry",
 	"http_reset_control_no_http",
+	"hop_clean",
+	"hop_dns_nxdomain",
+	"hop_dns_down",
+	"hop_tcp_timeout",
+	"hop_tcp_down",
+	"hop_tls_sni_reset",
+	"hop_tls_eof_address",
+	"hop_no_control",
+	"hop_unknown_blockpage",
+	"hop_http_reset",
+	"cut_reset",
+	"cut_eof",
+	"cut_stall",
+	"throttled",
+	"throttled_nearly_done",
+	"throttled_control_slow",
+	"cut_reset_down",
+	"http_proxy_blockpage_headers",
+	"http_title_changes",
+	"http_empty_body",
+	"https_captcha_503",
+	"https_redirect_nowhere",
+	"https_both_404",
+	"https_403_control_500",
+	"dns_hijack_proxy_https",
+	"dns_hijack_proxy_http",
+	"dns_hijack_bogon_http",
+	"dns_hijack_other_page_http",
+	"dns_hijack_mitm_https",
+	"dns_hijack_redirect_elsewhere",
+	"redirect_loop_both",
+	"redirect_loop_probe_only",
+	"probe_offline_netunreach",
+	"probe_offline_no_resolver",
+	"probe_offline_no_control",
+	"tcp_host_unreachable",
+	"tcp_v4_timeout_no_v6",
+	"hop_tcp_timeout_ooni_control",
+	"hop_dns_nxdomain_ooni_control",
+	"http_netunreach",
+	"http_control_no_final",
 };
 
 /* --- contract ------------------------------------------------------------- */
@@ -571,10 +659,15 @@ mutate_walk(json_t *root, json_t *node)
 static void
 test_mutations(void **state)
 {
-	static const char *const which[] = {
-		"clean_https",		"tls_sni_reset",
-		"http_blockpage",	"http_redirect_timeout",
-		"dns_inconsistent_tls", "endpoint_tcp_refused"};
+	static const char *const which[] = {"clean_https",
+					    "tls_sni_reset",
+					    "http_blockpage",
+					    "http_redirect_timeout",
+					    "dns_inconsistent_tls",
+					    "endpoint_tcp_refused",
+					    "hop_tls_sni_reset",
+					    "throttled",
+					    "dns_hijack_redirect_elsewhere"};
 
 	(void)state;
 	n_mutations = 0;
@@ -717,6 +810,47 @@ main(void)
 		cmocka_unit_test(test_dns_failure_control_no_dns),
 		cmocka_unit_test(test_tls_reset_control_no_entry),
 		cmocka_unit_test(test_http_reset_control_no_http),
+		cmocka_unit_test(test_hop_clean),
+		cmocka_unit_test(test_hop_dns_nxdomain),
+		cmocka_unit_test(test_hop_dns_down),
+		cmocka_unit_test(test_hop_tcp_timeout),
+		cmocka_unit_test(test_hop_tcp_down),
+		cmocka_unit_test(test_hop_tls_sni_reset),
+		cmocka_unit_test(test_hop_tls_eof_address),
+		cmocka_unit_test(test_hop_no_control),
+		cmocka_unit_test(test_hop_unknown_blockpage),
+		cmocka_unit_test(test_hop_http_reset),
+		cmocka_unit_test(test_cut_reset),
+		cmocka_unit_test(test_cut_eof),
+		cmocka_unit_test(test_cut_stall),
+		cmocka_unit_test(test_throttled),
+		cmocka_unit_test(test_throttled_nearly_done),
+		cmocka_unit_test(test_throttled_control_slow),
+		cmocka_unit_test(test_cut_reset_down),
+		cmocka_unit_test(test_http_proxy_blockpage_headers),
+		cmocka_unit_test(test_http_title_changes),
+		cmocka_unit_test(test_http_empty_body),
+		cmocka_unit_test(test_https_captcha_503),
+		cmocka_unit_test(test_https_redirect_nowhere),
+		cmocka_unit_test(test_https_both_404),
+		cmocka_unit_test(test_https_403_control_500),
+		cmocka_unit_test(test_dns_hijack_proxy_https),
+		cmocka_unit_test(test_dns_hijack_proxy_http),
+		cmocka_unit_test(test_dns_hijack_bogon_http),
+		cmocka_unit_test(test_dns_hijack_other_page_http),
+		cmocka_unit_test(test_dns_hijack_mitm_https),
+		cmocka_unit_test(test_dns_hijack_redirect_elsewhere),
+		cmocka_unit_test(test_redirect_loop_both),
+		cmocka_unit_test(test_redirect_loop_probe_only),
+		cmocka_unit_test(test_probe_offline_netunreach),
+		cmocka_unit_test(test_probe_offline_no_resolver),
+		cmocka_unit_test(test_probe_offline_no_control),
+		cmocka_unit_test(test_tcp_host_unreachable),
+		cmocka_unit_test(test_tcp_v4_timeout_no_v6),
+		cmocka_unit_test(test_hop_tcp_timeout_ooni_control),
+		cmocka_unit_test(test_hop_dns_nxdomain_ooni_control),
+		cmocka_unit_test(test_http_netunreach),
+		cmocka_unit_test(test_http_control_no_final),
 		cmocka_unit_test(test_not_a_measurement),
 		cmocka_unit_test(test_rerun_in_place),
 		cmocka_unit_test(test_replaces_old_keys),

@@ -18,18 +18,34 @@ static void
 test_bogons(void **state)
 {
 	static const char *const bogon[] = {
-		"0.1.2.3",     "10.10.34.34", "100.64.0.1", "127.0.0.2",
-		"169.254.1.1", "172.16.0.1",  "172.31.255.255",
-		"192.0.2.5",   "192.168.1.1", "198.18.0.1",  "198.51.100.7",
-		"203.0.113.9", "224.0.0.1",   "255.255.255.255",
-		"::",          "::1",         "fc00::1",    "fd12::3",
-		"fe80::1",     "ff02::1",     "2001:db8::1", "::ffff:10.0.0.1",
+		"0.1.2.3",
+		"10.10.34.34",
+		"100.64.0.1",
+		"127.0.0.2",
+		"169.254.1.1",
+		"172.16.0.1",
+		"172.31.255.255",
+		"192.0.2.5",
+		"192.168.1.1",
+		"198.18.0.1",
+		"198.51.100.7",
+		"203.0.113.9",
+		"224.0.0.1",
+		"255.255.255.255",
+		"::",
+		"::1",
+		"fc00::1",
+		"fd12::3",
+		"fe80::1",
+		"ff02::1",
+		"2001:db8::1",
+		"::ffff:10.0.0.1",
 		"100::1",
 	};
 	static const char *const public_ips[] = {
-		"8.8.8.8",        "30.2.0.10",    "172.32.0.1",
-		"100.128.0.1",    "1.1.1.1",      "2001:4860::8888",
-		"2001::1",        "::ffff:8.8.8.8", "11.0.0.1",
+		"8.8.8.8",     "30.2.0.10",	 "172.32.0.1",
+		"100.128.0.1", "1.1.1.1",	 "2001:4860::8888",
+		"2001::1",     "::ffff:8.8.8.8", "11.0.0.1",
 	};
 
 	(void)state;
@@ -70,9 +86,9 @@ test_request_ours(void **state)
 	assert_false(r.ooni);
 	ww_control_req_clear(&r);
 
-	assert_int_equal(parse("{\"input\":\"tls://a.example:853\"}", false,
-			       &r, err),
-			 0);
+	assert_int_equal(
+		parse("{\"input\":\"tls://a.example:853\"}", false, &r, err),
+		0);
 	assert_null(r.sni);
 	assert_int_equal(r.n_addrs, 0);
 	ww_control_req_clear(&r);
@@ -151,9 +167,8 @@ test_request_limits(void **state)
 	(void)state;
 	body = xmalloc(n);
 	memset(body, ' ', n);
-	assert_int_equal(ww_control_req_parse(body, n, false, &r, err,
-					      sizeof(err)),
-			 -1);
+	assert_int_equal(
+		ww_control_req_parse(body, n, false, &r, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "over 64 KiB"));
 	free(body);
 
@@ -197,8 +212,8 @@ control_measurement(void)
 	c = ww_add_tcp(m);
 	c->ip = xstrdup("9.9.9.9");
 	c->port = 443;
-	ww_set_failure(&c->failure, &c->failure_detail,
-		       failure_generic_timeout, NULL);
+	ww_set_failure(&c->failure, &c->failure_detail, failure_generic_timeout,
+		       NULL);
 	t = ww_add_tls(m);
 	t->ip = xstrdup("93.184.215.14");
 	t->port = 443;
@@ -212,8 +227,8 @@ control_measurement(void)
 	h->body_length = 1234;
 	strcpy(h->body_sha256, "ab");
 	h->title = xstrdup("Site");
-	ww_add_header(&h->headers, &h->n_headers, &h->cap_headers, "Server",
-		      6, "x", 1);
+	ww_add_header(&h->headers, &h->n_headers, &h->cap_headers, "Server", 6,
+		      "x", 1);
 	m->test_runtime = 0.25;
 	return m;
 }
@@ -243,11 +258,12 @@ test_answer(void **state)
 
 	(void)state;
 	assert_int_equal(ww_control_answer_check(a, err, sizeof(err)), 0);
-	assert_true(json_is_null(json_object_get(
-		json_object_get(a, "dns"), "failure")));
+	assert_true(json_is_null(
+		json_object_get(json_object_get(a, "dns"), "failure")));
 	assert_string_equal(
 		json_string_value(json_array_get(
-			json_object_get(json_object_get(a, "dns"), "addrs"), 0)),
+			json_object_get(json_object_get(a, "dns"), "addrs"),
+			0)),
 		"93.184.215.14");
 	e = json_object_get(json_object_get(a, "tcp_connect"), "9.9.9.9:443");
 	assert_true(json_is_false(json_object_get(e, "status")));
@@ -271,6 +287,229 @@ test_answer(void **state)
 	assert_int_equal(json_integer_value(json_object_get(
 				 json_object_get(e, "93.184.215.14"), "flags")),
 			 10);
+	json_decref(a);
+	ww_measurement_free(m);
+}
+
+#define SET_HOP(x, n) ((x)->hop = (n))
+
+/*
+ * A measurement of http://a.example/ that redirects to https://b.example/,
+ * as the control service records it. Without with_hops, what the engine
+ * recorded before hops were measured (hop 0's records, both requests).
+ */
+static struct ww_measurement *
+redirect_measurement(int with_hops)
+{
+	struct ww_measurement *m = ww_measurement_new();
+	struct ww_query *q;
+	struct ww_answer *a;
+	struct ww_tcp *c;
+	struct ww_tls *t;
+	struct ww_http *h;
+	const char *hosts[2] = {"a.example", "b.example"};
+	const char *ips[2] = {"1.2.3.4", "5.6.7.8"};
+
+	for (int hop = 0; hop < (with_hops ? 2 : 1); hop++)
+		for (int k = 0; k < 2; k++) {
+			q = ww_add_query(m);
+			q->hostname = xstrdup(hosts[hop]);
+			q->query_type = k ? "AAAA" : "A";
+			q->rcode = 0;
+			SET_HOP(q, hop);
+			if (k == 0) {
+				a = ww_add_answer(q);
+				a->type = WW_RR_A;
+				a->value = xstrdup(ips[hop]);
+			} else {
+				ww_set_failure(&q->failure, &q->failure_detail,
+					       failure_dns_no_answer, NULL);
+			}
+		}
+	c = ww_add_tcp(m);
+	c->ip = xstrdup("1.2.3.4");
+	c->port = 80;
+	if (with_hops) {
+		c = ww_add_tcp(m);
+		c->ip = xstrdup("5.6.7.8");
+		c->port = 443;
+		SET_HOP(c, 1);
+		c = ww_add_tcp(m);
+		c->ip = xstrdup("1.2.3.4");
+		c->port = 443;
+		ww_set_failure(&c->failure, &c->failure_detail,
+			       failure_connection_refused, NULL);
+		SET_HOP(c, 1);
+		t = ww_add_tls(m);
+		t->ip = xstrdup("5.6.7.8");
+		t->port = 443;
+		t->server_name = xstrdup("b.example");
+		t->sni_role = "target";
+		t->handshake_done = true;
+		t->verified = true;
+		SET_HOP(t, 1);
+		t = ww_add_tls(m);
+		t->ip = xstrdup("1.2.3.4");
+		t->port = 443;
+		t->server_name = xstrdup("b.example");
+		t->sni_role = "target";
+		t->handshake_done = true;
+		t->verified = true;
+		SET_HOP(t, 1);
+	}
+	h = ww_add_http(m);
+	h->url = xstrdup("http://a.example/");
+	h->status = 302;
+	h->location = xstrdup("https://b.example/");
+	strcpy(h->body_sha256, "e3b0");
+	ww_add_header(&h->headers, &h->n_headers, &h->cap_headers, "Location",
+		      8, "https://b.example/", 18);
+	h = ww_add_http(m);
+	h->url = xstrdup("https://b.example/");
+	h->status = 200;
+	h->body_length = 1234;
+	strcpy(h->body_sha256, "ab");
+	h->title = xstrdup("Site B");
+	SET_HOP(h, 1);
+	ww_add_header(&h->headers, &h->n_headers, &h->cap_headers, "Server", 6,
+		      "x", 1);
+	m->test_runtime = 0.25;
+	return m;
+}
+
+/*
+ * OONI's test-helper answer is the same, byte for byte, as before hops were
+ * measured: the redirect's new records must not leak into it (the golden
+ * string was made by the engine as of commit 27fe0ea, with the collector's
+ * json_dumps flags).
+ */
+static void
+test_answer_ooni_unchanged(void **state)
+{
+	static const char golden[] =
+		"{\"dns\":{\"addrs\":[\"1.2.3.4\"],\"failure\":null},\"http3_"
+		"request\":null,\"http_request\":{\"body_length\":1234,\"disc"
+		"overed_h3_endpoint\":\"\",\"failure\":null,\"headers\":{\"Se"
+		"rver\":\"x\"},\"status_code\":200,\"title\":\"Site B\"},\"ip"
+		"_info\":{\"1.2.3.4\":{\"asn\":0,\"flags\":3},\"9.9.9.9\":{\""
+		"asn\":0,\"flags\":1}},\"quic_handshake\":{},\"tcp_connect\":"
+		"{\"1.2.3.4:80\":{\"failure\":null,\"status\":true}},\"tls_ha"
+		"ndshake\":{}}";
+	static const char body[] = "{\"http_request\":\"http://a.example/\","
+				   "\"tcp_connect\":[\"1.2.3.4:80\","
+				   "\"9.9.9.9:443\"]}";
+
+	(void)state;
+	for (int with_hops = 0; with_hops < 2; with_hops++) {
+		struct ww_measurement *m = redirect_measurement(with_hops);
+		json_t *a = answer_for(body, true, m);
+		char *s = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS |
+						JSON_REAL_PRECISION(9));
+
+		assert_string_equal(s, golden);
+		free(s);
+		json_decref(a);
+		ww_measurement_free(m);
+	}
+}
+
+/* Our answer: hop 0's keys as before, and one "hops" entry per URL. */
+static void
+test_answer_hops(void **state)
+{
+	struct ww_measurement *m = redirect_measurement(1);
+	json_t *a = answer_for("{\"input\":\"http://a.example/\"}", false, m);
+	json_t *hops = json_object_get(a, "hops"), *h0, *h1, *e;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ww_control_answer_check(a, err, sizeof(err)), 0);
+	/* top level: hop 0 only, http_request the final response */
+	assert_int_equal(json_object_size(json_object_get(a, "tcp_connect")),
+			 1);
+	assert_int_equal(json_object_size(json_object_get(a, "tls_handshake")),
+			 0);
+	assert_int_equal(
+		json_integer_value(json_object_get(
+			json_object_get(a, "http_request"), "status_code")),
+		200);
+	assert_int_equal(json_array_size(hops), 2);
+	h0 = json_array_get(hops, 0);
+	h1 = json_array_get(hops, 1);
+	assert_string_equal(json_string_value(json_object_get(h0, "url")),
+			    "http://a.example/");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(h0, "dns"), "host")),
+			    "a.example");
+	e = json_object_get(h0, "http_request");
+	assert_int_equal(json_integer_value(json_object_get(e, "status_code")),
+			 302);
+	assert_string_equal(json_string_value(json_object_get(e, "location")),
+			    "https://b.example/");
+	assert_true(json_is_object(json_object_get(e, "transfer")));
+	assert_null(json_object_get(e, "final_url"));
+	assert_string_equal(json_string_value(json_object_get(h1, "url")),
+			    "https://b.example/");
+	assert_string_equal(
+		json_string_value(json_array_get(
+			json_object_get(json_object_get(h1, "dns"), "addrs"),
+			0)),
+		"5.6.7.8");
+	e = json_object_get(json_object_get(h1, "tcp_connect"), "1.2.3.4:443");
+	assert_string_equal(json_string_value(json_object_get(e, "failure")),
+			    "connection_refused");
+	e = json_object_get(json_object_get(h1, "tls_handshake"),
+			    "5.6.7.8:443");
+	assert_string_equal(
+		json_string_value(json_object_get(e, "server_name")),
+		"b.example");
+	e = json_object_get(h1, "http_request");
+	assert_string_equal(json_string_value(json_object_get(e, "title")),
+			    "Site B");
+	assert_true(json_is_null(json_object_get(e, "location")));
+	json_decref(a);
+	ww_measurement_free(m);
+}
+
+/* The chain hit the limit: the last hop's failure says so. */
+static void
+test_answer_hops_limit(void **state)
+{
+	struct ww_measurement *m = ww_measurement_new();
+	json_t *a, *hops, *last;
+
+	(void)state;
+	for (int k = 0; k <= 10; k++) {
+		struct ww_http *h = ww_add_http(m);
+
+		h->url = xasprintf("http://a.example/loop?%d", k);
+		h->status = 302;
+		h->location = xstrdup("http://a.example/loop");
+		h->hop = k;
+		if (k == 10)
+			ww_set_failure(&h->failure, &h->failure_detail,
+				       failure_http_too_many_redirects, NULL);
+	}
+	a = answer_for("{\"input\":\"http://a.example/loop\"}", false, m);
+	hops = json_object_get(a, "hops");
+	assert_int_equal(json_array_size(hops), 11);
+	last = json_object_get(json_array_get(hops, 10), "http_request");
+	assert_string_equal(json_string_value(json_object_get(last, "failure")),
+			    "http_too_many_redirects");
+	assert_true(
+		json_is_null(json_object_get(json_array_get(hops, 10), "dns")));
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_object_get(a, "http_request"), "failure")),
+		"http_too_many_redirects");
+	json_decref(a);
+	/* OONI's answer as before: the last 302, no failure, no hops */
+	a = answer_for("{\"http_request\":\"http://a.example/loop\"}", true, m);
+	last = json_object_get(a, "http_request");
+	assert_true(json_is_null(json_object_get(last, "failure")));
+	assert_int_equal(
+		json_integer_value(json_object_get(last, "status_code")), 302);
+	assert_null(json_object_get(a, "hops"));
 	json_decref(a);
 	ww_measurement_free(m);
 }
@@ -334,6 +573,38 @@ test_answer_check(void **state)
 		{"{\"dns\":{},\"tcp_connect\":{},\"http_request\":{}}",
 		 "integer status_code"},
 		{"{\"dns\":{},\"tcp_connect\":{},\"http_request\":null}", NULL},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":[]}", NULL},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":{}}",
+		 "hops: must be an array"},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":[1]}",
+		 "each hop must be an object"},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":[{\"url\":1}]}",
+		 "url must be"},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":[{\"dns\":"
+		 "{\"addrs\":[2]}}]}",
+		 "addrs must hold strings"},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":[{\"tcp_connect\":"
+		 "{\"1.2.3.4:80\":{\"status\":1}}}]}",
+		 "boolean status"},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":[{\"http_request\":"
+		 "{\"status_code\":200,\"transfer\":{\"bytes\":-1}}}]}",
+		 "integers >= 0"},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":[{\"http_request\":"
+		 "{\"status_code\":200,\"transfer\":{\"rate\":\"x\"}}}]}",
+		 "numbers or null"},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":[{\"http_request\":"
+		 "{\"status_code\":200,\"location\":5}}]}",
+		 "location must be"},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":[{},{},{},{},{},{},"
+		 "{},{},{},{},{},{}]}",
+		 "more than 11 hops"},
+		{"{\"dns\":{},\"tcp_connect\":{},\"hops\":[{\"url\":null,"
+		 "\"dns\":null,\"tcp_connect\":{},\"tls_handshake\":{},"
+		 "\"http_request\":{\"status_code\":302,\"failure\":"
+		 "\"http_too_many_redirects\",\"location\":\"/\",\"transfer\":"
+		 "{\"bytes\":10,\"body_bytes\":0,\"t_first_byte\":0.1,"
+		 "\"t_last_byte\":null,\"rate\":null}}}]}",
+		 NULL},
 	};
 	char err[256];
 
@@ -364,6 +635,9 @@ main(void)
 		cmocka_unit_test(test_request_errors),
 		cmocka_unit_test(test_request_limits),
 		cmocka_unit_test(test_answer),
+		cmocka_unit_test(test_answer_ooni_unchanged),
+		cmocka_unit_test(test_answer_hops),
+		cmocka_unit_test(test_answer_hops_limit),
 		cmocka_unit_test(test_answer_nxdomain_ooni),
 		cmocka_unit_test(test_answer_check),
 	};

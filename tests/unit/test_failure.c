@@ -31,6 +31,8 @@ test_strings_are_oonis(void **state)
 			    "ssl_invalid_certificate");
 	assert_string_equal(failure_ssl_failed_handshake,
 			    "ssl_failed_handshake");
+	assert_string_equal(failure_http_too_many_redirects,
+			    "http_too_many_redirects");
 	assert_string_equal(failure_unknown, "unknown_failure");
 }
 
@@ -41,8 +43,7 @@ test_table_unique_and_lookup(void **state)
 	assert_true(failure_count > 20);
 	for (unsigned i = 0; i < failure_count; i++) {
 		for (unsigned k = i + 1; k < failure_count; k++)
-			assert_string_not_equal(failure_all[i],
-						failure_all[k]);
+			assert_string_not_equal(failure_all[i], failure_all[k]);
 		/* Lookup returns the canonical pointer, not a copy. */
 		assert_ptr_equal(failure_lookup(failure_all[i]),
 				 failure_all[i]);

@@ -84,10 +84,10 @@ sample(void)
 	memcpy(h->body, "\xff\x00\x01", 3);
 	h->body_kept = 3;
 	h->body_length = 10;
-	ww_add_header(&h->headers, &h->n_headers, &h->cap_headers, "Server",
-		      6, "x", 1);
-	ww_add_header(&h->headers, &h->n_headers, &h->cap_headers, "Server",
-		      6, "y", 1);
+	ww_add_header(&h->headers, &h->n_headers, &h->cap_headers, "Server", 6,
+		      "x", 1);
+	ww_add_header(&h->headers, &h->n_headers, &h->cap_headers, "Server", 6,
+		      "y", 1);
 	return m;
 }
 
@@ -97,14 +97,14 @@ test_envelope(void **state)
 	struct ww_measurement *m = sample();
 	json_t *j = ww_measurement_to_json(m);
 	static const char *keys[] = {
-		"annotations",	  "data_format_version",
-		"input",	  "measurement_start_time",
+		"annotations",	   "data_format_version",
+		"input",	   "measurement_start_time",
 		"measurement_uid", "options",
-		"probe_asn",	  "probe_cc",
-		"probe_ip",	  "report_id",
-		"software_name",  "software_version",
-		"test_keys",	  "test_name",
-		"test_runtime",	  "test_start_time",
+		"probe_asn",	   "probe_cc",
+		"probe_ip",	   "report_id",
+		"software_name",   "software_version",
+		"test_keys",	   "test_name",
+		"test_runtime",	   "test_start_time",
 		"test_version",
 	};
 
@@ -157,12 +157,11 @@ test_observations(void **state)
 		json_string_value(json_object_get(q2, "rcode_name")),
 		"NXDOMAIN");
 	/* unknown failures carry their detail inline, OONI style */
-	assert_string_equal(
-		json_string_value(json_object_get(
-			json_object_get(tcp, "status"), "failure")),
-		"unknown_failure: weird errno");
-	assert_true(json_is_false(json_object_get(
-		json_object_get(tcp, "status"), "success")));
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(tcp, "status"), "failure")),
+			    "unknown_failure: weird errno");
+	assert_true(json_is_false(
+		json_object_get(json_object_get(tcp, "status"), "success")));
 	/* known failures keep the library text apart */
 	assert_string_equal(json_string_value(json_object_get(tls, "failure")),
 			    "connection_reset");
@@ -183,16 +182,101 @@ test_observations(void **state)
 	assert_true(json_is_true(json_object_get(
 		json_object_get(last, "response"), "body_is_truncated")));
 	/* repeated headers: all in headers_list, the first in headers */
-	assert_int_equal(json_array_size(json_object_get(
-				 json_object_get(last, "response"),
-				 "headers_list")),
-			 2);
+	assert_int_equal(
+		json_array_size(json_object_get(
+			json_object_get(last, "response"), "headers_list")),
+		2);
 	assert_string_equal(
 		json_string_value(json_object_get(
 			json_object_get(json_object_get(last, "response"),
 					"headers"),
 			"Server")),
 		"x");
+	json_decref(j);
+	ww_measurement_free(m);
+}
+
+/* hop on every record; transfer on every request, with its rate rule. */
+static void
+test_hops_and_transfer(void **state)
+{
+	struct ww_measurement *m = sample();
+	json_t *j, *tk, *reqs, *tr;
+
+	(void)state;
+	m->queries[1].hop = 1;
+	m->tcp[0].hop = 2;
+	m->tls[0].hop = 3;
+	m->http[1].hop = 1;
+	m->http[1].transfer = (struct ww_transfer){
+		.bytes = 1118,
+		.body_bytes = 1000,
+		.got_byte = true,
+		.t_first_byte = 0.5,
+		.t_last_byte = 2.5,
+		.body_calls = 3,
+	};
+	/* one body delivery: no rate, even with time between the bytes */
+	m->http[0].transfer = (struct ww_transfer){
+		.bytes = 132,
+		.got_byte = true,
+		.t_first_byte = 0.25,
+		.t_last_byte = 0.5,
+		.body_calls = 1,
+	};
+	j = ww_measurement_to_json(m);
+	tk = json_object_get(j, "test_keys");
+	assert_int_equal(
+		json_integer_value(json_object_get(
+			json_array_get(json_object_get(tk, "queries"), 0),
+			"hop")),
+		0);
+	assert_int_equal(
+		json_integer_value(json_object_get(
+			json_array_get(json_object_get(tk, "queries"), 1),
+			"hop")),
+		1);
+	assert_int_equal(
+		json_integer_value(json_object_get(
+			json_array_get(json_object_get(tk, "tcp_connect"), 0),
+			"hop")),
+		2);
+	assert_int_equal(
+		json_integer_value(json_object_get(
+			json_array_get(json_object_get(tk, "tls_handshakes"),
+				       0),
+			"hop")),
+		3);
+	reqs = json_object_get(tk, "requests");
+	/* newest first: [0] is hop 1 */
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(reqs, 0), "hop")),
+			 1);
+	tr = json_object_get(json_array_get(reqs, 0), "transfer");
+	assert_int_equal(json_integer_value(json_object_get(tr, "bytes")),
+			 1118);
+	assert_int_equal(json_integer_value(json_object_get(tr, "body_bytes")),
+			 1000);
+	assert_true(json_real_value(json_object_get(tr, "t_first_byte")) ==
+		    0.5);
+	assert_true(json_real_value(json_object_get(tr, "t_last_byte")) == 2.5);
+	assert_true(json_real_value(json_object_get(tr, "rate")) == 500.0);
+	tr = json_object_get(json_array_get(reqs, 1), "transfer");
+	assert_int_equal(json_integer_value(json_object_get(tr, "bytes")), 132);
+	assert_true(json_is_null(json_object_get(tr, "rate")));
+	json_decref(j);
+	/* nothing came: zeros and nulls */
+	m->http[0].transfer = (struct ww_transfer){0};
+	j = ww_measurement_to_json(m);
+	tr = json_object_get(
+		json_array_get(json_object_get(json_object_get(j, "test_keys"),
+					       "requests"),
+			       1),
+		"transfer");
+	assert_int_equal(json_integer_value(json_object_get(tr, "bytes")), 0);
+	assert_true(json_is_null(json_object_get(tr, "t_first_byte")));
+	assert_true(json_is_null(json_object_get(tr, "t_last_byte")));
+	assert_true(json_is_null(json_object_get(tr, "rate")));
 	json_decref(j);
 	ww_measurement_free(m);
 }
@@ -241,7 +325,8 @@ test_header_bytes_kept_as_utf8(void **state)
 	ww_add_header(&h, &n, &cap, "X-T\xd6\xd0", 5, "a\0b", 3);
 	assert_int_equal(n, 1);
 	assert_string_equal(h[0].name, "X-T\xef\xbf\xbd\xef\xbf\xbd");
-	assert_string_equal(h[0].value, "a\xef\xbf\xbd" "b");
+	assert_string_equal(h[0].value, "a\xef\xbf\xbd"
+					"b");
 	free(h[0].name);
 	free(h[0].value);
 	free(h);
@@ -253,6 +338,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_observations),
+		cmocka_unit_test(test_hops_and_transfer),
 		cmocka_unit_test(test_line_is_one_line),
 		cmocka_unit_test(test_empty_measurement),
 		cmocka_unit_test(test_header_bytes_kept_as_utf8),

@@ -827,6 +827,131 @@ test_error_buffers(void **state)
 	json_decref(m);
 }
 
+/* --- hops, transfer, control hops (test_version 0.2.0) ---------------------
+ */
+
+static json_t *
+a_transfer(void)
+{
+	return json_pack("{s:i,s:i,s:f,s:f,s:f}", "bytes", 1118, "body_bytes",
+			 1000, "t_first_byte", 0.001, "t_last_byte", 0.5,
+			 "rate", 2004.0);
+}
+
+static json_t *
+a_control_hop(void)
+{
+	return json_pack(
+		"{s:s,s:{s:s,s:n,s:[s]},s:{s:{s:b,s:n}},s:{},s:{s:i,s:n,s:s,s:o}}",
+		"url", "http://a.lab.test/", "dns", "host", "a.lab.test",
+		"failure", "addrs", "127.0.0.1", "tcp_connect", "127.0.0.1:80",
+		"status", 1, "failure", "tls_handshake", "http_request",
+		"status_code", 302, "failure", "location", "/x", "transfer",
+		a_transfer());
+}
+
+static void
+test_hops_and_transfer(void **state)
+{
+	json_t *m = good(), *hops;
+
+	(void)state;
+	set_at(m, "test_keys.queries[0].hop", json_integer(0));
+	set_at(m, "test_keys.tcp_connect[0].hop", json_integer(10));
+	set_at(m, "test_keys.tls_handshakes[1].hop", json_integer(1));
+	set_at(m, "test_keys.requests[0].hop", json_integer(1));
+	set_at(m, "test_keys.requests[0].transfer", a_transfer());
+	set_at(m, "test_keys.requests[1].transfer",
+	       json_pack("{s:i,s:i,s:n,s:n,s:n}", "bytes", 0, "body_bytes", 0,
+			 "t_first_byte", "t_last_byte", "rate"));
+	hops = json_array();
+	json_array_append_new(hops, a_control_hop());
+	json_array_append_new(
+		hops, json_pack("{s:n,s:n,s:n}", "url", "dns", "http_request"));
+	set_at(m, "test_keys.control", json_pack("{s:o}", "hops", hops));
+	accept_at(m, NOW);
+	json_decref(m);
+
+	refuse_set("test_keys.queries[0].hop", json_integer(-1), NULL,
+		   "must be 0..10");
+	refuse_set("test_keys.tcp_connect[0].hop", json_integer(11), NULL,
+		   "must be 0..10");
+	refuse_set("test_keys.tls_handshakes[0].hop", json_string("1"), NULL,
+		   "must be an integer");
+	refuse_set("test_keys.requests[0].hop", json_real(1.5), NULL,
+		   "must be an integer");
+	refuse_set("test_keys.requests[0].transfer", json_array(), NULL,
+		   "must be an object");
+	m = good();
+	set_at(m, "test_keys.requests[0].transfer", a_transfer());
+	set_at(m, "test_keys.requests[0].transfer.bytes", NULL);
+	refuse(m, "test_keys.requests[0].transfer.bytes", "missing");
+	m = good();
+	set_at(m, "test_keys.requests[0].transfer", a_transfer());
+	set_at(m, "test_keys.requests[0].transfer.body_bytes",
+	       json_integer(-5));
+	refuse(m, "test_keys.requests[0].transfer.body_bytes", "must be >= 0");
+	m = good();
+	set_at(m, "test_keys.requests[0].transfer", a_transfer());
+	set_at(m, "test_keys.requests[0].transfer.rate", json_string("fast"));
+	refuse(m, "test_keys.requests[0].transfer.rate", "must be a number");
+	m = good();
+	set_at(m, "test_keys.requests[0].transfer", a_transfer());
+	set_at(m, "test_keys.requests[0].transfer.t_first_byte", json_real(-1));
+	refuse(m, "test_keys.requests[0].transfer.t_first_byte",
+	       "must be >= 0");
+}
+
+/* control.hops: what the analysis reads, typed and bounded. */
+static void
+test_control_hops(void **state)
+{
+	json_t *m, *hops;
+
+	(void)state;
+	refuse_set("test_keys.control", json_pack("{s:{}}", "hops"),
+		   "test_keys.control.hops", "must be an array");
+	hops = json_array();
+	for (int i = 0; i < 12; i++)
+		json_array_append_new(hops, a_control_hop());
+	refuse_set("test_keys.control", json_pack("{s:o}", "hops", hops),
+		   "test_keys.control.hops", "more than 11");
+	refuse_set("test_keys.control", json_pack("{s:[i]}", "hops", 1),
+		   "test_keys.control.hops[0]", "must be an object");
+
+	m = good();
+	set_at(m, "test_keys.control",
+	       json_pack("{s:[o]}", "hops", a_control_hop()));
+	set_at(m, "test_keys.control.hops[0].url", json_integer(1));
+	refuse(m, "test_keys.control.hops[0].url", "must be a string or null");
+	m = good();
+	set_at(m, "test_keys.control",
+	       json_pack("{s:[o]}", "hops", a_control_hop()));
+	set_at(m, "test_keys.control.hops[0].dns.addrs", json_pack("[i]", 7));
+	refuse(m, "test_keys.control.hops[0].dns.addrs[0]", "must be a string");
+	m = good();
+	set_at(m, "test_keys.control",
+	       json_pack("{s:[o]}", "hops", a_control_hop()));
+	set_at(m, "test_keys.control.hops[0].tcp_connect",
+	       json_pack("{s:{}}", "x"));
+	refuse(m, "test_keys.control.hops[0].tcp_connect.x", "boolean status");
+	m = good();
+	set_at(m, "test_keys.control",
+	       json_pack("{s:[o]}", "hops", a_control_hop()));
+	set_at(m, "test_keys.control.hops[0].http_request.status_code", NULL);
+	refuse(m, "test_keys.control.hops[0].http_request.status_code",
+	       "missing");
+	m = good();
+	set_at(m, "test_keys.control",
+	       json_pack("{s:[o]}", "hops", a_control_hop()));
+	set_at(m, "test_keys.control.hops[0].http_request.transfer.bytes",
+	       json_string("1"));
+	refuse(m, "test_keys.control.hops[0].http_request.transfer.bytes",
+	       "must be an integer");
+	/* an answer without hops (OONI's, an older control's): accepted */
+	accept_set("test_keys.control", json_pack("{s:{}}", "dns"));
+}
+
 int
 main(void)
 {
@@ -853,6 +978,8 @@ main(void)
 		cmocka_unit_test(test_array_bounds),
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_error_buffers),
+		cmocka_unit_test(test_hops_and_transfer),
+		cmocka_unit_test(test_control_hops),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
