@@ -62,8 +62,11 @@ LAB_PORT_WRONG=8445
 LAB_OTHER_CA=30.2.0.75
 LAB_PORT_OTHER_CA=8446
 # The censor's policer: server-to-client bytes per second it lets through
-# for the throttled sites.
+# for the throttled sites. Over TLS a little more, so that some 16 kB
+# records complete within the probe's timeout (a TLS body only shows up
+# record by record).
 LAB_THROTTLE_RATE="4 kbytes/second burst 4 kbytes"
+LAB_THROTTLE_RATE_TLS="16 kbytes/second burst 16 kbytes"
 LAB_CONTROL_PORT=8080
 # The resolver's delay: the censor's forged answer must arrive first even on
 # a loaded machine (it is sent microseconds after the query is seen).
@@ -174,7 +177,7 @@ table ip wwlab {
 			limit rate over $LAB_THROTTLE_RATE \
 			counter name throttle drop
 		ip saddr $LAB_THROTTLE_TLS tcp sport 443 \
-			limit rate over $LAB_THROTTLE_RATE \
+			limit rate over $LAB_THROTTLE_RATE_TLS \
 			counter name throttle_tls drop
 	}
 	chain output {
