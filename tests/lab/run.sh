@@ -2,12 +2,16 @@
 # run.sh [BUILD] - the censor lab (tests/lab/README.md): a client, a censor
 # and a server in network namespaces; the real probe measures every target
 # of targets.csv through the censor, with the control service on the far
-# side, and each verdict is compared with scenarios.tsv. Then two whole runs
-# where no verdict may be given: the control cut off, and no network at all.
-# Prints a confusion table (expected vs obtained test_keys.blocking), a
-# PASS/FAIL line per scenario and "lab: N scenarios, N matched"; exits 1 on
-# any mismatch, keeping its files (path printed). Without root or network
-# namespaces it says the lab was skipped and exits 0.
+# side, and each verdict is compared with scenarios.tsv. Each scenario's
+# self-test (scenarios.tsv) proves the simulated censor or site really did
+# what the scenario stands for. Then two whole runs where no verdict may be
+# given: the control cut off, and no network at all. Prints a confusion
+# table (expected vs obtained test_keys.blocking), a PASS/FAIL line per
+# scenario with its self-test, and "lab: N scenarios, N matched"; exits 1
+# on any mismatch or failed self-test, keeping its files (path printed).
+# Without root or network namespaces it says the lab was skipped and exits
+# 0. LAB_RULES replaces the censor's rules file (LAB_RULES=/dev/null: a
+# censor that does nothing, whose scenarios must fail their self-tests).
 #
 # BUILD holds wallwatch-probe, wallwatch-collector, fakenet and
 # wallwatch-censor (`make lab` builds them). LAB_KEEP=1 keeps the files of a
