@@ -47,6 +47,9 @@ LAB_GHOST=30.2.0.38
 LAB_HOP_REFUSED=30.2.0.52
 LAB_HOP_DROPPED=30.2.0.53
 LAB_PROXIED=30.2.0.74
+# The sinkhole the censor's DNS sends bogon.lab.test to: a private address
+# its router blackholes (as OONI's dnsBlockingBOGON has it: a timeout).
+LAB_SINKHOLE=10.10.34.34
 LAB_THROTTLE=30.2.0.64
 LAB_THROTTLE_TLS=30.2.0.65
 # The odd TLS servers: fakenet's listeners with a bad certificate, pinned
@@ -153,6 +156,7 @@ table ip wwlab {
 	counter hop_refused { }
 	counter hop_dropped { }
 	counter public_blockpage { }
+	counter sinkhole { }
 	counter mitm { }
 	counter proxy { }
 	counter throttle { }
@@ -167,6 +171,7 @@ table ip wwlab {
 			counter name hop_dropped drop
 		ip daddr $LAB_PUBLIC_BLOCKPAGE meta l4proto tcp \
 			counter name public_blockpage reject with tcp reset
+		ip daddr $LAB_SINKHOLE counter name sinkhole drop
 	}
 	chain forward {
 		type filter hook forward priority filter; policy accept;
@@ -341,6 +346,10 @@ lab_net() {
 			'echo 1 >/proc/sys/net/ipv4/ip_forward' || return 1
 	lab_in "$LAB_NS_X" sh -c \
 		'echo 1 >/proc/sys/net/ipv6/conf/all/forwarding' || return 1
+	# A route for the sinkhole, so that its packets reach the forward
+	# chain (and its drop rule) instead of an ICMP "no route" here.
+	lab_in "$LAB_NS_X" ip route add "$LAB_SINKHOLE/32" dev ww-out ||
+		return 1
 	lab_in "$LAB_NS_C" ip -6 addr add "$LAB_CLIENT6/64" dev ww-cli nodad &&
 		lab_in "$LAB_NS_C" ip -6 route add default via "$LAB_ROUTER_IN6" &&
 		lab_in "$LAB_NS_X" ip -6 addr add "$LAB_ROUTER_IN6/64" dev ww-in \
