@@ -430,11 +430,17 @@ url_eq(const struct ww_target *a, const char *ua, const struct ww_target *b,
 		return false;
 	url_rest(ua, &ra, &la, &sa);
 	url_rest(ub, &rb, &lb, &sb);
-	if (sa && la == 0)
-		ra = "/", la = 1, sa = false;
-	if (sb && lb == 0)
-		rb = "/", lb = 1, sb = false;
-	return sa == sb && la == lb && memcmp(ra, rb, la) == 0;
+	/* one has the "/" the other implies: compare what follows it */
+	if (sa != sb) {
+		const char **r = sa ? &rb : &ra;
+		size_t *l = sa ? &lb : &la;
+
+		if (*l == 0 || **r != '/')
+			return false;
+		(*r)++;
+		(*l)--;
+	}
+	return la == lb && memcmp(ra, rb, la) == 0;
 }
 
 /* The control's hops (new controls only; OONI's test helper and older
@@ -882,6 +888,16 @@ probe_only_bogon(const struct hop *h)
 		    !ip_in(&h->addrs[i], h->ctl_addrs, h->n_ctl_addrs))
 			return true;
 	return false;
+}
+
+/* A private or reserved address the control's lookup gave too (the name
+ * points there for everyone): the control does not connect to such
+ * addresses, and no public server lives there, so it counts as failing
+ * for the control too. */
+static bool
+shared_bogon(const struct hop *h, const struct ip *ip)
+{
+	return ip_is_bogon(ip) && ip_in(ip, h->ctl_addrs, h->n_ctl_addrs);
 }
 
 static void
@@ -1582,6 +1598,8 @@ decide_tcp(struct ctx *c, const struct hop *h, size_t k)
 		if (c->control == NULL)
 			continue;
 		oc = ctl_tcp(c, &ip, port);
+		if (oc == OC_UNKNOWN && shared_bogon(h, &ip))
+			oc = OC_FAILED;
 		switch (oc == OC_UNKNOWN ? ctl_stand_in(c, k) : oc) {
 		case OC_OK:
 			blocked = blocked ? blocked : f;
@@ -1789,9 +1807,11 @@ throttled(const json_t *req, const char *f, const json_t *ctl)
 		got = 0;
 	dur = t - t0;
 	gap = dur - last;
-	slack = dur * WW_THROTTLE_GAP_SHARE;
-	if (slack < WW_THROTTLE_MAX_GAP)
-		slack = WW_THROTTLE_MAX_GAP;
+	/* max(10 % of the time, min(2 s, a quarter of it)): a short
+	 * timeout must not make a stall look like a trickle */
+	slack = dur / 4 < WW_THROTTLE_MAX_GAP ? dur / 4 : WW_THROTTLE_MAX_GAP;
+	if (slack < dur * WW_THROTTLE_GAP_SHARE)
+		slack = dur * WW_THROTTLE_GAP_SHARE;
 	if (dur <= 0 || gap > slack || got >= (double)want ||
 	    ((double)want - got) / rate < dur)
 		return false;
@@ -1892,18 +1912,23 @@ decide_http_page(struct ctx *c, size_t k, const char *f)
 
 /* The chain's last response: compared with the control's final fetch,
  * whatever URL either ended at. f: a chain_failure() (the response is
- * the last redirect's) or NULL. */
+ * the last redirect's) or NULL. A chain that ends on a redirect (a loop,
+ * a Location that cannot be followed or none) got no page. */
 static bool
 decide_final(struct ctx *c, size_t k, long long code, const char *f)
 {
 	const struct hop *h = &c->hops[k];
 	const json_t *ctl;
 	long long ctl_code = 0;
-	bool page = f == NULL;
+	bool page = f == NULL && code / 100 != 3;
+	enum outcome oc;
 
 	if (c->control == NULL)
 		return set_no_control(c);
-	switch (ctl_final(c, &ctl, &ctl_code)) {
+	oc = ctl_final(c, &ctl, &ctl_code);
+	if (oc == OC_OK && ctl_code / 100 == 3)
+		oc = OC_FAILED; /* the control's chain went nowhere either */
+	switch (oc) {
 	case OC_FAILED:
 		/* rule 6: a redirect loop (or a broken redirect) for both */
 		if (!page)
@@ -2024,12 +2049,18 @@ apply_dns_consistency(struct ctx *c)
 	if (!c->have_target || c->confirmed || v->blocking == BL_DNS ||
 	    v->blocking == BL_HTTP_DIFF ||
 	    (v->blocking == BL_FALSE && v->accessible == TRI_TRUE) ||
-	    is(v->reason, "interrupted") || is(v->reason, "probe_offline") ||
+	    is(v->reason, "interrupted") ||
 	    is(v->reason, "control_unavailable") ||
 	    is(v->reason, "tls_trust_mismatch"))
 		return;
 	j = hijacked_hop(c, stop);
 	if (j < 0)
+		return;
+	/* No route to a forged address is the forger's doing when the
+	 * control, online, resolved the name elsewhere; an offline probe's
+	 * cached answer against its offline (local) control is not. */
+	if (is(v->reason, "probe_offline") &&
+	    (c->hops[j].ctl_dns != OC_OK || c->hops[j].n_ctl_addrs == 0))
 		return;
 	c->cur_hop = j;
 	if (c->hops[j].bogon)

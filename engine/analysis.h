@@ -27,8 +27,9 @@
 
 /*
  * http.throttled (docs/verdicts.md, rule 2): a transfer that timed out is
- * throttled when its last byte came at most max(WW_THROTTLE_MAX_GAP
- * seconds, WW_THROTTLE_GAP_SHARE of the request's time) before the end,
+ * throttled when its last byte came at most max(WW_THROTTLE_GAP_SHARE of
+ * the request's time, min(WW_THROTTLE_MAX_GAP seconds, a quarter of it))
+ * before the end,
  * its rate was under WW_THROTTLE_MAX_RATE bytes/s and at most
  * 1/WW_THROTTLE_CTL_FACTOR of the control's, and the rest of the
  * control's body would have needed at least as long again.

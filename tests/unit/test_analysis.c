@@ -267,6 +267,13 @@ CASE(hop_tcp_timeout_ooni_control)
 CASE(hop_dns_nxdomain_ooni_control)
 CASE(http_netunreach)
 CASE(http_control_no_final)
+CASE(dns_bogon_unroutable)
+CASE(offline_cached_answer)
+CASE(redirect_broken_both)
+CASE(ooni_redirect_tls_reset)
+CASE(hop_url_spelling)
+CASE(hop_url_other_path)
+CASE(localhost_both)
 
 static const char *const all_cases[] = {
 	"clean_https",
@@ -361,6 +368,13 @@ static const char *const all_cases[] = {
 	"hop_dns_nxdomain_ooni_control",
 	"http_netunreach",
 	"http_control_no_final",
+	"dns_bogon_unroutable",
+	"offline_cached_answer",
+	"redirect_broken_both",
+	"ooni_redirect_tls_reset",
+	"hop_url_spelling",
+	"hop_url_other_path",
+	"localhost_both",
 };
 
 /* --- contract ------------------------------------------------------------- */
@@ -851,6 +865,13 @@ main(void)
 		cmocka_unit_test(test_hop_dns_nxdomain_ooni_control),
 		cmocka_unit_test(test_http_netunreach),
 		cmocka_unit_test(test_http_control_no_final),
+		cmocka_unit_test(test_dns_bogon_unroutable),
+		cmocka_unit_test(test_offline_cached_answer),
+		cmocka_unit_test(test_redirect_broken_both),
+		cmocka_unit_test(test_ooni_redirect_tls_reset),
+		cmocka_unit_test(test_hop_url_spelling),
+		cmocka_unit_test(test_hop_url_other_path),
+		cmocka_unit_test(test_localhost_both),
 		cmocka_unit_test(test_not_a_measurement),
 		cmocka_unit_test(test_rerun_in_place),
 		cmocka_unit_test(test_replaces_old_keys),
