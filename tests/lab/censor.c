@@ -58,7 +58,9 @@
  *   cut-reset NAME BYTES         HTTP request whose Host is NAME, or TLS
  *   cut-eof NAME BYTES           ClientHello naming NAME: let it through,
  *   cut-stall NAME BYTES         then once the client has acknowledged
- *                                BYTES bytes of the response, stop its
+ *                                BYTES bytes of what the server sent
+ *                                after that request or ClientHello (for
+ *                                TLS: its handshake too), stop its
  *                                flow and reset the server; the client
  *                                gets a RST, a FIN or nothing ("cut
  *                                transfers" below)
@@ -97,7 +99,10 @@
  * forwards them; nor do packets to the router's own addresses (read once at
  * start-up), which the nft rule does not hold back. Inspection is per
  * packet and stateless: each TCP data segment that starts a TLS handshake
- * record or an HTTP request line is checked on its own.
+ * record or an HTTP request line is checked on its own. The one state kept
+ * besides blocked flows is that of the flows a cut-* rule follows ("cut
+ * transfers", below), whose later client packets (ACKs) say how much of
+ * the response has arrived.
  *
  * Limits. A ClientHello or request split over several segments is
  * inspected on its first segment only; if the server name or Host is not
@@ -785,6 +790,7 @@ eof_both(struct censor *c, const struct dpi_pkt *pk)
  * ACK gets another RST or FIN at the sequence number it names, at most
  * CUT_INJECT_MAX times, so that one of them lands exactly. */
 
+/* A lab has a handful of such flows at once: a small table, scanned. */
 #define CUT_SLOTS 256
 #define CUT_INJECT_MAX 16
 
