@@ -221,9 +221,15 @@ proof() {
 	hdr=*)
 		_p_h=${_p_arg%%@*}
 		_p_url=${_p_arg#*@}
-		_p_c=$(curl_headers "$LAB_NS_C" "$_p_url" | grep -i -c "^$_p_h:")
-		_p_s=$(curl_headers "$LAB_NS_S" "$_p_url" | grep -i -c "^$_p_h:")
-		if [ "$_p_c" -gt 0 ] && [ "$_p_s" -eq 0 ]; then
+		curl_headers "$LAB_NS_C" "$_p_url" >"$LAB_DIR/hdr.c"
+		curl_headers "$LAB_NS_S" "$_p_url" >"$LAB_DIR/hdr.s"
+		_p_c=$(grep -i -c "^$_p_h:" "$LAB_DIR/hdr.c")
+		_p_s=$(grep -i -c "^$_p_h:" "$LAB_DIR/hdr.s")
+		# both sides must have got a response for the comparison to mean
+		# anything
+		if ! grep -q '^HTTP/' "$LAB_DIR/hdr.s"; then
+			echo "FAILED: no response from the server's side"
+		elif [ "$_p_c" -gt 0 ] && [ "$_p_s" -eq 0 ]; then
 			echo "ok: $_p_h added on the client's path only"
 		else
 			echo "FAILED: $_p_h: $_p_c on the client's path," \
