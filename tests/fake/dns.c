@@ -381,10 +381,8 @@ zone_line(struct zone *z, char *line, const char **why)
 		*why = "$ORIGIN must come first";
 		return -1;
 	}
-	if (n < 2) {
-		*why = "a name needs at least one address";
-		return -1;
-	}
+	/* A name alone exists with no address (NOERROR, empty, for every
+	 * type): the lab's site whose DNS has no answer for anyone. */
 	if (z->n == ZONE_NAMES_MAX) {
 		*why = "too many names";
 		return -1;

@@ -134,6 +134,14 @@ void fake_http_init(void);
  */
 int fake_http_geo_block(const char *cidr);
 /*
+ * Lab only: one more header line ("Name: value", visible ASCII and spaces,
+ * a colon after a non-empty name) in every response, as a transparent
+ * proxy adds its Via or X-Cache. At most FAKE_ADD_HEADERS_MAX; the string
+ * must outlive the server. Returns 0, or -1 when malformed or too many.
+ */
+#define FAKE_ADD_HEADERS_MAX 4
+int fake_http_add_header(const char *line);
+/*
  * Serve HTTP/1.1 on an accepted socket, behind TLS when site->ctx is set.
  * Takes fd, also on error. site must outlive the connection.
  */

@@ -290,6 +290,36 @@ http_linger(struct http_conn *h)
 
 /* --- responses -------------------------------------------------------------*/
 
+/* --- lab only: a transparent proxy's headers (--add-header) ------------*/
+
+static const char *added_headers[FAKE_ADD_HEADERS_MAX];
+static size_t n_added_headers;
+
+int
+fake_http_add_header(const char *line)
+{
+	const char *colon = strchr(line, ':');
+
+	if (n_added_headers == FAKE_ADD_HEADERS_MAX || colon == NULL ||
+	    colon == line)
+		return -1;
+	for (const char *p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			return -1;
+	for (const char *p = line; p < colon; p++)
+		if (*p == ' ')
+			return -1;
+	added_headers[n_added_headers++] = line;
+	return 0;
+}
+
+static void
+lab_write_added_headers(struct evbuffer *out)
+{
+	for (size_t i = 0; i < n_added_headers; i++)
+		evbuffer_add_printf(out, "%s\r\n", added_headers[i]);
+}
+
 /*
  * The status line and headers. extra: one more header line ("Name: value")
  * or NULL; length: the Content-Length, or -1 for none (a 204).
@@ -309,6 +339,7 @@ write_head(struct http_conn *h, int status, const char *reason,
 		evbuffer_add_printf(out, "Location: %s\r\n", location);
 	if (extra != NULL)
 		evbuffer_add_printf(out, "%s\r\n", extra);
+	lab_write_added_headers(out);
 	if (length >= 0)
 		evbuffer_add_printf(out, "Content-Length: %lld\r\n", length);
 	evbuffer_add_printf(out, "Connection: %s\r\n\r\n",
@@ -742,6 +773,29 @@ respond_throttle(struct http_conn *h, const struct http_req *r)
 	arm_timer(h, throttle_tick, THROTTLE_TICK_MS);
 }
 
+/* --- lab only: what the censor lab's publisher does by network ----------
+ * /geo/ROUTE answers as ROUTE (query included) to a client inside
+ * --geo-block, and with the lab page to anyone else (the control): a CDN's
+ * CAPTCHA, a 403 or a redirect to nowhere that only the client's network
+ * gets (tests/lab, issue 11 class 4). */
+
+static bool dispatch(struct http_conn *h, const struct http_req *r);
+
+static bool
+lab_geo(struct http_conn *h, const struct http_req *r)
+{
+	struct http_req inner = *r;
+
+	if (!peer_geo_blocked(h)) {
+		respond(h, r, 200, "OK", html_type, NULL, lab_page,
+			sizeof(lab_page) - 1);
+		return h->state == ST_READING;
+	}
+	/* "/geo/captcha" -> "/captcha"; the path is NUL-terminated */
+	memmove(inner.path, r->path + 4, strlen(r->path + 4) + 1);
+	return dispatch(h, &inner);
+}
+
 /* Returns false when h is gone or must not read further requests. */
 static bool
 dispatch(struct http_conn *h, const struct http_req *r)
@@ -768,6 +822,8 @@ dispatch(struct http_conn *h, const struct http_req *r)
 		   strcmp(p, "/keyword-path") == 0) {
 		respond(h, r, 200, "OK", html_type, NULL, lab_page,
 			sizeof(lab_page) - 1);
+	} else if (strncmp(p, "/geo/", 5) == 0 && strlen(p) > 5) {
+		return lab_geo(h, r); /* lab only, above */
 	} else if (strcmp(p, "/changing") == 0) {
 		respond_changing(h, r);
 	} else if (strcmp(p, "/geo451") == 0) {

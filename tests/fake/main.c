@@ -3,7 +3,7 @@
  *
  *   fakenet --dir DIR [--lifetime SECONDS] [--bind ADDRESS] [--verbose]
  *           [--port KEY=[ADDRESS:]PORT]... [--zone FILE] [--dns-delay MS]
- *           [--geo-block CIDR]
+ *           [--geo-block CIDR] [--add-header "NAME: VALUE"]...
  *
  * Every listener takes an ephemeral port unless --port pins it (the censor
  * lab serves DNS on 53, HTTP on 80, HTTPS on 443); DIR/ports.env tells the
@@ -92,7 +92,8 @@ usage(FILE *f)
 		   "[--bind ADDRESS] [--verbose]\n"
 		   "               [--port KEY=[ADDRESS:]PORT]... "
 		   "[--zone FILE] [--dns-delay MS]\n"
-		   "               [--geo-block CIDR]\n");
+		   "               [--geo-block CIDR] "
+		   "[--add-header \"NAME: VALUE\"]...\n");
 }
 
 /* --port KEY=VALUE: remember VALUE for the listener whose ports.env key is
@@ -132,6 +133,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{"zone", required_argument, NULL, 'z'},
 		{"dns-delay", required_argument, NULL, 'D'},
 		{"geo-block", required_argument, NULL, 'g'},
+		{"add-header", required_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -188,6 +190,15 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'g':
 			o->geo_block = optarg;
+			break;
+		case 'H': /* lab only: a transparent proxy's headers */
+			if (fake_http_add_header(optarg) < 0) {
+				fprintf(stderr,
+					"fakenet: bad --add-header \"%s\" "
+					"(NAME: VALUE, printable, at most %d)\n",
+					optarg, FAKE_ADD_HEADERS_MAX);
+				return -1;
+			}
 			break;
 		case 'h':
 			usage(stdout);

@@ -64,6 +64,13 @@ try_payload(const uint8_t *data, size_t size)
 			if (r.target[i] <= 0x20 || r.target[i] >= 0x7f)
 				abort();
 		(void)dpi_contains(r.target, r.target_len, "forbidden");
+		{
+			const uint8_t *qs;
+			size_t qn;
+
+			if (dpi_http_query(&r, &qs, &qn))
+				check_inside(qs, qn, r.target, r.target_len);
+		}
 		if (r.host != NULL)
 			(void)dpi_host_equals(r.host, r.host_len, "a.test");
 	} else if (rc != 0 || r.method != NULL || r.target != NULL ||
@@ -76,6 +83,7 @@ static void
 try_dns(const uint8_t *data, size_t size)
 {
 	static const uint32_t addrs[2] = {0x0100000a, 0x0200000a};
+	static const uint8_t addrs6[1][16] = {{0x2a, 0x30, 0, 0x66}};
 	uint8_t out[512];
 	struct dpi_dns_query q, back;
 	size_t n;
@@ -90,6 +98,12 @@ try_dns(const uint8_t *data, size_t size)
 				out, sizeof(out));
 	if (n != (q.qend + 32 <= sizeof(out) ? q.qend + 32 : 0))
 		abort();
+	if (dpi_dns_build_reply6(data, &q, 0, addrs6, 1, 60, out,
+				 sizeof(out)) !=
+	    (q.qend + 28 <= sizeof(out) ? q.qend + 28 : 0))
+		abort();
+	n = dpi_dns_build_reply(data, &q, DPI_DNS_RCODE_NOERROR, addrs, 2, 60,
+				out, sizeof(out));
 	if (n == 0)
 		return;
 	if (get16(out) != q.id || (get16(out + 2) & 0x8180) != 0x8180)

@@ -40,6 +40,30 @@
  *                                file's directory) to the client as if from
  *                                the server, then FIN; RST to the server;
  *                                block the flow
+ *   dns-aaaa NAME IPV6 [IPV6...] forged AAAA answers to type AAAA; with a
+ *                                dns-a rule for the same name both families
+ *                                are forged (the rule made for the query's
+ *                                type wins, else the first for the name)
+ *   dns-noanswer NAME            forged NOERROR without answer, any type
+ *   sni-eof NAME                 that ClientHello: drop it, FIN to the
+ *                                client, RST to the server, block the flow
+ *   http-reset-host WORD         HTTP request whose Host contains WORD
+ *                                (case-sensitive): as http-reset-path
+ *   http-reset-query WORD        HTTP request whose query (after the first
+ *                                '?' of the target) contains WORD: the same
+ *   http-drop-host NAME          HTTP request whose Host is NAME: drop it
+ *                                and the flow after it
+ *   http-eof-host NAME           HTTP request whose Host is NAME: drop it,
+ *                                FIN to the client, RST to the server
+ *   cut-reset NAME BYTES         HTTP request whose Host is NAME, or TLS
+ *   cut-eof NAME BYTES           ClientHello naming NAME: let it through,
+ *   cut-stall NAME BYTES         then once the client has acknowledged
+ *                                BYTES bytes of what the server sent
+ *                                after that request or ClientHello (for
+ *                                TLS: its handshake too), stop its
+ *                                flow and reset the server; the client
+ *                                gets a RST, a FIN or nothing ("cut
+ *                                transfers" below)
  *
  * The first rule in file order that matches wins. A blocked flow (the
  * client-to-server 5-tuple) has every later client packet dropped for 60 s;
@@ -75,7 +99,10 @@
  * forwards them; nor do packets to the router's own addresses (read once at
  * start-up), which the nft rule does not hold back. Inspection is per
  * packet and stateless: each TCP data segment that starts a TLS handshake
- * record or an HTTP request line is checked on its own.
+ * record or an HTTP request line is checked on its own. The one state kept
+ * besides blocked flows is that of the flows a cut-* rule follows ("cut
+ * transfers", below), whose later client packets (ACKs) say how much of
+ * the response has arrived.
  *
  * Limits. A ClientHello or request split over several segments is
  * inspected on its first segment only; if the server name or Host is not
@@ -136,6 +163,16 @@ enum rule_kind {
 	RULE_SNI_DROP,
 	RULE_HTTP_RESET_PATH,
 	RULE_HTTP_BLOCKPAGE,
+	RULE_DNS_AAAA,
+	RULE_DNS_NOANSWER,
+	RULE_SNI_EOF,
+	RULE_HTTP_RESET_HOST,
+	RULE_HTTP_RESET_QUERY,
+	RULE_HTTP_DROP_HOST,
+	RULE_HTTP_EOF_HOST,
+	RULE_CUT_RESET,
+	RULE_CUT_EOF,
+	RULE_CUT_STALL,
 };
 
 static const char *const rule_names[] = {
@@ -145,14 +182,41 @@ static const char *const rule_names[] = {
 	[RULE_SNI_DROP] = "sni-drop",
 	[RULE_HTTP_RESET_PATH] = "http-reset-path",
 	[RULE_HTTP_BLOCKPAGE] = "http-blockpage",
+	[RULE_DNS_AAAA] = "dns-aaaa",
+	[RULE_DNS_NOANSWER] = "dns-noanswer",
+	[RULE_SNI_EOF] = "sni-eof",
+	[RULE_HTTP_RESET_HOST] = "http-reset-host",
+	[RULE_HTTP_RESET_QUERY] = "http-reset-query",
+	[RULE_HTTP_DROP_HOST] = "http-drop-host",
+	[RULE_HTTP_EOF_HOST] = "http-eof-host",
+	[RULE_CUT_RESET] = "cut-reset",
+	[RULE_CUT_EOF] = "cut-eof",
+	[RULE_CUT_STALL] = "cut-stall",
 };
+
+/* Rules whose argument is a word to look for, not a DNS name. */
+static bool
+rule_takes_word(enum rule_kind k)
+{
+	return k == RULE_HTTP_RESET_PATH || k == RULE_HTTP_RESET_HOST ||
+	       k == RULE_HTTP_RESET_QUERY;
+}
+
+static bool
+rule_is_cut(enum rule_kind k)
+{
+	return k == RULE_CUT_RESET || k == RULE_CUT_EOF || k == RULE_CUT_STALL;
+}
 
 struct rule {
 	enum rule_kind kind;
 	char *arg;			/* name (lower case) or path word */
 	uint32_t addrs[RULE_MAX_ADDRS]; /* dns-a, network byte order */
 	size_t n_addrs;
-	uint8_t *page; /* http-blockpage */
+	uint8_t addrs6[RULE_MAX_ADDRS][16]; /* dns-aaaa */
+	size_t n_addrs6;
+	uint32_t cut_after; /* cut-*: server bytes the client gets first */
+	uint8_t *page;	    /* http-blockpage */
 	size_t page_len;
 };
 
@@ -277,6 +341,39 @@ rule_parse(struct rules *rs, const char *file, long lineno, char *line)
 			r.addrs[r.n_addrs++] = a.s_addr;
 		}
 		break;
+	case RULE_DNS_AAAA:
+		if (n < 3 || n - 2 > RULE_MAX_ADDRS) {
+			fprintf(stderr,
+				"%s:%ld: dns-aaaa wants NAME IPV6... (at most "
+				"%d)\n",
+				file, lineno, RULE_MAX_ADDRS);
+			return -1;
+		}
+		for (size_t i = 2; i < n; i++) {
+			if (inet_pton(AF_INET6, w[i], r.addrs6[r.n_addrs6]) !=
+			    1) {
+				fprintf(stderr,
+					"%s:%ld: bad IPv6 address \"%s\"\n",
+					file, lineno, w[i]);
+				return -1;
+			}
+			r.n_addrs6++;
+		}
+		break;
+	case RULE_CUT_RESET:
+	case RULE_CUT_EOF:
+	case RULE_CUT_STALL: {
+		long v;
+
+		if (n != 3 || ww_parse_long(w[2], 1, 1 << 20, &v) != 0) {
+			fprintf(stderr,
+				"%s:%ld: %s wants NAME BYTES (1-1048576)\n",
+				file, lineno, w[0]);
+			return -1;
+		}
+		r.cut_after = (uint32_t)v;
+		break;
+	}
 	case RULE_HTTP_BLOCKPAGE:
 		if (n != 3) {
 			fprintf(stderr,
@@ -289,13 +386,12 @@ rule_parse(struct rules *rs, const char *file, long lineno, char *line)
 		if (n != 2) {
 			fprintf(stderr, "%s:%ld: %s wants exactly one %s\n",
 				file, lineno, w[0],
-				r.kind == RULE_HTTP_RESET_PATH ? "WORD"
-							       : "NAME");
+				rule_takes_word(r.kind) ? "WORD" : "NAME");
 			return -1;
 		}
 		break;
 	}
-	if (r.kind != RULE_HTTP_RESET_PATH && !ww_hostname_normalize(w[1])) {
+	if (!rule_takes_word(r.kind) && !ww_hostname_normalize(w[1])) {
 		fprintf(stderr, "%s:%ld: bad name \"%s\"\n", file, lineno,
 			w[1]);
 		return -1;
@@ -427,7 +523,7 @@ flow_blocked(const struct flow *tab, const struct flow *k, double now)
 
 struct stats {
 	unsigned long packets, unparsed, forwarded, segmented, csum_fixed,
-		expired, dropped, dns_forged, resets, pages, send_errors;
+		expired, dropped, dns_forged, resets, pages, cuts, send_errors;
 };
 
 struct censor {
@@ -439,9 +535,11 @@ struct censor {
 	uint32_t local[LOCAL_MAX]; /* the router's own IPv4 addresses */
 	size_t n_local;
 	struct flow *flows;
+	struct cut *cuts;
 	struct stats st;
 	struct event_base *base;
 	int exit_code;
+
 	uint8_t out[DPI_IP4_MAX];
 };
 
@@ -618,6 +716,117 @@ send_blockpage(struct censor *c, const struct dpi_pkt *pk, const struct rule *r)
 	c->st.pages++;
 }
 
+/* Does the HTTP rule r cover the request req? */
+static bool
+http_rule_matches(const struct rule *r, const struct dpi_http_req *req)
+{
+	const uint8_t *q;
+	size_t qn;
+
+	switch (r->kind) {
+	case RULE_HTTP_RESET_PATH:
+		return dpi_contains(req->target, req->target_len, r->arg);
+	case RULE_HTTP_RESET_QUERY:
+		return dpi_http_query(req, &q, &qn) &&
+		       dpi_contains(q, qn, r->arg);
+	case RULE_HTTP_RESET_HOST:
+		return req->host != NULL &&
+		       dpi_contains(req->host, req->host_len, r->arg);
+	case RULE_HTTP_BLOCKPAGE:
+	case RULE_HTTP_DROP_HOST:
+	case RULE_HTTP_EOF_HOST:
+	case RULE_CUT_RESET:
+	case RULE_CUT_EOF:
+	case RULE_CUT_STALL:
+		return req->host != NULL &&
+		       dpi_host_equals(req->host, req->host_len, r->arg);
+	default:
+		return false;
+	}
+}
+
+/* What an HTTP rule matched, printable: the request-target for the word
+ * rules (visible ASCII by dpi_http_parse), else the Host. */
+static void
+http_seen(const struct rule *r, const struct dpi_http_req *req, char *seen,
+	  size_t cap)
+{
+	if (r->kind == RULE_HTTP_RESET_PATH || r->kind == RULE_HTTP_RESET_QUERY)
+		snprintf(seen, cap, "%.*s",
+			 req->target_len > 200 ? 200 : (int)req->target_len,
+			 (const char *)req->target);
+	else if (r->kind == RULE_HTTP_RESET_HOST)
+		/* the Host is as sent: keep it printable */
+		snprintf(seen, cap, "host with %s", r->arg);
+	else
+		snprintf(seen, cap, "%s", r->arg);
+}
+
+/* A FIN from the server to the client, then a RST to the server: the
+ * connection ends cleanly for the client, as if the server had closed. */
+static void
+eof_both(struct censor *c, const struct dpi_pkt *pk)
+{
+	struct dpi_hdr h = flow_hdr(pk, false);
+
+	h.flags = DPI_TCP_FIN | DPI_TCP_ACK;
+	h.window = 65535;
+	inject_tcp(c, &h, NULL, 0);
+	h = flow_hdr(pk, true);
+	h.flags = DPI_TCP_RST | DPI_TCP_ACK;
+	inject_tcp(c, &h, NULL, 0);
+	c->st.resets++;
+}
+
+/* --- cut transfers ---------------------------------------------------------
+ * A cut-* rule lets the request through and remembers the flow and the
+ * server's sequence number at that moment (the request's ACK). Once the
+ * client acknowledges cut_after bytes of the response, the censor stops
+ * forwarding the client's packets (so its ACKs no longer clock the server)
+ * and resets the server's side; the client gets a RST (cut-reset), a FIN
+ * (cut-eof) or nothing (cut-stall: it waits until it times out). Segments
+ * already in flight may still arrive after the first RST or FIN and make
+ * its sequence number stale; the client acknowledges them, and every such
+ * ACK gets another RST or FIN at the sequence number it names, at most
+ * CUT_INJECT_MAX times, so that one of them lands exactly. */
+
+/* A lab has a handful of such flows at once: a small table, scanned. */
+#define CUT_SLOTS 256
+#define CUT_INJECT_MAX 16
+
+struct cut {
+	struct flow key;
+	const struct rule *rule;
+	uint32_t ack0; /* the server's next sequence number at the request */
+	bool cutting;
+	int injected;
+};
+
+static struct cut *
+cut_find(struct cut *tab, const struct flow *k, double now)
+{
+	for (size_t i = 0; i < CUT_SLOTS; i++)
+		if (tab[i].key.until > now && flow_same(&tab[i].key, k))
+			return &tab[i];
+	return NULL;
+}
+
+static void
+cut_add(struct cut *tab, const struct flow *k, const struct rule *r,
+	uint32_t ack0, double now)
+{
+	struct cut *victim = &tab[0];
+
+	for (size_t i = 0; i < CUT_SLOTS; i++)
+		if (tab[i].key.until < victim->key.until)
+			victim = &tab[i];
+	memset(victim, 0, sizeof(*victim));
+	victim->key = *k;
+	victim->key.until = now + BLOCK_SECONDS;
+	victim->rule = r;
+	victim->ack0 = ack0;
+}
+
 /* The first rule that covers this data segment; seen gets what matched it
  * (server name, request-target or Host), printable. */
 static const struct rule *
@@ -632,7 +841,8 @@ tcp_match(const struct censor *c, const struct dpi_pkt *pk, char *seen,
 			const struct rule *r = &c->rules.v[i];
 
 			if ((r->kind == RULE_SNI_RESET ||
-			     r->kind == RULE_SNI_DROP) &&
+			     r->kind == RULE_SNI_DROP ||
+			     r->kind == RULE_SNI_EOF || rule_is_cut(r->kind)) &&
 			    dpi_name_matches(sni, strlen(sni), r->arg)) {
 				snprintf(seen, seen_cap, "%s", sni);
 				return r;
@@ -645,22 +855,53 @@ tcp_match(const struct censor *c, const struct dpi_pkt *pk, char *seen,
 	for (size_t i = 0; i < c->rules.n; i++) {
 		const struct rule *r = &c->rules.v[i];
 
-		if (r->kind == RULE_HTTP_RESET_PATH &&
-		    dpi_contains(req.target, req.target_len, r->arg)) {
-			/* the target is visible ASCII: safe to print */
-			snprintf(seen, seen_cap, "%.*s",
-				 req.target_len > 200 ? 200
-						      : (int)req.target_len,
-				 (const char *)req.target);
-			return r;
-		}
-		if (r->kind == RULE_HTTP_BLOCKPAGE && req.host != NULL &&
-		    dpi_host_equals(req.host, req.host_len, r->arg)) {
-			snprintf(seen, seen_cap, "%s", r->arg);
+		if (http_rule_matches(r, &req)) {
+			http_seen(r, &req, seen, seen_cap);
 			return r;
 		}
 	}
 	return NULL;
+}
+
+/* A packet of a flow a cut-* rule follows: see "cut transfers". */
+static void
+cut_packet(struct censor *c, struct cut *ct, const uint8_t *ip,
+	   const struct dpi_pkt *pk)
+{
+	struct dpi_hdr h;
+	char a1[INET_ADDRSTRLEN], a2[INET_ADDRSTRLEN];
+	enum rule_kind kind = ct->rule->kind;
+
+	if (!ct->cutting) {
+		if (!(pk->tcp_flags & DPI_TCP_ACK) ||
+		    pk->ack - ct->ack0 < ct->rule->cut_after) {
+			forward(c, ip, pk);
+			return;
+		}
+		ct->cutting = true;
+		c->st.cuts++;
+		h = flow_hdr(pk, true);
+		h.flags = DPI_TCP_RST | DPI_TCP_ACK;
+		inject_tcp(c, &h, NULL, 0);
+		log_info("tcp",
+			 "%s for %s from %s:%u to %s:%u after %u bytes of the "
+			 "response",
+			 rule_names[kind], ct->rule->arg,
+			 addr_str(pk->saddr, a1), pk->sport,
+			 addr_str(pk->daddr, a2), pk->dport,
+			 (unsigned)(pk->ack - ct->ack0));
+	}
+	c->st.dropped++;
+	if (kind == RULE_CUT_STALL || ct->injected >= CUT_INJECT_MAX ||
+	    (pk->tcp_flags & (DPI_TCP_RST | DPI_TCP_FIN)))
+		return;
+	ct->injected++;
+	h = flow_hdr(pk, false);
+	h.flags =
+		(uint8_t)((kind == RULE_CUT_RESET ? DPI_TCP_RST : DPI_TCP_FIN) |
+			  DPI_TCP_ACK);
+	h.window = 65535;
+	inject_tcp(c, &h, NULL, 0);
 }
 
 static void
@@ -672,6 +913,7 @@ tcp_packet(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
 			   .dport = pk->dport};
 	double now = ww_mono();
 	const struct rule *r = NULL;
+	struct cut *ct;
 	char seen[256 + 8], a1[INET_ADDRSTRLEN], a2[INET_ADDRSTRLEN];
 
 	/* Not ours: the kernel forwards (or, to the router itself, delivers)
@@ -680,6 +922,11 @@ tcp_packet(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
 		return;
 	if (flow_blocked(c->flows, &key, now)) {
 		c->st.dropped++;
+		return;
+	}
+	ct = cut_find(c->cuts, &key, now);
+	if (ct != NULL) {
+		cut_packet(c, ct, ip, pk);
 		return;
 	}
 	/* Data on an established connection (the ACK number is needed to
@@ -691,16 +938,31 @@ tcp_packet(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
 		forward(c, ip, pk);
 		return;
 	}
+	if (rule_is_cut(r->kind)) {
+		/* the request goes on; its response will be cut */
+		cut_add(c->cuts, &key, r, pk->ack, now);
+		forward(c, ip, pk);
+		log_info("tcp", "%s follows %s from %s:%u to %s:%u",
+			 rule_names[r->kind], seen, addr_str(pk->saddr, a1),
+			 pk->sport, addr_str(pk->daddr, a2), pk->dport);
+		return;
+	}
 	c->st.dropped++;
 	switch (r->kind) {
 	case RULE_SNI_RESET:
 	case RULE_HTTP_RESET_PATH:
+	case RULE_HTTP_RESET_HOST:
+	case RULE_HTTP_RESET_QUERY:
 		reset_both(c, pk);
+		break;
+	case RULE_SNI_EOF:
+	case RULE_HTTP_EOF_HOST:
+		eof_both(c, pk);
 		break;
 	case RULE_HTTP_BLOCKPAGE:
 		send_blockpage(c, pk, r);
 		break;
-	default: /* RULE_SNI_DROP */
+	default: /* RULE_SNI_DROP, RULE_HTTP_DROP_HOST */
 		break;
 	}
 	flow_block(c->flows, &key, now);
@@ -709,41 +971,80 @@ tcp_packet(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
 		 addr_str(pk->daddr, a2), pk->dport, r->arg);
 }
 
+/* Does the DNS rule r answer a query of type qtype for its name? exact:
+ * only a rule made for that type (dns-a for A, dns-aaaa for AAAA), or one
+ * for every type. */
+static bool
+dns_rule_fits(const struct rule *r, uint16_t qtype, bool exact)
+{
+	switch (r->kind) {
+	case RULE_DNS_NXDOMAIN:
+	case RULE_DNS_NOANSWER:
+		return true;
+	case RULE_DNS_A:
+		return !exact || qtype == DPI_DNS_T_A;
+	case RULE_DNS_AAAA:
+		return !exact || qtype == DPI_DNS_T_AAAA;
+	default:
+		return false;
+	}
+}
+
+/* The rule for the query q: the first one made for its type, else the
+ * first dns-a or dns-aaaa of its name (a forged empty answer). So that
+ * "dns-a N ..." and "dns-aaaa N ..." together forge both families. */
+static const struct rule *
+dns_match(const struct censor *c, const struct dpi_dns_query *q)
+{
+	for (int exact = 1; exact >= 0; exact--)
+		for (size_t i = 0; i < c->rules.n; i++) {
+			const struct rule *r = &c->rules.v[i];
+
+			if (dns_rule_fits(r, q->qtype, exact) &&
+			    dpi_name_matches(q->qname, strlen(q->qname),
+					     r->arg))
+				return r;
+		}
+	return NULL;
+}
+
 static void
 dns_packet(struct censor *c, const struct dpi_pkt *pk)
 {
 	struct dpi_dns_query q;
-	const struct rule *r = NULL;
+	const struct rule *r;
 	uint8_t reply[512];
 	size_t n;
 	struct dpi_hdr h;
 	char a[INET_ADDRSTRLEN], what[40];
-	unsigned rcode = DPI_DNS_RCODE_NOERROR;
-	size_t n_addrs = 0;
 
 	if (dpi_dns_parse_query(pk->payload, pk->payload_len, &q) != 0)
 		return;
-	for (size_t i = 0; i < c->rules.n && r == NULL; i++) {
-		const struct rule *ri = &c->rules.v[i];
-
-		if ((ri->kind == RULE_DNS_NXDOMAIN || ri->kind == RULE_DNS_A) &&
-		    dpi_name_matches(q.qname, strlen(q.qname), ri->arg))
-			r = ri;
-	}
+	r = dns_match(c, &q);
 	if (r == NULL)
 		return;
 	if (r->kind == RULE_DNS_NXDOMAIN) {
-		rcode = DPI_DNS_RCODE_NXDOMAIN;
 		snprintf(what, sizeof(what), "type %u", q.qtype);
-	} else if (q.qtype == DPI_DNS_T_A) {
-		n_addrs = r->n_addrs;
-		snprintf(what, sizeof(what), "A, %zu address%s", n_addrs,
-			 n_addrs == 1 ? "" : "es");
+		n = dpi_dns_build_reply(pk->payload, &q, DPI_DNS_RCODE_NXDOMAIN,
+					NULL, 0, DNS_TTL, reply, sizeof(reply));
+	} else if (r->kind == RULE_DNS_A && q.qtype == DPI_DNS_T_A) {
+		snprintf(what, sizeof(what), "A, %zu address%s", r->n_addrs,
+			 r->n_addrs == 1 ? "" : "es");
+		n = dpi_dns_build_reply(pk->payload, &q, DPI_DNS_RCODE_NOERROR,
+					r->addrs, r->n_addrs, DNS_TTL, reply,
+					sizeof(reply));
+	} else if (r->kind == RULE_DNS_AAAA && q.qtype == DPI_DNS_T_AAAA) {
+		snprintf(what, sizeof(what), "AAAA, %zu address%s", r->n_addrs6,
+			 r->n_addrs6 == 1 ? "" : "es");
+		n = dpi_dns_build_reply6(pk->payload, &q, DPI_DNS_RCODE_NOERROR,
+					 (const uint8_t(*)[16])r->addrs6,
+					 r->n_addrs6, DNS_TTL, reply,
+					 sizeof(reply));
 	} else {
 		snprintf(what, sizeof(what), "type %u, no answer", q.qtype);
+		n = dpi_dns_build_reply(pk->payload, &q, DPI_DNS_RCODE_NOERROR,
+					NULL, 0, DNS_TTL, reply, sizeof(reply));
 	}
-	n = dpi_dns_build_reply(pk->payload, &q, rcode, r->addrs, n_addrs,
-				DNS_TTL, reply, sizeof(reply));
 	if (n == 0)
 		return; /* a long name and many addresses: over 512 bytes */
 	memset(&h, 0, sizeof(h));
@@ -1091,6 +1392,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	c->flows = xcalloc(FLOW_SLOTS, sizeof(*c->flows));
+	c->cuts = xcalloc(CUT_SLOTS, sizeof(*c->cuts));
 	if (local_addrs(c) != 0 || pcap_start(c, iface, ports, n_ports) != 0 ||
 	    raw_start(c) != 0)
 		goto done;
@@ -1129,10 +1431,12 @@ main(int argc, char **argv)
 		"wallwatch-censor: stats: %lu captured (%u dropped by the "
 		"capture), %lu unparsed, %lu forwarded, %lu aggregates cut, "
 		"%lu checksums completed, %lu TTL-expired, %lu dropped, "
-		"%lu DNS forged, %lu resets, %lu block pages, %lu send errors\n",
+		"%lu DNS forged, %lu resets, %lu block pages, %lu cuts, "
+		"%lu send errors\n",
 		c->st.packets, ps.ps_drop, c->st.unparsed, c->st.forwarded,
 		c->st.segmented, c->st.csum_fixed, c->st.expired, c->st.dropped,
-		c->st.dns_forged, c->st.resets, c->st.pages, c->st.send_errors);
+		c->st.dns_forged, c->st.resets, c->st.pages, c->st.cuts,
+		c->st.send_errors);
 done:
 	if (pid_written)
 		unlink(pidfile);
@@ -1150,6 +1454,7 @@ done:
 		close(c->raw);
 	rules_free(&c->rules);
 	free(c->flows);
+	free(c->cuts);
 	free(c);
 	return rc;
 }

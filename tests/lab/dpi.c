@@ -383,38 +383,57 @@ dpi_dns_parse_query(const uint8_t *msg, size_t len, struct dpi_dns_query *q)
 	return 0;
 }
 
-size_t
-dpi_dns_build_reply(const uint8_t *msg, const struct dpi_dns_query *q,
-		    unsigned rcode, const uint32_t *addrs, size_t n_addrs,
-		    uint32_t ttl, uint8_t *out, size_t cap)
+/* The reply to q with n records of type rtype, each rdlen bytes of rdata
+ * taken in turn from rdata; see dpi_dns_build_reply(). */
+static size_t
+build_reply(const uint8_t *msg, const struct dpi_dns_query *q, unsigned rcode,
+	    uint16_t rtype, const uint8_t *rdata, size_t rdlen, size_t n,
+	    uint32_t ttl, uint8_t *out, size_t cap)
 {
-	size_t need, o;
+	size_t rr = 12 + rdlen, o;
 	uint16_t flags;
 
 	if (q->qend < DPI_DNS_HLEN || cap < q->qend ||
-	    n_addrs > (cap - q->qend) / 16)
+	    n > (cap - q->qend) / rr || n > 0xffff)
 		return 0;
-	need = q->qend + n_addrs * 16;
 	flags = (uint16_t)(0x8000 | (q->flags & 0x7800) | 0x0100 | 0x0080 |
 			   (rcode & 0x0f));
 	put16(out, q->id);
 	put16(out + 2, flags);
 	put16(out + 4, 1);
-	put16(out + 6, (uint16_t)n_addrs);
+	put16(out + 6, (uint16_t)n);
 	put16(out + 8, 0);
 	put16(out + 10, 0);
 	memcpy(out + DPI_DNS_HLEN, msg + DPI_DNS_HLEN, q->qend - DPI_DNS_HLEN);
 	o = q->qend;
-	for (size_t i = 0; i < n_addrs; i++) {
+	for (size_t i = 0; i < n; i++) {
 		put16(out + o, 0xc000 | DPI_DNS_HLEN); /* the question's name */
-		put16(out + o + 2, DPI_DNS_T_A);
+		put16(out + o + 2, rtype);
 		put16(out + o + 4, 1); /* IN */
 		put32(out + o + 6, ttl);
-		put16(out + o + 10, 4);
-		memcpy(out + o + 12, &addrs[i], 4);
-		o += 16;
+		put16(out + o + 10, (uint16_t)rdlen);
+		memcpy(out + o + 12, rdata + i * rdlen, rdlen);
+		o += rr;
 	}
-	return need;
+	return o;
+}
+
+size_t
+dpi_dns_build_reply(const uint8_t *msg, const struct dpi_dns_query *q,
+		    unsigned rcode, const uint32_t *addrs, size_t n_addrs,
+		    uint32_t ttl, uint8_t *out, size_t cap)
+{
+	return build_reply(msg, q, rcode, DPI_DNS_T_A, (const uint8_t *)addrs,
+			   4, n_addrs, ttl, out, cap);
+}
+
+size_t
+dpi_dns_build_reply6(const uint8_t *msg, const struct dpi_dns_query *q,
+		     unsigned rcode, const uint8_t (*addrs)[16], size_t n_addrs,
+		     uint32_t ttl, uint8_t *out, size_t cap)
+{
+	return build_reply(msg, q, rcode, DPI_DNS_T_AAAA,
+			   (const uint8_t *)addrs, 16, n_addrs, ttl, out, cap);
 }
 
 bool
@@ -671,4 +690,16 @@ dpi_host_equals(const uint8_t *s, size_t len, const char *name)
 	if (len > 0 && s[len - 1] == '.')
 		len--;
 	return len == nl && eq_nocase(s, name, nl);
+}
+
+bool
+dpi_http_query(const struct dpi_http_req *r, const uint8_t **q, size_t *len)
+{
+	const uint8_t *mark = memchr(r->target, '?', r->target_len);
+
+	if (mark == NULL)
+		return false;
+	*q = mark + 1;
+	*len = r->target_len - (size_t)(mark + 1 - r->target);
+	return true;
 }

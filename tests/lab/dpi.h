@@ -174,6 +174,14 @@ size_t dpi_dns_build_reply(const uint8_t *msg, const struct dpi_dns_query *q,
 			   size_t cap);
 
 /*
+ * The same with n_addrs AAAA records (RFC 3596), each 16 bytes of addrs.
+ */
+size_t dpi_dns_build_reply6(const uint8_t *msg, const struct dpi_dns_query *q,
+			    unsigned rcode, const uint8_t (*addrs)[16],
+			    size_t n_addrs, uint32_t ttl, uint8_t *out,
+			    size_t cap);
+
+/*
  * True when the name name[0..len) (one final dot allowed) equals rule or is
  * below it, ASCII case-insensitively: "www.Blocked.lab." matches the rule
  * "blocked.lab", "notblocked.lab" does not. rule is lower case, with
@@ -220,6 +228,13 @@ struct dpi_http_req {
  * request line.
  */
 int dpi_http_parse(const uint8_t *p, size_t len, struct dpi_http_req *r);
+
+/*
+ * The query of r's request-target: the bytes after its first '?' (maybe
+ * none) in *q and *len, and true; false when the target has no '?'.
+ */
+bool dpi_http_query(const struct dpi_http_req *r, const uint8_t **q,
+		    size_t *len);
 
 /* True when needle (a non-empty C string) occurs in hay[0..len). */
 bool dpi_contains(const uint8_t *hay, size_t len, const char *needle);

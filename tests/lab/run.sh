@@ -2,12 +2,16 @@
 # run.sh [BUILD] - the censor lab (tests/lab/README.md): a client, a censor
 # and a server in network namespaces; the real probe measures every target
 # of targets.csv through the censor, with the control service on the far
-# side, and each verdict is compared with scenarios.tsv. Then two whole runs
-# where no verdict may be given: the control cut off, and no network at all.
-# Prints a confusion table (expected vs obtained test_keys.blocking), a
-# PASS/FAIL line per scenario and "lab: N scenarios, N matched"; exits 1 on
-# any mismatch, keeping its files (path printed). Without root or network
-# namespaces it says the lab was skipped and exits 0.
+# side, and each verdict is compared with scenarios.tsv. Each scenario's
+# self-test (scenarios.tsv) proves the simulated censor or site really did
+# what the scenario stands for. Then two whole runs where no verdict may be
+# given: the control cut off, and no network at all. Prints a confusion
+# table (expected vs obtained test_keys.blocking), a PASS/FAIL line per
+# scenario with its self-test, and "lab: N scenarios, N matched"; exits 1
+# on any mismatch or failed self-test, keeping its files (path printed).
+# Without root or network namespaces it says the lab was skipped and exits
+# 0. LAB_RULES replaces the censor's rules file (LAB_RULES=/dev/null: a
+# censor that does nothing, whose scenarios must fail their self-tests).
 #
 # BUILD holds wallwatch-probe, wallwatch-collector, fakenet and
 # wallwatch-censor (`make lab` builds them). LAB_KEEP=1 keeps the files of a
@@ -124,13 +128,156 @@ probe() {
 	fi
 }
 
+# --- self-tests ---------------------------------------------------------------
+# Each scenario's proof (scenarios.tsv, sixth column) that the simulated
+# censor or site really did what the scenario stands for: a scenario that
+# matched because nothing happened would prove nothing. Checked after the
+# main run, from the censor's log, nft counters and independent curls.
+
+# zone_addr HOST [6]: HOST's first address in zone.txt (its first IPv6
+# one, bracketed, with 6).
+zone_addr() {
+	awk -v h="$1" -v six="${2:-}" '$1 == h || $1 == h "." {
+		for (i = 2; i <= NF; i++)
+			if (six == "" || $i ~ /:/) {
+				print ($i ~ /:/) ? "[" $i "]" : $i
+				exit
+			} }' tests/lab/zone.txt
+}
+
+# curl_code NS URL [6]: the HTTP status NS gets for URL (000: none), the
+# name pinned to its real (IPv6 with 6) address so that DNS plays no part.
+curl_code() {
+	_cc_hp=${2#*://}
+	_cc_hp=${_cc_hp%%/*}
+	_cc_host=${_cc_hp%%:*}
+	case $_cc_hp in
+	*:*) _cc_port=${_cc_hp##*:} ;;
+	*) case $2 in https:*) _cc_port=443 ;; *) _cc_port=80 ;; esac ;;
+	esac
+	# each side trusts what its measurer trusts (the probe, the control)
+	_cc_ca=$LAB_DIR/certs/ca.pem
+	[ "$1" = "$LAB_NS_S" ] && _cc_ca=$LAB_DIR/control-ca.pem
+	lab_in "$1" curl -s -o /dev/null -w '%{http_code}' -m "$STEP_TIMEOUT" \
+		--cacert "$_cc_ca" \
+		--resolve "$_cc_host:$_cc_port:$(zone_addr "$_cc_host" "${3:-}")" \
+		"$2" \
+		2>/dev/null
+	return 0
+}
+
+# curl_headers NS URL: the response headers NS gets for URL.
+curl_headers() {
+	_ch_hp=${2#*://}
+	_ch_host=${_ch_hp%%/*}
+	lab_in "$1" curl -s -o /dev/null -D - -m "$STEP_TIMEOUT" \
+		--resolve "$_ch_host:80:$(zone_addr "$_ch_host")" "$2" 2>/dev/null
+	return 0
+}
+
+# proof SPEC: "ok: ..." or "FAILED: ..." for one proof (see scenarios.tsv).
+proof() {
+	_p_arg=${1#*=}
+	case $1 in
+	censor=* | mitm=*)
+		_p_f=$LAB_DIR/${1%%=*}.err
+		if grep -E -q -e "$_p_arg" "$_p_f"; then
+			echo "ok: $(grep -E -e "$_p_arg" "$_p_f" | head -1 |
+				sed 's/^[^ ]* //' | cut -c1-110)"
+		else
+			echo "FAILED: no line /$_p_arg/ in ${1%%=*}.err"
+		fi
+		;;
+	'!censor='*)
+		if grep -E -q -e "$_p_arg" "$LAB_DIR/censor.err"; then
+			echo "FAILED: the censor acted: $(grep -E -e "$_p_arg" \
+				"$LAB_DIR/censor.err" | head -1)"
+		else
+			echo "ok: the censor did nothing to it"
+		fi
+		;;
+	nft=* | srvnft=*)
+		case $1 in nft=*) _p_ns=$LAB_NS_X ;; *) _p_ns=$LAB_NS_S ;; esac
+		_p_n=$(lab_counter "$_p_ns" "$_p_arg")
+		if [ "${_p_n:-0}" -gt 0 ]; then
+			echo "ok: counter $_p_arg $_p_n packets"
+		else
+			echo "FAILED: counter $_p_arg ${_p_n:-missing}"
+		fi
+		;;
+	curl=* | curl6=*)
+		_p_want=${_p_arg%%@*}
+		_p_url=${_p_arg#*@}
+		_p_6=
+		case $1 in curl6=*) _p_6=6 ;; esac
+		_p_got="$(curl_code "$LAB_NS_C" "$_p_url" $_p_6)/$(curl_code \
+			"$LAB_NS_S" "$_p_url" $_p_6)"
+		if [ "$_p_got" = "$_p_want" ]; then
+			echo "ok: client/server $_p_got"
+		else
+			echo "FAILED: client/server $_p_got, want $_p_want"
+		fi
+		;;
+	hdr=*)
+		_p_h=${_p_arg%%@*}
+		_p_url=${_p_arg#*@}
+		curl_headers "$LAB_NS_C" "$_p_url" >"$LAB_DIR/hdr.c"
+		curl_headers "$LAB_NS_S" "$_p_url" >"$LAB_DIR/hdr.s"
+		_p_c=$(grep -i -c "^$_p_h:" "$LAB_DIR/hdr.c")
+		_p_s=$(grep -i -c "^$_p_h:" "$LAB_DIR/hdr.s")
+		# both sides must have got a response for the comparison to mean
+		# anything
+		if ! grep -q '^HTTP/' "$LAB_DIR/hdr.s"; then
+			echo "FAILED: no response from the server's side"
+		elif [ "$_p_c" -gt 0 ] && [ "$_p_s" -eq 0 ]; then
+			echo "ok: $_p_h added on the client's path only"
+		else
+			echo "FAILED: $_p_h: $_p_c on the client's path," \
+				"$_p_s on the server's"
+		fi
+		;;
+	*) echo "FAILED: unknown proof \"$1\"" ;;
+	esac
+}
+
+# selftests: for each scenario, its input, then "ok: ..." when every proof
+# holds, else "FAILED: ..." (the proofs' results joined with " | ").
+selftests() {
+	tab=$(printf '\t')
+	while IFS=$tab read -r input _b _d _a _c spec _w; do
+		case $input in '#'* | '') continue ;; esac
+		_st_all=ok
+		_st_out=
+		_st_rest=$spec
+		while [ -n "$_st_rest" ]; do
+			_st_one=${_st_rest%%;*}
+			case $_st_rest in *';'*) _st_rest=${_st_rest#*;} ;;
+			*) _st_rest= ;; esac
+			_st_r=$(proof "$_st_one")
+			case $_st_r in ok:*) ;; *) _st_all=FAILED ;; esac
+			_st_out="${_st_out:+$_st_out | }${_st_r#*: }"
+		done
+		[ -n "$spec" ] || { _st_all=FAILED; _st_out="no proof given"; }
+		echo "$input"
+		echo "$_st_all: $_st_out"
+	done <tests/lab/scenarios.tsv
+}
+
+# cut_proof RUN COUNTER: the whole run's own proof, its cut's counter.
+cut_proof() {
+	proof "nft=$2" >"$LAB_DIR/selftest.$1"
+}
+
 CONTROL="http://$LAB_SERVER:$LAB_CONTROL_PORT"
 probe main --control "$CONTROL" || fail_run "the main run"
+selftests >"$LAB_DIR/selftest"
 lab_cut_control || fail_run "nft (control cut)"
 probe nocontrol --control "$CONTROL" || fail_run "the run without control"
+cut_proof nocontrol cut_control
 lab_uncut
 lab_cut_all || fail_run "nft (no network)"
 probe nonet --control "$CONTROL" || fail_run "the run without network"
+cut_proof nonet cut_all
 lab_uncut
 
 # --- verdicts ---------------------------------------------------------------
@@ -179,7 +326,7 @@ matches() {
 check() {
 	tab=$(printf '\t')
 	while IFS=$tab read -r input blocking detail accessible confirmed \
-		what; do
+		proof what; do
 		case $input in '#'* | '') continue ;; esac
 		if [ "$1" = nonet ] ||
 			{ [ "$1" = nocontrol ] && [ "$confirmed" != true ]; }; then
@@ -188,13 +335,22 @@ check() {
 		want="$blocking $detail $accessible $confirmed"
 		got=$(obtained "$LAB_DIR/$1.jsonl" "$input")
 		echo "$blocking ${got%% *}" >>"$TALLY"
-		if [ -n "$got" ] && matches "$want" "$got"; then
+		# The self-test is the main run's (the censor acts the same in
+		# the others, and there it is proven by the cut's counter).
+		st=ok
+		if [ "$1" = main ]; then
+			st=$(grep -F -x -A1 "$input" "$LAB_DIR/selftest" |
+				sed -n 2p)
+		fi
+		if [ -n "$got" ] && matches "$want" "$got" &&
+			[ "${st%%:*}" = ok ]; then
 			echo "PASS $input: expected $want, obtained $got ($what)"
 		else
 			echo "FAIL $input: expected $want, obtained" \
 				"${got:-nothing} ($what)"
 			explain "$LAB_DIR/$1.jsonl" "$input"
 		fi
+		[ "$1" = main ] && echo "    self-test: $proof => $st"
 	done <tests/lab/scenarios.tsv
 }
 
@@ -208,7 +364,8 @@ results=$(cat "$LAB_DIR/check.main")
 # A whole run is one scenario: a line, and the targets that failed.
 whole() {
 	n=$((n + 1))
-	if grep -q '^FAIL' "$LAB_DIR/check.$1"; then
+	if grep -q '^FAIL' "$LAB_DIR/check.$1" ||
+		! grep -q '^ok' "$LAB_DIR/selftest.$1"; then
 		results="$results
 FAIL $2:
 $(sed -n '/^FAIL/,/^PASS/{/^PASS/d;s/^/  /;p}' "$LAB_DIR/check.$1")"
@@ -217,6 +374,8 @@ $(sed -n '/^FAIL/,/^PASS/{/^PASS/d;s/^/  /;p}' "$LAB_DIR/check.$1")"
 		results="$results
 PASS $2: $3"
 	fi
+	results="$results
+    self-test: $(cat "$LAB_DIR/selftest.$1")"
 }
 whole nocontrol "control unreachable (the censor drops it)" \
 	"no verdict but the fingerprinted ones"

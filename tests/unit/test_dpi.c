@@ -253,6 +253,28 @@ test_http_request(void **state)
 }
 
 static void
+test_http_query(void **state)
+{
+	struct dpi_http_req r;
+	const uint8_t *q = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(http_of("GET /a?b=c?d HTTP/1.1\r\n\r\n", &r), 1);
+	assert_true(dpi_http_query(&r, &q, &n));
+	assert_span(q, n, "b=c?d");
+	assert_int_equal(http_of("GET /search? HTTP/1.1\r\n", &r), 1);
+	assert_true(dpi_http_query(&r, &q, &n));
+	assert_int_equal(n, 0);
+	assert_int_equal(http_of("GET /no-query HTTP/1.1\r\n", &r), 1);
+	assert_false(dpi_http_query(&r, &q, &n));
+	assert_int_equal(
+		http_of("GET http://h.example/p?kw=1 HTTP/1.1\r\n", &r), 1);
+	assert_true(dpi_http_query(&r, &q, &n));
+	assert_span(q, n, "kw=1");
+}
+
+static void
 test_http_hosts(void **state)
 {
 	struct dpi_http_req r;
@@ -518,6 +540,52 @@ test_dns_forged_a(void **state)
 	assert_int_equal(
 		dpi_dns_build_reply(b, &q, 0, addrs, 0, 60, out, q.qend - 1),
 		0);
+}
+
+static void
+test_dns_forged_aaaa(void **state)
+{
+	uint8_t b[512], out[512];
+	size_t n = make_query(b, 0x4321, "six.lab.test", DPI_DNS_T_AAAA), m;
+	struct dpi_dns_query q;
+	uint8_t addrs[2][16];
+	struct ww_dns_reply r;
+	struct ww_query wq;
+	static const uint8_t rr1[] = {
+		0xc0, 0x0c, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16, 0x2a, 0x30,
+		0,    0x66, 0, 0,  0, 0, 0, 0, 0, 0,  0, 0,  0,	   0x66};
+
+	(void)state;
+	memset(addrs, 0, sizeof(addrs));
+	memcpy(addrs[0], "\x2a\x30\x00\x66", 4);
+	addrs[0][15] = 0x66;
+	addrs[1][0] = 0x20; /* 2001::1, a Teredo address as the GFW forges */
+	addrs[1][1] = 0x01;
+	addrs[1][15] = 1;
+	assert_int_equal(dpi_dns_parse_query(b, n, &q), 0);
+	m = dpi_dns_build_reply6(b, &q, DPI_DNS_RCODE_NOERROR, addrs, 2, 60,
+				 out, sizeof(out));
+	assert_int_equal(m, q.qend + 2 * 28);
+	assert_int_equal(get16(out), 0x4321);
+	assert_int_equal(get16(out + 2), 0x8180);
+	assert_int_equal(get16(out + 6), 2);
+	assert_memory_equal(out + q.qend, rr1, sizeof(rr1));
+
+	probe_parse(out, m, &r, &wq);
+	assert_int_equal(r.qtype, DPI_DNS_T_AAAA);
+	assert_int_equal(wq.n_answers, 2);
+	assert_int_equal(wq.answers[0].type, WW_RR_AAAA);
+	assert_string_equal(wq.answers[0].value, "2a30:66::66");
+	assert_string_equal(wq.answers[1].value, "2001::1");
+	ww_query_clear(&wq);
+
+	/* One byte short of the second record: nothing */
+	assert_int_equal(
+		dpi_dns_build_reply6(b, &q, 0, addrs, 2, 60, out, q.qend + 55),
+		0);
+	assert_int_equal(
+		dpi_dns_build_reply6(b, &q, 0, addrs, 1, 60, out, q.qend + 28),
+		q.qend + 28);
 }
 
 static void
@@ -853,12 +921,14 @@ main(void)
 		cmocka_unit_test(test_sni_malformed),
 		cmocka_unit_test(test_sni_second_entry),
 		cmocka_unit_test(test_http_request),
+		cmocka_unit_test(test_http_query),
 		cmocka_unit_test(test_http_hosts),
 		cmocka_unit_test(test_http_not_requests),
 		cmocka_unit_test(test_http_every_prefix),
 		cmocka_unit_test(test_dns_query_parse),
 		cmocka_unit_test(test_dns_query_malformed),
 		cmocka_unit_test(test_dns_forged_a),
+		cmocka_unit_test(test_dns_forged_aaaa),
 		cmocka_unit_test(test_dns_forged_nxdomain_and_empty),
 		cmocka_unit_test(test_name_matches),
 		cmocka_unit_test(test_csum_known_header),
