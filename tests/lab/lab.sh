@@ -76,7 +76,7 @@ LAB_CONTROL_PORT=8080
 LAB_DNS_DELAY_MS=200
 # Servers outlive a run killed with SIGKILL by at most this long (fakenet
 # --lifetime, timeout(1) for the others).
-LAB_LIFETIME=300
+LAB_LIFETIME=900
 
 lab_log() {
 	echo "lab: $*" >&2

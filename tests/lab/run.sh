@@ -22,7 +22,7 @@ case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 cd "$(dirname "$0")/../.." || exit 1
 
 # The whole run, set-up to teardown, stays under this many seconds.
-LAB_DEADLINE=${LAB_DEADLINE:-150}
+LAB_DEADLINE=${LAB_DEADLINE:-420}
 # --timeout of the probe and the control: every step.
 STEP_TIMEOUT=3
 
@@ -103,7 +103,7 @@ lab_log "namespaces $LAB_NS_C (client), $LAB_NS_X (censor)," \
 probe() {
 	_pr=$1
 	shift
-	lab_bg "probe_$_pr" "$LAB_NS_C" timeout 60 \
+	lab_bg "probe_$_pr" "$LAB_NS_C" timeout 300 \
 		"$BUILD/wallwatch-probe" run --list tests/lab/targets.csv \
 		--resolver "$LAB_SERVER:53" --ca-file "$LAB_DIR/certs/ca.pem" \
 		--reference http://ref.lab.test/ \
