@@ -28,9 +28,9 @@
 
 /* The script and styles come from this origin only; data is drawn with
  * DOM calls, never parsed as HTML, and this is the second line. */
-#define CSP                                                                  \
-	"default-src 'none'; script-src 'self'; style-src 'self'; "          \
-	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; "        \
+#define CSP                                                                    \
+	"default-src 'none'; script-src 'self'; style-src 'self'; "            \
+	"img-src 'self' data:; connect-src 'self'; base-uri 'none'; "          \
 	"form-action 'self'; frame-ancestors 'none'"
 
 static const struct web_asset *
@@ -75,7 +75,8 @@ send_asset(struct evhttp_request *req, const struct web_asset *a, bool page)
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	evhttp_add_header(h, "Content-Security-Policy", CSP);
-	if (inm != NULL && (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0)) {
+	if (inm != NULL &&
+	    (strstr(inm, etag) != NULL || strcmp(inm, "*") == 0)) {
 		evhttp_send_reply(req, 304, "Not Modified", NULL);
 		return;
 	}

@@ -87,9 +87,9 @@ record_attempt(struct ctl_op *op, const char *failure, const char *detail,
 				    json_sprintf("unknown_failure: %s",
 						 detail ? detail : "?"));
 	else
-		json_object_set_new(a, "failure", failure != NULL
-							  ? json_string(failure)
-							  : json_null());
+		json_object_set_new(a, "failure",
+				    failure != NULL ? json_string(failure)
+						    : json_null());
 	if (detail != NULL && failure != failure_unknown)
 		json_object_set_new(a, "failure_detail", json_string(detail));
 	json_object_set_new(a, "status_code",
@@ -97,8 +97,8 @@ record_attempt(struct ctl_op *op, const char *failure, const char *detail,
 	json_object_set_new(a, "t0", json_real(op->t0));
 	json_object_set_new(a, "t", json_real(ww_mono() - op->t_base));
 	json_array_append_new(m->control_attempts, a);
-	ww_set_failure(&m->control_failure, &m->control_failure_detail,
-		       failure, detail);
+	ww_set_failure(&m->control_failure, &m->control_failure_detail, failure,
+		       detail);
 }
 
 static void
@@ -141,8 +141,8 @@ judge(struct ctl_op *op, CURLcode res)
 
 	curl_easy_getinfo(op->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (op->too_big) {
-		record_attempt(op, failure_unknown,
-			       "control answer over 1 MiB", status);
+		record_attempt(op, failure_unknown, "control answer over 1 MiB",
+			       status);
 		return false;
 	}
 	f = http_failure_from_curl(op->easy, res, op->errbuf, false);
@@ -151,10 +151,9 @@ judge(struct ctl_op *op, CURLcode res)
 		char *d = NULL;
 
 		if (f == failure_unknown)
-			detail = d = xasprintf("%s%s%s",
-					       curl_easy_strerror(res),
-					       op->errbuf[0] ? ": " : "",
-					       op->errbuf);
+			detail = d = xasprintf(
+				"%s%s%s", curl_easy_strerror(res),
+				op->errbuf[0] ? ": " : "", op->errbuf);
 		record_attempt(op, f, detail, status);
 		free(d);
 		return false;

@@ -209,8 +209,8 @@ pump_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct dns_op *
-dns_start(struct ww_engine *e, const char *name, int type,
-	  struct ww_query *out, double t_base, dns_cb cb, void *arg)
+dns_start(struct ww_engine *e, const char *name, int type, struct ww_query *out,
+	  double t_base, dns_cb cb, void *arg)
 {
 	struct dns_op *op = xcalloc(1, sizeof(*op));
 

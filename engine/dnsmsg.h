@@ -20,9 +20,9 @@
 
 struct ww_dns_reply {
 	uint16_t id;
-	int rcode;    /* 0..15 (header RCODE) */
-	int truncated; /* TC bit */
-	int qr;        /* QR bit (1 for a response) */
+	int rcode;	 /* 0..15 (header RCODE) */
+	int truncated;	 /* TC bit */
+	int qr;		 /* QR bit (1 for a response) */
 	char qname[256]; /* first question's name, lower-case, no final dot */
 	int qtype;
 	uint16_t ancount; /* as stated in the header */

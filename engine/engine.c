@@ -38,12 +38,12 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 	e->step_tv.tv_sec = (time_t)e->timeout;
 	e->step_tv.tv_usec =
 		(suseconds_t)((e->timeout - (double)e->step_tv.tv_sec) * 1e6);
-	e->max_addrs = cfg->max_addrs > 0 ? cfg->max_addrs
-					  : WW_DEFAULT_MAX_ADDRS;
+	e->max_addrs =
+		cfg->max_addrs > 0 ? cfg->max_addrs : WW_DEFAULT_MAX_ADDRS;
 	e->control_sni = xstrdup(cfg->control_sni ? cfg->control_sni
 						  : WW_DEFAULT_CONTROL_SNI);
-	e->user_agent = xstrdup(cfg->user_agent ? cfg->user_agent
-						: WW_USER_AGENT);
+	e->user_agent =
+		xstrdup(cfg->user_agent ? cfg->user_agent : WW_USER_AGENT);
 	e->resolver_desc = xstrdup(cfg->resolver ? cfg->resolver : "system");
 	if (cfg->n_controls > 0) {
 		e->controls = xcalloc(cfg->n_controls, sizeof(char *));
@@ -109,9 +109,9 @@ ww_engine_count_curl(struct ww_engine *e, CURL *easy)
 	curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &up);
 	curl_easy_getinfo(easy, CURLINFO_HEADER_SIZE, &hdr);
 	curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &req);
-	e->bytes += (uint64_t)(down > 0 ? down : 0) +
-		    (uint64_t)(up > 0 ? up : 0) + (uint64_t)(hdr > 0 ? hdr : 0) +
-		    (uint64_t)(req > 0 ? req : 0);
+	e->bytes +=
+		(uint64_t)(down > 0 ? down : 0) + (uint64_t)(up > 0 ? up : 0) +
+		(uint64_t)(hdr > 0 ? hdr : 0) + (uint64_t)(req > 0 ? req : 0);
 }
 
 const char *

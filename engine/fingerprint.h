@@ -61,8 +61,8 @@ int ww_fingerprints_load_dir(struct ww_fingerprints *fp, const char *dir,
  * else the bundled lists' fingerprints/ when there is one, else an empty
  * set. NULL with a message on error.
  */
-struct ww_fingerprints *ww_fingerprints_load_default(const char *dir,
-						     char *err, size_t errlen);
+struct ww_fingerprints *ww_fingerprints_load_default(const char *dir, char *err,
+						     size_t errlen);
 
 /* Number of fingerprints in fp (0 for NULL). */
 size_t ww_fingerprints_count(const struct ww_fingerprints *fp);

@@ -320,7 +320,8 @@ title_text(const unsigned char *b, size_t n)
 			else
 				put_char(&t, enc, utf8_put(cp, enc));
 			i += k;
-		} else if (b[i] != 0 && (k = ww_utf8_seq_len(b + i, n - i)) > 0) {
+		} else if (b[i] != 0 &&
+			   (k = ww_utf8_seq_len(b + i, n - i)) > 0) {
 			put_char(&t, (const char *)b + i, k);
 			i += k;
 		} else {

@@ -14,33 +14,33 @@ struct prefix {
 };
 
 static const struct prefix v4_bogons[] = {
-	{{0, 0, 0, 0}, 8},        /* "this network" */
-	{{10, 0, 0, 0}, 8},       /* RFC 1918 */
-	{{100, 64, 0, 0}, 10},    /* CGNAT, RFC 6598 */
-	{{127, 0, 0, 0}, 8},      /* loopback */
-	{{169, 254, 0, 0}, 16},   /* link-local */
-	{{172, 16, 0, 0}, 12},    /* RFC 1918 */
-	{{192, 0, 0, 0}, 24},     /* IETF protocol assignments */
-	{{192, 0, 2, 0}, 24},     /* TEST-NET-1 */
-	{{192, 88, 99, 0}, 24},   /* deprecated 6to4 relay anycast */
-	{{192, 168, 0, 0}, 16},   /* RFC 1918 */
-	{{198, 18, 0, 0}, 15},    /* benchmarking */
-	{{198, 51, 100, 0}, 24},  /* TEST-NET-2 */
-	{{203, 0, 113, 0}, 24},   /* TEST-NET-3 */
-	{{224, 0, 0, 0}, 4},      /* multicast */
-	{{240, 0, 0, 0}, 4},      /* reserved, and broadcast */
+	{{0, 0, 0, 0}, 8},	 /* "this network" */
+	{{10, 0, 0, 0}, 8},	 /* RFC 1918 */
+	{{100, 64, 0, 0}, 10},	 /* CGNAT, RFC 6598 */
+	{{127, 0, 0, 0}, 8},	 /* loopback */
+	{{169, 254, 0, 0}, 16},	 /* link-local */
+	{{172, 16, 0, 0}, 12},	 /* RFC 1918 */
+	{{192, 0, 0, 0}, 24},	 /* IETF protocol assignments */
+	{{192, 0, 2, 0}, 24},	 /* TEST-NET-1 */
+	{{192, 88, 99, 0}, 24},	 /* deprecated 6to4 relay anycast */
+	{{192, 168, 0, 0}, 16},	 /* RFC 1918 */
+	{{198, 18, 0, 0}, 15},	 /* benchmarking */
+	{{198, 51, 100, 0}, 24}, /* TEST-NET-2 */
+	{{203, 0, 113, 0}, 24},	 /* TEST-NET-3 */
+	{{224, 0, 0, 0}, 4},	 /* multicast */
+	{{240, 0, 0, 0}, 4},	 /* reserved, and broadcast */
 };
 
 static const struct prefix v6_bogons[] = {
-	{{0}, 128},                                 /* unspecified */
+	{{0}, 128}, /* unspecified */
 	{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128}, /* ::1 */
-	{{0x01, 0x00}, 64},                         /* discard-only */
-	{{0x20, 0x01, 0x0d, 0xb8}, 32},             /* documentation */
-	{{0x3f, 0xff}, 20},                         /* documentation, 2024 */
-	{{0xfc}, 7},                                /* unique local */
-	{{0xfe, 0x80}, 10},                         /* link-local */
-	{{0xfe, 0xc0}, 10},                         /* site-local, deprecated */
-	{{0xff}, 8},                                /* multicast */
+	{{0x01, 0x00}, 64},		/* discard-only */
+	{{0x20, 0x01, 0x0d, 0xb8}, 32}, /* documentation */
+	{{0x3f, 0xff}, 20},		/* documentation, 2024 */
+	{{0xfc}, 7},			/* unique local */
+	{{0xfe, 0x80}, 10},		/* link-local */
+	{{0xfe, 0xc0}, 10},		/* site-local, deprecated */
+	{{0xff}, 8},			/* multicast */
 };
 
 static bool
@@ -68,7 +68,7 @@ bool
 ww_ip_is_bogon(const char *ip)
 {
 	unsigned char a[16];
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,	   0,
 						 0, 0, 0, 0, 0xff, 0xff};
 
 	if (ip == NULL)

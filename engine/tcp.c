@@ -20,8 +20,8 @@
 
 struct tcp_op {
 	struct event *ev; /* writability of fd, or a deferred report */
-	int fd;           /* -1 when connect() failed at once */
-	int err;          /* that failure's errno */
+	int fd;		  /* -1 when connect() failed at once */
+	int err;	  /* that failure's errno */
 	tcp_cb cb;
 	void *arg;
 };

@@ -59,7 +59,8 @@ size_t ww_testlist_filter(struct ww_testlist *l, const char *include,
 /* Validate a comma-separated category list (for option parsing). */
 int ww_testlist_check_categories(const char *list, char *err, size_t errlen);
 
-void ww_testlist_free(struct ww_testlist *l); /* contents; l itself is not freed */
+void
+ww_testlist_free(struct ww_testlist *l); /* contents; l itself is not freed */
 
 /*
  * The directory of the bundled test lists (and their fingerprints/):

@@ -54,8 +54,8 @@ tls_store_load(const char *ca_file, char *err, size_t errlen)
 
 		ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
 		snprintf(err, errlen, "cannot load CA %s%s: %s",
-			 ca_file ? "file " : "store",
-			 ca_file ? ca_file : "", buf);
+			 ca_file ? "file " : "store", ca_file ? ca_file : "",
+			 buf);
 		ERR_clear_error();
 		X509_STORE_free(store);
 		return NULL;
@@ -138,8 +138,8 @@ record_success(struct tls_op *op)
 		out->cipher_suite = xstrdup(SSL_CIPHER_standard_name(c));
 	SSL_get0_alpn_selected(op->ssl, &alpn, &alpn_len);
 	if (alpn_len > 0 && ww_utf8_valid(alpn, alpn_len))
-		out->negotiated_protocol = xstrndup((const char *)alpn,
-						    alpn_len);
+		out->negotiated_protocol =
+			xstrndup((const char *)alpn, alpn_len);
 	if (chain != NULL) {
 		int n = sk_X509_num(chain);
 
@@ -180,8 +180,8 @@ record_error(struct tls_op *op, int ssl_err, int saved_errno)
 		    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
 		/* The peer closed mid-handshake: what a silent filter that
 		 * FINs the connection looks like. */
-		ww_set_failure(&out->failure, &out->failure_detail,
-			       failure_eof, "unexpected EOF during handshake");
+		ww_set_failure(&out->failure, &out->failure_detail, failure_eof,
+			       "unexpected EOF during handshake");
 	} else {
 		ERR_error_string_n(e, buf, sizeof(buf));
 		ww_set_failure(&out->failure, &out->failure_detail,

@@ -342,11 +342,24 @@ parse_duration(const char *s, double min, double max, double *out)
 		return -1;
 	memcpy(buf, s, n + 1);
 	switch (buf[n - 1]) {
-	case 's': mult = 1; buf[--n] = '\0'; break;
-	case 'm': mult = 60; buf[--n] = '\0'; break;
-	case 'h': mult = 3600; buf[--n] = '\0'; break;
-	case 'd': mult = 86400; buf[--n] = '\0'; break;
-	default: break;
+	case 's':
+		mult = 1;
+		buf[--n] = '\0';
+		break;
+	case 'm':
+		mult = 60;
+		buf[--n] = '\0';
+		break;
+	case 'h':
+		mult = 3600;
+		buf[--n] = '\0';
+		break;
+	case 'd':
+		mult = 86400;
+		buf[--n] = '\0';
+		break;
+	default:
+		break;
 	}
 	if (ww_parse_seconds(buf, 0, 1e9, &v) != 0)
 		return -1;
@@ -370,10 +383,23 @@ parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		return -1;
 	memcpy(buf, s, n + 1);
 	switch (buf[n - 1]) {
-	case 'K': case 'k': mult = 1024; buf[--n] = '\0'; break;
-	case 'M': case 'm': mult = 1024 * 1024; buf[--n] = '\0'; break;
-	case 'G': case 'g': mult = 1024 * 1024 * 1024; buf[--n] = '\0'; break;
-	default: break;
+	case 'K':
+	case 'k':
+		mult = 1024;
+		buf[--n] = '\0';
+		break;
+	case 'M':
+	case 'm':
+		mult = 1024 * 1024;
+		buf[--n] = '\0';
+		break;
+	case 'G':
+	case 'g':
+		mult = 1024 * 1024 * 1024;
+		buf[--n] = '\0';
+		break;
+	default:
+		break;
 	}
 	if (ww_parse_long(buf, 0, 1L << 40, &v) != 0)
 		return -1;
@@ -421,7 +447,8 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 		break;
 	case OPT_CA_FILE:
 		if (access(arg, R_OK) != 0) {
-			ww_set_err(err, errlen, "cannot read %s \"%s\"", nm, arg);
+			ww_set_err(err, errlen, "cannot read %s \"%s\"", nm,
+				   arg);
 			return -1;
 		}
 		o->cfg.ca_file = arg;
@@ -429,8 +456,8 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 	case OPT_CONTROL_SNI:
 		/* Normalised in place: a copy, since arg may be argv. */
 		if (!ww_hostname_normalize((char *)arg)) {
-			ww_set_err(err, errlen, "bad %s \"%s\": want a DNS name",
-				   nm, arg);
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want a DNS name", nm, arg);
 			return -1;
 		}
 		o->cfg.control_sni = arg;
@@ -440,8 +467,9 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 		long max = a->code == OPT_CONCURRENCY ? 4096 : 64;
 
 		if (ww_parse_long(arg, 1, max, &v) != 0) {
-			ww_set_err(err, errlen, "bad %s \"%s\": want a whole "
-						"number from 1 to %ld",
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want a whole "
+				   "number from 1 to %ld",
 				   nm, arg, max);
 			return -1;
 		}
@@ -457,8 +485,9 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 				     a->code == OPT_TIMEOUT
 					     ? &o->cfg.timeout
 					     : &o->cfg.control_timeout) != 0) {
-			ww_set_err(err, errlen, "bad %s \"%s\": want seconds "
-						"from 0.1 to 300",
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want seconds "
+				   "from 0.1 to 300",
 				   nm, arg);
 			return -1;
 		}
@@ -470,8 +499,9 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 	case OPT_YES:
 		flag = true;
 		if (a->where != NULL && ww_conf_bool(arg, &flag) != 0) {
-			ww_set_err(err, errlen, "bad %s \"%s\": want true or "
-						"false",
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want true or "
+				   "false",
 				   nm, arg);
 			return -1;
 		}
@@ -480,8 +510,9 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 	case OPT_CONTROL:
 	case OPT_COLLECTOR:
 		if (!valid_control_url(arg)) {
-			ww_set_err(err, errlen, "bad %s \"%s\": want an http:// "
-						"or https:// URL",
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want an http:// "
+				   "or https:// URL",
 				   nm, arg);
 			return -1;
 		}
@@ -507,8 +538,9 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 		break;
 	case OPT_CC:
 		if (!valid_cc(arg)) {
-			ww_set_err(err, errlen, "bad %s \"%s\": want two "
-						"upper-case letters",
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want two "
+				   "upper-case letters",
 				   nm, arg);
 			return -1;
 		}
@@ -516,16 +548,17 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 		break;
 	case OPT_ASN:
 		if (!valid_asn(arg)) {
-			ww_set_err(err, errlen, "bad %s \"%s\": want AS<number>",
-				   nm, arg);
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want AS<number>", nm, arg);
 			return -1;
 		}
 		o->probe_asn = arg;
 		break;
 	case OPT_STATE_DIR:
 		if (arg[0] != '/') {
-			ww_set_err(err, errlen, "bad %s \"%s\": want an absolute "
-						"path",
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want an absolute "
+				   "path",
 				   nm, arg);
 			return -1;
 		}
@@ -533,8 +566,9 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 		break;
 	case OPT_SPOOL_MAX:
 		if (ww_parse_long(arg, 1, 1024 * 1024, &v) != 0) {
-			ww_set_err(err, errlen, "bad %s \"%s\": want MiB from 1 "
-						"to 1048576",
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want MiB from 1 "
+				   "to 1048576",
 				   nm, arg);
 			return -1;
 		}
@@ -542,8 +576,9 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 		break;
 	case OPT_MAX_BYTES:
 		if (parse_size(arg, 0, (uint64_t)1 << 50, &o->max_bytes) != 0) {
-			ww_set_err(err, errlen, "bad %s \"%s\": want bytes, or "
-						"a number with K, M or G",
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want bytes, or "
+				   "a number with K, M or G",
 				   nm, arg);
 			return -1;
 		}
@@ -552,8 +587,9 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 		uint64_t sz;
 
 		if (parse_size(arg, 1024, 64u * 1024 * 1024, &sz) != 0) {
-			ww_set_err(err, errlen, "bad %s \"%s\": want a size "
-						"from 1K to 64M",
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want a size "
+				   "from 1K to 64M",
 				   nm, arg);
 			return -1;
 		}
@@ -565,8 +601,8 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 	case OPT_RETRY_QUICK:
 	case OPT_RETRY_SLOW:
 	case OPT_UPLOAD_TIMEOUT: {
-		double *dst = a->code == OPT_INTERVAL	  ? &o->interval
-			      : a->code == OPT_COOLDOWN	  ? &o->cooldown
+		double *dst = a->code == OPT_INTERVAL	   ? &o->interval
+			      : a->code == OPT_COOLDOWN	   ? &o->cooldown
 			      : a->code == OPT_RETRY_QUICK ? &o->retry_quick
 			      : a->code == OPT_RETRY_SLOW  ? &o->retry_slow
 							   : &o->upload_timeout;
@@ -574,9 +610,10 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 		double max = a->code == OPT_UPLOAD_TIMEOUT ? 3600 : 7 * 86400;
 
 		if (parse_duration(arg, min, max, dst) != 0) {
-			ww_set_err(err, errlen, "bad %s \"%s\": want a duration "
-						"from %g s to %g s (90, 15m, "
-						"1h)",
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want a duration "
+				   "from %g s to %g s (90, 15m, "
+				   "1h)",
 				   nm, arg, min, max);
 			return -1;
 		}
@@ -613,8 +650,8 @@ opt_by_name(const char *name)
 /* The configuration file's entries as options (cli_has: repeatable codes
  * the command line gives, whose file values are dropped). */
 static int
-conf_args(struct bundle *b, const bool *cli_has, struct opt_arg *out,
-	  size_t *n, char **wheres)
+conf_args(struct bundle *b, const bool *cli_has, struct opt_arg *out, size_t *n,
+	  char **wheres)
 {
 	for (size_t i = 0; i < b->conf.n; i++) {
 		const struct ww_conf_entry *e = &b->conf.e[i];
@@ -623,7 +660,8 @@ conf_args(struct bundle *b, const bool *cli_has, struct opt_arg *out,
 		wheres[i] = xasprintf("%s:%d", b->conf.path, e->line);
 		if (p == NULL || p->val == OPT_CONFIG || p->val == OPT_HELP ||
 		    p->val == OPT_VERSION || p->val == OPT_JSON) {
-			fprintf(stderr, "wallwatch-probe: %s: unknown key \"%s\"\n",
+			fprintf(stderr,
+				"wallwatch-probe: %s: unknown key \"%s\"\n",
 				wheres[i], e->key);
 			return -1;
 		}
@@ -687,7 +725,7 @@ load_targets(struct bundle *b)
 	ww_testlist_filter(&o->targets, b->include, o->exclude);
 	if (o->targets.n == 0) {
 		ww_usage_error("%s", "no targets left to measure (check "
-				  "--category/--exclude-category)");
+				     "--category/--exclude-category)");
 		return -1;
 	}
 	return 0;
@@ -795,8 +833,8 @@ bundle_load(const char *cmd, int argc, char **argv, int *rc)
 		}
 		cli[i].name = NULL;
 	}
-	b->lists_from_cli = cli_has[OPT_LIST - OPT_LIST] ||
-			    cli_has[OPT_INPUT - OPT_LIST];
+	b->lists_from_cli =
+		cli_has[OPT_LIST - OPT_LIST] || cli_has[OPT_INPUT - OPT_LIST];
 	if (strcmp(cmd, "export") == 0 && o->output == NULL) {
 		ww_usage_error("%s", "export needs --output FILE (or - for "
 				     "standard output)");
@@ -1031,9 +1069,9 @@ main(int argc, char **argv)
 	for (size_t i = 0; argc >= 2 && i < WW_ARRAY_LEN(cmds); i++)
 		if (strcmp(argv[1], cmds[i]) == 0)
 			return dispatch(cmds[i], argc - 1, argv + 1);
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-			  strcmp(argv[1], "-h") == 0 ||
-			  strcmp(argv[1], "help") == 0)) {
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	     strcmp(argv[1], "help") == 0)) {
 		fputs(usage_text, stdout);
 		return EXIT_MEASURED;
 	}

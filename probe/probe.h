@@ -18,8 +18,8 @@
 
 /* Exit codes (issue #2). */
 #define EXIT_MEASURED 0 /* every target measured, whatever it found */
-#define EXIT_USAGE 1    /* bad command line or input files */
-#define EXIT_RUNFAIL 2  /* the run could not happen or was cut short */
+#define EXIT_USAGE 1	/* bad command line or input files */
+#define EXIT_RUNFAIL 2	/* the run could not happen or was cut short */
 
 struct probe_opts {
 	struct ww_config cfg;
@@ -36,15 +36,15 @@ struct probe_opts {
 	const char *state_dir; /* NULL: state_default_dir() */
 	const char **collectors;
 	size_t n_collectors;
-	uint64_t spool_max;     /* bytes; 0: no cap */
-	double interval;        /* daemon: seconds between runs */
-	double cooldown;        /* seconds between tests of one addr:port */
-	uint64_t max_bytes;     /* traffic per run; 0: no cap */
+	uint64_t spool_max; /* bytes; 0: no cap */
+	double interval;    /* daemon: seconds between runs */
+	double cooldown;    /* seconds between tests of one addr:port */
+	uint64_t max_bytes; /* traffic per run; 0: no cap */
 	double retry_quick, retry_slow, upload_timeout; /* seconds */
-	const char *exclude;    /* --exclude-category, for the uploader */
-	bool yes;               /* consent given on the command line */
-	bool shuffle;           /* targets in random order */
-	bool progress;          /* progress line and summary on a terminal */
+	const char *exclude; /* --exclude-category, for the uploader */
+	bool yes;	     /* consent given on the command line */
+	bool shuffle;	     /* targets in random order */
+	bool progress;	     /* progress line and summary on a terminal */
 };
 
 struct probe_env;

@@ -41,10 +41,10 @@ struct runner {
 	struct probe_opts *o;
 	struct event_base *base;
 	struct ww_engine *engine;
-	struct probe_env *env;     /* NULL: no state directory */
+	struct probe_env *env;	   /* NULL: no state directory */
 	struct uploader *uploader; /* NULL: nothing is uploaded */
-	struct ww_job **jobs; /* in-flight jobs by slot; NULL when free */
-	size_t *order;        /* target indices not started yet, in order */
+	struct ww_job **jobs;	   /* in-flight jobs by slot; NULL when free */
+	size_t *order; /* target indices not started yet, in order */
 	size_t n_order;
 	size_t done, in_flight, started;
 	bool stopping;
@@ -211,8 +211,9 @@ summarise(struct runner *r, size_t index, const struct ww_measurement *m)
 		row->tcp = xasprintf("%zu/%zu ok", ok, m->n_tcp);
 	for (size_t i = 0; i < m->n_tls; i++) {
 		const struct ww_tls *t = &m->tls[i];
-		char **slot = strcmp(t->sni_role, "target") == 0 ? &row->tls
-								 : &row->control;
+		char **slot = strcmp(t->sni_role, "target") == 0
+				      ? &row->tls
+				      : &row->control;
 
 		if (*slot != NULL)
 			continue;
@@ -228,8 +229,7 @@ summarise(struct runner *r, size_t index, const struct ww_measurement *m)
 		const struct ww_http *h = &m->http[m->n_http - 1];
 
 		if (h->failure != NULL)
-			row->http = failure_text(h->failure,
-						 h->failure_detail);
+			row->http = failure_text(h->failure, h->failure_detail);
 		else if (m->n_http > 1)
 			row->http = xasprintf("%d (%zu hops)", h->status,
 					      m->n_http);
@@ -305,8 +305,8 @@ progress_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	fprintf(stderr, "\r\033[K[%zu/%zu] in flight %zu, elapsed %.0fs", r->done,
-		total, r->in_flight, el);
+	fprintf(stderr, "\r\033[K[%zu/%zu] in flight %zu, elapsed %.0fs",
+		r->done, total, r->in_flight, el);
 	if (r->done > 0 && r->done < total)
 		fprintf(stderr, ", ETA %.0fs",
 			el / (double)r->done * (double)(total - r->done));
@@ -380,9 +380,8 @@ cool_set(struct runner *r, json_t *keys, double at)
 	json_t *free_at = cool_obj(r, "free"), *k;
 	size_t i;
 
-	json_array_foreach(keys, i, k)
-		json_object_set_new(free_at, json_string_value(k),
-				    json_real(at));
+	json_array_foreach(keys, i, k) json_object_set_new(
+		free_at, json_string_value(k), json_real(at));
 }
 
 static void
@@ -498,9 +497,9 @@ new_measurement(struct runner *r, const struct ww_target *t)
 	m->report_id = xstrdup(strcmp(m->test_name, "wallwatch_web") == 0
 				       ? r->report_web
 				       : r->report_endpoint);
-	m->measurement_uid = xasprintf("%s.%06ld_%s_%s_%s", ts,
-				       (long)now.tv_usec, m->probe_cc,
-				       m->test_name, rnd);
+	m->measurement_uid =
+		xasprintf("%s.%06ld_%s_%s_%s", ts, (long)now.tv_usec,
+			  m->probe_cc, m->test_name, rnd);
 	m->software_name = xstrdup("wallwatch-probe");
 	m->software_version = xstrdup(WW_VERSION);
 	json_object_set_new(m->annotations, "engine_name",
@@ -519,9 +518,9 @@ new_measurement(struct runner *r, const struct ww_target *t)
 			    json_integer(r->o->cfg.max_addrs));
 	json_object_set_new(m->options, "concurrency",
 			    json_integer(r->o->concurrency));
-	json_object_set_new(m->options, "trust_store",
-			    json_string(r->o->cfg.ca_file ? "ca_file"
-							  : "system"));
+	json_object_set_new(
+		m->options, "trust_store",
+		json_string(r->o->cfg.ca_file ? "ca_file" : "system"));
 	return m;
 }
 
@@ -531,7 +530,8 @@ verdict_text(const json_t *tk)
 {
 	const json_t *b = json_object_get(tk, "blocking");
 	const json_t *a = json_object_get(tk, "accessible");
-	const char *detail = json_string_value(json_object_get(tk, "blocking_detail"));
+	const char *detail =
+		json_string_value(json_object_get(tk, "blocking_detail"));
 	const char *reason = json_string_value(
 		json_object_get(json_object_get(tk, "analysis"), "reason"));
 
@@ -593,8 +593,8 @@ job_done(struct ww_measurement *m, void *arg)
 
 	/* The spool first: it is what reaches the collector. */
 	if (r->uploader != NULL) {
-		if (env_spool(r->env, m->measurement_uid, line,
-			      strlen(line)) < 0)
+		if (env_spool(r->env, m->measurement_uid, line, strlen(line)) <
+		    0)
 			r->spool_failed++;
 		uploader_kick(r->uploader, false);
 	}
@@ -631,8 +631,9 @@ start_more(struct runner *r)
 		if (r->o->max_bytes > 0 &&
 		    ww_engine_bytes(r->engine) >= r->o->max_bytes) {
 			r->budget_hit = true;
-			log_warn("run", "--max-bytes reached (%llu bytes): %zu "
-					"target(s) left for the next run",
+			log_warn("run",
+				 "--max-bytes reached (%llu bytes): %zu "
+				 "target(s) left for the next run",
 				 (unsigned long long)ww_engine_bytes(r->engine),
 				 r->n_order);
 			break;
@@ -661,10 +662,10 @@ start_more(struct runner *r)
 		cool_hold(r, &l->targets[sa->index]);
 		/* The callback never runs inside ww_job_start() (engine.h),
 		 * so the slot is filled before job_done() can empty it. */
-		r->jobs[s] = ww_job_start(r->engine, &l->targets[sa->index],
-					  new_measurement(r,
-							  &l->targets[sa->index]),
-					  job_done, sa);
+		r->jobs[s] =
+			ww_job_start(r->engine, &l->targets[sa->index],
+				     new_measurement(r, &l->targets[sa->index]),
+				     job_done, sa);
 	}
 	maybe_finish(r);
 }
@@ -743,9 +744,8 @@ start_references(struct runner *r)
 			abort(); /* checked with the options */
 		ra->r = r;
 		ra->i = i;
-		r->ref_jobs[i] = ww_job_start_opts(r->engine, &t, &jo,
-						   ww_measurement_new(),
-						   ref_done, ra);
+		r->ref_jobs[i] = ww_job_start_opts(
+			r->engine, &t, &jo, ww_measurement_new(), ref_done, ra);
 		ww_target_clear(&t);
 	}
 }
@@ -772,8 +772,8 @@ shuffle(size_t *v, size_t n)
 }
 
 struct runner *
-runner_new(struct event_base *base, struct probe_opts *o,
-	   struct probe_env *env, struct uploader *up, json_t *cool)
+runner_new(struct event_base *base, struct probe_opts *o, struct probe_env *env,
+	   struct uploader *up, json_t *cool)
 {
 	struct runner *r = xcalloc(1, sizeof(*r));
 	struct utsname un;
@@ -831,7 +831,8 @@ runner_begin(struct runner *r, runner_done_cb cb, void *arg)
 		return -1;
 	r->cool_timer = evtimer_new(r->base, cool_timer_cb, r);
 	if (r->tty) {
-		r->progress = event_new(r->base, -1, EV_PERSIST, progress_cb, r);
+		r->progress =
+			event_new(r->base, -1, EV_PERSIST, progress_cb, r);
 		event_add(r->progress, &tick);
 	}
 	if (o->n_references > 0)
@@ -875,15 +876,15 @@ record_run(struct runner *r)
 		return;
 	ww_fmt_utc(r->test_start, a);
 	ww_fmt_utc(time(NULL), b);
-	run = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s?}", "start", a,
-			"end", b, "targets", (json_int_t)r->o->targets.n,
-			"measured", (json_int_t)r->done, "bytes",
-			(json_int_t)(r->engine ? ww_engine_bytes(r->engine) : 0),
-			"spool_failures", (json_int_t)r->spool_failed,
-			"stopped",
-			r->stopping     ? "signal"
-			: r->budget_hit ? "max-bytes"
-					: NULL);
+	run = json_pack(
+		"{s:s, s:s, s:I, s:I, s:I, s:I, s:s?}", "start", a, "end", b,
+		"targets", (json_int_t)r->o->targets.n, "measured",
+		(json_int_t)r->done, "bytes",
+		(json_int_t)(r->engine ? ww_engine_bytes(r->engine) : 0),
+		"spool_failures", (json_int_t)r->spool_failed, "stopped",
+		r->stopping	? "signal"
+		: r->budget_hit ? "max-bytes"
+				: NULL);
 	json_object_set_new(r->env->state, "last_run", run);
 	state_save(r->env);
 }
@@ -909,8 +910,9 @@ runner_end(struct runner *r)
 		r->write_failed = true;
 	}
 	if (!r->o->quiet)
-		fprintf(stderr, "wallwatch-probe: %zu of %zu targets measured "
-				"in %.1fs; results in %s\n",
+		fprintf(stderr,
+			"wallwatch-probe: %zu of %zu targets measured "
+			"in %.1fs; results in %s\n",
 			r->done, r->o->targets.n, ww_mono() - r->t_start,
 			r->out_path ? r->out_path : "the spool");
 	record_run(r);

@@ -242,8 +242,7 @@ name_under(const char *name, const char *suffix)
  * no zone entry.
  */
 static int
-parse_qname(const uint8_t *q, size_t qlen, size_t *off, char *name,
-	    bool *odd)
+parse_qname(const uint8_t *q, size_t qlen, size_t *off, char *name, bool *odd)
 {
 	size_t pos = *off, out = 0, wire = 0;
 	uint8_t len;
@@ -519,8 +518,8 @@ fake_dns_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap)
 			rcode = RCODE_NXDOMAIN;
 		goto header;
 	}
-	in_zone = !odd && qclass == DNS_CLASS_IN &&
-		  name_under(name, "lab.test");
+	in_zone =
+		!odd && qclass == DNS_CLASS_IN && name_under(name, "lab.test");
 	if (!in_zone)
 		rcode = RCODE_REFUSED;
 	else if (name_under(name, "nx.lab.test"))
@@ -871,8 +870,8 @@ fake_dns_new(struct fakenet *fn, const struct sockaddr *at, socklen_t atlen,
 		if (d->tcp != NULL)
 			break;
 		if (fixed != 0 || i + 1 == DNS_BIND_TRIES) {
-			log_warn("dns", "no tcp on port %d: %s; udp only",
-				 port, strerror(errno));
+			log_warn("dns", "no tcp on port %d: %s; udp only", port,
+				 strerror(errno));
 			break;
 		}
 		close(d->udp_fd);

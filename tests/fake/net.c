@@ -121,8 +121,7 @@ listener_error(struct evconnlistener *lst, void *arg)
 	struct fake_listener *l = arg;
 	struct timeval tv = {0, ACCEPT_RETRY_MS * 1000};
 
-	log_warn("listen", "accept on port %d: %s", l->port,
-		 strerror(errno));
+	log_warn("listen", "accept on port %d: %s", l->port, strerror(errno));
 	evconnlistener_disable(lst);
 	evtimer_add(l->retry, &tv);
 }
@@ -136,8 +135,7 @@ fake_listener_new(struct fakenet *fn, int port, fake_accept_fn accept_fn,
 	if (ss.ss_family == AF_INET)
 		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
 	else
-		((struct sockaddr_in6 *)&ss)->sin6_port =
-			htons((uint16_t)port);
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
 	return fake_listener_new_at(fn, (struct sockaddr *)&ss, fn->bind_len,
 				    accept_fn, arg);
 }

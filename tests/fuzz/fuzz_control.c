@@ -20,8 +20,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	if (ww_control_req_parse((const char *)data + 1, size - 1,
-				 data[0] & 1, &r, err, sizeof(err)) == 0) {
+	if (ww_control_req_parse((const char *)data + 1, size - 1, data[0] & 1,
+				 &r, err, sizeof(err)) == 0) {
 		if (r.input == NULL || r.n_addrs > 16)
 			abort();
 		for (size_t i = 0; i < r.n_addrs; i++)

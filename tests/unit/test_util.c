@@ -22,8 +22,7 @@ test_parse_long(void **state)
 	assert_int_equal(ww_parse_long("101", 1, 100, &v), -1);
 	assert_int_equal(ww_parse_long("", 1, 100, &v), -1);
 	assert_int_equal(ww_parse_long("12x", 1, 100, &v), -1);
-	assert_int_equal(ww_parse_long("99999999999999999999", 1, 100, &v),
-			 -1);
+	assert_int_equal(ww_parse_long("99999999999999999999", 1, 100, &v), -1);
 	assert_int_equal(ww_parse_long(NULL, 1, 100, &v), -1);
 	assert_int_equal(v, 1); /* untouched by failures */
 }
@@ -34,14 +33,14 @@ test_utf8(void **state)
 	(void)state;
 	assert_true(ww_utf8_valid((const unsigned char *)"plain", 5));
 	assert_true(ww_utf8_valid((const unsigned char *)"\xe4\xb8\xad", 3));
-	assert_true(ww_utf8_valid((const unsigned char *)"\xf0\x9f\x98\x80",
-				  4));
+	assert_true(
+		ww_utf8_valid((const unsigned char *)"\xf0\x9f\x98\x80", 4));
 	assert_false(ww_utf8_valid((const unsigned char *)"\xe4\xb8", 2));
 	assert_false(ww_utf8_valid((const unsigned char *)"\xc0\xaf", 2));
 	assert_false(ww_utf8_valid((const unsigned char *)"\xed\xa0\x80", 3));
 	assert_false(ww_utf8_valid((const unsigned char *)"\xff", 1));
-	assert_false(ww_utf8_valid((const unsigned char *)"\xf4\x90\x80\x80",
-				   4));
+	assert_false(
+		ww_utf8_valid((const unsigned char *)"\xf4\x90\x80\x80", 4));
 	assert_true(ww_utf8_valid((const unsigned char *)"", 0));
 	/* sequence lengths, and truncated or bad sequences */
 	assert_int_equal(ww_utf8_seq_len((const unsigned char *)"a", 1), 1);
@@ -68,7 +67,10 @@ test_utf8_sanitize(void **state)
 	assert_string_equal(s, "ok \xe4\xb8\xad");
 	free(s);
 	/* GB18030 bytes, a NUL and a cut sequence become U+FFFD each */
-	s = ww_utf8_sanitize("\xd6\xd0" "a\0b" "\xe4\xb8", 7);
+	s = ww_utf8_sanitize("\xd6\xd0"
+			     "a\0b"
+			     "\xe4\xb8",
+			     7);
 	assert_string_equal(s, "\xef\xbf\xbd\xef\xbf\xbd"
 			       "a\xef\xbf\xbd"
 			       "b\xef\xbf\xbd\xef\xbf\xbd");
