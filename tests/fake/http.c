@@ -796,6 +796,25 @@ lab_geo(struct http_conn *h, const struct http_req *r)
 	return dispatch(h, &inner);
 }
 
+/* /ungeo/ROUTE: the other way round, ROUTE to everyone outside
+ * --geo-block (the control) and the lab page to the client: a site that
+ * refuses data-centre addresses with a challenge while it serves the
+ * client's network. */
+static bool
+lab_ungeo(struct http_conn *h, const struct http_req *r)
+{
+	struct http_req inner = *r;
+
+	if (peer_geo_blocked(h)) {
+		respond(h, r, 200, "OK", html_type, NULL, lab_page,
+			sizeof(lab_page) - 1);
+		return h->state == ST_READING;
+	}
+	/* "/ungeo/captcha" -> "/captcha" */
+	memmove(inner.path, r->path + 6, strlen(r->path + 6) + 1);
+	return dispatch(h, &inner);
+}
+
 /* Returns false when h is gone or must not read further requests. */
 static bool
 dispatch(struct http_conn *h, const struct http_req *r)
@@ -824,6 +843,8 @@ dispatch(struct http_conn *h, const struct http_req *r)
 			sizeof(lab_page) - 1);
 	} else if (strncmp(p, "/geo/", 5) == 0 && strlen(p) > 5) {
 		return lab_geo(h, r); /* lab only, above */
+	} else if (strncmp(p, "/ungeo/", 7) == 0 && strlen(p) > 7) {
+		return lab_ungeo(h, r); /* lab only, above */
 	} else if (strcmp(p, "/changing") == 0) {
 		respond_changing(h, r);
 	} else if (strcmp(p, "/geo451") == 0) {
