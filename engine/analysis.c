@@ -2074,12 +2074,16 @@ decide_final(struct ctx *c, size_t k, long long code, const char *f)
 		/* rule 6: a redirect loop (or a broken redirect) for both */
 		if (!page)
 			return set_down(c, f);
-		/* a verified page is the site's even if the control could
-		 * not get it; a plain-HTTP page might be anyone's */
-		return h->https ? set_accessible(c, "unexpected_success")
-				: set_null(c, "control_http_failed", NULL);
+		/* a verified 2xx page is the site's even if the control could
+		 * not get it; a plain-HTTP page might be anyone's, and a
+		 * verified 403/451/503 may be the site withholding it from
+		 * this network or from everyone: without the control's page
+		 * nothing tells which, and neither is "accessible" */
+		return h->https && code / 100 == 2
+			       ? set_accessible(c, "unexpected_success")
+			       : set_null(c, "control_http_failed", NULL);
 	case OC_UNKNOWN:
-		return page && h->https
+		return page && h->https && code / 100 == 2
 			       ? set_accessible(c, "unexpected_success")
 			       : set_null(c, "control_incomplete", f);
 	default:

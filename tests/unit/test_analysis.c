@@ -271,6 +271,7 @@ CASE(dns_bogon_unroutable)
 CASE(offline_cached_answer)
 CASE(redirect_broken_both)
 CASE(redirect_unfollowable_both)
+CASE(https_451_control_failed)
 CASE(ooni_redirect_tls_reset)
 CASE(hop_url_spelling)
 CASE(hop_url_other_path)
@@ -389,6 +390,7 @@ static const char *const all_cases[] = {
 	"offline_cached_answer",
 	"redirect_broken_both",
 	"redirect_unfollowable_both",
+	"https_451_control_failed",
 	"ooni_redirect_tls_reset",
 	"hop_url_spelling",
 	"hop_url_other_path",
@@ -903,6 +905,7 @@ main(void)
 		cmocka_unit_test(test_offline_cached_answer),
 		cmocka_unit_test(test_redirect_broken_both),
 		cmocka_unit_test(test_redirect_unfollowable_both),
+		cmocka_unit_test(test_https_451_control_failed),
 		cmocka_unit_test(test_ooni_redirect_tls_reset),
 		cmocka_unit_test(test_hop_url_spelling),
 		cmocka_unit_test(test_hop_url_other_path),
