@@ -346,13 +346,15 @@ check "wire bytes above curl's count over TLS (handshake, records)" 0 \
 		select(.response != null) |
 		select(.transfer.wire_bytes <= .transfer.bytes)] | length' "$OUT" |
 		sort -u)"
-# The kernel's last-data time has a tick's resolution (1 to 10 ms).
-check "last wire byte within the request, not before curl's last byte" 0 \
+# The kernel's last-data time has a tick's resolution (1 to 10 ms), and
+# is taken when curl closes the socket, before the request ends. Nothing
+# relates it to curl's own last byte but the machine's speed: curl reads
+# what the kernel received earlier, later the busier the machine is.
+check "last wire byte within the request" 0 \
 	"$(jq '[.test_keys.requests[] | .t as $t | .t0 as $t0 | .transfer |
 		select(.wire_bytes != null and .wire_bytes > 0) |
-		select(.t_last_wire_byte > ($t - $t0) + 0.02 or
-			(.t_last_byte != null and
-			 .t_last_wire_byte < .t_last_byte - 0.02))] | length' "$OUT" |
+		select(.t_last_wire_byte < 0 or
+			.t_last_wire_byte > ($t - $t0) + 0.02)] | length' "$OUT" |
 		sort -u)"
 for I in "$P/throttle?bps=100" "$G/throttle?bps=100"; do
 	check "${I%%:*} throttle: wire bytes kept coming" true \
