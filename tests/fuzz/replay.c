@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fuzz.h"
 
@@ -17,11 +18,22 @@ main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		FILE *f = fopen(argv[i], "rb");
+		struct stat st;
 		long len;
 		uint8_t *buf;
 
 		if (f == NULL) {
 			perror(argv[i]);
+			return 1;
+		}
+		/* A directory opens for reading too, and its "size" is no
+		 * size at all: say so rather than allocate it. */
+		if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+			fprintf(stderr,
+				"%s: not a regular file (give the corpus's "
+				"files, not its directory)\n",
+				argv[i]);
+			fclose(f);
 			return 1;
 		}
 		if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
