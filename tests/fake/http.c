@@ -777,41 +777,28 @@ respond_throttle(struct http_conn *h, const struct http_req *r)
  * /geo/ROUTE answers as ROUTE (query included) to a client inside
  * --geo-block, and with the lab page to anyone else (the control): a CDN's
  * CAPTCHA, a 403 or a redirect to nowhere that only the client's network
- * gets (tests/lab, issue 11 class 4). */
+ * gets (tests/lab, issue 11 class 4). /ungeo/ROUTE is the other way round,
+ * ROUTE to everyone outside --geo-block (the control) and the lab page to
+ * the client: a site that refuses data-centre addresses with a challenge
+ * while it serves the client's network. */
 
 static bool dispatch(struct http_conn *h, const struct http_req *r);
 
+/* prefix: the length of "/geo" or "/ungeo"; inside: whether ROUTE is for
+ * the clients inside --geo-block. */
 static bool
-lab_geo(struct http_conn *h, const struct http_req *r)
+lab_geo(struct http_conn *h, const struct http_req *r, size_t prefix,
+	bool inside)
 {
 	struct http_req inner = *r;
 
-	if (!peer_geo_blocked(h)) {
+	if (peer_geo_blocked(h) != inside) {
 		respond(h, r, 200, "OK", html_type, NULL, lab_page,
 			sizeof(lab_page) - 1);
 		return h->state == ST_READING;
 	}
 	/* "/geo/captcha" -> "/captcha"; the path is NUL-terminated */
-	memmove(inner.path, r->path + 4, strlen(r->path + 4) + 1);
-	return dispatch(h, &inner);
-}
-
-/* /ungeo/ROUTE: the other way round, ROUTE to everyone outside
- * --geo-block (the control) and the lab page to the client: a site that
- * refuses data-centre addresses with a challenge while it serves the
- * client's network. */
-static bool
-lab_ungeo(struct http_conn *h, const struct http_req *r)
-{
-	struct http_req inner = *r;
-
-	if (peer_geo_blocked(h)) {
-		respond(h, r, 200, "OK", html_type, NULL, lab_page,
-			sizeof(lab_page) - 1);
-		return h->state == ST_READING;
-	}
-	/* "/ungeo/captcha" -> "/captcha" */
-	memmove(inner.path, r->path + 6, strlen(r->path + 6) + 1);
+	memmove(inner.path, r->path + prefix, strlen(r->path + prefix) + 1);
 	return dispatch(h, &inner);
 }
 
@@ -842,9 +829,9 @@ dispatch(struct http_conn *h, const struct http_req *r)
 		respond(h, r, 200, "OK", html_type, NULL, lab_page,
 			sizeof(lab_page) - 1);
 	} else if (strncmp(p, "/geo/", 5) == 0 && strlen(p) > 5) {
-		return lab_geo(h, r); /* lab only, above */
+		return lab_geo(h, r, 4, true); /* lab only, above */
 	} else if (strncmp(p, "/ungeo/", 7) == 0 && strlen(p) > 7) {
-		return lab_ungeo(h, r); /* lab only, above */
+		return lab_geo(h, r, 6, false); /* lab only, above */
 	} else if (strcmp(p, "/changing") == 0) {
 		respond_changing(h, r);
 	} else if (strcmp(p, "/geo451") == 0) {
