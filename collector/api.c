@@ -65,8 +65,7 @@ api_free(struct api *a)
 	free(a);
 }
 
-/* --- parameters -------------------------------------------------------------
- */
+/* --- parameters ----------------------------------------------------------- */
 
 /* "2026-11-22", "2026-11-22T10:00:00Z", "2026-11-22 10:00:00" or unix
  * seconds. */
@@ -160,8 +159,7 @@ jstr(const char *s)
 	return s != NULL ? json_string(s) : json_null();
 }
 
-/* --- JSON answers -----------------------------------------------------------
- */
+/* --- JSON answers --------------------------------------------------------- */
 
 /* A page of rows, and the id of the last (for next_after). */
 struct rows {
@@ -437,8 +435,7 @@ get_domain(struct api *a, struct evhttp_request *req, const char *host)
 	answer(req, rc, "networks", arr, err);
 }
 
-/* --- export
- * ------------------------------------------------------------------- */
+/* --- export --------------------------------------------------------------- */
 
 /* CSV columns, stable: docs/export.md. */
 static const char csv_header[] =
@@ -781,8 +778,7 @@ api_whoami(struct evhttp_request *req, const struct ww_asndb *asn)
 	json_decref(o);
 }
 
-/* --- routing
- * --------------------------------------------------------------------- */
+/* --- routing -------------------------------------------------------------- */
 
 /* true when the request was for the read API (answered here). */
 bool

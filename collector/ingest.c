@@ -608,8 +608,7 @@ ingest_handle(struct evhttp_request *req, void *arg)
 	handle_post(in, req);
 }
 
-/* --- life ------------------------------------------------------------------
- */
+/* --- life ----------------------------------------------------------------- */
 
 struct ingest *
 ingest_new(struct store *writer, const struct ww_fingerprints *fp,

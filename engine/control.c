@@ -29,8 +29,7 @@ enum {
 /* Bounds on an answer the probe accepts (entries per object). */
 #define ANSWER_MAX_ENTRIES 256
 
-/* --- requests --------------------------------------------------------------
- */
+/* --- requests ------------------------------------------------------------- */
 
 /* err = "key: msg" (or msg alone); returns -1. */
 static int
@@ -210,8 +209,7 @@ ww_control_req_clear(struct ww_control_req *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* --- answers ---------------------------------------------------------------
- */
+/* --- answers -------------------------------------------------------------- */
 
 static json_t *
 jstr_or_null(const char *s)
@@ -669,8 +667,7 @@ ww_control_answer(const struct ww_measurement *m,
 	return o;
 }
 
-/* --- checking an answer (probe side) ----------------------------------------
- */
+/* --- checking an answer (probe side) -------------------------------------- */
 
 static int
 check_failure(const json_t *e, const char *where, char *err, size_t errlen)

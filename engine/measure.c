@@ -639,8 +639,7 @@ start_control(struct ww_job *j, char *const *addrs, size_t n)
 	free(body);
 }
 
-/* --- job lifetime ----------------------------------------------------------
- */
+/* --- job lifetime --------------------------------------------------------- */
 
 /* Our own steps have ended; the job ends once the control has answered. */
 static void

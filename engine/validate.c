@@ -495,8 +495,7 @@ check_annotations(struct vctx *c, const json_t *a)
 	return 0;
 }
 
-/* --- test_keys elements -----------------------------------------------------
- */
+/* --- test_keys elements --------------------------------------------------- */
 
 static const struct keyspec answer_keys[] = {
 	{"answer_type", T_STR, true},	{"ipv4", T_STR, false},
@@ -874,8 +873,7 @@ check_attempt(struct vctx *c, const json_t *a)
 	return CHECK_KEYS(c, a, attempt_keys);
 }
 
-/* --- test_keys --------------------------------------------------------------
- */
+/* --- test_keys ------------------------------------------------------------ */
 
 static const struct keyspec test_keys_keys[] = {
 	{"queries", T_ARR, true},

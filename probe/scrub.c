@@ -370,8 +370,7 @@ find_next(const struct ww_scrub *s, const struct text *t, size_t from,
 	return false;
 }
 
-/* --- building results ------------------------------------------------------
- */
+/* --- building results ----------------------------------------------------- */
 
 struct buf {
 	char *p;
@@ -504,8 +503,7 @@ ww_scrub_bytes(const struct ww_scrub *s, const char *in, size_t len,
 	return out;
 }
 
-/* --- JSON ------------------------------------------------------------------
- */
+/* --- JSON ----------------------------------------------------------------- */
 
 static size_t
 scrub_string(const struct ww_scrub *s, json_t *str)

@@ -193,8 +193,7 @@ accept_set(const char *path, json_t *v)
 	json_decref(m);
 }
 
-/* --- the good measurement ---------------------------------------------------
- */
+/* --- the good measurement ------------------------------------------------- */
 
 static void
 test_good_accepted(void **state)
@@ -278,8 +277,7 @@ test_optional_keys_absent(void **state)
 	json_decref(m);
 }
 
-/* --- the envelope ------------------------------------------------------------
- */
+/* --- the envelope --------------------------------------------------------- */
 
 static void
 test_not_an_object(void **state)
@@ -574,8 +572,7 @@ test_runtime_annotations_options(void **state)
 		   "must be a string or null");
 }
 
-/* --- test_keys
- * ------------------------------------------------------------------ */
+/* --- test_keys ------------------------------------------------------------ */
 
 static void
 test_arrays_are_arrays(void **state)
@@ -827,8 +824,7 @@ test_error_buffers(void **state)
 	json_decref(m);
 }
 
-/* --- hops, transfer, control hops (test_version 0.2.0) ---------------------
- */
+/* --- hops, transfer, control hops (test_version 0.2.0) -------------------- */
 
 static json_t *
 a_transfer(void)
