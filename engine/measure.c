@@ -31,7 +31,6 @@
  * its first connection, the probe's addresses are connected too (hop 0),
  * and bogons are never contacted, in any hop.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,15 +397,6 @@ hop_endpoints(struct ww_job *j)
 
 /* --- hops ---------------------------------------------------------------- */
 
-static bool
-is_ip(const char *s)
-{
-	unsigned char buf[16];
-
-	return inet_pton(AF_INET, s, buf) == 1 ||
-	       inet_pton(AF_INET6, s, buf) == 1;
-}
-
 /* Make host:port the hop being measured. */
 static void
 set_hop(struct ww_job *j, const char *host, int port, bool tls, const char *sni)
@@ -456,7 +446,7 @@ start_hop(struct ww_job *j)
 		hop_endpoints(j);
 		return;
 	}
-	if (!is_ip(j->hop_host)) {
+	if (!ww_ip_is_literal(j->hop_host)) {
 		/* Resolved by our own DNS step, never curl's resolver. */
 		start_dns(j);
 		return;
@@ -499,7 +489,7 @@ start_http(struct ww_job *j)
 	j->pins = NULL;
 	j->hrec.transaction_id = j->m->next_transaction_id++;
 	j->hrec.hop = j->hop;
-	if (is_ip(j->hop_host)) {
+	if (ww_ip_is_literal(j->hop_host)) {
 		/* An IP literal is not pinned: curl connects to it without
 		 * resolving anything (Curl_resolv() turns a literal into an
 		 * address itself), and curl 7.88 cannot parse a RESOLVE entry
