@@ -39,19 +39,15 @@ trap cleanup_all EXIT
 # for IPv6 literals; --verbose logs the SNI of each HTTPS request.
 V6=$LAB/v6
 mkdir "$V6" && cp "$LAB"/*.pem "$LAB"/*.key "$V6"/
-"$FAKENET" --dir "$V6" --bind ::1 --lifetime 600 --verbose \
+"$FAKENET" --dir "$V6" --bind ::1 --lifetime 3600 --verbose \
 	>"$V6/out" 2>"$V6/err" &
 V6_PID=$!
-i=0
-while ! grep -q ready "$V6/out" 2>/dev/null; do
-	i=$((i + 1))
-	if [ $i -gt 100 ] || ! kill -0 "$V6_PID" 2>/dev/null; then
-		echo "fakenet on ::1 did not start:" >&2
-		cat "$V6/err" >&2
-		exit 1
-	fi
-	sleep 0.1
-done
+if ! wait_until 120 alive_and_not "$V6_PID" grep -q ready "$V6/out" ||
+	! grep -q ready "$V6/out"; then
+	echo "fakenet on ::1 did not start:" >&2
+	cat "$V6/err" >&2
+	exit 1
+fi
 V6_HTTP=$(sed -n 's/^HTTP_PORT=//p' "$V6/ports.env")
 V6_TLS=$(sed -n 's/^TLS_GOOD_PORT=//p' "$V6/ports.env")
 
