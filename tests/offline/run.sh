@@ -50,14 +50,13 @@ run_local() {
 		timeout -k 5 300 sh tools/run-local.sh "$BUILD" --timeout 2 "$@" \
 		</dev/null >"$LAB/$_n.out" 2>"$LAB/$_n.err" &
 	RL_PID=$!
-	while ! grep -q 'for the web view' "$LAB/$_n.out" 2>/dev/null; do
-		if ! kill -0 "$RL_PID" 2>/dev/null; then
-			echo "# run-local ended early:" >&2
-			tail -n 20 "$LAB/$_n.err" >&2
-			break
-		fi
-		sleep 0.1
-	done
+	# (timeout 300 above bounds run-local.sh itself)
+	wait_until 310 alive_and_not "$RL_PID" \
+		grep -q 'for the web view' "$LAB/$_n.out"
+	if ! grep -q 'for the web view' "$LAB/$_n.out"; then
+		echo "# run-local ended early:" >&2
+		tail -n 20 "$LAB/$_n.err" >&2
+	fi
 	stop_run_local
 	OUT=$(cat "$LAB/$_n.out")
 	MEAS=$(ls "$LAB/$_n"/measurements/*.jsonl 2>/dev/null | head -n 1)
