@@ -26,9 +26,14 @@
 #include "target.h"
 #include "util.h"
 
-/* Long enough to ride out a reanalysis transaction or a checkpoint of
- * another process, short enough that a stuck one shows up as an error. */
-#define BUSY_TIMEOUT_MS 5000
+/* How long a write waits for another process's write lock (a reanalysis
+ * or an export of the same database, a backup, a checkpoint): long enough
+ * to ride out such a transaction on a busy machine, where 5 s was not
+ * (the ingest writer gave up and the probes had to send again), short
+ * enough that a stuck one shows up as an error. Only the ingest writer and
+ * the offline commands write; WAL readers never wait for it. Meanwhile the
+ * ingest queue's bound answers new POSTs 503 with Retry-After. */
+#define BUSY_TIMEOUT_MS 60000
 /* Measurements read and rewritten per reanalysis transaction. */
 #define REANALYZE_PAGE 256
 

@@ -283,8 +283,8 @@ COL_PID=
 # SIGTERM with the batch still in flight: it is answered and stored. The
 # batch stays in flight, however fast the machine, because the test holds
 # the database's write lock until both have happened (the collector's
-# writer waits for it: 5 s at most once it has parsed the batch; the test
-# needs it for a few requests' time).
+# writer waits for it: 60 s at most once it has parsed the batch, a bound
+# only a broken run reaches; the test needs it for a few requests' time).
 many "$LAB/big.jsonl" 8000 big
 collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB" --ingest-queue 1
 # db_locked: another connection cannot take the write lock now
