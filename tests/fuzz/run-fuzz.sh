@@ -6,7 +6,7 @@
 set -eu
 secs=$1
 shift
-PKGS="libevent libevent_openssl libcares libcurl openssl jansson zlib"
+PKGS="libevent libevent_openssl libcares libcurl openssl jansson zlib libidn2"
 mkdir -p build/fuzz-work
 for name in "$@"; do
 	bin=build/fuzz-work/fuzz_$name
