@@ -43,6 +43,11 @@ struct store_meas {
 	/* what the collector saw of the submitter (NULL: unknown) */
 	const char *observed_cc, *observed_asn;
 	bool geo_mismatch;
+	/* Who submitted it (docs/timelines.md, "Agreement"): "key:<key id>"
+	 * for a batch signed by a registered key, "anon:<observed
+	 * network>:<UTC hour received>" for an unsigned one; NULL allowed
+	 * (an anonymous submitter of its own). Never an address. */
+	const char *submitter;
 	int64_t start_time;    /* measurement_start_time, unix seconds UTC */
 	int64_t received_time; /* when the collector accepted it */
 	/* Derived (re-computable by reanalysis), as in docs/verdicts.md.

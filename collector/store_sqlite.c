@@ -164,6 +164,34 @@ static const char *const migrations[] = {
 	" DEFAULT 0;"
 	"INSERT OR IGNORE INTO stale_targets SELECT DISTINCT input, probe_cc,"
 	" probe_asn FROM measurements WHERE input IS NOT NULL;",
+	/* 4: who submitted (docs/timelines.md, "Agreement"). submitter is
+	 * the id the ingest gave the batch: "key:<key id>" for a batch signed
+	 * by a registered key, "anon:<observed network>:<UTC hour received>"
+	 * for an unsigned one; NULL for rows stored before this version
+	 * (counted as one anonymous submitter each, by uid). revoked: the
+	 * submitting key was revoked; the row is kept, flagged, and left out
+	 * of the timelines. submitters: the registered public keys (raw
+	 * Ed25519, 32 bytes); a key is never deleted, only revoked. The target
+	 * index covers what the timelines now need of each row, and every
+	 * target is marked stale so that store_open() recomputes it. */
+	"ALTER TABLE measurements ADD COLUMN submitter TEXT;"
+	"ALTER TABLE measurements ADD COLUMN revoked INTEGER NOT NULL"
+	" DEFAULT 0 CHECK (revoked IN (0, 1));"
+	"CREATE INDEX measurements_submitter ON measurements (submitter);"
+	"DROP INDEX measurements_target_time;"
+	"CREATE INDEX measurements_target_time ON measurements"
+	" (input, probe_cc, probe_asn, start_time, blocking, accessible,"
+	" category_code, blocking_detail, submitter, observed_asn,"
+	" geo_mismatch, revoked);"
+	"CREATE TABLE submitters ("
+	" key_id TEXT PRIMARY KEY,"
+	" public_key BLOB NOT NULL CHECK (length(public_key) = 32),"
+	" registered INTEGER NOT NULL,"
+	" revoked INTEGER,"
+	" revoke_reason TEXT"
+	") STRICT;"
+	"INSERT OR IGNORE INTO stale_targets SELECT DISTINCT input, probe_cc,"
+	" probe_asn FROM measurements WHERE input IS NOT NULL;",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 
@@ -222,9 +250,9 @@ static const char *const stmt_sql[ST_N] = {
 		" test_name, category_code, probe_cc, probe_asn, observed_cc,"
 		" observed_asn, geo_mismatch, start_time, received_time,"
 		" blocking, accessible, blocking_detail, confirmed,"
-		" analysis_version, analysis_reason) VALUES (?1, ?2, ?3, ?4,"
-		" ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-		" ?18, ?19) ON CONFLICT (uid) DO NOTHING",
+		" analysis_version, analysis_reason, submitter) VALUES (?1,"
+		" ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+		" ?16, ?17, ?18, ?19, ?20) ON CONFLICT (uid) DO NOTHING",
 	[ST_GET_RAW] = "SELECT raw, raw_len FROM measurements WHERE uid = ?1",
 	[ST_PAGE] = "SELECT id, uid, raw, raw_len FROM measurements"
 		    " WHERE id > ?1 ORDER BY id LIMIT ?2",
@@ -524,6 +552,7 @@ check_meas(const char *ctx, const struct store_meas *m, char *err,
 		{"probe_asn", m->probe_asn, true},
 		{"observed_cc", m->observed_cc, false},
 		{"observed_asn", m->observed_asn, false},
+		{"submitter", m->submitter, false},
 	};
 	struct store_derived d = derived_of(m);
 
@@ -1948,6 +1977,7 @@ bind_meas(sqlite3_stmt *st, const struct store_meas *m, const void *z,
 	rc |= sqlite3_bind_int64(st, 12, m->start_time);
 	rc |= sqlite3_bind_int64(st, 13, m->received_time);
 	rc |= bind_derived(st, INSERT_DERIVED, &d);
+	rc |= bind_text(st, INSERT_DERIVED + 6, m->submitter);
 	return rc;
 }
 

@@ -162,7 +162,7 @@ test_open_create_reopen(void **state)
 	assert_int_equal(
 		q_int(s,
 		      "SELECT count(*) FROM pragma_table_info('measurements')"),
-		20);
+		22);
 	assert_int_equal(q_int(s, "SELECT count(*) FROM"
 				  " pragma_table_info('measurements')"
 				  " WHERE name LIKE '%ip%'"
@@ -175,7 +175,8 @@ test_open_create_reopen(void **state)
 			 1);
 	assert_index(s, "measurements_target_time",
 		     "input,probe_cc,probe_asn,start_time,blocking,accessible,"
-		     "category_code,blocking_detail");
+		     "category_code,blocking_detail,submitter,observed_asn,"
+		     "geo_mismatch,revoked");
 	assert_index(s, "measurements_time", "start_time");
 	assert_index(s, "measurements_cc_time", "probe_cc,start_time");
 	assert_index(s, "measurements_cc", "probe_cc");
