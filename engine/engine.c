@@ -2,6 +2,9 @@
  * engine.c - create and tear down what all measurements share: the c-ares
  * channel, the curl multi handle, and the one trust store.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,5 +126,25 @@ ww_engine_resolver(const struct ww_engine *e)
 bool
 ww_engine_allows(const struct ww_engine *e, const char *ip)
 {
-	return !e->control_service || e->allow_private || !ww_ip_is_bogon(ip);
+	return !e->control_service || e->allow_private || !ww_ip_is_refused(ip);
+}
+
+bool
+ww_engine_allows_sa(const struct ww_engine *e, const struct sockaddr *sa)
+{
+	char text[INET6_ADDRSTRLEN];
+	const void *a;
+
+	if (!e->control_service || e->allow_private)
+		return true;
+	if (sa == NULL)
+		return false;
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	else
+		return false; /* nothing else is a network address to us */
+	return inet_ntop(sa->sa_family, a, text, sizeof(text)) != NULL &&
+	       ww_engine_allows(e, text);
 }

@@ -81,8 +81,9 @@ struct ww_engine *ww_engine_new(struct event_base *base,
 				size_t errlen);
 void ww_engine_free(struct ww_engine *e);
 
-/* May the engine connect to ip? False only for a bogon when the engine
- * serves controls without allow_private. */
+/* May the engine connect to ip? False only for an address the control
+ * service refuses (ww_ip_is_refused: bogons, IPv6 forms of private IPv4
+ * addresses) when the engine serves controls without allow_private. */
 bool ww_engine_allows(const struct ww_engine *e, const char *ip);
 
 /* Bytes the engine has sent and received so far: DNS messages, TLS

@@ -128,6 +128,23 @@ close_cb(void *arg, curl_socket_t fd)
 	return close(fd);
 }
 
+/*
+ * Every socket curl opens, for every connect attempt of every address: the
+ * control service refuses a private or reserved address here too, whatever
+ * way curl came by it (our pins, an IP literal in the URL). Refused: curl
+ * gets no socket and reports a failed connect.
+ */
+static curl_socket_t
+open_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct http_op *op = arg;
+
+	if (purpose != CURLSOCKTYPE_IPCXN ||
+	    !ww_engine_allows_sa(op->e, &a->addr))
+		return CURL_SOCKET_BAD;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 static size_t
 header_cb(char *buf, size_t size, size_t n, void *arg)
 {
@@ -421,6 +438,8 @@ http_start(struct ww_engine *e, const char *url, struct curl_slist *pins,
 	 * in curl's multi_done(), before done_cb or inside http_cancel(). */
 	curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
 	curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, op);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_cb);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, op);
 	http_use_engine_tls(c, e);
 	curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	/* A smaller receive buffer than curl's 16 KiB: hundreds of requests

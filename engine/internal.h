@@ -75,6 +75,10 @@ struct ww_engine {
 /* Add a finished curl transfer's bytes (request, upload, headers and
  * body as received) to e->bytes. */
 void ww_engine_count_curl(struct ww_engine *e, CURL *easy);
+/* ww_engine_allows() for the address a socket is about to connect to
+ * (AF_INET or AF_INET6; anything else is refused): checked again right
+ * before every connect, so that no path to connect() skips the check. */
+bool ww_engine_allows_sa(const struct ww_engine *e, const struct sockaddr *sa);
 
 /* tls.c: map an X509_V_ERR_* to the failure vocabulary. */
 const char *tls_failure_from_verify(long verify_result);

@@ -119,6 +119,12 @@ tcp_start(struct ww_engine *e, const char *ip, int port, tcp_cb cb, void *arg)
 		err = EINVAL;
 		goto defer;
 	}
+	/* The callers filter refused addresses already; this is the last
+	 * word, on the very address connect() would get. */
+	if (!ww_engine_allows_sa(e, (const struct sockaddr *)&ss)) {
+		err = EACCES;
+		goto defer;
+	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
 	if (fd < 0) {
