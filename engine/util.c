@@ -449,19 +449,123 @@ ww_opt_long(const char *opt, const char *arg, long min, long max, long *out)
 	return -1;
 }
 
+/*
+ * The escaped form of the byte sequence starting at s[0] (len > 0 bytes
+ * left) into e (at most 8 bytes + NUL); *used: the bytes it stands for.
+ * A control character (C0, DEL, C1) or a byte that starts no valid UTF-8
+ * sequence becomes \xHH (\n, \r, \t for the usual three), a backslash
+ * "\\", so that the result is one line and reads back unambiguously.
+ */
+static size_t
+escape_one(const unsigned char *s, size_t len, char e[9], size_t *used)
+{
+	size_t n = ww_utf8_seq_len(s, len);
+
+	*used = n > 0 ? n : 1;
+	if (n == 1 && s[0] >= 0x20 && s[0] != 0x7f && s[0] != '\\') {
+		e[0] = (char)s[0];
+		e[1] = '\0';
+		return 1;
+	}
+	if (n == 1 &&
+	    (s[0] == '\n' || s[0] == '\r' || s[0] == '\t' || s[0] == '\\')) {
+		e[0] = '\\';
+		e[1] = s[0] == '\n'   ? 'n'
+		       : s[0] == '\r' ? 'r'
+		       : s[0] == '\t' ? 't'
+				      : '\\';
+		e[2] = '\0';
+		return 2;
+	}
+	/* U+0080..U+009F, the C1 controls (0xc2 0x80..0x9f): some terminals
+	 * act on them, as on ESC. */
+	if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0) {
+		snprintf(e, 9, "\\x%02x\\x%02x", s[0], s[1]);
+		return 8;
+	}
+	if (n > 1) {
+		memcpy(e, s, n);
+		e[n] = '\0';
+		return n;
+	}
+	snprintf(e, 9, "\\x%02x", s[0]);
+	return 4;
+}
+
+const char *
+ww_log_escape(const char *s, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len, o = 0, used;
+	bool fits;
+	char e[9];
+
+	if (outlen == 0)
+		return out;
+	if (s == NULL) {
+		snprintf(out, outlen, "(null)");
+		return out;
+	}
+	len = strlen(s);
+	/* Whether all of it fits, escaped; if not, room is kept for "...". */
+	for (size_t i = 0, k; i < len; i += k)
+		o += escape_one(p + i, len - i, e, &k);
+	fits = o < outlen;
+	o = 0;
+	while (len > 0) {
+		size_t n = escape_one(p, len, e, &used);
+
+		if (o + n + (fits ? 0 : 3) >= outlen) {
+			if (o + 3 < outlen) {
+				memcpy(out + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		memcpy(out + o, e, n);
+		o += n;
+		p += used;
+		len -= used;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 void
 ww_log(enum ww_log_level lvl, const char *tag, const char *fmt, ...)
 {
 	static const char *names[] = {"error", "warning", "info", "debug"};
-	va_list ap;
+	char small[512], *msg = small;
+	va_list ap, ap2;
+	int n;
 
 	if (lvl > log_level)
 		return;
-	flockfile(stderr); /* one whole line, whichever thread logs */
-	fprintf(stderr, "%s: %s: %s: ", log_prog, names[lvl], tag);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	va_copy(ap2, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n >= (int)sizeof(small)) {
+		msg = xmalloc((size_t)n + 1);
+		vsnprintf(msg, (size_t)n + 1, fmt, ap2);
+	}
+	va_end(ap2);
 	va_end(ap);
+	if (n < 0)
+		n = 0;
+	/* One whole line, whichever thread logs; whatever a client put in
+	 * the message (a path, a filter, a uid) is escaped, so that it can
+	 * never end this line and forge the next. */
+	flockfile(stderr);
+	fprintf(stderr, "%s: %s: %s: ", log_prog, names[lvl], tag);
+	for (size_t i = 0, used; i < (size_t)n; i += used) {
+		char e[9];
+
+		escape_one((const unsigned char *)msg + i, (size_t)n - i, e,
+			   &used);
+		fputs(e, stderr);
+	}
 	fputc('\n', stderr);
 	funlockfile(stderr);
+	if (msg != small)
+		free(msg);
 }

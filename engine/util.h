@@ -117,11 +117,23 @@ void ww_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * value and the range. */
 int ww_opt_long(const char *opt, const char *arg, long min, long max,
 		long *out);
+/* Every message is written as one line: ww_log() escapes it as
+ * ww_log_escape() does, so that text a client chose (a path, a filter, a
+ * uid) cannot end the line and forge another. */
 void ww_log(enum ww_log_level lvl, const char *tag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 #define log_error(tag, ...) ww_log(WW_LOG_ERROR, tag, __VA_ARGS__)
 #define log_warn(tag, ...) ww_log(WW_LOG_WARN, tag, __VA_ARGS__)
 #define log_info(tag, ...) ww_log(WW_LOG_INFO, tag, __VA_ARGS__)
 #define log_debug(tag, ...) ww_log(WW_LOG_DEBUG, tag, __VA_ARGS__)
+
+/*
+ * s as one safe log line into out (outlen bytes, always NUL-terminated;
+ * cut, ending in "...", when it does not fit): a newline, carriage
+ * return and tab become \n, \r, \t; a backslash "\\"; other control
+ * characters (C0, DEL, C1) and bytes that are not UTF-8 \xHH. Valid UTF-8
+ * otherwise stays as it is. NULL is "(null)". Returns out.
+ */
+const char *ww_log_escape(const char *s, char *out, size_t outlen);
 
 #endif

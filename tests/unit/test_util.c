@@ -127,6 +127,44 @@ test_push(void **state)
 	free(v);
 }
 
+/* Client text in a log line: one line whatever it holds (issue 12). */
+static void
+test_log_escape(void **state)
+{
+	char out[64], tiny[8];
+
+	(void)state;
+	assert_string_equal(
+		ww_log_escape("plain /api/v1/x?cc=CN", out, sizeof(out)),
+		"plain /api/v1/x?cc=CN");
+	/* a forged line: the newline is escaped, so it stays on this one */
+	assert_string_equal(ww_log_escape("CN\nwallwatch-collector: error: x",
+					  out, sizeof(out)),
+			    "CN\\nwallwatch-collector: error: x");
+	assert_string_equal(ww_log_escape("a\r\tb\\c", out, sizeof(out)),
+			    "a\\r\\tb\\\\c");
+	/* ESC (terminal sequences), DEL, a C1 control, a stray byte */
+	assert_string_equal(ww_log_escape("\x1b[31mred\x7f", out, sizeof(out)),
+			    "\\x1b[31mred\\x7f");
+	assert_string_equal(ww_log_escape("\xc2\x9b!\xff", out, sizeof(out)),
+			    "\\xc2\\x9b!\\xff");
+	/* UTF-8 stays */
+	assert_string_equal(ww_log_escape("b\xc3\xbc"
+					  "cher",
+					  out, sizeof(out)),
+			    "b\xc3\xbc"
+			    "cher");
+	assert_string_equal(ww_log_escape(NULL, out, sizeof(out)), "(null)");
+	/* cut to fit, never mid-escape, always terminated */
+	assert_string_equal(ww_log_escape("abcdefghij", tiny, sizeof(tiny)),
+			    "abcd...");
+	assert_string_equal(ww_log_escape("\n\n\n\n", tiny, sizeof(tiny)),
+			    "\\n\\n...");
+	assert_string_equal(ww_log_escape("abcdefg", tiny, sizeof(tiny)),
+			    "abcdefg");
+	ww_log_escape("x", tiny, 0); /* no room: nothing written */
+}
+
 int
 main(void)
 {
@@ -137,6 +175,7 @@ main(void)
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_random_and_time),
 		cmocka_unit_test(test_push),
+		cmocka_unit_test(test_log_escape),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
