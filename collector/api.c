@@ -5,17 +5,19 @@
  * once the previous chunk has left, so the result is never held in memory
  * however large it is.
  *
- *   GET /api/v1/targets       ?cc ?asn ?category ?state ?after ?limit
- *                             (pct_blocked_30/90: the blocked share of
- *                             conclusive tests, 0..1; paged like
- *                             measurements, by the target's id)
- *   GET /api/v1/timeline      ?input (required) ?cc ?asn ?since ?until
- *                             ?granularity=day|hour
- *   GET /api/v1/events        ?input ?cc ?asn ?since ?until ?limit
- *   GET /api/v1/measurements  ?input ?cc ?asn ?since ?until ?after ?limit
+ * Every query endpoint takes the filters ?input ?cc ?asn ?category ?state
+ * ?since ?until (api_query.h; a bad one, one given twice or one the
+ * endpoint does not take is a 400 naming it), and:
+ *
+ *   GET /api/v1/targets       ?after ?limit (pct_blocked_30/90: the
+ *                             blocked share of conclusive tests, 0..1;
+ *                             paged like measurements, by the target's id)
+ *   GET /api/v1/timeline      ?granularity=day|hour (input required)
+ *   GET /api/v1/events        ?after ?limit
+ *   GET /api/v1/measurements  ?after ?limit
  *   GET /api/v1/measurements/UID   the raw measurement as submitted
  *   GET /api/v1/domains/HOST  per network: blocked/disrupted/... URLs
- *   GET /api/v1/export        ?since ?until ?cc ?format=jsonl|csv
+ *   GET /api/v1/export        ?format=jsonl|csv
  *   GET /api/v1/whoami        the caller's address as seen here, and its
  *                             network from --asn-db (api_whoami: needs no
  *                             store, so --control-only serves it too)
@@ -37,6 +39,7 @@
 #include <event2/keyvalq_struct.h>
 #include <zlib.h>
 
+#include "api_query.h"
 #include "asndb.h"
 #include "collector.h"
 #include "store.h"
@@ -63,80 +66,6 @@ void
 api_free(struct api *a)
 {
 	free(a);
-}
-
-/* --- parameters ----------------------------------------------------------- */
-
-/* "2026-11-22", "2026-11-22T10:00:00Z", "2026-11-22 10:00:00" or unix
- * seconds. */
-int
-api_parse_time(const char *s, int64_t *out)
-{
-	char buf[20];
-	long v;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	if (ww_parse_long(s, 0, 32503680000L, &v) == 0) {
-		*out = v;
-		return 0;
-	}
-	if (strlen(s) == 10) {
-		snprintf(buf, sizeof(buf), "%s 00:00:00", s);
-		return ww_parse_utc(buf, out);
-	}
-	if (strlen(s) == 20 && s[10] == 'T' && s[19] == 'Z') {
-		memcpy(buf, s, 19);
-		buf[10] = ' ';
-		buf[19] = '\0';
-		return ww_parse_utc(buf, out);
-	}
-	return ww_parse_utc(s, out);
-}
-
-/* Fill f from the query string; -1 with a message naming the parameter. */
-static int
-parse_filter(struct evkeyvalq *q, struct store_filter *f, char *err,
-	     size_t errlen)
-{
-	const char *v;
-	long n;
-
-	memset(f, 0, sizeof(*f));
-	f->input = evhttp_find_header(q, "input");
-	f->cc = evhttp_find_header(q, "cc");
-	f->asn = evhttp_find_header(q, "asn");
-	f->category = evhttp_find_header(q, "category");
-	f->state = evhttp_find_header(q, "state");
-	if ((v = evhttp_find_header(q, "since")) != NULL &&
-	    api_parse_time(v, &f->since) != 0) {
-		snprintf(err, errlen,
-			 "since: want YYYY-MM-DD, "
-			 "YYYY-MM-DDTHH:MM:SSZ or unix seconds");
-		return -1;
-	}
-	if ((v = evhttp_find_header(q, "until")) != NULL &&
-	    api_parse_time(v, &f->until) != 0) {
-		snprintf(err, errlen,
-			 "until: want YYYY-MM-DD, "
-			 "YYYY-MM-DDTHH:MM:SSZ or unix seconds");
-		return -1;
-	}
-	if ((v = evhttp_find_header(q, "after")) != NULL) {
-		if (ww_parse_long(v, 0, 9007199254740991L, &n) != 0) {
-			snprintf(err, errlen, "after: want a row id");
-			return -1;
-		}
-		f->after_id = n;
-	}
-	if ((v = evhttp_find_header(q, "limit")) != NULL) {
-		if (ww_parse_long(v, 1, 1000, &n) != 0) {
-			snprintf(err, errlen, "limit: want 1 to 1000");
-			return -1;
-		}
-		f->limit = (int)n;
-	}
-	return 0;
 }
 
 static json_t *
@@ -348,27 +277,23 @@ get_targets(struct api *a, struct evhttp_request *req,
 
 static void
 get_timeline(struct api *a, struct evhttp_request *req,
-	     const struct store_filter *f, struct evkeyvalq *q)
+	     const struct api_query *q)
 {
-	const char *g = evhttp_find_header(q, "granularity");
-	int gran = 86400;
 	json_t *arr;
 	char err[256];
 	int rc;
 
-	if (f->input == NULL) {
-		reply_error(req, 400, "Bad Request", "input: required");
-		return;
-	}
-	if (g != NULL && strcmp(g, "hour") == 0)
-		gran = 3600;
-	else if (g != NULL && strcmp(g, "day") != 0) {
-		reply_error(req, 400, "Bad Request",
-			    "granularity: want day or hour");
+	if (q->f.input == NULL) {
+		json_t *o = json_pack("{s:s,s:s}", "error", "input: required",
+				      "parameter", "input");
+
+		reply_json(req, 400, "Bad Request", o);
+		json_decref(o);
 		return;
 	}
 	arr = json_array();
-	rc = store_timeline(a->st, f, gran, bucket_cb, arr, err, sizeof(err));
+	rc = store_timeline(a->st, &q->f, q->granularity, bucket_cb, arr, err,
+			    sizeof(err));
 	answer(req, rc, "buckets", arr, err);
 }
 
@@ -444,11 +369,45 @@ static const char csv_header[] =
 	"geo_mismatch,blocking,accessible,blocking_detail,confirmed,"
 	"analysis_version\r\n";
 
+/*
+ * A cell a spreadsheet would run as a formula (OWASP, "CSV Injection"):
+ * its first character is = + - @, a tab or a carriage return, or, as some
+ * spreadsheets skip leading spaces, the first after spaces is; or one of
+ * their full-width forms (U+FF1D, U+FF0B, U+FF0D, U+FF20), which some
+ * spreadsheets read as the ASCII ones. A cell starting with a single
+ * quote is one too, so that the rule stays reversible: every exported
+ * cell that starts with ' had exactly one added (docs/export.md).
+ */
+bool
+csv_cell_is_formula(const char *s)
+{
+	static const char *const wide[] = {"\xef\xbc\x9d", "\xef\xbc\x8b",
+					   "\xef\xbc\x8d", "\xef\xbc\xa0"};
+
+	if (s == NULL)
+		return false;
+	if (*s == '\'' || *s == '\t' || *s == '\r')
+		return true;
+	while (*s == ' ')
+		s++;
+	if (*s != '\0' && strchr("=+-@\t\r", *s) != NULL)
+		return true;
+	for (size_t i = 0; i < WW_ARRAY_LEN(wide); i++)
+		if (strncmp(s, wide[i], 3) == 0)
+			return true;
+	return false;
+}
+
+/* One CSV cell: quoted per RFC 4180 when it holds a comma, a quote or a
+ * line break; a formula (csv_cell_is_formula) gets a ' in front and is
+ * quoted, as OWASP recommends. */
 static void
 csv_field(struct evbuffer *b, const char *s, bool last)
 {
-	if (s != NULL && strpbrk(s, ",\"\r\n") != NULL) {
-		evbuffer_add(b, "\"", 1);
+	bool formula = csv_cell_is_formula(s);
+
+	if (s != NULL && (formula || strpbrk(s, ",\"\r\n") != NULL)) {
+		evbuffer_add(b, formula ? "\"'" : "\"", formula ? 2 : 1);
 		for (const char *p = s; *p; p++) {
 			if (*p == '"')
 				evbuffer_add(b, "\"", 1);
@@ -558,7 +517,7 @@ struct export_stream {
 	struct store *st;
 	struct evhttp_request *req;
 	struct store_filter f;
-	char *strs[3]; /* owned copies of the filter's strings */
+	char *strs[5]; /* owned copies of the filter's strings */
 	bool csv;
 	z_stream z;
 	bool gzip;
@@ -569,7 +528,7 @@ stream_free(struct export_stream *x)
 {
 	if (x->gzip)
 		deflateEnd(&x->z);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 5; i++)
 		free(x->strs[i]);
 	free(x);
 }
@@ -649,30 +608,28 @@ stream_next(struct evhttp_connection *conn, void *arg)
 }
 
 static void
-get_export(struct api *a, struct evhttp_request *req,
-	   const struct store_filter *f, struct evkeyvalq *q)
+get_export(struct api *a, struct evhttp_request *req, const struct api_query *q)
 {
-	const char *fmt = evhttp_find_header(q, "format");
 	const char *ae = evhttp_find_header(
 		evhttp_request_get_input_headers(req), "Accept-Encoding");
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	const char **fs[5];
 	struct export_stream *x;
 
-	if (fmt != NULL && strcmp(fmt, "jsonl") != 0 &&
-	    strcmp(fmt, "csv") != 0) {
-		reply_error(req, 400, "Bad Request",
-			    "format: want jsonl or csv");
-		return;
-	}
 	x = xcalloc(1, sizeof(*x));
 	x->st = a->st;
 	x->req = req;
-	x->f = *f;
-	x->f.input = x->strs[0] = f->input ? xstrdup(f->input) : NULL;
-	x->f.cc = x->strs[1] = f->cc ? xstrdup(f->cc) : NULL;
-	x->f.asn = x->strs[2] = f->asn ? xstrdup(f->asn) : NULL;
-	x->f.category = x->f.state = NULL;
-	x->csv = fmt != NULL && strcmp(fmt, "csv") == 0;
+	x->f = q->f;
+	/* Every filter the export documents (docs/export.md), owned: the
+	 * query's strings go when this returns, the stream lives on. */
+	fs[0] = &x->f.input;
+	fs[1] = &x->f.cc;
+	fs[2] = &x->f.asn;
+	fs[3] = &x->f.category;
+	fs[4] = &x->f.state;
+	for (int i = 0; i < 5; i++)
+		*fs[i] = x->strs[i] = xstrdup(*fs[i]);
+	x->csv = q->csv;
 	x->gzip = ae != NULL && strstr(ae, "gzip") != NULL &&
 		  deflateInit2(&x->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
 			       16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK;
@@ -780,15 +737,104 @@ api_whoami(struct evhttp_request *req, const struct ww_asndb *asn)
 
 /* --- routing -------------------------------------------------------------- */
 
+/* 400 {"error": "NAME: why", "parameter": NAME}. */
+static void
+reply_bad_param(struct evhttp_request *req, const struct api_query *q,
+		const char *err)
+{
+	json_t *o =
+		json_pack("{s:s,s:s}", "error", err, "parameter", q->err_param);
+
+	reply_json(req, 400, "Bad Request", o);
+	json_decref(o);
+}
+
+/* The read API's endpoints and what each takes. */
+enum endpoint {
+	EP_TARGETS,
+	EP_TIMELINE,
+	EP_EVENTS,
+	EP_MEAS,
+	EP_RAW,
+	EP_DOMAIN,
+	EP_EXPORT,
+	EP_NONE
+};
+
+static const struct {
+	const char *path; /* after /api/v1/; a final '/' takes the rest */
+	enum endpoint ep;
+	unsigned params;
+} endpoints[] = {
+	{"targets", EP_TARGETS, AQ_FILTERS | AQ_AFTER | AQ_LIMIT},
+	{"timeline", EP_TIMELINE, AQ_FILTERS | AQ_GRANULARITY},
+	{"events", EP_EVENTS, AQ_FILTERS | AQ_AFTER | AQ_LIMIT},
+	{"measurements", EP_MEAS, AQ_FILTERS | AQ_AFTER | AQ_LIMIT},
+	{"measurements/", EP_RAW, 0},
+	{"domains/", EP_DOMAIN, 0},
+	{"export", EP_EXPORT, AQ_FILTERS | AQ_FORMAT},
+};
+
+static enum endpoint
+endpoint_of(const char *path, unsigned *params, const char **rest)
+{
+	for (size_t i = 0; i < WW_ARRAY_LEN(endpoints); i++) {
+		size_t n = strlen(endpoints[i].path);
+		bool prefix = endpoints[i].path[n - 1] == '/';
+
+		if (prefix ? strncmp(path, endpoints[i].path, n) == 0
+			   : strcmp(path, endpoints[i].path) == 0) {
+			*params = endpoints[i].params;
+			*rest = path + n;
+			return endpoints[i].ep;
+		}
+	}
+	return EP_NONE;
+}
+
+/* The decoded UID or HOST of a path; NULL (after a 400 or 404) when it
+ * cannot be one. */
+static char *
+path_part(struct evhttp_request *req, enum endpoint ep, const char *rest)
+{
+	size_t len = 0;
+	char *v = evhttp_uridecode(rest, 0, &len);
+	const char *what = ep == EP_RAW ? "uid" : "domain";
+	bool bad = v == NULL || len == 0 || len > (ep == EP_RAW ? 256 : 254) ||
+		   memchr(v, '\0', len) != NULL;
+
+	for (size_t i = 0; !bad && i < len; i++)
+		bad = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ||
+		      (ep == EP_DOMAIN && v[i] == '/');
+	if (!bad)
+		return v;
+	free(v);
+	if (ep == EP_RAW) {
+		reply_error(req, 404, "Not Found",
+			    "no measurement with that uid");
+	} else {
+		json_t *o = json_pack(
+			"{s:s,s:s}", "error",
+			"domain: want a host name (at most 253 bytes, no "
+			"control characters)",
+			"parameter", what);
+
+		reply_json(req, 400, "Bad Request", o);
+		json_decref(o);
+	}
+	return NULL;
+}
+
 /* true when the request was for the read API (answered here). */
 bool
 api_handle(struct api *a, struct evhttp_request *req, const char *path)
 {
-	struct evkeyvalq q;
-	struct store_filter f;
-	const char *query;
-	char err[256];
-	char *rest = NULL;
+	struct api_query q;
+	const char *query, *rest = NULL;
+	char err[512];
+	char *part = NULL;
+	unsigned params = 0;
+	enum endpoint ep;
 
 	if (strncmp(path, API, strlen(API)) != 0)
 		return false;
@@ -796,36 +842,48 @@ api_handle(struct api *a, struct evhttp_request *req, const char *path)
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
 	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
 		return false;
-	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	TAILQ_INIT(&q);
-	if (query != NULL && evhttp_parse_query_str(query, &q) != 0) {
-		reply_error(req, 400, "Bad Request", "bad query string");
-		return true;
-	}
-	if (parse_filter(&q, &f, err, sizeof(err)) != 0) {
-		reply_error(req, 400, "Bad Request", err);
-		evhttp_clear_headers(&q);
-		return true;
-	}
-	if (strcmp(path, "targets") == 0)
-		get_targets(a, req, &f);
-	else if (strcmp(path, "timeline") == 0)
-		get_timeline(a, req, &f, &q);
-	else if (strcmp(path, "events") == 0)
-		get_events(a, req, &f);
-	else if (strcmp(path, "measurements") == 0)
-		get_measurements(a, req, &f);
-	else if (strncmp(path, "measurements/", 13) == 0 &&
-		 (rest = evhttp_uridecode(path + 13, 0, NULL)) != NULL)
-		get_raw(a, req, rest);
-	else if (strncmp(path, "domains/", 8) == 0 &&
-		 (rest = evhttp_uridecode(path + 8, 0, NULL)) != NULL)
-		get_domain(a, req, rest);
-	else if (strcmp(path, "export") == 0)
-		get_export(a, req, &f, &q);
-	else
+	ep = endpoint_of(path, &params, &rest);
+	if (ep == EP_NONE) {
 		reply_error(req, 404, "Not Found", "no such path");
-	free(rest);
-	evhttp_clear_headers(&q);
+		return true;
+	}
+	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	if (api_query_parse(query, params, &q, err, sizeof(err)) != 0) {
+		reply_bad_param(req, &q, err);
+		api_query_clear(&q);
+		return true;
+	}
+	if ((ep == EP_RAW || ep == EP_DOMAIN) &&
+	    (part = path_part(req, ep, rest)) == NULL) {
+		api_query_clear(&q);
+		return true;
+	}
+	switch (ep) {
+	case EP_TARGETS:
+		get_targets(a, req, &q.f);
+		break;
+	case EP_TIMELINE:
+		get_timeline(a, req, &q);
+		break;
+	case EP_EVENTS:
+		get_events(a, req, &q.f);
+		break;
+	case EP_MEAS:
+		get_measurements(a, req, &q.f);
+		break;
+	case EP_RAW:
+		get_raw(a, req, part);
+		break;
+	case EP_DOMAIN:
+		get_domain(a, req, part);
+		break;
+	case EP_EXPORT:
+		get_export(a, req, &q);
+		break;
+	case EP_NONE:
+		break;
+	}
+	free(part);
+	api_query_clear(&q);
 	return true;
 }

@@ -123,14 +123,15 @@ bool api_handle(struct api *a, struct evhttp_request *req, const char *path);
  * neither logged nor kept. */
 #define API_WHOAMI_PATH "/api/v1/whoami"
 void api_whoami(struct evhttp_request *req, const struct ww_asndb *asn);
-/* "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ", "YYYY-MM-DD HH:MM:SS" or unix
- * seconds; 0 or -1. */
-int api_parse_time(const char *s, int64_t *out);
 /* One page of an export (jsonl: the raw measurements; csv: one row per
  * measurement) into out, after f->after_id, which it advances. Returns
  * rows written, 0 at the end, -1 on error. */
 long export_page(struct store *st, struct store_filter *f, bool csv,
 		 struct evbuffer *out);
 const char *export_csv_header(void);
+/* True when a spreadsheet would take CSV cell s (NUL-terminated; NULL is
+ * empty) for a formula, so that the export writes it as '... in quotes
+ * (docs/export.md, "Formulas"). */
+bool csv_cell_is_formula(const char *s);
 
 #endif

@@ -508,6 +508,11 @@ handle(struct evhttp_request *req, void *arg)
 	bool ooni =
 		strcmp(path, WW_OONI_TH_PATH) == 0 || strcmp(path, "/") == 0;
 
+	/* Every answer of the service, whoever makes it (the control, the
+	 * read API and exports, the ingest, the web view, errors): never
+	 * sniffed into another type, e.g. a JSON error read as HTML. */
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "X-Content-Type-Options", "nosniff");
 	if (strcmp(path, "/healthz") == 0) {
 		struct evbuffer *buf = evbuffer_new();
 

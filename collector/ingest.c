@@ -72,7 +72,7 @@ struct job {
 	int code;
 	const char *reason;
 	char *reply;
-	size_t n_stored, n_dups, n_rejected;
+	size_t n_stored, n_dups, n_conflicts, n_rejected;
 };
 
 struct jqueue {
@@ -107,7 +107,8 @@ struct ingest {
 	void (*drained)(void *);
 	void *drained_arg;
 	int64_t count; /* measurements in the store */
-	unsigned long long stored, duplicates, rejected, requests, busy;
+	unsigned long long stored, duplicates, conflicts, rejected, requests,
+		busy;
 };
 
 static void
@@ -181,31 +182,39 @@ fail_job(struct job *j, int code, const char *reason, const char *msg)
 }
 
 /* The answer to a job whose rows were stored (res[k] for its k-th good
- * row): what was stored, what was there already, what was refused. Any
- * refusal makes it a 400; what was good is stored all the same. */
+ * row): what was stored, what was there already (duplicates: the same
+ * bytes; conflicts: its uid with other content, not stored), what was
+ * refused. Any refusal makes it a 400; what was good is stored all the
+ * same. A conflict alone leaves it a 200, as a duplicate does: the probe
+ * must not send it again, the uid is taken. */
 static void
 answer_job(struct job *j, const enum store_result *res)
 {
 	json_t *stored = json_array(), *dups = json_array();
-	json_t *rejected = json_array();
+	json_t *conflicts = json_array(), *rejected = json_array();
 	size_t k = 0;
 
 	for (size_t i = 0; i < j->pb.n; i++) {
 		const struct prep_row *r = &j->rows[i];
 
-		if (r->ok)
-			json_array_append_new(res[k++] == STORE_NEW ? stored
-								    : dups,
+		if (r->ok) {
+			enum store_result sr = res[k++];
+
+			json_array_append_new(sr == STORE_NEW	     ? stored
+					      : sr == STORE_CONFLICT ? conflicts
+								     : dups,
 					      json_string(r->sm.uid));
-		else
+		} else {
 			json_array_append_new(rejected,
 					      json_pack("{s:I,s:s,s:s}", "line",
 							(json_int_t)r->line,
 							"field", r->field,
 							"error", r->error));
+		}
 	}
 	j->n_stored = json_array_size(stored);
 	j->n_dups = json_array_size(dups);
+	j->n_conflicts = json_array_size(conflicts);
 	j->n_rejected = json_array_size(rejected);
 	if (j->n_rejected > 0) {
 		j->code = 400;
@@ -215,8 +224,9 @@ answer_job(struct job *j, const enum store_result *res)
 		j->reason = "OK";
 	}
 	free(j->reply);
-	j->reply = dump(json_pack("{s:o,s:o,s:o}", "stored", stored,
-				  "duplicates", dups, "rejected", rejected));
+	j->reply = dump(json_pack("{s:o,s:o,s:o,s:o}", "stored", stored,
+				  "duplicates", dups, "conflicts", conflicts,
+				  "rejected", rejected));
 }
 
 static size_t
@@ -502,6 +512,7 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 		in->stored += j->n_stored;
 		in->count += (int64_t)j->n_stored;
 		in->duplicates += j->n_dups;
+		in->conflicts += j->n_conflicts;
 		in->rejected += j->n_rejected;
 		in->inflight--;
 		in->queued -= j->body_len;
@@ -732,6 +743,8 @@ ingest_metrics(struct ingest *in, struct evbuffer *out)
 		"wallwatch_ingest_measurements_total{outcome=\"stored\"} %llu\n"
 		"wallwatch_ingest_measurements_total{outcome=\"duplicate\"} "
 		"%llu\n"
+		"wallwatch_ingest_measurements_total{outcome=\"conflict\"} "
+		"%llu\n"
 		"wallwatch_ingest_measurements_total{outcome=\"rejected\"} "
 		"%llu\n"
 		"# HELP wallwatch_ingest_busy_total POSTs refused with 503 "
@@ -756,7 +769,7 @@ ingest_metrics(struct ingest *in, struct evbuffer *out)
 		"# HELP wallwatch_store_measurements Measurements stored.\n"
 		"# TYPE wallwatch_store_measurements gauge\n"
 		"wallwatch_store_measurements %lld\n",
-		in->requests, in->stored, in->duplicates, in->rejected,
-		in->busy, in->inflight, in->queued, commits, committed,
-		(long long)in->count);
+		in->requests, in->stored, in->duplicates, in->conflicts,
+		in->rejected, in->busy, in->inflight, in->queued, commits,
+		committed, (long long)in->count);
 }

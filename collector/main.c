@@ -17,6 +17,7 @@
 #include <event2/thread.h>
 
 #include "analysis.h"
+#include "api_query.h"
 #include "asndb.h"
 #include "collector.h"
 #include "fingerprint.h"
@@ -30,7 +31,9 @@ static const char usage_text[] =
 	"       wallwatch-collector --control-only --listen IP:PORT [options]\n"
 	"       wallwatch-collector reanalyze --db PATH [--fingerprints DIR]\n"
 	"       wallwatch-collector export --db PATH [--since T] [--until T]\n"
-	"                           [--cc CC] [--format jsonl|csv] [--output F]\n"
+	"                           [--input URL] [--cc CC] [--asn ASN]\n"
+	"                           [--category CODE] [--state STATE]\n"
+	"                           [--format jsonl|csv] [--output F]\n"
 	"       wallwatch-collector --help | --version\n"
 	"\n"
 	"Take measurements from probes (POST /api/v1/measurements: one JSON\n"
@@ -423,70 +426,81 @@ reanalyze_one(const char *uid, const char *raw, size_t len,
 static int
 cmd_export(int argc, char **argv)
 {
+	/* The filters: the same names and checks as GET /api/v1/export
+	 * (api_query.h); the value 'f' marks them. */
 	static const struct option opts[] = {
 		{"db", required_argument, NULL, OPT_DB},
-		{"since", required_argument, NULL, 's'},
-		{"until", required_argument, NULL, 'u'},
-		{"cc", required_argument, NULL, 'c'},
-		{"format", required_argument, NULL, 'f'},
+		{"since", required_argument, NULL, 'f'},
+		{"until", required_argument, NULL, 'f'},
+		{"input", required_argument, NULL, 'f'},
+		{"cc", required_argument, NULL, 'f'},
+		{"asn", required_argument, NULL, 'f'},
+		{"category", required_argument, NULL, 'f'},
+		{"state", required_argument, NULL, 'f'},
+		{"format", required_argument, NULL, 'F'},
 		{"output", required_argument, NULL, 'o'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *db = NULL, *out_path = NULL, *fmt = "jsonl";
+	struct api_query q;
 	struct store_filter f;
 	struct evbuffer *buf;
 	struct store *st;
 	char err[512];
 	long n, total = 0;
 	FILE *out = stdout;
-	int c, rc = EXIT_OK;
+	int c, li, rc = EXIT_OK;
 
-	memset(&f, 0, sizeof(f));
+	api_query_init(&q);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
 		switch (c) {
 		case OPT_DB:
 			db = optarg;
 			break;
-		case 's':
-		case 'u':
-			if (api_parse_time(optarg, c == 's' ? &f.since
-							    : &f.until) != 0) {
-				ww_usage_error("bad --%s \"%s\": want "
-					       "YYYY-MM-DD or unix seconds",
-					       c == 's' ? "since" : "until",
-					       optarg);
+		case 'f':
+			if (api_query_set(&q, AQ_FILTERS, opts[li].name, optarg,
+					  err, sizeof(err)) != 0) {
+				ww_usage_error("bad --%s", err);
+				api_query_clear(&q);
 				return EXIT_USAGE;
 			}
 			break;
-		case 'c':
-			f.cc = optarg;
-			break;
-		case 'f':
+		case 'F':
 			fmt = optarg;
 			break;
 		case 'o':
 			out_path = optarg;
 			break;
 		default:
+			api_query_clear(&q);
 			return EXIT_USAGE;
 		}
 	}
+	if (api_query_finish(&q, err, sizeof(err)) != 0) {
+		ww_usage_error("bad --%s", err);
+		api_query_clear(&q);
+		return EXIT_USAGE;
+	}
+	f = q.f;
 	if (db == NULL || optind < argc ||
 	    (strcmp(fmt, "jsonl") != 0 && strcmp(fmt, "csv") != 0)) {
 		ww_usage_error("%s", "export needs --db PATH, and --format is "
 				     "jsonl or csv");
+		api_query_clear(&q);
 		return EXIT_USAGE;
 	}
 	st = store_open(db, err, sizeof(err));
 	if (st == NULL) {
 		log_error("export", "%s", err);
+		api_query_clear(&q);
 		return EXIT_FAIL;
 	}
 	if (out_path != NULL && (out = fopen(out_path, "wx")) == NULL) {
 		log_error("export", "cannot create %s (it must not exist): %s",
 			  out_path, strerror(errno));
 		store_close(st);
+		api_query_clear(&q);
 		return EXIT_FAIL;
 	}
 	if (strcmp(fmt, "csv") == 0) {
@@ -514,6 +528,7 @@ cmd_export(int argc, char **argv)
 		fclose(out);
 	evbuffer_free(buf);
 	store_close(st);
+	api_query_clear(&q);
 	if (rc == EXIT_OK)
 		log_info("export", "%ld measurements", total);
 	return rc;

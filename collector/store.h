@@ -79,7 +79,12 @@ void store_packer_free(struct store_packer *p);
 int store_pack(struct store_packer *p, const char *raw, size_t len,
 	       const void **z, size_t *zlen, char *err, size_t errlen);
 
-enum store_result { STORE_NEW = 0, STORE_DUPLICATE = 1 };
+/* What became of one measurement of a batch (store_put_batch). */
+enum store_result {
+	STORE_NEW = 0,	     /* stored */
+	STORE_DUPLICATE = 1, /* its uid was stored with the same raw */
+	STORE_CONFLICT = 2,  /* its uid was stored with another raw */
+};
 
 /* The checks store_put_batch() makes of each measurement (required
  * fields, lengths, the time range, derived values), so that a caller can
@@ -101,9 +106,11 @@ void store_close(struct store *s);
 
 /*
  * Store v[0..n-1] in one transaction. res[i] (res may be NULL) says whether
- * v[i] is new, or a duplicate: its uid was already stored, earlier or
- * earlier in this batch; a duplicate is not stored again and is not an
- * error. The timelines of the new ones (daily counts, states, events) are
+ * v[i] is new, a duplicate (its uid was already stored, earlier or earlier
+ * in this batch, with the same raw byte for byte), or a conflict (that uid
+ * was stored with another raw: a reused measurement_uid). Neither a
+ * duplicate nor a conflict is stored or changes anything, and neither is
+ * an error. The timelines of the new ones (daily counts, states, events) are
  * updated in the same transaction. Returns 0 once the batch is committed
  * to disk; -1 with a message (naming the measurement's position and field
  * when the input is at fault), and then nothing of the batch is stored.

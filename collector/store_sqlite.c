@@ -1981,6 +1981,29 @@ bind_meas(sqlite3_stmt *st, const struct store_meas *m, const void *z,
 	return rc;
 }
 
+/*
+ * A uid already stored (insert_one inserted nothing): a duplicate when the
+ * stored raw is m's raw byte for byte, else a conflict (a reused uid with
+ * other content; issue 12). Duplicates are rare (retries), so reading the
+ * stored raw back is cheap enough.
+ */
+static int
+dup_or_conflict(struct store *s, const struct store_meas *m,
+		enum store_result *res, char *err, size_t errlen)
+{
+	char *raw = NULL;
+	size_t len = 0;
+	int rc = store_get_raw(s, m->uid, &raw, &len, err, errlen);
+
+	if (rc < 0)
+		return -1;
+	*res = rc == 0 && len == m->raw_len && memcmp(raw, m->raw, len) == 0
+		       ? STORE_DUPLICATE
+		       : STORE_CONFLICT;
+	free(raw);
+	return 0;
+}
+
 /* Insert one measurement; a uid already there inserts nothing, which
  * sqlite3_changes() tells apart, within the batch too. */
 static int
@@ -2004,6 +2027,9 @@ insert_one(struct store *s, const struct store_meas *m, enum store_result *res,
 	sqlite3_reset(st);
 	/* The bindings point into the caller's memory and the packer's. */
 	sqlite3_clear_bindings(st);
+	if (ok && *res == STORE_DUPLICATE &&
+	    dup_or_conflict(s, m, res, err, errlen) != 0)
+		return -1;
 	return ok ? 0 : -1;
 }
 

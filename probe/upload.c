@@ -490,6 +490,28 @@ apply_answer(struct uploader *u, const char *from, size_t *n_stored,
 		}
 	}
 	spool_remove(&u->env->spool, gone, ng);
+	/* A collector of issue 12 or later: a uid it holds with other
+	 * content. Sending it again would only be refused again: set aside
+	 * with the rejected, for the volunteer to see. */
+	json_array_foreach(json_object_get(j, "conflicts"), i, v)
+	{
+		ssize_t k = json_is_string(v)
+				    ? batch_index(u, json_string_value(v))
+				    : -1;
+		char *why;
+
+		if (k < 0 || u->uids[k] == NULL)
+			continue;
+		why = xasprintf("%s holds another measurement with this "
+				"measurement_uid",
+				from);
+		log_warn("upload", "%s: %s", u->uids[k], why);
+		spool_reject(&u->env->spool, u->names[k], why);
+		state_count(u->env, "rejected", 1);
+		free(why);
+		free(u->uids[k]);
+		u->uids[k] = NULL;
+	}
 	json_array_foreach(rej, i, v)
 	{
 		json_int_t line =

@@ -339,16 +339,27 @@ test_batch_new_and_duplicate(void **state)
 	assert_int_equal(store_count(s), 2);
 
 	/* a retry, with a new one among the old ones */
-	v[0] = meas("uid-b", "{\"second\":\"b\"}");
+	v[0] = meas("uid-b", "{\"first\":\"b\"}");
 	v[1] = meas("uid-c", "{\"first\":\"c\"}");
-	v[2] = meas("uid-a", "{\"second\":\"a\"}");
+	v[2] = meas("uid-a", "{\"first\":\"a\"}");
 	memset(res, 0x55, sizeof(res));
 	put_ok(s, v, 3, res);
 	assert_int_equal(res[0], STORE_DUPLICATE);
 	assert_int_equal(res[1], STORE_NEW);
 	assert_int_equal(res[2], STORE_DUPLICATE);
 	assert_int_equal(store_count(s), 3);
-	/* a duplicate is not stored again: the first submission stays */
+
+	/* a uid reused with other content: a conflict, nothing changes */
+	v[0] = meas("uid-b", "{\"second\":\"b\"}");
+	v[1] = meas("uid-a", "{\"first\":\"a\"} ");
+	v[2] = meas("uid-c", "{\"first\":\"c\"}");
+	memset(res, 0x55, sizeof(res));
+	put_ok(s, v, 3, res);
+	assert_int_equal(res[0], STORE_CONFLICT);
+	assert_int_equal(res[1], STORE_CONFLICT); /* one byte more */
+	assert_int_equal(res[2], STORE_DUPLICATE);
+	assert_int_equal(store_count(s), 3);
+	/* neither is stored again: the first submission stays */
 	assert_raw(s, "uid-a", "{\"first\":\"a\"}", 13);
 	assert_raw(s, "uid-b", "{\"first\":\"b\"}", 13);
 
@@ -368,7 +379,7 @@ test_duplicate_within_batch(void **state)
 
 	v[0] = meas("uid-x", "{\"n\":1}");
 	v[1] = meas("uid-y", "{\"n\":2}");
-	v[2] = meas("uid-x", "{\"n\":3}");
+	v[2] = meas("uid-x", "{\"n\":1}");
 	v[3] = meas("uid-x", "{\"n\":4}");
 	v[4] = meas("uid-z", "{\"n\":5}");
 	memset(res, 0x55, sizeof(res));
@@ -376,7 +387,7 @@ test_duplicate_within_batch(void **state)
 	assert_int_equal(res[0], STORE_NEW);
 	assert_int_equal(res[1], STORE_NEW);
 	assert_int_equal(res[2], STORE_DUPLICATE);
-	assert_int_equal(res[3], STORE_DUPLICATE);
+	assert_int_equal(res[3], STORE_CONFLICT); /* earlier in this batch */
 	assert_int_equal(res[4], STORE_NEW);
 	assert_int_equal(store_count(s), 3);
 	assert_raw(s, "uid-x", "{\"n\":1}", 7);
