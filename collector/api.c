@@ -369,57 +369,6 @@ static const char csv_header[] =
 	"geo_mismatch,blocking,accessible,blocking_detail,confirmed,"
 	"analysis_version\r\n";
 
-/*
- * A cell a spreadsheet would run as a formula (OWASP, "CSV Injection"):
- * its first character is = + - @, a tab or a carriage return, or, as some
- * spreadsheets skip leading spaces, the first after spaces is; or one of
- * their full-width forms (U+FF1D, U+FF0B, U+FF0D, U+FF20), which some
- * spreadsheets read as the ASCII ones. A cell starting with a single
- * quote is one too, so that the rule stays reversible: every exported
- * cell that starts with ' had exactly one added (docs/export.md).
- */
-bool
-csv_cell_is_formula(const char *s)
-{
-	static const char *const wide[] = {"\xef\xbc\x9d", "\xef\xbc\x8b",
-					   "\xef\xbc\x8d", "\xef\xbc\xa0"};
-
-	if (s == NULL)
-		return false;
-	if (*s == '\'' || *s == '\t' || *s == '\r')
-		return true;
-	while (*s == ' ')
-		s++;
-	if (*s != '\0' && strchr("=+-@\t\r", *s) != NULL)
-		return true;
-	for (size_t i = 0; i < WW_ARRAY_LEN(wide); i++)
-		if (strncmp(s, wide[i], 3) == 0)
-			return true;
-	return false;
-}
-
-/* One CSV cell: quoted per RFC 4180 when it holds a comma, a quote or a
- * line break; a formula (csv_cell_is_formula) gets a ' in front and is
- * quoted, as OWASP recommends. */
-static void
-csv_field(struct evbuffer *b, const char *s, bool last)
-{
-	bool formula = csv_cell_is_formula(s);
-
-	if (s != NULL && (formula || strpbrk(s, ",\"\r\n") != NULL)) {
-		evbuffer_add(b, formula ? "\"'" : "\"", formula ? 2 : 1);
-		for (const char *p = s; *p; p++) {
-			if (*p == '"')
-				evbuffer_add(b, "\"", 1);
-			evbuffer_add(b, p, 1);
-		}
-		evbuffer_add(b, "\"", 1);
-	} else if (s != NULL) {
-		evbuffer_add(b, s, strlen(s));
-	}
-	evbuffer_add(b, last ? "\r\n" : ",", last ? 2 : 1);
-}
-
 static void
 export_csv_row(struct evbuffer *b, const struct store_row *r)
 {
@@ -429,25 +378,25 @@ export_csv_row(struct evbuffer *b, const struct store_row *r)
 
 	gmtime_r(&tt, &tm);
 	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	csv_field(b, r->uid, false);
-	csv_field(b, t, false);
-	csv_field(b, r->input, false);
-	csv_field(b, r->test_name, false);
-	csv_field(b, r->category_code, false);
-	csv_field(b, r->probe_cc, false);
-	csv_field(b, r->probe_asn, false);
-	csv_field(b, r->observed_cc, false);
-	csv_field(b, r->observed_asn, false);
-	csv_field(b, r->geo_mismatch ? "true" : "false", false);
-	csv_field(b, r->blocking, false);
-	csv_field(b,
-		  r->accessible < 0 ? NULL
-		  : r->accessible   ? "true"
-				    : "false",
-		  false);
-	csv_field(b, r->blocking_detail, false);
-	csv_field(b, r->confirmed ? "true" : "false", false);
-	csv_field(b, r->analysis_version, true);
+	export_csv_cell(b, r->uid, false);
+	export_csv_cell(b, t, false);
+	export_csv_cell(b, r->input, false);
+	export_csv_cell(b, r->test_name, false);
+	export_csv_cell(b, r->category_code, false);
+	export_csv_cell(b, r->probe_cc, false);
+	export_csv_cell(b, r->probe_asn, false);
+	export_csv_cell(b, r->observed_cc, false);
+	export_csv_cell(b, r->observed_asn, false);
+	export_csv_cell(b, r->geo_mismatch ? "true" : "false", false);
+	export_csv_cell(b, r->blocking, false);
+	export_csv_cell(b,
+			r->accessible < 0 ? NULL
+			: r->accessible	  ? "true"
+					  : "false",
+			false);
+	export_csv_cell(b, r->blocking_detail, false);
+	export_csv_cell(b, r->confirmed ? "true" : "false", false);
+	export_csv_cell(b, r->analysis_version, true);
 }
 
 const char *

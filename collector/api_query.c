@@ -261,6 +261,9 @@ find_param(struct api_query *q, unsigned allowed, const char *name, size_t n,
 {
 	char known[160], why[256];
 
+	if (n == 0)
+		return refuse(q, "query", err, errlen,
+			      "a parameter without a name");
 	for (int i = 0; i < AQ_N; i++)
 		if (strlen(names[i]) == n && memcmp(names[i], name, n) == 0 &&
 		    (allowed & (1u << i))) {

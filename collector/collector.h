@@ -133,5 +133,9 @@ const char *export_csv_header(void);
  * empty) for a formula, so that the export writes it as '... in quotes
  * (docs/export.md, "Formulas"). */
 bool csv_cell_is_formula(const char *s);
+/* s (NULL: empty) as one CSV cell into b, then "," or, when last, CRLF:
+ * quoted when it holds a comma, a quote or a line break, quotes doubled;
+ * a formula as "'..." (quoted). */
+void export_csv_cell(struct evbuffer *b, const char *s, bool last);
 
 #endif
