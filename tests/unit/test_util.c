@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -165,6 +166,54 @@ test_log_escape(void **state)
 	ww_log_escape("x", tiny, 0); /* no room: nothing written */
 }
 
+/* What ww_log() writes to stderr for one message. */
+static char *
+logged(const char *arg)
+{
+	char path[] = "/tmp/ww-test-log-XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	char *buf = xcalloc(1, 16384);
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	ww_log(WW_LOG_ERROR, "api", "bad filter %s", arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, buf, 16383, 0);
+	assert_true(n > 0);
+	close(fd);
+	unlink(path);
+	return buf;
+}
+
+/* ww_log() writes each message as one line, whatever it holds. */
+static void
+test_log_one_line(void **state)
+{
+	char *out, big[3000];
+
+	(void)state;
+	ww_log_set_prog("t");
+	out = logged("cc=CN\nt: error: api: forged\r");
+	assert_string_equal(out,
+			    "t: error: api: bad filter cc=CN\\nt: error: api: "
+			    "forged\\r\n");
+	free(out);
+	/* longer than ww_log's buffer on the stack: whole, escaped */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[2000] = '\n';
+	out = logged(big);
+	assert_int_equal(strlen(out),
+			 strlen("t: error: api: bad filter ") + 3000 + 1);
+	assert_non_null(strstr(out, "a\\na"));
+	assert_int_equal(strchr(out, '\n') - out, (long)strlen(out) - 1);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -176,6 +225,7 @@ main(void)
 		cmocka_unit_test(test_random_and_time),
 		cmocka_unit_test(test_push),
 		cmocka_unit_test(test_log_escape),
+		cmocka_unit_test(test_log_one_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
