@@ -99,8 +99,8 @@ ww_ip6_embedded_v4(const unsigned char a[16], unsigned char v4[][4], size_t max)
 	}
 	/* The local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215), read as a
 	 * /48 of RFC 6052 2.2: bits 48..63 and 72..87 (bits 64..71 are the
-	 * "u" octet). The control refuses the whole prefix anyway
-	 * (ww_ip_is_refused). */
+	 * "u" octet). Only a reading: the control refuses the whole prefix
+	 * (ww_ip_is_refused), the analysis does not judge it by it. */
 	if (a[0] == 0 && a[1] == 0x64 && a[2] == 0xff && a[3] == 0x9b &&
 	    a[4] == 0 && a[5] == 1) {
 		v4[n][0] = a[6];
@@ -133,8 +133,12 @@ ww_ip6_embedded_v4(const unsigned char a[16], unsigned char v4[][4], size_t max)
 	return 0;
 }
 
+static const struct prefix local_nat64 = {{0, 0x64, 0xff, 0x9b, 0, 1}, 48};
+
 /* a (16 bytes) is an IPv6 bogon, by its own ranges or by an IPv4 address
- * it embeds. */
+ * it embeds. Not 64:ff9b:1::/48 by its IPv4 address: where that sits is
+ * the local network's choice, and a probe behind a local DNS64 gets such
+ * answers for public names (the control refuses the prefix whole). */
 static bool
 v6_bogon(const unsigned char a[16])
 {
@@ -144,6 +148,8 @@ v6_bogon(const unsigned char a[16])
 	for (size_t i = 0; i < sizeof(v6_bogons) / sizeof(v6_bogons[0]); i++)
 		if (in_prefix(a, &v6_bogons[i]))
 			return true;
+	if (in_prefix(a, &local_nat64))
+		return false;
 	n = ww_ip6_embedded_v4(a, v4, 2);
 	for (size_t i = 0; i < n; i++)
 		if (v4_bogon(v4[i]))
@@ -169,8 +175,6 @@ bool
 ww_ip_is_refused(const char *ip)
 {
 	unsigned char a[16];
-	static const struct prefix local_nat64 = {{0, 0x64, 0xff, 0x9b, 0, 1},
-						  48};
 
 	if (ip == NULL || ww_ip_is_bogon(ip))
 		return true;

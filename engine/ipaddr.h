@@ -14,7 +14,9 @@
  * a public server's: private (RFC 1918, ULA), loopback, link-local,
  * CGNAT, unspecified, multicast, reserved, or documentation ranges. An
  * IPv6 address that embeds an IPv4 address (ww_ip6_embedded_v4) is a
- * bogon when that IPv4 address is. False for text that is not an address.
+ * bogon when that IPv4 address is, except under 64:ff9b:1::/48, whose
+ * layout is local (see ww_ip_is_refused). False for text that is not an
+ * address.
  */
 bool ww_ip_is_bogon(const char *ip);
 

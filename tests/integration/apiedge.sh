@@ -204,6 +204,9 @@ check "metrics count the conflict" 1 \
 	"$(printf '%s\n' "$OUT" | sed -n 's/^wallwatch_ingest_measurements_total{outcome="conflict"} //p')"
 
 # --- logs: one line per message, whatever a client sent ---------------------------------
+# (before issue 12 a bad state went to the store, whose message, the
+# value in it, was logged: this one forged a line)
+get "$B/events?state=x%0Aforged:%20error:%20x"
 get "$B/targets?cc=%0Awallwatch-collector:%20error:%20forged"
 get "$B/domains/x%0Aforged"
 check "every log line is the collector's" 0 \

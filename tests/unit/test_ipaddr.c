@@ -54,11 +54,13 @@ static const struct ip_case cases[] = {
 	{"64:ff9b::127.0.0.1", true, true},
 	{"64:ff9b::a9fe:a9fe", true, true}, /* 169.254.169.254 */
 	{"64:ff9b::808:808", false, false},
-	/* NAT64 local-use /48: bits 48..63 and 72..87 (u octet between) */
-	{"64:ff9b:1:7f00:0:100::", true, true},
-	{"64:ff9b:1:a00:1:200::", true, true},	/* 10.0.1.2 */
-	{"64:ff9b:1:808:8:800::", false, true}, /* 8.8.8.8: local only */
-	{"64:ff9b:1::808:808", true, true},	/* /48 reading: 0.0.0.0 */
+	/* NAT64 local-use /48: refused whole by the control; not judged
+	 * by its IPv4 address for the analysis (its layout is local) */
+	{"64:ff9b:1:7f00:0:100::", false, true},
+	{"64:ff9b:1:a00:1:200::", false, true},
+	{"64:ff9b:1:808:8:800::", false, true},
+	{"64:ff9b:1::808:808", false, true},
+	{"64:ff9b:2::7f00:1", false, false}, /* outside both prefixes */
 	/* 6to4 */
 	{"2002:7f00:1::1", true, true},
 	{"2002:c0a8:101::1", true, true}, /* 192.168.1.1 */
