@@ -264,6 +264,9 @@ find_param(struct api_query *q, unsigned allowed, const char *name, size_t n,
 	if (n == 0)
 		return refuse(q, "query", err, errlen,
 			      "a parameter without a name");
+	if (memchr(name, '\0', n) != NULL)
+		return refuse(q, "query", err, errlen,
+			      "a parameter name holds a NUL byte");
 	for (int i = 0; i < AQ_N; i++)
 		if (strlen(names[i]) == n && memcmp(names[i], name, n) == 0 &&
 		    (allowed & (1u << i))) {

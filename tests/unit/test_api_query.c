@@ -76,6 +76,7 @@ static const struct qcase cases[] = {
 	{"granularity=day", AQ_FILTERS | AQ_AFTER | AQ_LIMIT, "granularity"},
 	{"cc", ALL, "query"},
 	{"=1", ALL, "query"},
+	{"%00ce=%00", ALL, "query"}, /* found by fuzz_apiquery */
 	{"x%0Ay=1", ALL, "x\\ny"},
 };
 
