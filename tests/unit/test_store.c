@@ -935,6 +935,90 @@ test_survives_kill(void **state)
 	store_close(s);
 }
 
+/* Export and measurement queries honour category and state (issue 12:
+ * /export ignored them). */
+struct count_ctx {
+	int n;
+};
+
+static int
+count_row(const struct store_row *r, const char *raw, size_t len, void *arg)
+{
+	(void)r;
+	(void)raw;
+	(void)len;
+	((struct count_ctx *)arg)->n++;
+	return 0;
+}
+
+static int
+count_meas(const struct store_row *r, void *arg)
+{
+	(void)r;
+	((struct count_ctx *)arg)->n++;
+	return 0;
+}
+
+static int
+exported(struct store *s, const char *category, const char *state, int *meas_n)
+{
+	struct store_filter f;
+	struct count_ctx c = {0}, m = {0};
+	char err[512] = "";
+
+	memset(&f, 0, sizeof(f));
+	f.category = category;
+	f.state = state;
+	if (store_export(s, &f, count_row, &c, err, sizeof(err)) != 0 ||
+	    store_measurements(s, &f, count_meas, &m, err, sizeof(err)) != 0)
+		fail_msg("export: %s", err);
+	*meas_n = m.n;
+	return c.n;
+}
+
+static void
+test_export_filters(void **state)
+{
+	const struct fixture *f = *state;
+	struct store *s = open_ok(f);
+	struct store_meas v[3];
+	char err[512] = "";
+	int n;
+
+	v[0] = meas("uid-news-1", "{\"n\":1}");
+	v[1] = meas("uid-news-2", "{\"n\":2}");
+	v[2] = meas("uid-humr", "{\"n\":3}");
+	v[2].category_code = "HUMR";
+	v[2].probe_asn = "AS1";
+	put_ok(s, v, 3, NULL);
+	assert_int_equal(exported(s, "NEWS", NULL, &n), 2);
+	assert_int_equal(n, 2);
+	assert_int_equal(exported(s, "HUMR", NULL, &n), 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(exported(s, "GAME", NULL, &n), 0);
+	assert_int_equal(n, 0);
+	/* no verdict yet: every target is unknown */
+	assert_int_equal(exported(s, NULL, STORE_STATE_UNKNOWN, &n), 3);
+	assert_int_equal(n, 3);
+	assert_int_equal(exported(s, NULL, STORE_STATE_BLOCKED, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(exported(s, "HUMR", STORE_STATE_UNKNOWN, &n), 1);
+	assert_int_equal(n, 1);
+	/* the store's own last check: a state that is none */
+	{
+		struct store_filter bad;
+		struct count_ctx c = {0};
+
+		memset(&bad, 0, sizeof(bad));
+		bad.state = "gone";
+		assert_int_equal(
+			store_export(s, &bad, count_row, &c, err, sizeof(err)),
+			-1);
+		assert_non_null(strstr(err, "state"));
+	}
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -948,6 +1032,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_columns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_new_and_duplicate,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_export_filters, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_within_batch,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_raw_round_trip, setup,
