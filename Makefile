@@ -184,7 +184,7 @@ integration-asan: $(FAKENET) $(FAKECOL)
 		build/asan/wallwatch-collector $(FAKENET) $(FAKECOL)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/apiedge.sh build/asan/wallwatch-collector \
-		$(FAKENET)
+		$(FAKENET) build/asan/wallwatch-probe
 
 integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
@@ -196,7 +196,7 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/volunteer.sh $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/durability.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/reanalyze.sh $(COLLECTOR)
-	@sh tests/integration/apiedge.sh $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/apiedge.sh $(COLLECTOR) $(FAKENET) $(PROBE)
 	@sh tests/integration/install.sh $(BUILD)
 
 # The web view in headless Chromium (screenshots in build/test-artifacts).

@@ -1,16 +1,18 @@
 #!/bin/sh
-# apiedge.sh COLLECTOR FAKENET - the collector's edges that an attacker
+# apiedge.sh COLLECTOR FAKENET [PROBE] - the collector's edges that an attacker
 # pokes at (issue 12), on loopback: bad, over-long, repeated and unknown
 # filters are a 400 naming the parameter on every read endpoint (never a
 # 500 or a dropped connection); /export and the export command honour
 # every filter; CSV cells a spreadsheet would run are neutralised, JSON
 # Lines keep the raw values; every answer says nosniff; no client text
 # forges a log line; a reused measurement_uid with other content is a
-# conflict; and the control service refuses IPv6 forms of private IPv4
-# addresses (nobody connects), while IPv6-literal targets work.
+# conflict (and the probe, given, sets such a measurement aside); and the
+# control service refuses IPv6 forms of private IPv4 addresses (nobody
+# connects), while IPv6-literal targets work.
 set -u
 COLLECTOR=$1
 FAKENET=$2
+PROBE=${3:-}
 . tests/integration/lib.sh
 lab_start "$FAKENET"
 DB=$LAB/collector.db
@@ -202,6 +204,29 @@ check "the first content stays" NEWS "$(q .test_keys.category_code)"
 get "http://127.0.0.1:$PORT/metrics"
 check "metrics count the conflict" 1 \
 	"$(printf '%s\n' "$OUT" | sed -n 's/^wallwatch_ingest_measurements_total{outcome="conflict"} //p')"
+
+# The probe's side: a measurement whose uid the collector holds with other
+# content is set aside with the rejected, not sent again and again.
+if [ -n "$PROBE" ]; then
+	ST=$LAB/probe-state
+	"$PROBE" run --state-dir "$ST" --resolver "127.0.0.1:$DNS_PORT" \
+		--ca-file "$LAB/ca.pem" --timeout 2 --quiet \
+		--collector "http://127.0.0.1:$TCP_CLOSED_PORT" \
+		--input "http://good.lab.test:$HTTP_PORT/" >/dev/null 2>"$LAB/p.err"
+	check "probe: one measurement queued (no collector)" 1 \
+		"$(find "$ST/spool/queue" -name '*.json' | wc -l | tr -d ' ')"
+	PUID=$(jq -r .measurement_uid "$ST"/spool/queue/*.json)
+	meas "$PUID" NEWS >"$LAB/taken.json"
+	submit "$LAB/taken.json"
+	check "its uid taken by other content" "200 1" \
+		"$CODE $(q '.stored|length')"
+	"$PROBE" upload --state-dir "$ST" \
+		--collector "http://127.0.0.1:$PORT" >/dev/null 2>"$LAB/p.err"
+	check "probe upload: the conflict set aside" "0 1" \
+		"$(find "$ST/spool/queue" -name '*.json' | wc -l | tr -d ' ') $(find "$ST/spool/rejected" -name '*.json' | wc -l | tr -d ' ')"
+	check_match "probe upload: says why" "another measurement with this" \
+		"$(cat "$LAB/p.err") $(cat "$ST"/spool/rejected/*.why 2>/dev/null)"
+fi
 
 # --- logs: one line per message, whatever a client sent ---------------------------------
 # (before issue 12 a bad state went to the store, whose message, the
