@@ -361,6 +361,13 @@ status_json(struct probe_opts *o, struct probe_env *env)
 	json_object_set_new(s, "submitter_key",
 			    env->id ? json_string(identity_key_id(env->id))
 				    : json_null());
+	if (env->id != NULL) {
+		char *pub = identity_public_b64(env->id);
+
+		json_object_set_new(s, "submitter_public_key",
+				    pub ? json_string(pub) : json_null());
+		free(pub);
+	}
 	if (env->id_error != NULL)
 		json_object_set_new(s, "submitter_key_error",
 				    json_string(env->id_error));
@@ -443,6 +450,8 @@ print_status(json_t *s)
 		       json_is_string(json_object_get(s, "submitter_key"))
 			       ? str(s, "submitter_key")
 			       : "none yet (made on the first run or upload)");
+	if (json_is_string(json_object_get(s, "submitter_public_key")))
+		printf("public key       %s\n", str(s, "submitter_public_key"));
 	if (json_is_integer(json_object_get(s, "daemon_pid")))
 		printf("daemon           running (pid %lld)\n",
 		       (long long)json_integer_value(

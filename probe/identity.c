@@ -199,6 +199,16 @@ identity_key_id(const struct probe_identity *id)
 }
 
 char *
+identity_public_b64(const struct probe_identity *id)
+{
+	unsigned char pub[WW_SUB_PUB_LEN];
+
+	if (ww_sub_raw_public(id->key, pub) != 0)
+		return NULL;
+	return ww_base64(pub, sizeof(pub));
+}
+
+char *
 identity_registration(const struct probe_identity *id)
 {
 	return ww_sub_registration_new(id->key);

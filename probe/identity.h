@@ -32,6 +32,10 @@ void identity_free(struct probe_identity *id);
  * "key:<id>". */
 const char *identity_key_id(const struct probe_identity *id);
 
+/* The public key, base64 of its 32 raw bytes (caller frees): what an
+ * operator adds with `wallwatch-collector keys add`. */
+char *identity_public_b64(const struct probe_identity *id);
+
 /* The body of POST /api/v1/submitters (caller frees), or NULL. */
 char *identity_registration(const struct probe_identity *id);
 
