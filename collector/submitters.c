@@ -269,6 +269,36 @@ reply_key(struct evhttp_request *req, int code, const char *reason,
 	json_decref(o);
 }
 
+/* --submission registered: only a key the operator added (`keys add`) is
+ * known; asking about one is how its probe learns to sign. One added a
+ * moment ago may not be in memory yet: the table is read again when the
+ * database changed. */
+static void
+registered_only(struct sub_registry *r, struct evhttp_request *req,
+		const char *key_id)
+{
+	unsigned char known[WW_SUB_PUB_LEN];
+	char err[512];
+	enum sub_key_state ks = SUB_KEY_UNKNOWN;
+
+	if (store_data_version(r->st) != r->data_version &&
+	    sub_registry_reload(r, err, sizeof(err)) != 0)
+		log_warn("submitters", "re-reading the keys: %s", err);
+	else
+		ks = sub_registry_get(r, key_id, known);
+	if (ks == SUB_KEY_OK)
+		reply_key(req, 200, "OK", key_id);
+	else if (ks == SUB_KEY_REVOKED)
+		reply_error(req, 403, "Forbidden",
+			    "this key is revoked: make a new one "
+			    "(docs/volunteer.md)");
+	else
+		reply_error(req, 403, "Forbidden",
+			    "this collector does not take self-registration "
+			    "(--submission registered): ask its operator to "
+			    "add your key (wallwatch-collector keys add)");
+}
+
 static void
 register_key(struct sub_registry *r, struct evhttp_request *req)
 {
@@ -302,8 +332,9 @@ register_key(struct sub_registry *r, struct evhttp_request *req)
 	case SUB_KEY_UNKNOWN:
 		break;
 	}
-	/* A new row per new key: limited like batches, so that a flood of
-	 * made-up keys cannot grow the table without bound. */
+	/* A new key is work for the store (a row) or the registry (a read):
+	 * limited like batches, so that a flood of made-up keys can grow
+	 * neither without bound. */
 	wait = r->rl ? rate_batch(r->rl, "registration",
 				  peer_network(r, req, asn),
 				  (int64_t)time(NULL))
@@ -314,6 +345,10 @@ register_key(struct sub_registry *r, struct evhttp_request *req)
 				  "Retry-After", ra);
 		reply_error(req, 429, "Too Many Requests",
 			    "too many registrations: retry later");
+		return;
+	}
+	if (r->mode == SUB_REGISTERED) {
+		registered_only(r, req, key_id);
 		return;
 	}
 	rc = store_submitter_add(r->st, key_id, pub, (int64_t)time(NULL), err,
@@ -351,13 +386,6 @@ sub_handle(struct evhttp_request *req, void *arg)
 				  "Allow", "POST");
 		reply_error(req, 405, "Method Not Allowed",
 			    "POST {\"public_key\": ..., \"proof\": ...}");
-		return;
-	}
-	if (r->mode == SUB_REGISTERED) {
-		reply_error(req, 403, "Forbidden",
-			    "this collector does not take self-registration "
-			    "(--submission registered): ask its operator to "
-			    "add your key (wallwatch-collector keys add)");
 		return;
 	}
 	register_key(r, req);

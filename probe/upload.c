@@ -46,6 +46,7 @@ struct uploader {
 	size_t col;	    /* collector being tried in this round */
 	bool whoami_done;   /* for col, in this round */
 	bool sign;	    /* sign the batches to col (registered there) */
+	bool reregistered;  /* col refused a signed batch this round */
 	size_t batch_max;   /* lines; halved on 413 */
 	double retry_after; /* largest Retry-After seen this round */
 	/* the transfer in flight */
@@ -571,6 +572,7 @@ next_collector(struct uploader *u)
 {
 	u->col++;
 	u->whoami_done = false;
+	u->reregistered = false;
 	u->batch_max = BATCH_MAX_LINES;
 	if (u->col >= u->o.n_collectors) {
 		round_end(u, false);
@@ -747,6 +749,7 @@ start_round(struct uploader *u)
 	u->busy = true;
 	u->col = 0;
 	u->whoami_done = false;
+	u->reregistered = false;
 	u->batch_max = BATCH_MAX_LINES;
 	u->retry_after = 0;
 	round_step(u);
@@ -870,9 +873,23 @@ post_result(struct uploader *u, CURLcode res, long code)
 	}
 	if ((code == 401 || code == 403) && u->sign) {
 		/* The collector no longer knows or accepts the key (a new
-		 * database, a revocation): register again next round. */
+		 * database, a revocation): register again, once per round,
+		 * which also tells whether to go on unsigned. */
 		json_object_del(state_collector(u->env, from),
 				"registered_key");
+		if (!u->reregistered) {
+			char *why = answer_error(u);
+
+			log_warn("upload",
+				 "%s refused a signed batch (HTTP "
+				 "%ld: %s): registering the key again",
+				 from, code, why);
+			free(why);
+			u->reregistered = true;
+			end_xfer(u);
+			after_whoami(u);
+			return;
+		}
 	}
 	detail = xasprintf("HTTP %ld%s%.*s", code, u->ans_len ? ": " : "",
 			   (int)(u->ans_len > 200 ? 200 : u->ans_len),
