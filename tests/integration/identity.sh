@@ -30,10 +30,12 @@ trap cleanup_all EXIT
 H=http://127.0.0.1:$HTTP_PORT
 L="--resolver 127.0.0.1:$DNS_PORT --ca-file $LAB/ca.pem --timeout 10 --yes"
 
-# probe ARGS...: the probe, no terminal, at most 90 s; sets RC, OUT, ERR.
+# probe ARGS...: the probe, no terminal, at most 90 s; sets RC, OUT, ERR
+# (every stderr is also kept in $LAB/all.err for the sanitizer check).
 probe() {
 	timeout 90 "$PROBE" "$@" >"$LAB/stdout" 2>"$LAB/stderr" </dev/null
 	RC=$?
+	cat "$LAB/stderr" >>"$LAB/all.err"
 	OUT=$(cat "$LAB/stdout")
 	ERR=$(cat "$LAB/stderr")
 }
@@ -285,4 +287,6 @@ kill "$DPID" 2>/dev/null
 wait "$DPID" 2>/dev/null
 stop_collector
 
+check "no sanitizer report" "" \
+	"$(grep -Ei 'sanitizer|runtime error' "$LAB"/*.err "$LAB"/*.out)"
 finish
