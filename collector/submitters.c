@@ -399,7 +399,8 @@ hdr_copy(struct evhttp_request *req, const char *name, size_t max)
 	const char *v =
 		evhttp_find_header(evhttp_request_get_input_headers(req), name);
 
-	return v ? xstrndup(v, max + 1) : NULL;
+	/* xstrndup() copies n bytes: bound n by the string first. */
+	return v ? xstrndup(v, strnlen(v, max + 1)) : NULL;
 }
 
 void
