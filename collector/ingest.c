@@ -208,7 +208,7 @@ static void
 answer_job(struct job *j, const enum store_result *res)
 {
 	json_t *stored = json_array(), *dups = json_array();
-	json_t *rejected = json_array(), *deferred = json_array();
+	json_t *rejected = json_array(), *deferred = json_array(), *o;
 	size_t k = 0;
 
 	for (size_t i = 0; i < j->pb.n; i++) {
@@ -243,17 +243,13 @@ answer_job(struct job *j, const enum store_result *res)
 		j->reason = "OK";
 	}
 	free(j->reply);
-	j->reply = dump(json_pack("{s:o,s:o,s:o}", "stored", stored,
-				  "duplicates", dups, "rejected", rejected));
-	if (json_array_size(deferred) > 0) {
-		json_t *o = json_loads(j->reply, 0, NULL);
-
+	o = json_pack("{s:o,s:o,s:o}", "stored", stored, "duplicates", dups,
+		      "rejected", rejected);
+	if (json_array_size(deferred) > 0)
 		json_object_set_new(o, "deferred", deferred);
-		free(j->reply);
-		j->reply = dump(o);
-	} else {
+	else
 		json_decref(deferred);
-	}
+	j->reply = dump(o);
 }
 
 static size_t
