@@ -49,6 +49,10 @@ struct uploader {
 	bool reregistered;  /* col refused a signed batch this round */
 	size_t batch_max;   /* lines; halved on 413 */
 	double retry_after; /* largest Retry-After seen this round */
+	/* The collector's clock minus ours, from its Date header: a batch is
+	 * signed with the collector's time, which it checks to +-15 min, so
+	 * that a volunteer's wrong clock does not stop the uploads. */
+	long clock_offset;
 	/* the transfer in flight */
 	enum xfer_kind kind;
 	CURL *easy;
@@ -217,6 +221,35 @@ ans_cb(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* A response's Date header (an HTTP date, RFC 9110 section 5.6.7). */
+static void
+learn_clock(struct uploader *u, const char *v, size_t len)
+{
+	char buf[64];
+	time_t t, now = time(NULL);
+	long off;
+
+	if (len >= sizeof(buf))
+		return;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	t = curl_getdate(buf + strspn(buf, " \t"), NULL);
+	if (t == (time_t)-1)
+		return;
+	off = (long)(t - now);
+	/* A second or two is the date's resolution and the transfer. */
+	if (off >= -5 && off <= 5)
+		off = 0;
+	if (off != 0 &&
+	    (off - u->clock_offset > 60 || u->clock_offset - off > 60))
+		log_warn("upload",
+			 "this machine's clock is %ld s off the collector's: "
+			 "signing with the collector's time",
+			 -off);
+	u->clock_offset = off;
+}
+
 static size_t
 hdr_cb(char *data, size_t size, size_t n, void *arg)
 {
@@ -239,6 +272,8 @@ hdr_cb(char *data, size_t size, size_t n, void *arg)
 		    v > u->retry_after)
 			u->retry_after = v;
 	}
+	if (len > 5 && strncasecmp(data, "Date:", 5) == 0)
+		learn_clock(u, data + 5, len - 5);
 	return len;
 }
 
@@ -589,7 +624,8 @@ sign_batch(struct uploader *u, size_t len)
 {
 	char *h[3];
 
-	if (identity_sign(u->env->id, u->body, len, time(NULL), h) != 0) {
+	if (identity_sign(u->env->id, u->body, len,
+			  time(NULL) + u->clock_offset, h) != 0) {
 		log_error("upload", "cannot sign a batch: sending it unsigned");
 		return;
 	}
