@@ -185,6 +185,9 @@ integration-asan: $(FAKENET) $(FAKECOL)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/apiedge.sh build/asan/wallwatch-collector \
 		$(FAKENET) build/asan/wallwatch-probe
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		sh tests/integration/identity.sh build/asan/wallwatch-probe \
+		build/asan/wallwatch-collector $(FAKENET)
 
 integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
@@ -195,6 +198,7 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/limits.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/volunteer.sh $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/durability.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/identity.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/reanalyze.sh $(COLLECTOR)
 	@sh tests/integration/apiedge.sh $(COLLECTOR) $(FAKENET) $(PROBE)
 	@sh tests/integration/install.sh $(BUILD)

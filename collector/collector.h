@@ -93,6 +93,13 @@ struct ingest *ingest_new(struct store *writer,
 			  const struct ww_fingerprints *fp,
 			  const struct ww_asndb *asn, int threads,
 			  size_t max_queued);
+/* Who submitted (submitters.h: the signature check and --submission) and
+ * the rate limits (ratelimit.h); before ingest_start. Without: every batch
+ * is anonymous and unlimited. Both are the caller's, shared. */
+struct sub_registry;
+struct rate_limiter;
+void ingest_set_identity(struct ingest *in, struct sub_registry *reg,
+			 struct rate_limiter *rl);
 /* Start its threads; answers go out on base's loop. 0, or -1 with a
  * message (the threads that did start are stopped by ingest_free). */
 int ingest_start(struct ingest *in, struct event_base *base, char *err,

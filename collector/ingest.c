@@ -40,7 +40,9 @@
 #include "asndb.h"
 #include "collector.h"
 #include "ingest_prep.h"
+#include "ratelimit.h"
 #include "store.h"
+#include "submitters.h"
 #include "util.h"
 
 #define INGEST_PATH "/api/v1/measurements"
@@ -62,6 +64,12 @@ struct job {
 	bool gzip;
 	char cc[3], asn[16];
 	struct prep_peer peer;
+	struct sub_hdrs hdrs; /* the signature headers (submitters.c) */
+	/* set by the worker that decodes it: who submitted it */
+	char submitter[SUB_ID_MAX];
+	/* set by the writer: rows over a rate limit, not stored now */
+	bool *deferred;
+	long retry_after; /* seconds, for a 429 */
 	/* the workers' (under in->mu: decoded, next_line, busy) */
 	bool decoded;
 	struct prep_body pb;
@@ -109,6 +117,10 @@ struct ingest {
 	int64_t count; /* measurements in the store */
 	unsigned long long stored, duplicates, conflicts, rejected, requests,
 		busy;
+	/* submitters.c and ratelimit.c (NULL: all anonymous, no limits) */
+	struct sub_registry *reg;
+	struct rate_limiter *rl;
+	unsigned long long limited, refused_sig;
 };
 
 static void
@@ -153,6 +165,8 @@ job_free(struct job *j)
 			prep_row_clear(&j->rows[i]);
 	free(j->rows);
 	prep_body_free(&j->pb);
+	sub_hdrs_clear(&j->hdrs);
+	free(j->deferred);
 	if (j->body != NULL)
 		evbuffer_free(j->body);
 	free(j->reply);
@@ -181,6 +195,13 @@ fail_job(struct job *j, int code, const char *reason, const char *msg)
 	j->reply = dump(json_pack("{s:s}", "error", msg));
 }
 
+/* Is row i of j to be stored now (good, and not over a rate limit)? */
+static bool
+row_goes(const struct job *j, size_t i)
+{
+	return j->rows[i].ok && (j->deferred == NULL || !j->deferred[i]);
+}
+
 /* The answer to a job whose rows were stored (res[k] for its k-th good
  * row): what was stored, what was there already (duplicates: the same
  * bytes; conflicts: its uid with other content, not stored), what was
@@ -192,12 +213,15 @@ answer_job(struct job *j, const enum store_result *res)
 {
 	json_t *stored = json_array(), *dups = json_array();
 	json_t *conflicts = json_array(), *rejected = json_array();
+	json_t *deferred = json_array(), *o;
 	size_t k = 0;
 
 	for (size_t i = 0; i < j->pb.n; i++) {
 		const struct prep_row *r = &j->rows[i];
 
-		if (r->ok) {
+		if (r->ok && !row_goes(j, i)) {
+			json_array_append_new(deferred, json_string(r->sm.uid));
+		} else if (r->ok) {
 			enum store_result sr = res[k++];
 
 			json_array_append_new(sr == STORE_NEW	     ? stored
@@ -216,7 +240,12 @@ answer_job(struct job *j, const enum store_result *res)
 	j->n_dups = json_array_size(dups);
 	j->n_conflicts = json_array_size(conflicts);
 	j->n_rejected = json_array_size(rejected);
-	if (j->n_rejected > 0) {
+	if (json_array_size(deferred) > 0) {
+		/* Over a rate limit part way: the rest is stored and listed,
+		 * the deferred are to be sent again after Retry-After. */
+		j->code = 429;
+		j->reason = "Too Many Requests";
+	} else if (j->n_rejected > 0) {
 		j->code = 400;
 		j->reason = "Bad Request";
 	} else {
@@ -224,9 +253,13 @@ answer_job(struct job *j, const enum store_result *res)
 		j->reason = "OK";
 	}
 	free(j->reply);
-	j->reply = dump(json_pack("{s:o,s:o,s:o,s:o}", "stored", stored,
-				  "duplicates", dups, "conflicts", conflicts,
-				  "rejected", rejected));
+	o = json_pack("{s:o,s:o,s:o,s:o}", "stored", stored, "duplicates",
+		      dups, "conflicts", conflicts, "rejected", rejected);
+	if (json_array_size(deferred) > 0)
+		json_object_set_new(o, "deferred", deferred);
+	else
+		json_decref(deferred);
+	j->reply = dump(o);
 }
 
 static size_t
@@ -235,7 +268,7 @@ good_rows(const struct job *j)
 	size_t n = 0;
 
 	for (size_t i = 0; i < j->pb.n; i++)
-		n += j->rows[i].ok;
+		n += row_goes(j, i);
 	return n;
 }
 
@@ -249,6 +282,60 @@ to_done(struct ingest *in, struct job *j)
 	event_active(in->done_ev, EV_READ, 0);
 }
 
+/* Who sent j (body: len bytes as received) and whether its batch is over a
+ * rate limit (without in->mu). 0, or -1 when it is refused (answered). */
+static int
+identify(struct job *j, const unsigned char *body, size_t len)
+{
+	struct ingest *in = j->in;
+	char err[512];
+	int code;
+
+	code = sub_check_upload(in->reg, &j->hdrs, body, len, j->peer.asn,
+				j->peer.received, j->submitter, err,
+				sizeof(err));
+	if (code != 0) {
+		fail_job(j, code, code == 403 ? "Forbidden" : "Unauthorized",
+			 err);
+		return -1;
+	}
+	j->peer.submitter = j->submitter;
+	if (in->rl != NULL &&
+	    (j->retry_after = rate_batch(in->rl, j->submitter, j->peer.asn,
+					 j->peer.received)) > 0) {
+		fail_job(j, 429, "Too Many Requests",
+			 "too many batches from this submitter or network: "
+			 "retry after Retry-After seconds");
+		return -1;
+	}
+	return 0;
+}
+
+/* The rows of j over a rate limit (measurements per target), marked
+ * deferred: not stored now, answered 429 (any thread, without in->mu). */
+static void
+limit_rows(struct ingest *in, struct job *j)
+{
+	const char **targets;
+
+	if (in->rl == NULL || j->pb.n == 0)
+		return;
+	targets = xcalloc(j->pb.n, sizeof(*targets));
+	j->deferred = xcalloc(j->pb.n, sizeof(*j->deferred));
+	for (size_t i = 0; i < j->pb.n; i++) {
+		const struct store_meas *m = &j->rows[i].sm;
+
+		if (j->rows[i].ok && m->input != NULL)
+			targets[i] = xasprintf("%s\x1f%s\x1f%s", m->input,
+					       m->probe_cc, m->probe_asn);
+	}
+	j->retry_after = rate_rows(in->rl, j->submitter, j->peer.asn, targets,
+				   j->pb.n, j->deferred, j->peer.received);
+	for (size_t i = 0; i < j->pb.n; i++)
+		free((char *)targets[i]);
+	free(targets);
+}
+
 /* The body as lines, and room for their rows (without in->mu). 0, or -1
  * when the whole body is refused (the job is then answered). */
 static int
@@ -256,9 +343,11 @@ decode(struct job *j)
 {
 	size_t len = evbuffer_get_length(j->body);
 	const unsigned char *b = evbuffer_pullup(j->body, -1);
-	char err[256];
+	char err[512];
 	int code;
 
+	if (identify(j, b, len) != 0)
+		return -1;
 	code = prep_body_decode(b, len, j->gzip, &j->pb, err, sizeof(err));
 	if (code != 0) {
 		fail_job(j, code,
@@ -360,7 +449,7 @@ put_jobs(struct ingest *in, struct job **jobs, size_t n, enum store_result *res,
 	v = xmalloc(total * sizeof(*v));
 	for (size_t i = 0; i < n; i++)
 		for (size_t r = 0; r < jobs[i]->pb.n; r++)
-			if (jobs[i]->rows[r].ok)
+			if (row_goes(jobs[i], r))
 				v[k++] = jobs[i]->rows[r].sm;
 	rc = store_put_batch(in->st, v, total, res, err, errlen);
 	free(v);
@@ -426,6 +515,8 @@ writer_main(void *arg)
 			*WW_PUSH(group, n, cap) = j;
 		}
 		pthread_mutex_unlock(&in->mu);
+		for (size_t i = 0; i < n; i++)
+			limit_rows(in, group[i]);
 		commit_group(in, group, n);
 		pthread_mutex_lock(&in->mu);
 		in->commits++;
@@ -482,6 +573,14 @@ send_answer(struct job *j)
 	if (j->code == 503)
 		evhttp_add_header(evhttp_request_get_output_headers(j->req),
 				  "Retry-After", "5");
+	if (j->code == 429) {
+		char ra[24];
+
+		snprintf(ra, sizeof(ra), "%ld",
+			 j->retry_after > 0 ? j->retry_after : 1);
+		evhttp_add_header(evhttp_request_get_output_headers(j->req),
+				  "Retry-After", ra);
+	}
 	buf = evbuffer_new();
 	if (buf == NULL)
 		abort();
@@ -514,6 +613,8 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 		in->duplicates += j->n_dups;
 		in->conflicts += j->n_conflicts;
 		in->rejected += j->n_rejected;
+		in->limited += j->code == 429;
+		in->refused_sig += j->code == 401 || j->code == 403;
 		in->inflight--;
 		in->queued -= j->body_len;
 		job_free(j);
@@ -586,6 +687,7 @@ handle_post(struct ingest *in, struct evhttp_request *req)
 	j->body_len = len;
 	j->peer.received = (int64_t)time(NULL);
 	observe_peer(in, req, j);
+	sub_hdrs_take(req, &j->hdrs);
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 				      conn_closed, j);
 	in->inflight++;
@@ -637,6 +739,14 @@ ingest_new(struct store *writer, const struct ww_fingerprints *fp,
 	pthread_cond_init(&in->work_cv, NULL);
 	pthread_cond_init(&in->write_cv, NULL);
 	return in;
+}
+
+void
+ingest_set_identity(struct ingest *in, struct sub_registry *reg,
+		    struct rate_limiter *rl)
+{
+	in->reg = reg;
+	in->rl = rl;
 }
 
 int
@@ -772,4 +882,15 @@ ingest_metrics(struct ingest *in, struct evbuffer *out)
 		in->requests, in->stored, in->duplicates, in->conflicts,
 		in->rejected, in->busy, in->inflight, in->queued, commits,
 		committed, (long long)in->count);
+	evbuffer_add_printf(
+		out,
+		"# HELP wallwatch_ingest_limited_total POSTs answered 429 "
+		"(a rate limit; docs/submitters.md).\n"
+		"# TYPE wallwatch_ingest_limited_total counter\n"
+		"wallwatch_ingest_limited_total %llu\n"
+		"# HELP wallwatch_ingest_unauthorized_total POSTs refused "
+		"401 or 403 (signature, key, --submission).\n"
+		"# TYPE wallwatch_ingest_unauthorized_total counter\n"
+		"wallwatch_ingest_unauthorized_total %llu\n",
+		in->limited, in->refused_sig);
 }

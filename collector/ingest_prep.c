@@ -389,6 +389,7 @@ view(const struct prep_line *l, const json_t *m, const struct prep_peer *peer,
 		&t);
 	sm->start_time = t;
 	sm->received_time = peer->received;
+	sm->submitter = peer->submitter;
 	sm->blocking = json_is_string(b)  ? json_string_value(b)
 		       : json_is_false(b) ? "false"
 					  : NULL;

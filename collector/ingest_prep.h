@@ -46,8 +46,9 @@ void prep_body_free(struct prep_body *b);
 
 /* What the collector saw of the submitter, for every row of a body. */
 struct prep_peer {
-	const char *cc, *asn; /* from --asn-db; NULL: unknown */
-	int64_t received;     /* when the body arrived, unix seconds */
+	const char *cc, *asn;  /* from --asn-db; NULL: unknown */
+	int64_t received;      /* when the body arrived, unix seconds */
+	const char *submitter; /* store_meas.submitter; NULL: none */
 };
 
 /* One measurement's outcome. */

@@ -22,7 +22,10 @@
 #include "collector.h"
 #include "fingerprint.h"
 #include "ingest_prep.h"
+#include "keys.h"
+#include "ratelimit.h"
 #include "store.h"
+#include "submitters.h"
 #include "util.h"
 #include "web.h"
 
@@ -34,6 +37,7 @@ static const char usage_text[] =
 	"                           [--input URL] [--cc CC] [--asn ASN]\n"
 	"                           [--category CODE] [--state STATE]\n"
 	"                           [--format jsonl|csv] [--output F]\n"
+	"       wallwatch-collector keys list|add|revoke --db PATH ...\n"
 	"       wallwatch-collector --help | --version\n"
 	"\n"
 	"Take measurements from probes (POST /api/v1/measurements: one JSON\n"
@@ -70,6 +74,21 @@ static const char usage_text[] =
 	"  --ingest-queue MIB     submissions held while they are checked and\n"
 	"                         stored, in MiB received; past it POSTs get\n"
 	"                         503 and Retry-After (default 256)\n"
+	"  --submission MODE      open (default): signed batches count under\n"
+	"                         their key, unsigned ones as one anonymous\n"
+	"                         submitter per network and hour; signed: only\n"
+	"                         batches signed by a registered key; registered:\n"
+	"                         as signed, keys added only with `keys add`\n"
+	"                         (docs/submitters.md)\n"
+	"  --rate-batches N[/S]   batches per submitter per S seconds (default\n"
+	"                         60/60; 0: no limit); beyond, 429 Retry-After\n"
+	"  --rate-target N[/S]    measurements per submitter per target per S\n"
+	"                         seconds (default 60/3600); the rest of a batch\n"
+	"                         is stored, the excess deferred with 429\n"
+	"  --rate-network-batches N[/S]  the same per observed network (needs\n"
+	"                         --asn-db; default 600/60)\n"
+	"  --rate-network-target N[/S]   the same per observed network and\n"
+	"                         target (default 600/3600)\n"
 	"  --verbose              log each control\n"
 	"\n"
 	"Exit status: 0 after SIGTERM/SIGINT, 1 usage error, 2 could not "
@@ -88,6 +107,11 @@ enum {
 	OPT_INGEST_THREADS,
 	OPT_INGEST_QUEUE,
 	OPT_VERBOSE,
+	OPT_SUBMISSION,
+	OPT_RATE_BATCHES,
+	OPT_RATE_TARGET,
+	OPT_RATE_NET_BATCHES,
+	OPT_RATE_NET_TARGET,
 	OPT_DB,
 	OPT_ASN_DB,
 	OPT_FINGERPRINTS,
@@ -108,6 +132,11 @@ static const struct option long_opts[] = {
 	{"ingest-threads", required_argument, NULL, OPT_INGEST_THREADS},
 	{"ingest-queue", required_argument, NULL, OPT_INGEST_QUEUE},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
+	{"submission", required_argument, NULL, OPT_SUBMISSION},
+	{"rate-batches", required_argument, NULL, OPT_RATE_BATCHES},
+	{"rate-target", required_argument, NULL, OPT_RATE_TARGET},
+	{"rate-network-batches", required_argument, NULL, OPT_RATE_NET_BATCHES},
+	{"rate-network-target", required_argument, NULL, OPT_RATE_NET_TARGET},
 	{"db", required_argument, NULL, OPT_DB},
 	{"asn-db", required_argument, NULL, OPT_ASN_DB},
 	{"fingerprints", required_argument, NULL, OPT_FINGERPRINTS},
@@ -128,6 +157,8 @@ struct svc_opts {
 	int ingest_threads; /* 0: one per CPU */
 	long ingest_queue;  /* MiB */
 	bool ingest_opts;   /* either was given */
+	enum sub_mode submission;
+	struct rate_opts rate;
 };
 
 struct run {
@@ -140,6 +171,9 @@ struct run {
 	struct ww_fingerprints *fp;
 	struct ingest *in;
 	struct api *api;
+	struct store *kst; /* the loop's, for the key registry */
+	struct rate_limiter *rl;
+	struct sub_registry *reg;
 };
 
 /* Everything but the control API: the read API, then ingest. */
@@ -164,6 +198,10 @@ route(struct evhttp_request *req, void *arg)
 	}
 	if (path != NULL && strcmp(path, API_WHOAMI_PATH) == 0) {
 		api_whoami(req, r->asn);
+		return;
+	}
+	if (path != NULL && strcmp(path, SUB_PATH) == 0) {
+		sub_handle(req, r->reg);
 		return;
 	}
 	if (path != NULL && api_handle(r->api, req, path))
@@ -251,6 +289,29 @@ open_asn(struct run *r, const struct svc_opts *o)
 	return 0;
 }
 
+/* Submitter keys and rate limits (docs/submitters.md); -1 after logging. */
+static int
+open_identity(struct run *r, const struct svc_opts *o)
+{
+	char err[512];
+
+	r->kst = store_open(o->db, err, sizeof(err));
+	if (r->kst == NULL ||
+	    store_submitters_guard(r->wst, err, sizeof(err)) != 0) {
+		log_error("collector", "%s", err);
+		return -1;
+	}
+	r->rl = rate_new(&o->rate);
+	r->reg = sub_registry_new(r->kst, o->submission, r->asn, r->rl, err,
+				  sizeof(err));
+	if (r->reg == NULL) {
+		log_error("collector", "%s", err);
+		return -1;
+	}
+	ingest_set_identity(r->in, r->reg, r->rl);
+	return 0;
+}
+
 /* The database and the fingerprints; -1 after logging. */
 static int
 open_ingest(struct run *r, const struct svc_opts *o, struct ctl_server_opts *so)
@@ -279,6 +340,8 @@ open_ingest(struct run *r, const struct svc_opts *o, struct ctl_server_opts *so)
 	r->in = ingest_new(r->wst, r->fp, r->asn, threads,
 			   (size_t)o->ingest_queue * 1024 * 1024);
 	r->api = api_new(r->st);
+	if (open_identity(r, o) != 0)
+		return -1;
 	so->fallback = route;
 	so->fallback_arg = r;
 	so->max_body = INGEST_MAX_BODY;
@@ -290,6 +353,10 @@ close_ingest(struct run *r)
 {
 	api_free(r->api);
 	ingest_free(r->in);
+	sub_registry_free(r->reg); /* after the ingest's threads */
+	r->reg = NULL;
+	rate_free(r->rl);
+	store_close(r->kst);
 	ww_fingerprints_free(r->fp);
 	ww_asndb_free(r->asn);
 	store_close(r->wst);
@@ -348,6 +415,10 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 	 * is how a test (or an operator) learns the port. */
 	if (ctl_server_address(r.srv, bound, sizeof(bound)) != 0)
 		snprintf(bound, sizeof(bound), "%s", o->listen);
+	if (r.reg != NULL && sub_registry_start(r.reg, r.base) != 0) {
+		log_error("collector", "cannot watch the submitter keys");
+		goto out;
+	}
 	sigterm = evsignal_new(r.base, SIGTERM, on_signal, &r);
 	sigint = evsignal_new(r.base, SIGINT, on_signal, &r);
 	evsignal_add(sigterm, NULL);
@@ -370,7 +441,9 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 	ctl_server_free(r.srv);
 	rc = EXIT_OK;
 out:
-	ingest_stop(r.in); /* after the server: no connection waits */
+	ingest_stop(r.in);	  /* after the server: no connection waits */
+	sub_registry_free(r.reg); /* its timer, before the loop goes */
+	r.reg = NULL;
 	ww_engine_free(e);
 	event_base_free(r.base);
 	close_ingest(&r);
@@ -590,6 +663,27 @@ cmd_reanalyze(int argc, char **argv)
 	return ra.bad ? EXIT_FAIL : EXIT_OK;
 }
 
+/* --rate-*: "N" or "N/SECONDS" into the limit option c names. */
+static int
+parse_rate(int c, const char *arg, struct rate_opts *r)
+{
+	struct rate_limit *l = c == OPT_RATE_BATCHES	   ? &r->batches
+			       : c == OPT_RATE_TARGET	   ? &r->target
+			       : c == OPT_RATE_NET_BATCHES ? &r->net_batches
+							   : &r->net_target;
+	long window =
+		c == OPT_RATE_BATCHES || c == OPT_RATE_NET_BATCHES ? 60 : 3600;
+
+	if (rate_limit_parse(arg, window, l) != 0) {
+		ww_usage_error("bad rate limit \"%s\": want N or N/SECONDS "
+			       "(N from 0, no limit, to 10^9; SECONDS from 1 "
+			       "to 86400)",
+			       arg);
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -606,8 +700,14 @@ main(int argc, char **argv)
 		return cmd_reanalyze(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "keys") == 0)
+		return keys_main(argc - 1, argv + 1);
 	memset(&o, 0, sizeof(o));
 	o.ingest_queue = 256;
+	o.rate.batches = (struct rate_limit){60, 60};
+	o.rate.target = (struct rate_limit){60, 3600};
+	o.rate.net_batches = (struct rate_limit){600, 60};
+	o.rate.net_target = (struct rate_limit){600, 3600};
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.timeout = WW_DEFAULT_TIMEOUT;
 	cfg.max_addrs = WW_DEFAULT_MAX_ADDRS;
@@ -695,6 +795,23 @@ main(int argc, char **argv)
 		case OPT_VERBOSE:
 			ww_log_set_level(WW_LOG_DEBUG);
 			break;
+		case OPT_SUBMISSION:
+			if (sub_mode_parse(optarg, &o.submission) != 0) {
+				ww_usage_error("bad --submission \"%s\": want "
+					       "open, signed or registered",
+					       optarg);
+				return EXIT_USAGE;
+			}
+			o.ingest_opts = true;
+			break;
+		case OPT_RATE_BATCHES:
+		case OPT_RATE_TARGET:
+		case OPT_RATE_NET_BATCHES:
+		case OPT_RATE_NET_TARGET:
+			if (parse_rate(c, optarg, &o.rate) != 0)
+				return EXIT_USAGE;
+			o.ingest_opts = true;
+			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -717,9 +834,10 @@ main(int argc, char **argv)
 	}
 	/* --asn-db is allowed: whoami answers with it. */
 	if (o.control_only && (o.db || o.fingerprints || o.ingest_opts)) {
-		ww_usage_error("%s", "--control-only stores nothing: no --db, "
-				     "--fingerprints, --ingest-threads or "
-				     "--ingest-queue");
+		ww_usage_error("%s",
+			       "--control-only stores nothing: no --db, "
+			       "--fingerprints, --ingest-threads, "
+			       "--ingest-queue, --submission or --rate-*");
 		return EXIT_USAGE;
 	}
 	if (o.listen == NULL) {

@@ -312,4 +312,50 @@ int store_domain_rollup(struct store *s, const char *domain,
 			int (*cb)(const struct store_rollup *r, void *arg),
 			void *arg, char *err, size_t errlen);
 
+/* --- submitters (docs/submitters.md; store_submitters.c) ------------------
+ *
+ * The registered public keys. A key is never deleted, only revoked: its
+ * measurements stay stored, flagged (measurements.revoked), and out of the
+ * timelines once recomputed.
+ */
+struct store_submitter {
+	const char *key_id;		 /* 32 lowercase hex characters */
+	const unsigned char *public_key; /* 32 raw Ed25519 bytes */
+	int64_t registered;		 /* unix seconds */
+	int64_t revoked;		 /* unix seconds; 0: not revoked */
+	const char *revoke_reason;	 /* NULL when none */
+};
+
+/* Add a key (key_id must be its id). 1 added, 0 already there (revoked or
+ * not: look it up), -1 error. */
+int store_submitter_add(struct store *s, const char *key_id,
+			const unsigned char public_key[32], int64_t now,
+			char *err, size_t errlen);
+
+/* Every key, by key_id. 0, or -1 (cb's non-zero stops, not an error). */
+int store_submitters(struct store *s,
+		     int (*cb)(const struct store_submitter *k, void *arg),
+		     void *arg, char *err, size_t errlen);
+
+/* Revoke key_id (reason may be NULL) in one transaction: the key is
+ * flagged (a second revocation keeps the first time), its measurements
+ * (submitter = "key:<key_id>") get revoked = 1, and their targets are
+ * marked stale, for the next store_open() or reanalysis to recompute.
+ * *n_rows (may be NULL): measurements flagged now. 0, 1 when there is no
+ * such key, -1 error. */
+int store_submitter_revoke(struct store *s, const char *key_id,
+			   const char *reason, int64_t now, int64_t *n_rows,
+			   char *err, size_t errlen);
+
+/* For the ingest's writer handle: every measurement this handle stores
+ * with the submitter of a revoked key is flagged and its target marked
+ * stale as it is inserted (a connection-local trigger), so that a batch
+ * verified just before a revocation reached the registry is caught too.
+ * 0, or -1. */
+int store_submitters_guard(struct store *s, char *err, size_t errlen);
+
+/* SQLite's data_version: changes when another connection commits (a cheap
+ * "has anything changed?"); -1 on error. */
+int64_t store_data_version(struct store *s);
+
 #endif

@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "store.h"
+#include "store_sqlite_int.h"
 #include "target.h"
 #include "util.h"
 
@@ -3065,4 +3066,18 @@ store_domain_rollup(struct store *s, const char *domain,
 	free(lo);
 	free(hi);
 	return ret;
+}
+
+/* --- for the store's other files (store_sqlite_int.h) --------------------- */
+
+sqlite3 *
+store_sqlite_db(struct store *s)
+{
+	return s->db;
+}
+
+const char *
+store_sqlite_path(const struct store *s)
+{
+	return s->path;
 }

@@ -357,6 +357,20 @@ status_json(struct probe_opts *o, struct probe_env *env)
 		spool_entries_free(e, n);
 	}
 	json_object_set_new(s, "state_dir", json_string(env->state_dir));
+	/* The key id a volunteer gives the operator (docs/volunteer.md). */
+	json_object_set_new(s, "submitter_key",
+			    env->id ? json_string(identity_key_id(env->id))
+				    : json_null());
+	if (env->id != NULL) {
+		char *pub = identity_public_b64(env->id);
+
+		json_object_set_new(s, "submitter_public_key",
+				    pub ? json_string(pub) : json_null());
+		free(pub);
+	}
+	if (env->id_error != NULL)
+		json_object_set_new(s, "submitter_key_error",
+				    json_string(env->id_error));
 	json_object_set_new(s, "daemon_pid",
 			    pid > 0 ? json_integer(pid) : json_null());
 	json_object_set_new(
@@ -429,6 +443,15 @@ print_status(json_t *s)
 	size_t i;
 
 	printf("state directory  %s\n", str(s, "state_dir"));
+	if (json_is_string(json_object_get(s, "submitter_key_error")))
+		printf("submitter key    %s\n", str(s, "submitter_key_error"));
+	else
+		printf("submitter key    %s\n",
+		       json_is_string(json_object_get(s, "submitter_key"))
+			       ? str(s, "submitter_key")
+			       : "none yet (made on the first run or upload)");
+	if (json_is_string(json_object_get(s, "submitter_public_key")))
+		printf("public key       %s\n", str(s, "submitter_public_key"));
 	if (json_is_integer(json_object_get(s, "daemon_pid")))
 		printf("daemon           running (pid %lld)\n",
 		       (long long)json_integer_value(

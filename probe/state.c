@@ -140,6 +140,16 @@ env_open(struct probe_env *env, const char *dir, uint64_t spool_max,
 		env->state_dir = NULL;
 		return -1;
 	}
+	env->id = identity_open(dir, !read_only, err, errlen);
+	if (env->id == NULL && err != NULL && err[0] != '\0') {
+		if (!read_only) {
+			spool_close(&env->spool);
+			free(env->state_dir);
+			env->state_dir = NULL;
+			return -1;
+		}
+		env->id_error = xstrdup(err); /* status shows it */
+	}
 	path = xasprintf("%s/state.json", dir);
 	env->state = load_json_file(path, "state", read_only);
 	free(path);
@@ -176,6 +186,8 @@ env_close(struct probe_env *env)
 	spool_close(&env->spool);
 	json_decref(env->state);
 	ww_scrub_free(env->scrub);
+	identity_free(env->id);
+	free(env->id_error);
 	free(env->state_dir);
 	memset(env, 0, sizeof(*env));
 }

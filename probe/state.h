@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "identity.h"
 #include "scrub.h"
 #include "spool.h"
 
@@ -43,13 +44,18 @@ struct probe_env {
 	size_t n_pending, cap_pending, pending_bytes;
 	bool spool_full_warned;
 	bool read_only; /* status, export: change nothing on disk */
+	/* The submitter key (identity.h); NULL read-only when there is none
+	 * yet, or it is damaged (id_error says so). */
+	struct probe_identity *id;
+	char *id_error;
 };
 
 /* The state directory: $STATE_DIRECTORY (systemd), else the data
  * directory. Caller frees. */
 char *state_default_dir(void);
 
-/* Open (creating) the state directory, its spool and state.json; learn
+/* Open (creating) the state directory, its spool, state.json and the
+ * submitter key (made on first run; a damaged one is an error); learn
  * the machine's global addresses for the scrubber. read_only (status,
  * export): create and clean nothing; a missing directory is an error.
  * 0, or -1 with a message. */

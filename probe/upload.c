@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "failure.h"
+#include "identity.h"
 #include "io_curl.h"
 #include "ipaddr.h"
 #include "upload.h"
@@ -28,7 +29,7 @@
 /* The pause that lets a burst of finished measurements share a batch. */
 #define KICK_DELAY 1.0
 
-enum xfer_kind { X_NONE, X_WHOAMI, X_POST };
+enum xfer_kind { X_NONE, X_WHOAMI, X_REGISTER, X_POST };
 
 struct uploader {
 	struct event_base *base;
@@ -44,8 +45,14 @@ struct uploader {
 	unsigned failed_rounds;
 	size_t col;	    /* collector being tried in this round */
 	bool whoami_done;   /* for col, in this round */
+	bool sign;	    /* sign the batches to col (registered there) */
+	bool reregistered;  /* col refused a signed batch this round */
 	size_t batch_max;   /* lines; halved on 413 */
 	double retry_after; /* largest Retry-After seen this round */
+	/* The collector's clock minus ours, from its Date header: a batch is
+	 * signed with the collector's time, which it checks to +-15 min, so
+	 * that a volunteer's wrong clock does not stop the uploads. */
+	long clock_offset;
 	/* the transfer in flight */
 	enum xfer_kind kind;
 	CURL *easy;
@@ -70,6 +77,8 @@ struct uploader {
 };
 
 static void round_step(struct uploader *u);
+static void note_transport_failure(struct uploader *u, const char *from,
+				   CURLcode res);
 static void start_round(struct uploader *u);
 static void apply_next_opts(struct uploader *u);
 
@@ -212,6 +221,35 @@ ans_cb(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* A response's Date header (an HTTP date, RFC 9110 section 5.6.7). */
+static void
+learn_clock(struct uploader *u, const char *v, size_t len)
+{
+	char buf[64];
+	time_t t, now = time(NULL);
+	long off;
+
+	if (len >= sizeof(buf))
+		return;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	t = curl_getdate(buf + strspn(buf, " \t"), NULL);
+	if (t == (time_t)-1)
+		return;
+	off = (long)(t - now);
+	/* A second or two is the date's resolution and the transfer. */
+	if (off >= -5 && off <= 5)
+		off = 0;
+	if (off != 0 &&
+	    (off - u->clock_offset > 60 || u->clock_offset - off > 60))
+		log_warn("upload",
+			 "this machine's clock is %ld s off the collector's: "
+			 "signing with the collector's time",
+			 -off);
+	u->clock_offset = off;
+}
+
 static size_t
 hdr_cb(char *data, size_t size, size_t n, void *arg)
 {
@@ -234,6 +272,8 @@ hdr_cb(char *data, size_t size, size_t n, void *arg)
 		    v > u->retry_after)
 			u->retry_after = v;
 	}
+	if (len > 5 && strncasecmp(data, "Date:", 5) == 0)
+		learn_clock(u, data + 5, len - 5);
 	return len;
 }
 
@@ -250,8 +290,9 @@ start_xfer(struct uploader *u, enum xfer_kind kind, const char *base)
 	u->kind = kind;
 	u->easy = c;
 	u->errbuf[0] = '\0';
-	u->url = api_url(base, kind == X_WHOAMI ? "/api/v1/whoami"
-						: "/api/v1/measurements");
+	u->url = api_url(base, kind == X_WHOAMI	    ? "/api/v1/whoami"
+			       : kind == X_REGISTER ? "/api/v1/submitters"
+						    : "/api/v1/measurements");
 	snprintf(ua, sizeof(ua), "wallwatch-probe/%s", WW_VERSION);
 	curl_easy_setopt(c, CURLOPT_URL, u->url);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, ua);
@@ -279,6 +320,11 @@ start_xfer(struct uploader *u, enum xfer_kind kind, const char *base)
 		u->hdrs = curl_slist_append(u->hdrs, "Content-Type: "
 						     "application/x-ndjson");
 		u->hdrs = curl_slist_append(u->hdrs, "Content-Encoding: gzip");
+		u->hdrs = curl_slist_append(u->hdrs, "Expect:");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, u->hdrs);
+	} else if (kind == X_REGISTER) {
+		u->hdrs = curl_slist_append(u->hdrs, "Content-Type: "
+						     "application/json");
 		u->hdrs = curl_slist_append(u->hdrs, "Expect:");
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, u->hdrs);
 	}
@@ -583,12 +629,32 @@ next_collector(struct uploader *u)
 {
 	u->col++;
 	u->whoami_done = false;
+	u->reregistered = false;
 	u->batch_max = BATCH_MAX_LINES;
 	if (u->col >= u->o.n_collectors) {
 		round_end(u, false);
 		return;
 	}
 	round_step(u);
+}
+
+/* The signature headers of the batch in u->body (len bytes, exactly as
+ * sent), ahead of the ones start_xfer() adds. Without them the batch goes
+ * unsigned, which the collector may refuse (then the next round retries). */
+static void
+sign_batch(struct uploader *u, size_t len)
+{
+	char *h[3];
+
+	if (identity_sign(u->env->id, u->body, len,
+			  time(NULL) + u->clock_offset, h) != 0) {
+		log_error("upload", "cannot sign a batch: sending it unsigned");
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		u->hdrs = curl_slist_append(u->hdrs, h[i]);
+		free(h[i]);
+	}
 }
 
 static void
@@ -605,10 +671,114 @@ post_batch(struct uploader *u)
 	}
 	u->body = gzip_buf(lines, len, &zlen);
 	free(lines);
+	if (u->sign)
+		sign_batch(u, zlen);
 	start_xfer(u, X_POST, u->o.collectors[u->col]);
 	curl_easy_setopt(u->easy, CURLOPT_POSTFIELDS, u->body);
 	curl_easy_setopt(u->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 			 (curl_off_t)zlen);
+}
+
+/* --- registration (docs/submitters.md) --------------------------------- */
+
+/* Whoami is done: register the key with this collector unless it already
+ * knows it (state.json collectors[url].registered_key), then the batches. */
+static void
+after_whoami(struct uploader *u)
+{
+	const char *from = u->o.collectors[u->col];
+	const char *reg;
+	char *body;
+
+	u->sign = false;
+	if (u->env->id == NULL) {
+		post_batch(u);
+		return;
+	}
+	reg = json_string_value(json_object_get(state_collector(u->env, from),
+						"registered_key"));
+	if (reg != NULL && strcmp(reg, identity_key_id(u->env->id)) == 0) {
+		u->sign = true;
+		post_batch(u);
+		return;
+	}
+	body = identity_registration(u->env->id);
+	if (body == NULL) {
+		log_error("upload", "cannot make the key's registration: "
+				    "uploading unsigned");
+		post_batch(u);
+		return;
+	}
+	u->body = body;
+	start_xfer(u, X_REGISTER, from);
+	curl_easy_setopt(u->easy, CURLOPT_POSTFIELDS, u->body);
+	curl_easy_setopt(u->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+			 (curl_off_t)strlen(u->body));
+}
+
+/* The collector's error text, one line, at most 200 bytes (caller frees). */
+static char *
+answer_error(const struct uploader *u)
+{
+	json_t *j = json_loadb(u->ans ? u->ans : "", u->ans_len, 0, NULL);
+	const char *e = json_string_value(json_object_get(j, "error"));
+	char *s = xasprintf("%.200s", e ? e : "no reason given");
+
+	json_decref(j);
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	return s;
+}
+
+static void
+register_result(struct uploader *u, CURLcode res, long code)
+{
+	const char *from = u->o.collectors[u->col];
+	const char *mine = identity_key_id(u->env->id);
+	json_t *j, *c;
+	char *why;
+
+	if (res != CURLE_OK || code >= 500 || code == 429) {
+		/* The collector is in trouble, not the key: as a failed
+		 * upload (Retry-After honoured), next collector. */
+		if (res != CURLE_OK)
+			note_transport_failure(u, from, res);
+		else {
+			why = xasprintf("registering the key: HTTP %ld", code);
+			note_failure(u, from, failure_http_request_failed, why);
+			free(why);
+		}
+		end_xfer(u);
+		next_collector(u);
+		return;
+	}
+	j = json_loadb(u->ans ? u->ans : "", u->ans_len, 0, NULL);
+	if ((code == 200 || code == 201) &&
+	    json_is_string(json_object_get(j, "key_id")) &&
+	    strcmp(json_string_value(json_object_get(j, "key_id")), mine) ==
+		    0) {
+		c = state_collector(u->env, from);
+		json_object_set_new(c, "registered_key", json_string(mine));
+		state_save(u->env);
+		log_info("upload", "%s knows this probe's key %s", from, mine);
+		u->sign = true;
+	} else if (code == 404) {
+		log_info("upload",
+			 "%s predates submitter keys: uploading unsigned",
+			 from);
+	} else {
+		why = answer_error(u);
+		log_error("upload",
+			  "%s refused this probe's key %s (HTTP %ld: %s): "
+			  "uploading unsigned, which it may refuse too "
+			  "(docs/volunteer.md, \"Your submitter key\")",
+			  from, mine, code, why);
+		free(why);
+	}
+	json_decref(j);
+	end_xfer(u);
+	post_batch(u);
 }
 
 static void
@@ -637,6 +807,7 @@ start_round(struct uploader *u)
 	u->busy = true;
 	u->col = 0;
 	u->whoami_done = false;
+	u->reregistered = false;
 	u->batch_max = BATCH_MAX_LINES;
 	u->retry_after = 0;
 	round_step(u);
@@ -683,7 +854,7 @@ whoami_result(struct uploader *u, CURLcode res, long code)
 					       err, sizeof(err)) == 0) {
 		end_xfer(u);
 		u->whoami_done = true;
-		post_batch(u);
+		after_whoami(u);
 		return;
 	}
 	end_xfer(u);
@@ -692,7 +863,7 @@ whoami_result(struct uploader *u, CURLcode res, long code)
 	if (code == 404 && ww_scrub_count(u->env->scrub) > 0 &&
 	    json_array_size(json_object_get(u->env->state, "addresses")) > 0) {
 		u->whoami_done = true;
-		post_batch(u);
+		after_whoami(u);
 		return;
 	}
 	detail = code == 200 ? xstrdup(err)
@@ -747,6 +918,37 @@ post_result(struct uploader *u, CURLcode res, long code)
 		post_batch(u);
 		return;
 	}
+	if (code == 429 && apply_answer(u, from, &ns, &nd) == 0 &&
+	    ns + nd > 0) {
+		/* Over a rate limit part way: what it stored is
+		 * acknowledged (deleted here), the rest stays for after
+		 * Retry-After, as for 503. */
+		note_success(u, from, ns, nd);
+		log_info("upload",
+			 "%s: %zu stored, %zu already there, the "
+			 "rest after its rate limit",
+			 from, ns, nd);
+	}
+	if ((code == 401 || code == 403) && u->sign) {
+		/* The collector no longer knows or accepts the key (a new
+		 * database, a revocation): register again, once per round,
+		 * which also tells whether to go on unsigned. */
+		json_object_del(state_collector(u->env, from),
+				"registered_key");
+		if (!u->reregistered) {
+			char *why = answer_error(u);
+
+			log_warn("upload",
+				 "%s refused a signed batch (HTTP "
+				 "%ld: %s): registering the key again",
+				 from, code, why);
+			free(why);
+			u->reregistered = true;
+			end_xfer(u);
+			after_whoami(u);
+			return;
+		}
+	}
 	detail = xasprintf("HTTP %ld%s%.*s", code, u->ans_len ? ": " : "",
 			   (int)(u->ans_len > 200 ? 200 : u->ans_len),
 			   u->ans ? u->ans : "");
@@ -778,6 +980,8 @@ xfer_done(CURL *easy, CURLcode res, void *arg)
 		who_standalone_result(u, res, code);
 	else if (u->kind == X_WHOAMI)
 		whoami_result(u, res, code);
+	else if (u->kind == X_REGISTER)
+		register_result(u, res, code);
 	else
 		post_result(u, res, code);
 }

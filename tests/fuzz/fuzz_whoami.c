@@ -12,6 +12,7 @@
 
 #include "../../probe/commands.c"
 #include "../../probe/daemon.c"
+#include "../../probe/identity.c"
 #include "../../probe/runner.c"
 #include "../../probe/scrub.c"
 #include "../../probe/spool.c"

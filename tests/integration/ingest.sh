@@ -24,8 +24,13 @@ cleanup_all() {
 }
 trap cleanup_all EXIT
 
+# The ingest's own tests send thousands of measurements of one target from
+# one anonymous submitter: the per-target rate limits (tested in
+# identity.sh) are off here.
+UNLIMITED="--rate-target 0 --rate-network-target 0"
 # start_collector: the full service on a free loopback port; sets PORT.
-start_collector() { lab_collector "$LAB/col.err" "$COLLECTOR" "$DB"; }
+# shellcheck disable=SC2086
+start_collector() { lab_collector "$LAB/col.err" "$COLLECTOR" "$DB" $UNLIMITED; }
 q() { printf '%s' "$OUT" | jq -r "$1"; }
 sql() { sqlite3 "$DB" "$1"; }
 
@@ -286,7 +291,8 @@ COL_PID=
 # writer waits for it: 60 s at most once it has parsed the batch, a bound
 # only a broken run reaches; the test needs it for a few requests' time).
 many "$LAB/big.jsonl" 8000 big
-collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB" --ingest-queue 1
+# shellcheck disable=SC2086
+collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB" --ingest-queue 1 $UNLIMITED
 # db_locked: another connection cannot take the write lock now
 db_locked() { ! sqlite3 "$DB" 'BEGIN IMMEDIATE; ROLLBACK;' 2>/dev/null; }
 mkfifo "$LAB/lock.in"
@@ -361,7 +367,8 @@ COL_PID=
 # A client that stalls half-way through its body is cut off after the idle
 # timeout (4 x --timeout + 15 s: 15.4 s here), and others are served
 # meanwhile. bash for /dev/tcp; the time it held the connection in slow.out.
-collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB" --timeout 0.1
+# shellcheck disable=SC2086
+collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB" --timeout 0.1 $UNLIMITED
 # (the clock starts before the connection: the time measured is never
 # shorter than the time the collector held it)
 timeout 40 bash -c 's=$(date +%s%N); exec 3<>"/dev/tcp/127.0.0.1/$1"

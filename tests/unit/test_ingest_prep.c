@@ -182,7 +182,8 @@ test_row_good(void **state)
 {
 	char *line = good_line("20260101T000000Z_test_uid_1");
 	struct prep_line l = {line, strlen(line), 7};
-	struct prep_peer peer = {"DE", "AS64500", 1700000000};
+	struct prep_peer peer = {"DE", "AS64500", 1700000000,
+				 "anon:AS64500:2023-11-14T22"};
 	struct prep_ctx *c = prep_ctx_new(NULL);
 	struct prep_row r;
 	uLongf plen = (uLongf)l.len;
@@ -198,6 +199,8 @@ test_row_good(void **state)
 	assert_int_equal(r.sm.raw_len, l.len);
 	assert_string_equal(r.sm.observed_asn, "AS64500");
 	assert_int_equal(r.sm.received_time, 1700000000);
+	/* the batch's submitter, for every row of it (docs/submitters.md) */
+	assert_string_equal(r.sm.submitter, "anon:AS64500:2023-11-14T22");
 	/* the probe claims another network than the one it came from */
 	assert_true(r.sm.geo_mismatch);
 	assert_non_null(r.sm.analysis_version);
@@ -219,7 +222,7 @@ static void
 test_row_refused(void **state)
 {
 	struct prep_ctx *c = prep_ctx_new(NULL);
-	struct prep_peer peer = {NULL, NULL, 1};
+	struct prep_peer peer = {NULL, NULL, 1, NULL};
 	char *good = good_line("20260101T000000Z_test_uid_2");
 	json_t *m = json_loads(good, 0, NULL);
 	char *nouid, *old;
@@ -272,7 +275,7 @@ static void
 test_row_large(void **state)
 {
 	struct prep_ctx *c = prep_ctx_new(NULL);
-	struct prep_peer peer = {NULL, NULL, 1};
+	struct prep_peer peer = {NULL, NULL, 1, NULL};
 	size_t n = 600 * 1024;
 	char *big = malloc(n + 16), *good = good_line("uid_after_large");
 	struct prep_line l = {big, 0, 1};

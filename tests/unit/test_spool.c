@@ -2,7 +2,9 @@
  * test_spool.c - the probe's spool and state directory: durable puts, the
  * oldest-first listing, acknowledged deletes, rejects with their reason,
  * trimming bodies under the cap, memory holding, consent, the whoami
- * answer parsed defensively, the backoff schedule and category withholding.
+ * answer parsed defensively, the backoff schedule and category withholding,
+ * and the collector's clock learned from its Date header (a batch is signed
+ * with the collector's time).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 
 #include "../../probe/commands.c"
 #include "../../probe/daemon.c"
+#include "../../probe/identity.c"
 #include "../../probe/runner.c"
 #include "../../probe/scrub.c"
 #include "../../probe/spool.c"
@@ -302,6 +305,38 @@ test_backoff_and_exclude(void **state)
 	assert_false(upload_excluded(NULL, "NEWS"));
 }
 
+/* The offset to the collector's clock, from a Date header as curl hands
+ * it over (leading space, CRLF). */
+static void
+test_clock_offset(void **state)
+{
+	struct uploader u;
+	char hdr[64];
+	struct tm tm;
+	time_t now = time(NULL), t;
+
+	(void)state;
+	memset(&u, 0, sizeof(u));
+	/* a collector 2,000 s ahead of us */
+	t = now + 2000;
+	gmtime_r(&t, &tm);
+	strftime(hdr, sizeof(hdr), " %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+	learn_clock(&u, hdr, strlen(hdr));
+	assert_true(u.clock_offset >= 1998 && u.clock_offset <= 2000);
+	/* within a few seconds: none */
+	gmtime_r(&now, &tm);
+	strftime(hdr, sizeof(hdr), " %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+	learn_clock(&u, hdr, strlen(hdr));
+	assert_int_equal(u.clock_offset, 0);
+	/* not a date, or too long: nothing learned */
+	u.clock_offset = 7;
+	learn_clock(&u, " yesterday\r\n", 12);
+	assert_int_equal(u.clock_offset, 7);
+	memset(hdr, 'x', sizeof(hdr));
+	learn_clock(&u, hdr, sizeof(hdr));
+	assert_int_equal(u.clock_offset, 7);
+}
+
 int
 main(void)
 {
@@ -315,6 +350,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_env_consent_and_whoami,
 						setup, teardown),
 		cmocka_unit_test(test_backoff_and_exclude),
+		cmocka_unit_test(test_clock_offset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
