@@ -253,8 +253,8 @@ answer_job(struct job *j, const enum store_result *res)
 		j->reason = "OK";
 	}
 	free(j->reply);
-	o = json_pack("{s:o,s:o,s:o,s:o}", "stored", stored, "duplicates",
-		      dups, "conflicts", conflicts, "rejected", rejected);
+	o = json_pack("{s:o,s:o,s:o,s:o}", "stored", stored, "duplicates", dups,
+		      "conflicts", conflicts, "rejected", rejected);
 	if (json_array_size(deferred) > 0)
 		json_object_set_new(o, "deferred", deferred);
 	else
