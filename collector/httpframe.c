@@ -66,8 +66,8 @@ named(const char *name, size_t n, const char *want)
 }
 
 static int
-fail(char *err, size_t errlen, const char *what, const char *s, size_t n,
-     const char *tail)
+refusal(char *err, size_t errlen, const char *what, const char *s, size_t n,
+	const char *tail)
 {
 	char q[QUOTE_MAX * 2];
 
@@ -90,15 +90,16 @@ check_length(struct http_frame *f, const char *v, size_t n, char *err,
 		return -1;
 	}
 	if (n == 0)
-		return fail(err, errlen, "Content-Length", v, n,
-			    " is empty: want a number of bytes");
+		return refusal(err, errlen, "Content-Length", v, n,
+			       " is empty: want a number of bytes");
 	for (i = 0; i < n; i++)
 		if (v[i] < '0' || v[i] > '9')
-			return fail(err, errlen, "Content-Length", v, n,
-				    " is not a number of bytes (digits only)");
+			return refusal(
+				err, errlen, "Content-Length", v, n,
+				" is not a number of bytes (digits only)");
 	if (n > HTTP_FRAME_MAX_DIGITS)
-		return fail(err, errlen, "Content-Length", v, n,
-			    " is too large");
+		return refusal(err, errlen, "Content-Length", v, n,
+			       " is too large");
 	for (i = 0; i < n; i++)
 		x = x * 10 + (v[i] - '0');
 	f->have_length = true;
@@ -115,8 +116,8 @@ check_coding(struct http_frame *f, const char *v, size_t n, char *err,
 		return -1;
 	}
 	if (!named(v, n, "chunked"))
-		return fail(err, errlen, "Transfer-Encoding", v, n,
-			    " is not supported (only chunked)");
+		return refusal(err, errlen, "Transfer-Encoding", v, n,
+			       " is not supported (only chunked)");
 	f->chunked = true;
 	return 0;
 }
@@ -136,8 +137,8 @@ check_header(struct http_frame *f, const char *line, size_t n, char *err,
 		return -1;
 	}
 	if (colon == NULL)
-		return fail(err, errlen, "header line", line, n,
-			    " has no colon");
+		return refusal(err, errlen, "header line", line, n,
+			       " has no colon");
 	nlen = (size_t)(colon - line);
 	if (nlen == 0) {
 		snprintf(err, errlen, "a header line has an empty name");
@@ -145,17 +146,17 @@ check_header(struct http_frame *f, const char *line, size_t n, char *err,
 	}
 	for (i = 0; i < nlen; i++)
 		if (!is_tchar((unsigned char)line[i]))
-			return fail(err, errlen, "header name", line, nlen,
-				    " has a character a name may not have "
-				    "(white space before the colon?)");
+			return refusal(err, errlen, "header name", line, nlen,
+				       " has a character a name may not have "
+				       "(white space before the colon?)");
 	for (vs = nlen + 1; vs < n && is_ows(line[vs]); vs++)
 		;
 	for (ve = n; ve > vs && is_ows(line[ve - 1]); ve--)
 		;
 	for (i = vs; i < ve; i++)
 		if (is_ctl((unsigned char)line[i]))
-			return fail(err, errlen, "header", line, nlen,
-				    " has a control character in its value");
+			return refusal(err, errlen, "header", line, nlen,
+				       " has a control character in its value");
 	if (named(line, nlen, "Content-Length"))
 		return check_length(f, line + vs, ve - vs, err, errlen);
 	if (named(line, nlen, "Transfer-Encoding"))
