@@ -70,6 +70,7 @@ COLLECTOR := $(BUILD)/wallwatch-collector
 CENSOR := $(BUILD)/wallwatch-censor
 FAKENET := $(BUILD)/fakenet
 FAKECOL := $(BUILD)/fakecollector
+SLOWHTTP := $(BUILD)/slowhttp
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
@@ -122,6 +123,10 @@ $(FAKENET): $(FAKE_OBJ) $(LIB)
 $(FAKECOL): $(OBJ)/tests/fakecollector/main.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) \
 		$(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
+
+# Raw, slow and measuring HTTP clients of edge.sh (tests/slowhttp).
+$(SLOWHTTP): $(OBJ)/tests/slowhttp/main.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $<
 
 $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -183,13 +188,14 @@ integration-asan: $(FAKENET) $(FAKECOL)
 		sh tests/integration/volunteer.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET) $(FAKECOL)
 
-integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
+integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/cli.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/control.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/hops.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/ingest.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/limits.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/edge.sh $(COLLECTOR) $(SLOWHTTP)
 	@sh tests/integration/volunteer.sh $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/durability.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/reanalyze.sh $(COLLECTOR)
@@ -210,7 +216,8 @@ offline: all $(FAKENET)
 	@sh tests/offline/run.sh $(BUILD) $(FAKENET)
 
 check: check-deps
-	@$(MAKE) --no-print-directory all $(FAKENET) $(FAKECOL) $(CENSOR)
+	@$(MAKE) --no-print-directory all $(FAKENET) $(FAKECOL) $(SLOWHTTP) \
+		$(CENSOR)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory unit-asan
