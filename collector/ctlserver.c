@@ -364,6 +364,9 @@ recheck_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	conns_prune(s);
 	if (conns_open(s) >= (size_t)s->o.max_conns) {
+		/* Make room: a slow client goes (closed by the next check),
+		 * so that a slowloris cannot keep every slot. */
+		edge_shed(s->edge);
 		conns_recheck_later(s);
 		return;
 	}
@@ -454,8 +457,10 @@ conn_new(struct event_base *base, void *arg)
 	event_active(s->adopt_ev, 0, 0);
 	if (conns_open(s) >= (size_t)s->o.max_conns) {
 		conns_prune(s);
-		if (conns_open(s) >= (size_t)s->o.max_conns)
+		if (conns_open(s) >= (size_t)s->o.max_conns) {
+			edge_shed(s->edge);
 			conns_pause(s);
+		}
 	}
 	return bev;
 }

@@ -51,6 +51,9 @@
 #define PRUNE_EVERY 0.01
 /* One line per this many seconds for each kind of cut. */
 #define LOG_EVERY 10.0
+/* At the connection limit, a connection that has been this long sending a
+ * part of its head, or a body below the minimum rate, makes room. */
+#define SHED_AGE 1.0
 
 enum phase { PH_HEAD, PH_BODY, PH_WAIT, PH_BUSY, PH_LINGER };
 
@@ -88,8 +91,9 @@ struct edge {
 	size_t cap_fd, hi;	  /* slots; highest fd used + 1 */
 	size_t n, prune_at;
 	double pruned_at;
-	unsigned long long cut_head, cut_body, refused_framing, refused_source;
-	struct ratelog log_head, log_body, log_framing, log_source;
+	unsigned long long cut_head, cut_body, refused_framing, refused_source,
+		shed;
+	struct ratelog log_head, log_body, log_framing, log_source, log_shed;
 };
 
 static struct edge *the_edge;
@@ -400,6 +404,7 @@ edge_new(struct event_base *base, const struct edge_opts *o)
 	e->prune_at = 64;
 	e->pruned_at = -1;
 	e->log_head = e->log_body = e->log_framing = e->log_source = r;
+	e->log_shed = r;
 	the_edge = e;
 	return e;
 }
@@ -544,6 +549,50 @@ edge_adopt(struct edge *e, struct bufferevent *bev)
 	return true;
 }
 
+/* How far behind a connection is, in seconds, or a negative number when
+ * it is not (a head sent at once, a body on time, or too young to say). */
+static double
+behind(const struct edge_conn *c, double now)
+{
+	double age = now - c->since, rate = c->e->o.min_body_rate;
+
+	if (age < SHED_AGE)
+		return -1;
+	if (c->phase == PH_HEAD && c->head_len > 0)
+		return age;
+	if (c->phase == PH_BODY && rate > 0 && (double)c->body_got < rate * age)
+		return age - (double)c->body_got / rate;
+	return -1;
+}
+
+bool
+edge_shed(struct edge *e)
+{
+	struct edge_conn *worst = NULL;
+	double now = ww_mono(), most = 0;
+	size_t i;
+
+	for (i = 0; i < e->hi; i++) {
+		struct edge_conn *c = e->by_fd[i];
+		double b = c != NULL ? behind(c, now) : -1;
+
+		if (b > most) {
+			most = b;
+			worst = c;
+		}
+	}
+	if (worst == NULL || !conn_alive(worst))
+		return false;
+	e->shed++;
+	ratelog(&e->log_shed, WW_LOG_INFO, "http",
+		"at the connection limit: closed one slow to send its "
+		"request, to make room");
+	cut(worst, true,
+	    "closed to make room: the request came too slowly while the "
+	    "server was at its connection limit");
+	return true;
+}
+
 static struct edge_conn *
 conn_of(struct evhttp_request *req)
 {
@@ -614,7 +663,8 @@ edge_metrics(const struct edge *e, struct evbuffer *out)
 		"wallwatch_http_cut_total{reason=\"header_timeout\"} %llu\n"
 		"wallwatch_http_cut_total{reason=\"body_rate\"} %llu\n"
 		"wallwatch_http_cut_total{reason=\"framing\"} %llu\n"
-		"wallwatch_http_cut_total{reason=\"per_source\"} %llu\n",
-		e->cut_head, e->cut_body, e->refused_framing,
-		e->refused_source);
+		"wallwatch_http_cut_total{reason=\"per_source\"} %llu\n"
+		"wallwatch_http_cut_total{reason=\"shed\"} %llu\n",
+		e->cut_head, e->cut_body, e->refused_framing, e->refused_source,
+		e->shed);
 }

@@ -67,6 +67,12 @@ void edge_prune(struct edge *e);
 /* Connections watched that are open now (fstat each). */
 size_t edge_count_open(const struct edge *e);
 
+/* At the connection limit: close the connection furthest behind (a part
+ * of its head sent over a second ago, or a body below the minimum rate),
+ * with 408, to make room for a client that may not be slow. true when one
+ * was. */
+bool edge_shed(struct edge *e);
+
 /* At the start of each request's handler: its head and body are in; no
  * deadline runs until its answer has been written. */
 void edge_request(struct evhttp_request *req);
