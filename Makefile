@@ -163,7 +163,7 @@ unit-asan:
 		SANITIZE=address,undefined CFLAGS="-O1 -g" unit fuzz-replay
 
 # The probe itself under ASan+UBSan (LeakSanitizer included) against the lab.
-integration-asan: $(FAKENET) $(FAKECOL)
+integration-asan: $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@$(MAKE) --no-print-directory BUILD=build/asan \
 		SANITIZE=address,undefined CFLAGS="-O1 -g" \
 		build/asan/wallwatch-probe build/asan/wallwatch-collector
@@ -181,6 +181,9 @@ integration-asan: $(FAKENET) $(FAKECOL)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/limits.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		sh tests/integration/edge.sh build/asan/wallwatch-collector \
+		$(SLOWHTTP)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/durability.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)

@@ -198,6 +198,7 @@ stop_holders
 check "slowloris: the normal client's measurements stored" 50 \
 	"$(sql "SELECT count(*) FROM measurements WHERE uid LIKE '%_load_%'")"
 stop_collector
+check "no sanitizer report" "" "$(grep -iE 'sanitizer|runtime error' "$LOG")"
 
 # --- out of descriptors --------------------------------------------------------
 # The limit is 128 at start (--max-connections is lowered to fit, with a
@@ -241,5 +242,7 @@ else
 	not_ok "descriptors: paused, not spinning" "$N_PAUSES pauses"
 fi
 stop_collector
+check "descriptors: no sanitizer report" "" \
+	"$(grep -iE 'sanitizer|runtime error' "$LOG")"
 
 finish
