@@ -46,9 +46,6 @@
  * is shut for reading too (evhttp then frees it), and how often a closed
  * one is looked for afterwards. */
 #define LINGER_SECS 2.0
-/* Prune at most this often when a source is at its cap (a prune fstats
- * every connection). */
-#define PRUNE_EVERY 0.01
 /* One line per this many seconds for each kind of cut. */
 #define LOG_EVERY 10.0
 /* At the connection limit, a connection that has been this long sending a
@@ -90,7 +87,6 @@ struct edge {
 	struct edge_conn **by_fd; /* indexed by socket */
 	size_t cap_fd, hi;	  /* slots; highest fd used + 1 */
 	size_t n, prune_at;
-	double pruned_at;
 	unsigned long long cut_head, cut_body, refused_framing, refused_source,
 		shed;
 	struct ratelog log_head, log_body, log_framing, log_source, log_shed;
@@ -402,7 +398,6 @@ edge_new(struct event_base *base, const struct edge_opts *o)
 	if (e->o.header_timeout <= 0)
 		e->o.header_timeout = EDGE_HEADER_TIMEOUT;
 	e->prune_at = 64;
-	e->pruned_at = -1;
 	e->log_head = e->log_body = e->log_framing = e->log_source = r;
 	e->log_shed = r;
 	the_edge = e;
@@ -436,7 +431,6 @@ edge_prune(struct edge *e)
 	while (e->hi > 0 && e->by_fd[e->hi - 1] == NULL)
 		e->hi--;
 	e->prune_at = e->n * 2 > 64 ? e->n * 2 : 64;
-	e->pruned_at = ww_mono();
 }
 
 size_t
@@ -482,15 +476,25 @@ src_of(int fd, struct src *s)
 	}
 }
 
+/* Connections open from s; those of s found closed are forgotten (a
+ * client making one short connection after another must not be counted
+ * for the ones it has closed). */
 static int
-count_from(const struct edge *e, const struct src *s)
+count_from(struct edge *e, const struct src *s)
 {
 	size_t i;
 	int n = 0;
 
-	for (i = 0; i < e->hi; i++)
-		n += e->by_fd[i] != NULL &&
-		     memcmp(e->by_fd[i]->src.b, s->b, sizeof(s->b)) == 0;
+	for (i = 0; i < e->hi; i++) {
+		struct edge_conn *c = e->by_fd[i];
+
+		if (c == NULL || memcmp(c->src.b, s->b, sizeof(s->b)) != 0)
+			continue;
+		if (conn_alive(c))
+			n++;
+		else
+			conn_forget(c);
+	}
 	return n;
 }
 
@@ -507,9 +511,6 @@ edge_adopt(struct edge *e, struct bufferevent *bev)
 	if ((size_t)fd < e->hi && e->by_fd[fd] != NULL)
 		conn_forget(e->by_fd[fd]); /* its fd was closed, reused */
 	src_of(fd, &s);
-	if (count_from(e, &s) >= e->o.per_source &&
-	    ww_mono() - e->pruned_at >= PRUNE_EVERY)
-		edge_prune(e);
 	if (count_from(e, &s) >= e->o.per_source) {
 		e->refused_source++;
 		ratelog(&e->log_source, WW_LOG_WARN, "http",
