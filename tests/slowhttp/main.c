@@ -13,14 +13,13 @@
  *       idle sends nothing; head sends a request line and then one header
  *       byte every S (default 1) s; body sends a head announcing 1 MB and
  *       then one body byte every S s. A connection the server closes is
- *       opened again at the next step (an attacker does). Prints "hold: opened N, closed by
- *       the server M" at the end (SIGTERM ends it too).
- *   slowhttp load --port P [--bind IP] --lines FILE --count N [--get PATH]
- *       N rounds, each on new connections: POST the next line of FILE to
- *       /api/v1/measurements, then GET PATH (default /api/v1/targets);
- *       each must be answered (any status line) within 60 s. Prints
- *       "load: N requests, A answered, F failed; p50 X ms, p99 Y ms";
- *       exit 0 when every request was answered.
+ *       opened again at the next step (an attacker does). Prints "hold: opened
+ * N, closed by the server M" at the end (SIGTERM ends it too). slowhttp load
+ * --port P [--bind IP] --lines FILE --count N [--get PATH] N rounds, each on
+ * new connections: POST the next line of FILE to /api/v1/measurements, then GET
+ * PATH (default /api/v1/targets); each must be answered (any status line)
+ * within 60 s. Prints "load: N requests, A answered, F failed; p50 X ms, p99 Y
+ * ms"; exit 0 when every request was answered.
  */
 #define _GNU_SOURCE /* asprintf */
 #include <arpa/inet.h>
