@@ -200,6 +200,17 @@ check "slowloris: the normal client's measurements stored" 50 \
 stop_collector
 check "no sanitizer report" "" "$(grep -iE 'sanitizer|runtime error' "$LOG")"
 
+# --- the open-file limit -------------------------------------------------------
+# A soft limit under the hard one is raised to it at start.
+DB=$LAB/rl.db
+LOG=$LAB/rl.err
+HARD=$(ulimit -H -n)
+collector_up "$LOG" sh -c 'ulimit -S -n 128 && exec "$0" "$@"' \
+	"$COLLECTOR" --db "$DB"
+check "open files: the soft limit raised to the hard one" "$HARD $HARD" \
+	"$(awk '/^Max open files/ {print $4, $5}' "/proc/$COL_PID/limits")"
+stop_collector
+
 # --- out of descriptors --------------------------------------------------------
 # The limit is 128 at start (--max-connections is lowered to fit, with a
 # notice), then lowered under the running collector to 40: a flood of
