@@ -58,7 +58,9 @@ void reply_error(struct evhttp_request *req, int code, const char *reason,
 /* Before sending req's answer: over(arg) runs once, when it has been
  * written out or when its connection is gone first, so that a drain can
  * wait for answers to leave (it replaces the connection's close
- * callback). */
+ * callback). Use it rather than evhttp_request_set_on_complete_cb(): the
+ * edge (edge.h) holds that callback, to start the next request's header
+ * deadline once an answer is out. */
 void reply_track(struct evhttp_request *req, void (*over)(void *), void *arg);
 
 struct ctl_server;
