@@ -54,8 +54,9 @@
 
 enum phase { PH_HEAD, PH_BODY, PH_WAIT, PH_BUSY, PH_LINGER };
 
-/* A source address: the family, then the IPv4 or IPv6 address (an IPv4
- * client of a dual-stack listener as IPv4). */
+/* A source: the family, then the IPv4 address (an IPv4 client of a
+ * dual-stack listener as IPv4) or the IPv6 /64 (a host is given a whole
+ * /64, RFC 7421: counted by address, one host would have 2^64). */
 struct src {
 	unsigned char b[17];
 };
@@ -76,7 +77,6 @@ struct edge_conn {
 	struct http_frame frame;
 	uint64_t body_got;
 	int64_t body_want; /* -1: until the handler runs (chunked) */
-	bool cut;	   /* by a deadline (LINGER) */
 	void (*done)(struct evhttp_request *, void *);
 	void *done_arg;
 };
@@ -194,7 +194,6 @@ cut(struct edge_conn *c, bool some, const char *msg)
 {
 	if (some)
 		send_direct(c, 408, "Request Timeout", msg);
-	c->cut = true;
 	to_linger(c, SHUT_RDWR);
 }
 
@@ -466,7 +465,7 @@ src_of(int fd, struct src *s)
 			memcpy(s->b + 1, a->sin6_addr.s6_addr + 12, 4);
 		} else {
 			s->b[0] = 6;
-			memcpy(s->b + 1, a->sin6_addr.s6_addr, 16);
+			memcpy(s->b + 1, a->sin6_addr.s6_addr, 8);
 		}
 	} else if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
