@@ -4,22 +4,25 @@
  * Loopback only; every source address is given (--bind 127.x.y.z), so
  * that an attacker and a normal client are different sources.
  *
- *   slowhttp raw --port P [--bind IP] [--wait S]
- *       send stdin as is, print what comes back; exit 0 once the server
- *       closed the connection, 3 if it had not within S s (default 60).
- *   slowhttp hold --port P --bind IP --conns N --mode idle|head|body
- *                 [--every S] [--for S]
- *       keep N connections open, for S s (default: until killed):
- *       idle sends nothing; head sends a request line and then one header
- *       byte every S (default 1) s; body sends a head announcing 1 MB and
- *       then one body byte every S s. A connection the server closes is
- *       opened again at the next step (an attacker does). Prints "hold: opened
- * N, closed by the server M" at the end (SIGTERM ends it too). slowhttp load
- * --port P [--bind IP] --lines FILE --count N [--get PATH] N rounds, each on
- * new connections: POST the next line of FILE to /api/v1/measurements, then GET
- * PATH (default /api/v1/targets); each must be answered (any status line)
- * within 60 s. Prints "load: N requests, A answered, F failed; p50 X ms, p99 Y
- * ms"; exit 0 when every request was answered.
+ * slowhttp raw --port P [--bind IP] [--wait S]
+ *   Send stdin as is, print what comes back; exit 0 once the server
+ *   closed the connection, 3 if it had not within S s (default 60).
+ *
+ * slowhttp hold --port P --bind IP --conns N --mode idle|head|body
+ *               [--every S] [--for S]
+ *   Keep N connections open, for S s (default: until killed). idle sends
+ *   nothing; head sends a request line, then one header byte every S
+ *   (default 1) s; body sends a head announcing 1 MB, then one body byte
+ *   every S s. A connection the server closes ("closed" is printed) is
+ *   opened again at the next step, as an attacker would. At the end
+ *   (SIGTERM too): "hold: opened N, closed by the server M".
+ *
+ * slowhttp load --port P [--bind IP] --lines FILE --count N [--get PATH]
+ *   N rounds, each on new connections: POST the next line of FILE to
+ *   /api/v1/measurements, then GET PATH (default /api/v1/targets); each
+ *   must be answered (a status line) within 60 s. Prints "load: N
+ *   requests, A answered, F failed; p50 X ms, p99 Y ms"; exit 0 when
+ *   every request was answered.
  */
 #define _GNU_SOURCE /* asprintf */
 #include <arpa/inet.h>
@@ -224,6 +227,8 @@ cmd_hold(int n, enum mode m, double every, double dur)
 			/* The server closed it: come back at the next step
 			 * (not at once: refused ones would spin). */
 			closed++;
+			printf("closed\n");
+			fflush(stdout);
 			close(s[i].fd);
 			s[i].fd = -1;
 		}
