@@ -70,6 +70,7 @@ COLLECTOR := $(BUILD)/wallwatch-collector
 CENSOR := $(BUILD)/wallwatch-censor
 FAKENET := $(BUILD)/fakenet
 FAKECOL := $(BUILD)/fakecollector
+SLOWHTTP := $(BUILD)/slowhttp
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
@@ -123,6 +124,10 @@ $(FAKECOL): $(OBJ)/tests/fakecollector/main.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) \
 		$(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
 
+# Raw, slow and measuring HTTP clients of edge.sh (tests/slowhttp).
+$(SLOWHTTP): $(OBJ)/tests/slowhttp/main.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $<
+
 $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PKG_LIBS) \
@@ -158,7 +163,7 @@ unit-asan:
 		SANITIZE=address,undefined CFLAGS="-O1 -g" unit fuzz-replay
 
 # The probe itself under ASan+UBSan (LeakSanitizer included) against the lab.
-integration-asan: $(FAKENET) $(FAKECOL)
+integration-asan: $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@$(MAKE) --no-print-directory BUILD=build/asan \
 		SANITIZE=address,undefined CFLAGS="-O1 -g" \
 		build/asan/wallwatch-probe build/asan/wallwatch-collector
@@ -177,6 +182,9 @@ integration-asan: $(FAKENET) $(FAKECOL)
 		sh tests/integration/limits.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		sh tests/integration/edge.sh build/asan/wallwatch-collector \
+		$(SLOWHTTP)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/durability.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -189,13 +197,14 @@ integration-asan: $(FAKENET) $(FAKECOL)
 		sh tests/integration/identity.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
 
-integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
+integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/cli.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/control.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/hops.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/ingest.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/limits.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/edge.sh $(COLLECTOR) $(SLOWHTTP)
 	@sh tests/integration/volunteer.sh $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/durability.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/identity.sh $(PROBE) $(COLLECTOR) $(FAKENET)
@@ -218,7 +227,8 @@ offline: all $(FAKENET)
 	@sh tests/offline/run.sh $(BUILD) $(FAKENET)
 
 check: check-deps
-	@$(MAKE) --no-print-directory all $(FAKENET) $(FAKECOL) $(CENSOR)
+	@$(MAKE) --no-print-directory all $(FAKENET) $(FAKECOL) $(SLOWHTTP) \
+		$(CENSOR)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory unit-asan

@@ -34,7 +34,16 @@ struct ctl_server_opts {
 	/* Client connections open at once (> 0); while at it, the service
 	 * stops accepting and new ones wait in the kernel's backlog. */
 	int max_conns;
+	/* The edge (edge.h): seconds to receive a request's line and
+	 * headers, the body's minimum rate (bytes/s, 0: none), connections
+	 * per source address; 0: the defaults. */
+	double header_timeout;
+	double min_body_rate;
+	int per_source;
 };
+
+/* evhttp's bound on a request's line and headers (bytes). */
+#define CTL_MAX_HEADERS (16 * 1024)
 
 /* buf as the body with code (for HEAD: its length, no body). */
 struct evbuffer;
@@ -49,7 +58,9 @@ void reply_error(struct evhttp_request *req, int code, const char *reason,
 /* Before sending req's answer: over(arg) runs once, when it has been
  * written out or when its connection is gone first, so that a drain can
  * wait for answers to leave (it replaces the connection's close
- * callback). */
+ * callback). Use it rather than evhttp_request_set_on_complete_cb(): the
+ * edge (edge.h) holds that callback, to start the next request's header
+ * deadline once an answer is out. */
 void reply_track(struct evhttp_request *req, void (*over)(void *), void *arg);
 
 struct ctl_server;

@@ -14,16 +14,24 @@
  * when it frees a connection (a filter bufferevent's free_context would
  * be one, but evhttp over a filter loses answers: libevent issue #616), so
  * each accepted connection is remembered by its socket (fd, device and
- * inode) and counted closed once that fd no longer names that socket.
- * The sockets are checked (fstat) when the count reaches the limit or the
- * list has doubled, and while paused every CONN_RECHECK_US per connection,
- * at least every millisecond: a check costs well under 1 us a socket, so a
- * few percent of the loop at most. libevent's timers tick every few ms
+ * inode: edge.c, which also runs its deadlines) and counted closed once
+ * that fd no longer names that socket. The sockets are checked (fstat)
+ * when the count reaches the limit or the list has doubled, and while
+ * paused every CONN_RECHECK_US per connection, at least every
+ * millisecond: a check costs well under 1 us a socket, so a few percent
+ * of the loop at most. libevent's timers tick every few ms
  * (CLOCK_MONOTONIC_COARSE), so at the limit about max_conns connections
  * can end and be replaced per tick: with --max-connections 16 and
  * connections of one request each, 4,000 a second.
+ *
+ * Descriptors: when accept() fails for lack of them (EMFILE, ENFILE),
+ * libevent's listener would try again at once, forever, and log each
+ * failure (issue 12: a core at 93 % and 2 GB of log in 40 s). The listener
+ * is paused for FD_PAUSE_SECS instead, and the failure logged at most once
+ * per FD_LOG_EVERY seconds with the count of the others.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -41,7 +49,9 @@
 
 #include "collector.h"
 #include "control.h"
+#include "edge.h"
 #include "ipaddr.h"
+#include "ratelog.h"
 #include "target.h"
 #include "util.h"
 
@@ -50,15 +60,11 @@
 /* While not accepting, look for closed connections this often: so many
  * microseconds per connection, at least 1 ms. */
 #define CONN_RECHECK_US 5
+/* Out of descriptors: accept nothing for so long, log once per so long. */
+#define FD_PAUSE_SECS 0.25
+#define FD_LOG_EVERY 10.0
 
 struct pending;
-
-/* An open client connection: its socket. */
-struct conn {
-	int fd;
-	dev_t dev;
-	ino_t ino;
-};
 
 struct ctl_server {
 	struct event_base *base;
@@ -76,11 +82,12 @@ struct ctl_server {
 	 * a reference held on each until their fd is read. */
 	struct bufferevent **fresh;
 	size_t n_fresh, cap_fresh;
-	struct conn *conns; /* the others; some may be closed since */
-	size_t n_conns, cap_conns;
-	size_t prune_at; /* check them all when n_conns reaches it */
-	struct event *adopt_ev, *recheck_ev;
-	bool paused;			  /* not accepting: at max_conns */
+	struct edge *edge; /* the others; some may be closed since */
+	struct event *adopt_ev, *recheck_ev, *fd_ev;
+	bool paused;		      /* not accepting: at max_conns */
+	bool fd_paused;		      /* not accepting: no descriptor */
+	unsigned long long fd_pauses; /* times accept() found none */
+	struct ratelog fd_log;
 	unsigned long long limit_reached; /* times paused */
 	unsigned long long since_warning; /* pauses since the last warning */
 	double warned_at;		  /* ww_mono() of the last warning */
@@ -185,7 +192,8 @@ reply_track(struct evhttp_request *req, void (*over)(void *), void *arg)
 	 * written, the close callback if the connection goes first. */
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 				      tracked_lost, t);
-	evhttp_request_set_on_complete_cb(req, tracked_written, t);
+	if (!edge_on_complete(req, tracked_written, t))
+		evhttp_request_set_on_complete_cb(req, tracked_written, t);
 }
 
 static void
@@ -279,19 +287,10 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 		ww_job_cancel(p->job);
 }
 
-static bool
-conn_open(const struct conn *c)
-{
-	struct stat st;
-
-	return fstat(c->fd, &st) == 0 && st.st_dev == c->dev &&
-	       st.st_ino == c->ino;
-}
-
 static size_t
 conns_open(const struct ctl_server *s)
 {
-	return s->n_fresh + s->n_conns;
+	return s->n_fresh + edge_count(s->edge);
 }
 
 /* Forget the connections closed since: their fd is closed, or now names
@@ -299,19 +298,21 @@ conns_open(const struct ctl_server *s)
 static void
 conns_prune(struct ctl_server *s)
 {
-	size_t i, n = 0;
+	edge_prune(s->edge);
+}
 
-	for (i = 0; i < s->n_conns; i++)
-		if (conn_open(&s->conns[i]))
-			s->conns[n++] = s->conns[i];
-	s->n_conns = n;
-	s->prune_at = n * 2 > 64 ? n * 2 : 64;
+static void
+listener_enable(struct ctl_server *s)
+{
+	if (s->sock != NULL && !s->paused && !s->fd_paused)
+		evconnlistener_enable(
+			evhttp_bound_socket_get_listener(s->sock));
 }
 
 static void
 conns_recheck_later(struct ctl_server *s)
 {
-	size_t us = s->n_conns * CONN_RECHECK_US;
+	size_t us = edge_count(s->edge) * CONN_RECHECK_US;
 	struct timeval tv;
 
 	if (us < 1000)
@@ -363,11 +364,56 @@ recheck_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	conns_prune(s);
 	if (conns_open(s) >= (size_t)s->o.max_conns) {
+		/* Make room: a slow client goes (closed by the next check),
+		 * so that a slowloris cannot keep every slot. */
+		edge_shed(s->edge);
 		conns_recheck_later(s);
 		return;
 	}
 	s->paused = false;
-	evconnlistener_enable(evhttp_bound_socket_get_listener(s->sock));
+	listener_enable(s);
+}
+
+/* The server whose listener failed (libevent hands the error callback
+ * evhttp's argument, not ours; there is one server per process). */
+static struct ctl_server *listening_server;
+
+static void
+fd_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_server *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->fd_paused = false;
+	listener_enable(s);
+}
+
+/* accept() failed. For lack of descriptors (or of kernel memory): pause
+ * rather than spin; a connection closing meanwhile frees one. */
+static void
+accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct ctl_server *s = listening_server;
+	int err = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = ww_timeval(FD_PAUSE_SECS);
+
+	(void)arg;
+	if (s == NULL)
+		return;
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+		ratelog(&s->fd_log, WW_LOG_WARN, "http", "accept: %s",
+			strerror(err));
+		return;
+	}
+	evconnlistener_disable(lev);
+	s->fd_paused = true;
+	s->fd_pauses++;
+	evtimer_add(s->fd_ev, &tv);
+	ratelog(&s->fd_log, WW_LOG_WARN, "http",
+		"cannot accept a connection: %s (the open-file limit; see "
+		"--max-connections); not accepting for %.2f s",
+		strerror(err), FD_PAUSE_SECS);
 }
 
 /* After the accepts: evhttp has given each fresh bufferevent its fd. */
@@ -380,25 +426,18 @@ adopt_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	for (i = 0; i < s->n_fresh; i++) {
-		struct bufferevent *bev = s->fresh[i];
-		evutil_socket_t sfd = bufferevent_getfd(bev);
-		struct stat st;
-
 		/* (If evhttp dropped it already, on an error, its fd is
-		 * closed: not remembered, or forgotten by the next prune.) */
-		if (sfd >= 0 && fstat(sfd, &st) == 0) {
-			struct conn *c =
-				WW_PUSH(s->conns, s->n_conns, s->cap_conns);
-
-			c->fd = sfd;
-			c->dev = st.st_dev;
-			c->ino = st.st_ino;
-		}
-		bufferevent_decref(bev);
+		 * closed: not remembered, or forgotten by the next prune.
+		 * One over its address's cap is closed and not counted.) */
+		edge_adopt(s->edge, s->fresh[i]);
+		bufferevent_decref(s->fresh[i]);
 	}
 	s->n_fresh = 0;
-	if (s->n_conns >= s->prune_at)
-		conns_prune(s);
+	/* Some may have been refused: below the limit again? */
+	if (s->paused && conns_open(s) < (size_t)s->o.max_conns) {
+		s->paused = false;
+		listener_enable(s);
+	}
 }
 
 /* evhttp's bufferevent for each accepted connection: the one it would make
@@ -418,8 +457,10 @@ conn_new(struct event_base *base, void *arg)
 	event_active(s->adopt_ev, 0, 0);
 	if (conns_open(s) >= (size_t)s->o.max_conns) {
 		conns_prune(s);
-		if (conns_open(s) >= (size_t)s->o.max_conns)
+		if (conns_open(s) >= (size_t)s->o.max_conns) {
+			edge_shed(s->edge);
 			conns_pause(s);
+		}
 	}
 	return bev;
 }
@@ -513,6 +554,7 @@ handle(struct evhttp_request *req, void *arg)
 	 * sniffed into another type, e.g. a JSON error read as HTML. */
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 			  "X-Content-Type-Options", "nosniff");
+	edge_request(req); /* no deadline until its answer is out */
 	if (strcmp(path, "/healthz") == 0) {
 		struct evbuffer *buf = evbuffer_new();
 
@@ -587,9 +629,10 @@ ctl_server_new(struct event_base *base, struct ww_engine *e,
 	s->base = base;
 	s->e = e;
 	s->o = *o;
+	struct edge_opts eo;
+
 	if (s->o.max_conns <= 0) /* unset: no limit */
 		s->o.max_conns = INT_MAX;
-	s->prune_at = 64;
 	s->warned_at = -CONN_WARN_EVERY;
 	if (ctl_listen_parse(listen, ip, sizeof(ip), &port) != 0) {
 		snprintf(err, errlen,
@@ -605,7 +648,7 @@ ctl_server_new(struct event_base *base, struct ww_engine *e,
 	evhttp_set_max_body_size(s->http, o->max_body > WW_CONTROL_MAX_REQUEST
 						  ? o->max_body
 						  : WW_CONTROL_MAX_REQUEST);
-	evhttp_set_max_headers_size(s->http, 16 * 1024);
+	evhttp_set_max_headers_size(s->http, CTL_MAX_HEADERS);
 	evhttp_set_timeout_tv(s->http, &idle);
 	/* Every common method reaches the handlers, which answer 405 with
 	 * an Allow header rather than libevent's bare 501. */
@@ -617,8 +660,16 @@ ctl_server_new(struct event_base *base, struct ww_engine *e,
 	evhttp_set_bevcb(s->http, conn_new, s);
 	s->adopt_ev = event_new(base, -1, 0, adopt_cb, s);
 	s->recheck_ev = evtimer_new(base, recheck_cb, s);
-	if (s->adopt_ev == NULL || s->recheck_ev == NULL)
+	s->fd_ev = evtimer_new(base, fd_resume_cb, s);
+	if (s->adopt_ev == NULL || s->recheck_ev == NULL || s->fd_ev == NULL)
 		abort();
+	s->fd_log = (struct ratelog)RATELOG_INIT(FD_LOG_EVERY);
+	memset(&eo, 0, sizeof(eo));
+	eo.header_timeout = o->header_timeout;
+	eo.min_body_rate = o->min_body_rate;
+	eo.per_source = o->per_source;
+	eo.max_head = CTL_MAX_HEADERS;
+	s->edge = edge_new(base, &eo);
 	s->sock = evhttp_bind_socket_with_handle(s->http, ip, port);
 	if (s->sock != NULL) {
 		/* Accepted sockets inherit it: without, the last piece of an
@@ -628,6 +679,10 @@ ctl_server_new(struct event_base *base, struct ww_engine *e,
 
 		setsockopt(evhttp_bound_socket_get_fd(s->sock), IPPROTO_TCP,
 			   TCP_NODELAY, &one, sizeof(one));
+		listening_server = s;
+		evconnlistener_set_error_cb(
+			evhttp_bound_socket_get_listener(s->sock),
+			accept_error_cb);
 	}
 	if (s->sock == NULL) {
 		snprintf(err, errlen,
@@ -637,6 +692,8 @@ ctl_server_new(struct event_base *base, struct ww_engine *e,
 		evhttp_free(s->http);
 		event_free(s->adopt_ev);
 		event_free(s->recheck_ev);
+		event_free(s->fd_ev);
+		edge_free(s->edge);
 		free(s);
 		return NULL;
 	}
@@ -710,20 +767,21 @@ ctl_server_free(struct ctl_server *s)
 	/* The bufferevents evhttp_free let go of go with our references. */
 	for (i = 0; i < s->n_fresh; i++)
 		bufferevent_decref(s->fresh[i]);
+	edge_free(s->edge);
 	event_free(s->adopt_ev);
 	event_free(s->recheck_ev);
+	event_free(s->fd_ev);
+	if (listening_server == s)
+		listening_server = NULL;
 	free(s->fresh);
-	free(s->conns);
 	free(s);
 }
 
 void
 ctl_server_metrics(const struct ctl_server *s, struct evbuffer *out)
 {
-	size_t n_open = s->n_fresh, i;
+	size_t n_open = s->n_fresh + edge_count_open(s->edge);
 
-	for (i = 0; i < s->n_conns; i++)
-		n_open += conn_open(&s->conns[i]);
 	evbuffer_add_printf(
 		out,
 		"# HELP wallwatch_http_connections Client connections open.\n"
@@ -736,6 +794,11 @@ ctl_server_metrics(const struct ctl_server *s, struct evbuffer *out)
 		"# HELP wallwatch_http_connection_limit_reached_total Times "
 		"accepting was paused at the limit.\n"
 		"# TYPE wallwatch_http_connection_limit_reached_total counter\n"
-		"wallwatch_http_connection_limit_reached_total %llu\n",
-		n_open, s->o.max_conns, s->limit_reached);
+		"wallwatch_http_connection_limit_reached_total %llu\n"
+		"# HELP wallwatch_http_accept_no_descriptor_total Times "
+		"accepting was paused for lack of file descriptors.\n"
+		"# TYPE wallwatch_http_accept_no_descriptor_total counter\n"
+		"wallwatch_http_accept_no_descriptor_total %llu\n",
+		n_open, s->o.max_conns, s->limit_reached, s->fd_pauses);
+	edge_metrics(s->edge, out);
 }

@@ -152,7 +152,14 @@ prep_ctx_free(struct prep_ctx *c)
 /* --- the body ------------------------------------------------------------ */
 
 /* gunzip src into a new buffer of at most PREP_MAX_INFLATED bytes. Returns
- * NULL with the HTTP status in *code and a message. */
+ * NULL with the HTTP status in *code and a message.
+ *
+ * A body of several gzip members (RFC 1952 section 2.2: "a series of
+ * members"; `cat a.gz b.gz`) is read whole: zlib stops at the end of each
+ * member, so decoding starts again while bytes remain (issue 12: only the
+ * first member was stored, after a 200). Bytes after the last member that
+ * do not begin another one are refused, never ignored. The bound on the
+ * decoded size counts every member together. */
 static unsigned char *
 gunzip(const unsigned char *src, size_t len, size_t *out_len, int *code,
        char *err, size_t errlen)
@@ -198,6 +205,23 @@ gunzip(const unsigned char *src, size_t len, size_t *out_len, int *code,
 		if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
 			snprintf(err, errlen, "body: gzip stream is truncated");
 			goto fail;
+		}
+		if (rc == Z_STREAM_END && z.avail_in > 0) {
+			/* Another member (its magic bytes), or garbage. */
+			if (z.avail_in < 2 || z.next_in[0] != 0x1f ||
+			    z.next_in[1] != 0x8b) {
+				snprintf(err, errlen,
+					 "body: %u bytes after the end of the "
+					 "gzip data (not another gzip member)",
+					 z.avail_in);
+				goto fail;
+			}
+			if (inflateReset(&z) != Z_OK) {
+				snprintf(err, errlen,
+					 "cannot restart gzip decoding");
+				goto fail;
+			}
+			rc = Z_OK;
 		}
 	} while (rc != Z_STREAM_END);
 	inflateEnd(&z);

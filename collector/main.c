@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -20,6 +21,7 @@
 #include "api_query.h"
 #include "asndb.h"
 #include "collector.h"
+#include "edge.h"
 #include "fingerprint.h"
 #include "ingest_prep.h"
 #include "keys.h"
@@ -68,7 +70,16 @@ static const char usage_text[] =
 	"  --max-inflight N       controls measured at once (default 256)\n"
 	"  --max-connections N    client connections open at once; beyond it\n"
 	"                         new ones wait in the kernel's backlog\n"
-	"                         (default 1024)\n"
+	"                         (default 1024; lowered, with a notice, to\n"
+	"                         the open-file limit less a reserve)\n"
+	"  --max-per-source N     connections one address (IPv6: one /64) may\n"
+	"                         hold; more are closed at once (default 64)\n"
+	"  --header-timeout SECONDS  time to send a request's line and\n"
+	"                         headers, from accept or from the previous\n"
+	"                         answer (default 10); 408 and closed after\n"
+	"  --min-body-rate BYTES  bytes per second a request body must average\n"
+	"                         once it has taken --header-timeout (default\n"
+	"                         1024; 0: no minimum)\n"
 	"  --ingest-threads N     threads that parse, check and compress\n"
 	"                         submissions (default: one per CPU, 1 to 64)\n"
 	"  --ingest-queue MIB     submissions held while they are checked and\n"
@@ -104,6 +115,9 @@ enum {
 	OPT_MAX_ADDRS,
 	OPT_MAX_INFLIGHT,
 	OPT_MAX_CONNS,
+	OPT_MAX_PER_SOURCE,
+	OPT_HEADER_TIMEOUT,
+	OPT_MIN_BODY_RATE,
 	OPT_INGEST_THREADS,
 	OPT_INGEST_QUEUE,
 	OPT_VERBOSE,
@@ -129,6 +143,9 @@ static const struct option long_opts[] = {
 	{"max-addrs", required_argument, NULL, OPT_MAX_ADDRS},
 	{"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
 	{"max-connections", required_argument, NULL, OPT_MAX_CONNS},
+	{"max-per-source", required_argument, NULL, OPT_MAX_PER_SOURCE},
+	{"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
+	{"min-body-rate", required_argument, NULL, OPT_MIN_BODY_RATE},
 	{"ingest-threads", required_argument, NULL, OPT_INGEST_THREADS},
 	{"ingest-queue", required_argument, NULL, OPT_INGEST_QUEUE},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
@@ -363,6 +380,55 @@ close_ingest(struct run *r)
 	store_close(r->st);
 }
 
+/* Descriptors kept for everything but client connections: the database
+ * handles, the ingest's threads, the controls' sockets (each control
+ * measures a few addresses), the log: an eighth of the limit, at least
+ * FD_RESERVE_MIN. */
+#define FD_RESERVE_MIN 64
+
+/* Raise the open-file limit's soft value to its hard one (systemd's
+ * default soft limit is 1024), then keep max_conns below it: a client
+ * connection is a descriptor, and accept() failing for lack of one must
+ * stay the exception (ctlserver.c then pauses). */
+static void
+fit_open_files(struct ctl_server_opts *so)
+{
+	struct rlimit rl;
+	rlim_t want, reserve;
+	long room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	want = rl.rlim_max;
+	if (rl.rlim_cur < want) {
+		struct rlimit nl = {want, rl.rlim_max};
+
+		if (setrlimit(RLIMIT_NOFILE, &nl) == 0)
+			rl.rlim_cur = want;
+		else
+			log_warn("collector",
+				 "cannot raise the open-file limit from %llu "
+				 "to %llu: %s",
+				 (unsigned long long)rl.rlim_cur,
+				 (unsigned long long)want, strerror(errno));
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return;
+	reserve = rl.rlim_cur / 8;
+	if (reserve < FD_RESERVE_MIN)
+		reserve = FD_RESERVE_MIN;
+	room = rl.rlim_cur > reserve + 1 ? (long)(rl.rlim_cur - reserve) : 1;
+	if (so->max_conns > room) {
+		log_warn("collector",
+			 "--max-connections %d lowered to %ld: the open-file "
+			 "limit is %llu (LimitNOFILE= in a systemd unit, "
+			 "ulimit -n), %llu kept for the rest",
+			 so->max_conns, room, (unsigned long long)rl.rlim_cur,
+			 (unsigned long long)reserve);
+		so->max_conns = (int)room;
+	}
+}
+
 static int
 serve(const struct ww_config *cfg, const struct svc_opts *o,
       struct ctl_server_opts *so)
@@ -375,6 +441,7 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 
 	memset(&r, 0, sizeof(r));
 	signal(SIGPIPE, SIG_IGN);
+	fit_open_files(so);
 	/* The ingest's threads hand answers to the loop (event_active). */
 	if (evthread_use_pthreads() != 0) {
 		log_error("collector", "libevent has no thread support");
@@ -688,7 +755,15 @@ int
 main(int argc, char **argv)
 {
 	struct ww_config cfg;
-	struct ctl_server_opts so = {256, 0, NULL, NULL, 0, 1024};
+	struct ctl_server_opts so = {256,
+				     0,
+				     NULL,
+				     NULL,
+				     0,
+				     1024,
+				     EDGE_HEADER_TIMEOUT,
+				     EDGE_MIN_BODY_RATE,
+				     EDGE_PER_SOURCE};
 	struct svc_opts o;
 	char err[512];
 	long v;
@@ -773,6 +848,27 @@ main(int argc, char **argv)
 					&v) != 0)
 				return EXIT_USAGE;
 			so.max_conns = (int)v;
+			break;
+		case OPT_MAX_PER_SOURCE:
+			if (ww_opt_long("max-per-source", optarg, 1, 1000000,
+					&v) != 0)
+				return EXIT_USAGE;
+			so.per_source = (int)v;
+			break;
+		case OPT_HEADER_TIMEOUT:
+			if (ww_parse_seconds(optarg, 0.1, 3600,
+					     &so.header_timeout) != 0) {
+				ww_usage_error("bad --header-timeout \"%s\": "
+					       "want seconds from 0.1 to 3600",
+					       optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_MIN_BODY_RATE:
+			if (ww_opt_long("min-body-rate", optarg, 0, 1000000000,
+					&v) != 0)
+				return EXIT_USAGE;
+			so.min_body_rate = (double)v;
 			break;
 		case OPT_INGEST_THREADS:
 			if (ww_opt_long("ingest-threads", optarg, 1, 64, &v) !=

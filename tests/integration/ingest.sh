@@ -368,7 +368,10 @@ COL_PID=
 # timeout (4 x --timeout + 15 s: 15.4 s here), and others are served
 # meanwhile. bash for /dev/tcp; the time it held the connection in slow.out.
 # shellcheck disable=SC2086
-collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB" --timeout 0.1 $UNLIMITED
+# (--min-body-rate 0: the body rate would cut it first, at 10 s; edge.sh
+# tests that.)
+collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB" --timeout 0.1 \
+	--min-body-rate 0 $UNLIMITED
 # (the clock starts before the connection: the time measured is never
 # shorter than the time the collector held it)
 timeout 40 bash -c 's=$(date +%s%N); exec 3<>"/dev/tcp/127.0.0.1/$1"

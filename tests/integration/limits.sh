@@ -102,7 +102,11 @@ healthz() {
 	RC=$?
 }
 
-lab_collector "$LOG" "$COLLECTOR" "$DB" --max-connections 4
+# (--header-timeout 60: a held connection is idle between requests, and
+# the header deadline, 10 s by default, would end it first; edge.sh tests
+# that deadline.)
+lab_collector "$LOG" "$COLLECTOR" "$DB" --max-connections 4 \
+	--header-timeout 60
 
 # --- at the limit, a new connection waits ----------------------------------
 check_metric wallwatch_http_connections_max '^4$'

@@ -167,6 +167,42 @@ test_gzip(void **state)
 		400);
 	assert_non_null(strstr(err, "gzip"));
 	free(z);
+	/* two members (cat a.gz b.gz): both read, in order */
+	{
+		const char *b2 = "{\"c\":3}\n";
+		size_t z2len;
+		unsigned char *z1 = gz(body, strlen(body), &zlen);
+		unsigned char *z2 = gz(b2, strlen(b2), &z2len);
+		unsigned char *both = malloc(zlen + z2len + 3);
+
+		memcpy(both, z1, zlen);
+		memcpy(both + zlen, z2, z2len);
+		assert_int_equal(prep_body_decode(both, zlen + z2len, true, &pb,
+						  err, sizeof(err)),
+				 0);
+		assert_int_equal(pb.n, 3);
+		assert_memory_equal(pb.lines[2].text, "{\"c\":3}", 7);
+		prep_body_free(&pb);
+		/* the second member cut short: refused, not half-read */
+		assert_int_equal(prep_body_decode(both, zlen + z2len - 4, true,
+						  &pb, err, sizeof(err)),
+				 400);
+		assert_non_null(strstr(err, "truncated"));
+		/* garbage after the data: refused, naming it */
+		memcpy(both + zlen, "xyz", 3);
+		assert_int_equal(prep_body_decode(both, zlen + 3, true, &pb,
+						  err, sizeof(err)),
+				 400);
+		assert_non_null(strstr(err, "3 bytes after the end"));
+		/* a lone byte after it, even the first of the magic */
+		both[zlen] = 0x1f;
+		assert_int_equal(prep_body_decode(both, zlen + 1, true, &pb,
+						  err, sizeof(err)),
+				 400);
+		free(both);
+		free(z1);
+		free(z2);
+	}
 	/* a bomb: 64 MiB and one byte of zeros from a few KiB */
 	z = gz(zeros, big, &zlen);
 	assert_true(zlen < 128 * 1024);
