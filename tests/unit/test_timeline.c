@@ -22,6 +22,7 @@
 
 #include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
+#include "../../collector/store_timeline.c"
 
 /* 2023-11-14 00:00:00 UTC, a day's start */
 #define T0 ((int64_t)1699920000)
@@ -889,7 +890,7 @@ test_out_of_order(void **state)
 
 	/* a recomputation finds the same, and keeps the events' ids */
 	target_events(b, IN1, "CN", "AS1", &e1);
-	assert_int_equal(rebuild_all(b, NULL, 0), 0);
+	assert_int_equal(store_tl_rebuild_all(b, NULL, 0), 0);
 	db = derived(b);
 	assert_string_equal(da, db);
 	target_events(b, IN1, "CN", "AS1", &e2);
