@@ -193,6 +193,40 @@ static const char *const migrations[] = {
 	") STRICT;"
 	"INSERT OR IGNORE INTO stale_targets SELECT DISTINCT input, probe_cc,"
 	" probe_asn FROM measurements WHERE input IS NOT NULL;",
+	/* 5: agreement (docs/timelines.md, "Agreement"). The target index
+	 * also covers received_time: how long one submitter has reported
+	 * something is measured on the collector's clock, which a submitter
+	 * cannot set. The daily counts count apart the measurements of a
+	 * submitter beyond its daily cap (n_capped) and those whose claimed
+	 * network is not the observed one (n_geo_mismatch); submitter_days
+	 * holds how many each submitter sent per target and day, for the cap.
+	 * settings: the agreement settings of this database (absent: the
+	 * defaults). The window kept in target_state.win changes form, so
+	 * every target is marked stale and recomputed. */
+	"DROP INDEX measurements_target_time;"
+	"CREATE INDEX measurements_target_time ON measurements"
+	" (input, probe_cc, probe_asn, start_time, blocking, accessible,"
+	" category_code, blocking_detail, submitter, observed_asn,"
+	" geo_mismatch, revoked, received_time);"
+	"ALTER TABLE daily_counts ADD COLUMN n_geo_mismatch INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE daily_counts ADD COLUMN n_capped INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"CREATE TABLE submitter_days ("
+	" input TEXT NOT NULL,"
+	" probe_cc TEXT NOT NULL,"
+	" probe_asn TEXT NOT NULL,"
+	" day TEXT NOT NULL,"
+	" submitter TEXT NOT NULL,"
+	" n INTEGER NOT NULL,"
+	" PRIMARY KEY (input, probe_cc, probe_asn, day, submitter)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE TABLE settings ("
+	" name TEXT PRIMARY KEY,"
+	" value INTEGER NOT NULL"
+	") STRICT;"
+	"INSERT OR IGNORE INTO stale_targets SELECT DISTINCT input, probe_cc,"
+	" probe_asn FROM measurements WHERE input IS NOT NULL;",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 
@@ -204,6 +238,15 @@ static const char *const migrations[] = {
 	" WHEN 'tls' THEN 3 WHEN 'http-failure' THEN 4 WHEN 'http-diff'"       \
 	" THEN (CASE blocking_detail WHEN 'http.server_side' THEN 6 ELSE 5"    \
 	" END) ELSE 8 END)"
+
+/* The submitter a row counts as for agreement and the daily cap, in SQL:
+ * NULL for a row without one (each its own submitter, never capped); the
+ * unsigned of one observed network ("anon:<asn>:<hour>") are one,
+ * whatever the hour. Kept in step with store_timeline.c's indep_id(). */
+#define INDEP_SQL                                                              \
+	"(CASE WHEN submitter LIKE 'anon:%' THEN 'anon:' ||"                   \
+	" substr(submitter, 6, instr(substr(submitter, 6) || ':', ':') - 1)"   \
+	" ELSE submitter END)"
 
 /* One target's key: ?1, ?2, ?3. */
 #define KEY_IS "input = ?1 AND probe_cc = ?2 AND probe_asn = ?3"
@@ -234,9 +277,10 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_DAILY_ADD] =
 		"INSERT INTO daily_counts (input, probe_cc, probe_asn, day,"
 		" n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"
-		" n_server_side, n_down, n_failed) VALUES (?1, ?2, ?3,"
-		" date(?4, 'unixepoch'), ?5 = 0, ?5 = 1, ?5 = 2, ?5 = 3,"
-		" ?5 = 4, ?5 = 5, ?5 = 6, ?5 = 7, ?5 = 8)"
+		" n_server_side, n_down, n_failed, n_geo_mismatch, n_capped)"
+		" VALUES (?1, ?2, ?3, date(?4, 'unixepoch'), ?5 = 0, ?5 = 1,"
+		" ?5 = 2, ?5 = 3, ?5 = 4, ?5 = 5, ?5 = 6, ?5 = 7, ?5 = 8,"
+		" ?5 = 9, ?5 = 10)"
 		" ON CONFLICT (input, probe_cc, probe_asn, day) DO UPDATE SET"
 		" n_ok = n_ok + excluded.n_ok, n_dns = n_dns + excluded.n_dns,"
 		" n_tcp_ip = n_tcp_ip + excluded.n_tcp_ip,"
@@ -245,7 +289,9 @@ static const char *const stmt_sql[ST_N] = {
 		" n_http_diff = n_http_diff + excluded.n_http_diff,"
 		" n_server_side = n_server_side + excluded.n_server_side,"
 		" n_down = n_down + excluded.n_down,"
-		" n_failed = n_failed + excluded.n_failed",
+		" n_failed = n_failed + excluded.n_failed,"
+		" n_geo_mismatch = n_geo_mismatch + excluded.n_geo_mismatch,"
+		" n_capped = n_capped + excluded.n_capped",
 	/* first try ST_DAILY_INC: an upsert costs more */
 	[ST_DAILY_INC] =
 		"UPDATE daily_counts SET n_ok = n_ok + (?5 = 0),"
@@ -254,8 +300,24 @@ static const char *const stmt_sql[ST_N] = {
 		" n_http_failure = n_http_failure + (?5 = 4),"
 		" n_http_diff = n_http_diff + (?5 = 5),"
 		" n_server_side = n_server_side + (?5 = 6),"
-		" n_down = n_down + (?5 = 7), n_failed = n_failed + (?5 = 8)"
+		" n_down = n_down + (?5 = 7), n_failed = n_failed + (?5 = 8),"
+		" n_geo_mismatch = n_geo_mismatch + (?5 = 9),"
+		" n_capped = n_capped + (?5 = 10)"
 		" WHERE " KEY_IS " AND day = date(?4, 'unixepoch')",
+	/* ?4 start_time, ?5 the submitter (INDEP_SQL's form): its count
+	 * for the day, this measurement included */
+	[ST_SUBDAY_ADD] =
+		"INSERT INTO submitter_days (input, probe_cc, probe_asn, day,"
+		" submitter, n) VALUES (?1, ?2, ?3, date(?4, 'unixepoch'), ?5,"
+		" 1) ON CONFLICT (input, probe_cc, probe_asn, day, submitter)"
+		" DO UPDATE SET n = n + 1 RETURNING n",
+	[ST_SUBDAY_DEL_KEY] = "DELETE FROM submitter_days WHERE " KEY_IS,
+	[ST_SUBDAY_KEY] = "INSERT INTO submitter_days (input, probe_cc,"
+			  " probe_asn, day, submitter, n) SELECT ?1, ?2, ?3,"
+			  " date(start_time, 'unixepoch') AS d, " INDEP_SQL
+			  " AS k, count(*) FROM measurements INDEXED BY"
+			  " measurements_target_time WHERE " KEY_IS
+			  " AND revoked = 0 AND k IS NOT NULL GROUP BY d, k",
 	[ST_STATE_GET] = "SELECT state, method, since, last_tested,"
 			 " n_conclusive, last_time, last_id, win,"
 			 " category_code, category_time, id, fresh"
@@ -289,11 +351,13 @@ static const char *const stmt_sql[ST_N] = {
 	/* Covered by measurements_target_time, in (start_time, id) order.
 	 * Named, as SQLite would rather walk a whole country's rows in
 	 * measurements_cc_time than sort the ties of start_time. */
-	[ST_KEY_ROWS] = "SELECT id, start_time, blocking, accessible,"
-			" category_code, blocking_detail FROM measurements"
-			" INDEXED BY"
-			" measurements_target_time WHERE " KEY_IS
-			" ORDER BY start_time, id",
+	[ST_KEY_ROWS] =
+		"SELECT id, start_time, blocking, accessible,"
+		" category_code, blocking_detail, submitter,"
+		" received_time, geo_mismatch, revoked FROM measurements"
+		" INDEXED BY"
+		" measurements_target_time WHERE " KEY_IS
+		" ORDER BY start_time, id",
 	[ST_KEY_EVENTS] = "SELECT id, time, from_state, to_state, method,"
 			  " uids FROM events WHERE " KEY_IS " ORDER BY id",
 	[ST_EVENTS_CUT] = "DELETE FROM events WHERE " KEY_IS " AND id >= ?4",
@@ -301,13 +365,25 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_DAILY_KEY] =
 		"INSERT INTO daily_counts (input, probe_cc, probe_asn, day,"
 		" n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"
-		" n_server_side, n_down, n_failed) SELECT ?1, ?2, ?3, d,"
-		" sum(c = 0), sum(c = 1), sum(c = 2), sum(c = 3), sum(c = 4),"
-		" sum(c = 5), sum(c = 6), sum(c = 7), sum(c = 8) FROM (SELECT"
-		" date(start_time,"
-		" 'unixepoch') AS d, " CLASS_SQL " AS c FROM measurements"
-		" INDEXED BY measurements_target_time WHERE " KEY_IS ")"
+		" n_server_side, n_down, n_failed, n_geo_mismatch, n_capped)"
+		" SELECT ?1, ?2, ?3, d, sum(c = 0), sum(c = 1), sum(c = 2),"
+		" sum(c = 3), sum(c = 4), sum(c = 5), sum(c = 6), sum(c = 7),"
+		" sum(c = 8), sum(c = 9), sum(c = 10) FROM (SELECT d,"
+		" CASE WHEN ?4 > 0 AND k IS NOT NULL AND rn > ?4 THEN 10"
+		" WHEN geo_mismatch = 1 AND ?5 = 0 THEN 9 ELSE c END AS c FROM"
+		" (SELECT date(start_time, 'unixepoch') AS d, " CLASS_SQL
+		" AS c, " INDEP_SQL " AS k, geo_mismatch, row_number() OVER"
+		" (PARTITION BY date(start_time, 'unixepoch'), " INDEP_SQL
+		" ORDER BY id) AS rn FROM measurements INDEXED BY"
+		" measurements_target_time WHERE " KEY_IS " AND revoked = 0))"
 		" GROUP BY d",
+	[ST_SETTINGS_GET] = "SELECT name, value FROM settings",
+	[ST_SETTINGS_PUT] = "INSERT INTO settings (name, value) VALUES (?1, ?2)"
+			    " ON CONFLICT (name) DO UPDATE SET"
+			    " value = excluded.value",
+	[ST_STALE_ALL] = "INSERT OR IGNORE INTO stale_targets SELECT DISTINCT"
+			 " input, probe_cc, probe_asn FROM measurements"
+			 " WHERE input IS NOT NULL",
 	[ST_STALE_MARK] = "INSERT OR IGNORE INTO stale_targets"
 			  " SELECT input, probe_cc, probe_asn FROM"
 			  " measurements WHERE id = ?1 AND input IS NOT NULL",
@@ -685,6 +761,7 @@ store_open(const char *path, char *err, size_t errlen)
 	s->path = xstrdup(path);
 	if (open_db(s, err, errlen) != 0 || configure(s, err, errlen) != 0 ||
 	    migrate(s, err, errlen) != 0 || prepare_all(s, err, errlen) != 0 ||
+	    store_tl_settings_load(s, err, errlen) != 0 ||
 	    store_tl_rebuild_stale(s, err, errlen) != 0) {
 		store_close(s);
 		return NULL;

@@ -47,6 +47,13 @@ enum stmt_id {
 	ST_KEYS_NEXT,
 	ST_PCT,
 	ST_NEWEST,
+	/* agreement */
+	ST_SUBDAY_ADD,
+	ST_SUBDAY_DEL_KEY,
+	ST_SUBDAY_KEY,
+	ST_SETTINGS_GET,
+	ST_SETTINGS_PUT,
+	ST_STALE_ALL,
 	ST_N
 };
 
@@ -57,7 +64,8 @@ struct store {
 	struct store_packer *pk; /* for measurements given uncompressed */
 	char *rbuf;		 /* raw being reanalysed, reused */
 	size_t rcap;
-	char *hc_input, *hc_host; /* the last input's host (host_of()) */
+	char *hc_input, *hc_host;  /* the last input's host (host_of()) */
+	struct store_agreement ag; /* the database's, read at open */
 };
 
 /* Report SQLite's last error while doing what; returns -1. */
@@ -194,7 +202,13 @@ enum cls {
 	C_SERVER_SIDE,
 	C_DOWN,
 	C_FAILED, /* no verdict: not conclusive */
-	C_N
+	C_N,
+	/* not classes, where a measurement is counted instead of its class
+	 * in daily_counts: its claimed network is not the observed one (and
+	 * the settings do not allow those), or its submitter's daily cap
+	 * was reached */
+	C_GEO_MISMATCH = C_N,
+	C_CAPPED
 };
 
 enum tl_state_id {
@@ -241,5 +255,6 @@ int store_tl_redo(struct store *s, const struct keyset *redo, char *err,
 void store_ks_free(struct keyset *ks);
 int store_tl_rebuild_stale(struct store *s, char *err, size_t errlen);
 int store_tl_rebuild_all(struct store *s, char *err, size_t errlen);
+int store_tl_settings_load(struct store *s, char *err, size_t errlen);
 
 #endif

@@ -3,6 +3,9 @@
  * classes, the state machine of each target, its daily counts and events,
  * and their recomputation. Runs inside store_sqlite.c's transactions.
  */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,9 +85,14 @@ method_by_name(const char *v)
 	return -1;
 }
 
+/* One conclusive measurement in a target's window. */
 struct win_entry {
 	int cls;
 	sqlite3_int64 id;
+	uint64_t sub;  /* the submitter it counts as (indep_hash()) */
+	int64_t rt;    /* received_time: the collector's clock */
+	int64_t since; /* received_time of the first of its submitter's
+			* latest run of the same kind (blocked or not) */
 };
 
 /* One target's state, as kept in target_state. */
@@ -263,29 +271,135 @@ decide(const struct tl *t, int *state, int *method, int *ncite)
 	*state = lean(no, nd); /* 8 */
 }
 
+/*
+ * Put e at the window's end. A submitter holds at most
+ * TL_WINDOW - (N - 1) places, so that a flood from one never pushes out
+ * the latest of N - 1 others: a new measurement of a submitter that has
+ * its share replaces that submitter's oldest, not the window's.
+ */
+static void
+win_push(struct tl *t, const struct store_agreement *ag, struct win_entry e)
+{
+	int share = TL_WINDOW - (ag->min_submitters - 1), mine = 0;
+	int first = -1, last = -1, drop = -1;
+
+	for (int i = 0; i < t->wn; i++) {
+		if (t->win[i].sub != e.sub)
+			continue;
+		mine++;
+		if (first < 0)
+			first = i;
+		last = i;
+	}
+	e.since = e.rt;
+	if (last >= 0 && is_blocked(t->win[last].cls) == is_blocked(e.cls) &&
+	    t->win[last].since < e.rt)
+		e.since = t->win[last].since;
+	if (mine >= share)
+		drop = first;
+	else if (t->wn == TL_WINDOW)
+		drop = 0;
+	if (drop >= 0) {
+		if (drop >= t->wn - t->fresh)
+			t->fresh--;
+		memmove(t->win + drop, t->win + drop + 1,
+			(size_t)(t->wn - drop - 1) * sizeof(t->win[0]));
+		t->wn--;
+	}
+	t->win[t->wn++] = e;
+	if (t->fresh < TL_WINDOW)
+		t->fresh++;
+}
+
+/*
+ * One submitter's evidence on its own: its newest measurement in the
+ * window is of the kind (blocked or not), its run of that kind spans at
+ * least span seconds of the collector's clock, and no other submitter's
+ * measurement in the window received since that run began says
+ * otherwise.
+ */
+static bool
+lone_streak(const struct tl *t, uint64_t sub, bool blocked, int64_t span)
+{
+	const struct win_entry *newest = NULL;
+
+	for (int i = 0; i < t->wn; i++)
+		if (t->win[i].sub == sub)
+			newest = &t->win[i];
+	if (newest == NULL || is_blocked(newest->cls) != blocked ||
+	    newest->rt - newest->since < span)
+		return false;
+	/* said otherwise since the run began (an older word, from a probe
+	 * that has since gone quiet, does not hold the state for ever) */
+	for (int i = 0; i < t->wn; i++)
+		if (t->win[i].sub != sub &&
+		    is_blocked(t->win[i].cls) != blocked &&
+		    t->win[i].rt >= newest->since)
+			return false;
+	return true;
+}
+
+/*
+ * Whether the ncite newest measurements of the window, those behind a
+ * change, agree (docs/timelines.md, "Agreement"): the ones of the change's
+ * kind (blocked, or not blocked) come from at least N submitters, or one
+ * submitter's uncontradicted run of that kind spans H hours.
+ */
+static bool
+agreed(const struct tl *t, const struct store_agreement *ag, int ncite,
+       bool blocked)
+{
+	uint64_t subs[TL_WINDOW];
+	int ns = 0;
+
+	if (ag->min_submitters <= 1)
+		return true;
+	for (int i = t->wn - ncite; i < t->wn; i++) {
+		int j = 0;
+
+		if (is_blocked(t->win[i].cls) != blocked)
+			continue;
+		while (j < ns && subs[j] != t->win[i].sub)
+			j++;
+		if (j == ns)
+			subs[ns++] = t->win[i].sub;
+	}
+	if (ns >= ag->min_submitters)
+		return true;
+	for (int j = 0; ag->single_submitter_hours > 0 && j < ns; j++)
+		if (lone_streak(t, subs[j], blocked,
+				(int64_t)ag->single_submitter_hours * 3600))
+			return true;
+	return false;
+}
+
+/* A change that needs agreement: into or out of blocked or disrupted (what
+ * says "censorship" or takes it back), and a new method while blocked.
+ * Unknown, accessible and down move among themselves freely. */
+static bool
+needs_agreement(int from, int to)
+{
+	return from == S_BLOCKED || from == S_DISRUPTED || to == S_BLOCKED ||
+	       to == S_DISRUPTED;
+}
+
 /* Take one conclusive measurement, in (start_time, id) order; true when
  * the state changed, described in *ch. */
 static bool
-advance(struct tl *t, int cls, sqlite3_int64 id, int64_t time,
-	struct tl_change *ch)
+advance(struct tl *t, const struct store_agreement *ag, struct win_entry e,
+	int64_t time, struct tl_change *ch)
 {
 	int state, method, ncite;
 
-	if (t->wn == TL_WINDOW) {
-		memmove(t->win, t->win + 1,
-			(TL_WINDOW - 1) * sizeof(t->win[0]));
-		t->wn--;
-	}
-	t->win[t->wn].cls = cls;
-	t->win[t->wn].id = id;
-	t->wn++;
-	if (t->fresh < TL_WINDOW)
-		t->fresh++;
+	win_push(t, ag, e);
 	t->n_conclusive++;
 	t->last_time = time;
-	t->last_id = id;
+	t->last_id = e.id;
 	decide(t, &state, &method, &ncite);
 	if (state == t->state && method == t->method)
+		return false;
+	if (needs_agreement(t->state, state) &&
+	    !agreed(t, ag, ncite, state == S_BLOCKED || state == S_DISRUPTED))
 		return false;
 	ch->from = t->state;
 	ch->to = state;
@@ -301,7 +415,8 @@ advance(struct tl *t, int cls, sqlite3_int64 id, int64_t time,
 	return true;
 }
 
-/* The window as text, "o12 n15 ..." (class letter, id), oldest first. */
+/* The window as text, "o12/5f3a.../1700000000/1699990000 n15/..." (class
+ * letter and id, submitter, received_time, since), oldest first. */
 static void
 win_encode(const struct tl *t, char *out, size_t outlen)
 {
@@ -310,8 +425,26 @@ win_encode(const struct tl *t, char *out, size_t outlen)
 	out[0] = '\0';
 	for (int i = 0; i < t->wn && n < outlen; i++)
 		n += (size_t)snprintf(
-			out + n, outlen - n, "%s%c%lld", i > 0 ? " " : "",
-			class_letters[t->win[i].cls], (long long)t->win[i].id);
+			out + n, outlen - n, "%s%c%lld/%llx/%lld/%lld",
+			i > 0 ? " " : "", class_letters[t->win[i].cls],
+			(long long)t->win[i].id,
+			(unsigned long long)t->win[i].sub,
+			(long long)t->win[i].rt, (long long)t->win[i].since);
+}
+
+/* One number of an entry, followed by sep; NULL when it is not there. */
+static const char *
+win_num(const char *v, int base, char sep, long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = base == 16 ? (long long)strtoull(v, &end, 16)
+			  : strtoll(v, &end, 10);
+	if (end == v || errno != 0 || (base == 16 && *v == '-') || *v == ' ' ||
+	    (*end != sep && !(sep == ' ' && *end == '\0')))
+		return NULL;
+	return end;
 }
 
 static bool
@@ -320,18 +453,24 @@ win_decode(struct tl *t, const char *v)
 	t->wn = 0;
 	while (v != NULL && *v != '\0') {
 		const char *p = strchr(class_letters, *v);
-		char *end;
-		long long id;
+		struct win_entry *e = &t->win[t->wn];
+		long long id, sub, rt, since;
 
 		if (p == NULL || *p == '\0' || *p == 'x' || t->wn == TL_WINDOW)
 			return false;
-		id = strtoll(v + 1, &end, 10);
-		if (end == v + 1 || (*end != ' ' && *end != '\0'))
+		v = win_num(v + 1, 10, '/', &id);
+		v = v != NULL ? win_num(v + 1, 16, '/', &sub) : NULL;
+		v = v != NULL ? win_num(v + 1, 10, '/', &rt) : NULL;
+		v = v != NULL ? win_num(v + 1, 10, ' ', &since) : NULL;
+		if (v == NULL)
 			return false;
-		t->win[t->wn].cls = (int)(p - class_letters);
-		t->win[t->wn].id = id;
+		e->cls = (int)(p - class_letters);
+		e->id = id;
+		e->sub = (uint64_t)sub;
+		e->rt = rt;
+		e->since = since;
 		t->wn++;
-		v = *end == ' ' ? end + 1 : end;
+		v = *v == ' ' ? v + 1 : v;
 	}
 	return v != NULL;
 }
@@ -381,6 +520,92 @@ host_of(struct store *s, const char *input)
 		ww_target_clear(&t);
 	}
 	return s->hc_host;
+}
+
+/*
+ * The submitter a measurement counts as (INDEP_SQL in store_sqlite.c):
+ * its submitter id, where the unsigned of one observed network
+ * ("anon:<asn>:<hour>") are one whatever the hour; NULL (a row from before
+ * submitters were recorded) is none, *len 0. Returns where it starts.
+ */
+static const char *
+indep_id(const char *submitter, size_t *len)
+{
+	const char *c;
+
+	*len = 0;
+	if (submitter == NULL)
+		return NULL;
+	*len = strlen(submitter);
+	if (strncmp(submitter, "anon:", 5) == 0 &&
+	    (c = strchr(submitter + 5, ':')) != NULL)
+		*len = (size_t)(c - submitter);
+	return submitter;
+}
+
+/* The submitter as a number for the window; a row without one is its
+ * own submitter (by its id). A collision makes two submitters one: fewer
+ * changes, never more. */
+static uint64_t
+indep_hash(const char *submitter, sqlite3_int64 id)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t n;
+	const char *v = indep_id(submitter, &n);
+	char row[32];
+
+	if (v == NULL) {
+		n = (size_t)snprintf(row, sizeof(row), "row:%lld",
+				     (long long)id);
+		v = row;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)v[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* Whether the settings keep a measurement with this geo_mismatch flag
+ * from moving a state (and count it apart). */
+static bool
+geo_excluded(const struct store *s, int geo_mismatch)
+{
+	return geo_mismatch != 0 && !s->ag.allow_geo_mismatch;
+}
+
+/*
+ * What a new measurement counts as in daily_counts: its class, or
+ * C_CAPPED once its submitter has sent daily_cap measurements of the
+ * target that day (in arrival order, as ST_DAILY_KEY ranks them by id), or
+ * C_GEO_MISMATCH.
+ */
+static int
+daily_class(struct store *s, const struct store_meas *m, int cls, char *err,
+	    size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_SUBDAY_ADD];
+	size_t n;
+	const char *sub = indep_id(m->submitter, &n);
+	int64_t count = 0;
+	int rc;
+
+	if (sub != NULL && s->ag.daily_cap > 0) {
+		rc = bind_key(st, m->input, m->probe_cc, m->probe_asn);
+		rc |= sqlite3_bind_int64(st, 4, m->start_time);
+		rc |= sqlite3_bind_text(st, 5, sub, (int)n, SQLITE_STATIC);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			count = sqlite3_column_int64(st, 0);
+		else
+			db_fail(s, "counting a submitter's day", err, errlen);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (rc != SQLITE_ROW)
+			return -1;
+		if (count > s->ag.daily_cap)
+			return C_CAPPED;
+	}
+	return geo_excluded(s, m->geo_mismatch) ? C_GEO_MISMATCH : cls;
 }
 
 /* Count a new measurement in its day: most days are there already. */
@@ -452,7 +677,7 @@ tl_save(struct store *s, const struct tl *t, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[t->row > 0 ? ST_STATE_UPD : ST_STATE_PUT];
 	const char *host = NULL;
-	char win[TL_WINDOW * 24], *rhost = NULL;
+	char win[TL_WINDOW * 96], *rhost = NULL;
 	int rc, ret;
 
 	win_encode(t, win, sizeof(win));
@@ -621,13 +846,17 @@ store_tl_add(struct store *s, const struct store_meas *m, sqlite3_int64 id,
 {
 	struct tl t;
 	struct tl_change ch;
-	int c, rc;
+	int c, dc, rc;
 
 	if (m->input == NULL)
 		return 0;
 	c = classify(m->blocking, m->blocking_detail, m->accessible);
-	if (daily_add(s, m, c, err, errlen) != 0)
+	dc = daily_class(s, m, c, err, errlen);
+	if (dc < 0 || daily_add(s, m, dc, err, errlen) != 0)
 		return -1;
+	/* evidence the settings leave out is no evidence, as a failed one */
+	if (geo_excluded(s, m->geo_mismatch))
+		c = C_FAILED;
 	if (ks_has(redo, m->input, m->probe_cc, m->probe_asn))
 		return 0;
 	tl_init(&t, m->input, m->probe_cc, m->probe_asn);
@@ -647,7 +876,11 @@ store_tl_add(struct store *s, const struct store_meas *m, sqlite3_int64 id,
 	    (t.category == NULL || m->start_time >= t.category_time))
 		tl_set_category(&t, m->category_code, m->start_time);
 	rc = 0;
-	if (c != C_FAILED && advance(&t, c, id, m->start_time, &ch)) {
+	if (c != C_FAILED &&
+	    advance(&t, &s->ag,
+		    (struct win_entry){c, id, indep_hash(m->submitter, id),
+				       m->received_time, 0},
+		    m->start_time, &ch)) {
 		char *uids = cite_json(s, &ch, err, errlen);
 
 		rc = uids == NULL ? -1
@@ -741,6 +974,10 @@ tl_drop(struct store *s, const struct tl *t, char *err, size_t errlen)
 	if (step_done(s, st, bind_key(st, t->input, t->cc, t->asn),
 		      "dropping a state", err, errlen) != 0)
 		return -1;
+	st = s->st[ST_SUBDAY_DEL_KEY];
+	if (step_done(s, st, bind_key(st, t->input, t->cc, t->asn),
+		      "dropping counts", err, errlen) != 0)
+		return -1;
 	st = s->st[ST_DAILY_DEL_KEY];
 	return step_done(s, st, bind_key(st, t->input, t->cc, t->asn),
 			 "dropping counts", err, errlen);
@@ -774,14 +1011,24 @@ tl_rebuild(struct store *s, const char *input, const char *cc, const char *asn,
 					 ? -1
 					 : sqlite3_column_int(st, 3));
 		const char *cat = (const char *)sqlite3_column_text(st, 4);
+		struct win_entry w = {
+			c, id,
+			indep_hash((const char *)sqlite3_column_text(st, 6),
+				   id),
+			sqlite3_column_int64(st, 7), 0};
 
 		rc = SQLITE_OK;
+		/* a revoked submitter's rows are as if never sent */
+		if (sqlite3_column_int(st, 9) != 0)
+			continue;
+		if (geo_excluded(s, sqlite3_column_int(st, 8)))
+			w.cls = C_FAILED;
 		if (!any || time > t.last_tested)
 			t.last_tested = time;
 		any = true;
 		if (cat != NULL) /* the newest wins, as in tl_add() */
 			tl_set_category(&t, cat, time);
-		if (c != C_FAILED && advance(&t, c, id, time, &ch)) {
+		if (w.cls != C_FAILED && advance(&t, &s->ag, w, time, &ch)) {
 			struct gen_event *e;
 			char *uids = cite_json(s, &ch, err, errlen);
 
@@ -815,8 +1062,21 @@ tl_rebuild(struct store *s, const char *input, const char *cc, const char *asn,
 			      "recounting a target", err, errlen) != 0)
 			goto out;
 		d = s->st[ST_DAILY_KEY];
+		rc = bind_key(d, input, cc, asn);
+		rc |= sqlite3_bind_int(d, 4, s->ag.daily_cap);
+		rc |= sqlite3_bind_int(d, 5, s->ag.allow_geo_mismatch);
+		if (step_done(s, d, rc, "recounting a target", err, errlen) !=
+		    0)
+			goto out;
+		d = s->st[ST_SUBDAY_DEL_KEY];
 		if (step_done(s, d, bind_key(d, input, cc, asn),
-			      "recounting a target", err, errlen) != 0)
+			      "recounting a target's submitters", err,
+			      errlen) != 0)
+			goto out;
+		d = s->st[ST_SUBDAY_KEY];
+		if (step_done(s, d, bind_key(d, input, cc, asn),
+			      "recounting a target's submitters", err,
+			      errlen) != 0)
 			goto out;
 	}
 	ret = 0;
@@ -968,4 +1228,142 @@ store_tl_rebuild_all(struct store *s, char *err, size_t errlen)
 	for (int j = 0; j < 3; j++)
 		free(last[j]);
 	return ret;
+}
+
+/* --- agreement settings (table settings) --------------------------------- */
+
+/* The settings by name, where they are kept in struct store_agreement. */
+static const struct {
+	const char *name;
+	int min, max;
+	size_t off;
+} setting_defs[] = {
+	{"min_submitters", 1, STORE_MAX_MIN_SUBMITTERS,
+	 offsetof(struct store_agreement, min_submitters)},
+	{"single_submitter_hours", 0, STORE_MAX_SINGLE_HOURS,
+	 offsetof(struct store_agreement, single_submitter_hours)},
+	{"daily_cap", 0, STORE_MAX_DAILY_CAP,
+	 offsetof(struct store_agreement, daily_cap)},
+};
+
+static int *
+setting_ptr(struct store_agreement *a, size_t i)
+{
+	return (int *)((char *)a + setting_defs[i].off);
+}
+
+/* A setting out of range, named in err; 0 when all are in range. */
+static int
+settings_check(const struct store_agreement *a, const char *where, char *err,
+	       size_t errlen)
+{
+	for (size_t i = 0; i < WW_ARRAY_LEN(setting_defs); i++) {
+		int v = *setting_ptr((struct store_agreement *)a, i);
+
+		if (v < setting_defs[i].min || v > setting_defs[i].max) {
+			ww_set_err(err, errlen, "%s%s is %d: want %d to %d",
+				   where, setting_defs[i].name, v,
+				   setting_defs[i].min, setting_defs[i].max);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One row of the settings table into *a; unknown names are left alone
+ * (a newer collector's). */
+static int
+setting_read(struct store_agreement *a, const char *name, sqlite3_int64 v)
+{
+	if (name == NULL)
+		return 0;
+	if (strcmp(name, "allow_geo_mismatch") == 0) {
+		a->allow_geo_mismatch = v != 0;
+		return v == 0 || v == 1 ? 0 : -1;
+	}
+	for (size_t i = 0; i < WW_ARRAY_LEN(setting_defs); i++)
+		if (strcmp(name, setting_defs[i].name) == 0) {
+			if (v < INT_MIN || v > INT_MAX)
+				return -1;
+			*setting_ptr(a, i) = (int)v;
+		}
+	return 0;
+}
+
+int
+store_tl_settings_load(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_SETTINGS_GET];
+	struct store_agreement a = STORE_AGREEMENT_DEFAULT;
+	char where[300];
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (setting_read(&a, (const char *)sqlite3_column_text(st, 0),
+				 sqlite3_column_int64(st, 1)) != 0) {
+			ww_set_err(err, errlen,
+				   "%s: the stored setting %.40s is damaged",
+				   s->path,
+				   (const char *)sqlite3_column_text(st, 0));
+			sqlite3_reset(st);
+			return -1;
+		}
+	if (rc != SQLITE_DONE)
+		db_fail(s, "reading the settings", err, errlen);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	snprintf(where, sizeof(where), "%.200s: the stored ", s->path);
+	if (settings_check(&a, where, err, errlen) != 0)
+		return -1;
+	s->ag = a;
+	return 0;
+}
+
+void
+store_agreement_get(struct store *s, struct store_agreement *a)
+{
+	*a = s->ag;
+}
+
+static int
+setting_put(struct store *s, const char *name, int v, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_SETTINGS_PUT];
+	int rc = bind_text(st, 1, name);
+
+	rc |= sqlite3_bind_int(st, 2, v);
+	return step_done(s, st, rc, "storing the settings", err, errlen);
+}
+
+int
+store_agreement_set(struct store *s, const struct store_agreement *a, char *err,
+		    size_t errlen)
+{
+	struct store_agreement n = *a;
+
+	if (settings_check(a, "", err, errlen) != 0)
+		return -1;
+	n.allow_geo_mismatch = a->allow_geo_mismatch;
+	if (memcmp(&n, &s->ag, sizeof(n)) == 0)
+		return 0;
+	if (run(s, ST_BEGIN, "starting a transaction", err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < WW_ARRAY_LEN(setting_defs); i++)
+		if (setting_put(s, setting_defs[i].name, *setting_ptr(&n, i),
+				err, errlen) != 0)
+			goto fail;
+	/* every target, stale in the same transaction: a crash before the
+	 * recomputation below leaves them for the next store_open() */
+	if (setting_put(s, "allow_geo_mismatch", n.allow_geo_mismatch, err,
+			errlen) != 0 ||
+	    run(s, ST_STALE_ALL, "marking every target stale", err, errlen) !=
+		    0 ||
+	    run(s, ST_COMMIT, "committing", err, errlen) != 0)
+		goto fail;
+	s->ag = n;
+	return store_tl_rebuild_stale(s, err, errlen) != 0 ? -1 : 1;
+fail:
+	rollback(s);
+	return -1;
 }
