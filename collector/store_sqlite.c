@@ -1613,7 +1613,10 @@ store_timeline(struct store *s, const struct store_filter *fin, int granularity,
 			   " m.input, m.probe_cc, m.probe_asn, m.start_time -"
 			   " ((m.start_time % 3600) + 3600) % 3600 AS b, ");
 		qb_add(&q, CLASS_SQL " AS c FROM measurements m WHERE"
-				     " m.input IS NOT NULL");
+				     " m.input IS NOT NULL AND m.revoked = 0");
+		/* as in the daily counts (docs/timelines.md, section 9) */
+		if (!s->ag.allow_geo_mismatch)
+			qb_add(&q, " AND m.geo_mismatch = 0");
 		where_key(&q, "m", &f);
 		where_target(&q, "m", f.category, f.state);
 		if (f.since != 0)
