@@ -662,7 +662,10 @@ tl_load(struct store *s, struct tl *t, char *err, size_t errlen)
 		    !win_decode(t, (const char *)sqlite3_column_text(st, 7)) ||
 		    t->n_conclusive < t->wn || t->fresh < 0 ||
 		    t->fresh > t->wn ||
-		    (t->n_conclusive > t->wn && t->wn < TL_WINDOW))
+		    /* a window not yet full has seen all there was, or
+		     * holds one submitter's share (win_push()) */
+		    (t->n_conclusive > t->wn &&
+		     t->wn < TL_WINDOW - (s->ag.min_submitters - 1)))
 			ret = 2;
 	} else {
 		ret = db_fail(s, "reading a target's state", err, errlen);

@@ -2160,6 +2160,26 @@ test_agree_single_probe(void **state)
 	store_close(s);
 }
 
+/* One submitter's window holds its share (4 of 5 with N = 2): that is a
+ * sound state, kept and moved forward, not one to recompute at each new
+ * measurement. */
+static void
+test_agree_share_kept(void **state)
+{
+	const struct fixture *f = *state;
+	struct store *s = open_ok(f);
+	struct tl t;
+
+	for (int i = 0; i < 8; i++)
+		put_by(s, "key:aaaa", T0 + i * HOUR, 'o');
+	tl_init(&t, IN1, "CN", "AS1");
+	assert_int_equal(tl_load(s, &t, NULL, 0), 0);
+	assert_int_equal(t.wn, 4);
+	assert_int_equal(t.n_conclusive, 8);
+	tl_free(&t);
+	store_close(s);
+}
+
 /* H: one submitter alone changes a state once its evidence spans H hours
  * of the collector's clock, and not while another contradicts it. */
 static void
@@ -2474,6 +2494,7 @@ main(void)
 		T(test_agree_patient_flood),
 		T(test_agree_flood_ok),
 		T(test_agree_single_probe),
+		T(test_agree_share_kept),
 		T(test_agree_hours),
 		T(test_agree_revoked),
 		T(test_agree_geo_mismatch),
