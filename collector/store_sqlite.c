@@ -248,6 +248,36 @@ static const char *const migrations[] = {
 	" substr(submitter, 6, instr(substr(submitter, 6) || ':', ':') - 1)"   \
 	" ELSE submitter END)"
 
+/* A measurement counted in its day (?4 start_time) as class ?5. */
+#define DAILY_ADD_SQL                                                          \
+	"INSERT INTO daily_counts (input, probe_cc, probe_asn, day,"           \
+	" n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"          \
+	" n_server_side, n_down, n_failed, n_geo_mismatch, n_capped)"          \
+	" VALUES (?1, ?2, ?3, date(?4, 'unixepoch'), ?5 = 0, ?5 = 1,"          \
+	" ?5 = 2, ?5 = 3, ?5 = 4, ?5 = 5, ?5 = 6, ?5 = 7, ?5 = 8,"             \
+	" ?5 = 9, ?5 = 10)"                                                    \
+	" ON CONFLICT (input, probe_cc, probe_asn, day) DO UPDATE SET"         \
+	" n_ok = n_ok + excluded.n_ok, n_dns = n_dns + excluded.n_dns,"        \
+	" n_tcp_ip = n_tcp_ip + excluded.n_tcp_ip,"                            \
+	" n_tls = n_tls + excluded.n_tls,"                                     \
+	" n_http_failure = n_http_failure + excluded.n_http_failure,"          \
+	" n_http_diff = n_http_diff + excluded.n_http_diff,"                   \
+	" n_server_side = n_server_side + excluded.n_server_side,"             \
+	" n_down = n_down + excluded.n_down,"                                  \
+	" n_failed = n_failed + excluded.n_failed,"                            \
+	" n_geo_mismatch = n_geo_mismatch + excluded.n_geo_mismatch,"          \
+	" n_capped = n_capped + excluded.n_capped"
+#define DAILY_INC_SQL                                                          \
+	"UPDATE daily_counts SET n_ok = n_ok + (?5 = 0),"                      \
+	" n_dns = n_dns + (?5 = 1), n_tcp_ip = n_tcp_ip + (?5 = 2),"           \
+	" n_tls = n_tls + (?5 = 3),"                                           \
+	" n_http_failure = n_http_failure + (?5 = 4),"                         \
+	" n_http_diff = n_http_diff + (?5 = 5),"                               \
+	" n_server_side = n_server_side + (?5 = 6),"                           \
+	" n_down = n_down + (?5 = 7), n_failed = n_failed + (?5 = 8),"         \
+	" n_geo_mismatch = n_geo_mismatch + (?5 = 9),"                         \
+	" n_capped = n_capped + (?5 = 10)"                                     \
+	" WHERE " KEY_IS " AND day = date(?4, 'unixepoch')"
 /* One target's key: ?1, ?2, ?3. */
 #define KEY_IS "input = ?1 AND probe_cc = ?2 AND probe_asn = ?3"
 
@@ -273,36 +303,29 @@ static const char *const stmt_sql[ST_N] = {
 		      " analysis_version = ?6, analysis_reason = ?7"
 		      " WHERE id = ?1",
 	[ST_COUNT] = "SELECT count(*) FROM measurements",
-	/* ?4 start_time, ?5 the class: one count goes up by one */
-	[ST_DAILY_ADD] =
-		"INSERT INTO daily_counts (input, probe_cc, probe_asn, day,"
-		" n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"
-		" n_server_side, n_down, n_failed, n_geo_mismatch, n_capped)"
-		" VALUES (?1, ?2, ?3, date(?4, 'unixepoch'), ?5 = 0, ?5 = 1,"
-		" ?5 = 2, ?5 = 3, ?5 = 4, ?5 = 5, ?5 = 6, ?5 = 7, ?5 = 8,"
-		" ?5 = 9, ?5 = 10)"
-		" ON CONFLICT (input, probe_cc, probe_asn, day) DO UPDATE SET"
-		" n_ok = n_ok + excluded.n_ok, n_dns = n_dns + excluded.n_dns,"
-		" n_tcp_ip = n_tcp_ip + excluded.n_tcp_ip,"
-		" n_tls = n_tls + excluded.n_tls,"
-		" n_http_failure = n_http_failure + excluded.n_http_failure,"
-		" n_http_diff = n_http_diff + excluded.n_http_diff,"
-		" n_server_side = n_server_side + excluded.n_server_side,"
-		" n_down = n_down + excluded.n_down,"
-		" n_failed = n_failed + excluded.n_failed,"
-		" n_geo_mismatch = n_geo_mismatch + excluded.n_geo_mismatch,"
-		" n_capped = n_capped + excluded.n_capped",
+	/* ?4 start_time, ?5 the class: one count goes up by one; returns
+	 * the day's total */
+	[ST_DAILY_ADD] = DAILY_ADD_SQL,
 	/* first try ST_DAILY_INC: an upsert costs more */
-	[ST_DAILY_INC] =
-		"UPDATE daily_counts SET n_ok = n_ok + (?5 = 0),"
-		" n_dns = n_dns + (?5 = 1), n_tcp_ip = n_tcp_ip + (?5 = 2),"
-		" n_tls = n_tls + (?5 = 3),"
-		" n_http_failure = n_http_failure + (?5 = 4),"
-		" n_http_diff = n_http_diff + (?5 = 5),"
-		" n_server_side = n_server_side + (?5 = 6),"
-		" n_down = n_down + (?5 = 7), n_failed = n_failed + (?5 = 8),"
-		" n_geo_mismatch = n_geo_mismatch + (?5 = 9),"
-		" n_capped = n_capped + (?5 = 10)"
+	[ST_DAILY_INC] = DAILY_INC_SQL,
+	/* the day's total so far (for the daily cap: a lookup costs less
+	 * than RETURNING) */
+	[ST_DAILY_TOTAL] = "SELECT n_ok + n_dns + n_tcp_ip + n_tls +"
+			   " n_http_failure + n_http_diff + n_server_side +"
+			   " n_down + n_failed + n_geo_mismatch + n_capped FROM"
+			   " daily_counts WHERE " KEY_IS
+			   " AND day = date(?4, 'unixepoch')",
+	/* a measurement counted as ?5 goes to n_capped */
+	[ST_DAILY_CAP] =
+		"UPDATE daily_counts SET n_ok = n_ok - (?5 = 0),"
+		" n_dns = n_dns - (?5 = 1), n_tcp_ip = n_tcp_ip - (?5 = 2),"
+		" n_tls = n_tls - (?5 = 3),"
+		" n_http_failure = n_http_failure - (?5 = 4),"
+		" n_http_diff = n_http_diff - (?5 = 5),"
+		" n_server_side = n_server_side - (?5 = 6),"
+		" n_down = n_down - (?5 = 7), n_failed = n_failed - (?5 = 8),"
+		" n_geo_mismatch = n_geo_mismatch - (?5 = 9),"
+		" n_capped = n_capped + 1"
 		" WHERE " KEY_IS " AND day = date(?4, 'unixepoch')",
 	/* ?4 start_time, ?5 the submitter (INDEP_SQL's form): its count
 	 * for the day, this measurement included */
@@ -312,6 +335,18 @@ static const char *const stmt_sql[ST_N] = {
 		" 1) ON CONFLICT (input, probe_cc, probe_asn, day, submitter)"
 		" DO UPDATE SET n = n + 1 RETURNING n",
 	[ST_SUBDAY_DEL_KEY] = "DELETE FROM submitter_days WHERE " KEY_IS,
+	/* ?4 the day's first second: the day counted again, by submitter */
+	[ST_SUBDAY_DEL_DAY] = "DELETE FROM submitter_days WHERE " KEY_IS
+			      " AND day = date(?4, 'unixepoch')",
+	[ST_SUBDAY_DAY] = "INSERT INTO submitter_days (input, probe_cc,"
+			  " probe_asn, day, submitter, n) SELECT ?1, ?2, ?3,"
+			  " date(?4, 'unixepoch'), " INDEP_SQL " AS k, count(*)"
+			  " FROM measurements INDEXED BY"
+			  " measurements_target_time WHERE " KEY_IS
+			  " AND start_time >= ?4 AND start_time < ?4 + 86400"
+			  " AND revoked = 0 AND k IS NOT NULL GROUP BY k",
+	[ST_SUBDAY_GET] = "SELECT n FROM submitter_days WHERE " KEY_IS
+			  " AND day = date(?4, 'unixepoch') AND submitter = ?5",
 	[ST_SUBDAY_KEY] = "INSERT INTO submitter_days (input, probe_cc,"
 			  " probe_asn, day, submitter, n) SELECT ?1, ?2, ?3,"
 			  " date(start_time, 'unixepoch') AS d, " INDEP_SQL

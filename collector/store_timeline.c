@@ -572,52 +572,46 @@ geo_excluded(const struct store *s, int geo_mismatch)
 	return geo_mismatch != 0 && !s->ag.allow_geo_mismatch;
 }
 
-/*
- * What a new measurement counts as in daily_counts: its class, or
- * C_CAPPED once its submitter has sent daily_cap measurements of the
- * target that day (in arrival order, as ST_DAILY_KEY ranks them by id), or
- * C_GEO_MISMATCH.
- */
+/* Bind the key (1-3), start_time or the day's first second (4) and a
+ * submitter (5, may be NULL) of one target's day. */
 static int
-daily_class(struct store *s, const struct store_meas *m, int cls, char *err,
-	    size_t errlen)
+bind_day(sqlite3_stmt *st, const struct store_meas *m, int64_t t,
+	 const char *sub, size_t n)
 {
-	sqlite3_stmt *st = s->st[ST_SUBDAY_ADD];
-	size_t n;
-	const char *sub = indep_id(m->submitter, &n);
-	int64_t count = 0;
-	int rc;
+	int rc = bind_key(st, m->input, m->probe_cc, m->probe_asn);
 
-	if (sub != NULL && s->ag.daily_cap > 0) {
-		rc = bind_key(st, m->input, m->probe_cc, m->probe_asn);
-		rc |= sqlite3_bind_int64(st, 4, m->start_time);
+	rc |= sqlite3_bind_int64(st, 4, t);
+	if (sub != NULL)
 		rc |= sqlite3_bind_text(st, 5, sub, (int)n, SQLITE_STATIC);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			count = sqlite3_column_int64(st, 0);
-		else
-			db_fail(s, "counting a submitter's day", err, errlen);
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-		if (rc != SQLITE_ROW)
-			return -1;
-		if (count > s->ag.daily_cap)
-			return C_CAPPED;
-	}
-	return geo_excluded(s, m->geo_mismatch) ? C_GEO_MISMATCH : cls;
+	return rc;
 }
 
-/* Count a new measurement in its day: most days are there already. */
+/* Step st, which returns one integer in *v, then reset it. */
+static int
+step_int(struct store *s, sqlite3_stmt *st, int bind_rc, int64_t *v,
+	 const char *what, char *err, size_t errlen)
+{
+	int rc = bind_rc == SQLITE_OK ? sqlite3_step(st) : bind_rc;
+
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	else
+		db_fail(s, what, err, errlen);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Count a new measurement as cls in its day: most days are there
+ * already. */
 static int
 daily_add(struct store *s, const struct store_meas *m, int cls, char *err,
 	  size_t errlen)
 {
 	for (int i = 0; i < 2; i++) {
 		sqlite3_stmt *st = s->st[i == 0 ? ST_DAILY_INC : ST_DAILY_ADD];
-		int rc = bind_key(st, m->input, m->probe_cc, m->probe_asn);
+		int rc = bind_day(st, m, m->start_time, NULL, 0);
 
-		rc |= sqlite3_bind_int64(st, 4, m->start_time);
 		rc |= sqlite3_bind_int(st, 5, cls);
 		if (step_done(s, st, rc, "counting a measurement", err,
 			      errlen) != 0)
@@ -626,6 +620,94 @@ daily_add(struct store *s, const struct store_meas *m, int cls, char *err,
 			return 0;
 	}
 	return 0;
+}
+
+/* The target's count of the day so far, in *total (0: none yet). */
+static int
+daily_total(struct store *s, const struct store_meas *m, int64_t *total,
+	    char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_DAILY_TOTAL];
+	int rc = bind_day(st, m, m->start_time, NULL, 0);
+
+	*total = 0;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*total = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		db_fail(s, "reading a day's count", err, errlen);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * How many measurements of the target the submitter sub has sent that
+ * day, this one included. submitter_days is kept only for the days whose
+ * count passed the cap (below it, no submitter can be over it): the day
+ * is counted from the rows when it passes (total == cap + 1), then one
+ * is added per measurement.
+ */
+static int
+sub_count(struct store *s, const struct store_meas *m, const char *sub,
+	  size_t n, int64_t total, int64_t *count, char *err, size_t errlen)
+{
+	int64_t day = m->start_time - ((m->start_time % DAY) + DAY) % DAY;
+	sqlite3_stmt *st;
+
+	if (total > (int64_t)s->ag.daily_cap + 1) {
+		st = s->st[ST_SUBDAY_ADD];
+		return step_int(s, st, bind_day(st, m, m->start_time, sub, n),
+				count, "counting a submitter's day", err,
+				errlen);
+	}
+	st = s->st[ST_SUBDAY_DEL_DAY];
+	if (step_done(s, st, bind_day(st, m, day, NULL, 0),
+		      "counting a submitter's day", err, errlen) != 0)
+		return -1;
+	st = s->st[ST_SUBDAY_DAY];
+	if (step_done(s, st, bind_day(st, m, day, NULL, 0),
+		      "counting a submitter's day", err, errlen) != 0)
+		return -1;
+	st = s->st[ST_SUBDAY_GET];
+	return step_int(s, st, bind_day(st, m, m->start_time, sub, n), count,
+			"counting a submitter's day", err, errlen);
+}
+
+/*
+ * Count a new measurement in daily_counts: as its class, or
+ * C_GEO_MISMATCH, or C_CAPPED once its submitter has sent daily_cap
+ * measurements of the target that day (in arrival order, as ST_DAILY_KEY
+ * ranks them by id). A day within the cap costs nothing more; past it,
+ * the submitter's count is looked up, and a capped one is moved.
+ */
+static int
+daily_count(struct store *s, const struct store_meas *m, int cls, char *err,
+	    size_t errlen)
+{
+	size_t n;
+	const char *sub = indep_id(m->submitter, &n);
+	int64_t total = 0, count = 0;
+	sqlite3_stmt *st = s->st[ST_DAILY_CAP];
+	int rc;
+
+	if (geo_excluded(s, m->geo_mismatch))
+		cls = C_GEO_MISMATCH;
+	if (sub == NULL || s->ag.daily_cap == 0)
+		return daily_add(s, m, cls, err, errlen);
+	if (daily_total(s, m, &total, err, errlen) != 0 ||
+	    daily_add(s, m, cls, err, errlen) != 0)
+		return -1;
+	if (++total <= s->ag.daily_cap)
+		return 0;
+	if (sub_count(s, m, sub, n, total, &count, err, errlen) != 0)
+		return -1;
+	if (count <= s->ag.daily_cap)
+		return 0;
+	rc = bind_day(st, m, m->start_time, NULL, 0);
+	rc |= sqlite3_bind_int(st, 5, cls);
+	return step_done(s, st, rc, "capping a submitter's day", err, errlen);
 }
 
 /* Load a target's state into *t (tl_init'ed with its key): 0 found, 1 not
@@ -849,13 +931,12 @@ store_tl_add(struct store *s, const struct store_meas *m, sqlite3_int64 id,
 {
 	struct tl t;
 	struct tl_change ch;
-	int c, dc, rc;
+	int c, rc;
 
 	if (m->input == NULL)
 		return 0;
 	c = classify(m->blocking, m->blocking_detail, m->accessible);
-	dc = daily_class(s, m, c, err, errlen);
-	if (dc < 0 || daily_add(s, m, dc, err, errlen) != 0)
+	if (daily_count(s, m, c, err, errlen) != 0)
 		return -1;
 	/* evidence the settings leave out is no evidence, as a failed one */
 	if (geo_excluded(s, m->geo_mismatch))
