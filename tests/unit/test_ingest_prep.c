@@ -22,6 +22,7 @@
 #include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_timeline.c"
+#include "../../collector/store_agreement.c"
 
 #define GOOD "tests/data/validate/good.json"
 

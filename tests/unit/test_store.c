@@ -25,6 +25,7 @@
 #include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_timeline.c"
+#include "../../collector/store_agreement.c"
 
 #include "store_fixture.h"
 

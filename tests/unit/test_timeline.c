@@ -23,6 +23,7 @@
 #include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_timeline.c"
+#include "../../collector/store_agreement.c"
 
 /* 2023-11-14 00:00:00 UTC, a day's start */
 #define T0 ((int64_t)1699920000)
