@@ -18,6 +18,8 @@
  *   GET /api/v1/measurements/UID   the raw measurement as submitted
  *   GET /api/v1/domains/HOST  per network: blocked/disrupted/... URLs
  *   GET /api/v1/export        ?format=jsonl|csv
+ *   GET /api/v1/settings      what a change of state needs (the agreement
+ *                             settings, docs/timelines.md)
  *   GET /api/v1/whoami        the caller's address as seen here, and its
  *                             network from --asn-db (api_whoami: needs no
  *                             store, so --control-only serves it too)
@@ -684,6 +686,43 @@ api_whoami(struct evhttp_request *req, const struct ww_asndb *asn)
 	json_decref(o);
 }
 
+/* {"agreement": {...}}: the database's settings, and the rule in words for
+ * the web view. */
+static void
+get_settings(struct api *a, struct evhttp_request *req)
+{
+	struct store_agreement ag;
+	json_t *o = json_object(), *j = json_object();
+	char rule[256];
+
+	store_agreement_get(a->st, &ag);
+	if (ag.min_submitters <= 1)
+		snprintf(rule, sizeof(rule),
+			 "a state changes on the measurements of any one "
+			 "submitter (single-probe deployment)");
+	else if (ag.single_submitter_hours > 0)
+		snprintf(rule, sizeof(rule),
+			 "a state changes when %d independent submitters "
+			 "agree, or one alone, uncontradicted, for %d hours",
+			 ag.min_submitters, ag.single_submitter_hours);
+	else
+		snprintf(rule, sizeof(rule),
+			 "a state changes when %d independent submitters "
+			 "agree",
+			 ag.min_submitters);
+	json_object_set_new(j, "min_submitters",
+			    json_integer(ag.min_submitters));
+	json_object_set_new(j, "single_submitter_hours",
+			    json_integer(ag.single_submitter_hours));
+	json_object_set_new(j, "daily_cap", json_integer(ag.daily_cap));
+	json_object_set_new(j, "allow_geo_mismatch",
+			    json_boolean(ag.allow_geo_mismatch));
+	json_object_set_new(j, "rule", json_string(rule));
+	json_object_set_new(o, "agreement", j);
+	reply_json(req, 200, "OK", o);
+	json_decref(o);
+}
+
 /* --- routing -------------------------------------------------------------- */
 
 /* 400 {"error": "NAME: why", "parameter": NAME}. */
@@ -707,6 +746,7 @@ enum endpoint {
 	EP_RAW,
 	EP_DOMAIN,
 	EP_EXPORT,
+	EP_SETTINGS,
 	EP_NONE
 };
 
@@ -722,6 +762,7 @@ static const struct {
 	{"measurements/", EP_RAW, 0},
 	{"domains/", EP_DOMAIN, 0},
 	{"export", EP_EXPORT, AQ_FILTERS | AQ_FORMAT},
+	{"settings", EP_SETTINGS, 0},
 };
 
 static enum endpoint
@@ -828,6 +869,9 @@ api_handle(struct api *a, struct evhttp_request *req, const char *path)
 		break;
 	case EP_EXPORT:
 		get_export(a, req, &q);
+		break;
+	case EP_SETTINGS:
+		get_settings(a, req);
 		break;
 	case EP_NONE:
 		break;

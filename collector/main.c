@@ -102,6 +102,20 @@ static const char usage_text[] =
 	"                         target (default 600/3600)\n"
 	"  --verbose              log each control\n"
 	"\n"
+	"Agreement (docs/timelines.md), kept in the database once given (a\n"
+	"change recomputes every timeline; `reanalyze` uses them too):\n"
+	"  --min-submitters N     distinct submitters whose measurements a\n"
+	"                         change into or out of blocked or disrupted\n"
+	"                         needs, 1 to 3 (default 2; 1: a single-probe\n"
+	"                         deployment)\n"
+	"  --single-submitter-hours H  or one submitter, uncontradicted, over\n"
+	"                         H hours (default 6; 0: never)\n"
+	"  --daily-cap N          measurements of one submitter counted per\n"
+	"                         target and day (default 48; 0: no cap)\n"
+	"  --allow-geo-mismatch yes|no  let measurements whose claimed network\n"
+	"                         is not the observed one move states\n"
+	"                         (default no)\n"
+	"\n"
 	"Exit status: 0 after SIGTERM/SIGINT, 1 usage error, 2 could not "
 	"start.\n";
 
@@ -131,6 +145,10 @@ enum {
 	OPT_FINGERPRINTS,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_MIN_SUBMITTERS,
+	OPT_SINGLE_HOURS,
+	OPT_DAILY_CAP,
+	OPT_ALLOW_GEO,
 };
 
 static const struct option long_opts[] = {
@@ -159,6 +177,10 @@ static const struct option long_opts[] = {
 	{"fingerprints", required_argument, NULL, OPT_FINGERPRINTS},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
+	{"min-submitters", required_argument, NULL, OPT_MIN_SUBMITTERS},
+	{"single-submitter-hours", required_argument, NULL, OPT_SINGLE_HOURS},
+	{"daily-cap", required_argument, NULL, OPT_DAILY_CAP},
+	{"allow-geo-mismatch", required_argument, NULL, OPT_ALLOW_GEO},
 	{NULL, 0, NULL, 0},
 };
 
@@ -176,6 +198,8 @@ struct svc_opts {
 	bool ingest_opts;   /* either was given */
 	enum sub_mode submission;
 	struct rate_opts rate;
+	/* the agreement options given, -1 where not (store_agreement's) */
+	int agree[4];
 };
 
 struct run {
@@ -192,6 +216,43 @@ struct run {
 	struct rate_limiter *rl;
 	struct sub_registry *reg;
 };
+
+/* One agreement option into o->agree; -1 after a usage error. */
+static int
+agree_opt(struct svc_opts *o, int c, const char *arg)
+{
+	long v;
+
+	switch (c) {
+	case OPT_MIN_SUBMITTERS:
+		if (ww_opt_long("min-submitters", arg, 1,
+				STORE_MAX_MIN_SUBMITTERS, &v) != 0)
+			return -1;
+		o->agree[0] = (int)v;
+		return 0;
+	case OPT_SINGLE_HOURS:
+		if (ww_opt_long("single-submitter-hours", arg, 0,
+				STORE_MAX_SINGLE_HOURS, &v) != 0)
+			return -1;
+		o->agree[1] = (int)v;
+		return 0;
+	case OPT_DAILY_CAP:
+		if (ww_opt_long("daily-cap", arg, 0, STORE_MAX_DAILY_CAP, &v) !=
+		    0)
+			return -1;
+		o->agree[2] = (int)v;
+		return 0;
+	default:
+		if (strcmp(arg, "yes") != 0 && strcmp(arg, "no") != 0) {
+			ww_usage_error("bad --allow-geo-mismatch \"%s\": want "
+				       "yes or no",
+				       arg);
+			return -1;
+		}
+		o->agree[3] = strcmp(arg, "yes") == 0;
+		return 0;
+	}
+}
 
 /* Everything but the control API: the read API, then ingest. */
 static void
@@ -329,6 +390,39 @@ open_identity(struct run *r, const struct svc_opts *o)
 	return 0;
 }
 
+/* The agreement options given become the database's settings (a change
+ * recomputes every timeline); the ones in use are logged. */
+static int
+set_agreement(struct store *st, const struct svc_opts *o)
+{
+	struct store_agreement a;
+	char err[512];
+	int rc;
+
+	store_agreement_get(st, &a);
+	if (o->agree[0] >= 0)
+		a.min_submitters = o->agree[0];
+	if (o->agree[1] >= 0)
+		a.single_submitter_hours = o->agree[1];
+	if (o->agree[2] >= 0)
+		a.daily_cap = o->agree[2];
+	if (o->agree[3] >= 0)
+		a.allow_geo_mismatch = o->agree[3] == 1;
+	rc = store_agreement_set(st, &a, err, sizeof(err));
+	if (rc < 0) {
+		log_error("collector", "%s", err);
+		return -1;
+	}
+	log_info("collector",
+		 "agreement%s: a state changes when %d independent submitters "
+		 "agree, or one over %d hours; %d a day counted per submitter "
+		 "and target; geo-mismatched measurements %s",
+		 rc == 1 ? " (changed: every timeline recomputed)" : "",
+		 a.min_submitters, a.single_submitter_hours, a.daily_cap,
+		 a.allow_geo_mismatch ? "allowed" : "left out");
+	return 0;
+}
+
 /* The database and the fingerprints; -1 after logging. */
 static int
 open_ingest(struct run *r, const struct svc_opts *o, struct ctl_server_opts *so)
@@ -337,6 +431,8 @@ open_ingest(struct run *r, const struct svc_opts *o, struct ctl_server_opts *so)
 	int threads;
 
 	r->st = store_open(o->db, err, sizeof(err));
+	if (r->st != NULL && set_agreement(r->st, o) != 0)
+		return -1;
 	if (r->st != NULL)
 		r->wst = store_open(o->db, err, sizeof(err));
 	if (r->st == NULL || r->wst == NULL) {
@@ -783,6 +879,7 @@ main(int argc, char **argv)
 	o.rate.target = (struct rate_limit){60, 3600};
 	o.rate.net_batches = (struct rate_limit){600, 60};
 	o.rate.net_target = (struct rate_limit){600, 3600};
+	memset(o.agree, -1, sizeof(o.agree));
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.timeout = WW_DEFAULT_TIMEOUT;
 	cfg.max_addrs = WW_DEFAULT_MAX_ADDRS;
@@ -907,6 +1004,13 @@ main(int argc, char **argv)
 			if (parse_rate(c, optarg, &o.rate) != 0)
 				return EXIT_USAGE;
 			o.ingest_opts = true;
+			break;
+		case OPT_MIN_SUBMITTERS:
+		case OPT_SINGLE_HOURS:
+		case OPT_DAILY_CAP:
+		case OPT_ALLOW_GEO:
+			if (agree_opt(&o, c, optarg) != 0)
+				return EXIT_USAGE;
 			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);

@@ -163,6 +163,48 @@ long store_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg,
 /* The number of stored measurements (for /metrics and tests), or -1. */
 int64_t store_count(struct store *s);
 
+/*
+ * Agreement (docs/timelines.md, "Agreement"): how much independent
+ * evidence a change of state needs, and how much one submitter counts.
+ * A property of the database (table settings), so that a running
+ * collector and `reanalyze` use the same; read at store_open().
+ */
+struct store_agreement {
+	/* N: distinct submitters whose measurements are behind a change
+	 * into or out of blocked or disrupted; 1 to STORE_MAX_MIN_SUBMITTERS
+	 * (1: any one submitter is enough, a single-probe deployment) */
+	int min_submitters;
+	/* H: or one submitter's evidence spanning this many hours of the
+	 * collector's clock, uncontradicted; 0 turns that rule off */
+	int single_submitter_hours;
+	/* measurements of one submitter counted per target and UTC day in
+	 * the daily counts (the rest are counted apart); 0: no cap */
+	int daily_cap;
+	/* measurements whose claimed network is not the observed one may
+	 * move a state and count in the class counts */
+	bool allow_geo_mismatch;
+};
+#define STORE_MAX_MIN_SUBMITTERS 3
+#define STORE_MAX_SINGLE_HOURS (24 * 365)
+#define STORE_MAX_DAILY_CAP 1000000
+#define STORE_AGREEMENT_DEFAULT                                                \
+	{                                                                      \
+		2, 6, 48, false                                                \
+	}
+
+/* The settings in use. */
+void store_agreement_get(struct store *s, struct store_agreement *a);
+
+/*
+ * Keep a as the database's settings. When they differ from the stored
+ * ones, every target is marked stale and recomputed before this returns
+ * (other open handles keep the settings they read until they are opened
+ * again). Returns 1 when they changed, 0 when they were already those,
+ * -1 with a message (a value out of range is named).
+ */
+int store_agreement_set(struct store *s, const struct store_agreement *a,
+			char *err, size_t errlen);
+
 /* --- timelines and queries (docs/timelines.md) ---------------------------
  *
  * Derived from the stored verdicts as measurements arrive, inside

@@ -193,40 +193,42 @@ static const char *const migrations[] = {
 	") STRICT;"
 	"INSERT OR IGNORE INTO stale_targets SELECT DISTINCT input, probe_cc,"
 	" probe_asn FROM measurements WHERE input IS NOT NULL;",
+	/* 5: agreement (docs/timelines.md, "Agreement"). The target index
+	 * also covers received_time: how long one submitter has reported
+	 * something is measured on the collector's clock, which a submitter
+	 * cannot set. The daily counts count apart the measurements of a
+	 * submitter beyond its daily cap (n_capped) and those whose claimed
+	 * network is not the observed one (n_geo_mismatch); submitter_days
+	 * holds how many each submitter sent per target and day, for the cap.
+	 * settings: the agreement settings of this database (absent: the
+	 * defaults). The window kept in target_state.win changes form, so
+	 * every target is marked stale and recomputed. */
+	"DROP INDEX measurements_target_time;"
+	"CREATE INDEX measurements_target_time ON measurements"
+	" (input, probe_cc, probe_asn, start_time, blocking, accessible,"
+	" category_code, blocking_detail, submitter, observed_asn,"
+	" geo_mismatch, revoked, received_time);"
+	"ALTER TABLE daily_counts ADD COLUMN n_geo_mismatch INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE daily_counts ADD COLUMN n_capped INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"CREATE TABLE submitter_days ("
+	" input TEXT NOT NULL,"
+	" probe_cc TEXT NOT NULL,"
+	" probe_asn TEXT NOT NULL,"
+	" day TEXT NOT NULL,"
+	" submitter TEXT NOT NULL,"
+	" n INTEGER NOT NULL,"
+	" PRIMARY KEY (input, probe_cc, probe_asn, day, submitter)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE TABLE settings ("
+	" name TEXT PRIMARY KEY,"
+	" value INTEGER NOT NULL"
+	") STRICT;"
+	"INSERT OR IGNORE INTO stale_targets SELECT DISTINCT input, probe_cc,"
+	" probe_asn FROM measurements WHERE input IS NOT NULL;",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
-
-enum stmt_id {
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_INSERT,
-	ST_GET_RAW,
-	ST_PAGE,
-	ST_UPDATE,
-	ST_COUNT,
-	/* timelines */
-	ST_DAILY_ADD,
-	ST_DAILY_INC,
-	ST_STATE_GET,
-	ST_STATE_PUT,
-	ST_STATE_UPD,
-	ST_STATE_DEL,
-	ST_EVENT_ADD,
-	ST_UID_OF,
-	ST_KEY_ROWS,
-	ST_KEY_EVENTS,
-	ST_EVENTS_CUT,
-	ST_DAILY_DEL_KEY,
-	ST_DAILY_KEY,
-	ST_STALE_MARK,
-	ST_STALE_NEXT,
-	ST_STALE_DEL,
-	ST_KEYS_NEXT,
-	ST_PCT,
-	ST_NEWEST,
-	ST_N
-};
 
 /* A measurement's class (docs/timelines.md) in SQL: the index into
  * class_names below. Kept in step with classify(). */
@@ -237,6 +239,45 @@ enum stmt_id {
 	" THEN (CASE blocking_detail WHEN 'http.server_side' THEN 6 ELSE 5"    \
 	" END) ELSE 8 END)"
 
+/* The submitter a row counts as for agreement and the daily cap, in SQL:
+ * NULL for a row without one (each its own submitter, never capped); the
+ * unsigned of one observed network ("anon:<asn>:<hour>") are one,
+ * whatever the hour. Kept in step with store_timeline.c's indep_id(). */
+#define INDEP_SQL                                                              \
+	"(CASE WHEN submitter LIKE 'anon:%' THEN 'anon:' ||"                   \
+	" substr(submitter, 6, instr(substr(submitter, 6) || ':', ':') - 1)"   \
+	" ELSE submitter END)"
+
+/* A measurement counted in its day (?4 start_time) as class ?5. */
+#define DAILY_ADD_SQL                                                          \
+	"INSERT INTO daily_counts (input, probe_cc, probe_asn, day,"           \
+	" n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"          \
+	" n_server_side, n_down, n_failed, n_geo_mismatch, n_capped)"          \
+	" VALUES (?1, ?2, ?3, date(?4, 'unixepoch'), ?5 = 0, ?5 = 1,"          \
+	" ?5 = 2, ?5 = 3, ?5 = 4, ?5 = 5, ?5 = 6, ?5 = 7, ?5 = 8,"             \
+	" ?5 = 9, ?5 = 10)"                                                    \
+	" ON CONFLICT (input, probe_cc, probe_asn, day) DO UPDATE SET"         \
+	" n_ok = n_ok + excluded.n_ok, n_dns = n_dns + excluded.n_dns,"        \
+	" n_tcp_ip = n_tcp_ip + excluded.n_tcp_ip,"                            \
+	" n_tls = n_tls + excluded.n_tls,"                                     \
+	" n_http_failure = n_http_failure + excluded.n_http_failure,"          \
+	" n_http_diff = n_http_diff + excluded.n_http_diff,"                   \
+	" n_server_side = n_server_side + excluded.n_server_side,"             \
+	" n_down = n_down + excluded.n_down,"                                  \
+	" n_failed = n_failed + excluded.n_failed,"                            \
+	" n_geo_mismatch = n_geo_mismatch + excluded.n_geo_mismatch,"          \
+	" n_capped = n_capped + excluded.n_capped"
+#define DAILY_INC_SQL                                                          \
+	"UPDATE daily_counts SET n_ok = n_ok + (?5 = 0),"                      \
+	" n_dns = n_dns + (?5 = 1), n_tcp_ip = n_tcp_ip + (?5 = 2),"           \
+	" n_tls = n_tls + (?5 = 3),"                                           \
+	" n_http_failure = n_http_failure + (?5 = 4),"                         \
+	" n_http_diff = n_http_diff + (?5 = 5),"                               \
+	" n_server_side = n_server_side + (?5 = 6),"                           \
+	" n_down = n_down + (?5 = 7), n_failed = n_failed + (?5 = 8),"         \
+	" n_geo_mismatch = n_geo_mismatch + (?5 = 9),"                         \
+	" n_capped = n_capped + (?5 = 10)"                                     \
+	" WHERE " KEY_IS " AND day = date(?4, 'unixepoch')"
 /* One target's key: ?1, ?2, ?3. */
 #define KEY_IS "input = ?1 AND probe_cc = ?2 AND probe_asn = ?3"
 
@@ -262,32 +303,56 @@ static const char *const stmt_sql[ST_N] = {
 		      " analysis_version = ?6, analysis_reason = ?7"
 		      " WHERE id = ?1",
 	[ST_COUNT] = "SELECT count(*) FROM measurements",
-	/* ?4 start_time, ?5 the class: one count goes up by one */
-	[ST_DAILY_ADD] =
-		"INSERT INTO daily_counts (input, probe_cc, probe_asn, day,"
-		" n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"
-		" n_server_side, n_down, n_failed) VALUES (?1, ?2, ?3,"
-		" date(?4, 'unixepoch'), ?5 = 0, ?5 = 1, ?5 = 2, ?5 = 3,"
-		" ?5 = 4, ?5 = 5, ?5 = 6, ?5 = 7, ?5 = 8)"
-		" ON CONFLICT (input, probe_cc, probe_asn, day) DO UPDATE SET"
-		" n_ok = n_ok + excluded.n_ok, n_dns = n_dns + excluded.n_dns,"
-		" n_tcp_ip = n_tcp_ip + excluded.n_tcp_ip,"
-		" n_tls = n_tls + excluded.n_tls,"
-		" n_http_failure = n_http_failure + excluded.n_http_failure,"
-		" n_http_diff = n_http_diff + excluded.n_http_diff,"
-		" n_server_side = n_server_side + excluded.n_server_side,"
-		" n_down = n_down + excluded.n_down,"
-		" n_failed = n_failed + excluded.n_failed",
+	/* ?4 start_time, ?5 the class: one count goes up by one; returns
+	 * the day's total */
+	[ST_DAILY_ADD] = DAILY_ADD_SQL,
 	/* first try ST_DAILY_INC: an upsert costs more */
-	[ST_DAILY_INC] =
-		"UPDATE daily_counts SET n_ok = n_ok + (?5 = 0),"
-		" n_dns = n_dns + (?5 = 1), n_tcp_ip = n_tcp_ip + (?5 = 2),"
-		" n_tls = n_tls + (?5 = 3),"
-		" n_http_failure = n_http_failure + (?5 = 4),"
-		" n_http_diff = n_http_diff + (?5 = 5),"
-		" n_server_side = n_server_side + (?5 = 6),"
-		" n_down = n_down + (?5 = 7), n_failed = n_failed + (?5 = 8)"
+	[ST_DAILY_INC] = DAILY_INC_SQL,
+	/* the day's total so far (for the daily cap: a lookup costs less
+	 * than RETURNING) */
+	[ST_DAILY_TOTAL] = "SELECT n_ok + n_dns + n_tcp_ip + n_tls +"
+			   " n_http_failure + n_http_diff + n_server_side +"
+			   " n_down + n_failed + n_geo_mismatch + n_capped FROM"
+			   " daily_counts WHERE " KEY_IS
+			   " AND day = date(?4, 'unixepoch')",
+	/* a measurement counted as ?5 goes to n_capped */
+	[ST_DAILY_CAP] =
+		"UPDATE daily_counts SET n_ok = n_ok - (?5 = 0),"
+		" n_dns = n_dns - (?5 = 1), n_tcp_ip = n_tcp_ip - (?5 = 2),"
+		" n_tls = n_tls - (?5 = 3),"
+		" n_http_failure = n_http_failure - (?5 = 4),"
+		" n_http_diff = n_http_diff - (?5 = 5),"
+		" n_server_side = n_server_side - (?5 = 6),"
+		" n_down = n_down - (?5 = 7), n_failed = n_failed - (?5 = 8),"
+		" n_geo_mismatch = n_geo_mismatch - (?5 = 9),"
+		" n_capped = n_capped + 1"
 		" WHERE " KEY_IS " AND day = date(?4, 'unixepoch')",
+	/* ?4 start_time, ?5 the submitter (INDEP_SQL's form): its count
+	 * for the day, this measurement included */
+	[ST_SUBDAY_ADD] =
+		"INSERT INTO submitter_days (input, probe_cc, probe_asn, day,"
+		" submitter, n) VALUES (?1, ?2, ?3, date(?4, 'unixepoch'), ?5,"
+		" 1) ON CONFLICT (input, probe_cc, probe_asn, day, submitter)"
+		" DO UPDATE SET n = n + 1 RETURNING n",
+	[ST_SUBDAY_DEL_KEY] = "DELETE FROM submitter_days WHERE " KEY_IS,
+	/* ?4 the day's first second: the day counted again, by submitter */
+	[ST_SUBDAY_DEL_DAY] = "DELETE FROM submitter_days WHERE " KEY_IS
+			      " AND day = date(?4, 'unixepoch')",
+	[ST_SUBDAY_DAY] = "INSERT INTO submitter_days (input, probe_cc,"
+			  " probe_asn, day, submitter, n) SELECT ?1, ?2, ?3,"
+			  " date(?4, 'unixepoch'), " INDEP_SQL " AS k, count(*)"
+			  " FROM measurements INDEXED BY"
+			  " measurements_target_time WHERE " KEY_IS
+			  " AND start_time >= ?4 AND start_time < ?4 + 86400"
+			  " AND revoked = 0 AND k IS NOT NULL GROUP BY k",
+	[ST_SUBDAY_GET] = "SELECT n FROM submitter_days WHERE " KEY_IS
+			  " AND day = date(?4, 'unixepoch') AND submitter = ?5",
+	[ST_SUBDAY_KEY] = "INSERT INTO submitter_days (input, probe_cc,"
+			  " probe_asn, day, submitter, n) SELECT ?1, ?2, ?3,"
+			  " date(start_time, 'unixepoch') AS d, " INDEP_SQL
+			  " AS k, count(*) FROM measurements INDEXED BY"
+			  " measurements_target_time WHERE " KEY_IS
+			  " AND revoked = 0 AND k IS NOT NULL GROUP BY d, k",
 	[ST_STATE_GET] = "SELECT state, method, since, last_tested,"
 			 " n_conclusive, last_time, last_id, win,"
 			 " category_code, category_time, id, fresh"
@@ -321,11 +386,13 @@ static const char *const stmt_sql[ST_N] = {
 	/* Covered by measurements_target_time, in (start_time, id) order.
 	 * Named, as SQLite would rather walk a whole country's rows in
 	 * measurements_cc_time than sort the ties of start_time. */
-	[ST_KEY_ROWS] = "SELECT id, start_time, blocking, accessible,"
-			" category_code, blocking_detail FROM measurements"
-			" INDEXED BY"
-			" measurements_target_time WHERE " KEY_IS
-			" ORDER BY start_time, id",
+	[ST_KEY_ROWS] =
+		"SELECT id, start_time, blocking, accessible,"
+		" category_code, blocking_detail, submitter,"
+		" received_time, geo_mismatch, revoked FROM measurements"
+		" INDEXED BY"
+		" measurements_target_time WHERE " KEY_IS
+		" ORDER BY start_time, id",
 	[ST_KEY_EVENTS] = "SELECT id, time, from_state, to_state, method,"
 			  " uids FROM events WHERE " KEY_IS " ORDER BY id",
 	[ST_EVENTS_CUT] = "DELETE FROM events WHERE " KEY_IS " AND id >= ?4",
@@ -333,13 +400,25 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_DAILY_KEY] =
 		"INSERT INTO daily_counts (input, probe_cc, probe_asn, day,"
 		" n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"
-		" n_server_side, n_down, n_failed) SELECT ?1, ?2, ?3, d,"
-		" sum(c = 0), sum(c = 1), sum(c = 2), sum(c = 3), sum(c = 4),"
-		" sum(c = 5), sum(c = 6), sum(c = 7), sum(c = 8) FROM (SELECT"
-		" date(start_time,"
-		" 'unixepoch') AS d, " CLASS_SQL " AS c FROM measurements"
-		" INDEXED BY measurements_target_time WHERE " KEY_IS ")"
+		" n_server_side, n_down, n_failed, n_geo_mismatch, n_capped)"
+		" SELECT ?1, ?2, ?3, d, sum(c = 0), sum(c = 1), sum(c = 2),"
+		" sum(c = 3), sum(c = 4), sum(c = 5), sum(c = 6), sum(c = 7),"
+		" sum(c = 8), sum(c = 9), sum(c = 10) FROM (SELECT d,"
+		" CASE WHEN ?4 > 0 AND k IS NOT NULL AND rn > ?4 THEN 10"
+		" WHEN geo_mismatch = 1 AND ?5 = 0 THEN 9 ELSE c END AS c FROM"
+		" (SELECT date(start_time, 'unixepoch') AS d, " CLASS_SQL
+		" AS c, " INDEP_SQL " AS k, geo_mismatch, row_number() OVER"
+		" (PARTITION BY date(start_time, 'unixepoch'), " INDEP_SQL
+		" ORDER BY id) AS rn FROM measurements INDEXED BY"
+		" measurements_target_time WHERE " KEY_IS " AND revoked = 0))"
 		" GROUP BY d",
+	[ST_SETTINGS_GET] = "SELECT name, value FROM settings",
+	[ST_SETTINGS_PUT] = "INSERT INTO settings (name, value) VALUES (?1, ?2)"
+			    " ON CONFLICT (name) DO UPDATE SET"
+			    " value = excluded.value",
+	[ST_STALE_ALL] = "INSERT OR IGNORE INTO stale_targets SELECT DISTINCT"
+			 " input, probe_cc, probe_asn FROM measurements"
+			 " WHERE input IS NOT NULL",
 	[ST_STALE_MARK] = "INSERT OR IGNORE INTO stale_targets"
 			  " SELECT input, probe_cc, probe_asn FROM"
 			  " measurements WHERE id = ?1 AND input IS NOT NULL",
@@ -363,80 +442,11 @@ static const char *const stmt_sql[ST_N] = {
 #define INSERT_DERIVED 14
 #define UPDATE_DERIVED 2
 
-struct store {
-	sqlite3 *db;
-	char *path; /* for messages */
-	sqlite3_stmt *st[ST_N];
-	struct store_packer *pk; /* for measurements given uncompressed */
-	char *rbuf;		 /* raw being reanalysed, reused */
-	size_t rcap;
-	char *hc_input, *hc_host; /* the last input's host (host_of()) */
-};
-
 static const char *const blocking_values[] = {
 	"false", "dns", "tcp_ip", "tls", "http-failure", "http-diff",
 };
 
 /* --- small helpers ------------------------------------------------------- */
-
-/* Report SQLite's last error while doing what; returns -1. */
-static int
-db_fail(struct store *s, const char *what, char *err, size_t errlen)
-{
-	ww_set_err(err, errlen, "%s: %s: %s", s->path, what,
-		   sqlite3_errmsg(s->db));
-	return -1;
-}
-
-/* Make buf hold at least need bytes; returns it, maybe moved. */
-static void *
-reserve(void *buf, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return buf;
-	*cap = need;
-	return xrealloc(buf, need);
-}
-
-/* Run a statement that returns no rows, and make it ready to run again. */
-static int
-run(struct store *s, enum stmt_id id, const char *what, char *err,
-    size_t errlen)
-{
-	int rc = sqlite3_step(s->st[id]);
-
-	if (rc != SQLITE_DONE)
-		db_fail(s, what, err, errlen);
-	sqlite3_reset(s->st[id]);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Undo the open transaction, if a failure left one open. */
-static void
-rollback(struct store *s)
-{
-	if (sqlite3_get_autocommit(s->db))
-		return;
-	sqlite3_step(s->st[ST_ROLLBACK]);
-	sqlite3_reset(s->st[ST_ROLLBACK]);
-}
-
-static int
-exec(struct store *s, const char *sql, const char *what, char *err,
-     size_t errlen)
-{
-	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(s, what, err, errlen);
-	return 0;
-}
-
-static int
-bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v == NULL)
-		return sqlite3_bind_null(st, i);
-	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
 
 /* --- validation ---------------------------------------------------------- */
 
@@ -605,1073 +615,6 @@ check_batch(const struct store_meas *v, size_t n, char *err, size_t errlen)
 			return -1;
 	}
 	return 0;
-}
-
-/* --- timelines: classes, states, events (docs/timelines.md) -------------- */
-
-/*
- * Every measurement with an input belongs to a target, the key (input,
- * probe_cc, probe_asn). Its class comes from its verdict; daily_counts
- * counts the classes per target and UTC day; target_state holds the state
- * machine of each target (its last TL_WINDOW conclusive measurements in
- * `win`), and every change of state is a row of events.
- *
- * New measurements move their target's state forward inside the batch's
- * transaction. One older than the target's last conclusive measurement
- * (it arrived late) has the target recomputed from all its measurements
- * instead, before the batch commits. Reanalysis marks the targets of the
- * measurements it rewrites in stale_targets, in the same transactions, and
- * then recomputes every target: a crash in between leaves the marks, and
- * store_open() recomputes those.
- */
-
-enum cls {
-	C_OK,
-	C_DNS, /* C_DNS .. C_SERVER_SIDE: blocked; the method is the name */
-	C_TCP_IP,
-	C_TLS,
-	C_HTTP_FAILURE,
-	C_HTTP_DIFF,
-	/* http-diff with blocking_detail http.server_side: the site itself
-	 * refuses this network (a publisher's 451, a CAPTCHA's 503 over
-	 * verified HTTPS), not the network: shown as "withheld by the site" */
-	C_SERVER_SIDE,
-	C_DOWN,
-	C_FAILED, /* no verdict: not conclusive */
-	C_N
-};
-
-static const char *const class_names[C_N] = {
-	"ok",	     "dns",	    "tcp_ip", "tls",	"http-failure",
-	"http-diff", "server-side", "down",   "failed",
-};
-/* One letter per class, for the window kept in target_state.win (read
- * back by letter: a new class takes a new letter). */
-static const char class_letters[C_N + 1] = "onpsfhwdx";
-
-#define TL_WINDOW 5 /* conclusive measurements a state looks at (W) */
-#define TL_RUN 3    /* the run that moves a state; also the minimum (MIN) */
-
-enum tl_state_id {
-	S_UNKNOWN,
-	S_ACCESSIBLE,
-	S_BLOCKED,
-	S_DISRUPTED,
-	S_DOWN,
-	S_N
-};
-
-static const char *const state_names[S_N] = {
-	STORE_STATE_UNKNOWN,   STORE_STATE_ACCESSIBLE, STORE_STATE_BLOCKED,
-	STORE_STATE_DISRUPTED, STORE_STATE_DOWN,
-};
-
-/* Targets recomputed per transaction by the recomputations of reanalysis
- * and of store_open(). */
-#define REBUILD_CHUNK 64
-#define DAY ((int64_t)86400)
-
-static bool
-is_blocked(int c)
-{
-	return c >= C_DNS && c <= C_SERVER_SIDE;
-}
-
-/* As CLASS_SQL. A verdict of "false" without accessible is no verdict. */
-static int
-classify(const char *blocking, const char *detail, int accessible)
-{
-	if (blocking == NULL)
-		return C_FAILED;
-	if (strcmp(blocking, "false") == 0)
-		return accessible == 1	 ? C_OK
-		       : accessible == 0 ? C_DOWN
-					 : C_FAILED;
-	if (strcmp(blocking, "http-diff") == 0 && detail != NULL &&
-	    strcmp(detail, "http.server_side") == 0)
-		return C_SERVER_SIDE;
-	for (int c = C_DNS; c <= C_HTTP_DIFF; c++)
-		if (strcmp(blocking, class_names[c]) == 0)
-			return c;
-	return C_FAILED;
-}
-
-static int
-state_by_name(const char *v)
-{
-	for (int i = 0; v != NULL && i < S_N; i++)
-		if (strcmp(v, state_names[i]) == 0)
-			return i;
-	return -1;
-}
-
-/* A blocked class by its name; -1 for NULL or anything else. */
-static int
-method_by_name(const char *v)
-{
-	for (int c = C_DNS; v != NULL && c <= C_SERVER_SIDE; c++)
-		if (strcmp(v, class_names[c]) == 0)
-			return c;
-	return -1;
-}
-
-struct win_entry {
-	int cls;
-	sqlite3_int64 id;
-};
-
-/* One target's state, as kept in target_state. */
-struct tl {
-	const char *input, *cc, *asn; /* the key, not owned */
-	sqlite3_int64 row;	      /* its id in target_state, 0: new */
-	int state, method;	      /* method: a blocked class, or -1 */
-	int64_t since;		      /* time of the last event, 0: none */
-	int64_t last_tested;
-	int64_t n_conclusive;
-	int64_t last_time; /* start_time of the last conclusive one */
-	sqlite3_int64 last_id;
-	struct win_entry win[TL_WINDOW]; /* oldest first */
-	int wn;
-	int fresh;	/* the newest of win that came after the state began */
-	char *category; /* owned; the latest non-null category_code */
-	int64_t category_time;
-};
-
-/* A change of state: an event to be. */
-struct tl_change {
-	int from, to, method;
-	int64_t time;
-	int ncite;
-	sqlite3_int64 cite[TL_WINDOW]; /* ids of the measurements behind it */
-};
-
-static void
-tl_init(struct tl *t, const char *input, const char *cc, const char *asn)
-{
-	memset(t, 0, sizeof(*t));
-	t->input = input;
-	t->cc = cc;
-	t->asn = asn;
-	t->state = S_UNKNOWN;
-	t->method = -1;
-}
-
-static void
-tl_free(struct tl *t)
-{
-	free(t->category);
-	t->category = NULL;
-}
-
-static void
-tl_set_category(struct tl *t, const char *category, int64_t time)
-{
-	free(t->category);
-	t->category = xstrdup(category);
-	t->category_time = time;
-}
-
-static int
-lean(int n_ok, int n_down)
-{
-	return n_ok >= n_down ? S_ACCESSIBLE : S_DOWN;
-}
-
-static bool
-window_has_blocked(const struct tl *t)
-{
-	for (int i = 0; i < t->wn; i++)
-		if (is_blocked(t->win[i].cls))
-			return true;
-	return false;
-}
-
-/* Blocking that came and went since the state began: at least two
- * blocked among the fresh measurements of the window, and an ok after the
- * first of them. (Older ones are what the current state was decided on.) */
-static bool
-intermittent(const struct tl *t)
-{
-	int nb = 0, first = -1;
-
-	for (int i = t->wn - t->fresh; i < t->wn; i++) {
-		if (!is_blocked(t->win[i].cls))
-			continue;
-		if (first < 0)
-			first = i;
-		nb++;
-	}
-	if (nb < 2)
-		return false;
-	for (int i = first + 1; i < t->wn; i++)
-		if (t->win[i].cls == C_OK)
-			return true;
-	return false;
-}
-
-/* The method of a run of TL_RUN blocked: the current one while it is
- * among them, else the most frequent, a tie going to the most recent. */
-static int
-pick_method(const struct tl *t)
-{
-	const struct win_entry *l = t->win + t->wn - TL_RUN;
-	int best = -1, best_n = 0;
-
-	if (t->state == S_BLOCKED)
-		for (int i = 0; i < TL_RUN; i++)
-			if (l[i].cls == t->method)
-				return t->method;
-	for (int i = TL_RUN - 1; i >= 0; i--) {
-		int n = 0;
-
-		for (int j = 0; j < TL_RUN; j++)
-			n += l[j].cls == l[i].cls;
-		if (n > best_n) {
-			best = l[i].cls;
-			best_n = n;
-		}
-	}
-	return best;
-}
-
-/*
- * The state after the window's newest measurement; the rules of
- * docs/timelines.md, first match wins. *ncite: how many of the newest
- * measurements are behind it.
- */
-static void
-decide(const struct tl *t, int *state, int *method, int *ncite)
-{
-	const struct win_entry *l;
-	int nb = 0, nd = 0, no = 0;
-
-	*state = t->state;
-	*method = t->method;
-	*ncite = TL_RUN;
-	if (t->n_conclusive < TL_RUN || t->wn < TL_RUN) {
-		*state = S_UNKNOWN;
-		*method = -1;
-		*ncite = 0;
-		return;
-	}
-	l = t->win + t->wn - TL_RUN;
-	for (int i = 0; i < TL_RUN; i++) {
-		if (is_blocked(l[i].cls))
-			nb++;
-		else if (l[i].cls == C_DOWN)
-			nd++;
-		else
-			no++;
-	}
-	if (nb == TL_RUN) { /* 1 */
-		*state = S_BLOCKED;
-		*method = pick_method(t);
-		return;
-	}
-	if (t->state == S_BLOCKED) { /* 2 */
-		if (nb > 0)
-			return;
-		*state = lean(no, nd);
-		*method = -1;
-		return;
-	}
-	*method = -1;
-	if (nd == TL_RUN) { /* 3 */
-		*state = S_DOWN;
-		return;
-	}
-	if (no == TL_RUN && t->state != S_DISRUPTED) { /* 4 */
-		*state = S_ACCESSIBLE;
-		return;
-	}
-	if (t->state == S_DISRUPTED && window_has_blocked(t)) /* 5 */
-		return;
-	if (intermittent(t)) { /* 6 */
-		*state = S_DISRUPTED;
-		*ncite = t->fresh;
-		return;
-	}
-	if (t->state == S_ACCESSIBLE || t->state == S_DOWN) /* 7 */
-		return;
-	*state = lean(no, nd); /* 8 */
-}
-
-/* Take one conclusive measurement, in (start_time, id) order; true when
- * the state changed, described in *ch. */
-static bool
-advance(struct tl *t, int cls, sqlite3_int64 id, int64_t time,
-	struct tl_change *ch)
-{
-	int state, method, ncite;
-
-	if (t->wn == TL_WINDOW) {
-		memmove(t->win, t->win + 1,
-			(TL_WINDOW - 1) * sizeof(t->win[0]));
-		t->wn--;
-	}
-	t->win[t->wn].cls = cls;
-	t->win[t->wn].id = id;
-	t->wn++;
-	if (t->fresh < TL_WINDOW)
-		t->fresh++;
-	t->n_conclusive++;
-	t->last_time = time;
-	t->last_id = id;
-	decide(t, &state, &method, &ncite);
-	if (state == t->state && method == t->method)
-		return false;
-	ch->from = t->state;
-	ch->to = state;
-	ch->method = method;
-	ch->time = time;
-	ch->ncite = ncite;
-	for (int i = 0; i < ncite; i++)
-		ch->cite[i] = t->win[t->wn - ncite + i].id;
-	t->state = state;
-	t->method = method;
-	t->since = time;
-	t->fresh = 0;
-	return true;
-}
-
-/* The window as text, "o12 n15 ..." (class letter, id), oldest first. */
-static void
-win_encode(const struct tl *t, char *out, size_t outlen)
-{
-	size_t n = 0;
-
-	out[0] = '\0';
-	for (int i = 0; i < t->wn && n < outlen; i++)
-		n += (size_t)snprintf(
-			out + n, outlen - n, "%s%c%lld", i > 0 ? " " : "",
-			class_letters[t->win[i].cls], (long long)t->win[i].id);
-}
-
-static bool
-win_decode(struct tl *t, const char *v)
-{
-	t->wn = 0;
-	while (v != NULL && *v != '\0') {
-		const char *p = strchr(class_letters, *v);
-		char *end;
-		long long id;
-
-		if (p == NULL || *p == '\0' || *p == 'x' || t->wn == TL_WINDOW)
-			return false;
-		id = strtoll(v + 1, &end, 10);
-		if (end == v + 1 || (*end != ' ' && *end != '\0'))
-			return false;
-		t->win[t->wn].cls = (int)(p - class_letters);
-		t->win[t->wn].id = id;
-		t->wn++;
-		v = *end == ' ' ? end + 1 : end;
-	}
-	return v != NULL;
-}
-
-/* --- timelines: the tables ----------------------------------------------- */
-
-/* A growing string. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void
-sb_add(struct sbuf *b, const char *v, size_t n)
-{
-	size_t need = b->len + n + 1;
-
-	if (need > b->cap) {
-		b->cap = 2 * b->cap > need ? 2 * b->cap : need;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, v, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-/* v as a JSON string. */
-static void
-sb_json_str(struct sbuf *b, const char *v)
-{
-	char esc[8];
-
-	sb_add(b, "\"", 1);
-	for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
-		if (*c == '"' || *c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*c;
-			sb_add(b, esc, 2);
-		} else if (*c < 0x20) {
-			snprintf(esc, sizeof(esc), "\\u%04x", *c);
-			sb_add(b, esc, 6);
-		} else {
-			sb_add(b, (const char *)c, 1);
-		}
-	}
-	sb_add(b, "\"", 1);
-}
-
-static int
-bind_key(sqlite3_stmt *st, const char *input, const char *cc, const char *asn)
-{
-	return bind_text(st, 1, input) | bind_text(st, 2, cc) |
-	       bind_text(st, 3, asn);
-}
-
-/* Step a statement that returns no rows, then reset it and its bindings. */
-static int
-step_done(struct store *s, sqlite3_stmt *st, int bind_rc, const char *what,
-	  char *err, size_t errlen)
-{
-	int rc = bind_rc == SQLITE_OK ? sqlite3_step(st) : bind_rc;
-
-	if (rc != SQLITE_DONE)
-		db_fail(s, what, err, errlen);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* The lower-case host of input (NULL when it is not a valid target); the
- * last one is kept. */
-static const char *
-host_of(struct store *s, const char *input)
-{
-	struct ww_target t;
-	char e[160];
-
-	if (input == NULL)
-		return NULL;
-	if (s->hc_input != NULL && strcmp(s->hc_input, input) == 0)
-		return s->hc_host;
-	free(s->hc_input);
-	free(s->hc_host);
-	s->hc_input = xstrdup(input);
-	s->hc_host = NULL;
-	if (ww_target_parse(input, &t, e, sizeof(e)) == 0) {
-		s->hc_host = xstrdup(t.host);
-		ww_target_clear(&t);
-	}
-	return s->hc_host;
-}
-
-/* A copy of v reversed ("www.example.org" -> "gro.elpmaxe.www"): the
- * subdomains of a domain are then a range of an index. */
-static char *
-reversed(const char *v)
-{
-	size_t n;
-	char *r;
-
-	if (v == NULL)
-		return NULL;
-	n = strlen(v);
-	r = xmalloc(n + 1);
-	for (size_t i = 0; i < n; i++)
-		r[i] = v[n - 1 - i];
-	r[n] = '\0';
-	return r;
-}
-
-/* Count a new measurement in its day: most days are there already. */
-static int
-daily_add(struct store *s, const struct store_meas *m, int cls, char *err,
-	  size_t errlen)
-{
-	for (int i = 0; i < 2; i++) {
-		sqlite3_stmt *st = s->st[i == 0 ? ST_DAILY_INC : ST_DAILY_ADD];
-		int rc = bind_key(st, m->input, m->probe_cc, m->probe_asn);
-
-		rc |= sqlite3_bind_int64(st, 4, m->start_time);
-		rc |= sqlite3_bind_int(st, 5, cls);
-		if (step_done(s, st, rc, "counting a measurement", err,
-			      errlen) != 0)
-			return -1;
-		if (sqlite3_changes(s->db) > 0)
-			return 0;
-	}
-	return 0;
-}
-
-/* Load a target's state into *t (tl_init'ed with its key): 0 found, 1 not
- * there, 2 damaged (to be recomputed), -1 error. */
-static int
-tl_load(struct store *s, struct tl *t, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = s->st[ST_STATE_GET];
-	int rc = bind_key(st, t->input, t->cc, t->asn), ret;
-
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		ret = 1;
-	} else if (rc == SQLITE_ROW) {
-		const char *state = (const char *)sqlite3_column_text(st, 0);
-		const char *method = (const char *)sqlite3_column_text(st, 1);
-		const char *cat = (const char *)sqlite3_column_text(st, 8);
-
-		t->state = state_by_name(state);
-		t->method = method_by_name(method);
-		t->since = sqlite3_column_int64(st, 2);
-		t->last_tested = sqlite3_column_int64(st, 3);
-		t->n_conclusive = sqlite3_column_int64(st, 4);
-		t->last_time = sqlite3_column_int64(st, 5);
-		t->last_id = sqlite3_column_int64(st, 6);
-		t->row = sqlite3_column_int64(st, 10);
-		t->fresh = sqlite3_column_int(st, 11);
-		if (cat != NULL)
-			tl_set_category(t, cat, sqlite3_column_int64(st, 9));
-		ret = 0;
-		if (t->state < 0 ||
-		    (t->state == S_BLOCKED) != (t->method >= 0) ||
-		    !win_decode(t, (const char *)sqlite3_column_text(st, 7)) ||
-		    t->n_conclusive < t->wn || t->fresh < 0 ||
-		    t->fresh > t->wn ||
-		    (t->n_conclusive > t->wn && t->wn < TL_WINDOW))
-			ret = 2;
-	} else {
-		ret = db_fail(s, "reading a target's state", err, errlen);
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return ret;
-}
-
-static int
-tl_save(struct store *s, const struct tl *t, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = s->st[t->row > 0 ? ST_STATE_UPD : ST_STATE_PUT];
-	const char *host = NULL;
-	char win[TL_WINDOW * 24], *rhost = NULL;
-	int rc, ret;
-
-	win_encode(t, win, sizeof(win));
-	if (t->row > 0) {
-		rc = sqlite3_bind_int64(st, 1, t->row);
-	} else {
-		host = host_of(s, t->input);
-		rhost = reversed(host);
-		rc = bind_key(st, t->input, t->cc, t->asn);
-		rc |= bind_text(st, 4, host);
-		rc |= bind_text(st, 5, rhost);
-	}
-	rc |= bind_text(st, 6, t->category);
-	rc |= t->category != NULL ? sqlite3_bind_int64(st, 7, t->category_time)
-				  : sqlite3_bind_null(st, 7);
-	rc |= bind_text(st, 8, state_names[t->state]);
-	rc |= bind_text(st, 9, t->method >= 0 ? class_names[t->method] : NULL);
-	rc |= sqlite3_bind_int64(st, 10, t->since);
-	rc |= sqlite3_bind_int64(st, 11, t->last_tested);
-	rc |= sqlite3_bind_int64(st, 12, t->n_conclusive);
-	if (t->n_conclusive > 0) {
-		rc |= sqlite3_bind_int64(st, 13, t->last_time);
-		rc |= sqlite3_bind_int64(st, 14, t->last_id);
-	} else {
-		rc |= sqlite3_bind_null(st, 13);
-		rc |= sqlite3_bind_null(st, 14);
-	}
-	rc |= bind_text(st, 15, win);
-	rc |= sqlite3_bind_int(st, 16, t->fresh);
-	ret = step_done(s, st, rc, "storing a target's state", err, errlen);
-	free(rhost);
-	return ret;
-}
-
-/* The uids of a change's measurements, oldest first, as a JSON array; the
- * caller frees it. NULL on error. */
-static char *
-cite_json(struct store *s, const struct tl_change *ch, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = s->st[ST_UID_OF];
-	struct sbuf b = {NULL, 0, 0};
-
-	sb_add(&b, "[", 1);
-	for (int i = 0; i < ch->ncite; i++) {
-		int rc = sqlite3_bind_int64(st, 1, ch->cite[i]);
-
-		if (rc == SQLITE_OK)
-			rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW) {
-			db_fail(s, "reading a measurement's uid", err, errlen);
-			sqlite3_reset(st);
-			free(b.p);
-			return NULL;
-		}
-		if (i > 0)
-			sb_add(&b, ",", 1);
-		sb_json_str(&b, (const char *)sqlite3_column_text(st, 0));
-		sqlite3_reset(st);
-	}
-	sb_add(&b, "]", 1);
-	return b.p;
-}
-
-static int
-event_add(struct store *s, const struct tl *t, int64_t time, int from, int to,
-	  int method, const char *uids, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = s->st[ST_EVENT_ADD];
-	int rc = bind_key(st, t->input, t->cc, t->asn);
-
-	rc |= sqlite3_bind_int64(st, 4, time);
-	rc |= bind_text(st, 5, state_names[from]);
-	rc |= bind_text(st, 6, state_names[to]);
-	rc |= bind_text(st, 7, method >= 0 ? class_names[method] : NULL);
-	rc |= bind_text(st, 8, uids);
-	return step_done(s, st, rc, "recording an event", err, errlen);
-}
-
-/* Targets to recompute before a batch commits: a small hash set of keys,
- * pointing into the batch. */
-struct kkey {
-	const char *input, *cc, *asn;
-};
-
-struct keyset {
-	struct kkey *v;
-	size_t n, cap;
-	size_t *slot; /* 0 empty, else index + 1 */
-	size_t nslot; /* a power of two */
-};
-
-static uint64_t
-key_hash(const char *input, const char *cc, const char *asn)
-{
-	const char *parts[3] = {input, cc, asn};
-	uint64_t h = 14695981039346656037ULL;
-
-	for (int i = 0; i < 3; i++) {
-		for (const unsigned char *c = (const unsigned char *)parts[i];
-		     *c; c++)
-			h = (h ^ *c) * 1099511628211ULL;
-		h = (h ^ 0xff) * 1099511628211ULL;
-	}
-	return h;
-}
-
-static size_t *
-ks_find(struct keyset *ks, const char *input, const char *cc, const char *asn)
-{
-	size_t i;
-
-	if (ks->nslot == 0)
-		return NULL;
-	i = (size_t)key_hash(input, cc, asn) & (ks->nslot - 1);
-	for (;; i = (i + 1) & (ks->nslot - 1)) {
-		const struct kkey *k;
-
-		if (ks->slot[i] == 0)
-			return &ks->slot[i];
-		k = &ks->v[ks->slot[i] - 1];
-		if (strcmp(k->input, input) == 0 && strcmp(k->cc, cc) == 0 &&
-		    strcmp(k->asn, asn) == 0)
-			return &ks->slot[i];
-	}
-}
-
-static bool
-ks_has(struct keyset *ks, const char *input, const char *cc, const char *asn)
-{
-	size_t *p = ks_find(ks, input, cc, asn);
-
-	return p != NULL && *p != 0;
-}
-
-static void
-ks_add(struct keyset *ks, const char *input, const char *cc, const char *asn)
-{
-	struct kkey *k;
-	size_t *p;
-
-	if (ks_has(ks, input, cc, asn))
-		return;
-	if (2 * (ks->n + 1) > ks->nslot) {
-		size_t nslot = ks->nslot > 0 ? 2 * ks->nslot : 64;
-
-		free(ks->slot);
-		ks->slot = xcalloc(nslot, sizeof(*ks->slot));
-		ks->nslot = nslot;
-		for (size_t i = 0; i < ks->n; i++) {
-			p = ks_find(ks, ks->v[i].input, ks->v[i].cc,
-				    ks->v[i].asn);
-			*p = i + 1;
-		}
-	}
-	k = WW_PUSH(ks->v, ks->n, ks->cap);
-	k->input = input;
-	k->cc = cc;
-	k->asn = asn;
-	p = ks_find(ks, input, cc, asn);
-	*p = ks->n;
-}
-
-static void
-ks_free(struct keyset *ks)
-{
-	free(ks->v);
-	free(ks->slot);
-	memset(ks, 0, sizeof(*ks));
-}
-
-/*
- * A new measurement (id) of a batch: count it, and move its target's state
- * forward; or, when it is older than the target's last conclusive one or
- * the state is damaged, leave the target to be recomputed (redo).
- */
-static int
-tl_add(struct store *s, const struct store_meas *m, sqlite3_int64 id,
-       struct keyset *redo, char *err, size_t errlen)
-{
-	struct tl t;
-	struct tl_change ch;
-	int c, rc;
-
-	if (m->input == NULL)
-		return 0;
-	c = classify(m->blocking, m->blocking_detail, m->accessible);
-	if (daily_add(s, m, c, err, errlen) != 0)
-		return -1;
-	if (ks_has(redo, m->input, m->probe_cc, m->probe_asn))
-		return 0;
-	tl_init(&t, m->input, m->probe_cc, m->probe_asn);
-	rc = tl_load(s, &t, err, errlen);
-	if (rc < 0)
-		goto out;
-	if (rc == 2 || (c != C_FAILED && rc == 0 && t.n_conclusive > 0 &&
-			m->start_time < t.last_time)) {
-		ks_add(redo, m->input, m->probe_cc, m->probe_asn);
-		rc = 0;
-		goto out;
-	}
-	if (rc == 1 || m->start_time > t.last_tested)
-		t.last_tested = m->start_time;
-	/* the newest wins; on a tie, the one stored last */
-	if (m->category_code != NULL &&
-	    (t.category == NULL || m->start_time >= t.category_time))
-		tl_set_category(&t, m->category_code, m->start_time);
-	rc = 0;
-	if (c != C_FAILED && advance(&t, c, id, m->start_time, &ch)) {
-		char *uids = cite_json(s, &ch, err, errlen);
-
-		rc = uids == NULL ? -1
-				  : event_add(s, &t, ch.time, ch.from, ch.to,
-					      ch.method, uids, err, errlen);
-		free(uids);
-	}
-	if (rc == 0)
-		rc = tl_save(s, &t, err, errlen);
-out:
-	tl_free(&t);
-	return rc < 0 ? -1 : 0;
-}
-
-/* An event found by a recomputation. */
-struct gen_event {
-	int64_t time;
-	int from, to, method;
-	char *uids;
-};
-
-static bool
-same_event(sqlite3_stmt *st, const struct gen_event *g)
-{
-	const char *from = (const char *)sqlite3_column_text(st, 2);
-	const char *to = (const char *)sqlite3_column_text(st, 3);
-	const char *method = (const char *)sqlite3_column_text(st, 4);
-	const char *uids = (const char *)sqlite3_column_text(st, 5);
-
-	return sqlite3_column_int64(st, 1) == g->time && from != NULL &&
-	       strcmp(from, state_names[g->from]) == 0 && to != NULL &&
-	       strcmp(to, state_names[g->to]) == 0 &&
-	       method_by_name(method) == g->method &&
-	       (method == NULL) == (g->method < 0) && uids != NULL &&
-	       strcmp(uids, g->uids) == 0;
-}
-
-/* Make the target's events g[0..n-1]: the stored ones that are the same,
- * in the same order, stay (ids too); the rest are replaced. */
-static int
-sync_events(struct store *s, const struct tl *t, const struct gen_event *g,
-	    size_t n, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = s->st[ST_KEY_EVENTS];
-	sqlite3_int64 cut = -1;
-	size_t i = 0;
-	int rc = bind_key(st, t->input, t->cc, t->asn);
-
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (i < n && same_event(st, &g[i])) {
-			i++;
-			rc = SQLITE_OK;
-			continue;
-		}
-		cut = sqlite3_column_int64(st, 0);
-		rc = SQLITE_DONE;
-		break;
-	}
-	if (rc != SQLITE_DONE && rc != SQLITE_OK)
-		db_fail(s, "reading events", err, errlen);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_OK)
-		return -1;
-	if (cut >= 0) {
-		st = s->st[ST_EVENTS_CUT];
-		rc = bind_key(st, t->input, t->cc, t->asn);
-		rc |= sqlite3_bind_int64(st, 4, cut);
-		if (step_done(s, st, rc, "replacing events", err, errlen) != 0)
-			return -1;
-	}
-	for (; i < n; i++)
-		if (event_add(s, t, g[i].time, g[i].from, g[i].to, g[i].method,
-			      g[i].uids, err, errlen) != 0)
-			return -1;
-	return 0;
-}
-
-/* Forget a target that has no measurements (none is ever deleted, but a
- * recomputation must not leave a state without them). */
-static int
-tl_drop(struct store *s, const struct tl *t, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = s->st[ST_EVENTS_CUT];
-	int rc = bind_key(st, t->input, t->cc, t->asn);
-
-	rc |= sqlite3_bind_int64(st, 4, 0);
-	if (step_done(s, st, rc, "dropping events", err, errlen) != 0)
-		return -1;
-	st = s->st[ST_STATE_DEL];
-	if (step_done(s, st, bind_key(st, t->input, t->cc, t->asn),
-		      "dropping a state", err, errlen) != 0)
-		return -1;
-	st = s->st[ST_DAILY_DEL_KEY];
-	return step_done(s, st, bind_key(st, t->input, t->cc, t->asn),
-			 "dropping counts", err, errlen);
-}
-
-/*
- * Recompute a target from all its measurements, in (start_time, id)
- * order: its state, its events (kept where unchanged) and, with daily, its
- * daily counts. Runs inside the caller's transaction.
- */
-static int
-tl_rebuild(struct store *s, const char *input, const char *cc, const char *asn,
-	   bool daily, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = s->st[ST_KEY_ROWS];
-	struct gen_event *g = NULL;
-	size_t gn = 0, gcap = 0;
-	struct tl t;
-	struct tl_change ch;
-	bool any = false;
-	int rc, ret = -1;
-
-	tl_init(&t, input, cc, asn);
-	rc = bind_key(st, input, cc, asn);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sqlite3_int64 id = sqlite3_column_int64(st, 0);
-		int64_t time = sqlite3_column_int64(st, 1);
-		int c = classify((const char *)sqlite3_column_text(st, 2),
-				 (const char *)sqlite3_column_text(st, 5),
-				 sqlite3_column_type(st, 3) == SQLITE_NULL
-					 ? -1
-					 : sqlite3_column_int(st, 3));
-		const char *cat = (const char *)sqlite3_column_text(st, 4);
-
-		rc = SQLITE_OK;
-		if (!any || time > t.last_tested)
-			t.last_tested = time;
-		any = true;
-		if (cat != NULL) /* the newest wins, as in tl_add() */
-			tl_set_category(&t, cat, time);
-		if (c != C_FAILED && advance(&t, c, id, time, &ch)) {
-			struct gen_event *e;
-			char *uids = cite_json(s, &ch, err, errlen);
-
-			if (uids == NULL)
-				goto out;
-			e = WW_PUSH(g, gn, gcap);
-			e->time = ch.time;
-			e->from = ch.from;
-			e->to = ch.to;
-			e->method = ch.method;
-			e->uids = uids;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(s, "reading a target's measurements", err, errlen);
-		goto out;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (!any) {
-		ret = tl_drop(s, &t, err, errlen);
-		goto out;
-	}
-	if (sync_events(s, &t, g, gn, err, errlen) != 0 ||
-	    tl_save(s, &t, err, errlen) != 0)
-		goto out;
-	if (daily) {
-		sqlite3_stmt *d = s->st[ST_DAILY_DEL_KEY];
-
-		if (step_done(s, d, bind_key(d, input, cc, asn),
-			      "recounting a target", err, errlen) != 0)
-			goto out;
-		d = s->st[ST_DAILY_KEY];
-		if (step_done(s, d, bind_key(d, input, cc, asn),
-			      "recounting a target", err, errlen) != 0)
-			goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	for (size_t i = 0; i < gn; i++)
-		free(g[i].uids);
-	free(g);
-	tl_free(&t);
-	return ret;
-}
-
-/* Recompute the targets of a batch that arrived out of order. */
-static int
-tl_redo(struct store *s, const struct keyset *redo, char *err, size_t errlen)
-{
-	for (size_t i = 0; i < redo->n; i++)
-		if (tl_rebuild(s, redo->v[i].input, redo->v[i].cc,
-			       redo->v[i].asn, false, err, errlen) != 0)
-			return -1;
-	return 0;
-}
-
-struct keybuf {
-	char *k[REBUILD_CHUNK][3];
-	int n;
-};
-
-static void
-kb_clear(struct keybuf *kb)
-{
-	for (int i = 0; i < kb->n; i++)
-		for (int j = 0; j < 3; j++)
-			free(kb->k[i][j]);
-	kb->n = 0;
-}
-
-/* Read up to REBUILD_CHUNK keys (columns 0-2) from st, then reset it. */
-static int
-kb_read(struct store *s, sqlite3_stmt *st, int bind_rc, struct keybuf *kb,
-	char *err, size_t errlen)
-{
-	int rc = bind_rc;
-
-	kb->n = 0;
-	while (rc == SQLITE_OK && kb->n < REBUILD_CHUNK &&
-	       (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (int j = 0; j < 3; j++)
-			kb->k[kb->n][j] = xstrdup(
-				(const char *)sqlite3_column_text(st, j));
-		kb->n++;
-		rc = SQLITE_OK;
-	}
-	if (rc != SQLITE_OK && rc != SQLITE_DONE)
-		db_fail(s, "reading targets", err, errlen);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_OK || rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Recompute the targets in kb (counts too) and clear their stale marks. */
-static int
-kb_rebuild(struct store *s, const struct keybuf *kb, char *err, size_t errlen)
-{
-	for (int i = 0; i < kb->n; i++) {
-		sqlite3_stmt *st = s->st[ST_STALE_DEL];
-		char *const *k = kb->k[i];
-
-		if (k[0] == NULL || k[1] == NULL || k[2] == NULL) {
-			ww_set_err(err, errlen, "%s: a target without a key",
-				   s->path);
-			return -1;
-		}
-		if (tl_rebuild(s, k[0], k[1], k[2], true, err, errlen) != 0 ||
-		    step_done(s, st, bind_key(st, k[0], k[1], k[2]),
-			      "clearing a stale mark", err, errlen) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Recompute the targets marked stale, a chunk per transaction. */
-static int
-rebuild_stale(struct store *s, char *err, size_t errlen)
-{
-	struct keybuf *kb = xcalloc(1, sizeof(*kb));
-	int ret = -1;
-
-	for (;;) {
-		sqlite3_stmt *st = s->st[ST_STALE_NEXT];
-
-		if (run(s, ST_BEGIN, "starting a transaction", err, errlen) !=
-		    0)
-			break;
-		if (kb_read(s, st, sqlite3_bind_int(st, 1, REBUILD_CHUNK), kb,
-			    err, errlen) != 0 ||
-		    kb_rebuild(s, kb, err, errlen) != 0 ||
-		    run(s, ST_COMMIT, "committing", err, errlen) != 0) {
-			rollback(s);
-			break;
-		}
-		if (kb->n == 0) {
-			ret = 0;
-			break;
-		}
-		kb_clear(kb);
-	}
-	kb_clear(kb);
-	free(kb);
-	return ret;
-}
-
-/* Recompute every target, in key order, a chunk per transaction. */
-static int
-rebuild_all(struct store *s, char *err, size_t errlen)
-{
-	struct keybuf *kb = xcalloc(1, sizeof(*kb));
-	char *last[3] = {xstrdup(""), xstrdup(""), xstrdup("")};
-	int ret = -1;
-
-	for (;;) {
-		sqlite3_stmt *st = s->st[ST_KEYS_NEXT];
-		int rc = bind_key(st, last[0], last[1], last[2]);
-
-		rc |= sqlite3_bind_int(st, 4, REBUILD_CHUNK);
-		if (run(s, ST_BEGIN, "starting a transaction", err, errlen) !=
-		    0)
-			break;
-		if (kb_read(s, st, rc, kb, err, errlen) != 0 ||
-		    kb_rebuild(s, kb, err, errlen) != 0 ||
-		    run(s, ST_COMMIT, "committing", err, errlen) != 0) {
-			rollback(s);
-			break;
-		}
-		if (kb->n == 0) {
-			ret = 0;
-			break;
-		}
-		for (int j = 0; j < 3; j++) {
-			free(last[j]);
-			last[j] = xstrdup(kb->k[kb->n - 1][j]);
-		}
-		kb_clear(kb);
-	}
-	kb_clear(kb);
-	free(kb);
-	for (int j = 0; j < 3; j++)
-		free(last[j]);
-	return ret;
 }
 
 /* --- opening and the schema ---------------------------------------------- */
@@ -1853,7 +796,8 @@ store_open(const char *path, char *err, size_t errlen)
 	s->path = xstrdup(path);
 	if (open_db(s, err, errlen) != 0 || configure(s, err, errlen) != 0 ||
 	    migrate(s, err, errlen) != 0 || prepare_all(s, err, errlen) != 0 ||
-	    rebuild_stale(s, err, errlen) != 0) {
+	    store_tl_settings_load(s, err, errlen) != 0 ||
+	    store_tl_rebuild_stale(s, err, errlen) != 0) {
 		store_close(s);
 		return NULL;
 	}
@@ -2051,20 +995,20 @@ store_put_batch(struct store *s, const struct store_meas *v, size_t n,
 
 		if (insert_one(s, &v[i], &r, err, errlen) != 0 ||
 		    (r == STORE_NEW &&
-		     tl_add(s, &v[i], sqlite3_last_insert_rowid(s->db), &redo,
-			    err, errlen) != 0))
+		     store_tl_add(s, &v[i], sqlite3_last_insert_rowid(s->db),
+				  &redo, err, errlen) != 0))
 			goto fail;
 		if (res != NULL)
 			res[i] = r;
 	}
-	if (tl_redo(s, &redo, err, errlen) != 0 ||
+	if (store_tl_redo(s, &redo, err, errlen) != 0 ||
 	    run(s, ST_COMMIT, "committing", err, errlen) != 0)
 		goto fail;
-	ks_free(&redo);
+	store_ks_free(&redo);
 	return 0;
 fail:
 	rollback(s);
-	ks_free(&redo);
+	store_ks_free(&redo);
 	return -1;
 }
 
@@ -2295,7 +1239,7 @@ store_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg, char *err,
 		}
 	}
 	/* the timelines of the new verdicts: every target recomputed */
-	if (ret >= 0 && rebuild_all(s, err, errlen) != 0)
+	if (ret >= 0 && store_tl_rebuild_all(s, err, errlen) != 0)
 		ret = -1;
 	forget_page(p);
 	free(p);
@@ -2730,7 +1674,10 @@ store_timeline(struct store *s, const struct store_filter *fin, int granularity,
 			   " m.input, m.probe_cc, m.probe_asn, m.start_time -"
 			   " ((m.start_time % 3600) + 3600) % 3600 AS b, ");
 		qb_add(&q, CLASS_SQL " AS c FROM measurements m WHERE"
-				     " m.input IS NOT NULL");
+				     " m.input IS NOT NULL AND m.revoked = 0");
+		/* as in the daily counts (docs/timelines.md, section 9) */
+		if (!s->ag.allow_geo_mismatch)
+			qb_add(&q, " AND m.geo_mismatch = 0");
 		where_key(&q, "m", &f);
 		where_target(&q, "m", f.category, f.state);
 		if (f.since != 0)

@@ -1,16 +1,270 @@
 /*
- * store_sqlite_int.h - what store_sqlite.c lends the SQLite backend's other
- * files (store_submitters.c), so that they need not see struct store.
+ * store_sqlite_int.h - what the parts of the SQLite store share: the
+ * handle, its prepared statements, small helpers, and the timelines'
+ * entry points (store_timeline.c). Internal to store_sqlite.c and
+ * store_timeline.c; callers use store.h.
  */
 #ifndef WW_STORE_SQLITE_INT_H
 #define WW_STORE_SQLITE_INT_H
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <sqlite3.h>
 
-struct store;
+#include "store.h"
+#include "util.h"
 
-/* The store's connection (busy timeout set, schema up to date), for the
- * thread that uses s; borrowed. */
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_INSERT,
+	ST_GET_RAW,
+	ST_PAGE,
+	ST_UPDATE,
+	ST_COUNT,
+	/* timelines */
+	ST_DAILY_ADD,
+	ST_DAILY_INC,
+	ST_STATE_GET,
+	ST_STATE_PUT,
+	ST_STATE_UPD,
+	ST_STATE_DEL,
+	ST_EVENT_ADD,
+	ST_UID_OF,
+	ST_KEY_ROWS,
+	ST_KEY_EVENTS,
+	ST_EVENTS_CUT,
+	ST_DAILY_DEL_KEY,
+	ST_DAILY_KEY,
+	ST_STALE_MARK,
+	ST_STALE_NEXT,
+	ST_STALE_DEL,
+	ST_KEYS_NEXT,
+	ST_PCT,
+	ST_NEWEST,
+	/* agreement */
+	ST_DAILY_TOTAL,
+	ST_DAILY_CAP,
+	ST_SUBDAY_ADD,
+	ST_SUBDAY_DEL_KEY,
+	ST_SUBDAY_DEL_DAY,
+	ST_SUBDAY_DAY,
+	ST_SUBDAY_GET,
+	ST_SUBDAY_KEY,
+	ST_SETTINGS_GET,
+	ST_SETTINGS_PUT,
+	ST_STALE_ALL,
+	ST_N
+};
+
+struct store {
+	sqlite3 *db;
+	char *path; /* for messages */
+	sqlite3_stmt *st[ST_N];
+	struct store_packer *pk; /* for measurements given uncompressed */
+	char *rbuf;		 /* raw being reanalysed, reused */
+	size_t rcap;
+	char *hc_input, *hc_host;  /* the last input's host (host_of()) */
+	struct store_agreement ag; /* the database's, read at open */
+};
+
+/* Report SQLite's last error while doing what; returns -1. */
+static inline int
+db_fail(struct store *s, const char *what, char *err, size_t errlen)
+{
+	ww_set_err(err, errlen, "%s: %s: %s", s->path, what,
+		   sqlite3_errmsg(s->db));
+	return -1;
+}
+
+/* Make buf hold at least need bytes; returns it, maybe moved. */
+static inline void *
+reserve(void *buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return buf;
+	*cap = need;
+	return xrealloc(buf, need);
+}
+
+/* Run a statement that returns no rows, and make it ready to run again. */
+static inline int
+run(struct store *s, enum stmt_id id, const char *what, char *err,
+    size_t errlen)
+{
+	int rc = sqlite3_step(s->st[id]);
+
+	if (rc != SQLITE_DONE)
+		db_fail(s, what, err, errlen);
+	sqlite3_reset(s->st[id]);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Undo the open transaction, if a failure left one open. */
+static inline void
+rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return;
+	sqlite3_step(s->st[ST_ROLLBACK]);
+	sqlite3_reset(s->st[ST_ROLLBACK]);
+}
+
+static inline int
+exec(struct store *s, const char *sql, const char *what, char *err,
+     size_t errlen)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(s, what, err, errlen);
+	return 0;
+}
+
+static inline int
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static inline int
+bind_key(sqlite3_stmt *st, const char *input, const char *cc, const char *asn)
+{
+	return bind_text(st, 1, input) | bind_text(st, 2, cc) |
+	       bind_text(st, 3, asn);
+}
+
+/* Step a statement that returns no rows, then reset it and its bindings. */
+static inline int
+step_done(struct store *s, sqlite3_stmt *st, int bind_rc, const char *what,
+	  char *err, size_t errlen)
+{
+	int rc = bind_rc == SQLITE_OK ? sqlite3_step(st) : bind_rc;
+
+	if (rc != SQLITE_DONE)
+		db_fail(s, what, err, errlen);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A growing string. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static inline void
+sb_add(struct sbuf *b, const char *v, size_t n)
+{
+	size_t need = b->len + n + 1;
+
+	if (need > b->cap) {
+		b->cap = 2 * b->cap > need ? 2 * b->cap : need;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, v, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* A copy of v reversed ("www.example.org" -> "gro.elpmaxe.www"): the
+ * subdomains of a domain are then a range of an index. */
+static inline char *
+reversed(const char *v)
+{
+	size_t n;
+	char *r;
+
+	if (v == NULL)
+		return NULL;
+	n = strlen(v);
+	r = xmalloc(n + 1);
+	for (size_t i = 0; i < n; i++)
+		r[i] = v[n - 1 - i];
+	r[n] = '\0';
+	return r;
+}
+
+#define DAY ((int64_t)86400)
+
+/* A measurement's class (docs/timelines.md). */
+enum cls {
+	C_OK,
+	C_DNS, /* C_DNS .. C_SERVER_SIDE: blocked; the method is the name */
+	C_TCP_IP,
+	C_TLS,
+	C_HTTP_FAILURE,
+	C_HTTP_DIFF,
+	/* http-diff with blocking_detail http.server_side: the site itself
+	 * refuses this network (a publisher's 451, a CAPTCHA's 503 over
+	 * verified HTTPS), not the network: shown as "withheld by the site" */
+	C_SERVER_SIDE,
+	C_DOWN,
+	C_FAILED, /* no verdict: not conclusive */
+	C_N,
+	/* not classes, where a measurement is counted instead of its class
+	 * in daily_counts: its claimed network is not the observed one (and
+	 * the settings do not allow those), or its submitter's daily cap
+	 * was reached */
+	C_GEO_MISMATCH = C_N,
+	C_CAPPED
+};
+
+enum tl_state_id {
+	S_UNKNOWN,
+	S_ACCESSIBLE,
+	S_BLOCKED,
+	S_DISRUPTED,
+	S_DOWN,
+	S_N
+};
+
+static const char *const state_names[S_N] = {
+	STORE_STATE_UNKNOWN,   STORE_STATE_ACCESSIBLE, STORE_STATE_BLOCKED,
+	STORE_STATE_DISRUPTED, STORE_STATE_DOWN,
+};
+
+static inline int
+state_by_name(const char *v)
+{
+	for (int i = 0; v != NULL && i < S_N; i++)
+		if (strcmp(v, state_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Targets to recompute before a batch commits: a small hash set of keys,
+ * pointing into the batch. */
+struct kkey {
+	const char *input, *cc, *asn;
+};
+
+struct keyset {
+	struct kkey *v;
+	size_t n, cap;
+	size_t *slot; /* 0 empty, else index + 1 */
+	size_t nslot; /* a power of two */
+};
+
+/* store_timeline.c */
+int store_tl_add(struct store *s, const struct store_meas *m, sqlite3_int64 id,
+		 struct keyset *redo, char *err, size_t errlen);
+int store_tl_redo(struct store *s, const struct keyset *redo, char *err,
+		  size_t errlen);
+void store_ks_free(struct keyset *ks);
+int store_tl_rebuild_stale(struct store *s, char *err, size_t errlen);
+int store_tl_rebuild_all(struct store *s, char *err, size_t errlen);
+int store_tl_settings_load(struct store *s, char *err, size_t errlen);
+
+/* For the backend's files that need only the connection
+ * (store_submitters.c). The store's connection (busy timeout set, schema
+ * up to date), for the thread that uses s; borrowed. */
 sqlite3 *store_sqlite_db(struct store *s);
 /* The database's path, for messages. */
 const char *store_sqlite_path(const struct store *s);

@@ -396,6 +396,34 @@
 		});
 	}
 
+	/* What a change of state needs here (GET /api/v1/settings): how many
+	 * independent submitters must agree, or that this is a single-probe
+	 * deployment, where one is enough (docs/timelines.md, "Agreement"). */
+	function agreementNote() {
+		var p = el("p", { class: "note agreement", id: "agreement" });
+
+		part(p, getJSON(apiUrl("settings")), function (s) {
+			var a = s.agreement || {};
+			var n = a.min_submitters;
+
+			p.setAttribute("data-min-submitters", String(n));
+			if (n <= 1) {
+				add(p, "Single-probe deployment: a state changes on the measurements of " +
+					"one submitter alone; nothing here is confirmed by a second one.");
+				return;
+			}
+			add(p, "A state changes when " + n + " independent submitters agree" +
+				(a.single_submitter_hours > 0 ? ", or one alone reports the same, " +
+					"uncontradicted, for " + plural(a.single_submitter_hours, "hour") : "") +
+				". One submitter counts at most " +
+				(a.daily_cap > 0 ? plural(a.daily_cap, "measurement") + " a day per target"
+					: "all its measurements") +
+				(a.allow_geo_mismatch ? "." : "; measurements from a network other than " +
+					"the one they claim change nothing."));
+		});
+		return p;
+	}
+
 	function title(text, sub) {
 		document.title = text + " — Wallwatch";
 		clear(app);
@@ -560,6 +588,7 @@
 				"One row per target and network: its current state (with hysteresis over " +
 				"conclusive tests, so one odd result does not flip it), since when, and the " +
 				"share of blocked tests over the last 30 days. Open a target for its daily timeline."));
+		app.appendChild(agreementNote());
 		app.appendChild(form);
 		app.appendChild(summary);
 		app.appendChild(downloads);

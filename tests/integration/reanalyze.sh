@@ -133,4 +133,24 @@ timeout 120 "$COLLECTOR" reanalyze --db "$DB" 2>>"$LAB/reanalyze.err"
 check "second reanalyze exits 0" 0 $?
 check "second reanalyze keeps the events and their ids" "$before" \
 	"$(q "SELECT group_concat(id || to_state || coalesce(method, ''), ',') FROM events")"
+
+# The agreement settings belong to the database: given once, kept, and a
+# change recomputes every timeline. The fixture's rows have no submitter
+# (each is its own): 3 of them agree as well as 2, so nothing changes.
+collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB" --min-submitters 3
+check_match "settings: a change recomputes every timeline" \
+	"agreement \\(changed: every timeline recomputed\\): a state changes when 3 independent submitters agree" \
+	"$(cat "$LAB/col.err")"
+kill "$COL_PID"
+wait "$COL_PID" 2>/dev/null
+COL_PID=
+collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB"
+check "settings: kept in the database, served" "3 6 48 false" \
+	"$(curl -s --max-time 20 "http://127.0.0.1:$PORT/api/v1/settings" | jq -r '.agreement |
+		"\(.min_submitters) \(.single_submitter_hours) \(.daily_cap) \(.allow_geo_mismatch)"')"
+check_match "settings: unchanged at this start" "agreement: a state changes when 3" \
+	"$(cat "$LAB/col.err")"
+check "settings: rows without a submitter agree: the same events (ids)" \
+	"$before" \
+	"$(q "SELECT group_concat(id || to_state || coalesce(method, ''), ',') FROM events")"
 finish

@@ -21,6 +21,8 @@
 #include "../../collector/ingest_prep.c"
 #include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
+#include "../../collector/store_timeline.c"
+#include "../../collector/store_agreement.c"
 
 #define GOOD "tests/data/validate/good.json"
 

@@ -24,6 +24,8 @@
 
 #include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
+#include "../../collector/store_timeline.c"
+#include "../../collector/store_agreement.c"
 
 #include "store_fixture.h"
 
@@ -176,7 +178,7 @@ test_open_create_reopen(void **state)
 	assert_index(s, "measurements_target_time",
 		     "input,probe_cc,probe_asn,start_time,blocking,accessible,"
 		     "category_code,blocking_detail,submitter,observed_asn,"
-		     "geo_mismatch,revoked");
+		     "geo_mismatch,revoked,received_time");
 	assert_index(s, "measurements_time", "start_time");
 	assert_index(s, "measurements_cc_time", "probe_cc,start_time");
 	assert_index(s, "measurements_cc", "probe_cc");

@@ -18,11 +18,9 @@
 
 #include "../../collector/ratelimit.c"
 #include "../../collector/store_pack.c"
-/* store_sqlite.c has a static event_add() of its own (timeline events),
- * libevent's header another: renamed here, where both meet. */
-#define event_add store_sqlite_event_add
 #include "../../collector/store_sqlite.c"
-#undef event_add
+#include "../../collector/store_timeline.c"
+#include "../../collector/store_agreement.c"
 #include "../../collector/store_submitters.c"
 #include "../../collector/submitters.c"
 #include "store_fixture.h"

@@ -49,8 +49,14 @@ cleanup_all() {
 trap cleanup_all EXIT
 
 # start_collector: the full service on a free loopback port; sets PORT, B.
+# Everything here comes from one submitter (this script, unsigned): a
+# single-probe deployment, where one submitter may change a state; and
+# from loopback, which the tiny ASN table maps to DE AS64500, while the
+# measurements claim CN, IR...: allowed to count (docs/timelines.md,
+# "Agreement").
 start_collector() {
-	lab_collector "$LAB/col.err" "$COLLECTOR" "$DB"
+	lab_collector "$LAB/col.err" "$COLLECTOR" "$DB" --min-submitters 1 \
+		--allow-geo-mismatch yes
 	B=http://127.0.0.1:$PORT
 }
 SUBMIT_MAX_TIME=30 # submit (lib.sh): the synthetic batch is the largest
@@ -201,6 +207,10 @@ check "api: an event to blocked by tls" "blocked tls" \
 	"$(api '/api/v1/events?input=https%3A%2F%2Fwww.example.org%2F&asn=AS4134' |
 		jq -r '[.events[] | select(.to == "blocked")][-1] | "\(.to) \(.method)"')"
 
+check "api: the settings say one submitter is enough here" "1 6 48 true" \
+	"$(api /api/v1/settings | jq -r '.agreement |
+		"\(.min_submitters) \(.single_submitter_hours) \(.daily_cap) \(.allow_geo_mismatch)"')"
+
 # --- how pages and files are served ---------------------------------------------
 hdr() { curl -s -D - -o /dev/null --max-time 10 "$@" | tr -d '\r'; }
 H=$(hdr "$B/")
@@ -241,6 +251,9 @@ check "overview: one row per (target, network)" "$NROWS" \
 	"$(rows "$F" | grep -c 'class="row ')"
 ROW=$(rows "$F" | grep 'class="target-link">https://www.example.org/</a>' |
 	grep 'CN · AS4134')
+check_match "overview: states the single-probe deployment" \
+	'<p class="note agreement" id="agreement" data-min-submitters="1">Single-probe deployment: a state changes on the measurements of one submitter alone' \
+	"$(cat "$F")"
 check_match "overview: the blocked row's badge" \
 	'<span class="badge state-blocked"[^>]*>blocked</span>' "$ROW"
 check_match "overview: its method" "by TLS/SNI filtering" "$ROW"

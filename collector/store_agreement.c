@@ -1,0 +1,153 @@
+/*
+ * store_agreement.c - the agreement settings of the SQLite store (table
+ * settings, docs/timelines.md "Agreement"): read at open, checked, and
+ * changed, which recomputes every timeline (store_timeline.c applies
+ * them).
+ */
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "store_sqlite_int.h"
+#include "util.h"
+
+/* The settings by name, where they are kept in struct store_agreement. */
+static const struct {
+	const char *name;
+	int min, max;
+	size_t off;
+} setting_defs[] = {
+	{"min_submitters", 1, STORE_MAX_MIN_SUBMITTERS,
+	 offsetof(struct store_agreement, min_submitters)},
+	{"single_submitter_hours", 0, STORE_MAX_SINGLE_HOURS,
+	 offsetof(struct store_agreement, single_submitter_hours)},
+	{"daily_cap", 0, STORE_MAX_DAILY_CAP,
+	 offsetof(struct store_agreement, daily_cap)},
+};
+
+static int *
+setting_ptr(struct store_agreement *a, size_t i)
+{
+	return (int *)((char *)a + setting_defs[i].off);
+}
+
+/* A setting out of range, named in err; 0 when all are in range. */
+static int
+settings_check(const struct store_agreement *a, const char *where, char *err,
+	       size_t errlen)
+{
+	for (size_t i = 0; i < WW_ARRAY_LEN(setting_defs); i++) {
+		int v = *setting_ptr((struct store_agreement *)a, i);
+
+		if (v < setting_defs[i].min || v > setting_defs[i].max) {
+			ww_set_err(err, errlen, "%s%s is %d: want %d to %d",
+				   where, setting_defs[i].name, v,
+				   setting_defs[i].min, setting_defs[i].max);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One row of the settings table into *a; unknown names are left alone
+ * (a newer collector's). */
+static int
+setting_read(struct store_agreement *a, const char *name, sqlite3_int64 v)
+{
+	if (name == NULL)
+		return 0;
+	if (strcmp(name, "allow_geo_mismatch") == 0) {
+		a->allow_geo_mismatch = v != 0;
+		return v == 0 || v == 1 ? 0 : -1;
+	}
+	for (size_t i = 0; i < WW_ARRAY_LEN(setting_defs); i++)
+		if (strcmp(name, setting_defs[i].name) == 0) {
+			if (v < INT_MIN || v > INT_MAX)
+				return -1;
+			*setting_ptr(a, i) = (int)v;
+		}
+	return 0;
+}
+
+int
+store_tl_settings_load(struct store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_SETTINGS_GET];
+	struct store_agreement a = STORE_AGREEMENT_DEFAULT;
+	char where[300];
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (setting_read(&a, (const char *)sqlite3_column_text(st, 0),
+				 sqlite3_column_int64(st, 1)) != 0) {
+			ww_set_err(err, errlen,
+				   "%s: the stored setting %.40s is damaged",
+				   s->path,
+				   (const char *)sqlite3_column_text(st, 0));
+			sqlite3_reset(st);
+			return -1;
+		}
+	if (rc != SQLITE_DONE)
+		db_fail(s, "reading the settings", err, errlen);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	snprintf(where, sizeof(where), "%.200s: the stored ", s->path);
+	if (settings_check(&a, where, err, errlen) != 0)
+		return -1;
+	s->ag = a;
+	return 0;
+}
+
+void
+store_agreement_get(struct store *s, struct store_agreement *a)
+{
+	*a = s->ag;
+}
+
+static int
+setting_put(struct store *s, const char *name, int v, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_SETTINGS_PUT];
+	int rc = bind_text(st, 1, name);
+
+	rc |= sqlite3_bind_int(st, 2, v);
+	return step_done(s, st, rc, "storing the settings", err, errlen);
+}
+
+int
+store_agreement_set(struct store *s, const struct store_agreement *a, char *err,
+		    size_t errlen)
+{
+	struct store_agreement n = *a;
+
+	if (settings_check(a, "", err, errlen) != 0)
+		return -1;
+	n.allow_geo_mismatch = a->allow_geo_mismatch;
+	if (memcmp(&n, &s->ag, sizeof(n)) == 0)
+		return 0;
+	if (run(s, ST_BEGIN, "starting a transaction", err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < WW_ARRAY_LEN(setting_defs); i++)
+		if (setting_put(s, setting_defs[i].name, *setting_ptr(&n, i),
+				err, errlen) != 0)
+			goto fail;
+	/* every target, stale in the same transaction: a crash before the
+	 * recomputation below leaves them for the next store_open() */
+	if (setting_put(s, "allow_geo_mismatch", n.allow_geo_mismatch, err,
+			errlen) != 0 ||
+	    run(s, ST_STALE_ALL, "marking every target stale", err, errlen) !=
+		    0 ||
+	    run(s, ST_COMMIT, "committing", err, errlen) != 0)
+		goto fail;
+	s->ag = n;
+	return store_tl_rebuild_stale(s, err, errlen) != 0 ? -1 : 1;
+fail:
+	rollback(s);
+	return -1;
+}
