@@ -4,6 +4,7 @@
 #   make run        install missing packages, build, run the default lists
 #   make check      install missing packages, build, run every test
 #   make bench      run the benchmarks under bench/ (prints figures)
+#   make soak       the collector under attack for 10 minutes (bench/soak.sh)
 #   make fuzz       libFuzzer builds of every fuzz target (clang)
 #   make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same)
 
@@ -76,7 +77,8 @@ FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
 .PHONY: all deps check-deps bench-deps run check unit unit-asan fuzz-replay \
-	integration integration-asan web offline lab bench fuzz install uninstall clean \
+	integration integration-asan web offline lab bench soak fuzz install uninstall \
+	clean \
 	format format-check
 
 all: $(PROBE) $(COLLECTOR)
@@ -242,6 +244,13 @@ bench: bench-deps
 	@$(MAKE) --no-print-directory all $(FAKENET)
 	@sh bench/run.sh $(PROBE) $(FAKENET)
 	@sh bench/collector.sh $(BUILD)
+
+# The collector under probes, a reader, a slowloris and a poisoner at once
+# for SOAK_SECONDS (default 600): nothing acknowledged lost, RSS flat.
+SOAK_SECONDS ?= 600
+soak: check-deps
+	@$(MAKE) --no-print-directory all $(FAKENET) $(SLOWHTTP)
+	@sh bench/soak.sh $(BUILD) $(SOAK_SECONDS)
 
 # libFuzzer builds: make fuzz FUZZ_SECONDS=60
 FUZZ_SECONDS ?= 30
