@@ -198,6 +198,9 @@ integration-asan: $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/identity.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		sh tests/integration/poison.sh build/asan/wallwatch-probe \
+		build/asan/wallwatch-collector $(FAKENET)
 
 integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
@@ -210,6 +213,7 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@sh tests/integration/volunteer.sh $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL)
 	@sh tests/integration/durability.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/identity.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/poison.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/reanalyze.sh $(COLLECTOR)
 	@sh tests/integration/apiedge.sh $(COLLECTOR) $(FAKENET) $(PROBE)
 	@sh tests/integration/install.sh $(BUILD)
