@@ -74,7 +74,7 @@ T2=https://good.lab.test:$TLS_GOOD_PORT/soak
 # that answers nothing (the analysis makes it DNS blocking), claimed from
 # the probes' network.
 "$PROBE" run --input "$T1" --resolver 127.0.0.1:1 --timeout 1 \
-	--control "$URL" --ca-file "$LAB/ca.pem" --probe-cc ZZ \
+	--control "$URL" --ca-file "$LAB/ca.pem" --probe-cc DE \
 	--probe-asn AS64500 --state-dir "$S/forger" --output "$S/forged.json" \
 	--quiet </dev/null 2>"$S/forger.err" ||
 	die "the forger's run failed: $(cat "$S/forger.err")"
@@ -87,7 +87,7 @@ while [ $i -lt "$NPROBES" ]; do
 	"$PROBE" daemon --state-dir "$S/p$i" --collector "$URL" \
 		--control "$URL" --interval 20 --cooldown 0 --retry-quick 1 \
 		--resolver "127.0.0.1:$DNS_PORT" --ca-file "$LAB/ca.pem" \
-		--timeout 2 --probe-cc ZZ --probe-asn AS64500 --yes \
+		--timeout 2 --probe-cc DE --probe-asn AS64500 --yes \
 		--input "$T1" --input "$T2" >/dev/null 2>"$S/p$i.err" </dev/null &
 	BG="$BG $!"
 	i=$((i + 1))
