@@ -84,9 +84,13 @@ start_collector() {
 	# which tiny.tsv maps elsewhere than the networks the measurements
 	# claim): a single-probe deployment, so that states change and events
 	# are written as the probes' would be (docs/timelines.md, "Agreement").
+	# The rate limits and the per-source cap are off: this measures the
+	# ingest and the store, and its one client is every probe at once.
 	COLLECTOR_WAIT_TENTHS=100 collector_up "$B/col.err" "$COLLECTOR" \
 		--db "$db" --asn-db tests/data/asndb/tiny.tsv \
-		--min-submitters 1 --allow-geo-mismatch yes "$@"
+		--min-submitters 1 --allow-geo-mismatch yes \
+		--rate-batches 0 --rate-target 0 --rate-network-batches 0 \
+		--rate-network-target 0 --max-per-source 1000000 "$@"
 }
 
 # stop_collector: SIGTERM (it finishes what is in flight); sets HWM (KiB),
