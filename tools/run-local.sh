@@ -23,8 +23,11 @@ DB=$DATA/collector.db
 OUT=$DATA/measurements/run-$(date -u +%Y%m%dT%H%M%SZ).jsonl
 mkdir -p "$DATA/measurements"
 
+# One probe and its own collector: a single-probe deployment, whose one
+# submitter may move states (docs/timelines.md, "Agreement"; the web view
+# says so).
 "$BUILD/wallwatch-collector" --listen "127.0.0.1:$PORT" --db "$DB" \
-	2>"$DATA/collector.log" &
+	--min-submitters 1 2>"$DATA/collector.log" &
 COL=$!
 trap 'kill "$COL" 2>/dev/null; wait "$COL" 2>/dev/null' EXIT
 trap 'exit 130' INT TERM
