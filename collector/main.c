@@ -415,7 +415,8 @@ set_agreement(struct store *st, const struct svc_opts *o)
 	}
 	log_info("collector",
 		 "agreement%s: a state changes when %d independent submitters "
-		 "agree, or one over %d hours; %d a day counted per submitter "
+		 "agree, or one over %d hours, and as many keyed submitters do "
+		 "not say otherwise; %d a day counted per submitter "
 		 "and target; geo-mismatched measurements %s",
 		 rc == 1 ? " (changed: every timeline recomputed)" : "",
 		 a.min_submitters, a.single_submitter_hours, a.daily_cap,
