@@ -693,7 +693,7 @@ get_settings(struct api *a, struct evhttp_request *req)
 {
 	struct store_agreement ag;
 	json_t *o = json_object(), *j = json_object();
-	char rule[256];
+	char rule[384];
 
 	store_agreement_get(a->st, &ag);
 	if (ag.min_submitters <= 1)
@@ -703,12 +703,17 @@ get_settings(struct api *a, struct evhttp_request *req)
 	else if (ag.single_submitter_hours > 0)
 		snprintf(rule, sizeof(rule),
 			 "a state changes when %d independent submitters "
-			 "agree, or one alone, uncontradicted, for %d hours",
+			 "agree (the unsigned only beside a key), or one "
+			 "alone, uncontradicted, for %d hours; never while "
+			 "as many keyed submitters say otherwise (each once, "
+			 "by its latest word of the last day)",
 			 ag.min_submitters, ag.single_submitter_hours);
 	else
 		snprintf(rule, sizeof(rule),
 			 "a state changes when %d independent submitters "
-			 "agree",
+			 "agree (the unsigned only beside a key); never while "
+			 "as many keyed submitters say otherwise (each once, "
+			 "by its latest word of the last day)",
 			 ag.min_submitters);
 	json_object_set_new(j, "min_submitters",
 			    json_integer(ag.min_submitters));

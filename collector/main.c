@@ -96,10 +96,12 @@ static const char usage_text[] =
 	"  --rate-target N[/S]    measurements per submitter per target per S\n"
 	"                         seconds (default 60/3600); the rest of a batch\n"
 	"                         is stored, the excess deferred with 429\n"
-	"  --rate-network-batches N[/S]  the same per observed network (needs\n"
+	"  --rate-network-batches N[/S]  the same per observed network, for\n"
+	"                         unsigned batches and registrations (needs\n"
 	"                         --asn-db; default 600/60)\n"
 	"  --rate-network-target N[/S]   the same per observed network and\n"
-	"                         target (default 600/3600)\n"
+	"                         target, for unsigned batches (default\n"
+	"                         600/3600)\n"
 	"  --verbose              log each control\n"
 	"\n"
 	"Agreement (docs/timelines.md), kept in the database once given (a\n"
@@ -415,7 +417,8 @@ set_agreement(struct store *st, const struct svc_opts *o)
 	}
 	log_info("collector",
 		 "agreement%s: a state changes when %d independent submitters "
-		 "agree, or one over %d hours; %d a day counted per submitter "
+		 "agree, or one over %d hours, and as many keyed submitters do "
+		 "not say otherwise; %d a day counted per submitter "
 		 "and target; geo-mismatched measurements %s",
 		 rc == 1 ? " (changed: every timeline recomputed)" : "",
 		 a.min_submitters, a.single_submitter_hours, a.daily_cap,

@@ -163,6 +163,18 @@ rl_fits(struct rate_limiter *rl, const struct rate_limit *l, char kind,
 	return (*out)->count < (uint32_t)l->n;
 }
 
+/*
+ * The network whose limits apply to submitter sub: none for a key, which
+ * is limited by its own counters. A network's limits are shared by all in
+ * it, so a forger there could use them up and defer the honest keyed
+ * probes of that network; they bound the unsigned (and registrations).
+ */
+static const char *
+rl_net(const char *sub, const char *net)
+{
+	return sub != NULL && strncmp(sub, "key:", 4) == 0 ? NULL : net;
+}
+
 long
 rate_batch(struct rate_limiter *rl, const char *sub, const char *net,
 	   int64_t now)
@@ -170,6 +182,7 @@ rate_batch(struct rate_limiter *rl, const char *sub, const char *net,
 	struct slot *s1, *s2;
 	long wait = 0;
 
+	net = rl_net(sub, net);
 	pthread_mutex_lock(&rl->mu);
 	if (!rl_fits(rl, &rl->o.batches, 'b', sub, NULL, now, &s1))
 		wait = rl_wait(&rl->o.batches, now);
@@ -194,6 +207,7 @@ rate_rows(struct rate_limiter *rl, const char *sub, const char *net,
 {
 	long wait = 0;
 
+	net = rl_net(sub, net);
 	pthread_mutex_lock(&rl->mu);
 	for (size_t i = 0; i < n; i++) {
 		struct slot *s1, *s2;

@@ -2,6 +2,10 @@
  * ratelimit.h - the ingest's rate limits (docs/submitters.md, "Rate
  * limits"): per submitter id and per observed network, batches per window
  * (a minute by default) and measurements per target per window (an hour).
+ * The per-network limits apply to unsigned submitters only (any id but
+ * "key:..."): a key is limited by its own counters, so that a forger in a
+ * network cannot use up the network's share and defer the keyed probes
+ * there.
  *
  * Fixed windows, aligned on multiples of their length since the epoch:
  * a counter starts again at zero when its window ends, and the wait
@@ -44,7 +48,8 @@ void rate_free(struct rate_limiter *rl);
 
 /*
  * One batch from submitter sub (never NULL) seen from network net (NULL:
- * unknown, then only the submitter's limit applies) at now: 0 when it is
+ * unknown, then only the submitter's limit applies; ignored for a key,
+ * "key:...") at now: 0 when it is
  * within both limits (and counted against them), or the seconds to wait
  * (>= 1; nothing counted).
  */
@@ -52,7 +57,8 @@ long rate_batch(struct rate_limiter *rl, const char *sub, const char *net,
 		int64_t now);
 
 /*
- * The measurements of one batch, in order: targets[i] names row i's
+ * The measurements of one batch from sub seen from net (as rate_batch()),
+ * in order: targets[i] names row i's
  * target (NULL: a row without a target, or one refused already: not
  * limited). Each row within its limits is counted; one over any is
  * deferred (deferred[i] true, nothing counted). Returns 0 when none is

@@ -227,6 +227,12 @@ static const char *const migrations[] = {
 	") STRICT;"
 	"INSERT OR IGNORE INTO stale_targets SELECT DISTINCT input, probe_cc,"
 	" probe_asn FROM measurements WHERE input IS NOT NULL;",
+	/* 6: agreement by a majority of keyed submitters (docs/timelines.md,
+	 * "Agreement"): target_state.win also keeps the latest word of the
+	 * keyed submitters heard last, so every target is marked stale and
+	 * recomputed (a window of the old form reads as damaged). */
+	"INSERT OR IGNORE INTO stale_targets SELECT DISTINCT input, probe_cc,"
+	" probe_asn FROM measurements WHERE input IS NOT NULL;",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 

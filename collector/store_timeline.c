@@ -43,6 +43,14 @@ static const char class_letters[C_N + 1] = "onpsfhwdx";
 
 #define TL_WINDOW 5 /* conclusive measurements a state looks at (W) */
 #define TL_RUN 3    /* the run that moves a state; also the minimum (MIN) */
+#define TL_VOTERS 8 /* keyed submitters whose latest word is kept (V) */
+#define TL_VOTER_AGE (24 * 3600) /* how long that word stands (D) */
+
+/* What a submitter is, in the low 2 bits of its number (indep_hash()):
+ * a row without one (from before submitters), the unsigned of one
+ * network, a key. */
+enum { SUB_ROW, SUB_ANON, SUB_KEY };
+#define SUB_KIND(sub) ((int)((sub)&3))
 
 /* Targets recomputed per transaction by the recomputations of reanalysis
  * and of store_open(). */
@@ -93,6 +101,13 @@ struct win_entry {
 			* latest run of the same kind (blocked or not) */
 };
 
+/* A keyed submitter's latest conclusive word on a target. */
+struct voter {
+	uint64_t sub;
+	int cls;
+	int64_t rt; /* when it was received */
+};
+
 /* One target's state, as kept in target_state. */
 struct tl {
 	const char *input, *cc, *asn; /* the key, not owned */
@@ -105,7 +120,9 @@ struct tl {
 	sqlite3_int64 last_id;
 	struct win_entry win[TL_WINDOW]; /* oldest first */
 	int wn;
-	int fresh;	/* the newest of win that came after the state began */
+	int fresh; /* the newest of win that came after the state began */
+	struct voter vot[TL_VOTERS]; /* least recently heard first */
+	int nv;
 	char *category; /* owned; the latest non-null category_code */
 	int64_t category_time;
 };
@@ -270,6 +287,27 @@ decide(const struct tl *t, int *state, int *method, int *ncite)
 }
 
 /*
+ * Keep e's word as its submitter's latest: the voters are the TL_VOTERS
+ * keyed submitters heard most recently on the target, each once.
+ */
+static void
+voter_note(struct tl *t, const struct win_entry *e)
+{
+	int i = 0;
+
+	while (i < t->nv && t->vot[i].sub != e->sub)
+		i++;
+	if (i == t->nv && t->nv == TL_VOTERS)
+		i = 0;
+	if (i < t->nv) {
+		memmove(t->vot + i, t->vot + i + 1,
+			(size_t)(t->nv - i - 1) * sizeof(t->vot[0]));
+		t->nv--;
+	}
+	t->vot[t->nv++] = (struct voter){e->sub, e->cls, e->rt};
+}
+
+/*
  * Put e at the window's end. A submitter holds at most
  * TL_WINDOW - (N - 1) places, so that a flood from one never pushes out
  * the latest of N - 1 others: a new measurement of a submitter that has
@@ -307,6 +345,8 @@ win_push(struct tl *t, const struct store_agreement *ag, struct win_entry e)
 	t->win[t->wn++] = e;
 	if (t->fresh < TL_WINDOW)
 		t->fresh++;
+	if (SUB_KIND(e.sub) == SUB_KEY)
+		voter_note(t, &e);
 }
 
 /*
@@ -338,10 +378,35 @@ lone_streak(const struct tl *t, uint64_t sub, bool blocked, int64_t span)
 }
 
 /*
+ * Whether the keyed submitters that have spoken in the last TL_VOTER_AGE
+ * (on the collector's clock, before the newest measurement), each by its
+ * latest word, do not outvote a change of this kind (blocked, or not
+ * blocked): none of them says the opposite, or more say the same.
+ */
+static bool
+majority(const struct tl *t, bool blocked)
+{
+	int64_t now = t->win[t->wn - 1].rt;
+	int same = 0, other = 0;
+
+	for (int i = 0; i < t->nv; i++) {
+		if (t->vot[i].rt < now - TL_VOTER_AGE)
+			continue;
+		if (is_blocked(t->vot[i].cls) == blocked)
+			same++;
+		else
+			other++;
+	}
+	return other == 0 || same > other;
+}
+
+/*
  * Whether the ncite newest measurements of the window, those behind a
  * change, agree (docs/timelines.md, "Agreement"): the ones of the change's
- * kind (blocked, or not blocked) come from at least N submitters, or one
- * submitter's uncontradicted run of that kind spans H hours.
+ * kind (blocked, or not blocked) come from at least N submitters (the
+ * unsigned counting only beside a keyed one, or a row without a
+ * submitter), or one submitter's uncontradicted run of that kind spans H
+ * hours; and the keyed submitters' latest words do not outvote it.
  */
 static bool
 agreed(const struct tl *t, const struct store_agreement *ag, int ncite,
@@ -349,6 +414,7 @@ agreed(const struct tl *t, const struct store_agreement *ag, int ncite,
 {
 	uint64_t subs[TL_WINDOW];
 	int ns = 0;
+	bool signed_one = false, ok = false;
 
 	if (ag->min_submitters <= 1)
 		return true;
@@ -357,18 +423,18 @@ agreed(const struct tl *t, const struct store_agreement *ag, int ncite,
 
 		if (is_blocked(t->win[i].cls) != blocked)
 			continue;
+		signed_one |= SUB_KIND(t->win[i].sub) != SUB_ANON;
 		while (j < ns && subs[j] != t->win[i].sub)
 			j++;
 		if (j == ns)
 			subs[ns++] = t->win[i].sub;
 	}
-	if (ns >= ag->min_submitters)
-		return true;
-	for (int j = 0; ag->single_submitter_hours > 0 && j < ns; j++)
-		if (lone_streak(t, subs[j], blocked,
-				(int64_t)ag->single_submitter_hours * 3600))
-			return true;
-	return false;
+	if (signed_one && ns >= ag->min_submitters)
+		ok = true;
+	for (int j = 0; !ok && ag->single_submitter_hours > 0 && j < ns; j++)
+		ok = lone_streak(t, subs[j], blocked,
+				 (int64_t)ag->single_submitter_hours * 3600);
+	return ok && majority(t, blocked);
 }
 
 /* A change that needs agreement: into or out of blocked or disrupted (what
@@ -414,7 +480,9 @@ advance(struct tl *t, const struct store_agreement *ag, struct win_entry e,
 }
 
 /* The window as text, "o12/5f3a.../1700000000/1699990000 n15/..." (class
- * letter and id, submitter, received_time, since), oldest first. */
+ * letter and id, submitter, received_time, since), oldest first; then
+ * "|" and the voters, "s5f3b.../1700000000 ..." (class letter, submitter,
+ * received_time), least recently heard first. */
 static void
 win_encode(const struct tl *t, char *out, size_t outlen)
 {
@@ -428,6 +496,14 @@ win_encode(const struct tl *t, char *out, size_t outlen)
 			(long long)t->win[i].id,
 			(unsigned long long)t->win[i].sub,
 			(long long)t->win[i].rt, (long long)t->win[i].since);
+	if (n < outlen)
+		n += (size_t)snprintf(out + n, outlen - n, "|");
+	for (int i = 0; i < t->nv && n < outlen; i++)
+		n += (size_t)snprintf(out + n, outlen - n, "%s%c%llx/%lld",
+				      i > 0 ? " " : "",
+				      class_letters[t->vot[i].cls],
+				      (unsigned long long)t->vot[i].sub,
+				      (long long)t->vot[i].rt);
 }
 
 /* One number of an entry, followed by sep; NULL when it is not there. */
@@ -440,16 +516,38 @@ win_num(const char *v, int base, char sep, long long *out)
 	*out = base == 16 ? (long long)strtoull(v, &end, 16)
 			  : strtoll(v, &end, 10);
 	if (end == v || errno != 0 || (base == 16 && *v == '-') || *v == ' ' ||
-	    (*end != sep && !(sep == ' ' && *end == '\0')))
+	    (*end != sep && !(sep == ' ' && (*end == '\0' || *end == '|'))))
 		return NULL;
 	return end;
+}
+
+/* The voters after the window's "|". */
+static bool
+vot_decode(struct tl *t, const char *v)
+{
+	t->nv = 0;
+	while (v != NULL && *v != '\0') {
+		const char *p = strchr(class_letters, *v);
+		long long sub, rt;
+
+		if (p == NULL || *p == '\0' || *p == 'x' || t->nv == TL_VOTERS)
+			return false;
+		v = win_num(v + 1, 16, '/', &sub);
+		v = v != NULL ? win_num(v + 1, 10, ' ', &rt) : NULL;
+		if (v == NULL || *v == '|' || SUB_KIND(sub) != SUB_KEY)
+			return false;
+		t->vot[t->nv++] = (struct voter){(uint64_t)sub,
+						 (int)(p - class_letters), rt};
+		v = *v == ' ' ? v + 1 : v;
+	}
+	return v != NULL;
 }
 
 static bool
 win_decode(struct tl *t, const char *v)
 {
 	t->wn = 0;
-	while (v != NULL && *v != '\0') {
+	while (v != NULL && *v != '\0' && *v != '|') {
 		const char *p = strchr(class_letters, *v);
 		struct win_entry *e = &t->win[t->wn];
 		long long id, sub, rt, since;
@@ -470,7 +568,7 @@ win_decode(struct tl *t, const char *v)
 		t->wn++;
 		v = *v == ' ' ? v + 1 : v;
 	}
-	return v != NULL;
+	return v != NULL && *v == '|' && vot_decode(t, v + 1);
 }
 
 /* --- timelines: the tables ----------------------------------------------- */
@@ -541,9 +639,9 @@ indep_id(const char *submitter, size_t *len)
 	return submitter;
 }
 
-/* The submitter as a number for the window; a row without one is its
- * own submitter (by its id). A collision makes two submitters one: fewer
- * changes, never more. */
+/* The submitter as a number for the window, its kind (SUB_*) in the low
+ * 2 bits; a row without one is its own submitter (by its id). A collision
+ * makes two submitters one: fewer changes, never more. */
 static uint64_t
 indep_hash(const char *submitter, sqlite3_int64 id)
 {
@@ -559,7 +657,10 @@ indep_hash(const char *submitter, sqlite3_int64 id)
 	}
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char)v[i]) * 1099511628211ULL;
-	return h;
+	return (h & ~3ULL) |
+	       (uint64_t)(submitter == NULL		       ? SUB_ROW
+			  : strncmp(submitter, "key:", 4) == 0 ? SUB_KEY
+							       : SUB_ANON);
 }
 
 /* Whether the settings keep a measurement with this geo_mismatch flag
@@ -760,7 +861,7 @@ tl_save(struct store *s, const struct tl *t, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[t->row > 0 ? ST_STATE_UPD : ST_STATE_PUT];
 	const char *host = NULL;
-	char win[TL_WINDOW * 96], *rhost = NULL;
+	char win[(TL_WINDOW + TL_VOTERS) * 96], *rhost = NULL;
 	int rc, ret;
 
 	win_encode(t, win, sizeof(win));

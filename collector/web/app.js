@@ -397,8 +397,9 @@
 	}
 
 	/* What a change of state needs here (GET /api/v1/settings): how many
-	 * independent submitters must agree, or that this is a single-probe
-	 * deployment, where one is enough (docs/timelines.md, "Agreement"). */
+	 * independent submitters must agree, and not be outvoted by the keyed
+	 * ones, or that this is a single-probe deployment, where one is
+	 * enough (docs/timelines.md, "Agreement"). */
 	function agreementNote() {
 		var p = el("p", { class: "note agreement", id: "agreement" });
 
@@ -413,8 +414,11 @@
 				return;
 			}
 			add(p, "A state changes when " + n + " independent submitters agree" +
+				" (unsigned ones only beside a signed one)" +
 				(a.single_submitter_hours > 0 ? ", or one alone reports the same, " +
 					"uncontradicted, for " + plural(a.single_submitter_hours, "hour") : "") +
+				", and never while as many signed submitters say otherwise " +
+				"(each counted once, by its latest word of the last day)" +
 				". One submitter counts at most " +
 				(a.daily_cap > 0 ? plural(a.daily_cap, "measurement") + " a day per target"
 					: "all its measurements") +

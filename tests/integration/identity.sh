@@ -7,8 +7,10 @@
 # registration endpoint; revocation through `keys revoke` while the
 # collector runs (403 within a bounded wait, rows flagged, the probe falls
 # back to unsigned); --submission signed and registered (`keys add`); rate
-# limits: 429 with Retry-After for batches, and a daemon whose batch is over
-# the per-target limit keeps the rest and sends it after Retry-After.
+# limits: 429 with Retry-After for batches; the per-network limit holds
+# back the unsigned of a network, never a key of that network; a daemon
+# whose batch is over the per-target limit keeps the rest and sends it
+# after Retry-After.
 # Nothing leaves 127.0.0.1.
 # shellcheck disable=SC2086
 set -u
@@ -242,6 +244,29 @@ check_match "... with Retry-After in seconds (at most the window)" \
 	not_ok "... Retry-After within the window" "got [$RA]"
 check "... nothing of the refused batch stored" 0 \
 	"$(sql "$DB" "SELECT count(*) FROM measurements WHERE uid = 'idtest-batch-3'")"
+stop_collector
+
+# The per-network limit is for the unsigned: 2 batches (a registration
+# counts as one) per observed network per 600 s. Once the unsigned of
+# AS64500 have used it up, a key seen from AS64500 still gets in: a forger
+# in a network cannot defer the keyed probes there.
+DB=$LAB/netlimit.db
+lab_collector "$LAB/col4n.err" "$COLLECTOR" "$DB" --rate-network-batches 2/600
+register "$KEY"
+check "network limit: the key registers (1 of the network's 2)" 201 "$CODE"
+meas "$LAB/n1.json" idtest-net-1
+submit "$LAB/n1.json"
+check "... an unsigned batch (2 of 2): 200" 200 "$CODE"
+meas "$LAB/n2.json" idtest-net-2
+submit "$LAB/n2.json" -D "$LAB/hdrs"
+check "... the next unsigned batch of that network: 429" 429 "$CODE"
+for i in 3 4 5; do
+	meas "$LAB/n$i.json" "idtest-net-$i"
+	signed_post "$KEY" "$LAB/n$i.json"
+	[ "$CODE" = 200 ] || break
+done
+check "... while signed batches from the same network: 200, all three" \
+	"200 3" "$CODE $(sql "$DB" "SELECT count(*) FROM measurements WHERE submitter = 'key:$ID'")"
 stop_collector
 
 # A daemon over the per-target limit: 3 measurements of one target queued

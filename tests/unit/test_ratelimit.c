@@ -1,6 +1,7 @@
 /*
  * test_ratelimit.c - the ingest's rate limits (collector/ratelimit.c):
- * batches per window per submitter and per network, measurements per
+ * batches per window per submitter and per network (the network's for
+ * unsigned submitters only), measurements per
  * target (a batch part over the limit: the rest counted, the excess
  * deferred and not counted), windows ending, no limit at 0, the option's
  * syntax, and memory that many distinct networks do not grow.
@@ -60,18 +61,30 @@ test_batches(void **state)
 
 	(void)state;
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(rate_batch(rl, "key:a", "AS1", T0), 0);
+		assert_int_equal(rate_batch(rl, "anon:AS1:h1", "AS1", T0), 0);
 	/* the 4th waits for the minute's end: 20 s */
-	assert_int_equal(rate_batch(rl, "key:a", "AS1", T0), 20);
+	assert_int_equal(rate_batch(rl, "anon:AS1:h1", "AS1", T0), 20);
 	/* refused ones are not counted: another submitter, same network */
-	assert_int_equal(rate_batch(rl, "key:b", "AS1", T0), 0);
-	assert_int_equal(rate_batch(rl, "key:b", "AS1", T0), 0);
+	assert_int_equal(rate_batch(rl, "anon:AS1:h2", "AS1", T0), 0);
+	assert_int_equal(rate_batch(rl, "anon:AS1:h2", "AS1", T0), 0);
 	/* the network's 5 are used (3 + 2) */
-	assert_int_equal(rate_batch(rl, "key:c", "AS1", T0 + 5), 15);
+	assert_int_equal(rate_batch(rl, "anon:AS1:h3", "AS1", T0 + 5), 15);
+	assert_int_equal(rate_batch(rl, "registration", "AS1", T0 + 5), 15);
 	/* unknown network: only the submitter's limit */
-	assert_int_equal(rate_batch(rl, "key:c", NULL, T0 + 5), 0);
+	assert_int_equal(rate_batch(rl, "anon:AS1:h3", NULL, T0 + 5), 0);
+	/* a key is limited by its own 3, never by its network's: what the
+	 * unsigned of AS1 used up defers no keyed probe of AS1 */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rate_batch(rl, "key:a", "AS1", T0 + 5), 0);
+	assert_int_equal(rate_batch(rl, "key:a", "AS1", T0 + 5), 15);
+	/* nor do keys count toward the network's 5 */
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(rate_batch(rl, i < 3 ? "key:b" : "key:c",
+					    "AS2", T0 + 5),
+				 0);
+	assert_int_equal(rate_batch(rl, "anon:AS2:h1", "AS2", T0 + 5), 0);
 	/* the next minute: all fresh */
-	assert_int_equal(rate_batch(rl, "key:a", "AS1", T0 + 20), 0);
+	assert_int_equal(rate_batch(rl, "anon:AS1:h1", "AS1", T0 + 20), 0);
 	rate_free(rl);
 }
 
@@ -84,19 +97,25 @@ test_rows(void **state)
 
 	(void)state;
 	/* the 3rd "x" is over the submitter's 2: deferred, the rest go */
-	assert_int_equal(rate_rows(rl, "key:a", "AS1", t, 5, d, T0), 2780);
+	assert_int_equal(rate_rows(rl, "anon:AS1:h1", "AS1", t, 5, d, T0),
+			 2780);
 	assert_false(d[0]);
 	assert_false(d[1]);
 	assert_false(d[2]); /* no target: never limited */
 	assert_true(d[3]);
 	assert_false(d[4]);
 	/* another submitter on the network: 1 more "x" fits the network's 3 */
-	assert_int_equal(rate_rows(rl, "key:b", "AS1", t, 2, d, T0), 2780);
+	assert_int_equal(rate_rows(rl, "anon:AS1:h2", "AS1", t, 2, d, T0),
+			 2780);
 	assert_false(d[0]);
 	assert_true(d[1]);
+	/* a key of that network: its own 2, the network's 3 do not apply */
+	assert_int_equal(rate_rows(rl, "key:a", "AS1", t, 2, d, T0), 0);
+	assert_false(d[0]);
+	assert_false(d[1]);
 	/* the deferred ones go in the next hour */
-	assert_int_equal(rate_rows(rl, "key:a", "AS1", t + 3, 1, d, T0 + 2780),
-			 0);
+	assert_int_equal(
+		rate_rows(rl, "anon:AS1:h1", "AS1", t + 3, 1, d, T0 + 2780), 0);
 	assert_false(d[0]);
 	rate_free(rl);
 }

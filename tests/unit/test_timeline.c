@@ -1825,8 +1825,8 @@ test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_close(h), SQLITE_OK);
 
 	s = open_ok(f);
-	assert_int_equal(q_int(s, "SELECT version FROM schema_version"), 5);
-	assert_int_equal(SCHEMA_VERSION, 5);
+	assert_int_equal(q_int(s, "SELECT version FROM schema_version"), 6);
+	assert_int_equal(SCHEMA_VERSION, 6);
 	assert_int_equal(store_count(s), 7);
 	assert_string_equal(target(s, IN1, "CN", "AS1").state, "blocked");
 	assert_string_equal(target(s, IN1, "CN", "AS1").host,
@@ -1924,7 +1924,7 @@ test_migrate_v2(void **state)
 	assert_int_equal(sqlite3_close(h), SQLITE_OK);
 
 	s = open_ok(f);
-	assert_int_equal(q_int(s, "SELECT version FROM schema_version"), 5);
+	assert_int_equal(q_int(s, "SELECT version FROM schema_version"), 6);
 	assert_string_equal(target(s, IN1, "CN", "AS1").state, "blocked");
 	assert_string_equal(target(s, IN1, "CN", "AS1").method, "server-side");
 	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 2);
@@ -2095,6 +2095,53 @@ test_agree_flood(void **state)
 	}
 }
 
+/* Issue 12's combined attack: a censor in the target's network floods
+ * "blocked" from one key AND unsigned (anon:<its network>), which are two
+ * submitters. The honest keyed probes' latest words outvote them (the
+ * keyed submitters heard in the last day, each once); one honest probe
+ * seeing blocking is then two keys (it and the forger's) against two, not
+ * enough; a second one makes it. A flood of "ok" from the same two does
+ * not take it back. A recomputation finds the same. */
+static void
+test_agree_combined(void **state)
+{
+	const struct fixture *f = *state;
+	struct store *s = open_ok(f);
+	struct evs e;
+	char *d1, *d2;
+
+	put_honest(s, 0, "oooooo");
+	put_by(s, "key:cccc", T0 + 5 * HOUR + 1800, 'o');
+	put_flood(s, 6, 10000, "key:ffff", false);
+	put_flood(s, 7, 10000, "anon:AS1:2023-11-", true);
+	assert_string_equal(target(s, IN1, "CN", "AS1").state, "accessible");
+	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 1);
+	/* one honest probe sees it blocked: with the forger's key, 2 against
+	 * 2 (the unsigned count for N, not in the vote) */
+	put_by(s, "key:aaaa", T0 + 10 * HOUR, 's');
+	assert_string_equal(target(s, IN1, "CN", "AS1").state, "accessible");
+	/* a second: 3 against 1 */
+	put_by(s, "key:bbbb", T0 + 10 * HOUR + 60, 's');
+	assert_string_equal(target(s, IN1, "CN", "AS1").state, "blocked");
+	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 2);
+	assert_int_equal(e.v[1].time, T0 + 10 * HOUR + 60);
+	/* the censor's "ok" from its key and its network: 2 against 2 */
+	for (int i = 0; i < 50; i++) {
+		put_by(s, "key:ffff", T0 + 11 * HOUR + 2 * i, 'o');
+		put_by(s, keep_str("anon:AS1:2023-11-14T%02d", i % 24),
+		       T0 + 11 * HOUR + 2 * i + 1, 'o');
+	}
+	assert_string_equal(target(s, IN1, "CN", "AS1").state, "blocked");
+	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 2);
+	d1 = derived(s);
+	assert_int_equal(store_tl_rebuild_all(s, NULL, 0), 0);
+	d2 = derived(s);
+	assert_string_equal(d1, d2);
+	free(d1);
+	free(d2);
+	store_close(s);
+}
+
 /* A patient flood: one unsigned network sends 20 forged "blocked" every
  * hour for 10 hours, more than H, while two honest probes send one "ok"
  * an hour each. The flooder holds at most 4 of the window's 5 places, so
@@ -2177,6 +2224,15 @@ test_agree_share_kept(void **state)
 	assert_int_equal(tl_load(s, &t, NULL, 0), 0);
 	assert_int_equal(t.wn, 4);
 	assert_int_equal(t.n_conclusive, 8);
+	/* and its latest word, as a voter */
+	assert_int_equal(t.nv, 1);
+	assert_int_equal(t.vot[0].rt, T0 + 7 * HOUR + 60);
+	tl_free(&t);
+	/* a window of schema 5's form (no voters) is recomputed */
+	exec_ok(s, "UPDATE target_state SET win = substr(win, 1,"
+		   " instr(win, '|') - 1)");
+	tl_init(&t, IN1, "CN", "AS1");
+	assert_int_equal(tl_load(s, &t, NULL, 0), 2);
 	tl_free(&t);
 	store_close(s);
 }
@@ -2214,13 +2270,21 @@ test_agree_hours(void **state)
 		       T0 + h * HOUR, 'o');
 	/* 5 hours */
 	assert_string_equal(target(s, IN1, "CN", "AS1").state, "blocked");
-	put_by(s, "anon:AS1:2023-11-14T13", T0 + 13 * HOUR, 'o');
-	/* 6 hours; key:aaaa's word is older than the run: uncontradicted */
+	/* 6 hours and more: key:aaaa's word is older than the run, but a
+	 * keyed submitter's latest word outvotes the unsigned for a day */
+	for (int h = 13; h <= 30; h++)
+		put_by(s, keep_str("anon:AS1:2023-11-14T%02d", h),
+		       T0 + h * HOUR, 'o');
+	assert_string_equal(target(s, IN1, "CN", "AS1").state, "blocked");
+	/* received at T0 + 6 h + 60, a day before T0 + 30 h + 60: it has
+	 * lapsed with the next one */
+	put_by(s, "anon:AS1:2023-11-14T31", T0 + 31 * HOUR, 'o');
 	assert_string_equal(target(s, IN1, "CN", "AS1").state, "accessible");
 	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 2);
+	assert_int_equal(e.v[1].time, T0 + 31 * HOUR);
 	/* two submitters that contradict each other hour after hour: neither
 	 * is alone long enough (nor disrupted: one says blocked) */
-	for (int h = 14; h < 24; h++) {
+	for (int h = 32; h < 42; h++) {
 		put_by(s, "key:aaaa", T0 + h * HOUR, 's');
 		put_by(s, keep_str("anon:AS1:2023-11-14T%02d", h),
 		       T0 + h * HOUR + 1, 'o');
@@ -2248,19 +2312,21 @@ test_agree_revoked(void **state)
 
 	snprintf(path, sizeof(path), "%s/other.db", f->dir);
 	b = open_path(path);
+	const char *forged[] = {"key:eeee", "key:ffff", "key:9999"};
+
 	for (int i = 0; i < 7; i++)
 		v[i] = by(i < 3 || i == 6 ? (i % 2 ? "key:bbbb" : "key:aaaa")
-			  : i % 2	  ? "key:eeee"
-					  : "key:ffff",
+					  : forged[i - 3],
 			  T0 + i * HOUR, i < 3 || i == 6 ? 'o' : 's');
-	/* two forged keys agree: that flips it */
+	/* three forged keys agree, and outnumber the two honest ones: that
+	 * flips it */
 	for (int i = 0; i < 6; i++)
 		put_ok(a, &v[i], 1);
 	assert_string_equal(target(a, IN1, "CN", "AS1").state, "blocked");
 	put_ok(a, &v[6], 1);
 	/* what `keys revoke` does to the rows of a key */
 	exec_ok(a, "UPDATE measurements SET revoked = 1 WHERE submitter IN"
-		   " ('key:eeee', 'key:ffff');"
+		   " ('key:eeee', 'key:ffff', 'key:9999');"
 		   "INSERT OR IGNORE INTO stale_targets SELECT input,"
 		   " probe_cc, probe_asn FROM measurements WHERE revoked = 1");
 	store_close(a);
@@ -2492,6 +2558,7 @@ main(void)
 		T(test_migrate_v1),
 		T(test_migrate_v2),
 		T(test_agree_flood),
+		T(test_agree_combined),
 		T(test_agree_patient_flood),
 		T(test_agree_flood_ok),
 		T(test_agree_single_probe),
