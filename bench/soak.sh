@@ -14,8 +14,10 @@
 #              probes' targets (copies of a real measurement made through
 #              a dead resolver, each with a new uid), as fast as answered
 # Then everything stops and the soak checks:
-#   - nothing acknowledged is lost: the database holds exactly what the
-#     probes' logs and the poisoner's answers say was stored;
+#   - nothing acknowledged is lost: every uid the poisoner's answers say
+#     was stored is in the database; each probe's key has at least as many
+#     rows as its log says were stored, and its spool is empty after a
+#     last upload;
 #   - the honest probes' targets are still "accessible": the forgeries
 #     of one submitter did not move them;
 #   - every request of the reader was answered (no 5xx, no dropped
@@ -172,17 +174,37 @@ bad() {
 	fails=$((fails + 1))
 }
 
-probe_stored=$(cat "$S"/p*.err | sed -n 's/.*: \([0-9][0-9]*\) stored, .*/\1/p' |
-	awk '{s += $1} END {print s + 0}')
-poison_stored=$(grep '^{' "$S/poison.log" | jq '.stored | length' |
-	awk '{s += $1} END {print s + 0}')
+# Nothing acknowledged is lost. The poisoner's acknowledged uids are each
+# looked up; a probe logs only counts, so its key must have at least as
+# many rows as its log says were stored, and its spool must be empty
+# after the last upload. (The database may hold more than was
+# acknowledged: a POST whose answer was cut off by the end of the soak.)
+grep '^{' "$S/poison.log" | jq -r '.stored[]?' >"$S/poison.acked"
+poison_stored=$(wc -l <"$S/poison.acked")
 poison_answers=$(grep -c '^[0-9][0-9][0-9]$' "$S/poison.log")
-in_db=$(sqlite3 "$S/col.db" 'SELECT count(*) FROM measurements')
-echo "soak: stored: probes $probe_stored, poisoner $poison_stored" \
-	"($poison_answers answers), database $in_db"
-[ "$in_db" -eq $((probe_stored + poison_stored)) ] ||
-	bad "the database holds $in_db, acknowledged $((probe_stored + poison_stored))"
-[ "$probe_stored" -gt 0 ] || bad "no probe measurement was stored"
+poison_in_db=$(sed "s/.*/'&'/" "$S/poison.acked" | paste -sd, - |
+	sed 's/^/SELECT count(*) FROM measurements WHERE uid IN (/; s/$/);/' |
+	sqlite3 "$S/col.db")
+[ "$poison_stored" -eq 0 ] && poison_in_db=0
+echo "soak: poisoner: $poison_answers answers, $poison_stored acknowledged," \
+	"$poison_in_db of them in the database"
+[ "$poison_in_db" -eq "$poison_stored" ] ||
+	bad "the poisoner's acknowledged: $poison_stored, in the database: $poison_in_db"
+i=0
+while [ $i -lt "$NPROBES" ]; do
+	"$PROBE" status --json --state-dir "$S/p$i" >"$S/p$i.status" 2>/dev/null
+	key=$(jq -r .submitter_key "$S/p$i.status")
+	left=$(jq -r .queue.measurements "$S/p$i.status")
+	acked=$(sed -n 's/.*: \([0-9][0-9]*\) stored, .*/\1/p' "$S/p$i.err" |
+		awk '{s += $1} END {print s + 0}')
+	rows=$(sqlite3 "$S/col.db" "SELECT count(*) FROM measurements WHERE submitter = 'key:$key'")
+	echo "soak: probe $i (key $key): $acked acknowledged, $rows in the database, $left left in its spool"
+	[ "$rows" -ge "$acked" ] || bad "probe $i: $acked acknowledged, $rows stored"
+	[ "$left" = 0 ] || bad "probe $i: $left measurements left in its spool"
+	[ "$acked" -gt 0 ] || bad "probe $i: nothing stored"
+	i=$((i + 1))
+done
+echo "soak: database: $(sqlite3 "$S/col.db" 'SELECT count(*) FROM measurements') measurements"
 
 for t in "$T1" "$T2"; do
 	st=$(sqlite3 "$S/col.db" "SELECT state FROM target_state WHERE input = '$t'")
