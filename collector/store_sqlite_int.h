@@ -1,8 +1,9 @@
 /*
  * store_sqlite_int.h - what the parts of the SQLite store share: the
  * handle, its prepared statements, small helpers, and the timelines'
- * entry points (store_timeline.c). Internal to store_sqlite.c and
- * store_timeline.c; callers use store.h.
+ * entry points (store_timeline.c). Internal to store_sqlite.c,
+ * store_timeline.c, store_query.c and the store's other files; callers
+ * use store.h.
  */
 #ifndef WW_STORE_SQLITE_INT_H
 #define WW_STORE_SQLITE_INT_H
@@ -193,6 +194,15 @@ reversed(const char *v)
 
 #define DAY ((int64_t)86400)
 
+/* A measurement's class (docs/timelines.md) in SQL: the index into
+ * class_names (store_timeline.c). Kept in step with classify(). */
+#define CLASS_SQL                                                              \
+	"(CASE blocking WHEN 'false' THEN (CASE accessible WHEN 1 THEN 0"      \
+	" WHEN 0 THEN 7 ELSE 8 END) WHEN 'dns' THEN 1 WHEN 'tcp_ip' THEN 2"    \
+	" WHEN 'tls' THEN 3 WHEN 'http-failure' THEN 4 WHEN 'http-diff'"       \
+	" THEN (CASE blocking_detail WHEN 'http.server_side' THEN 6 ELSE 5"    \
+	" END) ELSE 8 END)"
+
 /* A measurement's class (docs/timelines.md). */
 enum cls {
 	C_OK,
@@ -251,6 +261,17 @@ struct keyset {
 	size_t *slot; /* 0 empty, else index + 1 */
 	size_t nslot; /* a power of two */
 };
+
+/* store_sqlite.c, for store_query.c */
+/* A string field: NULL only when not required, at most STORE_MAX_FIELD
+ * bytes, not empty when required; -1 naming ctx and name if not. */
+int store_check_str(const char *ctx, const char *name, const char *v,
+		    bool required, char *err, size_t errlen);
+/* The raw of the row st is on (blob at column col, length at col + 1),
+ * decompressed into *buf (grown as needed), NUL-terminated, in *len. */
+int store_unpack(struct store *s, sqlite3_stmt *st, int col, const char *uid,
+		 char **buf, size_t *cap, size_t *len, char *err,
+		 size_t errlen);
 
 /* store_timeline.c */
 int store_tl_add(struct store *s, const struct store_meas *m, sqlite3_int64 id,

@@ -24,6 +24,7 @@
 
 #include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
+#include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
 #include "../../collector/store_agreement.c"
 

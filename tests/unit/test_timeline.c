@@ -1,8 +1,8 @@
 /*
  * test_timeline.c - timelines of the SQLite store (collector/store_sqlite.c,
- * docs/timelines.md): classes, daily counts, the state machine and its
- * events, late arrivals, reanalysis, the query API, exports, domain
- * roll-ups and the migration of a version 1 database.
+ * store_timeline.c, store_query.c, docs/timelines.md): classes, daily counts,
+ * the state machine and its events, late arrivals, reanalysis, the query API,
+ * exports, domain roll-ups and the migration of a version 1 database.
  *
  * The collector's sources are not in libwallwatch.a, so the store is built
  * into this test directly, which also lets the tests look at its tables
@@ -22,6 +22,7 @@
 
 #include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
+#include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
 #include "../../collector/store_agreement.c"
 
