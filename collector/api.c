@@ -658,10 +658,8 @@ api_whoami(struct evhttp_request *req, const struct ww_asndb *asn)
 	json_t *o;
 
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-				  "Allow", "GET, HEAD");
-		reply_error(req, 405, "Method Not Allowed",
-			    "GET your address and network");
+		reply_not_allowed(req, "GET, HEAD",
+				  "GET your address and network");
 		return;
 	}
 	if (peer_text(req, ip, sizeof(ip)) != 0) {

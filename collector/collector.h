@@ -55,6 +55,9 @@ void reply_json(struct evhttp_request *req, int code, const char *reason,
 /* {"error": msg} with code. */
 void reply_error(struct evhttp_request *req, int code, const char *reason,
 		 const char *msg);
+/* 405 with Allow: allow (e.g. "POST") and {"error": msg}. */
+void reply_not_allowed(struct evhttp_request *req, const char *allow,
+		       const char *msg);
 /* Before sending req's answer: over(arg) runs once, when it has been
  * written out or when its connection is gone first, so that a drain can
  * wait for answers to leave (it replaces the connection's close

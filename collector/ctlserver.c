@@ -150,6 +150,15 @@ reply_error(struct evhttp_request *req, int code, const char *reason,
 	json_decref(o);
 }
 
+void
+reply_not_allowed(struct evhttp_request *req, const char *allow,
+		  const char *msg)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+			  allow);
+	reply_error(req, 405, "Method Not Allowed", msg);
+}
+
 /* One answer on its way (reply_track). */
 struct tracked {
 	void (*over)(void *);
@@ -576,10 +585,7 @@ handle(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (cmd != EVHTTP_REQ_POST) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-				  "Allow", "POST");
-		reply_error(req, 405, "Method Not Allowed",
-			    "POST a JSON control request");
+		reply_not_allowed(req, "POST", "POST a JSON control request");
 		return;
 	}
 	start_control(s, req, ooni);

@@ -712,10 +712,8 @@ ingest_handle(struct evhttp_request *req, void *arg)
 	/* GET on this path is the read API's (api.c), routed before us. */
 	in->requests++;
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-				  "Allow", "POST");
-		reply_error(req, 405, "Method Not Allowed",
-			    "POST measurements (JSON or JSON Lines)");
+		reply_not_allowed(req, "POST",
+				  "POST measurements (JSON or JSON Lines)");
 		return;
 	}
 	handle_post(in, req);

@@ -304,10 +304,7 @@ route_control_only(struct evhttp_request *req, void *arg)
 	} else if (path == NULL || path[0] == '\0' || strcmp(path, "/") == 0) {
 		/* Given a fallback, the control server leaves GET / to it:
 		 * still the OONI helper's path here, as without one. */
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-				  "Allow", "POST");
-		reply_error(req, 405, "Method Not Allowed",
-			    "POST a JSON control request");
+		reply_not_allowed(req, "POST", "POST a JSON control request");
 	} else {
 		reply_error(req, 404, "Not Found", "no such path");
 	}

@@ -382,10 +382,8 @@ sub_handle(struct evhttp_request *req, void *arg)
 	struct sub_registry *r = arg;
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-				  "Allow", "POST");
-		reply_error(req, 405, "Method Not Allowed",
-			    "POST {\"public_key\": ..., \"proof\": ...}");
+		reply_not_allowed(req, "POST",
+				  "POST {\"public_key\": ..., \"proof\": ...}");
 		return;
 	}
 	register_key(r, req);

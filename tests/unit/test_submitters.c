@@ -48,6 +48,15 @@ reply_error(struct evhttp_request *req, int code, const char *reason,
 	(void)msg;
 	fail_msg("no HTTP in these tests");
 }
+void
+reply_not_allowed(struct evhttp_request *req, const char *allow,
+		  const char *msg)
+{
+	(void)req;
+	(void)allow;
+	(void)msg;
+	fail_msg("no HTTP in these tests");
+}
 
 static EVP_PKEY *
 new_key(unsigned char pub[32], char id[33])
