@@ -26,8 +26,21 @@ ww_measurement_new(void)
 }
 
 void
+ww_dns_reply_clear(struct ww_dns_reply *r)
+{
+	for (size_t i = 0; i < r->n_addrs; i++)
+		free(r->addrs[i]);
+	free(r->addrs);
+	free(r->raw);
+	memset(r, 0, sizeof(*r));
+}
+
+void
 ww_query_clear(struct ww_query *q)
 {
+	for (size_t i = 0; i < q->n_replies; i++)
+		ww_dns_reply_clear(&q->replies[i]);
+	free(q->replies);
 	for (size_t i = 0; i < q->n_answers; i++)
 		free(q->answers[i].value);
 	free(q->answers);
@@ -130,6 +143,7 @@ ww_measurement_free(struct ww_measurement *m)
 	free(m->control_failure_detail);
 	json_decref(m->control_attempts);
 	json_decref(m->network_check);
+	json_decref(m->packets);
 	free(m);
 }
 
@@ -574,6 +588,8 @@ ww_measurement_to_json(const struct ww_measurement *m)
 					: json_array());
 	if (m->network_check != NULL)
 		set(tk, "network_check", json_deep_copy(m->network_check));
+	if (m->packets != NULL)
+		set(tk, "packets", json_deep_copy(m->packets));
 	set(o, "test_keys", tk);
 	return o;
 }

@@ -31,6 +31,30 @@ struct ww_answer {
 	uint32_t ttl;
 };
 
+/*
+ * One DNS message that came back to a query's socket (docs/
+ * measurement-format.md, "packets"). dns.c keeps every one that arrives
+ * until the late window closes, not only the first: a second answer to the
+ * same id with other addresses is proof of injection. ip_ttl and ip_id come
+ * from the capture (-1: unknown; ip_id is -1 for IPv6 too).
+ */
+struct ww_dns_reply {
+	double t;	  /* seconds since the measurement's start */
+	int dns_id;	  /* the message's id */
+	int rcode;	  /* -1: the message could not be parsed */
+	bool question_ok; /* its question is our name, type and class */
+	char **addrs;	  /* A/AAAA values of its answer section, as text */
+	size_t n_addrs;
+	unsigned char *raw; /* the message, at most WW_DNS_REPLY_KEEP bytes */
+	size_t raw_len;
+	size_t wire_len; /* its length on the wire */
+	int ip_ttl;	 /* IPv4 TTL or IPv6 hop limit; -1 unknown */
+	int ip_id;	 /* IPv4 identification; -1 unknown */
+};
+#define WW_DNS_REPLY_KEEP 512
+/* Replies kept per query (the rest are counted in n_replies_seen). */
+#define WW_DNS_MAX_REPLIES 8
+
 struct ww_query {
 	char *hostname;
 	const char *query_type; /* "A" or "AAAA" (static strings) */
@@ -46,6 +70,13 @@ struct ww_query {
 	double t0, t;
 	int transaction_id;
 	int hop; /* 0: the input's host; k: the k-th redirect's */
+	/* Every message that came back to the query's socket, first one
+	 * included, in arrival order (dns.c); at most WW_DNS_MAX_REPLIES. */
+	struct ww_dns_reply *replies;
+	size_t n_replies;
+	size_t n_replies_seen;
+	unsigned n_sent;   /* transmissions (each with its own id) */
+	uint32_t flow;	   /* the capture's flow id of its socket; 0: none */
 };
 
 struct ww_tcp {
@@ -56,6 +87,7 @@ struct ww_tcp {
 	double t0, t;
 	int transaction_id;
 	int hop;
+	uint32_t flow; /* the capture's flow id of the connection; 0: none */
 };
 
 struct ww_cert {
@@ -88,6 +120,7 @@ struct ww_tls {
 	double t0, t;
 	int transaction_id;
 	int hop;
+	uint32_t flow; /* the capture's flow id of the connection; 0: none */
 };
 
 struct ww_header {
@@ -141,6 +174,8 @@ struct ww_http {
 	double t0, t;
 	int transaction_id;
 	int hop; /* 0: the input; k: the k-th redirect's URL */
+	uint32_t flow; /* the capture's flow id of the connection curl used;
+			  0: none */
 };
 
 struct ww_measurement {
@@ -185,6 +220,9 @@ struct ww_measurement {
 	/* The run's check of a domestic reference target, owned; NULL when
 	 * the run made none. */
 	json_t *network_check;
+	/* test_keys.packets (docs/measurement-format.md), owned; NULL: the
+	 * key is left out. Built when the job ends (evidence.c). */
+	json_t *packets;
 };
 
 struct ww_measurement *ww_measurement_new(void);
@@ -205,6 +243,7 @@ void ww_add_header(struct ww_header **arr, size_t *n, size_t *cap,
 
 /* Release the contents of one element (not the element itself). */
 void ww_query_clear(struct ww_query *q);
+void ww_dns_reply_clear(struct ww_dns_reply *r);
 void ww_cert_clear(struct ww_cert *c);
 void ww_tls_clear(struct ww_tls *t);
 void ww_http_clear(struct ww_http *h);
