@@ -26,7 +26,7 @@ ww_measurement_new(void)
 }
 
 void
-ww_dns_reply_clear(struct ww_dns_reply *r)
+ww_dns_msg_clear(struct ww_dns_msg *r)
 {
 	for (size_t i = 0; i < r->n_addrs; i++)
 		free(r->addrs[i]);
@@ -39,7 +39,7 @@ void
 ww_query_clear(struct ww_query *q)
 {
 	for (size_t i = 0; i < q->n_replies; i++)
-		ww_dns_reply_clear(&q->replies[i]);
+		ww_dns_msg_clear(&q->replies[i]);
 	free(q->replies);
 	for (size_t i = 0; i < q->n_answers; i++)
 		free(q->answers[i].value);

@@ -38,7 +38,7 @@ struct ww_answer {
  * same id with other addresses is proof of injection. ip_ttl and ip_id come
  * from the capture (-1: unknown; ip_id is -1 for IPv6 too).
  */
-struct ww_dns_reply {
+struct ww_dns_msg {
 	double t;	  /* seconds since the measurement's start */
 	int dns_id;	  /* the message's id */
 	int rcode;	  /* -1: the message could not be parsed */
@@ -72,7 +72,7 @@ struct ww_query {
 	int hop; /* 0: the input's host; k: the k-th redirect's */
 	/* Every message that came back to the query's socket, first one
 	 * included, in arrival order (dns.c); at most WW_DNS_MAX_REPLIES. */
-	struct ww_dns_reply *replies;
+	struct ww_dns_msg *replies;
 	size_t n_replies;
 	size_t n_replies_seen;
 	unsigned n_sent;   /* transmissions (each with its own id) */
@@ -243,7 +243,7 @@ void ww_add_header(struct ww_header **arr, size_t *n, size_t *cap,
 
 /* Release the contents of one element (not the element itself). */
 void ww_query_clear(struct ww_query *q);
-void ww_dns_reply_clear(struct ww_dns_reply *r);
+void ww_dns_msg_clear(struct ww_dns_msg *r);
 void ww_cert_clear(struct ww_cert *c);
 void ww_tls_clear(struct ww_tls *t);
 void ww_http_clear(struct ww_http *h);
