@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "../../collector/ingest_prep.c"
+#include "../../collector/pktview.c"
 #include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_timeline.c"
