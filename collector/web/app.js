@@ -1027,7 +1027,7 @@
 			evidenceNames(m).length ? [" Evidence: ", el("code", null, evidenceNames(m).join(", ")), "."] : ""));
 		dns.forEach(function (d) { box.appendChild(dnsBlock(d)); });
 		tcp.forEach(function (f) { box.appendChild(flowBlock(f)); });
-		if (tcp.length)
+		if (box.querySelector("tr.injected"))
 			add(box, el("p", { class: "note legend-inline" },
 				el("span", { class: "swatch-injected" }), " a reset whose TTL differs from the server's by " +
 				RST_TTL_DELTA + " or more (injected by something on the path)"));
