@@ -863,7 +863,8 @@ path_part(struct evhttp_request *req, enum endpoint ep, const char *rest)
 	size_t len = 0;
 	char *v = evhttp_uridecode(rest, 0, &len);
 	const char *what = ep != EP_DOMAIN ? "uid" : "domain";
-	bool bad = v == NULL || len == 0 || len > (ep != EP_DOMAIN ? 256 : 254) ||
+	bool bad = v == NULL || len == 0 ||
+		   len > (ep != EP_DOMAIN ? 256 : 254) ||
 		   memchr(v, '\0', len) != NULL;
 
 	for (size_t i = 0; !bad && i < len; i++)

@@ -432,7 +432,8 @@ view(const struct prep_line *l, const json_t *m, const struct prep_peer *peer,
 		json_string_value(json_object_get(an, "version"));
 	sm->analysis_reason = json_string_value(json_object_get(an, "reason"));
 	sm->evidence = pktview_evidence(tk, ev->names, sizeof(ev->names));
-	sm->evidence_detail = pktview_detail(tk, ev->detail, sizeof(ev->detail));
+	sm->evidence_detail =
+		pktview_detail(tk, ev->detail, sizeof(ev->detail));
 	sm->packets = pktview_count(tk);
 }
 

@@ -659,8 +659,8 @@ reanalyze_one(const char *uid, const char *raw, size_t len,
 	out->analysis_reason = json_string_value(
 		json_object_get(json_object_get(tk, "analysis"), "reason"));
 	out->evidence = pktview_evidence(tk, ra->names, sizeof(ra->names));
-	out->evidence_detail = pktview_detail(tk, ra->detail,
-					      sizeof(ra->detail));
+	out->evidence_detail =
+		pktview_detail(tk, ra->detail, sizeof(ra->detail));
 	out->packets = pktview_count(tk);
 	return 0;
 }

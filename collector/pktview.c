@@ -97,9 +97,9 @@ values(const json_t *src, const char *key, enum kind k, size_t max, bool *cut)
 			break;
 		}
 		if (k == K_STR && json_is_string(v))
-			json_array_append_new(
-				out, str_cut(json_string_value(v),
-					     PKTVIEW_MAX_ADDR, cut));
+			json_array_append_new(out,
+					      str_cut(json_string_value(v),
+						      PKTVIEW_MAX_ADDR, cut));
 		else if (k == K_NUM && json_is_number(v))
 			json_array_append_new(out, json_copy((json_t *)v));
 	}
@@ -110,8 +110,8 @@ static json_t *
 reply(const json_t *r, bool *cut)
 {
 	static const struct field f[] = {
-		{"t", K_NUM},	   {"dns_id", K_NUM},	   {"rcode", K_STR},
-		{"ip_ttl", K_NUM}, {"ip_id", K_NUM},	   {"question_ok", K_BOOL},
+		{"t", K_NUM},	   {"dns_id", K_NUM}, {"rcode", K_STR},
+		{"ip_ttl", K_NUM}, {"ip_id", K_NUM},  {"question_ok", K_BOOL},
 	};
 	json_t *o = json_object();
 
@@ -125,9 +125,9 @@ static json_t *
 dns_entry(const json_t *d, bool *cut)
 {
 	static const struct field f[] = {
-		{"transaction_id", K_NUM},   {"hostname", K_STR},
-		{"query_type", K_STR},	     {"resolver_address", K_STR},
-		{"n_sent", K_NUM},	     {"n_replies", K_NUM},
+		{"transaction_id", K_NUM}, {"hostname", K_STR},
+		{"query_type", K_STR},	   {"resolver_address", K_STR},
+		{"n_sent", K_NUM},	   {"n_replies", K_NUM},
 		{"truncated", K_BOOL},
 	};
 	json_t *o = json_object();
@@ -143,9 +143,9 @@ static json_t *
 packet(const json_t *p, bool *cut)
 {
 	static const struct field f[] = {
-		{"t", K_NUM},	  {"dir", K_STR}, {"flags", K_STR},
-		{"ttl", K_NUM},	  {"ip_id", K_NUM}, {"win", K_NUM},
-		{"seq", K_NUM},	  {"ack", K_NUM}, {"len", K_NUM},
+		{"t", K_NUM},	{"dir", K_STR},	  {"flags", K_STR},
+		{"ttl", K_NUM}, {"ip_id", K_NUM}, {"win", K_NUM},
+		{"seq", K_NUM}, {"ack", K_NUM},	  {"len", K_NUM},
 	};
 	json_t *o = json_object();
 
@@ -157,15 +157,15 @@ static json_t *
 flow(const json_t *fl, bool *cut)
 {
 	static const struct field f[] = {
-		{"flow", K_NUM},      {"ip", K_STR},	    {"port", K_NUM},
+		{"flow", K_NUM},      {"ip", K_STR},	     {"port", K_NUM},
 		{"n_packets", K_NUM}, {"truncated", K_BOOL},
 	};
 	json_t *o = json_object();
 
 	copy_fields(o, fl, f, WW_ARRAY_LEN(f), cut);
-	json_object_set_new(o, "transaction_ids",
-			    values(fl, "transaction_ids", K_NUM,
-				   PKTVIEW_MAX_PACKETS, cut));
+	json_object_set_new(
+		o, "transaction_ids",
+		values(fl, "transaction_ids", K_NUM, PKTVIEW_MAX_PACKETS, cut));
 	json_object_set_new(
 		o, "packets",
 		objects(fl, "packets", PKTVIEW_MAX_PACKETS, packet, cut));
@@ -190,8 +190,8 @@ pktview_trim(const json_t *m)
 		return NULL;
 	o = json_object();
 	copy_fields(o, p, f, WW_ARRAY_LEN(f), &cut);
-	json_object_set_new(o, "dns",
-			    objects(p, "dns", PKTVIEW_MAX_DNS, dns_entry, &cut));
+	json_object_set_new(
+		o, "dns", objects(p, "dns", PKTVIEW_MAX_DNS, dns_entry, &cut));
 	json_object_set_new(o, "tcp",
 			    objects(p, "tcp", PKTVIEW_MAX_FLOWS, flow, &cut));
 	json_object_set_new(o, "trimmed", json_boolean(cut));

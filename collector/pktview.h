@@ -18,16 +18,16 @@
 
 /* Bounds of the trimmed view (the contract's caps: a probe that keeps
  * to them loses nothing). */
-#define PKTVIEW_MAX_DNS 16	  /* DNS entries */
-#define PKTVIEW_MAX_REPLIES 8	  /* replies per DNS entry */
-#define PKTVIEW_MAX_ADDRS 16	  /* addresses per reply */
-#define PKTVIEW_MAX_FLOWS 24	  /* TCP flows */
-#define PKTVIEW_MAX_PACKETS 32	  /* packet summaries per flow */
-#define PKTVIEW_MAX_STR 255	  /* bytes of any other string kept */
-#define PKTVIEW_MAX_ADDR 64	  /* bytes of an address (IPv6: 45) */
-#define PKTVIEW_MAX_NAMES 16	  /* evidence names */
-#define PKTVIEW_MAX_NAME 32	  /* bytes of one evidence name */
-#define PKTVIEW_MAX_DETAIL 400	  /* bytes of evidence_detail kept */
+#define PKTVIEW_MAX_DNS 16     /* DNS entries */
+#define PKTVIEW_MAX_REPLIES 8  /* replies per DNS entry */
+#define PKTVIEW_MAX_ADDRS 16   /* addresses per reply */
+#define PKTVIEW_MAX_FLOWS 24   /* TCP flows */
+#define PKTVIEW_MAX_PACKETS 32 /* packet summaries per flow */
+#define PKTVIEW_MAX_STR 255    /* bytes of any other string kept */
+#define PKTVIEW_MAX_ADDR 64    /* bytes of an address (IPv6: 45) */
+#define PKTVIEW_MAX_NAMES 16   /* evidence names */
+#define PKTVIEW_MAX_NAME 32    /* bytes of one evidence name */
+#define PKTVIEW_MAX_DETAIL 400 /* bytes of evidence_detail kept */
 #define PKTVIEW_NAMES_LEN (PKTVIEW_MAX_NAMES * (PKTVIEW_MAX_NAME + 1))
 
 /*

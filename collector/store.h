@@ -145,8 +145,8 @@ struct store_derived {
 
 /*
  * Called with one stored measurement (raw is NUL-terminated, len bytes).
- * out arrives all null (accessible -1, confirmed false, packets 0); fill it and return
- * 0 to have those values stored, or return non-zero to leave what is
+ * out arrives all null (accessible -1, confirmed false, packets 0); fill it and
+ * return 0 to have those values stored, or return non-zero to leave what is
  * stored for this measurement and go on. The store copies out's strings
  * before the next call, so they may point into memory fn reuses. fn must
  * not call the store.

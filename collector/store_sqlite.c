@@ -527,8 +527,8 @@ check_derived(const char *ctx, const struct store_derived *d, char *err,
 			    err, errlen) != 0 ||
 	    store_check_str(ctx, "analysis_reason", d->analysis_reason, false,
 			    err, errlen) != 0 ||
-	    store_check_str(ctx, "evidence", d->evidence, false, err,
-			    errlen) != 0 ||
+	    store_check_str(ctx, "evidence", d->evidence, false, err, errlen) !=
+		    0 ||
 	    store_check_str(ctx, "evidence_detail", d->evidence_detail, false,
 			    err, errlen) != 0)
 		return -1;
@@ -544,9 +544,9 @@ static struct store_derived
 derived_of(const struct store_meas *m)
 {
 	struct store_derived d = {
-		m->blocking,	     m->accessible,	   m->blocking_detail,
-		m->confirmed,	     m->analysis_version, m->analysis_reason,
-		m->evidence,	     m->evidence_detail,  m->packets,
+		m->blocking,  m->accessible,	   m->blocking_detail,
+		m->confirmed, m->analysis_version, m->analysis_reason,
+		m->evidence,  m->evidence_detail,  m->packets,
 	};
 
 	return d;
@@ -1153,7 +1153,7 @@ redo_row(struct pass *p, sqlite3_stmt *st, char *err, size_t errlen)
 {
 	struct store *s = p->s;
 	const char *uid = (const char *)sqlite3_column_text(st, 1);
-	struct store_derived out = {NULL, -1, NULL, false, NULL,
+	struct store_derived out = {NULL, -1,	NULL, false, NULL,
 				    NULL, NULL, NULL, 0};
 	size_t len;
 	char ctx[256];
@@ -1218,9 +1218,9 @@ write_page(struct pass *p, char *err, size_t errlen)
 	for (size_t i = 0; i < p->n; i++) {
 		const struct redo *r = &p->page[i];
 		struct store_derived d = {
-			r->blocking, r->accessible, r->detail,
-			r->confirmed, r->version,   r->reason,
-			r->evidence, r->ev_detail,  r->packets};
+			r->blocking,  r->accessible, r->detail,
+			r->confirmed, r->version,    r->reason,
+			r->evidence,  r->ev_detail,  r->packets};
 		bool ok = sqlite3_bind_int64(st, 1, r->id) == SQLITE_OK &&
 			  bind_derived(st, UPDATE_DERIVED, &d) == SQLITE_OK &&
 			  sqlite3_step(st) == SQLITE_DONE;
