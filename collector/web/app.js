@@ -1155,7 +1155,15 @@
 				charts.appendChild(chart(nets.label[k], list, nets.days[k]));
 			});
 		});
-		part(events, allPages("events", "events", now, 5000), function (r) {
+		/* the measurements of the range: the recent list, and which of
+		 * an event's measurements are confirmed by packets */
+		var measP = allPages("measurements", "measurements", Object.assign({ since: since }, now), 5000);
+
+		part(events, Promise.all([allPages("events", "events", now, 5000),
+			measP.catch(function () { return []; })]), function (both) {
+			var r = both[0], byUid = {};
+
+			both[1].forEach(function (m) { byUid[m.measurement_uid] = m; });
 			var evs = r.slice().sort(function (a, b) {
 				return cmp(b.time || "", a.time || "") || cmp(b.id || 0, a.id || 0);
 			});
@@ -1166,6 +1174,9 @@
 			}
 			events.appendChild(el("ul", { class: "events" }, evs.map(function (e) {
 				var uids = Array.isArray(e.measurements) ? e.measurements : [];
+				var proven = uids.filter(function (u) {
+					return byUid[u] && byUid[u].confirmed_by_packets;
+				});
 
 				return el("li", { class: "event to-" + (STATES.indexOf(e.to) >= 0 ? e.to : "unknown") },
 					el("span", { class: "net" }, netLabel(e.probe_cc, e.probe_asn)), " ",
@@ -1174,10 +1185,17 @@
 					uids.length ? el("span", { class: "uids" }, " — " + plural(uids.length, "measurement") + ": ",
 						uids.slice(0, 10).map(function (u, i) {
 							return [i ? " " : "", el("a", { href: rawUrl(u), title: String(u) }, String(i + 1))];
-						}), uids.length > 10 ? " …" : "") : null);
+						}), uids.length > 10 ? " …" : "") : null,
+					/* packet proof among them (those of the page's range) */
+					proven.length ? el("span", { class: "ev-packets" }, " — ",
+						el("a", {
+							href: targetUrl(input, { cc: cc, asn: asn, days: days, open: proven[0] }) +
+								"#ev-" + encodeURIComponent(proven[0])
+						}, "confirmed by packets"),
+						" in " + proven.length + " of them") : null);
 			})));
 		});
-		part(recent, allPages("measurements", "measurements", Object.assign({ since: since }, now), 5000), function (ms) {
+		part(recent, measP, function (ms) {
 			var shown, byPackets, openUid = param("open");
 
 			ms = ms.filter(function (m) { return m.input === input; }).sort(function (a, b) {

@@ -471,6 +471,9 @@ check "target (packets): one injected RST highlighted, TTL 49, IP ID 31337" \
 	"$(printf '%s\n' "$INJ" | grep -c .) $(printf '%s' "$INJ" | grep -c '<td>49</td>') $(printf '%s' "$INJ" | grep -c '<td>31337</td>')"
 check_match "target (packets): the server's TTL named" \
 	"TCP flow 3 to <code>93.184.215.14:443</code>: 7 packets, steps 4, 5; the server's TTL 63" "$(cat "$F")"
+check_match "target (packets): the change of state says packets confirm it" \
+	'<span class="ev-packets"> — <a href="/target[?][^"]*open=webtest_p[123]_[123]_0#ev-webtest_p[123]_[123]_0">confirmed by packets</a> in 3 of them</span>' \
+	"$(cat "$F")"
 check "target (packets): the folded ones are not loaded" 0 \
 	"$(count 'class="reply' "$F")"
 shot target-packets "$PKURL&open=$P1" 2000
