@@ -411,8 +411,9 @@ get_packets(struct api *a, struct evhttp_request *req, const char *uid)
 	m = json_loadb(raw, len, 0, NULL);
 	free(raw);
 	p = pktview_trim(m);
-	o = json_pack("{s:s,s:o}", "measurement_uid", uid, "packets",
-		      p != NULL ? p : json_null());
+	o = json_object();
+	json_object_set_new(o, "measurement_uid", jstr(uid));
+	json_object_set_new(o, "packets", p != NULL ? p : json_null());
 	json_decref(m);
 	reply_json(req, 200, "OK", o);
 	json_decref(o);
