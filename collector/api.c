@@ -16,6 +16,8 @@
  *   GET /api/v1/events        ?after ?limit
  *   GET /api/v1/measurements  ?after ?limit
  *   GET /api/v1/measurements/UID   the raw measurement as submitted
+ *   GET /api/v1/measurements/UID/packets   its packet evidence, trimmed
+ *                             and bounded (pktview.h), for the web view
  *   GET /api/v1/domains/HOST  per network: blocked/disrupted/... URLs
  *   GET /api/v1/export        ?format=jsonl|csv
  *   GET /api/v1/settings      what a change of state needs (the agreement
@@ -44,6 +46,7 @@
 #include "api_query.h"
 #include "asndb.h"
 #include "collector.h"
+#include "pktview.h"
 #include "store.h"
 #include "util.h"
 #include "validate.h"
@@ -166,6 +169,33 @@ event_cb(const struct store_event *e, void *arg)
 	return 0;
 }
 
+/* The stored evidence names ("a;b") as a JSON array. */
+static json_t *
+evidence_json(const char *names)
+{
+	json_t *arr = json_array();
+
+	while (names != NULL && *names != '\0') {
+		const char *end = strchr(names, ';');
+		size_t n = end != NULL ? (size_t)(end - names) : strlen(names);
+
+		if (n > 0)
+			json_array_append_new(arr, json_stringn(names, n));
+		names = end != NULL ? end + 1 : NULL;
+	}
+	return arr;
+}
+
+/* The verdict is confirmed and packets are (among) its proof: the
+ * analysis named evidence (docs/verdicts.md). Evidence beside a verdict
+ * that is not confirmed (an injection the page still came through) is
+ * listed, not counted as confirming. */
+static bool
+confirmed_by_packets(const struct store_row *r)
+{
+	return r->confirmed && r->evidence != NULL && r->evidence[0] != '\0';
+}
+
 static json_t *
 row_json(const struct store_row *r)
 {
@@ -194,6 +224,11 @@ row_json(const struct store_row *r)
 	json_object_set_new(o, "blocking_detail", jstr(r->blocking_detail));
 	json_object_set_new(o, "confirmed", json_boolean(r->confirmed));
 	json_object_set_new(o, "analysis_version", jstr(r->analysis_version));
+	json_object_set_new(o, "evidence", evidence_json(r->evidence));
+	json_object_set_new(o, "evidence_detail", jstr(r->evidence_detail));
+	json_object_set_new(o, "confirmed_by_packets",
+			    json_boolean(confirmed_by_packets(r)));
+	json_object_set_new(o, "packets", json_integer(r->packets));
 	return o;
 }
 
@@ -351,6 +386,39 @@ get_raw(struct api *a, struct evhttp_request *req, const char *uid)
 	free(raw);
 }
 
+/* GET /api/v1/measurements/UID/packets: {"measurement_uid", "packets":
+ * the trimmed view of its test_keys.packets (pktview.h), or null}. The
+ * web view asks for it when a measurement's evidence is opened, rather
+ * than load raw measurements of up to 16 MiB; its size is bounded
+ * (docs/web-view.md). */
+static void
+get_packets(struct api *a, struct evhttp_request *req, const char *uid)
+{
+	char *raw = NULL, err[256];
+	size_t len = 0;
+	int rc = store_get_raw(a->st, uid, &raw, &len, err, sizeof(err));
+	json_t *m, *o, *p;
+
+	if (rc == 1) {
+		reply_error(req, 404, "Not Found",
+			    "no measurement with that uid");
+		return;
+	}
+	if (rc != 0) {
+		reply_error(req, 500, "Internal Server Error", err);
+		return;
+	}
+	m = json_loadb(raw, len, 0, NULL);
+	free(raw);
+	p = pktview_trim(m);
+	o = json_object();
+	json_object_set_new(o, "measurement_uid", jstr(uid));
+	json_object_set_new(o, "packets", p != NULL ? p : json_null());
+	json_decref(m);
+	reply_json(req, 200, "OK", o);
+	json_decref(o);
+}
+
 static void
 get_domain(struct api *a, struct evhttp_request *req, const char *host)
 {
@@ -369,7 +437,7 @@ static const char csv_header[] =
 	"measurement_uid,measurement_start_time,input,test_name,"
 	"category_code,probe_cc,probe_asn,observed_cc,observed_asn,"
 	"geo_mismatch,blocking,accessible,blocking_detail,confirmed,"
-	"analysis_version\r\n";
+	"analysis_version,evidence,confirmed_by_packets\r\n";
 
 static void
 export_csv_row(struct evbuffer *b, const struct store_row *r)
@@ -398,7 +466,9 @@ export_csv_row(struct evbuffer *b, const struct store_row *r)
 			false);
 	export_csv_cell(b, r->blocking_detail, false);
 	export_csv_cell(b, r->confirmed ? "true" : "false", false);
-	export_csv_cell(b, r->analysis_version, true);
+	export_csv_cell(b, r->analysis_version, false);
+	export_csv_cell(b, r->evidence, false);
+	export_csv_cell(b, confirmed_by_packets(r) ? "true" : "false", true);
 }
 
 const char *
@@ -747,6 +817,7 @@ enum endpoint {
 	EP_EVENTS,
 	EP_MEAS,
 	EP_RAW,
+	EP_PACKETS,
 	EP_DOMAIN,
 	EP_EXPORT,
 	EP_SETTINGS,
@@ -792,8 +863,9 @@ path_part(struct evhttp_request *req, enum endpoint ep, const char *rest)
 {
 	size_t len = 0;
 	char *v = evhttp_uridecode(rest, 0, &len);
-	const char *what = ep == EP_RAW ? "uid" : "domain";
-	bool bad = v == NULL || len == 0 || len > (ep == EP_RAW ? 256 : 254) ||
+	const char *what = ep != EP_DOMAIN ? "uid" : "domain";
+	bool bad = v == NULL || len == 0 ||
+		   len > (ep != EP_DOMAIN ? 256 : 254) ||
 		   memchr(v, '\0', len) != NULL;
 
 	for (size_t i = 0; !bad && i < len; i++)
@@ -802,7 +874,7 @@ path_part(struct evhttp_request *req, enum endpoint ep, const char *rest)
 	if (!bad)
 		return v;
 	free(v);
-	if (ep == EP_RAW) {
+	if (ep != EP_DOMAIN) {
 		reply_error(req, 404, "Not Found",
 			    "no measurement with that uid");
 	} else {
@@ -818,6 +890,23 @@ path_part(struct evhttp_request *req, enum endpoint ep, const char *rest)
 	return NULL;
 }
 
+/* measurements/UID/packets: rest (still URL-encoded, so that a '/' in a
+ * uid is %2F) ends with "/packets"; then *rest loses it (into *buf). */
+static enum endpoint
+packets_of(enum endpoint ep, const char **rest, char **buf)
+{
+	static const char sfx[] = "/packets";
+	size_t n = strlen(*rest), k = sizeof(sfx) - 1;
+
+	if (ep != EP_RAW || n <= k || strcmp(*rest + n - k, sfx) != 0)
+		return ep;
+	*buf = xmalloc(n - k + 1);
+	memcpy(*buf, *rest, n - k);
+	(*buf)[n - k] = '\0';
+	*rest = *buf;
+	return EP_PACKETS;
+}
+
 /* true when the request was for the read API (answered here). */
 bool
 api_handle(struct api *a, struct evhttp_request *req, const char *path)
@@ -825,7 +914,7 @@ api_handle(struct api *a, struct evhttp_request *req, const char *path)
 	struct api_query q;
 	const char *query, *rest = NULL;
 	char err[512];
-	char *part = NULL;
+	char *part = NULL, *restbuf = NULL;
 	unsigned params = 0;
 	enum endpoint ep;
 
@@ -835,7 +924,7 @@ api_handle(struct api *a, struct evhttp_request *req, const char *path)
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
 	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
 		return false;
-	ep = endpoint_of(path, &params, &rest);
+	ep = packets_of(endpoint_of(path, &params, &rest), &rest, &restbuf);
 	if (ep == EP_NONE) {
 		reply_error(req, 404, "Not Found", "no such path");
 		return true;
@@ -846,8 +935,9 @@ api_handle(struct api *a, struct evhttp_request *req, const char *path)
 		api_query_clear(&q);
 		return true;
 	}
-	if ((ep == EP_RAW || ep == EP_DOMAIN) &&
+	if ((ep == EP_RAW || ep == EP_PACKETS || ep == EP_DOMAIN) &&
 	    (part = path_part(req, ep, rest)) == NULL) {
+		free(restbuf);
 		api_query_clear(&q);
 		return true;
 	}
@@ -867,6 +957,9 @@ api_handle(struct api *a, struct evhttp_request *req, const char *path)
 	case EP_RAW:
 		get_raw(a, req, part);
 		break;
+	case EP_PACKETS:
+		get_packets(a, req, part);
+		break;
 	case EP_DOMAIN:
 		get_domain(a, req, part);
 		break;
@@ -880,6 +973,7 @@ api_handle(struct api *a, struct evhttp_request *req, const char *path)
 		break;
 	}
 	free(part);
+	free(restbuf);
 	api_query_clear(&q);
 	return true;
 }

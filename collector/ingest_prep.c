@@ -17,6 +17,7 @@
 
 #include "analysis.h"
 #include "ingest_prep.h"
+#include "pktview.h"
 #include "util.h"
 #include "validate.h"
 
@@ -380,10 +381,17 @@ tk_str(const json_t *m, const char *k)
 		json_object_get(json_object_get(m, "test_keys"), k));
 }
 
-/* sm from the analysed measurement m; its strings point into m. */
+/* Room for the packet evidence's strings of one row (pktview.h). */
+struct ev_bufs {
+	char names[PKTVIEW_NAMES_LEN];
+	char detail[PKTVIEW_MAX_DETAIL + 1];
+};
+
+/* sm from the analysed measurement m; its strings point into m, the
+ * evidence's into ev. */
 static void
 view(const struct prep_line *l, const json_t *m, const struct prep_peer *peer,
-     struct store_meas *sm)
+     struct store_meas *sm, struct ev_bufs *ev)
 {
 	const json_t *tk = json_object_get(m, "test_keys");
 	const json_t *b = json_object_get(tk, "blocking");
@@ -423,6 +431,10 @@ view(const struct prep_line *l, const json_t *m, const struct prep_peer *peer,
 	sm->analysis_version =
 		json_string_value(json_object_get(an, "version"));
 	sm->analysis_reason = json_string_value(json_object_get(an, "reason"));
+	sm->evidence = pktview_evidence(tk, ev->names, sizeof(ev->names));
+	sm->evidence_detail =
+		pktview_detail(tk, ev->detail, sizeof(ev->detail));
+	sm->packets = pktview_count(tk);
 }
 
 /* The row's own copy of sm's strings (into m) and of the compressed raw,
@@ -441,6 +453,8 @@ own(struct prep_row *r, const struct store_meas *sm, const void *z, size_t zlen)
 		&r->sm.blocking_detail,
 		&r->sm.analysis_version,
 		&r->sm.analysis_reason,
+		&r->sm.evidence,
+		&r->sm.evidence_detail,
 	};
 	size_t need = zlen, at = zlen;
 	char *mem;
@@ -472,6 +486,7 @@ prep_row_make(struct prep_ctx *c, const struct prep_line *l,
 	      const struct prep_peer *peer, struct prep_row *out)
 {
 	char field[256], msg[512];
+	struct ev_bufs ev;
 	struct store_meas sm;
 	json_error_t jerr;
 	const void *z;
@@ -498,7 +513,7 @@ prep_row_make(struct prep_ctx *c, const struct prep_line *l,
 		refuse(out, "test_keys", msg);
 		goto done;
 	}
-	view(l, m, peer, &sm);
+	view(l, m, peer, &sm, &ev);
 	/* The store would refuse the whole batch for it: refuse it alone. */
 	if (store_meas_check(&sm, msg, sizeof(msg)) != 0) {
 		refuse(out, "", msg);

@@ -25,6 +25,7 @@
 #include "fingerprint.h"
 #include "ingest_prep.h"
 #include "keys.h"
+#include "pktview.h"
 #include "ratelimit.h"
 #include "store.h"
 #include "submitters.h"
@@ -619,6 +620,9 @@ struct reanalysis {
 	const struct ww_fingerprints *fp;
 	json_t *last; /* the values handed to the store point into it */
 	long bad;
+	/* and into these (the packet evidence's, pktview.h) */
+	char names[PKTVIEW_NAMES_LEN];
+	char detail[PKTVIEW_MAX_DETAIL + 1];
 };
 
 static int
@@ -654,6 +658,10 @@ reanalyze_one(const char *uid, const char *raw, size_t len,
 		json_object_get(json_object_get(tk, "analysis"), "version"));
 	out->analysis_reason = json_string_value(
 		json_object_get(json_object_get(tk, "analysis"), "reason"));
+	out->evidence = pktview_evidence(tk, ra->names, sizeof(ra->names));
+	out->evidence_detail =
+		pktview_detail(tk, ra->detail, sizeof(ra->detail));
+	out->packets = pktview_count(tk);
 	return 0;
 }
 
@@ -779,7 +787,7 @@ cmd_reanalyze(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *db = NULL, *fpdir = NULL;
-	struct reanalysis ra = {NULL, NULL, 0};
+	struct reanalysis ra = {.fp = NULL};
 	struct ww_fingerprints *fp;
 	struct store *st;
 	char err[512];

@@ -59,6 +59,11 @@ struct store_meas {
 	bool confirmed;
 	const char *analysis_version; /* NULL allowed */
 	const char *analysis_reason;  /* NULL allowed */
+	/* Packet evidence (issue 13; collector/pktview.h): the analysis's
+	 * evidence names joined by ';' and its one sentence (NULL: none),
+	 * and how many DNS entries and TCP flows test_keys.packets holds. */
+	const char *evidence, *evidence_detail;
+	int packets;
 	/* Optional: raw already compressed by store_pack() (zraw_len
 	 * bytes), kept as it is; NULL has the store compress raw itself.
 	 * raw and raw_len are required either way. */
@@ -134,12 +139,14 @@ struct store_derived {
 	bool confirmed;
 	const char *analysis_version;
 	const char *analysis_reason;
+	const char *evidence, *evidence_detail; /* NULL allowed */
+	int packets;				/* >= 0 */
 };
 
 /*
  * Called with one stored measurement (raw is NUL-terminated, len bytes).
- * out arrives all null (accessible -1, confirmed false); fill it and return
- * 0 to have those values stored, or return non-zero to leave what is
+ * out arrives all null (accessible -1, confirmed false, packets 0); fill it and
+ * return 0 to have those values stored, or return non-zero to leave what is
  * stored for this measurement and go on. The store copies out's strings
  * before the next call, so they may point into memory fn reuses. fn must
  * not call the store.
@@ -322,6 +329,10 @@ struct store_row { /* a measurement's stored metadata */
 	const char *blocking_detail;
 	bool confirmed;
 	const char *analysis_version, *analysis_reason;
+	/* packet evidence (NULL: none; stored before version 7 and not
+	 * reanalysed: NULL and 0) */
+	const char *evidence, *evidence_detail;
+	int packets;
 };
 
 /* Measurements matching f, by id ascending, at most f->limit (paging with

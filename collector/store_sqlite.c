@@ -236,6 +236,15 @@ static const char *const migrations[] = {
 	 * recomputed (a window of the old form reads as damaged). */
 	"INSERT OR IGNORE INTO stale_targets SELECT DISTINCT input, probe_cc,"
 	" probe_asn FROM measurements WHERE input IS NOT NULL;",
+	/* 7: packet evidence (issue 13): the analysis's evidence names
+	 * (joined by ';') and sentence, and how many DNS entries and TCP
+	 * flows test_keys.packets holds, for the web view and the CSV
+	 * export. Derived: rows stored before are NULL and 0 until a
+	 * reanalysis; the timelines do not use them. */
+	"ALTER TABLE measurements ADD COLUMN evidence TEXT;"
+	"ALTER TABLE measurements ADD COLUMN evidence_detail TEXT;"
+	"ALTER TABLE measurements ADD COLUMN packets INTEGER NOT NULL"
+	" DEFAULT 0 CHECK (packets >= 0);",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 
@@ -292,15 +301,17 @@ static const char *const stmt_sql[ST_N] = {
 		" test_name, category_code, probe_cc, probe_asn, observed_cc,"
 		" observed_asn, geo_mismatch, start_time, received_time,"
 		" blocking, accessible, blocking_detail, confirmed,"
-		" analysis_version, analysis_reason, submitter) VALUES (?1,"
-		" ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-		" ?16, ?17, ?18, ?19, ?20) ON CONFLICT (uid) DO NOTHING",
+		" analysis_version, analysis_reason, evidence, evidence_detail,"
+		" packets, submitter) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		" ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
+		" ?21, ?22, ?23) ON CONFLICT (uid) DO NOTHING",
 	[ST_GET_RAW] = "SELECT raw, raw_len FROM measurements WHERE uid = ?1",
 	[ST_PAGE] = "SELECT id, uid, raw, raw_len FROM measurements"
 		    " WHERE id > ?1 ORDER BY id LIMIT ?2",
 	[ST_UPDATE] = "UPDATE measurements SET blocking = ?2, accessible = ?3,"
 		      " blocking_detail = ?4, confirmed = ?5,"
-		      " analysis_version = ?6, analysis_reason = ?7"
+		      " analysis_version = ?6, analysis_reason = ?7,"
+		      " evidence = ?8, evidence_detail = ?9, packets = ?10"
 		      " WHERE id = ?1",
 	[ST_COUNT] = "SELECT count(*) FROM measurements",
 	/* ?4 start_time, ?5 the class: one count goes up by one; returns
@@ -438,9 +449,11 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_NEWEST] = "SELECT max(start_time) FROM measurements",
 };
 
-/* The bind index of the first derived value in ST_INSERT and ST_UPDATE. */
+/* The bind index of the first derived value in ST_INSERT and ST_UPDATE,
+ * and how many there are (bind_derived). */
 #define INSERT_DERIVED 14
 #define UPDATE_DERIVED 2
+#define N_DERIVED 9
 
 static const char *const blocking_values[] = {
 	"false", "dns", "tcp_ip", "tls", "http-failure", "http-diff",
@@ -513,8 +526,17 @@ check_derived(const char *ctx, const struct store_derived *d, char *err,
 	    store_check_str(ctx, "analysis_version", d->analysis_version, false,
 			    err, errlen) != 0 ||
 	    store_check_str(ctx, "analysis_reason", d->analysis_reason, false,
+			    err, errlen) != 0 ||
+	    store_check_str(ctx, "evidence", d->evidence, false, err, errlen) !=
+		    0 ||
+	    store_check_str(ctx, "evidence_detail", d->evidence_detail, false,
 			    err, errlen) != 0)
 		return -1;
+	if (d->packets < 0) {
+		ww_set_err(err, errlen, "%s: packets is %d, below 0", ctx,
+			   d->packets);
+		return -1;
+	}
 	return 0;
 }
 
@@ -524,6 +546,7 @@ derived_of(const struct store_meas *m)
 	struct store_derived d = {
 		m->blocking,  m->accessible,	   m->blocking_detail,
 		m->confirmed, m->analysis_version, m->analysis_reason,
+		m->evidence,  m->evidence_detail,  m->packets,
 	};
 
 	return d;
@@ -897,6 +920,9 @@ bind_derived(sqlite3_stmt *st, int first, const struct store_derived *d)
 	rc |= sqlite3_bind_int(st, first + 3, d->confirmed ? 1 : 0);
 	rc |= bind_text(st, first + 4, d->analysis_version);
 	rc |= bind_text(st, first + 5, d->analysis_reason);
+	rc |= bind_text(st, first + 6, d->evidence);
+	rc |= bind_text(st, first + 7, d->evidence_detail);
+	rc |= sqlite3_bind_int(st, first + 8, d->packets);
 	return rc;
 }
 
@@ -923,7 +949,7 @@ bind_meas(sqlite3_stmt *st, const struct store_meas *m, const void *z,
 	rc |= sqlite3_bind_int64(st, 12, m->start_time);
 	rc |= sqlite3_bind_int64(st, 13, m->received_time);
 	rc |= bind_derived(st, INSERT_DERIVED, &d);
-	rc |= bind_text(st, INSERT_DERIVED + 6, m->submitter);
+	rc |= bind_text(st, INSERT_DERIVED + N_DERIVED, m->submitter);
 	return rc;
 }
 
@@ -1075,9 +1101,9 @@ store_count(struct store *s)
 
 struct redo {
 	sqlite3_int64 id;
-	int accessible;
+	int accessible, packets;
 	bool confirmed;
-	char *blocking, *detail, *version, *reason;
+	char *blocking, *detail, *version, *reason, *evidence, *ev_detail;
 };
 
 struct pass {
@@ -1100,6 +1126,9 @@ keep(struct redo *r, sqlite3_int64 id, const struct store_derived *d)
 	r->detail = xstrdup(d->blocking_detail);
 	r->version = xstrdup(d->analysis_version);
 	r->reason = xstrdup(d->analysis_reason);
+	r->evidence = xstrdup(d->evidence);
+	r->ev_detail = xstrdup(d->evidence_detail);
+	r->packets = d->packets;
 }
 
 static void
@@ -1112,6 +1141,8 @@ forget_page(struct pass *p)
 		free(r->detail);
 		free(r->version);
 		free(r->reason);
+		free(r->evidence);
+		free(r->ev_detail);
 	}
 	p->n = 0;
 }
@@ -1122,7 +1153,8 @@ redo_row(struct pass *p, sqlite3_stmt *st, char *err, size_t errlen)
 {
 	struct store *s = p->s;
 	const char *uid = (const char *)sqlite3_column_text(st, 1);
-	struct store_derived out = {NULL, -1, NULL, false, NULL, NULL};
+	struct store_derived out = {NULL, -1,	NULL, false, NULL,
+				    NULL, NULL, NULL, 0};
 	size_t len;
 	char ctx[256];
 
@@ -1185,9 +1217,10 @@ write_page(struct pass *p, char *err, size_t errlen)
 		return -1;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct redo *r = &p->page[i];
-		struct store_derived d = {r->blocking, r->accessible,
-					  r->detail,   r->confirmed,
-					  r->version,  r->reason};
+		struct store_derived d = {
+			r->blocking,  r->accessible, r->detail,
+			r->confirmed, r->version,    r->reason,
+			r->evidence,  r->ev_detail,  r->packets};
 		bool ok = sqlite3_bind_int64(st, 1, r->id) == SQLITE_OK &&
 			  bind_derived(st, UPDATE_DERIVED, &d) == SQLITE_OK &&
 			  sqlite3_step(st) == SQLITE_DONE;

@@ -8,7 +8,8 @@
  *
  * Pages, by location.pathname (the collector serves one shell for all):
  *   /         overview   ?cc ?asn ?category ?state ?q ?sort ?dir
- *   /target   a target   ?input (required) ?cc ?asn ?days
+ *   /target   a target   ?input (required) ?cc ?asn ?days ?open (a uid:
+ *             its packet evidence shown opened)
  *   /domain   a domain   ?host (required)
  * When a page has finished loading (or failed), <html> gets
  * data-ready="true" (the browser test waits on it).
@@ -856,6 +857,217 @@
 		return t;
 	}
 
+	/* --- packet evidence (issue 13; docs/web-view.md) ------------------------ */
+
+	/* An RST whose IP TTL differs from the server's own packets on its
+	 * flow by this much or more is highlighted (the analysis's
+	 * WW_RST_TTL_DELTA, docs/verdicts.md; the verdict is the analysis's,
+	 * the highlight only points at the packet). */
+	var RST_TTL_DELTA = 2;
+
+	function num(v) {
+		return typeof v === "number" && isFinite(v) ? v : null;
+	}
+
+	function numText(v) {
+		return num(v) === null ? "—" : String(v);
+	}
+
+	/* seconds since the measurement's start -> "3.1 ms" */
+	function msText(t) {
+		return num(t) === null ? "—" : (t * 1000).toFixed(1) + " ms";
+	}
+
+	function str(v) {
+		return typeof v === "string" ? v : "";
+	}
+
+	function evidenceNames(m) {
+		return Array.isArray(m.evidence) ? m.evidence.filter(function (x) {
+			return typeof x === "string";
+		}) : [];
+	}
+
+	/* The verdict line's confirmation: "confirmed by packets" (the
+	 * analysis named packet proof), "confirmed" (a known blockpage or
+	 * forged answer matched), or nothing. */
+	function confirmedCell(m) {
+		if (m.confirmed_by_packets)
+			return el("span", {
+				class: "confirmed by-packets",
+				title: "packets prove it: " + evidenceNames(m).join(", ")
+			}, "confirmed by packets");
+		if (m.confirmed)
+			return el("span", { class: "confirmed", title: "a known blockpage or forged DNS answer matched" }, "confirmed");
+		return "—";
+	}
+
+	function detailCell(m) {
+		return el("td", { class: "detail" },
+			m.blocking_detail ? el("code", null, String(m.blocking_detail)) : "—",
+			typeof m.evidence_detail === "string" && m.evidence_detail
+				? el("div", { class: "ev-detail" }, m.evidence_detail) : null);
+	}
+
+	function smallTable(cls, heads, rows) {
+		return el("table", { class: "pkt " + cls },
+			el("thead", null, el("tr", null, heads.map(function (h) {
+				return el("th", { scope: "col" }, h);
+			}))),
+			el("tbody", null, rows));
+	}
+
+	/* One query's replies; the first to arrive is marked (it is the one
+	 * the probe's resolver step took; the later one is often the real
+	 * answer, but that is not assumed here). */
+	function dnsBlock(d) {
+		var replies = Array.isArray(d.replies) ? d.replies : [], first = -1;
+
+		replies.forEach(function (r, i) {
+			if (num(r.t) !== null && (first < 0 || r.t < replies[first].t))
+				first = i;
+		});
+		if (first < 0 && replies.length)
+			first = 0;
+		return el("div", { class: "pkt-dns" },
+			el("p", { class: "pkt-head" }, "DNS ", str(d.query_type) || "?", " ",
+				el("code", null, str(d.hostname) || "?"),
+				str(d.resolver_address) ? [" via ", el("code", null, str(d.resolver_address))] : null,
+				": " + plural(num(d.n_replies) !== null ? d.n_replies : replies.length, "reply", "replies") +
+				(num(d.n_sent) !== null ? " to " + plural(d.n_sent, "query", "queries") + " sent" : "") +
+				(d.truncated ? " (more than kept)" : "")),
+			smallTable("dns-replies", ["t", "DNS id", "rcode", "addresses", "IP TTL", "IP ID", ""],
+				replies.map(function (r, i) {
+					var addrs = Array.isArray(r.addrs) ? r.addrs.filter(function (a) { return typeof a === "string"; }) : [];
+
+					return el("tr", { class: i === first ? "reply first" : "reply" },
+						el("td", null, msText(r.t)),
+						el("td", null, numText(r.dns_id)),
+						el("td", null, str(r.rcode) || "—"),
+						el("td", { class: "addrs" }, addrs.length ? addrs.join(", ") : "(none)"),
+						el("td", null, numText(r.ip_ttl)),
+						el("td", null, numText(r.ip_id)),
+						el("td", null, i === first ? el("span", { class: "first-badge" }, "first") : "",
+							r.question_ok === false ? " question differs" : ""));
+				})));
+	}
+
+	/* The server's own TTL on a flow: the SYN-ACK's, else the most
+	 * frequent TTL of its packets in that are not resets; null if none. */
+	function serverTtl(pkts) {
+		var counts = {}, best = null;
+
+		for (var i = 0; i < pkts.length; i++) {
+			var p = pkts[i], f = str(p.flags);
+
+			if (p.dir === "in" && f.indexOf("S") >= 0 && f.indexOf("A") >= 0 && num(p.ttl) !== null)
+				return p.ttl;
+		}
+		pkts.forEach(function (p) {
+			if (p.dir !== "in" || str(p.flags).indexOf("R") >= 0 || num(p.ttl) === null)
+				return;
+			counts[p.ttl] = (counts[p.ttl] || 0) + 1;
+			if (best === null || counts[p.ttl] > counts[best])
+				best = p.ttl;
+		});
+		return best;
+	}
+
+	function flowBlock(f) {
+		var pkts = Array.isArray(f.packets) ? f.packets.filter(function (p) {
+			return p && typeof p === "object";
+		}) : [];
+		var sttl = serverTtl(pkts), ids = Array.isArray(f.transaction_ids) ? f.transaction_ids.filter(function (x) { return num(x) !== null; }) : [];
+
+		return el("div", { class: "pkt-flow", "data-flow": numText(f.flow) },
+			el("p", { class: "pkt-head" }, "TCP flow " + numText(f.flow) + " to ",
+				el("code", null, (str(f.ip).indexOf(":") >= 0 ? "[" + str(f.ip) + "]" : str(f.ip) || "?") +
+					":" + numText(f.port)),
+				": " + plural(num(f.n_packets) !== null ? f.n_packets : pkts.length, "packet") +
+				(pkts.length < (num(f.n_packets) || 0) ? " (" + pkts.length + " kept: the first and the last)" : "") +
+				(ids.length ? ", steps " + ids.join(", ") : "") +
+				(sttl !== null ? "; the server's TTL " + sttl : "")),
+			smallTable("flow", ["t", "dir", "flags", "ttl", "ip_id", "seq", "ack", "len"],
+				pkts.map(function (p) {
+					var rst = p.dir === "in" && str(p.flags).indexOf("R") >= 0;
+					var odd = rst && sttl !== null && num(p.ttl) !== null &&
+						Math.abs(p.ttl - sttl) >= RST_TTL_DELTA;
+
+					return el("tr", {
+						class: "pkt-row dir-" + (p.dir === "in" ? "in" : "out") + (rst ? " rst" : "") + (odd ? " injected" : ""),
+						title: odd ? "reset with TTL " + p.ttl + ", the server's packets have " + sttl + ": injected" : null
+					},
+					el("td", null, msText(p.t)),
+					el("td", null, p.dir === "in" ? "in ←" : p.dir === "out" ? "out →" : str(p.dir) || "—"),
+					el("td", { class: "flags" }, str(p.flags) || "—"),
+					el("td", null, numText(p.ttl)),
+					el("td", null, numText(p.ip_id)),
+					el("td", null, numText(p.seq)),
+					el("td", null, numText(p.ack)),
+					el("td", null, numText(p.len)));
+				})));
+	}
+
+	function drawPackets(box, m, r) {
+		var p = r && r.packets, dns, tcp;
+
+		clear(box);
+		if (!p || typeof p !== "object") {
+			add(box, el("p", { class: "empty" }, "This measurement carries no packet record (an older probe)."));
+			return;
+		}
+		dns = Array.isArray(p.dns) ? p.dns.filter(function (d) { return d && typeof d === "object"; }) : [];
+		tcp = Array.isArray(p.tcp) ? p.tcp.filter(function (f) { return f && typeof f === "object"; }) : [];
+		add(box, el("p", { class: "note" },
+			p.capture === "on" ? "Packet capture was on" + (num(p.snaplen) !== null ? " (snaplen " + p.snaplen + ")" : "") + "."
+				: "Packet capture was off" + (str(p.capture_failure) ? ": " + str(p.capture_failure) : "") +
+				" — DNS replies were seen on the socket, without IP TTL or ID.",
+			p.truncated ? " The probe left some entries out (its caps)." : "",
+			p.trimmed ? " The collector left some out of this view: the raw JSON has them all." : "",
+			evidenceNames(m).length ? [" Evidence: ", el("code", null, evidenceNames(m).join(", ")), "."] : ""));
+		dns.forEach(function (d) { box.appendChild(dnsBlock(d)); });
+		tcp.forEach(function (f) { box.appendChild(flowBlock(f)); });
+		if (box.querySelector("tr.injected"))
+			add(box, el("p", { class: "note legend-inline" },
+				el("span", { class: "swatch-injected" }), " a reset whose TTL differs from the server's by " +
+				RST_TTL_DELTA + " or more (injected by something on the path)"));
+		if (!dns.length && !tcp.length)
+			add(box, el("p", { class: "empty" }, "No DNS reply or TCP flow was recorded."));
+	}
+
+	/* The expander under a measurement's row: the packets are asked for
+	 * (GET /api/v1/measurements/UID/packets, bounded) when it opens, or
+	 * at once for the measurement named by ?open=UID. */
+	function evidenceRow(m, ncols, openUid) {
+		var names = evidenceNames(m), box = el("div", { class: "pkt-body" }, el("p", { class: "loading" }, "Loading…"));
+		var d = el("details", { class: "evidence", "data-uid": String(m.measurement_uid), id: "ev-" + String(m.measurement_uid) },
+			el("summary", null, "Packet evidence",
+				names.length ? [": ", el("span", { class: "ev-names" }, names.join(", "))] : "",
+				m.packets > 0 ? " (" + plural(m.packets, "DNS query or TCP flow", "DNS queries and TCP flows") + ")" : ""),
+			box);
+		var loaded = false;
+
+		function load(where) {
+			if (loaded)
+				return;
+			loaded = true;
+			if (where)
+				part(box, getJSON(rawUrl(m.measurement_uid) + "/packets"), function (r) { drawPackets(box, m, r); });
+			else
+				getJSON(rawUrl(m.measurement_uid) + "/packets").then(function (r) { drawPackets(box, m, r); })
+					.catch(function (e) { failed(box, e); });
+		}
+		d.addEventListener("toggle", function () {
+			if (d.open)
+				load(false);
+		});
+		if (openUid && openUid === m.measurement_uid) {
+			d.setAttribute("open", "");
+			load(true);
+		}
+		return el("tr", { class: "evidence-row" }, el("td", { colspan: ncols }, d));
+	}
+
 	function renderTarget() {
 		var input = param("input"), cc = param("cc"), asn = param("asn");
 		var days = parseInt(param("days"), 10), list, since, host, nav;
@@ -943,7 +1155,15 @@
 				charts.appendChild(chart(nets.label[k], list, nets.days[k]));
 			});
 		});
-		part(events, allPages("events", "events", now, 5000), function (r) {
+		/* the measurements of the range: the recent list, and which of
+		 * an event's measurements are confirmed by packets */
+		var measP = allPages("measurements", "measurements", Object.assign({ since: since }, now), 5000);
+
+		part(events, Promise.all([allPages("events", "events", now, 5000),
+			measP.catch(function () { return []; })]), function (both) {
+			var r = both[0], byUid = {};
+
+			both[1].forEach(function (m) { byUid[m.measurement_uid] = m; });
 			var evs = r.slice().sort(function (a, b) {
 				return cmp(b.time || "", a.time || "") || cmp(b.id || 0, a.id || 0);
 			});
@@ -954,6 +1174,9 @@
 			}
 			events.appendChild(el("ul", { class: "events" }, evs.map(function (e) {
 				var uids = Array.isArray(e.measurements) ? e.measurements : [];
+				var proven = uids.filter(function (u) {
+					return byUid[u] && byUid[u].confirmed_by_packets;
+				});
 
 				return el("li", { class: "event to-" + (STATES.indexOf(e.to) >= 0 ? e.to : "unknown") },
 					el("span", { class: "net" }, netLabel(e.probe_cc, e.probe_asn)), " ",
@@ -962,11 +1185,18 @@
 					uids.length ? el("span", { class: "uids" }, " — " + plural(uids.length, "measurement") + ": ",
 						uids.slice(0, 10).map(function (u, i) {
 							return [i ? " " : "", el("a", { href: rawUrl(u), title: String(u) }, String(i + 1))];
-						}), uids.length > 10 ? " …" : "") : null);
+						}), uids.length > 10 ? " …" : "") : null,
+					/* packet proof among them (those of the page's range) */
+					proven.length ? el("span", { class: "ev-packets" }, " — ",
+						el("a", {
+							href: targetUrl(input, { cc: cc, asn: asn, days: days, open: proven[0] }) +
+								"#ev-" + encodeURIComponent(proven[0])
+						}, "confirmed by packets"),
+						" in " + proven.length + " of them") : null);
 			})));
 		});
-		part(recent, allPages("measurements", "measurements", Object.assign({ since: since }, now), 5000), function (ms) {
-			var shown;
+		part(recent, measP, function (ms) {
+			var shown, byPackets, openUid = param("open");
 
 			ms = ms.filter(function (m) { return m.input === input; }).sort(function (a, b) {
 				return cmp(b.measurement_start_time || "", a.measurement_start_time || "") ||
@@ -977,15 +1207,20 @@
 				return;
 			}
 			shown = ms.slice(0, 50);
-			add(recent, el("p", { class: "note" }, "The " + plural(shown.length, "most recent measurement") +
-				" of " + ms.length + " in the last " + days + " days; each links to the raw measurement (JSON)."));
+			/* ?open=UID: that one's evidence opened, even if older */
+			if (openUid && !shown.some(function (m) { return m.measurement_uid === openUid; }))
+				shown = shown.concat(ms.filter(function (m) { return m.measurement_uid === openUid; }));
+			byPackets = shown.filter(function (m) { return m.confirmed_by_packets; }).length;
+			add(recent, el("p", { class: "note" }, "The " + plural(Math.min(shown.length, 50), "most recent measurement") +
+				" of " + ms.length + " in the last " + days + " days; each links to the raw measurement (JSON)." +
+				(byPackets ? " " + byPackets + " of them " + (byPackets === 1 ? "is" : "are") +
+					" confirmed by packets: open its packet evidence under it." : "")));
 			recent.appendChild(el("table", { class: "measurements" },
 				el("thead", null, el("tr", null, ["Started", "Network", "Outcome", "Detail", "Confirmed", "Raw"]
 					.map(function (h) { return el("th", { scope: "col" }, h); }))),
 				el("tbody", null, shown.map(function (m) {
 					var o = rowOutcome(m);
-
-					return el("tr", { class: "meas o-row-" + o },
+					var tr = el("tr", { class: "meas o-row-" + o + (m.confirmed_by_packets ? " by-packets" : "") },
 						el("td", null, timeNode(m.measurement_start_time)),
 						el("td", null, netLabel(m.probe_cc, m.probe_asn),
 							m.geo_mismatch ? el("span", {
@@ -993,9 +1228,14 @@
 									netLabel(m.observed_cc, m.observed_asn)
 							}, " ⚠") : null),
 						el("td", null, outcomeBadge(o)),
-						el("td", null, m.blocking_detail ? el("code", null, String(m.blocking_detail)) : "—"),
-						el("td", null, m.confirmed ? el("span", { class: "confirmed", title: "a known blockpage or forged DNS answer matched" }, "confirmed") : "—"),
+						detailCell(m),
+						el("td", null, confirmedCell(m)),
 						el("td", null, el("a", { href: rawUrl(m.measurement_uid), class: "raw", title: String(m.measurement_uid) }, "JSON")));
+
+					/* the evidence, folded, under its row */
+					if (m.packets > 0 || evidenceNames(m).length)
+						return [tr, evidenceRow(m, 6, openUid)];
+					return tr;
 				}))));
 		});
 	}

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "../../collector/ingest_prep.c"
+#include "../../collector/pktview.c"
 #include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_timeline.c"
@@ -215,6 +216,41 @@ test_gzip(void **state)
 	free(zeros);
 }
 
+/* A measurement with test_keys.packets (tests/data/web/, the contract's
+ * form): stored, with its DNS entries and TCP flows counted. */
+static void
+test_row_packets(void **state)
+{
+	char *good = good_line("20260101T000000Z_test_uid_p"), *line;
+	json_t *m = json_loads(good, 0, NULL);
+	json_t *pk = json_load_file("tests/data/web/packets_dns.json", 0, NULL);
+	struct prep_peer peer = {"CN", "AS4134", 1700000000, NULL};
+	struct prep_ctx *c = prep_ctx_new(NULL);
+	struct prep_line l;
+	struct prep_row r;
+
+	(void)state;
+	assert_non_null(m);
+	assert_non_null(pk);
+	json_object_set_new(json_object_get(m, "test_keys"), "packets", pk);
+	line = json_dumps(m, JSON_COMPACT);
+	l.text = line;
+	l.len = strlen(line);
+	l.line = 1;
+	prep_row_make(c, &l, &peer, &r);
+	if (!r.ok)
+		fail_msg("refused: %s: %s", r.field, r.error);
+	assert_int_equal(r.sm.packets, 2);
+	/* the evidence, when the analysis names some, is the row's own */
+	if (r.sm.evidence != NULL)
+		assert_true(r.sm.evidence >= (const char *)r.mem);
+	prep_row_clear(&r);
+	prep_ctx_free(c);
+	json_decref(m);
+	free(line);
+	free(good);
+}
+
 static void
 test_row_good(void **state)
 {
@@ -347,6 +383,7 @@ main(void)
 		cmocka_unit_test(test_body_refusals),
 		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_row_good),
+		cmocka_unit_test(test_row_packets),
 		cmocka_unit_test(test_row_refused),
 		cmocka_unit_test(test_row_large),
 	};

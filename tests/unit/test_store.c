@@ -165,7 +165,7 @@ test_open_create_reopen(void **state)
 	assert_int_equal(
 		q_int(s,
 		      "SELECT count(*) FROM pragma_table_info('measurements')"),
-		22);
+		25);
 	assert_int_equal(q_int(s, "SELECT count(*) FROM"
 				  " pragma_table_info('measurements')"
 				  " WHERE name LIKE '%ip%'"
@@ -264,6 +264,17 @@ test_open_errors(void **state)
 
 /* --- storing ------------------------------------------------------------- */
 
+/* The first row's evidence and packets (store_measurements' cb). */
+static int
+copy_row(const struct store_row *r, void *arg)
+{
+	struct store_row *out = arg;
+
+	out->evidence = r->evidence != NULL ? strdup(r->evidence) : NULL;
+	out->packets = r->packets;
+	return 1;
+}
+
 static void
 test_columns(void **state)
 {
@@ -281,6 +292,9 @@ test_columns(void **state)
 	m.confirmed = true;
 	m.analysis_version = "1";
 	m.analysis_reason = "tls_sni_filtered";
+	m.evidence = "rst_injected;rst_ttl_mismatch";
+	m.evidence_detail = "RST ttl 51 vs server ttl 63 on flow 3";
+	m.packets = 2;
 	m.start_time = -5; /* times are kept as given */
 	m.received_time = INT64_MAX;
 	put_ok(s, &m, 1, NULL);
@@ -298,6 +312,35 @@ test_columns(void **state)
 		"uid-c|10|https://example.org/|wallwatch_web|NEWS|CN|AS4134|HK|"
 		"AS9304|1|-5|9223372036854775807|tls|0|tls.reset|1|1|"
 		"tls_sni_filtered");
+	assert_string_equal(
+		q_text(s,
+		       "SELECT evidence || '|' || evidence_detail || '|' ||"
+		       " packets FROM measurements WHERE uid = 'uid-c'",
+		       buf, sizeof(buf)),
+		"rst_injected;rst_ttl_mismatch|RST ttl 51 vs server ttl 63 on "
+		"flow 3|2");
+	/* and read back by the queries (the API's rows) */
+	{
+		struct store_row r;
+
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(store_measurements(s, NULL, copy_row, &r, buf,
+						    sizeof(buf)),
+				 0);
+		assert_string_equal(r.evidence,
+				    "rst_injected;rst_ttl_mismatch");
+		assert_int_equal(r.packets, 2);
+		free((char *)r.evidence);
+	}
+	m = meas("uid-p", "{}");
+	m.packets = -1;
+	{
+		char err[256] = "";
+
+		assert_int_equal(
+			store_put_batch(s, &m, 1, NULL, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "packets is -1"));
+	}
 
 	/* NULLs stay NULL: accessible -1, unknown observation, no verdict */
 	m = meas("uid-n", "{}");
@@ -775,6 +818,10 @@ reanalyze_cb(const char *uid, const char *raw, size_t len,
 	out->confirmed = n % 3 == 0;
 	out->analysis_version = sn->version;
 	out->analysis_reason = reason;
+	/* packet evidence: copied like the rest (reason's buffer is reused) */
+	out->evidence = n % 3 == 0 ? "dns_injected;dns_ttl_mismatch" : NULL;
+	out->evidence_detail = n % 3 == 0 ? reason : NULL;
+	out->packets = (int)(n % 3);
 	return 0;
 }
 
@@ -809,7 +856,7 @@ test_reanalyze(void **state)
 	const size_t count = 2 * REANALYZE_PAGE + 7;
 	static struct seen sn;
 	long order[1024], updated = 0;
-	char err[512] = "", sql[256], buf[128];
+	char err[512] = "", sql[512], buf[256];
 
 	fill(s, count, order);
 	sn.version = "2";
@@ -830,18 +877,25 @@ test_reanalyze(void **state)
 			 " ifnull(accessible, 'N') || '|' ||"
 			 " ifnull(blocking_detail, 'N') || '|' || confirmed"
 			 " || '|' || ifnull(analysis_version, 'N') || '|' ||"
-			 " ifnull(analysis_reason, 'N') FROM measurements"
-			 " WHERE uid = 'uid-%ld'",
+			 " ifnull(analysis_reason, 'N') || '|' ||"
+			 " ifnull(evidence, 'N') || '|' ||"
+			 " ifnull(evidence_detail, 'N') || '|' || packets"
+			 " FROM measurements WHERE uid = 'uid-%ld'",
 			 n);
 		q_text(s, sql, buf, sizeof(buf));
 		if (n % 3 == 1) {
-			assert_string_equal(buf, "N|N|N|0|N|N");
+			assert_string_equal(buf, "N|N|N|0|N|N|N|N|0");
 			continue;
 		}
 		updated++;
-		snprintf(sql, sizeof(sql), "%s|%d|%s|%d|2|reason-%ld",
-			 n % 3 == 0 ? "dns" : "false", n % 3 == 0 ? 0 : 1,
-			 n % 3 == 0 ? "dns.injected" : "N", n % 3 == 0, n);
+		if (n % 3 == 0)
+			snprintf(sql, sizeof(sql),
+				 "dns|0|dns.injected|1|2|reason-%ld|"
+				 "dns_injected;dns_ttl_mismatch|reason-%ld|0",
+				 n, n);
+		else
+			snprintf(sql, sizeof(sql),
+				 "false|1|N|0|2|reason-%ld|N|N|2", n);
 		assert_string_equal(buf, sql);
 	}
 	assert_int_equal(updated, count - (count + 1) / 3);

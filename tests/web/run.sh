@@ -120,11 +120,12 @@ check "real measurements stored" "200 3" \
 head -n 1 "$LAB/real.jsonl" >"$LAB/envelope.json"
 
 # --- data: synthetic measurements -------------------------------------------
-# synth TAG CASE CC ASN PER-DAY "DAYS AGO..." [INPUT]: PER-DAY copies of a
+# synth TAG CASE CC ASN PER-DAY "DAYS AGO..." [INPUT] [PACKETS]: PER-DAY copies of a
 # real envelope with the observations of tests/data/analysis/CASE.json (its
 # base merged with its patch, RFC 7386) on each of those UTC days (01:00,
 # 01:10, ...: never in the future, within the ingest's bounds). The
-# collector analyses them again, so their verdict is the case's.
+# collector analyses them again, so their verdict is the case's. PACKETS:
+# a file whose JSON becomes their test_keys.packets (tests/data/web/).
 MID=$(($(date +%s) / 86400 * 86400))
 synth() {
 	d=tests/data/analysis
@@ -132,6 +133,7 @@ synth() {
 		--slurpfile b "$d/$(jq -r .base "$d/$2.json")" \
 		--arg cc "$3" --arg asn "$4" --argjson per "$5" --arg days "$6" \
 		--arg inp "${7:-}" --argjson mid "$MID" \
+		--argjson pk "$(if [ -n "${8:-}" ]; then cat "$8"; else echo null; fi)" \
 		--slurpfile env "$LAB/envelope.json" '
 def mp($p): if ($p | type) == "object" then
     reduce ($p | to_entries[]) as $e ((if type == "object" then . else {} end);
@@ -147,6 +149,15 @@ def mp($p): if ($p | type) == "object" then
 | .test_name = (if (.input | test("^(tcp|tls)://")) then "wallwatch_endpoint"
                else "wallwatch_web" end)
 | .test_keys = ($m.test_keys | if has("control") then . else .control = null end)
+| if $pk == null then . else
+    .test_keys.packets = $pk
+    # each record of a flow names it ("flow"), as the probe writes it
+    | ($pk.tcp // []) as $fl
+    | .test_keys |= reduce ("tcp_connect", "tls_handshakes", "requests") as $k (.;
+        if .[$k] then .[$k] |= map(. as $r
+          | ([$fl[] | select((.transaction_ids // []) | index($r.transaction_id)) | .flow][0]) as $f
+          | if $f then .flow = $f else . end) else . end)
+  end
 | .measurement_uid = "webtest_\($tag)_\($d)_\($k)"
 | .report_id = "webtest_\($tag)"
 | .measurement_start_time = $t | .test_start_time = $t
@@ -389,6 +400,132 @@ check_match "domain: the http target" \
 check "domain: no markup from the data" "0 1" \
 	"$(count '<img' "$F") $(count '<script' "$F")"
 shot domain "/domain?host=www.example.org" 900
+
+# --- packet evidence (issue 13) ---------------------------------------------------
+# Measurements carrying test_keys.packets (tests/data/web/, in the form of
+# docs/measurement-format.md) on a network of their own, CN AS9808, sent
+# after every check above (they would change its counts): a TLS handshake
+# reset by an injected RST while the server's answer still came, a DNS
+# answer raced by a forged one, and one whose packets hold markup wherever
+# the validation allows free text (values of the wrong type are refused at
+# the ingest; tests/unit/test_pktview.c feeds them to the view).
+rm -f "$LAB/syn.jsonl"
+PK=tests/data/web
+synth p1 tls_sni_reset CN AS9808 1 "1" "" "$PK/packets_rst.json"
+synth p2 dns_injected CN AS9808 1 "2" "" "$PK/packets_dns.json"
+synth p3 tls_sni_reset CN AS9808 1 "3" "" "$PK/packets_hostile.json"
+submit "$LAB/syn.jsonl"
+check "packet measurements stored (validation takes test_keys.packets)" \
+	"200 3 0" \
+	"$CODE $(printf '%s' "$OUT" | jq '"\(.stored|length) \(.rejected|length)"' -r)"
+P1=webtest_p1_1_0
+P2=webtest_p2_2_0
+P3=webtest_p3_3_0
+pm() { api '/api/v1/measurements?asn=AS9808' | jq -r --arg u "$1" ".measurements[] | select(.measurement_uid == \$u) | $2"; }
+check "api: DNS entries and TCP flows counted per measurement" "1 2 2" \
+	"$(pm $P1 .packets) $(pm $P2 .packets) $(pm $P3 .packets)"
+# The evidence is the collector's analysis's (docs/verdicts.md, version 3
+# of the rules); with rules of a version before it names none, the test
+# stores what version 3 would, so that the page is tested either way.
+AV=$(pm $P1 .analysis_version)
+if [ "${AV:-0}" -ge 3 ] 2>/dev/null; then
+	check "api: the injected RST is confirmed by packets" "true true" \
+		"$(pm $P1 '"\(.confirmed_by_packets) \(.evidence | any(. == "rst_injected"))"')"
+	check "api: the raced DNS answer is confirmed by packets" "true true" \
+		"$(pm $P2 '"\(.confirmed_by_packets) \(.evidence | any(. == "dns_injected"))"')"
+else
+	echo "# analysis version $AV names no packet evidence: stored as version 3 would"
+	sqlite3 -cmd '.timeout 20000' "$DB" "UPDATE measurements SET
+		evidence = 'rst_injected;rst_ttl_mismatch;server_after_rst',
+		evidence_detail = 'RST ttl 49 vs server ttl 63 on flow 3',
+		confirmed = 1 WHERE uid = '$P1';
+		UPDATE measurements SET evidence = 'dns_injected;dns_ttl_mismatch',
+		evidence_detail = 'two answers to DNS id 4242: 8.7.198.45 (ttl 51) first, then 93.184.215.14 (ttl 63)',
+		confirmed = 1 WHERE uid = '$P2';"
+fi
+# A sentence full of markup (the analysis may quote a hostname in it).
+sqlite3 -cmd '.timeout 20000' "$DB" "UPDATE measurements SET
+	evidence = 'rst_injected', confirmed = 1,
+	evidence_detail = '<img src=x onerror=alert(10)><script>alert(11)</script> on flow 9'
+	WHERE uid = '$P3'"
+check "api: evidence and its sentence, per measurement" "true true true" \
+	"$(pm $P1 '.evidence_detail != null') $(pm $P2 '.evidence_detail != null') $(pm $P3 .confirmed_by_packets)"
+api "/api/v1/measurements/$P2/packets" >"$LAB/p2.json"
+check "api: packets of one measurement, trimmed (no raw_response)" "$P2 2 false 1" \
+	"$(jq -r '"\(.measurement_uid) \(.packets.dns[0].replies | length) \([.. | objects | has("raw_response")] | any) \(.packets.tcp | length)"' "$LAB/p2.json")"
+api "/api/v1/measurements/$P3/packets" >"$LAB/p3.json"
+check "api: a flow on IPv6, a reply with no address" "2001:db8::1 0 null" \
+	"$(jq -r '"\(.packets.tcp[0].ip) \(.packets.dns[0].replies[1].addrs | length) \(.packets.dns[0].replies[1].rcode)"' "$LAB/p3.json")"
+check_match "api: packets of an unknown uid: 404" "^HTTP/1.1 404" \
+	"$(hdr "$B/api/v1/measurements/nothing-here/packets")"
+check "api: a measurement without packets: null" "null" \
+	"$(api "/api/v1/measurements/webtest_a4_1_2/packets" | jq -c .packets)"
+
+PKURL="/target?input=https%3A%2F%2Fwww.example.org%2F&asn=AS9808"
+dom target-pkt "$PKURL&open=$P1"
+F=$LAB/target-pkt.html
+ROW=$(rows "$F" | grep "class=\"raw\" title=\"$P1\"")
+check_match "target (packets): the verdict line says confirmed by packets" \
+	'<span class="confirmed by-packets"[^>]*>confirmed by packets</span>' "$ROW"
+check_match "target (packets): with the analysis's sentence" \
+	'<code>tls.reset</code><div class="ev-detail">[^<]+</div>' "$ROW"
+check "target (packets): each is folded under its row" 3 \
+	"$(count '<details class="evidence"' "$F")"
+check "target (packets): ?open= opens that one only" 1 \
+	"$(count '<details class="evidence" data-uid="[^"]*" id="[^"]*" open=""' "$F")"
+check "target (packets): the flow's packets" 7 "$(count 'class="pkt-row ' "$F")"
+INJ=$(rows "$F" | grep 'class="pkt-row dir-in rst injected"')
+check "target (packets): one injected RST highlighted, TTL 49, IP ID 31337" \
+	"1 1 1" \
+	"$(printf '%s\n' "$INJ" | grep -c .) $(printf '%s' "$INJ" | grep -c '<td>49</td>') $(printf '%s' "$INJ" | grep -c '<td>31337</td>')"
+check_match "target (packets): the server's TTL named" \
+	"TCP flow 3 to <code>93.184.215.14:443</code>: 7 packets, steps 4, 5; the server's TTL 63" "$(cat "$F")"
+check_match "target (packets): the change of state says packets confirm it" \
+	'<span class="ev-packets"> — <a href="/target[?][^"]*open=webtest_p[123]_[123]_0#ev-webtest_p[123]_[123]_0">confirmed by packets</a> in 3 of them</span>' \
+	"$(cat "$F")"
+check "target (packets): the folded ones are not loaded" 0 \
+	"$(count 'class="reply' "$F")"
+shot target-packets "$PKURL&open=$P1" 2000
+
+dom target-dns "$PKURL&open=$P2"
+F=$LAB/target-dns.html
+check "target (DNS): two replies, the first marked" "1 1" \
+	"$(count '<tr class="reply first">' "$F") $(count '<tr class="reply">' "$F")"
+check_match "target (DNS): the first is the forged one (TTL 51)" \
+	'<tr class="reply first"><td>10.1 ms</td><td>4242</td><td>NOERROR</td><td class="addrs">8.7.198.45</td><td>51</td><td>12345</td>' \
+	"$(rows "$F" | grep 'class="reply first"')"
+check_match "target (DNS): the later one" \
+	'<td class="addrs">93.184.215.14</td><td>63</td><td>51234</td>' \
+	"$(rows "$F" | grep '<tr class="reply">')"
+shot target-dns "$PKURL&open=$P2" 2000
+
+dom target-hostile "$PKURL&open=$P3"
+F=$LAB/target-hostile.html
+check "target (markup in packets): shown as text" "1 1 1 1 1" \
+	"$(count '&lt;img src=x onerror=alert\(10\)&gt;&lt;script&gt;alert\(11\)&lt;/script&gt; on flow 9' "$F") $(count '&lt;img src=x onerror=alert\(3\)&gt;.example.org' "$F") $(count '&lt;script&gt;alert\(4\)&lt;/script&gt;' "$F") $(count '&lt;script&gt;alert\(6\)&lt;/script&gt;' "$F") $(count 'DNS A&lt;b&gt;' "$F")"
+check "target (markup in packets): and not as markup (no img, no b, one script)" "0 0 1" \
+	"$(count '<img' "$F") $(count '<b>' "$F") $(count '<script' "$F")"
+check_match "target (IPv6 flow): its address in brackets" \
+	'TCP flow 9 to <code>\[2001:db8::1\]:443</code>' "$(cat "$F")"
+check "target (markup in packets): capture off, its reason as text" 1 \
+	"$(count 'Packet capture was off: &lt;img src=x onerror=alert\(5\)&gt; no CAP_NET_RAW' "$F")"
+
+# Exports: JSON Lines carry test_keys.packets as sent; CSV its two columns.
+api '/api/v1/export?format=jsonl&asn=AS9808' >"$LAB/pk.jsonl"
+check "export jsonl: the measurements byte for byte as submitted" \
+	"$(sha256sum <"$LAB/syn.jsonl")" "$(sha256sum <"$LAB/pk.jsonl")"
+check "export jsonl: with their test_keys.packets" 3 \
+	"$(jq -c 'select(.test_keys.packets.snaplen == 256)' "$LAB/pk.jsonl" | wc -l | tr -d ' ')"
+api '/api/v1/export?format=csv&asn=AS9808' | tr -d '\r' >"$LAB/pk.csv"
+check "export csv: the columns evidence, confirmed_by_packets at the end" \
+	"analysis_version,evidence,confirmed_by_packets" \
+	"$(head -n 1 "$LAB/pk.csv" | cut -d, -f15-)"
+check "export csv: the injected RST's row" "$P1 rst_injected true" \
+	"$(awk -F, -v u="$P1" '$1 == u { print $1, ($16 ~ /(^|;)rst_injected(;|$)/ ? "rst_injected" : $16), $17 }' "$LAB/pk.csv")"
+check "export csv: every row has 17 cells" "4 4" \
+	"$(wc -l <"$LAB/pk.csv" | tr -d ' ') $(awk -F, 'NF == 17' "$LAB/pk.csv" | wc -l | tr -d ' ')"
+check "export command: the same CSV" "$(sha256sum <"$LAB/pk.csv")" \
+	"$("$COLLECTOR" export --db "$DB" --asn AS9808 --format csv | tr -d '\r' | sha256sum)"
 
 for s in $SHOTS; do
 	echo "# screenshot: $s"
