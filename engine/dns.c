@@ -86,6 +86,7 @@ struct dns_op {
 	bool slot;	     /* holds a WW_DNS_MAX_INFLIGHT slot */
 	bool ares_pending;   /* c-ares holds op */
 	bool window_started; /* the late window runs (or ran) */
+	double window_end;   /* on ww_mono()'s clock */
 	bool closed_done;    /* closed has run */
 	struct ww_dns_msg *replies;
 	size_t n_replies, n_seen;
@@ -188,7 +189,7 @@ record(struct dns_op *op, int status, const unsigned char *abuf, int alen)
 						    : NULL);
 }
 
-/* --- the in-flight limit ------------------------------------------------- */
+/* --- the in-flight limit -------------------------------------------------- */
 
 /* Send queued queries from the loop, never from inside a callback. */
 static void
@@ -208,8 +209,18 @@ release_slot(struct dns_op *op)
 	pump_later(op->e);
 }
 
-/* --- closing ---------------------------------------------------------------
- */
+/* --- closing -------------------------------------------------------------- */
+
+/* Fire ev in secs seconds. */
+static void
+arm(struct event *ev, double secs)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	evtimer_add(ev, &tv);
+}
 
 static void read_datagrams(struct dns_op *op, int max);
 
@@ -263,9 +274,16 @@ static void
 late_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dns_op *op = arg;
+	double left = op->window_end - ww_mono();
 
 	(void)fd;
 	(void)what;
+	/* libevent may use a coarse clock that fires a few ms early: the
+	 * window is whole on ours. */
+	if (op->fd >= 0 && op->window_started && left > 0) {
+		arm(op->late, left);
+		return;
+	}
 	close_socket(op);
 	if (op->state == DNS_REPORTED)
 		run_closed(op);
@@ -279,7 +297,6 @@ static void
 start_window(struct dns_op *op)
 {
 	double w = op->e->dns_late_window;
-	struct timeval tv;
 
 	if (op->window_started)
 		return;
@@ -290,9 +307,8 @@ start_window(struct dns_op *op)
 		close_socket(op);
 		return;
 	}
-	tv.tv_sec = (time_t)w;
-	tv.tv_usec = (suseconds_t)((w - (double)tv.tv_sec) * 1e6);
-	evtimer_add(op->late, &tv);
+	op->window_end = ww_mono() + w;
+	arm(op->late, w);
 }
 
 /*
@@ -332,8 +348,7 @@ report_later(struct dns_op *op)
 	event_active(op->deadline, EV_TIMEOUT, 0);
 }
 
-/* --- c-ares (TC fallback, or no socket) ------------------------------------
- */
+/* --- c-ares (TC fallback, or no socket) ----------------------------------- */
 
 static void
 ares_cb(void *arg, int status, const unsigned char *abuf, int alen)
@@ -369,8 +384,7 @@ to_ares(struct dns_op *op)
 	op->starting = false;
 }
 
-/* --- the datagrams ---------------------------------------------------------
- */
+/* --- the datagrams -------------------------------------------------------- */
 
 /* Bytes 12.. of a reply against our question, ASCII case-insensitively
  * (RFC 4343). Length octets (< 64), type and class never fall in 'A'..'Z',
@@ -526,8 +540,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	read_datagrams(arg, DNS_READS_PER_WAKE);
 }
 
-/* --- sending ----------------------------------------------------------------
- */
+/* --- sending -------------------------------------------------------------- */
 
 static uint16_t
 random_id(void)
@@ -570,12 +583,7 @@ transmit(struct dns_op *op)
 static void
 arm_retx(struct dns_op *op)
 {
-	double third = op->e->timeout / 3.0;
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)third;
-	tv.tv_usec = (suseconds_t)((third - (double)tv.tv_sec) * 1e6);
-	evtimer_add(op->retx, &tv);
+	arm(op->retx, op->e->timeout / 3.0);
 }
 
 static void
@@ -716,8 +724,7 @@ send_query(struct dns_op *op)
 	op->starting = false;
 }
 
-/* --- the step ----------------------------------------------------------------
- */
+/* --- the step ------------------------------------------------------------- */
 
 static void
 deadline_cb(evutil_socket_t fd, short what, void *arg)

@@ -68,8 +68,7 @@ struct run {
 	bool closed_in_cancel;
 };
 
-/* --- the server ------------------------------------------------------------
- */
+/* --- the server ----------------------------------------------------------- */
 
 /* A reply to query q: rcode, flags, and n_addr A records of addr. */
 static size_t
@@ -300,8 +299,7 @@ srv_stop(struct srv *s)
 	close(s->tcp);
 }
 
-/* --- the step --------------------------------------------------------------
- */
+/* --- the step ------------------------------------------------------------- */
 
 static void
 step_cb(void *arg)
@@ -398,8 +396,7 @@ addr0(const struct ww_dns_msg *m)
 	return m->n_addrs > 0 ? m->addrs[0] : "(none)";
 }
 
-/* --- the tests --------------------------------------------------------------
- */
+/* --- the tests ------------------------------------------------------------ */
 
 static void
 test_second_answer_kept(void **state)
