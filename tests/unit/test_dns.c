@@ -244,32 +244,45 @@ accept_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(s->conn_ev, NULL);
 }
 
-/* UDP on 127.0.0.1 port 0, and TCP on the same number (for c-ares' TCP
- * retry): if that number is taken for TCP, another one. */
-static void
-srv_start(struct srv *s, struct event_base *base, enum mode mode)
+/* UDP on 127.0.0.1 (or ::1) port 0, and TCP on the same number (for
+ * c-ares' TCP retry): if that number is taken for TCP, another one.
+ * Returns false when the host has no ::1. */
+static bool
+srv_start(struct srv *s, struct event_base *base, enum mode mode, bool v6)
 {
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
+	struct sockaddr_storage ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len, alen = v6 ? sizeof(*a6) : sizeof(*a4);
+	int fam = v6 ? AF_INET6 : AF_INET;
 
 	memset(s, 0, sizeof(*s));
 	s->base = base;
 	s->mode = mode;
 	s->conn = -1;
 	for (int tries = 0; tries < 32; tries++) {
-		memset(&a, 0, sizeof(a));
-		a.sin_family = AF_INET;
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		s->udp = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-		assert_true(s->udp >= 0);
-		assert_int_equal(bind(s->udp, (struct sockaddr *)&a, sizeof(a)),
-				 0);
-		len = sizeof(a);
+		memset(&ss, 0, sizeof(ss));
+		if (v6) {
+			a6->sin6_family = AF_INET6;
+			a6->sin6_addr = in6addr_loopback;
+		} else {
+			a4->sin_family = AF_INET;
+			a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		}
+		s->udp = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		if (s->udp < 0 ||
+		    bind(s->udp, (struct sockaddr *)&ss, alen) != 0) {
+			assert_true(v6);
+			if (s->udp >= 0)
+				close(s->udp);
+			return false;
+		}
+		len = sizeof(ss);
 		assert_int_equal(
-			getsockname(s->udp, (struct sockaddr *)&a, &len), 0);
-		s->tcp = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+			getsockname(s->udp, (struct sockaddr *)&ss, &len), 0);
+		s->tcp = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, 0);
 		assert_true(s->tcp >= 0);
-		if (bind(s->tcp, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+		if (bind(s->tcp, (struct sockaddr *)&ss, alen) == 0 &&
 		    listen(s->tcp, 4) == 0)
 			break;
 		close(s->tcp);
@@ -277,12 +290,13 @@ srv_start(struct srv *s, struct event_base *base, enum mode mode)
 		s->tcp = s->udp = -1;
 	}
 	assert_true(s->udp >= 0);
-	s->port = ntohs(a.sin_port);
+	s->port = ntohs(v6 ? a6->sin6_port : a4->sin_port);
 	s->udp_ev = event_new(base, s->udp, EV_READ | EV_PERSIST, udp_cb, s);
 	s->tcp_ev = event_new(base, s->tcp, EV_READ | EV_PERSIST, accept_cb, s);
 	s->later = evtimer_new(base, later_cb, s);
 	event_add(s->udp_ev, NULL);
 	event_add(s->tcp_ev, NULL);
+	return true;
 }
 
 static void
@@ -331,8 +345,9 @@ struct env {
 	struct srv s;
 };
 
-static void
-env_start(struct env *v, enum mode mode, double timeout, double window)
+static bool
+env_start_at(struct env *v, enum mode mode, double timeout, double window,
+	     bool v6)
 {
 	struct ww_config cfg;
 	char resolver[64], err[256];
@@ -340,8 +355,12 @@ env_start(struct env *v, enum mode mode, double timeout, double window)
 	memset(v, 0, sizeof(*v));
 	v->base = event_base_new();
 	assert_non_null(v->base);
-	srv_start(&v->s, v->base, mode);
-	snprintf(resolver, sizeof(resolver), "127.0.0.1:%d", v->s.port);
+	if (!srv_start(&v->s, v->base, mode, v6)) {
+		event_base_free(v->base);
+		return false;
+	}
+	snprintf(resolver, sizeof(resolver), v6 ? "[::1]:%d" : "127.0.0.1:%d",
+		 v->s.port);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.resolver = resolver;
 	cfg.timeout = timeout;
@@ -350,6 +369,13 @@ env_start(struct env *v, enum mode mode, double timeout, double window)
 	v->e = ww_engine_new(v->base, &cfg, err, sizeof(err));
 	if (v->e == NULL)
 		fail_msg("engine: %s", err);
+	return true;
+}
+
+static void
+env_start(struct env *v, enum mode mode, double timeout, double window)
+{
+	env_start_at(v, mode, timeout, window, false);
 }
 
 static void
@@ -632,6 +658,29 @@ test_question_case_insensitive(void **state)
 	env_stop(&v);
 }
 
+/* An IPv6 resolver ("[::1]:port"), both answers kept as over IPv4. */
+static void
+test_ipv6_resolver(void **state)
+{
+	struct env v;
+	struct run r;
+
+	(void)state;
+	if (!env_start_at(&v, M_TWICE, 5, 0.5, true)) {
+		skip(); /* no ::1 here */
+		return;
+	}
+	start(&v, &r, 1);
+	run_until_closed(&v, &r);
+	assert_null(r.out.failure);
+	assert_true(strncmp(r.out.resolver_address, "[::1]:", 6) == 0);
+	assert_string_equal(r.out.answers[0].value, "1.2.3.4");
+	assert_int_equal(r.evidence.n_replies, 3);
+	assert_string_equal(addr0(&r.evidence.replies[2]), "5.6.7.8");
+	run_clear(&r);
+	env_stop(&v);
+}
+
 /* The query itself: EDNS with a 1232-byte payload, and RD. */
 static void
 test_query_has_edns(void **state)
@@ -673,6 +722,7 @@ main(void)
 		cmocka_unit_test(test_nxdomain),
 		cmocka_unit_test(test_question_case_insensitive),
 		cmocka_unit_test(test_query_has_edns),
+		cmocka_unit_test(test_ipv6_resolver),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
