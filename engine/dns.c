@@ -50,6 +50,7 @@
 #define DNS_EDNS_PAYLOAD 1232 /* the DNS flag day 2020 size */
 #define DNS_TRANSMISSIONS 3   /* at 0, timeout/3, 2*timeout/3 */
 #define DNS_READS_PER_WAKE 64 /* then let the loop serve others */
+#define DNS_DRAIN_MAX 1024    /* read at most this many when closing */
 #define DNS_RBUF_SIZE 65536   /* any UDP datagram */
 
 enum dns_state {
@@ -222,7 +223,7 @@ arm(struct event *ev, double secs)
 	evtimer_add(ev, &tv);
 }
 
-static void read_datagrams(struct dns_op *op, int max);
+static void read_datagrams(struct dns_op *op, int max, bool closing);
 
 static void
 op_free(struct dns_op *op)
@@ -246,7 +247,7 @@ close_socket(struct dns_op *op)
 
 	if (op->fd < 0)
 		return;
-	read_datagrams(op, -1);
+	read_datagrams(op, DNS_DRAIN_MAX, true);
 	event_free(op->rd);
 	op->rd = NULL;
 	close(op->fd);
@@ -498,14 +499,17 @@ datagram(struct dns_op *op, const unsigned char *b, size_t n, size_t wire_len)
 	return true;
 }
 
-/* Read what is queued, at most max datagrams (-1: all of it). Results are
- * not reported from here when max < 0 (closing). */
+/*
+ * Read what is queued: at most max datagrams, then the loop serves others
+ * (the event is level-triggered). closing: read until the queue is empty
+ * (bounded all the same), keeping evidence only, never reporting.
+ */
 static void
-read_datagrams(struct dns_op *op, int max)
+read_datagrams(struct dns_op *op, int max, bool closing)
 {
 	unsigned char *buf = op->e->dns_rbuf;
 
-	for (int i = 0; op->fd >= 0 && (max < 0 || i < max); i++) {
+	for (int i = 0; op->fd >= 0 && i < max; i++) {
 		ssize_t n = recv(op->fd, buf, DNS_RBUF_SIZE, MSG_TRUNC);
 		size_t got;
 
@@ -514,14 +518,14 @@ read_datagrams(struct dns_op *op, int max)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
-			if (max < 0)
-				continue; /* closing: errors say no more */
+			if (closing)
+				continue; /* an ICMP error: datagrams may follow
+					   */
 			socket_error(op, errno);
 			return;
 		}
 		got = (size_t)n < DNS_RBUF_SIZE ? (size_t)n : DNS_RBUF_SIZE;
-		if (max < 0) {
-			/* closing: evidence only */
+		if (closing) {
 			op->e->bytes += (size_t)n;
 			keep(op, buf, got, (size_t)n,
 			     question_matches(op, buf, got));
@@ -537,7 +541,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	read_datagrams(arg, DNS_READS_PER_WAKE);
+	read_datagrams(arg, DNS_READS_PER_WAKE, false);
 }
 
 /* --- sending -------------------------------------------------------------- */
