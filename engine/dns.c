@@ -387,27 +387,11 @@ to_ares(struct dns_op *op)
 
 /* --- the datagrams -------------------------------------------------------- */
 
-/* Bytes 12.. of a reply against our question, ASCII case-insensitively
- * (RFC 4343). Length octets (< 64), type and class never fall in 'A'..'Z',
- * so folding the whole run is exact. */
 static bool
 question_matches(const struct dns_op *op, const unsigned char *b, size_t n)
 {
-	const unsigned char *want = op->query + DNS_HEADER_LEN;
-
-	if (n < DNS_HEADER_LEN + op->question_len || b[4] != 0 || b[5] != 1)
-		return false;
-	for (size_t i = 0; i < op->question_len; i++) {
-		unsigned char x = b[DNS_HEADER_LEN + i], y = want[i];
-
-		if (x >= 'A' && x <= 'Z')
-			x = (unsigned char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (unsigned char)(y - 'A' + 'a');
-		if (x != y)
-			return false;
-	}
-	return true;
+	return ww_dns_question_is(b, n, op->query + DNS_HEADER_LEN,
+				  op->question_len);
 }
 
 static bool
@@ -421,14 +405,9 @@ is_our_id(const struct dns_op *op, uint16_t id)
 
 /* Keep one datagram as evidence (the first WW_DNS_MAX_REPLIES). */
 static void
-keep(struct dns_op *op, const unsigned char *b, size_t n, size_t wire_len,
-     bool question_ok)
+keep(struct dns_op *op, const unsigned char *b, size_t n, size_t wire_len)
 {
-	struct ww_query scratch;
-	struct ww_dns_reply r;
 	struct ww_dns_msg *m;
-	char err[128];
-	size_t k = 0;
 
 	op->n_seen++;
 	if (op->n_replies >= WW_DNS_MAX_REPLIES)
@@ -436,25 +415,9 @@ keep(struct dns_op *op, const unsigned char *b, size_t n, size_t wire_len,
 	if (op->replies == NULL)
 		op->replies = xcalloc(WW_DNS_MAX_REPLIES, sizeof(*op->replies));
 	m = &op->replies[op->n_replies++];
-	memset(m, 0, sizeof(*m));
+	ww_dns_msg_parse(b, n, wire_len, op->query + DNS_HEADER_LEN,
+			 op->question_len, m);
 	m->t = ww_mono() - op->t_base;
-	m->dns_id = n >= 2 ? (b[0] << 8 | b[1]) : -1;
-	m->question_ok = question_ok;
-	m->wire_len = wire_len;
-	m->ip_ttl = m->ip_id = -1;
-	m->raw_len = n < WW_DNS_REPLY_KEEP ? n : WW_DNS_REPLY_KEEP;
-	m->raw = xmalloc(m->raw_len ? m->raw_len : 1);
-	memcpy(m->raw, b, m->raw_len);
-	memset(&scratch, 0, sizeof(scratch));
-	m->rcode = ww_dns_parse_reply(b, n, &r, &scratch, err, sizeof(err)) == 0
-			   ? r.rcode
-			   : -1;
-	m->addrs = xcalloc(scratch.n_answers + 1, sizeof(char *));
-	for (size_t i = 0; i < scratch.n_answers; i++)
-		if (scratch.answers[i].type != WW_RR_CNAME)
-			m->addrs[k++] = xstrdup(scratch.answers[i].value);
-	m->n_addrs = k;
-	ww_query_clear(&scratch);
 }
 
 /* An ICMP error on the socket: the query's result if it has none yet. */
@@ -485,7 +448,7 @@ datagram(struct dns_op *op, const unsigned char *b, size_t n, size_t wire_len)
 	bool q_ok = question_matches(op, b, n);
 
 	op->e->bytes += wire_len;
-	keep(op, b, n, wire_len, q_ok);
+	keep(op, b, n, wire_len);
 	if (op->state != DNS_WAITING || op->recorded || !q_ok ||
 	    (b[2] & 0x80) == 0 || !is_our_id(op, (uint16_t)(b[0] << 8 | b[1])))
 		return false;
@@ -527,8 +490,7 @@ read_datagrams(struct dns_op *op, int max, bool closing)
 		got = (size_t)n < DNS_RBUF_SIZE ? (size_t)n : DNS_RBUF_SIZE;
 		if (closing) {
 			op->e->bytes += (size_t)n;
-			keep(op, buf, got, (size_t)n,
-			     question_matches(op, buf, got));
+			keep(op, buf, got, (size_t)n);
 			continue;
 		}
 		if (datagram(op, buf, got, (size_t)n))
