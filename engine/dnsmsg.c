@@ -341,3 +341,57 @@ ww_dns_parse_reply(const unsigned char *buf, size_t len, struct ww_dns_reply *r,
 	}
 	return 0;
 }
+
+bool
+ww_dns_question_is(const unsigned char *buf, size_t len,
+		   const unsigned char *want, size_t want_len)
+{
+	if (len < DNS_HEADER_LEN || want_len > len - DNS_HEADER_LEN ||
+	    get16(buf + 4) != 1)
+		return false;
+	for (size_t i = 0; i < want_len; i++) {
+		unsigned char x = buf[DNS_HEADER_LEN + i], y = want[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+void
+ww_dns_msg_parse(const unsigned char *buf, size_t len, size_t wire_len,
+		 const unsigned char *want, size_t want_len,
+		 struct ww_dns_msg *m)
+{
+	struct ww_query scratch;
+	struct ww_dns_reply r;
+	char err[128];
+	size_t k = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->dns_id = len >= 2 ? get16(buf) : -1;
+	m->question_ok = ww_dns_question_is(buf, len, want, want_len);
+	m->wire_len = wire_len;
+	m->ip_ttl = m->ip_id = -1;
+	m->raw_len = len < WW_DNS_REPLY_KEEP ? len : WW_DNS_REPLY_KEEP;
+	m->raw = xmalloc(m->raw_len ? m->raw_len : 1);
+	if (m->raw_len > 0)
+		memcpy(m->raw, buf, m->raw_len);
+	/* The answers parsed before a malformed part are kept: they are what
+	 * the sender said. */
+	memset(&scratch, 0, sizeof(scratch));
+	m->rcode = ww_dns_parse_reply(buf, len, &r, &scratch, err,
+				      sizeof(err)) == 0
+			   ? r.rcode
+			   : -1;
+	m->addrs = xcalloc(scratch.n_answers + 1, sizeof(char *));
+	for (size_t i = 0; i < scratch.n_answers; i++)
+		if (scratch.answers[i].type != WW_RR_CNAME)
+			m->addrs[k++] = xstrdup(scratch.answers[i].value);
+	m->n_addrs = k;
+	ww_query_clear(&scratch);
+}

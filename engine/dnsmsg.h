@@ -11,6 +11,7 @@
 #ifndef WW_DNSMSG_H
 #define WW_DNSMSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,5 +38,27 @@ struct ww_dns_reply {
 int ww_dns_parse_reply(const unsigned char *buf, size_t len,
 		       struct ww_dns_reply *r, struct ww_query *q, char *err,
 		       size_t errlen);
+
+/*
+ * Is the first question of message buf (len bytes, one question) the
+ * question section want (want_len bytes: name, type, class as a query of
+ * ours carries it, uncompressed)? Compared ASCII case-insensitively
+ * (RFC 4343): length octets, type and class never fall in 'A'..'Z', so
+ * folding the whole run is exact.
+ */
+bool ww_dns_question_is(const unsigned char *buf, size_t len,
+			const unsigned char *want, size_t want_len);
+
+/*
+ * One datagram that came to a query's socket, as evidence (model.h): its
+ * id (-1 under 2 bytes), rcode (-1 when it does not parse), the A and AAAA
+ * values of its answer section, its first WW_DNS_REPLY_KEEP bytes, wire_len
+ * as given (the length on the wire, len may be less), question_ok from
+ * ww_dns_question_is(). t is left 0, ip_ttl and ip_id -1. Free with
+ * ww_dns_msg_clear().
+ */
+void ww_dns_msg_parse(const unsigned char *buf, size_t len, size_t wire_len,
+		      const unsigned char *want, size_t want_len,
+		      struct ww_dns_msg *m);
 
 #endif

@@ -60,6 +60,12 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 	e->body_cap = cfg->body_cap > 0 ? cfg->body_cap : WW_BODY_DOWNLOAD_CAP;
 	e->control_service = cfg->control_service;
 	e->allow_private = cfg->allow_private;
+	/* The control service's measurements carry no packet evidence, and
+	 * a window would only delay every answer to the probes. */
+	e->dns_late_window = cfg->dns_late_window == 0 ? WW_DNS_LATE_WINDOW
+						       : cfg->dns_late_window;
+	if (e->control_service)
+		e->dns_late_window = -1;
 	e->ares = io_ares_new(base, cfg->resolver, e->timeout, err, errlen);
 	if (e->ares == NULL)
 		goto fail;
@@ -85,6 +91,7 @@ ww_engine_free(struct ww_engine *e)
 	io_ares_free(e->ares);
 	if (e->dns_pump != NULL)
 		event_free(e->dns_pump);
+	free(e->dns_rbuf);
 	SSL_CTX_free(e->ssl_ctx);
 	X509_STORE_free(e->store);
 	free(e->control_sni);

@@ -51,7 +51,17 @@ struct ww_config {
 	 * connected unless allow_private. */
 	bool control_service;
 	bool allow_private;
+	/* Seconds a DNS query's socket keeps listening after its first
+	 * reply, keeping every further datagram as evidence (a second answer
+	 * is proof of injection); 0: WW_DNS_LATE_WINDOW; < 0: none. The job
+	 * ends only when every window has closed. The control service uses
+	 * none (its answers carry no packet evidence). */
+	double dns_late_window;
 };
+
+/* The default DNS late window, in seconds: an on-path injector's answer
+ * races the resolver's, which follows within a round trip or two. */
+#define WW_DNS_LATE_WINDOW 1.0
 
 /* The probe waits this long for one control by default: the control runs
  * every step itself, each with the step timeout. */

@@ -61,6 +61,9 @@ struct ww_engine {
 	int dns_inflight;
 	struct dns_op *dns_queue_head, *dns_queue_tail;
 	struct event *dns_pump;
+	double dns_late_window;	 /* seconds; <= 0: none */
+	unsigned char *dns_rbuf; /* one datagram being read (64 KiB) */
+	struct ww_capture *cap;	 /* NULL: no packet capture */
 };
 
 /*
@@ -90,15 +93,40 @@ X509_STORE *tls_store_load(const char *ca_file, char *err, size_t errlen);
  * curl's default CA path, which would re-parse the bundle per handshake). */
 void http_use_engine_tls(CURL *c, struct ww_engine *e);
 
+/* --- capture.c: the probe's own flows (engine/capture.h) ---------------- */
+struct ww_capture;
+/* Register a flow before its first packet; 0 when capture is off. */
+uint32_t cap_flow_add(struct ww_capture *c, int proto, int local_port,
+		      const struct sockaddr *remote);
+/* The flow's socket is closed (late packets still match for a while). */
+void cap_flow_close(struct ww_capture *c, uint32_t id);
+
 /* --- dns.c --------------------------------------------------------------- */
+/*
+ * One query on a UDP socket of its own. The step reports its result
+ * through cb (once, never before dns_start returns); the socket keeps
+ * listening for the engine's late window after the first reply, and only
+ * then does closed run (once, always after cb, or inside dns_cancel). The
+ * step's record may have moved by then (internal.h's rule above), so the
+ * datagrams that came are handed over in closed: the caller finds where the
+ * query's record lives now and calls dns_take_evidence(). The op is gone
+ * once closed returns.
+ */
 struct dns_op;
 typedef void (*dns_cb)(void *arg);
+typedef void (*dns_closed_cb)(void *arg, struct dns_op *op);
 /* Query name for type (ns_t_a / ns_t_aaaa) into *out (caller-owned,
- * zeroed); t_base is the measurement's start on the monotonic clock. */
+ * zeroed, valid until cb runs or dns_cancel); t_base is the measurement's
+ * start on the monotonic clock. */
 struct dns_op *dns_start(struct ww_engine *e, const char *name, int type,
 			 struct ww_query *out, double t_base, dns_cb cb,
-			 void *arg);
-/* Stop waiting: out gets "interrupted"; cb will not run. */
+			 dns_closed_cb closed, void *arg);
+/* Inside closed: move every datagram that came to the query's socket (its
+ * replies, n_replies_seen) into q, the query's record wherever it is now. */
+void dns_take_evidence(struct dns_op *op, struct ww_query *q);
+/* Stop now. Before cb: out gets "interrupted" (unless its result was in
+ * already) and cb will not run. In any case the socket closes and closed
+ * runs before this returns. */
 void dns_cancel(struct dns_op *op);
 
 /* --- tcp.c --------------------------------------------------------------- */

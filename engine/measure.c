@@ -26,6 +26,11 @@
  * out as soon as the first DNS step ends, carrying our addresses, and runs
  * beside the rest; the job ends when both have.
  *
+ * A DNS query's socket keeps listening for a late window after its first
+ * reply (dns.c), while the job goes on; the job ends only once every such
+ * window has closed, and the datagrams that came are then moved into the
+ * query's record (by transaction id: the record has moved into m by then).
+ *
  * As the control service itself (ww_config.control_service), each address
  * gets one handshake with the requested SNI (hop 0) or the hop's name on
  * its first connection, the probe's addresses are connected too (hop 0),
@@ -50,6 +55,12 @@ struct host_addrs {
 	size_t n;
 };
 
+/* A DNS query not closed yet, and the record its evidence goes to. */
+struct open_dns {
+	struct dns_op *op;
+	int transaction_id;
+};
+
 struct ww_job {
 	struct ww_engine *e;
 	struct ww_target t;
@@ -59,6 +70,7 @@ struct ww_job {
 	bool ask_control;   /* probe side, with controls configured */
 	struct ctl_op *ctl; /* the control request in flight */
 	bool chain_done;    /* our own steps have ended */
+	bool cancelling;    /* inside ww_job_cancel */
 	struct ww_measurement *m;
 	ww_job_cb cb;
 	void *arg;
@@ -72,8 +84,10 @@ struct ww_job {
 	int hop_port;
 	bool hop_tls;
 	/* DNS */
-	struct dns_op *dns[2];
+	struct dns_op *dns[2]; /* until each reports */
 	struct ww_query qrec[2];
+	struct open_dns *open; /* queries whose socket is open */
+	size_t n_open, cap_open;
 	/* endpoints */
 	struct ep_batch *batch;
 	/* what earlier hops did already: "ip port" connects and "ip port
@@ -268,17 +282,61 @@ dns_done_aaaa(void *arg)
 	dns_done(j);
 }
 
+/* Where the query with this transaction id is recorded now: still in
+ * qrec (its pair has not reported), or moved into m. */
+static struct ww_query *
+query_by_id(struct ww_job *j, int id)
+{
+	for (int k = 0; k < 2; k++)
+		if (j->qrec[k].hostname != NULL &&
+		    j->qrec[k].transaction_id == id)
+			return &j->qrec[k];
+	for (size_t i = 0; i < j->m->n_queries; i++)
+		if (j->m->queries[i].transaction_id == id)
+			return &j->m->queries[i];
+	return NULL;
+}
+
+static void maybe_end(struct ww_job *j);
+
+static void
+dns_closed(void *arg, struct dns_op *op)
+{
+	struct ww_job *j = arg;
+
+	for (size_t i = 0; i < j->n_open; i++) {
+		struct ww_query *q;
+
+		if (j->open[i].op != op)
+			continue;
+		q = query_by_id(j, j->open[i].transaction_id);
+		if (q != NULL)
+			dns_take_evidence(op, q);
+		j->open[i] = j->open[--j->n_open];
+		break;
+	}
+	if (!j->cancelling)
+		maybe_end(j);
+}
+
 static void
 start_dns(struct ww_job *j)
 {
+	static const int types[2] = {1, 28};
+	static const dns_cb done[2] = {dns_done_a, dns_done_aaaa};
+
 	j->phase = PH_DNS;
 	j->pending = 2;
 	for (int k = 0; k < 2; k++)
 		j->qrec[k].transaction_id = j->m->next_transaction_id++;
-	j->dns[0] = dns_start(j->e, j->hop_host, 1, &j->qrec[0], j->t_base,
-			      dns_done_a, j);
-	j->dns[1] = dns_start(j->e, j->hop_host, 28, &j->qrec[1], j->t_base,
-			      dns_done_aaaa, j);
+	for (int k = 0; k < 2; k++) {
+		struct open_dns *o = WW_PUSH(j->open, j->n_open, j->cap_open);
+
+		o->transaction_id = j->qrec[k].transaction_id;
+		o->op = j->dns[k] =
+			dns_start(j->e, j->hop_host, types[k], &j->qrec[k],
+				  j->t_base, done[k], dns_closed, j);
+	}
 }
 
 /* --- endpoints ----------------------------------------------------------- */
@@ -602,8 +660,7 @@ ctl_done(void *arg)
 	struct ww_job *j = arg;
 
 	j->ctl = NULL;
-	if (j->chain_done)
-		job_free(j);
+	maybe_end(j);
 }
 
 static void
@@ -631,15 +688,22 @@ start_control(struct ww_job *j, char *const *addrs, size_t n)
 
 /* --- job lifetime --------------------------------------------------------- */
 
-/* Our own steps have ended; the job ends once the control has answered. */
+/* The job ends once our own steps, the control and every DNS late window
+ * have. */
+static void
+maybe_end(struct ww_job *j)
+{
+	if (j->chain_done && j->ctl == NULL && j->n_open == 0)
+		job_free(j);
+}
+
+/* Our own steps have ended. */
 static void
 finish(struct ww_job *j)
 {
 	j->phase = PH_DONE;
 	j->chain_done = true;
-	if (j->ctl != NULL)
-		return;
-	job_free(j);
+	maybe_end(j);
 }
 
 static void
@@ -657,6 +721,7 @@ job_free(struct ww_job *j)
 		free(j->hosts[i].host);
 	}
 	free(j->hosts);
+	free(j->open);
 	for (int k = 0; k < 2; k++)
 		ww_query_clear(&j->qrec[k]);
 	ww_http_clear(&j->hrec);
@@ -750,10 +815,13 @@ ww_job_start_opts(struct ww_engine *e, const struct ww_target *t,
 void
 ww_job_cancel(struct ww_job *j)
 {
+	j->cancelling = true;
 	switch (j->phase) {
 	case PH_DNS:
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; k < 2; k++) {
 			dns_cancel(j->dns[k]);
+			j->dns[k] = NULL;
+		}
 		flush_queries(j);
 		break;
 	case PH_ENDPOINTS:
@@ -772,6 +840,9 @@ ww_job_cancel(struct ww_job *j)
 	case PH_DONE:
 		break;
 	}
+	/* Late windows close at once; their evidence goes into m. */
+	while (j->n_open > 0)
+		dns_cancel(j->open[j->n_open - 1].op);
 	if (j->ctl != NULL) {
 		ctl_cancel(j->ctl);
 		j->ctl = NULL;

@@ -7,7 +7,9 @@
  * censor lab's); the answers are built by fake_dns_answer(), a pure function
  * of the query and that zone, so it can be fuzzed on its own. UDP answers
  * may be held back for a while (--dns-delay): a distant resolver, whose
- * answer loses the race against one injected on the path.
+ * answer loses the race against one injected on the path. twice.lab.test
+ * plays that race on its own: over UDP its A query is answered twice, at
+ * once with a forged address, then with the real one.
  */
 #include "fakenet.h"
 
@@ -53,6 +55,13 @@ enum dns_rcode {
 #define DNS_BIND_TRIES 32
 /* Delayed UDP answers held at once; beyond this they are sent at once. */
 #define DNS_DELAY_MAX 4096
+/* twice.lab.test: the forged address, and how long after it the real
+ * answer follows when --dns-delay does not say. */
+#define DNS_FORGED_ADDR                                                        \
+	{                                                                      \
+		127, 0, 0, 66                                                  \
+	}
+#define DNS_TWICE_DELAY_MS 100
 
 /* Zone files: at most this many names, addresses per name, line bytes. */
 #define ZONE_NAMES_MAX 1024
@@ -602,6 +611,35 @@ header_only:
 	return w.overflow ? 0 : w.len;
 }
 
+/*
+ * The forged twin of answer r (rlen bytes) to query q, into out: the same
+ * message with DNS_FORGED_ADDR as its address, as an on-path injector
+ * would send it. Only for an A query of twice.lab.test answered with one
+ * address (the built-in table); returns 0 otherwise.
+ */
+static size_t
+forged_answer(const uint8_t *q, size_t qlen, const uint8_t *r, size_t rlen,
+	      uint8_t *out, size_t cap)
+{
+	static const uint8_t forged[4] = DNS_FORGED_ADDR;
+	char name[DNS_NAME_MAX + 1];
+	size_t off = DNS_HDR_LEN;
+	bool odd;
+
+	if (zone != NULL || qlen < DNS_HDR_LEN ||
+	    parse_qname(q, qlen, &off, name, &odd) < 0 || odd ||
+	    !name_is(name, "twice.lab.test") || qlen - off < 2 ||
+	    ((unsigned)q[off] << 8 | q[off + 1]) != DNS_TYPE_A)
+		return 0;
+	/* One answer, an A record: its RDATA is the last 4 bytes. */
+	if (rlen < DNS_HDR_LEN + 4 || rlen > cap || (r[3] & 0x0f) != 0 ||
+	    r[6] != 0 || r[7] != 1)
+		return 0;
+	memcpy(out, r, rlen);
+	memcpy(out + rlen - 4, forged, sizeof(forged));
+	return rlen;
+}
+
 /* --- UDP -------------------------------------------------------------------*/
 
 static void
@@ -634,14 +672,16 @@ delayed_fire(evutil_socket_t fd, short what, void *arg)
 	delayed_free(dl);
 }
 
-/* Send r after d->delay; at once when too many answers are waiting. */
+/* Send r after delay (NULL: none); at once when too many answers are
+ * waiting. */
 static void
 udp_answer(struct fake_dns *d, const uint8_t *r, size_t rlen,
-	   const struct sockaddr_storage *to, socklen_t tolen)
+	   const struct sockaddr_storage *to, socklen_t tolen,
+	   const struct timeval *delay)
 {
 	struct dns_delayed *dl;
 
-	if (!d->delayed || d->npending >= DNS_DELAY_MAX) {
+	if (delay == NULL || d->npending >= DNS_DELAY_MAX) {
 		udp_send(d, r, rlen, (const struct sockaddr *)to, tolen);
 		return;
 	}
@@ -657,19 +697,20 @@ udp_answer(struct fake_dns *d, const uint8_t *r, size_t rlen,
 	d->pending.next->prev = dl;
 	d->pending.next = dl;
 	d->npending++;
-	evtimer_add(dl->ev, &d->delay);
+	evtimer_add(dl->ev, delay);
 }
 
 static void
 udp_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct fake_dns *d = arg;
-	uint8_t q[4096], r[4096];
+	uint8_t q[4096], r[4096], f[4096];
 	struct sockaddr_storage from;
 	socklen_t fromlen;
 	ssize_t n;
-	size_t rlen;
+	size_t rlen, flen;
 	int i;
+	const struct timeval twice = {0, DNS_TWICE_DELAY_MS * 1000};
 
 	(void)what;
 	/* Bounded per wake-up so that TCP clients get their turn. */
@@ -686,7 +727,16 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 		rlen = fake_dns_answer(q, (size_t)n, r, sizeof(r));
 		if (rlen == 0)
 			continue;
-		udp_answer(d, r, rlen, &from, fromlen);
+		flen = forged_answer(q, (size_t)n, r, rlen, f, sizeof(f));
+		if (flen > 0) {
+			/* The injector's answer first, the real one after. */
+			udp_send(d, f, flen, (struct sockaddr *)&from, fromlen);
+			udp_answer(d, r, rlen, &from, fromlen,
+				   d->delayed ? &d->delay : &twice);
+			continue;
+		}
+		udp_answer(d, r, rlen, &from, fromlen,
+			   d->delayed ? &d->delay : NULL);
 	}
 }
 
