@@ -147,7 +147,14 @@
  * expected). Forged TCP segments carry no options (no timestamps) and are
  * sent once, all at once, without regard to the client's window (hence the
  * 32 KiB cap on block pages). Packets reach the server some microseconds
- * later than the kernel would forward them. Without the nft rule the server
+ * later than the kernel would forward them. After an on-path injection
+ * the client's RSTs of that flow are held back for QUIET_SECONDS (2 s):
+ * on the Internet the server's answer is on its way before the client's
+ * RST (its kernel's answer to the server's first packet after the forged
+ * RST) can reach it; here the server is microseconds away and would often
+ * be reset before it answers, so the answer the scenario is about, the
+ * server's packets after the forged RST, would come only by chance.
+ * Without the nft rule the server
  * gets every TCP packet twice; with the rule but no censor running, no TCP
  * to the watched ports gets through at all.
  */
@@ -178,7 +185,8 @@
 #define PORTS_MAX 32
 #define DNS_TTL 60
 #define BLOCK_SECONDS 60.0
-#define FLOW_SLOTS 4096 /* a power of two */
+#define QUIET_SECONDS 2.0 /* the client's RSTs held back after an injection */
+#define FLOW_SLOTS 4096	  /* a power of two */
 #define FLOW_PROBE 16
 #define RESEND_MTU 1500
 #define SEG_MAX 1400 /* payload bytes per forged segment */
@@ -566,7 +574,7 @@ flow_same(const struct flow *a, const struct flow *b)
 /* Open addressing within a window of FLOW_PROBE slots; entries expire
  * in place, so a full window gives up its entry closest to expiry. */
 static void
-flow_block(struct flow *tab, const struct flow *k, double now)
+flow_block(struct flow *tab, const struct flow *k, double now, double secs)
 {
 	size_t h = flow_hash(k);
 	struct flow *victim = NULL;
@@ -583,7 +591,7 @@ flow_block(struct flow *tab, const struct flow *k, double now)
 			victim = f;
 	}
 	*victim = *k;
-	victim->until = now + BLOCK_SECONDS;
+	victim->until = now + secs;
 }
 
 static bool
@@ -627,6 +635,7 @@ struct censor {
 	uint32_t local[LOCAL_MAX]; /* the router's own IPv4 addresses */
 	size_t n_local;
 	struct flow *flows;
+	struct flow *quiet; /* on-path injections: see the header, "Limits" */
 	struct cut *cuts;
 	struct stats st;
 	struct forgery fg;
@@ -1128,7 +1137,9 @@ tcp_packet(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
 	 * these, since the nft rule holds back forwarded packets only. */
 	if (!port_watched(c, pk->dport) || is_local(c, pk->daddr))
 		return;
-	if (flow_blocked(c->flows, &key, now)) {
+	if (flow_blocked(c->flows, &key, now) ||
+	    ((pk->tcp_flags & DPI_TCP_RST) &&
+	     flow_blocked(c->quiet, &key, now))) {
 		c->st.dropped++;
 		return;
 	}
@@ -1165,6 +1176,7 @@ tcp_packet(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
 			reset_client(c, pk,
 				     r->kind == RULE_SNI_INJECT_RESET ? 3 : 1);
 		c->st.injections++;
+		flow_block(c->quiet, &key, now, QUIET_SECONDS);
 		forward(c, ip, pk);
 	} else {
 		c->st.dropped++;
@@ -1185,7 +1197,7 @@ tcp_packet(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
 		default: /* RULE_SNI_DROP, RULE_HTTP_DROP_HOST */
 			break;
 		}
-		flow_block(c->flows, &key, now);
+		flow_block(c->flows, &key, now, BLOCK_SECONDS);
 	}
 	if (c->fg.n > 0)
 		forge_str(c, fg, sizeof(fg));
@@ -1644,6 +1656,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	c->flows = xcalloc(FLOW_SLOTS, sizeof(*c->flows));
+	c->quiet = xcalloc(FLOW_SLOTS, sizeof(*c->quiet));
 	c->cuts = xcalloc(CUT_SLOTS, sizeof(*c->cuts));
 	if (local_addrs(c) != 0 || pcap_start(c, iface, ports, n_ports) != 0 ||
 	    raw_start(c) != 0)
@@ -1708,6 +1721,7 @@ done:
 		close(c->raw);
 	rules_free(&c->rules);
 	free(c->flows);
+	free(c->quiet);
 	free(c->cuts);
 	free(c);
 	return rc;
