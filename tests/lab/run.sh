@@ -328,7 +328,7 @@ explain() {
 		"    tls: \([(.tls_handshakes // [])[] | "\(.sni_role)=\(.failure // "ok")"] | join(" "))",
 		"    http: \([(.requests // [])[] | "\(.response.code // "-") \(.failure // "ok")"] | join(" <- "))",
 		"    control: \(.control_failure // (.control | if . == null then "null" else "dns=\(.dns.failure // .dns.addrs) http=\(.http_request.status_code) \(.http_request.failure // "")" end))",
-		"    evidence: \(.analysis.evidence // [] | join(",")) \(.analysis.evidence_detail // "")",
+		"    evidence: \(.analysis.evidence // [] | map(tostring) | join(",")) \(.analysis.evidence_detail // "" | tostring)",
 		"    analysis: \(.analysis.reason // "-") dns_consistency=\(.dns_consistency) status_code_match=\(.status_code_match) title_match=\(.title_match) body_proportion=\(.body_proportion)"' \
 		"$1"
 }
