@@ -121,6 +121,8 @@
  *   nft add chain ip wwcensor hold \
  *       '{ type filter hook forward priority 0; policy accept; }'
  *   nft add rule ip wwcensor hold iifname IFACE tcp dport '{ 80, 443 }' drop
+ *   nft add rule ip wwcensor hold iifname IFACE udp dport 53 drop
+ *                                        (the last one with --dns-forward)
  *
  * (the port set must equal --ports; an ip, not inet, table, so that IPv6
  * is left alone), and the censor, which still sees them
