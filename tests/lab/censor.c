@@ -5,7 +5,7 @@
  * real forged DNS answers, RSTs, black holes and block pages.
  *
  *   wallwatch-censor --iface IFACE --rules FILE [--ports 80,443]
- *                    [--pidfile F] [--verbose]
+ *                    [--dns-forward] [--pidfile F] [--verbose]
  *
  * IFACE is the router's client-facing interface. The censor watches it with
  * libpcap (inbound only: UDP to port 53, TCP to the --ports) and sends what
@@ -13,10 +13,13 @@
  * IP_HDRINCL). Once the rules, the capture and the socket are ready it
  * prints "censor ready" on stdout. It runs until SIGTERM or SIGINT, then
  * prints its counters on stderr and exits 0. --verbose logs each action on
- * stderr, e.g. "dns-nxdomain inject for nx.lab from 30.1.0.2:40000".
+ * stderr, e.g. "dns-nxdomain inject for nx.lab from 30.1.0.2:40000 (type 1),
+ * ttl 49 ip_id 51234": every line of a forgery ends with the TTL and the IP
+ * IDs of its packets ("Forged packets", below).
  * Exit status: 2 for a bad command line or rules file (the message names
  * FILE:LINE), 1 when it cannot run (capture, socket) or the capture fails.
- * IPv4 only: IPv6 packets are neither inspected nor forwarded by it.
+ * IPv4 only: IPv6 packets are neither inspected nor forwarded by it, and
+ * it forges nothing over IPv6 (the forged AAAA answers travel over IPv4).
  *
  * Rules file: one rule a line, words separated by blanks; empty lines and
  * lines whose first non-blank is '#' are ignored. NAME is a DNS name
@@ -64,18 +67,51 @@
  *                                flow and reset the server; the client
  *                                gets a RST, a FIN or nothing ("cut
  *                                transfers" below)
+ *   sni-inject-reset NAME        on-path: that ClientHello goes on to the
+ *                                server; the client gets three RSTs (the
+ *                                GFW's burst) first, so the server's
+ *                                answer still arrives, after them
+ *   http-inject-page HOST FILE   on-path: the request goes on; the client
+ *                                gets FILE and a FIN first, as if from
+ *                                the server; the server's real answer
+ *                                still arrives (and is a duplicate to the
+ *                                client's TCP: the same sequence numbers)
+ *   http-inject-reset WORD       on-path: a request whose request-target
+ *                                contains WORD goes on; the client gets
+ *                                one RST first, the server's answer after
+ *   resolver-nxdomain NAME,      the dns-* rules as the ISP's resolver
+ *   resolver-a NAME IPV4...,     would lie: the same forged answer, and
+ *   resolver-aaaa NAME IPV6...,  the query goes no further, so the client
+ *   resolver-noanswer NAME       gets one answer only (needs --dns-forward)
  *
  * The first rule in file order that matches wins. A blocked flow (the
  * client-to-server 5-tuple) has every later client packet dropped for 60 s;
  * at most 4096 flows are blocked at once (when a hash bucket is full, the
  * entry nearest its expiry makes room).
  *
- * DNS: the router forwards every query; the censor reads a copy and, for a
- * query whose name a rule covers, at once sends the client a forged reply
- * from the resolver's address and port (same ID, question echoed, RD and
- * RA set, no EDNS). The real answer arrives later and is ignored by the
- * client, which took the first. Queries that dpi_dns_parse_query() refuses
- * (compressed names, several questions, ...) are left alone.
+ * DNS: the router forwards every query (with --dns-forward the router's
+ * nft drops the client's UDP to port 53 and the censor forwards each query
+ * itself, as it does TCP below, except those a resolver-* rule answered);
+ * the censor reads a copy and, for a query whose name a rule covers, at
+ * once sends the client a forged reply from the resolver's address and
+ * port (same ID, question echoed, RD and RA set, no EDNS). After a dns-*
+ * rule's forgery the real answer arrives later: the GFW's injection, two
+ * answers to one query. Queries that dpi_dns_parse_query() refuses
+ * (compressed names, several questions, ...) are left alone (forwarded).
+ *
+ * Forged packets (DNS answers, RSTs, FINs, block pages) leave with an IP
+ * TTL of INJECT_TTL_BASE (46) plus a random 0..7, drawn once per forgery
+ * (all the packets of one action share it, as one injector's would; a
+ * cut keeps its first one), and a random IP ID each. The lab's servers
+ * send with 64 and are one router away (63 at the client); the censor is
+ * the client's next hop, so its packets arrive with 46..53, at least 10
+ * below the servers': what tells an injector (at a distance of its own,
+ * with an initial TTL of its own) from the server in a capture, as the
+ * GFW's forgeries are told apart by their TTL and IP ID (Clayton et al.,
+ * "Ignoring the Great Firewall of China", 2006; Wang et al., IMC 2017).
+ * The spread keeps a test from relying on one exact value. Forwarded
+ * packets keep their own TTL, decremented once (the kernel does the same
+ * to the servers' packets), so that the servers' TTL stays honest.
  *
  * TCP, the in-path model. A copy of a packet is not enough to stop one, and
  * the kernel here has no NFQUEUE, so the lab drops client-to-server packets
@@ -85,6 +121,8 @@
  *   nft add chain ip wwcensor hold \
  *       '{ type filter hook forward priority 0; policy accept; }'
  *   nft add rule ip wwcensor hold iifname IFACE tcp dport '{ 80, 443 }' drop
+ *   nft add rule ip wwcensor hold iifname IFACE udp dport 53 drop
+ *                                        (the last one with --dns-forward)
  *
  * (the port set must equal --ports; an ip, not inet, table, so that IPv6
  * is left alone), and the censor, which still sees them
@@ -111,7 +149,14 @@
  * expected). Forged TCP segments carry no options (no timestamps) and are
  * sent once, all at once, without regard to the client's window (hence the
  * 32 KiB cap on block pages). Packets reach the server some microseconds
- * later than the kernel would forward them. Without the nft rule the server
+ * later than the kernel would forward them. After an on-path injection
+ * the client's RSTs of that flow are held back for QUIET_SECONDS (2 s):
+ * on the Internet the server's answer is on its way before the client's
+ * RST (its kernel's answer to the server's first packet after the forged
+ * RST) can reach it; here the server is microseconds away and would often
+ * be reset before it answers, so the answer the scenario is about, the
+ * server's packets after the forged RST, would come only by chance.
+ * Without the nft rule the server
  * gets every TCP packet twice; with the rule but no censor running, no TCP
  * to the watched ports gets through at all.
  */
@@ -142,17 +187,22 @@
 #define PORTS_MAX 32
 #define DNS_TTL 60
 #define BLOCK_SECONDS 60.0
-#define FLOW_SLOTS 4096 /* a power of two */
+#define QUIET_SECONDS 2.0 /* the client's RSTs held back after an injection */
+#define FLOW_SLOTS 4096	  /* a power of two */
 #define FLOW_PROBE 16
 #define RESEND_MTU 1500
 #define SEG_MAX 1400 /* payload bytes per forged segment */
-#define INJECT_TTL 64
-#define SNAPLEN 262144 /* a 64 KiB GSO aggregate and its link header */
+/* Forged packets' initial TTL: INJECT_TTL_BASE plus 0..INJECT_TTL_SPREAD-1,
+ * drawn once per forgery (see the header, "Forged packets"). */
+#define INJECT_TTL_BASE 46
+#define INJECT_TTL_SPREAD 8
+#define FORGE_IDS_SHOWN 8 /* IP IDs a log line lists */
+#define SNAPLEN 262144	  /* a 64 KiB GSO aggregate and its link header */
 #define LOCAL_MAX 64
 
 static const char usage_line[] =
 	"usage: wallwatch-censor --iface IFACE --rules FILE [--ports 80,443] "
-	"[--pidfile F] [--verbose]\n";
+	"[--dns-forward] [--pidfile F] [--verbose]\n";
 
 /* --- rules ----------------------------------------------------------------*/
 
@@ -173,6 +223,9 @@ enum rule_kind {
 	RULE_CUT_RESET,
 	RULE_CUT_EOF,
 	RULE_CUT_STALL,
+	RULE_SNI_INJECT_RESET,
+	RULE_HTTP_INJECT_PAGE,
+	RULE_HTTP_INJECT_RESET,
 };
 
 static const char *const rule_names[] = {
@@ -192,14 +245,35 @@ static const char *const rule_names[] = {
 	[RULE_CUT_RESET] = "cut-reset",
 	[RULE_CUT_EOF] = "cut-eof",
 	[RULE_CUT_STALL] = "cut-stall",
+	[RULE_SNI_INJECT_RESET] = "sni-inject-reset",
+	[RULE_HTTP_INJECT_PAGE] = "http-inject-page",
+	[RULE_HTTP_INJECT_RESET] = "http-inject-reset",
 };
+
+/* "resolver-nxdomain" is "dns-nxdomain" whose query goes no further. */
+#define RESOLVER_PREFIX "resolver-"
 
 /* Rules whose argument is a word to look for, not a DNS name. */
 static bool
 rule_takes_word(enum rule_kind k)
 {
 	return k == RULE_HTTP_RESET_PATH || k == RULE_HTTP_RESET_HOST ||
-	       k == RULE_HTTP_RESET_QUERY;
+	       k == RULE_HTTP_RESET_QUERY || k == RULE_HTTP_INJECT_RESET;
+}
+
+static bool
+rule_is_dns(enum rule_kind k)
+{
+	return k == RULE_DNS_NXDOMAIN || k == RULE_DNS_A ||
+	       k == RULE_DNS_AAAA || k == RULE_DNS_NOANSWER;
+}
+
+/* On-path rules: the client's packet goes on, the forgery races it. */
+static bool
+rule_is_inject(enum rule_kind k)
+{
+	return k == RULE_SNI_INJECT_RESET || k == RULE_HTTP_INJECT_PAGE ||
+	       k == RULE_HTTP_INJECT_RESET;
 }
 
 static bool
@@ -210,7 +284,9 @@ rule_is_cut(enum rule_kind k)
 
 struct rule {
 	enum rule_kind kind;
-	char *arg;			/* name (lower case) or path word */
+	char name[24]; /* as written: "dns-a", "resolver-a", ... */
+	bool swallow;  /* resolver-*: the real query is not forwarded */
+	char *arg;     /* name (lower case) or path word */
 	uint32_t addrs[RULE_MAX_ADDRS]; /* dns-a, network byte order */
 	size_t n_addrs;
 	uint8_t addrs6[RULE_MAX_ADDRS][16]; /* dns-aaaa */
@@ -308,15 +384,30 @@ rule_parse(struct rules *rs, const char *file, long lineno, char *line)
 	}
 	if (n == 0 || w[0][0] == '#')
 		return 0;
-	for (kind = 0; kind < WW_ARRAY_LEN(rule_names); kind++)
-		if (strcmp(w[0], rule_names[kind]) == 0)
-			break;
+	if (strncmp(w[0], RESOLVER_PREFIX, strlen(RESOLVER_PREFIX)) == 0) {
+		char dns[sizeof(r.name)];
+
+		snprintf(dns, sizeof(dns), "dns-%s",
+			 w[0] + strlen(RESOLVER_PREFIX));
+		for (kind = 0; kind < WW_ARRAY_LEN(rule_names); kind++)
+			if (strcmp(dns, rule_names[kind]) == 0)
+				break;
+		if (kind == WW_ARRAY_LEN(rule_names) ||
+		    !rule_is_dns((enum rule_kind)kind))
+			kind = WW_ARRAY_LEN(rule_names);
+		r.swallow = true;
+	} else {
+		for (kind = 0; kind < WW_ARRAY_LEN(rule_names); kind++)
+			if (strcmp(w[0], rule_names[kind]) == 0)
+				break;
+	}
 	if (kind == WW_ARRAY_LEN(rule_names)) {
 		fprintf(stderr, "%s:%ld: unknown rule \"%s\"\n", file, lineno,
 			w[0]);
 		return -1;
 	}
 	r.kind = (enum rule_kind)kind;
+	snprintf(r.name, sizeof(r.name), "%s", w[0]);
 	switch (r.kind) {
 	case RULE_DNS_A:
 		if (n < 3) {
@@ -375,10 +466,10 @@ rule_parse(struct rules *rs, const char *file, long lineno, char *line)
 		break;
 	}
 	case RULE_HTTP_BLOCKPAGE:
+	case RULE_HTTP_INJECT_PAGE:
 		if (n != 3) {
-			fprintf(stderr,
-				"%s:%ld: http-blockpage wants HOST FILE\n",
-				file, lineno);
+			fprintf(stderr, "%s:%ld: %s wants HOST FILE\n", file,
+				lineno, w[0]);
 			return -1;
 		}
 		break;
@@ -396,7 +487,7 @@ rule_parse(struct rules *rs, const char *file, long lineno, char *line)
 			w[1]);
 		return -1;
 	}
-	if (r.kind == RULE_HTTP_BLOCKPAGE) {
+	if (r.kind == RULE_HTTP_BLOCKPAGE || r.kind == RULE_HTTP_INJECT_PAGE) {
 		char *path = rule_path(file, w[2]);
 
 		if (read_file(path, BLOCKPAGE_MAX, &r.page, &r.page_len) != 0) {
@@ -485,7 +576,7 @@ flow_same(const struct flow *a, const struct flow *b)
 /* Open addressing within a window of FLOW_PROBE slots; entries expire
  * in place, so a full window gives up its entry closest to expiry. */
 static void
-flow_block(struct flow *tab, const struct flow *k, double now)
+flow_block(struct flow *tab, const struct flow *k, double now, double secs)
 {
 	size_t h = flow_hash(k);
 	struct flow *victim = NULL;
@@ -502,7 +593,7 @@ flow_block(struct flow *tab, const struct flow *k, double now)
 			victim = f;
 	}
 	*victim = *k;
-	victim->until = now + BLOCK_SECONDS;
+	victim->until = now + secs;
 }
 
 static bool
@@ -523,7 +614,18 @@ flow_blocked(const struct flow *tab, const struct flow *k, double now)
 
 struct stats {
 	unsigned long packets, unparsed, forwarded, segmented, csum_fixed,
-		expired, dropped, dns_forged, resets, pages, cuts, send_errors;
+		expired, dropped, dns_forged, resets, pages, cuts, send_errors,
+		dns_forwarded, dns_swallowed, injections;
+};
+
+/* The packets of one forgery (an action of a rule): they share one TTL,
+ * as the packets of one injector would, and each has a random IP ID. Its
+ * log line lists both, so that a self-test can find them in the client's
+ * capture. */
+struct forgery {
+	uint8_t ttl;
+	uint16_t ids[FORGE_IDS_SHOWN];
+	size_t n; /* packets forged, maybe more than shown */
 };
 
 struct censor {
@@ -535,8 +637,11 @@ struct censor {
 	uint32_t local[LOCAL_MAX]; /* the router's own IPv4 addresses */
 	size_t n_local;
 	struct flow *flows;
+	struct flow *quiet; /* on-path injections: see the header, "Limits" */
 	struct cut *cuts;
 	struct stats st;
+	struct forgery fg;
+	bool dns_forward; /* --dns-forward: the router holds client DNS too */
 	struct event_base *base;
 	int exit_code;
 
@@ -575,6 +680,49 @@ random_id(void)
 		v = (uint16_t)random();
 	return v;
 }
+
+/* A forgery's initial TTL: see "Forged packets" in the header. */
+static uint8_t
+forge_ttl(void)
+{
+	return (uint8_t)(INJECT_TTL_BASE + random_id() % INJECT_TTL_SPREAD);
+}
+
+/* Start a forgery: a new TTL (ttl 0) or the given one (a cut goes on with
+ * its first forgery's TTL), no packets yet. */
+static void
+forge_begin(struct censor *c, uint8_t ttl)
+{
+	c->fg.ttl = ttl != 0 ? ttl : forge_ttl();
+	c->fg.n = 0;
+}
+
+/* The header fields of the forgery's next packet. */
+static void
+forge_hdr(struct censor *c, struct dpi_hdr *h)
+{
+	h->ttl = c->fg.ttl;
+	h->ip_id = random_id();
+	if (c->fg.n < FORGE_IDS_SHOWN)
+		c->fg.ids[c->fg.n] = h->ip_id;
+	c->fg.n++;
+}
+
+/* "ttl 49 ip_id 513,60211": what the log line of a forgery says. */
+static const char *
+forge_str(const struct censor *c, char *buf, size_t cap)
+{
+	size_t o = (size_t)snprintf(buf, cap, "ttl %u ip_id ", c->fg.ttl);
+
+	for (size_t i = 0; i < c->fg.n && i < FORGE_IDS_SHOWN && o < cap; i++)
+		o += (size_t)snprintf(buf + o, cap - o, "%s%u", i ? "," : "",
+				      c->fg.ids[i]);
+	if (c->fg.n > FORGE_IDS_SHOWN && o < cap)
+		snprintf(buf + o, cap - o, ",... (%zu packets)", c->fg.n);
+	return buf;
+}
+
+#define FORGE_STR_MAX (32 + FORGE_IDS_SHOWN * 6 + 24)
 
 static int
 raw_send(struct censor *c, const uint8_t *pkt, size_t len)
@@ -639,6 +787,25 @@ forward(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
 	}
 }
 
+/* Forward a client's DNS query (--dns-forward): the same bytes, TTL
+ * decremented, checksums recomputed (a capture on a veth may show the UDP
+ * checksum unfinished, left to offload). */
+static void
+forward_udp(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
+{
+	if (pk->ttl <= 1) {
+		c->st.expired++;
+		return;
+	}
+	if (pk->ip_len > sizeof(c->out))
+		return;
+	memcpy(c->out, ip, pk->ip_len);
+	dpi_ip4_dec_ttl(c->out, pk);
+	dpi_fix_checksums(c->out, pk);
+	if (raw_send(c, c->out, pk->ip_len) == 0)
+		c->st.dns_forwarded++;
+}
+
 static void
 inject_tcp(struct censor *c, const struct dpi_hdr *h, const uint8_t *data,
 	   size_t len)
@@ -646,8 +813,7 @@ inject_tcp(struct censor *c, const struct dpi_hdr *h, const uint8_t *data,
 	struct dpi_hdr hh = *h;
 	size_t n;
 
-	hh.ip_id = random_id();
-	hh.ttl = INJECT_TTL;
+	forge_hdr(c, &hh);
 	n = dpi_build_tcp(&hh, data, len, c->out, sizeof(c->out));
 	if (n > 0)
 		raw_send(c, c->out, n);
@@ -692,8 +858,9 @@ reset_both(struct censor *c, const struct dpi_pkt *pk)
 	c->st.resets++;
 }
 
+/* The page of r to the client as if from the server, then a FIN. */
 static void
-send_blockpage(struct censor *c, const struct dpi_pkt *pk, const struct rule *r)
+page_to_client(struct censor *c, const struct dpi_pkt *pk, const struct rule *r)
 {
 	struct dpi_hdr h = flow_hdr(pk, false);
 	uint32_t seq0 = h.seq;
@@ -710,10 +877,40 @@ send_blockpage(struct censor *c, const struct dpi_pkt *pk, const struct rule *r)
 	h.seq = seq0 + (uint32_t)r->page_len;
 	h.flags = DPI_TCP_FIN | DPI_TCP_ACK;
 	inject_tcp(c, &h, NULL, 0);
+	c->st.pages++;
+}
+
+/* In-path: the request was dropped; page and FIN to the client, RST to
+ * the server. */
+static void
+send_blockpage(struct censor *c, const struct dpi_pkt *pk, const struct rule *r)
+{
+	struct dpi_hdr h;
+
+	page_to_client(c, pk, r);
 	h = flow_hdr(pk, true);
 	h.flags = DPI_TCP_RST | DPI_TCP_ACK;
 	inject_tcp(c, &h, NULL, 0);
-	c->st.pages++;
+}
+
+/* On-path RSTs to the client only: one (n 1) at the sequence number it
+ * expects, or the GFW's burst of three (Wang et al., "Your State is Not
+ * Mine", IMC 2017: RST/ACKs at X, X+1460, X+4380), of which the first
+ * lands and the others meet a closed socket. The server is left alone, so
+ * its answer to the request still comes. */
+static void
+reset_client(struct censor *c, const struct dpi_pkt *pk, int n)
+{
+	static const uint32_t off[] = {0, 1460, 4380};
+	struct dpi_hdr h = flow_hdr(pk, false);
+	uint32_t seq0 = h.seq;
+
+	for (int i = 0; i < n && i < (int)WW_ARRAY_LEN(off); i++) {
+		h.seq = seq0 + off[i];
+		h.flags = DPI_TCP_RST | DPI_TCP_ACK;
+		inject_tcp(c, &h, NULL, 0);
+	}
+	c->st.resets++;
 }
 
 /* Does the HTTP rule r cover the request req? */
@@ -725,6 +922,7 @@ http_rule_matches(const struct rule *r, const struct dpi_http_req *req)
 
 	switch (r->kind) {
 	case RULE_HTTP_RESET_PATH:
+	case RULE_HTTP_INJECT_RESET:
 		return dpi_contains(req->target, req->target_len, r->arg);
 	case RULE_HTTP_RESET_QUERY:
 		return dpi_http_query(req, &q, &qn) &&
@@ -733,6 +931,7 @@ http_rule_matches(const struct rule *r, const struct dpi_http_req *req)
 		return req->host != NULL &&
 		       dpi_contains(req->host, req->host_len, r->arg);
 	case RULE_HTTP_BLOCKPAGE:
+	case RULE_HTTP_INJECT_PAGE:
 	case RULE_HTTP_DROP_HOST:
 	case RULE_HTTP_EOF_HOST:
 	case RULE_CUT_RESET:
@@ -751,7 +950,9 @@ static void
 http_seen(const struct rule *r, const struct dpi_http_req *req, char *seen,
 	  size_t cap)
 {
-	if (r->kind == RULE_HTTP_RESET_PATH || r->kind == RULE_HTTP_RESET_QUERY)
+	if (r->kind == RULE_HTTP_RESET_PATH ||
+	    r->kind == RULE_HTTP_RESET_QUERY ||
+	    r->kind == RULE_HTTP_INJECT_RESET)
 		snprintf(seen, cap, "%.*s",
 			 req->target_len > 200 ? 200 : (int)req->target_len,
 			 (const char *)req->target);
@@ -800,6 +1001,7 @@ struct cut {
 	uint32_t ack0; /* the server's next sequence number at the request */
 	bool cutting;
 	int injected;
+	uint8_t ttl; /* of every forgery of this cut: one injector */
 };
 
 static struct cut *
@@ -841,6 +1043,7 @@ tcp_match(const struct censor *c, const struct dpi_pkt *pk, char *seen,
 			const struct rule *r = &c->rules.v[i];
 
 			if ((r->kind == RULE_SNI_RESET ||
+			     r->kind == RULE_SNI_INJECT_RESET ||
 			     r->kind == RULE_SNI_DROP ||
 			     r->kind == RULE_SNI_EOF || rule_is_cut(r->kind)) &&
 			    dpi_name_matches(sni, strlen(sni), r->arg)) {
@@ -872,6 +1075,9 @@ cut_packet(struct censor *c, struct cut *ct, const uint8_t *ip,
 	char a1[INET_ADDRSTRLEN], a2[INET_ADDRSTRLEN];
 	enum rule_kind kind = ct->rule->kind;
 
+	char fg[FORGE_STR_MAX];
+	bool first = !ct->cutting;
+
 	if (!ct->cutting) {
 		if (!(pk->tcp_flags & DPI_TCP_ACK) ||
 		    pk->ack - ct->ack0 < ct->rule->cut_after) {
@@ -880,28 +1086,40 @@ cut_packet(struct censor *c, struct cut *ct, const uint8_t *ip,
 		}
 		ct->cutting = true;
 		c->st.cuts++;
+		forge_begin(c, 0);
+		ct->ttl = c->fg.ttl;
 		h = flow_hdr(pk, true);
 		h.flags = DPI_TCP_RST | DPI_TCP_ACK;
 		inject_tcp(c, &h, NULL, 0);
+	} else {
+		forge_begin(c, ct->ttl);
+	}
+	c->st.dropped++;
+	if (kind != RULE_CUT_STALL && ct->injected < CUT_INJECT_MAX &&
+	    !(pk->tcp_flags & (DPI_TCP_RST | DPI_TCP_FIN))) {
+		ct->injected++;
+		h = flow_hdr(pk, false);
+		h.flags = (uint8_t)((kind == RULE_CUT_RESET ? DPI_TCP_RST
+							    : DPI_TCP_FIN) |
+				    DPI_TCP_ACK);
+		h.window = 65535;
+		inject_tcp(c, &h, NULL, 0);
+	}
+	if (first)
 		log_info("tcp",
 			 "%s for %s from %s:%u to %s:%u after %u bytes of the "
-			 "response",
+			 "response, %s",
 			 rule_names[kind], ct->rule->arg,
 			 addr_str(pk->saddr, a1), pk->sport,
 			 addr_str(pk->daddr, a2), pk->dport,
-			 (unsigned)(pk->ack - ct->ack0));
-	}
-	c->st.dropped++;
-	if (kind == RULE_CUT_STALL || ct->injected >= CUT_INJECT_MAX ||
-	    (pk->tcp_flags & (DPI_TCP_RST | DPI_TCP_FIN)))
-		return;
-	ct->injected++;
-	h = flow_hdr(pk, false);
-	h.flags =
-		(uint8_t)((kind == RULE_CUT_RESET ? DPI_TCP_RST : DPI_TCP_FIN) |
-			  DPI_TCP_ACK);
-	h.window = 65535;
-	inject_tcp(c, &h, NULL, 0);
+			 (unsigned)(pk->ack - ct->ack0),
+			 forge_str(c, fg, sizeof(fg)));
+	else if (c->fg.n > 0)
+		log_info("tcp", "%s again for %s from %s:%u at ack %u, %s",
+			 rule_names[kind], ct->rule->arg,
+			 addr_str(pk->saddr, a1), pk->sport,
+			 (unsigned)(pk->ack - ct->ack0),
+			 forge_str(c, fg, sizeof(fg)));
 }
 
 static void
@@ -915,12 +1133,15 @@ tcp_packet(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
 	const struct rule *r = NULL;
 	struct cut *ct;
 	char seen[256 + 8], a1[INET_ADDRSTRLEN], a2[INET_ADDRSTRLEN];
+	char fg[FORGE_STR_MAX];
 
 	/* Not ours: the kernel forwards (or, to the router itself, delivers)
 	 * these, since the nft rule holds back forwarded packets only. */
 	if (!port_watched(c, pk->dport) || is_local(c, pk->daddr))
 		return;
-	if (flow_blocked(c->flows, &key, now)) {
+	if (flow_blocked(c->flows, &key, now) ||
+	    ((pk->tcp_flags & DPI_TCP_RST) &&
+	     flow_blocked(c->quiet, &key, now))) {
 		c->st.dropped++;
 		return;
 	}
@@ -947,28 +1168,46 @@ tcp_packet(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
 			 pk->sport, addr_str(pk->daddr, a2), pk->dport);
 		return;
 	}
-	c->st.dropped++;
-	switch (r->kind) {
-	case RULE_SNI_RESET:
-	case RULE_HTTP_RESET_PATH:
-	case RULE_HTTP_RESET_HOST:
-	case RULE_HTTP_RESET_QUERY:
-		reset_both(c, pk);
-		break;
-	case RULE_SNI_EOF:
-	case RULE_HTTP_EOF_HOST:
-		eof_both(c, pk);
-		break;
-	case RULE_HTTP_BLOCKPAGE:
-		send_blockpage(c, pk, r);
-		break;
-	default: /* RULE_SNI_DROP, RULE_HTTP_DROP_HOST */
-		break;
+	forge_begin(c, 0);
+	if (rule_is_inject(r->kind)) {
+		/* On-path: the forgery first, so that it wins the race
+		 * whatever the load, then the client's packet goes on. */
+		if (r->kind == RULE_HTTP_INJECT_PAGE)
+			page_to_client(c, pk, r);
+		else
+			reset_client(c, pk,
+				     r->kind == RULE_SNI_INJECT_RESET ? 3 : 1);
+		c->st.injections++;
+		flow_block(c->quiet, &key, now, QUIET_SECONDS);
+		forward(c, ip, pk);
+	} else {
+		c->st.dropped++;
+		switch (r->kind) {
+		case RULE_SNI_RESET:
+		case RULE_HTTP_RESET_PATH:
+		case RULE_HTTP_RESET_HOST:
+		case RULE_HTTP_RESET_QUERY:
+			reset_both(c, pk);
+			break;
+		case RULE_SNI_EOF:
+		case RULE_HTTP_EOF_HOST:
+			eof_both(c, pk);
+			break;
+		case RULE_HTTP_BLOCKPAGE:
+			send_blockpage(c, pk, r);
+			break;
+		default: /* RULE_SNI_DROP, RULE_HTTP_DROP_HOST */
+			break;
+		}
+		flow_block(c->flows, &key, now, BLOCK_SECONDS);
 	}
-	flow_block(c->flows, &key, now);
-	log_info("tcp", "%s for %s from %s:%u to %s:%u (rule %s)",
+	if (c->fg.n > 0)
+		forge_str(c, fg, sizeof(fg));
+	else
+		snprintf(fg, sizeof(fg), "nothing forged");
+	log_info("tcp", "%s for %s from %s:%u to %s:%u (rule %s), %s",
 		 rule_names[r->kind], seen, addr_str(pk->saddr, a1), pk->sport,
-		 addr_str(pk->daddr, a2), pk->dport, r->arg);
+		 addr_str(pk->daddr, a2), pk->dport, r->arg, fg);
 }
 
 /* Does the DNS rule r answer a query of type qtype for its name? exact:
@@ -1008,7 +1247,9 @@ dns_match(const struct censor *c, const struct dpi_dns_query *q)
 	return NULL;
 }
 
-static void
+/* Forge the answer a rule gives to the query in pk, if any. Returns true
+ * when the query must go no further (a resolver-* rule answered it). */
+static bool
 dns_packet(struct censor *c, const struct dpi_pkt *pk)
 {
 	struct dpi_dns_query q;
@@ -1016,13 +1257,13 @@ dns_packet(struct censor *c, const struct dpi_pkt *pk)
 	uint8_t reply[512];
 	size_t n;
 	struct dpi_hdr h;
-	char a[INET_ADDRSTRLEN], what[40];
+	char a[INET_ADDRSTRLEN], what[40], fg[FORGE_STR_MAX];
 
 	if (dpi_dns_parse_query(pk->payload, pk->payload_len, &q) != 0)
-		return;
+		return false;
 	r = dns_match(c, &q);
 	if (r == NULL)
-		return;
+		return false;
 	if (r->kind == RULE_DNS_NXDOMAIN) {
 		snprintf(what, sizeof(what), "type %u", q.qtype);
 		n = dpi_dns_build_reply(pk->payload, &q, DPI_DNS_RCODE_NXDOMAIN,
@@ -1046,20 +1287,23 @@ dns_packet(struct censor *c, const struct dpi_pkt *pk)
 					NULL, 0, DNS_TTL, reply, sizeof(reply));
 	}
 	if (n == 0)
-		return; /* a long name and many addresses: over 512 bytes */
+		return false; /* a long name and many addresses: > 512 bytes */
 	memset(&h, 0, sizeof(h));
 	h.saddr = pk->daddr;
 	h.daddr = pk->saddr;
 	h.sport = pk->dport;
 	h.dport = pk->sport;
-	h.ip_id = random_id();
-	h.ttl = INJECT_TTL;
+	forge_begin(c, 0);
+	forge_hdr(c, &h);
 	n = dpi_build_udp(&h, reply, n, c->out, sizeof(c->out));
 	if (n == 0 || raw_send(c, c->out, n) != 0)
-		return;
+		return false;
 	c->st.dns_forged++;
-	log_info("dns", "%s inject for %s from %s:%u (%s)", rule_names[r->kind],
-		 q.qname, addr_str(pk->saddr, a), pk->sport, what);
+	log_info("dns", "%s %s for %s from %s:%u (%s), %s", r->name,
+		 r->swallow ? "answer" : "inject", q.qname,
+		 addr_str(pk->saddr, a), pk->sport, what,
+		 forge_str(c, fg, sizeof(fg)));
+	return r->swallow;
 }
 
 /* The IPv4 packet inside a captured frame, or NULL. */
@@ -1118,8 +1362,15 @@ on_packet(u_char *arg, const struct pcap_pkthdr *hdr, const u_char *bytes)
 		return;
 	}
 	if (pk.proto == DPI_IPPROTO_UDP) {
-		if (pk.dport == 53)
-			dns_packet(c, &pk);
+		if (pk.dport != 53)
+			return;
+		if (dns_packet(c, &pk) && c->dns_forward) {
+			c->st.dns_swallowed++;
+			return;
+		}
+		/* the router's nft holds the client's queries back */
+		if (c->dns_forward && !is_local(c, pk.daddr))
+			forward_udp(c, ip, &pk);
 		return;
 	}
 	tcp_packet(c, ip, &pk);
@@ -1332,6 +1583,7 @@ main(int argc, char **argv)
 		{"rules", required_argument, NULL, 'r'},
 		{"ports", required_argument, NULL, 'p'},
 		{"pidfile", required_argument, NULL, 'P'},
+		{"dns-forward", no_argument, NULL, 'd'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -1343,7 +1595,7 @@ main(int argc, char **argv)
 	struct censor *c;
 	struct event *ev_pcap = NULL, *ev_term = NULL, *ev_int = NULL;
 	struct pcap_stat ps;
-	bool verbose = false, pid_written = false;
+	bool verbose = false, pid_written = false, dns_forward = false;
 	int opt, rc = 1;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -1365,6 +1617,9 @@ main(int argc, char **argv)
 		case 'v':
 			verbose = true;
 			break;
+		case 'd':
+			dns_forward = true;
+			break;
 		case 'h':
 			fputs(usage_line, stdout);
 			return 0;
@@ -1383,6 +1638,7 @@ main(int argc, char **argv)
 
 	c = xcalloc(1, sizeof(*c));
 	c->raw = -1;
+	c->dns_forward = dns_forward;
 	if (parse_ports(ports_arg, c, ports, &n_ports) != 0)
 		usage_error("bad --ports \"%s\": want a comma-separated list "
 			    "of ports 1-65535 (at most 32)",
@@ -1391,7 +1647,18 @@ main(int argc, char **argv)
 		free(c);
 		return 2;
 	}
+	for (size_t i = 0; i < c->rules.n && !dns_forward; i++)
+		if (c->rules.v[i].swallow) {
+			fprintf(stderr,
+				"wallwatch-censor: %s: rule %s needs "
+				"--dns-forward (the query must be held back)\n",
+				rules_file, c->rules.v[i].name);
+			rules_free(&c->rules);
+			free(c);
+			return 2;
+		}
 	c->flows = xcalloc(FLOW_SLOTS, sizeof(*c->flows));
+	c->quiet = xcalloc(FLOW_SLOTS, sizeof(*c->quiet));
 	c->cuts = xcalloc(CUT_SLOTS, sizeof(*c->cuts));
 	if (local_addrs(c) != 0 || pcap_start(c, iface, ports, n_ports) != 0 ||
 	    raw_start(c) != 0)
@@ -1431,11 +1698,13 @@ main(int argc, char **argv)
 		"wallwatch-censor: stats: %lu captured (%u dropped by the "
 		"capture), %lu unparsed, %lu forwarded, %lu aggregates cut, "
 		"%lu checksums completed, %lu TTL-expired, %lu dropped, "
-		"%lu DNS forged, %lu resets, %lu block pages, %lu cuts, "
-		"%lu send errors\n",
+		"%lu DNS forged, %lu DNS forwarded, %lu DNS held back, "
+		"%lu resets, %lu block pages, %lu on-path injections, "
+		"%lu cuts, %lu send errors\n",
 		c->st.packets, ps.ps_drop, c->st.unparsed, c->st.forwarded,
 		c->st.segmented, c->st.csum_fixed, c->st.expired, c->st.dropped,
-		c->st.dns_forged, c->st.resets, c->st.pages, c->st.cuts,
+		c->st.dns_forged, c->st.dns_forwarded, c->st.dns_swallowed,
+		c->st.resets, c->st.pages, c->st.injections, c->st.cuts,
 		c->st.send_errors);
 done:
 	if (pid_written)
@@ -1454,6 +1723,7 @@ done:
 		close(c->raw);
 	rules_free(&c->rules);
 	free(c->flows);
+	free(c->quiet);
 	free(c->cuts);
 	free(c);
 	return rc;

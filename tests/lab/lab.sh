@@ -32,7 +32,7 @@ LAB_SYN_RESET=30.2.0.20
 LAB_MITM=30.2.0.21
 LAB_DOWN=30.2.0.22
 LAB_SITES_FIRST=9
-LAB_SITES_LAST=80
+LAB_SITES_LAST=85
 # IPv6 (2a30::/16 looks public: engine/ipaddr.c's bogons include the
 # documentation prefix 2001:db8::/32, so the lab cannot use it).
 LAB_CLIENT6=2a30:1::2
@@ -64,6 +64,19 @@ LAB_PORT_WRONG=8445
 # probe does not (a stale trust store): its own fakenet on this port.
 LAB_OTHER_CA=30.2.0.75
 LAB_PORT_OTHER_CA=8446
+# Servers that reset the TLS handshake by themselves (their own TTL, so
+# that packets can tell them from the censor): fakenet's reset listener
+# for everyone, its SNI filter (it resets blocked.lab.test) for the
+# client's network only. Server nft sends port 443 of their sites there.
+LAB_SRV_RESET=30.2.0.84
+LAB_GEO_SNI_RESET=30.2.0.85
+LAB_PORT_RESET=8447
+LAB_PORT_SNI=8448
+# The on-path injections whose real answer still comes back: the censor's
+# forward chain counts the sites' packets with data to the client.
+LAB_SNI_INJECT=30.2.0.81
+LAB_INJECT_PAGE=30.2.0.82
+LAB_KW_INJECT=30.2.0.83
 # The censor's policer: server-to-client bytes per second it lets through
 # for the throttled sites. Over TLS a little more, so that some 16 kB
 # records complete within the probe's timeout (a TLS body only shows up
@@ -161,6 +174,9 @@ table ip wwlab {
 	counter proxy { }
 	counter throttle { }
 	counter throttle_tls { }
+	counter real_sni_inject { }
+	counter real_inject_page { }
+	counter real_kw_inject { }
 	chain block {
 		ip daddr $LAB_SYN_DROP meta l4proto tcp counter name syn_drop drop
 		ip daddr $LAB_SYN_RESET meta l4proto tcp counter name syn_reset \
@@ -177,6 +193,17 @@ table ip wwlab {
 		type filter hook forward priority filter; policy accept;
 		iifname "ww-in" jump block
 		iifname "ww-in" tcp dport { 80, 443 } drop
+		# the client's DNS too (wallwatch-censor --dns-forward): the
+		# censor forwards the queries no resolver-* rule answered
+		iifname "ww-in" udp dport 53 drop
+		# The servers' real answers that still arrive after an
+		# on-path injection: segments with data (over 100 bytes).
+		ip saddr $LAB_SNI_INJECT tcp sport 443 ip length > 100 \
+			counter name real_sni_inject
+		ip saddr $LAB_INJECT_PAGE tcp sport 80 ip length > 100 \
+			counter name real_inject_page
+		ip saddr $LAB_KW_INJECT tcp sport 80 ip length > 100 \
+			counter name real_kw_inject
 		# Throttling: a policer on what the throttled sites send back.
 		ip saddr $LAB_THROTTLE tcp sport 80 \
 			limit rate over $LAB_THROTTLE_RATE \
@@ -224,7 +251,10 @@ lab_nft_server() {
 	# the censor) and for the control (here, over lo) alike. The ghost
 	# server refuses HTTPS. 127.0.0.1 refuses web ports, as on the client
 	# (the control must not find fakenet there). The odd TLS servers'
-	# port 443 leads to fakenet's listeners with bad certificates.
+	# port 443 leads to fakenet's listeners with bad certificates, the
+	# resetting server's to its reset listener (for everyone), and the
+	# geo-resetting one's, for the client's network only, to its SNI
+	# filter (which resets blocked.lab.test).
 	lab_in "$LAB_NS_S" nft -f - <<EOF
 table ip wwlab {
 	counter down { }
@@ -234,6 +264,8 @@ table ip wwlab {
 	counter odd_expired { }
 	counter odd_wrong { }
 	counter odd_other_ca { }
+	counter srv_reset { }
+	counter geo_sni_reset { }
 	chain input {
 		type filter hook input priority filter; policy accept;
 		ip daddr $LAB_DOWN meta l4proto tcp counter name down \
@@ -263,6 +295,11 @@ table ip wwlab {
 			name odd_wrong dnat to $LAB_WRONG:$LAB_PORT_WRONG
 		ip daddr $LAB_OTHER_CA tcp dport 443 counter \
 			name odd_other_ca dnat to $LAB_OTHER_CA:$LAB_PORT_OTHER_CA
+		ip daddr $LAB_SRV_RESET tcp dport 443 counter \
+			name srv_reset dnat to $LAB_SRV_RESET:$LAB_PORT_RESET
+		ip saddr $LAB_CLIENT_NET ip daddr $LAB_GEO_SNI_RESET \
+			tcp dport 443 counter name geo_sni_reset \
+			dnat to $LAB_GEO_SNI_RESET:$LAB_PORT_SNI
 	}
 }
 EOF
@@ -396,6 +433,8 @@ lab_servers() {
 		--port "TLS_SELFSIGNED_PORT=$LAB_PORT_SELFSIGNED" \
 		--port "TLS_EXPIRED_PORT=$LAB_PORT_EXPIRED" \
 		--port "TLS_WRONG_PORT=$LAB_PORT_WRONG" \
+		--port "TLS_RESET_PORT=$LAB_PORT_RESET" \
+		--port "TLS_SNI_PORT=$LAB_PORT_SNI" \
 		--zone tests/lab/zone.txt --dns-delay "$LAB_DNS_DELAY_MS" \
 		--geo-block "$LAB_CLIENT_NET" --lifetime "$LAB_LIFETIME" \
 		--verbose
@@ -426,7 +465,8 @@ lab_servers() {
 		--lifetime "$LAB_LIFETIME" --verbose
 	lab_bg censor "$LAB_NS_X" timeout "$LAB_LIFETIME" \
 		"$_s_build/wallwatch-censor" --iface ww-in \
-		--rules "${LAB_RULES:-tests/lab/rules.txt}" --ports 80,443 --verbose
+		--rules "${LAB_RULES:-tests/lab/rules.txt}" --ports 80,443 \
+		--dns-forward --verbose
 
 	lab_wait fakenet "$LAB_DIR/fakenet.out" "fakenet ready" || return 1
 	lab_wait fakenet6 "$LAB_DIR/fakenet6.out" "fakenet ready" || return 1

@@ -57,6 +57,16 @@ if [ "$targets" != "$expected" ]; then
 	echo "lab: targets.csv and scenarios.tsv list different targets" >&2
 	exit 1
 fi
+# Nine columns, and the evidence and nocontrol ones as described.
+bad=$(awk -F'\t' '!/^#/ && NF > 0 && (NF != 9 ||
+	$6 !~ /^(-|none|[a-z_]+(,[a-z_]+)*)$/ ||
+	$7 !~ /^(keep|null|[^,]+,[^,]+,[^,]+,[^,]+)$/) { print NR ": " $1 }' \
+	tests/lab/scenarios.tsv)
+if [ -n "$bad" ]; then
+	echo "lab: scenarios.tsv, malformed rows (columns: its header):" >&2
+	echo "$bad" >&2
+	exit 1
+fi
 
 LAB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/wallwatch-censorlab.XXXXXX") || exit 1
 KEEP=${LAB_KEEP:-0}
@@ -129,7 +139,7 @@ probe() {
 }
 
 # --- self-tests ---------------------------------------------------------------
-# Each scenario's proof (scenarios.tsv, sixth column) that the simulated
+# Each scenario's proof (scenarios.tsv, eighth column) that the simulated
 # censor or site really did what the scenario stands for: a scenario that
 # matched because nothing happened would prove nothing. Checked after the
 # main run, from the censor's log, nft counters and independent curls.
@@ -244,7 +254,7 @@ proof() {
 # holds, else "FAILED: ..." (the proofs' results joined with " | ").
 selftests() {
 	tab=$(printf '\t')
-	while IFS=$tab read -r input _b _d _a _c spec _w; do
+	while IFS=$tab read -r input _b _d _a _c _e _n spec _w; do
 		case $input in '#'* | '') continue ;; esac
 		_st_all=ok
 		_st_out=
@@ -288,6 +298,28 @@ obtained() {
 		map(tostring) | join(" ")' "$1"
 }
 
+# obtained_evidence JSONL INPUT: test_keys.analysis.evidence, the names
+# joined with ",", "none" when there are none.
+obtained_evidence() {
+	jq -r --arg in "$2" 'select(.input == $in) |
+		[(.test_keys.analysis.evidence // [])[] | tostring] |
+		if length == 0 then "none" else join(",") end' "$1"
+}
+
+# evidence_ok WANT GOT: WANT "-" (not checked), "none" (GOT none), or
+# names that GOT must each hold.
+evidence_ok() {
+	case $1 in
+	-) return 0 ;;
+	none) [ "$2" = none ] ;;
+	*)
+		for _e_n in $(echo "$1" | tr ',' ' '); do
+			case ",$2," in *",$_e_n,"*) ;; *) return 1 ;; esac
+		done
+		;;
+	esac
+}
+
 # Why a verdict is what it is: each step's failure, and the control's.
 explain() {
 	jq -r --arg in "$2" 'select(.input == $in) | .test_keys |
@@ -296,6 +328,7 @@ explain() {
 		"    tls: \([(.tls_handshakes // [])[] | "\(.sni_role)=\(.failure // "ok")"] | join(" "))",
 		"    http: \([(.requests // [])[] | "\(.response.code // "-") \(.failure // "ok")"] | join(" <- "))",
 		"    control: \(.control_failure // (.control | if . == null then "null" else "dns=\(.dns.failure // .dns.addrs) http=\(.http_request.status_code) \(.http_request.failure // "")" end))",
+		"    evidence: \(.analysis.evidence // [] | map(tostring) | join(",")) \(.analysis.evidence_detail // "" | tostring)",
 		"    analysis: \(.analysis.reason // "-") dns_consistency=\(.dns_consistency) status_code_match=\(.status_code_match) title_match=\(.title_match) body_proportion=\(.body_proportion)"' \
 		"$1"
 }
@@ -319,21 +352,32 @@ matches() {
 
 # check RUN: a PASS or FAIL line per scenario of RUN.jsonl (FAIL followed
 # by the evidence), and its verdicts in the tally. What RUN should give:
-# main, scenarios.tsv; nocontrol, no verdict without a control, except that
-# a fingerprint is proof on its own (docs/verdicts.md, "Fingerprints"), so
-# the confirmed scenarios keep theirs; nonet, no verdict at all (the
-# censor's forgeries do not get through either).
+# main, scenarios.tsv; nocontrol, its seventh column: no verdict without a
+# control ("null"), except where a fingerprint or the packets are proof on
+# their own ("keep": docs/verdicts.md), or a verdict of its own; nonet, no
+# verdict at all and no evidence (the censor's forgeries do not get
+# through either). The evidence (sixth column) is checked in the main run
+# and wherever nocontrol keeps the verdict.
 check() {
 	tab=$(printf '\t')
 	while IFS=$tab read -r input blocking detail accessible confirmed \
-		proof what; do
+		evidence nocontrol proof what; do
 		case $input in '#'* | '') continue ;; esac
 		if [ "$1" = nonet ] ||
-			{ [ "$1" = nocontrol ] && [ "$confirmed" != true ]; }; then
+			{ [ "$1" = nocontrol ] && [ "$nocontrol" = null ]; }; then
 			blocking=null detail=null accessible=null confirmed=false
+			evidence=-
+			[ "$1" = nonet ] && evidence=none
+		elif [ "$1" = nocontrol ] && [ "$nocontrol" != keep ]; then
+			blocking=$(echo "$nocontrol" | cut -d, -f1)
+			detail=$(echo "$nocontrol" | cut -d, -f2)
+			accessible=$(echo "$nocontrol" | cut -d, -f3)
+			confirmed=$(echo "$nocontrol" | cut -d, -f4)
+			evidence=-
 		fi
 		want="$blocking $detail $accessible $confirmed"
 		got=$(obtained "$LAB_DIR/$1.jsonl" "$input")
+		got_ev=$(obtained_evidence "$LAB_DIR/$1.jsonl" "$input")
 		echo "$blocking ${got%% *}" >>"$TALLY"
 		# The self-test is the main run's (the censor acts the same in
 		# the others, and there it is proven by the cut's counter).
@@ -343,11 +387,13 @@ check() {
 				sed -n 2p)
 		fi
 		if [ -n "$got" ] && matches "$want" "$got" &&
+			evidence_ok "$evidence" "$got_ev" &&
 			[ "${st%%:*}" = ok ]; then
-			echo "PASS $input: expected $want, obtained $got ($what)"
+			echo "PASS $input: expected $want [$evidence]," \
+				"obtained $got [$got_ev] ($what)"
 		else
-			echo "FAIL $input: expected $want, obtained" \
-				"${got:-nothing} ($what)"
+			echo "FAIL $input: expected $want [$evidence], obtained" \
+				"${got:-nothing} [$got_ev] ($what)"
 			explain "$LAB_DIR/$1.jsonl" "$input"
 		fi
 		[ "$1" = main ] && echo "    self-test: $proof => $st"
@@ -378,7 +424,7 @@ PASS $2: $3"
     self-test: $(cat "$LAB_DIR/selftest.$1")"
 }
 whole nocontrol "control unreachable (the censor drops it)" \
-	"no verdict but the fingerprinted ones"
+	"no verdict but those proven by a fingerprint or by packets"
 whole nonet "no network at all (the censor drops everything)" \
 	"no verdict"
 
