@@ -55,16 +55,19 @@ struct ww_pkt {
 	int family;	 /* AF_INET or AF_INET6 */
 	uint8_t src[16]; /* network order; 4 bytes used for IPv4 */
 	uint8_t dst[16];
-	size_t ip_off;	   /* offset of the IP header in the frame */
-	size_t ip_hlen;	   /* its length (IPv6: with the extension headers) */
-	size_t ip_len;	   /* the packet's length as its header says */
-	int ttl;	   /* IPv4 TTL or IPv6 hop limit */
-	int ip_id;	   /* IPv4 identification; IPv6: the fragment
-			      header's, or -1 when there is none */
-	bool df;	   /* IPv4 don't-fragment */
-	bool fragment;	   /* part of a fragmented packet */
-	int proto;	   /* final next header / protocol (6 TCP, 17 UDP) */
-	bool have_ports;   /* a TCP or UDP header was parsed */
+	size_t ip_off;	  /* offset of the IP header in the frame */
+	size_t ip_hlen;	  /* its length (IPv6: with the extension headers) */
+	size_t ip_len;	  /* the packet's length as its header says */
+	int ttl;	  /* IPv4 TTL or IPv6 hop limit */
+	int ip_id;	  /* IPv4 identification; IPv6: the fragment
+			     header's low 31 bits (frag_id has all 32),
+			     or -1 when there is none */
+	uint32_t frag_id; /* IPv6 fragment header's identification */
+	size_t frag_off;  /* fragment offset in bytes (0: first) */
+	bool df;	  /* IPv4 don't-fragment */
+	bool fragment;	  /* part of a fragmented packet */
+	int proto;	  /* final next header / protocol (6 TCP, 17 UDP) */
+	bool have_ports;  /* a TCP or UDP header was parsed */
 	uint16_t sport, dport;
 	size_t l4_off; /* offset of the TCP/UDP header in the frame */
 	/* TCP only */
@@ -76,6 +79,12 @@ struct ww_pkt {
 	bool sack_ok;
 	bool has_ts;
 	uint32_t tsval, tsecr;
+	/* An option whose length is under 2 or runs past the header: the
+	 * walk stopped there (what came before it is kept). The packet still
+	 * parses: its flags, seq and TTL are what the evidence needs, and an
+	 * injector may well send odd options. A known option of the wrong
+	 * size (an MSS of 3 bytes) is skipped and also sets this. */
+	bool tcp_opt_bad;
 	/* Payload after the transport header: the bytes captured, and how
 	 * many the headers say there are (the frame may be cut by the
 	 * snaplen, or be a fragment). */
@@ -99,7 +108,6 @@ int ww_pkt_parse(int linktype, const uint8_t *frame, size_t caplen,
 void ww_tcp_flags_str(uint8_t flags, char out[9]);
 
 /* The address as text (inet_ntop), "?" for an unknown family. */
-void ww_pkt_addr_str(int family, const uint8_t *addr, char *out,
-		     size_t outlen);
+void ww_pkt_addr_str(int family, const uint8_t *addr, char *out, size_t outlen);
 
 #endif
