@@ -206,25 +206,56 @@ note_udp(struct cap_flow *f, const struct ww_pkt *p, bool in, double t)
 	g->ip_id = p->family == AF_INET ? p->ip_id : -1;
 }
 
-/* Which of our flows the packet belongs to, and its direction. The link
- * layer's direction, where it tells, must agree (the loopback twins). */
+/*
+ * Which of our flows the packet belongs to, and its direction, from its
+ * addresses and ports. The link layer's direction cannot decide: the
+ * "any" device shows a packet between two local sockets once, as arriving
+ * (PACKET_HOST), whichever way it goes. Where it tells, it only picks the
+ * orientation tried first.
+ */
 static struct cap_flow *
 match(struct ww_capture *c, const struct ww_pkt *p, double t, bool *in)
 {
-	struct cap_flow *f = NULL;
+	struct cap_flow *out_f = NULL, *in_f = NULL;
 
 	if (p->dir != WW_PKT_DIR_IN)
-		f = find_key(c, p->proto, p->sport, p->family, p->dst, p->dport,
-			     t);
-	if (f != NULL) {
-		*in = false;
-		return f;
-	}
-	if (p->dir != WW_PKT_DIR_OUT)
-		f = find_key(c, p->proto, p->dport, p->family, p->src, p->sport,
-			     t);
-	*in = true;
-	return f;
+		out_f = find_key(c, p->proto, p->sport, p->family, p->dst,
+				 p->dport, t);
+	if (out_f == NULL)
+		in_f = find_key(c, p->proto, p->dport, p->family, p->src,
+				p->sport, t);
+	if (in_f == NULL && out_f == NULL && p->dir == WW_PKT_DIR_IN)
+		out_f = find_key(c, p->proto, p->sport, p->family, p->dst,
+				 p->dport, t);
+	*in = out_f == NULL;
+	return out_f != NULL ? out_f : in_f;
+}
+
+/* The most recent summary of the flow, NULL before the first. */
+static const struct cap_pkt *
+last_pkt(const struct cap_flow *f)
+{
+	if (f->n_pkts == 0)
+		return NULL;
+	if (f->n_pkts <= WW_CAP_FIRST)
+		return &f->first[f->n_pkts - 1];
+	return &f->last[(f->n_pkts - WW_CAP_FIRST - 1) % WW_CAP_LAST];
+}
+
+/*
+ * The same packet seen again on a second interface (a bridge and its
+ * port): every field equal to the flow's previous packet's, within a
+ * millisecond. A retransmission waits at least the 200 ms minimum RTO.
+ */
+static bool
+is_twin(const struct cap_flow *f, const struct ww_pkt *p, bool in, double t)
+{
+	const struct cap_pkt *l = last_pkt(f);
+
+	return l != NULL && l->in == in && l->flags == p->flags &&
+	       l->seq == p->seq && l->ack == p->ack && l->ttl == p->ttl &&
+	       l->ip_id == (p->family == AF_INET ? p->ip_id : -1) &&
+	       l->win == p->win && l->len == p->payload_len && t - l->t < 0.001;
 }
 
 static int open_pcapng(struct ww_capture *c, const char *path, char *err,
@@ -243,20 +274,22 @@ on_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *frame)
 	bool in;
 	char err[128];
 
-	if (ww_pkt_parse(c->linktype, frame, h->caplen, &p, err,
-			 sizeof(err)) != 0 ||
-	    !p.have_ports ||
-	    (p.proto != IPPROTO_TCP && p.proto != IPPROTO_UDP))
+	if (ww_pkt_parse(c->linktype, frame, h->caplen, &p, err, sizeof(err)) !=
+		    0 ||
+	    !p.have_ports || (p.proto != IPPROTO_TCP && p.proto != IPPROTO_UDP))
 		return;
 	ts = (double)h->ts.tv_sec + (double)h->ts.tv_usec / 1e6;
 	t = c->mono_now - (c->real_now - ts);
 	f = match(c, &p, t, &in);
 	if (f == NULL)
 		return; /* not ours: dropped here, unrecorded */
-	if (p.proto == IPPROTO_TCP)
+	if (p.proto == IPPROTO_TCP) {
+		if (is_twin(f, &p, in, t))
+			return;
 		note_tcp(f, &p, in, t);
-	else
+	} else {
 		note_udp(f, &p, in, t);
+	}
 	if (c->out != NULL)
 		write_pcapng(c, h, frame, &p, in);
 }
@@ -407,12 +440,12 @@ cap_bind_register(struct ww_capture *c, int fd, int proto,
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
 		return 0;
-	return cap_flow_add(c, proto,
-			    ntohs(ss.ss_family == AF_INET
-					  ? ((struct sockaddr_in *)&ss)->sin_port
-					  : ((struct sockaddr_in6 *)&ss)
-						    ->sin6_port),
-			    remote);
+	return cap_flow_add(
+		c, proto,
+		ntohs(ss.ss_family == AF_INET
+			      ? ((struct sockaddr_in *)&ss)->sin_port
+			      : ((struct sockaddr_in6 *)&ss)->sin6_port),
+		remote);
 }
 
 /* --- the handle ---------------------------------------------------------- */
@@ -466,13 +499,14 @@ cap_open(struct event_base *base, const char *pcap_file, cap_scrub_fn scrub,
 	}
 	c->linktype = pick_linktype(c->p);
 	if (c->linktype != DLT_LINUX_SLL2 && c->linktype != DLT_LINUX_SLL) {
-		snprintf(err, errlen, "capture device \"any\" has link type "
-				      "%d, not Linux cooked",
+		snprintf(err, errlen,
+			 "capture device \"any\" has link type "
+			 "%d, not Linux cooked",
 			 c->linktype);
 		goto fail;
 	}
-	if (pcap_compile(c->p, &prog, "tcp or udp", 1,
-			 PCAP_NETMASK_UNKNOWN) != 0 ||
+	if (pcap_compile(c->p, &prog, "tcp or udp", 1, PCAP_NETMASK_UNKNOWN) !=
+		    0 ||
 	    pcap_setfilter(c->p, &prog) != 0) {
 		snprintf(err, errlen, "capture filter: %s", pcap_geterr(c->p));
 		pcap_freecode(&prog);

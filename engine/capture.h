@@ -43,8 +43,8 @@
 /* One TCP packet, as the JSON shows it (seq/ack raw here: evidence.c
  * makes them relative to the flow's initial sequence numbers). */
 struct cap_pkt {
-	double t;  /* monotonic seconds (ww_mono()'s clock) */
-	bool in;   /* to the probe */
+	double t; /* monotonic seconds (ww_mono()'s clock) */
+	bool in;  /* to the probe */
 	uint8_t flags;
 	int ttl;
 	int ip_id; /* -1: IPv6 */

@@ -35,8 +35,9 @@ capture_open(struct ww_engine *e, const struct ww_config *cfg, char *err,
 	e->packets = true;
 	if (cfg->capture == WW_CAPTURE_OFF) {
 		if (cfg->pcap_file != NULL) {
-			snprintf(err, errlen, "--pcap needs packet capture, "
-					      "which is turned off");
+			snprintf(err, errlen,
+				 "--pcap needs packet capture, "
+				 "which is turned off");
 			return -1;
 		}
 		e->cap_status = xstrdup("packet capture is turned off");

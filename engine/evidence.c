@@ -99,8 +99,8 @@ static json_t *
 query_json(const struct ww_query *q)
 {
 	json_t *o = json_object(), *replies = json_array();
-	size_t n = q->n_replies < EV_MAX_REPLIES ? q->n_replies
-						 : EV_MAX_REPLIES;
+	size_t n =
+		q->n_replies < EV_MAX_REPLIES ? q->n_replies : EV_MAX_REPLIES;
 	size_t seen = q->n_replies_seen > q->n_replies ? q->n_replies_seen
 						       : q->n_replies;
 
@@ -263,8 +263,7 @@ release_all(struct ww_engine *e, const struct ww_measurement *m)
 }
 
 void
-ww_evidence_build(struct ww_engine *e, struct ww_measurement *m,
-		  double t_base)
+ww_evidence_build(struct ww_engine *e, struct ww_measurement *m, double t_base)
 {
 	json_t *o, *dns = json_array(), *tcp = json_array();
 	bool on = e->cap != NULL, truncated = false;
@@ -292,7 +291,8 @@ ww_evidence_build(struct ww_engine *e, struct ww_measurement *m,
 		memset(&fl, 0, sizeof(fl));
 		collect_flows(m, &fl);
 		for (size_t i = 0; i < fl.n; i++)
-			json_array_append_new(tcp, flow_json(e, &fl.v[i], t_base));
+			json_array_append_new(tcp,
+					      flow_json(e, &fl.v[i], t_base));
 		truncated = truncated || fl.dropped;
 	}
 	o = json_object();
