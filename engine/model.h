@@ -75,8 +75,8 @@ struct ww_query {
 	struct ww_dns_msg *replies;
 	size_t n_replies;
 	size_t n_replies_seen;
-	unsigned n_sent;   /* transmissions (each with its own id) */
-	uint32_t flow;	   /* the capture's flow id of its socket; 0: none */
+	unsigned n_sent; /* transmissions (each with its own id) */
+	uint32_t flow;	 /* the capture's flow id of its socket; 0: none */
 };
 
 struct ww_tcp {
@@ -173,7 +173,7 @@ struct ww_http {
 	char *failure_detail;
 	double t0, t;
 	int transaction_id;
-	int hop; /* 0: the input; k: the k-th redirect's URL */
+	int hop;       /* 0: the input; k: the k-th redirect's URL */
 	uint32_t flow; /* the capture's flow id of the connection curl used;
 			  0: none */
 };
