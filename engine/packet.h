@@ -87,7 +87,9 @@ struct ww_pkt {
 	bool tcp_opt_bad;
 	/* Payload after the transport header: the bytes captured, and how
 	 * many the headers say there are (the frame may be cut by the
-	 * snaplen, or be a fragment). */
+	 * snaplen, or be a fragment). payload_len is bounded by the IP
+	 * length (never Ethernet padding) and, for unfragmented UDP, by the
+	 * UDP length; for a fragment it counts this fragment's bytes. */
 	const uint8_t *payload;
 	size_t payload_caplen;
 	size_t payload_len;

@@ -152,17 +152,83 @@ ip4_csum_recompute(uint8_t *h, size_t hlen)
 /* --- the rewrite -----------------------------------------------------------
  */
 
-/* Every copy of addr in frame[from..to) becomes repl (IPv4 options such
- * as record-route, IPv6 destination options and routing headers). */
+struct addr_swap {
+	const uint8_t *old, *repl;
+	size_t alen;
+};
+
+/* Every copy of the old address in frame[from..to) becomes repl. Only
+ * called on option data, so that no type or length byte can change. */
 static void
-replace_all(uint8_t *frame, size_t from, size_t to, const uint8_t *addr,
-	    const uint8_t *repl, size_t alen)
+replace_all(uint8_t *frame, size_t from, size_t to, const struct addr_swap *s)
 {
-	for (size_t i = from; i + alen <= to; i++)
-		if (memcmp(frame + i, addr, alen) == 0) {
-			memcpy(frame + i, repl, alen);
-			i += alen - 1;
+	for (size_t i = from; i + s->alen <= to; i++)
+		if (memcmp(frame + i, s->old, s->alen) == 0) {
+			memcpy(frame + i, s->repl, s->alen);
+			i += s->alen - 1;
 		}
+}
+
+/* IPv4 options (RFC 791 3.1): record-route, timestamps and source routes
+ * carry addresses in their data. */
+static void
+ip4_options_swap(uint8_t *f, size_t i, size_t end, const struct addr_swap *s)
+{
+	while (i < end) {
+		size_t len;
+
+		if (f[i] == 0) /* end of options */
+			return;
+		if (f[i] == 1) { /* no-op */
+			i++;
+			continue;
+		}
+		if (end - i < 2 || (len = f[i + 1]) < 2 || len > end - i)
+			return;
+		replace_all(f, i + 2, i + len, s);
+		i += len;
+	}
+}
+
+/* The TLVs of a hop-by-hop or destination options header (RFC 8200
+ * 4.2; the home address option of RFC 6275 6.3 carries one). */
+static void
+ip6_tlvs_swap(uint8_t *f, size_t i, size_t end, const struct addr_swap *s)
+{
+	while (i < end) {
+		size_t dlen;
+
+		if (f[i] == 0) { /* Pad1 */
+			i++;
+			continue;
+		}
+		if (end - i < 2 || (dlen = f[i + 1]) > end - i - 2)
+			return;
+		replace_all(f, i + 2, i + 2 + dlen, s);
+		i += 2 + dlen;
+	}
+}
+
+/* packet.c walked this chain already: it fills [ip_off + 40, ip_off +
+ * ip_hlen) exactly. Routing headers carry addresses from byte 8. */
+static void
+ip6_ext_swap(uint8_t *f, const struct ww_pkt *p, const struct addr_swap *s)
+{
+	size_t i = p->ip_off + 40, end = p->ip_off + p->ip_hlen;
+	int nh = f[p->ip_off + 6];
+
+	while (end - i >= 8) {
+		size_t len = nh == 44 ? 8 : ((size_t)f[i + 1] + 1) * 8;
+
+		if (len > end - i)
+			return;
+		if (nh == 43)
+			replace_all(f, i + 8, i + len, s);
+		else if (nh == 0 || nh == 60)
+			ip6_tlvs_swap(f, i + 2, i + len, s);
+		nh = f[i];
+		i += len;
+	}
 }
 
 static void
@@ -210,6 +276,7 @@ ww_pcapng_rewrite(int linktype, uint8_t *frame, size_t caplen,
 {
 	struct ww_pkt p;
 	uint8_t place[16], old[16], *addr, *csum;
+	struct addr_swap swap;
 	size_t alen;
 
 	if (ww_pkt_parse(linktype, frame, caplen, &p, err, errlen) < 0)
@@ -228,10 +295,16 @@ ww_pcapng_rewrite(int linktype, uint8_t *frame, size_t caplen,
 	/* The address is in the pseudo-header of the TCP/UDP checksum. */
 	csum = l4_csum_field(frame, &p);
 	l4_csum_update(csum, p.proto, old, place, alen);
-	replace_all(frame, p.ip_off + (alen == 4 ? 20 : 40),
-		    p.ip_off + p.ip_hlen, old, place, alen);
-	if (p.family == AF_INET)
+	swap.old = old;
+	swap.repl = place;
+	swap.alen = alen;
+	if (p.family == AF_INET) {
+		ip4_options_swap(frame, p.ip_off + 20, p.ip_off + p.ip_hlen,
+				 &swap);
 		ip4_csum_recompute(frame + p.ip_off, p.ip_hlen);
+	} else {
+		ip6_ext_swap(frame, &p, &swap);
+	}
 	zero_link_addresses(linktype, frame);
 	run_scrub(frame, &p, csum, scrub, scrub_arg);
 	return 0;

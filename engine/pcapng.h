@@ -16,8 +16,9 @@
  *   (192.0.2.1, TEST-NET-1, RFC 5737) or WW_PCAPNG_LOCAL_V6 (2001:db8::1,
  *   RFC 3849), whatever it was: the real address is nowhere in the file
  *   and no mapping is kept;
- * - the same 4 or 16 bytes elsewhere in the IP header (IPv4 options such as
- *   record-route, IPv6 extension headers) are replaced too;
+ * - the same 4 or 16 bytes in the data of IPv4 options (record-route,
+ *   timestamps, source routes) and of IPv6 hop-by-hop, destination-options
+ *   and routing headers are replaced too (never a type or length byte);
  * - link-layer addresses (Ethernet MACs, the SLL/SLL2 address field) are
  *   zeroed: the volunteer's NIC and router would identify them;
  * - the IPv4 header checksum is recomputed; the TCP or UDP checksum is

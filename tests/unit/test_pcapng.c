@@ -277,6 +277,41 @@ test_ip4_options_address(void **state)
 	assert_null(find(f.b, f.n, fb_a4, 4));
 }
 
+/* The home address option (destination options) and a type 2 routing
+ * header carry the local address: replaced; the chain still parses. */
+static void
+test_ip6_ext_address(void **state)
+{
+	struct frame f = {0};
+	struct ww_pkt p;
+
+	(void)state;
+	fb_ip6(&f, 60, fb_b6, fb_a6, 64);
+	fb_put8(&f, 43); /* destination options, 24 bytes */
+	fb_put8(&f, 2);
+	fb_put8(&f, 201); /* home address */
+	fb_put8(&f, 16);
+	fb_put(&f, fb_a6, 16);
+	fb_put32(&f, 0x01020000); /* PadN */
+	fb_put8(&f, 6);		  /* routing type 2, 24 bytes */
+	fb_put8(&f, 2);
+	fb_put8(&f, 2);
+	fb_put8(&f, 1);
+	fb_put32(&f, 0);
+	fb_put(&f, fb_a6, 16);
+	fb_tcp(&f, 443, 40000, 1, 2, WW_TCP_ACK, 3, NULL, 0);
+	fb_finish(&f, 6);
+	rewrite_ok(WW_DLT_RAW, &f, false);
+	assert_null(find(f.b, f.n, fb_a6, 16));
+	assert_memory_equal(f.b + 24, place6, 16);
+	assert_memory_equal(f.b + 44, place6, 16);
+	assert_memory_equal(f.b + 72, place6, 16);
+	assert_int_equal(ww_pkt_parse(WW_DLT_RAW, f.b, f.n, &p, NULL, 0), 0);
+	assert_int_equal(p.ip_hlen, 88);
+	assert_int_equal(p.sport, 443);
+	assert_checksums(&f, 6);
+}
+
 struct scrub_seen {
 	int calls;
 	uint8_t src[16];
@@ -705,6 +740,7 @@ main(void)
 		cmocka_unit_test(test_random_frames_checksums),
 		cmocka_unit_test(test_cut_by_snaplen),
 		cmocka_unit_test(test_ip4_options_address),
+		cmocka_unit_test(test_ip6_ext_address),
 		cmocka_unit_test(test_payload_scrub),
 		cmocka_unit_test(test_later_fragment_and_refusal),
 		cmocka_unit_test(test_file_blocks),
