@@ -474,6 +474,26 @@ pick_linktype(pcap_t *p)
 	return pcap_datalink(p);
 }
 
+int
+cap_check(char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p = pcap_create("any", ebuf);
+	int rc;
+
+	if (p == NULL) {
+		snprintf(err, errlen, "no capture device \"any\": %s", ebuf);
+		return -1;
+	}
+	pcap_set_snaplen(p, WW_CAP_SNAPLEN);
+	pcap_set_buffer_size(p, 65536);
+	rc = pcap_activate(p);
+	if (rc < 0)
+		set_err(err, errlen, "cannot open the capture", p, rc);
+	pcap_close(p);
+	return rc < 0 ? -1 : 0;
+}
+
 struct ww_capture *
 cap_open(struct event_base *base, const char *pcap_file, cap_scrub_fn scrub,
 	 void *scrub_arg, char *err, size_t errlen)

@@ -104,6 +104,9 @@ struct ww_capture *cap_open(struct event_base *base, const char *pcap_file,
 			    cap_scrub_fn scrub, void *scrub_arg, char *err,
 			    size_t errlen);
 void cap_close(struct ww_capture *c);
+/* Could cap_open() work (the permission, the device)? 0, or -1 with the
+ * reason in err. Opens and closes a handle. */
+int cap_check(char *err, size_t errlen);
 
 /* Register a flow about to start (the socket bound, not yet connected):
  * proto IPPROTO_TCP / IPPROTO_UDP, its local port, the remote address and

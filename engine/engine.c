@@ -165,6 +165,12 @@ ww_engine_count_curl(struct ww_engine *e, CURL *easy)
 		(uint64_t)(hdr > 0 ? hdr : 0) + (uint64_t)(req > 0 ? req : 0);
 }
 
+int
+ww_capture_check(char *err, size_t errlen)
+{
+	return cap_check(err, errlen);
+}
+
 const char *
 ww_engine_capture_status(const struct ww_engine *e)
 {

@@ -113,6 +113,11 @@ bool ww_engine_allows(const struct ww_engine *e, const char *ip);
  * (payloads, not TCP/IP headers). For the probe's --max-bytes. */
 uint64_t ww_engine_bytes(const struct ww_engine *e);
 
+/* May this process capture packets (root or CAP_NET_RAW, a libpcap "any"
+ * device)? 0, or -1 with the reason in err: the probe's daemon refuses to
+ * start with --capture on before its first run, rather than fail each. */
+int ww_capture_check(char *err, size_t errlen);
+
 /* NULL when packet capture is on; else why it is off (a sentence). */
 const char *ww_engine_capture_status(const struct ww_engine *e);
 

@@ -233,5 +233,14 @@ check_match "no CAP_NET_RAW, on: says why" \
 	'packet capture \(--capture on\): no permission .*CAP_NET_RAW' "$ERR"
 check "no CAP_NET_RAW, on: nothing measured" 0 \
 	"$(cat "$T/on2.jsonl" 2>/dev/null | wc -l)"
+# The daemon refuses at once, not once per run (timeout: a daemon that
+# did not would run until killed).
+mkdir -m 0700 "$T/state"
+run_probe timeout 60 setpriv --bounding-set=-net_raw --inh-caps=-net_raw -- \
+	"$PROBE" daemon --capture on --state-dir "$T/state" --yes \
+	--collector http://127.0.0.2:9/ --input "tcp://$H:$TCP_CLOSED_PORT"
+check "no CAP_NET_RAW, daemon --capture on: exit 2" 2 $RC
+check_match "no CAP_NET_RAW, daemon --capture on: says why" \
+	'packet capture \(--capture on\): no permission' "$ERR"
 
 finish
