@@ -309,7 +309,7 @@ cap_drain(struct ww_capture *c)
 {
 	int n;
 
-	if (c == NULL)
+	if (c == NULL || c->p == NULL)
 		return;
 	c->real_now = real_clock();
 	c->mono_now = ww_mono();
@@ -472,6 +472,30 @@ pick_linktype(pcap_t *p)
 	if (pcap_set_datalink(p, DLT_LINUX_SLL2) == 0)
 		return DLT_LINUX_SLL2;
 	return pcap_datalink(p);
+}
+
+struct ww_capture *
+cap_new_detached(int linktype)
+{
+	struct ww_capture *c = xcalloc(1, sizeof(*c));
+
+	c->linktype = linktype;
+	return c;
+}
+
+void
+cap_feed(struct ww_capture *c, const struct timeval *ts, const uint8_t *frame,
+	 size_t caplen, size_t len)
+{
+	struct pcap_pkthdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.ts = *ts;
+	h.caplen = (bpf_u_int32)caplen;
+	h.len = (bpf_u_int32)len;
+	c->real_now = real_clock();
+	c->mono_now = ww_mono();
+	on_packet((u_char *)c, &h, frame);
 }
 
 int

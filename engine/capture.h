@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <event2/event.h>
 
@@ -134,5 +135,12 @@ unsigned cap_kernel_drops(struct ww_capture *c);
  */
 uint32_t cap_bind_register(struct ww_capture *c, int fd, int proto,
 			   const struct sockaddr *remote);
+
+/* For the unit tests: a capture without a libpcap handle (linktype: the
+ * DLT of the frames to come), and one frame handed to it as if libpcap
+ * had read it (ts on the wall clock, as libpcap's). */
+struct ww_capture *cap_new_detached(int linktype);
+void cap_feed(struct ww_capture *c, const struct timeval *ts,
+	      const uint8_t *frame, size_t caplen, size_t len);
 
 #endif
