@@ -134,6 +134,7 @@ forget(struct ww_capture *c, struct cap_flow *f)
 	if (*pp == f)
 		*pp = f->next_id;
 	c->n_flows--;
+	free(f->dgrams);
 	free(f);
 }
 
@@ -166,7 +167,7 @@ note_tcp(struct cap_flow *f, const struct ww_pkt *p, bool in, double t)
 	s.t = t;
 	s.in = in;
 	s.flags = p->flags;
-	s.ttl = p->ttl;
+	s.ttl = (uint8_t)p->ttl;
 	s.ip_id = p->family == AF_INET ? p->ip_id : -1;
 	s.win = p->win;
 	s.seq = p->seq;
@@ -198,12 +199,14 @@ note_udp(struct cap_flow *f, const struct ww_pkt *p, bool in, double t)
 	f->n_dgrams_seen++;
 	if (f->n_dgrams >= WW_CAP_MAX_DGRAMS)
 		return;
+	if (f->dgrams == NULL)
+		f->dgrams = xcalloc(WW_CAP_MAX_DGRAMS, sizeof(*f->dgrams));
 	g = &f->dgrams[f->n_dgrams++];
 	g->t = t;
 	g->dns_id = p->payload_caplen >= 2
 			    ? (p->payload[0] << 8) | p->payload[1]
 			    : -1;
-	g->len = p->payload_len;
+	g->len = (uint32_t)p->payload_len;
 	g->ttl = p->ttl;
 	g->ip_id = p->family == AF_INET ? p->ip_id : -1;
 }
@@ -593,6 +596,7 @@ cap_close(struct ww_capture *c)
 
 		for (; f != NULL; f = next) {
 			next = f->next_id;
+			free(f->dgrams);
 			free(f);
 		}
 	}

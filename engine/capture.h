@@ -45,22 +45,22 @@
  * makes them relative to the flow's initial sequence numbers). */
 struct cap_pkt {
 	double t; /* monotonic seconds (ww_mono()'s clock) */
-	bool in;  /* to the probe */
-	uint8_t flags;
-	int ttl;
-	int ip_id; /* -1: IPv6 */
-	uint16_t win;
 	uint32_t seq, ack;
-	uint32_t len; /* TCP payload length, as the headers say */
+	uint32_t len;  /* TCP payload length, as the headers say */
+	int32_t ip_id; /* -1: IPv6 */
+	uint16_t win;
+	uint8_t flags;
+	uint8_t ttl;
+	bool in; /* to the probe */
 };
 
 /* One incoming UDP datagram (a DNS reply, ours or forged). */
 struct cap_dgram {
 	double t;
-	int dns_id; /* first two payload bytes; -1: fewer were captured */
-	size_t len; /* UDP payload length, as the headers say */
-	int ttl;
-	int ip_id; /* -1: IPv6 or unknown */
+	int32_t dns_id; /* first two payload bytes; -1: fewer were captured */
+	uint32_t len;	/* UDP payload length, as the headers say */
+	int32_t ttl;
+	int32_t ip_id; /* -1: IPv6 or unknown */
 };
 
 struct cap_flow {
@@ -78,8 +78,8 @@ struct cap_flow {
 	bool have_isn[2];		  /* [0]: out, [1]: in */
 	bool isn_from_syn[2];
 	uint32_t isn[2];
-	/* UDP: datagrams in */
-	struct cap_dgram dgrams[WW_CAP_MAX_DGRAMS];
+	/* UDP: datagrams in (allocated with the first; NULL for TCP) */
+	struct cap_dgram *dgrams;
 	size_t n_dgrams, n_dgrams_seen;
 	/* the tables (capture.c) */
 	struct cap_flow *next_key, *next_id;

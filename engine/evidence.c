@@ -56,7 +56,7 @@ match_replies(const struct ww_engine *e, struct ww_query *q)
 			const struct cap_dgram *g = &f->dgrams[k];
 
 			if (used[k] || g->dns_id != r->dns_id ||
-			    g->len != r->wire_len)
+			    (size_t)g->len != r->wire_len)
 				continue;
 			used[k] = true;
 			r->ip_ttl = g->ttl;
