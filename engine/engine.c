@@ -110,10 +110,9 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 	e->curl = io_curl_new(base);
 	/* The control service's answers carry no packet evidence: a late
 	 * window would only delay them. */
-	e->dns_late_window = cfg->control_service	? 0
-			     : cfg->dns_late_window > 0 ? cfg->dns_late_window
-			     : cfg->dns_late_window < 0 ? 0
-							: WW_DNS_LATE_WINDOW;
+	e->dns_late_window = cfg->control_service	 ? -1
+			     : cfg->dns_late_window == 0 ? WW_DNS_LATE_WINDOW
+							 : cfg->dns_late_window;
 	if (!cfg->control_service && capture_open(e, cfg, err, errlen) != 0)
 		goto fail;
 	return e;

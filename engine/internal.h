@@ -64,7 +64,7 @@ struct ww_engine {
 	char *cap_status;
 	bool packets; /* build test_keys.packets (probe side) */
 	/* dns.c: seconds a query's socket listens after its first answer
-	 * (ww_config.dns_late_window resolved; 0: not at all) */
+	 * (ww_config.dns_late_window resolved; <= 0: not at all) */
 	double dns_late_window;
 	/* dns.c: queries in flight, and those waiting for a slot */
 	int dns_inflight;
