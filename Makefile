@@ -23,7 +23,9 @@ VERSION := 0.1.0
 PROBE_PKGS = libevent libevent_openssl libcares libcurl openssl jansson \
 	     libidn2
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PROBE_PKGS) 2>/dev/null)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PROBE_PKGS) 2>/dev/null) -lm
+# libpcap: the engine's packet capture (engine/capture.c); Debian's
+# libpcap-dev has a .pc file only from 1.10, so plain -lpcap.
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PROBE_PKGS) 2>/dev/null) -lpcap -lm
 # The probe's uploads are gzip'd.
 ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
 # The collector's storage only (the probe does not link them).
@@ -116,7 +118,7 @@ $(OBJ)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
 $(CENSOR): tests/lab/censor.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/lab/censor.c $(LIB) \
-		$(PKG_LIBS) -lpcap
+		$(PKG_LIBS)
 
 $(FAKENET): $(FAKE_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(FAKE_OBJ) $(LIB) $(PKG_LIBS)
@@ -175,6 +177,9 @@ integration-asan: $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 		sh tests/integration/dnslate.sh build/asan/wallwatch-probe \
 		$(FAKENET)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		sh tests/integration/capture.sh build/asan/wallwatch-probe \
+		$(FAKENET)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/control.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -209,6 +214,7 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/cli.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/dnslate.sh $(PROBE) $(FAKENET)
+	@sh tests/integration/capture.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/control.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/hops.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/ingest.sh $(PROBE) $(COLLECTOR) $(FAKENET)

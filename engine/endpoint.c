@@ -32,6 +32,7 @@ struct endpoint {
 	const char *sni[2], *role[2];
 	struct tcp_op *tcp;
 	struct tls_op *tls;
+	uint32_t flow; /* the capture's flow of the connection in progress */
 	struct ww_tcp tcp_rec;
 	struct ww_tls tls_rec[2];
 	bool connected; /* the first connection was made */
@@ -77,6 +78,7 @@ ep_tls_done(void *arg)
 	struct endpoint *ep = arg;
 
 	ep->tls = NULL;
+	cap_flow_close(ep->b->e->cap, ep->flow); /* tls.c closed it */
 	ep->conn++;
 	ep_advance(ep);
 }
@@ -112,6 +114,7 @@ ep_tcp_done(void *arg, int fd, const char *failure, const char *detail)
 	}
 	if (ep->conn >= ep->n_hs) {
 		close(fd);
+		cap_flow_close(b->e->cap, ep->flow);
 		ep->state = EP_DONE;
 		ep_advance(ep);
 		return;
@@ -123,6 +126,21 @@ ep_tcp_done(void *arg, int fd, const char *failure, const char *detail)
 
 static void batch_done(struct ep_batch *b);
 
+/* Connect for connection ep->conn; its records name the capture's flow. */
+static void
+ep_connect(struct endpoint *ep)
+{
+	struct ep_batch *b = ep->b;
+
+	ep->state = EP_CONNECT;
+	ep->tcp = tcp_start(b->e, ep->ip, b->port, ep_tcp_done, ep);
+	ep->flow = tcp_op_flow(ep->tcp);
+	if (ep->conn == 0 && ep->rec_tcp)
+		ep->tcp_rec.flow = ep->flow;
+	if (ep->conn < ep->n_hs)
+		ep->tls_rec[ep->conn].flow = ep->flow;
+}
+
 /* After a handshake: the next one on a new connection, or the end. */
 static void
 ep_advance(struct endpoint *ep)
@@ -131,8 +149,7 @@ ep_advance(struct endpoint *ep)
 
 	if (ep->state != EP_DONE && ep->conn < ep->n_hs) {
 		rec_init(ep, ep->conn, b->m->next_transaction_id++);
-		ep->state = EP_CONNECT;
-		ep->tcp = tcp_start(b->e, ep->ip, b->port, ep_tcp_done, ep);
+		ep_connect(ep);
 		return;
 	}
 	ep->state = EP_DONE;
@@ -217,10 +234,7 @@ ep_batch_start(struct ww_engine *e, struct ww_measurement *m,
 			rec_init(ep, 0, tid);
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct endpoint *ep = &b->eps[i];
-
-		ep->state = EP_CONNECT;
-		ep->tcp = tcp_start(e, ep->ip, port, ep_tcp_done, ep);
+		ep_connect(&b->eps[i]);
 	}
 	return b;
 }
@@ -246,7 +260,10 @@ ep_batch_cancel(struct ep_batch *b)
 		if (ep->state == EP_DONE)
 			continue;
 		tcp_cancel(ep->tcp);
-		tls_cancel(ep->tls);
+		if (ep->tls != NULL) {
+			tls_cancel(ep->tls); /* closes the socket */
+			cap_flow_close(b->e->cap, ep->flow);
+		}
 		ep->tcp = NULL;
 		ep->tls = NULL;
 		if (ep->state == EP_CONNECT && ep->conn == 0 && ep->rec_tcp) {

@@ -21,6 +21,44 @@ ww_test_name(enum ww_target_kind kind)
 		       : "wallwatch_endpoint";
 }
 
+/*
+ * The probe's packet capture. ON: no capture, no engine (err says why).
+ * AUTO: the reason is kept for ww_engine_capture_status() and the
+ * measurements' capture_failure. OFF: the same, with the reason "off".
+ */
+static int
+capture_open(struct ww_engine *e, const struct ww_config *cfg, char *err,
+	     size_t errlen)
+{
+	char why[512];
+
+	e->packets = true;
+	if (cfg->capture == WW_CAPTURE_OFF) {
+		if (cfg->pcap_file != NULL) {
+			snprintf(err, errlen,
+				 "--pcap needs packet capture, "
+				 "which is turned off");
+			return -1;
+		}
+		e->cap_status = xstrdup("packet capture is turned off");
+		return 0;
+	}
+	e->cap = cap_open(e->base, cfg->pcap_file, cfg->pcap_scrub,
+			  cfg->pcap_scrub_arg, why, sizeof(why));
+	if (e->cap != NULL)
+		return 0;
+	if (cfg->capture == WW_CAPTURE_ON || cfg->pcap_file != NULL) {
+		/* Asked for packets (or a file of them): none is no run. */
+		snprintf(err, errlen, "packet capture (%s): %s",
+			 cfg->capture == WW_CAPTURE_ON ? "--capture on"
+						       : "--pcap",
+			 why);
+		return -1;
+	}
+	e->cap_status = xstrdup(why);
+	return 0;
+}
+
 struct ww_engine *
 ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 	      size_t errlen)
@@ -60,12 +98,6 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 	e->body_cap = cfg->body_cap > 0 ? cfg->body_cap : WW_BODY_DOWNLOAD_CAP;
 	e->control_service = cfg->control_service;
 	e->allow_private = cfg->allow_private;
-	/* The control service's measurements carry no packet evidence, and
-	 * a window would only delay every answer to the probes. */
-	e->dns_late_window = cfg->dns_late_window == 0 ? WW_DNS_LATE_WINDOW
-						       : cfg->dns_late_window;
-	if (e->control_service)
-		e->dns_late_window = -1;
 	e->ares = io_ares_new(base, cfg->resolver, e->timeout, err, errlen);
 	if (e->ares == NULL)
 		goto fail;
@@ -76,6 +108,13 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 	if (e->ssl_ctx == NULL)
 		goto fail;
 	e->curl = io_curl_new(base);
+	/* The control service's answers carry no packet evidence: a late
+	 * window would only delay them. */
+	e->dns_late_window = cfg->control_service	 ? -1
+			     : cfg->dns_late_window == 0 ? WW_DNS_LATE_WINDOW
+							 : cfg->dns_late_window;
+	if (!cfg->control_service && capture_open(e, cfg, err, errlen) != 0)
+		goto fail;
 	return e;
 fail:
 	ww_engine_free(e);
@@ -89,6 +128,8 @@ ww_engine_free(struct ww_engine *e)
 		return;
 	io_curl_free(e->curl);
 	io_ares_free(e->ares);
+	cap_close(e->cap);
+	free(e->cap_status);
 	if (e->dns_pump != NULL)
 		event_free(e->dns_pump);
 	free(e->dns_rbuf);
@@ -122,6 +163,21 @@ ww_engine_count_curl(struct ww_engine *e, CURL *easy)
 	e->bytes +=
 		(uint64_t)(down > 0 ? down : 0) + (uint64_t)(up > 0 ? up : 0) +
 		(uint64_t)(hdr > 0 ? hdr : 0) + (uint64_t)(req > 0 ? req : 0);
+}
+
+int
+ww_capture_check(char *err, size_t errlen)
+{
+	return cap_check(err, errlen);
+}
+
+const char *
+ww_engine_capture_status(const struct ww_engine *e)
+{
+	return e->cap != NULL ? NULL
+	       : e->cap_status != NULL
+		       ? e->cap_status
+		       : "packet capture is not used by the control service";
 }
 
 const char *

@@ -30,6 +30,16 @@
 	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "        \
 	"(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
+/* Packet capture (capture.h): off, on when allowed, or required. */
+enum ww_capture_mode { WW_CAPTURE_OFF = 0, WW_CAPTURE_AUTO, WW_CAPTURE_ON };
+
+/* Seconds a DNS query's socket keeps listening after its first answer
+ * (a forged answer races the real one; the late one is kept too). */
+#define WW_DNS_LATE_WINDOW 1.0
+
+/* Payload masking for the pcapng file (see capture.h, cap_scrub_fn). */
+typedef void (*ww_payload_scrub_fn)(void *arg, uint8_t *payload, size_t len);
+
 struct ww_config {
 	const char *resolver;	 /* "IP[:PORT]" or NULL for /etc/resolv.conf */
 	const char *ca_file;	 /* PEM bundle, NULL for the system store */
@@ -51,17 +61,19 @@ struct ww_config {
 	 * connected unless allow_private. */
 	bool control_service;
 	bool allow_private;
-	/* Seconds a DNS query's socket keeps listening after its first
-	 * reply, keeping every further datagram as evidence (a second answer
-	 * is proof of injection); 0: WW_DNS_LATE_WINDOW; < 0: none. The job
-	 * ends only when every window has closed. The control service uses
-	 * none (its answers carry no packet evidence). */
-	double dns_late_window;
+	/* Probe side: packet evidence (test_keys.packets). Zero: off (the
+	 * control service, tests). ON makes ww_engine_new() fail when the
+	 * capture cannot open; AUTO goes on without it
+	 * (ww_engine_capture_status() says why). */
+	enum ww_capture_mode capture;
+	const char *pcap_file; /* NULL: none; the probe's --pcap */
+	/* Masks the volunteer's addresses in the pcapng file's payloads
+	 * (NULL: none); called with pcap_scrub_arg. */
+	ww_payload_scrub_fn pcap_scrub;
+	void *pcap_scrub_arg;
+	double dns_late_window; /* seconds; 0: WW_DNS_LATE_WINDOW; <0: none */
+	size_t max_memory;	/* bytes; 0: no budget (memacct.h) */
 };
-
-/* The default DNS late window, in seconds: an on-path injector's answer
- * races the resolver's, which follows within a round trip or two. */
-#define WW_DNS_LATE_WINDOW 1.0
 
 /* The probe waits this long for one control by default: the control runs
  * every step itself, each with the step timeout. */
@@ -100,6 +112,14 @@ bool ww_engine_allows(const struct ww_engine *e, const char *ip);
  * handshakes, HTTP requests and responses, control requests and answers
  * (payloads, not TCP/IP headers). For the probe's --max-bytes. */
 uint64_t ww_engine_bytes(const struct ww_engine *e);
+
+/* May this process capture packets (root or CAP_NET_RAW, a libpcap "any"
+ * device)? 0, or -1 with the reason in err: the probe's daemon refuses to
+ * start with --capture on before its first run, rather than fail each. */
+int ww_capture_check(char *err, size_t errlen);
+
+/* NULL when packet capture is on; else why it is off (a sentence). */
+const char *ww_engine_capture_status(const struct ww_engine *e);
 
 /* The resolver queries go to, "ip:port" (first one for the system list). */
 const char *ww_engine_resolver(const struct ww_engine *e);

@@ -30,6 +30,9 @@
 #include "util.h"
 
 #define HTTP_MAX_HEADERS 128
+/* Sockets of one request whose flows we follow (curl opens one per
+ * connect attempt: an address that fails, then the next). */
+#define HTTP_MAX_FLOWS 8
 #define HTTP_MAX_HEADER_BYTES (64 * 1024) /* all headers of one response */
 
 static const char accept_hdr[] =
@@ -47,6 +50,13 @@ struct http_op {
 	bool capped;
 	double t_base;
 	char errbuf[CURL_ERROR_SIZE];
+	/* The capture's flows of curl's sockets, in opening order. */
+	struct {
+		int fd;
+		int port;
+		uint32_t id;
+	} flows[HTTP_MAX_FLOWS];
+	size_t n_flows;
 	http_cb cb;
 	void *arg;
 };
@@ -124,8 +134,69 @@ note_wire(struct http_op *op, int fd)
 static int
 close_cb(void *arg, curl_socket_t fd)
 {
-	note_wire(arg, fd);
-	return close(fd);
+	struct http_op *op = arg;
+	int rc;
+
+	note_wire(op, fd);
+	rc = close(fd);
+	for (size_t i = 0; i < op->n_flows; i++)
+		if (op->flows[i].fd == fd) {
+			cap_flow_close(op->e->cap, op->flows[i].id);
+			op->flows[i].fd = -1;
+		}
+	return rc;
+}
+
+/* With capture on: bind and register curl's new socket before curl
+ * connects it (capture.h). */
+static void
+register_flow(struct http_op *op, int fd, const struct sockaddr *remote)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	uint32_t id;
+
+	if (op->e->cap == NULL || op->n_flows >= HTTP_MAX_FLOWS)
+		return;
+	id = cap_bind_register(op->e->cap, fd, IPPROTO_TCP, remote);
+	if (id == 0 || getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return;
+	op->flows[op->n_flows].fd = fd;
+	op->flows[op->n_flows].port =
+		ntohs(ss.ss_family == AF_INET
+			      ? ((struct sockaddr_in *)&ss)->sin_port
+			      : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	op->flows[op->n_flows].id = id;
+	op->n_flows++;
+}
+
+/*
+ * The request's flow: the one of the connection curl used (its local
+ * port), else the last one opened (a connect that failed); the others,
+ * attempts that led nowhere, are forgotten.
+ */
+static void
+pick_flow(struct http_op *op)
+{
+	long port = 0;
+	size_t pick = op->n_flows;
+
+	if (op->n_flows == 0)
+		return;
+	curl_easy_getinfo(op->easy, CURLINFO_LOCAL_PORT, &port);
+	for (size_t i = 0; i < op->n_flows; i++)
+		if (port > 0 && op->flows[i].port == port)
+			pick = i;
+	if (pick == op->n_flows)
+		pick = op->n_flows - 1;
+	op->out->flow = op->flows[pick].id;
+	for (size_t i = 0; i < op->n_flows; i++) {
+		if (op->flows[i].fd >= 0) /* curl still holds it */
+			cap_flow_close(op->e->cap, op->flows[i].id);
+		if (i != pick)
+			cap_flow_release(op->e->cap, op->flows[i].id);
+	}
+	op->n_flows = 0;
 }
 
 /*
@@ -138,11 +209,15 @@ static curl_socket_t
 open_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
 	struct http_op *op = arg;
+	int fd;
 
 	if (purpose != CURLSOCKTYPE_IPCXN ||
 	    !ww_engine_allows_sa(op->e, &a->addr))
 		return CURL_SOCKET_BAD;
-	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd >= 0 && a->socktype == SOCK_STREAM)
+		register_flow(op, fd, &a->addr);
+	return fd;
 }
 
 static size_t
@@ -308,6 +383,7 @@ record_done(struct http_op *op, CURLcode res)
 	curl_easy_getinfo(op->easy, CURLINFO_PRIMARY_IP, &ip);
 	curl_easy_getinfo(op->easy, CURLINFO_PRIMARY_PORT, &port);
 	curl_easy_getinfo(op->easy, CURLINFO_REDIRECT_URL, &loc);
+	pick_flow(op);
 	record_bytes(op);
 	ww_engine_count_curl(op->e, op->easy);
 	out->status = (int)code;
@@ -456,6 +532,7 @@ http_cancel(struct http_op *op)
 	if (op == NULL)
 		return;
 	io_curl_remove(op->e->curl, op->easy);
+	pick_flow(op);
 	record_bytes(op);
 	ww_set_failure(&op->out->failure, &op->out->failure_detail,
 		       failure_interrupted, NULL);

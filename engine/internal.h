@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "capture.h"
 #include "engine.h"
 #include "model.h"
 
@@ -57,13 +58,19 @@ struct ww_engine {
 	uint64_t bytes;	      /* traffic so far (ww_engine_bytes) */
 	bool control_service; /* see ww_config */
 	bool allow_private;
+	/* capture.c: the probe's own packets; NULL when off (then
+	 * cap_status says why, NULL for the control service) */
+	struct ww_capture *cap;
+	char *cap_status;
+	bool packets; /* build test_keys.packets (probe side) */
+	/* dns.c: seconds a query's socket listens after its first answer
+	 * (ww_config.dns_late_window resolved; <= 0: not at all) */
+	double dns_late_window;
 	/* dns.c: queries in flight, and those waiting for a slot */
 	int dns_inflight;
 	struct dns_op *dns_queue_head, *dns_queue_tail;
 	struct event *dns_pump;
-	double dns_late_window;	 /* seconds; <= 0: none */
 	unsigned char *dns_rbuf; /* one datagram being read (64 KiB) */
-	struct ww_capture *cap;	 /* NULL: no packet capture */
 };
 
 /*
@@ -92,14 +99,6 @@ X509_STORE *tls_store_load(const char *ca_file, char *err, size_t errlen);
 /* http.c: verify peers against the engine's one shared trust store (never
  * curl's default CA path, which would re-parse the bundle per handshake). */
 void http_use_engine_tls(CURL *c, struct ww_engine *e);
-
-/* --- capture.c: the probe's own flows (engine/capture.h) ---------------- */
-struct ww_capture;
-/* Register a flow before its first packet; 0 when capture is off. */
-uint32_t cap_flow_add(struct ww_capture *c, int proto, int local_port,
-		      const struct sockaddr *remote);
-/* The flow's socket is closed (late packets still match for a while). */
-void cap_flow_close(struct ww_capture *c, uint32_t id);
 
 /* --- dns.c --------------------------------------------------------------- */
 /*
@@ -137,6 +136,9 @@ typedef void (*tcp_cb)(void *arg, int fd, const char *failure,
 struct tcp_op *tcp_start(struct ww_engine *e, const char *ip, int port,
 			 tcp_cb cb, void *arg);
 void tcp_cancel(struct tcp_op *op);
+/* The capture's flow id of the op's connection (0: none); valid from
+ * tcp_start() until the callback runs. */
+uint32_t tcp_op_flow(const struct tcp_op *op);
 /* Fill a sockaddr from an IP literal and port. Returns 0 or -1. */
 int tcp_sockaddr(const char *ip, int port, struct sockaddr_storage *ss,
 		 socklen_t *len);
@@ -197,6 +199,16 @@ struct http_op *http_start(struct ww_engine *e, const char *url,
 			   void *arg);
 void http_cancel(struct http_op *op);
 /* http_failure_from_curl(): see io_curl.h */
+
+/* --- evidence.c: test_keys.packets ---------------------------------------- */
+/*
+ * At the job's end (measure.c, after every DNS late window): read what the
+ * kernel has queued, build m->packets from the capture's flows and the
+ * queries' replies (docs/measurement-format.md, "packets"), then release
+ * every flow the measurement names. Nothing on the control side.
+ */
+void ww_evidence_build(struct ww_engine *e, struct ww_measurement *m,
+		       double t_base);
 
 /* --- ctlclient.c: asking the control services ------------------------ */
 struct ctl_op;

@@ -714,6 +714,7 @@ job_free(struct ww_job *j)
 	struct ww_measurement *m = j->m;
 
 	m->test_runtime = ww_mono() - j->t_base;
+	ww_evidence_build(j->e, m, j->t_base); /* test_keys.packets */
 	for (size_t i = 0; i < j->n_hosts; i++) {
 		for (size_t k = 0; k < j->hosts[i].n; k++)
 			free(j->hosts[i].addrs[k]);

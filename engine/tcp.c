@@ -22,6 +22,8 @@ struct tcp_op {
 	struct event *ev; /* writability of fd, or a deferred report */
 	int fd;		  /* -1 when connect() failed at once */
 	int err;	  /* that failure's errno */
+	uint32_t flow;	  /* the capture's flow id; 0: none */
+	struct ww_engine *e;
 	tcp_cb cb;
 	void *arg;
 };
@@ -62,12 +64,20 @@ finish(struct tcp_op *op, int fd, const char *failure, const char *detail)
 	cb(arg, fd, failure, detail);
 }
 
+/* Our side of the connection is gone: its flow lingers (capture.h). */
+static void
+close_fd(struct tcp_op *op)
+{
+	close(op->fd);
+	cap_flow_close(op->e->cap, op->flow);
+}
+
 static void
 fail_errno(struct tcp_op *op, int err)
 {
 	const char *f = failure_from_errno(err);
 
-	close(op->fd);
+	close_fd(op);
 	finish(op, -1, f, strerror(err));
 }
 
@@ -79,7 +89,7 @@ connect_cb(evutil_socket_t fd, short what, void *arg)
 	socklen_t len = sizeof(err);
 
 	if (what & EV_TIMEOUT) {
-		close(op->fd);
+		close_fd(op);
 		finish(op, -1, failure_generic_timeout, NULL);
 		return;
 	}
@@ -115,6 +125,7 @@ tcp_start(struct ww_engine *e, const char *ip, int port, tcp_cb cb, void *arg)
 	op->cb = cb;
 	op->arg = arg;
 	op->fd = -1;
+	op->e = e;
 	if (tcp_sockaddr(ip, port, &ss, &len) != 0) {
 		err = EINVAL;
 		goto defer;
@@ -131,10 +142,14 @@ tcp_start(struct ww_engine *e, const char *ip, int port, tcp_cb cb, void *arg)
 		err = errno;
 		goto defer;
 	}
+	/* With capture on, the flow exists before its first packet. */
+	op->flow = cap_bind_register(e->cap, fd, IPPROTO_TCP,
+				     (struct sockaddr *)&ss);
 	if (connect(fd, (struct sockaddr *)&ss, len) != 0 &&
 	    errno != EINPROGRESS) {
 		err = errno;
 		close(fd);
+		cap_flow_close(e->cap, op->flow);
 		goto defer;
 	}
 	op->fd = fd;
@@ -153,13 +168,19 @@ defer:
 	return op;
 }
 
+uint32_t
+tcp_op_flow(const struct tcp_op *op)
+{
+	return op != NULL ? op->flow : 0;
+}
+
 void
 tcp_cancel(struct tcp_op *op)
 {
 	if (op == NULL)
 		return;
 	if (op->fd >= 0)
-		close(op->fd);
+		close_fd(op);
 	event_free(op->ev);
 	free(op);
 }

@@ -289,6 +289,16 @@ daemon_run(struct probe_opts *o, struct probe_env *env, probe_reload_fn reload,
 	struct timeval every = {PENDING_RETRY, 0};
 
 	signal(SIGPIPE, SIG_IGN);
+	if (o->cfg.capture == WW_CAPTURE_ON) {
+		char why[512];
+
+		/* Refused now, not once per run for months. */
+		if (ww_capture_check(why, sizeof(why)) != 0) {
+			log_error("daemon", "packet capture (--capture on): %s",
+				  why);
+			return EXIT_RUNFAIL;
+		}
+	}
 	memset(&d, 0, sizeof(d));
 	d.env = env;
 	d.o = o;

@@ -56,6 +56,14 @@ static const char usage_text[] =
 	"                         8M; K, M, G suffixes)\n"
 	"  --max-bytes SIZE       traffic per run; the rest waits for the next\n"
 	"                         run (default 0: no cap)\n"
+	"  --capture auto|on|off  packet capture of the probe's own flows, for\n"
+	"                         proof of injection (needs root or\n"
+	"                         CAP_NET_RAW; default auto: on when allowed,\n"
+	"                         else said once; on: refuse to run without)\n"
+	"  --pcap FILE            also write those packets to FILE (pcapng,\n"
+	"                         your addresses replaced by placeholders)\n"
+	"  --dns-late-window SECONDS  keep listening for DNS answers this long\n"
+	"                         after the first (default 1; 0: not at all)\n"
 	"  --cooldown DURATION    least time between two tests of one\n"
 	"                         address:port (default: 180s for daemon, 0 for\n"
 	"                         run)\n"
@@ -239,6 +247,9 @@ enum {
 	OPT_COOLDOWN,
 	OPT_MAX_BYTES,
 	OPT_MAX_BODY,
+	OPT_CAPTURE,
+	OPT_PCAP,
+	OPT_DNS_LATE_WINDOW,
 	OPT_RETRY_QUICK,
 	OPT_RETRY_SLOW,
 	OPT_UPLOAD_TIMEOUT,
@@ -275,6 +286,9 @@ static const struct option long_opts[] = {
 	{"cooldown", required_argument, NULL, OPT_COOLDOWN},
 	{"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
 	{"max-body", required_argument, NULL, OPT_MAX_BODY},
+	{"capture", required_argument, NULL, OPT_CAPTURE},
+	{"pcap", required_argument, NULL, OPT_PCAP},
+	{"dns-late-window", required_argument, NULL, OPT_DNS_LATE_WINDOW},
 	{"retry-quick", required_argument, NULL, OPT_RETRY_QUICK},
 	{"retry-slow", required_argument, NULL, OPT_RETRY_SLOW},
 	{"upload-timeout", required_argument, NULL, OPT_UPLOAD_TIMEOUT},
@@ -599,6 +613,35 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 		o->cfg.body_cap = (size_t)sz;
 		break;
 	}
+	case OPT_CAPTURE:
+		if (strcmp(arg, "auto") == 0)
+			o->cfg.capture = WW_CAPTURE_AUTO;
+		else if (strcmp(arg, "on") == 0)
+			o->cfg.capture = WW_CAPTURE_ON;
+		else if (strcmp(arg, "off") == 0)
+			o->cfg.capture = WW_CAPTURE_OFF;
+		else {
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want auto, on or off", nm,
+				   arg);
+			return -1;
+		}
+		break;
+	case OPT_PCAP:
+		o->cfg.pcap_file = arg;
+		break;
+	case OPT_DNS_LATE_WINDOW: {
+		double w;
+
+		if (ww_parse_seconds(arg, 0, 30, &w) != 0) {
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want seconds from 0 to 30",
+				   nm, arg);
+			return -1;
+		}
+		o->cfg.dns_late_window = w > 0 ? w : -1; /* 0: none */
+		break;
+	}
 	case OPT_INTERVAL:
 	case OPT_COOLDOWN:
 	case OPT_RETRY_QUICK:
@@ -700,6 +743,16 @@ load_targets(struct bundle *b)
 	struct probe_opts *o = &b->o;
 	char err[512];
 
+	if (o->cfg.pcap_file != NULL && o->cfg.capture == WW_CAPTURE_OFF) {
+		ww_usage_error("%s", "--pcap needs packet capture, and "
+				     "--capture is off");
+		return -1;
+	}
+	if (o->cfg.pcap_file != NULL && strcmp(b->cmd, "run") != 0) {
+		ww_usage_error("%s", "--pcap is for `run` (each daemon run "
+				     "would overwrite the file)");
+		return -1;
+	}
 	for (size_t i = 0; i < b->n_lists; i++)
 		if (ww_testlist_load(&o->targets, b->lists[i], err, sizeof(err),
 				     list_notice) != 0) {
@@ -759,6 +812,7 @@ bundle_load(const char *cmd, int argc, char **argv, int *rc)
 	o->cfg.timeout = WW_DEFAULT_TIMEOUT;
 	o->cfg.max_addrs = WW_DEFAULT_MAX_ADDRS;
 	o->cfg.control_sni = WW_DEFAULT_CONTROL_SNI;
+	o->cfg.capture = WW_CAPTURE_AUTO;
 	o->concurrency = 32;
 	o->spool_max = 256u * 1024 * 1024;
 	o->interval = 3600;

@@ -797,6 +797,33 @@ runner_new(struct event_base *base, struct probe_opts *o, struct probe_env *env,
 	return r;
 }
 
+/* The pcapng file's payloads: the volunteer's addresses masked, as in the
+ * measurements (ww_config.pcap_scrub). */
+static void
+pcap_scrub_cb(void *arg, uint8_t *payload, size_t len)
+{
+	struct probe_env *env = arg;
+
+	ww_scrub_mask_inplace(env->scrub, payload, len);
+}
+
+/* Capture off in auto mode: said once per process, not once per daemon
+ * run (--quiet silences it, as other notices). */
+static void
+capture_notice(const struct runner *r)
+{
+	static bool said;
+	const char *why = ww_engine_capture_status(r->engine);
+
+	if (why == NULL || said || r->o->cfg.capture != WW_CAPTURE_AUTO)
+		return;
+	said = true;
+	log_info("capture",
+		 "packet capture is off (%s); measuring without packet "
+		 "evidence",
+		 why);
+}
+
 int
 runner_begin(struct runner *r, runner_done_cb cb, void *arg)
 {
@@ -822,11 +849,16 @@ runner_begin(struct runner *r, runner_done_cb cb, void *arg)
 				  r->asn + 2, rnd);
 	r->report_endpoint = xasprintf("%s_wallwatch_endpoint_%s_%s_%s", ts,
 				       r->cc, r->asn + 2, rnd);
+	if (r->env != NULL) {
+		o->cfg.pcap_scrub = pcap_scrub_cb;
+		o->cfg.pcap_scrub_arg = r->env;
+	}
 	r->engine = ww_engine_new(r->base, &o->cfg, err, sizeof(err));
 	if (r->engine == NULL) {
 		log_error("run", "%s", err);
 		return -1;
 	}
+	capture_notice(r);
 	if ((o->output != NULL || r->uploader == NULL) && open_output(r) != 0)
 		return -1;
 	r->cool_timer = evtimer_new(r->base, cool_timer_cb, r);

@@ -503,6 +503,30 @@ ww_scrub_bytes(const struct ww_scrub *s, const char *in, size_t len,
 	return out;
 }
 
+size_t
+ww_scrub_mask_inplace(const struct ww_scrub *s, unsigned char *b, size_t len)
+{
+	struct text t;
+	size_t from = 0, ms, me, n;
+	char *orig;
+
+	if (ww_scrub_count(s) == 0 || len == 0)
+		return 0;
+	/* Text forms are found in the original bytes, as ww_scrub_bytes()
+	 * does, so that zeroing a binary form cannot hide or make one. */
+	orig = copy_bytes((const char *)b, len);
+	t.s = (const unsigned char *)orig;
+	t.len = len;
+	n = zero_binary(s, b, len);
+	while (find_next(s, &t, from, &ms, &me)) {
+		memset(b + ms, WW_SCRUB_MASK, me - ms);
+		from = me;
+		n++;
+	}
+	free(orig);
+	return n;
+}
+
 /* --- JSON ----------------------------------------------------------------- */
 
 static size_t

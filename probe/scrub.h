@@ -76,6 +76,15 @@ size_t ww_scrub_json(const struct ww_scrub *s, json_t *root);
  */
 char *ww_scrub_bytes(const struct ww_scrub *s, const char *in, size_t len,
 		     size_t *outlen, size_t *count);
+/*
+ * Same, in place and keeping the length (packets in a pcapng file, whose
+ * headers count their bytes): binary forms become zero bytes, each byte of
+ * a text form becomes WW_SCRUB_MASK. Returns the replacements made. An
+ * address cut by the end of b (a capture's snaplen) is not found.
+ */
+#define WW_SCRUB_MASK 'x'
+size_t ww_scrub_mask_inplace(const struct ww_scrub *s, unsigned char *b,
+			     size_t len);
 /* Same, text forms only: for text such as a JSON line or a log line. */
 char *ww_scrub_text(const struct ww_scrub *s, const char *in, size_t len,
 		    size_t *outlen, size_t *count);

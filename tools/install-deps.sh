@@ -5,10 +5,13 @@
 # a password on a terminal); apt-get itself never prompts.
 set -eu
 
+# libpcap-dev: the engine's packet capture (engine/capture.c) links libpcap.
 build_pkgs="gcc make pkg-config libevent-dev libc-ares-dev libcurl4-openssl-dev
- libssl-dev libjansson-dev libidn2-dev ca-certificates libsqlite3-dev zlib1g-dev curl jq"
+ libssl-dev libjansson-dev libidn2-dev ca-certificates libsqlite3-dev zlib1g-dev curl jq
+ libpcap-dev"
+# python3: tests/integration/capture.sh reads the --pcap file with it.
 check_pkgs="$build_pkgs libcmocka-dev jq openssl curl procps bsdutils
- libpcap-dev nftables iproute2 sqlite3 chromium man-db"
+ nftables iproute2 sqlite3 chromium man-db python3"
 bench_pkgs="$check_pkgs dnsutils time wrk"
 
 case "${1:-build}" in

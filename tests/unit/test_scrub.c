@@ -395,6 +395,33 @@ test_bytes(void **state)
 	ww_scrub_free(s);
 }
 
+/* In place, same length: the pcapng file's payloads. */
+static void
+test_mask_inplace(void **state)
+{
+	struct ww_scrub *s = set_of("192.0.2.7", "2001:db8::7");
+	unsigned char b[48], want[48];
+
+	(void)state;
+	memset(b, 0xee, sizeof(b));
+	memcpy(b + 1, "\xc0\x00\x02\x07", 4);
+	memcpy(b + 8, "ip=192.0.2.7;[2001:db8::7]", 26);
+	memcpy(b + 45, "\xc0\x00\x02", 3); /* cut by the snaplen */
+	memcpy(want, b, sizeof(b));
+	memset(want + 1, 0, 4);
+	memset(want + 11, 'x', 9);
+	memset(want + 22, 'x', 11);
+	assert_int_equal(ww_scrub_mask_inplace(s, b, sizeof(b)), 3);
+	assert_memory_equal(b, want, sizeof(b));
+	/* nothing left to find; an empty set masks nothing */
+	assert_int_equal(ww_scrub_mask_inplace(s, b, sizeof(b)), 0);
+	ww_scrub_free(s);
+	s = ww_scrub_new();
+	assert_int_equal(ww_scrub_mask_inplace(s, b, sizeof(b)), 0);
+	assert_memory_equal(b, want, sizeof(b));
+	ww_scrub_free(s);
+}
+
 static void
 test_bytes_text_over_binary(void **state)
 {
@@ -639,6 +666,7 @@ main(void)
 		cmocka_unit_test(test_v6_reverse),
 		cmocka_unit_test(test_rescan),
 		cmocka_unit_test(test_bytes),
+		cmocka_unit_test(test_mask_inplace),
 		cmocka_unit_test(test_bytes_text_over_binary),
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_json_measurement),
