@@ -645,6 +645,15 @@ decide_http(struct ctx *c, size_t k)
 	return decide_final(c, k, code, f);
 }
 
+/* Note which step decided (the packet rules look at its connections). */
+static bool
+stop_at(struct ctx *c, enum pk_step step, bool decided)
+{
+	if (decided)
+		c->stop_step = step;
+	return decided;
+}
+
 /* Hop k's steps in order; true when one decided. */
 static bool
 decide_hop(struct ctx *c, size_t k)
@@ -654,14 +663,15 @@ decide_hop(struct ctx *c, size_t k)
 	bool web = kind == WW_TARGET_HTTP || kind == WW_TARGET_HTTPS;
 
 	c->cur_hop = (int)k;
+	c->stop_hop = (int)k;
 	if (!h->have_t) /* a URL we cannot parse: only its request tells */
-		return web && decide_http(c, k);
-	if (decide_dns(c, h) || decide_tcp(c, h, k))
+		return web && stop_at(c, PK_STEP_HTTP, decide_http(c, k));
+	if (decide_dns(c, h) || stop_at(c, PK_STEP_TCP, decide_tcp(c, h, k)))
 		return true;
 	if ((h->https || (k == 0 && kind == WW_TARGET_TLS)) &&
-	    decide_tls(c, h, k) == STEP_DECIDED)
+	    stop_at(c, PK_STEP_TLS, decide_tls(c, h, k) == STEP_DECIDED))
 		return true;
-	return web && decide_http(c, k);
+	return web && stop_at(c, PK_STEP_HTTP, decide_http(c, k));
 }
 
 /* tcp:// and tls:// endpoints end after hop 0's TCP or TLS. */
@@ -747,6 +757,140 @@ apply_dns_consistency(struct ctx *c)
 			    f);
 }
 
+/* --- packet evidence (docs/verdicts.md, "Packet evidence") ---------------- */
+
+/*
+ * The page came intact through hop j's name despite a forged answer: over
+ * HTTPS a target handshake with the name verified (whatever address it
+ * went to, the server proved to be the site's); over plain HTTP the walk
+ * found the page accessible and it is strictly the control's (row 34's
+ * test, since nothing authenticates it).
+ */
+static bool
+page_intact(const struct ctx *c, size_t j)
+{
+	const struct hop *h = &c->hops[j];
+	const json_t *hss = jarr(c->tk, "tls_handshakes");
+
+	if (h->https || (j == 0 && c->t.kind == WW_TARGET_TLS)) {
+		for (size_t i = 0; i < jlen(hss); i++) {
+			const json_t *hs = json_array_get(hss, i);
+
+			if (is_target_hs(hs, h->t.host) &&
+			    tls_state(hs) == TS_VERIFIED)
+				return true;
+		}
+		return false;
+	}
+	return c->v.blocking == BL_FALSE && c->v.accessible == TRI_TRUE &&
+	       same_page_strict(c);
+}
+
+/*
+ * Rule P1. Two different answers to one DNS query id prove a forger on
+ * the path, with or without a control or a fingerprint: dns.injected,
+ * confirmed, at the name's hop. Not when the walk stopped before that
+ * hop (its failure is not the name's), and not when the page came intact
+ * through it: then the injection is evidence only, and the page decides.
+ */
+static void
+apply_packet_dns(struct ctx *c)
+{
+	int j = pk_dns_injected(c);
+
+	if (j < 0 || c->confirmed || (c->v.hop >= 0 && j > c->v.hop) ||
+	    page_intact(c, (size_t)j))
+		return;
+	c->cur_hop = j;
+	set_blocked(c, BL_DNS, "dns.injected", "dns_injected_replies", NULL);
+	c->confirmed = true;
+}
+
+static bool
+is_reset_detail(const char *d)
+{
+	return is(d, "tcp.reset") || is(d, "tls.reset") || is(d, "http.reset");
+}
+
+/* The class of a reset proven injected when the control could not tell:
+ * the step's, and for TLS the neutral handshake's word on the address. */
+static enum blocking
+reset_class(const struct ctx *c, const json_t *rec)
+{
+	const struct hop *h = &c->hops[c->stop_hop];
+	const json_t *neutral;
+	struct ip ip;
+	long port;
+
+	switch (c->stop_step) {
+	case PK_STEP_TCP:
+		return BL_TCP_IP;
+	case PK_STEP_TLS:
+		if (!entry_endpoint(rec, &ip, &port))
+			return BL_TLS;
+		neutral = neutral_hs(c, &ip, port, h->t.host);
+		return neutral != NULL && tls_state(neutral) == TS_FAILED
+			       ? BL_TCP_IP
+			       : BL_TLS;
+	default:
+		return BL_HTTP_FAILURE;
+	}
+}
+
+/*
+ * Rules P2 and P3. An http-diff page whose payload came with a TTL unlike
+ * the server's SYN-ACK was injected: confirmed. A reset (tcp.reset,
+ * tls.reset, http.reset) that the packets prove was not the server's is
+ * confirmed, keeping its class; where no control (or no control data for
+ * the step) could tell, the step's class and detail, reason
+ * rst_injected. After rule A: a failure through a forged answer is DNS's.
+ */
+static void
+apply_packet_flows(struct ctx *c)
+{
+	const json_t *rec;
+	const char *f;
+	bool blocked, unproven;
+
+	if (c->v.blocking == BL_HTTP_DIFF &&
+	    !is(c->v.detail, "http.server_side")) {
+		const json_t *req = c->v.hop >= 0 && (size_t)c->v.hop < c->n_hops
+					    ? c->hops[c->v.hop].req
+					    : final_request(c);
+
+		if (pk_http_injected(c, req))
+			c->confirmed = true;
+		return;
+	}
+	if (c->confirmed || c->stop_step == PK_STEP_NONE || c->stop_hop < 0 ||
+	    !c->have_target)
+		return;
+	blocked = c->v.blocking != BL_NULL && c->v.blocking != BL_FALSE &&
+		  c->v.blocking != BL_DNS && is_reset_detail(c->v.detail);
+	unproven = c->v.blocking == BL_NULL &&
+		   (is(c->v.reason, "control_unavailable") ||
+		    is(c->v.reason, "control_incomplete"));
+	if ((!blocked && !unproven) ||
+	    !pk_reset_injected(c, c->stop_step, (size_t)c->stop_hop, &rec))
+		return;
+	c->confirmed = true;
+	if (blocked)
+		return;
+	c->cur_hop = c->stop_hop;
+	if (c->stop_step == PK_STEP_TCP) {
+		f = jfailure(jobj(rec, "status"));
+		set_blocked(c, BL_TCP_IP, tcp_detail(f), "rst_injected", f);
+	} else if (c->stop_step == PK_STEP_TLS) {
+		f = jfailure(rec);
+		set_blocked(c, reset_class(c, rec), tls_detail(f),
+			    "rst_injected", f);
+	} else {
+		f = jfailure(rec);
+		set_blocked(c, BL_HTTP_FAILURE, http_detail(f), "rst_injected",
+			    f);
+	}
+}
+
 /*
  * Rule B. network_check.ok false: the run's domestic reference failed at
  * every step, so this network could not reach anything. Failures, odd
@@ -822,6 +966,11 @@ write_keys(struct ctx *c)
 	json_object_set_new(
 		a, "hop", c->v.hop >= 0 ? json_integer(c->v.hop) : json_null());
 	json_object_set_new(a, "hop_url", str_or_null(url));
+	json_object_set_new(a, "evidence", json_incref(c->evidence));
+	json_object_set_new(a, "evidence_detail",
+			    str_or_null(c->evidence_detail[0] != '\0'
+						? c->evidence_detail
+						: NULL));
 	/* hf, url and dns_failure point into observations, never into the
 	 * keys replaced here, and json_string() copies them anyway */
 	json_object_set_new(tk, "http_experiment_failure", str_or_null(hf));
@@ -853,6 +1002,7 @@ ctx_free(struct ctx *c)
 		ww_target_clear(&c->ctl_hops[k].t);
 	}
 	json_decref(c->fp_names);
+	json_decref(c->evidence);
 	ww_target_clear(&c->t);
 	free(c);
 }
@@ -877,7 +1027,8 @@ ww_analyze(json_t *m, const struct ww_fingerprints *fp, char *err,
 	c->fp = fp;
 	c->cc = jstr(m, "probe_cc");
 	c->fp_names = json_array();
-	c->fp_dns_hop = c->fp_http_hop = c->cur_hop = -1;
+	c->evidence = json_array();
+	c->fp_dns_hop = c->fp_http_hop = c->cur_hop = c->stop_hop = -1;
 	c->have_target = jstr(m, "input") != NULL &&
 			 ww_target_parse(jstr(m, "input"), &c->t, terr,
 					 sizeof(terr)) == 0;
@@ -897,7 +1048,9 @@ ww_analyze(json_t *m, const struct ww_fingerprints *fp, char *err,
 	match_dns_fingerprints(c);
 	match_http_fingerprints(c);
 	decide(c);
+	apply_packet_dns(c);
 	apply_dns_consistency(c);
+	apply_packet_flows(c);
 	apply_network_check(c);
 	write_keys(c);
 	ctx_free(c);

@@ -51,6 +51,12 @@ enum blocking {
 
 enum tri { TRI_NULL, TRI_FALSE, TRI_TRUE };
 
+/* The step of a hop that stopped the walk (for the packet rules). */
+enum pk_step { PK_STEP_NONE, PK_STEP_TCP, PK_STEP_TLS, PK_STEP_HTTP };
+
+/* test_keys.analysis.evidence_detail: at most this many bytes. */
+#define PK_DETAIL_MAX 640
+
 /* What one observation says. */
 enum outcome { OC_UNKNOWN, OC_OK, OC_FAILED };
 
@@ -127,6 +133,12 @@ struct ctx {
 	bool confirmed;
 	int cur_hop; /* the hop being decided, for set_verdict() */
 	struct verdict v;
+	/* the step that stopped the walk, and its hop (-1: none) */
+	enum pk_step stop_step;
+	int stop_hop;
+	/* packet evidence (analysis_packets.c): names and one sentence */
+	json_t *evidence;
+	char evidence_detail[PK_DETAIL_MAX];
 };
 
 /* --- JSON access that never trusts the type ------------------------------- */
@@ -214,6 +226,10 @@ jnum(const json_t *o, const char *k, double *out)
 enum tls_state { TS_UNKNOWN, TS_VERIFIED, TS_UNVERIFIED, TS_FAILED };
 
 /* --- analysis_hops.c: the measurement and the control per hop ------------ */
+bool ip_parse(const char *s, struct ip *ip);
+bool ip_eq(const struct ip *x, const struct ip *y);
+bool ip_in(const struct ip *ip, const struct ip *set, size_t n);
+bool host_eq(const char *s, const char *host);
 bool entry_endpoint(const json_t *e, struct ip *ip, long *port);
 long long rec_hop(const json_t *e);
 enum tls_state tls_state(const json_t *hs);
@@ -250,5 +266,11 @@ bool same_page_strict(const struct ctx *c);
 void match_dns_fingerprints(struct ctx *c);
 void match_http_fingerprints(struct ctx *c);
 bool throttled(const json_t *req, const char *f, const json_t *ctl);
+
+/* --- analysis_packets.c: proof from test_keys.packets --------------------- */
+int pk_dns_injected(struct ctx *c);
+bool pk_reset_injected(struct ctx *c, enum pk_step step, size_t k,
+		       const json_t **rec);
+bool pk_http_injected(struct ctx *c, const json_t *req);
 
 #endif
