@@ -164,18 +164,18 @@ describe_answer(const struct reply *r, char *out, size_t len)
 		snprintf(out, len, "%s", a);
 }
 
-/* " at 0.003 s, ttl 51" */
+/* " (at 0.003 s, ttl 51)", " (ttl 51)", "" */
 static void
 describe_arrival(const struct reply *r, char *out, size_t len)
 {
-	char t[32] = "", ttl[16] = "";
-
-	if (r->have_t)
-		snprintf(t, sizeof(t), " at %.3f s", r->t);
-	if (r->have_ttl)
-		snprintf(ttl, sizeof(ttl), "%sttl %d", r->have_t ? ", " : " ",
-			 r->ttl);
-	snprintf(out, len, "%s%s", t, ttl);
+	if (r->have_t && r->have_ttl)
+		snprintf(out, len, " (at %.3f s, ttl %d)", r->t, r->ttl);
+	else if (r->have_t)
+		snprintf(out, len, " (at %.3f s)", r->t);
+	else if (r->have_ttl)
+		snprintf(out, len, " (ttl %d)", r->ttl);
+	else
+		out[0] = '\0';
 }
 
 /* A name from the JSON for the sentence: printable ASCII (A-labels, as the
@@ -207,9 +207,9 @@ record_dns(struct ctx *c, const json_t *e, const struct reply *first,
 	describe_arrival(later, w2, sizeof(w2));
 	add_evidence(c, "dns_injected");
 	add_detail(c,
-		   "two answers to DNS id %lld (%s %s): first%s %s, "
-		   "later%s %s; the later is usually the real one",
-		   first->id, name, qtype, w1, a1, w2, a2);
+		   "two answers to DNS id %lld (%s %s): first %s%s, "
+		   "later %s%s; the later is usually the real one",
+		   first->id, name, qtype, a1, w1, a2, w2);
 	if (first->have_ttl && later->have_ttl &&
 	    ttl_differs(first->ttl, later->ttl)) {
 		add_evidence(c, "dns_ttl_mismatch");
