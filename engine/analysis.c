@@ -11,9 +11,12 @@
  * order (DNS, TCP, TLS, HTTP), each compared with what the control saw for
  * the same name, endpoint or URL. The first step that stops the probe
  * decides, and names the hop; a chain that reaches its last response is
- * judged by that page. Two rules then apply on top: a forged DNS answer
- * takes the blame for a fetch that failed through it, and a run whose
- * network check failed trusts nothing but success and fingerprints.
+ * judged by that page. Rules then apply on top: two different answers to
+ * one DNS query prove injection (analysis_packets.c, P1), a forged DNS
+ * answer takes the blame for a fetch that failed through it (A), the
+ * packets may prove a reset or a page injected (analysis_packets.c, P2,
+ * P3), and a run whose network check failed trusts nothing but success
+ * and proof (B).
  *
  * Each decide_*() returns true when it has set the verdict.
  */
@@ -66,7 +69,7 @@ set_null_nohop(struct ctx *c, const char *reason, const char *failure)
 	return set_null(c, reason, failure);
 }
 
-static bool
+bool
 set_blocked(struct ctx *c, enum blocking b, const char *detail,
 	    const char *reason, const char *failure)
 {
@@ -146,7 +149,7 @@ dns_detail(const char *f)
 /* A RST in answer to the SYN (connection_refused) is how a censor on the
  * path refuses a connection, as the GFW's port blocks do: tcp.reset, like
  * a reset of a connection that had just opened. */
-static const char *
+const char *
 tcp_detail(const char *f)
 {
 	if (is(f, failure_generic_timeout))
@@ -157,7 +160,7 @@ tcp_detail(const char *f)
 	return "tcp.failure";
 }
 
-static const char *
+const char *
 tls_detail(const char *f)
 {
 	if (is(f, failure_connection_reset))
@@ -169,7 +172,7 @@ tls_detail(const char *f)
 	return "tls.failed";
 }
 
-static const char *
+const char *
 http_detail(const char *f)
 {
 	if (is(f, failure_connection_reset))
@@ -757,140 +760,6 @@ apply_dns_consistency(struct ctx *c)
 			    f);
 }
 
-/* --- packet evidence (docs/verdicts.md, "Packet evidence") ---------------- */
-
-/*
- * The page came intact through hop j's name despite a forged answer: over
- * HTTPS a target handshake with the name verified (whatever address it
- * went to, the server proved to be the site's); over plain HTTP the walk
- * found the page accessible and it is strictly the control's (row 34's
- * test, since nothing authenticates it).
- */
-static bool
-page_intact(const struct ctx *c, size_t j)
-{
-	const struct hop *h = &c->hops[j];
-	const json_t *hss = jarr(c->tk, "tls_handshakes");
-
-	if (h->https || (j == 0 && c->t.kind == WW_TARGET_TLS)) {
-		for (size_t i = 0; i < jlen(hss); i++) {
-			const json_t *hs = json_array_get(hss, i);
-
-			if (is_target_hs(hs, h->t.host) &&
-			    tls_state(hs) == TS_VERIFIED)
-				return true;
-		}
-		return false;
-	}
-	return c->v.blocking == BL_FALSE && c->v.accessible == TRI_TRUE &&
-	       same_page_strict(c);
-}
-
-/*
- * Rule P1. Two different answers to one DNS query id prove a forger on
- * the path, with or without a control or a fingerprint: dns.injected,
- * confirmed, at the name's hop. Not when the walk stopped before that
- * hop (its failure is not the name's), and not when the page came intact
- * through it: then the injection is evidence only, and the page decides.
- */
-static void
-apply_packet_dns(struct ctx *c)
-{
-	int j = pk_dns_injected(c);
-
-	if (j < 0 || c->confirmed || (c->v.hop >= 0 && j > c->v.hop) ||
-	    page_intact(c, (size_t)j))
-		return;
-	c->cur_hop = j;
-	set_blocked(c, BL_DNS, "dns.injected", "dns_injected_replies", NULL);
-	c->confirmed = true;
-}
-
-static bool
-is_reset_detail(const char *d)
-{
-	return is(d, "tcp.reset") || is(d, "tls.reset") || is(d, "http.reset");
-}
-
-/* The class of a reset proven injected when the control could not tell:
- * the step's, and for TLS the neutral handshake's word on the address. */
-static enum blocking
-reset_class(const struct ctx *c, const json_t *rec)
-{
-	const struct hop *h = &c->hops[c->stop_hop];
-	const json_t *neutral;
-	struct ip ip;
-	long port;
-
-	switch (c->stop_step) {
-	case PK_STEP_TCP:
-		return BL_TCP_IP;
-	case PK_STEP_TLS:
-		if (!entry_endpoint(rec, &ip, &port))
-			return BL_TLS;
-		neutral = neutral_hs(c, &ip, port, h->t.host);
-		return neutral != NULL && tls_state(neutral) == TS_FAILED
-			       ? BL_TCP_IP
-			       : BL_TLS;
-	default:
-		return BL_HTTP_FAILURE;
-	}
-}
-
-/*
- * Rules P2 and P3. An http-diff page whose payload came with a TTL unlike
- * the server's SYN-ACK was injected: confirmed. A reset (tcp.reset,
- * tls.reset, http.reset) that the packets prove was not the server's is
- * confirmed, keeping its class; where no control (or no control data for
- * the step) could tell, the step's class and detail, reason
- * rst_injected. After rule A: a failure through a forged answer is DNS's.
- */
-static void
-apply_packet_flows(struct ctx *c)
-{
-	const json_t *rec;
-	const char *f;
-	bool blocked, unproven;
-
-	if (c->v.blocking == BL_HTTP_DIFF &&
-	    !is(c->v.detail, "http.server_side")) {
-		const json_t *req = c->v.hop >= 0 && (size_t)c->v.hop < c->n_hops
-					    ? c->hops[c->v.hop].req
-					    : final_request(c);
-
-		if (pk_http_injected(c, req))
-			c->confirmed = true;
-		return;
-	}
-	if (c->confirmed || c->stop_step == PK_STEP_NONE || c->stop_hop < 0 ||
-	    !c->have_target)
-		return;
-	blocked = c->v.blocking != BL_NULL && c->v.blocking != BL_FALSE &&
-		  c->v.blocking != BL_DNS && is_reset_detail(c->v.detail);
-	unproven = c->v.blocking == BL_NULL &&
-		   (is(c->v.reason, "control_unavailable") ||
-		    is(c->v.reason, "control_incomplete"));
-	if ((!blocked && !unproven) ||
-	    !pk_reset_injected(c, c->stop_step, (size_t)c->stop_hop, &rec))
-		return;
-	c->confirmed = true;
-	if (blocked)
-		return;
-	c->cur_hop = c->stop_hop;
-	if (c->stop_step == PK_STEP_TCP) {
-		f = jfailure(jobj(rec, "status"));
-		set_blocked(c, BL_TCP_IP, tcp_detail(f), "rst_injected", f);
-	} else if (c->stop_step == PK_STEP_TLS) {
-		f = jfailure(rec);
-		set_blocked(c, reset_class(c, rec), tls_detail(f),
-			    "rst_injected", f);
-	} else {
-		f = jfailure(rec);
-		set_blocked(c, BL_HTTP_FAILURE, http_detail(f), "rst_injected",
-			    f);
-	}
-}
-
 /*
  * Rule B. network_check.ok false: the run's domestic reference failed at
  * every step, so this network could not reach anything. Failures, odd
@@ -1048,9 +917,9 @@ ww_analyze(json_t *m, const struct ww_fingerprints *fp, char *err,
 	match_dns_fingerprints(c);
 	match_http_fingerprints(c);
 	decide(c);
-	apply_packet_dns(c);
+	pk_apply_dns(c);
 	apply_dns_consistency(c);
-	apply_packet_flows(c);
+	pk_apply_flows(c);
 	apply_network_check(c);
 	write_keys(c);
 	ctx_free(c);

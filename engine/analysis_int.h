@@ -5,8 +5,10 @@
  * analysis_hops.c reads the measurement and the control per hop,
  * analysis_pages.c compares pages (the comparison keys, "far" pages,
  * throttling, fingerprints), analysis.c decides (docs/verdicts.md) and
- * writes the keys. All of them work on one struct ctx, filled in that
- * order: hops, then pages, then the verdict.
+ * writes the keys, analysis_packets.c reads test_keys.packets for proof of
+ * injection and applies its rules to the verdict. All of them work on one
+ * struct ctx, filled in that order: hops, then pages, then the verdict,
+ * then the packet rules.
  */
 #ifndef WW_ANALYSIS_INT_H
 #define WW_ANALYSIS_INT_H
@@ -267,10 +269,15 @@ void match_dns_fingerprints(struct ctx *c);
 void match_http_fingerprints(struct ctx *c);
 bool throttled(const json_t *req, const char *f, const json_t *ctl);
 
+/* --- analysis.c: setting the verdict ------------------------------------- */
+bool set_blocked(struct ctx *c, enum blocking b, const char *detail,
+		 const char *reason, const char *failure);
+const char *tcp_detail(const char *f);
+const char *tls_detail(const char *f);
+const char *http_detail(const char *f);
+
 /* --- analysis_packets.c: proof from test_keys.packets --------------------- */
-int pk_dns_injected(struct ctx *c);
-bool pk_reset_injected(struct ctx *c, enum pk_step step, size_t k,
-		       const json_t **rec);
-bool pk_http_injected(struct ctx *c, const json_t *req);
+void pk_apply_dns(struct ctx *c);
+void pk_apply_flows(struct ctx *c);
 
 #endif

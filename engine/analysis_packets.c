@@ -11,8 +11,9 @@
  *     packets on the same connection, several RSTs with different sequence
  *     numbers at once, or the server's data still coming after the RST;
  *   - the payload of an http-diff page with a TTL unlike the SYN-ACK's.
- * This file finds the facts and records them (c->evidence and its
- * sentence); analysis.c decides what they do to the verdict.
+ * This file finds the facts, records them (c->evidence and its sentence)
+ * and applies rules P1-P3 to the verdict of the walk (analysis.c calls
+ * pk_apply_dns() before rule A and pk_apply_flows() after it).
  *
  * The packets are untrusted JSON like the rest: every access is
  * type-checked, anything odd is "no evidence" (never "injected"), and at
@@ -118,8 +119,7 @@ read_reply(const json_t *o, struct reply *r)
 	    json_array_size(addrs) > PK_MAX_ADDRS)
 		return false;
 	for (size_t i = 0; i < json_array_size(addrs); i++) {
-		if (!ip_parse(json_string_value(json_array_get(addrs, i)),
-			      &ip))
+		if (!ip_parse(json_string_value(json_array_get(addrs, i)), &ip))
 			return false;
 		if (!ip_in(&ip, r->addrs, r->n_addrs))
 			r->addrs[r->n_addrs++] = ip;
@@ -263,7 +263,7 @@ dns_entry_hop(const struct ctx *c, const json_t *e)
  * (the evidence: the first such query of that hop); -1 when none. A query
  * for a name of no hop is not about this target.
  */
-int
+static int
 pk_dns_injected(struct ctx *c)
 {
 	const json_t *dns = jarr(jobj(c->tk, "packets"), "dns");
@@ -489,8 +489,8 @@ find_after(const struct pkt *ps, size_t n, struct rst_facts *f)
 	for (size_t j = r + 1; j < n; j++) {
 		const struct pkt *d = &ps[j];
 
-		if (d->in && !(d->flags & F_RST) && d->len > 0 &&
-		    d->have_seq && (int32_t)(d->seq - ps[r].seq) >= 0) {
+		if (d->in && !(d->flags & F_RST) && d->len > 0 && d->have_seq &&
+		    (int32_t)(d->seq - ps[r].seq) >= 0) {
 			f->after = true;
 			f->t_rst = ps[r].have_t ? ps[r].t : -1;
 			f->t_data = d->have_t ? d->t : -1;
@@ -512,7 +512,8 @@ record_rst(struct ctx *c, long long flow, const struct rst_facts *f)
 				   "flow %lld",
 				   f->rst_ttl, f->srv_ttl, f->ttl_from, flow);
 		else
-			add_detail(c, "RST ttl %d vs server ttl %d on flow %lld",
+			add_detail(c,
+				   "RST ttl %d vs server ttl %d on flow %lld",
 				   f->rst_ttl, f->srv_ttl, flow);
 	}
 	if (f->burst) {
@@ -578,7 +579,7 @@ reset_failure(const char *f, bool connect)
  * packets prove was not the server's, on some record of that step. *rec:
  * the first such record (its failure names the detail).
  */
-bool
+static bool
 pk_reset_injected(struct ctx *c, enum pk_step step, size_t k,
 		  const json_t **rec)
 {
@@ -598,8 +599,8 @@ pk_reset_injected(struct ctx *c, enum pk_step step, size_t k,
 	}
 	if (!h->have_t)
 		return false;
-	arr = jarr(c->tk, step == PK_STEP_TCP ? "tcp_connect"
-					      : "tls_handshakes");
+	arr = jarr(c->tk,
+		   step == PK_STEP_TCP ? "tcp_connect" : "tls_handshakes");
 	for (size_t i = 0; i < jlen(arr); i++) {
 		const json_t *e = json_array_get(arr, i);
 		const char *f = step == PK_STEP_TCP
@@ -621,7 +622,7 @@ pk_reset_injected(struct ctx *c, enum pk_step step, size_t k,
 
 /* Payload in on the request's flow with a TTL unlike the SYN-ACK's: the
  * page (or part of it) came from another host than the server. */
-bool
+static bool
 pk_http_injected(struct ctx *c, const json_t *req)
 {
 	const json_t *e;
@@ -649,4 +650,139 @@ pk_http_injected(struct ctx *c, const json_t *req)
 		}
 	free(ps);
 	return found;
+}
+
+/* --- the rules (analysis.c calls them after the walk) --------------------- */
+
+/*
+ * The page came intact through hop j's name despite a forged answer: over
+ * HTTPS a target handshake with the name verified (whatever address it
+ * went to, the server proved to be the site's); over plain HTTP the walk
+ * found the page accessible and it is strictly the control's (row 34's
+ * test, since nothing authenticates it).
+ */
+static bool
+page_intact(const struct ctx *c, size_t j)
+{
+	const struct hop *h = &c->hops[j];
+	const json_t *hss = jarr(c->tk, "tls_handshakes");
+
+	if (h->https || (j == 0 && c->t.kind == WW_TARGET_TLS)) {
+		for (size_t i = 0; i < jlen(hss); i++) {
+			const json_t *hs = json_array_get(hss, i);
+
+			if (is_target_hs(hs, h->t.host) &&
+			    tls_state(hs) == TS_VERIFIED)
+				return true;
+		}
+		return false;
+	}
+	return c->v.blocking == BL_FALSE && c->v.accessible == TRI_TRUE &&
+	       same_page_strict(c);
+}
+
+/*
+ * Rule P1. Two different answers to one DNS query id prove a forger on
+ * the path, with or without a control or a fingerprint: dns.injected,
+ * confirmed, at the name's hop. Not when the walk stopped before that
+ * hop (its failure is not the name's), and not when the page came intact
+ * through it: then the injection is evidence only, and the page decides.
+ */
+void
+pk_apply_dns(struct ctx *c)
+{
+	int j = pk_dns_injected(c);
+
+	if (j < 0 || c->confirmed || (c->v.hop >= 0 && j > c->v.hop) ||
+	    page_intact(c, (size_t)j))
+		return;
+	c->cur_hop = j;
+	set_blocked(c, BL_DNS, "dns.injected", "dns_injected_replies", NULL);
+	c->confirmed = true;
+}
+
+static bool
+is_reset_detail(const char *d)
+{
+	return is(d, "tcp.reset") || is(d, "tls.reset") || is(d, "http.reset");
+}
+
+/* The class of a reset proven injected when the control could not tell:
+ * the step's, and for TLS the neutral handshake's word on the address. */
+static enum blocking
+reset_class(const struct ctx *c, const json_t *rec)
+{
+	const struct hop *h = &c->hops[c->stop_hop];
+	const json_t *neutral;
+	struct ip ip;
+	long port;
+
+	switch (c->stop_step) {
+	case PK_STEP_TCP:
+		return BL_TCP_IP;
+	case PK_STEP_TLS:
+		if (!entry_endpoint(rec, &ip, &port))
+			return BL_TLS;
+		neutral = neutral_hs(c, &ip, port, h->t.host);
+		return neutral != NULL && tls_state(neutral) == TS_FAILED
+			       ? BL_TCP_IP
+			       : BL_TLS;
+	default:
+		return BL_HTTP_FAILURE;
+	}
+}
+
+/*
+ * Rules P2 and P3. An http-diff page whose payload came with a TTL unlike
+ * the server's SYN-ACK was injected: confirmed. A reset (tcp.reset,
+ * tls.reset, http.reset) that the packets prove was not the server's is
+ * confirmed, keeping its class; where no control (or no control data for
+ * the step) could tell, the step's class and detail, reason
+ * rst_injected. After rule A: a failure through a forged answer is DNS's.
+ */
+void
+pk_apply_flows(struct ctx *c)
+{
+	const json_t *rec;
+	const char *f;
+	bool blocked, unproven;
+
+	if (c->v.blocking == BL_HTTP_DIFF &&
+	    !is(c->v.detail, "http.server_side")) {
+		const json_t *req =
+			c->v.hop >= 0 && (size_t)c->v.hop < c->n_hops
+				? c->hops[c->v.hop].req
+				: final_request(c);
+
+		if (pk_http_injected(c, req))
+			c->confirmed = true;
+		return;
+	}
+	if (c->confirmed || c->stop_step == PK_STEP_NONE || c->stop_hop < 0 ||
+	    !c->have_target)
+		return;
+	blocked = c->v.blocking != BL_NULL && c->v.blocking != BL_FALSE &&
+		  c->v.blocking != BL_DNS && is_reset_detail(c->v.detail);
+	unproven = c->v.blocking == BL_NULL &&
+		   (is(c->v.reason, "control_unavailable") ||
+		    is(c->v.reason, "control_incomplete"));
+	if ((!blocked && !unproven) ||
+	    !pk_reset_injected(c, c->stop_step, (size_t)c->stop_hop, &rec))
+		return;
+	c->confirmed = true;
+	if (blocked)
+		return;
+	c->cur_hop = c->stop_hop;
+	if (c->stop_step == PK_STEP_TCP) {
+		f = jfailure(jobj(rec, "status"));
+		set_blocked(c, BL_TCP_IP, tcp_detail(f), "rst_injected", f);
+	} else if (c->stop_step == PK_STEP_TLS) {
+		f = jfailure(rec);
+		set_blocked(c, reset_class(c, rec), tls_detail(f),
+			    "rst_injected", f);
+	} else {
+		f = jfailure(rec);
+		set_blocked(c, BL_HTTP_FAILURE, http_detail(f), "rst_injected",
+			    f);
+	}
 }

@@ -108,8 +108,8 @@ actual(json_t *m, const char *key)
 	json_t *tk = json_object_get(m, "test_keys");
 
 	static const char *const in_analysis[] = {
-		"reason", "fingerprints", "hop", "hop_url", "evidence",
-		"evidence_detail"};
+		"reason",  "fingerprints", "hop",
+		"hop_url", "evidence",	   "evidence_detail"};
 
 	for (size_t i = 0; i < WW_ARRAY_LEN(in_analysis); i++)
 		if (strcmp(key, in_analysis[i]) == 0)
@@ -823,7 +823,8 @@ test_base64_body(void **state)
 	json_decref(m);
 }
 
-/* --- packet evidence: odd packets change nothing --------------------------- */
+/* --- packet evidence: odd packets change nothing ---------------------------
+ */
 
 static json_t *
 verdict_of(json_t *m)
@@ -847,8 +848,13 @@ test_packets_odd_values(void **state)
 		"pk_dns_race_no_control", "pk_tls_reset_ttl",
 		"pk_tcp_refused_other_flow", "pk_http_diff_injected",
 		"pk_http_reset_burst"};
-	static const char *const odd[] = {"null", "3",	"\"x\"", "[]",
-					  "true", "{}", "{\"dns\": {}, \"tcp\": 1}"};
+	static const char *const odd[] = {"null",
+					  "3",
+					  "\"x\"",
+					  "[]",
+					  "true",
+					  "{}",
+					  "{\"dns\": {}, \"tcp\": 1}"};
 
 	(void)state;
 	for (size_t i = 0; i < WW_ARRAY_LEN(which); i++) {
@@ -857,16 +863,14 @@ test_packets_odd_values(void **state)
 		json_object_del(json_object_get(m, "test_keys"), "packets");
 		analyze_ok(m, fps);
 		want = verdict_of(m);
-		assert_true(json_is_false(
-			json_object_get(json_object_get(m, "test_keys"),
-					"confirmed")));
+		assert_true(json_is_false(json_object_get(
+			json_object_get(m, "test_keys"), "confirmed")));
 		json_decref(m);
 		for (size_t k = 0; k < WW_ARRAY_LEN(odd); k++) {
 			m = build_case(which[i], NULL);
-			json_object_set_new(json_object_get(m, "test_keys"),
-					    "packets",
-					    json_loads(odd[k], JSON_DECODE_ANY,
-						       NULL));
+			json_object_set_new(
+				json_object_get(m, "test_keys"), "packets",
+				json_loads(odd[k], JSON_DECODE_ANY, NULL));
 			analyze_ok(m, fps);
 			got = verdict_of(m);
 			if (!json_equal(got, want))
@@ -906,10 +910,10 @@ test_packets_bounded(void **state)
 		json_array_append_new(dns, proof);
 		json_decref(other);
 		analyze_ok(m, fps);
-		assert_int_equal(json_is_true(json_object_get(
-					 json_object_get(m, "test_keys"),
-					 "confirmed")),
-				 at[i] < WW_ANALYSIS_MAX_ITEMS);
+		assert_int_equal(
+			json_is_true(json_object_get(
+				json_object_get(m, "test_keys"), "confirmed")),
+			at[i] < WW_ANALYSIS_MAX_ITEMS);
 		json_decref(m);
 	}
 }
