@@ -17,7 +17,7 @@
  *
  * The packets are untrusted JSON like the rest: every access is
  * type-checked, anything odd is "no evidence" (never "injected"), and at
- * most WW_ANALYSIS_MAX_ITEMS elements of each array are read.
+ * most WW_ANALYSIS_MAX_ITEMS DNS entries and the PK_MAX_* below are read.
  */
 #include "analysis_int.h"
 
@@ -34,6 +34,17 @@
  * not what the probe writes, so no evidence. */
 #define PK_MAX_REPLIES 16
 #define PK_MAX_ADDRS 64
+/* Flows and packets per flow read (the probe writes 24 and 32): a record
+ * may look through every flow for the server's TTL, so these bound the
+ * work per record, not only the reading. */
+#define PK_MAX_FLOWS 64
+#define PK_MAX_PKTS 64
+
+static size_t
+cap(size_t n, size_t max)
+{
+	return n < max ? n : max;
+}
 
 /* --- evidence ------------------------------------------------------------- */
 
@@ -226,8 +237,7 @@ static bool
 dns_entry_injected(struct ctx *c, const json_t *e, bool record)
 {
 	const json_t *rs = jarr(e, "replies");
-	size_t n = json_array_size(rs) < PK_MAX_REPLIES ? json_array_size(rs)
-							: PK_MAX_REPLIES;
+	size_t n = cap(json_array_size(rs), PK_MAX_REPLIES);
 	struct reply *r = xcalloc(PK_MAX_REPLIES, sizeof(*r));
 	bool ok[PK_MAX_REPLIES] = {false}, found = false;
 
@@ -368,7 +378,7 @@ flow_entry(const struct ctx *c, long long id)
 	const json_t *tcp = jarr(jobj(c->tk, "packets"), "tcp");
 	long long f;
 
-	for (size_t i = 0; i < jlen(tcp); i++) {
+	for (size_t i = 0; i < cap(jlen(tcp), PK_MAX_FLOWS); i++) {
 		const json_t *e = json_array_get(tcp, i);
 
 		if (jint(e, "flow", &f) && f == id)
@@ -384,7 +394,7 @@ synack_ttl(const json_t *e, int *ttl)
 	const json_t *ps = jarr(e, "packets");
 	struct pkt p;
 
-	for (size_t i = 0; i < jlen(ps); i++)
+	for (size_t i = 0; i < cap(jlen(ps), PK_MAX_PKTS); i++)
 		if (read_pkt(json_array_get(ps, i), &p) && is_synack_in(&p) &&
 		    p.have_ttl) {
 			*ttl = p.ttl;
@@ -411,7 +421,7 @@ server_ttl(const struct ctx *c, const json_t *e, int *ttl, long long *other)
 		return true;
 	if (!ip_parse(jstr(e, "ip"), &ip) || !jint(e, "port", &port))
 		return false;
-	for (size_t i = 0; i < jlen(tcp); i++) {
+	for (size_t i = 0; i < cap(jlen(tcp), PK_MAX_FLOWS); i++) {
 		const json_t *o = json_array_get(tcp, i);
 
 		if (o == e || !ip_parse(jstr(o, "ip"), &oip) ||
@@ -434,14 +444,14 @@ struct rst_facts {
 	double t_rst, t_data;
 };
 
-/* Packets of flow entry e, read in arrival order (at most MAX_ITEMS). */
+/* Packets of flow entry e, read in arrival order (at most PK_MAX_PKTS). */
 static size_t
 read_pkts(const json_t *e, struct pkt *ps)
 {
 	const json_t *a = jarr(e, "packets");
 	size_t n = 0;
 
-	for (size_t i = 0; i < jlen(a); i++)
+	for (size_t i = 0; i < cap(jlen(a), PK_MAX_PKTS); i++)
 		if (read_pkt(json_array_get(a, i), &ps[n]))
 			n++;
 	return n;
@@ -549,7 +559,7 @@ flow_rst_injected(struct ctx *c, const json_t *rec)
 	if (!jint(rec, "flow", &flow) || flow <= 0 ||
 	    (e = flow_entry(c, flow)) == NULL)
 		return false;
-	ps = xcalloc(MAX_ITEMS, sizeof(*ps));
+	ps = xcalloc(PK_MAX_PKTS, sizeof(*ps));
 	n = read_pkts(e, ps);
 	if (server_ttl(c, e, &f.srv_ttl, &f.ttl_from))
 		for (size_t i = 0; i < n && !f.mismatch; i++)
@@ -635,7 +645,7 @@ pk_http_injected(struct ctx *c, const json_t *req)
 	if (!jint(req, "flow", &flow) || flow <= 0 ||
 	    (e = flow_entry(c, flow)) == NULL || !server_ttl(c, e, &ref, &from))
 		return false;
-	ps = xcalloc(MAX_ITEMS, sizeof(*ps));
+	ps = xcalloc(PK_MAX_PKTS, sizeof(*ps));
 	n = read_pkts(e, ps);
 	for (size_t i = 0; i < n && !found; i++)
 		if (ps[i].in && ps[i].len > 0 && ps[i].have_ttl &&
