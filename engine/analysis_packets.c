@@ -387,6 +387,59 @@ flow_entry(const struct ctx *c, long long id)
 	return NULL;
 }
 
+/* Flow entry e lists transaction tid and goes to the record's endpoint. */
+static bool
+flow_serves(const json_t *e, long long tid, const struct ip *ip, long port)
+{
+	const json_t *tids = jarr(e, "transaction_ids");
+	struct ip fip;
+	long long fport;
+
+	if (!ip_parse(jstr(e, "ip"), &fip) || !ip_eq(&fip, ip) ||
+	    !jint(e, "port", &fport) || fport != port)
+		return false;
+	for (size_t i = 0; i < jlen(tids); i++) {
+		json_t *v = json_array_get(tids, i);
+
+		if (json_is_integer(v) && json_integer_value(v) == tid)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The connection of record rec (a tcp_connect, tls_handshakes or requests
+ * entry) in packets.tcp, and its flow number: the record's "flow" when it
+ * has one; else the one flow to the record's endpoint that lists the
+ * record's transaction_id (two such flows: ambiguous, none).
+ */
+static const json_t *
+record_flow(const struct ctx *c, const json_t *rec, long long *flow)
+{
+	const json_t *tcp = jarr(jobj(c->tk, "packets"), "tcp"), *found = NULL;
+	long long tid;
+	struct ip ip;
+	long port;
+
+	if (jint(rec, "flow", flow))
+		return *flow > 0 ? flow_entry(c, *flow) : NULL;
+	if (!jint(rec, "transaction_id", &tid) ||
+	    !entry_endpoint(rec, &ip, &port))
+		return NULL;
+	for (size_t i = 0; i < cap(jlen(tcp), PK_MAX_FLOWS); i++) {
+		const json_t *e = json_array_get(tcp, i);
+
+		if (!flow_serves(e, tid, &ip, port))
+			continue;
+		if (found != NULL)
+			return NULL;
+		found = e;
+	}
+	if (found == NULL || !jint(found, "flow", flow))
+		return NULL;
+	return found;
+}
+
 /* The TTL of the first SYN-ACK of flow entry e. */
 static bool
 synack_ttl(const json_t *e, int *ttl)
@@ -556,8 +609,7 @@ flow_rst_injected(struct ctx *c, const json_t *rec)
 	long long flow;
 	size_t n;
 
-	if (!jint(rec, "flow", &flow) || flow <= 0 ||
-	    (e = flow_entry(c, flow)) == NULL)
+	if ((e = record_flow(c, rec, &flow)) == NULL)
 		return false;
 	ps = xcalloc(PK_MAX_PKTS, sizeof(*ps));
 	n = read_pkts(e, ps);
@@ -642,8 +694,8 @@ pk_http_injected(struct ctx *c, const json_t *req)
 	size_t n;
 	bool found = false;
 
-	if (!jint(req, "flow", &flow) || flow <= 0 ||
-	    (e = flow_entry(c, flow)) == NULL || !server_ttl(c, e, &ref, &from))
+	if ((e = record_flow(c, req, &flow)) == NULL ||
+	    !server_ttl(c, e, &ref, &from))
 		return false;
 	ps = xcalloc(PK_MAX_PKTS, sizeof(*ps));
 	n = read_pkts(e, ps);
