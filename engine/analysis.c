@@ -12,10 +12,10 @@
  * the same name, endpoint or URL. The first step that stops the probe
  * decides, and names the hop; a chain that reaches its last response is
  * judged by that page. Rules then apply on top: two different answers to
- * one DNS query prove injection (analysis_packets.c, P1), a forged DNS
- * answer takes the blame for a fetch that failed through it (A), the
- * packets may prove a reset or a page injected (analysis_packets.c, P2,
- * P3), and a run whose network check failed trusts nothing but success
+ * one DNS query prove injection (analysis_packets.c, P1), the packets may
+ * prove a reset or a page injected (P2, P3), a forged DNS answer takes
+ * the blame for a fetch that failed through it unless proof was found
+ * (A), and a run whose network check failed trusts nothing but success
  * and proof (B).
  *
  * Each decide_*() returns true when it has set the verdict.
@@ -918,8 +918,8 @@ ww_analyze(json_t *m, const struct ww_fingerprints *fp, char *err,
 	match_http_fingerprints(c);
 	decide(c);
 	pk_apply_dns(c);
-	apply_dns_consistency(c);
 	pk_apply_flows(c);
+	apply_dns_consistency(c);
 	apply_network_check(c);
 	write_keys(c);
 	ctx_free(c);

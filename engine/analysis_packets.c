@@ -13,7 +13,7 @@
  *   - the payload of an http-diff page with a TTL unlike the SYN-ACK's.
  * This file finds the facts, records them (c->evidence and its sentence)
  * and applies rules P1-P3 to the verdict of the walk (analysis.c calls
- * pk_apply_dns() before rule A and pk_apply_flows() after it).
+ * pk_apply_dns() and pk_apply_flows() before rule A).
  *
  * The packets are untrusted JSON like the rest: every access is
  * type-checked, anything odd is "no evidence" (never "injected"), and at
@@ -794,41 +794,73 @@ reset_class(const struct ctx *c, const json_t *rec)
 	}
 }
 
+/* A null verdict only for want of the control's word. */
+static bool
+unproven(const struct ctx *c)
+{
+	return c->v.blocking == BL_NULL &&
+	       (is(c->v.reason, "control_unavailable") ||
+		is(c->v.reason, "control_incomplete") ||
+		is(c->v.reason, "control_http_failed"));
+}
+
 /*
- * Rules P2 and P3. An http-diff page whose payload came with a TTL unlike
- * the server's SYN-ACK was injected: confirmed. A reset (tcp.reset,
- * tls.reset, http.reset) that the packets prove was not the server's is
- * confirmed, keeping its class; where no control (or no control data for
- * the step) could tell, the step's class and detail, reason
- * rst_injected. After rule A: a failure through a forged answer is DNS's.
+ * Rule P3. A page whose payload came with a TTL unlike the server's
+ * SYN-ACK was injected: an http-diff verdict is confirmed; a page the
+ * control could not judge becomes http-diff / http.diff, confirmed (an
+ * injected answer is not the site's page, whatever it looks like).
+ * True when it applied.
+ */
+static bool
+apply_http(struct ctx *c)
+{
+	const json_t *req;
+	long long code;
+
+	if (c->v.blocking == BL_HTTP_DIFF &&
+	    !is(c->v.detail, "http.server_side")) {
+		req = c->v.hop >= 0 && (size_t)c->v.hop < c->n_hops
+			      ? c->hops[c->v.hop].req
+			      : final_request(c);
+		if (pk_http_injected(c, req))
+			c->confirmed = true;
+		return true;
+	}
+	if (c->confirmed || c->stop_step != PK_STEP_HTTP || c->stop_hop < 0 ||
+	    !unproven(c))
+		return false;
+	req = c->hops[c->stop_hop].req;
+	if (response_of(req, &code) == NULL || !pk_http_injected(c, req))
+		return false;
+	c->cur_hop = c->stop_hop;
+	set_blocked(c, BL_HTTP_DIFF, "http.diff", "http_injected",
+		    jfailure(req));
+	c->confirmed = true;
+	return true;
+}
+
+/*
+ * Rules P2 and P3 (apply_http). A reset (tcp.reset, tls.reset,
+ * http.reset) that the packets prove was not the server's is confirmed,
+ * keeping its class; where no control (or no control data for the step)
+ * could tell, the step's class and detail, reason rst_injected. Before
+ * rule A: a proven injection is confirmed, and rule A leaves confirmed
+ * verdicts alone (a reset injected on the way to a forged address keeps
+ * its class).
  */
 void
 pk_apply_flows(struct ctx *c)
 {
 	const json_t *rec;
 	const char *f;
-	bool blocked, unproven;
+	bool blocked;
 
-	if (c->v.blocking == BL_HTTP_DIFF &&
-	    !is(c->v.detail, "http.server_side")) {
-		const json_t *req =
-			c->v.hop >= 0 && (size_t)c->v.hop < c->n_hops
-				? c->hops[c->v.hop].req
-				: final_request(c);
-
-		if (pk_http_injected(c, req))
-			c->confirmed = true;
-		return;
-	}
-	if (c->confirmed || c->stop_step == PK_STEP_NONE || c->stop_hop < 0 ||
-	    !c->have_target)
+	if (!c->have_target || apply_http(c) || c->confirmed ||
+	    c->stop_step == PK_STEP_NONE || c->stop_hop < 0)
 		return;
 	blocked = c->v.blocking != BL_NULL && c->v.blocking != BL_FALSE &&
 		  c->v.blocking != BL_DNS && is_reset_detail(c->v.detail);
-	unproven = c->v.blocking == BL_NULL &&
-		   (is(c->v.reason, "control_unavailable") ||
-		    is(c->v.reason, "control_incomplete"));
-	if ((!blocked && !unproven) ||
+	if ((!blocked && !unproven(c)) ||
 	    !pk_reset_injected(c, c->stop_step, (size_t)c->stop_hop, &rec))
 		return;
 	c->confirmed = true;

@@ -311,6 +311,8 @@ CASE(pk_tls_reset_same_ttl_no_control)
 CASE(pk_tls_reset_ttl)
 CASE(pk_tls_reset_ttl_one_hop)
 CASE(pk_tls_server_after_rst)
+CASE(pk_http_injected_no_control)
+CASE(pk_tls_reset_forged_address)
 CASE(pk_tls_reset_ttl_by_tid)
 CASE(pk_tls_reset_tid_ambiguous)
 
@@ -450,6 +452,8 @@ static const char *const all_cases[] = {
 	"pk_tls_reset_ttl",
 	"pk_tls_reset_ttl_one_hop",
 	"pk_tls_server_after_rst",
+	"pk_http_injected_no_control",
+	"pk_tls_reset_forged_address",
 	"pk_tls_reset_ttl_by_tid",
 	"pk_tls_reset_tid_ambiguous",
 };
@@ -1084,6 +1088,8 @@ main(void)
 		cmocka_unit_test(test_pk_tls_reset_ttl),
 		cmocka_unit_test(test_pk_tls_reset_ttl_one_hop),
 		cmocka_unit_test(test_pk_tls_server_after_rst),
+		cmocka_unit_test(test_pk_http_injected_no_control),
+		cmocka_unit_test(test_pk_tls_reset_forged_address),
 		cmocka_unit_test(test_pk_tls_reset_ttl_by_tid),
 		cmocka_unit_test(test_pk_tls_reset_tid_ambiguous),
 		cmocka_unit_test(test_not_a_measurement),
