@@ -28,7 +28,9 @@
 #define MAX_RAW_B64 ((WW_DNS_REPLY_KEEP + 2) / 3 * 4)
 /* the records one flow served (a connect, its handshakes, requests) */
 #define MAX_FLOW_TIDS 64
-/* packet and reply times: seconds since the measurement's start */
+/* packet and reply times: seconds since the measurement's start, on the
+ * capture's clock (a packet stamped by the kernel may come out a little
+ * before the start by the engine's): within a day either side */
 #define MAX_SECONDS 86400.0
 
 static const struct keyspec packets_keys[] = {
@@ -103,10 +105,11 @@ seconds(struct vctx *c, const json_t *obj, const char *key)
 	const json_t *v = json_object_get(obj, key);
 	double d = json_number_value(v);
 
-	if (v == NULL || (d >= 0 && d <= MAX_SECONDS && isfinite(d)))
+	if (v == NULL || (fabs(d) <= MAX_SECONDS && isfinite(d)))
 		return 0;
 	vd_push_key(c, key);
-	return vd_fail(c, "must be seconds 0..%.0f", MAX_SECONDS);
+	return vd_fail(c, "must be seconds -%.0f..%.0f", MAX_SECONDS,
+		       MAX_SECONDS);
 }
 
 static bool
@@ -147,7 +150,7 @@ check_pkt(struct vctx *c, const json_t *p)
 
 	if (CHECK_KEYS(c, p, pkt_keys) != 0 || seconds(c, p, "t") != 0 ||
 	    check_flags(c, p) != 0 || int_range(c, p, "ttl", 0, 255) != 0 ||
-	    int_range(c, p, "ip_id", 0, 65535) != 0 ||
+	    int_range(c, p, "ip_id", 0, UINT32_MAX) != 0 ||
 	    int_range(c, p, "win", 0, 65535) != 0 ||
 	    int_range(c, p, "seq", 0, UINT32_MAX) != 0 ||
 	    int_range(c, p, "ack", 0, UINT32_MAX) != 0 ||
@@ -222,7 +225,7 @@ check_reply(struct vctx *c, const json_t *r)
 	if (CHECK_KEYS(c, r, reply_keys) != 0 || seconds(c, r, "t") != 0 ||
 	    int_range(c, r, "dns_id", 0, 65535) != 0 ||
 	    int_range(c, r, "ip_ttl", 0, 255) != 0 ||
-	    int_range(c, r, "ip_id", 0, 65535) != 0 ||
+	    int_range(c, r, "ip_id", 0, UINT32_MAX) != 0 ||
 	    check_values(c, r, "addrs", WW_DNS_MAX_ANSWERS, address_value,
 			 "an IPv4 or IPv6 address") != 0)
 		return -1;

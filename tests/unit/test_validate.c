@@ -1087,8 +1087,14 @@ test_packets(void **state)
 		  "tcp[0].packets[1].seq", "0..4294967295");
 	refuse_pk("tcp[0].packets[1].ttl", json_integer(-1),
 		  "tcp[0].packets[1].ttl", "0..255");
-	refuse_pk("tcp[0].packets[1].t", json_real(-0.5), "tcp[0].packets[1].t",
-		  "seconds");
+	refuse_pk("tcp[0].packets[1].t", json_real(-86401),
+		  "tcp[0].packets[1].t", "seconds");
+	m = with_packets("tcp[0].packets[1].t", json_real(-0.000012));
+	accept_at(m, NOW); /* the capture's clock, a little before the start */
+	json_decref(m);
+	m = with_packets("tcp[0].packets[1].ip_id", json_integer(3000000000LL));
+	accept_at(m, NOW); /* an IPv6 fragment header's 32-bit id */
+	json_decref(m);
 	refuse_pk("tcp[0].packets[1]", json_integer(3), "tcp[0].packets[1]",
 		  "must be an object");
 
