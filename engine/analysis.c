@@ -11,9 +11,12 @@
  * order (DNS, TCP, TLS, HTTP), each compared with what the control saw for
  * the same name, endpoint or URL. The first step that stops the probe
  * decides, and names the hop; a chain that reaches its last response is
- * judged by that page. Two rules then apply on top: a forged DNS answer
- * takes the blame for a fetch that failed through it, and a run whose
- * network check failed trusts nothing but success and fingerprints.
+ * judged by that page. Rules then apply on top: two different answers to
+ * one DNS query prove injection (analysis_packets.c, P1), the packets may
+ * prove a reset or a page injected (P2, P3), a forged DNS answer takes
+ * the blame for a fetch that failed through it unless proof was found
+ * (A), and a run whose network check failed trusts nothing but success
+ * and proof (B).
  *
  * Each decide_*() returns true when it has set the verdict.
  */
@@ -66,7 +69,7 @@ set_null_nohop(struct ctx *c, const char *reason, const char *failure)
 	return set_null(c, reason, failure);
 }
 
-static bool
+bool
 set_blocked(struct ctx *c, enum blocking b, const char *detail,
 	    const char *reason, const char *failure)
 {
@@ -146,7 +149,7 @@ dns_detail(const char *f)
 /* A RST in answer to the SYN (connection_refused) is how a censor on the
  * path refuses a connection, as the GFW's port blocks do: tcp.reset, like
  * a reset of a connection that had just opened. */
-static const char *
+const char *
 tcp_detail(const char *f)
 {
 	if (is(f, failure_generic_timeout))
@@ -157,7 +160,7 @@ tcp_detail(const char *f)
 	return "tcp.failure";
 }
 
-static const char *
+const char *
 tls_detail(const char *f)
 {
 	if (is(f, failure_connection_reset))
@@ -169,7 +172,7 @@ tls_detail(const char *f)
 	return "tls.failed";
 }
 
-static const char *
+const char *
 http_detail(const char *f)
 {
 	if (is(f, failure_connection_reset))
@@ -645,6 +648,15 @@ decide_http(struct ctx *c, size_t k)
 	return decide_final(c, k, code, f);
 }
 
+/* Note which step decided (the packet rules look at its connections). */
+static bool
+stop_at(struct ctx *c, enum pk_step step, bool decided)
+{
+	if (decided)
+		c->stop_step = step;
+	return decided;
+}
+
 /* Hop k's steps in order; true when one decided. */
 static bool
 decide_hop(struct ctx *c, size_t k)
@@ -654,14 +666,15 @@ decide_hop(struct ctx *c, size_t k)
 	bool web = kind == WW_TARGET_HTTP || kind == WW_TARGET_HTTPS;
 
 	c->cur_hop = (int)k;
+	c->stop_hop = (int)k;
 	if (!h->have_t) /* a URL we cannot parse: only its request tells */
-		return web && decide_http(c, k);
-	if (decide_dns(c, h) || decide_tcp(c, h, k))
+		return web && stop_at(c, PK_STEP_HTTP, decide_http(c, k));
+	if (decide_dns(c, h) || stop_at(c, PK_STEP_TCP, decide_tcp(c, h, k)))
 		return true;
 	if ((h->https || (k == 0 && kind == WW_TARGET_TLS)) &&
-	    decide_tls(c, h, k) == STEP_DECIDED)
+	    stop_at(c, PK_STEP_TLS, decide_tls(c, h, k) == STEP_DECIDED))
 		return true;
-	return web && decide_http(c, k);
+	return web && stop_at(c, PK_STEP_HTTP, decide_http(c, k));
 }
 
 /* tcp:// and tls:// endpoints end after hop 0's TCP or TLS. */
@@ -822,6 +835,11 @@ write_keys(struct ctx *c)
 	json_object_set_new(
 		a, "hop", c->v.hop >= 0 ? json_integer(c->v.hop) : json_null());
 	json_object_set_new(a, "hop_url", str_or_null(url));
+	json_object_set_new(a, "evidence", json_incref(c->evidence));
+	json_object_set_new(a, "evidence_detail",
+			    str_or_null(c->evidence_detail[0] != '\0'
+						? c->evidence_detail
+						: NULL));
 	/* hf, url and dns_failure point into observations, never into the
 	 * keys replaced here, and json_string() copies them anyway */
 	json_object_set_new(tk, "http_experiment_failure", str_or_null(hf));
@@ -853,6 +871,7 @@ ctx_free(struct ctx *c)
 		ww_target_clear(&c->ctl_hops[k].t);
 	}
 	json_decref(c->fp_names);
+	json_decref(c->evidence);
 	ww_target_clear(&c->t);
 	free(c);
 }
@@ -877,7 +896,8 @@ ww_analyze(json_t *m, const struct ww_fingerprints *fp, char *err,
 	c->fp = fp;
 	c->cc = jstr(m, "probe_cc");
 	c->fp_names = json_array();
-	c->fp_dns_hop = c->fp_http_hop = c->cur_hop = -1;
+	c->evidence = json_array();
+	c->fp_dns_hop = c->fp_http_hop = c->cur_hop = c->stop_hop = -1;
 	c->have_target = jstr(m, "input") != NULL &&
 			 ww_target_parse(jstr(m, "input"), &c->t, terr,
 					 sizeof(terr)) == 0;
@@ -897,6 +917,8 @@ ww_analyze(json_t *m, const struct ww_fingerprints *fp, char *err,
 	match_dns_fingerprints(c);
 	match_http_fingerprints(c);
 	decide(c);
+	pk_apply_dns(c);
+	pk_apply_flows(c);
 	apply_dns_consistency(c);
 	apply_network_check(c);
 	write_keys(c);

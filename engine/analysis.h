@@ -20,7 +20,7 @@
 
 /* In test_keys.analysis.version; bump when the rules change, so that stored
  * verdicts can be told apart and re-run. */
-#define WW_ANALYSIS_VERSION "2"
+#define WW_ANALYSIS_VERSION "3"
 
 /* OONI's body_length_match threshold (ts-017). */
 #define WW_BODY_PROPORTION_MIN 0.7
@@ -55,6 +55,19 @@
  * for at least as long as the silence.
  */
 #define WW_THROTTLE_BURST 16384.0
+
+/*
+ * Packet evidence (test_keys.packets; docs/verdicts.md, "Packet evidence").
+ * Packets of one TCP connection from one host share an initial TTL and a
+ * route, so they reach the probe with one TTL: an RST, an HTTP payload or
+ * a second DNS answer whose TTL differs from the server's by at least
+ * WW_RST_TTL_DELTA came from elsewhere. 2 and not 1 lets a device one hop
+ * in front of the server (its firewall, its load balancer) and a one-hop
+ * route change pass. Two RSTs in with different sequence numbers within
+ * WW_RST_BURST_WINDOW seconds are a burst (the GFW sends three at once).
+ */
+#define WW_RST_TTL_DELTA 2
+#define WW_RST_BURST_WINDOW 0.010
 
 /* At most this many elements of each array (queries, tcp_connect, ...) and
  * control map are looked at: a hostile file cannot make analysis slow. */

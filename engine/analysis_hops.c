@@ -23,7 +23,7 @@
 
 /* --- addresses ------------------------------------------------------------ */
 
-static bool
+bool
 ip_parse(const char *s, struct ip *ip)
 {
 	memset(ip, 0, sizeof(*ip));
@@ -36,13 +36,13 @@ ip_parse(const char *s, struct ip *ip)
 	return ip->family != 0;
 }
 
-static bool
+bool
 ip_eq(const struct ip *x, const struct ip *y)
 {
 	return x->family == y->family && memcmp(x->a, y->a, 16) == 0;
 }
 
-static bool
+bool
 ip_in(const struct ip *ip, const struct ip *set, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -116,7 +116,7 @@ rec_hop(const json_t *e)
 }
 
 /* Host names from JSON against the target's (lower case, no dot). */
-static bool
+bool
 host_eq(const char *s, const char *host)
 {
 	size_t n, h = strlen(host);

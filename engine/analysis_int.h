@@ -5,8 +5,10 @@
  * analysis_hops.c reads the measurement and the control per hop,
  * analysis_pages.c compares pages (the comparison keys, "far" pages,
  * throttling, fingerprints), analysis.c decides (docs/verdicts.md) and
- * writes the keys. All of them work on one struct ctx, filled in that
- * order: hops, then pages, then the verdict.
+ * writes the keys, analysis_packets.c reads test_keys.packets for proof of
+ * injection and applies its rules to the verdict. All of them work on one
+ * struct ctx, filled in that order: hops, then pages, then the verdict,
+ * then the packet rules.
  */
 #ifndef WW_ANALYSIS_INT_H
 #define WW_ANALYSIS_INT_H
@@ -50,6 +52,12 @@ enum blocking {
 };
 
 enum tri { TRI_NULL, TRI_FALSE, TRI_TRUE };
+
+/* The step of a hop that stopped the walk (for the packet rules). */
+enum pk_step { PK_STEP_NONE, PK_STEP_TCP, PK_STEP_TLS, PK_STEP_HTTP };
+
+/* test_keys.analysis.evidence_detail: at most this many bytes. */
+#define PK_DETAIL_MAX 640
 
 /* What one observation says. */
 enum outcome { OC_UNKNOWN, OC_OK, OC_FAILED };
@@ -127,6 +135,12 @@ struct ctx {
 	bool confirmed;
 	int cur_hop; /* the hop being decided, for set_verdict() */
 	struct verdict v;
+	/* the step that stopped the walk, and its hop (-1: none) */
+	enum pk_step stop_step;
+	int stop_hop;
+	/* packet evidence (analysis_packets.c): names and one sentence */
+	json_t *evidence;
+	char evidence_detail[PK_DETAIL_MAX];
 };
 
 /* --- JSON access that never trusts the type ------------------------------- */
@@ -214,6 +228,10 @@ jnum(const json_t *o, const char *k, double *out)
 enum tls_state { TS_UNKNOWN, TS_VERIFIED, TS_UNVERIFIED, TS_FAILED };
 
 /* --- analysis_hops.c: the measurement and the control per hop ------------ */
+bool ip_parse(const char *s, struct ip *ip);
+bool ip_eq(const struct ip *x, const struct ip *y);
+bool ip_in(const struct ip *ip, const struct ip *set, size_t n);
+bool host_eq(const char *s, const char *host);
 bool entry_endpoint(const json_t *e, struct ip *ip, long *port);
 long long rec_hop(const json_t *e);
 enum tls_state tls_state(const json_t *hs);
@@ -250,5 +268,16 @@ bool same_page_strict(const struct ctx *c);
 void match_dns_fingerprints(struct ctx *c);
 void match_http_fingerprints(struct ctx *c);
 bool throttled(const json_t *req, const char *f, const json_t *ctl);
+
+/* --- analysis.c: setting the verdict ------------------------------------- */
+bool set_blocked(struct ctx *c, enum blocking b, const char *detail,
+		 const char *reason, const char *failure);
+const char *tcp_detail(const char *f);
+const char *tls_detail(const char *f);
+const char *http_detail(const char *f);
+
+/* --- analysis_packets.c: proof from test_keys.packets --------------------- */
+void pk_apply_dns(struct ctx *c);
+void pk_apply_flows(struct ctx *c);
 
 #endif

@@ -16,6 +16,7 @@
  * (cut short, or quoted from the input) becomes '?'.
  */
 #include "validate.h"
+#include "validate_int.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -52,16 +53,6 @@
 
 /* --- context and errors ------------------------------------------------- */
 
-struct vctx {
-	int64_t now;
-	char *field;
-	size_t fieldlen;
-	char *msg;
-	size_t msglen;
-	char path[512];
-	size_t plen;
-};
-
 /* Make s valid UTF-8 in place: each byte that starts no valid sequence
  * becomes '?' (a sequence cut short by snprintf, or a target parser's
  * message that quotes part of the input and cut it mid-character). */
@@ -92,8 +83,8 @@ path_append(struct vctx *c, const char *s, size_t n)
 
 /* Append ".key" (or "key" at the root); returns the length to pop to. Bytes
  * outside printable ASCII show as '?', and a long key is cut. */
-static size_t
-path_push_key(struct vctx *c, const char *key)
+size_t
+vd_push_key(struct vctx *c, const char *key)
 {
 	size_t old = c->plen;
 	char buf[MAX_PATH_KEY + 1];
@@ -107,8 +98,8 @@ path_push_key(struct vctx *c, const char *key)
 	return old;
 }
 
-static size_t
-path_push_index(struct vctx *c, size_t idx)
+size_t
+vd_push_index(struct vctx *c, size_t idx)
 {
 	size_t old = c->plen;
 	char buf[32];
@@ -118,19 +109,15 @@ path_push_index(struct vctx *c, size_t idx)
 	return old;
 }
 
-static void
-path_pop(struct vctx *c, size_t old)
+void
+vd_pop(struct vctx *c, size_t old)
 {
 	c->plen = old;
 	c->path[old] = '\0';
 }
 
-/* field = the current path, msg = the formatted message; returns -1. */
-static int fail(struct vctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int
-fail(struct vctx *c, const char *fmt, ...)
+int
+vd_fail(struct vctx *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -149,18 +136,8 @@ fail(struct vctx *c, const char *fmt, ...)
 
 /* --- types ---------------------------------------------------------------- */
 
-enum {
-	T_STR = 1,
-	T_NULL = 2,
-	T_INT = 4,
-	T_NUM = 8, /* integer or real */
-	T_BOOL = 16,
-	T_OBJ = 32,
-	T_ARR = 64,
-};
-
-static bool
-type_ok(const json_t *v, unsigned types)
+bool
+vd_type_ok(const json_t *v, unsigned types)
 {
 	return ((types & T_STR) && json_is_string(v)) ||
 	       ((types & T_NULL) && json_is_null(v)) ||
@@ -197,12 +174,6 @@ type_desc(unsigned types, char *out, size_t outlen)
 	}
 }
 
-struct keyspec {
-	const char *key;
-	unsigned types;
-	bool required;
-};
-
 /* Check one key of obj against its spec (on failure the path names it). */
 static int
 check_key(struct vctx *c, const json_t *obj, const struct keyspec *k)
@@ -212,25 +183,23 @@ check_key(struct vctx *c, const json_t *obj, const struct keyspec *k)
 
 	if (v == NULL && !k->required)
 		return 0;
-	if (v != NULL && type_ok(v, k->types))
+	if (v != NULL && vd_type_ok(v, k->types))
 		return 0;
 	type_desc(k->types, desc, sizeof(desc));
-	path_push_key(c, k->key);
-	return fail(c, v == NULL ? "missing (must be %s)" : "must be %s", desc);
+	vd_push_key(c, k->key);
+	return vd_fail(c, v == NULL ? "missing (must be %s)" : "must be %s",
+		       desc);
 }
 
-static int
-check_keys(struct vctx *c, const json_t *obj, const struct keyspec *specs,
-	   size_t n)
+int
+vd_check_keys(struct vctx *c, const json_t *obj, const struct keyspec *specs,
+	      size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (check_key(c, obj, &specs[i]) != 0)
 			return -1;
 	return 0;
 }
-
-#define CHECK_KEYS(c, obj, specs)                                              \
-	check_keys((c), (obj), (specs), WW_ARRAY_LEN(specs))
 
 /* Value of a key known (by an earlier check_keys) to have the right type. */
 static const json_t *
@@ -240,12 +209,12 @@ get(const json_t *obj, const char *key)
 }
 
 /* An array of at most max elements; the path stays at the array. */
-static int
-check_array_size(struct vctx *c, const json_t *arr, size_t max)
+int
+vd_check_array_size(struct vctx *c, const json_t *arr, size_t max)
 {
 	if (json_array_size(arr) > max)
-		return fail(c, "has %zu elements, more than %zu",
-			    json_array_size(arr), max);
+		return vd_fail(c, "has %zu elements, more than %zu",
+			       json_array_size(arr), max);
 	return 0;
 }
 
@@ -261,23 +230,23 @@ check_depth(struct vctx *c, const json_t *v, int depth)
 	if (!json_is_object(v) && !json_is_array(v))
 		return 0;
 	if (depth > WW_VALIDATE_MAX_DEPTH)
-		return fail(c, "nested deeper than %d levels",
-			    WW_VALIDATE_MAX_DEPTH);
+		return vd_fail(c, "nested deeper than %d levels",
+			       WW_VALIDATE_MAX_DEPTH);
 	if (json_is_object(v)) {
 		json_object_foreach((json_t *)v, key, e)
 		{
-			old = path_push_key(c, key);
+			old = vd_push_key(c, key);
 			if (check_depth(c, e, depth + 1) != 0)
 				return -1;
-			path_pop(c, old);
+			vd_pop(c, old);
 		}
 	} else {
 		json_array_foreach(v, i, e)
 		{
-			old = path_push_index(c, i);
+			old = vd_push_index(c, i);
 			if (check_depth(c, e, depth + 1) != 0)
 				return -1;
-			path_pop(c, old);
+			vd_pop(c, old);
 		}
 	}
 	return 0;
@@ -343,22 +312,23 @@ static int
 check_time(struct vctx *c, const json_t *m, const char *key)
 {
 	const char *s = json_string_value(get(m, key));
-	size_t old = path_push_key(c, key);
+	size_t old = vd_push_key(c, key);
 	int64_t t;
 
 	if (ww_parse_utc(s, &t) != 0)
-		return fail(c, "must be a UTC time \"YYYY-MM-DD HH:MM:SS\"");
+		return vd_fail(c, "must be a UTC time \"YYYY-MM-DD HH:MM:SS\"");
 	if (t - c->now > WW_VALIDATE_MAX_FUTURE)
-		return fail(c,
-			    "from the future: %lld s ahead of the collector's "
-			    "clock (at most %d)",
-			    (long long)(t - c->now), WW_VALIDATE_MAX_FUTURE);
+		return vd_fail(
+			c,
+			"from the future: %lld s ahead of the collector's "
+			"clock (at most %d)",
+			(long long)(t - c->now), WW_VALIDATE_MAX_FUTURE);
 	if (c->now - t > WW_VALIDATE_MAX_AGE)
-		return fail(c,
-			    "too old: %lld s before the collector's clock "
-			    "(at most %d, one year)",
-			    (long long)(c->now - t), WW_VALIDATE_MAX_AGE);
-	path_pop(c, old);
+		return vd_fail(c,
+			       "too old: %lld s before the collector's clock "
+			       "(at most %d, one year)",
+			       (long long)(c->now - t), WW_VALIDATE_MAX_AGE);
+	vd_pop(c, old);
 	return 0;
 }
 
@@ -402,10 +372,10 @@ check_len(struct vctx *c, const json_t *obj, const char *key, size_t min,
 
 	if (n >= min && n <= max)
 		return 0;
-	path_push_key(c, key);
+	vd_push_key(c, key);
 	if (n < min)
-		return fail(c, "must not be empty");
-	return fail(c, "is %zu bytes, longer than %zu", n, max);
+		return vd_fail(c, "must not be empty");
+	return vd_fail(c, "is %zu bytes, longer than %zu", n, max);
 }
 
 static int
@@ -417,13 +387,13 @@ check_uid(struct vctx *c, const json_t *m)
 		return -1;
 	for (size_t i = 0; s[i] != '\0'; i++)
 		if (!uid_char(s[i])) {
-			path_push_key(c, "measurement_uid");
-			return fail(c, "may hold only letters, digits, '.', "
-				       "'_' and '-'");
+			vd_push_key(c, "measurement_uid");
+			return vd_fail(c, "may hold only letters, digits, '.', "
+					  "'_' and '-'");
 		}
 	if (json_string_length(get(m, "measurement_uid")) != strlen(s)) {
-		path_push_key(c, "measurement_uid");
-		return fail(c, "holds a NUL byte");
+		vd_push_key(c, "measurement_uid");
+		return vd_fail(c, "holds a NUL byte");
 	}
 	return 0;
 }
@@ -440,28 +410,28 @@ check_input_and_test_name(struct vctx *c, const json_t *m)
 	if (check_len(c, m, "input", 1, WW_TARGET_MAX_INPUT) != 0)
 		return -1;
 	if (json_string_length(input) != strlen(json_string_value(input))) {
-		path_push_key(c, "input");
-		return fail(c, "holds a NUL byte");
+		vd_push_key(c, "input");
+		return vd_fail(c, "holds a NUL byte");
 	}
 	if (ww_target_parse(json_string_value(input), &t, err, sizeof(err)) !=
 	    0) {
-		path_push_key(c, "input");
-		return fail(c, "not a target we measure: %s", err);
+		vd_push_key(c, "input");
+		return vd_fail(c, "not a target we measure: %s", err);
 	}
 	want = ww_test_name(t.kind);
 	if (strcmp(test_name, "wallwatch_web") != 0 &&
 	    strcmp(test_name, "wallwatch_endpoint") != 0) {
 		ww_target_clear(&t);
-		path_push_key(c, "test_name");
-		return fail(c, "must be \"wallwatch_web\" or "
-			       "\"wallwatch_endpoint\"");
+		vd_push_key(c, "test_name");
+		return vd_fail(c, "must be \"wallwatch_web\" or "
+				  "\"wallwatch_endpoint\"");
 	}
 	if (strcmp(test_name, want) != 0) {
 		int rc;
 
-		path_push_key(c, "test_name");
-		rc = fail(c, "must be \"%s\" for a %s:// input", want,
-			  ww_target_kind_name(t.kind));
+		vd_push_key(c, "test_name");
+		rc = vd_fail(c, "must be \"%s\" for a %s:// input", want,
+			     ww_target_kind_name(t.kind));
 		ww_target_clear(&t);
 		return rc;
 	}
@@ -476,22 +446,23 @@ check_annotations(struct vctx *c, const json_t *a)
 	const json_t *v;
 	size_t old;
 
-	old = path_push_key(c, "annotations");
+	old = vd_push_key(c, "annotations");
 	if (json_object_size(a) > MAX_ANNOTATIONS)
-		return fail(c, "has %zu keys, more than %d",
-			    json_object_size(a), MAX_ANNOTATIONS);
+		return vd_fail(c, "has %zu keys, more than %d",
+			       json_object_size(a), MAX_ANNOTATIONS);
 	json_object_foreach((json_t *)a, key, v)
 	{
-		size_t kold = path_push_key(c, key);
+		size_t kold = vd_push_key(c, key);
 
 		if (!json_is_string(v))
-			return fail(c, "must be a string");
+			return vd_fail(c, "must be a string");
 		if (json_string_length(v) > MAX_ANNOTATION_LEN)
-			return fail(c, "is %zu bytes, longer than %d",
-				    json_string_length(v), MAX_ANNOTATION_LEN);
-		path_pop(c, kold);
+			return vd_fail(c, "is %zu bytes, longer than %d",
+				       json_string_length(v),
+				       MAX_ANNOTATION_LEN);
+		vd_pop(c, kold);
 	}
-	path_pop(c, old);
+	vd_pop(c, old);
 	return 0;
 }
 
@@ -518,13 +489,14 @@ static const struct keyspec query_keys[] = {
 	{"t", T_NUM, false},
 	{"transaction_id", T_INT, false},
 	{"hop", T_INT, false},
+	{"flow", T_INT, false},
 };
 
 static const struct keyspec tcp_keys[] = {
 	{"ip", T_STR, true},	 {"port", T_INT, true},
 	{"status", T_OBJ, true}, {"t0", T_NUM, false},
 	{"t", T_NUM, false},	 {"transaction_id", T_INT, false},
-	{"hop", T_INT, false},
+	{"hop", T_INT, false},	 {"flow", T_INT, false},
 };
 
 static const struct keyspec tcp_status_keys[] = {
@@ -554,6 +526,7 @@ static const struct keyspec tls_keys[] = {
 	{"t", T_NUM, false},
 	{"transaction_id", T_INT, false},
 	{"hop", T_INT, false},
+	{"flow", T_INT, false},
 };
 
 static const struct keyspec cert_keys[] = {
@@ -572,6 +545,7 @@ static const struct keyspec request_keys[] = {
 	{"transaction_id", T_INT, false},
 	{"hop", T_INT, false},
 	{"transfer", T_OBJ, false},
+	{"flow", T_INT, false},
 };
 
 /* requests[].transfer and a control hop's http_request.transfer. */
@@ -656,21 +630,27 @@ check_port(struct vctx *c, const json_t *obj)
 	if (p == NULL ||
 	    (json_integer_value(p) >= 1 && json_integer_value(p) <= 65535))
 		return 0;
-	path_push_key(c, "port");
-	return fail(c, "must be 1..65535");
+	vd_push_key(c, "port");
+	return vd_fail(c, "must be 1..65535");
 }
 
-/* A hop key (already type-checked as an integer, maybe absent). */
+/* A hop key (already type-checked as an integer, maybe absent), and the
+ * record's flow: the capture's id of its socket (0: none), a uint32_t. */
 static int
 check_hop(struct vctx *c, const json_t *obj)
 {
-	const json_t *h = get(obj, "hop");
+	const json_t *h = get(obj, "hop"), *f = get(obj, "flow");
 
+	if (f != NULL &&
+	    (json_integer_value(f) < 0 || json_integer_value(f) > UINT32_MAX)) {
+		vd_push_key(c, "flow");
+		return vd_fail(c, "must be 0..%lu", (unsigned long)UINT32_MAX);
+	}
 	if (h == NULL ||
 	    (json_integer_value(h) >= 0 && json_integer_value(h) <= MAX_HOP))
 		return 0;
-	path_push_key(c, "hop");
-	return fail(c, "must be 0..%d", MAX_HOP);
+	vd_push_key(c, "hop");
+	return vd_fail(c, "must be 0..%d", MAX_HOP);
 }
 
 /* A number key of obj (type-checked, maybe null) is finite and >= 0. */
@@ -685,8 +665,8 @@ check_nonneg(struct vctx *c, const json_t *obj, const char *key)
 	d = json_number_value(v);
 	if (d >= 0 && isfinite(d))
 		return 0;
-	path_push_key(c, key);
-	return fail(c, "must be >= 0");
+	vd_push_key(c, key);
+	return vd_fail(c, "must be >= 0");
 }
 
 /* A transfer object at key of obj (type-checked; absent or null: fine). */
@@ -701,7 +681,7 @@ check_transfer(struct vctx *c, const json_t *obj)
 
 	if (t == NULL || json_is_null(t))
 		return 0;
-	old = path_push_key(c, "transfer");
+	old = vd_push_key(c, "transfer");
 	if (CHECK_KEYS(c, t, transfer_keys) != 0)
 		return -1;
 	for (size_t i = 0; i < WW_ARRAY_LEN(keys); i++)
@@ -709,41 +689,41 @@ check_transfer(struct vctx *c, const json_t *obj)
 			return -1;
 	v = get(t, "wire_bytes");
 	if (v != NULL && json_integer_value(v) > MAX_WIRE_BYTES) {
-		path_push_key(c, "wire_bytes");
-		return fail(c, "must be at most %lld", MAX_WIRE_BYTES);
+		vd_push_key(c, "wire_bytes");
+		return vd_fail(c, "must be at most %lld", MAX_WIRE_BYTES);
 	}
 	v = get(t, "t_last_wire_byte");
 	if (v != NULL && json_is_number(v) &&
 	    json_number_value(v) > MAX_WIRE_SECONDS) {
-		path_push_key(c, "t_last_wire_byte");
-		return fail(c, "must be at most %.0f", MAX_WIRE_SECONDS);
+		vd_push_key(c, "t_last_wire_byte");
+		return vd_fail(c, "must be at most %.0f", MAX_WIRE_SECONDS);
 	}
-	path_pop(c, old);
+	vd_pop(c, old);
 	return 0;
 }
 
 /* The array at key (already type-checked) has at most max elements, each
  * an object passing check(). */
-static int
-check_elements(struct vctx *c, const json_t *obj, const char *key, size_t max,
-	       int (*check)(struct vctx *c, const json_t *elem))
+int
+vd_check_elements(struct vctx *c, const json_t *obj, const char *key,
+		  size_t max, int (*check)(struct vctx *c, const json_t *elem))
 {
 	const json_t *arr = get(obj, key), *e;
-	size_t old = path_push_key(c, key), i;
+	size_t old = vd_push_key(c, key), i;
 
-	if (check_array_size(c, arr, max) != 0)
+	if (vd_check_array_size(c, arr, max) != 0)
 		return -1;
 	json_array_foreach(arr, i, e)
 	{
-		size_t eold = path_push_index(c, i);
+		size_t eold = vd_push_index(c, i);
 
 		if (!json_is_object(e))
-			return fail(c, "must be an object");
+			return vd_fail(c, "must be an object");
 		if (check(c, e) != 0)
 			return -1;
-		path_pop(c, eold);
+		vd_pop(c, eold);
 	}
-	path_pop(c, old);
+	vd_pop(c, old);
 	return 0;
 }
 
@@ -758,7 +738,7 @@ check_query(struct vctx *c, const json_t *q)
 {
 	if (CHECK_KEYS(c, q, query_keys) != 0 || check_hop(c, q) != 0)
 		return -1;
-	return check_elements(c, q, "answers", MAX_ANSWERS, check_answer);
+	return vd_check_elements(c, q, "answers", MAX_ANSWERS, check_answer);
 }
 
 static int
@@ -769,10 +749,10 @@ check_tcp(struct vctx *c, const json_t *t)
 	if (CHECK_KEYS(c, t, tcp_keys) != 0 || check_port(c, t) != 0 ||
 	    check_hop(c, t) != 0)
 		return -1;
-	old = path_push_key(c, "status");
+	old = vd_push_key(c, "status");
 	if (CHECK_KEYS(c, get(t, "status"), tcp_status_keys) != 0)
 		return -1;
-	path_pop(c, old);
+	vd_pop(c, old);
 	return 0;
 }
 
@@ -788,7 +768,8 @@ check_tls(struct vctx *c, const json_t *t)
 	if (CHECK_KEYS(c, t, tls_keys) != 0 || check_port(c, t) != 0 ||
 	    check_hop(c, t) != 0)
 		return -1;
-	return check_elements(c, t, "peer_certificates", MAX_CERTS, check_cert);
+	return vd_check_elements(c, t, "peer_certificates", MAX_CERTS,
+				 check_cert);
 }
 
 /* headers (name -> string) and headers_list ([name, value] pairs) of a
@@ -801,34 +782,35 @@ check_headers(struct vctx *c, const json_t *obj)
 	size_t old, i;
 
 	if (map != NULL) {
-		old = path_push_key(c, "headers");
+		old = vd_push_key(c, "headers");
 		json_object_foreach((json_t *)map, key, v)
 		{
-			size_t kold = path_push_key(c, key);
+			size_t kold = vd_push_key(c, key);
 
 			if (!json_is_string(v))
-				return fail(c, "must be a string");
-			path_pop(c, kold);
+				return vd_fail(c, "must be a string");
+			vd_pop(c, kold);
 		}
-		path_pop(c, old);
+		vd_pop(c, old);
 	}
 	list = get(obj, "headers_list");
 	if (list != NULL) {
-		old = path_push_key(c, "headers_list");
-		if (check_array_size(c, list, MAX_HEADERS) != 0)
+		old = vd_push_key(c, "headers_list");
+		if (vd_check_array_size(c, list, MAX_HEADERS) != 0)
 			return -1;
 		json_array_foreach(list, i, v)
 		{
-			size_t eold = path_push_index(c, i);
+			size_t eold = vd_push_index(c, i);
 
 			if (!json_is_array(v) || json_array_size(v) != 2 ||
 			    !json_is_string(json_array_get(v, 0)) ||
 			    !json_is_string(json_array_get(v, 1)))
-				return fail(c, "must be a [name, value] pair "
+				return vd_fail(c,
+					       "must be a [name, value] pair "
 					       "of strings");
-			path_pop(c, eold);
+			vd_pop(c, eold);
 		}
-		path_pop(c, old);
+		vd_pop(c, old);
 	}
 	return 0;
 }
@@ -843,27 +825,27 @@ check_request(struct vctx *c, const json_t *r)
 	    check_transfer(c, r) != 0)
 		return -1;
 	req = get(r, "request");
-	old = path_push_key(c, "request");
+	old = vd_push_key(c, "request");
 	if (CHECK_KEYS(c, req, http_req_keys) != 0 ||
 	    check_headers(c, req) != 0)
 		return -1;
-	path_pop(c, old);
+	vd_pop(c, old);
 	resp = get(r, "response");
 	if (json_is_null(resp))
 		return 0;
-	old = path_push_key(c, "response");
+	old = vd_push_key(c, "response");
 	if (CHECK_KEYS(c, resp, http_resp_keys) != 0 ||
 	    check_headers(c, resp) != 0)
 		return -1;
 	body = get(resp, "body");
 	if (json_is_object(body)) {
-		size_t bold = path_push_key(c, "body");
+		size_t bold = vd_push_key(c, "body");
 
 		if (CHECK_KEYS(c, body, body_keys) != 0)
 			return -1;
-		path_pop(c, bold);
+		vd_pop(c, bold);
 	}
-	path_pop(c, old);
+	vd_pop(c, old);
 	return 0;
 }
 
@@ -895,21 +877,21 @@ check_network_check(struct vctx *c, const json_t *nc)
 	const json_t *refs, *v;
 	size_t old, i;
 
-	old = path_push_key(c, "network_check");
+	old = vd_push_key(c, "network_check");
 	if (CHECK_KEYS(c, nc, network_check_keys) != 0)
 		return -1;
 	refs = get(nc, "references");
-	path_push_key(c, "references");
-	if (check_array_size(c, refs, WW_VALIDATE_MAX_ARRAY) != 0)
+	vd_push_key(c, "references");
+	if (vd_check_array_size(c, refs, WW_VALIDATE_MAX_ARRAY) != 0)
 		return -1;
 	json_array_foreach(refs, i, v)
 	{
 		if (!json_is_string(v)) {
-			path_push_index(c, i);
-			return fail(c, "must be a string");
+			vd_push_index(c, i);
+			return vd_fail(c, "must be a string");
 		}
 	}
-	path_pop(c, old);
+	vd_pop(c, old);
 	return 0;
 }
 
@@ -923,21 +905,21 @@ check_hop_endpoints(struct vctx *c, const json_t *h, const char *key)
 
 	if (o == NULL)
 		return 0;
-	old = path_push_key(c, key);
+	old = vd_push_key(c, key);
 	if (json_object_size(o) > MAX_HOP_ENDPOINTS)
-		return fail(c, "has %zu entries, more than %d",
-			    json_object_size(o), MAX_HOP_ENDPOINTS);
+		return vd_fail(c, "has %zu entries, more than %d",
+			       json_object_size(o), MAX_HOP_ENDPOINTS);
 	json_object_foreach((json_t *)o, k, e)
 	{
-		size_t kold = path_push_key(c, k);
+		size_t kold = vd_push_key(c, k);
 
 		if (!json_is_object(e) ||
 		    !json_is_boolean(json_object_get(e, "status")))
-			return fail(c, "must be an object with a boolean "
-				       "status");
-		path_pop(c, kold);
+			return vd_fail(c, "must be an object with a boolean "
+					  "status");
+		vd_pop(c, kold);
 	}
-	path_pop(c, old);
+	vd_pop(c, old);
 	return 0;
 }
 
@@ -954,35 +936,35 @@ check_control_hop(struct vctx *c, const json_t *h)
 		return -1;
 	dns = get(h, "dns");
 	if (dns != NULL && json_is_object(dns)) {
-		old = path_push_key(c, "dns");
+		old = vd_push_key(c, "dns");
 		if (CHECK_KEYS(c, dns, control_hop_dns_keys) != 0)
 			return -1;
 		if (get(dns, "addrs") != NULL) {
-			size_t aold = path_push_key(c, "addrs");
+			size_t aold = vd_push_key(c, "addrs");
 			const json_t *v;
 			size_t i;
 
-			if (check_array_size(c, get(dns, "addrs"),
-					     MAX_HOP_ENDPOINTS) != 0)
+			if (vd_check_array_size(c, get(dns, "addrs"),
+						MAX_HOP_ENDPOINTS) != 0)
 				return -1;
 			json_array_foreach(get(dns, "addrs"), i, v)
 			{
 				if (!json_is_string(v)) {
-					path_push_index(c, i);
-					return fail(c, "must be a string");
+					vd_push_index(c, i);
+					return vd_fail(c, "must be a string");
 				}
 			}
-			path_pop(c, aold);
+			vd_pop(c, aold);
 		}
-		path_pop(c, old);
+		vd_pop(c, old);
 	}
 	http = get(h, "http_request");
 	if (http != NULL && json_is_object(http)) {
-		old = path_push_key(c, "http_request");
+		old = vd_push_key(c, "http_request");
 		if (CHECK_KEYS(c, http, control_hop_http_keys) != 0 ||
 		    check_transfer(c, http) != 0)
 			return -1;
-		path_pop(c, old);
+		vd_pop(c, old);
 	}
 	return 0;
 }
@@ -998,42 +980,42 @@ check_control(struct vctx *c, const json_t *tk)
 
 	if (!json_is_object(ctl) || (hops = get(ctl, "hops")) == NULL)
 		return 0;
-	old = path_push_key(c, "control");
+	old = vd_push_key(c, "control");
 	if (!json_is_array(hops)) {
-		path_push_key(c, "hops");
-		return fail(c, "must be an array");
+		vd_push_key(c, "hops");
+		return vd_fail(c, "must be an array");
 	}
-	rc = check_elements(c, ctl, "hops", MAX_HOPS, check_control_hop);
+	rc = vd_check_elements(c, ctl, "hops", MAX_HOPS, check_control_hop);
 	if (rc == 0)
-		path_pop(c, old);
+		vd_pop(c, old);
 	return rc;
 }
 
 static int
 check_test_keys(struct vctx *c, const json_t *tk)
 {
-	size_t old = path_push_key(c, "test_keys");
+	size_t old = vd_push_key(c, "test_keys");
 
 	if (CHECK_KEYS(c, tk, test_keys_keys) != 0 ||
-	    check_elements(c, tk, "queries", WW_VALIDATE_MAX_ARRAY,
-			   check_query) != 0 ||
-	    check_elements(c, tk, "tcp_connect", WW_VALIDATE_MAX_ARRAY,
-			   check_tcp) != 0 ||
-	    check_elements(c, tk, "tls_handshakes", WW_VALIDATE_MAX_ARRAY,
-			   check_tls) != 0 ||
-	    check_elements(c, tk, "requests", WW_VALIDATE_MAX_ARRAY,
-			   check_request) != 0)
+	    vd_check_elements(c, tk, "queries", WW_VALIDATE_MAX_ARRAY,
+			      check_query) != 0 ||
+	    vd_check_elements(c, tk, "tcp_connect", WW_VALIDATE_MAX_ARRAY,
+			      check_tcp) != 0 ||
+	    vd_check_elements(c, tk, "tls_handshakes", WW_VALIDATE_MAX_ARRAY,
+			      check_tls) != 0 ||
+	    vd_check_elements(c, tk, "requests", WW_VALIDATE_MAX_ARRAY,
+			      check_request) != 0)
 		return -1;
 	if (get(tk, "control_attempts") != NULL &&
-	    check_elements(c, tk, "control_attempts", WW_VALIDATE_MAX_ARRAY,
-			   check_attempt) != 0)
+	    vd_check_elements(c, tk, "control_attempts", WW_VALIDATE_MAX_ARRAY,
+			      check_attempt) != 0)
 		return -1;
 	if (get(tk, "network_check") != NULL &&
 	    check_network_check(c, get(tk, "network_check")) != 0)
 		return -1;
-	if (check_control(c, tk) != 0)
+	if (check_control(c, tk) != 0 || vd_check_packets(c, tk) != 0)
 		return -1;
-	path_pop(c, old);
+	vd_pop(c, old);
 	return 0;
 }
 
@@ -1073,7 +1055,7 @@ check_measurement(struct vctx *c, const json_t *m)
 	double runtime;
 
 	if (!json_is_object(m))
-		return fail(c, "a measurement must be a JSON object");
+		return vd_fail(c, "a measurement must be a JSON object");
 	if (check_depth(c, m, 1) != 0 || CHECK_KEYS(c, m, envelope_keys) != 0)
 		return -1;
 	if (check_uid(c, m) != 0 || check_input_and_test_name(c, m) != 0)
@@ -1087,28 +1069,28 @@ check_measurement(struct vctx *c, const json_t *m)
 	s = json_string_value(get(m, "probe_cc"));
 	if (strlen(s) != 2 || json_string_length(get(m, "probe_cc")) != 2 ||
 	    s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z') {
-		path_push_key(c, "probe_cc");
-		return fail(c, "must be two upper-case letters (\"ZZ\" when "
-			       "unknown)");
+		vd_push_key(c, "probe_cc");
+		return vd_fail(c, "must be two upper-case letters (\"ZZ\" when "
+				  "unknown)");
 	}
 	s = json_string_value(get(m, "probe_asn"));
 	if (strlen(s) != json_string_length(get(m, "probe_asn")) ||
 	    !asn_ok(s)) {
-		path_push_key(c, "probe_asn");
-		return fail(c, "must be \"AS\" and a number 0..4294967295 "
-			       "(\"AS0\" when unknown)");
+		vd_push_key(c, "probe_asn");
+		return vd_fail(c, "must be \"AS\" and a number 0..4294967295 "
+				  "(\"AS0\" when unknown)");
 	}
 	if (strcmp(json_string_value(get(m, "probe_ip")), "127.0.0.1") != 0 ||
 	    json_string_length(get(m, "probe_ip")) != 9) {
 		/* Never echo it: it may be the volunteer's address. */
-		path_push_key(c, "probe_ip");
-		return fail(c, "must be \"127.0.0.1\": the collector never "
-			       "accepts a volunteer's address");
+		vd_push_key(c, "probe_ip");
+		return vd_fail(c, "must be \"127.0.0.1\": the collector never "
+				  "accepts a volunteer's address");
 	}
 	runtime = json_number_value(get(m, "test_runtime"));
 	if (!(runtime >= 0) || !isfinite(runtime)) {
-		path_push_key(c, "test_runtime");
-		return fail(c, "must be a number of seconds >= 0");
+		vd_push_key(c, "test_runtime");
+		return vd_fail(c, "must be a number of seconds >= 0");
 	}
 	if (check_annotations(c, get(m, "annotations")) != 0)
 		return -1;

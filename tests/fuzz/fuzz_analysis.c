@@ -4,7 +4,9 @@
  * a refusal only without a test_keys object, and then m is untouched; the
  * keys written have their documented types (blocking in its vocabulary,
  * accessible null or boolean, analysis.hop null or a hop number,
- * analysis.hop_url null or a string); and a second run changes nothing.
+ * analysis.hop_url null or a string, analysis.evidence names from the
+ * vocabulary of docs/verdicts.md, evidence_detail null or a string, and
+ * evidence only with it); and a second run changes nothing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,31 @@
 
 #include "analysis.h"
 #include "fuzz.h"
+
+static void
+check_evidence(const json_t *a)
+{
+	static const char *const names[] = {
+		"dns_injected",	    "dns_ttl_mismatch", "rst_injected",
+		"rst_ttl_mismatch", "rst_burst",	"server_after_rst",
+		"http_injected",    "http_ttl_mismatch"};
+	const json_t *ev = json_object_get(a, "evidence");
+	const json_t *d = json_object_get(a, "evidence_detail");
+
+	if (!json_is_array(ev) || !(json_is_null(d) || json_is_string(d)) ||
+	    (json_array_size(ev) > 0) != json_is_string(d))
+		abort();
+	for (size_t i = 0; i < json_array_size(ev); i++) {
+		const char *s = json_string_value(json_array_get(ev, i));
+		int ok = 0;
+
+		for (size_t k = 0;
+		     s != NULL && k < sizeof(names) / sizeof(*names); k++)
+			ok = ok || strcmp(s, names[k]) == 0;
+		if (!ok)
+			abort();
+	}
+}
 
 static void
 check_shape(const json_t *tk)
@@ -37,6 +64,7 @@ check_shape(const json_t *tk)
 	       json_integer_value(hop) < 16)) ||
 	    !(json_is_null(url) || json_is_string(url)))
 		abort();
+	check_evidence(a);
 }
 
 int

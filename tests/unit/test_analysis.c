@@ -107,8 +107,9 @@ actual(json_t *m, const char *key)
 {
 	json_t *tk = json_object_get(m, "test_keys");
 
-	static const char *const in_analysis[] = {"reason", "fingerprints",
-						  "hop", "hop_url"};
+	static const char *const in_analysis[] = {
+		"reason",  "fingerprints", "hop",
+		"hop_url", "evidence",	   "evidence_detail"};
 
 	for (size_t i = 0; i < WW_ARRAY_LEN(in_analysis); i++)
 		if (strcmp(key, in_analysis[i]) == 0)
@@ -292,6 +293,28 @@ CASE(https_tiny_same_title)
 CASE(http_no_titles_near)
 CASE(http_no_titles_far)
 CASE(https_control_refused_429)
+CASE(pk_dns_injected_other_page_http)
+CASE(pk_dns_injected_page_intact_http)
+CASE(pk_dns_injected_page_intact_https)
+CASE(pk_dns_race_no_control)
+CASE(pk_dns_race_nxdomain_no_capture)
+CASE(pk_dns_race_same_answer)
+CASE(pk_dns_retransmission_differs)
+CASE(pk_http_diff_injected)
+CASE(pk_http_diff_server_ttl)
+CASE(pk_http_reset_burst)
+CASE(pk_ipv6_tls_reset_no_control)
+CASE(pk_malformed)
+CASE(pk_tcp_refused_other_flow)
+CASE(pk_tls_reset_same_ttl)
+CASE(pk_tls_reset_same_ttl_no_control)
+CASE(pk_tls_reset_ttl)
+CASE(pk_tls_reset_ttl_one_hop)
+CASE(pk_tls_server_after_rst)
+CASE(pk_http_injected_no_control)
+CASE(pk_tls_reset_forged_address)
+CASE(pk_tls_reset_ttl_by_tid)
+CASE(pk_tls_reset_tid_ambiguous)
 
 static const char *const all_cases[] = {
 	"clean_https",
@@ -411,6 +434,28 @@ static const char *const all_cases[] = {
 	"http_no_titles_near",
 	"http_no_titles_far",
 	"https_control_refused_429",
+	"pk_dns_injected_other_page_http",
+	"pk_dns_injected_page_intact_http",
+	"pk_dns_injected_page_intact_https",
+	"pk_dns_race_no_control",
+	"pk_dns_race_nxdomain_no_capture",
+	"pk_dns_race_same_answer",
+	"pk_dns_retransmission_differs",
+	"pk_http_diff_injected",
+	"pk_http_diff_server_ttl",
+	"pk_http_reset_burst",
+	"pk_ipv6_tls_reset_no_control",
+	"pk_malformed",
+	"pk_tcp_refused_other_flow",
+	"pk_tls_reset_same_ttl",
+	"pk_tls_reset_same_ttl_no_control",
+	"pk_tls_reset_ttl",
+	"pk_tls_reset_ttl_one_hop",
+	"pk_tls_server_after_rst",
+	"pk_http_injected_no_control",
+	"pk_tls_reset_forged_address",
+	"pk_tls_reset_ttl_by_tid",
+	"pk_tls_reset_tid_ambiguous",
 };
 
 /* --- contract ------------------------------------------------------------- */
@@ -717,7 +762,11 @@ test_mutations(void **state)
 					    "endpoint_tcp_refused",
 					    "hop_tls_sni_reset",
 					    "throttled",
-					    "dns_hijack_redirect_elsewhere"};
+					    "dns_hijack_redirect_elsewhere",
+					    "pk_dns_race_no_control",
+					    "pk_tls_reset_ttl",
+					    "pk_tcp_refused_other_flow",
+					    "pk_http_diff_injected"};
 
 	(void)state;
 	n_mutations = 0;
@@ -780,6 +829,101 @@ test_base64_body(void **state)
 	assert_true(json_is_false(json_object_get(tk, "confirmed")));
 	free(b64);
 	json_decref(m);
+}
+
+/* --- packet evidence: odd packets change nothing ---------------------------
+ */
+
+static json_t *
+verdict_of(json_t *m)
+{
+	json_t *tk = json_object_get(m, "test_keys");
+
+	return json_pack("{s:O, s:O, s:O, s:O, s:O}", "blocking",
+			 json_object_get(tk, "blocking"), "accessible",
+			 json_object_get(tk, "accessible"), "detail",
+			 json_object_get(tk, "blocking_detail"), "confirmed",
+			 json_object_get(tk, "confirmed"), "reason",
+			 actual(m, "reason"));
+}
+
+/* Each packet-proven case with test_keys.packets replaced by an odd value
+ * gives the verdict of the same case without packets, and no evidence. */
+static void
+test_packets_odd_values(void **state)
+{
+	static const char *const which[] = {
+		"pk_dns_race_no_control", "pk_tls_reset_ttl",
+		"pk_tcp_refused_other_flow", "pk_http_diff_injected",
+		"pk_http_reset_burst"};
+	static const char *const odd[] = {"null",
+					  "3",
+					  "\"x\"",
+					  "[]",
+					  "true",
+					  "{}",
+					  "{\"dns\": {}, \"tcp\": 1}"};
+
+	(void)state;
+	for (size_t i = 0; i < WW_ARRAY_LEN(which); i++) {
+		json_t *m = build_case(which[i], NULL), *want, *got;
+
+		json_object_del(json_object_get(m, "test_keys"), "packets");
+		analyze_ok(m, fps);
+		want = verdict_of(m);
+		assert_true(json_is_false(json_object_get(
+			json_object_get(m, "test_keys"), "confirmed")));
+		json_decref(m);
+		for (size_t k = 0; k < WW_ARRAY_LEN(odd); k++) {
+			m = build_case(which[i], NULL);
+			json_object_set_new(
+				json_object_get(m, "test_keys"), "packets",
+				json_loads(odd[k], JSON_DECODE_ANY, NULL));
+			analyze_ok(m, fps);
+			got = verdict_of(m);
+			if (!json_equal(got, want))
+				fail_msg("%s with packets %s: verdict changed",
+					 which[i], odd[k]);
+			assert_int_equal(json_array_size(actual(m, "evidence")),
+					 0);
+			assert_true(json_is_null(actual(m, "evidence_detail")));
+			json_decref(got);
+			json_decref(m);
+		}
+		json_decref(want);
+	}
+}
+
+/* Only WW_ANALYSIS_MAX_ITEMS entries of packets.dns are read: the proof
+ * at index MAX_ITEMS is not seen, the same one at MAX_ITEMS - 1 is. */
+static void
+test_packets_bounded(void **state)
+{
+	size_t at[] = {WW_ANALYSIS_MAX_ITEMS - 1, WW_ANALYSIS_MAX_ITEMS};
+
+	(void)state;
+	for (size_t i = 0; i < WW_ARRAY_LEN(at); i++) {
+		json_t *m = build_case("pk_dns_race_no_control", NULL);
+		json_t *dns = json_object_get(
+			json_object_get(json_object_get(m, "test_keys"),
+					"packets"),
+			"dns");
+		json_t *proof = json_incref(json_array_get(dns, 0));
+		json_t *other = json_pack("{s:s, s:[]}", "hostname",
+					  "www.example.org", "replies");
+
+		json_array_clear(dns);
+		for (size_t k = 0; k < at[i]; k++)
+			json_array_append(dns, other);
+		json_array_append_new(dns, proof);
+		json_decref(other);
+		analyze_ok(m, fps);
+		assert_int_equal(
+			json_is_true(json_object_get(
+				json_object_get(m, "test_keys"), "confirmed")),
+			at[i] < WW_ANALYSIS_MAX_ITEMS);
+		json_decref(m);
+	}
 }
 
 static int
@@ -926,6 +1070,28 @@ main(void)
 		cmocka_unit_test(test_http_no_titles_near),
 		cmocka_unit_test(test_http_no_titles_far),
 		cmocka_unit_test(test_https_control_refused_429),
+		cmocka_unit_test(test_pk_dns_injected_other_page_http),
+		cmocka_unit_test(test_pk_dns_injected_page_intact_http),
+		cmocka_unit_test(test_pk_dns_injected_page_intact_https),
+		cmocka_unit_test(test_pk_dns_race_no_control),
+		cmocka_unit_test(test_pk_dns_race_nxdomain_no_capture),
+		cmocka_unit_test(test_pk_dns_race_same_answer),
+		cmocka_unit_test(test_pk_dns_retransmission_differs),
+		cmocka_unit_test(test_pk_http_diff_injected),
+		cmocka_unit_test(test_pk_http_diff_server_ttl),
+		cmocka_unit_test(test_pk_http_reset_burst),
+		cmocka_unit_test(test_pk_ipv6_tls_reset_no_control),
+		cmocka_unit_test(test_pk_malformed),
+		cmocka_unit_test(test_pk_tcp_refused_other_flow),
+		cmocka_unit_test(test_pk_tls_reset_same_ttl),
+		cmocka_unit_test(test_pk_tls_reset_same_ttl_no_control),
+		cmocka_unit_test(test_pk_tls_reset_ttl),
+		cmocka_unit_test(test_pk_tls_reset_ttl_one_hop),
+		cmocka_unit_test(test_pk_tls_server_after_rst),
+		cmocka_unit_test(test_pk_http_injected_no_control),
+		cmocka_unit_test(test_pk_tls_reset_forged_address),
+		cmocka_unit_test(test_pk_tls_reset_ttl_by_tid),
+		cmocka_unit_test(test_pk_tls_reset_tid_ambiguous),
 		cmocka_unit_test(test_not_a_measurement),
 		cmocka_unit_test(test_rerun_in_place),
 		cmocka_unit_test(test_replaces_old_keys),
@@ -935,6 +1101,8 @@ main(void)
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_odd_control_is_null),
 		cmocka_unit_test(test_base64_body),
+		cmocka_unit_test(test_packets_odd_values),
+		cmocka_unit_test(test_packets_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

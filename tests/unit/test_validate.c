@@ -990,6 +990,144 @@ test_control_hops(void **state)
 	accept_set("test_keys.control", json_pack("{s:{}}", "dns"));
 }
 
+/* --- test_keys.packets ---------------------------------------------------- */
+
+#define PACKETS "tests/data/validate/packets.json"
+
+/* good() with test_keys.packets from PACKETS and, when path is not NULL,
+ * the value at path (relative to packets) set to v. */
+static json_t *
+with_packets(const char *path, json_t *v)
+{
+	json_t *m = good(), *p = json_load_file(PACKETS, 0, NULL);
+	char *full;
+
+	assert_non_null(p);
+	set_at(m, "test_keys.packets", p);
+	if (path != NULL) {
+		full = xasprintf("test_keys.packets.%s", path);
+		set_at(m, full, v);
+		free(full);
+	}
+	return m;
+}
+
+static void
+refuse_pk(const char *path, json_t *v, const char *want_field,
+	  const char *want_msg)
+{
+	char *full = xasprintf("test_keys.packets.%s", want_field);
+
+	refuse(with_packets(path, v), full, want_msg);
+	free(full);
+}
+
+static void
+test_packets(void **state)
+{
+	json_t *m, *a;
+
+	(void)state;
+	m = with_packets(NULL, NULL);
+	accept_at(m, NOW);
+	json_decref(m);
+	/* optional inside, and absent altogether (older probes) */
+	m = with_packets("dns", NULL);
+	set_at(m, "test_keys.packets.tcp", NULL);
+	set_at(m, "test_keys.packets.capture_failure", NULL);
+	accept_at(m, NOW);
+	json_decref(m);
+	m = with_packets("capture", json_string("off"));
+	set_at(m, "test_keys.packets.capture_failure",
+	       json_string("no CAP_NET_RAW"));
+	accept_at(m, NOW);
+	json_decref(m);
+
+	refuse_set("test_keys.packets", json_string("x"), NULL,
+		   "must be an object");
+	refuse_pk("capture", NULL, "capture", "missing");
+	refuse_pk("capture", json_string("maybe"), "capture", "\"on\" or");
+	refuse_pk("dns", json_object(), "dns", "must be an array");
+	refuse_pk("dns[0].replies[0].dns_id", json_integer(65536),
+		  "dns[0].replies[0].dns_id", "0..65535");
+	refuse_pk("dns[0].replies[0].ip_ttl", json_integer(256),
+		  "dns[0].replies[0].ip_ttl", "0..255");
+	refuse_pk("dns[0].replies[0].ip_ttl", json_string("51"),
+		  "dns[0].replies[0].ip_ttl", "an integer or null");
+	refuse_pk("dns[0].replies[0].addrs[0]", json_string("30.3.0"),
+		  "dns[0].replies[0].addrs[0]", "an IPv4 or IPv6 address");
+	refuse_pk("dns[0].replies[0].raw_response",
+		  json_string(
+			  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+			  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+		  "dns[0].replies[0].raw_response", "longer than 684");
+	refuse_pk("tcp[0].flow", json_integer(0), "tcp[0].flow", "1..");
+	refuse_pk("tcp[0].ip", json_string("[scrubbed]"), "tcp[0].ip",
+		  "an IPv4 or IPv6 address");
+	refuse_pk("tcp[0].port", json_integer(0), "tcp[0].port", "1..65535");
+	refuse_pk("tcp[0].packets[1].dir", json_string("up"),
+		  "tcp[0].packets[1].dir", "\"in\" or \"out\"");
+	refuse_pk("tcp[0].packets[1].flags", json_string("AS"),
+		  "tcp[0].packets[1].flags", "order FSRPAUEC");
+	refuse_pk("tcp[0].packets[1].flags", json_string("SX"),
+		  "tcp[0].packets[1].flags", "order FSRPAUEC");
+	refuse_pk("tcp[0].packets[1].seq", json_integer(4294967296LL),
+		  "tcp[0].packets[1].seq", "0..4294967295");
+	refuse_pk("tcp[0].packets[1].ttl", json_integer(-1),
+		  "tcp[0].packets[1].ttl", "0..255");
+	refuse_pk("tcp[0].packets[1].t", json_real(-86401),
+		  "tcp[0].packets[1].t", "seconds");
+	m = with_packets("tcp[0].packets[1].t", json_real(-0.000012));
+	accept_at(m, NOW); /* the capture's clock, a little before the start */
+	json_decref(m);
+	m = with_packets("tcp[0].packets[1].ip_id", json_integer(3000000000LL));
+	accept_at(m, NOW); /* an IPv6 fragment header's 32-bit id */
+	json_decref(m);
+	refuse_pk("tcp[0].packets[1]", json_integer(3), "tcp[0].packets[1]",
+		  "must be an object");
+
+	/* the caps: 16 DNS entries of 8 replies, 24 flows of 32 packets */
+	m = with_packets(NULL, NULL);
+	a = get_at(m, "test_keys.packets.dns[0].replies");
+	while (json_array_size(a) < 9)
+		json_array_append_new(a, json_deep_copy(json_array_get(a, 0)));
+	refuse(m, "test_keys.packets.dns[0].replies", "more than 8");
+	m = with_packets(NULL, NULL);
+	a = get_at(m, "test_keys.packets.dns");
+	while (json_array_size(a) < 17)
+		json_array_append_new(a, json_deep_copy(json_array_get(a, 0)));
+	refuse(m, "test_keys.packets.dns", "more than 16");
+	m = with_packets(NULL, NULL);
+	a = get_at(m, "test_keys.packets.tcp");
+	while (json_array_size(a) < 25)
+		json_array_append_new(a, json_deep_copy(json_array_get(a, 0)));
+	refuse(m, "test_keys.packets.tcp", "more than 24");
+	m = with_packets(NULL, NULL);
+	a = get_at(m, "test_keys.packets.tcp[0].packets");
+	while (json_array_size(a) < 33)
+		json_array_append_new(a, json_deep_copy(json_array_get(a, 0)));
+	refuse(m, "test_keys.packets.tcp[0].packets", "more than 32");
+
+	/* a record's flow */
+	accept_set("test_keys.tcp_connect[0].flow", json_integer(3));
+	refuse_set("test_keys.tcp_connect[0].flow", json_integer(-1), NULL,
+		   "0..4294967295");
+	refuse_set("test_keys.requests[0].flow", json_string("3"), NULL,
+		   "must be an integer");
+}
+
 int
 main(void)
 {
@@ -1018,6 +1156,7 @@ main(void)
 		cmocka_unit_test(test_error_buffers),
 		cmocka_unit_test(test_hops_and_transfer),
 		cmocka_unit_test(test_control_hops),
+		cmocka_unit_test(test_packets),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,68 @@
+/*
+ * validate_int.h - what the measurement check's files share (validate.c,
+ * validate_packets.c); not installed. The interface is validate.h.
+ *
+ * A check walks the measurement with a JSON path of where it is
+ * (vd_push_key/vd_push_index, vd_pop back); vd_fail() records that path
+ * and a message and returns -1.
+ */
+#ifndef WW_VALIDATE_INT_H
+#define WW_VALIDATE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct vctx {
+	int64_t now;
+	char *field;
+	size_t fieldlen;
+	char *msg;
+	size_t msglen;
+	char path[512];
+	size_t plen;
+};
+
+enum {
+	T_STR = 1,
+	T_NULL = 2,
+	T_INT = 4,
+	T_NUM = 8, /* integer or real */
+	T_BOOL = 16,
+	T_OBJ = 32,
+	T_ARR = 64,
+};
+
+struct keyspec {
+	const char *key;
+	unsigned types;
+	bool required;
+};
+
+/* field = the current path, msg = the formatted message; returns -1. */
+int vd_fail(struct vctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Append ".key" / "[i]" to the path; both return the length to pop to. */
+size_t vd_push_key(struct vctx *c, const char *key);
+size_t vd_push_index(struct vctx *c, size_t idx);
+void vd_pop(struct vctx *c, size_t old);
+bool vd_type_ok(const json_t *v, unsigned types);
+int vd_check_keys(struct vctx *c, const json_t *obj,
+		  const struct keyspec *specs, size_t n);
+/* An array of at most max elements; the path stays at the array. */
+int vd_check_array_size(struct vctx *c, const json_t *arr, size_t max);
+/* The array at key (already type-checked) has at most max elements, each
+ * an object passing check(). */
+int vd_check_elements(struct vctx *c, const json_t *obj, const char *key,
+		      size_t max,
+		      int (*check)(struct vctx *c, const json_t *elem));
+
+#define CHECK_KEYS(c, obj, specs)                                              \
+	vd_check_keys((c), (obj), (specs), WW_ARRAY_LEN(specs))
+
+/* validate_packets.c: test_keys.packets (docs/measurement-format.md). */
+int vd_check_packets(struct vctx *c, const json_t *tk);
+
+#endif
