@@ -279,6 +279,15 @@ set_failure(json_t *obj, const char *failure, const char *detail)
 		set(obj, "failure_detail", jstr(detail));
 }
 
+/* The capture's flow of a connection (test_keys.packets.tcp[].flow), when
+ * there is one. */
+static void
+with_flow(json_t *obj, uint32_t flow)
+{
+	if (flow != 0)
+		set(obj, "flow", json_integer((json_int_t)flow));
+}
+
 /* Seconds, rounded to the microsecond: finer is noise. */
 static json_t *
 seconds(double v)
@@ -360,6 +369,7 @@ tcp_json(const struct ww_tcp *c)
 	set_failure(status, c->failure, c->failure_detail);
 	set(o, "status", status);
 	with_hop(o, c->hop);
+	with_flow(o, c->flow);
 	return times(o, c->t0, c->t, c->transaction_id);
 }
 
@@ -408,6 +418,7 @@ tls_json(const struct ww_tls *t)
 	set(o, "peer_certificates", certs);
 	set_failure(o, t->failure, t->failure_detail);
 	with_hop(o, t->hop);
+	with_flow(o, t->flow);
 	return times(o, t->t0, t->t, t->transaction_id);
 }
 
@@ -528,6 +539,7 @@ http_json(const struct ww_http *h)
 	set(o, "transfer", ww_transfer_json(&h->transfer));
 	set_failure(o, h->failure, h->failure_detail);
 	with_hop(o, h->hop);
+	with_flow(o, h->flow);
 	return times(o, h->t0, h->t, h->transaction_id);
 }
 
