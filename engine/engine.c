@@ -70,6 +70,11 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 	if (e->ssl_ctx == NULL)
 		goto fail;
 	e->curl = io_curl_new(base);
+	/* The baseline is taken now, with the libraries mapped and the
+	 * trust store loaded: what the process costs before it measures. */
+	if (cfg->max_memory > 0)
+		e->gate =
+			ma_gate_new(base, cfg->max_memory, memacct_baseline());
 	return e;
 fail:
 	ww_engine_free(e);
@@ -83,6 +88,7 @@ ww_engine_free(struct ww_engine *e)
 		return;
 	io_curl_free(e->curl);
 	io_ares_free(e->ares);
+	ma_gate_free(e->gate);
 	if (e->dns_pump != NULL)
 		event_free(e->dns_pump);
 	SSL_CTX_free(e->ssl_ctx);
@@ -115,6 +121,21 @@ ww_engine_count_curl(struct ww_engine *e, CURL *easy)
 	e->bytes +=
 		(uint64_t)(down > 0 ? down : 0) + (uint64_t)(up > 0 ? up : 0) +
 		(uint64_t)(hdr > 0 ? hdr : 0) + (uint64_t)(req > 0 ? req : 0);
+}
+
+void
+ww_engine_memory(const struct ww_engine *e, struct ww_engine_memory *out)
+{
+	struct ma_stats st;
+
+	ma_gate_stats(e->gate, &st);
+	memset(out, 0, sizeof(*out));
+	out->budget = st.budget;
+	out->baseline = st.baseline;
+	out->accounted = memacct_current();
+	out->peak_accounted = memacct_peak();
+	out->max_active = st.max_active;
+	out->waited = st.waited;
 }
 
 const char *

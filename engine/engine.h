@@ -51,6 +51,8 @@ struct ww_config {
 	 * connected unless allow_private. */
 	bool control_service;
 	bool allow_private;
+	/* Bytes the engine may use (see engine/memacct.h); 0: no budget. */
+	size_t max_memory;
 };
 
 /* The probe waits this long for one control by default: the control runs
@@ -90,6 +92,17 @@ bool ww_engine_allows(const struct ww_engine *e, const char *ip);
  * handshakes, HTTP requests and responses, control requests and answers
  * (payloads, not TCP/IP headers). For the probe's --max-bytes. */
 uint64_t ww_engine_bytes(const struct ww_engine *e);
+
+/* The memory budget's figures (the probe's --max-memory). */
+struct ww_engine_memory {
+	size_t budget;	       /* 0: none */
+	size_t baseline;       /* RSS after start-up minus accounted then */
+	size_t accounted;      /* bytes live through the hooks now */
+	size_t peak_accounted; /* the most so far */
+	size_t max_active;     /* handshakes and transfers at once, at most */
+	uint64_t waited;       /* of them, how many waited for memory */
+};
+void ww_engine_memory(const struct ww_engine *e, struct ww_engine_memory *out);
 
 /* The resolver queries go to, "ip:port" (first one for the system list). */
 const char *ww_engine_resolver(const struct ww_engine *e);

@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 
 #include "engine.h"
+#include "memacct.h"
 #include "model.h"
 
 /* --- io_ares.c: c-ares driven by libevent -------------------------------- */
@@ -61,6 +62,9 @@ struct ww_engine {
 	int dns_inflight;
 	struct dns_op *dns_queue_head, *dns_queue_tail;
 	struct event *dns_pump;
+	/* memacct.c: new handshakes and transfers wait for memory (NULL: no
+	 * budget) */
+	struct ma_gate *gate;
 };
 
 /*

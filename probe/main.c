@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "memacct.h"
 #include "probe.h"
 #include "state.h"
 #include "util.h"
@@ -56,6 +57,10 @@ static const char usage_text[] =
 	"                         8M; K, M, G suffixes)\n"
 	"  --max-bytes SIZE       traffic per run; the rest waits for the next\n"
 	"                         run (default 0: no cap)\n"
+	"  --max-memory SIZE      memory budget: new TLS handshakes and HTTP\n"
+	"                         transfers wait while the process would pass\n"
+	"                         it (default 24M, for small routers; 0 or\n"
+	"                         none: no budget)\n"
 	"  --cooldown DURATION    least time between two tests of one\n"
 	"                         address:port (default: 180s for daemon, 0 for\n"
 	"                         run)\n"
@@ -239,6 +244,7 @@ enum {
 	OPT_COOLDOWN,
 	OPT_MAX_BYTES,
 	OPT_MAX_BODY,
+	OPT_MAX_MEMORY,
 	OPT_RETRY_QUICK,
 	OPT_RETRY_SLOW,
 	OPT_UPLOAD_TIMEOUT,
@@ -275,6 +281,7 @@ static const struct option long_opts[] = {
 	{"cooldown", required_argument, NULL, OPT_COOLDOWN},
 	{"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
 	{"max-body", required_argument, NULL, OPT_MAX_BODY},
+	{"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
 	{"retry-quick", required_argument, NULL, OPT_RETRY_QUICK},
 	{"retry-slow", required_argument, NULL, OPT_RETRY_SLOW},
 	{"upload-timeout", required_argument, NULL, OPT_UPLOAD_TIMEOUT},
@@ -599,6 +606,15 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 		o->cfg.body_cap = (size_t)sz;
 		break;
 	}
+	case OPT_MAX_MEMORY:
+		if (memacct_parse_size(arg, &o->cfg.max_memory) != 0) {
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want bytes, a number "
+				   "with K, M or G, or 0 or none (no budget)",
+				   nm, arg);
+			return -1;
+		}
+		break;
 	case OPT_INTERVAL:
 	case OPT_COOLDOWN:
 	case OPT_RETRY_QUICK:
@@ -760,6 +776,7 @@ bundle_load(const char *cmd, int argc, char **argv, int *rc)
 	o->cfg.max_addrs = WW_DEFAULT_MAX_ADDRS;
 	o->cfg.control_sni = WW_DEFAULT_CONTROL_SNI;
 	o->concurrency = 32;
+	o->cfg.max_memory = WW_DEFAULT_MAX_MEMORY;
 	o->spool_max = 256u * 1024 * 1024;
 	o->interval = 3600;
 	o->cooldown = strcmp(cmd, "daemon") == 0 ? 180 : 0;
@@ -1068,6 +1085,15 @@ main(int argc, char **argv)
 	static const char *const cmds[] = {"run", "daemon", "upload", "status",
 					   "export"};
 
+	char err[200];
+
+	/* Before anything allocates through OpenSSL, libcurl, c-ares,
+	 * libevent or jansson: --max-memory counts what they hold. */
+	if (memacct_install(err, sizeof(err)) != 0)
+		fprintf(stderr,
+			"wallwatch-probe: %s: --max-memory sees only the "
+			"baseline\n",
+			err);
 	ww_log_set_prog("wallwatch-probe");
 	for (size_t i = 0; argc >= 2 && i < WW_ARRAY_LEN(cmds); i++)
 		if (strcmp(argv[1], cmds[i]) == 0)

@@ -21,6 +21,11 @@
 #define EXIT_USAGE 1	/* bad command line or input files */
 #define EXIT_RUNFAIL 2	/* the run could not happen or was cut short */
 
+/* --max-memory's default: room for ~150 handshakes in flight over a
+ * ~13 MiB baseline (docs/volunteer.md, "Memory"), within a 64 MiB
+ * router's means. */
+#define WW_DEFAULT_MAX_MEMORY (24u * 1024 * 1024)
+
 struct probe_opts {
 	struct ww_config cfg;
 	struct ww_testlist targets;
