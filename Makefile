@@ -174,6 +174,9 @@ integration-asan: $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/run.sh build/asan/wallwatch-probe $(FAKENET)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		sh tests/integration/memory.sh build/asan/wallwatch-probe \
+		$(FAKENET)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/control.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -207,6 +210,7 @@ integration-asan: $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@sh tests/integration/run.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/cli.sh $(PROBE) $(FAKENET)
+	@sh tests/integration/memory.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/control.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/hops.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/ingest.sh $(PROBE) $(COLLECTOR) $(FAKENET)

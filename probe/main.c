@@ -108,6 +108,8 @@ static const char usage_text[] =
 	"                         spool with a collector; export: required)\n"
 	"  --json                 status: machine-readable\n"
 	"  --quiet                no progress line, summary or notices\n"
+	"  --verbose              end a run with a line on memory (peak RSS,\n"
+	"                         the budget, handshakes that waited)\n"
 	"\n"
 	"DURATION: seconds, or with s, m, h or d (90, 15m, 1h). SIZE: bytes,\n"
 	"or with K, M or G (1024-based).\n"
@@ -245,6 +247,7 @@ enum {
 	OPT_MAX_BYTES,
 	OPT_MAX_BODY,
 	OPT_MAX_MEMORY,
+	OPT_VERBOSE,
 	OPT_RETRY_QUICK,
 	OPT_RETRY_SLOW,
 	OPT_UPLOAD_TIMEOUT,
@@ -282,6 +285,7 @@ static const struct option long_opts[] = {
 	{"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
 	{"max-body", required_argument, NULL, OPT_MAX_BODY},
 	{"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"retry-quick", required_argument, NULL, OPT_RETRY_QUICK},
 	{"retry-slow", required_argument, NULL, OPT_RETRY_SLOW},
 	{"upload-timeout", required_argument, NULL, OPT_UPLOAD_TIMEOUT},
@@ -506,6 +510,7 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 		o->output = arg;
 		break;
 	case OPT_QUIET:
+	case OPT_VERBOSE:
 	case OPT_YES:
 		flag = true;
 		if (a->where != NULL && ww_conf_bool(arg, &flag) != 0) {
@@ -515,7 +520,9 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 				   nm, arg);
 			return -1;
 		}
-		*(a->code == OPT_QUIET ? &o->quiet : &o->yes) = flag;
+		*(a->code == OPT_QUIET	   ? &o->quiet
+		  : a->code == OPT_VERBOSE ? &o->verbose
+					   : &o->yes) = flag;
 		break;
 	case OPT_CONTROL:
 	case OPT_COLLECTOR:

@@ -34,6 +34,7 @@ struct probe_opts {
 	const char *probe_cc;
 	const char *probe_asn;
 	bool quiet;
+	bool verbose;		 /* a line on memory at the end of a run */
 	const char **references; /* domestic reference targets (URLs) */
 	size_t n_references;
 	struct ww_fingerprints *fp; /* NULL: none */

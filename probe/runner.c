@@ -959,7 +959,7 @@ runner_end(struct runner *r)
 			"in %.1fs; results in %s\n",
 			r->done, r->o->targets.n, ww_mono() - r->t_start,
 			r->out_path ? r->out_path : "the spool");
-	if (!r->o->quiet && r->engine != NULL)
+	if ((r->o->verbose || r->tty) && r->engine != NULL)
 		print_memory(r);
 	record_run(r);
 	if (r->write_failed || r->stopping || r->spool_failed > 0)
