@@ -253,6 +253,7 @@ check: check-deps
 bench: bench-deps
 	@$(MAKE) --no-print-directory all $(FAKENET)
 	@sh bench/run.sh $(PROBE) $(FAKENET)
+	@sh bench/probe-capture.sh $(PROBE) $(FAKENET)
 	@sh bench/collector.sh $(BUILD)
 
 # The collector under probes, a reader, a slowloris and a poisoner at once
