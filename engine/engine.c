@@ -73,8 +73,8 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 	/* The baseline is taken now, with the libraries mapped and the
 	 * trust store loaded: what the process costs before it measures. */
 	if (cfg->max_memory > 0)
-		e->gate =
-			ma_gate_new(base, cfg->max_memory, memacct_baseline());
+		e->gate = ma_gate_new(base, cfg->max_memory, memacct_baseline(),
+				      true);
 	return e;
 fail:
 	ww_engine_free(e);
@@ -136,6 +136,12 @@ ww_engine_memory(const struct ww_engine *e, struct ww_engine_memory *out)
 	out->peak_accounted = memacct_peak();
 	out->max_active = st.max_active;
 	out->waited = st.waited;
+}
+
+bool
+ww_engine_memory_room(struct ww_engine *e)
+{
+	return ma_gate_has_room(e->gate, MA_JOB_RESERVE);
 }
 
 const char *

@@ -103,6 +103,9 @@ struct ww_engine_memory {
 	uint64_t waited;       /* of them, how many waited for memory */
 };
 void ww_engine_memory(const struct ww_engine *e, struct ww_engine_memory *out);
+/* May a new job start under the memory budget? Always without one; the
+ * caller keeps at least one job running whatever this says. */
+bool ww_engine_memory_room(struct ww_engine *e);
 
 /* The resolver queries go to, "ip:port" (first one for the system list). */
 const char *ww_engine_resolver(const struct ww_engine *e);

@@ -261,22 +261,42 @@ memacct_parse_size(const char *s, size_t *out)
 /* --- the gate ------------------------------------------------------------ */
 
 /*
- * Heap in use outside the hooks: the engine's own records (xmalloc), libc.
- * Every job in flight holds some, and hundreds of jobs hold a megabyte or
- * two that a budget of a few megabytes must see. glibc's mallinfo2() walks
- * its free lists, so the gate samples it at most every MA_RECHECK_MS.
- * Elsewhere (musl) nothing is known: 0.
+ * What the hooks cannot see, sampled at most every MA_RECHECK_MS (glibc's
+ * mallinfo2() walks its free lists; /proc is a read):
+ * - heap in use outside them: the engine's own records (xmalloc), libc.
+ *   Every job in flight holds some: hundreds of jobs hold a megabyte or two
+ *   that a budget of a few megabytes must see;
+ * - resident pages that are not heap: library code touched since start-up
+ *   (a first handshake or transfer pulls in pages of libssl and libcurl
+ *   the baseline never saw), stacks.
+ * Free heap is left out: allocations reuse it without growing the RSS.
+ * Without mallinfo2() (musl) the start-up baseline stands in for both.
  */
-static size_t
-heap_other(void)
-{
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
-	struct mallinfo2 mi = mallinfo2();
-	size_t used = mi.uordblks + mi.hblkhd, acc = memacct_current();
+#define MA_HAVE_MALLINFO2 1
+#endif
 
-	return used > acc ? used - acc : 0;
+struct ma_sample {
+	size_t other;	/* heap in use outside the hooks */
+	size_t nonheap; /* resident, not heap */
+};
+
+static bool
+sample(struct ma_sample *out)
+{
+#ifdef MA_HAVE_MALLINFO2
+	struct mallinfo2 mi = mallinfo2();
+	size_t used = mi.uordblks + mi.hblkhd, heap = mi.arena + mi.hblkhd;
+	size_t acc = memacct_current(), rss = memacct_rss();
+
+	if (rss == 0)
+		return false;
+	out->other = used > acc ? used - acc : 0;
+	out->nonheap = rss > heap ? rss - heap : 0;
+	return true;
 #else
-	return 0;
+	(void)out;
+	return false;
 #endif
 }
 
@@ -284,32 +304,39 @@ struct ma_gate {
 	struct event_base *base;
 	struct event *pump; /* admits from the loop; re-armed as a timer */
 	size_t budget, baseline;
-	size_t other_start, other; /* heap_other() at start, last sample */
-	double other_at;	   /* when sampled (ww_mono) */
+	bool watch;	    /* sample the process (ma_gate_new) */
+	bool sampled;	    /* s holds a sample */
+	struct ma_sample s; /* the last one */
+	double sampled_at;  /* when (ww_mono) */
+	size_t claimed;	    /* ma_gate_has_room() since then */
 	size_t active, waiting, max_active;
 	uint64_t waited;
 	struct ma_wait *head, *tail;
 };
 
+/* Does extra more fit, besides what is counted, sampled and reserved? */
+static bool
+room_for(struct ma_gate *g, size_t extra)
+{
+	double t = ww_mono();
+	size_t need;
+
+	if (g->watch && t - g->sampled_at >= MA_RECHECK_MS / 1000.0) {
+		g->sampled = sample(&g->s);
+		g->sampled_at = t;
+		g->claimed = 0; /* the sample sees those targets now */
+	}
+	need = (g->sampled ? g->s.nonheap + g->s.other : g->baseline) +
+	       memacct_current() + MA_OP_RESERVE * g->active + g->claimed +
+	       extra;
+	return need <= g->budget;
+}
+
 /* May one more operation start? With none running, always. */
 static bool
 fits(struct ma_gate *g)
 {
-	double t;
-	size_t need;
-
-	if (g->active == 0)
-		return true;
-	t = ww_mono();
-	if (t - g->other_at >= MA_RECHECK_MS / 1000.0) {
-		g->other = heap_other();
-		g->other_at = t;
-	}
-	/* Growth only: what was there at start-up is in the baseline. */
-	need = g->baseline + memacct_current() +
-	       (g->other > g->other_start ? g->other - g->other_start : 0) +
-	       MA_OP_RESERVE * (g->active + 1);
-	return need <= g->budget;
+	return g->active == 0 || room_for(g, MA_OP_RESERVE);
 }
 
 static void
@@ -371,15 +398,14 @@ pump_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct ma_gate *
-ma_gate_new(struct event_base *base, size_t budget, size_t baseline)
+ma_gate_new(struct event_base *base, size_t budget, size_t baseline, bool watch)
 {
 	struct ma_gate *g = xcalloc(1, sizeof(*g));
 
 	g->base = base;
 	g->budget = budget;
 	g->baseline = baseline;
-	g->other_start = g->other = heap_other();
-	g->other_at = ww_mono();
+	g->watch = watch;
 	g->pump = evtimer_new(base, pump_cb, g);
 	if (g->pump == NULL)
 		abort();
@@ -427,6 +453,20 @@ ma_gate_cancel(struct ma_gate *g, struct ma_wait *w)
 	if (g == NULL || w == NULL || !w->queued)
 		return;
 	unlink_wait(g, w);
+}
+
+bool
+ma_gate_has_room(struct ma_gate *g, size_t extra)
+{
+	if (g == NULL)
+		return true;
+	/* Operations waiting for memory go first. A target's records are
+	 * outside the count: until the next sample sees them, its share is
+	 * claimed, or a burst of targets would all see the same figures. */
+	if (g->head != NULL || !room_for(g, extra))
+		return false;
+	g->claimed += extra;
+	return true;
 }
 
 void

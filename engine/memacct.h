@@ -86,12 +86,16 @@ struct ma_wait {
 };
 
 /*
- * A gate on base for budget bytes (> 0) with baseline bytes outside the
- * count (the RSS after start-up, shared libraries included, minus what the
- * hooks counted then: memacct_baseline()).
+ * A gate on base for budget bytes (> 0). baseline: bytes outside the count
+ * at start-up (the RSS then, shared libraries included, minus what the
+ * hooks counted: memacct_baseline()). watch: while running, replace the
+ * baseline with samples of the process (heap in use outside the hooks,
+ * resident pages that are not heap: library code touched later), every
+ * MA_RECHECK_MS; false for a gate that must see the hooks' count alone
+ * (tests).
  */
 struct ma_gate *ma_gate_new(struct event_base *base, size_t budget,
-			    size_t baseline);
+			    size_t baseline, bool watch);
 void ma_gate_free(struct ma_gate *g);
 size_t memacct_baseline(void);
 
@@ -109,6 +113,17 @@ bool ma_gate_enter(struct ma_gate *g, struct ma_wait *w, ma_admit_cb cb,
 void ma_gate_cancel(struct ma_gate *g, struct ma_wait *w);
 /* An admitted operation ended: the first in line may go. */
 void ma_gate_leave(struct ma_gate *g);
+
+/*
+ * Is there room for extra bytes more, with no operation waiting? The
+ * probe asks before it starts a new target (extra: MA_JOB_RESERVE):
+ * every target in flight holds its records (~9 KiB here) even while its
+ * handshakes wait, and 256 of them alone took a 16 MiB process past its
+ * budget. A NULL gate always has room.
+ */
+bool ma_gate_has_room(struct ma_gate *g, size_t extra);
+/* A new target's records, and room for its first operation. */
+#define MA_JOB_RESERVE (16u * 1024 + MA_OP_RESERVE)
 
 struct ma_stats {
 	size_t budget, baseline;

@@ -125,7 +125,7 @@ static void
 test_at_least_one(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct ma_gate *g = ma_gate_new(base, 1, 1024 * 1024);
+	struct ma_gate *g = ma_gate_new(base, 1, 1024 * 1024, false);
 	struct order o = {{0}, 0};
 	struct op a, b;
 	struct ma_stats st;
@@ -153,7 +153,7 @@ static void
 test_fifo_and_cancel(void **state)
 {
 	struct event_base *base = event_base_new();
-	struct ma_gate *g = ma_gate_new(base, 1, 1024 * 1024);
+	struct ma_gate *g = ma_gate_new(base, 1, 1024 * 1024, false);
 	struct order o = {{0}, 0};
 	struct op a, b, c, d, e;
 
@@ -189,7 +189,7 @@ test_admits_by_memory(void **state)
 	struct event_base *base = event_base_new();
 	size_t budget =
 		memacct_current() + 3 * MA_OP_RESERVE + MA_OP_RESERVE / 2;
-	struct ma_gate *g = ma_gate_new(base, budget, 0);
+	struct ma_gate *g = ma_gate_new(base, budget, 0, false);
 	struct order o = {{0}, 0};
 	struct op a, b, c, d;
 	void *big;
