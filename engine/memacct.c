@@ -206,14 +206,6 @@ memacct_peak_rss(void)
 	return (size_t)kb * 1024;
 }
 
-size_t
-memacct_baseline(void)
-{
-	size_t rss = memacct_rss(), acc = memacct_current();
-
-	return rss > acc ? rss - acc : 0;
-}
-
 int
 memacct_parse_size(const char *s, size_t *out)
 {
@@ -298,6 +290,19 @@ sample(struct ma_sample *out)
 	(void)out;
 	return false;
 #endif
+}
+
+/* RSS minus the count; with mallinfo2(), free heap left out too (a
+ * daemon's later runs reuse what earlier ones freed). */
+size_t
+memacct_baseline(void)
+{
+	size_t rss = memacct_rss(), acc = memacct_current();
+	struct ma_sample smp;
+
+	if (sample(&smp))
+		return smp.nonheap + smp.other;
+	return rss > acc ? rss - acc : 0;
 }
 
 struct ma_gate {
