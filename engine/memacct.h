@@ -8,8 +8,9 @@
  * The count is malloc_usable_size() of every live block those libraries
  * hold: what the engine really allocates while it measures (a handshake's
  * buffers, a transfer's, a measurement's JSON), not a guess. The engine's
- * own records (xmalloc) are not counted: they are small, and freed with
- * plain free() all over, so a hook could not see them go.
+ * own records (xmalloc) are freed with plain free() all over, so a hook
+ * could not see them go: the gate samples them instead, with the rest of
+ * the process (mallinfo2, /proc/self/statm; see memacct.c, sample()).
  *
  * Only the probe installs the hooks (the collector links the same library
  * and sets its own jansson allocator); the counters are atomic anyway,
@@ -66,9 +67,10 @@ int memacct_parse_size(const char *s, size_t *out);
  * otherwise all see the same low count. Its size is one operation's peak:
  * measured here, the counted peak grew by ~82 KiB per handshake or
  * transfer in flight (5.0 MiB over 61 at once, HTTPS and HTTP targets);
- * with 80 KiB, --max-memory 16M still overshot by 0.9 MiB, with 112 KiB
- * it did not. Counting an operation twice once it has allocated costs
- * some parallelism, never the bound.
+ * with 80 KiB, --max-memory 16M overshot by 0.9 MiB; with 112 KiB and
+ * new targets held back too (ma_gate_has_room), peak RSS stayed at
+ * 15.2 MiB (bench/probe-capture.sh). Counting an operation twice once it
+ * has allocated costs some parallelism, never the bound.
  */
 #define MA_OP_RESERVE (112u * 1024)
 /* While operations wait, the gate looks again this often (memory is also
