@@ -57,6 +57,23 @@ check_match "tiny budget: one handshake or transfer at a time" \
 	"budget 1.0 MiB, .* 1 handshakes and transfers at once at most" \
 	"$(grep 'memory:' "$LAB/tiny.err")"
 
+# A budget a little over the baseline the first run reported: targets
+# run side by side and handshakes and transfers take turns (how many wait
+# depends on the machine's speed: not asserted); every target still ends.
+base_kib=$(sed -n 's/.*baseline \([0-9.]*\) MiB.*/\1/p' "$LAB/tiny.err" |
+	tail -n 1 | awk '{printf "%d", $1 * 1024 + 1024}')
+probe "$@" --max-memory "${base_kib}K" --concurrency 32 --verbose \
+	--output "$LAB/mid.jsonl" 2>"$LAB/mid.err"
+check "budget over the baseline: exit 0" 0 $?
+check "budget over the baseline: every good target got HTTP 200" $N \
+	"$(jq -r 'select(.input | test("bench-")) |
+		select(.test_keys.requests[0].response.code == 200) | 1' \
+		"$LAB/mid.jsonl" | wc -l)"
+check "budget over the baseline: every target measured" $((N + 2)) \
+	"$(jq -s length "$LAB/mid.jsonl")"
+check "budget over the baseline: no warning" "" \
+	"$(grep 'below this process' "$LAB/mid.err")"
+
 # The default budget, and "none" from the configuration file.
 probe --input "https://bench-0.lab.test:$TLS_GOOD_PORT/" --verbose \
 	--output "$LAB/one.jsonl" 2>"$LAB/default.err"
