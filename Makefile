@@ -98,8 +98,10 @@ $(LIB): $(ENGINE_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+# --wrap=json_dumps: see engine/memacct.h (the probe counts its memory).
 $(PROBE): $(PROBE_OBJ) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(PROBE_OBJ) $(LIB) $(PKG_LIBS) $(ZLIB_LIBS)
+	$(CC) $(ALL_LDFLAGS) -Wl,--wrap=json_dumps -o $@ $(PROBE_OBJ) $(LIB) \
+		$(PKG_LIBS) $(ZLIB_LIBS)
 
 $(COLLECTOR): $(COLLECTOR_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(COLLECTOR_OBJ) $(LIB) $(PKG_LIBS) \
@@ -180,6 +182,9 @@ integration-asan: $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 		sh tests/integration/capture.sh build/asan/wallwatch-probe \
 		$(FAKENET)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		sh tests/integration/memory.sh build/asan/wallwatch-probe \
+		$(FAKENET)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		sh tests/integration/control.sh build/asan/wallwatch-probe \
 		build/asan/wallwatch-collector $(FAKENET)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -215,6 +220,7 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@sh tests/integration/cli.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/dnslate.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/capture.sh $(PROBE) $(FAKENET)
+	@sh tests/integration/memory.sh $(PROBE) $(FAKENET)
 	@sh tests/integration/control.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/hops.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/ingest.sh $(PROBE) $(COLLECTOR) $(FAKENET)
@@ -257,6 +263,7 @@ check: check-deps
 bench: bench-deps
 	@$(MAKE) --no-print-directory all $(FAKENET)
 	@sh bench/run.sh $(PROBE) $(FAKENET)
+	@sh bench/probe-capture.sh $(PROBE) $(FAKENET)
 	@sh bench/collector.sh $(BUILD)
 
 # The collector under probes, a reader, a slowloris and a poisoner at once

@@ -33,6 +33,8 @@ struct endpoint {
 	struct tcp_op *tcp;
 	struct tls_op *tls;
 	uint32_t flow; /* the capture's flow of the connection in progress */
+	struct ma_wait wait; /* for memory, before a handshake's connect */
+	bool admitted;	     /* the gate let this connection's handshake in */
 	struct ww_tcp tcp_rec;
 	struct ww_tls tls_rec[2];
 	bool connected; /* the first connection was made */
@@ -72,6 +74,59 @@ rec_init(struct endpoint *ep, int i, int tid)
 	ep->n_rec = i + 1;
 }
 
+/* The connection's handshake is over (or will not happen). */
+static void
+ep_release(struct endpoint *ep)
+{
+	if (ep->admitted) {
+		ep->admitted = false;
+		ma_gate_leave(ep->b->e->gate);
+	}
+}
+
+static void ep_connect(struct endpoint *ep);
+static void ep_tcp_done(void *arg, int fd, const char *failure,
+			const char *detail);
+
+static void
+ep_admitted(void *arg)
+{
+	struct endpoint *ep = arg;
+	double t = now(ep->b);
+
+	ep->admitted = true;
+	/* A waiting step's clock starts when it starts. */
+	if (ep->conn == 0 && ep->rec_tcp)
+		ep->tcp_rec.t0 = t;
+	ep->tls_rec[ep->conn].t0 = t;
+	ep_connect(ep);
+}
+
+/*
+ * Open connection ep->conn. One that carries a handshake waits for memory
+ * first (memacct.h), before connecting: a server never sees an idle
+ * connection while we wait, and a connect in flight costs little.
+ */
+static void
+ep_connect(struct endpoint *ep)
+{
+	struct ep_batch *b = ep->b;
+
+	ep->state = EP_CONNECT;
+	if (ep->conn < ep->n_hs && !ep->admitted) {
+		if (!ma_gate_enter(b->e->gate, &ep->wait, ep_admitted, ep))
+			return;
+		ep->admitted = true;
+	}
+	ep->tcp = tcp_start(b->e, ep->ip, b->port, ep_tcp_done, ep);
+	/* Its records name the capture's flow. */
+	ep->flow = tcp_op_flow(ep->tcp);
+	if (ep->conn == 0 && ep->rec_tcp)
+		ep->tcp_rec.flow = ep->flow;
+	if (ep->conn < ep->n_hs)
+		ep->tls_rec[ep->conn].flow = ep->flow;
+}
+
 static void
 ep_tls_done(void *arg)
 {
@@ -79,6 +134,7 @@ ep_tls_done(void *arg)
 
 	ep->tls = NULL;
 	cap_flow_close(ep->b->e->cap, ep->flow); /* tls.c closed it */
+	ep_release(ep);
 	ep->conn++;
 	ep_advance(ep);
 }
@@ -91,6 +147,8 @@ ep_tcp_done(void *arg, int fd, const char *failure, const char *detail)
 	bool recorded = ep->conn == 0 && ep->rec_tcp;
 
 	ep->tcp = NULL;
+	if (fd < 0 || ep->conn >= ep->n_hs)
+		ep_release(ep);
 	if (ep->conn == 0)
 		ep->connected = fd >= 0;
 	if (recorded) {
@@ -125,21 +183,6 @@ ep_tcp_done(void *arg, int fd, const char *failure, const char *detail)
 }
 
 static void batch_done(struct ep_batch *b);
-
-/* Connect for connection ep->conn; its records name the capture's flow. */
-static void
-ep_connect(struct endpoint *ep)
-{
-	struct ep_batch *b = ep->b;
-
-	ep->state = EP_CONNECT;
-	ep->tcp = tcp_start(b->e, ep->ip, b->port, ep_tcp_done, ep);
-	ep->flow = tcp_op_flow(ep->tcp);
-	if (ep->conn == 0 && ep->rec_tcp)
-		ep->tcp_rec.flow = ep->flow;
-	if (ep->conn < ep->n_hs)
-		ep->tls_rec[ep->conn].flow = ep->flow;
-}
 
 /* After a handshake: the next one on a new connection, or the end. */
 static void
@@ -233,9 +276,8 @@ ep_batch_start(struct ww_engine *e, struct ww_measurement *m,
 		if (ep->n_hs > 0)
 			rec_init(ep, 0, tid);
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		ep_connect(&b->eps[i]);
-	}
 	return b;
 }
 
@@ -266,6 +308,8 @@ ep_batch_cancel(struct ep_batch *b)
 		}
 		ep->tcp = NULL;
 		ep->tls = NULL;
+		ma_gate_cancel(b->e->gate, &ep->wait);
+		ep_release(ep);
 		if (ep->state == EP_CONNECT && ep->conn == 0 && ep->rec_tcp) {
 			/* Only the connect is recorded (flush drops the
 			 * handshake that would have used it). */

@@ -115,6 +115,11 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 							 : cfg->dns_late_window;
 	if (!cfg->control_service && capture_open(e, cfg, err, errlen) != 0)
 		goto fail;
+	/* The baseline is taken now, with the libraries mapped and the
+	 * trust store loaded: what the process costs before it measures. */
+	if (cfg->max_memory > 0)
+		e->gate = ma_gate_new(base, cfg->max_memory, memacct_baseline(),
+				      true);
 	return e;
 fail:
 	ww_engine_free(e);
@@ -130,6 +135,7 @@ ww_engine_free(struct ww_engine *e)
 	io_ares_free(e->ares);
 	cap_close(e->cap);
 	free(e->cap_status);
+	ma_gate_free(e->gate);
 	if (e->dns_pump != NULL)
 		event_free(e->dns_pump);
 	free(e->dns_rbuf);
@@ -178,6 +184,27 @@ ww_engine_capture_status(const struct ww_engine *e)
 	       : e->cap_status != NULL
 		       ? e->cap_status
 		       : "packet capture is not used by the control service";
+}
+
+void
+ww_engine_memory(const struct ww_engine *e, struct ww_engine_memory *out)
+{
+	struct ma_stats st;
+
+	ma_gate_stats(e->gate, &st);
+	memset(out, 0, sizeof(*out));
+	out->budget = st.budget;
+	out->baseline = st.baseline;
+	out->accounted = memacct_current();
+	out->peak_accounted = memacct_peak();
+	out->max_active = st.max_active;
+	out->waited = st.waited;
+}
+
+bool
+ww_engine_memory_room(struct ww_engine *e)
+{
+	return ma_gate_has_room(e->gate, MA_JOB_RESERVE);
 }
 
 const char *

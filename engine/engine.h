@@ -121,6 +121,20 @@ int ww_capture_check(char *err, size_t errlen);
 /* NULL when packet capture is on; else why it is off (a sentence). */
 const char *ww_engine_capture_status(const struct ww_engine *e);
 
+/* The memory budget's figures (the probe's --max-memory). */
+struct ww_engine_memory {
+	size_t budget;	       /* 0: none */
+	size_t baseline;       /* RSS after start-up minus accounted then */
+	size_t accounted;      /* bytes live through the hooks now */
+	size_t peak_accounted; /* the most so far */
+	size_t max_active;     /* handshakes and transfers at once, at most */
+	uint64_t waited;       /* of them, how many waited for memory */
+};
+void ww_engine_memory(const struct ww_engine *e, struct ww_engine_memory *out);
+/* May a new job start under the memory budget? Always without one; the
+ * caller keeps at least one job running whatever this says. */
+bool ww_engine_memory_room(struct ww_engine *e);
+
 /* The resolver queries go to, "ip:port" (first one for the system list). */
 const char *ww_engine_resolver(const struct ww_engine *e);
 

@@ -48,6 +48,9 @@ struct http_op {
 	size_t header_bytes;
 	size_t body_cap_alloc;
 	bool capped;
+	struct ma_wait wait;	 /* for memory (memacct.h) before it starts */
+	struct curl_slist *pins; /* the caller's, until the transfer starts */
+	CURLSH *cookies;
 	double t_base;
 	char errbuf[CURL_ERROR_SIZE];
 	/* The capture's flows of curl's sockets, in opening order. */
@@ -432,11 +435,13 @@ done_cb(CURL *easy, CURLcode res, void *arg)
 	struct http_op *op = arg;
 	http_cb cb = op->cb;
 	void *cb_arg = op->arg;
+	struct ma_gate *gate = op->e->gate;
 
 	(void)easy;
 	record_done(op, res);
 	op->out->t = ww_mono() - op->t_base;
 	op_free(op);
+	ma_gate_leave(gate);
 	cb(cb_arg);
 }
 
@@ -458,36 +463,21 @@ add_req_header(struct http_op *op, const char *name, const char *value)
 		abort();
 }
 
-struct http_op *
-http_start(struct ww_engine *e, const char *url, struct curl_slist *pins,
-	   CURLSH *cookies, struct ww_http *out, double t_base, http_cb cb,
-	   void *arg)
+/* The curl handle, made when the transfer may start: hundreds of
+ * transfers may wait for memory, and a handle is several KiB. */
+static void
+setup_easy(struct http_op *op)
 {
-	struct http_op *op = xcalloc(1, sizeof(*op));
+	struct ww_engine *e = op->e;
 	long ms = (long)(e->timeout * 1000.0);
 	CURL *c;
-
-	op->e = e;
-	op->out = out;
-	op->t_base = t_base;
-	op->cb = cb;
-	op->arg = arg;
-	op->sha = EVP_MD_CTX_new();
-	if (op->sha == NULL || !EVP_DigestInit_ex(op->sha, EVP_sha256(), NULL))
-		abort();
-	out->url = xstrdup(url);
-	out->method = xstrdup("GET");
-	out->t0 = ww_mono() - t_base;
-	add_req_header(op, "Accept", accept_hdr);
-	add_req_header(op, "Accept-Language", accept_lang_hdr);
-	add_req_header(op, "User-Agent", e->user_agent);
 
 	op->easy = c = curl_easy_init();
 	if (c == NULL)
 		abort();
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_URL, op->out->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_RESOLVE, pins);
+	curl_easy_setopt(c, CURLOPT_RESOLVE, op->pins);
 	/* Never a proxy from the environment: we measure this network. */
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -503,7 +493,7 @@ http_start(struct ww_engine *e, const char *url, struct curl_slist *pins,
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	/* Cookies carry across a target's redirects, as in a browser (some
 	 * sites loop without them); never across targets. */
-	curl_easy_setopt(c, CURLOPT_SHARE, cookies);
+	curl_easy_setopt(c, CURLOPT_SHARE, op->cookies);
 	curl_easy_setopt(c, CURLOPT_COOKIEFILE, "");
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, op);
@@ -522,7 +512,45 @@ http_start(struct ww_engine *e, const char *url, struct curl_slist *pins,
 	 * may be in flight, and pages are small; big bodies just take more
 	 * reads. */
 	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 8192L);
-	io_curl_add(e->curl, c, done_cb, op);
+}
+
+/* Add the transfer to curl: it starts now (its timeouts too). */
+static void
+http_go(void *arg)
+{
+	struct http_op *op = arg;
+
+	op->out->t0 = ww_mono() - op->t_base;
+	setup_easy(op);
+	io_curl_add(op->e->curl, op->easy, done_cb, op);
+}
+
+struct http_op *
+http_start(struct ww_engine *e, const char *url, struct curl_slist *pins,
+	   CURLSH *cookies, struct ww_http *out, double t_base, http_cb cb,
+	   void *arg)
+{
+	struct http_op *op = xcalloc(1, sizeof(*op));
+
+	op->e = e;
+	op->out = out;
+	op->t_base = t_base;
+	op->pins = pins;
+	op->cookies = cookies;
+	op->cb = cb;
+	op->arg = arg;
+	op->sha = EVP_MD_CTX_new();
+	if (op->sha == NULL || !EVP_DigestInit_ex(op->sha, EVP_sha256(), NULL))
+		abort();
+	out->url = xstrdup(url);
+	out->method = xstrdup("GET");
+	out->t0 = ww_mono() - t_base;
+	add_req_header(op, "Accept", accept_hdr);
+	add_req_header(op, "Accept-Language", accept_lang_hdr);
+	add_req_header(op, "User-Agent", e->user_agent);
+	/* A new transfer waits for memory; its clock starts when it starts. */
+	if (ma_gate_enter(e->gate, &op->wait, http_go, op))
+		http_go(op);
 	return op;
 }
 
@@ -531,8 +559,13 @@ http_cancel(struct http_op *op)
 {
 	if (op == NULL)
 		return;
-	io_curl_remove(op->e->curl, op->easy);
-	pick_flow(op);
+	if (op->wait.queued) {
+		ma_gate_cancel(op->e->gate, &op->wait);
+	} else {
+		io_curl_remove(op->e->curl, op->easy);
+		pick_flow(op);
+		ma_gate_leave(op->e->gate);
+	}
 	record_bytes(op);
 	ww_set_failure(&op->out->failure, &op->out->failure_detail,
 		       failure_interrupted, NULL);

@@ -21,6 +21,7 @@
 
 #include "capture.h"
 #include "engine.h"
+#include "memacct.h"
 #include "model.h"
 
 /* --- io_ares.c: c-ares driven by libevent -------------------------------- */
@@ -71,6 +72,9 @@ struct ww_engine {
 	struct dns_op *dns_queue_head, *dns_queue_tail;
 	struct event *dns_pump;
 	unsigned char *dns_rbuf; /* one datagram being read (64 KiB) */
+	/* memacct.c: new handshakes and transfers wait for memory (NULL: no
+	 * budget) */
+	struct ma_gate *gate;
 };
 
 /*

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "memacct.h"
 #include "probe.h"
 #include "state.h"
 #include "util.h"
@@ -64,6 +65,10 @@ static const char usage_text[] =
 	"                         your addresses replaced by placeholders)\n"
 	"  --dns-late-window SECONDS  keep listening for DNS answers this long\n"
 	"                         after the first (default 1; 0: not at all)\n"
+	"  --max-memory SIZE      memory budget: new targets, TLS handshakes\n"
+	"                         and HTTP transfers wait while the process\n"
+	"                         would pass it (default 24M, for small\n"
+	"                         routers; 0 or none: no budget)\n"
 	"  --cooldown DURATION    least time between two tests of one\n"
 	"                         address:port (default: 180s for daemon, 0 for\n"
 	"                         run)\n"
@@ -111,6 +116,8 @@ static const char usage_text[] =
 	"                         spool with a collector; export: required)\n"
 	"  --json                 status: machine-readable\n"
 	"  --quiet                no progress line, summary or notices\n"
+	"  --verbose              end a run with a line on memory (peak RSS,\n"
+	"                         the budget, handshakes that waited)\n"
 	"\n"
 	"DURATION: seconds, or with s, m, h or d (90, 15m, 1h). SIZE: bytes,\n"
 	"or with K, M or G (1024-based).\n"
@@ -250,6 +257,8 @@ enum {
 	OPT_CAPTURE,
 	OPT_PCAP,
 	OPT_DNS_LATE_WINDOW,
+	OPT_MAX_MEMORY,
+	OPT_VERBOSE,
 	OPT_RETRY_QUICK,
 	OPT_RETRY_SLOW,
 	OPT_UPLOAD_TIMEOUT,
@@ -289,6 +298,8 @@ static const struct option long_opts[] = {
 	{"capture", required_argument, NULL, OPT_CAPTURE},
 	{"pcap", required_argument, NULL, OPT_PCAP},
 	{"dns-late-window", required_argument, NULL, OPT_DNS_LATE_WINDOW},
+	{"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"retry-quick", required_argument, NULL, OPT_RETRY_QUICK},
 	{"retry-slow", required_argument, NULL, OPT_RETRY_SLOW},
 	{"upload-timeout", required_argument, NULL, OPT_UPLOAD_TIMEOUT},
@@ -513,6 +524,7 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 		o->output = arg;
 		break;
 	case OPT_QUIET:
+	case OPT_VERBOSE:
 	case OPT_YES:
 		flag = true;
 		if (a->where != NULL && ww_conf_bool(arg, &flag) != 0) {
@@ -522,7 +534,9 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 				   nm, arg);
 			return -1;
 		}
-		*(a->code == OPT_QUIET ? &o->quiet : &o->yes) = flag;
+		*(a->code == OPT_QUIET	   ? &o->quiet
+		  : a->code == OPT_VERBOSE ? &o->verbose
+					   : &o->yes) = flag;
 		break;
 	case OPT_CONTROL:
 	case OPT_COLLECTOR:
@@ -642,6 +656,15 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 		o->cfg.dns_late_window = w > 0 ? w : -1; /* 0: none */
 		break;
 	}
+	case OPT_MAX_MEMORY:
+		if (memacct_parse_size(arg, &o->cfg.max_memory) != 0) {
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want bytes, a number "
+				   "with K, M or G, or 0 or none (no budget)",
+				   nm, arg);
+			return -1;
+		}
+		break;
 	case OPT_INTERVAL:
 	case OPT_COOLDOWN:
 	case OPT_RETRY_QUICK:
@@ -814,6 +837,7 @@ bundle_load(const char *cmd, int argc, char **argv, int *rc)
 	o->cfg.control_sni = WW_DEFAULT_CONTROL_SNI;
 	o->cfg.capture = WW_CAPTURE_AUTO;
 	o->concurrency = 32;
+	o->cfg.max_memory = WW_DEFAULT_MAX_MEMORY;
 	o->spool_max = 256u * 1024 * 1024;
 	o->interval = 3600;
 	o->cooldown = strcmp(cmd, "daemon") == 0 ? 180 : 0;
@@ -1122,6 +1146,15 @@ main(int argc, char **argv)
 	static const char *const cmds[] = {"run", "daemon", "upload", "status",
 					   "export"};
 
+	char err[200];
+
+	/* Before anything allocates through OpenSSL, libcurl, c-ares,
+	 * libevent or jansson: --max-memory counts what they hold. */
+	if (memacct_install(err, sizeof(err)) != 0)
+		fprintf(stderr,
+			"wallwatch-probe: %s: --max-memory sees only the "
+			"baseline\n",
+			err);
 	ww_log_set_prog("wallwatch-probe");
 	for (size_t i = 0; argc >= 2 && i < WW_ARRAY_LEN(cmds); i++)
 		if (strcmp(argv[1], cmds[i]) == 0)

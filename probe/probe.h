@@ -21,6 +21,11 @@
 #define EXIT_USAGE 1	/* bad command line or input files */
 #define EXIT_RUNFAIL 2	/* the run could not happen or was cut short */
 
+/* --max-memory's default: room for ~150 handshakes in flight over a
+ * ~13 MiB baseline (docs/volunteer.md, "Memory"), within a 64 MiB
+ * router's means. */
+#define WW_DEFAULT_MAX_MEMORY (24u * 1024 * 1024)
+
 struct probe_opts {
 	struct ww_config cfg;
 	struct ww_testlist targets;
@@ -29,6 +34,7 @@ struct probe_opts {
 	const char *probe_cc;
 	const char *probe_asn;
 	bool quiet;
+	bool verbose;		 /* a line on memory at the end of a run */
 	const char **references; /* domestic reference targets (URLs) */
 	size_t n_references;
 	struct ww_fingerprints *fp; /* NULL: none */

@@ -27,6 +27,7 @@
 
 #include "analysis.h"
 #include "failure.h"
+#include "memacct.h"
 #include "probe.h"
 #include "state.h"
 #include "upload.h"
@@ -638,6 +639,15 @@ start_more(struct runner *r)
 				 r->n_order);
 			break;
 		}
+		/* --max-memory: a new target waits while memory is short
+		 * (engine/memacct.h); one always runs. Looked at again when a
+		 * target ends, and soon: memory also frees mid-target. */
+		if (r->in_flight > 0 && !ww_engine_memory_room(r->engine)) {
+			struct timeval tv = ww_timeval(MA_RECHECK_MS / 1000.0);
+
+			evtimer_add(r->cool_timer, &tv);
+			break;
+		}
 		k = pick(r, &wait);
 		if (k < 0) {
 			if (wait != HUGE_VAL) {
@@ -824,6 +834,8 @@ capture_notice(const struct runner *r)
 		 why);
 }
 
+static void check_memory(struct runner *r);
+
 int
 runner_begin(struct runner *r, runner_done_cb cb, void *arg)
 {
@@ -859,6 +871,7 @@ runner_begin(struct runner *r, runner_done_cb cb, void *arg)
 		return -1;
 	}
 	capture_notice(r);
+	check_memory(r);
 	if ((o->output != NULL || r->uploader == NULL) && open_output(r) != 0)
 		return -1;
 	r->cool_timer = evtimer_new(r->base, cool_timer_cb, r);
@@ -921,6 +934,48 @@ record_run(struct runner *r)
 	state_save(r->env);
 }
 
+/* A budget below what the process costs before it measures cannot be
+ * kept: one target at a time then (warn rather than refuse: the baseline
+ * moves with library and trust store updates, and a daemon that stops
+ * measuring after an upgrade is worse than a slow one). */
+static void
+check_memory(struct runner *r)
+{
+	struct ww_engine_memory mem;
+
+	ww_engine_memory(r->engine, &mem);
+	if (mem.budget > 0 && mem.baseline + MA_OP_RESERVE > mem.budget)
+		log_warn("memory",
+			 "--max-memory %.1f MiB is below this process's "
+			 "baseline of %.1f MiB (libraries, trust store): "
+			 "one target at a time",
+			 (double)mem.budget / 1048576.0,
+			 (double)mem.baseline / 1048576.0);
+}
+
+/* One line on memory at the end of a run: what the budget did. */
+static void
+print_memory(const struct runner *r)
+{
+	struct ww_engine_memory mem;
+	char budget[48];
+
+	ww_engine_memory(r->engine, &mem);
+	if (mem.budget > 0)
+		snprintf(budget, sizeof(budget), "%.1f MiB",
+			 (double)mem.budget / 1048576.0);
+	else
+		snprintf(budget, sizeof(budget), "none");
+	fprintf(stderr,
+		"wallwatch-probe: memory: peak RSS %.1f MiB, budget %s, "
+		"baseline %.1f MiB, accounted peak %.1f MiB; %zu handshakes "
+		"and transfers at once at most, %llu waited for memory\n",
+		(double)memacct_peak_rss() / 1048576.0, budget,
+		(double)mem.baseline / 1048576.0,
+		(double)mem.peak_accounted / 1048576.0, mem.max_active,
+		(unsigned long long)mem.waited);
+}
+
 int
 runner_end(struct runner *r)
 {
@@ -947,6 +1002,8 @@ runner_end(struct runner *r)
 			"in %.1fs; results in %s\n",
 			r->done, r->o->targets.n, ww_mono() - r->t_start,
 			r->out_path ? r->out_path : "the spool");
+	if ((r->o->verbose || r->tty) && r->engine != NULL)
+		print_memory(r);
 	record_run(r);
 	if (r->write_failed || r->stopping || r->spool_failed > 0)
 		rc = EXIT_RUNFAIL;

@@ -1,0 +1,151 @@
+#!/bin/sh
+# probe-capture.sh PROBE FAKENET - what packet capture and the memory
+# budget cost the probe (issue 13), side by side in one run on the same
+# loopback targets (served by tests/fake/fakenet; half HTTPS, half HTTP):
+#
+#   capture  CPU per target and peak RSS with --capture on and off, at
+#            --concurrency 32 and 256 (--max-memory none, so that the
+#            budget does not blur the difference). Capture needs root
+#            (CAP_NET_RAW) and a probe that knows --capture: otherwise
+#            these rows are skipped with a message.
+#   memory   peak RSS and rate (targets/s) at --concurrency 256 with
+#            --max-memory 16M and with none (--capture off when the probe
+#            knows it).
+#
+# The configurations alternate within each of BENCH_REPS runs (default 3),
+# so that a machine that gets slower or faster meanwhile shifts them all;
+# figures are medians. BENCH_CAP_N targets (default 600). Peak RSS is GNU
+# time's maxrss (shared library pages included), CPU is user + sys.
+# Goals: capture adds at most 10 % CPU per target and 2 MiB RSS; with
+# --max-memory 16M peak RSS is at most 16 MiB at no less than 80 % of the
+# unbounded rate.
+set -u
+PROBE=$1
+FAKENET=$2
+N=${BENCH_CAP_N:-600}
+REPS=${BENCH_REPS:-3}
+. tests/integration/lib.sh
+lab_start "$FAKENET"
+B=$LAB/bench-cap
+mkdir -p "$B"
+
+bundle=$B/ca-bundle.pem
+cat /etc/ssl/certs/ca-certificates.crt "$LAB/ca.pem" >"$bundle" 2>/dev/null ||
+	cp "$LAB/ca.pem" "$bundle"
+echo "url,category_code,category_description,date_added,source,notes" \
+	>"$B/list.csv"
+i=0
+while [ $i -lt "$N" ]; do
+	if [ $((i % 2)) -eq 0 ]; then
+		u="https://bench-$i.lab.test:$TLS_GOOD_PORT/"
+	else
+		u="http://bench-$i.lab.test:$HTTP_PORT/"
+	fi
+	echo "$u,CTRL,Control content,2026-12-05,bench," >>"$B/list.csv"
+	i=$((i + 1))
+done
+
+# Can this probe capture here? Say why not, once.
+cap_off=
+capture=yes
+if "$PROBE" --help 2>/dev/null | grep -q -- '--capture'; then
+	cap_off="--capture off"
+	[ "$(id -u)" -eq 0 ] ||
+		capture="no: capture needs root or CAP_NET_RAW (run the bench as root)"
+else
+	capture="no: this probe has no --capture option yet"
+fi
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# run NAME ARGS...: one probe run over the list under GNU time; appends
+# "wall user sys maxrss_kb" to $B/NAME.t and checks every target came out.
+run() {
+	name=$1
+	shift
+	rm -f "$B/out.jsonl"
+	# shellcheck disable=SC2086
+	/usr/bin/time -f '%e %U %S %M' -o "$B/time" "$PROBE" run \
+		--resolver "127.0.0.1:$DNS_PORT" --ca-file "$bundle" \
+		--list "$B/list.csv" --timeout 10 --quiet \
+		--output "$B/out.jsonl" "$@" >/dev/null 2>"$B/err" || {
+		echo "bench: $name failed:" >&2
+		cat "$B/err" >&2
+		return
+	}
+	cat "$B/time" >>"$B/$name.t"
+	got=$(wc -l <"$B/out.jsonl" 2>/dev/null || echo 0)
+	[ "$got" -eq "$N" ] ||
+		echo "bench: warning: $name: $got of $N targets measured" >&2
+}
+
+# figures NAME: medians of rate (targets/s), CPU ms per target, peak RSS
+# (MiB) into rate, cpu, rss; each run's in runs.
+figures() {
+	rate=$(awk -v n="$N" '{print n / $1}' "$B/$1.t" | median)
+	cpu=$(awk -v n="$N" '{print ($2 + $3) * 1000 / n}' "$B/$1.t" | median)
+	rss=$(awk '{print $4 / 1024}' "$B/$1.t" | median)
+	runs=$(awk '{printf "%s%.1f", (NR > 1 ? " " : ""), $4 / 1024}' "$B/$1.t")
+}
+
+echo "bench: probe-capture, $N targets on loopback (half HTTPS, half" \
+	"HTTP); medians of $REPS runs; $(nproc) cores"
+[ "$capture" = yes ] || echo "bench: capture rows skipped ($capture)"
+rm -f "$B"/*.t
+r=0
+while [ $r -lt "$REPS" ]; do
+	for c in 32 256; do
+		if [ "$capture" = yes ]; then
+			run "off$c" --concurrency $c --max-memory none \
+				--capture off
+			run "on$c" --concurrency $c --max-memory none \
+				--capture on
+		fi
+	done
+	# shellcheck disable=SC2086
+	run mem16 --concurrency 256 --max-memory 16M $cap_off
+	# shellcheck disable=SC2086
+	run memnone --concurrency 256 --max-memory none $cap_off
+	r=$((r + 1))
+done
+
+row() { # LABEL NAME
+	figures "$2"
+	printf '%-38s %9.1f %12.3f %9.1f   (RSS per run: %s)\n' "$1" "$rate" \
+		"$cpu" "$rss" "$runs"
+}
+
+printf '\n%-38s %9s %12s %9s\n' "what" "targets/s" "CPU ms/tgt" "RSS MiB"
+if [ "$capture" = yes ]; then
+	for c in 32 256; do
+		row "capture off, concurrency $c" "off$c"
+		eval "cpu_off$c=\$cpu rss_off$c=\$rss"
+		row "capture on,  concurrency $c" "on$c"
+		eval "cpu_on$c=\$cpu rss_on$c=\$rss"
+	done
+fi
+row "--max-memory 16M, concurrency 256" mem16
+rate16=$rate rss16=$rss
+row "--max-memory none, concurrency 256" memnone
+ratenone=$rate
+
+echo
+if [ "$capture" = yes ]; then
+	for c in 32 256; do
+		eval "a=\$cpu_on$c b=\$cpu_off$c x=\$rss_on$c y=\$rss_off$c"
+		# shellcheck disable=SC2154
+		awk -v a="$a" -v b="$b" -v x="$x" -v y="$y" -v c="$c" 'BEGIN {
+			q = a / b
+			d = (q - 1) * 100
+			m = x - y
+			printf "capture CPU per target at %3d:   %+6.1f %%   (goal <= +10 %%)   %s\n", c, d, (d <= 10 ? "met" : "missed")
+			printf "capture peak RSS at %3d:         %+6.2f MiB (goal <= +2 MiB)   %s\n", c, m, (m <= 2 ? "met" : "missed") }'
+	done
+else
+	echo "capture: skipped ($capture)"
+fi
+awk -v r="$rss16" 'BEGIN {
+	printf "--max-memory 16M peak RSS:       %6.1f MiB (goal <= 16 MiB)    %s\n", r, (r <= 16 ? "met" : "missed") }'
+awk -v a="$rate16" -v b="$ratenone" 'BEGIN {
+	q = a / b
+	printf "--max-memory 16M rate / none:    %6.2f     (goal >= 0.80)      %s\n", q, (q >= 0.8 ? "met" : "missed") }'
