@@ -117,7 +117,9 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 		goto fail;
 	/* The baseline is taken now, with the libraries mapped and the
 	 * trust store loaded: what the process costs before it measures. */
-	if (cfg->max_memory > 0)
+	if (cfg->max_memory > 0 &&
+	    !(cfg->max_memory_default &&
+	      memacct_baseline() + MA_OP_RESERVE > cfg->max_memory))
 		e->gate = ma_gate_new(base, cfg->max_memory, memacct_baseline(),
 				      true);
 	return e;

@@ -73,6 +73,10 @@ struct ww_config {
 	void *pcap_scrub_arg;
 	double dns_late_window; /* seconds; 0: WW_DNS_LATE_WINDOW; <0: none */
 	size_t max_memory;	/* bytes; 0: no budget (memacct.h) */
+	/* max_memory is a default, not the user's: lifted when the process
+	 * alone is already over it (a memory checker, a huge trust store),
+	 * where it would only make the run one target at a time. */
+	bool max_memory_default;
 };
 
 /* The probe waits this long for one control by default: the control runs

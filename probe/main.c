@@ -657,6 +657,7 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 		break;
 	}
 	case OPT_MAX_MEMORY:
+		o->cfg.max_memory_default = false;
 		if (memacct_parse_size(arg, &o->cfg.max_memory) != 0) {
 			ww_set_err(err, errlen,
 				   "bad %s \"%s\": want bytes, a number "
@@ -838,6 +839,7 @@ bundle_load(const char *cmd, int argc, char **argv, int *rc)
 	o->cfg.capture = WW_CAPTURE_AUTO;
 	o->concurrency = 32;
 	o->cfg.max_memory = WW_DEFAULT_MAX_MEMORY;
+	o->cfg.max_memory_default = true;
 	o->spool_max = 256u * 1024 * 1024;
 	o->interval = 3600;
 	o->cooldown = strcmp(cmd, "daemon") == 0 ? 180 : 0;
