@@ -95,12 +95,13 @@ ttl_of(const json_t *o, const char *key, int *ttl)
 }
 
 /* The initial TTL a packet most likely left with: the nearest of the
- * usual defaults at or above ttl (32: old stacks; 64: Linux, BSD, macOS;
- * 128: Windows; 255: routers and appliances). No route has 32 hops. */
+ * usual defaults at or above ttl (64: Linux, BSD, macOS; 128: Windows;
+ * 255: routers and appliances). 32 (Windows 95) is left out: a path of
+ * more than 32 hops, rare as it is, is likelier today. */
 static int
 initial_ttl(int ttl)
 {
-	return ttl <= 32 ? 32 : ttl <= 64 ? 64 : ttl <= 128 ? 128 : 255;
+	return ttl <= 64 ? 64 : ttl <= 128 ? 128 : 255;
 }
 
 /* Two packets came from different places: their TTLs differ by
