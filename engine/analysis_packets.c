@@ -108,7 +108,7 @@ initial_ttl(int ttl)
  * WW_RST_TTL_DELTA and so do the hop counts they imply. A device in front
  * of a Windows server (128) that resets with its own default (64, 255)
  * differs by some 60 in TTL and by one hop in distance: the same place
- * (docs/verdicts.md, "Why WW_RST_TTL_DELTA is 2"). */
+ * (docs/verdicts.md, "TTLs apart"). */
 static bool
 ttl_differs(int a, int b)
 {
