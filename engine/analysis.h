@@ -61,8 +61,10 @@
  * Packets of one TCP connection from one host share an initial TTL and a
  * route, so they reach the probe with one TTL: an RST, an HTTP payload or
  * a second DNS answer whose TTL differs from the server's by at least
- * WW_RST_TTL_DELTA came from elsewhere. 2 and not 1 lets a device one hop
- * in front of the server (its firewall, its load balancer) and a one-hop
+ * WW_RST_TTL_DELTA came from elsewhere, when the hop counts the two imply
+ * (from the nearest initial TTL, 64/128/255) differ as much too. 2 and
+ * not 1 lets a device one hop in front of the server (its firewall, its
+ * load balancer, with the same or another initial TTL) and a one-hop
  * route change pass. Two RSTs in with different sequence numbers within
  * WW_RST_BURST_WINDOW seconds are a burst (the GFW sends three at once).
  */

@@ -5,7 +5,7 @@
  *
  * Three facts are looked for, each proof that a packet did not come from
  * the server the probe talked to:
- *   - two DNS answers to one query id that give different addresses (a
+ *   - two DNS answers to one query id that give disjoint address sets (a
  *     resolver answers a query once: the other answer was forged);
  *   - an RST that ended a failed step with a TTL unlike the server's
  *     packets on the same connection, several RSTs with different sequence
@@ -94,10 +94,28 @@ ttl_of(const json_t *o, const char *key, int *ttl)
 	return true;
 }
 
+/* The initial TTL a packet most likely left with: the nearest of the
+ * usual defaults at or above ttl (64: Linux, BSD, macOS; 128: Windows;
+ * 255: routers and appliances). 32 (Windows 95) is left out: a path of
+ * more than 32 hops, rare as it is, is likelier today. */
+static int
+initial_ttl(int ttl)
+{
+	return ttl <= 64 ? 64 : ttl <= 128 ? 128 : 255;
+}
+
+/* Two packets came from different places: their TTLs differ by
+ * WW_RST_TTL_DELTA and so do the hop counts they imply. A device in front
+ * of a Windows server (128) that resets with its own default (64, 255)
+ * differs by some 60 in TTL and by one hop in distance: the same place
+ * (docs/verdicts.md, "TTLs apart"). */
 static bool
 ttl_differs(int a, int b)
 {
-	return abs(a - b) >= WW_RST_TTL_DELTA;
+	int hops_a = initial_ttl(a) - a, hops_b = initial_ttl(b) - b;
+
+	return abs(a - b) >= WW_RST_TTL_DELTA &&
+	       abs(hops_a - hops_b) >= WW_RST_TTL_DELTA;
 }
 
 /* --- DNS: two answers to one id ------------------------------------------- */
@@ -152,6 +170,24 @@ same_set(const struct reply *a, const struct reply *b)
 		return false;
 	for (size_t i = 0; i < a->n_addrs; i++)
 		if (!ip_in(&a->addrs[i], b->addrs, b->n_addrs))
+			return false;
+	return true;
+}
+
+/* Two answers that cannot both be the resolver's honest word: different
+ * sets with no address in common. Sets that share an address are what a
+ * round-robin or CDN name gives twice (a subset of the pool each time)
+ * when a query is answered twice without a forger: a query datagram
+ * duplicated on the way, a home router that relays the answer of each of
+ * its upstreams. A forger does not know the real addresses and answers
+ * with its own (pk_dns_overlap_round_robin). */
+static bool
+answers_conflict(const struct reply *a, const struct reply *b)
+{
+	if (same_set(a, b))
+		return false;
+	for (size_t i = 0; i < a->n_addrs; i++)
+		if (ip_in(&a->addrs[i], b->addrs, b->n_addrs))
 			return false;
 	return true;
 }
@@ -246,7 +282,7 @@ dns_entry_injected(struct ctx *c, const json_t *e, bool record)
 	for (size_t i = 0; i < n && !found; i++)
 		for (size_t j = i + 1; j < n && !found; j++)
 			if (ok[i] && ok[j] && r[i].id == r[j].id &&
-			    !same_set(&r[i], &r[j])) {
+			    answers_conflict(&r[i], &r[j])) {
 				if (record)
 					record_dns(c, e, &r[i], &r[j]);
 				found = true;
@@ -309,6 +345,8 @@ struct pkt {
 	double t;
 	bool have_seq;
 	uint32_t seq;
+	bool have_ack;
+	uint32_t ack;
 	long long len;
 };
 
@@ -355,6 +393,10 @@ read_pkt(const json_t *o, struct pkt *p)
 	if (jint(o, "seq", &v) && v >= 0 && v <= UINT32_MAX) {
 		p->have_seq = true;
 		p->seq = (uint32_t)v;
+	}
+	if (jint(o, "ack", &v) && v >= 0 && v <= UINT32_MAX) {
+		p->have_ack = true;
+		p->ack = (uint32_t)v;
 	}
 	return true;
 }
@@ -510,27 +552,56 @@ read_pkts(const json_t *e, struct pkt *ps)
 	return n;
 }
 
-/* Two or more RSTs in within WW_RST_BURST_WINDOW with different seq: a
- * server's kernel sends one RST per segment it refuses, each with the
- * sequence number that segment acknowledged. */
+/* seq is the acknowledgement number of one of our segments before
+ * packet k: a host that no longer has the connection answers each segment
+ * with an RST at the number that segment acknowledged (RFC 9293,
+ * 3.10.7.1). */
+static bool
+acked_by_us(const struct pkt *ps, size_t k, uint32_t seq)
+{
+	for (size_t i = 0; i < k; i++)
+		if (!ps[i].in && (ps[i].flags & F_ACK) && ps[i].have_ack &&
+		    ps[i].ack == seq)
+			return true;
+	return false;
+}
+
+static bool
+rst_in_window(const struct pkt *first, const struct pkt *p)
+{
+	return is_rst_in(p) && p->have_t && p->have_seq && p->t >= first->t &&
+	       p->t - first->t <= WW_RST_BURST_WINDOW;
+}
+
+/*
+ * Two or more RSTs in within WW_RST_BURST_WINDOW, with two different seq
+ * that none of our segments acknowledged. A server that aborts sends one
+ * RST at the end of what it sent, and then one per segment of ours still
+ * in flight, each at the number that segment acknowledged: several seq
+ * within milliseconds, all but one ours (pk_http_abort_acks_in_flight).
+ * The GFW's three RSTs at X, X+1460, X+4380 name two numbers we never
+ * acknowledged.
+ */
 static void
 find_burst(const struct pkt *ps, size_t n, struct rst_facts *f)
 {
-	for (size_t i = 0; i < n; i++) {
-		size_t count = 1;
-		bool differ = false;
+	uint32_t odd[2];
 
-		if (!is_rst_in(&ps[i]) || !ps[i].have_t || !ps[i].have_seq)
+	for (size_t i = 0; i < n; i++) {
+		size_t count = 0, n_odd = 0;
+
+		if (!rst_in_window(&ps[i], &ps[i]))
 			continue;
-		for (size_t j = i + 1; j < n; j++)
-			if (is_rst_in(&ps[j]) && ps[j].have_t &&
-			    ps[j].have_seq &&
-			    ps[j].t - ps[i].t <= WW_RST_BURST_WINDOW &&
-			    ps[j].t >= ps[i].t) {
-				count++;
-				differ = differ || ps[j].seq != ps[i].seq;
-			}
-		if (differ && count > f->n_burst) {
+		for (size_t j = i; j < n; j++) {
+			if (!rst_in_window(&ps[i], &ps[j]))
+				continue;
+			count++;
+			if (acked_by_us(ps, j, ps[j].seq) ||
+			    (n_odd > 0 && odd[0] == ps[j].seq) || n_odd == 2)
+				continue;
+			odd[n_odd++] = ps[j].seq;
+		}
+		if (n_odd == 2 && count > f->n_burst) {
 			f->burst = true;
 			f->n_burst = count;
 		}
@@ -599,6 +670,21 @@ record_rst(struct ctx *c, long long flow, const struct rst_facts *f)
 	}
 }
 
+/* Some payload in on the flow came with (about) ttl. A SYN proxy or a
+ * DDoS scrubber answers the SYN for the server and splices the rest: the
+ * SYN-ACK has the proxy's TTL, the data and the server's own RST another
+ * (pk_tls_reset_syn_proxy). An RST like the data may be the server's. */
+static bool
+like_data(const struct pkt *ps, size_t n, int ttl)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ps[i].in && !(ps[i].flags & (F_RST | F_SYN)) &&
+		    ps[i].len > 0 && ps[i].have_ttl &&
+		    !ttl_differs(ps[i].ttl, ttl))
+			return true;
+	return false;
+}
+
 /* The RST on the flow of record rec was not the server's. */
 static bool
 flow_rst_injected(struct ctx *c, const json_t *rec)
@@ -616,7 +702,8 @@ flow_rst_injected(struct ctx *c, const json_t *rec)
 	if (server_ttl(c, e, &f.srv_ttl, &f.ttl_from))
 		for (size_t i = 0; i < n && !f.mismatch; i++)
 			if (is_rst_in(&ps[i]) && ps[i].have_ttl &&
-			    ttl_differs(ps[i].ttl, f.srv_ttl)) {
+			    ttl_differs(ps[i].ttl, f.srv_ttl) &&
+			    !like_data(ps, n, ps[i].ttl)) {
 				f.mismatch = true;
 				f.rst_ttl = ps[i].ttl;
 			}

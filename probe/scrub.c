@@ -503,6 +503,87 @@ ww_scrub_bytes(const struct ww_scrub *s, const char *in, size_t len,
 	return out;
 }
 
+/* The shortest cut address masked: a lone first byte or digit tells
+ * nothing, and would mask too much. */
+#define CUT_MIN 2
+
+/* The longest tail of orig[0..len), shorter than form[0..flen) and at
+ * least CUT_MIN long, that begins form (letters without case); 0: none.
+ * text: the tail must not continue a number before it. */
+static size_t
+cut_prefix(const unsigned char *orig, size_t len, const unsigned char *form,
+	   size_t flen, bool text)
+{
+	for (size_t k = flen - 1; k >= CUT_MIN; k--) {
+		const unsigned char *t = orig + len - k;
+
+		if (k > len ||
+		    (text ? strncasecmp((const char *)t, (const char *)form, k)
+			  : memcmp(t, form, k)) != 0)
+			continue;
+		if (text && k < len &&
+		    (is_hex(t[-1]) || t[-1] == '.' || t[-1] == ':' ||
+		     t[-1] == '-'))
+			continue;
+		return k;
+	}
+	return 0;
+}
+
+/* The longest tail of orig that begins one of the addresses in a text
+ * form (dotted, dashed; IPv6 as inet_ntop writes it), *text set. */
+static size_t
+cut_text(const struct ww_scrub *s, const unsigned char *orig, size_t len)
+{
+	char form[INET6_ADDRSTRLEN];
+	size_t best = 0, k;
+
+	for (size_t i = 0; i < s->n4 + s->n6; i++) {
+		bool v4 = i < s->n4;
+
+		if (inet_ntop(v4 ? AF_INET : AF_INET6,
+			      v4 ? s->v4[i] : s->v6[i - s->n4], form,
+			      sizeof(form)) == NULL)
+			continue;
+		for (int dash = 0; dash < (v4 ? 2 : 1); dash++) {
+			for (char *c = form; dash && *c != '\0'; c++)
+				if (*c == '.')
+					*c = '-';
+			k = cut_prefix(orig, len, (const unsigned char *)form,
+				       strlen(form), true);
+			best = k > best ? k : best;
+		}
+	}
+	return best;
+}
+
+/*
+ * The end of b may cut an address: a capture's snaplen, the end of a TCP
+ * segment. What is left of it (the first 3 bytes of 4 are the volunteer's
+ * /24) is masked as the whole would be: the longest tail of orig that
+ * begins an address, binary (zeros) or text (WW_SCRUB_MASK). Returns 1 if
+ * it masked one.
+ */
+static size_t
+mask_cut_tail(const struct ww_scrub *s, const unsigned char *orig,
+	      unsigned char *b, size_t len)
+{
+	size_t bin = 0, text, k;
+
+	for (size_t i = 0; i < s->n4; i++)
+		if ((k = cut_prefix(orig, len, s->v4[i], 4, false)) > bin)
+			bin = k;
+	for (size_t i = 0; i < s->n6; i++)
+		if ((k = cut_prefix(orig, len, s->v6[i], 16, false)) > bin)
+			bin = k;
+	text = cut_text(s, orig, len);
+	if (bin > 0)
+		memset(b + len - bin, 0, bin);
+	if (text > 0)
+		memset(b + len - text, WW_SCRUB_MASK, text);
+	return bin > 0 || text > 0 ? 1 : 0;
+}
+
 size_t
 ww_scrub_mask_inplace(const struct ww_scrub *s, unsigned char *b, size_t len)
 {
@@ -523,6 +604,7 @@ ww_scrub_mask_inplace(const struct ww_scrub *s, unsigned char *b, size_t len)
 		from = me;
 		n++;
 	}
+	n += mask_cut_tail(s, (const unsigned char *)orig, b, len);
 	free(orig);
 	return n;
 }

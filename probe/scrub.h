@@ -80,7 +80,9 @@ char *ww_scrub_bytes(const struct ww_scrub *s, const char *in, size_t len,
  * Same, in place and keeping the length (packets in a pcapng file, whose
  * headers count their bytes): binary forms become zero bytes, each byte of
  * a text form becomes WW_SCRUB_MASK. Returns the replacements made. An
- * address cut by the end of b (a capture's snaplen) is not found.
+ * address cut by the end of b (a capture's snaplen, a segment's end) is
+ * masked too: a tail of b of 2 bytes or more that begins one, binary or
+ * text (dotted, dashed, IPv6 as inet_ntop writes it).
  */
 #define WW_SCRUB_MASK 'x'
 size_t ww_scrub_mask_inplace(const struct ww_scrub *s, unsigned char *b,

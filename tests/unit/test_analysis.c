@@ -315,6 +315,10 @@ CASE(pk_http_injected_no_control)
 CASE(pk_tls_reset_forged_address)
 CASE(pk_tls_reset_ttl_by_tid)
 CASE(pk_tls_reset_tid_ambiguous)
+CASE(pk_tls_reset_other_initial_ttl)
+CASE(pk_tls_reset_syn_proxy)
+CASE(pk_http_abort_acks_in_flight)
+CASE(pk_dns_overlap_round_robin)
 
 static const char *const all_cases[] = {
 	"clean_https",
@@ -456,6 +460,10 @@ static const char *const all_cases[] = {
 	"pk_tls_reset_forged_address",
 	"pk_tls_reset_ttl_by_tid",
 	"pk_tls_reset_tid_ambiguous",
+	"pk_tls_reset_other_initial_ttl",
+	"pk_tls_reset_syn_proxy",
+	"pk_http_abort_acks_in_flight",
+	"pk_dns_overlap_round_robin",
 };
 
 /* --- contract ------------------------------------------------------------- */
@@ -1092,6 +1100,10 @@ main(void)
 		cmocka_unit_test(test_pk_tls_reset_forged_address),
 		cmocka_unit_test(test_pk_tls_reset_ttl_by_tid),
 		cmocka_unit_test(test_pk_tls_reset_tid_ambiguous),
+		cmocka_unit_test(test_pk_tls_reset_other_initial_ttl),
+		cmocka_unit_test(test_pk_tls_reset_syn_proxy),
+		cmocka_unit_test(test_pk_http_abort_acks_in_flight),
+		cmocka_unit_test(test_pk_dns_overlap_round_robin),
 		cmocka_unit_test(test_not_a_measurement),
 		cmocka_unit_test(test_rerun_in_place),
 		cmocka_unit_test(test_replaces_old_keys),

@@ -411,7 +411,8 @@ test_mask_inplace(void **state)
 	memset(want + 1, 0, 4);
 	memset(want + 11, 'x', 9);
 	memset(want + 22, 'x', 11);
-	assert_int_equal(ww_scrub_mask_inplace(s, b, sizeof(b)), 3);
+	memset(want + 45, 0, 3); /* its /24 would tell where the probe is */
+	assert_int_equal(ww_scrub_mask_inplace(s, b, sizeof(b)), 4);
 	assert_memory_equal(b, want, sizeof(b));
 	/* nothing left to find; an empty set masks nothing */
 	assert_int_equal(ww_scrub_mask_inplace(s, b, sizeof(b)), 0);
@@ -419,6 +420,44 @@ test_mask_inplace(void **state)
 	s = ww_scrub_new();
 	assert_int_equal(ww_scrub_mask_inplace(s, b, sizeof(b)), 0);
 	assert_memory_equal(b, want, sizeof(b));
+	ww_scrub_free(s);
+}
+
+/* An address cut by the end of the buffer (the snaplen, a segment's end)
+ * is masked as far as it goes, in every form; a number that only looks
+ * like its start, or one byte of it, is not. */
+static void
+test_mask_cut_tail(void **state)
+{
+	struct ww_scrub *s = set_of("203.0.113.45", "2001:db8:5::7");
+	static const struct {
+		const char *in, *want;
+		size_t ret;
+	} cases[] = {
+		{"Your IP: 203.0.113.4", "Your IP: xxxxxxxxxxx", 1},
+		{"host 203-0-113", "host xxxxxxxxx", 1},
+		{"from 2001:DB8:5:", "from xxxxxxxxxxx", 1},
+		{"size 1203.0.11", "size 1203.0.11", 0},
+		{"a 2", "a 2", 0},
+		{"whole 203.0.113.45", "whole xxxxxxxxxxxx", 1},
+	};
+	unsigned char b[64];
+
+	(void)state;
+	for (size_t i = 0; i < WW_ARRAY_LEN(cases); i++) {
+		size_t n = strlen(cases[i].in);
+
+		memcpy(b, cases[i].in, n);
+		assert_int_equal(ww_scrub_mask_inplace(s, b, n), cases[i].ret);
+		assert_memory_equal(b, cases[i].want, n);
+	}
+	/* binary: 2 bytes of the IPv6 address and more are masked */
+	memcpy(b, "ab\x20\x01\x0d\xb8\x00", 7);
+	assert_int_equal(ww_scrub_mask_inplace(s, b, 7), 1);
+	assert_memory_equal(b, "ab\0\0\0\0\0", 7);
+	memcpy(b, "ab\xcb", 3); /* one byte of 203.0.113.45: kept */
+	assert_int_equal(ww_scrub_mask_inplace(s, b, 3), 0);
+	assert_memory_equal(b, "ab\xcb", 3);
 	ww_scrub_free(s);
 }
 
@@ -667,6 +706,7 @@ main(void)
 		cmocka_unit_test(test_rescan),
 		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_mask_inplace),
+		cmocka_unit_test(test_mask_cut_tail),
 		cmocka_unit_test(test_bytes_text_over_binary),
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_json_measurement),
