@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
@@ -88,8 +90,8 @@ unlink_key(struct ww_capture *c, struct cap_flow *f)
 /* The open (or lingering) flow for this key at time t, or NULL. A flow
  * past its linger leaves the key table here. */
 static struct cap_flow *
-find_key(struct ww_capture *c, int proto, int lport, int family,
-	 const uint8_t *raddr, int rport, double t)
+find_key(struct ww_capture *c, int proto, const uint8_t *laddr, int lport,
+	 int family, const uint8_t *raddr, int rport, double t)
 {
 	uint8_t a[16] = {0};
 	struct cap_flow *f;
@@ -100,6 +102,9 @@ find_key(struct ww_capture *c, int proto, int lport, int family,
 		if (f->proto != proto || f->local_port != lport ||
 		    f->rport != rport || f->family != family ||
 		    memcmp(f->raddr, a, 16) != 0)
+			continue;
+		if (laddr != NULL && f->have_laddr &&
+		    memcmp(f->laddr, laddr, family == AF_INET ? 4 : 16) != 0)
 			continue;
 		if (f->closed > 0 && t > f->closed + WW_CAP_LINGER) {
 			unlink_key(c, f);
@@ -224,14 +229,14 @@ match(struct ww_capture *c, const struct ww_pkt *p, double t, bool *in)
 	struct cap_flow *out_f = NULL, *in_f = NULL;
 
 	if (p->dir != WW_PKT_DIR_IN)
-		out_f = find_key(c, p->proto, p->sport, p->family, p->dst,
-				 p->dport, t);
+		out_f = find_key(c, p->proto, p->src, p->sport, p->family,
+				 p->dst, p->dport, t);
 	if (out_f == NULL)
-		in_f = find_key(c, p->proto, p->dport, p->family, p->src,
-				p->sport, t);
+		in_f = find_key(c, p->proto, p->dst, p->dport, p->family,
+				p->src, p->sport, t);
 	if (in_f == NULL && out_f == NULL && p->dir == WW_PKT_DIR_IN)
-		out_f = find_key(c, p->proto, p->sport, p->family, p->dst,
-				 p->dport, t);
+		out_f = find_key(c, p->proto, p->src, p->sport, p->family,
+				 p->dst, p->dport, t);
 	*in = out_f == NULL;
 	return out_f != NULL ? out_f : in_f;
 }
@@ -337,6 +342,49 @@ cap_kernel_drops(struct ww_capture *c)
 
 /* --- flows --------------------------------------------------------------- */
 
+/*
+ * The source address the kernel picks toward remote: a UDP socket's
+ * connect() makes the same route and source choice as a TCP connect, and
+ * sends nothing. False when there is no route (the flow then matches on
+ * ports and the remote side alone).
+ */
+static bool
+route_source(const struct sockaddr *remote, uint8_t out[16])
+{
+	struct sockaddr_storage ss;
+	socklen_t len = remote->sa_family == AF_INET
+				? sizeof(struct sockaddr_in)
+				: sizeof(struct sockaddr_in6);
+	int fd = socket(remote->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok = false;
+
+	if (fd < 0)
+		return false;
+	memcpy(&ss, remote, len);
+	/* Any port will do for a route lookup; 0 is refused. */
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons(9);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(9);
+	if (connect(fd, (struct sockaddr *)&ss, len) == 0) {
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+			memset(out, 0, 16);
+			if (ss.ss_family == AF_INET)
+				memcpy(out,
+				       &((struct sockaddr_in *)&ss)->sin_addr,
+				       4);
+			else
+				memcpy(out,
+				       &((struct sockaddr_in6 *)&ss)->sin6_addr,
+				       16);
+			ok = true;
+		}
+	}
+	close(fd);
+	return ok;
+}
+
 uint32_t
 cap_flow_add(struct ww_capture *c, int proto, int local_port,
 	     const struct sockaddr *remote)
@@ -374,10 +422,11 @@ cap_flow_add(struct ww_capture *c, int proto, int local_port,
 		memcpy(f->raddr, &s6->sin6_addr, 16);
 		f->rport = ntohs(s6->sin6_port);
 	}
+	f->have_laddr = route_source(remote, f->laddr);
 	/* The same key lingering from an earlier socket: the new one owns
 	 * the key from now on. */
-	old = find_key(c, proto, local_port, f->family, f->raddr, f->rport,
-		       ww_mono());
+	old = find_key(c, proto, NULL, local_port, f->family, f->raddr,
+		       f->rport, ww_mono());
 	if (old != NULL)
 		unlink_key(c, old);
 	b = key_hash(proto, local_port, f->raddr, f->rport);

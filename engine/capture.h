@@ -12,8 +12,10 @@
  * remote address, remote port) is a flow registered here *before the
  * flow's first packet* (the socket is bound to port 0 of the wildcard
  * address, its port read back, the flow registered, and only then
- * connected). Every other packet is dropped right after its header is
- * parsed: never stored, never written to the pcapng file.
+ * connected). The local address must match too when the route toward the
+ * remote side gave one (another network namespace on the machine has
+ * ports of its own). Every other packet is dropped right after its header
+ * is parsed: never stored, never written to the pcapng file.
  */
 #ifndef WW_CAPTURE_H
 #define WW_CAPTURE_H
@@ -70,6 +72,12 @@ struct cap_flow {
 	int family;
 	uint8_t raddr[16];
 	int rport;
+	/* The address the kernel routes from toward raddr (our side), when
+	 * it could be learnt: a packet with another local address is not
+	 * ours even with our port (another network namespace on this host,
+	 * a container before its NAT, has ports of its own). */
+	bool have_laddr;
+	uint8_t laddr[16];
 	double closed; /* monotonic time of cap_flow_close(); 0: open */
 	/* TCP */
 	struct cap_pkt first[WW_CAP_FIRST];

@@ -27,7 +27,14 @@
 #define LPORT 40000
 #define RPORT 443
 
+/* On loopback, so that the kernel's route toward the remote side (the
+ * capture learns our local address from it) is the same on every
+ * machine: 127.0.0.1 toward 127.0.0.7. */
+static const uint8_t loc4[4] = {127, 0, 0, 1};
+static const uint8_t rem4[4] = {127, 0, 0, 7};
+static const uint8_t other4[4] = {127, 0, 0, 9};
 static struct sockaddr_in remote4;
+static const uint8_t *local4 = loc4; /* our side in feed_tcp's frames */
 /* The SLL2 packet type of our own packets: 4 (PACKET_OUTGOING) on a real
  * interface; 0 (PACKET_HOST) on loopback, where the "any" device shows
  * every packet once, as arriving. */
@@ -40,7 +47,7 @@ setup(void **state)
 	memset(&remote4, 0, sizeof(remote4));
 	remote4.sin_family = AF_INET;
 	remote4.sin_port = htons(RPORT);
-	memcpy(&remote4.sin_addr, fb_b4, 4);
+	memcpy(&remote4.sin_addr, rem4, 4);
 	return 0;
 }
 
@@ -57,7 +64,7 @@ now_tv(double plus)
 	return tv;
 }
 
-/* One IPv4 TCP frame (SLL2) between fb_a4:lport and fb_b4:rport; out:
+/* One IPv4 TCP frame (SLL2) between loc4:lport and rem4:rport; out:
  * from us. */
 static void
 feed_tcp(struct ww_capture *c, bool out, int lport, int rport, uint32_t seq,
@@ -70,11 +77,11 @@ feed_tcp(struct ww_capture *c, bool out, int lport, int rport, uint32_t seq,
 	memset(&f, 0, sizeof(f));
 	fb_sll2(&f, out ? out_pkttype : 0, 0x0800);
 	if (out) {
-		fb_ip4(&f, 6, fb_a4, fb_b4, ttl, id, 0x4000);
+		fb_ip4(&f, 6, local4, rem4, ttl, id, 0x4000);
 		fb_tcp(&f, (unsigned)lport, (unsigned)rport, seq, ack, flags,
 		       64240, NULL, 0);
 	} else {
-		fb_ip4(&f, 6, fb_b4, fb_a4, ttl, id, 0x4000);
+		fb_ip4(&f, 6, rem4, local4, ttl, id, 0x4000);
 		fb_tcp(&f, (unsigned)rport, (unsigned)lport, seq, ack, flags,
 		       65535, NULL, 0);
 	}
@@ -103,6 +110,14 @@ test_only_registered(void **state)
 	feed_tcp(c, false, LPORT + 1, RPORT, 5000, 1001,
 		 WW_TCP_SYN | WW_TCP_ACK, 64, 0, 0, 0);
 	feed_tcp(c, true, LPORT, RPORT + 1, 1000, 0, WW_TCP_SYN, 64, 1, 0, 0);
+	assert_int_equal(fl->n_pkts, 0);
+	/* Our ports and remote, another local address: another network
+	 * namespace's connection (a container before its NAT), not ours. */
+	local4 = other4;
+	feed_tcp(c, true, LPORT, RPORT, 1000, 0, WW_TCP_SYN, 64, 1, 0, 0);
+	feed_tcp(c, false, LPORT, RPORT, 5000, 1001, WW_TCP_SYN | WW_TCP_ACK,
+		 64, 0, 0, 0);
+	local4 = loc4;
 	assert_int_equal(fl->n_pkts, 0);
 	/* Ours, both ways; the link layer's "incoming" for our own SYN
 	 * (loopback) does not fool it. */
@@ -191,10 +206,10 @@ feed_dns(struct ww_capture *c, bool out, int lport, unsigned dns_id, size_t len,
 	memset(&f, 0, sizeof(f));
 	fb_sll2(&f, out ? 4 : 0, 0x0800);
 	if (out) {
-		fb_ip4(&f, 17, fb_a4, fb_b4, ttl, ip_id, 0);
+		fb_ip4(&f, 17, loc4, rem4, ttl, ip_id, 0);
 		fb_udp(&f, (unsigned)lport, 53);
 	} else {
-		fb_ip4(&f, 17, fb_b4, fb_a4, ttl, ip_id, 0);
+		fb_ip4(&f, 17, rem4, loc4, ttl, ip_id, 0);
 		fb_udp(&f, 53, (unsigned)lport);
 	}
 	fb_put16(&f, dns_id);
@@ -235,7 +250,7 @@ test_evidence(void **state)
 	feed_dns(e.cap, false, 40053, 4242, 60, 63, 12);
 
 	t = ww_add_tcp(m);
-	t->ip = xstrdup("198.51.100.7");
+	t->ip = xstrdup("127.0.0.7");
 	t->port = RPORT;
 	t->flow = tf;
 	t->transaction_id = 3;
