@@ -117,9 +117,10 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 		goto fail;
 	/* The baseline is taken now, with the libraries mapped and the
 	 * trust store loaded: what the process costs before it measures. */
-	if (cfg->max_memory > 0 &&
-	    !(cfg->max_memory_default &&
-	      memacct_baseline() + MA_OP_RESERVE > cfg->max_memory))
+	if (cfg->max_memory > 0 && cfg->max_memory_default &&
+	    memacct_baseline() + MA_OP_RESERVE > cfg->max_memory)
+		e->mem_lifted = cfg->max_memory;
+	else if (cfg->max_memory > 0)
 		e->gate = ma_gate_new(base, cfg->max_memory, memacct_baseline(),
 				      true);
 	return e;
@@ -201,6 +202,7 @@ ww_engine_memory(const struct ww_engine *e, struct ww_engine_memory *out)
 	out->peak_accounted = memacct_peak();
 	out->max_active = st.max_active;
 	out->waited = st.waited;
+	out->lifted = e->mem_lifted;
 }
 
 bool

@@ -133,6 +133,8 @@ struct ww_engine_memory {
 	size_t peak_accounted; /* the most so far */
 	size_t max_active;     /* handshakes and transfers at once, at most */
 	uint64_t waited;       /* of them, how many waited for memory */
+	size_t lifted;	       /* the default budget, when it was lifted
+				  (ww_config.max_memory_default); else 0 */
 };
 void ww_engine_memory(const struct ww_engine *e, struct ww_engine_memory *out);
 /* May a new job start under the memory budget? Always without one; the

@@ -75,6 +75,7 @@ struct ww_engine {
 	/* memacct.c: new handshakes and transfers wait for memory (NULL: no
 	 * budget) */
 	struct ma_gate *gate;
+	size_t mem_lifted; /* the default budget, lifted (engine.h) */
 };
 
 /*

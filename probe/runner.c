@@ -958,12 +958,17 @@ static void
 print_memory(const struct runner *r)
 {
 	struct ww_engine_memory mem;
-	char budget[48];
+	char budget[96];
 
 	ww_engine_memory(r->engine, &mem);
 	if (mem.budget > 0)
 		snprintf(budget, sizeof(budget), "%.1f MiB",
 			 (double)mem.budget / 1048576.0);
+	else if (mem.lifted > 0)
+		snprintf(budget, sizeof(budget),
+			 "none (the default %.1f MiB lifted: the process "
+			 "alone is over it)",
+			 (double)mem.lifted / 1048576.0);
 	else
 		snprintf(budget, sizeof(budget), "none");
 	fprintf(stderr,

@@ -77,7 +77,9 @@ check "budget over the baseline: no warning" "" \
 # The default budget, and "none" from the configuration file.
 probe --input "https://bench-0.lab.test:$TLS_GOOD_PORT/" --verbose \
 	--output "$LAB/one.jsonl" 2>"$LAB/default.err"
-check_match "default budget is 24M" "budget 24.0 MiB" \
+# (under ASan the process alone is over 24M: the default is then lifted,
+# and the line says so)
+check_match "default budget is 24M" "budget 24.0 MiB|default 24.0 MiB lifted" \
 	"$(grep 'memory:' "$LAB/default.err")"
 printf 'max-memory = none\nverbose = true\n' >"$LAB/probe.conf"
 probe --config "$LAB/probe.conf" \
