@@ -73,8 +73,12 @@ while [ $r -lt "$REPS" ]; do
 		--parallel --parallel-max 32 -K "$B/curl.cfg"
 	for c in 1 32 256; do
 		rm -f "$B/out.jsonl"
+		# The engine's own speed: no DNS late window (a second of
+		# listening per target, not work) and no capture; what
+		# those cost is bench/probe-capture.sh's.
 		timed "$B/probe$c.t" "$PROBE" run --resolver "127.0.0.1:$DNS_PORT" \
 			--ca-file "$bundle" --list "$B/list.csv" \
+			--dns-late-window 0 --capture off \
 			--concurrency "$c" --timeout 10 --quiet \
 			--output "$B/out.jsonl"
 		got=$(ok_count)

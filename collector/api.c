@@ -360,23 +360,36 @@ get_measurements(struct api *a, struct evhttp_request *req,
 	answer_page(req, rc, "measurements", &rs, page.limit, err);
 }
 
-static void
-get_raw(struct api *a, struct evhttp_request *req, const char *uid)
+/* The stored bytes of measurement uid into *raw (caller frees), or false
+ * with the answer sent: 404 for an unknown uid, 500 for a store error. */
+static bool
+load_raw(struct api *a, struct evhttp_request *req, const char *uid, char **raw,
+	 size_t *len)
 {
-	char *raw = NULL, err[256];
-	size_t len = 0;
-	int rc = store_get_raw(a->st, uid, &raw, &len, err, sizeof(err));
-	struct evbuffer *buf;
+	char err[256];
+	int rc = store_get_raw(a->st, uid, raw, len, err, sizeof(err));
 
 	if (rc == 1) {
 		reply_error(req, 404, "Not Found",
 			    "no measurement with that uid");
-		return;
+		return false;
 	}
 	if (rc != 0) {
 		reply_error(req, 500, "Internal Server Error", err);
-		return;
+		return false;
 	}
+	return true;
+}
+
+static void
+get_raw(struct api *a, struct evhttp_request *req, const char *uid)
+{
+	char *raw = NULL;
+	size_t len = 0;
+	struct evbuffer *buf;
+
+	if (!load_raw(a, req, uid, &raw, &len))
+		return;
 	buf = evbuffer_new();
 	evbuffer_add(buf, raw, len);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -394,20 +407,12 @@ get_raw(struct api *a, struct evhttp_request *req, const char *uid)
 static void
 get_packets(struct api *a, struct evhttp_request *req, const char *uid)
 {
-	char *raw = NULL, err[256];
+	char *raw = NULL;
 	size_t len = 0;
-	int rc = store_get_raw(a->st, uid, &raw, &len, err, sizeof(err));
 	json_t *m, *o, *p;
 
-	if (rc == 1) {
-		reply_error(req, 404, "Not Found",
-			    "no measurement with that uid");
+	if (!load_raw(a, req, uid, &raw, &len))
 		return;
-	}
-	if (rc != 0) {
-		reply_error(req, 500, "Internal Server Error", err);
-		return;
-	}
 	m = json_loadb(raw, len, 0, NULL);
 	free(raw);
 	p = pktview_trim(m);

@@ -19,10 +19,11 @@
 #include "packet.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "util.h"
 
 #define ETH_HLEN 14
 #define SLL_HLEN 16
@@ -54,19 +55,6 @@ rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
 }
 
 /* --- link layer ---------------------------------------------------------- */
@@ -108,10 +96,11 @@ walk_ethertype(const uint8_t *f, size_t caplen, size_t etype_at, size_t tags_at,
 
 	while (is_vlan(etype)) {
 		if (++tags > MAX_VLAN_TAGS)
-			return fail(err, errlen, "more than %d VLAN tags",
-				    MAX_VLAN_TAGS);
+			return ww_fail(err, errlen, "more than %d VLAN tags",
+				       MAX_VLAN_TAGS);
 		if (caplen < p + 4)
-			return fail(err, errlen, "VLAN tag %d cut short", tags);
+			return ww_fail(err, errlen, "VLAN tag %d cut short",
+				       tags);
 		etype = rd16(f + p + 2);
 		p += 4;
 	}
@@ -121,8 +110,8 @@ walk_ethertype(const uint8_t *f, size_t caplen, size_t etype_at, size_t tags_at,
 	else if (etype == ETHERTYPE_IP6)
 		*version = 6;
 	else
-		return fail(err, errlen, "ethertype 0x%04x is not IP",
-			    (unsigned)etype);
+		return ww_fail(err, errlen, "ethertype 0x%04x is not IP",
+			       (unsigned)etype);
 	return 0;
 }
 
@@ -155,16 +144,17 @@ parse_null(const uint8_t *f, size_t caplen, int *version, char *err,
 	int v;
 
 	if (caplen < NULL_HLEN)
-		return fail(err, errlen,
-			    "loopback header cut short (%zu of %d bytes)",
-			    caplen, NULL_HLEN);
+		return ww_fail(err, errlen,
+			       "loopback header cut short (%zu of %d bytes)",
+			       caplen, NULL_HLEN);
 	memcpy(&fam, f, sizeof(fam));
 	v = null_family_version(fam);
 	if (v == 0)
 		v = null_family_version(__builtin_bswap32(fam));
 	if (v == 0)
-		return fail(err, errlen, "loopback address family %u is not IP",
-			    (unsigned)fam);
+		return ww_fail(err, errlen,
+			       "loopback address family %u is not IP",
+			       (unsigned)fam);
 	*version = v;
 	return 0;
 }
@@ -184,10 +174,10 @@ parse_link(int linktype, const uint8_t *f, size_t caplen, struct ww_pkt *out,
 		return parse_null(f, caplen, version, err, errlen);
 	case WW_DLT_EN10MB:
 		if (caplen < ETH_HLEN)
-			return fail(err, errlen,
-				    "Ethernet header cut short (%zu of %d "
-				    "bytes)",
-				    caplen, ETH_HLEN);
+			return ww_fail(err, errlen,
+				       "Ethernet header cut short (%zu of %d "
+				       "bytes)",
+				       caplen, ETH_HLEN);
 		return walk_ethertype(f, caplen, 12, ETH_HLEN, out, version,
 				      err, errlen);
 	case WW_DLT_RAW:
@@ -203,9 +193,9 @@ parse_link(int linktype, const uint8_t *f, size_t caplen, struct ww_pkt *out,
 		/* packet type (2), ARPHRD (2), address length (2), address
 		 * (8), protocol (2) */
 		if (caplen < SLL_HLEN)
-			return fail(err, errlen,
-				    "SLL header cut short (%zu of %d bytes)",
-				    caplen, SLL_HLEN);
+			return ww_fail(err, errlen,
+				       "SLL header cut short (%zu of %d bytes)",
+				       caplen, SLL_HLEN);
 		out->dir = dir_from_pkttype(rd16(f));
 		return walk_ethertype(f, caplen, 14, SLL_HLEN, out, version,
 				      err, errlen);
@@ -213,14 +203,15 @@ parse_link(int linktype, const uint8_t *f, size_t caplen, struct ww_pkt *out,
 		/* protocol (2), reserved (2), ifindex (4), ARPHRD (2),
 		 * packet type (1), address length (1), address (8) */
 		if (caplen < SLL2_HLEN)
-			return fail(err, errlen,
-				    "SLL2 header cut short (%zu of %d bytes)",
-				    caplen, SLL2_HLEN);
+			return ww_fail(
+				err, errlen,
+				"SLL2 header cut short (%zu of %d bytes)",
+				caplen, SLL2_HLEN);
 		out->dir = dir_from_pkttype(f[10]);
 		return walk_ethertype(f, caplen, 0, SLL2_HLEN, out, version,
 				      err, errlen);
 	default:
-		return fail(err, errlen, "unknown link type %d", linktype);
+		return ww_fail(err, errlen, "unknown link type %d", linktype);
 	}
 }
 
@@ -302,28 +293,29 @@ parse_tcp(const uint8_t *f, size_t off, size_t end, size_t capend,
 	size_t hlen;
 
 	if (end - off < TCP_MIN_HLEN)
-		return fail(err, errlen,
-			    "TCP header cut by the IP length (%zu of %d "
-			    "bytes)",
-			    end - off, TCP_MIN_HLEN);
+		return ww_fail(err, errlen,
+			       "TCP header cut by the IP length (%zu of %d "
+			       "bytes)",
+			       end - off, TCP_MIN_HLEN);
 	if (capend - off < TCP_MIN_HLEN)
-		return fail(err, errlen,
-			    "TCP header cut short (%zu of %d bytes captured)",
-			    capend - off, TCP_MIN_HLEN);
+		return ww_fail(
+			err, errlen,
+			"TCP header cut short (%zu of %d bytes captured)",
+			capend - off, TCP_MIN_HLEN);
 	hlen = (size_t)(t[12] >> 4) * 4;
 	if (hlen < TCP_MIN_HLEN)
-		return fail(err, errlen, "TCP data offset %zu under 5",
-			    hlen / 4);
+		return ww_fail(err, errlen, "TCP data offset %zu under 5",
+			       hlen / 4);
 	if (hlen > end - off)
-		return fail(err, errlen,
-			    "TCP data offset %zu (%zu bytes) beyond the IP "
-			    "packet (%zu bytes left)",
-			    hlen / 4, hlen, end - off);
+		return ww_fail(err, errlen,
+			       "TCP data offset %zu (%zu bytes) beyond the IP "
+			       "packet (%zu bytes left)",
+			       hlen / 4, hlen, end - off);
 	if (hlen > capend - off)
-		return fail(err, errlen,
-			    "TCP data offset %zu (%zu bytes) beyond the "
-			    "capture (%zu bytes captured)",
-			    hlen / 4, hlen, capend - off);
+		return ww_fail(err, errlen,
+			       "TCP data offset %zu (%zu bytes) beyond the "
+			       "capture (%zu bytes captured)",
+			       hlen / 4, hlen, capend - off);
 	out->sport = rd16(t);
 	out->dport = rd16(t + 2);
 	out->seq = rd32(t + 4);
@@ -347,24 +339,27 @@ parse_udp(const uint8_t *f, size_t off, size_t end, size_t capend,
 	size_t ulen;
 
 	if (end - off < UDP_HLEN)
-		return fail(err, errlen,
-			    "UDP header cut by the IP length (%zu of %d bytes)",
-			    end - off, UDP_HLEN);
+		return ww_fail(
+			err, errlen,
+			"UDP header cut by the IP length (%zu of %d bytes)",
+			end - off, UDP_HLEN);
 	if (capend - off < UDP_HLEN)
-		return fail(err, errlen,
-			    "UDP header cut short (%zu of %d bytes captured)",
-			    capend - off, UDP_HLEN);
+		return ww_fail(
+			err, errlen,
+			"UDP header cut short (%zu of %d bytes captured)",
+			capend - off, UDP_HLEN);
 	ulen = rd16(u + 4);
 	if (ulen < UDP_HLEN)
-		return fail(err, errlen, "UDP length %zu under 8", ulen);
+		return ww_fail(err, errlen, "UDP length %zu under 8", ulen);
 	/* A first fragment carries part of the datagram: its UDP length is
 	 * the whole datagram's, so only an unfragmented one must fit. */
 	if (!out->fragment) {
 		if (ulen > end - off)
-			return fail(err, errlen,
-				    "UDP length %zu beyond the IP packet (%zu "
-				    "bytes)",
-				    ulen, end - off);
+			return ww_fail(
+				err, errlen,
+				"UDP length %zu beyond the IP packet (%zu "
+				"bytes)",
+				ulen, end - off);
 		end = off + ulen;
 		if (capend > end)
 			capend = end;
@@ -405,24 +400,24 @@ parse_ip4(const uint8_t *f, size_t caplen, struct ww_pkt *out, char *err,
 	uint16_t fragw;
 
 	if (caplen - off < IP4_MIN_HLEN)
-		return fail(err, errlen,
-			    "IPv4 header cut short (%zu of %d bytes)",
-			    caplen - off, IP4_MIN_HLEN);
+		return ww_fail(err, errlen,
+			       "IPv4 header cut short (%zu of %d bytes)",
+			       caplen - off, IP4_MIN_HLEN);
 	hlen = (size_t)(h[0] & 0x0f) * 4;
 	if (hlen < IP4_MIN_HLEN)
-		return fail(err, errlen, "IPv4 header length %zu under 5",
-			    hlen / 4);
+		return ww_fail(err, errlen, "IPv4 header length %zu under 5",
+			       hlen / 4);
 	if (hlen > caplen - off)
-		return fail(err, errlen,
-			    "IPv4 header (%zu bytes with options) cut short "
-			    "(%zu captured)",
-			    hlen, caplen - off);
+		return ww_fail(err, errlen,
+			       "IPv4 header (%zu bytes with options) cut short "
+			       "(%zu captured)",
+			       hlen, caplen - off);
 	tot = rd16(h + 2);
 	if (tot < hlen)
-		return fail(err, errlen,
-			    "IPv4 total length %zu under its header length "
-			    "%zu",
-			    tot, hlen);
+		return ww_fail(err, errlen,
+			       "IPv4 total length %zu under its header length "
+			       "%zu",
+			       tot, hlen);
 	out->family = AF_INET;
 	memcpy(out->src, h + 12, 4);
 	memcpy(out->dst, h + 16, 4);
@@ -455,9 +450,9 @@ parse_ip6(const uint8_t *f, size_t caplen, struct ww_pkt *out, char *err,
 	int nh, n_ext = 0;
 
 	if (caplen - off < IP6_HLEN)
-		return fail(err, errlen,
-			    "IPv6 header cut short (%zu of %d bytes)",
-			    caplen - off, IP6_HLEN);
+		return ww_fail(err, errlen,
+			       "IPv6 header cut short (%zu of %d bytes)",
+			       caplen - off, IP6_HLEN);
 	out->family = AF_INET6;
 	memcpy(out->src, h + 8, 16);
 	memcpy(out->dst, h + 24, 16);
@@ -473,29 +468,31 @@ parse_ip6(const uint8_t *f, size_t caplen, struct ww_pkt *out, char *err,
 		size_t elen = nh == 44 ? 8 : 0;
 
 		if (++n_ext > WW_PKT_MAX_EXT)
-			return fail(err, errlen,
-				    "more than %d IPv6 extension headers",
-				    WW_PKT_MAX_EXT);
+			return ww_fail(err, errlen,
+				       "more than %d IPv6 extension headers",
+				       WW_PKT_MAX_EXT);
 		if (end - p < 8)
-			return fail(err, errlen,
-				    "IPv6 extension header %d beyond the "
-				    "payload length",
-				    nh);
+			return ww_fail(err, errlen,
+				       "IPv6 extension header %d beyond the "
+				       "payload length",
+				       nh);
 		if (capend - p < 8)
-			return fail(err, errlen,
-				    "IPv6 extension header %d cut short", nh);
+			return ww_fail(err, errlen,
+				       "IPv6 extension header %d cut short",
+				       nh);
 		if (elen == 0)
 			elen = ((size_t)f[p + 1] + 1) * 8;
 		if (elen > end - p)
-			return fail(err, errlen,
-				    "IPv6 extension header %d (%zu bytes) "
-				    "beyond the payload length",
-				    nh, elen);
+			return ww_fail(err, errlen,
+				       "IPv6 extension header %d (%zu bytes) "
+				       "beyond the payload length",
+				       nh, elen);
 		if (elen > capend - p)
-			return fail(err, errlen,
-				    "IPv6 extension header %d (%zu bytes) cut "
-				    "short",
-				    nh, elen);
+			return ww_fail(
+				err, errlen,
+				"IPv6 extension header %d (%zu bytes) cut "
+				"short",
+				nh, elen);
 		if (nh == 44) {
 			uint16_t w = rd16(f + p + 2);
 
@@ -533,18 +530,19 @@ ww_pkt_parse(int linktype, const uint8_t *frame, size_t caplen,
 		err[0] = '\0';
 	pkt_init(out);
 	if (frame == NULL && caplen > 0)
-		return fail(err, errlen, "no frame");
+		return ww_fail(err, errlen, "no frame");
 	if (parse_link(linktype, frame, caplen, out, &version, err, errlen) < 0)
 		return -1;
 	if (out->ip_off >= caplen)
-		return fail(err, errlen, "no IP header after the link header");
+		return ww_fail(err, errlen,
+			       "no IP header after the link header");
 	v = frame[out->ip_off] >> 4;
 	if (v != 4 && v != 6)
-		return fail(err, errlen, "IP version %d", v);
+		return ww_fail(err, errlen, "IP version %d", v);
 	if (version != 0 && v != version)
-		return fail(err, errlen,
-			    "IP version %d where the link header says %d", v,
-			    version);
+		return ww_fail(err, errlen,
+			       "IP version %d where the link header says %d", v,
+			       version);
 	if (v == 4)
 		return parse_ip4(frame, caplen, out, err, errlen);
 	return parse_ip6(frame, caplen, out, err, errlen);

@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,19 +44,6 @@ struct ww_pcapng {
 	bool failed; /* a write failed: every later one fails */
 	char error[256];
 };
-
-static int
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* --- checksums ------------------------------------------------------------ */
 
@@ -421,21 +407,21 @@ ww_pcapng_open(const char *path, char *err, size_t errlen)
 	int fd;
 
 	if (path == NULL || *path == '\0') {
-		errf(err, errlen, "pcapng: no file name");
+		ww_fail(err, errlen, "pcapng: no file name");
 		return NULL;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+		ww_fail(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+		ww_fail(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return NULL;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		errf(err, errlen, "%s: is a directory", path);
+		ww_fail(err, errlen, "%s: is a directory", path);
 		close(fd);
 		return NULL;
 	}
@@ -445,7 +431,7 @@ ww_pcapng_open(const char *path, char *err, size_t errlen)
 		(void)fchmod(fd, 0600);
 	f = fdopen(fd, "wb");
 	if (f == NULL) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+		ww_fail(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return NULL;
 	}
@@ -455,7 +441,7 @@ ww_pcapng_open(const char *path, char *err, size_t errlen)
 	w->snaplen = WW_PCAPNG_SNAPLEN;
 	write_shb(f);
 	if (ferror(f)) {
-		errf(err, errlen, "%s: write failed", path);
+		ww_fail(err, errlen, "%s: write failed", path);
 		ww_pcapng_close(w, NULL, 0);
 		return NULL;
 	}
@@ -573,13 +559,13 @@ ww_pcapng_close(struct ww_pcapng *w, char *err, size_t errlen)
 		return 0;
 	errno = 0;
 	if (fflush(w->f) != 0 || ferror(w->f))
-		rc = errf(err, errlen, "%s: write failed: %s", w->path,
-			  errno != 0 ? strerror(errno) : "I/O error");
+		rc = ww_fail(err, errlen, "%s: write failed: %s", w->path,
+			     errno != 0 ? strerror(errno) : "I/O error");
 	if (fclose(w->f) != 0 && rc == 0)
-		rc = errf(err, errlen, "%s: close failed: %s", w->path,
-			  strerror(errno));
+		rc = ww_fail(err, errlen, "%s: close failed: %s", w->path,
+			     strerror(errno));
 	if (rc == 0 && w->failed)
-		rc = errf(err, errlen, "%s", w->error);
+		rc = ww_fail(err, errlen, "%s", w->error);
 	free(w->path);
 	free(w->buf);
 	free(w);

@@ -114,6 +114,19 @@ ww_set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+ww_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
 FILE *
 ww_open_read(const char *path, struct stat *st, char *err, size_t errlen)
 {

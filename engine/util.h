@@ -43,6 +43,9 @@ void ww_grow(void **arr, size_t elem_size, size_t len, size_t *cap);
 /* printf into err (errlen bytes); nothing when err is NULL or errlen 0. */
 void ww_set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* ww_set_err(), then -1: for `return ww_fail(err, errlen, ...);`. */
+int ww_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* path opened for reading, its fstat in *st (st may be NULL); a directory
  * is refused. NULL with "PATH: why" in err. */
