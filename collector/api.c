@@ -901,9 +901,12 @@ static enum endpoint
 packets_of(enum endpoint ep, const char **rest, char **buf)
 {
 	static const char sfx[] = "/packets";
-	size_t n = strlen(*rest), k = sizeof(sfx) - 1;
+	size_t n, k = sizeof(sfx) - 1;
 
-	if (ep != EP_RAW || n <= k || strcmp(*rest + n - k, sfx) != 0)
+	if (ep != EP_RAW || *rest == NULL)
+		return ep;
+	n = strlen(*rest);
+	if (n <= k || strcmp(*rest + n - k, sfx) != 0)
 		return ep;
 	*buf = xmalloc(n - k + 1);
 	memcpy(*buf, *rest, n - k);
