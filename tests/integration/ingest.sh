@@ -341,18 +341,28 @@ check "the batch in flight: all stored" "$NBIG" \
 # POST until the client is gone, so no answer can come first however fast
 # the machine; gzipped, the whole batch fits in the sockets' buffers
 # meanwhile, and the kernel delivers what curl wrote after it is gone.
-many "$LAB/gone.jsonl" 8000 gone
+# 1000 (gzipped, tens of KB) so that it fits in the stopped collector's
+# receive window: 8000 (some 300 KB) left most of it in the killed
+# client's orphaned socket, which the kernel may abandon (0 stored, seen
+# twice under ASan in whole runs).
+many "$LAB/gone.jsonl" 1000 gone
 gzip -c "$LAB/gone.jsonl" >"$LAB/gone.gz"
 start_collector
 REQS=$(metric wallwatch_ingest_requests_total)
 kill -STOP "$COL_PID"
-curl -sv -o "$LAB/gone.out" --max-time 600 -H 'Content-Encoding: gzip' \
-	--data-binary "@$LAB/gone.gz" \
-	"http://127.0.0.1:$PORT/api/v1/measurements" 2>"$LAB/gone.trace" &
+# (curl's trace logs each send once it returned: all of the body is then
+# in the kernel's hands)
+GZ_BYTES=$(wc -c <"$LAB/gone.gz" | tr -d ' ')
+sent_all() {
+	[ "$(awk '/^=> Send data, /{s += $4} END {print s + 0}' \
+		"$LAB/gone.trace" 2>/dev/null)" = "$GZ_BYTES" ]
+}
+curl -s --trace-ascii "$LAB/gone.trace" -o "$LAB/gone.out" --max-time 600 \
+	-H 'Content-Encoding: gzip' --data-binary "@$LAB/gone.gz" \
+	"http://127.0.0.1:$PORT/api/v1/measurements" &
 GONE=$!
-wait_until 120 alive_and_not "$GONE" \
-	grep -q 'completely uploaded' "$LAB/gone.trace"
-UPLOADED=$(grep -c 'completely uploaded' "$LAB/gone.trace")
+wait_until 120 alive_and_not "$GONE" sent_all
+UPLOADED=$(sent_all && echo 1 || echo 0)
 kill "$GONE" 2>/dev/null
 wait "$GONE" 2>/dev/null # (no "Terminated" from the shell)
 RC=$?
@@ -365,12 +375,12 @@ check "hang-up: curl gave up" "sent 1, killed 143, answer 0 bytes" \
 # ingest begins, as seen once under ASan; a batch never stored times out.)
 gone_done() {
 	[ "$(metric wallwatch_ingest_requests_total)" -gt "$REQS" ] &&
-		[ "$(sql "SELECT count(*) FROM measurements WHERE uid LIKE '%gone%'")" = 8000 ] &&
+		[ "$(sql "SELECT count(*) FROM measurements WHERE uid LIKE '%gone%'")" = 1000 ] &&
 		[ "$(metric wallwatch_ingest_inflight)" = 0 ]
 }
 wait_until 120 gone_done
 check "hang-up: nothing left in flight" 0 "$(metric wallwatch_ingest_inflight)"
-check "hang-up: stored all the same" 8000 \
+check "hang-up: stored all the same" 1000 \
 	"$(sql "SELECT count(*) FROM measurements WHERE uid LIKE '%gone%'")"
 submit "$LAB/one.json"
 check "hang-up: the next POST is served" 200 "$CODE"
