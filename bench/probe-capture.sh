@@ -14,7 +14,9 @@
 #
 # The configurations alternate within each of BENCH_REPS runs (default 3),
 # so that a machine that gets slower or faster meanwhile shifts them all;
-# figures are medians. BENCH_CAP_N targets (default 600). Peak RSS is GNU
+# figures are medians. BENCH_CAP_N targets (default 600); BENCH_PROBE_ARGS
+# are added to every probe run (e.g. "--dns-late-window 0", to see what
+# the DNS late window costs). Peak RSS is GNU
 # time's maxrss (shared library pages included), CPU is user + sys.
 # Goals: capture adds at most 10 % CPU per target and 2 MiB RSS; with
 # --max-memory 16M peak RSS is at most 16 MiB at no less than 80 % of the
@@ -68,7 +70,8 @@ run() {
 	/usr/bin/time -f '%e %U %S %M' -o "$B/time" "$PROBE" run \
 		--resolver "127.0.0.1:$DNS_PORT" --ca-file "$bundle" \
 		--list "$B/list.csv" --timeout 10 --quiet \
-		--output "$B/out.jsonl" "$@" >/dev/null 2>"$B/err" || {
+		--output "$B/out.jsonl" ${BENCH_PROBE_ARGS:-} "$@" \
+		>/dev/null 2>"$B/err" || {
 		echo "bench: $name failed:" >&2
 		cat "$B/err" >&2
 		return
