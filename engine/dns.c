@@ -316,12 +316,13 @@ start_window(struct dns_op *op)
  * The step's result is in out: report it. out is the caller's from here
  * on. cb runs last, so that it may cancel op.
  */
+/* The step is over for its caller: out gets its time, transmissions and
+ * flow, and is the caller's from here on; the deadline and the resends
+ * stop; the in-flight slot is given back unless c-ares still holds op. */
 static void
-report(struct dns_op *op)
+hand_over(struct dns_op *op)
 {
 	struct ww_query *q = op->out;
-	dns_cb cb = op->cb;
-	void *arg = op->arg;
 
 	q->t = ww_mono() - op->t_base;
 	q->n_sent = op->n_sent;
@@ -332,6 +333,15 @@ report(struct dns_op *op)
 	evtimer_del(op->retx);
 	if (!op->ares_pending)
 		release_slot(op);
+}
+
+static void
+report(struct dns_op *op)
+{
+	dns_cb cb = op->cb;
+	void *arg = op->arg;
+
+	hand_over(op);
 	if (!op->window_started)
 		close_socket(op); /* a timeout: nothing came, no window */
 	if (op->fd < 0)
@@ -828,17 +838,9 @@ dns_cancel(struct dns_op *op)
 		if (!op->recorded)
 			ww_set_failure(&q->failure, &q->failure_detail,
 				       failure_interrupted, NULL);
-		q->t = ww_mono() - op->t_base;
-		q->n_sent = op->n_sent;
-		q->flow = op->flow;
 		if (op->state == DNS_QUEUED)
 			unqueue(op);
-		op->out = NULL;
-		op->state = DNS_REPORTED;
-		evtimer_del(op->deadline);
-		evtimer_del(op->retx);
-		if (!op->ares_pending)
-			release_slot(op);
+		hand_over(op);
 	}
 	close_socket(op);
 	run_closed(op);

@@ -285,6 +285,19 @@ tcp_options(struct ww_pkt *out, const uint8_t *o, size_t n)
  * f[off..end) is the transport header and payload of this packet as the
  * IP header bounds it; capend = min(end, caplen) is what was captured.
  */
+/* The transport header of hlen bytes at off was read: the ports are set,
+ * and the payload runs to end (the IP or UDP length), captured to capend. */
+static void
+set_payload(struct ww_pkt *out, const uint8_t *f, size_t off, size_t hlen,
+	    size_t end, size_t capend)
+{
+	out->have_ports = true;
+	out->l4_off = off;
+	out->payload = f + off + hlen;
+	out->payload_len = end - off - hlen;
+	out->payload_caplen = capend - off - hlen;
+}
+
 static int
 parse_tcp(const uint8_t *f, size_t off, size_t end, size_t capend,
 	  struct ww_pkt *out, char *err, size_t errlen)
@@ -323,11 +336,7 @@ parse_tcp(const uint8_t *f, size_t off, size_t end, size_t capend,
 	out->flags = t[13];
 	out->win = rd16(t + 14);
 	tcp_options(out, t + TCP_MIN_HLEN, hlen - TCP_MIN_HLEN);
-	out->have_ports = true;
-	out->l4_off = off;
-	out->payload = f + off + hlen;
-	out->payload_len = end - off - hlen;
-	out->payload_caplen = capend - off - hlen;
+	set_payload(out, f, off, hlen, end, capend);
 	return 0;
 }
 
@@ -366,11 +375,7 @@ parse_udp(const uint8_t *f, size_t off, size_t end, size_t capend,
 	}
 	out->sport = rd16(u);
 	out->dport = rd16(u + 2);
-	out->have_ports = true;
-	out->l4_off = off;
-	out->payload = f + off + UDP_HLEN;
-	out->payload_len = end - off - UDP_HLEN;
-	out->payload_caplen = capend - off - UDP_HLEN;
+	set_payload(out, f, off, UDP_HLEN, end, capend);
 	return 0;
 }
 
