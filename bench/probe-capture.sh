@@ -31,9 +31,18 @@ lab_start "$FAKENET"
 B=$LAB/bench-cap
 mkdir -p "$B"
 
-bundle=$B/ca-bundle.pem
-cat /etc/ssl/certs/ca-certificates.crt "$LAB/ca.pem" >"$bundle" 2>/dev/null ||
-	cp "$LAB/ca.pem" "$bundle"
+# The trust store as a volunteer's probe has it by default: the system's
+# hashed directory, read as handshakes need it; plus the lab's CA.
+cadir=$B/ca
+mkdir -p "$cadir"
+for f in /etc/ssl/certs/*; do
+	ln -s "$f" "$cadir/" 2>/dev/null
+done
+cp "$LAB/ca.pem" "$cadir/wallwatch-lab.pem"
+h=$(openssl x509 -hash -noout -in "$LAB/ca.pem")
+k=0
+while [ -e "$cadir/$h.$k" ]; do k=$((k + 1)); done
+ln -s wallwatch-lab.pem "$cadir/$h.$k"
 echo "url,category_code,category_description,date_added,source,notes" \
 	>"$B/list.csv"
 i=0
@@ -68,7 +77,7 @@ run() {
 	rm -f "$B/out.jsonl"
 	# shellcheck disable=SC2086
 	/usr/bin/time -f '%e %U %S %M' -o "$B/time" "$PROBE" run \
-		--resolver "127.0.0.1:$DNS_PORT" --ca-file "$bundle" \
+		--resolver "127.0.0.1:$DNS_PORT" --ca-file "$cadir" \
 		--list "$B/list.csv" --timeout 10 --quiet \
 		--output "$B/out.jsonl" ${BENCH_PROBE_ARGS:-} "$@" \
 		>/dev/null 2>"$B/err" || {

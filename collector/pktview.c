@@ -157,8 +157,9 @@ static json_t *
 flow(const json_t *fl, bool *cut)
 {
 	static const struct field f[] = {
-		{"flow", K_NUM},      {"ip", K_STR},	     {"port", K_NUM},
-		{"n_packets", K_NUM}, {"truncated", K_BOOL},
+		{"flow", K_NUM},       {"ip", K_STR},
+		{"port", K_NUM},       {"n_packets", K_NUM},
+		{"truncated", K_BOOL}, {"handshake_only", K_BOOL},
 	};
 	json_t *o = json_object();
 

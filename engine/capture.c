@@ -33,10 +33,21 @@
  * (a job's evidence is built well before). */
 #define FORGET_AFTER 300.0
 
+/*
+ * After a read, the descriptor is left alone this long (a timer reads
+ * then): immediate mode would otherwise wake the loop for every packet,
+ * and loopback shows the machine's every packet. Nothing is late for it:
+ * the kernel stamps each packet as it passes, and a job reads what is
+ * queued (cap_drain) before it looks at its flows. The ring holds far
+ * more than this much traffic (WW_CAP_BUFFER).
+ */
+#define READ_PAUSE_US 10000
+
 struct ww_capture {
 	pcap_t *p;
 	int linktype;
 	struct event *ev;
+	struct event *pause; /* re-arms ev after READ_PAUSE_US */
 	struct cap_flow *by_key[KEY_BUCKETS];
 	struct cap_flow *by_id[ID_BUCKETS];
 	uint32_t next_id;
@@ -91,7 +102,7 @@ unlink_key(struct ww_capture *c, struct cap_flow *f)
  * past its linger leaves the key table here. */
 static struct cap_flow *
 find_key(struct ww_capture *c, int proto, const uint8_t *laddr, int lport,
-	 int family, const uint8_t *raddr, int rport, double t)
+	 int family, const uint8_t *raddr, int rport, double t, double ts)
 {
 	uint8_t a[16] = {0};
 	struct cap_flow *f;
@@ -110,6 +121,8 @@ find_key(struct ww_capture *c, int proto, const uint8_t *laddr, int lport,
 			unlink_key(c, f);
 			return NULL;
 		}
+		if (ts < f->since)
+			continue; /* an earlier connection's */
 		return f;
 	}
 	return NULL;
@@ -139,6 +152,7 @@ forget(struct ww_capture *c, struct cap_flow *f)
 	if (*pp == f)
 		*pp = f->next_id;
 	c->n_flows--;
+	free(f->pkts);
 	free(f->dgrams);
 	free(f);
 }
@@ -162,6 +176,8 @@ sweep(struct ww_capture *c)
 }
 
 /* --- packets ------------------------------------------------------------- */
+
+static struct cap_pkt *pkt_slot(struct cap_flow *f);
 
 static void
 note_tcp(struct cap_flow *f, const struct ww_pkt *p, bool in, double t)
@@ -187,11 +203,62 @@ note_tcp(struct cap_flow *f, const struct ww_pkt *p, bool in, double t)
 		f->isn[d] = p->seq;
 		f->have_isn[d] = true;
 	}
-	if (f->n_pkts < WW_CAP_FIRST)
-		f->first[f->n_pkts] = s;
-	else
-		f->last[(f->n_pkts - WW_CAP_FIRST) % WW_CAP_LAST] = s;
+	if (p->flags & WW_TCP_RST)
+		f->saw_rst = true;
+	if (in && !f->have_in) {
+		f->have_in = true;
+		f->in_ttl = s.ttl;
+		f->first_in_synack = (p->flags & (WW_TCP_SYN | WW_TCP_ACK)) ==
+				     (WW_TCP_SYN | WW_TCP_ACK);
+	} else if (in && s.ttl != f->in_ttl) {
+		f->in_ttl_varies = true;
+	}
+	*pkt_slot(f) = s;
 	f->n_pkts++;
+}
+
+/* Where the next summary goes: the first ones in order, then the ring. */
+static struct cap_pkt *
+pkt_slot(struct cap_flow *f)
+{
+	size_t i = f->n_pkts < WW_CAP_FIRST
+			   ? f->n_pkts
+			   : WW_CAP_FIRST +
+				     (f->n_pkts - WW_CAP_FIRST) % WW_CAP_LAST;
+
+	if (i >= f->cap_pkts) {
+		size_t n = f->cap_pkts == 0 ? 8 : f->cap_pkts * 2;
+
+		if (n > WW_CAP_FIRST + WW_CAP_LAST)
+			n = WW_CAP_FIRST + WW_CAP_LAST;
+		f->pkts = xrealloc(f->pkts, n * sizeof(*f->pkts));
+		f->cap_pkts = n;
+	}
+	return &f->pkts[i];
+}
+
+size_t
+cap_flow_n_kept(const struct cap_flow *f)
+{
+	return f->n_pkts < WW_CAP_FIRST + WW_CAP_LAST
+		       ? f->n_pkts
+		       : WW_CAP_FIRST + WW_CAP_LAST;
+}
+
+const struct cap_pkt *
+cap_flow_pkt(const struct cap_flow *f, size_t i)
+{
+	size_t k; /* summaries that went to the ring */
+
+	if (i >= cap_flow_n_kept(f))
+		return NULL;
+	if (i < WW_CAP_FIRST)
+		return &f->pkts[i];
+	/* The ring's oldest entry is the one written WW_CAP_LAST ago. */
+	k = f->n_pkts - WW_CAP_FIRST;
+	if (k > WW_CAP_LAST)
+		i += k - WW_CAP_LAST;
+	return &f->pkts[WW_CAP_FIRST + (i - WW_CAP_FIRST) % WW_CAP_LAST];
 }
 
 static void
@@ -204,8 +271,14 @@ note_udp(struct cap_flow *f, const struct ww_pkt *p, bool in, double t)
 	f->n_dgrams_seen++;
 	if (f->n_dgrams >= WW_CAP_MAX_DGRAMS)
 		return;
-	if (f->dgrams == NULL)
-		f->dgrams = xcalloc(WW_CAP_MAX_DGRAMS, sizeof(*f->dgrams));
+	if (f->n_dgrams == f->cap_dgrams) {
+		/* One reply is the rule; room for more when they come. */
+		f->cap_dgrams = f->cap_dgrams == 0 ? 2 : f->cap_dgrams * 2;
+		if (f->cap_dgrams > WW_CAP_MAX_DGRAMS)
+			f->cap_dgrams = WW_CAP_MAX_DGRAMS;
+		f->dgrams =
+			xrealloc(f->dgrams, f->cap_dgrams * sizeof(*f->dgrams));
+	}
 	g = &f->dgrams[f->n_dgrams++];
 	g->t = t;
 	g->dns_id = p->payload_caplen >= 2
@@ -224,19 +297,20 @@ note_udp(struct cap_flow *f, const struct ww_pkt *p, bool in, double t)
  * orientation tried first.
  */
 static struct cap_flow *
-match(struct ww_capture *c, const struct ww_pkt *p, double t, bool *in)
+match(struct ww_capture *c, const struct ww_pkt *p, double t, double ts,
+      bool *in)
 {
 	struct cap_flow *out_f = NULL, *in_f = NULL;
 
 	if (p->dir != WW_PKT_DIR_IN)
 		out_f = find_key(c, p->proto, p->src, p->sport, p->family,
-				 p->dst, p->dport, t);
+				 p->dst, p->dport, t, ts);
 	if (out_f == NULL)
 		in_f = find_key(c, p->proto, p->dst, p->dport, p->family,
-				p->src, p->sport, t);
+				p->src, p->sport, t, ts);
 	if (in_f == NULL && out_f == NULL && p->dir == WW_PKT_DIR_IN)
 		out_f = find_key(c, p->proto, p->src, p->sport, p->family,
-				 p->dst, p->dport, t);
+				 p->dst, p->dport, t, ts);
 	*in = out_f == NULL;
 	return out_f != NULL ? out_f : in_f;
 }
@@ -245,11 +319,9 @@ match(struct ww_capture *c, const struct ww_pkt *p, double t, bool *in)
 static const struct cap_pkt *
 last_pkt(const struct cap_flow *f)
 {
-	if (f->n_pkts == 0)
-		return NULL;
-	if (f->n_pkts <= WW_CAP_FIRST)
-		return &f->first[f->n_pkts - 1];
-	return &f->last[(f->n_pkts - WW_CAP_FIRST - 1) % WW_CAP_LAST];
+	size_t n = cap_flow_n_kept(f);
+
+	return n == 0 ? NULL : cap_flow_pkt(f, n - 1);
 }
 
 /*
@@ -290,7 +362,7 @@ on_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *frame)
 		return;
 	ts = (double)h->ts.tv_sec + (double)h->ts.tv_usec / 1e6;
 	t = c->mono_now - (c->real_now - ts);
-	f = match(c, &p, t, &in);
+	f = match(c, &p, t, ts, &in);
 	if (f == NULL)
 		return; /* not ours: dropped here, unrecorded */
 	if (p.proto == IPPROTO_TCP) {
@@ -307,9 +379,25 @@ on_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *frame)
 static void
 read_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct ww_capture *c = arg;
+	struct timeval tv = {0, READ_PAUSE_US};
+
 	(void)fd;
 	(void)what;
-	cap_drain(arg);
+	cap_drain(c);
+	event_del(c->ev);
+	evtimer_add(c->pause, &tv);
+}
+
+static void
+pause_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ww_capture *c = arg;
+
+	(void)fd;
+	(void)what;
+	cap_drain(c);
+	event_add(c->ev, NULL);
 }
 
 void
@@ -342,94 +430,81 @@ cap_kernel_drops(struct ww_capture *c)
 
 /* --- flows --------------------------------------------------------------- */
 
-/*
- * The source address the kernel picks toward remote: a UDP socket's
- * connect() makes the same route and source choice as a TCP connect, and
- * sends nothing. False when there is no route (the flow then matches on
- * ports and the remote side alone).
- */
-static bool
-route_source(const struct sockaddr *remote, uint8_t out[16])
+double
+cap_clock(void)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = remote->sa_family == AF_INET
-				? sizeof(struct sockaddr_in)
-				: sizeof(struct sockaddr_in6);
-	int fd = socket(remote->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	bool ok = false;
+	return real_clock();
+}
 
-	if (fd < 0)
-		return false;
-	memcpy(&ss, remote, len);
-	/* Any port will do for a route lookup; 0 is refused. */
-	if (ss.ss_family == AF_INET)
-		((struct sockaddr_in *)&ss)->sin_port = htons(9);
-	else
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(9);
-	if (connect(fd, (struct sockaddr *)&ss, len) == 0) {
-		len = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
-			memset(out, 0, 16);
-			if (ss.ss_family == AF_INET)
-				memcpy(out,
-				       &((struct sockaddr_in *)&ss)->sin_addr,
-				       4);
-			else
-				memcpy(out,
-				       &((struct sockaddr_in6 *)&ss)->sin6_addr,
-				       16);
-			ok = true;
-		}
+/* The address and port of sa (IPv4 or IPv6) into a[16] and *port. */
+static bool
+addr_port(const struct sockaddr *sa, uint8_t a[16], int *port)
+{
+	memset(a, 0, 16);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 =
+			(const struct sockaddr_in *)(const void *)sa;
+
+		memcpy(a, &s4->sin_addr, 4);
+		*port = ntohs(s4->sin_port);
+		return true;
 	}
-	close(fd);
-	return ok;
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 =
+			(const struct sockaddr_in6 *)(const void *)sa;
+
+		memcpy(a, &s6->sin6_addr, 16);
+		*port = ntohs(s6->sin6_port);
+		return true;
+	}
+	return false;
+}
+
+static bool
+all_zero(const uint8_t *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != 0)
+			return false;
+	return true;
 }
 
 uint32_t
-cap_flow_add(struct ww_capture *c, int proto, int local_port,
-	     const struct sockaddr *remote)
+cap_flow_add(struct ww_capture *c, int proto, const struct sockaddr *local,
+	     const struct sockaddr *remote, double since)
 {
 	struct cap_flow *f, *old;
 	unsigned b;
 
-	if (c == NULL || remote == NULL ||
-	    (remote->sa_family != AF_INET && remote->sa_family != AF_INET6))
+	if (c == NULL || local == NULL || remote == NULL ||
+	    local->sa_family != remote->sa_family)
 		return 0;
-	/* Packets already queued belong to the past: read them before the
-	 * flow exists, so that none of them can match it. */
-	cap_drain(c);
+	f = xcalloc(1, sizeof(*f));
+	if (!addr_port(remote, f->raddr, &f->rport) ||
+	    !addr_port(local, f->laddr, &f->local_port) || f->local_port == 0) {
+		free(f);
+		return 0;
+	}
 	if (++c->adds >= 256) {
 		c->adds = 0;
 		sweep(c);
 	}
-	f = xcalloc(1, sizeof(*f));
 	if (++c->next_id == 0)
 		c->next_id = 1;
 	f->id = c->next_id;
 	f->proto = proto;
-	f->local_port = local_port;
 	f->family = remote->sa_family;
-	if (f->family == AF_INET) {
-		const struct sockaddr_in *s4 =
-			(const struct sockaddr_in *)(const void *)remote;
-
-		memcpy(f->raddr, &s4->sin_addr, 4);
-		f->rport = ntohs(s4->sin_port);
-	} else {
-		const struct sockaddr_in6 *s6 =
-			(const struct sockaddr_in6 *)(const void *)remote;
-
-		memcpy(f->raddr, &s6->sin6_addr, 16);
-		f->rport = ntohs(s6->sin6_port);
-	}
-	f->have_laddr = route_source(remote, f->laddr);
+	f->since = since;
+	/* A socket connected toward a route has a concrete address; the
+	 * wildcard would say nothing (then ports and remote side decide). */
+	f->have_laddr = !all_zero(f->laddr, f->family == AF_INET ? 4 : 16);
 	/* The same key lingering from an earlier socket: the new one owns
 	 * the key from now on. */
-	old = find_key(c, proto, NULL, local_port, f->family, f->raddr,
-		       f->rport, ww_mono());
+	old = find_key(c, proto, NULL, f->local_port, f->family, f->raddr,
+		       f->rport, ww_mono(), since);
 	if (old != NULL)
 		unlink_key(c, old);
-	b = key_hash(proto, local_port, f->raddr, f->rport);
+	b = key_hash(proto, f->local_port, f->raddr, f->rport);
 	f->next_key = c->by_key[b];
 	c->by_key[b] = f;
 	f->keyed = true;
@@ -437,6 +512,19 @@ cap_flow_add(struct ww_capture *c, int proto, int local_port,
 	c->by_id[f->id % ID_BUCKETS] = f;
 	c->n_flows++;
 	return f->id;
+}
+
+uint32_t
+cap_register_socket(struct ww_capture *c, int fd, int proto,
+		    const struct sockaddr *remote, double since)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (c == NULL || remote == NULL ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	return cap_flow_add(c, proto, (struct sockaddr *)&ss, remote, since);
 }
 
 void
@@ -461,45 +549,6 @@ cap_flow_release(struct ww_capture *c, uint32_t id)
 
 	if (f != NULL)
 		forget(c, f);
-}
-
-uint32_t
-cap_bind_register(struct ww_capture *c, int fd, int proto,
-		  const struct sockaddr *remote)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-
-	if (c == NULL || remote == NULL)
-		return 0;
-	memset(&ss, 0, sizeof(ss));
-	if (remote->sa_family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		len = sizeof(*s4);
-	} else if (remote->sa_family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		len = sizeof(*s6);
-	} else {
-		return 0;
-	}
-	/* Port 0 of the wildcard address: the kernel picks a port that no
-	 * other socket of the machine has bound, on any address, so no
-	 * other process's connection can share our key while we hold it. */
-	if (bind(fd, (struct sockaddr *)&ss, len) != 0)
-		return 0;
-	len = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		return 0;
-	return cap_flow_add(
-		c, proto,
-		ntohs(ss.ss_family == AF_INET
-			      ? ((struct sockaddr_in *)&ss)->sin_port
-			      : ((struct sockaddr_in6 *)&ss)->sin6_port),
-		remote);
 }
 
 /* --- the handle ---------------------------------------------------------- */
@@ -623,7 +672,8 @@ cap_open(struct event_base *base, const char *pcap_file, cap_scrub_fn scrub,
 	if (pcap_file != NULL && open_pcapng(c, pcap_file, err, errlen) != 0)
 		goto fail;
 	c->ev = event_new(base, fd, EV_READ | EV_PERSIST, read_cb, c);
-	if (c->ev == NULL || event_add(c->ev, NULL) != 0) {
+	c->pause = evtimer_new(base, pause_cb, c);
+	if (c->ev == NULL || c->pause == NULL || event_add(c->ev, NULL) != 0) {
 		snprintf(err, errlen, "capture: cannot watch the descriptor");
 		goto fail;
 	}
@@ -640,11 +690,14 @@ cap_close(struct ww_capture *c)
 		return;
 	if (c->ev != NULL)
 		event_free(c->ev);
+	if (c->pause != NULL)
+		event_free(c->pause);
 	for (size_t b = 0; b < ID_BUCKETS; b++) {
 		struct cap_flow *f = c->by_id[b], *next;
 
 		for (; f != NULL; f = next) {
 			next = f->next_id;
+			free(f->pkts);
 			free(f->dgrams);
 			free(f);
 		}

@@ -8,14 +8,21 @@
  * WW_CAP_SNAPLEN; kernel filter "tcp or udp". Only root or CAP_NET_RAW can
  * open it.
  *
- * The promise: a packet is kept only when its (protocol, local port,
- * remote address, remote port) is a flow registered here *before the
- * flow's first packet* (the socket is bound to port 0 of the wildcard
- * address, its port read back, the flow registered, and only then
- * connected). The local address must match too when the route toward the
- * remote side gave one (another network namespace on the machine has
- * ports of its own). Every other packet is dropped right after its header
- * is parsed: never stored, never written to the pcapng file.
+ * The promise: a packet is kept only when its (protocol, local address,
+ * local port, remote address, remote port) is a flow registered here and
+ * the kernel stamped it after the flow's socket began to connect. A
+ * connected socket's five-tuple is unique on the machine while it lives
+ * (the kernel sees to that), and the stamp rules out the packets of an
+ * earlier connection that had the same one. Every other packet is dropped
+ * right after its header is parsed: never stored, never written to the
+ * pcapng file.
+ *
+ * The socket is connected first (its port and address picked by the
+ * kernel's connect, which can share a port among destinations), then
+ * registered from getsockname() with the time taken before connect():
+ * its first packets are still in the ring, unread, and match. Nothing
+ * reads the ring in between (a single-threaded loop; cap_drain() runs
+ * from its own callbacks and at a job's end).
  */
 #ifndef WW_CAPTURE_H
 #define WW_CAPTURE_H
@@ -72,22 +79,34 @@ struct cap_flow {
 	int family;
 	uint8_t raddr[16];
 	int rport;
-	/* The address the kernel routes from toward raddr (our side), when
-	 * it could be learnt: a packet with another local address is not
-	 * ours even with our port (another network namespace on this host,
-	 * a container before its NAT, has ports of its own). */
+	/* Our side's address (getsockname): a packet with another local
+	 * address is not ours even with our port (another network
+	 * namespace on this host, a container before its NAT, has ports of
+	 * its own). */
 	bool have_laddr;
 	uint8_t laddr[16];
+	double since;  /* cap_clock() before connect(): earlier packets are
+			* another connection's */
 	double closed; /* monotonic time of cap_flow_close(); 0: open */
-	/* TCP */
-	struct cap_pkt first[WW_CAP_FIRST];
-	struct cap_pkt last[WW_CAP_LAST]; /* a ring, oldest at n_pkts % LAST */
-	size_t n_pkts;			  /* every packet matched */
-	bool have_isn[2];		  /* [0]: out, [1]: in */
+	/* TCP: the first WW_CAP_FIRST summaries, then the last WW_CAP_LAST
+	 * in a ring after them; the array grows as packets come (most flows
+	 * are short, a DNS flow has none). Read them with cap_flow_pkt(). */
+	struct cap_pkt *pkts;
+	size_t cap_pkts;  /* entries allocated */
+	size_t n_pkts;	  /* every packet matched */
+	bool have_isn[2]; /* [0]: out, [1]: in */
 	bool isn_from_syn[2];
 	uint32_t isn[2];
-	/* UDP: datagrams in (allocated with the first; NULL for TCP) */
+	/* What every packet of the flow showed, kept or not: what tells an
+	 * uneventful flow from one the analysis must see (evidence.c). */
+	bool saw_rst;	      /* an RST, either way */
+	bool have_in;	      /* a packet came in */
+	bool first_in_synack; /* the first that came in was a SYN-ACK */
+	bool in_ttl_varies;   /* not every packet in had in_ttl */
+	uint8_t in_ttl;	      /* the first incoming packet's TTL */
+	/* UDP: datagrams in (grown as they come; NULL for TCP) */
 	struct cap_dgram *dgrams;
+	size_t cap_dgrams;
 	size_t n_dgrams, n_dgrams_seen;
 	/* the tables (capture.c) */
 	struct cap_flow *next_key, *next_id;
@@ -117,32 +136,39 @@ void cap_close(struct ww_capture *c);
  * reason in err. Opens and closes a handle. */
 int cap_check(char *err, size_t errlen);
 
-/* Register a flow about to start (the socket bound, not yet connected):
- * proto IPPROTO_TCP / IPPROTO_UDP, its local port, the remote address and
- * port. Returns its id, or 0 when c is NULL (capture off) or the remote
- * address is neither IPv4 nor IPv6. */
-uint32_t cap_flow_add(struct ww_capture *c, int proto, int local_port,
-		      const struct sockaddr *remote);
+/* Now, on the clock the kernel stamps packets with (the wall clock,
+ * seconds): taken before a socket's connect(), it is that flow's since. */
+double cap_clock(void);
+
+/* Register a flow whose socket was just connected: proto IPPROTO_TCP or
+ * IPPROTO_UDP, its local address and port (getsockname), the remote
+ * address and port, and since (cap_clock() before connect()). Returns its
+ * id, or 0 when c is NULL (capture off) or an address is neither IPv4 nor
+ * IPv6. */
+uint32_t cap_flow_add(struct ww_capture *c, int proto,
+		      const struct sockaddr *local,
+		      const struct sockaddr *remote, double since);
+/* The same from the socket itself: getsockname(fd) gives the local side
+ * (0 when it fails, or capture is off). What tcp.c, http.c and dns.c call
+ * right after connect(). */
+uint32_t cap_register_socket(struct ww_capture *c, int fd, int proto,
+			     const struct sockaddr *remote, double since);
 /* The flow's socket is closed: keep matching for WW_CAP_LINGER. */
 void cap_flow_close(struct ww_capture *c, uint32_t id);
 /* Read all the kernel has queued now. */
 void cap_drain(struct ww_capture *c);
+/* The summaries kept of a TCP flow (at most WW_CAP_FIRST +
+ * WW_CAP_LAST), and the i-th of them in capture order: the first ones,
+ * then the last ones when more came than fit. */
+size_t cap_flow_n_kept(const struct cap_flow *f);
+const struct cap_pkt *cap_flow_pkt(const struct cap_flow *f, size_t i);
+
 /* The flow, or NULL (unknown id, released, capture off). */
 const struct cap_flow *cap_flow_get(const struct ww_capture *c, uint32_t id);
 /* Forget the flow (no-op for an unknown id). */
 void cap_flow_release(struct ww_capture *c, uint32_t id);
 /* Packets the kernel dropped (ring full) since the handle opened. */
 unsigned cap_kernel_drops(struct ww_capture *c);
-
-/*
- * Bind fd (a fresh socket of remote's family, type SOCK_STREAM or
- * SOCK_DGRAM) to port 0 of the wildcard address, read the port back and
- * register the flow: what tcp.c, http.c and dns.c do before connect()
- * when capture is on. Returns the flow id, or 0 (c NULL, or the bind
- * failed: the socket is then left unbound, connect() still works).
- */
-uint32_t cap_bind_register(struct ww_capture *c, int fd, int proto,
-			   const struct sockaddr *remote);
 
 /* For the unit tests: a capture without a libpcap handle (linktype: the
  * DLT of the frames to come), and one frame handed to it as if libpcap

@@ -627,8 +627,9 @@ static int
 open_socket(struct dns_op *op, int *err)
 {
 	struct ww_engine *e = op->e;
-	struct sockaddr_storage ss, local;
-	socklen_t len, llen = sizeof(local);
+	struct sockaddr_storage ss;
+	socklen_t len;
+	double since;
 	int fd;
 
 	if (resolver_addr(io_ares_server(e->ares), &ss, &len) != 0)
@@ -636,23 +637,15 @@ open_socket(struct dns_op *op, int *err)
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 1;
-	/* A UDP connect() sends nothing: registering after it is still
-	 * before the first packet. */
+	since = cap_clock();
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
 		*err = errno;
 		close(fd);
 		return -1;
 	}
-	if (e->cap != NULL &&
-	    getsockname(fd, (struct sockaddr *)&local, &llen) == 0) {
-		int port = ntohs(
-			local.ss_family == AF_INET6
-				? ((struct sockaddr_in6 *)&local)->sin6_port
-				: ((struct sockaddr_in *)&local)->sin_port);
-
-		op->flow = cap_flow_add(e->cap, IPPROTO_UDP, port,
-					(struct sockaddr *)&ss);
-	}
+	/* Registered before anything reads the ring (capture.h). */
+	op->flow = cap_register_socket(e->cap, fd, IPPROTO_UDP,
+				       (struct sockaddr *)&ss, since);
 	if (e->dns_rbuf == NULL)
 		e->dns_rbuf = xmalloc(DNS_RBUF_SIZE);
 	op->rd = event_new(e->base, fd, EV_READ | EV_PERSIST, read_cb, op);

@@ -12,6 +12,7 @@
 
 #include <netinet/in.h>
 
+#include "failure.h"
 #include "internal.h"
 #include "packet.h"
 #include "util.h"
@@ -123,6 +124,16 @@ query_json(const struct ww_query *q)
 
 /* --- TCP ----------------------------------------------------------------- */
 
+/* A handshake that completed and then failed on the certificate: its
+ * packets went as in any handshake (the neutral-SNI one always ends so). */
+static bool
+cert_failure(const char *failure)
+{
+	return strcmp(failure, failure_ssl_invalid_hostname) == 0 ||
+	       strcmp(failure, failure_ssl_unknown_authority) == 0 ||
+	       strcmp(failure, failure_ssl_invalid_certificate) == 0;
+}
+
 /* A flow that goes into "tcp", with the transactions that name it. */
 struct ev_flow {
 	uint32_t id;
@@ -130,6 +141,7 @@ struct ev_flow {
 	int port;
 	int tids[8];
 	size_t n_tids;
+	bool failed; /* a step on it failed, beyond its certificate */
 };
 
 struct ev_flows {
@@ -139,7 +151,8 @@ struct ev_flows {
 };
 
 static void
-want_flow(struct ev_flows *fl, uint32_t id, const char *ip, int port, int tid)
+want_flow(struct ev_flows *fl, uint32_t id, const char *ip, int port, int tid,
+	  const char *failure)
 {
 	struct ev_flow *f = NULL;
 
@@ -159,6 +172,8 @@ want_flow(struct ev_flows *fl, uint32_t id, const char *ip, int port, int tid)
 		f->ip = ip;
 		f->port = port;
 	}
+	if (failure != NULL && !cert_failure(failure))
+		f->failed = true;
 	for (size_t i = 0; i < f->n_tids; i++)
 		if (f->tids[i] == tid)
 			return;
@@ -191,33 +206,61 @@ pkt_json(const struct cap_flow *f, const struct cap_pkt *p, double t_base)
 	return o;
 }
 
+/*
+ * A flow with nothing for the analysis: its steps succeeded (or failed
+ * only on the certificate, after a whole handshake), it opened with a
+ * SYN-ACK, every packet in carried that SYN-ACK's TTL and none was an
+ * RST. Rules P2 and P3 (docs/verdicts.md) look for exactly those, so its
+ * list stops at the SYN-ACK: the server's TTL stays known to the other
+ * flows to that address, and a measurement of a working site is not
+ * twice its size. --pcap keeps every packet.
+ */
+static bool
+uneventful(const struct cap_flow *f, const struct ev_flow *ef)
+{
+	return !ef->failed && f->have_in && f->first_in_synack &&
+	       !f->in_ttl_varies && !f->saw_rst;
+}
+
+/* How many kept summaries to write: all, or up to the first that came in
+ * (the SYN-ACK) for an uneventful flow. */
+static size_t
+pkts_to_write(const struct cap_flow *f, bool handshake_only)
+{
+	size_t n = cap_flow_n_kept(f);
+
+	if (!handshake_only)
+		return n;
+	for (size_t i = 0; i < n; i++)
+		if (cap_flow_pkt(f, i)->in)
+			return i + 1;
+	return n;
+}
+
 static json_t *
 flow_json(const struct ww_engine *e, const struct ev_flow *ef, double t_base)
 {
 	const struct cap_flow *f = cap_flow_get(e->cap, ef->id);
 	json_t *o = json_object(), *tids = json_array(), *pkts = json_array();
-	size_t n = f != NULL ? f->n_pkts : 0;
+	size_t n = f != NULL ? f->n_pkts : 0, w = 0;
+	bool hs_only = f != NULL && uneventful(f, ef);
 
 	for (size_t i = 0; i < ef->n_tids; i++)
 		json_array_append_new(tids, json_integer(ef->tids[i]));
-	for (size_t i = 0; i < n && i < WW_CAP_FIRST; i++)
-		json_array_append_new(pkts, pkt_json(f, &f->first[i], t_base));
-	if (n > WW_CAP_FIRST) {
-		size_t k = n - WW_CAP_FIRST; /* in the ring */
-		size_t start = k > WW_CAP_LAST ? k - WW_CAP_LAST : 0;
-
-		for (size_t i = start; i < k; i++)
-			json_array_append_new(
-				pkts,
-				pkt_json(f, &f->last[i % WW_CAP_LAST], t_base));
-	}
+	if (f != NULL)
+		w = pkts_to_write(f, hs_only);
+	for (size_t i = 0; i < w; i++)
+		json_array_append_new(pkts,
+				      pkt_json(f, cap_flow_pkt(f, i), t_base));
 	json_object_set_new(o, "flow", json_integer(ef->id));
 	json_object_set_new(o, "transaction_ids", tids);
 	json_object_set_new(o, "ip", json_string(ef->ip));
 	json_object_set_new(o, "port", json_integer(ef->port));
 	json_object_set_new(o, "n_packets", json_integer((json_int_t)n));
-	json_object_set_new(o, "truncated",
-			    json_boolean(n > WW_CAP_FIRST + WW_CAP_LAST));
+	json_object_set_new(
+		o, "truncated",
+		json_boolean(!hs_only && n > WW_CAP_FIRST + WW_CAP_LAST));
+	json_object_set_new(o, "handshake_only", json_boolean(hs_only));
 	json_object_set_new(o, "packets", pkts);
 	return o;
 }
@@ -231,19 +274,20 @@ collect_flows(const struct ww_measurement *m, struct ev_flows *fl)
 
 		if (t->failure != NULL)
 			want_flow(fl, t->flow, t->ip, t->port,
-				  t->transaction_id);
+				  t->transaction_id, t->failure);
 	}
 	for (size_t i = 0; i < m->n_tls; i++) {
 		const struct ww_tls *t = &m->tls[i];
 
 		if (t->failure != NULL)
 			want_flow(fl, t->flow, t->ip, t->port,
-				  t->transaction_id);
+				  t->transaction_id, t->failure);
 	}
 	for (size_t i = 0; i < m->n_http; i++) {
 		const struct ww_http *h = &m->http[i];
 
-		want_flow(fl, h->flow, h->ip, h->port, h->transaction_id);
+		want_flow(fl, h->flow, h->ip, h->port, h->transaction_id,
+			  h->failure);
 	}
 }
 

@@ -53,11 +53,14 @@ struct http_op {
 	CURLSH *cookies;
 	double t_base;
 	char errbuf[CURL_ERROR_SIZE];
-	/* The capture's flows of curl's sockets, in opening order. */
+	/* The capture's flows of curl's sockets, in opening order; id 0
+	 * until curl has connected the socket (on_socket). */
 	struct {
 		int fd;
 		int port;
 		uint32_t id;
+		double since; /* cap_clock() before curl's connect() */
+		struct sockaddr_storage remote;
 	} flows[HTTP_MAX_FLOWS];
 	size_t n_flows;
 	http_cb cb;
@@ -150,27 +153,47 @@ close_cb(void *arg, curl_socket_t fd)
 	return rc;
 }
 
-/* With capture on: bind and register curl's new socket before curl
- * connects it (capture.h). */
+/* With capture on: note curl's new socket, with the time before curl
+ * connects it; on_socket() registers it once connected (capture.h). */
 static void
-register_flow(struct http_op *op, int fd, const struct sockaddr *remote)
+note_socket(struct http_op *op, int fd, const struct sockaddr *remote,
+	    socklen_t len)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	uint32_t id;
+	size_t n = op->n_flows;
 
-	if (op->e->cap == NULL || op->n_flows >= HTTP_MAX_FLOWS)
+	if (op->e->cap == NULL || n >= HTTP_MAX_FLOWS ||
+	    len > sizeof(op->flows[n].remote))
 		return;
-	id = cap_bind_register(op->e->cap, fd, IPPROTO_TCP, remote);
-	if (id == 0 || getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		return;
-	op->flows[op->n_flows].fd = fd;
-	op->flows[op->n_flows].port =
-		ntohs(ss.ss_family == AF_INET
-			      ? ((struct sockaddr_in *)&ss)->sin_port
-			      : ((struct sockaddr_in6 *)&ss)->sin6_port);
-	op->flows[op->n_flows].id = id;
+	memset(&op->flows[n], 0, sizeof(op->flows[n]));
+	op->flows[n].fd = fd;
+	op->flows[n].since = cap_clock();
+	memcpy(&op->flows[n].remote, remote, len);
 	op->n_flows++;
+}
+
+/*
+ * curl hands us a socket to watch for the first time: it has called
+ * connect() on it, and the loop has not run since, so the capture has not
+ * read its first packets yet. Register it now.
+ */
+static void
+on_socket(CURL *easy, curl_socket_t s, void *arg)
+{
+	struct http_op *op = arg;
+	const struct cap_flow *f;
+
+	(void)easy;
+	for (size_t i = 0; i < op->n_flows; i++) {
+		if (op->flows[i].fd != s || op->flows[i].id != 0)
+			continue;
+		op->flows[i].id = cap_register_socket(
+			op->e->cap, s, IPPROTO_TCP,
+			(struct sockaddr *)&op->flows[i].remote,
+			op->flows[i].since);
+		f = cap_flow_get(op->e->cap, op->flows[i].id);
+		if (f != NULL)
+			op->flows[i].port = f->local_port;
+	}
 }
 
 /*
@@ -188,10 +211,13 @@ pick_flow(struct http_op *op)
 		return;
 	curl_easy_getinfo(op->easy, CURLINFO_LOCAL_PORT, &port);
 	for (size_t i = 0; i < op->n_flows; i++)
-		if (port > 0 && op->flows[i].port == port)
-			pick = i;
-	if (pick == op->n_flows)
-		pick = op->n_flows - 1;
+		if (op->flows[i].id != 0 &&
+		    (pick == op->n_flows || op->flows[pick].port != port))
+			pick = i; /* the last registered, unless curl's own */
+	if (pick == op->n_flows) {
+		op->n_flows = 0; /* none was ever connected */
+		return;
+	}
 	op->out->flow = op->flows[pick].id;
 	for (size_t i = 0; i < op->n_flows; i++) {
 		if (op->flows[i].fd >= 0) /* curl still holds it */
@@ -219,7 +245,7 @@ open_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 		return CURL_SOCKET_BAD;
 	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 	if (fd >= 0 && a->socktype == SOCK_STREAM)
-		register_flow(op, fd, &a->addr);
+		note_socket(op, fd, &a->addr, a->addrlen);
 	return fd;
 }
 
@@ -523,6 +549,8 @@ http_go(void *arg)
 	op->out->t0 = ww_mono() - op->t_base;
 	setup_easy(op);
 	io_curl_add(op->e->curl, op->easy, done_cb, op);
+	if (op->e->cap != NULL)
+		io_curl_on_socket(op->e->curl, op->easy, on_socket);
 }
 
 struct http_op *

@@ -17,6 +17,7 @@ struct io_curl {
 struct xfer {
 	io_curl_cb cb;
 	void *arg;
+	io_curl_sock_cb on_socket; /* NULL: none */
 };
 
 static void
@@ -61,9 +62,9 @@ socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
 	struct io_curl *io = userp;
 	struct event *ev = socketp;
+	struct xfer *x = NULL;
 	short kind;
 
-	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
 		if (ev != NULL)
 			event_free(ev);
@@ -77,6 +78,9 @@ socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 		if (ev == NULL)
 			abort();
 		curl_multi_assign(io->multi, s, ev);
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+		if (x != NULL && x->on_socket != NULL)
+			x->on_socket(easy, s, x->arg);
 	} else {
 		/* Re-arm in place: no free/alloc while curl is mid-action. */
 		event_del(ev);
@@ -153,9 +157,21 @@ io_curl_add(struct io_curl *io, CURL *easy, io_curl_cb cb, void *arg)
 
 	x->cb = cb;
 	x->arg = arg;
+	x->on_socket = NULL;
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, x);
 	if (curl_multi_add_handle(io->multi, easy) != CURLM_OK)
 		abort(); /* only on misuse or OOM */
+}
+
+void
+io_curl_on_socket(struct io_curl *io, CURL *easy, io_curl_sock_cb fn)
+{
+	struct xfer *x = NULL;
+
+	(void)io;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+	if (x != NULL)
+		x->on_socket = fn;
 }
 
 void

@@ -17,6 +17,11 @@ struct io_curl *io_curl_new(struct event_base *base);
 void io_curl_free(struct io_curl *io);
 /* Start a transfer; cb runs once when it ends (never before this returns). */
 void io_curl_add(struct io_curl *io, CURL *easy, io_curl_cb cb, void *arg);
+/* Call fn(easy, s, arg) (arg: io_curl_add's) when curl first asks to
+ * watch a socket of this transfer: curl has just connected it (http.c
+ * registers it with the capture then). */
+typedef void (*io_curl_sock_cb)(CURL *easy, curl_socket_t s, void *arg);
+void io_curl_on_socket(struct io_curl *io, CURL *easy, io_curl_sock_cb fn);
 /* Abort a transfer without calling its callback. */
 void io_curl_remove(struct io_curl *io, CURL *easy);
 

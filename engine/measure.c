@@ -697,12 +697,47 @@ maybe_end(struct ww_job *j)
 		job_free(j);
 }
 
+/* What only our own steps use, freed once they have ended: a job can wait
+ * a second more for its DNS late windows (or the control), and hundreds
+ * of jobs waiting must hold no more than their records. Twice is fine. */
+static void
+release_chain(struct ww_job *j)
+{
+	for (size_t i = 0; i < j->n_hosts; i++) {
+		for (size_t k = 0; k < j->hosts[i].n; k++)
+			free(j->hosts[i].addrs[k]);
+		free(j->hosts[i].addrs);
+		free(j->hosts[i].host);
+	}
+	free(j->hosts);
+	j->hosts = NULL;
+	j->n_hosts = j->cap_hosts = 0;
+	ww_http_clear(&j->hrec);
+	ep_batch_free(j->batch);
+	j->batch = NULL;
+	for (size_t i = 0; i < j->n_done; i++)
+		free(j->done[i]);
+	free(j->done);
+	j->done = NULL;
+	j->n_done = j->cap_done = 0;
+	curl_slist_free_all(j->pins);
+	j->pins = NULL;
+	if (j->cookies != NULL)
+		curl_share_cleanup(j->cookies);
+	j->cookies = NULL;
+	free(j->hop_host);
+	free(j->hop_sni);
+	free(j->url);
+	j->hop_host = j->hop_sni = j->url = NULL;
+}
+
 /* Our own steps have ended. */
 static void
 finish(struct ww_job *j)
 {
 	j->phase = PH_DONE;
 	j->chain_done = true;
+	release_chain(j);
 	maybe_end(j);
 }
 
@@ -715,26 +750,10 @@ job_free(struct ww_job *j)
 
 	m->test_runtime = ww_mono() - j->t_base;
 	ww_evidence_build(j->e, m, j->t_base); /* test_keys.packets */
-	for (size_t i = 0; i < j->n_hosts; i++) {
-		for (size_t k = 0; k < j->hosts[i].n; k++)
-			free(j->hosts[i].addrs[k]);
-		free(j->hosts[i].addrs);
-		free(j->hosts[i].host);
-	}
-	free(j->hosts);
+	release_chain(j);
 	free(j->open);
 	for (int k = 0; k < 2; k++)
 		ww_query_clear(&j->qrec[k]);
-	ww_http_clear(&j->hrec);
-	ep_batch_free(j->batch);
-	for (size_t i = 0; i < j->n_done; i++)
-		free(j->done[i]);
-	free(j->done);
-	curl_slist_free_all(j->pins);
-	curl_share_cleanup(j->cookies);
-	free(j->hop_host);
-	free(j->hop_sni);
-	free(j->url);
 	free(j->sni);
 	for (size_t i = 0; i < j->n_extra; i++)
 		free(j->extra[i]);

@@ -120,6 +120,7 @@ tcp_start(struct ww_engine *e, const char *ip, int port, tcp_cb cb, void *arg)
 	struct tcp_op *op = xcalloc(1, sizeof(*op));
 	struct sockaddr_storage ss;
 	socklen_t len;
+	double since;
 	int fd, err;
 
 	op->cb = cb;
@@ -142,16 +143,17 @@ tcp_start(struct ww_engine *e, const char *ip, int port, tcp_cb cb, void *arg)
 		err = errno;
 		goto defer;
 	}
-	/* With capture on, the flow exists before its first packet. */
-	op->flow = cap_bind_register(e->cap, fd, IPPROTO_TCP,
-				     (struct sockaddr *)&ss);
+	since = cap_clock();
 	if (connect(fd, (struct sockaddr *)&ss, len) != 0 &&
 	    errno != EINPROGRESS) {
 		err = errno;
 		close(fd);
-		cap_flow_close(e->cap, op->flow);
 		goto defer;
 	}
+	/* With capture on: its first packets are in the ring, unread, and
+	 * will match (capture.h). */
+	op->flow = cap_register_socket(e->cap, fd, IPPROTO_TCP,
+				       (struct sockaddr *)&ss, since);
 	op->fd = fd;
 	op->ev = event_new(e->base, fd, EV_WRITE, connect_cb, op);
 	if (op->ev == NULL)

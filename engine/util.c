@@ -582,3 +582,11 @@ ww_log(enum ww_log_level lvl, const char *tag, const char *fmt, ...)
 	if (msg != small)
 		free(msg);
 }
+
+bool
+ww_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}

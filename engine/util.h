@@ -94,6 +94,8 @@ int ww_parse_seconds(const char *s, double min, double max, double *out);
  * dropped. Lower-cases s in place. Returns false when s is not that.
  */
 bool ww_hostname_normalize(char *s);
+/* Is path a directory (following symlinks)? */
+bool ww_is_dir(const char *path);
 
 /* True when s is valid UTF-8 of length len (no overlongs, no surrogates). */
 bool ww_utf8_valid(const unsigned char *s, size_t len);

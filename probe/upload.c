@@ -314,7 +314,9 @@ start_xfer(struct uploader *u, enum xfer_kind kind, const char *base)
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
 			 (long)(u->o.timeout < 1 ? 1 : u->o.timeout));
-	if (u->o.ca_file != NULL)
+	if (u->o.ca_file != NULL && ww_is_dir(u->o.ca_file))
+		curl_easy_setopt(c, CURLOPT_CAPATH, u->o.ca_file);
+	else if (u->o.ca_file != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, u->o.ca_file);
 	if (kind == X_POST) {
 		u->hdrs = curl_slist_append(u->hdrs, "Content-Type: "

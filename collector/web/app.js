@@ -984,7 +984,8 @@
 				el("code", null, (str(f.ip).indexOf(":") >= 0 ? "[" + str(f.ip) + "]" : str(f.ip) || "?") +
 					":" + numText(f.port)),
 				": " + plural(num(f.n_packets) !== null ? f.n_packets : pkts.length, "packet") +
-				(pkts.length < (num(f.n_packets) || 0) ? " (" + pkts.length + " kept: the first and the last)" : "") +
+				(f.handshake_only === true ? " (nothing unusual: listed up to the SYN-ACK)" :
+					pkts.length < (num(f.n_packets) || 0) ? " (" + pkts.length + " kept: the first and the last)" : "") +
 				(ids.length ? ", steps " + ids.join(", ") : "") +
 				(sttl !== null ? "; the server's TTL " + sttl : "")),
 			smallTable("flow", ["t", "dir", "flags", "ttl", "ip_id", "seq", "ack", "len"],

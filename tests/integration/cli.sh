@@ -64,6 +64,30 @@ check "system store without the lab CA: unknown authority" \
 	"ssl_unknown_authority ssl_unknown_authority" \
 	"$(jq -r '"\(.test_keys.tls_handshakes[] | select(.sni_role=="target") | .failure) \(.test_keys.requests[0].failure)"' "$LAB/sys2.jsonl")"
 
+# A hashed directory (--ca-file DIR, or the system's SSL_CERT_DIR without
+# SSL_CERT_FILE) is read as handshakes need it, by the TLS step and by
+# libcurl alike.
+mkdir -p "$LAB/cadir"
+cp "$LAB/ca.pem" "$LAB/cadir/lab.pem"
+ln -s lab.pem "$LAB/cadir/$(openssl x509 -hash -noout -in "$LAB/ca.pem").0"
+env -u SSL_CERT_FILE -u SSL_CERT_DIR "$PROBE" run --ca-file "$LAB/cadir" \
+	--resolver "127.0.0.1:$DNS_PORT" --timeout 2 --output - --quiet \
+	--input "https://good.lab.test:$TLS_GOOD_PORT/" >"$LAB/dir.jsonl"
+check "--ca-file DIR: TLS step verifies, HTTPS fetch works" "true 200" \
+	"$(jq -r '"\(.test_keys.tls_handshakes[] | select(.sni_role=="target") | .verified) \(.test_keys.requests[0].response.code)"' "$LAB/dir.jsonl")"
+env -u SSL_CERT_FILE SSL_CERT_DIR="$LAB/cadir" "$PROBE" run \
+	--resolver "127.0.0.1:$DNS_PORT" --timeout 2 --output - --quiet \
+	--input "https://good.lab.test:$TLS_GOOD_PORT/" >"$LAB/sysdir.jsonl"
+check "system store, hashed directory alone: verifies" "true 200 system" \
+	"$(jq -r '"\(.test_keys.tls_handshakes[] | select(.sni_role=="target") | .verified) \(.test_keys.requests[0].response.code) \(.options.trust_store)"' "$LAB/sysdir.jsonl")"
+rm "$LAB/cadir/lab.pem"
+env -u SSL_CERT_FILE -u SSL_CERT_DIR "$PROBE" run --ca-file "$LAB/cadir" \
+	--resolver "127.0.0.1:$DNS_PORT" --timeout 2 --output - --quiet \
+	--input "https://good.lab.test:$TLS_GOOD_PORT/" >"$LAB/dir2.jsonl"
+check "--ca-file DIR without the lab CA: unknown authority" \
+	"ssl_unknown_authority" \
+	"$(jq -r '.test_keys.tls_handshakes[] | select(.sni_role=="target") | .failure' "$LAB/dir2.jsonl")"
+
 # Test lists: a bad row is reported with file:line and nothing runs.
 printf 'url,category_code,category_description,date_added,source,notes\n%s,NEWS,News,2026-11-22,t,\nnot a url,NEWS,News,2026-11-22,t,\n' \
 	"$P/" >"$LAB/bad.csv"

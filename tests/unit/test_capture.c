@@ -1,10 +1,12 @@
 /*
  * test_capture.c - the capture's flow table fed frames by hand (no libpcap
  * handle, no privilege): only registered flows are kept, in both
- * directions; the first 24 and the last 8 summaries with every packet
+ * directions, and only packets stamped after the flow's socket began to
+ * connect; the first 24 and the last 8 summaries with every packet
  * counted; the linger after close; a packet seen twice kept once; DNS
  * datagrams; and evidence.c's JSON from it (relative seq/ack, flags,
- * caps, the IP TTL/ID of DNS replies matched by id and length).
+ * caps, the IP TTL/ID of DNS replies matched by id and length, an
+ * uneventful flow written up to its SYN-ACK).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,9 +29,8 @@
 #define LPORT 40000
 #define RPORT 443
 
-/* On loopback, so that the kernel's route toward the remote side (the
- * capture learns our local address from it) is the same on every
- * machine: 127.0.0.1 toward 127.0.0.7. */
+/* Our side 127.0.0.1, the remote 127.0.0.7; another local address
+ * 127.0.0.9. */
 static const uint8_t loc4[4] = {127, 0, 0, 1};
 static const uint8_t rem4[4] = {127, 0, 0, 7};
 static const uint8_t other4[4] = {127, 0, 0, 9};
@@ -62,6 +63,23 @@ now_tv(double plus)
 	tv.tv_sec = (time_t)t;
 	tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);
 	return tv;
+}
+
+/* Register a flow of ours from loc4:lport toward remote, connected since
+ * plus seconds from now (negative: before). */
+static uint32_t
+add_flow(struct ww_capture *c, int proto, int lport,
+	 const struct sockaddr_in *remote, double plus)
+{
+	struct sockaddr_in local;
+
+	memset(&local, 0, sizeof(local));
+	local.sin_family = AF_INET;
+	local.sin_port = htons((uint16_t)lport);
+	memcpy(&local.sin_addr, loc4, 4);
+	return cap_flow_add(c, proto, (struct sockaddr *)&local,
+			    (const struct sockaddr *)remote,
+			    cap_clock() + plus);
 }
 
 /* One IPv4 TCP frame (SLL2) between loc4:lport and rem4:rport; out:
@@ -101,7 +119,7 @@ test_only_registered(void **state)
 	(void)state;
 	/* Before registration, nothing matches; so does another port. */
 	feed_tcp(c, true, LPORT, RPORT, 1000, 0, WW_TCP_SYN, 64, 1, 0, 0);
-	id = cap_flow_add(c, IPPROTO_TCP, LPORT, (struct sockaddr *)&remote4);
+	id = add_flow(c, IPPROTO_TCP, LPORT, &remote4, -0.5);
 	assert_int_not_equal(id, 0);
 	fl = cap_flow_get(c, id);
 	assert_non_null(fl);
@@ -127,10 +145,15 @@ test_only_registered(void **state)
 	feed_tcp(c, false, LPORT, RPORT, 5000, 1001, WW_TCP_SYN | WW_TCP_ACK,
 		 51, 0, 0, 0);
 	assert_int_equal(fl->n_pkts, 2);
-	assert_false(fl->first[0].in);
-	assert_int_equal(fl->first[0].ip_id, 7);
-	assert_true(fl->first[1].in);
-	assert_int_equal(fl->first[1].ttl, 51);
+	assert_false(cap_flow_pkt(fl, 0)->in);
+	assert_int_equal(cap_flow_pkt(fl, 0)->ip_id, 7);
+	assert_true(cap_flow_pkt(fl, 1)->in);
+	assert_int_equal(cap_flow_pkt(fl, 1)->ttl, 51);
+	assert_null(cap_flow_pkt(fl, 2));
+	/* the facts evidence.c reads */
+	assert_true(fl->have_in && fl->first_in_synack);
+	assert_int_equal(fl->in_ttl, 51);
+	assert_false(fl->in_ttl_varies || fl->saw_rst);
 	assert_true(fl->isn_from_syn[0] && fl->isn_from_syn[1]);
 	assert_int_equal(fl->isn[0], 1000);
 	assert_int_equal(fl->isn[1], 5000);
@@ -145,6 +168,37 @@ test_only_registered(void **state)
 	cap_close(c);
 }
 
+/* A packet the kernel stamped before the socket began to connect is an
+ * earlier connection's with the same five-tuple: not ours. */
+static void
+test_since(void **state)
+{
+	struct ww_capture *c = cap_new_detached(WW_DLT_LINUX_SLL2);
+	const struct cap_flow *fl;
+	uint32_t id;
+
+	(void)state;
+	id = add_flow(c, IPPROTO_TCP, LPORT, &remote4, 5.0);
+	fl = cap_flow_get(c, id);
+	feed_tcp(c, false, LPORT, RPORT, 9, 0, WW_TCP_RST, 40, 3, 0, 0);
+	feed_tcp(c, false, LPORT, RPORT, 9, 0, WW_TCP_RST, 40, 3, 0, 4.9);
+	assert_int_equal(fl->n_pkts, 0);
+	feed_tcp(c, true, LPORT, RPORT, 1000, 0, WW_TCP_SYN, 64, 1, 0, 5.1);
+	assert_int_equal(fl->n_pkts, 1);
+	/* a wildcard or portless local side is refused */
+	{
+		struct sockaddr_in any;
+
+		memset(&any, 0, sizeof(any));
+		any.sin_family = AF_INET;
+		assert_int_equal(cap_flow_add(c, IPPROTO_TCP,
+					      (struct sockaddr *)&any,
+					      (struct sockaddr *)&remote4, 0),
+				 0);
+	}
+	cap_close(c);
+}
+
 static void
 test_first_and_last(void **state)
 {
@@ -153,19 +207,33 @@ test_first_and_last(void **state)
 	uint32_t id;
 
 	(void)state;
-	id = cap_flow_add(c, IPPROTO_TCP, LPORT, (struct sockaddr *)&remote4);
+	id = add_flow(c, IPPROTO_TCP, LPORT, &remote4, -0.5);
 	fl = cap_flow_get(c, id);
-	for (unsigned i = 0; i < 40; i++)
+	/* Kept as they come: all of them while they fit ... */
+	for (unsigned i = 0; i < 40; i++) {
 		feed_tcp(c, i % 2 == 0, LPORT, RPORT, 100 + i, 0, WW_TCP_ACK,
-			 64, i, 1, 0);
-	assert_int_equal(fl->n_pkts, 40);
+			 i == 5 ? 50 : 64, i, 1, 0);
+		assert_int_equal(fl->n_pkts, i + 1);
+		assert_int_equal(cap_flow_n_kept(fl),
+				 i < WW_CAP_FIRST + WW_CAP_LAST
+					 ? i + 1
+					 : WW_CAP_FIRST + WW_CAP_LAST);
+		if (i == 30) /* the ring part filling in order */
+			for (unsigned k = 0; k <= 30; k++)
+				assert_int_equal(cap_flow_pkt(fl, k)->ip_id,
+						 (int)k);
+	}
+	/* ... then the first 24 and the last 8 (32..39), in order. */
 	for (unsigned i = 0; i < WW_CAP_FIRST; i++)
-		assert_int_equal(fl->first[i].ip_id, (int)i);
-	/* the ring holds 32..39 */
-	for (unsigned i = 32; i < 40; i++)
-		assert_int_equal(
-			fl->last[(i - WW_CAP_FIRST) % WW_CAP_LAST].ip_id,
-			(int)i);
+		assert_int_equal(cap_flow_pkt(fl, i)->ip_id, (int)i);
+	for (unsigned i = 0; i < WW_CAP_LAST; i++)
+		assert_int_equal(cap_flow_pkt(fl, WW_CAP_FIRST + i)->ip_id,
+				 (int)(32 + i));
+	assert_null(cap_flow_pkt(fl, WW_CAP_FIRST + WW_CAP_LAST));
+	/* packet 5 (in) had TTL 50, the first in 64: noted, and no
+	 * SYN-ACK opened the flow */
+	assert_true(fl->in_ttl_varies);
+	assert_false(fl->first_in_synack || fl->saw_rst);
 	cap_close(c);
 }
 
@@ -177,7 +245,7 @@ test_linger(void **state)
 	uint32_t id, id2;
 
 	(void)state;
-	id = cap_flow_add(c, IPPROTO_TCP, LPORT, (struct sockaddr *)&remote4);
+	id = add_flow(c, IPPROTO_TCP, LPORT, &remote4, -0.5);
 	fl = cap_flow_get(c, id);
 	cap_flow_close(c, id);
 	/* a late RST within the linger: kept */
@@ -188,8 +256,8 @@ test_linger(void **state)
 		 WW_CAP_LINGER + 1.0);
 	assert_int_equal(fl->n_pkts, 1);
 	/* a new flow on the same key owns it; the old keeps its packets */
-	id2 = cap_flow_add(c, IPPROTO_TCP, LPORT, (struct sockaddr *)&remote4);
-	feed_tcp(c, true, LPORT, RPORT, 77, 0, WW_TCP_SYN, 64, 5, 0, 0);
+	id2 = add_flow(c, IPPROTO_TCP, LPORT, &remote4, 0);
+	feed_tcp(c, true, LPORT, RPORT, 77, 0, WW_TCP_SYN, 64, 5, 0, 0.01);
 	assert_int_equal(fl->n_pkts, 1);
 	assert_int_equal(cap_flow_get(c, id2)->n_pkts, 1);
 	cap_close(c); /* frees what was not released */
@@ -235,10 +303,9 @@ test_evidence(void **state)
 	memset(&e, 0, sizeof(e));
 	e.cap = cap_new_detached(WW_DLT_LINUX_SLL2);
 	e.packets = true;
-	tf = cap_flow_add(e.cap, IPPROTO_TCP, LPORT,
-			  (struct sockaddr *)&remote4);
+	tf = add_flow(e.cap, IPPROTO_TCP, LPORT, &remote4, -0.5);
 	res.sin_port = htons(53);
-	uf = cap_flow_add(e.cap, IPPROTO_UDP, 40053, (struct sockaddr *)&res);
+	uf = add_flow(e.cap, IPPROTO_UDP, 40053, &res, -0.5);
 	feed_tcp(e.cap, true, LPORT, RPORT, 1000, 0, WW_TCP_SYN, 64, 7, 0, 0);
 	feed_tcp(e.cap, false, LPORT, RPORT, 5000, 1001,
 		 WW_TCP_SYN | WW_TCP_ACK, 63, 0, 0, 0);
@@ -316,6 +383,71 @@ test_evidence(void **state)
 	ww_measurement_free(m);
 }
 
+/* A request's flow: written whole when a packet in carried another TTL
+ * than the SYN-ACK (what rule P3 looks for), else up to the SYN-ACK. */
+static json_t *
+request_flow(unsigned data_ttl, size_t *n_written, bool *hs_only)
+{
+	struct ww_engine e;
+	struct ww_measurement *m = ww_measurement_new();
+	struct ww_http *h;
+	json_t *tcp, *f;
+	uint32_t tf;
+
+	memset(&e, 0, sizeof(e));
+	e.cap = cap_new_detached(WW_DLT_LINUX_SLL2);
+	e.packets = true;
+	tf = add_flow(e.cap, IPPROTO_TCP, LPORT, &remote4, -0.5);
+	feed_tcp(e.cap, true, LPORT, RPORT, 1000, 0, WW_TCP_SYN, 64, 1, 0, 0);
+	feed_tcp(e.cap, false, LPORT, RPORT, 5000, 1001,
+		 WW_TCP_SYN | WW_TCP_ACK, 63, 0, 0, 0);
+	feed_tcp(e.cap, true, LPORT, RPORT, 1001, 5001, WW_TCP_ACK, 64, 2, 0,
+		 0);
+	feed_tcp(e.cap, true, LPORT, RPORT, 1001, 5001, WW_TCP_ACK | WW_TCP_PSH,
+		 64, 3, 80, 0);
+	feed_tcp(e.cap, false, LPORT, RPORT, 5001, 1081,
+		 WW_TCP_ACK | WW_TCP_PSH, data_ttl, 0, 500, 0);
+	h = ww_add_http(m);
+	h->ip = xstrdup("127.0.0.7");
+	h->port = RPORT;
+	h->flow = tf;
+	h->transaction_id = 5;
+	ww_evidence_build(&e, m, ww_mono());
+	tcp = json_object_get(m->packets, "tcp");
+	assert_int_equal(json_array_size(tcp), 1);
+	f = json_incref(json_array_get(tcp, 0));
+	assert_int_equal(json_integer_value(json_object_get(f, "n_packets")),
+			 5);
+	*n_written = json_array_size(json_object_get(f, "packets"));
+	*hs_only = json_is_true(json_object_get(f, "handshake_only"));
+	cap_close(e.cap);
+	ww_measurement_free(m);
+	return f;
+}
+
+static void
+test_evidence_uneventful(void **state)
+{
+	size_t n;
+	bool hs_only;
+	json_t *f;
+
+	(void)state;
+	f = request_flow(63, &n, &hs_only);
+	assert_true(hs_only);
+	assert_int_equal(n, 2); /* the SYN and the SYN-ACK */
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(f, "packets"), 1),
+			"flags")),
+		"SA");
+	json_decref(f);
+	f = request_flow(50, &n, &hs_only);
+	assert_false(hs_only);
+	assert_int_equal(n, 5);
+	json_decref(f);
+}
+
 /* Capture off: "off" with the reason; a query with one reply is not
  * listed, one with two is. */
 static void
@@ -366,9 +498,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_only_registered),
+		cmocka_unit_test(test_since),
 		cmocka_unit_test(test_first_and_last),
 		cmocka_unit_test(test_linger),
 		cmocka_unit_test(test_evidence),
+		cmocka_unit_test(test_evidence_uneventful),
 		cmocka_unit_test(test_evidence_off),
 	};
 
