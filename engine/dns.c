@@ -90,7 +90,7 @@ struct dns_op {
 	double window_end;   /* on ww_mono()'s clock */
 	bool closed_done;    /* closed has run */
 	struct ww_dns_msg *replies;
-	size_t n_replies, n_seen;
+	size_t n_replies, cap_replies, n_seen;
 };
 
 static const char *
@@ -422,9 +422,9 @@ keep(struct dns_op *op, const unsigned char *b, size_t n, size_t wire_len)
 	op->n_seen++;
 	if (op->n_replies >= WW_DNS_MAX_REPLIES)
 		return;
-	if (op->replies == NULL)
-		op->replies = xcalloc(WW_DNS_MAX_REPLIES, sizeof(*op->replies));
-	m = &op->replies[op->n_replies++];
+	/* One reply is the rule: room for more as they come. */
+	WW_PUSH(op->replies, op->n_replies, op->cap_replies);
+	m = &op->replies[op->n_replies - 1];
 	ww_dns_msg_parse(b, n, wire_len, op->query + DNS_HEADER_LEN,
 			 op->question_len, m);
 	m->t = ww_mono() - op->t_base;
@@ -796,7 +796,7 @@ dns_take_evidence(struct dns_op *op, struct ww_query *q)
 	}
 	free(op->replies);
 	op->replies = NULL;
-	op->n_replies = 0;
+	op->n_replies = op->cap_replies = 0;
 	q->n_replies_seen += op->n_seen;
 	op->n_seen = 0;
 	q->n_sent = op->n_sent;

@@ -466,6 +466,11 @@ done_cb(CURL *easy, CURLcode res, void *arg)
 	(void)easy;
 	record_done(op, res);
 	op->out->t = ww_mono() - op->t_base;
+	/* The record may wait a while (its job's DNS late window): keep
+	 * the body's bytes, not the room grown for them. */
+	if (op->out->body != NULL && op->out->body_kept > 0 &&
+	    op->out->body_kept < op->body_cap_alloc)
+		op->out->body = xrealloc(op->out->body, op->out->body_kept);
 	op_free(op);
 	ma_gate_leave(gate);
 	cb(cb_arg);

@@ -64,15 +64,16 @@ int memacct_parse_size(const char *s, size_t *out);
  * Each admitted operation is charged this much on top of what the hooks
  * count, until it ends: an operation admitted now allocates only later (a
  * connect first, then the handshake), so a burst of admissions would
- * otherwise all see the same low count. Its size is one operation's peak:
- * measured here, the counted peak grew by ~82 KiB per handshake or
- * transfer in flight (5.0 MiB over 61 at once, HTTPS and HTTP targets);
- * with 80 KiB, --max-memory 16M overshot by 0.9 MiB; with 112 KiB and
- * new targets held back too (ma_gate_has_room), peak RSS stayed at
- * 15.2 MiB (bench/probe-capture.sh). Counting an operation twice once it
- * has allocated costs some parallelism, never the bound.
+ * otherwise all see the same low count. Measured here, the counted peak
+ * grew by ~82 KiB per handshake or transfer in flight (5.0 MiB over 61 at
+ * once, HTTPS and HTTP targets); but what an operation has allocated is
+ * counted twice meanwhile (by the hooks and by this), so less than that
+ * holds the bound: with 64 KiB, --max-memory 16M peaked at 15.7-15.8 MiB
+ * at concurrency 256, at 0.85 of the unbounded rate with the 1 s DNS late
+ * window and 0.94 without (bench/probe-capture.sh; 112 KiB gave
+ * 0.73-0.78 for the same bound).
  */
-#define MA_OP_RESERVE (112u * 1024)
+#define MA_OP_RESERVE (64u * 1024)
 /* While operations wait, the gate looks again this often (memory is also
  * freed by what it does not see end: measurements written, jobs done). */
 #define MA_RECHECK_MS 20

@@ -94,7 +94,9 @@ ww_grow(void **arr, size_t elem_size, size_t len, size_t *cap)
 
 	if (len < *cap)
 		return;
-	ncap = *cap ? *cap * 2 : 4;
+	/* From one: most record arrays hold one or two, and a job's records
+	 * can wait a second for its DNS late window. */
+	ncap = *cap ? *cap * 2 : 1;
 	if (ncap > SIZE_MAX / elem_size)
 		oom(SIZE_MAX);
 	*arr = xrealloc(*arr, ncap * elem_size);

@@ -503,6 +503,16 @@ new_measurement(struct runner *r, const struct ww_target *t)
 			  m->probe_cc, m->test_name, rnd);
 	m->software_name = xstrdup("wallwatch-probe");
 	m->software_version = xstrdup(WW_VERSION);
+	return m;
+}
+
+/* Its annotations and options, added as it ends: a target can wait a
+ * second for its DNS late window, and hundreds waiting should not each
+ * hold these JSON objects meanwhile. */
+static void
+describe_measurement(struct runner *r, struct ww_measurement *m,
+		     const struct ww_target *t)
+{
 	json_object_set_new(m->annotations, "engine_name",
 			    json_string("wallwatch"));
 	json_object_set_new(m->annotations, "engine_version",
@@ -522,7 +532,6 @@ new_measurement(struct runner *r, const struct ww_target *t)
 	json_object_set_new(
 		m->options, "trust_store",
 		json_string(r->o->cfg.ca_file ? "ca_file" : "system"));
-	return m;
 }
 
 /* "blocked: tls (tls.reset)", "ok", "down", "unknown (control_unavailable)" */
@@ -589,8 +598,10 @@ job_done(struct ww_measurement *m, void *arg)
 {
 	struct slot_arg *sa = arg;
 	struct runner *r = sa->r;
-	char *verdict;
-	char *line = analysed_line(r, m, &verdict);
+	char *verdict, *line;
+
+	describe_measurement(r, m, &r->o->targets.targets[sa->index]);
+	line = analysed_line(r, m, &verdict);
 
 	/* The spool first: it is what reaches the collector. */
 	if (r->uploader != NULL) {
