@@ -13,6 +13,7 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -575,6 +576,27 @@ pick_linktype(pcap_t *p)
 	return pcap_datalink(p);
 }
 
+/*
+ * The kernel's filter: TCP and UDP, and on loopback only the copy of a
+ * packet that arrives. The "any" device is handed every loopback packet
+ * twice, leaving and arriving; libpcap drops the leaving copy only after
+ * the kernel has put it in the ring, and DNS to a local resolver, or
+ * anything to a local server, is all loopback. The interface and the
+ * direction are in the SLL2 header (libpcap 1.10); with SLL, the filter
+ * stays "tcp or udp".
+ */
+static const char *
+kernel_filter(const struct ww_capture *c, char *buf, size_t len)
+{
+	unsigned lo = if_nametoindex("lo");
+
+	if (c->linktype != DLT_LINUX_SLL2 || lo == 0)
+		return "tcp or udp";
+	snprintf(buf, len, "(tcp or udp) and not (outbound and ifindex %u)",
+		 lo);
+	return buf;
+}
+
 struct ww_capture *
 cap_new_detached(int linktype)
 {
@@ -626,6 +648,7 @@ cap_open(struct event_base *base, const char *pcap_file, cap_scrub_fn scrub,
 	struct ww_capture *c = xcalloc(1, sizeof(*c));
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct bpf_program prog;
+	char filter[96];
 	int rc, fd;
 
 	c->scrub = scrub;
@@ -652,8 +675,8 @@ cap_open(struct event_base *base, const char *pcap_file, cap_scrub_fn scrub,
 			 c->linktype);
 		goto fail;
 	}
-	if (pcap_compile(c->p, &prog, "tcp or udp", 1, PCAP_NETMASK_UNKNOWN) !=
-		    0 ||
+	if (pcap_compile(c->p, &prog, kernel_filter(c, filter, sizeof(filter)),
+			 1, PCAP_NETMASK_UNKNOWN) != 0 ||
 	    pcap_setfilter(c->p, &prog) != 0) {
 		snprintf(err, errlen, "capture filter: %s", pcap_geterr(c->p));
 		pcap_freecode(&prog);

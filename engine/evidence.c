@@ -76,22 +76,24 @@ reply_json(const struct ww_dns_msg *r)
 
 	for (size_t i = 0; i < r->n_addrs; i++)
 		json_array_append_new(addrs, json_string(r->addrs[i]));
-	json_object_set_new(o, "t", jtime(r->t));
-	json_object_set_new(o, "dns_id", json_integer(r->dns_id));
-	json_object_set_new(o, "rcode",
-			    rcode != NULL ? json_string(rcode) : json_null());
-	json_object_set_new(o, "question_ok", json_boolean(r->question_ok));
-	json_object_set_new(o, "addrs", addrs);
-	json_object_set_new(o, "ip_ttl", jint_or_null(r->ip_ttl));
-	json_object_set_new(o, "ip_id", jint_or_null(r->ip_id));
+	json_object_set_new_nocheck(o, "t", jtime(r->t));
+	json_object_set_new_nocheck(o, "dns_id", json_integer(r->dns_id));
+	json_object_set_new_nocheck(
+		o, "rcode", rcode != NULL ? json_string(rcode) : json_null());
+	json_object_set_new_nocheck(o, "question_ok",
+				    json_boolean(r->question_ok));
+	json_object_set_new_nocheck(o, "addrs", addrs);
+	json_object_set_new_nocheck(o, "ip_ttl", jint_or_null(r->ip_ttl));
+	json_object_set_new_nocheck(o, "ip_id", jint_or_null(r->ip_id));
 	if (r->raw != NULL) {
 		b64 = ww_base64(r->raw, r->raw_len < WW_DNS_REPLY_KEEP
 						? r->raw_len
 						: WW_DNS_REPLY_KEEP);
-		json_object_set_new(o, "raw_response", json_string(b64));
+		json_object_set_new_nocheck(o, "raw_response",
+					    json_string(b64));
 		free(b64);
 	} else {
-		json_object_set_new(o, "raw_response", json_null());
+		json_object_set_new_nocheck(o, "raw_response", json_null());
 	}
 	return o;
 }
@@ -107,18 +109,20 @@ query_json(const struct ww_query *q)
 
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(replies, reply_json(&q->replies[i]));
-	json_object_set_new(o, "transaction_id",
-			    json_integer(q->transaction_id));
-	json_object_set_new(o, "hostname", json_string(q->hostname));
-	json_object_set_new(o, "query_type", json_string(q->query_type));
-	json_object_set_new(o, "resolver_address",
-			    q->resolver_address != NULL
-				    ? json_string(q->resolver_address)
-				    : json_null());
-	json_object_set_new(o, "n_sent", json_integer(q->n_sent));
-	json_object_set_new(o, "n_replies", json_integer((json_int_t)seen));
-	json_object_set_new(o, "truncated", json_boolean(seen > n));
-	json_object_set_new(o, "replies", replies);
+	json_object_set_new_nocheck(o, "transaction_id",
+				    json_integer(q->transaction_id));
+	json_object_set_new_nocheck(o, "hostname", json_string(q->hostname));
+	json_object_set_new_nocheck(o, "query_type",
+				    json_string(q->query_type));
+	json_object_set_new_nocheck(o, "resolver_address",
+				    q->resolver_address != NULL
+					    ? json_string(q->resolver_address)
+					    : json_null());
+	json_object_set_new_nocheck(o, "n_sent", json_integer(q->n_sent));
+	json_object_set_new_nocheck(o, "n_replies",
+				    json_integer((json_int_t)seen));
+	json_object_set_new_nocheck(o, "truncated", json_boolean(seen > n));
+	json_object_set_new_nocheck(o, "replies", replies);
 	return o;
 }
 
@@ -194,15 +198,16 @@ pkt_json(const struct cap_flow *f, const struct cap_pkt *p, double t_base)
 	if (p->flags & WW_TCP_ACK)
 		ack = f->have_isn[!d] ? p->ack - f->isn[!d] : p->ack;
 	ww_tcp_flags_str(p->flags, flags);
-	json_object_set_new(o, "t", jtime(p->t - t_base));
-	json_object_set_new(o, "dir", json_string(p->in ? "in" : "out"));
-	json_object_set_new(o, "flags", json_string(flags));
-	json_object_set_new(o, "ttl", json_integer(p->ttl));
-	json_object_set_new(o, "ip_id", jint_or_null(p->ip_id));
-	json_object_set_new(o, "win", json_integer(p->win));
-	json_object_set_new(o, "seq", json_integer(seq));
-	json_object_set_new(o, "ack", json_integer(ack));
-	json_object_set_new(o, "len", json_integer(p->len));
+	json_object_set_new_nocheck(o, "t", jtime(p->t - t_base));
+	json_object_set_new_nocheck(o, "dir",
+				    json_string(p->in ? "in" : "out"));
+	json_object_set_new_nocheck(o, "flags", json_string(flags));
+	json_object_set_new_nocheck(o, "ttl", json_integer(p->ttl));
+	json_object_set_new_nocheck(o, "ip_id", jint_or_null(p->ip_id));
+	json_object_set_new_nocheck(o, "win", json_integer(p->win));
+	json_object_set_new_nocheck(o, "seq", json_integer(seq));
+	json_object_set_new_nocheck(o, "ack", json_integer(ack));
+	json_object_set_new_nocheck(o, "len", json_integer(p->len));
 	return o;
 }
 
@@ -252,16 +257,17 @@ flow_json(const struct ww_engine *e, const struct ev_flow *ef, double t_base)
 	for (size_t i = 0; i < w; i++)
 		json_array_append_new(pkts,
 				      pkt_json(f, cap_flow_pkt(f, i), t_base));
-	json_object_set_new(o, "flow", json_integer(ef->id));
-	json_object_set_new(o, "transaction_ids", tids);
-	json_object_set_new(o, "ip", json_string(ef->ip));
-	json_object_set_new(o, "port", json_integer(ef->port));
-	json_object_set_new(o, "n_packets", json_integer((json_int_t)n));
-	json_object_set_new(
+	json_object_set_new_nocheck(o, "flow", json_integer(ef->id));
+	json_object_set_new_nocheck(o, "transaction_ids", tids);
+	json_object_set_new_nocheck(o, "ip", json_string(ef->ip));
+	json_object_set_new_nocheck(o, "port", json_integer(ef->port));
+	json_object_set_new_nocheck(o, "n_packets",
+				    json_integer((json_int_t)n));
+	json_object_set_new_nocheck(
 		o, "truncated",
 		json_boolean(!hs_only && n > WW_CAP_FIRST + WW_CAP_LAST));
-	json_object_set_new(o, "handshake_only", json_boolean(hs_only));
-	json_object_set_new(o, "packets", pkts);
+	json_object_set_new_nocheck(o, "handshake_only", json_boolean(hs_only));
+	json_object_set_new_nocheck(o, "packets", pkts);
 	return o;
 }
 
@@ -340,14 +346,15 @@ ww_evidence_build(struct ww_engine *e, struct ww_measurement *m, double t_base)
 		truncated = truncated || fl.dropped;
 	}
 	o = json_object();
-	json_object_set_new(o, "capture", json_string(on ? "on" : "off"));
-	json_object_set_new(o, "capture_failure",
-			    on ? json_null()
-			       : json_string(ww_engine_capture_status(e)));
-	json_object_set_new(o, "snaplen", json_integer(WW_CAP_SNAPLEN));
-	json_object_set_new(o, "dns", dns);
-	json_object_set_new(o, "tcp", tcp);
-	json_object_set_new(o, "truncated", json_boolean(truncated));
+	json_object_set_new_nocheck(o, "capture",
+				    json_string(on ? "on" : "off"));
+	json_object_set_new_nocheck(
+		o, "capture_failure",
+		on ? json_null() : json_string(ww_engine_capture_status(e)));
+	json_object_set_new_nocheck(o, "snaplen", json_integer(WW_CAP_SNAPLEN));
+	json_object_set_new_nocheck(o, "dns", dns);
+	json_object_set_new_nocheck(o, "tcp", tcp);
+	json_object_set_new_nocheck(o, "truncated", json_boolean(truncated));
 	json_decref(m->packets);
 	m->packets = o;
 	release_all(e, m);

@@ -606,6 +606,26 @@ ww_measurement_to_json(const struct ww_measurement *m)
 	return o;
 }
 
+json_t *
+ww_measurement_take_json(struct ww_measurement *m)
+{
+	json_t *ann = m->annotations, *opts = m->options, *pk = m->packets;
+	json_t *att = m->control_attempts, *o, *tk;
+
+	m->annotations = m->options = m->packets = m->control_attempts = NULL;
+	o = ww_measurement_to_json(m);
+	tk = json_object_get(o, "test_keys");
+	if (ann != NULL)
+		set(o, "annotations", ann);
+	if (opts != NULL)
+		set(o, "options", opts);
+	if (att != NULL)
+		set(tk, "control_attempts", att);
+	if (pk != NULL)
+		set(tk, "packets", pk);
+	return o;
+}
+
 char *
 ww_measurement_to_line(const struct ww_measurement *m)
 {

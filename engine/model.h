@@ -257,6 +257,11 @@ void ww_set_failure(const char **failure, char **detail, const char *code,
 
 /* The JSON for one measurement, as documented; caller json_decref()s. */
 json_t *ww_measurement_to_json(const struct ww_measurement *m);
+/* The same for a measurement about to be freed: its JSON parts
+ * (annotations, options, control_attempts, packets) move into the result
+ * instead of being copied (a measurement's packets are most of its
+ * JSON); m then holds NULL for them. */
+json_t *ww_measurement_take_json(struct ww_measurement *m);
 /* One compact line (no trailing newline); caller frees. */
 char *ww_measurement_to_line(const struct ww_measurement *m);
 

@@ -565,7 +565,7 @@ analysed_line(struct runner *r, struct ww_measurement *m, char **verdict)
 
 	if (r->network_check != NULL)
 		m->network_check = json_incref(r->network_check);
-	j = ww_measurement_to_json(m);
+	j = ww_measurement_take_json(m); /* m is freed next */
 	if (ww_analyze(j, r->o->fp, err, sizeof(err)) != 0)
 		log_warn("analysis", "%s: %s", m->input, err);
 	*verdict = verdict_text(json_object_get(j, "test_keys"));
