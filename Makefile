@@ -248,17 +248,11 @@ lab: all $(FAKENET) $(CENSOR)
 offline: all $(FAKENET)
 	@sh tests/offline/run.sh $(BUILD) $(FAKENET)
 
+# The lab runs beside the other tests (tests/check.sh): it mostly waits.
 check: check-deps
 	@$(MAKE) --no-print-directory all $(FAKENET) $(FAKECOL) $(SLOWHTTP) \
 		$(CENSOR)
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory fuzz-replay
-	@$(MAKE) --no-print-directory unit-asan
-	@$(MAKE) --no-print-directory integration
-	@$(MAKE) --no-print-directory integration-asan
-	@$(MAKE) --no-print-directory web
-	@$(MAKE) --no-print-directory offline
-	@$(MAKE) --no-print-directory lab
+	@sh tests/check.sh "$(MAKE)" $(BUILD)
 
 bench: bench-deps
 	@$(MAKE) --no-print-directory all $(FAKENET)
