@@ -198,7 +198,7 @@ on_socket(CURL *easy, curl_socket_t s, void *arg)
 
 /*
  * The request's flow: the one of the connection curl used (its local
- * port), else the last one opened (a connect that failed); the others,
+ * port), else the last one registered (a connect that failed); the others,
  * attempts that led nowhere, are forgotten.
  */
 static void
