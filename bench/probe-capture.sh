@@ -114,6 +114,7 @@ figures() {
 	rate=$(awk -v n="$n" '{print n / $1}' "$B/$1.t" | median)
 	cpu=$(awk -v n="$n" '{print ($2 + $3) * 1000 / n}' "$B/$1.t" | median)
 	rss=$(awk '{print $4 / 1024}' "$B/$1.t" | median)
+	rssmax=$(awk '{print $4 / 1024}' "$B/$1.t" | sort -g | tail -1)
 	runs=$(awk '{printf "%s%.1f", (NR > 1 ? " " : ""), $4 / 1024}' "$B/$1.t")
 }
 
@@ -155,9 +156,9 @@ printf '\n%-38s %9s %12s %9s\n' "what" "targets/s" "CPU ms/tgt" "RSS MiB"
 if [ "$capture" = yes ]; then
 	for c in 32 256; do
 		row "capture off, concurrency $c" "off$c"
-		eval "rss_off$c=\$rss"
+		eval "rss_off$c=\$rss rmax_off$c=\$rssmax"
 		row "capture on,  concurrency $c" "on$c"
-		eval "rss_on$c=\$rss"
+		eval "rss_on$c=\$rss rmax_on$c=\$rssmax"
 	done
 	for c in 32 256; do
 		row "capture off, $c, no window ($NCPU)" "cpuoff$c"
@@ -167,7 +168,7 @@ if [ "$capture" = yes ]; then
 	done
 fi
 row "--max-memory 16M, concurrency 256" mem16
-rate16=$rate rss16=$rss
+rate16=$rate rss16=$rssmax
 row "--max-memory none, concurrency 256" memnone
 ratenone=$rate
 
@@ -175,19 +176,26 @@ echo
 if [ "$capture" = yes ]; then
 	for c in 32 256; do
 		eval "a=\$cpu_on$c b=\$cpu_off$c x=\$rss_on$c y=\$rss_off$c"
+		eval "xm=\$rmax_on$c ym=\$rmax_off$c"
+		# The peak at 256 unbounded depends on how many handshakes
+		# happen to coincide (bimodal: 20-22 or 27-30 MiB): the
+		# goal holds for the medians and for the highest of each.
 		# shellcheck disable=SC2154
-		awk -v a="$a" -v b="$b" -v x="$x" -v y="$y" -v c="$c" 'BEGIN {
+		awk -v a="$a" -v b="$b" -v x="$x" -v y="$y" -v xm="$xm" \
+			-v ym="$ym" -v c="$c" 'BEGIN {
 			q = a / b
 			d = (q - 1) * 100
 			m = x - y
+			mm = xm - ym
+			ok = m <= 2 && mm <= 2
 			printf "capture CPU per target at %3d:   %+6.1f %%   (goal <= +10 %%)   %s\n", c, d, (d <= 10 ? "met" : "missed")
-			printf "capture peak RSS at %3d:         %+6.2f MiB (goal <= +2 MiB)   %s\n", c, m, (m <= 2 ? "met" : "missed") }'
+			printf "capture peak RSS at %3d:         %+6.2f MiB (goal <= +2 MiB)   %s  (highest runs: %+.2f)\n", c, m, (ok ? "met" : "missed"), mm }'
 	done
 else
 	echo "capture: skipped ($capture)"
 fi
 awk -v r="$rss16" 'BEGIN {
-	printf "--max-memory 16M peak RSS:       %6.2f MiB (goal <= 16 MiB)    %s\n", r, (r <= 16 ? "met" : "missed") }'
+	printf "--max-memory 16M peak RSS:       %6.2f MiB (goal <= 16 MiB)    %s  (the highest run)\n", r, (r <= 16 ? "met" : "missed") }'
 awk -v a="$rate16" -v b="$ratenone" 'BEGIN {
 	q = a / b
 	printf "--max-memory 16M rate / none:    %6.2f     (goal >= 0.80)      %s\n", q, (q >= 0.8 ? "met" : "missed") }'

@@ -342,7 +342,10 @@ room_for(struct ma_gate *g, size_t extra)
 	 * little past what is in use, hence the sixteenth. */
 	need = (g->sampled ? g->s.nonheap : g->baseline) + heap + heap / 16 +
 	       MA_OP_RESERVE * g->active + g->claimed + extra;
-	return need <= g->budget;
+	/* Aimed a thirty-second under the budget: memory also moves
+	 * between two samples, where the gate cannot see it (peak RSS
+	 * 15.8-16.2 MiB under 16M without this; 15.1-15.5 with it). */
+	return need <= g->budget - g->budget / 32;
 }
 
 /* May one more operation start? With none running, always. */
