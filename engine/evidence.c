@@ -128,16 +128,6 @@ query_json(const struct ww_query *q)
 
 /* --- TCP ----------------------------------------------------------------- */
 
-/* A handshake that completed and then failed on the certificate: its
- * packets went as in any handshake (the neutral-SNI one always ends so). */
-static bool
-cert_failure(const char *failure)
-{
-	return strcmp(failure, failure_ssl_invalid_hostname) == 0 ||
-	       strcmp(failure, failure_ssl_unknown_authority) == 0 ||
-	       strcmp(failure, failure_ssl_invalid_certificate) == 0;
-}
-
 /* A flow that goes into "tcp", with the transactions that name it. */
 struct ev_flow {
 	uint32_t id;
@@ -176,7 +166,9 @@ want_flow(struct ev_flows *fl, uint32_t id, const char *ip, int port, int tid,
 		f->ip = ip;
 		f->port = port;
 	}
-	if (failure != NULL && !cert_failure(failure))
+	/* A handshake that failed only on the certificate went through,
+	 * packets and all (the neutral-SNI one always ends so). */
+	if (failure != NULL && !failure_is_certificate(failure))
 		f->failed = true;
 	for (size_t i = 0; i < f->n_tids; i++)
 		if (f->tids[i] == tid)

@@ -101,6 +101,14 @@ failure_from_errno(int err)
 	}
 }
 
+bool
+failure_is_certificate(const char *f)
+{
+	return f != NULL && (strcmp(f, failure_ssl_invalid_hostname) == 0 ||
+			     strcmp(f, failure_ssl_unknown_authority) == 0 ||
+			     strcmp(f, failure_ssl_invalid_certificate) == 0);
+}
+
 const char *
 failure_lookup(const char *text)
 {

@@ -15,6 +15,8 @@
 #ifndef WW_FAILURE_H
 #define WW_FAILURE_H
 
+#include <stdbool.h>
+
 extern const char failure_connection_refused[];
 extern const char failure_connection_reset[];
 extern const char failure_connection_aborted[];
@@ -57,6 +59,10 @@ const char *failure_from_errno(int err);
  * or NULL when the text is not in the vocabulary.
  */
 const char *failure_lookup(const char *text);
+
+/* A TLS failure on the certificate alone (invalid hostname, unknown
+ * authority, invalid certificate): the handshake itself went through. */
+bool failure_is_certificate(const char *f);
 
 /* Every known failure string, for documentation and tests. */
 extern const char *const failure_all[];

@@ -74,6 +74,20 @@ test_errno_mapping(void **state)
 	assert_ptr_equal(failure_from_errno(0), failure_unknown);
 }
 
+/* Certificate failures (the handshake went through), by text as read
+ * back from JSON too; a reset or a handshake failure is not one. */
+static void
+test_certificate(void **state)
+{
+	(void)state;
+	assert_true(failure_is_certificate(failure_ssl_invalid_hostname));
+	assert_true(failure_is_certificate("ssl_unknown_authority"));
+	assert_true(failure_is_certificate(failure_ssl_invalid_certificate));
+	assert_false(failure_is_certificate(failure_ssl_failed_handshake));
+	assert_false(failure_is_certificate("connection_reset"));
+	assert_false(failure_is_certificate(NULL));
+}
+
 int
 main(void)
 {
@@ -81,6 +95,7 @@ main(void)
 		cmocka_unit_test(test_strings_are_oonis),
 		cmocka_unit_test(test_table_unique_and_lookup),
 		cmocka_unit_test(test_errno_mapping),
+		cmocka_unit_test(test_certificate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
