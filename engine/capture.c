@@ -4,11 +4,12 @@
  *
  * Every frame the kernel filter passes is parsed (packet.h) as far as its
  * ports and looked up in the flow table by (protocol, local port, remote
- * address, remote port), in both orientations; no match, and the frame is
- * gone before anything else looks at it. The "any" device shows a packet
- * between two local sockets twice (leaving one, arriving at the other): a
- * packet that goes out from our port is taken as it leaves, one coming to
- * our port as it arrives, so that each is kept once.
+ * address, remote port), in both orientations, then checked against the
+ * flow's local address and since (its time stamp); no match, and the
+ * frame is gone before anything else looks at it. On loopback the kernel
+ * filter keeps only the arriving copy of a packet (kernel_filter()), so
+ * a packet between two local sockets is matched by its addresses, not by
+ * its direction, and kept once.
  */
 #include "capture.h"
 
