@@ -86,15 +86,25 @@ lab() {
 # probe talks to: the HTTP server, and the silent TLS server where the
 # probe's own connections stay open for the whole 2 s timeout. Each line
 # of other.ports is one of its local ports. Stopped after the run.
+# Its ports come from below the kernel's ephemeral range, where the
+# probe's (picked by connect()) never are: a connection's port number may
+# be shared by sockets of other local addresses, and the pcapng file
+# shows every local side as the placeholder, so only the port can tell
+# the other process's packets from the probe's there.
+low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+ports=10000-$((low - 1))
 (
 	while :; do
 		curl -s -o /dev/null --max-time 5 --interface 127.0.0.9 \
+			--local-port "$ports" \
 			-w '%{local_port}\n' "http://127.0.0.2:$HTTP_PORT/ok" \
 			>>"$T/other.ports"
 		curl -s -k -o /dev/null --max-time 0.3 --interface 127.0.0.9 \
+			--local-port "$ports" \
 			-w '%{local_port}\n' "https://127.0.0.2:$TLS_SILENT_PORT/" \
 			>>"$T/other.ports"
 		curl -s -o /dev/null --max-time 5 --interface 127.0.0.9 \
+			--local-port "$ports" \
 			"http://127.0.0.2:$TCP_CLOSED_PORT/"
 	done
 ) &
