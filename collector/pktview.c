@@ -177,9 +177,8 @@ json_t *
 pktview_trim(const json_t *m)
 {
 	static const struct field f[] = {
-		{"capture", K_STR},
-		{"capture_failure", K_STR},
-		{"snaplen", K_NUM},
+		{"capture", K_STR},    {"capture_failure", K_STR},
+		{"snaplen", K_NUM},    {"ring_drops", K_NUM},
 		{"truncated", K_BOOL},
 	};
 	const json_t *p =

@@ -181,21 +181,30 @@ sweep(struct ww_capture *c)
 
 static struct cap_pkt *pkt_slot(struct cap_flow *f);
 
+#define T_US_MAX ((1u << 30) - 1) /* cap_pkt.t_us's largest */
+
 static void
 note_tcp(struct cap_flow *f, const struct ww_pkt *p, bool in, double t)
 {
 	struct cap_pkt s;
 	int d = in ? 1 : 0;
 
-	s.t = t;
+	if (f->n_pkts == 0)
+		f->t0 = t;
+	/* Two interfaces' copies may come a little out of order. */
+	s.t_us = t <= f->t0		       ? 0
+		 : t - f->t0 >= T_US_MAX / 1e6 ? T_US_MAX
+					       : (uint32_t)((t - f->t0) * 1e6);
 	s.in = in;
+	s.v6 = p->family != AF_INET;
 	s.flags = p->flags;
 	s.ttl = (uint8_t)p->ttl;
-	s.ip_id = p->family == AF_INET ? p->ip_id : -1;
+	s.ip_id = p->family == AF_INET ? (uint16_t)p->ip_id : 0;
 	s.win = p->win;
 	s.seq = p->seq;
 	s.ack = p->ack;
-	s.len = (uint32_t)p->payload_len;
+	s.len = p->payload_len > UINT16_MAX ? UINT16_MAX
+					    : (uint16_t)p->payload_len;
 	/* The initial sequence number of each direction: its SYN's, else
 	 * the first seen (a capture that started late, an RST alone). */
 	if ((p->flags & WW_TCP_SYN) && !f->isn_from_syn[d]) {
@@ -338,8 +347,9 @@ is_twin(const struct cap_flow *f, const struct ww_pkt *p, bool in, double t)
 
 	return l != NULL && l->in == in && l->flags == p->flags &&
 	       l->seq == p->seq && l->ack == p->ack && l->ttl == p->ttl &&
-	       l->ip_id == (p->family == AF_INET ? p->ip_id : -1) &&
-	       l->win == p->win && l->len == p->payload_len && t - l->t < 0.001;
+	       cap_pkt_ip_id(l) == (p->family == AF_INET ? p->ip_id : -1) &&
+	       l->win == p->win && l->len == p->payload_len &&
+	       t - cap_pkt_time(f, l) < 0.001;
 }
 
 static int open_pcapng(struct ww_capture *c, const char *path, char *err,
@@ -425,7 +435,7 @@ cap_kernel_drops(struct ww_capture *c)
 {
 	struct pcap_stat st;
 
-	if (c == NULL || pcap_stats(c->p, &st) != 0)
+	if (c == NULL || c->p == NULL || pcap_stats(c->p, &st) != 0)
 		return 0;
 	return st.ps_drop;
 }

@@ -51,16 +51,21 @@
 #define WW_CAP_BUFFER (1024 * 1024)
 
 /* One TCP packet, as the JSON shows it (seq/ack raw here: evidence.c
- * makes them relative to the flow's initial sequence numbers). */
+ * makes them relative to the flow's initial sequence numbers). 20 bytes:
+ * at concurrency 256 the flows in flight hold thousands of them. Read the
+ * time and the IP ID with cap_pkt_time() and cap_pkt_ip_id(). */
 struct cap_pkt {
-	double t; /* monotonic seconds (ww_mono()'s clock) */
+	uint32_t t_us : 30; /* microseconds after the flow's t0 (saturates
+			     * after ~17 minutes, far beyond any step) */
+	uint32_t in : 1;    /* to the probe */
+	uint32_t v6 : 1;    /* IPv6: no IP ID */
 	uint32_t seq, ack;
-	uint32_t len;  /* TCP payload length, as the headers say */
-	int32_t ip_id; /* -1: IPv6 */
+	uint16_t len; /* TCP payload length, as the headers say (an IP
+		       * packet's own length field bounds it) */
+	uint16_t ip_id;
 	uint16_t win;
 	uint8_t flags;
 	uint8_t ttl;
-	bool in; /* to the probe */
 };
 
 /* One incoming UDP datagram (a DNS reply, ours or forged). */
@@ -88,6 +93,7 @@ struct cap_flow {
 	double since;  /* cap_clock() before connect(): earlier packets are
 			* another connection's */
 	double closed; /* monotonic time of cap_flow_close(); 0: open */
+	double t0;     /* monotonic time of the first summary kept */
 	/* TCP: the first WW_CAP_FIRST summaries, then the last WW_CAP_LAST
 	 * in a ring after them; the array grows as packets come (most flows
 	 * are short, a DNS flow has none). Read them with cap_flow_pkt(). */
@@ -162,6 +168,18 @@ void cap_drain(struct ww_capture *c);
  * then the last ones when more came than fit. */
 size_t cap_flow_n_kept(const struct cap_flow *f);
 const struct cap_pkt *cap_flow_pkt(const struct cap_flow *f, size_t i);
+/* A summary's time (monotonic seconds, ww_mono()'s clock). */
+static inline double
+cap_pkt_time(const struct cap_flow *f, const struct cap_pkt *p)
+{
+	return f->t0 + p->t_us / 1e6;
+}
+/* Its IP ID; -1 for IPv6. */
+static inline int32_t
+cap_pkt_ip_id(const struct cap_pkt *p)
+{
+	return p->v6 ? -1 : p->ip_id;
+}
 
 /* The flow, or NULL (unknown id, released, capture off). */
 const struct cap_flow *cap_flow_get(const struct ww_capture *c, uint32_t id);

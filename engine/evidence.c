@@ -190,12 +190,12 @@ pkt_json(const struct cap_flow *f, const struct cap_pkt *p, double t_base)
 	if (p->flags & WW_TCP_ACK)
 		ack = f->have_isn[!d] ? p->ack - f->isn[!d] : p->ack;
 	ww_tcp_flags_str(p->flags, flags);
-	json_object_set_new_nocheck(o, "t", jtime(p->t - t_base));
+	json_object_set_new_nocheck(o, "t", jtime(cap_pkt_time(f, p) - t_base));
 	json_object_set_new_nocheck(o, "dir",
 				    json_string(p->in ? "in" : "out"));
 	json_object_set_new_nocheck(o, "flags", json_string(flags));
 	json_object_set_new_nocheck(o, "ttl", json_integer(p->ttl));
-	json_object_set_new_nocheck(o, "ip_id", jint_or_null(p->ip_id));
+	json_object_set_new_nocheck(o, "ip_id", jint_or_null(cap_pkt_ip_id(p)));
 	json_object_set_new_nocheck(o, "win", json_integer(p->win));
 	json_object_set_new_nocheck(o, "seq", json_integer(seq));
 	json_object_set_new_nocheck(o, "ack", json_integer(ack));
@@ -305,7 +305,8 @@ release_all(struct ww_engine *e, const struct ww_measurement *m)
 }
 
 void
-ww_evidence_build(struct ww_engine *e, struct ww_measurement *m, double t_base)
+ww_evidence_build(struct ww_engine *e, struct ww_measurement *m, double t_base,
+		  unsigned cap_drops0)
 {
 	json_t *o, *dns = json_array(), *tcp = json_array();
 	bool on = e->cap != NULL, truncated = false;
@@ -344,6 +345,13 @@ ww_evidence_build(struct ww_engine *e, struct ww_measurement *m, double t_base)
 		o, "capture_failure",
 		on ? json_null() : json_string(ww_engine_capture_status(e)));
 	json_object_set_new_nocheck(o, "snaplen", json_integer(WW_CAP_SNAPLEN));
+	/* The ring is the whole capture's: a drop while this measurement ran
+	 * may or may not have been one of its packets. Unsigned subtraction:
+	 * libpcap's running count wraps. */
+	json_object_set_new_nocheck(
+		o, "ring_drops",
+		on ? json_integer(cap_kernel_drops(e->cap) - cap_drops0)
+		   : json_null());
 	json_object_set_new_nocheck(o, "dns", dns);
 	json_object_set_new_nocheck(o, "tcp", tcp);
 	json_object_set_new_nocheck(o, "truncated", json_boolean(truncated));

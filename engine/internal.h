@@ -211,9 +211,10 @@ void http_cancel(struct http_op *op);
  * kernel has queued, build m->packets from the capture's flows and the
  * queries' replies (docs/measurement-format.md, "packets"), then release
  * every flow the measurement names. Nothing on the control side.
+ * cap_drops0: cap_kernel_drops() when the measurement began.
  */
 void ww_evidence_build(struct ww_engine *e, struct ww_measurement *m,
-		       double t_base);
+		       double t_base, unsigned cap_drops0);
 
 /* --- ctlclient.c: asking the control services ------------------------ */
 struct ctl_op;

@@ -75,6 +75,7 @@ struct ww_job {
 	ww_job_cb cb;
 	void *arg;
 	double t_base;
+	unsigned cap_drops0; /* the capture ring's drops when it began */
 	enum phase phase;
 	int pending;
 	/* the hop being measured: 0 for the input, k for the k-th redirect */
@@ -749,7 +750,7 @@ job_free(struct ww_job *j)
 	struct ww_measurement *m = j->m;
 
 	m->test_runtime = ww_mono() - j->t_base;
-	ww_evidence_build(j->e, m, j->t_base); /* test_keys.packets */
+	ww_evidence_build(j->e, m, j->t_base, j->cap_drops0); /* packets */
 	release_chain(j);
 	free(j->open);
 	for (int k = 0; k < 2; k++)
@@ -799,6 +800,7 @@ ww_job_start_opts(struct ww_engine *e, const struct ww_target *t,
 	j->cb = cb;
 	j->arg = arg;
 	j->t_base = ww_mono();
+	j->cap_drops0 = cap_kernel_drops(e->cap);
 	j->url = xstrdup(t->url != NULL ? t->url : t->input);
 	j->cookies = curl_share_init();
 	if (j->cookies == NULL)

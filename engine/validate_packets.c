@@ -34,9 +34,13 @@
 #define MAX_SECONDS 86400.0
 
 static const struct keyspec packets_keys[] = {
-	{"capture", T_STR, true},  {"capture_failure", T_STR | T_NULL, false},
-	{"snaplen", T_INT, false}, {"dns", T_ARR, false},
-	{"tcp", T_ARR, false},	   {"truncated", T_BOOL, false},
+	{"capture", T_STR, true},
+	{"capture_failure", T_STR | T_NULL, false},
+	{"snaplen", T_INT, false},
+	{"dns", T_ARR, false},
+	{"tcp", T_ARR, false},
+	{"truncated", T_BOOL, false},
+	{"ring_drops", T_INT | T_NULL, false},
 };
 
 static const struct keyspec dns_entry_keys[] = {
@@ -262,7 +266,8 @@ vd_check_packets(struct vctx *c, const json_t *tk)
 	if (!json_is_object(p))
 		return vd_fail(c, "must be an object");
 	if (CHECK_KEYS(c, p, packets_keys) != 0 ||
-	    int_range(c, p, "snaplen", 0, 262144) != 0)
+	    int_range(c, p, "snaplen", 0, 262144) != 0 ||
+	    int_range(c, p, "ring_drops", 0, UINT32_MAX) != 0)
 		return -1;
 	cap = json_string_value(json_object_get(p, "capture"));
 	if (strcmp(cap, "on") != 0 && strcmp(cap, "off") != 0) {

@@ -1023,6 +1023,7 @@
 			p.capture === "on" ? "Packet capture was on" + (num(p.snaplen) !== null ? " (snaplen " + p.snaplen + ")" : "") + "."
 				: "Packet capture was off" + (str(p.capture_failure) ? ": " + str(p.capture_failure) : "") +
 				" — DNS replies were seen on the socket, without IP TTL or ID.",
+			num(p.ring_drops) ? " The kernel dropped " + p.ring_drops + " captured packet(s) while it ran (its ring was full): missing packets can hide evidence, never make it." : "",
 			p.truncated ? " The probe left some entries out (its caps)." : "",
 			p.trimmed ? " The collector left some out of this view: the raw JSON has them all." : "",
 			evidenceNames(m).length ? [" Evidence: ", el("code", null, evidenceNames(m).join(", ")), "."] : ""));

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -146,7 +147,7 @@ test_only_registered(void **state)
 		 51, 0, 0, 0);
 	assert_int_equal(fl->n_pkts, 2);
 	assert_false(cap_flow_pkt(fl, 0)->in);
-	assert_int_equal(cap_flow_pkt(fl, 0)->ip_id, 7);
+	assert_int_equal(cap_pkt_ip_id(cap_flow_pkt(fl, 0)), 7);
 	assert_true(cap_flow_pkt(fl, 1)->in);
 	assert_int_equal(cap_flow_pkt(fl, 1)->ttl, 51);
 	assert_null(cap_flow_pkt(fl, 2));
@@ -199,6 +200,38 @@ test_since(void **state)
 	cap_close(c);
 }
 
+/* A summary keeps its time to the microsecond from the flow's first,
+ * saturating after ~17 minutes, and its payload length. */
+static void
+test_summary_times(void **state)
+{
+	struct ww_capture *c = cap_new_detached(WW_DLT_LINUX_SLL2);
+	const struct cap_flow *fl;
+	double t0;
+	uint32_t id;
+
+	(void)state;
+	id = add_flow(c, IPPROTO_TCP, LPORT, &remote4, -0.5);
+	fl = cap_flow_get(c, id);
+	feed_tcp(c, true, LPORT, RPORT, 1000, 0, WW_TCP_SYN, 64, 1, 0, 0);
+	feed_tcp(c, true, LPORT, RPORT, 1001, 0, WW_TCP_ACK, 64, 2, 300, 0.25);
+	feed_tcp(c, true, LPORT, RPORT, 1301, 0, WW_TCP_ACK, 64, 3, 0, 1000.0);
+	feed_tcp(c, true, LPORT, RPORT, 1301, 0, WW_TCP_FIN, 64, 4, 0, 2000.0);
+	assert_int_equal(fl->n_pkts, 4);
+	t0 = cap_pkt_time(fl, cap_flow_pkt(fl, 0));
+	assert_true(fabs(t0 - fl->t0) < 1e-9);
+	assert_true(fabs(cap_pkt_time(fl, cap_flow_pkt(fl, 1)) - t0 - 0.25) <
+		    2e-6);
+	assert_int_equal(cap_flow_pkt(fl, 1)->len, 300);
+	assert_true(fabs(cap_pkt_time(fl, cap_flow_pkt(fl, 2)) - t0 - 1000.0) <
+		    2e-6);
+	/* 2000 s: past the 30-bit microseconds, held at their largest */
+	assert_true(fabs(cap_pkt_time(fl, cap_flow_pkt(fl, 3)) - t0 -
+			 ((1u << 30) - 1) / 1e6) < 2e-6);
+	assert_int_equal(cap_pkt_ip_id(cap_flow_pkt(fl, 3)), 4);
+	cap_close(c);
+}
+
 static void
 test_first_and_last(void **state)
 {
@@ -220,15 +253,17 @@ test_first_and_last(void **state)
 					 : WW_CAP_FIRST + WW_CAP_LAST);
 		if (i == 30) /* the ring part filling in order */
 			for (unsigned k = 0; k <= 30; k++)
-				assert_int_equal(cap_flow_pkt(fl, k)->ip_id,
-						 (int)k);
+				assert_int_equal(
+					cap_pkt_ip_id(cap_flow_pkt(fl, k)),
+					(int)k);
 	}
 	/* ... then the first 24 and the last 8 (32..39), in order. */
 	for (unsigned i = 0; i < WW_CAP_FIRST; i++)
-		assert_int_equal(cap_flow_pkt(fl, i)->ip_id, (int)i);
+		assert_int_equal(cap_pkt_ip_id(cap_flow_pkt(fl, i)), (int)i);
 	for (unsigned i = 0; i < WW_CAP_LAST; i++)
-		assert_int_equal(cap_flow_pkt(fl, WW_CAP_FIRST + i)->ip_id,
-				 (int)(32 + i));
+		assert_int_equal(
+			cap_pkt_ip_id(cap_flow_pkt(fl, WW_CAP_FIRST + i)),
+			(int)(32 + i));
 	assert_null(cap_flow_pkt(fl, WW_CAP_FIRST + WW_CAP_LAST));
 	/* packet 5 (in) had TTL 50, the first in 64: noted, and no
 	 * SYN-ACK opened the flow */
@@ -339,12 +374,16 @@ test_evidence(void **state)
 	q->replies[0].wire_len = 60;
 	q->replies[1].wire_len = 40;
 
-	ww_evidence_build(&e, m, t_base);
+	ww_evidence_build(&e, m, t_base, 0);
 	pk = m->packets;
 	assert_non_null(pk);
 	assert_string_equal(json_string_value(json_object_get(pk, "capture")),
 			    "on");
 	assert_true(json_is_null(json_object_get(pk, "capture_failure")));
+	/* a detached capture has no ring: it dropped nothing */
+	assert_int_equal(json_integer_value(json_object_get(pk, "ring_drops")),
+			 0);
+	assert_true(json_is_integer(json_object_get(pk, "ring_drops")));
 	p0 = json_array_get(
 		json_object_get(json_array_get(json_object_get(pk, "tcp"), 0),
 				"packets"),
@@ -412,7 +451,7 @@ request_flow(unsigned data_ttl, size_t *n_written, bool *hs_only)
 	h->port = RPORT;
 	h->flow = tf;
 	h->transaction_id = 5;
-	ww_evidence_build(&e, m, ww_mono());
+	ww_evidence_build(&e, m, ww_mono(), 0);
 	tcp = json_object_get(m->packets, "tcp");
 	assert_int_equal(json_array_size(tcp), 1);
 	f = json_incref(json_array_get(tcp, 0));
@@ -472,13 +511,14 @@ test_evidence_off(void **state)
 			q->replies[i].ip_ttl = q->replies[i].ip_id = -1;
 		}
 	}
-	ww_evidence_build(&e, m, ww_mono());
+	ww_evidence_build(&e, m, ww_mono(), 0);
 	assert_string_equal(
 		json_string_value(json_object_get(m->packets, "capture")),
 		"off");
 	assert_string_equal(json_string_value(json_object_get(
 				    m->packets, "capture_failure")),
 			    "packet capture is turned off");
+	assert_true(json_is_null(json_object_get(m->packets, "ring_drops")));
 	assert_int_equal(json_array_size(json_object_get(m->packets, "dns")),
 			 1);
 	assert_true(json_is_null(json_object_get(
@@ -499,6 +539,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_only_registered),
 		cmocka_unit_test(test_since),
+		cmocka_unit_test(test_summary_times),
 		cmocka_unit_test(test_first_and_last),
 		cmocka_unit_test(test_linger),
 		cmocka_unit_test(test_evidence),

@@ -1046,6 +1046,14 @@ test_packets(void **state)
 	refuse_set("test_keys.packets", json_string("x"), NULL,
 		   "must be an object");
 	refuse_pk("capture", NULL, "capture", "missing");
+	refuse_pk("ring_drops", json_integer(-1), "ring_drops", "0..");
+	refuse_pk("ring_drops", json_string("3"), "ring_drops", "integer");
+	m = with_packets("ring_drops", json_integer(12));
+	accept_at(m, NOW);
+	json_decref(m);
+	m = with_packets("ring_drops", json_null());
+	accept_at(m, NOW);
+	json_decref(m);
 	refuse_pk("capture", json_string("maybe"), "capture", "\"on\" or");
 	refuse_pk("dns", json_object(), "dns", "must be an array");
 	refuse_pk("dns[0].replies[0].dns_id", json_integer(65536),
