@@ -3,8 +3,9 @@
  *
  * A small interface, the same for the SQLite backend (store_sqlite.c) and
  * the PostgreSQL one: nothing here names a backend's types; store.c passes
- * each call to the handle's backend (store_backend.h). Raw measurements are kept verbatim (compressed); the
- * derived columns (the verdict) can be recomputed by store_reanalyze().
+ * each call to the handle's backend (store_backend.h). Raw measurements
+ * are kept verbatim (compressed); the derived columns (the verdict) can be
+ * recomputed by store_reanalyze().
  *
  * The collector never stores the submitter's IP address: there is no
  * place for it here, only the country and network it maps to.
