@@ -24,6 +24,7 @@
 
 #include "../../collector/store.c"
 #include "../../collector/store_pack.c"
+#include "../../collector/store_schema.c"
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
