@@ -423,12 +423,16 @@ sqlite_timeline(struct store *base, const struct store_filter *fin,
 	if (granularity == 86400) {
 		day_of(f.since, d0);
 		day_of(f.until - 1, d1);
+		char col[32];
+
 		qb_add(&q, "SELECT d.input, d.probe_cc, d.probe_asn,"
-			   " unixepoch(d.day), d.n_ok, d.n_dns, d.n_tcp_ip,"
-			   " d.n_tls, d.n_http_failure, d.n_http_diff,"
-			   " d.n_server_side, d.n_down, d.n_failed FROM"
-			   " daily_counts d"
-			   " WHERE 1");
+			   " unixepoch(d.day)");
+		for (int i = 0; i < WW_CLASS_N; i++) {
+			store_sqlite_count_column(i, col, sizeof(col));
+			qb_add(&q, ", d.");
+			qb_add(&q, col);
+		}
+		qb_add(&q, " FROM daily_counts d WHERE 1");
 		where_key(&q, "d", &f);
 		where_target(&q, "d", f.category, f.state);
 		if (f.since != 0)

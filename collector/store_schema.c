@@ -264,11 +264,7 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_DAILY_INC] = NULL,
 	/* the day's total so far (for the daily cap: a lookup costs less
 	 * than RETURNING) */
-	[ST_DAILY_TOTAL] = "SELECT n_ok + n_dns + n_tcp_ip + n_tls +"
-			   " n_http_failure + n_http_diff + n_server_side +"
-			   " n_down + n_failed + n_geo_mismatch + n_capped FROM"
-			   " daily_counts WHERE " KEY_IS
-			   " AND day = date(?4, 'unixepoch')",
+	[ST_DAILY_TOTAL] = NULL,
 	/* a measurement counted as ?5 goes to n_capped */
 	[ST_DAILY_CAP] = NULL,
 	/* ?4 start_time, ?5 the submitter (INDEP_SQL's form): its count
@@ -359,12 +355,7 @@ static const char *const stmt_sql[ST_N] = {
 			 " measurements WHERE input IS NOT NULL AND"
 			 " (input, probe_cc, probe_asn) > (?1, ?2, ?3)"
 			 " ORDER BY input, probe_cc, probe_asn LIMIT ?4",
-	/* ?4, ?5: the first and last day */
-	[ST_PCT] = "SELECT day, n_dns + n_tcp_ip + n_tls + n_http_failure +"
-		   " n_http_diff + n_server_side, n_ok + n_dns + n_tcp_ip +"
-		   " n_tls + n_http_failure + n_http_diff + n_server_side +"
-		   " n_down FROM daily_counts"
-		   " WHERE " KEY_IS " AND day >= ?4 AND day <= ?5",
+	[ST_PCT] = NULL,
 	[ST_NEWEST] = "SELECT max(start_time) FROM measurements",
 };
 
@@ -381,18 +372,32 @@ store_sqlite_migration(int i)
 							   : NULL;
 }
 
-/* The daily_counts column of count class i (a WW_CLASS_* or a
- * TL_COUNT_*): "n_" and its name, '-' as '_'. */
-static void
-add_column(struct sbuf *b, int i)
+void
+store_sqlite_count_column(int i, char *out, size_t outlen)
 {
 	const char *name = i == TL_COUNT_GEO_MISMATCH ? "geo-mismatch"
 			   : i == TL_COUNT_CAPPED     ? "capped"
 						      : ww_class_name(i);
+	size_t n = 0;
 
-	sb_add(b, "n_", 2);
-	for (const char *c = name; *c; c++)
-		sb_add(b, *c == '-' ? "_" : c, 1);
+	if (outlen == 0)
+		return;
+	if (name == NULL)
+		name = "";
+	for (const char *c = "n_"; *c && n + 1 < outlen; c++)
+		out[n++] = *c;
+	for (const char *c = name; *c && n + 1 < outlen; c++)
+		out[n++] = *c == '-' ? '_' : *c;
+	out[n] = '\0';
+}
+
+static void
+add_column(struct sbuf *b, int i)
+{
+	char col[32];
+
+	store_sqlite_count_column(i, col, sizeof(col));
+	sb_add(b, col, strlen(col));
 }
 
 static void
@@ -438,6 +443,25 @@ class_stmt(int id, struct sbuf *b)
 	char cls[512];
 
 	switch (id) {
+	case ST_DAILY_TOTAL: /* the day's total so far (for the daily cap: a
+			      * lookup costs less than RETURNING) */
+		add(b, "SELECT ");
+		each_count(b, N_COUNTS, "@", " + ");
+		add(b, " FROM daily_counts" DAY_IS);
+		break;
+	case ST_PCT: /* blocked and conclusive per day, ?4 to ?5 */
+		add(b, "SELECT day");
+		for (int k = 0; k < 2; k++)
+			for (int i = 0, n = 0; i < WW_CLASS_N; i++) {
+				if (k == 0 ? !ww_class_is_blocked(i)
+					   : i == WW_CLASS_FAILED)
+					continue;
+				add(b, n++ == 0 ? ", " : " + ");
+				add_column(b, i);
+			}
+		add(b, " FROM daily_counts WHERE " KEY_IS
+		       " AND day >= ?4 AND day <= ?5");
+		break;
 	case ST_DAILY_ADD: /* a measurement counted in its day as class ?5 */
 		add(b, "INSERT INTO daily_counts (input, probe_cc, probe_asn,"
 		       " day, ");

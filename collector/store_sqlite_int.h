@@ -191,6 +191,9 @@ sb_add(struct sbuf *b, const char *v, size_t n)
 int store_sqlite_schema_version(void);
 const char *store_sqlite_migration(int i);
 const char *store_sqlite_stmt(int id, struct sbuf *b);
+/* The daily_counts column of count class i (a WW_CLASS_* or TL_COUNT_*),
+ * "n_" and its name with '-' as '_', into out. */
+void store_sqlite_count_column(int i, char *out, size_t outlen);
 
 /* A copy of v reversed ("www.example.org" -> "gro.elpmaxe.www"): the
  * subdomains of a domain are then a range of an index. */
