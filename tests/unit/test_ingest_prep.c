@@ -19,11 +19,17 @@
 #include <cmocka.h>
 
 #include "../../collector/ingest_prep.c"
+#include "../../collector/verdict_json.c"
 #include "../../collector/pktview.c"
+#include "../../collector/store.c"
 #include "../../collector/store_pack.c"
+#include "../../collector/store_schema.c"
 #include "../../collector/store_sqlite.c"
+#include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
+#include "../../collector/timeline.c"
 #include "../../collector/store_agreement.c"
+#include "../../collector/store_submitters.c"
 
 #define GOOD "tests/data/validate/good.json"
 
