@@ -43,8 +43,10 @@ route_allow_text(unsigned methods, char *buf, size_t len)
 			continue;
 		n = snprintf(buf + used, len - used, "%s%s",
 			     used > 0 ? ", " : "", method_names[i].name);
-		if (n < 0 || (size_t)n >= len - used)
-			return; /* cut short: len below ROUTE_ALLOW_LEN */
+		if (n < 0 || (size_t)n >= len - used) {
+			buf[used] = '\0'; /* len below ROUTE_ALLOW_LEN */
+			return;
+		}
 		used += (size_t)n;
 	}
 }
