@@ -74,7 +74,7 @@ send_asset(struct evhttp_request *req, const struct web_asset *a, bool page)
 	evhttp_add_header(h, "Cache-Control",
 			  page ? "no-cache" : "public, max-age=300");
 	evhttp_add_header(h, "ETag", etag);
-	/* X-Content-Type-Options: every answer has it (ctlserver.c). */
+	/* X-Content-Type-Options: every answer has it (httpserver.c). */
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	evhttp_add_header(h, "Content-Security-Policy", CSP);
 	if (inm != NULL &&
