@@ -809,7 +809,8 @@ main(int argc, char **argv)
 {
 	struct ww_config cfg;
 	struct http_server_opts so = {
-		.max_body = WW_CONTROL_MAX_REQUEST, /* the ingest's: more */
+		/* the control API's; open_ingest() raises it */
+		.max_body = WW_CONTROL_MAX_REQUEST,
 		.max_conns = 1024,
 		.header_timeout = EDGE_HEADER_TIMEOUT,
 		.min_body_rate = EDGE_MIN_BODY_RATE,
