@@ -25,6 +25,9 @@
  *   GET /api/v1/whoami        the caller's address as seen here, and its
  *                             network from --asn-db (api_whoami: needs no
  *                             store, so --control-only serves it too)
+ *
+ * Each comes here from the router (routes.c: the paths and methods; GET
+ * and HEAD only), as api_serve() with its endpoint.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -52,7 +55,6 @@
 #include "validate.h"
 #include "verdict.h"
 
-#define API "/api/v1/"
 #define EXPORT_PAGE 500
 
 struct api {
@@ -729,17 +731,11 @@ peer_text(struct evhttp_request *req, char *ip, size_t len)
 void
 api_whoami(struct evhttp_request *req, const struct ww_asndb *asn)
 {
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	char ip[INET6_ADDRSTRLEN], cc[3], asn_s[16];
 	uint32_t as = 0;
 	bool found;
 	json_t *o;
 
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		reply_not_allowed(req, "GET, HEAD",
-				  "GET your address and network");
-		return;
-	}
 	if (peer_text(req, ip, sizeof(ip)) != 0) {
 		reply_error(req, 500, "Internal Server Error",
 			    "the connection has no address");
@@ -804,7 +800,7 @@ get_settings(struct api *a, struct evhttp_request *req)
 	json_decref(o);
 }
 
-/* --- routing -------------------------------------------------------------- */
+/* --- one endpoint --------------------------------------------------------- */
 
 /* 400 {"error": "NAME: why", "parameter": NAME}. */
 static void
@@ -818,71 +814,42 @@ reply_bad_param(struct evhttp_request *req, const struct api_query *q,
 	json_decref(o);
 }
 
-/* The read API's endpoints and what each takes. */
-enum endpoint {
-	EP_TARGETS,
-	EP_TIMELINE,
-	EP_EVENTS,
-	EP_MEAS,
-	EP_RAW,
-	EP_PACKETS,
-	EP_DOMAIN,
-	EP_EXPORT,
-	EP_SETTINGS,
-	EP_NONE
-};
-
-static const struct {
-	const char *path; /* after /api/v1/; a final '/' takes the rest */
-	enum endpoint ep;
-	unsigned params;
-} endpoints[] = {
-	{"targets", EP_TARGETS, AQ_FILTERS | AQ_AFTER | AQ_LIMIT},
-	{"timeline", EP_TIMELINE, AQ_FILTERS | AQ_GRANULARITY},
-	{"events", EP_EVENTS, AQ_FILTERS | AQ_AFTER | AQ_LIMIT},
-	{"measurements", EP_MEAS, AQ_FILTERS | AQ_AFTER | AQ_LIMIT},
-	{"measurements/", EP_RAW, 0},
-	{"domains/", EP_DOMAIN, 0},
-	{"export", EP_EXPORT, AQ_FILTERS | AQ_FORMAT},
-	{"settings", EP_SETTINGS, 0},
-};
-
-static enum endpoint
-endpoint_of(const char *path, unsigned *params, const char **rest)
+/* The parameters each endpoint takes (api_query.h). */
+static unsigned
+params_of(enum api_endpoint ep)
 {
-	for (size_t i = 0; i < WW_ARRAY_LEN(endpoints); i++) {
-		size_t n = strlen(endpoints[i].path);
-		bool prefix = endpoints[i].path[n - 1] == '/';
-
-		if (prefix ? strncmp(path, endpoints[i].path, n) == 0
-			   : strcmp(path, endpoints[i].path) == 0) {
-			*params = endpoints[i].params;
-			*rest = path + n;
-			return endpoints[i].ep;
-		}
+	switch (ep) {
+	case API_TARGETS:
+	case API_EVENTS:
+	case API_MEASUREMENTS:
+		return AQ_FILTERS | AQ_AFTER | AQ_LIMIT;
+	case API_TIMELINE:
+		return AQ_FILTERS | AQ_GRANULARITY;
+	case API_EXPORT:
+		return AQ_FILTERS | AQ_FORMAT;
+	default:
+		return 0;
 	}
-	return EP_NONE;
 }
 
 /* The decoded UID or HOST of a path; NULL (after a 400 or 404) when it
  * cannot be one. */
 static char *
-path_part(struct evhttp_request *req, enum endpoint ep, const char *rest)
+path_part(struct evhttp_request *req, bool domain, const char *rest)
 {
 	size_t len = 0;
 	char *v = evhttp_uridecode(rest, 0, &len);
-	const char *what = ep != EP_DOMAIN ? "uid" : "domain";
-	bool bad = v == NULL || len == 0 ||
-		   len > (ep != EP_DOMAIN ? 256 : 254) ||
+	const char *what = !domain ? "uid" : "domain";
+	bool bad = v == NULL || len == 0 || len > (!domain ? 256 : 254) ||
 		   memchr(v, '\0', len) != NULL;
 
 	for (size_t i = 0; !bad && i < len; i++)
 		bad = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ||
-		      (ep == EP_DOMAIN && v[i] == '/');
+		      (domain && v[i] == '/');
 	if (!bad)
 		return v;
 	free(v);
-	if (ep != EP_DOMAIN) {
+	if (!domain) {
 		reply_error(req, 404, "Not Found",
 			    "no measurement with that uid");
 	} else {
@@ -900,91 +867,75 @@ path_part(struct evhttp_request *req, enum endpoint ep, const char *rest)
 
 /* measurements/UID/packets: rest (still URL-encoded, so that a '/' in a
  * uid is %2F) ends with "/packets"; then *rest loses it (into *buf). */
-static enum endpoint
-packets_of(enum endpoint ep, const char **rest, char **buf)
+static bool
+packets_of(const char **rest, char **buf)
 {
 	static const char sfx[] = "/packets";
-	size_t n, k = sizeof(sfx) - 1;
+	size_t n = strlen(*rest), k = sizeof(sfx) - 1;
 
-	if (ep != EP_RAW || *rest == NULL)
-		return ep;
-	n = strlen(*rest);
 	if (n <= k || strcmp(*rest + n - k, sfx) != 0)
-		return ep;
+		return false;
 	*buf = xmalloc(n - k + 1);
 	memcpy(*buf, *rest, n - k);
 	(*buf)[n - k] = '\0';
 	*rest = *buf;
-	return EP_PACKETS;
+	return true;
 }
 
-/* true when the request was for the read API (answered here). */
-bool
-api_handle(struct api *a, struct evhttp_request *req, const char *path)
+void
+api_serve(struct api *a, struct evhttp_request *req, enum api_endpoint ep,
+	  const char *rest)
 {
 	struct api_query q;
-	const char *query, *rest = NULL;
+	const char *query;
 	char err[512];
 	char *part = NULL, *restbuf = NULL;
-	unsigned params = 0;
-	enum endpoint ep;
+	bool packets = false;
 
-	if (strncmp(path, API, strlen(API)) != 0)
-		return false;
-	path += strlen(API);
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
-	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
-		return false;
-	ep = packets_of(endpoint_of(path, &params, &rest), &rest, &restbuf);
-	if (ep == EP_NONE) {
-		reply_error(req, 404, "Not Found", "no such path");
-		return true;
-	}
 	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	if (api_query_parse(query, params, &q, err, sizeof(err)) != 0) {
+	if (api_query_parse(query, params_of(ep), &q, err, sizeof(err)) != 0) {
 		reply_bad_param(req, &q, err);
 		api_query_clear(&q);
-		return true;
+		return;
 	}
-	if ((ep == EP_RAW || ep == EP_PACKETS || ep == EP_DOMAIN) &&
-	    (part = path_part(req, ep, rest)) == NULL) {
+	if (ep == API_RAW)
+		packets = packets_of(&rest, &restbuf);
+	if ((ep == API_RAW || ep == API_DOMAIN) &&
+	    (part = path_part(req, ep == API_DOMAIN, rest)) == NULL) {
 		free(restbuf);
 		api_query_clear(&q);
-		return true;
+		return;
 	}
 	switch (ep) {
-	case EP_TARGETS:
+	case API_TARGETS:
 		get_targets(a, req, &q.f);
 		break;
-	case EP_TIMELINE:
+	case API_TIMELINE:
 		get_timeline(a, req, &q);
 		break;
-	case EP_EVENTS:
+	case API_EVENTS:
 		get_events(a, req, &q.f);
 		break;
-	case EP_MEAS:
+	case API_MEASUREMENTS:
 		get_measurements(a, req, &q.f);
 		break;
-	case EP_RAW:
-		get_raw(a, req, part);
+	case API_RAW:
+		if (packets)
+			get_packets(a, req, part);
+		else
+			get_raw(a, req, part);
 		break;
-	case EP_PACKETS:
-		get_packets(a, req, part);
-		break;
-	case EP_DOMAIN:
+	case API_DOMAIN:
 		get_domain(a, req, part);
 		break;
-	case EP_EXPORT:
+	case API_EXPORT:
 		get_export(a, req, &q);
 		break;
-	case EP_SETTINGS:
+	case API_SETTINGS:
 		get_settings(a, req);
-		break;
-	case EP_NONE:
 		break;
 	}
 	free(part);
 	free(restbuf);
 	api_query_clear(&q);
-	return true;
 }

@@ -1,7 +1,9 @@
 /*
- * collector.h - wallwatch-collector's parts: the control service
- * (ctlserver.c), the ingest (ingest.c, ingest_prep.c), the read API and
- * exports (api.c), the web view (web.c) and the command line (main.c);
+ * collector.h - wallwatch-collector's parts: the answers every handler
+ * sends (reply.c), the control service (ctlserver.c), the ingest
+ * (ingest.c, ingest_prep.c), the read API and exports (api.c), the routes
+ * that lead to them (routes.c) and the command line (main.c). The HTTP
+ * server is httpserver.h, the router router.h, the web view web.h;
  * storage is behind store.h.
  */
 #ifndef WW_COLLECTOR_H
@@ -20,33 +22,12 @@
 #define EXIT_USAGE 1
 #define EXIT_FAIL 2
 
+struct drain;
+struct evbuffer;
 struct evhttp_request;
 
-struct ctl_server_opts {
-	int max_inflight; /* controls measured at once; more get 503 */
-	double deadline;  /* seconds one control may take in all */
-	/* The rest of the service: paths other than the control API go
-	 * here (NULL: 404), with bodies up to max_body bytes (the control
-	 * API itself still takes at most WW_CONTROL_MAX_REQUEST). */
-	void (*fallback)(struct evhttp_request *req, void *arg);
-	void *fallback_arg;
-	size_t max_body;
-	/* Client connections open at once (> 0); while at it, the service
-	 * stops accepting and new ones wait in the kernel's backlog. */
-	int max_conns;
-	/* The edge (edge.h): seconds to receive a request's line and
-	 * headers, the body's minimum rate (bytes/s, 0: none), connections
-	 * per source address; 0: the defaults. */
-	double header_timeout;
-	double min_body_rate;
-	int per_source;
-};
-
-/* evhttp's bound on a request's line and headers (bytes). */
-#define CTL_MAX_HEADERS (16 * 1024)
-
+/* --- reply.c: the answers every handler sends --------------------------- */
 /* buf as the body with code (for HEAD: its length, no body). */
-struct evbuffer;
 void reply_buffer(struct evhttp_request *req, int code, const char *reason,
 		  struct evbuffer *buf);
 /* A JSON body (compact, sorted keys) with code; body is not consumed. */
@@ -58,41 +39,32 @@ void reply_error(struct evhttp_request *req, int code, const char *reason,
 /* 405 with Allow: allow (e.g. "POST") and {"error": msg}. */
 void reply_not_allowed(struct evhttp_request *req, const char *allow,
 		       const char *msg);
-/* Before sending req's answer: over(arg) runs once, when it has been
- * written out or when its connection is gone first, so that a drain can
- * wait for answers to leave (it replaces the connection's close
+/* (httpserver.c) Before sending req's answer: over(arg) runs once, when
+ * it has been written out or when its connection is gone first, so that a
+ * drain can wait for answers to leave (it replaces the connection's close
  * callback). Use it rather than evhttp_request_set_on_complete_cb(): the
  * edge (edge.h) holds that callback, to start the next request's header
  * deadline once an answer is out. */
 void reply_track(struct evhttp_request *req, void (*over)(void *), void *arg);
 
-struct ctl_server;
-
-/* Serve the control API on base, measuring with e (made with
- * ww_config.control_service). listen is "IP:PORT" or "[IPv6]:PORT". */
-struct ctl_server *ctl_server_new(struct event_base *base, struct ww_engine *e,
-				  const struct ctl_server_opts *o,
-				  const char *listen, char *err, size_t errlen);
-
-/* Split "IP:PORT" / "[IPv6]:PORT" (PORT 0: any free port); 0, or -1 when
- * it is not that. */
-int ctl_listen_parse(const char *s, char *ip, size_t iplen,
-		     unsigned short *port);
-
-/* The address really listened on, "IP:PORT" or "[IPv6]:PORT" (the port
- * the kernel chose for --listen IP:0); 0, or -1 when not listening. */
-int ctl_server_address(const struct ctl_server *s, char *buf, size_t len);
-
-/* Stop accepting; done(arg) runs once no control is in flight (maybe
- * before this returns). */
-void ctl_server_drain(struct ctl_server *s, void (*done)(void *), void *arg);
-
-/* Abandon what is in flight and free everything. */
-void ctl_server_free(struct ctl_server *s);
-
-/* Prometheus text for the client connections: open now, the limit, and
- * the times accepting was paused at it. */
-void ctl_server_metrics(const struct ctl_server *s, struct evbuffer *out);
+/* --- ctlserver.c: the control service ---------------------------------- */
+struct ctl_opts {
+	int max_inflight; /* controls measured at once; more get 503 */
+	double deadline;  /* seconds one control may take in all */
+};
+struct ctl_service;
+/* The control API on base, measuring with e (made with
+ * ww_config.control_service); each control in flight and its answer
+ * hold d (drain.h), and once d is closing new ones get 503. */
+struct ctl_service *ctl_service_new(struct event_base *base,
+				    struct ww_engine *e,
+				    const struct ctl_opts *o, struct drain *d);
+/* A POSTed control request: ours (WW_CONTROL_PATH), or OONI's test-helper
+ * protocol (ooni: WW_OONI_TH_PATH and /); answered when its job ends. */
+void ctl_handle(struct ctl_service *s, struct evhttp_request *req, bool ooni);
+/* Abandon what is in flight (no answer) and free everything: before the
+ * HTTP server is freed. */
+void ctl_service_free(struct ctl_service *s);
 
 /* --- ingest.c: POST /api/v1/measurements ------------------------------- */
 struct store;
@@ -114,21 +86,21 @@ struct sub_registry;
 struct rate_limiter;
 void ingest_set_identity(struct ingest *in, struct sub_registry *reg,
 			 struct rate_limiter *rl);
-/* Start its threads; answers go out on base's loop. 0, or -1 with a
- * message (the threads that did start are stopped by ingest_free). */
-int ingest_start(struct ingest *in, struct event_base *base, char *err,
-		 size_t errlen);
-/* Refuse new POSTs (503); done(arg) runs once every POST taken has been
- * answered (maybe before this returns). */
-void ingest_drain(struct ingest *in, void (*done)(void *), void *arg);
+/* Start its threads; answers go out on base's loop. Each POST taken and
+ * its answer hold d (drain.h); once d is closing, POSTs get 503. 0, or -1
+ * with a message (the threads that did start are stopped by
+ * ingest_free). */
+int ingest_start(struct ingest *in, struct event_base *base, struct drain *d,
+		 char *err, size_t errlen);
 /* Stop the threads: after the HTTP server is freed (no connection may
  * still wait for an answer) and before base is. */
 void ingest_stop(struct ingest *in);
 void ingest_free(struct ingest *in);
 /* Prometheus text for the ingest's counters. */
 void ingest_metrics(struct ingest *in, struct evbuffer *out);
-/* evhttp handler (ctl_server_opts.fallback) for the ingest paths. */
-void ingest_handle(struct evhttp_request *req, void *arg);
+/* POST INGEST_PATH (the router, routes.c, sends only that here). */
+#define INGEST_PATH "/api/v1/measurements"
+void ingest_handle(struct ingest *in, struct evhttp_request *req);
 
 /* --- api.c: the read API and exports ---------------------------------- */
 struct api;
@@ -136,12 +108,24 @@ struct store_filter;
 struct store_row;
 struct api *api_new(struct store *st);
 void api_free(struct api *a);
-/* Answer GET/HEAD requests under /api/v1/ (true), or leave req (false). */
-bool api_handle(struct api *a, struct evhttp_request *req, const char *path);
+/* The read API's endpoints, GET and HEAD (routes.c has their paths). */
+enum api_endpoint {
+	API_TARGETS,	  /* /api/v1/targets */
+	API_TIMELINE,	  /* /api/v1/timeline */
+	API_EVENTS,	  /* /api/v1/events */
+	API_MEASUREMENTS, /* /api/v1/measurements */
+	API_RAW,	  /* /api/v1/measurements/UID[/packets] */
+	API_DOMAIN,	  /* /api/v1/domains/HOST */
+	API_EXPORT,	  /* /api/v1/export */
+	API_SETTINGS,	  /* /api/v1/settings */
+};
+/* Answer req for endpoint ep; rest: what follows a prefix endpoint's path
+ * (UID[/packets], HOST; still URL-encoded), "" for the others. */
+void api_serve(struct api *a, struct evhttp_request *req, enum api_endpoint ep,
+	       const char *rest);
 /* GET /api/v1/whoami: 200 {"ip", "asn", "cc", "network_name"} for the
  * peer of req, its network looked up in asn (may be NULL: asn and cc are
- * then null); 405 for methods other than GET and HEAD. The address is
- * neither logged nor kept. */
+ * then null). The address is neither logged nor kept. */
 #define API_WHOAMI_PATH "/api/v1/whoami"
 void api_whoami(struct evhttp_request *req, const struct ww_asndb *asn);
 /* One page of an export (jsonl: the raw measurements; csv: one row per
@@ -158,5 +142,22 @@ bool csv_cell_is_formula(const char *s);
  * quoted when it holds a comma, a quote or a line break, quotes doubled;
  * a formula as "'..." (quoted). */
 void export_csv_cell(struct evbuffer *b, const char *s, bool last);
+
+/* --- routes.c: every path the service answers ---------------------------- */
+struct http_server;
+struct router;
+/* What the routes' handlers reach; NULL where the mode has none (in
+ * --control-only: all but ctl, asn and srv). */
+struct service {
+	struct http_server *srv; /* /metrics: its connection counts */
+	struct ctl_service *ctl;
+	struct ingest *in;
+	struct api *api;
+	struct sub_registry *reg;
+	const struct ww_asndb *asn;
+};
+/* r: the router of mode (enum route_mode, router.h) over the collector's
+ * routes, their handlers reaching svc (kept). */
+void routes_init(struct router *r, unsigned mode, struct service *svc);
 
 #endif

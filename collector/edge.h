@@ -13,7 +13,7 @@
  * away and the socket shut down; evhttp then reads the end of the stream
  * and frees the connection itself. The edge holds a reference on each
  * connection's bufferevent and forgets the connection once its socket is
- * closed (the fd no longer names that socket: fstat), as ctlserver.c's
+ * closed (the fd no longer names that socket: fstat), as the HTTP server's
  * connection count always did.
  *
  * One edge per process (edge_request() and edge_on_complete() find it by

@@ -39,13 +39,13 @@
 
 #include "asndb.h"
 #include "collector.h"
+#include "drain.h"
 #include "ingest_prep.h"
 #include "ratelimit.h"
 #include "store.h"
 #include "submitters.h"
 #include "util.h"
 
-#define INGEST_PATH "/api/v1/measurements"
 /* Lines a worker takes at a time: small enough that two workers share a
  * 1,000-line batch evenly, large enough that the mutex is cold. */
 #define INGEST_CHUNK 16
@@ -110,11 +110,8 @@ struct ingest {
 
 	/* the loop's */
 	size_t inflight, queued;
-	size_t sending; /* answers not yet fully written */
-	bool draining;
-	void (*drained)(void *);
-	void *drained_arg;
-	int64_t count; /* measurements in the store */
+	struct drain *drain; /* each job taken and answer holds it */
+	int64_t count;	     /* measurements in the store */
 	unsigned long long stored, duplicates, conflicts, rejected, requests,
 		busy;
 	/* submitters.c and ratelimit.c (NULL: all anonymous, no limits) */
@@ -531,17 +528,6 @@ writer_main(void *arg)
 
 /* --- the loop ------------------------------------------------------------ */
 
-static void
-maybe_drained(struct ingest *in)
-{
-	void (*cb)(void *) = in->drained;
-
-	if (!in->draining || in->inflight > 0 || in->sending > 0 || cb == NULL)
-		return;
-	in->drained = NULL;
-	cb(in->drained_arg);
-}
-
 /* The client closed the connection before its answer. */
 static void
 conn_closed(struct evhttp_connection *conn, void *arg)
@@ -553,23 +539,15 @@ conn_closed(struct evhttp_connection *conn, void *arg)
 }
 
 static void
-answer_over(void *arg)
-{
-	struct ingest *in = arg;
-
-	in->sending--;
-	maybe_drained(in);
-}
-
-static void
 send_answer(struct job *j)
 {
 	struct evbuffer *buf;
 
 	if (j->req == NULL)
 		return;
-	j->in->sending++;
-	reply_track(j->req, answer_over, j->in);
+	/* Owed until written out (or the client is gone). */
+	drain_hold(j->in->drain);
+	reply_track(j->req, drain_release_cb, j->in->drain);
 	if (j->code == 503)
 		evhttp_add_header(evhttp_request_get_output_headers(j->req),
 				  "Retry-After", "5");
@@ -618,8 +596,8 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 		in->inflight--;
 		in->queued -= j->body_len;
 		job_free(j);
+		drain_release(in->drain); /* the job's hold */
 	}
-	maybe_drained(in);
 }
 
 /* The submitter's network, from the connection's peer address. */
@@ -664,15 +642,16 @@ handle_post(struct ingest *in, struct evhttp_request *req)
 			    "Content-Encoding: only gzip is accepted");
 		return;
 	}
-	if (in->draining ||
+	if (drain_closing(in->drain) ||
 	    (in->queued > 0 && in->queued + len > in->max_queued)) {
 		in->busy++;
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 				  "Retry-After", "5");
 		reply_error(req, 503, "Service Unavailable",
-			    in->draining ? "shutting down"
-					 : "too much waiting to be stored; "
-					   "retry later");
+			    drain_closing(in->drain)
+				    ? "shutting down"
+				    : "too much waiting to be stored; "
+				      "retry later");
 		return;
 	}
 	j = xcalloc(1, sizeof(*j));
@@ -691,6 +670,7 @@ handle_post(struct ingest *in, struct evhttp_request *req)
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 				      conn_closed, j);
 	in->inflight++;
+	drain_hold(in->drain); /* released in done_cb */
 	in->queued += len;
 	pthread_mutex_lock(&in->mu);
 	jq_push(&in->prep, j);
@@ -699,23 +679,11 @@ handle_post(struct ingest *in, struct evhttp_request *req)
 }
 
 void
-ingest_handle(struct evhttp_request *req, void *arg)
+ingest_handle(struct ingest *in, struct evhttp_request *req)
 {
-	struct ingest *in = arg;
-	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
-	const char *path = u ? evhttp_uri_get_path(u) : NULL;
-
-	if (path == NULL || strcmp(path, INGEST_PATH) != 0) {
-		reply_error(req, 404, "Not Found", "no such path");
-		return;
-	}
-	/* GET on this path is the read API's (api.c), routed before us. */
+	/* POST only: the router (routes.c) answers other methods, and GET
+	 * of this path is the read API's. */
 	in->requests++;
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		reply_not_allowed(req, "POST",
-				  "POST measurements (JSON or JSON Lines)");
-		return;
-	}
 	handle_post(in, req);
 }
 
@@ -748,12 +716,13 @@ ingest_set_identity(struct ingest *in, struct sub_registry *reg,
 }
 
 int
-ingest_start(struct ingest *in, struct event_base *base, char *err,
-	     size_t errlen)
+ingest_start(struct ingest *in, struct event_base *base, struct drain *d,
+	     char *err, size_t errlen)
 {
 	int rc;
 
 	in->base = base;
+	in->drain = d;
 	in->done_ev = event_new(base, -1, 0, done_cb, in);
 	if (in->done_ev == NULL) {
 		snprintf(err, errlen, "cannot make the ingest's event");
@@ -779,15 +748,6 @@ ingest_start(struct ingest *in, struct event_base *base, char *err,
 }
 
 void
-ingest_drain(struct ingest *in, void (*done)(void *), void *arg)
-{
-	in->draining = true;
-	in->drained = done;
-	in->drained_arg = arg;
-	maybe_drained(in);
-}
-
-void
 ingest_stop(struct ingest *in)
 {
 	struct job *j;
@@ -807,7 +767,7 @@ ingest_stop(struct ingest *in)
 		pthread_join(in->writer, NULL);
 	in->started = false;
 	/* Left over when stopped before drained: no answer goes out (the
-	 * connections are gone: ctl_server_free() ran first). */
+	 * connections are gone: http_server_free() ran first). */
 	while ((j = jq_pop(&in->prep)) != NULL)
 		job_free(j);
 	while ((j = jq_pop(&in->write)) != NULL)

@@ -21,17 +21,20 @@
 #include "api_query.h"
 #include "asndb.h"
 #include "collector.h"
+#include "control.h"
+#include "drain.h"
 #include "edge.h"
 #include "fingerprint.h"
+#include "httpserver.h"
 #include "ingest_prep.h"
 #include "keys.h"
 #include "pktview.h"
 #include "ratelimit.h"
+#include "router.h"
 #include "store.h"
 #include "submitters.h"
 #include "util.h"
 #include "verdict_json.h"
-#include "web.h"
 
 static const char usage_text[] =
 	"usage: wallwatch-collector --listen IP:PORT --db PATH [options]\n"
@@ -208,7 +211,11 @@ struct svc_opts {
 
 struct run {
 	struct event_base *base;
-	struct ctl_server *srv;
+	struct http_server *srv;
+	struct ctl_service *ctl;
+	struct drain drain; /* what the server owes, for a clean stop */
+	struct router router;
+	struct service svc; /* what the routes reach */
 	int signals;
 	struct store *st;  /* the loop's: the read API */
 	struct store *wst; /* the ingest writer's */
@@ -258,79 +265,12 @@ agree_opt(struct svc_opts *o, int c, const char *arg)
 	}
 }
 
-/* Everything but the control API: the read API, then ingest. */
-static void
-route(struct evhttp_request *req, void *arg)
-{
-	struct run *r = arg;
-	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
-	const char *path = u ? evhttp_uri_get_path(u) : NULL;
-
-	if (path != NULL && strcmp(path, "/metrics") == 0) {
-		struct evbuffer *buf = evbuffer_new();
-
-		ingest_metrics(r->in, buf);
-		ctl_server_metrics(r->srv, buf);
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-				  "Content-Type",
-				  "text/plain; version=0.0.4; charset=utf-8");
-		evhttp_send_reply(req, 200, "OK", buf);
-		evbuffer_free(buf);
-		return;
-	}
-	if (path != NULL && strcmp(path, API_WHOAMI_PATH) == 0) {
-		api_whoami(req, r->asn);
-		return;
-	}
-	if (path != NULL && strcmp(path, SUB_PATH) == 0) {
-		sub_handle(req, r->reg);
-		return;
-	}
-	if (path != NULL && api_handle(r->api, req, path))
-		return;
-	if (path != NULL && web_handle(req, path))
-		return;
-	ingest_handle(req, r->in);
-}
-
-/* --control-only: whoami beside the control API, nothing else. */
-static void
-route_control_only(struct evhttp_request *req, void *arg)
-{
-	struct run *r = arg;
-	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
-	const char *path = u ? evhttp_uri_get_path(u) : NULL;
-
-	if (path != NULL && strcmp(path, API_WHOAMI_PATH) == 0) {
-		api_whoami(req, r->asn);
-	} else if (path == NULL || path[0] == '\0' || strcmp(path, "/") == 0) {
-		/* Given a fallback, the control server leaves GET / to it:
-		 * still the OONI helper's path here, as without one. */
-		reply_not_allowed(req, "POST", "POST a JSON control request");
-	} else {
-		reply_error(req, 404, "Not Found", "no such path");
-	}
-}
-
 static void
 drained(void *arg)
 {
 	struct run *r = arg;
 
 	event_base_loopexit(r->base, NULL);
-}
-
-/* Controls are done: now every POST taken is answered, then stop. */
-static void
-controls_drained(void *arg)
-{
-	struct run *r = arg;
-
-	if (r->in == NULL) {
-		drained(r);
-		return;
-	}
-	ingest_drain(r->in, drained, r);
 }
 
 /* First signal: stop accepting, finish what is in flight. Second: now. */
@@ -349,7 +289,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("collector",
 		 "signal %d: finishing controls and submissions in flight",
 		 (int)sig);
-	ctl_server_drain(r->srv, controls_drained, r);
+	http_server_drain(r->srv, drained, r);
 }
 
 /* The ASN table, when given (both modes: whoami); -1 after logging. */
@@ -427,7 +367,8 @@ set_agreement(struct store *st, const struct svc_opts *o)
 
 /* The database and the fingerprints; -1 after logging. */
 static int
-open_ingest(struct run *r, const struct svc_opts *o, struct ctl_server_opts *so)
+open_ingest(struct run *r, const struct svc_opts *o,
+	    struct http_server_opts *so)
 {
 	char err[512];
 	int threads;
@@ -457,8 +398,6 @@ open_ingest(struct run *r, const struct svc_opts *o, struct ctl_server_opts *so)
 	r->api = api_new(r->st);
 	if (open_identity(r, o) != 0)
 		return -1;
-	so->fallback = route;
-	so->fallback_arg = r;
 	so->max_body = INGEST_MAX_BODY;
 	return 0;
 }
@@ -487,9 +426,9 @@ close_ingest(struct run *r)
 /* Raise the open-file limit's soft value to its hard one (systemd's
  * default soft limit is 1024), then keep max_conns below it: a client
  * connection is a descriptor, and accept() failing for lack of one must
- * stay the exception (ctlserver.c then pauses). */
+ * stay the exception (httpserver.c then pauses). */
 static void
-fit_open_files(struct ctl_server_opts *so)
+fit_open_files(struct http_server_opts *so)
 {
 	struct rlimit rl;
 	rlim_t want, reserve;
@@ -529,7 +468,7 @@ fit_open_files(struct ctl_server_opts *so)
 
 static int
 serve(const struct ww_config *cfg, const struct svc_opts *o,
-      struct ctl_server_opts *so)
+      struct http_server_opts *so, const struct ctl_opts *co)
 {
 	struct run r;
 	struct ww_engine *e;
@@ -550,14 +489,11 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 		close_ingest(&r);
 		return EXIT_FAIL;
 	}
-	if (o->control_only) {
-		so->fallback = route_control_only;
-		so->fallback_arg = &r;
-	}
 	r.base = event_base_new();
 	if (r.base == NULL)
 		abort();
-	if (r.in != NULL && ingest_start(r.in, r.base, err, sizeof(err)) != 0) {
+	if (r.in != NULL &&
+	    ingest_start(r.in, r.base, &r.drain, err, sizeof(err)) != 0) {
 		log_error("collector", "%s", err);
 		ingest_stop(r.in);
 		event_base_free(r.base);
@@ -571,14 +507,24 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 		close_ingest(&r);
 		return EXIT_FAIL;
 	}
-	r.srv = ctl_server_new(r.base, e, so, o->listen, err, sizeof(err));
+	r.ctl = ctl_service_new(r.base, e, co, &r.drain);
+	r.svc.ctl = r.ctl;
+	r.svc.in = r.in;
+	r.svc.api = r.api;
+	r.svc.reg = r.reg;
+	r.svc.asn = r.asn;
+	routes_init(&r.router,
+		    o->control_only ? ROUTE_CONTROL : ROUTE_COLLECTOR, &r.svc);
+	r.srv = http_server_new(r.base, so, &r.router, &r.drain, o->listen, err,
+				sizeof(err));
 	if (r.srv == NULL) {
 		log_error("collector", "%s", err);
 		goto out;
 	}
+	r.svc.srv = r.srv;
 	/* The address bound, not the one asked for: with port 0 this line
 	 * is how a test (or an operator) learns the port. */
-	if (ctl_server_address(r.srv, bound, sizeof(bound)) != 0)
+	if (http_server_address(r.srv, bound, sizeof(bound)) != 0)
 		snprintf(bound, sizeof(bound), "%s", o->listen);
 	if (r.reg != NULL && sub_registry_start(r.reg, r.base) != 0) {
 		log_error("collector", "cannot watch the submitter keys");
@@ -603,9 +549,12 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 	event_base_dispatch(r.base);
 	event_free(sigterm);
 	event_free(sigint);
-	ctl_server_free(r.srv);
+	ctl_service_free(r.ctl); /* before its connections go */
+	r.ctl = NULL;
+	http_server_free(r.srv);
 	rc = EXIT_OK;
 out:
+	ctl_service_free(r.ctl);
 	ingest_stop(r.in);	  /* after the server: no connection waits */
 	sub_registry_free(r.reg); /* its timer, before the loop goes */
 	r.reg = NULL;
@@ -841,15 +790,15 @@ int
 main(int argc, char **argv)
 {
 	struct ww_config cfg;
-	struct ctl_server_opts so = {256,
-				     0,
-				     NULL,
-				     NULL,
-				     0,
-				     1024,
-				     EDGE_HEADER_TIMEOUT,
-				     EDGE_MIN_BODY_RATE,
-				     EDGE_PER_SOURCE};
+	struct http_server_opts so = {
+		/* the control API's; open_ingest() raises it */
+		.max_body = WW_CONTROL_MAX_REQUEST,
+		.max_conns = 1024,
+		.header_timeout = EDGE_HEADER_TIMEOUT,
+		.min_body_rate = EDGE_MIN_BODY_RATE,
+		.per_source = EDGE_PER_SOURCE,
+	};
+	struct ctl_opts co = {.max_inflight = 256};
 	struct svc_opts o;
 	char err[512];
 	long v;
@@ -928,7 +877,7 @@ main(int argc, char **argv)
 			if (ww_opt_long("max-inflight", optarg, 1, 100000,
 					&v) != 0)
 				return EXIT_USAGE;
-			so.max_inflight = (int)v;
+			co.max_inflight = (int)v;
 			break;
 		case OPT_MAX_CONNS:
 			if (ww_opt_long("max-connections", optarg, 1, 1000000,
@@ -1038,7 +987,7 @@ main(int argc, char **argv)
 		char ip[64];
 		unsigned short port;
 
-		if (ctl_listen_parse(o.listen, ip, sizeof(ip), &port) != 0) {
+		if (http_listen_parse(o.listen, ip, sizeof(ip), &port) != 0) {
 			ww_usage_error(
 				"bad listen address \"%s\": want IP:PORT "
 				"or [IPv6]:PORT",
@@ -1047,6 +996,8 @@ main(int argc, char **argv)
 		}
 	}
 	/* Answer before the probe stops waiting (WW_CONTROL_TIMEOUT). */
-	so.deadline = 4.0 * cfg.timeout;
-	return serve(&cfg, &o, &so);
+	co.deadline = 4.0 * cfg.timeout;
+	/* Idle connections go after this; longer than any control. */
+	so.idle_timeout = (int)co.deadline + 15;
+	return serve(&cfg, &o, &so, &co);
 }

@@ -11,8 +11,9 @@
  *   /domain               one domain (?host)
  *   /static/NAME          the embedded files
  *
- * Nothing of a request reaches a file system: a path is looked up in the
- * table, and anything else is left to the caller (false).
+ * The router (routes.c) sends GET and HEAD of these paths here. Nothing of
+ * a request reaches a file system: a path is looked up in the table, and
+ * one not in it is 404.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "collector.h"
 #include "web.h"
 
 #define SHELL "/static/index.html"
@@ -72,7 +74,7 @@ send_asset(struct evhttp_request *req, const struct web_asset *a, bool page)
 	evhttp_add_header(h, "Cache-Control",
 			  page ? "no-cache" : "public, max-age=300");
 	evhttp_add_header(h, "ETag", etag);
-	/* X-Content-Type-Options: every answer has it (ctlserver.c). */
+	/* X-Content-Type-Options: every answer has it (httpserver.c). */
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	evhttp_add_header(h, "Content-Security-Policy", CSP);
 	if (inm != NULL &&
@@ -99,29 +101,26 @@ send_asset(struct evhttp_request *req, const struct web_asset *a, bool page)
 	evbuffer_free(buf);
 }
 
-bool
-web_handle(struct evhttp_request *req, const char *path)
+void
+web_page(struct evhttp_request *req)
 {
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	const struct web_asset *a;
-	size_t len;
+	const struct web_asset *a = find_asset(SHELL, strlen(SHELL));
 
-	if (path == NULL || (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD))
-		return false;
-	len = strcspn(path, "?#");
-	if ((len == 1 && path[0] == '/') ||
-	    (len == 11 && memcmp(path, "/index.html", 11) == 0) ||
-	    (len == 7 && memcmp(path, "/target", 7) == 0) ||
-	    (len == 7 && memcmp(path, "/domain", 7) == 0)) {
-		if ((a = find_asset(SHELL, strlen(SHELL))) == NULL)
-			return false;
-		send_asset(req, a, true);
-		return true;
+	if (a == NULL) { /* a build without the view's files */
+		reply_error(req, 404, "Not Found", "no such path");
+		return;
 	}
-	if (len > 8 && memcmp(path, "/static/", 8) == 0 &&
-	    (a = find_asset(path, len)) != NULL) {
-		send_asset(req, a, strcmp(a->path, SHELL) == 0);
-		return true;
+	send_asset(req, a, true);
+}
+
+void
+web_static(struct evhttp_request *req, const char *path)
+{
+	const struct web_asset *a = find_asset(path, strlen(path));
+
+	if (a == NULL) {
+		reply_error(req, 404, "Not Found", "no such path");
+		return;
 	}
-	return false;
+	send_asset(req, a, strcmp(a->path, SHELL) == 0);
 }

@@ -19,8 +19,10 @@ extern const struct web_asset web_assets[];
 extern const size_t web_assets_n;
 
 struct evhttp_request;
-/* Answer GET/HEAD for the web view's pages and files (true), or leave req
- * alone (false). */
-bool web_handle(struct evhttp_request *req, const char *path);
+/* GET/HEAD of a page (/, /index.html, /target, /domain): the HTML shell
+ * whose script draws the page. */
+void web_page(struct evhttp_request *req);
+/* GET/HEAD of /static/NAME, path whole: the embedded file, or 404. */
+void web_static(struct evhttp_request *req, const char *path);
 
 #endif

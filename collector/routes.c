@@ -1,0 +1,147 @@
+/*
+ * routes.c - every path wallwatch-collector answers, in one table: its
+ * methods, its handler and the modes serving it (ROUTE_COLLECTOR: the
+ * whole service; ROUTE_CONTROL: --control-only, for controls deployed
+ * abroad). The router (router.c) answers the rest: 405 with Allow for a
+ * known path asked with another method, 404 for any other path.
+ *
+ * The handlers here only reach the part that answers (struct service);
+ * the work is in ctlserver.c, ingest.c, api.c, submitters.c and web.c.
+ */
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "collector.h"
+#include "control.h"
+#include "httpserver.h"
+#include "router.h"
+#include "submitters.h"
+#include "web.h"
+
+static struct service *
+svc(const struct route_req *rr)
+{
+	return rr->ctx;
+}
+
+/* id: 1 for OONI's test-helper protocol, 0 for ours. */
+static void
+control(struct evhttp_request *req, const struct route_req *rr)
+{
+	ctl_handle(svc(rr)->ctl, req, rr->id == 1);
+}
+
+static void
+healthz(struct evhttp_request *req, const struct route_req *rr)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	(void)rr;
+	evbuffer_add_printf(buf, "ok\n");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "Content-Type", "text/plain");
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
+static void
+whoami(struct evhttp_request *req, const struct route_req *rr)
+{
+	api_whoami(req, svc(rr)->asn);
+}
+
+static void
+metrics(struct evhttp_request *req, const struct route_req *rr)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	ingest_metrics(svc(rr)->in, buf);
+	http_server_metrics(svc(rr)->srv, buf);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "Content-Type",
+			  "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
+static void
+submitters(struct evhttp_request *req, const struct route_req *rr)
+{
+	sub_handle(req, svc(rr)->reg);
+}
+
+static void
+ingest(struct evhttp_request *req, const struct route_req *rr)
+{
+	ingest_handle(svc(rr)->in, req);
+}
+
+/* id: the enum api_endpoint. */
+static void
+api(struct evhttp_request *req, const struct route_req *rr)
+{
+	api_serve(svc(rr)->api, req, (enum api_endpoint)rr->id, rr->rest);
+}
+
+static void
+page(struct evhttp_request *req, const struct route_req *rr)
+{
+	(void)rr;
+	web_page(req);
+}
+
+static void
+file(struct evhttp_request *req, const struct route_req *rr)
+{
+	web_static(req, rr->path);
+}
+
+#define POST EVHTTP_REQ_POST
+#define GET ROUTE_GET_HEAD
+#define BOTH ROUTE_BOTH
+#define COLL ROUTE_COLLECTOR
+#define EXACT false
+#define PREFIX true
+#define CONTROL_HINT "POST a JSON control request"
+
+/* Where a path has several routes, the first one's hint is its 405's. */
+static const struct route routes[] = {
+	/* Both modes: the control API (docs/control-protocol.md), ours and
+	 * OONI's; health; the caller's own address (the probe's scrubbing). */
+	{WW_CONTROL_PATH, EXACT, POST, BOTH, control, 0, CONTROL_HINT},
+	{WW_OONI_TH_PATH, EXACT, POST, BOTH, control, 1, CONTROL_HINT},
+	{"/", EXACT, POST, BOTH, control, 1, CONTROL_HINT},
+	{"/healthz", EXACT, GET, BOTH, healthz, 0, NULL},
+	{API_WHOAMI_PATH, EXACT, GET, BOTH, whoami, 0,
+	 "GET your address and network"},
+	/* The collector: metrics, keys, the ingest (POST) and the read API
+	 * and exports (GET) on the same path, the read API, the web view. */
+	{"/metrics", EXACT, GET, COLL, metrics, 0, NULL},
+	{SUB_PATH, EXACT, POST, COLL, submitters, 0,
+	 "POST {\"public_key\": ..., \"proof\": ...}"},
+	{INGEST_PATH, EXACT, POST, COLL, ingest, 0,
+	 "POST measurements (JSON or JSON Lines)"},
+	{INGEST_PATH, EXACT, GET, COLL, api, API_MEASUREMENTS, NULL},
+	{INGEST_PATH "/", PREFIX, GET, COLL, api, API_RAW, NULL},
+	{"/api/v1/targets", EXACT, GET, COLL, api, API_TARGETS, NULL},
+	{"/api/v1/timeline", EXACT, GET, COLL, api, API_TIMELINE, NULL},
+	{"/api/v1/events", EXACT, GET, COLL, api, API_EVENTS, NULL},
+	{"/api/v1/domains/", PREFIX, GET, COLL, api, API_DOMAIN, NULL},
+	{"/api/v1/export", EXACT, GET, COLL, api, API_EXPORT, NULL},
+	{"/api/v1/settings", EXACT, GET, COLL, api, API_SETTINGS, NULL},
+	{"/", EXACT, GET, COLL, page, 0, NULL},
+	{"/index.html", EXACT, GET, COLL, page, 0, NULL},
+	{"/target", EXACT, GET, COLL, page, 0, NULL},
+	{"/domain", EXACT, GET, COLL, page, 0, NULL},
+	{"/static/", PREFIX, GET, COLL, file, 0, NULL},
+};
+
+void
+routes_init(struct router *r, unsigned mode, struct service *s)
+{
+	r->routes = routes;
+	r->n = sizeof(routes) / sizeof(routes[0]);
+	r->mode = mode;
+	r->ctx = s;
+}
