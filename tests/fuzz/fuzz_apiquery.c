@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collector/api_query.c"
-#include "../../collector/export_csv.c"
+#include <event2/buffer.h>
+
+#include "../../collector/api_query.h"
+#include "../../collector/collector.h"
 #include "fuzz.h"
 
 static void

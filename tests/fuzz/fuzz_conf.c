@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../probe/conf.c"
+#include "../../probe/conf.h"
 #include "fuzz.h"
+#include "util.h"
 
 static void
 check_entry(const struct ww_conf_entry *e, int prev_line)

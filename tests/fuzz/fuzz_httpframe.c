@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collector/httpframe.c"
+#include "../../collector/httpframe.h"
 #include "fuzz.h"
 
 static int

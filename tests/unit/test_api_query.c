@@ -16,9 +16,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <event2/buffer.h>
 
-#include "../../collector/api_query.c"
-#include "../../collector/export_csv.c"
+#include "util.h"
+#include "../../collector/api_query.h"
+#include "../../collector/collector.h"
 
 #define ALL (AQ_FILTERS | AQ_AFTER | AQ_LIMIT | AQ_GRANULARITY | AQ_FORMAT)
 

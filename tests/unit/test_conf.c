@@ -17,7 +17,8 @@
 
 #include <cmocka.h>
 
-#include "../../probe/conf.c"
+#include "util.h"
+#include "../../probe/conf.h"
 
 /* --- helpers ----------------------------------------------------------- */
 

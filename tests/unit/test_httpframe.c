@@ -16,7 +16,8 @@
 
 #include <cmocka.h>
 
-#include "../../collector/httpframe.c"
+#include "util.h"
+#include "../../collector/httpframe.h"
 
 #define REQ "POST /api/v1/measurements HTTP/1.1\r\nHost: x\r\n"
 

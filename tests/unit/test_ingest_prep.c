@@ -17,13 +17,14 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
+#define ZLIB_CONST /* next_in is const */
+#include <zlib.h>
 
-#include "../../collector/ingest_prep.c"
-#include "../../collector/pktview.c"
-#include "../../collector/store_pack.c"
-#include "../../collector/store_sqlite.c"
-#include "../../collector/store_timeline.c"
-#include "../../collector/store_agreement.c"
+#include "util.h"
+#include "../../collector/ingest_prep.h"
+#include "../../collector/pktview.h"
+#include "../../collector/store.h"
 
 #define GOOD "tests/data/validate/good.json"
 

@@ -17,7 +17,8 @@
 
 #include <cmocka.h>
 
-#include "../../collector/ratelog.c"
+#include "util.h"
+#include "../../collector/ratelog.h"
 
 static void
 test_once_per_interval(void **state)

@@ -17,7 +17,8 @@
 
 #include <cmocka.h>
 
-#include "../../probe/scrub.c"
+#include "util.h"
+#include "../../probe/scrub.h"
 
 #define S WW_SCRUBBED
 

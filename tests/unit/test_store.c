@@ -21,12 +21,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
-#include "../../collector/store_pack.c"
+#include "util.h"
+/* The schema's internals (SCHEMA_VERSION, struct store); the rest of the
+ * store is linked from libcollector.a. */
 #include "../../collector/store_sqlite.c"
-#include "../../collector/store_query.c"
-#include "../../collector/store_timeline.c"
-#include "../../collector/store_agreement.c"
 
 #include "store_fixture.h"
 

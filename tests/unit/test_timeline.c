@@ -19,12 +19,15 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
-#include "../../collector/store_pack.c"
+#include "util.h"
+/* The internals these tests reach (migrations, statements, the timeline's
+ * classes, the export's SQL); the rest of the store is linked from
+ * libcollector.a. */
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
-#include "../../collector/store_agreement.c"
 
 /* 2023-11-14 00:00:00 UTC, a day's start */
 #define T0 ((int64_t)1699920000)
