@@ -6,8 +6,7 @@
  * holds no control character; a CSV cell that a spreadsheet would take
  * for a formula never starts with a formula character once written.
  *
- * The collector's sources are not in libwallwatch.a: they are built into
- * this target directly.
+ * Linked from build/libcollector.a.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -6,8 +6,8 @@
  * length when no text form is found, scrubbed text yields nothing on a
  * second pass, and a scrubbed tree nothing on a second pass either.
  *
- * The probe's sources are not in libwallwatch.a (nor in the libFuzzer
- * build of run-fuzz.sh): scrub.c is built into this target directly.
+ * Linked from build/libprobe.a (make fuzz builds it with clang for
+ * libFuzzer).
  */
 #include <stdlib.h>
 #include <string.h>

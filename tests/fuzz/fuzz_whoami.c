@@ -4,8 +4,8 @@
  * only an address literal is learned, at most STATE_MAX_ADDRS are kept, and
  * the network fields are well-formed or absent.
  *
- * The probe's sources are not in libwallwatch.a: they are built into this
- * target directly, with an in-memory state (no state directory).
+ * Linked from build/libprobe.a, with an in-memory state (no state
+ * directory).
  */
 #include <stdlib.h>
 #include <string.h>

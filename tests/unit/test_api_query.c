@@ -4,8 +4,7 @@
  * export's cells (collector/export_csv.c): formulas neutralised as OWASP
  * recommends.
  *
- * The collector's sources are not in libwallwatch.a: they are built into
- * this test directly.
+ * Linked from build/libcollector.a.
  */
 #include <setjmp.h>
 #include <stdarg.h>

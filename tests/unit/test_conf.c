@@ -3,8 +3,7 @@
  * syntax, each error with its exact "name:line: why", the limits, and
  * loading from disk (missing file, directory, size).
  *
- * The probe's sources are not in libwallwatch.a: conf.c is built into this
- * test directly.
+ * Linked from build/libprobe.a.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -5,8 +5,7 @@
  * Transfer-Encoding; a coding other than chunked) refused with a message
  * naming it, and sound heads read, whole or a byte at a time.
  *
- * The collector's sources are not in libwallwatch.a: this one is built
- * into this test directly.
+ * Linked from build/libcollector.a.
  */
 #include <setjmp.h>
 #include <stdarg.h>

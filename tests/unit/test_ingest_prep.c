@@ -4,8 +4,7 @@
  * and its limits), and a line as a row for the store or a refusal naming
  * its field.
  *
- * The collector's sources are not in libwallwatch.a: they are built into
- * this test directly.
+ * Linked from build/libcollector.a.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -3,9 +3,9 @@
  * migrations, batches and duplicates, raw round trips, reanalysis, refusals
  * and durability across a kill -9.
  *
- * The collector's sources are not in libwallwatch.a, so the store is built
- * into this test directly; that also lets the tests look at its database
- * with plain SQL. Each test gets a fresh directory under /tmp.
+ * store_sqlite.c is built into this test (its schema version and
+ * internals), the rest linked from build/libcollector.a; the tests look
+ * at its database with plain SQL. Each test gets a fresh directory under /tmp.
  */
 #include <dirent.h>
 #include <setjmp.h>

@@ -4,9 +4,10 @@
  * the state machine and its events, late arrivals, reanalysis, the query API,
  * exports, domain roll-ups and the migration of a version 1 database.
  *
- * The collector's sources are not in libwallwatch.a, so the store is built
- * into this test directly, which also lets the tests look at its tables
- * with plain SQL. Each test gets a fresh directory under /tmp.
+ * The files whose internals these tests reach are built into this test
+ * (store_sqlite.c, store_query.c, store_timeline.c), the rest linked from
+ * build/libcollector.a; the tests look at its tables with plain SQL. Each test
+ * gets a fresh directory under /tmp.
  */
 #include <dirent.h>
 #include <setjmp.h>
