@@ -7,11 +7,10 @@
  * and a summary on a terminal.
  *
  * Before the targets, the run measures its domestic reference targets
- * (--reference): when every step of every reference fails, the network is
- * down, and each measurement carries that (test_keys.network_check) so the
- * analysis gives null verdicts instead of "blocked". Each measurement is
- * analysed (analysis.h), then scrubbed of the volunteer's own addresses,
- * before it is written.
+ * (--reference, runner_refs.c). Each measurement is analysed (analysis.h),
+ * then scrubbed of the volunteer's own addresses, before it is written.
+ * The cooldowns are runner_cool.c's, what a terminal sees
+ * runner_report.c's; the state they share is runner_int.h's.
  */
 #include <errno.h>
 #include <math.h>
