@@ -223,6 +223,64 @@ parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* An option of a kind the table describes (options.h): checked against
+ * its range, stored in its field of o. */
+static int
+apply_kind(const struct probe_option *p, struct probe_opts *o,
+	   const struct opt_arg *a, char *err, size_t errlen)
+{
+	void *dst = (char *)o + p->off;
+	const char *arg = a->arg, *nm = a->name;
+	bool flag = true;
+	long v;
+
+	switch (p->kind) {
+	case OPTK_FLAG:
+		/* On the command line a flag has no value. */
+		if (a->where != NULL && ww_conf_bool(arg, &flag) != 0) {
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want true or false", nm,
+				   arg);
+			return -1;
+		}
+		*(bool *)dst = flag;
+		return 0;
+	case OPTK_STRING:
+		*(const char **)dst = arg;
+		return 0;
+	case OPTK_INT:
+		if (ww_parse_long(arg, (long)p->min, (long)p->max, &v) != 0) {
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want a whole number from "
+				   "%ld to %ld",
+				   nm, arg, (long)p->min, (long)p->max);
+			return -1;
+		}
+		*(int *)dst = (int)v;
+		return 0;
+	case OPTK_SECONDS:
+		if (ww_parse_seconds(arg, p->min, p->max, dst) != 0) {
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want seconds from %g to %g",
+				   nm, arg, p->min, p->max);
+			return -1;
+		}
+		return 0;
+	case OPTK_DURATION:
+		if (parse_duration(arg, p->min, p->max, dst) != 0) {
+			ww_set_err(err, errlen,
+				   "bad %s \"%s\": want a duration from %g s "
+				   "to %g s (90, 15m, 1h)",
+				   nm, arg, p->min, p->max);
+			return -1;
+		}
+		return 0;
+	case OPTK_OTHER:
+		break;
+	}
+	abort(); /* apply() has the others */
+}
+
 /* Apply one option; 0, or -1 with the problem in err (without where). */
 static int
 apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
@@ -232,8 +290,10 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 	char why[400];
 	struct ww_target t;
 	long v;
-	bool flag;
 
+	if (probe_option_by_code(a->code)->kind != OPTK_OTHER)
+		return apply_kind(probe_option_by_code(a->code), o, a, err,
+				  errlen);
 	switch (a->code) {
 	case OPT_LIST:
 		b->lists[b->n_lists++] = arg;
@@ -275,54 +335,6 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 			return -1;
 		}
 		o->cfg.control_sni = arg;
-		break;
-	case OPT_CONCURRENCY:
-	case OPT_MAX_ADDRS: {
-		long max = a->code == OPT_CONCURRENCY ? 4096 : 64;
-
-		if (ww_parse_long(arg, 1, max, &v) != 0) {
-			ww_set_err(err, errlen,
-				   "bad %s \"%s\": want a whole "
-				   "number from 1 to %ld",
-				   nm, arg, max);
-			return -1;
-		}
-		if (a->code == OPT_CONCURRENCY)
-			o->concurrency = (int)v;
-		else
-			o->cfg.max_addrs = (int)v;
-		break;
-	}
-	case OPT_TIMEOUT:
-	case OPT_CONTROL_TIMEOUT:
-		if (ww_parse_seconds(arg, 0.1, 300,
-				     a->code == OPT_TIMEOUT
-					     ? &o->cfg.timeout
-					     : &o->cfg.control_timeout) != 0) {
-			ww_set_err(err, errlen,
-				   "bad %s \"%s\": want seconds "
-				   "from 0.1 to 300",
-				   nm, arg);
-			return -1;
-		}
-		break;
-	case OPT_OUTPUT:
-		o->output = arg;
-		break;
-	case OPT_QUIET:
-	case OPT_VERBOSE:
-	case OPT_YES:
-		flag = true;
-		if (a->where != NULL && ww_conf_bool(arg, &flag) != 0) {
-			ww_set_err(err, errlen,
-				   "bad %s \"%s\": want true or "
-				   "false",
-				   nm, arg);
-			return -1;
-		}
-		*(a->code == OPT_QUIET	   ? &o->quiet
-		  : a->code == OPT_VERBOSE ? &o->verbose
-					   : &o->yes) = flag;
 		break;
 	case OPT_CONTROL:
 	case OPT_COLLECTOR:
@@ -427,9 +439,6 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 			return -1;
 		}
 		break;
-	case OPT_PCAP:
-		o->cfg.pcap_file = arg;
-		break;
 	case OPT_DNS_LATE_WINDOW: {
 		double w;
 
@@ -454,29 +463,6 @@ apply(struct bundle *b, const struct opt_arg *a, char *err, size_t errlen)
 			return -1;
 		}
 		break;
-	case OPT_INTERVAL:
-	case OPT_COOLDOWN:
-	case OPT_RETRY_QUICK:
-	case OPT_RETRY_SLOW:
-	case OPT_UPLOAD_TIMEOUT: {
-		double *dst = a->code == OPT_INTERVAL	   ? &o->interval
-			      : a->code == OPT_COOLDOWN	   ? &o->cooldown
-			      : a->code == OPT_RETRY_QUICK ? &o->retry_quick
-			      : a->code == OPT_RETRY_SLOW  ? &o->retry_slow
-							   : &o->upload_timeout;
-		double min = a->code == OPT_COOLDOWN ? 0 : 0.1;
-		double max = a->code == OPT_UPLOAD_TIMEOUT ? 3600 : 7 * 86400;
-
-		if (parse_duration(arg, min, max, dst) != 0) {
-			ww_set_err(err, errlen,
-				   "bad %s \"%s\": want a duration "
-				   "from %g s to %g s (90, 15m, "
-				   "1h)",
-				   nm, arg, min, max);
-			return -1;
-		}
-		break;
-	}
 	case OPT_JSON:
 		b->json = true;
 		break;

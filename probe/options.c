@@ -5,10 +5,12 @@
  */
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "engine.h"
 #include "options.h"
+#include "probe.h"
 #include "util.h"
 
 /* clang-format off */
@@ -43,11 +45,17 @@ const struct probe_option probe_options[] = {
 	 .def = WW_DEFAULT_CONTROL_SNI,
 	 .help = "neutral SNI for the control handshake"},
 	{.name = "concurrency", .code = OPT_CONCURRENCY, .arg = "N",
-	 .def = "32", .help = "targets in flight at once"},
+	 .def = "32", .help = "targets in flight at once",
+	 .kind = OPTK_INT, .off = OPT_FIELD(int, concurrency),
+	 .min = 1, .max = 4096},
 	{.name = "timeout", .code = OPT_TIMEOUT, .arg = "SECONDS",
-	 .def = "10", .help = "timeout of each step"},
+	 .def = "10", .help = "timeout of each step",
+	 .kind = OPTK_SECONDS, .off = OPT_FIELD(double, cfg.timeout),
+	 .min = 0.1, .max = 300},
 	{.name = "max-addrs", .code = OPT_MAX_ADDRS, .arg = "N",
-	 .def = "4", .help = "addresses measured per target"},
+	 .def = "4", .help = "addresses measured per target",
+	 .kind = OPTK_INT, .off = OPT_FIELD(int, cfg.max_addrs),
+	 .min = 1, .max = 64},
 	{.name = "max-body", .code = OPT_MAX_BODY, .arg = "SIZE",
 	 .def = "8M",
 	 .help = "bytes downloaded per HTTP response, from 1K to 64M"},
@@ -62,7 +70,8 @@ const struct probe_option probe_options[] = {
 		 "allowed, else said once; on: refuse to run without)"},
 	{.name = "pcap", .code = OPT_PCAP, .arg = "FILE",
 	 .help = "also write those packets to FILE (pcapng, your addresses "
-		 "replaced by placeholders)"},
+		 "replaced by placeholders)",
+	 .kind = OPTK_STRING, .off = OPT_FIELD(const char *, cfg.pcap_file)},
 	{.name = "dns-late-window", .code = OPT_DNS_LATE_WINDOW,
 	 .arg = "SECONDS", .def = "1",
 	 .help = "keep listening for DNS answers this long after the first "
@@ -75,7 +84,9 @@ const struct probe_option probe_options[] = {
 	{.name = "cooldown", .code = OPT_COOLDOWN, .arg = "DURATION",
 	 .def = "180", .def_not_daemon = "0",
 	 .shown = "180 for daemon, 0 for run",
-	 .help = "least time between two tests of one address:port"},
+	 .help = "least time between two tests of one address:port",
+	 .kind = OPTK_DURATION, .off = OPT_FIELD(double, cooldown),
+	 .min = 0, .max = 7 * 86400},
 	/* --- verdicts --- */
 	{.name = "control", .code = OPT_CONTROL, .arg = "URL",
 	 .heading = "Verdicts (docs/verdicts.md)",
@@ -94,7 +105,9 @@ const struct probe_option probe_options[] = {
 	 .shown = "the bundled testlists/fingerprints"},
 	{.name = "control-timeout", .code = OPT_CONTROL_TIMEOUT, .arg = "S",
 	 .help = "seconds to wait for one control",
-	 .shown = "4 x --timeout + 5"},
+	 .shown = "4 x --timeout + 5",
+	 .kind = OPTK_SECONDS,
+	 .off = OPT_FIELD(double, cfg.control_timeout), .min = 0.1, .max = 300},
 	/* --- identity --- */
 	{.name = "probe-cc", .code = OPT_CC, .arg = "CC",
 	 .heading = "Identity (default: what the collector's /api/v1/whoami "
@@ -118,34 +131,46 @@ const struct probe_option probe_options[] = {
 	{.name = "retry-quick", .code = OPT_RETRY_QUICK, .arg = "DURATION",
 	 .def = "5s",
 	 .help = "first retry after a failed upload; 3 quick retries, "
-		 "doubling"},
+		 "doubling",
+	 .kind = OPTK_DURATION, .off = OPT_FIELD(double, retry_quick),
+	 .min = 0.1, .max = 7 * 86400},
 	{.name = "retry-slow", .code = OPT_RETRY_SLOW, .arg = "DURATION",
-	 .def = "15m", .help = "then this, doubling up to 6h"},
+	 .def = "15m", .help = "then this, doubling up to 6h",
+	 .kind = OPTK_DURATION, .off = OPT_FIELD(double, retry_slow),
+	 .min = 0.1, .max = 7 * 86400},
 	{.name = "upload-timeout", .code = OPT_UPLOAD_TIMEOUT,
 	 .arg = "DURATION", .def = "60s",
-	 .help = "give a silent collector up"},
+	 .help = "give a silent collector up",
+	 .kind = OPTK_DURATION,
+	 .off = OPT_FIELD(double, upload_timeout), .min = 0.1, .max = 3600},
 	{.name = "interval", .code = OPT_INTERVAL, .arg = "DURATION",
-	 .def = "1h", .help = "daemon: time between runs"},
+	 .def = "1h", .help = "daemon: time between runs",
+	 .kind = OPTK_DURATION, .off = OPT_FIELD(double, interval),
+	 .min = 0.1, .max = 7 * 86400},
 	{.name = "config", .code = OPT_CONFIG, .arg = "FILE",
 	 .help = "configuration file",
 	 .shown = "/etc/wallwatch/probe.conf, if it exists",
 	 .flags = OPTF_CLI},
 	{.name = "yes", .code = OPT_YES, .def = "false",
 	 .help = "consent to the test lists' categories (unattended "
-		 "installs); remembered"},
+		 "installs); remembered",
+	 .kind = OPTK_FLAG, .off = OPT_FIELD(bool, yes)},
 	/* --- output --- */
 	{.name = "output", .code = OPT_OUTPUT, .arg = "FILE|-",
 	 .heading = "Output",
 	 .help = "JSON Lines file, - for stdout (run: default a dated file "
 		 "in the data directory, or only the spool with a "
-		 "collector; export: required)"},
+		 "collector; export: required)",
+	 .kind = OPTK_STRING, .off = OPT_FIELD(const char *, output)},
 	{.name = "json", .code = OPT_JSON,
 	 .help = "status: machine-readable", .flags = OPTF_CLI},
 	{.name = "quiet", .code = OPT_QUIET, .def = "false",
-	 .help = "no progress line, summary or notices"},
+	 .help = "no progress line, summary or notices",
+	 .kind = OPTK_FLAG, .off = OPT_FIELD(bool, quiet)},
 	{.name = "verbose", .code = OPT_VERBOSE, .def = "false",
 	 .help = "end a run with a line on memory (peak RSS, the budget, "
-		 "handshakes that waited)"},
+		 "handshakes that waited)",
+	 .kind = OPTK_FLAG, .off = OPT_FIELD(bool, verbose)},
 	{.name = "help", .code = OPT_HELP, .help = "this text",
 	 .flags = OPTF_CLI},
 	{.name = "version", .code = OPT_VERSION,

@@ -60,6 +60,26 @@ enum probe_opt_code {
 	OPT_END /* one past the last */
 };
 
+/*
+ * How apply() (cmdline.c) treats a value: OPTK_OTHER has its own code
+ * there; the others are checked against min..max and stored at off in
+ * struct probe_opts (OPT_FIELD checks the field's type).
+ */
+enum probe_opt_kind {
+	OPTK_OTHER = 0,
+	OPTK_FLAG,     /* bool; the file says true/false/yes/no/1/0 */
+	OPTK_STRING,   /* const char *, as given */
+	OPTK_INT,      /* int, a whole number from min to max */
+	OPTK_SECONDS,  /* double, seconds from min to max */
+	OPTK_DURATION, /* double, a DURATION (90, 15m, 1h) from min to max s */
+};
+
+/* The offset of member in struct probe_opts, a compile error unless the
+ * member has type t. */
+#define OPT_FIELD(t, member)                                                   \
+	(0 * sizeof(_Generic(((struct probe_opts *)0)->member, t : 1)) +       \
+	 offsetof(struct probe_opts, member))
+
 /* Given more than once, the values add up; on the command line they
  * replace the configuration file's values instead of adding to them. */
 #define OPTF_REPEAT 0x1u
@@ -86,6 +106,9 @@ struct probe_option {
 	/* A line --help prints after the option (indented). */
 	const char *note;
 	unsigned flags; /* OPTF_* */
+	enum probe_opt_kind kind;
+	size_t off; /* OPT_FIELD() */
+	double min, max;
 };
 
 /* The table, in --help's order, and its length. */

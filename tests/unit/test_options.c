@@ -192,6 +192,10 @@ test_table_and_getopt(void **state)
 		assert_ptr_equal(probe_option_by_name(p->name), p);
 		assert_ptr_equal(probe_option_by_code((int)p->code), p);
 		assert_non_null(p->help);
+		/* A range the parser can meet. */
+		if (p->kind == OPTK_INT || p->kind == OPTK_SECONDS ||
+		    p->kind == OPTK_DURATION)
+			assert_true(p->min <= p->max);
 		/* A default is a value: the configuration file can say it. */
 		if (p->def != NULL || p->def_not_daemon != NULL)
 			assert_false(p->flags & OPTF_CLI);
