@@ -67,7 +67,19 @@ PROBE_OBJ := $(PROBE_SRC:%.c=$(OBJ)/%.o)
 COLLECTOR_OBJ := $(COLLECTOR_SRC:%.c=$(OBJ)/%.o) $(OBJ)/gen/web_assets.o
 WEB_ASSETS := $(sort $(wildcard collector/web/*))
 FAKE_OBJ := $(FAKE_SRC:%.c=$(OBJ)/%.o)
+# Three static libraries: the engine's code, the probe's and the
+# collector's without their main.c. The programs link their objects; the
+# unit tests and fuzz replays link the libraries (the linker takes only the
+# members a test needs), so a new .c file is in them without an edit here.
 LIB := $(BUILD)/libwallwatch.a
+PROBE_LIB := $(BUILD)/libprobe.a
+COLLECTOR_LIB := $(BUILD)/libcollector.a
+PROBE_LIB_OBJ := $(filter-out $(OBJ)/probe/main.o,$(PROBE_OBJ))
+COLLECTOR_LIB_OBJ := $(filter-out $(OBJ)/collector/main.o,$(COLLECTOR_OBJ))
+# What a test links: the libraries, the most dependent first, and every
+# library any of them needs.
+TEST_LIBS = $(COLLECTOR_LIB) $(PROBE_LIB) $(LIB)
+TEST_LDLIBS = $(PKG_LIBS) $(STORE_LIBS) $(ZLIB_LIBS) $(THREAD_LIBS)
 PROBE := $(BUILD)/wallwatch-probe
 COLLECTOR := $(BUILD)/wallwatch-collector
 CENSOR := $(BUILD)/wallwatch-censor
@@ -78,7 +90,8 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
-.PHONY: all deps check-deps bench-deps run check unit unit-asan fuzz-replay \
+.PHONY: all libs deps check-deps bench-deps run check unit unit-asan \
+	fuzz-replay \
 	integration integration-asan web offline lab bench soak fuzz install uninstall \
 	clean \
 	format format-check
@@ -93,7 +106,19 @@ $(OBJ)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c -o $@ $<
 
+libs: $(LIB) $(PROBE_LIB) $(COLLECTOR_LIB)
+
 $(LIB): $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(PROBE_LIB): $(PROBE_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(COLLECTOR_LIB): $(COLLECTOR_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
@@ -134,15 +159,14 @@ $(FAKECOL): $(OBJ)/tests/fakecollector/main.o $(LIB)
 $(SLOWHTTP): $(OBJ)/tests/slowhttp/main.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $<
 
-$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB)
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PKG_LIBS) \
-		$(STORE_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_LIBS) $(CMOCKA_LIBS) $(TEST_LDLIBS)
 
-$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c \
-		tests/fuzz/replay.c $(LIB) $(PKG_LIBS) $(ZLIB_LIBS)
+		tests/fuzz/replay.c $(TEST_LIBS) $(TEST_LDLIBS)
 
 # --- set-up --------------------------------------------------------------
 deps:
@@ -267,10 +291,15 @@ soak: check-deps
 	@$(MAKE) --no-print-directory all $(FAKENET) $(SLOWHTTP)
 	@sh bench/soak.sh $(BUILD) $(SOAK_SECONDS)
 
-# libFuzzer builds: make fuzz FUZZ_SECONDS=60
+# libFuzzer builds: make fuzz FUZZ_SECONDS=60 (FUZZ_NAMES=conf for one).
+# The libraries are built again with clang, instrumented for libFuzzer
+# (fuzzer-no-link) and the sanitizers, in build/libfuzzer.
 FUZZ_SECONDS ?= 30
+FUZZ_BUILD = build/libfuzzer
 fuzz: check-deps
-	@sh tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
+		SANITIZE=fuzzer-no-link,address,undefined CFLAGS="-g -O1" libs
+	@sh tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BUILD) $(FUZZ_NAMES)
 
 # --- install ----------------------------------------------------------------
 # The files name the /usr/local defaults; these put the real paths in. The

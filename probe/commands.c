@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "scrubmeas.h"
 #include "state.h"
 #include "upload.h"
 #include "util.h"

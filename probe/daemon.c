@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "probe.h"
+#include "spoolhold.h"
 #include "state.h"
 #include "upload.h"
 #include "util.h"

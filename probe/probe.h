@@ -96,8 +96,4 @@ void runner_cancel(struct runner *r);
 bool runner_stopped(const struct runner *r);
 int runner_end(struct runner *r);
 
-/* The probe's data directory (WALLWATCH_DATA_DIR, $XDG_DATA_HOME/wallwatch
- * or ~/.local/share/wallwatch); caller frees. */
-char *probe_data_dir(void);
-
 #endif

@@ -7,11 +7,10 @@
  * and a summary on a terminal.
  *
  * Before the targets, the run measures its domestic reference targets
- * (--reference): when every step of every reference fails, the network is
- * down, and each measurement carries that (test_keys.network_check) so the
- * analysis gives null verdicts instead of "blocked". Each measurement is
- * analysed (analysis.h), then scrubbed of the volunteer's own addresses,
- * before it is written.
+ * (--reference, runner_refs.c). Each measurement is analysed (analysis.h),
+ * then scrubbed of the volunteer's own addresses, before it is written.
+ * The cooldowns are runner_cool.c's, what a terminal sees
+ * runner_report.c's; the state they share is runner_int.h's.
  */
 #include <errno.h>
 #include <math.h>
@@ -29,71 +28,18 @@
 #include "failure.h"
 #include "memacct.h"
 #include "probe.h"
+#include "runner_int.h"
+#include "scrubmeas.h"
+#include "spoolhold.h"
 #include "state.h"
 #include "upload.h"
 #include "util.h"
-
-struct summary_row {
-	char *input;
-	char *dns, *tcp, *tls, *control, *http, *verdict;
-};
-
-struct runner {
-	struct probe_opts *o;
-	struct event_base *base;
-	struct ww_engine *engine;
-	struct probe_env *env;	   /* NULL: no state directory */
-	struct uploader *uploader; /* NULL: nothing is uploaded */
-	struct ww_job **jobs;	   /* in-flight jobs by slot; NULL when free */
-	size_t *order; /* target indices not started yet, in order */
-	size_t n_order;
-	size_t done, in_flight, started;
-	bool stopping;
-	bool budget_hit; /* --max-bytes reached: start no more */
-	bool finished;
-	runner_done_cb done_cb;
-	void *done_arg;
-	int out_fd;
-	char *out_path;
-	bool write_failed;
-	size_t spool_failed; /* measurements neither spooled nor held */
-	time_t test_start;
-	double t_start;
-	char *cc, *asn; /* what measurements record */
-	char *report_web, *report_endpoint;
-	struct event *progress, *cool_timer;
-	bool tty;
-	struct summary_row *rows;
-	char arch[65];
-	json_t *cool; /* "addr:port" / "host:port" -> monotonic time free */
-	bool own_cool;
-	struct ww_job **ref_jobs; /* reference targets in flight */
-	size_t ref_pending;
-	bool net_ok;
-	json_t *network_check; /* NULL: no reference was measured */
-};
 
 struct slot_arg {
 	struct runner *r;
 	size_t slot;
 	size_t index; /* target index, for the summary */
 };
-
-char *
-probe_data_dir(void)
-{
-	const char *env = getenv("WALLWATCH_DATA_DIR");
-	const char *xdg = getenv("XDG_DATA_HOME");
-	const char *home = getenv("HOME");
-
-	if (env != NULL && env[0] != '\0')
-		return xstrdup(env);
-	if (xdg != NULL && xdg[0] == '/')
-		return xasprintf("%s/wallwatch", xdg);
-	if (home != NULL && home[0] == '/')
-		return xasprintf("%s/.local/share/wallwatch", home);
-	return xstrdup("/var/lib/wallwatch");
-}
 
 static int
 open_output(struct runner *r)
@@ -162,316 +108,12 @@ write_line(struct runner *r, const char *line)
 	free(buf);
 }
 
-/* --- summary ------------------------------------------------------------- */
-
-static char *
-failure_text(const char *failure, const char *detail)
-{
-	if (failure == failure_unknown)
-		return xasprintf("unknown_failure: %s", detail ? detail : "");
-	return xstrdup(failure);
-}
-
-static void
-summarise(struct runner *r, size_t index, const struct ww_measurement *m)
-{
-	struct summary_row *row = &r->rows[index];
-	size_t ok = 0, nq = 0, naddr = 0;
-	const char *qfail = NULL, *qdetail = NULL;
-
-	row->input = xstrdup(m->input);
-	for (size_t i = 0; i < m->n_queries; i++) {
-		const struct ww_query *q = &m->queries[i];
-
-		if (strcmp(q->hostname, m->queries[0].hostname) != 0)
-			break; /* later queries belong to redirects */
-		nq++;
-		for (size_t k = 0; k < q->n_answers; k++)
-			naddr += q->answers[k].type != WW_RR_CNAME;
-		if (q->failure != NULL && qfail == NULL &&
-		    q->failure != failure_dns_no_answer) {
-			qfail = q->failure;
-			qdetail = q->failure_detail;
-		}
-	}
-	if (nq == 0)
-		row->dns = xstrdup("-");
-	else if (naddr > 0)
-		row->dns = xasprintf("%zu addr", naddr);
-	else
-		row->dns = failure_text(qfail ? qfail : failure_dns_no_answer,
-					qdetail);
-	for (size_t i = 0; i < m->n_tcp; i++)
-		ok += m->tcp[i].failure == NULL;
-	if (m->n_tcp == 0)
-		row->tcp = xstrdup("-");
-	else if (ok == 0)
-		row->tcp = failure_text(m->tcp[0].failure,
-					m->tcp[0].failure_detail);
-	else
-		row->tcp = xasprintf("%zu/%zu ok", ok, m->n_tcp);
-	for (size_t i = 0; i < m->n_tls; i++) {
-		const struct ww_tls *t = &m->tls[i];
-		char **slot = strcmp(t->sni_role, "target") == 0
-				      ? &row->tls
-				      : &row->control;
-
-		if (*slot != NULL)
-			continue;
-		/* A neutral SNI gets the server's own certificate: a completed
-		 * handshake is the expected, unfiltered outcome. */
-		if (t->failure == NULL ||
-		    (slot == &row->control && t->handshake_done))
-			*slot = xstrdup("ok");
-		else
-			*slot = failure_text(t->failure, t->failure_detail);
-	}
-	if (m->n_http > 0) {
-		const struct ww_http *h = &m->http[m->n_http - 1];
-
-		if (h->failure != NULL)
-			row->http = failure_text(h->failure, h->failure_detail);
-		else if (m->n_http > 1)
-			row->http = xasprintf("%d (%zu hops)", h->status,
-					      m->n_http);
-		else
-			row->http = xasprintf("%d", h->status);
-	}
-}
-
-static void
-print_col(const char *s, int width)
-{
-	int len = s ? (int)strlen(s) : 1;
-
-	if (len > width)
-		fprintf(stderr, "%.*s~ ", width - 1, s);
-	else
-		fprintf(stderr, "%s%*s ", s ? s : "-", width - len, "");
-}
-
-static void
-print_summary(struct runner *r)
-{
-	struct ww_testlist *l = &r->o->targets;
-
-	fprintf(stderr, "\n");
-	print_col("TARGET", 44);
-	print_col("DNS", 20);
-	print_col("TCP", 20);
-	print_col("TLS (SNI)", 22);
-	print_col("TLS (CONTROL)", 22);
-	print_col("HTTP", 16);
-	fprintf(stderr, "VERDICT\n");
-	for (size_t i = 0; i < l->n; i++) {
-		struct summary_row *row = &r->rows[i];
-
-		if (row->input == NULL)
-			continue;
-		print_col(row->input, 44);
-		print_col(row->dns, 20);
-		print_col(row->tcp, 20);
-		print_col(row->tls, 22);
-		print_col(row->control, 22);
-		print_col(row->http, 16);
-		fprintf(stderr, "%s\n", row->verdict ? row->verdict : "-");
-	}
-}
-
-static void
-free_rows(struct runner *r)
-{
-	for (size_t i = 0; i < r->o->targets.n; i++) {
-		struct summary_row *row = &r->rows[i];
-
-		free(row->input);
-		free(row->dns);
-		free(row->tcp);
-		free(row->tls);
-		free(row->control);
-		free(row->http);
-		free(row->verdict);
-	}
-	free(r->rows);
-}
-
-/* --- progress ------------------------------------------------------------ */
-
-static void
-progress_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct runner *r = arg;
-	size_t total = r->o->targets.n;
-	double el = ww_mono() - r->t_start;
-
-	(void)fd;
-	(void)what;
-	fprintf(stderr, "\r\033[K[%zu/%zu] in flight %zu, elapsed %.0fs",
-		r->done, total, r->in_flight, el);
-	if (r->done > 0 && r->done < total)
-		fprintf(stderr, ", ETA %.0fs",
-			el / (double)r->done * (double)(total - r->done));
-	fflush(stderr);
-}
-
-static void start_more(struct runner *r);
-
-/* --- cooldown: tests of one address:port spaced by --cooldown ----------- */
-
-/*
- * A censor that has just seen a forbidden request often keeps blocking the
- * client's traffic to that address and port for minutes (the GFW does this
- * for 90 s and more): a test right after would measure the punishment, not
- * the target. So a target starts only when every endpoint it will use has
- * been left alone for --cooldown seconds. Its endpoints are its host:port
- * and the address:ports its host resolved to before (learned as tests
- * finish). While a test runs, its endpoints are busy.
- */
-#define COOL_BUSY 1e300
-
-static json_t *
-cool_obj(struct runner *r, const char *name)
-{
-	json_t *o = json_object_get(r->cool, name);
-
-	if (o == NULL) {
-		o = json_object();
-		json_object_set_new(r->cool, name, o);
-	}
-	return o;
-}
-
-/* Every key target t uses, as a JSON array (new reference). */
-static json_t *
-cool_keys(struct runner *r, const struct ww_target *t)
-{
-	json_t *keys = json_array();
-	json_t *known = json_object_get(cool_obj(r, "addrs"), t->host);
-	json_t *v;
-	size_t i;
-
-	json_array_append_new(keys, json_sprintf("%s:%d", t->host, t->port));
-	json_array_foreach(known, i, v) json_array_append(keys, v);
-	return keys;
-}
-
-/* Seconds until t may start (<= 0: now). */
-static double
-cool_wait(struct runner *r, const struct ww_target *t, double now)
-{
-	json_t *keys = cool_keys(r, t), *free_at = cool_obj(r, "free"), *k;
-	double wait = 0;
-	size_t i;
-
-	json_array_foreach(keys, i, k)
-	{
-		double at = json_real_value(
-			json_object_get(free_at, json_string_value(k)));
-
-		if (at - now > wait)
-			wait = at - now;
-	}
-	json_decref(keys);
-	return wait;
-}
-
-static void
-cool_set(struct runner *r, json_t *keys, double at)
-{
-	json_t *free_at = cool_obj(r, "free"), *k;
-	size_t i;
-
-	json_array_foreach(keys, i, k) json_object_set_new(
-		free_at, json_string_value(k), json_real(at));
-}
-
-static void
-cool_hold(struct runner *r, const struct ww_target *t)
-{
-	json_t *keys;
-
-	if (r->o->cooldown <= 0)
-		return;
-	keys = cool_keys(r, t);
-	cool_set(r, keys, COOL_BUSY);
-	json_decref(keys);
-}
-
-static void
-add_key(json_t *arr, const char *ip, int port)
-{
-	json_t *k;
-	json_t *v;
-	size_t i;
-
-	if (ip == NULL || port <= 0)
-		return;
-	k = json_sprintf("%s:%d", ip, port);
-	json_array_foreach(arr, i, v) if (json_equal(v, k))
-	{
-		json_decref(k);
-		return;
-	}
-	json_array_append_new(arr, k);
-}
-
-/* t finished: learn the endpoints it used, and start their cooldown. */
-static void
-cool_release(struct runner *r, const struct ww_target *t,
-	     const struct ww_measurement *m)
-{
-	json_t *addrs = cool_obj(r, "addrs"), *known, *keys;
-
-	if (r->o->cooldown <= 0)
-		return;
-	known = json_object_get(addrs, t->host);
-	if (known == NULL) {
-		known = json_array();
-		json_object_set_new(addrs, t->host, known);
-	}
-	for (size_t i = 0; i < m->n_tcp; i++)
-		add_key(known, m->tcp[i].ip, m->tcp[i].port);
-	/* A bounded memory of one host's addresses (CDNs rotate). */
-	while (json_array_size(known) > 32)
-		json_array_remove(known, 0);
-	keys = cool_keys(r, t);
-	/* Redirects and HTTP hops may reach other endpoints. */
-	for (size_t i = 0; i < m->n_http; i++)
-		add_key(keys, m->http[i].ip, m->http[i].port);
-	cool_set(r, keys, ww_mono() + r->o->cooldown);
-	json_decref(keys);
-}
-
 static void
 cool_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	start_more(arg);
-}
-
-/* Position in r->order of the next target to start, or -1; *wait is then
- * the least time until one may start (HUGE_VAL: when a test ends). */
-static ssize_t
-pick(struct runner *r, double *wait)
-{
-	struct ww_testlist *l = &r->o->targets;
-	double now = ww_mono();
-
-	*wait = HUGE_VAL;
-	if (r->o->cooldown <= 0)
-		return r->n_order > 0 ? 0 : -1;
-	for (size_t k = 0; k < r->n_order; k++) {
-		double w = cool_wait(r, &l->targets[r->order[k]], now);
-
-		if (w <= 0)
-			return (ssize_t)k;
-		/* A busy endpoint frees when its test ends, not on a
-		 * clock. */
-		if (w < COOL_BUSY / 2 && w < *wait)
-			*wait = w;
-	}
-	return -1;
+	runner_start_more(arg);
 }
 
 /* --- the run ------------------------------------------------------------- */
@@ -534,26 +176,6 @@ describe_measurement(struct runner *r, struct ww_measurement *m,
 		json_string(r->o->cfg.ca_file ? "ca_file" : "system"));
 }
 
-/* "blocked: tls (tls.reset)", "ok", "down", "unknown (control_unavailable)" */
-static char *
-verdict_text(const json_t *tk)
-{
-	const json_t *b = json_object_get(tk, "blocking");
-	const json_t *a = json_object_get(tk, "accessible");
-	const char *detail =
-		json_string_value(json_object_get(tk, "blocking_detail"));
-	const char *reason = json_string_value(
-		json_object_get(json_object_get(tk, "analysis"), "reason"));
-
-	if (json_is_string(b))
-		return xasprintf("%s%s%s%s", json_string_value(b),
-				 detail ? " (" : "", detail ? detail : "",
-				 detail ? ")" : "");
-	if (json_is_false(b))
-		return xstrdup(json_is_true(a) ? "ok" : "down");
-	return xasprintf("unknown (%s)", reason ? reason : "?");
-}
-
 /* The measurement's JSON line, with its verdict, scrubbed of the
  * volunteer's own addresses (after the analysis, which compares real
  * addresses). */
@@ -568,7 +190,7 @@ analysed_line(struct runner *r, struct ww_measurement *m, char **verdict)
 	j = ww_measurement_take_json(m); /* m is freed next */
 	if (ww_analyze(j, r->o->fp, err, sizeof(err)) != 0)
 		log_warn("analysis", "%s: %s", m->input, err);
-	*verdict = verdict_text(json_object_get(j, "test_keys"));
+	*verdict = runner_verdict_text(json_object_get(j, "test_keys"));
 	if (r->env != NULL)
 		scrub_measurement(r->env->scrub, j);
 	line = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
@@ -579,8 +201,8 @@ analysed_line(struct runner *r, struct ww_measurement *m, char **verdict)
 	return line;
 }
 
-static void
-maybe_finish(struct runner *r)
+void
+runner_maybe_finish(struct runner *r)
 {
 	if (r->finished || r->in_flight > 0 || r->ref_pending > 0)
 		return;
@@ -613,8 +235,8 @@ job_done(struct ww_measurement *m, void *arg)
 	if (r->out_fd >= 0)
 		write_line(r, line);
 	free(line);
-	cool_release(r, &r->o->targets.targets[sa->index], m);
-	summarise(r, sa->index, m);
+	runner_cool_release(r, &r->o->targets.targets[sa->index], m);
+	runner_summarise(r, sa->index, m);
 	r->rows[sa->index].verdict = verdict;
 	ww_measurement_free(m);
 	r->jobs[sa->slot] = NULL;
@@ -622,12 +244,12 @@ job_done(struct ww_measurement *m, void *arg)
 	r->done++;
 	free(sa);
 	if (!r->stopping)
-		start_more(r);
-	maybe_finish(r);
+		runner_start_more(r);
+	runner_maybe_finish(r);
 }
 
-static void
-start_more(struct runner *r)
+void
+runner_start_more(struct runner *r)
 {
 	struct ww_testlist *l = &r->o->targets;
 	size_t s = 0;
@@ -659,7 +281,7 @@ start_more(struct runner *r)
 			evtimer_add(r->cool_timer, &tv);
 			break;
 		}
-		k = pick(r, &wait);
+		k = runner_pick(r, &wait);
 		if (k < 0) {
 			if (wait != HUGE_VAL) {
 				/* A millisecond late: never early. */
@@ -680,7 +302,7 @@ start_more(struct runner *r)
 		r->n_order--;
 		r->in_flight++;
 		r->started++;
-		cool_hold(r, &l->targets[sa->index]);
+		runner_cool_hold(r, &l->targets[sa->index]);
 		/* The callback never runs inside ww_job_start() (engine.h),
 		 * so the slot is filled before job_done() can empty it. */
 		r->jobs[s] =
@@ -688,87 +310,7 @@ start_more(struct runner *r)
 				     new_measurement(r, &l->targets[sa->index]),
 				     job_done, sa);
 	}
-	maybe_finish(r);
-}
-
-/* --- the reference check ------------------------------------------------- */
-
-struct ref_arg {
-	struct runner *r;
-	size_t i;
-};
-
-/* Did any step reach the network: an address from DNS, or a connect? */
-static bool
-reached_network(const struct ww_measurement *m)
-{
-	for (size_t i = 0; i < m->n_queries; i++)
-		for (size_t k = 0; k < m->queries[i].n_answers; k++)
-			if (m->queries[i].answers[k].type != WW_RR_CNAME)
-				return true;
-	for (size_t i = 0; i < m->n_tcp; i++)
-		if (m->tcp[i].failure == NULL)
-			return true;
-	return false;
-}
-
-static void
-ref_done(struct ww_measurement *m, void *arg)
-{
-	struct ref_arg *ra = arg;
-	struct runner *r = ra->r;
-	bool ok = reached_network(m);
-
-	r->ref_jobs[ra->i] = NULL;
-	if (ok)
-		r->net_ok = true;
-	else if (!r->o->quiet)
-		log_warn("reference", "%s: every step failed", m->input);
-	ww_measurement_free(m);
-	free(ra);
-	if (--r->ref_pending > 0)
-		return;
-	if (r->stopping) {
-		maybe_finish(r);
-		return;
-	}
-	json_object_set_new(r->network_check, "ok", json_boolean(r->net_ok));
-	if (!r->net_ok)
-		log_warn("run", "no working network: every reference target "
-				"failed at every step; verdicts will be null, "
-				"not \"blocked\"");
-	start_more(r);
-}
-
-static void
-start_references(struct runner *r)
-{
-	struct probe_opts *o = r->o;
-	json_t *refs = json_array();
-	struct ww_job_opts jo;
-
-	memset(&jo, 0, sizeof(jo));
-	jo.no_control = true;
-	r->network_check = json_object();
-	r->ref_jobs = xcalloc(o->n_references, sizeof(*r->ref_jobs));
-	r->ref_pending = o->n_references;
-	for (size_t i = 0; i < o->n_references; i++)
-		json_array_append_new(refs, json_string(o->references[i]));
-	json_object_set_new(r->network_check, "references", refs);
-	for (size_t i = 0; i < o->n_references; i++) {
-		struct ref_arg *ra = xmalloc(sizeof(*ra));
-		struct ww_target t;
-		char err[256];
-
-		if (ww_target_parse(o->references[i], &t, err, sizeof(err)) !=
-		    0)
-			abort(); /* checked with the options */
-		ra->r = r;
-		ra->i = i;
-		r->ref_jobs[i] = ww_job_start_opts(
-			r->engine, &t, &jo, ww_measurement_new(), ref_done, ra);
-		ww_target_clear(&t);
-	}
+	runner_maybe_finish(r);
 }
 
 /* --- the runner's interface ---------------------------------------------- */
@@ -845,8 +387,6 @@ capture_notice(const struct runner *r)
 		 why);
 }
 
-static void check_memory(struct runner *r);
-
 int
 runner_begin(struct runner *r, runner_done_cb cb, void *arg)
 {
@@ -882,19 +422,19 @@ runner_begin(struct runner *r, runner_done_cb cb, void *arg)
 		return -1;
 	}
 	capture_notice(r);
-	check_memory(r);
+	runner_check_memory(r);
 	if ((o->output != NULL || r->uploader == NULL) && open_output(r) != 0)
 		return -1;
 	r->cool_timer = evtimer_new(r->base, cool_timer_cb, r);
 	if (r->tty) {
-		r->progress =
-			event_new(r->base, -1, EV_PERSIST, progress_cb, r);
+		r->progress = event_new(r->base, -1, EV_PERSIST,
+					runner_progress_cb, r);
 		event_add(r->progress, &tick);
 	}
 	if (o->n_references > 0)
-		start_references(r);
+		runner_start_references(r);
 	else
-		start_more(r);
+		runner_start_more(r);
 	return 0;
 }
 
@@ -912,7 +452,7 @@ runner_cancel(struct runner *r)
 	for (size_t i = 0; i < r->o->n_references; i++)
 		if (r->ref_jobs != NULL && r->ref_jobs[i] != NULL)
 			ww_job_cancel(r->ref_jobs[i]);
-	maybe_finish(r);
+	runner_maybe_finish(r);
 }
 
 bool
@@ -945,53 +485,6 @@ record_run(struct runner *r)
 	state_save(r->env);
 }
 
-/* A budget below what the process costs before it measures cannot be
- * kept: one target at a time then (warn rather than refuse: the baseline
- * moves with library and trust store updates, and a daemon that stops
- * measuring after an upgrade is worse than a slow one). */
-static void
-check_memory(struct runner *r)
-{
-	struct ww_engine_memory mem;
-
-	ww_engine_memory(r->engine, &mem);
-	if (mem.budget > 0 && mem.baseline + MA_OP_RESERVE > mem.budget)
-		log_warn("memory",
-			 "--max-memory %.1f MiB is below this process's "
-			 "baseline of %.1f MiB (libraries, trust store): "
-			 "one target at a time",
-			 (double)mem.budget / 1048576.0,
-			 (double)mem.baseline / 1048576.0);
-}
-
-/* One line on memory at the end of a run: what the budget did. */
-static void
-print_memory(const struct runner *r)
-{
-	struct ww_engine_memory mem;
-	char budget[96];
-
-	ww_engine_memory(r->engine, &mem);
-	if (mem.budget > 0)
-		snprintf(budget, sizeof(budget), "%.1f MiB",
-			 (double)mem.budget / 1048576.0);
-	else if (mem.lifted > 0)
-		snprintf(budget, sizeof(budget),
-			 "none (the default %.1f MiB lifted: the process "
-			 "alone is over it)",
-			 (double)mem.lifted / 1048576.0);
-	else
-		snprintf(budget, sizeof(budget), "none");
-	fprintf(stderr,
-		"wallwatch-probe: memory: peak RSS %.1f MiB, budget %s, "
-		"baseline %.1f MiB, accounted peak %.1f MiB; %zu handshakes "
-		"and transfers at once at most, %llu waited for memory\n",
-		(double)memacct_peak_rss() / 1048576.0, budget,
-		(double)mem.baseline / 1048576.0,
-		(double)mem.peak_accounted / 1048576.0, mem.max_active,
-		(unsigned long long)mem.waited);
-}
-
 int
 runner_end(struct runner *r)
 {
@@ -999,9 +492,9 @@ runner_end(struct runner *r)
 	int rc;
 
 	if (r->tty) {
-		progress_cb(-1, 0, r);
+		runner_progress_cb(-1, 0, r);
 		fprintf(stderr, "\n");
-		print_summary(r);
+		runner_print_summary(r);
 	}
 	/* Measurements on disk before we say so; pipes and devices (a
 	 * --output of /dev/stdout or /dev/null) have nothing to sync. */
@@ -1019,7 +512,7 @@ runner_end(struct runner *r)
 			r->done, r->o->targets.n, ww_mono() - r->t_start,
 			r->out_path ? r->out_path : "the spool");
 	if ((r->o->verbose || r->tty) && r->engine != NULL)
-		print_memory(r);
+		runner_print_memory(r);
 	record_run(r);
 	if (r->write_failed || r->stopping || r->spool_failed > 0)
 		rc = EXIT_RUNFAIL;
@@ -1042,7 +535,7 @@ runner_end(struct runner *r)
 	free(r->ref_jobs);
 	json_decref(r->network_check);
 	json_decref(r->cool);
-	free_rows(r);
+	runner_free_rows(r);
 	free(r);
 	return rc;
 }

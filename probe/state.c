@@ -1,6 +1,9 @@
 /*
- * state.c - the probe's state directory: state.json, consent.json, the
- * spool, and the scrubber fed from both (see state.h).
+ * state.c - the probe's state directory and state.json: where it is,
+ * opening it (spool, submitter key, the scrubber's addresses), counters
+ * and what the collectors said (see state.h). Consent is consent.c's,
+ * scrubbing a measurement scrubmeas.c's, holding what the spool cannot
+ * take spoolhold.c's.
  */
 #include <errno.h>
 #include <ifaddrs.h>
@@ -12,11 +15,26 @@
 #include <sys/stat.h>
 
 #include "ipaddr.h"
-#include "probe.h"
 #include "state.h"
 #include "util.h"
 
 #define STATE_MAX_FILE (1024 * 1024)
+
+char *
+probe_data_dir(void)
+{
+	const char *env = getenv("WALLWATCH_DATA_DIR");
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+
+	if (env != NULL && env[0] != '\0')
+		return xstrdup(env);
+	if (xdg != NULL && xdg[0] == '/')
+		return xasprintf("%s/wallwatch", xdg);
+	if (home != NULL && home[0] == '/')
+		return xasprintf("%s/.local/share/wallwatch", home);
+	return xstrdup("/var/lib/wallwatch");
+}
 
 char *
 state_default_dir(void)
@@ -32,8 +50,8 @@ state_default_dir(void)
 	return probe_data_dir();
 }
 
-static json_t *
-load_json_file(const char *path, const char *what, bool read_only)
+json_t *
+state_load_json(const char *path, const char *what, bool read_only)
 {
 	struct stat st;
 	char err[512];
@@ -151,7 +169,7 @@ env_open(struct probe_env *env, const char *dir, uint64_t spool_max,
 		env->id_error = xstrdup(err); /* status shows it */
 	}
 	path = xasprintf("%s/state.json", dir);
-	env->state = load_json_file(path, "state", read_only);
+	env->state = state_load_json(path, "state", read_only);
 	free(path);
 	if (env->state == NULL)
 		env->state = json_object();
@@ -308,304 +326,4 @@ state_cc(struct probe_env *env)
 {
 	return json_string_value(
 		json_object_get(json_object_get(env->state, "network"), "cc"));
-}
-
-size_t
-scrub_measurement(const struct ww_scrub *s, json_t *m)
-{
-	json_t *reqs =
-		json_object_get(json_object_get(m, "test_keys"), "requests");
-	json_t *r;
-	size_t i, n = 0;
-
-	/* A changed body no longer matches its hash, and the old hash would
-	 * let anyone who guesses the address confirm it (hash the page with
-	 * the guess in it). So the hash goes with the address. */
-	json_array_foreach(reqs, i, r)
-	{
-		json_t *resp = json_object_get(r, "response");
-		json_t *body = json_object_get(resp, "body");
-		json_t *box;
-		size_t k;
-
-		if (body == NULL || json_is_null(body))
-			continue;
-		box = json_object();
-		json_object_set(box, "body", body);
-		k = ww_scrub_json(s, box);
-		if (k > 0) {
-			json_object_set(resp, "body",
-					json_object_get(box, "body"));
-			json_object_set_new(resp, "body_sha256", json_null());
-			n += k;
-		}
-		json_decref(box);
-	}
-	return n + ww_scrub_json(s, m);
-}
-
-char *
-env_scrub_line(struct probe_env *env, const char *data, size_t len, char **uid,
-	       char **category, size_t *replaced, char *err, size_t errlen)
-{
-	json_error_t je;
-	json_t *m = json_loadb(data, len, 0, &je);
-	const char *u;
-	char *out;
-
-	if (uid)
-		*uid = NULL;
-	if (category)
-		*category = NULL;
-	if (!json_is_object(m)) {
-		ww_set_err(err, errlen, "not a JSON object: %s",
-			   m ? "wrong type" : je.text);
-		json_decref(m);
-		return NULL;
-	}
-	u = json_string_value(json_object_get(m, "measurement_uid"));
-	if (u == NULL) {
-		ww_set_err(err, errlen, "no measurement_uid");
-		json_decref(m);
-		return NULL;
-	}
-	if (uid)
-		*uid = xstrdup(u);
-	if (category)
-		*category = xstrdup(json_string_value(json_object_get(
-			json_object_get(m, "test_keys"), "category_code")));
-	*replaced = scrub_measurement(env->scrub, m);
-	out = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS |
-				    JSON_REAL_PRECISION(9));
-	json_decref(m);
-	if (out == NULL)
-		abort();
-	return out;
-}
-
-void
-jsonl_append(char **buf, size_t *len, size_t *cap, const char *line)
-{
-	size_t n = strlen(line);
-
-	while (*len + n + 2 > *cap) {
-		*cap = *cap ? *cap * 2 : 65536;
-		*buf = xrealloc(*buf, *cap);
-	}
-	memcpy(*buf + *len, line, n);
-	*len += n;
-	(*buf)[(*len)++] = '\n';
-}
-
-static int
-hold(struct probe_env *env, const char *uid, const char *data, size_t len)
-{
-	struct pending_line *p;
-
-	if (env->pending_bytes + len > PENDING_MAX_BYTES) {
-		log_error("spool",
-			  "measurement %s lost: the spool cannot be "
-			  "written and %u MiB are already held in "
-			  "memory",
-			  uid, PENDING_MAX_BYTES >> 20);
-		state_count(env, "lost", 1);
-		return -1;
-	}
-	p = WW_PUSH(env->pending, env->n_pending, env->cap_pending);
-	p->uid = xstrdup(uid);
-	p->data = xmalloc(len);
-	memcpy(p->data, data, len);
-	p->len = len;
-	env->pending_bytes += len;
-	return 1;
-}
-
-static int
-try_spool(struct probe_env *env, const char *uid, const char *data, size_t len,
-	  bool loud)
-{
-	char err[512];
-	uint64_t total;
-
-	if (spool_put(&env->spool, uid, data, len, err, sizeof(err)) == 0)
-		return 0;
-	if (errno == ENOSPC || errno == EDQUOT) {
-		/* Room may be made by dropping old bodies. */
-		size_t n = spool_trim(&env->spool, &total);
-
-		if (n > 0) {
-			state_count(env, "trimmed", n);
-			log_warn("spool",
-				 "disk full: dropped the HTTP bodies of "
-				 "the %zu oldest queued measurement(s)",
-				 n);
-			if (spool_put(&env->spool, uid, data, len, err,
-				      sizeof(err)) == 0)
-				return 0;
-		}
-	}
-	if (loud)
-		log_error("spool",
-			  "%s; holding the measurement in memory and "
-			  "retrying",
-			  err);
-	return -1;
-}
-
-int
-env_spool(struct probe_env *env, const char *uid, const char *data, size_t len)
-{
-	uint64_t total;
-
-	if (env->n_pending == 0 && try_spool(env, uid, data, len, true) == 0) {
-		/* The full check lists the spool: only when the running
-		 * estimate says it may be over. */
-		if (env->spool.max_bytes > 0 &&
-		    env->spool.bytes > env->spool.max_bytes &&
-		    env_spool_full(env, &total) && !env->spool_full_warned) {
-			log_warn("spool",
-				 "the spool holds %.1f MiB, over its "
-				 "--spool-max of %.1f MiB even without "
-				 "bodies: no new runs until a "
-				 "collector takes some",
-				 (double)total / 1048576.0,
-				 (double)env->spool.max_bytes / 1048576.0);
-			env->spool_full_warned = true;
-		}
-		return 0;
-	}
-	/* Keep the order: once something is held, later ones queue behind
-	 * it. */
-	if (hold(env, uid, data, len) < 0)
-		return -1;
-	env_flush_pending(env);
-	return env->n_pending > 0 ? 1 : 0;
-}
-
-size_t
-env_flush_pending(struct probe_env *env)
-{
-	size_t done = 0;
-
-	while (done < env->n_pending) {
-		struct pending_line *p = &env->pending[done];
-
-		if (try_spool(env, p->uid, p->data, p->len, false) != 0)
-			break;
-		env->pending_bytes -= p->len;
-		free(p->uid);
-		free(p->data);
-		done++;
-	}
-	if (done > 0) {
-		memmove(env->pending, env->pending + done,
-			(env->n_pending - done) * sizeof(*env->pending));
-		env->n_pending -= done;
-		log_info("spool",
-			 "%zu held measurement(s) written to the spool", done);
-	}
-	return env->n_pending;
-}
-
-bool
-env_spool_full(struct probe_env *env, uint64_t *total)
-{
-	struct spool_entry *e;
-	size_t n, trimmed;
-	char err[256];
-
-	*total = 0;
-	if (env->spool.max_bytes == 0)
-		return false;
-	if (spool_list(&env->spool, &e, &n, total, err, sizeof(err)) != 0)
-		return false;
-	spool_entries_free(e, n);
-	if (*total <= env->spool.max_bytes) {
-		env->spool_full_warned = false;
-		return false;
-	}
-	trimmed = spool_trim(&env->spool, total);
-	if (trimmed > 0) {
-		state_count(env, "trimmed", trimmed);
-		log_warn("spool",
-			 "over its cap of %.1f MiB: dropped the HTTP "
-			 "bodies of the %zu oldest queued "
-			 "measurement(s); the rest of each is kept",
-			 (double)env->spool.max_bytes / 1048576.0, trimmed);
-		state_save(env);
-	}
-	return *total > env->spool.max_bytes;
-}
-
-/* --- consent ---------------------------------------------------------- */
-
-static json_t *
-load_consent(struct probe_env *env)
-{
-	char *path = xasprintf("%s/consent.json", env->state_dir);
-	json_t *c = load_json_file(path, "consent", env->read_only);
-
-	free(path);
-	return c;
-}
-
-static bool
-has_string(const json_t *arr, const char *want)
-{
-	json_t *v;
-	size_t k;
-
-	json_array_foreach(arr, k, v)
-	{
-		if (json_is_string(v) &&
-		    strcmp(json_string_value(v), want) == 0)
-			return true;
-	}
-	return false;
-}
-
-bool
-consent_covers(struct probe_env *env, const char *const *cats, size_t n)
-{
-	json_t *c = load_consent(env);
-	json_t *have = json_object_get(c, "categories");
-	bool ok = json_is_array(have);
-
-	for (size_t i = 0; ok && i < n; i++)
-		ok = has_string(have, cats[i]);
-	json_decref(c);
-	return ok;
-}
-
-int
-consent_record(struct probe_env *env, const char *const *cats, size_t n,
-	       const char *how)
-{
-	json_t *c = load_consent(env);
-	json_t *have;
-	char now[20], err[512];
-	char *s;
-	int rc;
-
-	if (c == NULL)
-		c = json_object();
-	have = json_object_get(c, "categories");
-	if (!json_is_array(have)) {
-		have = json_array();
-		json_object_set_new(c, "categories", have);
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!has_string(have, cats[i]))
-			json_array_append_new(have, json_string(cats[i]));
-	ww_fmt_utc(time(NULL), now);
-	json_object_set_new(c, "given", json_string(now));
-	json_object_set_new(c, "how", json_string(how));
-	s = json_dumps(c, JSON_INDENT(1) | JSON_SORT_KEYS);
-	json_decref(c);
-	rc = spool_write_atomic(env->state_dir, "consent.json", s, strlen(s),
-				err, sizeof(err));
-	if (rc != 0)
-		log_error("consent", "%s", err);
-	free(s);
-	return rc;
 }

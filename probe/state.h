@@ -7,6 +7,11 @@
  * state.json is advisory: written atomically, and when it is unreadable it
  * is set aside as state.json.bad and the probe starts afresh (nothing in
  * it is a measurement).
+ *
+ * The rest of the directory has headers of its own: consent.h
+ * (consent.json), scrubmeas.h (a measurement scrubbed of the volunteer's
+ * addresses), spoolhold.h (spooling, and holding in memory what a full
+ * disk refuses).
  */
 #ifndef WW_PROBE_STATE_H
 #define WW_PROBE_STATE_H
@@ -82,43 +87,16 @@ void state_learn_whoami(struct probe_env *env, const char *from, const char *ip,
 const char *state_asn(struct probe_env *env);
 const char *state_cc(struct probe_env *env);
 
-/* Scrub a measurement in place (scrub.h), and drop the body_sha256 of a
- * response body that changed; returns the replacements. */
-size_t scrub_measurement(const struct ww_scrub *s, json_t *m);
-
 /*
- * Scrub a serialised measurement (one JSON object): parse, scrub, dump.
- * Returns a new string (caller frees) and its measurement_uid and
- * category through *uid / *category (copies; may be NULL); NULL with a
- * message when data is not a JSON object with a measurement_uid.
+ * Load a JSON object file of the state directory (state.json,
+ * consent.json); what names it in messages. NULL when it is missing, too
+ * big, or not an object: then, unless read_only, it is set aside as
+ * PATH.bad (logged) so that the next save starts afresh.
  */
-char *env_scrub_line(struct probe_env *env, const char *data, size_t len,
-		     char **uid, char **category, size_t *replaced, char *err,
-		     size_t errlen);
+json_t *state_load_json(const char *path, const char *what, bool read_only);
 
-/* Append line and a newline to the JSON Lines in *buf (*len bytes used
- * of *cap), growing it. */
-void jsonl_append(char **buf, size_t *len, size_t *cap, const char *line);
-
-/*
- * Spool one measurement; on a full disk, trim bodies and retry, then hold
- * it in memory (env_flush_pending retries). Returns 0 when on disk, 1 when
- * held, -1 when lost (memory cap reached; logged).
- */
-int env_spool(struct probe_env *env, const char *uid, const char *data,
-	      size_t len);
-/* Retry the held measurements; returns how many are still held. */
-size_t env_flush_pending(struct probe_env *env);
-
-/* Is the spool over its cap even after trimming (then new runs wait)? */
-bool env_spool_full(struct probe_env *env, uint64_t *total);
-
-/* Consent (consent.json): the categories the volunteer agreed to have
- * measured. True when every code in cats (comma list; "" for targets
- * without a category) is covered. */
-bool consent_covers(struct probe_env *env, const char *const *cats, size_t n);
-/* Record consent for cats (merged with what was there). */
-int consent_record(struct probe_env *env, const char *const *cats, size_t n,
-		   const char *how);
+/* The probe's data directory (WALLWATCH_DATA_DIR, $XDG_DATA_HOME/wallwatch
+ * or ~/.local/share/wallwatch); caller frees. */
+char *probe_data_dir(void);
 
 #endif

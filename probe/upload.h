@@ -58,6 +58,8 @@ bool uploader_busy(const struct uploader *u);
 typedef void (*uploader_whoami_cb)(void *arg, bool ok);
 void uploader_whoami(struct uploader *u, uploader_whoami_cb cb, void *arg);
 
+/* --- upload_policy.c: the parts without I/O ---------------------------- */
+
 /* Parse a base URL's whoami answer into the state (exposed for tests):
  * 0, or -1 with a message. */
 int upload_parse_whoami(struct probe_env *env, const char *from,
@@ -69,5 +71,18 @@ bool upload_excluded(const char *exclude, const char *cat);
 /* Delay before round attempt k (1-based count of failed rounds), without
  * jitter (exposed for tests). */
 double upload_backoff(const struct upload_opts *o, unsigned k);
+/* d plus up to a quarter more, at random: probes that failed together do
+ * not retry together. */
+double upload_jitter(double d);
+
+/* The collector's clock minus ours, from the value of its Date header
+ * (v, len bytes, as libcurl hands it over: leading blank, CRLF); a few
+ * seconds count as 0. current when v is not a date; a change of more
+ * than a minute is logged. */
+long upload_clock_offset(long current, const char *v, size_t len);
+
+/* in (len bytes) gzip'd, as Content-Encoding: gzip wants: a new buffer
+ * (caller frees) of *out_len bytes. Aborts only on OOM. */
+char *upload_gzip(const char *in, size_t len, size_t *out_len);
 
 #endif

@@ -6,14 +6,15 @@
  * holds no control character; a CSV cell that a spreadsheet would take
  * for a formula never starts with a formula character once written.
  *
- * The collector's sources are not in libwallwatch.a: they are built into
- * this target directly.
+ * Linked from build/libcollector.a.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collector/api_query.c"
-#include "../../collector/export_csv.c"
+#include <event2/buffer.h>
+
+#include "../../collector/api_query.h"
+#include "../../collector/collector.h"
 #include "fuzz.h"
 
 static void

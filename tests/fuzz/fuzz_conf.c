@@ -3,14 +3,15 @@
  * A parse that succeeds must give only entries the syntax allows (conf.h);
  * one that fails must leave the conf empty and say where, under its name.
  *
- * The probe's sources are not in libwallwatch.a (nor in the libFuzzer
- * build of run-fuzz.sh): conf.c is built into this target directly.
+ * Linked from build/libprobe.a (make fuzz builds it with clang for
+ * libFuzzer).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../probe/conf.c"
+#include "../../probe/conf.h"
 #include "fuzz.h"
+#include "util.h"
 
 static void
 check_entry(const struct ww_conf_entry *e, int prev_line)

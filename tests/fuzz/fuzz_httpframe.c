@@ -6,13 +6,12 @@
  * within the input, with a Content-Length that is -1 or a number it
  * names.
  *
- * The collector's sources are not in libwallwatch.a: this one is built
- * into the target directly.
+ * Linked from build/libcollector.a.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collector/httpframe.c"
+#include "../../collector/httpframe.h"
 #include "fuzz.h"
 
 static int

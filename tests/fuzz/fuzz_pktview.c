@@ -6,13 +6,15 @@
  * within its bound and valid UTF-8, a count within the caps, and a trimmed
  * view whose arrays are within theirs.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "../../collector/pktview.c"
+#include "../../collector/pktview.h"
 #include "fuzz.h"
+#include "util.h"
 
 static void
 check_names(const char *s, size_t cap)

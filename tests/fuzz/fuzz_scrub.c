@@ -6,14 +6,15 @@
  * length when no text form is found, scrubbed text yields nothing on a
  * second pass, and a scrubbed tree nothing on a second pass either.
  *
- * The probe's sources are not in libwallwatch.a (nor in the libFuzzer
- * build of run-fuzz.sh): scrub.c is built into this target directly.
+ * Linked from build/libprobe.a (make fuzz builds it with clang for
+ * libFuzzer).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../probe/scrub.c"
+#include "../../probe/scrub.h"
 #include "fuzz.h"
+#include "util.h"
 
 static struct ww_scrub *
 fixed_set(void)
@@ -37,7 +38,7 @@ check_text(const struct ww_scrub *s, const char *in, size_t len)
 
 	if (out[outlen] != '\0' ||
 	    (n == 0 && (outlen != len || memcmp(out, in, len) != 0)) ||
-	    outlen > len + n * (MARK_LEN - 3))
+	    outlen > len + n * (sizeof(WW_SCRUBBED) - 1 - 3))
 		abort();
 	again = ww_scrub_text(s, out, outlen, &outlen2, &n2);
 	if (n2 != 0 || outlen2 != outlen || memcmp(again, out, outlen) != 0)

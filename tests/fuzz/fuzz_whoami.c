@@ -4,21 +4,20 @@
  * only an address literal is learned, at most STATE_MAX_ADDRS are kept, and
  * the network fields are well-formed or absent.
  *
- * The probe's sources are not in libwallwatch.a: they are built into this
- * target directly, with an in-memory state (no state directory).
+ * Linked from build/libprobe.a, with an in-memory state (no state
+ * directory).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../probe/commands.c"
-#include "../../probe/daemon.c"
-#include "../../probe/identity.c"
-#include "../../probe/runner.c"
-#include "../../probe/scrub.c"
-#include "../../probe/spool.c"
-#include "../../probe/state.c"
-#include "../../probe/upload.c"
+#include "../../probe/identity.h"
+#include "../../probe/probe.h"
+#include "../../probe/scrub.h"
+#include "../../probe/spool.h"
+#include "../../probe/state.h"
+#include "../../probe/upload.h"
 #include "fuzz.h"
+#include "ipaddr.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -4,8 +4,7 @@
  * export's cells (collector/export_csv.c): formulas neutralised as OWASP
  * recommends.
  *
- * The collector's sources are not in libwallwatch.a: they are built into
- * this test directly.
+ * Linked from build/libcollector.a.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,9 +15,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <event2/buffer.h>
 
-#include "../../collector/api_query.c"
-#include "../../collector/export_csv.c"
+#include "util.h"
+#include "../../collector/api_query.h"
+#include "../../collector/collector.h"
 
 #define ALL (AQ_FILTERS | AQ_AFTER | AQ_LIMIT | AQ_GRANULARITY | AQ_FORMAT)
 

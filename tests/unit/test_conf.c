@@ -3,8 +3,7 @@
  * syntax, each error with its exact "name:line: why", the limits, and
  * loading from disk (missing file, directory, size).
  *
- * The probe's sources are not in libwallwatch.a: conf.c is built into this
- * test directly.
+ * Linked from build/libprobe.a.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +16,8 @@
 
 #include <cmocka.h>
 
-#include "../../probe/conf.c"
+#include "util.h"
+#include "../../probe/conf.h"
 
 /* --- helpers ----------------------------------------------------------- */
 

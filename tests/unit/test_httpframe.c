@@ -5,8 +5,7 @@
  * Transfer-Encoding; a coding other than chunked) refused with a message
  * naming it, and sound heads read, whole or a byte at a time.
  *
- * The collector's sources are not in libwallwatch.a: this one is built
- * into this test directly.
+ * Linked from build/libcollector.a.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +15,8 @@
 
 #include <cmocka.h>
 
-#include "../../collector/httpframe.c"
+#include "util.h"
+#include "../../collector/httpframe.h"
 
 #define REQ "POST /api/v1/measurements HTTP/1.1\r\nHost: x\r\n"
 

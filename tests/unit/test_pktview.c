@@ -13,7 +13,8 @@
 
 #include <cmocka.h>
 
-#include "../../collector/pktview.c"
+#include "util.h"
+#include "../../collector/pktview.h"
 
 static json_t *
 load(const char *text)

@@ -16,7 +16,8 @@
 
 #include <cmocka.h>
 
-#include "../../collector/ratelimit.c"
+#include "util.h"
+#include "../../collector/ratelimit.h"
 
 /* 1,700,000,020: 40 s into a minute, 820 s into an hour. */
 #define T0 1700000020

@@ -3,8 +3,7 @@
  * repeated many times is printed once per interval, and the next one
  * printed says how many were held back.
  *
- * The collector's sources are not in libwallwatch.a: this one is built
- * into this test directly.
+ * Linked from build/libcollector.a.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +16,8 @@
 
 #include <cmocka.h>
 
-#include "../../collector/ratelog.c"
+#include "util.h"
+#include "../../collector/ratelog.h"
 
 static void
 test_once_per_interval(void **state)

@@ -4,8 +4,7 @@
  * binary forms, and whole measurements (headers, bodies, base64 bodies,
  * DNS answers and raw messages, keys).
  *
- * The probe's sources are not in libwallwatch.a: scrub.c is built into
- * this test directly.
+ * Linked from build/libprobe.a.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +16,8 @@
 
 #include <cmocka.h>
 
-#include "../../probe/scrub.c"
+#include "util.h"
+#include "../../probe/scrub.h"
 
 #define S WW_SCRUBBED
 

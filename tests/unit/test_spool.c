@@ -18,14 +18,12 @@
 
 #include <cmocka.h>
 
-#include "../../probe/commands.c"
-#include "../../probe/daemon.c"
-#include "../../probe/identity.c"
-#include "../../probe/runner.c"
-#include "../../probe/scrub.c"
-#include "../../probe/spool.c"
-#include "../../probe/state.c"
-#include "../../probe/upload.c"
+#include "../../probe/consent.h"
+#include "../../probe/scrubmeas.h"
+#include "../../probe/spool.h"
+#include "../../probe/state.h"
+#include "../../probe/upload.h"
+#include "util.h"
 
 static char tmpl[] = "/tmp/ww-spool-test.XXXXXX";
 static char *dir;
@@ -295,7 +293,7 @@ test_backoff_and_exclude(void **state)
 	assert_true(upload_backoff(&o, 5) == 1800);
 	assert_true(upload_backoff(&o, 40) == UPLOAD_BACKOFF_CAP);
 	for (double d = 5; d < 1e4; d *= 3) {
-		double j = jitter(d);
+		double j = upload_jitter(d);
 
 		assert_true(j >= d && j <= d * 1.25);
 	}
@@ -310,31 +308,27 @@ test_backoff_and_exclude(void **state)
 static void
 test_clock_offset(void **state)
 {
-	struct uploader u;
+	long off;
 	char hdr[64];
 	struct tm tm;
 	time_t now = time(NULL), t;
 
 	(void)state;
-	memset(&u, 0, sizeof(u));
 	/* a collector 2,000 s ahead of us */
 	t = now + 2000;
 	gmtime_r(&t, &tm);
 	strftime(hdr, sizeof(hdr), " %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
-	learn_clock(&u, hdr, strlen(hdr));
-	assert_true(u.clock_offset >= 1998 && u.clock_offset <= 2000);
+	off = upload_clock_offset(0, hdr, strlen(hdr));
+	assert_true(off >= 1998 && off <= 2000);
 	/* within a few seconds: none */
 	gmtime_r(&now, &tm);
 	strftime(hdr, sizeof(hdr), " %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
-	learn_clock(&u, hdr, strlen(hdr));
-	assert_int_equal(u.clock_offset, 0);
+	off = upload_clock_offset(off, hdr, strlen(hdr));
+	assert_int_equal(off, 0);
 	/* not a date, or too long: nothing learned */
-	u.clock_offset = 7;
-	learn_clock(&u, " yesterday\r\n", 12);
-	assert_int_equal(u.clock_offset, 7);
+	assert_int_equal(upload_clock_offset(7, " yesterday\r\n", 12), 7);
 	memset(hdr, 'x', sizeof(hdr));
-	learn_clock(&u, hdr, sizeof(hdr));
-	assert_int_equal(u.clock_offset, 7);
+	assert_int_equal(upload_clock_offset(7, hdr, sizeof(hdr)), 7);
 }
 
 int

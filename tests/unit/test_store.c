@@ -3,9 +3,9 @@
  * migrations, batches and duplicates, raw round trips, reanalysis, refusals
  * and durability across a kill -9.
  *
- * The collector's sources are not in libwallwatch.a, so the store is built
- * into this test directly; that also lets the tests look at its database
- * with plain SQL. Each test gets a fresh directory under /tmp.
+ * store_sqlite.c is built into this test (its schema version and
+ * internals), the rest linked from build/libcollector.a; the tests look
+ * at its database with plain SQL. Each test gets a fresh directory under /tmp.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -21,16 +21,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
-#include "../../collector/store.c"
-#include "../../collector/store_pack.c"
+#include "util.h"
+/* The schema's internals (SCHEMA_VERSION, struct store); the rest of the
+ * store is linked from libcollector.a. */
 #include "../../collector/store_schema.c"
 #include "../../collector/store_sqlite.c"
-#include "../../collector/store_query.c"
-#include "../../collector/store_timeline.c"
-#include "../../collector/timeline.c"
-#include "../../collector/store_agreement.c"
-#include "../../collector/store_submitters.c"
 
 #include "store_fixture.h"
 

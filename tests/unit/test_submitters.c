@@ -15,17 +15,14 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
-#include "../../collector/ratelimit.c"
-#include "../../collector/store.c"
-#include "../../collector/store_pack.c"
-#include "../../collector/store_schema.c"
-#include "../../collector/store_sqlite.c"
-#include "../../collector/store_query.c"
-#include "../../collector/store_timeline.c"
-#include "../../collector/timeline.c"
-#include "../../collector/store_agreement.c"
-#include "../../collector/store_submitters.c"
+#include "util.h"
+#include "../../collector/collector.h"
+#include "../../collector/ratelimit.h"
+#include "../../collector/store_sqlite_int.h"
+/* The registry's internals (struct sub_registry); the rest is linked
+ * from libcollector.a. */
 #include "../../collector/submitters.c"
 #include "store_fixture.h"
 

@@ -19,7 +19,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "../../probe/identity.c"
+#include "../../probe/identity.h"
 #include "subsig.h"
 #include "util.h"
 

@@ -4,9 +4,10 @@
  * the state machine and its events, late arrivals, reanalysis, the query API,
  * exports, domain roll-ups and the migration of a version 1 database.
  *
- * The collector's sources are not in libwallwatch.a, so the store is built
- * into this test directly, which also lets the tests look at its tables
- * with plain SQL. Each test gets a fresh directory under /tmp.
+ * The files whose internals these tests reach are built into this test
+ * (store_sqlite.c, store_query.c, store_timeline.c), the rest linked from
+ * build/libcollector.a; the tests look at its tables with plain SQL. Each test
+ * gets a fresh directory under /tmp.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -19,16 +20,17 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
-#include "../../collector/store.c"
-#include "../../collector/store_pack.c"
+#include "util.h"
+/* The internals these tests reach (migrations, statements, the timeline's
+ * classes, the export's SQL); the rest of the store is linked from
+ * libcollector.a. */
 #include "../../collector/store_schema.c"
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
 #include "../../collector/timeline.c"
-#include "../../collector/store_agreement.c"
-#include "../../collector/store_submitters.c"
 
 /* 2023-11-14 00:00:00 UTC, a day's start */
 #define T0 ((int64_t)1699920000)
