@@ -23,7 +23,7 @@ VERSION := 0.1.0
 PROBE_PKGS = libevent libevent_openssl libcares libcurl openssl jansson \
 	     libidn2
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PROBE_PKGS) 2>/dev/null)
-# libpcap: the engine's packet capture (engine/capture.c); Debian's
+# libpcap: the engine's packet capture (engine/loop/capture.c); Debian's
 # libpcap-dev has a .pc file only from 1.10, so plain -lpcap.
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PROBE_PKGS) 2>/dev/null) -lpcap -lm
 # The probe's uploads are gzip'd.
@@ -44,7 +44,8 @@ ifneq ($(WERROR),0)
 WARN += -Werror
 endif
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -Iengine \
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -Iengine/core \
+	     -Iengine/loop \
 	     $(PKG_CFLAGS) -DWW_VERSION='"$(VERSION)"' \
 	     -DWW_DATADIR='"$(DATADIR)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS)
@@ -54,7 +55,12 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
 ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-ENGINE_SRC := $(wildcard engine/*.c)
+# The engine in two layers (README.md, "Source tour"): engine/core, pure
+# code (parsers, the JSON model, the verdict, fingerprints, test lists),
+# which never includes the event loop's headers (`make layers-check`);
+# engine/loop, what runs on the libevent loop (DNS, TCP, TLS and HTTP
+# steps, c-ares and curl glue, the capture, the memory budget).
+ENGINE_SRC := $(wildcard engine/core/*.c engine/loop/*.c)
 PROBE_SRC := $(wildcard probe/*.c)
 COLLECTOR_SRC := $(wildcard collector/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -94,7 +100,7 @@ REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 	fuzz-replay \
 	integration integration-asan web offline lab bench soak fuzz install uninstall \
 	clean \
-	format format-check
+	format format-check layers-check
 
 all: $(PROBE) $(COLLECTOR)
 
@@ -123,7 +129,7 @@ $(COLLECTOR_LIB): $(COLLECTOR_LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-# --wrap=json_dumps: see engine/memacct.h (the probe counts its memory).
+# --wrap=json_dumps: see engine/loop/memacct.h (the probe counts its memory).
 $(PROBE): $(PROBE_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -Wl,--wrap=json_dumps -o $@ $(PROBE_OBJ) $(LIB) \
 		$(PKG_LIBS) $(ZLIB_LIBS)
@@ -372,11 +378,15 @@ uninstall:
 clean:
 	rm -rf build
 
-FORMAT_SRC = $(wildcard engine/*.[ch] probe/*.[ch] collector/*.[ch] \
+FORMAT_SRC = $(wildcard engine/*/*.[ch] probe/*.[ch] collector/*.[ch] \
 	     tests/*/*.[ch])
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:
-	clang-format --dry-run --Werror $(FORMAT_SRC)
+	@clang-format --dry-run --Werror $(FORMAT_SRC) && \
+		echo "format-check: $(words $(FORMAT_SRC)) files clean"
+
+layers-check:
+	@sh tests/layers-check.sh
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

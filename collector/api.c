@@ -750,7 +750,7 @@ api_whoami(struct evhttp_request *req, const struct ww_asndb *asn)
 	json_object_set_new(o, "cc",
 			    found && strcmp(cc, "ZZ") != 0 ? json_string(cc)
 							   : json_null());
-	/* engine/asndb.c does not keep the table's AS descriptions. */
+	/* collector/asndb.c does not keep the table's AS descriptions. */
 	json_object_set_new(o, "network_name", json_null());
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 			  "Cache-Control", "no-store");

@@ -2,7 +2,7 @@
  * ingest_prep.h - the CPU-heavy half of the ingest, safe to run on any
  * thread: a submitted body as measurements (gzip, JSON Lines or one JSON
  * document), and each measurement as a row ready for the store: parsed,
- * validated (engine/validate.c), analysed again with the collector's rules
+ * validated (collector/validate.c), analysed again with the collector's rules
  * and fingerprints, checked against the store's bounds and compressed.
  * Nothing here touches the database or the HTTP request.
  */

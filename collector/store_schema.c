@@ -2,7 +2,7 @@
  * store_schema.c - the SQLite store's SQL: the migrations that make its
  * schema, and the statements prepared at open. Those that count
  * measurements by class in daily_counts are written here from the
- * verdict's vocabulary (engine/verdict.h), so that the class numbers, the
+ * verdict's vocabulary (engine/core/verdict.h), so that the class numbers, the
  * columns and ww_classify() cannot drift apart.
  */
 #include <stdio.h>

@@ -54,7 +54,7 @@ valid_asn(const char *s)
 	long v;
 
 	/* Digits only, no leading zero: one spelling per network, as the
-	 * collector's ingest requires (engine/validate.c). */
+	 * collector's ingest requires (collector/validate.c). */
 	if (strncmp(s, "AS", 2) != 0 || s[2] < '0' || s[2] > '9' ||
 	    (s[2] == '0' && s[3] != '\0'))
 		return false;

@@ -1,6 +1,6 @@
 /*
  * identity.c - the submitter key on disk, and what the uploader sends
- * with it; see identity.h. The formats are engine/subsig.h's.
+ * with it; see identity.h. The formats are engine/core/subsig.h's.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /*
  * jsonwrap.c - json_dumps() for a probe that counts its memory
- * (engine/memacct.h). jansson allocates the string through the counting
+ * (engine/loop/memacct.h). jansson allocates the string through the counting
  * hook, and its callers free it with plain free(), in a dozen places: the
  * count would see it come and never go. The probe links with
  * -Wl,--wrap=json_dumps, so every call lands here and gets a copy from

@@ -273,8 +273,9 @@ runner_start_more(struct runner *r)
 			break;
 		}
 		/* --max-memory: a new target waits while memory is short
-		 * (engine/memacct.h); one always runs. Looked at again when a
-		 * target ends, and soon: memory also frees mid-target. */
+		 * (engine/loop/memacct.h); one always runs. Looked at again
+		 * when a target ends, and soon: memory also frees mid-target.
+		 */
 		if (r->in_flight > 0 && !ww_engine_memory_room(r->engine)) {
 			struct timeval tv = ww_timeval(MA_RECHECK_MS / 1000.0);
 

@@ -3,7 +3,7 @@
  *
  * One transfer at a time: a volunteer's uplink is small, and one batch in
  * flight keeps "what was acknowledged" simple. Every transfer runs on the
- * probe's event loop through io_curl (engine/io_curl.h).
+ * probe's event loop through io_curl (engine/loop/io_curl.h).
  */
 #include <errno.h>
 #include <math.h>

@@ -5,13 +5,14 @@
 # a password on a terminal); apt-get itself never prompts.
 set -eu
 
-# libpcap-dev: the engine's packet capture (engine/capture.c) links libpcap.
+# libpcap-dev: the engine's packet capture (engine/loop/capture.c) links libpcap.
 build_pkgs="gcc make pkg-config libevent-dev libc-ares-dev libcurl4-openssl-dev
  libssl-dev libjansson-dev libidn2-dev ca-certificates libsqlite3-dev zlib1g-dev curl jq
  libpcap-dev"
 # python3: tests/integration/capture.sh reads the --pcap file with it.
+# clang-format: make check runs make format-check.
 check_pkgs="$build_pkgs libcmocka-dev jq openssl curl procps bsdutils
- nftables iproute2 sqlite3 chromium man-db python3"
+ nftables iproute2 sqlite3 chromium man-db python3 clang-format"
 bench_pkgs="$check_pkgs dnsutils time wrk"
 
 case "${1:-build}" in

@@ -1,5 +1,5 @@
 /*
- * fuzz_analysis.c - the verdict analysis (engine/analysis.c) on arbitrary
+ * fuzz_analysis.c - the verdict analysis (engine/core/analysis.c) on arbitrary
  * JSON (any root), without fingerprints. Checks what analysis.h promises:
  * a refusal only without a test_keys object, and then m is untouched; the
  * keys written have their documented types (blocking in its vocabulary,

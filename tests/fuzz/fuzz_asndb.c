@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asndb.h"
+#include "../../collector/asndb.h"
 #include "fuzz.h"
 
 static int

@@ -13,7 +13,7 @@
 
 #include "fuzz.h"
 #include "util.h"
-#include "validate.h"
+#include "../../collector/validate.h"
 
 /* 2026-11-22 22:45:56 UTC: a minute after good.json began */
 #define FUZZ_NOW INT64_C(1795387556)

@@ -16,7 +16,7 @@ for name in "$@"; do
 	bin=build/fuzz-work/fuzz_$name
 	# shellcheck disable=SC2046
 	clang -std=c11 -D_DEFAULT_SOURCE -DWW_VERSION='"fuzz"' \
-		-DWW_DATADIR='"/nonexistent"' -g -O1 -Iengine \
+		-DWW_DATADIR='"/nonexistent"' -g -O1 -Iengine/core -Iengine/loop \
 		-fsanitize=fuzzer,address,undefined \
 		$(pkg-config --cflags $PKGS) -o "$bin" tests/fuzz/fuzz_$name.c \
 		"$libs/libcollector.a" "$libs/libprobe.a" \

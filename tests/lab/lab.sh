@@ -33,7 +33,7 @@ LAB_MITM=30.2.0.21
 LAB_DOWN=30.2.0.22
 LAB_SITES_FIRST=9
 LAB_SITES_LAST=85
-# IPv6 (2a30::/16 looks public: engine/ipaddr.c's bogons include the
+# IPv6 (2a30::/16 looks public: engine/core/ipaddr.c's bogons include the
 # documentation prefix 2001:db8::/32, so the lab cannot use it).
 LAB_CLIENT6=2a30:1::2
 LAB_ROUTER_IN6=2a30:1::1

@@ -1,5 +1,5 @@
 /*
- * test_asndb.c - the iptoasn TSV table (engine/asndb.c): lookups at the
+ * test_asndb.c - the iptoasn TSV table (collector/asndb.c): lookups at the
  * edges of IPv4 and IPv6 ranges (tests/data/asndb/tiny.tsv, rows out of
  * order), unrouted AS 0 ranges, not found, IPv4-mapped addresses, every way
  * a line can be bad and overlapping ranges (with the exact "file:line:
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "asndb.h"
+#include "../../collector/asndb.h"
 #include "util.h"
 
 #define TINY "tests/data/asndb/tiny.tsv"

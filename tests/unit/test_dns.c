@@ -1,5 +1,5 @@
 /*
- * test_dns.c - the DNS step (engine/dns.c) against a tiny DNS server in
+ * test_dns.c - the DNS step (engine/loop/dns.c) against a tiny DNS server in
  * the test, on 127.0.0.1 port 0, driven by one event loop: the first
  * answer is the result and a second one to the same id is kept in the late
  * window; replies with a wrong id or question do not count; retransmissions

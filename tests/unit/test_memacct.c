@@ -1,5 +1,5 @@
 /*
- * test_memacct.c - the memory budget (engine/memacct.c): the hooks count
+ * test_memacct.c - the memory budget (engine/loop/memacct.c): the hooks count
  * malloc, calloc, realloc, strdup and free exactly (malloc_usable_size),
  * OpenSSL's and jansson's allocations go through them once installed, and
  * the admission gate admits at least one operation, keeps FIFO order,

@@ -1,5 +1,5 @@
 /*
- * test_subsig.c - submitter keys on the wire (engine/subsig.c) and on the
+ * test_subsig.c - submitter keys on the wire (engine/core/subsig.c) and on the
  * probe's disk (probe/identity.c): key ids, upload signatures (good,
  * tampered body, wrong key, bad base64, wrong lengths), the signature
  * headers' parser, registration proofs, and the key file (made 0600, kept,

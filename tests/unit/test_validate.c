@@ -1,6 +1,6 @@
 /*
  * test_validate.c - the collector's check of a submitted measurement
- * (engine/validate.c, docs/ingest-validation.md): a real probe measurement
+ * (collector/validate.c, docs/ingest-validation.md): a real probe measurement
  * (tests/data/validate/good.json, made by tools/example-measurement.sh) is
  * accepted, then each rule is broken in turn on a copy of it and the exact
  * JSON path of the offending field is asserted. Also ww_parse_utc().
@@ -18,7 +18,7 @@
 #include <jansson.h>
 
 #include "util.h"
-#include "validate.h"
+#include "../../collector/validate.h"
 
 #define GOOD "tests/data/validate/good.json"
 

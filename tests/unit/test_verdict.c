@@ -1,5 +1,5 @@
 /*
- * test_verdict.c - the verdict's vocabulary (engine/verdict.c): names,
+ * test_verdict.c - the verdict's vocabulary (engine/core/verdict.c): names,
  * classes, the class in C and in SQL (the same answers for every verdict,
  * run in SQLite), and the one mapping from an analysed measurement's JSON
  * to what the store keeps (collector/verdict_json.c), which the ingest and

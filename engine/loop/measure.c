@@ -42,6 +42,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "failure.h"
 #include "internal.h"
 #include "ipaddr.h"

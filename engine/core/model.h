@@ -20,6 +20,10 @@
 
 #include <jansson.h>
 
+/* The version of the tests we run (test_version): the measurement format
+ * docs/measurement-format.md describes. */
+#define WW_TEST_VERSION "0.2.0"
+
 /* Cap on the body prefix kept per HTTP response (issue #2: 64 KiB). */
 #define WW_BODY_KEEP (64 * 1024)
 

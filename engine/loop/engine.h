@@ -82,12 +82,10 @@ struct ww_config {
 /* The probe waits this long for one control by default: the control runs
  * every step itself, each with the step timeout. */
 #define WW_CONTROL_TIMEOUT(step) (4.0 * (step) + 5.0)
-/* At most this many probe addresses in a control request. */
-#define WW_CONTROL_MAX_ADDRS 16
 
-/* OONI-style test names and version for what we measure. A URL target is
- * "wallwatch_web"; a tcp:// or tls:// endpoint "wallwatch_endpoint". */
-#define WW_TEST_VERSION "0.2.0"
+/* OONI-style test names for what we measure (the version is model.h's
+ * WW_TEST_VERSION). A URL target is "wallwatch_web"; a tcp:// or tls://
+ * endpoint "wallwatch_endpoint". */
 const char *ww_test_name(enum ww_target_kind kind);
 
 struct ww_engine;

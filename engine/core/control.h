@@ -21,6 +21,8 @@
 #define WW_CONTROL_MAX_INPUT 2048
 /* Entries of an answer's "hops": the input and WW_MAX_REDIRECTS more. */
 #define WW_CONTROL_MAX_HOPS 11
+/* At most this many probe addresses in a control request. */
+#define WW_CONTROL_MAX_ADDRS 16
 
 struct ww_control_req {
 	char *input;  /* the target: URL, tcp:// or tls:// */
