@@ -598,7 +598,7 @@ sb_json_str(struct sbuf *b, const char *v)
 /* The lower-case host of input (NULL when it is not a valid target); the
  * last one is kept. */
 static const char *
-host_of(struct store *s, const char *input)
+host_of(struct sqlite_store *s, const char *input)
 {
 	struct ww_target t;
 	char e[160];
@@ -666,7 +666,7 @@ indep_hash(const char *submitter, sqlite3_int64 id)
 /* Whether the settings keep a measurement with this geo_mismatch flag
  * from moving a state (and count it apart). */
 static bool
-geo_excluded(const struct store *s, int geo_mismatch)
+geo_excluded(const struct sqlite_store *s, int geo_mismatch)
 {
 	return geo_mismatch != 0 && !s->ag.allow_geo_mismatch;
 }
@@ -687,7 +687,7 @@ bind_day(sqlite3_stmt *st, const struct store_meas *m, int64_t t,
 
 /* Step st, which returns one integer in *v, then reset it. */
 static int
-step_int(struct store *s, sqlite3_stmt *st, int bind_rc, int64_t *v,
+step_int(struct sqlite_store *s, sqlite3_stmt *st, int bind_rc, int64_t *v,
 	 const char *what, char *err, size_t errlen)
 {
 	int rc = bind_rc == SQLITE_OK ? sqlite3_step(st) : bind_rc;
@@ -704,8 +704,8 @@ step_int(struct store *s, sqlite3_stmt *st, int bind_rc, int64_t *v,
 /* Count a new measurement as cls in its day: most days are there
  * already. */
 static int
-daily_add(struct store *s, const struct store_meas *m, int cls, char *err,
-	  size_t errlen)
+daily_add(struct sqlite_store *s, const struct store_meas *m, int cls,
+	  char *err, size_t errlen)
 {
 	for (int i = 0; i < 2; i++) {
 		sqlite3_stmt *st = s->st[i == 0 ? ST_DAILY_INC : ST_DAILY_ADD];
@@ -723,7 +723,7 @@ daily_add(struct store *s, const struct store_meas *m, int cls, char *err,
 
 /* The target's count of the day so far, in *total (0: none yet). */
 static int
-daily_total(struct store *s, const struct store_meas *m, int64_t *total,
+daily_total(struct sqlite_store *s, const struct store_meas *m, int64_t *total,
 	    char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[ST_DAILY_TOTAL];
@@ -749,7 +749,7 @@ daily_total(struct store *s, const struct store_meas *m, int64_t *total,
  * is added per measurement.
  */
 static int
-sub_count(struct store *s, const struct store_meas *m, const char *sub,
+sub_count(struct sqlite_store *s, const struct store_meas *m, const char *sub,
 	  size_t n, int64_t total, int64_t *count, char *err, size_t errlen)
 {
 	int64_t day = m->start_time - ((m->start_time % DAY) + DAY) % DAY;
@@ -782,8 +782,8 @@ sub_count(struct store *s, const struct store_meas *m, const char *sub,
  * the submitter's count is looked up, and a capped one is moved.
  */
 static int
-daily_count(struct store *s, const struct store_meas *m, int cls, char *err,
-	    size_t errlen)
+daily_count(struct sqlite_store *s, const struct store_meas *m, int cls,
+	    char *err, size_t errlen)
 {
 	size_t n;
 	const char *sub = indep_id(m->submitter, &n);
@@ -812,7 +812,7 @@ daily_count(struct store *s, const struct store_meas *m, int cls, char *err,
 /* Load a target's state into *t (tl_init'ed with its key): 0 found, 1 not
  * there, 2 damaged (to be recomputed), -1 error. */
 static int
-tl_load(struct store *s, struct tl *t, char *err, size_t errlen)
+tl_load(struct sqlite_store *s, struct tl *t, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[ST_STATE_GET];
 	int rc = bind_key(st, t->input, t->cc, t->asn), ret;
@@ -857,7 +857,7 @@ tl_load(struct store *s, struct tl *t, char *err, size_t errlen)
 }
 
 static int
-tl_save(struct store *s, const struct tl *t, char *err, size_t errlen)
+tl_save(struct sqlite_store *s, const struct tl *t, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[t->row > 0 ? ST_STATE_UPD : ST_STATE_PUT];
 	const char *host = NULL;
@@ -899,7 +899,8 @@ tl_save(struct store *s, const struct tl *t, char *err, size_t errlen)
 /* The uids of a change's measurements, oldest first, as a JSON array; the
  * caller frees it. NULL on error. */
 static char *
-cite_json(struct store *s, const struct tl_change *ch, char *err, size_t errlen)
+cite_json(struct sqlite_store *s, const struct tl_change *ch, char *err,
+	  size_t errlen)
 {
 	sqlite3_stmt *st = s->st[ST_UID_OF];
 	struct sbuf b = {NULL, 0, 0};
@@ -926,7 +927,7 @@ cite_json(struct store *s, const struct tl_change *ch, char *err, size_t errlen)
 }
 
 static int
-tl_event_add(struct store *s, const struct tl *t, int64_t time, int from,
+tl_event_add(struct sqlite_store *s, const struct tl *t, int64_t time, int from,
 	     int to, int method, const char *uids, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[ST_EVENT_ADD];
@@ -1025,8 +1026,8 @@ store_ks_free(struct keyset *ks)
  * the state is damaged, leave the target to be recomputed (redo).
  */
 int
-store_tl_add(struct store *s, const struct store_meas *m, sqlite3_int64 id,
-	     struct keyset *redo, char *err, size_t errlen)
+store_tl_add(struct sqlite_store *s, const struct store_meas *m,
+	     sqlite3_int64 id, struct keyset *redo, char *err, size_t errlen)
 {
 	struct tl t;
 	struct tl_change ch;
@@ -1104,8 +1105,8 @@ same_event(sqlite3_stmt *st, const struct gen_event *g)
 /* Make the target's events g[0..n-1]: the stored ones that are the same,
  * in the same order, stay (ids too); the rest are replaced. */
 static int
-sync_events(struct store *s, const struct tl *t, const struct gen_event *g,
-	    size_t n, char *err, size_t errlen)
+sync_events(struct sqlite_store *s, const struct tl *t,
+	    const struct gen_event *g, size_t n, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[ST_KEY_EVENTS];
 	sqlite3_int64 cut = -1;
@@ -1145,7 +1146,7 @@ sync_events(struct store *s, const struct tl *t, const struct gen_event *g,
 /* Forget a target that has no measurements (none is ever deleted, but a
  * recomputation must not leave a state without them). */
 static int
-tl_drop(struct store *s, const struct tl *t, char *err, size_t errlen)
+tl_drop(struct sqlite_store *s, const struct tl *t, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[ST_EVENTS_CUT];
 	int rc = bind_key(st, t->input, t->cc, t->asn);
@@ -1172,8 +1173,8 @@ tl_drop(struct store *s, const struct tl *t, char *err, size_t errlen)
  * daily counts. Runs inside the caller's transaction.
  */
 static int
-tl_rebuild(struct store *s, const char *input, const char *cc, const char *asn,
-	   bool daily, char *err, size_t errlen)
+tl_rebuild(struct sqlite_store *s, const char *input, const char *cc,
+	   const char *asn, bool daily, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[ST_KEY_ROWS];
 	struct gen_event *g = NULL;
@@ -1275,7 +1276,7 @@ out:
 
 /* Recompute the targets of a batch that arrived out of order. */
 int
-store_tl_redo(struct store *s, const struct keyset *redo, char *err,
+store_tl_redo(struct sqlite_store *s, const struct keyset *redo, char *err,
 	      size_t errlen)
 {
 	for (size_t i = 0; i < redo->n; i++)
@@ -1301,8 +1302,8 @@ kb_clear(struct keybuf *kb)
 
 /* Read up to REBUILD_CHUNK keys (columns 0-2) from st, then reset it. */
 static int
-kb_read(struct store *s, sqlite3_stmt *st, int bind_rc, struct keybuf *kb,
-	char *err, size_t errlen)
+kb_read(struct sqlite_store *s, sqlite3_stmt *st, int bind_rc,
+	struct keybuf *kb, char *err, size_t errlen)
 {
 	int rc = bind_rc;
 
@@ -1324,7 +1325,8 @@ kb_read(struct store *s, sqlite3_stmt *st, int bind_rc, struct keybuf *kb,
 
 /* Recompute the targets in kb (counts too) and clear their stale marks. */
 static int
-kb_rebuild(struct store *s, const struct keybuf *kb, char *err, size_t errlen)
+kb_rebuild(struct sqlite_store *s, const struct keybuf *kb, char *err,
+	   size_t errlen)
 {
 	for (int i = 0; i < kb->n; i++) {
 		sqlite3_stmt *st = s->st[ST_STALE_DEL];
@@ -1345,7 +1347,7 @@ kb_rebuild(struct store *s, const struct keybuf *kb, char *err, size_t errlen)
 
 /* Recompute the targets marked stale, a chunk per transaction. */
 int
-store_tl_rebuild_stale(struct store *s, char *err, size_t errlen)
+store_tl_rebuild_stale(struct sqlite_store *s, char *err, size_t errlen)
 {
 	struct keybuf *kb = xcalloc(1, sizeof(*kb));
 	int ret = -1;
@@ -1376,7 +1378,7 @@ store_tl_rebuild_stale(struct store *s, char *err, size_t errlen)
 
 /* Recompute every target, in key order, a chunk per transaction. */
 int
-store_tl_rebuild_all(struct store *s, char *err, size_t errlen)
+store_tl_rebuild_all(struct sqlite_store *s, char *err, size_t errlen)
 {
 	struct keybuf *kb = xcalloc(1, sizeof(*kb));
 	char *last[3] = {xstrdup(""), xstrdup(""), xstrdup("")};

@@ -22,11 +22,13 @@
 
 #include <cmocka.h>
 
+#include "../../collector/store.c"
 #include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
 #include "../../collector/store_agreement.c"
+#include "../../collector/store_submitters.c"
 
 #include "store_fixture.h"
 
@@ -79,8 +81,9 @@ q_int(struct store *s, const char *sql)
 	sqlite3_stmt *st;
 	int64_t v;
 
-	assert_int_equal(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(store_sqlite_db(s), sql, -1, &st, NULL),
+		SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -94,8 +97,9 @@ q_text(struct store *s, const char *sql, char *out, size_t outlen)
 	sqlite3_stmt *st;
 	const unsigned char *t;
 
-	assert_int_equal(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(store_sqlite_db(s), sql, -1, &st, NULL),
+		SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	t = sqlite3_column_text(st, 0);
 	snprintf(out, outlen, "%s", t != NULL ? (const char *)t : "(null)");
@@ -572,7 +576,7 @@ test_damaged_raw(void **state)
 
 	put_ok(s, &m, 1, NULL);
 	/* a length that does not match what the blob inflates to */
-	assert_int_equal(sqlite3_exec(s->db,
+	assert_int_equal(sqlite3_exec(store_sqlite_db(s),
 				      "UPDATE measurements SET raw_len = 14",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -582,7 +586,7 @@ test_damaged_raw(void **state)
 	assert_non_null(strstr(err, "uid-1"));
 	assert_non_null(strstr(err, "damaged"));
 	/* longer than it inflates to */
-	assert_int_equal(sqlite3_exec(s->db,
+	assert_int_equal(sqlite3_exec(store_sqlite_db(s),
 				      "UPDATE measurements SET raw_len = 16",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -591,7 +595,7 @@ test_damaged_raw(void **state)
 		store_get_raw(s, "uid-1", &raw, &len, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "damaged"));
 	/* a blob that is not zlib at all */
-	assert_int_equal(sqlite3_exec(s->db,
+	assert_int_equal(sqlite3_exec(store_sqlite_db(s),
 				      "UPDATE measurements SET raw_len = 15,"
 				      " raw = x'00112233'",
 				      NULL, NULL, NULL),
@@ -761,7 +765,7 @@ test_failure_rolls_back(void **state)
 	char err[512] = "";
 
 	assert_int_equal(
-		sqlite3_exec(s->db,
+		sqlite3_exec(store_sqlite_db(s),
 			     "CREATE TEMP TRIGGER boom BEFORE INSERT ON"
 			     " measurements WHEN NEW.uid = 'uid-boom'"
 			     " BEGIN SELECT RAISE(ABORT, 'disk on fire'); END",
@@ -774,7 +778,8 @@ test_failure_rolls_back(void **state)
 	assert_non_null(strstr(err, "uid-boom"));
 	assert_non_null(strstr(err, "disk on fire"));
 	assert_int_equal(store_count(s), 0);
-	assert_true(sqlite3_get_autocommit(s->db)); /* no transaction left */
+	assert_true(sqlite3_get_autocommit(
+		store_sqlite_db(s))); /* no transaction left */
 
 	put_ok(s, v, 2, NULL);
 	assert_int_equal(store_count(s), 2);
