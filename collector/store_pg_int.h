@@ -63,6 +63,8 @@ struct store_pg {
 	struct store_packer *pk;   /* for measurements given uncompressed */
 	struct store_agreement ag; /* the database's, read at open */
 	bool guard;		   /* store_submitters_guard() was called */
+	char sqlstate[6];	   /* of the last error */
+	unsigned long cursors;	   /* names of the queries' cursors */
 	/* months whose partition is known to exist (store_pg_schema.c) */
 	int64_t *months;
 	size_t nmonths, capmonths;
