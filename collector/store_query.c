@@ -117,7 +117,7 @@ norm_filter(const struct store_filter *in, struct store_filter *f, char *err,
 		if (store_check_str("filter", str[i].name, str[i].v, false, err,
 				    errlen) != 0)
 			return -1;
-	if (f->state != NULL && state_by_name(f->state) < 0) {
+	if (f->state != NULL && tl_state_by_name(f->state) < 0) {
 		ww_set_err(err, errlen,
 			   "filter: state \"%.64s\" is not one of unknown, "
 			   "accessible, blocked, disrupted, down",
@@ -359,9 +359,9 @@ bucket_row(struct sqlite_store *s, sqlite3_stmt *st, void *ctx, int *stop,
 {
 	const struct bucket_ctx *c = ctx;
 	struct store_bucket b;
-	int64_t *n[C_N] = {&b.ok,	   &b.dns,	    &b.tcp_ip,
-			   &b.tls,	   &b.http_failure, &b.http_diff,
-			   &b.server_side, &b.down,	    &b.failed};
+	int64_t *n[WW_CLASS_N] = {&b.ok,	  &b.dns,	   &b.tcp_ip,
+				  &b.tls,	  &b.http_failure, &b.http_diff,
+				  &b.server_side, &b.down,	   &b.failed};
 
 	(void)s;
 	(void)err;
@@ -370,7 +370,7 @@ bucket_row(struct sqlite_store *s, sqlite3_stmt *st, void *ctx, int *stop,
 	b.cc = col_text(st, 1);
 	b.asn = col_text(st, 2);
 	b.start = sqlite3_column_int64(st, 3);
-	for (int i = 0; i < C_N; i++)
+	for (int i = 0; i < WW_CLASS_N; i++)
 		*n[i] = sqlite3_column_int64(st, 4 + i);
 	*stop = c->cb(&b, c->arg);
 	return 0;

@@ -18,6 +18,7 @@
 
 #include "store.h"
 #include "store_backend.h"
+#include "timeline.h"
 #include "util.h"
 
 enum stmt_id {
@@ -212,52 +213,6 @@ reversed(const char *v)
 	" WHEN 'tls' THEN 3 WHEN 'http-failure' THEN 4 WHEN 'http-diff'"       \
 	" THEN (CASE blocking_detail WHEN 'http.server_side' THEN 6 ELSE 5"    \
 	" END) ELSE 8 END)"
-
-/* A measurement's class (docs/timelines.md). */
-enum cls {
-	C_OK,
-	C_DNS, /* C_DNS .. C_SERVER_SIDE: blocked; the method is the name */
-	C_TCP_IP,
-	C_TLS,
-	C_HTTP_FAILURE,
-	C_HTTP_DIFF,
-	/* http-diff with blocking_detail http.server_side: the site itself
-	 * refuses this network (a publisher's 451, a CAPTCHA's 503 over
-	 * verified HTTPS), not the network: shown as "withheld by the site" */
-	C_SERVER_SIDE,
-	C_DOWN,
-	C_FAILED, /* no verdict: not conclusive */
-	C_N,
-	/* not classes, where a measurement is counted instead of its class
-	 * in daily_counts: its claimed network is not the observed one (and
-	 * the settings do not allow those), or its submitter's daily cap
-	 * was reached */
-	C_GEO_MISMATCH = C_N,
-	C_CAPPED
-};
-
-enum tl_state_id {
-	S_UNKNOWN,
-	S_ACCESSIBLE,
-	S_BLOCKED,
-	S_DISRUPTED,
-	S_DOWN,
-	S_N
-};
-
-static const char *const state_names[S_N] = {
-	STORE_STATE_UNKNOWN,   STORE_STATE_ACCESSIBLE, STORE_STATE_BLOCKED,
-	STORE_STATE_DISRUPTED, STORE_STATE_DOWN,
-};
-
-static inline int
-state_by_name(const char *v)
-{
-	for (int i = 0; v != NULL && i < S_N; i++)
-		if (strcmp(v, state_names[i]) == 0)
-			return i;
-	return -1;
-}
 
 /* Targets to recompute before a batch commits: a small hash set of keys,
  * pointing into the batch. */

@@ -22,6 +22,7 @@
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
+#include "../../collector/timeline.c"
 #include "../../collector/store_agreement.c"
 #include "../../collector/store_submitters.c"
 #include "../../collector/submitters.c"

@@ -25,6 +25,7 @@
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
+#include "../../collector/timeline.c"
 #include "../../collector/store_agreement.c"
 #include "../../collector/store_submitters.c"
 
@@ -134,7 +135,7 @@ set_class(struct store_meas *m, char c)
 		const char *p = strchr(class_letters, c);
 
 		assert_non_null(p);
-		m->blocking = class_names[p - class_letters];
+		m->blocking = ww_class_name(p - class_letters);
 		m->accessible = 0;
 	}
 	}
@@ -370,32 +371,33 @@ test_classify(void **state)
 		const char *blocking, *detail;
 		int accessible, want;
 	} c[] = {
-		{"false", NULL, 1, C_OK},
-		{"false", NULL, 0, C_DOWN},
-		{"false", NULL, -1, C_FAILED},
-		{NULL, NULL, -1, C_FAILED},
-		{NULL, NULL, 1, C_FAILED},
-		{"dns", "dns.nxdomain", 0, C_DNS},
-		{"tcp_ip", NULL, 0, C_TCP_IP},
-		{"tls", NULL, 0, C_TLS},
-		{"http-failure", NULL, 0, C_HTTP_FAILURE},
-		{"http-diff", NULL, 0, C_HTTP_DIFF},
-		{"http-diff", NULL, 1, C_HTTP_DIFF}, /* blocking decides */
-		{"dns", NULL, -1, C_DNS},
-		{"http-diff", "http.blockpage", 0, C_HTTP_DIFF},
+		{"false", NULL, 1, WW_CLASS_OK},
+		{"false", NULL, 0, WW_CLASS_DOWN},
+		{"false", NULL, -1, WW_CLASS_FAILED},
+		{NULL, NULL, -1, WW_CLASS_FAILED},
+		{NULL, NULL, 1, WW_CLASS_FAILED},
+		{"dns", "dns.nxdomain", 0, WW_CLASS_DNS},
+		{"tcp_ip", NULL, 0, WW_CLASS_TCP_IP},
+		{"tls", NULL, 0, WW_CLASS_TLS},
+		{"http-failure", NULL, 0, WW_CLASS_HTTP_FAILURE},
+		{"http-diff", NULL, 0, WW_CLASS_HTTP_DIFF},
+		{"http-diff", NULL, 1,
+		 WW_CLASS_HTTP_DIFF}, /* blocking decides */
+		{"dns", NULL, -1, WW_CLASS_DNS},
+		{"http-diff", "http.blockpage", 0, WW_CLASS_HTTP_DIFF},
 		/* withheld by the site: its own class */
-		{"http-diff", "http.server_side", 0, C_SERVER_SIDE},
+		{"http-diff", "http.server_side", 0, WW_CLASS_SERVER_SIDE},
 		/* only with http-diff (no such verdict; still not invented) */
-		{"http-failure", "http.server_side", 0, C_HTTP_FAILURE},
-		{NULL, "http.server_side", -1, C_FAILED},
+		{"http-failure", "http.server_side", 0, WW_CLASS_HTTP_FAILURE},
+		{NULL, "http.server_side", -1, WW_CLASS_FAILED},
 	};
 	struct store_meas m;
 	char sql[512];
 
 	for (size_t i = 0; i < WW_ARRAY_LEN(c); i++) {
-		assert_int_equal(
-			classify(c[i].blocking, c[i].detail, c[i].accessible),
-			c[i].want);
+		assert_int_equal(ww_classify(c[i].blocking, c[i].detail,
+					     c[i].accessible),
+				 c[i].want);
 		/* the SQL of recomputations agrees */
 		m = meas(keep_str("c-%zu", i), keep_str("https://c%zu.org/", i),
 			 "CN", "AS1", T0, 'o');
@@ -412,10 +414,11 @@ test_classify(void **state)
 		snprintf(sql, sizeof(sql),
 			 "SELECT n_%s FROM daily_counts WHERE input ="
 			 " 'https://c%zu.org/'",
-			 c[i].want == C_HTTP_FAILURE  ? "http_failure"
-			 : c[i].want == C_HTTP_DIFF   ? "http_diff"
-			 : c[i].want == C_SERVER_SIDE ? "server_side"
-						      : class_names[c[i].want],
+			 c[i].want == WW_CLASS_HTTP_FAILURE ? "http_failure"
+			 : c[i].want == WW_CLASS_HTTP_DIFF  ? "http_diff"
+			 : c[i].want == WW_CLASS_SERVER_SIDE
+				 ? "server_side"
+				 : ww_class_name(c[i].want),
 			 i);
 		assert_int_equal(q_int(s, sql), 1);
 	}
