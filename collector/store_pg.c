@@ -347,8 +347,8 @@ store_pg_unpack(struct store_pg *p, const PGresult *r, int row, int col,
 }
 
 static int
-pg_get_raw(struct store *s, const char *uid, char **raw, size_t *len,
-	   char *err, size_t errlen)
+pg_get_raw(struct store *s, const char *uid, char **raw, size_t *len, char *err,
+	   size_t errlen)
 {
 	struct store_pg *p = pg_of(s);
 	struct pg_params pp = {0};
@@ -365,8 +365,8 @@ pg_get_raw(struct store *s, const char *uid, char **raw, size_t *len,
 	if (strnlen(uid, STORE_MAX_FIELD + 1) > STORE_MAX_FIELD)
 		return 1;
 	pp_text(&pp, uid);
-	r = pg_run(p, PS_GET_RAW, &pp, PGRES_TUPLES_OK,
-		   "reading a measurement", err, errlen);
+	r = pg_run(p, PS_GET_RAW, &pp, PGRES_TUPLES_OK, "reading a measurement",
+		   err, errlen);
 	if (r == NULL)
 		return -1;
 	ret = PQntuples(r) == 0 ? 1
@@ -540,8 +540,9 @@ pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
 		if (batch_try(p, v, n, res, err, errlen) == 0)
 			return 0;
 		/* deadlock_detected, serialization_failure */
-		if (i + 1 == BATCH_TRIES || (strcmp(p->sqlstate, "40P01") != 0 &&
-					     strcmp(p->sqlstate, "40001") != 0))
+		if (i + 1 == BATCH_TRIES ||
+		    (strcmp(p->sqlstate, "40P01") != 0 &&
+		     strcmp(p->sqlstate, "40001") != 0))
 			return -1;
 	}
 }
@@ -642,8 +643,8 @@ read_page(struct pass *ps, size_t *seen, char *err, size_t errlen)
 
 	pp_int(&pp, ps->last);
 	pp_int(&pp, REANALYZE_PAGE);
-	r = pg_run(ps->p, PS_PAGE, &pp, PGRES_TUPLES_OK,
-		   "reading measurements", err, errlen);
+	r = pg_run(ps->p, PS_PAGE, &pp, PGRES_TUPLES_OK, "reading measurements",
+		   err, errlen);
 	if (r == NULL)
 		return -1;
 	*seen = (size_t)PQntuples(r);
@@ -656,9 +657,9 @@ read_page(struct pass *ps, size_t *seen, char *err, size_t errlen)
 static int
 write_one(struct pass *ps, const struct redo *k, char *err, size_t errlen)
 {
-	struct store_derived d = {k->blocking, k->accessible, k->detail,
-				  k->confirmed, k->version,   k->reason,
-				  k->evidence, k->ev_detail,  k->packets};
+	struct store_derived d = {k->blocking,	k->accessible, k->detail,
+				  k->confirmed, k->version,    k->reason,
+				  k->evidence,	k->ev_detail,  k->packets};
 	struct pg_params pp = {0}, sp = {0};
 	PGresult *r;
 	int ret = 0;
@@ -675,8 +676,8 @@ write_one(struct pass *ps, const struct redo *k, char *err, size_t errlen)
 	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
 		pp_key(&sp, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1),
 		       PQgetvalue(r, 0, 2));
-		ret = pg_do(ps->p, PS_STALE_MARK, &sp,
-			    "marking a target stale", err, errlen);
+		ret = pg_do(ps->p, PS_STALE_MARK, &sp, "marking a target stale",
+			    err, errlen);
 	}
 	PQclear(r);
 	return ret;
@@ -687,8 +688,7 @@ write_page(struct pass *ps, char *err, size_t errlen)
 {
 	if (ps->n == 0)
 		return 0;
-	if (pg_exec(ps->p, "BEGIN", "starting a transaction", err, errlen) !=
-	    0)
+	if (pg_exec(ps->p, "BEGIN", "starting a transaction", err, errlen) != 0)
 		return -1;
 	for (size_t i = 0; i < ps->n; i++)
 		if (write_one(ps, &ps->page[i], err, errlen) != 0) {

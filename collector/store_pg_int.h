@@ -147,8 +147,7 @@ pp_bin(struct pg_params *pp, const void *v, size_t len)
 
 /* The three parts of a target's key. */
 static inline void
-pp_key(struct pg_params *pp, const char *input, const char *cc,
-       const char *asn)
+pp_key(struct pg_params *pp, const char *input, const char *cc, const char *asn)
 {
 	pp_text(pp, input);
 	pp_text(pp, cc);
@@ -237,8 +236,7 @@ int store_pg_guard_row(struct store_pg *p, const struct store_meas *m,
 		       int64_t id, char *err, size_t errlen);
 
 /* store_pg_query.c */
-int store_pg_targets(struct store *s, const struct store_filter *f,
-		     int64_t now,
+int store_pg_targets(struct store *s, const struct store_filter *f, int64_t now,
 		     int (*cb)(const struct store_target *t, void *arg),
 		     void *arg, char *err, size_t errlen);
 int store_pg_timeline(struct store *s, const struct store_filter *f,
@@ -265,7 +263,7 @@ PGconn *store_pg_conn(struct store *s);
 /* The UTC day of unix seconds x (an SQL bigint expression) as an SQL
  * date: floor division, also before 1970. */
 #define PG_DAY(x)                                                              \
-	"(DATE '1970-01-01' + ((" x " - (((" x ") % 86400 + 86400) % 86400))" \
+	"(DATE '1970-01-01' + ((" x " - (((" x ") % 86400 + 86400) % 86400))"  \
 	" / 86400)::int)"
 
 #endif

@@ -71,9 +71,9 @@ int
 store_pg_settings_load(struct store_pg *p, char *err, size_t errlen)
 {
 	struct store_agreement a = STORE_AGREEMENT_DEFAULT;
-	PGresult *r = pg_query(p, "SELECT name, value FROM settings", NULL,
-			       false, PGRES_TUPLES_OK, "reading the settings",
-			       err, errlen);
+	PGresult *r =
+		pg_query(p, "SELECT name, value FROM settings", NULL, false,
+			 PGRES_TUPLES_OK, "reading the settings", err, errlen);
 	char where[300];
 
 	if (r == NULL)
@@ -189,8 +189,8 @@ store_pg_submitters(struct store *s,
 			       "SELECT key_id, public_key, registered,"
 			       " revoked, revoke_reason FROM submitters"
 			       " ORDER BY key_id",
-			       NULL, true, PGRES_TUPLES_OK,
-			       "reading the keys", err, errlen);
+			       NULL, true, PGRES_TUPLES_OK, "reading the keys",
+			       err, errlen);
 
 	if (r == NULL)
 		return -1;
@@ -325,10 +325,10 @@ int64_t
 store_pg_data_version(struct store *s)
 {
 	char err[256];
-	PGresult *r = pg_query(pg_of(s),
-			       "SELECT v FROM data_version WHERE id = 1", NULL,
-			       false, PGRES_TUPLES_OK, "reading data_version",
-			       err, sizeof(err));
+	PGresult *r =
+		pg_query(pg_of(s), "SELECT v FROM data_version WHERE id = 1",
+			 NULL, false, PGRES_TUPLES_OK, "reading data_version",
+			 err, sizeof(err));
 	int64_t v = -1;
 
 	if (r == NULL)

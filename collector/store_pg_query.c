@@ -162,8 +162,8 @@ where_target(struct qb *q, const char *a, const char *category,
 	qb_add(q, ")");
 }
 
-typedef int (*row_fn)(struct store_pg *p, const PGresult *r, int row,
-		      void *ctx, int *stop, char *err, size_t errlen);
+typedef int (*row_fn)(struct store_pg *p, const PGresult *r, int row, void *ctx,
+		      int *stop, char *err, size_t errlen);
 
 /* Run q as a cursor (binary: every column in binary), fn for each row
  * until the end or until fn stops; 0, or -1 with a message. */
@@ -177,12 +177,10 @@ each_row(struct store_pg *p, struct qb *q, bool binary, row_fn fn, void *ctx,
 	PGresult *r;
 
 	snprintf(name, sizeof(name), "ww_cur%lu", ++p->cursors);
-	if (own && pg_exec(p,
-			   "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	if (own && pg_exec(p, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 			   "starting a query", err, errlen) != 0)
 		goto out;
-	decl = xasprintf("DECLARE %s %sCURSOR FOR %s", name,
-			 binary ? "BINARY " : "", q->sql);
+	decl = xasprintf("DECLARE %s NO SCROLL CURSOR FOR %s", name, q->sql);
 	r = pg_query(p, decl, &q->pp, false, PGRES_COMMAND_OK,
 		     "preparing a query", err, errlen);
 	free(decl);
@@ -193,7 +191,9 @@ each_row(struct store_pg *p, struct qb *q, bool binary, row_fn fn, void *ctx,
 	for (;;) {
 		int n;
 
-		r = pg_query(p, sql, NULL, false, PGRES_TUPLES_OK, "reading",
+		/* binary: the format of the FETCH's result, which is
+		 * what counts in the extended protocol */
+		r = pg_query(p, sql, NULL, binary, PGRES_TUPLES_OK, "reading",
 			     err, errlen);
 		if (r == NULL)
 			goto out;
@@ -239,8 +239,8 @@ pct_blocked(struct store_pg *p, const struct targets_ctx *c,
 	pp_key(&pp, t->input, t->cc, t->asn);
 	pp_text(&pp, c->d90);
 	pp_text(&pp, c->dnow);
-	r = pg_run(p, PS_PCT, &pp, PGRES_TUPLES_OK, "reading daily counts",
-		   err, errlen);
+	r = pg_run(p, PS_PCT, &pp, PGRES_TUPLES_OK, "reading daily counts", err,
+		   errlen);
 	if (r == NULL)
 		return -1;
 	t->n_30 = t->n_90 = 0;
@@ -296,8 +296,8 @@ resolve_now(struct store_pg *p, int64_t now)
 	if (now > 0)
 		return now;
 	if (now < 0) {
-		r = pg_run(p, PS_NEWEST, NULL, PGRES_TUPLES_OK, "reading",
-			   err, sizeof(err));
+		r = pg_run(p, PS_NEWEST, NULL, PGRES_TUPLES_OK, "reading", err,
+			   sizeof(err));
 		if (r != NULL && !PQgetisnull(r, 0, 0))
 			now = pg_int(r, 0, 0);
 		PQclear(r);
@@ -358,9 +358,9 @@ bucket_row(struct store_pg *p, const PGresult *r, int i, void *ctx, int *stop,
 {
 	const struct bucket_ctx *c = ctx;
 	struct store_bucket b;
-	int64_t *n[N_CLASSES] = {&b.ok,		  &b.dns,	   &b.tcp_ip,
-				 &b.tls,	  &b.http_failure, &b.http_diff,
-				 &b.server_side, &b.down,	   &b.failed};
+	int64_t *n[N_CLASSES] = {&b.ok,		 &b.dns,	  &b.tcp_ip,
+				 &b.tls,	 &b.http_failure, &b.http_diff,
+				 &b.server_side, &b.down,	  &b.failed};
 
 	(void)p;
 	(void)err;
@@ -383,10 +383,10 @@ bucket_floor(int64_t t, int64_t g)
 
 /* CLASS_SQL of store_pg_schema.c, for the hourly buckets. */
 #define CLASS_OF(a)                                                            \
-	"(CASE " a ".blocking WHEN 'false' THEN (CASE " a ".accessible"       \
-	" WHEN 1 THEN 0 WHEN 0 THEN 7 ELSE 8 END) WHEN 'dns' THEN 1"          \
+	"(CASE " a ".blocking WHEN 'false' THEN (CASE " a ".accessible"        \
+	" WHEN 1 THEN 0 WHEN 0 THEN 7 ELSE 8 END) WHEN 'dns' THEN 1"           \
 	" WHEN 'tcp_ip' THEN 2 WHEN 'tls' THEN 3 WHEN 'http-failure' THEN 4"   \
-	" WHEN 'http-diff' THEN (CASE " a ".blocking_detail WHEN"             \
+	" WHEN 'http-diff' THEN (CASE " a ".blocking_detail WHEN"              \
 	" 'http.server_side' THEN 6 ELSE 5 END) ELSE 8 END)"
 #define N_OF(c) " count(*) FILTER (WHERE c = " #c ")"
 
@@ -418,12 +418,13 @@ timeline_days(struct qb *q, const struct store_filter *f)
 static void
 timeline_hours(struct store_pg *p, struct qb *q, const struct store_filter *f)
 {
-	qb_add(q, "SELECT input, probe_cc, probe_asn, b," N_OF(0) "," N_OF(1)
-		  "," N_OF(2) "," N_OF(3) "," N_OF(4) "," N_OF(5) "," N_OF(6)
-		  "," N_OF(7) "," N_OF(8) " FROM (SELECT m.input, m.probe_cc,"
-		  " m.probe_asn, m.start_time - ((m.start_time % 3600) + 3600)"
-		  " % 3600 AS b, " CLASS_OF("m") " AS c FROM measurements m"
-		  " WHERE m.input IS NOT NULL AND m.revoked = 0");
+	qb_add(q,
+	       "SELECT input, probe_cc, probe_asn, b," N_OF(0) "," N_OF(1) "," N_OF(2) "," N_OF(3) "," N_OF(
+		       4) "," N_OF(5) "," N_OF(6) "," N_OF(7) "," N_OF(8) " FROM (SELECT m.input, m.probe_cc,"
+									  " m.probe_asn, m.start_time - ((m.start_time % 3600) + 3600)"
+									  " % 3600 AS b, " CLASS_OF(
+										  "m") " AS c FROM measurements m"
+										       " WHERE m.input IS NOT NULL AND m.revoked = 0");
 	/* as in the daily counts (docs/timelines.md, section 9) */
 	if (!p->ag.allow_geo_mismatch)
 		qb_add(q, " AND m.geo_mismatch = 0");
@@ -759,7 +760,8 @@ store_pg_domain_rollup(struct store *s, const char *domain,
 	qb_text(&q, " (rhost = ?", "", rd);
 	qb_text(&q, " OR (rhost >= ?", "", lo);
 	qb_text(&q, " AND rhost < ?))", "", hi);
-	qb_add(&q, " GROUP BY probe_cc, probe_asn ORDER BY probe_cc, probe_asn");
+	qb_add(&q,
+	       " GROUP BY probe_cc, probe_asn ORDER BY probe_cc, probe_asn");
 	ret = each_row(pg_of(s), &q, false, rollup_row, &c, err, errlen);
 	free(d);
 	free(rd);

@@ -199,10 +199,10 @@ store_pg_schema_version(void)
 static int
 read_version(struct store_pg *p, int64_t *v, char *err, size_t errlen)
 {
-	PGresult *r = pg_query(p,
-			       "SELECT version FROM schema_version WHERE id = 1",
-			       NULL, false, PGRES_TUPLES_OK,
-			       "reading the schema version", err, errlen);
+	PGresult *r =
+		pg_query(p, "SELECT version FROM schema_version WHERE id = 1",
+			 NULL, false, PGRES_TUPLES_OK,
+			 "reading the schema version", err, errlen);
 
 	if (r == NULL)
 		return -1;
@@ -324,8 +324,8 @@ make_partition(struct store_pg *p, int64_t month, char *err, size_t errlen)
 		 "CREATE TABLE %s PARTITION OF measurements"
 		 " FOR VALUES FROM (%lld) TO (%lld)",
 		 name, (long long)a, (long long)b);
-	if ((!there && pg_exec(p, sql, "making a partition", err, errlen) !=
-			       0) ||
+	if ((!there &&
+	     pg_exec(p, sql, "making a partition", err, errlen) != 0) ||
 	    pg_exec(p, "COMMIT", "making a partition", err, errlen) != 0)
 		goto fail;
 	*WW_PUSH(p->months, p->nmonths, p->capmonths) = month;
@@ -411,39 +411,31 @@ static const char *const stmt_sql[PS_N] = {
 			  " DO NOTHING",
 	/* $4 the day, $5 the class: one count goes up by one; returns the
 	 * day's total */
-	[PS_DAILY_ADD] = "INSERT INTO daily_counts AS d (input, probe_cc,"
-			 " probe_asn, day, " N_COLS ") VALUES ($1, $2, $3,"
-			 " $4::date, " IS(0) ", " IS(1) ", " IS(2) ", " IS(3)
-			 ", " IS(4) ", " IS(5) ", " IS(6) ", " IS(7) ", " IS(8)
-			 ", " IS(9) ", " IS(10)
-			 ") ON CONFLICT (input, probe_cc, probe_asn, day) DO"
-			 " UPDATE SET n_ok = d.n_ok + excluded.n_ok,"
-			 " n_dns = d.n_dns + excluded.n_dns,"
-			 " n_tcp_ip = d.n_tcp_ip + excluded.n_tcp_ip,"
-			 " n_tls = d.n_tls + excluded.n_tls,"
-			 " n_http_failure = d.n_http_failure +"
-			 " excluded.n_http_failure,"
-			 " n_http_diff = d.n_http_diff + excluded.n_http_diff,"
-			 " n_server_side = d.n_server_side +"
-			 " excluded.n_server_side,"
-			 " n_down = d.n_down + excluded.n_down,"
-			 " n_failed = d.n_failed + excluded.n_failed,"
-			 " n_geo_mismatch = d.n_geo_mismatch +"
-			 " excluded.n_geo_mismatch,"
-			 " n_capped = d.n_capped + excluded.n_capped"
-			 " RETURNING " N_SUM,
+	[PS_DAILY_ADD] =
+		"INSERT INTO daily_counts AS d (input, probe_cc,"
+		" probe_asn, day, " N_COLS ") VALUES ($1, $2, $3,"
+		" $4::date, " IS(0) ", " IS(1) ", " IS(2) ", " IS(3) ", " IS(4) ", " IS(5) ", " IS(6) ", " IS(
+			7) ", " IS(8) ", " IS(9) ", " IS(10) ") ON CONFLICT (input, probe_cc, probe_asn, day) DO"
+							     " UPDATE SET n_ok = d.n_ok + excluded.n_ok,"
+							     " n_dns = d.n_dns + excluded.n_dns,"
+							     " n_tcp_ip = d.n_tcp_ip + excluded.n_tcp_ip,"
+							     " n_tls = d.n_tls + excluded.n_tls,"
+							     " n_http_failure = d.n_http_failure +"
+							     " excluded.n_http_failure,"
+							     " n_http_diff = d.n_http_diff + excluded.n_http_diff,"
+							     " n_server_side = d.n_server_side +"
+							     " excluded.n_server_side,"
+							     " n_down = d.n_down + excluded.n_down,"
+							     " n_failed = d.n_failed + excluded.n_failed,"
+							     " n_geo_mismatch = d.n_geo_mismatch +"
+							     " excluded.n_geo_mismatch,"
+							     " n_capped = d.n_capped + excluded.n_capped"
+							     " RETURNING " N_SUM,
 	/* a measurement counted as $5 goes to n_capped */
-	[PS_DAILY_CAP] = "UPDATE daily_counts SET n_ok = n_ok - " IS(0)
-			 ", n_dns = n_dns - " IS(1) ", n_tcp_ip = n_tcp_ip - "
-			 IS(2) ", n_tls = n_tls - " IS(3)
-			 ", n_http_failure = n_http_failure - " IS(4)
-			 ", n_http_diff = n_http_diff - " IS(5)
-			 ", n_server_side = n_server_side - " IS(6)
-			 ", n_down = n_down - " IS(7)
-			 ", n_failed = n_failed - " IS(8)
-			 ", n_geo_mismatch = n_geo_mismatch - " IS(9)
-			 ", n_capped = n_capped + 1 WHERE " KEY_IS
-			 " AND day = $4::date",
+	[PS_DAILY_CAP] =
+		"UPDATE daily_counts SET n_ok = n_ok - " IS(0) ", n_dns = n_dns - " IS(1) ", n_tcp_ip = n_tcp_ip - " IS(2) ", n_tls = n_tls - " IS(3) ", n_http_failure = n_http_failure - " IS(4) ", n_http_diff = n_http_diff - " IS(
+			5) ", n_server_side = n_server_side - " IS(6) ", n_down = n_down - " IS(7) ", n_failed = n_failed - " IS(8) ", n_geo_mismatch = n_geo_mismatch - " IS(9) ", n_capped = n_capped + 1 WHERE " KEY_IS
+																						 " AND day = $4::date",
 	[PS_SUBDAY_ADD] = "INSERT INTO submitter_days AS s (input, probe_cc,"
 			  " probe_asn, day, submitter, n) VALUES ($1, $2, $3,"
 			  " $4::date, $5, 1) ON CONFLICT (input, probe_cc,"
@@ -480,11 +472,11 @@ static const char *const stmt_sql[PS_N] = {
 			 " time, from_state, to_state, method, uids) VALUES"
 			 " ($1, $2, $3, $4, $5, $6, $7, $8)",
 	[PS_UID_OF] = "SELECT uid FROM measurement_uids WHERE id = $1",
-	[PS_KEY_ROWS] = "SELECT id, start_time, blocking, accessible,"
-			" category_code, blocking_detail, submitter,"
-			" received_time, geo_mismatch, revoked FROM"
-			" measurements WHERE " KEY_IS
-			" ORDER BY start_time, id",
+	[PS_KEY_ROWS] =
+		"SELECT id, start_time, blocking, accessible,"
+		" category_code, blocking_detail, submitter,"
+		" received_time, geo_mismatch, revoked FROM"
+		" measurements WHERE " KEY_IS " ORDER BY start_time, id",
 	[PS_KEY_EVENTS] = "SELECT id, time, from_state, to_state, method,"
 			  " uids FROM events WHERE " KEY_IS " ORDER BY id",
 	[PS_EVENTS_CUT] = "DELETE FROM events WHERE " KEY_IS " AND id >= $4",
@@ -506,12 +498,14 @@ static const char *const stmt_sql[PS_N] = {
 	[PS_SUBDAY_DEL_DAY] = "DELETE FROM submitter_days WHERE " KEY_IS
 			      " AND day = $4::date",
 	[PS_SUBDAY_DEL_KEY] = "DELETE FROM submitter_days WHERE " KEY_IS,
-	[PS_SUBDAY_KEY] = "INSERT INTO submitter_days (input, probe_cc,"
-			  " probe_asn, day, submitter, n) SELECT $1, $2, $3,"
-			  " d, k, count(*) FROM (SELECT " PG_DAY("start_time")
-			  " AS d, " INDEP_SQL " AS k FROM measurements WHERE "
-			  KEY_IS " AND revoked = 0) x WHERE k IS NOT NULL"
-			  " GROUP BY d, k",
+	[PS_SUBDAY_KEY] =
+		"INSERT INTO submitter_days (input, probe_cc,"
+		" probe_asn, day, submitter, n) SELECT $1, $2, $3,"
+		" d, k, count(*) FROM (SELECT " PG_DAY(
+			"start_time") " AS d, " INDEP_SQL
+				      " AS k FROM measurements WHERE " KEY_IS
+				      " AND revoked = 0) x WHERE k IS NOT NULL"
+				      " GROUP BY d, k",
 	[PS_DAILY_DEL_KEY] = "DELETE FROM daily_counts WHERE " KEY_IS,
 	/* $4 the daily cap, $5 whether geo-mismatched rows count */
 	[PS_DAILY_KEY] =
@@ -525,23 +519,48 @@ static const char *const stmt_sql[PS_N] = {
 		" count(*) FILTER (WHERE c = 10) FROM (SELECT d, CASE WHEN"
 		" $4::int > 0 AND k IS NOT NULL AND rn > $4::int THEN 10"
 		" WHEN geo_mismatch = 1 AND $5::int = 0 THEN 9 ELSE c END AS c"
-		" FROM (SELECT " PG_DAY("start_time") " AS d, " CLASS_SQL
-		" AS c, " INDEP_SQL " AS k, geo_mismatch, row_number() OVER"
-		" (PARTITION BY " PG_DAY("start_time") ", " INDEP_SQL
-		" ORDER BY id) AS rn FROM measurements WHERE " KEY_IS
-		" AND revoked = 0) x) y GROUP BY d",
+		" FROM (SELECT " PG_DAY(
+			"start_time") " AS d, " CLASS_SQL " AS c, " INDEP_SQL
+				      " AS k, geo_mismatch, row_number() OVER"
+				      " (PARTITION BY " PG_DAY(
+					      "start_time") ", " INDEP_SQL
+							    " ORDER BY id) AS rn FROM measurements WHERE " KEY_IS
+							    " AND revoked = 0) x) y GROUP BY d",
 	[PS_STATE_DEL] = "DELETE FROM target_state WHERE " KEY_IS,
 };
 
 static const char *const stmt_names[PS_N] = {
-	"uid_add",     "insert",      "get_raw",	 "count",
-	"page",	       "update",      "stale_mark",	 "daily_add",
-	"daily_cap",   "subday_add",  "subday_day",	 "subday_get",
-	"state_get",   "state_put",   "event_add",	 "uid_of",
-	"key_rows",    "key_events",  "events_cut",	 "stale_next",
-	"stale_del",   "keys_next",   "pct",		 "newest",
-	"lock",	       "subday_del_day", "subday_del_key", "subday_key",
-	"daily_del_key", "daily_key", "state_del",
+	"uid_add",
+	"insert",
+	"get_raw",
+	"count",
+	"page",
+	"update",
+	"stale_mark",
+	"daily_add",
+	"daily_cap",
+	"subday_add",
+	"subday_day",
+	"subday_get",
+	"state_get",
+	"state_put",
+	"event_add",
+	"uid_of",
+	"key_rows",
+	"key_events",
+	"events_cut",
+	"stale_next",
+	"stale_del",
+	"keys_next",
+	"pct",
+	"newest",
+	"lock",
+	"subday_del_day",
+	"subday_del_key",
+	"subday_key",
+	"daily_del_key",
+	"daily_key",
+	"state_del",
 };
 
 const char *store_pg_stmt_name(enum pg_stmt_id id);
@@ -556,8 +575,8 @@ int
 store_pg_prepare(struct store_pg *p, char *err, size_t errlen)
 {
 	for (int i = 0; i < PS_N; i++) {
-		PGresult *r = PQprepare(p->conn, stmt_names[i], stmt_sql[i], 0,
-					NULL);
+		PGresult *r =
+			PQprepare(p->conn, stmt_names[i], stmt_sql[i], 0, NULL);
 		char what[64];
 
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {

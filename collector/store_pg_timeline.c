@@ -52,8 +52,7 @@ cmp_i64(const void *a, const void *b)
 
 /* Take the locks of hashes h[0..n-1] (sorted here) in one statement. */
 static int
-lock_hashes(struct store_pg *p, int64_t *h, size_t n, char *err,
-	    size_t errlen)
+lock_hashes(struct store_pg *p, int64_t *h, size_t n, char *err, size_t errlen)
 {
 	struct pg_params pp = {0};
 	char *arr, *w;
@@ -165,8 +164,7 @@ ks_has(const struct pg_keyset *ks, const char *input, const char *cc,
 }
 
 static void
-ks_add(struct pg_keyset *ks, const char *input, const char *cc,
-       const char *asn)
+ks_add(struct pg_keyset *ks, const char *input, const char *cc, const char *asn)
 {
 	struct pg_kkey *k;
 
@@ -189,7 +187,8 @@ ks_add(struct pg_keyset *ks, const char *input, const char *cc,
 	*ks_find(ks, input, cc, asn) = ks->n;
 }
 
-/* --- daily counts ---------------------------------------------------------- */
+/* --- daily counts ----------------------------------------------------------
+ */
 
 /* Count a measurement as cls in its day; the day's total after it in
  * *total. */
@@ -286,7 +285,8 @@ daily_count(struct store_pg *p, const struct store_meas *m, int cls, char *err,
 		     errlen);
 }
 
-/* --- a target's state ------------------------------------------------------ */
+/* --- a target's state ------------------------------------------------------
+ */
 
 static const char *
 host_of(struct store_pg *p, const char *input)
@@ -413,9 +413,8 @@ cite_json(struct store_pg *p, const struct tl_change *ch, char *err,
 		r[n] = pg_run(p, PS_UID_OF, &pp, PGRES_TUPLES_OK,
 			      "reading a measurement's uid", err, errlen);
 		if (r[n] != NULL && PQntuples(r[n]) != 1) {
-			ww_set_err(err, errlen,
-				   "%s: no measurement of id %lld", p->name,
-				   (long long)ch->cite[n]);
+			ww_set_err(err, errlen, "%s: no measurement of id %lld",
+				   p->name, (long long)ch->cite[n]);
 			PQclear(r[n]);
 			r[n] = NULL;
 		}
@@ -499,7 +498,8 @@ out:
 	return rc < 0 ? -1 : 0;
 }
 
-/* --- recomputation ---------------------------------------------------------- */
+/* --- recomputation ----------------------------------------------------------
+ */
 
 struct gen_event {
 	int64_t time;
@@ -612,9 +612,9 @@ replay(struct store_pg *p, struct tl *t, const PGresult *r,
 		/* a revoked submitter's rows are as if never sent */
 		if (pg_int(r, i, 9) != 0)
 			continue;
-		m.cls = ww_classify(pg_text(r, i, 2), pg_text(r, i, 5),
-				    PQgetisnull(r, i, 3) ? -1
-							 : (int)pg_int(r, i, 3));
+		m.cls = ww_classify(
+			pg_text(r, i, 2), pg_text(r, i, 5),
+			PQgetisnull(r, i, 3) ? -1 : (int)pg_int(r, i, 3));
 		if (tl_geo_excluded(&p->ag, pg_int(r, i, 8) != 0))
 			m.cls = WW_CLASS_FAILED;
 		m.id = id;

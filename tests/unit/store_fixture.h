@@ -34,19 +34,25 @@ struct fixture {
 /* Whether the tests run against PostgreSQL (WW_TEST_PG_CONNINFO). */
 static bool fx_pg;
 
-/* collector/store_pg.c */
+/* collector/store_pg.c, store_pg_schema.c */
 PGconn *store_pg_conn(struct store *s);
+int store_pg_schema_version(void);
 
-/* Run sql on a connection of our own to the cluster's database; fails the
- * test unless it succeeds. */
-static void
-fx_admin(const char *sql)
+/* Run sql on a connection of our own to db (a store's path:
+ * "postgresql:..."); fails the test unless it succeeds. */
+static inline void
+fx_sql(const char *db, const char *sql)
 {
-	PGconn *c = PQconnectdb(getenv("WW_TEST_PG_CONNINFO"));
+	/* "postgresql:KEY=VALUE ..." is libpq's keywords after the prefix */
+	PGconn *c = PQconnectdb(strncmp(db, "postgresql:", 11) == 0 &&
+						strncmp(db + 11, "//", 2) != 0
+					? db + 11
+					: db);
 	PGresult *r;
 
 	if (PQstatus(c) != CONNECTION_OK)
-		fail_msg("WW_TEST_PG_CONNINFO: %s", PQerrorMessage(c));
+		fail_msg("%s: %s", db, PQerrorMessage(c));
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
 	r = PQexec(c, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
 	    PQresultStatus(r) != PGRES_TUPLES_OK)
@@ -55,9 +61,16 @@ fx_admin(const char *sql)
 	PQfinish(c);
 }
 
+/* sql on the cluster's database itself (WW_TEST_PG_CONNINFO). */
+static inline void
+fx_admin(const char *sql)
+{
+	fx_sql(getenv("WW_TEST_PG_CONNINFO"), sql);
+}
+
 /* A database of its own named name: for SQLite a file in f->dir; for
  * PostgreSQL a schema (made here) in out. */
-static void
+static inline void
 fx_db(const struct fixture *f, const char *name, char *out, size_t outlen)
 {
 	const char *ci = getenv("WW_TEST_PG_CONNINFO");
@@ -75,8 +88,9 @@ fx_db(const struct fixture *f, const char *name, char *out, size_t outlen)
 		snprintf(out, outlen, "%s%coptions=-csearch_path%%3D%s%s", ci,
 			 strchr(ci, '?') != NULL ? '&' : '?', f->schema, name);
 	else
-		snprintf(out, outlen, "postgresql:%s options='-csearch_path=%s%s'",
-			 ci, f->schema, name);
+		snprintf(out, outlen,
+			 "postgresql:%s options='-csearch_path=%s%s'", ci,
+			 f->schema, name);
 }
 
 static int
@@ -133,7 +147,7 @@ teardown(void **state)
 
 /* The rows of sql on s's PostgreSQL connection: columns joined by '|',
  * rows ended by '\n', NULL as "N"; the caller frees it. */
-static char *
+static inline char *
 fx_rows(struct store *s, const char *sql)
 {
 	PGresult *r = PQexec(store_pg_conn(s), sql);
@@ -163,7 +177,7 @@ fx_rows(struct store *s, const char *sql)
 }
 
 /* The one integer sql returns (its first row, first column). */
-static int64_t
+static inline int64_t
 fx_int(struct store *s, const char *sql)
 {
 	PGresult *r = PQexec(store_pg_conn(s), sql);
@@ -176,7 +190,7 @@ fx_int(struct store *s, const char *sql)
 	return v;
 }
 
-static void
+static inline void
 fx_exec(struct store *s, const char *sql)
 {
 	PGresult *r = PQexec(store_pg_conn(s), sql);
