@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -935,6 +936,85 @@ test_out_of_order(void **state)
 	assert_int_equal(e1.n, e2.n);
 	for (size_t i = 0; i < e1.n; i++)
 		assert_int_equal(e1.v[i].id, e2.v[i].id);
+	free(da);
+	free(db);
+	store_close(a);
+	store_close(b);
+}
+
+/* One writer of test_concurrent(): its own connection; stores the
+ * measurements i of v with i % 2 == k, one batch each, then every one
+ * again in batches of 7 (duplicates by then, or the other's it races);
+ * exits 0 when all went well. */
+static void
+writer(const char *db, struct store_meas *v, size_t n, size_t k)
+{
+	char err[512];
+	struct store *s = store_open(db, err, sizeof(err));
+
+	if (s == NULL)
+		_exit(2);
+	for (size_t i = k; i < n; i += 2)
+		if (store_put_batch(s, &v[i], 1, NULL, err, sizeof(err)) != 0) {
+			fprintf(stderr, "writer: %s\n", err);
+			_exit(3);
+		}
+	for (size_t i = 0; i < n; i += 7)
+		if (store_put_batch(s, &v[i], n - i < 7 ? n - i : 7, NULL, err,
+				    sizeof(err)) != 0) {
+			fprintf(stderr, "writer: %s\n", err);
+			_exit(3);
+		}
+	store_close(s);
+	_exit(0);
+}
+
+/* Two writers (two processes: two collectors on one database) store
+ * measurements of the same targets at the same moment, in time order,
+ * each every other one (a day apart: no daily count in common), then all
+ * of them again: every one is stored once, and the timelines are those
+ * of one store fed them in one batch (without the targets' locks, one
+ * writer's state overwrites the other's: fewer conclusive measurements,
+ * another window). */
+static void
+test_concurrent(void **state)
+{
+	const struct fixture *f = *state;
+	const char seq[] = "ooosssoosooddxdssshhooooswsoddooonnnoossoosssoooddd"
+			   "ooosssoooxxsoso";
+	size_t n = strlen(seq);
+	struct store_meas v[128];
+	struct store *a, *b;
+	char path[512], *da, *db;
+	pid_t pid[2];
+
+	assert_true(n <= WW_ARRAY_LEN(v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = meas(keep_str("cc-%02zu", i),
+			    i % 3 == 2 ? "https://b.example.org/" : IN1, "CN",
+			    "AS1", T0 + (int64_t)i * 86400, seq[i]);
+	for (size_t k = 0; k < 2; k++) {
+		pid[k] = fork();
+		assert_true(pid[k] >= 0);
+		if (pid[k] == 0)
+			writer(f->db, v, n, k);
+	}
+	for (int k = 0; k < 2; k++) {
+		int status;
+
+		assert_int_equal(waitpid(pid[k], &status, 0), pid[k]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	a = open_ok(f);
+	assert_int_equal(store_count(a), (int64_t)n);
+	fx_db(f, "one.db", path, sizeof(path));
+	b = open_path(path);
+	put_ok(b, v, n);
+	da = derived(a);
+	db = derived(b);
+	assert_string_equal(da, db);
+	assert_true(q_int(a, "SELECT count(*) FROM events") >= 3);
 	free(da);
 	free(db);
 	store_close(a);
@@ -2594,6 +2674,7 @@ main(void)
 		T(test_disrupted),
 		T(test_down),
 		T(test_keys_apart),
+		T(test_concurrent),
 		T(test_out_of_order),
 		T(test_late_rewrites_history),
 		T(test_damaged_state),
