@@ -25,6 +25,7 @@
 
 #include "../../collector/store.c"
 #include "../../collector/store_pack.c"
+#include "../../collector/store_schema.c"
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
@@ -383,6 +384,21 @@ test_open_errors(void **state)
 	assert_true(err[0] != '\0');
 	/* err may be NULL */
 	assert_null(store_open(path, NULL, 0));
+}
+
+/* Which backend a --db names (store.c). */
+static void
+test_backend_choice(void **state)
+{
+	(void)state;
+	assert_true(store_path_is_pg("postgresql://ww@db/ww"));
+	assert_true(store_path_is_pg("postgres://ww@db/ww"));
+	assert_true(store_path_is_pg("postgresql:dbname=ww host=/tmp"));
+	assert_false(store_path_is_pg("postgres:ww"));
+	assert_false(store_path_is_pg("/var/lib/wallwatch/ww.db"));
+	assert_false(store_path_is_pg("ww.db"));
+	assert_false(store_path_is_pg(""));
+	assert_false(store_path_is_pg(NULL));
 }
 
 /* --- storing ------------------------------------------------------------- */
@@ -1211,6 +1227,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused,
 						setup, teardown),
+		cmocka_unit_test(test_backend_choice),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_columns, setup, teardown),
