@@ -309,7 +309,8 @@ store_pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
 		return -1;
 	if (n == 0)
 		return 0;
-	if (store_pg_partitions(p, v, n, err, errlen) != 0)
+	if (store_pg_ready(p, err, errlen) != 0 ||
+	    store_pg_partitions(p, v, n, err, errlen) != 0)
 		return -1;
 	b.ids = xcalloc(n, sizeof(*b.ids));
 	for (int i = 0; ret != 0; i++) {

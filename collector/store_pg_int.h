@@ -219,6 +219,9 @@ int store_pg_partitions(struct store_pg *p, const struct store_meas *v,
 int store_pg_schema_version(void);
 
 /* store_pg.c, for the other files */
+/* Make a broken connection again (at the start of a call, never inside
+ * a transaction); 0 when it works. */
+int store_pg_ready(struct store_pg *p, char *err, size_t errlen);
 int store_pg_unpack(struct store_pg *p, const PGresult *r, int row, int col,
 		    const char *uid, char **buf, size_t *cap, size_t *len,
 		    char *err, size_t errlen);

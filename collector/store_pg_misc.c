@@ -130,6 +130,8 @@ store_pg_agreement_set(struct store *s, const struct store_agreement *a,
 		return -1;
 	if (memcmp(&n, &p->ag, sizeof(n)) == 0)
 		return 0;
+	if (store_pg_ready(p, err, errlen) != 0)
+		return -1;
 	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0)
 		return -1;
 	for (size_t i = 0; i < WW_ARRAY_LEN(setting_defs); i++)
@@ -166,6 +168,8 @@ store_pg_submitter_add(struct store *s, const char *key_id,
 	PGresult *r;
 	int added;
 
+	if (store_pg_ready(p, err, errlen) != 0)
+		return -1;
 	pp_text(&pp, key_id);
 	pp_bin(&pp, public_key, 32);
 	pp_int(&pp, now);
@@ -185,12 +189,16 @@ store_pg_submitters(struct store *s,
 		    int (*cb)(const struct store_submitter *k, void *arg),
 		    void *arg, char *err, size_t errlen)
 {
-	PGresult *r = pg_query(pg_of(s),
-			       "SELECT key_id, public_key, registered,"
-			       " revoked, revoke_reason FROM submitters"
-			       " ORDER BY key_id",
-			       NULL, true, PGRES_TUPLES_OK, "reading the keys",
-			       err, errlen);
+	PGresult *r;
+
+	if (store_pg_ready(pg_of(s), err, errlen) != 0)
+		return -1;
+	r = pg_query(pg_of(s),
+		     "SELECT key_id, public_key, registered,"
+		     " revoked, revoke_reason FROM submitters"
+		     " ORDER BY key_id",
+		     NULL, true, PGRES_TUPLES_OK, "reading the keys", err,
+		     errlen);
 
 	if (r == NULL)
 		return -1;
@@ -247,6 +255,8 @@ store_pg_submitter_revoke(struct store *s, const char *key_id,
 	pp_text(&kp, reason);
 	pp_int(&kp, now);
 	pp_text(&sp, sub);
+	if (store_pg_ready(p, err, errlen) != 0)
+		goto out;
 	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0)
 		goto out;
 	if (sub_run(p,

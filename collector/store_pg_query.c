@@ -178,6 +178,8 @@ each_row(struct store_pg *p, struct qb *q, bool binary, row_fn fn, void *ctx,
 	PGresult *r;
 
 	snprintf(name, sizeof(name), "ww_cur%lu", ++p->cursors);
+	if (own && store_pg_ready(p, err, errlen) != 0)
+		goto out;
 	if (own && pg_exec(p, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 			   "starting a query", err, errlen) != 0)
 		goto out;

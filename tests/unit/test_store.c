@@ -1219,6 +1219,39 @@ test_export_filters(void **state)
 	store_close(s);
 }
 
+/* PostgreSQL: a connection the server broke (a restart, a failover) is
+ * made again by the next call; the one that met the break failed. */
+static void
+test_pg_reconnect(void **state)
+{
+	const struct fixture *f = *state;
+	struct store *s;
+	struct store_meas m = meas("uid-1", "{}");
+	char sql[128];
+	int pid;
+
+	if (!fx_pg)
+		skip();
+	s = open_ok(f);
+	put_ok(s, &m, 1, NULL);
+	pid = PQbackendPID(store_pg_conn(s));
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", pid);
+	fx_admin(sql);
+	/* until the server has ended it (a bound only a broken test hits) */
+	snprintf(sql, sizeof(sql),
+		 "SELECT 1 / (count(*) = 0)::int FROM pg_stat_activity"
+		 " WHERE pid = %d",
+		 pid);
+	for (int i = 0; i < 3000 && !fx_try(sql); i++)
+		usleep(10000);
+	assert_int_equal(store_count(s), -1);
+	m = meas("uid-2", "{}");
+	put_ok(s, &m, 1, NULL);
+	assert_int_equal(store_count(s), 2);
+	assert_raw(s, "uid-1", "{}", 2);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -1255,6 +1288,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_reanalyze_refuses_bad_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_survives_kill, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pg_reconnect, setup,
 						teardown),
 	};
 
