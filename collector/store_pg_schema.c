@@ -135,9 +135,12 @@ static const char *const migrations[] = {
 	" last_id bigint,"
 	" win text NOT NULL,"
 	" fresh integer NOT NULL,"
-	" UNIQUE (input, probe_cc, probe_asn));"
+	/* the network first: the same index serves a network's targets,
+	 * and no other index tempts the planner away from it for a
+	 * target's key (an index on the network alone did, before the
+	 * table had statistics: a scan of the network's every target) */
+	" UNIQUE (probe_cc, probe_asn, input));"
 	"CREATE INDEX target_state_rhost ON target_state (rhost);"
-	"CREATE INDEX target_state_cc ON target_state (probe_cc, probe_asn);"
 	"CREATE INDEX target_state_last_tested ON target_state (last_tested);"
 	"CREATE TABLE events ("
 	" id bigserial PRIMARY KEY,"
