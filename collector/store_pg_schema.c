@@ -20,8 +20,11 @@
  *   second collector's insert of the same uid waits for the first to
  *   commit, then is a duplicate). It also finds a row by uid or by id
  *   (whose start_time names the partition).
- * - ids come from the sequence measurements_id_seq (received order, with
- *   gaps where a transaction rolled back).
+ * - ids come from sequences: measurements' in received order (a gap
+ *   where a transaction rolled back), target_state's and events' in the
+ *   order made. Events a recomputation replaces get new numbers, where
+ *   SQLite may give them those of the deleted ones; every other id is as
+ *   SQLite's (tests/unit/test_timeline.c, test_backends_agree).
  * - days are dates, flags smallints, and every text column is COLLATE "C"
  *   so that order and ranges (the reversed hosts of the roll-ups) are
  *   byte order, as in SQLite, whatever the database's locale.
@@ -395,11 +398,14 @@ store_pg_partitions(struct store_pg *p, const struct store_meas *v, size_t n,
 	" n_capped = d.n_capped + excluded.n_capped"
 static const char *const stmt_sql[PS_N] = {
 	/* a measurement: its uid and its row at once (nothing when the
-	 * uid is taken); returns the row's id, or NULL */
+	 * uid is taken); returns the row's id, or NULL. A taken uid takes
+	 * no id (as in SQLite: ids follow arrival without gaps), unless it
+	 * was taken by another collector that very moment. */
 	[PS_PUT] =
 		"WITH u AS (INSERT INTO measurement_uids (uid, id, start_time)"
-		" VALUES ($1, nextval('measurements_id_seq'), $12::bigint)"
-		" ON CONFLICT (uid) DO NOTHING RETURNING id),"
+		" SELECT $1, nextval('measurements_id_seq'), $12::bigint"
+		" WHERE NOT EXISTS (SELECT 1 FROM measurement_uids WHERE"
+		" uid = $1) ON CONFLICT (uid) DO NOTHING RETURNING id),"
 		" m AS (INSERT INTO measurements (id, uid, raw, raw_len, input,"
 		" test_name, category_code, probe_cc, probe_asn, observed_cc,"
 		" observed_asn, geo_mismatch, start_time, received_time,"
@@ -468,6 +474,13 @@ static const char *const stmt_sql[PS_N] = {
 		" n_conclusive = excluded.n_conclusive,"
 		" last_time = excluded.last_time, last_id = excluded.last_id,"
 		" win = excluded.win, fresh = excluded.fresh",
+	/* a known target, by id: its id stays (an upsert would take a new
+	 * number from the sequence each time) */
+	[PS_STATE_UPD] = "UPDATE target_state SET host = $4, rhost = $5,"
+			 " category_code = $6, category_time = $7, state = $8,"
+			 " method = $9, since = $10, last_tested = $11,"
+			 " n_conclusive = $12, last_time = $13, last_id = $14,"
+			 " win = $15, fresh = $16 WHERE id = $17 AND " KEY_IS,
 	[PS_EVENT_ADD] = "INSERT INTO events (input, probe_cc, probe_asn,"
 			 " time, from_state, to_state, method, uids) VALUES"
 			 " ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -543,6 +556,7 @@ static const char *const stmt_names[PS_N] = {
 	[PS_SUBDAY_SET] = "subday_set",
 	[PS_STATE_GET] = "state_get",
 	[PS_STATE_PUT] = "state_put",
+	[PS_STATE_UPD] = "state_upd",
 	[PS_EVENT_ADD] = "event_add",
 	[PS_UID_OF] = "uid_of",
 	[PS_KEY_ROWS] = "key_rows",

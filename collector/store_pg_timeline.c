@@ -289,6 +289,15 @@ state_params(struct store_pg *p, const struct tl *t, struct pg_params *pp,
 	}
 	pp_text(pp, sb->win);
 	pp_int(pp, t->fresh);
+	if (t->row > 0)
+		pp_int(pp, t->row); /* $17 of PS_STATE_UPD */
+}
+
+/* The statement that saves t: a known target's row by its id. */
+static enum pg_stmt_id
+state_stmt(const struct tl *t)
+{
+	return t->row > 0 ? PS_STATE_UPD : PS_STATE_PUT;
 }
 
 static int
@@ -299,7 +308,7 @@ tl_save(struct store_pg *p, const struct tl *t, char *err, size_t errlen)
 	int ret;
 
 	state_params(p, t, &pp, &sb);
-	ret = pg_do(p, PS_STATE_PUT, &pp, "storing a target's state", err,
+	ret = pg_do(p, state_stmt(t), &pp, "storing a target's state", err,
 		    errlen);
 	free(sb.rhost);
 	return ret;
@@ -573,6 +582,13 @@ tl_rebuild(struct store_pg *p, const char *input, const char *cc,
 		ret = tl_drop(p, &t, err, errlen);
 		goto out;
 	}
+	/* saved by its id when it has one (no sequence number used) */
+	PQclear(r);
+	r = pg_run(p, PS_STATE_GET, &pp, PGRES_TUPLES_OK,
+		   "reading a target's state", err, errlen);
+	if (r == NULL)
+		goto out;
+	t.row = PQntuples(r) > 0 ? pg_int(r, 0, 10) : 0;
 	if (sync_events(p, &t, g, gn, err, errlen) != 0 ||
 	    tl_save(p, &t, err, errlen) != 0 ||
 	    (daily && recount(p, &t, err, errlen) != 0))
@@ -736,7 +752,7 @@ save_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
 
 	(void)err;
 	(void)errlen;
-	calls[0].id = PS_STATE_PUT;
+	calls[0].id = state_stmt(&b->c[b->save[i]].t);
 	state_params(b->p, &b->c[b->save[i]].t, &calls[0].pp, &b->sb);
 	return 1;
 }
