@@ -45,6 +45,7 @@
 #include <time.h>
 
 #include "store_pg_int.h"
+#include "verdict.h"
 
 /* The advisory lock of the migrations and of making partitions (the
  * target locks are hashes: a collision would only make them wait). */
@@ -362,15 +363,10 @@ store_pg_partitions(struct store_pg *p, const struct store_meas *v, size_t n,
 /* One target's key: $1, $2, $3. */
 #define KEY_IS "input = $1 AND probe_cc = $2 AND probe_asn = $3"
 
-/* A measurement's class (docs/timelines.md) in SQL, kept in step with the
- * state machine's classification (timeline.h): 0 ok, 1 dns, 2 tcp_ip,
- * 3 tls, 4 http-failure, 5 http-diff, 6 server-side, 7 down, 8 failed. */
-#define CLASS_SQL                                                              \
-	"(CASE blocking WHEN 'false' THEN (CASE accessible WHEN 1 THEN 0"      \
-	" WHEN 0 THEN 7 ELSE 8 END) WHEN 'dns' THEN 1 WHEN 'tcp_ip' THEN 2"    \
-	" WHEN 'tls' THEN 3 WHEN 'http-failure' THEN 4 WHEN 'http-diff'"       \
-	" THEN (CASE blocking_detail WHEN 'http.server_side' THEN 6 ELSE 5"    \
-	" END) ELSE 8 END)"
+/* A measurement's class (docs/timelines.md) in SQL: written at prepare
+ * time from verdict.h's tables (ww_classify_sql()), the one definition
+ * of the classes. */
+#define CLASS_SQL "@CLASS@"
 
 /* The submitter a row counts as for agreement and the daily cap: the
  * unsigned of one network ("anon:<asn>:<hour>") are one. */
@@ -584,14 +580,30 @@ store_pg_stmt_name(enum pg_stmt_id id)
 	return stmt_names[id];
 }
 
+/* sql with @CLASS@ replaced by the classes' SQL; the caller frees it. */
+static char *
+with_classes(const char *sql)
+{
+	const char *at = strstr(sql, CLASS_SQL);
+	char cls[512];
+
+	if (at == NULL)
+		return xstrdup(sql);
+	if (ww_classify_sql(cls, sizeof(cls)) == 0)
+		abort(); /* a bug: 512 bytes hold it */
+	return xasprintf("%.*s%s%s", (int)(at - sql), sql, cls,
+			 at + strlen(CLASS_SQL));
+}
+
 int
 store_pg_prepare(struct store_pg *p, char *err, size_t errlen)
 {
 	for (int i = 0; i < PS_N; i++) {
-		PGresult *r =
-			PQprepare(p->conn, stmt_names[i], stmt_sql[i], 0, NULL);
+		char *sql = with_classes(stmt_sql[i]);
+		PGresult *r = PQprepare(p->conn, stmt_names[i], sql, 0, NULL);
 		char what[64];
 
+		free(sql);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			snprintf(what, sizeof(what), "preparing %s",
 				 stmt_names[i]);
