@@ -260,9 +260,11 @@ int store_pg_submitter_revoke(struct store *s, const char *key_id,
 			      char *err, size_t errlen);
 int store_pg_submitters_guard(struct store *s, char *err, size_t errlen);
 int64_t store_pg_data_version(struct store *s);
-/* The guard's work for one stored measurement (id, start_time). */
-int store_pg_guard_row(struct store_pg *p, const struct store_meas *m,
-		       int64_t id, char *err, size_t errlen);
+/* The guard's work for a batch's new rows (ids[i]: v[i]'s, 0 none): a
+ * revoked key's are flagged, their targets marked stale. */
+int store_pg_guard_batch(struct store_pg *p, const struct store_meas *v,
+			 size_t n, const int64_t *ids, char *err,
+			 size_t errlen);
 
 /* store_pg_query.c */
 int store_pg_targets(struct store *s, const struct store_filter *f, int64_t now,
