@@ -520,47 +520,53 @@ read_page(struct pass *ps, size_t *seen, char *err, size_t errlen)
 }
 
 static int
-write_one(struct pass *ps, const struct redo *k, char *err, size_t errlen)
+update_build(void *ctx, size_t i, struct pg_call *calls, char *err,
+	     size_t errlen)
 {
+	struct pass *ps = ctx;
+	const struct redo *k = &ps->page[i];
 	struct store_derived d = {k->blocking,	k->accessible, k->detail,
 				  k->confirmed, k->version,    k->reason,
 				  k->evidence,	k->ev_detail,  k->packets};
-	struct pg_params pp = {0}, sp = {0};
-	PGresult *r;
-	int ret = 0;
 
-	pp_int(&pp, k->id);
-	pp_int(&pp, k->start_time);
-	store_pg_pp_derived(&pp, &d);
-	r = pg_run(ps->p, PS_UPDATE, &pp, PGRES_TUPLES_OK,
-		   "updating derived values", err, errlen);
-	if (r == NULL)
-		return -1;
-	ps->updated += PQntuples(r);
-	/* its target is recomputed at the end (or at the next open) */
-	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
-		pp_key(&sp, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1),
-		       PQgetvalue(r, 0, 2));
-		ret = pg_do(ps->p, PS_STALE_MARK, &sp, "marking a target stale",
-			    err, errlen);
-	}
-	PQclear(r);
-	return ret;
+	(void)err;
+	(void)errlen;
+	memset(&calls[0].pp, 0, sizeof(calls[0].pp));
+	calls[0].id = PS_UPDATE;
+	pp_int(&calls[0].pp, k->id);
+	pp_int(&calls[0].pp, k->start_time);
+	store_pg_pp_derived(&calls[0].pp, &d);
+	return 1;
 }
 
 static int
+update_take(void *ctx, size_t i, int k, const PGresult *r, char *err,
+	    size_t errlen)
+{
+	(void)i;
+	(void)k;
+	(void)err;
+	(void)errlen;
+	((struct pass *)ctx)->updated += pg_int(r, 0, 0);
+	return 0;
+}
+
+/* The page's results in one short transaction, its statements in a
+ * pipeline; each marks its target stale (recomputed at the end, or at
+ * the next open should this process not get there). */
+static int
 write_page(struct pass *ps, char *err, size_t errlen)
 {
+	static const struct pg_pipe_ops update_ops = {update_build, update_take,
+						      NULL};
+
 	if (ps->n == 0)
 		return 0;
-	if (pg_exec(ps->p, "BEGIN", "starting a transaction", err, errlen) != 0)
-		return -1;
-	for (size_t i = 0; i < ps->n; i++)
-		if (write_one(ps, &ps->page[i], err, errlen) != 0) {
-			pg_rollback(ps->p);
-			return -1;
-		}
-	if (pg_exec(ps->p, "COMMIT", "committing", err, errlen) != 0) {
+	if (pg_exec(ps->p, "BEGIN", "starting a transaction", err, errlen) !=
+		    0 ||
+	    pg_pipeline(ps->p, ps->n, &update_ops, ps,
+			"updating derived values", err, errlen) != 0 ||
+	    pg_exec(ps->p, "COMMIT", "committing", err, errlen) != 0) {
 		pg_rollback(ps->p);
 		return -1;
 	}

@@ -419,15 +419,18 @@ static const char *const stmt_sql[PS_N] = {
 	[PS_COUNT] = "SELECT count(*) FROM measurement_uids",
 	[PS_PAGE] = "SELECT id, uid, raw, raw_len, start_time FROM"
 		    " measurements WHERE id > $1 ORDER BY id LIMIT $2",
-	[PS_UPDATE] = "UPDATE measurements SET blocking = $3, accessible = $4,"
-		      " blocking_detail = $5, confirmed = $6,"
-		      " analysis_version = $7, analysis_reason = $8,"
-		      " evidence = $9, evidence_detail = $10, packets = $11"
-		      " WHERE id = $1 AND start_time = $2"
-		      " RETURNING input, probe_cc, probe_asn",
-	[PS_STALE_MARK] = "INSERT INTO stale_targets (input, probe_cc,"
-			  " probe_asn) VALUES ($1, $2, $3) ON CONFLICT"
-			  " DO NOTHING",
+	/* a reanalysed measurement's verdict, its target marked stale in
+	 * the same statement; returns how many rows it updated */
+	[PS_UPDATE] = "WITH u AS (UPDATE measurements SET blocking = $3,"
+		      " accessible = $4::smallint, blocking_detail = $5,"
+		      " confirmed = $6::smallint, analysis_version = $7,"
+		      " analysis_reason = $8, evidence = $9,"
+		      " evidence_detail = $10, packets = $11::int"
+		      " WHERE id = $1::bigint AND start_time = $2::bigint"
+		      " RETURNING input, probe_cc, probe_asn),"
+		      " s AS (INSERT INTO stale_targets SELECT * FROM u"
+		      " WHERE input IS NOT NULL ON CONFLICT DO NOTHING)"
+		      " SELECT count(*) FROM u",
 	/* a day's total so far ($4 the day) */
 	[PS_DAY_GET] = "SELECT " N_SUM " FROM daily_counts d WHERE " KEY_IS
 		       " AND day = $4::date",
@@ -480,7 +483,6 @@ static const char *const stmt_sql[PS_N] = {
 	[PS_EVENT_ADD] = "INSERT INTO events (input, probe_cc, probe_asn,"
 			 " time, from_state, to_state, method, uids) VALUES"
 			 " ($1, $2, $3, $4, $5, $6, $7, $8)",
-	[PS_UID_OF] = "SELECT uid FROM measurement_uids WHERE id = $1",
 	[PS_KEY_ROWS] =
 		"SELECT id, start_time, blocking, accessible,"
 		" category_code, blocking_detail, submitter,"
@@ -503,7 +505,6 @@ static const char *const stmt_sql[PS_N] = {
 		   " n_server_side + n_down FROM daily_counts WHERE " KEY_IS
 		   " AND day >= $4::date AND day <= $5::date",
 	[PS_NEWEST] = "SELECT max(start_time) FROM measurements",
-	[PS_LOCK] = "SELECT pg_advisory_xact_lock($1::bigint)",
 	[PS_SUBDAY_DEL_DAY] = "DELETE FROM submitter_days WHERE " KEY_IS
 			      " AND day = $4::date",
 	[PS_SUBDAY_DEL_KEY] = "DELETE FROM submitter_days WHERE " KEY_IS,
@@ -544,7 +545,6 @@ static const char *const stmt_names[PS_N] = {
 	[PS_COUNT] = "count",
 	[PS_PAGE] = "page",
 	[PS_UPDATE] = "update",
-	[PS_STALE_MARK] = "stale_mark",
 	[PS_DAY_GET] = "day_get",
 	[PS_DAY_ADD] = "day_add",
 	[PS_SUBDAY_ROWS] = "subday_rows",
@@ -554,7 +554,6 @@ static const char *const stmt_names[PS_N] = {
 	[PS_STATE_PUT] = "state_put",
 	[PS_STATE_UPD] = "state_upd",
 	[PS_EVENT_ADD] = "event_add",
-	[PS_UID_OF] = "uid_of",
 	[PS_KEY_ROWS] = "key_rows",
 	[PS_KEY_EVENTS] = "key_events",
 	[PS_EVENTS_CUT] = "events_cut",
@@ -563,7 +562,6 @@ static const char *const stmt_names[PS_N] = {
 	[PS_KEYS_NEXT] = "keys_next",
 	[PS_PCT] = "pct",
 	[PS_NEWEST] = "newest",
-	[PS_LOCK] = "lock",
 	[PS_SUBDAY_DEL_DAY] = "subday_del_day",
 	[PS_SUBDAY_DEL_KEY] = "subday_del_key",
 	[PS_SUBDAY_KEY] = "subday_key",
