@@ -28,8 +28,9 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PROBE_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PROBE_PKGS) 2>/dev/null) -lpcap -lm
 # The probe's uploads are gzip'd.
 ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
-# The collector's storage only (the probe does not link them).
-STORE_PKGS = sqlite3 zlib
+# The collector's storage only (the probe does not link them): SQLite, and
+# libpq for --db postgresql://... (collector/store_pg*.c).
+STORE_PKGS = sqlite3 zlib libpq
 STORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(STORE_PKGS) 2>/dev/null)
 STORE_LIBS = $(shell $(PKG_CONFIG) --libs $(STORE_PKGS) 2>/dev/null)
 # The collector's ingest threads (collector/ingest.c).
@@ -46,7 +47,7 @@ endif
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -Iengine/core \
 	     -Iengine/loop \
-	     $(PKG_CFLAGS) -DWW_VERSION='"$(VERSION)"' \
+	     $(PKG_CFLAGS) $(STORE_CFLAGS) -DWW_VERSION='"$(VERSION)"' \
 	     -DWW_DATADIR='"$(DATADIR)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS)
 ifdef SANITIZE
@@ -96,7 +97,7 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
-.PHONY: all libs deps check-deps bench-deps run check unit unit-asan \
+.PHONY: all libs deps check-deps bench-deps run check unit unit-pg unit-asan \
 	fuzz-replay \
 	integration integration-asan web offline lab bench soak fuzz install uninstall \
 	clean \
@@ -190,6 +191,14 @@ run: deps
 # --- tests -----------------------------------------------------------------
 unit: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
+
+# The store's conformance suite against PostgreSQL: the store, timeline
+# and submitters tests again, on a throwaway PostgreSQL 15 cluster (tests/pg/pgtmp.sh),
+# stopped and removed even when they fail.
+PG_UNIT_BINS := $(BUILD)/tests/test_store $(BUILD)/tests/test_timeline \
+		$(BUILD)/tests/test_submitters
+unit-pg: $(PG_UNIT_BINS)
+	@sh tests/pg/pgtmp.sh run sh tests/run-unit.sh $(PG_UNIT_BINS)
 
 fuzz-replay: $(REPLAY_BINS)
 	@sh tests/fuzz/replay-all.sh $(BUILD)/fuzz $(FUZZ_NAMES)

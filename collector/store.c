@@ -200,14 +200,8 @@ store_open(const char *path, char *err, size_t errlen)
 		ww_set_err(err, errlen, "no database path given");
 		return NULL;
 	}
-	if (store_path_is_pg(path)) {
-		/* The connection string is not repeated: it may hold a
-		 * password. */
-		ww_set_err(err, errlen,
-			   "--db postgresql:...: PostgreSQL backend not "
-			   "available yet");
-		return NULL;
-	}
+	if (store_path_is_pg(path))
+		return store_pg_open(path, err, errlen);
 	return store_sqlite_open(path, err, errlen);
 }
 
