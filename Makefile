@@ -232,6 +232,8 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@sh tests/integration/poison.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/reanalyze.sh $(COLLECTOR)
 	@sh tests/integration/apiedge.sh $(COLLECTOR) $(FAKENET) $(PROBE)
+	@sh tests/integration/copystore.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/pgmulti.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/install.sh $(BUILD)
 
 # The web view in headless Chromium (screenshots in build/test-artifacts).
