@@ -261,6 +261,7 @@ bench: bench-deps
 	@sh bench/run.sh $(PROBE) $(FAKENET)
 	@sh bench/probe-capture.sh $(PROBE) $(FAKENET)
 	@sh bench/collector.sh $(BUILD)
+	@sh bench/collector-pg.sh $(BUILD)
 
 # The collector under probes, a reader, a slowloris and a poisoner at once
 # for SOAK_SECONDS (default 600): nothing acknowledged lost, RSS flat.
