@@ -28,8 +28,9 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PROBE_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PROBE_PKGS) 2>/dev/null) -lpcap -lm
 # The probe's uploads are gzip'd.
 ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
-# The collector's storage only (the probe does not link them).
-STORE_PKGS = sqlite3 zlib
+# The collector's storage only (the probe does not link them): SQLite, and
+# libpq for --db postgresql://... (collector/store_pg*.c).
+STORE_PKGS = sqlite3 zlib libpq
 STORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(STORE_PKGS) 2>/dev/null)
 STORE_LIBS = $(shell $(PKG_CONFIG) --libs $(STORE_PKGS) 2>/dev/null)
 # The collector's ingest threads (collector/ingest.c).
@@ -45,7 +46,7 @@ WARN += -Werror
 endif
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -Iengine \
-	     $(PKG_CFLAGS) -DWW_VERSION='"$(VERSION)"' \
+	     $(PKG_CFLAGS) $(STORE_CFLAGS) -DWW_VERSION='"$(VERSION)"' \
 	     -DWW_DATADIR='"$(DATADIR)"' -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS)
 ifdef SANITIZE
@@ -68,6 +69,10 @@ COLLECTOR_OBJ := $(COLLECTOR_SRC:%.c=$(OBJ)/%.o) $(OBJ)/gen/web_assets.o
 WEB_ASSETS := $(sort $(wildcard collector/web/*))
 FAKE_OBJ := $(FAKE_SRC:%.c=$(OBJ)/%.o)
 LIB := $(BUILD)/libwallwatch.a
+# The PostgreSQL backend, for the unit tests that build the store into
+# themselves (they include store.c, which opens it).
+STORE_PG_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard collector/store_pg*.c))
+STORE_PG_LIB := $(BUILD)/libwwstorepg.a
 PROBE := $(BUILD)/wallwatch-probe
 COLLECTOR := $(BUILD)/wallwatch-collector
 CENSOR := $(BUILD)/wallwatch-censor
@@ -78,7 +83,8 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
-.PHONY: all deps check-deps bench-deps run check unit unit-asan fuzz-replay \
+.PHONY: all deps check-deps bench-deps run check unit unit-pg unit-asan \
+	fuzz-replay \
 	integration integration-asan web offline lab bench soak fuzz install uninstall \
 	clean \
 	format format-check
@@ -134,10 +140,15 @@ $(FAKECOL): $(OBJ)/tests/fakecollector/main.o $(LIB)
 $(SLOWHTTP): $(OBJ)/tests/slowhttp/main.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $<
 
-$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB)
+$(STORE_PG_LIB): $(STORE_PG_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(PKG_LIBS) \
-		$(STORE_LIBS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(STORE_PG_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STORE_PG_LIB) $(LIB) $(CMOCKA_LIBS) \
+		$(PKG_LIBS) $(STORE_LIBS)
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -160,6 +171,13 @@ run: deps
 # --- tests -----------------------------------------------------------------
 unit: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
+
+# The store's conformance suite against PostgreSQL: the store and timeline
+# tests again, on a throwaway PostgreSQL 15 cluster (tests/pg/pgtmp.sh),
+# stopped and removed even when they fail.
+PG_UNIT_BINS := $(BUILD)/tests/test_store $(BUILD)/tests/test_timeline
+unit-pg: $(PG_UNIT_BINS)
+	@sh tests/pg/pgtmp.sh run sh tests/run-unit.sh $(PG_UNIT_BINS)
 
 fuzz-replay: $(REPLAY_BINS)
 	@sh tests/fuzz/replay-all.sh $(BUILD)/fuzz $(FUZZ_NAMES)

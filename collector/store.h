@@ -1,10 +1,11 @@
 /*
  * store.h - where the collector keeps measurements (issue #4).
  *
- * A small interface so that a PostgreSQL backend can join the SQLite one
- * (store_sqlite.c) later without its callers changing: nothing here names
- * a backend's types. Raw measurements are kept verbatim (compressed); the
- * derived columns (the verdict) can be recomputed by store_reanalyze().
+ * A small interface, the same for the SQLite backend (store_sqlite.c) and
+ * the PostgreSQL one: nothing here names a backend's types; store.c passes
+ * each call to the handle's backend (store_backend.h). Raw measurements
+ * are kept verbatim (compressed); the derived columns (the verdict) can be
+ * recomputed by store_reanalyze().
  *
  * The collector never stores the submitter's IP address: there is no
  * place for it here, only the country and network it maps to.
@@ -99,8 +100,11 @@ int store_meas_check(const struct store_meas *m, char *err, size_t errlen);
 
 /*
  * Open the database at path, creating it and bringing its schema up to
- * date. WAL mode, synchronous=FULL (an acknowledged batch survives kill -9
- * and power loss), foreign keys on, a busy timeout. A database whose
+ * date. path is a libpq connection string for PostgreSQL when it begins
+ * with "postgresql:" or "postgres://" (store_pg*.c), else a file for
+ * SQLite (store_sqlite.c; store_backend.h says how a backend plugs in).
+ * SQLite: WAL mode, synchronous=FULL (an acknowledged batch survives kill
+ * -9 and power loss), foreign keys on, a busy timeout. A database whose
  * schema is newer than this code is refused (the message says so), and
  * left untouched. Targets whose timelines are stale (after the migration
  * from version 1, or a reanalysis that did not finish) are recomputed

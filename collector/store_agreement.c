@@ -75,7 +75,7 @@ setting_read(struct store_agreement *a, const char *name, sqlite3_int64 v)
 }
 
 int
-store_tl_settings_load(struct store *s, char *err, size_t errlen)
+store_tl_settings_load(struct sqlite_store *s, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[ST_SETTINGS_GET];
 	struct store_agreement a = STORE_AGREEMENT_DEFAULT;
@@ -105,13 +105,15 @@ store_tl_settings_load(struct store *s, char *err, size_t errlen)
 }
 
 void
-store_agreement_get(struct store *s, struct store_agreement *a)
+sqlite_agreement_get(struct store *base, struct store_agreement *a)
 {
+	struct sqlite_store *s = sq(base);
 	*a = s->ag;
 }
 
 static int
-setting_put(struct store *s, const char *name, int v, char *err, size_t errlen)
+setting_put(struct sqlite_store *s, const char *name, int v, char *err,
+	    size_t errlen)
 {
 	sqlite3_stmt *st = s->st[ST_SETTINGS_PUT];
 	int rc = bind_text(st, 1, name);
@@ -121,9 +123,10 @@ setting_put(struct store *s, const char *name, int v, char *err, size_t errlen)
 }
 
 int
-store_agreement_set(struct store *s, const struct store_agreement *a, char *err,
-		    size_t errlen)
+sqlite_agreement_set(struct store *base, const struct store_agreement *a,
+		     char *err, size_t errlen)
 {
+	struct sqlite_store *s = sq(base);
 	struct store_agreement n = *a;
 
 	if (settings_check(a, "", err, errlen) != 0)

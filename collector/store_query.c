@@ -77,7 +77,7 @@ qb_int(struct qb *q, const char *frag, const char *alias, int64_t v)
 }
 
 static int
-qb_prepare(struct store *s, struct qb *q, sqlite3_stmt **st, char *err,
+qb_prepare(struct sqlite_store *s, struct qb *q, sqlite3_stmt **st, char *err,
 	   size_t errlen)
 {
 	int rc = sqlite3_prepare_v2(s->db, q->sql.p, -1, st, NULL);
@@ -117,7 +117,7 @@ norm_filter(const struct store_filter *in, struct store_filter *f, char *err,
 		if (store_check_str("filter", str[i].name, str[i].v, false, err,
 				    errlen) != 0)
 			return -1;
-	if (f->state != NULL && state_by_name(f->state) < 0) {
+	if (f->state != NULL && tl_state_by_name(f->state) < 0) {
 		ww_set_err(err, errlen,
 			   "filter: state \"%.64s\" is not one of unknown, "
 			   "accessible, blocked, disrupted, down",
@@ -172,9 +172,9 @@ where_target(struct qb *q, const char *a, const char *category,
 
 /* Step st to its end, cb(row) each time; 0 at the end or when cb stops. */
 static int
-each_row(struct store *s, sqlite3_stmt *st,
-	 int (*fn)(struct store *s, sqlite3_stmt *st, void *ctx, int *stop,
-		   char *err, size_t errlen),
+each_row(struct sqlite_store *s, sqlite3_stmt *st,
+	 int (*fn)(struct sqlite_store *s, sqlite3_stmt *st, void *ctx,
+		   int *stop, char *err, size_t errlen),
 	 void *ctx, char *err, size_t errlen)
 {
 	int rc, stop = 0;
@@ -229,7 +229,7 @@ struct targets_ctx {
 
 /* % blocked over the 30 and 90 days, from the daily counts. */
 static int
-pct_blocked(struct store *s, const struct targets_ctx *c,
+pct_blocked(struct sqlite_store *s, const struct targets_ctx *c,
 	    struct store_target *t, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[ST_PCT];
@@ -264,8 +264,8 @@ pct_blocked(struct store *s, const struct targets_ctx *c,
 }
 
 static int
-target_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop, char *err,
-	   size_t errlen)
+target_row(struct sqlite_store *s, sqlite3_stmt *st, void *ctx, int *stop,
+	   char *err, size_t errlen)
 {
 	const struct targets_ctx *c = ctx;
 	struct store_target t;
@@ -290,7 +290,7 @@ target_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop, char *err,
 
 /* `now` as documented in store.h. */
 static int64_t
-resolve_now(struct store *s, int64_t now)
+resolve_now(struct sqlite_store *s, int64_t now)
 {
 	sqlite3_stmt *st = s->st[ST_NEWEST];
 
@@ -306,10 +306,11 @@ resolve_now(struct store *s, int64_t now)
 }
 
 int
-store_targets(struct store *s, const struct store_filter *fin, int64_t now,
-	      int (*cb)(const struct store_target *t, void *arg), void *arg,
-	      char *err, size_t errlen)
+sqlite_targets(struct store *base, const struct store_filter *fin, int64_t now,
+	       int (*cb)(const struct store_target *t, void *arg), void *arg,
+	       char *err, size_t errlen)
 {
+	struct sqlite_store *s = sq(base);
 	struct store_filter f;
 	struct targets_ctx c = {cb, arg, "", "", ""};
 	struct qb q;
@@ -353,14 +354,14 @@ struct bucket_ctx {
 };
 
 static int
-bucket_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop, char *err,
-	   size_t errlen)
+bucket_row(struct sqlite_store *s, sqlite3_stmt *st, void *ctx, int *stop,
+	   char *err, size_t errlen)
 {
 	const struct bucket_ctx *c = ctx;
 	struct store_bucket b;
-	int64_t *n[C_N] = {&b.ok,	   &b.dns,	    &b.tcp_ip,
-			   &b.tls,	   &b.http_failure, &b.http_diff,
-			   &b.server_side, &b.down,	    &b.failed};
+	int64_t *n[WW_CLASS_N] = {&b.ok,	  &b.dns,	   &b.tcp_ip,
+				  &b.tls,	  &b.http_failure, &b.http_diff,
+				  &b.server_side, &b.down,	   &b.failed};
 
 	(void)s;
 	(void)err;
@@ -369,7 +370,7 @@ bucket_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop, char *err,
 	b.cc = col_text(st, 1);
 	b.asn = col_text(st, 2);
 	b.start = sqlite3_column_int64(st, 3);
-	for (int i = 0; i < C_N; i++)
+	for (int i = 0; i < WW_CLASS_N; i++)
 		*n[i] = sqlite3_column_int64(st, 4 + i);
 	*stop = c->cb(&b, c->arg);
 	return 0;
@@ -383,10 +384,12 @@ bucket_floor(int64_t t, int64_t g)
 }
 
 int
-store_timeline(struct store *s, const struct store_filter *fin, int granularity,
-	       int (*cb)(const struct store_bucket *b, void *arg), void *arg,
-	       char *err, size_t errlen)
+sqlite_timeline(struct store *base, const struct store_filter *fin,
+		int granularity,
+		int (*cb)(const struct store_bucket *b, void *arg), void *arg,
+		char *err, size_t errlen)
 {
+	struct sqlite_store *s = sq(base);
 	struct bucket_ctx c = {cb, arg};
 	struct store_filter f;
 	struct qb q;
@@ -472,8 +475,8 @@ struct event_ctx {
 };
 
 static int
-event_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop, char *err,
-	  size_t errlen)
+event_row(struct sqlite_store *s, sqlite3_stmt *st, void *ctx, int *stop,
+	  char *err, size_t errlen)
 {
 	const struct event_ctx *c = ctx;
 	struct store_event e;
@@ -495,10 +498,11 @@ event_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop, char *err,
 }
 
 int
-store_events(struct store *s, const struct store_filter *fin,
-	     int (*cb)(const struct store_event *e, void *arg), void *arg,
-	     char *err, size_t errlen)
+sqlite_events(struct store *base, const struct store_filter *fin,
+	      int (*cb)(const struct store_event *e, void *arg), void *arg,
+	      char *err, size_t errlen)
 {
+	struct sqlite_store *s = sq(base);
 	struct event_ctx c = {cb, arg};
 	struct store_filter f;
 	struct qb q;
@@ -597,8 +601,8 @@ struct row_ctx {
 };
 
 static int
-meas_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop, char *err,
-	 size_t errlen)
+meas_row(struct sqlite_store *s, sqlite3_stmt *st, void *ctx, int *stop,
+	 char *err, size_t errlen)
 {
 	struct row_ctx *c = ctx;
 	struct store_row r;
@@ -643,10 +647,11 @@ meas_index(const struct store_filter *f, bool by_time)
 }
 
 int
-store_measurements(struct store *s, const struct store_filter *fin,
-		   int (*cb)(const struct store_row *r, void *arg), void *arg,
-		   char *err, size_t errlen)
+sqlite_measurements(struct store *base, const struct store_filter *fin,
+		    int (*cb)(const struct store_row *r, void *arg), void *arg,
+		    char *err, size_t errlen)
 {
+	struct sqlite_store *s = sq(base);
 	struct row_ctx c = {cb, NULL, arg, NULL, 0};
 	struct store_filter f;
 	struct qb q;
@@ -679,11 +684,12 @@ export_sql(struct qb *q, const struct store_filter *f)
 }
 
 int
-store_export(struct store *s, const struct store_filter *fin,
-	     int (*cb)(const struct store_row *r, const char *raw,
-		       size_t raw_len, void *arg),
-	     void *arg, char *err, size_t errlen)
+sqlite_export(struct store *base, const struct store_filter *fin,
+	      int (*cb)(const struct store_row *r, const char *raw,
+			size_t raw_len, void *arg),
+	      void *arg, char *err, size_t errlen)
 {
+	struct sqlite_store *s = sq(base);
 	struct row_ctx c = {NULL, cb, arg, NULL, 0};
 	struct store_filter f;
 	struct qb q;
@@ -712,8 +718,8 @@ struct rollup_ctx {
 };
 
 static int
-rollup_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop, char *err,
-	   size_t errlen)
+rollup_row(struct sqlite_store *s, sqlite3_stmt *st, void *ctx, int *stop,
+	   char *err, size_t errlen)
 {
 	const struct rollup_ctx *c = ctx;
 	struct store_rollup r;
@@ -734,10 +740,11 @@ rollup_row(struct store *s, sqlite3_stmt *st, void *ctx, int *stop, char *err,
 }
 
 int
-store_domain_rollup(struct store *s, const char *domain,
-		    int (*cb)(const struct store_rollup *r, void *arg),
-		    void *arg, char *err, size_t errlen)
+sqlite_domain_rollup(struct store *base, const char *domain,
+		     int (*cb)(const struct store_rollup *r, void *arg),
+		     void *arg, char *err, size_t errlen)
 {
+	struct sqlite_store *s = sq(base);
 	struct rollup_ctx c = {cb, arg};
 	struct qb q;
 	sqlite3_stmt *st;

@@ -455,196 +455,10 @@ static const char *const stmt_sql[ST_N] = {
 #define UPDATE_DERIVED 2
 #define N_DERIVED 9
 
-static const char *const blocking_values[] = {
-	"false", "dns", "tcp_ip", "tls", "http-failure", "http-diff",
-};
-
-/* --- small helpers ------------------------------------------------------- */
-
-/* --- validation ---------------------------------------------------------- */
-
-/* A string field: NULL only when not required, at most STORE_MAX_FIELD
- * bytes (looked at no further), not empty when required. ctx says which
- * measurement, for the message. */
-int
-store_check_str(const char *ctx, const char *name, const char *v, bool required,
-		char *err, size_t errlen)
-{
-	size_t n;
-
-	if (v == NULL) {
-		if (!required)
-			return 0;
-		ww_set_err(err, errlen, "%s: %s is missing", ctx, name);
-		return -1;
-	}
-	n = strnlen(v, STORE_MAX_FIELD + 1);
-	if (n > STORE_MAX_FIELD) {
-		ww_set_err(err, errlen, "%s: %s is longer than %zu bytes", ctx,
-			   name, STORE_MAX_FIELD);
-		return -1;
-	}
-	if (required && n == 0) {
-		ww_set_err(err, errlen, "%s: %s is empty", ctx, name);
-		return -1;
-	}
-	return 0;
-}
-
-static bool
-is_blocking_value(const char *v)
-{
-	for (size_t i = 0; i < WW_ARRAY_LEN(blocking_values); i++)
-		if (strcmp(v, blocking_values[i]) == 0)
-			return true;
-	return false;
-}
-
-/* The verdict's values are few: anything else would split the timelines'
- * counts into categories nobody reads. */
-static int
-check_derived(const char *ctx, const struct store_derived *d, char *err,
-	      size_t errlen)
-{
-	if (store_check_str(ctx, "blocking", d->blocking, false, err, errlen) !=
-	    0)
-		return -1;
-	if (d->blocking != NULL && !is_blocking_value(d->blocking)) {
-		ww_set_err(err, errlen,
-			   "%s: blocking \"%.64s\" is not one of false, dns, "
-			   "tcp_ip, tls, http-failure, http-diff",
-			   ctx, d->blocking);
-		return -1;
-	}
-	if (d->accessible < -1 || d->accessible > 1) {
-		ww_set_err(err, errlen, "%s: accessible is %d, not -1, 0 or 1",
-			   ctx, d->accessible);
-		return -1;
-	}
-	if (store_check_str(ctx, "blocking_detail", d->blocking_detail, false,
-			    err, errlen) != 0 ||
-	    store_check_str(ctx, "analysis_version", d->analysis_version, false,
-			    err, errlen) != 0 ||
-	    store_check_str(ctx, "analysis_reason", d->analysis_reason, false,
-			    err, errlen) != 0 ||
-	    store_check_str(ctx, "evidence", d->evidence, false, err, errlen) !=
-		    0 ||
-	    store_check_str(ctx, "evidence_detail", d->evidence_detail, false,
-			    err, errlen) != 0)
-		return -1;
-	if (d->packets < 0) {
-		ww_set_err(err, errlen, "%s: packets is %d, below 0", ctx,
-			   d->packets);
-		return -1;
-	}
-	return 0;
-}
-
-static struct store_derived
-derived_of(const struct store_meas *m)
-{
-	struct store_derived d = {
-		m->blocking,  m->accessible,	   m->blocking_detail,
-		m->confirmed, m->analysis_version, m->analysis_reason,
-		m->evidence,  m->evidence_detail,  m->packets,
-	};
-
-	return d;
-}
-
-static int
-check_raw(const char *ctx, const struct store_meas *m, char *err, size_t errlen)
-{
-	if (m->raw == NULL || m->raw_len == 0) {
-		ww_set_err(err, errlen, "%s: raw is missing", ctx);
-		return -1;
-	}
-	if (m->raw_len > STORE_MAX_RAW) {
-		ww_set_err(err, errlen,
-			   "%s: raw is %zu bytes, over the limit of %zu", ctx,
-			   m->raw_len, STORE_MAX_RAW);
-		return -1;
-	}
-	if (m->zraw != NULL && m->zraw_len == 0) {
-		ww_set_err(err, errlen, "%s: compressed raw is empty", ctx);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-check_meas(const char *ctx, const struct store_meas *m, char *err,
-	   size_t errlen)
-{
-	const struct {
-		const char *name, *v;
-		bool required;
-	} f[] = {
-		{"input", m->input, false},
-		{"test_name", m->test_name, false},
-		{"category_code", m->category_code, false},
-		{"probe_cc", m->probe_cc, true},
-		{"probe_asn", m->probe_asn, true},
-		{"observed_cc", m->observed_cc, false},
-		{"observed_asn", m->observed_asn, false},
-		{"submitter", m->submitter, false},
-	};
-	struct store_derived d = derived_of(m);
-
-	if (store_check_str(ctx, "uid", m->uid, true, err, errlen) != 0 ||
-	    check_raw(ctx, m, err, errlen) != 0)
-		return -1;
-	for (size_t i = 0; i < WW_ARRAY_LEN(f); i++)
-		if (store_check_str(ctx, f[i].name, f[i].v, f[i].required, err,
-				    errlen) != 0)
-			return -1;
-	/* the timelines need its calendar day */
-	if (m->start_time < STORE_MIN_TIME || m->start_time > STORE_MAX_TIME) {
-		ww_set_err(err, errlen,
-			   "%s: start_time %lld is outside the years 1 to 9999",
-			   ctx, (long long)m->start_time);
-		return -1;
-	}
-	return check_derived(ctx, &d, err, errlen);
-}
-
-int
-store_meas_check(const struct store_meas *m, char *err, size_t errlen)
-{
-	return check_meas("measurement", m, err, errlen);
-}
-
-/* All of a batch is checked before the transaction starts, so a bad
- * measurement costs no I/O and leaves nothing behind. */
-static int
-check_batch(const struct store_meas *v, size_t n, char *err, size_t errlen)
-{
-	char ctx[64];
-
-	if (n > STORE_MAX_BATCH) {
-		ww_set_err(
-			err, errlen,
-			"a batch of %zu measurements is over the limit of %zu",
-			n, STORE_MAX_BATCH);
-		return -1;
-	}
-	if (n > 0 && v == NULL) {
-		ww_set_err(err, errlen, "no measurements given");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		snprintf(ctx, sizeof(ctx), "measurement %zu of the batch",
-			 i + 1);
-		if (check_meas(ctx, &v[i], err, errlen) != 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* --- opening and the schema ---------------------------------------------- */
 
 static int
-open_db(struct store *s, char *err, size_t errlen)
+open_db(struct sqlite_store *s, char *err, size_t errlen)
 {
 	int rc = sqlite3_open_v2(s->path, &s->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -666,7 +480,7 @@ open_db(struct store *s, char *err, size_t errlen)
  * the first statement that reads the file, so a file that is not a
  * database is reported here. */
 static int
-set_wal(struct store *s, char *err, size_t errlen)
+set_wal(struct sqlite_store *s, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	bool wal = false;
@@ -693,7 +507,7 @@ set_wal(struct store *s, char *err, size_t errlen)
 }
 
 static int
-configure(struct store *s, char *err, size_t errlen)
+configure(struct sqlite_store *s, char *err, size_t errlen)
 {
 	if (set_wal(s, err, errlen) != 0)
 		return -1;
@@ -714,7 +528,7 @@ configure(struct store *s, char *err, size_t errlen)
 
 /* The schema version in *v: 0 for a new database. */
 static int
-read_version(struct store *s, sqlite3_int64 *v, char *err, size_t errlen)
+read_version(struct sqlite_store *s, sqlite3_int64 *v, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -744,7 +558,8 @@ read_version(struct store *s, sqlite3_int64 *v, char *err, size_t errlen)
 }
 
 static int
-apply_migrations(struct store *s, sqlite3_int64 from, char *err, size_t errlen)
+apply_migrations(struct sqlite_store *s, sqlite3_int64 from, char *err,
+		 size_t errlen)
 {
 	char what[64], sql[128];
 
@@ -764,7 +579,7 @@ apply_migrations(struct store *s, sqlite3_int64 from, char *err, size_t errlen)
 /* One IMMEDIATE transaction: two collectors starting on one new database
  * cannot both migrate it. */
 static int
-migrate(struct store *s, char *err, size_t errlen)
+migrate(struct sqlite_store *s, char *err, size_t errlen)
 {
 	sqlite3_int64 v;
 
@@ -797,7 +612,7 @@ fail:
 }
 
 static int
-prepare_all(struct store *s, char *err, size_t errlen)
+prepare_all(struct sqlite_store *s, char *err, size_t errlen)
 {
 	for (int i = 0; i < ST_N; i++)
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
@@ -807,30 +622,53 @@ prepare_all(struct store *s, char *err, size_t errlen)
 	return 0;
 }
 
+static const struct store_ops sqlite_ops = {
+	.close = sqlite_close,
+	.put_batch = sqlite_put_batch,
+	.get_raw = sqlite_get_raw,
+	.reanalyze = sqlite_reanalyze,
+	.count = sqlite_count,
+	.agreement_get = sqlite_agreement_get,
+	.agreement_set = sqlite_agreement_set,
+	.targets = sqlite_targets,
+	.timeline = sqlite_timeline,
+	.events = sqlite_events,
+	.measurements = sqlite_measurements,
+	.export = sqlite_export,
+	.domain_rollup = sqlite_domain_rollup,
+	.submitter_add = sqlite_submitter_add,
+	.submitters = sqlite_submitters,
+	.submitter_revoke = sqlite_submitter_revoke,
+	.submitters_guard = sqlite_submitters_guard,
+	.data_version = sqlite_data_version,
+};
+
 struct store *
-store_open(const char *path, char *err, size_t errlen)
+store_sqlite_open(const char *path, char *err, size_t errlen)
 {
-	struct store *s;
+	struct sqlite_store *s;
 
 	if (path == NULL || *path == '\0') {
 		ww_set_err(err, errlen, "no database path given");
 		return NULL;
 	}
 	s = xcalloc(1, sizeof(*s));
+	s->base.ops = &sqlite_ops;
 	s->path = xstrdup(path);
 	if (open_db(s, err, errlen) != 0 || configure(s, err, errlen) != 0 ||
 	    migrate(s, err, errlen) != 0 || prepare_all(s, err, errlen) != 0 ||
 	    store_tl_settings_load(s, err, errlen) != 0 ||
 	    store_tl_rebuild_stale(s, err, errlen) != 0) {
-		store_close(s);
+		sqlite_close(&s->base);
 		return NULL;
 	}
-	return s;
+	return &s->base;
 }
 
 void
-store_close(struct store *s)
+sqlite_close(struct store *base)
 {
+	struct sqlite_store *s = sq(base);
 	if (s == NULL)
 		return;
 	for (int i = 0; i < ST_N; i++)
@@ -848,8 +686,8 @@ store_close(struct store *s)
 
 /* raw compressed, by the caller (m->zraw) or now; in *z, *zlen. */
 static int
-pack(struct store *s, const struct store_meas *m, const void **z, size_t *zlen,
-     char *err, size_t errlen)
+pack(struct sqlite_store *s, const struct store_meas *m, const void **z,
+     size_t *zlen, char *err, size_t errlen)
 {
 	char msg[128];
 
@@ -874,7 +712,7 @@ pack(struct store *s, const struct store_meas *m, const void **z, size_t *zlen,
  * come out exactly as long as recorded: anything else is a damaged row.
  */
 int
-store_unpack(struct store *s, sqlite3_stmt *st, int col, const char *uid,
+store_unpack(struct sqlite_store *s, sqlite3_stmt *st, int col, const char *uid,
 	     char **buf, size_t *cap, size_t *len, char *err, size_t errlen)
 {
 	const void *z = sqlite3_column_blob(st, col);
@@ -931,7 +769,7 @@ static int
 bind_meas(sqlite3_stmt *st, const struct store_meas *m, const void *z,
 	  size_t zlen)
 {
-	struct store_derived d = derived_of(m);
+	struct store_derived d = store_derived_of(m);
 	int rc = SQLITE_OK;
 
 	rc |= bind_text(st, 1, m->uid);
@@ -960,12 +798,12 @@ bind_meas(sqlite3_stmt *st, const struct store_meas *m, const void *z,
  * stored raw back is cheap enough.
  */
 static int
-dup_or_conflict(struct store *s, const struct store_meas *m,
+dup_or_conflict(struct sqlite_store *s, const struct store_meas *m,
 		enum store_result *res, char *err, size_t errlen)
 {
 	char *raw = NULL;
 	size_t len = 0;
-	int rc = store_get_raw(s, m->uid, &raw, &len, err, errlen);
+	int rc = sqlite_get_raw(&s->base, m->uid, &raw, &len, err, errlen);
 
 	if (rc < 0)
 		return -1;
@@ -979,8 +817,8 @@ dup_or_conflict(struct store *s, const struct store_meas *m,
 /* Insert one measurement; a uid already there inserts nothing, which
  * sqlite3_changes() tells apart, within the batch too. */
 static int
-insert_one(struct store *s, const struct store_meas *m, enum store_result *res,
-	   char *err, size_t errlen)
+insert_one(struct sqlite_store *s, const struct store_meas *m,
+	   enum store_result *res, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[ST_INSERT];
 	const void *z;
@@ -1006,12 +844,13 @@ insert_one(struct store *s, const struct store_meas *m, enum store_result *res,
 }
 
 int
-store_put_batch(struct store *s, const struct store_meas *v, size_t n,
-		enum store_result *res, char *err, size_t errlen)
+sqlite_put_batch(struct store *base, const struct store_meas *v, size_t n,
+		 enum store_result *res, char *err, size_t errlen)
 {
+	struct sqlite_store *s = sq(base);
 	struct keyset redo = {NULL, 0, 0, NULL, 0};
 
-	if (check_batch(v, n, err, errlen) != 0)
+	if (store_check_batch(v, n, err, errlen) != 0)
 		return -1;
 	if (n == 0)
 		return 0;
@@ -1042,9 +881,10 @@ fail:
 /* --- reading ------------------------------------------------------------- */
 
 int
-store_get_raw(struct store *s, const char *uid, char **raw, size_t *len,
-	      char *err, size_t errlen)
+sqlite_get_raw(struct store *base, const char *uid, char **raw, size_t *len,
+	       char *err, size_t errlen)
 {
+	struct sqlite_store *s = sq(base);
 	sqlite3_stmt *st = s->st[ST_GET_RAW];
 	size_t cap = 0;
 	int rc, ret;
@@ -1078,8 +918,9 @@ store_get_raw(struct store *s, const char *uid, char **raw, size_t *len,
 }
 
 int64_t
-store_count(struct store *s)
+sqlite_count(struct store *base)
 {
+	struct sqlite_store *s = sq(base);
 	sqlite3_stmt *st = s->st[ST_COUNT];
 	int64_t n = -1;
 
@@ -1107,7 +948,7 @@ struct redo {
 };
 
 struct pass {
-	struct store *s;
+	struct sqlite_store *s;
 	store_reanalyze_fn fn;
 	void *arg;
 	sqlite3_int64 last; /* id of the last measurement read */
@@ -1151,7 +992,7 @@ forget_page(struct pass *p)
 static int
 redo_row(struct pass *p, sqlite3_stmt *st, char *err, size_t errlen)
 {
-	struct store *s = p->s;
+	struct sqlite_store *s = p->s;
 	const char *uid = (const char *)sqlite3_column_text(st, 1);
 	struct store_derived out = {NULL, -1,	NULL, false, NULL,
 				    NULL, NULL, NULL, 0};
@@ -1167,7 +1008,7 @@ redo_row(struct pass *p, sqlite3_stmt *st, char *err, size_t errlen)
 	if (p->fn(uid, s->rbuf, len, &out, p->arg) != 0)
 		return 0; /* fn keeps what is stored */
 	snprintf(ctx, sizeof(ctx), "reanalysis of measurement %.200s", uid);
-	if (check_derived(ctx, &out, err, errlen) != 0)
+	if (store_check_derived(ctx, &out, err, errlen) != 0)
 		return -1;
 	keep(&p->page[p->n++], p->last, &out);
 	return 0;
@@ -1197,7 +1038,7 @@ read_page(struct pass *p, size_t *seen, char *err, size_t errlen)
 
 /* Mark the target of measurement id for recomputation. */
 static int
-mark_stale(struct store *s, sqlite3_int64 id, char *err, size_t errlen)
+mark_stale(struct sqlite_store *s, sqlite3_int64 id, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = s->st[ST_STALE_MARK];
 
@@ -1208,7 +1049,7 @@ mark_stale(struct store *s, sqlite3_int64 id, char *err, size_t errlen)
 static int
 write_page(struct pass *p, char *err, size_t errlen)
 {
-	struct store *s = p->s;
+	struct sqlite_store *s = p->s;
 	sqlite3_stmt *st = s->st[ST_UPDATE];
 
 	if (p->n == 0)
@@ -1246,9 +1087,10 @@ write_page(struct pass *p, char *err, size_t errlen)
 }
 
 long
-store_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg, char *err,
-		size_t errlen)
+sqlite_reanalyze(struct store *base, store_reanalyze_fn fn, void *arg,
+		 char *err, size_t errlen)
 {
+	struct sqlite_store *s = sq(base);
 	struct pass *p;
 	size_t seen;
 	long ret;
@@ -1281,16 +1123,10 @@ store_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg, char *err,
 	return ret;
 }
 
-/* --- for the store's other files (store_sqlite_int.h) --------------------- */
+/* --- for tests (store_sqlite_int.h) ------------------------------------- */
 
 sqlite3 *
 store_sqlite_db(struct store *s)
 {
-	return s->db;
-}
-
-const char *
-store_sqlite_path(const struct store *s)
-{
-	return s->path;
+	return sq(s)->db;
 }

@@ -17,6 +17,8 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_backend.h"
+#include "timeline.h"
 #include "util.h"
 
 enum stmt_id {
@@ -63,7 +65,9 @@ enum stmt_id {
 	ST_N
 };
 
-struct store {
+/* The SQLite backend's handle (store_backend.h): base first. */
+struct sqlite_store {
+	struct store base; /* ops: sqlite_ops */
 	sqlite3 *db;
 	char *path; /* for messages */
 	sqlite3_stmt *st[ST_N];
@@ -74,9 +78,16 @@ struct store {
 	struct store_agreement ag; /* the database's, read at open */
 };
 
+/* The SQLite handle behind a store.h one (base is its first member). */
+static inline struct sqlite_store *
+sq(struct store *base)
+{
+	return (struct sqlite_store *)base;
+}
+
 /* Report SQLite's last error while doing what; returns -1. */
 static inline int
-db_fail(struct store *s, const char *what, char *err, size_t errlen)
+db_fail(struct sqlite_store *s, const char *what, char *err, size_t errlen)
 {
 	ww_set_err(err, errlen, "%s: %s: %s", s->path, what,
 		   sqlite3_errmsg(s->db));
@@ -95,7 +106,7 @@ reserve(void *buf, size_t *cap, size_t need)
 
 /* Run a statement that returns no rows, and make it ready to run again. */
 static inline int
-run(struct store *s, enum stmt_id id, const char *what, char *err,
+run(struct sqlite_store *s, enum stmt_id id, const char *what, char *err,
     size_t errlen)
 {
 	int rc = sqlite3_step(s->st[id]);
@@ -108,7 +119,7 @@ run(struct store *s, enum stmt_id id, const char *what, char *err,
 
 /* Undo the open transaction, if a failure left one open. */
 static inline void
-rollback(struct store *s)
+rollback(struct sqlite_store *s)
 {
 	if (sqlite3_get_autocommit(s->db))
 		return;
@@ -117,7 +128,7 @@ rollback(struct store *s)
 }
 
 static inline int
-exec(struct store *s, const char *sql, const char *what, char *err,
+exec(struct sqlite_store *s, const char *sql, const char *what, char *err,
      size_t errlen)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -142,8 +153,8 @@ bind_key(sqlite3_stmt *st, const char *input, const char *cc, const char *asn)
 
 /* Step a statement that returns no rows, then reset it and its bindings. */
 static inline int
-step_done(struct store *s, sqlite3_stmt *st, int bind_rc, const char *what,
-	  char *err, size_t errlen)
+step_done(struct sqlite_store *s, sqlite3_stmt *st, int bind_rc,
+	  const char *what, char *err, size_t errlen)
 {
 	int rc = bind_rc == SQLITE_OK ? sqlite3_step(st) : bind_rc;
 
@@ -203,52 +214,6 @@ reversed(const char *v)
 	" THEN (CASE blocking_detail WHEN 'http.server_side' THEN 6 ELSE 5"    \
 	" END) ELSE 8 END)"
 
-/* A measurement's class (docs/timelines.md). */
-enum cls {
-	C_OK,
-	C_DNS, /* C_DNS .. C_SERVER_SIDE: blocked; the method is the name */
-	C_TCP_IP,
-	C_TLS,
-	C_HTTP_FAILURE,
-	C_HTTP_DIFF,
-	/* http-diff with blocking_detail http.server_side: the site itself
-	 * refuses this network (a publisher's 451, a CAPTCHA's 503 over
-	 * verified HTTPS), not the network: shown as "withheld by the site" */
-	C_SERVER_SIDE,
-	C_DOWN,
-	C_FAILED, /* no verdict: not conclusive */
-	C_N,
-	/* not classes, where a measurement is counted instead of its class
-	 * in daily_counts: its claimed network is not the observed one (and
-	 * the settings do not allow those), or its submitter's daily cap
-	 * was reached */
-	C_GEO_MISMATCH = C_N,
-	C_CAPPED
-};
-
-enum tl_state_id {
-	S_UNKNOWN,
-	S_ACCESSIBLE,
-	S_BLOCKED,
-	S_DISRUPTED,
-	S_DOWN,
-	S_N
-};
-
-static const char *const state_names[S_N] = {
-	STORE_STATE_UNKNOWN,   STORE_STATE_ACCESSIBLE, STORE_STATE_BLOCKED,
-	STORE_STATE_DISRUPTED, STORE_STATE_DOWN,
-};
-
-static inline int
-state_by_name(const char *v)
-{
-	for (int i = 0; v != NULL && i < S_N; i++)
-		if (strcmp(v, state_names[i]) == 0)
-			return i;
-	return -1;
-}
-
 /* Targets to recompute before a batch commits: a small hash set of keys,
  * pointing into the batch. */
 struct kkey {
@@ -262,32 +227,76 @@ struct keyset {
 	size_t nslot; /* a power of two */
 };
 
+/* The backend's operations (store_backend.h), by file; sqlite_ops, the
+ * table, is in store_sqlite.c. */
+/* store_sqlite.c */
+void sqlite_close(struct store *s);
+int sqlite_put_batch(struct store *s, const struct store_meas *v, size_t n,
+		     enum store_result *res, char *err, size_t errlen);
+int sqlite_get_raw(struct store *s, const char *uid, char **raw, size_t *len,
+		   char *err, size_t errlen);
+long sqlite_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg,
+		      char *err, size_t errlen);
+int64_t sqlite_count(struct store *s);
+/* store_agreement.c */
+void sqlite_agreement_get(struct store *s, struct store_agreement *a);
+int sqlite_agreement_set(struct store *s, const struct store_agreement *a,
+			 char *err, size_t errlen);
+/* store_query.c */
+int sqlite_targets(struct store *s, const struct store_filter *f, int64_t now,
+		   int (*cb)(const struct store_target *t, void *arg),
+		   void *arg, char *err, size_t errlen);
+int sqlite_timeline(struct store *s, const struct store_filter *f,
+		    int granularity,
+		    int (*cb)(const struct store_bucket *b, void *arg),
+		    void *arg, char *err, size_t errlen);
+int sqlite_events(struct store *s, const struct store_filter *f,
+		  int (*cb)(const struct store_event *e, void *arg), void *arg,
+		  char *err, size_t errlen);
+int sqlite_measurements(struct store *s, const struct store_filter *f,
+			int (*cb)(const struct store_row *r, void *arg),
+			void *arg, char *err, size_t errlen);
+int sqlite_export(struct store *s, const struct store_filter *f,
+		  int (*cb)(const struct store_row *r, const char *raw,
+			    size_t raw_len, void *arg),
+		  void *arg, char *err, size_t errlen);
+int sqlite_domain_rollup(struct store *s, const char *domain,
+			 int (*cb)(const struct store_rollup *r, void *arg),
+			 void *arg, char *err, size_t errlen);
+/* store_submitters.c */
+int sqlite_submitter_add(struct store *s, const char *key_id,
+			 const unsigned char public_key[32], int64_t now,
+			 char *err, size_t errlen);
+int sqlite_submitters(struct store *s,
+		      int (*cb)(const struct store_submitter *k, void *arg),
+		      void *arg, char *err, size_t errlen);
+int sqlite_submitter_revoke(struct store *s, const char *key_id,
+			    const char *reason, int64_t now, int64_t *n_rows,
+			    char *err, size_t errlen);
+int sqlite_submitters_guard(struct store *s, char *err, size_t errlen);
+int64_t sqlite_data_version(struct store *s);
+
 /* store_sqlite.c, for store_query.c */
-/* A string field: NULL only when not required, at most STORE_MAX_FIELD
- * bytes, not empty when required; -1 naming ctx and name if not. */
-int store_check_str(const char *ctx, const char *name, const char *v,
-		    bool required, char *err, size_t errlen);
 /* The raw of the row st is on (blob at column col, length at col + 1),
  * decompressed into *buf (grown as needed), NUL-terminated, in *len. */
-int store_unpack(struct store *s, sqlite3_stmt *st, int col, const char *uid,
-		 char **buf, size_t *cap, size_t *len, char *err,
-		 size_t errlen);
+int store_unpack(struct sqlite_store *s, sqlite3_stmt *st, int col,
+		 const char *uid, char **buf, size_t *cap, size_t *len,
+		 char *err, size_t errlen);
 
 /* store_timeline.c */
-int store_tl_add(struct store *s, const struct store_meas *m, sqlite3_int64 id,
-		 struct keyset *redo, char *err, size_t errlen);
-int store_tl_redo(struct store *s, const struct keyset *redo, char *err,
+int store_tl_add(struct sqlite_store *s, const struct store_meas *m,
+		 sqlite3_int64 id, struct keyset *redo, char *err,
+		 size_t errlen);
+int store_tl_redo(struct sqlite_store *s, const struct keyset *redo, char *err,
 		  size_t errlen);
 void store_ks_free(struct keyset *ks);
-int store_tl_rebuild_stale(struct store *s, char *err, size_t errlen);
-int store_tl_rebuild_all(struct store *s, char *err, size_t errlen);
-int store_tl_settings_load(struct store *s, char *err, size_t errlen);
+int store_tl_rebuild_stale(struct sqlite_store *s, char *err, size_t errlen);
+int store_tl_rebuild_all(struct sqlite_store *s, char *err, size_t errlen);
+int store_tl_settings_load(struct sqlite_store *s, char *err, size_t errlen);
 
-/* For the backend's files that need only the connection
- * (store_submitters.c). The store's connection (busy timeout set, schema
- * up to date), for the thread that uses s; borrowed. */
+/* For tests that look at the database with plain SQL: the connection
+ * behind a store.h handle of this backend (busy timeout set, schema up to
+ * date); borrowed. */
 sqlite3 *store_sqlite_db(struct store *s);
-/* The database's path, for messages. */
-const char *store_sqlite_path(const struct store *s);
 
 #endif

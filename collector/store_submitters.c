@@ -13,28 +13,28 @@
 #include "util.h"
 
 static int
-sub_fail(struct store *s, const char *what, char *err, size_t errlen)
+sub_fail(struct sqlite_store *s, const char *what, char *err, size_t errlen)
 {
-	ww_set_err(err, errlen, "%s: %s: %s", store_sqlite_path(s), what,
-		   sqlite3_errmsg(store_sqlite_db(s)));
+	ww_set_err(err, errlen, "%s: %s: %s", s->path, what,
+		   sqlite3_errmsg(s->db));
 	return -1;
 }
 
 static int
-sub_exec(struct store *s, const char *sql, char *err, size_t errlen)
+sub_exec(struct sqlite_store *s, const char *sql, char *err, size_t errlen)
 {
-	if (sqlite3_exec(store_sqlite_db(s), sql, NULL, NULL, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return sub_fail(s, sql, err, errlen);
 	return 0;
 }
 
 int
-store_submitter_add(struct store *s, const char *key_id,
-		    const unsigned char public_key[32], int64_t now, char *err,
-		    size_t errlen)
+sqlite_submitter_add(struct store *base, const char *key_id,
+		     const unsigned char public_key[32], int64_t now, char *err,
+		     size_t errlen)
 {
-	sqlite3 *db = store_sqlite_db(s);
+	struct sqlite_store *s = sq(base);
+	sqlite3 *db = s->db;
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -55,14 +55,15 @@ store_submitter_add(struct store *s, const char *key_id,
 }
 
 int
-store_submitters(struct store *s,
-		 int (*cb)(const struct store_submitter *k, void *arg),
-		 void *arg, char *err, size_t errlen)
+sqlite_submitters(struct store *base,
+		  int (*cb)(const struct store_submitter *k, void *arg),
+		  void *arg, char *err, size_t errlen)
 {
+	struct sqlite_store *s = sq(base);
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(store_sqlite_db(s),
+	if (sqlite3_prepare_v2(s->db,
 			       "SELECT key_id, public_key, registered,"
 			       " revoked, revoke_reason FROM submitters"
 			       " ORDER BY key_id",
@@ -99,14 +100,13 @@ store_submitters(struct store *s,
 /* Run sql with ?1 bound to text a and ?2 to b (NULL: unbound) and ?3 to
  * n; 0, or -1. */
 static int
-sub_run(struct store *s, const char *sql, const char *a, const char *b,
+sub_run(struct sqlite_store *s, const char *sql, const char *a, const char *b,
 	int64_t n, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(store_sqlite_db(s), sql, -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return sub_fail(s, sql, err, errlen);
 	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
 	if (b != NULL)
@@ -118,10 +118,12 @@ sub_run(struct store *s, const char *sql, const char *a, const char *b,
 }
 
 int
-store_submitter_revoke(struct store *s, const char *key_id, const char *reason,
-		       int64_t now, int64_t *n_rows, char *err, size_t errlen)
+sqlite_submitter_revoke(struct store *base, const char *key_id,
+			const char *reason, int64_t now, int64_t *n_rows,
+			char *err, size_t errlen)
 {
-	sqlite3 *db = store_sqlite_db(s);
+	struct sqlite_store *s = sq(base);
+	sqlite3 *db = s->db;
 	char *sub = xasprintf("key:%s", key_id);
 	int rc = -1;
 
@@ -137,8 +139,7 @@ store_submitter_revoke(struct store *s, const char *key_id, const char *reason,
 		goto fail;
 	if (sqlite3_changes(db) == 0) {
 		rc = 1;
-		ww_set_err(err, errlen, "no key %s in %s", key_id,
-			   store_sqlite_path(s));
+		ww_set_err(err, errlen, "no key %s in %s", key_id, s->path);
 		goto fail;
 	}
 	/* Targets first: measurements_submitter finds the rows either way,
@@ -168,8 +169,9 @@ out:
 }
 
 int
-store_submitters_guard(struct store *s, char *err, size_t errlen)
+sqlite_submitters_guard(struct store *base, char *err, size_t errlen)
 {
+	struct sqlite_store *s = sq(base);
 	/* TEMP: it lives with this connection and is no part of the schema
 	 * (no migration); only the ingest's writer stores measurements. */
 	return sub_exec(s,
@@ -188,13 +190,14 @@ store_submitters_guard(struct store *s, char *err, size_t errlen)
 }
 
 int64_t
-store_data_version(struct store *s)
+sqlite_data_version(struct store *base)
 {
+	struct sqlite_store *s = sq(base);
 	sqlite3_stmt *st = NULL;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(store_sqlite_db(s), "PRAGMA data_version", -1,
-			       &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);

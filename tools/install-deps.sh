@@ -6,12 +6,15 @@
 set -eu
 
 # libpcap-dev: the engine's packet capture (engine/capture.c) links libpcap.
+# libpq-dev: the collector's PostgreSQL backend (collector/store_pg*.c).
 build_pkgs="gcc make pkg-config libevent-dev libc-ares-dev libcurl4-openssl-dev
  libssl-dev libjansson-dev libidn2-dev ca-certificates libsqlite3-dev zlib1g-dev curl jq
- libpcap-dev"
+ libpcap-dev libpq-dev"
 # python3: tests/integration/capture.sh reads the --pcap file with it.
+# postgresql-15: the throwaway clusters of the PostgreSQL tests
+# (tests/pg/pgtmp.sh); util-linux: runuser, to run them as nobody.
 check_pkgs="$build_pkgs libcmocka-dev jq openssl curl procps bsdutils
- nftables iproute2 sqlite3 chromium man-db python3"
+ nftables iproute2 sqlite3 chromium man-db python3 postgresql-15 util-linux"
 bench_pkgs="$check_pkgs dnsutils time wrk"
 
 case "${1:-build}" in

@@ -1,31 +1,112 @@
 /*
- * store_fixture.h - a cmocka fixture for the store's tests: a fresh
- * temporary directory holding the database path, removed afterwards with
- * whatever SQLite left there (-wal, -shm). Include after cmocka.h.
+ * store_fixture.h - a cmocka fixture for the store's tests, for both
+ * backends: a fresh temporary directory (removed afterwards with whatever
+ * SQLite left there: -wal, -shm) and a fresh database in f->db.
+ *
+ * SQLite (the default): f->db is a file in that directory. PostgreSQL:
+ * when WW_TEST_PG_CONNINFO is set (a libpq URI, as tests/pg/pgtmp.sh
+ * prints; `make unit-pg`), f->db is that database with a schema of its
+ * own for each test (search_path), dropped at the end: the tests run on
+ * a fresh, empty database each without a CREATE DATABASE each.
+ *
+ * fx_pg says which; fx_rows(), fx_int() and fx_exec() run SQL on a
+ * PostgreSQL store's own connection (the tests' q_int() and friends call
+ * them when fx_pg). Include after cmocka.h.
  */
 #ifndef WW_STORE_FIXTURE_H
 #define WW_STORE_FIXTURE_H
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 struct fixture {
 	char dir[64];
-	char db[96];
+	char db[512];
+	char schema[64]; /* PostgreSQL: this test's */
 };
+
+/* Whether the tests run against PostgreSQL (WW_TEST_PG_CONNINFO). */
+static bool fx_pg;
+
+/* collector/store_pg.c, store_pg_schema.c */
+PGconn *store_pg_conn(struct store *s);
+int store_pg_schema_version(void);
+
+/* Run sql on a connection of our own to db (a store's path:
+ * "postgresql:..."); fails the test unless it succeeds. */
+static inline void
+fx_sql(const char *db, const char *sql)
+{
+	/* "postgresql:KEY=VALUE ..." is libpq's keywords after the prefix */
+	PGconn *c = PQconnectdb(strncmp(db, "postgresql:", 11) == 0 &&
+						strncmp(db + 11, "//", 2) != 0
+					? db + 11
+					: db);
+	PGresult *r;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("%s: %s", db, PQerrorMessage(c));
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* sql on the cluster's database itself (WW_TEST_PG_CONNINFO). */
+static inline void
+fx_admin(const char *sql)
+{
+	fx_sql(getenv("WW_TEST_PG_CONNINFO"), sql);
+}
+
+/* A database of its own named name: for SQLite a file in f->dir; for
+ * PostgreSQL a schema (made here) in out. */
+static inline void
+fx_db(const struct fixture *f, const char *name, char *out, size_t outlen)
+{
+	const char *ci = getenv("WW_TEST_PG_CONNINFO");
+	char sql[160];
+
+	if (!fx_pg) {
+		snprintf(out, outlen, "%s/%s", f->dir, name);
+		return;
+	}
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s%s", f->schema, name);
+	fx_admin(sql);
+	/* a URI takes options=-csearch_path%3DX, keywords options='-c...' */
+	if (strncmp(ci, "postgresql://", 13) == 0 ||
+	    strncmp(ci, "postgres://", 11) == 0)
+		snprintf(out, outlen, "%s%coptions=-csearch_path%%3D%s%s", ci,
+			 strchr(ci, '?') != NULL ? '&' : '?', f->schema, name);
+	else
+		snprintf(out, outlen,
+			 "postgresql:%s options='-csearch_path=%s%s'", ci,
+			 f->schema, name);
+}
 
 static int
 setup(void **state)
 {
+	static int serial;
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
+	fx_pg = getenv("WW_TEST_PG_CONNINFO") != NULL &&
+		*getenv("WW_TEST_PG_CONNINFO") != '\0';
 	snprintf(f->dir, sizeof(f->dir), "/tmp/ww_test_store_XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db, sizeof(f->db), "%s/ww.db", f->dir);
+	snprintf(f->schema, sizeof(f->schema), "wwt_%d_%d_", (int)getpid(),
+		 ++serial);
+	fx_db(f, fx_pg ? "main" : "ww.db", f->db, sizeof(f->db));
 	*state = f;
 	return 0;
 }
@@ -39,6 +120,18 @@ teardown(void **state)
 	struct dirent *e;
 	char path[384];
 
+	if (fx_pg) {
+		/* every schema this test made */
+		char sql[512];
+
+		snprintf(sql, sizeof(sql),
+			 "DO $$ DECLARE n text; BEGIN FOR n IN SELECT"
+			 " nspname FROM pg_namespace WHERE left(nspname, %zu)"
+			 " = '%s' LOOP EXECUTE 'DROP SCHEMA ' || n ||"
+			 " ' CASCADE'; END LOOP; END $$",
+			 strlen(f->schema), f->schema);
+		fx_admin(sql);
+	}
 	assert_non_null(d);
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -51,5 +144,69 @@ teardown(void **state)
 	free(f);
 	return 0;
 }
+
+/* The rows of sql on s's PostgreSQL connection: columns joined by '|',
+ * rows ended by '\n', NULL as "N"; the caller frees it. */
+static inline char *
+fx_rows(struct store *s, const char *sql)
+{
+	PGresult *r = PQexec(store_pg_conn(s), sql);
+	size_t len = 1, n = 0;
+	char *out;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+	for (int i = 0; i < PQntuples(r); i++)
+		for (int j = 0; j < PQnfields(r); j++)
+			len += (size_t)PQgetlength(r, i, j) + 2;
+	out = malloc(len);
+	assert_non_null(out);
+	out[0] = '\0';
+	for (int i = 0; i < PQntuples(r); i++)
+		for (int j = 0; j < PQnfields(r); j++) {
+			const char *v = PQgetisnull(r, i, j)
+						? "N"
+						: PQgetvalue(r, i, j);
+
+			n += (size_t)snprintf(out + n, len - n, "%s%s", v,
+					      j + 1 < PQnfields(r) ? "|"
+								   : "\n");
+		}
+	PQclear(r);
+	return out;
+}
+
+/* The one integer sql returns (its first row, first column). */
+static inline int64_t
+fx_int(struct store *s, const char *sql)
+{
+	PGresult *r = PQexec(store_pg_conn(s), sql);
+	int64_t v;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+	v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+static inline void
+fx_exec(struct store *s, const char *sql)
+{
+	PGresult *r = PQexec(store_pg_conn(s), sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+}
+
+/* Skip a test that is about SQLite itself (its files, pragmas, query
+ * plans, its old schema versions). */
+#define FX_SQLITE_ONLY()                                                       \
+	do {                                                                   \
+		if (fx_pg)                                                     \
+			skip();                                                \
+	} while (0)
 
 #endif

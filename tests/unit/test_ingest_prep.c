@@ -20,10 +20,14 @@
 
 #include "../../collector/ingest_prep.c"
 #include "../../collector/pktview.c"
+#include "../../collector/store.c"
 #include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
+#include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
+#include "../../collector/timeline.c"
 #include "../../collector/store_agreement.c"
+#include "../../collector/store_submitters.c"
 
 #define GOOD "tests/data/validate/good.json"
 

@@ -17,9 +17,12 @@
 #include <cmocka.h>
 
 #include "../../collector/ratelimit.c"
+#include "../../collector/store.c"
 #include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
+#include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
+#include "../../collector/timeline.c"
 #include "../../collector/store_agreement.c"
 #include "../../collector/store_submitters.c"
 #include "../../collector/submitters.c"

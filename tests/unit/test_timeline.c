@@ -20,11 +20,14 @@
 
 #include <cmocka.h>
 
+#include "../../collector/store.c"
 #include "../../collector/store_pack.c"
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
+#include "../../collector/timeline.c"
 #include "../../collector/store_agreement.c"
+#include "../../collector/store_submitters.c"
 
 /* 2023-11-14 00:00:00 UTC, a day's start */
 #define T0 ((int64_t)1699920000)
@@ -55,8 +58,9 @@ q_int(struct store *s, const char *sql)
 	sqlite3_stmt *st;
 	int64_t v;
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(s->db));
+	if (sqlite3_prepare_v2(store_sqlite_db(s), sql, -1, &st, NULL) !=
+	    SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(store_sqlite_db(s)));
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -94,7 +98,8 @@ exec_ok(struct store *s, const char *sql)
 {
 	char *msg = NULL;
 
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+	if (sqlite3_exec(store_sqlite_db(s), sql, NULL, NULL, &msg) !=
+	    SQLITE_OK)
 		fail_msg("%s: %s", sql, msg);
 }
 
@@ -130,7 +135,7 @@ set_class(struct store_meas *m, char c)
 		const char *p = strchr(class_letters, c);
 
 		assert_non_null(p);
-		m->blocking = class_names[p - class_letters];
+		m->blocking = ww_class_name(p - class_letters);
 		m->accessible = 0;
 	}
 	}
@@ -366,32 +371,33 @@ test_classify(void **state)
 		const char *blocking, *detail;
 		int accessible, want;
 	} c[] = {
-		{"false", NULL, 1, C_OK},
-		{"false", NULL, 0, C_DOWN},
-		{"false", NULL, -1, C_FAILED},
-		{NULL, NULL, -1, C_FAILED},
-		{NULL, NULL, 1, C_FAILED},
-		{"dns", "dns.nxdomain", 0, C_DNS},
-		{"tcp_ip", NULL, 0, C_TCP_IP},
-		{"tls", NULL, 0, C_TLS},
-		{"http-failure", NULL, 0, C_HTTP_FAILURE},
-		{"http-diff", NULL, 0, C_HTTP_DIFF},
-		{"http-diff", NULL, 1, C_HTTP_DIFF}, /* blocking decides */
-		{"dns", NULL, -1, C_DNS},
-		{"http-diff", "http.blockpage", 0, C_HTTP_DIFF},
+		{"false", NULL, 1, WW_CLASS_OK},
+		{"false", NULL, 0, WW_CLASS_DOWN},
+		{"false", NULL, -1, WW_CLASS_FAILED},
+		{NULL, NULL, -1, WW_CLASS_FAILED},
+		{NULL, NULL, 1, WW_CLASS_FAILED},
+		{"dns", "dns.nxdomain", 0, WW_CLASS_DNS},
+		{"tcp_ip", NULL, 0, WW_CLASS_TCP_IP},
+		{"tls", NULL, 0, WW_CLASS_TLS},
+		{"http-failure", NULL, 0, WW_CLASS_HTTP_FAILURE},
+		{"http-diff", NULL, 0, WW_CLASS_HTTP_DIFF},
+		{"http-diff", NULL, 1,
+		 WW_CLASS_HTTP_DIFF}, /* blocking decides */
+		{"dns", NULL, -1, WW_CLASS_DNS},
+		{"http-diff", "http.blockpage", 0, WW_CLASS_HTTP_DIFF},
 		/* withheld by the site: its own class */
-		{"http-diff", "http.server_side", 0, C_SERVER_SIDE},
+		{"http-diff", "http.server_side", 0, WW_CLASS_SERVER_SIDE},
 		/* only with http-diff (no such verdict; still not invented) */
-		{"http-failure", "http.server_side", 0, C_HTTP_FAILURE},
-		{NULL, "http.server_side", -1, C_FAILED},
+		{"http-failure", "http.server_side", 0, WW_CLASS_HTTP_FAILURE},
+		{NULL, "http.server_side", -1, WW_CLASS_FAILED},
 	};
 	struct store_meas m;
 	char sql[512];
 
 	for (size_t i = 0; i < WW_ARRAY_LEN(c); i++) {
-		assert_int_equal(
-			classify(c[i].blocking, c[i].detail, c[i].accessible),
-			c[i].want);
+		assert_int_equal(ww_classify(c[i].blocking, c[i].detail,
+					     c[i].accessible),
+				 c[i].want);
 		/* the SQL of recomputations agrees */
 		m = meas(keep_str("c-%zu", i), keep_str("https://c%zu.org/", i),
 			 "CN", "AS1", T0, 'o');
@@ -408,10 +414,11 @@ test_classify(void **state)
 		snprintf(sql, sizeof(sql),
 			 "SELECT n_%s FROM daily_counts WHERE input ="
 			 " 'https://c%zu.org/'",
-			 c[i].want == C_HTTP_FAILURE  ? "http_failure"
-			 : c[i].want == C_HTTP_DIFF   ? "http_diff"
-			 : c[i].want == C_SERVER_SIDE ? "server_side"
-						      : class_names[c[i].want],
+			 c[i].want == WW_CLASS_HTTP_FAILURE ? "http_failure"
+			 : c[i].want == WW_CLASS_HTTP_DIFF  ? "http_diff"
+			 : c[i].want == WW_CLASS_SERVER_SIDE
+				 ? "server_side"
+				 : ww_class_name(c[i].want),
 			 i);
 		assert_int_equal(q_int(s, sql), 1);
 	}
@@ -448,10 +455,11 @@ test_daily_counts(void **state)
 	v[0] = meas("d-6", IN1, "CN", "AS1", T0 + 86400 + 7, 'n');
 	put_ok(s, v, 1);
 
-	rows = q_rows(s->db, "SELECT input, probe_cc, probe_asn, day, n_ok,"
-			     " n_dns, n_tcp_ip, n_tls, n_http_failure,"
-			     " n_http_diff, n_down, n_failed FROM daily_counts"
-			     " ORDER BY 1, 2, 3, 4");
+	rows = q_rows(store_sqlite_db(s),
+		      "SELECT input, probe_cc, probe_asn, day, n_ok,"
+		      " n_dns, n_tcp_ip, n_tls, n_http_failure,"
+		      " n_http_diff, n_down, n_failed FROM daily_counts"
+		      " ORDER BY 1, 2, 3, 4");
 	assert_string_equal(rows, IN1 "|CN|AS1|2023-11-14|1|0|0|0|0|0|0|0\n" IN1
 				      "|CN|AS1|2023-11-15|0|1|0|1|0|0|0|1\n" IN1
 				      "|CN|AS2|2023-11-14|0|0|0|0|0|0|1|0\n");
@@ -618,8 +626,9 @@ test_server_side(void **state)
 	assert_string_equal(target(s, IN1, "CN", "AS1").method, "http-diff");
 	put_seq(s, "n", IN1, "CN", "AS1", T0 + 11 * HOUR, "w");
 	assert_string_equal(target(s, IN1, "CN", "AS1").method, "server-side");
-	rows = q_rows(s->db, "SELECT n_ok, n_http_diff, n_server_side"
-			     " FROM daily_counts");
+	rows = q_rows(store_sqlite_db(s),
+		      "SELECT n_ok, n_http_diff, n_server_side"
+		      " FROM daily_counts");
 	assert_string_equal(rows, "3|3|6\n");
 	free(rows);
 	/* blocked: 9 of 12 conclusive, withheld ones included */
@@ -628,7 +637,8 @@ test_server_side(void **state)
 	assert_int_equal(all.v[0].n30, 12);
 	assert_true(all.v[0].pct30 > 74.9 && all.v[0].pct30 < 75.1);
 	/* the win column keeps it by its own letter, read back as such */
-	rows = q_rows(s->db, "SELECT substr(win, 1, 1) FROM target_state");
+	rows = q_rows(store_sqlite_db(s),
+		      "SELECT substr(win, 1, 1) FROM target_state");
 	assert_string_equal(rows, "h\n");
 	free(rows);
 	put_seq(s, "o", IN1, "CN", "AS1", T0 + 12 * HOUR, "w");
@@ -827,7 +837,7 @@ derived(struct store *s)
 	};
 
 	for (size_t i = 0; i < WW_ARRAY_LEN(q); i++) {
-		char *r = q_rows(s->db, q[i]);
+		char *r = q_rows(store_sqlite_db(s), q[i]);
 
 		sb_add(&b, r, strlen(r));
 		sb_add(&b, "--\n", 3);
@@ -892,7 +902,7 @@ test_out_of_order(void **state)
 
 	/* a recomputation finds the same, and keeps the events' ids */
 	target_events(b, IN1, "CN", "AS1", &e1);
-	assert_int_equal(store_tl_rebuild_all(b, NULL, 0), 0);
+	assert_int_equal(store_tl_rebuild_all(sq(b), NULL, 0), 0);
 	db = derived(b);
 	assert_string_equal(da, db);
 	target_events(b, IN1, "CN", "AS1", &e2);
@@ -1024,7 +1034,8 @@ test_reanalyze(void **state)
 	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 1);
 	assert_event(&e.v[0], T0 + 3 * HOUR, "unknown", "blocked", "tls",
 		     "[\"ra-1\",\"ra-2\",\"ra-4\"]");
-	rows = q_rows(s->db, "SELECT n_tls, n_failed FROM daily_counts");
+	rows = q_rows(store_sqlite_db(s),
+		      "SELECT n_tls, n_failed FROM daily_counts");
 	assert_string_equal(rows, "6|2\n");
 	free(rows);
 	assert_int_equal(q_int(s, "SELECT count(*) FROM stale_targets"), 0);
@@ -1546,7 +1557,7 @@ assert_export_plan(struct store *s, const struct store_filter *fin,
 	free(q.sql.p);
 	for (char *p = strchr(sql, '?'); p != NULL; p = strchr(p, '?'))
 		*p = '1'; /* any value will do */
-	plan = q_rows(s->db, sql);
+	plan = q_rows(store_sqlite_db(s), sql);
 	if (strstr(plan, want) == NULL ||
 	    strstr(plan, "FOR ORDER BY\n") != NULL)
 		fail_msg("want %s: %s", want, plan);
@@ -1670,7 +1681,7 @@ test_plans(void **state)
 	for (size_t i = 0; i < WW_ARRAY_LEN(c); i++) {
 		snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s",
 			 stmt_sql[c[i].id]);
-		plan = q_rows(s->db, sql);
+		plan = q_rows(store_sqlite_db(s), sql);
 		/* no table is scanned (the daily cap's subqueries are
 		 * scanned: the rows of one target, from the index) */
 		if (strstr(plan, c[i].want) == NULL || table_scan(plan))
@@ -1836,7 +1847,8 @@ test_migrate_v1(void **state)
 	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 2);
 	assert_event(&e.v[1], T0 + 5 * HOUR, "accessible", "blocked", "tls",
 		     "[\"v-3\",\"v-4\",\"v-5\"]");
-	rows = q_rows(s->db, "SELECT day, n_ok, n_tls FROM daily_counts");
+	rows = q_rows(store_sqlite_db(s),
+		      "SELECT day, n_ok, n_tls FROM daily_counts");
 	assert_string_equal(rows, "2023-11-14|3|3\n");
 	free(rows);
 	assert_int_equal(q_int(s, "SELECT count(*) FROM stale_targets"), 0);
@@ -1931,8 +1943,9 @@ test_migrate_v2(void **state)
 	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 2);
 	assert_event(&e.v[1], T0 + 5 * HOUR, "accessible", "blocked",
 		     "server-side", "[\"u-3\",\"u-4\",\"u-5\"]");
-	rows = q_rows(s->db, "SELECT day, n_ok, n_http_diff, n_server_side"
-			     " FROM daily_counts");
+	rows = q_rows(store_sqlite_db(s),
+		      "SELECT day, n_ok, n_http_diff, n_server_side"
+		      " FROM daily_counts");
 	assert_string_equal(rows, "2023-11-14|3|0|3\n");
 	free(rows);
 	assert_int_equal(q_int(s, "SELECT count(*) FROM stale_targets"), 0);
@@ -2087,7 +2100,7 @@ test_agree_flood(void **state)
 				    "accessible");
 		/* recomputed from history: the same */
 		d1 = derived(s);
-		assert_int_equal(store_tl_rebuild_all(s, NULL, 0), 0);
+		assert_int_equal(store_tl_rebuild_all(sq(s), NULL, 0), 0);
 		d2 = derived(s);
 		assert_string_equal(d1, d2);
 		free(d1);
@@ -2135,7 +2148,7 @@ test_agree_combined(void **state)
 	assert_string_equal(target(s, IN1, "CN", "AS1").state, "blocked");
 	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 2);
 	d1 = derived(s);
-	assert_int_equal(store_tl_rebuild_all(s, NULL, 0), 0);
+	assert_int_equal(store_tl_rebuild_all(sq(s), NULL, 0), 0);
 	d2 = derived(s);
 	assert_string_equal(d1, d2);
 	free(d1);
@@ -2222,7 +2235,7 @@ test_agree_share_kept(void **state)
 	for (int i = 0; i < 8; i++)
 		put_by(s, "key:aaaa", T0 + i * HOUR, 'o');
 	tl_init(&t, IN1, "CN", "AS1");
-	assert_int_equal(tl_load(s, &t, NULL, 0), 0);
+	assert_int_equal(tl_load(sq(s), &t, NULL, 0), 0);
 	assert_int_equal(t.wn, 4);
 	assert_int_equal(t.n_conclusive, 8);
 	/* and its latest word, as a voter */
@@ -2233,7 +2246,7 @@ test_agree_share_kept(void **state)
 	exec_ok(s, "UPDATE target_state SET win = substr(win, 1,"
 		   " instr(win, '|') - 1)");
 	tl_init(&t, IN1, "CN", "AS1");
-	assert_int_equal(tl_load(s, &t, NULL, 0), 2);
+	assert_int_equal(tl_load(sq(s), &t, NULL, 0), 2);
 	tl_free(&t);
 	store_close(s);
 }
@@ -2404,13 +2417,14 @@ test_agree_cap(void **state)
 	/* the next day: a new count */
 	for (int i = 0; i < 3; i++)
 		put_by(s, "key:aaaa", T0 + DAY + i * 60, 'o');
-	d1 = q_rows(s->db, "SELECT day, n_ok, n_down, n_tls, n_capped"
-			   " FROM daily_counts ORDER BY day");
+	d1 = q_rows(store_sqlite_db(s),
+		    "SELECT day, n_ok, n_down, n_tls, n_capped"
+		    " FROM daily_counts ORDER BY day");
 	assert_string_equal(d1, "2023-11-14|10|10|25|30\n"
 				"2023-11-15|3|0|0|0\n");
 	free(d1);
 	d1 = derived(s);
-	assert_int_equal(store_tl_rebuild_all(s, NULL, 0), 0);
+	assert_int_equal(store_tl_rebuild_all(sq(s), NULL, 0), 0);
 	d2 = derived(s);
 	assert_string_equal(d1, d2);
 	free(d1);
@@ -2516,7 +2530,7 @@ test_agree_out_of_order(void **state)
 	free(da);
 	free(db);
 	da = derived(b);
-	assert_int_equal(store_tl_rebuild_all(b, NULL, 0), 0);
+	assert_int_equal(store_tl_rebuild_all(sq(b), NULL, 0), 0);
 	db = derived(b);
 	assert_string_equal(da, db);
 	free(da);

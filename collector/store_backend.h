@@ -1,0 +1,108 @@
+/*
+ * store_backend.h - what a storage backend provides to store.c, and what
+ * store.c gives every backend.
+ *
+ * store.h's struct store is opaque to callers; to a backend it is this
+ * header: a table of operations. A backend embeds struct store as the
+ * first member of its own handle, points ops at its table, and returns the
+ * address of that member from its opener; store.c then calls every public
+ * store_X(s, ...) as s->ops->X(s, ...), and the backend turns s back into
+ * its own handle (a cast: the member is first).
+ *
+ * One member per public function of store.h, named without the store_
+ * prefix and with the same signature, except those that need no backend:
+ * store_open() (store.c picks the backend from the path), the packer
+ * (store_pack.c) and store_meas_check() (store.c). Every member is
+ * required.
+ *
+ * The backends: SQLite (store_sqlite.c and its files, store_sqlite_int.h)
+ * and PostgreSQL (store_pg*.c). Both keep timelines with the pure state
+ * machine of timeline.h; a backend only loads and saves a target's state.
+ */
+#ifndef WW_STORE_BACKEND_H
+#define WW_STORE_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct store_ops {
+	void (*close)(struct store *s);
+	int (*put_batch)(struct store *s, const struct store_meas *v, size_t n,
+			 enum store_result *res, char *err, size_t errlen);
+	int (*get_raw)(struct store *s, const char *uid, char **raw,
+		       size_t *len, char *err, size_t errlen);
+	long (*reanalyze)(struct store *s, store_reanalyze_fn fn, void *arg,
+			  char *err, size_t errlen);
+	int64_t (*count)(struct store *s);
+	void (*agreement_get)(struct store *s, struct store_agreement *a);
+	int (*agreement_set)(struct store *s, const struct store_agreement *a,
+			     char *err, size_t errlen);
+	int (*targets)(struct store *s, const struct store_filter *f,
+		       int64_t now,
+		       int (*cb)(const struct store_target *t, void *arg),
+		       void *arg, char *err, size_t errlen);
+	int (*timeline)(struct store *s, const struct store_filter *f,
+			int granularity,
+			int (*cb)(const struct store_bucket *b, void *arg),
+			void *arg, char *err, size_t errlen);
+	int (*events)(struct store *s, const struct store_filter *f,
+		      int (*cb)(const struct store_event *e, void *arg),
+		      void *arg, char *err, size_t errlen);
+	int (*measurements)(struct store *s, const struct store_filter *f,
+			    int (*cb)(const struct store_row *r, void *arg),
+			    void *arg, char *err, size_t errlen);
+	int (*export)(struct store *s, const struct store_filter *f,
+		      int (*cb)(const struct store_row *r, const char *raw,
+				size_t raw_len, void *arg),
+		      void *arg, char *err, size_t errlen);
+	int (*domain_rollup)(struct store *s, const char *domain,
+			     int (*cb)(const struct store_rollup *r, void *arg),
+			     void *arg, char *err, size_t errlen);
+	int (*submitter_add)(struct store *s, const char *key_id,
+			     const unsigned char public_key[32], int64_t now,
+			     char *err, size_t errlen);
+	int (*submitters)(struct store *s,
+			  int (*cb)(const struct store_submitter *k, void *arg),
+			  void *arg, char *err, size_t errlen);
+	int (*submitter_revoke)(struct store *s, const char *key_id,
+				const char *reason, int64_t now,
+				int64_t *n_rows, char *err, size_t errlen);
+	int (*submitters_guard)(struct store *s, char *err, size_t errlen);
+	int64_t (*data_version)(struct store *s);
+};
+
+/* The first member of every backend's handle. */
+struct store {
+	const struct store_ops *ops;
+};
+
+/* The openers, as store_open() describes (path: a file for SQLite, a libpq
+ * connection string for PostgreSQL). NULL with a message on failure. */
+struct store *store_sqlite_open(const char *path, char *err, size_t errlen);
+struct store *store_pg_open(const char *conninfo, char *err, size_t errlen);
+
+/* True when path names a PostgreSQL database ("postgresql://...",
+ * "postgres://...", or any libpq conninfo written "postgresql:..."). */
+bool store_path_is_pg(const char *path);
+
+/* --- the checks every backend makes (store.c) -----------------------------
+ * Each returns 0, or -1 with a message naming ctx (which measurement) and
+ * the field. */
+
+/* A string field: NULL only when not required, at most STORE_MAX_FIELD
+ * bytes (looked at no further), not empty when required. */
+int store_check_str(const char *ctx, const char *name, const char *v,
+		    bool required, char *err, size_t errlen);
+/* Derived values (a verdict): blocking one of the known values, etc. */
+int store_check_derived(const char *ctx, const struct store_derived *d,
+			char *err, size_t errlen);
+/* A whole batch, before anything is written (size, every measurement). */
+int store_check_batch(const struct store_meas *v, size_t n, char *err,
+		      size_t errlen);
+/* m's derived values as a struct store_derived (pointing into m). */
+struct store_derived store_derived_of(const struct store_meas *m);
+
+#endif

@@ -1,0 +1,761 @@
+/*
+ * store_pg.c - the PostgreSQL backend of store.h (issue 14), through
+ * libpq: opening, storing, reading raw, reanalysis. Several collectors may
+ * share one database.
+ *
+ * Durability: a batch is one transaction and store_put_batch() returns 0
+ * only once its COMMIT succeeded, with synchronous_commit at least "on"
+ * (raised for this session when the server's default is off): an
+ * acknowledged measurement is in the primary's WAL on disk.
+ *
+ * Several collectors: measurement_uid is unique across the database
+ * (measurement_uids, store_pg_schema.c), so a retry sent to another
+ * collector is a duplicate; a batch first takes the transaction-scoped
+ * advisory lock of each of its targets (a 64-bit hash of input, probe_cc,
+ * probe_asn), in sorted order so that two batches cannot deadlock on
+ * them, and holds them to COMMIT: the timeline of a target is moved by one
+ * transaction at a time, exactly as with one collector. Should PostgreSQL
+ * still report a deadlock or a serialization failure (two batches
+ * inserting the same new uids in opposite orders), the batch is tried
+ * again from the start, twice at most.
+ *
+ * The schema is in store_pg_schema.c, timelines in store_pg_timeline.c,
+ * queries in store_pg_query.c, settings and submitters in
+ * store_pg_misc.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+#define ZLIB_CONST
+#include <zlib.h>
+
+#include "store_pg_int.h"
+
+/* Measurements read and rewritten per reanalysis transaction. */
+#define REANALYZE_PAGE 256
+/* Tries of a batch that PostgreSQL aborted as a deadlock victim. */
+#define BATCH_TRIES 3
+
+const char *store_pg_stmt_name(enum pg_stmt_id id);
+
+/* --- libpq helpers (store_pg_int.h) -------------------------------------- */
+
+/* Statements whose results come in binary (they return raw). */
+static bool
+binary_result(enum pg_stmt_id id)
+{
+	return id == PS_GET_RAW || id == PS_PAGE;
+}
+
+static PGresult *
+check_result(struct store_pg *p, PGresult *r, ExecStatusType want,
+	     const char *what, char *err, size_t errlen)
+{
+	const char *state;
+
+	if (PQresultStatus(r) == want)
+		return r;
+	state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	snprintf(p->sqlstate, sizeof(p->sqlstate), "%s",
+		 state != NULL ? state : "");
+	pg_fail(p, r, what, err, errlen);
+	PQclear(r);
+	return NULL;
+}
+
+PGresult *
+pg_run(struct store_pg *p, enum pg_stmt_id id, const struct pg_params *pp,
+       ExecStatusType want, const char *what, char *err, size_t errlen)
+{
+	PGresult *r = PQexecPrepared(
+		p->conn, store_pg_stmt_name(id), pp != NULL ? pp->n : 0,
+		pp != NULL ? pp->v : NULL, pp != NULL ? pp->len : NULL,
+		pp != NULL ? pp->fmt : NULL, binary_result(id) ? 1 : 0);
+
+	return check_result(p, r, want, what, err, errlen);
+}
+
+PGresult *
+pg_query(struct store_pg *p, const char *sql, const struct pg_params *pp,
+	 bool binary, ExecStatusType want, const char *what, char *err,
+	 size_t errlen)
+{
+	PGresult *r = PQexecParams(p->conn, sql, pp != NULL ? pp->n : 0, NULL,
+				   pp != NULL ? pp->v : NULL,
+				   pp != NULL ? pp->len : NULL,
+				   pp != NULL ? pp->fmt : NULL, binary ? 1 : 0);
+
+	return check_result(p, r, want, what, err, errlen);
+}
+
+int
+pg_do(struct store_pg *p, enum pg_stmt_id id, const struct pg_params *pp,
+      const char *what, char *err, size_t errlen)
+{
+	PGresult *r = PQexecPrepared(
+		p->conn, store_pg_stmt_name(id), pp != NULL ? pp->n : 0,
+		pp != NULL ? pp->v : NULL, pp != NULL ? pp->len : NULL,
+		pp != NULL ? pp->fmt : NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		PQclear(r);
+		return 0;
+	}
+	r = check_result(p, r, PGRES_COMMAND_OK, what, err, errlen);
+	return -1;
+}
+
+int
+pg_exec(struct store_pg *p, const char *sql, const char *what, char *err,
+	size_t errlen)
+{
+	PGresult *r = PQexec(p->conn, sql);
+	ExecStatusType st = PQresultStatus(r);
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		PQclear(r);
+		return 0;
+	}
+	check_result(p, r, PGRES_COMMAND_OK, what, err, errlen);
+	return -1;
+}
+
+void
+pg_rollback(struct store_pg *p)
+{
+	if (PQtransactionStatus(p->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(p->conn, "ROLLBACK"));
+}
+
+int64_t
+pg_int(const PGresult *r, int row, int col)
+{
+	const unsigned char *v;
+	uint64_t u = 0;
+	int n;
+
+	if (PQgetisnull(r, row, col))
+		return 0;
+	v = (const unsigned char *)PQgetvalue(r, row, col);
+	if (PQfformat(r, col) == 0)
+		return strtoll((const char *)v, NULL, 10);
+	n = PQgetlength(r, row, col);
+	for (int i = 0; i < n && i < 8; i++)
+		u = u << 8 | v[i];
+	if (n == 2)
+		return (int16_t)u;
+	if (n == 4)
+		return (int32_t)u;
+	return (int64_t)u;
+}
+
+void
+pg_day_of(int64_t t, char out[32])
+{
+	time_t tt;
+	struct tm tm;
+
+	if (t < STORE_MIN_TIME)
+		t = STORE_MIN_TIME;
+	if (t > STORE_MAX_TIME)
+		t = STORE_MAX_TIME;
+	tt = (time_t)t;
+	gmtime_r(&tt, &tm);
+	snprintf(out, 32, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday);
+}
+
+/* --- opening ------------------------------------------------------------- */
+
+/* The connection string for messages: as given, unless it may hold a
+ * password (a password= keyword, or user:password@ in a URI). */
+static char *
+name_of(const char *ci)
+{
+	const char *at = strchr(ci, '@'), *sl = strstr(ci, "://");
+
+	if (strstr(ci, "password") != NULL ||
+	    (at != NULL && sl != NULL && sl < at &&
+	     memchr(sl + 3, ':', (size_t)(at - sl - 3)) != NULL))
+		return xstrdup("the PostgreSQL database (its connection "
+			       "string holds a password)");
+	return xstrdup(ci);
+}
+
+/* Notices (CREATE ... IF NOT EXISTS) are not the collector's log. */
+static void
+quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+static int
+connect_db(struct store_pg *p, const char *path, char *err, size_t errlen)
+{
+	/* "postgresql:KEY=VALUE ..." is a keyword/value conninfo */
+	const char *ci = strncmp(path, "postgresql:", 11) == 0 &&
+					 strncmp(path + 11, "//", 2) != 0
+				 ? path + 11
+				 : path;
+	PGresult *r;
+	bool sync_off;
+
+	p->conn = PQconnectdb(ci);
+	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
+		const char *m = p->conn != NULL ? PQerrorMessage(p->conn)
+						: "out of memory";
+
+		ww_set_err(err, errlen, "%s: cannot connect: %.*s", p->name,
+			   (int)strcspn(m, "\n"), m);
+		return -1;
+	}
+	PQsetNoticeProcessor(p->conn, quiet, NULL);
+	if (PQserverVersion(p->conn) < 130000) {
+		ww_set_err(err, errlen,
+			   "%s: PostgreSQL %d is too old: version 13 or newer"
+			   " is needed",
+			   p->name, PQserverVersion(p->conn) / 10000);
+		return -1;
+	}
+	/* an acknowledgement promises the commit is on disk */
+	r = pg_query(p, "SELECT current_setting('synchronous_commit')", NULL,
+		     false, PGRES_TUPLES_OK, "reading synchronous_commit", err,
+		     errlen);
+	if (r == NULL)
+		return -1;
+	sync_off = strcmp(PQgetvalue(r, 0, 0), "off") == 0;
+	PQclear(r);
+	if (sync_off && pg_exec(p, "SET synchronous_commit = on",
+				"setting synchronous_commit", err, errlen) != 0)
+		return -1;
+	return pg_exec(p, "SET client_min_messages = warning",
+		       "setting client_min_messages", err, errlen);
+}
+
+static const struct store_ops pg_ops;
+
+struct store *
+store_pg_open(const char *path, char *err, size_t errlen)
+{
+	struct store_pg *p;
+
+	if (path == NULL || *path == '\0') {
+		ww_set_err(err, errlen, "no database given");
+		return NULL;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->base.ops = &pg_ops;
+	p->name = name_of(path);
+	p->ag = (struct store_agreement)STORE_AGREEMENT_DEFAULT;
+	if (connect_db(p, path, err, errlen) != 0 ||
+	    store_pg_migrate(p, err, errlen) != 0 ||
+	    store_pg_prepare(p, err, errlen) != 0 ||
+	    store_pg_settings_load(p, err, errlen) != 0 ||
+	    store_pg_tl_rebuild_stale(p, err, errlen) != 0) {
+		store_close(&p->base);
+		return NULL;
+	}
+	return &p->base;
+}
+
+static void
+pg_close(struct store *s)
+{
+	struct store_pg *p = pg_of(s);
+
+	if (p->conn != NULL)
+		PQfinish(p->conn);
+	store_packer_free(p->pk);
+	free(p->months);
+	free(p->hc_input);
+	free(p->hc_host);
+	free(p->rbuf);
+	free(p->name);
+	free(p);
+}
+
+PGconn *
+store_pg_conn(struct store *s)
+{
+	return pg_of(s)->conn;
+}
+
+/* --- raw ----------------------------------------------------------------- */
+
+static int
+pack(struct store_pg *p, const struct store_meas *m, const void **z,
+     size_t *zlen, char *err, size_t errlen)
+{
+	char msg[128];
+
+	if (m->zraw != NULL) {
+		*z = m->zraw;
+		*zlen = m->zraw_len;
+		return 0;
+	}
+	if (p->pk == NULL)
+		p->pk = store_packer_new();
+	if (store_pack(p->pk, m->raw, m->raw_len, z, zlen, msg, sizeof(msg)) !=
+	    0) {
+		ww_set_err(err, errlen, "measurement %.200s: %s", m->uid, msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The raw of row `row` of r (bytea at col, binary; its length at
+ * col + 1), decompressed into *buf, NUL-terminated: it must come out
+ * exactly as long as recorded, anything else is a damaged row. */
+int
+store_pg_unpack(struct store_pg *p, const PGresult *r, int row, int col,
+		const char *uid, char **buf, size_t *cap, size_t *len,
+		char *err, size_t errlen)
+{
+	const void *z = PQgetvalue(r, row, col);
+	size_t zlen = (size_t)PQgetlength(r, row, col);
+	int64_t want = pg_int(r, row, col + 1);
+	uLongf out;
+
+	if (want <= 0 || (uint64_t)want > STORE_MAX_RAW) {
+		ww_set_err(err, errlen,
+			   "%s: measurement %.200s: damaged row (raw_len %lld)",
+			   p->name, uid, (long long)want);
+		return -1;
+	}
+	if ((size_t)want + 1 > *cap) {
+		*cap = (size_t)want + 1;
+		*buf = xrealloc(*buf, *cap);
+	}
+	out = (uLongf)want;
+	if (PQgetisnull(r, row, col) || PQfformat(r, col) != 1 ||
+	    uncompress((Bytef *)*buf, &out, z, (uLong)zlen) != Z_OK ||
+	    out != (uLongf)want) {
+		ww_set_err(err, errlen,
+			   "%s: measurement %.200s: damaged raw "
+			   "(it does not decompress to %lld bytes)",
+			   p->name, uid, (long long)want);
+		return -1;
+	}
+	(*buf)[want] = '\0';
+	*len = (size_t)want;
+	return 0;
+}
+
+static int
+pg_get_raw(struct store *s, const char *uid, char **raw, size_t *len, char *err,
+	   size_t errlen)
+{
+	struct store_pg *p = pg_of(s);
+	struct pg_params pp = {0};
+	size_t cap = 0;
+	PGresult *r;
+	int ret;
+
+	*raw = NULL;
+	*len = 0;
+	if (uid == NULL) {
+		ww_set_err(err, errlen, "no uid given");
+		return -1;
+	}
+	if (strnlen(uid, STORE_MAX_FIELD + 1) > STORE_MAX_FIELD)
+		return 1;
+	pp_text(&pp, uid);
+	r = pg_run(p, PS_GET_RAW, &pp, PGRES_TUPLES_OK, "reading a measurement",
+		   err, errlen);
+	if (r == NULL)
+		return -1;
+	ret = PQntuples(r) == 0 ? 1
+				: store_pg_unpack(p, r, 0, 0, uid, raw, &cap,
+						  len, err, errlen);
+	PQclear(r);
+	if (ret != 0) {
+		free(*raw);
+		*raw = NULL;
+		*len = 0;
+	}
+	return ret;
+}
+
+static int64_t
+pg_count(struct store *s)
+{
+	char err[256];
+	PGresult *r = pg_run(pg_of(s), PS_COUNT, NULL, PGRES_TUPLES_OK,
+			     "counting", err, sizeof(err));
+	int64_t n;
+
+	if (r == NULL)
+		return -1;
+	n = pg_int(r, 0, 0);
+	PQclear(r);
+	return n;
+}
+
+/* --- storing ------------------------------------------------------------- */
+
+static void
+pp_derived(struct pg_params *pp, const struct store_derived *d)
+{
+	pp_text(pp, d->blocking);
+	pp_tri(pp, d->accessible);
+	pp_text(pp, d->blocking_detail);
+	pp_int(pp, d->confirmed ? 1 : 0);
+	pp_text(pp, d->analysis_version);
+	pp_text(pp, d->analysis_reason);
+	pp_text(pp, d->evidence);
+	pp_text(pp, d->evidence_detail);
+	pp_int(pp, d->packets);
+}
+
+static int
+insert_row(struct store_pg *p, const struct store_meas *m, int64_t id,
+	   const void *z, size_t zlen, char *err, size_t errlen)
+{
+	struct store_derived d = store_derived_of(m);
+	struct pg_params pp = {0};
+	char what[300];
+
+	pp_int(&pp, id);
+	pp_text(&pp, m->uid);
+	pp_bin(&pp, z, zlen);
+	pp_int(&pp, (int64_t)m->raw_len);
+	pp_text(&pp, m->input);
+	pp_text(&pp, m->test_name);
+	pp_text(&pp, m->category_code);
+	pp_text(&pp, m->probe_cc);
+	pp_text(&pp, m->probe_asn);
+	pp_text(&pp, m->observed_cc);
+	pp_text(&pp, m->observed_asn);
+	pp_int(&pp, m->geo_mismatch ? 1 : 0);
+	pp_int(&pp, m->start_time);
+	pp_int(&pp, m->received_time);
+	pp_derived(&pp, &d);
+	pp_text(&pp, m->submitter);
+	snprintf(what, sizeof(what), "storing measurement %.200s", m->uid);
+	return pg_do(p, PS_INSERT, &pp, what, err, errlen);
+}
+
+/* A uid already stored: a duplicate when the stored raw is m's byte for
+ * byte, else a conflict (a reused uid; issue 12). */
+static int
+dup_or_conflict(struct store_pg *p, const struct store_meas *m,
+		enum store_result *res, char *err, size_t errlen)
+{
+	char *raw = NULL;
+	size_t len = 0;
+	int rc = pg_get_raw(&p->base, m->uid, &raw, &len, err, errlen);
+
+	if (rc < 0)
+		return -1;
+	*res = rc == 0 && len == m->raw_len && memcmp(raw, m->raw, len) == 0
+		       ? STORE_DUPLICATE
+		       : STORE_CONFLICT;
+	free(raw);
+	return 0;
+}
+
+/* Insert one measurement: its uid first, which a second insert of the
+ * same uid (in this batch, or another collector's) finds taken. *id: the
+ * new row's. */
+static int
+insert_one(struct store_pg *p, const struct store_meas *m,
+	   enum store_result *res, int64_t *id, char *err, size_t errlen)
+{
+	struct pg_params pp = {0};
+	const void *z;
+	size_t zlen;
+	PGresult *r;
+	char what[300];
+	bool fresh;
+
+	pp_text(&pp, m->uid);
+	pp_int(&pp, m->start_time);
+	snprintf(what, sizeof(what), "storing measurement %.200s", m->uid);
+	r = pg_run(p, PS_UID_ADD, &pp, PGRES_TUPLES_OK, what, err, errlen);
+	if (r == NULL)
+		return -1;
+	fresh = PQntuples(r) == 1;
+	*id = fresh ? pg_int(r, 0, 0) : 0;
+	PQclear(r);
+	if (!fresh)
+		return dup_or_conflict(p, m, res, err, errlen);
+	*res = STORE_NEW;
+	if (pack(p, m, &z, &zlen, err, errlen) != 0 ||
+	    insert_row(p, m, *id, z, zlen, err, errlen) != 0)
+		return -1;
+	return p->guard ? store_pg_guard_row(p, m, *id, err, errlen) : 0;
+}
+
+/* One try of a batch, in one transaction; 0 once committed. */
+static int
+batch_try(struct store_pg *p, const struct store_meas *v, size_t n,
+	  enum store_result *res, char *err, size_t errlen)
+{
+	struct pg_keyset *redo = store_pg_ks_new();
+
+	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0 ||
+	    store_pg_lock_targets(p, v, n, err, errlen) != 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		enum store_result r;
+		int64_t id;
+
+		if (insert_one(p, &v[i], &r, &id, err, errlen) != 0 ||
+		    (r == STORE_NEW &&
+		     store_pg_tl_add(p, &v[i], id, redo, err, errlen) != 0))
+			goto fail;
+		if (res != NULL)
+			res[i] = r;
+	}
+	if (store_pg_tl_redo(p, redo, err, errlen) != 0 ||
+	    pg_exec(p, "COMMIT", "committing", err, errlen) != 0)
+		goto fail;
+	store_pg_ks_free(redo);
+	return 0;
+fail:
+	pg_rollback(p);
+	store_pg_ks_free(redo);
+	return -1;
+}
+
+static int
+pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
+	     enum store_result *res, char *err, size_t errlen)
+{
+	struct store_pg *p = pg_of(s);
+
+	if (store_check_batch(v, n, err, errlen) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	if (store_pg_partitions(p, v, n, err, errlen) != 0)
+		return -1;
+	for (int i = 0;; i++) {
+		p->sqlstate[0] = '\0';
+		if (batch_try(p, v, n, res, err, errlen) == 0)
+			return 0;
+		/* deadlock_detected, serialization_failure */
+		if (i + 1 == BATCH_TRIES ||
+		    (strcmp(p->sqlstate, "40P01") != 0 &&
+		     strcmp(p->sqlstate, "40001") != 0))
+			return -1;
+	}
+}
+
+/* --- reanalysis ---------------------------------------------------------- */
+
+/* As in store_sqlite.c: each page is read, with fn run on every row,
+ * outside any transaction; its results are then written in one short
+ * transaction, which marks their targets stale; at the end every target
+ * is recomputed. */
+
+struct redo {
+	int64_t id, start_time;
+	int accessible, packets;
+	bool confirmed;
+	char *blocking, *detail, *version, *reason, *evidence, *ev_detail;
+};
+
+struct pass {
+	struct store_pg *p;
+	store_reanalyze_fn fn;
+	void *arg;
+	int64_t last;
+	struct redo page[REANALYZE_PAGE];
+	size_t n;
+	long updated;
+};
+
+static void
+forget_page(struct pass *ps)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		struct redo *r = &ps->page[i];
+
+		free(r->blocking);
+		free(r->detail);
+		free(r->version);
+		free(r->reason);
+		free(r->evidence);
+		free(r->ev_detail);
+	}
+	ps->n = 0;
+}
+
+static int
+redo_row(struct pass *ps, const PGresult *r, int row, char *err, size_t errlen)
+{
+	struct store_pg *p = ps->p;
+	struct store_derived out = {NULL, -1,	NULL, false, NULL,
+				    NULL, NULL, NULL, 0};
+	char *uid = xstrdup(PQgetvalue(r, row, 1));
+	struct redo *k;
+	char ctx[256];
+	size_t len;
+	int ret = -1;
+
+	ps->last = pg_int(r, row, 0);
+	if (store_pg_unpack(p, r, row, 2, uid, &p->rbuf, &p->rcap, &len, err,
+			    errlen) != 0)
+		goto out;
+	ret = 0;
+	if (ps->fn(uid, p->rbuf, len, &out, ps->arg) != 0)
+		goto out; /* fn keeps what is stored */
+	snprintf(ctx, sizeof(ctx), "reanalysis of measurement %.200s", uid);
+	ret = -1;
+	if (store_check_derived(ctx, &out, err, errlen) != 0)
+		goto out;
+	k = &ps->page[ps->n++];
+	k->id = ps->last;
+	k->start_time = pg_int(r, row, 4);
+	k->accessible = out.accessible;
+	k->confirmed = out.confirmed;
+	k->packets = out.packets;
+	k->blocking = out.blocking != NULL ? xstrdup(out.blocking) : NULL;
+	k->detail = out.blocking_detail != NULL ? xstrdup(out.blocking_detail)
+						: NULL;
+	k->version = out.analysis_version != NULL
+			     ? xstrdup(out.analysis_version)
+			     : NULL;
+	k->reason = out.analysis_reason != NULL ? xstrdup(out.analysis_reason)
+						: NULL;
+	k->evidence = out.evidence != NULL ? xstrdup(out.evidence) : NULL;
+	k->ev_detail = out.evidence_detail != NULL
+			       ? xstrdup(out.evidence_detail)
+			       : NULL;
+	ret = 0;
+out:
+	free(uid);
+	return ret;
+}
+
+static int
+read_page(struct pass *ps, size_t *seen, char *err, size_t errlen)
+{
+	struct pg_params pp = {0};
+	PGresult *r;
+	int ret = 0;
+
+	pp_int(&pp, ps->last);
+	pp_int(&pp, REANALYZE_PAGE);
+	r = pg_run(ps->p, PS_PAGE, &pp, PGRES_TUPLES_OK, "reading measurements",
+		   err, errlen);
+	if (r == NULL)
+		return -1;
+	*seen = (size_t)PQntuples(r);
+	for (int i = 0; ret == 0 && i < PQntuples(r); i++)
+		ret = redo_row(ps, r, i, err, errlen);
+	PQclear(r);
+	return ret;
+}
+
+static int
+write_one(struct pass *ps, const struct redo *k, char *err, size_t errlen)
+{
+	struct store_derived d = {k->blocking,	k->accessible, k->detail,
+				  k->confirmed, k->version,    k->reason,
+				  k->evidence,	k->ev_detail,  k->packets};
+	struct pg_params pp = {0}, sp = {0};
+	PGresult *r;
+	int ret = 0;
+
+	pp_int(&pp, k->id);
+	pp_int(&pp, k->start_time);
+	pp_derived(&pp, &d);
+	r = pg_run(ps->p, PS_UPDATE, &pp, PGRES_TUPLES_OK,
+		   "updating derived values", err, errlen);
+	if (r == NULL)
+		return -1;
+	ps->updated += PQntuples(r);
+	/* its target is recomputed at the end (or at the next open) */
+	if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+		pp_key(&sp, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1),
+		       PQgetvalue(r, 0, 2));
+		ret = pg_do(ps->p, PS_STALE_MARK, &sp, "marking a target stale",
+			    err, errlen);
+	}
+	PQclear(r);
+	return ret;
+}
+
+static int
+write_page(struct pass *ps, char *err, size_t errlen)
+{
+	if (ps->n == 0)
+		return 0;
+	if (pg_exec(ps->p, "BEGIN", "starting a transaction", err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < ps->n; i++)
+		if (write_one(ps, &ps->page[i], err, errlen) != 0) {
+			pg_rollback(ps->p);
+			return -1;
+		}
+	if (pg_exec(ps->p, "COMMIT", "committing", err, errlen) != 0) {
+		pg_rollback(ps->p);
+		return -1;
+	}
+	return 0;
+}
+
+static long
+pg_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg, char *err,
+	     size_t errlen)
+{
+	struct pass *ps;
+	size_t seen;
+	long ret;
+
+	if (fn == NULL) {
+		ww_set_err(err, errlen, "no reanalysis function given");
+		return -1;
+	}
+	ps = xcalloc(1, sizeof(*ps));
+	ps->p = pg_of(s);
+	ps->fn = fn;
+	ps->arg = arg;
+	for (;;) {
+		if (read_page(ps, &seen, err, errlen) != 0 ||
+		    write_page(ps, err, errlen) != 0) {
+			ret = -1;
+			break;
+		}
+		forget_page(ps);
+		if (seen == 0) {
+			ret = ps->updated;
+			break;
+		}
+	}
+	if (ret >= 0 && store_pg_tl_rebuild_all(ps->p, err, errlen) != 0)
+		ret = -1;
+	forget_page(ps);
+	free(ps);
+	return ret;
+}
+
+/* --- the table ----------------------------------------------------------- */
+
+static const struct store_ops pg_ops = {
+	.close = pg_close,
+	.put_batch = pg_put_batch,
+	.get_raw = pg_get_raw,
+	.reanalyze = pg_reanalyze,
+	.count = pg_count,
+	.agreement_get = store_pg_agreement_get,
+	.agreement_set = store_pg_agreement_set,
+	.targets = store_pg_targets,
+	.timeline = store_pg_timeline,
+	.events = store_pg_events,
+	.measurements = store_pg_measurements,
+	.export = store_pg_export,
+	.domain_rollup = store_pg_domain_rollup,
+	.submitter_add = store_pg_submitter_add,
+	.submitters = store_pg_submitters,
+	.submitter_revoke = store_pg_submitter_revoke,
+	.submitters_guard = store_pg_submitters_guard,
+	.data_version = store_pg_data_version,
+};

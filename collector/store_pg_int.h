@@ -1,0 +1,269 @@
+/*
+ * store_pg_int.h - what the files of the PostgreSQL store share
+ * (store_pg.c, store_pg_schema.c, store_pg_timeline.c, store_pg_query.c,
+ * store_pg_misc.c): the handle, the prepared statements, and small helpers
+ * around libpq. Callers use store.h.
+ */
+#ifndef WW_STORE_PG_INT_H
+#define WW_STORE_PG_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "store.h"
+#include "store_backend.h"
+#include "util.h"
+
+/* The statements prepared once per connection (store_pg.c's pg_stmts),
+ * by name: their index here. */
+enum pg_stmt_id {
+	PS_UID_ADD,
+	PS_INSERT,
+	PS_GET_RAW,
+	PS_COUNT,
+	PS_PAGE,
+	PS_UPDATE,
+	PS_STALE_MARK,
+	PS_DAILY_ADD,
+	PS_DAILY_CAP,
+	PS_SUBDAY_ADD,
+	PS_SUBDAY_DAY,
+	PS_SUBDAY_GET,
+	PS_STATE_GET,
+	PS_STATE_PUT,
+	PS_EVENT_ADD,
+	PS_UID_OF,
+	PS_KEY_ROWS,
+	PS_KEY_EVENTS,
+	PS_EVENTS_CUT,
+	PS_STALE_NEXT,
+	PS_STALE_DEL,
+	PS_KEYS_NEXT,
+	PS_PCT,
+	PS_NEWEST,
+	PS_LOCK,
+	PS_SUBDAY_DEL_DAY,
+	PS_SUBDAY_DEL_KEY,
+	PS_SUBDAY_KEY,
+	PS_DAILY_DEL_KEY,
+	PS_DAILY_KEY,
+	PS_STATE_DEL,
+	PS_N
+};
+
+struct store_pg {
+	struct store base; /* first: store.c sees only this */
+	PGconn *conn;
+	char *name;		   /* for messages: no password in it */
+	struct store_packer *pk;   /* for measurements given uncompressed */
+	struct store_agreement ag; /* the database's, read at open */
+	bool guard;		   /* store_submitters_guard() was called */
+	char sqlstate[6];	   /* of the last error */
+	unsigned long cursors;	   /* names of the queries' cursors */
+	/* months whose partition is known to exist (store_pg_schema.c) */
+	int64_t *months;
+	size_t nmonths, capmonths;
+	char *hc_input, *hc_host; /* the last input's host */
+	char *rbuf;		  /* raw being reanalysed, reused */
+	size_t rcap;
+};
+
+static inline struct store_pg *
+pg_of(struct store *s)
+{
+	return (struct store_pg *)s;
+}
+
+/* Report libpq's last error (of res when given, else of the connection)
+ * while doing what; returns -1. */
+static inline int
+pg_fail(struct store_pg *p, PGresult *res, const char *what, char *err,
+	size_t errlen)
+{
+	const char *m = res != NULL ? PQresultErrorMessage(res) : "";
+
+	if (m == NULL || *m == '\0')
+		m = PQerrorMessage(p->conn);
+	ww_set_err(err, errlen, "%s: %s: %.*s", p->name, what,
+		   (int)strcspn(m, "\n"), m);
+	return -1;
+}
+
+/* Parameters of a statement: text values, NULL for SQL NULL, and binary
+ * ones where len[i] > 0 (bytea). */
+#define PG_MAX_PARAMS 32
+struct pg_params {
+	int n;
+	const char *v[PG_MAX_PARAMS];
+	int len[PG_MAX_PARAMS], fmt[PG_MAX_PARAMS];
+	char num[PG_MAX_PARAMS][24]; /* the text of numbers */
+};
+
+static inline void
+pp_text(struct pg_params *pp, const char *v)
+{
+	if (pp->n == PG_MAX_PARAMS)
+		abort(); /* a bug: no statement binds that many */
+	pp->v[pp->n] = v;
+	pp->len[pp->n] = 0;
+	pp->fmt[pp->n] = 0;
+	pp->n++;
+}
+
+static inline void
+pp_int(struct pg_params *pp, int64_t v)
+{
+	if (pp->n == PG_MAX_PARAMS)
+		abort();
+	snprintf(pp->num[pp->n], sizeof(pp->num[0]), "%lld", (long long)v);
+	pp_text(pp, pp->num[pp->n]);
+}
+
+/* -1: NULL */
+static inline void
+pp_tri(struct pg_params *pp, int v)
+{
+	if (v < 0)
+		pp_text(pp, NULL);
+	else
+		pp_int(pp, v);
+}
+
+static inline void
+pp_bin(struct pg_params *pp, const void *v, size_t len)
+{
+	if (pp->n == PG_MAX_PARAMS)
+		abort();
+	pp->v[pp->n] = v;
+	pp->len[pp->n] = (int)len;
+	pp->fmt[pp->n] = 1;
+	pp->n++;
+}
+
+/* The three parts of a target's key. */
+static inline void
+pp_key(struct pg_params *pp, const char *input, const char *cc, const char *asn)
+{
+	pp_text(pp, input);
+	pp_text(pp, cc);
+	pp_text(pp, asn);
+}
+
+/* Run prepared statement id with pp; the result (the caller clears it),
+ * or NULL after a message (the result was not what want says:
+ * PGRES_COMMAND_OK or PGRES_TUPLES_OK). binary: results in binary. */
+PGresult *pg_run(struct store_pg *p, enum pg_stmt_id id,
+		 const struct pg_params *pp, ExecStatusType want,
+		 const char *what, char *err, size_t errlen);
+/* The same for SQL text (not prepared). */
+PGresult *pg_query(struct store_pg *p, const char *sql,
+		   const struct pg_params *pp, bool binary, ExecStatusType want,
+		   const char *what, char *err, size_t errlen);
+/* Run a prepared statement that returns no rows we want. */
+int pg_do(struct store_pg *p, enum pg_stmt_id id, const struct pg_params *pp,
+	  const char *what, char *err, size_t errlen);
+/* Run SQL with no parameters, no rows. */
+int pg_exec(struct store_pg *p, const char *sql, const char *what, char *err,
+	    size_t errlen);
+/* Undo the open transaction, if any. */
+void pg_rollback(struct store_pg *p);
+
+/* A value of a result in text format: NULL for SQL NULL. */
+static inline const char *
+pg_text(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+/* An integer of a result, text or binary (int2, int4, int8); 0 for
+ * NULL. */
+int64_t pg_int(const PGresult *r, int row, int col);
+
+/* "YYYY-MM-DD" of unix seconds, clamped to the years 1 to 9999. */
+void pg_day_of(int64_t t, char out[32]);
+
+/* store_pg_schema.c */
+int store_pg_migrate(struct store_pg *p, char *err, size_t errlen);
+int store_pg_prepare(struct store_pg *p, char *err, size_t errlen);
+/* Make sure the partitions of v[0..n-1]'s start times exist. */
+int store_pg_partitions(struct store_pg *p, const struct store_meas *v,
+			size_t n, char *err, size_t errlen);
+/* The version the migrations bring a database to. */
+int store_pg_schema_version(void);
+
+/* store_pg.c, for the other files */
+int store_pg_unpack(struct store_pg *p, const PGresult *r, int row, int col,
+		    const char *uid, char **buf, size_t *cap, size_t *len,
+		    char *err, size_t errlen);
+
+/* store_pg_timeline.c */
+struct pg_keyset; /* targets to recompute before a batch commits */
+struct pg_keyset *store_pg_ks_new(void);
+void store_pg_ks_free(struct pg_keyset *ks);
+int store_pg_tl_add(struct store_pg *p, const struct store_meas *m, int64_t id,
+		    struct pg_keyset *redo, char *err, size_t errlen);
+int store_pg_tl_redo(struct store_pg *p, const struct pg_keyset *redo,
+		     char *err, size_t errlen);
+int store_pg_tl_rebuild_stale(struct store_pg *p, char *err, size_t errlen);
+int store_pg_tl_rebuild_all(struct store_pg *p, char *err, size_t errlen);
+/* The advisory locks of the targets of v[0..n-1], in sorted order. */
+int store_pg_lock_targets(struct store_pg *p, const struct store_meas *v,
+			  size_t n, char *err, size_t errlen);
+
+/* store_pg_misc.c: settings, submitters, data_version */
+int store_pg_settings_load(struct store_pg *p, char *err, size_t errlen);
+void store_pg_agreement_get(struct store *s, struct store_agreement *a);
+int store_pg_agreement_set(struct store *s, const struct store_agreement *a,
+			   char *err, size_t errlen);
+int store_pg_submitter_add(struct store *s, const char *key_id,
+			   const unsigned char public_key[32], int64_t now,
+			   char *err, size_t errlen);
+int store_pg_submitters(struct store *s,
+			int (*cb)(const struct store_submitter *k, void *arg),
+			void *arg, char *err, size_t errlen);
+int store_pg_submitter_revoke(struct store *s, const char *key_id,
+			      const char *reason, int64_t now, int64_t *n_rows,
+			      char *err, size_t errlen);
+int store_pg_submitters_guard(struct store *s, char *err, size_t errlen);
+int64_t store_pg_data_version(struct store *s);
+/* The guard's work for one stored measurement (id, start_time). */
+int store_pg_guard_row(struct store_pg *p, const struct store_meas *m,
+		       int64_t id, char *err, size_t errlen);
+
+/* store_pg_query.c */
+int store_pg_targets(struct store *s, const struct store_filter *f, int64_t now,
+		     int (*cb)(const struct store_target *t, void *arg),
+		     void *arg, char *err, size_t errlen);
+int store_pg_timeline(struct store *s, const struct store_filter *f,
+		      int granularity,
+		      int (*cb)(const struct store_bucket *b, void *arg),
+		      void *arg, char *err, size_t errlen);
+int store_pg_events(struct store *s, const struct store_filter *f,
+		    int (*cb)(const struct store_event *e, void *arg),
+		    void *arg, char *err, size_t errlen);
+int store_pg_measurements(struct store *s, const struct store_filter *f,
+			  int (*cb)(const struct store_row *r, void *arg),
+			  void *arg, char *err, size_t errlen);
+int store_pg_export(struct store *s, const struct store_filter *f,
+		    int (*cb)(const struct store_row *r, const char *raw,
+			      size_t raw_len, void *arg),
+		    void *arg, char *err, size_t errlen);
+int store_pg_domain_rollup(struct store *s, const char *domain,
+			   int (*cb)(const struct store_rollup *r, void *arg),
+			   void *arg, char *err, size_t errlen);
+
+/* For tests: the connection of a PostgreSQL handle. */
+PGconn *store_pg_conn(struct store *s);
+
+/* The UTC day of unix seconds x (an SQL bigint expression) as an SQL
+ * date: floor division, also before 1970. */
+#define PG_DAY(x)                                                              \
+	"(DATE '1970-01-01' + ((" x " - (((" x ") % 86400 + 86400) % 86400))"  \
+	" / 86400)::int)"
+
+#endif

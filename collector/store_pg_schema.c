@@ -1,0 +1,592 @@
+/*
+ * store_pg_schema.c - the schema of the PostgreSQL store: its migrations,
+ * the monthly partitions of the measurements, and the statements every
+ * connection prepares.
+ *
+ * The tables are those of the SQLite store (store_sqlite.c, schema
+ * version 7), with these differences:
+ *
+ * - measurements is partitioned by month of start_time (declarative RANGE
+ *   partitioning on unix seconds). A month's partition is made the first
+ *   time a measurement of that month arrives (store_pg_partitions(), in a
+ *   short transaction of its own before the batch's). Months before 2000
+ *   and from 2100 on share two catch-all partitions, so that forged dates
+ *   cannot make thousands of tables.
+ * - A unique index of a partitioned table must hold the partition key, so
+ *   "uid unique" cannot be an index of measurements: the small table
+ *   measurement_uids (uid primary key, id, start_time) holds every uid
+ *   once, and a measurement is stored only when its uid went in there
+ *   (INSERT ... ON CONFLICT DO NOTHING, in the batch's transaction: a
+ *   second collector's insert of the same uid waits for the first to
+ *   commit, then is a duplicate). It also finds a row by uid or by id
+ *   (whose start_time names the partition).
+ * - ids come from the sequence measurements_id_seq (received order, with
+ *   gaps where a transaction rolled back).
+ * - days are dates, flags smallints, and every text column is COLLATE "C"
+ *   so that order and ranges (the reversed hosts of the roll-ups) are
+ *   byte order, as in SQLite, whatever the database's locale.
+ * - raw (zlib already, store_pack.c) is STORAGE EXTERNAL: PostgreSQL does
+ *   not try to compress it again.
+ * - data_version is a counter that a trigger on submitters moves (the
+ *   registry's "has a key changed?"); store_submitters_guard() is done
+ *   by store_pg_put_batch() itself, not a trigger.
+ *
+ * Migrations are versioned and append-only as SQLite's: migration i
+ * brings the schema from version i to i + 1, all of them in one
+ * transaction under an advisory lock (two collectors starting on one new
+ * database do not both migrate it). Never edit one that has shipped.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_pg_int.h"
+
+/* The advisory lock of the migrations and of making partitions (the
+ * target locks are hashes: a collision would only make them wait). */
+#define LOCK_SCHEMA "7752616c6c776174" /* "Wallwat" */
+
+/* Partitions per month from 2000-01 to 2099-12. */
+#define PART_FIRST_YEAR 2000
+#define PART_END_YEAR 2100
+
+#define T "text COLLATE \"C\""
+
+static const char *const migrations[] = {
+	/* 1: everything of SQLite's version 7 (docs/timelines.md). */
+	"CREATE SEQUENCE measurements_id_seq;"
+	"CREATE TABLE measurement_uids ("
+	" uid " T " PRIMARY KEY,"
+	" id bigint NOT NULL UNIQUE,"
+	" start_time bigint NOT NULL);"
+	"CREATE TABLE measurements ("
+	" id bigint NOT NULL,"
+	" uid " T " NOT NULL,"
+	" raw bytea NOT NULL,"
+	" raw_len integer NOT NULL CHECK (raw_len > 0),"
+	" input " T ","
+	" test_name " T ","
+	" category_code " T ","
+	" probe_cc " T " NOT NULL,"
+	" probe_asn " T " NOT NULL,"
+	" observed_cc " T ","
+	" observed_asn " T ","
+	" geo_mismatch smallint NOT NULL CHECK (geo_mismatch IN (0, 1)),"
+	" start_time bigint NOT NULL,"
+	" received_time bigint NOT NULL,"
+	" blocking " T ","
+	" accessible smallint CHECK (accessible IN (0, 1)),"
+	" blocking_detail " T ","
+	" confirmed smallint NOT NULL CHECK (confirmed IN (0, 1)),"
+	" analysis_version " T ","
+	" analysis_reason " T ","
+	" submitter " T ","
+	" revoked smallint NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),"
+	" evidence " T ","
+	" evidence_detail " T ","
+	" packets integer NOT NULL DEFAULT 0 CHECK (packets >= 0),"
+	" PRIMARY KEY (id, start_time)"
+	") PARTITION BY RANGE (start_time);"
+	"ALTER TABLE measurements ALTER COLUMN raw SET STORAGE EXTERNAL;"
+	/* the timelines' index covers what a recomputation reads of each
+	 * row (index-only scans); the others serve the queries' orders */
+	"CREATE INDEX measurements_target_time ON measurements"
+	" (input, probe_cc, probe_asn, start_time, id) INCLUDE (blocking,"
+	" accessible, category_code, blocking_detail, submitter,"
+	" observed_asn, geo_mismatch, revoked, received_time);"
+	"CREATE INDEX measurements_time ON measurements (start_time, id);"
+	"CREATE INDEX measurements_cc_time ON measurements"
+	" (probe_cc, start_time, id);"
+	"CREATE INDEX measurements_cc ON measurements (probe_cc, id);"
+	"CREATE INDEX measurements_submitter ON measurements (submitter);"
+	"CREATE TABLE measurements_before PARTITION OF measurements"
+	" FOR VALUES FROM (MINVALUE) TO (946684800);"
+	"CREATE TABLE measurements_after PARTITION OF measurements"
+	" FOR VALUES FROM (4102444800) TO (MAXVALUE);"
+	"CREATE TABLE daily_counts ("
+	" input " T " NOT NULL,"
+	" probe_cc " T " NOT NULL,"
+	" probe_asn " T " NOT NULL,"
+	" day date NOT NULL,"
+	" n_ok integer NOT NULL, n_dns integer NOT NULL,"
+	" n_tcp_ip integer NOT NULL, n_tls integer NOT NULL,"
+	" n_http_failure integer NOT NULL, n_http_diff integer NOT NULL,"
+	" n_server_side integer NOT NULL, n_down integer NOT NULL,"
+	" n_failed integer NOT NULL, n_geo_mismatch integer NOT NULL,"
+	" n_capped integer NOT NULL,"
+	" PRIMARY KEY (input, probe_cc, probe_asn, day));"
+	"CREATE TABLE target_state ("
+	" id bigserial PRIMARY KEY,"
+	" input " T " NOT NULL,"
+	" probe_cc " T " NOT NULL,"
+	" probe_asn " T " NOT NULL,"
+	" host " T ","
+	" rhost " T ","
+	" category_code " T ","
+	" category_time bigint,"
+	" state " T " NOT NULL CHECK (state IN ('unknown', 'accessible',"
+	"  'blocked', 'disrupted', 'down')),"
+	" method " T ","
+	" since bigint NOT NULL,"
+	" last_tested bigint NOT NULL,"
+	" n_conclusive bigint NOT NULL,"
+	" last_time bigint,"
+	" last_id bigint,"
+	" win text NOT NULL,"
+	" fresh integer NOT NULL,"
+	" UNIQUE (input, probe_cc, probe_asn));"
+	"CREATE INDEX target_state_rhost ON target_state (rhost);"
+	"CREATE INDEX target_state_cc ON target_state (probe_cc, probe_asn);"
+	"CREATE INDEX target_state_last_tested ON target_state (last_tested);"
+	"CREATE TABLE events ("
+	" id bigserial PRIMARY KEY,"
+	" input " T " NOT NULL,"
+	" probe_cc " T " NOT NULL,"
+	" probe_asn " T " NOT NULL,"
+	" time bigint NOT NULL,"
+	" from_state " T " NOT NULL,"
+	" to_state " T " NOT NULL,"
+	" method " T ","
+	" uids text NOT NULL);"
+	"CREATE INDEX events_target ON events (input, probe_cc, probe_asn, id);"
+	"CREATE INDEX events_time ON events (time);"
+	"CREATE TABLE stale_targets ("
+	" input " T " NOT NULL,"
+	" probe_cc " T " NOT NULL,"
+	" probe_asn " T " NOT NULL,"
+	" PRIMARY KEY (input, probe_cc, probe_asn));"
+	"CREATE TABLE submitter_days ("
+	" input " T " NOT NULL,"
+	" probe_cc " T " NOT NULL,"
+	" probe_asn " T " NOT NULL,"
+	" day date NOT NULL,"
+	" submitter " T " NOT NULL,"
+	" n integer NOT NULL,"
+	" PRIMARY KEY (input, probe_cc, probe_asn, day, submitter));"
+	"CREATE TABLE settings ("
+	" name " T " PRIMARY KEY,"
+	" value bigint NOT NULL);"
+	"CREATE TABLE submitters ("
+	" key_id " T " PRIMARY KEY,"
+	" public_key bytea NOT NULL CHECK (length(public_key) = 32),"
+	" registered bigint NOT NULL,"
+	" revoked bigint,"
+	" revoke_reason text);"
+	/* store_data_version(): moved by every change of the keys */
+	"CREATE TABLE data_version ("
+	" id integer PRIMARY KEY CHECK (id = 1),"
+	" v bigint NOT NULL);"
+	"INSERT INTO data_version VALUES (1, 1);"
+	"CREATE FUNCTION data_version_bump() RETURNS trigger"
+	" LANGUAGE plpgsql AS $$ BEGIN"
+	" UPDATE data_version SET v = v + 1 WHERE id = 1;"
+	" RETURN NULL; END $$;"
+	"CREATE TRIGGER submitters_changed AFTER INSERT OR UPDATE OR DELETE"
+	" ON submitters FOR EACH STATEMENT"
+	" EXECUTE FUNCTION data_version_bump();",
+};
+#define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
+
+int
+store_pg_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+/* --- migrations ---------------------------------------------------------- */
+
+static int
+read_version(struct store_pg *p, int64_t *v, char *err, size_t errlen)
+{
+	PGresult *r =
+		pg_query(p, "SELECT version FROM schema_version WHERE id = 1",
+			 NULL, false, PGRES_TUPLES_OK,
+			 "reading the schema version", err, errlen);
+
+	if (r == NULL)
+		return -1;
+	*v = PQntuples(r) > 0 ? pg_int(r, 0, 0) : 0;
+	PQclear(r);
+	if (*v < 0) {
+		ww_set_err(err, errlen,
+			   "%s: the schema version is %lld, which no "
+			   "wallwatch-collector wrote",
+			   p->name, (long long)*v);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_pg_migrate(struct store_pg *p, char *err, size_t errlen)
+{
+	char what[64], sql[160];
+	int64_t v;
+
+	if (pg_exec(p, "BEGIN", "starting the schema check", err, errlen) !=
+		    0 ||
+	    pg_exec(p, "SELECT pg_advisory_xact_lock(x'" LOCK_SCHEMA "'::int8)",
+		    "locking the schema", err, errlen) != 0 ||
+	    pg_exec(p,
+		    "CREATE TABLE IF NOT EXISTS schema_version ("
+		    " id integer PRIMARY KEY CHECK (id = 1),"
+		    " version integer NOT NULL)",
+		    "creating schema_version", err, errlen) != 0 ||
+	    read_version(p, &v, err, errlen) != 0)
+		goto fail;
+	if (v > SCHEMA_VERSION) {
+		ww_set_err(err, errlen,
+			   "%s: the database's schema is version %lld, newer "
+			   "than this wallwatch-collector's (%d): use a newer "
+			   "wallwatch-collector with it",
+			   p->name, (long long)v, SCHEMA_VERSION);
+		goto fail;
+	}
+	for (int i = (int)v; i < SCHEMA_VERSION; i++) {
+		snprintf(what, sizeof(what),
+			 "migrating the schema to version %d", i + 1);
+		if (pg_exec(p, migrations[i], what, err, errlen) != 0)
+			goto fail;
+	}
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO schema_version (id, version) VALUES (1, %d)"
+		 " ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+		 SCHEMA_VERSION);
+	if (v < SCHEMA_VERSION &&
+	    pg_exec(p, sql, "recording the schema version", err, errlen) != 0)
+		goto fail;
+	return pg_exec(p, "COMMIT", "committing the schema", err, errlen);
+fail:
+	pg_rollback(p);
+	return -1;
+}
+
+/* --- partitions ---------------------------------------------------------- */
+
+/* The month of t as year * 12 + month - 1 (UTC). */
+static int64_t
+month_of(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	return (int64_t)(tm.tm_year + 1900) * 12 + tm.tm_mon;
+}
+
+static int64_t
+month_start(int64_t month)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)(month / 12) - 1900;
+	tm.tm_mon = (int)(month % 12);
+	tm.tm_mday = 1;
+	return (int64_t)timegm(&tm);
+}
+
+static bool
+month_known(const struct store_pg *p, int64_t month)
+{
+	for (size_t i = 0; i < p->nmonths; i++)
+		if (p->months[i] == month)
+			return true;
+	return false;
+}
+
+/* One month's partition, made unless it is there, in a transaction of
+ * its own (it locks the parent table, briefly). */
+static int
+make_partition(struct store_pg *p, int64_t month, char *err, size_t errlen)
+{
+	char name[64], sql[320];
+	int64_t a = month_start(month), b = month_start(month + 1);
+	struct pg_params pp = {0};
+	PGresult *r;
+	bool there;
+
+	snprintf(name, sizeof(name), "measurements_y%04lldm%02lld",
+		 (long long)(month / 12), (long long)(month % 12 + 1));
+	if (pg_exec(p, "BEGIN", "making a partition", err, errlen) != 0 ||
+	    pg_exec(p, "SELECT pg_advisory_xact_lock(x'" LOCK_SCHEMA "'::int8)",
+		    "making a partition", err, errlen) != 0)
+		goto fail;
+	pp_text(&pp, name);
+	r = pg_query(p, "SELECT to_regclass($1) IS NOT NULL", &pp, false,
+		     PGRES_TUPLES_OK, "making a partition", err, errlen);
+	if (r == NULL)
+		goto fail;
+	there = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	snprintf(sql, sizeof(sql),
+		 "CREATE TABLE %s PARTITION OF measurements"
+		 " FOR VALUES FROM (%lld) TO (%lld)",
+		 name, (long long)a, (long long)b);
+	if ((!there &&
+	     pg_exec(p, sql, "making a partition", err, errlen) != 0) ||
+	    pg_exec(p, "COMMIT", "making a partition", err, errlen) != 0)
+		goto fail;
+	*WW_PUSH(p->months, p->nmonths, p->capmonths) = month;
+	return 0;
+fail:
+	pg_rollback(p);
+	return -1;
+}
+
+int
+store_pg_partitions(struct store_pg *p, const struct store_meas *v, size_t n,
+		    char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t m = month_of(v[i].start_time);
+
+		if (m < (int64_t)PART_FIRST_YEAR * 12 ||
+		    m >= (int64_t)PART_END_YEAR * 12 || month_known(p, m))
+			continue;
+		if (make_partition(p, m, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --- prepared statements ------------------------------------------------- */
+
+/* One target's key: $1, $2, $3. */
+#define KEY_IS "input = $1 AND probe_cc = $2 AND probe_asn = $3"
+
+/* A measurement's class (docs/timelines.md) in SQL, kept in step with the
+ * state machine's classification (timeline.h): 0 ok, 1 dns, 2 tcp_ip,
+ * 3 tls, 4 http-failure, 5 http-diff, 6 server-side, 7 down, 8 failed. */
+#define CLASS_SQL                                                              \
+	"(CASE blocking WHEN 'false' THEN (CASE accessible WHEN 1 THEN 0"      \
+	" WHEN 0 THEN 7 ELSE 8 END) WHEN 'dns' THEN 1 WHEN 'tcp_ip' THEN 2"    \
+	" WHEN 'tls' THEN 3 WHEN 'http-failure' THEN 4 WHEN 'http-diff'"       \
+	" THEN (CASE blocking_detail WHEN 'http.server_side' THEN 6 ELSE 5"    \
+	" END) ELSE 8 END)"
+
+/* The submitter a row counts as for agreement and the daily cap: the
+ * unsigned of one network ("anon:<asn>:<hour>") are one. */
+#define INDEP_SQL                                                              \
+	"(CASE WHEN submitter LIKE 'anon:%' THEN 'anon:' ||"                   \
+	" split_part(substr(submitter, 6), ':', 1) ELSE submitter END)"
+
+#define N_COLS                                                                 \
+	"n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"           \
+	" n_server_side, n_down, n_failed, n_geo_mismatch, n_capped"
+#define N_SUM                                                                  \
+	"d.n_ok + d.n_dns + d.n_tcp_ip + d.n_tls + d.n_http_failure +"         \
+	" d.n_http_diff + d.n_server_side + d.n_down + d.n_failed +"           \
+	" d.n_geo_mismatch + d.n_capped"
+#define IS(c) "($5::int = " #c ")::int"
+
+static const char *const stmt_sql[PS_N] = {
+	[PS_UID_ADD] = "INSERT INTO measurement_uids (uid, id, start_time)"
+		       " VALUES ($1, nextval('measurements_id_seq'), $2)"
+		       " ON CONFLICT (uid) DO NOTHING RETURNING id",
+	[PS_INSERT] =
+		"INSERT INTO measurements (id, uid, raw, raw_len, input,"
+		" test_name, category_code, probe_cc, probe_asn, observed_cc,"
+		" observed_asn, geo_mismatch, start_time, received_time,"
+		" blocking, accessible, blocking_detail, confirmed,"
+		" analysis_version, analysis_reason, evidence, evidence_detail,"
+		" packets, submitter) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+		" $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
+		" $21, $22, $23, $24)",
+	[PS_GET_RAW] = "SELECT m.raw, m.raw_len FROM measurement_uids u"
+		       " JOIN measurements m ON m.id = u.id AND"
+		       " m.start_time = u.start_time WHERE u.uid = $1",
+	[PS_COUNT] = "SELECT count(*) FROM measurement_uids",
+	[PS_PAGE] = "SELECT id, uid, raw, raw_len, start_time FROM"
+		    " measurements WHERE id > $1 ORDER BY id LIMIT $2",
+	[PS_UPDATE] = "UPDATE measurements SET blocking = $3, accessible = $4,"
+		      " blocking_detail = $5, confirmed = $6,"
+		      " analysis_version = $7, analysis_reason = $8,"
+		      " evidence = $9, evidence_detail = $10, packets = $11"
+		      " WHERE id = $1 AND start_time = $2"
+		      " RETURNING input, probe_cc, probe_asn",
+	[PS_STALE_MARK] = "INSERT INTO stale_targets (input, probe_cc,"
+			  " probe_asn) VALUES ($1, $2, $3) ON CONFLICT"
+			  " DO NOTHING",
+	/* $4 the day, $5 the class: one count goes up by one; returns the
+	 * day's total */
+	[PS_DAILY_ADD] =
+		"INSERT INTO daily_counts AS d (input, probe_cc,"
+		" probe_asn, day, " N_COLS ") VALUES ($1, $2, $3,"
+		" $4::date, " IS(0) ", " IS(1) ", " IS(2) ", " IS(3) ", " IS(4) ", " IS(5) ", " IS(6) ", " IS(
+			7) ", " IS(8) ", " IS(9) ", " IS(10) ") ON CONFLICT (input, probe_cc, probe_asn, day) DO"
+							     " UPDATE SET n_ok = d.n_ok + excluded.n_ok,"
+							     " n_dns = d.n_dns + excluded.n_dns,"
+							     " n_tcp_ip = d.n_tcp_ip + excluded.n_tcp_ip,"
+							     " n_tls = d.n_tls + excluded.n_tls,"
+							     " n_http_failure = d.n_http_failure +"
+							     " excluded.n_http_failure,"
+							     " n_http_diff = d.n_http_diff + excluded.n_http_diff,"
+							     " n_server_side = d.n_server_side +"
+							     " excluded.n_server_side,"
+							     " n_down = d.n_down + excluded.n_down,"
+							     " n_failed = d.n_failed + excluded.n_failed,"
+							     " n_geo_mismatch = d.n_geo_mismatch +"
+							     " excluded.n_geo_mismatch,"
+							     " n_capped = d.n_capped + excluded.n_capped"
+							     " RETURNING " N_SUM,
+	/* a measurement counted as $5 goes to n_capped */
+	[PS_DAILY_CAP] =
+		"UPDATE daily_counts SET n_ok = n_ok - " IS(0) ", n_dns = n_dns - " IS(1) ", n_tcp_ip = n_tcp_ip - " IS(2) ", n_tls = n_tls - " IS(3) ", n_http_failure = n_http_failure - " IS(4) ", n_http_diff = n_http_diff - " IS(
+			5) ", n_server_side = n_server_side - " IS(6) ", n_down = n_down - " IS(7) ", n_failed = n_failed - " IS(8) ", n_geo_mismatch = n_geo_mismatch - " IS(9) ", n_capped = n_capped + 1 WHERE " KEY_IS
+																						 " AND day = $4::date",
+	[PS_SUBDAY_ADD] = "INSERT INTO submitter_days AS s (input, probe_cc,"
+			  " probe_asn, day, submitter, n) VALUES ($1, $2, $3,"
+			  " $4::date, $5, 1) ON CONFLICT (input, probe_cc,"
+			  " probe_asn, day, submitter) DO UPDATE SET"
+			  " n = s.n + 1 RETURNING n",
+	/* $4 the day, $5 its first second: counted again, by submitter */
+	[PS_SUBDAY_DAY] = "INSERT INTO submitter_days (input, probe_cc,"
+			  " probe_asn, day, submitter, n) SELECT $1, $2, $3,"
+			  " $4::date, k, count(*) FROM (SELECT " INDEP_SQL
+			  " AS k FROM measurements WHERE " KEY_IS
+			  " AND start_time >= $5::bigint AND start_time <"
+			  " $5::bigint + 86400 AND revoked = 0) x"
+			  " WHERE k IS NOT NULL GROUP BY k",
+	[PS_SUBDAY_GET] = "SELECT n FROM submitter_days WHERE " KEY_IS
+			  " AND day = $4::date AND submitter = $5",
+	[PS_STATE_GET] = "SELECT state, method, since, last_tested,"
+			 " n_conclusive, last_time, last_id, win,"
+			 " category_code, category_time, id, fresh"
+			 " FROM target_state WHERE " KEY_IS,
+	[PS_STATE_PUT] =
+		"INSERT INTO target_state (input, probe_cc, probe_asn, host,"
+		" rhost, category_code, category_time, state, method, since,"
+		" last_tested, n_conclusive, last_time, last_id, win, fresh)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+		" $13, $14, $15, $16) ON CONFLICT (input, probe_cc, probe_asn)"
+		" DO UPDATE SET category_code = excluded.category_code,"
+		" category_time = excluded.category_time,"
+		" state = excluded.state, method = excluded.method,"
+		" since = excluded.since, last_tested = excluded.last_tested,"
+		" n_conclusive = excluded.n_conclusive,"
+		" last_time = excluded.last_time, last_id = excluded.last_id,"
+		" win = excluded.win, fresh = excluded.fresh",
+	[PS_EVENT_ADD] = "INSERT INTO events (input, probe_cc, probe_asn,"
+			 " time, from_state, to_state, method, uids) VALUES"
+			 " ($1, $2, $3, $4, $5, $6, $7, $8)",
+	[PS_UID_OF] = "SELECT uid FROM measurement_uids WHERE id = $1",
+	[PS_KEY_ROWS] =
+		"SELECT id, start_time, blocking, accessible,"
+		" category_code, blocking_detail, submitter,"
+		" received_time, geo_mismatch, revoked FROM"
+		" measurements WHERE " KEY_IS " ORDER BY start_time, id",
+	[PS_KEY_EVENTS] = "SELECT id, time, from_state, to_state, method,"
+			  " uids FROM events WHERE " KEY_IS " ORDER BY id",
+	[PS_EVENTS_CUT] = "DELETE FROM events WHERE " KEY_IS " AND id >= $4",
+	[PS_STALE_NEXT] = "SELECT input, probe_cc, probe_asn FROM"
+			  " stale_targets ORDER BY 1, 2, 3 LIMIT $1",
+	[PS_STALE_DEL] = "DELETE FROM stale_targets WHERE " KEY_IS,
+	[PS_KEYS_NEXT] = "SELECT DISTINCT input, probe_cc, probe_asn FROM"
+			 " measurements WHERE input IS NOT NULL AND"
+			 " (input, probe_cc, probe_asn) > ($1, $2, $3)"
+			 " ORDER BY 1, 2, 3 LIMIT $4",
+	/* $4, $5: the first and last day */
+	[PS_PCT] = "SELECT day::text, n_dns + n_tcp_ip + n_tls +"
+		   " n_http_failure + n_http_diff + n_server_side, n_ok +"
+		   " n_dns + n_tcp_ip + n_tls + n_http_failure + n_http_diff +"
+		   " n_server_side + n_down FROM daily_counts WHERE " KEY_IS
+		   " AND day >= $4::date AND day <= $5::date",
+	[PS_NEWEST] = "SELECT max(start_time) FROM measurements",
+	[PS_LOCK] = "SELECT pg_advisory_xact_lock($1::bigint)",
+	[PS_SUBDAY_DEL_DAY] = "DELETE FROM submitter_days WHERE " KEY_IS
+			      " AND day = $4::date",
+	[PS_SUBDAY_DEL_KEY] = "DELETE FROM submitter_days WHERE " KEY_IS,
+	[PS_SUBDAY_KEY] =
+		"INSERT INTO submitter_days (input, probe_cc,"
+		" probe_asn, day, submitter, n) SELECT $1, $2, $3,"
+		" d, k, count(*) FROM (SELECT " PG_DAY(
+			"start_time") " AS d, " INDEP_SQL
+				      " AS k FROM measurements WHERE " KEY_IS
+				      " AND revoked = 0) x WHERE k IS NOT NULL"
+				      " GROUP BY d, k",
+	[PS_DAILY_DEL_KEY] = "DELETE FROM daily_counts WHERE " KEY_IS,
+	/* $4 the daily cap, $5 whether geo-mismatched rows count */
+	[PS_DAILY_KEY] =
+		"INSERT INTO daily_counts (input, probe_cc, probe_asn, day,"
+		" " N_COLS ") SELECT $1, $2, $3, d,"
+		" count(*) FILTER (WHERE c = 0), count(*) FILTER (WHERE c = 1),"
+		" count(*) FILTER (WHERE c = 2), count(*) FILTER (WHERE c = 3),"
+		" count(*) FILTER (WHERE c = 4), count(*) FILTER (WHERE c = 5),"
+		" count(*) FILTER (WHERE c = 6), count(*) FILTER (WHERE c = 7),"
+		" count(*) FILTER (WHERE c = 8), count(*) FILTER (WHERE c = 9),"
+		" count(*) FILTER (WHERE c = 10) FROM (SELECT d, CASE WHEN"
+		" $4::int > 0 AND k IS NOT NULL AND rn > $4::int THEN 10"
+		" WHEN geo_mismatch = 1 AND $5::int = 0 THEN 9 ELSE c END AS c"
+		" FROM (SELECT " PG_DAY(
+			"start_time") " AS d, " CLASS_SQL " AS c, " INDEP_SQL
+				      " AS k, geo_mismatch, row_number() OVER"
+				      " (PARTITION BY " PG_DAY(
+					      "start_time") ", " INDEP_SQL
+							    " ORDER BY id) AS rn FROM measurements WHERE " KEY_IS
+							    " AND revoked = 0) x) y GROUP BY d",
+	[PS_STATE_DEL] = "DELETE FROM target_state WHERE " KEY_IS,
+};
+
+static const char *const stmt_names[PS_N] = {
+	"uid_add",
+	"insert",
+	"get_raw",
+	"count",
+	"page",
+	"update",
+	"stale_mark",
+	"daily_add",
+	"daily_cap",
+	"subday_add",
+	"subday_day",
+	"subday_get",
+	"state_get",
+	"state_put",
+	"event_add",
+	"uid_of",
+	"key_rows",
+	"key_events",
+	"events_cut",
+	"stale_next",
+	"stale_del",
+	"keys_next",
+	"pct",
+	"newest",
+	"lock",
+	"subday_del_day",
+	"subday_del_key",
+	"subday_key",
+	"daily_del_key",
+	"daily_key",
+	"state_del",
+};
+
+const char *store_pg_stmt_name(enum pg_stmt_id id);
+
+const char *
+store_pg_stmt_name(enum pg_stmt_id id)
+{
+	return stmt_names[id];
+}
+
+int
+store_pg_prepare(struct store_pg *p, char *err, size_t errlen)
+{
+	for (int i = 0; i < PS_N; i++) {
+		PGresult *r =
+			PQprepare(p->conn, stmt_names[i], stmt_sql[i], 0, NULL);
+		char what[64];
+
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			snprintf(what, sizeof(what), "preparing %s",
+				 stmt_names[i]);
+			pg_fail(p, r, what, err, errlen);
+			PQclear(r);
+			return -1;
+		}
+		PQclear(r);
+	}
+	return 0;
+}

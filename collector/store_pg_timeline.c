@@ -1,0 +1,784 @@
+/*
+ * store_pg_timeline.c - the timelines of the PostgreSQL store
+ * (docs/timelines.md): what store_timeline.c does for SQLite, with the
+ * same state machine (timeline.h) and the same tables. Runs inside the
+ * transactions of store_pg.c.
+ *
+ * Several collectors: every change of a target's timeline happens under
+ * that target's transaction-scoped advisory lock
+ * (store_pg_lock_targets()), taken for all the targets of a batch or of
+ * a recomputation's chunk at once, in ascending order of their 64-bit
+ * hashes: two transactions wait for each other at most once, never in a
+ * cycle. A target's state is then read, moved and written by one
+ * transaction at a time, so the timelines are exactly those one collector
+ * would have computed from the same measurements in the same commit
+ * order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_pg_int.h"
+#include "target.h"
+#include "timeline.h"
+
+/* Targets recomputed per transaction by the recomputations. */
+#define REBUILD_CHUNK 64
+
+/* --- keys, locks ---------------------------------------------------------- */
+
+static uint64_t
+key_hash(const char *input, const char *cc, const char *asn)
+{
+	const char *parts[3] = {input, cc, asn};
+	uint64_t h = 14695981039346656037ULL;
+
+	for (int i = 0; i < 3; i++) {
+		for (const unsigned char *c = (const unsigned char *)parts[i];
+		     *c; c++)
+			h = (h ^ *c) * 1099511628211ULL;
+		h = (h ^ 0xff) * 1099511628211ULL;
+	}
+	return h;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Take the locks of hashes h[0..n-1] (sorted here) in one statement. */
+static int
+lock_hashes(struct store_pg *p, int64_t *h, size_t n, char *err, size_t errlen)
+{
+	struct pg_params pp = {0};
+	char *arr, *w;
+	size_t k = 0;
+	PGresult *r;
+	int ret;
+
+	if (n == 0)
+		return 0;
+	qsort(h, n, sizeof(*h), cmp_i64);
+	arr = xmalloc(n * 22 + 3);
+	w = arr;
+	*w++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && h[i] == h[i - 1])
+			continue;
+		w += sprintf(w, "%s%lld", k++ > 0 ? "," : "", (long long)h[i]);
+	}
+	*w++ = '}';
+	*w = '\0';
+	pp_text(&pp, arr);
+	/* the array is sorted and unnest keeps its order; the subquery's
+	 * ORDER BY says so to the planner too */
+	r = pg_query(p,
+		     "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k"
+		     " FROM unnest($1::bigint[]) k ORDER BY k) s",
+		     &pp, false, PGRES_TUPLES_OK, "locking targets", err,
+		     errlen);
+	ret = r != NULL ? 0 : -1;
+	PQclear(r);
+	free(arr);
+	return ret;
+}
+
+int
+store_pg_lock_targets(struct store_pg *p, const struct store_meas *v, size_t n,
+		      char *err, size_t errlen)
+{
+	int64_t *h = xmalloc((n + 1) * sizeof(*h));
+	size_t k = 0;
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].input != NULL)
+			h[k++] = (int64_t)key_hash(v[i].input, v[i].probe_cc,
+						   v[i].probe_asn);
+	ret = lock_hashes(p, h, k, err, errlen);
+	free(h);
+	return ret;
+}
+
+/* Targets to recompute: a small hash set of keys, pointing into the
+ * batch. */
+struct pg_kkey {
+	const char *input, *cc, *asn;
+};
+
+struct pg_keyset {
+	struct pg_kkey *v;
+	size_t n, cap;
+	size_t *slot; /* 0 empty, else index + 1 */
+	size_t nslot; /* a power of two */
+};
+
+struct pg_keyset *
+store_pg_ks_new(void)
+{
+	return xcalloc(1, sizeof(struct pg_keyset));
+}
+
+void
+store_pg_ks_free(struct pg_keyset *ks)
+{
+	if (ks == NULL)
+		return;
+	free(ks->v);
+	free(ks->slot);
+	free(ks);
+}
+
+static size_t *
+ks_find(const struct pg_keyset *ks, const char *input, const char *cc,
+	const char *asn)
+{
+	size_t i;
+
+	if (ks->nslot == 0)
+		return NULL;
+	i = (size_t)key_hash(input, cc, asn) & (ks->nslot - 1);
+	for (;; i = (i + 1) & (ks->nslot - 1)) {
+		const struct pg_kkey *k;
+
+		if (ks->slot[i] == 0)
+			return &ks->slot[i];
+		k = &ks->v[ks->slot[i] - 1];
+		if (strcmp(k->input, input) == 0 && strcmp(k->cc, cc) == 0 &&
+		    strcmp(k->asn, asn) == 0)
+			return &ks->slot[i];
+	}
+}
+
+static bool
+ks_has(const struct pg_keyset *ks, const char *input, const char *cc,
+       const char *asn)
+{
+	size_t *s = ks_find(ks, input, cc, asn);
+
+	return s != NULL && *s != 0;
+}
+
+static void
+ks_add(struct pg_keyset *ks, const char *input, const char *cc, const char *asn)
+{
+	struct pg_kkey *k;
+
+	if (ks_has(ks, input, cc, asn))
+		return;
+	if (2 * (ks->n + 1) > ks->nslot) {
+		size_t nslot = ks->nslot > 0 ? 2 * ks->nslot : 64;
+
+		free(ks->slot);
+		ks->slot = xcalloc(nslot, sizeof(*ks->slot));
+		ks->nslot = nslot;
+		for (size_t i = 0; i < ks->n; i++)
+			*ks_find(ks, ks->v[i].input, ks->v[i].cc,
+				 ks->v[i].asn) = i + 1;
+	}
+	k = WW_PUSH(ks->v, ks->n, ks->cap);
+	k->input = input;
+	k->cc = cc;
+	k->asn = asn;
+	*ks_find(ks, input, cc, asn) = ks->n;
+}
+
+/* --- daily counts ----------------------------------------------------------
+ */
+
+/* Count a measurement as cls in its day; the day's total after it in
+ * *total. */
+static int
+daily_add(struct store_pg *p, const struct store_meas *m, const char *day,
+	  int cls, int64_t *total, char *err, size_t errlen)
+{
+	struct pg_params pp = {0};
+	PGresult *r;
+
+	pp_key(&pp, m->input, m->probe_cc, m->probe_asn);
+	pp_text(&pp, day);
+	pp_int(&pp, cls);
+	r = pg_run(p, PS_DAILY_ADD, &pp, PGRES_TUPLES_OK,
+		   "counting a measurement", err, errlen);
+	if (r == NULL)
+		return -1;
+	*total = pg_int(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
+/* How many measurements of the target submitter sub has sent that day,
+ * this one included: submitter_days is kept only for the days whose count
+ * passed the cap (as in store_timeline.c). */
+static int
+sub_count(struct store_pg *p, const struct store_meas *m, const char *day,
+	  const char *sub, int64_t total, int64_t *count, char *err,
+	  size_t errlen)
+{
+	int64_t t0 = m->start_time - ((m->start_time % 86400) + 86400) % 86400;
+	struct pg_params pp = {0};
+	PGresult *r;
+
+	pp_key(&pp, m->input, m->probe_cc, m->probe_asn);
+	pp_text(&pp, day);
+	if (total <= (int64_t)p->ag.daily_cap + 1) {
+		/* the day passes the cap now: count it from its rows */
+		if (pg_do(p, PS_SUBDAY_DEL_DAY, &pp,
+			  "counting a submitter's day", err, errlen) != 0)
+			return -1;
+		pp_int(&pp, t0);
+		if (pg_do(p, PS_SUBDAY_DAY, &pp, "counting a submitter's day",
+			  err, errlen) != 0)
+			return -1;
+		pp.n--;
+		pp_text(&pp, sub);
+		r = pg_run(p, PS_SUBDAY_GET, &pp, PGRES_TUPLES_OK,
+			   "counting a submitter's day", err, errlen);
+	} else {
+		pp_text(&pp, sub);
+		r = pg_run(p, PS_SUBDAY_ADD, &pp, PGRES_TUPLES_OK,
+			   "counting a submitter's day", err, errlen);
+	}
+	if (r == NULL)
+		return -1;
+	*count = PQntuples(r) > 0 ? pg_int(r, 0, 0) : 0;
+	PQclear(r);
+	return 0;
+}
+
+/* Count a new measurement in daily_counts: as its class, or as a geo
+ * mismatch, or as capped once its submitter has sent daily_cap of the
+ * target that day. */
+static int
+daily_count(struct store_pg *p, const struct store_meas *m, int cls, char *err,
+	    size_t errlen)
+{
+	size_t n;
+	const char *id = tl_submitter_id(m->submitter, &n);
+	int64_t total = 0, count = 0;
+	struct pg_params pp = {0};
+	char day[32], *sub;
+	int ret;
+
+	pg_day_of(m->start_time, day);
+	if (tl_geo_excluded(&p->ag, m->geo_mismatch))
+		cls = TL_COUNT_GEO_MISMATCH;
+	if (daily_add(p, m, day, cls, &total, err, errlen) != 0)
+		return -1;
+	if (id == NULL || p->ag.daily_cap == 0 || total <= p->ag.daily_cap)
+		return 0;
+	sub = xmalloc(n + 1);
+	memcpy(sub, id, n);
+	sub[n] = '\0';
+	ret = sub_count(p, m, day, sub, total, &count, err, errlen);
+	free(sub);
+	if (ret != 0 || count <= p->ag.daily_cap)
+		return ret;
+	pp_key(&pp, m->input, m->probe_cc, m->probe_asn);
+	pp_text(&pp, day);
+	pp_int(&pp, cls);
+	return pg_do(p, PS_DAILY_CAP, &pp, "capping a submitter's day", err,
+		     errlen);
+}
+
+/* --- a target's state ------------------------------------------------------
+ */
+
+static const char *
+host_of(struct store_pg *p, const char *input)
+{
+	struct ww_target t;
+	char e[160];
+
+	if (p->hc_input != NULL && strcmp(p->hc_input, input) == 0)
+		return p->hc_host;
+	free(p->hc_input);
+	free(p->hc_host);
+	p->hc_input = xstrdup(input);
+	p->hc_host = NULL;
+	if (ww_target_parse(input, &t, e, sizeof(e)) == 0) {
+		p->hc_host = xstrdup(t.host);
+		ww_target_clear(&t);
+	}
+	return p->hc_host;
+}
+
+static char *
+reversed(const char *v)
+{
+	size_t n;
+	char *r;
+
+	if (v == NULL)
+		return NULL;
+	n = strlen(v);
+	r = xmalloc(n + 1);
+	for (size_t i = 0; i < n; i++)
+		r[i] = v[n - 1 - i];
+	r[n] = '\0';
+	return r;
+}
+
+/* Load a target's state into *t (tl_init'ed with its key): 0 found, 1 not
+ * there, 2 damaged (to be recomputed), -1 error. */
+static int
+tl_load(struct store_pg *p, struct tl *t, char *err, size_t errlen)
+{
+	struct pg_params pp = {0};
+	char msg[256];
+	PGresult *r;
+	int ret = 0;
+
+	pp_key(&pp, t->input, t->cc, t->asn);
+	r = pg_run(p, PS_STATE_GET, &pp, PGRES_TUPLES_OK,
+		   "reading a target's state", err, errlen);
+	if (r == NULL)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 1;
+	}
+	t->since = pg_int(r, 0, 2);
+	t->last_tested = pg_int(r, 0, 3);
+	t->n_conclusive = pg_int(r, 0, 4);
+	t->last_time = pg_int(r, 0, 5);
+	t->last_id = pg_int(r, 0, 6);
+	t->row = pg_int(r, 0, 10);
+	t->fresh = (int)pg_int(r, 0, 11);
+	t->seen = true;
+	if (!PQgetisnull(r, 0, 8))
+		tl_set_category(t, PQgetvalue(r, 0, 8), pg_int(r, 0, 9));
+	if (tl_restore(t, &p->ag, pg_text(r, 0, 0), pg_text(r, 0, 1),
+		       pg_text(r, 0, 7), msg, sizeof(msg)) != 0)
+		ret = 2;
+	PQclear(r);
+	return ret;
+}
+
+static int
+tl_save(struct store_pg *p, const struct tl *t, char *err, size_t errlen)
+{
+	struct pg_params pp = {0};
+	const char *host = host_of(p, t->input);
+	char win[TL_TEXT_MAX], *rhost = reversed(host);
+	int ret;
+
+	tl_encode(t, win, sizeof(win));
+	pp_key(&pp, t->input, t->cc, t->asn);
+	pp_text(&pp, host);
+	pp_text(&pp, rhost);
+	pp_text(&pp, t->category);
+	if (t->category != NULL)
+		pp_int(&pp, t->category_time);
+	else
+		pp_text(&pp, NULL);
+	pp_text(&pp, tl_state_name(t->state));
+	pp_text(&pp, t->method >= 0 ? ww_class_name(t->method) : NULL);
+	pp_int(&pp, t->since);
+	pp_int(&pp, t->last_tested);
+	pp_int(&pp, t->n_conclusive);
+	if (t->n_conclusive > 0) {
+		pp_int(&pp, t->last_time);
+		pp_int(&pp, t->last_id);
+	} else {
+		pp_text(&pp, NULL);
+		pp_text(&pp, NULL);
+	}
+	pp_text(&pp, win);
+	pp_int(&pp, t->fresh);
+	ret = pg_do(p, PS_STATE_PUT, &pp, "storing a target's state", err,
+		    errlen);
+	free(rhost);
+	return ret;
+}
+
+/* The uids of a change's measurements as a JSON array; NULL on error. */
+static char *
+cite_json(struct store_pg *p, const struct tl_change *ch, char *err,
+	  size_t errlen)
+{
+	PGresult *r[TL_WINDOW];
+	const char *uids[TL_WINDOW] = {NULL};
+	char *json = NULL;
+	int n = 0;
+
+	for (; n < ch->ncite; n++) {
+		struct pg_params pp = {0};
+
+		pp_int(&pp, ch->cite[n]);
+		r[n] = pg_run(p, PS_UID_OF, &pp, PGRES_TUPLES_OK,
+			      "reading a measurement's uid", err, errlen);
+		if (r[n] != NULL && PQntuples(r[n]) != 1) {
+			ww_set_err(err, errlen, "%s: no measurement of id %lld",
+				   p->name, (long long)ch->cite[n]);
+			PQclear(r[n]);
+			r[n] = NULL;
+		}
+		if (r[n] == NULL)
+			goto out;
+		uids[n] = PQgetvalue(r[n], 0, 0);
+	}
+	json = tl_uids_json(uids, n);
+out:
+	for (int i = 0; i < n; i++)
+		PQclear(r[i]);
+	return json;
+}
+
+static int
+event_add(struct store_pg *p, const struct tl *t, int64_t time, int from,
+	  int to, int method, const char *uids, char *err, size_t errlen)
+{
+	struct pg_params pp = {0};
+
+	pp_key(&pp, t->input, t->cc, t->asn);
+	pp_int(&pp, time);
+	pp_text(&pp, tl_state_name(from));
+	pp_text(&pp, tl_state_name(to));
+	pp_text(&pp, method >= 0 ? ww_class_name(method) : NULL);
+	pp_text(&pp, uids);
+	return pg_do(p, PS_EVENT_ADD, &pp, "recording an event", err, errlen);
+}
+
+/*
+ * A new measurement (id) of a batch: count it, and move its target's state
+ * forward; or, when it is older than the target's last conclusive one or
+ * the state is damaged, leave the target to be recomputed (redo).
+ */
+int
+store_pg_tl_add(struct store_pg *p, const struct store_meas *m, int64_t id,
+		struct pg_keyset *redo, char *err, size_t errlen)
+{
+	struct tl t;
+	struct tl_change ch;
+	struct tl_meas tm;
+	int c, rc;
+
+	if (m->input == NULL)
+		return 0;
+	c = ww_classify(m->blocking, m->blocking_detail, m->accessible);
+	if (daily_count(p, m, c, err, errlen) != 0)
+		return -1;
+	if (tl_geo_excluded(&p->ag, m->geo_mismatch))
+		c = WW_CLASS_FAILED;
+	if (ks_has(redo, m->input, m->probe_cc, m->probe_asn))
+		return 0;
+	tl_init(&t, m->input, m->probe_cc, m->probe_asn);
+	rc = tl_load(p, &t, err, errlen);
+	if (rc < 0)
+		goto out;
+	tm = (struct tl_meas){c,
+			      id,
+			      tl_submitter_hash(m->submitter, id),
+			      m->start_time,
+			      m->received_time,
+			      m->category_code};
+	if (rc == 2 || (rc = tl_step(&t, &p->ag, &tm, &ch)) == TL_LATE) {
+		ks_add(redo, m->input, m->probe_cc, m->probe_asn);
+		rc = 0;
+		goto out;
+	}
+	if (rc == TL_CHANGED) {
+		char *uids = cite_json(p, &ch, err, errlen);
+
+		rc = uids == NULL ? -1
+				  : event_add(p, &t, ch.time, ch.from, ch.to,
+					      ch.method, uids, err, errlen);
+		free(uids);
+		if (rc != 0)
+			goto out;
+	}
+	rc = tl_save(p, &t, err, errlen);
+out:
+	tl_free(&t);
+	return rc < 0 ? -1 : 0;
+}
+
+/* --- recomputation ----------------------------------------------------------
+ */
+
+struct gen_event {
+	int64_t time;
+	int from, to, method;
+	char *uids;
+};
+
+static bool
+same_event(const PGresult *r, int i, const struct gen_event *g)
+{
+	const char *method = pg_text(r, i, 4);
+
+	return pg_int(r, i, 1) == g->time &&
+	       strcmp(PQgetvalue(r, i, 2), tl_state_name(g->from)) == 0 &&
+	       strcmp(PQgetvalue(r, i, 3), tl_state_name(g->to)) == 0 &&
+	       tl_method_by_name(method) == g->method &&
+	       (method == NULL) == (g->method < 0) &&
+	       strcmp(PQgetvalue(r, i, 5), g->uids) == 0;
+}
+
+/* Make the target's events g[0..n-1]: the stored ones that are the same,
+ * in the same order, stay (ids too); the rest are replaced. */
+static int
+sync_events(struct store_pg *p, const struct tl *t, const struct gen_event *g,
+	    size_t n, char *err, size_t errlen)
+{
+	struct pg_params pp = {0};
+	int64_t cut = -1;
+	size_t i = 0;
+	PGresult *r;
+
+	pp_key(&pp, t->input, t->cc, t->asn);
+	r = pg_run(p, PS_KEY_EVENTS, &pp, PGRES_TUPLES_OK, "reading events",
+		   err, errlen);
+	if (r == NULL)
+		return -1;
+	for (int k = 0; k < PQntuples(r); k++) {
+		if (i < n && same_event(r, k, &g[i])) {
+			i++;
+			continue;
+		}
+		cut = pg_int(r, k, 0);
+		break;
+	}
+	PQclear(r);
+	if (cut >= 0) {
+		pp_int(&pp, cut);
+		if (pg_do(p, PS_EVENTS_CUT, &pp, "replacing events", err,
+			  errlen) != 0)
+			return -1;
+	}
+	for (; i < n; i++)
+		if (event_add(p, t, g[i].time, g[i].from, g[i].to, g[i].method,
+			      g[i].uids, err, errlen) != 0)
+			return -1;
+	return 0;
+}
+
+/* Forget a target that has no measurements left. */
+static int
+tl_drop(struct store_pg *p, const struct tl *t, char *err, size_t errlen)
+{
+	struct pg_params pp = {0};
+	static const enum pg_stmt_id del[] = {PS_STATE_DEL, PS_SUBDAY_DEL_KEY,
+					      PS_DAILY_DEL_KEY};
+
+	pp_key(&pp, t->input, t->cc, t->asn);
+	for (size_t i = 0; i < WW_ARRAY_LEN(del); i++)
+		if (pg_do(p, del[i], &pp, "dropping a target", err, errlen) !=
+		    0)
+			return -1;
+	pp_int(&pp, 0);
+	return pg_do(p, PS_EVENTS_CUT, &pp, "dropping events", err, errlen);
+}
+
+/* The daily counts and submitter days of a target, counted again. */
+static int
+recount(struct store_pg *p, const struct tl *t, char *err, size_t errlen)
+{
+	struct pg_params pp = {0};
+
+	pp_key(&pp, t->input, t->cc, t->asn);
+	if (pg_do(p, PS_DAILY_DEL_KEY, &pp, "recounting a target", err,
+		  errlen) != 0 ||
+	    pg_do(p, PS_SUBDAY_DEL_KEY, &pp, "recounting a target", err,
+		  errlen) != 0 ||
+	    pg_do(p, PS_SUBDAY_KEY, &pp, "recounting a target", err, errlen) !=
+		    0)
+		return -1;
+	pp_int(&pp, p->ag.daily_cap);
+	pp_int(&pp, p->ag.allow_geo_mismatch ? 1 : 0);
+	return pg_do(p, PS_DAILY_KEY, &pp, "recounting a target", err, errlen);
+}
+
+/* Take the rows of r (PS_KEY_ROWS) through the state machine; the events
+ * found in *g. */
+static int
+replay(struct store_pg *p, struct tl *t, const PGresult *r,
+       struct gen_event **g, size_t *gn, char *err, size_t errlen)
+{
+	size_t gcap = 0;
+
+	for (int i = 0; i < PQntuples(r); i++) {
+		int64_t id = pg_int(r, i, 0);
+		struct tl_meas m;
+		struct tl_change ch;
+		struct gen_event *e;
+		char *uids;
+
+		/* a revoked submitter's rows are as if never sent */
+		if (pg_int(r, i, 9) != 0)
+			continue;
+		m.cls = ww_classify(
+			pg_text(r, i, 2), pg_text(r, i, 5),
+			PQgetisnull(r, i, 3) ? -1 : (int)pg_int(r, i, 3));
+		if (tl_geo_excluded(&p->ag, pg_int(r, i, 8) != 0))
+			m.cls = WW_CLASS_FAILED;
+		m.id = id;
+		m.sub = tl_submitter_hash(pg_text(r, i, 6), id);
+		m.start_time = pg_int(r, i, 1);
+		m.received_time = pg_int(r, i, 7);
+		m.category = pg_text(r, i, 4);
+		if (tl_step(t, &p->ag, &m, &ch) != TL_CHANGED)
+			continue;
+		uids = cite_json(p, &ch, err, errlen);
+		if (uids == NULL)
+			return -1;
+		e = WW_PUSH(*g, *gn, gcap);
+		e->time = ch.time;
+		e->from = ch.from;
+		e->to = ch.to;
+		e->method = ch.method;
+		e->uids = uids;
+	}
+	return 0;
+}
+
+/* Recompute a target from all its measurements, in (start_time, id)
+ * order: its state, its events (kept where unchanged) and, with daily,
+ * its daily counts. Runs inside the caller's transaction, which holds
+ * the target's lock. */
+static int
+tl_rebuild(struct store_pg *p, const char *input, const char *cc,
+	   const char *asn, bool daily, char *err, size_t errlen)
+{
+	struct pg_params pp = {0};
+	struct gen_event *g = NULL;
+	size_t gn = 0;
+	struct tl t;
+	PGresult *r;
+	int ret = -1;
+
+	tl_init(&t, input, cc, asn);
+	pp_key(&pp, input, cc, asn);
+	r = pg_run(p, PS_KEY_ROWS, &pp, PGRES_TUPLES_OK,
+		   "reading a target's measurements", err, errlen);
+	if (r == NULL)
+		goto out;
+	if (replay(p, &t, r, &g, &gn, err, errlen) != 0)
+		goto out;
+	if (!t.seen) {
+		ret = tl_drop(p, &t, err, errlen);
+		goto out;
+	}
+	if (sync_events(p, &t, g, gn, err, errlen) != 0 ||
+	    tl_save(p, &t, err, errlen) != 0 ||
+	    (daily && recount(p, &t, err, errlen) != 0))
+		goto out;
+	ret = 0;
+out:
+	PQclear(r);
+	for (size_t i = 0; i < gn; i++)
+		free(g[i].uids);
+	free(g);
+	tl_free(&t);
+	return ret;
+}
+
+int
+store_pg_tl_redo(struct store_pg *p, const struct pg_keyset *redo, char *err,
+		 size_t errlen)
+{
+	for (size_t i = 0; i < redo->n; i++)
+		if (tl_rebuild(p, redo->v[i].input, redo->v[i].cc,
+			       redo->v[i].asn, false, err, errlen) != 0)
+			return -1;
+	return 0;
+}
+
+/* Recompute the targets of r (columns 0-2: keys), counts too, under
+ * their locks, and clear their stale marks. */
+static int
+rebuild_keys(struct store_pg *p, const PGresult *r, char *err, size_t errlen)
+{
+	int n = PQntuples(r);
+	int64_t *h = xmalloc(((size_t)n + 1) * sizeof(*h));
+	int ret;
+
+	for (int i = 0; i < n; i++)
+		h[i] = (int64_t)key_hash(PQgetvalue(r, i, 0),
+					 PQgetvalue(r, i, 1),
+					 PQgetvalue(r, i, 2));
+	ret = lock_hashes(p, h, (size_t)n, err, errlen);
+	free(h);
+	for (int i = 0; ret == 0 && i < n; i++) {
+		struct pg_params pp = {0};
+
+		pp_key(&pp, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+		       PQgetvalue(r, i, 2));
+		if (tl_rebuild(p, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+			       PQgetvalue(r, i, 2), true, err, errlen) != 0 ||
+		    pg_do(p, PS_STALE_DEL, &pp, "clearing a stale mark", err,
+			  errlen) != 0)
+			ret = -1;
+	}
+	return ret;
+}
+
+/* One chunk: the keys that stmt gives with pp, recomputed in one
+ * transaction; *n how many (0: done); the last key in last[3] (owned). */
+static int
+rebuild_chunk(struct store_pg *p, enum pg_stmt_id stmt,
+	      const struct pg_params *pp, int *n, char *last[3], char *err,
+	      size_t errlen)
+{
+	PGresult *r;
+
+	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0)
+		return -1;
+	r = pg_run(p, stmt, pp, PGRES_TUPLES_OK, "reading targets", err,
+		   errlen);
+	if (r == NULL || rebuild_keys(p, r, err, errlen) != 0 ||
+	    pg_exec(p, "COMMIT", "committing", err, errlen) != 0) {
+		PQclear(r);
+		pg_rollback(p);
+		return -1;
+	}
+	*n = PQntuples(r);
+	for (int j = 0; *n > 0 && j < 3; j++) {
+		free(last[j]);
+		last[j] = xstrdup(PQgetvalue(r, *n - 1, j));
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+store_pg_tl_rebuild_stale(struct store_pg *p, char *err, size_t errlen)
+{
+	char *last[3] = {NULL, NULL, NULL};
+	int n = 1, ret = 0;
+
+	while (ret == 0 && n > 0) {
+		struct pg_params pp = {0};
+
+		pp_int(&pp, REBUILD_CHUNK);
+		ret = rebuild_chunk(p, PS_STALE_NEXT, &pp, &n, last, err,
+				    errlen);
+	}
+	for (int j = 0; j < 3; j++)
+		free(last[j]);
+	return ret;
+}
+
+int
+store_pg_tl_rebuild_all(struct store_pg *p, char *err, size_t errlen)
+{
+	char *last[3] = {xstrdup(""), xstrdup(""), xstrdup("")};
+	int n = 1, ret = 0;
+
+	while (ret == 0 && n > 0) {
+		struct pg_params pp = {0};
+
+		pp_key(&pp, last[0], last[1], last[2]);
+		pp_int(&pp, REBUILD_CHUNK);
+		ret = rebuild_chunk(p, PS_KEYS_NEXT, &pp, &n, last, err,
+				    errlen);
+	}
+	for (int j = 0; j < 3; j++)
+		free(last[j]);
+	return ret;
+}
