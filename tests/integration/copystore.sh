@@ -211,8 +211,11 @@ same() {
 	if [ "$ca $cb" = "200 200" ] && cmp -s "$D/ans.a" "$D/ans.b"; then
 		ok "$1: the same bytes ($(wc -c <"$D/ans.a") bytes)"
 	else
+		# (JSON: its members one per line, so that the diff shows which)
+		jq -S . "$D/ans.a" >"$D/ans.ja" 2>/dev/null || cp "$D/ans.a" "$D/ans.ja"
+		jq -S . "$D/ans.b" >"$D/ans.jb" 2>/dev/null || cp "$D/ans.b" "$D/ans.jb"
 		not_ok "$1: SQLite and PostgreSQL differ ($ca, $cb)" \
-			"$(diff "$D/ans.a" "$D/ans.b" | head -c 600)"
+			"$(diff "$D/ans.ja" "$D/ans.jb" | head -c 600)"
 	fi
 }
 # pages NAME PATH KEY: every page of PATH (limit 1000, after=next_after),
