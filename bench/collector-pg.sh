@@ -124,6 +124,17 @@ stop_col() { # PID
 	wait "$1" || die "a collector exited with $?"
 }
 
+# CPU seconds used so far by a process (cpu PID), by the cluster's
+# processes (pg_cpu: the postmaster's children, the backends included)
+TCK=$(getconf CLK_TCK)
+cpu() { awk -v t="$TCK" '{print ($14 + $15) / t}' "/proc/$1/stat"; }
+pg_cpu() {
+	_pm=$(head -n 1 "$PGDIR/data/postmaster.pid")
+	for _p in $_pm $(cat "/proc/$_pm/task/$_pm/children" 2>/dev/null); do
+		cat "/proc/$_p/stat" 2>/dev/null
+	done | awk -v t="$TCK" '{s += $14 + $15} END {print s / t}'
+}
+
 # --- real measurements, made unique -------------------------------------------------
 echo "bench: measuring 13 targets twice with the probe (fakenet)"
 col control "$B/control.db" --allow-private --resolver "127.0.0.1:$DNS_PORT" \
@@ -141,17 +152,27 @@ mkdir "$B/batches"
 split -l 1000 -a 5 "$B/batch.jsonl" "$B/batches/b"
 DBI=$(db ingest)
 col ingest "$DBI"
+sep=
 for f in "$B"/batches/b*; do
+	printf '%s' "$sep"
+	sep='next
+'
 	printf 'url = "http://127.0.0.1:%s/api/v1/measurements"\n' "$PORT"
 	printf 'data-binary = "@%s"\nheader = "Expect:"\n' "$f"
 	printf 'header = "Content-Type: application/x-ndjson"\n'
-	printf 'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nsilent\nnext\n'
+	printf 'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nsilent\n'
 done >"$B/post.cfg"
 nb=$(ls "$B/batches" | wc -l)
+c0=$(cpu "$COL_PID")
+p0=$(pg_cpu)
 s0=$(now)
 curl -s --max-time 3600 -K "$B/post.cfg" >"$B/post.codes"
 s1=$(now)
+c1=$(cpu "$COL_PID")
+p1=$(pg_cpu)
 stop_col "$COL_PID"
+bcpu=$(echo "$c1 $c0 $N" | awk '{printf "%.3f", ($1 - $2) / $3 * 1000}')
+bpgcpu=$(echo "$p1 $p0 $N" | awk '{printf "%.3f", ($1 - $2) / $3 * 1000}')
 [ "$(grep -c '^200$' "$B/post.codes")" -eq "$nb" ] ||
 	die "batch POSTs: $(sort "$B/post.codes" | uniq -c | tr '\n' ' ')"
 got=$(pg "$DBI" 'SELECT count(*) FROM measurements')
@@ -193,8 +214,8 @@ wrk_run() {
 		"http://127.0.0.1:$1/api/v1/measurements" -- "$TPL" "$2" "$T0" \
 		>"$3" 2>&1
 }
-# wrk_check OUT...: every answer 2xx; prints the sum of their rates,
-# sets DONE (answered) and SENT (bodies made)
+# wrk_sum OUT...: every answer 2xx; sets RATE (the sum of their rates),
+# DONE (answered) and SENT (bodies made)
 wrk_sum() {
 	DONE=0
 	SENT=0
@@ -203,7 +224,7 @@ wrk_sum() {
 		DONE=$((DONE + $(awk '/requests in/ {print $1}' "$o")))
 		SENT=$((SENT + $(awk '/^sent / {print $2}' "$o")))
 	done
-	awk '/^Requests\/sec:/ {s += $2} END {printf "%.0f", s}' "$@"
+	RATE=$(awk '/^Requests\/sec:/ {s += $2} END {printf "%.0f", s}' "$@")
 }
 p99_of() { # wrk's 99% latency in ms
 	awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
@@ -213,7 +234,8 @@ D1=$(db single1)
 col s1 "$D1"
 wrk_run "$PORT" s1 "$B/wrk1.out" || die "wrk failed: $(cat "$B/wrk1.out")"
 stop_col "$COL_PID"
-single1=$(wrk_sum "$B/wrk1.out")
+wrk_sum "$B/wrk1.out"
+single1=$RATE
 got=$(pg "$D1" 'SELECT count(*) FROM measurements')
 [ "$got" -ge "$DONE" ] && [ "$got" -le "$SENT" ] ||
 	die "single, one collector: $DONE answered, $got stored, $SENT sent"
@@ -234,7 +256,8 @@ wait $wa || die "wrk failed: $(cat "$B/wrk2a.out")"
 wait $wb || die "wrk failed: $(cat "$B/wrk2b.out")"
 stop_col "$CA"
 stop_col "$CB"
-single2=$(wrk_sum "$B/wrk2a.out" "$B/wrk2b.out")
+wrk_sum "$B/wrk2a.out" "$B/wrk2b.out"
+single2=$RATE
 got=$(pg "$D2" 'SELECT count(*) FROM measurements')
 [ "$got" -ge "$DONE" ] && [ "$got" -le "$SENT" ] ||
 	die "single, two collectors: $DONE answered, $got stored, $SENT sent"
@@ -402,6 +425,7 @@ echo
 echo "collector on PostgreSQL 15 (durable), loopback, $(nproc) cores, one run"
 row "what" "figure" "goal" ""
 row "batch ingest, 1,000 per POST ($N)" "$batch /s"
+row "  CPU per measurement: collector / PostgreSQL" "$bcpu / $bpgcpu ms"
 row "COPY of the same rows (binary, 1 transaction)" "$copy /s"
 row "batch ingest / COPY" "$ratio" ">= 0.5" "$(verdict "$ratio >= 0.5")"
 row "  COPY with measurement_uids too" "$copy2 /s"
