@@ -172,10 +172,11 @@ run: deps
 unit: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
 
-# The store's conformance suite against PostgreSQL: the store and timeline
-# tests again, on a throwaway PostgreSQL 15 cluster (tests/pg/pgtmp.sh),
+# The store's conformance suite against PostgreSQL: the store, timeline
+# and submitters tests again, on a throwaway PostgreSQL 15 cluster (tests/pg/pgtmp.sh),
 # stopped and removed even when they fail.
-PG_UNIT_BINS := $(BUILD)/tests/test_store $(BUILD)/tests/test_timeline
+PG_UNIT_BINS := $(BUILD)/tests/test_store $(BUILD)/tests/test_timeline \
+		$(BUILD)/tests/test_submitters
 unit-pg: $(PG_UNIT_BINS)
 	@sh tests/pg/pgtmp.sh run sh tests/run-unit.sh $(PG_UNIT_BINS)
 

@@ -35,6 +35,7 @@
 #include "collector.h"
 #include "copystore.h"
 #include "store.h"
+#include "store_backend.h"
 #include "util.h"
 
 #define CS_PAGE 1000 /* measurements per batch: STORE_LIMIT_MAX */
@@ -664,15 +665,6 @@ verify(struct store *src, struct store *dst, int64_t *conflicts, char *err,
 /* --- the command ------------------------------------------------------------
  */
 
-/* As store_open() picks its backend (store.c): PostgreSQL for a libpq
- * URI or "postgresql:" conninfo, else a SQLite path. */
-static bool
-is_conninfo(const char *s)
-{
-	return strncmp(s, "postgresql:", 11) == 0 ||
-	       strncmp(s, "postgres://", 11) == 0;
-}
-
 static int
 copy_all(struct store *src, struct store **dst, const char *to, char *err,
 	 size_t errlen)
@@ -747,7 +739,7 @@ copystore_main(int argc, char **argv)
 	}
 	/* store_open() creates a missing SQLite file: the source must be
 	 * there already, or a typo copies an empty store. */
-	if (!is_conninfo(from) && access(from, R_OK) != 0) {
+	if (!store_path_is_pg(from) && access(from, R_OK) != 0) {
 		ww_usage_error("--from %s: no such readable file (copy-store "
 			       "never creates its source)",
 			       from);

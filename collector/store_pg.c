@@ -17,11 +17,11 @@
  * transaction at a time, exactly as with one collector. Should PostgreSQL
  * still report a deadlock or a serialization failure (two batches
  * inserting the same new uids in opposite orders), the batch is tried
- * again from the start, twice at most.
+ * again from the start, twice at most (store_pg_batch.c).
  *
- * The schema is in store_pg_schema.c, timelines in store_pg_timeline.c,
- * queries in store_pg_query.c, settings and submitters in
- * store_pg_misc.c.
+ * The schema is in store_pg_schema.c, storing a batch in
+ * store_pg_batch.c, timelines in store_pg_timeline.c, queries in
+ * store_pg_query.c, settings and submitters in store_pg_misc.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +36,6 @@
 
 /* Measurements read and rewritten per reanalysis transaction. */
 #define REANALYZE_PAGE 256
-/* Tries of a batch that PostgreSQL aborted as a deadlock victim. */
-#define BATCH_TRIES 3
 
 const char *store_pg_stmt_name(enum pg_stmt_id id);
 
@@ -287,27 +285,6 @@ store_pg_conn(struct store *s)
 
 /* --- raw ----------------------------------------------------------------- */
 
-static int
-pack(struct store_pg *p, const struct store_meas *m, const void **z,
-     size_t *zlen, char *err, size_t errlen)
-{
-	char msg[128];
-
-	if (m->zraw != NULL) {
-		*z = m->zraw;
-		*zlen = m->zraw_len;
-		return 0;
-	}
-	if (p->pk == NULL)
-		p->pk = store_packer_new();
-	if (store_pack(p->pk, m->raw, m->raw_len, z, zlen, msg, sizeof(msg)) !=
-	    0) {
-		ww_set_err(err, errlen, "measurement %.200s: %s", m->uid, msg);
-		return -1;
-	}
-	return 0;
-}
-
 /* The raw of row `row` of r (bytea at col, binary; its length at
  * col + 1), decompressed into *buf, NUL-terminated: it must come out
  * exactly as long as recorded, anything else is a damaged row. */
@@ -394,157 +371,6 @@ pg_count(struct store *s)
 	n = pg_int(r, 0, 0);
 	PQclear(r);
 	return n;
-}
-
-/* --- storing ------------------------------------------------------------- */
-
-static void
-pp_derived(struct pg_params *pp, const struct store_derived *d)
-{
-	pp_text(pp, d->blocking);
-	pp_tri(pp, d->accessible);
-	pp_text(pp, d->blocking_detail);
-	pp_int(pp, d->confirmed ? 1 : 0);
-	pp_text(pp, d->analysis_version);
-	pp_text(pp, d->analysis_reason);
-	pp_text(pp, d->evidence);
-	pp_text(pp, d->evidence_detail);
-	pp_int(pp, d->packets);
-}
-
-static int
-insert_row(struct store_pg *p, const struct store_meas *m, int64_t id,
-	   const void *z, size_t zlen, char *err, size_t errlen)
-{
-	struct store_derived d = store_derived_of(m);
-	struct pg_params pp = {0};
-	char what[300];
-
-	pp_int(&pp, id);
-	pp_text(&pp, m->uid);
-	pp_bin(&pp, z, zlen);
-	pp_int(&pp, (int64_t)m->raw_len);
-	pp_text(&pp, m->input);
-	pp_text(&pp, m->test_name);
-	pp_text(&pp, m->category_code);
-	pp_text(&pp, m->probe_cc);
-	pp_text(&pp, m->probe_asn);
-	pp_text(&pp, m->observed_cc);
-	pp_text(&pp, m->observed_asn);
-	pp_int(&pp, m->geo_mismatch ? 1 : 0);
-	pp_int(&pp, m->start_time);
-	pp_int(&pp, m->received_time);
-	pp_derived(&pp, &d);
-	pp_text(&pp, m->submitter);
-	snprintf(what, sizeof(what), "storing measurement %.200s", m->uid);
-	return pg_do(p, PS_INSERT, &pp, what, err, errlen);
-}
-
-/* A uid already stored: a duplicate when the stored raw is m's byte for
- * byte, else a conflict (a reused uid; issue 12). */
-static int
-dup_or_conflict(struct store_pg *p, const struct store_meas *m,
-		enum store_result *res, char *err, size_t errlen)
-{
-	char *raw = NULL;
-	size_t len = 0;
-	int rc = pg_get_raw(&p->base, m->uid, &raw, &len, err, errlen);
-
-	if (rc < 0)
-		return -1;
-	*res = rc == 0 && len == m->raw_len && memcmp(raw, m->raw, len) == 0
-		       ? STORE_DUPLICATE
-		       : STORE_CONFLICT;
-	free(raw);
-	return 0;
-}
-
-/* Insert one measurement: its uid first, which a second insert of the
- * same uid (in this batch, or another collector's) finds taken. *id: the
- * new row's. */
-static int
-insert_one(struct store_pg *p, const struct store_meas *m,
-	   enum store_result *res, int64_t *id, char *err, size_t errlen)
-{
-	struct pg_params pp = {0};
-	const void *z;
-	size_t zlen;
-	PGresult *r;
-	char what[300];
-	bool fresh;
-
-	pp_text(&pp, m->uid);
-	pp_int(&pp, m->start_time);
-	snprintf(what, sizeof(what), "storing measurement %.200s", m->uid);
-	r = pg_run(p, PS_UID_ADD, &pp, PGRES_TUPLES_OK, what, err, errlen);
-	if (r == NULL)
-		return -1;
-	fresh = PQntuples(r) == 1;
-	*id = fresh ? pg_int(r, 0, 0) : 0;
-	PQclear(r);
-	if (!fresh)
-		return dup_or_conflict(p, m, res, err, errlen);
-	*res = STORE_NEW;
-	if (pack(p, m, &z, &zlen, err, errlen) != 0 ||
-	    insert_row(p, m, *id, z, zlen, err, errlen) != 0)
-		return -1;
-	return p->guard ? store_pg_guard_row(p, m, *id, err, errlen) : 0;
-}
-
-/* One try of a batch, in one transaction; 0 once committed. */
-static int
-batch_try(struct store_pg *p, const struct store_meas *v, size_t n,
-	  enum store_result *res, char *err, size_t errlen)
-{
-	struct pg_keyset *redo = store_pg_ks_new();
-
-	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0 ||
-	    store_pg_lock_targets(p, v, n, err, errlen) != 0)
-		goto fail;
-	for (size_t i = 0; i < n; i++) {
-		enum store_result r;
-		int64_t id;
-
-		if (insert_one(p, &v[i], &r, &id, err, errlen) != 0 ||
-		    (r == STORE_NEW &&
-		     store_pg_tl_add(p, &v[i], id, redo, err, errlen) != 0))
-			goto fail;
-		if (res != NULL)
-			res[i] = r;
-	}
-	if (store_pg_tl_redo(p, redo, err, errlen) != 0 ||
-	    pg_exec(p, "COMMIT", "committing", err, errlen) != 0)
-		goto fail;
-	store_pg_ks_free(redo);
-	return 0;
-fail:
-	pg_rollback(p);
-	store_pg_ks_free(redo);
-	return -1;
-}
-
-static int
-pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
-	     enum store_result *res, char *err, size_t errlen)
-{
-	struct store_pg *p = pg_of(s);
-
-	if (store_check_batch(v, n, err, errlen) != 0)
-		return -1;
-	if (n == 0)
-		return 0;
-	if (store_pg_partitions(p, v, n, err, errlen) != 0)
-		return -1;
-	for (int i = 0;; i++) {
-		p->sqlstate[0] = '\0';
-		if (batch_try(p, v, n, res, err, errlen) == 0)
-			return 0;
-		/* deadlock_detected, serialization_failure */
-		if (i + 1 == BATCH_TRIES ||
-		    (strcmp(p->sqlstate, "40P01") != 0 &&
-		     strcmp(p->sqlstate, "40001") != 0))
-			return -1;
-	}
 }
 
 /* --- reanalysis ---------------------------------------------------------- */
@@ -666,7 +492,7 @@ write_one(struct pass *ps, const struct redo *k, char *err, size_t errlen)
 
 	pp_int(&pp, k->id);
 	pp_int(&pp, k->start_time);
-	pp_derived(&pp, &d);
+	store_pg_pp_derived(&pp, &d);
 	r = pg_run(ps->p, PS_UPDATE, &pp, PGRES_TUPLES_OK,
 		   "updating derived values", err, errlen);
 	if (r == NULL)
@@ -741,7 +567,7 @@ pg_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg, char *err,
 
 static const struct store_ops pg_ops = {
 	.close = pg_close,
-	.put_batch = pg_put_batch,
+	.put_batch = store_pg_put_batch,
 	.get_raw = pg_get_raw,
 	.reanalyze = pg_reanalyze,
 	.count = pg_count,

@@ -22,18 +22,17 @@
 /* The statements prepared once per connection (store_pg.c's pg_stmts),
  * by name: their index here. */
 enum pg_stmt_id {
-	PS_UID_ADD,
-	PS_INSERT,
+	PS_PUT,
 	PS_GET_RAW,
 	PS_COUNT,
 	PS_PAGE,
 	PS_UPDATE,
 	PS_STALE_MARK,
-	PS_DAILY_ADD,
-	PS_DAILY_CAP,
-	PS_SUBDAY_ADD,
-	PS_SUBDAY_DAY,
-	PS_SUBDAY_GET,
+	PS_DAY_GET,
+	PS_DAY_ADD,
+	PS_SUBDAY_ROWS,
+	PS_SUBDAY_ONE,
+	PS_SUBDAY_SET,
 	PS_STATE_GET,
 	PS_STATE_PUT,
 	PS_EVENT_ADD,
@@ -187,6 +186,29 @@ int64_t pg_int(const PGresult *r, int row, int col);
 /* "YYYY-MM-DD" of unix seconds, clamped to the years 1 to 9999. */
 void pg_day_of(int64_t t, char out[32]);
 
+/* store_pg_batch.c: pipelines. An item's statements (at most
+ * PG_PIPE_MAX): build fills calls and returns how many (-1: an error,
+ * with a message); take (may be NULL) gets the result of statement k of
+ * item i; name (may be NULL) what item i is, for a message. */
+#define PG_PIPE_MAX 3
+struct pg_call {
+	enum pg_stmt_id id;
+	struct pg_params pp;
+};
+struct pg_pipe_ops {
+	int (*build)(void *ctx, size_t i, struct pg_call *calls, char *err,
+		     size_t errlen);
+	int (*take)(void *ctx, size_t i, int k, const PGresult *r, char *err,
+		    size_t errlen);
+	/* what item i is, for a message (may be NULL) */
+	const char *(*name)(void *ctx, size_t i);
+};
+int pg_pipeline(struct store_pg *p, size_t n, const struct pg_pipe_ops *ops,
+		void *ctx, const char *what, char *err, size_t errlen);
+int store_pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
+		       enum store_result *res, char *err, size_t errlen);
+void store_pg_pp_derived(struct pg_params *pp, const struct store_derived *d);
+
 /* store_pg_schema.c */
 int store_pg_migrate(struct store_pg *p, char *err, size_t errlen);
 int store_pg_prepare(struct store_pg *p, char *err, size_t errlen);
@@ -201,14 +223,17 @@ int store_pg_unpack(struct store_pg *p, const PGresult *r, int row, int col,
 		    const char *uid, char **buf, size_t *cap, size_t *len,
 		    char *err, size_t errlen);
 
+/* store_pg_daily.c: the daily counts of a batch's new measurements (ids
+ * as store_pg_tl_batch()'s) */
+int store_pg_daily_batch(struct store_pg *p, const struct store_meas *v,
+			 size_t n, const int64_t *ids, char *err,
+			 size_t errlen);
+
 /* store_pg_timeline.c */
-struct pg_keyset; /* targets to recompute before a batch commits */
-struct pg_keyset *store_pg_ks_new(void);
-void store_pg_ks_free(struct pg_keyset *ks);
-int store_pg_tl_add(struct store_pg *p, const struct store_meas *m, int64_t id,
-		    struct pg_keyset *redo, char *err, size_t errlen);
-int store_pg_tl_redo(struct store_pg *p, const struct pg_keyset *redo,
-		     char *err, size_t errlen);
+/* The timelines of a batch's new measurements (ids[i]: v[i]'s row, 0 for
+ * one not stored), in the batch's transaction. */
+int store_pg_tl_batch(struct store_pg *p, const struct store_meas *v, size_t n,
+		      const int64_t *ids, char *err, size_t errlen);
 int store_pg_tl_rebuild_stale(struct store_pg *p, char *err, size_t errlen);
 int store_pg_tl_rebuild_all(struct store_pg *p, char *err, size_t errlen);
 /* The advisory locks of the targets of v[0..n-1], in sorted order. */

@@ -36,6 +36,7 @@ struct qb {
 	char *sql;
 	size_t len, cap;
 	struct pg_params pp;
+	char d0[32], d1[32]; /* days bound by a timeline: they live here */
 };
 
 static void
@@ -393,10 +394,8 @@ bucket_floor(int64_t t, int64_t g)
 static void
 timeline_days(struct qb *q, const struct store_filter *f)
 {
-	char d0[32], d1[32];
-
-	pg_day_of(f->since, d0);
-	pg_day_of(f->until - 1, d1);
+	pg_day_of(f->since, q->d0);
+	pg_day_of(f->until - 1, q->d1);
 	qb_add(q, "SELECT d.input, d.probe_cc, d.probe_asn,"
 		  " (d.day - DATE '1970-01-01')::bigint * 86400, d.n_ok,"
 		  " d.n_dns, d.n_tcp_ip, d.n_tls, d.n_http_failure,"
@@ -405,12 +404,12 @@ timeline_days(struct qb *q, const struct store_filter *f)
 	where_key(q, "d", f);
 	where_target(q, "d", f->category, f->state);
 	if (f->since != 0)
-		qb_text(q, " AND %s.day >= ?::date", "d", d0);
+		qb_text(q, " AND %s.day >= ?::date", "d", q->d0);
 	if (f->until != 0) {
 		if (f->until <= STORE_MIN_TIME)
 			qb_add(q, " AND false");
 		else
-			qb_text(q, " AND %s.day <= ?::date", "d", d1);
+			qb_text(q, " AND %s.day <= ?::date", "d", q->d1);
 	}
 	qb_add(q, " ORDER BY d.input, d.probe_cc, d.probe_asn, d.day");
 }

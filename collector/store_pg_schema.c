@@ -379,21 +379,35 @@ store_pg_partitions(struct store_pg *p, const struct store_meas *v, size_t n,
 	"d.n_ok + d.n_dns + d.n_tcp_ip + d.n_tls + d.n_http_failure +"         \
 	" d.n_http_diff + d.n_server_side + d.n_down + d.n_failed +"           \
 	" d.n_geo_mismatch + d.n_capped"
-#define IS(c) "($5::int = " #c ")::int"
-
+#define N_ADD                                                                  \
+	"n_ok = d.n_ok + excluded.n_ok, n_dns = d.n_dns + excluded.n_dns,"     \
+	" n_tcp_ip = d.n_tcp_ip + excluded.n_tcp_ip,"                          \
+	" n_tls = d.n_tls + excluded.n_tls,"                                   \
+	" n_http_failure = d.n_http_failure + excluded.n_http_failure,"        \
+	" n_http_diff = d.n_http_diff + excluded.n_http_diff,"                 \
+	" n_server_side = d.n_server_side + excluded.n_server_side,"           \
+	" n_down = d.n_down + excluded.n_down,"                                \
+	" n_failed = d.n_failed + excluded.n_failed,"                          \
+	" n_geo_mismatch = d.n_geo_mismatch + excluded.n_geo_mismatch,"        \
+	" n_capped = d.n_capped + excluded.n_capped"
 static const char *const stmt_sql[PS_N] = {
-	[PS_UID_ADD] = "INSERT INTO measurement_uids (uid, id, start_time)"
-		       " VALUES ($1, nextval('measurements_id_seq'), $2)"
-		       " ON CONFLICT (uid) DO NOTHING RETURNING id",
-	[PS_INSERT] =
-		"INSERT INTO measurements (id, uid, raw, raw_len, input,"
+	/* a measurement: its uid and its row at once (nothing when the
+	 * uid is taken); returns the row's id, or NULL */
+	[PS_PUT] =
+		"WITH u AS (INSERT INTO measurement_uids (uid, id, start_time)"
+		" VALUES ($1, nextval('measurements_id_seq'), $12::bigint)"
+		" ON CONFLICT (uid) DO NOTHING RETURNING id),"
+		" m AS (INSERT INTO measurements (id, uid, raw, raw_len, input,"
 		" test_name, category_code, probe_cc, probe_asn, observed_cc,"
 		" observed_asn, geo_mismatch, start_time, received_time,"
 		" blocking, accessible, blocking_detail, confirmed,"
 		" analysis_version, analysis_reason, evidence, evidence_detail,"
-		" packets, submitter) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-		" $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
-		" $21, $22, $23, $24)",
+		" packets, submitter) SELECT id, $1::text, $2::bytea, $3::int,"
+		" $4::text, $5::text, $6::text, $7::text, $8::text, $9::text,"
+		" $10::text, $11::smallint, $12::bigint, $13::bigint, $14::text,"
+		" $15::smallint, $16::text, $17::smallint, $18::text, $19::text,"
+		" $20::text, $21::text, $22::int, $23::text FROM u RETURNING id)"
+		" SELECT id FROM m",
 	[PS_GET_RAW] = "SELECT m.raw, m.raw_len FROM measurement_uids u"
 		       " JOIN measurements m ON m.id = u.id AND"
 		       " m.start_time = u.start_time WHERE u.uid = $1",
@@ -409,48 +423,31 @@ static const char *const stmt_sql[PS_N] = {
 	[PS_STALE_MARK] = "INSERT INTO stale_targets (input, probe_cc,"
 			  " probe_asn) VALUES ($1, $2, $3) ON CONFLICT"
 			  " DO NOTHING",
-	/* $4 the day, $5 the class: one count goes up by one; returns the
-	 * day's total */
-	[PS_DAILY_ADD] =
-		"INSERT INTO daily_counts AS d (input, probe_cc,"
-		" probe_asn, day, " N_COLS ") VALUES ($1, $2, $3,"
-		" $4::date, " IS(0) ", " IS(1) ", " IS(2) ", " IS(3) ", " IS(4) ", " IS(5) ", " IS(6) ", " IS(
-			7) ", " IS(8) ", " IS(9) ", " IS(10) ") ON CONFLICT (input, probe_cc, probe_asn, day) DO"
-							     " UPDATE SET n_ok = d.n_ok + excluded.n_ok,"
-							     " n_dns = d.n_dns + excluded.n_dns,"
-							     " n_tcp_ip = d.n_tcp_ip + excluded.n_tcp_ip,"
-							     " n_tls = d.n_tls + excluded.n_tls,"
-							     " n_http_failure = d.n_http_failure +"
-							     " excluded.n_http_failure,"
-							     " n_http_diff = d.n_http_diff + excluded.n_http_diff,"
-							     " n_server_side = d.n_server_side +"
-							     " excluded.n_server_side,"
-							     " n_down = d.n_down + excluded.n_down,"
-							     " n_failed = d.n_failed + excluded.n_failed,"
-							     " n_geo_mismatch = d.n_geo_mismatch +"
-							     " excluded.n_geo_mismatch,"
-							     " n_capped = d.n_capped + excluded.n_capped"
-							     " RETURNING " N_SUM,
-	/* a measurement counted as $5 goes to n_capped */
-	[PS_DAILY_CAP] =
-		"UPDATE daily_counts SET n_ok = n_ok - " IS(0) ", n_dns = n_dns - " IS(1) ", n_tcp_ip = n_tcp_ip - " IS(2) ", n_tls = n_tls - " IS(3) ", n_http_failure = n_http_failure - " IS(4) ", n_http_diff = n_http_diff - " IS(
-			5) ", n_server_side = n_server_side - " IS(6) ", n_down = n_down - " IS(7) ", n_failed = n_failed - " IS(8) ", n_geo_mismatch = n_geo_mismatch - " IS(9) ", n_capped = n_capped + 1 WHERE " KEY_IS
-																						 " AND day = $4::date",
-	[PS_SUBDAY_ADD] = "INSERT INTO submitter_days AS s (input, probe_cc,"
-			  " probe_asn, day, submitter, n) VALUES ($1, $2, $3,"
-			  " $4::date, $5, 1) ON CONFLICT (input, probe_cc,"
-			  " probe_asn, day, submitter) DO UPDATE SET"
-			  " n = s.n + 1 RETURNING n",
-	/* $4 the day, $5 its first second: counted again, by submitter */
-	[PS_SUBDAY_DAY] = "INSERT INTO submitter_days (input, probe_cc,"
-			  " probe_asn, day, submitter, n) SELECT $1, $2, $3,"
-			  " $4::date, k, count(*) FROM (SELECT " INDEP_SQL
-			  " AS k FROM measurements WHERE " KEY_IS
-			  " AND start_time >= $5::bigint AND start_time <"
-			  " $5::bigint + 86400 AND revoked = 0) x"
-			  " WHERE k IS NOT NULL GROUP BY k",
-	[PS_SUBDAY_GET] = "SELECT n FROM submitter_days WHERE " KEY_IS
+	/* a day's total so far ($4 the day) */
+	[PS_DAY_GET] = "SELECT " N_SUM " FROM daily_counts d WHERE " KEY_IS
+		       " AND day = $4::date",
+	/* a batch's counts of a day added ($5.. $15: n_ok .. n_capped) */
+	[PS_DAY_ADD] = "INSERT INTO daily_counts AS d (input, probe_cc,"
+		       " probe_asn, day, " N_COLS ") VALUES ($1, $2, $3,"
+		       " $4::date, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+		       " $15) ON CONFLICT (input, probe_cc, probe_asn, day) DO"
+		       " UPDATE SET " N_ADD,
+	/* a day's count of each submitter, up to measurement $5 ($4 the
+	 * day's first second) */
+	[PS_SUBDAY_ROWS] = "SELECT k, count(*) FROM (SELECT " INDEP_SQL
+			   " AS k FROM measurements WHERE " KEY_IS
+			   " AND start_time >= $4::bigint AND start_time <"
+			   " $4::bigint + 86400 AND revoked = 0 AND"
+			   " id <= $5::bigint) x WHERE k IS NOT NULL"
+			   " GROUP BY k",
+	/* one submitter's count of a day ($5) */
+	[PS_SUBDAY_ONE] = "SELECT n FROM submitter_days WHERE " KEY_IS
 			  " AND day = $4::date AND submitter = $5",
+	[PS_SUBDAY_SET] = "INSERT INTO submitter_days (input, probe_cc,"
+			  " probe_asn, day, submitter, n) VALUES ($1, $2, $3,"
+			  " $4::date, $5, $6) ON CONFLICT (input, probe_cc,"
+			  " probe_asn, day, submitter) DO UPDATE SET"
+			  " n = excluded.n",
 	[PS_STATE_GET] = "SELECT state, method, since, last_tested,"
 			 " n_conclusive, last_time, last_id, win,"
 			 " category_code, category_time, id, fresh"
@@ -530,37 +527,36 @@ static const char *const stmt_sql[PS_N] = {
 };
 
 static const char *const stmt_names[PS_N] = {
-	"uid_add",
-	"insert",
-	"get_raw",
-	"count",
-	"page",
-	"update",
-	"stale_mark",
-	"daily_add",
-	"daily_cap",
-	"subday_add",
-	"subday_day",
-	"subday_get",
-	"state_get",
-	"state_put",
-	"event_add",
-	"uid_of",
-	"key_rows",
-	"key_events",
-	"events_cut",
-	"stale_next",
-	"stale_del",
-	"keys_next",
-	"pct",
-	"newest",
-	"lock",
-	"subday_del_day",
-	"subday_del_key",
-	"subday_key",
-	"daily_del_key",
-	"daily_key",
-	"state_del",
+	[PS_PUT] = "put",
+	[PS_GET_RAW] = "get_raw",
+	[PS_COUNT] = "count",
+	[PS_PAGE] = "page",
+	[PS_UPDATE] = "update",
+	[PS_STALE_MARK] = "stale_mark",
+	[PS_DAY_GET] = "day_get",
+	[PS_DAY_ADD] = "day_add",
+	[PS_SUBDAY_ROWS] = "subday_rows",
+	[PS_SUBDAY_ONE] = "subday_one",
+	[PS_SUBDAY_SET] = "subday_set",
+	[PS_STATE_GET] = "state_get",
+	[PS_STATE_PUT] = "state_put",
+	[PS_EVENT_ADD] = "event_add",
+	[PS_UID_OF] = "uid_of",
+	[PS_KEY_ROWS] = "key_rows",
+	[PS_KEY_EVENTS] = "key_events",
+	[PS_EVENTS_CUT] = "events_cut",
+	[PS_STALE_NEXT] = "stale_next",
+	[PS_STALE_DEL] = "stale_del",
+	[PS_KEYS_NEXT] = "keys_next",
+	[PS_PCT] = "pct",
+	[PS_NEWEST] = "newest",
+	[PS_LOCK] = "lock",
+	[PS_SUBDAY_DEL_DAY] = "subday_del_day",
+	[PS_SUBDAY_DEL_KEY] = "subday_del_key",
+	[PS_SUBDAY_KEY] = "subday_key",
+	[PS_DAILY_DEL_KEY] = "daily_del_key",
+	[PS_DAILY_KEY] = "daily_key",
+	[PS_STATE_DEL] = "state_del",
 };
 
 const char *store_pg_stmt_name(enum pg_stmt_id id);

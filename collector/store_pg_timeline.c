@@ -117,14 +117,14 @@ struct pg_keyset {
 	size_t nslot; /* a power of two */
 };
 
-struct pg_keyset *
-store_pg_ks_new(void)
+static struct pg_keyset *
+ks_new(void)
 {
 	return xcalloc(1, sizeof(struct pg_keyset));
 }
 
-void
-store_pg_ks_free(struct pg_keyset *ks)
+static void
+ks_free(struct pg_keyset *ks)
 {
 	if (ks == NULL)
 		return;
@@ -187,104 +187,6 @@ ks_add(struct pg_keyset *ks, const char *input, const char *cc, const char *asn)
 	*ks_find(ks, input, cc, asn) = ks->n;
 }
 
-/* --- daily counts ----------------------------------------------------------
- */
-
-/* Count a measurement as cls in its day; the day's total after it in
- * *total. */
-static int
-daily_add(struct store_pg *p, const struct store_meas *m, const char *day,
-	  int cls, int64_t *total, char *err, size_t errlen)
-{
-	struct pg_params pp = {0};
-	PGresult *r;
-
-	pp_key(&pp, m->input, m->probe_cc, m->probe_asn);
-	pp_text(&pp, day);
-	pp_int(&pp, cls);
-	r = pg_run(p, PS_DAILY_ADD, &pp, PGRES_TUPLES_OK,
-		   "counting a measurement", err, errlen);
-	if (r == NULL)
-		return -1;
-	*total = pg_int(r, 0, 0);
-	PQclear(r);
-	return 0;
-}
-
-/* How many measurements of the target submitter sub has sent that day,
- * this one included: submitter_days is kept only for the days whose count
- * passed the cap (as in store_timeline.c). */
-static int
-sub_count(struct store_pg *p, const struct store_meas *m, const char *day,
-	  const char *sub, int64_t total, int64_t *count, char *err,
-	  size_t errlen)
-{
-	int64_t t0 = m->start_time - ((m->start_time % 86400) + 86400) % 86400;
-	struct pg_params pp = {0};
-	PGresult *r;
-
-	pp_key(&pp, m->input, m->probe_cc, m->probe_asn);
-	pp_text(&pp, day);
-	if (total <= (int64_t)p->ag.daily_cap + 1) {
-		/* the day passes the cap now: count it from its rows */
-		if (pg_do(p, PS_SUBDAY_DEL_DAY, &pp,
-			  "counting a submitter's day", err, errlen) != 0)
-			return -1;
-		pp_int(&pp, t0);
-		if (pg_do(p, PS_SUBDAY_DAY, &pp, "counting a submitter's day",
-			  err, errlen) != 0)
-			return -1;
-		pp.n--;
-		pp_text(&pp, sub);
-		r = pg_run(p, PS_SUBDAY_GET, &pp, PGRES_TUPLES_OK,
-			   "counting a submitter's day", err, errlen);
-	} else {
-		pp_text(&pp, sub);
-		r = pg_run(p, PS_SUBDAY_ADD, &pp, PGRES_TUPLES_OK,
-			   "counting a submitter's day", err, errlen);
-	}
-	if (r == NULL)
-		return -1;
-	*count = PQntuples(r) > 0 ? pg_int(r, 0, 0) : 0;
-	PQclear(r);
-	return 0;
-}
-
-/* Count a new measurement in daily_counts: as its class, or as a geo
- * mismatch, or as capped once its submitter has sent daily_cap of the
- * target that day. */
-static int
-daily_count(struct store_pg *p, const struct store_meas *m, int cls, char *err,
-	    size_t errlen)
-{
-	size_t n;
-	const char *id = tl_submitter_id(m->submitter, &n);
-	int64_t total = 0, count = 0;
-	struct pg_params pp = {0};
-	char day[32], *sub;
-	int ret;
-
-	pg_day_of(m->start_time, day);
-	if (tl_geo_excluded(&p->ag, m->geo_mismatch))
-		cls = TL_COUNT_GEO_MISMATCH;
-	if (daily_add(p, m, day, cls, &total, err, errlen) != 0)
-		return -1;
-	if (id == NULL || p->ag.daily_cap == 0 || total <= p->ag.daily_cap)
-		return 0;
-	sub = xmalloc(n + 1);
-	memcpy(sub, id, n);
-	sub[n] = '\0';
-	ret = sub_count(p, m, day, sub, total, &count, err, errlen);
-	free(sub);
-	if (ret != 0 || count <= p->ag.daily_cap)
-		return ret;
-	pp_key(&pp, m->input, m->probe_cc, m->probe_asn);
-	pp_text(&pp, day);
-	pp_int(&pp, cls);
-	return pg_do(p, PS_DAILY_CAP, &pp, "capping a submitter's day", err,
-		     errlen);
-}
-
 /* --- a target's state ------------------------------------------------------
  */
 
@@ -323,25 +225,15 @@ reversed(const char *v)
 	return r;
 }
 
-/* Load a target's state into *t (tl_init'ed with its key): 0 found, 1 not
- * there, 2 damaged (to be recomputed), -1 error. */
+/* A target's state from r (PS_STATE_GET) into *t (tl_init'ed with its
+ * key): 0 found, 1 not there, 2 damaged (to be recomputed). */
 static int
-tl_load(struct store_pg *p, struct tl *t, char *err, size_t errlen)
+tl_fill(struct store_pg *p, struct tl *t, const PGresult *r)
 {
-	struct pg_params pp = {0};
 	char msg[256];
-	PGresult *r;
-	int ret = 0;
 
-	pp_key(&pp, t->input, t->cc, t->asn);
-	r = pg_run(p, PS_STATE_GET, &pp, PGRES_TUPLES_OK,
-		   "reading a target's state", err, errlen);
-	if (r == NULL)
-		return -1;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
+	if (PQntuples(r) == 0)
 		return 1;
-	}
 	t->since = pg_int(r, 0, 2);
 	t->last_tested = pg_int(r, 0, 3);
 	t->n_conclusive = pg_int(r, 0, 4);
@@ -352,47 +244,64 @@ tl_load(struct store_pg *p, struct tl *t, char *err, size_t errlen)
 	t->seen = true;
 	if (!PQgetisnull(r, 0, 8))
 		tl_set_category(t, PQgetvalue(r, 0, 8), pg_int(r, 0, 9));
-	if (tl_restore(t, &p->ag, pg_text(r, 0, 0), pg_text(r, 0, 1),
-		       pg_text(r, 0, 7), msg, sizeof(msg)) != 0)
-		ret = 2;
-	PQclear(r);
-	return ret;
+	return tl_restore(t, &p->ag, pg_text(r, 0, 0), pg_text(r, 0, 1),
+			  pg_text(r, 0, 7), msg, sizeof(msg)) != 0
+		       ? 2
+		       : 0;
+}
+
+/* The text of a state to save (tl_save(), a pipeline's build): what pp
+ * points into. */
+struct save_buf {
+	char win[TL_TEXT_MAX];
+	char *rhost;
+};
+
+static void
+state_params(struct store_pg *p, const struct tl *t, struct pg_params *pp,
+	     struct save_buf *sb)
+{
+	const char *host = host_of(p, t->input);
+
+	free(sb->rhost);
+	sb->rhost = reversed(host);
+	tl_encode(t, sb->win, sizeof(sb->win));
+	memset(pp, 0, sizeof(*pp));
+	pp_key(pp, t->input, t->cc, t->asn);
+	pp_text(pp, host);
+	pp_text(pp, sb->rhost);
+	pp_text(pp, t->category);
+	if (t->category != NULL)
+		pp_int(pp, t->category_time);
+	else
+		pp_text(pp, NULL);
+	pp_text(pp, tl_state_name(t->state));
+	pp_text(pp, t->method >= 0 ? ww_class_name(t->method) : NULL);
+	pp_int(pp, t->since);
+	pp_int(pp, t->last_tested);
+	pp_int(pp, t->n_conclusive);
+	if (t->n_conclusive > 0) {
+		pp_int(pp, t->last_time);
+		pp_int(pp, t->last_id);
+	} else {
+		pp_text(pp, NULL);
+		pp_text(pp, NULL);
+	}
+	pp_text(pp, sb->win);
+	pp_int(pp, t->fresh);
 }
 
 static int
 tl_save(struct store_pg *p, const struct tl *t, char *err, size_t errlen)
 {
-	struct pg_params pp = {0};
-	const char *host = host_of(p, t->input);
-	char win[TL_TEXT_MAX], *rhost = reversed(host);
+	struct pg_params pp;
+	struct save_buf sb = {.rhost = NULL};
 	int ret;
 
-	tl_encode(t, win, sizeof(win));
-	pp_key(&pp, t->input, t->cc, t->asn);
-	pp_text(&pp, host);
-	pp_text(&pp, rhost);
-	pp_text(&pp, t->category);
-	if (t->category != NULL)
-		pp_int(&pp, t->category_time);
-	else
-		pp_text(&pp, NULL);
-	pp_text(&pp, tl_state_name(t->state));
-	pp_text(&pp, t->method >= 0 ? ww_class_name(t->method) : NULL);
-	pp_int(&pp, t->since);
-	pp_int(&pp, t->last_tested);
-	pp_int(&pp, t->n_conclusive);
-	if (t->n_conclusive > 0) {
-		pp_int(&pp, t->last_time);
-		pp_int(&pp, t->last_id);
-	} else {
-		pp_text(&pp, NULL);
-		pp_text(&pp, NULL);
-	}
-	pp_text(&pp, win);
-	pp_int(&pp, t->fresh);
+	state_params(p, t, &pp, &sb);
 	ret = pg_do(p, PS_STATE_PUT, &pp, "storing a target's state", err,
 		    errlen);
-	free(rhost);
+	free(sb.rhost);
 	return ret;
 }
 
@@ -442,60 +351,6 @@ event_add(struct store_pg *p, const struct tl *t, int64_t time, int from,
 	pp_text(&pp, method >= 0 ? ww_class_name(method) : NULL);
 	pp_text(&pp, uids);
 	return pg_do(p, PS_EVENT_ADD, &pp, "recording an event", err, errlen);
-}
-
-/*
- * A new measurement (id) of a batch: count it, and move its target's state
- * forward; or, when it is older than the target's last conclusive one or
- * the state is damaged, leave the target to be recomputed (redo).
- */
-int
-store_pg_tl_add(struct store_pg *p, const struct store_meas *m, int64_t id,
-		struct pg_keyset *redo, char *err, size_t errlen)
-{
-	struct tl t;
-	struct tl_change ch;
-	struct tl_meas tm;
-	int c, rc;
-
-	if (m->input == NULL)
-		return 0;
-	c = ww_classify(m->blocking, m->blocking_detail, m->accessible);
-	if (daily_count(p, m, c, err, errlen) != 0)
-		return -1;
-	if (tl_geo_excluded(&p->ag, m->geo_mismatch))
-		c = WW_CLASS_FAILED;
-	if (ks_has(redo, m->input, m->probe_cc, m->probe_asn))
-		return 0;
-	tl_init(&t, m->input, m->probe_cc, m->probe_asn);
-	rc = tl_load(p, &t, err, errlen);
-	if (rc < 0)
-		goto out;
-	tm = (struct tl_meas){c,
-			      id,
-			      tl_submitter_hash(m->submitter, id),
-			      m->start_time,
-			      m->received_time,
-			      m->category_code};
-	if (rc == 2 || (rc = tl_step(&t, &p->ag, &tm, &ch)) == TL_LATE) {
-		ks_add(redo, m->input, m->probe_cc, m->probe_asn);
-		rc = 0;
-		goto out;
-	}
-	if (rc == TL_CHANGED) {
-		char *uids = cite_json(p, &ch, err, errlen);
-
-		rc = uids == NULL ? -1
-				  : event_add(p, &t, ch.time, ch.from, ch.to,
-					      ch.method, uids, err, errlen);
-		free(uids);
-		if (rc != 0)
-			goto out;
-	}
-	rc = tl_save(p, &t, err, errlen);
-out:
-	tl_free(&t);
-	return rc < 0 ? -1 : 0;
 }
 
 /* --- recomputation ----------------------------------------------------------
@@ -678,17 +533,6 @@ out:
 	return ret;
 }
 
-int
-store_pg_tl_redo(struct store_pg *p, const struct pg_keyset *redo, char *err,
-		 size_t errlen)
-{
-	for (size_t i = 0; i < redo->n; i++)
-		if (tl_rebuild(p, redo->v[i].input, redo->v[i].cc,
-			       redo->v[i].asn, false, err, errlen) != 0)
-			return -1;
-	return 0;
-}
-
 /* Recompute the targets of r (columns 0-2: keys), counts too, under
  * their locks, and clear their stale marks. */
 static int
@@ -780,5 +624,165 @@ store_pg_tl_rebuild_all(struct store_pg *p, char *err, size_t errlen)
 	}
 	for (int j = 0; j < 3; j++)
 		free(last[j]);
+	return ret;
+}
+
+/* --- a batch
+ * ------------------------------------------------------------------ */
+
+/* A target of a batch, its state held for the whole batch. */
+struct tlc {
+	struct tl t;
+	int rc;	    /* tl_fill()'s: 0 loaded, 1 new, 2 damaged */
+	bool redo;  /* to be recomputed from its rows instead */
+	bool dirty; /* moved: to be saved */
+};
+
+struct tl_batch {
+	struct store_pg *p;
+	struct pg_keyset *ks; /* the targets, in order of first arrival */
+	struct tlc *c;	      /* one per key of ks */
+	size_t *save;	      /* the ones to save */
+	struct save_buf sb;
+};
+
+static int
+load_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
+{
+	struct tl_batch *b = ctx;
+	const struct pg_kkey *k = &b->ks->v[i];
+
+	(void)err;
+	(void)errlen;
+	memset(&calls[0].pp, 0, sizeof(calls[0].pp));
+	calls[0].id = PS_STATE_GET;
+	pp_key(&calls[0].pp, k->input, k->cc, k->asn);
+	return 1;
+}
+
+static int
+load_take(void *ctx, size_t i, int k, const PGresult *r, char *err,
+	  size_t errlen)
+{
+	struct tl_batch *b = ctx;
+
+	(void)k;
+	(void)err;
+	(void)errlen;
+	b->c[i].rc = tl_fill(b->p, &b->c[i].t, r);
+	return 0;
+}
+
+static int
+save_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
+{
+	struct tl_batch *b = ctx;
+
+	(void)err;
+	(void)errlen;
+	calls[0].id = PS_STATE_PUT;
+	state_params(b->p, &b->c[b->save[i]].t, &calls[0].pp, &b->sb);
+	return 1;
+}
+
+/* Move target c's state by measurement m (stored as id); an event is
+ * recorded at once (events keep the order they were found in). */
+static int
+batch_step(struct tl_batch *b, struct tlc *c, const struct store_meas *m,
+	   int64_t id, char *err, size_t errlen)
+{
+	struct store_pg *p = b->p;
+	struct tl_change ch;
+	struct tl_meas tm;
+	char *uids;
+	int rc;
+
+	tm.cls = ww_classify(m->blocking, m->blocking_detail, m->accessible);
+	/* evidence the settings leave out is no evidence, as a failed one */
+	if (tl_geo_excluded(&p->ag, m->geo_mismatch))
+		tm.cls = WW_CLASS_FAILED;
+	tm.id = id;
+	tm.sub = tl_submitter_hash(m->submitter, id);
+	tm.start_time = m->start_time;
+	tm.received_time = m->received_time;
+	tm.category = m->category_code;
+	if (c->rc == 2 || (rc = tl_step(&c->t, &p->ag, &tm, &ch)) == TL_LATE) {
+		c->redo = true;
+		return 0;
+	}
+	c->dirty = true;
+	if (rc != TL_CHANGED)
+		return 0;
+	uids = cite_json(p, &ch, err, errlen);
+	rc = uids == NULL ? -1
+			  : event_add(p, &c->t, ch.time, ch.from, ch.to,
+				      ch.method, uids, err, errlen);
+	free(uids);
+	return rc;
+}
+
+static int
+batch_run(struct tl_batch *b, const struct store_meas *v, size_t n,
+	  const int64_t *ids, char *err, size_t errlen)
+{
+	static const struct pg_pipe_ops load_ops = {load_build, load_take,
+						    NULL};
+	static const struct pg_pipe_ops save_ops = {save_build, NULL, NULL};
+	struct store_pg *p = b->p;
+	size_t nsave = 0;
+
+	if (pg_pipeline(p, b->ks->n, &load_ops, b, "reading targets' states",
+			err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct tlc *c;
+
+		if (ids[i] == 0 || v[i].input == NULL)
+			continue;
+		c = &b->c[*ks_find(b->ks, v[i].input, v[i].probe_cc,
+				   v[i].probe_asn) -
+			  1];
+		if (!c->redo &&
+		    batch_step(b, c, &v[i], ids[i], err, errlen) != 0)
+			return -1;
+	}
+	for (size_t k = 0; k < b->ks->n; k++)
+		if (b->c[k].dirty && !b->c[k].redo)
+			b->save[nsave++] = k;
+	if (pg_pipeline(p, nsave, &save_ops, b, "storing targets' states", err,
+			errlen) != 0)
+		return -1;
+	/* those that took a measurement older than their last conclusive
+	 * one, or whose state was damaged: from their rows */
+	for (size_t k = 0; k < b->ks->n; k++)
+		if (b->c[k].redo &&
+		    tl_rebuild(p, b->ks->v[k].input, b->ks->v[k].cc,
+			       b->ks->v[k].asn, false, err, errlen) != 0)
+			return -1;
+	return 0;
+}
+
+int
+store_pg_tl_batch(struct store_pg *p, const struct store_meas *v, size_t n,
+		  const int64_t *ids, char *err, size_t errlen)
+{
+	struct tl_batch b = {p, ks_new(), NULL, NULL, {"", NULL}};
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] != 0 && v[i].input != NULL)
+			ks_add(b.ks, v[i].input, v[i].probe_cc, v[i].probe_asn);
+	b.c = xcalloc(b.ks->n + 1, sizeof(*b.c));
+	b.save = xcalloc(b.ks->n + 1, sizeof(*b.save));
+	for (size_t k = 0; k < b.ks->n; k++)
+		tl_init(&b.c[k].t, b.ks->v[k].input, b.ks->v[k].cc,
+			b.ks->v[k].asn);
+	ret = batch_run(&b, v, n, ids, err, errlen);
+	for (size_t k = 0; k < b.ks->n; k++)
+		tl_free(&b.c[k].t);
+	free(b.c);
+	free(b.save);
+	free(b.sb.rhost);
+	ks_free(b.ks);
 	return ret;
 }

@@ -16,8 +16,8 @@ lab=$!
 # namespaces).
 trap 'kill -TERM $lab 2>/dev/null; wait $lab; exit 130' INT TERM
 rc=0
-for t in unit fuzz-replay unit-asan integration integration-asan web \
-	offline; do
+for t in unit unit-pg fuzz-replay unit-asan integration integration-asan \
+	web offline; do
 	$MAKE --no-print-directory $t || {
 		rc=1
 		echo "check: $t failed" >&2

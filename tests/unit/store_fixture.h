@@ -34,9 +34,19 @@ struct fixture {
 /* Whether the tests run against PostgreSQL (WW_TEST_PG_CONNINFO). */
 static bool fx_pg;
 
-/* collector/store_pg.c, store_pg_schema.c */
+/* collector/store_pg.c, store_pg_schema.c, store_pg_timeline.c */
+struct store_pg;
 PGconn *store_pg_conn(struct store *s);
 int store_pg_schema_version(void);
+int store_pg_tl_rebuild_all(struct store_pg *p, char *err, size_t errlen);
+
+/* Recompute every target of a PostgreSQL store (a struct store_pg begins
+ * with its struct store). */
+static inline int
+fx_rebuild_all(struct store *s)
+{
+	return store_pg_tl_rebuild_all((struct store_pg *)s, NULL, 0);
+}
 
 /* Run sql on a connection of our own to db (a store's path:
  * "postgresql:..."); fails the test unless it succeeds. */
@@ -80,6 +90,14 @@ fx_db(const struct fixture *f, const char *name, char *out, size_t outlen)
 		snprintf(out, outlen, "%s/%s", f->dir, name);
 		return;
 	}
+	char id[64];
+
+	/* a schema's name: what name has of letters and digits */
+	snprintf(id, sizeof(id), "%s", name);
+	for (char *c = id; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
+			*c = '_';
+	name = id;
 	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s%s", f->schema, name);
 	fx_admin(sql);
 	/* a URI takes options=-csearch_path%3DX, keywords options='-c...' */

@@ -138,6 +138,8 @@ one_int(struct store *s, const char *sql)
 	sqlite3_stmt *st;
 	int64_t v = -1;
 
+	if (fx_pg)
+		return fx_int(s, sql);
 	assert_int_equal(
 		sqlite3_prepare_v2(store_sqlite_db(s), sql, -1, &st, NULL),
 		SQLITE_OK);

@@ -1,8 +1,10 @@
 /*
- * test_timeline.c - timelines of the SQLite store (collector/store_sqlite.c,
- * store_timeline.c, store_query.c, docs/timelines.md): classes, daily counts,
- * the state machine and its events, late arrivals, reanalysis, the query API,
- * exports, domain roll-ups and the migration of a version 1 database.
+ * test_timeline.c - timelines of the store (collector/store_sqlite.c,
+ * store_timeline.c, store_query.c, docs/timelines.md; with
+ * WW_TEST_PG_CONNINFO set, of the PostgreSQL backend, store_pg*.c: `make
+ * unit-pg`): classes, daily counts, the state machine and its events, late
+ * arrivals, reanalysis, the query API, exports, domain roll-ups and the
+ * migration of a version 1 database (SQLite only).
  *
  * The collector's sources are not in libwallwatch.a, so the store is built
  * into this test directly, which also lets the tests look at its tables
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -58,6 +61,8 @@ q_int(struct store *s, const char *sql)
 	sqlite3_stmt *st;
 	int64_t v;
 
+	if (fx_pg)
+		return fx_int(s, sql);
 	if (sqlite3_prepare_v2(store_sqlite_db(s), sql, -1, &st, NULL) !=
 	    SQLITE_OK)
 		fail_msg("%s: %s", sql, sqlite3_errmsg(store_sqlite_db(s)));
@@ -69,10 +74,15 @@ q_int(struct store *s, const char *sql)
 
 /* The rows of a query, columns joined by '|', rows by '\n', NULL "N". */
 static char *
-q_rows(sqlite3 *db, const char *sql)
+q_rows(struct store *s, const char *sql)
 {
 	struct sbuf b = {NULL, 0, 0};
+	sqlite3 *db;
 	sqlite3_stmt *st;
+
+	if (fx_pg)
+		return fx_rows(s, sql);
+	db = store_sqlite_db(s);
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
@@ -93,11 +103,24 @@ q_rows(sqlite3 *db, const char *sql)
 	return b.p;
 }
 
+/* Recompute every target (the end of a reanalysis). */
+static int
+rebuild_all(struct store *s)
+{
+	if (fx_pg)
+		return fx_rebuild_all(s);
+	return store_tl_rebuild_all(sq(s), NULL, 0);
+}
+
 static void
 exec_ok(struct store *s, const char *sql)
 {
 	char *msg = NULL;
 
+	if (fx_pg) {
+		fx_exec(s, sql);
+		return;
+	}
 	if (sqlite3_exec(store_sqlite_db(s), sql, NULL, NULL, &msg) !=
 	    SQLITE_OK)
 		fail_msg("%s: %s", sql, msg);
@@ -455,11 +478,10 @@ test_daily_counts(void **state)
 	v[0] = meas("d-6", IN1, "CN", "AS1", T0 + 86400 + 7, 'n');
 	put_ok(s, v, 1);
 
-	rows = q_rows(store_sqlite_db(s),
-		      "SELECT input, probe_cc, probe_asn, day, n_ok,"
-		      " n_dns, n_tcp_ip, n_tls, n_http_failure,"
-		      " n_http_diff, n_down, n_failed FROM daily_counts"
-		      " ORDER BY 1, 2, 3, 4");
+	rows = q_rows(s, "SELECT input, probe_cc, probe_asn, day, n_ok,"
+			 " n_dns, n_tcp_ip, n_tls, n_http_failure,"
+			 " n_http_diff, n_down, n_failed FROM daily_counts"
+			 " ORDER BY 1, 2, 3, 4");
 	assert_string_equal(rows, IN1 "|CN|AS1|2023-11-14|1|0|0|0|0|0|0|0\n" IN1
 				      "|CN|AS1|2023-11-15|0|1|0|1|0|0|0|1\n" IN1
 				      "|CN|AS2|2023-11-14|0|0|0|0|0|0|1|0\n");
@@ -478,9 +500,16 @@ test_rollback(void **state)
 	struct store_meas v[4];
 	char err[512] = "";
 
-	exec_ok(s, "CREATE TEMP TRIGGER boom BEFORE INSERT ON measurements"
-		   " WHEN NEW.uid = 'boom' BEGIN SELECT RAISE(ABORT, 'no');"
-		   " END");
+	if (fx_pg)
+		exec_ok(s, "CREATE FUNCTION boom() RETURNS trigger LANGUAGE"
+			   " plpgsql AS $$ BEGIN IF NEW.uid = 'boom' THEN"
+			   " RAISE 'no'; END IF; RETURN NEW; END $$;"
+			   " CREATE TRIGGER boom BEFORE INSERT ON measurements"
+			   " FOR EACH ROW EXECUTE FUNCTION boom()");
+	else
+		exec_ok(s, "CREATE TEMP TRIGGER boom BEFORE INSERT ON"
+			   " measurements WHEN NEW.uid = 'boom' BEGIN SELECT"
+			   " RAISE(ABORT, 'no'); END");
 	for (int i = 0; i < 3; i++)
 		v[i] = meas(keep_str("r-%d", i), IN1, "CN", "AS1",
 			    T0 + i * HOUR, 's');
@@ -626,9 +655,8 @@ test_server_side(void **state)
 	assert_string_equal(target(s, IN1, "CN", "AS1").method, "http-diff");
 	put_seq(s, "n", IN1, "CN", "AS1", T0 + 11 * HOUR, "w");
 	assert_string_equal(target(s, IN1, "CN", "AS1").method, "server-side");
-	rows = q_rows(store_sqlite_db(s),
-		      "SELECT n_ok, n_http_diff, n_server_side"
-		      " FROM daily_counts");
+	rows = q_rows(s, "SELECT n_ok, n_http_diff, n_server_side"
+			 " FROM daily_counts");
 	assert_string_equal(rows, "3|3|6\n");
 	free(rows);
 	/* blocked: 9 of 12 conclusive, withheld ones included */
@@ -637,8 +665,7 @@ test_server_side(void **state)
 	assert_int_equal(all.v[0].n30, 12);
 	assert_true(all.v[0].pct30 > 74.9 && all.v[0].pct30 < 75.1);
 	/* the win column keeps it by its own letter, read back as such */
-	rows = q_rows(store_sqlite_db(s),
-		      "SELECT substr(win, 1, 1) FROM target_state");
+	rows = q_rows(s, "SELECT substr(win, 1, 1) FROM target_state");
 	assert_string_equal(rows, "h\n");
 	free(rows);
 	put_seq(s, "o", IN1, "CN", "AS1", T0 + 12 * HOUR, "w");
@@ -837,7 +864,7 @@ derived(struct store *s)
 	};
 
 	for (size_t i = 0; i < WW_ARRAY_LEN(q); i++) {
-		char *r = q_rows(store_sqlite_db(s), q[i]);
+		char *r = q_rows(s, q[i]);
 
 		sb_add(&b, r, strlen(r));
 		sb_add(&b, "--\n", 3);
@@ -858,7 +885,7 @@ test_out_of_order(void **state)
 	size_t n = strlen(late_seq);
 	struct store_meas v[64];
 	size_t order[64];
-	char path[160], *da, *db;
+	char path[512], *da, *db;
 	struct evs e1, e2;
 
 	assert_true(n <= WW_ARRAY_LEN(v));
@@ -875,7 +902,7 @@ test_out_of_order(void **state)
 	for (size_t i = 0; i < n; i++)
 		put_ok(a, &v[i], 1);
 
-	snprintf(path, sizeof(path), "%s/other.db", f->dir);
+	fx_db(f, "other.db", path, sizeof(path));
 	b = open_path(path);
 	/* a permutation: every third one late, by up to 11 places */
 	for (size_t i = 0; i < n; i++)
@@ -902,13 +929,92 @@ test_out_of_order(void **state)
 
 	/* a recomputation finds the same, and keeps the events' ids */
 	target_events(b, IN1, "CN", "AS1", &e1);
-	assert_int_equal(store_tl_rebuild_all(sq(b), NULL, 0), 0);
+	assert_int_equal(rebuild_all(b), 0);
 	db = derived(b);
 	assert_string_equal(da, db);
 	target_events(b, IN1, "CN", "AS1", &e2);
 	assert_int_equal(e1.n, e2.n);
 	for (size_t i = 0; i < e1.n; i++)
 		assert_int_equal(e1.v[i].id, e2.v[i].id);
+	free(da);
+	free(db);
+	store_close(a);
+	store_close(b);
+}
+
+/* One writer of test_concurrent(): its own connection; stores the
+ * measurements i of v with i % 2 == k, one batch each, then every one
+ * again in batches of 7 (duplicates by then, or the other's it races);
+ * exits 0 when all went well. */
+static void
+writer(const char *db, struct store_meas *v, size_t n, size_t k)
+{
+	char err[512];
+	struct store *s = store_open(db, err, sizeof(err));
+
+	if (s == NULL)
+		_exit(2);
+	for (size_t i = k; i < n; i += 2)
+		if (store_put_batch(s, &v[i], 1, NULL, err, sizeof(err)) != 0) {
+			fprintf(stderr, "writer: %s\n", err);
+			_exit(3);
+		}
+	for (size_t i = 0; i < n; i += 7)
+		if (store_put_batch(s, &v[i], n - i < 7 ? n - i : 7, NULL, err,
+				    sizeof(err)) != 0) {
+			fprintf(stderr, "writer: %s\n", err);
+			_exit(3);
+		}
+	store_close(s);
+	_exit(0);
+}
+
+/* Two writers (two processes: two collectors on one database) store
+ * measurements of the same targets at the same moment, in time order,
+ * each every other one (a day apart: no daily count in common), then all
+ * of them again: every one is stored once, and the timelines are those
+ * of one store fed them in one batch (without the targets' locks, one
+ * writer's state overwrites the other's: fewer conclusive measurements,
+ * another window). */
+static void
+test_concurrent(void **state)
+{
+	const struct fixture *f = *state;
+	const char seq[] = "ooosssoosooddxdssshhooooswsoddooonnnoossoosssoooddd"
+			   "ooosssoooxxsoso";
+	size_t n = strlen(seq);
+	struct store_meas v[128];
+	struct store *a, *b;
+	char path[512], *da, *db;
+	pid_t pid[2];
+
+	assert_true(n <= WW_ARRAY_LEN(v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = meas(keep_str("cc-%02zu", i),
+			    i % 3 == 2 ? "https://b.example.org/" : IN1, "CN",
+			    "AS1", T0 + (int64_t)i * 86400, seq[i]);
+	for (size_t k = 0; k < 2; k++) {
+		pid[k] = fork();
+		assert_true(pid[k] >= 0);
+		if (pid[k] == 0)
+			writer(f->db, v, n, k);
+	}
+	for (int k = 0; k < 2; k++) {
+		int status;
+
+		assert_int_equal(waitpid(pid[k], &status, 0), pid[k]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	a = open_ok(f);
+	assert_int_equal(store_count(a), (int64_t)n);
+	fx_db(f, "one.db", path, sizeof(path));
+	b = open_path(path);
+	put_ok(b, v, n);
+	da = derived(a);
+	db = derived(b);
+	assert_string_equal(da, db);
+	assert_true(q_int(a, "SELECT count(*) FROM events") >= 3);
 	free(da);
 	free(db);
 	store_close(a);
@@ -1034,8 +1140,7 @@ test_reanalyze(void **state)
 	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 1);
 	assert_event(&e.v[0], T0 + 3 * HOUR, "unknown", "blocked", "tls",
 		     "[\"ra-1\",\"ra-2\",\"ra-4\"]");
-	rows = q_rows(store_sqlite_db(s),
-		      "SELECT n_tls, n_failed FROM daily_counts");
+	rows = q_rows(s, "SELECT n_tls, n_failed FROM daily_counts");
 	assert_string_equal(rows, "6|2\n");
 	free(rows);
 	assert_int_equal(q_int(s, "SELECT count(*) FROM stale_targets"), 0);
@@ -1551,13 +1656,15 @@ assert_export_plan(struct store *s, const struct store_filter *fin,
 	struct qb q;
 	char sql[4096], *plan;
 
+	if (fx_pg) /* SQLite's plans */
+		return;
 	assert_int_equal(norm_filter(fin, &f, NULL, 0), 0);
 	export_sql(&q, &f);
 	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", q.sql.p);
 	free(q.sql.p);
 	for (char *p = strchr(sql, '?'); p != NULL; p = strchr(p, '?'))
 		*p = '1'; /* any value will do */
-	plan = q_rows(store_sqlite_db(s), sql);
+	plan = q_rows(s, sql);
 	if (strstr(plan, want) == NULL ||
 	    strstr(plan, "FOR ORDER BY\n") != NULL)
 		fail_msg("want %s: %s", want, plan);
@@ -1661,7 +1768,7 @@ static void
 test_plans(void **state)
 {
 	const struct fixture *f = *state;
-	struct store *s = open_ok(f);
+	struct store *s;
 	const struct {
 		enum stmt_id id;
 		const char *want;
@@ -1678,10 +1785,13 @@ test_plans(void **state)
 	};
 	char sql[4096], *plan;
 
+	FX_SQLITE_ONLY();
+	s = open_ok(f);
+
 	for (size_t i = 0; i < WW_ARRAY_LEN(c); i++) {
 		snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s",
 			 stmt_sql[c[i].id]);
-		plan = q_rows(store_sqlite_db(s), sql);
+		plan = q_rows(s, sql);
 		/* no table is scanned (the daily cap's subqueries are
 		 * scanned: the rows of one target, from the index) */
 		if (strstr(plan, c[i].want) == NULL || table_scan(plan))
@@ -1780,8 +1890,11 @@ test_migrate_v1(void **state)
 	sqlite3 *h;
 	sqlite3_stmt *st;
 	struct evs e;
-	struct xrows *a = calloc(1, sizeof(*a));
+	struct xrows *a;
 	char err[512] = "", *rows;
+
+	FX_SQLITE_ONLY();
+	a = calloc(1, sizeof(*a));
 
 	assert_non_null(a);
 	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
@@ -1847,8 +1960,7 @@ test_migrate_v1(void **state)
 	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 2);
 	assert_event(&e.v[1], T0 + 5 * HOUR, "accessible", "blocked", "tls",
 		     "[\"v-3\",\"v-4\",\"v-5\"]");
-	rows = q_rows(store_sqlite_db(s),
-		      "SELECT day, n_ok, n_tls FROM daily_counts");
+	rows = q_rows(s, "SELECT day, n_ok, n_tls FROM daily_counts");
 	assert_string_equal(rows, "2023-11-14|3|3\n");
 	free(rows);
 	assert_int_equal(q_int(s, "SELECT count(*) FROM stale_targets"), 0);
@@ -1879,6 +1991,8 @@ test_migrate_v2(void **state)
 	sqlite3_stmt *st;
 	struct evs e;
 	char *rows;
+
+	FX_SQLITE_ONLY();
 
 	assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
 	assert_int_equal(
@@ -1943,9 +2057,8 @@ test_migrate_v2(void **state)
 	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 2);
 	assert_event(&e.v[1], T0 + 5 * HOUR, "accessible", "blocked",
 		     "server-side", "[\"u-3\",\"u-4\",\"u-5\"]");
-	rows = q_rows(store_sqlite_db(s),
-		      "SELECT day, n_ok, n_http_diff, n_server_side"
-		      " FROM daily_counts");
+	rows = q_rows(s, "SELECT day, n_ok, n_http_diff, n_server_side"
+			 " FROM daily_counts");
 	assert_string_equal(rows, "2023-11-14|3|0|3\n");
 	free(rows);
 	assert_int_equal(q_int(s, "SELECT count(*) FROM stale_targets"), 0);
@@ -2065,6 +2178,8 @@ test_agree_flood(void **state)
 			"DELETE FROM measurements; DELETE FROM events;"
 			" DELETE FROM target_state; DELETE FROM daily_counts;"
 			" DELETE FROM submitter_days");
+		if (fx_pg) /* where PostgreSQL keeps the uids */
+			exec_ok(s, "DELETE FROM measurement_uids");
 		agree_set(s, 2, 6, 48, false);
 		put_honest(s, 0, "oooooo");
 		assert_string_equal(target(s, IN1, "CN", "AS1").state,
@@ -2100,7 +2215,7 @@ test_agree_flood(void **state)
 				    "accessible");
 		/* recomputed from history: the same */
 		d1 = derived(s);
-		assert_int_equal(store_tl_rebuild_all(sq(s), NULL, 0), 0);
+		assert_int_equal(rebuild_all(s), 0);
 		d2 = derived(s);
 		assert_string_equal(d1, d2);
 		free(d1);
@@ -2148,7 +2263,7 @@ test_agree_combined(void **state)
 	assert_string_equal(target(s, IN1, "CN", "AS1").state, "blocked");
 	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 2);
 	d1 = derived(s);
-	assert_int_equal(store_tl_rebuild_all(sq(s), NULL, 0), 0);
+	assert_int_equal(rebuild_all(s), 0);
 	d2 = derived(s);
 	assert_string_equal(d1, d2);
 	free(d1);
@@ -2229,8 +2344,11 @@ static void
 test_agree_share_kept(void **state)
 {
 	const struct fixture *f = *state;
-	struct store *s = open_ok(f);
+	struct store *s;
 	struct tl t;
+
+	FX_SQLITE_ONLY();
+	s = open_ok(f);
 
 	for (int i = 0; i < 8; i++)
 		put_by(s, "key:aaaa", T0 + i * HOUR, 'o');
@@ -2322,9 +2440,9 @@ test_agree_revoked(void **state)
 	const struct fixture *f = *state;
 	struct store *a = open_ok(f), *b;
 	struct store_meas v[7];
-	char path[160], *da, *db;
+	char path[512], *da, *db;
 
-	snprintf(path, sizeof(path), "%s/other.db", f->dir);
+	fx_db(f, "other.db", path, sizeof(path));
 	b = open_path(path);
 	const char *forged[] = {"key:eeee", "key:ffff", "key:9999"};
 
@@ -2341,8 +2459,9 @@ test_agree_revoked(void **state)
 	/* what `keys revoke` does to the rows of a key */
 	exec_ok(a, "UPDATE measurements SET revoked = 1 WHERE submitter IN"
 		   " ('key:eeee', 'key:ffff', 'key:9999');"
-		   "INSERT OR IGNORE INTO stale_targets SELECT input,"
-		   " probe_cc, probe_asn FROM measurements WHERE revoked = 1");
+		   "INSERT INTO stale_targets SELECT DISTINCT input,"
+		   " probe_cc, probe_asn FROM measurements WHERE revoked = 1"
+		   " ON CONFLICT DO NOTHING");
 	store_close(a);
 	a = open_ok(f);
 	assert_string_equal(target(a, IN1, "CN", "AS1").state, "accessible");
@@ -2417,14 +2536,13 @@ test_agree_cap(void **state)
 	/* the next day: a new count */
 	for (int i = 0; i < 3; i++)
 		put_by(s, "key:aaaa", T0 + DAY + i * 60, 'o');
-	d1 = q_rows(store_sqlite_db(s),
-		    "SELECT day, n_ok, n_down, n_tls, n_capped"
-		    " FROM daily_counts ORDER BY day");
+	d1 = q_rows(s, "SELECT day, n_ok, n_down, n_tls, n_capped"
+		       " FROM daily_counts ORDER BY day");
 	assert_string_equal(d1, "2023-11-14|10|10|25|30\n"
 				"2023-11-15|3|0|0|0\n");
 	free(d1);
 	d1 = derived(s);
-	assert_int_equal(store_tl_rebuild_all(sq(s), NULL, 0), 0);
+	assert_int_equal(rebuild_all(s), 0);
 	d2 = derived(s);
 	assert_string_equal(d1, d2);
 	free(d1);
@@ -2494,7 +2612,7 @@ test_agree_out_of_order(void **state)
 	size_t n = strlen(seq);
 	struct store_meas v[64];
 	struct store *a, *b;
-	char path[160], *da, *db;
+	char path[512], *da, *db;
 
 	for (size_t i = 0; i < n; i++) {
 		v[i] = meas(keep_str("oo-%02zu", i), IN1, "CN", "AS1",
@@ -2507,7 +2625,7 @@ test_agree_out_of_order(void **state)
 	agree_set(a, 2, 3, 4, false);
 	for (size_t i = 0; i < n; i++)
 		put_ok(a, &v[i], 1);
-	snprintf(path, sizeof(path), "%s/other.db", f->dir);
+	fx_db(f, "other.db", path, sizeof(path));
 	b = open_path(path);
 	agree_set(b, 2, 3, 4, false);
 	/* the same arrivals (ids), but every fourth one comes late */
@@ -2530,7 +2648,7 @@ test_agree_out_of_order(void **state)
 	free(da);
 	free(db);
 	da = derived(b);
-	assert_int_equal(store_tl_rebuild_all(sq(b), NULL, 0), 0);
+	assert_int_equal(rebuild_all(b), 0);
 	db = derived(b);
 	assert_string_equal(da, db);
 	free(da);
@@ -2556,6 +2674,7 @@ main(void)
 		T(test_disrupted),
 		T(test_down),
 		T(test_keys_apart),
+		T(test_concurrent),
 		T(test_out_of_order),
 		T(test_late_rewrites_history),
 		T(test_damaged_state),
