@@ -83,6 +83,7 @@ struct cs_page {
 
 struct cs_stats {
 	int64_t seen, added, dup, conflicts;
+	int64_t last; /* the last source id offered */
 };
 
 /* --- a page of the source ------------------------------------------------ */
@@ -305,6 +306,7 @@ copy_from(struct store *src, struct store *dst, int64_t after,
 		if (page_put(dst, p, s, err, errlen) != 0)
 			goto out;
 		after = p->v[p->n - 1].id;
+		s->last = after;
 		if (s->seen >= next) {
 			log_info("copy-store",
 				 "%lld measurements so far (%lld new, %lld "
@@ -598,15 +600,26 @@ walk_sum(struct store *st, struct cs_sum *s, char *err, size_t errlen)
 /*
  * Compare src and dst; 0 when they hold the same uids (after storing what
  * was missing), 1 when a difference is left (said in the log), -1 error.
- * *conflicts accumulates the uids dst holds with other bytes.
+ * s->conflicts accumulates the uids dst holds with other bytes; first,
+ * what reached the source after s->last is copied.
  */
 static int
-verify(struct store *src, struct store *dst, int64_t *conflicts, char *err,
+verify(struct store *src, struct store *dst, struct cs_stats *s, char *err,
        size_t errlen)
 {
 	struct cs_sum a = {0}, b = {0};
-	struct cs_stats again = {0};
+	struct cs_stats again = {0}, tail = {0};
+	int64_t *conflicts = &s->conflicts;
 
+	/* what reached the source since (a collector still writing it) */
+	if (copy_from(src, dst, s->last, &tail, err, errlen) != 0)
+		return -1;
+	if (tail.added > 0)
+		log_info("copy-store",
+			 "%lld measurements reached the source meanwhile: "
+			 "copied",
+			 (long long)tail.added);
+	*conflicts += tail.conflicts;
 	if (walk_sum(src, &a, err, errlen) != 0 ||
 	    walk_sum(dst, &b, err, errlen) != 0)
 		return -1;
@@ -694,7 +707,8 @@ copy_all(struct store *src, struct store **dst, const char *to, char *err,
 		 "there, %lld conflicting",
 		 (long long)s.seen, (long long)s.added, (long long)s.dup,
 		 (long long)s.conflicts);
-	rc = verify(src, *dst, &s.conflicts, err, errlen);
+	s.last = after > s.last ? after : s.last;
+	rc = verify(src, *dst, &s, err, errlen);
 out:
 	keys_free(&ks);
 	return rc;
