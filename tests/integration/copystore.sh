@@ -137,6 +137,10 @@ check_match "the rest: nothing offered twice" \
 	"$((N - 2000)) measurements read, $((N - 2000)) stored, 0 already there, 0 conflicting" \
 	"$(cat "$D/copy.err")"
 check_match "the rest: verified" "verified: $N measurements" "$(cat "$D/copy.err")"
+# the settings were copied by the first run: the second changes none (a
+# change would have the destination recompute every timeline)
+check "the rest: the settings left as they were" 0 \
+	"$(grep -c 'agreement settings copied' "$D/copy.err")"
 
 # A copy killed with SIGKILL once it has stored something (wherever it is
 # then), and run again.
