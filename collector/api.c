@@ -50,6 +50,7 @@
 #include "store.h"
 #include "util.h"
 #include "validate.h"
+#include "verdict.h"
 
 #define API "/api/v1/"
 #define EXPORT_PAGE 500
@@ -135,17 +136,19 @@ target_cb(const struct store_target *t, void *arg)
 static int
 bucket_cb(const struct store_bucket *b, void *arg)
 {
-	json_t *o = json_pack(
-		"{s:s?,s:s?,s:s?,s:o,s:I,s:I,s:I,s:I,s:I,s:I,"
-		"s:I,s:I,s:I}",
-		"input", b->input, "probe_cc", b->cc, "probe_asn", b->asn,
-		"start", jtime(b->start), "ok", (json_int_t)b->ok, "dns",
-		(json_int_t)b->dns, "tcp_ip", (json_int_t)b->tcp_ip, "tls",
-		(json_int_t)b->tls, "http-failure", (json_int_t)b->http_failure,
-		"http-diff", (json_int_t)b->http_diff, "server-side",
-		(json_int_t)b->server_side, "down", (json_int_t)b->down,
-		"failed", (json_int_t)b->failed);
+	/* the counts in class order, named by verdict.h */
+	const int64_t n[WW_CLASS_N] = {
+		b->ok,		b->dns,		 b->tcp_ip,
+		b->tls,		b->http_failure, b->http_diff,
+		b->server_side, b->down,	 b->failed,
+	};
+	json_t *o =
+		json_pack("{s:s?,s:s?,s:s?,s:o}", "input", b->input, "probe_cc",
+			  b->cc, "probe_asn", b->asn, "start", jtime(b->start));
 
+	for (int i = 0; o != NULL && i < WW_CLASS_N; i++)
+		json_object_set_new(o, ww_class_name(i),
+				    json_integer((json_int_t)n[i]));
 	json_array_append_new(arg, o);
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include "pktview.h"
 #include "util.h"
 #include "validate.h"
+#include "verdict_json.h"
 
 /* --- an arena for the JSON of one row -----------------------------------
  *
@@ -381,22 +382,13 @@ tk_str(const json_t *m, const char *k)
 		json_object_get(json_object_get(m, "test_keys"), k));
 }
 
-/* Room for the packet evidence's strings of one row (pktview.h). */
-struct ev_bufs {
-	char names[PKTVIEW_NAMES_LEN];
-	char detail[PKTVIEW_MAX_DETAIL + 1];
-};
-
 /* sm from the analysed measurement m; its strings point into m, the
  * evidence's into ev. */
 static void
 view(const struct prep_line *l, const json_t *m, const struct prep_peer *peer,
-     struct store_meas *sm, struct ev_bufs *ev)
+     struct store_meas *sm, struct verdict_bufs *ev)
 {
-	const json_t *tk = json_object_get(m, "test_keys");
-	const json_t *b = json_object_get(tk, "blocking");
-	const json_t *a = json_object_get(tk, "accessible");
-	const json_t *an = json_object_get(tk, "analysis");
+	struct store_derived d;
 	int64_t t = 0;
 
 	memset(sm, 0, sizeof(*sm));
@@ -422,19 +414,16 @@ view(const struct prep_line *l, const json_t *m, const struct prep_peer *peer,
 	sm->start_time = t;
 	sm->received_time = peer->received;
 	sm->submitter = peer->submitter;
-	sm->blocking = json_is_string(b)  ? json_string_value(b)
-		       : json_is_false(b) ? "false"
-					  : NULL;
-	sm->accessible = json_is_boolean(a) ? json_is_true(a) : -1;
-	sm->blocking_detail = tk_str(m, "blocking_detail");
-	sm->confirmed = json_is_true(json_object_get(tk, "confirmed"));
-	sm->analysis_version =
-		json_string_value(json_object_get(an, "version"));
-	sm->analysis_reason = json_string_value(json_object_get(an, "reason"));
-	sm->evidence = pktview_evidence(tk, ev->names, sizeof(ev->names));
-	sm->evidence_detail =
-		pktview_detail(tk, ev->detail, sizeof(ev->detail));
-	sm->packets = pktview_count(tk);
+	verdict_from_json(m, &d, ev);
+	sm->blocking = d.blocking;
+	sm->accessible = d.accessible;
+	sm->blocking_detail = d.blocking_detail;
+	sm->confirmed = d.confirmed;
+	sm->analysis_version = d.analysis_version;
+	sm->analysis_reason = d.analysis_reason;
+	sm->evidence = d.evidence;
+	sm->evidence_detail = d.evidence_detail;
+	sm->packets = d.packets;
 }
 
 /* The row's own copy of sm's strings (into m) and of the compressed raw,
@@ -486,7 +475,7 @@ prep_row_make(struct prep_ctx *c, const struct prep_line *l,
 	      const struct prep_peer *peer, struct prep_row *out)
 {
 	char field[256], msg[512];
-	struct ev_bufs ev;
+	struct verdict_bufs ev;
 	struct store_meas sm;
 	json_error_t jerr;
 	const void *z;

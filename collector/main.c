@@ -31,6 +31,7 @@
 #include "store.h"
 #include "submitters.h"
 #include "util.h"
+#include "verdict_json.h"
 #include "web.h"
 
 static const char usage_text[] =
@@ -628,9 +629,7 @@ struct reanalysis {
 	const struct ww_fingerprints *fp;
 	json_t *last; /* the values handed to the store point into it */
 	long bad;
-	/* and into these (the packet evidence's, pktview.h) */
-	char names[PKTVIEW_NAMES_LEN];
-	char detail[PKTVIEW_MAX_DETAIL + 1];
+	struct verdict_bufs bufs; /* and into these */
 };
 
 static int
@@ -638,7 +637,7 @@ reanalyze_one(const char *uid, const char *raw, size_t len,
 	      struct store_derived *out, void *arg)
 {
 	struct reanalysis *ra = arg;
-	json_t *m, *tk, *b, *a;
+	json_t *m;
 	char err[256];
 
 	json_decref(ra->last);
@@ -652,24 +651,7 @@ reanalyze_one(const char *uid, const char *raw, size_t len,
 		return -1; /* keep what is stored */
 	}
 	ra->last = m;
-	tk = json_object_get(m, "test_keys");
-	b = json_object_get(tk, "blocking");
-	a = json_object_get(tk, "accessible");
-	out->blocking = json_is_string(b)  ? json_string_value(b)
-			: json_is_false(b) ? "false"
-					   : NULL;
-	out->accessible = json_is_boolean(a) ? json_is_true(a) : -1;
-	out->blocking_detail =
-		json_string_value(json_object_get(tk, "blocking_detail"));
-	out->confirmed = json_is_true(json_object_get(tk, "confirmed"));
-	out->analysis_version = json_string_value(
-		json_object_get(json_object_get(tk, "analysis"), "version"));
-	out->analysis_reason = json_string_value(
-		json_object_get(json_object_get(tk, "analysis"), "reason"));
-	out->evidence = pktview_evidence(tk, ra->names, sizeof(ra->names));
-	out->evidence_detail =
-		pktview_detail(tk, ra->detail, sizeof(ra->detail));
-	out->packets = pktview_count(tk);
+	verdict_from_json(m, out, &ra->bufs);
 	return 0;
 }
 

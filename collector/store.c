@@ -11,10 +11,7 @@
 #include "store.h"
 #include "store_backend.h"
 #include "util.h"
-
-static const char *const blocking_values[] = {
-	"false", "dns", "tcp_ip", "tls", "http-failure", "http-diff",
-};
+#include "verdict.h"
 
 /* --- validation ---------------------------------------------------------- */
 
@@ -46,15 +43,6 @@ store_check_str(const char *ctx, const char *name, const char *v, bool required,
 	return 0;
 }
 
-static bool
-is_blocking_value(const char *v)
-{
-	for (size_t i = 0; i < WW_ARRAY_LEN(blocking_values); i++)
-		if (strcmp(v, blocking_values[i]) == 0)
-			return true;
-	return false;
-}
-
 /* The verdict's values are few: anything else would split the timelines'
  * counts into categories nobody reads. */
 int
@@ -64,11 +52,10 @@ store_check_derived(const char *ctx, const struct store_derived *d, char *err,
 	if (store_check_str(ctx, "blocking", d->blocking, false, err, errlen) !=
 	    0)
 		return -1;
-	if (d->blocking != NULL && !is_blocking_value(d->blocking)) {
+	if (ww_blocking_by_name(d->blocking) < 0) {
 		ww_set_err(err, errlen,
-			   "%s: blocking \"%.64s\" is not one of false, dns, "
-			   "tcp_ip, tls, http-failure, http-diff",
-			   ctx, d->blocking);
+			   "%s: blocking \"%.64s\" is not one of %s", ctx,
+			   d->blocking, ww_blocking_list());
 		return -1;
 	}
 	if (d->accessible < -1 || d->accessible > 1) {

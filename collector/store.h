@@ -53,7 +53,8 @@ struct store_meas {
 	int64_t received_time; /* when the collector accepted it */
 	/* Derived (re-computable by reanalysis), as in docs/verdicts.md.
 	 * blocking: "false", "dns", "tcp_ip", "tls", "http-failure",
-	 * "http-diff", or NULL for null; anything else is refused. */
+	 * "http-diff" (engine/verdict.h's names), or NULL for null;
+	 * anything else is refused. */
 	const char *blocking;
 	int accessible;		     /* -1 null, 0 false, 1 true */
 	const char *blocking_detail; /* NULL allowed */

@@ -192,26 +192,13 @@ quiet(void *arg, const char *msg)
 	(void)msg;
 }
 
+/* What every connection (a new one, or one made again) is set up with. */
 static int
-connect_db(struct store_pg *p, const char *path, char *err, size_t errlen)
+session(struct store_pg *p, char *err, size_t errlen)
 {
-	/* "postgresql:KEY=VALUE ..." is a keyword/value conninfo */
-	const char *ci = strncmp(path, "postgresql:", 11) == 0 &&
-					 strncmp(path + 11, "//", 2) != 0
-				 ? path + 11
-				 : path;
 	PGresult *r;
 	bool sync_off;
 
-	p->conn = PQconnectdb(ci);
-	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
-		const char *m = p->conn != NULL ? PQerrorMessage(p->conn)
-						: "out of memory";
-
-		ww_set_err(err, errlen, "%s: cannot connect: %.*s", p->name,
-			   (int)strcspn(m, "\n"), m);
-		return -1;
-	}
 	PQsetNoticeProcessor(p->conn, quiet, NULL);
 	if (PQserverVersion(p->conn) < 130000) {
 		ww_set_err(err, errlen,
@@ -233,6 +220,52 @@ connect_db(struct store_pg *p, const char *path, char *err, size_t errlen)
 		return -1;
 	return pg_exec(p, "SET client_min_messages = warning",
 		       "setting client_min_messages", err, errlen);
+}
+
+/*
+ * A connection that broke (the server restarted, a failover, a network
+ * cut) is made again at the next call, outside any transaction, and its
+ * statements prepared again: what failed meanwhile failed (the ingest
+ * answers it, and the probe sends again), what comes next works.
+ */
+int
+store_pg_ready(struct store_pg *p, char *err, size_t errlen)
+{
+	if (PQstatus(p->conn) == CONNECTION_OK)
+		return 0;
+	PQreset(p->conn);
+	if (PQstatus(p->conn) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(p->conn);
+
+		ww_set_err(err, errlen, "%s: the connection broke: %.*s",
+			   p->name, (int)strcspn(m, "\n"), m);
+		return -1;
+	}
+	return session(p, err, errlen) != 0 ||
+			       store_pg_prepare(p, err, errlen) != 0
+		       ? -1
+		       : 0;
+}
+
+static int
+connect_db(struct store_pg *p, const char *path, char *err, size_t errlen)
+{
+	/* "postgresql:KEY=VALUE ..." is a keyword/value conninfo */
+	const char *ci = strncmp(path, "postgresql:", 11) == 0 &&
+					 strncmp(path + 11, "//", 2) != 0
+				 ? path + 11
+				 : path;
+
+	p->conn = PQconnectdb(ci);
+	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
+		const char *m = p->conn != NULL ? PQerrorMessage(p->conn)
+						: "out of memory";
+
+		ww_set_err(err, errlen, "%s: cannot connect: %.*s", p->name,
+			   (int)strcspn(m, "\n"), m);
+		return -1;
+	}
+	return session(p, err, errlen);
 }
 
 static const struct store_ops pg_ops;
@@ -341,6 +374,9 @@ pg_get_raw(struct store *s, const char *uid, char **raw, size_t *len, char *err,
 	}
 	if (strnlen(uid, STORE_MAX_FIELD + 1) > STORE_MAX_FIELD)
 		return 1;
+	if (PQtransactionStatus(p->conn) != PQTRANS_INTRANS &&
+	    store_pg_ready(p, err, errlen) != 0)
+		return -1;
 	pp_text(&pp, uid);
 	r = pg_run(p, PS_GET_RAW, &pp, PGRES_TUPLES_OK, "reading a measurement",
 		   err, errlen);
@@ -362,10 +398,13 @@ static int64_t
 pg_count(struct store *s)
 {
 	char err[256];
-	PGresult *r = pg_run(pg_of(s), PS_COUNT, NULL, PGRES_TUPLES_OK,
-			     "counting", err, sizeof(err));
+	PGresult *r;
 	int64_t n;
 
+	if (store_pg_ready(pg_of(s), err, sizeof(err)) != 0)
+		return -1;
+	r = pg_run(pg_of(s), PS_COUNT, NULL, PGRES_TUPLES_OK, "counting", err,
+		   sizeof(err));
 	if (r == NULL)
 		return -1;
 	n = pg_int(r, 0, 0);
@@ -540,6 +579,8 @@ pg_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg, char *err,
 		ww_set_err(err, errlen, "no reanalysis function given");
 		return -1;
 	}
+	if (store_pg_ready(pg_of(s), err, errlen) != 0)
+		return -1;
 	ps = xcalloc(1, sizeof(*ps));
 	ps->p = pg_of(s);
 	ps->fn = fn;

@@ -271,13 +271,12 @@ batch_rows(struct store_pg *p, struct put *b, size_t n, enum store_result *res,
 		if (b->ids[i] == 0 &&
 		    dup_or_conflict(p, &b->v[i], &r, err, errlen) != 0)
 			return -1;
-		if (b->ids[i] != 0 && p->guard &&
-		    store_pg_guard_row(p, &b->v[i], b->ids[i], err, errlen) !=
-			    0)
-			return -1;
 		if (res != NULL)
 			res[i] = r;
 	}
+	if (p->guard &&
+	    store_pg_guard_batch(p, b->v, n, b->ids, err, errlen) != 0)
+		return -1;
 	return store_pg_daily_batch(p, b->v, n, b->ids, err, errlen);
 }
 
@@ -309,7 +308,8 @@ store_pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
 		return -1;
 	if (n == 0)
 		return 0;
-	if (store_pg_partitions(p, v, n, err, errlen) != 0)
+	if (store_pg_ready(p, err, errlen) != 0 ||
+	    store_pg_partitions(p, v, n, err, errlen) != 0)
 		return -1;
 	b.ids = xcalloc(n, sizeof(*b.ids));
 	for (int i = 0; ret != 0; i++) {

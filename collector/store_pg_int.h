@@ -35,6 +35,7 @@ enum pg_stmt_id {
 	PS_SUBDAY_SET,
 	PS_STATE_GET,
 	PS_STATE_PUT,
+	PS_STATE_UPD,
 	PS_EVENT_ADD,
 	PS_UID_OF,
 	PS_KEY_ROWS,
@@ -219,6 +220,9 @@ int store_pg_partitions(struct store_pg *p, const struct store_meas *v,
 int store_pg_schema_version(void);
 
 /* store_pg.c, for the other files */
+/* Make a broken connection again (at the start of a call, never inside
+ * a transaction); 0 when it works. */
+int store_pg_ready(struct store_pg *p, char *err, size_t errlen);
 int store_pg_unpack(struct store_pg *p, const PGresult *r, int row, int col,
 		    const char *uid, char **buf, size_t *cap, size_t *len,
 		    char *err, size_t errlen);
@@ -256,9 +260,11 @@ int store_pg_submitter_revoke(struct store *s, const char *key_id,
 			      char *err, size_t errlen);
 int store_pg_submitters_guard(struct store *s, char *err, size_t errlen);
 int64_t store_pg_data_version(struct store *s);
-/* The guard's work for one stored measurement (id, start_time). */
-int store_pg_guard_row(struct store_pg *p, const struct store_meas *m,
-		       int64_t id, char *err, size_t errlen);
+/* The guard's work for a batch's new rows (ids[i]: v[i]'s, 0 none): a
+ * revoked key's are flagged, their targets marked stale. */
+int store_pg_guard_batch(struct store_pg *p, const struct store_meas *v,
+			 size_t n, const int64_t *ids, char *err,
+			 size_t errlen);
 
 /* store_pg_query.c */
 int store_pg_targets(struct store *s, const struct store_filter *f, int64_t now,

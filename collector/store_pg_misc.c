@@ -135,6 +135,8 @@ store_pg_agreement_set(struct store *s, const struct store_agreement *a,
 	    n.daily_cap == p->ag.daily_cap &&
 	    n.allow_geo_mismatch == p->ag.allow_geo_mismatch)
 		return 0;
+	if (store_pg_ready(p, err, errlen) != 0)
+		return -1;
 	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0)
 		return -1;
 	for (size_t i = 0; i < WW_ARRAY_LEN(setting_defs); i++)
@@ -171,6 +173,8 @@ store_pg_submitter_add(struct store *s, const char *key_id,
 	PGresult *r;
 	int added;
 
+	if (store_pg_ready(p, err, errlen) != 0)
+		return -1;
 	pp_text(&pp, key_id);
 	pp_bin(&pp, public_key, 32);
 	pp_int(&pp, now);
@@ -190,12 +194,16 @@ store_pg_submitters(struct store *s,
 		    int (*cb)(const struct store_submitter *k, void *arg),
 		    void *arg, char *err, size_t errlen)
 {
-	PGresult *r = pg_query(pg_of(s),
-			       "SELECT key_id, public_key, registered,"
-			       " revoked, revoke_reason FROM submitters"
-			       " ORDER BY key_id",
-			       NULL, true, PGRES_TUPLES_OK, "reading the keys",
-			       err, errlen);
+	PGresult *r;
+
+	if (store_pg_ready(pg_of(s), err, errlen) != 0)
+		return -1;
+	r = pg_query(pg_of(s),
+		     "SELECT key_id, public_key, registered,"
+		     " revoked, revoke_reason FROM submitters"
+		     " ORDER BY key_id",
+		     NULL, true, PGRES_TUPLES_OK, "reading the keys", err,
+		     errlen);
 
 	if (r == NULL)
 		return -1;
@@ -252,6 +260,8 @@ store_pg_submitter_revoke(struct store *s, const char *key_id,
 	pp_text(&kp, reason);
 	pp_int(&kp, now);
 	pp_text(&sp, sub);
+	if (store_pg_ready(p, err, errlen) != 0)
+		goto out;
 	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0)
 		goto out;
 	if (sub_run(p,
@@ -289,8 +299,8 @@ out:
 	return rc;
 }
 
-/* The writer's guard: put_batch checks each row it stores with a key's
- * submitter against the revoked keys (store_pg_guard_row()), in the
+/* The writer's guard: put_batch checks the rows it stores with a key's
+ * submitter against the revoked keys (store_pg_guard_batch()), in the
  * batch's transaction, as SQLite's connection-local trigger does. */
 int
 store_pg_submitters_guard(struct store *s, char *err, size_t errlen)
@@ -302,28 +312,51 @@ store_pg_submitters_guard(struct store *s, char *err, size_t errlen)
 }
 
 int
-store_pg_guard_row(struct store_pg *p, const struct store_meas *m, int64_t id,
-		   char *err, size_t errlen)
+store_pg_guard_batch(struct store_pg *p, const struct store_meas *v, size_t n,
+		     const int64_t *ids, char *err, size_t errlen)
 {
 	struct pg_params pp = {0};
-	PGresult *r;
+	char *a = xmalloc(n * 22 + 3), *t = xmalloc(n * 22 + 3);
+	size_t la = 0, lt = 0, k = 0;
+	PGresult *r = NULL;
+	int ret = 0;
 
-	if (m->submitter == NULL || strncmp(m->submitter, "key:", 4) != 0)
-		return 0;
-	pp_int(&pp, id);
-	pp_int(&pp, m->start_time);
-	pp_text(&pp, m->submitter + 4);
-	r = pg_query(p,
-		     "WITH f AS (UPDATE measurements SET revoked = 1"
-		     " WHERE id = $1 AND start_time = $2 AND EXISTS (SELECT 1"
-		     " FROM submitters WHERE key_id = $3 AND revoked IS NOT"
-		     " NULL) RETURNING input, probe_cc, probe_asn)"
-		     " INSERT INTO stale_targets SELECT * FROM f WHERE input"
-		     " IS NOT NULL ON CONFLICT DO NOTHING",
-		     &pp, false, PGRES_COMMAND_OK, "checking a revoked key",
-		     err, errlen);
-	PQclear(r);
-	return r != NULL ? 0 : -1;
+	/* the new rows of a key's: their ids and start times */
+	a[la++] = '{';
+	t[lt++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i] == 0 || v[i].submitter == NULL ||
+		    strncmp(v[i].submitter, "key:", 4) != 0)
+			continue;
+		la += (size_t)sprintf(a + la, "%s%lld", k > 0 ? "," : "",
+				      (long long)ids[i]);
+		lt += (size_t)sprintf(t + lt, "%s%lld", k > 0 ? "," : "",
+				      (long long)v[i].start_time);
+		k++;
+	}
+	strcpy(a + la, "}");
+	strcpy(t + lt, "}");
+	if (k > 0) {
+		pp_text(&pp, a);
+		pp_text(&pp, t);
+		r = pg_query(p,
+			     "WITH f AS (UPDATE measurements m SET revoked = 1"
+			     " FROM unnest($1::bigint[], $2::bigint[]) AS"
+			     " u(id, st) WHERE m.id = u.id AND m.start_time ="
+			     " u.st AND EXISTS (SELECT 1 FROM submitters s"
+			     " WHERE s.key_id = substr(m.submitter, 5) AND"
+			     " s.revoked IS NOT NULL) RETURNING m.input,"
+			     " m.probe_cc, m.probe_asn) INSERT INTO"
+			     " stale_targets SELECT DISTINCT * FROM f WHERE"
+			     " input IS NOT NULL ON CONFLICT DO NOTHING",
+			     &pp, false, PGRES_COMMAND_OK,
+			     "checking revoked keys", err, errlen);
+		ret = r != NULL ? 0 : -1;
+		PQclear(r);
+	}
+	free(a);
+	free(t);
+	return ret;
 }
 
 int64_t

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "store_pg_int.h"
+#include "verdict.h"
 
 /* Rows fetched per round trip. */
 #define FETCH_ROWS 256
@@ -178,6 +179,8 @@ each_row(struct store_pg *p, struct qb *q, bool binary, row_fn fn, void *ctx,
 	PGresult *r;
 
 	snprintf(name, sizeof(name), "ww_cur%lu", ++p->cursors);
+	if (own && store_pg_ready(p, err, errlen) != 0)
+		goto out;
 	if (own && pg_exec(p, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 			   "starting a query", err, errlen) != 0)
 		goto out;
@@ -382,14 +385,14 @@ bucket_floor(int64_t t, int64_t g)
 	return t - ((t % g) + g) % g;
 }
 
-/* CLASS_SQL of store_pg_schema.c, for the hourly buckets. */
-#define CLASS_OF(a)                                                            \
-	"(CASE " a ".blocking WHEN 'false' THEN (CASE " a ".accessible"        \
-	" WHEN 1 THEN 0 WHEN 0 THEN 7 ELSE 8 END) WHEN 'dns' THEN 1"           \
-	" WHEN 'tcp_ip' THEN 2 WHEN 'tls' THEN 3 WHEN 'http-failure' THEN 4"   \
-	" WHEN 'http-diff' THEN (CASE " a ".blocking_detail WHEN"              \
-	" 'http.server_side' THEN 6 ELSE 5 END) ELSE 8 END)"
-#define N_OF(c) " count(*) FILTER (WHERE c = " #c ")"
+/* The class counts of the hourly buckets, by class number (CLASS_SQL
+ * of store_pg_schema.c: verdict.h's). */
+static const char hour_counts[] =
+	"count(*) FILTER (WHERE c = 0), count(*) FILTER (WHERE c = 1),"
+	" count(*) FILTER (WHERE c = 2), count(*) FILTER (WHERE c = 3),"
+	" count(*) FILTER (WHERE c = 4), count(*) FILTER (WHERE c = 5),"
+	" count(*) FILTER (WHERE c = 6), count(*) FILTER (WHERE c = 7),"
+	" count(*) FILTER (WHERE c = 8)";
 
 static void
 timeline_days(struct qb *q, const struct store_filter *f)
@@ -417,13 +420,20 @@ timeline_days(struct qb *q, const struct store_filter *f)
 static void
 timeline_hours(struct store_pg *p, struct qb *q, const struct store_filter *f)
 {
+	char cls[512];
+
+	/* the classes' SQL from verdict.h (one definition), over the one
+	 * table of the subquery */
+	if (ww_classify_sql(cls, sizeof(cls)) == 0)
+		abort(); /* a bug: 512 bytes hold it */
+	qb_add(q, "SELECT input, probe_cc, probe_asn, b, ");
+	qb_add(q, hour_counts);
 	qb_add(q,
-	       "SELECT input, probe_cc, probe_asn, b," N_OF(0) "," N_OF(1) "," N_OF(2) "," N_OF(3) "," N_OF(
-		       4) "," N_OF(5) "," N_OF(6) "," N_OF(7) "," N_OF(8) " FROM (SELECT m.input, m.probe_cc,"
-									  " m.probe_asn, m.start_time - ((m.start_time % 3600) + 3600)"
-									  " % 3600 AS b, " CLASS_OF(
-										  "m") " AS c FROM measurements m"
-										       " WHERE m.input IS NOT NULL AND m.revoked = 0");
+	       " FROM (SELECT m.input, m.probe_cc, m.probe_asn,"
+	       " m.start_time - ((m.start_time % 3600) + 3600) % 3600 AS b, ");
+	qb_add(q, cls);
+	qb_add(q, " AS c FROM measurements m WHERE m.input IS NOT NULL AND"
+		  " m.revoked = 0");
 	/* as in the daily counts (docs/timelines.md, section 9) */
 	if (!p->ag.allow_geo_mismatch)
 		qb_add(q, " AND m.geo_mismatch = 0");

@@ -20,8 +20,11 @@
  *   second collector's insert of the same uid waits for the first to
  *   commit, then is a duplicate). It also finds a row by uid or by id
  *   (whose start_time names the partition).
- * - ids come from the sequence measurements_id_seq (received order, with
- *   gaps where a transaction rolled back).
+ * - ids come from sequences: measurements' in received order (a gap
+ *   where a transaction rolled back), target_state's and events' in the
+ *   order made. Events a recomputation replaces get new numbers, where
+ *   SQLite may give them those of the deleted ones; every other id is as
+ *   SQLite's (tests/unit/test_timeline.c, test_backends_agree).
  * - days are dates, flags smallints, and every text column is COLLATE "C"
  *   so that order and ranges (the reversed hosts of the roll-ups) are
  *   byte order, as in SQLite, whatever the database's locale.
@@ -42,6 +45,7 @@
 #include <time.h>
 
 #include "store_pg_int.h"
+#include "verdict.h"
 
 /* The advisory lock of the migrations and of making partitions (the
  * target locks are hashes: a collision would only make them wait). */
@@ -135,9 +139,12 @@ static const char *const migrations[] = {
 	" last_id bigint,"
 	" win text NOT NULL,"
 	" fresh integer NOT NULL,"
-	" UNIQUE (input, probe_cc, probe_asn));"
+	/* the network first: the same index serves a network's targets,
+	 * and no other index tempts the planner away from it for a
+	 * target's key (an index on the network alone did, before the
+	 * table had statistics: a scan of the network's every target) */
+	" UNIQUE (probe_cc, probe_asn, input));"
 	"CREATE INDEX target_state_rhost ON target_state (rhost);"
-	"CREATE INDEX target_state_cc ON target_state (probe_cc, probe_asn);"
 	"CREATE INDEX target_state_last_tested ON target_state (last_tested);"
 	"CREATE TABLE events ("
 	" id bigserial PRIMARY KEY,"
@@ -356,15 +363,10 @@ store_pg_partitions(struct store_pg *p, const struct store_meas *v, size_t n,
 /* One target's key: $1, $2, $3. */
 #define KEY_IS "input = $1 AND probe_cc = $2 AND probe_asn = $3"
 
-/* A measurement's class (docs/timelines.md) in SQL, kept in step with the
- * state machine's classification (timeline.h): 0 ok, 1 dns, 2 tcp_ip,
- * 3 tls, 4 http-failure, 5 http-diff, 6 server-side, 7 down, 8 failed. */
-#define CLASS_SQL                                                              \
-	"(CASE blocking WHEN 'false' THEN (CASE accessible WHEN 1 THEN 0"      \
-	" WHEN 0 THEN 7 ELSE 8 END) WHEN 'dns' THEN 1 WHEN 'tcp_ip' THEN 2"    \
-	" WHEN 'tls' THEN 3 WHEN 'http-failure' THEN 4 WHEN 'http-diff'"       \
-	" THEN (CASE blocking_detail WHEN 'http.server_side' THEN 6 ELSE 5"    \
-	" END) ELSE 8 END)"
+/* A measurement's class (docs/timelines.md) in SQL: written at prepare
+ * time from verdict.h's tables (ww_classify_sql()), the one definition
+ * of the classes. */
+#define CLASS_SQL "@CLASS@"
 
 /* The submitter a row counts as for agreement and the daily cap: the
  * unsigned of one network ("anon:<asn>:<hour>") are one. */
@@ -392,11 +394,14 @@ store_pg_partitions(struct store_pg *p, const struct store_meas *v, size_t n,
 	" n_capped = d.n_capped + excluded.n_capped"
 static const char *const stmt_sql[PS_N] = {
 	/* a measurement: its uid and its row at once (nothing when the
-	 * uid is taken); returns the row's id, or NULL */
+	 * uid is taken); returns the row's id, or NULL. A taken uid takes
+	 * no id (as in SQLite: ids follow arrival without gaps), unless it
+	 * was taken by another collector that very moment. */
 	[PS_PUT] =
 		"WITH u AS (INSERT INTO measurement_uids (uid, id, start_time)"
-		" VALUES ($1, nextval('measurements_id_seq'), $12::bigint)"
-		" ON CONFLICT (uid) DO NOTHING RETURNING id),"
+		" SELECT $1, nextval('measurements_id_seq'), $12::bigint"
+		" WHERE NOT EXISTS (SELECT 1 FROM measurement_uids WHERE"
+		" uid = $1) ON CONFLICT (uid) DO NOTHING RETURNING id),"
 		" m AS (INSERT INTO measurements (id, uid, raw, raw_len, input,"
 		" test_name, category_code, probe_cc, probe_asn, observed_cc,"
 		" observed_asn, geo_mismatch, start_time, received_time,"
@@ -465,6 +470,13 @@ static const char *const stmt_sql[PS_N] = {
 		" n_conclusive = excluded.n_conclusive,"
 		" last_time = excluded.last_time, last_id = excluded.last_id,"
 		" win = excluded.win, fresh = excluded.fresh",
+	/* a known target, by id: its id stays (an upsert would take a new
+	 * number from the sequence each time) */
+	[PS_STATE_UPD] = "UPDATE target_state SET host = $4, rhost = $5,"
+			 " category_code = $6, category_time = $7, state = $8,"
+			 " method = $9, since = $10, last_tested = $11,"
+			 " n_conclusive = $12, last_time = $13, last_id = $14,"
+			 " win = $15, fresh = $16 WHERE id = $17 AND " KEY_IS,
 	[PS_EVENT_ADD] = "INSERT INTO events (input, probe_cc, probe_asn,"
 			 " time, from_state, to_state, method, uids) VALUES"
 			 " ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -540,6 +552,7 @@ static const char *const stmt_names[PS_N] = {
 	[PS_SUBDAY_SET] = "subday_set",
 	[PS_STATE_GET] = "state_get",
 	[PS_STATE_PUT] = "state_put",
+	[PS_STATE_UPD] = "state_upd",
 	[PS_EVENT_ADD] = "event_add",
 	[PS_UID_OF] = "uid_of",
 	[PS_KEY_ROWS] = "key_rows",
@@ -567,14 +580,30 @@ store_pg_stmt_name(enum pg_stmt_id id)
 	return stmt_names[id];
 }
 
+/* sql with @CLASS@ replaced by the classes' SQL; the caller frees it. */
+static char *
+with_classes(const char *sql)
+{
+	const char *at = strstr(sql, CLASS_SQL);
+	char cls[512];
+
+	if (at == NULL)
+		return xstrdup(sql);
+	if (ww_classify_sql(cls, sizeof(cls)) == 0)
+		abort(); /* a bug: 512 bytes hold it */
+	return xasprintf("%.*s%s%s", (int)(at - sql), sql, cls,
+			 at + strlen(CLASS_SQL));
+}
+
 int
 store_pg_prepare(struct store_pg *p, char *err, size_t errlen)
 {
 	for (int i = 0; i < PS_N; i++) {
-		PGresult *r =
-			PQprepare(p->conn, stmt_names[i], stmt_sql[i], 0, NULL);
+		char *sql = with_classes(stmt_sql[i]);
+		PGresult *r = PQprepare(p->conn, stmt_names[i], sql, 0, NULL);
 		char what[64];
 
+		free(sql);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			snprintf(what, sizeof(what), "preparing %s",
 				 stmt_names[i]);

@@ -289,6 +289,15 @@ state_params(struct store_pg *p, const struct tl *t, struct pg_params *pp,
 	}
 	pp_text(pp, sb->win);
 	pp_int(pp, t->fresh);
+	if (t->row > 0)
+		pp_int(pp, t->row); /* $17 of PS_STATE_UPD */
+}
+
+/* The statement that saves t: a known target's row by its id. */
+static enum pg_stmt_id
+state_stmt(const struct tl *t)
+{
+	return t->row > 0 ? PS_STATE_UPD : PS_STATE_PUT;
 }
 
 static int
@@ -299,43 +308,10 @@ tl_save(struct store_pg *p, const struct tl *t, char *err, size_t errlen)
 	int ret;
 
 	state_params(p, t, &pp, &sb);
-	ret = pg_do(p, PS_STATE_PUT, &pp, "storing a target's state", err,
+	ret = pg_do(p, state_stmt(t), &pp, "storing a target's state", err,
 		    errlen);
 	free(sb.rhost);
 	return ret;
-}
-
-/* The uids of a change's measurements as a JSON array; NULL on error. */
-static char *
-cite_json(struct store_pg *p, const struct tl_change *ch, char *err,
-	  size_t errlen)
-{
-	PGresult *r[TL_WINDOW];
-	const char *uids[TL_WINDOW] = {NULL};
-	char *json = NULL;
-	int n = 0;
-
-	for (; n < ch->ncite; n++) {
-		struct pg_params pp = {0};
-
-		pp_int(&pp, ch->cite[n]);
-		r[n] = pg_run(p, PS_UID_OF, &pp, PGRES_TUPLES_OK,
-			      "reading a measurement's uid", err, errlen);
-		if (r[n] != NULL && PQntuples(r[n]) != 1) {
-			ww_set_err(err, errlen, "%s: no measurement of id %lld",
-				   p->name, (long long)ch->cite[n]);
-			PQclear(r[n]);
-			r[n] = NULL;
-		}
-		if (r[n] == NULL)
-			goto out;
-		uids[n] = PQgetvalue(r[n], 0, 0);
-	}
-	json = tl_uids_json(uids, n);
-out:
-	for (int i = 0; i < n; i++)
-		PQclear(r[i]);
-	return json;
 }
 
 static int
@@ -356,11 +332,109 @@ event_add(struct store_pg *p, const struct tl *t, int64_t time, int from,
 /* --- recomputation ----------------------------------------------------------
  */
 
+/* An event found (by a batch or a recomputation), to be recorded. */
 struct gen_event {
 	int64_t time;
 	int from, to, method;
-	char *uids;
+	int ncite;
+	int64_t cite[TL_WINDOW]; /* the ids behind it */
+	char *uids;		 /* their uids as JSON (events_uids()) */
+	size_t k;		 /* a batch's: its target */
 };
+
+static void
+gen_push(struct gen_event **g, size_t *gn, size_t *gcap,
+	 const struct tl_change *ch, size_t k)
+{
+	struct gen_event *e = WW_PUSH(*g, *gn, *gcap);
+
+	e->time = ch->time;
+	e->from = ch->from;
+	e->to = ch->to;
+	e->method = ch->method;
+	e->ncite = ch->ncite;
+	memcpy(e->cite, ch->cite, sizeof(e->cite));
+	e->uids = NULL;
+	e->k = k;
+}
+
+struct id_uid {
+	int64_t id;
+	const char *uid;
+};
+
+static int
+cmp_id_uid(const void *a, const void *b)
+{
+	int64_t x = ((const struct id_uid *)a)->id;
+	int64_t y = ((const struct id_uid *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/* The uids of the measurements behind events g[0..n-1], as JSON arrays
+ * (g[i].uids), read in one query. */
+static int
+events_uids(struct store_pg *p, struct gen_event *g, size_t n, char *err,
+	    size_t errlen)
+{
+	struct pg_params pp = {0};
+	struct id_uid *m = NULL;
+	size_t nm = 0;
+	char *arr, *w;
+	PGresult *r;
+	int ret = -1;
+
+	if (n == 0)
+		return 0;
+	arr = xmalloc(n * TL_WINDOW * 22 + 3);
+	w = arr;
+	*w++ = '{';
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < g[i].ncite; c++)
+			w += sprintf(w, "%s%lld", w - arr > 1 ? "," : "",
+				     (long long)g[i].cite[c]);
+	*w++ = '}';
+	*w = '\0';
+	pp_text(&pp, arr);
+	r = pg_query(p,
+		     "SELECT id, uid FROM measurement_uids WHERE id ="
+		     " ANY($1::bigint[])",
+		     &pp, false, PGRES_TUPLES_OK, "reading measurements' uids",
+		     err, errlen);
+	free(arr);
+	if (r == NULL)
+		return -1;
+	nm = (size_t)PQntuples(r);
+	m = xcalloc(nm + 1, sizeof(*m));
+	for (size_t i = 0; i < nm; i++) {
+		m[i].id = pg_int(r, (int)i, 0);
+		m[i].uid = PQgetvalue(r, (int)i, 1);
+	}
+	qsort(m, nm, sizeof(*m), cmp_id_uid);
+	for (size_t i = 0; i < n; i++) {
+		const char *uids[TL_WINDOW] = {NULL};
+
+		for (int c = 0; c < g[i].ncite; c++) {
+			struct id_uid key = {g[i].cite[c], NULL}, *f;
+
+			f = bsearch(&key, m, nm, sizeof(*m), cmp_id_uid);
+			if (f == NULL) {
+				ww_set_err(err, errlen,
+					   "%s: no measurement of id %lld",
+					   p->name, (long long)key.id);
+				goto out;
+			}
+			uids[c] = f->uid;
+		}
+		g[i].uids = tl_uids_json(uids, g[i].ncite);
+	}
+	ret = 0;
+out:
+	free(m);
+	PQclear(r);
+	return ret;
+}
 
 static bool
 same_event(const PGresult *r, int i, const struct gen_event *g)
@@ -461,8 +535,6 @@ replay(struct store_pg *p, struct tl *t, const PGresult *r,
 		int64_t id = pg_int(r, i, 0);
 		struct tl_meas m;
 		struct tl_change ch;
-		struct gen_event *e;
-		char *uids;
 
 		/* a revoked submitter's rows are as if never sent */
 		if (pg_int(r, i, 9) != 0)
@@ -477,19 +549,10 @@ replay(struct store_pg *p, struct tl *t, const PGresult *r,
 		m.start_time = pg_int(r, i, 1);
 		m.received_time = pg_int(r, i, 7);
 		m.category = pg_text(r, i, 4);
-		if (tl_step(t, &p->ag, &m, &ch) != TL_CHANGED)
-			continue;
-		uids = cite_json(p, &ch, err, errlen);
-		if (uids == NULL)
-			return -1;
-		e = WW_PUSH(*g, *gn, gcap);
-		e->time = ch.time;
-		e->from = ch.from;
-		e->to = ch.to;
-		e->method = ch.method;
-		e->uids = uids;
+		if (tl_step(t, &p->ag, &m, &ch) == TL_CHANGED)
+			gen_push(g, gn, &gcap, &ch, 0);
 	}
-	return 0;
+	return events_uids(p, *g, *gn, err, errlen);
 }
 
 /* Recompute a target from all its measurements, in (start_time, id)
@@ -519,6 +582,13 @@ tl_rebuild(struct store_pg *p, const char *input, const char *cc,
 		ret = tl_drop(p, &t, err, errlen);
 		goto out;
 	}
+	/* saved by its id when it has one (no sequence number used) */
+	PQclear(r);
+	r = pg_run(p, PS_STATE_GET, &pp, PGRES_TUPLES_OK,
+		   "reading a target's state", err, errlen);
+	if (r == NULL)
+		goto out;
+	t.row = PQntuples(r) > 0 ? pg_int(r, 0, 10) : 0;
 	if (sync_events(p, &t, g, gn, err, errlen) != 0 ||
 	    tl_save(p, &t, err, errlen) != 0 ||
 	    (daily && recount(p, &t, err, errlen) != 0))
@@ -644,6 +714,8 @@ struct tl_batch {
 	struct tlc *c;	      /* one per key of ks */
 	size_t *save;	      /* the ones to save */
 	struct save_buf sb;
+	struct gen_event *g; /* the events found, in order */
+	size_t gn, gcap;
 };
 
 static int
@@ -680,13 +752,35 @@ save_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
 
 	(void)err;
 	(void)errlen;
-	calls[0].id = PS_STATE_PUT;
+	calls[0].id = state_stmt(&b->c[b->save[i]].t);
 	state_params(b->p, &b->c[b->save[i]].t, &calls[0].pp, &b->sb);
 	return 1;
 }
 
+static int
+event_build(void *ctx, size_t i, struct pg_call *calls, char *err,
+	    size_t errlen)
+{
+	struct tl_batch *b = ctx;
+	const struct gen_event *e = &b->g[i];
+	const struct tl *t = &b->c[e->k].t;
+	struct pg_params *pp = &calls[0].pp;
+
+	(void)err;
+	(void)errlen;
+	memset(pp, 0, sizeof(*pp));
+	calls[0].id = PS_EVENT_ADD;
+	pp_key(pp, t->input, t->cc, t->asn);
+	pp_int(pp, e->time);
+	pp_text(pp, tl_state_name(e->from));
+	pp_text(pp, tl_state_name(e->to));
+	pp_text(pp, e->method >= 0 ? ww_class_name(e->method) : NULL);
+	pp_text(pp, e->uids);
+	return 1;
+}
+
 /* Move target c's state by measurement m (stored as id); an event is
- * recorded at once (events keep the order they were found in). */
+ * kept, to be recorded in the order found. */
 static int
 batch_step(struct tl_batch *b, struct tlc *c, const struct store_meas *m,
 	   int64_t id, char *err, size_t errlen)
@@ -694,9 +788,10 @@ batch_step(struct tl_batch *b, struct tlc *c, const struct store_meas *m,
 	struct store_pg *p = b->p;
 	struct tl_change ch;
 	struct tl_meas tm;
-	char *uids;
 	int rc;
 
+	(void)err;
+	(void)errlen;
 	tm.cls = ww_classify(m->blocking, m->blocking_detail, m->accessible);
 	/* evidence the settings leave out is no evidence, as a failed one */
 	if (tl_geo_excluded(&p->ag, m->geo_mismatch))
@@ -711,14 +806,9 @@ batch_step(struct tl_batch *b, struct tlc *c, const struct store_meas *m,
 		return 0;
 	}
 	c->dirty = true;
-	if (rc != TL_CHANGED)
-		return 0;
-	uids = cite_json(p, &ch, err, errlen);
-	rc = uids == NULL ? -1
-			  : event_add(p, &c->t, ch.time, ch.from, ch.to,
-				      ch.method, uids, err, errlen);
-	free(uids);
-	return rc;
+	if (rc == TL_CHANGED)
+		gen_push(&b->g, &b->gn, &b->gcap, &ch, (size_t)(c - b->c));
+	return 0;
 }
 
 static int
@@ -728,6 +818,7 @@ batch_run(struct tl_batch *b, const struct store_meas *v, size_t n,
 	static const struct pg_pipe_ops load_ops = {load_build, load_take,
 						    NULL};
 	static const struct pg_pipe_ops save_ops = {save_build, NULL, NULL};
+	static const struct pg_pipe_ops event_ops = {event_build, NULL, NULL};
 	struct store_pg *p = b->p;
 	size_t nsave = 0;
 
@@ -746,6 +837,11 @@ batch_run(struct tl_batch *b, const struct store_meas *v, size_t n,
 		    batch_step(b, c, &v[i], ids[i], err, errlen) != 0)
 			return -1;
 	}
+	/* the events, in the order found (their ids follow it) */
+	if (events_uids(p, b->g, b->gn, err, errlen) != 0 ||
+	    pg_pipeline(p, b->gn, &event_ops, b, "recording events", err,
+			errlen) != 0)
+		return -1;
 	for (size_t k = 0; k < b->ks->n; k++)
 		if (b->c[k].dirty && !b->c[k].redo)
 			b->save[nsave++] = k;
@@ -766,7 +862,7 @@ int
 store_pg_tl_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 		  const int64_t *ids, char *err, size_t errlen)
 {
-	struct tl_batch b = {p, ks_new(), NULL, NULL, {"", NULL}};
+	struct tl_batch b = {p, ks_new(), NULL, NULL, {"", NULL}, NULL, 0, 0};
 	int ret;
 
 	for (size_t i = 0; i < n; i++)
@@ -780,6 +876,9 @@ store_pg_tl_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 	ret = batch_run(&b, v, n, ids, err, errlen);
 	for (size_t k = 0; k < b.ks->n; k++)
 		tl_free(&b.c[k].t);
+	for (size_t i = 0; i < b.gn; i++)
+		free(b.g[i].uids);
+	free(b.g);
 	free(b.c);
 	free(b.save);
 	free(b.sb.rhost);

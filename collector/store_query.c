@@ -15,6 +15,7 @@
 #include "store.h"
 #include "store_sqlite_int.h"
 #include "util.h"
+#include "verdict.h"
 
 /* --- queries ------------------------------------------------------------- */
 
@@ -422,12 +423,16 @@ sqlite_timeline(struct store *base, const struct store_filter *fin,
 	if (granularity == 86400) {
 		day_of(f.since, d0);
 		day_of(f.until - 1, d1);
+		char col[32];
+
 		qb_add(&q, "SELECT d.input, d.probe_cc, d.probe_asn,"
-			   " unixepoch(d.day), d.n_ok, d.n_dns, d.n_tcp_ip,"
-			   " d.n_tls, d.n_http_failure, d.n_http_diff,"
-			   " d.n_server_side, d.n_down, d.n_failed FROM"
-			   " daily_counts d"
-			   " WHERE 1");
+			   " unixepoch(d.day)");
+		for (int i = 0; i < WW_CLASS_N; i++) {
+			store_sqlite_count_column(i, col, sizeof(col));
+			qb_add(&q, ", d.");
+			qb_add(&q, col);
+		}
+		qb_add(&q, " FROM daily_counts d WHERE 1");
 		where_key(&q, "d", &f);
 		where_target(&q, "d", f.category, f.state);
 		if (f.since != 0)
@@ -440,14 +445,20 @@ sqlite_timeline(struct store *base, const struct store_filter *fin,
 		}
 		qb_add(&q, " ORDER BY d.input, d.probe_cc, d.probe_asn, d.day");
 	} else {
-		qb_add(&q, "SELECT input, probe_cc, probe_asn, b, sum(c = 0),"
-			   " sum(c = 1), sum(c = 2), sum(c = 3), sum(c = 4),"
-			   " sum(c = 5), sum(c = 6), sum(c = 7), sum(c = 8)"
-			   " FROM (SELECT"
+		char cls[512];
+
+		qb_add(&q, "SELECT input, probe_cc, probe_asn, b");
+		for (int i = 0; i < WW_CLASS_N; i++) {
+			snprintf(cls, sizeof(cls), ", sum(c = %d)", i);
+			qb_add(&q, cls);
+		}
+		qb_add(&q, " FROM (SELECT"
 			   " m.input, m.probe_cc, m.probe_asn, m.start_time -"
 			   " ((m.start_time % 3600) + 3600) % 3600 AS b, ");
-		qb_add(&q, CLASS_SQL " AS c FROM measurements m WHERE"
-				     " m.input IS NOT NULL AND m.revoked = 0");
+		ww_classify_sql(cls, sizeof(cls));
+		qb_add(&q, cls);
+		qb_add(&q, " AS c FROM measurements m WHERE"
+			   " m.input IS NOT NULL AND m.revoked = 0");
 		/* as in the daily counts (docs/timelines.md, section 9) */
 		if (!s->ag.allow_geo_mismatch)
 			qb_add(&q, " AND m.geo_mismatch = 0");

@@ -185,6 +185,16 @@ sb_add(struct sbuf *b, const char *v, size_t n)
 	b->p[b->len] = '\0';
 }
 
+/* store_schema.c: the schema's version (the number of migrations),
+ * migration i (0 ..), and the SQL of statement id (into b when it is
+ * built, else static). */
+int store_sqlite_schema_version(void);
+const char *store_sqlite_migration(int i);
+const char *store_sqlite_stmt(int id, struct sbuf *b);
+/* The daily_counts column of count class i (a WW_CLASS_* or TL_COUNT_*),
+ * "n_" and its name with '-' as '_', into out. */
+void store_sqlite_count_column(int i, char *out, size_t outlen);
+
 /* A copy of v reversed ("www.example.org" -> "gro.elpmaxe.www"): the
  * subdomains of a domain are then a range of an index. */
 static inline char *
@@ -204,15 +214,6 @@ reversed(const char *v)
 }
 
 #define DAY ((int64_t)86400)
-
-/* A measurement's class (docs/timelines.md) in SQL: the index into
- * class_names (store_timeline.c). Kept in step with classify(). */
-#define CLASS_SQL                                                              \
-	"(CASE blocking WHEN 'false' THEN (CASE accessible WHEN 1 THEN 0"      \
-	" WHEN 0 THEN 7 ELSE 8 END) WHEN 'dns' THEN 1 WHEN 'tcp_ip' THEN 2"    \
-	" WHEN 'tls' THEN 3 WHEN 'http-failure' THEN 4 WHEN 'http-diff'"       \
-	" THEN (CASE blocking_detail WHEN 'http.server_side' THEN 6 ELSE 5"    \
-	" END) ELSE 8 END)"
 
 /* Targets to recompute before a batch commits: a small hash set of keys,
  * pointing into the batch. */

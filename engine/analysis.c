@@ -32,18 +32,10 @@
 #include "target.h"
 #include "util.h"
 
-static const char *const blocking_names[] = {
-	[BL_DNS] = "dns",
-	[BL_TCP_IP] = "tcp_ip",
-	[BL_TLS] = "tls",
-	[BL_HTTP_FAILURE] = "http-failure",
-	[BL_HTTP_DIFF] = "http-diff",
-};
-
 /* --- setting the verdict -------------------------------------------------- */
 
 static bool
-set_verdict(struct ctx *c, enum blocking b, enum tri accessible,
+set_verdict(struct ctx *c, enum ww_blocking b, enum tri accessible,
 	    const char *detail, const char *reason, const char *failure)
 {
 	c->v.blocking = b;
@@ -58,7 +50,8 @@ set_verdict(struct ctx *c, enum blocking b, enum tri accessible,
 static bool
 set_null(struct ctx *c, const char *reason, const char *failure)
 {
-	return set_verdict(c, BL_NULL, TRI_NULL, NULL, reason, failure);
+	return set_verdict(c, WW_BLOCKING_NULL, TRI_NULL, NULL, reason,
+			   failure);
 }
 
 /* A null that no hop's step decided. */
@@ -70,7 +63,7 @@ set_null_nohop(struct ctx *c, const char *reason, const char *failure)
 }
 
 bool
-set_blocked(struct ctx *c, enum blocking b, const char *detail,
+set_blocked(struct ctx *c, enum ww_blocking b, const char *detail,
 	    const char *reason, const char *failure)
 {
 	return set_verdict(c, b, TRI_FALSE, detail, reason, failure);
@@ -80,13 +73,14 @@ set_blocked(struct ctx *c, enum blocking b, const char *detail,
 static bool
 set_down(struct ctx *c, const char *failure)
 {
-	return set_verdict(c, BL_FALSE, TRI_FALSE, NULL, "down", failure);
+	return set_verdict(c, WW_BLOCKING_FALSE, TRI_FALSE, NULL, "down",
+			   failure);
 }
 
 static bool
 set_accessible(struct ctx *c, const char *reason)
 {
-	return set_verdict(c, BL_FALSE, TRI_TRUE, NULL, reason, NULL);
+	return set_verdict(c, WW_BLOCKING_FALSE, TRI_TRUE, NULL, reason, NULL);
 }
 
 /*
@@ -195,10 +189,10 @@ decide_fingerprints(struct ctx *c)
 	c->confirmed = c->fp_dns || c->fp_http;
 	c->cur_hop = c->fp_dns ? c->fp_dns_hop : c->fp_http_hop;
 	if (c->fp_dns)
-		return set_blocked(c, BL_DNS, "dns.injected", "dns_injected",
-				   NULL);
+		return set_blocked(c, WW_BLOCKING_DNS, "dns.injected",
+				   "dns_injected", NULL);
 	if (c->fp_http)
-		return set_blocked(c, BL_HTTP_DIFF, "http.blockpage",
+		return set_blocked(c, WW_BLOCKING_HTTP_DIFF, "http.blockpage",
 				   "http_blockpage", NULL);
 	c->cur_hop = -1;
 	return false;
@@ -260,7 +254,8 @@ decide_dns(struct ctx *c, const struct hop *h)
 		 * "down" too */
 		return set_down(c, hf);
 	}
-	return set_blocked(c, BL_DNS, dns_detail(f), "dns_failure", hf);
+	return set_blocked(c, WW_BLOCKING_DNS, dns_detail(f), "dns_failure",
+			   hf);
 }
 
 /*
@@ -315,7 +310,7 @@ decide_tcp(struct ctx *c, const struct hop *h, size_t k)
 	if (c->control == NULL)
 		return set_no_control(c);
 	if (blocked != NULL)
-		return set_blocked(c, BL_TCP_IP, tcp_detail(blocked),
+		return set_blocked(c, WW_BLOCKING_TCP_IP, tcp_detail(blocked),
 				   "tcp_failure", blocked);
 	if (all_down)
 		return set_down(c, first);
@@ -399,16 +394,17 @@ set_tls_verdict(struct ctx *c, enum tls_outcome oc, const char *f)
 		return set_probe_offline(c, f);
 	switch (oc) {
 	case TO_SNI:
-		return set_blocked(c, BL_TLS, tls_detail(f), "tls_sni_filtered",
-				   f);
+		return set_blocked(c, WW_BLOCKING_TLS, tls_detail(f),
+				   "tls_sni_filtered", f);
 	case TO_UNPROVEN:
-		return set_blocked(c, BL_TLS, tls_detail(f),
+		return set_blocked(c, WW_BLOCKING_TLS, tls_detail(f),
 				   "tls_unexpected_failure", f);
 	case TO_ADDR:
-		return set_blocked(c, BL_TCP_IP, tls_detail(f),
+		return set_blocked(c, WW_BLOCKING_TCP_IP, tls_detail(f),
 				   "tls_address_filtered", f);
 	case TO_MITM:
-		return set_blocked(c, BL_TLS, "tls.mitm", "tls_mitm", f);
+		return set_blocked(c, WW_BLOCKING_TLS, "tls.mitm", "tls_mitm",
+				   f);
 	case TO_TRUST:
 		return set_null(c, "tls_trust_mismatch", f);
 	case TO_DOWN:
@@ -495,7 +491,7 @@ decide_http_failure(struct ctx *c, const struct hop *h, const char *f)
 		return set_no_control(c);
 	switch (ctl_http_at(c, h, &ctl)) {
 	case OC_OK:
-		return set_blocked(c, BL_HTTP_FAILURE,
+		return set_blocked(c, WW_BLOCKING_HTTP_FAILURE,
 				   throttled(h->req, f, ctl) ? "http.throttled"
 							     : http_detail(f),
 				   "http_failure", f);
@@ -543,8 +539,9 @@ decide_https_page(struct ctx *c, long long code, long long ctl_code,
 	bool c2 = ctl_code / 100 == 2, p2 = code / 100 == 2;
 
 	if (c2 && (!p2 || page_far(c)))
-		return set_blocked(c, BL_HTTP_DIFF, "http.server_side",
-				   "http_server_side", f);
+		return set_blocked(c, WW_BLOCKING_HTTP_DIFF,
+				   WW_DETAIL_SERVER_SIDE, "http_server_side",
+				   f);
 	/* neither got the page, for different reasons of the server's */
 	if (!c2 && !p2 && code / 100 != ctl_code / 100)
 		return set_down(c, f);
@@ -565,8 +562,8 @@ decide_http_page(struct ctx *c, size_t k, const char *f)
 			       : ooni_http_differs(c) || page_far(c);
 
 	if (differs)
-		return set_blocked(c, BL_HTTP_DIFF, "http.diff", "http_diff",
-				   f);
+		return set_blocked(c, WW_BLOCKING_HTTP_DIFF, "http.diff",
+				   "http_diff", f);
 	return set_accessible(c, "expected_success");
 }
 
@@ -736,9 +733,9 @@ apply_dns_consistency(struct ctx *c)
 	size_t stop = v->hop >= 0 ? (size_t)v->hop : c->n_hops - 1;
 	int j;
 
-	if (!c->have_target || c->confirmed || v->blocking == BL_DNS ||
-	    v->blocking == BL_HTTP_DIFF ||
-	    (v->blocking == BL_FALSE && v->accessible == TRI_TRUE) ||
+	if (!c->have_target || c->confirmed || v->blocking == WW_BLOCKING_DNS ||
+	    v->blocking == WW_BLOCKING_HTTP_DIFF ||
+	    (v->blocking == WW_BLOCKING_FALSE && v->accessible == TRI_TRUE) ||
 	    is(v->reason, "interrupted") ||
 	    is(v->reason, "control_unavailable") ||
 	    is(v->reason, "tls_trust_mismatch"))
@@ -754,10 +751,10 @@ apply_dns_consistency(struct ctx *c)
 		return;
 	c->cur_hop = j;
 	if (c->hops[j].bogon)
-		set_blocked(c, BL_DNS, "dns.bogon", "dns_bogon", f);
+		set_blocked(c, WW_BLOCKING_DNS, "dns.bogon", "dns_bogon", f);
 	else
-		set_blocked(c, BL_DNS, "dns.inconsistent", "dns_inconsistent",
-			    f);
+		set_blocked(c, WW_BLOCKING_DNS, "dns.inconsistent",
+			    "dns_inconsistent", f);
 }
 
 /*
@@ -772,7 +769,7 @@ apply_network_check(struct ctx *c)
 	const json_t *ok = jget(jobj(c->tk, "network_check"), "ok");
 
 	if (!json_is_false(ok) || c->confirmed ||
-	    (c->v.blocking == BL_FALSE && c->v.accessible == TRI_TRUE))
+	    (c->v.blocking == WW_BLOCKING_FALSE && c->v.accessible == TRI_TRUE))
 		return;
 	set_null_nohop(c, "probe_offline", c->v.failure);
 }
@@ -792,13 +789,13 @@ str_or_null(const char *s)
 }
 
 static json_t *
-blocking_json(enum blocking b)
+blocking_json(enum ww_blocking b)
 {
-	if (b == BL_NULL)
+	if (b == WW_BLOCKING_NULL)
 		return json_null();
-	if (b == BL_FALSE)
+	if (b == WW_BLOCKING_FALSE)
 		return json_false();
-	return json_string(blocking_names[b]);
+	return json_string(ww_blocking_name(b));
 }
 
 /* The URL of hop k: its request's, else (hop 0) the input. */

@@ -21,6 +21,7 @@
 
 #include "analysis.h"
 #include "target.h"
+#include "verdict.h"
 
 #define MAX_ITEMS WW_ANALYSIS_MAX_ITEMS
 #define MAX_ADDRS 64   /* addresses kept per side */
@@ -41,16 +42,6 @@
 /* Hops read per side: the probe follows 10 redirects (11 requests). */
 #define MAX_HOPS 16
 
-enum blocking {
-	BL_NULL,
-	BL_FALSE,
-	BL_DNS,
-	BL_TCP_IP,
-	BL_TLS,
-	BL_HTTP_FAILURE,
-	BL_HTTP_DIFF,
-};
-
 enum tri { TRI_NULL, TRI_FALSE, TRI_TRUE };
 
 /* The step of a hop that stopped the walk (for the packet rules). */
@@ -68,7 +59,7 @@ struct ip {
 };
 
 struct verdict {
-	enum blocking blocking;
+	enum ww_blocking blocking;
 	enum tri accessible;
 	const char *detail;  /* static string or NULL */
 	const char *reason;  /* static string */
@@ -270,7 +261,7 @@ void match_http_fingerprints(struct ctx *c);
 bool throttled(const json_t *req, const char *f, const json_t *ctl);
 
 /* --- analysis.c: setting the verdict ------------------------------------- */
-bool set_blocked(struct ctx *c, enum blocking b, const char *detail,
+bool set_blocked(struct ctx *c, enum ww_blocking b, const char *detail,
 		 const char *reason, const char *failure);
 const char *tcp_detail(const char *f);
 const char *tls_detail(const char *f);

@@ -826,8 +826,8 @@ page_intact(const struct ctx *c, size_t j)
 		}
 		return false;
 	}
-	return c->v.blocking == BL_FALSE && c->v.accessible == TRI_TRUE &&
-	       same_page_strict(c);
+	return c->v.blocking == WW_BLOCKING_FALSE &&
+	       c->v.accessible == TRI_TRUE && same_page_strict(c);
 }
 
 /*
@@ -846,7 +846,8 @@ pk_apply_dns(struct ctx *c)
 	    page_intact(c, (size_t)j))
 		return;
 	c->cur_hop = j;
-	set_blocked(c, BL_DNS, "dns.injected", "dns_injected_replies", NULL);
+	set_blocked(c, WW_BLOCKING_DNS, "dns.injected", "dns_injected_replies",
+		    NULL);
 	c->confirmed = true;
 }
 
@@ -858,7 +859,7 @@ is_reset_detail(const char *d)
 
 /* The class of a reset proven injected when the control could not tell:
  * the step's, and for TLS the neutral handshake's word on the address. */
-static enum blocking
+static enum ww_blocking
 reset_class(const struct ctx *c, const json_t *rec)
 {
 	const struct hop *h = &c->hops[c->stop_hop];
@@ -868,16 +869,16 @@ reset_class(const struct ctx *c, const json_t *rec)
 
 	switch (c->stop_step) {
 	case PK_STEP_TCP:
-		return BL_TCP_IP;
+		return WW_BLOCKING_TCP_IP;
 	case PK_STEP_TLS:
 		if (!entry_endpoint(rec, &ip, &port))
-			return BL_TLS;
+			return WW_BLOCKING_TLS;
 		neutral = neutral_hs(c, &ip, port, h->t.host);
 		return neutral != NULL && tls_state(neutral) == TS_FAILED
-			       ? BL_TCP_IP
-			       : BL_TLS;
+			       ? WW_BLOCKING_TCP_IP
+			       : WW_BLOCKING_TLS;
 	default:
-		return BL_HTTP_FAILURE;
+		return WW_BLOCKING_HTTP_FAILURE;
 	}
 }
 
@@ -885,7 +886,7 @@ reset_class(const struct ctx *c, const json_t *rec)
 static bool
 unproven(const struct ctx *c)
 {
-	return c->v.blocking == BL_NULL &&
+	return c->v.blocking == WW_BLOCKING_NULL &&
 	       (is(c->v.reason, "control_unavailable") ||
 		is(c->v.reason, "control_incomplete") ||
 		is(c->v.reason, "control_http_failed"));
@@ -904,8 +905,8 @@ apply_http(struct ctx *c)
 	const json_t *req;
 	long long code;
 
-	if (c->v.blocking == BL_HTTP_DIFF &&
-	    !is(c->v.detail, "http.server_side")) {
+	if (c->v.blocking == WW_BLOCKING_HTTP_DIFF &&
+	    !is(c->v.detail, WW_DETAIL_SERVER_SIDE)) {
 		req = c->v.hop >= 0 && (size_t)c->v.hop < c->n_hops
 			      ? c->hops[c->v.hop].req
 			      : final_request(c);
@@ -920,7 +921,7 @@ apply_http(struct ctx *c)
 	if (response_of(req, &code) == NULL || !pk_http_injected(c, req))
 		return false;
 	c->cur_hop = c->stop_hop;
-	set_blocked(c, BL_HTTP_DIFF, "http.diff", "http_injected",
+	set_blocked(c, WW_BLOCKING_HTTP_DIFF, "http.diff", "http_injected",
 		    jfailure(req));
 	c->confirmed = true;
 	return true;
@@ -945,8 +946,10 @@ pk_apply_flows(struct ctx *c)
 	if (!c->have_target || apply_http(c) || c->confirmed ||
 	    c->stop_step == PK_STEP_NONE || c->stop_hop < 0)
 		return;
-	blocked = c->v.blocking != BL_NULL && c->v.blocking != BL_FALSE &&
-		  c->v.blocking != BL_DNS && is_reset_detail(c->v.detail);
+	blocked = c->v.blocking != WW_BLOCKING_NULL &&
+		  c->v.blocking != WW_BLOCKING_FALSE &&
+		  c->v.blocking != WW_BLOCKING_DNS &&
+		  is_reset_detail(c->v.detail);
 	if ((!blocked && !unproven(c)) ||
 	    !pk_reset_injected(c, c->stop_step, (size_t)c->stop_hop, &rec))
 		return;
@@ -956,14 +959,15 @@ pk_apply_flows(struct ctx *c)
 	c->cur_hop = c->stop_hop;
 	if (c->stop_step == PK_STEP_TCP) {
 		f = jfailure(jobj(rec, "status"));
-		set_blocked(c, BL_TCP_IP, tcp_detail(f), "rst_injected", f);
+		set_blocked(c, WW_BLOCKING_TCP_IP, tcp_detail(f),
+			    "rst_injected", f);
 	} else if (c->stop_step == PK_STEP_TLS) {
 		f = jfailure(rec);
 		set_blocked(c, reset_class(c, rec), tls_detail(f),
 			    "rst_injected", f);
 	} else {
 		f = jfailure(rec);
-		set_blocked(c, BL_HTTP_FAILURE, http_detail(f), "rst_injected",
-			    f);
+		set_blocked(c, WW_BLOCKING_HTTP_FAILURE, http_detail(f),
+			    "rst_injected", f);
 	}
 }

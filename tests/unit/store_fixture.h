@@ -71,6 +71,20 @@ fx_sql(const char *db, const char *sql)
 	PQfinish(c);
 }
 
+/* Whether sql succeeds on the cluster's database (WW_TEST_PG_CONNINFO). */
+static inline bool
+fx_try(const char *sql)
+{
+	PGconn *c = PQconnectdb(getenv("WW_TEST_PG_CONNINFO"));
+	PGresult *r = PQexec(c, sql);
+	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK ||
+		  PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	PQclear(r);
+	PQfinish(c);
+	return ok;
+}
+
 /* sql on the cluster's database itself (WW_TEST_PG_CONNINFO). */
 static inline void
 fx_admin(const char *sql)

@@ -19,9 +19,11 @@
 #include <cmocka.h>
 
 #include "../../collector/ingest_prep.c"
+#include "../../collector/verdict_json.c"
 #include "../../collector/pktview.c"
 #include "../../collector/store.c"
 #include "../../collector/store_pack.c"
+#include "../../collector/store_schema.c"
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"

@@ -25,6 +25,7 @@
 
 #include "../../collector/store.c"
 #include "../../collector/store_pack.c"
+#include "../../collector/store_schema.c"
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
@@ -383,6 +384,21 @@ test_open_errors(void **state)
 	assert_true(err[0] != '\0');
 	/* err may be NULL */
 	assert_null(store_open(path, NULL, 0));
+}
+
+/* Which backend a --db names (store.c). */
+static void
+test_backend_choice(void **state)
+{
+	(void)state;
+	assert_true(store_path_is_pg("postgresql://ww@db/ww"));
+	assert_true(store_path_is_pg("postgres://ww@db/ww"));
+	assert_true(store_path_is_pg("postgresql:dbname=ww host=/tmp"));
+	assert_false(store_path_is_pg("postgres:ww"));
+	assert_false(store_path_is_pg("/var/lib/wallwatch/ww.db"));
+	assert_false(store_path_is_pg("ww.db"));
+	assert_false(store_path_is_pg(""));
+	assert_false(store_path_is_pg(NULL));
 }
 
 /* --- storing ------------------------------------------------------------- */
@@ -1208,6 +1224,39 @@ test_export_filters(void **state)
 	store_close(s);
 }
 
+/* PostgreSQL: a connection the server broke (a restart, a failover) is
+ * made again by the next call; the one that met the break failed. */
+static void
+test_pg_reconnect(void **state)
+{
+	const struct fixture *f = *state;
+	struct store *s;
+	struct store_meas m = meas("uid-1", "{}");
+	char sql[128];
+	int pid;
+
+	if (!fx_pg)
+		skip();
+	s = open_ok(f);
+	put_ok(s, &m, 1, NULL);
+	pid = PQbackendPID(store_pg_conn(s));
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", pid);
+	fx_admin(sql);
+	/* until the server has ended it (a bound only a broken test hits) */
+	snprintf(sql, sizeof(sql),
+		 "SELECT 1 / (count(*) = 0)::int FROM pg_stat_activity"
+		 " WHERE pid = %d",
+		 pid);
+	for (int i = 0; i < 3000 && !fx_try(sql); i++)
+		usleep(10000);
+	assert_int_equal(store_count(s), -1);
+	m = meas("uid-2", "{}");
+	put_ok(s, &m, 1, NULL);
+	assert_int_equal(store_count(s), 2);
+	assert_raw(s, "uid-1", "{}", 2);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -1216,6 +1265,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused,
 						setup, teardown),
+		cmocka_unit_test(test_backend_choice),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_columns, setup, teardown),
@@ -1243,6 +1293,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_reanalyze_refuses_bad_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_survives_kill, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pg_reconnect, setup,
 						teardown),
 	};
 

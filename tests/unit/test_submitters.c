@@ -19,6 +19,7 @@
 #include "../../collector/ratelimit.c"
 #include "../../collector/store.c"
 #include "../../collector/store_pack.c"
+#include "../../collector/store_schema.c"
 #include "../../collector/store_sqlite.c"
 #include "../../collector/store_query.c"
 #include "../../collector/store_timeline.c"
