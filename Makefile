@@ -271,6 +271,8 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@sh tests/integration/poison.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/reanalyze.sh $(COLLECTOR)
 	@sh tests/integration/apiedge.sh $(COLLECTOR) $(FAKENET) $(PROBE)
+	@sh tests/integration/copystore.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/pgmulti.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/install.sh $(BUILD)
 
 # The web view in headless Chromium (screenshots in build/test-artifacts).
@@ -298,6 +300,7 @@ bench: bench-deps
 	@sh bench/run.sh $(PROBE) $(FAKENET)
 	@sh bench/probe-capture.sh $(PROBE) $(FAKENET)
 	@sh bench/collector.sh $(BUILD)
+	@sh bench/collector-pg.sh $(BUILD)
 
 # The collector under probes, a reader, a slowloris and a poisoner at once
 # for SOAK_SECONDS (default 600): nothing acknowledged lost, RSS flat.

@@ -22,6 +22,7 @@
 #include "asndb.h"
 #include "collector.h"
 #include "control.h"
+#include "copystore.h"
 #include "drain.h"
 #include "edge.h"
 #include "fingerprint.h"
@@ -45,6 +46,8 @@ static const char usage_text[] =
 	"                           [--category CODE] [--state STATE]\n"
 	"                           [--format jsonl|csv] [--output F]\n"
 	"       wallwatch-collector keys list|add|revoke --db PATH ...\n"
+	"       wallwatch-collector copy-store --from SQLITE_PATH --to "
+	"CONNINFO\n"
 	"       wallwatch-collector --help | --version\n"
 	"\n"
 	"Take measurements from probes (POST /api/v1/measurements: one JSON\n"
@@ -817,6 +820,8 @@ main(int argc, char **argv)
 		return cmd_export(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "keys") == 0)
 		return keys_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "copy-store") == 0)
+		return copystore_main(argc - 1, argv + 1);
 	memset(&o, 0, sizeof(o));
 	o.ingest_queue = 256;
 	o.rate.batches = (struct rate_limit){60, 60};

@@ -338,6 +338,9 @@ struct store_row { /* a measurement's stored metadata */
 	 * reanalysed: NULL and 0) */
 	const char *evidence, *evidence_detail;
 	int packets;
+	/* added: who submitted it, as in struct store_meas (NULL: none),
+	 * so that copy-store carries it to another store */
+	const char *submitter;
 };
 
 /* Measurements matching f, by id ascending, at most f->limit (paging with

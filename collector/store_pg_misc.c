@@ -128,7 +128,12 @@ store_pg_agreement_set(struct store *s, const struct store_agreement *a,
 
 	if (settings_check(a, "", err, errlen) != 0)
 		return -1;
-	if (memcmp(&n, &p->ag, sizeof(n)) == 0)
+	/* field by field: the struct's padding (after the bool) is
+	 * whatever the stack held when it was copied */
+	if (n.min_submitters == p->ag.min_submitters &&
+	    n.single_submitter_hours == p->ag.single_submitter_hours &&
+	    n.daily_cap == p->ag.daily_cap &&
+	    n.allow_geo_mismatch == p->ag.allow_geo_mismatch)
 		return 0;
 	if (store_pg_ready(p, err, errlen) != 0)
 		return -1;

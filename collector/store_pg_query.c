@@ -559,8 +559,9 @@ store_pg_events(struct store *s, const struct store_filter *fin,
 	" m.probe_asn, m.observed_cc, m.observed_asn, m.geo_mismatch,"         \
 	" m.start_time, m.received_time, m.blocking, m.accessible,"            \
 	" m.blocking_detail, m.confirmed, m.analysis_version,"                 \
-	" m.analysis_reason, m.evidence, m.evidence_detail, m.packets"
-#define ROW_NCOLS 21
+	" m.analysis_reason, m.evidence, m.evidence_detail, m.packets,"        \
+	" m.submitter"
+#define ROW_NCOLS 22
 
 static void
 row_of(const PGresult *r, int i, struct store_row *w)
@@ -586,6 +587,7 @@ row_of(const PGresult *r, int i, struct store_row *w)
 	w->evidence = pg_text(r, i, 18);
 	w->evidence_detail = pg_text(r, i, 19);
 	w->packets = (int)pg_int(r, i, 20);
+	w->submitter = pg_text(r, i, 21);
 }
 
 static void

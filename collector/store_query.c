@@ -552,8 +552,9 @@ sqlite_events(struct store *base, const struct store_filter *fin,
 	" m.probe_asn, m.observed_cc, m.observed_asn, m.geo_mismatch,"         \
 	" m.start_time, m.received_time, m.blocking, m.accessible,"            \
 	" m.blocking_detail, m.confirmed, m.analysis_version,"                 \
-	" m.analysis_reason, m.evidence, m.evidence_detail, m.packets"
-#define ROW_NCOLS 21
+	" m.analysis_reason, m.evidence, m.evidence_detail, m.packets,"        \
+	" m.submitter"
+#define ROW_NCOLS 22
 
 static void
 row_of(sqlite3_stmt *st, struct store_row *r)
@@ -581,6 +582,7 @@ row_of(sqlite3_stmt *st, struct store_row *r)
 	r->evidence = col_text(st, 18);
 	r->evidence_detail = col_text(st, 19);
 	r->packets = sqlite3_column_int(st, 20);
+	r->submitter = col_text(st, 21);
 }
 
 /* The filters of a measurement query, after its FROM. */

@@ -407,6 +407,7 @@ copy_row(const struct store_row *r, void *arg)
 	struct store_row *out = arg;
 
 	out->evidence = r->evidence != NULL ? strdup(r->evidence) : NULL;
+	out->submitter = r->submitter != NULL ? strdup(r->submitter) : NULL;
 	out->packets = r->packets;
 	return 1;
 }
@@ -431,6 +432,7 @@ test_columns(void **state)
 	m.evidence = "rst_injected;rst_ttl_mismatch";
 	m.evidence_detail = "RST ttl 51 vs server ttl 63 on flow 3";
 	m.packets = 2;
+	m.submitter = "anon:AS9304:2026112301";
 	m.start_time = -5; /* times are kept as given */
 	m.received_time = INT64_MAX;
 	put_ok(s, &m, 1, NULL);
@@ -466,7 +468,10 @@ test_columns(void **state)
 		assert_string_equal(r.evidence,
 				    "rst_injected;rst_ttl_mismatch");
 		assert_int_equal(r.packets, 2);
+		/* copy-store carries the submitter over */
+		assert_string_equal(r.submitter, "anon:AS9304:2026112301");
 		free((char *)r.evidence);
+		free((char *)r.submitter);
 	}
 	m = meas("uid-p", "{}");
 	m.packets = -1;
