@@ -23,6 +23,7 @@
 #include "collector.h"
 #include "control.h"
 #include "copystore.h"
+#include "dbredact.h"
 #include "drain.h"
 #include "edge.h"
 #include "fingerprint.h"
@@ -474,6 +475,23 @@ fit_open_files(struct http_server_opts *so)
 	}
 }
 
+/* Where the service listens and what it serves; the database named
+ * without its password (dbredact.h). */
+static void
+log_listening(struct run *r, const struct svc_opts *o, const char *bound,
+	      struct ww_engine *e, const struct ww_config *cfg)
+{
+	char *db = db_redact(o->db);
+
+	log_info("collector",
+		 "listening on %s: ingest into %s (%lld measurements), "
+		 "control API (resolver %s%s)",
+		 bound, db, (long long)store_count(r->st),
+		 ww_engine_resolver(e),
+		 cfg->allow_private ? ", private targets allowed" : "");
+	free(db);
+}
+
 static int
 serve(const struct ww_config *cfg, const struct svc_opts *o,
       struct http_server_opts *so, const struct ctl_opts *co)
@@ -548,12 +566,7 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 			 bound, ww_engine_resolver(e),
 			 cfg->allow_private ? ", private targets allowed" : "");
 	else
-		log_info("collector",
-			 "listening on %s: ingest into %s (%lld measurements), "
-			 "control API (resolver %s%s)",
-			 bound, o->db, (long long)store_count(r.st),
-			 ww_engine_resolver(e),
-			 cfg->allow_private ? ", private targets allowed" : "");
+		log_listening(&r, o, bound, e, cfg);
 	event_base_dispatch(r.base);
 	event_free(sigterm);
 	event_free(sigint);

@@ -32,6 +32,7 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
+#include "dbredact.h"
 #include "store_pg_int.h"
 
 /* Measurements read and rewritten per reanalysis transaction. */
@@ -169,21 +170,6 @@ pg_day_of(int64_t t, char out[32])
 
 /* --- opening ------------------------------------------------------------- */
 
-/* The connection string for messages: as given, unless it may hold a
- * password (a password= keyword, or user:password@ in a URI). */
-static char *
-name_of(const char *ci)
-{
-	const char *at = strchr(ci, '@'), *sl = strstr(ci, "://");
-
-	if (strstr(ci, "password") != NULL ||
-	    (at != NULL && sl != NULL && sl < at &&
-	     memchr(sl + 3, ':', (size_t)(at - sl - 3)) != NULL))
-		return xstrdup("the PostgreSQL database (its connection "
-			       "string holds a password)");
-	return xstrdup(ci);
-}
-
 /* Notices (CREATE ... IF NOT EXISTS) are not the collector's log. */
 static void
 quiet(void *arg, const char *msg)
@@ -281,7 +267,7 @@ store_pg_open(const char *path, char *err, size_t errlen)
 	}
 	p = xcalloc(1, sizeof(*p));
 	p->base.ops = &pg_ops;
-	p->name = name_of(path);
+	p->name = db_redact(path); /* the messages' name for it */
 	p->ag = (struct store_agreement)STORE_AGREEMENT_DEFAULT;
 	if (connect_db(p, path, err, errlen) != 0 ||
 	    store_pg_migrate(p, err, errlen) != 0 ||

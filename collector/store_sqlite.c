@@ -25,6 +25,7 @@
 #define ZLIB_CONST /* next_in is const */
 #include <zlib.h>
 
+#include "dbredact.h"
 #include "store.h"
 #include "store_sqlite_int.h"
 #include "target.h"
@@ -50,9 +51,9 @@
 /* --- opening and the schema ---------------------------------------------- */
 
 static int
-open_db(struct sqlite_store *s, char *err, size_t errlen)
+open_db(struct sqlite_store *s, const char *path, char *err, size_t errlen)
 {
-	int rc = sqlite3_open_v2(s->path, &s->db,
+	int rc = sqlite3_open_v2(path, &s->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 					 SQLITE_OPEN_NOMUTEX,
 				 NULL);
@@ -252,9 +253,10 @@ store_sqlite_open(const char *path, char *err, size_t errlen)
 	}
 	s = xcalloc(1, sizeof(*s));
 	s->base.ops = &sqlite_ops;
-	s->path = xstrdup(path);
-	if (open_db(s, err, errlen) != 0 || configure(s, err, errlen) != 0 ||
-	    migrate(s, err, errlen) != 0 || prepare_all(s, err, errlen) != 0 ||
+	s->path = db_redact(path); /* a conninfo mistaken for a file */
+	if (open_db(s, path, err, errlen) != 0 ||
+	    configure(s, err, errlen) != 0 || migrate(s, err, errlen) != 0 ||
+	    prepare_all(s, err, errlen) != 0 ||
 	    store_tl_settings_load(s, err, errlen) != 0 ||
 	    store_tl_rebuild_stale(s, err, errlen) != 0) {
 		sqlite_close(&s->base);
