@@ -1,7 +1,9 @@
 /*
  * main.c - wallwatch-collector's command line: the service (ingest into
- * SQLite, and the control API), the control API alone (--control-only,
- * for controls deployed in several regions), and `reanalyze`.
+ * SQLite or PostgreSQL, and the control API), the control API alone
+ * (--control-only, for controls deployed in several regions), the reads
+ * of a database others write (--read-only, e.g. on a streaming replica),
+ * and `reanalyze`.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,6 +43,8 @@
 static const char usage_text[] =
 	"usage: wallwatch-collector --listen IP:PORT --db PATH [options]\n"
 	"       wallwatch-collector --control-only --listen IP:PORT [options]\n"
+	"       wallwatch-collector --read-only --listen IP:PORT --db PATH "
+	"[options]\n"
 	"       wallwatch-collector reanalyze --db PATH [--fingerprints DIR]\n"
 	"       wallwatch-collector export --db PATH [--since T] [--until T]\n"
 	"                           [--input URL] [--cc CC] [--asn ASN]\n"
@@ -72,6 +76,13 @@ static const char usage_text[] =
 	"  --fingerprints DIR     blockpage and forged-DNS fingerprints for the\n"
 	"                         analysis (default: the bundled set)\n"
 	"  --control-only         run only the control API (no --db)\n"
+	"  --read-only            serve the web view, the read API and the\n"
+	"                         exports of --db without writing to it (a\n"
+	"                         PostgreSQL hot standby, or a SQLite file\n"
+	"                         another collector writes): nothing created,\n"
+	"                         migrated or recomputed, the schema must be\n"
+	"                         this version's; ingest, control and key\n"
+	"                         registration answer 503\n"
 	"  --listen IP:PORT       address to serve on ([IPv6]:PORT for IPv6;\n"
 	"                         port 0: a free one, named in the log)\n"
 	"  --resolver IP[:PORT]   DNS resolver (default: /etc/resolv.conf)\n"
@@ -165,10 +176,12 @@ enum {
 	OPT_SINGLE_HOURS,
 	OPT_DAILY_CAP,
 	OPT_ALLOW_GEO,
+	OPT_READ_ONLY,
 };
 
 static const struct option long_opts[] = {
 	{"control-only", no_argument, NULL, OPT_CONTROL_ONLY},
+	{"read-only", no_argument, NULL, OPT_READ_ONLY},
 	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"resolver", required_argument, NULL, OPT_RESOLVER},
 	{"ca-file", required_argument, NULL, OPT_CA_FILE},
@@ -206,6 +219,7 @@ static const struct option long_opts[] = {
 struct svc_opts {
 	const char *listen;
 	bool control_only;
+	bool read_only;
 	const char *db;
 	const char *asn_db;
 	const char *fingerprints;
@@ -411,6 +425,27 @@ open_ingest(struct run *r, const struct svc_opts *o,
 	return 0;
 }
 
+/* --read-only: the database opened read-only (store_open_ro()) and the
+ * read API on it; no ingest, no keys, no agreement written. -1 after
+ * logging. */
+static int
+open_readonly(struct run *r, const struct svc_opts *o,
+	      struct http_server_opts *so)
+{
+	char err[512];
+
+	r->st = store_open_ro(o->db, err, sizeof(err));
+	if (r->st == NULL) {
+		log_error("collector", "%s", err);
+		return -1;
+	}
+	r->api = api_new(r->st);
+	/* a probe's batch is read and answered 503 ("try elsewhere"), not
+	 * 413 (which would have it cut its batches) */
+	so->max_body = INGEST_MAX_BODY;
+	return 0;
+}
+
 static void
 close_ingest(struct run *r)
 {
@@ -483,12 +518,19 @@ log_listening(struct run *r, const struct svc_opts *o, const char *bound,
 {
 	char *db = db_redact(o->db);
 
-	log_info("collector",
-		 "listening on %s: ingest into %s (%lld measurements), "
-		 "control API (resolver %s%s)",
-		 bound, db, (long long)store_count(r->st),
-		 ww_engine_resolver(e),
-		 cfg->allow_private ? ", private targets allowed" : "");
+	if (o->read_only)
+		log_info("collector",
+			 "listening on %s: read-only on %s (%lld measurements):"
+			 " the web view, the read API and the exports; "
+			 "ingest, control and key registration answer 503",
+			 bound, db, (long long)store_count(r->st));
+	else
+		log_info("collector",
+			 "listening on %s: ingest into %s (%lld measurements), "
+			 "control API (resolver %s%s)",
+			 bound, db, (long long)store_count(r->st),
+			 ww_engine_resolver(e),
+			 cfg->allow_private ? ", private targets allowed" : "");
 	free(db);
 }
 
@@ -511,7 +553,9 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 		return EXIT_FAIL;
 	}
 	if (open_asn(&r, o) != 0 ||
-	    (!o->control_only && open_ingest(&r, o, so) != 0)) {
+	    (o->read_only && open_readonly(&r, o, so) != 0) ||
+	    (!o->control_only && !o->read_only &&
+	     open_ingest(&r, o, so) != 0)) {
 		close_ingest(&r);
 		return EXIT_FAIL;
 	}
@@ -540,7 +584,10 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 	r.svc.reg = r.reg;
 	r.svc.asn = r.asn;
 	routes_init(&r.router,
-		    o->control_only ? ROUTE_CONTROL : ROUTE_COLLECTOR, &r.svc);
+		    o->control_only ? ROUTE_CONTROL
+		    : o->read_only  ? ROUTE_READONLY
+				    : ROUTE_COLLECTOR,
+		    &r.svc);
 	r.srv = http_server_new(r.base, so, &r.router, &r.drain, o->listen, err,
 				sizeof(err));
 	if (r.srv == NULL) {
@@ -786,6 +833,31 @@ cmd_reanalyze(int argc, char **argv)
 	return ra.bad ? EXIT_FAIL : EXIT_OK;
 }
 
+/* --read-only writes nothing: what would is a usage error, not ignored
+ * (the operator meant something). */
+static int
+readonly_usage(const struct svc_opts *o)
+{
+	bool agree = false;
+
+	for (size_t i = 0; i < sizeof(o->agree) / sizeof(o->agree[0]); i++)
+		agree |= o->agree[i] >= 0;
+	if (o->control_only) {
+		ww_usage_error("%s", "--read-only and --control-only: one or "
+				     "the other");
+		return -1;
+	}
+	if (o->fingerprints || o->ingest_opts || agree) {
+		ww_usage_error(
+			"%s", "--read-only stores nothing: no --fingerprints, "
+			      "--ingest-threads, --ingest-queue, --submission, "
+			      "--rate-* or agreement options (the database's, "
+			      "set by the collectors that write it)");
+		return -1;
+	}
+	return 0;
+}
+
 /* --rate-*: "N" or "N/SECONDS" into the limit option c names. */
 static int
 parse_rate(int c, const char *arg, struct rate_opts *r)
@@ -850,6 +922,9 @@ main(int argc, char **argv)
 		switch (c) {
 		case OPT_CONTROL_ONLY:
 			o.control_only = true;
+			break;
+		case OPT_READ_ONLY:
+			o.read_only = true;
 			break;
 		case OPT_LISTEN:
 			o.listen = optarg;
@@ -1002,6 +1077,8 @@ main(int argc, char **argv)
 			       "--ingest-queue, --submission or --rate-*");
 		return EXIT_USAGE;
 	}
+	if (o.read_only && readonly_usage(&o) != 0)
+		return EXIT_USAGE;
 	if (o.listen == NULL) {
 		ww_usage_error("%s", "--listen IP:PORT is required");
 		return EXIT_USAGE;

@@ -204,6 +204,12 @@ session(struct store_pg *p, char *err, size_t errlen)
 	if (sync_off && pg_exec(p, "SET synchronous_commit = on",
 				"setting synchronous_commit", err, errlen) != 0)
 		return -1;
+	/* a read-only collector writes nothing, on a primary too (on a
+	 * hot standby every transaction is read-only anyway) */
+	if (p->read_only &&
+	    pg_exec(p, "SET default_transaction_read_only = on",
+		    "setting default_transaction_read_only", err, errlen) != 0)
+		return -1;
 	return pg_exec(p, "SET client_min_messages = warning",
 		       "setting client_min_messages", err, errlen);
 }
@@ -256,8 +262,13 @@ connect_db(struct store_pg *p, const char *path, char *err, size_t errlen)
 
 static const struct store_ops pg_ops;
 
+/*
+ * read_only (store_open_ro()): the schema is checked, not made; the stale
+ * targets are left to the primary's collectors (a hot standby cannot
+ * write, and replays their recomputation).
+ */
 struct store *
-store_pg_open(const char *path, char *err, size_t errlen)
+store_pg_open(const char *path, bool read_only, char *err, size_t errlen)
 {
 	struct store_pg *p;
 
@@ -269,11 +280,13 @@ store_pg_open(const char *path, char *err, size_t errlen)
 	p->base.ops = &pg_ops;
 	p->name = db_redact(path); /* the messages' name for it */
 	p->ag = (struct store_agreement)STORE_AGREEMENT_DEFAULT;
+	p->read_only = read_only;
 	if (connect_db(p, path, err, errlen) != 0 ||
-	    store_pg_migrate(p, err, errlen) != 0 ||
+	    (read_only ? store_pg_schema_check(p, err, errlen)
+		       : store_pg_migrate(p, err, errlen)) != 0 ||
 	    store_pg_prepare(p, err, errlen) != 0 ||
 	    store_pg_settings_load(p, err, errlen) != 0 ||
-	    store_pg_tl_rebuild_stale(p, err, errlen) != 0) {
+	    (!read_only && store_pg_tl_rebuild_stale(p, err, errlen) != 0)) {
 		store_close(&p->base);
 		return NULL;
 	}
