@@ -273,6 +273,7 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@sh tests/integration/apiedge.sh $(COLLECTOR) $(FAKENET) $(PROBE)
 	@sh tests/integration/copystore.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/pgmulti.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/pgreplica.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/install.sh $(BUILD)
 
 # The web view in headless Chromium (screenshots in build/test-artifacts).

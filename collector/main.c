@@ -28,6 +28,7 @@
 #include "dbredact.h"
 #include "drain.h"
 #include "edge.h"
+#include "export_cmd.h"
 #include "fingerprint.h"
 #include "httpserver.h"
 #include "ingest_prep.h"
@@ -664,119 +665,6 @@ reanalyze_one(const char *uid, const char *raw, size_t len,
 	return 0;
 }
 
-/* --- export -------------------------------------------------------------- */
-
-static int
-cmd_export(int argc, char **argv)
-{
-	/* The filters: the same names and checks as GET /api/v1/export
-	 * (api_query.h); the value 'f' marks them. */
-	static const struct option opts[] = {
-		{"db", required_argument, NULL, OPT_DB},
-		{"since", required_argument, NULL, 'f'},
-		{"until", required_argument, NULL, 'f'},
-		{"input", required_argument, NULL, 'f'},
-		{"cc", required_argument, NULL, 'f'},
-		{"asn", required_argument, NULL, 'f'},
-		{"category", required_argument, NULL, 'f'},
-		{"state", required_argument, NULL, 'f'},
-		{"format", required_argument, NULL, 'F'},
-		{"output", required_argument, NULL, 'o'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *db = NULL, *out_path = NULL, *fmt = "jsonl";
-	struct api_query q;
-	struct store_filter f;
-	struct evbuffer *buf;
-	struct store *st;
-	char err[512];
-	long n, total = 0;
-	FILE *out = stdout;
-	int c, li, rc = EXIT_OK;
-
-	api_query_init(&q);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
-		switch (c) {
-		case OPT_DB:
-			db = optarg;
-			break;
-		case 'f':
-			if (api_query_set(&q, AQ_FILTERS, opts[li].name, optarg,
-					  err, sizeof(err)) != 0) {
-				ww_usage_error("bad --%s", err);
-				api_query_clear(&q);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'F':
-			fmt = optarg;
-			break;
-		case 'o':
-			out_path = optarg;
-			break;
-		default:
-			api_query_clear(&q);
-			return EXIT_USAGE;
-		}
-	}
-	if (api_query_finish(&q, err, sizeof(err)) != 0) {
-		ww_usage_error("bad --%s", err);
-		api_query_clear(&q);
-		return EXIT_USAGE;
-	}
-	f = q.f;
-	if (db == NULL || optind < argc ||
-	    (strcmp(fmt, "jsonl") != 0 && strcmp(fmt, "csv") != 0)) {
-		ww_usage_error("%s", "export needs --db PATH, and --format is "
-				     "jsonl or csv");
-		api_query_clear(&q);
-		return EXIT_USAGE;
-	}
-	st = store_open(db, err, sizeof(err));
-	if (st == NULL) {
-		log_error("export", "%s", err);
-		api_query_clear(&q);
-		return EXIT_FAIL;
-	}
-	if (out_path != NULL && (out = fopen(out_path, "wx")) == NULL) {
-		log_error("export", "cannot create %s (it must not exist): %s",
-			  out_path, strerror(errno));
-		store_close(st);
-		api_query_clear(&q);
-		return EXIT_FAIL;
-	}
-	if (strcmp(fmt, "csv") == 0) {
-		fputs(export_csv_header(), out);
-		fflush(out); /* the rows go to the descriptor directly */
-	}
-	buf = evbuffer_new();
-	while ((n = export_page(st, &f, strcmp(fmt, "csv") == 0, buf)) > 0) {
-		total += n;
-		if (evbuffer_write(buf, fileno(out)) < 0 &&
-		    evbuffer_get_length(buf) > 0)
-			break;
-		while (evbuffer_get_length(buf) > 0)
-			if (evbuffer_write(buf, fileno(out)) < 0)
-				break;
-	}
-	fflush(out);
-	if (n < 0 || evbuffer_get_length(buf) > 0 ||
-	    (out != stdout && fsync(fileno(out)) != 0)) {
-		log_error("export", "export failed after %ld measurements",
-			  total);
-		rc = EXIT_FAIL;
-	}
-	if (out != stdout)
-		fclose(out);
-	evbuffer_free(buf);
-	store_close(st);
-	api_query_clear(&q);
-	if (rc == EXIT_OK)
-		log_info("export", "%ld measurements", total);
-	return rc;
-}
-
 static int
 cmd_reanalyze(int argc, char **argv)
 {
@@ -902,7 +790,7 @@ main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "reanalyze") == 0)
 		return cmd_reanalyze(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "export") == 0)
-		return cmd_export(argc - 1, argv + 1);
+		return export_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "keys") == 0)
 		return keys_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "copy-store") == 0)
