@@ -193,7 +193,11 @@ redact_keywords(struct out *o, const char *p)
 		put(o, k, (size_t)(p - k)); /* KEY, '=' and the spaces */
 		v = p;
 		p = value_end(p);
-		if (is_secret(k, kn))
+		/* quoted stays quoted: what follows a closing quote is read
+		 * as the next keyword, by libpq and by a second redaction */
+		if (is_secret(k, kn) && *v == '\'')
+			put(o, "'" DB_REDACTED "'", strlen(DB_REDACTED) + 2);
+		else if (is_secret(k, kn))
 			put_redacted(o);
 		else
 			put(o, v, (size_t)(p - v));

@@ -82,14 +82,17 @@ test_keywords(void **state)
 	expect("postgresql:host=h password=s3cret dbname=ww",
 	       "postgresql:host=h password=*** dbname=ww");
 	expect("postgresql:host=h password = 'a b\\' c' dbname=ww",
-	       "postgresql:host=h password = *** dbname=ww");
+	       "postgresql:host=h password = '***' dbname=ww");
+	/* what follows a closing quote is the next keyword (libpq's
+	 * reading too) */
+	expect("postgresql:password='a'b=c", "postgresql:password='***'b=c");
 	expect("postgresql:password=a\\ b host=h",
 	       "postgresql:password=*** host=h");
 	expect("host=h sslpassword=k PASSWORD=x user=u",
 	       "host=h sslpassword=*** PASSWORD=*** user=u");
 	expect("postgresql:password=", "postgresql:password=***");
 	expect("postgresql:host=h password='unterminated rest",
-	       "postgresql:host=h password=***");
+	       "postgresql:host=h password='***'");
 	/* a key word holding "password" is no password */
 	expect("postgresql:host=h passfile=/p dbname=ww",
 	       "postgresql:host=h passfile=/p dbname=ww");
