@@ -196,7 +196,7 @@ unit: $(UNIT_BINS)
 # and submitters tests again, on a throwaway PostgreSQL 15 cluster (tests/pg/pgtmp.sh),
 # stopped and removed even when they fail.
 PG_UNIT_BINS := $(BUILD)/tests/test_store $(BUILD)/tests/test_timeline \
-		$(BUILD)/tests/test_submitters
+		$(BUILD)/tests/test_submitters $(BUILD)/tests/test_store_ro
 unit-pg: $(PG_UNIT_BINS)
 	@sh tests/pg/pgtmp.sh run sh tests/run-unit.sh $(PG_UNIT_BINS)
 
@@ -273,6 +273,7 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@sh tests/integration/apiedge.sh $(COLLECTOR) $(FAKENET) $(PROBE)
 	@sh tests/integration/copystore.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/pgmulti.sh $(PROBE) $(COLLECTOR) $(FAKENET)
+	@sh tests/integration/pgreplica.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/install.sh $(BUILD)
 
 # The web view in headless Chromium (screenshots in build/test-artifacts).

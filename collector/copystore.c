@@ -34,6 +34,7 @@
 
 #include "collector.h"
 #include "copystore.h"
+#include "dbredact.h"
 #include "store.h"
 #include "store_backend.h"
 #include "util.h"
@@ -754,9 +755,12 @@ copystore_main(int argc, char **argv)
 	/* store_open() creates a missing SQLite file: the source must be
 	 * there already, or a typo copies an empty store. */
 	if (!store_path_is_pg(from) && access(from, R_OK) != 0) {
+		char *name = db_redact(from);
+
 		ww_usage_error("--from %s: no such readable file (copy-store "
 			       "never creates its source)",
-			       from);
+			       name);
+		free(name);
 		return EXIT_USAGE;
 	}
 	src = store_open(from, err, sizeof(err));

@@ -1,7 +1,9 @@
 /*
  * main.c - wallwatch-collector's command line: the service (ingest into
- * SQLite, and the control API), the control API alone (--control-only,
- * for controls deployed in several regions), and `reanalyze`.
+ * SQLite or PostgreSQL, and the control API), the control API alone
+ * (--control-only, for controls deployed in several regions), the reads
+ * of a database others write (--read-only, e.g. on a streaming replica),
+ * and `reanalyze`.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,8 +25,10 @@
 #include "collector.h"
 #include "control.h"
 #include "copystore.h"
+#include "dbredact.h"
 #include "drain.h"
 #include "edge.h"
+#include "export_cmd.h"
 #include "fingerprint.h"
 #include "httpserver.h"
 #include "ingest_prep.h"
@@ -40,6 +44,8 @@
 static const char usage_text[] =
 	"usage: wallwatch-collector --listen IP:PORT --db PATH [options]\n"
 	"       wallwatch-collector --control-only --listen IP:PORT [options]\n"
+	"       wallwatch-collector --read-only --listen IP:PORT --db PATH "
+	"[options]\n"
 	"       wallwatch-collector reanalyze --db PATH [--fingerprints DIR]\n"
 	"       wallwatch-collector export --db PATH [--since T] [--until T]\n"
 	"                           [--input URL] [--cc CC] [--asn ASN]\n"
@@ -71,6 +77,13 @@ static const char usage_text[] =
 	"  --fingerprints DIR     blockpage and forged-DNS fingerprints for the\n"
 	"                         analysis (default: the bundled set)\n"
 	"  --control-only         run only the control API (no --db)\n"
+	"  --read-only            serve the web view, the read API and the\n"
+	"                         exports of --db without writing to it (a\n"
+	"                         PostgreSQL hot standby, or a SQLite file\n"
+	"                         another collector writes): nothing created,\n"
+	"                         migrated or recomputed, the schema must be\n"
+	"                         this version's; ingest, control and key\n"
+	"                         registration answer 503\n"
 	"  --listen IP:PORT       address to serve on ([IPv6]:PORT for IPv6;\n"
 	"                         port 0: a free one, named in the log)\n"
 	"  --resolver IP[:PORT]   DNS resolver (default: /etc/resolv.conf)\n"
@@ -164,10 +177,12 @@ enum {
 	OPT_SINGLE_HOURS,
 	OPT_DAILY_CAP,
 	OPT_ALLOW_GEO,
+	OPT_READ_ONLY,
 };
 
 static const struct option long_opts[] = {
 	{"control-only", no_argument, NULL, OPT_CONTROL_ONLY},
+	{"read-only", no_argument, NULL, OPT_READ_ONLY},
 	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"resolver", required_argument, NULL, OPT_RESOLVER},
 	{"ca-file", required_argument, NULL, OPT_CA_FILE},
@@ -205,6 +220,7 @@ static const struct option long_opts[] = {
 struct svc_opts {
 	const char *listen;
 	bool control_only;
+	bool read_only;
 	const char *db;
 	const char *asn_db;
 	const char *fingerprints;
@@ -410,6 +426,27 @@ open_ingest(struct run *r, const struct svc_opts *o,
 	return 0;
 }
 
+/* --read-only: the database opened read-only (store_open_ro()) and the
+ * read API on it; no ingest, no keys, no agreement written. -1 after
+ * logging. */
+static int
+open_readonly(struct run *r, const struct svc_opts *o,
+	      struct http_server_opts *so)
+{
+	char err[512];
+
+	r->st = store_open_ro(o->db, err, sizeof(err));
+	if (r->st == NULL) {
+		log_error("collector", "%s", err);
+		return -1;
+	}
+	r->api = api_new(r->st);
+	/* a probe's batch is read and answered 503 ("try elsewhere"), not
+	 * 413 (which would have it cut its batches) */
+	so->max_body = INGEST_MAX_BODY;
+	return 0;
+}
+
 static void
 close_ingest(struct run *r)
 {
@@ -474,6 +511,30 @@ fit_open_files(struct http_server_opts *so)
 	}
 }
 
+/* Where the service listens and what it serves; the database named
+ * without its password (dbredact.h). */
+static void
+log_listening(struct run *r, const struct svc_opts *o, const char *bound,
+	      struct ww_engine *e, const struct ww_config *cfg)
+{
+	char *db = db_redact(o->db);
+
+	if (o->read_only)
+		log_info("collector",
+			 "listening on %s: read-only on %s (%lld measurements):"
+			 " the web view, the read API and the exports; "
+			 "ingest, control and key registration answer 503",
+			 bound, db, (long long)store_count(r->st));
+	else
+		log_info("collector",
+			 "listening on %s: ingest into %s (%lld measurements), "
+			 "control API (resolver %s%s)",
+			 bound, db, (long long)store_count(r->st),
+			 ww_engine_resolver(e),
+			 cfg->allow_private ? ", private targets allowed" : "");
+	free(db);
+}
+
 static int
 serve(const struct ww_config *cfg, const struct svc_opts *o,
       struct http_server_opts *so, const struct ctl_opts *co)
@@ -493,7 +554,9 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 		return EXIT_FAIL;
 	}
 	if (open_asn(&r, o) != 0 ||
-	    (!o->control_only && open_ingest(&r, o, so) != 0)) {
+	    (o->read_only && open_readonly(&r, o, so) != 0) ||
+	    (!o->control_only && !o->read_only &&
+	     open_ingest(&r, o, so) != 0)) {
 		close_ingest(&r);
 		return EXIT_FAIL;
 	}
@@ -522,7 +585,10 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 	r.svc.reg = r.reg;
 	r.svc.asn = r.asn;
 	routes_init(&r.router,
-		    o->control_only ? ROUTE_CONTROL : ROUTE_COLLECTOR, &r.svc);
+		    o->control_only ? ROUTE_CONTROL
+		    : o->read_only  ? ROUTE_READONLY
+				    : ROUTE_COLLECTOR,
+		    &r.svc);
 	r.srv = http_server_new(r.base, so, &r.router, &r.drain, o->listen, err,
 				sizeof(err));
 	if (r.srv == NULL) {
@@ -548,12 +614,7 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 			 bound, ww_engine_resolver(e),
 			 cfg->allow_private ? ", private targets allowed" : "");
 	else
-		log_info("collector",
-			 "listening on %s: ingest into %s (%lld measurements), "
-			 "control API (resolver %s%s)",
-			 bound, o->db, (long long)store_count(r.st),
-			 ww_engine_resolver(e),
-			 cfg->allow_private ? ", private targets allowed" : "");
+		log_listening(&r, o, bound, e, cfg);
 	event_base_dispatch(r.base);
 	event_free(sigterm);
 	event_free(sigint);
@@ -602,119 +663,6 @@ reanalyze_one(const char *uid, const char *raw, size_t len,
 	ra->last = m;
 	verdict_from_json(m, out, &ra->bufs);
 	return 0;
-}
-
-/* --- export -------------------------------------------------------------- */
-
-static int
-cmd_export(int argc, char **argv)
-{
-	/* The filters: the same names and checks as GET /api/v1/export
-	 * (api_query.h); the value 'f' marks them. */
-	static const struct option opts[] = {
-		{"db", required_argument, NULL, OPT_DB},
-		{"since", required_argument, NULL, 'f'},
-		{"until", required_argument, NULL, 'f'},
-		{"input", required_argument, NULL, 'f'},
-		{"cc", required_argument, NULL, 'f'},
-		{"asn", required_argument, NULL, 'f'},
-		{"category", required_argument, NULL, 'f'},
-		{"state", required_argument, NULL, 'f'},
-		{"format", required_argument, NULL, 'F'},
-		{"output", required_argument, NULL, 'o'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *db = NULL, *out_path = NULL, *fmt = "jsonl";
-	struct api_query q;
-	struct store_filter f;
-	struct evbuffer *buf;
-	struct store *st;
-	char err[512];
-	long n, total = 0;
-	FILE *out = stdout;
-	int c, li, rc = EXIT_OK;
-
-	api_query_init(&q);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, &li)) != -1) {
-		switch (c) {
-		case OPT_DB:
-			db = optarg;
-			break;
-		case 'f':
-			if (api_query_set(&q, AQ_FILTERS, opts[li].name, optarg,
-					  err, sizeof(err)) != 0) {
-				ww_usage_error("bad --%s", err);
-				api_query_clear(&q);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'F':
-			fmt = optarg;
-			break;
-		case 'o':
-			out_path = optarg;
-			break;
-		default:
-			api_query_clear(&q);
-			return EXIT_USAGE;
-		}
-	}
-	if (api_query_finish(&q, err, sizeof(err)) != 0) {
-		ww_usage_error("bad --%s", err);
-		api_query_clear(&q);
-		return EXIT_USAGE;
-	}
-	f = q.f;
-	if (db == NULL || optind < argc ||
-	    (strcmp(fmt, "jsonl") != 0 && strcmp(fmt, "csv") != 0)) {
-		ww_usage_error("%s", "export needs --db PATH, and --format is "
-				     "jsonl or csv");
-		api_query_clear(&q);
-		return EXIT_USAGE;
-	}
-	st = store_open(db, err, sizeof(err));
-	if (st == NULL) {
-		log_error("export", "%s", err);
-		api_query_clear(&q);
-		return EXIT_FAIL;
-	}
-	if (out_path != NULL && (out = fopen(out_path, "wx")) == NULL) {
-		log_error("export", "cannot create %s (it must not exist): %s",
-			  out_path, strerror(errno));
-		store_close(st);
-		api_query_clear(&q);
-		return EXIT_FAIL;
-	}
-	if (strcmp(fmt, "csv") == 0) {
-		fputs(export_csv_header(), out);
-		fflush(out); /* the rows go to the descriptor directly */
-	}
-	buf = evbuffer_new();
-	while ((n = export_page(st, &f, strcmp(fmt, "csv") == 0, buf)) > 0) {
-		total += n;
-		if (evbuffer_write(buf, fileno(out)) < 0 &&
-		    evbuffer_get_length(buf) > 0)
-			break;
-		while (evbuffer_get_length(buf) > 0)
-			if (evbuffer_write(buf, fileno(out)) < 0)
-				break;
-	}
-	fflush(out);
-	if (n < 0 || evbuffer_get_length(buf) > 0 ||
-	    (out != stdout && fsync(fileno(out)) != 0)) {
-		log_error("export", "export failed after %ld measurements",
-			  total);
-		rc = EXIT_FAIL;
-	}
-	if (out != stdout)
-		fclose(out);
-	evbuffer_free(buf);
-	store_close(st);
-	api_query_clear(&q);
-	if (rc == EXIT_OK)
-		log_info("export", "%ld measurements", total);
-	return rc;
 }
 
 static int
@@ -773,6 +721,31 @@ cmd_reanalyze(int argc, char **argv)
 	return ra.bad ? EXIT_FAIL : EXIT_OK;
 }
 
+/* --read-only writes nothing: what would is a usage error, not ignored
+ * (the operator meant something). */
+static int
+readonly_usage(const struct svc_opts *o)
+{
+	bool agree = false;
+
+	for (size_t i = 0; i < sizeof(o->agree) / sizeof(o->agree[0]); i++)
+		agree |= o->agree[i] >= 0;
+	if (o->control_only) {
+		ww_usage_error("%s", "--read-only and --control-only: one or "
+				     "the other");
+		return -1;
+	}
+	if (o->fingerprints || o->ingest_opts || agree) {
+		ww_usage_error(
+			"%s", "--read-only stores nothing: no --fingerprints, "
+			      "--ingest-threads, --ingest-queue, --submission, "
+			      "--rate-* or agreement options (the database's, "
+			      "set by the collectors that write it)");
+		return -1;
+	}
+	return 0;
+}
+
 /* --rate-*: "N" or "N/SECONDS" into the limit option c names. */
 static int
 parse_rate(int c, const char *arg, struct rate_opts *r)
@@ -817,7 +790,7 @@ main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "reanalyze") == 0)
 		return cmd_reanalyze(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "export") == 0)
-		return cmd_export(argc - 1, argv + 1);
+		return export_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "keys") == 0)
 		return keys_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "copy-store") == 0)
@@ -837,6 +810,9 @@ main(int argc, char **argv)
 		switch (c) {
 		case OPT_CONTROL_ONLY:
 			o.control_only = true;
+			break;
+		case OPT_READ_ONLY:
+			o.read_only = true;
 			break;
 		case OPT_LISTEN:
 			o.listen = optarg;
@@ -989,6 +965,8 @@ main(int argc, char **argv)
 			       "--ingest-queue, --submission or --rate-*");
 		return EXIT_USAGE;
 	}
+	if (o.read_only && readonly_usage(&o) != 0)
+		return EXIT_USAGE;
 	if (o.listen == NULL) {
 		ww_usage_error("%s", "--listen IP:PORT is required");
 		return EXIT_USAGE;

@@ -15,11 +15,14 @@
 
 #include <event2/http.h>
 
-/* The collector's modes (main.c): the whole service, or --control-only
- * (the control API and whoami, for controls deployed abroad). */
+/* The collector's modes (main.c): the whole service, --control-only
+ * (the control API and whoami, for controls deployed abroad), or
+ * --read-only (the web view, the read API and the exports of a database
+ * it does not write, e.g. a streaming replica's). */
 enum route_mode {
 	ROUTE_COLLECTOR = 1u << 0,
 	ROUTE_CONTROL = 1u << 1,
+	ROUTE_READONLY = 1u << 2,
 	ROUTE_BOTH = ROUTE_COLLECTOR | ROUTE_CONTROL,
 };
 

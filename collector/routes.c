@@ -2,8 +2,10 @@
  * routes.c - every path wallwatch-collector answers, in one table: its
  * methods, its handler and the modes serving it (ROUTE_COLLECTOR: the
  * whole service; ROUTE_CONTROL: --control-only, for controls deployed
- * abroad). The router (router.c) answers the rest: 405 with Allow for a
- * known path asked with another method, 404 for any other path.
+ * abroad; ROUTE_READONLY: --read-only, the reads of a database written by
+ * other collectors, e.g. on a streaming replica). The router (router.c) answers
+ * the rest: 405 with Allow for a known path asked with another method, 404 for
+ * any other path.
  *
  * The handlers here only reach the part that answers (struct service);
  * the work is in ctlserver.c, ingest.c, api.c, submitters.c and web.c.
@@ -56,7 +58,8 @@ metrics(struct evhttp_request *req, const struct route_req *rr)
 {
 	struct evbuffer *buf = evbuffer_new();
 
-	ingest_metrics(svc(rr)->in, buf);
+	if (svc(rr)->in != NULL) /* none in --read-only */
+		ingest_metrics(svc(rr)->in, buf);
 	http_server_metrics(svc(rr)->srv, buf);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 			  "Content-Type",
@@ -75,6 +78,21 @@ static void
 ingest(struct evhttp_request *req, const struct route_req *rr)
 {
 	ingest_handle(svc(rr)->in, req);
+}
+
+/* --read-only: what would write (ingest, keys) or run controls (whose
+ * measurements belong with the collectors that store them) is refused
+ * with 503, which a probe takes for "try another collector" (after
+ * Retry-After, when given: not here, a replica stays one). */
+static void
+read_only(struct evhttp_request *req, const struct route_req *rr)
+{
+	(void)rr;
+	reply_error(req, 503, "Service Unavailable",
+		    "this collector is read-only (--read-only, e.g. on a "
+		    "database replica): it serves the web view, the read API "
+		    "and the exports; send measurements, controls and keys to "
+		    "a collector that writes");
 }
 
 /* id: the enum api_endpoint. */
@@ -101,6 +119,9 @@ file(struct evhttp_request *req, const struct route_req *rr)
 #define GET ROUTE_GET_HEAD
 #define BOTH ROUTE_BOTH
 #define COLL ROUTE_COLLECTOR
+#define RO ROUTE_READONLY
+#define READ (ROUTE_COLLECTOR | ROUTE_READONLY)
+#define ALL (ROUTE_BOTH | ROUTE_READONLY)
 #define EXACT false
 #define PREFIX true
 #define CONTROL_HINT "POST a JSON control request"
@@ -112,29 +133,38 @@ static const struct route routes[] = {
 	{WW_CONTROL_PATH, EXACT, POST, BOTH, control, 0, CONTROL_HINT},
 	{WW_OONI_TH_PATH, EXACT, POST, BOTH, control, 1, CONTROL_HINT},
 	{"/", EXACT, POST, BOTH, control, 1, CONTROL_HINT},
-	{"/healthz", EXACT, GET, BOTH, healthz, 0, NULL},
-	{API_WHOAMI_PATH, EXACT, GET, BOTH, whoami, 0,
+	{"/healthz", EXACT, GET, ALL, healthz, 0, NULL},
+	{API_WHOAMI_PATH, EXACT, GET, ALL, whoami, 0,
 	 "GET your address and network"},
 	/* The collector: metrics, keys, the ingest (POST) and the read API
-	 * and exports (GET) on the same path, the read API, the web view. */
-	{"/metrics", EXACT, GET, COLL, metrics, 0, NULL},
+	 * and exports (GET) on the same path, the read API, the web view;
+	 * --read-only: the same reads. */
+	{"/metrics", EXACT, GET, READ, metrics, 0, NULL},
 	{SUB_PATH, EXACT, POST, COLL, submitters, 0,
 	 "POST {\"public_key\": ..., \"proof\": ...}"},
 	{INGEST_PATH, EXACT, POST, COLL, ingest, 0,
 	 "POST measurements (JSON or JSON Lines)"},
-	{INGEST_PATH, EXACT, GET, COLL, api, API_MEASUREMENTS, NULL},
-	{INGEST_PATH "/", PREFIX, GET, COLL, api, API_RAW, NULL},
-	{"/api/v1/targets", EXACT, GET, COLL, api, API_TARGETS, NULL},
-	{"/api/v1/timeline", EXACT, GET, COLL, api, API_TIMELINE, NULL},
-	{"/api/v1/events", EXACT, GET, COLL, api, API_EVENTS, NULL},
-	{"/api/v1/domains/", PREFIX, GET, COLL, api, API_DOMAIN, NULL},
-	{"/api/v1/export", EXACT, GET, COLL, api, API_EXPORT, NULL},
-	{"/api/v1/settings", EXACT, GET, COLL, api, API_SETTINGS, NULL},
-	{"/", EXACT, GET, COLL, page, 0, NULL},
-	{"/index.html", EXACT, GET, COLL, page, 0, NULL},
-	{"/target", EXACT, GET, COLL, page, 0, NULL},
-	{"/domain", EXACT, GET, COLL, page, 0, NULL},
-	{"/static/", PREFIX, GET, COLL, file, 0, NULL},
+	{INGEST_PATH, EXACT, GET, READ, api, API_MEASUREMENTS, NULL},
+	{INGEST_PATH "/", PREFIX, GET, READ, api, API_RAW, NULL},
+	{"/api/v1/targets", EXACT, GET, READ, api, API_TARGETS, NULL},
+	{"/api/v1/timeline", EXACT, GET, READ, api, API_TIMELINE, NULL},
+	{"/api/v1/events", EXACT, GET, READ, api, API_EVENTS, NULL},
+	{"/api/v1/domains/", PREFIX, GET, READ, api, API_DOMAIN, NULL},
+	{"/api/v1/export", EXACT, GET, READ, api, API_EXPORT, NULL},
+	{"/api/v1/settings", EXACT, GET, READ, api, API_SETTINGS, NULL},
+	{"/", EXACT, GET, READ, page, 0, NULL},
+	{"/index.html", EXACT, GET, READ, page, 0, NULL},
+	{"/target", EXACT, GET, READ, page, 0, NULL},
+	{"/domain", EXACT, GET, READ, page, 0, NULL},
+	{"/static/", PREFIX, GET, READ, file, 0, NULL},
+	/* --read-only: the paths that write or run controls, 503. */
+	{WW_CONTROL_PATH, EXACT, POST, RO, read_only, 0, CONTROL_HINT},
+	{WW_OONI_TH_PATH, EXACT, POST, RO, read_only, 0, CONTROL_HINT},
+	{"/", EXACT, POST, RO, read_only, 0, CONTROL_HINT},
+	{SUB_PATH, EXACT, POST, RO, read_only, 0,
+	 "POST {\"public_key\": ..., \"proof\": ...}"},
+	{INGEST_PATH, EXACT, POST, RO, read_only, 0,
+	 "POST measurements (JSON or JSON Lines)"},
 };
 
 void

@@ -201,8 +201,20 @@ store_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	if (store_path_is_pg(path))
-		return store_pg_open(path, err, errlen);
-	return store_sqlite_open(path, err, errlen);
+		return store_pg_open(path, false, err, errlen);
+	return store_sqlite_open(path, false, err, errlen);
+}
+
+struct store *
+store_open_ro(const char *path, char *err, size_t errlen)
+{
+	if (path == NULL || *path == '\0') {
+		ww_set_err(err, errlen, "no database path given");
+		return NULL;
+	}
+	if (store_path_is_pg(path))
+		return store_pg_open(path, true, err, errlen);
+	return store_sqlite_open(path, true, err, errlen);
 }
 
 /* --- the rest, passed to the backend ------------------------------------- */

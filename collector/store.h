@@ -112,6 +112,20 @@ int store_meas_check(const struct store_meas *m, char *err, size_t errlen);
  * before it returns. NULL on failure.
  */
 struct store *store_open(const char *path, char *err, size_t errlen);
+
+/*
+ * Open the database at path for reading only (`wallwatch-collector
+ * --read-only`, e.g. on a PostgreSQL streaming replica): nothing is
+ * created, migrated or recomputed, and every transaction is read-only
+ * (SQLite: the file is opened read-only and must exist). The schema must
+ * be the version this code knows (older: migrating it is the primary's
+ * collectors' work; newer: this code cannot read it): otherwise NULL with
+ * a message saying which. Stale targets are read as stored (the primary's
+ * collectors recompute them); the agreement settings are read again at
+ * each store_agreement_get(), as the primary may change them. Writing
+ * functions fail with the database's own read-only error.
+ */
+struct store *store_open_ro(const char *path, char *err, size_t errlen);
 void store_close(struct store *s);
 
 /*

@@ -108,6 +108,12 @@ void
 sqlite_agreement_get(struct store *base, struct store_agreement *a)
 {
 	struct sqlite_store *s = sq(base);
+	char err[256];
+
+	/* a read-only collector's: a collector writing the file may have
+	 * changed them (on failure, the last ones read) */
+	if (s->read_only)
+		(void)store_tl_settings_load(s, err, sizeof(err));
 	*a = s->ag;
 }
 

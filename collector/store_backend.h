@@ -80,9 +80,12 @@ struct store {
 };
 
 /* The openers, as store_open() describes (path: a file for SQLite, a libpq
- * connection string for PostgreSQL). NULL with a message on failure. */
-struct store *store_sqlite_open(const char *path, char *err, size_t errlen);
-struct store *store_pg_open(const char *conninfo, char *err, size_t errlen);
+ * connection string for PostgreSQL), or store_open_ro() when read_only.
+ * NULL with a message on failure. */
+struct store *store_sqlite_open(const char *path, bool read_only, char *err,
+				size_t errlen);
+struct store *store_pg_open(const char *conninfo, bool read_only, char *err,
+			    size_t errlen);
 
 /* True when path names a PostgreSQL database ("postgresql://...",
  * "postgres://...", or any libpq conninfo written "postgresql:..."). */

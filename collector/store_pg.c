@@ -32,6 +32,7 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
+#include "dbredact.h"
 #include "store_pg_int.h"
 
 /* Measurements read and rewritten per reanalysis transaction. */
@@ -169,21 +170,6 @@ pg_day_of(int64_t t, char out[32])
 
 /* --- opening ------------------------------------------------------------- */
 
-/* The connection string for messages: as given, unless it may hold a
- * password (a password= keyword, or user:password@ in a URI). */
-static char *
-name_of(const char *ci)
-{
-	const char *at = strchr(ci, '@'), *sl = strstr(ci, "://");
-
-	if (strstr(ci, "password") != NULL ||
-	    (at != NULL && sl != NULL && sl < at &&
-	     memchr(sl + 3, ':', (size_t)(at - sl - 3)) != NULL))
-		return xstrdup("the PostgreSQL database (its connection "
-			       "string holds a password)");
-	return xstrdup(ci);
-}
-
 /* Notices (CREATE ... IF NOT EXISTS) are not the collector's log. */
 static void
 quiet(void *arg, const char *msg)
@@ -217,6 +203,12 @@ session(struct store_pg *p, char *err, size_t errlen)
 	PQclear(r);
 	if (sync_off && pg_exec(p, "SET synchronous_commit = on",
 				"setting synchronous_commit", err, errlen) != 0)
+		return -1;
+	/* a read-only collector writes nothing, on a primary too (on a
+	 * hot standby every transaction is read-only anyway) */
+	if (p->read_only &&
+	    pg_exec(p, "SET default_transaction_read_only = on",
+		    "setting default_transaction_read_only", err, errlen) != 0)
 		return -1;
 	return pg_exec(p, "SET client_min_messages = warning",
 		       "setting client_min_messages", err, errlen);
@@ -270,8 +262,13 @@ connect_db(struct store_pg *p, const char *path, char *err, size_t errlen)
 
 static const struct store_ops pg_ops;
 
+/*
+ * read_only (store_open_ro()): the schema is checked, not made; the stale
+ * targets are left to the primary's collectors (a hot standby cannot
+ * write, and replays their recomputation).
+ */
 struct store *
-store_pg_open(const char *path, char *err, size_t errlen)
+store_pg_open(const char *path, bool read_only, char *err, size_t errlen)
 {
 	struct store_pg *p;
 
@@ -281,13 +278,15 @@ store_pg_open(const char *path, char *err, size_t errlen)
 	}
 	p = xcalloc(1, sizeof(*p));
 	p->base.ops = &pg_ops;
-	p->name = name_of(path);
+	p->name = db_redact(path); /* the messages' name for it */
 	p->ag = (struct store_agreement)STORE_AGREEMENT_DEFAULT;
+	p->read_only = read_only;
 	if (connect_db(p, path, err, errlen) != 0 ||
-	    store_pg_migrate(p, err, errlen) != 0 ||
+	    (read_only ? store_pg_schema_check(p, err, errlen)
+		       : store_pg_migrate(p, err, errlen)) != 0 ||
 	    store_pg_prepare(p, err, errlen) != 0 ||
 	    store_pg_settings_load(p, err, errlen) != 0 ||
-	    store_pg_tl_rebuild_stale(p, err, errlen) != 0) {
+	    (!read_only && store_pg_tl_rebuild_stale(p, err, errlen) != 0)) {
 		store_close(&p->base);
 		return NULL;
 	}

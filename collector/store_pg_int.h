@@ -68,6 +68,7 @@ struct store_pg {
 	char *hc_input, *hc_host; /* the last input's host */
 	char *rbuf;		  /* raw being reanalysed, reused */
 	size_t rcap;
+	bool read_only; /* store_open_ro(): every transaction read-only */
 };
 
 static inline struct store_pg *
@@ -209,6 +210,9 @@ void store_pg_pp_derived(struct pg_params *pp, const struct store_derived *d);
 
 /* store_pg_schema.c */
 int store_pg_migrate(struct store_pg *p, char *err, size_t errlen);
+/* store_open_ro(): the schema is there, at the version this code knows
+ * (nothing is created or migrated); 0, or -1 with a message. */
+int store_pg_schema_check(struct store_pg *p, char *err, size_t errlen);
 int store_pg_prepare(struct store_pg *p, char *err, size_t errlen);
 /* Make sure the partitions of v[0..n-1]'s start times exist. */
 int store_pg_partitions(struct store_pg *p, const struct store_meas *v,

@@ -98,7 +98,14 @@ store_pg_settings_load(struct store_pg *p, char *err, size_t errlen)
 void
 store_pg_agreement_get(struct store *s, struct store_agreement *a)
 {
-	*a = pg_of(s)->ag;
+	struct store_pg *p = pg_of(s);
+	char err[256];
+
+	/* a replica's: the primary's collectors may have changed them (on
+	 * failure, the last ones read) */
+	if (p->read_only && PQtransactionStatus(p->conn) == PQTRANS_IDLE)
+		(void)store_pg_settings_load(p, err, sizeof(err));
+	*a = p->ag;
 }
 
 static int

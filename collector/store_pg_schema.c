@@ -269,6 +269,43 @@ fail:
 	return -1;
 }
 
+/* A read-only collector (a replica's) can neither create nor migrate the
+ * schema: it reads one that the primary's collectors made, of this very
+ * version, or none. */
+int
+store_pg_schema_check(struct store_pg *p, char *err, size_t errlen)
+{
+	PGresult *r = pg_query(
+		p, "SELECT to_regclass('schema_version') IS NULL", NULL, false,
+		PGRES_TUPLES_OK, "looking for the schema", err, errlen);
+	bool none;
+	int64_t v;
+
+	if (r == NULL)
+		return -1;
+	none = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (none)
+		return ww_fail(err, errlen,
+			       "%s: no wallwatch schema there (no "
+			       "schema_version table): a read-only collector "
+			       "creates nothing; start a collector on the "
+			       "primary first, and let the replica catch up",
+			       p->name);
+	if (read_version(p, &v, err, errlen) != 0)
+		return -1;
+	if (v != SCHEMA_VERSION)
+		return ww_fail(
+			err, errlen,
+			"%s: the database's schema is version %lld, "
+			"this wallwatch-collector reads version %d only: "
+			"a read-only collector migrates nothing; run the "
+			"version of wallwatch-collector that the "
+			"primary's collectors run",
+			p->name, (long long)v, SCHEMA_VERSION);
+	return 0;
+}
+
 /* --- partitions ---------------------------------------------------------- */
 
 /* The month of t as year * 12 + month - 1 (UTC). */

@@ -25,6 +25,7 @@
 #define ZLIB_CONST /* next_in is const */
 #include <zlib.h>
 
+#include "dbredact.h"
 #include "store.h"
 #include "store_sqlite_int.h"
 #include "target.h"
@@ -50,17 +51,22 @@
 /* --- opening and the schema ---------------------------------------------- */
 
 static int
-open_db(struct sqlite_store *s, char *err, size_t errlen)
+open_db(struct sqlite_store *s, const char *path, char *err, size_t errlen)
 {
-	int rc = sqlite3_open_v2(s->path, &s->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-					 SQLITE_OPEN_NOMUTEX,
-				 NULL);
+	int rc = sqlite3_open_v2(
+		path, &s->db,
+		(s->read_only ? SQLITE_OPEN_READONLY
+			      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+			SQLITE_OPEN_NOMUTEX,
+		NULL);
 
 	if (rc != SQLITE_OK) {
-		ww_set_err(err, errlen, "%s: %s", s->path,
+		ww_set_err(err, errlen, "%s: %s%s", s->path,
 			   s->db != NULL ? sqlite3_errmsg(s->db)
-					 : sqlite3_errstr(rc));
+					 : sqlite3_errstr(rc),
+			   s->read_only ? " (a read-only collector creates "
+					  "nothing)"
+					: "");
 		return -1;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
@@ -101,6 +107,10 @@ set_wal(struct sqlite_store *s, char *err, size_t errlen)
 static int
 configure(struct sqlite_store *s, char *err, size_t errlen)
 {
+	/* read-only: the journal mode and synchronous are the writer's */
+	if (s->read_only)
+		return exec(s, "PRAGMA cache_size = -65536",
+			    "setting the cache size", err, errlen);
 	if (set_wal(s, err, errlen) != 0)
 		return -1;
 	/* FULL: in WAL mode NORMAL may lose the last commits on power loss,
@@ -205,6 +215,43 @@ fail:
 	return -1;
 }
 
+/* A read-only collector's database: one that a collector of this very
+ * version made (it creates and migrates nothing). The first read of the
+ * file: one that is not a database is reported here. */
+static int
+check_version(struct sqlite_store *s, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 v;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT 1 FROM sqlite_master WHERE type = "
+			       "'table' AND name = 'schema_version'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_fail(s, "looking for the schema", err, errlen);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		db_fail(s, "looking for the schema", err, errlen);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return ww_fail(err, errlen,
+			       "%s: no wallwatch schema there (no "
+			       "schema_version table): a read-only collector "
+			       "creates nothing",
+			       s->path);
+	if (rc != SQLITE_ROW || read_version(s, &v, err, errlen) != 0)
+		return -1;
+	if (v != store_sqlite_schema_version())
+		return ww_fail(
+			err, errlen,
+			"%s: the database's schema is version %lld, "
+			"this wallwatch-collector reads version %d only: "
+			"a read-only collector migrates nothing",
+			s->path, (long long)v, store_sqlite_schema_version());
+	return 0;
+}
+
 static int
 prepare_all(struct sqlite_store *s, char *err, size_t errlen)
 {
@@ -241,8 +288,10 @@ static const struct store_ops sqlite_ops = {
 	.data_version = sqlite_data_version,
 };
 
+/* read_only (store_open_ro()): the file is opened read-only, its schema
+ * checked, not made; stale targets are left to the collector writing it. */
 struct store *
-store_sqlite_open(const char *path, char *err, size_t errlen)
+store_sqlite_open(const char *path, bool read_only, char *err, size_t errlen)
 {
 	struct sqlite_store *s;
 
@@ -252,11 +301,15 @@ store_sqlite_open(const char *path, char *err, size_t errlen)
 	}
 	s = xcalloc(1, sizeof(*s));
 	s->base.ops = &sqlite_ops;
-	s->path = xstrdup(path);
-	if (open_db(s, err, errlen) != 0 || configure(s, err, errlen) != 0 ||
-	    migrate(s, err, errlen) != 0 || prepare_all(s, err, errlen) != 0 ||
+	s->path = db_redact(path); /* a conninfo mistaken for a file */
+	s->read_only = read_only;
+	if (open_db(s, path, err, errlen) != 0 ||
+	    configure(s, err, errlen) != 0 ||
+	    (read_only ? check_version(s, err, errlen)
+		       : migrate(s, err, errlen)) != 0 ||
+	    prepare_all(s, err, errlen) != 0 ||
 	    store_tl_settings_load(s, err, errlen) != 0 ||
-	    store_tl_rebuild_stale(s, err, errlen) != 0) {
+	    (!read_only && store_tl_rebuild_stale(s, err, errlen) != 0)) {
 		sqlite_close(&s->base);
 		return NULL;
 	}

@@ -76,6 +76,7 @@ struct sqlite_store {
 	size_t rcap;
 	char *hc_input, *hc_host;  /* the last input's host (host_of()) */
 	struct store_agreement ag; /* the database's, read at open */
+	bool read_only;		   /* store_open_ro() */
 };
 
 /* The SQLite handle behind a store.h one (base is its first member). */

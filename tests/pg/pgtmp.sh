@@ -3,6 +3,11 @@
 #
 #   pgtmp.sh start            start one; prints its conninfo
 #                             (postgresql:///ww?host=DIR&user=wallwatch)
+#   pgtmp.sh standby CONNINFO start a hot standby of that cluster (one of
+#                             pgtmp.sh's) in a directory of its own:
+#                             pg_basebackup -R over the primary's Unix
+#                             socket, then streaming replication; prints
+#                             its conninfo (stop it the same way)
 #   pgtmp.sh stop CONNINFO|DIR  stop it and remove everything it made
 #   pgtmp.sh run CMD [ARG...] start one, run CMD with WW_TEST_PG_CONNINFO
 #                             set to its conninfo, stop it (even when CMD
@@ -13,7 +18,9 @@
 # socket (listen_addresses = '': no TCP at all). initdb refuses to run as
 # root, and CI runs as root: then the cluster belongs to user nobody (the
 # directory is given to it). fsync is off: a test's data need not survive
-# a power cut. Debian's binaries are in /usr/lib/postgresql/15/bin (PGBIN
+# a power cut. wal_level is replica (PostgreSQL's default) and initdb's
+# pg_hba.conf trusts local replication connections: a standby needs
+# nothing more of its primary. Debian's binaries are in /usr/lib/postgresql/15/bin (PGBIN
 # overrides). pg_ctl -w waits until the server accepts connections.
 set -eu
 
@@ -64,32 +71,43 @@ stop() {
 	rm -rf "$_dir"
 }
 
-start() {
-	[ -x "$PGBIN/initdb" ] ||
-		die "no $PGBIN/initdb: install postgresql-15 (make check-deps)"
+# A new directory for a cluster in $dir, owned by the clusters' user;
+# from here on, a failure removes it.
+new_dir() {
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/wwpg.XXXXXX")
-	# from here on, a failure removes what was made
 	trap 'stop "$dir"' EXIT
 	trap 'exit 1' INT TERM HUP
 	if [ "$(id -u)" -eq 0 ]; then
 		chown nobody "$dir"
 	fi
 	chmod 0755 "$dir"
+}
+
+# serve DIR: start the server of DIR/data on DIR's socket (pg_ctl -w: a
+# standby once it accepts read-only connections).
+serve() {
+	opts="-c listen_addresses='' -c unix_socket_directories='$1'"
+	opts="$opts -c fsync=off -c synchronous_commit=off"
+	opts="$opts -c full_page_writes=off -c max_connections=40"
+	as_owner "$1" "$PGBIN/pg_ctl" -D "$1/data" -l "$1/log" -w \
+		-t 60 -o "$opts" start \
+		>/dev/null 2>&1 || {
+		cat "$1/log" >&2 2>/dev/null || true
+		die "the server did not start"
+	}
+}
+
+start() {
+	[ -x "$PGBIN/initdb" ] ||
+		die "no $PGBIN/initdb: install postgresql-15 (make check-deps)"
+	new_dir
 	as_owner "$dir" "$PGBIN/initdb" -D "$dir/data" -U "$DBUSER" \
 		-A trust -E UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1 ||
 		{
 			cat "$dir/initdb.log" >&2
 			die "initdb failed"
 		}
-	opts="-c listen_addresses='' -c unix_socket_directories='$dir'"
-	opts="$opts -c fsync=off -c synchronous_commit=off"
-	opts="$opts -c full_page_writes=off -c max_connections=40"
-	as_owner "$dir" "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-		-t 60 -o "$opts" start \
-		>/dev/null 2>&1 || {
-		cat "$dir/log" >&2 2>/dev/null || true
-		die "the server did not start"
-	}
+	serve "$dir"
 	"$PGBIN/psql" -X -q -h "$dir" -U "$DBUSER" -d postgres \
 		-c "CREATE DATABASE $DBNAME" >/dev/null ||
 		die "CREATE DATABASE failed"
@@ -97,9 +115,35 @@ start() {
 	echo "postgresql:///$DBNAME?host=$dir&user=$DBUSER"
 }
 
+# standby CONNINFO: a copy of that cluster (-X stream: with the WAL
+# written meanwhile; -R: standby.signal and primary_conninfo naming the
+# primary's socket directory) that replays what the primary writes.
+standby() {
+	_primary=$(dir_of "$1")
+	case $_primary in
+	*/wwpg.*) ;;
+	*) die "standby: $1 is not a cluster of pgtmp.sh" ;;
+	esac
+	[ -S "$_primary/.s.PGSQL.5432" ] || die "standby: $1 is not running"
+	new_dir
+	as_owner "$dir" "$PGBIN/pg_basebackup" -h "$_primary" -U "$DBUSER" \
+		-D "$dir/data" -R -X stream -c fast --no-sync \
+		>"$dir/basebackup.log" 2>&1 || {
+		cat "$dir/basebackup.log" >&2
+		die "pg_basebackup failed"
+	}
+	serve "$dir"
+	trap - EXIT INT TERM HUP
+	echo "postgresql:///$DBNAME?host=$dir&user=$DBUSER"
+}
+
 case ${1:-} in
 start)
 	start
+	;;
+standby)
+	[ $# -eq 2 ] || die "usage: pgtmp.sh standby CONNINFO"
+	standby "$2"
 	;;
 stop)
 	[ $# -eq 2 ] || die "usage: pgtmp.sh stop CONNINFO|DIR"
@@ -116,6 +160,7 @@ run)
 	exit $status
 	;;
 *)
-	die "usage: pgtmp.sh start | stop CONNINFO|DIR | run CMD [ARG...]"
+	die "usage: pgtmp.sh start | standby CONNINFO | stop CONNINFO|DIR |" \
+		"run CMD [ARG...]"
 	;;
 esac
