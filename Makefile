@@ -170,6 +170,13 @@ $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_LIBS) $(CMOCKA_LIBS) $(TEST_LDLIBS)
 
+# The store's batch ingest against COPY, without HTTP (bench/store_bench.c).
+STORE_BENCH := $(BUILD)/store-bench
+$(STORE_BENCH): bench/store_bench.c $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Icollector $(ALL_LDFLAGS) -o $@ bench/store_bench.c \
+		$(TEST_LIBS) $(TEST_LDLIBS)
+
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c \
@@ -296,7 +303,7 @@ check: check-deps
 	@sh tests/check.sh "$(MAKE)" $(BUILD)
 
 bench: bench-deps
-	@$(MAKE) --no-print-directory all $(FAKENET)
+	@$(MAKE) --no-print-directory all $(FAKENET) $(STORE_BENCH)
 	@sh bench/run.sh $(PROBE) $(FAKENET)
 	@sh bench/probe-capture.sh $(PROBE) $(FAKENET)
 	@sh bench/collector.sh $(BUILD)
