@@ -207,6 +207,21 @@ int store_pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
 		       enum store_result *res, char *err, size_t errlen);
 void store_pg_pp_derived(struct pg_params *pp, const struct store_derived *d);
 
+/* store_pg_copy.c: rows in COPY's binary format, then sent. */
+struct pg_copy {
+	char *buf;
+	size_t n, cap;
+};
+void pg_copy_begin(struct pg_copy *c); /* empties c, writes the header */
+void pg_copy_row(struct pg_copy *c, int fields);
+void pg_copy_text(struct pg_copy *c, const char *v); /* NULL: NULL */
+void pg_copy_bytes(struct pg_copy *c, const void *v, size_t len);
+void pg_copy_int(struct pg_copy *c, int64_t v, int bytes); /* 2, 4, 8 */
+void pg_copy_null(struct pg_copy *c);
+void pg_copy_free(struct pg_copy *c);
+int pg_copy_send(struct store_pg *p, struct pg_copy *c, const char *sql,
+		 const char *what, char *err, size_t errlen);
+
 /* store_pg_schema.c */
 int store_pg_migrate(struct store_pg *p, char *err, size_t errlen);
 int store_pg_prepare(struct store_pg *p, char *err, size_t errlen);
@@ -287,6 +302,27 @@ int store_pg_domain_rollup(struct store *s, const char *domain,
 
 /* For tests: the connection of a PostgreSQL handle. */
 PGconn *store_pg_conn(struct store *s);
+
+/* daily_counts' counts: their columns, their sum (of a row d), and an
+ * upsert's addition (of excluded to d). */
+#define N_COLS                                                                 \
+	"n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"           \
+	" n_server_side, n_down, n_failed, n_geo_mismatch, n_capped"
+#define N_SUM                                                                  \
+	"d.n_ok + d.n_dns + d.n_tcp_ip + d.n_tls + d.n_http_failure +"         \
+	" d.n_http_diff + d.n_server_side + d.n_down + d.n_failed +"           \
+	" d.n_geo_mismatch + d.n_capped"
+#define N_ADD                                                                  \
+	"n_ok = d.n_ok + excluded.n_ok, n_dns = d.n_dns + excluded.n_dns,"     \
+	" n_tcp_ip = d.n_tcp_ip + excluded.n_tcp_ip,"                          \
+	" n_tls = d.n_tls + excluded.n_tls,"                                   \
+	" n_http_failure = d.n_http_failure + excluded.n_http_failure,"        \
+	" n_http_diff = d.n_http_diff + excluded.n_http_diff,"                 \
+	" n_server_side = d.n_server_side + excluded.n_server_side,"           \
+	" n_down = d.n_down + excluded.n_down,"                                \
+	" n_failed = d.n_failed + excluded.n_failed,"                          \
+	" n_geo_mismatch = d.n_geo_mismatch + excluded.n_geo_mismatch,"        \
+	" n_capped = d.n_capped + excluded.n_capped"
 
 /* The UTC day of unix seconds x (an SQL bigint expression) as an SQL
  * date: floor division, also before 1970. */
