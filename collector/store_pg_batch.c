@@ -146,7 +146,14 @@ static const char begin_sql[] =
 	", asn " T_C ", day text, n_ok int, n_dns int, n_tcp_ip int,"
 	" n_tls int, n_http_failure int, n_http_diff int, n_server_side int,"
 	" n_down int, n_failed int, n_geo_mismatch int, n_capped int)"
-	" ON COMMIT DELETE ROWS";
+	" ON COMMIT DELETE ROWS;"
+	/* store_pg_timeline.c's: the targets' states to save */
+	" CREATE TEMP TABLE IF NOT EXISTS ww_states (ord int, id bigint,"
+	" input " T_C ", cc " T_C ", asn " T_C ", host " T_C ", rhost " T_C
+	", category_code " T_C ", category_time bigint, state " T_C
+	", method " T_C ", since bigint, last_tested bigint,"
+	" n_conclusive bigint, last_time bigint, last_id bigint, win text,"
+	" fresh int) ON COMMIT DELETE ROWS";
 static const char stage_sql[] =
 	"COPY pg_temp.ww_stage FROM STDIN (FORMAT binary)";
 /* The staged uids that are free, taken: ids from the sequence in the
