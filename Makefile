@@ -201,11 +201,17 @@ unit: $(UNIT_BINS)
 
 # The store's conformance suite against PostgreSQL: the store, timeline
 # and submitters tests again, on a throwaway PostgreSQL 15 cluster (tests/pg/pgtmp.sh),
-# stopped and removed even when they fail.
+# stopped and removed even when they fail. The store and timeline tests
+# run twice: as they come (their small batches go a statement per row)
+# and with every batch sent by COPY (WW_TEST_PG_BULK_MIN=1; the store
+# does that from 64 measurements on).
 PG_UNIT_BINS := $(BUILD)/tests/test_store $(BUILD)/tests/test_timeline \
 		$(BUILD)/tests/test_submitters
 unit-pg: $(PG_UNIT_BINS)
-	@sh tests/pg/pgtmp.sh run sh tests/run-unit.sh $(PG_UNIT_BINS)
+	@sh tests/pg/pgtmp.sh run sh -c 'sh tests/run-unit.sh $(PG_UNIT_BINS) && \
+		echo "== every batch by COPY (WW_TEST_PG_BULK_MIN=1)" && \
+		WW_TEST_PG_BULK_MIN=1 sh tests/run-unit.sh \
+		$(BUILD)/tests/test_store $(BUILD)/tests/test_timeline' 
 
 fuzz-replay: $(REPLAY_BINS)
 	@sh tests/fuzz/replay-all.sh $(BUILD)/fuzz $(FUZZ_NAMES)

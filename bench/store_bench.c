@@ -3,18 +3,18 @@
  * fast store_put_batch() stores a file of measurements, 1,000 per batch,
  * against COPY of the very rows it stored into the same (emptied) table.
  *
- *   store-bench DB JSONL [RUNS]
+ *   store-bench DB JSONL [RUNS [BATCH]]
  *
  * The rows are JSONL's measurements made ready as the collector makes them
  * (collector/ingest_prep.c: parsed, validated, analysed, compressed) once,
  * before any timing. Each run then starts from empty tables, stores every
- * row with store_put_batch() (timed), and on PostgreSQL reads the rows back
- * (COPY TO, binary), empties the tables and COPYs the rows into
- * measurements in one transaction (timed), then measurement_uids (timed
- * apart). A CHECKPOINT before each timed step, so that neither pays for
- * the other's dirty pages. RUNS (default 3) runs; the medians are printed
- * last, as "median KEY VALUE" lines (bench/collector-pg.sh reads them).
- * DB: a PostgreSQL conninfo (postgresql:...), or a SQLite path (no COPY
+ * row with store_put_batch() (timed; BATCH, default 1,000, a call), and on
+ * PostgreSQL reads the rows back (COPY TO, binary), empties the tables and
+ * COPYs the rows into measurements in one transaction (timed), then
+ * measurement_uids (timed apart). A CHECKPOINT before each timed step, so that
+ * neither pays for the other's dirty pages. RUNS (default 3) runs; the medians
+ * are printed last, as "median KEY VALUE" lines (bench/collector-pg.sh reads
+ * them). DB: a PostgreSQL conninfo (postgresql:...), or a SQLite path (no COPY
  * there: the file is removed before each run).
  */
 #include <stdio.h>
@@ -29,7 +29,7 @@
 #include "store.h"
 #include "util.h"
 
-#define BATCH 1000
+#define BATCH_MAX 100000
 #define MAX_RUNS 15
 
 static double
@@ -208,14 +208,14 @@ columns(PGconn *c)
 
 /* Store rows [0, n) in batches of BATCH; seconds. Every one must be new. */
 static double
-put_all(struct store *s, const struct store_meas *v, size_t n)
+put_all(struct store *s, const struct store_meas *v, size_t n, size_t batch)
 {
-	enum store_result res[BATCH];
+	enum store_result *res = xcalloc(batch, sizeof(*res));
 	char err[512];
-	double t0 = now_s();
+	double t0 = now_s(), t;
 
-	for (size_t i = 0; i < n; i += BATCH) {
-		size_t k = n - i < BATCH ? n - i : BATCH;
+	for (size_t i = 0; i < n; i += batch) {
+		size_t k = n - i < batch ? n - i : batch;
 
 		if (store_put_batch(s, v + i, k, res, err, sizeof(err)) != 0)
 			die("store_put_batch", err);
@@ -223,7 +223,9 @@ put_all(struct store *s, const struct store_meas *v, size_t n)
 			if (res[j] != STORE_NEW)
 				die(v[i + j].uid, "not stored as new");
 	}
-	return now_s() - t0;
+	t = now_s() - t0;
+	free(res);
+	return t;
 }
 
 static int
@@ -310,6 +312,7 @@ main(int argc, char **argv)
 {
 	const char *db, *path;
 	int runs = argc > 3 ? atoi(argv[3]) : 3;
+	long batch = argc > 4 ? atol(argv[4]) : 1000;
 	bool pg;
 	struct store_meas *v;
 	struct prep_row *rows;
@@ -320,9 +323,12 @@ main(int argc, char **argv)
 	char *cols = NULL;
 	char sql[4096], err[512];
 
-	if (argc < 3 || runs < 1 || runs > MAX_RUNS) {
-		fprintf(stderr, "usage: store-bench DB JSONL [RUNS (1..%d)]\n",
-			MAX_RUNS);
+	if (argc < 3 || runs < 1 || runs > MAX_RUNS || batch < 1 ||
+	    batch > BATCH_MAX) {
+		fprintf(stderr,
+			"usage: store-bench DB JSONL [RUNS (1..%d) [BATCH"
+			" (1..%d)]]\n",
+			MAX_RUNS, BATCH_MAX);
 		return 2;
 	}
 	db = argv[1];
@@ -353,10 +359,11 @@ main(int argc, char **argv)
 			pg_sql(c, "TRUNCATE " TABLES);
 			pg_sql(c, "CHECKPOINT");
 		}
-		t_put[r] = put_all(s, v, n);
+		t_put[r] = put_all(s, v, n, (size_t)batch);
 		store_close(s);
-		printf("run %d: store_put_batch %zu in %.3f s, %.0f/s\n", r + 1,
-		       n, t_put[r], (double)n / t_put[r]);
+		printf("run %d: store_put_batch %zu, %ld a call, in %.3f s,"
+		       " %.0f/s\n",
+		       r + 1, n, batch, t_put[r], (double)n / t_put[r]);
 		if (!pg)
 			continue;
 		if (pg_count(c, "SELECT count(*) FROM measurements") !=

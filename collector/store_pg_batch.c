@@ -29,6 +29,8 @@
 /* Statements sent before their results are read (and the server's
  * answers wait in the socket meanwhile: they are small). */
 #define PIPE_CHUNK 64
+size_t store_pg_bulk_min = PG_BULK_MIN;
+
 /* Tries of a batch that PostgreSQL aborted as a deadlock victim. */
 #define BATCH_TRIES 3
 
@@ -182,7 +184,7 @@ struct put {
 	struct store_pg *p;
 	const struct store_meas *v;
 	int64_t *ids;	  /* the new rows' ids; 0: the uid was taken */
-	bool one_by_one;  /* step 2 a statement per row */
+	bool one_by_one;  /* never in bulk (by COPY) */
 	bool rows_failed; /* step 2 failed */
 };
 
@@ -364,8 +366,10 @@ put_name(void *ctx, size_t i)
 	return ((struct put *)ctx)->v[i].uid;
 }
 
-/* Step 2, one statement per row (pipelined): a batch that failed is
- * tried again so, for a message that names the measurement at fault. */
+/* Step 2, one statement per row (pipelined): for a small batch (fewer
+ * round trips than the COPYs, no staging table), and for a large one whose
+ * rows failed, tried again so for a message that names the measurement at
+ * fault. */
 static int
 put_rows_one_by_one(struct store_pg *p, struct put *b, size_t n, char *err,
 		    size_t errlen)
@@ -462,8 +466,8 @@ static int
 batch_rows(struct store_pg *p, struct put *b, size_t n, enum store_result *res,
 	   char *err, size_t errlen)
 {
-	if ((b->one_by_one ? put_rows_one_by_one(p, b, n, err, errlen)
-			   : put_rows(p, b, n, err, errlen)) != 0) {
+	if ((p->bulk ? put_rows(p, b, n, err, errlen)
+		     : put_rows_one_by_one(p, b, n, err, errlen)) != 0) {
 		b->rows_failed = true;
 		return -1;
 	}
@@ -487,7 +491,9 @@ static int
 batch_try(struct store_pg *p, struct put *b, size_t n, enum store_result *res,
 	  char *err, size_t errlen)
 {
-	if (pg_exec(p, begin_sql, "starting a transaction", err, errlen) != 0 ||
+	p->bulk = n >= store_pg_bulk_min && !b->one_by_one;
+	if (pg_exec(p, p->bulk ? begin_sql : "BEGIN", "starting a transaction",
+		    err, errlen) != 0 ||
 	    store_pg_lock_targets(p, b->v, n, err, errlen) != 0 ||
 	    batch_rows(p, b, n, res, err, errlen) != 0 ||
 	    store_pg_tl_batch(p, b->v, n, b->ids, err, errlen) != 0 ||
@@ -526,7 +532,7 @@ store_pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
 			continue;
 		/* the rows refused (a constraint, a trigger, a full disk):
 		 * once more a row at a time, for the measurement at fault */
-		if (!b.rows_failed || b.one_by_one ||
+		if (!b.rows_failed || !p->bulk ||
 		    PQstatus(p->conn) != CONNECTION_OK)
 			break;
 		b.one_by_one = true;

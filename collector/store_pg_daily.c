@@ -181,6 +181,34 @@ out:
 	return ret;
 }
 
+/* A small batch (not p->bulk): a statement per (target, day),
+ * pipelined, touches no staging table. */
+static int
+total_build(void *ctx, size_t i, struct pg_call *calls, char *err,
+	    size_t errlen)
+{
+	struct daily *d = ctx;
+
+	(void)err;
+	(void)errlen;
+	calls[0].id = PS_DAY_GET;
+	pp_acc(&calls[0].pp, &d->a[i]);
+	return 1;
+}
+
+static int
+total_take(void *ctx, size_t i, int k, const PGresult *r, char *err,
+	   size_t errlen)
+{
+	struct daily *d = ctx;
+
+	(void)k;
+	(void)err;
+	(void)errlen;
+	d->a[i].total = PQntuples(r) > 0 ? pg_int(r, 0, 0) : 0;
+	return 0;
+}
+
 /* --- submitters
  * ---------------------------------------------------------------- */
 
@@ -299,6 +327,27 @@ count_one(struct daily *d, size_t i, char *err, size_t errlen)
 /* --- writing
  * ------------------------------------------------------------------------ */
 
+static int
+add_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
+{
+	struct daily *d = ctx;
+	const struct dacc *a = &d->a[i];
+	int k = 0;
+
+	(void)err;
+	(void)errlen;
+	calls[k].id = PS_DAY_ADD;
+	pp_acc(&calls[k].pp, a);
+	for (int c = 0; c < N_COUNTS; c++)
+		pp_int(&calls[k].pp, a->add[c]);
+	k++;
+	if (a->recounted) {
+		calls[k].id = PS_SUBDAY_DEL_DAY;
+		pp_acc(&calls[k++].pp, a);
+	}
+	return k;
+}
+
 /* A day that passed the cap: its submitters' counts are replaced. */
 static int
 del_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
@@ -362,13 +411,39 @@ set_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
 	return 1;
 }
 
+/* The submitters' counts of the days past the cap. */
+static int
+subs_write(struct daily *d, char *err, size_t errlen)
+{
+	static const struct pg_pipe_ops set_ops = {set_build, NULL, NULL};
+	size_t np = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		np += d->a[i].nsub;
+	free(d->pairs);
+	d->pairs = xcalloc(np + 1, sizeof(*d->pairs));
+	d->npairs = 0;
+	for (size_t i = 0; i < d->n; i++)
+		for (size_t j = 0; j < d->a[i].nsub; j++) {
+			d->pairs[d->npairs][0] = i;
+			d->pairs[d->npairs++][1] = j;
+		}
+	return pg_pipeline(d->p, d->npairs, &set_ops, d,
+			   "counting a submitter's day", err, errlen);
+}
+
 static int
 daily_write(struct daily *d, char *err, size_t errlen)
 {
+	static const struct pg_pipe_ops add_ops = {add_build, NULL, NULL};
 	static const struct pg_pipe_ops del_ops = {del_build, NULL, NULL};
-	static const struct pg_pipe_ops set_ops = {set_build, NULL, NULL};
 	size_t np = 0, ndel = 0;
 
+	if (!d->p->bulk) /* the days recounted are done by add_build() */
+		return pg_pipeline(d->p, d->n, &add_ops, d,
+				   "counting measurements", err, errlen) != 0
+			       ? -1
+			       : subs_write(d, err, errlen);
 	if (adds_write(d, err, errlen) != 0)
 		return -1;
 	for (size_t i = 0; i < d->n; i++)
@@ -381,19 +456,15 @@ daily_write(struct daily *d, char *err, size_t errlen)
 	if (pg_pipeline(d->p, ndel, &del_ops, d, "counting measurements", err,
 			errlen) != 0)
 		return -1;
-	for (size_t i = 0; i < d->n; i++)
-		for (size_t j = 0; j < d->a[i].nsub; j++) {
-			d->pairs[d->npairs][0] = i;
-			d->pairs[d->npairs++][1] = j;
-		}
-	return pg_pipeline(d->p, d->npairs, &set_ops, d,
-			   "counting a submitter's day", err, errlen);
+	return subs_write(d, err, errlen);
 }
 
 int
 store_pg_daily_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 		     const int64_t *ids, char *err, size_t errlen)
 {
+	static const struct pg_pipe_ops total_ops = {total_build, total_take,
+						     NULL};
 	struct daily d;
 	int ret = -1;
 
@@ -406,7 +477,9 @@ store_pg_daily_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 		ret = 0;
 		goto out;
 	}
-	if (totals_read(&d, err, errlen) != 0)
+	if (p->bulk ? totals_read(&d, err, errlen) != 0
+		    : pg_pipeline(p, d.n, &total_ops, &d,
+				  "reading daily counts", err, errlen) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		if (d.of[i] != 0 && count_one(&d, i, err, errlen) != 0)

@@ -745,6 +745,19 @@ load_take(void *ctx, size_t i, int k, const PGresult *r, char *err,
 	return 0;
 }
 
+/* A small batch (not p->bulk): a statement per target, pipelined. */
+static int
+save_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
+{
+	struct tl_batch *b = ctx;
+
+	(void)err;
+	(void)errlen;
+	calls[0].id = state_stmt(&b->c[b->save[i]].t);
+	state_params(b->p, &b->c[b->save[i]].t, &calls[0].pp, &b->sb);
+	return 1;
+}
+
 /* The states of b->save[0..n) written by COPY into the batch's staging
  * table ww_states (store_pg_batch.c makes it), then one UPDATE for the
  * known targets (by id: ids stay) and one upsert for the new ones, made in
@@ -888,6 +901,7 @@ batch_run(struct tl_batch *b, const struct store_meas *v, size_t n,
 {
 	static const struct pg_pipe_ops load_ops = {load_build, load_take,
 						    NULL};
+	static const struct pg_pipe_ops save_ops = {save_build, NULL, NULL};
 	static const struct pg_pipe_ops event_ops = {event_build, NULL, NULL};
 	struct store_pg *p = b->p;
 	size_t nsave = 0;
@@ -915,7 +929,9 @@ batch_run(struct tl_batch *b, const struct store_meas *v, size_t n,
 	for (size_t k = 0; k < b->ks->n; k++)
 		if (b->c[k].dirty && !b->c[k].redo)
 			b->save[nsave++] = k;
-	if (nsave > 0 && states_write(b, nsave, err, errlen) != 0)
+	if (p->bulk ? nsave > 0 && states_write(b, nsave, err, errlen) != 0
+		    : pg_pipeline(p, nsave, &save_ops, b,
+				  "storing targets' states", err, errlen) != 0)
 		return -1;
 	/* those that took a measurement older than their last conclusive
 	 * one, or whose state was damaged: from their rows */
