@@ -145,6 +145,14 @@ pg_cpu() {
 	done | awk -v t="$TCK" '{s += $14 + $15} END {print s / t}'
 }
 
+# The machine's CPU (/proc/stat, every process, other jobs included):
+# sys_cpu prints busy and total ticks; busy_since THEN the busy share
+# since then, in % of all the cores
+sys_cpu() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+busy_since() {
+	echo "$1 $(sys_cpu)" | awk '{printf "%.0f", ($3 - $1) / ($4 - $2) * 100}'
+}
+
 # --- real measurements, made unique -------------------------------------------------
 echo "bench: measuring 13 targets twice with the probe (fakenet)"
 col control "$B/control.db" --allow-private --resolver "127.0.0.1:$DNS_PORT" \
@@ -255,10 +263,17 @@ p99_of() { # wrk's 99% latency in ms
 }
 D1=$(db single1)
 col s1 "$D1"
+sys0=$(sys_cpu)
+c0=$(cpu "$COL_PID")
+p0=$(pg_cpu)
 wrk_run "$PORT" s1 "$B/wrk1.out" || die "wrk failed: $(cat "$B/wrk1.out")"
+c1=$(cpu "$COL_PID")
+p1=$(pg_cpu)
+busy1=$(busy_since "$sys0")
 stop_col "$COL_PID"
 wrk_sum "$B/wrk1.out"
 single1=$RATE
+cpu1=$(echo "$c1 $c0 $p1 $p0 $DONE" | awk '{printf "%.3f / %.3f", ($1 - $2) / $5 * 1000, ($3 - $4) / $5 * 1000}')
 got=$(pg "$D1" 'SELECT count(*) FROM measurements')
 [ "$got" -ge "$DONE" ] && [ "$got" -le "$SENT" ] ||
 	die "single, one collector: $DONE answered, $got stored, $SENT sent"
@@ -271,16 +286,23 @@ CA=$COL_PID
 col s2b "$D2"
 PB=$PORT
 CB=$COL_PID
+sys0=$(sys_cpu)
+c0=$(echo "$(cpu "$CA") $(cpu "$CB")" | awk '{print $1 + $2}')
+p0=$(pg_cpu)
 wrk_run "$PA" s2a "$B/wrk2a.out" &
 wa=$!
 wrk_run "$PB" s2b "$B/wrk2b.out" &
 wb=$!
 wait $wa || die "wrk failed: $(cat "$B/wrk2a.out")"
 wait $wb || die "wrk failed: $(cat "$B/wrk2b.out")"
+c1=$(echo "$(cpu "$CA") $(cpu "$CB")" | awk '{print $1 + $2}')
+p1=$(pg_cpu)
+busy2=$(busy_since "$sys0")
 stop_col "$CA"
 stop_col "$CB"
 wrk_sum "$B/wrk2a.out" "$B/wrk2b.out"
 single2=$RATE
+cpu2=$(echo "$c1 $c0 $p1 $p0 $DONE" | awk '{printf "%.3f / %.3f", ($1 - $2) / $5 * 1000, ($3 - $4) / $5 * 1000}')
 got=$(pg "$D2" 'SELECT count(*) FROM measurements')
 [ "$got" -ge "$DONE" ] && [ "$got" -le "$SENT" ] ||
 	die "single, two collectors: $DONE answered, $got stored, $SENT sent"
@@ -462,7 +484,11 @@ row "store level: store_put_batch / COPY" "$sratio" ">= 0.5" \
 	"$(verdict "$sratio >= 0.5")"
 row "single POSTs, 1 collector ($CONNS conns)" "$single1 /s"
 row "  latency p99" "$(p99_of "$B/wrk1.out") ms"
+row "  CPU per POST: collector / PostgreSQL" "$cpu1 ms"
+row "  the machine's cores busy (every process)" "$busy1 %"
 row "single POSTs, 2 collectors ($CONNS conns each)" "$single2 /s"
+row "  CPU per POST: collectors / PostgreSQL" "$cpu2 ms"
+row "  the machine's cores busy (every process)" "$busy2 %"
 row "2 collectors / 1" "$scale x" ">= 1.6 x" "$(verdict "$scale >= 1.6")"
 row "PostgreSQL: $BIG measurements, SQL fill" "$fill_pg s" "" "$dbsize"
 row "  timelines computed at start ($ntargets targets)" "$recompute_pg s" "" \
