@@ -170,6 +170,13 @@ $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_LIBS) $(CMOCKA_LIBS) $(TEST_LDLIBS)
 
+# The store's batch ingest against COPY, without HTTP (bench/store_bench.c).
+STORE_BENCH := $(BUILD)/store-bench
+$(STORE_BENCH): bench/store_bench.c $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Icollector $(ALL_LDFLAGS) -o $@ bench/store_bench.c \
+		$(TEST_LIBS) $(TEST_LDLIBS)
+
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c \
@@ -194,11 +201,17 @@ unit: $(UNIT_BINS)
 
 # The store's conformance suite against PostgreSQL: the store, timeline
 # and submitters tests again, on a throwaway PostgreSQL 15 cluster (tests/pg/pgtmp.sh),
-# stopped and removed even when they fail.
+# stopped and removed even when they fail. The store and timeline tests
+# run twice: as they come (their small batches go a statement per row)
+# and with every batch sent by COPY (WW_TEST_PG_BULK_MIN=1; the store
+# does that from 64 measurements on).
 PG_UNIT_BINS := $(BUILD)/tests/test_store $(BUILD)/tests/test_timeline \
 		$(BUILD)/tests/test_submitters $(BUILD)/tests/test_store_ro
 unit-pg: $(PG_UNIT_BINS)
-	@sh tests/pg/pgtmp.sh run sh tests/run-unit.sh $(PG_UNIT_BINS)
+	@sh tests/pg/pgtmp.sh run sh -c 'sh tests/run-unit.sh $(PG_UNIT_BINS) && \
+		echo "== every batch by COPY (WW_TEST_PG_BULK_MIN=1)" && \
+		WW_TEST_PG_BULK_MIN=1 sh tests/run-unit.sh \
+		$(BUILD)/tests/test_store $(BUILD)/tests/test_timeline' 
 
 fuzz-replay: $(REPLAY_BINS)
 	@sh tests/fuzz/replay-all.sh $(BUILD)/fuzz $(FUZZ_NAMES)
@@ -297,7 +310,7 @@ check: check-deps
 	@sh tests/check.sh "$(MAKE)" $(BUILD)
 
 bench: bench-deps
-	@$(MAKE) --no-print-directory all $(FAKENET)
+	@$(MAKE) --no-print-directory all $(FAKENET) $(STORE_BENCH)
 	@sh bench/run.sh $(PROBE) $(FAKENET)
 	@sh bench/probe-capture.sh $(PROBE) $(FAKENET)
 	@sh bench/collector.sh $(BUILD)

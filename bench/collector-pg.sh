@@ -11,6 +11,14 @@
 #   COPY     the same rows, as the collector stored them, COPY'd (binary)
 #            into the same table, emptied, with its indexes, by psql in
 #            one transaction: the limit (goal: batch >= half of COPY)
+#   store    the same measurements without HTTP: $BUILD/store-bench
+#            (bench/store_bench.c) makes them ready for the store as the
+#            collector does, untimed, then times store_put_batch(), 1,000
+#            per batch, into an empty database against COPY of the rows it
+#            stored into the same emptied table: medians of
+#            BENCH_STORE_RUNS (3) runs. Both ratios are printed: HTTP
+#            (the collector's parsing, analysis and compression included)
+#            and store level (the database's share alone)
 #   single   one measurement per POST for BENCH_SINGLE_SECONDS (default
 #            10) with wrk (bench/collector-post.lua: every body a new
 #            measurement), BENCH_CONNS keep-alive connections (default 16)
@@ -37,6 +45,8 @@ BUILD=${1:-build}
 PROBE=$BUILD/wallwatch-probe
 COLLECTOR=$BUILD/wallwatch-collector
 FAKENET=$BUILD/fakenet
+STORE_BENCH=$BUILD/store-bench
+STORE_RUNS=${BENCH_STORE_RUNS:-3}
 N=${BENCH_PG_N:-50000}
 SINGLE_S=${BENCH_SINGLE_SECONDS:-10}
 CONNS=${BENCH_CONNS:-16}
@@ -48,8 +58,8 @@ FILL_CHUNK=1000000 # rows per INSERT of the fill
 PGTMP=tests/pg/pgtmp.sh
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 
-for f in "$PROBE" "$COLLECTOR" "$FAKENET"; do
-	[ -x "$f" ] || { echo "bench: $f is missing (make all $FAKENET)" >&2; exit 1; }
+for f in "$PROBE" "$COLLECTOR" "$FAKENET" "$STORE_BENCH"; do
+	[ -x "$f" ] || { echo "bench: $f is missing (make all $FAKENET $STORE_BENCH)" >&2; exit 1; }
 done
 for c in wrk sqlite3 psql jq curl python3; do
 	command -v $c >/dev/null 2>&1 ||
@@ -135,6 +145,14 @@ pg_cpu() {
 	done | awk -v t="$TCK" '{s += $14 + $15} END {print s / t}'
 }
 
+# The machine's CPU (/proc/stat, every process, other jobs included):
+# sys_cpu prints busy and total ticks; busy_since THEN the busy share
+# since then, in % of all the cores
+sys_cpu() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+busy_since() {
+	echo "$1 $(sys_cpu)" | awk '{printf "%.0f", ($3 - $1) / ($4 - $2) * 100}'
+}
+
 # --- real measurements, made unique -------------------------------------------------
 echo "bench: measuring 13 targets twice with the probe (fakenet)"
 col control "$B/control.db" --allow-private --resolver "127.0.0.1:$DNS_PORT" \
@@ -180,7 +198,20 @@ got=$(pg "$DBI" 'SELECT count(*) FROM measurements')
 batch_s=$(secs "$s0" "$s1")
 batch=$(echo "$N $batch_s" | awk '{printf "%.0f", $1 / $2}')
 echo "bench: batch ingest: $N in $batch_s s, $batch/s"
-rm -rf "$B/batches" "$B/batch.jsonl"
+rm -rf "$B/batches"
+
+# the same measurements straight into the store, against COPY (medians)
+DBS=$(db storelevel)
+"$STORE_BENCH" "$DBS" "$B/batch.jsonl" "$STORE_RUNS" >"$B/store.out" ||
+	die "store-bench failed"
+sed 's/^/bench: store level: /' "$B/store.out"
+sl() { awk -v k="$1" '$1 == "median" && $2 == k {print $3}' "$B/store.out"; }
+sput=$(sl put_rate)
+scopy=$(sl copy_rate)
+sratio=$(sl ratio)
+sprep=$(sed -n 's/^prepare .*: \([0-9.]*\) ms of CPU each$/\1/p' "$B/store.out")
+pg "$CI" 'DROP DATABASE storelevel'
+rm -f "$B/batch.jsonl"
 
 # the same rows, as stored, into the same (emptied) table by COPY
 COLS=$(pg "$DBI" "SELECT string_agg(attname, ', ' ORDER BY attnum) FROM
@@ -232,10 +263,17 @@ p99_of() { # wrk's 99% latency in ms
 }
 D1=$(db single1)
 col s1 "$D1"
+sys0=$(sys_cpu)
+c0=$(cpu "$COL_PID")
+p0=$(pg_cpu)
 wrk_run "$PORT" s1 "$B/wrk1.out" || die "wrk failed: $(cat "$B/wrk1.out")"
+c1=$(cpu "$COL_PID")
+p1=$(pg_cpu)
+busy1=$(busy_since "$sys0")
 stop_col "$COL_PID"
 wrk_sum "$B/wrk1.out"
 single1=$RATE
+cpu1=$(echo "$c1 $c0 $p1 $p0 $DONE" | awk '{printf "%.3f / %.3f", ($1 - $2) / $5 * 1000, ($3 - $4) / $5 * 1000}')
 got=$(pg "$D1" 'SELECT count(*) FROM measurements')
 [ "$got" -ge "$DONE" ] && [ "$got" -le "$SENT" ] ||
 	die "single, one collector: $DONE answered, $got stored, $SENT sent"
@@ -248,16 +286,23 @@ CA=$COL_PID
 col s2b "$D2"
 PB=$PORT
 CB=$COL_PID
+sys0=$(sys_cpu)
+c0=$(echo "$(cpu "$CA") $(cpu "$CB")" | awk '{print $1 + $2}')
+p0=$(pg_cpu)
 wrk_run "$PA" s2a "$B/wrk2a.out" &
 wa=$!
 wrk_run "$PB" s2b "$B/wrk2b.out" &
 wb=$!
 wait $wa || die "wrk failed: $(cat "$B/wrk2a.out")"
 wait $wb || die "wrk failed: $(cat "$B/wrk2b.out")"
+c1=$(echo "$(cpu "$CA") $(cpu "$CB")" | awk '{print $1 + $2}')
+p1=$(pg_cpu)
+busy2=$(busy_since "$sys0")
 stop_col "$CA"
 stop_col "$CB"
 wrk_sum "$B/wrk2a.out" "$B/wrk2b.out"
 single2=$RATE
+cpu2=$(echo "$c1 $c0 $p1 $p0 $DONE" | awk '{printf "%.3f / %.3f", ($1 - $2) / $5 * 1000, ($3 - $4) / $5 * 1000}')
 got=$(pg "$D2" 'SELECT count(*) FROM measurements')
 [ "$got" -ge "$DONE" ] && [ "$got" -le "$SENT" ] ||
 	die "single, two collectors: $DONE answered, $got stored, $SENT sent"
@@ -424,14 +469,26 @@ lat() { # NAME QUERY LABEL GOAL
 echo
 echo "collector on PostgreSQL 15 (durable), loopback, $(nproc) cores, one run"
 row "what" "figure" "goal" ""
-row "batch ingest, 1,000 per POST ($N)" "$batch /s"
+row "HTTP: batch ingest, 1,000 per POST ($N)" "$batch /s"
 row "  CPU per measurement: collector / PostgreSQL" "$bcpu / $bpgcpu ms"
 row "COPY of the same rows (binary, 1 transaction)" "$copy /s"
-row "batch ingest / COPY" "$ratio" ">= 0.5" "$(verdict "$ratio >= 0.5")"
+row "HTTP: batch ingest / COPY" "$ratio" ">= 0.5" "$(verdict "$ratio >= 0.5")"
 row "  COPY with measurement_uids too" "$copy2 /s"
+row "store level: store_put_batch, 1,000 a batch" "$sput /s" "" \
+	"median of $STORE_RUNS"
+row "  made ready first (parse, analyse, compress)" "$sprep ms CPU" "" \
+	"per measurement, untimed"
+row "  COPY of the same rows, same emptied table" "$scopy /s" "" \
+	"median of $STORE_RUNS"
+row "store level: store_put_batch / COPY" "$sratio" ">= 0.5" \
+	"$(verdict "$sratio >= 0.5")"
 row "single POSTs, 1 collector ($CONNS conns)" "$single1 /s"
 row "  latency p99" "$(p99_of "$B/wrk1.out") ms"
+row "  CPU per POST: collector / PostgreSQL" "$cpu1 ms"
+row "  the machine's cores busy (every process)" "$busy1 %"
 row "single POSTs, 2 collectors ($CONNS conns each)" "$single2 /s"
+row "  CPU per POST: collectors / PostgreSQL" "$cpu2 ms"
+row "  the machine's cores busy (every process)" "$busy2 %"
 row "2 collectors / 1" "$scale x" ">= 1.6 x" "$(verdict "$scale >= 1.6")"
 row "PostgreSQL: $BIG measurements, SQL fill" "$fill_pg s" "" "$dbsize"
 row "  timelines computed at start ($ntargets targets)" "$recompute_pg s" "" \

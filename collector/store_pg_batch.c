@@ -5,17 +5,23 @@
  * One transaction:
  *   1. the advisory locks of the batch's targets, in sorted order
  *      (store_pg_lock_targets());
- *   2. every measurement in one statement each (PS_PUT: its uid and its
- *      row, or nothing when the uid is taken), sent in a pipeline: a round
- *      trip per PIPE_CHUNK measurements, not several per measurement.
- *      They run in the batch's order, so ids follow it;
+ *   2. the rows. A batch of PG_BULK_MIN measurements or more ("bulk"):
+ *      its uids into a temporary staging table with one COPY (binary:
+ *      store_pg_copy.c), one statement takes the free ones (ids in the
+ *      batch's order), and one COPY sends their rows into measurements;
+ *      nothing for a uid taken. A statement per row, even pipelined, cost
+ *      ~65 us each in the server (parameters parsed, a plan, a partition
+ *      routed, an executor started per row), where COPY takes ~20 us a
+ *      row with the indexes. A smaller batch: one statement per row
+ *      (PS_PUT: its uid and its row), pipelined, in the batch's order;
  *   3. a taken uid is a duplicate or a conflict (its raw read back: rare);
  *      the writer's guard flags a revoked key's rows;
  *   4. the daily counts and the daily cap (store_pg_daily.c), added up in
- *      memory and written once per target and day;
+ *      memory and written once per target and day (in bulk: staged by
+ *      COPY, one statement reads them, one adds);
  *   5. the timelines (store_pg_tl_batch(): each target's state read once,
- *      moved in memory, written once), then COMMIT; only then is the
- *      batch acknowledged (0).
+ *      moved in memory, written once; in bulk by COPY and one UPDATE and
+ *      one upsert), then COMMIT; only then is the batch acknowledged (0).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +32,8 @@
 /* Statements sent before their results are read (and the server's
  * answers wait in the socket meanwhile: they are small). */
 #define PIPE_CHUNK 64
+size_t store_pg_bulk_min = PG_BULK_MIN;
+
 /* Tries of a batch that PostgreSQL aborted as a deadlock victim. */
 #define BATCH_TRIES 3
 
@@ -127,10 +135,60 @@ pg_pipeline(struct store_pg *p, size_t n, const struct pg_pipe_ops *ops,
 /* --- step 2: the rows --------------------------------------------------------
  */
 
+/* The staging table of a connection: the batch's uids. Temporary (no
+ * WAL, no other session sees it), emptied at each COMMIT; made, when
+ * missing, in the batch's transaction by the same round trip as its
+ * BEGIN: after a reconnection or a rolled-back first batch it is simply
+ * made again. */
+#define T_C "text COLLATE \"C\""
+static const char begin_sql[] =
+	"BEGIN; CREATE TEMP TABLE IF NOT EXISTS ww_stage (ord int, uid " T_C
+	", start_time bigint) ON COMMIT DELETE ROWS;"
+	/* store_pg_daily.c's: the (target, day)s, and what they add */
+	" CREATE TEMP TABLE IF NOT EXISTS ww_days (ord int, input " T_C
+	", cc " T_C ", asn " T_C ", day text) ON COMMIT DELETE ROWS;"
+	" CREATE TEMP TABLE IF NOT EXISTS ww_dayadd (input " T_C ", cc " T_C
+	", asn " T_C ", day text, n_ok int, n_dns int, n_tcp_ip int,"
+	" n_tls int, n_http_failure int, n_http_diff int, n_server_side int,"
+	" n_down int, n_failed int, n_geo_mismatch int, n_capped int)"
+	" ON COMMIT DELETE ROWS;"
+	/* store_pg_timeline.c's: the targets' states to save */
+	" CREATE TEMP TABLE IF NOT EXISTS ww_states (ord int, id bigint,"
+	" input " T_C ", cc " T_C ", asn " T_C ", host " T_C ", rhost " T_C
+	", category_code " T_C ", category_time bigint, state " T_C
+	", method " T_C ", since bigint, last_tested bigint,"
+	" n_conclusive bigint, last_time bigint, last_id bigint, win text,"
+	" fresh int) ON COMMIT DELETE ROWS";
+static const char stage_sql[] =
+	"COPY pg_temp.ww_stage FROM STDIN (FORMAT binary)";
+/* The staged uids that are free, taken: ids from the sequence in the
+ * batch's order (the sort comes before the target list's nextval() is
+ * evaluated); (ord, id) of each. A uid taken takes no id (as in SQLite:
+ * ids follow arrival without gaps), unless another collector took it
+ * that very moment (ON CONFLICT: it waits for that one's COMMIT). */
+static const char take_sql[] =
+	"WITH u AS (INSERT INTO measurement_uids (uid, id, start_time)"
+	" SELECT uid, nextval('measurements_id_seq'), start_time FROM"
+	" pg_temp.ww_stage s WHERE NOT EXISTS (SELECT 1 FROM measurement_uids"
+	" x WHERE x.uid = s.uid) ORDER BY ord ON CONFLICT (uid) DO NOTHING"
+	" RETURNING uid, id)"
+	" SELECT s.ord, u.id FROM u JOIN pg_temp.ww_stage s ON s.uid = u.uid";
+/* The rows of the uids taken, with their ids. */
+#define ROW_N 24
+static const char rows_sql[] =
+	"COPY measurements (id, uid, raw, raw_len, input, test_name,"
+	" category_code, probe_cc, probe_asn, observed_cc, observed_asn,"
+	" geo_mismatch, start_time, received_time, blocking, accessible,"
+	" blocking_detail, confirmed, analysis_version, analysis_reason,"
+	" evidence, evidence_detail, packets, submitter) FROM STDIN"
+	" (FORMAT binary)";
+
 struct put {
 	struct store_pg *p;
 	const struct store_meas *v;
-	int64_t *ids; /* the new rows' ids; 0: the uid was taken */
+	int64_t *ids;	  /* the new rows' ids; 0: the uid was taken */
+	bool one_by_one;  /* never in bulk (by COPY) */
+	bool rows_failed; /* step 2 failed */
 };
 
 static void
@@ -153,8 +211,8 @@ store_pg_pp_derived(struct pg_params *pp, const struct store_derived *d)
 	pp_derived(pp, d);
 }
 
-/* Compressed raw of m: the caller's, or made now (kept until the next
- * call: the pipeline's statements are sent before that). */
+/* Compressed raw of m: the caller's, or made now (valid until the next
+ * call). */
 static const void *
 packed(struct store_pg *p, const struct store_meas *m, size_t *zlen)
 {
@@ -171,6 +229,87 @@ packed(struct store_pg *p, const struct store_meas *m, size_t *zlen)
 	    0)
 		return NULL; /* only for a raw checked out of range */
 	return z;
+}
+
+static void
+copy_small(struct pg_copy *c, int v)
+{
+	pg_copy_int(c, v, 2);
+}
+
+/* m's row, stored as id. */
+static int
+row_one(struct store_pg *p, struct pg_copy *c, int64_t id,
+	const struct store_meas *m, char *err, size_t errlen)
+{
+	struct store_derived d = store_derived_of(m);
+	size_t zlen = 0;
+	const void *z = packed(p, m, &zlen);
+
+	if (z == NULL) {
+		ww_set_err(err, errlen,
+			   "%s: measurement %.200s: cannot compress its raw",
+			   p->name, m->uid);
+		return -1;
+	}
+	pg_copy_row(c, ROW_N);
+	pg_copy_int(c, id, 8);
+	pg_copy_text(c, m->uid);
+	pg_copy_bytes(c, z, zlen);
+	pg_copy_int(c, (int64_t)m->raw_len, 4);
+	pg_copy_text(c, m->input);
+	pg_copy_text(c, m->test_name);
+	pg_copy_text(c, m->category_code);
+	pg_copy_text(c, m->probe_cc);
+	pg_copy_text(c, m->probe_asn);
+	pg_copy_text(c, m->observed_cc);
+	pg_copy_text(c, m->observed_asn);
+	copy_small(c, m->geo_mismatch ? 1 : 0);
+	pg_copy_int(c, m->start_time, 8);
+	pg_copy_int(c, m->received_time, 8);
+	pg_copy_text(c, d.blocking);
+	if (d.accessible < 0)
+		pg_copy_null(c);
+	else
+		copy_small(c, d.accessible);
+	pg_copy_text(c, d.blocking_detail);
+	copy_small(c, d.confirmed ? 1 : 0);
+	pg_copy_text(c, d.analysis_version);
+	pg_copy_text(c, d.analysis_reason);
+	pg_copy_text(c, d.evidence);
+	pg_copy_text(c, d.evidence_detail);
+	pg_copy_int(c, d.packets, 4);
+	pg_copy_text(c, m->submitter);
+	return 0;
+}
+
+/* The first of each uid in the batch: a later one is a duplicate of it
+ * (or a conflict), found as any taken uid (step 3). first[i]: v[i] is
+ * the first of its uid. */
+static void
+first_of_uids(const struct store_meas *v, size_t n, bool *first)
+{
+	size_t nslot = 64, *slot;
+
+	while (nslot < 2 * n + 2)
+		nslot *= 2;
+	slot = xcalloc(nslot, sizeof(*slot)); /* 0 empty, else index + 1 */
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h = 14695981039346656037ULL;
+		size_t k;
+
+		for (const unsigned char *c = (const unsigned char *)v[i].uid;
+		     *c; c++)
+			h = (h ^ *c) * 1099511628211ULL;
+		for (k = (size_t)h & (nslot - 1); slot[k] != 0;
+		     k = (k + 1) & (nslot - 1))
+			if (strcmp(v[slot[k] - 1].uid, v[i].uid) == 0)
+				break;
+		first[i] = slot[k] == 0;
+		if (first[i])
+			slot[k] = i + 1;
+	}
+	free(slot);
 }
 
 static int
@@ -230,6 +369,77 @@ put_name(void *ctx, size_t i)
 	return ((struct put *)ctx)->v[i].uid;
 }
 
+/* Step 2, one statement per row (pipelined): for a small batch (fewer
+ * round trips than the COPYs, no staging table), and for a large one whose
+ * rows failed, tried again so for a message that names the measurement at
+ * fault. */
+static int
+put_rows_one_by_one(struct store_pg *p, struct put *b, size_t n, char *err,
+		    size_t errlen)
+{
+	static const struct pg_pipe_ops put_ops = {put_build, put_take,
+						   put_name};
+
+	return pg_pipeline(p, n, &put_ops, b, "storing measurement", err,
+			   errlen);
+}
+
+/* Step 2: the batch's uids (the first of each) into the staging table by
+ * one COPY; the free ones taken by one statement (b->ids set); the rows
+ * of those by one COPY into measurements, as fast as COPY of rows made
+ * elsewhere. */
+static int
+put_rows(struct store_pg *p, struct put *b, size_t n, char *err, size_t errlen)
+{
+	struct pg_copy c = {0};
+	bool *first = xcalloc(n, sizeof(*first));
+	PGresult *r = NULL;
+	int ret = -1;
+
+	first_of_uids(b->v, n, first);
+	pg_copy_begin(&c);
+	for (size_t i = 0; i < n; i++) {
+		if (!first[i])
+			continue;
+		pg_copy_row(&c, 3);
+		pg_copy_int(&c, (int64_t)i, 4);
+		pg_copy_text(&c, b->v[i].uid);
+		pg_copy_int(&c, b->v[i].start_time, 8);
+	}
+	if (pg_copy_send(p, &c, stage_sql, "storing measurements", err,
+			 errlen) != 0)
+		goto out;
+	r = pg_query(p, take_sql, NULL, false, PGRES_TUPLES_OK,
+		     "storing measurements", err, errlen);
+	if (r == NULL)
+		goto out;
+	memset(b->ids, 0, n * sizeof(*b->ids));
+	for (int i = 0; i < PQntuples(r); i++) {
+		int64_t ord = pg_int(r, i, 0);
+
+		if (ord < 0 || (size_t)ord >= n || !first[ord]) {
+			ww_set_err(err, errlen,
+				   "%s: storing measurements: "
+				   "a uid the batch did not stage",
+				   p->name);
+			goto out;
+		}
+		b->ids[ord] = pg_int(r, i, 1);
+	}
+	pg_copy_begin(&c);
+	for (size_t i = 0; i < n; i++)
+		if (b->ids[i] != 0 &&
+		    row_one(p, &c, b->ids[i], &b->v[i], err, errlen) != 0)
+			goto out;
+	ret = pg_copy_send(p, &c, rows_sql, "storing measurements", err,
+			   errlen);
+out:
+	PQclear(r);
+	pg_copy_free(&c);
+	free(first);
+	return ret;
+}
+
 /* --- step 3: duplicates, the guard
  * --------------------------------------------- */
 
@@ -259,12 +469,11 @@ static int
 batch_rows(struct store_pg *p, struct put *b, size_t n, enum store_result *res,
 	   char *err, size_t errlen)
 {
-	static const struct pg_pipe_ops put_ops = {put_build, put_take,
-						   put_name};
-
-	if (pg_pipeline(p, n, &put_ops, b, "storing measurement", err,
-			errlen) != 0)
+	if ((p->bulk ? put_rows(p, b, n, err, errlen)
+		     : put_rows_one_by_one(p, b, n, err, errlen)) != 0) {
+		b->rows_failed = true;
 		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		enum store_result r = STORE_NEW;
 
@@ -285,7 +494,9 @@ static int
 batch_try(struct store_pg *p, struct put *b, size_t n, enum store_result *res,
 	  char *err, size_t errlen)
 {
-	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0 ||
+	p->bulk = n >= store_pg_bulk_min && !b->one_by_one;
+	if (pg_exec(p, p->bulk ? begin_sql : "BEGIN", "starting a transaction",
+		    err, errlen) != 0 ||
 	    store_pg_lock_targets(p, b->v, n, err, errlen) != 0 ||
 	    batch_rows(p, b, n, res, err, errlen) != 0 ||
 	    store_pg_tl_batch(p, b->v, n, b->ids, err, errlen) != 0 ||
@@ -301,7 +512,7 @@ store_pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
 		   enum store_result *res, char *err, size_t errlen)
 {
 	struct store_pg *p = pg_of(s);
-	struct put b = {p, v, NULL};
+	struct put b = {p, v, NULL, false, false};
 	int ret = -1;
 
 	if (store_check_batch(v, n, err, errlen) != 0)
@@ -314,12 +525,20 @@ store_pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
 	b.ids = xcalloc(n, sizeof(*b.ids));
 	for (int i = 0; ret != 0; i++) {
 		p->sqlstate[0] = '\0';
+		b.rows_failed = false;
 		ret = batch_try(p, &b, n, res, err, errlen);
-		/* deadlock_detected, serialization_failure: again */
-		if (ret != 0 && (i + 1 == BATCH_TRIES ||
-				 (strcmp(p->sqlstate, "40P01") != 0 &&
-				  strcmp(p->sqlstate, "40001") != 0)))
+		if (ret == 0 || i + 1 == BATCH_TRIES)
 			break;
+		/* deadlock_detected, serialization_failure: again */
+		if (strcmp(p->sqlstate, "40P01") == 0 ||
+		    strcmp(p->sqlstate, "40001") == 0)
+			continue;
+		/* the rows refused (a constraint, a trigger, a full disk):
+		 * once more a row at a time, for the measurement at fault */
+		if (!b.rows_failed || !p->bulk ||
+		    PQstatus(p->conn) != CONNECTION_OK)
+			break;
+		b.one_by_one = true;
 	}
 	free(b.ids);
 	return ret;

@@ -135,6 +135,54 @@ pp_acc(struct pg_params *pp, const struct dacc *a)
 /* --- the stored totals -----------------------------------------------------
  */
 
+/* The batch's (target, day)s, by COPY into the batch's staging table
+ * ww_days (store_pg_batch.c makes it), then their stored totals by one
+ * join: a statement per (target, day) cost ~25 us each, and a batch of
+ * measurements spread over many days has nearly as many as rows. */
+static int
+totals_read(struct daily *d, char *err, size_t errlen)
+{
+	struct pg_copy c = {0};
+	PGresult *r;
+	int ret = -1;
+
+	pg_copy_begin(&c);
+	for (size_t i = 0; i < d->n; i++) {
+		pg_copy_row(&c, 5);
+		pg_copy_int(&c, (int64_t)i, 4);
+		pg_copy_text(&c, d->a[i].input);
+		pg_copy_text(&c, d->a[i].cc);
+		pg_copy_text(&c, d->a[i].asn);
+		pg_copy_text(&c, d->a[i].day);
+	}
+	if (pg_copy_send(d->p, &c,
+			 "COPY pg_temp.ww_days FROM STDIN"
+			 " (FORMAT binary)",
+			 "reading daily counts", err, errlen) != 0)
+		goto out;
+	r = pg_query(d->p,
+		     "SELECT s.ord, " N_SUM " FROM pg_temp.ww_days s JOIN"
+		     " daily_counts d ON d.input = s.input AND d.probe_cc ="
+		     " s.cc AND d.probe_asn = s.asn AND d.day = s.day::date",
+		     NULL, false, PGRES_TUPLES_OK, "reading daily counts", err,
+		     errlen);
+	if (r == NULL)
+		goto out;
+	for (int i = 0; i < PQntuples(r); i++) {
+		int64_t k = pg_int(r, i, 0);
+
+		if (k >= 0 && (size_t)k < d->n)
+			d->a[k].total = pg_int(r, i, 1);
+	}
+	PQclear(r);
+	ret = 0;
+out:
+	pg_copy_free(&c);
+	return ret;
+}
+
+/* A small batch (not p->bulk): a statement per (target, day),
+ * pipelined, touches no staging table. */
 static int
 total_build(void *ctx, size_t i, struct pg_call *calls, char *err,
 	    size_t errlen)
@@ -300,6 +348,53 @@ add_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
 	return k;
 }
 
+/* A day that passed the cap: its submitters' counts are replaced. */
+static int
+del_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
+{
+	struct daily *d = ctx;
+
+	(void)err;
+	(void)errlen;
+	calls[0].id = PS_SUBDAY_DEL_DAY;
+	pp_acc(&calls[0].pp, &d->a[d->pairs[i][0]]);
+	return 1;
+}
+
+/* The batch's counts added to daily_counts: by COPY into the staging
+ * table ww_dayadd, then one upsert (each (target, day) once: no row is
+ * updated twice). */
+static int
+adds_write(struct daily *d, char *err, size_t errlen)
+{
+	struct pg_copy c = {0};
+	int ret = -1;
+
+	pg_copy_begin(&c);
+	for (size_t i = 0; i < d->n; i++) {
+		pg_copy_row(&c, 4 + N_COUNTS);
+		pg_copy_text(&c, d->a[i].input);
+		pg_copy_text(&c, d->a[i].cc);
+		pg_copy_text(&c, d->a[i].asn);
+		pg_copy_text(&c, d->a[i].day);
+		for (int k = 0; k < N_COUNTS; k++)
+			pg_copy_int(&c, d->a[i].add[k], 4);
+	}
+	if (pg_copy_send(d->p, &c,
+			 "COPY pg_temp.ww_dayadd FROM STDIN"
+			 " (FORMAT binary)",
+			 "counting measurements", err, errlen) == 0)
+		ret = pg_exec(d->p,
+			      "INSERT INTO daily_counts AS d (input, probe_cc,"
+			      " probe_asn, day, " N_COLS ") SELECT input, cc,"
+			      " asn, day::date, " N_COLS " FROM"
+			      " pg_temp.ww_dayadd ON CONFLICT (input, probe_cc,"
+			      " probe_asn, day) DO UPDATE SET " N_ADD,
+			      "counting measurements", err, errlen);
+	pg_copy_free(&c);
+	return ret;
+}
+
 static int
 set_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
 {
@@ -316,19 +411,18 @@ set_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
 	return 1;
 }
 
+/* The submitters' counts of the days past the cap. */
 static int
-daily_write(struct daily *d, char *err, size_t errlen)
+subs_write(struct daily *d, char *err, size_t errlen)
 {
-	static const struct pg_pipe_ops add_ops = {add_build, NULL, NULL};
 	static const struct pg_pipe_ops set_ops = {set_build, NULL, NULL};
 	size_t np = 0;
 
-	if (pg_pipeline(d->p, d->n, &add_ops, d, "counting measurements", err,
-			errlen) != 0)
-		return -1;
 	for (size_t i = 0; i < d->n; i++)
 		np += d->a[i].nsub;
+	free(d->pairs);
 	d->pairs = xcalloc(np + 1, sizeof(*d->pairs));
+	d->npairs = 0;
 	for (size_t i = 0; i < d->n; i++)
 		for (size_t j = 0; j < d->a[i].nsub; j++) {
 			d->pairs[d->npairs][0] = i;
@@ -336,6 +430,33 @@ daily_write(struct daily *d, char *err, size_t errlen)
 		}
 	return pg_pipeline(d->p, d->npairs, &set_ops, d,
 			   "counting a submitter's day", err, errlen);
+}
+
+static int
+daily_write(struct daily *d, char *err, size_t errlen)
+{
+	static const struct pg_pipe_ops add_ops = {add_build, NULL, NULL};
+	static const struct pg_pipe_ops del_ops = {del_build, NULL, NULL};
+	size_t np = 0, ndel = 0;
+
+	if (!d->p->bulk) /* the days recounted are done by add_build() */
+		return pg_pipeline(d->p, d->n, &add_ops, d,
+				   "counting measurements", err, errlen) != 0
+			       ? -1
+			       : subs_write(d, err, errlen);
+	if (adds_write(d, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < d->n; i++)
+		np += d->a[i].nsub + 1;
+	d->pairs = xcalloc(np + 1, sizeof(*d->pairs));
+	/* the days recounted (rare: past the cap), then every submitter */
+	for (size_t i = 0; i < d->n; i++)
+		if (d->a[i].recounted)
+			d->pairs[ndel++][0] = i;
+	if (pg_pipeline(d->p, ndel, &del_ops, d, "counting measurements", err,
+			errlen) != 0)
+		return -1;
+	return subs_write(d, err, errlen);
 }
 
 int
@@ -352,8 +473,13 @@ store_pg_daily_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 	d.v = v;
 	d.ids = ids;
 	daily_index(&d, n);
-	if (pg_pipeline(p, d.n, &total_ops, &d, "reading daily counts", err,
-			errlen) != 0)
+	if (d.n == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (p->bulk ? totals_read(&d, err, errlen) != 0
+		    : pg_pipeline(p, d.n, &total_ops, &d,
+				  "reading daily counts", err, errlen) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		if (d.of[i] != 0 && count_one(&d, i, err, errlen) != 0)

@@ -411,24 +411,6 @@ store_pg_partitions(struct store_pg *p, const struct store_meas *v, size_t n,
 	"(CASE WHEN submitter LIKE 'anon:%' THEN 'anon:' ||"                   \
 	" split_part(substr(submitter, 6), ':', 1) ELSE submitter END)"
 
-#define N_COLS                                                                 \
-	"n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"           \
-	" n_server_side, n_down, n_failed, n_geo_mismatch, n_capped"
-#define N_SUM                                                                  \
-	"d.n_ok + d.n_dns + d.n_tcp_ip + d.n_tls + d.n_http_failure +"         \
-	" d.n_http_diff + d.n_server_side + d.n_down + d.n_failed +"           \
-	" d.n_geo_mismatch + d.n_capped"
-#define N_ADD                                                                  \
-	"n_ok = d.n_ok + excluded.n_ok, n_dns = d.n_dns + excluded.n_dns,"     \
-	" n_tcp_ip = d.n_tcp_ip + excluded.n_tcp_ip,"                          \
-	" n_tls = d.n_tls + excluded.n_tls,"                                   \
-	" n_http_failure = d.n_http_failure + excluded.n_http_failure,"        \
-	" n_http_diff = d.n_http_diff + excluded.n_http_diff,"                 \
-	" n_server_side = d.n_server_side + excluded.n_server_side,"           \
-	" n_down = d.n_down + excluded.n_down,"                                \
-	" n_failed = d.n_failed + excluded.n_failed,"                          \
-	" n_geo_mismatch = d.n_geo_mismatch + excluded.n_geo_mismatch,"        \
-	" n_capped = d.n_capped + excluded.n_capped"
 static const char *const stmt_sql[PS_N] = {
 	/* a measurement: its uid and its row at once (nothing when the
 	 * uid is taken); returns the row's id, or NULL. A taken uid takes

@@ -39,6 +39,8 @@ struct store_pg;
 PGconn *store_pg_conn(struct store *s);
 int store_pg_schema_version(void);
 int store_pg_tl_rebuild_all(struct store_pg *p, char *err, size_t errlen);
+/* collector/store_pg_batch.c: batches of this many or more go by COPY */
+extern size_t store_pg_bulk_min;
 
 /* Recompute every target of a PostgreSQL store (a struct store_pg begins
  * with its struct store). */
@@ -134,6 +136,10 @@ setup(void **state)
 	assert_non_null(f);
 	fx_pg = getenv("WW_TEST_PG_CONNINFO") != NULL &&
 		*getenv("WW_TEST_PG_CONNINFO") != '\0';
+	/* WW_TEST_PG_BULK_MIN=1: every batch by COPY (`make unit-pg` runs
+	 * the suite so as well), not only the large ones */
+	if (fx_pg && getenv("WW_TEST_PG_BULK_MIN") != NULL)
+		store_pg_bulk_min = (size_t)atol(getenv("WW_TEST_PG_BULK_MIN"));
 	snprintf(f->dir, sizeof(f->dir), "/tmp/ww_test_store_XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->schema, sizeof(f->schema), "wwt_%d_%d_", (int)getpid(),
