@@ -83,10 +83,24 @@ set_wal(struct sqlite_store *s, char *err, size_t errlen)
 	sqlite3_stmt *st = NULL;
 	bool wal = false;
 
+	int rc;
+
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
 			       NULL) != SQLITE_OK)
 		return db_fail(s, "setting WAL mode", err, errlen);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	/* Switching a new file to WAL takes an exclusive lock, and SQLite
+	 * answers BUSY at once, without the busy handler, when another
+	 * connection is doing the same (two processes opening one new
+	 * database: a collector and `keys add`, two test writers). Wait for
+	 * it as the busy timeout would. */
+	for (int waited = 0;; waited += 10) {
+		rc = sqlite3_step(st);
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+			break;
+		sqlite3_reset(st);
+		sqlite3_sleep(10);
+	}
+	if (rc == SQLITE_ROW) {
 		const unsigned char *mode = sqlite3_column_text(st, 0);
 
 		wal = mode != NULL && strcmp((const char *)mode, "wal") == 0;

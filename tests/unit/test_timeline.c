@@ -955,8 +955,10 @@ writer(const char *db, struct store_meas *v, size_t n, size_t k)
 	char err[512];
 	struct store *s = store_open(db, err, sizeof(err));
 
-	if (s == NULL)
+	if (s == NULL) {
+		fprintf(stderr, "writer: %s\n", err);
 		_exit(2);
+	}
 	for (size_t i = k; i < n; i += 2)
 		if (store_put_batch(s, &v[i], 1, NULL, err, sizeof(err)) != 0) {
 			fprintf(stderr, "writer: %s\n", err);
