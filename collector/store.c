@@ -350,3 +350,19 @@ store_data_version(struct store *s)
 {
 	return s->ops->data_version(s);
 }
+
+char *
+store_reversed(const char *v)
+{
+	size_t n;
+	char *r;
+
+	if (v == NULL)
+		return NULL;
+	n = strlen(v);
+	r = xmalloc(n + 1);
+	for (size_t i = 0; i < n; i++)
+		r[i] = v[n - 1 - i];
+	r[n] = '\0';
+	return r;
+}

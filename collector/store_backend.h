@@ -107,5 +107,9 @@ int store_check_batch(const struct store_meas *v, size_t n, char *err,
 		      size_t errlen);
 /* m's derived values as a struct store_derived (pointing into m). */
 struct store_derived store_derived_of(const struct store_meas *m);
+/* A copy of v reversed ("www.example.org" -> "gro.elpmaxe.www"), NULL for
+ * NULL: the subdomains of a domain are then a range of an index (both
+ * backends store the reversed host for the domain roll-ups). */
+char *store_reversed(const char *v);
 
 #endif

@@ -712,18 +712,6 @@ rollup_row(struct store_pg *p, const PGresult *r, int i, void *ctx, int *stop,
 	return 0;
 }
 
-static char *
-reversed(const char *v)
-{
-	size_t n = strlen(v);
-	char *r = xmalloc(n + 1);
-
-	for (size_t i = 0; i < n; i++)
-		r[i] = v[n - 1 - i];
-	r[n] = '\0';
-	return r;
-}
-
 int
 store_pg_domain_rollup(struct store *s, const char *domain,
 		       int (*cb)(const struct store_rollup *r, void *arg),
@@ -757,7 +745,7 @@ store_pg_domain_rollup(struct store *s, const char *domain,
 		free(d);
 		return -1;
 	}
-	rd = reversed(d);
+	rd = store_reversed(d);
 	lo = xasprintf("%s.", rd); /* subdomains: [lo, hi) */
 	hi = xasprintf("%s/", rd);
 	memset(&q, 0, sizeof(q));

@@ -21,26 +21,12 @@
 #include "store_pg_int.h"
 #include "target.h"
 #include "timeline.h"
+#include "tkeyset.h"
 
 /* Targets recomputed per transaction by the recomputations. */
 #define REBUILD_CHUNK 64
 
 /* --- keys, locks ---------------------------------------------------------- */
-
-static uint64_t
-key_hash(const char *input, const char *cc, const char *asn)
-{
-	const char *parts[3] = {input, cc, asn};
-	uint64_t h = 14695981039346656037ULL;
-
-	for (int i = 0; i < 3; i++) {
-		for (const unsigned char *c = (const unsigned char *)parts[i];
-		     *c; c++)
-			h = (h ^ *c) * 1099511628211ULL;
-		h = (h ^ 0xff) * 1099511628211ULL;
-	}
-	return h;
-}
 
 static int
 cmp_i64(const void *a, const void *b)
@@ -97,94 +83,11 @@ store_pg_lock_targets(struct store_pg *p, const struct store_meas *v, size_t n,
 
 	for (size_t i = 0; i < n; i++)
 		if (v[i].input != NULL)
-			h[k++] = (int64_t)key_hash(v[i].input, v[i].probe_cc,
-						   v[i].probe_asn);
+			h[k++] = (int64_t)tkey_hash(v[i].input, v[i].probe_cc,
+						    v[i].probe_asn);
 	ret = lock_hashes(p, h, k, err, errlen);
 	free(h);
 	return ret;
-}
-
-/* Targets to recompute: a small hash set of keys, pointing into the
- * batch. */
-struct pg_kkey {
-	const char *input, *cc, *asn;
-};
-
-struct pg_keyset {
-	struct pg_kkey *v;
-	size_t n, cap;
-	size_t *slot; /* 0 empty, else index + 1 */
-	size_t nslot; /* a power of two */
-};
-
-static struct pg_keyset *
-ks_new(void)
-{
-	return xcalloc(1, sizeof(struct pg_keyset));
-}
-
-static void
-ks_free(struct pg_keyset *ks)
-{
-	if (ks == NULL)
-		return;
-	free(ks->v);
-	free(ks->slot);
-	free(ks);
-}
-
-static size_t *
-ks_find(const struct pg_keyset *ks, const char *input, const char *cc,
-	const char *asn)
-{
-	size_t i;
-
-	if (ks->nslot == 0)
-		return NULL;
-	i = (size_t)key_hash(input, cc, asn) & (ks->nslot - 1);
-	for (;; i = (i + 1) & (ks->nslot - 1)) {
-		const struct pg_kkey *k;
-
-		if (ks->slot[i] == 0)
-			return &ks->slot[i];
-		k = &ks->v[ks->slot[i] - 1];
-		if (strcmp(k->input, input) == 0 && strcmp(k->cc, cc) == 0 &&
-		    strcmp(k->asn, asn) == 0)
-			return &ks->slot[i];
-	}
-}
-
-static bool
-ks_has(const struct pg_keyset *ks, const char *input, const char *cc,
-       const char *asn)
-{
-	size_t *s = ks_find(ks, input, cc, asn);
-
-	return s != NULL && *s != 0;
-}
-
-static void
-ks_add(struct pg_keyset *ks, const char *input, const char *cc, const char *asn)
-{
-	struct pg_kkey *k;
-
-	if (ks_has(ks, input, cc, asn))
-		return;
-	if (2 * (ks->n + 1) > ks->nslot) {
-		size_t nslot = ks->nslot > 0 ? 2 * ks->nslot : 64;
-
-		free(ks->slot);
-		ks->slot = xcalloc(nslot, sizeof(*ks->slot));
-		ks->nslot = nslot;
-		for (size_t i = 0; i < ks->n; i++)
-			*ks_find(ks, ks->v[i].input, ks->v[i].cc,
-				 ks->v[i].asn) = i + 1;
-	}
-	k = WW_PUSH(ks->v, ks->n, ks->cap);
-	k->input = input;
-	k->cc = cc;
-	k->asn = asn;
-	*ks_find(ks, input, cc, asn) = ks->n;
 }
 
 /* --- a target's state ------------------------------------------------------
@@ -207,22 +110,6 @@ host_of(struct store_pg *p, const char *input)
 		ww_target_clear(&t);
 	}
 	return p->hc_host;
-}
-
-static char *
-reversed(const char *v)
-{
-	size_t n;
-	char *r;
-
-	if (v == NULL)
-		return NULL;
-	n = strlen(v);
-	r = xmalloc(n + 1);
-	for (size_t i = 0; i < n; i++)
-		r[i] = v[n - 1 - i];
-	r[n] = '\0';
-	return r;
 }
 
 /* A target's state from r (PS_STATE_GET) into *t (tl_init'ed with its
@@ -264,7 +151,7 @@ state_params(struct store_pg *p, const struct tl *t, struct pg_params *pp,
 	const char *host = host_of(p, t->input);
 
 	free(sb->rhost);
-	sb->rhost = reversed(host);
+	sb->rhost = store_reversed(host);
 	tl_encode(t, sb->win, sizeof(sb->win));
 	memset(pp, 0, sizeof(*pp));
 	pp_key(pp, t->input, t->cc, t->asn);
@@ -613,9 +500,9 @@ rebuild_keys(struct store_pg *p, const PGresult *r, char *err, size_t errlen)
 	int ret;
 
 	for (int i = 0; i < n; i++)
-		h[i] = (int64_t)key_hash(PQgetvalue(r, i, 0),
-					 PQgetvalue(r, i, 1),
-					 PQgetvalue(r, i, 2));
+		h[i] = (int64_t)tkey_hash(PQgetvalue(r, i, 0),
+					  PQgetvalue(r, i, 1),
+					  PQgetvalue(r, i, 2));
 	ret = lock_hashes(p, h, (size_t)n, err, errlen);
 	free(h);
 	for (int i = 0; ret == 0 && i < n; i++) {
@@ -710,9 +597,9 @@ struct tlc {
 
 struct tl_batch {
 	struct store_pg *p;
-	struct pg_keyset *ks; /* the targets, in order of first arrival */
-	struct tlc *c;	      /* one per key of ks */
-	size_t *save;	      /* the ones to save */
+	struct tkeyset *ks; /* the targets, in order of first arrival */
+	struct tlc *c;	    /* one per key of ks */
+	size_t *save;	    /* the ones to save */
 	struct save_buf sb;
 	struct gen_event *g; /* the events found, in order */
 	size_t gn, gcap;
@@ -722,7 +609,7 @@ static int
 load_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
 {
 	struct tl_batch *b = ctx;
-	const struct pg_kkey *k = &b->ks->v[i];
+	const struct tkey *k = &b->ks->v[i];
 
 	(void)err;
 	(void)errlen;
@@ -774,7 +661,7 @@ states_write(struct tl_batch *b, size_t n, char *err, size_t errlen)
 		const char *host = host_of(b->p, t->input);
 
 		free(b->sb.rhost);
-		b->sb.rhost = reversed(host);
+		b->sb.rhost = store_reversed(host);
 		tl_encode(t, b->sb.win, sizeof(b->sb.win));
 		pg_copy_row(&c, 18);
 		pg_copy_int(&c, (int64_t)i, 4);
@@ -914,9 +801,8 @@ batch_run(struct tl_batch *b, const struct store_meas *v, size_t n,
 
 		if (ids[i] == 0 || v[i].input == NULL)
 			continue;
-		c = &b->c[*ks_find(b->ks, v[i].input, v[i].probe_cc,
-				   v[i].probe_asn) -
-			  1];
+		c = &b->c[tks_index(b->ks, v[i].input, v[i].probe_cc,
+				    v[i].probe_asn)];
 		if (!c->redo &&
 		    batch_step(b, c, &v[i], ids[i], err, errlen) != 0)
 			return -1;
@@ -947,12 +833,16 @@ int
 store_pg_tl_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 		  const int64_t *ids, char *err, size_t errlen)
 {
-	struct tl_batch b = {p, ks_new(), NULL, NULL, {"", NULL}, NULL, 0, 0};
+	struct tl_batch b = {p,		 xcalloc(1, sizeof(struct tkeyset)),
+			     NULL,	 NULL,
+			     {"", NULL}, NULL,
+			     0,		 0};
 	int ret;
 
 	for (size_t i = 0; i < n; i++)
 		if (ids[i] != 0 && v[i].input != NULL)
-			ks_add(b.ks, v[i].input, v[i].probe_cc, v[i].probe_asn);
+			tks_add(b.ks, v[i].input, v[i].probe_cc,
+				v[i].probe_asn);
 	b.c = xcalloc(b.ks->n + 1, sizeof(*b.c));
 	b.save = xcalloc(b.ks->n + 1, sizeof(*b.save));
 	for (size_t k = 0; k < b.ks->n; k++)
@@ -967,6 +857,7 @@ store_pg_tl_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 	free(b.c);
 	free(b.save);
 	free(b.sb.rhost);
-	ks_free(b.ks);
+	tks_clear(b.ks);
+	free(b.ks);
 	return ret;
 }

@@ -785,7 +785,7 @@ sqlite_domain_rollup(struct store *base, const char *domain,
 		free(d);
 		return -1;
 	}
-	rd = reversed(d);
+	rd = store_reversed(d);
 	lo = xasprintf("%s.", rd); /* subdomains: [lo, hi) */
 	hi = xasprintf("%s/", rd);
 	memset(&q, 0, sizeof(q));

@@ -513,7 +513,7 @@ sqlite_put_batch(struct store *base, const struct store_meas *v, size_t n,
 		 enum store_result *res, char *err, size_t errlen)
 {
 	struct sqlite_store *s = sq(base);
-	struct keyset redo = {NULL, 0, 0, NULL, 0};
+	struct tkeyset redo = {NULL, 0, 0, NULL, 0};
 
 	if (store_check_batch(v, n, err, errlen) != 0)
 		return -1;
@@ -535,11 +535,11 @@ sqlite_put_batch(struct store *base, const struct store_meas *v, size_t n,
 	if (store_tl_redo(s, &redo, err, errlen) != 0 ||
 	    run(s, ST_COMMIT, "committing", err, errlen) != 0)
 		goto fail;
-	store_ks_free(&redo);
+	tks_clear(&redo);
 	return 0;
 fail:
 	rollback(s);
-	store_ks_free(&redo);
+	tks_clear(&redo);
 	return -1;
 }
 

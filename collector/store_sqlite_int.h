@@ -19,6 +19,7 @@
 #include "store.h"
 #include "store_backend.h"
 #include "timeline.h"
+#include "tkeyset.h"
 #include "util.h"
 
 enum stmt_id {
@@ -196,38 +197,7 @@ const char *store_sqlite_stmt(int id, struct sbuf *b);
  * "n_" and its name with '-' as '_', into out. */
 void store_sqlite_count_column(int i, char *out, size_t outlen);
 
-/* A copy of v reversed ("www.example.org" -> "gro.elpmaxe.www"): the
- * subdomains of a domain are then a range of an index. */
-static inline char *
-reversed(const char *v)
-{
-	size_t n;
-	char *r;
-
-	if (v == NULL)
-		return NULL;
-	n = strlen(v);
-	r = xmalloc(n + 1);
-	for (size_t i = 0; i < n; i++)
-		r[i] = v[n - 1 - i];
-	r[n] = '\0';
-	return r;
-}
-
 #define DAY ((int64_t)86400)
-
-/* Targets to recompute before a batch commits: a small hash set of keys,
- * pointing into the batch. */
-struct kkey {
-	const char *input, *cc, *asn;
-};
-
-struct keyset {
-	struct kkey *v;
-	size_t n, cap;
-	size_t *slot; /* 0 empty, else index + 1 */
-	size_t nslot; /* a power of two */
-};
 
 /* The backend's operations (store_backend.h), by file; sqlite_ops, the
  * table, is in store_sqlite.c. */
@@ -287,11 +257,10 @@ int store_unpack(struct sqlite_store *s, sqlite3_stmt *st, int col,
 
 /* store_timeline.c */
 int store_tl_add(struct sqlite_store *s, const struct store_meas *m,
-		 sqlite3_int64 id, struct keyset *redo, char *err,
+		 sqlite3_int64 id, struct tkeyset *redo, char *err,
 		 size_t errlen);
-int store_tl_redo(struct sqlite_store *s, const struct keyset *redo, char *err,
+int store_tl_redo(struct sqlite_store *s, const struct tkeyset *redo, char *err,
 		  size_t errlen);
-void store_ks_free(struct keyset *ks);
 int store_tl_rebuild_stale(struct sqlite_store *s, char *err, size_t errlen);
 int store_tl_rebuild_all(struct sqlite_store *s, char *err, size_t errlen);
 int store_tl_settings_load(struct sqlite_store *s, char *err, size_t errlen);

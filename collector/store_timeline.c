@@ -254,7 +254,7 @@ tl_save(struct sqlite_store *s, const struct tl *t, char *err, size_t errlen)
 		rc = sqlite3_bind_int64(st, 1, t->row);
 	} else {
 		host = host_of(s, t->input);
-		rhost = reversed(host);
+		rhost = store_reversed(host);
 		rc = bind_key(st, t->input, t->cc, t->asn);
 		rc |= bind_text(st, 4, host);
 		rc |= bind_text(st, 5, rhost);
@@ -326,85 +326,6 @@ tl_event_add(struct sqlite_store *s, const struct tl *t, int64_t time, int from,
 	return step_done(s, st, rc, "recording an event", err, errlen);
 }
 
-static uint64_t
-key_hash(const char *input, const char *cc, const char *asn)
-{
-	const char *parts[3] = {input, cc, asn};
-	uint64_t h = 14695981039346656037ULL;
-
-	for (int i = 0; i < 3; i++) {
-		for (const unsigned char *c = (const unsigned char *)parts[i];
-		     *c; c++)
-			h = (h ^ *c) * 1099511628211ULL;
-		h = (h ^ 0xff) * 1099511628211ULL;
-	}
-	return h;
-}
-
-static size_t *
-ks_find(struct keyset *ks, const char *input, const char *cc, const char *asn)
-{
-	size_t i;
-
-	if (ks->nslot == 0)
-		return NULL;
-	i = (size_t)key_hash(input, cc, asn) & (ks->nslot - 1);
-	for (;; i = (i + 1) & (ks->nslot - 1)) {
-		const struct kkey *k;
-
-		if (ks->slot[i] == 0)
-			return &ks->slot[i];
-		k = &ks->v[ks->slot[i] - 1];
-		if (strcmp(k->input, input) == 0 && strcmp(k->cc, cc) == 0 &&
-		    strcmp(k->asn, asn) == 0)
-			return &ks->slot[i];
-	}
-}
-
-static bool
-ks_has(struct keyset *ks, const char *input, const char *cc, const char *asn)
-{
-	size_t *p = ks_find(ks, input, cc, asn);
-
-	return p != NULL && *p != 0;
-}
-
-static void
-ks_add(struct keyset *ks, const char *input, const char *cc, const char *asn)
-{
-	struct kkey *k;
-	size_t *p;
-
-	if (ks_has(ks, input, cc, asn))
-		return;
-	if (2 * (ks->n + 1) > ks->nslot) {
-		size_t nslot = ks->nslot > 0 ? 2 * ks->nslot : 64;
-
-		free(ks->slot);
-		ks->slot = xcalloc(nslot, sizeof(*ks->slot));
-		ks->nslot = nslot;
-		for (size_t i = 0; i < ks->n; i++) {
-			p = ks_find(ks, ks->v[i].input, ks->v[i].cc,
-				    ks->v[i].asn);
-			*p = i + 1;
-		}
-	}
-	k = WW_PUSH(ks->v, ks->n, ks->cap);
-	k->input = input;
-	k->cc = cc;
-	k->asn = asn;
-	p = ks_find(ks, input, cc, asn);
-	*p = ks->n;
-}
-
-void
-store_ks_free(struct keyset *ks)
-{
-	free(ks->v);
-	free(ks->slot);
-	memset(ks, 0, sizeof(*ks));
-}
-
 /*
  * A new measurement (id) of a batch: count it, and move its target's state
  * forward; or, when it is older than the target's last conclusive one or
@@ -412,7 +333,7 @@ store_ks_free(struct keyset *ks)
  */
 int
 store_tl_add(struct sqlite_store *s, const struct store_meas *m,
-	     sqlite3_int64 id, struct keyset *redo, char *err, size_t errlen)
+	     sqlite3_int64 id, struct tkeyset *redo, char *err, size_t errlen)
 {
 	struct tl t;
 	struct tl_change ch;
@@ -427,7 +348,7 @@ store_tl_add(struct sqlite_store *s, const struct store_meas *m,
 	/* evidence the settings leave out is no evidence, as a failed one */
 	if (tl_geo_excluded(&s->ag, m->geo_mismatch))
 		c = WW_CLASS_FAILED;
-	if (ks_has(redo, m->input, m->probe_cc, m->probe_asn))
+	if (tks_has(redo, m->input, m->probe_cc, m->probe_asn))
 		return 0;
 	tl_init(&t, m->input, m->probe_cc, m->probe_asn);
 	rc = tl_load(s, &t, err, errlen);
@@ -440,7 +361,7 @@ store_tl_add(struct sqlite_store *s, const struct store_meas *m,
 			      m->received_time,
 			      m->category_code};
 	if (rc == 2 || (rc = tl_step(&t, &s->ag, &tm, &ch)) == TL_LATE) {
-		ks_add(redo, m->input, m->probe_cc, m->probe_asn);
+		tks_add(redo, m->input, m->probe_cc, m->probe_asn);
 		rc = 0;
 		goto out;
 	}
@@ -653,7 +574,7 @@ out:
 
 /* Recompute the targets of a batch that arrived out of order. */
 int
-store_tl_redo(struct sqlite_store *s, const struct keyset *redo, char *err,
+store_tl_redo(struct sqlite_store *s, const struct tkeyset *redo, char *err,
 	      size_t errlen)
 {
 	for (size_t i = 0; i < redo->n; i++)
