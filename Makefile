@@ -99,7 +99,7 @@ REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
 .PHONY: all libs deps check-deps bench-deps run check unit unit-pg unit-asan \
 	fuzz-replay \
-	integration integration-asan web offline lab bench soak fuzz install uninstall \
+	integration integration-pg integration-asan web offline lab bench soak fuzz install uninstall \
 	clean \
 	format format-check layers-check
 
@@ -284,10 +284,16 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@sh tests/integration/poison.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/reanalyze.sh $(COLLECTOR)
 	@sh tests/integration/apiedge.sh $(COLLECTOR) $(FAKENET) $(PROBE)
+	@sh tests/integration/install.sh $(BUILD)
+
+# The collector on PostgreSQL, each script on throwaway clusters of its own
+# (tests/pg/pgtmp.sh): copy-store, two collectors on one database, a
+# read-only collector on a streaming replica. make check runs them beside
+# the rest, as the lab (they mostly wait on PostgreSQL and the collectors).
+integration-pg: $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/copystore.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/pgmulti.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/pgreplica.sh $(PROBE) $(COLLECTOR) $(FAKENET)
-	@sh tests/integration/install.sh $(BUILD)
 
 # The web view in headless Chromium (screenshots in build/test-artifacts).
 web: $(PROBE) $(COLLECTOR) $(FAKENET)
@@ -304,9 +310,11 @@ offline: all $(FAKENET)
 	@sh tests/offline/run.sh $(BUILD) $(FAKENET)
 
 # The lab runs beside the other tests (tests/check.sh): it mostly waits.
+# Everything the groups that run side by side need is built first: two
+# makes must not build the same file at once.
 check: check-deps
 	@$(MAKE) --no-print-directory all $(FAKENET) $(FAKECOL) $(SLOWHTTP) \
-		$(CENSOR)
+		$(CENSOR) $(UNIT_BINS)
 	@sh tests/check.sh "$(MAKE)" $(BUILD)
 
 bench: bench-deps
