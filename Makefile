@@ -309,8 +309,8 @@ lab: all $(FAKENET) $(CENSOR)
 offline: all $(FAKENET)
 	@sh tests/offline/run.sh $(BUILD) $(FAKENET)
 
-# The lab runs beside the other tests (tests/check.sh): it mostly waits.
-# Everything the groups that run side by side need is built first: two
+# The lab and the PostgreSQL tests run beside the other tests
+# (tests/check.sh): they mostly wait. Everything the groups that run side by side need is built first: two
 # makes must not build the same file at once.
 check: check-deps
 	@$(MAKE) --no-print-directory all $(FAKENET) $(FAKECOL) $(SLOWHTTP) \
