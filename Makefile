@@ -288,8 +288,8 @@ integration: $(PROBE) $(COLLECTOR) $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 
 # The collector on PostgreSQL, each script on throwaway clusters of its own
 # (tests/pg/pgtmp.sh): copy-store, two collectors on one database, a
-# read-only collector on a streaming replica. make check runs them beside
-# the rest, as the lab (they mostly wait on PostgreSQL and the collectors).
+# read-only collector on a streaming replica. make check runs them after
+# make integration.
 integration-pg: $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/copystore.sh $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/pgmulti.sh $(PROBE) $(COLLECTOR) $(FAKENET)
@@ -309,8 +309,8 @@ lab: all $(FAKENET) $(CENSOR)
 offline: all $(FAKENET)
 	@sh tests/offline/run.sh $(BUILD) $(FAKENET)
 
-# The lab and the PostgreSQL tests run beside the other tests
-# (tests/check.sh): they mostly wait. Everything the groups that run side by side need is built first: two
+# The lab runs beside the other tests (tests/check.sh): it mostly waits.
+# Everything the groups that run side by side need is built first: two
 # makes must not build the same file at once.
 check: check-deps
 	@$(MAKE) --no-print-directory all $(FAKENET) $(FAKECOL) $(SLOWHTTP) \
