@@ -3,8 +3,9 @@
 # censor lab runs beside the rest (it mostly waits on its censor's drops
 # and timeouts, in network namespaces of its own: ~85 s of wall time for
 # ~20 s of CPU), everything else one after the other. (The PostgreSQL
-# tests beside the rest as well made the whole slower here, 731 s against
-# 605 s: the sanitizer builds and tests then shared the cores with them.)
+# tests were tried beside the rest as well: no gain could be shown on this
+# 2-core machine, whose CPU time for the same check varied by nearly 2x
+# between runs.)
 # The lab's output is printed when both are done; the first failure stops
 # the rest, and the exit status is non-zero when anything failed. The last
 # line says where the time went.
