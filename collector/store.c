@@ -10,6 +10,7 @@
 
 #include "store.h"
 #include "store_backend.h"
+#include "timeline.h"
 #include "util.h"
 #include "verdict.h"
 
@@ -365,4 +366,44 @@ store_reversed(const char *v)
 		r[i] = v[n - 1 - i];
 	r[n] = '\0';
 	return r;
+}
+
+/* A filter with its defaults applied, or -1 naming what is wrong. */
+int
+store_norm_filter(const struct store_filter *in, struct store_filter *f,
+		  char *err, size_t errlen)
+{
+	static const struct store_filter none;
+	const struct {
+		const char *name, *v;
+	} str[] = {
+		{"input", in != NULL ? in->input : NULL},
+		{"cc", in != NULL ? in->cc : NULL},
+		{"asn", in != NULL ? in->asn : NULL},
+		{"category", in != NULL ? in->category : NULL},
+		{"state", in != NULL ? in->state : NULL},
+	};
+
+	*f = in != NULL ? *in : none;
+	for (size_t i = 0; i < WW_ARRAY_LEN(str); i++)
+		if (store_check_str("filter", str[i].name, str[i].v, false, err,
+				    errlen) != 0)
+			return -1;
+	if (f->state != NULL && tl_state_by_name(f->state) < 0) {
+		ww_set_err(err, errlen,
+			   "filter: state \"%.64s\" is not one of unknown, "
+			   "accessible, blocked, disrupted, down",
+			   f->state);
+		return -1;
+	}
+	if (f->limit < 0) {
+		ww_set_err(err, errlen, "filter: limit %d is negative",
+			   f->limit);
+		return -1;
+	}
+	if (f->limit == 0)
+		f->limit = STORE_LIMIT_DEFAULT;
+	if (f->limit > STORE_LIMIT_MAX)
+		f->limit = STORE_LIMIT_MAX;
+	return 0;
 }

@@ -107,6 +107,11 @@ int store_check_batch(const struct store_meas *v, size_t n, char *err,
 		      size_t errlen);
 /* m's derived values as a struct store_derived (pointing into m). */
 struct store_derived store_derived_of(const struct store_meas *m);
+/* A query's filter (NULL: none) as f with its defaults applied (limit),
+ * or -1 naming what is wrong (a field too long, an unknown state, a
+ * negative limit): the same for both backends. */
+int store_norm_filter(const struct store_filter *in, struct store_filter *f,
+		      char *err, size_t errlen);
 /* A copy of v reversed ("www.example.org" -> "gro.elpmaxe.www"), NULL for
  * NULL: the subdomains of a domain are then a range of an index (both
  * backends store the reversed host for the domain roll-ups). */

@@ -24,11 +24,6 @@
 #define QB_MAX_BINDS 32
 #define DAY ((int64_t)86400)
 
-static const char *const state_names[] = {
-	STORE_STATE_UNKNOWN,   STORE_STATE_ACCESSIBLE, STORE_STATE_BLOCKED,
-	STORE_STATE_DISRUPTED, STORE_STATE_DOWN,
-};
-
 /* The class names, in the order of the class numbers of CLASS_SQL
  * (store_pg_schema.c). */
 #define N_CLASSES 9
@@ -87,49 +82,6 @@ qb_int(struct qb *q, const char *frag, const char *alias, int64_t v)
 {
 	pp_int(&q->pp, v);
 	qb_frag(q, frag, alias);
-}
-
-static int
-norm_filter(const struct store_filter *in, struct store_filter *f, char *err,
-	    size_t errlen)
-{
-	static const struct store_filter none;
-	const struct {
-		const char *name, *v;
-	} str[] = {
-		{"input", in != NULL ? in->input : NULL},
-		{"cc", in != NULL ? in->cc : NULL},
-		{"asn", in != NULL ? in->asn : NULL},
-		{"category", in != NULL ? in->category : NULL},
-		{"state", in != NULL ? in->state : NULL},
-	};
-	bool known = false;
-
-	*f = in != NULL ? *in : none;
-	for (size_t i = 0; i < WW_ARRAY_LEN(str); i++)
-		if (store_check_str("filter", str[i].name, str[i].v, false, err,
-				    errlen) != 0)
-			return -1;
-	for (size_t i = 0; f->state != NULL && i < WW_ARRAY_LEN(state_names);
-	     i++)
-		known |= strcmp(f->state, state_names[i]) == 0;
-	if (f->state != NULL && !known) {
-		ww_set_err(err, errlen,
-			   "filter: state \"%.64s\" is not one of unknown, "
-			   "accessible, blocked, disrupted, down",
-			   f->state);
-		return -1;
-	}
-	if (f->limit < 0) {
-		ww_set_err(err, errlen, "filter: limit %d is negative",
-			   f->limit);
-		return -1;
-	}
-	if (f->limit == 0)
-		f->limit = STORE_LIMIT_DEFAULT;
-	if (f->limit > STORE_LIMIT_MAX)
-		f->limit = STORE_LIMIT_MAX;
-	return 0;
 }
 
 static void
@@ -321,7 +273,7 @@ store_pg_targets(struct store *s, const struct store_filter *fin, int64_t now,
 	struct store_filter f;
 	struct qb q;
 
-	if (cb == NULL || norm_filter(fin, &f, err, errlen) != 0) {
+	if (cb == NULL || store_norm_filter(fin, &f, err, errlen) != 0) {
 		if (cb == NULL)
 			ww_set_err(err, errlen, "no callback given");
 		return -1;
@@ -471,7 +423,7 @@ store_pg_timeline(struct store *s, const struct store_filter *fin,
 			granularity);
 		return -1;
 	}
-	if (norm_filter(fin, &f, err, errlen) != 0)
+	if (store_norm_filter(fin, &f, err, errlen) != 0)
 		return -1;
 	if (f.since != 0)
 		f.since = f.since < STORE_MIN_TIME   ? STORE_MIN_TIME
@@ -532,7 +484,7 @@ store_pg_events(struct store *s, const struct store_filter *fin,
 		ww_set_err(err, errlen, "no callback given");
 		return -1;
 	}
-	if (norm_filter(fin, &f, err, errlen) != 0)
+	if (store_norm_filter(fin, &f, err, errlen) != 0)
 		return -1;
 	memset(&q, 0, sizeof(q));
 	qb_add(&q, "SELECT e.id, e.time, e.input, e.probe_cc, e.probe_asn,"
@@ -648,7 +600,7 @@ store_pg_measurements(struct store *s, const struct store_filter *fin,
 		ww_set_err(err, errlen, "no callback given");
 		return -1;
 	}
-	if (norm_filter(fin, &f, err, errlen) != 0)
+	if (store_norm_filter(fin, &f, err, errlen) != 0)
 		return -1;
 	memset(&q, 0, sizeof(q));
 	qb_add(&q, "SELECT " ROW_COLS " FROM measurements m");
@@ -672,7 +624,7 @@ store_pg_export(struct store *s, const struct store_filter *fin,
 		ww_set_err(err, errlen, "no callback given");
 		return -1;
 	}
-	if (norm_filter(fin, &f, err, errlen) != 0)
+	if (store_norm_filter(fin, &f, err, errlen) != 0)
 		return -1;
 	memset(&q, 0, sizeof(q));
 	qb_add(&q, "SELECT " ROW_COLS ", m.raw, m.raw_len FROM measurements m");

@@ -97,46 +97,6 @@ qb_prepare(struct sqlite_store *s, struct qb *q, sqlite3_stmt **st, char *err,
 	return 0;
 }
 
-/* A filter with its defaults applied, or -1 naming what is wrong. */
-static int
-norm_filter(const struct store_filter *in, struct store_filter *f, char *err,
-	    size_t errlen)
-{
-	static const struct store_filter none;
-	const struct {
-		const char *name, *v;
-	} str[] = {
-		{"input", in != NULL ? in->input : NULL},
-		{"cc", in != NULL ? in->cc : NULL},
-		{"asn", in != NULL ? in->asn : NULL},
-		{"category", in != NULL ? in->category : NULL},
-		{"state", in != NULL ? in->state : NULL},
-	};
-
-	*f = in != NULL ? *in : none;
-	for (size_t i = 0; i < WW_ARRAY_LEN(str); i++)
-		if (store_check_str("filter", str[i].name, str[i].v, false, err,
-				    errlen) != 0)
-			return -1;
-	if (f->state != NULL && tl_state_by_name(f->state) < 0) {
-		ww_set_err(err, errlen,
-			   "filter: state \"%.64s\" is not one of unknown, "
-			   "accessible, blocked, disrupted, down",
-			   f->state);
-		return -1;
-	}
-	if (f->limit < 0) {
-		ww_set_err(err, errlen, "filter: limit %d is negative",
-			   f->limit);
-		return -1;
-	}
-	if (f->limit == 0)
-		f->limit = STORE_LIMIT_DEFAULT;
-	if (f->limit > STORE_LIMIT_MAX)
-		f->limit = STORE_LIMIT_MAX;
-	return 0;
-}
-
 /* input, cc, asn on a table with those columns (alias a). */
 static void
 where_key(struct qb *q, const char *a, const struct store_filter *f)
@@ -317,7 +277,7 @@ sqlite_targets(struct store *base, const struct store_filter *fin, int64_t now,
 	struct qb q;
 	sqlite3_stmt *st;
 
-	if (cb == NULL || norm_filter(fin, &f, err, errlen) != 0) {
+	if (cb == NULL || store_norm_filter(fin, &f, err, errlen) != 0) {
 		if (cb == NULL)
 			ww_set_err(err, errlen, "no callback given");
 		return -1;
@@ -408,7 +368,7 @@ sqlite_timeline(struct store *base, const struct store_filter *fin,
 			granularity);
 		return -1;
 	}
-	if (norm_filter(fin, &f, err, errlen) != 0)
+	if (store_norm_filter(fin, &f, err, errlen) != 0)
 		return -1;
 	/* whole buckets overlapping [since, until) */
 	if (f.since != 0)
@@ -523,7 +483,7 @@ sqlite_events(struct store *base, const struct store_filter *fin,
 		ww_set_err(err, errlen, "no callback given");
 		return -1;
 	}
-	if (norm_filter(fin, &f, err, errlen) != 0)
+	if (store_norm_filter(fin, &f, err, errlen) != 0)
 		return -1;
 	memset(&q, 0, sizeof(q));
 	qb_add(&q, "SELECT e.id, e.time, e.input, e.probe_cc, e.probe_asn,"
@@ -672,7 +632,7 @@ sqlite_measurements(struct store *base, const struct store_filter *fin,
 		ww_set_err(err, errlen, "no callback given");
 		return -1;
 	}
-	if (norm_filter(fin, &f, err, errlen) != 0)
+	if (store_norm_filter(fin, &f, err, errlen) != 0)
 		return -1;
 	memset(&q, 0, sizeof(q));
 	qb_add(&q, "SELECT " ROW_COLS " FROM measurements m");
@@ -711,7 +671,7 @@ sqlite_export(struct store *base, const struct store_filter *fin,
 		ww_set_err(err, errlen, "no callback given");
 		return -1;
 	}
-	if (norm_filter(fin, &f, err, errlen) != 0)
+	if (store_norm_filter(fin, &f, err, errlen) != 0)
 		return -1;
 	export_sql(&q, &f);
 	if (qb_prepare(s, &q, &st, err, errlen) != 0)

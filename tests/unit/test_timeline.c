@@ -1678,7 +1678,7 @@ assert_export_plan(struct store *s, const struct store_filter *fin,
 
 	if (fx_pg) /* SQLite's plans */
 		return;
-	assert_int_equal(norm_filter(fin, &f, NULL, 0), 0);
+	assert_int_equal(store_norm_filter(fin, &f, NULL, 0), 0);
 	export_sql(&q, &f);
 	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", q.sql.p);
 	free(q.sql.p);
