@@ -16,64 +16,6 @@
 #include "store_sqlite_int.h"
 #include "util.h"
 
-/* The settings by name, where they are kept in struct store_agreement. */
-static const struct {
-	const char *name;
-	int min, max;
-	size_t off;
-} setting_defs[] = {
-	{"min_submitters", 1, STORE_MAX_MIN_SUBMITTERS,
-	 offsetof(struct store_agreement, min_submitters)},
-	{"single_submitter_hours", 0, STORE_MAX_SINGLE_HOURS,
-	 offsetof(struct store_agreement, single_submitter_hours)},
-	{"daily_cap", 0, STORE_MAX_DAILY_CAP,
-	 offsetof(struct store_agreement, daily_cap)},
-};
-
-static int *
-setting_ptr(struct store_agreement *a, size_t i)
-{
-	return (int *)((char *)a + setting_defs[i].off);
-}
-
-/* A setting out of range, named in err; 0 when all are in range. */
-static int
-settings_check(const struct store_agreement *a, const char *where, char *err,
-	       size_t errlen)
-{
-	for (size_t i = 0; i < WW_ARRAY_LEN(setting_defs); i++) {
-		int v = *setting_ptr((struct store_agreement *)a, i);
-
-		if (v < setting_defs[i].min || v > setting_defs[i].max) {
-			ww_set_err(err, errlen, "%s%s is %d: want %d to %d",
-				   where, setting_defs[i].name, v,
-				   setting_defs[i].min, setting_defs[i].max);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* One row of the settings table into *a; unknown names are left alone
- * (a newer collector's). */
-static int
-setting_read(struct store_agreement *a, const char *name, sqlite3_int64 v)
-{
-	if (name == NULL)
-		return 0;
-	if (strcmp(name, "allow_geo_mismatch") == 0) {
-		a->allow_geo_mismatch = v != 0;
-		return v == 0 || v == 1 ? 0 : -1;
-	}
-	for (size_t i = 0; i < WW_ARRAY_LEN(setting_defs); i++)
-		if (strcmp(name, setting_defs[i].name) == 0) {
-			if (v < INT_MIN || v > INT_MAX)
-				return -1;
-			*setting_ptr(a, i) = (int)v;
-		}
-	return 0;
-}
-
 int
 store_tl_settings_load(struct sqlite_store *s, char *err, size_t errlen)
 {
@@ -83,8 +25,9 @@ store_tl_settings_load(struct sqlite_store *s, char *err, size_t errlen)
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (setting_read(&a, (const char *)sqlite3_column_text(st, 0),
-				 sqlite3_column_int64(st, 1)) != 0) {
+		if (store_setting_read(&a,
+				       (const char *)sqlite3_column_text(st, 0),
+				       sqlite3_column_int64(st, 1)) != 0) {
 			ww_set_err(err, errlen,
 				   "%s: the stored setting %.40s is damaged",
 				   s->path,
@@ -98,7 +41,7 @@ store_tl_settings_load(struct sqlite_store *s, char *err, size_t errlen)
 	if (rc != SQLITE_DONE)
 		return -1;
 	snprintf(where, sizeof(where), "%.200s: the stored ", s->path);
-	if (settings_check(&a, where, err, errlen) != 0)
+	if (store_settings_check(&a, where, err, errlen) != 0)
 		return -1;
 	s->ag = a;
 	return 0;
@@ -135,16 +78,16 @@ sqlite_agreement_set(struct store *base, const struct store_agreement *a,
 	struct sqlite_store *s = sq(base);
 	struct store_agreement n = *a;
 
-	if (settings_check(a, "", err, errlen) != 0)
+	if (store_settings_check(a, "", err, errlen) != 0)
 		return -1;
 	n.allow_geo_mismatch = a->allow_geo_mismatch;
 	if (memcmp(&n, &s->ag, sizeof(n)) == 0)
 		return 0;
 	if (run(s, ST_BEGIN, "starting a transaction", err, errlen) != 0)
 		return -1;
-	for (size_t i = 0; i < WW_ARRAY_LEN(setting_defs); i++)
-		if (setting_put(s, setting_defs[i].name, *setting_ptr(&n, i),
-				err, errlen) != 0)
+	for (size_t i = 0; i < store_settings_n(); i++)
+		if (setting_put(s, store_setting_name(i),
+				store_setting_value(&n, i), err, errlen) != 0)
 			goto fail;
 	/* every target, stale in the same transaction: a crash before the
 	 * recomputation below leaves them for the next store_open() */

@@ -112,6 +112,17 @@ struct store_derived store_derived_of(const struct store_meas *m);
  * negative limit): the same for both backends. */
 int store_norm_filter(const struct store_filter *in, struct store_filter *f,
 		      char *err, size_t errlen);
+/* The agreement settings (store_settings.c): one out of range named in err
+ * (after where), 0 when all are in range; one row (name, value) of a
+ * settings table into *a (-1: a value out of range; unknown names are a
+ * newer collector's, left alone); the integer settings by index, for
+ * writing them. */
+int store_settings_check(const struct store_agreement *a, const char *where,
+			 char *err, size_t errlen);
+int store_setting_read(struct store_agreement *a, const char *name, int64_t v);
+size_t store_settings_n(void);
+const char *store_setting_name(size_t i);
+int store_setting_value(const struct store_agreement *a, size_t i);
 /* A copy of v reversed ("www.example.org" -> "gro.elpmaxe.www"), NULL for
  * NULL: the subdomains of a domain are then a range of an index (both
  * backends store the reversed host for the domain roll-ups). */

@@ -14,59 +14,6 @@
 
 /* --- settings ------------------------------------------------------------ */
 
-static const struct {
-	const char *name;
-	int min, max;
-	size_t off;
-} setting_defs[] = {
-	{"min_submitters", 1, STORE_MAX_MIN_SUBMITTERS,
-	 offsetof(struct store_agreement, min_submitters)},
-	{"single_submitter_hours", 0, STORE_MAX_SINGLE_HOURS,
-	 offsetof(struct store_agreement, single_submitter_hours)},
-	{"daily_cap", 0, STORE_MAX_DAILY_CAP,
-	 offsetof(struct store_agreement, daily_cap)},
-};
-
-static int *
-setting_ptr(struct store_agreement *a, size_t i)
-{
-	return (int *)((char *)a + setting_defs[i].off);
-}
-
-static int
-settings_check(const struct store_agreement *a, const char *where, char *err,
-	       size_t errlen)
-{
-	for (size_t i = 0; i < WW_ARRAY_LEN(setting_defs); i++) {
-		int v = *setting_ptr((struct store_agreement *)a, i);
-
-		if (v < setting_defs[i].min || v > setting_defs[i].max) {
-			ww_set_err(err, errlen, "%s%s is %d: want %d to %d",
-				   where, setting_defs[i].name, v,
-				   setting_defs[i].min, setting_defs[i].max);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Unknown names are left alone (a newer collector's). */
-static int
-setting_read(struct store_agreement *a, const char *name, int64_t v)
-{
-	if (strcmp(name, "allow_geo_mismatch") == 0) {
-		a->allow_geo_mismatch = v != 0;
-		return v == 0 || v == 1 ? 0 : -1;
-	}
-	for (size_t i = 0; i < WW_ARRAY_LEN(setting_defs); i++)
-		if (strcmp(name, setting_defs[i].name) == 0) {
-			if (v < INT_MIN || v > INT_MAX)
-				return -1;
-			*setting_ptr(a, i) = (int)v;
-		}
-	return 0;
-}
-
 int
 store_pg_settings_load(struct store_pg *p, char *err, size_t errlen)
 {
@@ -79,8 +26,8 @@ store_pg_settings_load(struct store_pg *p, char *err, size_t errlen)
 	if (r == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(r); i++)
-		if (setting_read(&a, PQgetvalue(r, i, 0), pg_int(r, i, 1)) !=
-		    0) {
+		if (store_setting_read(&a, PQgetvalue(r, i, 0),
+				       pg_int(r, i, 1)) != 0) {
 			ww_set_err(err, errlen,
 				   "%s: the stored setting %.40s is damaged",
 				   p->name, PQgetvalue(r, i, 0));
@@ -89,7 +36,7 @@ store_pg_settings_load(struct store_pg *p, char *err, size_t errlen)
 		}
 	PQclear(r);
 	snprintf(where, sizeof(where), "%.200s: the stored ", p->name);
-	if (settings_check(&a, where, err, errlen) != 0)
+	if (store_settings_check(&a, where, err, errlen) != 0)
 		return -1;
 	p->ag = a;
 	return 0;
@@ -133,7 +80,7 @@ store_pg_agreement_set(struct store *s, const struct store_agreement *a,
 	struct store_pg *p = pg_of(s);
 	struct store_agreement n = *a;
 
-	if (settings_check(a, "", err, errlen) != 0)
+	if (store_settings_check(a, "", err, errlen) != 0)
 		return -1;
 	/* field by field: the struct's padding (after the bool) is
 	 * whatever the stack held when it was copied */
@@ -146,9 +93,9 @@ store_pg_agreement_set(struct store *s, const struct store_agreement *a,
 		return -1;
 	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0)
 		return -1;
-	for (size_t i = 0; i < WW_ARRAY_LEN(setting_defs); i++)
-		if (setting_put(p, setting_defs[i].name, *setting_ptr(&n, i),
-				err, errlen) != 0)
+	for (size_t i = 0; i < store_settings_n(); i++)
+		if (setting_put(p, store_setting_name(i),
+				store_setting_value(&n, i), err, errlen) != 0)
 			goto fail;
 	/* every target stale in the same transaction: a crash before the
 	 * recomputation leaves them for the next store_open() */
