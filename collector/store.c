@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store.h"
 #include "store_backend.h"
@@ -366,6 +367,22 @@ store_reversed(const char *v)
 		r[i] = v[n - 1 - i];
 	r[n] = '\0';
 	return r;
+}
+
+void
+store_day_of(int64_t t, char out[32])
+{
+	time_t tt;
+	struct tm tm;
+
+	if (t < STORE_MIN_TIME)
+		t = STORE_MIN_TIME;
+	if (t > STORE_MAX_TIME)
+		t = STORE_MAX_TIME;
+	tt = (time_t)t;
+	gmtime_r(&tt, &tm);
+	snprintf(out, 32, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday);
 }
 
 /* A filter with its defaults applied, or -1 naming what is wrong. */

@@ -25,8 +25,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "store.h"
+#include "util.h" /* xrealloc */
 
 struct store_ops {
 	void (*close)(struct store *s);
@@ -127,5 +129,29 @@ int store_setting_value(const struct store_agreement *a, size_t i);
  * NULL: the subdomains of a domain are then a range of an index (both
  * backends store the reversed host for the domain roll-ups). */
 char *store_reversed(const char *v);
+/* "YYYY-MM-DD" of unix seconds t, clamped to the years 1 to 9999: a day
+ * of the daily counts, as both backends compare them. */
+void store_day_of(int64_t t, char out[32]);
+
+/* --- a growing string: SQL being built, the events' lists of uids -------- */
+
+struct sbuf {
+	char *p; /* NUL-terminated once anything was added; the caller frees */
+	size_t len, cap;
+};
+
+static inline void
+sb_add(struct sbuf *b, const char *v, size_t n)
+{
+	size_t need = b->len + n + 1;
+
+	if (need > b->cap) {
+		b->cap = 2 * b->cap > need ? 2 * b->cap : need;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, v, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
 
 #endif

@@ -34,9 +34,7 @@
 
 #include "dbredact.h"
 #include "store_pg_int.h"
-
-/* Measurements read and rewritten per reanalysis transaction. */
-#define REANALYZE_PAGE 256
+#include "store_redo.h"
 
 const char *store_pg_stmt_name(enum pg_stmt_id id);
 
@@ -152,20 +150,11 @@ pg_int(const PGresult *r, int row, int col)
 	return (int64_t)u;
 }
 
+/* store_pg_int.h's name for it, which store_pg_daily.c calls. */
 void
 pg_day_of(int64_t t, char out[32])
 {
-	time_t tt;
-	struct tm tm;
-
-	if (t < STORE_MIN_TIME)
-		t = STORE_MIN_TIME;
-	if (t > STORE_MAX_TIME)
-		t = STORE_MAX_TIME;
-	tt = (time_t)t;
-	gmtime_r(&tt, &tm);
-	snprintf(out, 32, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday);
+	store_day_of(t, out);
 }
 
 /* --- opening ------------------------------------------------------------- */
@@ -411,109 +400,35 @@ pg_count(struct store *s)
 	return n;
 }
 
-/* --- reanalysis ---------------------------------------------------------- */
-
-/* As in store_sqlite.c: each page is read, with fn run on every row,
- * outside any transaction; its results are then written in one short
- * transaction, which marks their targets stale; at the end every target
- * is recomputed. */
-
-struct redo {
-	int64_t id, start_time;
-	int accessible, packets;
-	bool confirmed;
-	char *blocking, *detail, *version, *reason, *evidence, *ev_detail;
-};
-
-struct pass {
-	struct store_pg *p;
-	store_reanalyze_fn fn;
-	void *arg;
-	int64_t last;
-	struct redo page[REANALYZE_PAGE];
-	size_t n;
-	long updated;
-};
-
-static void
-forget_page(struct pass *ps)
-{
-	for (size_t i = 0; i < ps->n; i++) {
-		struct redo *r = &ps->page[i];
-
-		free(r->blocking);
-		free(r->detail);
-		free(r->version);
-		free(r->reason);
-		free(r->evidence);
-		free(r->ev_detail);
-	}
-	ps->n = 0;
-}
+/* --- reanalysis (store_redo.c) ------------------------------------------ */
 
 static int
-redo_row(struct pass *ps, const PGresult *r, int row, char *err, size_t errlen)
+redo_read_page(void *b, struct store_redo_pass *ps, size_t *seen, char *err,
+	       size_t errlen)
 {
-	struct store_pg *p = ps->p;
-	struct store_derived out = {NULL, -1,	NULL, false, NULL,
-				    NULL, NULL, NULL, 0};
-	char *uid = xstrdup(PQgetvalue(r, row, 1));
-	struct redo *k;
-	char ctx[256];
-	size_t len;
-	int ret = -1;
-
-	ps->last = pg_int(r, row, 0);
-	if (store_pg_unpack(p, r, row, 2, uid, &p->rbuf, &p->rcap, &len, err,
-			    errlen) != 0)
-		goto out;
-	ret = 0;
-	if (ps->fn(uid, p->rbuf, len, &out, ps->arg) != 0)
-		goto out; /* fn keeps what is stored */
-	snprintf(ctx, sizeof(ctx), "reanalysis of measurement %.200s", uid);
-	ret = -1;
-	if (store_check_derived(ctx, &out, err, errlen) != 0)
-		goto out;
-	k = &ps->page[ps->n++];
-	k->id = ps->last;
-	k->start_time = pg_int(r, row, 4);
-	k->accessible = out.accessible;
-	k->confirmed = out.confirmed;
-	k->packets = out.packets;
-	k->blocking = out.blocking != NULL ? xstrdup(out.blocking) : NULL;
-	k->detail = out.blocking_detail != NULL ? xstrdup(out.blocking_detail)
-						: NULL;
-	k->version = out.analysis_version != NULL
-			     ? xstrdup(out.analysis_version)
-			     : NULL;
-	k->reason = out.analysis_reason != NULL ? xstrdup(out.analysis_reason)
-						: NULL;
-	k->evidence = out.evidence != NULL ? xstrdup(out.evidence) : NULL;
-	k->ev_detail = out.evidence_detail != NULL
-			       ? xstrdup(out.evidence_detail)
-			       : NULL;
-	ret = 0;
-out:
-	free(uid);
-	return ret;
-}
-
-static int
-read_page(struct pass *ps, size_t *seen, char *err, size_t errlen)
-{
+	struct store_pg *p = b;
 	struct pg_params pp = {0};
 	PGresult *r;
 	int ret = 0;
 
 	pp_int(&pp, ps->last);
-	pp_int(&pp, REANALYZE_PAGE);
-	r = pg_run(ps->p, PS_PAGE, &pp, PGRES_TUPLES_OK, "reading measurements",
+	pp_int(&pp, STORE_REDO_PAGE);
+	r = pg_run(p, PS_PAGE, &pp, PGRES_TUPLES_OK, "reading measurements",
 		   err, errlen);
 	if (r == NULL)
 		return -1;
 	*seen = (size_t)PQntuples(r);
-	for (int i = 0; ret == 0 && i < PQntuples(r); i++)
-		ret = redo_row(ps, r, i, err, errlen);
+	for (int i = 0; ret == 0 && i < PQntuples(r); i++) {
+		const char *uid = PQgetvalue(r, i, 1);
+		size_t len;
+
+		ret = store_pg_unpack(p, r, i, 2, uid, &p->rbuf, &p->rcap, &len,
+				      err, errlen);
+		if (ret == 0)
+			ret = store_redo_row(ps, pg_int(r, i, 0),
+					     pg_int(r, i, 4), uid, p->rbuf, len,
+					     err, errlen);
+	}
 	PQclear(r);
 	return ret;
 }
@@ -522,11 +437,8 @@ static int
 update_build(void *ctx, size_t i, struct pg_call *calls, char *err,
 	     size_t errlen)
 {
-	struct pass *ps = ctx;
-	const struct redo *k = &ps->page[i];
-	struct store_derived d = {k->blocking,	k->accessible, k->detail,
-				  k->confirmed, k->version,    k->reason,
-				  k->evidence,	k->ev_detail,  k->packets};
+	const struct store_redo *k = &((struct store_redo_pass *)ctx)->page[i];
+	struct store_derived d = store_redo_derived(k);
 
 	(void)err;
 	(void)errlen;
@@ -546,67 +458,45 @@ update_take(void *ctx, size_t i, int k, const PGresult *r, char *err,
 	(void)k;
 	(void)err;
 	(void)errlen;
-	((struct pass *)ctx)->updated += pg_int(r, 0, 0);
+	((struct store_redo_pass *)ctx)->updated += pg_int(r, 0, 0);
 	return 0;
 }
 
 /* The page's results in one short transaction, its statements in a
- * pipeline; each marks its target stale (recomputed at the end, or at
- * the next open should this process not get there). */
+ * pipeline; each marks its target stale. */
 static int
-write_page(struct pass *ps, char *err, size_t errlen)
+redo_write_page(void *b, struct store_redo_pass *ps, char *err, size_t errlen)
 {
 	static const struct pg_pipe_ops update_ops = {update_build, update_take,
 						      NULL};
+	struct store_pg *p = b;
 
-	if (ps->n == 0)
-		return 0;
-	if (pg_exec(ps->p, "BEGIN", "starting a transaction", err, errlen) !=
-		    0 ||
-	    pg_pipeline(ps->p, ps->n, &update_ops, ps,
-			"updating derived values", err, errlen) != 0 ||
-	    pg_exec(ps->p, "COMMIT", "committing", err, errlen) != 0) {
-		pg_rollback(ps->p);
+	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0 ||
+	    pg_pipeline(p, ps->n, &update_ops, ps, "updating derived values",
+			err, errlen) != 0 ||
+	    pg_exec(p, "COMMIT", "committing", err, errlen) != 0) {
+		pg_rollback(p);
 		return -1;
 	}
 	return 0;
+}
+
+static int
+redo_rebuild_all(void *b, char *err, size_t errlen)
+{
+	return store_pg_tl_rebuild_all(b, err, errlen);
 }
 
 static long
 pg_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg, char *err,
 	     size_t errlen)
 {
-	struct pass *ps;
-	size_t seen;
-	long ret;
+	static const struct store_redo_ops ops = {
+		redo_read_page, redo_write_page, redo_rebuild_all};
 
-	if (fn == NULL) {
-		ww_set_err(err, errlen, "no reanalysis function given");
+	if (fn != NULL && store_pg_ready(pg_of(s), err, errlen) != 0)
 		return -1;
-	}
-	if (store_pg_ready(pg_of(s), err, errlen) != 0)
-		return -1;
-	ps = xcalloc(1, sizeof(*ps));
-	ps->p = pg_of(s);
-	ps->fn = fn;
-	ps->arg = arg;
-	for (;;) {
-		if (read_page(ps, &seen, err, errlen) != 0 ||
-		    write_page(ps, err, errlen) != 0) {
-			ret = -1;
-			break;
-		}
-		forget_page(ps);
-		if (seen == 0) {
-			ret = ps->updated;
-			break;
-		}
-	}
-	if (ret >= 0 && store_pg_tl_rebuild_all(ps->p, err, errlen) != 0)
-		ret = -1;
-	forget_page(ps);
-	free(ps);
-	return ret;
+	return store_redo_run(pg_of(s), &ops, fn, arg, err, errlen);
 }
 
 /* --- the table ----------------------------------------------------------- */

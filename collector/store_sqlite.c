@@ -27,6 +27,7 @@
 
 #include "dbredact.h"
 #include "store.h"
+#include "store_redo.h"
 #include "store_sqlite_int.h"
 #include "target.h"
 #include "util.h"
@@ -39,8 +40,6 @@
  * the offline commands write; WAL readers never wait for it. Meanwhile the
  * ingest queue's bound answers new POSTs 503 with Retry-After. */
 #define BUSY_TIMEOUT_MS 60000
-/* Measurements read and rewritten per reanalysis transaction. */
-#define REANALYZE_PAGE 256
 
 /* The bind index of the first derived value in ST_INSERT and ST_UPDATE,
  * and how many there are (bind_derived). */
@@ -595,108 +594,38 @@ sqlite_count(struct store *base)
 	return n;
 }
 
-/* --- reanalysis ---------------------------------------------------------- */
-
-/*
- * Each page is read first, with fn run on every row, outside any write
- * transaction, and its results then written in one short transaction: the
- * write lock is held for the updates only, never while fn analyses, so the
- * ingest is not kept waiting. Pages follow the id (received order), which
- * the updates do not change.
- */
-
-struct redo {
-	sqlite3_int64 id;
-	int accessible, packets;
-	bool confirmed;
-	char *blocking, *detail, *version, *reason, *evidence, *ev_detail;
-};
-
-struct pass {
-	struct sqlite_store *s;
-	store_reanalyze_fn fn;
-	void *arg;
-	sqlite3_int64 last; /* id of the last measurement read */
-	struct redo page[REANALYZE_PAGE];
-	size_t n; /* entries of page to write */
-	long updated;
-};
-
-static void
-keep(struct redo *r, sqlite3_int64 id, const struct store_derived *d)
-{
-	r->id = id;
-	r->accessible = d->accessible;
-	r->confirmed = d->confirmed;
-	r->blocking = xstrdup(d->blocking);
-	r->detail = xstrdup(d->blocking_detail);
-	r->version = xstrdup(d->analysis_version);
-	r->reason = xstrdup(d->analysis_reason);
-	r->evidence = xstrdup(d->evidence);
-	r->ev_detail = xstrdup(d->evidence_detail);
-	r->packets = d->packets;
-}
-
-static void
-forget_page(struct pass *p)
-{
-	for (size_t i = 0; i < p->n; i++) {
-		struct redo *r = &p->page[i];
-
-		free(r->blocking);
-		free(r->detail);
-		free(r->version);
-		free(r->reason);
-		free(r->evidence);
-		free(r->ev_detail);
-	}
-	p->n = 0;
-}
-
-/* Run fn on the row st is on; keep what it gives for writing. */
-static int
-redo_row(struct pass *p, sqlite3_stmt *st, char *err, size_t errlen)
-{
-	struct sqlite_store *s = p->s;
-	const char *uid = (const char *)sqlite3_column_text(st, 1);
-	struct store_derived out = {NULL, -1,	NULL, false, NULL,
-				    NULL, NULL, NULL, 0};
-	size_t len;
-	char ctx[256];
-
-	p->last = sqlite3_column_int64(st, 0);
-	if (uid == NULL)
-		return db_fail(s, "reading a measurement", err, errlen);
-	if (store_unpack(s, st, 2, uid, &s->rbuf, &s->rcap, &len, err,
-			 errlen) != 0)
-		return -1;
-	if (p->fn(uid, s->rbuf, len, &out, p->arg) != 0)
-		return 0; /* fn keeps what is stored */
-	snprintf(ctx, sizeof(ctx), "reanalysis of measurement %.200s", uid);
-	if (store_check_derived(ctx, &out, err, errlen) != 0)
-		return -1;
-	keep(&p->page[p->n++], p->last, &out);
-	return 0;
-}
+/* --- reanalysis (store_redo.c) ------------------------------------------ */
 
 /* Read the next page; *seen says how many rows it had (0: the end). */
 static int
-read_page(struct pass *p, size_t *seen, char *err, size_t errlen)
+redo_read_page(void *b, struct store_redo_pass *ps, size_t *seen, char *err,
+	       size_t errlen)
 {
-	sqlite3_stmt *st = p->s->st[ST_PAGE];
+	struct sqlite_store *s = b;
+	sqlite3_stmt *st = s->st[ST_PAGE];
 	int rc = SQLITE_OK;
 
 	*seen = 0;
-	if (sqlite3_bind_int64(st, 1, p->last) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 2, REANALYZE_PAGE) != SQLITE_OK)
-		return db_fail(p->s, "reading measurements", err, errlen);
+	if (sqlite3_bind_int64(st, 1, ps->last) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, STORE_REDO_PAGE) != SQLITE_OK)
+		return db_fail(s, "reading measurements", err, errlen);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *uid = (const char *)sqlite3_column_text(st, 1);
+		size_t len;
+
 		(*seen)++;
-		if (redo_row(p, st, err, errlen) != 0)
+		if (uid == NULL) {
+			db_fail(s, "reading a measurement", err, errlen);
+			break;
+		}
+		if (store_unpack(s, st, 2, uid, &s->rbuf, &s->rcap, &len, err,
+				 errlen) != 0 ||
+		    store_redo_row(ps, sqlite3_column_int64(st, 0), 0, uid,
+				   s->rbuf, len, err, errlen) != 0)
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		db_fail(p->s, "reading measurements", err, errlen);
+		db_fail(s, "reading measurements", err, errlen);
 	sqlite3_reset(st); /* ends the read transaction */
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -712,34 +641,27 @@ mark_stale(struct sqlite_store *s, sqlite3_int64 id, char *err, size_t errlen)
 }
 
 static int
-write_page(struct pass *p, char *err, size_t errlen)
+redo_write_page(void *b, struct store_redo_pass *ps, char *err, size_t errlen)
 {
-	struct sqlite_store *s = p->s;
+	struct sqlite_store *s = b;
 	sqlite3_stmt *st = s->st[ST_UPDATE];
 
-	if (p->n == 0)
-		return 0;
 	if (run(s, ST_BEGIN, "starting a transaction", err, errlen) != 0)
 		return -1;
-	for (size_t i = 0; i < p->n; i++) {
-		const struct redo *r = &p->page[i];
-		struct store_derived d = {
-			r->blocking,  r->accessible, r->detail,
-			r->confirmed, r->version,    r->reason,
-			r->evidence,  r->ev_detail,  r->packets};
-		bool ok = sqlite3_bind_int64(st, 1, r->id) == SQLITE_OK &&
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct store_redo *k = &ps->page[i];
+		struct store_derived d = store_redo_derived(k);
+		bool ok = sqlite3_bind_int64(st, 1, k->id) == SQLITE_OK &&
 			  bind_derived(st, UPDATE_DERIVED, &d) == SQLITE_OK &&
 			  sqlite3_step(st) == SQLITE_DONE;
 
 		if (ok)
-			p->updated += sqlite3_changes(s->db);
+			ps->updated += sqlite3_changes(s->db);
 		else
 			db_fail(s, "updating derived values", err, errlen);
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
-		/* its target is recomputed at the end (or at the next
-		 * open, should this process not get there) */
-		if (!ok || mark_stale(s, r->id, err, errlen) != 0) {
+		if (!ok || mark_stale(s, k->id, err, errlen) != 0) {
 			rollback(s);
 			return -1;
 		}
@@ -751,41 +673,20 @@ write_page(struct pass *p, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+redo_rebuild_all(void *b, char *err, size_t errlen)
+{
+	return store_tl_rebuild_all(b, err, errlen);
+}
+
 long
 sqlite_reanalyze(struct store *base, store_reanalyze_fn fn, void *arg,
 		 char *err, size_t errlen)
 {
-	struct sqlite_store *s = sq(base);
-	struct pass *p;
-	size_t seen;
-	long ret;
+	static const struct store_redo_ops ops = {
+		redo_read_page, redo_write_page, redo_rebuild_all};
 
-	if (fn == NULL) {
-		ww_set_err(err, errlen, "no reanalysis function given");
-		return -1;
-	}
-	p = xcalloc(1, sizeof(*p));
-	p->s = s;
-	p->fn = fn;
-	p->arg = arg;
-	for (;;) {
-		if (read_page(p, &seen, err, errlen) != 0 ||
-		    write_page(p, err, errlen) != 0) {
-			ret = -1;
-			break;
-		}
-		forget_page(p);
-		if (seen == 0) {
-			ret = p->updated;
-			break;
-		}
-	}
-	/* the timelines of the new verdicts: every target recomputed */
-	if (ret >= 0 && store_tl_rebuild_all(s, err, errlen) != 0)
-		ret = -1;
-	forget_page(p);
-	free(p);
-	return ret;
+	return store_redo_run(sq(base), &ops, fn, arg, err, errlen);
 }
 
 /* --- for tests (store_sqlite_int.h) ------------------------------------- */

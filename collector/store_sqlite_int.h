@@ -167,26 +167,6 @@ step_done(struct sqlite_store *s, sqlite3_stmt *st, int bind_rc,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* A growing string. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static inline void
-sb_add(struct sbuf *b, const char *v, size_t n)
-{
-	size_t need = b->len + n + 1;
-
-	if (need > b->cap) {
-		b->cap = 2 * b->cap > need ? 2 * b->cap : need;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, v, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 /* store_schema.c: the schema's version (the number of migrations),
  * migration i (0 ..), and the SQL of statement id (into b when it is
  * built, else static). */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_backend.h" /* struct sbuf */
 #include "timeline.h"
 #include "util.h"
 
@@ -635,59 +636,39 @@ tl_submitter_hash(const char *submitter, int64_t id)
 
 /* --- events --------------------------------------------------------------- */
 
-/* A growing string. */
-struct jbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void
-jb_add(struct jbuf *b, const char *v, size_t n)
-{
-	size_t need = b->len + n + 1;
-
-	if (need > b->cap) {
-		b->cap = 2 * b->cap > need ? 2 * b->cap : need;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, v, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 /* v as a JSON string. */
 static void
-jb_str(struct jbuf *b, const char *v)
+jb_str(struct sbuf *b, const char *v)
 {
 	char esc[8];
 
-	jb_add(b, "\"", 1);
+	sb_add(b, "\"", 1);
 	for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
 		if (*c == '"' || *c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)*c;
-			jb_add(b, esc, 2);
+			sb_add(b, esc, 2);
 		} else if (*c < 0x20) {
 			snprintf(esc, sizeof(esc), "\\u%04x", *c);
-			jb_add(b, esc, 6);
+			sb_add(b, esc, 6);
 		} else {
-			jb_add(b, (const char *)c, 1);
+			sb_add(b, (const char *)c, 1);
 		}
 	}
-	jb_add(b, "\"", 1);
+	sb_add(b, "\"", 1);
 }
 
 char *
 tl_uids_json(const char *const *uids, int n)
 {
-	struct jbuf b = {NULL, 0, 0};
+	struct sbuf b = {NULL, 0, 0};
 
-	jb_add(&b, "[", 1);
+	sb_add(&b, "[", 1);
 	for (int i = 0; i < n; i++) {
 		if (i > 0)
-			jb_add(&b, ",", 1);
+			sb_add(&b, ",", 1);
 		jb_str(&b, uids[i]);
 	}
-	jb_add(&b, "]", 1);
+	sb_add(&b, "]", 1);
 	return b.p;
 }

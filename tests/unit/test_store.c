@@ -996,7 +996,7 @@ test_reanalyze(void **state)
 	const struct fixture *f = *state;
 	struct store *s = open_ok(f);
 	/* more than two pages, and not a multiple of one */
-	const size_t count = 2 * REANALYZE_PAGE + 7;
+	const size_t count = 2 * STORE_REDO_PAGE + 7;
 	static struct seen sn;
 	long order[1024], updated = 0;
 	char err[512] = "", sql[512], buf[256];

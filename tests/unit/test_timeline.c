@@ -1673,13 +1673,13 @@ assert_export_plan(struct store *s, const struct store_filter *fin,
 		   const char *want)
 {
 	struct store_filter f;
-	struct qb q;
+	struct store_qb q;
 	char sql[4096], *plan;
 
 	if (fx_pg) /* SQLite's plans */
 		return;
 	assert_int_equal(store_norm_filter(fin, &f, NULL, 0), 0);
-	export_sql(&q, &f);
+	store_read_export_sql(&sqlite_read_ops, &q, &f);
 	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", q.sql.p);
 	free(q.sql.p);
 	for (char *p = strchr(sql, '?'); p != NULL; p = strchr(p, '?'))
