@@ -17,27 +17,14 @@ COLLECTOR=$2
 FAKENET=$3
 . tests/integration/lib.sh
 . tests/integration/gendata.sh
-PGTMP=tests/pg/pgtmp.sh
-lab_start "$FAKENET"
-D=$LAB/cs
-mkdir -p "$D"
-CI=
+. tests/pg/pglib.sh
 A_PID=
 B_PID=
 CP_PID=
-cleanup_all() {
-	for p in $A_PID $B_PID $CP_PID $COL_PID; do
-		kill -9 "$p" 2>/dev/null
-	done
-	[ -n "$CI" ] && sh "$PGTMP" stop "$CI"
-	lab_cleanup
-}
 COL_PID=
-trap cleanup_all EXIT
-CI=$(sh "$PGTMP" start) || { echo "copystore: no PostgreSQL cluster" >&2; exit 1; }
+pg_lab copystore cs "A_PID B_PID CP_PID COL_PID"
+DIFFER="SQLite and PostgreSQL"
 
-# pg CONNINFO SQL: one value (psql, unaligned)
-pg() { psql -X -q -At -d "$1" -c "$2"; }
 # db NAME: a new database of the cluster, its conninfo
 db() {
 	pg "$CI" "CREATE DATABASE $1" >/dev/null || exit 1
@@ -204,24 +191,6 @@ col "$CI" b
 B_PORT=$PORT
 B_PID=$COL_PID
 
-# get PORT PATH OUT: the answer to GET PATH, "CODE" first line then body
-get() {
-	curl -s --max-time 60 -o "$3" -w '%{http_code}' "http://127.0.0.1:$1$2"
-}
-# same NAME PATH: A and B answer PATH with the same bytes (and 200)
-same() {
-	ca=$(get "$A_PORT" "$2" "$D/ans.a")
-	cb=$(get "$B_PORT" "$2" "$D/ans.b")
-	if [ "$ca $cb" = "200 200" ] && cmp -s "$D/ans.a" "$D/ans.b"; then
-		ok "$1: the same bytes ($(wc -c <"$D/ans.a") bytes)"
-	else
-		# (JSON: its members one per line, so that the diff shows which)
-		jq -S . "$D/ans.a" >"$D/ans.ja" 2>/dev/null || cp "$D/ans.a" "$D/ans.ja"
-		jq -S . "$D/ans.b" >"$D/ans.jb" 2>/dev/null || cp "$D/ans.b" "$D/ans.jb"
-		not_ok "$1: SQLite and PostgreSQL differ ($ca, $cb)" \
-			"$(diff "$D/ans.ja" "$D/ans.jb" | head -c 600)"
-	fi
-}
 # pages NAME PATH KEY: every page of PATH (limit 1000, after=next_after),
 # compared page by page; PAGES: how many, ROWS: how many rows
 pages() {
@@ -240,74 +209,16 @@ pages() {
 		[ $PAGES -ge 20 ] && break
 	done
 }
-# rows PORT PATH KEY OUT: the rows (.KEY) of every page of PATH, one JSON
-# array in OUT; prints the status of the last page fetched
-rows() {
-	_after=
-	_n=0
-	: >"$4.rows"
-	while [ $_n -lt 50 ]; do
-		_sep='?'
-		case $2 in *\?*) _sep='&' ;; esac
-		_c=$(get "$1" "$2${_sep}limit=1000$_after" "$4.p")
-		[ "$_c" = 200 ] || break
-		jq -c ".$3[]" "$4.p" >>"$4.rows"
-		_next=$(jq -r .next_after "$4.p")
-		[ "$_next" = null ] && break
-		_after="&after=$_next"
-		_n=$((_n + 1))
-	done
-	jq -s . "$4.rows" >"$4"
-	printf '%s' "$_c"
-}
-# same_rows NAME PATH KEY JQ: every page's rows of A and B, the same after
-# JQ
-same_rows() {
-	ca=$(rows "$A_PORT" "$2" "$3" "$D/rows.a")
-	cb=$(rows "$B_PORT" "$2" "$3" "$D/rows.b")
-	jq -S "$4" "$D/rows.a" >"$D/ans.a"
-	jq -S "$4" "$D/rows.b" >"$D/ans.b"
-	if [ "$ca $cb" = "200 200" ] && cmp -s "$D/ans.a" "$D/ans.b"; then
-		ok "$1: the same ($(jq length "$D/rows.a") rows)"
-	else
-		not_ok "$1: SQLite and PostgreSQL differ ($ca, $cb)" \
-			"$(diff "$D/ans.a" "$D/ans.b" | head -c 600)"
-	fi
-}
-# timelines NAME QUERY: the timelines of every input on three networks
-# (one blocking for a while, two not), each answer compared
-timelines() {
-	_bad=0
-	_n=0
-	while read -r _in; do
-		_q=$(printf '%s' "$_in" | jq -sRr @uri)
-		for _net in "CN&asn=AS4134" "CN&asn=AS56046" "RU&asn=AS8359"; do
-			ca=$(get "$A_PORT" "$API/timeline?input=$_q&cc=$_net$2" "$D/ans.a")
-			cb=$(get "$B_PORT" "$API/timeline?input=$_q&cc=$_net$2" "$D/ans.b")
-			_n=$((_n + 1))
-			if [ "$ca $cb" != "200 200" ] || ! cmp -s "$D/ans.a" "$D/ans.b"; then
-				_bad=$((_bad + 1))
-				[ $_bad -eq 1 ] && diff "$D/ans.a" "$D/ans.b" | head -c 400 >"$D/tl.diff"
-			fi
-		done
-	done <"$D/inputs"
-	if [ $_bad -eq 0 ]; then
-		ok "$1: $_n timelines, the same bytes"
-	else
-		not_ok "$1: $_bad of $_n timelines differ" "$(cat "$D/tl.diff")"
-	fi
-}
-API=/api/v1
 pages targets "$API/targets" targets
 check_match "targets: all of them" '^[1-9][0-9][0-9]$' "$ROWS"
 pages "targets of CN, blocked" "$API/targets?cc=CN&state=blocked" targets
 # Event ids are numbered as a store finds events; the source found some
 # of these again when it recomputed targets (late measurements), the
 # destination once each: the events themselves must be the same.
-same_rows "events (but their ids)" "$API/events" events \
+same "events (but their ids)" "$API/events" events \
 	'map(del(.id)) | sort_by(.input, .probe_cc, .probe_asn, .time)'
 check_match "events: some" '^[1-9]' "$(jq length "$D/rows.a")"
-same_rows "events into blocked (but their ids)" "$API/events?state=blocked" events \
+same "events into blocked (but their ids)" "$API/events?state=blocked" events \
 	'map(del(.id)) | sort_by(.input, .probe_cc, .probe_asn, .time)'
 pages measurements "$API/measurements" measurements
 check "measurements: all of them" "$N" "$ROWS"

@@ -15,25 +15,13 @@ COLLECTOR=$2
 FAKENET=$3
 . tests/integration/lib.sh
 . tests/integration/gendata.sh
-PGTMP=tests/pg/pgtmp.sh
-lab_start "$FAKENET"
-D=$LAB/pm
-mkdir -p "$D/ans"
-CI=
+. tests/pg/pglib.sh
 P1=
 P2=
 PS=
 BG=
-cleanup_all() {
-	for p in $P1 $P2 $PS $BG; do
-		kill -9 "$p" 2>/dev/null
-	done
-	[ -n "$CI" ] && sh "$PGTMP" stop "$CI"
-	lab_cleanup
-}
-trap cleanup_all EXIT
-CI=$(sh "$PGTMP" start) || { echo "pgmulti: no PostgreSQL cluster" >&2; exit 1; }
-pg() { psql -X -q -At -d "$CI" -c "$1"; }
+pg_lab pgmulti pm "P1 P2 PS BG"
+mkdir -p "$D/ans"
 
 # The same options for every collector: a single-probe deployment (one
 # anonymous submitter from loopback), no rate limits, no per-source cap.
@@ -134,7 +122,7 @@ BG=
 # collector 2 holds a transaction that has written (the batch's: a
 # partition's own short one comes before the first batch only)
 in_txn() {
-	[ "$(pg "SELECT count(*) FROM pg_stat_activity
+	[ "$(pg "$CI" "SELECT count(*) FROM pg_stat_activity
 		WHERE application_name = 'c2' AND backend_xid IS NOT NULL")" -gt 0 ]
 }
 wait_until 120 alive_and_not "$BIGPID" in_txn
@@ -183,13 +171,13 @@ for f in "$D"/ans/*; do
 	[ "$(cat "$f.code")" = 200 ] || continue
 	jq -r '.stored[], .duplicates[]' "$f"
 done | sort -u >"$D/acked"
-pg "SELECT uid FROM measurements" | sort >"$D/stored"
+pg "$CI" "SELECT uid FROM measurements" | sort >"$D/stored"
 check "every measurement sent is stored" "$NSENT" "$(wc -l <"$D/stored" | tr -d ' ')"
 check "each once (no uid twice)" "" "$(uniq -d "$D/stored" | head -n 3)"
 check "every acknowledged one is stored" "" \
 	"$(comm -23 "$D/acked" "$D/stored" | head -n 3)"
 check "the uid table and the rows agree" "$NSENT $NSENT" \
-	"$(pg 'SELECT (SELECT count(*) FROM measurement_uids), (SELECT count(*) FROM measurements)' | tr '|' ' ')"
+	"$(pg "$CI" 'SELECT (SELECT count(*) FROM measurement_uids), (SELECT count(*) FROM measurements)' | tr '|' ' ')"
 check "no answer listed a conflict" 0 \
 	"$(for f in "$D"/ans/*; do case $f in *.code) ;; *) [ -s "$f" ] && jq '.conflicts | length' "$f" ;; esac; done | awk '{s += $1} END {print s + 0}')"
 
@@ -208,87 +196,25 @@ done
 check "the single collector stored them all" "$NSENT" \
 	"$(sqlite3 "$D/single.db" 'SELECT count(*) FROM measurements')"
 
-# fetch PORT PATH KEY OUT: PATH's answer in OUT; with KEY, every page of
-# it (limit 1000, after=next_after) and only the rows: one JSON array
-fetch() {
-	if [ -z "$3" ]; then
-		curl -s --max-time 60 -o "$4" -w '%{http_code}' "http://127.0.0.1:$1$2"
-		return
-	fi
-	_after=
-	_n=0
-	: >"$4.pages"
-	while [ $_n -lt 50 ]; do
-		_c=$(curl -s --max-time 60 -o "$4.p" -w '%{http_code}' \
-			"http://127.0.0.1:$1$2?limit=1000$_after")
-		[ "$_c" = 200 ] || { printf '%s' "$_c"; return; }
-		jq -c ".$3[]" "$4.p" >>"$4.pages"
-		_next=$(jq -r .next_after "$4.p")
-		[ "$_next" = null ] && break
-		_after="&after=$_next"
-		_n=$((_n + 1))
-	done
-	jq -s . "$4.pages" >"$4"
-	printf 200
-}
-# same NAME PATH [KEY JQ]: collector 1 (PostgreSQL: both collectors' data)
-# and the single one answer PATH alike: the same bytes, or with KEY, all
-# pages' rows the same after JQ (ids are the order in which rows were
-# made, which differs)
-same() {
-	c1=$(fetch "$PORT1" "$2" "${3:-}" "$D/x.pg")
-	c2=$(fetch "$PORTS" "$2" "${3:-}" "$D/x.sq")
-	if [ $# -gt 2 ]; then
-		jq -S "$4" "$D/x.pg" >"$D/y.pg"
-		jq -S "$4" "$D/x.sq" >"$D/y.sq"
-	else
-		cp "$D/x.pg" "$D/y.pg"
-		cp "$D/x.sq" "$D/y.sq"
-	fi
-	if [ "$c1 $c2" = "200 200" ] && cmp -s "$D/y.pg" "$D/y.sq"; then
-		ok "$1: equal ($(wc -c <"$D/y.pg") bytes)"
-	else
-		not_ok "$1: two collectors on PostgreSQL and one on SQLite differ ($c1, $c2)" \
-			"$(diff "$D/y.pg" "$D/y.sq" | head -c 600)"
-	fi
-}
-# timelines NAME QUERY: the timelines of every input on three networks
-# (one blocking for a while, two not), each answer compared
-timelines() {
-	_bad=0
-	_n=0
-	while read -r _in; do
-		_q=$(printf '%s' "$_in" | jq -sRr @uri)
-		for _net in "CN&asn=AS4134" "CN&asn=AS56046" "RU&asn=AS8359"; do
-			c1=$(fetch "$PORT1" "$A/timeline?input=$_q&cc=$_net$2" "" "$D/x.pg")
-			c2=$(fetch "$PORTS" "$A/timeline?input=$_q&cc=$_net$2" "" "$D/x.sq")
-			_n=$((_n + 1))
-			if [ "$c1 $c2" != "200 200" ] || ! cmp -s "$D/x.pg" "$D/x.sq"; then
-				_bad=$((_bad + 1))
-				[ $_bad -eq 1 ] && diff "$D/x.pg" "$D/x.sq" | head -c 400 >"$D/tl.diff"
-			fi
-		done
-	done <"$D/inputs"
-	if [ $_bad -eq 0 ]; then
-		ok "$1: $_n timelines, the same bytes"
-	else
-		not_ok "$1: $_bad of $_n timelines differ" "$(cat "$D/tl.diff")"
-	fi
-}
-A=/api/v1
+# the collectors compared: 1 (PostgreSQL: both collectors' data) and the
+# single one (ids are the order in which rows were made, which differs:
+# rows are compared without them)
+A_PORT=$PORT1
+B_PORT=$PORTS
+DIFFER="two collectors on PostgreSQL and one on SQLite"
 timelines "timelines, daily" ""
 timelines "timelines, hourly" "&granularity=hour"
-same "targets (states, since, shares), by target" "$A/targets" targets \
+same "targets (states, since, shares), by target" "$API/targets" targets \
 	'map(del(.id)) | sort_by(.input, .probe_cc, .probe_asn)'
-check_match "targets: all of them" '^[1-9][0-9][0-9]$' "$(jq length "$D/x.sq")"
-same "events, by target and time" "$A/events" events \
+check_match "targets: all of them" '^[1-9][0-9][0-9]$' "$(jq length "$D/rows.b")"
+same "events, by target and time" "$API/events" events \
 	'map(del(.id)) | sort_by(.input, .probe_cc, .probe_asn, .time)'
-check_match "events: some" '^[1-9]' "$(jq length "$D/x.sq")"
-same "domain roll-up" "$A/domains/good.lab.test"
+check_match "events: some" '^[1-9]' "$(jq length "$D/rows.b")"
+same "domain roll-up" "$API/domains/good.lab.test"
 # an export comes in received order, which two collectors make their own:
 # the same lines
-c1=$(fetch "$PORT1" "$A/export?format=csv" "" "$D/x.pg")
-c2=$(fetch "$PORTS" "$A/export?format=csv" "" "$D/x.sq")
+c1=$(get "$PORT1" "$API/export?format=csv" "$D/x.pg")
+c2=$(get "$PORTS" "$API/export?format=csv" "$D/x.sq")
 check "export, CSV: the same rows (in received order each)" \
 	"200 200 $(sort "$D/x.sq" | sha256sum)" "$c1 $c2 $(sort "$D/x.pg" | sha256sum)"
 check "export, CSV: every measurement" $((NSENT + 1)) "$(wc -l <"$D/x.pg" | tr -d ' ')"

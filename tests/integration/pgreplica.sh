@@ -20,27 +20,12 @@ COLLECTOR=$2
 FAKENET=$3
 . tests/integration/lib.sh
 . tests/integration/gendata.sh
-PGTMP=tests/pg/pgtmp.sh
-lab_start "$FAKENET"
-D=$LAB/pr
-mkdir -p "$D"
-CI=
-SB=
+. tests/pg/pglib.sh
 W_PID=
 R_PID=
 COL_PID=
-cleanup_all() {
-	for p in $W_PID $R_PID $COL_PID; do
-		kill -9 "$p" 2>/dev/null
-	done
-	[ -n "$SB" ] && sh "$PGTMP" stop "$SB"
-	[ -n "$CI" ] && sh "$PGTMP" stop "$CI"
-	lab_cleanup
-}
-trap cleanup_all EXIT
-CI=$(sh "$PGTMP" start) || { echo "pgreplica: no PostgreSQL cluster" >&2; exit 1; }
+pg_lab pgreplica pr "W_PID R_PID COL_PID"
 SB=$(sh "$PGTMP" standby "$CI") || { echo "pgreplica: no standby" >&2; exit 1; }
-pg() { psql -X -q -At -d "$1" -c "$2"; }
 check "the standby is in recovery" t "$(pg "$SB" 'SELECT pg_is_in_recovery()')"
 
 # The primary's collector: a single-probe deployment, no rate limits.
@@ -97,14 +82,14 @@ check "nothing created by the refused one" 1 \
 # (the cluster trusts local connections: libpq sends no password, and the
 # collector must still never print it)
 writer "$CI&password=hunter2" w
-W_PORT=$PORT
+A_PORT=$PORT
 W_PID=$COL_PID
 check "the password in no log line" 0 "$(grep -c hunter2 "$D/w.err")"
 check_match "the database named, its password replaced" \
 	"ingest into postgresql:///ww\\?host=[^ ]*&password=\\*\\*\\* " \
 	"$(cat "$D/w.err")"
-gd_templates "$PROBE" "$W_PORT" "$D"
-post "$W_PORT" "$D/real.jsonl"
+gd_templates "$PROBE" "$A_PORT" "$D"
+post "$A_PORT" "$D/real.jsonl"
 check "the probe's own measurements stored" "200 26" \
 	"$CODE $(printf '%s' "$OUT" | jq '.stored | length')"
 T1=$(($(date +%s) - 3600))
@@ -113,7 +98,7 @@ NGEN=1000
 # newest first: the primary recomputes targets from their history
 for first in 500 0; do
 	gd_gen "$D/templates" 500 $first $NGEN pr "$T0" "$T1" >"$D/b.jsonl"
-	post "$W_PORT" "$D/b.jsonl"
+	post "$A_PORT" "$D/b.jsonl"
 	[ "$CODE" = 200 ] || break
 done
 check "generated batches stored" "200 500" \
@@ -134,30 +119,15 @@ wait_replay
 
 # --- a read-only collector on the standby ----------------------------------------------
 ro "$SB&password=hunter2" r
-R_PORT=$PORT
+B_PORT=$PORT
 R_PID=$COL_PID
 check_match "read-only: said at start" \
 	"read-only on postgresql:///ww\\?host=[^ ]*&password=\\*\\*\\* \\($N measurements\\)" \
 	"$(cat "$D/r.err")"
 check "read-only: the password in no log line" 0 "$(grep -c hunter2 "$D/r.err")"
 
-# get PORT PATH OUT: the answer's status; the body in OUT
-get() {
-	curl -s --max-time 60 -o "$3" -w '%{http_code}' "http://127.0.0.1:$1$2"
-}
-# same NAME PATH: the primary's collector and the replica's answer PATH
-# with the same bytes (and 200)
-same() {
-	ca=$(get "$W_PORT" "$2" "$D/ans.a")
-	cb=$(get "$R_PORT" "$2" "$D/ans.b")
-	if [ "$ca $cb" = "200 200" ] && cmp -s "$D/ans.a" "$D/ans.b"; then
-		ok "$1: the same bytes ($(wc -c <"$D/ans.a") bytes)"
-	else
-		not_ok "$1: the primary's and the replica's differ ($ca, $cb)" \
-			"$(diff "$D/ans.a" "$D/ans.b" | head -c 600)"
-	fi
-}
-API=/api/v1
+# the collectors compared: the primary's (A) and the replica's (B)
+DIFFER="the primary's and the replica's"
 same targets "$API/targets?limit=1000"
 check_match "targets: many" '^[1-9][0-9]+$' "$(jq '.targets | length' "$D/ans.a")"
 same "targets of CN, blocked" "$API/targets?cc=CN&state=blocked"
@@ -166,21 +136,10 @@ check_match "events: some" '^[1-9]' "$(jq '.events | length' "$D/ans.a")"
 same measurements "$API/measurements?limit=1000"
 same "measurements, the next page" \
 	"$API/measurements?limit=1000&after=$(jq -r .next_after "$D/ans.a")"
-# timelines of every input on a network that blocks for a while
-bad=0
-n=0
-while read -r in; do
-	q=$(printf '%s' "$in" | jq -sRr @uri)
-	for net in "CN&asn=AS4134" "RU&asn=AS8359"; do
-		ca=$(get "$W_PORT" "$API/timeline?input=$q&cc=$net" "$D/ans.a")
-		cb=$(get "$R_PORT" "$API/timeline?input=$q&cc=$net" "$D/ans.b")
-		n=$((n + 1))
-		if [ "$ca $cb" != "200 200" ] || ! cmp -s "$D/ans.a" "$D/ans.b"; then
-			bad=$((bad + 1))
-		fi
-	done
-done <"$D/inputs"
-check "timelines: $n, the same bytes" 0 "$bad"
+# timelines of every input on a network that blocks for a while and one
+# that does not
+TL_NETS="CN&asn=AS4134 RU&asn=AS8359"
+timelines "timelines" ""
 U1=$(jq -r .measurement_uid "$D/m0.jsonl" | head -n 1)
 same "raw of a measurement" "$API/measurements/$U1"
 same "domain roll-up" "$API/domains/good.lab.test"
@@ -197,7 +156,7 @@ check "export command on the standby: the primary's bytes" \
 # what would write: 503, the mode named
 ro_refuses() { # NAME PATH BODY
 	c=$(curl -s --max-time 20 -o "$D/post" -w '%{http_code}' \
-		--data-binary "$3" "http://127.0.0.1:$R_PORT$2")
+		--data-binary "$3" "http://127.0.0.1:$B_PORT$2")
 	check_match "$1: 503, read-only named" \
 		'^503 this collector is read-only \(--read-only' \
 		"$c $(jq -r .error "$D/post" 2>/dev/null)"
@@ -207,13 +166,13 @@ ro_refuses "POST a control" "$API/control" '{"input":"http://example.org/"}'
 ro_refuses "POST a control, OONI's path" / '{"http_request":"http://example.org/"}'
 ro_refuses "POST a key" "$API/submitters" '{"public_key":"x","proof":"y"}'
 c=$(curl -s --max-time 20 -o /dev/null -w '%{http_code}' -X PUT \
-	"http://127.0.0.1:$R_PORT$API/measurements")
+	"http://127.0.0.1:$B_PORT$API/measurements")
 check "PUT measurements: 405 (a known path)" 405 "$c"
 check "nothing stored by the POSTs" "$N" "$(pg "$CI" 'SELECT count(*) FROM measurements')"
 
 # more on the primary reaches the replica's answers once replayed
 gd_gen "$D/templates" 300 $NGEN $((NGEN + 300)) pr "$T0" "$T1" >"$D/b.jsonl"
-post "$W_PORT" "$D/b.jsonl"
+post "$A_PORT" "$D/b.jsonl"
 check "a later batch stored on the primary" "200 300" \
 	"$CODE $(printf '%s' "$OUT" | jq '.stored | length')"
 wait_replay
@@ -236,13 +195,13 @@ refused "a missing SQLite file" 2 "s.db: .*read-only collector creates nothing" 
 	--read-only --db "$S_DB"
 check "a missing SQLite file: not created" no "$([ -e "$S_DB" ] && echo yes || echo no)"
 writer "$S_DB" s
-W_PORT=$PORT
+A_PORT=$PORT
 W_PID=$COL_PID
-post "$W_PORT" "$D/real.jsonl"
+post "$A_PORT" "$D/real.jsonl"
 check "SQLite: the probe's measurements stored" "200 26" \
 	"$CODE $(printf '%s' "$OUT" | jq '.stored | length')"
 ro "$S_DB" sr
-R_PORT=$PORT
+B_PORT=$PORT
 R_PID=$COL_PID
 same "SQLite: targets" "$API/targets"
 same "SQLite: measurements" "$API/measurements"
@@ -252,7 +211,7 @@ ro_refuses "SQLite: POST measurements" "$API/measurements" "@$D/real.jsonl"
 ro_refuses "SQLite: POST a key" "$API/submitters" '{"public_key":"x","proof":"y"}'
 # what the writer stores next, the reader serves (no restart)
 gd_gen "$D/templates" 100 0 100 sq "$T0" "$T1" >"$D/b.jsonl"
-post "$W_PORT" "$D/b.jsonl"
+post "$A_PORT" "$D/b.jsonl"
 same "SQLite: measurements after more" "$API/measurements?limit=1000"
 check "SQLite: the reader sees the writer's new ones" 126 \
 	"$(jq '.measurements | length' "$D/ans.b")"
