@@ -1,8 +1,8 @@
 /*
  * store.c - store.h's functions, for every backend: store_open() picks the
  * backend from the path (store_backend.h), every other function is passed
- * to the handle's backend; and the checks of what is to be stored, which
- * no backend does differently.
+ * to the handle's backend (but the queries: store_read.c); and the checks
+ * of what is to be stored, which no backend does differently.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,55 +266,6 @@ store_agreement_set(struct store *s, const struct store_agreement *a, char *err,
 		    size_t errlen)
 {
 	return s->ops->agreement_set(s, a, err, errlen);
-}
-
-int
-store_targets(struct store *s, const struct store_filter *f, int64_t now,
-	      int (*cb)(const struct store_target *t, void *arg), void *arg,
-	      char *err, size_t errlen)
-{
-	return s->ops->targets(s, f, now, cb, arg, err, errlen);
-}
-
-int
-store_timeline(struct store *s, const struct store_filter *f, int granularity,
-	       int (*cb)(const struct store_bucket *b, void *arg), void *arg,
-	       char *err, size_t errlen)
-{
-	return s->ops->timeline(s, f, granularity, cb, arg, err, errlen);
-}
-
-int
-store_events(struct store *s, const struct store_filter *f,
-	     int (*cb)(const struct store_event *e, void *arg), void *arg,
-	     char *err, size_t errlen)
-{
-	return s->ops->events(s, f, cb, arg, err, errlen);
-}
-
-int
-store_measurements(struct store *s, const struct store_filter *f,
-		   int (*cb)(const struct store_row *r, void *arg), void *arg,
-		   char *err, size_t errlen)
-{
-	return s->ops->measurements(s, f, cb, arg, err, errlen);
-}
-
-int
-store_export(struct store *s, const struct store_filter *f,
-	     int (*cb)(const struct store_row *r, const char *raw,
-		       size_t raw_len, void *arg),
-	     void *arg, char *err, size_t errlen)
-{
-	return s->ops->export(s, f, cb, arg, err, errlen);
-}
-
-int
-store_domain_rollup(struct store *s, const char *domain,
-		    int (*cb)(const struct store_rollup *r, void *arg),
-		    void *arg, char *err, size_t errlen)
-{
-	return s->ops->domain_rollup(s, domain, cb, arg, err, errlen);
 }
 
 int

@@ -12,8 +12,9 @@
  * One member per public function of store.h, named without the store_
  * prefix and with the same signature, except those that need no backend:
  * store_open() (store.c picks the backend from the path), the packer
- * (store_pack.c) and store_meas_check() (store.c). Every member is
- * required.
+ * (store_pack.c) and store_meas_check() (store.c); and the read functions
+ * (store_targets() .. store_domain_rollup()), which store_read.c answers
+ * for both backends from one member, reader. Every member is required.
  *
  * The backends: SQLite (store_sqlite.c and its files, store_sqlite_int.h)
  * and PostgreSQL (store_pg*.c). Both keep timelines with the pure state
@@ -30,6 +31,8 @@
 #include "store.h"
 #include "util.h" /* xrealloc */
 
+struct store_read;
+
 struct store_ops {
 	void (*close)(struct store *s);
 	int (*put_batch)(struct store *s, const struct store_meas *v, size_t n,
@@ -42,27 +45,11 @@ struct store_ops {
 	void (*agreement_get)(struct store *s, struct store_agreement *a);
 	int (*agreement_set)(struct store *s, const struct store_agreement *a,
 			     char *err, size_t errlen);
-	int (*targets)(struct store *s, const struct store_filter *f,
-		       int64_t now,
-		       int (*cb)(const struct store_target *t, void *arg),
-		       void *arg, char *err, size_t errlen);
-	int (*timeline)(struct store *s, const struct store_filter *f,
-			int granularity,
-			int (*cb)(const struct store_bucket *b, void *arg),
-			void *arg, char *err, size_t errlen);
-	int (*events)(struct store *s, const struct store_filter *f,
-		      int (*cb)(const struct store_event *e, void *arg),
-		      void *arg, char *err, size_t errlen);
-	int (*measurements)(struct store *s, const struct store_filter *f,
-			    int (*cb)(const struct store_row *r, void *arg),
-			    void *arg, char *err, size_t errlen);
-	int (*export)(struct store *s, const struct store_filter *f,
-		      int (*cb)(const struct store_row *r, const char *raw,
-				size_t raw_len, void *arg),
-		      void *arg, char *err, size_t errlen);
-	int (*domain_rollup)(struct store *s, const char *domain,
-			     int (*cb)(const struct store_rollup *r, void *arg),
-			     void *arg, char *err, size_t errlen);
+	/* the read side: store_read.c answers store_targets(),
+	 * store_timeline(), store_events(), store_measurements(),
+	 * store_export() and store_domain_rollup() for every backend, reading
+	 * it as *rd says (store_read.h) */
+	void (*reader)(struct store *s, struct store_read *rd);
 	int (*submitter_add)(struct store *s, const char *key_id,
 			     const unsigned char public_key[32], int64_t now,
 			     char *err, size_t errlen);

@@ -34,6 +34,7 @@
 
 #include "dbredact.h"
 #include "store_pg_int.h"
+#include "store_read.h"
 #include "store_redo.h"
 
 const char *store_pg_stmt_name(enum pg_stmt_id id);
@@ -509,12 +510,7 @@ static const struct store_ops pg_ops = {
 	.count = pg_count,
 	.agreement_get = store_pg_agreement_get,
 	.agreement_set = store_pg_agreement_set,
-	.targets = store_pg_targets,
-	.timeline = store_pg_timeline,
-	.events = store_pg_events,
-	.measurements = store_pg_measurements,
-	.export = store_pg_export,
-	.domain_rollup = store_pg_domain_rollup,
+	.reader = store_pg_reader,
 	.submitter_add = store_pg_submitter_add,
 	.submitters = store_pg_submitters,
 	.submitter_revoke = store_pg_submitter_revoke,

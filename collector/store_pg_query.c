@@ -186,75 +186,12 @@ static const struct store_read_ops pg_read_ops = {
 	.unpack = rd_unpack,
 };
 
-static struct store_read
-reader(struct store *s)
+void
+store_pg_reader(struct store *s, struct store_read *rd)
 {
 	struct store_pg *p = pg_of(s);
-	struct store_read rd = {&pg_read_ops, p, p->ag.allow_geo_mismatch};
 
-	return rd;
-}
-
-/* --- the backend's operations (store_backend.h) --------------------------- */
-
-int
-store_pg_targets(struct store *s, const struct store_filter *f, int64_t now,
-		 int (*cb)(const struct store_target *t, void *arg), void *arg,
-		 char *err, size_t errlen)
-{
-	struct store_read rd = reader(s);
-
-	return store_read_targets(&rd, f, now, cb, arg, err, errlen);
-}
-
-int
-store_pg_timeline(struct store *s, const struct store_filter *f,
-		  int granularity,
-		  int (*cb)(const struct store_bucket *b, void *arg), void *arg,
-		  char *err, size_t errlen)
-{
-	struct store_read rd = reader(s);
-
-	return store_read_timeline(&rd, f, granularity, cb, arg, err, errlen);
-}
-
-int
-store_pg_events(struct store *s, const struct store_filter *f,
-		int (*cb)(const struct store_event *e, void *arg), void *arg,
-		char *err, size_t errlen)
-{
-	struct store_read rd = reader(s);
-
-	return store_read_events(&rd, f, cb, arg, err, errlen);
-}
-
-int
-store_pg_measurements(struct store *s, const struct store_filter *f,
-		      int (*cb)(const struct store_row *r, void *arg),
-		      void *arg, char *err, size_t errlen)
-{
-	struct store_read rd = reader(s);
-
-	return store_read_measurements(&rd, f, cb, arg, err, errlen);
-}
-
-int
-store_pg_export(struct store *s, const struct store_filter *f,
-		int (*cb)(const struct store_row *r, const char *raw,
-			  size_t raw_len, void *arg),
-		void *arg, char *err, size_t errlen)
-{
-	struct store_read rd = reader(s);
-
-	return store_read_export(&rd, f, cb, arg, err, errlen);
-}
-
-int
-store_pg_domain_rollup(struct store *s, const char *domain,
-		       int (*cb)(const struct store_rollup *r, void *arg),
-		       void *arg, char *err, size_t errlen)
-{
-	struct store_read rd = reader(s);
-
-	return store_read_domain_rollup(&rd, domain, cb, arg, err, errlen);
+	rd->ops = &pg_read_ops;
+	rd->b = p;
+	rd->allow_geo_mismatch = p->ag.allow_geo_mismatch;
 }

@@ -191,76 +191,12 @@ static const struct store_read_ops sqlite_read_ops = {
 	.unpack = rd_unpack,
 };
 
-static struct store_read
-reader(struct store *base)
+void
+store_sqlite_reader(struct store *base, struct store_read *rd)
 {
 	struct sqlite_store *s = sq(base);
-	struct store_read rd = {&sqlite_read_ops, s,
-				s->ag.allow_geo_mismatch != 0};
 
-	return rd;
-}
-
-/* --- the backend's operations (store_backend.h) --------------------------- */
-
-int
-sqlite_targets(struct store *base, const struct store_filter *f, int64_t now,
-	       int (*cb)(const struct store_target *t, void *arg), void *arg,
-	       char *err, size_t errlen)
-{
-	struct store_read rd = reader(base);
-
-	return store_read_targets(&rd, f, now, cb, arg, err, errlen);
-}
-
-int
-sqlite_timeline(struct store *base, const struct store_filter *f,
-		int granularity,
-		int (*cb)(const struct store_bucket *b, void *arg), void *arg,
-		char *err, size_t errlen)
-{
-	struct store_read rd = reader(base);
-
-	return store_read_timeline(&rd, f, granularity, cb, arg, err, errlen);
-}
-
-int
-sqlite_events(struct store *base, const struct store_filter *f,
-	      int (*cb)(const struct store_event *e, void *arg), void *arg,
-	      char *err, size_t errlen)
-{
-	struct store_read rd = reader(base);
-
-	return store_read_events(&rd, f, cb, arg, err, errlen);
-}
-
-int
-sqlite_measurements(struct store *base, const struct store_filter *f,
-		    int (*cb)(const struct store_row *r, void *arg), void *arg,
-		    char *err, size_t errlen)
-{
-	struct store_read rd = reader(base);
-
-	return store_read_measurements(&rd, f, cb, arg, err, errlen);
-}
-
-int
-sqlite_export(struct store *base, const struct store_filter *f,
-	      int (*cb)(const struct store_row *r, const char *raw,
-			size_t raw_len, void *arg),
-	      void *arg, char *err, size_t errlen)
-{
-	struct store_read rd = reader(base);
-
-	return store_read_export(&rd, f, cb, arg, err, errlen);
-}
-
-int
-sqlite_domain_rollup(struct store *base, const char *domain,
-		     int (*cb)(const struct store_rollup *r, void *arg),
-		     void *arg, char *err, size_t errlen)
-{
-	struct store_read rd = reader(base);
-
-	return store_read_domain_rollup(&rd, domain, cb, arg, err, errlen);
+	rd->ops = &sqlite_read_ops;
+	rd->b = s;
+	rd->allow_geo_mismatch = s->ag.allow_geo_mismatch != 0;
 }

@@ -1,10 +1,12 @@
 /*
  * store_read.c - the read side of the store for both backends
- * (store_read.h): each query built for the filters given, so that the
- * database sees plain equalities and ranges it can use indexes for, and
- * bound, never pasted: no value of a filter ever becomes SQL. Both
- * backends give the same rows in the same order (PostgreSQL compares text
- * byte by byte, COLLATE "C", as SQLite does).
+ * (store_read.h): store.h's store_targets(), store_timeline(),
+ * store_events(), store_measurements(), store_export() and
+ * store_domain_rollup(). Each query is built for the filters given, so
+ * that the database sees plain equalities and ranges it can use indexes
+ * for, and bound, never pasted: no value of a filter ever becomes SQL.
+ * Both backends give the same rows in the same order (PostgreSQL compares
+ * text byte by byte, COLLATE "C", as SQLite does).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +19,14 @@
 #include "verdict.h"
 
 #define DAY ((int64_t)86400)
+
+/* How to read the backend of s (filled into *rd). */
+static const struct store_read *
+reader_of(struct store *s, struct store_read *rd)
+{
+	s->ops->reader(s, rd);
+	return rd;
+}
 
 /* --- building a query ----------------------------------------------------- */
 
@@ -220,11 +230,12 @@ resolve_now(const struct store_read *rd, int64_t now)
 }
 
 int
-store_read_targets(const struct store_read *rd, const struct store_filter *fin,
-		   int64_t now,
-		   int (*cb)(const struct store_target *t, void *arg),
-		   void *arg, char *err, size_t errlen)
+store_targets(struct store *s, const struct store_filter *fin, int64_t now,
+	      int (*cb)(const struct store_target *t, void *arg), void *arg,
+	      char *err, size_t errlen)
 {
+	struct store_read r;
+	const struct store_read *rd = reader_of(s, &r);
 	struct targets_ctx c = {cb, arg, "", "", ""};
 	struct store_filter f;
 	struct store_qb q;
@@ -382,11 +393,12 @@ clamp_time(int64_t t, bool until)
 }
 
 int
-store_read_timeline(const struct store_read *rd, const struct store_filter *fin,
-		    int granularity,
-		    int (*cb)(const struct store_bucket *b, void *arg),
-		    void *arg, char *err, size_t errlen)
+store_timeline(struct store *s, const struct store_filter *fin, int granularity,
+	       int (*cb)(const struct store_bucket *b, void *arg), void *arg,
+	       char *err, size_t errlen)
 {
+	struct store_read r;
+	const struct store_read *rd = reader_of(s, &r);
 	struct bucket_ctx c = {cb, arg};
 	struct store_filter f;
 	struct store_qb q;
@@ -444,10 +456,12 @@ event_row(const struct store_read *rd, const struct store_cursor *r, void *ctx,
 }
 
 int
-store_read_events(const struct store_read *rd, const struct store_filter *fin,
-		  int (*cb)(const struct store_event *e, void *arg), void *arg,
-		  char *err, size_t errlen)
+store_events(struct store *s, const struct store_filter *fin,
+	     int (*cb)(const struct store_event *e, void *arg), void *arg,
+	     char *err, size_t errlen)
 {
+	struct store_read r;
+	const struct store_read *rd = reader_of(s, &r);
 	struct event_ctx c = {cb, arg};
 	struct store_filter f;
 	struct store_qb q;
@@ -560,11 +574,12 @@ meas_row(const struct store_read *rd, const struct store_cursor *c, void *ctx,
 }
 
 int
-store_read_measurements(const struct store_read *rd,
-			const struct store_filter *fin,
-			int (*cb)(const struct store_row *r, void *arg),
-			void *arg, char *err, size_t errlen)
+store_measurements(struct store *s, const struct store_filter *fin,
+		   int (*cb)(const struct store_row *r, void *arg), void *arg,
+		   char *err, size_t errlen)
 {
+	struct store_read r;
+	const struct store_read *rd = reader_of(s, &r);
 	struct row_ctx c = {cb, NULL, arg, NULL, 0};
 	struct store_filter f;
 	struct store_qb q;
@@ -591,11 +606,13 @@ store_read_export_sql(const struct store_read_ops *ops, struct store_qb *q,
 }
 
 int
-store_read_export(const struct store_read *rd, const struct store_filter *fin,
-		  int (*cb)(const struct store_row *r, const char *raw,
-			    size_t raw_len, void *arg),
-		  void *arg, char *err, size_t errlen)
+store_export(struct store *s, const struct store_filter *fin,
+	     int (*cb)(const struct store_row *r, const char *raw,
+		       size_t raw_len, void *arg),
+	     void *arg, char *err, size_t errlen)
 {
+	struct store_read r;
+	const struct store_read *rd = reader_of(s, &r);
 	struct row_ctx c = {NULL, cb, arg, NULL, 0};
 	struct store_filter f;
 	struct store_qb q;
@@ -669,10 +686,12 @@ domain_norm(const char *domain, char *err, size_t errlen)
 }
 
 int
-store_read_domain_rollup(const struct store_read *rd, const char *domain,
-			 int (*cb)(const struct store_rollup *r, void *arg),
-			 void *arg, char *err, size_t errlen)
+store_domain_rollup(struct store *s, const char *domain,
+		    int (*cb)(const struct store_rollup *r, void *arg),
+		    void *arg, char *err, size_t errlen)
 {
+	struct store_read r;
+	const struct store_read *rd = reader_of(s, &r);
 	struct rollup_ctx c = {cb, arg};
 	struct store_qb q;
 	char *d, *rdom, *lo, *hi;

@@ -1,9 +1,10 @@
 /*
  * store_read.h - the read side of the store, once for both backends
- * (store_read.c): the queries of store_targets(), store_timeline(),
+ * (store_read.c defines store.h's store_targets(), store_timeline(),
  * store_events(), store_measurements(), store_export() and
- * store_domain_rollup(), built for the filters given, and their rows
- * turned into store.h's structs.
+ * store_domain_rollup()): the queries built for the filters given, and
+ * their rows turned into store.h's structs. A backend's reader op
+ * (store_backend.h) fills a struct store_read.
  *
  * The SQL is the same for SQLite and PostgreSQL but for what struct
  * store_read_ops names: how a parameter is written ("?" or "$1"), how a
@@ -102,29 +103,11 @@ struct store_read {
 	bool allow_geo_mismatch; /* the agreement setting */
 };
 
-/* store.h's read functions, for a backend to call with its reader. */
-int store_read_targets(const struct store_read *rd,
-		       const struct store_filter *f, int64_t now,
-		       int (*cb)(const struct store_target *t, void *arg),
-		       void *arg, char *err, size_t errlen);
-int store_read_timeline(const struct store_read *rd,
-			const struct store_filter *f, int granularity,
-			int (*cb)(const struct store_bucket *b, void *arg),
-			void *arg, char *err, size_t errlen);
-int store_read_events(const struct store_read *rd, const struct store_filter *f,
-		      int (*cb)(const struct store_event *e, void *arg),
-		      void *arg, char *err, size_t errlen);
-int store_read_measurements(const struct store_read *rd,
-			    const struct store_filter *f,
-			    int (*cb)(const struct store_row *r, void *arg),
-			    void *arg, char *err, size_t errlen);
-int store_read_export(const struct store_read *rd, const struct store_filter *f,
-		      int (*cb)(const struct store_row *r, const char *raw,
-				size_t raw_len, void *arg),
-		      void *arg, char *err, size_t errlen);
-int store_read_domain_rollup(const struct store_read *rd, const char *domain,
-			     int (*cb)(const struct store_rollup *r, void *arg),
-			     void *arg, char *err, size_t errlen);
+/* The backends' reader ops (store_backend.h): SQLite's (store_query.c)
+ * and PostgreSQL's (store_pg_query.c). */
+void store_sqlite_reader(struct store *s, struct store_read *rd);
+void store_pg_reader(struct store *s, struct store_read *rd);
+
 /* The query of an export of f (filters normalised) into q, for a look at
  * its plan (tests/unit/test_timeline.c); q->sql.p is the caller's. */
 void store_read_export_sql(const struct store_read_ops *ops, struct store_qb *q,

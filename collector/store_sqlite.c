@@ -27,6 +27,7 @@
 
 #include "dbredact.h"
 #include "store.h"
+#include "store_read.h"
 #include "store_redo.h"
 #include "store_sqlite_int.h"
 #include "target.h"
@@ -288,12 +289,7 @@ static const struct store_ops sqlite_ops = {
 	.count = sqlite_count,
 	.agreement_get = sqlite_agreement_get,
 	.agreement_set = sqlite_agreement_set,
-	.targets = sqlite_targets,
-	.timeline = sqlite_timeline,
-	.events = sqlite_events,
-	.measurements = sqlite_measurements,
-	.export = sqlite_export,
-	.domain_rollup = sqlite_domain_rollup,
+	.reader = store_sqlite_reader,
 	.submitter_add = sqlite_submitter_add,
 	.submitters = sqlite_submitters,
 	.submitter_revoke = sqlite_submitter_revoke,

@@ -194,27 +194,6 @@ int64_t sqlite_count(struct store *s);
 void sqlite_agreement_get(struct store *s, struct store_agreement *a);
 int sqlite_agreement_set(struct store *s, const struct store_agreement *a,
 			 char *err, size_t errlen);
-/* store_query.c */
-int sqlite_targets(struct store *s, const struct store_filter *f, int64_t now,
-		   int (*cb)(const struct store_target *t, void *arg),
-		   void *arg, char *err, size_t errlen);
-int sqlite_timeline(struct store *s, const struct store_filter *f,
-		    int granularity,
-		    int (*cb)(const struct store_bucket *b, void *arg),
-		    void *arg, char *err, size_t errlen);
-int sqlite_events(struct store *s, const struct store_filter *f,
-		  int (*cb)(const struct store_event *e, void *arg), void *arg,
-		  char *err, size_t errlen);
-int sqlite_measurements(struct store *s, const struct store_filter *f,
-			int (*cb)(const struct store_row *r, void *arg),
-			void *arg, char *err, size_t errlen);
-int sqlite_export(struct store *s, const struct store_filter *f,
-		  int (*cb)(const struct store_row *r, const char *raw,
-			    size_t raw_len, void *arg),
-		  void *arg, char *err, size_t errlen);
-int sqlite_domain_rollup(struct store *s, const char *domain,
-			 int (*cb)(const struct store_rollup *r, void *arg),
-			 void *arg, char *err, size_t errlen);
 /* store_submitters.c */
 int sqlite_submitter_add(struct store *s, const char *key_id,
 			 const unsigned char public_key[32], int64_t now,

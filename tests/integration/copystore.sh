@@ -15,13 +15,7 @@ set -u
 PROBE=$1
 COLLECTOR=$2
 FAKENET=$3
-. tests/integration/lib.sh
-. tests/integration/gendata.sh
 . tests/pg/pglib.sh
-A_PID=
-B_PID=
-CP_PID=
-COL_PID=
 pg_lab copystore cs "A_PID B_PID CP_PID COL_PID"
 DIFFER="SQLite and PostgreSQL"
 

@@ -13,13 +13,7 @@ set -u
 PROBE=$1
 COLLECTOR=$2
 FAKENET=$3
-. tests/integration/lib.sh
-. tests/integration/gendata.sh
 . tests/pg/pglib.sh
-P1=
-P2=
-PS=
-BG=
 pg_lab pgmulti pm "P1 P2 PS BG"
 mkdir -p "$D/ans"
 

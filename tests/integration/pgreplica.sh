@@ -18,12 +18,7 @@ set -u
 PROBE=$1
 COLLECTOR=$2
 FAKENET=$3
-. tests/integration/lib.sh
-. tests/integration/gendata.sh
 . tests/pg/pglib.sh
-W_PID=
-R_PID=
-COL_PID=
 pg_lab pgreplica pr "W_PID R_PID COL_PID"
 SB=$(sh "$PGTMP" standby "$CI") || { echo "pgreplica: no standby" >&2; exit 1; }
 check "the standby is in recovery" t "$(pg "$SB" 'SELECT pg_is_in_recovery()')"

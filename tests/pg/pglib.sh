@@ -1,18 +1,23 @@
 # pglib.sh - what the collector's PostgreSQL integration scripts share
 # (tests/integration/copystore.sh, pgmulti.sh, pgreplica.sh): the lab and a
 # throwaway cluster (pgtmp.sh) removed at exit, psql, and comparing the
-# answers of two collectors. Sourced after tests/integration/lib.sh and
-# gendata.sh; FAKENET is the script's.
+# answers of two collectors. Sourced by them (FAKENET set: the script's);
+# it sources tests/integration/lib.sh and gendata.sh.
 
+. tests/integration/lib.sh
+. tests/integration/gendata.sh
 PGTMP=tests/pg/pgtmp.sh
 API=/api/v1
 
 # pg_lab NAME DIR PIDVARS: the lab (lab_start), D=$LAB/DIR, and a cluster
-# (CI: its conninfo); at exit, every pid held by the variables PIDVARS
-# names is killed, the standby SB (if the script made one) and the cluster
+# (CI: its conninfo); the variables PIDVARS names are emptied for the
+# script's pids: at exit, every pid they hold is killed, the standby SB (if the script made one) and the cluster
 # are stopped, the lab is removed. Exits 1 without a cluster.
 pg_lab() {
 	PG_PIDVARS=$3
+	for _v in $PG_PIDVARS; do
+		eval "$_v="
+	done
 	lab_start "$FAKENET"
 	D=$LAB/$2
 	mkdir -p "$D"
