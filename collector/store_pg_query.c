@@ -58,8 +58,8 @@ col_null(const struct store_cursor *c, int i)
  * they are), fn for each row until the end or until fn stops; 0, or -1
  * with a message. */
 static int
-rd_run(const struct store_read *rd, struct store_qb *q, bool raw,
-       store_row_fn fn, void *ctx, char *err, size_t errlen)
+pg_rd_run(const struct store_read *rd, struct store_qb *q, bool raw,
+	  store_row_fn fn, void *ctx, char *err, size_t errlen)
 {
 	struct store_pg *p = pg_of_read(rd);
 	bool own = PQtransactionStatus(p->conn) == PQTRANS_IDLE;
@@ -120,10 +120,10 @@ out:
 }
 
 static int
-rd_daily(const struct store_read *rd, const struct store_target *t,
-	 const char *from, const char *to,
-	 void (*fn)(const struct store_cursor *c, void *ctx), void *ctx,
-	 char *err, size_t errlen)
+pg_rd_daily(const struct store_read *rd, const struct store_target *t,
+	    const char *from, const char *to,
+	    void (*fn)(const struct store_cursor *c, void *ctx), void *ctx,
+	    char *err, size_t errlen)
 {
 	struct store_cursor c = {col_text, col_num, col_null, NULL, 0};
 	struct pg_params pp = {0};
@@ -144,7 +144,7 @@ rd_daily(const struct store_read *rd, const struct store_target *t,
 }
 
 static int
-rd_newest(const struct store_read *rd, int64_t *t)
+pg_rd_newest(const struct store_read *rd, int64_t *t)
 {
 	char err[256];
 	PGresult *r = pg_run(pg_of_read(rd), PS_NEWEST, NULL, PGRES_TUPLES_OK,
@@ -158,9 +158,9 @@ rd_newest(const struct store_read *rd, int64_t *t)
 }
 
 static int
-rd_unpack(const struct store_read *rd, const struct store_cursor *c, int col,
-	  const char *uid, char **buf, size_t *cap, size_t *len, char *err,
-	  size_t errlen)
+pg_rd_unpack(const struct store_read *rd, const struct store_cursor *c, int col,
+	     const char *uid, char **buf, size_t *cap, size_t *len, char *err,
+	     size_t errlen)
 {
 	return store_pg_unpack(pg_of_read(rd), res_of(c), c->row, col, uid, buf,
 			       cap, len, err, errlen);
@@ -180,10 +180,10 @@ static const struct store_read_ops pg_read_ops = {
 	.day_seconds = "(d.day - DATE '1970-01-01')::bigint * 86400",
 	.day_cast = "::date",
 	.meas_index = meas_index,
-	.run = rd_run,
-	.daily = rd_daily,
-	.newest = rd_newest,
-	.unpack = rd_unpack,
+	.run = pg_rd_run,
+	.daily = pg_rd_daily,
+	.newest = pg_rd_newest,
+	.unpack = pg_rd_unpack,
 };
 
 void

@@ -80,8 +80,8 @@ prepare(struct sqlite_store *s, const struct store_qb *q, sqlite3_stmt **st,
 /* Step the query to its end, fn(row) each time; 0 at the end or when fn
  * stops. */
 static int
-rd_run(const struct store_read *rd, struct store_qb *q, bool raw,
-       store_row_fn fn, void *ctx, char *err, size_t errlen)
+sqlite_rd_run(const struct store_read *rd, struct store_qb *q, bool raw,
+	      store_row_fn fn, void *ctx, char *err, size_t errlen)
 {
 	struct sqlite_store *s = sq_of(rd);
 	struct store_cursor c;
@@ -109,10 +109,10 @@ rd_run(const struct store_read *rd, struct store_qb *q, bool raw,
 }
 
 static int
-rd_daily(const struct store_read *rd, const struct store_target *t,
-	 const char *from, const char *to,
-	 void (*fn)(const struct store_cursor *c, void *ctx), void *ctx,
-	 char *err, size_t errlen)
+sqlite_rd_daily(const struct store_read *rd, const struct store_target *t,
+		const char *from, const char *to,
+		void (*fn)(const struct store_cursor *c, void *ctx), void *ctx,
+		char *err, size_t errlen)
 {
 	struct sqlite_store *s = sq_of(rd);
 	sqlite3_stmt *st = s->st[ST_PCT];
@@ -133,7 +133,7 @@ rd_daily(const struct store_read *rd, const struct store_target *t,
 }
 
 static int
-rd_newest(const struct store_read *rd, int64_t *t)
+sqlite_rd_newest(const struct store_read *rd, int64_t *t)
 {
 	sqlite3_stmt *st = sq_of(rd)->st[ST_NEWEST];
 	int found = sqlite3_step(st) == SQLITE_ROW &&
@@ -146,9 +146,9 @@ rd_newest(const struct store_read *rd, int64_t *t)
 }
 
 static int
-rd_unpack(const struct store_read *rd, const struct store_cursor *c, int col,
-	  const char *uid, char **buf, size_t *cap, size_t *len, char *err,
-	  size_t errlen)
+sqlite_rd_unpack(const struct store_read *rd, const struct store_cursor *c,
+		 int col, const char *uid, char **buf, size_t *cap, size_t *len,
+		 char *err, size_t errlen)
 {
 	return store_unpack(sq_of(rd), st_of(c), col, uid, buf, cap, len, err,
 			    errlen);
@@ -185,10 +185,10 @@ static const struct store_read_ops sqlite_read_ops = {
 	.day_seconds = "unixepoch(d.day)", /* the day is text */
 	.day_cast = "",
 	.meas_index = meas_index,
-	.run = rd_run,
-	.daily = rd_daily,
-	.newest = rd_newest,
-	.unpack = rd_unpack,
+	.run = sqlite_rd_run,
+	.daily = sqlite_rd_daily,
+	.newest = sqlite_rd_newest,
+	.unpack = sqlite_rd_unpack,
 };
 
 void

@@ -144,6 +144,22 @@ no_callback(bool none, char *err, size_t errlen)
 	return -1;
 }
 
+/* The start of a query of s: *rd how to read its backend, *f the filter
+ * fin normalised, q empty in the backend's dialect. -1 with a message
+ * when the query has no callback (no_cb) or fin is wrong. */
+static int
+query_start(struct store *s, bool no_cb, const struct store_filter *fin,
+	    struct store_read *rd, struct store_filter *f, struct store_qb *q,
+	    char *err, size_t errlen)
+{
+	if (no_callback(no_cb, err, errlen) != 0 ||
+	    store_norm_filter(fin, f, err, errlen) != 0)
+		return -1;
+	reader_of(s, rd);
+	qb_start(q, rd);
+	return 0;
+}
+
 /* --- targets -------------------------------------------------------------- */
 
 struct targets_ctx {
@@ -234,20 +250,17 @@ store_targets(struct store *s, const struct store_filter *fin, int64_t now,
 	      int (*cb)(const struct store_target *t, void *arg), void *arg,
 	      char *err, size_t errlen)
 {
-	struct store_read r;
-	const struct store_read *rd = reader_of(s, &r);
 	struct targets_ctx c = {cb, arg, "", "", ""};
+	struct store_read rd;
 	struct store_filter f;
 	struct store_qb q;
 
-	if (no_callback(cb == NULL, err, errlen) != 0 ||
-	    store_norm_filter(fin, &f, err, errlen) != 0)
+	if (query_start(s, cb == NULL, fin, &rd, &f, &q, err, errlen) != 0)
 		return -1;
-	now = resolve_now(rd, now);
+	now = resolve_now(&rd, now);
 	store_day_of(now, c.dnow);
 	store_day_of(now - 29 * DAY, c.d30);
 	store_day_of(now - 89 * DAY, c.d90);
-	qb_start(&q, rd);
 	qb_add(&q, "SELECT t.id, t.input, t.category_code, t.probe_cc,"
 		   " t.probe_asn, t.state, t.method, t.since, t.last_tested,"
 		   " t.host, t.n_conclusive FROM target_state t WHERE true");
@@ -263,7 +276,7 @@ store_targets(struct store *s, const struct store_filter *fin, int64_t now,
 	if (f.after_id != 0)
 		qb_int(&q, " AND %s.id > ?", "t", f.after_id);
 	qb_int(&q, " ORDER BY t.id LIMIT ?", "", f.limit);
-	return qb_run(rd, &q, false, target_row, &c, err, errlen);
+	return qb_run(&rd, &q, false, target_row, &c, err, errlen);
 }
 
 /* --- timelines ------------------------------------------------------------ */
@@ -397,32 +410,28 @@ store_timeline(struct store *s, const struct store_filter *fin, int granularity,
 	       int (*cb)(const struct store_bucket *b, void *arg), void *arg,
 	       char *err, size_t errlen)
 {
-	struct store_read r;
-	const struct store_read *rd = reader_of(s, &r);
 	struct bucket_ctx c = {cb, arg};
+	struct store_read rd;
 	struct store_filter f;
 	struct store_qb q;
 
-	if (no_callback(cb == NULL, err, errlen) != 0)
-		return -1;
-	if (granularity != 86400 && granularity != 3600) {
+	if (cb != NULL && granularity != 86400 && granularity != 3600) {
 		ww_set_err(
 			err, errlen,
 			"granularity %d is neither 86400 (day) nor 3600 (hour)",
 			granularity);
 		return -1;
 	}
-	if (store_norm_filter(fin, &f, err, errlen) != 0)
+	if (query_start(s, cb == NULL, fin, &rd, &f, &q, err, errlen) != 0)
 		return -1;
 	/* whole buckets overlapping [since, until) */
 	f.since = clamp_time(f.since, false);
 	f.until = clamp_time(f.until, true);
-	qb_start(&q, rd);
 	if (granularity == 86400)
 		timeline_days(&q, &f);
 	else
-		timeline_hours(rd, &q, &f);
-	return qb_run(rd, &q, false, bucket_row, &c, err, errlen);
+		timeline_hours(&rd, &q, &f);
+	return qb_run(&rd, &q, false, bucket_row, &c, err, errlen);
 }
 
 /* --- events --------------------------------------------------------------- */
@@ -460,16 +469,13 @@ store_events(struct store *s, const struct store_filter *fin,
 	     int (*cb)(const struct store_event *e, void *arg), void *arg,
 	     char *err, size_t errlen)
 {
-	struct store_read r;
-	const struct store_read *rd = reader_of(s, &r);
 	struct event_ctx c = {cb, arg};
+	struct store_read rd;
 	struct store_filter f;
 	struct store_qb q;
 
-	if (no_callback(cb == NULL, err, errlen) != 0 ||
-	    store_norm_filter(fin, &f, err, errlen) != 0)
+	if (query_start(s, cb == NULL, fin, &rd, &f, &q, err, errlen) != 0)
 		return -1;
-	qb_start(&q, rd);
 	qb_add(&q, "SELECT e.id, e.time, e.input, e.probe_cc, e.probe_asn,"
 		   " e.from_state, e.to_state, e.method, e.uids FROM events e"
 		   " WHERE true");
@@ -484,7 +490,7 @@ store_events(struct store *s, const struct store_filter *fin,
 	if (f.after_id != 0)
 		qb_int(&q, " AND %s.id > ?", "e", f.after_id);
 	qb_int(&q, " ORDER BY e.id LIMIT ?", "", f.limit);
-	return qb_run(rd, &q, false, event_row, &c, err, errlen);
+	return qb_run(&rd, &q, false, event_row, &c, err, errlen);
 }
 
 /* --- measurements and export ---------------------------------------------- */
@@ -578,20 +584,17 @@ store_measurements(struct store *s, const struct store_filter *fin,
 		   int (*cb)(const struct store_row *r, void *arg), void *arg,
 		   char *err, size_t errlen)
 {
-	struct store_read r;
-	const struct store_read *rd = reader_of(s, &r);
 	struct row_ctx c = {cb, NULL, arg, NULL, 0};
+	struct store_read rd;
 	struct store_filter f;
 	struct store_qb q;
 
-	if (no_callback(cb == NULL, err, errlen) != 0 ||
-	    store_norm_filter(fin, &f, err, errlen) != 0)
+	if (query_start(s, cb == NULL, fin, &rd, &f, &q, err, errlen) != 0)
 		return -1;
-	qb_start(&q, rd);
 	qb_add(&q, "SELECT " ROW_COLS);
 	from_meas(&q, &f, false);
 	qb_int(&q, " ORDER BY m.id LIMIT ?", "", f.limit);
-	return qb_run(rd, &q, false, meas_row, &c, err, errlen);
+	return qb_run(&rd, &q, false, meas_row, &c, err, errlen);
 }
 
 void
@@ -611,18 +614,16 @@ store_export(struct store *s, const struct store_filter *fin,
 		       size_t raw_len, void *arg),
 	     void *arg, char *err, size_t errlen)
 {
-	struct store_read r;
-	const struct store_read *rd = reader_of(s, &r);
 	struct row_ctx c = {NULL, cb, arg, NULL, 0};
+	struct store_read rd;
 	struct store_filter f;
 	struct store_qb q;
 	int ret;
 
-	if (no_callback(cb == NULL, err, errlen) != 0 ||
-	    store_norm_filter(fin, &f, err, errlen) != 0)
+	if (query_start(s, cb == NULL, fin, &rd, &f, &q, err, errlen) != 0)
 		return -1;
-	store_read_export_sql(rd->ops, &q, &f);
-	ret = qb_run(rd, &q, true, meas_row, &c, err, errlen);
+	store_read_export_sql(rd.ops, &q, &f);
+	ret = qb_run(&rd, &q, true, meas_row, &c, err, errlen);
 	free(c.buf);
 	return ret;
 }
