@@ -17,6 +17,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "api_query.h"
 #include "collector.h"
 #include "control.h"
 #include "httpserver.h"
@@ -100,13 +101,28 @@ read_only(struct evhttp_request *req, const struct route_req *rr)
 }
 
 /* The verdict classes, in class order, as verdict.h defines them: the
- * web view reads them once instead of keeping its own list. */
+ * web view reads them once instead of keeping its own list. Takes no
+ * parameter: one is a 400, as on every endpoint of the read API. */
 static void
 vocabulary(struct evhttp_request *req, const struct route_req *rr)
 {
-	json_t *classes = json_array(), *o;
+	const char *query =
+		evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	struct api_query q;
+	json_t *classes, *o;
+	char err[512];
 
 	(void)rr;
+	if (api_query_parse(query, 0, &q, err, sizeof(err)) != 0) {
+		o = json_pack("{s:s,s:s}", "error", err, "parameter",
+			      q.err_param);
+		reply_json(req, 400, "Bad Request", o);
+		json_decref(o);
+		api_query_clear(&q);
+		return;
+	}
+	api_query_clear(&q);
+	classes = json_array();
 	for (int c = 0; c < WW_CLASS_N; c++)
 		json_array_append_new(
 			classes,
