@@ -227,6 +227,11 @@ row_json(const struct store_row *r)
 			    r->accessible < 0 ? json_null()
 					      : json_boolean(r->accessible));
 	json_object_set_new(o, "blocking_detail", jstr(r->blocking_detail));
+	/* the verdict's class (verdict.h), so that no reader classifies */
+	json_object_set_new(
+		o, "class",
+		json_string(ww_class_name(ww_classify(
+			r->blocking, r->blocking_detail, r->accessible))));
 	json_object_set_new(o, "confirmed", json_boolean(r->confirmed));
 	json_object_set_new(o, "analysis_version", jstr(r->analysis_version));
 	json_object_set_new(o, "evidence", evidence_json(r->evidence));

@@ -571,14 +571,19 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 		close_ingest(&r);
 		return EXIT_FAIL;
 	}
-	e = ww_engine_new(r.base, cfg, err, sizeof(err));
-	if (e == NULL) {
-		log_error("collector", "%s", err);
-		event_base_free(r.base);
-		close_ingest(&r);
-		return EXIT_FAIL;
+	/* --read-only runs no controls (routes.c answers them 503): no
+	 * engine (resolver, trust store, libcurl) and no control service. */
+	e = NULL;
+	if (!o->read_only) {
+		e = ww_engine_new(r.base, cfg, err, sizeof(err));
+		if (e == NULL) {
+			log_error("collector", "%s", err);
+			event_base_free(r.base);
+			close_ingest(&r);
+			return EXIT_FAIL;
+		}
+		r.ctl = ctl_service_new(r.base, e, co, &r.drain);
 	}
-	r.ctl = ctl_service_new(r.base, e, co, &r.drain);
 	r.svc.ctl = r.ctl;
 	r.svc.in = r.in;
 	r.svc.api = r.api;

@@ -8,17 +8,22 @@
  * any other path.
  *
  * The handlers here only reach the part that answers (struct service);
- * the work is in ctlserver.c, ingest.c, api.c, submitters.c and web.c.
+ * the work is in ctlserver.c, ingest.c, api.c, submitters.c and web.c
+ * (and verdict.h's for /api/v1/vocabulary).
  */
+#include <stdlib.h>
+
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "api_query.h"
 #include "collector.h"
 #include "control.h"
 #include "httpserver.h"
 #include "router.h"
 #include "submitters.h"
+#include "verdict.h"
 #include "web.h"
 
 static struct service *
@@ -95,6 +100,45 @@ read_only(struct evhttp_request *req, const struct route_req *rr)
 		    "a collector that writes");
 }
 
+/* The verdict classes, in class order, as verdict.h defines them: the
+ * web view reads them once instead of keeping its own list. Takes no
+ * parameter: one is a 400, as on every endpoint of the read API. */
+static void
+vocabulary(struct evhttp_request *req, const struct route_req *rr)
+{
+	const char *query =
+		evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	struct api_query q;
+	json_t *classes, *o;
+	char err[512];
+
+	(void)rr;
+	if (api_query_parse(query, 0, &q, err, sizeof(err)) != 0) {
+		o = json_pack("{s:s,s:s}", "error", err, "parameter",
+			      q.err_param);
+		reply_json(req, 400, "Bad Request", o);
+		json_decref(o);
+		api_query_clear(&q);
+		return;
+	}
+	api_query_clear(&q);
+	classes = json_array();
+	for (int c = 0; c < WW_CLASS_N; c++)
+		json_array_append_new(
+			classes,
+			json_pack("{s:s,s:s,s:b,s:b}", "name", ww_class_name(c),
+				  "label", ww_class_label(c), "blocked",
+				  ww_class_is_blocked(c), "conclusive",
+				  ww_class_is_conclusive(c)));
+	o = json_pack("{s:o}", "classes", classes);
+	if (o == NULL)
+		abort();
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "Cache-Control", "public, max-age=300");
+	reply_json(req, 200, "OK", o);
+	json_decref(o);
+}
+
 /* id: the enum api_endpoint. */
 static void
 api(struct evhttp_request *req, const struct route_req *rr)
@@ -152,6 +196,7 @@ static const struct route routes[] = {
 	{"/api/v1/domains/", PREFIX, GET, READ, api, API_DOMAIN, NULL},
 	{"/api/v1/export", EXACT, GET, READ, api, API_EXPORT, NULL},
 	{"/api/v1/settings", EXACT, GET, READ, api, API_SETTINGS, NULL},
+	{"/api/v1/vocabulary", EXACT, GET, READ, vocabulary, 0, NULL},
 	{"/", EXACT, GET, READ, page, 0, NULL},
 	{"/index.html", EXACT, GET, READ, page, 0, NULL},
 	{"/target", EXACT, GET, READ, page, 0, NULL},

@@ -1,6 +1,8 @@
 /*
- * validate_int.h - what the measurement check's files share (validate.c,
- * validate_packets.c); not installed. The interface is validate.h.
+ * validate_int.h - what the measurement check's files share (validate.c:
+ * the envelope; validate_test_keys.c, validate_packets.c: test_keys;
+ * validate_walk.c: the walk below); not installed. The interface is
+ * validate.h.
  *
  * A check walks the measurement with a JSON path of where it is
  * (vd_push_key/vd_push_index, vd_pop back); vd_fail() records that path
@@ -51,6 +53,16 @@ void vd_pop(struct vctx *c, size_t old);
 bool vd_type_ok(const json_t *v, unsigned types);
 int vd_check_keys(struct vctx *c, const json_t *obj,
 		  const struct keyspec *specs, size_t n);
+/* Value of a key known (by an earlier vd_check_keys) to have the right
+ * type. */
+static inline const json_t *
+vd_get(const json_t *obj, const char *key)
+{
+	return json_object_get(obj, key);
+}
+/* No array or object in v nested deeper than WW_VALIDATE_MAX_DEPTH (v at
+ * depth). */
+int vd_check_depth(struct vctx *c, const json_t *v, int depth);
 /* An array of at most max elements; the path stays at the array. */
 int vd_check_array_size(struct vctx *c, const json_t *arr, size_t max);
 /* The array at key (already type-checked) has at most max elements, each
@@ -62,6 +74,8 @@ int vd_check_elements(struct vctx *c, const json_t *obj, const char *key,
 #define CHECK_KEYS(c, obj, specs)                                              \
 	vd_check_keys((c), (obj), (specs), WW_ARRAY_LEN(specs))
 
+/* validate_test_keys.c: m's test_keys, packets included. */
+int vd_check_test_keys(struct vctx *c, const json_t *tk);
 /* validate_packets.c: test_keys.packets (docs/measurement-format.md). */
 int vd_check_packets(struct vctx *c, const json_t *tk);
 

@@ -19,34 +19,20 @@
 
 	/* --- vocabulary ------------------------------------------------------ */
 
-	var METHOD_NAMES = {
-		dns: "DNS tampering",
-		tcp_ip: "TCP/IP blocking",
-		tls: "TLS/SNI filtering",
-		"http-failure": "HTTP failure",
-		"http-diff": "HTTP blockpage/different page",
-		/* http-diff with http.server_side: the site itself refuses
-		 * this network (a publisher's 451, a CAPTCHA's 503 over
-		 * verified HTTPS), which is not the network's doing */
-		"server-side": "withheld by the site"
-	};
-	var METHODS = ["dns", "tcp_ip", "tls", "http-diff", "http-failure",
-		"server-side"];
-	/* Outcomes of one measurement, in the stacking order of the chart
-	 * (bottom to top) and of the legend. */
-	var OUTCOMES = ["ok", "dns", "tcp_ip", "tls", "http-diff",
-		"http-failure", "server-side", "down", "failed"];
-	var OUTCOME_NAMES = {
-		ok: "accessible",
-		dns: METHOD_NAMES.dns,
-		tcp_ip: METHOD_NAMES.tcp_ip,
-		tls: METHOD_NAMES.tls,
-		"http-diff": METHOD_NAMES["http-diff"],
-		"http-failure": METHOD_NAMES["http-failure"],
-		"server-side": METHOD_NAMES["server-side"],
-		down: "down for everyone",
-		failed: "no verdict"
-	};
+	/* The classes of one measurement's verdict (docs/timelines.md), as
+	 * the collector serves them from engine/core/verdict.c, the one
+	 * definition (GET /api/v1/vocabulary, read once by loadVocabulary()
+	 * before a page is drawn): OUTCOMES their names in class order, which
+	 * is the stacking order of the chart (bottom to top) and the
+	 * legend's; OUTCOME_NAMES what a person reads for each; METHODS the
+	 * blocked ones (a method of blocking); NO_VERDICT those that are no
+	 * evidence either way (hatched). A measurement row and a day's counts
+	 * come from the API already classified. */
+	var OUTCOMES = [], OUTCOME_NAMES = {}, METHODS = [], NO_VERDICT = {};
+	/* The blocked class that is the site's own refusal (a publisher's
+	 * 451, a CAPTCHA's 503 over verified HTTPS), not the network's doing:
+	 * its badge and phrase say so. */
+	var SITE_REFUSAL = "server-side";
 	/* States of a (target, network), most severe first. */
 	var STATES = ["blocked", "disrupted", "down", "unknown", "accessible"];
 	var STATE_HELP = {
@@ -263,13 +249,13 @@
 	}
 
 	function methodName(m) {
-		return METHOD_NAMES[m] || (m ? String(m) : "");
+		return METHODS.indexOf(m) >= 0 ? OUTCOME_NAMES[m] : (m ? String(m) : "");
 	}
 
 	/* How a method follows a state: "by DNS tampering", but "withheld by
 	 * the site" (the site, not the network, refuses). */
 	function methodPhrase(m) {
-		return m === "server-side" ? methodName(m) : "by " + methodName(m);
+		return m === SITE_REFUSAL ? methodName(m) : "by " + methodName(m);
 	}
 
 	/* A state badge: "blocked" in a coloured box, then the method. A
@@ -277,7 +263,7 @@
 	 * does not read as a censor's blocking at a glance. */
 	function stateBadge(state, method) {
 		var s = STATES.indexOf(state) >= 0 ? state : "unknown";
-		var withheld = method === "server-side" && (s === "blocked" || s === "disrupted");
+		var withheld = method === SITE_REFUSAL && (s === "blocked" || s === "disrupted");
 		var b = el("span", {
 			class: "badge state-" + s + (withheld ? " withheld" : ""),
 			title: withheld ? s + ": the site itself refuses this network (e.g. HTTP 451 from the publisher), not the network" : STATE_HELP[s]
@@ -289,15 +275,10 @@
 		return el("span", { class: "state" }, b);
 	}
 
-	/* What one measurement row says (docs/verdicts.md). */
+	/* What one measurement row says: its class, as the collector
+	 * classified its verdict (docs/timelines.md). */
 	function rowOutcome(m) {
-		if (m.blocking === "http-diff" && m.blocking_detail === "http.server_side")
-			return "server-side";
-		if (typeof m.blocking === "string")
-			return METHOD_NAMES[m.blocking] ? m.blocking : "failed";
-		if (m.blocking === false)
-			return m.accessible === false ? "down" : "ok";
-		return "failed";
+		return String(m["class"]);
 	}
 
 	function outcomeBadge(o) {
@@ -310,11 +291,14 @@
 		return typeof v === "number" && v > 0 ? v : 0;
 	}
 
-	/* A day's colour: the largest of ok, blocked (all methods), down and
-	 * no verdict; ties go to the more severe (blocked, down, ok, failed).
-	 * Blocked days take the colour of their most frequent method. */
+	/* A day's colour: the largest of blocked (all methods together) and
+	 * each other class; ties go to the more severe: blocked, then the
+	 * other conclusive classes, the less accessible first (down, then ok:
+	 * the reverse of class order), then no verdict. Blocked days take the
+	 * colour of their most frequent method. */
 	function dominant(b) {
 		var blocked = 0, best = "none", bestN = 0, m = null, mN = 0;
+		var rest = OUTCOMES.filter(function (k) { return METHODS.indexOf(k) < 0; });
 
 		METHODS.forEach(function (k) {
 			blocked += count(b, k);
@@ -323,8 +307,10 @@
 				m = k;
 			}
 		});
-		[["blocked", blocked], ["down", count(b, "down")],
-			["ok", count(b, "ok")], ["failed", count(b, "failed")]]
+		[["blocked", blocked]]
+			.concat(rest.filter(function (k) { return !NO_VERDICT[k]; }).reverse()
+				.concat(rest.filter(function (k) { return NO_VERDICT[k]; }))
+				.map(function (k) { return [k, count(b, k)]; }))
 			.forEach(function (g) {
 				if (g[1] > bestN) {
 					bestN = g[1];
@@ -824,7 +810,7 @@
 				bar.appendChild(svg("rect", {
 					class: "seg o-" + k, x: x.toFixed(2), y: y.toFixed(2),
 					width: bw.toFixed(2), height: h.toFixed(2),
-					fill: k === "failed" ? "url(#" + hatch + ")" : null
+					fill: NO_VERDICT[k] ? "url(#" + hatch + ")" : null
 				}));
 			});
 			/* a transparent column, so the title shows over empty days */
@@ -1346,14 +1332,42 @@
 
 	/* --- route ----------------------------------------------------------------------------------- */
 
-	var goto = document.getElementById("goto-host");
+	/* The classes (see "vocabulary" above), before anything is drawn. */
+	function loadVocabulary() {
+		return getJSON("/api/v1/vocabulary").then(function (v) {
+			(v && Array.isArray(v.classes) ? v.classes : []).forEach(function (c) {
+				if (!c || typeof c.name !== "string" || OUTCOME_NAMES[c.name])
+					return;
+				OUTCOMES.push(c.name);
+				OUTCOME_NAMES[c.name] = typeof c.label === "string" ? c.label : c.name;
+				if (c.blocked === true)
+					METHODS.push(c.name);
+				if (c.conclusive === false)
+					NO_VERDICT[c.name] = true;
+			});
+			if (!OUTCOMES.length)
+				throw new Error("/api/v1/vocabulary: no verdict classes");
+		});
+	}
 
-	if (goto && location.pathname === "/domain")
-		goto.value = param("host");
-	if (location.pathname === "/target")
-		renderTarget();
-	else if (location.pathname === "/domain")
-		renderDomain();
-	else
-		renderOverview();
+	function route() {
+		var goto = document.getElementById("goto-host");
+
+		if (goto && location.pathname === "/domain")
+			goto.value = param("host");
+		if (location.pathname === "/target")
+			renderTarget();
+		else if (location.pathname === "/domain")
+			renderDomain();
+		else
+			renderOverview();
+	}
+
+	loadVocabulary().then(route, function (e) {
+		failed(section("Verdicts", "vocabulary"), e);
+		document.documentElement.setAttribute("data-error", "true");
+		document.documentElement.setAttribute("data-ready", "true");
+		if (window.console)
+			console.error(e);
+	});
 })();

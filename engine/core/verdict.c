@@ -1,7 +1,8 @@
 /*
  * verdict.c - the verdict's vocabulary (verdict.h): the names of the
- * blocking values and of the classes, and the class of a stored verdict,
- * in C and in SQL from the same tables.
+ * blocking values and of the classes (and the words the web view shows for
+ * them: the collector serves them at GET /api/v1/vocabulary), and the class
+ * of a stored verdict, in C and in SQL from the same tables.
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,20 @@ static const char *const class_names[WW_CLASS_N] = {
 	[WW_CLASS_SERVER_SIDE] = "server-side",
 	[WW_CLASS_DOWN] = "down",
 	[WW_CLASS_FAILED] = "failed",
+};
+
+static const char *const class_labels[WW_CLASS_N] = {
+	[WW_CLASS_OK] = "accessible",
+	[WW_CLASS_DNS] = "DNS tampering",
+	[WW_CLASS_TCP_IP] = "TCP/IP blocking",
+	[WW_CLASS_TLS] = "TLS/SNI filtering",
+	[WW_CLASS_HTTP_FAILURE] = "HTTP failure",
+	[WW_CLASS_HTTP_DIFF] = "HTTP blockpage/different page",
+	/* the site itself refuses this network (a publisher's 451, a
+	 * CAPTCHA's 503 over verified HTTPS): not the network's doing */
+	[WW_CLASS_SERVER_SIDE] = "withheld by the site",
+	[WW_CLASS_DOWN] = "down for everyone",
+	[WW_CLASS_FAILED] = "no verdict",
 };
 
 /* The class of each blocking value that is a method of blocking (the
@@ -86,6 +101,18 @@ bool
 ww_class_is_blocked(int c)
 {
 	return c >= WW_CLASS_DNS && c <= WW_CLASS_SERVER_SIDE;
+}
+
+const char *
+ww_class_label(int c)
+{
+	return c >= 0 && c < WW_CLASS_N ? class_labels[c] : NULL;
+}
+
+bool
+ww_class_is_conclusive(int c)
+{
+	return c >= 0 && c < WW_CLASS_N && c != WW_CLASS_FAILED;
 }
 
 int

@@ -67,8 +67,15 @@ enum ww_class {
 const char *ww_class_name(int c);
 /* The class named v; -1 for NULL or anything else. */
 int ww_class_by_name(const char *v);
+/* What a person reads for class c (the web view's legend and badges):
+ * "accessible", "DNS tampering", ..., "withheld by the site", "down for
+ * everyone", "no verdict"; NULL out of range. */
+const char *ww_class_label(int c);
 /* The blocked classes (WW_CLASS_DNS .. WW_CLASS_SERVER_SIDE). */
 bool ww_class_is_blocked(int c);
+/* The classes that are evidence either way (all but WW_CLASS_FAILED;
+ * docs/timelines.md, "conclusive"). */
+bool ww_class_is_conclusive(int c);
 
 /* The class of a stored verdict: blocking its stored name (NULL: null),
  * accessible -1 null, 0 false, 1 true. A verdict of "false" without
