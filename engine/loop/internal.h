@@ -23,6 +23,7 @@
 #include "engine.h"
 #include "memacct.h"
 #include "model.h"
+#include "xdriver.h"
 
 /* --- io_ares.c: c-ares driven by libevent -------------------------------- */
 struct io_ares;
@@ -187,6 +188,22 @@ bool ep_batch_connected(const struct ep_batch *b, const char *ip);
  * cb will not run. Free it afterwards. */
 void ep_batch_cancel(struct ep_batch *b);
 void ep_batch_free(struct ep_batch *b);
+
+/* --- exchange.c: a protocol driver against one address and port ------ */
+struct xchg_op;
+typedef void (*xchg_cb)(void *arg);
+/*
+ * Run driver d (the op takes it and frees it) against ip:port over its
+ * transport, recording into *out (caller-owned, zeroed; the op sets ip,
+ * port, transport, protocol, payload and the times). cb runs once, never
+ * before this returns.
+ */
+struct xchg_op *xchg_start(struct ww_engine *e, struct ww_xdriver *d,
+			   const char *ip, int port, struct ww_exchange *out,
+			   double t_base, xchg_cb cb, void *arg);
+/* Stop: an exchange with no answer yet is recorded "interrupted"; cb will
+ * not run. */
+void xchg_cancel(struct xchg_op *op);
 
 /* --- http.c -------------------------------------------------------------- */
 struct http_op;
