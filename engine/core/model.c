@@ -94,8 +94,8 @@ ww_exchange_clear(struct ww_exchange *x)
 }
 
 struct ww_xreply *
-ww_exchange_add_reply(struct ww_exchange *x, double t,
-		      const unsigned char *buf, size_t len)
+ww_exchange_add_reply(struct ww_exchange *x, double t, const unsigned char *buf,
+		      size_t len)
 {
 	struct ww_xreply *r;
 	size_t keep = len < WW_XREPLY_KEEP ? len : WW_XREPLY_KEEP;
@@ -690,8 +690,7 @@ ww_measurement_to_json(const struct ww_measurement *m)
 	if (m->n_xchg > 0) {
 		arr = json_array();
 		for (size_t i = 0; i < m->n_xchg; i++)
-			json_array_append_new(arr,
-					      exchange_json(&m->xchg[i]));
+			json_array_append_new(arr, exchange_json(&m->xchg[i]));
 		set(tk, "exchanges", arr);
 	}
 	set(tk, "control",

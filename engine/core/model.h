@@ -132,13 +132,13 @@ struct ww_tls {
  * protocol's parser saw it (docs/measurement-format.md, "exchanges").
  */
 struct ww_xreply {
-	double t;	  /* seconds since the measurement's start */
-	size_t length;	  /* its bytes */
-	const char *kind; /* the parser's kind (static); NULL: not a message
-			     of the protocol (then note says why) */
-	bool ours;	  /* it answers what we sent (our session id, SPI,
-			     connection id, sender index) */
-	char *note;	  /* the parser's words, owned; NULL: none */
+	double t;	    /* seconds since the measurement's start */
+	size_t length;	    /* its bytes */
+	const char *kind;   /* the parser's kind (static); NULL: not a message
+			       of the protocol (then note says why) */
+	bool ours;	    /* it answers what we sent (our session id, SPI,
+			       connection id, sender index) */
+	char *note;	    /* the parser's words, owned; NULL: none */
 	unsigned char *raw; /* its first WW_XREPLY_KEEP bytes */
 	size_t raw_len;
 };

@@ -62,7 +62,6 @@ void ww_xdriver_free(struct ww_xdriver *d);
  */
 struct ww_xdriver *ww_xdriver_neutral(const char *protocol,
 				      const char *payload_name, bool udp,
-				      const unsigned char *payload,
-				      size_t len);
+				      const unsigned char *payload, size_t len);
 
 #endif

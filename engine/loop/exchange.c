@@ -48,7 +48,7 @@ struct xchg_op {
 	double deadline;     /* ww_mono() */
 	double next_send;    /* ww_mono() of the next retransmission; 0 none */
 	unsigned char pkt[WW_XDRIVER_MAX_PACKET];
-	size_t pkt_len; /* the first packet, for retransmissions */
+	size_t pkt_len;	       /* the first packet, for retransmissions */
 	unsigned char *stream; /* TCP: what came so far */
 	size_t stream_len;
 	bool ours_seen; /* a reply of ours came: no more retransmissions */
@@ -349,8 +349,7 @@ udp_open(struct xchg_op *op, const char *ip, int port)
 		return EINVAL;
 	if (!ww_engine_allows_sa(op->e, (const struct sockaddr *)&ss))
 		return EACCES;
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
 	since = cap_clock();
@@ -367,9 +366,8 @@ udp_open(struct xchg_op *op, const char *ip, int port)
 }
 
 struct xchg_op *
-xchg_start(struct ww_engine *e, struct ww_xdriver *d, const char *ip,
-	   int port, struct ww_exchange *out, double t_base, xchg_cb cb,
-	   void *arg)
+xchg_start(struct ww_engine *e, struct ww_xdriver *d, const char *ip, int port,
+	   struct ww_exchange *out, double t_base, xchg_cb cb, void *arg)
 {
 	struct xchg_op *op = xcalloc(1, sizeof(*op));
 	ssize_t n;
