@@ -171,6 +171,8 @@ struct ww_exchange {
 	const char *stage;
 	bool answered; /* a reply proves the server speaks the protocol
 			  (neutral payloads: anything came back) */
+	/* failure: how the exchange ended before its driver was done
+	 * (NULL: it was), answered or not */
 	const char *failure;
 	char *failure_detail;
 	double t0, t;

@@ -17,7 +17,31 @@ ww_xdriver_free(struct ww_xdriver *d)
 		return;
 	if (d->free_st != NULL)
 		d->free_st(d->st);
+	free(d->error);
 	free(d);
+}
+
+static ssize_t
+failed_first(void *st, unsigned char *out, size_t cap)
+{
+	(void)st;
+	(void)out;
+	(void)cap;
+	return -1;
+}
+
+struct ww_xdriver *
+ww_xdriver_failed(const char *protocol, const char *payload, bool udp,
+		  const char *error)
+{
+	struct ww_xdriver *d = xcalloc(1, sizeof(*d));
+
+	d->protocol = protocol;
+	d->payload = payload;
+	d->udp = udp;
+	d->first = failed_first;
+	d->error = xstrdup(error);
+	return d;
 }
 
 struct neutral {

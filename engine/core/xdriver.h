@@ -50,7 +50,15 @@ struct ww_xdriver {
 			       struct ww_xseen *seen, unsigned char *out,
 			       size_t cap, size_t *out_len);
 	void (*free_st)(void *st);
+	/* Set (owned) when the driver could not be made: the exchange sends
+	 * nothing and records failure_unknown with these words. */
+	char *error;
 };
+
+/* A driver that could not be made, for protocol and payload (static
+ * strings): its exchange records why (error, copied) and sends nothing. */
+struct ww_xdriver *ww_xdriver_failed(const char *protocol, const char *payload,
+				     bool udp, const char *error);
 
 /* Free d's state and d (d may be NULL). */
 void ww_xdriver_free(struct ww_xdriver *d);

@@ -12,9 +12,11 @@
  * goes to the driver with all bytes so far (its framing may span reads).
  * A RST is connection_reset, a FIN before the protocol answered eof_error.
  *
- * Either way the exchange ends when the driver says so, on an error, or at
- * the step timeout (an answer already in counts; silence is
- * generic_timeout_error).
+ * Either way the exchange ends when the driver says so (no failure), on an
+ * error, or at the step timeout (generic_timeout_error). An exchange can
+ * have an answer and a failure: the server answered the first packet and
+ * the flow died later (answered, stage and the failure say how far it
+ * got).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -230,8 +232,8 @@ tcp_readable(struct xchg_op *op)
 	}
 	if (n == 0) {
 		/* The server (or a censor) closed before the driver was
-		 * done: after an answer that is the protocol's business. */
-		finish(op, op->out->answered ? NULL : failure_eof, NULL);
+		 * done. */
+		finish(op, failure_eof, NULL);
 		return;
 	}
 	room = XCHG_STREAM_CAP - op->stream_len;
@@ -267,8 +269,9 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (t >= op->deadline) {
-		finish(op, op->out->answered ? NULL : failure_generic_timeout,
-		       NULL);
+		/* the driver wanted more: after an answer too, how far the
+		 * flow got is the evidence (a censor may kill it later) */
+		finish(op, failure_generic_timeout, NULL);
 		return;
 	}
 	if (op->next_send > 0 && t >= op->next_send && !op->ours_seen) {
@@ -392,7 +395,9 @@ xchg_start(struct ww_engine *e, struct ww_xdriver *d, const char *ip, int port,
 	if (n <= 0) {
 		/* a driver that cannot write its packet is our bug */
 		ww_set_failure(&out->failure, &out->failure_detail,
-			       failure_unknown, "the driver wrote no packet");
+			       failure_unknown,
+			       d->error != NULL ? d->error
+						: "the driver wrote no packet");
 		op->pkt_len = 0;
 		err = EINVAL;
 	} else {
@@ -429,7 +434,7 @@ xchg_cancel(struct xchg_op *op)
 {
 	if (op == NULL)
 		return;
-	if (op->out->failure == NULL && !op->out->answered)
+	if (op->out->failure == NULL)
 		ww_set_failure(&op->out->failure, &op->out->failure_detail,
 			       failure_interrupted, NULL);
 	op->out->t = now(op);
