@@ -18,6 +18,7 @@ ww_xdriver_free(struct ww_xdriver *d)
 	if (d->free_st != NULL)
 		d->free_st(d->st);
 	free(d->error);
+	free(d->server_name);
 	free(d);
 }
 

@@ -50,6 +50,8 @@ struct ww_xdriver {
 			       struct ww_xseen *seen, unsigned char *out,
 			       size_t cap, size_t *out_len);
 	void (*free_st)(void *st);
+	/* The SNI its packets carry (QUIC), owned; NULL: none. */
+	char *server_name;
 	/* Set (owned) when the driver could not be made: the exchange sends
 	 * nothing and records failure_unknown with these words. */
 	char *error;

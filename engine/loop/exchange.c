@@ -390,6 +390,8 @@ xchg_start(struct ww_engine *e, struct ww_xdriver *d, const char *ip, int port,
 	out->udp = d->udp;
 	out->protocol = d->protocol;
 	out->payload = d->payload;
+	free(out->server_name);
+	out->server_name = xstrdup(d->server_name);
 	out->t0 = now(op);
 	n = d->first(d->st, op->pkt, sizeof(op->pkt));
 	if (n <= 0) {
