@@ -22,6 +22,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <openssl/bn.h>
@@ -275,6 +277,35 @@ ww_ikev2_params_random(struct ww_ikev2_params *p, bool natt)
 		return -1;
 	p->ke_len = (size_t)l;
 	p->natt = natt;
+	return 0;
+}
+
+int
+ww_ikev2_params_set_addrs(struct ww_ikev2_params *p, const struct sockaddr *src,
+			  const struct sockaddr *dst)
+{
+	if (src == NULL || dst == NULL || src->sa_family != dst->sa_family)
+		return -1;
+	if (src->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)src;
+		const struct sockaddr_in *d = (const struct sockaddr_in *)dst;
+
+		memcpy(p->src_addr, &s->sin_addr, 4);
+		memcpy(p->dst_addr, &d->sin_addr, 4);
+		p->src_port = ntohs(s->sin_port);
+		p->dst_port = ntohs(d->sin_port);
+	} else if (src->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)src;
+		const struct sockaddr_in6 *d = (const struct sockaddr_in6 *)dst;
+
+		memcpy(p->src_addr, &s->sin6_addr, 16);
+		memcpy(p->dst_addr, &d->sin6_addr, 16);
+		p->src_port = ntohs(s->sin6_port);
+		p->dst_port = ntohs(d->sin6_port);
+	} else {
+		return -1;
+	}
+	p->family = src->sa_family;
 	return 0;
 }
 

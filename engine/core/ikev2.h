@@ -38,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #define WW_IKEV2_PORT 500
@@ -129,6 +130,15 @@ ssize_t ww_ikev2_make_ke(uint16_t group, unsigned char *out, size_t cap);
  * addresses after, when the socket knows them). Returns 0 or -1.
  */
 int ww_ikev2_params_random(struct ww_ikev2_params *p, bool natt);
+
+/*
+ * Set p's NAT-detection addresses from the socket's own address (src, as
+ * getsockname() gives it after connect()) and the responder's (dst); both
+ * AF_INET or both AF_INET6. Returns 0, or -1 on another or mixed family.
+ */
+int ww_ikev2_params_set_addrs(struct ww_ikev2_params *p,
+			      const struct sockaddr *src,
+			      const struct sockaddr *dst);
 
 /*
  * Build the IKE_SA_INIT request into out (with the non-ESP marker when

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -610,6 +611,51 @@ test_params_random(void **state)
 	assert_int_equal(v.n, 5); /* no addresses yet: no NAT_DETECTION */
 }
 
+static void
+test_set_addrs(void **state)
+{
+	struct ww_ikev2_params p, q;
+	struct sockaddr_in s4 = {.sin_family = AF_INET,
+				 .sin_port = htons(40000)};
+	struct sockaddr_in d4 = {.sin_family = AF_INET, .sin_port = htons(500)};
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6,
+				  .sin6_port = htons(40000)};
+	struct sockaddr_in6 d6 = {.sin6_family = AF_INET6,
+				  .sin6_port = htons(4500)};
+	unsigned char a[2048], b[2048];
+
+	(void)state;
+	sent_params(&p, our_spi, false);
+	q = p;
+	inet_pton(AF_INET, "127.0.0.2", &s4.sin_addr);
+	inet_pton(AF_INET, "127.0.0.1", &d4.sin_addr);
+	memset(&q.src_addr, 0, 16);
+	q.family = 0;
+	assert_int_equal(ww_ikev2_params_set_addrs(&q, (struct sockaddr *)&s4,
+						   (struct sockaddr *)&d4),
+			 0);
+	/* the same request as sent_params()'s addresses give */
+	assert_int_equal(ww_ikev2_build_sa_init(&p, a, sizeof(a)),
+			 ww_ikev2_build_sa_init(&q, b, sizeof(b)));
+	assert_memory_equal(a, b,
+			    (size_t)ww_ikev2_build_sa_init(&p, a, sizeof(a)));
+	inet_pton(AF_INET6, "::1", &s6.sin6_addr);
+	inet_pton(AF_INET6, "2001:db8::1", &d6.sin6_addr);
+	assert_int_equal(ww_ikev2_params_set_addrs(&q, (struct sockaddr *)&s6,
+						   (struct sockaddr *)&d6),
+			 0);
+	assert_int_equal(q.family, AF_INET6);
+	assert_int_equal(q.src_addr[15], 1);
+	assert_int_equal(q.dst_addr[0], 0x20);
+	assert_int_equal(q.dst_port, 4500);
+	assert_int_equal(ww_ikev2_params_set_addrs(&q, (struct sockaddr *)&s4,
+						   (struct sockaddr *)&d6),
+			 -1);
+	assert_int_equal(
+		ww_ikev2_params_set_addrs(&q, NULL, (struct sockaddr *)&d6),
+		-1);
+}
+
 /* --- replies -------------------------------------------------------------- */
 
 static void
@@ -1049,6 +1095,7 @@ main(void)
 		cmocka_unit_test(test_request_bad_params),
 		cmocka_unit_test(test_make_ke),
 		cmocka_unit_test(test_params_random),
+		cmocka_unit_test(test_set_addrs),
 		cmocka_unit_test(test_strongswan_sa_init_response),
 		cmocka_unit_test(test_strongswan_notifies),
 		cmocka_unit_test(test_not_our_spi),
