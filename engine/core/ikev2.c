@@ -802,19 +802,9 @@ parse_header(struct parse *ps, const struct ww_ikev2_params *sent,
 	r->flags = h[19];
 	r->msg_id = get32(h + 20);
 	l = get32(h + 24);
-	if ((r->version >> 4) != 2)
+	if ((r->version >> 4) != 2 && (r->version >> 4) != 1)
 		return fail(ps, "IKE version %u.%u, not 2", r->version >> 4,
 			    r->version & 15);
-	if (r->exchange != WW_IKEV2_EXCH_SA_INIT &&
-	    r->exchange != WW_IKEV2_EXCH_INFORMATIONAL)
-		return fail(ps,
-			    "exchange type %u is not IKE_SA_INIT or "
-			    "INFORMATIONAL",
-			    r->exchange);
-	if (!(r->flags & FLAG_RESPONSE))
-		return fail(ps, "flags 0x%02x: not a response", r->flags);
-	if (r->flags & FLAG_INITIATOR)
-		return fail(ps, "flags 0x%02x: sent by an initiator", r->flags);
 	if (l < IKE_HDR_LEN)
 		return fail(ps, "length field %u below the %d-byte header", l,
 			    IKE_HDR_LEN);
@@ -826,11 +816,27 @@ parse_header(struct parse *ps, const struct ww_ikev2_params *sent,
 	if (l < have)
 		return fail(ps, "%zu bytes after the %u-byte message", have - l,
 			    l);
+	r->length = l;
+	r->ours = memcmp(r->spi_i, sent->spi_i, 8) == 0;
+	if ((r->version >> 4) == 1) {
+		/* an IKEv1-only responder (RFC 2408 header: our SPIi is its
+		 * initiator cookie); its payloads are another protocol's */
+		r->kind = "ikev1";
+		return 1;
+	}
+	if (r->exchange != WW_IKEV2_EXCH_SA_INIT &&
+	    r->exchange != WW_IKEV2_EXCH_INFORMATIONAL)
+		return fail(ps,
+			    "exchange type %u is not IKE_SA_INIT or "
+			    "INFORMATIONAL",
+			    r->exchange);
+	if (!(r->flags & FLAG_RESPONSE))
+		return fail(ps, "flags 0x%02x: not a response", r->flags);
+	if (r->flags & FLAG_INITIATOR)
+		return fail(ps, "flags 0x%02x: sent by an initiator", r->flags);
 	if (r->exchange == WW_IKEV2_EXCH_SA_INIT && r->msg_id != 0)
 		return fail(ps, "message id %u in an IKE_SA_INIT response",
 			    r->msg_id);
-	r->length = l;
-	r->ours = memcmp(r->spi_i, sent->spi_i, 8) == 0;
 	return 0;
 }
 
@@ -905,6 +911,8 @@ ww_ikev2_parse_reply(const unsigned char *buf, size_t len,
 		r->natt = true;
 	}
 	rc = parse_header(&ps, sent, r);
+	if (rc == 1)
+		return 0; /* IKEv1: the header is all we read */
 	if (rc == 0)
 		rc = parse_chain(&ps, buf[ps.base + 16], ps.base + r->length,
 				 r);

@@ -90,6 +90,10 @@ struct ww_ikev2_params {
  *                       REDIRECT 16407); notify_type says which
  *   "informational"     an INFORMATIONAL response (usually encrypted: its
  *                       unencrypted notify, if any, in notify_type)
+ *   "ikev1"             an IKEv1 (ISAKMP, RFC 2408) message: a responder
+ *                       speaking only version 1 (the header alone is
+ *                       checked: lengths, and our SPIi as its initiator
+ *                       cookie; its flags and payloads are not read)
  * The first error notify (type below 16384) in the chain decides, then a
  * COOKIE, then SA+KE+Nonce, then the first status notify. kind is NULL
  * when the parser returns -1.
@@ -152,7 +156,8 @@ ssize_t ww_ikev2_build_sa_init(const struct ww_ikev2_params *p,
 /*
  * Parse a datagram that came back. sent: what we sent (its SPIi and natt:
  * with natt the datagram must start with the non-ESP marker). Returns 0
- * when it is an IKEv2 response to IKE_SA_INIT or an INFORMATIONAL response
+ * when it is an IKEv2 response to IKE_SA_INIT, an INFORMATIONAL response
+ * or an IKEv1 message
  * (r->ours tells whether its SPIi is ours), -1 otherwise with err naming
  * the problem ("truncated at byte 12", "flags 0x08: not a response", ...).
  */
@@ -161,10 +166,11 @@ int ww_ikev2_parse_reply(const unsigned char *buf, size_t len,
 			 struct ww_ikev2_reply *r, char *err, size_t errlen);
 
 /*
- * Does r prove a live IKEv2 responder at the address and port? Every kind
+ * Does r prove a live IKE responder at the address and port? Every kind
  * does when the reply answers our SPIi (an SA_INIT response, any notify,
- * even an INFORMATIONAL: only an IKEv2 implementation holding our SPIi
- * sends one); a reply to another SPIi proves nothing about our packet.
+ * even an INFORMATIONAL: only an IKE implementation holding our SPIi sends
+ * one; "ikev1" proves an IKE responder that speaks only version 1); a
+ * reply to another SPIi proves nothing about our packet.
  */
 bool ww_ikev2_reply_proves_up(const struct ww_ikev2_reply *r);
 

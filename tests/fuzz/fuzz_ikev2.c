@@ -5,7 +5,8 @@
  * is reached), else a fixed one. The rest is the datagram. Besides the
  * sanitizers' checks, abort() on any broken promise of ikev2.h: 0 or -1,
  * an error string exactly on -1 (printable), a kind from the documented
- * set exactly on 0 with the fields that kind promises, the caps held, and
+ * set exactly on 0 with the fields that kind promises (an "ikev1" only its
+ * header), the caps held, and
  * proves_up exactly for our SPI.
  */
 #include <stdlib.h>
@@ -15,8 +16,13 @@
 #include "ikev2.h"
 
 static const char *const kinds[] = {
-	"sa_init_response", "notify_invalid_ke", "notify_no_proposal",
-	"notify_cookie",    "notify_other",	 "informational",
+	"sa_init_response",
+	"notify_invalid_ke",
+	"notify_no_proposal",
+	"notify_cookie",
+	"notify_other",
+	"informational",
+	"ikev1",
 };
 
 static void
@@ -41,8 +47,14 @@ check_kind(const struct ww_ikev2_reply *r, size_t len)
 		abort();
 	if (r->n_payloads > WW_IKEV2_MAX_PAYLOADS ||
 	    r->cookie_len > WW_IKEV2_COOKIE_MAX || r->length < 28 ||
-	    r->length + (r->natt ? 4 : 0) != len || !(r->flags & 0x20) ||
-	    (r->version >> 4) != 2)
+	    r->length + (r->natt ? 4 : 0) != len)
+		abort();
+	if (!strcmp(r->kind, "ikev1")) {
+		if ((r->version >> 4) != 1 || r->n_payloads != 0)
+			abort();
+		return;
+	}
+	if (!(r->flags & 0x20) || (r->version >> 4) != 2)
 		abort();
 	if ((r->exchange == WW_IKEV2_EXCH_INFORMATIONAL) !=
 	    (strcmp(r->kind, "informational") == 0))

@@ -827,8 +827,8 @@ test_header_errors(void **state)
 	w.b[19] = 0x28;
 	expect_error(w.b, w.n, "sent by an initiator");
 	w.b[19] = 0x20;
-	w.b[17] = 0x10;
-	expect_error(w.b, w.n, "IKE version 1.0");
+	w.b[17] = 0x30;
+	expect_error(w.b, w.n, "IKE version 3.0");
 	w.b[17] = 0x20;
 	w.b[18] = 35;
 	expect_error(w.b, w.n, "exchange type 35");
@@ -911,6 +911,18 @@ test_built_replies(void **state)
 	assert_int_equal(parse(w.b, w.n, &sent, &r, err), 0);
 	assert_string_equal(r.kind, "informational");
 	assert_int_equal(r.notify_type, 11);
+
+	/* an IKEv1 responder's INFORMATIONAL (exchange 5, flags 0): only
+	 * its header is read, lengths still checked */
+	header(&w, NULL, 11, 5, 0, 0);
+	w.b[17] = 0x10;
+	notify(&w, 0, 5, sk, 4); /* v1 notification, INVALID-MAJOR-VERSION */
+	finish(&w);
+	assert_int_equal(parse(w.b, w.n, &sent, &r, err), 0);
+	assert_string_equal(r.kind, "ikev1");
+	assert_true(ww_ikev2_reply_proves_up(&r));
+	assert_int_equal(r.n_payloads, 0);
+	expect_error(w.b, w.n - 1, "truncated: length field");
 
 	/* neither SA/KE/Nonce nor a notify */
 	header(&w, their_spi, 43, 34, 0x20, 0);
