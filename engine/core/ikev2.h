@@ -23,10 +23,16 @@
  * ours, every length consistent. Any such answer proves a live IKEv2
  * responder without credentials: an IKE_SA_INIT response (SA, KE, Nr), or
  * a notify INVALID_KE_PAYLOAD (17), NO_PROPOSAL_CHOSEN (14), COOKIE (16390)
- * or another error/status. Silence (or ICMP) is blocked or down: only the
- * control from outside tells which. Sources: RFC 7296 (sections 1.2, 2.6,
- * 2.23, 3), RFC 3948, RFC 5903 (ECP public values x|y), RFC 8031
- * (Curve25519), ike-scan and strongSwan's behaviour (field notes 3.3).
+ * or another error/status (an IKEv1 message to our SPIi proves an IKE
+ * responder that speaks only version 1). Silence (or ICMP) is blocked or
+ * down: only the control from outside tells which. A real responder may
+ * also go quiet on purpose: strongSwan answers COOKIE once 3 IKE_SAs of
+ * one source are half open (cookie_threshold_ip; our probe never finishes
+ * one) and drops its requests past 5 (block_threshold), as seen on
+ * loopback until the half-open ones time out; so retests of one
+ * target must be spaced. Sources: RFC 7296 (sections 1.2, 2.6, 2.23, 3),
+ * RFC 3948, RFC 5903 (ECP public values x|y), RFC 8031 (Curve25519),
+ * ike-scan and strongSwan's behaviour (field notes 3.3).
  *
  * Pure code: libc and libcrypto only. Randomness comes in through the
  * params, so the builder is deterministic; ww_ikev2_params_random() fills
