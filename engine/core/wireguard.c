@@ -557,7 +557,9 @@ parse_response(const unsigned char *buf, const struct ww_wg_params *p,
 	r->answers_ours = r->receiver_index == p->sender_index;
 	r->mac1_ok = mac1_valid(buf, RESP_MAC1, st->s_pub);
 	r->mac2_zero = all_zero(buf + RESP_MAC2, MAC_LEN);
-	r->verified = r->answers_ours && finish_hs(st, p, buf) == 0;
+	/* As an initiator would: a bad MAC1 is dropped before the Noise. */
+	r->verified =
+		r->answers_ours && r->mac1_ok && finish_hs(st, p, buf) == 0;
 }
 
 static void

@@ -107,8 +107,9 @@ struct ww_wg_reply {
 	bool mac1_ok;		 /* types 1, 2: MAC1 valid for our public key */
 	bool mac2_zero;		 /* types 1, 2: MAC2 all zero (no cookie) */
 	/*
-	 * Type 2: the Noise handshake completed with our ephemeral and static
-	 * keys and p->psk (the empty payload authenticated). mac1_ok without
+	 * Type 2: answers_ours, mac1_ok, and the Noise handshake completed
+	 * with our ephemeral and static keys and p->psk (the empty payload
+	 * authenticated): every check an initiator makes. mac1_ok without
 	 * it usually means the server has a preshared key for us we lack.
 	 * Type 1: its static key decrypted (with our static key) to
 	 * p->server_pub and its timestamp authenticated: the server itself.
