@@ -645,9 +645,13 @@ ww_wg_parse_reply(const unsigned char *buf, size_t len,
 {
 	struct hs st;
 
-	memset(r, 0, sizeof(*r));
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
+	if (r == NULL || p == NULL || (buf == NULL && len > 0)) {
+		seterr(err, errlen, "no reply, parameters or result given");
+		return -1;
+	}
+	memset(r, 0, sizeof(*r));
 	if (check_header(buf, len, err, errlen) != 0)
 		return -1;
 	r->type = buf[0];

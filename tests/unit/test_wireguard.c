@@ -655,6 +655,15 @@ test_bad_header(void **state)
 	/* No err buffer: still refused, nothing written. */
 	assert_int_equal(ww_wg_parse_reply(buf, sizeof(buf), &p, &r, NULL, 0),
 			 -1);
+	assert_int_equal(
+		ww_wg_parse_reply(buf, sizeof(buf), NULL, &r, err, sizeof(err)),
+		-1);
+	assert_string_equal(err, "no reply, parameters or result given");
+	assert_int_equal(
+		ww_wg_parse_reply(buf, sizeof(buf), &p, NULL, err, sizeof(err)),
+		-1);
+	assert_int_equal(ww_wg_parse_reply(NULL, 4, &p, &r, err, sizeof(err)),
+			 -1);
 }
 
 static void
