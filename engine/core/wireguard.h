@@ -36,9 +36,25 @@
  * key, with the probe's clock behind, make the probe's initiations vanish:
  * give each its own key.
  *
- * Sources: the whitepaper; wireguard-go (device/noise-protocol.go,
- * device/cookie.go) and the Linux driver (noise.c, cookie.c) as read;
- * XChaCha20: draft-irtf-cfrg-xchacha-03.
+ * Driving it from a UDP step: fill server_pub (ww_wg_key_from_base64 of
+ * the target's ?pubkey=), and static_priv with registered = true when a
+ * test key is given (ww_wg_key_from_file), plus psk if the server has one
+ * for it; ww_wg_params_random(); ww_wg_build_initiation(); send; pass
+ * every datagram that comes back to ww_wg_parse_reply() with the same
+ * params. A retransmission is a new initiation: call
+ * ww_wg_params_random() again (new ephemeral key, index and timestamp)
+ * and keep the old params to parse late replies to the old one. After a
+ * cookie reply with cookie_ok, copy r.cookie into p.cookie, set
+ * has_cookie, and send a new initiation at once: the server honours a
+ * cookie for two minutes at most. Cost: about 0.35 ms of CPU per build
+ * and per parsed datagram (four X25519 operations; the parser rebuilds
+ * our initiation from params to get our MAC1 and handshake state).
+ *
+ * Sources: the whitepaper; wireguard-go's device/noise-protocol.go (the
+ * replay and flood checks) and device/constants.go (20 ms between
+ * initiations, cookies refreshed every 120 s, "under load" kept 1 s);
+ * XChaCha20: draft-irtf-cfrg-xchacha-03. Checked byte for byte against
+ * Debian 12's wireguard-go on loopback (the vectors of test_wireguard.c).
  */
 #ifndef WW_WIREGUARD_H
 #define WW_WIREGUARD_H
