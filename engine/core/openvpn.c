@@ -517,23 +517,23 @@ ww_openvpn_tcp_frame_len(const unsigned char *buf, size_t len)
 
 /* Is opcode one a server sends in a handshake? Sets kind, or err. */
 static int
-server_opcode(unsigned op, struct ww_openvpn_reply *r, char *err, size_t errlen)
+server_opcode(unsigned op, const char **kind, char *err, size_t errlen)
 {
 	switch (op) {
 	case WW_OPENVPN_HARD_RESET_SERVER_V2:
-		r->kind = "server_reset";
+		*kind = "server_reset";
 		return 0;
 	case WW_OPENVPN_HARD_RESET_SERVER_V1:
-		r->kind = "server_reset_v1";
+		*kind = "server_reset_v1";
 		return 0;
 	case WW_OPENVPN_SOFT_RESET_V1:
-		r->kind = "soft_reset";
+		*kind = "soft_reset";
 		return 0;
 	case WW_OPENVPN_CONTROL_V1:
-		r->kind = "control";
+		*kind = "control";
 		return 0;
 	case WW_OPENVPN_ACK_V1:
-		r->kind = "ack";
+		*kind = "ack";
 		return 0;
 	case WW_OPENVPN_HARD_RESET_CLIENT_V1:
 	case WW_OPENVPN_HARD_RESET_CLIENT_V2:
@@ -713,6 +713,7 @@ ww_openvpn_parse_reply(const unsigned char *buf, size_t len,
 {
 	const unsigned char *pkt = NULL;
 	size_t plen = 0, hdr = 1 + WW_OPENVPN_SID_LEN;
+	const char *kind = NULL;
 	int rc;
 
 	memset(r, 0, offsetof(struct ww_openvpn_reply, plain));
@@ -726,7 +727,7 @@ ww_openvpn_parse_reply(const unsigned char *buf, size_t len,
 		return ww_fail(err, errlen, "empty packet");
 	r->opcode = pkt[0] >> OP_SHIFT;
 	r->key_id = pkt[0] & KEY_ID_MASK;
-	if (server_opcode(r->opcode, r, err, errlen) != 0)
+	if (server_opcode(r->opcode, &kind, err, errlen) != 0)
 		return -1;
 	if (plen < hdr)
 		return ww_fail(err, errlen,
@@ -738,10 +739,9 @@ ww_openvpn_parse_reply(const unsigned char *buf, size_t len,
 		rc = open_crypt(pkt, plen, p, r, err, errlen);
 	else
 		rc = parse_body(pkt + hdr, plen - hdr, hdr, r, err, errlen);
-	if (rc != 0) {
-		r->kind = NULL;
+	if (rc != 0)
 		return -1;
-	}
+	r->kind = kind; /* only now: a refused packet has no kind */
 	r->answers_us =
 		r->has_peer_sid && memcmp(r->peer_session_id, p->session_id,
 					  WW_OPENVPN_SID_LEN) == 0;
