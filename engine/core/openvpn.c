@@ -11,7 +11,9 @@
  */
 #include "openvpn.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/core_names.h>
@@ -294,6 +296,207 @@ ww_openvpn_key_parse(const char *text, size_t len, struct ww_openvpn_key *k,
 			       count, WW_OPENVPN_KEY_LEN, ONE_KEY_LEN);
 	k->n_keys = (int)(count / ONE_KEY_LEN);
 	return 0;
+}
+
+/* --- client profiles (.ovpn) ---------------------------------------------- */
+
+/* The words of a line: at most max, each NUL-terminated in w (cap bytes
+ * each, longer ones cut). Returns how many. */
+static size_t
+words(const char *line, size_t n, char w[][32], size_t max)
+{
+	size_t k = 0, i = 0;
+
+	while (k < max) {
+		size_t l = 0;
+
+		while (i < n && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i >= n)
+			break;
+		while (i < n && line[i] != ' ' && line[i] != '\t') {
+			if (l < 31)
+				w[k][l++] = line[i];
+			i++;
+		}
+		w[k++][l] = '\0';
+	}
+	return k;
+}
+
+static int
+profile_digest(const char *name, enum ww_openvpn_digest *d, size_t lineno,
+	       char *err, size_t errlen)
+{
+	if (strcasecmp(name, "SHA1") == 0)
+		*d = WW_OPENVPN_SHA1;
+	else if (strcasecmp(name, "SHA256") == 0)
+		*d = WW_OPENVPN_SHA256;
+	else if (strcasecmp(name, "SHA512") == 0)
+		*d = WW_OPENVPN_SHA512;
+	else
+		return ww_fail(err, errlen,
+			       "profile line %zu: auth %s is not SHA1, SHA256 "
+			       "or SHA512",
+			       lineno, name);
+	return 0;
+}
+
+/* An inline block <tag> opened on line lineno: *pos is after its first
+ * line; moves *pos past "</tag>" and says where the body is. */
+static int
+profile_block(const char *text, size_t len, size_t *pos, size_t *lineno,
+	      const char *tag, size_t *body, size_t *body_len, char *err,
+	      size_t errlen)
+{
+	size_t start = *pos, open_line = *lineno;
+	char close[40];
+
+	snprintf(close, sizeof(close), "</%s>", tag);
+	while (*pos < len) {
+		size_t at = *pos, n;
+		const char *line;
+
+		next_line(text, len, pos, &line, &n);
+		(*lineno)++;
+		if (line_is(line, n, close)) {
+			*body = start;
+			*body_len = at - start;
+			return 0;
+		}
+	}
+	return ww_fail(err, errlen, "profile line %zu: <%s> is not closed",
+		       open_line, tag);
+}
+
+static int
+profile_key(const char *text, size_t len, size_t *pos, size_t *lineno,
+	    const char *tag, struct ww_openvpn_profile *pr, char *err,
+	    size_t errlen)
+{
+	size_t body, blen, open_line = *lineno;
+	char why[128];
+
+	if (profile_block(text, len, pos, lineno, tag, &body, &blen, err,
+			  errlen) != 0)
+		return -1;
+	if (pr->wrap != WW_OPENVPN_WRAP_NONE)
+		return ww_fail(err, errlen,
+			       "profile line %zu: a second control-channel "
+			       "key",
+			       open_line);
+	if (ww_openvpn_key_parse(text + body, blen, &pr->key, why,
+				 sizeof(why)) != 0)
+		return ww_fail(err, errlen,
+			       "in the <%s> block opened at line %zu: %s", tag,
+			       open_line, why);
+	pr->wrap = strcmp(tag, "tls-auth") == 0 ? WW_OPENVPN_WRAP_AUTH
+						: WW_OPENVPN_WRAP_CRYPT;
+	return 0;
+}
+
+/* One directive line (not a block). */
+static int
+profile_line(char w[][32], size_t nw, size_t lineno,
+	     struct ww_openvpn_profile *pr, char *err, size_t errlen)
+{
+	bool inline_key = nw >= 2 && strcmp(w[1], "[inline]") == 0;
+
+	if (strcmp(w[0], "key-direction") == 0) {
+		if (nw != 2 || (strcmp(w[1], "0") != 0 && strcmp(w[1], "1")))
+			return ww_fail(err, errlen,
+				       "profile line %zu: key-direction is "
+				       "not 0 or 1",
+				       lineno);
+		pr->key_direction = w[1][0] - '0';
+	} else if (strcmp(w[0], "auth") == 0 && nw == 2) {
+		return profile_digest(w[1], &pr->digest, lineno, err, errlen);
+	} else if ((strcmp(w[0], "tls-auth") == 0 ||
+		    strcmp(w[0], "tls-crypt") == 0) &&
+		   nw >= 2 && !inline_key) {
+		return ww_fail(err, errlen,
+			       "profile line %zu: %s names the file %s: give "
+			       "that key file",
+			       lineno, w[0], w[1]);
+	} else if (strcmp(w[0], "tls-auth") == 0 && inline_key && nw >= 3) {
+		if (strcmp(w[2], "0") != 0 && strcmp(w[2], "1") != 0)
+			return ww_fail(err, errlen,
+				       "profile line %zu: tls-auth direction "
+				       "is not 0 or 1",
+				       lineno);
+		pr->key_direction = w[2][0] - '0';
+	} else if (strcmp(w[0], "tls-crypt-v2") == 0) {
+		return ww_fail(err, errlen,
+			       "profile line %zu: tls-crypt-v2 needs the "
+			       "client's wrapped key (not supported)",
+			       lineno);
+	}
+	return 0;
+}
+
+int
+ww_openvpn_profile_parse(const char *text, size_t len,
+			 struct ww_openvpn_profile *pr, char *err,
+			 size_t errlen)
+{
+	size_t pos = 0, lineno = 0;
+
+	memset(pr, 0, sizeof(*pr));
+	pr->key_direction = -1;
+	pr->digest = WW_OPENVPN_SHA1;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (text == NULL || len > WW_OPENVPN_KEY_TEXT_MAX)
+		return ww_fail(err, errlen, "profile over %d bytes",
+			       WW_OPENVPN_KEY_TEXT_MAX);
+	while (pos < len) {
+		char w[3][32], tag[32];
+		const char *line;
+		size_t n, nw;
+		int rc = 0;
+
+		next_line(text, len, &pos, &line, &n);
+		lineno++;
+		if (memchr(line, '\0', n) != NULL)
+			return ww_fail(err, errlen,
+				       "profile line %zu: NUL byte", lineno);
+		nw = words(line, n, w, 3);
+		if (nw == 0 || w[0][0] == '#' || w[0][0] == ';')
+			continue;
+		if (nw == 1 && w[0][0] == '<' && w[0][1] != '/' &&
+		    strlen(w[0]) > 2 && w[0][strlen(w[0]) - 1] == '>') {
+			size_t body, blen;
+
+			snprintf(tag, sizeof(tag), "%.*s",
+				 (int)(strlen(w[0]) - 2), w[0] + 1);
+			if (strcmp(tag, "tls-auth") == 0 ||
+			    strcmp(tag, "tls-crypt") == 0)
+				rc = profile_key(text, len, &pos, &lineno, tag,
+						 pr, err, errlen);
+			else if (strcmp(tag, "tls-crypt-v2") == 0)
+				rc = profile_line((char[][32]){"tls-crypt-v2"},
+						  1, lineno, pr, err, errlen);
+			else
+				rc = profile_block(text, len, &pos, &lineno,
+						   tag, &body, &blen, err,
+						   errlen);
+		} else {
+			rc = profile_line(w, nw, lineno, pr, err, errlen);
+		}
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+ww_openvpn_profile_apply(const struct ww_openvpn_profile *pr,
+			 struct ww_openvpn_params *p)
+{
+	p->wrap = pr->wrap;
+	p->key = pr->wrap == WW_OPENVPN_WRAP_NONE ? NULL : &pr->key;
+	p->key_direction = pr->key_direction;
+	p->digest = pr->digest;
 }
 
 /* Which of the file's keys a client uses: tls-auth by key direction

@@ -139,6 +139,32 @@ int ww_openvpn_params_random(struct ww_openvpn_params *p);
 int ww_openvpn_key_parse(const char *text, size_t len, struct ww_openvpn_key *k,
 			 char *err, size_t errlen);
 
+/*
+ * The control-channel settings of a client profile (.ovpn), which VPN
+ * providers publish with their key inline: an inline <tls-auth> or
+ * <tls-crypt> block (its key parsed as above), "key-direction 0|1" (or the
+ * direction on a "tls-auth [inline] N" line) and "auth SHA1|SHA256|SHA512".
+ * Other inline blocks (<ca>, <cert>, ...) are skipped whole. Refused with
+ * a reason: <tls-crypt-v2> (it needs the client's wrapped key), a tls-auth
+ * or tls-crypt line naming a separate file (give that file instead), two
+ * control-channel keys, a digest other than those three, an unclosed
+ * block. A profile without a wrap parses to WW_OPENVPN_WRAP_NONE.
+ */
+struct ww_openvpn_profile {
+	enum ww_openvpn_wrap wrap;
+	struct ww_openvpn_key key;     /* with a wrap */
+	int key_direction;	       /* -1 when the profile names none */
+	enum ww_openvpn_digest digest; /* SHA1 when it names none */
+};
+int ww_openvpn_profile_parse(const char *text, size_t len,
+			     struct ww_openvpn_profile *pr, char *err,
+			     size_t errlen);
+
+/* Set p's wrap, key, key direction and digest from pr (p->key points into
+ * pr, which must outlive p's use). tls-crypt ignores the direction. */
+void ww_openvpn_profile_apply(const struct ww_openvpn_profile *pr,
+			      struct ww_openvpn_params *p);
+
 /* One control packet to build: see ww_openvpn_build(). */
 struct ww_openvpn_msg {
 	unsigned opcode;      /* enum ww_openvpn_opcode, 0..31 */

@@ -1,7 +1,8 @@
 /*
  * fuzz_openvpn.c - ww_openvpn_parse_reply() and ww_openvpn_key_parse() on
  * arbitrary bytes. The first byte picks the settings: bit 7 feeds the rest
- * to the key file parser instead; else bit 0 TCP, bits 1-2 the wrap (none,
+ * to the key file parser instead (with bit 6 also, to the profile parser);
+ * else bit 0 TCP, bits 1-2 the wrap (none,
  * tls-auth, tls-crypt), bits 3-4 the digest, bits 5-6 the key direction
  * (-1, 0, 1). Bytes 1-8 are our session id, the rest is the reply. The
  * keys are the unit test's throwaway keys, so the seeds (real replies of
@@ -76,6 +77,30 @@ fuzz_key(const uint8_t *data, size_t size)
 		abort();
 }
 
+static void
+fuzz_profile(const uint8_t *data, size_t size)
+{
+	struct ww_openvpn_profile pr;
+	struct ww_openvpn_params p;
+	char err[160];
+	int rc = ww_openvpn_profile_parse((const char *)data, size, &pr, err,
+					  sizeof(err));
+
+	check_err(rc, err);
+	if (rc != 0)
+		return;
+	if (pr.key_direction < -1 || pr.key_direction > 1 ||
+	    pr.digest > WW_OPENVPN_SHA512 || pr.wrap > WW_OPENVPN_WRAP_CRYPT)
+		abort();
+	if (pr.wrap != WW_OPENVPN_WRAP_NONE && pr.key.n_keys != 1 &&
+	    pr.key.n_keys != 2)
+		abort();
+	memset(&p, 0, sizeof(p));
+	ww_openvpn_profile_apply(&pr, &p);
+	if ((p.key != NULL) != (pr.wrap != WW_OPENVPN_WRAP_NONE))
+		abort();
+}
+
 static bool
 known_kind(const char *k)
 {
@@ -145,7 +170,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	if (data[0] & 0x80) {
-		fuzz_key(data + 1, size - 1);
+		if (data[0] & 0x40)
+			fuzz_profile(data + 1, size - 1);
+		else
+			fuzz_key(data + 1, size - 1);
 		return 0;
 	}
 	if (size < 9)

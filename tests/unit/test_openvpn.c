@@ -735,6 +735,117 @@ test_key_parse(void **state)
 			 -1);
 }
 
+/* A provider's profile: the key inline, its settings as directives. */
+static void
+profile_text(char *buf, size_t cap, const char *head, const char *tag,
+	     const char *key, const char *tail)
+{
+	snprintf(buf, cap,
+		 "client\ndev tun\nproto udp\nremote vpn.example 1194\n%s"
+		 "<ca>\n-----BEGIN CERTIFICATE-----\nauth MD5\n"
+		 "-----END CERTIFICATE-----\n</ca>\n<%s>\n%s</%s>\n%s",
+		 head, tag, strstr(key, "-----BEGIN"), tag, tail);
+}
+
+static void
+test_profile(void **state)
+{
+	struct ww_openvpn_profile pr;
+	struct ww_openvpn_params p;
+	struct ww_openvpn_reply r;
+	unsigned char got[256];
+	static char buf[8192];
+	char err[200];
+	size_t ng;
+
+	(void)state;
+	/* tls-auth with SHA256 and direction 1: the real SHA256 reply
+	 * verifies with what the profile says ("auth MD5" inside <ca> is
+	 * not read). */
+	profile_text(buf, sizeof(buf), "auth SHA256\nkey-direction 1\n",
+		     "tls-auth", TA_KEY, "verb 3\n");
+	assert_int_equal(ww_openvpn_profile_parse(buf, strlen(buf), &pr, err,
+						  sizeof(err)),
+			 0);
+	assert_int_equal(pr.wrap, WW_OPENVPN_WRAP_AUTH);
+	assert_int_equal(pr.key_direction, 1);
+	assert_int_equal(pr.digest, WW_OPENVPN_SHA256);
+	assert_memory_equal(pr.key.bytes, ta_key.bytes, 256);
+	parse_vec(2, &p, got, &ng);
+	p.wrap = WW_OPENVPN_WRAP_NONE;
+	p.digest = WW_OPENVPN_SHA1;
+	ww_openvpn_profile_apply(&pr, &p);
+	assert_int_equal(
+		ww_openvpn_parse_reply(got, ng, &p, &r, err, sizeof(err)), 0);
+
+	/* The direction on the tls-auth line; the digest's default. */
+	profile_text(buf, sizeof(buf), "tls-auth [inline] 1\n", "tls-auth",
+		     TA_KEY, "");
+	assert_int_equal(ww_openvpn_profile_parse(buf, strlen(buf), &pr, err,
+						  sizeof(err)),
+			 0);
+	assert_int_equal(pr.key_direction, 1);
+	assert_int_equal(pr.digest, WW_OPENVPN_SHA1);
+
+	/* tls-crypt: the real reply verifies. */
+	profile_text(buf, sizeof(buf), "", "tls-crypt", TC_KEY, "");
+	assert_int_equal(ww_openvpn_profile_parse(buf, strlen(buf), &pr, err,
+						  sizeof(err)),
+			 0);
+	assert_int_equal(pr.wrap, WW_OPENVPN_WRAP_CRYPT);
+	parse_vec(4, &p, got, &ng);
+	ww_openvpn_profile_apply(&pr, &p);
+	assert_int_equal(
+		ww_openvpn_parse_reply(got, ng, &p, &r, err, sizeof(err)), 0);
+
+	/* No wrap at all. */
+	snprintf(buf, sizeof(buf), "client\nremote a 1\n# tls-auth x 1\n");
+	assert_int_equal(ww_openvpn_profile_parse(buf, strlen(buf), &pr, err,
+						  sizeof(err)),
+			 0);
+	assert_int_equal(pr.wrap, WW_OPENVPN_WRAP_NONE);
+	ww_openvpn_profile_apply(&pr, &p);
+	assert_null(p.key);
+
+	struct {
+		const char *head, *tag, *tail, *why;
+	} bad[] = {
+		{"tls-auth ta.key 1\n", "ca", "", "names the file ta.key"},
+		{"", "tls-crypt-v2", "", "tls-crypt-v2 needs"},
+		{"auth MD5\n", "tls-auth", "", "auth MD5 is not"},
+		{"key-direction 2\n", "tls-auth", "", "key-direction is not"},
+		{"tls-auth [inline] x\n", "tls-auth", "", "direction is not"},
+		{"", "tls-auth", "<tls-crypt>\n", "not closed"},
+		{"", "tls-auth", "<ca>\nabc\n", "<ca> is not closed"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		profile_text(buf, sizeof(buf), bad[i].head, bad[i].tag, TA_KEY,
+			     bad[i].tail);
+		assert_int_equal(ww_openvpn_profile_parse(buf, strlen(buf), &pr,
+							  err, sizeof(err)),
+				 -1);
+		print_message("%s\n", err);
+		assert_non_null(strstr(err, bad[i].why));
+	}
+	/* Two keys; a broken key inside its block. */
+	profile_text(buf, sizeof(buf), "", "tls-auth", TA_KEY, "");
+	strcat(buf, "<tls-crypt>\n");
+	strcat(buf, TC_KEY);
+	strcat(buf, "</tls-crypt>\n");
+	assert_int_equal(ww_openvpn_profile_parse(buf, strlen(buf), &pr, err,
+						  sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "a second control-channel key"));
+	snprintf(buf, sizeof(buf),
+		 "<tls-auth>\n-----BEGIN OpenVPN Static key V1-----\nzz\n"
+		 "-----END OpenVPN Static key V1-----\n</tls-auth>\n");
+	assert_int_equal(ww_openvpn_profile_parse(buf, strlen(buf), &pr, err,
+						  sizeof(err)),
+			 -1);
+	assert_non_null(strstr(
+		err, "in the <tls-auth> block opened at line 1: key line 2"));
+}
+
 /* Every cap below the length fails without writing past it. */
 static void
 test_build_limits(void **state)
@@ -898,6 +1009,7 @@ main(void)
 		cmocka_unit_test(test_control_round_trip),
 		cmocka_unit_test(test_tcp_frames),
 		cmocka_unit_test(test_key_parse),
+		cmocka_unit_test(test_profile),
 		cmocka_unit_test(test_build_limits),
 		cmocka_unit_test(test_probes),
 		cmocka_unit_test(test_params_random),
