@@ -249,9 +249,9 @@ key_line(const char *line, size_t n, size_t lineno, struct ww_openvpn_key *k,
 	return 0;
 }
 
-int
-ww_openvpn_key_parse(const char *text, size_t len, struct ww_openvpn_key *k,
-		     char *err, size_t errlen)
+static int
+key_parse(const char *text, size_t len, struct ww_openvpn_key *k, char *err,
+	  size_t errlen)
 {
 	size_t pos = 0, lineno = 0, count = 0;
 	const char *line = NULL;
@@ -298,10 +298,22 @@ ww_openvpn_key_parse(const char *text, size_t len, struct ww_openvpn_key *k,
 	return 0;
 }
 
+int
+ww_openvpn_key_parse(const char *text, size_t len, struct ww_openvpn_key *k,
+		     char *err, size_t errlen)
+{
+	if (key_parse(text, len, k, err, errlen) == 0)
+		return 0;
+	/* No half-read key material is left behind. */
+	OPENSSL_cleanse(k, sizeof(*k));
+	return -1;
+}
+
 /* --- client profiles (.ovpn) ---------------------------------------------- */
 
-/* The words of a line: at most max, each NUL-terminated in w (cap bytes
- * each, longer ones cut). Returns how many. */
+/* The words of a line: at most max, each NUL-terminated in w (31 bytes
+ * each, longer ones cut; bytes outside printable ASCII become '?', as
+ * words end up in error messages). Returns how many. */
 static size_t
 words(const char *line, size_t n, char w[][32], size_t max)
 {
@@ -316,7 +328,9 @@ words(const char *line, size_t n, char w[][32], size_t max)
 			break;
 		while (i < n && line[i] != ' ' && line[i] != '\t') {
 			if (l < 31)
-				w[k][l++] = line[i];
+				w[k][l++] = line[i] > 0x20 && line[i] < 0x7f
+						    ? line[i]
+						    : '?';
 			i++;
 		}
 		w[k++][l] = '\0';

@@ -721,6 +721,10 @@ test_key_parse(void **state)
 		ww_openvpn_key_parse(buf, strlen(buf), &k, err, sizeof(err)),
 		-1);
 	assert_non_null(strstr(err, "more than 256 bytes"));
+	/* ...and the part read before the error is wiped. */
+	assert_int_equal(k.n_keys, 0);
+	for (size_t i = 0; i < sizeof(k.bytes); i++)
+		assert_int_equal(k.bytes[i], 0);
 	memcpy(buf, TA_KEY, sizeof(TA_KEY));
 	buf[strlen("#\n# 2048 bit OpenVPN static key\n#\n-----BEGIN OpenVPN "
 		   "Static key V1-----\n") +
@@ -827,6 +831,12 @@ test_profile(void **state)
 		print_message("%s\n", err);
 		assert_non_null(strstr(err, bad[i].why));
 	}
+	/* Odd bytes of a profile do not reach the error message. */
+	snprintf(buf, sizeof(buf), "auth \x01MD5\xff\n");
+	assert_int_equal(ww_openvpn_profile_parse(buf, strlen(buf), &pr, err,
+						  sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "auth ?MD5? is not"));
 	/* Two keys; a broken key inside its block. */
 	profile_text(buf, sizeof(buf), "", "tls-auth", TA_KEY, "");
 	strcat(buf, "<tls-crypt>\n");
