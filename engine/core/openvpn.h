@@ -17,11 +17,11 @@
  * The client's first packet is P_CONTROL_HARD_RESET_CLIENT_V2 (opcode 7,
  * first byte 0x38) with no acks, message packet id 0 and no payload: 14
  * bytes over UDP, 16 over TCP, 22 + the digest's length with tls-auth (42
- * with SHA1), 54 with tls-crypt. tls-auth's HMAC covers packet id | time |
- * opcode | session id | the rest; its key is the static key file's HMAC half of
- * key 0 or 1 by
- * --key-direction (a client uses 1: sends with key 1, checks with key 0;
- * without a direction both ways use key 0), cut to the digest's length.
+ * with SHA1), 54 with tls-crypt. tls-auth's HMAC covers packet id | time
+ * | opcode | session id | the rest; its key is the HMAC half of the static
+ * key file's key 0 or 1 by --key-direction (a client uses 1: sends with
+ * key 1, checks with key 0; without a direction both ways use key 0), cut
+ * to the digest's length.
  * tls-crypt takes HMAC-SHA256 over the header (opcode .. time) and the
  * plaintext, and the first 16 bytes of that tag are the CTR IV; a client
  * always sends with key 1 and checks with key 0. (tls-crypt-v2, opcode 10,
@@ -39,13 +39,24 @@
  * OpenVPN server without its key by timing: it closes at once (FIN) on a
  * full reset whose HMAC fails, but waits for a reset missing its last byte
  * (WW_OPENVPN_PROBE_RESET_SHORT); and it resets the connection (RST) on a
- * frame declaring more than its buffer (1550-1660 bytes in the paper, 1768
- * in Debian 12's OpenVPN 2.6.14), where servers of other protocols mostly
- * wait or answer (WW_OPENVPN_PROBE_OVERSIZE, 2000 bytes in all). Checked by
- * hand against Debian's 2.6.14 on loopback: a server without a wrap
- * answers the reset and waits on the short one; with tls-auth or
- * tls-crypt, FIN on the reset within milliseconds and a wait on the short
- * one; RST on the oversize probe in all three.
+ * frame declaring more than its buffer (1550-1660 bytes by the field
+ * notes' summary of the paper; 1768 in Debian 12's OpenVPN 2.6.14, which
+ * logs "Bad encapsulated packet length from peer (1998), which must be > 0
+ * and <= 1768"), where servers of other protocols mostly wait or answer
+ * (WW_OPENVPN_PROBE_OVERSIZE, 2000 bytes in all). Checked by hand against
+ * Debian's 2.6.14 on loopback: a server without a wrap answers the reset
+ * and waits on the short one; with tls-auth or tls-crypt, FIN on the reset
+ * within milliseconds and a wait on the short one; RST on the oversize
+ * probe in all three (Python's http.server: 386 bytes of "400" then FIN).
+ *
+ * A step in full: ww_openvpn_build_reset(), the server's "server_reset"
+ * (ww_openvpn_reply_proves_up), ww_openvpn_build_ack() with replay packet
+ * id 2 (the server then stops retransmitting; OpenVPN 2.6's stateless
+ * server logs "Valid packet (P_ACK_V1) with HMAC challenge from peer,
+ * accepting new connection"). To see how far the flow gets (a censor that
+ * passes the reset and kills the TLS exchange), send a TLS ClientHello in
+ * P_CONTROL_V1 (ww_openvpn_build, message packet id 1, replay packet id 3):
+ * the server answers with "control" packets carrying its TLS flight.
  *
  * Everything here is pure: the caller owns the socket. Randomness (session
  * id, the oversize probe's filler) comes in through the params, so tests
