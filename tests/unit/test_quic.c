@@ -965,12 +965,18 @@ test_version_negotiation(void **state)
 			assert_int_equal(rc, -1);
 		assert_true(rc == 0 || err[0] != '\0');
 	}
-	/* Ids not ours (not swapped back). */
+	/* Ids not ours: either one not swapped back. */
 	d[7] ^= 1;
 	assert_int_equal(ww_quic_parse_reply(d, n, &p, &r, err, sizeof(err)),
 			 0);
 	assert_false(r.ours);
 	assert_false(ww_quic_reply_proves_up(&r));
+	d[7] ^= 1;
+	d[16] ^= 1;
+	assert_int_equal(ww_quic_parse_reply(d, n, &p, &r, err, sizeof(err)),
+			 0);
+	assert_false(r.ours);
+	d[16] ^= 1;
 	/* A list that is not whole versions, or none. */
 	assert_int_equal(
 		ww_quic_parse_reply(d, n - 2, &p, &r, err, sizeof(err)), -1);
@@ -1130,7 +1136,7 @@ static void
 test_server_hello_malformed(void **state)
 {
 	struct ww_quic_reply r;
-	unsigned char sh[128];
+	unsigned char sh[160];
 	size_t n;
 	char err[128];
 
@@ -1155,6 +1161,23 @@ test_server_hello_malformed(void **state)
 	assert_int_equal(
 		ww_quic_parse_server_hello(sh, n, &r, err, sizeof(err)), -1);
 	sh[41] = 0;
+	/* A 33-byte session id, every length consistent: still refused. */
+	memmove(sh + 39 + 33, sh + 39, n - 39);
+	memset(sh + 39, 0xab, 33);
+	sh[38] = 33;
+	sh[3] = (unsigned char)(sh[3] + 33);
+	assert_int_equal(
+		ww_quic_parse_server_hello(sh, n + 33, &r, err, sizeof(err)),
+		-1);
+	assert_non_null(strstr(err, "legacy_session_id"));
+	sh[38] = 32; /* 32 is the most there may be */
+	memmove(sh + 39 + 32, sh + 39 + 33, n - 39);
+	sh[3]--;
+	assert_int_equal(
+		ww_quic_parse_server_hello(sh, n + 32, &r, err, sizeof(err)),
+		0);
+	assert_int_equal(r.cipher_suite, 0x1301);
+	n = server_hello(sh, 0x1301, false);
 	sh[43]++; /* extensions length */
 	assert_int_equal(
 		ww_quic_parse_server_hello(sh, n, &r, err, sizeof(err)), -1);
