@@ -116,9 +116,10 @@ ssize_t ww_quic_build_vn_ping(const struct ww_quic_params *p,
  *                          (error_code; a TLS alert is 0x100 + alert)
  *   "initial"              a server Initial we decrypted with neither
  *                          (an ACK alone, a part of the ServerHello, ...)
- *   "handshake"            only v1 Handshake packets (their keys need the
- *                          TLS exchange: not decrypted), e.g. the second
- *                          datagram of a server's first flight
+ *   "handshake"            v1 Handshake packets and no Initial we could
+ *                          decrypt (their keys need the TLS exchange: not
+ *                          decrypted), e.g. a later datagram of a server's
+ *                          first flight, or its retransmission
  * Coalesced packets (RFC 9000 12.2) are all looked at; the kind is the
  * most telling one: connection_close, server_hello, initial, handshake.
  */
@@ -147,8 +148,11 @@ struct ww_quic_reply {
 	unsigned n_packets;   /* long-header packets in the datagram */
 	unsigned n_initial;   /* of which Initials decrypted */
 	unsigned n_handshake; /* of which Handshake packets */
-	size_t trailing;      /* bytes after the last packet (padding) */
-	bool ack;	      /* an ACK frame was seen */
+	/* Bytes after the last long-header packet: padding, or a 1-RTT
+	 * (short header) packet a server coalesces after its Handshake
+	 * packet (ngtcp2 does), which needs the TLS keys to read. */
+	size_t trailing;
+	bool ack; /* an ACK frame was seen */
 	bool server_hello;
 	bool hello_retry_request;
 	uint16_t tls_version;  /* ServerHello supported_versions, 0x0304 */
