@@ -224,6 +224,7 @@ ww_quic_gcm(bool seal, const unsigned char key[16],
 	    unsigned char *out, unsigned char tag[WW_QUIC_TAG_LEN])
 {
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	unsigned char fin[16]; /* GCM's final step writes nothing */
 	int n, ok;
 
 	ok = c != NULL && EVP_CipherInit_ex(c, EVP_aes_128_gcm(), NULL, key,
@@ -237,7 +238,7 @@ ww_quic_gcm(bool seal, const unsigned char key[16],
 		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG,
 					 WW_QUIC_TAG_LEN, tag) == 1;
 	if (ok)
-		ok = EVP_CipherFinal_ex(c, out + len, &n) == 1;
+		ok = EVP_CipherFinal_ex(c, fin, &n) == 1 && n == 0;
 	if (ok && seal)
 		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG,
 					 WW_QUIC_TAG_LEN, tag) == 1;
