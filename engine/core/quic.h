@@ -139,6 +139,8 @@ struct ww_quic_reply {
 	uint32_t versions[WW_QUIC_MAX_VERSIONS];
 	size_t n_versions;	 /* kept */
 	size_t n_versions_total; /* listed in the packet */
+	/* A VN to our v1 Initial that offers v1 is to be ignored (RFC 9000
+	 * 6.2: it answers some other packet, or was forged). */
 	bool offers_v1;
 	/* retry */
 	bool retry_tag_ok;

@@ -549,7 +549,10 @@ ww_quic_parse_reply(const unsigned char *buf, size_t len,
 	r->tls_alert = -1;
 	if (errlen > 0)
 		err[0] = '\0';
-	if (len == 0)
+	if (sent == NULL || sent->dcid_len > WW_QUIC_CID_MAX ||
+	    sent->scid_len > WW_QUIC_CID_MAX)
+		rc = ww_quic_fail(err, errlen, "bad params of what was sent");
+	else if (len == 0)
 		rc = ww_quic_fail(err, errlen, "empty datagram");
 	else if (len > WW_QUIC_MAX_DATAGRAM)
 		rc = ww_quic_fail(err, errlen, "datagram of %zu bytes over %d",

@@ -880,6 +880,12 @@ test_connection_close(void **state)
 			    "PROTOCOL_VIOLATION");
 	assert_string_equal(r.reason, "");
 	assert_null(ww_quic_error_name(0x99));
+	/* Params of ours that cannot be: refused, not read past. */
+	p.scid_len = 21;
+	assert_int_equal(ww_quic_parse_reply(d, n, &p, &r, err, sizeof(err)),
+			 -1);
+	assert_int_equal(ww_quic_parse_reply(d, n, NULL, &r, err, sizeof(err)),
+			 -1);
 	assert_null(ww_quic_tls_alert_name(7));
 }
 
