@@ -181,6 +181,17 @@ int ww_quic_parse_reply(const unsigned char *buf, size_t len,
 			struct ww_quic_reply *r, char *err, size_t errlen);
 
 /*
+ * The Initial to send after a Retry r of ours (RFC 9000 17.2.5.2): the
+ * Retry's SCID becomes our DCID (and keys what comes back: parse the
+ * answers with p as changed here), its token is carried, the packet
+ * number goes up by one (never reset); the ClientHello stays the same.
+ * Returns 0, or -1 (r is not a Retry of ours, its token was too long to
+ * keep, or its SCID is not a valid DCID) with p unchanged.
+ */
+int ww_quic_params_after_retry(struct ww_quic_params *p,
+			       const struct ww_quic_reply *r);
+
+/*
  * Does r show a QUIC server reachable at the address we sent to? True for
  * every kind when r->ours: a Version Negotiation echoing our ids, a Retry
  * whose tag verifies, a server Initial (ServerHello, CONNECTION_CLOSE, a

@@ -578,6 +578,21 @@ ww_quic_parse_reply(const unsigned char *buf, size_t len,
 	return rc;
 }
 
+int
+ww_quic_params_after_retry(struct ww_quic_params *p,
+			   const struct ww_quic_reply *r)
+{
+	if (r->kind == NULL || strcmp(r->kind, "retry") != 0 || !r->ours ||
+	    r->token_len == 0 || r->scid_len < 8 || p->pn == UINT32_MAX)
+		return -1;
+	memcpy(p->dcid, r->scid, r->scid_len);
+	p->dcid_len = r->scid_len;
+	memcpy(p->token, r->token, r->token_len);
+	p->token_len = r->token_len;
+	p->pn++;
+	return 0;
+}
+
 bool
 ww_quic_reply_proves_up(const struct ww_quic_reply *r)
 {

@@ -357,6 +357,17 @@ test_retry_rfc(void **state)
 	assert_memory_equal(r.token, "token", 5);
 	assert_int_equal(r.scid_len, 8);
 
+	/* The next Initial: the Retry's SCID as DCID, its token, pn 1. */
+	{
+		struct ww_quic_params next = sent;
+
+		assert_int_equal(ww_quic_params_after_retry(&next, &r), 0);
+		assert_int_equal(next.dcid_len, 8);
+		assert_memory_equal(next.dcid, r.scid, 8);
+		assert_int_equal(next.token_len, 5);
+		assert_int_equal(next.pn, 1);
+	}
+
 	/* Sent to another DCID: the tag does not verify. */
 	sent.dcid[7] ^= 0x80;
 	assert_int_equal(
@@ -364,6 +375,12 @@ test_retry_rfc(void **state)
 	assert_string_equal(r.kind, "retry");
 	assert_false(r.retry_tag_ok);
 	assert_false(ww_quic_reply_proves_up(&r));
+	{
+		struct ww_quic_params next = sent;
+
+		assert_int_equal(ww_quic_params_after_retry(&next, &r), -1);
+		assert_memory_equal(&next, &sent, sizeof(next));
+	}
 	sent.dcid[7] ^= 0x80;
 	/* A token byte changed: neither. */
 	pkt[16] ^= 1;
@@ -907,6 +924,22 @@ test_handshake_only(void **state)
 	assert_string_equal(r.kind, "handshake");
 	assert_int_equal(r.n_handshake, 2);
 	assert_true(r.ours);
+	/* An Initial keyed to another DCID, then a Handshake packet: the
+	 * Handshake packet counts, the Initial does not. */
+	{
+		unsigned char f[8] = {0x01};
+		size_t k;
+
+		p.dcid[0] ^= 1;
+		k = server_initial(&p, f, 1, 0, d, sizeof(d));
+		p.dcid[0] ^= 1;
+		n = k + handshake_packet(&p, 100, d + k);
+		assert_int_equal(
+			ww_quic_parse_reply(d, n, &p, &r, err, sizeof(err)), 0);
+		assert_string_equal(r.kind, "handshake");
+		assert_int_equal(r.n_packets, 2);
+		assert_int_equal(r.n_initial, 0);
+	}
 	/* To an empty SCID nothing ties it to us. */
 	p.scid_len = 0;
 	n = handshake_packet(&p, 100, d);
