@@ -278,10 +278,12 @@ ww_quic_seal_initial(const struct ww_quic_initial *in,
 	put32(out + 1, WW_QUIC_V1);
 	hdr = 5;
 	out[hdr++] = (unsigned char)in->dcid_len;
-	memcpy(out + hdr, in->dcid, in->dcid_len);
+	if (in->dcid_len > 0) /* an empty id may come as NULL */
+		memcpy(out + hdr, in->dcid, in->dcid_len);
 	hdr += in->dcid_len;
 	out[hdr++] = (unsigned char)in->scid_len;
-	memcpy(out + hdr, in->scid, in->scid_len);
+	if (in->scid_len > 0)
+		memcpy(out + hdr, in->scid, in->scid_len);
 	hdr += in->scid_len;
 	memcpy(out + hdr, vtok, (size_t)ntok);
 	hdr += (size_t)ntok;
