@@ -26,6 +26,14 @@
  * errors), RFC 9001 (5 packet protection, 5.8 Retry integrity, Appendix A
  * test vectors), RFC 8446 (the TLS messages).
  *
+ * Checked by hand (2026-12-06): tshark 4.0.17 decrypts our Initial and
+ * shows the whole ClientHello; Debian 12's ngtcp2-server (gtlsserver
+ * 0.12.1, a real QUIC server usable in the lab) answers it on loopback
+ * with a ServerHello (Initial + Handshake + 1-RTT in one datagram), a
+ * Retry whose tag verifies under -V (and a ServerHello to the Initial
+ * sent after it), CONNECTION_CLOSE 0x178 (no_application_protocol) to
+ * ALPN "foo", and a Version Negotiation to the ping.
+ *
  * Untrusted input: every length is checked against the datagram, at most
  * WW_QUIC_MAX_PACKETS coalesced packets are looked at, decryption works on a
  * buffer capped at WW_QUIC_MAX_DATAGRAM bytes, the CRYPTO stream is kept up
