@@ -28,4 +28,11 @@ struct ww_vpn_conf {
 size_t ww_vpn_plan(const struct ww_target *t, const struct ww_vpn_conf *c,
 		   const char *ip, struct ww_xdriver **d, size_t max);
 
+/*
+ * Do c's key files read and parse (--openvpn-key: an OpenVPN static key;
+ * --wireguard-key: a WireGuard private key)? Returns 0, or -1 with err
+ * naming the option, the file and the problem.
+ */
+int ww_vpn_conf_check(const struct ww_vpn_conf *c, char *err, size_t errlen);
+
 #endif

@@ -101,6 +101,9 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 	e->body_cap = cfg->body_cap > 0 ? cfg->body_cap : WW_BODY_DOWNLOAD_CAP;
 	e->control_service = cfg->control_service;
 	e->allow_private = cfg->allow_private;
+	/* A key that cannot serve must stop the run, not each target. */
+	if (ww_vpn_conf_check(&e->vpn, err, errlen) != 0)
+		goto fail;
 	e->ares = io_ares_new(base, cfg->resolver, e->timeout, err, errlen);
 	if (e->ares == NULL)
 		goto fail;
