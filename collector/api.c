@@ -143,6 +143,7 @@ bucket_cb(const struct store_bucket *b, void *arg)
 		b->ok,		b->dns,		 b->tcp_ip,
 		b->tls,		b->http_failure, b->http_diff,
 		b->server_side, b->down,	 b->failed,
+		b->protocol,
 	};
 	json_t *o =
 		json_pack("{s:s?,s:s?,s:s?,s:o}", "input", b->input, "probe_cc",

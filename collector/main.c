@@ -91,6 +91,10 @@ static const char usage_text[] =
 	"  --allow-private        measure private and reserved addresses too\n"
 	"                         (labs only: otherwise refused, so that the\n"
 	"                         service is no door into its own network)\n"
+	"  --openvpn-key FILE     OpenVPN static key (tls-auth, tls-crypt) for\n"
+	"                         the controls of openvpn:// targets with wrap=\n"
+	"  --wireguard-key FILE   WireGuard private key registered with the\n"
+	"                         wireguard:// targets (not the probes' own)\n"
 	"  --timeout SECONDS      timeout of each step (default 10)\n"
 	"  --max-addrs N          own addresses measured per target (default 4)\n"
 	"  --max-inflight N       controls measured at once (default 256)\n"
@@ -153,6 +157,8 @@ enum {
 	OPT_RESOLVER,
 	OPT_CA_FILE,
 	OPT_ALLOW_PRIVATE,
+	OPT_OPENVPN_KEY,
+	OPT_WIREGUARD_KEY,
 	OPT_TIMEOUT,
 	OPT_MAX_ADDRS,
 	OPT_MAX_INFLIGHT,
@@ -187,6 +193,8 @@ static const struct option long_opts[] = {
 	{"resolver", required_argument, NULL, OPT_RESOLVER},
 	{"ca-file", required_argument, NULL, OPT_CA_FILE},
 	{"allow-private", no_argument, NULL, OPT_ALLOW_PRIVATE},
+	{"openvpn-key", required_argument, NULL, OPT_OPENVPN_KEY},
+	{"wireguard-key", required_argument, NULL, OPT_WIREGUARD_KEY},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"max-addrs", required_argument, NULL, OPT_MAX_ADDRS},
 	{"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
@@ -848,6 +856,12 @@ main(int argc, char **argv)
 			break;
 		case OPT_ALLOW_PRIVATE:
 			cfg.allow_private = true;
+			break;
+		case OPT_OPENVPN_KEY: /* read and checked with the engine */
+			cfg.openvpn_key = optarg;
+			break;
+		case OPT_WIREGUARD_KEY:
+			cfg.wireguard_key = optarg;
 			break;
 		case OPT_TIMEOUT:
 			if (ww_parse_seconds(optarg, 0.1, 300, &cfg.timeout) !=

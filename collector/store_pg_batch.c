@@ -150,7 +150,8 @@ static const char begin_sql[] =
 	" CREATE TEMP TABLE IF NOT EXISTS ww_dayadd (input " T_C ", cc " T_C
 	", asn " T_C ", day text, n_ok int, n_dns int, n_tcp_ip int,"
 	" n_tls int, n_http_failure int, n_http_diff int, n_server_side int,"
-	" n_down int, n_failed int, n_geo_mismatch int, n_capped int)"
+	" n_down int, n_failed int, n_protocol int, n_geo_mismatch int,"
+	" n_capped int)"
 	" ON COMMIT DELETE ROWS;"
 	/* store_pg_timeline.c's: the targets' states to save */
 	" CREATE TEMP TABLE IF NOT EXISTS ww_states (ord int, id bigint,"

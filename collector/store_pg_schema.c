@@ -45,6 +45,7 @@
 #include <time.h>
 
 #include "store_pg_int.h"
+#include "timeline.h"
 #include "verdict.h"
 
 /* The advisory lock of the migrations and of making partitions (the
@@ -192,6 +193,10 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER submitters_changed AFTER INSERT OR UPDATE OR DELETE"
 	" ON submitters FOR EACH STATEMENT"
 	" EXECUTE FUNCTION data_version_bump();",
+	/* 2: SQLite's version 8: VPN and QUIC endpoints' class "protocol"
+	 * gets its daily count (no stored row is of the class). */
+	"ALTER TABLE daily_counts ADD COLUMN n_protocol integer NOT NULL"
+	" DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 
@@ -457,7 +462,7 @@ static const char *const stmt_sql[PS_N] = {
 	[PS_DAY_ADD] = "INSERT INTO daily_counts AS d (input, probe_cc,"
 		       " probe_asn, day, " N_COLS ") VALUES ($1, $2, $3,"
 		       " $4::date, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-		       " $15) ON CONFLICT (input, probe_cc, probe_asn, day) DO"
+		       " $15, $16) ON CONFLICT (input, probe_cc, probe_asn, day) DO"
 		       " UPDATE SET " N_ADD,
 	/* a day's count of each submitter, up to measurement $5 ($4 the
 	 * day's first second) */
@@ -519,9 +524,10 @@ static const char *const stmt_sql[PS_N] = {
 			 " ORDER BY 1, 2, 3 LIMIT $4",
 	/* $4, $5: the first and last day */
 	[PS_PCT] = "SELECT day::text, n_dns + n_tcp_ip + n_tls +"
-		   " n_http_failure + n_http_diff + n_server_side, n_ok +"
-		   " n_dns + n_tcp_ip + n_tls + n_http_failure + n_http_diff +"
-		   " n_server_side + n_down FROM daily_counts WHERE " KEY_IS
+		   " n_http_failure + n_http_diff + n_server_side + n_protocol,"
+		   " n_ok + n_dns + n_tcp_ip + n_tls + n_http_failure +"
+		   " n_http_diff + n_server_side + n_protocol + n_down FROM"
+		   " daily_counts WHERE " KEY_IS
 		   " AND day >= $4::date AND day <= $5::date",
 	[PS_NEWEST] = "SELECT max(start_time) FROM measurements",
 	[PS_SUBDAY_DEL_DAY] = "DELETE FROM submitter_days WHERE " KEY_IS
@@ -545,9 +551,10 @@ static const char *const stmt_sql[PS_N] = {
 		" count(*) FILTER (WHERE c = 4), count(*) FILTER (WHERE c = 5),"
 		" count(*) FILTER (WHERE c = 6), count(*) FILTER (WHERE c = 7),"
 		" count(*) FILTER (WHERE c = 8), count(*) FILTER (WHERE c = 9),"
-		" count(*) FILTER (WHERE c = 10) FROM (SELECT d, CASE WHEN"
-		" $4::int > 0 AND k IS NOT NULL AND rn > $4::int THEN 10"
-		" WHEN geo_mismatch = 1 AND $5::int = 0 THEN 9 ELSE c END AS c"
+		" count(*) FILTER (WHERE c = 10),"
+		" count(*) FILTER (WHERE c = 11) FROM (SELECT d, CASE WHEN"
+		" $4::int > 0 AND k IS NOT NULL AND rn > $4::int THEN 11"
+		" WHEN geo_mismatch = 1 AND $5::int = 0 THEN 10 ELSE c END AS c"
 		" FROM (SELECT " PG_DAY(
 			"start_time") " AS d, " CLASS_SQL " AS c, " INDEP_SQL
 				      " AS k, geo_mismatch, row_number() OVER"
@@ -557,6 +564,9 @@ static const char *const stmt_sql[PS_N] = {
 							    " AND revoked = 0) x) y GROUP BY d",
 	[PS_STATE_DEL] = "DELETE FROM target_state WHERE " KEY_IS,
 };
+/* PS_DAILY_KEY spells the counts' numbers out: N_COLS's order */
+_Static_assert(TL_COUNT_GEO_MISMATCH == 10 && TL_COUNT_CAPPED == 11,
+	       "PS_DAILY_KEY counts classes 0-9, then 10 and 11");
 
 static const char *const stmt_names[PS_N] = {
 	[PS_PUT] = "put",

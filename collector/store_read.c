@@ -294,7 +294,8 @@ bucket_row(const struct store_read *rd, const struct store_cursor *r, void *ctx,
 	struct store_bucket b;
 	int64_t *n[WW_CLASS_N] = {&b.ok,	  &b.dns,	   &b.tcp_ip,
 				  &b.tls,	  &b.http_failure, &b.http_diff,
-				  &b.server_side, &b.down,	   &b.failed};
+				  &b.server_side, &b.down,	   &b.failed,
+				  &b.protocol};
 
 	(void)rd;
 	(void)err;

@@ -217,6 +217,11 @@ static const char *const migrations[] = {
 	"ALTER TABLE measurements ADD COLUMN evidence_detail TEXT;"
 	"ALTER TABLE measurements ADD COLUMN packets INTEGER NOT NULL"
 	" DEFAULT 0 CHECK (packets >= 0);",
+	/* 8: VPN and QUIC endpoints (issue 15): their verdict's class,
+	 * "protocol" (a handshake blocked), gets its daily count. No row
+	 * stored before is of the class: nothing to recompute. */
+	"ALTER TABLE daily_counts ADD COLUMN n_protocol INTEGER NOT NULL"
+	" DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 

@@ -22,7 +22,8 @@ const struct probe_option probe_options[] = {
 	 .flags = OPTF_REPEAT},
 	{.name = "input", .code = OPT_INPUT, .arg = "URL",
 	 .help = "one target: http(s)://..., tcp://host:port, "
-		 "tls://host:port (repeatable)",
+		 "tls://host:port, openvpn://, ikev2://, wireguard://, "
+		 "quic:// (repeatable)",
 	 .flags = OPTF_REPEAT},
 	{.name = "category", .code = OPT_CATEGORY, .arg = "CODES",
 	 .help = "only list rows with these categories (A,B)",
@@ -72,6 +73,15 @@ const struct probe_option probe_options[] = {
 	 .help = "also write those packets to FILE (pcapng, your addresses "
 		 "replaced by placeholders)",
 	 .kind = OPTK_STRING, .off = OPT_FIELD(const char *, cfg.pcap_file)},
+	{.name = "openvpn-key", .code = OPT_OPENVPN_KEY, .arg = "FILE",
+	 .help = "OpenVPN static key (tls-auth or tls-crypt) for openvpn:// "
+		 "targets with wrap= and no key=",
+	 .kind = OPTK_STRING, .off = OPT_FIELD(const char *, cfg.openvpn_key)},
+	{.name = "wireguard-key", .code = OPT_WIREGUARD_KEY, .arg = "FILE",
+	 .help = "our WireGuard private key (a registered test peer's) for "
+		 "wireguard:// targets with no key=",
+	 .kind = OPTK_STRING,
+	 .off = OPT_FIELD(const char *, cfg.wireguard_key)},
 	{.name = "dns-late-window", .code = OPT_DNS_LATE_WINDOW,
 	 .arg = "SECONDS", .def = "1",
 	 .help = "keep listening for DNS answers this long after the first "

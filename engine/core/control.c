@@ -650,6 +650,8 @@ ww_control_answer(const struct ww_measurement *m,
 				  0, r->ooni)
 			: json_null());
 	json_object_set_new(o, "ip_info", ipinfo_answer(m, r, own));
+	if (ww_target_is_vpn(t.kind) && !r->ooni)
+		json_object_set_new(o, "exchanges", ww_control_exchanges(m));
 	if (r->ooni) {
 		json_object_set_new(o, "quic_handshake", json_object());
 		json_object_set_new(o, "http3_request", json_null());
@@ -871,7 +873,9 @@ ww_control_answer_check(const json_t *a, char *err, size_t errlen)
 		return fail(err, errlen, NULL,
 			    "tcp_connect: missing or not an object");
 	http = json_object_get(a, "http_request");
-	if (check_http(http, "http_request", err, errlen) != 0)
+	if (check_http(http, "http_request", err, errlen) != 0 ||
+	    ww_control_exchanges_check(json_object_get(a, "exchanges"), err,
+				       errlen) != 0)
 		return -1;
 	return check_hops(json_object_get(a, "hops"), err, errlen);
 }

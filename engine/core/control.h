@@ -25,7 +25,7 @@
 #define WW_CONTROL_MAX_ADDRS 16
 
 struct ww_control_req {
-	char *input;  /* the target: URL, tcp:// or tls:// */
+	char *input;  /* the target: URL, tcp://, tls:// or a VPN kind's */
 	char **addrs; /* the probe's addresses (literals, deduplicated) */
 	size_t n_addrs;
 	char *sni; /* NULL: the input's host */
@@ -54,5 +54,11 @@ json_t *ww_control_answer(const struct ww_measurement *m,
  * the analysis; this refuses what is clearly not an answer.
  */
 int ww_control_answer_check(const json_t *a, char *err, size_t errlen);
+
+/* control_xchg.c: a VPN or QUIC endpoint's exchanges as the answer's
+ * "exchanges" (by "ip:port", in order); and its check (NULL or null is
+ * fine: other targets have none). */
+json_t *ww_control_exchanges(const struct ww_measurement *m);
+int ww_control_exchanges_check(const json_t *o, char *err, size_t errlen);
 
 #endif

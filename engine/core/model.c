@@ -79,6 +79,44 @@ ww_tls_clear(struct ww_tls *t)
 	memset(t, 0, sizeof(*t));
 }
 
+void
+ww_exchange_clear(struct ww_exchange *x)
+{
+	for (size_t i = 0; i < x->n_replies; i++) {
+		free(x->replies[i].note);
+		free(x->replies[i].raw);
+	}
+	free(x->replies);
+	free(x->ip);
+	free(x->server_name);
+	free(x->failure_detail);
+	memset(x, 0, sizeof(*x));
+}
+
+struct ww_xreply *
+ww_exchange_add_reply(struct ww_exchange *x, double t, const unsigned char *buf,
+		      size_t len)
+{
+	struct ww_xreply *r;
+	size_t keep = len < WW_XREPLY_KEEP ? len : WW_XREPLY_KEEP;
+
+	x->n_replies_seen++;
+	if (x->n_replies >= WW_XCHG_MAX_REPLIES)
+		return NULL;
+	if (x->replies == NULL)
+		x->replies = xcalloc(WW_XCHG_MAX_REPLIES, sizeof(*r));
+	r = &x->replies[x->n_replies++];
+	memset(r, 0, sizeof(*r));
+	r->t = t;
+	r->length = len;
+	if (keep > 0) {
+		r->raw = xmalloc(keep);
+		memcpy(r->raw, buf, keep);
+		r->raw_len = keep;
+	}
+	return r;
+}
+
 static void
 headers_free(struct ww_header *h, size_t n)
 {
@@ -124,6 +162,9 @@ ww_measurement_free(struct ww_measurement *m)
 	for (size_t i = 0; i < m->n_http; i++)
 		ww_http_clear(&m->http[i]);
 	free(m->http);
+	for (size_t i = 0; i < m->n_xchg; i++)
+		ww_exchange_clear(&m->xchg[i]);
+	free(m->xchg);
 	free(m->input);
 	free(m->test_name);
 	free(m->test_version);
@@ -169,6 +210,12 @@ struct ww_http *
 ww_add_http(struct ww_measurement *m)
 {
 	return WW_PUSH(m->http, m->n_http, m->cap_http);
+}
+
+struct ww_exchange *
+ww_add_exchange(struct ww_measurement *m)
+{
+	return WW_PUSH(m->xchg, m->n_xchg, m->cap_xchg);
 }
 
 struct ww_answer *
@@ -543,6 +590,53 @@ http_json(const struct ww_http *h)
 	return times(o, h->t0, h->t, h->transaction_id);
 }
 
+static json_t *
+xreply_json(const struct ww_xreply *r)
+{
+	json_t *o = json_object();
+	char *b64 = ww_base64(r->raw, r->raw_len);
+
+	set(o, "t", seconds(r->t));
+	set(o, "length", json_integer((json_int_t)r->length));
+	set(o, "kind", jstr(r->kind));
+	set(o, "ours", json_boolean(r->ours));
+	if (r->note != NULL)
+		set(o, "note", jstr(r->note));
+	set(o, "raw", jstr(b64));
+	free(b64);
+	return o;
+}
+
+static json_t *
+exchange_json(const struct ww_exchange *x)
+{
+	json_t *o = json_object(), *arr = json_array();
+	char *ep = endpoint_str(x->ip, x->port);
+
+	set(o, "ip", jstr(x->ip));
+	set(o, "port", json_integer(x->port));
+	set(o, "endpoint", jstr(ep));
+	free(ep);
+	set(o, "transport", jstr(x->udp ? "udp" : "tcp"));
+	set(o, "protocol", jstr(x->protocol));
+	set(o, "payload", jstr(x->payload));
+	set(o, "server_name", jstr(x->server_name));
+	set(o, "sent", json_integer(x->n_sent));
+	set(o, "bytes_sent", json_integer((json_int_t)x->bytes_sent));
+	set(o, "first_length", json_integer((json_int_t)x->first_length));
+	if (!x->udp)
+		set(o, "connected", json_boolean(x->connected));
+	for (size_t i = 0; i < x->n_replies; i++)
+		json_array_append_new(arr, xreply_json(&x->replies[i]));
+	set(o, "replies", arr);
+	set(o, "replies_seen", json_integer((json_int_t)x->n_replies_seen));
+	set(o, "stage", jstr(x->stage));
+	set(o, "answered", json_boolean(x->answered));
+	set_failure(o, x->failure, x->failure_detail);
+	with_flow(o, x->flow);
+	return times(o, x->t0, x->t, x->transaction_id);
+}
+
 json_t *
 ww_measurement_to_json(const struct ww_measurement *m)
 {
@@ -591,6 +685,14 @@ ww_measurement_to_json(const struct ww_measurement *m)
 	for (size_t i = m->n_http; i > 0; i--)
 		json_array_append_new(arr, http_json(&m->http[i - 1]));
 	set(tk, "requests", arr);
+	/* only VPN and QUIC endpoints have exchanges: other measurements
+	 * keep the format they had */
+	if (m->n_xchg > 0) {
+		arr = json_array();
+		for (size_t i = 0; i < m->n_xchg; i++)
+			json_array_append_new(arr, exchange_json(&m->xchg[i]));
+		set(tk, "exchanges", arr);
+	}
 	set(tk, "control",
 	    m->control != NULL ? json_incref(m->control) : json_null());
 	set(tk, "control_failure",

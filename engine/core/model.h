@@ -127,6 +127,59 @@ struct ww_tls {
 	uint32_t flow; /* the capture's flow id of the connection; 0: none */
 };
 
+/*
+ * One datagram (UDP) or read (TCP) that came back in an exchange, as the
+ * protocol's parser saw it (docs/measurement-format.md, "exchanges").
+ */
+struct ww_xreply {
+	double t;	    /* seconds since the measurement's start */
+	size_t length;	    /* its bytes */
+	const char *kind;   /* the parser's kind (static); NULL: not a message
+			       of the protocol (then note says why) */
+	bool ours;	    /* it answers what we sent (our session id, SPI,
+			       connection id, sender index) */
+	char *note;	    /* the parser's words, owned; NULL: none */
+	unsigned char *raw; /* its first WW_XREPLY_KEEP bytes */
+	size_t raw_len;
+};
+#define WW_XREPLY_KEEP 512
+/* Replies kept per exchange (the rest are counted in n_replies_seen). */
+#define WW_XCHG_MAX_REPLIES 8
+
+/*
+ * One exchange: what we sent to one address and port over UDP or TCP (a
+ * protocol's handshake, or a neutral payload of its size) and what came
+ * back (engine/loop/exchange.c).
+ */
+struct ww_exchange {
+	char *ip;
+	int port;
+	bool udp;	      /* the transport (false: TCP) */
+	const char *protocol; /* "openvpn", "ikev2", "wireguard", "quic"
+				 (static) */
+	const char *payload;  /* "handshake", "neutral_sni", "version_ping",
+				 "random", "ascii" (static) */
+	char *server_name;    /* the SNI a QUIC Initial carried; NULL none */
+	unsigned n_sent;      /* datagrams or writes (retransmissions too) */
+	uint64_t bytes_sent;
+	size_t first_length; /* the first packet's bytes */
+	bool connected;	     /* TCP: the connect succeeded */
+	struct ww_xreply *replies;
+	size_t n_replies, n_replies_seen;
+	/* The last step of the protocol reached (the kind of the last
+	 * reply of ours; static); NULL: none. */
+	const char *stage;
+	bool answered; /* a reply proves the server speaks the protocol
+			  (neutral payloads: anything came back) */
+	/* failure: how the exchange ended before its driver was done
+	 * (NULL: it was), answered or not */
+	const char *failure;
+	char *failure_detail;
+	double t0, t;
+	int transaction_id;
+	uint32_t flow; /* the capture's flow id; 0: none */
+};
+
 struct ww_header {
 	char *name;
 	char *value;
@@ -212,6 +265,8 @@ struct ww_measurement {
 	size_t n_tls, cap_tls;
 	struct ww_http *http; /* in request order: [0] is the first hop */
 	size_t n_http, cap_http;
+	struct ww_exchange *xchg; /* VPN and QUIC endpoints */
+	size_t n_xchg, cap_xchg;
 	int next_transaction_id;
 	/* The control's answer (docs/control-protocol.md), owned; NULL when
 	 * none came. control_failure says why not (NULL: no control was
@@ -238,6 +293,7 @@ struct ww_query *ww_add_query(struct ww_measurement *m);
 struct ww_tcp *ww_add_tcp(struct ww_measurement *m);
 struct ww_tls *ww_add_tls(struct ww_measurement *m);
 struct ww_http *ww_add_http(struct ww_measurement *m);
+struct ww_exchange *ww_add_exchange(struct ww_measurement *m);
 struct ww_answer *ww_add_answer(struct ww_query *q);
 /* Append a header; name and value are copied as valid UTF-8 (each byte
  * that starts no valid sequence, and NUL, becomes U+FFFD). */
@@ -251,6 +307,11 @@ void ww_dns_msg_clear(struct ww_dns_msg *r);
 void ww_cert_clear(struct ww_cert *c);
 void ww_tls_clear(struct ww_tls *t);
 void ww_http_clear(struct ww_http *h);
+void ww_exchange_clear(struct ww_exchange *x);
+/* Append a reply to x (its first WW_XREPLY_KEEP bytes kept); past
+ * WW_XCHG_MAX_REPLIES only counted. Returns it, or NULL when counted. */
+struct ww_xreply *ww_exchange_add_reply(struct ww_exchange *x, double t,
+					const unsigned char *buf, size_t len);
 
 /*
  * Set a failure on an observation: code from failure.h, detail copied

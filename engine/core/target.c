@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 #include <idn2.h>
 
+#include "target_vpn.h"
 #include "util.h"
 
 /* RFC 1035 section 2.3.4 (a name of 255 octets on the wire is 253 as text) */
@@ -35,7 +36,14 @@ static const struct scheme schemes[] = {
 	{"https", WW_TARGET_HTTPS},
 	{"tcp", WW_TARGET_TCP},
 	{"tls", WW_TARGET_TLS},
+	{"openvpn", WW_TARGET_OPENVPN},
+	{"ikev2", WW_TARGET_IKEV2},
+	{"wireguard", WW_TARGET_WIREGUARD},
+	{"quic", WW_TARGET_QUIC},
 };
+
+#define SCHEMES_WANTED                                                         \
+	"http, https, tcp, tls, openvpn, ikev2, wireguard or quic"
 
 const char *
 ww_target_kind_name(enum ww_target_kind k)
@@ -49,8 +57,23 @@ ww_target_kind_name(enum ww_target_kind k)
 		return "tcp";
 	case WW_TARGET_TLS:
 		return "tls";
+	case WW_TARGET_OPENVPN:
+		return "openvpn";
+	case WW_TARGET_IKEV2:
+		return "ikev2";
+	case WW_TARGET_WIREGUARD:
+		return "wireguard";
+	case WW_TARGET_QUIC:
+		return "quic";
 	}
 	return "unknown";
+}
+
+bool
+ww_target_is_vpn(enum ww_target_kind k)
+{
+	return k == WW_TARGET_OPENVPN || k == WW_TARGET_IKEV2 ||
+	       k == WW_TARGET_WIREGUARD || k == WW_TARGET_QUIC;
 }
 
 /* ASCII only, whatever the locale: <ctype.h> in Latin-1 calls 0xe9 a letter */
@@ -69,7 +92,32 @@ is_digit(char c)
 static bool
 needs_port(enum ww_target_kind k)
 {
-	return k == WW_TARGET_TCP || k == WW_TARGET_TLS;
+	return k == WW_TARGET_TCP || k == WW_TARGET_TLS ||
+	       k == WW_TARGET_OPENVPN || k == WW_TARGET_WIREGUARD;
+}
+
+/* The port when the input has none (0: it must have one). */
+static int
+default_port(enum ww_target_kind k)
+{
+	switch (k) {
+	case WW_TARGET_HTTP:
+		return 80;
+	case WW_TARGET_IKEV2:
+		return 500; /* RFC 7296 section 2 */
+	case WW_TARGET_HTTPS:
+	case WW_TARGET_QUIC:
+		return 443;
+	default:
+		return 0;
+	}
+}
+
+/* An endpoint: no path or fragment (they would be silently ignored). */
+static bool
+is_endpoint(enum ww_target_kind k)
+{
+	return k != WW_TARGET_HTTP && k != WW_TARGET_HTTPS;
 }
 
 /*
@@ -121,9 +169,9 @@ parse_scheme(const char *input, enum ww_target_kind *kind, const char **rest,
 			n++;
 	}
 	if (n == 0 || input[n] != ':') {
-		snprintf(
-			err, errlen,
-			"no scheme (want http://, https://, tcp:// or tls://)");
+		snprintf(err, errlen,
+			 "no scheme (want http://, https://, tcp://, tls://, "
+			 "openvpn://, ikev2://, wireguard:// or quic://)");
 		return -1;
 	}
 	for (size_t i = 0; i < WW_ARRAY_LEN(schemes); i++) {
@@ -141,10 +189,23 @@ parse_scheme(const char *input, enum ww_target_kind *kind, const char **rest,
 		*rest = input + n + 3;
 		return 0;
 	}
-	snprintf(err, errlen,
-		 "unsupported scheme \"%.*s\" (want http, https, tcp or tls)",
-		 n > 32 ? 32 : (int)n, input);
+	snprintf(err, errlen, "unsupported scheme \"%.*s\" (want %s)",
+		 n > 32 ? 32 : (int)n, input, SCHEMES_WANTED);
 	return -1;
+}
+
+/* After an endpoint's "scheme://": anything but host[:port] and, for the
+ * VPN kinds, a query? */
+static bool
+endpoint_has_extra(enum ww_target_kind kind, const char *rest)
+{
+	const char *end = rest + strcspn(rest, "/?#");
+
+	if (*end == '\0')
+		return false;
+	if (*end != '?' || !ww_target_is_vpn(kind))
+		return true;
+	return strchr(end, '#') != NULL;
 }
 
 static const char *
@@ -511,11 +572,18 @@ take_port(CURLU *u, struct ww_target *t, char *err, size_t errlen)
 	int ret = -1;
 
 	rc = curl_url_get(u, CURLUPART_PORT, &port,
-			  needs_port(t->kind) ? 0 : CURLU_DEFAULT_PORT);
+			  t->kind == WW_TARGET_HTTP ||
+					  t->kind == WW_TARGET_HTTPS
+				  ? CURLU_DEFAULT_PORT
+				  : 0);
 	if (rc == CURLUE_NO_PORT && needs_port(t->kind)) {
 		snprintf(err, errlen, "%s:// target needs a port",
 			 ww_target_kind_name(t->kind));
 		goto done;
+	}
+	if (rc == CURLUE_NO_PORT) { /* curl knows no default for ours */
+		t->port = default_port(t->kind);
+		return 0;
 	}
 	if (rc != CURLUE_OK) {
 		snprintf(err, errlen, "%s", curl_problem(rc));
@@ -562,10 +630,14 @@ ww_target_parse(const char *input, struct ww_target *t, char *err,
 		snprintf(err, errlen, "empty host");
 		return -1;
 	}
-	/* tcp/tls name an endpoint; a path would be silently ignored */
-	if (needs_port(kind) && rest[strcspn(rest, "/?#")] != '\0') {
+	/* an endpoint has no path: it would be silently ignored; only the
+	 * VPN kinds take parameters (whose values may hold a "/") */
+	if (is_endpoint(kind) && endpoint_has_extra(kind, rest)) {
 		snprintf(err, errlen,
-			 "%s:// target takes no path, query or fragment",
+			 ww_target_is_vpn(kind)
+				 ? "%s:// target takes no path or fragment"
+				 : "%s:// target takes no path, query or "
+				   "fragment",
 			 ww_target_kind_name(kind));
 		return -1;
 	}
@@ -586,7 +658,9 @@ ww_target_parse(const char *input, struct ww_target *t, char *err,
 	t->kind = kind;
 	if (take_host(u, t, err, errlen) < 0 ||
 	    take_port(u, t, err, errlen) < 0 ||
-	    take_url(u, input, t, err, errlen) < 0)
+	    take_url(u, input, t, err, errlen) < 0 ||
+	    (ww_target_is_vpn(kind) &&
+	     ww_target_vpn_params(u, t, err, errlen) < 0))
 		goto done;
 	t->input = xstrdup(input);
 	ret = 0;
@@ -607,6 +681,9 @@ ww_target_copy(struct ww_target *dst, const struct ww_target *src)
 	dst->host = xstrdup(src->host);
 	dst->category_code = xstrdup(src->category_code);
 	dst->source = xstrdup(src->source);
+	dst->pubkey = xstrdup(src->pubkey);
+	dst->key_file = xstrdup(src->key_file);
+	dst->auth = xstrdup(src->auth);
 }
 
 void
@@ -617,5 +694,8 @@ ww_target_clear(struct ww_target *t)
 	free(t->host);
 	free(t->category_code);
 	free(t->source);
+	free(t->pubkey);
+	free(t->key_file);
+	free(t->auth);
 	memset(t, 0, sizeof(*t));
 }

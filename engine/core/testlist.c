@@ -498,6 +498,17 @@ take_row(struct csv *c, struct loader *ld, unsigned long line)
 		csv_error(c, line, "bad url \"%s\": %s", quoted, why);
 		return -1;
 	}
+	/* A list comes from elsewhere: it must not make the probe read a
+	 * file of its host (and send what it computed from it). */
+	if (t.key_file != NULL) {
+		quote_field(url, quoted, sizeof(quoted));
+		csv_error(c, line,
+			  "bad url \"%s\": key= names a file on this machine; "
+			  "a test list may not (give the key with --input or "
+			  "the probe's key options)",
+			  quoted);
+		goto fail;
+	}
 	if (!valid_category(code, strlen(code))) {
 		quote_field(code, quoted, sizeof(quoted));
 		csv_error(c, line,

@@ -84,6 +84,11 @@ void ww_random_hex(char *out, size_t n_bytes);
  * empty, has trailing junk, or is out of range.
  */
 int ww_parse_long(const char *s, long min, long max, long *out);
+/* The whole of file path, NUL-terminated (*len: its bytes): NULL with err
+ * saying why when it cannot be read, is not a regular file, or is over max
+ * bytes. For small files of the user's (keys); caller frees. */
+char *ww_read_file(const char *path, size_t max, size_t *len, char *err,
+		   size_t errlen);
 
 /* Seconds from min to max ("2", "0.5"); 0, or -1 if s is not that. */
 int ww_parse_seconds(const char *s, double min, double max, double *out);

@@ -83,6 +83,9 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 		cfg->max_addrs > 0 ? cfg->max_addrs : WW_DEFAULT_MAX_ADDRS;
 	e->control_sni = xstrdup(cfg->control_sni ? cfg->control_sni
 						  : WW_DEFAULT_CONTROL_SNI);
+	e->vpn.control_sni = e->control_sni;
+	e->vpn.openvpn_key = xstrdup(cfg->openvpn_key);
+	e->vpn.wireguard_key = xstrdup(cfg->wireguard_key);
 	e->user_agent =
 		xstrdup(cfg->user_agent ? cfg->user_agent : WW_USER_AGENT);
 	e->resolver_desc = xstrdup(cfg->resolver ? cfg->resolver : "system");
@@ -98,6 +101,9 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 	e->body_cap = cfg->body_cap > 0 ? cfg->body_cap : WW_BODY_DOWNLOAD_CAP;
 	e->control_service = cfg->control_service;
 	e->allow_private = cfg->allow_private;
+	/* A key that cannot serve must stop the run, not each target. */
+	if (ww_vpn_conf_check(&e->vpn, err, errlen) != 0)
+		goto fail;
 	e->ares = io_ares_new(base, cfg->resolver, e->timeout, err, errlen);
 	if (e->ares == NULL)
 		goto fail;
@@ -145,6 +151,8 @@ ww_engine_free(struct ww_engine *e)
 	SSL_CTX_free(e->ssl_ctx);
 	X509_STORE_free(e->store);
 	free(e->control_sni);
+	free(e->vpn.openvpn_key);
+	free(e->vpn.wireguard_key);
 	free(e->user_agent);
 	free(e->resolver_desc);
 	for (size_t i = 0; i < e->n_controls; i++)

@@ -77,6 +77,11 @@ struct ww_config {
 	 * alone is already over it (a memory checker, a huge trust store),
 	 * where it would only make the run one target at a time. */
 	bool max_memory_default;
+	/* VPN endpoints' keys when their input names none (NULL: none): an
+	 * OpenVPN static key file (tls-auth / tls-crypt) and our WireGuard
+	 * private key (a registered test peer's), vpnplan.h. */
+	const char *openvpn_key;
+	const char *wireguard_key;
 };
 
 /* The probe waits this long for one control by default: the control runs

@@ -302,6 +302,8 @@ release_all(struct ww_engine *e, const struct ww_measurement *m)
 		cap_flow_release(e->cap, m->tls[i].flow);
 	for (size_t i = 0; i < m->n_http; i++)
 		cap_flow_release(e->cap, m->http[i].flow);
+	for (size_t i = 0; i < m->n_xchg; i++)
+		cap_flow_release(e->cap, m->xchg[i].flow);
 }
 
 void

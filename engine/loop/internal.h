@@ -23,6 +23,8 @@
 #include "engine.h"
 #include "memacct.h"
 #include "model.h"
+#include "vpnplan.h"
+#include "xdriver.h"
 
 /* --- io_ares.c: c-ares driven by libevent -------------------------------- */
 struct io_ares;
@@ -63,7 +65,8 @@ struct ww_engine {
 	 * cap_status says why, NULL for the control service) */
 	struct ww_capture *cap;
 	char *cap_status;
-	bool packets; /* build test_keys.packets (probe side) */
+	bool packets;		/* build test_keys.packets (probe side) */
+	struct ww_vpn_conf vpn; /* what VPN endpoints' plans need (owned) */
 	/* dns.c: seconds a query's socket listens after its first answer
 	 * (ww_config.dns_late_window resolved; <= 0: not at all) */
 	double dns_late_window;
@@ -187,6 +190,44 @@ bool ep_batch_connected(const struct ep_batch *b, const char *ip);
  * cb will not run. Free it afterwards. */
 void ep_batch_cancel(struct ep_batch *b);
 void ep_batch_free(struct ep_batch *b);
+
+/* --- exchange.c: a protocol driver against one address and port ------ */
+struct xchg_op;
+typedef void (*xchg_cb)(void *arg);
+/*
+ * Run driver d (the op takes it and frees it) against ip:port over its
+ * transport, recording into *out (caller-owned, zeroed; the op sets ip,
+ * port, transport, protocol, payload and the times). cb runs once, never
+ * before this returns.
+ */
+struct xchg_op *xchg_start(struct ww_engine *e, struct ww_xdriver *d,
+			   const char *ip, int port, struct ww_exchange *out,
+			   double t_base, xchg_cb cb, void *arg);
+/* Stop: the exchange is recorded "interrupted"; cb will not run. */
+void xchg_cancel(struct xchg_op *op);
+
+/* --- xbatch.c: a VPN or QUIC endpoint's exchanges ------------------------ */
+/* The most exchanges one address gets. */
+#define WW_XPLAN_MAX 8
+/* Fill d[0..max) with the drivers to run at ip, in order; their count. */
+typedef size_t (*xbatch_plan_fn)(void *arg, const char *ip,
+				 struct ww_xdriver **d, size_t max);
+struct xbatch;
+typedef void (*xbatch_cb)(void *arg);
+/*
+ * For each of the n addresses, in parallel, run the exchanges plan lists,
+ * one after the other. The records go into m (address by address, in
+ * plan order) before cb runs, once, never before this returns. Free the
+ * batch with xbatch_free() after cb.
+ */
+struct xbatch *xbatch_start(struct ww_engine *e, struct ww_measurement *m,
+			    char *const *ips, size_t n, int port,
+			    xbatch_plan_fn plan, void *plan_arg, double t_base,
+			    xbatch_cb cb, void *arg);
+/* Stop: the exchanges running are recorded "interrupted" and every record
+ * goes into m; cb will not run. Free it afterwards. */
+void xbatch_cancel(struct xbatch *b);
+void xbatch_free(struct xbatch *b);
 
 /* --- http.c -------------------------------------------------------------- */
 struct http_op;

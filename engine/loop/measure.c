@@ -14,6 +14,11 @@
  *   HTTP     (http/https) GET pinned to the host's addresses; a redirect
  *            starts the next hop, up to WW_MAX_REDIRECTS.
  *
+ * A VPN or QUIC endpoint (openvpn://, ikev2://, wireguard://, quic://) has
+ * one hop: DNS, then instead of ENDPOINTS the EXCHANGES of its plan
+ * (vpnplan.c) at each address (xbatch.c): the protocol's handshake and
+ * neutral payloads of its size, one after the other per address.
+ *
  * Every record carries its hop, so that the analysis can say at which URL
  * of the chain a step failed (docs/measurement-format.md).
  *
@@ -47,8 +52,9 @@
 #include "internal.h"
 #include "ipaddr.h"
 #include "util.h"
+#include "vpnplan.h"
 
-enum phase { PH_DNS, PH_ENDPOINTS, PH_HTTP, PH_DONE };
+enum phase { PH_DNS, PH_ENDPOINTS, PH_EXCHANGES, PH_HTTP, PH_DONE };
 
 struct host_addrs {
 	char *host;
@@ -92,6 +98,8 @@ struct ww_job {
 	size_t n_open, cap_open;
 	/* endpoints */
 	struct ep_batch *batch;
+	/* VPN and QUIC endpoints: their exchanges (xbatch.c) */
+	struct xbatch *xb;
 	/* what earlier hops did already: "ip port" connects and "ip port
 	 * sni" handshakes, never repeated */
 	char **done;
@@ -425,6 +433,51 @@ batch_cb(void *arg)
 	endpoints_done(arg);
 }
 
+/* --- VPN and QUIC endpoints: exchanges ---------------------------------- */
+
+static void
+xb_cb(void *arg)
+{
+	struct ww_job *j = arg;
+
+	xbatch_free(j->xb);
+	j->xb = NULL;
+	finish(j);
+}
+
+static size_t
+xb_plan(void *arg, const char *ip, struct ww_xdriver **d, size_t max)
+{
+	struct ww_job *j = arg;
+
+	return ww_vpn_plan(&j->t, &j->e->vpn, ip, d, max);
+}
+
+/* The exchanges of a VPN or QUIC endpoint at its addresses (and, as the
+ * control service, at the probe's too). */
+static void
+start_exchanges(struct ww_job *j)
+{
+	struct host_addrs *h = hop_addrs(j);
+	size_t n_own = h != NULL ? h->n : 0, n = 0;
+	char **ips = xcalloc(n_own + j->n_extra + 1, sizeof(char *));
+
+	j->phase = PH_EXCHANGES;
+	for (size_t i = 0; i < n_own; i++)
+		ips[n++] = h->addrs[i];
+	for (size_t i = 0; i < j->n_extra; i++)
+		if (!contains(ips, n, j->extra[i]))
+			ips[n++] = j->extra[i];
+	if (n == 0) {
+		free(ips);
+		finish(j);
+		return;
+	}
+	j->xb = xbatch_start(j->e, j->m, ips, n, j->hop_port, xb_plan, j,
+			     j->t_base, xb_cb, j);
+	free(ips);
+}
+
 /*
  * The hop's addresses are known: measure what earlier hops have not. At
  * hop 0 the control service measures the probe's addresses too (but never
@@ -436,8 +489,13 @@ hop_endpoints(struct ww_job *j)
 	struct host_addrs *h = hop_addrs(j);
 	size_t n_own = h != NULL ? h->n : 0;
 	size_t extra = j->hop == 0 ? j->n_extra : 0, n = 0;
-	struct ep_want *w = xcalloc(n_own + extra + 1, sizeof(*w));
+	struct ep_want *w;
 
+	if (ww_target_is_vpn(j->t.kind)) {
+		start_exchanges(j);
+		return;
+	}
+	w = xcalloc(n_own + extra + 1, sizeof(*w));
 	j->phase = PH_ENDPOINTS;
 	for (size_t i = 0; i < n_own; i++)
 		if (want_for(j, h->addrs[i], &w[n]))
@@ -717,6 +775,8 @@ release_chain(struct ww_job *j)
 	ww_http_clear(&j->hrec);
 	ep_batch_free(j->batch);
 	j->batch = NULL;
+	xbatch_free(j->xb);
+	j->xb = NULL;
 	for (size_t i = 0; i < j->n_done; i++)
 		free(j->done[i]);
 	free(j->done);
@@ -781,6 +841,12 @@ ww_job_start_opts(struct ww_engine *e, const struct ww_target *t,
 
 	j->e = e;
 	ww_target_copy(&j->t, t);
+	/* A key file named in the input is the probe's: the control service
+	 * never reads a file a remote party names (it has its own keys). */
+	if (e->control_service) {
+		free(j->t.key_file);
+		j->t.key_file = NULL;
+	}
 	j->sni = xstrdup(opts != NULL && opts->sni != NULL ? opts->sni
 							   : t->host);
 	j->ask_control = e->n_controls > 0 && !e->control_service &&
@@ -850,6 +916,10 @@ ww_job_cancel(struct ww_job *j)
 	case PH_ENDPOINTS:
 		if (j->batch != NULL)
 			ep_batch_cancel(j->batch);
+		break;
+	case PH_EXCHANGES:
+		if (j->xb != NULL)
+			xbatch_cancel(j->xb);
 		break;
 	case PH_HTTP:
 		if (j->http == NULL)

@@ -305,7 +305,7 @@ check "trailing dot: control hop 1" "other.lab.test 200" \
 	"$(m "$I" '.control.hops[1] | "\(.dns.host) \(.http_request.status_code)"')"
 
 # --- a Location we cannot follow: a record that says why, never silence -------------
-for c in "ftp://ftp.lab.test/|not a URL we can fetch: unsupported scheme \"ftp\" (want http, https, tcp or tls)" \
+for c in "ftp://ftp.lab.test/|not a URL we can fetch: unsupported scheme \"ftp\" (want http, https, tcp, tls, openvpn, ikev2, wireguard or quic)" \
 	"http://a..b.lab.test/|not a URL we can fetch: empty label in host name"; do
 	U=${c%%|*}
 	I=$(to "$U")

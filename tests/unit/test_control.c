@@ -276,6 +276,63 @@ answer_for(const char *body, bool ooni, struct ww_measurement *m)
 	return a;
 }
 
+/* A VPN endpoint's answer carries its exchanges by endpoint, in order;
+ * the probe's check takes them, and refuses a malformed one. */
+static void
+test_answer_exchanges(void **state)
+{
+	struct ww_measurement *m = ww_measurement_new();
+	struct ww_exchange *x;
+	json_t *a, *arr, *bad;
+	char err[256];
+
+	(void)state;
+	x = ww_add_exchange(m);
+	x->ip = xstrdup("192.0.2.7");
+	x->port = 1194;
+	x->udp = true;
+	x->protocol = "openvpn";
+	x->payload = "ascii";
+	x->n_sent = 1;
+	x->failure = failure_generic_timeout;
+	x = ww_add_exchange(m);
+	x->ip = xstrdup("192.0.2.7");
+	x->port = 1194;
+	x->udp = true;
+	x->protocol = "openvpn";
+	x->payload = "handshake";
+	x->n_sent = 2;
+	x->answered = true;
+	x->stage = "control";
+	a = answer_for("{\"input\":\"openvpn://vpn.example:1194\"}", false, m);
+	assert_int_equal(ww_control_answer_check(a, err, sizeof(err)), 0);
+	arr = json_object_get(json_object_get(a, "exchanges"),
+			      "192.0.2.7:1194");
+	assert_int_equal(json_array_size(arr), 2);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(arr, 0), "failure")),
+			    "generic_timeout_error");
+	assert_true(json_is_true(
+		json_object_get(json_array_get(arr, 1), "answered")));
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(arr, 1), "stage")),
+			    "control");
+	assert_null(json_object_get(json_array_get(arr, 1), "connected"));
+	/* a web target's answer has none */
+	bad = answer_for("{\"input\":\"https://site.example/\"}", false, m);
+	assert_null(json_object_get(bad, "exchanges"));
+	json_decref(bad);
+	json_object_set_new(json_array_get(arr, 1), "answered",
+			    json_string("yes"));
+	assert_int_equal(ww_control_answer_check(a, err, sizeof(err)), -1);
+	assert_string_equal(err, "exchanges: answered must be a boolean");
+	json_object_set_new(a, "exchanges", json_array());
+	assert_int_equal(ww_control_answer_check(a, err, sizeof(err)), -1);
+	assert_string_equal(err, "exchanges: must be an object");
+	json_decref(a);
+	ww_measurement_free(m);
+}
+
 static void
 test_answer(void **state)
 {
@@ -685,6 +742,7 @@ main(void)
 		cmocka_unit_test(test_answer_hops_limit),
 		cmocka_unit_test(test_answer_nxdomain_ooni),
 		cmocka_unit_test(test_answer_check),
+		cmocka_unit_test(test_answer_exchanges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

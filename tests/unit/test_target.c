@@ -16,6 +16,10 @@
 #include "util.h"
 
 /* Parse input, which must succeed; the caller clears *t. */
+#define NO_SCHEME                                                                   \
+	"no scheme (want http://, https://, tcp://, tls://, openvpn://, ikev2://, " \
+	"wireguard:// or quic://)"
+
 static void
 parse_ok(const char *input, struct ww_target *t)
 {
@@ -144,6 +148,148 @@ test_tcp_tls_rules(void **state)
 		  "tcp:// target takes no path, query or fragment");
 }
 
+#define WGKEY "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+
+static void
+test_vpn_targets(void **state)
+{
+	struct ww_target t;
+
+	(void)state;
+	parse_ok("openvpn://vpn.example.com:1194", &t);
+	assert_int_equal(t.kind, WW_TARGET_OPENVPN);
+	assert_true(ww_target_is_vpn(t.kind));
+	assert_true(t.udp);
+	assert_int_equal(t.port, 1194);
+	assert_int_equal(t.wrap, WW_OVPN_WRAP_NONE);
+	assert_int_equal(t.key_direction, -1);
+	ww_target_clear(&t);
+
+	parse_ok("OpenVPN://vpn.example.com:443?transport=tcp", &t);
+	assert_false(t.udp);
+	ww_target_clear(&t);
+
+	parse_ok("openvpn://192.0.2.1:1194?wrap=tls-auth&key-direction=1"
+		 "&key=/etc/ta.key",
+		 &t);
+	assert_int_equal(t.wrap, WW_OVPN_WRAP_TLS_AUTH);
+	assert_string_equal(t.auth, "sha1"); /* OpenVPN's default */
+	assert_int_equal(t.key_direction, 1);
+	assert_string_equal(t.key_file, "/etc/ta.key");
+	ww_target_clear(&t);
+
+	parse_ok("openvpn://[2001:db8::1]:1194?wrap=tls-crypt&key=k%20x", &t);
+	assert_int_equal(t.wrap, WW_OVPN_WRAP_TLS_CRYPT);
+	assert_string_equal(t.key_file, "k x");
+	assert_null(t.auth);
+	ww_target_clear(&t);
+
+	parse_ok("ikev2://vpn.example.com", &t);
+	assert_int_equal(t.kind, WW_TARGET_IKEV2);
+	assert_int_equal(t.port, 500);
+	assert_true(t.udp);
+	ww_target_clear(&t);
+	parse_ok("ikev2://vpn.example.com:4500", &t);
+	assert_int_equal(t.port, 4500);
+	ww_target_clear(&t);
+
+	parse_ok("quic://www.example.com", &t);
+	assert_int_equal(t.kind, WW_TARGET_QUIC);
+	assert_int_equal(t.port, 443);
+	ww_target_clear(&t);
+
+	/* base64's "+", "/" and "=" written as they are or %-encoded */
+	parse_ok("wireguard://wg.example.com:51820?pubkey=" WGKEY, &t);
+	assert_int_equal(t.kind, WW_TARGET_WIREGUARD);
+	assert_string_equal(t.pubkey, WGKEY);
+	assert_null(t.key_file);
+	ww_target_clear(&t);
+	parse_ok("wireguard://wg.example.com:51820?pubkey="
+		 "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg%3D&key=my.key",
+		 &t);
+	assert_string_equal(t.pubkey, WGKEY);
+	assert_string_equal(t.key_file, "my.key");
+	ww_target_clear(&t);
+
+	/* a copy owns its own strings */
+	parse_ok("wireguard://wg.example.com:51820?pubkey=" WGKEY "&key=k", &t);
+	{
+		struct ww_target c;
+
+		ww_target_copy(&c, &t);
+		ww_target_clear(&t);
+		assert_string_equal(c.pubkey, WGKEY);
+		assert_string_equal(c.key_file, "k");
+		ww_target_clear(&c);
+	}
+	assert_string_equal(ww_target_kind_name(WW_TARGET_OPENVPN), "openvpn");
+	assert_string_equal(ww_target_kind_name(WW_TARGET_WIREGUARD),
+			    "wireguard");
+	assert_false(ww_target_is_vpn(WW_TARGET_TLS));
+}
+
+static void
+test_vpn_target_rules(void **state)
+{
+	(void)state;
+	parse_bad("openvpn://vpn.example.com",
+		  "openvpn:// target needs a port");
+	parse_bad("wireguard://wg.example.com?pubkey=" WGKEY,
+		  "wireguard:// target needs a port");
+	parse_bad("openvpn://vpn.example.com:1194/x",
+		  "openvpn:// target takes no path or fragment");
+	parse_bad("quic://www.example.com/index.html",
+		  "quic:// target takes no path or fragment");
+	parse_bad("ikev2://vpn.example.com#x",
+		  "ikev2:// target takes no path or fragment");
+	parse_bad("openvpn://vpn.example.com:1194?transport=sctp",
+		  "transport must be udp or tcp");
+	parse_bad("openvpn://vpn.example.com:1194?transprot=tcp",
+		  "openvpn:// target: unknown parameter \"transprot\" (it "
+		  "takes transport, wrap, auth, key-direction, key)");
+	parse_bad("openvpn://vpn.example.com:1194?transport=tcp&transport=udp",
+		  "openvpn:// target: transport given twice");
+	parse_bad("openvpn://vpn.example.com:1194?transport",
+		  "openvpn:// target: transport needs a value");
+	parse_bad("openvpn://vpn.example.com:1194?transport=tcp&",
+		  "openvpn:// target: empty parameter");
+	parse_bad("openvpn://vpn.example.com:1194?key=ta.key",
+		  "openvpn:// target: key= needs wrap=tls-auth or "
+		  "wrap=tls-crypt");
+	parse_bad("openvpn://vpn.example.com:1194?auth=sha256",
+		  "openvpn:// target: auth and key-direction go with "
+		  "wrap=tls-auth");
+	parse_bad("openvpn://vpn.example.com:1194?wrap=tls-crypt&"
+		  "key-direction=1",
+		  "openvpn:// target: auth and key-direction go with "
+		  "wrap=tls-auth");
+	parse_bad("openvpn://vpn.example.com:1194?wrap=tls-auth&auth=md5",
+		  "auth must be sha1, sha256 or sha512");
+	parse_bad("openvpn://vpn.example.com:1194?wrap=tls-auth&"
+		  "key-direction=2",
+		  "key-direction must be 0 or 1");
+	parse_bad("openvpn://vpn.example.com:1194?wrap=tls-auth&key=a%0ab",
+		  "openvpn:// target: key has a bad %-escape or a control "
+		  "character");
+	parse_bad("openvpn://vpn.example.com:1194?wrap=tls-auth&key=a%4",
+		  "openvpn:// target: key has a bad %-escape or a control "
+		  "character");
+	parse_bad("wireguard://wg.example.com:51820",
+		  "wireguard:// target needs pubkey= (the server's public "
+		  "key)");
+	parse_bad("wireguard://wg.example.com:51820?pubkey=AAAA",
+		  "pubkey is not a WireGuard key (base64 of 32 bytes, as "
+		  "wg(8) prints it)");
+	parse_bad("wireguard://wg.example.com:51820?pubkey=" WGKEY
+		  "&transport=tcp",
+		  "wireguard:// target: unknown parameter \"transport\" (it "
+		  "takes pubkey, key)");
+	parse_bad("quic://www.example.com?sni=x",
+		  "quic:// target: unknown parameter \"sni\" (it takes "
+		  "none)");
+	parse_bad("ikev2://vpn.example.com:0", "port 0 out of range 1..65535");
+}
+
 static void
 test_ports(void **state)
 {
@@ -172,19 +318,18 @@ static void
 test_schemes(void **state)
 {
 	(void)state;
-	parse_bad("ftp://example.com/",
-		  "unsupported scheme \"ftp\" (want http, https, tcp or tls)");
-	parse_bad("udp://example.com:53",
-		  "unsupported scheme \"udp\" (want http, https, tcp or tls)");
+	parse_bad(
+		"ftp://example.com/",
+		"unsupported scheme \"ftp\" (want http, https, tcp, tls, openvpn, ikev2, wireguard or quic)");
+	parse_bad(
+		"udp://example.com:53",
+		"unsupported scheme \"udp\" (want http, https, tcp, tls, openvpn, ikev2, wireguard or quic)");
 	parse_bad("mailto:someone@example.com",
-		  "unsupported scheme \"mailto\" (want http, https, tcp or "
-		  "tls)");
-	parse_bad("example.com",
-		  "no scheme (want http://, https://, tcp:// or tls://)");
-	parse_bad("//example.com/",
-		  "no scheme (want http://, https://, tcp:// or tls://)");
-	parse_bad("1http://example.com/",
-		  "no scheme (want http://, https://, tcp:// or tls://)");
+		  "unsupported scheme \"mailto\" (want http, https, tcp, tls, "
+		  "openvpn, ikev2, wireguard or quic)");
+	parse_bad("example.com", NO_SCHEME);
+	parse_bad("//example.com/", NO_SCHEME);
+	parse_bad("1http://example.com/", NO_SCHEME);
 	/* curl itself would take these three */
 	parse_bad("http:/example.com/",
 		  "\"http:\" must be followed by exactly two slashes");
@@ -593,6 +738,8 @@ main(void)
 		cmocka_unit_test(test_case_folding),
 		cmocka_unit_test(test_tcp_tls),
 		cmocka_unit_test(test_tcp_tls_rules),
+		cmocka_unit_test(test_vpn_targets),
+		cmocka_unit_test(test_vpn_target_rules),
 		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_schemes),
 		cmocka_unit_test(test_credentials),

@@ -318,7 +318,8 @@ test_bad_files(void **state)
 		 "date_added,source,notes\", expected \"url,category_code,"
 		 "category_description,date_added,source,notes\""},
 		{"bad_url.csv", "3: bad url \"ftp://x\": unsupported scheme "
-				"\"ftp\" (want http, https, tcp or tls)"},
+				"\"ftp\" (want http, https, tcp, tls, "
+				"openvpn, ikev2, wireguard or quic)"},
 		{"bad_category.csv", "2: bad category_code \"news1!\" (want "
 				     "2-10 upper-case letters or digits)"},
 		{"bad_date.csv", "3: bad date_added \"2020-13-01\" (want a "
@@ -384,7 +385,15 @@ test_bad_rows(void **state)
 		  "mem.csv:2: bad url \" http://example.com/\": space in URL");
 	buf_fails(HEADER "example.com,CTRL,c,2020-01-01,x,\n",
 		  "mem.csv:2: bad url \"example.com\": no scheme (want "
-		  "http://, https://, tcp:// or tls://)");
+		  "http://, https://, tcp://, tls://, openvpn://, ikev2://, "
+		  "wireguard:// or quic://)");
+	/* a list may not name a file of the probe's host */
+	buf_fails(HEADER "openvpn://vpn.example.com:1194?wrap=tls-auth&"
+			 "key=/etc/shadow,ANON,c,2020-01-01,x,\n",
+		  "mem.csv:2: bad url \"openvpn://vpn.example.com:1194?wrap="
+		  "tls-auth&key=/etc/shadow\": key= names a file on this "
+		  "machine; a test list may not (give the key with --input or "
+		  "the probe's key options)");
 	buf_fails(HEADER ",CTRL,c,2020-01-01,x,\n",
 		  "mem.csv:2: bad url \"\": empty input");
 	buf_fails(HEADER "tcp://mullvad.net,ANON,c,2020-01-01,x,\n",
@@ -697,8 +706,8 @@ test_add_input(void **state)
 	assert_int_equal(ww_testlist_add_input(&l, "ftp://x", err, sizeof(err)),
 			 -1);
 	assert_string_equal(err, "--input: bad url \"ftp://x\": unsupported "
-				 "scheme \"ftp\" (want http, https, tcp or "
-				 "tls)");
+				 "scheme \"ftp\" (want http, https, tcp, tls, "
+				 "openvpn, ikev2, wireguard or quic)");
 	assert_int_equal(l.n, 5);
 	assert_int_equal(ww_testlist_add_input(&l, NULL, err, sizeof(err)), -1);
 	assert_string_equal(err, "--input: bad url \"\": empty input");

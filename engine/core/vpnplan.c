@@ -1,0 +1,168 @@
+/*
+ * vpnplan.c - the exchanges of a VPN or QUIC endpoint at one address, in
+ * the order they run (vpnplan.h, xbatch.c).
+ *
+ * Beside the protocol's handshake go neutral payloads of the same size to
+ * the same address and port: mostly-ASCII bytes, which the GFW's
+ * fully-encrypted-traffic rule exempts (Wu et al., USENIX Security 2023),
+ * before the handshake; random bytes, which that rule would block, after
+ * it. Before: nothing of ours has touched the triple yet, so the ASCII
+ * exchange says whether the address and port are reachable at all. After:
+ * a residual block that the handshake or the random bytes trip (minutes on
+ * the triple) cannot taint what went first. Over UDP few servers answer
+ * bytes that are not their protocol, so a silent neutral exchange is no
+ * evidence there (the analysis knows); over TCP the connect is.
+ *
+ * QUIC: the version-negotiation ping (no SNI; any QUIC server answers)
+ * first, then the Initial with the neutral SNI, then the target's: the
+ * GFW blocks QUIC by the SNI in the Initial and keeps the triple blocked
+ * ~2 minutes (GFW Report, USENIX Security 2025), so the target's goes last.
+ */
+#include "vpnplan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "neutral.h"
+#include "openvpn.h"
+#include "util.h"
+#include "wireguard.h"
+#include "xdrivers.h"
+
+/* A neutral payload of len bytes, kind k, beside protocol. */
+static struct ww_xdriver *
+neutral(const char *protocol, bool udp, enum ww_neutral_kind k, size_t len)
+{
+	struct ww_neutral_params np;
+	unsigned char buf[WW_XDRIVER_MAX_PACKET];
+	ssize_t n;
+
+	if (len == 0 || len > sizeof(buf) ||
+	    ww_neutral_params_random(&np, k, len) != 0)
+		return ww_xdriver_failed(protocol, ww_neutral_kind_name(k), udp,
+					 "no neutral payload of that size");
+	n = ww_neutral_build(&np, buf, sizeof(buf));
+	if (n <= 0)
+		return ww_xdriver_failed(protocol, ww_neutral_kind_name(k), udp,
+					 "no neutral payload of that size");
+	return ww_xdriver_neutral(protocol, ww_neutral_kind_name(k), udp, buf,
+				  (size_t)n);
+}
+
+/* The size of the handshake's first packet (0: none). */
+static size_t
+first_size(struct ww_xdriver *hs)
+{
+	unsigned char buf[WW_XDRIVER_MAX_PACKET];
+	ssize_t n = hs->first(hs->st, buf, sizeof(buf));
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* ASCII, the handshake, random: see the top of the file. */
+static size_t
+around(struct ww_xdriver *hs, struct ww_xdriver **d, size_t max)
+{
+	size_t len = first_size(hs), n = 0;
+
+	if (max < 3) {
+		d[0] = hs;
+		return 1;
+	}
+	if (hs->error == NULL) {
+		d[n++] = neutral(hs->protocol, hs->udp, WW_NEUTRAL_ASCII, len);
+		d[n++] = hs;
+		d[n++] = neutral(hs->protocol, hs->udp, WW_NEUTRAL_RANDOM, len);
+	} else {
+		d[n++] = hs; /* its record says why nothing went */
+	}
+	return n;
+}
+
+static size_t
+plan_quic(const struct ww_target *t, const struct ww_vpn_conf *c,
+	  struct ww_xdriver **d, size_t max)
+{
+	size_t n = 0;
+
+	if (max < 3)
+		return 0;
+	d[n++] = ww_xd_quic("", "version_ping", true);
+	/* RFC 6066 section 3: an address is no server name; then the one
+	 * Initial carries none */
+	if (!t->host_is_ip) {
+		d[n++] = ww_xd_quic(c->control_sni, "neutral_sni", false);
+		d[n++] = ww_xd_quic(t->host, "handshake", false);
+	} else {
+		d[n++] = ww_xd_quic("", "handshake", false);
+	}
+	return n;
+}
+
+size_t
+ww_vpn_plan(const struct ww_target *t, const struct ww_vpn_conf *c,
+	    const char *ip, struct ww_xdriver **d, size_t max)
+{
+	const char *key;
+
+	(void)ip; /* the same plan at every address */
+	switch (t->kind) {
+	case WW_TARGET_OPENVPN:
+		key = t->key_file != NULL	     ? t->key_file
+		      : t->wrap != WW_OVPN_WRAP_NONE ? c->openvpn_key
+						     : NULL;
+		return around(ww_xd_openvpn(t, key), d, max);
+	case WW_TARGET_IKEV2:
+		return around(ww_xd_ikev2(t), d, max);
+	case WW_TARGET_WIREGUARD:
+		key = t->key_file != NULL ? t->key_file : c->wireguard_key;
+		return around(ww_xd_wireguard(t, key), d, max);
+	case WW_TARGET_QUIC:
+		return plan_quic(t, c, d, max);
+	default:
+		break;
+	}
+	d[0] = ww_xdriver_failed(ww_target_kind_name(t->kind), "handshake",
+				 true, "not a VPN or QUIC endpoint");
+	return 1;
+}
+
+int
+ww_vpn_conf_check(const struct ww_vpn_conf *c, char *err, size_t errlen)
+{
+	char why[200];
+
+	if (c->openvpn_key != NULL) {
+		struct ww_openvpn_key k;
+		size_t n = 0;
+		char *text =
+			ww_read_file(c->openvpn_key, WW_OPENVPN_KEY_TEXT_MAX,
+				     &n, why, sizeof(why));
+		int rc = text == NULL ? -1
+				      : ww_openvpn_key_parse(text, n, &k, why,
+							     sizeof(why));
+
+		free(text);
+		OPENSSL_cleanse(&k, sizeof(k));
+		if (rc != 0) {
+			snprintf(err, errlen, "--openvpn-key %s: %s",
+				 c->openvpn_key, why);
+			return -1;
+		}
+	}
+	if (c->wireguard_key != NULL) {
+		unsigned char key[WW_WG_KEY_LEN];
+
+		if (ww_wg_key_from_file(c->wireguard_key, key, why,
+					sizeof(why)) != 0) {
+			/* (why names the file) */
+			snprintf(err, errlen, "--wireguard-key: %s", why);
+			return -1;
+		}
+		OPENSSL_cleanse(key, sizeof(key));
+	}
+	return 0;
+}
