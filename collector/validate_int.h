@@ -76,6 +76,9 @@ int vd_check_elements(struct vctx *c, const json_t *obj, const char *key,
 
 /* validate_test_keys.c: m's test_keys, packets included. */
 int vd_check_test_keys(struct vctx *c, const json_t *tk);
+/* validate_exchanges.c: test_keys.exchanges and control.exchanges (VPN
+ * and QUIC endpoints). */
+int vd_check_exchanges(struct vctx *c, const json_t *tk);
 /* validate_packets.c: test_keys.packets (docs/measurement-format.md). */
 int vd_check_packets(struct vctx *c, const json_t *tk);
 

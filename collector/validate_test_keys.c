@@ -556,7 +556,8 @@ vd_check_test_keys(struct vctx *c, const json_t *tk)
 	if (vd_get(tk, "network_check") != NULL &&
 	    check_network_check(c, vd_get(tk, "network_check")) != 0)
 		return -1;
-	if (check_control(c, tk) != 0 || vd_check_packets(c, tk) != 0)
+	if (check_control(c, tk) != 0 || vd_check_packets(c, tk) != 0 ||
+	    vd_check_exchanges(c, tk) != 0)
 		return -1;
 	vd_pop(c, old);
 	return 0;

@@ -1136,10 +1136,100 @@ test_packets(void **state)
 		   "must be an integer");
 }
 
+/* A VPN endpoint's measurement: its exchanges (a real probe's, against
+ * Debian's OpenVPN) and the control's, and what is refused in them. */
+static json_t *
+with_exchanges(void)
+{
+	json_error_t e;
+	json_t *d = json_load_file("tests/data/validate/exchanges.json", 0, &e);
+	json_t *m = good(), *tk = json_object_get(m, "test_keys");
+
+	assert_non_null(d);
+	json_object_set_new(m, "input",
+			    json_string("openvpn://vpn.example.net:1194"));
+	json_object_set_new(m, "test_name", json_string("wallwatch_endpoint"));
+	json_object_set(tk, "exchanges", json_object_get(d, "exchanges"));
+	json_object_set_new(tk, "control",
+			    json_pack("{s:{s:[], s:n}, s:{}, s:{}, s:n, s:O}",
+				      "dns", "addrs", "failure", "tcp_connect",
+				      "tls_handshake", "http_request",
+				      "exchanges",
+				      json_object_get(d, "control_exchanges")));
+	json_decref(d);
+	return m;
+}
+
+static void
+test_exchanges(void **state)
+{
+	json_t *m, *r;
+
+	(void)state;
+	m = with_exchanges();
+	accept_at(m, NOW);
+	json_decref(m);
+
+	m = with_exchanges();
+	json_object_set_new(get_at(m, "test_keys.exchanges[1]"), "protocol",
+			    json_string("pptp"));
+	refuse(m, "test_keys.exchanges[1].protocol", "unknown value");
+
+	m = with_exchanges();
+	json_object_set_new(get_at(m, "test_keys.exchanges[0]"), "port",
+			    json_integer(0));
+	refuse(m, "test_keys.exchanges[0].port", "1..65535");
+
+	m = with_exchanges();
+	r = json_array_get(
+		json_object_get(get_at(m, "test_keys.exchanges[1]"), "replies"),
+		0);
+	for (int i = 0; i < 8; i++)
+		json_array_append(
+			json_object_get(get_at(m, "test_keys.exchanges[1]"),
+					"replies"),
+			r);
+	refuse(m, "test_keys.exchanges[1].replies", "more than 8");
+
+	m = with_exchanges();
+	r = json_array_get(
+		json_object_get(get_at(m, "test_keys.exchanges[1]"), "replies"),
+		0);
+	{
+		char big[1001];
+
+		memset(big, 'A', 1000);
+		big[1000] = '\0';
+		json_object_set_new(r, "raw", json_string(big));
+	}
+	refuse(m, "test_keys.exchanges[1].replies[0].raw", "longer than");
+
+	m = with_exchanges();
+	json_object_del(get_at(m, "test_keys.exchanges[2]"), "answered");
+	refuse(m, "test_keys.exchanges[2].answered", "missing");
+
+	m = with_exchanges();
+	assert_true(json_is_object(get_at(m, "test_keys.control")));
+	json_object_set_new(get_at(m, "test_keys.control"), "exchanges",
+			    json_array());
+	refuse(m, "test_keys.control.exchanges", "must be an object");
+
+	m = with_exchanges();
+	json_object_set_new(
+		json_array_get(json_object_get(
+				       get_at(m, "test_keys.control.exchanges"),
+				       "127.0.0.1:11940"),
+			       1),
+		"answered", json_string("yes"));
+	refuse(m, "test_keys.control.exchanges.127.0.0.1:11940[1].answered",
+	       "must be");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exchanges),
 		cmocka_unit_test(test_good_accepted),
 		cmocka_unit_test(test_wrapper_uses_clock),
 		cmocka_unit_test(test_endpoint_accepted),
