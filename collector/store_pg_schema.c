@@ -459,11 +459,12 @@ static const char *const stmt_sql[PS_N] = {
 	[PS_DAY_GET] = "SELECT " N_SUM " FROM daily_counts d WHERE " KEY_IS
 		       " AND day = $4::date",
 	/* a batch's counts of a day added ($5.. $15: n_ok .. n_capped) */
-	[PS_DAY_ADD] = "INSERT INTO daily_counts AS d (input, probe_cc,"
-		       " probe_asn, day, " N_COLS ") VALUES ($1, $2, $3,"
-		       " $4::date, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-		       " $15, $16) ON CONFLICT (input, probe_cc, probe_asn, day) DO"
-		       " UPDATE SET " N_ADD,
+	[PS_DAY_ADD] =
+		"INSERT INTO daily_counts AS d (input, probe_cc,"
+		" probe_asn, day, " N_COLS ") VALUES ($1, $2, $3,"
+		" $4::date, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+		" $15, $16) ON CONFLICT (input, probe_cc, probe_asn, day) DO"
+		" UPDATE SET " N_ADD,
 	/* a day's count of each submitter, up to measurement $5 ($4 the
 	 * day's first second) */
 	[PS_SUBDAY_ROWS] = "SELECT k, count(*) FROM (SELECT " INDEP_SQL
