@@ -855,6 +855,7 @@ test_shipped_lists(void **state)
 		"testlists/services.csv",
 	};
 	struct ww_testlist all = {0};
+	size_t n_kind[WW_TARGET_QUIC + 1] = {0};
 
 	(void)state;
 	for (size_t i = 0; i < WW_ARRAY_LEN(lists); i++) {
@@ -873,16 +874,27 @@ test_shipped_lists(void **state)
 		ww_testlist_free(&l);
 		load_ok(&all, lists[i]);
 	}
-	/* services.csv holds endpoints only */
+	/* services.csv holds endpoints only: TCP and TLS ones and those
+	 * measured by their own handshake (VPN, QUIC) */
 	for (size_t k = 0; k < all.n; k++) {
 		const struct ww_target *t = &all.targets[k];
 		bool endpoint =
-			t->kind == WW_TARGET_TCP || t->kind == WW_TARGET_TLS;
+			t->kind != WW_TARGET_HTTP && t->kind != WW_TARGET_HTTPS;
 		bool from_services =
 			strncmp(t->source, "testlists/services", 18) == 0;
 
 		assert_true(endpoint == from_services);
+		if (t->kind == WW_TARGET_WIREGUARD)
+			assert_non_null(t->pubkey);
+		/* a list never names a key file (testlist.c refuses it) */
+		assert_null(t->key_file);
+		n_kind[t->kind]++;
 	}
+	/* the sourced VPN and QUIC endpoints (testlists/README.md, Sources)
+	 * load as their own kinds, not as plain TCP targets */
+	assert_true(n_kind[WW_TARGET_OPENVPN] >= 1);
+	assert_true(n_kind[WW_TARGET_WIREGUARD] >= 1);
+	assert_true(n_kind[WW_TARGET_QUIC] >= 1);
 	reset_notices();
 	ww_testlist_free(&all);
 }
