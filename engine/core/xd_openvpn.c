@@ -134,23 +134,37 @@ ovpn_reply(void *st, const unsigned char *buf, size_t len,
 	*out_len = 0;
 	if (!o->p.tcp)
 		return one_packet(o, buf, len, seen, out, cap, out_len);
-	/* TCP: every whole frame not parsed yet; the last one's reading
-	 * stands for the read */
+	/* TCP: every whole frame not parsed yet; the last one's kind and
+	 * note stand for the read, an answer of ours in any counts */
+	bool ours = false, up = false;
+
 	for (;;) {
 		size_t f = ww_openvpn_tcp_frame_len(buf + o->parsed,
 						    len - o->parsed);
 		enum ww_xnext n;
 
-		if (f == 0)
+		if (f == 0 || f > len - o->parsed) {
+			/* a length no OpenVPN packet has: someone else
+			 * answers (a proxy's HTTP error, say) */
+			if (f > 2 + WW_OPENVPN_MAX_PACKET)
+				snprintf(seen->note, sizeof(seen->note),
+					 "not an OpenVPN frame: a length of "
+					 "%zu bytes",
+					 f - 2);
 			break;
+		}
 		memset(seen, 0, sizeof(*seen));
 		n = one_packet(o, buf + o->parsed, f, seen, out, cap, out_len);
 		o->parsed += f;
+		ours = ours || seen->ours;
+		up = up || seen->proves_up;
 		if (n != WW_XNEXT_WAIT)
 			next = n;
 		if (n == WW_XNEXT_DONE)
 			break;
 	}
+	seen->ours = seen->ours || ours;
+	seen->proves_up = seen->proves_up || up;
 	if (seen->kind == NULL && seen->note[0] == '\0')
 		snprintf(seen->note, sizeof(seen->note),
 			 "part of a packet (%zu bytes so far)",
