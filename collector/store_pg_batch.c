@@ -144,11 +144,10 @@ pg_pipeline(struct store_pg *p, size_t n, const struct pg_pipe_ops *ops,
 static const char begin_sql[] =
 	"BEGIN; CREATE TEMP TABLE IF NOT EXISTS ww_stage (ord int, uid " T_C
 	", start_time bigint) ON COMMIT DELETE ROWS;"
-	/* store_pg_daily.c's: the (target, day)s, and what they add */
-	" CREATE TEMP TABLE IF NOT EXISTS ww_days (ord int, input " T_C
-	", cc " T_C ", asn " T_C ", day text) ON COMMIT DELETE ROWS;"
-	" CREATE TEMP TABLE IF NOT EXISTS ww_dayadd (input " T_C ", cc " T_C
-	", asn " T_C ", day text, n_ok int, n_dns int, n_tcp_ip int,"
+	/* store_pg_daily.c's: the (target, day)s and what they add */
+	" CREATE TEMP TABLE IF NOT EXISTS ww_dayadd (ord int, input " T_C
+	", cc " T_C ", asn " T_C
+	", day text, n_ok int, n_dns int, n_tcp_ip int,"
 	" n_tls int, n_http_failure int, n_http_diff int, n_server_side int,"
 	" n_down int, n_failed int, n_geo_mismatch int, n_capped int)"
 	" ON COMMIT DELETE ROWS;"

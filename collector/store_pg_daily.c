@@ -37,8 +37,11 @@ struct dacc {
 	int64_t t0;    /* the day's first second */
 	int64_t total; /* the day's count so far, the batch's included */
 	int64_t add[N_COUNTS];
-	bool recounted; /* its submitters counted from its rows: they
-			 * replace what was stored */
+	bool recounted;		/* its submitters counted from its rows: they
+				 * replace what was stored */
+	bool over;		/* in bulk: past the cap once written (counted
+				 * again, one by one, and corrected) */
+	int64_t sent[N_COUNTS]; /* in bulk: the adds written first */
 	struct dsub *subs;
 	size_t nsub, capsub;
 };
@@ -134,52 +137,6 @@ pp_acc(struct pg_params *pp, const struct dacc *a)
 
 /* --- the stored totals -----------------------------------------------------
  */
-
-/* The batch's (target, day)s, by COPY into the batch's staging table
- * ww_days (store_pg_batch.c makes it), then their stored totals by one
- * join: a statement per (target, day) cost ~25 us each, and a batch of
- * measurements spread over many days has nearly as many as rows. */
-static int
-totals_read(struct daily *d, char *err, size_t errlen)
-{
-	struct pg_copy c = {0};
-	PGresult *r;
-	int ret = -1;
-
-	pg_copy_begin(&c);
-	for (size_t i = 0; i < d->n; i++) {
-		pg_copy_row(&c, 5);
-		pg_copy_int(&c, (int64_t)i, 4);
-		pg_copy_text(&c, d->a[i].input);
-		pg_copy_text(&c, d->a[i].cc);
-		pg_copy_text(&c, d->a[i].asn);
-		pg_copy_text(&c, d->a[i].day);
-	}
-	if (pg_copy_send(d->p, &c,
-			 "COPY pg_temp.ww_days FROM STDIN"
-			 " (FORMAT binary)",
-			 "reading daily counts", err, errlen) != 0)
-		goto out;
-	r = pg_query(d->p,
-		     "SELECT s.ord, " N_SUM " FROM pg_temp.ww_days s JOIN"
-		     " daily_counts d ON d.input = s.input AND d.probe_cc ="
-		     " s.cc AND d.probe_asn = s.asn AND d.day = s.day::date",
-		     NULL, false, PGRES_TUPLES_OK, "reading daily counts", err,
-		     errlen);
-	if (r == NULL)
-		goto out;
-	for (int i = 0; i < PQntuples(r); i++) {
-		int64_t k = pg_int(r, i, 0);
-
-		if (k >= 0 && (size_t)k < d->n)
-			d->a[k].total = pg_int(r, i, 1);
-	}
-	PQclear(r);
-	ret = 0;
-out:
-	pg_copy_free(&c);
-	return ret;
-}
 
 /* A small batch (not p->bulk): a statement per (target, day),
  * pipelined, touches no staging table. */
@@ -287,20 +244,26 @@ sub_load(struct daily *d, struct dacc *a, const char *sub, size_t len,
 /* --- counting
  * -------------------------------------------------------------------- */
 
+/* The column a measurement counts in, before the cap. */
+static int
+class_of(const struct store_pg *p, const struct store_meas *m)
+{
+	if (tl_geo_excluded(&p->ag, m->geo_mismatch))
+		return TL_COUNT_GEO_MISMATCH;
+	return ww_classify(m->blocking, m->blocking_detail, m->accessible);
+}
+
 /* Count measurement i as store_timeline.c's daily_count() does. */
 static int
 count_one(struct daily *d, size_t i, char *err, size_t errlen)
 {
 	const struct store_meas *m = &d->v[i];
 	struct dacc *a = &d->a[d->of[i] - 1];
-	int cap = d->p->ag.daily_cap, cls;
+	int cap = d->p->ag.daily_cap, cls = class_of(d->p, m);
 	const char *id;
 	struct dsub *s;
 	size_t len;
 
-	cls = ww_classify(m->blocking, m->blocking_detail, m->accessible);
-	if (tl_geo_excluded(&d->p->ag, m->geo_mismatch))
-		cls = TL_COUNT_GEO_MISMATCH;
 	a->add[cls]++;
 	a->total++;
 	id = tl_submitter_id(m->submitter, &len);
@@ -348,31 +311,33 @@ add_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
 	return k;
 }
 
-/* A day that passed the cap: its submitters' counts are replaced. */
-static int
-del_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
-{
-	struct daily *d = ctx;
-
-	(void)err;
-	(void)errlen;
-	calls[0].id = PS_SUBDAY_DEL_DAY;
-	pp_acc(&calls[0].pp, &d->a[d->pairs[i][0]]);
-	return 1;
-}
-
-/* The batch's counts added to daily_counts: by COPY into the staging
- * table ww_dayadd, then one upsert (each (target, day) once: no row is
- * updated twice). */
+/* In bulk, the batch's counts are written before the stored totals are
+ * known, each measurement in its class: by COPY into the staging table
+ * ww_dayadd (store_pg_batch.c makes it), then one upsert (each (target,
+ * day) once: no row is updated twice). Its answer is the (target, day)s
+ * whose total it took past the cap: only there can a measurement be
+ * capped (the cap looks at the total just after each measurement, and the
+ * last one's is the total written), so only those are counted again one
+ * by one (bulk_fix()). Reading every total first cost a COPY and a join
+ * of ~20 us per (target, day), for days nearly always below the cap. */
 static int
 adds_write(struct daily *d, char *err, size_t errlen)
 {
+	static const char upsert[] =
+		"INSERT INTO daily_counts AS d (input, probe_cc, probe_asn,"
+		" day, " N_COLS ") SELECT input, cc, asn, day::date, " N_COLS
+		" FROM pg_temp.ww_dayadd ON CONFLICT (input, probe_cc,"
+		" probe_asn, day) DO UPDATE SET " N_ADD;
 	struct pg_copy c = {0};
+	struct pg_params pp = {0};
+	char *sql = NULL;
+	PGresult *r = NULL;
 	int ret = -1;
 
 	pg_copy_begin(&c);
 	for (size_t i = 0; i < d->n; i++) {
-		pg_copy_row(&c, 4 + N_COUNTS);
+		pg_copy_row(&c, 5 + N_COUNTS);
+		pg_copy_int(&c, (int64_t)i, 4);
 		pg_copy_text(&c, d->a[i].input);
 		pg_copy_text(&c, d->a[i].cc);
 		pg_copy_text(&c, d->a[i].asn);
@@ -383,14 +348,48 @@ adds_write(struct daily *d, char *err, size_t errlen)
 	if (pg_copy_send(d->p, &c,
 			 "COPY pg_temp.ww_dayadd FROM STDIN"
 			 " (FORMAT binary)",
-			 "counting measurements", err, errlen) == 0)
-		ret = pg_exec(d->p,
-			      "INSERT INTO daily_counts AS d (input, probe_cc,"
-			      " probe_asn, day, " N_COLS ") SELECT input, cc,"
-			      " asn, day::date, " N_COLS " FROM"
-			      " pg_temp.ww_dayadd ON CONFLICT (input, probe_cc,"
-			      " probe_asn, day) DO UPDATE SET " N_ADD,
-			      "counting measurements", err, errlen);
+			 "counting measurements", err, errlen) != 0)
+		goto out;
+	if (d->p->ag.daily_cap == 0) { /* no cap: nothing to look at */
+		ret = pg_exec(d->p, upsert, "counting measurements", err,
+			      errlen);
+		goto out;
+	}
+	sql = xmalloc(sizeof(upsert) + 512);
+	snprintf(sql, sizeof(upsert) + 512,
+		 "WITH w AS (%s RETURNING d.input, d.probe_cc, d.probe_asn,"
+		 " d.day, " N_SUM " AS total) SELECT s.ord, w.total FROM w"
+		 " JOIN pg_temp.ww_dayadd s ON s.input = w.input AND s.cc ="
+		 " w.probe_cc AND s.asn = w.probe_asn AND s.day::date = w.day"
+		 " WHERE w.total > $1::int",
+		 upsert);
+	pp_int(&pp, d->p->ag.daily_cap);
+	r = pg_query(d->p, sql, &pp, false, PGRES_TUPLES_OK,
+		     "counting measurements", err, errlen);
+	if (r == NULL)
+		goto out;
+	for (int i = 0; i < PQntuples(r); i++) {
+		int64_t k = pg_int(r, i, 0);
+		struct dacc *a;
+
+		if (k < 0 || (size_t)k >= d->n) {
+			ww_set_err(err, errlen,
+				   "%s: counting measurements: "
+				   "a day the batch did not stage",
+				   d->p->name);
+			goto out;
+		}
+		/* counted again from the stored total: what it was before */
+		a = &d->a[k];
+		a->over = true;
+		memcpy(a->sent, a->add, sizeof(a->sent));
+		memset(a->add, 0, sizeof(a->add));
+		a->total = pg_int(r, i, 1) - a->total;
+	}
+	ret = 0;
+out:
+	PQclear(r);
+	free(sql);
 	pg_copy_free(&c);
 	return ret;
 }
@@ -436,24 +435,68 @@ static int
 daily_write(struct daily *d, char *err, size_t errlen)
 {
 	static const struct pg_pipe_ops add_ops = {add_build, NULL, NULL};
-	static const struct pg_pipe_ops del_ops = {del_build, NULL, NULL};
-	size_t np = 0, ndel = 0;
 
-	if (!d->p->bulk) /* the days recounted are done by add_build() */
-		return pg_pipeline(d->p, d->n, &add_ops, d,
-				   "counting measurements", err, errlen) != 0
-			       ? -1
-			       : subs_write(d, err, errlen);
+	if (pg_pipeline(d->p, d->n, &add_ops, d, "counting measurements", err,
+			errlen) != 0)
+		return -1;
+	return subs_write(d, err, errlen);
+}
+
+/* In bulk, a (target, day) that adds_write() found past the cap: its
+ * correction (what counting one by one gives, less what was written), and
+ * for a day recounted its submitters' rows emptied first. */
+static int
+fix_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
+{
+	struct daily *d = ctx;
+	const struct dacc *a = &d->a[d->pairs[i][0]];
+	int k = 0;
+
+	(void)err;
+	(void)errlen;
+	calls[k].id = PS_DAY_ADD;
+	pp_acc(&calls[k].pp, a);
+	for (int c = 0; c < N_COUNTS; c++)
+		pp_int(&calls[k].pp, a->add[c] - a->sent[c]);
+	k++;
+	if (a->recounted) {
+		calls[k].id = PS_SUBDAY_DEL_DAY;
+		pp_acc(&calls[k++].pp, a);
+	}
+	return k;
+}
+
+/* A batch in bulk: every count written in its class (adds_write()), then
+ * the days past the cap counted again, in the batch's order, and
+ * corrected; their submitters' counts written. */
+static int
+daily_bulk(struct daily *d, size_t n, char *err, size_t errlen)
+{
+	static const struct pg_pipe_ops fix_ops = {fix_build, NULL, NULL};
+	size_t nfix = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (d->of[i] != 0) {
+			struct dacc *a = &d->a[d->of[i] - 1];
+
+			a->add[class_of(d->p, &d->v[i])]++;
+			a->total++;
+		}
 	if (adds_write(d, err, errlen) != 0)
 		return -1;
-	for (size_t i = 0; i < d->n; i++)
-		np += d->a[i].nsub + 1;
-	d->pairs = xcalloc(np + 1, sizeof(*d->pairs));
-	/* the days recounted (rare: past the cap), then every submitter */
-	for (size_t i = 0; i < d->n; i++)
-		if (d->a[i].recounted)
-			d->pairs[ndel++][0] = i;
-	if (pg_pipeline(d->p, ndel, &del_ops, d, "counting measurements", err,
+	for (size_t i = 0; i < n; i++)
+		if (d->of[i] != 0 && d->a[d->of[i] - 1].over &&
+		    count_one(d, i, err, errlen) != 0)
+			return -1;
+	d->pairs = xcalloc(d->n + 1, sizeof(*d->pairs));
+	for (size_t i = 0; i < d->n; i++) {
+		const struct dacc *a = &d->a[i];
+
+		if (a->over && (a->recounted ||
+				memcmp(a->add, a->sent, sizeof(a->add)) != 0))
+			d->pairs[nfix++][0] = i;
+	}
+	if (pg_pipeline(d->p, nfix, &fix_ops, d, "counting measurements", err,
 			errlen) != 0)
 		return -1;
 	return subs_write(d, err, errlen);
@@ -477,9 +520,12 @@ store_pg_daily_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 		ret = 0;
 		goto out;
 	}
-	if (p->bulk ? totals_read(&d, err, errlen) != 0
-		    : pg_pipeline(p, d.n, &total_ops, &d,
-				  "reading daily counts", err, errlen) != 0)
+	if (p->bulk) {
+		ret = daily_bulk(&d, n, err, errlen);
+		goto out;
+	}
+	if (pg_pipeline(p, d.n, &total_ops, &d, "reading daily counts", err,
+			errlen) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		if (d.of[i] != 0 && count_one(&d, i, err, errlen) != 0)
