@@ -237,6 +237,18 @@ void pg_copy_free(struct pg_copy *c);
 int pg_copy_send(struct store_pg *p, struct pg_copy *c, const char *sql,
 		 const char *what, char *err, size_t errlen);
 
+/* store_pg_copy.c: an array of text sent as one parameter (its literal:
+ * {"a","b\"c",NULL}), for a statement that takes a batch's keys at once
+ * (unnest($1::text[], ...)). */
+struct pg_array {
+	char *buf;
+	size_t n, cap;
+};
+void pg_array_begin(struct pg_array *a); /* a zeroed, or used before */
+void pg_array_add(struct pg_array *a, const char *v); /* NULL: NULL */
+const char *pg_array_end(struct pg_array *a);	      /* the literal */
+void pg_array_free(struct pg_array *a);
+
 /* store_pg_schema.c */
 int store_pg_migrate(struct store_pg *p, char *err, size_t errlen);
 /* store_open_ro(): the schema is there, at the version this code knows
