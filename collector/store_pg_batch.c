@@ -188,6 +188,7 @@ struct put {
 	int64_t *ids;	  /* the new rows' ids; 0: the uid was taken */
 	bool one_by_one;  /* never in bulk (by COPY) */
 	bool rows_failed; /* step 2 failed */
+	bool careful;	  /* in bulk, the uids taken by take_sql */
 };
 
 static void
@@ -383,19 +384,108 @@ put_rows_one_by_one(struct store_pg *p, struct put *b, size_t n, char *err,
 			   errlen);
 }
 
-/* Step 2: the batch's uids (the first of each) into the staging table by
- * one COPY; the free ones taken by one statement (b->ids set); the rows
- * of those by one COPY into measurements, as fast as COPY of rows made
- * elsewhere. */
 static int
-put_rows(struct store_pg *p, struct put *b, size_t n, char *err, size_t errlen)
+cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The free uids of the batch (the first of each), found by one statement
+ * that also draws their ids (b->ids set, in the batch's order), then
+ * COPY'd straight into measurement_uids: an index probe and a COPY'd row
+ * each, where take_sql's upsert, its staging and its join cost about twice
+ * that. Between the look and the COPY another collector may store one of
+ * the same uids: the COPY then fails (unique_violation, after that one's
+ * COMMIT), the transaction is rolled back and tried again by take_sql
+ * (b->careful), whose ON CONFLICT waits for it; the ids drawn by the
+ * failed try are lost (a gap, as any rolled-back transaction leaves). */
+static int
+uids_direct(struct store_pg *p, struct put *b, size_t n, const bool *first,
+	    char *err, size_t errlen)
+{
+	struct pg_array a = {0};
+	struct pg_params pp = {0};
+	struct pg_copy c = {0};
+	size_t *at = xcalloc(n + 1, sizeof(*at)), na = 0;
+	int64_t *ids = NULL;
+	PGresult *r;
+	int ret = -1, nr;
+
+	pg_array_begin(&a);
+	for (size_t i = 0; i < n; i++)
+		if (first[i]) {
+			pg_array_add(&a, b->v[i].uid);
+			at[na++] = i;
+		}
+	pp_text(&pp, pg_array_end(&a));
+	r = pg_query(p,
+		     "SELECT f.o - 1, nextval('measurements_id_seq') FROM"
+		     " (SELECT x.o FROM unnest($1::text[]) WITH ORDINALITY"
+		     " AS x (uid, o) WHERE NOT EXISTS (SELECT 1 FROM"
+		     " measurement_uids m WHERE m.uid = x.uid) ORDER BY x.o) f",
+		     &pp, false, PGRES_TUPLES_OK, "storing measurements", err,
+		     errlen);
+	if (r == NULL)
+		goto out;
+	/* the ids ascending, given to the free uids in the batch's order
+	 * (whatever the order nextval() was evaluated in) */
+	nr = PQntuples(r);
+	ids = xcalloc((size_t)nr + 1, sizeof(*ids));
+	memset(b->ids, 0, n * sizeof(*b->ids));
+	for (int i = 0; i < nr; i++)
+		ids[i] = pg_int(r, i, 1);
+	qsort(ids, (size_t)nr, sizeof(*ids), cmp_id);
+	for (int i = 0; i < nr; i++) {
+		int64_t k = pg_int(r, i, 0);
+
+		if (k < 0 || (size_t)k >= na || b->ids[at[k]] != 0) {
+			ww_set_err(err, errlen,
+				   "%s: storing measurements: "
+				   "a uid the batch did not ask for",
+				   p->name);
+			PQclear(r);
+			goto out;
+		}
+		b->ids[at[k]] = 1; /* taken: its id below */
+	}
+	PQclear(r);
+	pg_copy_begin(&c);
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (b->ids[i] == 0)
+			continue;
+		b->ids[i] = ids[k++];
+		pg_copy_row(&c, 3);
+		pg_copy_text(&c, b->v[i].uid);
+		pg_copy_int(&c, b->ids[i], 8);
+		pg_copy_int(&c, b->v[i].start_time, 8);
+	}
+	ret = nr == 0 ? 0
+		      : pg_copy_send(
+				p, &c,
+				"COPY measurement_uids (uid, id, start_time)"
+				" FROM STDIN (FORMAT binary)",
+				"storing measurements", err, errlen);
+out:
+	pg_copy_free(&c);
+	pg_array_free(&a);
+	free(ids);
+	free(at);
+	return ret;
+}
+
+/* The careful way (after a failed try): the batch's uids (the first of
+ * each) into the staging table by one COPY, the free ones taken by one
+ * upsert (b->ids set). */
+static int
+uids_staged(struct store_pg *p, struct put *b, size_t n, const bool *first,
+	    char *err, size_t errlen)
 {
 	struct pg_copy c = {0};
-	bool *first = xcalloc(n, sizeof(*first));
 	PGresult *r = NULL;
 	int ret = -1;
 
-	first_of_uids(b->v, n, first);
 	pg_copy_begin(&c);
 	for (size_t i = 0; i < n; i++) {
 		if (!first[i])
@@ -425,6 +515,27 @@ put_rows(struct store_pg *p, struct put *b, size_t n, char *err, size_t errlen)
 		}
 		b->ids[ord] = pg_int(r, i, 1);
 	}
+	ret = 0;
+out:
+	PQclear(r);
+	pg_copy_free(&c);
+	return ret;
+}
+
+/* Step 2: the free uids of the batch taken (b->ids set), then the rows of
+ * those by one COPY into measurements, as fast as COPY of rows made
+ * elsewhere. */
+static int
+put_rows(struct store_pg *p, struct put *b, size_t n, char *err, size_t errlen)
+{
+	struct pg_copy c = {0};
+	bool *first = xcalloc(n, sizeof(*first));
+	int ret = -1;
+
+	first_of_uids(b->v, n, first);
+	if ((b->careful ? uids_staged(p, b, n, first, err, errlen)
+			: uids_direct(p, b, n, first, err, errlen)) != 0)
+		goto out;
 	pg_copy_begin(&c);
 	for (size_t i = 0; i < n; i++)
 		if (b->ids[i] != 0 &&
@@ -433,7 +544,6 @@ put_rows(struct store_pg *p, struct put *b, size_t n, char *err, size_t errlen)
 	ret = pg_copy_send(p, &c, rows_sql, "storing measurements", err,
 			   errlen);
 out:
-	PQclear(r);
 	pg_copy_free(&c);
 	free(first);
 	return ret;
@@ -511,7 +621,7 @@ store_pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
 		   enum store_result *res, char *err, size_t errlen)
 {
 	struct store_pg *p = pg_of(s);
-	struct put b = {p, v, NULL, false, false};
+	struct put b = {p, v, NULL, false, false, false};
 	int ret = -1;
 
 	if (store_check_batch(v, n, err, errlen) != 0)
@@ -528,10 +638,20 @@ store_pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
 		ret = batch_try(p, &b, n, res, err, errlen);
 		if (ret == 0 || i + 1 == BATCH_TRIES)
 			break;
-		/* deadlock_detected, serialization_failure: again */
+		/* deadlock_detected, serialization_failure: again; and in
+		 * bulk, the uids taken the careful way (uids_direct()) */
 		if (strcmp(p->sqlstate, "40P01") == 0 ||
-		    strcmp(p->sqlstate, "40001") == 0)
+		    strcmp(p->sqlstate, "40001") == 0) {
+			b.careful = true;
 			continue;
+		}
+		/* unique_violation: a uid stored by another collector
+		 * between uids_direct()'s look and its COPY */
+		if (p->bulk && b.rows_failed && !b.careful &&
+		    strcmp(p->sqlstate, "23505") == 0) {
+			b.careful = true;
+			continue;
+		}
 		/* the rows refused (a constraint, a trigger, a full disk):
 		 * once more a row at a time, for the measurement at fault */
 		if (!b.rows_failed || !p->bulk ||
