@@ -144,13 +144,6 @@ pg_pipeline(struct store_pg *p, size_t n, const struct pg_pipe_ops *ops,
 static const char begin_sql[] =
 	"BEGIN; CREATE TEMP TABLE IF NOT EXISTS ww_stage (ord int, uid " T_C
 	", start_time bigint) ON COMMIT DELETE ROWS;"
-	/* store_pg_daily.c's: the (target, day)s and what they add */
-	" CREATE TEMP TABLE IF NOT EXISTS ww_dayadd (ord int, input " T_C
-	", cc " T_C ", asn " T_C
-	", day text, n_ok int, n_dns int, n_tcp_ip int,"
-	" n_tls int, n_http_failure int, n_http_diff int, n_server_side int,"
-	" n_down int, n_failed int, n_geo_mismatch int, n_capped int)"
-	" ON COMMIT DELETE ROWS;"
 	/* store_pg_timeline.c's: the targets' states to save */
 	" CREATE TEMP TABLE IF NOT EXISTS ww_states (ord int, id bigint,"
 	" input " T_C ", cc " T_C ", asn " T_C ", host " T_C ", rhost " T_C

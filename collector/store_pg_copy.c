@@ -188,6 +188,17 @@ pg_array_add(struct pg_array *a, const char *v)
 	array_put(a, "\"", 1);
 }
 
+void
+pg_array_int(struct pg_array *a, int64_t v)
+{
+	char num[24];
+	int k = snprintf(num, sizeof(num), "%lld", (long long)v);
+
+	if (a->n > 1)
+		array_put(a, ",", 1);
+	array_put(a, num, (size_t)k);
+}
+
 const char *
 pg_array_end(struct pg_array *a)
 {

@@ -246,7 +246,8 @@ struct pg_array {
 };
 void pg_array_begin(struct pg_array *a); /* a zeroed, or used before */
 void pg_array_add(struct pg_array *a, const char *v); /* NULL: NULL */
-const char *pg_array_end(struct pg_array *a);	      /* the literal */
+void pg_array_int(struct pg_array *a, int64_t v);
+const char *pg_array_end(struct pg_array *a); /* the literal */
 void pg_array_free(struct pg_array *a);
 
 /* store_pg_schema.c */
