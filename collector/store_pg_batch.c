@@ -135,22 +135,16 @@ pg_pipeline(struct store_pg *p, size_t n, const struct pg_pipe_ops *ops,
 /* --- step 2: the rows --------------------------------------------------------
  */
 
-/* The staging table of a connection: the batch's uids. Temporary (no
- * WAL, no other session sees it), emptied at each COMMIT; made, when
- * missing, in the batch's transaction by the same round trip as its
- * BEGIN: after a reconnection or a rolled-back first batch it is simply
- * made again. */
+/* The staging table of a connection for uids_staged(): the batch's uids.
+ * Temporary (no WAL, no other session sees it), emptied at each COMMIT;
+ * made, when missing, in the batch's transaction: after a reconnection or
+ * a rolled-back batch it is simply made again. Only the careful way uses
+ * it: a transaction that touches no temporary table pays nothing for it
+ * at COMMIT. */
 #define T_C "text COLLATE \"C\""
-static const char begin_sql[] =
-	"BEGIN; CREATE TEMP TABLE IF NOT EXISTS ww_stage (ord int, uid " T_C
-	", start_time bigint) ON COMMIT DELETE ROWS;"
-	/* store_pg_timeline.c's: the targets' states to save */
-	" CREATE TEMP TABLE IF NOT EXISTS ww_states (ord int, id bigint,"
-	" input " T_C ", cc " T_C ", asn " T_C ", host " T_C ", rhost " T_C
-	", category_code " T_C ", category_time bigint, state " T_C
-	", method " T_C ", since bigint, last_tested bigint,"
-	" n_conclusive bigint, last_time bigint, last_id bigint, win text,"
-	" fresh int) ON COMMIT DELETE ROWS";
+static const char stage_make_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS ww_stage (ord int, uid " T_C
+	", start_time bigint) ON COMMIT DELETE ROWS";
 static const char stage_sql[] =
 	"COPY pg_temp.ww_stage FROM STDIN (FORMAT binary)";
 /* The staged uids that are free, taken: ids from the sequence in the
@@ -479,6 +473,9 @@ uids_staged(struct store_pg *p, struct put *b, size_t n, const bool *first,
 	PGresult *r = NULL;
 	int ret = -1;
 
+	if (pg_exec(p, stage_make_sql, "storing measurements", err, errlen) !=
+	    0)
+		return -1;
 	pg_copy_begin(&c);
 	for (size_t i = 0; i < n; i++) {
 		if (!first[i])
@@ -597,8 +594,7 @@ batch_try(struct store_pg *p, struct put *b, size_t n, enum store_result *res,
 	  char *err, size_t errlen)
 {
 	p->bulk = n >= store_pg_bulk_min && !b->one_by_one;
-	if (pg_exec(p, p->bulk ? begin_sql : "BEGIN", "starting a transaction",
-		    err, errlen) != 0 ||
+	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0 ||
 	    store_pg_lock_targets(p, b->v, n, err, errlen) != 0 ||
 	    batch_rows(p, b, n, res, err, errlen) != 0 ||
 	    store_pg_tl_batch(p, b->v, n, b->ids, err, errlen) != 0 ||
