@@ -371,93 +371,67 @@ put_rows_one_by_one(struct store_pg *p, struct put *b, size_t n, char *err,
 			   errlen);
 }
 
-static int
-cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The free uids of the batch (the first of each), found by one statement
- * that also draws their ids (b->ids set, in the batch's order), then
- * COPY'd straight into measurement_uids: an index probe and a COPY'd row
- * each, where take_sql's upsert, its staging and its join cost about twice
- * that. Between the look and the COPY another collector may store one of
- * the same uids: the COPY then fails (unique_violation, after that one's
- * COMMIT), the transaction is rolled back and tried again by take_sql
- * (b->careful), whose ON CONFLICT waits for it; the ids drawn by the
- * failed try are lost (a gap, as any rolled-back transaction leaves). */
+/* The free uids of the batch (the first of each) taken by one statement:
+ * the uids and their start times as arrays, the free ones found by an
+ * index probe each, given ids in the batch's order (the sort comes before
+ * the INSERT's nextval() is evaluated) and inserted (b->ids set). Where
+ * take_sql's upsert waits on a uid another collector is storing that
+ * very moment, this one fails (unique_violation, after that one's
+ * COMMIT): the transaction is rolled back and tried again the careful way
+ * (b->careful); the ids drawn by the failed try are lost (a gap, as any
+ * rolled-back transaction leaves). Staging the uids by COPY and the
+ * upsert cost two round trips more and about twice the server's time. */
 static int
 uids_direct(struct store_pg *p, struct put *b, size_t n, const bool *first,
 	    char *err, size_t errlen)
 {
-	struct pg_array a = {0};
+	struct pg_array uid = {0}, t0 = {0};
 	struct pg_params pp = {0};
-	struct pg_copy c = {0};
 	size_t *at = xcalloc(n + 1, sizeof(*at)), na = 0;
-	int64_t *ids = NULL;
 	PGresult *r;
-	int ret = -1, nr;
+	int ret = -1;
 
-	pg_array_begin(&a);
+	pg_array_begin(&uid);
+	pg_array_begin(&t0);
 	for (size_t i = 0; i < n; i++)
 		if (first[i]) {
-			pg_array_add(&a, b->v[i].uid);
+			pg_array_add(&uid, b->v[i].uid);
+			pg_array_int(&t0, b->v[i].start_time);
 			at[na++] = i;
 		}
-	pp_text(&pp, pg_array_end(&a));
+	pp_text(&pp, pg_array_end(&uid));
+	pp_text(&pp, pg_array_end(&t0));
 	r = pg_query(p,
-		     "SELECT f.o - 1, nextval('measurements_id_seq') FROM"
-		     " (SELECT x.o FROM unnest($1::text[]) WITH ORDINALITY"
-		     " AS x (uid, o) WHERE NOT EXISTS (SELECT 1 FROM"
-		     " measurement_uids m WHERE m.uid = x.uid) ORDER BY x.o) f",
+		     "WITH x AS (SELECT * FROM unnest($1::text[], $2::bigint[])"
+		     " WITH ORDINALITY AS x (uid, start_time, o)),"
+		     " f AS (SELECT * FROM x WHERE NOT EXISTS (SELECT 1 FROM"
+		     " measurement_uids m WHERE m.uid = x.uid) ORDER BY o),"
+		     " i AS (INSERT INTO measurement_uids (uid, id, start_time)"
+		     " SELECT uid, nextval('measurements_id_seq'), start_time"
+		     " FROM f RETURNING uid, id)"
+		     " SELECT x.o - 1, i.id FROM i JOIN x ON x.uid = i.uid",
 		     &pp, false, PGRES_TUPLES_OK, "storing measurements", err,
 		     errlen);
 	if (r == NULL)
 		goto out;
-	/* the ids ascending, given to the free uids in the batch's order
-	 * (whatever the order nextval() was evaluated in) */
-	nr = PQntuples(r);
-	ids = xcalloc((size_t)nr + 1, sizeof(*ids));
 	memset(b->ids, 0, n * sizeof(*b->ids));
-	for (int i = 0; i < nr; i++)
-		ids[i] = pg_int(r, i, 1);
-	qsort(ids, (size_t)nr, sizeof(*ids), cmp_id);
-	for (int i = 0; i < nr; i++) {
+	for (int i = 0; i < PQntuples(r); i++) {
 		int64_t k = pg_int(r, i, 0);
 
 		if (k < 0 || (size_t)k >= na || b->ids[at[k]] != 0) {
 			ww_set_err(err, errlen,
 				   "%s: storing measurements: "
-				   "a uid the batch did not ask for",
+				   "a uid the batch did not send",
 				   p->name);
-			PQclear(r);
 			goto out;
 		}
-		b->ids[at[k]] = 1; /* taken: its id below */
+		b->ids[at[k]] = pg_int(r, i, 1);
 	}
-	PQclear(r);
-	pg_copy_begin(&c);
-	for (size_t i = 0, k = 0; i < n; i++) {
-		if (b->ids[i] == 0)
-			continue;
-		b->ids[i] = ids[k++];
-		pg_copy_row(&c, 3);
-		pg_copy_text(&c, b->v[i].uid);
-		pg_copy_int(&c, b->ids[i], 8);
-		pg_copy_int(&c, b->v[i].start_time, 8);
-	}
-	ret = nr == 0 ? 0
-		      : pg_copy_send(
-				p, &c,
-				"COPY measurement_uids (uid, id, start_time)"
-				" FROM STDIN (FORMAT binary)",
-				"storing measurements", err, errlen);
+	ret = 0;
 out:
-	pg_copy_free(&c);
-	pg_array_free(&a);
-	free(ids);
+	PQclear(r);
+	pg_array_free(&uid);
+	pg_array_free(&t0);
 	free(at);
 	return ret;
 }
@@ -594,8 +568,7 @@ batch_try(struct store_pg *p, struct put *b, size_t n, enum store_result *res,
 	  char *err, size_t errlen)
 {
 	p->bulk = n >= store_pg_bulk_min && !b->one_by_one;
-	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0 ||
-	    store_pg_lock_targets(p, b->v, n, err, errlen) != 0 ||
+	if (store_pg_lock_targets(p, b->v, n, true, err, errlen) != 0 ||
 	    batch_rows(p, b, n, res, err, errlen) != 0 ||
 	    store_pg_tl_batch(p, b->v, n, b->ids, err, errlen) != 0 ||
 	    pg_exec(p, "COMMIT", "committing", err, errlen) != 0) {

@@ -283,9 +283,10 @@ int store_pg_tl_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 		      const int64_t *ids, char *err, size_t errlen);
 int store_pg_tl_rebuild_stale(struct store_pg *p, char *err, size_t errlen);
 int store_pg_tl_rebuild_all(struct store_pg *p, char *err, size_t errlen);
-/* The advisory locks of the targets of v[0..n-1], in sorted order. */
+/* The advisory locks of the targets of v[0..n-1], in sorted order;
+ * begin: the transaction begun first, by the same round trip. */
 int store_pg_lock_targets(struct store_pg *p, const struct store_meas *v,
-			  size_t n, char *err, size_t errlen);
+			  size_t n, bool begin, char *err, size_t errlen);
 
 /* store_pg_misc.c: settings, submitters, data_version */
 int store_pg_settings_load(struct store_pg *p, char *err, size_t errlen);

@@ -36,10 +36,17 @@ cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Take the locks of hashes h[0..n-1] (sorted here) in one statement. */
+/* Take the locks of hashes h[0..n-1] (sorted here) in one statement;
+ * begin: after a BEGIN sent in the same round trip (a simple query of
+ * two statements: the array is numbers, written into the text). */
 static int
-lock_hashes(struct store_pg *p, int64_t *h, size_t n, char *err, size_t errlen)
+lock_hashes(struct store_pg *p, int64_t *h, size_t n, bool begin, char *err,
+	    size_t errlen)
 {
+	static const char head[] =
+		"BEGIN; SELECT count(pg_advisory_xact_lock(k))"
+		" FROM (SELECT k FROM unnest('";
+	static const char tail[] = "'::bigint[]) k ORDER BY k) s";
 	struct pg_params pp = {0};
 	char *arr, *w;
 	size_t k = 0;
@@ -47,10 +54,12 @@ lock_hashes(struct store_pg *p, int64_t *h, size_t n, char *err, size_t errlen)
 	int ret;
 
 	if (n == 0)
-		return 0;
+		return begin ? pg_exec(p, "BEGIN", "starting a transaction",
+				       err, errlen)
+			     : 0;
 	qsort(h, n, sizeof(*h), cmp_i64);
-	arr = xmalloc(n * 22 + 3);
-	w = arr;
+	arr = xmalloc(sizeof(head) + n * 22 + 3 + sizeof(tail));
+	w = arr + sprintf(arr, "%s", begin ? head : "");
 	*w++ = '{';
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && h[i] == h[i - 1])
@@ -59,14 +68,32 @@ lock_hashes(struct store_pg *p, int64_t *h, size_t n, char *err, size_t errlen)
 	}
 	*w++ = '}';
 	*w = '\0';
-	pp_text(&pp, arr);
-	/* the array is sorted and unnest keeps its order; the subquery's
-	 * ORDER BY says so to the planner too */
-	r = pg_query(p,
-		     "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k"
-		     " FROM unnest($1::bigint[]) k ORDER BY k) s",
-		     &pp, false, PGRES_TUPLES_OK, "locking targets", err,
-		     errlen);
+	if (begin) {
+		sprintf(w, "%s", tail);
+		r = PQexec(p->conn, arr);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			const char *st =
+				r != NULL ? PQresultErrorField(r,
+							       PG_DIAG_SQLSTATE)
+					  : NULL;
+
+			snprintf(p->sqlstate, sizeof(p->sqlstate), "%s",
+				 st != NULL ? st : "");
+			pg_fail(p, r, "locking targets", err, errlen);
+			PQclear(r);
+			r = NULL;
+		}
+	} else {
+		pp_text(&pp, arr);
+		/* the array is sorted and unnest keeps its order; the
+		 * subquery's ORDER BY says so to the planner too */
+		r = pg_query(p,
+			     "SELECT count(pg_advisory_xact_lock(k)) FROM"
+			     " (SELECT k FROM unnest($1::bigint[]) k ORDER BY"
+			     " k) s",
+			     &pp, false, PGRES_TUPLES_OK, "locking targets",
+			     err, errlen);
+	}
 	ret = r != NULL ? 0 : -1;
 	PQclear(r);
 	free(arr);
@@ -75,7 +102,7 @@ lock_hashes(struct store_pg *p, int64_t *h, size_t n, char *err, size_t errlen)
 
 int
 store_pg_lock_targets(struct store_pg *p, const struct store_meas *v, size_t n,
-		      char *err, size_t errlen)
+		      bool begin, char *err, size_t errlen)
 {
 	int64_t *h = xmalloc((n + 1) * sizeof(*h));
 	size_t k = 0;
@@ -85,7 +112,7 @@ store_pg_lock_targets(struct store_pg *p, const struct store_meas *v, size_t n,
 		if (v[i].input != NULL)
 			h[k++] = (int64_t)tkey_hash(v[i].input, v[i].probe_cc,
 						    v[i].probe_asn);
-	ret = lock_hashes(p, h, k, err, errlen);
+	ret = lock_hashes(p, h, k, begin, err, errlen);
 	free(h);
 	return ret;
 }
@@ -504,7 +531,7 @@ rebuild_keys(struct store_pg *p, const PGresult *r, char *err, size_t errlen)
 		h[i] = (int64_t)tkey_hash(PQgetvalue(r, i, 0),
 					  PQgetvalue(r, i, 1),
 					  PQgetvalue(r, i, 2));
-	ret = lock_hashes(p, h, (size_t)n, err, errlen);
+	ret = lock_hashes(p, h, (size_t)n, false, err, errlen);
 	free(h);
 	for (int i = 0; ret == 0 && i < n; i++) {
 		struct pg_params pp = {0};
