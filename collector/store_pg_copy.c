@@ -1,9 +1,11 @@
 /*
- * store_pg_copy.c - rows sent to PostgreSQL with COPY ... FROM STDIN in
- * its binary format (the PostgreSQL documentation, "COPY", "Binary
- * Format"): a batch's measurements go into a temporary staging table in
- * one stream, where a statement per row cost ~65 us of parsing, planning
- * and round trips each (store_pg_batch.c).
+ * store_pg_copy.c - rows sent to PostgreSQL in bulk: with COPY ... FROM
+ * STDIN in its binary format (the PostgreSQL documentation, "COPY",
+ * "Binary Format"): a batch's measurements go into measurements in one
+ * stream, where a statement per row cost ~65 us of parsing, planning and
+ * round trips each (store_pg_batch.c); and as arrays of text, one
+ * parameter a column, for the statements that take a batch's keys or
+ * counts at once (below).
  *
  * The format: a signature, two 32-bit words (flags, extension length),
  * then per row a 16-bit field count and per field a 32-bit length (-1 for

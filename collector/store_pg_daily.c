@@ -10,11 +10,13 @@
  * 10,000 measurements of one target took 16 s, quadratic.
  *
  * The cap needs, for each measurement, the day's total just after it and
- * its submitter's count of the day: the total is the stored one (read
- * once) plus the batch's so far; the submitters' counts are read when the
- * day passes the cap (counting the rows up to that measurement: the
- * batch's later rows are already stored and must not count yet) or when a
- * submitter is first met on a day already past it.
+ * its submitter's count of the day: the total is the stored one plus the
+ * batch's so far; the submitters' counts are read when the day passes the
+ * cap (counting the rows up to that measurement: the batch's later rows
+ * are already stored and must not count yet) or when a submitter is first
+ * met on a day already past it. A small batch reads each day's stored
+ * total first; in bulk the counts are written first and only the days the
+ * write took past the cap are counted again and corrected (adds_write()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,8 +140,8 @@ pp_acc(struct pg_params *pp, const struct dacc *a)
 /* --- the stored totals -----------------------------------------------------
  */
 
-/* A small batch (not p->bulk): a statement per (target, day),
- * pipelined, touches no staging table. */
+/* A small batch (not p->bulk): each day's stored total first, a statement
+ * per (target, day), pipelined. */
 static int
 total_build(void *ctx, size_t i, struct pg_call *calls, char *err,
 	    size_t errlen)

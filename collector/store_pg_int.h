@@ -61,8 +61,8 @@ struct store_pg {
 	struct store_agreement ag; /* the database's, read at open */
 	bool guard;		   /* store_submitters_guard() was called */
 	char sqlstate[6];	   /* of the last error */
-	/* the batch being stored goes by COPY through the staging tables
-	 * (store_pg_batch.c: PG_BULK_MIN measurements or more) */
+	/* the batch being stored goes in bulk (store_pg_batch.c:
+	 * PG_BULK_MIN measurements or more) */
 	bool bulk;
 	unsigned long cursors; /* names of the queries' cursors */
 	/* months whose partition is known to exist (store_pg_schema.c) */
@@ -188,12 +188,13 @@ int64_t pg_int(const PGresult *r, int row, int col);
 /* "YYYY-MM-DD" of unix seconds, clamped to the years 1 to 9999. */
 void pg_day_of(int64_t t, char out[32]);
 
-/* Measurements of a batch from which it is sent by COPY through
- * temporary staging tables; a smaller one goes a statement per row,
- * pipelined, and touches no temporary table (whose emptying at COMMIT
- * and extra round trips cost a small transaction more than COPY saves
- * it: store-bench at 16 a call, 2,400/s by COPY against 4,200/s; even at
- * 64, faster from there: 8,700/s against 6,500/s at 128). */
+/* Measurements of a batch from which it is stored in bulk (its rows by
+ * COPY, the rest by a few statements taking arrays: store_pg_batch.c); a
+ * smaller one goes a statement per row, pipelined. Chosen when bulk still
+ * went through temporary staging tables, whose emptying at COMMIT and
+ * extra round trips cost a small transaction more than COPY saved it
+ * (store-bench at 16 a call, 2,400/s by COPY against 4,200/s; even at 64,
+ * faster from there: 8,700/s against 6,500/s at 128). */
 #define PG_BULK_MIN 64
 /* PG_BULK_MIN, but the tests lower it (tests/unit/store_fixture.h) so
  * that the conformance suite runs both ways. */
