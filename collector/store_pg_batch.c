@@ -411,8 +411,11 @@ uids_direct(struct store_pg *p, struct put *b, size_t n, const bool *first,
 	r = pg_query(p,
 		     "WITH x AS (SELECT * FROM unnest($1::text[], $2::bigint[])"
 		     " WITH ORDINALITY AS x (uid, start_time, o)),"
-		     " f AS (SELECT * FROM x WHERE NOT EXISTS (SELECT 1 FROM"
-		     " measurement_uids m WHERE m.uid = x.uid) ORDER BY o),"
+		     /* LATERAL ... LIMIT: an index probe per uid, never a
+		      * scan of every stored uid for a hash anti-join */
+		     " f AS (SELECT x.* FROM x LEFT JOIN LATERAL (SELECT 1 AS"
+		     " hit FROM measurement_uids m WHERE m.uid = x.uid LIMIT 1)"
+		     " e ON true WHERE e.hit IS NULL ORDER BY x.o),"
 		     " i AS (INSERT INTO measurement_uids (uid, id, start_time)"
 		     " SELECT uid, nextval('measurements_id_seq'), start_time"
 		     " FROM f RETURNING uid, id)"

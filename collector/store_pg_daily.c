@@ -361,7 +361,9 @@ adds_write(struct daily *d, char *err, size_t errlen)
 	w += snprintf(w, (size_t)(end - w),
 		      " INTO daily_counts AS d (input, probe_cc, probe_asn,"
 		      " day, " N_COLS ") SELECT input, cc, asn, day, " N_COLS
-		      " FROM s ON CONFLICT (input, probe_cc, probe_asn, day) DO"
+		      " FROM s ORDER BY input COLLATE \"C\", cc COLLATE \"C\","
+		      " asn COLLATE \"C\", day" /* the index's order */
+		      " ON CONFLICT (input, probe_cc, probe_asn, day) DO"
 		      " UPDATE SET " N_ADD);
 	if (d->p->ag.daily_cap != 0) {
 		pp_int(&pp, d->p->ag.daily_cap);
