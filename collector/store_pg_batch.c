@@ -25,7 +25,7 @@
  *      moved in memory, written once; in bulk read by one statement and
  *      written by one), then COMMIT; only then is the batch acknowledged
  *      (0).
- * In bulk, a batch's transaction costs ~9 round trips whatever its size,
+ * In bulk, a batch's transaction costs ~10 round trips whatever its size,
  * and no temporary table (whose emptying at COMMIT each transaction would
  * pay): the statements take their rows as arrays (pg_array, one text
  * parameter per column, unnest()ed).
