@@ -3,25 +3,32 @@
  * few round trips, whatever the batch's size.
  *
  * One transaction:
- *   1. the advisory locks of the batch's targets, in sorted order
- *      (store_pg_lock_targets());
+ *   1. BEGIN and the advisory locks of the batch's targets, in sorted
+ *      order, by one round trip (store_pg_lock_targets());
  *   2. the rows. A batch of PG_BULK_MIN measurements or more ("bulk"):
- *      its uids into a temporary staging table with one COPY (binary:
- *      store_pg_copy.c), one statement takes the free ones (ids in the
- *      batch's order), and one COPY sends their rows into measurements;
- *      nothing for a uid taken. A statement per row, even pipelined, cost
- *      ~65 us each in the server (parameters parsed, a plan, a partition
- *      routed, an executor started per row), where COPY takes ~20 us a
- *      row with the indexes. A smaller batch: one statement per row
- *      (PS_PUT: its uid and its row), pipelined, in the batch's order;
+ *      one statement takes its free uids (the uids sent as arrays, ids
+ *      drawn in the batch's order, inserted into measurement_uids:
+ *      uids_direct()), and one COPY (binary: store_pg_copy.c) sends
+ *      their rows into measurements; nothing for a uid taken. A statement
+ *      per row, even pipelined, cost ~65 us each in the server
+ *      (parameters parsed, a plan, a partition routed, an executor
+ *      started per row), where COPY takes ~20 us a row with the indexes.
+ *      A smaller batch: one statement per row (PS_PUT: its uid and its
+ *      row), pipelined, in the batch's order;
  *   3. a taken uid is a duplicate or a conflict (its raw read back: rare);
  *      the writer's guard flags a revoked key's rows;
  *   4. the daily counts and the daily cap (store_pg_daily.c), added up in
- *      memory and written once per target and day (in bulk: staged by
- *      COPY, one statement reads them, one adds);
+ *      memory and written once per target and day (in bulk: one upsert
+ *      whose answer names the days past the cap, the only ones counted
+ *      again);
  *   5. the timelines (store_pg_tl_batch(): each target's state read once,
- *      moved in memory, written once; in bulk by COPY and one UPDATE and
- *      one upsert), then COMMIT; only then is the batch acknowledged (0).
+ *      moved in memory, written once; in bulk read by one statement and
+ *      written by one), then COMMIT; only then is the batch acknowledged
+ *      (0).
+ * In bulk, a batch's transaction costs ~10 round trips whatever its size,
+ * and no temporary table (whose emptying at COMMIT each transaction would
+ * pay): the statements take their rows as arrays (pg_array, one text
+ * parameter per column, unnest()ed).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,31 +142,16 @@ pg_pipeline(struct store_pg *p, size_t n, const struct pg_pipe_ops *ops,
 /* --- step 2: the rows --------------------------------------------------------
  */
 
-/* The staging table of a connection: the batch's uids. Temporary (no
- * WAL, no other session sees it), emptied at each COMMIT; made, when
- * missing, in the batch's transaction by the same round trip as its
- * BEGIN: after a reconnection or a rolled-back first batch it is simply
- * made again. */
+/* The staging table of a connection for uids_staged(): the batch's uids.
+ * Temporary (no WAL, no other session sees it), emptied at each COMMIT;
+ * made, when missing, in the batch's transaction: after a reconnection or
+ * a rolled-back batch it is simply made again. Only the careful way uses
+ * it: a transaction that touches no temporary table pays nothing for it
+ * at COMMIT. */
 #define T_C "text COLLATE \"C\""
-static const char begin_sql[] =
-	"BEGIN; CREATE TEMP TABLE IF NOT EXISTS ww_stage (ord int, uid " T_C
-	", start_time bigint) ON COMMIT DELETE ROWS;"
-	/* store_pg_daily.c's: the (target, day)s, and what they add */
-	" CREATE TEMP TABLE IF NOT EXISTS ww_days (ord int, input " T_C
-	", cc " T_C ", asn " T_C ", day text) ON COMMIT DELETE ROWS;"
-	" CREATE TEMP TABLE IF NOT EXISTS ww_dayadd (input " T_C ", cc " T_C
-	", asn " T_C ", day text, n_ok int, n_dns int, n_tcp_ip int,"
-	" n_tls int, n_http_failure int, n_http_diff int, n_server_side int,"
-	" n_down int, n_failed int, n_protocol int, n_geo_mismatch int,"
-	" n_capped int)"
-	" ON COMMIT DELETE ROWS;"
-	/* store_pg_timeline.c's: the targets' states to save */
-	" CREATE TEMP TABLE IF NOT EXISTS ww_states (ord int, id bigint,"
-	" input " T_C ", cc " T_C ", asn " T_C ", host " T_C ", rhost " T_C
-	", category_code " T_C ", category_time bigint, state " T_C
-	", method " T_C ", since bigint, last_tested bigint,"
-	" n_conclusive bigint, last_time bigint, last_id bigint, win text,"
-	" fresh int) ON COMMIT DELETE ROWS";
+static const char stage_make_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS ww_stage (ord int, uid " T_C
+	", start_time bigint) ON COMMIT DELETE ROWS";
 static const char stage_sql[] =
 	"COPY pg_temp.ww_stage FROM STDIN (FORMAT binary)";
 /* The staged uids that are free, taken: ids from the sequence in the
@@ -190,6 +182,7 @@ struct put {
 	int64_t *ids;	  /* the new rows' ids; 0: the uid was taken */
 	bool one_by_one;  /* never in bulk (by COPY) */
 	bool rows_failed; /* step 2 failed */
+	bool careful;	  /* in bulk, the uids taken by take_sql */
 };
 
 static void
@@ -385,19 +378,88 @@ put_rows_one_by_one(struct store_pg *p, struct put *b, size_t n, char *err,
 			   errlen);
 }
 
-/* Step 2: the batch's uids (the first of each) into the staging table by
- * one COPY; the free ones taken by one statement (b->ids set); the rows
- * of those by one COPY into measurements, as fast as COPY of rows made
- * elsewhere. */
+/* The free uids of the batch (the first of each) taken by one statement:
+ * the uids and their start times as arrays, the free ones found by an
+ * index probe each, given ids in the batch's order (the sort comes before
+ * the INSERT's nextval() is evaluated) and inserted (b->ids set). Where
+ * take_sql's upsert waits on a uid another collector is storing that
+ * very moment, this one fails (unique_violation, after that one's
+ * COMMIT): the transaction is rolled back and tried again the careful way
+ * (b->careful); the ids drawn by the failed try are lost (a gap, as any
+ * rolled-back transaction leaves). Staging the uids by COPY and the
+ * upsert cost two round trips more and about twice the server's time. */
 static int
-put_rows(struct store_pg *p, struct put *b, size_t n, char *err, size_t errlen)
+uids_direct(struct store_pg *p, struct put *b, size_t n, const bool *first,
+	    char *err, size_t errlen)
+{
+	struct pg_array uid = {0}, t0 = {0};
+	struct pg_params pp = {0};
+	size_t *at = xcalloc(n + 1, sizeof(*at)), na = 0;
+	PGresult *r;
+	int ret = -1;
+
+	pg_array_begin(&uid);
+	pg_array_begin(&t0);
+	for (size_t i = 0; i < n; i++)
+		if (first[i]) {
+			pg_array_add(&uid, b->v[i].uid);
+			pg_array_int(&t0, b->v[i].start_time);
+			at[na++] = i;
+		}
+	pp_text(&pp, pg_array_end(&uid));
+	pp_text(&pp, pg_array_end(&t0));
+	r = pg_query(p,
+		     "WITH x AS (SELECT * FROM unnest($1::text[], $2::bigint[])"
+		     " WITH ORDINALITY AS x (uid, start_time, o)),"
+		     /* LATERAL ... LIMIT: an index probe per uid, never a
+		      * scan of every stored uid for a hash anti-join */
+		     " f AS (SELECT x.* FROM x LEFT JOIN LATERAL (SELECT 1 AS"
+		     " hit FROM measurement_uids m WHERE m.uid = x.uid LIMIT 1)"
+		     " e ON true WHERE e.hit IS NULL ORDER BY x.o),"
+		     " i AS (INSERT INTO measurement_uids (uid, id, start_time)"
+		     " SELECT uid, nextval('measurements_id_seq'), start_time"
+		     " FROM f RETURNING uid, id)"
+		     " SELECT x.o - 1, i.id FROM i JOIN x ON x.uid = i.uid",
+		     &pp, false, PGRES_TUPLES_OK, "storing measurements", err,
+		     errlen);
+	if (r == NULL)
+		goto out;
+	memset(b->ids, 0, n * sizeof(*b->ids));
+	for (int i = 0; i < PQntuples(r); i++) {
+		int64_t k = pg_int(r, i, 0);
+
+		if (k < 0 || (size_t)k >= na || b->ids[at[k]] != 0) {
+			ww_set_err(err, errlen,
+				   "%s: storing measurements: "
+				   "a uid the batch did not send",
+				   p->name);
+			goto out;
+		}
+		b->ids[at[k]] = pg_int(r, i, 1);
+	}
+	ret = 0;
+out:
+	PQclear(r);
+	pg_array_free(&uid);
+	pg_array_free(&t0);
+	free(at);
+	return ret;
+}
+
+/* The careful way (after a failed try): the batch's uids (the first of
+ * each) into the staging table by one COPY, the free ones taken by one
+ * upsert (b->ids set). */
+static int
+uids_staged(struct store_pg *p, struct put *b, size_t n, const bool *first,
+	    char *err, size_t errlen)
 {
 	struct pg_copy c = {0};
-	bool *first = xcalloc(n, sizeof(*first));
 	PGresult *r = NULL;
 	int ret = -1;
 
-	first_of_uids(b->v, n, first);
+	if (pg_exec(p, stage_make_sql, "storing measurements", err, errlen) !=
+	    0)
+		return -1;
 	pg_copy_begin(&c);
 	for (size_t i = 0; i < n; i++) {
 		if (!first[i])
@@ -427,6 +489,27 @@ put_rows(struct store_pg *p, struct put *b, size_t n, char *err, size_t errlen)
 		}
 		b->ids[ord] = pg_int(r, i, 1);
 	}
+	ret = 0;
+out:
+	PQclear(r);
+	pg_copy_free(&c);
+	return ret;
+}
+
+/* Step 2: the free uids of the batch taken (b->ids set), then the rows of
+ * those by one COPY into measurements, as fast as COPY of rows made
+ * elsewhere. */
+static int
+put_rows(struct store_pg *p, struct put *b, size_t n, char *err, size_t errlen)
+{
+	struct pg_copy c = {0};
+	bool *first = xcalloc(n, sizeof(*first));
+	int ret = -1;
+
+	first_of_uids(b->v, n, first);
+	if ((b->careful ? uids_staged(p, b, n, first, err, errlen)
+			: uids_direct(p, b, n, first, err, errlen)) != 0)
+		goto out;
 	pg_copy_begin(&c);
 	for (size_t i = 0; i < n; i++)
 		if (b->ids[i] != 0 &&
@@ -435,7 +518,6 @@ put_rows(struct store_pg *p, struct put *b, size_t n, char *err, size_t errlen)
 	ret = pg_copy_send(p, &c, rows_sql, "storing measurements", err,
 			   errlen);
 out:
-	PQclear(r);
 	pg_copy_free(&c);
 	free(first);
 	return ret;
@@ -496,9 +578,7 @@ batch_try(struct store_pg *p, struct put *b, size_t n, enum store_result *res,
 	  char *err, size_t errlen)
 {
 	p->bulk = n >= store_pg_bulk_min && !b->one_by_one;
-	if (pg_exec(p, p->bulk ? begin_sql : "BEGIN", "starting a transaction",
-		    err, errlen) != 0 ||
-	    store_pg_lock_targets(p, b->v, n, err, errlen) != 0 ||
+	if (store_pg_lock_targets(p, b->v, n, true, err, errlen) != 0 ||
 	    batch_rows(p, b, n, res, err, errlen) != 0 ||
 	    store_pg_tl_batch(p, b->v, n, b->ids, err, errlen) != 0 ||
 	    pg_exec(p, "COMMIT", "committing", err, errlen) != 0) {
@@ -513,7 +593,7 @@ store_pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
 		   enum store_result *res, char *err, size_t errlen)
 {
 	struct store_pg *p = pg_of(s);
-	struct put b = {p, v, NULL, false, false};
+	struct put b = {p, v, NULL, false, false, false};
 	int ret = -1;
 
 	if (store_check_batch(v, n, err, errlen) != 0)
@@ -530,10 +610,20 @@ store_pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
 		ret = batch_try(p, &b, n, res, err, errlen);
 		if (ret == 0 || i + 1 == BATCH_TRIES)
 			break;
-		/* deadlock_detected, serialization_failure: again */
+		/* deadlock_detected, serialization_failure: again; and in
+		 * bulk, the uids taken the careful way (uids_direct()) */
 		if (strcmp(p->sqlstate, "40P01") == 0 ||
-		    strcmp(p->sqlstate, "40001") == 0)
+		    strcmp(p->sqlstate, "40001") == 0) {
+			b.careful = true;
 			continue;
+		}
+		/* unique_violation: a uid stored by another collector
+		 * between uids_direct()'s look and its COPY */
+		if (p->bulk && b.rows_failed && !b.careful &&
+		    strcmp(p->sqlstate, "23505") == 0) {
+			b.careful = true;
+			continue;
+		}
 		/* the rows refused (a constraint, a trigger, a full disk):
 		 * once more a row at a time, for the measurement at fault */
 		if (!b.rows_failed || !p->bulk ||

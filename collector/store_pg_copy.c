@@ -1,9 +1,11 @@
 /*
- * store_pg_copy.c - rows sent to PostgreSQL with COPY ... FROM STDIN in
- * its binary format (the PostgreSQL documentation, "COPY", "Binary
- * Format"): a batch's measurements go into a temporary staging table in
- * one stream, where a statement per row cost ~65 us of parsing, planning
- * and round trips each (store_pg_batch.c).
+ * store_pg_copy.c - rows sent to PostgreSQL in bulk: with COPY ... FROM
+ * STDIN in its binary format (the PostgreSQL documentation, "COPY",
+ * "Binary Format"): a batch's measurements go into measurements in one
+ * stream, where a statement per row cost ~65 us of parsing, planning and
+ * round trips each (store_pg_batch.c); and as arrays of text, one
+ * parameter a column, for the statements that take a batch's keys or
+ * counts at once (below).
  *
  * The format: a signature, two 32-bit words (flags, extension length),
  * then per row a 16-bit field count and per field a 32-bit length (-1 for
@@ -138,4 +140,78 @@ pg_copy_send(struct store_pg *p, struct pg_copy *c, const char *sql,
 		PQclear(r);
 	}
 	return ret;
+}
+
+/* --- arrays of text ---------------------------------------------------------
+ * The literal of a text[] (the PostgreSQL documentation, "Arrays", "Array
+ * Value Input"): every element double-quoted, a backslash before each
+ * '"' and '\' inside, unquoted NULL for SQL NULL. Quoted, nothing else in
+ * an element is special (commas, braces, spaces, the word NULL). */
+
+static void
+array_put(struct pg_array *a, const void *v, size_t n)
+{
+	if (a->cap - a->n < n + 1) { /* + 1: the closing brace's NUL */
+		while (a->cap - a->n < n + 1)
+			a->cap = a->cap * 2 + 4096;
+		a->buf = xrealloc(a->buf, a->cap);
+	}
+	memcpy(a->buf + a->n, v, n);
+	a->n += n;
+}
+
+void
+pg_array_begin(struct pg_array *a)
+{
+	a->n = 0;
+	array_put(a, "{", 1);
+}
+
+void
+pg_array_add(struct pg_array *a, const char *v)
+{
+	if (a->n > 1)
+		array_put(a, ",", 1);
+	if (v == NULL) {
+		array_put(a, "NULL", 4);
+		return;
+	}
+	array_put(a, "\"", 1);
+	for (const char *c = v; *c != '\0'; c++) {
+		size_t run = strcspn(c, "\"\\");
+
+		array_put(a, c, run);
+		c += run;
+		if (*c == '\0')
+			break;
+		array_put(a, "\\", 1);
+		array_put(a, c, 1);
+	}
+	array_put(a, "\"", 1);
+}
+
+void
+pg_array_int(struct pg_array *a, int64_t v)
+{
+	char num[24];
+	int k = snprintf(num, sizeof(num), "%lld", (long long)v);
+
+	if (a->n > 1)
+		array_put(a, ",", 1);
+	array_put(a, num, (size_t)k);
+}
+
+const char *
+pg_array_end(struct pg_array *a)
+{
+	array_put(a, "}", 1);
+	a->buf[a->n] = '\0';
+	return a->buf;
+}
+
+void
+pg_array_free(struct pg_array *a)
+{
+	free(a->buf);
+	memset(a, 0, sizeof(*a));
 }

@@ -10,11 +10,13 @@
  * 10,000 measurements of one target took 16 s, quadratic.
  *
  * The cap needs, for each measurement, the day's total just after it and
- * its submitter's count of the day: the total is the stored one (read
- * once) plus the batch's so far; the submitters' counts are read when the
- * day passes the cap (counting the rows up to that measurement: the
- * batch's later rows are already stored and must not count yet) or when a
- * submitter is first met on a day already past it.
+ * its submitter's count of the day: the total is the stored one plus the
+ * batch's so far; the submitters' counts are read when the day passes the
+ * cap (counting the rows up to that measurement: the batch's later rows
+ * are already stored and must not count yet) or when a submitter is first
+ * met on a day already past it. A small batch reads each day's stored
+ * total first; in bulk the counts are written first and only the days the
+ * write took past the cap are counted again and corrected (adds_write()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +39,11 @@ struct dacc {
 	int64_t t0;    /* the day's first second */
 	int64_t total; /* the day's count so far, the batch's included */
 	int64_t add[N_COUNTS];
-	bool recounted; /* its submitters counted from its rows: they
-			 * replace what was stored */
+	bool recounted;		/* its submitters counted from its rows: they
+				 * replace what was stored */
+	bool over;		/* in bulk: past the cap once written (counted
+				 * again, one by one, and corrected) */
+	int64_t sent[N_COUNTS]; /* in bulk: the adds written first */
 	struct dsub *subs;
 	size_t nsub, capsub;
 };
@@ -135,54 +140,8 @@ pp_acc(struct pg_params *pp, const struct dacc *a)
 /* --- the stored totals -----------------------------------------------------
  */
 
-/* The batch's (target, day)s, by COPY into the batch's staging table
- * ww_days (store_pg_batch.c makes it), then their stored totals by one
- * join: a statement per (target, day) cost ~25 us each, and a batch of
- * measurements spread over many days has nearly as many as rows. */
-static int
-totals_read(struct daily *d, char *err, size_t errlen)
-{
-	struct pg_copy c = {0};
-	PGresult *r;
-	int ret = -1;
-
-	pg_copy_begin(&c);
-	for (size_t i = 0; i < d->n; i++) {
-		pg_copy_row(&c, 5);
-		pg_copy_int(&c, (int64_t)i, 4);
-		pg_copy_text(&c, d->a[i].input);
-		pg_copy_text(&c, d->a[i].cc);
-		pg_copy_text(&c, d->a[i].asn);
-		pg_copy_text(&c, d->a[i].day);
-	}
-	if (pg_copy_send(d->p, &c,
-			 "COPY pg_temp.ww_days FROM STDIN"
-			 " (FORMAT binary)",
-			 "reading daily counts", err, errlen) != 0)
-		goto out;
-	r = pg_query(d->p,
-		     "SELECT s.ord, " N_SUM " FROM pg_temp.ww_days s JOIN"
-		     " daily_counts d ON d.input = s.input AND d.probe_cc ="
-		     " s.cc AND d.probe_asn = s.asn AND d.day = s.day::date",
-		     NULL, false, PGRES_TUPLES_OK, "reading daily counts", err,
-		     errlen);
-	if (r == NULL)
-		goto out;
-	for (int i = 0; i < PQntuples(r); i++) {
-		int64_t k = pg_int(r, i, 0);
-
-		if (k >= 0 && (size_t)k < d->n)
-			d->a[k].total = pg_int(r, i, 1);
-	}
-	PQclear(r);
-	ret = 0;
-out:
-	pg_copy_free(&c);
-	return ret;
-}
-
-/* A small batch (not p->bulk): a statement per (target, day),
- * pipelined, touches no staging table. */
+/* A small batch (not p->bulk): each day's stored total first, a statement
+ * per (target, day), pipelined. */
 static int
 total_build(void *ctx, size_t i, struct pg_call *calls, char *err,
 	    size_t errlen)
@@ -287,20 +246,26 @@ sub_load(struct daily *d, struct dacc *a, const char *sub, size_t len,
 /* --- counting
  * -------------------------------------------------------------------- */
 
+/* The column a measurement counts in, before the cap. */
+static int
+class_of(const struct store_pg *p, const struct store_meas *m)
+{
+	if (tl_geo_excluded(&p->ag, m->geo_mismatch))
+		return TL_COUNT_GEO_MISMATCH;
+	return ww_classify(m->blocking, m->blocking_detail, m->accessible);
+}
+
 /* Count measurement i as store_timeline.c's daily_count() does. */
 static int
 count_one(struct daily *d, size_t i, char *err, size_t errlen)
 {
 	const struct store_meas *m = &d->v[i];
 	struct dacc *a = &d->a[d->of[i] - 1];
-	int cap = d->p->ag.daily_cap, cls;
+	int cap = d->p->ag.daily_cap, cls = class_of(d->p, m);
 	const char *id;
 	struct dsub *s;
 	size_t len;
 
-	cls = ww_classify(m->blocking, m->blocking_detail, m->accessible);
-	if (tl_geo_excluded(&d->p->ag, m->geo_mismatch))
-		cls = TL_COUNT_GEO_MISMATCH;
 	a->add[cls]++;
 	a->total++;
 	id = tl_submitter_id(m->submitter, &len);
@@ -348,50 +313,90 @@ add_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
 	return k;
 }
 
-/* A day that passed the cap: its submitters' counts are replaced. */
-static int
-del_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
-{
-	struct daily *d = ctx;
+/* In bulk, the batch's counts are written before the stored totals are
+ * known, each measurement in its class: one upsert whose rows come as
+ * arrays, one per column (each (target, day) once: no row is updated
+ * twice). Its answer is the (target, day)s whose total it took past the
+ * cap: only there can a measurement be capped (the cap looks at the total
+ * just after each measurement, and the last one's is the total written),
+ * so only those are counted again one by one (daily_bulk()). Reading
+ * every total first cost a COPY and a join of ~20 us per (target, day),
+ * for days nearly always below the cap; staging the rows by COPY, two
+ * round trips more and a temporary table's writes. */
+/* The rows ($1-$4 the keys, $5-$16 the counts in N_COLS's order), and
+ * their upsert; with a cap ($17), the days it took past it. */
+#define ADDS_ROWS                                                                     \
+	"WITH s AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"         \
+	" $4::date[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[],"         \
+	" $10::int[], $11::int[], $12::int[], $13::int[], $14::int[],"                \
+	" $15::int[], $16::int[]) WITH ORDINALITY AS s (input, cc, asn, day, " N_COLS \
+	", ord))"
+#define ADDS_UPSERT                                                                \
+	" INSERT INTO daily_counts AS d (input, probe_cc, probe_asn, day, " N_COLS \
+	") SELECT input, cc, asn, day, " N_COLS " FROM s ORDER BY"                 \
+	" input COLLATE \"C\", cc COLLATE \"C\", asn COLLATE \"C\", day"           \
+	" ON CONFLICT (input, probe_cc, probe_asn, day) DO UPDATE SET " N_ADD
+_Static_assert(N_COUNTS == 12, "ADDS_ROWS sends 12 counts");
 
-	(void)err;
-	(void)errlen;
-	calls[0].id = PS_SUBDAY_DEL_DAY;
-	pp_acc(&calls[0].pp, &d->a[d->pairs[i][0]]);
-	return 1;
-}
-
-/* The batch's counts added to daily_counts: by COPY into the staging
- * table ww_dayadd, then one upsert (each (target, day) once: no row is
- * updated twice). */
 static int
 adds_write(struct daily *d, char *err, size_t errlen)
 {
-	struct pg_copy c = {0};
+	static const char plain[] = ADDS_ROWS ADDS_UPSERT;
+	static const char capped[] = ADDS_ROWS
+		", w AS (" ADDS_UPSERT
+		" RETURNING d.input, d.probe_cc, d.probe_asn, d.day, " N_SUM
+		" AS total) SELECT s.ord - 1, w.total FROM w JOIN s ON s.input ="
+		" w.input AND s.cc = w.probe_cc AND s.asn = w.probe_asn AND"
+		" s.day = w.day WHERE w.total > $17::int";
+	struct pg_array col[4 + N_COUNTS];
+	struct pg_params pp = {0};
+	PGresult *r = NULL;
 	int ret = -1;
 
-	pg_copy_begin(&c);
+	memset(col, 0, sizeof(col));
+	for (int k = 0; k < 4 + N_COUNTS; k++)
+		pg_array_begin(&col[k]);
 	for (size_t i = 0; i < d->n; i++) {
-		pg_copy_row(&c, 4 + N_COUNTS);
-		pg_copy_text(&c, d->a[i].input);
-		pg_copy_text(&c, d->a[i].cc);
-		pg_copy_text(&c, d->a[i].asn);
-		pg_copy_text(&c, d->a[i].day);
+		pg_array_add(&col[0], d->a[i].input);
+		pg_array_add(&col[1], d->a[i].cc);
+		pg_array_add(&col[2], d->a[i].asn);
+		pg_array_add(&col[3], d->a[i].day);
 		for (int k = 0; k < N_COUNTS; k++)
-			pg_copy_int(&c, d->a[i].add[k], 4);
+			pg_array_int(&col[4 + k], d->a[i].add[k]);
 	}
-	if (pg_copy_send(d->p, &c,
-			 "COPY pg_temp.ww_dayadd FROM STDIN"
-			 " (FORMAT binary)",
-			 "counting measurements", err, errlen) == 0)
-		ret = pg_exec(d->p,
-			      "INSERT INTO daily_counts AS d (input, probe_cc,"
-			      " probe_asn, day, " N_COLS ") SELECT input, cc,"
-			      " asn, day::date, " N_COLS " FROM"
-			      " pg_temp.ww_dayadd ON CONFLICT (input, probe_cc,"
-			      " probe_asn, day) DO UPDATE SET " N_ADD,
-			      "counting measurements", err, errlen);
-	pg_copy_free(&c);
+	for (int k = 0; k < 4 + N_COUNTS; k++)
+		pp_text(&pp, pg_array_end(&col[k]));
+	if (d->p->ag.daily_cap != 0) /* $17 */
+		pp_int(&pp, d->p->ag.daily_cap);
+	r = pg_query(d->p, d->p->ag.daily_cap == 0 ? plain : capped, &pp, false,
+		     d->p->ag.daily_cap == 0 ? PGRES_COMMAND_OK
+					     : PGRES_TUPLES_OK,
+		     "counting measurements", err, errlen);
+	if (r == NULL)
+		goto out;
+	for (int i = 0; i < PQntuples(r); i++) {
+		int64_t k = pg_int(r, i, 0);
+		struct dacc *a;
+
+		if (k < 0 || (size_t)k >= d->n) {
+			ww_set_err(err, errlen,
+				   "%s: counting measurements: "
+				   "a day the batch did not send",
+				   d->p->name);
+			goto out;
+		}
+		/* counted again from the stored total: what it was before */
+		a = &d->a[k];
+		a->over = true;
+		memcpy(a->sent, a->add, sizeof(a->sent));
+		memset(a->add, 0, sizeof(a->add));
+		a->total = pg_int(r, i, 1) - a->total;
+	}
+	ret = 0;
+out:
+	PQclear(r);
+	for (int k = 0; k < 4 + N_COUNTS; k++)
+		pg_array_free(&col[k]);
 	return ret;
 }
 
@@ -436,24 +441,68 @@ static int
 daily_write(struct daily *d, char *err, size_t errlen)
 {
 	static const struct pg_pipe_ops add_ops = {add_build, NULL, NULL};
-	static const struct pg_pipe_ops del_ops = {del_build, NULL, NULL};
-	size_t np = 0, ndel = 0;
 
-	if (!d->p->bulk) /* the days recounted are done by add_build() */
-		return pg_pipeline(d->p, d->n, &add_ops, d,
-				   "counting measurements", err, errlen) != 0
-			       ? -1
-			       : subs_write(d, err, errlen);
+	if (pg_pipeline(d->p, d->n, &add_ops, d, "counting measurements", err,
+			errlen) != 0)
+		return -1;
+	return subs_write(d, err, errlen);
+}
+
+/* In bulk, a (target, day) that adds_write() found past the cap: its
+ * correction (what counting one by one gives, less what was written), and
+ * for a day recounted its submitters' rows emptied first. */
+static int
+fix_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
+{
+	struct daily *d = ctx;
+	const struct dacc *a = &d->a[d->pairs[i][0]];
+	int k = 0;
+
+	(void)err;
+	(void)errlen;
+	calls[k].id = PS_DAY_ADD;
+	pp_acc(&calls[k].pp, a);
+	for (int c = 0; c < N_COUNTS; c++)
+		pp_int(&calls[k].pp, a->add[c] - a->sent[c]);
+	k++;
+	if (a->recounted) {
+		calls[k].id = PS_SUBDAY_DEL_DAY;
+		pp_acc(&calls[k++].pp, a);
+	}
+	return k;
+}
+
+/* A batch in bulk: every count written in its class (adds_write()), then
+ * the days past the cap counted again, in the batch's order, and
+ * corrected; their submitters' counts written. */
+static int
+daily_bulk(struct daily *d, size_t n, char *err, size_t errlen)
+{
+	static const struct pg_pipe_ops fix_ops = {fix_build, NULL, NULL};
+	size_t nfix = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (d->of[i] != 0) {
+			struct dacc *a = &d->a[d->of[i] - 1];
+
+			a->add[class_of(d->p, &d->v[i])]++;
+			a->total++;
+		}
 	if (adds_write(d, err, errlen) != 0)
 		return -1;
-	for (size_t i = 0; i < d->n; i++)
-		np += d->a[i].nsub + 1;
-	d->pairs = xcalloc(np + 1, sizeof(*d->pairs));
-	/* the days recounted (rare: past the cap), then every submitter */
-	for (size_t i = 0; i < d->n; i++)
-		if (d->a[i].recounted)
-			d->pairs[ndel++][0] = i;
-	if (pg_pipeline(d->p, ndel, &del_ops, d, "counting measurements", err,
+	for (size_t i = 0; i < n; i++)
+		if (d->of[i] != 0 && d->a[d->of[i] - 1].over &&
+		    count_one(d, i, err, errlen) != 0)
+			return -1;
+	d->pairs = xcalloc(d->n + 1, sizeof(*d->pairs));
+	for (size_t i = 0; i < d->n; i++) {
+		const struct dacc *a = &d->a[i];
+
+		if (a->over && (a->recounted ||
+				memcmp(a->add, a->sent, sizeof(a->add)) != 0))
+			d->pairs[nfix++][0] = i;
+	}
+	if (pg_pipeline(d->p, nfix, &fix_ops, d, "counting measurements", err,
 			errlen) != 0)
 		return -1;
 	return subs_write(d, err, errlen);
@@ -477,9 +526,12 @@ store_pg_daily_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 		ret = 0;
 		goto out;
 	}
-	if (p->bulk ? totals_read(&d, err, errlen) != 0
-		    : pg_pipeline(p, d.n, &total_ops, &d,
-				  "reading daily counts", err, errlen) != 0)
+	if (p->bulk) {
+		ret = daily_bulk(&d, n, err, errlen);
+		goto out;
+	}
+	if (pg_pipeline(p, d.n, &total_ops, &d, "reading daily counts", err,
+			errlen) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		if (d.of[i] != 0 && count_one(&d, i, err, errlen) != 0)

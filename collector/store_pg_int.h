@@ -61,8 +61,8 @@ struct store_pg {
 	struct store_agreement ag; /* the database's, read at open */
 	bool guard;		   /* store_submitters_guard() was called */
 	char sqlstate[6];	   /* of the last error */
-	/* the batch being stored goes by COPY through the staging tables
-	 * (store_pg_batch.c: PG_BULK_MIN measurements or more) */
+	/* the batch being stored goes in bulk (store_pg_batch.c:
+	 * PG_BULK_MIN measurements or more) */
 	bool bulk;
 	unsigned long cursors; /* names of the queries' cursors */
 	/* months whose partition is known to exist (store_pg_schema.c) */
@@ -188,12 +188,13 @@ int64_t pg_int(const PGresult *r, int row, int col);
 /* "YYYY-MM-DD" of unix seconds, clamped to the years 1 to 9999. */
 void pg_day_of(int64_t t, char out[32]);
 
-/* Measurements of a batch from which it is sent by COPY through
- * temporary staging tables; a smaller one goes a statement per row,
- * pipelined, and touches no temporary table (whose emptying at COMMIT
- * and extra round trips cost a small transaction more than COPY saves
- * it: store-bench at 16 a call, 2,400/s by COPY against 4,200/s; even at
- * 64, faster from there: 8,700/s against 6,500/s at 128). */
+/* Measurements of a batch from which it is stored in bulk (its rows by
+ * COPY, the rest by a few statements taking arrays: store_pg_batch.c); a
+ * smaller one goes a statement per row, pipelined. Chosen when bulk still
+ * went through temporary staging tables, whose emptying at COMMIT and
+ * extra round trips cost a small transaction more than COPY saved it
+ * (store-bench at 16 a call, 2,400/s by COPY against 4,200/s; even at 64,
+ * faster from there: 8,700/s against 6,500/s at 128). */
 #define PG_BULK_MIN 64
 /* PG_BULK_MIN, but the tests lower it (tests/unit/store_fixture.h) so
  * that the conformance suite runs both ways. */
@@ -237,6 +238,19 @@ void pg_copy_free(struct pg_copy *c);
 int pg_copy_send(struct store_pg *p, struct pg_copy *c, const char *sql,
 		 const char *what, char *err, size_t errlen);
 
+/* store_pg_copy.c: an array of text sent as one parameter (its literal:
+ * {"a","b\"c",NULL}), for a statement that takes a batch's keys at once
+ * (unnest($1::text[], ...)). */
+struct pg_array {
+	char *buf;
+	size_t n, cap;
+};
+void pg_array_begin(struct pg_array *a); /* a zeroed, or used before */
+void pg_array_add(struct pg_array *a, const char *v); /* NULL: NULL */
+void pg_array_int(struct pg_array *a, int64_t v);
+const char *pg_array_end(struct pg_array *a); /* the literal */
+void pg_array_free(struct pg_array *a);
+
 /* store_pg_schema.c */
 int store_pg_migrate(struct store_pg *p, char *err, size_t errlen);
 /* store_open_ro(): the schema is there, at the version this code knows
@@ -270,9 +284,10 @@ int store_pg_tl_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 		      const int64_t *ids, char *err, size_t errlen);
 int store_pg_tl_rebuild_stale(struct store_pg *p, char *err, size_t errlen);
 int store_pg_tl_rebuild_all(struct store_pg *p, char *err, size_t errlen);
-/* The advisory locks of the targets of v[0..n-1], in sorted order. */
+/* The advisory locks of the targets of v[0..n-1], in sorted order;
+ * begin: the transaction begun first, by the same round trip. */
 int store_pg_lock_targets(struct store_pg *p, const struct store_meas *v,
-			  size_t n, char *err, size_t errlen);
+			  size_t n, bool begin, char *err, size_t errlen);
 
 /* store_pg_misc.c: settings, submitters, data_version */
 int store_pg_settings_load(struct store_pg *p, char *err, size_t errlen);

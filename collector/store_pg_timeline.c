@@ -36,10 +36,17 @@ cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Take the locks of hashes h[0..n-1] (sorted here) in one statement. */
+/* Take the locks of hashes h[0..n-1] (sorted here) in one statement;
+ * begin: after a BEGIN sent in the same round trip (a simple query of
+ * two statements: the array is numbers, written into the text). */
 static int
-lock_hashes(struct store_pg *p, int64_t *h, size_t n, char *err, size_t errlen)
+lock_hashes(struct store_pg *p, int64_t *h, size_t n, bool begin, char *err,
+	    size_t errlen)
 {
+	static const char head[] =
+		"BEGIN; SELECT count(pg_advisory_xact_lock(k))"
+		" FROM (SELECT k FROM unnest('";
+	static const char tail[] = "'::bigint[]) k ORDER BY k) s";
 	struct pg_params pp = {0};
 	char *arr, *w;
 	size_t k = 0;
@@ -47,10 +54,12 @@ lock_hashes(struct store_pg *p, int64_t *h, size_t n, char *err, size_t errlen)
 	int ret;
 
 	if (n == 0)
-		return 0;
+		return begin ? pg_exec(p, "BEGIN", "starting a transaction",
+				       err, errlen)
+			     : 0;
 	qsort(h, n, sizeof(*h), cmp_i64);
-	arr = xmalloc(n * 22 + 3);
-	w = arr;
+	arr = xmalloc(sizeof(head) + n * 22 + 3 + sizeof(tail));
+	w = arr + sprintf(arr, "%s", begin ? head : "");
 	*w++ = '{';
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && h[i] == h[i - 1])
@@ -59,14 +68,32 @@ lock_hashes(struct store_pg *p, int64_t *h, size_t n, char *err, size_t errlen)
 	}
 	*w++ = '}';
 	*w = '\0';
-	pp_text(&pp, arr);
-	/* the array is sorted and unnest keeps its order; the subquery's
-	 * ORDER BY says so to the planner too */
-	r = pg_query(p,
-		     "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k"
-		     " FROM unnest($1::bigint[]) k ORDER BY k) s",
-		     &pp, false, PGRES_TUPLES_OK, "locking targets", err,
-		     errlen);
+	if (begin) {
+		sprintf(w, "%s", tail);
+		r = PQexec(p->conn, arr);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			const char *st =
+				r != NULL ? PQresultErrorField(r,
+							       PG_DIAG_SQLSTATE)
+					  : NULL;
+
+			snprintf(p->sqlstate, sizeof(p->sqlstate), "%s",
+				 st != NULL ? st : "");
+			pg_fail(p, r, "locking targets", err, errlen);
+			PQclear(r);
+			r = NULL;
+		}
+	} else {
+		pp_text(&pp, arr);
+		/* the array is sorted and unnest keeps its order; the
+		 * subquery's ORDER BY says so to the planner too */
+		r = pg_query(p,
+			     "SELECT count(pg_advisory_xact_lock(k)) FROM"
+			     " (SELECT k FROM unnest($1::bigint[]) k ORDER BY"
+			     " k) s",
+			     &pp, false, PGRES_TUPLES_OK, "locking targets",
+			     err, errlen);
+	}
 	ret = r != NULL ? 0 : -1;
 	PQclear(r);
 	free(arr);
@@ -75,7 +102,7 @@ lock_hashes(struct store_pg *p, int64_t *h, size_t n, char *err, size_t errlen)
 
 int
 store_pg_lock_targets(struct store_pg *p, const struct store_meas *v, size_t n,
-		      char *err, size_t errlen)
+		      bool begin, char *err, size_t errlen)
 {
 	int64_t *h = xmalloc((n + 1) * sizeof(*h));
 	size_t k = 0;
@@ -85,7 +112,7 @@ store_pg_lock_targets(struct store_pg *p, const struct store_meas *v, size_t n,
 		if (v[i].input != NULL)
 			h[k++] = (int64_t)tkey_hash(v[i].input, v[i].probe_cc,
 						    v[i].probe_asn);
-	ret = lock_hashes(p, h, k, err, errlen);
+	ret = lock_hashes(p, h, k, begin, err, errlen);
 	free(h);
 	return ret;
 }
@@ -112,27 +139,28 @@ host_of(struct store_pg *p, const char *input)
 	return p->hc_host;
 }
 
-/* A target's state from r (PS_STATE_GET) into *t (tl_init'ed with its
- * key): 0 found, 1 not there, 2 damaged (to be recomputed). */
+/* A target's state from row i of r (PS_STATE_GET's columns) into *t
+ * (tl_init'ed with its key): 0 found, 1 not there, 2 damaged (to be
+ * recomputed). */
 static int
-tl_fill(struct store_pg *p, struct tl *t, const PGresult *r)
+tl_fill(struct store_pg *p, struct tl *t, const PGresult *r, int i)
 {
 	char msg[256];
 
-	if (PQntuples(r) == 0)
+	if (PQntuples(r) <= i)
 		return 1;
-	t->since = pg_int(r, 0, 2);
-	t->last_tested = pg_int(r, 0, 3);
-	t->n_conclusive = pg_int(r, 0, 4);
-	t->last_time = pg_int(r, 0, 5);
-	t->last_id = pg_int(r, 0, 6);
-	t->row = pg_int(r, 0, 10);
-	t->fresh = (int)pg_int(r, 0, 11);
+	t->since = pg_int(r, i, 2);
+	t->last_tested = pg_int(r, i, 3);
+	t->n_conclusive = pg_int(r, i, 4);
+	t->last_time = pg_int(r, i, 5);
+	t->last_id = pg_int(r, i, 6);
+	t->row = pg_int(r, i, 10);
+	t->fresh = (int)pg_int(r, i, 11);
 	t->seen = true;
-	if (!PQgetisnull(r, 0, 8))
-		tl_set_category(t, PQgetvalue(r, 0, 8), pg_int(r, 0, 9));
-	return tl_restore(t, &p->ag, pg_text(r, 0, 0), pg_text(r, 0, 1),
-			  pg_text(r, 0, 7), msg, sizeof(msg)) != 0
+	if (!PQgetisnull(r, i, 8))
+		tl_set_category(t, PQgetvalue(r, i, 8), pg_int(r, i, 9));
+	return tl_restore(t, &p->ag, pg_text(r, i, 0), pg_text(r, i, 1),
+			  pg_text(r, i, 7), msg, sizeof(msg)) != 0
 		       ? 2
 		       : 0;
 }
@@ -503,7 +531,7 @@ rebuild_keys(struct store_pg *p, const PGresult *r, char *err, size_t errlen)
 		h[i] = (int64_t)tkey_hash(PQgetvalue(r, i, 0),
 					  PQgetvalue(r, i, 1),
 					  PQgetvalue(r, i, 2));
-	ret = lock_hashes(p, h, (size_t)n, err, errlen);
+	ret = lock_hashes(p, h, (size_t)n, false, err, errlen);
 	free(h);
 	for (int i = 0; ret == 0 && i < n; i++) {
 		struct pg_params pp = {0};
@@ -628,8 +656,67 @@ load_take(void *ctx, size_t i, int k, const PGresult *r, char *err,
 	(void)k;
 	(void)err;
 	(void)errlen;
-	b->c[i].rc = tl_fill(b->p, &b->c[i].t, r);
+	b->c[i].rc = tl_fill(b->p, &b->c[i].t, r, 0);
 	return 0;
+}
+
+/* In bulk, every target's state by one statement: the keys as three
+ * arrays, joined to target_state (its unique index, one probe each). A
+ * statement per target, even pipelined, cost ~20 us of server time each
+ * and a round trip per PIPE_CHUNK. A target not there keeps rc 1 (new),
+ * as load_take() leaves it. */
+static int
+states_read(struct tl_batch *b, char *err, size_t errlen)
+{
+	struct pg_params pp = {0};
+	struct pg_array keys[3];
+	PGresult *r;
+	int ret = -1;
+
+	memset(keys, 0, sizeof(keys));
+	for (int j = 0; j < 3; j++)
+		pg_array_begin(&keys[j]);
+	for (size_t i = 0; i < b->ks->n; i++) {
+		const struct tkey *k = &b->ks->v[i];
+
+		pg_array_add(&keys[0], k->input);
+		pg_array_add(&keys[1], k->cc);
+		pg_array_add(&keys[2], k->asn);
+	}
+	for (int j = 0; j < 3; j++)
+		pp_text(&pp, pg_array_end(&keys[j]));
+	r = pg_query(b->p,
+		     "SELECT t.state, t.method, t.since, t.last_tested,"
+		     " t.n_conclusive, t.last_time, t.last_id, t.win,"
+		     " t.category_code, t.category_time, t.id, t.fresh,"
+		     " k.ord - 1 FROM unnest($1::text[], $2::text[],"
+		     " $3::text[]) WITH ORDINALITY AS k (input, cc, asn, ord)"
+		     " JOIN target_state t ON t.input = k.input AND"
+		     " t.probe_cc = k.cc AND t.probe_asn = k.asn",
+		     &pp, false, PGRES_TUPLES_OK, "reading targets' states",
+		     err, errlen);
+	if (r == NULL)
+		goto out;
+	for (size_t i = 0; i < b->ks->n; i++)
+		b->c[i].rc = 1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		int64_t k = pg_int(r, i, 12);
+
+		if (k < 0 || (size_t)k >= b->ks->n) {
+			ww_set_err(err, errlen,
+				   "%s: reading targets' states: "
+				   "a target the batch did not ask for",
+				   b->p->name);
+			goto out;
+		}
+		b->c[k].rc = tl_fill(b->p, &b->c[k].t, r, i);
+	}
+	ret = 0;
+out:
+	PQclear(r);
+	for (int j = 0; j < 3; j++)
+		pg_array_free(&keys[j]);
+	return ret;
 }
 
 /* A small batch (not p->bulk): a statement per target, pipelined. */
@@ -645,87 +732,102 @@ save_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
 	return 1;
 }
 
-/* The states of b->save[0..n) written by COPY into the batch's staging
- * table ww_states (store_pg_batch.c makes it), then one UPDATE for the
- * known targets (by id: ids stay) and one upsert for the new ones, made in
- * order (their ids follow it). A statement per target cost ~30 us each. */
+/* The states of b->save[0..n), sent as arrays (one per column) to one
+ * statement: an UPDATE of the known targets (by id: ids stay) and an
+ * upsert of the new ones, made in order (their ids follow it). A
+ * statement per target cost ~30 us each; staging them by COPY, two round
+ * trips more and a temporary table's writes. */
+#define STATE_COLS 17
 static int
 states_write(struct tl_batch *b, size_t n, char *err, size_t errlen)
 {
-	struct pg_copy c = {0};
+	struct pg_array col[STATE_COLS];
+	struct pg_params pp = {0};
+	PGresult *r;
 	int ret;
 
-	pg_copy_begin(&c);
+	memset(col, 0, sizeof(col));
+	for (int k = 0; k < STATE_COLS; k++)
+		pg_array_begin(&col[k]);
 	for (size_t i = 0; i < n; i++) {
 		const struct tl *t = &b->c[b->save[i]].t;
 		const char *host = host_of(b->p, t->input);
+		int k = 0;
 
 		free(b->sb.rhost);
 		b->sb.rhost = store_reversed(host);
 		tl_encode(t, b->sb.win, sizeof(b->sb.win));
-		pg_copy_row(&c, 18);
-		pg_copy_int(&c, (int64_t)i, 4);
 		if (t->row > 0)
-			pg_copy_int(&c, t->row, 8);
+			pg_array_int(&col[k++], t->row);
 		else
-			pg_copy_null(&c);
-		pg_copy_text(&c, t->input);
-		pg_copy_text(&c, t->cc);
-		pg_copy_text(&c, t->asn);
-		pg_copy_text(&c, host);
-		pg_copy_text(&c, b->sb.rhost);
-		pg_copy_text(&c, t->category);
+			pg_array_add(&col[k++], NULL);
+		pg_array_add(&col[k++], t->input);
+		pg_array_add(&col[k++], t->cc);
+		pg_array_add(&col[k++], t->asn);
+		pg_array_add(&col[k++], host);
+		pg_array_add(&col[k++], b->sb.rhost);
+		pg_array_add(&col[k++], t->category);
 		if (t->category != NULL)
-			pg_copy_int(&c, t->category_time, 8);
+			pg_array_int(&col[k++], t->category_time);
 		else
-			pg_copy_null(&c);
-		pg_copy_text(&c, tl_state_name(t->state));
-		pg_copy_text(&c,
+			pg_array_add(&col[k++], NULL);
+		pg_array_add(&col[k++], tl_state_name(t->state));
+		pg_array_add(&col[k++],
 			     t->method >= 0 ? ww_class_name(t->method) : NULL);
-		pg_copy_int(&c, t->since, 8);
-		pg_copy_int(&c, t->last_tested, 8);
-		pg_copy_int(&c, t->n_conclusive, 8);
+		pg_array_int(&col[k++], t->since);
+		pg_array_int(&col[k++], t->last_tested);
+		pg_array_int(&col[k++], t->n_conclusive);
 		if (t->n_conclusive > 0) {
-			pg_copy_int(&c, t->last_time, 8);
-			pg_copy_int(&c, t->last_id, 8);
+			pg_array_int(&col[k++], t->last_time);
+			pg_array_int(&col[k++], t->last_id);
 		} else {
-			pg_copy_null(&c);
-			pg_copy_null(&c);
+			pg_array_add(&col[k++], NULL);
+			pg_array_add(&col[k++], NULL);
 		}
-		pg_copy_text(&c, b->sb.win);
-		pg_copy_int(&c, t->fresh, 4);
+		pg_array_add(&col[k++], b->sb.win);
+		pg_array_int(&col[k++], t->fresh);
 	}
-	ret = pg_copy_send(b->p, &c,
-			   "COPY pg_temp.ww_states FROM STDIN (FORMAT binary)",
-			   "storing targets' states", err, errlen);
-	pg_copy_free(&c);
-	if (ret != 0)
-		return -1;
-	return pg_exec(
+	for (int k = 0; k < STATE_COLS; k++)
+		pp_text(&pp, pg_array_end(&col[k]));
+	r = pg_query(
 		b->p,
-		"UPDATE target_state t SET host = s.host, rhost = s.rhost,"
-		" category_code = s.category_code, category_time ="
+		"WITH s AS (SELECT * FROM unnest($1::bigint[], $2::text[],"
+		" $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
+		" $8::bigint[], $9::text[], $10::text[], $11::bigint[],"
+		" $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[],"
+		" $16::text[], $17::int[]) WITH ORDINALITY AS s (id, input, cc,"
+		" asn, host, rhost, category_code, category_time, state,"
+		" method, since, last_tested, n_conclusive, last_time, last_id,"
+		" win, fresh, ord)),"
+		" u AS (UPDATE target_state t SET host = s.host, rhost ="
+		" s.rhost, category_code = s.category_code, category_time ="
 		" s.category_time, state = s.state, method = s.method, since ="
 		" s.since, last_tested = s.last_tested, n_conclusive ="
 		" s.n_conclusive, last_time = s.last_time, last_id = s.last_id,"
-		" win = s.win, fresh = s.fresh FROM pg_temp.ww_states s WHERE"
-		" s.id IS NOT NULL AND t.id = s.id AND t.input = s.input AND"
-		" t.probe_cc = s.cc AND t.probe_asn = s.asn;"
+		" win = s.win, fresh = s.fresh FROM s WHERE s.id IS NOT NULL"
+		" AND t.id = s.id AND t.input = s.input AND t.probe_cc = s.cc"
+		" AND t.probe_asn = s.asn)"
 		" INSERT INTO target_state (input, probe_cc, probe_asn, host,"
 		" rhost, category_code, category_time, state, method, since,"
 		" last_tested, n_conclusive, last_time, last_id, win, fresh)"
 		" SELECT input, cc, asn, host, rhost, category_code,"
 		" category_time, state, method, since, last_tested, n_conclusive,"
-		" last_time, last_id, win, fresh FROM pg_temp.ww_states WHERE id"
-		" IS NULL ORDER BY ord ON CONFLICT (input, probe_cc, probe_asn)"
-		" DO UPDATE SET category_code = excluded.category_code,"
+		" last_time, last_id, win, fresh FROM s WHERE id IS NULL ORDER"
+		" BY ord ON CONFLICT (input, probe_cc, probe_asn) DO UPDATE SET"
+		" category_code = excluded.category_code,"
 		" category_time = excluded.category_time,"
 		" state = excluded.state, method = excluded.method,"
 		" since = excluded.since, last_tested = excluded.last_tested,"
 		" n_conclusive = excluded.n_conclusive,"
 		" last_time = excluded.last_time, last_id = excluded.last_id,"
 		" win = excluded.win, fresh = excluded.fresh",
-		"storing targets' states", err, errlen);
+		&pp, false, PGRES_COMMAND_OK, "storing targets' states", err,
+		errlen);
+	ret = r != NULL ? 0 : -1;
+	PQclear(r);
+	for (int k = 0; k < STATE_COLS; k++)
+		pg_array_free(&col[k]);
+	return ret;
 }
 
 static int
@@ -793,8 +895,9 @@ batch_run(struct tl_batch *b, const struct store_meas *v, size_t n,
 	struct store_pg *p = b->p;
 	size_t nsave = 0;
 
-	if (pg_pipeline(p, b->ks->n, &load_ops, b, "reading targets' states",
-			err, errlen) != 0)
+	if (p->bulk ? states_read(b, err, errlen) != 0
+		    : pg_pipeline(p, b->ks->n, &load_ops, b,
+				  "reading targets' states", err, errlen) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct tlc *c;

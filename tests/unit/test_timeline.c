@@ -416,6 +416,9 @@ test_classify(void **state)
 		/* only with http-diff (no such verdict; still not invented) */
 		{"http-failure", "http.server_side", 0, WW_CLASS_HTTP_FAILURE},
 		{NULL, "http.server_side", -1, WW_CLASS_FAILED},
+		/* a VPN or QUIC endpoint's handshake blocked */
+		{"protocol", "openvpn.timeout", 0, WW_CLASS_PROTOCOL},
+		{"protocol", "quic.sni_blocked", 0, WW_CLASS_PROTOCOL},
 	};
 	struct store_meas m;
 	char sql[1024], cls[512];
@@ -450,8 +453,8 @@ test_classify(void **state)
 	}
 	assert_int_equal(q_int(s, "SELECT sum(n_ok + n_dns + n_tcp_ip + n_tls"
 				  " + n_http_failure + n_http_diff +"
-				  " n_server_side + n_down + n_failed) FROM"
-				  " daily_counts"),
+				  " n_server_side + n_down + n_failed +"
+				  " n_protocol) FROM daily_counts"),
 			 (int64_t)WW_ARRAY_LEN(c));
 	store_close(s);
 }
