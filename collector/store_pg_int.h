@@ -311,28 +311,6 @@ int store_pg_guard_batch(struct store_pg *p, const struct store_meas *v,
 			 size_t n, const int64_t *ids, char *err,
 			 size_t errlen);
 
-/* store_pg_query.c */
-int store_pg_targets(struct store *s, const struct store_filter *f, int64_t now,
-		     int (*cb)(const struct store_target *t, void *arg),
-		     void *arg, char *err, size_t errlen);
-int store_pg_timeline(struct store *s, const struct store_filter *f,
-		      int granularity,
-		      int (*cb)(const struct store_bucket *b, void *arg),
-		      void *arg, char *err, size_t errlen);
-int store_pg_events(struct store *s, const struct store_filter *f,
-		    int (*cb)(const struct store_event *e, void *arg),
-		    void *arg, char *err, size_t errlen);
-int store_pg_measurements(struct store *s, const struct store_filter *f,
-			  int (*cb)(const struct store_row *r, void *arg),
-			  void *arg, char *err, size_t errlen);
-int store_pg_export(struct store *s, const struct store_filter *f,
-		    int (*cb)(const struct store_row *r, const char *raw,
-			      size_t raw_len, void *arg),
-		    void *arg, char *err, size_t errlen);
-int store_pg_domain_rollup(struct store *s, const char *domain,
-			   int (*cb)(const struct store_rollup *r, void *arg),
-			   void *arg, char *err, size_t errlen);
-
 /* For tests: the connection of a PostgreSQL handle. */
 PGconn *store_pg_conn(struct store *s);
 
