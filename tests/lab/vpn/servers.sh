@@ -49,6 +49,27 @@ lab_vpn_keys() {
 	LAB_WG_PUB=$(cat "$LAB_DIR/vpn/wg-server.pub")
 }
 
+# lab_vpn_counters PREFIX, lab_vpn_count PREFIX TCP_VERDICT UDP_VERDICT:
+# a counter per kind of the VPN scenarios (PREFIX_openvpn_udp, _tcp,
+# _ikev2, _wireguard, _quic) and the rules that count and judge each, so
+# that a scenario's self-test proves its own packets met the rule.
+lab_vpn_counters() {
+	for _vc_k in openvpn_udp openvpn_tcp ikev2 wireguard quic; do
+		printf '\tcounter %s_%s { }\n' "$1" "$_vc_k"
+	done
+}
+lab_vpn_count() {
+	printf '\t\tudp dport %s counter name %s_openvpn_udp %s\n' \
+		"$LAB_OVPN_PORT" "$1" "$3"
+	printf '\t\ttcp dport %s counter name %s_openvpn_tcp %s\n' \
+		"$LAB_OVPN_PORT" "$1" "$2"
+	printf '\t\tudp dport { 500, 4500 } counter name %s_ikev2 %s\n' \
+		"$1" "$3"
+	printf '\t\tudp dport { %s } counter name %s_wireguard %s\n' \
+		"$(echo "$LAB_WG_PORTS" | tr ' ' ',')" "$1" "$3"
+	printf '\t\tudp dport 443 counter name %s_quic %s\n' "$1" "$3"
+}
+
 # lab_vpn_nft_server: the DNAT of the scenario addresses to LAB_VPN's
 # servers (prerouting for the probe, output for the control, which runs
 # here), and the refusal of everything to the "down" address, as a host
@@ -57,14 +78,16 @@ lab_vpn_nft_server() {
 	_v_set=$(echo "$LAB_VPN_NAT" | tr ' ' ',')
 	lab_in "$LAB_NS_S" nft -f - <<EOF
 table ip wwvpn {
-	counter vpn_down { }
+$(lab_vpn_counters vpn_down)
 	counter vpn_nat { }
 	chain input {
 		type filter hook input priority filter; policy accept;
-		ip daddr $LAB_VPN_DOWN meta l4proto tcp counter name vpn_down \
-			reject with tcp reset
-		ip daddr $LAB_VPN_DOWN meta l4proto udp counter name vpn_down \
-			reject
+		ip daddr $LAB_VPN_DOWN jump down
+	}
+	chain down {
+$(lab_vpn_count vpn_down "reject with tcp reset" reject)
+		meta l4proto tcp reject with tcp reset
+		meta l4proto udp reject
 	}
 	chain pre {
 		type nat hook prerouting priority dstnat;
@@ -89,9 +112,14 @@ EOF
 lab_vpn_nft_censor() {
 	lab_in "$LAB_NS_X" nft -f - <<EOF
 table ip wwvpn {
+$(lab_vpn_counters vpn_addr)
 	counter vpn_addr { }
 	chain block {
-		ip daddr $LAB_VPN_ADDR counter name vpn_addr drop
+		ip daddr $LAB_VPN_ADDR jump blackhole
+	}
+	chain blackhole {
+$(lab_vpn_count vpn_addr drop drop)
+		counter name vpn_addr drop
 	}
 	chain forward {
 		type filter hook forward priority filter; policy accept;
