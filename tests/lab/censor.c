@@ -5,7 +5,8 @@
  * real forged DNS answers, RSTs, black holes and block pages.
  *
  *   wallwatch-censor --iface IFACE --rules FILE [--ports 80,443]
- *                    [--dns-forward] [--pidfile F] [--verbose]
+ *                    [--udp-ports LIST] [--dns-forward] [--pidfile F]
+ *                    [--verbose]
  *
  * IFACE is the router's client-facing interface. The censor watches it with
  * libpcap (inbound only: UDP to port 53, TCP to the --ports) and sends what
@@ -83,6 +84,32 @@
  *   resolver-a NAME IPV4...,     would lie: the same forged answer, and
  *   resolver-aaaa NAME IPV6...,  the query goes no further, so the client
  *   resolver-noanswer NAME       gets one answer only (needs --dns-forward)
+ *
+ * VPN and QUIC (vpncensor.c, vpndpi.h; the client's UDP to the
+ * --udp-ports, and TCP to the --ports, held back by nft and forwarded by
+ * the censor as TCP is below). IPV4 is the server's address: the rule
+ * touches nothing else. A dropped packet's flow is blocked as above.
+ *   openvpn-drop IPV4            an OpenVPN client hard reset (opcode 7 or
+ *                                10, 14-96 bytes; over TCP behind its
+ *                                2-byte length): drop it and its flow
+ *   ikev2-drop IPV4              an IKE_SA_INIT request (UDP 500, or 4500
+ *                                after the non-ESP marker): the same
+ *   wireguard-drop IPV4          a WireGuard handshake initiation: the same
+ *   quic-drop IPV4               a QUIC v1 client Initial that decrypts to a
+ *                                ClientHello, whatever its server name (a
+ *                                version-negotiation ping passes): the same
+ *   quic-sni NAME                the same for an Initial whose ClientHello
+ *                                names NAME, to any address
+ *   udp-limit IPV4 PACKETS       a UDP flow's first PACKETS packets pass,
+ *                                the rest are dropped (for 60 s)
+ *   fet-drop IPV4                a TCP flow whose first data segment none
+ *                                of Wu et al.'s exemptions covers (neutral.h,
+ *                                ww_neutral_fet_exempt): drop it and the flow
+ * Each drop is one --verbose line ("vpn: openvpn-drop for
+ * P_CONTROL_HARD_RESET_CLIENT_V2 (udp, 14 bytes) from ... (rule IPV4),
+ * flow blocked"), and so is each packet a rule's address gets that no rule
+ * dropped ("vpn: passed udp 14 bytes from ... (no rule for IPV4
+ * matched)"): the lab's self-tests read both.
  *
  * The first rule in file order that matches wins. A blocked flow (the
  * client-to-server 5-tuple) has every later client packet dropped for 60 s;

@@ -5,7 +5,9 @@
 #
 #   client ns  ww-cli 30.1.0.2/24 ── ww-in 30.1.0.1/24  censor ns
 #                                   ww-out 30.2.0.1/24 ── ww-srv 30.2.0.2/24
-#                                                          + 30.2.0.9-23
+#                                                          + 30.2.0.9-85
+#                                                          + 30.2.0.90-97
+#                                                          (vpn/servers.sh)
 #                                                          server ns
 #
 # Interfaces are created inside their namespaces (never in the host's), so
