@@ -484,7 +484,9 @@ lab_servers() {
 		--rules "${LAB_RULES:-tests/lab/rules.txt}" \
 		--ports "80,443,$LAB_VPN_TCP_PORTS" \
 		--udp-ports "$LAB_VPN_UDP_PORTS" --dns-forward --verbose
+	_s_t0=$(date +%s)
 	lab_vpn_servers || return 1
+	lab_log "VPN and QUIC servers ready ($(($(date +%s) - _s_t0))s)"
 
 	lab_wait fakenet "$LAB_DIR/fakenet.out" "fakenet ready" || return 1
 	lab_wait fakenet6 "$LAB_DIR/fakenet6.out" "fakenet ready" || return 1

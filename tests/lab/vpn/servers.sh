@@ -17,18 +17,19 @@ LAB_VPN_DOWN=30.2.0.94	 # vpn-down: nothing listens (the host refuses)
 LAB_VPN_CUT=30.2.0.95	 # vpn-cut: UDP flows cut after 1 packet
 LAB_VPN_FET=30.2.0.96	 # vpn-fet: the fully-encrypted-traffic rule
 LAB_VPN_SNI=30.2.0.97	 # quic-blocked: the QUIC SNI rule
+LAB_VPN6=2a30:2::71	 # vpn6: charon and wireguard-go over IPv6
 LAB_VPN_FIRST=90
 LAB_VPN_LAST=97
 LAB_OVPN_PORT=1194
 # WireGuard: one wireguard-go per scenario port (vpn and vpn-down,
-# vpn-proto, vpn-addr, wg-nokey), each listening on every address. One
+# vpn-proto, vpn-addr, wg-nokey, vpn6), each listening on every address. One
 # server would see the control's initiations for several targets at once,
 # and wireguard-go drops an initiation that comes within 20 ms of the
 # last one from the same key (a flood) or is not newer (a replay).
-LAB_WG_PORTS="51820 51821 51822 51823"
+LAB_WG_PORTS="51820 51821 51822 51823 51824"
 # The client's UDP to these ports, and TCP to OpenVPN's, goes through
 # wallwatch-censor (the router's nft holds it back, the censor forwards).
-LAB_VPN_UDP_PORTS="1194,500,4500,51820,51821,51822,51823,443"
+LAB_VPN_UDP_PORTS="1194,500,4500,51820,51821,51822,51823,51824,443"
 LAB_VPN_TCP_PORTS="1194"
 # The addresses that lead to LAB_VPN's servers bound to it.
 LAB_VPN_NAT="$LAB_VPN_PROTO $LAB_VPN_ADDR $LAB_VPN_CUT $LAB_VPN_FET $LAB_VPN_SNI"
@@ -148,6 +149,8 @@ lab_vpn_addrs() {
 			return 1
 		_a_i=$((_a_i + 1))
 	done
+	lab_in "$LAB_NS_S" ip -6 addr add "$LAB_VPN6/64" dev ww-srv nodad ||
+		return 1
 }
 
 # lab_openvpn NAME PROTO ADDR NET [OPTIONS...]: an OpenVPN 2.6 server in
