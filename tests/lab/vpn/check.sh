@@ -45,6 +45,7 @@ vpn_runs() {
 			_vr_bad=1
 		fi
 	done
+	# shellcheck disable=SC2034 # run.sh prints it
 	VPN_SECONDS=$(($(date +%s) - _vr_t0))
 	return $_vr_bad
 }

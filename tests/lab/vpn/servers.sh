@@ -47,6 +47,7 @@ lab_vpn_keys() {
 			wg pubkey <"$LAB_DIR/vpn/wg-$_k_n.key" \
 				>"$LAB_DIR/vpn/wg-$_k_n.pub" || return 1
 	done
+	# shellcheck disable=SC2034 # check.sh fills the lists with it
 	LAB_WG_PUB=$(cat "$LAB_DIR/vpn/wg-server.pub")
 }
 
@@ -230,6 +231,7 @@ secrets {
 	}
 }
 EOF
+	# shellcheck disable=SC2016 # $0 is the inner shell's
 	lab_bg charon "$LAB_NS_S" env STRONGSWAN_CONF="$_c_dir/strongswan.conf" \
 		sh -c 'mount -t tmpfs wwlab /run && exec timeout "$0" \
 			/usr/lib/ipsec/charon' "$LAB_LIFETIME"
