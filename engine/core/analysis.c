@@ -34,7 +34,7 @@
 
 /* --- setting the verdict -------------------------------------------------- */
 
-static bool
+bool
 set_verdict(struct ctx *c, enum ww_blocking b, enum tri accessible,
 	    const char *detail, const char *reason, const char *failure)
 {
@@ -203,7 +203,8 @@ static bool
 any_interrupted(const struct ctx *c)
 {
 	static const char *const arrays[] = {"queries", "tcp_connect",
-					     "tls_handshakes", "requests"};
+					     "tls_handshakes", "requests",
+					     "exchanges"};
 
 	for (size_t a = 0; a < WW_ARRAY_LEN(arrays); a++) {
 		const json_t *arr = jarr(c->tk, arrays[a]);
@@ -674,13 +675,19 @@ decide_hop(struct ctx *c, size_t k)
 	return web && stop_at(c, PK_STEP_HTTP, decide_http(c, k));
 }
 
-/* tcp:// and tls:// endpoints end after hop 0's TCP or TLS. */
+/* tcp:// and tls:// endpoints end after hop 0's TCP or TLS; VPN and QUIC
+ * endpoints are their exchanges' (analysis_vpn.c). */
 static void
 decide_endpoint(struct ctx *c)
 {
 	const struct hop *h = &c->hops[0];
 
 	c->cur_hop = 0;
+	if (ww_target_is_vpn(c->t.kind)) {
+		if (!decide_vpn(c))
+			set_null_nohop(c, "no_observations", NULL);
+		return;
+	}
 	if ((c->t.kind == WW_TARGET_TLS &&
 	     decide_tls(c, h, 0) == STEP_PASSED) ||
 	    (c->t.kind == WW_TARGET_TCP && tcp_connected(c, h, 0))) {

@@ -261,11 +261,19 @@ void match_http_fingerprints(struct ctx *c);
 bool throttled(const json_t *req, const char *f, const json_t *ctl);
 
 /* --- analysis.c: setting the verdict ------------------------------------- */
+bool set_verdict(struct ctx *c, enum ww_blocking b, enum tri accessible,
+		 const char *detail, const char *reason, const char *failure);
 bool set_blocked(struct ctx *c, enum ww_blocking b, const char *detail,
 		 const char *reason, const char *failure);
 const char *tcp_detail(const char *f);
 const char *tls_detail(const char *f);
 const char *http_detail(const char *f);
+
+/* --- analysis_vpn.c: VPN and QUIC endpoints ---------------------------------
+ */
+/* The verdict from test_keys.exchanges and the control's; false when the
+ * probe made no handshake. */
+bool decide_vpn(struct ctx *c);
 
 /* --- analysis_packets.c: proof from test_keys.packets --------------------- */
 void pk_apply_dns(struct ctx *c);

@@ -17,6 +17,7 @@ static const char *const blocking_names[WW_BLOCKING_N] = {
 	[WW_BLOCKING_TLS] = "tls",
 	[WW_BLOCKING_HTTP_FAILURE] = "http-failure",
 	[WW_BLOCKING_HTTP_DIFF] = "http-diff",
+	[WW_BLOCKING_PROTOCOL] = "protocol",
 };
 
 static const char *const class_names[WW_CLASS_N] = {
@@ -29,6 +30,7 @@ static const char *const class_names[WW_CLASS_N] = {
 	[WW_CLASS_SERVER_SIDE] = "server-side",
 	[WW_CLASS_DOWN] = "down",
 	[WW_CLASS_FAILED] = "failed",
+	[WW_CLASS_PROTOCOL] = "protocol",
 };
 
 /* The class of each blocking value that is a method of blocking (the
@@ -42,6 +44,7 @@ static const int blocked_class[WW_BLOCKING_N] = {
 	[WW_BLOCKING_TLS] = WW_CLASS_TLS,
 	[WW_BLOCKING_HTTP_FAILURE] = WW_CLASS_HTTP_FAILURE,
 	[WW_BLOCKING_HTTP_DIFF] = WW_CLASS_HTTP_DIFF,
+	[WW_BLOCKING_PROTOCOL] = WW_CLASS_PROTOCOL,
 };
 
 const char *
@@ -64,7 +67,7 @@ ww_blocking_by_name(const char *v)
 const char *
 ww_blocking_list(void)
 {
-	return "false, dns, tcp_ip, tls, http-failure, http-diff";
+	return "false, dns, tcp_ip, tls, http-failure, http-diff, protocol";
 }
 
 const char *
@@ -85,7 +88,8 @@ ww_class_by_name(const char *v)
 bool
 ww_class_is_blocked(int c)
 {
-	return c >= WW_CLASS_DNS && c <= WW_CLASS_SERVER_SIDE;
+	return (c >= WW_CLASS_DNS && c <= WW_CLASS_SERVER_SIDE) ||
+	       c == WW_CLASS_PROTOCOL;
 }
 
 int

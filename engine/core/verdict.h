@@ -24,6 +24,9 @@ enum ww_blocking {
 	WW_BLOCKING_TLS,
 	WW_BLOCKING_HTTP_FAILURE,
 	WW_BLOCKING_HTTP_DIFF,
+	/* a VPN or QUIC endpoint's handshake fails where the control's
+	 * works (docs/verdicts.md, "VPN and QUIC endpoints") */
+	WW_BLOCKING_PROTOCOL,
 	WW_BLOCKING_N
 };
 
@@ -34,7 +37,7 @@ const char *ww_blocking_name(int b);
  * anything else. */
 int ww_blocking_by_name(const char *v);
 /* The stored names, for messages: "false, dns, tcp_ip, tls, http-failure,
- * http-diff". */
+ * http-diff, protocol". */
 const char *ww_blocking_list(void);
 
 /* blocking_detail of an http-diff that is the site's own refusal (a
@@ -59,15 +62,19 @@ enum ww_class {
 	WW_CLASS_SERVER_SIDE,
 	WW_CLASS_DOWN,
 	WW_CLASS_FAILED, /* no verdict: not conclusive */
+	/* blocked: a VPN or QUIC endpoint's handshake (appended: the
+	 * numbers are stored) */
+	WW_CLASS_PROTOCOL,
 	WW_CLASS_N
 };
 
 /* "ok", "dns", "tcp_ip", "tls", "http-failure", "http-diff",
- * "server-side", "down", "failed"; NULL out of range. */
+ * "server-side", "down", "failed", "protocol"; NULL out of range. */
 const char *ww_class_name(int c);
 /* The class named v; -1 for NULL or anything else. */
 int ww_class_by_name(const char *v);
-/* The blocked classes (WW_CLASS_DNS .. WW_CLASS_SERVER_SIDE). */
+/* The blocked classes (WW_CLASS_DNS .. WW_CLASS_SERVER_SIDE, and
+ * WW_CLASS_PROTOCOL). */
 bool ww_class_is_blocked(int c);
 
 /* The class of a stored verdict: blocking its stored name (NULL: null),

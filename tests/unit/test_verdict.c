@@ -48,16 +48,17 @@ test_classes(void **state)
 {
 	static const char *const names[WW_CLASS_N] = {
 		"ok",	     "dns",	    "tcp_ip", "tls",	"http-failure",
-		"http-diff", "server-side", "down",   "failed",
+		"http-diff", "server-side", "down",   "failed", "protocol",
 	};
 
 	(void)state;
 	for (int c = 0; c < WW_CLASS_N; c++) {
 		assert_string_equal(ww_class_name(c), names[c]);
 		assert_int_equal(ww_class_by_name(names[c]), c);
-		assert_int_equal(ww_class_is_blocked(c),
-				 c >= WW_CLASS_DNS &&
-					 c <= WW_CLASS_SERVER_SIDE);
+		assert_int_equal(
+			ww_class_is_blocked(c),
+			(c >= WW_CLASS_DNS && c <= WW_CLASS_SERVER_SIDE) ||
+				c == WW_CLASS_PROTOCOL);
 	}
 	assert_null(ww_class_name(WW_CLASS_N));
 	assert_int_equal(ww_class_by_name("false"), -1);
@@ -72,6 +73,8 @@ test_classes(void **state)
 	assert_int_equal(ww_classify("http-failure", WW_DETAIL_SERVER_SIDE, 0),
 			 WW_CLASS_HTTP_FAILURE);
 	assert_int_equal(ww_classify("bogus", NULL, 1), WW_CLASS_FAILED);
+	assert_int_equal(ww_classify("protocol", "quic.sni_blocked", 0),
+			 WW_CLASS_PROTOCOL);
 }
 
 static int
