@@ -481,7 +481,8 @@ whole nonet "no network at all (the censor drops everything)" \
 echo "lab: expected (rows) vs obtained (columns) test_keys.blocking"
 awk '
 BEGIN {
-	nv = split("false dns tcp_ip tls http-failure http-diff null", v, " ")
+	nv = split("false dns tcp_ip tls http-failure http-diff protocol null",
+	    v, " ")
 	for (i = 1; i <= nv; i++)
 		known[v[i]] = 1
 }

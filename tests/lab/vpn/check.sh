@@ -129,7 +129,9 @@ vpn_selftest() {
 	echo "$_vs_all: $_vs_out"
 }
 
-# vpn_check: a PASS or FAIL line per row of vpn.tsv, with its self-test.
+# vpn_check: a PASS or FAIL line per row of vpn.tsv, with its self-test;
+# each checked verdict's expected and obtained blocking go to run.sh's
+# TALLY (the confusion table).
 vpn_check() {
 	tab=$(printf '\t')
 	while IFS=$tab read -r input run exch ctl verdict spec what; do
@@ -141,6 +143,8 @@ vpn_check() {
 		vpn_exchanges_ok "$exch" "$_vc_got" || _vc_ok=0
 		vpn_control_ok "$_vc_f" "$input" "$ctl" || _vc_ok=0
 		_vc_v=$(obtained "$_vc_f" "$input")
+		[ "$verdict" = - ] ||
+			echo "${verdict%%,*} ${_vc_v%% *}" >>"$TALLY"
 		if [ "$verdict" != - ] &&
 			! matches "$(echo "$verdict" | tr ',' ' ')" "$_vc_v"; then
 			_vc_ok=0
@@ -149,7 +153,7 @@ vpn_check() {
 		[ "${_vc_st%%:*}" = ok ] || _vc_ok=0
 		if [ $_vc_ok = 1 ]; then
 			echo "PASS $input ($run): $(echo "$_vc_got" |
-				tr '\n' ' ')($what)"
+				tr '\n' ' ')verdict $_vc_v ($what)"
 		else
 			echo "FAIL $input ($run): expected $exch," \
 				"control $ctl, verdict $verdict ($what)"
