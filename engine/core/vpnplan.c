@@ -32,19 +32,50 @@
 #include "wireguard.h"
 #include "xdrivers.h"
 
+/*
+ * Would this neutral payload be the protocol's own opening by chance? An
+ * OpenVPN 2.6 server answers a datagram whose first byte is a client
+ * reset's (opcode 7 or 10: '8'..'?' and 'P'..'W' are printable, so a
+ * mostly-ASCII payload starts so one time in fifty) with its own reset,
+ * as if to a client (seen in the censor lab); a WireGuard message starts
+ * with a type 1..4 and three zero bytes.
+ */
+static bool
+mimics(const char *protocol, bool udp, const unsigned char *b, size_t n)
+{
+	size_t at = udp ? 0 : 2; /* OpenVPN over TCP: after the length */
+
+	if (strcmp(protocol, "openvpn") == 0 && n > at) {
+		unsigned op = b[at] >> 3;
+
+		return op == WW_OPENVPN_HARD_RESET_CLIENT_V2 ||
+		       op == WW_OPENVPN_HARD_RESET_CLIENT_V3;
+	}
+	if (strcmp(protocol, "wireguard") == 0 && n >= 4)
+		return b[0] >= 1 && b[0] <= 4 && b[1] == 0 && b[2] == 0 &&
+		       b[3] == 0;
+	return false;
+}
+
+/* Draws of a neutral payload before giving up on one that mimics none. */
+#define NEUTRAL_DRAWS 16
+
 /* A neutral payload of len bytes, kind k, beside protocol. */
 static struct ww_xdriver *
 neutral(const char *protocol, bool udp, enum ww_neutral_kind k, size_t len)
 {
 	struct ww_neutral_params np;
 	unsigned char buf[WW_XDRIVER_MAX_PACKET];
-	ssize_t n;
+	ssize_t n = -1;
 
-	if (len == 0 || len > sizeof(buf) ||
-	    ww_neutral_params_random(&np, k, len) != 0)
-		return ww_xdriver_failed(protocol, ww_neutral_kind_name(k), udp,
-					 "no neutral payload of that size");
-	n = ww_neutral_build(&np, buf, sizeof(buf));
+	for (int i = 0; i < NEUTRAL_DRAWS; i++) {
+		if (len == 0 || len > sizeof(buf) ||
+		    ww_neutral_params_random(&np, k, len) != 0)
+			break;
+		n = ww_neutral_build(&np, buf, sizeof(buf));
+		if (n <= 0 || !mimics(protocol, udp, buf, (size_t)n))
+			break;
+	}
 	if (n <= 0)
 		return ww_xdriver_failed(protocol, ww_neutral_kind_name(k), udp,
 					 "no neutral payload of that size");

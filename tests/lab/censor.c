@@ -5,7 +5,8 @@
  * real forged DNS answers, RSTs, black holes and block pages.
  *
  *   wallwatch-censor --iface IFACE --rules FILE [--ports 80,443]
- *                    [--dns-forward] [--pidfile F] [--verbose]
+ *                    [--udp-ports LIST] [--dns-forward] [--pidfile F]
+ *                    [--verbose]
  *
  * IFACE is the router's client-facing interface. The censor watches it with
  * libpcap (inbound only: UDP to port 53, TCP to the --ports) and sends what
@@ -83,6 +84,32 @@
  *   resolver-a NAME IPV4...,     would lie: the same forged answer, and
  *   resolver-aaaa NAME IPV6...,  the query goes no further, so the client
  *   resolver-noanswer NAME       gets one answer only (needs --dns-forward)
+ *
+ * VPN and QUIC (vpncensor.c, vpndpi.h; the client's UDP to the
+ * --udp-ports, and TCP to the --ports, held back by nft and forwarded by
+ * the censor as TCP is below). IPV4 is the server's address: the rule
+ * touches nothing else. A dropped packet's flow is blocked as above.
+ *   openvpn-drop IPV4            an OpenVPN client hard reset (opcode 7 or
+ *                                10, 14-96 bytes; over TCP behind its
+ *                                2-byte length): drop it and its flow
+ *   ikev2-drop IPV4              an IKE_SA_INIT request (UDP 500, or 4500
+ *                                after the non-ESP marker): the same
+ *   wireguard-drop IPV4          a WireGuard handshake initiation: the same
+ *   quic-drop IPV4               a QUIC v1 client Initial that decrypts to a
+ *                                ClientHello, whatever its server name (a
+ *                                version-negotiation ping passes): the same
+ *   quic-sni NAME                the same for an Initial whose ClientHello
+ *                                names NAME, to any address
+ *   udp-limit IPV4 PACKETS       a UDP flow's first PACKETS packets pass,
+ *                                the rest are dropped (for 60 s)
+ *   fet-drop IPV4                a TCP flow whose first data segment none
+ *                                of Wu et al.'s exemptions covers (neutral.h,
+ *                                ww_neutral_fet_exempt): drop it and the flow
+ * Each drop is one --verbose line ("vpn: openvpn-drop for
+ * P_CONTROL_HARD_RESET_CLIENT_V2 (udp, 14 bytes) from ... (rule IPV4),
+ * flow blocked"), and so is each packet a rule's address gets that no rule
+ * dropped ("vpn: passed udp 14 bytes from ... (no rule for IPV4
+ * matched)"): the lab's self-tests read both.
  *
  * The first rule in file order that matches wins. A blocked flow (the
  * client-to-server 5-tuple) has every later client packet dropped for 60 s;
@@ -202,7 +229,7 @@
 
 static const char usage_line[] =
 	"usage: wallwatch-censor --iface IFACE --rules FILE [--ports 80,443] "
-	"[--dns-forward] [--pidfile F] [--verbose]\n";
+	"[--udp-ports LIST] [--dns-forward] [--pidfile F] [--verbose]\n";
 
 /* --- rules ----------------------------------------------------------------*/
 
@@ -226,6 +253,13 @@ enum rule_kind {
 	RULE_SNI_INJECT_RESET,
 	RULE_HTTP_INJECT_PAGE,
 	RULE_HTTP_INJECT_RESET,
+	RULE_OPENVPN_DROP,
+	RULE_IKEV2_DROP,
+	RULE_WIREGUARD_DROP,
+	RULE_QUIC_DROP,
+	RULE_QUIC_SNI,
+	RULE_UDP_LIMIT,
+	RULE_FET_DROP,
 };
 
 static const char *const rule_names[] = {
@@ -248,6 +282,13 @@ static const char *const rule_names[] = {
 	[RULE_SNI_INJECT_RESET] = "sni-inject-reset",
 	[RULE_HTTP_INJECT_PAGE] = "http-inject-page",
 	[RULE_HTTP_INJECT_RESET] = "http-inject-reset",
+	[RULE_OPENVPN_DROP] = "openvpn-drop",
+	[RULE_IKEV2_DROP] = "ikev2-drop",
+	[RULE_WIREGUARD_DROP] = "wireguard-drop",
+	[RULE_QUIC_DROP] = "quic-drop",
+	[RULE_QUIC_SNI] = "quic-sni",
+	[RULE_UDP_LIMIT] = "udp-limit",
+	[RULE_FET_DROP] = "fet-drop",
 };
 
 /* "resolver-nxdomain" is "dns-nxdomain" whose query goes no further. */
@@ -276,6 +317,15 @@ rule_is_inject(enum rule_kind k)
 	       k == RULE_HTTP_INJECT_RESET;
 }
 
+/* VPN rules whose argument is the server's IPv4 address (vpncensor.c). */
+static bool
+rule_takes_addr(enum rule_kind k)
+{
+	return k == RULE_OPENVPN_DROP || k == RULE_IKEV2_DROP ||
+	       k == RULE_WIREGUARD_DROP || k == RULE_QUIC_DROP ||
+	       k == RULE_UDP_LIMIT || k == RULE_FET_DROP;
+}
+
 static bool
 rule_is_cut(enum rule_kind k)
 {
@@ -292,6 +342,7 @@ struct rule {
 	uint8_t addrs6[RULE_MAX_ADDRS][16]; /* dns-aaaa */
 	size_t n_addrs6;
 	uint32_t cut_after; /* cut-*: server bytes the client gets first */
+	uint32_t limit;	    /* udp-limit: packets a flow gets through */
 	uint8_t *page;	    /* http-blockpage */
 	size_t page_len;
 };
@@ -465,6 +516,29 @@ rule_parse(struct rules *rs, const char *file, long lineno, char *line)
 		r.cut_after = (uint32_t)v;
 		break;
 	}
+	case RULE_OPENVPN_DROP:
+	case RULE_IKEV2_DROP:
+	case RULE_WIREGUARD_DROP:
+	case RULE_QUIC_DROP:
+	case RULE_FET_DROP:
+	case RULE_UDP_LIMIT: {
+		struct in_addr a;
+		long v = 0;
+
+		if (n != (r.kind == RULE_UDP_LIMIT ? 3u : 2u) ||
+		    inet_pton(AF_INET, w[1], &a) != 1 ||
+		    (r.kind == RULE_UDP_LIMIT &&
+		     ww_parse_long(w[2], 0, 1000, &v) != 0)) {
+			fprintf(stderr, "%s:%ld: %s wants IPV4%s\n", file,
+				lineno, w[0],
+				r.kind == RULE_UDP_LIMIT ? " PACKETS (0-1000)"
+							 : "");
+			return -1;
+		}
+		r.addrs[r.n_addrs++] = a.s_addr;
+		r.limit = (uint32_t)v;
+		break;
+	}
 	case RULE_HTTP_BLOCKPAGE:
 	case RULE_HTTP_INJECT_PAGE:
 		if (n != 3) {
@@ -482,7 +556,8 @@ rule_parse(struct rules *rs, const char *file, long lineno, char *line)
 		}
 		break;
 	}
-	if (!rule_takes_word(r.kind) && !ww_hostname_normalize(w[1])) {
+	if (!rule_takes_word(r.kind) && !rule_takes_addr(r.kind) &&
+	    !ww_hostname_normalize(w[1])) {
 		fprintf(stderr, "%s:%ld: bad name \"%s\"\n", file, lineno,
 			w[1]);
 		return -1;
@@ -615,7 +690,8 @@ flow_blocked(const struct flow *tab, const struct flow *k, double now)
 struct stats {
 	unsigned long packets, unparsed, forwarded, segmented, csum_fixed,
 		expired, dropped, dns_forged, resets, pages, cuts, send_errors,
-		dns_forwarded, dns_swallowed, injections;
+		dns_forwarded, dns_swallowed, injections, vpn_forwarded,
+		vpn_dropped;
 };
 
 /* The packets of one forgery (an action of a rule): they share one TTL,
@@ -634,11 +710,14 @@ struct censor {
 	int dlt;
 	int raw;
 	uint8_t ports[65536 / 8];  /* watched TCP ports, a bitmap */
+	uint8_t uports[65536 / 8]; /* watched UDP ports (VPN, QUIC) */
 	uint32_t local[LOCAL_MAX]; /* the router's own IPv4 addresses */
 	size_t n_local;
 	struct flow *flows;
 	struct flow *quiet; /* on-path injections: see the header, "Limits" */
 	struct cut *cuts;
+	struct vflow *udp_counts; /* udp-limit: packets per flow */
+	struct vflow *fet_syns;	  /* fet-drop: flows whose first data is due */
 	struct stats st;
 	struct forgery fg;
 	bool dns_forward; /* --dns-forward: the router holds client DNS too */
@@ -1122,6 +1201,9 @@ cut_packet(struct censor *c, struct cut *ct, const uint8_t *ip,
 			 forge_str(c, fg, sizeof(fg)));
 }
 
+#include "openvpn.h"
+#include "vpncensor.c"
+
 static void
 tcp_packet(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
 {
@@ -1145,6 +1227,8 @@ tcp_packet(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
 		c->st.dropped++;
 		return;
 	}
+	if (vpn_tcp_packet(c, pk, &key, now))
+		return;
 	ct = cut_find(c->cuts, &key, now);
 	if (ct != NULL) {
 		cut_packet(c, ct, ip, pk);
@@ -1362,8 +1446,11 @@ on_packet(u_char *arg, const struct pcap_pkthdr *hdr, const u_char *bytes)
 		return;
 	}
 	if (pk.proto == DPI_IPPROTO_UDP) {
-		if (pk.dport != 53)
+		if (pk.dport != 53) {
+			if (udp_watched(c, pk.dport))
+				vpn_udp_packet(c, ip, &pk);
 			return;
+		}
 		if (dns_packet(c, &pk) && c->dns_forward) {
 			c->st.dns_swallowed++;
 			return;
@@ -1411,7 +1498,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 /* --- start-up -------------------------------------------------------------*/
 
 static int
-parse_ports(const char *s, struct censor *c, uint16_t *list, size_t *n)
+parse_ports(const char *s, uint8_t *bitmap, uint16_t *list, size_t *n)
 {
 	const char *p = s;
 
@@ -1427,8 +1514,8 @@ parse_ports(const char *s, struct censor *c, uint16_t *list, size_t *n)
 		buf[l] = '\0';
 		if (ww_parse_long(buf, 1, 65535, &v) != 0)
 			return -1;
-		if (!port_watched(c, (uint16_t)v)) {
-			c->ports[v / 8] |= (uint8_t)(1u << (v % 8));
+		if (!((bitmap[v / 8] >> (v % 8)) & 1)) {
+			bitmap[v / 8] |= (uint8_t)(1u << (v % 8));
 			list[(*n)++] = (uint16_t)v;
 		}
 		if (p[l] == '\0')
@@ -1439,9 +1526,9 @@ parse_ports(const char *s, struct censor *c, uint16_t *list, size_t *n)
 
 static int
 pcap_start(struct censor *c, const char *iface, const uint16_t *ports,
-	   size_t n_ports)
+	   size_t n_ports, const uint16_t *uports, size_t n_uports)
 {
-	char errbuf[PCAP_ERRBUF_SIZE], filter[64 + PORTS_MAX * 16];
+	char errbuf[PCAP_ERRBUF_SIZE], filter[64 + 2 * PORTS_MAX * 16];
 	struct bpf_program prog;
 	size_t o;
 	int rc;
@@ -1484,7 +1571,12 @@ pcap_start(struct censor *c, const char *iface, const uint16_t *ports,
 		o += (size_t)snprintf(filter + o, sizeof(filter) - o,
 				      "%sdst port %u", i ? " or " : "",
 				      ports[i]);
-	snprintf(filter + o, sizeof(filter) - o, ")))");
+	o += (size_t)snprintf(filter + o, sizeof(filter) - o, "))");
+	for (size_t i = 0; i < n_uports; i++)
+		o += (size_t)snprintf(filter + o, sizeof(filter) - o,
+				      "%sdst port %u",
+				      i ? " or " : " or (udp and (", uports[i]);
+	snprintf(filter + o, sizeof(filter) - o, "%s)", n_uports ? "))" : "");
 	if (pcap_compile(c->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) !=
 		    0 ||
 	    pcap_setfilter(c->pcap, &prog) != 0) {
@@ -1582,6 +1674,7 @@ main(int argc, char **argv)
 		{"iface", required_argument, NULL, 'i'},
 		{"rules", required_argument, NULL, 'r'},
 		{"ports", required_argument, NULL, 'p'},
+		{"udp-ports", required_argument, NULL, 'u'},
 		{"pidfile", required_argument, NULL, 'P'},
 		{"dns-forward", no_argument, NULL, 'd'},
 		{"verbose", no_argument, NULL, 'v'},
@@ -1589,9 +1682,9 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *iface = NULL, *rules_file = NULL, *pidfile = NULL;
-	const char *ports_arg = "80,443";
-	uint16_t ports[PORTS_MAX];
-	size_t n_ports;
+	const char *ports_arg = "80,443", *uports_arg = NULL;
+	uint16_t ports[PORTS_MAX], uports[PORTS_MAX];
+	size_t n_ports, n_uports = 0;
 	struct censor *c;
 	struct event *ev_pcap = NULL, *ev_term = NULL, *ev_int = NULL;
 	struct pcap_stat ps;
@@ -1610,6 +1703,9 @@ main(int argc, char **argv)
 			break;
 		case 'p':
 			ports_arg = optarg;
+			break;
+		case 'u':
+			uports_arg = optarg;
 			break;
 		case 'P':
 			pidfile = optarg;
@@ -1639,10 +1735,16 @@ main(int argc, char **argv)
 	c = xcalloc(1, sizeof(*c));
 	c->raw = -1;
 	c->dns_forward = dns_forward;
-	if (parse_ports(ports_arg, c, ports, &n_ports) != 0)
+	if (parse_ports(ports_arg, c->ports, ports, &n_ports) != 0)
 		usage_error("bad --ports \"%s\": want a comma-separated list "
 			    "of ports 1-65535 (at most 32)",
 			    ports_arg);
+	if (uports_arg != NULL &&
+	    (parse_ports(uports_arg, c->uports, uports, &n_uports) != 0 ||
+	     udp_watched(c, 53)))
+		usage_error("bad --udp-ports \"%s\": want a comma-separated "
+			    "list of ports 1-65535 (at most 32), not 53",
+			    uports_arg);
 	if (rules_load(&c->rules, rules_file) != 0) {
 		free(c);
 		return 2;
@@ -1660,7 +1762,10 @@ main(int argc, char **argv)
 	c->flows = xcalloc(FLOW_SLOTS, sizeof(*c->flows));
 	c->quiet = xcalloc(FLOW_SLOTS, sizeof(*c->quiet));
 	c->cuts = xcalloc(CUT_SLOTS, sizeof(*c->cuts));
-	if (local_addrs(c) != 0 || pcap_start(c, iface, ports, n_ports) != 0 ||
+	c->udp_counts = xcalloc(FLOW_SLOTS, sizeof(*c->udp_counts));
+	c->fet_syns = xcalloc(FLOW_SLOTS, sizeof(*c->fet_syns));
+	if (local_addrs(c) != 0 ||
+	    pcap_start(c, iface, ports, n_ports, uports, n_uports) != 0 ||
 	    raw_start(c) != 0)
 		goto done;
 	c->base = event_base_new();
@@ -1700,12 +1805,13 @@ main(int argc, char **argv)
 		"%lu checksums completed, %lu TTL-expired, %lu dropped, "
 		"%lu DNS forged, %lu DNS forwarded, %lu DNS held back, "
 		"%lu resets, %lu block pages, %lu on-path injections, "
-		"%lu cuts, %lu send errors\n",
+		"%lu cuts, %lu VPN/QUIC forwarded, %lu VPN/QUIC dropped, "
+		"%lu send errors\n",
 		c->st.packets, ps.ps_drop, c->st.unparsed, c->st.forwarded,
 		c->st.segmented, c->st.csum_fixed, c->st.expired, c->st.dropped,
 		c->st.dns_forged, c->st.dns_forwarded, c->st.dns_swallowed,
 		c->st.resets, c->st.pages, c->st.injections, c->st.cuts,
-		c->st.send_errors);
+		c->st.vpn_forwarded, c->st.vpn_dropped, c->st.send_errors);
 done:
 	if (pid_written)
 		unlink(pidfile);
@@ -1725,6 +1831,8 @@ done:
 	free(c->flows);
 	free(c->quiet);
 	free(c->cuts);
+	free(c->udp_counts);
+	free(c->fet_syns);
 	free(c);
 	return rc;
 }

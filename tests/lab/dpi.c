@@ -528,8 +528,7 @@ sni_from_list(struct rd ext, char out[DPI_SNI_MAX + 1])
 int
 dpi_tls_sni(const uint8_t *p, size_t len, char out[DPI_SNI_MAX + 1])
 {
-	struct rd rec, hs, skip, exts;
-	size_t reclen, type, hslen, extlen;
+	size_t reclen;
 
 	out[0] = '\0';
 	if (len < 5 || p[0] != TLS_CT_HANDSHAKE || p[1] != 3)
@@ -538,8 +537,17 @@ dpi_tls_sni(const uint8_t *p, size_t len, char out[DPI_SNI_MAX + 1])
 	if (reclen < 4 || reclen > TLS_RECORD_MAX)
 		return 0;
 	/* As much of the record as this segment holds. */
-	rec.p = p + 5;
-	rec.n = len - 5 < reclen ? len - 5 : reclen;
+	return dpi_tls_hello_sni(p + 5, len - 5 < reclen ? len - 5 : reclen,
+				 out);
+}
+
+int
+dpi_tls_hello_sni(const uint8_t *p, size_t len, char out[DPI_SNI_MAX + 1])
+{
+	struct rd rec = {.p = p, .n = len}, hs, skip, exts;
+	size_t type, hslen, extlen;
+
+	out[0] = '\0';
 	if (!rd_num(&rec, 1, &type) || type != TLS_HS_CLIENT_HELLO ||
 	    !rd_num(&rec, 3, &hslen))
 		return 0;

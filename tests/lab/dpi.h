@@ -205,6 +205,10 @@ bool dpi_name_matches(const char *name, size_t len, const char *rule);
  */
 int dpi_tls_sni(const uint8_t *p, size_t len, char out[DPI_SNI_MAX + 1]);
 
+/* The same for a bare ClientHello handshake message (no record header), as
+ * QUIC carries it in CRYPTO frames (RFC 9001 4). */
+int dpi_tls_hello_sni(const uint8_t *p, size_t len, char out[DPI_SNI_MAX + 1]);
+
 /* --- HTTP -----------------------------------------------------------------*/
 
 /* The parts of an HTTP/1.x request that censors look at; all point into

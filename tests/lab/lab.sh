@@ -5,7 +5,9 @@
 #
 #   client ns  ww-cli 30.1.0.2/24 ── ww-in 30.1.0.1/24  censor ns
 #                                   ww-out 30.2.0.1/24 ── ww-srv 30.2.0.2/24
-#                                                          + 30.2.0.9-23
+#                                                          + 30.2.0.9-85
+#                                                          + 30.2.0.90-97
+#                                                          (vpn/servers.sh)
 #                                                          server ns
 #
 # Interfaces are created inside their namespaces (never in the host's), so
@@ -20,6 +22,10 @@ LAB_NS_C=
 LAB_NS_X=
 LAB_NS_S=
 LAB_PIDS=
+LAB_WG_IFS=
+
+# The VPN and QUIC servers and their addresses (issue 15).
+. tests/lab/vpn/servers.sh
 
 # Addresses (zone.txt must agree).
 LAB_CLIENT=30.1.0.2
@@ -412,8 +418,11 @@ lab_net() {
 		lab_in "$LAB_NS_S" ip -6 route add default via "$LAB_ROUTER_OUT6" ||
 		return 1
 
+	lab_vpn_addrs || return 1
 	lab_nft_censor || return 1
+	lab_vpn_nft_censor || return 1
 	lab_nft_server || return 1
+	lab_vpn_nft_server || return 1
 }
 
 # lab_servers BUILD: certificates, fakenet (DNS, HTTP, HTTPS), the control
@@ -426,6 +435,11 @@ lab_servers() {
 	# The control trusts both CAs, the probe only the first.
 	cat "$LAB_DIR/certs/ca.pem" "$LAB_DIR/other/ca.pem" \
 		>"$LAB_DIR/control-ca.pem" || return 1
+	# the VPN servers' keys (the control reads its own at start)
+	lab_vpn_keys || {
+		lab_log "vpn: cannot make the keys (openvpn, wg)"
+		return 1
+	}
 
 	lab_bg fakenet "$LAB_NS_S" "$_s_build/fakenet" --dir "$LAB_DIR/certs" \
 		--bind 0.0.0.0 --port "DNS_PORT=$LAB_SERVER:53" \
@@ -452,6 +466,8 @@ lab_servers() {
 		"$_s_build/wallwatch-collector" --control-only \
 		--listen "$LAB_SERVER:$LAB_CONTROL_PORT" \
 		--resolver "$LAB_SERVER:53" --ca-file "$LAB_DIR/control-ca.pem" \
+		--openvpn-key "$LAB_DIR/vpn/ta.key" \
+		--wireguard-key "$LAB_DIR/vpn/wg-control.key" \
 		--timeout 3 --verbose
 	lab_bg fakenet_other "$LAB_NS_S" "$_s_build/fakenet" \
 		--dir "$LAB_DIR/other" --bind 0.0.0.0 \
@@ -465,8 +481,12 @@ lab_servers() {
 		--lifetime "$LAB_LIFETIME" --verbose
 	lab_bg censor "$LAB_NS_X" timeout "$LAB_LIFETIME" \
 		"$_s_build/wallwatch-censor" --iface ww-in \
-		--rules "${LAB_RULES:-tests/lab/rules.txt}" --ports 80,443 \
-		--dns-forward --verbose
+		--rules "${LAB_RULES:-tests/lab/rules.txt}" \
+		--ports "80,443,$LAB_VPN_TCP_PORTS" \
+		--udp-ports "$LAB_VPN_UDP_PORTS" --dns-forward --verbose
+	_s_t0=$(date +%s)
+	lab_vpn_servers || return 1
+	lab_log "VPN and QUIC servers ready ($(($(date +%s) - _s_t0))s)"
 
 	lab_wait fakenet "$LAB_DIR/fakenet.out" "fakenet ready" || return 1
 	lab_wait fakenet6 "$LAB_DIR/fakenet6.out" "fakenet ready" || return 1
@@ -502,6 +522,11 @@ lab_down() {
 		wait "$_d_p" 2>/dev/null
 	done
 	LAB_PIDS=
+	# wireguard-go removes its socket when it ends on TERM; not on KILL
+	for _d_w in $LAB_WG_IFS; do
+		rm -f "/var/run/wireguard/$_d_w.sock"
+	done
+	LAB_WG_IFS=
 	for _d_ns in "$LAB_NS_C" "$LAB_NS_X" "$LAB_NS_S"; do
 		[ -n "$_d_ns" ] && ip netns del "$_d_ns" 2>/dev/null
 	done

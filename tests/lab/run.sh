@@ -37,7 +37,8 @@ for tool in ip nft; do
 done
 . tests/lab/lab.sh
 why=$(lab_netns_ok) || skip "$why"
-for tool in jq od; do
+for tool in jq od openvpn swanctl wg wireguard-go gtlsserver \
+	/usr/lib/ipsec/charon; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		echo "lab: $tool is missing (make check-deps installs it)" >&2
 		exit 1
@@ -64,6 +65,25 @@ bad=$(awk -F'\t' '!/^#/ && NF > 0 && (NF != 9 ||
 	tests/lab/scenarios.tsv)
 if [ -n "$bad" ]; then
 	echo "lab: scenarios.tsv, malformed rows (columns: its header):" >&2
+	echo "$bad" >&2
+	exit 1
+fi
+# The VPN lists and vpn.tsv (tests/lab/vpn): the same targets, each in the
+# run its row names; seven columns.
+. tests/lab/vpn/check.sh
+vpn_targets=$( (sed 1d tests/lab/vpn/targets.csv | sed 's/^/keys /'
+	sed 1d tests/lab/vpn/nokey.csv | sed 's/^/nokey /') |
+	cut -d, -f1 | sort)
+vpn_expected=$(awk -F'\t' '!/^#/ && NF > 0 { print $2 " " $1 }' "$VPN_TSV" |
+	sort)
+if [ "$vpn_targets" != "$vpn_expected" ]; then
+	echo "lab: tests/lab/vpn: the lists and vpn.tsv differ" >&2
+	exit 1
+fi
+bad=$(awk -F'\t' '!/^#/ && NF > 0 && (NF != 7 || $2 !~ /^(keys|nokey)$/ ||
+	$5 !~ /^(-|[^,]+,[^,]+,[^,]+,[^,]+)$/) { print NR ": " $1 }' "$VPN_TSV")
+if [ -n "$bad" ]; then
+	echo "lab: vpn.tsv, malformed rows (columns: its header):" >&2
 	echo "$bad" >&2
 	exit 1
 fi
@@ -206,6 +226,29 @@ proof() {
 			echo "ok: the censor did nothing to it"
 		fi
 		;;
+	log=* | '!log='*)
+		_p_name=${_p_arg%%:*}
+		_p_ere=${_p_arg#*:}
+		_p_hit=$(cat "$LAB_DIR/$_p_name.out" "$LAB_DIR/$_p_name.err" \
+			"$LAB_DIR/$_p_name.log" 2>/dev/null |
+			grep -E -e "$_p_ere" | head -1 | cut -c1-110)
+		case $1 in
+		log=*)
+			if [ -n "$_p_hit" ]; then
+				echo "ok: $_p_hit"
+			else
+				echo "FAILED: no line /$_p_ere/ in $_p_name's output"
+			fi
+			;;
+		*)
+			if [ -n "$_p_hit" ]; then
+				echo "FAILED: $_p_name logged: $_p_hit"
+			else
+				echo "ok: nothing /$_p_ere/ in $_p_name's output"
+			fi
+			;;
+		esac
+		;;
 	nft=* | srvnft=*)
 		case $1 in nft=*) _p_ns=$LAB_NS_X ;; *) _p_ns=$LAB_NS_S ;; esac
 		_p_n=$(lab_counter "$_p_ns" "$_p_arg")
@@ -281,6 +324,7 @@ cut_proof() {
 CONTROL="http://$LAB_SERVER:$LAB_CONTROL_PORT"
 probe main --control "$CONTROL" || fail_run "the main run"
 selftests >"$LAB_DIR/selftest"
+vpn_runs || fail_run "the VPN and QUIC runs"
 lab_cut_control || fail_run "nft (control cut)"
 probe nocontrol --control "$CONTROL" || fail_run "the run without control"
 cut_proof nocontrol cut_control
@@ -403,9 +447,14 @@ check() {
 check main >"$LAB_DIR/check.main"
 check nocontrol >"$LAB_DIR/check.nocontrol"
 check nonet >"$LAB_DIR/check.nonet"
+vpn_check >"$LAB_DIR/check.vpn"
 n=$(grep -c '^PASS\|^FAIL' "$LAB_DIR/check.main")
 matched=$(grep -c '^PASS' "$LAB_DIR/check.main")
 results=$(cat "$LAB_DIR/check.main")
+vpn_n=$(grep -c '^PASS\|^FAIL' "$LAB_DIR/check.vpn")
+vpn_matched=$(grep -c '^PASS' "$LAB_DIR/check.vpn")
+n=$((n + vpn_n))
+matched=$((matched + vpn_matched))
 
 # A whole run is one scenario: a line, and the targets that failed.
 whole() {
@@ -432,7 +481,8 @@ whole nonet "no network at all (the censor drops everything)" \
 echo "lab: expected (rows) vs obtained (columns) test_keys.blocking"
 awk '
 BEGIN {
-	nv = split("false dns tcp_ip tls http-failure http-diff null", v, " ")
+	nv = split("false dns tcp_ip tls http-failure http-diff protocol null",
+	    v, " ")
 	for (i = 1; i <= nv; i++)
 		known[v[i]] = 1
 }
@@ -461,6 +511,9 @@ END {
 	}
 }' "$TALLY"
 echo "$results"
+cat "$LAB_DIR/check.vpn"
+echo "lab: VPN and QUIC: $vpn_n scenarios, $vpn_matched matched" \
+	"(their two probe runs: ${VPN_SECONDS}s)"
 echo "lab: $n scenarios, $matched matched ($(($(date +%s) - start))s)"
 if [ "$matched" -ne "$n" ]; then
 	KEEP=1

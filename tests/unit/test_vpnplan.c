@@ -195,12 +195,40 @@ test_quic(void **state)
 	free_plan(&p);
 }
 
+/* A neutral payload beside OpenVPN never starts like a client reset (an
+ * OpenVPN server answers one: the neutral exchange would be "answered").
+ * 400 plans: a mostly-ASCII payload would start so about 8 times. */
+static void
+test_openvpn_neutral_not_reset(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 400; i++) {
+		struct plan p;
+		unsigned char buf[WW_XDRIVER_MAX_PACKET];
+
+		make_plan(i % 2 ? "openvpn://vpn.example:1194?transport=tcp"
+				: "openvpn://vpn.example:1194",
+			  &conf, &p);
+		assert_int_equal(p.n, 3);
+		for (size_t j = 0; j < p.n; j += 2) {
+			ssize_t n = p.d[j]->first(p.d[j]->st, buf, sizeof(buf));
+			unsigned op = buf[i % 2 ? 2 : 0] >> 3;
+
+			assert_true(n > 2);
+			assert_int_not_equal(op, 7);
+			assert_int_not_equal(op, 10);
+		}
+		free_plan(&p);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_openvpn),
 		cmocka_unit_test(test_openvpn_key),
+		cmocka_unit_test(test_openvpn_neutral_not_reset),
 		cmocka_unit_test(test_ikev2),
 		cmocka_unit_test(test_wireguard),
 		cmocka_unit_test(test_quic),
