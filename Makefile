@@ -149,7 +149,9 @@ $(OBJ)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
 	$(CC) $(ALL_CFLAGS) -Icollector -c -o $@ $<
 
 # The censor of the lab (tests/lab): libpcap to watch, raw sockets to inject.
-$(CENSOR): tests/lab/censor.c $(LIB)
+# censor.c includes the lab's DPI and VPN rules (dpi.c, vpndpi.c,
+# vpncensor.c): an edit of any of them rebuilds it.
+$(CENSOR): tests/lab/censor.c $(wildcard tests/lab/*.c tests/lab/*.h) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ tests/lab/censor.c $(LIB) \
 		$(PKG_LIBS)
