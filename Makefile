@@ -226,7 +226,7 @@ unit-asan:
 # ports the kernel picks, so they need not take turns. Each one's output
 # is printed whole, in the order listed; the first to fail stops new ones
 # from starting. INTEGRATION_JOBS=1: one after the other.
-INTEGRATION_JOBS ?= 4
+INTEGRATION_JOBS ?= 6
 IT := sh tests/integration
 # LABEL "COMMAND" pairs, the longest first (they start in this order;
 # the seconds each took are printed).
