@@ -31,6 +31,7 @@ esac
 
 D=$(mktemp -d "${TMPDIR:-/tmp}/wallwatch-parallel.XXXXXX") || exit 1
 # (a script's process: its own traps clean up after it)
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	for f in "$D"/*.pid; do
 		[ -f "$f" ] && [ ! -f "${f%.pid}.rc" ] &&
@@ -62,9 +63,10 @@ total=$n
 start() {
 	(
 		t0=$(date +%s)
-		# stdin from /dev/null: no script reads the terminal. (exec: the
-		# process whose pid is kept is the script itself.)
-		sh -c "exec $(cat "$D/$1.cmd")" >"$D/$1.out" 2>&1 </dev/null &
+		# stdin from /dev/null: no script reads the terminal; the FIFO
+		# stays ours (a server a script leaves behind must not hold it).
+		# exec: the process whose pid is kept is the script itself.
+		sh -c "exec $(cat "$D/$1.cmd")" >"$D/$1.out" 2>&1 </dev/null 3>&- &
 		echo $! >"$D/$1.pid"
 		wait $!
 		rc=$?
@@ -94,6 +96,8 @@ flush() {
 	done
 }
 
+echo "parallel: $total scripts, up to $JOBS at a time; each one's output" \
+	"comes whole, in order, once it and those before it are done"
 started=0
 running=0
 failed=0
