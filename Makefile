@@ -229,6 +229,8 @@ unit-asan:
 # make check's pool of 34, plain, ASan and PostgreSQL: 6 at a time 98 s,
 # all at once 75-80 s, edge.sh alone ~60 s; one after the other ~510 s.)
 INTEGRATION_JOBS ?= 8
+# $(IT)/NAME.sh: the command that runs the script NAME.sh ($(AIT)/: under
+# the sanitizers' options).
 IT := sh tests/integration
 # LABEL "COMMAND" pairs, the longest first (they start in this order;
 # the seconds each took are printed).
