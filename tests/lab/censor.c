@@ -671,6 +671,20 @@ flow_block(struct flow *tab, const struct flow *k, double now, double secs)
 	victim->until = now + secs;
 }
 
+/* Forget k: a new connection on its four-tuple is not the one blocked. */
+static void
+flow_unblock(struct flow *tab, const struct flow *k, double now)
+{
+	size_t h = flow_hash(k);
+
+	for (size_t i = 0; i < FLOW_PROBE; i++) {
+		struct flow *f = &tab[(h + i) & (FLOW_SLOTS - 1)];
+
+		if (f->until > now && flow_same(f, k))
+			f->until = 0;
+	}
+}
+
 static bool
 flow_blocked(const struct flow *tab, const struct flow *k, double now)
 {
@@ -1221,6 +1235,16 @@ tcp_packet(struct censor *c, const uint8_t *ip, const struct dpi_pkt *pk)
 	 * these, since the nft rule holds back forwarded packets only. */
 	if (!port_watched(c, pk->dport) || is_local(c, pk->daddr))
 		return;
+	/* A SYN opens a new connection, which may reuse the source port of
+	 * one blocked or followed within the last minute (a later probe run
+	 * of the lab): what was done to that one is not done to this. */
+	if ((pk->tcp_flags & DPI_TCP_SYN) && !(pk->tcp_flags & DPI_TCP_ACK)) {
+		flow_unblock(c->flows, &key, now);
+		flow_unblock(c->quiet, &key, now);
+		ct = cut_find(c->cuts, &key, now);
+		if (ct != NULL)
+			ct->key.until = 0;
+	}
 	if (flow_blocked(c->flows, &key, now) ||
 	    ((pk->tcp_flags & DPI_TCP_RST) &&
 	     flow_blocked(c->quiet, &key, now))) {
