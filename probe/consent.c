@@ -119,7 +119,7 @@ target_categories(const struct ww_testlist *l, size_t *n, size_t **counts)
 int
 consent_check(const struct probe_opts *o, bool named, struct probe_env *env)
 {
-	size_t n, *counts;
+	size_t n, *counts, n_vpn;
 	const char **cats;
 	char line[16];
 	int rc = 0;
@@ -152,6 +152,16 @@ consent_check(const struct probe_opts *o, bool named, struct probe_env *env)
 		o->targets.n);
 	for (size_t i = 0; i < n; i++)
 		fprintf(stderr, "  %-6s %zu target(s)\n", cats[i], counts[i]);
+	n_vpn = 0;
+	for (size_t i = 0; i < o->targets.n; i++)
+		n_vpn += ww_target_is_vpn(o->targets.targets[i].kind);
+	if (n_vpn > 0)
+		fprintf(stderr,
+			"\n%zu of them are VPN or QUIC servers: with each the "
+			"probe starts the VPN\nprotocol's handshake (OpenVPN, "
+			"IKEv2, WireGuard, QUIC) as a VPN app would,\nand a "
+			"network that looks for VPN use sees it as such.\n",
+			n_vpn);
 	fprintf(stderr,
 		"\nAnyone watching this network (your ISP, your employer, the "
 		"state) can see\nthat this machine contacted these sites. In some "
