@@ -408,6 +408,16 @@ if command -v script >/dev/null 2>&1; then
 		"$(jq -r '"\(.categories | join(",")) \(.how)"' "$ST/consent.json" 2>&1)"
 	check "terminal: only NEWS measured" "1 NEWS" \
 		"$(lines "$LAB/r5t.jsonl") $(jq -r .test_keys.category_code "$LAB/r5t.jsonl" 2>&1)"
+	# a VPN server in the lists: the question says what a handshake shows
+	printf '%s\n%s\n' "$CSV_HEAD" \
+		"openvpn://127.0.0.1:9,ANON,ANON,2026-01-01,wallwatch-test," \
+		>"$TL/v.csv"
+	CMD="$PROBE run $L --state-dir $LAB/s5v --output $LAB/r5v.jsonl"
+	printf 'n\n' | timeout 120 script -qec "$CMD" /dev/null >"$LAB/tty.out" 2>&1
+	cat "$LAB/tty.out" >>"$LAB/all.err"
+	check_match "terminal: a VPN server named as such" \
+		"1 of them are VPN or QUIC servers" "$(cat "$LAB/tty.out")"
+	rm -f "$TL/v.csv"
 else
 	echo "# skipped the terminal consent checks: no script(1)"
 fi
