@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bytes.h"
 #include "dbredact.h"
 #include "util.h"
 
@@ -54,18 +55,6 @@ is_secret(const char *k, size_t n)
 	return false;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A URI query key k[0..n-1], percent-decoded, names a secret. */
 static bool
 is_secret_encoded(const char *k, size_t n)
@@ -76,9 +65,10 @@ is_secret_encoded(const char *k, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char c = k[i];
 
-		if (c == '%' && i + 2 < n && hexval(k[i + 1]) >= 0 &&
-		    hexval(k[i + 2]) >= 0) {
-			c = (char)(hexval(k[i + 1]) * 16 + hexval(k[i + 2]));
+		if (c == '%' && i + 2 < n && ww_hexval(k[i + 1]) >= 0 &&
+		    ww_hexval(k[i + 2]) >= 0) {
+			c = (char)(ww_hexval(k[i + 1]) * 16 +
+				   ww_hexval(k[i + 2]));
 			i += 2;
 		}
 		if (m + 1 >= sizeof(buf))

@@ -31,6 +31,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "bytes.h"
+
 #define IKE_HDR_LEN 28
 #define NON_ESP_MARKER_LEN 4
 #define IKE_VERSION_2 0x20
@@ -548,18 +550,6 @@ fail(struct parse *ps, const char *fmt, ...)
 	return -1;
 }
 
-static uint16_t
-get16(const unsigned char *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return ((uint32_t)get16(p) << 16) | get16(p + 2);
-}
-
 /* Attributes of one transform at [p, end): only the key length is kept. */
 static int
 parse_attrs(struct parse *ps, size_t p, size_t end, uint16_t *keylen)
@@ -569,8 +559,8 @@ parse_attrs(struct parse *ps, size_t p, size_t end, uint16_t *keylen)
 
 		if (end - p < 4)
 			return fail(ps, "truncated at byte %zu: attribute", p);
-		t = get16(ps->b + p);
-		v = get16(ps->b + p + 2);
+		t = ww_be16(ps->b + p);
+		v = ww_be16(ps->b + p + 2);
 		if (t & ATTR_FORMAT_TV) {
 			if ((t & 0x7fff) == ATTR_KEY_LENGTH)
 				*keylen = v;
@@ -616,7 +606,7 @@ parse_transforms(struct parse *ps, size_t p, size_t end, unsigned n,
 
 		if (end - p < 8)
 			return fail(ps, "truncated at byte %zu: transform", p);
-		tlen = get16(ps->b + p + 2);
+		tlen = ww_be16(ps->b + p + 2);
 		if (more != 0 && more != 3)
 			return fail(ps,
 				    "transform at byte %zu: bad last "
@@ -629,7 +619,7 @@ parse_transforms(struct parse *ps, size_t p, size_t end, unsigned n,
 				    p, tlen, end - p);
 		if (parse_attrs(ps, p + 8, p + tlen, &keylen) != 0)
 			return -1;
-		keep_transform(r, ps->b[p + 4], get16(ps->b + p + 6), keylen);
+		keep_transform(r, ps->b[p + 4], ww_be16(ps->b + p + 6), keylen);
 		seen++;
 		p += tlen;
 		if ((more == 0) != (p == end))
@@ -653,7 +643,7 @@ parse_sa(struct parse *ps, size_t p, size_t end, struct ww_ikev2_reply *r)
 
 	if (end - p < 8)
 		return fail(ps, "truncated at byte %zu: proposal", p);
-	plen = get16(ps->b + p + 2);
+	plen = ww_be16(ps->b + p + 2);
 	spi_size = ps->b[p + 6];
 	if (ps->b[p] != 0)
 		return fail(ps,
@@ -680,7 +670,7 @@ parse_notify(struct parse *ps, size_t p, size_t end, struct ww_ikev2_reply *r)
 		return fail(ps, "notify at byte %zu: %zu bytes, needs 4", p,
 			    end - p);
 	spi = ps->b[p + 1];
-	type = get16(ps->b + p + 2);
+	type = ww_be16(ps->b + p + 2);
 	if (spi > end - p - 4)
 		return fail(ps, "notify at byte %zu: SPI size %zu past its end",
 			    p, spi);
@@ -694,7 +684,7 @@ parse_notify(struct parse *ps, size_t p, size_t end, struct ww_ikev2_reply *r)
 				    "INVALID_KE_PAYLOAD at byte %zu: %zu "
 				    "data bytes, needs 2",
 				    p, dlen);
-		ps->ke_asked = get16(ps->b + d);
+		ps->ke_asked = ww_be16(ps->b + d);
 	}
 	if (type == WW_IKEV2_N_COOKIE && !ps->has_cookie) {
 		if (dlen < 1 || dlen > WW_IKEV2_COOKIE_MAX)
@@ -730,7 +720,7 @@ parse_body(struct parse *ps, unsigned type, size_t p, size_t end,
 			return fail(ps, "KE at byte %zu: %zu bytes, needs 5",
 				    p - 4, end - p);
 		ps->has_ke = true;
-		ps->ke_group = get16(ps->b + p);
+		ps->ke_group = ww_be16(ps->b + p);
 		return 0;
 	case PL_NONCE:
 		if (end - p < 16 || end - p > 256)
@@ -766,7 +756,7 @@ parse_chain(struct parse *ps, unsigned next, size_t end,
 				    "payload %u",
 				    p, type);
 		next = ps->b[p];
-		plen = get16(ps->b + p + 2);
+		plen = ww_be16(ps->b + p + 2);
 		if (plen < 4 || plen > end - p)
 			return fail(ps,
 				    "payload %u at byte %zu: length %u "
@@ -800,8 +790,8 @@ parse_header(struct parse *ps, const struct ww_ikev2_params *sent,
 	r->version = h[17];
 	r->exchange = h[18];
 	r->flags = h[19];
-	r->msg_id = get32(h + 20);
-	l = get32(h + 24);
+	r->msg_id = ww_be32(h + 20);
+	l = ww_be32(h + 24);
 	if ((r->version >> 4) != 2 && (r->version >> 4) != 1)
 		return fail(ps, "IKE version %u.%u, not 2", r->version >> 4,
 			    r->version & 15);
@@ -902,11 +892,11 @@ ww_ikev2_parse_reply(const unsigned char *buf, size_t len,
 				    "truncated at byte %zu: non-ESP marker "
 				    "needs 4",
 				    len);
-		if (get32(buf) != 0)
+		if (ww_be32(buf) != 0)
 			return fail(&ps,
 				    "no non-ESP marker: an ESP packet of "
 				    "SPI 0x%08x",
-				    get32(buf));
+				    ww_be32(buf));
 		ps.base = NON_ESP_MARKER_LEN;
 		r->natt = true;
 	}

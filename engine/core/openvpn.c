@@ -22,6 +22,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "bytes.h"
 #include "util.h"
 
 #define OP_SHIFT 3
@@ -39,22 +40,6 @@ static const char KEY_HEAD[] = "-----BEGIN OpenVPN Static key V1-----";
 static const char KEY_FOOT[] = "-----END OpenVPN Static key V1-----";
 
 /* --- small helpers -------------------------------------------------------- */
-
-static void
-put32(unsigned char *b, uint32_t v)
-{
-	b[0] = (unsigned char)(v >> 24);
-	b[1] = (unsigned char)(v >> 16);
-	b[2] = (unsigned char)(v >> 8);
-	b[3] = (unsigned char)v;
-}
-
-static uint32_t
-get32(const unsigned char *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	       (uint32_t)b[2] << 8 | (uint32_t)b[3];
-}
 
 const char *
 ww_openvpn_opcode_name(unsigned opcode)
@@ -178,18 +163,6 @@ ww_openvpn_params_random(struct ww_openvpn_params *p)
 	return RAND_bytes(p->noise, (int)sizeof(p->noise)) == 1 ? 0 : -1;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The line at text[*pos..] without its "\n" or "\r\n" and trailing
  * blanks; *pos moves past the newline. */
 static void
@@ -225,7 +198,7 @@ key_line(const char *line, size_t n, size_t lineno, struct ww_openvpn_key *k,
 	 size_t *count, int *half, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < n; i++) {
-		int v = hexval(line[i]);
+		int v = ww_hexval(line[i]);
 
 		if (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')
 			continue;
@@ -568,13 +541,13 @@ write_body(const struct ww_openvpn_msg *m, unsigned char *b)
 
 	b[o++] = (unsigned char)m->n_acks;
 	for (size_t i = 0; i < m->n_acks; i++, o += 4)
-		put32(b + o, m->acks[i]);
+		ww_put_be32(b + o, m->acks[i]);
 	if (m->n_acks > 0) {
 		memcpy(b + o, m->peer_session_id, WW_OPENVPN_SID_LEN);
 		o += WW_OPENVPN_SID_LEN;
 	}
 	if (m->opcode != WW_OPENVPN_ACK_V1) {
-		put32(b + o, m->msg_pid);
+		ww_put_be32(b + o, m->msg_pid);
 		o += 4;
 	}
 	if (m->payload_len > 0)
@@ -648,13 +621,13 @@ ww_openvpn_build(const struct ww_openvpn_params *p,
 	if (p->wrap == WW_OPENVPN_WRAP_AUTH) {
 		unsigned char *rp = pkt + hdr + digest_len(p->digest);
 
-		put32(rp, m->replay_pid);
-		put32(rp + 4, p->net_time);
+		ww_put_be32(rp, m->replay_pid);
+		ww_put_be32(rp + 4, p->net_time);
 		if (!seal_auth(p, pkt, len))
 			return -1;
 	} else if (p->wrap == WW_OPENVPN_WRAP_CRYPT) {
-		put32(pkt + hdr, m->replay_pid);
-		put32(pkt + hdr + 4, p->net_time);
+		ww_put_be32(pkt + hdr, m->replay_pid);
+		ww_put_be32(pkt + hdr + 4, p->net_time);
 		if (!seal_crypt(p, pkt, len))
 			return -1;
 	}
@@ -795,7 +768,7 @@ parse_body(const unsigned char *b, size_t n, size_t off,
 			       "id need %zu bytes",
 			       off + n, r->n_acks, need);
 	for (size_t i = 0; i < r->n_acks; i++, o += 4)
-		r->acks[i] = get32(b + o);
+		r->acks[i] = ww_be32(b + o);
 	if (r->n_acks > 0) {
 		r->has_peer_sid = true;
 		memcpy(r->peer_session_id, b + o, WW_OPENVPN_SID_LEN);
@@ -808,7 +781,7 @@ parse_body(const unsigned char *b, size_t n, size_t off,
 				       "packet id",
 				       off + n);
 		r->has_msg_pid = true;
-		r->msg_pid = get32(b + o);
+		r->msg_pid = ww_be32(b + o);
 		o += 4;
 	}
 	r->payload = b + o;
@@ -833,8 +806,8 @@ open_auth(const unsigned char *pkt, size_t len,
 			       "truncated at byte %zu: tls-auth needs %zu "
 			       "bytes of HMAC and packet id",
 			       len, h + REPLAY_LEN);
-	r->replay_pid = get32(pkt + hdr + h);
-	r->net_time = get32(pkt + hdr + h + 4);
+	r->replay_pid = ww_be32(pkt + hdr + h);
+	r->net_time = ww_be32(pkt + hdr + h + 4);
 	if (!hmac3(digest_name(p->digest), key, h, pkt + hdr + h, REPLAY_LEN,
 		   pkt, hdr, pkt + body, len - body, mac, h))
 		return ww_fail(err, errlen, "HMAC computation failed");
@@ -870,8 +843,8 @@ open_crypt(const unsigned char *pkt, size_t len,
 			       "tls-crypt packet of %zu bytes over the "
 			       "parser's limit of %d",
 			       len, WW_OPENVPN_MAX_PACKET);
-	r->replay_pid = get32(pkt + hdr - REPLAY_LEN);
-	r->net_time = get32(pkt + hdr - 4);
+	r->replay_pid = ww_be32(pkt + hdr - REPLAY_LEN);
+	r->net_time = ww_be32(pkt + hdr - 4);
 	if (!aes256_ctr(k, pkt + hdr, pkt + ct, n, r->plain) ||
 	    !hmac3("SHA256", k + HMAC_HALF, CRYPT_KEY_LEN, pkt, hdr, r->plain,
 		   n, NULL, 0, tag, sizeof(tag)))

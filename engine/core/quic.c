@@ -15,6 +15,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "bytes.h"
 #include "quic.h"
 #include "quic_hello.h"
 #include "quic_int.h"
@@ -52,15 +53,6 @@ ww_quic_get32(const unsigned char *b)
 {
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
 	       (uint32_t)b[2] << 8 | b[3];
-}
-
-static void
-put32(unsigned char *b, uint32_t v)
-{
-	b[0] = (unsigned char)(v >> 24);
-	b[1] = (unsigned char)(v >> 16);
-	b[2] = (unsigned char)(v >> 8);
-	b[3] = (unsigned char)v;
 }
 
 /* --- varints (RFC 9000 16) ----------------------------------------------- */
@@ -275,7 +267,7 @@ ww_quic_seal_initial(const struct ww_quic_initial *in,
 	if (total > cap)
 		return -1;
 	out[0] = 0xc0 | (PN_LEN - 1); /* long header, fixed bit, Initial */
-	put32(out + 1, WW_QUIC_V1);
+	ww_put_be32(out + 1, WW_QUIC_V1);
 	hdr = 5;
 	out[hdr++] = (unsigned char)in->dcid_len;
 	if (in->dcid_len > 0) /* an empty id may come as NULL */
@@ -293,7 +285,7 @@ ww_quic_seal_initial(const struct ww_quic_initial *in,
 	out[hdr] =
 		(unsigned char)(0x40 | (PN_LEN + plain + WW_QUIC_TAG_LEN) >> 8);
 	out[hdr + 1] = (unsigned char)(PN_LEN + plain + WW_QUIC_TAG_LEN);
-	put32(out + pn_off, in->pn);
+	ww_put_be32(out + pn_off, in->pn);
 	memcpy(out + pn_off + PN_LEN, in->frames, in->frames_len);
 	memset(out + pn_off + PN_LEN + in->frames_len, 0,
 	       plain - in->frames_len); /* PADDING frames */
@@ -377,7 +369,7 @@ ww_quic_build_vn_ping(const struct ww_quic_params *p, unsigned char *out,
 	    (p->ping_version & 0x0f0f0f0fu) != 0x0a0a0a0au || total > cap)
 		return -1;
 	out[n++] = 0xc0;
-	put32(out + n, p->ping_version);
+	ww_put_be32(out + n, p->ping_version);
 	n += 4;
 	out[n++] = (unsigned char)p->dcid_len;
 	memcpy(out + n, p->dcid, p->dcid_len);

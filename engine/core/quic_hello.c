@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "bytes.h"
 #include "quic.h"
 #include "quic_hello.h"
 
@@ -313,12 +314,6 @@ fail(char *err, size_t errlen, const char *what, size_t at)
 	return -1;
 }
 
-static unsigned
-get16(const unsigned char *b)
-{
-	return (unsigned)b[0] << 8 | b[1];
-}
-
 /* RFC 8446 4.1.3: a HelloRetryRequest is a ServerHello with this random,
  * SHA-256("HelloRetryRequest"). */
 static const unsigned char hrr_random[32] = {
@@ -336,7 +331,7 @@ sh_extensions(const unsigned char *b, size_t at, size_t end,
 		return 0; /* no extensions: a TLS 1.2 ServerHello */
 	if (end - at < 2)
 		return fail(err, errlen, "truncated extensions length", at);
-	ext_len = get16(b + at);
+	ext_len = ww_be16(b + at);
 	at += 2;
 	if (ext_len != end - at)
 		return fail(err, errlen, "extensions length mismatch", at - 2);
@@ -345,8 +340,8 @@ sh_extensions(const unsigned char *b, size_t at, size_t end,
 
 		if (end - at < 4)
 			return fail(err, errlen, "truncated extension", at);
-		type = get16(b + at);
-		n = get16(b + at + 2);
+		type = ww_be16(b + at);
+		n = ww_be16(b + at + 2);
 		at += 4;
 		if (n > end - at)
 			return fail(err, errlen, "extension past its end", at);
@@ -354,12 +349,12 @@ sh_extensions(const unsigned char *b, size_t at, size_t end,
 			if (n != 2)
 				return fail(err, errlen,
 					    "supported_versions length", at);
-			r->tls_version = (uint16_t)get16(b + at);
+			r->tls_version = (uint16_t)ww_be16(b + at);
 		} else if (type == 0x0033) {
 			if (n < 2)
 				return fail(err, errlen, "key_share length",
 					    at);
-			r->key_share = (uint16_t)get16(b + at);
+			r->key_share = (uint16_t)ww_be16(b + at);
 		}
 		at += n;
 	}
@@ -382,7 +377,7 @@ ww_quic_parse_server_hello(const unsigned char *b, size_t len,
 	end = 4 + body;
 	if (body < 2 + 32 + 1)
 		return fail(err, errlen, "too short", end);
-	r->tls_version = (uint16_t)get16(b + 4);
+	r->tls_version = (uint16_t)ww_be16(b + 4);
 	at = 6;
 	r->hello_retry_request = memcmp(b + at, hrr_random, 32) == 0;
 	at += 32;
@@ -390,7 +385,7 @@ ww_quic_parse_server_hello(const unsigned char *b, size_t len,
 	if (sid > 32 || end - at < sid + 3)
 		return fail(err, errlen, "bad legacy_session_id", at - 1);
 	at += sid;
-	r->cipher_suite = (uint16_t)get16(b + at);
+	r->cipher_suite = (uint16_t)ww_be16(b + at);
 	at += 2;
 	if (b[at] != 0)
 		return fail(err, errlen, "compression method not null", at);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "util.h"
 
 enum param {
@@ -53,18 +54,6 @@ params_of(enum ww_target_kind k, const char **words)
 	}
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decode s[0..n) (a base64 key's "+", "/" and "=" may come encoded
  * or not; "+" is a plus, never a space: this is a URL, not a form). NULL
@@ -81,12 +70,12 @@ pct_decode(const char *s, size_t n)
 		int c = (unsigned char)s[i];
 
 		if (c == '%') {
-			if (i + 2 >= n || hexval(s[i + 1]) < 0 ||
-			    hexval(s[i + 2]) < 0) {
+			if (i + 2 >= n || ww_hexval(s[i + 1]) < 0 ||
+			    ww_hexval(s[i + 2]) < 0) {
 				free(out);
 				return NULL;
 			}
-			c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
+			c = ww_hexval(s[i + 1]) * 16 + ww_hexval(s[i + 2]);
 			i += 2;
 		}
 		if (c < 0x20 || c == 0x7f) {

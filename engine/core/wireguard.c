@@ -20,6 +20,8 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "util.h"
+
 #define HASH_LEN 32
 #define MAC_LEN 16
 #define TAG_LEN 16
@@ -44,18 +46,6 @@ static const char construction[] = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
 static const char identifier[] = "WireGuard v1 zx2c4 Jason@zx2c4.com";
 static const char label_mac1[] = "mac1----";
 static const char label_cookie[] = "cookie--";
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint32_t
 get_le32(const unsigned char *b)
@@ -607,32 +597,36 @@ check_header(const unsigned char *buf, size_t len, char *err, size_t errlen)
 	int type;
 
 	if (len < 4) {
-		seterr(err, errlen,
-		       "truncated: %zu bytes, a message has a 4-byte header",
-		       len);
+		ww_set_err(
+			err, errlen,
+			"truncated: %zu bytes, a message has a 4-byte header",
+			len);
 		return -1;
 	}
 	type = buf[0];
 	if (type < 1 || type > 4) {
-		seterr(err, errlen, "type %d is not a WireGuard message", type);
+		ww_set_err(err, errlen, "type %d is not a WireGuard message",
+			   type);
 		return -1;
 	}
 	if (buf[1] != 0 || buf[2] != 0 || buf[3] != 0) {
-		seterr(err, errlen,
-		       "type %d with reserved bytes %02x %02x %02x, not zero",
-		       type, buf[1], buf[2], buf[3]);
+		ww_set_err(
+			err, errlen,
+			"type %d with reserved bytes %02x %02x %02x, not zero",
+			type, buf[1], buf[2], buf[3]);
 		return -1;
 	}
 	if (type_len(type) != 0 && len != type_len(type)) {
-		seterr(err, errlen, "type %d message of %zu bytes, a %s is %zu",
-		       type, len, type_name[type], type_len(type));
+		ww_set_err(err, errlen,
+			   "type %d message of %zu bytes, a %s is %zu", type,
+			   len, type_name[type], type_len(type));
 		return -1;
 	}
 	if (type == 4 && len < WW_WG_DATA_MIN_LEN) {
-		seterr(err, errlen,
-		       "type 4 message of %zu bytes, transport data is at "
-		       "least %d",
-		       len, WW_WG_DATA_MIN_LEN);
+		ww_set_err(err, errlen,
+			   "type 4 message of %zu bytes, transport data is at "
+			   "least %d",
+			   len, WW_WG_DATA_MIN_LEN);
 		return -1;
 	}
 	return 0;
@@ -648,7 +642,7 @@ ww_wg_parse_reply(const unsigned char *buf, size_t len,
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (r == NULL || p == NULL || (buf == NULL && len > 0)) {
-		seterr(err, errlen, "no reply, parameters or result given");
+		ww_set_err(err, errlen, "no reply, parameters or result given");
 		return -1;
 	}
 	memset(r, 0, sizeof(*r));
@@ -656,7 +650,8 @@ ww_wg_parse_reply(const unsigned char *buf, size_t len,
 		return -1;
 	r->type = buf[0];
 	if (build_hs(p, &st) != 0) {
-		seterr(err, errlen, "cannot rebuild our initiation (bad key)");
+		ww_set_err(err, errlen,
+			   "cannot rebuild our initiation (bad key)");
 		return -1;
 	}
 	switch (r->type) {
@@ -731,17 +726,18 @@ bad_char(const char *s, char *err, size_t errlen)
 		if (b64_value(c) >= 0)
 			continue;
 		if (c == ' ')
-			seterr(err, errlen,
-			       "character %d is a space, not base64 (a '+' "
-			       "that URL decoding turned into a space?)",
-			       i + 1);
+			ww_set_err(err, errlen,
+				   "character %d is a space, not base64 (a '+' "
+				   "that URL decoding turned into a space?)",
+				   i + 1);
 		else if (isprint(c))
-			seterr(err, errlen, "character %d ('%c') is not base64",
-			       i + 1, c);
+			ww_set_err(err, errlen,
+				   "character %d ('%c') is not base64", i + 1,
+				   c);
 		else
-			seterr(err, errlen,
-			       "character %d (byte 0x%02x) is not base64",
-			       i + 1, c);
+			ww_set_err(err, errlen,
+				   "character %d (byte 0x%02x) is not base64",
+				   i + 1, c);
 		return -1;
 	}
 	return 0;
@@ -756,7 +752,7 @@ ww_wg_key_from_base64(const char *s, unsigned char key[WW_WG_KEY_LEN],
 	int bits = 0, o = 0;
 
 	if (s == NULL) {
-		seterr(err, errlen, "no key");
+		ww_set_err(err, errlen, "no key");
 		return -1;
 	}
 	while (blank((unsigned char)*s))
@@ -765,20 +761,21 @@ ww_wg_key_from_base64(const char *s, unsigned char key[WW_WG_KEY_LEN],
 	while (len > 0 && blank((unsigned char)s[len - 1]))
 		len--;
 	if (len != 44 || s[43] != '=') {
-		seterr(err, errlen,
-		       "a key is 44 base64 characters ending in '=', this is "
-		       "%zu characters",
-		       len);
+		ww_set_err(
+			err, errlen,
+			"a key is 44 base64 characters ending in '=', this is "
+			"%zu characters",
+			len);
 		return -1;
 	}
 	if (bad_char(s, err, errlen) != 0)
 		return -1;
 	/* 43 characters carry 258 bits: 256 of key, 2 that must be zero. */
 	if (b64_value((unsigned char)s[42]) & 3) {
-		seterr(err, errlen,
-		       "not a canonical key (character 43 '%c' "
-		       "has its unused bits set)",
-		       s[42]);
+		ww_set_err(err, errlen,
+			   "not a canonical key (character 43 '%c' "
+			   "has its unused bits set)",
+			   s[42]);
 		return -1;
 	}
 	for (int i = 0; i < 43; i++) {
@@ -827,26 +824,27 @@ ww_wg_key_from_file(const char *path, unsigned char key[WW_WG_KEY_LEN],
 	int rc;
 
 	if (f == NULL) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		ww_set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	if (n > 256) {
-		seterr(err, errlen, "%s: over 256 bytes, not a key file", path);
+		ww_set_err(err, errlen, "%s: over 256 bytes, not a key file",
+			   path);
 		OPENSSL_cleanse(buf, sizeof(buf));
 		return -1;
 	}
 	buf[n] = '\0';
 	if (memchr(buf, '\0', n) != NULL) {
-		seterr(err, errlen, "%s: a NUL byte, not a key file", path);
+		ww_set_err(err, errlen, "%s: a NUL byte, not a key file", path);
 		OPENSSL_cleanse(buf, sizeof(buf));
 		return -1;
 	}
 	rc = ww_wg_key_from_base64(buf, key, why, sizeof(why));
 	OPENSSL_cleanse(buf, sizeof(buf));
 	if (rc != 0) {
-		seterr(err, errlen, "%s: %s", path, why);
+		ww_set_err(err, errlen, "%s: %s", path, why);
 		return -1;
 	}
 	return 0;
