@@ -38,8 +38,23 @@
  * reset's (opcode 7 or 10: '8'..'?' and 'P'..'W' are printable, so a
  * mostly-ASCII payload starts so one time in fifty) with its own reset,
  * as if to a client (seen in the censor lab); a WireGuard message starts
- * with a type 1..4 and three zero bytes.
+ * with a type 1..4 and three zero bytes; an IKE header names an exchange
+ * type at byte 18.
  */
+/*
+ * An IKE exchange type, IKEv1's (0-6, 32-33) or IKEv2's (34-45): strongSwan
+ * 5.9.8's charon answers a datagram whose header names one, whatever its
+ * version, with INVALID_MAJOR_VERSION (of 1,500 random 298-byte datagrams,
+ * the 19 it answered had exchange type 5, 34 or 37; the censor lab's
+ * control once got such an answer to its random payload and its address
+ * verdict changed with it).
+ */
+static bool
+ike_exchange(unsigned char t)
+{
+	return t <= 6 || (t >= 32 && t <= 45);
+}
+
 static bool
 mimics(const char *protocol, bool udp, const unsigned char *b, size_t n)
 {
@@ -54,6 +69,15 @@ mimics(const char *protocol, bool udp, const unsigned char *b, size_t n)
 	if (strcmp(protocol, "wireguard") == 0 && n >= 4)
 		return b[0] >= 1 && b[0] <= 4 && b[1] == 0 && b[2] == 0 &&
 		       b[3] == 0;
+	if (strcmp(protocol, "ikev2") == 0) {
+		/* after a non-ESP marker (port 4500), the IKE header */
+		size_t x = n >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0 &&
+					   b[3] == 0
+				   ? 22
+				   : 18;
+
+		return n > x && ike_exchange(b[x]);
+	}
 	return false;
 }
 

@@ -222,6 +222,31 @@ test_openvpn_neutral_not_reset(void **state)
 	}
 }
 
+/* A neutral payload beside IKEv2 never names an IKE exchange type at
+ * byte 18 (charon answers those, whatever the rest: the neutral exchange
+ * would be "answered"). 400 plans: about 80 would, unchecked (the ASCII
+ * payload's space to '-' are exchange types 32-45). */
+static void
+test_ikev2_neutral_not_ike(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 400; i++) {
+		struct plan p;
+		unsigned char buf[WW_XDRIVER_MAX_PACKET];
+
+		make_plan("ikev2://vpn.example", &conf, &p);
+		assert_int_equal(p.n, 3);
+		for (size_t j = 0; j < p.n; j += 2) {
+			ssize_t n = p.d[j]->first(p.d[j]->st, buf, sizeof(buf));
+
+			assert_true(n > 18);
+			assert_false(buf[18] <= 6 ||
+				     (buf[18] >= 32 && buf[18] <= 45));
+		}
+		free_plan(&p);
+	}
+}
+
 int
 main(void)
 {
@@ -230,6 +255,7 @@ main(void)
 		cmocka_unit_test(test_openvpn_key),
 		cmocka_unit_test(test_openvpn_neutral_not_reset),
 		cmocka_unit_test(test_ikev2),
+		cmocka_unit_test(test_ikev2_neutral_not_ike),
 		cmocka_unit_test(test_wireguard),
 		cmocka_unit_test(test_quic),
 	};
