@@ -17,7 +17,8 @@
 # the files (each kind's last measurements in bench/KIND.jsonl).
 #
 # Per kind and run:
-#   CPU       user + sys of the probe process (GNU time), per target
+#   CPU       user + sys of the probe process (wait4's rusage, in
+#             microseconds: bench/vpn/rusage.py), per target
 #   sent      sum of test_keys.exchanges[].sent (datagrams, or TCP writes),
 #             per target; n/a for tcp:// and tls://, which have no exchanges
 #   IP out    IP packets the probe sent to the servers' ports (an nft
@@ -64,7 +65,7 @@ for c in ip nft openvpn swanctl wireguard-go wg gtlsserver jq; do
 		skip "no $c here (make check-deps installs the lab's servers)"
 done
 [ -x /usr/lib/ipsec/charon ] || skip "no /usr/lib/ipsec/charon"
-[ -x /usr/bin/time ] || skip "no /usr/bin/time (GNU time)"
+command -v python3 >/dev/null 2>&1 || skip "no python3 (bench/vpn/rusage.py)"
 
 # lab.sh gives lab_in, lab_bg, lab_wait, lab_down, lab_netns_ok and, from
 # vpn/servers.sh, lab_openvpn and lab_charon, used as the lab uses them.
@@ -202,17 +203,22 @@ for kind in $KINDS; do
 		i=$((i + 1))
 	done >"$B/$kind.args"
 done
+# The process's own start-up and exit (trust store, libraries), measured
+# with one tcp:// target and taken off each kind's CPU before dividing.
+printf -- '--input\n%s\n' "$(target tcp start)" >"$B/start.args"
 
 # run KIND: one probe run of KIND's targets; appends to $B/KIND.t
-# "wall user sys maxrss_kb sent ip_out dns answered load1".
+# "wall user sys maxrss_kb sent ip_out dns answered load1" (CPU in s).
 run() {
+	count=$N
+	[ "$1" = start ] && count=1
 	rm -f "$B/out.jsonl"
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	lab_in "$LAB_NS_S" nft reset counters table inet wwbench >/dev/null
 	# One argument per line (the inputs hold no newline): xargs hands
 	# them all to one probe (a few hundred kB at most).
 	if ! tr '\n' '\0' <"$B/$1.args" | lab_in "$LAB_NS_S" xargs -0 -x \
-		-s 2000000 /usr/bin/time -f '%e %U %S %M' -o "$B/time" \
+		-s 2000000 python3 "$PWD/bench/vpn/rusage.py" "$B/time" \
 		"$PROBE" run --resolver "127.0.0.1:$DNS_PORT" \
 		--ca-file "$LAB_DIR/certs/ca.pem" --concurrency $CONC \
 		--timeout "$TMO" --dns-late-window 0 --capture off \
@@ -224,12 +230,12 @@ run() {
 	fi
 	cp "$B/out.jsonl" "$B/$1.jsonl"
 	got=$(wc -l <"$B/out.jsonl")
-	[ "$got" -eq "$N" ] ||
-		echo "bench: warning: $1: $got of $N targets measured" >&2
+	[ "$got" -eq "$count" ] ||
+		echo "bench: warning: $1: $got of $count targets measured" >&2
 	ex=$(jq -s '[.[].test_keys.exchanges // [] | .[].sent] | add // 0' \
 		"$B/out.jsonl")
 	case $1 in
-	tcp | tls)
+	tcp | tls | start)
 		sent=n/a
 		# targets whose connect succeeded (tcp), whose target-SNI
 		# handshake did (tls; the first is the neutral example.com's)
@@ -261,12 +267,17 @@ echo "bench: vpn, $N targets per kind at --concurrency $CONC on loopback" \
 	"runs; $(nproc) cores; load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 r=0
 while [ $r -lt "$REPS" ]; do
-	for kind in $KINDS; do
+	for kind in start $KINDS; do
 		run "$kind"
 	done
 	r=$((r + 1))
 done
 
+start=$(awk '{print $2 + $3}' "$B/start.t" 2>/dev/null | median)
+start=${start:-0}
+printf '\nstart-up and exit of the probe (one tcp:// target): %.1f ms of CPU,' \
+	"$(echo "$start" | awk '{print $1 * 1000}')"
+echo " taken off each run's CPU before dividing by $N"
 printf '\n%-12s %11s %9s %10s %8s %10s %10s %12s\n' "kind" "CPU ms/tgt" \
 	"sent/tgt" "IP out/tgt" "DNS/tgt" "wall s/run" "targets/s" \
 	"handshakes"
@@ -276,7 +287,7 @@ for kind in $KINDS; do
 		printf '%-12s (no run succeeded)\n' "$kind"
 		continue
 	}
-	cpu=$(col "$kind" '($2 + $3) * 1000 / n')
+	cpu=$(col "$kind" "(\$2 + \$3 - $start) * 1000 / n")
 	case $kind in
 	tcp | tls) sent=n/a ;;
 	*) sent=$(printf '%.2f' "$(col "$kind" '$5 / n')") ;;
@@ -293,6 +304,6 @@ echo
 echo "load average (1 min) at the runs' starts: $(cut -d' ' -f9 "$B"/*.t |
 	sort -g | awk '{a[NR]=$1} END {printf "min %s, median %s, max %s", a[1], a[int((NR+1)/2)], a[NR]}');" \
 	"at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "CPU per run (user+sys s), each kind: $(for kind in $KINDS; do
-	printf '%s %s; ' "$kind" "$(awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $2 + $3}' "$B/$kind.t" 2>/dev/null)"
+echo "CPU per run (user+sys s), each kind: $(for kind in start $KINDS; do
+	printf '%s %s; ' "$kind" "$(awk '{printf "%s%.3f", (NR > 1 ? " " : ""), $2 + $3}' "$B/$kind.t" 2>/dev/null)"
 done)"
