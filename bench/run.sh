@@ -126,3 +126,4 @@ awk -v r="$rss256" 'BEGIN {
 awk -v p="$rate32" -v h="$hs" 'BEGIN {
 	printf "handshake limit / probe rate:    %6.2f    (goal <= 2)\n", h / p
 	printf "probe handshakes/s vs limit:     %6.2f    (3 per measurement)\n", 3 * p / h }'
+sh bench/vpn.sh "$PROBE" "$FAKENET" # VPN and QUIC kinds (issue 15): own servers, own namespace
