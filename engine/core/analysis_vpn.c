@@ -297,10 +297,12 @@ decide_vpn(struct ctx *c)
 	} else if (!ctl_answered) {
 		/* silent to both: a keyless handshake tells nothing; else
 		 * the server does not answer anyone */
-		r = s.keyless ? set_verdict(c, WW_BLOCKING_NULL, TRI_NULL, NULL,
-					    "silent_without_key", f)
-			      : set_verdict(c, WW_BLOCKING_FALSE, TRI_FALSE,
-					    NULL, "down", f);
+		/* (a refusal is no silence: the port is closed for both) */
+		r = s.keyless && !is(f, failure_connection_refused)
+			    ? set_verdict(c, WW_BLOCKING_NULL, TRI_NULL, NULL,
+					  "silent_without_key", f)
+			    : set_verdict(c, WW_BLOCKING_FALSE, TRI_FALSE, NULL,
+					  "down", f);
 	} else if (s.reachable && is(s.proto, "quic") && s.nsni_answered) {
 		r = set_blocked(c, WW_BLOCKING_PROTOCOL,
 				detail("quic", "sni_blocked"), "sni_blocked",

@@ -234,6 +234,13 @@ test_down_and_keyless(void **state)
 		      x("openvpn", "no_key", "udp", false, NULL, TO, -1));
 	expect(measurement(OVPN "?wrap=tls-auth", p, c), NULL, -1, NULL,
 	       "silent_without_key");
+	/* a port unreachable to both is no silence: down */
+	p = json_pack("[o]", x("openvpn", "no_key", "udp", false, NULL,
+			       "connection_refused", -1));
+	c = json_pack("[o]", x("openvpn", "no_key", "udp", false, NULL,
+			       "connection_refused", -1));
+	expect(measurement(OVPN "?wrap=tls-auth", p, c), "false", 0, NULL,
+	       "down");
 }
 
 static void
