@@ -1,11 +1,15 @@
 /*
- * bytes.h - network byte order and hex digits, for the packet builders and
- * parsers (header only: each is a line or two, used in loops).
+ * bytes.h - network byte order, hex digits and a bounded writer, for the
+ * packet builders and parsers (header only: each is a line or two, used in
+ * loops).
  */
 #ifndef WW_BYTES_H
 #define WW_BYTES_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 static inline uint16_t
 ww_be16(const unsigned char *p)
@@ -40,6 +44,54 @@ ww_hexval(int c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/*
+ * A bounded writer for packet builders: a write that does not fit is
+ * refused and remembered (bad), so that a builder checks once, at the end,
+ * and never writes past cap.
+ */
+struct ww_wbuf {
+	unsigned char *p;
+	size_t cap, n;
+	bool bad;
+};
+
+static inline void
+ww_wb_bytes(struct ww_wbuf *w, const void *src, size_t n)
+{
+	if (w->bad || n > w->cap - w->n) {
+		w->bad = true;
+		return;
+	}
+	if (n > 0)
+		memcpy(w->p + w->n, src, n);
+	w->n += n;
+}
+
+static inline void
+ww_wb_u8(struct ww_wbuf *w, unsigned v)
+{
+	unsigned char b = (unsigned char)v;
+
+	ww_wb_bytes(w, &b, 1);
+}
+
+static inline void
+ww_wb_u16(struct ww_wbuf *w, unsigned v)
+{
+	unsigned char b[2] = {(unsigned char)(v >> 8), (unsigned char)v};
+
+	ww_wb_bytes(w, b, 2);
+}
+
+static inline void
+ww_wb_u32(struct ww_wbuf *w, uint32_t v)
+{
+	unsigned char b[4];
+
+	ww_put_be32(b, v);
+	ww_wb_bytes(w, b, 4);
 }
 
 #endif

@@ -73,75 +73,34 @@ static const uint16_t default_groups[] = {19, 31, 14};
 
 /* --- bounded writer ------------------------------------------------------ */
 
-struct wbuf {
-	unsigned char *b;
-	size_t cap, n;
-	bool over;
-};
-
-static void
-put_bytes(struct wbuf *w, const void *p, size_t n)
-{
-	if (w->over || n > w->cap - w->n) {
-		w->over = true;
-		return;
-	}
-	if (n > 0)
-		memcpy(w->b + w->n, p, n);
-	w->n += n;
-}
-
-static void
-put8(struct wbuf *w, unsigned v)
-{
-	unsigned char c = (unsigned char)v;
-
-	put_bytes(w, &c, 1);
-}
-
-static void
-put16(struct wbuf *w, unsigned v)
-{
-	unsigned char c[2] = {(unsigned char)(v >> 8), (unsigned char)v};
-
-	put_bytes(w, c, 2);
-}
-
-static void
-put32(struct wbuf *w, uint32_t v)
-{
-	put16(w, v >> 16);
-	put16(w, v & 0xffff);
-}
-
 /* Patch a 16-bit length at off: the bytes written since off. */
 static void
-patch_len16(struct wbuf *w, size_t at, size_t from)
+patch_len16(struct ww_wbuf *w, size_t at, size_t from)
 {
 	size_t l = w->n - from;
 
-	if (w->over || l > 0xffff) {
-		w->over = true;
+	if (w->bad || l > 0xffff) {
+		w->bad = true;
 		return;
 	}
-	w->b[at] = (unsigned char)(l >> 8);
-	w->b[at + 1] = (unsigned char)l;
+	w->p[at] = (unsigned char)(l >> 8);
+	w->p[at + 1] = (unsigned char)l;
 }
 
 /* A generic payload header (RFC 7296 3.2); returns where it starts. */
 static size_t
-payload_begin(struct wbuf *w, unsigned next)
+payload_begin(struct ww_wbuf *w, unsigned next)
 {
 	size_t at = w->n;
 
-	put8(w, next);
-	put8(w, 0); /* critical bit clear, reserved */
-	put16(w, 0);
+	ww_wb_u8(w, next);
+	ww_wb_u8(w, 0); /* critical bit clear, reserved */
+	ww_wb_u16(w, 0);
 	return at;
 }
 
 static void
-payload_end(struct wbuf *w, size_t at)
+payload_end(struct ww_wbuf *w, size_t at)
 {
 	patch_len16(w, at + 2, at);
 }
@@ -353,39 +312,39 @@ params_valid(const struct ww_ikev2_params *p)
 }
 
 static void
-put_transform(struct wbuf *w, bool last, unsigned type, unsigned id,
+put_transform(struct ww_wbuf *w, bool last, unsigned type, unsigned id,
 	      unsigned keylen)
 {
 	size_t at = w->n;
 
-	put8(w, last ? 0 : 3);
-	put8(w, 0);
-	put16(w, 0);
-	put8(w, type);
-	put8(w, 0);
-	put16(w, id);
+	ww_wb_u8(w, last ? 0 : 3);
+	ww_wb_u8(w, 0);
+	ww_wb_u16(w, 0);
+	ww_wb_u8(w, type);
+	ww_wb_u8(w, 0);
+	ww_wb_u16(w, id);
 	if (keylen != 0) {
-		put16(w, ATTR_FORMAT_TV | ATTR_KEY_LENGTH);
-		put16(w, keylen);
+		ww_wb_u16(w, ATTR_FORMAT_TV | ATTR_KEY_LENGTH);
+		ww_wb_u16(w, keylen);
 	}
 	patch_len16(w, at + 2, at);
 }
 
 /* One IKE proposal: encr at 256 and 128 bits, PRF, integ unless AEAD. */
 static void
-put_proposal(const struct ww_ikev2_params *p, struct wbuf *w, unsigned num,
+put_proposal(const struct ww_ikev2_params *p, struct ww_wbuf *w, unsigned num,
 	     bool last, unsigned encr, bool aead)
 {
 	size_t at = w->n;
 	unsigned ntr = 3 + (aead ? 0 : 1) + (unsigned)p->n_groups;
 
-	put8(w, last ? 0 : 2);
-	put8(w, 0);
-	put16(w, 0);
-	put8(w, num);
-	put8(w, 1); /* protocol IKE */
-	put8(w, 0); /* SPI size 0 in IKE_SA_INIT */
-	put8(w, ntr);
+	ww_wb_u8(w, last ? 0 : 2);
+	ww_wb_u8(w, 0);
+	ww_wb_u16(w, 0);
+	ww_wb_u8(w, num);
+	ww_wb_u8(w, 1); /* protocol IKE */
+	ww_wb_u8(w, 0); /* SPI size 0 in IKE_SA_INIT */
+	ww_wb_u8(w, ntr);
 	put_transform(w, false, TR_ENCR, encr, 256);
 	put_transform(w, false, TR_ENCR, encr, 128);
 	put_transform(w, false, TR_PRF, PRF_HMAC_SHA2_256, 0);
@@ -397,15 +356,15 @@ put_proposal(const struct ww_ikev2_params *p, struct wbuf *w, unsigned num,
 }
 
 static void
-put_notify(struct wbuf *w, unsigned next, unsigned type,
+put_notify(struct ww_wbuf *w, unsigned next, unsigned type,
 	   const unsigned char *data, size_t len)
 {
 	size_t at = payload_begin(w, next);
 
-	put8(w, 0); /* protocol: none */
-	put8(w, 0); /* SPI size */
-	put16(w, type);
-	put_bytes(w, data, len);
+	ww_wb_u8(w, 0); /* protocol: none */
+	ww_wb_u8(w, 0); /* SPI size */
+	ww_wb_u16(w, type);
+	ww_wb_bytes(w, data, len);
 	payload_end(w, at);
 }
 
@@ -430,7 +389,7 @@ nat_hash(const struct ww_ikev2_params *p, const unsigned char *addr,
 }
 
 static int
-put_tail_notifies(const struct ww_ikev2_params *p, struct wbuf *w)
+put_tail_notifies(const struct ww_ikev2_params *p, struct ww_wbuf *w)
 {
 	/* SHA2-256, SHA2-384, SHA2-512 (RFC 7427 7) */
 	static const unsigned char hashes[] = {0, 2, 0, 3, 0, 4};
@@ -455,23 +414,23 @@ ssize_t
 ww_ikev2_build_sa_init(const struct ww_ikev2_params *p, unsigned char *out,
 		       size_t cap)
 {
-	struct wbuf w = {out, cap, 0, false};
+	struct ww_wbuf w = {out, cap, 0, false};
 	size_t hdr, at;
 
 	if (p == NULL || out == NULL || !params_valid(p))
 		return -1;
 	if (p->natt)
-		put32(&w, 0); /* non-ESP marker (RFC 3948 2.2) */
+		ww_wb_u32(&w, 0); /* non-ESP marker (RFC 3948 2.2) */
 	hdr = w.n;
-	put_bytes(&w, p->spi_i, 8);
-	put32(&w, 0); /* SPIr */
-	put32(&w, 0);
-	put8(&w, p->cookie_len > 0 ? PL_NOTIFY : PL_SA);
-	put8(&w, IKE_VERSION_2);
-	put8(&w, WW_IKEV2_EXCH_SA_INIT);
-	put8(&w, FLAG_INITIATOR);
-	put32(&w, 0);	       /* message id */
-	put32(&w, 0);	       /* length, patched below */
+	ww_wb_bytes(&w, p->spi_i, 8);
+	ww_wb_u32(&w, 0); /* SPIr */
+	ww_wb_u32(&w, 0);
+	ww_wb_u8(&w, p->cookie_len > 0 ? PL_NOTIFY : PL_SA);
+	ww_wb_u8(&w, IKE_VERSION_2);
+	ww_wb_u8(&w, WW_IKEV2_EXCH_SA_INIT);
+	ww_wb_u8(&w, FLAG_INITIATOR);
+	ww_wb_u32(&w, 0);      /* message id */
+	ww_wb_u32(&w, 0);      /* length, patched below */
 	if (p->cookie_len > 0) /* the COOKIE goes first (RFC 7296 2.6) */
 		put_notify(&w, PL_SA, WW_IKEV2_N_COOKIE, p->cookie,
 			   p->cookie_len);
@@ -480,14 +439,14 @@ ww_ikev2_build_sa_init(const struct ww_ikev2_params *p, unsigned char *out,
 	put_proposal(p, &w, 2, true, ENCR_AES_GCM_16, true);
 	payload_end(&w, at);
 	at = payload_begin(&w, PL_NONCE);
-	put16(&w, effective_ke_group(p));
-	put16(&w, 0);
-	put_bytes(&w, p->ke, p->ke_len);
+	ww_wb_u16(&w, effective_ke_group(p));
+	ww_wb_u16(&w, 0);
+	ww_wb_bytes(&w, p->ke, p->ke_len);
 	payload_end(&w, at);
 	at = payload_begin(&w, PL_NOTIFY);
-	put_bytes(&w, p->nonce, sizeof(p->nonce));
+	ww_wb_bytes(&w, p->nonce, sizeof(p->nonce));
 	payload_end(&w, at);
-	if (put_tail_notifies(p, &w) != 0 || w.over)
+	if (put_tail_notifies(p, &w) != 0 || w.bad)
 		return -1;
 	/* the IKE length excludes the marker */
 	out[hdr + 24] = (unsigned char)((w.n - hdr) >> 24);

@@ -15,42 +15,8 @@
 
 /* A bounded writer: once a write would pass cap, bad is set and nothing
  * more is written, so the callers check once at the end. */
-struct wbuf {
-	unsigned char *p;
-	size_t cap;
-	size_t n;
-	bool bad;
-};
-
 static void
-put_bytes(struct wbuf *w, const void *src, size_t n)
-{
-	if (w->bad || n > w->cap - w->n) {
-		w->bad = true;
-		return;
-	}
-	memcpy(w->p + w->n, src, n);
-	w->n += n;
-}
-
-static void
-put8(struct wbuf *w, unsigned v)
-{
-	unsigned char b = (unsigned char)v;
-
-	put_bytes(w, &b, 1);
-}
-
-static void
-put16(struct wbuf *w, unsigned v)
-{
-	unsigned char b[2] = {(unsigned char)(v >> 8), (unsigned char)v};
-
-	put_bytes(w, b, 2);
-}
-
-static void
-put_varint(struct wbuf *w, uint64_t v)
+put_varint(struct ww_wbuf *w, uint64_t v)
 {
 	int n;
 
@@ -65,17 +31,17 @@ put_varint(struct wbuf *w, uint64_t v)
 
 /* Open a length field of width bytes; close_len() fills it in. */
 static size_t
-open_len(struct wbuf *w, size_t width)
+open_len(struct ww_wbuf *w, size_t width)
 {
 	static const unsigned char zero[3];
 	size_t at = w->n;
 
-	put_bytes(w, zero, width);
+	ww_wb_bytes(w, zero, width);
 	return at;
 }
 
 static void
-close_len(struct wbuf *w, size_t at, size_t width)
+close_len(struct ww_wbuf *w, size_t at, size_t width)
 {
 	size_t len;
 
@@ -111,7 +77,7 @@ sni_ok(const char *s)
 }
 
 static void
-put_tp(struct wbuf *w, uint64_t id, uint64_t value)
+put_tp(struct ww_wbuf *w, uint64_t id, uint64_t value)
 {
 	unsigned char tmp[8];
 	int n = ww_quic_varint_put(tmp, sizeof(tmp), value);
@@ -122,14 +88,14 @@ put_tp(struct wbuf *w, uint64_t id, uint64_t value)
 		return;
 	}
 	put_varint(w, (uint64_t)n);
-	put_bytes(w, tmp, (size_t)n);
+	ww_wb_bytes(w, tmp, (size_t)n);
 }
 
 ssize_t
 ww_quic_transport_params(const struct ww_quic_params *p, unsigned char *out,
 			 size_t cap)
 {
-	struct wbuf w = {out, cap, 0, false};
+	struct ww_wbuf w = {out, cap, 0, false};
 
 	if (p->scid_len > WW_QUIC_CID_MAX)
 		return -1;
@@ -145,7 +111,7 @@ ww_quic_transport_params(const struct ww_quic_params *p, unsigned char *out,
 	put_tp(&w, 0x09, 100);	   /* initial_max_streams_uni */
 	put_varint(&w, 0x0f);	   /* initial_source_connection_id */
 	put_varint(&w, p->scid_len);
-	put_bytes(&w, p->scid, p->scid_len);
+	ww_wb_bytes(&w, p->scid, p->scid_len);
 	return w.bad ? -1 : (ssize_t)w.n;
 }
 
@@ -165,28 +131,28 @@ x25519_public(const unsigned char priv[32], unsigned char pub[32])
 }
 
 static void
-ext_server_name(struct wbuf *w, const char *sni)
+ext_server_name(struct ww_wbuf *w, const char *sni)
 {
 	size_t ext, list, n = strlen(sni);
 
-	put16(w, 0x0000);
+	ww_wb_u16(w, 0x0000);
 	ext = open_len(w, 2);
 	list = open_len(w, 2);
-	put8(w, 0); /* host_name */
-	put16(w, (unsigned)n);
-	put_bytes(w, sni, n);
+	ww_wb_u8(w, 0); /* host_name */
+	ww_wb_u16(w, (unsigned)n);
+	ww_wb_bytes(w, sni, n);
 	close_len(w, list, 2);
 	close_len(w, ext, 2);
 }
 
 /* ALPN from "h3" or "h3,hq-interop": each entry 1..255 bytes. */
 static void
-ext_alpn(struct wbuf *w, const char *alpn)
+ext_alpn(struct ww_wbuf *w, const char *alpn)
 {
 	size_t ext, list;
 	const char *s = alpn[0] != '\0' ? alpn : "h3";
 
-	put16(w, 0x0010);
+	ww_wb_u16(w, 0x0010);
 	ext = open_len(w, 2);
 	list = open_len(w, 2);
 	while (*s != '\0') {
@@ -197,8 +163,8 @@ ext_alpn(struct wbuf *w, const char *alpn)
 			w->bad = true;
 			return;
 		}
-		put8(w, (unsigned)n);
-		put_bytes(w, s, n);
+		ww_wb_u8(w, (unsigned)n);
+		ww_wb_bytes(w, s, n);
 		s += n + (comma ? 1 : 0);
 		if (comma && *s == '\0')
 			w->bad = true; /* a trailing comma: an empty entry */
@@ -208,42 +174,42 @@ ext_alpn(struct wbuf *w, const char *alpn)
 }
 
 static void
-ext_u16_list(struct wbuf *w, unsigned type, size_t len_width, const uint16_t *v,
-	     size_t n)
+ext_u16_list(struct ww_wbuf *w, unsigned type, size_t len_width,
+	     const uint16_t *v, size_t n)
 {
 	size_t ext, list;
 
-	put16(w, type);
+	ww_wb_u16(w, type);
 	ext = open_len(w, 2);
 	list = open_len(w, len_width);
 	for (size_t i = 0; i < n; i++)
-		put16(w, v[i]);
+		ww_wb_u16(w, v[i]);
 	close_len(w, list, len_width);
 	close_len(w, ext, 2);
 }
 
 static void
-ext_key_share(struct wbuf *w, const unsigned char pub[32])
+ext_key_share(struct ww_wbuf *w, const unsigned char pub[32])
 {
 	size_t ext, list;
 
-	put16(w, 0x0033);
+	ww_wb_u16(w, 0x0033);
 	ext = open_len(w, 2);
 	list = open_len(w, 2);
-	put16(w, 0x001d); /* x25519 */
-	put16(w, 32);
-	put_bytes(w, pub, 32);
+	ww_wb_u16(w, 0x001d); /* x25519 */
+	ww_wb_u16(w, 32);
+	ww_wb_bytes(w, pub, 32);
 	close_len(w, list, 2);
 	close_len(w, ext, 2);
 }
 
 static void
-ext_transport_params(struct wbuf *w, const struct ww_quic_params *p)
+ext_transport_params(struct ww_wbuf *w, const struct ww_quic_params *p)
 {
 	size_t ext;
 	ssize_t n;
 
-	put16(w, 0x0039);
+	ww_wb_u16(w, 0x0039);
 	ext = open_len(w, 2);
 	if (w->bad)
 		return;
@@ -266,7 +232,7 @@ ww_quic_hello_build(const struct ww_quic_params *p, unsigned char *out,
 					   0x0503, 0x0805, 0x0501,
 					   0x0806, 0x0601, 0x0807};
 	static const uint16_t tls13[] = {0x0304};
-	struct wbuf w = {out, cap, 0, false};
+	struct ww_wbuf w = {out, cap, 0, false};
 	unsigned char pub[32];
 	size_t msg, exts;
 
@@ -276,16 +242,16 @@ ww_quic_hello_build(const struct ww_quic_params *p, unsigned char *out,
 	    (p->sni[0] != '\0' && !sni_ok(p->sni)) ||
 	    x25519_public(p->x25519_priv, pub) != 0)
 		return -1;
-	put8(&w, 1); /* client_hello */
+	ww_wb_u8(&w, 1); /* client_hello */
 	msg = open_len(&w, 3);
-	put16(&w, 0x0303); /* legacy_version */
-	put_bytes(&w, p->random, 32);
-	put8(&w, 0); /* legacy_session_id: empty in QUIC */
-	put16(&w, 2 * sizeof(suites) / sizeof(suites[0]));
+	ww_wb_u16(&w, 0x0303); /* legacy_version */
+	ww_wb_bytes(&w, p->random, 32);
+	ww_wb_u8(&w, 0); /* legacy_session_id: empty in QUIC */
+	ww_wb_u16(&w, 2 * sizeof(suites) / sizeof(suites[0]));
 	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
-		put16(&w, suites[i]);
-	put8(&w, 1); /* legacy_compression_methods: null */
-	put8(&w, 0);
+		ww_wb_u16(&w, suites[i]);
+	ww_wb_u8(&w, 1); /* legacy_compression_methods: null */
+	ww_wb_u8(&w, 0);
 	exts = open_len(&w, 2);
 	if (p->sni[0] != '\0')
 		ext_server_name(&w, p->sni);
@@ -293,10 +259,10 @@ ww_quic_hello_build(const struct ww_quic_params *p, unsigned char *out,
 	ext_u16_list(&w, 0x000d, 2, sigalgs, 9); /* signature_algorithms */
 	ext_alpn(&w, p->alpn);
 	ext_u16_list(&w, 0x002b, 1, tls13, 1); /* supported_versions */
-	put16(&w, 0x002d);		       /* psk_key_exchange_modes */
-	put16(&w, 2);
-	put8(&w, 1);
-	put8(&w, 1); /* psk_dhe_ke */
+	ww_wb_u16(&w, 0x002d);		       /* psk_key_exchange_modes */
+	ww_wb_u16(&w, 2);
+	ww_wb_u8(&w, 1);
+	ww_wb_u8(&w, 1); /* psk_dhe_ke */
 	ext_key_share(&w, pub);
 	ext_transport_params(&w, p);
 	close_len(&w, exts, 2);
