@@ -112,7 +112,7 @@ static size_t
 first_size(struct ww_xdriver *hs)
 {
 	unsigned char buf[WW_XDRIVER_MAX_PACKET];
-	ssize_t n = hs->first(hs->st, buf, sizeof(buf));
+	ssize_t n = ww_xdriver_first(hs, buf, sizeof(buf));
 
 	return n > 0 ? (size_t)n : 0;
 }

@@ -19,12 +19,6 @@
 struct wg {
 	struct ww_wg_params p;
 	bool cookie_used;
-	/* The initiation, built once: its Noise work (X25519 and BLAKE2s)
-	 * is most of a WireGuard target's CPU, and the plan asks for the
-	 * first packet's size before the exchange sends it. The params fix
-	 * every byte, so the two are the same packet. */
-	unsigned char init[WW_WG_INITIATION_LEN];
-	bool built;
 };
 
 static ssize_t
@@ -32,16 +26,7 @@ wg_first(void *st, unsigned char *out, size_t cap)
 {
 	struct wg *w = st;
 
-	if (!w->built) {
-		if (ww_wg_build_initiation(&w->p, w->init, sizeof(w->init)) !=
-		    (ssize_t)sizeof(w->init))
-			return -1;
-		w->built = true;
-	}
-	if (cap < sizeof(w->init))
-		return -1;
-	memcpy(out, w->init, sizeof(w->init));
-	return (ssize_t)sizeof(w->init);
+	return ww_wg_build_initiation(&w->p, out, cap);
 }
 
 static enum ww_xnext

@@ -19,7 +19,27 @@ ww_xdriver_free(struct ww_xdriver *d)
 		d->free_st(d->st);
 	free(d->error);
 	free(d->server_name);
+	free(d->pkt);
 	free(d);
+}
+
+ssize_t
+ww_xdriver_first(struct ww_xdriver *d, unsigned char *out, size_t cap)
+{
+	if (d->pkt == NULL) {
+		unsigned char buf[WW_XDRIVER_MAX_PACKET];
+		ssize_t n = d->first(d->st, buf, sizeof(buf));
+
+		if (n <= 0)
+			return -1;
+		d->pkt = xmalloc((size_t)n);
+		memcpy(d->pkt, buf, (size_t)n);
+		d->pkt_len = (size_t)n;
+	}
+	if (d->pkt_len > cap)
+		return -1;
+	memcpy(out, d->pkt, d->pkt_len);
+	return (ssize_t)d->pkt_len;
 }
 
 static ssize_t

@@ -52,6 +52,9 @@ struct ww_xdriver {
 	void (*free_st)(void *st);
 	/* The SNI its packets carry (QUIC), owned; NULL: none. */
 	char *server_name;
+	/* The first packet once built (ww_xdriver_first), owned. */
+	unsigned char *pkt;
+	size_t pkt_len;
 	/* Set (owned) when the driver could not be made: the exchange sends
 	 * nothing and records failure_unknown with these words. */
 	char *error;
@@ -64,6 +67,15 @@ struct ww_xdriver *ww_xdriver_failed(const char *protocol, const char *payload,
 
 /* Free d's state and d (d may be NULL). */
 void ww_xdriver_free(struct ww_xdriver *d);
+
+/*
+ * d's first packet into out (cap bytes): its length, or -1. Built once
+ * and kept: the plan asks for its size before the exchange sends it, and
+ * a packet's work (a WireGuard initiation's Noise, a QUIC Initial's
+ * protection) need not be done twice. The params fix every byte, so both
+ * get the same packet.
+ */
+ssize_t ww_xdriver_first(struct ww_xdriver *d, unsigned char *out, size_t cap);
 
 /*
  * The neutral driver: sends the len bytes of payload (copied) once and

@@ -393,7 +393,7 @@ xchg_start(struct ww_engine *e, struct ww_xdriver *d, const char *ip, int port,
 	free(out->server_name);
 	out->server_name = xstrdup(d->server_name);
 	out->t0 = now(op);
-	n = d->first(d->st, op->pkt, sizeof(op->pkt));
+	n = ww_xdriver_first(d, op->pkt, sizeof(op->pkt));
 	if (n <= 0) {
 		/* a driver that cannot write its packet is our bug */
 		ww_set_failure(&out->failure, &out->failure_detail,

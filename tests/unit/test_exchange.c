@@ -533,6 +533,34 @@ test_json(void **state)
 	env_stop(&v);
 }
 
+static int first_calls;
+
+static ssize_t
+counted_first(void *st, unsigned char *out, size_t cap)
+{
+	first_calls++;
+	return toy_first(st, out, cap);
+}
+
+/* The first packet is built once: the plan sizes it, the exchange sends
+ * the same bytes. */
+static void
+test_first_built_once(void **state)
+{
+	struct ww_xdriver *d = toy_driver(true, false);
+	unsigned char a[8], b[8], tiny[2];
+
+	(void)state;
+	d->first = counted_first;
+	first_calls = 0;
+	assert_int_equal(ww_xdriver_first(d, a, sizeof(a)), 4);
+	assert_int_equal(ww_xdriver_first(d, b, sizeof(b)), 4);
+	assert_int_equal(first_calls, 1);
+	assert_memory_equal(a, b, 4);
+	assert_int_equal(ww_xdriver_first(d, tiny, sizeof(tiny)), -1);
+	ww_xdriver_free(d);
+}
+
 int
 main(void)
 {
@@ -549,6 +577,7 @@ main(void)
 		cmocka_unit_test(test_neutral),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_first_built_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
