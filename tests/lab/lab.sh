@@ -441,6 +441,12 @@ lab_servers() {
 		return 1
 	}
 
+	# The IPv6 fakenet's directory: the same certificates, copied before
+	# the first fakenet starts writing its ports.env there (a copy made
+	# after could meet the temporary file it renames into place: seen once
+	# under load, "cp: cannot stat '.ports.env.PID'").
+	cp -R "$LAB_DIR/certs" "$LAB_DIR/certs6" || return 1
+
 	lab_bg fakenet "$LAB_NS_S" "$_s_build/fakenet" --dir "$LAB_DIR/certs" \
 		--bind 0.0.0.0 --port "DNS_PORT=$LAB_SERVER:53" \
 		--port HTTP_PORT=80 --port TLS_GOOD_PORT=443 \
@@ -457,7 +463,6 @@ lab_servers() {
 	# certificate, its own directory for its ports.env.
 	lab_in "$LAB_NS_S" sh -c \
 		'echo 1 >/proc/sys/net/ipv6/bindv6only' || return 1
-	cp -R "$LAB_DIR/certs" "$LAB_DIR/certs6" || return 1
 	lab_bg fakenet6 "$LAB_NS_S" "$_s_build/fakenet" \
 		--dir "$LAB_DIR/certs6" --bind :: \
 		--port HTTP_PORT=80 --port TLS_GOOD_PORT=443 \
