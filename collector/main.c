@@ -83,7 +83,8 @@ static const char usage_text[] =
 	"                         another collector writes): nothing created,\n"
 	"                         migrated or recomputed, the schema must be\n"
 	"                         this version's; ingest, control and key\n"
-	"                         registration answer 503\n"
+	"                         registration answer 503 (and the control\n"
+	"                         service's options are refused)\n"
 	"  --listen IP:PORT       address to serve on ([IPv6]:PORT for IPv6;\n"
 	"                         port 0: a free one, named in the log)\n"
 	"  --resolver IP[:PORT]   DNS resolver (default: /etc/resolv.conf)\n"
@@ -235,6 +236,7 @@ struct svc_opts {
 	int ingest_threads; /* 0: one per CPU */
 	long ingest_queue;  /* MiB */
 	bool ingest_opts;   /* either was given */
+	bool control_opts;  /* an option of the control service was given */
 	enum sub_mode submission;
 	struct rate_opts rate;
 	/* the agreement options given, -1 where not (store_agreement's) */
@@ -734,8 +736,28 @@ cmd_reanalyze(int argc, char **argv)
 	return ra.bad ? EXIT_FAIL : EXIT_OK;
 }
 
-/* --read-only writes nothing: what would is a usage error, not ignored
- * (the operator meant something). */
+/* The options that only the control service reads (--read-only runs
+ * none). */
+static bool
+control_opt(int c)
+{
+	switch (c) {
+	case OPT_RESOLVER:
+	case OPT_CA_FILE:
+	case OPT_ALLOW_PRIVATE:
+	case OPT_OPENVPN_KEY:
+	case OPT_WIREGUARD_KEY:
+	case OPT_TIMEOUT:
+	case OPT_MAX_ADDRS:
+	case OPT_MAX_INFLIGHT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* --read-only writes nothing and runs no controls: what would is a usage
+ * error, not ignored (the operator meant something). */
 static int
 readonly_usage(const struct svc_opts *o)
 {
@@ -754,6 +776,14 @@ readonly_usage(const struct svc_opts *o)
 			      "--ingest-threads, --ingest-queue, --submission, "
 			      "--rate-* or agreement options (the database's, "
 			      "set by the collectors that write it)");
+		return -1;
+	}
+	if (o->control_opts) {
+		ww_usage_error(
+			"%s", "--read-only runs no controls: no --resolver, "
+			      "--ca-file, --allow-private, --openvpn-key, "
+			      "--wireguard-key, --timeout, --max-addrs or "
+			      "--max-inflight");
 		return -1;
 	}
 	return 0;
@@ -820,6 +850,7 @@ main(int argc, char **argv)
 	cfg.max_addrs = WW_DEFAULT_MAX_ADDRS;
 	cfg.control_service = true;
 	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		o.control_opts |= control_opt(c);
 		switch (c) {
 		case OPT_CONTROL_ONLY:
 			o.control_only = true;

@@ -63,6 +63,8 @@ refused "--read-only with an agreement option" 1 "--read-only stores nothing" \
 	--read-only --db "$SB" --min-submitters 1
 refused "--read-only with --control-only" 1 "one or the other" \
 	--read-only --control-only
+refused "--read-only with a control option" 1 "--read-only runs no controls" \
+	--read-only --db "$SB" --resolver 127.0.0.1:53
 pg "$CI" "CREATE DATABASE other" >/dev/null
 OTHER=$(printf '%s\n' "$CI" | sed 's|///ww?|///other?|')
 pg "$OTHER" "CREATE TABLE schema_version (id int PRIMARY KEY, version int);
