@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bytes.h"
 #include "util.h"
 
 #define DNS_HEADER_LEN 12
@@ -43,19 +44,6 @@
 /* Worst case of the escaped text form: every octet but the final zero as
  * "\DDD", plus the NUL. */
 #define DNS_NAME_TEXT_MAX (4 * DNS_NAME_MAX + 1)
-
-static uint16_t
-get16(const unsigned char *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	       ((uint32_t)p[2] << 8) | (uint32_t)p[3];
-}
 
 /*
  * Read the possibly compressed name at *off (RFC 1035 section 4.1.4) into
@@ -96,7 +84,7 @@ read_name(const unsigned char *buf, size_t len, size_t *off,
 					   pos);
 				return -1;
 			}
-			target = get16(buf + pos) & 0x3fff;
+			target = ww_be16(buf + pos) & 0x3fff;
 			if (target >= pos) {
 				ww_set_err(err, errlen,
 					   "forward compression pointer at "
@@ -277,13 +265,13 @@ ww_dns_parse_reply(const unsigned char *buf, size_t len, struct ww_dns_reply *r,
 		return -1;
 	}
 	/* RFC 1035 section 4.1.1. */
-	r->id = get16(buf);
-	flags = get16(buf + 2);
+	r->id = ww_be16(buf);
+	flags = ww_be16(buf + 2);
 	r->qr = (flags >> 15) & 1;
 	r->truncated = (flags >> 9) & 1;
 	r->rcode = flags & 0xf;
-	qdcount = get16(buf + 4);
-	r->ancount = get16(buf + 6);
+	qdcount = ww_be16(buf + 4);
+	r->ancount = ww_be16(buf + 6);
 	off = DNS_HEADER_LEN;
 
 	/* RFC 1035 section 4.1.2. */
@@ -298,7 +286,7 @@ ww_dns_parse_reply(const unsigned char *buf, size_t len, struct ww_dns_reply *r,
 		}
 		if (i == 0) {
 			name_to_text(wire, wl, r->qname, sizeof(r->qname));
-			r->qtype = get16(buf + off);
+			r->qtype = ww_be16(buf + off);
 		}
 		off += 4;
 	}
@@ -318,10 +306,10 @@ ww_dns_parse_reply(const unsigned char *buf, size_t len, struct ww_dns_reply *r,
 			ww_set_err(err, errlen, "answer %u truncated", i + 1);
 			return -1;
 		}
-		type = get16(buf + off);
-		rrclass = get16(buf + off + 2);
-		ttl = get32(buf + off + 4);
-		rdlen = get16(buf + off + 8);
+		type = ww_be16(buf + off);
+		rrclass = ww_be16(buf + off + 2);
+		ttl = ww_be32(buf + off + 4);
+		rdlen = ww_be16(buf + off + 8);
 		off += DNS_RR_FIXED_LEN;
 		if (rdlen > len - off) {
 			ww_set_err(err, errlen,
@@ -347,7 +335,7 @@ ww_dns_question_is(const unsigned char *buf, size_t len,
 		   const unsigned char *want, size_t want_len)
 {
 	if (len < DNS_HEADER_LEN || want_len > len - DNS_HEADER_LEN ||
-	    get16(buf + 4) != 1)
+	    ww_be16(buf + 4) != 1)
 		return false;
 	for (size_t i = 0; i < want_len; i++) {
 		unsigned char x = buf[DNS_HEADER_LEN + i], y = want[i];
@@ -373,7 +361,7 @@ ww_dns_msg_parse(const unsigned char *buf, size_t len, size_t wire_len,
 	size_t k = 0;
 
 	memset(m, 0, sizeof(*m));
-	m->dns_id = len >= 2 ? get16(buf) : -1;
+	m->dns_id = len >= 2 ? ww_be16(buf) : -1;
 	m->question_ok = ww_dns_question_is(buf, len, want, want_len);
 	m->wire_len = wire_len;
 	m->ip_ttl = m->ip_id = -1;

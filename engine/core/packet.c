@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bytes.h"
 #include "util.h"
 
 #define ETH_HLEN 14
@@ -43,19 +44,6 @@
 #define PKTTYPE_BROADCAST 1
 #define PKTTYPE_MULTICAST 2
 #define PKTTYPE_OUTGOING 4
-
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 /* --- link layer ---------------------------------------------------------- */
 
@@ -90,7 +78,7 @@ static int
 walk_ethertype(const uint8_t *f, size_t caplen, size_t etype_at, size_t tags_at,
 	       struct ww_pkt *out, int *version, char *err, size_t errlen)
 {
-	uint16_t etype = rd16(f + etype_at);
+	uint16_t etype = ww_be16(f + etype_at);
 	size_t p = tags_at;
 	int tags = 0;
 
@@ -101,7 +89,7 @@ walk_ethertype(const uint8_t *f, size_t caplen, size_t etype_at, size_t tags_at,
 		if (caplen < p + 4)
 			return ww_fail(err, errlen, "VLAN tag %d cut short",
 				       tags);
-		etype = rd16(f + p + 2);
+		etype = ww_be16(f + p + 2);
 		p += 4;
 	}
 	out->ip_off = p;
@@ -196,7 +184,7 @@ parse_link(int linktype, const uint8_t *f, size_t caplen, struct ww_pkt *out,
 			return ww_fail(err, errlen,
 				       "SLL header cut short (%zu of %d bytes)",
 				       caplen, SLL_HLEN);
-		out->dir = dir_from_pkttype(rd16(f));
+		out->dir = dir_from_pkttype(ww_be16(f));
 		return walk_ethertype(f, caplen, 14, SLL_HLEN, out, version,
 				      err, errlen);
 	case WW_DLT_LINUX_SLL2:
@@ -224,7 +212,7 @@ tcp_option(struct ww_pkt *out, unsigned kind, const uint8_t *v, size_t vlen)
 	case 2: /* MSS, RFC 9293 3.2 */
 		if (vlen != 2)
 			goto bad;
-		out->mss = rd16(v);
+		out->mss = ww_be16(v);
 		return;
 	case 3: /* window scale, RFC 7323 2.2 */
 		if (vlen != 1)
@@ -240,8 +228,8 @@ tcp_option(struct ww_pkt *out, unsigned kind, const uint8_t *v, size_t vlen)
 		if (vlen != 8)
 			goto bad;
 		out->has_ts = true;
-		out->tsval = rd32(v);
-		out->tsecr = rd32(v + 4);
+		out->tsval = ww_be32(v);
+		out->tsecr = ww_be32(v + 4);
 		return;
 	default:
 		return;
@@ -329,12 +317,12 @@ parse_tcp(const uint8_t *f, size_t off, size_t end, size_t capend,
 			       "TCP data offset %zu (%zu bytes) beyond the "
 			       "capture (%zu bytes captured)",
 			       hlen / 4, hlen, capend - off);
-	out->sport = rd16(t);
-	out->dport = rd16(t + 2);
-	out->seq = rd32(t + 4);
-	out->ack = rd32(t + 8);
+	out->sport = ww_be16(t);
+	out->dport = ww_be16(t + 2);
+	out->seq = ww_be32(t + 4);
+	out->ack = ww_be32(t + 8);
 	out->flags = t[13];
-	out->win = rd16(t + 14);
+	out->win = ww_be16(t + 14);
 	tcp_options(out, t + TCP_MIN_HLEN, hlen - TCP_MIN_HLEN);
 	set_payload(out, f, off, hlen, end, capend);
 	return 0;
@@ -357,7 +345,7 @@ parse_udp(const uint8_t *f, size_t off, size_t end, size_t capend,
 			err, errlen,
 			"UDP header cut short (%zu of %d bytes captured)",
 			capend - off, UDP_HLEN);
-	ulen = rd16(u + 4);
+	ulen = ww_be16(u + 4);
 	if (ulen < UDP_HLEN)
 		return ww_fail(err, errlen, "UDP length %zu under 8", ulen);
 	/* A first fragment carries part of the datagram: its UDP length is
@@ -373,8 +361,8 @@ parse_udp(const uint8_t *f, size_t off, size_t end, size_t capend,
 		if (capend > end)
 			capend = end;
 	}
-	out->sport = rd16(u);
-	out->dport = rd16(u + 2);
+	out->sport = ww_be16(u);
+	out->dport = ww_be16(u + 2);
 	set_payload(out, f, off, UDP_HLEN, end, capend);
 	return 0;
 }
@@ -417,7 +405,7 @@ parse_ip4(const uint8_t *f, size_t caplen, struct ww_pkt *out, char *err,
 			       "IPv4 header (%zu bytes with options) cut short "
 			       "(%zu captured)",
 			       hlen, caplen - off);
-	tot = rd16(h + 2);
+	tot = ww_be16(h + 2);
 	if (tot < hlen)
 		return ww_fail(err, errlen,
 			       "IPv4 total length %zu under its header length "
@@ -429,8 +417,8 @@ parse_ip4(const uint8_t *f, size_t caplen, struct ww_pkt *out, char *err,
 	out->ip_hlen = hlen;
 	out->ip_len = tot;
 	out->ttl = h[8];
-	out->ip_id = rd16(h + 4);
-	fragw = rd16(h + 6);
+	out->ip_id = ww_be16(h + 4);
+	fragw = ww_be16(h + 6);
 	out->df = (fragw & 0x4000) != 0;
 	out->frag_off = (size_t)(fragw & 0x1fff) * 8;
 	out->fragment = (fragw & 0x2000) != 0 || out->frag_off != 0;
@@ -461,7 +449,7 @@ parse_ip6(const uint8_t *f, size_t caplen, struct ww_pkt *out, char *err,
 	out->family = AF_INET6;
 	memcpy(out->src, h + 8, 16);
 	memcpy(out->dst, h + 24, 16);
-	out->ip_len = IP6_HLEN + (size_t)rd16(h + 4);
+	out->ip_len = IP6_HLEN + (size_t)ww_be16(h + 4);
 	out->ttl = h[7];
 	end = off + out->ip_len;
 	capend = end < caplen ? end : caplen;
@@ -499,13 +487,13 @@ parse_ip6(const uint8_t *f, size_t caplen, struct ww_pkt *out, char *err,
 				"short",
 				nh, elen);
 		if (nh == 44) {
-			uint16_t w = rd16(f + p + 2);
+			uint16_t w = ww_be16(f + p + 2);
 
 			/* An atomic fragment (offset 0, no M, RFC 6946) is
 			 * the whole datagram: not a fragment. */
 			out->frag_off = (size_t)(w >> 3) * 8;
 			out->fragment = out->frag_off != 0 || (w & 1) != 0;
-			out->frag_id = rd32(f + p + 4);
+			out->frag_id = ww_be32(f + p + 4);
 			out->ip_id = (int)(out->frag_id & 0x7fffffff);
 		}
 		nh = f[p];

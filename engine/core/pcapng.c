@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "util.h"
 
 #ifndef WW_VERSION
@@ -46,19 +47,6 @@ struct ww_pcapng {
 };
 
 /* --- checksums ------------------------------------------------------------ */
-
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 static uint16_t
 fold(uint32_t acc)
@@ -105,7 +93,7 @@ l4_csum_field(uint8_t *frame, const struct ww_pkt *p)
 		return NULL;
 	/* packet.c checked 20 (TCP) or 8 (UDP) bytes captured. */
 	c = frame + p->l4_off + (p->proto == 6 ? 16 : 6);
-	if (p->proto == 17 && rd16(c) == 0)
+	if (p->proto == 17 && ww_be16(c) == 0)
 		return NULL; /* RFC 768: no checksum; stays none */
 	return c;
 }
@@ -118,10 +106,10 @@ l4_csum_update(uint8_t *field, int proto, const uint8_t *old,
 
 	if (field == NULL || memcmp(old, new, n) == 0)
 		return;
-	c = csum_adjust(rd16(field), old, new, n);
+	c = csum_adjust(ww_be16(field), old, new, n);
 	if (proto == 17 && c == 0)
 		c = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
-	wr16(field, c);
+	ww_put_be16(field, c);
 }
 
 static void
@@ -129,10 +117,10 @@ ip4_csum_recompute(uint8_t *h, size_t hlen)
 {
 	uint32_t acc = 0;
 
-	wr16(h + 10, 0);
+	ww_put_be16(h + 10, 0);
 	for (size_t i = 0; i + 1 < hlen; i += 2)
-		acc += rd16(h + i);
-	wr16(h + 10, (uint16_t)~fold(acc));
+		acc += ww_be16(h + i);
+	ww_put_be16(h + 10, (uint16_t)~fold(acc));
 }
 
 /* --- the rewrite -----------------------------------------------------------
