@@ -111,14 +111,10 @@ ans_cb(char *data, size_t size, size_t n, void *arg)
 	struct uploader *u = arg;
 	size_t len = size * n;
 
-	if (u->ans_len + len > ANSWER_MAX) {
+	if (!ww_append_bounded(&u->ans, &u->ans_len, ANSWER_MAX, data, len)) {
 		u->ans_too_big = true;
 		return 0;
 	}
-	u->ans = xrealloc(u->ans, u->ans_len + len + 1);
-	memcpy(u->ans + u->ans_len, data, len);
-	u->ans_len += len;
-	u->ans[u->ans_len] = '\0';
 	return len;
 }
 

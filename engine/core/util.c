@@ -49,6 +49,20 @@ xrealloc(void *p, size_t n)
 	return q;
 }
 
+bool
+ww_append_bounded(char **buf, size_t *len, size_t max, const void *data,
+		  size_t n)
+{
+	if (*len > max || n > max - *len)
+		return false;
+	*buf = xrealloc(*buf, *len + n + 1);
+	if (n > 0)
+		memcpy(*buf + *len, data, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return true;
+}
+
 char *
 xstrdup(const char *s)
 {

@@ -32,6 +32,14 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * Append n bytes of data to the NUL-terminated *buf of *len bytes, unless
+ * that would make it longer than max: then nothing is appended and false
+ * is returned (an answer read from the network stops there).
+ */
+bool ww_append_bounded(char **buf, size_t *len, size_t max, const void *data,
+		       size_t n);
+
+/*
  * Grow a dynamic array: ensures room for one more element in *arr, whose
  * current length is *len and capacity *cap (both in elements).
  */

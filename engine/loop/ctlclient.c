@@ -61,14 +61,10 @@ write_cb(char *data, size_t size, size_t n, void *arg)
 	struct ctl_op *op = arg;
 	size_t len = size * n;
 
-	if (op->len + len > CTL_MAX_ANSWER) {
+	if (!ww_append_bounded(&op->buf, &op->len, CTL_MAX_ANSWER, data, len)) {
 		op->too_big = true;
 		return 0;
 	}
-	op->buf = xrealloc(op->buf, op->len + len + 1);
-	memcpy(op->buf + op->len, data, len);
-	op->len += len;
-	op->buf[op->len] = '\0';
 	return len;
 }
 
