@@ -779,11 +779,11 @@ readonly_usage(const struct svc_opts *o)
 		return -1;
 	}
 	if (o->control_opts) {
-		ww_usage_error(
-			"%s", "--read-only runs no controls: no --resolver, "
-			      "--ca-file, --allow-private, --openvpn-key, "
-			      "--wireguard-key, --timeout, --max-addrs or "
-			      "--max-inflight");
+		ww_usage_error("%s",
+			       "--read-only runs no controls: no --resolver, "
+			       "--ca-file, --allow-private, --openvpn-key, "
+			       "--wireguard-key, --timeout, --max-addrs or "
+			       "--max-inflight");
 		return -1;
 	}
 	return 0;
