@@ -135,13 +135,18 @@ $(lab_vpn_counters vpn_addr)
 	counter vpn_addr { }
 	counter vpn_addr_closed_udp { }
 	counter vpn_addr_closed_tcp { }
-	counter vpn_port { }
+	counter vpn_port_openvpn { }
+	counter vpn_port_wireguard { }
+	counter vpn_port_quic { }
 	counter vpn_icmp { }
 	chain block {
 		ip daddr $LAB_VPN_ADDR jump blackhole
-		ip daddr $LAB_VPN_PORT udp dport \
-			{ $LAB_OVPN_PORT, $LAB_WG_PORT_PORT, 443 } \
-			counter name vpn_port drop
+		ip daddr $LAB_VPN_PORT udp dport $LAB_OVPN_PORT \
+			counter name vpn_port_openvpn drop
+		ip daddr $LAB_VPN_PORT udp dport $LAB_WG_PORT_PORT \
+			counter name vpn_port_wireguard drop
+		ip daddr $LAB_VPN_PORT udp dport 443 \
+			counter name vpn_port_quic drop
 	}
 	chain blackhole {
 		udp dport $LAB_CLOSED_PORT counter name vpn_addr_closed_udp drop
