@@ -150,7 +150,26 @@ struct closed_seen {
 	bool udp_r, udp_u; /* closed_udp */
 	bool tcp_r, tcp_u; /* closed_tcp */
 	bool hs_r, hs_u;   /* closed_handshake */
+	/* at one address, closed_udp reached and closed_handshake not (the
+	 * two compared where they went: another address may be blackholed) */
+	bool dropped;
 };
+
+/* Did the closed_udp exchange at x's address reach it? */
+static bool
+udp_reached_at(const json_t *xs, const json_t *x)
+{
+	const char *ip = jstr(x, "ip");
+
+	for (size_t i = 0; ip != NULL && i < jlen(xs); i++) {
+		const json_t *y = json_array_get(xs, i);
+
+		if (is_payload(y, "closed_udp") && is(jstr(y, "ip"), ip) &&
+		    reached(y))
+			return true;
+	}
+	return false;
+}
 
 static void
 look_closed(const json_t *xs, struct closed_seen *k)
@@ -169,6 +188,7 @@ look_closed(const json_t *xs, struct closed_seen *k)
 		} else if (is_payload(x, "closed_handshake")) {
 			k->hs_r |= r;
 			k->hs_u |= u;
+			k->dropped |= u && udp_reached_at(xs, x);
 		}
 	}
 }
@@ -287,11 +307,12 @@ shown_unreachable(const json_t *xs, const json_t *cl,
 
 /* UDP: the handshake's own packet dropped where a neutral one got through
  * to the same closed port: the probe's neutral datagram drew an ICMP
- * error, its handshake packet none, the control's did. */
+ * error, its handshake packet none (at the same address, and at no
+ * address did one draw any), the control's did. */
 static bool
 protocol_dropped(const struct closed_seen *p, const struct closed_seen *k)
 {
-	return p->udp_r && p->hs_u && !p->hs_r && k->hs_r;
+	return p->dropped && !p->hs_r && k->hs_r;
 }
 
 /* The control's handshake: completed, answered, or neither. */

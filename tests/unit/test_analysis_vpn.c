@@ -266,6 +266,26 @@ test_closed_port(void **state)
 				       TO, 1, TO),
 			   ctl_closed()),
 	       NULL, 0, "openvpn.timeout", "address_reachable");
+	/* two addresses: one answers the closed port's datagram (its
+	 * handshake packet never went), the other is silent to both: the
+	 * two are compared where they went, so nothing about the bytes */
+	{
+		json_t *p = with_closed(udp3(false, false, NULL, TO, false), RF,
+					RF, 0, "unknown_failure: none");
+		json_t *b = with_closed(udp3(false, false, NULL, TO, false), TO,
+					RF, 0, TO);
+		size_t i;
+		json_t *e;
+
+		json_array_foreach(b, i, e)
+		{
+			json_object_set_new(e, "ip", json_string("192.0.2.8"));
+		}
+		json_array_extend(p, b);
+		json_decref(b);
+		expect(measurement(OVPN, p, ctl_closed()), NULL, 0,
+		       "openvpn.timeout", "address_reachable");
+	}
 	/* a handshake that completed needs no closed port */
 	expect(measurement(
 		       OVPN,
