@@ -29,8 +29,9 @@
 static const char *const protocols[] = {"openvpn", "ikev2", "wireguard",
 					"quic"};
 static const char *const payloads[] = {
-	"handshake",	"no_key", "unregistered", "neutral_sni",
-	"version_ping", "random", "ascii",
+	"handshake",	"no_key",	    "unregistered", "neutral_sni",
+	"version_ping", "random",	    "ascii",	    "closed_udp",
+	"closed_tcp",	"closed_handshake",
 };
 static const char *const transports[] = {"udp", "tcp"};
 

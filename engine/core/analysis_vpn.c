@@ -9,21 +9,28 @@
  * it (or got as far) at the same endpoint or its own; then what else the
  * probe reached says how:
  *
- *   protocol  the address and port are reachable (a TCP connect, a
- *             neutral payload or the QUIC version ping answered, or the
- *             handshake itself answered and the flow died later), the
- *             handshake is not: the protocol is blocked there. QUIC with
- *             the neutral SNI answered and the target's not:
- *             quic.sni_blocked.
- *   tcp_ip    the address is shown unreachable: the TCP connects failed,
- *             or a neutral payload or version ping the control got an
- *             answer to got none.
- *   protocol  (reason handshake_failed) nothing shows either way: over
- *             UDP few servers answer bytes that are not their protocol,
- *             so silence beside silence proves nothing about the address.
- *             The handshake failed where the control's worked, as OONI's
- *             http-failure says of a request; the method is the
- *             protocol's until an exchange shows the address blocked.
+ *   protocol  the port is reachable (a TCP connect, a neutral payload or
+ *             the QUIC version ping answered there, or the handshake
+ *             itself answered and the flow died later), the handshake is
+ *             not. QUIC with the neutral SNI answered and the target's
+ *             not: quic.sni_blocked. Or (UDP) at a closed port of the
+ *             same address a neutral datagram drew an ICMP port
+ *             unreachable and the handshake's own packet drew none where
+ *             the control's did: the censor dropped the protocol's bytes
+ *             by what they are (reason protocol_dropped).
+ *   tcp_ip    the address is shown unreachable: over TCP, the connects
+ *             failed where the control's worked; over UDP, at the closed
+ *             port (vpnplan.c) both the neutral datagram (no ICMP) and the
+ *             TCP connect (no RST) got nothing where the control's got
+ *             their ICMP and RST. Both: an ICMP filter on the probe's path
+ *             silences the first alone, and must not read as an address
+ *             block.
+ *   null      (accessible false) blocked, the method not told: over UDP
+ *             few servers answer bytes that are not their protocol, so
+ *             the port's silence is no evidence either way; the address
+ *             may answer (then the port or the protocol is blocked) or
+ *             not show either way. Neither "protocol" nor "tcp_ip" would
+ *             be true of what was seen.
  *
  * The handshake of a wrapped OpenVPN server without its key (payload
  * no_key) and a WireGuard initiation from an unregistered key get no
@@ -108,6 +115,84 @@ is_payload(const json_t *x, const char *p)
 	return is(jstr(x, "payload"), p);
 }
 
+/* An exchange with the closed port of the address (vpnplan.c). */
+static bool
+is_closed(const json_t *x)
+{
+	const char *p = jstr(x, "payload");
+
+	return p != NULL && strncmp(p, "closed_", 7) == 0;
+}
+
+/* Something at the address answered it: a reply, a connect, or a refusal
+ * (an ICMP port unreachable over UDP, a RST over TCP). */
+static bool
+reached(const json_t *x)
+{
+	return jtrue(x, "answered") || jtrue(x, "connected") ||
+	       is(jfailure(x), failure_connection_refused);
+}
+
+/* Nothing came back, not even an error from the host: silence, or a
+ * filter's ICMP (host unreachable). */
+static bool
+unreached(const json_t *x)
+{
+	const char *f = jfailure(x);
+
+	return !reached(x) && (is(f, failure_generic_timeout) ||
+			       is(f, failure_host_unreachable));
+}
+
+/* What the closed port's exchanges of one side came to, at any address:
+ * per payload, reached at some, unreached at some. */
+struct closed_seen {
+	bool udp_r, udp_u; /* closed_udp */
+	bool tcp_r, tcp_u; /* closed_tcp */
+	bool hs_r, hs_u;   /* closed_handshake */
+	/* at one address, closed_udp reached and closed_handshake not (the
+	 * two compared where they went: another address may be blackholed) */
+	bool dropped;
+};
+
+/* Did the closed_udp exchange at x's address reach it? */
+static bool
+udp_reached_at(const json_t *xs, const json_t *x)
+{
+	const char *ip = jstr(x, "ip");
+
+	for (size_t i = 0; ip != NULL && i < jlen(xs); i++) {
+		const json_t *y = json_array_get(xs, i);
+
+		if (is_payload(y, "closed_udp") && is(jstr(y, "ip"), ip) &&
+		    reached(y))
+			return true;
+	}
+	return false;
+}
+
+static void
+look_closed(const json_t *xs, struct closed_seen *k)
+{
+	memset(k, 0, sizeof(*k));
+	for (size_t i = 0; i < jlen(xs); i++) {
+		const json_t *x = json_array_get(xs, i);
+		bool r = reached(x), u = unreached(x);
+
+		if (is_payload(x, "closed_udp")) {
+			k->udp_r |= r;
+			k->udp_u |= u;
+		} else if (is_payload(x, "closed_tcp")) {
+			k->tcp_r |= r;
+			k->tcp_u |= u;
+		} else if (is_payload(x, "closed_handshake")) {
+			k->hs_r |= r;
+			k->hs_u |= u;
+			k->dropped |= u && udp_reached_at(xs, x);
+		}
+	}
+}
+
 static bool
 complete(const json_t *x)
 {
@@ -161,6 +246,8 @@ look(const json_t *xs, struct seen *s)
 				s->partial = x;
 			continue;
 		}
+		if (is_closed(x))
+			continue; /* another port: the address, not this one */
 		if (jtrue(x, "connected") || jtrue(x, "answered"))
 			s->reachable = true;
 		if (is_payload(x, "neutral_sni") && jtrue(x, "answered"))
@@ -187,37 +274,45 @@ control_list(const json_t *ctl)
 	return all;
 }
 
-/* Did the control get an answer to a payload the probe got none to (a
- * neutral payload or the version ping), or connect where the probe's
- * connects all failed? Then the probe's path to the address is cut. */
+/* Is the probe's path to the address shown cut? Over TCP: none of its
+ * connects worked, the control's did. Over UDP: at the closed port,
+ * neither the neutral datagram nor the TCP connect reached the address
+ * for the probe, both did for the control (one alone could be an ICMP
+ * filter, or UDP alone blocked). */
 static bool
-shown_unreachable(const json_t *xs, const json_t *cl)
+shown_unreachable(const json_t *xs, const json_t *cl,
+		  const struct closed_seen *p, const struct closed_seen *k)
 {
 	bool probe_tcp = false, probe_connected = false, ctl_connected = false;
-	bool silent_where_ctl_answered = false;
 
 	for (size_t i = 0; i < jlen(xs); i++) {
 		const json_t *x = json_array_get(xs, i);
 
-		if (is(jstr(x, "transport"), "tcp")) {
+		if (is(jstr(x, "transport"), "tcp") && !is_closed(x)) {
 			probe_tcp = true;
 			probe_connected |= jtrue(x, "connected");
 		}
-		if (is_handshake(x) || jtrue(x, "answered"))
-			continue;
-		for (size_t k = 0; k < jlen(cl); k++) {
-			const json_t *y = json_array_get(cl, k);
-
-			if (is(jstr(y, "payload"), jstr(x, "payload")) &&
-			    jtrue(y, "answered"))
-				silent_where_ctl_answered = true;
-		}
 	}
-	for (size_t k = 0; k < jlen(cl); k++)
-		ctl_connected |= jtrue(json_array_get(cl, k), "connected");
+	for (size_t i = 0; i < jlen(cl); i++) {
+		const json_t *y = json_array_get(cl, i);
+
+		if (!is_closed(y))
+			ctl_connected |= jtrue(y, "connected");
+	}
 	if (probe_tcp)
 		return !probe_connected && ctl_connected;
-	return silent_where_ctl_answered;
+	return p->udp_u && !p->udp_r && p->tcp_u && !p->tcp_r && k->udp_r &&
+	       k->tcp_r;
+}
+
+/* UDP: the handshake's own packet dropped where a neutral one got through
+ * to the same closed port: the probe's neutral datagram drew an ICMP
+ * error, its handshake packet none (at the same address, and at no
+ * address did one draw any), the control's did. */
+static bool
+protocol_dropped(const struct closed_seen *p, const struct closed_seen *k)
+{
+	return p->dropped && !p->hs_r && k->hs_r;
 }
 
 /* The control's handshake: completed, answered, or neither. */
@@ -268,6 +363,7 @@ decide_vpn(struct ctx *c)
 	const char *f, *payload;
 	bool ctl_done, ctl_answered;
 	const char *ctl_stage;
+	struct closed_seen pk, ck;
 	struct seen s;
 	json_t *cl;
 	bool r;
@@ -290,6 +386,8 @@ decide_vpn(struct ctx *c)
 		return set_verdict(c, WW_BLOCKING_NULL, TRI_NULL, NULL,
 				   "control_incomplete", f);
 	cl = control_list(ctl);
+	look_closed(xs, &pk);
+	look_closed(cl, &ck);
 	payload = jstr(s.hs, "payload");
 	control_handshake(cl, payload, &ctl_done, &ctl_answered, &ctl_stage);
 	if (s.partial != NULL) {
@@ -311,14 +409,21 @@ decide_vpn(struct ctx *c)
 		r = set_blocked(c, WW_BLOCKING_PROTOCOL,
 				detail(s.proto, failure_word(f)),
 				"protocol_blocked", f);
-	} else if (shown_unreachable(xs, cl)) {
+	} else if (protocol_dropped(&pk, &ck)) {
+		r = set_blocked(c, WW_BLOCKING_PROTOCOL,
+				detail(s.proto, failure_word(f)),
+				"protocol_dropped", f);
+	} else if (shown_unreachable(xs, cl, &pk, &ck)) {
 		r = set_blocked(c, WW_BLOCKING_TCP_IP,
 				detail(s.proto, "unreachable"),
 				"address_blocked", f);
 	} else {
-		r = set_blocked(c, WW_BLOCKING_PROTOCOL,
+		/* blocked, how not told: see the top of the file */
+		r = set_verdict(c, WW_BLOCKING_NULL, TRI_FALSE,
 				detail(s.proto, failure_word(f)),
-				"handshake_failed", f);
+				pk.udp_r || pk.tcp_r ? "address_reachable"
+						     : "reachability_unknown",
+				f);
 	}
 	json_decref(cl);
 	return r;

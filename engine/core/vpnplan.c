@@ -17,6 +17,17 @@
  * first, then the Initial with the neutral SNI, then the target's: the
  * GFW blocks QUIC by the SNI in the Initial and keeps the triple blocked
  * ~2 minutes (GFW Report, USENIX Security 2025), so the target's goes last.
+ *
+ * Over UDP, since the port's silence proves nothing, the address is asked
+ * at a closed port (WW_VPN_CLOSED_PORT): first, before anything of ours
+ * touched the address, a neutral datagram ("closed_udp": a host answers
+ * it with ICMP port unreachable) and a TCP connect ("closed_tcp": a RST or
+ * a connect), so that the probe and the control each learn whether the
+ * address answers at all; last, the handshake's own first packet there
+ * ("closed_handshake"): where the neutral datagram drew an ICMP error and
+ * this one draws none, the censor dropped the protocol's bytes by what
+ * they are, not by where they go (analysis_vpn.c, docs/verdicts.md V11,
+ * V12, V13). Last, because it may trip a censor's residual block.
  */
 #include "vpnplan.h"
 
@@ -117,23 +128,66 @@ first_size(struct ww_xdriver *hs)
 	return n > 0 ? (size_t)n : 0;
 }
 
-/* ASCII, the handshake, random: see the top of the file. */
+/* A neutral payload of kind k (len bytes) to the closed port, over UDP
+ * or TCP, recorded as payload (static). */
+static struct ww_xdriver *
+closed(const struct ww_target *t, const char *protocol, bool udp,
+       const char *payload, size_t len)
+{
+	struct ww_xdriver *d = neutral(protocol, udp, WW_NEUTRAL_ASCII, len);
+
+	d->payload = payload;
+	d->port = ww_vpn_closed_port(t->port);
+	return d;
+}
+
+/* The handshake's own first packet, to the closed port. */
+static struct ww_xdriver *
+closed_handshake(const struct ww_target *t, struct ww_xdriver *hs)
+{
+	unsigned char buf[WW_XDRIVER_MAX_PACKET];
+	ssize_t n = ww_xdriver_first(hs, buf, sizeof(buf));
+	struct ww_xdriver *d;
+
+	if (n <= 0)
+		d = ww_xdriver_failed(hs->protocol, "closed_handshake", true,
+				      "the handshake wrote no packet");
+	else
+		d = ww_xdriver_neutral(hs->protocol, "closed_handshake", true,
+				       buf, (size_t)n);
+	d->port = ww_vpn_closed_port(t->port);
+	return d;
+}
+
+/* UDP: the closed port's first two (see the top of the file). */
 static size_t
-around(struct ww_xdriver *hs, struct ww_xdriver **d, size_t max)
+closed_before(const struct ww_target *t, const char *protocol, size_t len,
+	      struct ww_xdriver **d)
+{
+	d[0] = closed(t, protocol, true, "closed_udp", len);
+	d[1] = closed(t, protocol, false, "closed_tcp", len);
+	return 2;
+}
+
+/* ASCII, the handshake, random; over UDP, inside the closed port's three:
+ * see the top of the file. */
+static size_t
+around(const struct ww_target *t, struct ww_xdriver *hs, struct ww_xdriver **d,
+       size_t max)
 {
 	size_t len = first_size(hs), n = 0;
 
-	if (max < 3) {
-		d[0] = hs;
+	if (max < 6 || hs->error != NULL) {
+		d[0] = hs; /* its record says why nothing went */
 		return 1;
 	}
-	if (hs->error == NULL) {
-		d[n++] = neutral(hs->protocol, hs->udp, WW_NEUTRAL_ASCII, len);
-		d[n++] = hs;
-		d[n++] = neutral(hs->protocol, hs->udp, WW_NEUTRAL_RANDOM, len);
-	} else {
-		d[n++] = hs; /* its record says why nothing went */
-	}
+	if (hs->udp)
+		n += closed_before(t, hs->protocol, len, d);
+	d[n++] = neutral(hs->protocol, hs->udp, WW_NEUTRAL_ASCII, len);
+	d[n++] = hs;
+	d[n++] = neutral(hs->protocol, hs->udp, WW_NEUTRAL_RANDOM, len);
+	if (hs->udp)
+		d[n++] = closed_handshake(t, hs);
 	return n;
 }
 
@@ -141,20 +195,28 @@ static size_t
 plan_quic(const struct ww_target *t, const struct ww_vpn_conf *c,
 	  struct ww_xdriver **d, size_t max)
 {
+	struct ww_xdriver *hs;
 	size_t n = 0;
 
-	if (max < 3)
+	if (max < 6)
 		return 0;
-	d[n++] = ww_xd_quic("", "version_ping", true);
 	/* RFC 6066 section 3: an address is no server name; then the one
 	 * Initial carries none */
-	if (!t->host_is_ip) {
+	hs = ww_xd_quic(t->host_is_ip ? "" : t->host, "handshake", false);
+	n += closed_before(t, "quic", first_size(hs), d);
+	d[n++] = ww_xd_quic("", "version_ping", true);
+	if (!t->host_is_ip)
 		d[n++] = ww_xd_quic(c->control_sni, "neutral_sni", false);
-		d[n++] = ww_xd_quic(t->host, "handshake", false);
-	} else {
-		d[n++] = ww_xd_quic("", "handshake", false);
-	}
+	d[n++] = hs;
+	d[n++] = closed_handshake(t, hs);
 	return n;
+}
+
+int
+ww_vpn_closed_port(int target_port)
+{
+	return target_port == WW_VPN_CLOSED_PORT ? WW_VPN_CLOSED_PORT + 1
+						 : WW_VPN_CLOSED_PORT;
 }
 
 size_t
@@ -169,12 +231,12 @@ ww_vpn_plan(const struct ww_target *t, const struct ww_vpn_conf *c,
 		key = t->key_file != NULL	     ? t->key_file
 		      : t->wrap != WW_OVPN_WRAP_NONE ? c->openvpn_key
 						     : NULL;
-		return around(ww_xd_openvpn(t, key), d, max);
+		return around(t, ww_xd_openvpn(t, key), d, max);
 	case WW_TARGET_IKEV2:
-		return around(ww_xd_ikev2(t), d, max);
+		return around(t, ww_xd_ikev2(t), d, max);
 	case WW_TARGET_WIREGUARD:
 		key = t->key_file != NULL ? t->key_file : c->wireguard_key;
-		return around(ww_xd_wireguard(t, key), d, max);
+		return around(t, ww_xd_wireguard(t, key), d, max);
 	case WW_TARGET_QUIC:
 		return plan_quic(t, c, d, max);
 	default:

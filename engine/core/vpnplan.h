@@ -20,8 +20,18 @@ struct ww_vpn_conf {
 };
 
 /*
+ * The port of the closed-port probes (vpnplan.c): traceroute's first UDP
+ * port, which hosts keep unused so that a datagram there draws an ICMP
+ * port unreachable (RFC 1393's tool, and every traceroute since). The
+ * target's own port never: then the next one.
+ */
+#define WW_VPN_CLOSED_PORT 33434
+int ww_vpn_closed_port(int target_port);
+
+/*
  * Fill d[0..max) with the drivers for target t at ip, in the order they
- * must run; returns how many. Every plan has at least one driver. A
+ * must run; returns how many (at most 6; max must be 6 or more). Every
+ * plan has at least one driver. A
  * driver that cannot be made (a key file that does not read) is one whose
  * error says why (xdriver.h), so the record shows it.
  */

@@ -40,6 +40,9 @@ struct ww_xdriver {
 	const char *payload;  /* "handshake", "neutral_sni", "version_ping",
 				 "random", "ascii" */
 	bool udp;
+	/* The port it goes to; 0: the target's (the closed-port probes of
+	 * vpnplan.c go elsewhere on the same address). */
+	int port;
 	void *st; /* the driver's state, freed by free_st */
 	/* The first packet into out (cap bytes): its length, or -1. */
 	ssize_t (*first)(void *st, unsigned char *out, size_t cap);

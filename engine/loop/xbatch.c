@@ -95,7 +95,8 @@ xb_next(struct xb_addr *a)
 	a->d[a->next++] = NULL; /* the op owns it now */
 	r = &a->rec[a->n_rec++];
 	r->transaction_id = b->m->next_transaction_id++;
-	a->op = xchg_start(b->e, d, a->ip, b->port, r, b->t_base, xb_done, a);
+	a->op = xchg_start(b->e, d, a->ip, d->port > 0 ? d->port : b->port, r,
+			   b->t_base, xb_done, a);
 }
 
 struct xbatch *

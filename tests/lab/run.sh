@@ -15,7 +15,8 @@
 #
 # BUILD holds wallwatch-probe, wallwatch-collector, fakenet and
 # wallwatch-censor (`make lab` builds them). LAB_KEEP=1 keeps the files of a
-# run that passed too.
+# run that passed too. LAB_ONLY=vpn runs the VPN and QUIC scenarios alone
+# (tests/lab/vpn: their two probe runs and checks, none of the others').
 set -u
 BUILD=${1:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
@@ -81,7 +82,8 @@ if [ "$vpn_targets" != "$vpn_expected" ]; then
 	exit 1
 fi
 bad=$(awk -F'\t' '!/^#/ && NF > 0 && (NF != 7 || $2 !~ /^(keys|nokey)$/ ||
-	$5 !~ /^(-|[^,]+,[^,]+,[^,]+,[^,]+)$/) { print NR ": " $1 }' "$VPN_TSV")
+	$5 !~ /^(-|[^,]+,[^,]+,[^,]+,[^,]+(,[a-z_]+)?)$/) { print NR ": " $1 }' \
+	"$VPN_TSV")
 if [ -n "$bad" ]; then
 	echo "lab: vpn.tsv, malformed rows (columns: its header):" >&2
 	echo "$bad" >&2
@@ -322,17 +324,22 @@ cut_proof() {
 }
 
 CONTROL="http://$LAB_SERVER:$LAB_CONTROL_PORT"
-probe main --control "$CONTROL" || fail_run "the main run"
-selftests >"$LAB_DIR/selftest"
-vpn_runs || fail_run "the VPN and QUIC runs"
-lab_cut_control || fail_run "nft (control cut)"
-probe nocontrol --control "$CONTROL" || fail_run "the run without control"
-cut_proof nocontrol cut_control
-lab_uncut
-lab_cut_all || fail_run "nft (no network)"
-probe nonet --control "$CONTROL" || fail_run "the run without network"
-cut_proof nonet cut_all
-lab_uncut
+if [ "${LAB_ONLY:-}" = vpn ]; then
+	vpn_runs || fail_run "the VPN and QUIC runs"
+else
+	probe main --control "$CONTROL" || fail_run "the main run"
+	selftests >"$LAB_DIR/selftest"
+	vpn_runs || fail_run "the VPN and QUIC runs"
+	lab_cut_control || fail_run "nft (control cut)"
+	probe nocontrol --control "$CONTROL" ||
+		fail_run "the run without control"
+	cut_proof nocontrol cut_control
+	lab_uncut
+	lab_cut_all || fail_run "nft (no network)"
+	probe nonet --control "$CONTROL" || fail_run "the run without network"
+	cut_proof nonet cut_all
+	lab_uncut
+fi
 
 # --- verdicts ---------------------------------------------------------------
 # obtained JSONL INPUT: blocking, blocking_detail, accessible, confirmed.
@@ -444,6 +451,18 @@ check() {
 	done <tests/lab/scenarios.tsv
 }
 
+if [ "${LAB_ONLY:-}" = vpn ]; then
+	vpn_check >"$LAB_DIR/check.vpn"
+	cat "$LAB_DIR/check.vpn"
+	vpn_n=$(grep -c '^PASS\|^FAIL' "$LAB_DIR/check.vpn")
+	vpn_matched=$(grep -c '^PASS' "$LAB_DIR/check.vpn")
+	echo "lab: VPN and QUIC only (LAB_ONLY=vpn): $vpn_n scenarios," \
+		"$vpn_matched matched (their two probe runs: ${VPN_SECONDS}s;" \
+		"$(($(date +%s) - start))s in all)"
+	[ "$vpn_matched" -eq "$vpn_n" ] || KEEP=1
+	[ "$vpn_matched" -eq "$vpn_n" ]
+	exit
+fi
 check main >"$LAB_DIR/check.main"
 check nocontrol >"$LAB_DIR/check.nocontrol"
 check nonet >"$LAB_DIR/check.nonet"

@@ -158,19 +158,141 @@ static void
 test_handshake_failed(void **state)
 {
 	(void)state;
-	/* UDP silence beside silence: the address is not shown either way */
+	/* UDP silence beside silence, nothing asked of the address: blocked,
+	 * the method not told (no longer "protocol") */
 	expect(measurement(OVPN, udp3(false, false, NULL, TO, false), ctl_ok()),
-	       "protocol", 0, "openvpn.timeout", "handshake_failed");
+	       NULL, 0, "openvpn.timeout", "reachability_unknown");
+	/* the control's ASCII payload was answered, the probe's not: the
+	 * port (or the payload) is cut, the address not shown */
+	expect(measurement(OVPN, udp3(false, false, NULL, TO, false),
+			   udp3(true, true, "control", NULL, false)),
+	       NULL, 0, "openvpn.timeout", "reachability_unknown");
+}
+
+#define RF "connection_refused"
+
+/* The closed port's three exchanges (vpnplan.c) appended to xs (its
+ * first two put first, as the plan does): each failure (NULL: answered)
+ * and the TCP connect's connected. */
+static json_t *
+with_closed(json_t *xs, const char *udp_f, const char *tcp_f, int tcp_conn,
+	    const char *hs_f)
+{
+	json_t *all = json_pack("[o, o]",
+				x("openvpn", "closed_udp", "udp", udp_f == NULL,
+				  udp_f ? NULL : "data", udp_f, -1),
+				x("openvpn", "closed_tcp", "tcp", false, NULL,
+				  tcp_f, tcp_conn));
+
+	json_array_extend(all, xs);
+	json_decref(xs);
+	json_array_append_new(all,
+			      x("openvpn", "closed_handshake", "udp",
+				hs_f == NULL, hs_f ? NULL : "data", hs_f, -1));
+	return all;
+}
+
+/* The control as a host that sends its ICMP and RSTs: every closed-port
+ * exchange refused, the handshake answered. */
+static json_t *
+ctl_closed(void)
+{
+	return with_closed(ctl_ok(), RF, RF, 0, RF);
 }
 
 static void
 test_address_udp(void **state)
 {
 	(void)state;
-	/* the control's ASCII payload was answered, the probe's not */
-	expect(measurement(OVPN, udp3(false, false, NULL, TO, false),
-			   udp3(true, true, "control", NULL, false)),
+	/* all UDP and TCP to the address blackholed: no ICMP, no RST */
+	expect(measurement(OVPN,
+			   with_closed(udp3(false, false, NULL, TO, false), TO,
+				       TO, 0, TO),
+			   ctl_closed()),
 	       "tcp_ip", 0, "openvpn.unreachable", "address_blocked");
+	/* the same silence where the control's host sends no ICMP and no
+	 * RST either (a firewall): nothing proven */
+	expect(measurement(OVPN,
+			   with_closed(udp3(false, false, NULL, TO, false), TO,
+				       TO, 0, TO),
+			   with_closed(ctl_ok(), TO, TO, 0, TO)),
+	       NULL, 0, "openvpn.timeout", "reachability_unknown");
+	/* the UDP one alone silent (an ICMP filter, or UDP alone blocked):
+	 * the TCP RST shows the address; never "address" */
+	expect(measurement(OVPN,
+			   with_closed(udp3(false, false, NULL, TO, false), TO,
+				       RF, 0, TO),
+			   ctl_closed()),
+	       NULL, 0, "openvpn.timeout", "address_reachable");
+}
+
+static void
+test_closed_port(void **state)
+{
+	(void)state;
+	/* protocol DPI: at the closed port the neutral datagram drew its
+	 * ICMP, the handshake's packet none (the control's did) */
+	expect(measurement(OVPN,
+			   with_closed(udp3(false, false, NULL, TO, false), RF,
+				       RF, 0, TO),
+			   ctl_closed()),
+	       "protocol", 0, "openvpn.timeout", "protocol_dropped");
+	/* the same where the control's handshake packet drew no ICMP
+	 * either: nothing about the bytes proven */
+	expect(measurement(OVPN,
+			   with_closed(udp3(false, false, NULL, TO, false), RF,
+				       RF, 0, TO),
+			   with_closed(ctl_ok(), RF, RF, 0, TO)),
+	       NULL, 0, "openvpn.timeout", "address_reachable");
+	/* only the port blackholed: the handshake's bytes reach the closed
+	 * port; port or port-bound DPI, not told apart */
+	expect(measurement(OVPN,
+			   with_closed(udp3(false, false, NULL, TO, false), RF,
+				       RF, 0, RF),
+			   ctl_closed()),
+	       NULL, 0, "openvpn.timeout", "address_reachable");
+	/* ICMP filtered on the path and protocol DPI: the neutral datagram
+	 * unanswered too, so the handshake's silence proves nothing; the
+	 * RST shows the address: no false "address", no "protocol" */
+	expect(measurement(OVPN,
+			   with_closed(udp3(false, false, NULL, TO, false), TO,
+				       RF, 0, TO),
+			   ctl_closed()),
+	       NULL, 0, "openvpn.timeout", "address_reachable");
+	/* something listens on the closed TCP port: the address, not the
+	 * target's port, so no "protocol_blocked" */
+	expect(measurement(OVPN,
+			   with_closed(udp3(false, false, NULL, TO, false), TO,
+				       TO, 1, TO),
+			   ctl_closed()),
+	       NULL, 0, "openvpn.timeout", "address_reachable");
+	/* two addresses: one answers the closed port's datagram (its
+	 * handshake packet never went), the other is silent to both: the
+	 * two are compared where they went, so nothing about the bytes */
+	{
+		json_t *p = with_closed(udp3(false, false, NULL, TO, false), RF,
+					RF, 0, "unknown_failure: none");
+		json_t *b = with_closed(udp3(false, false, NULL, TO, false), TO,
+					RF, 0, TO);
+		size_t i;
+		json_t *e;
+
+		json_array_foreach(b, i, e)
+		{
+			json_object_set_new(e, "ip", json_string("192.0.2.8"));
+		}
+		json_array_extend(p, b);
+		json_decref(b);
+		expect(measurement(OVPN, p, ctl_closed()), NULL, 0,
+		       "openvpn.timeout", "address_reachable");
+	}
+	/* a handshake that completed needs no closed port */
+	expect(measurement(
+		       OVPN,
+		       with_closed(udp3(false, true, "control", NULL, false),
+				   TO, TO, 0, TO),
+		       ctl_closed()),
+	       "false", 1, NULL, "handshake_completed");
 }
 
 static json_t *
@@ -285,8 +407,16 @@ test_quic(void **state)
 	expect(measurement("quic://www.example.org", quic3(true, false, false),
 			   quic3(true, true, true)),
 	       "protocol", 0, "quic.timeout", "protocol_blocked");
+	/* the ping unanswered where the control's was: the port, or QUIC
+	 * itself (a censor may drop the ping too); not the address */
 	expect(measurement("quic://www.example.org", quic3(false, false, false),
 			   quic3(true, true, true)),
+	       NULL, 0, "quic.timeout", "reachability_unknown");
+	/* with the closed port silent over UDP and TCP: the address */
+	expect(measurement(
+		       "quic://www.example.org",
+		       with_closed(quic3(false, false, false), TO, TO, 0, TO),
+		       with_closed(quic3(true, true, true), RF, RF, 0, RF)),
 	       "tcp_ip", 0, "quic.unreachable", "address_blocked");
 	expect(measurement("quic://www.example.org", quic3(true, true, true),
 			   quic3(true, true, true)),
@@ -316,6 +446,7 @@ main(void)
 		cmocka_unit_test(test_protocol_proven),
 		cmocka_unit_test(test_handshake_failed),
 		cmocka_unit_test(test_address_udp),
+		cmocka_unit_test(test_closed_port),
 		cmocka_unit_test(test_tcp),
 		cmocka_unit_test(test_partial),
 		cmocka_unit_test(test_down_and_keyless),

@@ -87,10 +87,23 @@ vpn_exchanges_ok() {
 }
 
 # vpn_control_ok JSONL INPUT WANT: each PAYLOAD answered at some endpoint
-# of the control's exchanges, each !PAYLOAD at none.
+# of the control's exchanges, each !PAYLOAD at none, each PAYLOAD~FAILURE
+# ended with that failure at some (connection_refused: the closed port's
+# ICMP error or RST came to the control).
 vpn_control_ok() {
 	[ "$3" = - ] && return 0
 	for _co_w in $3; do
+		case $_co_w in
+		*~*)
+			_co_got=$(jq -r --arg in "$2" --arg p "${_co_w%%~*}" \
+				--arg f "${_co_w#*~}" 'select(.input == $in) |
+				[(.test_keys.control.exchanges // {})[][] |
+				select(.payload == $p) | .failure == $f] | any' \
+				"$1")
+			[ "$_co_got" = true ] || return 1
+			continue
+			;;
+		esac
 		_co_p=${_co_w#!}
 		_co_got=$(jq -r --arg in "$2" --arg p "$_co_p" \
 			'select(.input == $in) |
@@ -110,6 +123,13 @@ vpn_control() {
 		{}) | to_entries | map("\(.key): \([.value[] |
 		"\(.payload)=\(.answered)/\(.stage)/\(.failure)"] |
 		join(" "))") | join("; "))' "$1"
+}
+
+# vpn_obtained JSONL INPUT: run.sh's obtained and the analysis's reason.
+vpn_obtained() {
+	jq -r --arg in "$2" 'select(.input == $in) | .test_keys |
+		[.blocking, .blocking_detail, .accessible, .confirmed,
+		.analysis.reason] | map(tostring) | join(" ")' "$1"
 }
 
 # vpn_selftest SPEC: "ok: ..." or "FAILED: ..." (proofs joined by " | ").
@@ -142,7 +162,7 @@ vpn_check() {
 		_vc_ok=1
 		vpn_exchanges_ok "$exch" "$_vc_got" || _vc_ok=0
 		vpn_control_ok "$_vc_f" "$input" "$ctl" || _vc_ok=0
-		_vc_v=$(obtained "$_vc_f" "$input")
+		_vc_v=$(vpn_obtained "$_vc_f" "$input")
 		[ "$verdict" = - ] ||
 			echo "${verdict%%,*} ${_vc_v%% *}" >>"$TALLY"
 		if [ "$verdict" != - ] &&

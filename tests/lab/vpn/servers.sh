@@ -17,22 +17,34 @@ LAB_VPN_DOWN=30.2.0.94	 # vpn-down: nothing listens (the host refuses)
 LAB_VPN_CUT=30.2.0.95	 # vpn-cut: UDP flows cut after 1 packet
 LAB_VPN_FET=30.2.0.96	 # vpn-fet: the fully-encrypted-traffic rule
 LAB_VPN_SNI=30.2.0.97	 # quic-blocked: the QUIC SNI rule
+LAB_VPN_ICMP=30.2.0.98	 # vpn-icmp: its ICMP errors dropped, and DPI
+LAB_VPN_PORT=30.2.0.99	 # vpn-port: the VPN ports alone blackholed
+LAB_VPN_TC=30.2.0.100	 # vpn-tc, tc-nokey: OpenVPN with tls-crypt
+LAB_VPN_TC_PROTO=30.2.0.101 # vpn-tc-proto: the same, and DPI
 LAB_VPN6=2a30:2::71	 # vpn6: charon and wireguard-go over IPv6
+LAB_VPN6_ADDR=2a30:2::72 # vpn6-addr: the censor drops everything to it
 LAB_VPN_FIRST=90
-LAB_VPN_LAST=97
+LAB_VPN_LAST=101
 LAB_OVPN_PORT=1194
+# The closed port the probe asks at every UDP endpoint's address
+# (engine/core/vpnplan.h, WW_VPN_CLOSED_PORT): nothing listens there.
+LAB_CLOSED_PORT=33434
 # WireGuard: one wireguard-go per scenario port (vpn and vpn-down,
-# vpn-proto, vpn-addr, wg-nokey, vpn6), each listening on every address. One
+# vpn-proto, vpn-addr, wg-nokey, vpn6, vpn-icmp, vpn-port, vpn6-addr),
+# each listening on every address. One
 # server would see the control's initiations for several targets at once,
 # and wireguard-go drops an initiation that comes within 20 ms of the
 # last one from the same key (a flood) or is not newer (a replay).
-LAB_WG_PORTS="51820 51821 51822 51823 51824"
+LAB_WG_PORTS="51820 51821 51822 51823 51824 51825 51826 51827"
+LAB_WG_PORT_PORT=51826
 # The client's UDP to these ports, and TCP to OpenVPN's, goes through
-# wallwatch-censor (the router's nft holds it back, the censor forwards).
-LAB_VPN_UDP_PORTS="1194,500,4500,51820,51821,51822,51823,51824,443"
+# wallwatch-censor (the router's nft holds it back, the censor forwards):
+# the closed port's too, so that the censor's protocol rules see the
+# handshake packet sent there, as a real DPI box sees every port.
+LAB_VPN_UDP_PORTS="1194,500,4500,$(echo "$LAB_WG_PORTS" | tr ' ' ','),443,$LAB_CLOSED_PORT"
 LAB_VPN_TCP_PORTS="1194"
 # The addresses that lead to LAB_VPN's servers bound to it.
-LAB_VPN_NAT="$LAB_VPN_PROTO $LAB_VPN_ADDR $LAB_VPN_CUT $LAB_VPN_FET $LAB_VPN_SNI"
+LAB_VPN_NAT="$LAB_VPN_PROTO $LAB_VPN_ADDR $LAB_VPN_CUT $LAB_VPN_FET $LAB_VPN_SNI $LAB_VPN_ICMP $LAB_VPN_PORT"
 
 # lab_vpn_keys: the throwaway keys, in $LAB_DIR/vpn: OpenVPN's tls-auth
 # key; WireGuard's server key, the probe's and the control's (a server
@@ -104,27 +116,48 @@ $(lab_vpn_count vpn_down "reject with tcp reset" reject)
 			counter name vpn_nat dnat to $LAB_VPN
 		ip daddr { $_v_set } tcp dport $LAB_OVPN_PORT \
 			counter name vpn_nat dnat to $LAB_VPN
+		ip daddr $LAB_VPN_TC_PROTO udp dport $LAB_OVPN_PORT \
+			counter name vpn_nat dnat to $LAB_VPN_TC
 	}
 }
 EOF
 }
 
 # lab_vpn_nft_censor: the censor's own nft for the VPN scenarios: the
-# address block, and the client's VPN traffic held back for the censor.
+# address block (IPv4 and IPv6), the port block, the ICMP filter, and the
+# client's VPN traffic held back for the censor. The blocks sit in a chain
+# that both forward (the kernel's) and output (what the censor forwards
+# through its raw socket) jump to: the censor sees every packet by pcap.
 lab_vpn_nft_censor() {
 	lab_in "$LAB_NS_X" nft -f - <<EOF
 table ip wwvpn {
 $(lab_vpn_counters vpn_addr)
 	counter vpn_addr { }
+	counter vpn_addr_closed_udp { }
+	counter vpn_addr_closed_tcp { }
+	counter vpn_port_openvpn { }
+	counter vpn_port_wireguard { }
+	counter vpn_port_quic { }
+	counter vpn_icmp { }
 	chain block {
 		ip daddr $LAB_VPN_ADDR jump blackhole
+		ip daddr $LAB_VPN_PORT udp dport $LAB_OVPN_PORT \
+			counter name vpn_port_openvpn drop
+		ip daddr $LAB_VPN_PORT udp dport $LAB_WG_PORT_PORT \
+			counter name vpn_port_wireguard drop
+		ip daddr $LAB_VPN_PORT udp dport 443 \
+			counter name vpn_port_quic drop
 	}
 	chain blackhole {
+		udp dport $LAB_CLOSED_PORT counter name vpn_addr_closed_udp drop
+		tcp dport $LAB_CLOSED_PORT counter name vpn_addr_closed_tcp drop
 $(lab_vpn_count vpn_addr drop drop)
 		counter name vpn_addr drop
 	}
 	chain forward {
 		type filter hook forward priority filter; policy accept;
+		iifname "ww-out" ip saddr $LAB_VPN_ICMP ip protocol icmp \
+			counter name vpn_icmp drop
 		iifname "ww-in" jump block
 		iifname "ww-in" udp dport { $LAB_VPN_UDP_PORTS } drop
 		iifname "ww-in" tcp dport { $LAB_VPN_TCP_PORTS } drop
@@ -132,6 +165,17 @@ $(lab_vpn_count vpn_addr drop drop)
 	chain output {
 		type filter hook output priority filter; policy accept;
 		oifname "ww-out" jump block
+	}
+}
+table ip6 wwvpn6 {
+	counter vpn6_addr { }
+	counter vpn6_addr_closed { }
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		iifname "ww-in" ip6 daddr $LAB_VPN6_ADDR th dport \
+			$LAB_CLOSED_PORT counter name vpn6_addr_closed drop
+		iifname "ww-in" ip6 daddr $LAB_VPN6_ADDR \
+			counter name vpn6_addr drop
 	}
 }
 EOF
@@ -144,14 +188,17 @@ EOF
 lab_vpn_addrs() {
 	lab_in "$LAB_NS_S" sh -c \
 		'echo 0 >/proc/sys/net/ipv4/icmp_ratelimit' || return 1
+	lab_in "$LAB_NS_S" sh -c \
+		'echo 0 >/proc/sys/net/ipv6/icmp/ratelimit' || return 1
 	_a_i=$LAB_VPN_FIRST
 	while [ $_a_i -le $LAB_VPN_LAST ]; do
 		lab_in "$LAB_NS_S" ip addr add "30.2.0.$_a_i/24" dev ww-srv ||
 			return 1
 		_a_i=$((_a_i + 1))
 	done
-	lab_in "$LAB_NS_S" ip -6 addr add "$LAB_VPN6/64" dev ww-srv nodad ||
-		return 1
+	lab_in "$LAB_NS_S" ip -6 addr add "$LAB_VPN6/64" dev ww-srv nodad &&
+		lab_in "$LAB_NS_S" ip -6 addr add "$LAB_VPN6_ADDR/64" \
+			dev ww-srv nodad || return 1
 }
 
 # lab_openvpn NAME PROTO ADDR NET [OPTIONS...]: an OpenVPN 2.6 server in
@@ -261,6 +308,10 @@ lab_vpn_servers() {
 	lab_openvpn openvpn_tcp tcp4-server "$LAB_VPN" 10.90.2 || return 1
 	lab_openvpn openvpn_ta udp4 "$LAB_VPN_TA" 10.90.3 \
 		--tls-auth "$LAB_DIR/vpn/ta.key" 0 || return 1
+	# tls-crypt with the same static key (the probe's --openvpn-key and
+	# the control's serve both wraps)
+	lab_openvpn openvpn_tc udp4 "$LAB_VPN_TC" 10.90.5 \
+		--tls-crypt "$LAB_DIR/vpn/ta.key" || return 1
 	lab_charon || return 1
 	# wireguard-go's control socket is /var/run/wireguard/NAME.sock, on
 	# the host's file system: names of this run's own.
@@ -275,7 +326,7 @@ lab_vpn_servers() {
 		-d "$LAB_DIR/vpn" "$LAB_VPN" 443 "$LAB_DIR/certs/good.key" \
 		"$LAB_DIR/certs/good.pem"
 
-	for _v_s in openvpn_udp openvpn_tcp openvpn_ta; do
+	for _v_s in openvpn_udp openvpn_tcp openvpn_ta openvpn_tc; do
 		lab_wait "$_v_s" "$LAB_DIR/$_v_s.out" \
 			"Initialization Sequence Completed" || return 1
 	done
