@@ -275,6 +275,15 @@ const char *http_detail(const char *f);
  * probe made no handshake. */
 bool decide_vpn(struct ctx *c);
 
+/* --- analysis_ooni.c: OONI's web_connectivity in our shape -----------------
+ */
+/* m is OONI's web_connectivity (test_name), of any version. */
+bool ooni_shape(const json_t *m);
+/* A new measurement (the caller's reference) that shares m's values: the
+ * classic algorithm's records in our shape (docs/verdicts.md, "OONI's
+ * measurements"). m must have a test_keys object. */
+json_t *ooni_view(const json_t *m);
+
 /* --- analysis_packets.c: proof from test_keys.packets --------------------- */
 void pk_apply_dns(struct ctx *c);
 void pk_apply_flows(struct ctx *c);
