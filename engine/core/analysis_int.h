@@ -6,8 +6,9 @@
  * analysis_pages.c compares pages (the comparison keys, "far" pages,
  * throttling, fingerprints), analysis.c decides (docs/verdicts.md) and
  * writes the keys, analysis_packets.c reads test_keys.packets for proof of
- * injection and applies its rules to the verdict. All of them work on one
- * struct ctx, filled in that order: hops, then pages, then the verdict,
+ * injection and applies its rules to the verdict; analysis_ooni.c turns
+ * OONI's web_connectivity into a view in our shape first. All of them work on
+ * one struct ctx, filled in that order: hops, then pages, then the verdict,
  * then the packet rules.
  */
 #ifndef WW_ANALYSIS_INT_H

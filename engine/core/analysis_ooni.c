@@ -428,6 +428,16 @@ add_failed_hop(json_t *view_tk, json_t *reqs)
 	free(url);
 }
 
+/* An HTTP/3 request (probe-cli tries the test helper's discovered QUIC
+ * endpoint too): not the TCP/TLS fetch the walk judges. */
+static bool
+over_quic(const json_t *r)
+{
+	const char *x = jstr(jobj(r, "request"), "x_transport");
+
+	return is(jstr(r, "network"), "udp") || is(x, "udp") || is(x, "quic");
+}
+
 static json_t *
 view_requests(const struct classic *cl, json_t *view_tk, const json_t *tk)
 {
@@ -437,7 +447,8 @@ view_requests(const struct classic *cl, json_t *view_tk, const json_t *tk)
 	for (size_t i = 0; i < jlen(reqs); i++) {
 		const json_t *r = json_array_get(reqs, i);
 
-		if (json_is_object(r) && classic_record(cl, r, true))
+		if (json_is_object(r) && !over_quic(r) &&
+		    classic_record(cl, r, true))
 			json_array_append_new(out, view_request(r));
 	}
 	add_failed_hop(view_tk, out);
@@ -519,7 +530,10 @@ dup_original(const json_t *tk, const json_t *d)
  * query: P1 proves injection when two replies to one id share no address.
  * Those lookups go to a public resolver across the network's border, as
  * the system resolver's upstream queries usually do: proof about the name
- * on this path, not about the system resolver's answer.
+ * on this path, not about the system resolver's answer, so the entries are
+ * marked "extra_resolver" and P1 changes the verdict only when the
+ * system resolver's own answer was forged or failed too
+ * (analysis_packets.c).
  */
 static json_t *
 view_packets(const json_t *tk)
@@ -539,13 +553,13 @@ view_packets(const json_t *tk)
 		}
 		json_array_append_new(
 			dns,
-			json_pack("{s:O,s:O,s:O,s:O,s:i,s:i,s:b,s:[oo]}",
+			json_pack("{s:O,s:O,s:O,s:O,s:i,s:i,s:b,s:[oo],s:b}",
 				  "transaction_id", jget(q, "transaction_id"),
 				  "hostname", jget(q, "hostname"), "query_type",
 				  jget(q, "query_type"), "resolver_address",
 				  jget(q, "resolver_address"), "n_sent", 1,
 				  "n_replies", 2, "truncated", 0, "replies",
-				  first, later));
+				  first, later, "extra_resolver", 1));
 	}
 	if (json_array_size(dns) == 0) {
 		json_decref(dns);

@@ -455,9 +455,11 @@ evidence0(const json_t *m)
 		json_array_get(json_object_get(a, "evidence"), 0));
 }
 
-/* Two replies to one id that share no address prove injection (P1): the
- * verdict becomes dns.injected, confirmed; the same pair with different
- * ids (a retransmission) proves nothing. */
+/* Two replies to one id that share no address prove injection (P1): where
+ * the system resolver's own answer was forged too, dns.injected,
+ * confirmed; where it was sound, evidence only (the walk's verdict
+ * stands); the same pair with different ids (a retransmission) proves
+ * nothing. */
 static void
 test_duplicate_responses(void **state)
 {
@@ -466,8 +468,7 @@ test_duplicate_responses(void **state)
 	json_t *m, *tk;
 
 	(void)state;
-	m = with_duplicate("qa/tcpBlockingConnectTimeout", 0x1234, real, 0x1234,
-			   forged);
+	m = with_duplicate("qa/dnsBlockingBOGON", 0x1234, real, 0x1234, forged);
 	analyze_ok(m);
 	tk = json_object_get(m, "test_keys");
 	assert_string_equal(
@@ -477,13 +478,23 @@ test_duplicate_responses(void **state)
 	assert_string_equal(evidence0(m), "dns_injected");
 	json_decref(m);
 
-	m = with_duplicate("qa/tcpBlockingConnectTimeout", 0x1234, real, 0x4321,
+	m = with_duplicate("qa/tcpBlockingConnectTimeout", 0x1234, real, 0x1234,
 			   forged);
 	analyze_ok(m);
 	tk = json_object_get(m, "test_keys");
 	assert_string_equal(
 		json_string_value(json_object_get(tk, "blocking_detail")),
 		"tcp.timeout");
+	assert_false(json_is_true(json_object_get(tk, "confirmed")));
+	assert_string_equal(evidence0(m), "dns_injected");
+	json_decref(m);
+
+	m = with_duplicate("qa/dnsBlockingBOGON", 0x1234, real, 0x4321, forged);
+	analyze_ok(m);
+	tk = json_object_get(m, "test_keys");
+	assert_string_equal(
+		json_string_value(json_object_get(tk, "blocking_detail")),
+		"dns.bogon");
 	assert_null(evidence0(m));
 	json_decref(m);
 
