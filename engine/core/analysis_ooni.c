@@ -500,6 +500,15 @@ dup_reply(const json_t *q)
 	return out;
 }
 
+/* Both have key k, a string, and the same one. */
+static bool
+same_key(const json_t *a, const json_t *b, const char *k)
+{
+	const char *x = jstr(a, k), *y = jstr(b, k);
+
+	return x != NULL && y != NULL && strcmp(x, y) == 0;
+}
+
 /* The lookup in queries that a duplicate answers: the same transaction,
  * name, type and resolver. */
 static const json_t *
@@ -514,10 +523,9 @@ dup_original(const json_t *tk, const json_t *d)
 		const json_t *q = json_array_get(qs, i);
 
 		if (jint(q, "transaction_id", &qtid) && qtid == tid &&
-		    is(jstr(q, "hostname"), jstr(d, "hostname")) &&
-		    is(jstr(q, "query_type"), jstr(d, "query_type")) &&
-		    is(jstr(q, "resolver_address"),
-		       jstr(d, "resolver_address")))
+		    same_key(q, d, "hostname") &&
+		    same_key(q, d, "query_type") &&
+		    same_key(q, d, "resolver_address"))
 			return q;
 	}
 	return NULL;

@@ -854,7 +854,7 @@ own_answer_sound(const struct ctx *c, size_t j)
 	for (size_t i = 0; i < jlen(dns); i++)
 		if (!jtrue(json_array_get(dns, i), "extra_resolver"))
 			return false;
-	return h->n_addrs > 0 && !h->bogon &&
+	return jlen(dns) > 0 && h->n_addrs > 0 && !h->bogon &&
 	       !is(h->consistency, "inconsistent");
 }
 
