@@ -54,8 +54,7 @@ ooni_shape(const json_t *m)
 	return is(jstr(m, "test_name"), "web_connectivity");
 }
 
-/* --- tags ------------------------------------------------------------------
- */
+/* --- tags ----------------------------------------------------------------- */
 
 static bool
 has_tag(const json_t *e, const char *tag)
@@ -97,8 +96,7 @@ copy_record(const json_t *e)
 	return c;
 }
 
-/* --- the classic lookups and their addresses -------------------------------
- */
+/* --- the classic lookups and their addresses ------------------------------ */
 
 /*
  * A lookup by the system resolver: tagged "classic" (probe-cli 3.22+), or
@@ -182,8 +180,7 @@ classic_record(const struct classic *cl, const json_t *e, bool no_addr_ok)
 	return entry_endpoint(e, &ip, &port) && ip_in(&ip, cl->addrs, cl->n);
 }
 
-/* --- records ----------------------------------------------------------------
- */
+/* --- records -------------------------------------------------------------- */
 
 static json_t *
 view_queries(const json_t *tk)
@@ -455,8 +452,7 @@ view_requests(const struct classic *cl, json_t *view_tk, const json_t *tk)
 	return out;
 }
 
-/* --- x_dns_duplicate_responses as packets.dns -------------------------------
- */
+/* --- x_dns_duplicate_responses as packets.dns ----------------------------- */
 
 /* One reply of ours (docs/measurement-format.md, packets.dns[].replies)
  * from an OONI lookup's raw_response; NULL when it has none or it does
@@ -577,8 +573,7 @@ view_packets(const json_t *tk)
 			 "capture_failure", "dns", dns, "tcp", "truncated", 0);
 }
 
-/* --- the view ----------------------------------------------------------------
- */
+/* --- the view ------------------------------------------------------------- */
 
 json_t *
 ooni_view(const json_t *m)
