@@ -260,6 +260,25 @@ decide_dns(struct ctx *c, const struct hop *h)
 }
 
 /*
+ * Every address of the hop is a bogon the control's lookup gave too (the
+ * name points to loopback or a private network for everyone): no public
+ * server lives there, so a web target is down when no connect and no
+ * request was made (OONI's engines make none to loopback; our probe
+ * tries, and row 12 judges the connect).
+ */
+static bool
+only_shared_bogons(const struct ctx *c, const struct hop *h)
+{
+	if (c->control == NULL || h->n_addrs == 0 || h->req != NULL ||
+	    (c->t.kind != WW_TARGET_HTTP && c->t.kind != WW_TARGET_HTTPS))
+		return false;
+	for (size_t i = 0; i < h->n_addrs; i++)
+		if (!shared_bogon(h, &h->addrs[i]))
+			return false;
+	return true;
+}
+
+/*
  * Only when no connect to the hop's endpoints worked: a connect the
  * control made to the same address and port proves the path is at fault
  * (tcp_ip); the control failing there too means the server is down.
@@ -306,6 +325,8 @@ decide_tcp(struct ctx *c, const struct hop *h, size_t k)
 			break;
 		}
 	}
+	if (first == NULL && local == NULL && only_shared_bogons(c, h))
+		return set_down(c, NULL);
 	if (first == NULL) /* no connect observed: a later step may tell */
 		return local != NULL ? set_probe_offline(c, local) : false;
 	if (c->control == NULL)
@@ -880,22 +901,27 @@ ctx_free(struct ctx *c)
 	free(c);
 }
 
-int
-ww_analyze(json_t *m, const struct ww_fingerprints *fp, char *err,
-	   size_t errlen)
+/* The keys write_keys() sets, which an OONI view hands back. */
+static const char *const written_keys[] = {"http_experiment_failure",
+					   "dns_experiment_failure",
+					   "blocking",
+					   "accessible",
+					   "blocking_detail",
+					   "confirmed",
+					   "dns_consistency",
+					   "body_length_match",
+					   "status_code_match",
+					   "headers_match",
+					   "title_match",
+					   "body_proportion",
+					   "analysis"};
+
+static void
+analyze(json_t *m, json_t *tk, const struct ww_fingerprints *fp)
 {
-	struct ctx *c;
-	json_t *tk = jobj(m, "test_keys");
+	struct ctx *c = xcalloc(1, sizeof(*c));
 	char terr[256];
 
-	if (tk == NULL) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "not a measurement: %s",
-				 json_is_object(m) ? "no test_keys object"
-						   : "not a JSON object");
-		return -1;
-	}
-	c = xcalloc(1, sizeof(*c));
 	c->tk = tk;
 	c->fp = fp;
 	c->cc = jstr(m, "probe_cc");
@@ -927,5 +953,44 @@ ww_analyze(json_t *m, const struct ww_fingerprints *fp, char *err,
 	apply_network_check(c);
 	write_keys(c);
 	ctx_free(c);
+}
+
+/*
+ * OONI's web_connectivity: the same procedure on a view of it in our
+ * shape (analysis_ooni.c), whose verdict keys are then written into m's
+ * own test_keys; the view's other values are m's, never changed.
+ */
+static void
+analyze_ooni(json_t *m, json_t *tk, const struct ww_fingerprints *fp)
+{
+	json_t *view = ooni_view(m);
+	json_t *vtk = jobj(view, "test_keys");
+
+	analyze(view, vtk, fp);
+	json_object_set_new(jobj(vtk, "analysis"), "shape",
+			    json_string("ooni_web_connectivity"));
+	for (size_t i = 0; i < WW_ARRAY_LEN(written_keys); i++)
+		json_object_set(tk, written_keys[i],
+				json_object_get(vtk, written_keys[i]));
+	json_decref(view);
+}
+
+int
+ww_analyze(json_t *m, const struct ww_fingerprints *fp, char *err,
+	   size_t errlen)
+{
+	json_t *tk = jobj(m, "test_keys");
+
+	if (tk == NULL) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "not a measurement: %s",
+				 json_is_object(m) ? "no test_keys object"
+						   : "not a JSON object");
+		return -1;
+	}
+	if (ooni_shape(m))
+		analyze_ooni(m, tk, fp);
+	else
+		analyze(m, tk, fp);
 	return 0;
 }

@@ -7,7 +7,10 @@
  * probe runs it before writing and the collector can run it again on stored
  * data when the rules or the fingerprints change. The decision procedure,
  * the keys written and the differences from OONI's Web Connectivity are in
- * docs/verdicts.md. Needs only libc, jansson and the engine's pure helpers.
+ * docs/verdicts.md. OONI Probe's own web_connectivity measurements (test_name
+ * "web_connectivity") are read through a view in our shape
+ * (analysis_ooni.c; docs/verdicts.md, "OONI's measurements"). Needs only
+ * libc, jansson, libcurl's URL parser and the engine's pure helpers.
  */
 #ifndef WW_ANALYSIS_H
 #define WW_ANALYSIS_H
@@ -80,7 +83,7 @@
  * blocking_detail, confirmed, dns_consistency, body_length_match,
  * status_code_match, headers_match, title_match, body_proportion,
  * dns_experiment_failure, http_experiment_failure and analysis (version,
- * reason, fingerprints, hop, hop_url) into
+ * reason, fingerprints, hop, hop_url; shape for OONI's measurements) into
  * m["test_keys"], replacing any earlier values of those keys and nothing
  * else. fp may be NULL (no fingerprints). Missing or ill-typed fields count
  * as "not observed"; the result then tends to null, never to "blocked".

@@ -716,10 +716,47 @@ tls_proves(const struct ctx *c, const char *host, const struct ip *ip)
 	return ctl_hs(c, ip, -1, host, true) != NULL;
 }
 
+/* The ASN the control's ip_info gives ip; 0 when unknown (our control
+ * always says 0: it has no ASN data; OONI's test helper has). */
+static long long
+ctl_asn(const struct ctx *c, const struct ip *ip)
+{
+	const json_t *info = jobj(c->control, "ip_info");
+	json_t *o = (json_t *)info;
+	struct ip kip;
+	long long asn;
+	size_t seen = 0;
+
+	for (void *it = json_object_iter(o); it != NULL && seen++ < MAX_ITEMS;
+	     it = json_object_iter_next(o, it))
+		if (ip_parse(json_object_iter_key(it), &kip) && ip_eq(&kip, ip))
+			return jint(json_object_iter_value(it), "asn", &asn) &&
+					       asn > 0
+				       ? asn
+				       : 0;
+	return 0;
+}
+
+/* Some probe address is in the AS of some control address, by the
+ * control's ip_info (OONI's ASN comparison). */
+static bool
+same_asn(const struct ctx *c, const struct hop *h)
+{
+	for (size_t i = 0; i < h->n_addrs; i++) {
+		long long a = ctl_asn(c, &h->addrs[i]);
+
+		for (size_t j = 0; a > 0 && j < h->n_ctl_addrs; j++)
+			if (ctl_asn(c, &h->ctl_addrs[j]) == a)
+				return true;
+	}
+	return false;
+}
+
 /*
  * OONI's dns_consistency (ts-017; webconnectivitylte analysisclassic.go)
- * for the hop's name, with TLS standing in for the ASN comparison we
- * cannot make.
+ * for the hop's name: a shared address, else a shared ASN when the
+ * control's ip_info knows them (OONI's test helper; ours says 0), else
+ * TLS proving a probe address valid for the name.
  */
 static const char *
 dns_consistency(const struct ctx *c, const struct hop *h)
@@ -737,7 +774,7 @@ dns_consistency(const struct ctx *c, const struct hop *h)
 		if (ip_in(&h->addrs[i], h->ctl_addrs, h->n_ctl_addrs) ||
 		    tls_proves(c, h->t.host, &h->addrs[i]))
 			return "consistent";
-	return "inconsistent";
+	return same_asn(c, h) ? "consistent" : "inconsistent";
 }
 
 /* A private or reserved answer for a name the control resolves to other

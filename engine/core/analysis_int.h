@@ -6,8 +6,9 @@
  * analysis_pages.c compares pages (the comparison keys, "far" pages,
  * throttling, fingerprints), analysis.c decides (docs/verdicts.md) and
  * writes the keys, analysis_packets.c reads test_keys.packets for proof of
- * injection and applies its rules to the verdict. All of them work on one
- * struct ctx, filled in that order: hops, then pages, then the verdict,
+ * injection and applies its rules to the verdict; analysis_ooni.c turns
+ * OONI's web_connectivity into a view in our shape first. All of them work on
+ * one struct ctx, filled in that order: hops, then pages, then the verdict,
  * then the packet rules.
  */
 #ifndef WW_ANALYSIS_INT_H
@@ -274,6 +275,15 @@ const char *http_detail(const char *f);
 /* The verdict from test_keys.exchanges and the control's; false when the
  * probe made no handshake. */
 bool decide_vpn(struct ctx *c);
+
+/* --- analysis_ooni.c: OONI's web_connectivity in our shape -----------------
+ */
+/* m is OONI's web_connectivity (test_name), of any version. */
+bool ooni_shape(const json_t *m);
+/* A new measurement (the caller's reference) that shares m's values: the
+ * classic algorithm's records in our shape (docs/verdicts.md, "OONI's
+ * measurements"). m must have a test_keys object. */
+json_t *ooni_view(const json_t *m);
 
 /* --- analysis_packets.c: proof from test_keys.packets --------------------- */
 void pk_apply_dns(struct ctx *c);

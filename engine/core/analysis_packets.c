@@ -837,13 +837,34 @@ page_intact(const struct ctx *c, size_t j)
  * hop (its failure is not the name's), and not when the page came intact
  * through it: then the injection is evidence only, and the page decides.
  */
+/*
+ * Every packets.dns entry is of a resolver other than the probe's own
+ * ("extra_resolver": OONI's DNS-over-UDP lookup to a public resolver,
+ * analysis_ooni.c), and the probe's own lookup of hop j's name got
+ * addresses that are neither forged nor a bogon: the injection is proven
+ * on this network's path, but what this user's resolver answered was not
+ * forged, so it is evidence and the walk's verdict stands.
+ */
+static bool
+own_answer_sound(const struct ctx *c, size_t j)
+{
+	const json_t *dns = jarr(jobj(c->tk, "packets"), "dns");
+	const struct hop *h = &c->hops[j];
+
+	for (size_t i = 0; i < jlen(dns); i++)
+		if (!jtrue(json_array_get(dns, i), "extra_resolver"))
+			return false;
+	return jlen(dns) > 0 && h->n_addrs > 0 && !h->bogon &&
+	       !is(h->consistency, "inconsistent");
+}
+
 void
 pk_apply_dns(struct ctx *c)
 {
 	int j = pk_dns_injected(c);
 
 	if (j < 0 || c->confirmed || (c->v.hop >= 0 && j > c->v.hop) ||
-	    page_intact(c, (size_t)j))
+	    page_intact(c, (size_t)j) || own_answer_sound(c, (size_t)j))
 		return;
 	c->cur_hop = j;
 	set_blocked(c, WW_BLOCKING_DNS, "dns.injected", "dns_injected_replies",
