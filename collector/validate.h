@@ -57,8 +57,9 @@ int ww_validate_measurement(const json_t *m, char *field, size_t fieldlen,
 #define WW_OONI_UID_LEN (sizeof(WW_OONI_UID_PREFIX) - 1 + 32)
 
 /* True when m has the shape of one of OONI's own measurements (test_name
- * WW_OONI_TEST_NAME): ww_validate_measurement() then checks it against
- * OONI's data format instead of ours. */
+ * WW_OONI_TEST_NAME, a software_name that is not "wallwatch..."):
+ * ww_validate_measurement() then checks it against OONI's data format
+ * instead of ours. */
 bool ww_validate_is_ooni(const json_t *m);
 
 /*

@@ -48,12 +48,17 @@
 /* Endpoints of the control's maps (tcp_connect, tls_handshake, ip_info). */
 #define OONI_MAX_ENDPOINTS 1024
 
+/* By shape: OONI's test, written by a software that is not ours (our
+ * probe writing "web_connectivity" is a mistake of ours, refused by our
+ * format's rules and named as such). */
 bool
 ww_validate_is_ooni(const json_t *m)
 {
 	const char *t = json_string_value(json_object_get(m, "test_name"));
+	const char *sw = json_string_value(json_object_get(m, "software_name"));
 
-	return t != NULL && strcmp(t, WW_OONI_TEST_NAME) == 0;
+	return t != NULL && strcmp(t, WW_OONI_TEST_NAME) == 0 &&
+	       (sw == NULL || strncmp(sw, "wallwatch", 9) != 0);
 }
 
 /* --- small checks --------------------------------------------------------- */
