@@ -744,9 +744,8 @@ check_input(struct vctx *c, const json_t *m)
 	const char *s = json_string_value(vd_get(m, "input"));
 	struct ww_target t;
 	char err[256];
-	int rc = 0;
-
 	size_t old;
+	int rc = 0;
 
 	if (check_text(c, m, "input", 1, WW_TARGET_MAX_INPUT) != 0)
 		return -1;
