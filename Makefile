@@ -253,6 +253,7 @@ INTEGRATION_RUNS = \
 	capture "$(IT)/capture.sh $(PROBE) $(FAKENET)" \
 	dnslate "$(IT)/dnslate.sh $(PROBE) $(FAKENET)" \
 	reanalyze "$(IT)/reanalyze.sh $(COLLECTOR)" \
+	ooni "$(IT)/ooni.sh $(COLLECTOR)" \
 	install "$(IT)/install.sh $(BUILD)"
 
 # The probe and the collector under ASan+UBSan (LeakSanitizer included)
@@ -304,7 +305,8 @@ endif
 INTEGRATION_PG_RUNS = \
 	pg:copystore "$(IT)/copystore.sh $(PROBE) $(COLLECTOR) $(FAKENET)" \
 	pg:pgmulti "$(IT)/pgmulti.sh $(PROBE) $(COLLECTOR) $(FAKENET)" \
-	pg:pgreplica "$(IT)/pgreplica.sh $(PROBE) $(COLLECTOR) $(FAKENET)"
+	pg:pgreplica "$(IT)/pgreplica.sh $(PROBE) $(COLLECTOR) $(FAKENET)" \
+	pg:ooni "$(IT)/ooni.sh $(COLLECTOR) pg"
 integration-pg: $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/parallel.sh $(INTEGRATION_JOBS) \
 		$(INTEGRATION_PG_RUNS)

@@ -210,6 +210,11 @@ row_json(const struct store_row *r)
 	json_object_set_new(o, "measurement_uid", jstr(r->uid));
 	json_object_set_new(o, "input", jstr(r->input));
 	json_object_set_new(o, "test_name", jstr(r->test_name));
+	/* where it comes from (docs/ooni-data.md, "Source") */
+	json_object_set_new(o, "source", json_string(store_source_of(r)));
+	json_object_set_new(o, "software_name", jstr(r->software_name));
+	json_object_set_new(o, "software_version", jstr(r->software_version));
+	json_object_set_new(o, "test_version", jstr(r->test_version));
 	json_object_set_new(o, "category_code", jstr(r->category_code));
 	json_object_set_new(o, "probe_cc", jstr(r->probe_cc));
 	json_object_set_new(o, "probe_asn", jstr(r->probe_asn));
@@ -452,7 +457,8 @@ static const char csv_header[] =
 	"measurement_uid,measurement_start_time,input,test_name,"
 	"category_code,probe_cc,probe_asn,observed_cc,observed_asn,"
 	"geo_mismatch,blocking,accessible,blocking_detail,confirmed,"
-	"analysis_version,evidence,confirmed_by_packets\r\n";
+	"analysis_version,evidence,confirmed_by_packets,source,"
+	"software_name,software_version,test_version\r\n";
 
 static void
 export_csv_row(struct evbuffer *b, const struct store_row *r)
@@ -483,7 +489,11 @@ export_csv_row(struct evbuffer *b, const struct store_row *r)
 	export_csv_cell(b, r->confirmed ? "true" : "false", false);
 	export_csv_cell(b, r->analysis_version, false);
 	export_csv_cell(b, r->evidence, false);
-	export_csv_cell(b, confirmed_by_packets(r) ? "true" : "false", true);
+	export_csv_cell(b, confirmed_by_packets(r) ? "true" : "false", false);
+	export_csv_cell(b, store_source_of(r), false);
+	export_csv_cell(b, r->software_name, false);
+	export_csv_cell(b, r->software_version, false);
+	export_csv_cell(b, r->test_version, true);
 }
 
 const char *

@@ -17,7 +17,7 @@
 
 static const char *const names[AQ_N] = {
 	"input", "cc",	  "asn",   "category",	  "state",  "since",
-	"until", "after", "limit", "granularity", "format",
+	"until", "after", "limit", "granularity", "format", "source",
 };
 
 static const char *const states[] = {
@@ -241,6 +241,12 @@ set_param(struct api_query *q, int i, const char *v, size_t n, char *err,
 				      "want jsonl or csv");
 		q->csv = strcmp(v, "csv") == 0;
 		break;
+	case AQ_SOURCE:
+		if (strcmp(v, "ooni") != 0 && strcmp(v, "wallwatch") != 0 &&
+		    strcmp(v, "all") != 0)
+			return refuse(q, name, err, errlen,
+				      "want ooni, wallwatch or all");
+		break;
 	default:
 		abort();
 	}
@@ -251,6 +257,7 @@ set_param(struct api_query *q, int i, const char *v, size_t n, char *err,
 	q->f.asn = q->vals[2];
 	q->f.category = q->vals[3];
 	q->f.state = q->vals[4];
+	q->f.source = q->vals[11];
 	return 0;
 }
 

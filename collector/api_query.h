@@ -28,13 +28,14 @@ enum api_param {
 	AQ_LIMIT = 1u << 8,
 	AQ_GRANULARITY = 1u << 9,
 	AQ_FORMAT = 1u << 10,
+	AQ_SOURCE = 1u << 11, /* ooni, wallwatch or all (docs/ooni-data.md) */
 };
-#define AQ_N 11
+#define AQ_N 12
 
 /* The filters every query endpoint takes. */
 #define AQ_FILTERS                                                             \
 	(AQ_INPUT | AQ_CC | AQ_ASN | AQ_CATEGORY | AQ_STATE | AQ_SINCE |       \
-	 AQ_UNTIL)
+	 AQ_UNTIL | AQ_SOURCE)
 
 /* Bounds of the query string and of its values. */
 #define AQ_MAX_QUERY 16384 /* bytes of the whole query string */

@@ -69,7 +69,8 @@ struct cs_row {
 	char *uid, *input, *test_name, *category_code, *probe_cc, *probe_asn,
 		*observed_cc, *observed_asn, *submitter, *blocking,
 		*blocking_detail, *analysis_version, *analysis_reason,
-		*evidence, *evidence_detail;
+		*evidence, *evidence_detail, *software_name, *software_version,
+		*test_version;
 	bool geo_mismatch, confirmed;
 	int accessible, packets;
 	char *raw;
@@ -120,6 +121,9 @@ row_free(struct cs_row *r)
 			 &r->analysis_reason,
 			 &r->evidence,
 			 &r->evidence_detail,
+			 &r->software_name,
+			 &r->software_version,
+			 &r->test_version,
 			 &r->raw};
 
 	for (size_t i = 0; i < WW_ARRAY_LEN(strs); i++) {
@@ -169,6 +173,9 @@ page_add(const struct store_row *r, void *arg)
 	c->analysis_reason = dup_or_null(r->analysis_reason, oom);
 	c->evidence = dup_or_null(r->evidence, oom);
 	c->evidence_detail = dup_or_null(r->evidence_detail, oom);
+	c->software_name = dup_or_null(r->software_name, oom);
+	c->software_version = dup_or_null(r->software_version, oom);
+	c->test_version = dup_or_null(r->test_version, oom);
 	if (c->uid == NULL)
 		*oom = true; /* a stored row always has one */
 	return *oom ? 1 : 0;
@@ -229,6 +236,9 @@ meas_of(const struct cs_row *r, struct store_meas *m)
 	m->raw_len = r->raw_len;
 	m->input = r->input;
 	m->test_name = r->test_name;
+	m->software_name = r->software_name;
+	m->software_version = r->software_version;
+	m->test_version = r->test_version;
 	m->category_code = r->category_code;
 	m->probe_cc = r->probe_cc;
 	m->probe_asn = r->probe_asn;

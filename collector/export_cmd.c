@@ -32,6 +32,7 @@ export_main(int argc, char **argv)
 		{"asn", required_argument, NULL, 'f'},
 		{"category", required_argument, NULL, 'f'},
 		{"state", required_argument, NULL, 'f'},
+		{"source", required_argument, NULL, 'f'},
 		{"format", required_argument, NULL, 'F'},
 		{"output", required_argument, NULL, 'o'},
 		{NULL, 0, NULL, 0},

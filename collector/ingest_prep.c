@@ -397,6 +397,12 @@ view(const struct prep_line *l, const json_t *m, const struct prep_peer *peer,
 	sm->raw_len = l->len;
 	sm->input = json_string_value(json_object_get(m, "input"));
 	sm->test_name = json_string_value(json_object_get(m, "test_name"));
+	sm->software_name =
+		json_string_value(json_object_get(m, "software_name"));
+	sm->software_version =
+		json_string_value(json_object_get(m, "software_version"));
+	sm->test_version =
+		json_string_value(json_object_get(m, "test_version"));
 	sm->category_code = tk_str(m, "category_code");
 	sm->probe_cc = json_string_value(json_object_get(m, "probe_cc"));
 	sm->probe_asn = json_string_value(json_object_get(m, "probe_asn"));
@@ -435,6 +441,9 @@ own(struct prep_row *r, const struct store_meas *sm, const void *z, size_t zlen)
 		&r->sm.uid,
 		&r->sm.input,
 		&r->sm.test_name,
+		&r->sm.software_name,
+		&r->sm.software_version,
+		&r->sm.test_version,
 		&r->sm.category_code,
 		&r->sm.probe_cc,
 		&r->sm.probe_asn,
@@ -474,7 +483,7 @@ void
 prep_row_make(struct prep_ctx *c, const struct prep_line *l,
 	      const struct prep_peer *peer, struct prep_row *out)
 {
-	char field[256], msg[512];
+	char field[256], msg[512], uid[WW_OONI_UID_LEN + 1];
 	struct verdict_bufs ev;
 	struct store_meas sm;
 	json_error_t jerr;
@@ -503,6 +512,13 @@ prep_row_make(struct prep_ctx *c, const struct prep_line *l,
 		goto done;
 	}
 	view(l, m, peer, &sm, &ev);
+	/* An OONI measurement without a measurement_uid gets its stable
+	 * identity (docs/ooni-data.md): the same one each time it comes, so
+	 * a second import or POST is a duplicate, not a second row. */
+	if (sm.uid == NULL && ww_validate_is_ooni(m)) {
+		ww_ooni_uid(m, uid);
+		sm.uid = uid;
+	}
 	/* The store would refuse the whole batch for it: refuse it alone. */
 	if (store_meas_check(&sm, msg, sizeof(msg)) != 0) {
 		refuse(out, "", msg);

@@ -50,6 +50,7 @@ static const char usage_text[] =
 	"       wallwatch-collector export --db PATH [--since T] [--until T]\n"
 	"                           [--input URL] [--cc CC] [--asn ASN]\n"
 	"                           [--category CODE] [--state STATE]\n"
+	"                           [--source ooni|wallwatch|all]\n"
 	"                           [--format jsonl|csv] [--output F]\n"
 	"       wallwatch-collector keys list|add|revoke --db PATH ...\n"
 	"       wallwatch-collector copy-store --from SQLITE_PATH --to "

@@ -126,6 +126,9 @@ check_meas(const char *ctx, const struct store_meas *m, char *err,
 	} f[] = {
 		{"input", m->input, false},
 		{"test_name", m->test_name, false},
+		{"software_name", m->software_name, false},
+		{"software_version", m->software_version, false},
+		{"test_version", m->test_version, false},
 		{"category_code", m->category_code, false},
 		{"probe_cc", m->probe_cc, true},
 		{"probe_asn", m->probe_asn, true},
@@ -364,6 +367,17 @@ store_norm_filter(const struct store_filter *in, struct store_filter *f,
 			   f->state);
 		return -1;
 	}
+	/* "all" is no filter: the queries see NULL */
+	if (f->source != NULL && strcmp(f->source, "all") == 0)
+		f->source = NULL;
+	if (f->source != NULL && strcmp(f->source, "ooni") != 0 &&
+	    strcmp(f->source, "wallwatch") != 0) {
+		ww_set_err(err, errlen,
+			   "filter: source \"%.64s\" is not one of ooni, "
+			   "wallwatch, all",
+			   f->source);
+		return -1;
+	}
 	if (f->limit < 0) {
 		ww_set_err(err, errlen, "filter: limit %d is negative",
 			   f->limit);
@@ -374,4 +388,13 @@ store_norm_filter(const struct store_filter *in, struct store_filter *f,
 	if (f->limit > STORE_LIMIT_MAX)
 		f->limit = STORE_LIMIT_MAX;
 	return 0;
+}
+
+const char *
+store_source_of(const struct store_row *r)
+{
+	return r->test_name != NULL &&
+			       strcmp(r->test_name, STORE_OONI_TEST_NAME) == 0
+		       ? "ooni"
+		       : "wallwatch";
 }

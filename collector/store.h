@@ -40,6 +40,11 @@ struct store_meas {
 	const char *raw; /* the measurement JSON exactly as submitted */
 	size_t raw_len;	 /* 1..STORE_MAX_RAW bytes (raw may hold NULs) */
 	const char *input, *test_name, *category_code; /* may be NULL */
+	/* Where it comes from (schema 9 / PostgreSQL 3), as the measurement
+	 * says: its software_name, software_version and test_version; NULL
+	 * allowed. OONI's measurements are told apart by test_name
+	 * (STORE_OONI_TEST_NAME; docs/ooni-data.md). */
+	const char *software_name, *software_version, *test_version;
 	const char *probe_cc, *probe_asn; /* as the probe claimed; required */
 	/* what the collector saw of the submitter (NULL: unknown) */
 	const char *observed_cc, *observed_asn;
@@ -256,6 +261,10 @@ int store_agreement_set(struct store *s, const struct store_agreement *a,
 #define STORE_STATE_DISRUPTED "disrupted"
 #define STORE_STATE_DOWN "down"
 
+/* The test_name of OONI's measurements (validate.h's WW_OONI_TEST_NAME),
+ * which the source filter tells apart from ours. */
+#define STORE_OONI_TEST_NAME "web_connectivity"
+
 #define STORE_LIMIT_DEFAULT 100
 #define STORE_LIMIT_MAX 1000
 
@@ -264,6 +273,10 @@ int store_agreement_set(struct store *s, const struct store_agreement *a,
  * must be one of the five states (else -1). */
 struct store_filter {
 	const char *input, *cc, *asn, *category, *state;
+	/* "ooni" (OONI's measurements: test_name STORE_OONI_TEST_NAME),
+	 * "wallwatch" (ours: every other test_name) or "all"; NULL is
+	 * "all". Anything else is -1. */
+	const char *source;
 	int64_t since, until; /* unix seconds; 0 = unbounded; [since, until) */
 	int64_t after_id;     /* paging: only rows with id > after_id */
 	int limit;	      /* max rows (0 = default 100, capped at 1000) */
@@ -355,7 +368,14 @@ struct store_row { /* a measurement's stored metadata */
 	/* added: who submitted it, as in struct store_meas (NULL: none),
 	 * so that copy-store carries it to another store */
 	const char *submitter;
+	/* added: its source, as in struct store_meas (NULL for rows stored
+	 * before schema 9 / PostgreSQL 3) */
+	const char *software_name, *software_version, *test_version;
 };
+
+/* "ooni" for one of OONI's measurements (its test_name is
+ * STORE_OONI_TEST_NAME), else "wallwatch": the source filter's names. */
+const char *store_source_of(const struct store_row *r);
 
 /* Measurements matching f, by id ascending, at most f->limit (paging with
  * after_id). since/until on start_time; category on the measurement's own

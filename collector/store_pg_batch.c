@@ -167,14 +167,14 @@ static const char take_sql[] =
 	" RETURNING uid, id)"
 	" SELECT s.ord, u.id FROM u JOIN pg_temp.ww_stage s ON s.uid = u.uid";
 /* The rows of the uids taken, with their ids. */
-#define ROW_N 24
+#define ROW_N 27
 static const char rows_sql[] =
 	"COPY measurements (id, uid, raw, raw_len, input, test_name,"
 	" category_code, probe_cc, probe_asn, observed_cc, observed_asn,"
 	" geo_mismatch, start_time, received_time, blocking, accessible,"
 	" blocking_detail, confirmed, analysis_version, analysis_reason,"
-	" evidence, evidence_detail, packets, submitter) FROM STDIN"
-	" (FORMAT binary)";
+	" evidence, evidence_detail, packets, submitter, software_name,"
+	" software_version, test_version) FROM STDIN (FORMAT binary)";
 
 struct put {
 	struct store_pg *p;
@@ -274,6 +274,9 @@ row_one(struct store_pg *p, struct pg_copy *c, int64_t id,
 	pg_copy_text(c, d.evidence_detail);
 	pg_copy_int(c, d.packets, 4);
 	pg_copy_text(c, m->submitter);
+	pg_copy_text(c, m->software_name);
+	pg_copy_text(c, m->software_version);
+	pg_copy_text(c, m->test_version);
 	return 0;
 }
 
@@ -341,6 +344,9 @@ put_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
 	pp_int(pp, m->received_time);
 	pp_derived(pp, &d);
 	pp_text(pp, m->submitter);
+	pp_text(pp, m->software_name);
+	pp_text(pp, m->software_version);
+	pp_text(pp, m->test_version);
 	return 1;
 }
 

@@ -197,6 +197,11 @@ static const char *const migrations[] = {
 	 * gets its daily count (no stored row is of the class). */
 	"ALTER TABLE daily_counts ADD COLUMN n_protocol integer NOT NULL"
 	" DEFAULT 0;",
+	/* 3: SQLite's version 9: the source of each measurement (issue 16,
+	 * docs/ooni-data.md); rows stored before stay NULL. */
+	"ALTER TABLE measurements ADD COLUMN software_name " T ";"
+	"ALTER TABLE measurements ADD COLUMN software_version " T ";"
+	"ALTER TABLE measurements ADD COLUMN test_version " T ";",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 
@@ -431,11 +436,13 @@ static const char *const stmt_sql[PS_N] = {
 		" observed_asn, geo_mismatch, start_time, received_time,"
 		" blocking, accessible, blocking_detail, confirmed,"
 		" analysis_version, analysis_reason, evidence, evidence_detail,"
-		" packets, submitter) SELECT id, $1::text, $2::bytea, $3::int,"
+		" packets, submitter, software_name, software_version,"
+		" test_version) SELECT id, $1::text, $2::bytea, $3::int,"
 		" $4::text, $5::text, $6::text, $7::text, $8::text, $9::text,"
 		" $10::text, $11::smallint, $12::bigint, $13::bigint, $14::text,"
 		" $15::smallint, $16::text, $17::smallint, $18::text, $19::text,"
-		" $20::text, $21::text, $22::int, $23::text FROM u RETURNING id)"
+		" $20::text, $21::text, $22::int, $23::text, $24::text,"
+		" $25::text, $26::text FROM u RETURNING id)"
 		" SELECT id FROM m",
 	[PS_GET_RAW] = "SELECT m.raw, m.raw_len FROM measurement_uids u"
 		       " JOIN measurements m ON m.id = u.id AND"

@@ -134,6 +134,51 @@ where_target(struct store_qb *q, const char *a, const char *category,
 	qb_add(q, ")");
 }
 
+/*
+ * The source (store_filter.source, normalised: NULL, "ooni" or
+ * "wallwatch") of the measurement rows of alias a: OONI's are those of
+ * OONI's test_name, ours every other (rows stored before schema 9 have
+ * no software_name, but all have their test_name). A constant of this
+ * file, never a value of the client's.
+ */
+static void
+where_source(struct store_qb *q, const char *a, const char *source)
+{
+	char buf[160];
+
+	if (source == NULL)
+		return;
+	if (strcmp(source, "ooni") == 0)
+		snprintf(buf, sizeof(buf), " AND %s.test_name = '%s'", a,
+			 STORE_OONI_TEST_NAME);
+	else
+		snprintf(buf, sizeof(buf),
+			 " AND (%s.test_name IS NULL OR %s.test_name <> '%s')",
+			 a, a, STORE_OONI_TEST_NAME);
+	qb_add(q, buf);
+}
+
+/* Rows of alias a (with input, probe_cc, probe_asn) whose target has
+ * measurements of the source: a target is one (input, network), whatever
+ * measured it, so a target, its timeline's state and its events are "of
+ * OONI" when OONI measured it (docs/ooni-data.md, "Source"). */
+static void
+where_target_source(struct store_qb *q, const char *a, const char *source)
+{
+	char buf[256];
+
+	if (source == NULL)
+		return;
+	snprintf(buf, sizeof(buf),
+		 " AND EXISTS (SELECT 1 FROM measurements s WHERE"
+		 " s.input = %s.input AND s.probe_cc = %s.probe_cc AND"
+		 " s.probe_asn = %s.probe_asn",
+		 a, a, a);
+	qb_add(q, buf);
+	where_source(q, "s", source);
+	qb_add(q, ")");
+}
+
 /* -1 with a message when a query was given no callback. */
 static int
 no_callback(bool none, char *err, size_t errlen)
@@ -269,6 +314,7 @@ store_targets(struct store *s, const struct store_filter *fin, int64_t now,
 		qb_text(&q, " AND %s.category_code = ?", "t", f.category);
 	if (f.state != NULL)
 		qb_text(&q, " AND %s.state = ?", "t", f.state);
+	where_target_source(&q, "t", f.source);
 	if (f.since != 0)
 		qb_int(&q, " AND %s.last_tested >= ?", "t", f.since);
 	if (f.until != 0)
@@ -357,11 +403,14 @@ timeline_days(struct store_qb *q, const struct store_filter *f)
 	qb_add(q, " ORDER BY d.input, d.probe_cc, d.probe_asn, d.day");
 }
 
+/* Buckets of g seconds counted from the measurements themselves: the
+ * hours, and the days of one source (the daily counts do not keep the
+ * source; docs/ooni-data.md, "Source"). */
 static void
-timeline_hours(const struct store_read *rd, struct store_qb *q,
-	       const struct store_filter *f)
+timeline_meas(const struct store_read *rd, struct store_qb *q,
+	      const struct store_filter *f, int64_t g)
 {
-	char cls[512];
+	char cls[512], b[160];
 
 	/* the classes' SQL from verdict.h (one definition), over the one
 	 * table of the subquery */
@@ -374,9 +423,12 @@ timeline_hours(const struct store_read *rd, struct store_qb *q,
 		snprintf(n, sizeof(n), ", count(*) FILTER (WHERE c = %d)", i);
 		qb_add(q, n);
 	}
-	qb_add(q,
-	       " FROM (SELECT m.input, m.probe_cc, m.probe_asn,"
-	       " m.start_time - ((m.start_time % 3600) + 3600) % 3600 AS b, ");
+	snprintf(b, sizeof(b),
+		 " FROM (SELECT m.input, m.probe_cc, m.probe_asn,"
+		 " m.start_time - ((m.start_time %% %lld) + %lld) %% %lld"
+		 " AS b, ",
+		 (long long)g, (long long)g, (long long)g);
+	qb_add(q, b);
 	qb_add(q, cls);
 	qb_add(q, " AS c FROM measurements m WHERE m.input IS NOT NULL AND"
 		  " m.revoked = 0");
@@ -385,12 +437,13 @@ timeline_hours(const struct store_read *rd, struct store_qb *q,
 		qb_add(q, " AND m.geo_mismatch = 0");
 	where_key(q, "m", f);
 	where_target(q, "m", f->category, f->state);
+	where_source(q, "m", f->source);
 	if (f->since != 0)
 		qb_int(q, " AND %s.start_time >= ?", "m",
-		       bucket_floor(f->since, 3600));
+		       bucket_floor(f->since, g));
 	if (f->until != 0)
 		qb_int(q, " AND %s.start_time < ?", "m",
-		       bucket_floor(f->until - 1, 3600) + 3600);
+		       bucket_floor(f->until - 1, g) + g);
 	qb_add(q, ") x GROUP BY input, probe_cc, probe_asn, b"
 		  " ORDER BY input, probe_cc, probe_asn, b");
 }
@@ -428,10 +481,10 @@ store_timeline(struct store *s, const struct store_filter *fin, int granularity,
 	/* whole buckets overlapping [since, until) */
 	f.since = clamp_time(f.since, false);
 	f.until = clamp_time(f.until, true);
-	if (granularity == 86400)
+	if (granularity == 86400 && f.source == NULL)
 		timeline_days(&q, &f);
 	else
-		timeline_hours(&rd, &q, &f);
+		timeline_meas(&rd, &q, &f, granularity);
 	return qb_run(&rd, &q, false, bucket_row, &c, err, errlen);
 }
 
@@ -482,6 +535,7 @@ store_events(struct store *s, const struct store_filter *fin,
 		   " WHERE true");
 	where_key(&q, "e", &f);
 	where_target(&q, "e", f.category, NULL);
+	where_target_source(&q, "e", f.source);
 	if (f.state != NULL)
 		qb_text(&q, " AND %s.to_state = ?", "e", f.state);
 	if (f.since != 0)
@@ -502,8 +556,8 @@ store_events(struct store *s, const struct store_filter *fin,
 	" m.start_time, m.received_time, m.blocking, m.accessible,"            \
 	" m.blocking_detail, m.confirmed, m.analysis_version,"                 \
 	" m.analysis_reason, m.evidence, m.evidence_detail, m.packets,"        \
-	" m.submitter"
-#define ROW_NCOLS 22
+	" m.submitter, m.software_name, m.software_version, m.test_version"
+#define ROW_NCOLS 25
 
 static void
 row_of(const struct store_cursor *c, struct store_row *r)
@@ -530,6 +584,9 @@ row_of(const struct store_cursor *c, struct store_row *r)
 	r->evidence_detail = c->text(c, 19);
 	r->packets = (int)c->num(c, 20);
 	r->submitter = c->text(c, 21);
+	r->software_name = c->text(c, 22);
+	r->software_version = c->text(c, 23);
+	r->test_version = c->text(c, 24);
 }
 
 /* The FROM and the filters of a measurement query. */
@@ -543,6 +600,7 @@ from_meas(struct store_qb *q, const struct store_filter *f, bool by_time)
 	if (f->category != NULL)
 		qb_text(q, " AND %s.category_code = ?", "m", f->category);
 	where_target(q, "m", NULL, f->state);
+	where_source(q, "m", f->source);
 	if (f->since != 0)
 		qb_int(q, " AND %s.start_time >= ?", "m", f->since);
 	if (f->until != 0)

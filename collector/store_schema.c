@@ -222,6 +222,13 @@ static const char *const migrations[] = {
 	 * stored before is of the class: nothing to recompute. */
 	"ALTER TABLE daily_counts ADD COLUMN n_protocol INTEGER NOT NULL"
 	" DEFAULT 0;",
+	/* 9: the source of each measurement (issue 16, docs/ooni-data.md):
+	 * the software and test versions it names, beside test_name (which
+	 * tells OONI's web_connectivity from ours). The raw is compressed, so
+	 * rows stored before stay NULL; nothing derived changes. */
+	"ALTER TABLE measurements ADD COLUMN software_name TEXT;"
+	"ALTER TABLE measurements ADD COLUMN software_version TEXT;"
+	"ALTER TABLE measurements ADD COLUMN test_version TEXT;",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 
@@ -250,9 +257,10 @@ static const char *const stmt_sql[ST_N] = {
 		" observed_asn, geo_mismatch, start_time, received_time,"
 		" blocking, accessible, blocking_detail, confirmed,"
 		" analysis_version, analysis_reason, evidence, evidence_detail,"
-		" packets, submitter) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		" packets, submitter, software_name, software_version,"
+		" test_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
 		" ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
-		" ?21, ?22, ?23) ON CONFLICT (uid) DO NOTHING",
+		" ?21, ?22, ?23, ?24, ?25, ?26) ON CONFLICT (uid) DO NOTHING",
 	[ST_GET_RAW] = "SELECT raw, raw_len FROM measurements WHERE uid = ?1",
 	[ST_PAGE] = "SELECT id, uid, raw, raw_len FROM measurements"
 		    " WHERE id > ?1 ORDER BY id LIMIT ?2",

@@ -448,6 +448,10 @@ bind_meas(sqlite3_stmt *st, const struct store_meas *m, const void *z,
 	rc |= sqlite3_bind_int64(st, 13, m->received_time);
 	rc |= bind_derived(st, INSERT_DERIVED, &d);
 	rc |= bind_text(st, INSERT_DERIVED + N_DERIVED, m->submitter);
+	rc |= bind_text(st, INSERT_DERIVED + N_DERIVED + 1, m->software_name);
+	rc |= bind_text(st, INSERT_DERIVED + N_DERIVED + 2,
+			m->software_version);
+	rc |= bind_text(st, INSERT_DERIVED + N_DERIVED + 3, m->test_version);
 	return rc;
 }
 

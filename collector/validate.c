@@ -100,8 +100,8 @@ check_len(struct vctx *c, const json_t *obj, const char *key, size_t min,
 	return vd_fail(c, "is %zu bytes, longer than %zu", n, max);
 }
 
-static int
-check_uid(struct vctx *c, const json_t *m)
+int
+vd_check_uid(struct vctx *c, const json_t *m)
 {
 	const char *s = json_string_value(vd_get(m, "measurement_uid"));
 
@@ -116,6 +116,27 @@ check_uid(struct vctx *c, const json_t *m)
 	if (json_string_length(vd_get(m, "measurement_uid")) != strlen(s)) {
 		vd_push_key(c, "measurement_uid");
 		return vd_fail(c, "holds a NUL byte");
+	}
+	return 0;
+}
+
+int
+vd_check_probe_net(struct vctx *c, const json_t *m)
+{
+	const char *s = json_string_value(vd_get(m, "probe_cc"));
+
+	if (strlen(s) != 2 || json_string_length(vd_get(m, "probe_cc")) != 2 ||
+	    s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z') {
+		vd_push_key(c, "probe_cc");
+		return vd_fail(c, "must be two upper-case letters (\"ZZ\" when "
+				  "unknown)");
+	}
+	s = json_string_value(vd_get(m, "probe_asn"));
+	if (strlen(s) != json_string_length(vd_get(m, "probe_asn")) ||
+	    !asn_ok(s)) {
+		vd_push_key(c, "probe_asn");
+		return vd_fail(c, "must be \"AS\" and a number 0..4294967295 "
+				  "(\"AS0\" when unknown)");
 	}
 	return 0;
 }
@@ -220,15 +241,18 @@ static const char *const short_strings[] = {
 static int
 check_measurement(struct vctx *c, const json_t *m)
 {
-	const char *s;
 	double runtime;
 
 	if (!json_is_object(m))
 		return vd_fail(c, "a measurement must be a JSON object");
+	/* OONI's own measurements follow OONI's format, not ours
+	 * (validate_ooni.c): told apart by their shape, never by a flag. */
+	if (ww_validate_is_ooni(m))
+		return vd_check_ooni(c, m);
 	if (vd_check_depth(c, m, 1) != 0 ||
 	    CHECK_KEYS(c, m, envelope_keys) != 0)
 		return -1;
-	if (check_uid(c, m) != 0 || check_input_and_test_name(c, m) != 0)
+	if (vd_check_uid(c, m) != 0 || check_input_and_test_name(c, m) != 0)
 		return -1;
 	for (size_t i = 0; i < WW_ARRAY_LEN(short_strings); i++)
 		if (check_len(c, m, short_strings[i], 1, MAX_SHORT_STR) != 0)
@@ -236,20 +260,8 @@ check_measurement(struct vctx *c, const json_t *m)
 	if (check_time(c, m, "measurement_start_time") != 0 ||
 	    check_time(c, m, "test_start_time") != 0)
 		return -1;
-	s = json_string_value(vd_get(m, "probe_cc"));
-	if (strlen(s) != 2 || json_string_length(vd_get(m, "probe_cc")) != 2 ||
-	    s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z') {
-		vd_push_key(c, "probe_cc");
-		return vd_fail(c, "must be two upper-case letters (\"ZZ\" when "
-				  "unknown)");
-	}
-	s = json_string_value(vd_get(m, "probe_asn"));
-	if (strlen(s) != json_string_length(vd_get(m, "probe_asn")) ||
-	    !asn_ok(s)) {
-		vd_push_key(c, "probe_asn");
-		return vd_fail(c, "must be \"AS\" and a number 0..4294967295 "
-				  "(\"AS0\" when unknown)");
-	}
+	if (vd_check_probe_net(c, m) != 0)
+		return -1;
 	if (strcmp(json_string_value(vd_get(m, "probe_ip")), "127.0.0.1") !=
 		    0 ||
 	    json_string_length(vd_get(m, "probe_ip")) != 9) {

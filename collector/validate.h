@@ -9,6 +9,7 @@
 #ifndef WW_VALIDATE_H
 #define WW_VALIDATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -40,6 +41,39 @@ int ww_validate_measurement_at(const json_t *m, int64_t now, char *field,
 /* The same, against time(NULL). */
 int ww_validate_measurement(const json_t *m, char *field, size_t fieldlen,
 			    char *msg, size_t msglen);
+
+/* --- OONI's measurements (validate_ooni.c, docs/ooni-data.md) ------------ */
+
+/* The test_name of the OONI measurements the collector reads. */
+#define WW_OONI_TEST_NAME "web_connectivity"
+/* measurement_start_time of an OONI measurement: not before 2012-01-01
+ * 00:00:00 UTC (OONI's archive starts in 2012), and no more than
+ * WW_VALIDATE_MAX_FUTURE ahead; there is no upper age (an archive). */
+#define WW_OONI_MIN_TIME ((int64_t)1325376000)
+/* The uid given to an OONI measurement without a measurement_uid: this
+ * prefix (':' is not in any accepted measurement_uid, so it cannot be one)
+ * and 32 lower-case hex digits. */
+#define WW_OONI_UID_PREFIX "ooni:"
+#define WW_OONI_UID_LEN (sizeof(WW_OONI_UID_PREFIX) - 1 + 32)
+
+/* True when m has the shape of one of OONI's own measurements (test_name
+ * WW_OONI_TEST_NAME, a software_name that is not "wallwatch..."):
+ * ww_validate_measurement() then checks it against OONI's data format
+ * instead of ours. */
+bool ww_validate_is_ooni(const json_t *m);
+
+/*
+ * The identity of m, an OONI measurement that passed
+ * ww_validate_measurement() and has no measurement_uid (docs/ooni-data.md,
+ * "Identity"): WW_OONI_UID_PREFIX and the first 128 bits, in hex, of the
+ * SHA-256 of report_id, input and measurement_start_time, each followed by
+ * a NUL byte. When report_id is empty (a measurement never submitted to
+ * OONI: no report), the canonical JSON of the whole measurement (keys
+ * sorted, compact) is hashed after them, so that two different
+ * measurements do not share one. out gets WW_OONI_UID_LEN characters and a
+ * NUL.
+ */
+void ww_ooni_uid(const json_t *m, char out[WW_OONI_UID_LEN + 1]);
 
 /*
  * Parse a UTC wall-clock time as the probe writes it, exactly

@@ -74,6 +74,14 @@ int vd_check_elements(struct vctx *c, const json_t *obj, const char *key,
 #define CHECK_KEYS(c, obj, specs)                                              \
 	vd_check_keys((c), (obj), (specs), WW_ARRAY_LEN(specs))
 
+/* validate.c: m's measurement_uid (a string, already type-checked), and
+ * its probe_cc and probe_asn (strings, already type-checked). */
+int vd_check_uid(struct vctx *c, const json_t *m);
+int vd_check_probe_net(struct vctx *c, const json_t *m);
+/* validate_ooni.c: m, one of OONI's measurements (ww_validate_is_ooni()),
+ * against OONI's data format (docs/ooni-data.md). */
+int vd_check_ooni(struct vctx *c, const json_t *m);
+
 /* validate_test_keys.c: m's test_keys, packets included. */
 int vd_check_test_keys(struct vctx *c, const json_t *tk);
 /* validate_exchanges.c: test_keys.exchanges and control.exchanges (VPN

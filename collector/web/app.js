@@ -7,7 +7,7 @@
  * HTML. No library, no build step, no network beyond this origin.
  *
  * Pages, by location.pathname (the collector serves one shell for all):
- *   /         overview   ?cc ?asn ?category ?state ?q ?sort ?dir
+ *   /         overview   ?cc ?asn ?category ?state ?source ?q ?sort ?dir
  *   /target   a target   ?input (required) ?cc ?asn ?days ?open (a uid:
  *             its packet evidence shown opened)
  *   /domain   a domain   ?host (required)
@@ -564,10 +564,10 @@
 	function renderOverview() {
 		var f = {
 			cc: param("cc"), asn: param("asn"), category: param("category"),
-			state: param("state")
+			state: param("state"), source: param("source")
 		};
 		var q = param("q"), sortKey = param("sort"), dir = param("dir");
-		var any = f.cc || f.asn || f.category || f.state;
+		var any = f.cc || f.asn || f.category || f.state || f.source;
 		var form = el("form", { id: "filters", class: "filters", method: "get", action: "/" });
 		var summary = el("p", { class: "summary" });
 		var downloads = el("p", { class: "downloads" });
@@ -587,10 +587,10 @@
 
 		/* The CSV of every measurement, for the country chosen. */
 		add(downloads, [
-			el("a", { href: apiUrl("export", { format: "csv", cc: f.cc, asn: f.asn }), download: "", id: "csv-link" },
+			el("a", { href: apiUrl("export", { format: "csv", cc: f.cc, asn: f.asn, source: f.source }), download: "", id: "csv-link" },
 				"Download the measurements as CSV" + (f.cc ? " (" + f.cc + (f.asn ? " " + f.asn : "") + ")" : "")),
 			" · ",
-			el("a", { href: apiUrl("export", { format: "jsonl", cc: f.cc, asn: f.asn }), download: "" },
+			el("a", { href: apiUrl("export", { format: "jsonl", cc: f.cc, asn: f.asn, source: f.source }), download: "" },
 				"as JSON Lines (raw)")
 		]);
 
@@ -662,6 +662,8 @@
 				return [c, CATEGORIES[c] ? c + " — " + CATEGORIES[c] : c];
 			})),
 			select("state", "State", f.state, STATES.map(function (s) { return [s, s]; })),
+			/* whose measurements: OONI's, ours, or both (docs/ooni-data.md) */
+			select("source", "Measured by", f.source, [["ooni", "OONI"], ["wallwatch", "Wallwatch"]]),
 			el("label", { class: "filter" }, "Target contains ",
 				el("input", { type: "search", name: "q", value: q, id: "f-q", spellcheck: "false" })),
 			el("button", { type: "submit" }, "Filter"),
@@ -673,7 +675,7 @@
 		function go() {
 			var v = {};
 
-			["cc", "asn", "category", "state", "q"].forEach(function (k) {
+			["cc", "asn", "category", "state", "source", "q"].forEach(function (k) {
 				v[k] = form.elements[k].value.trim();
 			});
 			if (param("sort")) {

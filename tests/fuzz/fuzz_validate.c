@@ -4,7 +4,9 @@
  * and says why, both terminated and valid UTF-8 at any buffer size; an
  * acceptance leaves both empty; and the verdict does not depend on the
  * buffers given. The clock is fixed at the corpus's time
- * (tests/data/validate/good.json), so that replays never age.
+ * (tests/data/validate/good.json), so that replays never age. OONI's
+ * measurements (validate_ooni.c; seeds ooni_*) go through the same check,
+ * and an accepted one gets an identity of the documented form.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strncmp(sfield, field,
 		    strlen(sfield) > 0 ? strlen(sfield) - 1 : 0) != 0)
 		abort();
+	if (rc == 0 && ww_validate_is_ooni(m)) {
+		char uid[WW_OONI_UID_LEN + 1], again[WW_OONI_UID_LEN + 1];
+		size_t p = strlen(WW_OONI_UID_PREFIX);
+
+		ww_ooni_uid(m, uid);
+		ww_ooni_uid(m, again);
+		if (strlen(uid) != WW_OONI_UID_LEN ||
+		    strncmp(uid, WW_OONI_UID_PREFIX, p) != 0 ||
+		    strspn(uid + p, "0123456789abcdef") != 32 ||
+		    strcmp(uid, again) != 0)
+			abort();
+	}
 	json_decref(m);
 	return 0;
 }

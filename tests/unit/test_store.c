@@ -185,7 +185,7 @@ check_pg_schema(struct store *s)
 				  " information_schema.columns WHERE"
 				  " table_schema = current_schema() AND"
 				  " table_name = 'measurements'"),
-			 25);
+			 28);
 	assert_int_equal(q_int(s,
 			       "SELECT count(*) FROM"
 			       " information_schema.columns WHERE"
@@ -261,7 +261,7 @@ test_open_create_reopen(void **state)
 	assert_int_equal(
 		q_int(s,
 		      "SELECT count(*) FROM pragma_table_info('measurements')"),
-		25);
+		28);
 	assert_int_equal(q_int(s, "SELECT count(*) FROM"
 				  " pragma_table_info('measurements')"
 				  " WHERE name LIKE '%ip%'"

@@ -517,15 +517,36 @@ check "export jsonl: the measurements byte for byte as submitted" \
 check "export jsonl: with their test_keys.packets" 3 \
 	"$(jq -c 'select(.test_keys.packets.snaplen == 256)' "$LAB/pk.jsonl" | wc -l | tr -d ' ')"
 api '/api/v1/export?format=csv&asn=AS9808' | tr -d '\r' >"$LAB/pk.csv"
-check "export csv: the columns evidence, confirmed_by_packets at the end" \
+check "export csv: the columns evidence, confirmed_by_packets (then the source's)" \
 	"analysis_version,evidence,confirmed_by_packets" \
-	"$(head -n 1 "$LAB/pk.csv" | cut -d, -f15-)"
+	"$(head -n 1 "$LAB/pk.csv" | cut -d, -f15-17)"
 check "export csv: the injected RST's row" "$P1 rst_injected true" \
 	"$(awk -F, -v u="$P1" '$1 == u { print $1, ($16 ~ /(^|;)rst_injected(;|$)/ ? "rst_injected" : $16), $17 }' "$LAB/pk.csv")"
-check "export csv: every row has 17 cells" "4 4" \
-	"$(wc -l <"$LAB/pk.csv" | tr -d ' ') $(awk -F, 'NF == 17' "$LAB/pk.csv" | wc -l | tr -d ' ')"
+check "export csv: every row has 21 cells" "4 4" \
+	"$(wc -l <"$LAB/pk.csv" | tr -d ' ') $(awk -F, 'NF == 21' "$LAB/pk.csv" | wc -l | tr -d ' ')"
 check "export command: the same CSV" "$(sha256sum <"$LAB/pk.csv")" \
 	"$("$COLLECTOR" export --db "$DB" --asn AS9808 --format csv | tr -d '\r' | sha256sum)"
+
+# OONI's measurements beside ours (docs/ooni-data.md): the overview's
+# "Measured by" control. Last, so that the counts above hold.
+NOURS=$(api '/api/v1/targets?limit=1000' | jq '.targets|length')
+cat tests/data/ooni/legacy/ir_facebook_041.json \
+	tests/data/ooni/legacy/us_instagram_041.json >"$LAB/ooni.jsonl"
+submit "$LAB/ooni.jsonl"
+check "OONI's measurements stored" "200 2" \
+	"$CODE $(printf '%s' "$OUT" | jq '.stored|length')"
+dom overview-ooni "/?source=ooni"
+F=$LAB/overview-ooni.html
+check "overview, measured by OONI: its two targets" 2 \
+	"$(rows "$F" | grep -c 'class="row ')"
+check_match "overview, measured by OONI: the control says so" \
+	'<option value="ooni" selected' "$(cat "$F")"
+check_match "overview, measured by OONI: the CSV of OONI's" \
+	'href="/api/v1/export\?format=csv&amp;source=ooni"' "$(cat "$F")"
+dom overview-ours "/?source=wallwatch"
+check "overview, measured by Wallwatch: the rows of before" "$NOURS" \
+	"$(rows "$LAB/overview-ours.html" | grep -c 'class="row ')"
+shot overview-ooni "/?source=ooni" 900
 
 for s in $SHOTS; do
 	echo "# screenshot: $s"
