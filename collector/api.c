@@ -142,7 +142,7 @@ bucket_cb(const struct store_bucket *b, void *arg)
 	const int64_t n[WW_CLASS_N] = {
 		b->ok,		 b->dns,       b->tcp_ip,      b->tls,
 		b->http_failure, b->http_diff, b->server_side, b->down,
-		b->failed,	 b->protocol,
+		b->failed,	 b->protocol,  b->endpoint,
 	};
 	json_t *o =
 		json_pack("{s:s?,s:s?,s:s?,s:o}", "input", b->input, "probe_cc",

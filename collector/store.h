@@ -317,7 +317,7 @@ struct store_bucket {
 	const char *input, *cc, *asn;
 	int64_t start; /* bucket start, unix seconds (day or hour) */
 	int64_t ok, dns, tcp_ip, tls, http_failure, http_diff, server_side,
-		down, failed, protocol;
+		down, failed, protocol, endpoint;
 };
 
 /*

@@ -323,20 +323,20 @@ add_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
  * every total first cost a COPY and a join of ~20 us per (target, day),
  * for days nearly always below the cap; staging the rows by COPY, two
  * round trips more and a temporary table's writes. */
-/* The rows ($1-$4 the keys, $5-$16 the counts in N_COLS's order), and
- * their upsert; with a cap ($17), the days it took past it. */
-#define ADDS_ROWS                                                                     \
-	"WITH s AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"         \
-	" $4::date[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[],"         \
-	" $10::int[], $11::int[], $12::int[], $13::int[], $14::int[],"                \
-	" $15::int[], $16::int[]) WITH ORDINALITY AS s (input, cc, asn, day, " N_COLS \
+/* The rows ($1-$4 the keys, $5-$17 the counts in N_COLS's order), and
+ * their upsert; with a cap ($18), the days it took past it. */
+#define ADDS_ROWS                                                                                 \
+	"WITH s AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"                     \
+	" $4::date[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[],"                     \
+	" $10::int[], $11::int[], $12::int[], $13::int[], $14::int[],"                            \
+	" $15::int[], $16::int[], $17::int[]) WITH ORDINALITY AS s (input, cc, asn, day, " N_COLS \
 	", ord))"
 #define ADDS_UPSERT                                                                \
 	" INSERT INTO daily_counts AS d (input, probe_cc, probe_asn, day, " N_COLS \
 	") SELECT input, cc, asn, day, " N_COLS " FROM s ORDER BY"                 \
 	" input COLLATE \"C\", cc COLLATE \"C\", asn COLLATE \"C\", day"           \
 	" ON CONFLICT (input, probe_cc, probe_asn, day) DO UPDATE SET " N_ADD
-_Static_assert(N_COUNTS == 12, "ADDS_ROWS sends 12 counts");
+_Static_assert(N_COUNTS == 13, "ADDS_ROWS sends 13 counts");
 
 static int
 adds_write(struct daily *d, char *err, size_t errlen)
@@ -347,7 +347,7 @@ adds_write(struct daily *d, char *err, size_t errlen)
 		" RETURNING d.input, d.probe_cc, d.probe_asn, d.day, " N_SUM
 		" AS total) SELECT s.ord - 1, w.total FROM w JOIN s ON s.input ="
 		" w.input AND s.cc = w.probe_cc AND s.asn = w.probe_asn AND"
-		" s.day = w.day WHERE w.total > $17::int";
+		" s.day = w.day WHERE w.total > $18::int";
 	struct pg_array col[4 + N_COUNTS];
 	struct pg_params pp = {0};
 	PGresult *r = NULL;
@@ -366,7 +366,7 @@ adds_write(struct daily *d, char *err, size_t errlen)
 	}
 	for (int k = 0; k < 4 + N_COUNTS; k++)
 		pp_text(&pp, pg_array_end(&col[k]));
-	if (d->p->ag.daily_cap != 0) /* $17 */
+	if (d->p->ag.daily_cap != 0) /* $18 */
 		pp_int(&pp, d->p->ag.daily_cap);
 	r = pg_query(d->p, d->p->ag.daily_cap == 0 ? plain : capped, &pp, false,
 		     d->p->ag.daily_cap == 0 ? PGRES_COMMAND_OK

@@ -318,12 +318,12 @@ PGconn *store_pg_conn(struct store *s);
  * upsert's addition (of excluded to d). */
 #define N_COLS                                                                 \
 	"n_ok, n_dns, n_tcp_ip, n_tls, n_http_failure, n_http_diff,"           \
-	" n_server_side, n_down, n_failed, n_protocol, n_geo_mismatch,"        \
-	" n_capped"
+	" n_server_side, n_down, n_failed, n_protocol, n_endpoint,"            \
+	" n_geo_mismatch, n_capped"
 #define N_SUM                                                                  \
 	"d.n_ok + d.n_dns + d.n_tcp_ip + d.n_tls + d.n_http_failure +"         \
 	" d.n_http_diff + d.n_server_side + d.n_down + d.n_failed +"           \
-	" d.n_protocol + d.n_geo_mismatch + d.n_capped"
+	" d.n_protocol + d.n_endpoint + d.n_geo_mismatch + d.n_capped"
 #define N_ADD                                                                  \
 	"n_ok = d.n_ok + excluded.n_ok, n_dns = d.n_dns + excluded.n_dns,"     \
 	" n_tcp_ip = d.n_tcp_ip + excluded.n_tcp_ip,"                          \
@@ -334,6 +334,7 @@ PGconn *store_pg_conn(struct store *s);
 	" n_down = d.n_down + excluded.n_down,"                                \
 	" n_failed = d.n_failed + excluded.n_failed,"                          \
 	" n_protocol = d.n_protocol + excluded.n_protocol,"                    \
+	" n_endpoint = d.n_endpoint + excluded.n_endpoint,"                    \
 	" n_geo_mismatch = d.n_geo_mismatch + excluded.n_geo_mismatch,"        \
 	" n_capped = d.n_capped + excluded.n_capped"
 

@@ -202,6 +202,10 @@ static const char *const migrations[] = {
 	"ALTER TABLE measurements ADD COLUMN software_name " T ";"
 	"ALTER TABLE measurements ADD COLUMN software_version " T ";"
 	"ALTER TABLE measurements ADD COLUMN test_version " T ";",
+	/* 4: SQLite's version 10: the class "endpoint" gets its daily
+	 * count. */
+	"ALTER TABLE daily_counts ADD COLUMN n_endpoint integer NOT NULL"
+	" DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 
@@ -465,12 +469,12 @@ static const char *const stmt_sql[PS_N] = {
 	/* a day's total so far ($4 the day) */
 	[PS_DAY_GET] = "SELECT " N_SUM " FROM daily_counts d WHERE " KEY_IS
 		       " AND day = $4::date",
-	/* a batch's counts of a day added ($5.. $15: n_ok .. n_capped) */
+	/* a batch's counts of a day added ($5.. $17: n_ok .. n_capped) */
 	[PS_DAY_ADD] =
 		"INSERT INTO daily_counts AS d (input, probe_cc,"
 		" probe_asn, day, " N_COLS ") VALUES ($1, $2, $3,"
 		" $4::date, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-		" $15, $16) ON CONFLICT (input, probe_cc, probe_asn, day) DO"
+		" $15, $16, $17) ON CONFLICT (input, probe_cc, probe_asn, day) DO"
 		" UPDATE SET " N_ADD,
 	/* a day's count of each submitter, up to measurement $5 ($4 the
 	 * day's first second) */
@@ -531,12 +535,14 @@ static const char *const stmt_sql[PS_N] = {
 			 " (input, probe_cc, probe_asn) > ($1, $2, $3)"
 			 " ORDER BY 1, 2, 3 LIMIT $4",
 	/* $4, $5: the first and last day */
-	[PS_PCT] = "SELECT day::text, n_dns + n_tcp_ip + n_tls +"
-		   " n_http_failure + n_http_diff + n_server_side + n_protocol,"
-		   " n_ok + n_dns + n_tcp_ip + n_tls + n_http_failure +"
-		   " n_http_diff + n_server_side + n_protocol + n_down FROM"
-		   " daily_counts WHERE " KEY_IS
-		   " AND day >= $4::date AND day <= $5::date",
+	[PS_PCT] =
+		"SELECT day::text, n_dns + n_tcp_ip + n_tls +"
+		" n_http_failure + n_http_diff + n_server_side + n_protocol +"
+		" n_endpoint, n_ok + n_dns + n_tcp_ip + n_tls +"
+		" n_http_failure + n_http_diff + n_server_side + n_protocol +"
+		" n_endpoint + n_down FROM"
+		" daily_counts WHERE " KEY_IS
+		" AND day >= $4::date AND day <= $5::date",
 	[PS_NEWEST] = "SELECT max(start_time) FROM measurements",
 	[PS_SUBDAY_DEL_DAY] = "DELETE FROM submitter_days WHERE " KEY_IS
 			      " AND day = $4::date",
@@ -559,10 +565,10 @@ static const char *const stmt_sql[PS_N] = {
 		" count(*) FILTER (WHERE c = 4), count(*) FILTER (WHERE c = 5),"
 		" count(*) FILTER (WHERE c = 6), count(*) FILTER (WHERE c = 7),"
 		" count(*) FILTER (WHERE c = 8), count(*) FILTER (WHERE c = 9),"
-		" count(*) FILTER (WHERE c = 10),"
-		" count(*) FILTER (WHERE c = 11) FROM (SELECT d, CASE WHEN"
-		" $4::int > 0 AND k IS NOT NULL AND rn > $4::int THEN 11"
-		" WHEN geo_mismatch = 1 AND $5::int = 0 THEN 10 ELSE c END AS c"
+		" count(*) FILTER (WHERE c = 10), count(*) FILTER (WHERE c = 11),"
+		" count(*) FILTER (WHERE c = 12) FROM (SELECT d, CASE WHEN"
+		" $4::int > 0 AND k IS NOT NULL AND rn > $4::int THEN 12"
+		" WHEN geo_mismatch = 1 AND $5::int = 0 THEN 11 ELSE c END AS c"
 		" FROM (SELECT " PG_DAY(
 			"start_time") " AS d, " CLASS_SQL " AS c, " INDEP_SQL
 				      " AS k, geo_mismatch, row_number() OVER"
@@ -573,8 +579,8 @@ static const char *const stmt_sql[PS_N] = {
 	[PS_STATE_DEL] = "DELETE FROM target_state WHERE " KEY_IS,
 };
 /* PS_DAILY_KEY spells the counts' numbers out: N_COLS's order */
-_Static_assert(TL_COUNT_GEO_MISMATCH == 10 && TL_COUNT_CAPPED == 11,
-	       "PS_DAILY_KEY counts classes 0-9, then 10 and 11");
+_Static_assert(TL_COUNT_GEO_MISMATCH == 11 && TL_COUNT_CAPPED == 12,
+	       "PS_DAILY_KEY counts classes 0-10, then 11 and 12");
 
 static const char *const stmt_names[PS_N] = {
 	[PS_PUT] = "put",

@@ -341,7 +341,7 @@ bucket_row(const struct store_read *rd, const struct store_cursor *r, void *ctx,
 	int64_t *n[WW_CLASS_N] = {&b.ok,	  &b.dns,	   &b.tcp_ip,
 				  &b.tls,	  &b.http_failure, &b.http_diff,
 				  &b.server_side, &b.down,	   &b.failed,
-				  &b.protocol};
+				  &b.protocol,	  &b.endpoint};
 
 	(void)rd;
 	(void)err;

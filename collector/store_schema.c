@@ -229,6 +229,13 @@ static const char *const migrations[] = {
 	"ALTER TABLE measurements ADD COLUMN software_name TEXT;"
 	"ALTER TABLE measurements ADD COLUMN software_version TEXT;"
 	"ALTER TABLE measurements ADD COLUMN test_version TEXT;",
+	/* 10: a VPN or QUIC endpoint blocked by its port or its protocol,
+	 * nothing seen telling which (class "endpoint", docs/verdicts.md
+	 * V13 and V14), gets its daily count. Rows stored before with
+	 * blocking null are not of it until a reanalysis (which marks
+	 * their targets stale). */
+	"ALTER TABLE daily_counts ADD COLUMN n_endpoint INTEGER NOT NULL"
+	" DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 

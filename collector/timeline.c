@@ -16,7 +16,7 @@
 
 /* One letter per class, for the window's text (read back by letter: a new
  * class takes a new letter). */
-static const char class_letters[WW_CLASS_N + 1] = "onpsfhwdxv";
+static const char class_letters[WW_CLASS_N + 1] = "onpsfhwdxve";
 
 #define STR_(x) #x
 #define STR(x) STR_(x)

@@ -23,7 +23,7 @@
 
 /* In test_keys.analysis.version; bump when the rules change, so that stored
  * verdicts can be told apart and re-run. */
-#define WW_ANALYSIS_VERSION "3"
+#define WW_ANALYSIS_VERSION "4"
 
 /* OONI's body_length_match threshold (ts-017). */
 #define WW_BODY_PROPORTION_MIN 0.7

@@ -25,12 +25,14 @@
  *             their ICMP and RST. Both: an ICMP filter on the probe's path
  *             silences the first alone, and must not read as an address
  *             block.
- *   null      (accessible false) blocked, the method not told: over UDP
- *             few servers answer bytes that are not their protocol, so
- *             the port's silence is no evidence either way; the address
- *             may answer (then the port or the protocol is blocked) or
- *             not show either way. Neither "protocol" nor "tcp_ip" would
- *             be true of what was seen.
+ *   endpoint  blocked, the method not told: over UDP few servers answer
+ *             bytes that are not their protocol, so the port's silence
+ *             is no evidence either way; the address may answer (then
+ *             the port or the protocol is blocked: reason
+ *             address_reachable) or not show either way
+ *             (reachability_unknown). Neither "protocol" nor "tcp_ip"
+ *             would be true of what was seen, and no verdict (null)
+ *             would hide a blocking the control proves.
  *
  * The handshake of a wrapped OpenVPN server without its key (payload
  * no_key) and a WireGuard initiation from an unregistered key get no
@@ -419,7 +421,7 @@ decide_vpn(struct ctx *c)
 				"address_blocked", f);
 	} else {
 		/* blocked, how not told: see the top of the file */
-		r = set_verdict(c, WW_BLOCKING_NULL, TRI_FALSE,
+		r = set_blocked(c, WW_BLOCKING_ENDPOINT,
 				detail(s.proto, failure_word(f)),
 				pk.udp_r || pk.tcp_r ? "address_reachable"
 						     : "reachability_unknown",

@@ -19,6 +19,7 @@ static const char *const blocking_names[WW_BLOCKING_N] = {
 	[WW_BLOCKING_HTTP_FAILURE] = "http-failure",
 	[WW_BLOCKING_HTTP_DIFF] = "http-diff",
 	[WW_BLOCKING_PROTOCOL] = "protocol",
+	[WW_BLOCKING_ENDPOINT] = "endpoint",
 };
 
 static const char *const class_names[WW_CLASS_N] = {
@@ -32,6 +33,7 @@ static const char *const class_names[WW_CLASS_N] = {
 	[WW_CLASS_DOWN] = "down",
 	[WW_CLASS_FAILED] = "failed",
 	[WW_CLASS_PROTOCOL] = "protocol",
+	[WW_CLASS_ENDPOINT] = "endpoint",
 };
 
 static const char *const class_labels[WW_CLASS_N] = {
@@ -48,6 +50,9 @@ static const char *const class_labels[WW_CLASS_N] = {
 	[WW_CLASS_FAILED] = "no verdict",
 	/* a VPN or QUIC endpoint's handshake (docs/verdicts.md) */
 	[WW_CLASS_PROTOCOL] = "protocol blocked",
+	/* a VPN or QUIC endpoint, the method not told (the reason says
+	 * whether the address answered: then its port or its protocol) */
+	[WW_CLASS_ENDPOINT] = "endpoint blocked",
 };
 
 /* The class of each blocking value that is a method of blocking (the
@@ -62,6 +67,7 @@ static const int blocked_class[WW_BLOCKING_N] = {
 	[WW_BLOCKING_HTTP_FAILURE] = WW_CLASS_HTTP_FAILURE,
 	[WW_BLOCKING_HTTP_DIFF] = WW_CLASS_HTTP_DIFF,
 	[WW_BLOCKING_PROTOCOL] = WW_CLASS_PROTOCOL,
+	[WW_BLOCKING_ENDPOINT] = WW_CLASS_ENDPOINT,
 };
 
 const char *
@@ -84,7 +90,8 @@ ww_blocking_by_name(const char *v)
 const char *
 ww_blocking_list(void)
 {
-	return "false, dns, tcp_ip, tls, http-failure, http-diff, protocol";
+	return "false, dns, tcp_ip, tls, http-failure, http-diff, protocol, "
+	       "endpoint";
 }
 
 const char *
@@ -106,7 +113,7 @@ bool
 ww_class_is_blocked(int c)
 {
 	return (c >= WW_CLASS_DNS && c <= WW_CLASS_SERVER_SIDE) ||
-	       c == WW_CLASS_PROTOCOL;
+	       c == WW_CLASS_PROTOCOL || c == WW_CLASS_ENDPOINT;
 }
 
 const char *

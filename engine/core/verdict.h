@@ -27,6 +27,11 @@ enum ww_blocking {
 	/* a VPN or QUIC endpoint's handshake fails where the control's
 	 * works (docs/verdicts.md, "VPN and QUIC endpoints") */
 	WW_BLOCKING_PROTOCOL,
+	/* a VPN or QUIC endpoint blocked for the probe (the control's
+	 * handshake works) where nothing seen tells the method: its port or
+	 * its protocol (the address answered), or even its address
+	 * (docs/verdicts.md, rules V13 and V14) */
+	WW_BLOCKING_ENDPOINT,
 	WW_BLOCKING_N
 };
 
@@ -37,7 +42,7 @@ const char *ww_blocking_name(int b);
  * anything else. */
 int ww_blocking_by_name(const char *v);
 /* The stored names, for messages: "false, dns, tcp_ip, tls, http-failure,
- * http-diff, protocol". */
+ * http-diff, protocol, endpoint". */
 const char *ww_blocking_list(void);
 
 /* blocking_detail of an http-diff that is the site's own refusal (a
@@ -65,20 +70,24 @@ enum ww_class {
 	/* blocked: a VPN or QUIC endpoint's handshake (appended: the
 	 * numbers are stored) */
 	WW_CLASS_PROTOCOL,
+	/* blocked: a VPN or QUIC endpoint, the method not told */
+	WW_CLASS_ENDPOINT,
 	WW_CLASS_N
 };
 
 /* "ok", "dns", "tcp_ip", "tls", "http-failure", "http-diff",
- * "server-side", "down", "failed", "protocol"; NULL out of range. */
+ * "server-side", "down", "failed", "protocol", "endpoint"; NULL out of
+ * range. */
 const char *ww_class_name(int c);
 /* The class named v; -1 for NULL or anything else. */
 int ww_class_by_name(const char *v);
 /* What a person reads for class c (the web view's legend and badges):
  * "accessible", "DNS tampering", ..., "withheld by the site", "down for
- * everyone", "no verdict", "protocol blocked"; NULL out of range. */
+ * everyone", "no verdict", "protocol blocked", "endpoint blocked";
+ * NULL out of range. */
 const char *ww_class_label(int c);
-/* The blocked classes (WW_CLASS_DNS .. WW_CLASS_SERVER_SIDE, and
- * WW_CLASS_PROTOCOL). */
+/* The blocked classes (WW_CLASS_DNS .. WW_CLASS_SERVER_SIDE,
+ * WW_CLASS_PROTOCOL and WW_CLASS_ENDPOINT). */
 bool ww_class_is_blocked(int c);
 /* The classes that are evidence either way (all but WW_CLASS_FAILED;
  * docs/timelines.md, "conclusive"). */

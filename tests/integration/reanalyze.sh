@@ -30,9 +30,9 @@ check "fixture: v1 took the unknown blockpage for the site" "accessible" \
 
 timeout 120 "$COLLECTOR" reanalyze --db "$DB" 2>"$LAB/reanalyze.err"
 check "reanalyze exits 0" 0 $?
-check_match "reanalyze says how many" "21 measurements analysed again \\(analysis version 3\\)" \
+check_match "reanalyze says how many" "21 measurements analysed again \\(analysis version 4\\)" \
 	"$(cat "$LAB/reanalyze.err")"
-check "every measurement now has analysis version 3" "21 3" \
+check "every measurement now has analysis version 4" "21 4" \
 	"$(q "SELECT count(*), group_concat(DISTINCT analysis_version) FROM measurements")"
 check "no target left to recompute" 0 "$(q "SELECT count(*) FROM stale_targets")"
 
@@ -116,9 +116,9 @@ https://journal.example.org/ blocked server-side
 https://www.example.org/ blocked server-side" \
 	"$(curl -s --max-time 20 "$API/targets?cc=CN" |
 		jq -r '.targets[] | "\(.input) \(.state) \(.method)"' | sort)"
-check "API: measurements carry version 3 and the new verdicts" \
-	"3 false false
-3 http-diff false" \
+check "API: measurements carry version 4 and the new verdicts" \
+	"4 false false
+4 http-diff false" \
 	"$(curl -s --max-time 20 "$API/measurements?input=http%3A%2F%2Floop.example.org%2F0" |
 		jq -r '.measurements[] | "\(.analysis_version) \(.blocking) \(.accessible)"' | sort -u
 	   curl -s --max-time 20 "$API/measurements?input=http%3A%2F%2Fproxy.example.org%2F" |

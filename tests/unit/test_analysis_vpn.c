@@ -161,12 +161,12 @@ test_handshake_failed(void **state)
 	/* UDP silence beside silence, nothing asked of the address: blocked,
 	 * the method not told (no longer "protocol") */
 	expect(measurement(OVPN, udp3(false, false, NULL, TO, false), ctl_ok()),
-	       NULL, 0, "openvpn.timeout", "reachability_unknown");
+	       "endpoint", 0, "openvpn.timeout", "reachability_unknown");
 	/* the control's ASCII payload was answered, the probe's not: the
 	 * port (or the payload) is cut, the address not shown */
 	expect(measurement(OVPN, udp3(false, false, NULL, TO, false),
 			   udp3(true, true, "control", NULL, false)),
-	       NULL, 0, "openvpn.timeout", "reachability_unknown");
+	       "endpoint", 0, "openvpn.timeout", "reachability_unknown");
 }
 
 #define RF "connection_refused"
@@ -216,14 +216,14 @@ test_address_udp(void **state)
 			   with_closed(udp3(false, false, NULL, TO, false), TO,
 				       TO, 0, TO),
 			   with_closed(ctl_ok(), TO, TO, 0, TO)),
-	       NULL, 0, "openvpn.timeout", "reachability_unknown");
+	       "endpoint", 0, "openvpn.timeout", "reachability_unknown");
 	/* the UDP one alone silent (an ICMP filter, or UDP alone blocked):
 	 * the TCP RST shows the address; never "address" */
 	expect(measurement(OVPN,
 			   with_closed(udp3(false, false, NULL, TO, false), TO,
 				       RF, 0, TO),
 			   ctl_closed()),
-	       NULL, 0, "openvpn.timeout", "address_reachable");
+	       "endpoint", 0, "openvpn.timeout", "address_reachable");
 }
 
 static void
@@ -243,14 +243,14 @@ test_closed_port(void **state)
 			   with_closed(udp3(false, false, NULL, TO, false), RF,
 				       RF, 0, TO),
 			   with_closed(ctl_ok(), RF, RF, 0, TO)),
-	       NULL, 0, "openvpn.timeout", "address_reachable");
+	       "endpoint", 0, "openvpn.timeout", "address_reachable");
 	/* only the port blackholed: the handshake's bytes reach the closed
 	 * port; port or port-bound DPI, not told apart */
 	expect(measurement(OVPN,
 			   with_closed(udp3(false, false, NULL, TO, false), RF,
 				       RF, 0, RF),
 			   ctl_closed()),
-	       NULL, 0, "openvpn.timeout", "address_reachable");
+	       "endpoint", 0, "openvpn.timeout", "address_reachable");
 	/* ICMP filtered on the path and protocol DPI: the neutral datagram
 	 * unanswered too, so the handshake's silence proves nothing; the
 	 * RST shows the address: no false "address", no "protocol" */
@@ -258,14 +258,14 @@ test_closed_port(void **state)
 			   with_closed(udp3(false, false, NULL, TO, false), TO,
 				       RF, 0, TO),
 			   ctl_closed()),
-	       NULL, 0, "openvpn.timeout", "address_reachable");
+	       "endpoint", 0, "openvpn.timeout", "address_reachable");
 	/* something listens on the closed TCP port: the address, not the
 	 * target's port, so no "protocol_blocked" */
 	expect(measurement(OVPN,
 			   with_closed(udp3(false, false, NULL, TO, false), TO,
 				       TO, 1, TO),
 			   ctl_closed()),
-	       NULL, 0, "openvpn.timeout", "address_reachable");
+	       "endpoint", 0, "openvpn.timeout", "address_reachable");
 	/* two addresses: one answers the closed port's datagram (its
 	 * handshake packet never went), the other is silent to both: the
 	 * two are compared where they went, so nothing about the bytes */
@@ -283,7 +283,7 @@ test_closed_port(void **state)
 		}
 		json_array_extend(p, b);
 		json_decref(b);
-		expect(measurement(OVPN, p, ctl_closed()), NULL, 0,
+		expect(measurement(OVPN, p, ctl_closed()), "endpoint", 0,
 		       "openvpn.timeout", "address_reachable");
 	}
 	/* a handshake that completed needs no closed port */
@@ -411,7 +411,7 @@ test_quic(void **state)
 	 * itself (a censor may drop the ping too); not the address */
 	expect(measurement("quic://www.example.org", quic3(false, false, false),
 			   quic3(true, true, true)),
-	       NULL, 0, "quic.timeout", "reachability_unknown");
+	       "endpoint", 0, "quic.timeout", "reachability_unknown");
 	/* with the closed port silent over UDP and TCP: the address */
 	expect(measurement(
 		       "quic://www.example.org",

@@ -47,8 +47,9 @@ static void
 test_classes(void **state)
 {
 	static const char *const names[WW_CLASS_N] = {
-		"ok",	     "dns",	    "tcp_ip", "tls",	"http-failure",
-		"http-diff", "server-side", "down",   "failed", "protocol",
+		"ok",		"dns",	     "tcp_ip",	    "tls",
+		"http-failure", "http-diff", "server-side", "down",
+		"failed",	"protocol",  "endpoint",
 	};
 
 	(void)state;
@@ -58,7 +59,8 @@ test_classes(void **state)
 		assert_int_equal(
 			ww_class_is_blocked(c),
 			(c >= WW_CLASS_DNS && c <= WW_CLASS_SERVER_SIDE) ||
-				c == WW_CLASS_PROTOCOL);
+				c == WW_CLASS_PROTOCOL ||
+				c == WW_CLASS_ENDPOINT);
 	}
 	assert_null(ww_class_name(WW_CLASS_N));
 	assert_int_equal(ww_class_by_name("false"), -1);
@@ -75,6 +77,8 @@ test_classes(void **state)
 	assert_int_equal(ww_classify("bogus", NULL, 1), WW_CLASS_FAILED);
 	assert_int_equal(ww_classify("protocol", "quic.sni_blocked", 0),
 			 WW_CLASS_PROTOCOL);
+	assert_int_equal(ww_classify("endpoint", "openvpn.timeout", 0),
+			 WW_CLASS_ENDPOINT);
 }
 
 static int
