@@ -197,6 +197,13 @@ static const char *const migrations[] = {
 	 * gets its daily count (no stored row is of the class). */
 	"ALTER TABLE daily_counts ADD COLUMN n_protocol integer NOT NULL"
 	" DEFAULT 0;",
+	/* 4 (issue 16; after the OONI columns' 3): SQLite's version 10, the
+	 * claims of alerts (docs/alerts.md): the collector whose insert of
+	 * an alert's key goes in sends it. */
+	"CREATE TABLE alert_claims ("
+	" key " T " PRIMARY KEY,"
+	" claimed bigint NOT NULL,"
+	" collector text);",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 
