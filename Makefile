@@ -253,6 +253,7 @@ INTEGRATION_RUNS = \
 	capture "$(IT)/capture.sh $(PROBE) $(FAKENET)" \
 	dnslate "$(IT)/dnslate.sh $(PROBE) $(FAKENET)" \
 	reanalyze "$(IT)/reanalyze.sh $(COLLECTOR)" \
+	alerts "$(IT)/alerts.sh $(COLLECTOR)" \
 	install "$(IT)/install.sh $(BUILD)"
 
 # The probe and the collector under ASan+UBSan (LeakSanitizer included)
