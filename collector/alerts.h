@@ -121,7 +121,8 @@ json_t *alert_json(const struct alert *a);
 /* Read the events matching f's cc, asn and category whose time is in
  * [since, until) (until 0: no end) and group them (window_len) into out,
  * state as alert_grouper_finish(). At most max_events events are read;
- * more: -1 with a message saying so. 0, or -1 with a message. */
+ * more: -2 with a message saying which filters narrow it. 0, or -1 with a
+ * message (the store's). */
 struct store_filter;
 int alerts_read(struct store *st, const struct store_filter *f,
 		int64_t window_len, long max_events, struct alert_list *out,
@@ -136,7 +137,7 @@ void alerts_xml_escape(struct evbuffer *b, const char *s);
 /* The Atom 1.0 document of alerts l (the first limit of them) into b;
  * self: the feed's own path and query (escaped here). */
 void alerts_atom(struct evbuffer *b, const struct alert_list *l, size_t limit,
-		 const char *self, int64_t now);
+		 const char *self);
 
 /* --- the service (alerts_hook.c) ----------------------------------------- */
 

@@ -153,13 +153,12 @@ atom_entry(struct evbuffer *b, const struct alert *a)
 
 void
 alerts_atom(struct evbuffer *b, const struct alert_list *l, size_t limit,
-	    const char *self, int64_t now)
+	    const char *self)
 {
 	size_t n = l->n < limit ? l->n : limit;
 	int64_t updated = 0;
 	char up[32];
 
-	(void)now;
 	/* the feed changes when an entry does: its newest entry's time,
 	 * not the clock, so that the same alerts are the same document */
 	for (size_t i = 0; i < n; i++)
@@ -241,7 +240,7 @@ send_feed(struct evhttp_request *req, const struct alert_list *l, size_t limit)
 	const char *self = evhttp_request_get_uri(req);
 	char etag[24];
 
-	alerts_atom(b, l, limit, self, (int64_t)time(NULL));
+	alerts_atom(b, l, limit, self);
 	etag_of(b, etag);
 	evhttp_add_header(h, "ETag", etag);
 	evhttp_add_header(h, "Cache-Control", "no-cache");
@@ -257,14 +256,15 @@ send_feed(struct evhttp_request *req, const struct alert_list *l, size_t limit)
 }
 
 static void
-send_json(struct evhttp_request *req, const struct alert_list *l, size_t limit)
+send_json(struct evhttp_request *req, const struct alert_list *l, size_t limit,
+	  int64_t window)
 {
 	json_t *arr = json_array(), *o;
 
 	for (size_t i = 0; i < l->n && i < limit; i++)
 		json_array_append_new(arr, alert_json(&l->v[i]));
 	o = json_pack("{s:o,s:I}", "alerts", arr, "window_seconds",
-		      (json_int_t)(l->n ? l->v[0].window_len : 0));
+		      (json_int_t)window);
 	reply_json(req, 200, "OK", o);
 	json_decref(o);
 }
@@ -279,6 +279,7 @@ alerts_feed_serve(struct alerts *a, struct evhttp_request *req, bool atom)
 	struct store_filter f;
 	char err[512];
 	size_t limit;
+	int rc;
 
 	if (api_query_parse(query, FEED_PARAMS, &q, err, sizeof(err)) != 0) {
 		reply_bad(req, &q, err);
@@ -289,13 +290,16 @@ alerts_feed_serve(struct alerts *a, struct evhttp_request *req, bool atom)
 	if (f.since == 0)
 		f.since = (int64_t)time(NULL) - ALERTS_FEED_DAYS * 86400;
 	limit = f.limit > 0 ? (size_t)f.limit : ALERTS_FEED_LIMIT;
-	if (alerts_read(alerts_store(a), &f, alerts_window(a),
-			ALERTS_MAX_EVENTS, &l, err, sizeof(err)) != 0)
+	rc = alerts_read(alerts_store(a), &f, alerts_window(a),
+			 ALERTS_MAX_EVENTS, &l, err, sizeof(err));
+	if (rc == -2)
+		reply_error(req, 400, "Bad Request", err);
+	else if (rc != 0)
 		reply_error(req, 500, "Internal Server Error", err);
 	else if (atom)
 		send_feed(req, &l, limit);
 	else
-		send_json(req, &l, limit);
+		send_json(req, &l, limit, alerts_window(a));
 	alert_list_clear(&l);
 	api_query_clear(&q);
 }

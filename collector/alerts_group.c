@@ -488,11 +488,13 @@ alerts_read(struct store *st, const struct store_filter *f, int64_t window_len,
 		pf.after_id = c.last_id;
 		rc = store_events(st, &pf, read_cb, &c, err, errlen);
 	} while (rc == 0 && c.n <= c.max && c.n - before == STORE_LIMIT_MAX);
-	if (rc == 0 && c.n > c.max)
-		rc = ww_fail(err, errlen,
-			     "more than %ld events to group: narrow the "
-			     "query (since, cc, asn)",
-			     c.max);
+	if (rc == 0 && c.n > c.max) {
+		ww_set_err(err, errlen,
+			   "more than %ld events to group: narrow the query "
+			   "(since, cc, asn)",
+			   c.max);
+		rc = -2;
+	}
 	if (rc == 0)
 		alert_grouper_finish(c.g, f->state, out);
 	alert_grouper_free(c.g);

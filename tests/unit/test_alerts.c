@@ -363,7 +363,7 @@ test_atom(void **state)
 	ev(g, "CN", "AS4134", "https://y/", T14 + 7200, "blocked", "accessible",
 	   NULL);
 	group(g, NULL, &l);
-	alerts_atom(b, &l, 50, "/feed.atom?cc=CN&x=<b>", T14);
+	alerts_atom(b, &l, 50, "/feed.atom?cc=CN&x=<b>");
 	n = evbuffer_get_length(b);
 	doc = malloc(n + 1);
 	evbuffer_remove(b, doc, n);
