@@ -13,6 +13,7 @@
 set -u
 COLLECTOR=$1
 . tests/integration/lib.sh
+. tests/integration/alerts_lib.sh
 COL_PID=
 RCV_PID=
 LAB=$(mktemp -d "${TMPDIR:-/tmp}/wallwatch-alerts.XXXXXX")
@@ -43,38 +44,7 @@ check "a secret of 5 bytes: refused at start" 2 $?
 check "--alert-window 7 (does not divide a day): usage error" 1 $?
 
 # --- the receiver: 500 first, then 200; each request kept --------------------
-cat >"$LAB/rcv.py" <<'EOF'
-import http.server, os, sys
-d = sys.argv[1]
-n = 0
-def put(name, data):
-    with open(os.path.join(d, name + ".tmp"), "wb") as f:
-        f.write(data)
-    os.replace(os.path.join(d, name + ".tmp"), os.path.join(d, name))
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        global n
-        n += 1
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        put("req%d.body" % n, body)
-        put("req%d.hdr" % n, ("%s\n%s\n%s\n" % (
-            self.headers.get("X-Wallwatch-Signature", ""),
-            self.headers.get("X-Wallwatch-Timestamp", ""),
-            self.headers.get("Content-Type", ""))).encode())
-        put("count", str(n).encode())
-        self.send_response(500 if n == 1 else 200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-    def log_message(self, *a):
-        pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-put("port", str(s.server_address[1]).encode())
-s.serve_forever()
-EOF
-python3 "$LAB/rcv.py" "$R" 2>"$LAB/rcv.err" &
-RCV_PID=$!
-wait_until 30 test -s "$R/port" || { echo "receiver did not start" >&2; cat "$LAB/rcv.err" >&2; exit 1; }
-RPORT=$(cat "$R/port")
+rcv_start "$R" 1
 SECRET=$(openssl rand -hex 32)
 printf '%s\n' "$SECRET" >"$LAB/secret"
 
@@ -94,30 +64,6 @@ received() { cat "$R/count" 2>/dev/null || echo 0; }
 delivered_is() { [ "$(metric 'wallwatch_webhook_deliveries_total{result="delivered"}')" = "$1" ]; }
 
 # --- measurements ----------------------------------------------------------
-# synth TAG FIXTURE INPUT T: one measurement on CN AS4134 at unix time T,
-# the fixture's test_keys (tests/data/analysis: its base with its patch)
-# in the envelope of a real one (tests/data/validate/good.json).
-A=tests/data/analysis
-synth() {
-	jq -c -n --slurpfile env tests/data/validate/good.json \
-		--slurpfile c "$A/$2.json" \
-		--slurpfile b "$A/$(jq -r .base "$A/$2.json")" \
-		--arg tag "$1" --arg inp "$3" --argjson t "$4" '
-def mp($p): if ($p | type) == "object" then
-    reduce ($p | to_entries[]) as $e ((if type == "object" then . else {} end);
-      if $e.value == null then del(.[$e.key])
-      else .[$e.key] |= mp($e.value) end)
-  else $p end;
-($b[0] | mp($c[0].patch)) as $m
-| ($t | strftime("%Y-%m-%d %H:%M:%S")) as $ts
-| $env[0]
-| .input = $inp
-| .test_keys = ($m.test_keys | if has("control") then . else .control = null end)
-| .measurement_uid = "alerts_\($tag)"
-| .report_id = "alerts_test"
-| .measurement_start_time = $ts | .test_start_time = $ts
-| .probe_cc = "CN" | .probe_asn = "AS4134"'
-}
 HOSTILE='https://www.example.org/"><script>alert(1)</script>&amp;]]>'
 T1=https://one.example.org/
 T2=https://two.example.org/
