@@ -306,6 +306,7 @@ endif
 INTEGRATION_PG_RUNS = \
 	pg:copystore "$(IT)/copystore.sh $(PROBE) $(COLLECTOR) $(FAKENET)" \
 	pg:pgmulti "$(IT)/pgmulti.sh $(PROBE) $(COLLECTOR) $(FAKENET)" \
+	pg:pgalerts "$(IT)/pgalerts.sh $(COLLECTOR)" \
 	pg:pgreplica "$(IT)/pgreplica.sh $(PROBE) $(COLLECTOR) $(FAKENET)"
 integration-pg: $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/parallel.sh $(INTEGRATION_JOBS) \
