@@ -129,7 +129,7 @@ alert_add_target(struct alert *a, const struct gev *last, int64_t id)
 	t->time = last->time;
 	if (a->n == 1 || last->time < a->first)
 		a->first = last->time;
-	if (last->time > a->last)
+	if (a->n == 1 || last->time > a->last)
 		a->last = last->time;
 	if (id > a->last_event_id)
 		a->last_event_id = id;

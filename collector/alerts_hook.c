@@ -29,6 +29,7 @@
 #include "alerts_int.h"
 #include "collector.h"
 #include "io_curl.h"
+#include "ratelog.h"
 #include "store.h"
 #include "util.h"
 
@@ -97,6 +98,8 @@ struct alerts {
 	size_t log_next, log_n;
 	uint64_t sent[2], elsewhere, baseline, attempts_ok, attempts_failed,
 		delivered, given_up, dropped, scan_errors;
+	/* a database that fails every second is logged once a minute */
+	struct ratelog errlog;
 };
 
 /* --- options ------------------------------------------------------------- */
@@ -604,7 +607,8 @@ take(struct alerts *a, const struct alert *al, int64_t now)
 	rc = store_alert_claim(a->st, key, a->who, now, err, sizeof(err));
 	if (rc < 0) {
 		a->scan_errors++;
-		log_warn("alerts", "%s", err); /* tried again next scan */
+		/* not marked done: tried again at the next scan */
+		ratelog(&a->errlog, WW_LOG_WARN, "alerts", "%s", err);
 		return;
 	}
 	mark_done(a, key, al->window_start);
@@ -644,7 +648,7 @@ scan(struct alerts *a, int64_t now)
 
 		if (rc < 0) {
 			a->scan_errors++;
-			log_warn("alerts", "%s", err);
+			ratelog(&a->errlog, WW_LOG_WARN, "alerts", "%s", err);
 			return;
 		}
 		/* rc 1: the first scan of this database: what is due now
@@ -654,7 +658,7 @@ scan(struct alerts *a, int64_t now)
 	if (alerts_read(a->st, &f, a->o->window, ALERTS_MAX_EVENTS, &l, err,
 			sizeof(err)) != 0) {
 		a->scan_errors++;
-		log_warn("alerts", "%s", err);
+		ratelog(&a->errlog, WW_LOG_WARN, "alerts", "%s", err);
 		alert_list_clear(&l);
 		return;
 	}
@@ -717,7 +721,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	} while (rc == 0 && nw.n - before == STORE_LIMIT_MAX);
 	if (rc != 0) {
 		a->scan_errors++;
-		log_warn("alerts", "%s", err);
+		ratelog(&a->errlog, WW_LOG_WARN, "alerts", "%s", err);
 	}
 	a->last_event_id = nw.id;
 	if (nw.n > 0 || (a->next_due != 0 && now >= a->next_due) ||
@@ -736,6 +740,7 @@ alerts_new(struct store *st, const struct alerts_opts *o, char *err,
 
 	a->st = st;
 	a->o = o;
+	a->errlog = (struct ratelog)RATELOG_INIT(60);
 	TAILQ_INIT(&a->pending);
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "?");
