@@ -63,8 +63,11 @@ enum alert_dir {
 	ALERT_END = 1,	 /* from blocked or disrupted back to accessible */
 };
 
-/* Targets an alert's title and text name; the rest are "and N more". */
+/* Targets an alert's text names; the rest are "and N more". */
 #define ALERT_NAMED 10
+/* Targets an alert's JSON and feed entry list (a body stays under a few
+ * hundred KiB however large the burst); all are counted. */
+#define ALERT_LISTED 1000
 
 struct alert_target {
 	char *input;
@@ -114,8 +117,9 @@ void alert_tag(const struct alert *a, char *buf, size_t len);
  * caller frees). */
 char *alert_title(const struct alert *a);
 /* The alert as JSON (a new reference): id, key, direction, cc, asn,
- * window, since, until, title, text, targets ([{input, state, method,
- * time}], all of them), methods ({method: count}), n_targets. */
+ * window, since, until, title, text, n_targets, targets ([{input, state,
+ * method, time}], the first ALERT_LISTED), targets_not_listed (the rest),
+ * methods ({method: count}, of all). */
 json_t *alert_json(const struct alert *a);
 
 /* Read the events matching f's cc, asn and category whose time is in

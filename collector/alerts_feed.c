@@ -136,7 +136,7 @@ atom_entry(struct evbuffer *b, const struct alert *a)
 	evbuffer_add_printf(b, "    <content type=\"text\">");
 	alerts_xml_escape(b, title);
 	evbuffer_add_printf(b, ":\n");
-	for (size_t i = 0; i < a->n; i++) {
+	for (size_t i = 0; i < a->n && i < ALERT_LISTED; i++) {
 		const struct alert_target *t = &a->tg[i];
 		char tt[32];
 
@@ -147,6 +147,8 @@ atom_entry(struct evbuffer *b, const struct alert *a)
 				    t->method ? " by " : "",
 				    t->method ? t->method : "", tt);
 	}
+	if (a->n > ALERT_LISTED)
+		evbuffer_add_printf(b, "- and %zu more\n", a->n - ALERT_LISTED);
 	evbuffer_add_printf(b, "</content>\n  </entry>\n");
 	free(title);
 }

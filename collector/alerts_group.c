@@ -401,46 +401,77 @@ alert_text(const struct alert *a)
 	return s;
 }
 
+/* s as a JSON string; stored strings came from parsed JSON and are UTF-8,
+ * but one that is not must not take the collector down (jansson refuses
+ * it): it is replaced, named as such. */
+static json_t *
+jtext(const char *s)
+{
+	json_t *v = json_string(s);
+
+	return v != NULL ? v : json_string("(not UTF-8)");
+}
+
+static void
+put(json_t *o, const char *k, json_t *v)
+{
+	if (v == NULL || json_object_set_new(o, k, v) != 0)
+		abort();
+}
+
 json_t *
 alert_json(const struct alert *a)
 {
-	json_t *o, *tg = json_array(), *methods = json_object();
-	char key[256], tag[320], t1[32], t2[32], ws[32];
+	json_t *o = json_object(), *tg = json_array(), *methods = json_object();
+	json_t *w = json_object();
+	char buf[320];
 	char *title = alert_title(a), *text = alert_text(a);
 
-	alert_key(a, key, sizeof(key));
-	alert_tag(a, tag, sizeof(tag));
-	fmt_iso(a->first, t1);
-	fmt_iso(a->last, t2);
-	fmt_iso(a->window_start, ws);
+	alert_tag(a, buf, sizeof(buf));
+	put(o, "id", json_string(buf));
+	alert_key(a, buf, sizeof(buf));
+	put(o, "key", json_string(buf));
+	put(o, "direction", json_string(dir_name(a->dir)));
+	put(o, "cc", jtext(a->cc));
+	put(o, "asn", jtext(a->asn));
+	fmt_iso(a->window_start, buf);
+	put(w, "start", json_string(buf));
+	put(w, "seconds", json_integer(a->window_len));
+	put(o, "window", w);
+	fmt_iso(a->first, buf);
+	put(o, "since", json_string(buf));
+	fmt_iso(a->last, buf);
+	put(o, "until", json_string(buf));
+	put(o, "title", jtext(title));
+	put(o, "text", jtext(text));
+	put(o, "n_targets", json_integer((json_int_t)a->n));
 	for (size_t i = 0; i < a->n; i++) {
 		const struct alert_target *t = &a->tg[i];
 		const char *m = t->method ? t->method : t->state;
-		char tt[32];
+		json_t *x;
 
-		fmt_iso(t->time, tt);
-		json_array_append_new(tg, json_pack("{s:s,s:s,s:s?,s:s}",
-						    "input", t->input, "state",
-						    t->state, "method",
-						    t->method, "time", tt));
 		if (a->dir == ALERT_ONSET)
-			json_object_set_new(
-				methods, m,
-				json_integer(json_integer_value(json_object_get(
-						     methods, m)) +
-					     1));
+			put(methods, m,
+			    json_integer(json_integer_value(
+						 json_object_get(methods, m)) +
+					 1));
+		if (i >= ALERT_LISTED)
+			continue; /* counted, not listed */
+		x = json_object();
+		put(x, "input", jtext(t->input));
+		put(x, "state", json_string(t->state));
+		put(x, "method", t->method ? jtext(t->method) : json_null());
+		fmt_iso(t->time, buf);
+		put(x, "time", json_string(buf));
+		json_array_append_new(tg, x);
 	}
-	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s,s:I},s:s,s:s,s:s,s:s,s:I,"
-		      "s:o,s:o}",
-		      "id", tag, "key", key, "direction", dir_name(a->dir),
-		      "cc", a->cc, "asn", a->asn, "window", "start", ws,
-		      "seconds", (json_int_t)a->window_len, "since", t1,
-		      "until", t2, "title", title, "text", text, "n_targets",
-		      (json_int_t)a->n, "targets", tg, "methods", methods);
+	put(o, "targets", tg);
+	put(o, "targets_not_listed",
+	    json_integer((json_int_t)(a->n > ALERT_LISTED ? a->n - ALERT_LISTED
+							  : 0)));
+	put(o, "methods", methods);
 	free(title);
 	free(text);
-	if (o == NULL)
-		abort();
 	return o;
 }
 

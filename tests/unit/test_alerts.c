@@ -226,6 +226,60 @@ test_burst(void **state)
 	alert_list_clear(&l);
 }
 
+/* A burst past ALERT_LISTED: all counted, the first listed; an input
+ * that is not UTF-8 (never stored: JSON is parsed first) is replaced, not
+ * a crash. */
+static void
+test_listed(void **state)
+{
+	struct alert_grouper *g = alert_grouper_new(W);
+	struct alert_list l;
+	char input[64];
+	json_t *o;
+
+	(void)state;
+	for (int i = 0; i < ALERT_LISTED + 5; i++) {
+		snprintf(input, sizeof(input), "https://s%04d.example/", i);
+		ev(g, "CN", "AS4134", input, T14 + i, "accessible", "blocked",
+		   "dns");
+	}
+	ev(g, "CN", "AS4134", "https://\xff.example/", T14, "accessible",
+	   "disrupted", NULL);
+	group(g, NULL, &l);
+	assert_int_equal(l.n, 1);
+	o = alert_json(&l.v[0]);
+	assert_int_equal(json_integer_value(json_object_get(o, "n_targets")),
+			 ALERT_LISTED + 6);
+	assert_int_equal(json_array_size(json_object_get(o, "targets")),
+			 ALERT_LISTED);
+	assert_int_equal(
+		json_integer_value(json_object_get(o, "targets_not_listed")),
+		6);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(o, "methods"), "dns")),
+			 ALERT_LISTED + 5);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(o, "methods"), "disrupted")),
+			 1);
+	json_decref(o);
+	alert_list_clear(&l);
+
+	g = alert_grouper_new(W);
+	ev(g, "CN", "AS4134", "https://\xff.example/", T14, "accessible",
+	   "disrupted", NULL);
+	group(g, NULL, &l);
+	o = alert_json(&l.v[0]);
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(o, "targets"), 0),
+			"input")),
+		"(not UTF-8)");
+	assert_true(json_is_null(json_object_get(
+		json_array_get(json_object_get(o, "targets"), 0), "method")));
+	json_decref(o);
+	alert_list_clear(&l);
+}
+
 /* state=: only the targets whose new state it is. */
 static void
 test_state_filter(void **state)
@@ -470,6 +524,7 @@ main(void)
 		cmocka_unit_test(test_grouping),
 		cmocka_unit_test(test_flapping),
 		cmocka_unit_test(test_burst),
+		cmocka_unit_test(test_listed),
 		cmocka_unit_test(test_state_filter),
 		cmocka_unit_test(test_window_before_1970),
 		cmocka_unit_test(test_hmac),
