@@ -225,7 +225,8 @@ void
 alert_grouper_finish(struct alert_grouper *g, const char *state,
 		     struct alert_list *out)
 {
-	qsort(g->v, g->n, sizeof(*g->v), gev_cmp);
+	if (g->n > 1) /* qsort's base must not be NULL, even for 0 */
+		qsort(g->v, g->n, sizeof(*g->v), gev_cmp);
 	for (size_t i = 0; i < g->n;) {
 		size_t j = i;
 
@@ -234,7 +235,8 @@ alert_grouper_finish(struct alert_grouper *g, const char *state,
 		group_window(g->window, g->v + i, j - i, state, out);
 		i = j;
 	}
-	qsort(out->v, out->n, sizeof(*out->v), alert_cmp);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), alert_cmp);
 }
 
 void

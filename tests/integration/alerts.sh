@@ -233,7 +233,9 @@ check "the status page is served" 200 \
 # --- a restart sends nothing again -------------------------------------------
 kill "$COL_PID"
 wait "$COL_PID" 2>/dev/null
+check "the collector stops cleanly on SIGTERM (exit 0)" 0 $?
 COL_PID=
+check "no sanitizer report (under ASan)" 0 "$(grep -c 'Sanitizer' "$LAB/col.err")"
 start
 wait_until 60 sh -c "curl -s '$B/metrics' | grep -qx 'wallwatch_alerts_claimed_elsewhere_total 2'"
 check "after a restart: both alerts found claimed" 2 \
