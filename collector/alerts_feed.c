@@ -289,8 +289,10 @@ alerts_feed_serve(struct alerts *a, struct evhttp_request *req, bool atom)
 		return;
 	}
 	f = q.f;
+	/* the 30 days before until, or before now */
 	if (f.since == 0)
-		f.since = (int64_t)time(NULL) - ALERTS_FEED_DAYS * 86400;
+		f.since = (f.until != 0 ? f.until : (int64_t)time(NULL)) -
+			  ALERTS_FEED_DAYS * 86400;
 	limit = f.limit > 0 ? (size_t)f.limit : ALERTS_FEED_LIMIT;
 	rc = alerts_read(alerts_store(a), &f, alerts_window(a),
 			 ALERTS_MAX_EVENTS, &l, err, sizeof(err));

@@ -216,6 +216,10 @@ check "feed: asn=AS4837" 0 "$(atom '?asn=AS4837' count)"
 check "feed: category=NEWS" 2 "$(atom '?category=NEWS' count)"
 check "feed: category=GMB" 0 "$(atom '?category=GMB' count)"
 check "feed: limit=1" 1 "$(atom '?limit=1' count)"
+check "feed: until before the end: the onset alone" onset \
+	"$(atom "?until=$((T0 + 7200))" terms)"
+check "feed: since after the onset: the end alone" end \
+	"$(atom "?since=$((T0 + 7200))" terms)"
 check "feed: a bad state is a 400" 400 \
 	"$(curl -s -o /dev/null -w '%{http_code}' "$B/feed.atom?state=gone")"
 check_match "feed: served as Atom" "application/atom\\+xml" \
