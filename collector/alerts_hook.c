@@ -89,7 +89,10 @@ struct alerts {
 	struct io_curl *io;
 	struct event *tick;
 	int64_t last_event_id, last_scan, next_due;
-	bool baseline_done;
+	/* the baseline claim was looked at; this database's first scan
+	 * (claiming without sending) is not over yet; a claim failed in the
+	 * scan under way */
+	bool baseline_checked, in_baseline, claim_failed;
 	struct done *done;
 	size_t n_done, cap_done;
 	struct delivery_q pending;
@@ -607,6 +610,7 @@ take(struct alerts *a, const struct alert *al, int64_t now)
 	rc = store_alert_claim(a->st, key, a->who, now, err, sizeof(err));
 	if (rc < 0) {
 		a->scan_errors++;
+		a->claim_failed = true;
 		/* not marked done: tried again at the next scan */
 		ratelog(&a->errlog, WW_LOG_WARN, "alerts", "%s", err);
 		return;
@@ -616,7 +620,7 @@ take(struct alerts *a, const struct alert *al, int64_t now)
 		a->elsewhere++;
 		return;
 	}
-	if (!a->baseline_done) {
+	if (a->in_baseline) {
 		a->baseline++;
 		return;
 	}
@@ -642,7 +646,8 @@ scan(struct alerts *a, int64_t now)
 	f.since = now - horizon;
 	a->last_scan = now;
 	a->next_due = 0;
-	if (!a->baseline_done) {
+	a->claim_failed = false;
+	if (!a->baseline_checked) {
 		int rc = store_alert_claim(a->st, BASELINE_KEY, a->who, now,
 					   err, sizeof(err));
 
@@ -652,8 +657,10 @@ scan(struct alerts *a, int64_t now)
 			return;
 		}
 		/* rc 1: the first scan of this database: what is due now
-		 * is claimed without being sent */
-		a->baseline_done = rc == 0;
+		 * is claimed without being sent, until a scan has claimed
+		 * all of it */
+		a->baseline_checked = true;
+		a->in_baseline = rc == 1;
 	}
 	if (alerts_read(a->st, &f, a->o->window, ALERTS_MAX_EVENTS, &l, err,
 			sizeof(err)) != 0) {
@@ -671,12 +678,12 @@ scan(struct alerts *a, int64_t now)
 		else if (a->next_due == 0 || due < a->next_due)
 			a->next_due = due;
 	}
-	if (!a->baseline_done) {
+	if (a->in_baseline && !a->claim_failed) {
 		log_info("alerts",
 			 "first scan of this database: %llu alerts of the "
 			 "last %lld s claimed as history, not sent",
 			 (unsigned long long)a->baseline, (long long)horizon);
-		a->baseline_done = true;
+		a->in_baseline = false;
 	}
 	prune_done(a, now - horizon - a->o->window);
 	alert_list_clear(&l);
@@ -725,7 +732,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	a->last_event_id = nw.id;
 	if (nw.n > 0 || (a->next_due != 0 && now >= a->next_due) ||
-	    now - a->last_scan >= SCAN_EVERY || !a->baseline_done)
+	    now - a->last_scan >= SCAN_EVERY || !a->baseline_checked ||
+	    a->in_baseline)
 		scan(a, now);
 }
 

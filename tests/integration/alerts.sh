@@ -246,4 +246,19 @@ check "after a restart: both alerts found claimed" 2 \
 	"$(metric wallwatch_alerts_claimed_elsewhere_total)"
 check "... and nothing sent again" 3 "$(received)"
 
+# --- webhooks new to a database with history: its past is not sent ----------
+kill "$COL_PID"
+wait "$COL_PID" 2>/dev/null
+COL_PID=
+sqlite3 "$DB" 'DELETE FROM alert_claims'
+start
+wait_until 60 grep -q 'first scan of this database' "$LAB/col.err"
+check_match "the first scan claims the two due alerts as history" \
+	"first scan of this database: 2 alerts of the last [0-9]+ s claimed as history, not sent" \
+	"$(cat "$LAB/col.err")"
+check "... sends none of them" "3 0 0" \
+	"$(received) $(metric 'wallwatch_alerts_total{direction="onset"}') $(metric 'wallwatch_alerts_total{direction="end"}')"
+check "... and claims them (and its mark)" 3 \
+	"$(sqlite3 "$DB" 'SELECT count(*) FROM alert_claims')"
+
 finish
