@@ -279,7 +279,8 @@ INTEGRATION_ASAN_RUNS = \
 	asan:limits "$(AIT)/limits.sh $(AP) $(AC) $(FAKENET)" \
 	asan:capture "$(AIT)/capture.sh $(AP) $(FAKENET)" \
 	asan:run "$(AIT)/run.sh $(AP) $(FAKENET)" \
-	asan:dnslate "$(AIT)/dnslate.sh $(AP) $(FAKENET)"
+	asan:dnslate "$(AIT)/dnslate.sh $(AP) $(FAKENET)" \
+	asan:alerts "$(AIT)/alerts.sh $(AC)"
 
 integration-asan: $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@$(ASAN_MAKE) $(AP) $(AC)
