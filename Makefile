@@ -208,7 +208,8 @@ unit: $(UNIT_BINS)
 # and with every batch sent by COPY (WW_TEST_PG_BULK_MIN=1; the store
 # does that from 64 measurements on).
 PG_UNIT_BINS := $(BUILD)/tests/test_store $(BUILD)/tests/test_timeline \
-		$(BUILD)/tests/test_submitters $(BUILD)/tests/test_store_ro
+		$(BUILD)/tests/test_submitters $(BUILD)/tests/test_store_ro \
+		$(BUILD)/tests/test_alerts
 unit-pg: $(PG_UNIT_BINS)
 	@sh tests/pg/pgtmp.sh run sh -c 'sh tests/run-unit.sh $(PG_UNIT_BINS) && \
 		echo "== every batch by COPY (WW_TEST_PG_BULK_MIN=1)" && \
@@ -254,6 +255,7 @@ INTEGRATION_RUNS = \
 	dnslate "$(IT)/dnslate.sh $(PROBE) $(FAKENET)" \
 	reanalyze "$(IT)/reanalyze.sh $(COLLECTOR)" \
 	ooni "$(IT)/ooni.sh $(COLLECTOR)" \
+	alerts "$(IT)/alerts.sh $(COLLECTOR)" \
 	install "$(IT)/install.sh $(BUILD)"
 
 # The probe and the collector under ASan+UBSan (LeakSanitizer included)
@@ -278,7 +280,8 @@ INTEGRATION_ASAN_RUNS = \
 	asan:limits "$(AIT)/limits.sh $(AP) $(AC) $(FAKENET)" \
 	asan:capture "$(AIT)/capture.sh $(AP) $(FAKENET)" \
 	asan:run "$(AIT)/run.sh $(AP) $(FAKENET)" \
-	asan:dnslate "$(AIT)/dnslate.sh $(AP) $(FAKENET)"
+	asan:dnslate "$(AIT)/dnslate.sh $(AP) $(FAKENET)" \
+	asan:alerts "$(AIT)/alerts.sh $(AC)"
 
 integration-asan: $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@$(ASAN_MAKE) $(AP) $(AC)
@@ -305,6 +308,7 @@ endif
 INTEGRATION_PG_RUNS = \
 	pg:copystore "$(IT)/copystore.sh $(PROBE) $(COLLECTOR) $(FAKENET)" \
 	pg:pgmulti "$(IT)/pgmulti.sh $(PROBE) $(COLLECTOR) $(FAKENET)" \
+	pg:pgalerts "$(IT)/pgalerts.sh $(COLLECTOR)" \
 	pg:pgreplica "$(IT)/pgreplica.sh $(PROBE) $(COLLECTOR) $(FAKENET)" \
 	pg:ooni "$(IT)/ooni.sh $(COLLECTOR) pg"
 integration-pg: $(PROBE) $(COLLECTOR) $(FAKENET)
@@ -314,6 +318,7 @@ integration-pg: $(PROBE) $(COLLECTOR) $(FAKENET)
 # The web view in headless Chromium (screenshots in build/test-artifacts).
 web: $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/web/run.sh $(COLLECTOR) $(PROBE) $(FAKENET)
+	@sh tests/web/alerts.sh $(COLLECTOR)
 
 # The censor lab: network namespaces, needs root (skipped with a message
 # otherwise).

@@ -155,6 +155,7 @@ struct service {
 	struct api *api;
 	struct sub_registry *reg;
 	const struct ww_asndb *asn;
+	struct alerts *alerts; /* the feed, webhooks (alerts.h) */
 };
 /* r: the router of mode (enum route_mode, router.h) over the collector's
  * routes, their handlers reaching svc (kept). */

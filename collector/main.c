@@ -19,6 +19,7 @@
 #include <event2/http.h>
 #include <event2/thread.h>
 
+#include "alerts.h"
 #include "analysis.h"
 #include "api_query.h"
 #include "asndb.h"
@@ -150,6 +151,21 @@ static const char usage_text[] =
 	"                         is not the observed one move states\n"
 	"                         (default no)\n"
 	"\n"
+	"Alerts (docs/alerts.md): GET /feed.atom, /api/v1/alerts, /alerts;\n"
+	"one alert per network, direction and window, never one per\n"
+	"measurement:\n"
+	"  --alert-window SECONDS  event time grouped into one alert, dividing\n"
+	"                         a day (default 3600)\n"
+	"  --alert-settle SECONDS  wait after a window ends before sending its\n"
+	"                         alerts, for late measurements (default 300)\n"
+	"  --webhook URL          POST each alert as signed JSON to URL\n"
+	"                         (repeatable, at most 16)\n"
+	"  --webhook-secret FILE  the HMAC-SHA256 key (16 to 4096 bytes);\n"
+	"                         required with --webhook\n"
+	"  --webhook-backoff SECONDS  first retry after a failed POST,\n"
+	"                         doubling up to an hour (default 10)\n"
+	"  --webhook-retries N    retries before giving up (default 8)\n"
+	"\n"
 	"Exit status: 0 after SIGTERM/SIGINT, 1 usage error, 2 could not "
 	"start.\n";
 
@@ -186,6 +202,7 @@ enum {
 	OPT_DAILY_CAP,
 	OPT_ALLOW_GEO,
 	OPT_READ_ONLY,
+	OPT_ALERTS, /* every alerts option: alerts_opt() by its name */
 };
 
 static const struct option long_opts[] = {
@@ -221,6 +238,12 @@ static const struct option long_opts[] = {
 	{"single-submitter-hours", required_argument, NULL, OPT_SINGLE_HOURS},
 	{"daily-cap", required_argument, NULL, OPT_DAILY_CAP},
 	{"allow-geo-mismatch", required_argument, NULL, OPT_ALLOW_GEO},
+	{"alert-window", required_argument, NULL, OPT_ALERTS},
+	{"alert-settle", required_argument, NULL, OPT_ALERTS},
+	{"webhook", required_argument, NULL, OPT_ALERTS},
+	{"webhook-secret", required_argument, NULL, OPT_ALERTS},
+	{"webhook-backoff", required_argument, NULL, OPT_ALERTS},
+	{"webhook-retries", required_argument, NULL, OPT_ALERTS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -242,6 +265,7 @@ struct svc_opts {
 	struct rate_opts rate;
 	/* the agreement options given, -1 where not (store_agreement's) */
 	int agree[4];
+	struct alerts_opts alerts;
 };
 
 struct run {
@@ -261,6 +285,7 @@ struct run {
 	struct store *kst; /* the loop's, for the key registry */
 	struct rate_limiter *rl;
 	struct sub_registry *reg;
+	struct alerts *alerts; /* on st: the feed, webhooks */
 };
 
 /* One agreement option into o->agree; -1 after a usage error. */
@@ -595,6 +620,12 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 		}
 		r.ctl = ctl_service_new(r.base, e, co, &r.drain);
 	}
+	if (r.st != NULL && (r.alerts = alerts_new(r.st, &o->alerts, err,
+						   sizeof(err))) == NULL) {
+		log_error("collector", "%s", err);
+		goto out;
+	}
+	r.svc.alerts = r.alerts;
 	r.svc.ctl = r.ctl;
 	r.svc.in = r.in;
 	r.svc.api = r.api;
@@ -620,6 +651,11 @@ serve(const struct ww_config *cfg, const struct svc_opts *o,
 		log_error("collector", "cannot watch the submitter keys");
 		goto out;
 	}
+	if (r.alerts != NULL &&
+	    alerts_start(r.alerts, r.base, err, sizeof(err)) != 0) {
+		log_error("collector", "%s", err);
+		goto out;
+	}
 	sigterm = evsignal_new(r.base, SIGTERM, on_signal, &r);
 	sigint = evsignal_new(r.base, SIGINT, on_signal, &r);
 	evsignal_add(sigterm, NULL);
@@ -643,6 +679,7 @@ out:
 	ingest_stop(r.in);	  /* after the server: no connection waits */
 	sub_registry_free(r.reg); /* its timer, before the loop goes */
 	r.reg = NULL;
+	alerts_free(r.alerts); /* its timers and transfers, before the loop */
 	ww_engine_free(e);
 	event_base_free(r.base);
 	close_ingest(&r);
@@ -827,7 +864,7 @@ main(int argc, char **argv)
 	struct svc_opts o;
 	char err[512];
 	long v;
-	int c;
+	int c, li;
 
 	ww_log_set_prog("wallwatch-collector");
 	prep_install_json_arena(); /* before any other use of jansson */
@@ -846,13 +883,19 @@ main(int argc, char **argv)
 	o.rate.net_batches = (struct rate_limit){600, 60};
 	o.rate.net_target = (struct rate_limit){600, 3600};
 	memset(o.agree, -1, sizeof(o.agree));
+	alerts_opts_init(&o.alerts);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.timeout = WW_DEFAULT_TIMEOUT;
 	cfg.max_addrs = WW_DEFAULT_MAX_ADDRS;
 	cfg.control_service = true;
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", long_opts, &li)) != -1) {
 		o.control_opts |= control_opt(c);
 		switch (c) {
+		case OPT_ALERTS:
+			if (alerts_opt(&o.alerts, long_opts[li].name, optarg) !=
+			    0)
+				return EXIT_USAGE;
+			break;
 		case OPT_CONTROL_ONLY:
 			o.control_only = true;
 			break;
@@ -1018,6 +1061,16 @@ main(int argc, char **argv)
 	}
 	if (o.read_only && readonly_usage(&o) != 0)
 		return EXIT_USAGE;
+	if (alerts_opts_check(&o.alerts) != 0)
+		return EXIT_USAGE;
+	if ((o.control_only && o.alerts.given) ||
+	    (o.read_only && o.alerts.n_webhooks > 0)) {
+		ww_usage_error("%s", "--webhook needs a collector that writes "
+				     "its database (not --read-only: the "
+				     "claims of alerts are writes; not "
+				     "--control-only: no alerts there)");
+		return EXIT_USAGE;
+	}
 	if (o.listen == NULL) {
 		ww_usage_error("%s", "--listen IP:PORT is required");
 		return EXIT_USAGE;

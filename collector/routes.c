@@ -17,6 +17,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "alerts.h"
 #include "api_query.h"
 #include "collector.h"
 #include "control.h"
@@ -66,6 +67,8 @@ metrics(struct evhttp_request *req, const struct route_req *rr)
 	if (svc(rr)->in != NULL) /* none in --read-only */
 		ingest_metrics(svc(rr)->in, buf);
 	http_server_metrics(svc(rr)->srv, buf);
+	if (svc(rr)->alerts != NULL)
+		alerts_metrics(svc(rr)->alerts, buf);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 			  "Content-Type",
 			  "text/plain; version=0.0.4; charset=utf-8");
@@ -146,6 +149,13 @@ api(struct evhttp_request *req, const struct route_req *rr)
 	api_serve(svc(rr)->api, req, (enum api_endpoint)rr->id, rr->rest);
 }
 
+/* id: the enum alerts_endpoint (docs/alerts.md). */
+static void
+alerts(struct evhttp_request *req, const struct route_req *rr)
+{
+	alerts_serve(svc(rr)->alerts, req, (enum alerts_endpoint)rr->id);
+}
+
 static void
 page(struct evhttp_request *req, const struct route_req *rr)
 {
@@ -197,10 +207,15 @@ static const struct route routes[] = {
 	{"/api/v1/export", EXACT, GET, READ, api, API_EXPORT, NULL},
 	{"/api/v1/settings", EXACT, GET, READ, api, API_SETTINGS, NULL},
 	{"/api/v1/vocabulary", EXACT, GET, READ, vocabulary, 0, NULL},
+	{"/feed.atom", EXACT, GET, READ, alerts, ALERTS_FEED, NULL},
+	{"/api/v1/alerts", EXACT, GET, READ, alerts, ALERTS_JSON, NULL},
+	{"/api/v1/alerts/deliveries", EXACT, GET, READ, alerts,
+	 ALERTS_DELIVERIES, NULL},
 	{"/", EXACT, GET, READ, page, 0, NULL},
 	{"/index.html", EXACT, GET, READ, page, 0, NULL},
 	{"/target", EXACT, GET, READ, page, 0, NULL},
 	{"/domain", EXACT, GET, READ, page, 0, NULL},
+	{"/alerts", EXACT, GET, READ, page, 0, NULL},
 	{"/static/", PREFIX, GET, READ, file, 0, NULL},
 	/* --read-only: the paths that write or run controls, 503. */
 	{WW_CONTROL_PATH, EXACT, POST, RO, read_only, 0, CONTROL_HINT},

@@ -301,6 +301,15 @@ store_submitters_guard(struct store *s, char *err, size_t errlen)
 	return s->ops->submitters_guard(s, err, errlen);
 }
 
+int
+store_alert_claim(struct store *s, const char *key, const char *who,
+		  int64_t now, char *err, size_t errlen)
+{
+	if (key == NULL || key[0] == '\0' || strlen(key) > 255)
+		return ww_fail(err, errlen, "an alert's key: 1 to 255 bytes");
+	return s->ops->alert_claim(s, key, who, now, err, errlen);
+}
+
 int64_t
 store_data_version(struct store *s)
 {

@@ -449,6 +449,17 @@ int store_submitter_revoke(struct store *s, const char *key_id,
  * 0, or -1. */
 int store_submitters_guard(struct store *s, char *err, size_t errlen);
 
+/* --- alerts (docs/alerts.md; alerts.h) ------------------------------------
+ *
+ * Claim the alert whose identity is key (at most 255 bytes), for this
+ * collector (who: its host and pid, kept for the operator), at unix time
+ * now: 1 when this call claimed it (its webhooks are sent by the caller),
+ * 0 when it was claimed before (by this or another collector on the same
+ * database), -1 error. A claim is never given back: an alert is sent at
+ * most once per database. */
+int store_alert_claim(struct store *s, const char *key, const char *who,
+		      int64_t now, char *err, size_t errlen);
+
 /* SQLite's data_version: changes when another connection commits (a cheap
  * "has anything changed?"); -1 on error. */
 int64_t store_data_version(struct store *s);

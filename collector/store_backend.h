@@ -61,6 +61,8 @@ struct store_ops {
 				int64_t *n_rows, char *err, size_t errlen);
 	int (*submitters_guard)(struct store *s, char *err, size_t errlen);
 	int64_t (*data_version)(struct store *s);
+	int (*alert_claim)(struct store *s, const char *key, const char *who,
+			   int64_t now, char *err, size_t errlen);
 };
 
 /* The first member of every backend's handle. */

@@ -516,4 +516,5 @@ static const struct store_ops pg_ops = {
 	.submitter_revoke = store_pg_submitter_revoke,
 	.submitters_guard = store_pg_submitters_guard,
 	.data_version = store_pg_data_version,
+	.alert_claim = store_pg_alert_claim,
 };

@@ -305,6 +305,9 @@ int store_pg_submitter_revoke(struct store *s, const char *key_id,
 			      char *err, size_t errlen);
 int store_pg_submitters_guard(struct store *s, char *err, size_t errlen);
 int64_t store_pg_data_version(struct store *s);
+/* store_pg_alerts.c */
+int store_pg_alert_claim(struct store *s, const char *key, const char *who,
+			 int64_t now, char *err, size_t errlen);
 /* The guard's work for a batch's new rows (ids[i]: v[i]'s, 0 none): a
  * revoked key's are flagged, their targets marked stale. */
 int store_pg_guard_batch(struct store_pg *p, const struct store_meas *v,

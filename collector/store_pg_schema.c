@@ -206,6 +206,13 @@ static const char *const migrations[] = {
 	 * count. */
 	"ALTER TABLE daily_counts ADD COLUMN n_endpoint integer NOT NULL"
 	" DEFAULT 0;",
+	/* 5 (issue 16): SQLite's version 11, the
+	 * claims of alerts (docs/alerts.md): the collector whose insert of
+	 * an alert's key goes in sends it. */
+	"CREATE TABLE alert_claims ("
+	" key " T " PRIMARY KEY,"
+	" claimed bigint NOT NULL,"
+	" collector text);",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 

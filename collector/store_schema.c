@@ -236,6 +236,16 @@ static const char *const migrations[] = {
 	 * their targets stale). */
 	"ALTER TABLE daily_counts ADD COLUMN n_endpoint INTEGER NOT NULL"
 	" DEFAULT 0;",
+	/* 11 (issue 16): alerts (docs/alerts.md).
+	 * An alert's webhooks are sent by the collector whose claim of its
+	 * key went in: one row per alert, never removed (a few a day), so
+	 * that it is sent once however many collectors share the database
+	 * and however often they restart. */
+	"CREATE TABLE alert_claims ("
+	" key TEXT PRIMARY KEY,"
+	" claimed INTEGER NOT NULL,"
+	" collector TEXT"
+	") STRICT;",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 

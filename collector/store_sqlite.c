@@ -295,6 +295,7 @@ static const struct store_ops sqlite_ops = {
 	.submitter_revoke = sqlite_submitter_revoke,
 	.submitters_guard = sqlite_submitters_guard,
 	.data_version = sqlite_data_version,
+	.alert_claim = sqlite_alert_claim,
 };
 
 /* read_only (store_open_ro()): the file is opened read-only, its schema

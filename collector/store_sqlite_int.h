@@ -206,6 +206,9 @@ int sqlite_submitter_revoke(struct store *s, const char *key_id,
 			    char *err, size_t errlen);
 int sqlite_submitters_guard(struct store *s, char *err, size_t errlen);
 int64_t sqlite_data_version(struct store *s);
+int sqlite_alert_claim(struct store *s, const char *key, const char *who,
+		       int64_t now, char *err,
+		       size_t errlen); /* store_alerts.c */
 
 /* store_sqlite.c, for store_query.c */
 /* The raw of the row st is on (blob at column col, length at col + 1),

@@ -11,6 +11,7 @@
  *   /target   a target   ?input (required) ?cc ?asn ?days ?open (a uid:
  *             its packet evidence shown opened)
  *   /domain   a domain   ?host (required)
+ *   /alerts   alerts and webhook deliveries (page_alerts.js)
  * When a page has finished loading (or failed), <html> gets
  * data-ready="true" (the browser test waits on it).
  */
@@ -1361,6 +1362,9 @@
 			renderTarget();
 		else if (location.pathname === "/domain")
 			renderDomain();
+		else if (location.pathname === "/alerts" && window.wwPages &&
+			window.wwPages.alerts)
+			window.wwPages.alerts(); /* page_alerts.js */
 		else
 			renderOverview();
 	}
