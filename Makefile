@@ -29,8 +29,9 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PROBE_PKGS) 2>/dev/null) -lpcap -lm
 # The probe's uploads are gzip'd.
 ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
 # The collector's storage only (the probe does not link them): SQLite, and
-# libpq for --db postgresql://... (collector/store_pg*.c).
-STORE_PKGS = sqlite3 zlib libpq
+# libpq for --db postgresql://... (collector/store_pg*.c); libzstd for
+# `import` of OONI's .zst files (collector/import_read.c).
+STORE_PKGS = sqlite3 zlib libpq libzstd
 STORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(STORE_PKGS) 2>/dev/null)
 STORE_LIBS = $(shell $(PKG_CONFIG) --libs $(STORE_PKGS) 2>/dev/null)
 # The collector's ingest threads (collector/ingest.c).

@@ -7,9 +7,11 @@ set -eu
 
 # libpcap-dev: the engine's packet capture (engine/loop/capture.c) links libpcap.
 # libpq-dev: the collector's PostgreSQL backend (collector/store_pg*.c).
+# libzstd-dev: the collector's `import` reads OONI's .zst files
+# (collector/import_read.c).
 build_pkgs="gcc make pkg-config libevent-dev libc-ares-dev libcurl4-openssl-dev
  libssl-dev libjansson-dev libidn2-dev ca-certificates libsqlite3-dev zlib1g-dev curl jq
- libpcap-dev libpq-dev"
+ libpcap-dev libpq-dev libzstd-dev"
 # python3: tests/integration/capture.sh reads the --pcap file with it.
 # clang-format: make check runs make format-check.
 # postgresql-15: the throwaway clusters of the PostgreSQL tests
