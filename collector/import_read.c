@@ -262,9 +262,12 @@ produce_gzip(struct import_reader *r, char *out, size_t space)
 		made = space - r->z.avail_out;
 		if (rc == Z_STREAM_END)
 			r->z_member_done = true;
-		else if (rc != Z_OK && rc != Z_BUF_ERROR)
-			return fail(r, "the gzip data is corrupt (%s)",
-				    r->z.msg != NULL ? r->z.msg : "zlib error");
+		else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+			/* what came before the damage is still returned */
+			fail(r, "the gzip data is corrupt (%s)",
+			     r->z.msg != NULL ? r->z.msg : "zlib error");
+			return made > 0 ? (ssize_t)made : -1;
+		}
 		if (made > 0)
 			return (ssize_t)made;
 		if (rc != Z_STREAM_END && in_avail(r) == 0 && r->in_eof)
@@ -289,10 +292,12 @@ produce_zstd(struct import_reader *r, char *out, size_t space)
 		ib.size = in_avail(r);
 		ib.pos = 0;
 		ret = ZSTD_decompressStream(r->zs, &ob, &ib);
-		if (ZSTD_isError(ret))
-			return fail(r, "the zstd data is corrupt (%s)",
-				    ZSTD_getErrorName(ret));
 		r->in_pos += ib.pos;
+		if (ZSTD_isError(ret)) {
+			fail(r, "the zstd data is corrupt (%s)",
+			     ZSTD_getErrorName(ret));
+			return ob.pos > 0 ? (ssize_t)ob.pos : -1;
+		}
 		r->zret = ret;
 		if (ob.pos > 0)
 			return (ssize_t)ob.pos;
@@ -394,8 +399,6 @@ import_reader_next(struct import_reader *r, struct import_line *out, char *err,
 		ssize_t got;
 		int took;
 
-		if (r->failed)
-			break;
 		nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
 		if (nl != NULL) {
 			char *s = r->buf + r->start;
@@ -432,6 +435,9 @@ import_reader_next(struct import_reader *r, struct import_line *out, char *err,
 				return status_of(took);
 			return IMPORT_EOF;
 		}
+		/* the lines decoded before a failure were returned first */
+		if (r->failed)
+			break;
 		make_room(r);
 		got = produce(r);
 		if (got < 0)
