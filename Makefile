@@ -254,6 +254,7 @@ INTEGRATION_RUNS = \
 	capture "$(IT)/capture.sh $(PROBE) $(FAKENET)" \
 	dnslate "$(IT)/dnslate.sh $(PROBE) $(FAKENET)" \
 	reanalyze "$(IT)/reanalyze.sh $(COLLECTOR)" \
+	import "$(IT)/import.sh $(COLLECTOR)" \
 	install "$(IT)/install.sh $(BUILD)"
 
 # The probe and the collector under ASan+UBSan (LeakSanitizer included)

@@ -16,13 +16,15 @@ build_pkgs="gcc make pkg-config libevent-dev libc-ares-dev libcurl4-openssl-dev
 # clang-format: make check runs make format-check.
 # postgresql-15: the throwaway clusters of the PostgreSQL tests
 # (tests/pg/pgtmp.sh); util-linux: runuser, to run them as nobody.
+# zstd: tests/integration/import.sh and bench/ooni-import.sh compress
+# their files with it.
 # openvpn, strongswan-charon, strongswan-swanctl, wireguard-go,
 # wireguard-tools, ngtcp2-server: the censor lab's VPN and QUIC servers
 # (tests/lab/vpn/servers.sh).
 check_pkgs="$build_pkgs libcmocka-dev jq openssl curl procps bsdutils
  nftables iproute2 sqlite3 chromium man-db python3 clang-format postgresql-15
  util-linux openvpn strongswan-charon strongswan-swanctl wireguard-go
- wireguard-tools ngtcp2-server"
+ wireguard-tools ngtcp2-server zstd"
 bench_pkgs="$check_pkgs dnsutils time wrk"
 
 case "${1:-build}" in
