@@ -70,8 +70,11 @@ static const char import_usage[] =
 	"file could not be read whole or the store failed, 3 every file read\n"
 	"but some lines refused or conflicting.\n";
 
+/* Reasons are counted together when they differ only in numbers ("too
+ * old: 31997193 s before ..."): key is the text with every run of digits
+ * as one '#'; text is the first one met. */
 struct reason {
-	char text[IMPORT_REASON_LEN];
+	char key[IMPORT_REASON_LEN], text[IMPORT_REASON_LEN];
 	uint64_t count, lines[IMPORT_REASON_LINES];
 };
 
@@ -124,13 +127,20 @@ static void
 count_refusal(struct file_stats *fs, const char *field, const char *why,
 	      uint64_t line)
 {
-	char text[IMPORT_REASON_LEN];
+	char text[IMPORT_REASON_LEN], key[IMPORT_REASON_LEN];
 	struct reason *r = NULL;
+	size_t k = 0;
 
 	fs->refused++;
 	snprintf(text, sizeof(text), "%s%s%s", field, *field ? ": " : "", why);
+	for (size_t i = 0; text[i] != '\0'; i++)
+		if (text[i] < '0' || text[i] > '9')
+			key[k++] = text[i];
+		else if (k == 0 || key[k - 1] != '#')
+			key[k++] = '#';
+	key[k] = '\0';
 	for (size_t i = 0; i < fs->nreasons && r == NULL; i++)
-		if (strcmp(fs->reasons[i].text, text) == 0)
+		if (strcmp(fs->reasons[i].key, key) == 0)
 			r = &fs->reasons[i];
 	if (r == NULL) {
 		if (fs->nreasons == IMPORT_REASONS) {
@@ -138,6 +148,7 @@ count_refusal(struct file_stats *fs, const char *field, const char *why,
 			return;
 		}
 		r = &fs->reasons[fs->nreasons++];
+		memcpy(r->key, key, sizeof(key));
 		memcpy(r->text, text, sizeof(text));
 	}
 	if (r->count < IMPORT_REASON_LINES)
