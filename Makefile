@@ -3,7 +3,8 @@
 #   make            build build/wallwatch-probe
 #   make run        install missing packages, build, run the default lists
 #   make check      install missing packages, build, run every test
-#   make bench      run the benchmarks under bench/ (prints figures)
+#   make bench      run the benchmarks under bench/ (prints figures;
+#                   make bench-import: the import of OONI's files alone)
 #   make soak       the collector under attack for 10 minutes (bench/soak.sh)
 #   make fuzz       libFuzzer builds of every fuzz target (clang)
 #   make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same)
@@ -100,7 +101,8 @@ REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
 .PHONY: all libs deps check-deps bench-deps run check unit unit-pg unit-asan \
 	fuzz-replay \
-	integration integration-pg integration-asan web offline lab bench soak fuzz install uninstall \
+	integration integration-pg integration-asan web offline lab bench \
+	bench-import soak fuzz install uninstall \
 	clean \
 	format format-check layers-check
 
@@ -343,6 +345,13 @@ bench: bench-deps
 	@sh bench/probe-capture.sh $(PROBE) $(FAKENET)
 	@sh bench/collector.sh $(BUILD)
 	@sh bench/collector-pg.sh $(BUILD)
+	@sh bench/ooni-import.sh $(BUILD)
+
+# The import of OONI's files against the native ingest alone
+# (bench/ooni-import.sh; BENCH_IMPORT_N lines, default 100,000).
+bench-import: bench-deps
+	@$(MAKE) --no-print-directory $(COLLECTOR)
+	@sh bench/ooni-import.sh $(BUILD)
 
 # The collector under probes, a reader, a slowloris and a poisoner at once
 # for SOAK_SECONDS (default 600): nothing acknowledged lost, RSS flat.
