@@ -12,9 +12,10 @@
  * uid and bytes) is a duplicate, so importing a file again stores nothing
  * twice.
  *
- * Memory is bounded by the batch (--batch lines, at most IMPORT_BATCH_BYTES
- * of raw text, each row's raw also compressed) and one line (--max-line),
- * never by a file's size.
+ * Memory is bounded by two batches (import_batch.c: one filled and made
+ * into rows on --threads threads while the other is stored; --batch lines
+ * each, at most IMPORT_BATCH_BYTES of raw text, each row's raw also
+ * compressed) and one line (--max-line), never by a file's size.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,13 +32,13 @@
 #include "collector.h"
 #include "dbredact.h"
 #include "fingerprint.h"
+#include "import_batch.h"
 #include "import_cmd.h"
 #include "import_read.h"
 #include "ingest_prep.h"
 #include "store.h"
 #include "util.h"
 
-#define IMPORT_BATCH_BYTES ((size_t)16 * 1024 * 1024)
 #define IMPORT_REASONS 16     /* distinct reasons of refusal kept per file */
 #define IMPORT_REASON_LINES 3 /* line numbers kept per reason */
 #define IMPORT_REASONS_SHOWN 5
@@ -45,7 +46,8 @@
 
 static const char import_usage[] =
 	"usage: wallwatch-collector import --db DB [--fingerprints DIR]\n"
-	"                           [--batch N] [--max-line BYTES] FILE...\n"
+	"                           [--batch N] [--max-line BYTES]\n"
+	"                           [--threads N] FILE...\n"
 	"\n"
 	"Store the measurements of JSON Lines files: OONI's (its archive's\n"
 	"plain, .gz and .zst files) or our probe's. The format is told by a\n"
@@ -58,6 +60,8 @@ static const char import_usage[] =
 	"                     analysis (default: the bundled set)\n"
 	"  --batch N          measurements per transaction (default 1000,\n"
 	"                     1 to 10000)\n"
+	"  --threads N        threads that check and analyse lines (default:\n"
+	"                     one per CPU, 1 to 64); one more stores them\n"
 	"  --max-line BYTES   longest line taken (default and most: 16 MiB,\n"
 	"                     the store's bound); a longer one is refused\n"
 	"On a terminal a progress bar is drawn on standard error. At the end a\n"
@@ -89,27 +93,12 @@ struct file_stats {
 	double secs;
 };
 
-/* The rows waiting for their transaction, and their raw text. */
-struct batch {
-	char *text;
-	size_t len, cap;
-	struct prep_row *rows;
-	size_t *off; /* rows[i]'s raw at text + off[i] */
-	struct store_meas *sm;
-	enum store_result *res;
-	size_t n, max;
-};
-
 struct importer {
 	struct store *st;
-	struct prep_ctx *pc;
-	struct prep_peer peer;
-	struct batch b;
+	struct import_pipe *pipe;
 	size_t max_line;
-	bool tty;	   /* draw the progress bar */
-	double t_draw;	   /* when it was last drawn */
-	bool store_failed; /* stop: the store refused a whole batch */
-	char store_err[512];
+	bool tty;      /* draw the progress bar */
+	double t_draw; /* when it was last drawn */
 };
 
 static double
@@ -156,134 +145,27 @@ count_refusal(struct file_stats *fs, const char *field, const char *why,
 	r->count++;
 }
 
-/* --- the batch ----------------------------------------------------------- */
-
+/* What became of a line (import_batch.h's callback). */
 static void
-batch_init(struct batch *b, size_t max)
+told(void *owner, uint64_t line, enum import_outcome what, const char *field,
+     const char *why)
 {
-	memset(b, 0, sizeof(*b));
-	b->max = max;
-	b->rows = xcalloc(max, sizeof(*b->rows));
-	b->off = xcalloc(max, sizeof(*b->off));
-	b->sm = xcalloc(max, sizeof(*b->sm));
-	b->res = xcalloc(max, sizeof(*b->res));
-}
+	struct file_stats *fs = owner;
 
-static void
-batch_clear(struct batch *b)
-{
-	for (size_t i = 0; i < b->n; i++)
-		prep_row_clear(&b->rows[i]);
-	b->n = 0;
-	b->len = 0;
-}
-
-static void
-batch_free(struct batch *b)
-{
-	batch_clear(b);
-	free(b->text);
-	free(b->rows);
-	free(b->off);
-	free(b->sm);
-	free(b->res);
-}
-
-static void
-tally(struct file_stats *fs, enum store_result r)
-{
-	if (r == STORE_NEW)
+	switch (what) {
+	case IMPORT_STORED:
 		fs->stored++;
-	else if (r == STORE_DUPLICATE)
+		break;
+	case IMPORT_DUPLICATE:
 		fs->dup++;
-	else
+		break;
+	case IMPORT_CONFLICT:
 		fs->conflicts++;
-}
-
-/* The batch refused whole: each row alone, so that one row the database
- * refuses does not take the others with it. When none is taken the store
- * itself is failing: stop. */
-static void
-flush_one_by_one(struct importer *im, struct file_stats *fs)
-{
-	struct batch *b = &im->b;
-	size_t ok = 0;
-	char err[512];
-
-	for (size_t i = 0; i < b->n; i++) {
-		if (store_put_batch(im->st, &b->sm[i], 1, &b->res[i], err,
-				    sizeof(err)) == 0) {
-			tally(fs, b->res[i]);
-			ok++;
-		} else {
-			count_refusal(fs, "store", err, b->rows[i].line);
-			snprintf(im->store_err, sizeof(im->store_err), "%s",
-				 err);
-		}
+		break;
+	case IMPORT_REFUSED:
+		count_refusal(fs, field, why, line);
+		break;
 	}
-	if (ok == 0)
-		im->store_failed = true;
-}
-
-/* Store the batch's rows in one transaction. */
-static void
-flush(struct importer *im, struct file_stats *fs)
-{
-	struct batch *b = &im->b;
-	char err[512];
-
-	if (b->n == 0)
-		return;
-	for (size_t i = 0; i < b->n; i++) {
-		b->sm[i] = b->rows[i].sm;
-		b->sm[i].raw = b->text + b->off[i]; /* b->text may have moved */
-	}
-	if (store_put_batch(im->st, b->sm, b->n, b->res, err, sizeof(err)) ==
-	    0) {
-		for (size_t i = 0; i < b->n; i++)
-			tally(fs, b->res[i]);
-	} else {
-		log_warn("import",
-			 "a batch of %zu was refused (%s); its "
-			 "measurements are tried one at a time",
-			 b->n, err);
-		flush_one_by_one(im, fs);
-	}
-	batch_clear(b);
-}
-
-/* One line: a row into the batch, or a refusal counted. */
-static void
-take_line(struct importer *im, struct file_stats *fs,
-	  const struct import_line *l)
-{
-	struct batch *b = &im->b;
-	struct prep_line pl;
-	struct prep_row *row;
-
-	fs->lines++;
-	if (b->n == b->max || b->len + l->len > IMPORT_BATCH_BYTES)
-		flush(im, fs);
-	if (b->n == 0)
-		im->peer.received = (int64_t)time(NULL);
-	if (b->len + l->len > b->cap) {
-		b->cap = b->len + l->len > 2 * b->cap ? b->len + l->len
-						      : 2 * b->cap;
-		b->text = xrealloc(b->text, b->cap);
-	}
-	memcpy(b->text + b->len, l->text, l->len);
-	pl.text = b->text + b->len;
-	pl.len = l->len;
-	pl.line = (size_t)l->line;
-	row = &b->rows[b->n];
-	prep_row_make(im->pc, &pl, &im->peer, row);
-	if (!row->ok) {
-		count_refusal(fs, row->field, row->error, l->line);
-		prep_row_clear(row);
-		return;
-	}
-	b->off[b->n++] = b->len;
-	b->len += l->len;
 }
 
 /* --- progress ------------------------------------------------------------ */
@@ -407,7 +289,7 @@ import_file(struct importer *im, struct file_stats *fs)
 	if (open_file(fs, &fd) != 0)
 		goto done;
 	r = import_reader_new(import_read_fd, &fd, im->max_line);
-	while (!im->store_failed) {
+	while (!import_pipe_failed(im->pipe, NULL)) {
 		st = import_reader_next(r, &l, err, sizeof(err));
 		if (first && st != IMPORT_ERROR &&
 		    check_name(fs, import_reader_format(r)) != 0)
@@ -429,13 +311,14 @@ import_file(struct importer *im, struct file_stats *fs)
 				 im->max_line);
 			count_refusal(fs, "", err, l.line);
 		} else {
-			take_line(im, fs, &l);
+			fs->lines++;
+			import_pipe_add(im->pipe, &l, fs);
 		}
 		progress(im, fs, import_reader_bytes_in(r), t0, false);
 	}
-	/* What was read before an error is stored all the same. */
-	if (!im->store_failed)
-		flush(im, fs);
+	/* What was read before an error is stored all the same, and every
+	 * line of the file told before its summary. */
+	import_pipe_flush(im->pipe);
 	fs->fmt = import_reader_format(r);
 	fs->bytes = import_reader_bytes_in(r);
 	progress_clear(im);
@@ -517,6 +400,8 @@ print_total(const struct file_stats *v, size_t n, size_t done, double secs,
 	uint64_t lines = 0, stored = 0, dup = 0, conf = 0, ref = 0;
 	size_t failed = 0;
 	struct rusage ru;
+	const char *err;
+	bool store_failed = import_pipe_failed(im->pipe, &err);
 
 	for (size_t i = 0; i < done; i++) {
 		lines += v[i].lines;
@@ -534,50 +419,58 @@ print_total(const struct file_stats *v, size_t n, size_t done, double secs,
 	       (unsigned long long)stored, (unsigned long long)dup,
 	       (unsigned long long)conf, (unsigned long long)ref, secs,
 	       (double)lines / (secs > 1e-3 ? secs : 1e-3), ru.ru_maxrss);
-	if (im->store_failed)
-		printf("stopped: the store failed (%s)\n", im->store_err);
+	if (store_failed)
+		printf("stopped: the store failed (%s)\n", err);
 	fflush(stdout);
-	if (failed > 0 || done < n || im->store_failed)
+	if (failed > 0 || done < n || store_failed)
 		return EXIT_FAIL;
 	return ref > 0 || conf > 0 ? IMPORT_EXIT_REFUSED : EXIT_OK;
 }
 
 /* --- the command --------------------------------------------------------- */
 
-enum { OPT_DB = 1, OPT_FP, OPT_BATCH, OPT_MAX_LINE, OPT_HELP };
+enum { OPT_DB = 1, OPT_FP, OPT_BATCH, OPT_MAX_LINE, OPT_THREADS, OPT_HELP };
 
+struct import_opts {
+	const char *db, *fpdir;
+	long batch, max_line, threads;
+};
+
+/* 0, -1 after --help, or EXIT_USAGE. */
 static int
-parse_args(int argc, char **argv, const char **db, const char **fpdir,
-	   long *batch, long *max_line)
+parse_args(int argc, char **argv, struct import_opts *o)
 {
 	static const struct option opts[] = {
 		{"db", required_argument, NULL, OPT_DB},
 		{"fingerprints", required_argument, NULL, OPT_FP},
 		{"batch", required_argument, NULL, OPT_BATCH},
 		{"max-line", required_argument, NULL, OPT_MAX_LINE},
+		{"threads", required_argument, NULL, OPT_THREADS},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, bad = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DB:
-			*db = optarg;
+			o->db = optarg;
 			break;
 		case OPT_FP:
-			*fpdir = optarg;
+			o->fpdir = optarg;
 			break;
 		case OPT_BATCH:
-			if (ww_opt_long("batch", optarg, 1, PREP_MAX_LINES,
-					batch) != 0)
-				return EXIT_USAGE;
+			bad |= ww_opt_long("batch", optarg, 1, PREP_MAX_LINES,
+					   &o->batch);
 			break;
 		case OPT_MAX_LINE:
-			if (ww_opt_long("max-line", optarg, 1,
-					(long)STORE_MAX_RAW, max_line) != 0)
-				return EXIT_USAGE;
+			bad |= ww_opt_long("max-line", optarg, 1,
+					   (long)STORE_MAX_RAW, &o->max_line);
+			break;
+		case OPT_THREADS:
+			bad |= ww_opt_long("threads", optarg, 1, 64,
+					   &o->threads);
 			break;
 		case OPT_HELP:
 			fputs(import_usage, stdout);
@@ -585,8 +478,10 @@ parse_args(int argc, char **argv, const char **db, const char **fpdir,
 		default:
 			return EXIT_USAGE;
 		}
+		if (bad)
+			return EXIT_USAGE;
 	}
-	if (*db == NULL || optind >= argc) {
+	if (o->db == NULL || optind >= argc) {
 		ww_usage_error("%s", "import needs --db DB and at least one "
 				     "FILE (- for standard input)");
 		return EXIT_USAGE;
@@ -594,11 +489,19 @@ parse_args(int argc, char **argv, const char **db, const char **fpdir,
 	return 0;
 }
 
+static long
+cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 64 ? 64 : n;
+}
+
 int
 import_main(int argc, char **argv)
 {
-	const char *db = NULL, *fpdir = NULL;
-	long batch = 1000, max_line = (long)STORE_MAX_RAW;
+	struct import_opts o = {
+		.batch = 1000, .max_line = (long)STORE_MAX_RAW, .threads = 0};
 	struct ww_fingerprints *fp;
 	struct importer im;
 	struct file_stats *fs;
@@ -607,38 +510,38 @@ import_main(int argc, char **argv)
 	char err[512], *shown;
 	int rc;
 
-	rc = parse_args(argc, argv, &db, &fpdir, &batch, &max_line);
+	rc = parse_args(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? EXIT_OK : rc;
-	fp = ww_fingerprints_load_default(fpdir, err, sizeof(err));
+	fp = ww_fingerprints_load_default(o.fpdir, err, sizeof(err));
 	if (fp == NULL) {
 		ww_usage_error("%s", err);
 		return EXIT_USAGE;
 	}
 	memset(&im, 0, sizeof(im));
-	im.st = store_open(db, err, sizeof(err));
+	im.st = store_open(o.db, err, sizeof(err));
 	if (im.st == NULL) {
-		shown = db_redact(db);
+		shown = db_redact(o.db);
 		log_error("import", "%s: %s", shown, err);
 		free(shown);
 		ww_fingerprints_free(fp);
 		return EXIT_FAIL;
 	}
-	im.pc = prep_ctx_new(fp);
-	im.max_line = (size_t)max_line;
+	im.pipe = import_pipe_new(im.st, fp,
+				  (int)(o.threads ? o.threads : cpus()),
+				  (size_t)o.batch, told);
+	im.max_line = (size_t)o.max_line;
 	im.tty = isatty(STDERR_FILENO) == 1;
-	batch_init(&im.b, (size_t)batch);
 	n = (size_t)(argc - optind);
 	fs = xcalloc(n, sizeof(*fs));
-	for (; done < n && !im.store_failed; done++) {
+	for (; done < n && !import_pipe_failed(im.pipe, NULL); done++) {
 		fs[done].name = argv[optind + (int)done];
 		import_file(&im, &fs[done]);
 		print_file(&fs[done]);
 	}
 	rc = print_total(fs, n, done, now_secs() - t0, &im);
 	free(fs);
-	batch_free(&im.b);
-	prep_ctx_free(im.pc);
+	import_pipe_free(im.pipe);
 	store_close(im.st);
 	ww_fingerprints_free(fp);
 	return rc;
