@@ -68,8 +68,9 @@ for i in range(n):
     m["measurement_start_time"] = t
     m["test_start_time"] = t
     if kind == "ooni":
-        # OONI's report_id: its last part is random; ours says which line
-        m["report_id"] = m["report_id"].rsplit("_", 1)[0] + "_b%014d" % i
+        # OONI's report_id: its last part is 16 random characters; ours
+        # says which line
+        m["report_id"] = m["report_id"].rsplit("_", 1)[0] + "_b%015d" % i
     else:
         m["measurement_uid"] = "bench-import-%d" % i
     out.write(json.dumps(m, separators=(",", ":")) + "\n")
