@@ -190,6 +190,11 @@ progress(struct importer *im, const struct file_stats *fs, uint64_t bytes,
 	char got[32], all[32], bar[21];
 	int pct = -1;
 
+	/* a long path by its end: the file's name */
+	size_t nl = strlen(fs->name);
+	const char *name = nl > 40 ? fs->name + nl - 37 : fs->name;
+	const char *dots = nl > 40 ? "..." : "";
+
 	if (!im->tty || (!force && t - im->t_draw < 0.2))
 		return;
 	im->t_draw = t;
@@ -204,14 +209,14 @@ progress(struct importer *im, const struct file_stats *fs, uint64_t bytes,
 	bar[20] = '\0';
 	if (pct >= 0)
 		fprintf(stderr,
-			"\r\033[K%.40s [%s] %3d%% %s of %s, %llu lines, "
+			"\r\033[K%s%s [%s] %3d%% %s of %s, %llu lines, "
 			"%.0f lines/s",
-			fs->name, bar, pct, got, all,
+			dots, name, bar, pct, got, all,
 			(unsigned long long)fs->lines,
 			(double)fs->lines / (t - t0 > 1e-3 ? t - t0 : 1e-3));
 	else
-		fprintf(stderr, "\r\033[K%.40s %s, %llu lines, %.0f lines/s",
-			fs->name, got, (unsigned long long)fs->lines,
+		fprintf(stderr, "\r\033[K%s%s %s, %llu lines, %.0f lines/s",
+			dots, name, got, (unsigned long long)fs->lines,
 			(double)fs->lines / (t - t0 > 1e-3 ? t - t0 : 1e-3));
 	fflush(stderr);
 }

@@ -7,7 +7,8 @@
 # again stores nothing twice; a truncated and a corrupt .gz name the file
 # and line, keep what came before and let the next file be read; a name
 # that promises gzip for plain text is refused; an over-long line is
-# refused alone; and a file of ~100 MB streams with a bounded peak RSS.
+# refused alone; a progress bar on a terminal only; and a file of ~100 MB
+# streams with a bounded peak RSS.
 set -u
 COLLECTOR=$1
 . tests/integration/lib.sh
@@ -62,6 +63,19 @@ check_match "CRLF and blank lines: 21 duplicates (the same bytes)" \
 	"ours-crlf.jsonl \\(plain, .*21 lines: 0 stored, 21 duplicates, 0 conflicts, 0 refused" \
 	"$(cat "$LAB/s2")"
 check "nothing stored twice" 21 "$(count)"
+
+# on a terminal (script(1) gives it one): the bar, then the summary
+if command -v script >/dev/null 2>&1; then
+	timeout 60 script -qec "'$COLLECTOR' import --db '$DB' '$LAB/ours.jsonl.gz'" \
+		/dev/null </dev/null >"$LAB/tty" 2>&1
+	check "on a terminal: exits 0" 0 $?
+	check_match "on a terminal: the progress bar (file, bar, %, lines/s)" \
+		"ours\.jsonl\.gz \[#+\.*\] +[0-9]+% .* of .*, [0-9]+ lines, [0-9]+ lines/s" \
+		"$(tr '\r' '\n' <"$LAB/tty")"
+	check_match "on a terminal: the bar erased, the summary after it" \
+		"$(printf '\033')\\[K.*ours\.jsonl\.gz \(gzip" \
+		"$(tr '\r' '\n' <"$LAB/tty")"
+fi
 
 timeout 60 "$COLLECTOR" import --db "$DB" - <"$LAB/ours.jsonl" >"$LAB/s3" 2>&1
 check "standard input (-): exits 0" 0 $?
