@@ -260,7 +260,8 @@ INTEGRATION_RUNS = \
 	install "$(IT)/install.sh $(BUILD)"
 
 # The probe and the collector under ASan+UBSan (LeakSanitizer included)
-# against the lab: the same scripts but cli, reanalyze and install.
+# against the lab: the same scripts but cli, reanalyze and install (and
+# import.sh without its bounds on RSS).
 ASAN_BUILD := build/asan
 ASAN_MAKE = $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
 	SANITIZE=address,undefined CFLAGS="-O1 -g"
@@ -281,7 +282,8 @@ INTEGRATION_ASAN_RUNS = \
 	asan:limits "$(AIT)/limits.sh $(AP) $(AC) $(FAKENET)" \
 	asan:capture "$(AIT)/capture.sh $(AP) $(FAKENET)" \
 	asan:run "$(AIT)/run.sh $(AP) $(FAKENET)" \
-	asan:dnslate "$(AIT)/dnslate.sh $(AP) $(FAKENET)"
+	asan:dnslate "$(AIT)/dnslate.sh $(AP) $(FAKENET)" \
+	asan:import "$(AIT)/import.sh $(AC)"
 
 integration-asan: $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@$(ASAN_MAKE) $(AP) $(AC)
@@ -304,11 +306,12 @@ endif
 # The collector on PostgreSQL, each script on throwaway clusters of its own
 # (tests/pg/pgtmp.sh: a temporary directory, a Unix socket, no TCP):
 # copy-store, two collectors on one database, a read-only collector on a
-# streaming replica.
+# streaming replica, the import of files.
 INTEGRATION_PG_RUNS = \
 	pg:copystore "$(IT)/copystore.sh $(PROBE) $(COLLECTOR) $(FAKENET)" \
 	pg:pgmulti "$(IT)/pgmulti.sh $(PROBE) $(COLLECTOR) $(FAKENET)" \
-	pg:pgreplica "$(IT)/pgreplica.sh $(PROBE) $(COLLECTOR) $(FAKENET)"
+	pg:pgreplica "$(IT)/pgreplica.sh $(PROBE) $(COLLECTOR) $(FAKENET)" \
+	pg:import "$(IT)/import.sh $(COLLECTOR) pg"
 integration-pg: $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/parallel.sh $(INTEGRATION_JOBS) \
 		$(INTEGRATION_PG_RUNS)
