@@ -3,7 +3,8 @@
 #   make            build build/wallwatch-probe
 #   make run        install missing packages, build, run the default lists
 #   make check      install missing packages, build, run every test
-#   make bench      run the benchmarks under bench/ (prints figures)
+#   make bench      run the benchmarks under bench/ (prints figures;
+#                   make bench-import: the import of OONI's files alone)
 #   make soak       the collector under attack for 10 minutes (bench/soak.sh)
 #   make fuzz       libFuzzer builds of every fuzz target (clang)
 #   make install    PREFIX=/usr/local DESTDIR= (make uninstall: the same)
@@ -29,8 +30,9 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PROBE_PKGS) 2>/dev/null) -lpcap -lm
 # The probe's uploads are gzip'd.
 ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null)
 # The collector's storage only (the probe does not link them): SQLite, and
-# libpq for --db postgresql://... (collector/store_pg*.c).
-STORE_PKGS = sqlite3 zlib libpq
+# libpq for --db postgresql://... (collector/store_pg*.c); libzstd for
+# `import` of OONI's .zst files (collector/import_read.c).
+STORE_PKGS = sqlite3 zlib libpq libzstd
 STORE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(STORE_PKGS) 2>/dev/null)
 STORE_LIBS = $(shell $(PKG_CONFIG) --libs $(STORE_PKGS) 2>/dev/null)
 # The collector's ingest threads (collector/ingest.c).
@@ -99,7 +101,8 @@ REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
 .PHONY: all libs deps check-deps bench-deps run check unit unit-pg unit-asan \
 	fuzz-replay \
-	integration integration-pg integration-asan web offline lab bench soak fuzz install uninstall \
+	integration integration-pg integration-asan web offline lab bench \
+	bench-import soak fuzz install uninstall \
 	clean \
 	format format-check layers-check
 
@@ -256,10 +259,12 @@ INTEGRATION_RUNS = \
 	reanalyze "$(IT)/reanalyze.sh $(COLLECTOR)" \
 	ooni "$(IT)/ooni.sh $(COLLECTOR)" \
 	alerts "$(IT)/alerts.sh $(COLLECTOR)" \
+	import "$(IT)/import.sh $(COLLECTOR)" \
 	install "$(IT)/install.sh $(BUILD)"
 
 # The probe and the collector under ASan+UBSan (LeakSanitizer included)
-# against the lab: the same scripts but cli, reanalyze and install.
+# against the lab: the same scripts but cli, reanalyze and install (and
+# import.sh without its bounds on RSS).
 ASAN_BUILD := build/asan
 ASAN_MAKE = $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
 	SANITIZE=address,undefined CFLAGS="-O1 -g"
@@ -281,7 +286,8 @@ INTEGRATION_ASAN_RUNS = \
 	asan:capture "$(AIT)/capture.sh $(AP) $(FAKENET)" \
 	asan:run "$(AIT)/run.sh $(AP) $(FAKENET)" \
 	asan:dnslate "$(AIT)/dnslate.sh $(AP) $(FAKENET)" \
-	asan:alerts "$(AIT)/alerts.sh $(AC)"
+	asan:alerts "$(AIT)/alerts.sh $(AC)" \
+	asan:import "$(AIT)/import.sh $(AC)"
 
 integration-asan: $(FAKENET) $(FAKECOL) $(SLOWHTTP)
 	@$(ASAN_MAKE) $(AP) $(AC)
@@ -304,13 +310,14 @@ endif
 # The collector on PostgreSQL, each script on throwaway clusters of its own
 # (tests/pg/pgtmp.sh: a temporary directory, a Unix socket, no TCP):
 # copy-store, two collectors on one database, a read-only collector on a
-# streaming replica.
+# streaming replica, the import of files.
 INTEGRATION_PG_RUNS = \
 	pg:copystore "$(IT)/copystore.sh $(PROBE) $(COLLECTOR) $(FAKENET)" \
 	pg:pgmulti "$(IT)/pgmulti.sh $(PROBE) $(COLLECTOR) $(FAKENET)" \
 	pg:pgalerts "$(IT)/pgalerts.sh $(COLLECTOR)" \
 	pg:pgreplica "$(IT)/pgreplica.sh $(PROBE) $(COLLECTOR) $(FAKENET)" \
-	pg:ooni "$(IT)/ooni.sh $(COLLECTOR) pg"
+	pg:ooni "$(IT)/ooni.sh $(COLLECTOR) pg" \
+	pg:import "$(IT)/import.sh $(COLLECTOR) pg"
 integration-pg: $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/integration/parallel.sh $(INTEGRATION_JOBS) \
 		$(INTEGRATION_PG_RUNS)
@@ -348,6 +355,13 @@ bench: bench-deps
 	@sh bench/probe-capture.sh $(PROBE) $(FAKENET)
 	@sh bench/collector.sh $(BUILD)
 	@sh bench/collector-pg.sh $(BUILD)
+	@sh bench/ooni-import.sh $(BUILD)
+
+# The import of OONI's files against the native ingest alone
+# (bench/ooni-import.sh; BENCH_IMPORT_N lines, default 100,000).
+bench-import: bench-deps
+	@$(MAKE) --no-print-directory $(COLLECTOR)
+	@sh bench/ooni-import.sh $(BUILD)
 
 # The collector under probes, a reader, a slowloris and a poisoner at once
 # for SOAK_SECONDS (default 600): nothing acknowledged lost, RSS flat.

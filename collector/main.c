@@ -3,7 +3,7 @@
  * SQLite or PostgreSQL, and the control API), the control API alone
  * (--control-only, for controls deployed in several regions), the reads
  * of a database others write (--read-only, e.g. on a streaming replica),
- * and `reanalyze`.
+ * `reanalyze`, and the dispatch of the other commands (`import`, ...).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,6 +32,7 @@
 #include "export_cmd.h"
 #include "fingerprint.h"
 #include "httpserver.h"
+#include "import_cmd.h"
 #include "ingest_prep.h"
 #include "keys.h"
 #include "pktview.h"
@@ -56,6 +57,9 @@ static const char usage_text[] =
 	"       wallwatch-collector keys list|add|revoke --db PATH ...\n"
 	"       wallwatch-collector copy-store --from SQLITE_PATH --to "
 	"CONNINFO\n"
+	"       wallwatch-collector import --db PATH [--fingerprints DIR]\n"
+	"                           [--batch N] [--max-line BYTES]\n"
+	"                           [--threads N] FILE...\n"
 	"       wallwatch-collector --help | --version\n"
 	"\n"
 	"Take measurements from probes (POST /api/v1/measurements: one JSON\n"
@@ -65,7 +69,9 @@ static const char usage_text[] =
 	"test-helper protocol).\n"
 	"GET /healthz; GET /api/v1/whoami (the caller's address and network,\n"
 	"in both modes). `reanalyze` re-runs the verdict analysis over every\n"
-	"stored measurement with the current rules and fingerprints.\n"
+	"stored measurement with the current rules and fingerprints;\n"
+	"`import` stores JSON Lines files (plain, .gz, .zst: OONI's archive\n"
+	"or our probe's output) as the ingest would (`import --help`).\n"
 	"\n"
 	"  --db PATH              SQLite database, created and migrated on start;\n"
 	"                         or postgresql://... (any libpq connection\n"
@@ -876,6 +882,8 @@ main(int argc, char **argv)
 		return keys_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "copy-store") == 0)
 		return copystore_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "import") == 0)
+		return import_main(argc - 1, argv + 1);
 	memset(&o, 0, sizeof(o));
 	o.ingest_queue = 256;
 	o.rate.batches = (struct rate_limit){60, 60};

@@ -7,20 +7,24 @@ set -eu
 
 # libpcap-dev: the engine's packet capture (engine/loop/capture.c) links libpcap.
 # libpq-dev: the collector's PostgreSQL backend (collector/store_pg*.c).
+# libzstd-dev: the collector's `import` reads OONI's .zst files
+# (collector/import_read.c).
 build_pkgs="gcc make pkg-config libevent-dev libc-ares-dev libcurl4-openssl-dev
  libssl-dev libjansson-dev libidn2-dev ca-certificates libsqlite3-dev zlib1g-dev curl jq
- libpcap-dev libpq-dev"
+ libpcap-dev libpq-dev libzstd-dev"
 # python3: tests/integration/capture.sh reads the --pcap file with it.
 # clang-format: make check runs make format-check.
 # postgresql-15: the throwaway clusters of the PostgreSQL tests
 # (tests/pg/pgtmp.sh); util-linux: runuser, to run them as nobody.
+# zstd: tests/integration/import.sh and bench/ooni-import.sh compress
+# their files with it.
 # openvpn, strongswan-charon, strongswan-swanctl, wireguard-go,
 # wireguard-tools, ngtcp2-server: the censor lab's VPN and QUIC servers
 # (tests/lab/vpn/servers.sh).
 check_pkgs="$build_pkgs libcmocka-dev jq openssl curl procps bsdutils
  nftables iproute2 sqlite3 chromium man-db python3 clang-format postgresql-15
  util-linux openvpn strongswan-charon strongswan-swanctl wireguard-go
- wireguard-tools ngtcp2-server"
+ wireguard-tools ngtcp2-server zstd"
 bench_pkgs="$check_pkgs dnsutils time wrk"
 
 case "${1:-build}" in
