@@ -496,6 +496,9 @@ struct parse {
 	uint16_t ke_asked, ke_group; /* INVALID_KE's data, the KE's group */
 };
 
+static int fail(struct parse *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 static int
 fail(struct parse *ps, const char *fmt, ...)
 {

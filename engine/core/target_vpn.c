@@ -263,9 +263,12 @@ ww_target_vpn_params(CURLU *u, struct ww_target *t, char *err, size_t errlen)
 	/* the protocol's own transport; openvpn's default as its client's */
 	t->udp = true;
 	t->key_direction = -1;
+	/* curl gives "" for a bare "?": that string is ours to free too */
 	if (curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_OK ||
-	    query[0] == '\0')
+	    query[0] == '\0') {
+		curl_free(query);
 		return check_together(t, 0, err, errlen);
+	}
 	if (strlen(query) > WW_TARGET_VPN_MAX_QUERY) {
 		snprintf(err, errlen,
 			 "%s:// target: query longer than %d bytes",

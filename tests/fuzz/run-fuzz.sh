@@ -10,7 +10,7 @@ secs=$1
 libs=$2
 shift 2
 PKGS="libevent libevent_openssl libevent_pthreads libcares libcurl openssl \
-jansson zlib libidn2 sqlite3"
+jansson zlib libidn2 sqlite3 libzstd libpq"
 mkdir -p build/fuzz-work
 for name in "$@"; do
 	bin=build/fuzz-work/fuzz_$name
