@@ -76,6 +76,12 @@ api_free(struct api *a)
 	free(a);
 }
 
+struct store *
+api_store(struct api *a)
+{
+	return a->st;
+}
+
 static json_t *
 jtime(int64_t t)
 {

@@ -17,7 +17,7 @@
 
 static const char *const names[AQ_N] = {
 	"input", "cc",	  "asn",   "category",	  "state",  "since",
-	"until", "after", "limit", "granularity", "format",
+	"until", "after", "limit", "granularity", "format", "cursor",
 };
 
 static const char *const states[] = {
@@ -167,7 +167,9 @@ set_param(struct api_query *q, int i, const char *v, size_t n, char *err,
 	  size_t errlen)
 {
 	const char *name = names[i];
-	size_t max = (1u << i) == AQ_INPUT ? AQ_MAX_INPUT : AQ_MAX_VALUE;
+	size_t max = (1u << i) == AQ_INPUT || (1u << i) == AQ_CURSOR
+			     ? AQ_MAX_INPUT
+			     : AQ_MAX_VALUE;
 	long num;
 
 	if (n == 0)
@@ -185,6 +187,7 @@ set_param(struct api_query *q, int i, const char *v, size_t n, char *err,
 			      "holds a control character or is not UTF-8");
 	switch (1u << i) {
 	case AQ_INPUT:
+	case AQ_CURSOR:
 		break;
 	case AQ_CC:
 		if (n != 2 || !is_upper(v[0]) || !is_upper(v[1]))
@@ -251,6 +254,7 @@ set_param(struct api_query *q, int i, const char *v, size_t n, char *err,
 	q->f.asn = q->vals[2];
 	q->f.category = q->vals[3];
 	q->f.state = q->vals[4];
+	q->cursor = q->vals[11];
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "api_network.h"
 #include "api_query.h"
 #include "collector.h"
 #include "control.h"
@@ -146,6 +147,20 @@ api(struct evhttp_request *req, const struct route_req *rr)
 	api_serve(svc(rr)->api, req, (enum api_endpoint)rr->id, rr->rest);
 }
 
+/* id: 0 the networks, 1 the matrix, 2 the changes (api_network.h). */
+static void
+network(struct evhttp_request *req, const struct route_req *rr)
+{
+	struct store *st = api_store(svc(rr)->api);
+
+	if (rr->id == 0)
+		api_networks(req, st, svc(rr)->asn);
+	else if (rr->id == 1)
+		api_network_matrix(req, st, svc(rr)->asn);
+	else
+		api_changes(req, st, svc(rr)->asn);
+}
+
 static void
 page(struct evhttp_request *req, const struct route_req *rr)
 {
@@ -197,10 +212,16 @@ static const struct route routes[] = {
 	{"/api/v1/export", EXACT, GET, READ, api, API_EXPORT, NULL},
 	{"/api/v1/settings", EXACT, GET, READ, api, API_SETTINGS, NULL},
 	{"/api/v1/vocabulary", EXACT, GET, READ, vocabulary, 0, NULL},
+	{API_NETWORKS_PATH, EXACT, GET, READ, network, 0, NULL},
+	{API_MATRIX_PATH, EXACT, GET, READ, network, 1, NULL},
+	{API_CHANGES_PATH, EXACT, GET, READ, network, 2, NULL},
 	{"/", EXACT, GET, READ, page, 0, NULL},
 	{"/index.html", EXACT, GET, READ, page, 0, NULL},
 	{"/target", EXACT, GET, READ, page, 0, NULL},
 	{"/domain", EXACT, GET, READ, page, 0, NULL},
+	{"/network", EXACT, GET, READ, page, 0, NULL},
+	{"/country", EXACT, GET, READ, page, 0, NULL},
+	{"/changes", EXACT, GET, READ, page, 0, NULL},
 	{"/static/", PREFIX, GET, READ, file, 0, NULL},
 	/* --read-only: the paths that write or run controls, 503. */
 	{WW_CONTROL_PATH, EXACT, POST, RO, read_only, 0, CONTROL_HINT},

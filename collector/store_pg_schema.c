@@ -197,6 +197,12 @@ static const char *const migrations[] = {
 	 * gets its daily count (no stored row is of the class). */
 	"ALTER TABLE daily_counts ADD COLUMN n_protocol integer NOT NULL"
 	" DEFAULT 0;",
+	/* 3: SQLite's version 9: the changes of a country or a network,
+	 * newest first (store_network.c), and of all, by (time, id). */
+	"CREATE INDEX events_cc_time ON events (probe_cc, time, id);"
+	"CREATE INDEX events_net_time ON events"
+	" (probe_cc, probe_asn, time, id);"
+	"CREATE INDEX events_time_id ON events (time, id);",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 

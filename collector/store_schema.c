@@ -222,6 +222,13 @@ static const char *const migrations[] = {
 	 * stored before is of the class: nothing to recompute. */
 	"ALTER TABLE daily_counts ADD COLUMN n_protocol INTEGER NOT NULL"
 	" DEFAULT 0;",
+	/* 9: the changes of a country or a network, newest first (issue 16,
+	 * the "What changed" page, store_network.c): without these, a
+	 * filtered page walks every event newer than its own. An index's
+	 * rowid comes last, so (time, id) order within a country is the
+	 * index's order. Events are few beside measurements. */
+	"CREATE INDEX events_cc_time ON events (probe_cc, time);"
+	"CREATE INDEX events_net_time ON events (probe_cc, probe_asn, time);",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 
