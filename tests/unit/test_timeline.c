@@ -2157,8 +2157,8 @@ test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_close(h), SQLITE_OK);
 
 	s = open_ok(f);
-	assert_int_equal(q_int(s, "SELECT version FROM schema_version"), 8);
-	assert_int_equal(SCHEMA_VERSION, 8);
+	assert_int_equal(q_int(s, "SELECT version FROM schema_version"), 9);
+	assert_int_equal(SCHEMA_VERSION, 9);
 	assert_int_equal(store_count(s), 7);
 	assert_string_equal(target(s, IN1, "CN", "AS1").state, "blocked");
 	assert_string_equal(target(s, IN1, "CN", "AS1").host,
@@ -2258,7 +2258,7 @@ test_migrate_v2(void **state)
 	assert_int_equal(sqlite3_close(h), SQLITE_OK);
 
 	s = open_ok(f);
-	assert_int_equal(q_int(s, "SELECT version FROM schema_version"), 8);
+	assert_int_equal(q_int(s, "SELECT version FROM schema_version"), 9);
 	assert_string_equal(target(s, IN1, "CN", "AS1").state, "blocked");
 	assert_string_equal(target(s, IN1, "CN", "AS1").method, "server-side");
 	assert_int_equal(target_events(s, IN1, "CN", "AS1", &e), 2);
