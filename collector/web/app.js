@@ -510,9 +510,8 @@
 		},
 		network: function (r) {
 			return el("td", { class: "network" },
-				el("a", { href: countryUrl(r.probe_cc), class: "cc-link", title: "the networks of " + (r.probe_cc || "??") + " side by side" }, r.probe_cc || "??"),
-				" · ",
-				el("a", { href: networkUrl(r.probe_cc, r.probe_asn), class: "net-link", title: "what is blocked on this network" }, r.probe_asn || "AS?"));
+				el("a", { href: networkUrl(r.probe_cc, r.probe_asn), class: "net-link", title: "what is blocked on this network" },
+					netLabel(r.probe_cc, r.probe_asn)));
 		},
 		state: function (r) { return el("td", { class: "current" }, stateBadge(r.state, r.method)); },
 		since: function (r) { return el("td", { class: "since" }, timeNode(r.since, true)); },
@@ -634,6 +633,8 @@
 					return [i ? ", " : "", el("span", { class: "badge state-" + s }, String(counts[s])), " " + s];
 				})
 			]);
+			/* each country's page: its networks side by side */
+			countryLinks(downloads, uniq(shown.map(function (r) { return r.probe_cc; })));
 			if (rows.length >= MAX_TARGETS)
 				add(summary, el("span", { class: "warn" }, " (the first " + MAX_TARGETS +
 					" rows; narrow the filters to see the others)"));
@@ -655,6 +656,15 @@
 				}));
 			})(sortKey, dir);
 		});
+	}
+
+	function countryLinks(where, ccs) {
+		if (!ccs.length)
+			return;
+		add(where, el("span", { class: "country-links", id: "country-links" }, " · Networks side by side: ",
+			ccs.map(function (cc, i) {
+				return [i ? ", " : "", el("a", { href: countryUrl(cc), class: "cc-link" }, cc)];
+			})));
 	}
 
 	function drawFilters(form, f, q, all) {
