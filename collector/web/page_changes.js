@@ -56,7 +56,7 @@
 		}) : [];
 		var name = typeof e.network_name === "string" ? e.network_name : "";
 
-		return W.el("tr", { class: "row change", "data-to": e.to || "unknown", "data-input": e.input },
+		return W.el("tr", { class: "row change", "data-id": e.id, "data-to": e.to || "unknown", "data-input": e.input },
 			W.el("td", { class: "when" }, W.timeNode(e.time)),
 			W.el("td", { class: "target" },
 				W.el("a", { href: W.targetUrl(e.input, { cc: e.probe_cc, asn: e.probe_asn }), class: "target-link" },

@@ -58,7 +58,7 @@
 					}),
 					methodsCell(W, n.methods),
 					W.el("td", { class: "since" }, W.timeNode(n.blocked_since, true)),
-					W.el("td", { class: "last" }, W.timeNode(n.last_tested)));
+					W.el("td", { class: "last" }, W.timeNode(n.last_tested, true)));
 			})));
 	}
 
@@ -107,7 +107,7 @@
 	function matrixLegend(W) {
 		return W.el("ul", { class: "legend" },
 			W.METHODS.map(function (m) {
-				return W.el("li", null, W.el("span", { class: "swatch o-" + m }), "blocked " + W.methodPhrase(m));
+				return W.el("li", null, W.el("span", { class: "swatch o-" + m }), W.methodName(m));
 			}),
 			["disrupted", "accessible", "down", "unknown"].map(function (s) {
 				return W.el("li", null, W.el("span", { class: "swatch mx-" + s }), s);

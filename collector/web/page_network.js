@@ -127,7 +127,8 @@
 			W.el("a", { href: W.targetUrl(e.input, { cc: e.probe_cc, asn: e.probe_asn }), class: "target-link" },
 				e.input || "(no input)"),
 			" — ", W.stateBadge(e.to, e.method), " ",
-			W.el("span", { class: "ev-when" }, W.eventText(e)));
+			W.el("span", { class: "ev-when" }, "since " + W.fmtTime(e.time) +
+				(e.from ? " (was " + e.from + ")" : "")));
 	}
 
 	function askForm(W) {

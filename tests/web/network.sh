@@ -54,6 +54,8 @@ collector_up "$LAB/col.err" "$COLLECTOR" --db "$DB" --asn-db "$LAB/asn.tsv" \
 B=http://127.0.0.1:$PORT
 SUBMIT_MAX_TIME=30
 api() { curl -s --max-time 20 "$B$1"; }
+# from REGEX FILE: the DOM, on one line, from (the last) REGEX on
+from() { tr -d '\n' <"$2" | sed -E "s|^.*($1)|\1|"; }
 hdr() { curl -s -D - -o /dev/null --max-time 10 "$@" | tr -d '\r'; }
 SHOTS=
 NSCRIPT=$(grep -c '<script' collector/web/index.html)
@@ -87,8 +89,8 @@ synth e1 clean_http CN AS4837 2 "10 5 1"
 # A target whose input is markup, blocked on CN AS4837 only (category
 # HUMR; the others NEWS).
 synth h1 tls_sni_reset CN AS4837 2 "4 3 2" "$HOSTILE"
-jq -c 'if (.report_id == "webtest_h1") then .category_code = "HUMR"
-	else .category_code = "NEWS" end' "$LAB/syn.jsonl" >"$LAB/syn2.jsonl"
+jq -c 'if (.report_id == "webtest_h1") then .test_keys.category_code = "HUMR"
+	else .test_keys.category_code = "NEWS" end' "$LAB/syn.jsonl" >"$LAB/syn2.jsonl"
 NSYN=$(wc -l <"$LAB/syn2.jsonl" | tr -d ' ')
 submit "$LAB/syn2.jsonl"
 check "synthetic measurements stored" "200 $NSYN 0" \
@@ -106,8 +108,8 @@ check "networks: AS4134's name" "CHINANET-BACKBONE No.31,Jin-rong Street" \
 check "networks: AS4134 blocks two targets, by tls and http-diff" \
 	"2 2 0 1 1" \
 	"$(net AS4134 '"\(.targets) \(.blocked) \(.accessible) \(.methods.tls) \(.methods["http-diff"])"')"
-check "networks: AS4837 blocks one (tls), two accessible" "3 1 2 1" \
-	"$(net AS4837 '"\(.targets) \(.blocked) \(.accessible) \(.methods.tls)"')"
+check "networks: AS4837 blocks one, two accessible; methods add up" "3 1 2 1" \
+	"$(net AS4837 '"\(.targets) \(.blocked) \(.accessible) \([.methods[]] | add)"')"
 check "networks: AS9808 blocks by dns, its name as the table has it" \
 	"1 1 $EVIL_NAME" "$(net AS9808 '"\(.blocked) \(.methods.dns) \(.network_name)"')"
 check "networks: blocked since the earliest onset" "true" \
@@ -192,7 +194,7 @@ check_match "network: the TLS group links to its target's page on this network" 
 check_match "network: since when" '<td class="since"><time datetime="[0-9T:Z-]+"' "$GROUP"
 check "network: its latest changes" \
 	"$(api '/api/v1/changes?cc=CN&asn=AS4134&limit=20' | jq '.events|length')" \
-	"$(sed 's/<section id="net-changes"/\n&/' "$F" | tail -n 1 | grep -oE '<li data-to=' | wc -l | tr -d ' ')"
+	"$(from '<section id="net-changes"' "$F" | grep -oE '<li data-to=' | wc -l | tr -d ' ')"
 check_match "network: to the country's page" '<a href="/country\?cc=CN" id="country-link">' "$(cat "$F")"
 shot network "/network?cc=CN&asn=AS4134" 1100
 
@@ -221,9 +223,9 @@ check_match "country: AS4134's methods" \
 	'data-method="http-diff"[^>]*><span class="swatch o-http-diff"></span>HTTP blockpage/different page 1</span><span class="method-count" data-method="tls"' \
 	"$(rows "$F" | grep '<tr class="row" data-asn="AS4134"')"
 check "country: the matrix, a row per target blocked somewhere" 3 \
-	"$(sed 's/<table class="matrix"/\n&/' "$F" | tail -n 1 | sed 's/<\/table>.*//' |
+	"$(from '<table class="matrix"' "$F" | sed 's/<\/table>.*//' |
 		sed 's/<tr/\n<tr/g' | grep -c '^<tr data-input=')"
-MROW=$(sed 's/<table class="matrix"/\n&/' "$F" | tail -n 1 | sed 's/<tr/\n<tr/g' |
+MROW=$(from '<table class="matrix"' "$F" | sed 's/<tr/\n<tr/g' |
 	grep "^<tr data-input=\"$T1\"")
 check "country: T1 blocked on two networks, accessible on one" \
 	"blocked tls|accessible|blocked dns" \
@@ -233,7 +235,7 @@ check_match "country: the cell's words in its title" \
 	'title="blocked by TLS/SNI filtering since [0-9-]+ [0-9:]+ UTC"' "$MROW"
 check_match "country: T2 not tested on AS9808" \
 	'<td class="mx" data-state="none" title="not tested on this network">' \
-	"$(sed 's/<table class="matrix"/\n&/' "$F" | tail -n 1 | sed 's/<tr/\n<tr/g' |
+	"$(from '<table class="matrix"' "$F" | sed 's/<tr/\n<tr/g' |
 		grep "^<tr data-input=\"$T2\"")"
 check_match "country: column heads link to the networks" \
 	'<th scope="col" class="mx-head" data-asn="AS9808" title="&lt;img src=x onerror=alert\(7\)&gt;&lt;b&gt;CMNET&lt;/b&gt;"><a href="/network\?cc=CN&amp;asn=AS9808">AS9808</a>' "$(cat "$F")"
@@ -242,7 +244,7 @@ check "country: the hostile input as text, its name too" "1 0 0 $NSCRIPT" \
 shot country "/country?cc=CN" 1000
 dom country-humr "/country?cc=CN&category=HUMR"
 check "country ?category=HUMR: one target in the matrix" 1 \
-	"$(sed 's/<table class="matrix"/\n&/' "$LAB/country-humr.html" | tail -n 1 |
+	"$(from '<table class="matrix"' "$LAB/country-humr.html" |
 		sed 's/<tr/\n<tr/g' | grep -c '^<tr data-input=')"
 check_match "country ?category=HUMR: kept in the form" '<option value="HUMR" selected="">' \
 	"$(cat "$LAB/country-humr.html")"
@@ -252,11 +254,10 @@ dom changes "/changes"
 F=$LAB/changes.html
 check "changes: a row per change (at most 50)" \
 	"$([ "$NEV" -gt 50 ] && echo 50 || echo "$NEV")" "$(rows "$F" | grep -c '<tr class="row change"')"
-FIRST=$(jq -r '.events[0] | "\(.input)|\(.probe_asn)|\(.to)"' "$LAB/changes.json")
-check "changes: the newest first" "$FIRST" \
-	"$(rows "$F" | grep '<tr class="row change"' | head -n 1 |
-		sed -E 's/.*data-to="([a-z]+)" data-input="([^"]*)".*class="net-link"[^>]*>(AS[0-9]+)<.*/\2|\3|\1/')"
-ROW=$(rows "$F" | grep '<tr class="row change" data-to="blocked"' | grep 'AS4134' | grep "target-link\">$T1</a>")
+check "changes: the newest first, as the API orders them" \
+	"$(jq -r '[.events[:50][].id] | join(" ")' "$LAB/changes.json")" \
+	"$(rows "$F" | grep -o '<tr class="row change" data-id="[0-9]*"' | grep -o '[0-9]*' | paste -sd' ')"
+ROW=$(rows "$F" | grep '<tr class="row change" data-id="[0-9]*" data-to="blocked"' | grep 'AS4134' | grep "target-link\">$T1</a>")
 check_match "changes: links to the target's page on that network" \
 	'<a href="/target\?input=https%3A%2F%2Fwww.example.org%2F&amp;cc=CN&amp;asn=AS4134" class="target-link">' "$ROW"
 check_match "changes: and to its network and country" \
@@ -274,7 +275,7 @@ check_match "changes ?cc=IR: kept in the form" 'id="f-cc" value="IR"' "$(cat "$L
 dom changes-blocked "/changes?cc=CN&state=blocked&category=HUMR"
 F=$LAB/changes-blocked.html
 check "changes ?state=blocked&category=HUMR: the hostile target's block only" "1 1" \
-	"$(rows "$F" | grep -c '<tr class="row change" data-to="blocked"') $(count '&lt;img/src=x/onerror=alert\(1\)&gt;&lt;script&gt;alert\(2\)&lt;/script&gt;</a>' "$F")"
+	"$(rows "$F" | grep -c '<tr class="row change" data-id="[0-9]*" data-to="blocked"') $(count '&lt;img/src=x/onerror=alert\(1\)&gt;&lt;script&gt;alert\(2\)&lt;/script&gt;</a>' "$F")"
 # older pages: the cursor in the URL (a page of 50; here, a cursor from
 # the API's third event shows the events after it)
 CUR3=$(api "/api/v1/changes?limit=3" | jq -r .next_cursor)
