@@ -4,9 +4,10 @@
  * each backend's dialect, every value bound.
  *
  * What keeps them fast on a large database (docs/web-view.md, "Network
- * pages"): a country's networks and its matrix read only the country's
- * rows of target_state (SQLite's target_state_cc, PostgreSQL's unique
- * index, both led by probe_cc); the changes walk an index of events in
+ * pages"): a country's networks read only the country's rows of
+ * target_state (SQLite's target_state_cc, PostgreSQL's unique index, both
+ * led by probe_cc), and so does the list of a matrix's inputs; its cells
+ * are probes of an index led by input; the changes walk an index of events in
  * time order (events_time; for a country or a network events_cc_time and
  * events_net_time, schema migration 9 of SQLite, 3 of PostgreSQL) and stop
  * after a page.
@@ -93,6 +94,10 @@ store_network_counts(struct store *s, const struct store_filter *fin,
 
 /* --- a country's matrix --------------------------------------------------- */
 
+/* Inputs bound by one query of a page's cells (fewer than
+ * STORE_QB_MAX_BINDS, with the country). */
+#define MATRIX_CHUNK 24
+
 /* The inputs of a page of the matrix, in order. */
 struct inputs {
 	char **v;
@@ -126,11 +131,11 @@ struct cell_ctx {
 	size_t i; /* the page's input at or after the row's */
 	int (*cb)(const struct store_cell *c, void *arg);
 	void *arg;
+	int stopped; /* cb said stop: no further chunk */
 };
 
-/* Rows come by input, as the page's inputs do: a merge keeps the cells
- * of the page's inputs and skips those of inputs in between (accessible
- * everywhere, or of another category). */
+/* Rows come by input, as the page's inputs do (a merge: a row of an
+ * input not on the page, which the query does not give, is skipped). */
 static int
 cell_row(const struct store_read *rd, const struct store_cursor *r, void *ctx,
 	 int *stop, char *err, size_t errlen)
@@ -158,7 +163,7 @@ cell_row(const struct store_read *rd, const struct store_cursor *r, void *ctx,
 	c.method = r->text(r, 4);
 	c.since = r->num(r, 5);
 	c.last_tested = r->num(r, 6);
-	*stop = x->cb(&c, x->arg);
+	*stop = x->stopped = x->cb(&c, x->arg);
 	return 0;
 }
 
@@ -177,7 +182,7 @@ store_network_matrix(struct store *s, const struct store_filter *fin,
 		     void *arg, int *more, char *err, size_t errlen)
 {
 	struct inputs in = {NULL, 0, 0, 0, 0};
-	struct cell_ctx x = {&in, 0, cb, arg};
+	struct cell_ctx x = {&in, 0, cb, arg, 0};
 	struct store_filter f;
 	struct store_read rd;
 	struct store_qb q;
@@ -201,19 +206,25 @@ store_network_matrix(struct store *s, const struct store_filter *fin,
 	*more = in.more;
 	if (ret != 0 || in.n == 0)
 		goto done;
-	/* 2: every network's cell of the inputs from the first to the last */
-	if (store_qb_begin(s, fin, &rd, &f, &q, err, errlen) != 0) {
-		ret = -1;
-		goto done;
+	/* 2: every network's cell of the page's inputs, a chunk of them at
+	 * a time: each input one probe of an index led by input (SQLite's
+	 * unique key, PostgreSQL's target_state_input) */
+	for (size_t i = 0; ret == 0 && !x.stopped && i < in.n;
+	     i += MATRIX_CHUNK) {
+		if (store_qb_begin(s, fin, &rd, &f, &q, err, errlen) != 0) {
+			ret = -1;
+			break;
+		}
+		store_qb_add(&q, "SELECT t.input, t.category_code, t.probe_asn,"
+				 " t.state, t.method, t.since, t.last_tested"
+				 " FROM target_state t WHERE");
+		store_qb_text(&q, " t.probe_cc = ?", "", f.cc);
+		for (size_t k = i; k < in.n && k < i + MATRIX_CHUNK; k++)
+			store_qb_text(&q, k == i ? " AND t.input IN (?" : ", ?",
+				      "", in.v[k]);
+		store_qb_add(&q, ") ORDER BY t.input, t.probe_asn");
+		ret = store_qb_run(&rd, &q, cell_row, &x, err, errlen);
 	}
-	store_qb_add(&q, "SELECT t.input, t.category_code, t.probe_asn,"
-			 " t.state, t.method, t.since, t.last_tested"
-			 " FROM target_state t WHERE");
-	store_qb_text(&q, " t.probe_cc = ?", "", f.cc);
-	store_qb_text(&q, " AND t.input >= ?", "", in.v[0]);
-	store_qb_text(&q, " AND t.input <= ?", "", in.v[in.n - 1]);
-	store_qb_add(&q, " ORDER BY t.input, t.probe_asn");
-	ret = store_qb_run(&rd, &q, cell_row, &x, err, errlen);
 done:
 	inputs_free(&in);
 	return ret;

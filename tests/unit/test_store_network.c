@@ -258,6 +258,51 @@ test_matrix(void **state)
 	store_close(s);
 }
 
+static int
+cell_count(const struct store_cell *c, void *arg)
+{
+	int *n = arg;
+
+	(*n)++;
+	/* every cell of an input comes together, in asn order */
+	assert_true(strcmp(c->asn, "AS1") == 0 || strcmp(c->asn, "AS2") == 0);
+	return 0;
+}
+
+/* Pages larger than one query's chunk of inputs. */
+static void
+test_matrix_chunks(void **state)
+{
+	const struct fixture *f = *state;
+	struct store *s = open_ok(f);
+	struct store_filter q = {0};
+	char input[64], tag[16], err[256];
+	int n = 0, more = 0;
+
+	for (int i = 0; i < 60; i++) {
+		snprintf(input, sizeof(input), "https://m%02d.example/", i);
+		snprintf(tag, sizeof(tag), "m%d-1", i);
+		put_seq(s, tag, input, "KZ", "AS1", "NEWS", "n n n");
+		snprintf(tag, sizeof(tag), "m%d-2", i);
+		put_seq(s, tag, input, "KZ", "AS2", "NEWS", "o o o");
+	}
+	q.cc = "KZ";
+	q.limit = 50;
+	assert_int_equal(store_network_matrix(s, &q, NULL, cell_count, &n,
+					      &more, err, sizeof(err)),
+			 0);
+	assert_int_equal(n, 100);
+	assert_int_equal(more, 1);
+	n = 0;
+	assert_int_equal(store_network_matrix(s, &q, "https://m49.example/",
+					      cell_count, &n, &more, err,
+					      sizeof(err)),
+			 0);
+	assert_int_equal(n, 20);
+	assert_int_equal(more, 0);
+	store_close(s);
+}
+
 /* --- changes -------------------------------------------------------------- */
 
 struct chg {
@@ -489,9 +534,10 @@ test_plans(void **state)
 	assert_int_equal(store_network_matrix(s, &q, NULL, cell_cb, &l, &more,
 					      err, sizeof(err)),
 			 0);
-	/* the second query, the cells of the page's inputs: the country's
-	 * rows too (no table scan) */
-	plan_has(s, &t, "target_state_cc (probe_cc=?)", true);
+	/* the second query, the cells of the page's inputs: a probe each */
+	plan_has(s, &t,
+		 "sqlite_autoindex_target_state_1 (input=? AND probe_cc=?)",
+		 false);
 	sqlite3_trace_v2(store_sqlite_db(s), 0, NULL, NULL);
 	store_close(s);
 }
@@ -502,6 +548,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_matrix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_matrix_chunks, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plans, setup, teardown),
 	};
