@@ -7,6 +7,8 @@
 #ifndef WW_API_NETWORK_H
 #define WW_API_NETWORK_H
 
+#include <stdint.h>
+
 struct evhttp_request;
 struct store;
 struct ww_asndb;
@@ -25,5 +27,9 @@ void api_network_matrix(struct evhttp_request *req, struct store *st,
 #define API_CHANGES_PATH "/api/v1/changes"
 void api_changes(struct evhttp_request *req, struct store *st,
 		 const struct ww_asndb *db);
+/* A cursor of /api/v1/changes, "TIME-ID" (unix seconds 0..32503680000,
+ * an id 1..2^53-1, both plain decimal), into *t and *id: 0, or -1 when s
+ * is not that (then *t and *id are untouched). */
+int api_changes_cursor(const char *s, int64_t *t, int64_t *id);
 
 #endif
