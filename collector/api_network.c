@@ -239,6 +239,8 @@ cell_cb(const struct store_cell *c, void *arg)
 		x->cur = json_pack("{s:s,s:o,s:o}", "input", c->input,
 				   "category_code", jstr(c->category_code),
 				   "cells", json_object());
+		if (x->cur == NULL) /* not UTF-8: the ingest lets none in */
+			return 0;
 		json_array_append_new(x->targets, x->cur);
 	}
 	cell = json_pack("{s:o,s:o,s:o,s:o}", "state", jstr(c->state), "method",
