@@ -252,16 +252,23 @@ cell_cb(const struct store_cell *c, void *arg)
 	return 0;
 }
 
+/* The number of "AS4134" (0 for anything else). */
+static unsigned long long
+asn_num(const json_t *o)
+{
+	const char *s = json_string_value(json_object_get(o, "probe_asn"));
+
+	if (s == NULL || strncmp(s, "AS", 2) != 0)
+		return 0;
+	return strtoull(s + 2, NULL, 10);
+}
+
 /* The networks seen, by AS number (not text: AS9 before AS10). */
 static int
 asn_cmp(const void *a, const void *b)
 {
-	const char *x =
-		json_string_value(json_object_get(*(json_t **)a, "probe_asn"));
-	const char *y =
-		json_string_value(json_object_get(*(json_t **)b, "probe_asn"));
-	unsigned long long u = strtoull(x + 2, NULL, 10),
-			   v = strtoull(y + 2, NULL, 10);
+	unsigned long long u = asn_num(*(json_t *const *)a),
+			   v = asn_num(*(json_t *const *)b);
 
 	return u < v ? -1 : u > v;
 }
