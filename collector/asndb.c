@@ -230,27 +230,29 @@ clean_name(const char *s, size_t n, char out[WW_ASNDB_MAX_NAME + 1])
 	bool space = false;
 
 	while (i < n) {
-		k = ww_utf8_seq_len(u + i, n - i);
-		if (k == 0 || (k == 1 && u[i] == 0)) {
-			k = 1; /* not UTF-8 */
-			if (space && o > 0 && o < WW_ASNDB_MAX_NAME)
-				out[o++] = ' ';
-			space = false;
-			if (o == WW_ASNDB_MAX_NAME)
-				break;
-			out[o++] = '?';
-		} else if ((k == 1 && (u[i] <= 0x20 || u[i] == 0x7f)) ||
-			   is_format_char(u + i, k)) {
+		const unsigned char *c = u + i;
+		size_t w;
+
+		k = ww_utf8_seq_len(c, n - i);
+		if (k == 0 || (k == 1 && c[0] == 0)) {
+			k = 1; /* not UTF-8: written as '?' */
+			c = (const unsigned char *)"?";
+		} else if ((k == 1 && (c[0] <= 0x20 || c[0] == 0x7f)) ||
+			   is_format_char(c, k)) {
 			space = true;
-		} else {
-			if (o + (space && o > 0) + k > WW_ASNDB_MAX_NAME)
-				break;
-			if (space && o > 0)
-				out[o++] = ' ';
-			space = false;
-			memcpy(out + o, u + i, k);
-			o += k;
+			i += k;
+			continue;
 		}
+		/* a pending space, then the character, or the end: never a
+		 * space last, nor half a character */
+		w = (space && o > 0) + k;
+		if (o + w > WW_ASNDB_MAX_NAME)
+			break;
+		if (space && o > 0)
+			out[o++] = ' ';
+		space = false;
+		memcpy(out + o, c, k);
+		o += k;
 		i += k;
 	}
 	out[o] = '\0';

@@ -584,6 +584,26 @@ test_names_cleaned(void **state)
 	db = buf_ok(text);
 	assert_int_equal(strlen(ww_asndb_name(db, 9)), 95);
 	ww_asndb_free(db);
+
+	/* 95 bytes, a space, a byte that is not UTF-8: the space and the
+	 * '?' would make 97; the name ends without a space (fuzzing found
+	 * it ending with one) */
+	memset(longname, 'x', 95);
+	memcpy(longname + 95, " \xff", 3);
+	snprintf(text, sizeof(text), "1.0.0.0\t1.0.0.255\t9\tUS\t%s\n",
+		 longname);
+	db = buf_ok(text);
+	assert_int_equal(strlen(ww_asndb_name(db, 9)), 95);
+	ww_asndb_free(db);
+	/* 94 bytes, a space and a '?' fit */
+	memset(longname, 'x', 94);
+	memcpy(longname + 94, " \xff", 3);
+	snprintf(text, sizeof(text), "1.0.0.0\t1.0.0.255\t9\tUS\t%s\n",
+		 longname);
+	db = buf_ok(text);
+	assert_int_equal(strlen(ww_asndb_name(db, 9)), 96);
+	assert_string_equal(ww_asndb_name(db, 9) + 94, " ?");
+	ww_asndb_free(db);
 }
 
 int
