@@ -212,7 +212,8 @@ unit: $(UNIT_BINS)
 # does that from 64 measurements on).
 PG_UNIT_BINS := $(BUILD)/tests/test_store $(BUILD)/tests/test_timeline \
 		$(BUILD)/tests/test_submitters $(BUILD)/tests/test_store_ro \
-		$(BUILD)/tests/test_alerts
+		$(BUILD)/tests/test_alerts \
+		$(BUILD)/tests/test_store_network
 unit-pg: $(PG_UNIT_BINS)
 	@sh tests/pg/pgtmp.sh run sh -c 'sh tests/run-unit.sh $(PG_UNIT_BINS) && \
 		echo "== every batch by COPY (WW_TEST_PG_BULK_MIN=1)" && \
@@ -326,6 +327,7 @@ integration-pg: $(PROBE) $(COLLECTOR) $(FAKENET)
 web: $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/web/run.sh $(COLLECTOR) $(PROBE) $(FAKENET)
 	@sh tests/web/alerts.sh $(COLLECTOR)
+	@sh tests/web/network.sh $(COLLECTOR) $(PROBE) $(FAKENET)
 
 # The censor lab: network namespaces, needs root (skipped with a message
 # otherwise).

@@ -76,6 +76,12 @@ api_free(struct api *a)
 	free(a);
 }
 
+struct store *
+api_store(struct api *a)
+{
+	return a->st;
+}
+
 static json_t *
 jtime(int64_t t)
 {
@@ -765,8 +771,9 @@ api_whoami(struct evhttp_request *req, const struct ww_asndb *asn)
 	json_object_set_new(o, "cc",
 			    found && strcmp(cc, "ZZ") != 0 ? json_string(cc)
 							   : json_null());
-	/* collector/asndb.c does not keep the table's AS descriptions. */
-	json_object_set_new(o, "network_name", json_null());
+	/* the table's AS description (cleaned by asndb.c), when it has one */
+	json_object_set_new(o, "network_name",
+			    jstr(found ? ww_asndb_name(asn, as) : NULL));
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 			  "Cache-Control", "no-store");
 	reply_json(req, 200, "OK", o);

@@ -16,8 +16,9 @@
 #include "validate.h"
 
 static const char *const names[AQ_N] = {
-	"input", "cc",	  "asn",   "category",	  "state",  "since",
-	"until", "after", "limit", "granularity", "format", "source",
+	"input",  "cc",	    "asn",    "category", "state",
+	"since",  "until",  "after",  "limit",	  "granularity",
+	"format", "source", "cursor",
 };
 
 static const char *const states[] = {
@@ -167,7 +168,9 @@ set_param(struct api_query *q, int i, const char *v, size_t n, char *err,
 	  size_t errlen)
 {
 	const char *name = names[i];
-	size_t max = (1u << i) == AQ_INPUT ? AQ_MAX_INPUT : AQ_MAX_VALUE;
+	size_t max = (1u << i) == AQ_INPUT || (1u << i) == AQ_CURSOR
+			     ? AQ_MAX_INPUT
+			     : AQ_MAX_VALUE;
 	long num;
 
 	if (n == 0)
@@ -185,6 +188,7 @@ set_param(struct api_query *q, int i, const char *v, size_t n, char *err,
 			      "holds a control character or is not UTF-8");
 	switch (1u << i) {
 	case AQ_INPUT:
+	case AQ_CURSOR:
 		break;
 	case AQ_CC:
 		if (n != 2 || !is_upper(v[0]) || !is_upper(v[1]))
@@ -258,6 +262,7 @@ set_param(struct api_query *q, int i, const char *v, size_t n, char *err,
 	q->f.category = q->vals[3];
 	q->f.state = q->vals[4];
 	q->f.source = q->vals[11];
+	q->cursor = q->vals[12];
 	return 0;
 }
 

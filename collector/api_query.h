@@ -29,8 +29,9 @@ enum api_param {
 	AQ_GRANULARITY = 1u << 9,
 	AQ_FORMAT = 1u << 10,
 	AQ_SOURCE = 1u << 11, /* ooni, wallwatch or all (docs/ooni-data.md) */
+	AQ_CURSOR = 1u << 12, /* paging of store_network.h's reads */
 };
-#define AQ_N 12
+#define AQ_N 13
 
 /* The filters every query endpoint takes. */
 #define AQ_FILTERS                                                             \
@@ -49,7 +50,11 @@ struct api_query {
 	struct store_filter f;
 	int granularity; /* 86400 (default) or 3600 */
 	bool csv;	 /* format=csv (default jsonl) */
-	unsigned given;	 /* the parameters given */
+	/* cursor: where the previous page ended, as its answer's
+	 * next_cursor gave it (clean text, at most AQ_MAX_INPUT bytes; the
+	 * endpoint reads it); NULL when not given */
+	const char *cursor;
+	unsigned given; /* the parameters given */
 	char *vals[AQ_N];
 	/* After a refusal: the parameter at fault (static text, or a copy
 	 * of a name the client gave, cut and escaped: see err). */

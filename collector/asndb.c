@@ -38,11 +38,21 @@ struct row6 {
 	char cc[2];
 };
 
+/* An AS's description: its name at off in the pool. */
+struct name {
+	uint32_t asn;
+	uint32_t off;
+	uint32_t line; /* while loading: the first line wins */
+};
+
 struct ww_asndb {
 	struct row4 *v4;
 	size_t n4;
 	struct row6 *v6;
 	size_t n6;
+	struct name *names; /* sorted by asn, one each */
+	size_t nn;
+	char *pool; /* the names, each NUL-terminated */
 };
 
 struct loader {
@@ -54,6 +64,10 @@ struct loader {
 	size_t n4, cap4;
 	struct row6 *v6;
 	size_t n6, cap6;
+	struct name *names;
+	size_t nn, capn;
+	char *pool;
+	size_t npool, cappool;
 };
 
 /* The block size for reading a file; more than a line, so that a whole
@@ -189,6 +203,93 @@ grow(void *arr, size_t elem, size_t n, size_t *cap)
 	return xrealloc(arr, ncap * elem);
 }
 
+/* A character that is no use in a name and may mislead a reader: C1
+ * controls, and the bidirectional overrides and isolates (which would
+ * turn the text after them around; Unicode TR9). c[0..n) is one valid
+ * UTF-8 sequence of 2 or 3 bytes. */
+static bool
+is_format_char(const unsigned char *c, size_t n)
+{
+	if (n == 2)
+		return c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f;
+	if (n != 3 || c[0] != 0xe2)
+		return false;
+	return (c[1] == 0x80 && c[2] >= 0xaa && c[2] <= 0xae) ||
+	       (c[1] == 0x81 && c[2] >= 0xa6 && c[2] <= 0xa9);
+}
+
+/*
+ * The description s[0..n) cleaned into out (asndb.h says how): at most
+ * WW_ASNDB_MAX_NAME bytes and a NUL. Returns its length (0: nothing left).
+ */
+static size_t
+clean_name(const char *s, size_t n, char out[WW_ASNDB_MAX_NAME + 1])
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, o = 0, k;
+	bool space = false;
+
+	while (i < n) {
+		const unsigned char *c = u + i;
+		size_t w;
+
+		k = ww_utf8_seq_len(c, n - i);
+		if (k == 0 || (k == 1 && c[0] == 0)) {
+			k = 1; /* not UTF-8: written as '?' */
+			c = (const unsigned char *)"?";
+		} else if ((k == 1 && (c[0] <= 0x20 || c[0] == 0x7f)) ||
+			   is_format_char(c, k)) {
+			space = true;
+			i += k;
+			continue;
+		}
+		/* a pending space, then the character, or the end: never a
+		 * space last, nor half a character */
+		w = (space && o > 0) + k;
+		if (o + w > WW_ASNDB_MAX_NAME)
+			break;
+		if (space && o > 0)
+			out[o++] = ' ';
+		space = false;
+		memcpy(out + o, c, k);
+		o += k;
+		i += k;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Keep the description of AS asn (s[0..n), not yet cleaned) from this
+ * line, unless the previous line kept one for the same AS (the table
+ * lists an AS's ranges together, often: most repeats cost nothing). */
+static void
+loader_name(struct loader *ld, uint32_t asn, const char *s, size_t n)
+{
+	char name[WW_ASNDB_MAX_NAME + 1];
+	size_t len;
+	struct name *e;
+
+	if (asn == 0 || (ld->nn > 0 && ld->names[ld->nn - 1].asn == asn))
+		return;
+	len = clean_name(s, n, name);
+	if (len == 0)
+		return;
+	ld->names = grow(ld->names, sizeof(*ld->names), ld->nn, &ld->capn);
+	e = &ld->names[ld->nn++];
+	e->asn = asn;
+	e->off = (uint32_t)ld->npool;
+	e->line = ld->line;
+	while (ld->npool + len + 1 > ld->cappool) {
+		/* bounded: a name per line, the lines by the file's limit */
+		ld->cappool = ld->cappool < 65536
+				      ? 65536
+				      : ld->cappool + ld->cappool / 2;
+		ld->pool = xrealloc(ld->pool, ld->cappool);
+	}
+	memcpy(ld->pool + ld->npool, name, len + 1);
+	ld->npool += len + 1;
+}
+
 /* One line (without its '\n'); ld->line is its number. */
 static int
 loader_line(struct loader *ld, const char *s, size_t n)
@@ -221,7 +322,7 @@ loader_line(struct loader *ld, const char *s, size_t n)
 		flen[i] = (size_t)(tab - p);
 		p = tab + 1;
 	}
-	/* the rest is AS_description, not kept */
+	/* the rest is AS_description: kept once the line is good */
 	fam_s = parse_addr(f[0], flen[0], &s4, &s6);
 	if (fam_s == 0)
 		return line_error(ld,
@@ -275,6 +376,7 @@ loader_line(struct loader *ld, const char *s, size_t n)
 		r->line = ld->line;
 		memcpy(r->cc, cc, 2);
 	}
+	loader_name(ld, asn, p, (size_t)(end - p));
 	return 0;
 }
 
@@ -297,6 +399,47 @@ cmp6(const void *a, const void *b)
 	if (c != 0)
 		return c;
 	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	const struct name *x = a, *y = b;
+
+	if (x->asn != y->asn)
+		return x->asn < y->asn ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* The names sorted by AS, the first line's of each, moved into db with a
+ * pool of their own (what the others took is given back). */
+static void
+names_finish(struct loader *ld, struct ww_asndb *db)
+{
+	size_t n = 0, used = 0, len;
+
+	if (ld->nn == 0)
+		return;
+	qsort(ld->names, ld->nn, sizeof(*ld->names), cmp_name);
+	for (size_t i = 0; i < ld->nn; i++)
+		if (i == 0 || ld->names[i].asn != ld->names[i - 1].asn)
+			used += strlen(ld->pool + ld->names[i].off) + 1;
+	db->pool = xmalloc(used);
+	db->names = xmalloc(ld->nn * sizeof(*db->names));
+	used = 0;
+	for (size_t i = 0; i < ld->nn; i++) {
+		if (i > 0 && ld->names[i].asn == ld->names[i - 1].asn)
+			continue;
+		len = strlen(ld->pool + ld->names[i].off) + 1;
+		memcpy(db->pool + used, ld->pool + ld->names[i].off, len);
+		db->names[n].asn = ld->names[i].asn;
+		db->names[n].off = (uint32_t)used;
+		db->names[n].line = ld->names[i].line;
+		used += len;
+		n++;
+	}
+	db->names = xrealloc(db->names, n * sizeof(*db->names));
+	db->nn = n;
 }
 
 /* Overlap of the ranges on lines a and b: reported on the later line. */
@@ -346,6 +489,7 @@ loader_finish(struct loader *ld)
 	db->n6 = ld->n6;
 	ld->v4 = NULL;
 	ld->v6 = NULL;
+	names_finish(ld, db);
 	return db;
 }
 
@@ -365,6 +509,8 @@ loader_free(struct loader *ld)
 {
 	free(ld->v4);
 	free(ld->v6);
+	free(ld->names);
+	free(ld->pool);
 }
 
 /* Parse the complete lines of buf[0..len) (and, when last, what is left
@@ -533,6 +679,37 @@ ww_asndb_lookup(const struct ww_asndb *db, const char *ip, uint32_t *asn,
 	return lookup6(db, v6, asn, cc);
 }
 
+const char *
+ww_asndb_name(const struct ww_asndb *db, uint32_t asn)
+{
+	size_t lo = 0, hi, mid;
+
+	if (db == NULL)
+		return NULL;
+	hi = db->nn;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (db->names[mid].asn == asn)
+			return db->pool + db->names[mid].off;
+		if (db->names[mid].asn < asn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const char *
+ww_asndb_name_of(const struct ww_asndb *db, const char *asn)
+{
+	uint32_t v;
+
+	if (asn == NULL || strncmp(asn, "AS", 2) != 0 ||
+	    !parse_asn(asn + 2, strlen(asn + 2), &v))
+		return NULL;
+	return ww_asndb_name(db, v);
+}
+
 void
 ww_asndb_count(const struct ww_asndb *db, size_t *n_v4, size_t *n_v6)
 {
@@ -547,5 +724,7 @@ ww_asndb_free(struct ww_asndb *db)
 		return;
 	free(db->v4);
 	free(db->v6);
+	free(db->names);
+	free(db->pool);
 	free(db);
 }

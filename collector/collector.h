@@ -108,6 +108,8 @@ struct store_filter;
 struct store_row;
 struct api *api_new(struct store *st);
 void api_free(struct api *a);
+/* The store a reads (for api_network.h's handlers). */
+struct store *api_store(struct api *a);
 /* The read API's endpoints, GET and HEAD (routes.c has their paths). */
 enum api_endpoint {
 	API_TARGETS,	  /* /api/v1/targets */

@@ -18,6 +18,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "alerts.h"
+#include "api_network.h"
 #include "api_query.h"
 #include "collector.h"
 #include "control.h"
@@ -156,6 +157,20 @@ alerts(struct evhttp_request *req, const struct route_req *rr)
 	alerts_serve(svc(rr)->alerts, req, (enum alerts_endpoint)rr->id);
 }
 
+/* id: 0 the networks, 1 the matrix, 2 the changes (api_network.h). */
+static void
+network(struct evhttp_request *req, const struct route_req *rr)
+{
+	struct store *st = api_store(svc(rr)->api);
+
+	if (rr->id == 0)
+		api_networks(req, st, svc(rr)->asn);
+	else if (rr->id == 1)
+		api_network_matrix(req, st, svc(rr)->asn);
+	else
+		api_changes(req, st, svc(rr)->asn);
+}
+
 static void
 page(struct evhttp_request *req, const struct route_req *rr)
 {
@@ -211,11 +226,17 @@ static const struct route routes[] = {
 	{"/api/v1/alerts", EXACT, GET, READ, alerts, ALERTS_JSON, NULL},
 	{"/api/v1/alerts/deliveries", EXACT, GET, READ, alerts,
 	 ALERTS_DELIVERIES, NULL},
+	{API_NETWORKS_PATH, EXACT, GET, READ, network, 0, NULL},
+	{API_MATRIX_PATH, EXACT, GET, READ, network, 1, NULL},
+	{API_CHANGES_PATH, EXACT, GET, READ, network, 2, NULL},
 	{"/", EXACT, GET, READ, page, 0, NULL},
 	{"/index.html", EXACT, GET, READ, page, 0, NULL},
 	{"/target", EXACT, GET, READ, page, 0, NULL},
 	{"/domain", EXACT, GET, READ, page, 0, NULL},
 	{"/alerts", EXACT, GET, READ, page, 0, NULL},
+	{"/network", EXACT, GET, READ, page, 0, NULL},
+	{"/country", EXACT, GET, READ, page, 0, NULL},
+	{"/changes", EXACT, GET, READ, page, 0, NULL},
 	{"/static/", PREFIX, GET, READ, file, 0, NULL},
 	/* --read-only: the paths that write or run controls, 503. */
 	{WW_CONTROL_PATH, EXACT, POST, RO, read_only, 0, CONTROL_HINT},

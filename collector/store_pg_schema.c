@@ -213,6 +213,15 @@ static const char *const migrations[] = {
 	" key " T " PRIMARY KEY,"
 	" claimed bigint NOT NULL,"
 	" collector text);",
+	/* 6: SQLite's version 12: the changes of a country or a network,
+	 * newest first (store_network.c), and of all, by (time, id); a
+	 * target's rows by input (SQLite's unique key leads with it): the
+	 * cells of a country's matrix, and a target's page. */
+	"CREATE INDEX events_cc_time ON events (probe_cc, time, id);"
+	"CREATE INDEX events_net_time ON events"
+	" (probe_cc, probe_asn, time, id);"
+	"CREATE INDEX events_time_id ON events (time, id);"
+	"CREATE INDEX target_state_input ON target_state (input, probe_cc);",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 

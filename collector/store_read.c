@@ -783,3 +783,46 @@ store_domain_rollup(struct store *s, const char *domain,
 	free(hi);
 	return ret;
 }
+
+/* --- for the other readers (store_network.c) ------------------------------ */
+
+int
+store_qb_begin(struct store *s, const struct store_filter *fin,
+	       struct store_read *rd, struct store_filter *f,
+	       struct store_qb *q, char *err, size_t errlen)
+{
+	return query_start(s, false, fin, rd, f, q, err, errlen);
+}
+
+void
+store_qb_add(struct store_qb *q, const char *frag)
+{
+	qb_add(q, frag);
+}
+
+void
+store_qb_text(struct store_qb *q, const char *frag, const char *alias,
+	      const char *v)
+{
+	qb_text(q, frag, alias, v);
+}
+
+void
+store_qb_int(struct store_qb *q, const char *frag, const char *alias, int64_t v)
+{
+	qb_int(q, frag, alias, v);
+}
+
+void
+store_qb_where_key(struct store_qb *q, const char *alias,
+		   const struct store_filter *f)
+{
+	where_key(q, alias, f);
+}
+
+int
+store_qb_run(const struct store_read *rd, struct store_qb *q, store_row_fn fn,
+	     void *ctx, char *err, size_t errlen)
+{
+	return qb_run(rd, q, false, fn, ctx, err, errlen);
+}

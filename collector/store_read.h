@@ -113,4 +113,26 @@ void store_pg_reader(struct store *s, struct store_read *rd);
 void store_read_export_sql(const struct store_read_ops *ops, struct store_qb *q,
 			   const struct store_filter *f);
 
+/*
+ * For the readers in other files (store_network.c), what the queries here
+ * use: store_qb_begin() checks and normalises fin into *f (the default
+ * limit set), fills *rd and starts q in the backend's dialect (0, or -1
+ * with a message); store_qb_add() appends SQL; store_qb_text() and
+ * store_qb_int() bind a value (frag holds its '?' and may hold one %s,
+ * alias); store_qb_where_key() adds input, cc and asn of f on alias;
+ * store_qb_run() runs q and frees its SQL, fn on each row.
+ */
+int store_qb_begin(struct store *s, const struct store_filter *fin,
+		   struct store_read *rd, struct store_filter *f,
+		   struct store_qb *q, char *err, size_t errlen);
+void store_qb_add(struct store_qb *q, const char *frag);
+void store_qb_text(struct store_qb *q, const char *frag, const char *alias,
+		   const char *v);
+void store_qb_int(struct store_qb *q, const char *frag, const char *alias,
+		  int64_t v);
+void store_qb_where_key(struct store_qb *q, const char *alias,
+			const struct store_filter *f);
+int store_qb_run(const struct store_read *rd, struct store_qb *q,
+		 store_row_fn fn, void *ctx, char *err, size_t errlen);
+
 #endif

@@ -246,6 +246,13 @@ static const char *const migrations[] = {
 	" claimed INTEGER NOT NULL,"
 	" collector TEXT"
 	") STRICT;",
+	/* 12: the changes of a country or a network, newest first (issue 16,
+	 * the "What changed" page, store_network.c): without these, a
+	 * filtered page walks every event newer than its own. An index's
+	 * rowid comes last, so (time, id) order within a country is the
+	 * index's order. Events are few beside measurements. */
+	"CREATE INDEX events_cc_time ON events (probe_cc, time);"
+	"CREATE INDEX events_net_time ON events (probe_cc, probe_asn, time);",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 

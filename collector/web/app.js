@@ -11,7 +11,9 @@
  *   /target   a target   ?input (required) ?cc ?asn ?days ?open (a uid:
  *             its packet evidence shown opened)
  *   /domain   a domain   ?host (required)
- *   /alerts   alerts and webhook deliveries (page_alerts.js)
+ *   /network, /country, /changes, /alerts: drawn by page_network.js,
+ *             page_country.js, page_changes.js, page_alerts.js (their own files, given
+ *             the helpers here as window.Wallwatch; docs/web-view.md)
  * When a page has finished loading (or failed), <html> gets
  * data-ready="true" (the browser test waits on it).
  */
@@ -146,6 +148,14 @@
 
 	function domainUrl(host) {
 		return url("/domain", { host: host });
+	}
+
+	function networkUrl(cc, asn) {
+		return url("/network", { cc: cc, asn: asn });
+	}
+
+	function countryUrl(cc) {
+		return url("/country", { cc: cc });
 	}
 
 	function rawUrl(uid) {
@@ -498,7 +508,11 @@
 			return el("td", { class: "category", title: CATEGORIES[r.category_code] || null },
 				r.category_code || "—");
 		},
-		network: function (r) { return el("td", { class: "network" }, netLabel(r.probe_cc, r.probe_asn)); },
+		network: function (r) {
+			return el("td", { class: "network" },
+				el("a", { href: networkUrl(r.probe_cc, r.probe_asn), class: "net-link", title: "what is blocked on this network" },
+					netLabel(r.probe_cc, r.probe_asn)));
+		},
 		state: function (r) { return el("td", { class: "current" }, stateBadge(r.state, r.method)); },
 		since: function (r) { return el("td", { class: "since" }, timeNode(r.since, true)); },
 		pct: pctCell,
@@ -619,6 +633,8 @@
 					return [i ? ", " : "", el("span", { class: "badge state-" + s }, String(counts[s])), " " + s];
 				})
 			]);
+			/* each country's page: its networks side by side */
+			countryLinks(downloads, uniq(shown.map(function (r) { return r.probe_cc; })));
 			if (rows.length >= MAX_TARGETS)
 				add(summary, el("span", { class: "warn" }, " (the first " + MAX_TARGETS +
 					" rows; narrow the filters to see the others)"));
@@ -640,6 +656,15 @@
 				}));
 			})(sortKey, dir);
 		});
+	}
+
+	function countryLinks(where, ccs) {
+		if (!ccs.length)
+			return;
+		add(where, el("span", { class: "country-links", id: "country-links" }, " · Networks side by side: ",
+			ccs.map(function (cc, i) {
+				return [i ? ", " : "", el("a", { href: countryUrl(cc), class: "cc-link" }, cc)];
+			})));
 	}
 
 	function drawFilters(form, f, q, all) {
@@ -1353,6 +1378,58 @@
 		});
 	}
 
+	/* The pages in files of their own (page_NAME.js, each loaded by a
+	 * deferred script tag of index.html after this one): each registers
+	 * window.WallwatchPages[NAME], a function drawing its page with the
+	 * helpers below. Deferred scripts have all run once the document is
+	 * parsed (DOMContentLoaded). */
+	var PAGE_FILES = {
+		"/network": "network", "/country": "country", "/changes": "changes",
+		"/alerts": "alerts"
+	};
+	var parsed = false, onParsed = [];
+
+	document.addEventListener("DOMContentLoaded", function () {
+		parsed = true;
+		onParsed.splice(0).forEach(function (f) { f(); });
+	});
+
+	function renderPageFile(name) {
+		var pages = window.WallwatchPages || {};
+
+		if (!parsed) {
+			onParsed.push(function () { renderPageFile(name); });
+			return;
+		}
+		document.body.setAttribute("data-page", name);
+		if (typeof pages[name] !== "function") {
+			failed(section("Page", "page"), new Error("page_" + name + ".js did not load"));
+			document.documentElement.setAttribute("data-error", "true");
+			document.documentElement.setAttribute("data-ready", "true");
+			return;
+		}
+		pages[name](window.Wallwatch);
+	}
+
+	/* What the page files use (text-only DOM, the API, the vocabulary,
+	 * the page frame), read-only. */
+	window.Wallwatch = Object.freeze({
+		el: el, svg: svg, add: add, clear: clear, app: app,
+		section: section, part: part, failed: failed, title: title,
+		getJSON: getJSON, allPages: allPages, apiUrl: apiUrl, url: url,
+		param: param, params: params, targetUrl: targetUrl,
+		domainUrl: domainUrl, networkUrl: networkUrl, countryUrl: countryUrl,
+		stateBadge: stateBadge, methodName: methodName,
+		methodPhrase: methodPhrase, eventText: eventText, fmtTime: fmtTime,
+		fmtDate: fmtDate, timeNode: timeNode, plural: plural, cmp: cmp,
+		netLabel: netLabel, netKey: netKey, select: select,
+		rollupBar: rollupBar, legend: legend, hostOf: hostOf,
+		STATES: STATES, STATE_HELP: STATE_HELP, METHODS: METHODS,
+		OUTCOMES: OUTCOMES, OUTCOME_NAMES: OUTCOME_NAMES,
+		NO_VERDICT: NO_VERDICT, CATEGORIES: CATEGORIES,
+		SITE_REFUSAL: SITE_REFUSAL, PAGE: PAGE
+	});
+
 	function route() {
 		var goto = document.getElementById("goto-host");
 
@@ -1362,9 +1439,8 @@
 			renderTarget();
 		else if (location.pathname === "/domain")
 			renderDomain();
-		else if (location.pathname === "/alerts" && window.wwPages &&
-			window.wwPages.alerts)
-			window.wwPages.alerts(); /* page_alerts.js */
+		else if (PAGE_FILES[location.pathname])
+			renderPageFile(PAGE_FILES[location.pathname]);
 		else
 			renderOverview();
 	}

@@ -6,7 +6,8 @@
  *
  * Everything from the data (inputs from volunteers, the networks, the
  * webhooks' origins) is set as text only, never as HTML. app.js calls
- * window.wwPages.alerts() for the path /alerts; <html> gets
+ * window.WallwatchPages.alerts() for the path /alerts (app.js's
+ * PAGE_FILES); <html> gets
  * data-ready="true" when the page has loaded (or failed).
  */
 (function () {
@@ -160,6 +161,6 @@
 		});
 	}
 
-	window.wwPages = window.wwPages || {};
-	window.wwPages.alerts = render;
+	window.WallwatchPages = window.WallwatchPages || {};
+	window.WallwatchPages.alerts = function () { render(); };
 })();

@@ -4,7 +4,9 @@
  * (collector/export_csv.c). The invariants: a refusal always names a
  * parameter and says why, starting with that name; what is accepted
  * holds no control character; a CSV cell that a spreadsheet would take
- * for a formula never starts with a formula character once written.
+ * for a formula never starts with a formula character once written; a
+ * cursor of /api/v1/changes (collector/api_network.c) is taken only when
+ * it prints back the same.
  *
  * Linked from build/libcollector.a.
  */
@@ -13,6 +15,10 @@
 
 #include <event2/buffer.h>
 
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "../../collector/api_network.h"
 #include "../../collector/api_query.h"
 #include "../../collector/collector.h"
 #include "fuzz.h"
@@ -54,6 +60,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	api_query_clear(&q);
+	/* the same bytes as a cursor of the changes */
+	{
+		int64_t t = -1, id = -1;
+		char back[64];
+
+		if (api_changes_cursor(text, &t, &id) == 0) {
+			snprintf(back, sizeof(back), "%" PRId64 "-%" PRId64, t,
+				 id);
+			if (t < 0 || id < 1 || strcmp(back, text) != 0)
+				abort();
+		} else if (t != -1 || id != -1) {
+			abort();
+		}
+	}
 	/* the same bytes as a CSV cell */
 	b = evbuffer_new();
 	export_csv_cell(b, text, false);

@@ -12,12 +12,32 @@
 
 #include "../../collector/asndb.h"
 #include "fuzz.h"
+#include "util.h"
+
+static void
+check_name(const struct ww_asndb *db, uint32_t asn)
+{
+	const char *s = ww_asndb_name(db, asn);
+	size_t n;
+
+	if (s == NULL)
+		return;
+	n = strlen(s);
+	if (asn == 0 || n == 0 || n > WW_ASNDB_MAX_NAME || s[0] == ' ' ||
+	    s[n - 1] == ' ' || strstr(s, "  ") != NULL ||
+	    !ww_utf8_valid((const unsigned char *)s, n))
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			abort();
+}
 
 static int
 lookup(const struct ww_asndb *db, const char *ip, uint32_t *asn, char cc[3])
 {
 	int rc = ww_asndb_lookup(db, ip, asn, cc);
 
+	check_name(db, *asn);
 	if (rc == 0 ? *asn == 0 || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' ||
 			      cc[1] > 'Z' || cc[2] != '\0'
 		    : rc != 1 || *asn != 0 || strcmp(cc, "ZZ") != 0)

@@ -166,7 +166,8 @@ check "offline export = HTTP export" "$(cat "$LAB/export.csv")" "$(cat "$LAB/off
 "$COLLECTOR" export --db "$DB" --format csv --output "$LAB/offline.csv" 2>"$LAB/err"
 check "offline export never overwrites" 2 $?
 OUT=$(api -D "$LAB/hdr" "$B/whoami")
-check "whoami: address, network, country" "127.0.0.1 AS64500 DE null" \
+check "whoami: address, network, country, name" \
+	"127.0.0.1 AS64500 DE WALLWATCH-TEST-LOOPBACK" \
 	"$(q '"\(.ip) \(.asn) \(.cc) \(.network_name)"')"
 check_match "whoami: never cached" '^Cache-Control: no-store' \
 	"$(tr -d '\r' <"$LAB/hdr")"

@@ -493,6 +493,119 @@ test_big_file_in_blocks(void **state)
 	free(text);
 }
 
+/* --- AS descriptions ---------------------------------------------------- */
+
+static void
+name_is(const struct ww_asndb *db, uint32_t asn, const char *want)
+{
+	const char *got = ww_asndb_name(db, asn);
+
+	if (want == NULL) {
+		assert_null(got);
+		return;
+	}
+	assert_non_null(got);
+	assert_string_equal(got, want);
+}
+
+static void
+test_names_tiny(void **state)
+{
+	struct ww_asndb *db = ww_asndb_load(TINY, NULL, 0);
+
+	(void)state;
+	assert_non_null(db);
+	name_is(db, 64500, "WALLWATCH-TEST-LOOPBACK");
+	name_is(db, 64510, "WALLWATCH-TEST-V6-DOC");
+	name_is(db, 64505, "WALLWATCH-TEST-NET-3-HIGH");
+	name_is(db, 0, NULL); /* "Not routed" is no network's name */
+	name_is(db, 64599, NULL);
+	assert_string_equal(ww_asndb_name_of(db, "AS64502"),
+			    "WALLWATCH-TEST-NET-1");
+	assert_null(ww_asndb_name_of(db, "64502"));
+	assert_null(ww_asndb_name_of(db, "AS"));
+	assert_null(ww_asndb_name_of(db, "AS64502x"));
+	assert_null(ww_asndb_name_of(db, NULL));
+	assert_null(ww_asndb_name(NULL, 64500));
+	ww_asndb_free(db);
+}
+
+static void
+test_names_cleaned(void **state)
+{
+	/* 120 bytes of "é" (2 bytes each): cut at 96 on a boundary */
+	char text[4096], longname[256], want[128];
+	struct ww_asndb *db;
+	size_t n = 0;
+
+	(void)state;
+	for (int i = 0; i < 60; i++)
+		n += (size_t)snprintf(longname + n, sizeof(longname) - n,
+				      "\xc3\xa9");
+	snprintf(text, sizeof(text),
+		 "1.0.0.0\t1.0.0.255\t1\tUS\t  ONE \t\x01 two\x7f  \r\n"
+		 /* bytes that are not UTF-8, a C1 control, a bidi override */
+		 "1.0.1.0\t1.0.1.255\t2\tUS\tA\xff\xfe"
+		 "B\xc2\x85"
+		 "C\xe2\x80\xae"
+		 "D\xe2\x81\xa6"
+		 "E\n"
+		 "1.0.2.0\t1.0.2.255\t3\tUS\t%s\n"
+		 /* markup is kept as it is: the web view sets it as text */
+		 "1.0.3.0\t1.0.3.255\t4\tUS\t<b>x</b> & \"y\"\n"
+		 /* nothing left, then a name on a later range of the AS */
+		 "1.0.4.0\t1.0.4.255\t5\tUS\t \t\n"
+		 "1.0.5.0\t1.0.5.255\t5\tUS\tFIVE\n"
+		 /* one AS on lines apart, differently named: the first */
+		 "1.0.6.0\t1.0.6.255\t6\tUS\tSIX-FIRST\n"
+		 "1.0.7.0\t1.0.7.255\t7\tUS\t\n"
+		 "1.0.8.0\t1.0.8.255\t6\tUS\tSIX-LATER\n"
+		 "0.0.0.0\t0.255.255.255\t0\tNone\tNot routed\n",
+		 longname);
+	db = buf_ok(text);
+	name_is(db, 1, "ONE two");
+	name_is(db, 2, "A??B C D E");
+	memcpy(want, longname, 96);
+	want[96] = '\0';
+	name_is(db, 3, want);
+	assert_int_equal(strlen(ww_asndb_name(db, 3)), WW_ASNDB_MAX_NAME);
+	name_is(db, 4, "<b>x</b> & \"y\"");
+	name_is(db, 5, "FIVE");
+	name_is(db, 6, "SIX-FIRST");
+	name_is(db, 7, NULL);
+	name_is(db, 0, NULL);
+	ww_asndb_free(db);
+
+	/* an odd cut: 95 ASCII bytes then "é" does not fit, nor half of it */
+	memset(longname, 'x', 95);
+	memcpy(longname + 95, "\xc3\xa9yz", 5);
+	snprintf(text, sizeof(text), "1.0.0.0\t1.0.0.255\t9\tUS\t%s\n",
+		 longname);
+	db = buf_ok(text);
+	assert_int_equal(strlen(ww_asndb_name(db, 9)), 95);
+	ww_asndb_free(db);
+
+	/* 95 bytes, a space, a byte that is not UTF-8: the space and the
+	 * '?' would make 97; the name ends without a space (fuzzing found
+	 * it ending with one) */
+	memset(longname, 'x', 95);
+	memcpy(longname + 95, " \xff", 3);
+	snprintf(text, sizeof(text), "1.0.0.0\t1.0.0.255\t9\tUS\t%s\n",
+		 longname);
+	db = buf_ok(text);
+	assert_int_equal(strlen(ww_asndb_name(db, 9)), 95);
+	ww_asndb_free(db);
+	/* 94 bytes, a space and a '?' fit */
+	memset(longname, 'x', 94);
+	memcpy(longname + 94, " \xff", 3);
+	snprintf(text, sizeof(text), "1.0.0.0\t1.0.0.255\t9\tUS\t%s\n",
+		 longname);
+	db = buf_ok(text);
+	assert_int_equal(strlen(ww_asndb_name(db, 9)), 96);
+	assert_string_equal(ww_asndb_name(db, 9) + 94, " ?");
+	ww_asndb_free(db);
+}
+
 int
 main(void)
 {
@@ -508,6 +621,8 @@ main(void)
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_big_file_in_blocks),
+		cmocka_unit_test(test_names_tiny),
+		cmocka_unit_test(test_names_cleaned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,6 +37,9 @@ static const char *const gets[] = {
 	"/index.html",
 	"/target",
 	"/domain",
+	"/network",
+	"/country",
+	"/changes",
 	"/static/app.js",
 	"/healthz",
 	"/metrics",
@@ -49,6 +52,9 @@ static const char *const gets[] = {
 	"/api/v1/domains/example.org",
 	"/api/v1/export",
 	"/api/v1/settings",
+	"/api/v1/networks",
+	"/api/v1/networks/matrix",
+	"/api/v1/changes",
 };
 
 static const struct route *

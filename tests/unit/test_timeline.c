@@ -2159,7 +2159,7 @@ test_migrate_v1(void **state)
 	s = open_ok(f);
 	assert_int_equal(q_int(s, "SELECT version FROM schema_version"),
 			 SCHEMA_VERSION);
-	assert_int_equal(SCHEMA_VERSION, 11);
+	assert_int_equal(SCHEMA_VERSION, 12);
 	assert_int_equal(store_count(s), 7);
 	assert_string_equal(target(s, IN1, "CN", "AS1").state, "blocked");
 	assert_string_equal(target(s, IN1, "CN", "AS1").host,
