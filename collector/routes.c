@@ -201,6 +201,7 @@ static const struct route routes[] = {
 	{"/index.html", EXACT, GET, READ, page, 0, NULL},
 	{"/target", EXACT, GET, READ, page, 0, NULL},
 	{"/domain", EXACT, GET, READ, page, 0, NULL},
+	{"/measurement", EXACT, GET, READ, page, 0, NULL},
 	{"/static/", PREFIX, GET, READ, file, 0, NULL},
 	/* --read-only: the paths that write or run controls, 503. */
 	{WW_CONTROL_PATH, EXACT, POST, RO, read_only, 0, CONTROL_HINT},

@@ -11,6 +11,7 @@
  *   /target   a target   ?input (required) ?cc ?asn ?days ?open (a uid:
  *             its packet evidence shown opened)
  *   /domain   a domain   ?host (required)
+ *   /measurement  one measurement's evidence (page_measurement.js) ?uid
  * When a page has finished loading (or failed), <html> gets
  * data-ready="true" (the browser test waits on it).
  */
@@ -149,6 +150,11 @@
 
 	function rawUrl(uid) {
 		return "/api/v1/measurements/" + encodeURIComponent(uid);
+	}
+
+	/* A measurement's page: its evidence in words (page_measurement.js). */
+	function measurementUrl(uid) {
+		return url("/measurement", { uid: uid });
 	}
 
 	function getJSON(u) {
@@ -1172,7 +1178,7 @@
 					el("span", { class: "event-text" }, eventText(e)),
 					uids.length ? el("span", { class: "uids" }, " — " + plural(uids.length, "measurement") + ": ",
 						uids.slice(0, 10).map(function (u, i) {
-							return [i ? " " : "", el("a", { href: rawUrl(u), title: String(u) }, String(i + 1))];
+							return [i ? " " : "", el("a", { href: measurementUrl(u), title: String(u) }, String(i + 1))];
 						}), uids.length > 10 ? " …" : "") : null,
 					/* packet proof among them (those of the page's range) */
 					proven.length ? el("span", { class: "ev-packets" }, " — ",
@@ -1200,11 +1206,11 @@
 				shown = shown.concat(ms.filter(function (m) { return m.measurement_uid === openUid; }));
 			byPackets = shown.filter(function (m) { return m.confirmed_by_packets; }).length;
 			add(recent, el("p", { class: "note" }, "The " + plural(Math.min(shown.length, 50), "most recent measurement") +
-				" of " + ms.length + " in the last " + days + " days; each links to the raw measurement (JSON)." +
+				" of " + ms.length + " in the last " + days + " days; each links to its evidence in words and to the raw measurement (JSON)." +
 				(byPackets ? " " + byPackets + " of them " + (byPackets === 1 ? "is" : "are") +
 					" confirmed by packets: open its packet evidence under it." : "")));
 			recent.appendChild(el("table", { class: "measurements" },
-				el("thead", null, el("tr", null, ["Started", "Network", "Outcome", "Detail", "Confirmed", "Raw"]
+				el("thead", null, el("tr", null, ["Started", "Network", "Outcome", "Detail", "Confirmed", "Evidence"]
 					.map(function (h) { return el("th", { scope: "col" }, h); }))),
 				el("tbody", null, shown.map(function (m) {
 					var o = rowOutcome(m);
@@ -1218,7 +1224,8 @@
 						el("td", null, outcomeBadge(o)),
 						detailCell(m),
 						el("td", null, confirmedCell(m)),
-						el("td", null, el("a", { href: rawUrl(m.measurement_uid), class: "raw", title: String(m.measurement_uid) }, "JSON")));
+						el("td", null, el("a", { href: measurementUrl(m.measurement_uid), class: "meas-link", title: String(m.measurement_uid) }, "in words"),
+							" · ", el("a", { href: rawUrl(m.measurement_uid), class: "raw", title: String(m.measurement_uid) }, "JSON")));
 
 					/* the evidence, folded, under its row */
 					if (m.packets > 0 || evidenceNames(m).length)
@@ -1350,15 +1357,42 @@
 		});
 	}
 
+	/* What the pages in page_NAME.js (their own files, loaded after this
+	 * one) share with these: the DOM, URL and formatting helpers, the
+	 * page frame, the verdict classes (filled by loadVocabulary() before
+	 * any page is drawn) and the packet evidence's drawing. A page file
+	 * puts its renderer in Wallwatch.pages; route() calls it. */
+	window.Wallwatch = {
+		pages: {},
+		el: el, add: add, clear: clear, param: param, url: url, apiUrl: apiUrl,
+		targetUrl: targetUrl, rawUrl: rawUrl, measurementUrl: measurementUrl,
+		domainUrl: domainUrl, hostOf: hostOf, getJSON: getJSON,
+		fmtTime: fmtTime, timeNode: timeNode, plural: plural, netLabel: netLabel,
+		num: num, numText: numText, msText: msText, str: str,
+		title: title, section: section, part: part, failed: failed,
+		OUTCOMES: OUTCOMES, OUTCOME_NAMES: OUTCOME_NAMES, METHODS: METHODS,
+		NO_VERDICT: NO_VERDICT, outcomeBadge: outcomeBadge,
+		methodPhrase: methodPhrase, confirmedCell: confirmedCell,
+		evidenceNames: evidenceNames, drawPackets: drawPackets
+	};
+
 	function route() {
 		var goto = document.getElementById("goto-host");
 
+		/* the page files are deferred scripts too: all have run once
+		 * the document is parsed */
+		if (document.readyState === "loading") {
+			document.addEventListener("DOMContentLoaded", route);
+			return;
+		}
 		if (goto && location.pathname === "/domain")
 			goto.value = param("host");
 		if (location.pathname === "/target")
 			renderTarget();
 		else if (location.pathname === "/domain")
 			renderDomain();
+		else if (location.pathname === "/measurement" && window.Wallwatch.pages.measurement)
+			window.Wallwatch.pages.measurement();
 		else
 			renderOverview();
 	}
