@@ -183,13 +183,13 @@
 			add(box, s);
 			return box;
 		}
-		add(box, s.slice(0, max), el("span", { class: "m-cut" }, "…"));
+		add(box, [s.slice(0, max), el("span", { class: "m-cut" }, "…")]);
 		b = el("button", { type: "button", class: "m-more" }, "show all (" + W.plural(s.length, "character") + ")");
 		b.addEventListener("click", function () {
 			clear(box);
 			add(box, s);
 		});
-		add(box, " ", b);
+		add(box, [" ", b]);
 		return box;
 	}
 
@@ -354,7 +354,7 @@
 					typeof row.evidence_detail === "string" && row.evidence_detail
 						? el("div", { class: "ev-detail" }, row.evidence_detail) : null], "confirmed"],
 				W.evidenceNames(row).length ? ["Packet evidence", el("code", { class: "ev-names" }, W.evidenceNames(row).join(", "))] : null,
-				["Rules", "analysis version " + (str(row.analysis_version) || "?") + ", as the collector stored it" +
+				["Analysis", "rules version " + (str(row.analysis_version) || "?") + ", as the collector stored it" +
 					(row.geo_mismatch ? "; ⚠ the submitter's address maps to " + W.netLabel(str(row.observed_cc), str(row.observed_asn)) : "")]
 			]));
 			/* where the walk decided: the measurement's own analysis,
@@ -539,10 +539,16 @@
 		}));
 	}
 
-	/* the handshake's result in words */
-	function tlsResult(h) {
+	/* the handshake's result in words; the neutral SNI's certificate is
+	 * the site's, not the neutral name's: that it does not verify for
+	 * the name is expected */
+	function tlsResult(h, role) {
 		if (h.handshake_done === true && h.verified === true)
 			return okNode("completed, verified");
+		if (h.handshake_done === true && role === "control")
+			return [okNode("completed"), el("span", {
+				class: "none", title: str(h.failure) + (str(h.verify_error) ? " (" + h.verify_error + ")" : "")
+			}, " (the certificate is not for the neutral name, as expected)")];
 		if (h.handshake_done === true)
 			return [okNode("completed"), ", ", failureNode(h.failure, h.failure_detail) ||
 				el("span", { class: "m-fail" }, "not verified" + (str(h.verify_error) ? ": " + h.verify_error : ""))];
@@ -575,7 +581,7 @@
 		var inputHost = W.hostOf(str(m.input));
 		var ROWS = [
 			["SNI sent", function (h) { return str(h.server_name) ? el("code", { class: "sni" }, h.server_name) : el("span", { class: "none" }, "none"); }],
-			["Result", tlsResult],
+			["Result", function (h) { return tlsResult(h, roleOf(h, inputHost)); }],
 			["Version", function (h) { return str(h.tls_version) || "—"; }],
 			["Cipher", function (h) { return str(h.cipher_suite) || "—"; }],
 			["ALPN", function (h) { return str(h.negotiated_protocol) || "—"; }],
@@ -618,7 +624,9 @@
 					return el("tr", { class: "tls-" + row[0].split(" ")[0].toLowerCase() },
 						el("th", { scope: "row" }, row[0]),
 						cols.map(function (h) {
-							return el("td", { class: "role-" + roleOf(h, inputHost) + (h.failure && i === 1 ? " failed" : "") }, row[1](h));
+							var failed = i === 1 && h.failure && h.handshake_done !== true;
+
+							return el("td", { class: "role-" + roleOf(h, inputHost) + (failed ? " failed" : "") }, row[1](h));
 						}),
 						i === 0 ? el("td", { class: "ctl", rowspan: ROWS.length },
 							hasCtl ? ctlTlsNode(ce) : "") : null);
