@@ -312,6 +312,7 @@ integration-pg: $(PROBE) $(COLLECTOR) $(FAKENET)
 # The web view in headless Chromium (screenshots in build/test-artifacts).
 web: $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/web/run.sh $(COLLECTOR) $(PROBE) $(FAKENET)
+	@sh tests/web/measurement.sh $(COLLECTOR) $(PROBE) $(FAKENET)
 
 # The censor lab: network namespaces, needs root (skipped with a message
 # otherwise).

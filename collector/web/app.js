@@ -1376,12 +1376,18 @@
 		evidenceNames: evidenceNames, drawPackets: drawPackets
 	};
 
+	/* The page files are deferred scripts too, run after this one: all
+	 * have run at DOMContentLoaded (readyState is "interactive" before
+	 * they run, so it cannot tell). This script, deferred, always runs
+	 * before that event. */
+	var parsed = false;
+
+	document.addEventListener("DOMContentLoaded", function () { parsed = true; });
+
 	function route() {
 		var goto = document.getElementById("goto-host");
 
-		/* the page files are deferred scripts too: all have run once
-		 * the document is parsed */
-		if (document.readyState === "loading") {
+		if (!parsed) {
 			document.addEventListener("DOMContentLoaded", route);
 			return;
 		}

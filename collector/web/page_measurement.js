@@ -156,9 +156,10 @@
 	function dur(o) {
 		var t0 = num(o.t0), t = num(o.t);
 
-		if (t === null)
+		if (t === null || t < 0)
 			return "—";
-		return t0 !== null && t >= t0 ? ((t - t0) * 1000).toFixed(1) + " ms" : "at " + (t * 1000).toFixed(1) + " ms";
+		/* OONI's records have no t0: t is when the step ended */
+		return t0 !== null && t >= t0 ? ((t - t0) * 1000).toFixed(1) + " ms" : "ended at " + (t * 1000).toFixed(1) + " ms";
 	}
 
 	function bytesText(n) {
@@ -297,7 +298,9 @@
 	}
 
 	function verdictValue(v) {
-		return v === null || v === undefined ? "null" : typeof v === "string" ? "\"" + v + "\"" : String(v);
+		if (v === null || v === undefined)
+			return "null";
+		return typeof v === "string" ? "\"" + v + "\"" : typeof v === "boolean" ? String(v) : "(not a verdict)";
 	}
 
 	function verdictWords(row) {
@@ -332,7 +335,7 @@
 				str(m.probe_network_name) ? " (" + m.probe_network_name + ")" : "",
 				input ? [" · ", el("a", { href: W.targetUrl(input, { cc: str(m.probe_cc), asn: str(m.probe_asn) }) },
 					"this target on this network")] : null]],
-			["Started", [W.timeNode(str(m.measurement_start_time).replace(" ", "T") + (m.measurement_start_time ? "Z" : "")),
+			["Started", [W.timeNode(str(m.measurement_start_time) ? str(m.measurement_start_time).replace(" ", "T") + "Z" : ""),
 				num(m.test_runtime) !== null ? ", took " + m.test_runtime.toFixed(2) + " s" : ""]],
 			["Measured by", [str(m.software_name) || "?", " ", str(m.software_version),
 				", test ", el("code", null, str(m.test_name) || "?"), " ", str(m.test_version),
@@ -552,7 +555,7 @@
 		if (h.handshake_done === true)
 			return [okNode("completed"), ", ", failureNode(h.failure, h.failure_detail) ||
 				el("span", { class: "m-fail" }, "not verified" + (str(h.verify_error) ? ": " + h.verify_error : ""))];
-		if (h.failure)
+		if (typeof h.failure === "string" && h.failure)
 			return failureNode(h.failure, h.failure_detail);
 		/* OONI: no handshake_done; a null failure is a success */
 		return has(h, "failure") ? okNode("completed") : el("span", { class: "none" }, "—");
@@ -596,6 +599,10 @@
 		if (str(tk.control_sni))
 			add(box, el("p", { class: "note" }, "On each address, a handshake with the neutral SNI ",
 				el("code", null, tk.control_sni), " first, then one with the target's name: a filter that looks at the SNI lets the first through."));
+		if (!hs.rows.some(function (h) { return roleOf(h, inputHost) === "control"; }))
+			add(box, el("p", { class: "note", id: "no-neutral" }, "No handshake with a neutral SNI" +
+				(isOoni(m) ? " (OONI's probes make none)" : "") +
+				": whether a failure was caused by the name or by the address cannot be told from the probe's side alone."));
 		hs.rows.forEach(function (h) {
 			var ep = str(h.address) || endpoint(h.ip, h.port), k = ep + " " + W.numText(h.hop);
 
@@ -624,7 +631,7 @@
 					return el("tr", { class: "tls-" + row[0].split(" ")[0].toLowerCase() },
 						el("th", { scope: "row" }, row[0]),
 						cols.map(function (h) {
-							var failed = i === 1 && h.failure && h.handshake_done !== true;
+							var failed = i === 1 && typeof h.failure === "string" && h.failure && h.handshake_done !== true;
 
 							return el("td", { class: "role-" + roleOf(h, inputHost) + (failed ? " failed" : "") }, row[1](h));
 						}),
@@ -643,13 +650,13 @@
 		if (Array.isArray(resp.headers_list))
 			resp.headers_list.forEach(function (p) {
 				if (Array.isArray(p) && typeof p[0] === "string")
-					out.push([p[0], typeof p[1] === "string" ? p[1] : JSON.stringify(p[1])]);
+					out.push([p[0], typeof p[1] === "string" ? p[1] : p.length < 2 ? "" : JSON.stringify(p[1])]);
 			});
 		else
 			Object.keys(obj(resp.headers)).forEach(function (k) {
 				var v = resp.headers[k];
 
-				out.push([k, typeof v === "string" ? v : Array.isArray(v) ? strs(v).join(", ") : JSON.stringify(v)]);
+				out.push([k, typeof v === "string" ? v : Array.isArray(v) ? strs(v).join(", ") : String(JSON.stringify(v))]);
 			});
 		return out;
 	}
@@ -711,6 +718,17 @@
 
 		if (!rs.length) {
 			add(box, el("p", { class: "empty" }, "No HTTP request (an endpoint, or the steps before it failed)."));
+			if (isObj(ctl.http_request))
+				box.appendChild(el("div", { class: "m-hop m-ctl-only" }, el("h3", null, "The control's final page (from outside)"),
+					table("http", ["", "The control"], [
+						el("tr", { class: "http-status" }, el("th", { scope: "row" }, "Status"),
+							el("td", { class: "ctl" }, statusNode(ctl.http_request.status_code),
+								ctl.http_request.failure ? [" ", failureNode(ctl.http_request.failure)] : null)),
+						el("tr", { class: "http-title" }, el("th", { scope: "row" }, "Title"),
+							el("td", { class: "ctl" }, str(ctl.http_request.title) ? longText(ctl.http_request.title, 200) : "—")),
+						el("tr", { class: "http-size" }, el("th", { scope: "row" }, "Body"),
+							el("td", { class: "ctl" }, bytesText(ctl.http_request.body_length)))
+					])));
 			return;
 		}
 		/* requests are newest first; a hop's number from its record, else

@@ -362,6 +362,132 @@ for f in tlsBlockingConnectionResetWithConsistentDNS dnsBlockingNXDOMAIN; do
 	shot "ooni-$f" "$(page "$U")" 2000
 done
 
+# --- OONI's shapes, whatever the collector takes ----------------------------------
+# Every one of OONI's QA measurements drawn by the page, its read API
+# played by a stand-in on loopback (python3's http.server: the shell and
+# the page's files from collector/web/, the vocabulary as this collector
+# serves it, each measurement as the raw one, no verdict row, no packets),
+# so that the page is known to read OONI's shapes (answers null,
+# peer_certificates null, no sni_role, no hop, OONI's test helper as the
+# control) before the collector takes them.
+api /api/v1/vocabulary >"$LAB/vocabulary.json"
+python3 - "$LAB/vocabulary.json" >"$LAB/stand-in.out" 2>"$LAB/stand-in.err" <<'PYEOF' &
+import http.server, json, os, re, sys, urllib.parse
+vocab = open(sys.argv[1], "rb").read()
+web, dirs = "collector/web", ["tests/data/ooni/qa", "tests/data/web"]
+types = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
+class H(http.server.BaseHTTPRequestHandler):
+    def send(self, code, body, ctype="application/json"):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        u = urllib.parse.urlsplit(self.path)
+        p = u.path
+        m = re.fullmatch(r"/api/v1/measurements/([A-Za-z0-9_]+)(/packets)?", p)
+        f = re.fullmatch(r"/static/([a-z_]+)\.(js|css|svg)", p)
+        if p == "/measurement":
+            self.send(200, open(web + "/index.html", "rb").read(), "text/html; charset=utf-8")
+        elif f:
+            self.send(200, open("%s/%s.%s" % (web, f[1], f[2]), "rb").read(), types[f[2]])
+        elif p == "/api/v1/vocabulary":
+            self.send(200, vocab)
+        elif p == "/api/v1/measurements":
+            self.send(200, b'{"measurements": []}')
+        elif m and any(os.path.exists("%s/%s.json" % (d, m[1])) for d in dirs):
+            f = [d for d in dirs if os.path.exists("%s/%s.json" % (d, m[1]))][0]
+            if m[2]:
+                self.send(200, json.dumps({"measurement_uid": m[1], "packets": None}).encode())
+            else:
+                self.send(200, open("%s/%s.json" % (f, m[1]), "rb").read())
+        else:
+            self.send(404, b'{"error": "no such path"}')
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print("listening on 127.0.0.1:%d" % s.server_address[1], flush=True)
+s.serve_forever()
+PYEOF
+SI_PID=$!
+si_up() { grep -q 'listening on' "$LAB/stand-in.out"; }
+if ! command -v python3 >/dev/null 2>&1 || ! wait_until 30 alive_and_not "$SI_PID" si_up ||
+	! si_up; then
+	not_ok "the stand-in read API (python3) did not start" "$(cat "$LAB/stand-in.err")"
+else
+	B0=$B
+	B=http://127.0.0.1:$(listening_port "$LAB/stand-in.out")
+	N=0
+	for f in tests/data/ooni/qa/*.json; do
+		n=$(basename "$f" .json)
+		dom "ooni-qa-$n" "$(page "$n")" >"$LAB/ooni-dom.out"
+		F=$LAB/ooni-qa-$n.html
+		if grep -q '^not ok' "$LAB/ooni-dom.out" ||
+			[ "$(count 'class="block"' "$F")" -lt 6 ] ||
+			! grep -q "OONI's own verdict: blocking" "$F"; then
+			cat "$LAB/ooni-dom.out"
+			not_ok "ooni qa $n: drawn whole"
+		else
+			N=$((N + 1))
+		fi
+	done
+	check "ooni qa: every measurement drawn, every section, OONI's verdict named" \
+		"$(ls tests/data/ooni/qa/*.json | wc -l | tr -d ' ')" "$N"
+	F=$LAB/ooni-qa-tlsBlockingConnectionResetWithConsistentDNS.html
+	TLS=$(block "$F" m-tls-addr)
+	check_match "ooni tls reset: the target handshake (no sni_role: by its name) reset, beside the control's" \
+		'<th scope="col">Target SNI</th><th scope="col">The control \(from outside\)</th>.*<td class="role-target"><code class="sni">www.example.com</code></td><td class="ctl" rowspan="7"><div>SNI <code>www.example.com</code></div><span class="m-ok">completed</span>.*<td class="role-target failed"><span class="m-fail" title="connection_reset">reset \(RST\)</span>' "$TLS"
+	check_match "ooni tls reset: peer_certificates null" '<span class="none">none recorded</span>' "$TLS"
+	check_match "ooni tls reset: OONI's verdict" \
+		"OONI's own verdict: blocking \"http-failure\", accessible false" "$(cat "$F")"
+	check_match "ooni tls reset: no verdict row said so" 'id="no-row"' "$(cat "$F")"
+	check_match "ooni tls reset: the DoH lookup, its answer's AS" \
+		'<td class="resolver">https://dns.google/dns-query \(doh\)</td><td>A</td><td class="answer"><span class="addr ctl-too">93.184.216.34</span><span class="addr-note"> \(AS15133 Edgecast Inc.\)</span>' \
+		"$(rows "$F")"
+	check_match "ooni tls reset: getaddrinfo's lookup" \
+		'<td class="resolver">system \(getaddrinfo\)</td><td>ANY</td>' "$(rows "$F")"
+	check_match "ooni tls reset: answers null is no address" \
+		'<td>AAAA</td><td class="answer"><span class="none">—</span></td><td><span class="m-fail" title="dns_no_answer">' "$(rows "$F")"
+	check_match "ooni tls reset: no packets, said why" "OONI's probes do not record packets" "$(cat "$F")"
+	F=$LAB/ooni-qa-dnsBlockingNXDOMAIN.html
+	check_match "ooni nxdomain: the probe's NXDOMAIN beside the control's addresses" \
+		'<td class="ctl" rowspan="5"><span class="ctl-addrs">93.184.216.34</span>.*<td class="resolver">system \(getaddrinfo\)</td><td>ANY</td><td class="answer"><span class="none">—</span></td><td><span class="m-fail" title="dns_nxdomain_error">the name does not exist \(NXDOMAIN\)</span>' \
+		"$(block "$F" m-dns-host)"
+	F=$LAB/ooni-qa-successWithHTTPS.html
+	HOP=$(block "$F" m-hop)
+	check_match "ooni success: hop 0's status beside the control's final page" \
+		'<th scope="col">The control \(from outside\): its final page</th>.*<td class="probe"><span class="status s2xx">200</span></td><td class="ctl"><span class="status s2xx">200</span>' "$HOP"
+	check_match "ooni success: the title read from the body, beside the control's" \
+		'<tr class="http-title"><th scope="row">Title</th><td class="probe"><span class="m-long">Default Web Page</span></td><td class="ctl"><span class="m-long">Default Web Page</span>' "$HOP"
+	F=$LAB/ooni-qa-tlsBlockingConnectionResetWithConsistentDNS.html
+	check_match "ooni tls reset: no neutral SNI, and what that means" \
+		'<p class="note" id="no-neutral">No handshake with a neutral SNI \(OONI.s probes make none\)' "$(cat "$F")"
+	check_match "ooni tls reset: no request, the control's page shown" \
+		'<div class="m-hop m-ctl-only"><h3>The control.s final page \(from outside\)</h3>.*<span class="status s2xx">200</span>.*Default Web Page' "$(cat "$F")"
+	shot ooni-qa-tls "$(page tlsBlockingConnectionResetWithConsistentDNS)" 2200
+
+	# every field of the wrong type, markup wherever text goes
+	dom types "$(page measurement_types)"
+	F=$LAB/types.html
+	check "types: every section drawn (exchanges in place of TCP)" "7 0" \
+		"$(count '<section id="[a-z]+" class="block">' "$F") $(count 'Could not load' "$F")"
+	check "types: no element from the data (no img, b, i; the page's two scripts)" "0 0 0 2" \
+		"$(count '<img' "$F") $(count '<b>' "$F") $(count '<i>' "$F") $(count '<script' "$F")"
+	check "types: markup shown as text (input, network, CNAME, certificate, title, reply note)" "1 1 1 1 1 1" \
+		"$(count '&lt;img src=x onerror=alert\(20\)&gt;</code>' "$F") $(count '\(&lt;script&gt;alert\(21\)&lt;/script&gt;\)' "$F") $(count 'CNAME &lt;img src=x onerror=alert\(22\)&gt;' "$F") $(count 'CN=&lt;img src=x onerror=alert\(24\)&gt;' "$F") $(count '&lt;img src=x onerror=alert\(25\)&gt;' "$F") $(count '&lt;script&gt;alert\(26\)&lt;/script&gt;' "$F")"
+	check_match "types: a verdict of the wrong type, a time that is none" \
+		'<th scope="row">Started</th><td><span class="none">—</span></td>.*own verdict: blocking \(not a verdict\), accessible "maybe"' "$(cat "$F")"
+	check_match "types: the one well-formed answer kept" '<span class="addr">192.0.2.1</span>' "$(cat "$F")"
+	check_match "types: the exchanges drawn" '<tr class="xchg answered"><td><code>192.0.2.1:1194</code> udp</td>' "$(cat "$F")"
+	check_match "types: no hop numbers: counted from the end (the last request is the input's)" \
+		'<div class="m-hop" data-hop="0"><h3>Hop 0 <code class="hop-url"><span class="m-long">https://types.example/&lt;b&gt;u&lt;/b&gt;</span>.*<div class="m-hop" data-hop="1">.*<div class="m-hop" data-hop="2">' "$(cat "$F")"
+	shot types "$(page measurement_types)" 2400
+	kill "$SI_PID" 2>/dev/null
+	wait "$SI_PID" 2>/dev/null
+	B=$B0
+fi
+
 for s in $SHOTS; do
 	echo "# screenshot: $s"
 done
