@@ -88,6 +88,7 @@
 		http_diff: ["34, 35", "the page differs from the control's"],
 		expected_success: ["33, 36, 37", "the page (or endpoint) answered as it does for the control"],
 		no_observations: ["38", "no observation decides"],
+		dns_injected_replies: ["P1", "two different answers came to one DNS query: one of them was forged"],
 		rst_injected: ["P2", "the packets prove the reset was injected"],
 		http_injected: ["P3", "the packets prove the page was injected"],
 		dns_bogon: ["A", "a forged private address in the DNS answer takes the blame"],

@@ -163,6 +163,10 @@ def mp($p): if ($p | type) == "object" then
 }
 PK=tests/data/web
 synth sni tls_sni_reset CN AS4134 "$PK/packets_rst.json"
+# two more, so that the target's state changes (3 blocked in a row) and
+# its event lists them
+synth sni_b tls_sni_reset CN AS4134
+synth sni_c tls_sni_reset CN AS4134
 synth dns dns_injected IR AS197207 "$PK/packets_dns.json"
 # Markup wherever a probe writes free text: the page keeps it as text.
 IMG='<img src=x onerror=alert(1)>'
@@ -176,7 +180,7 @@ jq -c --arg img "$IMG" '
 	| .test_keys.queries[1].failure_detail = "<script>alert(3)</script>"' \
 	"$LAB/envelope.json" >>"$LAB/syn.jsonl"
 submit "$LAB/syn.jsonl"
-check "synthetic measurements stored" "200 3 0" \
+check "synthetic measurements stored" "200 5 0" \
 	"$CODE $(printf '%s' "$OUT" | jq -r '"\(.stored|length) \(.rejected|length)"')"
 [ "$CODE $(printf '%s' "$OUT" | jq '.rejected|length')" = "200 0" ] ||
 	printf '%s\n' "$OUT" | jq -c '.rejected' | head -c 2000
@@ -256,6 +260,8 @@ check_match "dns: confirmed by packets, with the analysis's sentence" \
 	'<span class="confirmed by-packets"[^>]*>confirmed by packets</span><div class="ev-detail">two answers to DNS id' "$(cat "$F")"
 # (the lab's forger answers the control too: the collector asks the same
 # resolver)
+check_match "dns: the rule (P1) in words" \
+	'<code class="rule">dns_injected_replies</code> — two different answers came to one DNS query: one of them was forged<span class="rule-rows"> \(docs/verdicts.md, rule P1\)' "$(cat "$F")"
 ROW=$(rows "$F" | grep 'class="dns-q' | grep '<td>A</td>')
 check_match "dns: the probe's first answer, the forged address, beside the control's" \
 	'<span class="addr ctl-too">127.0.0.66</span>.*<td class="ctl" rowspan="2"><span class="ctl-addrs">127.0.0.66</span>' "$ROW"
@@ -344,6 +350,10 @@ check_match "page_measurement.js: served" "Content-Type: text/javascript" \
 dom target "/target?input=$(jq -rn --arg i "$GOOD" '$i|@uri')"
 check_match "target page: its measurements link to their page" \
 	"<a href=\"/measurement\\?uid=$U_GOOD\" class=\"meas-link\"[^>]*>in words</a>" "$(cat "$LAB/target.html")"
+dom target-sni "/target?input=https%3A%2F%2Fwww.example.org%2F&asn=AS4134"
+check_match "target page: a change of state's measurements link to their pages" \
+	'<span class="uids"> — 3 measurements: <a href="/measurement\?uid=mtest_sni[_bc]*" title="mtest_sni[_bc]*">1</a>' \
+	"$(cat "$LAB/target-sni.html")"
 
 # --- OONI's own measurements -----------------------------------------------------------
 # Real ones written by OONI Probe (answers null, peer_certificates null, no
