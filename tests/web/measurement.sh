@@ -372,6 +372,8 @@ for f in tlsBlockingConnectionResetWithConsistentDNS dnsBlockingNXDOMAIN; do
 	check_match "ooni $f: OONI's own verdict beside ours" \
 		"OONI's own verdict: blocking \"$(jq -r .test_keys.blocking "tests/data/ooni/qa/$f.json")\"" "$(cat "$F")"
 	check_match "ooni $f: the measurement's source" "OONI Probe's measurement" "$(cat "$F")"
+	check "ooni $f: the collector's verdict row found, its rule named" "1 0 1" \
+		"$(count 'id="verdict-badge"' "$F") $(count 'id="no-row"' "$F") $(count '<code class="rule">[a-z_]+</code>' "$F")"
 	shot "ooni-$f" "$(page "$U")" 2000
 done
 
