@@ -352,11 +352,11 @@
 				["Outcome", [el("span", { class: "badge o-" + c, id: "verdict-badge", "data-class": c },
 					W.OUTCOME_NAMES[c] || c || "?"), " ",
 				el("span", { class: "m-verdict-words" }, verdictWords(row)),
-				str(row.blocking_detail) ? [" (", el("code", null, row.blocking_detail), ")"] : null], "verdict"],
-				["Rule", reasonNode(str(row.analysis_reason)), "rule"],
+				str(row.blocking_detail) ? [" (", el("code", null, row.blocking_detail), ")"] : null], "m-row-verdict"],
+				["Rule", reasonNode(str(row.analysis_reason)), "m-row-rule"],
 				["Confirmed", [W.confirmedCell(row),
 					typeof row.evidence_detail === "string" && row.evidence_detail
-						? el("div", { class: "ev-detail" }, row.evidence_detail) : null], "confirmed"],
+						? el("div", { class: "ev-detail" }, row.evidence_detail) : null], "m-row-confirmed"],
 				W.evidenceNames(row).length ? ["Packet evidence", el("code", { class: "ev-names" }, W.evidenceNames(row).join(", "))] : null,
 				["Analysis", "rules version " + (str(row.analysis_version) || "?") + ", as the collector stored it" +
 					(row.geo_mismatch ? "; ⚠ the submitter's address maps to " + W.netLabel(str(row.observed_cc), str(row.observed_asn)) : "")]

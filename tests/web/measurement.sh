@@ -179,8 +179,20 @@ jq -c --arg img "$IMG" '
 	| .test_keys.tls_handshakes[1].peer_certificates[0].subject = "CN=\($img)"
 	| .test_keys.queries[1].failure_detail = "<script>alert(3)</script>"' \
 	"$LAB/envelope.json" >>"$LAB/syn.jsonl"
+# A VPN endpoint: the exchanges of a real probe run against Debian's
+# OpenVPN and the control's (tests/data/validate/exchanges.json).
+jq -c --slurpfile x tests/data/validate/exchanges.json '
+	.measurement_uid = "mtest_vpn" | .report_id = "mtest_vpn"
+	| .input = "openvpn://127.0.0.1:11940" | .test_name = "wallwatch_endpoint"
+	| .test_keys |= (.queries = [] | .tcp_connect = [] | .tls_handshakes = []
+		| .requests = [] | del(.packets, .analysis, .blocking, .accessible)
+		| .exchanges = $x[0].exchanges
+		| .control = {dns: {addrs: [], failure: null}, tcp_connect: {},
+			tls_handshake: {}, http_request: null,
+			exchanges: $x[0].control_exchanges})' \
+	"$LAB/envelope.json" >>"$LAB/syn.jsonl"
 submit "$LAB/syn.jsonl"
-check "synthetic measurements stored" "200 5 0" \
+check "synthetic measurements stored" "200 6 0" \
 	"$CODE $(printf '%s' "$OUT" | jq -r '"\(.stored|length) \(.rejected|length)"')"
 [ "$CODE $(printf '%s' "$OUT" | jq '.rejected|length')" = "200 0" ] ||
 	printf '%s\n' "$OUT" | jq -c '.rejected' | head -c 2000
@@ -319,6 +331,26 @@ check_match "dns (synthetic): the control's answer beside it" \
 check_match "dns (synthetic): the forged reply (TTL 51) first" \
 	'<tr class="reply first"><td>10.1 ms</td><td>4242</td><td>NOERROR</td><td class="addrs">8.7.198.45</td><td>51</td>' \
 	"$(rows "$F" | grep 'class="reply first"')"
+
+# --- a VPN endpoint's exchanges -------------------------------------------------------
+dom vpn "$(page mtest_vpn)"
+F=$LAB/vpn.html
+check_match "vpn: the handshake completed" \
+	'<code class="rule">handshake_completed</code> — the protocol.s handshake completed' "$(cat "$F")"
+check "vpn: the exchanges in place of TCP, HTTP and TLS saying there is none" "1 0" \
+	"$(count '<section id="exchanges"' "$F") $(count '<section id="tcp"' "$F")"
+check_match "vpn: the handshake answered (server reset, control), beside the control's" \
+	'<tr class="xchg answered"><td><code>127.0.0.1:11940</code> udp</td><td>openvpn <code>handshake</code></td><td>2 packets, 257 bytes</td><td><span class="m-ok">answered</span><ul class="replies"><li>server_reset, 26 bytes, ours</li><li>control, 863 bytes, ours</li></ul></td><td>control</td><td>—</td><td>0.9 ms</td><td class="ctl"><span class="m-ok">answered</span> \(control\)</td>' \
+	"$(rows "$F")"
+check_match "vpn: the control made no third exchange: said so" \
+	'<td>openvpn <code>random</code></td>.*<td class="ctl"><span class="none">not made there</span>' "$(rows "$F")"
+check "vpn: no own verdict in the measurement, none shown" 0 "$(count 'own verdict' "$F")"
+check_match "vpn: nothing confirmed, in plain colour" \
+	'<tr class="m-row-confirmed"><th scope="row">Confirmed</th><td>—</td>' "$(cat "$F")"
+check_match "vpn: the neutral payloads unanswered, for the control too" \
+	'<tr class="xchg silent"><td><code>127.0.0.1:11940</code> udp</td><td>openvpn <code>ascii</code></td>.*<span class="m-fail" title="generic_timeout_error">timed out \(nothing came\)</span></td><td>[0-9.]+ ms</td><td class="ctl"><span class="m-fail">no answer</span> <span class="m-fail" title="generic_timeout_error">' \
+	"$(rows "$F")"
+shot vpn "$(page mtest_vpn)" 1200
 
 # --- markup in the data stays text ---------------------------------------------------
 dom hostile "$(page mtest_hostile)"
