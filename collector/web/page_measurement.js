@@ -113,7 +113,7 @@
 		return isObj(v) ? v : {};
 	}
 
-	/* the objects of an array, at most MAX_ROWS */
+	/* the objects of an array (capped() cuts what is drawn) */
 	function arr(v) {
 		return Array.isArray(v) ? v.filter(isObj) : [];
 	}
@@ -860,7 +860,13 @@
 			if (done)
 				return;
 			done = true;
-			text = JSON.stringify(m, null, 2);
+			/* a measurement's probe_ip is never shown (OONI's
+			 * probes write 127.0.0.1 there, ours too); the raw link
+			 * above serves the bytes unchanged */
+			text = JSON.stringify(m, function (k, v) {
+				return this === m && k === "probe_ip" ? undefined : v;
+			}, 2);
+			d.appendChild(el("p", { class: "note" }, "As stored, keys in their order, probe_ip left out."));
 			d.appendChild(el("pre", { class: "raw-json" }, longText(text, RAW_CHARS)));
 		}
 		d.addEventListener("toggle", function () {

@@ -256,11 +256,10 @@ shot good "$(page "$U_GOOD")" 2600
 dom good-raw "$(page "$U_GOOD")&raw=1"
 check "good (&raw=1): the raw JSON pretty-printed, opened" 1 \
 	"$(count '<details class="m-raw" id="raw-json" open="">' "$LAB/good-raw.html")"
-check_match "good (&raw=1): with its uid" \
-	"<pre class=\"raw-json\"><span class=\"m-long\">\\{
-  \"annotations\"" "$(cat "$LAB/good-raw.html")"
-check "good (&raw=1): its uid in it" 1 \
-	"$(count "\"measurement_uid\": \"$U_GOOD\"" "$LAB/good-raw.html")"
+check "good (&raw=1): pretty-printed (an object, its keys on lines of their own)" "1 1" \
+	"$(count '<pre class="raw-json"><span class="m-long">\{$' "$LAB/good-raw.html") $(count '^  "test_keys": \{$' "$LAB/good-raw.html")"
+check "good (&raw=1): its uid in it, not probe_ip" "1 0" \
+	"$(count "\"measurement_uid\": \"$U_GOOD\"" "$LAB/good-raw.html") $(count 'probe_ip"' "$LAB/good-raw.html")"
 
 # --- a DNS-blocked one (real: an answer raced by a forged one) ------------------------
 dom dns "$(page "$U_TWICE")"
