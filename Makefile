@@ -328,6 +328,7 @@ web: $(PROBE) $(COLLECTOR) $(FAKENET)
 	@sh tests/web/run.sh $(COLLECTOR) $(PROBE) $(FAKENET)
 	@sh tests/web/alerts.sh $(COLLECTOR)
 	@sh tests/web/network.sh $(COLLECTOR) $(PROBE) $(FAKENET)
+	@sh tests/web/measurement.sh $(COLLECTOR) $(PROBE) $(FAKENET)
 
 # The censor lab: network namespaces, needs root (skipped with a message
 # otherwise).

@@ -245,6 +245,7 @@ row_json(const struct store_row *r)
 			r->blocking, r->blocking_detail, r->accessible))));
 	json_object_set_new(o, "confirmed", json_boolean(r->confirmed));
 	json_object_set_new(o, "analysis_version", jstr(r->analysis_version));
+	json_object_set_new(o, "analysis_reason", jstr(r->analysis_reason));
 	json_object_set_new(o, "evidence", evidence_json(r->evidence));
 	json_object_set_new(o, "evidence_detail", jstr(r->evidence_detail));
 	json_object_set_new(o, "confirmed_by_packets",

@@ -237,6 +237,7 @@ static const struct route routes[] = {
 	{"/network", EXACT, GET, READ, page, 0, NULL},
 	{"/country", EXACT, GET, READ, page, 0, NULL},
 	{"/changes", EXACT, GET, READ, page, 0, NULL},
+	{"/measurement", EXACT, GET, READ, page, 0, NULL},
 	{"/static/", PREFIX, GET, READ, file, 0, NULL},
 	/* --read-only: the paths that write or run controls, 503. */
 	{WW_CONTROL_PATH, EXACT, POST, RO, read_only, 0, CONTROL_HINT},

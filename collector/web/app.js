@@ -14,6 +14,7 @@
  *   /network, /country, /changes, /alerts: drawn by page_network.js,
  *             page_country.js, page_changes.js, page_alerts.js (their own files, given
  *             the helpers here as window.Wallwatch; docs/web-view.md)
+ *   /measurement  one measurement's evidence (page_measurement.js) ?uid
  * When a page has finished loading (or failed), <html> gets
  * data-ready="true" (the browser test waits on it).
  */
@@ -160,6 +161,11 @@
 
 	function rawUrl(uid) {
 		return "/api/v1/measurements/" + encodeURIComponent(uid);
+	}
+
+	/* A measurement's page: its evidence in words (page_measurement.js). */
+	function measurementUrl(uid) {
+		return url("/measurement", { uid: uid });
 	}
 
 	function getJSON(u) {
@@ -1200,7 +1206,7 @@
 					el("span", { class: "event-text" }, eventText(e)),
 					uids.length ? el("span", { class: "uids" }, " — " + plural(uids.length, "measurement") + ": ",
 						uids.slice(0, 10).map(function (u, i) {
-							return [i ? " " : "", el("a", { href: rawUrl(u), title: String(u) }, String(i + 1))];
+							return [i ? " " : "", el("a", { href: measurementUrl(u), title: String(u) }, String(i + 1))];
 						}), uids.length > 10 ? " …" : "") : null,
 					/* packet proof among them (those of the page's range) */
 					proven.length ? el("span", { class: "ev-packets" }, " — ",
@@ -1228,11 +1234,11 @@
 				shown = shown.concat(ms.filter(function (m) { return m.measurement_uid === openUid; }));
 			byPackets = shown.filter(function (m) { return m.confirmed_by_packets; }).length;
 			add(recent, el("p", { class: "note" }, "The " + plural(Math.min(shown.length, 50), "most recent measurement") +
-				" of " + ms.length + " in the last " + days + " days; each links to the raw measurement (JSON)." +
+				" of " + ms.length + " in the last " + days + " days; each links to its evidence in words and to the raw measurement (JSON)." +
 				(byPackets ? " " + byPackets + " of them " + (byPackets === 1 ? "is" : "are") +
 					" confirmed by packets: open its packet evidence under it." : "")));
 			recent.appendChild(el("table", { class: "measurements" },
-				el("thead", null, el("tr", null, ["Started", "Network", "Outcome", "Detail", "Confirmed", "Raw"]
+				el("thead", null, el("tr", null, ["Started", "Network", "Outcome", "Detail", "Confirmed", "Evidence"]
 					.map(function (h) { return el("th", { scope: "col" }, h); }))),
 				el("tbody", null, shown.map(function (m) {
 					var o = rowOutcome(m);
@@ -1246,7 +1252,8 @@
 						el("td", null, outcomeBadge(o)),
 						detailCell(m),
 						el("td", null, confirmedCell(m)),
-						el("td", null, el("a", { href: rawUrl(m.measurement_uid), class: "raw", title: String(m.measurement_uid) }, "JSON")));
+						el("td", null, el("a", { href: measurementUrl(m.measurement_uid), class: "meas-link", title: String(m.measurement_uid) }, "in words"),
+							" · ", el("a", { href: rawUrl(m.measurement_uid), class: "raw", title: String(m.measurement_uid) }, "JSON")));
 
 					/* the evidence, folded, under its row */
 					if (m.packets > 0 || evidenceNames(m).length)
@@ -1385,7 +1392,7 @@
 	 * parsed (DOMContentLoaded). */
 	var PAGE_FILES = {
 		"/network": "network", "/country": "country", "/changes": "changes",
-		"/alerts": "alerts"
+		"/alerts": "alerts", "/measurement": "measurement"
 	};
 	var parsed = false, onParsed = [];
 
@@ -1427,12 +1434,20 @@
 		STATES: STATES, STATE_HELP: STATE_HELP, METHODS: METHODS,
 		OUTCOMES: OUTCOMES, OUTCOME_NAMES: OUTCOME_NAMES,
 		NO_VERDICT: NO_VERDICT, CATEGORIES: CATEGORIES,
-		SITE_REFUSAL: SITE_REFUSAL, PAGE: PAGE
+		SITE_REFUSAL: SITE_REFUSAL, PAGE: PAGE,
+		rawUrl: rawUrl, measurementUrl: measurementUrl, num: num,
+		numText: numText, msText: msText, str: str,
+		outcomeBadge: outcomeBadge, confirmedCell: confirmedCell,
+		evidenceNames: evidenceNames, drawPackets: drawPackets
 	});
 
 	function route() {
 		var goto = document.getElementById("goto-host");
 
+		if (!parsed) {
+			document.addEventListener("DOMContentLoaded", route);
+			return;
+		}
 		if (goto && location.pathname === "/domain")
 			goto.value = param("host");
 		if (location.pathname === "/target")
