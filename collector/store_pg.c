@@ -271,11 +271,14 @@ store_pg_open(const char *path, bool read_only, char *err, size_t errlen)
 	p->name = db_redact(path); /* the messages' name for it */
 	p->ag = (struct store_agreement)STORE_AGREEMENT_DEFAULT;
 	p->read_only = read_only;
+	p->path = xstrdup(path);
 	if (connect_db(p, path, err, errlen) != 0 ||
 	    (read_only ? store_pg_schema_check(p, err, errlen)
 		       : store_pg_migrate(p, err, errlen)) != 0 ||
 	    store_pg_prepare(p, err, errlen) != 0 ||
 	    store_pg_settings_load(p, err, errlen) != 0 ||
+	    /* (which folds first what a collector killed before its fold
+	     * left) */
 	    (!read_only && store_pg_tl_rebuild_stale(p, err, errlen) != 0)) {
 		store_close(&p->base);
 		return NULL;
@@ -288,6 +291,7 @@ pg_close(struct store *s)
 {
 	struct store_pg *p = pg_of(s);
 
+	store_pg_folder_stop(p); /* after its last fold */
 	if (p->conn != NULL)
 		PQfinish(p->conn);
 	store_packer_free(p->pk);
@@ -296,6 +300,7 @@ pg_close(struct store *s)
 	free(p->hc_host);
 	free(p->rbuf);
 	free(p->name);
+	free(p->path);
 	free(p);
 }
 
@@ -496,6 +501,9 @@ pg_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg, char *err,
 		redo_read_page, redo_write_page, redo_rebuild_all};
 
 	if (fn != NULL && store_pg_ready(pg_of(s), err, errlen) != 0)
+		return -1;
+	/* the timelines as they are before the verdicts change */
+	if (fn != NULL && store_pg_fold(pg_of(s), err, errlen) != 0)
 		return -1;
 	return store_redo_run(pg_of(s), &ops, fn, arg, err, errlen);
 }

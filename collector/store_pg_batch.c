@@ -164,7 +164,9 @@ static const char take_sql[] =
 	" SELECT uid, nextval('measurements_id_seq'), start_time FROM"
 	" pg_temp.ww_stage s WHERE NOT EXISTS (SELECT 1 FROM measurement_uids"
 	" x WHERE x.uid = s.uid) ORDER BY ord ON CONFLICT (uid) DO NOTHING"
-	" RETURNING uid, id)"
+	" RETURNING uid, id, start_time),"
+	" q AS (INSERT INTO fold_queue (id, start_time, guard) SELECT id,"
+	" start_time, $1::boolean FROM u)"
 	" SELECT s.ord, u.id FROM u JOIN pg_temp.ww_stage s ON s.uid = u.uid";
 /* The rows of the uids taken, with their ids. */
 #define ROW_N 24
@@ -341,6 +343,7 @@ put_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
 	pp_int(pp, m->received_time);
 	pp_derived(pp, &d);
 	pp_text(pp, m->submitter);
+	pp_text(pp, b->p->guard ? "t" : "f"); /* $24: the fold's guard */
 	return 1;
 }
 
@@ -408,6 +411,7 @@ uids_direct(struct store_pg *p, struct put *b, size_t n, const bool *first,
 		}
 	pp_text(&pp, pg_array_end(&uid));
 	pp_text(&pp, pg_array_end(&t0));
+	pp_text(&pp, p->guard ? "t" : "f");
 	r = pg_query(p,
 		     "WITH x AS (SELECT * FROM unnest($1::text[], $2::bigint[])"
 		     " WITH ORDINALITY AS x (uid, start_time, o)),"
@@ -418,7 +422,10 @@ uids_direct(struct store_pg *p, struct put *b, size_t n, const bool *first,
 		     " e ON true WHERE e.hit IS NULL ORDER BY x.o),"
 		     " i AS (INSERT INTO measurement_uids (uid, id, start_time)"
 		     " SELECT uid, nextval('measurements_id_seq'), start_time"
-		     " FROM f RETURNING uid, id)"
+		     " FROM f RETURNING uid, id, start_time),"
+		     /* the fold's queue, by the same statement */
+		     " q AS (INSERT INTO fold_queue (id, start_time, guard)"
+		     " SELECT id, start_time, $3::boolean FROM i)"
 		     " SELECT x.o - 1, i.id FROM i JOIN x ON x.uid = i.uid",
 		     &pp, false, PGRES_TUPLES_OK, "storing measurements", err,
 		     errlen);
@@ -454,6 +461,7 @@ uids_staged(struct store_pg *p, struct put *b, size_t n, const bool *first,
 	    char *err, size_t errlen)
 {
 	struct pg_copy c = {0};
+	struct pg_params pp = {0};
 	PGresult *r = NULL;
 	int ret = -1;
 
@@ -472,7 +480,8 @@ uids_staged(struct store_pg *p, struct put *b, size_t n, const bool *first,
 	if (pg_copy_send(p, &c, stage_sql, "storing measurements", err,
 			 errlen) != 0)
 		goto out;
-	r = pg_query(p, take_sql, NULL, false, PGRES_TUPLES_OK,
+	pp_text(&pp, p->guard ? "t" : "f");
+	r = pg_query(p, take_sql, &pp, false, PGRES_TUPLES_OK,
 		     "storing measurements", err, errlen);
 	if (r == NULL)
 		goto out;
@@ -566,10 +575,7 @@ batch_rows(struct store_pg *p, struct put *b, size_t n, enum store_result *res,
 		if (res != NULL)
 			res[i] = r;
 	}
-	if (p->guard &&
-	    store_pg_guard_batch(p, b->v, n, b->ids, err, errlen) != 0)
-		return -1;
-	return store_pg_daily_batch(p, b->v, n, b->ids, err, errlen);
+	return 0;
 }
 
 /* One try of a batch, in one transaction; 0 once committed. */
@@ -578,9 +584,8 @@ batch_try(struct store_pg *p, struct put *b, size_t n, enum store_result *res,
 	  char *err, size_t errlen)
 {
 	p->bulk = n >= store_pg_bulk_min && !b->one_by_one;
-	if (store_pg_lock_targets(p, b->v, n, true, err, errlen) != 0 ||
+	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0 ||
 	    batch_rows(p, b, n, res, err, errlen) != 0 ||
-	    store_pg_tl_batch(p, b->v, n, b->ids, err, errlen) != 0 ||
 	    pg_exec(p, "COMMIT", "committing", err, errlen) != 0) {
 		pg_rollback(p);
 		return -1;
@@ -632,5 +637,7 @@ store_pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
 		b.one_by_one = true;
 	}
 	free(b.ids);
+	if (ret == 0)
+		store_pg_folder_kick(p); /* the rows are there to fold */
 	return ret;
 }
