@@ -208,7 +208,8 @@ unit: $(UNIT_BINS)
 # and with every batch sent by COPY (WW_TEST_PG_BULK_MIN=1; the store
 # does that from 64 measurements on).
 PG_UNIT_BINS := $(BUILD)/tests/test_store $(BUILD)/tests/test_timeline \
-		$(BUILD)/tests/test_submitters $(BUILD)/tests/test_store_ro
+		$(BUILD)/tests/test_submitters $(BUILD)/tests/test_store_ro \
+		$(BUILD)/tests/test_store_fold
 unit-pg: $(PG_UNIT_BINS)
 	@sh tests/pg/pgtmp.sh run sh -c 'sh tests/run-unit.sh $(PG_UNIT_BINS) && \
 		echo "== every batch by COPY (WW_TEST_PG_BULK_MIN=1)" && \

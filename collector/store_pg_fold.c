@@ -57,6 +57,8 @@
 #define FOLD_TRIES 3
 
 bool store_pg_fold_async = true;
+void (*store_pg_fold_taken)(void *arg);
+void *store_pg_fold_taken_arg;
 
 int
 store_pg_fold_lock(struct store_pg *p, char *err, size_t errlen)
@@ -155,6 +157,8 @@ fold_once(struct store_pg *p, int64_t *taken, char *err, size_t errlen)
 	if (r == NULL)
 		goto fail;
 	*taken = PQntuples(r) > 0 ? pg_int(r, 0, 14) : 0;
+	if (store_pg_fold_taken != NULL)
+		store_pg_fold_taken(store_pg_fold_taken_arg);
 	if (PQntuples(r) > 0 && fold_rows(p, r, err, errlen) != 0)
 		goto fail;
 	PQclear(r);

@@ -311,6 +311,10 @@ int store_pg_fold_lock(struct store_pg *p, char *err, size_t errlen);
  * (after a last fold) by store_close(). store_pg_fold_async false (the
  * unit tests): no thread, folds happen at reads and when asked. */
 extern bool store_pg_fold_async;
+/* For the tests: called by a fold once it took the queue, before it
+ * applies it (a batch committed at that moment must stay queued). */
+extern void (*store_pg_fold_taken)(void *arg);
+extern void *store_pg_fold_taken_arg;
 void store_pg_folder_kick(struct store_pg *p);
 void store_pg_folder_stop(struct store_pg *p);
 #define PG_FOLD_MAX 20000
