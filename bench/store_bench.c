@@ -29,6 +29,14 @@
 #include "store.h"
 #include "util.h"
 
+/* collector/store_pg_fold.c: the fold (the serialised timeline updater),
+ * its thread, and what it folded */
+struct store_pg;
+extern bool store_pg_fold_async;
+int store_pg_fold(struct store_pg *p, char *err, size_t errlen);
+void store_pg_folder_stats(struct store_pg *p, int64_t *rows, int64_t *txns,
+			   double *secs);
+
 #define BATCH_MAX 100000
 #define MAX_RUNS 15
 
@@ -185,7 +193,7 @@ copy_in(PGconn *c, const char *sql, const struct blob *b)
 
 #define TABLES                                                                 \
 	"measurements, measurement_uids, daily_counts, target_state, events,"  \
-	" stale_targets, submitter_days"
+	" stale_targets, submitter_days, fold_queue"
 
 /* The columns of measurements, in order, for COPY. */
 static char *
@@ -209,9 +217,11 @@ columns(PGconn *c)
 /* Store rows [0, n) in batches of BATCH; seconds (*cpu: this process's
  * CPU seconds meanwhile: libpq and the store's own work, the rest is the
  * server's and waiting). Every one must be new. */
+/* (depth, when given: the fold queue's greatest depth seen after each
+ * batch, on c) */
 static double
 put_all(struct store *s, const struct store_meas *v, size_t n, size_t batch,
-	double *cpu)
+	double *cpu, PGconn *c, long long *depth)
 {
 	enum store_result *res = xcalloc(batch, sizeof(*res));
 	char err[512];
@@ -225,6 +235,13 @@ put_all(struct store *s, const struct store_meas *v, size_t n, size_t batch,
 		for (size_t j = 0; j < k; j++)
 			if (res[j] != STORE_NEW)
 				die(v[i + j].uid, "not stored as new");
+		if (depth != NULL) {
+			long long d =
+				pg_count(c, "SELECT count(*) FROM fold_queue");
+
+			if (d > *depth)
+				*depth = d;
+		}
 	}
 	t = now_s() - t0;
 	*cpu = cpu_s() - c0;
@@ -311,6 +328,35 @@ prepare(const char *path, size_t *n_out, struct prep_row **rows_out)
 	return v;
 }
 
+/* The sustained rate: every row stored as the collector stores them, its
+ * fold thread (own connection) folding beside, until the queue is empty;
+ * seconds to that (*ingest: to the last commit; *depth: the queue's
+ * greatest depth after a batch; the fold thread's rows, transactions and
+ * busy seconds). */
+static double
+sustained(const char *db, PGconn *c, const struct store_meas *v, size_t n,
+	  size_t batch, double *ingest, long long *depth, int64_t fs[2],
+	  double *fsecs)
+{
+	char err[512];
+	struct store *s;
+	double t0, cpu;
+
+	store_pg_fold_async = true;
+	if ((s = store_open(db, err, sizeof(err))) == NULL)
+		die(db, err);
+	*depth = 0;
+	t0 = now_s();
+	*ingest = put_all(s, v, n, batch, &cpu, c, depth);
+	while (pg_count(c, "SELECT count(*) FROM fold_queue") > 0)
+		usleep(2000);
+	t0 = now_s() - t0;
+	store_pg_folder_stats((struct store_pg *)s, &fs[0], &fs[1], fsecs);
+	store_close(s);
+	store_pg_fold_async = false;
+	return t0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -322,6 +368,8 @@ main(int argc, char **argv)
 	struct prep_row *rows;
 	size_t n;
 	double t_put[MAX_RUNS], t_copy[MAX_RUNS], t_uids[MAX_RUNS], cpu = 0;
+	double t_fold[MAX_RUNS], t_sus[MAX_RUNS], t_drain[MAX_RUNS];
+	double q_max[MAX_RUNS];
 	struct blob mrows = {0}, uids = {0};
 	PGconn *c = NULL;
 	char *cols = NULL;
@@ -340,6 +388,8 @@ main(int argc, char **argv)
 	pg = strncmp(db, "postgresql:", 11) == 0 ||
 	     strncmp(db, "postgres:", 9) == 0;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* the ingest alone first: no fold thread */
+	store_pg_fold_async = false;
 	v = prepare(path, &n, &rows);
 	for (int r = 0; r < runs; r++) {
 		struct store *s;
@@ -363,13 +413,25 @@ main(int argc, char **argv)
 			pg_sql(c, "TRUNCATE " TABLES);
 			pg_sql(c, "CHECKPOINT");
 		}
-		t_put[r] = put_all(s, v, n, (size_t)batch, &cpu);
-		store_close(s);
+		t_put[r] = put_all(s, v, n, (size_t)batch, &cpu, NULL, NULL);
 		printf("run %d: store_put_batch %zu, %ld a call, in %.3f s,"
 		       " %.0f/s (%.3f s of it this process's CPU)\n",
 		       r + 1, n, batch, t_put[r], (double)n / t_put[r], cpu);
-		if (!pg)
+		if (!pg) {
+			store_close(s);
 			continue;
+		}
+		/* then the fold of all of it, alone */
+		t_fold[r] = now_s();
+		if (store_pg_fold((struct store_pg *)s, err, sizeof(err)) != 0)
+			die("fold", err);
+		t_fold[r] = now_s() - t_fold[r];
+		store_close(s);
+		printf("run %d: fold of the %zu queued, alone, in %.3f s,"
+		       " %.0f/s\n",
+		       r + 1, n, t_fold[r], (double)n / t_fold[r]);
+		if (pg_count(c, "SELECT count(*) FROM fold_queue") != 0)
+			die("fold", "the queue is not empty");
 		if (pg_count(c, "SELECT count(*) FROM measurements") !=
 		    (long long)n)
 			die("store_put_batch", "not every row is stored");
@@ -392,6 +454,27 @@ main(int argc, char **argv)
 		printf("run %d: COPY %zu rows in %.3f s, %.0f/s;"
 		       " measurement_uids %.3f s more\n",
 		       r + 1, n, t_copy[r], (double)n / t_copy[r], t_uids[r]);
+		/* sustained: the ingest with the fold thread beside it */
+		{
+			int64_t fs[2];
+			double fsecs, ing;
+			long long depth;
+
+			pg_sql(c, "TRUNCATE " TABLES);
+			pg_sql(c, "CHECKPOINT");
+			t_sus[r] = sustained(db, c, v, n, (size_t)batch, &ing,
+					     &depth, fs, &fsecs);
+			t_drain[r] = t_sus[r] - ing;
+			q_max[r] = (double)depth;
+			printf("run %d: sustained (ingest + fold thread) %zu in"
+			       " %.3f s, %.0f/s; ingest %.3f s; folded %.3f s"
+			       " after the last commit; the fold thread: %lld"
+			       " rows in %lld transactions, %.3f s busy; queue"
+			       " at most %lld\n",
+			       r + 1, n, t_sus[r], (double)n / t_sus[r], ing,
+			       t_drain[r], (long long)fs[0], (long long)fs[1],
+			       fsecs, depth);
+		}
 	}
 	{
 		double mp = median(t_put, runs);
@@ -401,10 +484,18 @@ main(int argc, char **argv)
 			double mc = median(t_copy, runs);
 			double mu = median(t_uids, runs);
 
+			double ms = median(t_sus, runs);
+
 			printf("median copy_rate %.0f\n", (double)n / mc);
 			printf("median copy_uids_rate %.0f\n",
 			       (double)n / (mc + mu));
 			printf("median ratio %.2f\n", mc / mp);
+			printf("median fold_rate %.0f\n",
+			       (double)n / median(t_fold, runs));
+			printf("median sustained_rate %.0f\n", (double)n / ms);
+			printf("median sustained_ratio %.2f\n", mc / ms);
+			printf("median drain_s %.3f\n", median(t_drain, runs));
+			printf("median queue_max %.0f\n", median(q_max, runs));
 		}
 	}
 	if (c != NULL) {

@@ -172,10 +172,20 @@ fail:
 	return -1;
 }
 
+static double
+mono_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 int
 store_pg_fold(struct store_pg *p, char *err, size_t errlen)
 {
 	int64_t taken;
+	double t0 = mono_s();
 
 	if (p->read_only)
 		return 0;
@@ -191,8 +201,14 @@ store_pg_fold(struct store_pg *p, char *err, size_t errlen)
 				continue;
 			return -1;
 		}
-		if (taken < PG_FOLD_MAX)
+		if (taken > 0) {
+			p->fold_rows += taken;
+			p->fold_txns++;
+		}
+		if (taken < PG_FOLD_MAX) {
+			p->fold_secs += mono_s() - t0;
 			return 0;
+		}
 	}
 }
 
@@ -223,9 +239,11 @@ struct pg_folder {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool kick, stop;
-	char *path;	  /* the writer's --db */
-	struct store *st; /* the thread's own handle */
-	bool failing;	  /* the last fold failed (logged once) */
+	char *path;	    /* the writer's --db */
+	struct store *st;   /* the thread's own handle */
+	bool failing;	    /* the last fold failed (logged once) */
+	int64_t rows, txns; /* what st folded (under mu) */
+	double secs;
 };
 
 /* Fold with the thread's own handle (opened, or opened again, here). */
@@ -240,6 +258,13 @@ folder_fold(struct pg_folder *f)
 	rc = f->st != NULL
 		     ? store_pg_fold_pending(pg_of(f->st), err, sizeof(err))
 		     : -1;
+	if (f->st != NULL) {
+		pthread_mutex_lock(&f->mu);
+		f->rows = pg_of(f->st)->fold_rows;
+		f->txns = pg_of(f->st)->fold_txns;
+		f->secs = pg_of(f->st)->fold_secs;
+		pthread_mutex_unlock(&f->mu);
+	}
 	if (rc != 0 && !f->failing)
 		log_error("store", "folding the timelines: %s (tried again)",
 			  err);
@@ -331,4 +356,21 @@ store_pg_folder_stop(struct store_pg *p)
 	free(f->path);
 	free(f);
 	p->folder = NULL;
+}
+
+void
+store_pg_folder_stats(struct store_pg *p, int64_t *rows, int64_t *txns,
+		      double *secs)
+{
+	struct pg_folder *f = p->folder;
+
+	*rows = *txns = 0;
+	*secs = 0;
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->mu);
+	*rows = f->rows;
+	*txns = f->txns;
+	*secs = f->secs;
+	pthread_mutex_unlock(&f->mu);
 }

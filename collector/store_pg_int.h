@@ -74,6 +74,9 @@ struct store_pg {
 	bool read_only; /* store_open_ro(): every transaction read-only */
 	char *path;	/* as opened (the fold thread connects with it) */
 	struct pg_folder *folder; /* the fold thread, once a batch came */
+	/* what this handle folded: rows, transactions, seconds */
+	int64_t fold_rows, fold_txns;
+	double fold_secs;
 };
 
 static inline struct store_pg *
@@ -316,6 +319,9 @@ extern bool store_pg_fold_async;
 extern void (*store_pg_fold_taken)(void *arg);
 extern void *store_pg_fold_taken_arg;
 void store_pg_folder_kick(struct store_pg *p);
+/* What p's fold thread folded so far (all 0 without one). */
+void store_pg_folder_stats(struct store_pg *p, int64_t *rows, int64_t *txns,
+			   double *secs);
 void store_pg_folder_stop(struct store_pg *p);
 #define PG_FOLD_MAX 20000
 #define PG_FOLD_PERIOD_MS 1000
