@@ -291,6 +291,10 @@ int store_pg_tl_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 		      const int64_t *ids, const int64_t *seg, char *err,
 		      size_t errlen);
 int store_pg_tl_rebuild_stale(struct store_pg *p, char *err, size_t errlen);
+/* A target's daily counts and submitter days counted again from its rows
+ * (those folded: PG_NOT_QUEUED), in the open transaction. */
+int store_pg_tl_recount(struct store_pg *p, const char *input, const char *cc,
+			const char *asn, char *err, size_t errlen);
 int store_pg_tl_rebuild_all(struct store_pg *p, char *err, size_t errlen);
 
 /* store_pg_fold.c: the serialised updater. A batch's transaction stores

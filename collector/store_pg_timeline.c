@@ -346,6 +346,19 @@ recount(struct store_pg *p, const struct tl *t, char *err, size_t errlen)
 	return pg_do(p, PS_DAILY_KEY, &pp, "recounting a target", err, errlen);
 }
 
+int
+store_pg_tl_recount(struct store_pg *p, const char *input, const char *cc,
+		    const char *asn, char *err, size_t errlen)
+{
+	struct tl t;
+	int ret;
+
+	tl_init(&t, input, cc, asn);
+	ret = recount(p, &t, err, errlen);
+	tl_free(&t);
+	return ret;
+}
+
 /* Take the rows of r (PS_KEY_ROWS) through the state machine; the events
  * found in *g. */
 static int
