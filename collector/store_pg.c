@@ -10,18 +10,19 @@
  *
  * Several collectors: measurement_uid is unique across the database
  * (measurement_uids, store_pg_schema.c), so a retry sent to another
- * collector is a duplicate; a batch first takes the transaction-scoped
- * advisory lock of each of its targets (a 64-bit hash of input, probe_cc,
- * probe_asn), in sorted order so that two batches cannot deadlock on
- * them, and holds them to COMMIT: the timeline of a target is moved by one
- * transaction at a time, exactly as with one collector. Should PostgreSQL
- * still report a deadlock or a serialization failure (two batches
+ * collector is a duplicate. A batch stores its rows and queues them for
+ * the fold (store_pg_fold.c), the serialised updater that moves the
+ * timelines, one fold at a time across the collectors: a target's
+ * timeline is moved by one transaction at a time, exactly as with one
+ * collector, and batches never wait for each other's targets. Should
+ * PostgreSQL report a deadlock or a serialization failure (two batches
  * inserting the same new uids in opposite orders), the batch is tried
  * again from the start, twice at most (store_pg_batch.c).
  *
  * The schema is in store_pg_schema.c, storing a batch in
- * store_pg_batch.c, timelines in store_pg_timeline.c, queries in
- * store_pg_query.c, settings and submitters in store_pg_misc.c.
+ * store_pg_batch.c, the fold in store_pg_fold.c, timelines in
+ * store_pg_timeline.c and store_pg_daily.c, queries in store_pg_query.c,
+ * settings and submitters in store_pg_misc.c.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,32 +3,28 @@
  * few round trips, whatever the batch's size.
  *
  * One transaction:
- *   1. BEGIN and the advisory locks of the batch's targets, in sorted
- *      order, by one round trip (store_pg_lock_targets());
+ *   1. BEGIN (no lock: batches of several collectors never wait for each
+ *      other's targets);
  *   2. the rows. A batch of PG_BULK_MIN measurements or more ("bulk"):
  *      one statement takes its free uids (the uids sent as arrays, ids
- *      drawn in the batch's order, inserted into measurement_uids:
- *      uids_direct()), and one COPY (binary: store_pg_copy.c) sends
- *      their rows into measurements; nothing for a uid taken. A statement
- *      per row, even pipelined, cost ~65 us each in the server
- *      (parameters parsed, a plan, a partition routed, an executor
- *      started per row), where COPY takes ~20 us a row with the indexes.
- *      A smaller batch: one statement per row (PS_PUT: its uid and its
- *      row), pipelined, in the batch's order;
+ *      drawn in the batch's order, inserted into measurement_uids and,
+ *      by the same statement, into fold_queue: uids_direct()), and one
+ *      COPY (binary: store_pg_copy.c) sends their rows into measurements;
+ *      nothing for a uid taken. A statement per row, even pipelined, cost
+ *      ~65 us each in the server (parameters parsed, a plan, a partition
+ *      routed, an executor started per row), where COPY takes ~20 us a
+ *      row with the indexes. A smaller batch: one statement per row
+ *      (PS_PUT: its uid, its row, its queue entry), pipelined, in the
+ *      batch's order;
  *   3. a taken uid is a duplicate or a conflict (its raw read back: rare);
- *      the writer's guard flags a revoked key's rows;
- *   4. the daily counts and the daily cap (store_pg_daily.c), added up in
- *      memory and written once per target and day (in bulk: one upsert
- *      whose answer names the days past the cap, the only ones counted
- *      again);
- *   5. the timelines (store_pg_tl_batch(): each target's state read once,
- *      moved in memory, written once; in bulk read by one statement and
- *      written by one), then COMMIT; only then is the batch acknowledged
- *      (0).
- * In bulk, a batch's transaction costs ~10 round trips whatever its size,
- * and no temporary table (whose emptying at COMMIT each transaction would
- * pay): the statements take their rows as arrays (pg_array, one text
- * parameter per column, unnest()ed).
+ *   4. COMMIT; only then is the batch acknowledged (0), and the writer's
+ *      fold thread woken (store_pg_fold.c): the fold applies the guard,
+ *      the daily counts and the states to the queued rows, in a
+ *      transaction of its own, one fold at a time across the collectors.
+ * In bulk, a batch's transaction costs a few round trips whatever its
+ * size, and no temporary table (whose emptying at COMMIT each transaction
+ * would pay): the statements take their rows as arrays (pg_array, one
+ * text parameter per column, unnest()ed).
  */
 #include <stdio.h>
 #include <stdlib.h>
