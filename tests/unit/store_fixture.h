@@ -53,8 +53,7 @@ fx_fold(struct store *s)
 {
 	char err[512] = "";
 
-	if (store_pg_fold_pending((struct store_pg *)s, err, sizeof(err)) !=
-	    0)
+	if (store_pg_fold_pending((struct store_pg *)s, err, sizeof(err)) != 0)
 		fail_msg("folding: %s", err);
 }
 
