@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -125,6 +126,81 @@ pg_count(PGconn *c, const char *sql)
 	v = atoll(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return v;
+}
+
+/* The server's CPU seconds so far: the postmaster's and its children's,
+ * those that ended (reaped: the postmaster's cutime and cstime) and those
+ * that run (every backend, the checkpointer, the WAL writer), from
+ * /proc. On a machine shared with other jobs, CPU moves far less than
+ * wall time. -1 when it cannot be read (another host). */
+static double
+stat_cpu(long pid, long *ppid, bool children)
+{
+	char path[64], buf[1024], *e;
+	FILE *f;
+	size_t n;
+	long long v[17];
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((e = strrchr(buf, ')')) == NULL)
+		return -1;
+	/* after ") ": state ppid ... utime (14) stime cutime cstime */
+	e += 2;
+	for (int i = 3; i <= 17; i++) {
+		while (*e == ' ')
+			e++;
+		v[i - 1] = i == 3 ? 0 : strtoll(e, &e, 10);
+		if (i == 3)
+			e++;
+	}
+	*ppid = (long)v[3];
+	return (double)(v[13] + v[14] + (children ? v[15] + v[16] : 0)) /
+	       (double)sysconf(_SC_CLK_TCK);
+}
+
+static double
+server_cpu(PGconn *c)
+{
+	static long pm = -1;
+	double sum;
+	long ppid;
+	DIR *d;
+	struct dirent *de;
+
+	if (pm < 0) {
+		PGresult *r =
+			PQexec(c, "SELECT current_setting('data_directory')"
+				  " || '/postmaster.pid'");
+		FILE *f;
+
+		pm = 0;
+		if (PQresultStatus(r) == PGRES_TUPLES_OK &&
+		    (f = fopen(PQgetvalue(r, 0, 0), "r")) != NULL) {
+			if (fscanf(f, "%ld", &pm) != 1)
+				pm = 0;
+			fclose(f);
+		}
+		PQclear(r);
+	}
+	if (pm <= 0 || (sum = stat_cpu(pm, &ppid, true)) < 0)
+		return -1;
+	if ((d = opendir("/proc")) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		long pid = strtol(de->d_name, NULL, 10);
+		double t;
+
+		if (pid > 0 && (t = stat_cpu(pid, &ppid, false)) >= 0 &&
+		    ppid == pm)
+			sum += t;
+	}
+	closedir(d);
+	return sum;
 }
 
 struct blob {
@@ -370,6 +446,11 @@ main(int argc, char **argv)
 	double t_put[MAX_RUNS], t_copy[MAX_RUNS], t_uids[MAX_RUNS], cpu = 0;
 	double t_fold[MAX_RUNS], t_sus[MAX_RUNS], t_drain[MAX_RUNS];
 	double q_max[MAX_RUNS];
+	/* CPU per measurement, ms: the server's for the ingest, the fold
+	 * (and this process's for it), COPY; the sustained run's, both */
+	double u_put[MAX_RUNS], u_fold[MAX_RUNS], u_foldc[MAX_RUNS];
+	double u_copy[MAX_RUNS], u_sus[MAX_RUNS], u_susc[MAX_RUNS];
+	double u0 = 0, uc0 = 0;
 	struct blob mrows = {0}, uids = {0};
 	PGconn *c = NULL;
 	char *cols = NULL;
@@ -412,8 +493,11 @@ main(int argc, char **argv)
 			}
 			pg_sql(c, "TRUNCATE " TABLES);
 			pg_sql(c, "CHECKPOINT");
+			u0 = server_cpu(c);
 		}
 		t_put[r] = put_all(s, v, n, (size_t)batch, &cpu, NULL, NULL);
+		if (pg)
+			u_put[r] = (server_cpu(c) - u0) / (double)n * 1000;
 		printf("run %d: store_put_batch %zu, %ld a call, in %.3f s,"
 		       " %.0f/s (%.3f s of it this process's CPU)\n",
 		       r + 1, n, batch, t_put[r], (double)n / t_put[r], cpu);
@@ -422,10 +506,14 @@ main(int argc, char **argv)
 			continue;
 		}
 		/* then the fold of all of it, alone */
+		u0 = server_cpu(c);
+		uc0 = cpu_s();
 		t_fold[r] = now_s();
 		if (store_pg_fold((struct store_pg *)s, err, sizeof(err)) != 0)
 			die("fold", err);
 		t_fold[r] = now_s() - t_fold[r];
+		u_fold[r] = (server_cpu(c) - u0) / (double)n * 1000;
+		u_foldc[r] = (cpu_s() - uc0) / (double)n * 1000;
 		store_close(s);
 		printf("run %d: fold of the %zu queued, alone, in %.3f s,"
 		       " %.0f/s\n",
@@ -447,7 +535,9 @@ main(int argc, char **argv)
 		snprintf(sql, sizeof(sql),
 			 "COPY measurements (%s) FROM STDIN (FORMAT binary)",
 			 cols);
+		u0 = server_cpu(c);
 		t_copy[r] = copy_in(c, sql, &mrows);
+		u_copy[r] = (server_cpu(c) - u0) / (double)n * 1000;
 		t_uids[r] = copy_in(
 			c, "COPY measurement_uids FROM STDIN (FORMAT binary)",
 			&uids);
@@ -462,8 +552,12 @@ main(int argc, char **argv)
 
 			pg_sql(c, "TRUNCATE " TABLES);
 			pg_sql(c, "CHECKPOINT");
+			u0 = server_cpu(c);
+			uc0 = cpu_s();
 			t_sus[r] = sustained(db, c, v, n, (size_t)batch, &ing,
 					     &depth, fs, &fsecs);
+			u_sus[r] = (server_cpu(c) - u0) / (double)n * 1000;
+			u_susc[r] = (cpu_s() - uc0) / (double)n * 1000;
 			t_drain[r] = t_sus[r] - ing;
 			q_max[r] = (double)depth;
 			printf("run %d: sustained (ingest + fold thread) %zu in"
@@ -474,6 +568,12 @@ main(int argc, char **argv)
 			       r + 1, n, t_sus[r], (double)n / t_sus[r], ing,
 			       t_drain[r], (long long)fs[0], (long long)fs[1],
 			       fsecs, depth);
+			printf("run %d: CPU per measurement, ms: the server's:"
+			       " ingest %.3f, fold %.3f (this process's %.3f),"
+			       " COPY %.3f; sustained: the server's %.3f, this"
+			       " process's %.3f\n",
+			       r + 1, u_put[r], u_fold[r], u_foldc[r],
+			       u_copy[r], u_sus[r], u_susc[r]);
 		}
 	}
 	{
@@ -496,6 +596,17 @@ main(int argc, char **argv)
 			printf("median sustained_ratio %.2f\n", mc / ms);
 			printf("median drain_s %.3f\n", median(t_drain, runs));
 			printf("median queue_max %.0f\n", median(q_max, runs));
+			printf("median cpu_put_ms %.3f\n", median(u_put, runs));
+			printf("median cpu_fold_ms %.3f\n",
+			       median(u_fold, runs));
+			printf("median cpu_fold_client_ms %.3f\n",
+			       median(u_foldc, runs));
+			printf("median cpu_copy_ms %.3f\n",
+			       median(u_copy, runs));
+			printf("median cpu_sustained_ms %.3f\n",
+			       median(u_sus, runs));
+			printf("median cpu_sustained_client_ms %.3f\n",
+			       median(u_susc, runs));
 		}
 	}
 	if (c != NULL) {

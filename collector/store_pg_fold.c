@@ -273,25 +273,51 @@ folder_fold(struct pg_folder *f)
 	f->failing = rc != 0;
 }
 
+/* ms from now as an absolute time of CLOCK_REALTIME (the condition
+ * variable's clock). */
+static struct timespec
+after_ms(long ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
+/*
+ * Woken by a commit, or every PG_FOLD_PERIOD_MS. A fold that follows
+ * the last one by less than PG_FOLD_GATHER_MS waits for the rest of it
+ * first, so that under a steady ingest one fold takes the commits of
+ * that while instead of one each: a fold's cost is mostly per target and
+ * per transaction (one fold of 20,000 rows took a third of the server's
+ * CPU per row that folds of one or two 1,000-row batches did).
+ */
 static void *
 folder_main(void *arg)
 {
 	struct pg_folder *f = arg;
+	double last = 0;
 
 	pthread_mutex_lock(&f->mu);
 	for (;;) {
 		bool stop;
+		double wait;
 
 		if (!f->kick && !f->stop) {
-			struct timespec t;
+			struct timespec t = after_ms(PG_FOLD_PERIOD_MS);
 
-			clock_gettime(CLOCK_REALTIME, &t);
-			t.tv_sec += PG_FOLD_PERIOD_MS / 1000;
-			t.tv_nsec += (long)(PG_FOLD_PERIOD_MS % 1000) * 1000000;
-			if (t.tv_nsec >= 1000000000) {
-				t.tv_sec++;
-				t.tv_nsec -= 1000000000;
-			}
+			pthread_cond_timedwait(&f->cv, &f->mu, &t);
+		}
+		while (!f->stop && (wait = last + PG_FOLD_GATHER_MS / 1000.0 -
+					   mono_s()) > 0) {
+			struct timespec t = after_ms((long)(wait * 1000) + 1);
+
 			pthread_cond_timedwait(&f->cv, &f->mu, &t);
 		}
 		f->kick = false;
@@ -299,6 +325,7 @@ folder_main(void *arg)
 		pthread_mutex_unlock(&f->mu);
 		/* everything pending, also after the stop: a clean stop
 		 * leaves an empty queue */
+		last = mono_s();
 		folder_fold(f);
 		pthread_mutex_lock(&f->mu);
 		if (stop)

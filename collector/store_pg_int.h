@@ -329,6 +329,7 @@ void store_pg_folder_stats(struct store_pg *p, int64_t *rows, int64_t *txns,
 void store_pg_folder_stop(struct store_pg *p);
 #define PG_FOLD_MAX 20000
 #define PG_FOLD_PERIOD_MS 1000
+#define PG_FOLD_GATHER_MS 200 /* folds of the thread at most this often */
 /* SQL: a row of measurements (its id, unqualified) not queued for a
  * fold. Every statement that counts or replays a target's rows says
  * it: within one statement a row is visible with its queue entry or
