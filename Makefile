@@ -213,12 +213,14 @@ unit: $(UNIT_BINS)
 PG_UNIT_BINS := $(BUILD)/tests/test_store $(BUILD)/tests/test_timeline \
 		$(BUILD)/tests/test_submitters $(BUILD)/tests/test_store_ro \
 		$(BUILD)/tests/test_alerts \
-		$(BUILD)/tests/test_store_network
+		$(BUILD)/tests/test_store_network \
+		$(BUILD)/tests/test_store_fold
 unit-pg: $(PG_UNIT_BINS)
 	@sh tests/pg/pgtmp.sh run sh -c 'sh tests/run-unit.sh $(PG_UNIT_BINS) && \
 		echo "== every batch by COPY (WW_TEST_PG_BULK_MIN=1)" && \
 		WW_TEST_PG_BULK_MIN=1 sh tests/run-unit.sh \
-		$(BUILD)/tests/test_store $(BUILD)/tests/test_timeline' 
+		$(BUILD)/tests/test_store $(BUILD)/tests/test_timeline \
+		$(BUILD)/tests/test_store_fold' 
 
 fuzz-replay: $(REPLAY_BINS)
 	@sh tests/fuzz/replay-all.sh $(BUILD)/fuzz $(FUZZ_NAMES)

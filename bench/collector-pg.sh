@@ -18,7 +18,10 @@
 #            stored into the same emptied table: medians of
 #            BENCH_STORE_RUNS (3) runs. Both ratios are printed: HTTP
 #            (the collector's parsing, analysis and compression included)
-#            and store level (the database's share alone)
+#            and store level (the database's share alone); and the fold
+#            (the timelines, store_pg_fold.c): its rate alone, and the
+#            sustained rate, store_put_batch() with the collector's fold
+#            thread beside it until everything is folded
 #   single   one measurement per POST for BENCH_SINGLE_SECONDS (default
 #            10) with wrk (bench/collector-post.lua: every body a new
 #            measurement), BENCH_CONNS keep-alive connections (default 16)
@@ -186,6 +189,12 @@ p0=$(pg_cpu)
 s0=$(now)
 curl -s --max-time 3600 -K "$B/post.cfg" >"$B/post.codes"
 s1=$(now)
+# the timelines too: the collector's fold thread empties the fold queue
+# (store_pg_fold.c); a bench may poll
+while [ "$(pg "$DBI" 'SELECT count(*) FROM fold_queue')" != 0 ]; do
+	sleep 0.02
+done
+s2=$(now)
 c1=$(cpu "$COL_PID")
 p1=$(pg_cpu)
 stop_col "$COL_PID"
@@ -197,7 +206,9 @@ got=$(pg "$DBI" 'SELECT count(*) FROM measurements')
 [ "$got" = "$N" ] || die "batch: $got of $N stored"
 batch_s=$(secs "$s0" "$s1")
 batch=$(echo "$N $batch_s" | awk '{printf "%.0f", $1 / $2}')
-echo "bench: batch ingest: $N in $batch_s s, $batch/s"
+folded_s=$(secs "$s0" "$s2")
+folded=$(echo "$N $folded_s" | awk '{printf "%.0f", $1 / $2}')
+echo "bench: batch ingest: $N in $batch_s s, $batch/s; folded too in $folded_s s, $folded/s"
 rm -rf "$B/batches"
 
 # the same measurements straight into the store, against COPY (medians)
@@ -209,6 +220,10 @@ sl() { awk -v k="$1" '$1 == "median" && $2 == k {print $3}' "$B/store.out"; }
 sput=$(sl put_rate)
 scopy=$(sl copy_rate)
 sratio=$(sl ratio)
+sfold=$(sl fold_rate)
+ssus=$(sl sustained_rate)
+ssratio=$(sl sustained_ratio)
+sdrain=$(sl drain_s)
 sprep=$(sed -n 's/^prepare .*: \([0-9.]*\) ms of CPU each$/\1/p' "$B/store.out")
 pg "$CI" 'DROP DATABASE storelevel'
 rm -f "$B/batch.jsonl"
@@ -473,6 +488,7 @@ row "HTTP: batch ingest, 1,000 per POST ($N)" "$batch /s"
 row "  CPU per measurement: collector / PostgreSQL" "$bcpu / $bpgcpu ms"
 row "COPY of the same rows (binary, 1 transaction)" "$copy /s"
 row "HTTP: batch ingest / COPY" "$ratio" ">= 0.5" "$(verdict "$ratio >= 0.5")"
+row "  until folded too (timelines)" "$folded /s"
 row "  COPY with measurement_uids too" "$copy2 /s"
 row "store level: store_put_batch, 1,000 a batch" "$sput /s" "" \
 	"median of $STORE_RUNS"
@@ -482,6 +498,12 @@ row "  COPY of the same rows, same emptied table" "$scopy /s" "" \
 	"median of $STORE_RUNS"
 row "store level: store_put_batch / COPY" "$sratio" ">= 0.5" \
 	"$(verdict "$sratio >= 0.5")"
+row "  the fold alone, after it (timelines)" "$sfold /s" "" \
+	"median of $STORE_RUNS"
+row "store level, sustained: with the fold thread" "$ssus /s" "" \
+	"until the queue is empty"
+row "store level, sustained / COPY" "$ssratio" "" \
+	"folded $sdrain s after the last commit"
 row "single POSTs, 1 collector ($CONNS conns)" "$single1 /s"
 row "  latency p99" "$(p99_of "$B/wrk1.out") ms"
 row "  CPU per POST: collector / PostgreSQL" "$cpu1 ms"

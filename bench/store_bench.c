@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,14 @@
 #include "ingest_prep.h"
 #include "store.h"
 #include "util.h"
+
+/* collector/store_pg_fold.c: the fold (the serialised timeline updater),
+ * its thread, and what it folded */
+struct store_pg;
+extern bool store_pg_fold_async;
+int store_pg_fold(struct store_pg *p, char *err, size_t errlen);
+void store_pg_folder_stats(struct store_pg *p, int64_t *rows, int64_t *txns,
+			   double *secs);
 
 #define BATCH_MAX 100000
 #define MAX_RUNS 15
@@ -119,6 +128,81 @@ pg_count(PGconn *c, const char *sql)
 	return v;
 }
 
+/* The server's CPU seconds so far: the postmaster's and its children's,
+ * those that ended (reaped: the postmaster's cutime and cstime) and those
+ * that run (every backend, the checkpointer, the WAL writer), from
+ * /proc. On a machine shared with other jobs, CPU moves far less than
+ * wall time. -1 when it cannot be read (another host). */
+static double
+stat_cpu(long pid, long *ppid, bool children)
+{
+	char path[64], buf[1024], *e;
+	FILE *f;
+	size_t n;
+	long long v[17];
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((e = strrchr(buf, ')')) == NULL)
+		return -1;
+	/* after ") ": state ppid ... utime (14) stime cutime cstime */
+	e += 2;
+	for (int i = 3; i <= 17; i++) {
+		while (*e == ' ')
+			e++;
+		v[i - 1] = i == 3 ? 0 : strtoll(e, &e, 10);
+		if (i == 3)
+			e++;
+	}
+	*ppid = (long)v[3];
+	return (double)(v[13] + v[14] + (children ? v[15] + v[16] : 0)) /
+	       (double)sysconf(_SC_CLK_TCK);
+}
+
+static double
+server_cpu(PGconn *c)
+{
+	static long pm = -1;
+	double sum;
+	long ppid;
+	DIR *d;
+	struct dirent *de;
+
+	if (pm < 0) {
+		PGresult *r =
+			PQexec(c, "SELECT current_setting('data_directory')"
+				  " || '/postmaster.pid'");
+		FILE *f;
+
+		pm = 0;
+		if (PQresultStatus(r) == PGRES_TUPLES_OK &&
+		    (f = fopen(PQgetvalue(r, 0, 0), "r")) != NULL) {
+			if (fscanf(f, "%ld", &pm) != 1)
+				pm = 0;
+			fclose(f);
+		}
+		PQclear(r);
+	}
+	if (pm <= 0 || (sum = stat_cpu(pm, &ppid, true)) < 0)
+		return -1;
+	if ((d = opendir("/proc")) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		long pid = strtol(de->d_name, NULL, 10);
+		double t;
+
+		if (pid > 0 && (t = stat_cpu(pid, &ppid, false)) >= 0 &&
+		    ppid == pm)
+			sum += t;
+	}
+	closedir(d);
+	return sum;
+}
+
 struct blob {
 	char *p;
 	size_t n, cap;
@@ -185,7 +269,7 @@ copy_in(PGconn *c, const char *sql, const struct blob *b)
 
 #define TABLES                                                                 \
 	"measurements, measurement_uids, daily_counts, target_state, events,"  \
-	" stale_targets, submitter_days"
+	" stale_targets, submitter_days, fold_queue"
 
 /* The columns of measurements, in order, for COPY. */
 static char *
@@ -209,9 +293,11 @@ columns(PGconn *c)
 /* Store rows [0, n) in batches of BATCH; seconds (*cpu: this process's
  * CPU seconds meanwhile: libpq and the store's own work, the rest is the
  * server's and waiting). Every one must be new. */
+/* (depth, when given: the fold queue's greatest depth seen after each
+ * batch, on c) */
 static double
 put_all(struct store *s, const struct store_meas *v, size_t n, size_t batch,
-	double *cpu)
+	double *cpu, PGconn *c, long long *depth)
 {
 	enum store_result *res = xcalloc(batch, sizeof(*res));
 	char err[512];
@@ -225,6 +311,13 @@ put_all(struct store *s, const struct store_meas *v, size_t n, size_t batch,
 		for (size_t j = 0; j < k; j++)
 			if (res[j] != STORE_NEW)
 				die(v[i + j].uid, "not stored as new");
+		if (depth != NULL) {
+			long long d =
+				pg_count(c, "SELECT count(*) FROM fold_queue");
+
+			if (d > *depth)
+				*depth = d;
+		}
 	}
 	t = now_s() - t0;
 	*cpu = cpu_s() - c0;
@@ -311,6 +404,35 @@ prepare(const char *path, size_t *n_out, struct prep_row **rows_out)
 	return v;
 }
 
+/* The sustained rate: every row stored as the collector stores them, its
+ * fold thread (own connection) folding beside, until the queue is empty;
+ * seconds to that (*ingest: to the last commit; *depth: the queue's
+ * greatest depth after a batch; the fold thread's rows, transactions and
+ * busy seconds). */
+static double
+sustained(const char *db, PGconn *c, const struct store_meas *v, size_t n,
+	  size_t batch, double *ingest, long long *depth, int64_t fs[2],
+	  double *fsecs)
+{
+	char err[512];
+	struct store *s;
+	double t0, cpu;
+
+	store_pg_fold_async = true;
+	if ((s = store_open(db, err, sizeof(err))) == NULL)
+		die(db, err);
+	*depth = 0;
+	t0 = now_s();
+	*ingest = put_all(s, v, n, batch, &cpu, c, depth);
+	while (pg_count(c, "SELECT count(*) FROM fold_queue") > 0)
+		usleep(2000);
+	t0 = now_s() - t0;
+	store_pg_folder_stats((struct store_pg *)s, &fs[0], &fs[1], fsecs);
+	store_close(s);
+	store_pg_fold_async = false;
+	return t0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -322,6 +444,13 @@ main(int argc, char **argv)
 	struct prep_row *rows;
 	size_t n;
 	double t_put[MAX_RUNS], t_copy[MAX_RUNS], t_uids[MAX_RUNS], cpu = 0;
+	double t_fold[MAX_RUNS], t_sus[MAX_RUNS], t_drain[MAX_RUNS];
+	double q_max[MAX_RUNS];
+	/* CPU per measurement, ms: the server's for the ingest, the fold
+	 * (and this process's for it), COPY; the sustained run's, both */
+	double u_put[MAX_RUNS], u_fold[MAX_RUNS], u_foldc[MAX_RUNS];
+	double u_copy[MAX_RUNS], u_sus[MAX_RUNS], u_susc[MAX_RUNS];
+	double u0 = 0, uc0 = 0;
 	struct blob mrows = {0}, uids = {0};
 	PGconn *c = NULL;
 	char *cols = NULL;
@@ -340,6 +469,8 @@ main(int argc, char **argv)
 	pg = strncmp(db, "postgresql:", 11) == 0 ||
 	     strncmp(db, "postgres:", 9) == 0;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* the ingest alone first: no fold thread */
+	store_pg_fold_async = false;
 	v = prepare(path, &n, &rows);
 	for (int r = 0; r < runs; r++) {
 		struct store *s;
@@ -362,14 +493,33 @@ main(int argc, char **argv)
 			}
 			pg_sql(c, "TRUNCATE " TABLES);
 			pg_sql(c, "CHECKPOINT");
+			u0 = server_cpu(c);
 		}
-		t_put[r] = put_all(s, v, n, (size_t)batch, &cpu);
-		store_close(s);
+		t_put[r] = put_all(s, v, n, (size_t)batch, &cpu, NULL, NULL);
+		if (pg)
+			u_put[r] = (server_cpu(c) - u0) / (double)n * 1000;
 		printf("run %d: store_put_batch %zu, %ld a call, in %.3f s,"
 		       " %.0f/s (%.3f s of it this process's CPU)\n",
 		       r + 1, n, batch, t_put[r], (double)n / t_put[r], cpu);
-		if (!pg)
+		if (!pg) {
+			store_close(s);
 			continue;
+		}
+		/* then the fold of all of it, alone */
+		u0 = server_cpu(c);
+		uc0 = cpu_s();
+		t_fold[r] = now_s();
+		if (store_pg_fold((struct store_pg *)s, err, sizeof(err)) != 0)
+			die("fold", err);
+		t_fold[r] = now_s() - t_fold[r];
+		u_fold[r] = (server_cpu(c) - u0) / (double)n * 1000;
+		u_foldc[r] = (cpu_s() - uc0) / (double)n * 1000;
+		store_close(s);
+		printf("run %d: fold of the %zu queued, alone, in %.3f s,"
+		       " %.0f/s\n",
+		       r + 1, n, t_fold[r], (double)n / t_fold[r]);
+		if (pg_count(c, "SELECT count(*) FROM fold_queue") != 0)
+			die("fold", "the queue is not empty");
 		if (pg_count(c, "SELECT count(*) FROM measurements") !=
 		    (long long)n)
 			die("store_put_batch", "not every row is stored");
@@ -385,13 +535,46 @@ main(int argc, char **argv)
 		snprintf(sql, sizeof(sql),
 			 "COPY measurements (%s) FROM STDIN (FORMAT binary)",
 			 cols);
+		u0 = server_cpu(c);
 		t_copy[r] = copy_in(c, sql, &mrows);
+		u_copy[r] = (server_cpu(c) - u0) / (double)n * 1000;
 		t_uids[r] = copy_in(
 			c, "COPY measurement_uids FROM STDIN (FORMAT binary)",
 			&uids);
 		printf("run %d: COPY %zu rows in %.3f s, %.0f/s;"
 		       " measurement_uids %.3f s more\n",
 		       r + 1, n, t_copy[r], (double)n / t_copy[r], t_uids[r]);
+		/* sustained: the ingest with the fold thread beside it */
+		{
+			int64_t fs[2];
+			double fsecs, ing;
+			long long depth;
+
+			pg_sql(c, "TRUNCATE " TABLES);
+			pg_sql(c, "CHECKPOINT");
+			u0 = server_cpu(c);
+			uc0 = cpu_s();
+			t_sus[r] = sustained(db, c, v, n, (size_t)batch, &ing,
+					     &depth, fs, &fsecs);
+			u_sus[r] = (server_cpu(c) - u0) / (double)n * 1000;
+			u_susc[r] = (cpu_s() - uc0) / (double)n * 1000;
+			t_drain[r] = t_sus[r] - ing;
+			q_max[r] = (double)depth;
+			printf("run %d: sustained (ingest + fold thread) %zu in"
+			       " %.3f s, %.0f/s; ingest %.3f s; folded %.3f s"
+			       " after the last commit; the fold thread: %lld"
+			       " rows in %lld transactions, %.3f s busy; queue"
+			       " at most %lld\n",
+			       r + 1, n, t_sus[r], (double)n / t_sus[r], ing,
+			       t_drain[r], (long long)fs[0], (long long)fs[1],
+			       fsecs, depth);
+			printf("run %d: CPU per measurement, ms: the server's:"
+			       " ingest %.3f, fold %.3f (this process's %.3f),"
+			       " COPY %.3f; sustained: the server's %.3f, this"
+			       " process's %.3f\n",
+			       r + 1, u_put[r], u_fold[r], u_foldc[r],
+			       u_copy[r], u_sus[r], u_susc[r]);
+		}
 	}
 	{
 		double mp = median(t_put, runs);
@@ -401,10 +584,29 @@ main(int argc, char **argv)
 			double mc = median(t_copy, runs);
 			double mu = median(t_uids, runs);
 
+			double ms = median(t_sus, runs);
+
 			printf("median copy_rate %.0f\n", (double)n / mc);
 			printf("median copy_uids_rate %.0f\n",
 			       (double)n / (mc + mu));
 			printf("median ratio %.2f\n", mc / mp);
+			printf("median fold_rate %.0f\n",
+			       (double)n / median(t_fold, runs));
+			printf("median sustained_rate %.0f\n", (double)n / ms);
+			printf("median sustained_ratio %.2f\n", mc / ms);
+			printf("median drain_s %.3f\n", median(t_drain, runs));
+			printf("median queue_max %.0f\n", median(q_max, runs));
+			printf("median cpu_put_ms %.3f\n", median(u_put, runs));
+			printf("median cpu_fold_ms %.3f\n",
+			       median(u_fold, runs));
+			printf("median cpu_fold_client_ms %.3f\n",
+			       median(u_foldc, runs));
+			printf("median cpu_copy_ms %.3f\n",
+			       median(u_copy, runs));
+			printf("median cpu_sustained_ms %.3f\n",
+			       median(u_sus, runs));
+			printf("median cpu_sustained_client_ms %.3f\n",
+			       median(u_susc, runs));
 		}
 	}
 	if (c != NULL) {

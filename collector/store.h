@@ -140,9 +140,11 @@ void store_close(struct store *s);
  * was stored with another raw: a reused measurement_uid). Neither a
  * duplicate nor a conflict is stored or changes anything, and neither is
  * an error. The timelines of the new ones (daily counts, states, events) are
- * updated in the same transaction. Returns 0 once the batch is committed
- * to disk; -1 with a message (naming the measurement's position and field
- * when the input is at fault), and then nothing of the batch is stored.
+ * updated in the same transaction (SQLite), or queued in it for the
+ * serialised updater, which every read of a writable store waits for
+ * (PostgreSQL: store_pg_fold.c, docs/timelines.md). Returns 0 once the batch is
+ * committed to disk; -1 with a message (naming the measurement's position and
+ * field when the input is at fault), and then nothing of the batch is stored.
  */
 int store_put_batch(struct store *s, const struct store_meas *v, size_t n,
 		    enum store_result *res, char *err, size_t errlen);

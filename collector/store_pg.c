@@ -10,18 +10,19 @@
  *
  * Several collectors: measurement_uid is unique across the database
  * (measurement_uids, store_pg_schema.c), so a retry sent to another
- * collector is a duplicate; a batch first takes the transaction-scoped
- * advisory lock of each of its targets (a 64-bit hash of input, probe_cc,
- * probe_asn), in sorted order so that two batches cannot deadlock on
- * them, and holds them to COMMIT: the timeline of a target is moved by one
- * transaction at a time, exactly as with one collector. Should PostgreSQL
- * still report a deadlock or a serialization failure (two batches
+ * collector is a duplicate. A batch stores its rows and queues them for
+ * the fold (store_pg_fold.c), the serialised updater that moves the
+ * timelines, one fold at a time across the collectors: a target's
+ * timeline is moved by one transaction at a time, exactly as with one
+ * collector, and batches never wait for each other's targets. Should
+ * PostgreSQL report a deadlock or a serialization failure (two batches
  * inserting the same new uids in opposite orders), the batch is tried
  * again from the start, twice at most (store_pg_batch.c).
  *
  * The schema is in store_pg_schema.c, storing a batch in
- * store_pg_batch.c, timelines in store_pg_timeline.c, queries in
- * store_pg_query.c, settings and submitters in store_pg_misc.c.
+ * store_pg_batch.c, the fold in store_pg_fold.c, timelines in
+ * store_pg_timeline.c and store_pg_daily.c, queries in store_pg_query.c,
+ * settings and submitters in store_pg_misc.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,11 +272,14 @@ store_pg_open(const char *path, bool read_only, char *err, size_t errlen)
 	p->name = db_redact(path); /* the messages' name for it */
 	p->ag = (struct store_agreement)STORE_AGREEMENT_DEFAULT;
 	p->read_only = read_only;
+	p->path = xstrdup(path);
 	if (connect_db(p, path, err, errlen) != 0 ||
 	    (read_only ? store_pg_schema_check(p, err, errlen)
 		       : store_pg_migrate(p, err, errlen)) != 0 ||
 	    store_pg_prepare(p, err, errlen) != 0 ||
 	    store_pg_settings_load(p, err, errlen) != 0 ||
+	    /* (which folds first what a collector killed before its fold
+	     * left) */
 	    (!read_only && store_pg_tl_rebuild_stale(p, err, errlen) != 0)) {
 		store_close(&p->base);
 		return NULL;
@@ -288,6 +292,7 @@ pg_close(struct store *s)
 {
 	struct store_pg *p = pg_of(s);
 
+	store_pg_folder_stop(p); /* after its last fold */
 	if (p->conn != NULL)
 		PQfinish(p->conn);
 	store_packer_free(p->pk);
@@ -296,6 +301,7 @@ pg_close(struct store *s)
 	free(p->hc_host);
 	free(p->rbuf);
 	free(p->name);
+	free(p->path);
 	free(p);
 }
 
@@ -496,6 +502,9 @@ pg_reanalyze(struct store *s, store_reanalyze_fn fn, void *arg, char *err,
 		redo_read_page, redo_write_page, redo_rebuild_all};
 
 	if (fn != NULL && store_pg_ready(pg_of(s), err, errlen) != 0)
+		return -1;
+	/* the timelines as they are before the verdicts change */
+	if (fn != NULL && store_pg_fold(pg_of(s), err, errlen) != 0)
 		return -1;
 	return store_redo_run(pg_of(s), &ops, fn, arg, err, errlen);
 }

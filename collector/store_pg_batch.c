@@ -3,32 +3,28 @@
  * few round trips, whatever the batch's size.
  *
  * One transaction:
- *   1. BEGIN and the advisory locks of the batch's targets, in sorted
- *      order, by one round trip (store_pg_lock_targets());
+ *   1. BEGIN (no lock: batches of several collectors never wait for each
+ *      other's targets);
  *   2. the rows. A batch of PG_BULK_MIN measurements or more ("bulk"):
  *      one statement takes its free uids (the uids sent as arrays, ids
- *      drawn in the batch's order, inserted into measurement_uids:
- *      uids_direct()), and one COPY (binary: store_pg_copy.c) sends
- *      their rows into measurements; nothing for a uid taken. A statement
- *      per row, even pipelined, cost ~65 us each in the server
- *      (parameters parsed, a plan, a partition routed, an executor
- *      started per row), where COPY takes ~20 us a row with the indexes.
- *      A smaller batch: one statement per row (PS_PUT: its uid and its
- *      row), pipelined, in the batch's order;
+ *      drawn in the batch's order, inserted into measurement_uids and,
+ *      by the same statement, into fold_queue: uids_direct()), and one
+ *      COPY (binary: store_pg_copy.c) sends their rows into measurements;
+ *      nothing for a uid taken. A statement per row, even pipelined, cost
+ *      ~65 us each in the server (parameters parsed, a plan, a partition
+ *      routed, an executor started per row), where COPY takes ~20 us a
+ *      row with the indexes. A smaller batch: one statement per row
+ *      (PS_PUT: its uid, its row, its queue entry), pipelined, in the
+ *      batch's order;
  *   3. a taken uid is a duplicate or a conflict (its raw read back: rare);
- *      the writer's guard flags a revoked key's rows;
- *   4. the daily counts and the daily cap (store_pg_daily.c), added up in
- *      memory and written once per target and day (in bulk: one upsert
- *      whose answer names the days past the cap, the only ones counted
- *      again);
- *   5. the timelines (store_pg_tl_batch(): each target's state read once,
- *      moved in memory, written once; in bulk read by one statement and
- *      written by one), then COMMIT; only then is the batch acknowledged
- *      (0).
- * In bulk, a batch's transaction costs ~10 round trips whatever its size,
- * and no temporary table (whose emptying at COMMIT each transaction would
- * pay): the statements take their rows as arrays (pg_array, one text
- * parameter per column, unnest()ed).
+ *   4. COMMIT; only then is the batch acknowledged (0), and the writer's
+ *      fold thread woken (store_pg_fold.c): the fold applies the guard,
+ *      the daily counts and the states to the queued rows, in a
+ *      transaction of its own, one fold at a time across the collectors.
+ * In bulk, a batch's transaction costs a few round trips whatever its
+ * size, and no temporary table (whose emptying at COMMIT each transaction
+ * would pay): the statements take their rows as arrays (pg_array, one
+ * text parameter per column, unnest()ed).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,7 +160,9 @@ static const char take_sql[] =
 	" SELECT uid, nextval('measurements_id_seq'), start_time FROM"
 	" pg_temp.ww_stage s WHERE NOT EXISTS (SELECT 1 FROM measurement_uids"
 	" x WHERE x.uid = s.uid) ORDER BY ord ON CONFLICT (uid) DO NOTHING"
-	" RETURNING uid, id)"
+	" RETURNING uid, id, start_time),"
+	" q AS (INSERT INTO fold_queue (id, start_time, guard) SELECT id,"
+	" start_time, $1::boolean FROM u)"
 	" SELECT s.ord, u.id FROM u JOIN pg_temp.ww_stage s ON s.uid = u.uid";
 /* The rows of the uids taken, with their ids. */
 #define ROW_N 27
@@ -347,6 +345,7 @@ put_build(void *ctx, size_t i, struct pg_call *calls, char *err, size_t errlen)
 	pp_text(pp, m->software_name);
 	pp_text(pp, m->software_version);
 	pp_text(pp, m->test_version);
+	pp_text(pp, b->p->guard ? "t" : "f"); /* $27: the fold's guard */
 	return 1;
 }
 
@@ -414,6 +413,7 @@ uids_direct(struct store_pg *p, struct put *b, size_t n, const bool *first,
 		}
 	pp_text(&pp, pg_array_end(&uid));
 	pp_text(&pp, pg_array_end(&t0));
+	pp_text(&pp, p->guard ? "t" : "f");
 	r = pg_query(p,
 		     "WITH x AS (SELECT * FROM unnest($1::text[], $2::bigint[])"
 		     " WITH ORDINALITY AS x (uid, start_time, o)),"
@@ -424,7 +424,10 @@ uids_direct(struct store_pg *p, struct put *b, size_t n, const bool *first,
 		     " e ON true WHERE e.hit IS NULL ORDER BY x.o),"
 		     " i AS (INSERT INTO measurement_uids (uid, id, start_time)"
 		     " SELECT uid, nextval('measurements_id_seq'), start_time"
-		     " FROM f RETURNING uid, id)"
+		     " FROM f RETURNING uid, id, start_time),"
+		     /* the fold's queue, by the same statement */
+		     " q AS (INSERT INTO fold_queue (id, start_time, guard)"
+		     " SELECT id, start_time, $3::boolean FROM i)"
 		     " SELECT x.o - 1, i.id FROM i JOIN x ON x.uid = i.uid",
 		     &pp, false, PGRES_TUPLES_OK, "storing measurements", err,
 		     errlen);
@@ -460,6 +463,7 @@ uids_staged(struct store_pg *p, struct put *b, size_t n, const bool *first,
 	    char *err, size_t errlen)
 {
 	struct pg_copy c = {0};
+	struct pg_params pp = {0};
 	PGresult *r = NULL;
 	int ret = -1;
 
@@ -478,7 +482,8 @@ uids_staged(struct store_pg *p, struct put *b, size_t n, const bool *first,
 	if (pg_copy_send(p, &c, stage_sql, "storing measurements", err,
 			 errlen) != 0)
 		goto out;
-	r = pg_query(p, take_sql, NULL, false, PGRES_TUPLES_OK,
+	pp_text(&pp, p->guard ? "t" : "f");
+	r = pg_query(p, take_sql, &pp, false, PGRES_TUPLES_OK,
 		     "storing measurements", err, errlen);
 	if (r == NULL)
 		goto out;
@@ -572,10 +577,7 @@ batch_rows(struct store_pg *p, struct put *b, size_t n, enum store_result *res,
 		if (res != NULL)
 			res[i] = r;
 	}
-	if (p->guard &&
-	    store_pg_guard_batch(p, b->v, n, b->ids, err, errlen) != 0)
-		return -1;
-	return store_pg_daily_batch(p, b->v, n, b->ids, err, errlen);
+	return 0;
 }
 
 /* One try of a batch, in one transaction; 0 once committed. */
@@ -584,9 +586,8 @@ batch_try(struct store_pg *p, struct put *b, size_t n, enum store_result *res,
 	  char *err, size_t errlen)
 {
 	p->bulk = n >= store_pg_bulk_min && !b->one_by_one;
-	if (store_pg_lock_targets(p, b->v, n, true, err, errlen) != 0 ||
+	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0 ||
 	    batch_rows(p, b, n, res, err, errlen) != 0 ||
-	    store_pg_tl_batch(p, b->v, n, b->ids, err, errlen) != 0 ||
 	    pg_exec(p, "COMMIT", "committing", err, errlen) != 0) {
 		pg_rollback(p);
 		return -1;
@@ -638,5 +639,7 @@ store_pg_put_batch(struct store *s, const struct store_meas *v, size_t n,
 		b.one_by_one = true;
 	}
 	free(b.ids);
+	if (ret == 0)
+		store_pg_folder_kick(p); /* the rows are there to fold */
 	return ret;
 }

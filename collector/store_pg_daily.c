@@ -508,6 +508,72 @@ daily_bulk(struct daily *d, size_t n, char *err, size_t errlen)
 	return subs_write(d, err, errlen);
 }
 
+/*
+ * Past the cap, which measurements are capped depends on their order: a
+ * recomputation caps by id (PS_DAILY_KEY), and counting as above gives
+ * the same when the rows come in id order. One collector's do; two
+ * collectors' may not: a batch that drew lower ids can commit, and be
+ * folded, after one that drew higher ids. A (target, day) past the cap
+ * that already counts a row of a higher id than one of this fold's has
+ * its target counted again from its rows, in id order.
+ */
+static int
+cap_order(struct daily *d, size_t n, char *err, size_t errlen)
+{
+	bool *done = xcalloc(d->n + 1, sizeof(*done));
+	int ret = 0;
+
+	for (size_t k = 0; ret == 0 && k < d->n; k++) {
+		const struct dacc *a = &d->a[k];
+		struct pg_params pp = {0};
+		struct pg_array ids = {0};
+		int64_t lo = INT64_MAX;
+		PGresult *r;
+		bool later;
+
+		if (done[k] ||
+		    !(d->p->bulk ? a->over : a->total > d->p->ag.daily_cap))
+			continue;
+		pg_array_begin(&ids);
+		for (size_t i = 0; i < n; i++)
+			if (d->of[i] == k + 1) {
+				pg_array_int(&ids, d->ids[i]);
+				lo = d->ids[i] < lo ? d->ids[i] : lo;
+			}
+		pp_key(&pp, a->input, a->cc, a->asn);
+		pp_int(&pp, a->t0);
+		pp_int(&pp, lo);
+		pp_text(&pp, pg_array_end(&ids));
+		r = pg_query(d->p,
+			     "SELECT EXISTS (SELECT 1 FROM measurements WHERE"
+			     " input = $1 AND probe_cc = $2 AND probe_asn = $3"
+			     " AND start_time >= $4::bigint AND start_time <"
+			     " $4::bigint + 86400 AND id > $5::bigint AND"
+			     " id <> ALL ($6::bigint[])" PG_NOT_QUEUED ")",
+			     &pp, false, PGRES_TUPLES_OK,
+			     "counting measurements", err, errlen);
+		pg_array_free(&ids);
+		if (r == NULL) {
+			ret = -1;
+			break;
+		}
+		later = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+		PQclear(r);
+		if (!later)
+			continue;
+		ret = store_pg_tl_recount(d->p, a->input, a->cc, a->asn, err,
+					  errlen);
+		/* the target's other days are counted again with it */
+		for (size_t j = k; j < d->n; j++)
+			if (strcmp(d->a[j].input, a->input) == 0 &&
+			    strcmp(d->a[j].cc, a->cc) == 0 &&
+			    strcmp(d->a[j].asn, a->asn) == 0)
+				done[j] = true;
+	}
+	free(done);
+	return ret;
+}
+
 int
 store_pg_daily_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 		     const int64_t *ids, char *err, size_t errlen)
@@ -528,7 +594,7 @@ store_pg_daily_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 	}
 	if (p->bulk) {
 		ret = daily_bulk(&d, n, err, errlen);
-		goto out;
+		goto cap;
 	}
 	if (pg_pipeline(p, d.n, &total_ops, &d, "reading daily counts", err,
 			errlen) != 0)
@@ -537,6 +603,9 @@ store_pg_daily_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 		if (d.of[i] != 0 && count_one(&d, i, err, errlen) != 0)
 			goto out;
 	ret = daily_write(&d, err, errlen);
+cap:
+	if (ret == 0 && p->ag.daily_cap != 0)
+		ret = cap_order(&d, n, err, errlen);
 out:
 	for (size_t i = 0; i < d.n; i++) {
 		for (size_t j = 0; j < d.a[i].nsub; j++)

@@ -72,6 +72,11 @@ struct store_pg {
 	char *rbuf;		  /* raw being reanalysed, reused */
 	size_t rcap;
 	bool read_only; /* store_open_ro(): every transaction read-only */
+	char *path;	/* as opened (the fold thread connects with it) */
+	struct pg_folder *folder; /* the fold thread, once a batch came */
+	/* what this handle folded: rows, transactions, seconds */
+	int64_t fold_rows, fold_txns;
+	double fold_secs;
 };
 
 static inline struct store_pg *
@@ -278,16 +283,59 @@ int store_pg_daily_batch(struct store_pg *p, const struct store_meas *v,
 			 size_t errlen);
 
 /* store_pg_timeline.c */
-/* The timelines of a batch's new measurements (ids[i]: v[i]'s row, 0 for
- * one not stored), in the batch's transaction. */
+/* The timelines of new measurements (ids[i]: v[i]'s row, 0 for one not
+ * stored), in id order, in the fold's transaction; seg[i] (NULL: all
+ * one) the batch that stored v[i], whose end is where a target that took
+ * a late measurement in it is recomputed. */
 int store_pg_tl_batch(struct store_pg *p, const struct store_meas *v, size_t n,
-		      const int64_t *ids, char *err, size_t errlen);
+		      const int64_t *ids, const int64_t *seg, char *err,
+		      size_t errlen);
 int store_pg_tl_rebuild_stale(struct store_pg *p, char *err, size_t errlen);
+/* A target's daily counts and submitter days counted again from its rows
+ * (those folded: PG_NOT_QUEUED), in the open transaction. */
+int store_pg_tl_recount(struct store_pg *p, const char *input, const char *cc,
+			const char *asn, char *err, size_t errlen);
 int store_pg_tl_rebuild_all(struct store_pg *p, char *err, size_t errlen);
-/* The advisory locks of the targets of v[0..n-1], in sorted order;
- * begin: the transaction begun first, by the same round trip. */
-int store_pg_lock_targets(struct store_pg *p, const struct store_meas *v,
-			  size_t n, bool begin, char *err, size_t errlen);
+
+/* store_pg_fold.c: the serialised updater. A batch's transaction stores
+ * its rows and appends their ids to fold_queue; a fold (one at a time
+ * across every collector: a transaction-level advisory lock) takes the
+ * committed queue and applies the guard, the daily counts and the
+ * timelines to those rows, read back, in id order. */
+/* Fold everything queued, in transactions of up to PG_FOLD_MAX rows; 0
+ * when the queue was empty or folded, -1 with a message. Nothing on a
+ * read-only handle. */
+int store_pg_fold(struct store_pg *p, char *err, size_t errlen);
+/* The same, after one cheap look: nothing when the queue is empty
+ * (outside a transaction only). */
+int store_pg_fold_pending(struct store_pg *p, char *err, size_t errlen);
+/* Take the fold's lock in the open transaction: whatever rewrites
+ * states or counts, or marks targets stale, holds it (revocation,
+ * recomputation), so that it never runs beside a fold. */
+int store_pg_fold_lock(struct store_pg *p, char *err, size_t errlen);
+/* The writer's fold thread (its own connection): started by the first
+ * batch, woken after each commit and every PG_FOLD_PERIOD_MS; stopped
+ * (after a last fold) by store_close(). store_pg_fold_async false (the
+ * unit tests): no thread, folds happen at reads and when asked. */
+extern bool store_pg_fold_async;
+/* For the tests: called by a fold once it took the queue, before it
+ * applies it (a batch committed at that moment must stay queued). */
+extern void (*store_pg_fold_taken)(void *arg);
+extern void *store_pg_fold_taken_arg;
+void store_pg_folder_kick(struct store_pg *p);
+/* What p's fold thread folded so far (all 0 without one). */
+void store_pg_folder_stats(struct store_pg *p, int64_t *rows, int64_t *txns,
+			   double *secs);
+void store_pg_folder_stop(struct store_pg *p);
+#define PG_FOLD_MAX 20000
+#define PG_FOLD_PERIOD_MS 1000
+#define PG_FOLD_GATHER_MS 200 /* folds of the thread at most this often */
+/* SQL: a row of measurements (its id, unqualified) not queued for a
+ * fold. Every statement that counts or replays a target's rows says
+ * it: within one statement a row is visible with its queue entry or
+ * not at all, so that what a recomputation reads is exactly what the
+ * folds have folded (the queue's rows come in their own fold). */
+#define PG_NOT_QUEUED " AND id NOT IN (SELECT fq.id FROM fold_queue fq)"
 
 /* store_pg_misc.c: settings, submitters, data_version */
 int store_pg_settings_load(struct store_pg *p, char *err, size_t errlen);

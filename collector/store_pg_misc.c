@@ -216,8 +216,13 @@ store_pg_submitter_revoke(struct store *s, const char *key_id,
 	pp_text(&sp, sub);
 	if (store_pg_ready(p, err, errlen) != 0)
 		goto out;
+	/* under the fold's lock: a fold that began before it is over (the
+	 * rows it folded are flagged here), one after it sees the key
+	 * revoked (its guard flags what it folds) */
 	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0)
 		goto out;
+	if (store_pg_fold_lock(p, err, errlen) != 0)
+		goto fail;
 	if (sub_run(p,
 		    "UPDATE submitters SET revoked = coalesce(revoked, $3),"
 		    " revoke_reason = coalesce($2, revoke_reason)"

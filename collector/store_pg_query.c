@@ -77,6 +77,10 @@ pg_rd_run(const struct store_read *rd, struct store_qb *q, bool raw,
 	snprintf(name, sizeof(name), "ww_cur%lu", ++p->cursors);
 	if (own && store_pg_ready(p, err, errlen) != 0)
 		goto out;
+	/* a writer reads its own writes: what is queued is folded first
+	 * (one look when nothing is) */
+	if (own && store_pg_fold_pending(p, err, errlen) != 0)
+		goto out;
 	if (own && pg_exec(p, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 			   "starting a query", err, errlen) != 0)
 		goto out;

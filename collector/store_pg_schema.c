@@ -222,6 +222,19 @@ static const char *const migrations[] = {
 	" (probe_cc, probe_asn, time, id);"
 	"CREATE INDEX events_time_id ON events (time, id);"
 	"CREATE INDEX target_state_input ON target_state (input, probe_cc);",
+	/* 7 (issue 14): the fold's queue (store_pg_fold.c). A batch appends its
+	 * new rows' ids here in its own transaction; the serialised updater
+	 * takes them (DELETE ... RETURNING) and folds them into the daily
+	 * counts and the states. No index: only whole-table deletes read it.
+	 * guard: the writer asked for the revoked keys' check
+	 * (store_submitters_guard()), done by the fold; batch: the transaction
+	 * that stored the row (a batch's end is where the fold recomputes a
+	 * target that went late in it, as the batch's own transaction did). */
+	"CREATE TABLE fold_queue ("
+	" id bigint NOT NULL,"
+	" start_time bigint NOT NULL,"
+	" guard boolean NOT NULL,"
+	" batch bigint NOT NULL DEFAULT txid_current());",
 };
 #define SCHEMA_VERSION ((int)WW_ARRAY_LEN(migrations))
 
@@ -462,7 +475,10 @@ static const char *const stmt_sql[PS_N] = {
 		" $10::text, $11::smallint, $12::bigint, $13::bigint, $14::text,"
 		" $15::smallint, $16::text, $17::smallint, $18::text, $19::text,"
 		" $20::text, $21::text, $22::int, $23::text, $24::text,"
-		" $25::text, $26::text FROM u RETURNING id)"
+		" $25::text, $26::text FROM u RETURNING id),"
+		/* the fold's queue, in the same transaction */
+		" q AS (INSERT INTO fold_queue (id, start_time, guard) SELECT id,"
+		" $12::bigint, $27::boolean FROM u)"
 		" SELECT id FROM m",
 	[PS_GET_RAW] = "SELECT m.raw, m.raw_len FROM measurement_uids u"
 		       " JOIN measurements m ON m.id = u.id AND"
@@ -494,12 +510,13 @@ static const char *const stmt_sql[PS_N] = {
 		" UPDATE SET " N_ADD,
 	/* a day's count of each submitter, up to measurement $5 ($4 the
 	 * day's first second) */
-	[PS_SUBDAY_ROWS] = "SELECT k, count(*) FROM (SELECT " INDEP_SQL
-			   " AS k FROM measurements WHERE " KEY_IS
-			   " AND start_time >= $4::bigint AND start_time <"
-			   " $4::bigint + 86400 AND revoked = 0 AND"
-			   " id <= $5::bigint) x WHERE k IS NOT NULL"
-			   " GROUP BY k",
+	[PS_SUBDAY_ROWS] =
+		"SELECT k, count(*) FROM (SELECT " INDEP_SQL
+		" AS k FROM measurements WHERE " KEY_IS
+		" AND start_time >= $4::bigint AND start_time <"
+		" $4::bigint + 86400 AND revoked = 0 AND"
+		" id <= $5::bigint" PG_NOT_QUEUED ") x WHERE k IS NOT NULL"
+		" GROUP BY k",
 	/* one submitter's count of a day ($5) */
 	[PS_SUBDAY_ONE] = "SELECT n FROM submitter_days WHERE " KEY_IS
 			  " AND day = $4::date AND submitter = $5",
@@ -535,11 +552,12 @@ static const char *const stmt_sql[PS_N] = {
 	[PS_EVENT_ADD] = "INSERT INTO events (input, probe_cc, probe_asn,"
 			 " time, from_state, to_state, method, uids) VALUES"
 			 " ($1, $2, $3, $4, $5, $6, $7, $8)",
-	[PS_KEY_ROWS] =
-		"SELECT id, start_time, blocking, accessible,"
-		" category_code, blocking_detail, submitter,"
-		" received_time, geo_mismatch, revoked FROM"
-		" measurements WHERE " KEY_IS " ORDER BY start_time, id",
+	[PS_KEY_ROWS] = "SELECT id, start_time, blocking, accessible,"
+			" category_code, blocking_detail, submitter,"
+			" received_time, geo_mismatch, revoked FROM"
+			" measurements WHERE " KEY_IS PG_NOT_QUEUED
+			/* $4: rows of a fold that it has not reached yet */
+			" AND id <> ALL ($4::bigint[]) ORDER BY start_time, id",
 	[PS_KEY_EVENTS] = "SELECT id, time, from_state, to_state, method,"
 			  " uids FROM events WHERE " KEY_IS " ORDER BY id",
 	[PS_EVENTS_CUT] = "DELETE FROM events WHERE " KEY_IS " AND id >= $4",
@@ -569,7 +587,8 @@ static const char *const stmt_sql[PS_N] = {
 		" d, k, count(*) FROM (SELECT " PG_DAY(
 			"start_time") " AS d, " INDEP_SQL
 				      " AS k FROM measurements WHERE " KEY_IS
-				      " AND revoked = 0) x WHERE k IS NOT NULL"
+				      " AND revoked = 0" PG_NOT_QUEUED
+				      ") x WHERE k IS NOT NULL"
 				      " GROUP BY d, k",
 	[PS_DAILY_DEL_KEY] = "DELETE FROM daily_counts WHERE " KEY_IS,
 	/* $4 the daily cap, $5 whether geo-mismatched rows count */
@@ -591,7 +610,8 @@ static const char *const stmt_sql[PS_N] = {
 				      " (PARTITION BY " PG_DAY(
 					      "start_time") ", " INDEP_SQL
 							    " ORDER BY id) AS rn FROM measurements WHERE " KEY_IS
-							    " AND revoked = 0) x) y GROUP BY d",
+							    " AND revoked = 0" PG_NOT_QUEUED
+							    ") x) y GROUP BY d",
 	[PS_STATE_DEL] = "DELETE FROM target_state WHERE " KEY_IS,
 };
 /* PS_DAILY_KEY spells the counts' numbers out: N_COLS's order */

@@ -4,15 +4,14 @@
  * same state machine (timeline.h) and the same tables. Runs inside the
  * transactions of store_pg.c.
  *
- * Several collectors: every change of a target's timeline happens under
- * that target's transaction-scoped advisory lock
- * (store_pg_lock_targets()), taken for all the targets of a batch or of
- * a recomputation's chunk at once, in ascending order of their 64-bit
- * hashes: two transactions wait for each other at most once, never in a
- * cycle. A target's state is then read, moved and written by one
- * transaction at a time, so the timelines are exactly those one collector
- * would have computed from the same measurements in the same commit
- * order.
+ * Several collectors: every change of a timeline happens under the
+ * fold's transaction-scoped advisory lock (store_pg_fold.c): the folds,
+ * which move the states by the batches' rows, and the recomputations,
+ * a chunk of targets per transaction. A target's state is read, moved
+ * and written by one transaction at a time, so the timelines are exactly
+ * those one collector would have computed from the same measurements in
+ * the order folded; what a recomputation reads is what the folds folded
+ * (PG_NOT_QUEUED).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,97 +24,6 @@
 
 /* Targets recomputed per transaction by the recomputations. */
 #define REBUILD_CHUNK 64
-
-/* --- keys, locks ---------------------------------------------------------- */
-
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Take the locks of hashes h[0..n-1] (sorted here) in one statement;
- * begin: after a BEGIN sent in the same round trip (a simple query of
- * two statements: the array is numbers, written into the text). */
-static int
-lock_hashes(struct store_pg *p, int64_t *h, size_t n, bool begin, char *err,
-	    size_t errlen)
-{
-	static const char head[] =
-		"BEGIN; SELECT count(pg_advisory_xact_lock(k))"
-		" FROM (SELECT k FROM unnest('";
-	static const char tail[] = "'::bigint[]) k ORDER BY k) s";
-	struct pg_params pp = {0};
-	char *arr, *w;
-	size_t k = 0;
-	PGresult *r;
-	int ret;
-
-	if (n == 0)
-		return begin ? pg_exec(p, "BEGIN", "starting a transaction",
-				       err, errlen)
-			     : 0;
-	qsort(h, n, sizeof(*h), cmp_i64);
-	arr = xmalloc(sizeof(head) + n * 22 + 3 + sizeof(tail));
-	w = arr + sprintf(arr, "%s", begin ? head : "");
-	*w++ = '{';
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && h[i] == h[i - 1])
-			continue;
-		w += sprintf(w, "%s%lld", k++ > 0 ? "," : "", (long long)h[i]);
-	}
-	*w++ = '}';
-	*w = '\0';
-	if (begin) {
-		sprintf(w, "%s", tail);
-		r = PQexec(p->conn, arr);
-		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-			const char *st =
-				r != NULL ? PQresultErrorField(r,
-							       PG_DIAG_SQLSTATE)
-					  : NULL;
-
-			snprintf(p->sqlstate, sizeof(p->sqlstate), "%s",
-				 st != NULL ? st : "");
-			pg_fail(p, r, "locking targets", err, errlen);
-			PQclear(r);
-			r = NULL;
-		}
-	} else {
-		pp_text(&pp, arr);
-		/* the array is sorted and unnest keeps its order; the
-		 * subquery's ORDER BY says so to the planner too */
-		r = pg_query(p,
-			     "SELECT count(pg_advisory_xact_lock(k)) FROM"
-			     " (SELECT k FROM unnest($1::bigint[]) k ORDER BY"
-			     " k) s",
-			     &pp, false, PGRES_TUPLES_OK, "locking targets",
-			     err, errlen);
-	}
-	ret = r != NULL ? 0 : -1;
-	PQclear(r);
-	free(arr);
-	return ret;
-}
-
-int
-store_pg_lock_targets(struct store_pg *p, const struct store_meas *v, size_t n,
-		      bool begin, char *err, size_t errlen)
-{
-	int64_t *h = xmalloc((n + 1) * sizeof(*h));
-	size_t k = 0;
-	int ret;
-
-	for (size_t i = 0; i < n; i++)
-		if (v[i].input != NULL)
-			h[k++] = (int64_t)tkey_hash(v[i].input, v[i].probe_cc,
-						    v[i].probe_asn);
-	ret = lock_hashes(p, h, k, begin, err, errlen);
-	free(h);
-	return ret;
-}
 
 /* --- a target's state ------------------------------------------------------
  */
@@ -438,6 +346,19 @@ recount(struct store_pg *p, const struct tl *t, char *err, size_t errlen)
 	return pg_do(p, PS_DAILY_KEY, &pp, "recounting a target", err, errlen);
 }
 
+int
+store_pg_tl_recount(struct store_pg *p, const char *input, const char *cc,
+		    const char *asn, char *err, size_t errlen)
+{
+	struct tl t;
+	int ret;
+
+	tl_init(&t, input, cc, asn);
+	ret = recount(p, &t, err, errlen);
+	tl_free(&t);
+	return ret;
+}
+
 /* Take the rows of r (PS_KEY_ROWS) through the state machine; the events
  * found in *g. */
 static int
@@ -476,7 +397,8 @@ replay(struct store_pg *p, struct tl *t, const PGresult *r,
  * the target's lock. */
 static int
 tl_rebuild(struct store_pg *p, const char *input, const char *cc,
-	   const char *asn, bool daily, char *err, size_t errlen)
+	   const char *asn, bool daily, const char *skip, char *err,
+	   size_t errlen)
 {
 	struct pg_params pp = {0};
 	struct gen_event *g = NULL;
@@ -487,8 +409,10 @@ tl_rebuild(struct store_pg *p, const char *input, const char *cc,
 
 	tl_init(&t, input, cc, asn);
 	pp_key(&pp, input, cc, asn);
+	pp_text(&pp, skip != NULL ? skip : "{}");
 	r = pg_run(p, PS_KEY_ROWS, &pp, PGRES_TUPLES_OK,
 		   "reading a target's measurements", err, errlen);
+	pp.n = 3; /* the key alone, for the statements below */
 	if (r == NULL)
 		goto out;
 	if (replay(p, &t, r, &g, &gn, err, errlen) != 0)
@@ -524,22 +448,16 @@ static int
 rebuild_keys(struct store_pg *p, const PGresult *r, char *err, size_t errlen)
 {
 	int n = PQntuples(r);
-	int64_t *h = xmalloc(((size_t)n + 1) * sizeof(*h));
-	int ret;
+	int ret = 0;
 
-	for (int i = 0; i < n; i++)
-		h[i] = (int64_t)tkey_hash(PQgetvalue(r, i, 0),
-					  PQgetvalue(r, i, 1),
-					  PQgetvalue(r, i, 2));
-	ret = lock_hashes(p, h, (size_t)n, false, err, errlen);
-	free(h);
 	for (int i = 0; ret == 0 && i < n; i++) {
 		struct pg_params pp = {0};
 
 		pp_key(&pp, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
 		       PQgetvalue(r, i, 2));
 		if (tl_rebuild(p, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-			       PQgetvalue(r, i, 2), true, err, errlen) != 0 ||
+			       PQgetvalue(r, i, 2), true, NULL, err,
+			       errlen) != 0 ||
 		    pg_do(p, PS_STALE_DEL, &pp, "clearing a stale mark", err,
 			  errlen) != 0)
 			ret = -1;
@@ -556,8 +474,14 @@ rebuild_chunk(struct store_pg *p, enum pg_stmt_id stmt,
 {
 	PGresult *r;
 
+	/* under the fold's lock: no fold moves these targets meanwhile,
+	 * and what they read (PG_NOT_QUEUED) is what the folds folded */
 	if (pg_exec(p, "BEGIN", "starting a transaction", err, errlen) != 0)
 		return -1;
+	if (store_pg_fold_lock(p, err, errlen) != 0) {
+		pg_rollback(p);
+		return -1;
+	}
 	r = pg_run(p, stmt, pp, PGRES_TUPLES_OK, "reading targets", err,
 		   errlen);
 	if (r == NULL || rebuild_keys(p, r, err, errlen) != 0 ||
@@ -575,11 +499,14 @@ rebuild_chunk(struct store_pg *p, enum pg_stmt_id stmt,
 	return 0;
 }
 
+/* The recomputations fold what is queued first, so that they start from
+ * what a collector storing and folding at once would have (the rows
+ * queued meanwhile come after them, in their fold). */
 int
 store_pg_tl_rebuild_stale(struct store_pg *p, char *err, size_t errlen)
 {
 	char *last[3] = {NULL, NULL, NULL};
-	int n = 1, ret = 0;
+	int n = 1, ret = store_pg_fold(p, err, errlen);
 
 	while (ret == 0 && n > 0) {
 		struct pg_params pp = {0};
@@ -597,7 +524,7 @@ int
 store_pg_tl_rebuild_all(struct store_pg *p, char *err, size_t errlen)
 {
 	char *last[3] = {xstrdup(""), xstrdup(""), xstrdup("")};
-	int n = 1, ret = 0;
+	int n = 1, ret = store_pg_fold(p, err, errlen);
 
 	while (ret == 0 && n > 0) {
 		struct pg_params pp = {0};
@@ -631,6 +558,7 @@ struct tl_batch {
 	struct save_buf sb;
 	struct gen_event *g; /* the events found, in order */
 	size_t gn, gcap;
+	size_t nredo; /* targets gone late since the last flush */
 };
 
 static int
@@ -884,16 +812,134 @@ batch_step(struct tl_batch *b, struct tlc *c, const struct store_meas *m,
 	return 0;
 }
 
+/* A target recomputed at a flush: its state read again (later rows of
+ * the fold move it from there). */
 static int
-batch_run(struct tl_batch *b, const struct store_meas *v, size_t n,
-	  const int64_t *ids, char *err, size_t errlen)
+reload_one(struct tl_batch *b, size_t k, char *err, size_t errlen)
 {
-	static const struct pg_pipe_ops load_ops = {load_build, load_take,
-						    NULL};
+	struct tlc *c = &b->c[k];
+	struct pg_params pp = {0};
+	PGresult *r;
+
+	tl_free(&c->t);
+	tl_init(&c->t, b->ks->v[k].input, b->ks->v[k].cc, b->ks->v[k].asn);
+	pp_key(&pp, b->ks->v[k].input, b->ks->v[k].cc, b->ks->v[k].asn);
+	r = pg_run(b->p, PS_STATE_GET, &pp, PGRES_TUPLES_OK,
+		   "reading a target's state", err, errlen);
+	if (r == NULL)
+		return -1;
+	c->rc = tl_fill(b->p, &c->t, r, 0);
+	PQclear(r);
+	c->redo = false;
+	c->dirty = false;
+	return 0;
+}
+
+/* The ids of target k's rows in v[from..n): a fold's rows it has not
+ * reached, which a recomputation at a flush must leave for later (as the
+ * batches they came in were not stored yet when a batch was its own
+ * transaction), as an array literal; NULL: none. */
+static char *
+later_ids(struct tl_batch *b, size_t k, const struct store_meas *v, size_t n,
+	  const int64_t *ids, size_t from)
+{
+	const struct tkey *key = &b->ks->v[k];
+	struct pg_array a = {0};
+	char *out;
+	bool any = false;
+
+	pg_array_begin(&a);
+	for (size_t i = from; i < n; i++)
+		if (ids[i] != 0 && v[i].input != NULL &&
+		    strcmp(v[i].input, key->input) == 0 &&
+		    strcmp(v[i].probe_cc, key->cc) == 0 &&
+		    strcmp(v[i].probe_asn, key->asn) == 0) {
+			pg_array_int(&a, ids[i]);
+			any = true;
+		}
+	out = any ? xstrdup(pg_array_end(&a)) : NULL;
+	pg_array_free(&a);
+	return out;
+}
+
+/*
+ * What a batch's transaction did at its end, for the rows stepped since
+ * the last flush: the events found, in that order (their ids follow it),
+ * the states moved, and the targets that took a measurement older than
+ * their last conclusive one (or whose state was damaged) recomputed from
+ * their rows. A new target that went late is saved first too (as SQLite
+ * makes a target at its first measurement: target ids follow first
+ * arrival). Not the last (from < n): the fold goes on, so the states
+ * stay in memory, the new targets learn their ids, and the recomputed
+ * ones are read again.
+ */
+static int
+flush(struct tl_batch *b, const struct store_meas *v, size_t n,
+      const int64_t *ids, size_t from, char *err, size_t errlen)
+{
 	static const struct pg_pipe_ops save_ops = {save_build, NULL, NULL};
 	static const struct pg_pipe_ops event_ops = {event_build, NULL, NULL};
 	struct store_pg *p = b->p;
 	size_t nsave = 0;
+
+	if (events_uids(p, b->g, b->gn, err, errlen) != 0 ||
+	    pg_pipeline(p, b->gn, &event_ops, b, "recording events", err,
+			errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < b->gn; i++)
+		free(b->g[i].uids);
+	b->gn = 0;
+	for (size_t k = 0; k < b->ks->n; k++)
+		if (b->c[k].dirty && (!b->c[k].redo || b->c[k].t.row == 0))
+			b->save[nsave++] = k;
+	if (p->bulk ? nsave > 0 && states_write(b, nsave, err, errlen) != 0
+		    : pg_pipeline(p, nsave, &save_ops, b,
+				  "storing targets' states", err, errlen) != 0)
+		return -1;
+	for (size_t k = 0; k < b->ks->n; k++) {
+		char *skip;
+		int rc;
+
+		if (!b->c[k].redo)
+			continue;
+		skip = from < n ? later_ids(b, k, v, n, ids, from) : NULL;
+		rc = tl_rebuild(p, b->ks->v[k].input, b->ks->v[k].cc,
+				b->ks->v[k].asn, false, skip, err, errlen);
+		free(skip);
+		if (rc != 0)
+			return -1;
+	}
+	if (from == n)
+		return 0;
+	/* going on: the new targets' ids, the recomputed targets' states */
+	for (size_t j = 0; j < nsave; j++)
+		if (b->c[b->save[j]].t.row == 0 && !b->c[b->save[j]].redo &&
+		    reload_one(b, b->save[j], err, errlen) != 0)
+			return -1;
+	for (size_t k = 0; k < b->ks->n; k++) {
+		if (b->c[k].redo && reload_one(b, k, err, errlen) != 0)
+			return -1;
+		b->c[k].dirty = false;
+	}
+	b->nredo = 0;
+	return 0;
+}
+
+/*
+ * The rows in order; seg[i] (NULL: all one) the batch v[i] came in. A
+ * batch's end is a flush when a target went late in it (the recomputation
+ * comes there, as it did at that batch's end), and at the end of all:
+ * batches in between are stepped as one, which gives what one transaction
+ * per batch gave (the events in the order found, the new targets in the
+ * order of first arrival) with fewer statements.
+ */
+static int
+batch_run(struct tl_batch *b, const struct store_meas *v, size_t n,
+	  const int64_t *ids, const int64_t *seg, char *err, size_t errlen)
+{
+	static const struct pg_pipe_ops load_ops = {load_build, load_take,
+						    NULL};
+	struct store_pg *p = b->p;
 
 	if (p->bulk ? states_read(b, err, errlen) != 0
 		    : pg_pipeline(p, b->ks->n, &load_ops, b,
@@ -902,44 +948,36 @@ batch_run(struct tl_batch *b, const struct store_meas *v, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		struct tlc *c;
 
-		if (ids[i] == 0 || v[i].input == NULL)
-			continue;
-		c = &b->c[tks_index(b->ks, v[i].input, v[i].probe_cc,
-				    v[i].probe_asn)];
-		if (!c->redo &&
-		    batch_step(b, c, &v[i], ids[i], err, errlen) != 0)
+		if (ids[i] != 0 && v[i].input != NULL) {
+			c = &b->c[tks_index(b->ks, v[i].input, v[i].probe_cc,
+					    v[i].probe_asn)];
+			if (!c->redo) {
+				if (batch_step(b, c, &v[i], ids[i], err,
+					       errlen) != 0)
+					return -1;
+				if (c->redo)
+					b->nredo++;
+			}
+		}
+		/* the end of a batch in which a target went late */
+		if (b->nredo > 0 && i + 1 < n && seg != NULL &&
+		    seg[i + 1] != seg[i] &&
+		    flush(b, v, n, ids, i + 1, err, errlen) != 0)
 			return -1;
 	}
-	/* the events, in the order found (their ids follow it) */
-	if (events_uids(p, b->g, b->gn, err, errlen) != 0 ||
-	    pg_pipeline(p, b->gn, &event_ops, b, "recording events", err,
-			errlen) != 0)
-		return -1;
-	for (size_t k = 0; k < b->ks->n; k++)
-		if (b->c[k].dirty && !b->c[k].redo)
-			b->save[nsave++] = k;
-	if (p->bulk ? nsave > 0 && states_write(b, nsave, err, errlen) != 0
-		    : pg_pipeline(p, nsave, &save_ops, b,
-				  "storing targets' states", err, errlen) != 0)
-		return -1;
-	/* those that took a measurement older than their last conclusive
-	 * one, or whose state was damaged: from their rows */
-	for (size_t k = 0; k < b->ks->n; k++)
-		if (b->c[k].redo &&
-		    tl_rebuild(p, b->ks->v[k].input, b->ks->v[k].cc,
-			       b->ks->v[k].asn, false, err, errlen) != 0)
-			return -1;
-	return 0;
+	return flush(b, v, n, ids, n, err, errlen);
 }
 
 int
 store_pg_tl_batch(struct store_pg *p, const struct store_meas *v, size_t n,
-		  const int64_t *ids, char *err, size_t errlen)
+		  const int64_t *ids, const int64_t *seg, char *err,
+		  size_t errlen)
 {
 	struct tl_batch b = {p,		 xcalloc(1, sizeof(struct tkeyset)),
 			     NULL,	 NULL,
 			     {"", NULL}, NULL,
-			     0,		 0};
+			     0,		 0,
+			     0};
 	int ret;
 
 	for (size_t i = 0; i < n; i++)
@@ -951,7 +989,7 @@ store_pg_tl_batch(struct store_pg *p, const struct store_meas *v, size_t n,
 	for (size_t k = 0; k < b.ks->n; k++)
 		tl_init(&b.c[k].t, b.ks->v[k].input, b.ks->v[k].cc,
 			b.ks->v[k].asn);
-	ret = batch_run(&b, v, n, ids, err, errlen);
+	ret = batch_run(&b, v, n, ids, seg, err, errlen);
 	for (size_t k = 0; k < b.ks->n; k++)
 		tl_free(&b.c[k].t);
 	for (size_t i = 0; i < b.gn; i++)

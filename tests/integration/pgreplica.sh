@@ -103,11 +103,19 @@ check "generated batches stored" "200 500" \
 N=$((NGEN + 26))
 
 # replayed: the standby has replayed the primary's WAL up to where it was
-# when this was called (every batch acknowledged before is in it)
+# when this was called (every batch acknowledged before is in it), once
+# the primary's collector folded them into the timelines (its fold thread,
+# woken by the batch's commit and every second: a replica's timelines lag
+# the primary's by that, docs/deployment.md)
 replayed_to() {
 	[ "$(pg "$SB" "SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '$1') >= 0")" = t ]
 }
+folded() {
+	[ "$(pg "$CI" 'SELECT count(*) FROM fold_queue')" = 0 ]
+}
 wait_replay() {
+	wait_until 120 folded
+	check "the primary folded what it stored" 0 $?
 	_lsn=$(pg "$CI" 'SELECT pg_current_wal_lsn()')
 	wait_until 120 replayed_to "$_lsn"
 	check "the standby replayed the primary up to $_lsn" 0 $?

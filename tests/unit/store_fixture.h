@@ -41,6 +41,21 @@ int store_pg_schema_version(void);
 int store_pg_tl_rebuild_all(struct store_pg *p, char *err, size_t errlen);
 /* collector/store_pg_batch.c: batches of this many or more go by COPY */
 extern size_t store_pg_bulk_min;
+/* collector/store_pg_fold.c: the fold thread (off in the tests: a fold
+ * runs at a read, or here before the tests look at the tables) */
+extern bool store_pg_fold_async;
+int store_pg_fold_pending(struct store_pg *p, char *err, size_t errlen);
+
+/* Fold what s's batches queued (reads do so themselves), as a collector
+ * would have by now: the tables are then what the tests look at. */
+static inline void
+fx_fold(struct store *s)
+{
+	char err[512] = "";
+
+	if (store_pg_fold_pending((struct store_pg *)s, err, sizeof(err)) != 0)
+		fail_msg("folding: %s", err);
+}
 
 /* Recompute every target of a PostgreSQL store (a struct store_pg begins
  * with its struct store). */
@@ -140,6 +155,7 @@ setup(void **state)
 	 * the suite so as well), not only the large ones */
 	if (fx_pg && getenv("WW_TEST_PG_BULK_MIN") != NULL)
 		store_pg_bulk_min = (size_t)atol(getenv("WW_TEST_PG_BULK_MIN"));
+	store_pg_fold_async = false;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/ww_test_store_XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->schema, sizeof(f->schema), "wwt_%d_%d_", (int)getpid(),
@@ -188,10 +204,12 @@ teardown(void **state)
 static inline char *
 fx_rows(struct store *s, const char *sql)
 {
-	PGresult *r = PQexec(store_pg_conn(s), sql);
+	PGresult *r;
 	size_t len = 1, n = 0;
 	char *out;
 
+	fx_fold(s);
+	r = PQexec(store_pg_conn(s), sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
 	for (int i = 0; i < PQntuples(r); i++)
@@ -218,9 +236,11 @@ fx_rows(struct store *s, const char *sql)
 static inline int64_t
 fx_int(struct store *s, const char *sql)
 {
-	PGresult *r = PQexec(store_pg_conn(s), sql);
+	PGresult *r;
 	int64_t v;
 
+	fx_fold(s);
+	r = PQexec(store_pg_conn(s), sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
 		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
 	v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -231,8 +251,10 @@ fx_int(struct store *s, const char *sql)
 static inline void
 fx_exec(struct store *s, const char *sql)
 {
-	PGresult *r = PQexec(store_pg_conn(s), sql);
+	PGresult *r;
 
+	fx_fold(s);
+	r = PQexec(store_pg_conn(s), sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
 	    PQresultStatus(r) != PGRES_TUPLES_OK)
 		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
