@@ -2,20 +2,24 @@
  * api_network.c - the read API of the network pages (issue 16;
  * docs/web-view.md, "Network pages"), over store_network.h:
  *
- *   GET /api/v1/networks          ?cc (required) ?asn ?category: per
- *                                 network of the country, its targets
+ *   GET /api/v1/networks          ?cc (required) ?asn ?category ?source:
+ *                                 per network of the country, its targets
  *                                 counted by state, the blocked ones by
  *                                 method, the earliest onset of those
  *                                 blocked, its AS name
- *   GET /api/v1/networks/matrix   ?cc (required) ?category ?limit ?cursor:
- *                                 the targets blocked or disrupted on any
- *                                 network of the country, each with its
- *                                 state on every network (a page of
- *                                 inputs, by input)
- *   GET /api/v1/changes           the filters of /api/v1/events, ?limit
- *                                 ?cursor: changes of state across all
- *                                 targets, newest first, with the
- *                                 target's category and the AS name
+ *   GET /api/v1/networks/matrix   ?cc (required) ?category ?source ?limit
+ *                                 ?cursor: the targets blocked or
+ *                                 disrupted on any network of the
+ *                                 country, each with its state on every
+ *                                 network (a page of inputs, by input)
+ *   GET /api/v1/changes           the filters of /api/v1/events (source
+ *                                 included), ?limit ?cursor: changes of
+ *                                 state across all targets, newest first,
+ *                                 with the target's category and the AS
+ *                                 name
+ *
+ * source=ooni|wallwatch|all keeps the targets that source measured, as
+ * /api/v1/targets and /events do (docs/ooni-data.md, "Source").
  *
  * AS names come from --asn-db (asndb.h: cleaned, at most 96 bytes), null
  * without one. A page's answer carries next_cursor, null on the last.
@@ -202,7 +206,7 @@ api_networks(struct evhttp_request *req, struct store *st,
 	char err[256];
 	int rc;
 
-	if (!parse(req, AQ_CC | AQ_ASN | AQ_CATEGORY, true, &q)) {
+	if (!parse(req, AQ_CC | AQ_ASN | AQ_CATEGORY | AQ_SOURCE, true, &q)) {
 		api_query_clear(&q);
 		return;
 	}
@@ -308,7 +312,8 @@ api_network_matrix(struct evhttp_request *req, struct store *st,
 	int rc, more = 0;
 	json_t *o;
 
-	if (!parse(req, AQ_CC | AQ_CATEGORY | AQ_LIMIT | AQ_CURSOR, true, &q)) {
+	if (!parse(req, AQ_CC | AQ_CATEGORY | AQ_SOURCE | AQ_LIMIT | AQ_CURSOR,
+		   true, &q)) {
 		api_query_clear(&q);
 		return;
 	}

@@ -10,7 +10,11 @@
  * are probes of an index led by input; the changes walk an index of events in
  * time order (events_time; for a country or a network events_cc_time and
  * events_net_time, schema migration 9 of SQLite, 3 of PostgreSQL) and stop
- * after a page.
+ * after a page. The source (store_filter.source) is store_read.c's: a
+ * target is of a source when that source measured it, each row a probe
+ * of measurements_target_time, an index led by (input, probe_cc,
+ * probe_asn) in both backends; the changes still walk their index in
+ * time order (docs/ooni-data.md, "Source").
  */
 #include "store_network.h"
 
@@ -86,6 +90,7 @@ store_network_counts(struct store *s, const struct store_filter *fin,
 	store_qb_where_key(&q, "t", &key);
 	if (f.category != NULL)
 		store_qb_text(&q, " AND %s.category_code = ?", "t", f.category);
+	store_qb_where_target_source(&q, "t", f.source);
 	/* a network's rows together; their order within is the caller's */
 	store_qb_add(&q, " GROUP BY t.probe_cc, t.probe_asn, t.state, t.method"
 			 " ORDER BY t.probe_cc, t.probe_asn");
@@ -201,6 +206,7 @@ store_network_matrix(struct store *s, const struct store_filter *fin,
 		store_qb_text(&q, " AND t.category_code = ?", "", f.category);
 	if (after_input != NULL)
 		store_qb_text(&q, " AND t.input > ?", "", after_input);
+	store_qb_where_target_source(&q, "t", f.source);
 	store_qb_int(&q, " ORDER BY t.input LIMIT ?", "", (int64_t)f.limit + 1);
 	ret = store_qb_run(&rd, &q, input_row, &in, err, errlen);
 	*more = in.more;
@@ -222,7 +228,11 @@ store_network_matrix(struct store *s, const struct store_filter *fin,
 		for (size_t k = i; k < in.n && k < i + MATRIX_CHUNK; k++)
 			store_qb_text(&q, k == i ? " AND t.input IN (?" : ", ?",
 				      "", in.v[k]);
-		store_qb_add(&q, ") ORDER BY t.input, t.probe_asn");
+		store_qb_add(&q, ")");
+		/* the cells of the source's targets only: a network that
+		 * only the other source measured is no column */
+		store_qb_where_target_source(&q, "t", f.source);
+		store_qb_add(&q, " ORDER BY t.input, t.probe_asn");
 		ret = store_qb_run(&rd, &q, cell_row, &x, err, errlen);
 	}
 done:
@@ -290,6 +300,7 @@ store_changes(struct store *s, const struct store_filter *fin,
 		store_qb_text(&q, " AND %s.category_code = ?", "t", f.category);
 	if (f.state != NULL)
 		store_qb_text(&q, " AND %s.to_state = ?", "e", f.state);
+	store_qb_where_target_source(&q, "e", f.source);
 	if (f.since != 0)
 		store_qb_int(&q, " AND %s.time >= ?", "e", f.since);
 	if (f.until != 0)

@@ -25,10 +25,12 @@ struct store_netcount {
 
 /*
  * The targets of the networks f->cc (required) and, when given, f->asn,
- * of category f->category, counted per network, state and method: one row
- * per (network, state, method), a network's rows together, networks by cc
- * and asn ascending. input, state, since, until, after and limit do not
- * apply. cb returns non-zero to stop. 0, or -1 with a message.
+ * of category f->category, and of source f->source (the targets that
+ * source measured, as store_targets()), counted per network, state and
+ * method: one row per (network, state, method), a network's rows
+ * together, networks by cc and asn ascending. input, state, since, until,
+ * after and limit do not apply. cb returns non-zero to stop. 0, or -1
+ * with a message.
  */
 int store_network_counts(struct store *s, const struct store_filter *f,
 			 int (*cb)(const struct store_netcount *c, void *arg),
@@ -45,7 +47,9 @@ struct store_cell {
  * disrupted on at least one of its networks (of category f->category when
  * given), by input ascending after `after_input` (NULL: from the first),
  * at most f->limit inputs; for each, its state on every network of the
- * country that tested it, by asn ascending (cb once per cell). *more is
+ * country that tested it, by asn ascending (cb once per cell). With
+ * f->source, only the (target, network) pairs that source measured count,
+ * for the rows and for the cells alike. *more is
  * set when further inputs follow. 0, or -1 with a message.
  */
 int store_network_matrix(struct store *s, const struct store_filter *f,
@@ -61,7 +65,8 @@ struct store_change {
 
 /*
  * Changes of state matching f (input, cc, asn, category: the target's,
- * state: to_state, since and until: the event's time), newest first: by
+ * state: to_state, since and until: the event's time, source: those of
+ * the targets that source measured, as store_events()), newest first: by
  * time, then id, descending, at most f->limit; only those before
  * (before_time, before_id) when before_id > 0 (the last row of the
  * previous page). after_id does not apply. 0, or -1 with a message.

@@ -820,6 +820,13 @@ store_qb_where_key(struct store_qb *q, const char *alias,
 	where_key(q, alias, f);
 }
 
+void
+store_qb_where_target_source(struct store_qb *q, const char *alias,
+			     const char *source)
+{
+	where_target_source(q, alias, source);
+}
+
 int
 store_qb_run(const struct store_read *rd, struct store_qb *q, store_row_fn fn,
 	     void *ctx, char *err, size_t errlen)

@@ -120,6 +120,9 @@ void store_read_export_sql(const struct store_read_ops *ops, struct store_qb *q,
  * with a message); store_qb_add() appends SQL; store_qb_text() and
  * store_qb_int() bind a value (frag holds its '?' and may hold one %s,
  * alias); store_qb_where_key() adds input, cc and asn of f on alias;
+ * store_qb_where_target_source() keeps the rows of alias (with input,
+ * probe_cc, probe_asn) whose target has measurements of source (f's,
+ * normalised: NULL for all), as /api/v1/targets and /events do;
  * store_qb_run() runs q and frees its SQL, fn on each row.
  */
 int store_qb_begin(struct store *s, const struct store_filter *fin,
@@ -132,6 +135,8 @@ void store_qb_int(struct store_qb *q, const char *frag, const char *alias,
 		  int64_t v);
 void store_qb_where_key(struct store_qb *q, const char *alias,
 			const struct store_filter *f);
+void store_qb_where_target_source(struct store_qb *q, const char *alias,
+				  const char *source);
 int store_qb_run(const struct store_read *rd, struct store_qb *q,
 		 store_row_fn fn, void *ctx, char *err, size_t errlen);
 

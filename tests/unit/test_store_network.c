@@ -7,6 +7,7 @@
  * (SQLite) the indexes their queries walk.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,7 @@
 #define B2 "https://b.example/"
 #define C3 "https://c.example/"
 #define I4 "https://d.example/"
+#define O6 "https://e.example/"
 
 static struct store *
 open_ok(const struct fixture *f)
@@ -45,10 +47,11 @@ open_ok(const struct fixture *f)
 	return s;
 }
 
-/* Classes by letter: o ok, n dns, s tls, d down. */
+/* Classes by letter: o ok, n dns, s tls, d down; ooni: OONI's
+ * measurements (their test_name and software), else ours. */
 static void
-put_seq(struct store *s, const char *tag, const char *input, const char *cc,
-	const char *asn, const char *cat, const char *seq)
+put_src(struct store *s, const char *tag, const char *input, const char *cc,
+	const char *asn, const char *cat, const char *seq, bool ooni)
 {
 	char err[512] = "", uid[64];
 	int k = 0;
@@ -64,7 +67,8 @@ put_seq(struct store *s, const char *tag, const char *input, const char *cc,
 		m.raw = "{}";
 		m.raw_len = 2;
 		m.input = input;
-		m.test_name = "wallwatch_web";
+		m.test_name = ooni ? "web_connectivity" : "wallwatch_web";
+		m.software_name = ooni ? "ooniprobe" : "wallwatch-probe";
 		m.category_code = cat;
 		m.probe_cc = cc;
 		m.probe_asn = asn;
@@ -75,6 +79,13 @@ put_seq(struct store *s, const char *tag, const char *input, const char *cc,
 		if (store_put_batch(s, &m, 1, NULL, err, sizeof(err)) != 0)
 			fail_msg("store_put_batch: %s", err);
 	}
+}
+
+static void
+put_seq(struct store *s, const char *tag, const char *input, const char *cc,
+	const char *asn, const char *cat, const char *seq)
+{
+	put_src(s, tag, input, cc, asn, cat, seq, false);
 }
 
 /*
@@ -420,6 +431,149 @@ test_changes(void **state)
 	store_close(s);
 }
 
+/* --- the source: OONI's, ours, or both -------------------------------------
+ */
+
+/*
+ * fill()'s targets (all ours) and OONI's: O6 blocked (dns) on CN AS1 and
+ * accessible on CN AS3, a network only OONI measured; B2 on CN AS2
+ * measured by both (blocked by dns in each).
+ */
+static void
+fill_ooni(struct store *s)
+{
+	fill(s);
+	put_src(s, "o1", O6, "CN", "AS1", "NEWS", "n n n", true);
+	put_src(s, "o3", O6, "CN", "AS3", "NEWS", "o o o", true);
+	put_src(s, "ob2", B2, "CN", "AS2", "HUMR", "n n n", true);
+}
+
+static bool
+starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static size_t
+events_of(struct store *s, const struct store_filter *f)
+{
+	size_t n = 0;
+	char err[256] = "";
+
+	if (store_events(s, f, ev_count, &n, err, sizeof(err)) != 0)
+		fail_msg("store_events: %s", err);
+	return n;
+}
+
+static void
+test_source(void **state)
+{
+	const struct fixture *f = *state;
+	struct store *s = open_ok(f);
+	struct store_filter q = {0};
+	struct chgs page;
+	size_t n_all, n_ooni, n_ours;
+	const char *const ours = "CN AS1 accessible - 1 since\n"
+				 "CN AS1 blocked dns 1 since\n"
+				 "CN AS1 blocked tls 1 since\n"
+				 "CN AS2 accessible - 1 since\n"
+				 "CN AS2 blocked dns 1 since\n"
+				 "CN AS2 down - 1 since\n";
+
+	fill_ooni(s);
+	q.cc = "CN";
+	/* networks: both, then OONI's targets, then ours */
+	counts(s, &q,
+	       "CN AS1 accessible - 1 since\n"
+	       "CN AS1 blocked dns 2 since\n"
+	       "CN AS1 blocked tls 1 since\n"
+	       "CN AS2 accessible - 1 since\n"
+	       "CN AS2 blocked dns 1 since\n"
+	       "CN AS2 down - 1 since\n"
+	       "CN AS3 accessible - 1 since\n");
+	q.source = "all";
+	counts(s, &q,
+	       "CN AS1 accessible - 1 since\n"
+	       "CN AS1 blocked dns 2 since\n"
+	       "CN AS1 blocked tls 1 since\n"
+	       "CN AS2 accessible - 1 since\n"
+	       "CN AS2 blocked dns 1 since\n"
+	       "CN AS2 down - 1 since\n"
+	       "CN AS3 accessible - 1 since\n");
+	q.source = "ooni";
+	counts(s, &q,
+	       "CN AS1 blocked dns 1 since\n"
+	       "CN AS2 blocked dns 1 since\n"
+	       "CN AS3 accessible - 1 since\n");
+	q.asn = "AS3";
+	counts(s, &q, "CN AS3 accessible - 1 since\n");
+	q.asn = NULL;
+	q.source = "wallwatch";
+	counts(s, &q, ours);
+	q.category = "HUMR";
+	counts(s, &q,
+	       "CN AS1 blocked dns 1 since\n"
+	       "CN AS2 blocked dns 1 since\n");
+	q.source = "ooni";
+	counts(s, &q, "CN AS2 blocked dns 1 since\n");
+	q.category = NULL;
+
+	/* the matrix: the rows and the cells of the source's targets */
+	assert_int_equal(matrix(s, &q, NULL,
+				B2 " AS2 blocked dns HUMR\n" O6
+				   " AS1 blocked dns NEWS\n" O6
+				   " AS3 accessible - NEWS\n"),
+			 0);
+	q.limit = 1;
+	assert_int_equal(matrix(s, &q, NULL, B2 " AS2 blocked dns HUMR\n"), 1);
+	assert_int_equal(matrix(s, &q, B2,
+				O6 " AS1 blocked dns NEWS\n" O6
+				   " AS3 accessible - NEWS\n"),
+			 0);
+	q.limit = 0;
+	q.source = "wallwatch";
+	assert_int_equal(matrix(s, &q, NULL,
+				A1 " AS1 blocked tls NEWS\n" A1
+				   " AS2 accessible - NEWS\n" B2
+				   " AS1 blocked dns HUMR\n" B2
+				   " AS2 blocked dns HUMR\n"),
+			 0);
+
+	/* changes: those of the source's targets, as store_events() */
+	q.source = NULL;
+	q.cc = NULL;
+	n_all = changes(s, &q, 0, 0, &page);
+	assert_int_equal(n_all, events_of(s, &q));
+	q.source = "ooni";
+	n_ooni = changes(s, &q, 0, 0, &page);
+	assert_int_equal(n_ooni, 3); /* O6 on AS1 and AS3, B2 on AS2 */
+	assert_int_equal(n_ooni, events_of(s, &q));
+	for (size_t i = 0; i < page.n; i++)
+		assert_true(starts(page.v[i].line, O6 " CN AS1 ") ||
+			    starts(page.v[i].line, O6 " CN AS3 ") ||
+			    starts(page.v[i].line, B2 " CN AS2 "));
+	q.source = "wallwatch";
+	n_ours = changes(s, &q, 0, 0, &page);
+	assert_int_equal(n_ours, events_of(s, &q));
+	/* B2 on AS2 is both's; O6's two are OONI's alone */
+	assert_int_equal(n_ooni + n_ours, n_all + 1);
+	for (size_t i = 0; i < page.n; i++)
+		assert_null(strstr(page.v[i].line, O6));
+	/* with the other filters and the cursor */
+	q.source = "ooni";
+	q.cc = "CN";
+	q.asn = "AS3";
+	assert_int_equal(changes(s, &q, 0, 0, &page), 1);
+	assert_string_equal(page.v[0].line,
+			    O6 " CN AS3 unknown>accessible - NEWS");
+	q.asn = NULL;
+	q.limit = 2;
+	assert_int_equal(changes(s, &q, 0, 0, &page), 2);
+	assert_int_equal(changes(s, &q, page.v[1].time, page.v[1].id, &page),
+			 1);
+	store_close(s);
+}
+
 /* --- SQLite: the indexes walked ------------------------------------------- */
 
 /* The SQL of the statements a store runs, as prepared. */
@@ -494,6 +648,23 @@ plan_has(struct store *s, struct traced *t, const char *want, bool sort_ok)
 	t->n = 0;
 }
 
+/* The probe of a target's measurements (where_target_source()). */
+#define MEAS_PROBE                                                             \
+	"measurements_target_time (input=? AND probe_cc=? AND probe_asn=?)"
+
+/* As plan_has(), on the same statement, kept for another look. */
+static void
+plan_has_again(struct store *s, struct traced *t, const char *want)
+{
+	char *plan;
+
+	assert_true(t->n > 0);
+	plan = plan_of(s, t->sql[t->n - 1]);
+	if (strstr(plan, want) == NULL)
+		fail_msg("%s\nwant %s: %s", t->sql[t->n - 1], want, plan);
+	free(plan);
+}
+
 static void
 test_plans(void **state)
 {
@@ -538,6 +709,20 @@ test_plans(void **state)
 	plan_has(s, &t,
 		 "sqlite_autoindex_target_state_1 (input=? AND probe_cc=?)",
 		 false);
+	/* a source: the same walks, each row's target one probe of the
+	 * measurements' target index */
+	q.source = "ooni";
+	changes(s, &q, T0, 5, &page);
+	plan_has_again(s, &t, "events_cc_time (probe_cc=? AND time<?)");
+	plan_has(s, &t, MEAS_PROBE, false);
+	assert_int_equal(
+		store_network_counts(s, &q, count_cb, &l, err, sizeof(err)), 0);
+	plan_has_again(s, &t, "target_state_cc (probe_cc=?)");
+	plan_has(s, &t, MEAS_PROBE, true);
+	assert_int_equal(store_network_matrix(s, &q, NULL, cell_cb, &l, &more,
+					      err, sizeof(err)),
+			 0);
+	plan_has(s, &t, MEAS_PROBE, true);
 	sqlite3_trace_v2(store_sqlite_db(s), 0, NULL, NULL);
 	store_close(s);
 }
@@ -551,6 +736,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_matrix_chunks, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plans, setup, teardown),
 	};
 
