@@ -2,7 +2,9 @@
  * page_changes.js - "What changed": /changes (issue 16; docs/web-view.md,
  * "Network pages"). The latest changes of state across all targets,
  * newest first, from GET /api/v1/changes: filters by country, network,
- * category and the state entered, kept in the URL; older pages through
+ * category, the state entered and whose measurements ("Measured by":
+ * OONI's, ours or both; docs/ooni-data.md, "Source"), kept in the URL and
+ * in the links to the networks' and countries' pages; older pages through
  * the answer's next_cursor (?cursor=, so that back and bookmarks work);
  * each change links to its target's page (that network kept), its
  * network's and its country's. Drawn with app.js's helpers
@@ -25,6 +27,7 @@
 				return [c, c + " — " + W.CATEGORIES[c]];
 			})),
 			W.select("state", "Became", f.state, W.STATES.map(function (s) { return [s, s]; })),
+			W.select("source", "Measured by", f.source, [["ooni", "OONI"], ["wallwatch", "Wallwatch"]]),
 			W.el("button", { type: "submit" }, "Filter"), " ",
 			W.el("a", { href: "/changes", class: "reset" }, "reset"));
 
@@ -34,7 +37,7 @@
 
 			if (e)
 				e.preventDefault();
-			["cc", "asn", "category", "state"].forEach(function (k) {
+			["cc", "asn", "category", "state", "source"].forEach(function (k) {
 				v[k] = form.elements[k].value.trim();
 			});
 			v.cc = v.cc.toUpperCase();
@@ -50,7 +53,7 @@
 		return form;
 	}
 
-	function changeRow(W, e) {
+	function changeRow(W, e, source) {
 		var uids = Array.isArray(e.measurements) ? e.measurements.filter(function (u) {
 			return typeof u === "string";
 		}) : [];
@@ -64,8 +67,10 @@
 				e.category_code ? W.el("div", { class: "sub", title: W.CATEGORIES[e.category_code] || null },
 					e.category_code) : null),
 			W.el("td", { class: "network" },
-				W.el("a", { href: W.countryUrl(e.probe_cc), class: "cc-link" }, e.probe_cc || "??"), " · ",
-				W.el("a", { href: W.networkUrl(e.probe_cc, e.probe_asn), class: "net-link" }, e.probe_asn || "AS?"),
+				W.el("a", { href: W.url("/country", { cc: e.probe_cc, source: source }), class: "cc-link" },
+					e.probe_cc || "??"), " · ",
+				W.el("a", { href: W.url("/network", { cc: e.probe_cc, asn: e.probe_asn, source: source }), class: "net-link" },
+					e.probe_asn || "AS?"),
 				name ? W.el("div", { class: "sub netname" }, name) : null),
 			W.el("td", { class: "change-to" },
 				W.el("span", { class: "from" }, e.from ? String(e.from) + " → " : ""),
@@ -76,9 +81,9 @@
 	window.WallwatchPages.changes = function (W) {
 		var f = {
 			cc: W.param("cc"), asn: W.param("asn"), category: W.param("category"),
-			state: W.param("state")
+			state: W.param("state"), source: W.param("source")
 		};
-		var cursor = W.param("cursor"), list, any = f.cc || f.asn || f.category || f.state;
+		var cursor = W.param("cursor"), list, any = f.cc || f.asn || f.category || f.state || f.source;
 
 		W.title("What changed", W.el("p", { class: "lead" },
 			"The latest changes of state across all targets, newest first: a target that became blocked on a " +
@@ -97,7 +102,7 @@
 					W.el("thead", null, W.el("tr", null, ["When", "Target", "Network", "Change", "Evidence"].map(function (h) {
 						return W.el("th", { scope: "col" }, h);
 					}))),
-					W.el("tbody", null, evs.map(function (e) { return changeRow(W, e); }))));
+					W.el("tbody", null, evs.map(function (e) { return changeRow(W, e, f.source); }))));
 			}
 			if (cursor)
 				W.add(nav, [W.el("a", { href: W.url("/changes", f), id: "newest-link" }, "Newest"), " "]);

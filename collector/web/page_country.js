@@ -5,7 +5,10 @@
  * unknown, the blocked ones by method, since when), then a matrix of the
  * targets blocked or disrupted on any of its networks against those
  * networks, a cell per target and network in its state's colour (a
- * blocked cell in its method's). ?category keeps one category. Drawn with
+ * blocked cell in its method's). ?category keeps one category;
+ * ?source=ooni|wallwatch ("Measured by") the targets OONI's probes (or
+ * ours) measured (docs/ooni-data.md, "Source"), both kept in the URL and
+ * in the links to the networks' pages and to "What changed". Drawn with
  * app.js's helpers (window.Wallwatch), data set as text only.
  */
 (function () {
@@ -19,9 +22,14 @@
 		return o && typeof o[k] === "number" ? o[k] : 0;
 	}
 
-	function netCell(W, cc, asn, name) {
+	/* A network's page, the source kept. */
+	function netUrl(W, cc, asn, source) {
+		return W.url("/network", { cc: cc, asn: asn, source: source });
+	}
+
+	function netCell(W, cc, asn, name, source) {
 		return W.el("td", { class: "network" },
-			W.el("a", { href: W.networkUrl(cc, asn), class: "net-link" }, asn),
+			W.el("a", { href: netUrl(W, cc, asn, source), class: "net-link" }, asn),
 			W.el("div", { class: "sub netname" }, typeof name === "string" ? name : "—"));
 	}
 
@@ -36,7 +44,7 @@
 		}) : "—");
 	}
 
-	function networksTable(W, cc, nets) {
+	function networksTable(W, cc, nets, source) {
 		var states = ["blocked", "disrupted", "accessible", "down", "unknown"];
 
 		return W.el("table", { class: "targets networks", id: "networks-table" },
@@ -50,7 +58,7 @@
 				var total = num(n, "targets");
 
 				return W.el("tr", { class: "row", "data-asn": n.probe_asn },
-					netCell(W, cc, n.probe_asn, n.network_name),
+					netCell(W, cc, n.probe_asn, n.network_name, source),
 					W.el("td", { class: "n-targets" }, String(total), W.el("div", null, W.rollupBar(n, total))),
 					states.map(function (s) {
 						return W.el("td", { class: "n-" + s, "data-state": s },
@@ -82,13 +90,13 @@
 			W.el("span", { class: "mx-box " + cls, "aria-label": words }, s === "blocked" ? "✕" : s === "disrupted" ? "~" : ""));
 	}
 
-	function matrixTable(W, cc, nets, names, targets) {
+	function matrixTable(W, cc, nets, names, targets, source) {
 		return W.el("table", { class: "matrix", id: "matrix" },
 			W.el("thead", null, W.el("tr", null,
 				W.el("th", { scope: "col" }, "Target"),
 				nets.map(function (asn) {
 					return W.el("th", { scope: "col", class: "mx-head", "data-asn": asn, title: names[asn] || asn },
-						W.el("a", { href: W.networkUrl(cc, asn) }, asn),
+						W.el("a", { href: netUrl(W, cc, asn, source) }, asn),
 						W.el("div", { class: "sub netname" }, names[asn] || ""));
 				}))),
 			W.el("tbody", null, targets.map(function (t) {
@@ -115,22 +123,29 @@
 			W.el("li", null, W.el("span", { class: "swatch o-none" }), "not tested there"));
 	}
 
-	function categoryForm(W, cc, category) {
+	/* The category and whose measurements (OONI's, ours or both): a
+	 * change is a new page (back and bookmarks work). */
+	function filterForm(W, cc, category, source) {
 		var f = W.el("form", { class: "filters", id: "filters", method: "get", action: "/country" },
 			W.el("input", { type: "hidden", name: "cc", value: cc }),
 			W.select("category", "Category", category, Object.keys(W.CATEGORIES).sort().map(function (c) {
 				return [c, c + " — " + W.CATEGORIES[c]];
 			})),
+			W.select("source", "Measured by", source, [["ooni", "OONI"], ["wallwatch", "Wallwatch"]]),
 			W.el("button", { type: "submit" }, "Show"));
 
-		f.querySelector("select").addEventListener("change", function () {
-			location.assign(W.url("/country", { cc: cc, category: f.elements.category.value }));
+		Array.prototype.forEach.call(f.querySelectorAll("select"), function (s) {
+			s.addEventListener("change", function () {
+				location.assign(W.url("/country", {
+					cc: cc, category: f.elements.category.value, source: f.elements.source.value
+				}));
+			});
 		});
 		return f;
 	}
 
 	window.WallwatchPages.country = function (W) {
-		var cc = W.param("cc").toUpperCase(), category = W.param("category");
+		var cc = W.param("cc").toUpperCase(), category = W.param("category"), source = W.param("source");
 		var netsBox, mxBox, netsP;
 
 		if (!cc) {
@@ -142,32 +157,36 @@
 		}
 		W.title("Country " + cc, W.el("p", { class: "lead" },
 			"Its networks side by side: what each blocks, by which method, since when. ",
-			W.el("a", { href: W.url("/changes", { cc: cc, category: category }), id: "changes-link" }, "What changed in " + cc),
+			W.el("a", { href: W.url("/changes", { cc: cc, category: category, source: source }), id: "changes-link" },
+				"What changed in " + cc),
 			" · ",
-			W.el("a", { href: W.url("/", { cc: cc }) }, "its targets in the overview")));
-		W.app.appendChild(categoryForm(W, cc, category));
+			W.el("a", { href: W.url("/", { cc: cc, category: category, source: source }), id: "overview-link" },
+				"its targets in the overview")));
+		W.app.appendChild(filterForm(W, cc, category, source));
 		netsBox = W.section("Networks", "networks");
 		mxBox = W.section("Targets blocked somewhere, network by network", "matrix-box");
-		netsP = W.getJSON(W.apiUrl("networks", { cc: cc, category: category }));
+		netsP = W.getJSON(W.apiUrl("networks", { cc: cc, category: category, source: source }));
 		W.part(netsBox, netsP, function (r) {
 			var nets = Array.isArray(r.networks) ? r.networks : [];
 
 			if (!nets.length) {
 				W.add(netsBox, W.el("p", { class: "empty" }, "Nothing has been measured in " + cc +
-					(category ? " in category " + category : "") + "."));
+					(category ? " in category " + category : "") +
+					(source ? " by " + (source === "ooni" ? "OONI's probes" : "Wallwatch's probes") : "") + "."));
 				return;
 			}
 			W.add(netsBox, W.el("p", { class: "summary", id: "country-summary" },
 				W.plural(nets.length, "network") + "; " +
 				nets.filter(function (n) { return num(n, "blocked") > 0; }).length + " block something."));
-			netsBox.appendChild(networksTable(W, cc, nets));
+			netsBox.appendChild(networksTable(W, cc, nets, source));
 		});
 
 		/* The matrix: its columns are every network of the country (from
 		 * the counts), its rows a page of targets at a time. */
 		function loadMatrix(cursor, into) {
 			W.part(into, Promise.all([netsP, W.getJSON(W.apiUrl("networks/matrix",
-				{ cc: cc, category: category, limit: MATRIX_PAGE, cursor: cursor }))]), function (both) {
+				{ cc: cc, category: category, source: source, limit: MATRIX_PAGE, cursor: cursor }))]),
+			function (both) {
 				var nets = Array.isArray(both[0].networks) ? both[0].networks : [];
 				var m = both[1], names = {}, cols = [];
 				var targets = Array.isArray(m.targets) ? m.targets : [];
@@ -188,7 +207,7 @@
 				}
 				if (!cursor)
 					into.appendChild(matrixLegend(W));
-				into.appendChild(matrixTable(W, cc, cols, names, targets));
+				into.appendChild(matrixTable(W, cc, cols, names, targets, source));
 				if (m.next_cursor) {
 					var next = W.el("div", { class: "mx-more" });
 					var b = W.el("button", { type: "button", id: "matrix-more" }, "More targets");

@@ -3,8 +3,11 @@
  * docs/web-view.md, "Network pages"). What is blocked on it, by method
  * and since when, its targets grouped by state (and the blocked ones by
  * method) with links to each target's page, and its latest changes.
- * Drawn with app.js's helpers (window.Wallwatch): everything from the
- * data, the network's name included, is set as text only.
+ * ?source=ooni|wallwatch keeps the targets OONI's probes (or ours)
+ * measured ("Measured by"; docs/ooni-data.md, "Source"), kept in the URL
+ * and in the links to the country's page and to "What changed". Drawn
+ * with app.js's helpers (window.Wallwatch): everything from the data, the
+ * network's name included, is set as text only.
  */
 (function () {
 	"use strict";
@@ -50,6 +53,11 @@
 					W.el("span", { class: "swatch o-" + m }),
 					W.methodName(m) + ": ", W.el("strong", null, String(methods[m])));
 			}));
+	}
+
+	/* whose measurements: OONI's, ours, or both (docs/ooni-data.md) */
+	function sourceSelect(W, current) {
+		return W.select("source", "Measured by", current, [["ooni", "OONI"], ["wallwatch", "Wallwatch"]]);
 	}
 
 	function targetLink(W, t, cc, asn) {
@@ -137,6 +145,7 @@
 				W.el("input", { name: "cc", value: W.param("cc"), placeholder: "CN", size: 3, maxlength: 2 })),
 			W.el("label", { class: "filter" }, "Network ",
 				W.el("input", { name: "asn", value: W.param("asn"), placeholder: "AS4134", size: 10 })),
+			sourceSelect(W, W.param("source")),
 			W.el("button", { type: "submit" }, "Show"));
 
 		W.title("Network");
@@ -147,8 +156,23 @@
 		document.documentElement.setAttribute("data-ready", "true");
 	}
 
+	/* The source chosen, a new page (back and bookmarks work). */
+	function sourceForm(W, cc, asn, source) {
+		var f = W.el("form", { class: "filters", id: "filters", method: "get", action: "/network" },
+			W.el("input", { type: "hidden", name: "cc", value: cc }),
+			W.el("input", { type: "hidden", name: "asn", value: asn }),
+			sourceSelect(W, source),
+			W.el("button", { type: "submit" }, "Show"));
+
+		f.querySelector("select").addEventListener("change", function () {
+			location.assign(W.url("/network", { cc: cc, asn: asn, source: f.elements.source.value }));
+		});
+		return f;
+	}
+
 	window.WallwatchPages.network = function (W) {
 		var cc = W.param("cc").toUpperCase(), asn = W.param("asn").toUpperCase();
+		var source = W.param("source");
 		var head, name, summary, targets, changes;
 
 		if (!cc || !asn) {
@@ -158,16 +182,19 @@
 		name = W.el("span", { class: "netname", id: "network-name" });
 		W.title(asn + " · " + cc, W.el("p", { class: "lead" },
 			name, " ",
-			W.el("a", { href: W.countryUrl(cc), id: "country-link" }, "all networks of " + cc + " side by side"),
+			W.el("a", { href: W.url("/country", { cc: cc, source: source }), id: "country-link" },
+				"all networks of " + cc + " side by side"),
 			" · ",
-			W.el("a", { href: W.url("/changes", { cc: cc, asn: asn }), id: "changes-link" }, "what changed here")));
+			W.el("a", { href: W.url("/changes", { cc: cc, asn: asn, source: source }), id: "changes-link" },
+				"what changed here")));
+		W.app.appendChild(sourceForm(W, cc, asn, source));
 		head = W.el("div", { class: "net-summary", id: "net-summary" });
 		W.app.appendChild(head);
 		summary = head;
 		targets = W.section("Targets by state", "net-targets");
 		changes = W.section("Latest changes on this network", "net-changes");
 
-		W.part(summary, W.getJSON(W.apiUrl("networks", { cc: cc, asn: asn })), function (r) {
+		W.part(summary, W.getJSON(W.apiUrl("networks", { cc: cc, asn: asn, source: source })), function (r) {
 			var n = summaryOf(r, asn);
 
 			if (n && typeof n.network_name === "string") {
@@ -178,7 +205,8 @@
 				name.classList.add("none");
 			}
 			if (!n) {
-				W.add(summary, W.el("p", { class: "empty" }, "Nothing has been measured on this network."));
+				W.add(summary, W.el("p", { class: "empty" }, "Nothing has been measured on this network" +
+					(source ? " by " + (source === "ooni" ? "OONI's probes" : "Wallwatch's probes") : "") + "."));
 				return;
 			}
 			W.add(summary, [
@@ -189,10 +217,10 @@
 				methodList(W, n.methods)
 			]);
 		});
-		W.part(targets, W.allPages("targets", "targets", { cc: cc, asn: asn }, 20000), function (rows) {
+		W.part(targets, W.allPages("targets", "targets", { cc: cc, asn: asn, source: source }, 20000), function (rows) {
 			drawTargets(W, targets, rows, cc, asn);
 		});
-		W.part(changes, W.getJSON(W.apiUrl("changes", { cc: cc, asn: asn, limit: 20 })), function (r) {
+		W.part(changes, W.getJSON(W.apiUrl("changes", { cc: cc, asn: asn, source: source, limit: 20 })), function (r) {
 			var evs = Array.isArray(r.events) ? r.events : [];
 
 			if (!evs.length) {
@@ -202,7 +230,7 @@
 			changes.appendChild(W.el("ul", { class: "events" }, evs.map(function (e) { return changeItem(W, e); })));
 			if (r.next_cursor)
 				changes.appendChild(W.el("p", null,
-					W.el("a", { href: W.url("/changes", { cc: cc, asn: asn }) }, "All changes on this network")));
+					W.el("a", { href: W.url("/changes", { cc: cc, asn: asn, source: source }) }, "All changes on this network")));
 		});
 	};
 })();

@@ -7,7 +7,10 @@
 # The data: synthetic measurements from the analysis fixtures
 # (tests/web/lib.sh's synth, on an envelope the probe wrote against
 # fakenet) that make targets blocked on one network and accessible on
-# another. Asserts on the DOM Chromium built (names, counts, methods,
+# another; and OONI's measurements (tests/data/ooni/qa, moved to CN's
+# networks) of a target of their own, so that the source filter
+# (source=ooni|wallwatch, "Measured by") gives different counts. Asserts
+# on the DOM Chromium built (names, counts, methods,
 # links; markup in a target's input and in an AS name stays text) and
 # keeps screenshots and DOMs in build/test-artifacts/ (WW_ARTIFACTS).
 # Run from the top of the tree. Ends with "N passed, N failed".
@@ -96,6 +99,39 @@ submit "$LAB/syn2.jsonl"
 check "synthetic measurements stored" "200 $NSYN 0" \
 	"$CODE $(printf '%s' "$OUT" | jq '"\(.stored|length) \(.rejected|length)"' -r)"
 
+# T3: OONI's (web_connectivity, ooniprobe: OONI's QA measurements, their
+# network and times changed, each day another report): blocked by DNS on
+# CN AS4134, accessible on CN AS4837, where ours measured it too (NEWS,
+# as the others but one). So
+# T3 on AS4134 is OONI's alone, T3 on AS4837 both's, the rest ours.
+T3=https://www.example.com/
+ooni() { # TAG FIXTURE CC ASN DAYS
+	jq -c --arg tag "$1" --arg cc "$3" --arg asn "$4" --arg days "$5" \
+		--argjson mid "$MID" '. as $m
+| ($days | split(" ") | map(select(. != "") | tonumber))[] as $d
+| (($mid - $d * 86400 + 7200) | strftime("%Y-%m-%d %H:%M:%S")) as $t
+| $m | .report_id = "webtest_ooni_\($tag)_\($d)"
+| .measurement_start_time = $t | .test_start_time = $t
+| .probe_cc = $cc | .probe_asn = $asn
+| .test_keys.category_code = "NEWS"' "tests/data/ooni/qa/$2.json" >>"$LAB/ooni.jsonl"
+}
+: >"$LAB/ooni.jsonl"
+ooni o1 dnsBlockingNXDOMAIN CN AS4134 "6 5 4 3 2"
+ooni o2 successWithHTTPS CN AS4837 "5 3 1"
+check "OONI's: T3 is their input" "$T3" "$(jq -r .input "$LAB/ooni.jsonl" | sort -u)"
+submit "$LAB/ooni.jsonl" -H 'Content-Type: application/x-ndjson'
+check "OONI's measurements stored" "200 8 0" \
+	"$CODE $(printf '%s' "$OUT" | jq '"\(.stored|length) \(.rejected|length)"' -r)"
+: >"$LAB/syn.jsonl"
+synth t3 clean_https CN AS4837 2 "4 2" "$T3"
+jq -c '.test_keys.category_code = "NEWS"' "$LAB/syn.jsonl" >"$LAB/syn3.jsonl"
+submit "$LAB/syn3.jsonl"
+check "ours of T3 on AS4837 stored" "200 4" \
+	"$CODE $(printf '%s' "$OUT" | jq '.stored|length')"
+check "measurements by source: OONI's 8, ours the others" \
+	"8 $((NSYN + 4))" \
+	"$(api '/api/v1/measurements?source=ooni&limit=1000' | jq '.measurements|length') $(api '/api/v1/measurements?source=wallwatch&limit=1000' | jq '.measurements|length')"
+
 # --- the API --------------------------------------------------------------------
 check "whoami: the network's name from --asn-db" "AS64500 WALLWATCH-LOOPBACK" \
 	"$(api /api/v1/whoami | jq -r '"\(.asn) \(.network_name)"')"
@@ -105,10 +141,10 @@ check "networks: CN's three, by AS" "AS4134 AS4837 AS9808" \
 net() { jq -r --arg a "$1" ".networks[] | select(.probe_asn == \$a) | $2" "$LAB/nets.json"; }
 check "networks: AS4134's name" "CHINANET-BACKBONE No.31,Jin-rong Street" \
 	"$(net AS4134 .network_name)"
-check "networks: AS4134 blocks two targets, by tls and http-diff" \
-	"2 2 0 1 1" \
-	"$(net AS4134 '"\(.targets) \(.blocked) \(.accessible) \(.methods.tls) \(.methods["http-diff"])"')"
-check "networks: AS4837 blocks one, two accessible; methods add up" "3 1 2 1" \
+check "networks: AS4134 blocks three targets, by tls, http-diff and dns" \
+	"3 3 0 1 1 1" \
+	"$(net AS4134 '"\(.targets) \(.blocked) \(.accessible) \(.methods.tls) \(.methods["http-diff"]) \(.methods.dns)"')"
+check "networks: AS4837 blocks one, three accessible; methods add up" "4 1 3 1" \
 	"$(net AS4837 '"\(.targets) \(.blocked) \(.accessible) \([.methods[]] | add)"')"
 check "networks: AS9808 blocks by dns, its name as the table has it" \
 	"1 1 $EVIL_NAME" "$(net AS9808 '"\(.blocked) \(.methods.dns) \(.network_name)"')"
@@ -124,7 +160,7 @@ check "networks: state is no parameter of it" "state" \
 	"$(api "/api/v1/networks?cc=CN&state=blocked" | jq -r .parameter)"
 api "/api/v1/networks/matrix?cc=CN" >"$LAB/matrix.json"
 check "matrix: the targets blocked somewhere in CN, by input" \
-	"$T2 $HOSTILE $T1" "$(jq -r '[.targets[].input] | join(" ")' "$LAB/matrix.json")"
+	"$T2 $HOSTILE $T3 $T1" "$(jq -r '[.targets[].input] | join(" ")' "$LAB/matrix.json")"
 check "matrix: T1 on each network" "blocked tls accessible null blocked dns" \
 	"$(jq -r --arg i "$T1" '.targets[] | select(.input == $i) | .cells |
 		"\(.AS4134.state) \(.AS4134.method) \(.AS4837.state) \(.AS4837.method) \(.AS9808.state) \(.AS9808.method)"' "$LAB/matrix.json")"
@@ -161,6 +197,41 @@ check "changes: filtered by network" "AS9808" \
 check "changes: a bad cursor is a 400 naming it" "cursor" \
 	"$(api '/api/v1/changes?cursor=yesterday' | jq -r .parameter)"
 
+# --- the source: OONI's, ours, or both -----------------------------------------------
+nets_by() { # SOURCE: each network "asn targets blocked accessible"
+	api "/api/v1/networks?cc=CN&source=$1" |
+		jq -r '[.networks[] | "\(.probe_asn) \(.targets) \(.blocked) \(.accessible)"] | join("|")'
+}
+check "networks ?source=ooni: T3, on the two networks OONI measured" \
+	"AS4134 1 1 0|AS4837 1 0 1" "$(nets_by ooni)"
+check "networks ?source=wallwatch: ours (T3 on AS4837 too, ours as well)" \
+	"AS4134 2 2 0|AS4837 4 1 3|AS9808 1 1 0" "$(nets_by wallwatch)"
+check "networks ?source=all: as without it" \
+	"$(jq -c . "$LAB/nets.json")" "$(api "/api/v1/networks?cc=CN&source=all" | jq -c .)"
+check "networks ?source=OONI: a 400 naming source" "source" \
+	"$(api "/api/v1/networks?cc=CN&source=OONI" | jq -r .parameter)"
+check "matrix ?source=ooni: T3 alone, by dns on AS4134, accessible on AS4837" \
+	"$T3 blocked dns accessible AS4134 AS4837" \
+	"$(api "/api/v1/networks/matrix?cc=CN&source=ooni" | jq -r '"\([.targets[].input] | join(" ")) \(.targets[0].cells.AS4134.state) \(.targets[0].cells.AS4134.method) \(.targets[0].cells.AS4837.state) \([.networks[].probe_asn] | join(" "))"')"
+check "matrix ?source=wallwatch: ours (T3 blocked only where OONI measured it)" \
+	"$T2 $HOSTILE $T1" \
+	"$(api "/api/v1/networks/matrix?cc=CN&source=wallwatch" | jq -r '[.targets[].input] | join(" ")')"
+check "matrix ?source=bogus: a 400 naming source" "source" \
+	"$(api "/api/v1/networks/matrix?cc=CN&source=bogus" | jq -r .parameter)"
+api "/api/v1/changes?limit=1000&source=ooni" >"$LAB/changes-ooni.json"
+api "/api/v1/changes?limit=1000&source=wallwatch" >"$LAB/changes-ours.json"
+NEV_OONI=$(jq '.events|length' "$LAB/changes-ooni.json")
+NEV_OURS=$(jq '.events|length' "$LAB/changes-ours.json")
+T3_EV() { jq --arg i "$T3" --arg a "$1" '[.events[] | select(.input == $i and (.probe_asn == $a or $a == ""))] | length' "$LAB/changes.json"; }
+check "changes ?source=ooni: T3's (on AS4134 and AS4837), as /events" \
+	"$(T3_EV "") $(api '/api/v1/events?limit=1000&source=ooni' | jq '.events|length') $T3" \
+	"$NEV_OONI $NEV_OONI $(jq -r '[.events[].input] | unique | join(" ")' "$LAB/changes-ooni.json")"
+check "changes ?source=wallwatch: all but T3's on AS4134, as /events" \
+	"$((NEV - $(T3_EV AS4134))) $(api '/api/v1/events?limit=1000&source=wallwatch' | jq '.events|length')" \
+	"$NEV_OURS $NEV_OURS"
+check "changes: some of each source" "true true" \
+	"$([ "$NEV_OONI" -gt 0 ] && echo true) $([ "$NEV_OURS" -gt "$NEV_OONI" ] && echo true)"
+
 # --- pages served ------------------------------------------------------------------
 for p in "/network?cc=CN&asn=AS4134" "/country?cc=CN" /changes \
 	/static/page_network.js /static/page_country.js /static/page_changes.js; do
@@ -183,7 +254,7 @@ F=$LAB/network.html
 check_match "network: its AS name" \
 	'<span class="netname" id="network-name">CHINANET-BACKBONE No.31,Jin-rong Street</span>' "$(cat "$F")"
 check_match "network: its counts" \
-	'2 targets: <span class="badge state-blocked" data-state="blocked"[^>]*>2</span> blocked' "$(cat "$F")"
+	'3 targets: <span class="badge state-blocked" data-state="blocked"[^>]*>3</span> blocked' "$(cat "$F")"
 check "network: blocked by method, one each" "1 1" \
 	"$(count '<li data-method="tls"><span class="swatch o-tls"></span>TLS/SNI filtering: <strong>1</strong></li>' "$F") $(count '<li data-method="http-diff"><span class="swatch o-http-diff"></span>HTTP blockpage/different page: <strong>1</strong></li>' "$F")"
 check "network: a group per method" "1 1" \
@@ -197,6 +268,27 @@ check "network: its latest changes" \
 	"$(from '<section id="net-changes"' "$F" | grep -oE '<li data-to=' | wc -l | tr -d ' ')"
 check_match "network: to the country's page" '<a href="/country\?cc=CN" id="country-link">' "$(cat "$F")"
 shot network "/network?cc=CN&asn=AS4134" 1100
+
+# "Measured by": OONI's (T3 by DNS), ours (T1 and T2), kept in the links
+dom network-ooni "/network?cc=CN&asn=AS4134&source=ooni"
+F=$LAB/network-ooni.html
+check_match "network ?source=ooni: OONI's target" \
+	'1 target: <span class="badge state-blocked" data-state="blocked"[^>]*>1</span> blocked' "$(cat "$F")"
+check "network ?source=ooni: its dns group only, T3 in it (and in its changes)" "1 0 1 1" \
+	"$(count 'data-method="dns"><h3>Blocked by DNS tampering ' "$F") $(count 'data-method="tls"><h3>' "$F") $(count "class=\"target-link\">$T3</a></td>" "$F") $(count "class=\"target-link\">$T3</a> — " "$F")"
+check_match "network ?source=ooni: chosen in the form" '<option value="ooni" selected="">OONI</option>' "$(cat "$F")"
+check_match "network ?source=ooni: kept in the country's link" \
+	'<a href="/country\?cc=CN&amp;source=ooni" id="country-link">' "$(cat "$F")"
+check_match "network ?source=ooni: and in What changed" \
+	'<a href="/changes\?cc=CN&amp;asn=AS4134&amp;source=ooni" id="changes-link">' "$(cat "$F")"
+check "network ?source=ooni: its changes" \
+	"$(api '/api/v1/changes?cc=CN&asn=AS4134&source=ooni&limit=20' | jq '.events|length')" \
+	"$(from '<section id="net-changes"' "$F" | grep -oE '<li data-to=' | wc -l | tr -d ' ')"
+dom network-ours "/network?cc=CN&asn=AS4134&source=wallwatch"
+F=$LAB/network-ours.html
+check_match "network ?source=wallwatch: ours" \
+	'2 targets: <span class="badge state-blocked" data-state="blocked"[^>]*>2</span> blocked' "$(cat "$F")"
+check "network ?source=wallwatch: no T3" 0 "$(count "class=\"target-link\">$T3</a>" "$F")"
 
 dom network-evil "/network?cc=CN&asn=AS9808"
 F=$LAB/network-evil.html
@@ -217,12 +309,12 @@ check "country: a row per network" 3 "$(rows "$F" | grep -c '<tr class="row" dat
 ROW=$(rows "$F" | grep '<tr class="row" data-asn="AS4837"')
 check_match "country: AS4837 with its name and link" \
 	'<a href="/network\?cc=CN&amp;asn=AS4837" class="net-link">AS4837</a><div class="sub netname">CHINA169-BACKBONE CHINA UNICOM</div>' "$ROW"
-check_match "country: AS4837: 1 blocked, 2 accessible" \
-	'<td class="n-blocked" data-state="blocked"><span class="badge state-blocked">1</span></td><td class="n-disrupted" data-state="disrupted">0</td><td class="n-accessible" data-state="accessible"><span class="badge state-accessible">2</span></td>' "$ROW"
+check_match "country: AS4837: 1 blocked, 3 accessible" \
+	'<td class="n-blocked" data-state="blocked"><span class="badge state-blocked">1</span></td><td class="n-disrupted" data-state="disrupted">0</td><td class="n-accessible" data-state="accessible"><span class="badge state-accessible">3</span></td>' "$ROW"
 check_match "country: AS4134's methods" \
 	'data-method="http-diff"[^>]*><span class="swatch o-http-diff"></span>HTTP blockpage/different page 1</span><span class="method-count" data-method="tls"' \
 	"$(rows "$F" | grep '<tr class="row" data-asn="AS4134"')"
-check "country: the matrix, a row per target blocked somewhere" 3 \
+check "country: the matrix, a row per target blocked somewhere" 4 \
 	"$(from '<table class="matrix"' "$F" | sed 's/<\/table>.*//' |
 		sed 's/<tr/\n<tr/g' | grep -c '^<tr data-input=')"
 MROW=$(from '<table class="matrix"' "$F" | sed 's/<tr/\n<tr/g' |
@@ -248,6 +340,21 @@ check "country ?category=HUMR: one target in the matrix" 1 \
 		sed 's/<tr/\n<tr/g' | grep -c '^<tr data-input=')"
 check_match "country ?category=HUMR: kept in the form" '<option value="HUMR" selected="">' \
 	"$(cat "$LAB/country-humr.html")"
+
+mx_rows() { from '<table class="matrix"' "$1" | sed 's/<\/table>.*//' | sed 's/<tr/\n<tr/g' | grep -c '^<tr data-input='; }
+dom country-ooni "/country?cc=CN&source=ooni"
+F=$LAB/country-ooni.html
+check "country ?source=ooni: the networks OONI measured, T3 alone in the matrix" "2 1 1" \
+	"$(rows "$F" | grep -c '<tr class="row" data-asn=') $(mx_rows "$F") $(count "<tr data-input=\"$T3\">" "$F")"
+check_match "country ?source=ooni: chosen in the form" '<option value="ooni" selected="">OONI</option>' "$(cat "$F")"
+check_match "country ?source=ooni: kept in the networks' links" \
+	'<a href="/network\?cc=CN&amp;asn=AS4134&amp;source=ooni" class="net-link">AS4134</a>' "$(cat "$F")"
+check_match "country ?source=ooni: and in What changed" \
+	'<a href="/changes\?cc=CN&amp;source=ooni" id="changes-link">' "$(cat "$F")"
+dom country-ours "/country?cc=CN&source=wallwatch"
+F=$LAB/country-ours.html
+check "country ?source=wallwatch: three networks, three targets in the matrix, not T3" "3 3 0" \
+	"$(rows "$F" | grep -c '<tr class="row" data-asn=') $(mx_rows "$F") $(count "<tr data-input=\"$T3\">" "$F")"
 
 # --- what changed ---------------------------------------------------------------------
 dom changes "/changes"
@@ -276,6 +383,19 @@ dom changes-blocked "/changes?cc=CN&state=blocked&category=HUMR"
 F=$LAB/changes-blocked.html
 check "changes ?state=blocked&category=HUMR: the hostile target's block only" "1 1" \
 	"$(rows "$F" | grep -c '<tr class="row change" data-id="[0-9]*" data-to="blocked"') $(count '&lt;img/src=x/onerror=alert\(1\)&gt;&lt;script&gt;alert\(2\)&lt;/script&gt;</a>' "$F")"
+dom changes-ooni "/changes?source=ooni"
+F=$LAB/changes-ooni.html
+check "changes ?source=ooni: OONI's, as the API gives them" \
+	"$(jq -r '[.events[:50][].id] | join(" ")' "$LAB/changes-ooni.json")" \
+	"$(rows "$F" | grep -o '<tr class="row change" data-id="[0-9]*"' | grep -o '[0-9]*' | paste -sd' ')"
+check_match "changes ?source=ooni: chosen in the form" '<option value="ooni" selected="">OONI</option>' "$(cat "$F")"
+check_match "changes ?source=ooni: kept in the network's and country's links" \
+	'<a href="/country\?cc=CN&amp;source=ooni" class="cc-link">CN</a> · <a href="/network\?cc=CN&amp;asn=AS4134&amp;source=ooni" class="net-link">' \
+	"$(cat "$F")"
+dom changes-ours "/changes?source=wallwatch"
+check "changes ?source=wallwatch: ours (at most 50)" \
+	"$([ "$NEV_OURS" -gt 50 ] && echo 50 || echo "$NEV_OURS")" \
+	"$(rows "$LAB/changes-ours.html" | grep -c '<tr class="row change"')"
 # older pages: the cursor in the URL (a page of 50; here, a cursor from
 # the API's third event shows the events after it)
 CUR3=$(api "/api/v1/changes?limit=3" | jq -r .next_cursor)
