@@ -151,12 +151,14 @@
 		return url("/domain", { host: host });
 	}
 
+	/* The network and country pages keep the page's "Measured by"
+	 * (?source) of the page linking to them. */
 	function networkUrl(cc, asn) {
-		return url("/network", { cc: cc, asn: asn });
+		return url("/network", { cc: cc, asn: asn, source: param("source") });
 	}
 
 	function countryUrl(cc) {
-		return url("/country", { cc: cc });
+		return url("/country", { cc: cc, source: param("source") });
 	}
 
 	function rawUrl(uid) {

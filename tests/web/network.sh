@@ -247,6 +247,13 @@ check_match "overview: a network cell links to its page" \
 check_match "overview: the country's page" \
 	'<a href="/country\?cc=CN" class="cc-link">CN</a>' "$(cat "$F")"
 check_match "the header: What changed" '<a href="/changes">What changed</a>' "$(cat "$F")"
+# the overview's "Measured by" goes with its links to these pages
+dom net-overview-ooni "/?cc=CN&source=ooni"
+F=$LAB/net-overview-ooni.html
+check_match "overview (OONI's): a network cell's link keeps source" \
+	'<a href="/network\?cc=CN&amp;asn=AS4134&amp;source=ooni" class="net-link"' "$(cat "$F")"
+check_match "overview (OONI's): the country's link keeps source" \
+	'<a href="/country\?cc=CN&amp;source=ooni" class="cc-link">CN</a>' "$(cat "$F")"
 
 # --- a network ------------------------------------------------------------------------
 dom network "/network?cc=CN&asn=AS4134"
