@@ -21,7 +21,8 @@
 #             microseconds: bench/vpn/rusage.py), per target
 #   sent      sum of test_keys.exchanges[].sent (datagrams, or TCP writes),
 #             per target; n/a for tcp:// and tls://, which have no exchanges
-#   IP out    IP packets the probe sent to the servers' ports (an nft
+#   IP out    IP packets the probe sent to the servers' ports and to the
+#             closed port 33434 of the UDP kinds (an nft
 #             counter on the namespace's output hook: every SYN, ACK, FIN,
 #             resend included), per target; DNS queries counted apart
 #   wall      seconds per run (mostly waiting: a neutral payload that no
@@ -167,8 +168,9 @@ for p in $WG_PORTS; do
 done
 lab_wait quic "$LAB_DIR/quic.err" "Using document root" || exit 1
 
-# The probe's packets to the servers' ports, and its DNS queries.
-udp_ports="1194, 500, 4500, 443, $(echo "$WG_PORTS" | sed 's/ /, /g')"
+# The probe's packets to the servers' ports and to the closed port that
+# every UDP kind asks (33434: engine/core/vpnplan.c), and its DNS queries.
+udp_ports="1194, 500, 4500, 443, 33434, $(echo "$WG_PORTS" | sed 's/ /, /g')"
 lab_in "$LAB_NS_S" nft -f - <<EOF || exit 1
 table inet wwbench {
 	counter to_servers { }
@@ -177,7 +179,7 @@ table inet wwbench {
 		type filter hook output priority filter; policy accept;
 		meta l4proto { tcp, udp } th dport $DNS_PORT counter name dns
 		udp dport { $udp_ports } counter name to_servers
-		tcp dport { 1194, $HTTP_PORT, $TLS_GOOD_PORT } \
+		tcp dport { 1194, 33434, $HTTP_PORT, $TLS_GOOD_PORT } \
 			counter name to_servers
 	}
 }
