@@ -290,18 +290,6 @@ log_attempt(struct alerts *a, const struct delivery *d, long status,
 		a->log_n++;
 }
 
-static json_t *
-iso_json(int64_t t)
-{
-	char buf[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
-}
-
 json_t *
 alerts_deliveries_json(struct alerts *a)
 {
@@ -319,11 +307,11 @@ alerts_deliveries_json(struct alerts *a)
 		json_array_append_new(
 			log,
 			json_pack("{s:o,s:i,s:s,s:s,s:i,s:I,s:s,s:s}", "time",
-				  iso_json(r->time), "webhook", r->hook + 1,
-				  "origin", a->origin[r->hook], "alert", r->key,
-				  "attempt", r->attempt, "status",
-				  (json_int_t)r->status, "result", r->result,
-				  "error", r->error));
+				  api_json_time(r->time), "webhook",
+				  r->hook + 1, "origin", a->origin[r->hook],
+				  "alert", r->key, "attempt", r->attempt,
+				  "status", (json_int_t)r->status, "result",
+				  r->result, "error", r->error));
 	}
 	o = json_pack(
 		"{s:o,s:I,s:I,s:f,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"

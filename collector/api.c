@@ -82,8 +82,8 @@ api_store(struct api *a)
 	return a->st;
 }
 
-static json_t *
-jtime(int64_t t)
+json_t *
+api_json_time(int64_t t)
 {
 	char buf[21];
 	time_t tt = (time_t)t;
@@ -96,8 +96,8 @@ jtime(int64_t t)
 	return json_string(buf);
 }
 
-static json_t *
-jstr(const char *s)
+json_t *
+api_json_str(const char *s)
 {
 	return s != NULL ? json_string(s) : json_null();
 }
@@ -118,14 +118,14 @@ target_cb(const struct store_target *t, void *arg)
 
 	rs->last_id = t->id;
 	json_object_set_new(o, "id", json_integer(t->id));
-	json_object_set_new(o, "input", jstr(t->input));
-	json_object_set_new(o, "category_code", jstr(t->category_code));
-	json_object_set_new(o, "probe_cc", jstr(t->cc));
-	json_object_set_new(o, "probe_asn", jstr(t->asn));
-	json_object_set_new(o, "state", jstr(t->state));
-	json_object_set_new(o, "method", jstr(t->method));
-	json_object_set_new(o, "since", jtime(t->since));
-	json_object_set_new(o, "last_tested", jtime(t->last_tested));
+	json_object_set_new(o, "input", api_json_str(t->input));
+	json_object_set_new(o, "category_code", api_json_str(t->category_code));
+	json_object_set_new(o, "probe_cc", api_json_str(t->cc));
+	json_object_set_new(o, "probe_asn", api_json_str(t->asn));
+	json_object_set_new(o, "state", api_json_str(t->state));
+	json_object_set_new(o, "method", api_json_str(t->method));
+	json_object_set_new(o, "since", api_json_time(t->since));
+	json_object_set_new(o, "last_tested", api_json_time(t->last_tested));
 	/* The store counts in percent; the API gives the share, 0 to 1. */
 	json_object_set_new(o, "pct_blocked_30",
 			    t->pct_blocked_30 < 0
@@ -150,9 +150,9 @@ bucket_cb(const struct store_bucket *b, void *arg)
 		b->http_failure, b->http_diff, b->server_side, b->down,
 		b->failed,	 b->protocol,  b->endpoint,
 	};
-	json_t *o =
-		json_pack("{s:s?,s:s?,s:s?,s:o}", "input", b->input, "probe_cc",
-			  b->cc, "probe_asn", b->asn, "start", jtime(b->start));
+	json_t *o = json_pack("{s:s?,s:s?,s:s?,s:o}", "input", b->input,
+			      "probe_cc", b->cc, "probe_asn", b->asn, "start",
+			      api_json_time(b->start));
 
 	for (int i = 0; o != NULL && i < WW_CLASS_N; i++)
 		json_object_set_new(o, ww_class_name(i),
@@ -168,13 +168,13 @@ event_cb(const struct store_event *e, void *arg)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "id", json_integer(e->id));
-	json_object_set_new(o, "time", jtime(e->time));
-	json_object_set_new(o, "input", jstr(e->input));
-	json_object_set_new(o, "probe_cc", jstr(e->cc));
-	json_object_set_new(o, "probe_asn", jstr(e->asn));
-	json_object_set_new(o, "from", jstr(e->from_state));
-	json_object_set_new(o, "to", jstr(e->to_state));
-	json_object_set_new(o, "method", jstr(e->method));
+	json_object_set_new(o, "time", api_json_time(e->time));
+	json_object_set_new(o, "input", api_json_str(e->input));
+	json_object_set_new(o, "probe_cc", api_json_str(e->cc));
+	json_object_set_new(o, "probe_asn", api_json_str(e->asn));
+	json_object_set_new(o, "from", api_json_str(e->from_state));
+	json_object_set_new(o, "to", api_json_str(e->to_state));
+	json_object_set_new(o, "method", api_json_str(e->method));
 	json_object_set_new(o, "measurements", uids ? uids : json_array());
 	json_array_append_new(arg, o);
 	return 0;
@@ -213,22 +213,25 @@ row_json(const struct store_row *r)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "id", json_integer(r->id));
-	json_object_set_new(o, "measurement_uid", jstr(r->uid));
-	json_object_set_new(o, "input", jstr(r->input));
-	json_object_set_new(o, "test_name", jstr(r->test_name));
+	json_object_set_new(o, "measurement_uid", api_json_str(r->uid));
+	json_object_set_new(o, "input", api_json_str(r->input));
+	json_object_set_new(o, "test_name", api_json_str(r->test_name));
 	/* where it comes from (docs/ooni-data.md, "Source") */
 	json_object_set_new(o, "source", json_string(store_source_of(r)));
-	json_object_set_new(o, "software_name", jstr(r->software_name));
-	json_object_set_new(o, "software_version", jstr(r->software_version));
-	json_object_set_new(o, "test_version", jstr(r->test_version));
-	json_object_set_new(o, "category_code", jstr(r->category_code));
-	json_object_set_new(o, "probe_cc", jstr(r->probe_cc));
-	json_object_set_new(o, "probe_asn", jstr(r->probe_asn));
-	json_object_set_new(o, "observed_cc", jstr(r->observed_cc));
-	json_object_set_new(o, "observed_asn", jstr(r->observed_asn));
+	json_object_set_new(o, "software_name", api_json_str(r->software_name));
+	json_object_set_new(o, "software_version",
+			    api_json_str(r->software_version));
+	json_object_set_new(o, "test_version", api_json_str(r->test_version));
+	json_object_set_new(o, "category_code", api_json_str(r->category_code));
+	json_object_set_new(o, "probe_cc", api_json_str(r->probe_cc));
+	json_object_set_new(o, "probe_asn", api_json_str(r->probe_asn));
+	json_object_set_new(o, "observed_cc", api_json_str(r->observed_cc));
+	json_object_set_new(o, "observed_asn", api_json_str(r->observed_asn));
 	json_object_set_new(o, "geo_mismatch", json_boolean(r->geo_mismatch));
-	json_object_set_new(o, "measurement_start_time", jtime(r->start_time));
-	json_object_set_new(o, "received_time", jtime(r->received_time));
+	json_object_set_new(o, "measurement_start_time",
+			    api_json_time(r->start_time));
+	json_object_set_new(o, "received_time",
+			    api_json_time(r->received_time));
 	json_object_set_new(o, "blocking",
 			    r->blocking == NULL ? json_null()
 			    : strcmp(r->blocking, "false") == 0
@@ -237,17 +240,21 @@ row_json(const struct store_row *r)
 	json_object_set_new(o, "accessible",
 			    r->accessible < 0 ? json_null()
 					      : json_boolean(r->accessible));
-	json_object_set_new(o, "blocking_detail", jstr(r->blocking_detail));
+	json_object_set_new(o, "blocking_detail",
+			    api_json_str(r->blocking_detail));
 	/* the verdict's class (verdict.h), so that no reader classifies */
 	json_object_set_new(
 		o, "class",
 		json_string(ww_class_name(ww_classify(
 			r->blocking, r->blocking_detail, r->accessible))));
 	json_object_set_new(o, "confirmed", json_boolean(r->confirmed));
-	json_object_set_new(o, "analysis_version", jstr(r->analysis_version));
-	json_object_set_new(o, "analysis_reason", jstr(r->analysis_reason));
+	json_object_set_new(o, "analysis_version",
+			    api_json_str(r->analysis_version));
+	json_object_set_new(o, "analysis_reason",
+			    api_json_str(r->analysis_reason));
 	json_object_set_new(o, "evidence", evidence_json(r->evidence));
-	json_object_set_new(o, "evidence_detail", jstr(r->evidence_detail));
+	json_object_set_new(o, "evidence_detail",
+			    api_json_str(r->evidence_detail));
 	json_object_set_new(o, "confirmed_by_packets",
 			    json_boolean(confirmed_by_packets(r)));
 	json_object_set_new(o, "packets", json_integer(r->packets));
@@ -439,7 +446,7 @@ get_packets(struct api *a, struct evhttp_request *req, const char *uid)
 	free(raw);
 	p = pktview_trim(m);
 	o = json_object();
-	json_object_set_new(o, "measurement_uid", jstr(uid));
+	json_object_set_new(o, "measurement_uid", api_json_str(uid));
 	json_object_set_new(o, "packets", p != NULL ? p : json_null());
 	json_decref(m);
 	reply_json(req, 200, "OK", o);
@@ -773,8 +780,9 @@ api_whoami(struct evhttp_request *req, const struct ww_asndb *asn)
 			    found && strcmp(cc, "ZZ") != 0 ? json_string(cc)
 							   : json_null());
 	/* the table's AS description (cleaned by asndb.c), when it has one */
-	json_object_set_new(o, "network_name",
-			    jstr(found ? ww_asndb_name(asn, as) : NULL));
+	json_object_set_new(
+		o, "network_name",
+		api_json_str(found ? ww_asndb_name(asn, as) : NULL));
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 			  "Cache-Control", "no-store");
 	reply_json(req, 200, "OK", o);

@@ -44,29 +44,9 @@
 #define CURSOR_MAX 48
 
 static json_t *
-jtime(int64_t t)
-{
-	char buf[21];
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0)
-		return json_null();
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
-}
-
-static json_t *
-jstr(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
-
-static json_t *
 jname(const struct ww_asndb *db, const char *asn)
 {
-	return jstr(ww_asndb_name_of(db, asn));
+	return api_json_str(ww_asndb_name_of(db, asn));
 }
 
 /* 400 {"error": err, "parameter": param}. */
@@ -164,7 +144,7 @@ static void
 keep_time(json_t *o, const char *key, int64_t t, bool max)
 {
 	const char *old = json_string_value(json_object_get(o, key));
-	json_t *j = jtime(t);
+	json_t *j = api_json_time(t);
 	const char *now = json_string_value(j);
 
 	/* ISO 8601 UTC of one width: text order is time order */
@@ -240,16 +220,17 @@ cell_cb(const struct store_cell *c, void *arg)
 	if (c->asn == NULL)
 		return 0;
 	if (cur == NULL || strcmp(cur, c->input) != 0) {
-		x->cur = json_pack("{s:s,s:o,s:o}", "input", c->input,
-				   "category_code", jstr(c->category_code),
-				   "cells", json_object());
+		x->cur = json_pack(
+			"{s:s,s:o,s:o}", "input", c->input, "category_code",
+			api_json_str(c->category_code), "cells", json_object());
 		if (x->cur == NULL) /* not UTF-8: the ingest lets none in */
 			return 0;
 		json_array_append_new(x->targets, x->cur);
 	}
-	cell = json_pack("{s:o,s:o,s:o,s:o}", "state", jstr(c->state), "method",
-			 jstr(c->method), "since", jtime(c->since),
-			 "last_tested", jtime(c->last_tested));
+	cell = json_pack("{s:o,s:o,s:o,s:o}", "state", api_json_str(c->state),
+			 "method", api_json_str(c->method), "since",
+			 api_json_time(c->since), "last_tested",
+			 api_json_time(c->last_tested));
 	json_object_set_new(json_object_get(x->cur, "cells"), c->asn, cell);
 	if (json_object_get(x->networks, c->asn) == NULL)
 		json_object_set_new(x->networks, c->asn, jname(x->db, c->asn));
@@ -324,7 +305,7 @@ api_network_matrix(struct evhttp_request *req, struct store *st,
 	if (more && x.cur != NULL)
 		last = json_string_value(json_object_get(x.cur, "input"));
 	o = json_pack("{s:o,s:o,s:o}", "networks", columns(x.networks),
-		      "targets", x.targets, "next_cursor", jstr(last));
+		      "targets", x.targets, "next_cursor", api_json_str(last));
 	json_decref(x.networks);
 	answer(req, rc, o, err);
 	api_query_clear(&q);
@@ -349,15 +330,15 @@ change_cb(const struct store_change *c, void *arg)
 	x->last_time = e->time;
 	x->last_id = e->id;
 	json_object_set_new(o, "id", json_integer(e->id));
-	json_object_set_new(o, "time", jtime(e->time));
-	json_object_set_new(o, "input", jstr(e->input));
-	json_object_set_new(o, "category_code", jstr(c->category_code));
-	json_object_set_new(o, "probe_cc", jstr(e->cc));
-	json_object_set_new(o, "probe_asn", jstr(e->asn));
+	json_object_set_new(o, "time", api_json_time(e->time));
+	json_object_set_new(o, "input", api_json_str(e->input));
+	json_object_set_new(o, "category_code", api_json_str(c->category_code));
+	json_object_set_new(o, "probe_cc", api_json_str(e->cc));
+	json_object_set_new(o, "probe_asn", api_json_str(e->asn));
 	json_object_set_new(o, "network_name", jname(x->db, e->asn));
-	json_object_set_new(o, "from", jstr(e->from_state));
-	json_object_set_new(o, "to", jstr(e->to_state));
-	json_object_set_new(o, "method", jstr(e->method));
+	json_object_set_new(o, "from", api_json_str(e->from_state));
+	json_object_set_new(o, "to", api_json_str(e->to_state));
+	json_object_set_new(o, "method", api_json_str(e->method));
 	json_object_set_new(o, "measurements",
 			    json_is_array(uids) ? uids : json_array());
 	if (!json_is_array(uids))

@@ -110,6 +110,10 @@ struct api *api_new(struct store *st);
 void api_free(struct api *a);
 /* The store a reads (for api_network.h's handlers). */
 struct store *api_store(struct api *a);
+/* The read API's JSON values: unix seconds t as "YYYY-MM-DDTHH:MM:SSZ"
+ * (null for t <= 0, never stored), and s or null. */
+json_t *api_json_time(int64_t t);
+json_t *api_json_str(const char *s);
 /* The read API's endpoints, GET and HEAD (routes.c has their paths). */
 enum api_endpoint {
 	API_TARGETS,	  /* /api/v1/targets */

@@ -13,21 +13,12 @@ set -u
 COLLECTOR=$1
 ART=${WW_ARTIFACTS:-build/test-artifacts}
 
-CHROMIUM=
-for c in chromium chromium-browser; do
-	if command -v "$c" >/dev/null 2>&1; then
-		CHROMIUM=$(command -v "$c")
-		break
-	fi
-done
-if [ -z "$CHROMIUM" ]; then
-	echo "web test: chromium is not installed (apt-get install chromium)" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
 
 . tests/integration/lib.sh
+. tests/web/lib.sh # find_chromium, chrome
+# (after tests/web/lib.sh: its synth is the alerts' own)
 . tests/integration/alerts_lib.sh
+find_chromium
 COL_PID=
 RCV_PID=
 LAB=$(mktemp -d "${TMPDIR:-/tmp}/wallwatch-webalerts.XXXXXX")
@@ -76,40 +67,30 @@ wait_until 60 given_up
 check "the delivery given up after 3 attempts" "1 3" \
 	"$(metric 'wallwatch_webhook_deliveries_total{result="given_up"}') $(cat "$LAB/rcv/count")"
 
-chrome() {
-	HOME=$LAB/home timeout -k 5 90 "$CHROMIUM" --headless --no-sandbox \
-		--disable-gpu --disable-quic --no-first-run \
-		--no-default-browser-check --disable-background-networking \
-		--disable-component-update --disable-sync --disable-extensions \
-		--disable-default-apps --disable-domain-reliability --no-pings \
-		--no-proxy-server --disable-dev-shm-usage --hide-scrollbars \
-		--force-device-scale-factor=1 --enable-logging=stderr --v=0 \
-		--user-data-dir="$(mktemp -d "$LAB/chrome.XXXXXX")" \
-		--virtual-time-budget=5000 "$@" 2>>"$LAB/chromium.log"
-}
-count() { grep -oF -- "$1" "$2" | wc -l | tr -d ' '; }
+# countf TEXT FILE: how many times TEXT (fixed) occurs in FILE
+countf() { grep -oF -- "$1" "$2" | wc -l | tr -d ' '; }
 
 PAGE="/alerts?cc=CN&state=blocked"
 chrome --dump-dom "$B$PAGE" >"$LAB/alerts.html"
 check "chromium loaded $PAGE" 0 $?
 cp "$LAB/alerts.html" "$ART/web-alerts.html"
 D=$LAB/alerts.html
-check "the page finished loading" 1 "$(count 'data-ready="true"' "$D")"
+check "the page finished loading" 1 "$(countf 'data-ready="true"' "$D")"
 check "no part of it failed" 0 "$(grep -c 'data-error=\|class="error"' "$D")"
-check "one alert listed" 1 "$(count '<li class="alert alert-onset">' "$D")"
-check "its title" 1 "$(count '3 targets blocked in CN · AS4134 since' "$D")"
-check "its three targets" 3 "$(count '<li><code>https://' "$D")"
+check "one alert listed" 1 "$(countf '<li class="alert alert-onset">' "$D")"
+check "its title" 1 "$(countf '3 targets blocked in CN · AS4134 since' "$D")"
+check "its three targets" 3 "$(countf '<li><code>https://' "$D")"
 check "the hostile input is text: escaped in the DOM" 1 \
-	"$(count '&lt;img/src=x/onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;' "$D")"
+	"$(countf '&lt;img/src=x/onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;' "$D")"
 check "... and no element made of it" 0 "$(grep -c '<img\|<script>alert' "$D")"
 check "the feed's link keeps the filters" 1 \
-	"$(count 'href="/feed.atom?cc=CN&amp;state=blocked"' "$D")"
+	"$(countf 'href="/feed.atom?cc=CN&amp;state=blocked"' "$D")"
 check "the webhook by its origin" 1 \
-	"$(count "#1 http://127.0.0.1:$RPORT." "$D")"
+	"$(countf "#1 http://127.0.0.1:$RPORT." "$D")"
 check "never its credentials, path or query" 0 "$(grep -c 's3cr3t\|hook:pw\|/in?' "$D")"
-check "the delivery log: three attempts" 3 "$(count '<tr class="delivery' "$D")"
-check "... the last given up" 1 "$(count '<tr class="delivery delivery-given-up">' "$D")"
-check "... two retrying" 2 "$(count '<tr class="delivery delivery-retrying">' "$D")"
+check "the delivery log: three attempts" 3 "$(countf '<tr class="delivery' "$D")"
+check "... the last given up" 1 "$(countf '<tr class="delivery delivery-given-up">' "$D")"
+check "... two retrying" 2 "$(countf '<tr class="delivery delivery-retrying">' "$D")"
 
 rm -f "$ART/web-alerts.png"
 chrome --screenshot="$ART/web-alerts.png" --window-size=1280,900 "$B$PAGE" >/dev/null
@@ -118,6 +99,6 @@ check "screenshot" "89 50 4e 47" \
 
 chrome --dump-dom "$B/alerts?cc=IR" >"$LAB/empty.html"
 check "another country: no alert, said so" 1 \
-	"$(count 'No blocking began or ended in the last 30 days for these filters.' "$LAB/empty.html")"
+	"$(countf 'No blocking began or ended in the last 30 days for these filters.' "$LAB/empty.html")"
 
 finish

@@ -1,5 +1,5 @@
 # tests/web/lib.sh - what the browser tests of the web view share
-# (tests/web/run.sh, tests/web/network.sh): finding Chromium, loading a
+# (tests/web/run.sh, network.sh, measurement.sh, alerts.sh): finding Chromium, loading a
 # page and keeping its DOM and a screenshot, counting in a DOM, and
 # synthetic measurements from the analysis fixtures. Sourced after
 # tests/integration/lib.sh (check, LAB); the callers set B (the

@@ -21,22 +21,13 @@ PROBE=$2
 FAKENET=$3
 ART=${WW_ARTIFACTS:-build/test-artifacts}
 
-CHROMIUM=
-for c in chromium chromium-browser; do
-	if command -v "$c" >/dev/null 2>&1; then
-		CHROMIUM=$(command -v "$c")
-		break
-	fi
-done
-if [ -z "$CHROMIUM" ]; then
-	echo "measurement page test: chromium is not installed; it needs" \
-		"Debian's chromium package (make check-deps installs it:" \
-		"apt-get install chromium)" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-fi
 
+# Chromium and the helpers the browser tests share (tests/web/lib.sh);
+# dom and shot are this test's own below (its artifacts' names, the
+# failed parts a hostile measurement is expected to show).
 . tests/integration/lib.sh
+. tests/web/lib.sh
+find_chromium
 lab_start "$FAKENET"
 DB=$LAB/collector.db
 COL_PID=
@@ -57,25 +48,9 @@ lab_collector "$LAB/col.err" "$COLLECTOR" "$DB" --min-submitters 1 \
 	--allow-geo-mismatch yes
 B=http://127.0.0.1:$PORT
 api() { curl -s --max-time 20 "$B$1"; }
-# count REGEX FILE: how many times REGEX (ERE) occurs in FILE
-count() { grep -oE -- "$1" "$2" | wc -l | tr -d ' '; }
-# rows FILE: the DOM with each table row on a line of its own
-rows() { sed 's/<tr/\n<tr/g; s/<\/tr>/<\/tr>\n/g' "$1" | grep '^<tr'; }
 # block FILE CLASS: from each element of CLASS on, one per line (the DOM
 # is one line; this cuts it where each such block starts)
 block() { sed "s/<div class=\"$2\"/\n&/g" "$1" | grep "^<div class=\"$2\""; }
-
-chrome() {
-	HOME=$LAB/home timeout -k 5 90 "$CHROMIUM" --headless --no-sandbox \
-		--disable-gpu --disable-quic --no-first-run \
-		--no-default-browser-check --disable-background-networking \
-		--disable-component-update --disable-sync --disable-extensions \
-		--disable-default-apps --disable-domain-reliability --no-pings \
-		--no-proxy-server --disable-dev-shm-usage --hide-scrollbars \
-		--force-device-scale-factor=1 --enable-logging=stderr --v=0 \
-		--user-data-dir="$(mktemp -d "$LAB/chrome.XXXXXX")" \
-		--virtual-time-budget=5000 "$@" 2>>"$LAB/chromium.log"
-}
 
 # dom NAME PATH [ERRORS]: Chromium's DOM of the page, in $LAB/NAME.html
 # (and kept); ERRORS: how many failed parts are expected (default 0).
