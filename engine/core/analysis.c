@@ -888,6 +888,34 @@ write_keys(struct ctx *c)
 	json_object_set_new(tk, "analysis", a);
 }
 
+/*
+ * An https target's QUIC step (the probe's --quic): its exchanges are a
+ * quic:// target's, and their verdict is that target's (decide_vpn, the
+ * same rules), written apart as analysis.quic so that the web verdict,
+ * decided before from DNS, TCP, TLS and HTTP alone, stays what it was.
+ */
+static void
+write_quic(struct ctx *c)
+{
+	json_t *a = jobj(c->tk, "analysis"), *q;
+	struct verdict web = c->v;
+	int hop = c->cur_hop;
+
+	if (a == NULL || !c->have_target || c->t.kind != WW_TARGET_HTTPS ||
+	    jlen(jarr(c->tk, "exchanges")) == 0)
+		return;
+	if (!decide_vpn(c))
+		set_null_nohop(c, "no_observations", NULL);
+	q = json_object();
+	json_object_set_new(q, "blocking", blocking_json(c->v.blocking));
+	json_object_set_new(q, "accessible", tri_json(c->v.accessible));
+	json_object_set_new(q, "detail", str_or_null(c->v.detail));
+	json_object_set_new(q, "reason", json_string(c->v.reason));
+	json_object_set_new(a, "quic", q);
+	c->v = web;
+	c->cur_hop = hop;
+}
+
 static void
 ctx_free(struct ctx *c)
 {
@@ -952,6 +980,7 @@ analyze(json_t *m, json_t *tk, const struct ww_fingerprints *fp)
 	apply_dns_consistency(c);
 	apply_network_check(c);
 	write_keys(c);
+	write_quic(c);
 	ctx_free(c);
 }
 
