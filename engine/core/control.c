@@ -196,8 +196,7 @@ ww_control_req_parse(const char *body, size_t len, bool ooni,
 		    parse_addrs(r, json_object_get(j, "addrs"), false, err,
 				errlen) != 0)
 			goto out;
-		if (parse_quic(r, json_object_get(j, "quic"), err, errlen) !=
-		    0)
+		if (parse_quic(r, json_object_get(j, "quic"), err, errlen) != 0)
 			goto out;
 		sni = json_object_get(j, "sni");
 		/* An IP literal is no server name (RFC 6066 section 3):

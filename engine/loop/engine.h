@@ -175,8 +175,8 @@ struct ww_job_opts {
 	const char *sni; /* SNI for the handshakes; NULL: the target's host */
 	bool no_control; /* probe side: do not ask the controls (a
 			    reference target needs no second opinion) */
-	bool quic; /* control side: the request asked an https target's
-		      QUIC step ("quic": true) */
+	bool quic;	 /* control side: the request asked an https target's
+			    QUIC step ("quic": true) */
 };
 
 /* ww_job_start with options (opts may be NULL). */

@@ -454,8 +454,8 @@ xb_plan(void *arg, const char *ip, struct ww_xdriver **d, size_t max)
 {
 	struct ww_job *j = arg;
 
-	return ww_vpn_plan(j->quic_started ? &j->qt : &j->t, &j->e->vpn, ip,
-			   d, max);
+	return ww_vpn_plan(j->quic_started ? &j->qt : &j->t, &j->e->vpn, ip, d,
+			   max);
 }
 
 /* The exchanges of a VPN or QUIC endpoint at its addresses (and, as the

@@ -940,15 +940,13 @@ test_packets_bounded(void **state)
 static json_t *
 qx(const char *payload, bool answered)
 {
-	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "ip",
-			 "93.184.215.14", "port", 443, "endpoint",
-			 "93.184.215.14:443", "transport", "udp", "protocol",
-			 "quic", "payload", payload, "answered", answered,
-			 "stage",
-			 answered ? json_string("server_hello") : json_null(),
-			 "failure",
-			 answered ? json_null()
-				  : json_string("generic_timeout_error"));
+	return json_pack(
+		"{s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "ip",
+		"93.184.215.14", "port", 443, "endpoint", "93.184.215.14:443",
+		"transport", "udp", "protocol", "quic", "payload", payload,
+		"answered", answered, "stage",
+		answered ? json_string("server_hello") : json_null(), "failure",
+		answered ? json_null() : json_string("generic_timeout_error"));
 }
 
 /* The QUIC step's three at the target's port: the version ping and the

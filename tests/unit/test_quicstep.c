@@ -55,8 +55,7 @@ env_start(struct env *v, bool quic, bool control_service)
 	assert_int_equal(getsockname(v->hold, (struct sockaddr *)&a, &len), 0);
 	v->port = ntohs(a.sin_port);
 	a.sin_port = htons(9); /* connected elsewhere: ours are refused */
-	assert_int_equal(connect(v->hold, (struct sockaddr *)&a, sizeof(a)),
-			 0);
+	assert_int_equal(connect(v->hold, (struct sockaddr *)&a, sizeof(a)), 0);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.resolver = "127.0.0.1:53";
 	cfg.timeout = 5;
@@ -177,8 +176,8 @@ test_without_quic_nothing_changes(void **state)
 	assert_int_equal(m->n_xchg, 0);
 	assert_true(m->n_tcp >= 1);
 	j = ww_measurement_to_json(m);
-	assert_null(json_object_get(json_object_get(j, "test_keys"),
-				    "exchanges"));
+	assert_null(
+		json_object_get(json_object_get(j, "test_keys"), "exchanges"));
 	json_decref(j);
 	ww_measurement_free(m);
 	env_stop(&v);
