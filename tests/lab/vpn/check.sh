@@ -27,6 +27,7 @@ vpn_runs() {
 		lab_bg "probe_vpn_$_vr" "$LAB_NS_C" timeout 120 \
 			"$BUILD/wallwatch-probe" run --list "$LAB_DIR/vpn-$_vr.csv" \
 			--resolver "$LAB_SERVER:53" --control "$CONTROL" \
+			--ca-file "$LAB_DIR/certs/ca.pem" \
 			--timeout "$STEP_TIMEOUT" --concurrency 32 --quiet \
 			--output "$LAB_DIR/vpn-$_vr.jsonl" $_vr_opt
 	done
