@@ -198,27 +198,39 @@ decide_fingerprints(struct ctx *c)
 	return false;
 }
 
+/* Was a record of arr stopped by SIGINT/SIGTERM? */
+static bool
+interrupted_in(const json_t *arr)
+{
+	for (size_t i = 0; i < jlen(arr); i++) {
+		const json_t *e = json_array_get(arr, i);
+
+		if (is(jfailure(e), failure_interrupted) ||
+		    is(jfailure(jobj(e, "status")), failure_interrupted))
+			return true;
+	}
+	return false;
+}
+
+/* An https target's exchanges are its QUIC step's (--quic), judged apart
+ * (write_quic): they never touch the web verdict. */
+static bool
+quic_step(const struct ctx *c)
+{
+	return c->have_target && c->t.kind == WW_TARGET_HTTPS;
+}
+
 /* A step stopped by SIGINT/SIGTERM says nothing about the network. */
 static bool
 any_interrupted(const struct ctx *c)
 {
 	static const char *const arrays[] = {"queries", "tcp_connect",
-					     "tls_handshakes", "requests",
-					     "exchanges"};
+					     "tls_handshakes", "requests"};
 
-	for (size_t a = 0; a < WW_ARRAY_LEN(arrays); a++) {
-		const json_t *arr = jarr(c->tk, arrays[a]);
-
-		for (size_t i = 0; i < jlen(arr); i++) {
-			const json_t *e = json_array_get(arr, i);
-
-			if (is(jfailure(e), failure_interrupted) ||
-			    is(jfailure(jobj(e, "status")),
-			       failure_interrupted))
-				return true;
-		}
-	}
-	return false;
+	for (size_t a = 0; a < WW_ARRAY_LEN(arrays); a++)
+		if (interrupted_in(jarr(c->tk, arrays[a])))
+			return true;
+	return !quic_step(c) && interrupted_in(jarr(c->tk, "exchanges"));
 }
 
 /*
@@ -901,10 +913,12 @@ write_quic(struct ctx *c)
 	struct verdict web = c->v;
 	int hop = c->cur_hop;
 
-	if (a == NULL || !c->have_target || c->t.kind != WW_TARGET_HTTPS ||
-	    jlen(jarr(c->tk, "exchanges")) == 0)
+	if (a == NULL || !quic_step(c) || jlen(jarr(c->tk, "exchanges")) == 0)
 		return;
-	if (!decide_vpn(c))
+	c->cur_hop = 0;
+	if (interrupted_in(jarr(c->tk, "exchanges")))
+		set_null_nohop(c, "interrupted", NULL); /* V2 */
+	else if (!decide_vpn(c))
 		set_null_nohop(c, "no_observations", NULL);
 	q = json_object();
 	json_object_set_new(q, "blocking", blocking_json(c->v.blocking));

@@ -1062,6 +1062,38 @@ test_quic_step_verdicts(void **state)
 	}
 }
 
+/* The QUIC step stopped by SIGINT/SIGTERM: its verdict null
+ * ("interrupted"), the web verdict what it was. */
+static void
+test_quic_step_interrupted(void **state)
+{
+	json_t *plain = build_case("clean_https", NULL);
+	json_t *m = with_quic("clean_https", quic_step(true, false),
+			      quic_step(true, true));
+	json_t *x = json_array_get(
+		json_object_get(json_object_get(m, "test_keys"), "exchanges"),
+		2);
+	json_t *q, *want, *got;
+
+	(void)state;
+	json_object_set_new(x, "failure", json_string("interrupted"));
+	analyze_ok(plain, fps);
+	analyze_ok(m, fps);
+	want = web_keys(plain);
+	got = web_keys(m);
+	assert_true(json_equal(want, got));
+	q = json_object_get(
+		json_object_get(json_object_get(m, "test_keys"), "analysis"),
+		"quic");
+	assert_true(json_is_null(json_object_get(q, "blocking")));
+	assert_string_equal(json_string_value(json_object_get(q, "reason")),
+			    "interrupted");
+	json_decref(want);
+	json_decref(got);
+	json_decref(plain);
+	json_decref(m);
+}
+
 /* A control that ran no QUIC step (an older one): no verdict for it. */
 static void
 test_quic_step_old_control(void **state)
@@ -1115,6 +1147,7 @@ main(void)
 		cmocka_unit_test(test_quic_step_absent),
 		cmocka_unit_test(test_quic_step_verdicts),
 		cmocka_unit_test(test_quic_step_old_control),
+		cmocka_unit_test(test_quic_step_interrupted),
 		cmocka_unit_test(test_clean_http),
 		cmocka_unit_test(test_cdn_consistent_by_tls),
 		cmocka_unit_test(test_dns_nxdomain),
