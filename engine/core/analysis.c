@@ -901,6 +901,35 @@ write_keys(struct ctx *c)
 }
 
 /*
+ * The control's QUIC step cut short: it runs after the control's web
+ * steps, under the control's deadline (docs/control-protocol.md), which
+ * may stop it ("interrupted") before its target-SNI Initial got an answer:
+ * that is no "the control got none" (V9), but a control that did not
+ * finish (V5).
+ */
+static bool
+control_quic_cut(const struct ctx *c)
+{
+	const json_t *ctl = jobj(c->control, "exchanges");
+	bool cut = false, answered = false;
+	const char *k;
+	json_t *arr;
+
+	json_object_foreach((json_t *)ctl, k, arr)
+	{
+		for (size_t i = 0; i < jlen(arr); i++) {
+			const json_t *x = json_array_get(arr, i);
+
+			if (!is(jstr(x, "payload"), "handshake"))
+				continue;
+			answered = answered || jtrue(x, "answered");
+			cut = cut || is(jfailure(x), failure_interrupted);
+		}
+	}
+	return cut && !answered;
+}
+
+/*
  * An https target's QUIC step (the probe's --quic): its exchanges are a
  * quic:// target's, and their verdict is that target's (decide_vpn, the
  * same rules), written apart as analysis.quic so that the web verdict,
@@ -918,6 +947,8 @@ write_quic(struct ctx *c)
 	c->cur_hop = 0;
 	if (interrupted_in(jarr(c->tk, "exchanges")))
 		set_null_nohop(c, "interrupted", NULL); /* V2 */
+	else if (control_quic_cut(c))
+		set_null_nohop(c, "control_incomplete", NULL); /* V5 */
 	else if (!decide_vpn(c))
 		set_null_nohop(c, "no_observations", NULL);
 	q = json_object();

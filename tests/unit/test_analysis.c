@@ -1094,6 +1094,29 @@ test_quic_step_interrupted(void **state)
 	json_decref(m);
 }
 
+/* The control's QUIC step cut by its deadline before its target-SNI
+ * Initial was answered: not "down", a control that did not finish. */
+static void
+test_quic_step_control_cut(void **state)
+{
+	json_t *cx = quic_step(true, false), *m, *q;
+
+	(void)state;
+	json_object_set_new(json_array_get(cx, 2), "failure",
+			    json_string("interrupted"));
+	m = with_quic("clean_https", quic_step(true, false), cx);
+	analyze_ok(m, fps);
+	q = json_object_get(
+		json_object_get(json_object_get(m, "test_keys"), "analysis"),
+		"quic");
+	assert_true(json_is_null(json_object_get(q, "blocking")));
+	assert_string_equal(json_string_value(json_object_get(q, "reason")),
+			    "control_incomplete");
+	assert_true(json_is_true(json_object_get(
+		json_object_get(m, "test_keys"), "accessible")));
+	json_decref(m);
+}
+
 /* A control that ran no QUIC step (an older one): no verdict for it. */
 static void
 test_quic_step_old_control(void **state)
@@ -1148,6 +1171,7 @@ main(void)
 		cmocka_unit_test(test_quic_step_verdicts),
 		cmocka_unit_test(test_quic_step_old_control),
 		cmocka_unit_test(test_quic_step_interrupted),
+		cmocka_unit_test(test_quic_step_control_cut),
 		cmocka_unit_test(test_clean_http),
 		cmocka_unit_test(test_cdn_consistent_by_tls),
 		cmocka_unit_test(test_dns_nxdomain),
