@@ -180,6 +180,7 @@ ctl_handle(struct ctl_service *s, struct evhttp_request *req, bool ooni)
 	jo.addrs = (const char *const *)p->creq.addrs;
 	jo.n_addrs = p->creq.n_addrs;
 	jo.sni = p->creq.sni;
+	jo.quic = p->creq.quic;
 	p->job = ww_job_start_opts(s->e, &t, &jo, p->m, job_done, p);
 	ww_target_clear(&t);
 }

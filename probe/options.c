@@ -82,6 +82,12 @@ const struct probe_option probe_options[] = {
 		 "wireguard:// targets with no key=",
 	 .kind = OPTK_STRING,
 	 .off = OPT_FIELD(const char *, cfg.wireguard_key)},
+	{.name = "quic", .code = OPT_QUIC, .def = "false",
+	 .help = "https targets get a QUIC step too: the exchanges of a "
+		 "quic:// target of the URL's host, UDP on the URL's port, "
+		 "at the first address of each family (test_keys.analysis."
+		 "quic; the web verdict is not changed by it)",
+	 .kind = OPTK_FLAG, .off = OPT_FIELD(bool, cfg.quic_step)},
 	{.name = "dns-late-window", .code = OPT_DNS_LATE_WINDOW,
 	 .arg = "SECONDS", .def = "1",
 	 .help = "keep listening for DNS answers this long after the first "

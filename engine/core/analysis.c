@@ -198,27 +198,39 @@ decide_fingerprints(struct ctx *c)
 	return false;
 }
 
+/* Was a record of arr stopped by SIGINT/SIGTERM? */
+static bool
+interrupted_in(const json_t *arr)
+{
+	for (size_t i = 0; i < jlen(arr); i++) {
+		const json_t *e = json_array_get(arr, i);
+
+		if (is(jfailure(e), failure_interrupted) ||
+		    is(jfailure(jobj(e, "status")), failure_interrupted))
+			return true;
+	}
+	return false;
+}
+
+/* An https target's exchanges are its QUIC step's (--quic), judged apart
+ * (write_quic): they never touch the web verdict. */
+static bool
+quic_step(const struct ctx *c)
+{
+	return c->have_target && c->t.kind == WW_TARGET_HTTPS;
+}
+
 /* A step stopped by SIGINT/SIGTERM says nothing about the network. */
 static bool
 any_interrupted(const struct ctx *c)
 {
 	static const char *const arrays[] = {"queries", "tcp_connect",
-					     "tls_handshakes", "requests",
-					     "exchanges"};
+					     "tls_handshakes", "requests"};
 
-	for (size_t a = 0; a < WW_ARRAY_LEN(arrays); a++) {
-		const json_t *arr = jarr(c->tk, arrays[a]);
-
-		for (size_t i = 0; i < jlen(arr); i++) {
-			const json_t *e = json_array_get(arr, i);
-
-			if (is(jfailure(e), failure_interrupted) ||
-			    is(jfailure(jobj(e, "status")),
-			       failure_interrupted))
-				return true;
-		}
-	}
-	return false;
+	for (size_t a = 0; a < WW_ARRAY_LEN(arrays); a++)
+		if (interrupted_in(jarr(c->tk, arrays[a])))
+			return true;
+	return !quic_step(c) && interrupted_in(jarr(c->tk, "exchanges"));
 }
 
 /*
@@ -888,6 +900,67 @@ write_keys(struct ctx *c)
 	json_object_set_new(tk, "analysis", a);
 }
 
+/*
+ * The control's QUIC step cut short: it runs after the control's web
+ * steps, under the control's deadline (docs/control-protocol.md), which
+ * may stop it ("interrupted") before its target-SNI Initial got an answer:
+ * that is no "the control got none" (V9), but a control that did not
+ * finish (V5).
+ */
+static bool
+control_quic_cut(const struct ctx *c)
+{
+	const json_t *ctl = jobj(c->control, "exchanges");
+	bool cut = false, answered = false;
+	const char *k;
+	json_t *arr;
+
+	json_object_foreach((json_t *)ctl, k, arr)
+	{
+		for (size_t i = 0; i < jlen(arr); i++) {
+			const json_t *x = json_array_get(arr, i);
+
+			if (!is(jstr(x, "payload"), "handshake"))
+				continue;
+			answered = answered || jtrue(x, "answered");
+			cut = cut || is(jfailure(x), failure_interrupted);
+		}
+	}
+	return cut && !answered;
+}
+
+/*
+ * An https target's QUIC step (the probe's --quic): its exchanges are a
+ * quic:// target's, and their verdict is that target's (decide_vpn, the
+ * same rules), written apart as analysis.quic so that the web verdict,
+ * decided before from DNS, TCP, TLS and HTTP alone, stays what it was.
+ */
+static void
+write_quic(struct ctx *c)
+{
+	json_t *a = jobj(c->tk, "analysis"), *q;
+	struct verdict web = c->v;
+	int hop = c->cur_hop;
+
+	if (a == NULL || !quic_step(c) || jlen(jarr(c->tk, "exchanges")) == 0)
+		return;
+	c->cur_hop = 0;
+	if (interrupted_in(jarr(c->tk, "exchanges")))
+		set_null_nohop(c, "interrupted", NULL); /* V2 */
+	else if (control_quic_cut(c))
+		set_null_nohop(c, "control_incomplete", NULL); /* V5 */
+	else if (!decide_vpn(c))
+		set_null_nohop(c, "no_observations", NULL);
+	q = json_object();
+	json_object_set_new(q, "blocking", blocking_json(c->v.blocking));
+	json_object_set_new(q, "accessible", tri_json(c->v.accessible));
+	json_object_set_new(q, "detail", str_or_null(c->v.detail));
+	json_object_set_new(q, "reason", json_string(c->v.reason));
+	json_object_set_new(a, "quic", q);
+	c->v = web;
+	c->cur_hop = hop;
+}
+
 static void
 ctx_free(struct ctx *c)
 {
@@ -952,6 +1025,7 @@ analyze(json_t *m, json_t *tk, const struct ww_fingerprints *fp)
 	apply_dns_consistency(c);
 	apply_network_check(c);
 	write_keys(c);
+	write_quic(c);
 	ctx_free(c);
 }
 

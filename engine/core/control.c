@@ -137,6 +137,29 @@ parse_addrs(struct ww_control_req *r, const json_t *arr, bool endpoints,
 	return 0;
 }
 
+/* "quic": true asks an https input's QUIC step too (the exchanges of a
+ * quic:// target at the URL's host and port); absent or false: not. */
+static int
+parse_quic(struct ww_control_req *r, const json_t *v, char *err, size_t errlen)
+{
+	struct ww_target t;
+	char why[256];
+	bool https;
+
+	if (v == NULL || json_is_false(v))
+		return 0;
+	if (!json_is_true(v))
+		return fail(err, errlen, "quic", "must be a boolean");
+	if (ww_target_parse(r->input, &t, why, sizeof(why)) != 0)
+		return fail(err, errlen, "input", why);
+	https = t.kind == WW_TARGET_HTTPS;
+	ww_target_clear(&t);
+	if (!https)
+		return fail(err, errlen, "quic", "only for an https input");
+	r->quic = true;
+	return 0;
+}
+
 int
 ww_control_req_parse(const char *body, size_t len, bool ooni,
 		     struct ww_control_req *r, char *err, size_t errlen)
@@ -172,6 +195,8 @@ ww_control_req_parse(const char *body, size_t len, bool ooni,
 				errlen) != 0 ||
 		    parse_addrs(r, json_object_get(j, "addrs"), false, err,
 				errlen) != 0)
+			goto out;
+		if (parse_quic(r, json_object_get(j, "quic"), err, errlen) != 0)
 			goto out;
 		sni = json_object_get(j, "sni");
 		/* An IP literal is no server name (RFC 6066 section 3):
@@ -650,7 +675,7 @@ ww_control_answer(const struct ww_measurement *m,
 				  0, r->ooni)
 			: json_null());
 	json_object_set_new(o, "ip_info", ipinfo_answer(m, r, own));
-	if (ww_target_is_vpn(t.kind) && !r->ooni)
+	if ((ww_target_is_vpn(t.kind) || r->quic) && !r->ooni)
 		json_object_set_new(o, "exchanges", ww_control_exchanges(m));
 	if (r->ooni) {
 		json_object_set_new(o, "quic_handshake", json_object());

@@ -30,6 +30,7 @@ struct ww_control_req {
 	size_t n_addrs;
 	char *sni; /* NULL: the input's host */
 	bool ooni; /* asked in OONI's protocol: answer in it */
+	bool quic; /* an https input's QUIC step too (probe --quic) */
 };
 
 /*

@@ -86,6 +86,7 @@ ww_engine_new(struct event_base *base, const struct ww_config *cfg, char *err,
 	e->vpn.control_sni = e->control_sni;
 	e->vpn.openvpn_key = xstrdup(cfg->openvpn_key);
 	e->vpn.wireguard_key = xstrdup(cfg->wireguard_key);
+	e->quic_step = cfg->quic_step;
 	e->user_agent =
 		xstrdup(cfg->user_agent ? cfg->user_agent : WW_USER_AGENT);
 	e->resolver_desc = xstrdup(cfg->resolver ? cfg->resolver : "system");

@@ -82,6 +82,9 @@ struct ww_config {
 	 * private key (a registered test peer's), vpnplan.h. */
 	const char *openvpn_key;
 	const char *wireguard_key;
+	/* Probe side: every https target gets the QUIC step too (--quic):
+	 * the exchanges of a quic:// target of its host and port. */
+	bool quic_step;
 };
 
 /* The probe waits this long for one control by default: the control runs
@@ -172,6 +175,8 @@ struct ww_job_opts {
 	const char *sni; /* SNI for the handshakes; NULL: the target's host */
 	bool no_control; /* probe side: do not ask the controls (a
 			    reference target needs no second opinion) */
+	bool quic;	 /* control side: the request asked an https target's
+			    QUIC step ("quic": true) */
 };
 
 /* ww_job_start with options (opts may be NULL). */

@@ -67,6 +67,7 @@ struct ww_engine {
 	char *cap_status;
 	bool packets;		/* build test_keys.packets (probe side) */
 	struct ww_vpn_conf vpn; /* what VPN endpoints' plans need (owned) */
+	bool quic_step;		/* ww_config.quic_step (--quic) */
 	/* dns.c: seconds a query's socket listens after its first answer
 	 * (ww_config.dns_late_window resolved; <= 0: not at all) */
 	double dns_late_window;

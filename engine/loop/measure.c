@@ -100,6 +100,10 @@ struct ww_job {
 	struct ep_batch *batch;
 	/* VPN and QUIC endpoints: their exchanges (xbatch.c) */
 	struct xbatch *xb;
+	/* an https target's QUIC step (--quic; the control: "quic": true):
+	 * qt is the quic:// target whose plan runs once the chain ends */
+	struct ww_target qt;
+	bool quic, quic_started;
 	/* what earlier hops did already: "ip port" connects and "ip port
 	 * sni" handshakes, never repeated */
 	char **done;
@@ -450,7 +454,8 @@ xb_plan(void *arg, const char *ip, struct ww_xdriver **d, size_t max)
 {
 	struct ww_job *j = arg;
 
-	return ww_vpn_plan(&j->t, &j->e->vpn, ip, d, max);
+	return ww_vpn_plan(j->quic_started ? &j->qt : &j->t, &j->e->vpn, ip, d,
+			   max);
 }
 
 /* The exchanges of a VPN or QUIC endpoint at its addresses (and, as the
@@ -511,6 +516,69 @@ hop_endpoints(struct ww_job *j)
 	j->batch = ep_batch_start(j->e, j->m, w, n, j->hop_port, j->hop,
 				  j->t_base, batch_cb, j);
 	free(w);
+}
+
+/* --- an https target's QUIC step (--quic) ------------------------------- */
+
+/* Does v (n entries) hold an address of ip's family? */
+static bool
+family_in(char **v, size_t n, const char *ip)
+{
+	bool v6 = strchr(ip, ':') != NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if ((strchr(v[i], ':') != NULL) == v6)
+			return true;
+	return false;
+}
+
+/*
+ * The QUIC step of an https target, once its chain has ended (so that
+ * nothing of it can touch the web steps' timing or a censor's residual
+ * block on them): the plan of quic://host:port (vpnplan.c) at the first
+ * address of each family of the input's host, connected ones first (the
+ * order the TCP step left: order_addrs), UDP on the URL's port. As the
+ * control service, at those and at the probe's addresses, as for a
+ * quic:// target. false: nothing to run.
+ */
+static bool
+start_quic(struct ww_job *j)
+{
+	struct host_addrs *h = host_find(j, j->t.host);
+	size_t n_own = h != NULL ? h->n : 0, n = 0;
+	char **ips = xcalloc(n_own + j->n_extra + 1, sizeof(char *));
+
+	j->quic_started = true;
+	for (size_t i = 0; i < n_own; i++)
+		if (!family_in(ips, n, h->addrs[i]))
+			ips[n++] = h->addrs[i];
+	for (size_t i = 0; i < j->n_extra; i++)
+		if (!contains(ips, n, j->extra[i]))
+			ips[n++] = j->extra[i];
+	if (n == 0) {
+		free(ips);
+		return false;
+	}
+	j->phase = PH_EXCHANGES;
+	j->xb = xbatch_start(j->e, j->m, ips, n, j->t.port, xb_plan, j,
+			     j->t_base, xb_cb, j);
+	free(ips);
+	return true;
+}
+
+/* The quic:// target of an https target's host and port (false: none,
+ * which cannot happen for a target that parsed). */
+static bool
+quic_target(const struct ww_target *t, struct ww_target *qt)
+{
+	bool v6 = t->host_is_ip && strchr(t->host, ':') != NULL;
+	char *in = xasprintf("quic://%s%s%s:%d", v6 ? "[" : "", t->host,
+			     v6 ? "]" : "", t->port);
+	char err[256];
+	int rc = ww_target_parse(in, qt, err, sizeof(err));
+
+	free(in);
+	return rc == 0;
 }
 
 /* --- hops ---------------------------------------------------------------- */
@@ -733,6 +801,8 @@ start_control(struct ww_job *j, char *const *addrs, size_t n)
 		json_array_append_new(arr, json_string(addrs[i]));
 	json_object_set_new(req, "input", json_string(j->t.input));
 	json_object_set_new(req, "addrs", arr);
+	if (j->quic) /* the control runs the QUIC step too */
+		json_object_set_new(req, "quic", json_true());
 	/* RFC 6066 section 3: an IP literal is no server name; null lets
 	 * the control handshake without SNI, verifying the address. */
 	json_object_set_new(req, "sni",
@@ -793,10 +863,12 @@ release_chain(struct ww_job *j)
 	j->hop_host = j->hop_sni = j->url = NULL;
 }
 
-/* Our own steps have ended. */
+/* Our own steps have ended (the web chain's, then the QUIC step's). */
 static void
 finish(struct ww_job *j)
 {
+	if (j->quic && !j->quic_started && !j->cancelling && start_quic(j))
+		return; /* xb_cb comes back here */
 	j->phase = PH_DONE;
 	j->chain_done = true;
 	release_chain(j);
@@ -821,6 +893,7 @@ job_free(struct ww_job *j)
 		free(j->extra[i]);
 	free(j->extra);
 	ww_target_clear(&j->t);
+	ww_target_clear(&j->qt);
 	free(j);
 	cb(m, arg);
 }
@@ -851,6 +924,11 @@ ww_job_start_opts(struct ww_engine *e, const struct ww_target *t,
 							   : t->host);
 	j->ask_control = e->n_controls > 0 && !e->control_service &&
 			 !(opts != NULL && opts->no_control);
+	/* the QUIC step: the probe's --quic, or the control asked it */
+	j->quic = t->kind == WW_TARGET_HTTPS &&
+		  (e->control_service ? opts != NULL && opts->quic
+				      : e->quic_step) &&
+		  quic_target(t, &j->qt);
 	if (opts != NULL && e->control_service) {
 		size_t n = opts->n_addrs < WW_CONTROL_MAX_ADDRS
 				   ? opts->n_addrs

@@ -82,7 +82,8 @@ if [ "$vpn_targets" != "$vpn_expected" ]; then
 	exit 1
 fi
 bad=$(awk -F'\t' '!/^#/ && NF > 0 && (NF != 7 || $2 !~ /^(keys|nokey)$/ ||
-	$5 !~ /^(-|[^,]+,[^,]+,[^,]+,[^,]+(,[a-z_]+)?)$/) { print NR ": " $1 }' \
+	$5 !~ /^(-|[^,]+,[^,]+,[^,]+,[^,]+(,[a-z_]+(,quic=[^,]+)?)?)$/) {
+	print NR ": " $1 }' \
 	"$VPN_TSV")
 if [ -n "$bad" ]; then
 	echo "lab: vpn.tsv, malformed rows (columns: its header):" >&2

@@ -934,6 +934,211 @@ test_packets_bounded(void **state)
 	}
 }
 
+/* --- an https target's QUIC step (--quic): analysis.quic ---------------- */
+
+/* One QUIC exchange at the case's address, UDP 443. */
+static json_t *
+qx(const char *payload, bool answered)
+{
+	return json_pack(
+		"{s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "ip",
+		"93.184.215.14", "port", 443, "endpoint", "93.184.215.14:443",
+		"transport", "udp", "protocol", "quic", "payload", payload,
+		"answered", answered, "stage",
+		answered ? json_string("server_hello") : json_null(), "failure",
+		answered ? json_null() : json_string("generic_timeout_error"));
+}
+
+/* The QUIC step's three at the target's port: the version ping and the
+ * neutral SNI answered or not as given, the target's SNI as hs. */
+static json_t *
+quic_step(bool nsni, bool hs)
+{
+	return json_pack("[o, o, o]", qx("version_ping", true),
+			 qx("neutral_sni", nsni), qx("handshake", hs));
+}
+
+/* Case name with the probe's QUIC exchanges px and the control's cx
+ * (both stolen). */
+static json_t *
+with_quic(const char *name, json_t *px, json_t *cx)
+{
+	json_t *m = build_case(name, NULL);
+	json_t *tk = json_object_get(m, "test_keys");
+
+	json_object_set_new(tk, "exchanges", px);
+	json_object_set_new(json_object_get(tk, "control"), "exchanges",
+			    json_pack("{s:o}", "93.184.215.14:443", cx));
+	return m;
+}
+
+/* The web verdict's keys of m, to compare with and without the step. */
+static json_t *
+web_keys(json_t *m)
+{
+	json_t *tk = json_object_get(m, "test_keys");
+	json_t *a = json_object_get(tk, "analysis");
+
+	return json_pack("{s:O, s:O, s:O, s:O, s:O}", "blocking",
+			 json_object_get(tk, "blocking"), "accessible",
+			 json_object_get(tk, "accessible"), "blocking_detail",
+			 json_object_get(tk, "blocking_detail"), "reason",
+			 json_object_get(a, "reason"), "hop",
+			 json_object_get(a, "hop"));
+}
+
+static void
+expect_quic(json_t *m, const char *blocking, const char *detail,
+	    const char *reason)
+{
+	json_t *q = json_object_get(
+		json_object_get(json_object_get(m, "test_keys"), "analysis"),
+		"quic");
+
+	assert_true(json_is_object(q));
+	if (blocking == NULL)
+		assert_true(json_is_false(json_object_get(q, "blocking")));
+	else
+		assert_string_equal(
+			json_string_value(json_object_get(q, "blocking")),
+			blocking);
+	if (detail == NULL)
+		assert_true(json_is_null(json_object_get(q, "detail")));
+	else
+		assert_string_equal(
+			json_string_value(json_object_get(q, "detail")),
+			detail);
+	assert_string_equal(json_string_value(json_object_get(q, "reason")),
+			    reason);
+}
+
+/* Without the step's exchanges (no --quic), no analysis.quic. */
+static void
+test_quic_step_absent(void **state)
+{
+	json_t *m = build_case("clean_https", NULL);
+
+	(void)state;
+	analyze_ok(m, fps);
+	assert_null(json_object_get(
+		json_object_get(json_object_get(m, "test_keys"), "analysis"),
+		"quic"));
+	json_decref(m);
+}
+
+/* QUIC with the target's SNI blocked, the neutral SNI answered: the page
+ * still reads accessible, analysis.quic says quic.sni_blocked; and a
+ * QUIC step that completes leaves a blocked page blocked. */
+static void
+test_quic_step_verdicts(void **state)
+{
+	static const char *const cases[] = {"clean_https", "tls_sni_reset"};
+
+	(void)state;
+	for (size_t i = 0; i < WW_ARRAY_LEN(cases); i++) {
+		json_t *plain = build_case(cases[i], NULL);
+		json_t *m = with_quic(cases[i], quic_step(true, false),
+				      quic_step(true, true));
+		json_t *ok = with_quic(cases[i], quic_step(true, true),
+				       quic_step(true, true));
+		json_t *want, *got;
+
+		analyze_ok(plain, fps);
+		analyze_ok(m, fps);
+		analyze_ok(ok, fps);
+		want = web_keys(plain);
+		got = web_keys(m);
+		assert_true(json_equal(want, got));
+		json_decref(got);
+		got = web_keys(ok);
+		assert_true(json_equal(want, got));
+		json_decref(got);
+		json_decref(want);
+		expect_quic(m, "protocol", "quic.sni_blocked", "sni_blocked");
+		expect_quic(ok, NULL, NULL, "handshake_completed");
+		json_decref(plain);
+		json_decref(m);
+		json_decref(ok);
+	}
+}
+
+/* The QUIC step stopped by SIGINT/SIGTERM: its verdict null
+ * ("interrupted"), the web verdict what it was. */
+static void
+test_quic_step_interrupted(void **state)
+{
+	json_t *plain = build_case("clean_https", NULL);
+	json_t *m = with_quic("clean_https", quic_step(true, false),
+			      quic_step(true, true));
+	json_t *x = json_array_get(
+		json_object_get(json_object_get(m, "test_keys"), "exchanges"),
+		2);
+	json_t *q, *want, *got;
+
+	(void)state;
+	json_object_set_new(x, "failure", json_string("interrupted"));
+	analyze_ok(plain, fps);
+	analyze_ok(m, fps);
+	want = web_keys(plain);
+	got = web_keys(m);
+	assert_true(json_equal(want, got));
+	q = json_object_get(
+		json_object_get(json_object_get(m, "test_keys"), "analysis"),
+		"quic");
+	assert_true(json_is_null(json_object_get(q, "blocking")));
+	assert_string_equal(json_string_value(json_object_get(q, "reason")),
+			    "interrupted");
+	json_decref(want);
+	json_decref(got);
+	json_decref(plain);
+	json_decref(m);
+}
+
+/* The control's QUIC step cut by its deadline before its target-SNI
+ * Initial was answered: not "down", a control that did not finish. */
+static void
+test_quic_step_control_cut(void **state)
+{
+	json_t *cx = quic_step(true, false), *m, *q;
+
+	(void)state;
+	json_object_set_new(json_array_get(cx, 2), "failure",
+			    json_string("interrupted"));
+	m = with_quic("clean_https", quic_step(true, false), cx);
+	analyze_ok(m, fps);
+	q = json_object_get(
+		json_object_get(json_object_get(m, "test_keys"), "analysis"),
+		"quic");
+	assert_true(json_is_null(json_object_get(q, "blocking")));
+	assert_string_equal(json_string_value(json_object_get(q, "reason")),
+			    "control_incomplete");
+	assert_true(json_is_true(json_object_get(
+		json_object_get(m, "test_keys"), "accessible")));
+	json_decref(m);
+}
+
+/* A control that ran no QUIC step (an older one): no verdict for it. */
+static void
+test_quic_step_old_control(void **state)
+{
+	json_t *m = with_quic("clean_https", quic_step(true, false),
+			      quic_step(true, true));
+	json_t *q;
+
+	(void)state;
+	json_object_del(
+		json_object_get(json_object_get(m, "test_keys"), "control"),
+		"exchanges");
+	analyze_ok(m, fps);
+	q = json_object_get(
+		json_object_get(json_object_get(m, "test_keys"), "analysis"),
+		"quic");
+	assert_true(json_is_null(json_object_get(q, "blocking")));
+	assert_string_equal(json_string_value(json_object_get(q, "reason")),
+			    "control_incomplete");
+	json_decref(m);
+}
+
 static int
 setup(void **state)
 {
@@ -962,6 +1167,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_https),
+		cmocka_unit_test(test_quic_step_absent),
+		cmocka_unit_test(test_quic_step_verdicts),
+		cmocka_unit_test(test_quic_step_old_control),
+		cmocka_unit_test(test_quic_step_interrupted),
+		cmocka_unit_test(test_quic_step_control_cut),
 		cmocka_unit_test(test_clean_http),
 		cmocka_unit_test(test_cdn_consistent_by_tls),
 		cmocka_unit_test(test_dns_nxdomain),

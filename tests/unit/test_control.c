@@ -122,6 +122,20 @@ test_request_ours(void **state)
 			 0);
 	assert_null(r.sni);
 	ww_control_req_clear(&r);
+
+	/* an https input's QUIC step (the probe's --quic) */
+	assert_int_equal(parse("{\"input\":\"https://a.example/\","
+			       "\"quic\":true}",
+			       false, &r, err),
+			 0);
+	assert_true(r.quic);
+	ww_control_req_clear(&r);
+	assert_int_equal(parse("{\"input\":\"https://a.example/\","
+			       "\"quic\":false}",
+			       false, &r, err),
+			 0);
+	assert_false(r.quic);
+	ww_control_req_clear(&r);
 }
 
 static void
@@ -169,6 +183,12 @@ test_request_errors(void **state)
 		{"{\"input\":\"http://a/\",\"sni\":\"a/b\"}", false, "sni:"},
 		{"{\"input\":\"http://a/\",\"input\":\"http://b/\"}", false,
 		 "not JSON"},
+		{"{\"input\":\"https://a/\",\"quic\":1}", false,
+		 "quic: must be a boolean"},
+		{"{\"input\":\"http://a/\",\"quic\":true}", false,
+		 "quic: only for an https input"},
+		{"{\"input\":\"quic://a\",\"quic\":true}", false,
+		 "quic: only for an https input"},
 		{"{\"tcp_connect\":[]}", true, "http_request: required"},
 		{"{\"http_request\":\"http://a/\",\"tcp_connect\":[\"1.2.3.4\"]}",
 		 true, "tcp_connect[0]: \"1.2.3.4\" is not an ip:port"},
@@ -321,6 +341,13 @@ test_answer_exchanges(void **state)
 	/* a web target's answer has none */
 	bad = answer_for("{\"input\":\"https://site.example/\"}", false, m);
 	assert_null(json_object_get(bad, "exchanges"));
+	json_decref(bad);
+	/* unless it asked the QUIC step (the probe's --quic) */
+	bad = answer_for("{\"input\":\"https://site.example/\","
+			 "\"quic\":true}",
+			 false, m);
+	assert_int_equal(json_object_size(json_object_get(bad, "exchanges")),
+			 1);
 	json_decref(bad);
 	json_object_set_new(json_array_get(arr, 1), "answered",
 			    json_string("yes"));

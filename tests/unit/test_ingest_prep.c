@@ -292,6 +292,64 @@ test_row_good(void **state)
 	free(line);
 }
 
+/* An https measurement with its QUIC step (the probe's --quic): its
+ * exchanges, the control's and analysis.quic are accepted, and the row
+ * keeps them (the raw line, verbatim); the verdict columns are the web
+ * verdict's, recomputed. */
+static void
+test_row_quic_step(void **state)
+{
+	char *good = good_line("20260101T000000Z_test_uid_q");
+	json_t *m = json_loads(good, 0, NULL), *tk, *x, *a;
+	struct prep_peer peer = {"DE", "AS64500", 1700000000,
+				 "anon:AS64500:2023-11-14T22"};
+	struct prep_ctx *c = prep_ctx_new(NULL);
+	struct prep_row r;
+	struct prep_line l;
+	char *line;
+
+	(void)state;
+	assert_non_null(m);
+	tk = json_object_get(m, "test_keys");
+	/* a QUIC handshake as the probe writes it (model.c) */
+	x = json_loads("[{\"answered\":false,\"bytes_sent\":3600,"
+		       "\"endpoint\":\"127.0.0.1:443\",\"failure\":"
+		       "\"generic_timeout_error\",\"first_length\":1200,"
+		       "\"ip\":\"127.0.0.1\",\"payload\":\"handshake\","
+		       "\"port\":443,\"protocol\":\"quic\",\"replies\":[],"
+		       "\"replies_seen\":0,\"sent\":3,\"server_name\":"
+		       "\"good.lab.test\",\"stage\":null,\"t\":3.0,\"t0\":0.1,"
+		       "\"transaction_id\":9,\"transport\":\"udp\"}]",
+		       0, NULL);
+	assert_non_null(x);
+	json_object_set_new(tk, "exchanges", x);
+	a = json_object_get(tk, "analysis");
+	if (a == NULL) {
+		a = json_object();
+		json_object_set_new(tk, "analysis", a);
+	}
+	json_object_set_new(a, "quic",
+			    json_pack("{s:s, s:b, s:s, s:s}", "blocking",
+				      "protocol", "accessible", false, "detail",
+				      "quic.sni_blocked", "reason",
+				      "sni_blocked"));
+	line = json_dumps(m, JSON_COMPACT);
+	l.text = line;
+	l.len = strlen(line);
+	l.line = 1;
+	prep_row_make(c, &l, &peer, &r);
+	if (!r.ok)
+		fail_msg("refused: %s: %s", r.field, r.error);
+	assert_ptr_equal(r.sm.raw, line);
+	assert_non_null(strstr(line, "\"quic.sni_blocked\""));
+	assert_non_null(strstr(line, "\"exchanges\""));
+	prep_row_clear(&r);
+	prep_ctx_free(c);
+	json_decref(m);
+	free(line);
+	free(good);
+}
+
 static void
 test_row_refused(void **state)
 {
@@ -383,6 +441,7 @@ main(void)
 		cmocka_unit_test(test_body_refusals),
 		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_row_good),
+		cmocka_unit_test(test_row_quic_step),
 		cmocka_unit_test(test_row_packets),
 		cmocka_unit_test(test_row_refused),
 		cmocka_unit_test(test_row_large),

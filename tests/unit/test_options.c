@@ -10,6 +10,7 @@
  * that read files.
  */
 #include <ctype.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -373,6 +374,39 @@ test_defaults_applied(void **state)
 	assert_false(b->o.quiet);
 	assert_false(b->o.verbose);
 	assert_false(b->o.yes);
+	assert_false(b->o.cfg.quic_step);
+	bundle_free(b);
+}
+
+/* --quic (and quic = true in the file) reach the engine's configuration,
+ * which the runner hands to ww_engine_new as it is. */
+static void
+test_quic_option(void **state)
+{
+	char conf[] = "/tmp/ww-options-test.XXXXXX";
+	char *argv[] = {"status", "--quic", NULL};
+	char *argv0[] = {"status", NULL};
+	struct bundle *b;
+	int fd, rc;
+
+	(void)state;
+	fd = mkstemp(conf);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(setenv("WALLWATCH_PROBE_CONF", conf, 1), 0);
+	b = bundle_load("status", 2, argv, &rc);
+	assert_non_null(b);
+	assert_true(b->o.cfg.quic_step);
+	bundle_free(b);
+	fd = open(conf, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "quic = true\n", 12), 12);
+	close(fd);
+	b = bundle_load("status", 1, argv0, &rc);
+	unsetenv("WALLWATCH_PROBE_CONF");
+	unlink(conf);
+	assert_non_null(b);
+	assert_true(b->o.cfg.quic_step);
 	bundle_free(b);
 }
 
@@ -412,6 +446,7 @@ main(void)
 		cmocka_unit_test(test_help_shows_every_default),
 		cmocka_unit_test(test_defaults_applied),
 		cmocka_unit_test(test_given_value_is_not_default),
+		cmocka_unit_test(test_quic_option),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,12 +20,14 @@ vpn_runs() {
 	_vr_t0=$(date +%s)
 	for _vr in keys nokey; do
 		_vr_opt=
+		# keys: the https targets get the QUIC step too (--quic)
 		[ "$_vr" = keys ] && _vr_opt="--openvpn-key $LAB_DIR/vpn/ta.key
-			--wireguard-key $LAB_DIR/vpn/wg-probe.key"
-		# shellcheck disable=SC2086 # two options and their files
+			--wireguard-key $LAB_DIR/vpn/wg-probe.key --quic"
+		# shellcheck disable=SC2086 # options and their files
 		lab_bg "probe_vpn_$_vr" "$LAB_NS_C" timeout 120 \
 			"$BUILD/wallwatch-probe" run --list "$LAB_DIR/vpn-$_vr.csv" \
 			--resolver "$LAB_SERVER:53" --control "$CONTROL" \
+			--ca-file "$LAB_DIR/certs/ca.pem" \
 			--timeout "$STEP_TIMEOUT" --concurrency 32 --quiet \
 			--output "$LAB_DIR/vpn-$_vr.jsonl" $_vr_opt
 	done
@@ -125,11 +127,16 @@ vpn_control() {
 		join(" "))") | join("; "))' "$1"
 }
 
-# vpn_obtained JSONL INPUT: run.sh's obtained and the analysis's reason.
+# vpn_obtained JSONL INPUT: run.sh's obtained, the analysis's reason and
+# the QUIC step's verdict (an https target with --quic:
+# quic=BLOCKING/DETAIL/REASON of test_keys.analysis.quic; quic=none
+# without one).
 vpn_obtained() {
 	jq -r --arg in "$2" 'select(.input == $in) | .test_keys |
 		[.blocking, .blocking_detail, .accessible, .confirmed,
-		.analysis.reason] | map(tostring) | join(" ")' "$1"
+		.analysis.reason, (.analysis.quic | if . == null then "quic=none"
+		else "quic=" + ([.blocking, .detail, .reason] | map(tostring) |
+		join("/")) end)] | map(tostring) | join(" ")' "$1"
 }
 
 # vpn_selftest SPEC: "ok: ..." or "FAILED: ..." (proofs joined by " | ").
