@@ -42,15 +42,6 @@ void store_pg_folder_stats(struct store_pg *p, int64_t *rows, int64_t *txns,
 #define MAX_RUNS 15
 
 static double
-now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static double
 cpu_s(void)
 {
 	struct timespec t;
@@ -242,7 +233,7 @@ copy_out(PGconn *c, const char *sql, struct blob *b)
 static double
 copy_in(PGconn *c, const char *sql, const struct blob *b)
 {
-	double t0 = now_s();
+	double t0 = ww_mono();
 	PGresult *r;
 
 	pg_sql(c, "BEGIN");
@@ -264,7 +255,7 @@ copy_in(PGconn *c, const char *sql, const struct blob *b)
 		PQclear(r);
 	}
 	pg_sql(c, "COMMIT");
-	return now_s() - t0;
+	return ww_mono() - t0;
 }
 
 #define TABLES                                                                 \
@@ -301,7 +292,7 @@ put_all(struct store *s, const struct store_meas *v, size_t n, size_t batch,
 {
 	enum store_result *res = xcalloc(batch, sizeof(*res));
 	char err[512];
-	double t0 = now_s(), c0 = cpu_s(), t;
+	double t0 = ww_mono(), c0 = cpu_s(), t;
 
 	for (size_t i = 0; i < n; i += batch) {
 		size_t k = n - i < batch ? n - i : batch;
@@ -319,7 +310,7 @@ put_all(struct store *s, const struct store_meas *v, size_t n, size_t batch,
 				*depth = d;
 		}
 	}
-	t = now_s() - t0;
+	t = ww_mono() - t0;
 	*cpu = cpu_s() - c0;
 	free(res);
 	return t;
@@ -422,11 +413,11 @@ sustained(const char *db, PGconn *c, const struct store_meas *v, size_t n,
 	if ((s = store_open(db, err, sizeof(err))) == NULL)
 		die(db, err);
 	*depth = 0;
-	t0 = now_s();
+	t0 = ww_mono();
 	*ingest = put_all(s, v, n, batch, &cpu, c, depth);
 	while (pg_count(c, "SELECT count(*) FROM fold_queue") > 0)
 		usleep(2000);
-	t0 = now_s() - t0;
+	t0 = ww_mono() - t0;
 	store_pg_folder_stats((struct store_pg *)s, &fs[0], &fs[1], fsecs);
 	store_close(s);
 	store_pg_fold_async = false;
@@ -508,10 +499,10 @@ main(int argc, char **argv)
 		/* then the fold of all of it, alone */
 		u0 = server_cpu(c);
 		uc0 = cpu_s();
-		t_fold[r] = now_s();
+		t_fold[r] = ww_mono();
 		if (store_pg_fold((struct store_pg *)s, err, sizeof(err)) != 0)
 			die("fold", err);
-		t_fold[r] = now_s() - t_fold[r];
+		t_fold[r] = ww_mono() - t_fold[r];
 		u_fold[r] = (server_cpu(c) - u0) / (double)n * 1000;
 		u_foldc[r] = (cpu_s() - uc0) / (double)n * 1000;
 		store_close(s);

@@ -101,15 +101,6 @@ struct importer {
 	double t_draw; /* when it was last drawn */
 };
 
-static double
-now_secs(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* --- refusals ------------------------------------------------------------ */
 
 static void
@@ -186,7 +177,7 @@ static void
 progress(struct importer *im, const struct file_stats *fs, uint64_t bytes,
 	 double t0, bool force)
 {
-	double t = now_secs();
+	double t = ww_mono();
 	char got[32], all[32], bar[21];
 	int pct = -1;
 
@@ -286,7 +277,7 @@ import_file(struct importer *im, struct file_stats *fs)
 	struct import_reader *r;
 	struct import_line l;
 	enum import_status st;
-	double t0 = now_secs();
+	double t0 = ww_mono();
 	bool first = true;
 	char err[256];
 	int fd;
@@ -331,7 +322,7 @@ import_file(struct importer *im, struct file_stats *fs)
 	if (fd != STDIN_FILENO)
 		close(fd);
 done:
-	fs->secs = now_secs() - t0;
+	fs->secs = ww_mono() - t0;
 	if (fs->error[0] != '\0')
 		log_error("import", "%s", fs->error);
 }
@@ -511,7 +502,7 @@ import_main(int argc, char **argv)
 	struct importer im;
 	struct file_stats *fs;
 	size_t n, done = 0;
-	double t0 = now_secs();
+	double t0 = ww_mono();
 	char err[512], *shown;
 	int rc;
 
@@ -544,7 +535,7 @@ import_main(int argc, char **argv)
 		import_file(&im, &fs[done]);
 		print_file(&fs[done]);
 	}
-	rc = print_total(fs, n, done, now_secs() - t0, &im);
+	rc = print_total(fs, n, done, ww_mono() - t0, &im);
 	free(fs);
 	import_pipe_free(im.pipe);
 	store_close(im.st);

@@ -172,20 +172,11 @@ fail:
 	return -1;
 }
 
-static double
-mono_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 int
 store_pg_fold(struct store_pg *p, char *err, size_t errlen)
 {
 	int64_t taken;
-	double t0 = mono_s();
+	double t0 = ww_mono();
 
 	if (p->read_only)
 		return 0;
@@ -206,7 +197,7 @@ store_pg_fold(struct store_pg *p, char *err, size_t errlen)
 			p->fold_txns++;
 		}
 		if (taken < PG_FOLD_MAX) {
-			p->fold_secs += mono_s() - t0;
+			p->fold_secs += ww_mono() - t0;
 			return 0;
 		}
 	}
@@ -315,7 +306,7 @@ folder_main(void *arg)
 			pthread_cond_timedwait(&f->cv, &f->mu, &t);
 		}
 		while (!f->stop && (wait = last + PG_FOLD_GATHER_MS / 1000.0 -
-					   mono_s()) > 0) {
+					   ww_mono()) > 0) {
 			struct timespec t = after_ms((long)(wait * 1000) + 1);
 
 			pthread_cond_timedwait(&f->cv, &f->mu, &t);
@@ -325,7 +316,7 @@ folder_main(void *arg)
 		pthread_mutex_unlock(&f->mu);
 		/* everything pending, also after the stop: a clean stop
 		 * leaves an empty queue */
-		last = mono_s();
+		last = ww_mono();
 		folder_fold(f);
 		pthread_mutex_lock(&f->mu);
 		if (stop)
