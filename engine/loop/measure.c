@@ -458,29 +458,51 @@ xb_plan(void *arg, const char *ip, struct ww_xdriver **d, size_t max)
 			   max);
 }
 
-/* The exchanges of a VPN or QUIC endpoint at its addresses (and, as the
- * control service, at the probe's too). */
-static void
-start_exchanges(struct ww_job *j)
+/* Does v (n entries) hold an address of ip's family? */
+static bool
+family_in(char **v, size_t n, const char *ip)
 {
-	struct host_addrs *h = hop_addrs(j);
+	bool v6 = strchr(ip, ':') != NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if ((strchr(v[i], ':') != NULL) == v6)
+			return true;
+	return false;
+}
+
+/*
+ * Start the exchanges of a plan (xb_plan) on port at h's addresses (the
+ * first of each family only, when one_per_family) and, as the control
+ * service, at the probe's too. false: no address, nothing started.
+ */
+static bool
+run_exchanges(struct ww_job *j, const struct host_addrs *h, bool one_per_family,
+	      int port)
+{
 	size_t n_own = h != NULL ? h->n : 0, n = 0;
 	char **ips = xcalloc(n_own + j->n_extra + 1, sizeof(char *));
 
-	j->phase = PH_EXCHANGES;
 	for (size_t i = 0; i < n_own; i++)
-		ips[n++] = h->addrs[i];
+		if (!one_per_family || !family_in(ips, n, h->addrs[i]))
+			ips[n++] = h->addrs[i];
 	for (size_t i = 0; i < j->n_extra; i++)
 		if (!contains(ips, n, j->extra[i]))
 			ips[n++] = j->extra[i];
-	if (n == 0) {
-		free(ips);
-		finish(j);
-		return;
+	if (n > 0) {
+		j->phase = PH_EXCHANGES;
+		j->xb = xbatch_start(j->e, j->m, ips, n, port, xb_plan, j,
+				     j->t_base, xb_cb, j);
 	}
-	j->xb = xbatch_start(j->e, j->m, ips, n, j->hop_port, xb_plan, j,
-			     j->t_base, xb_cb, j);
 	free(ips);
+	return n > 0;
+}
+
+/* The exchanges of a VPN or QUIC endpoint at its addresses. */
+static void
+start_exchanges(struct ww_job *j)
+{
+	if (!run_exchanges(j, hop_addrs(j), false, j->hop_port))
+		finish(j);
 }
 
 /*
@@ -520,18 +542,6 @@ hop_endpoints(struct ww_job *j)
 
 /* --- an https target's QUIC step (--quic) ------------------------------- */
 
-/* Does v (n entries) hold an address of ip's family? */
-static bool
-family_in(char **v, size_t n, const char *ip)
-{
-	bool v6 = strchr(ip, ':') != NULL;
-
-	for (size_t i = 0; i < n; i++)
-		if ((strchr(v[i], ':') != NULL) == v6)
-			return true;
-	return false;
-}
-
 /*
  * The QUIC step of an https target, once its chain has ended (so that
  * nothing of it can touch the web steps' timing or a censor's residual
@@ -544,26 +554,8 @@ family_in(char **v, size_t n, const char *ip)
 static bool
 start_quic(struct ww_job *j)
 {
-	struct host_addrs *h = host_find(j, j->t.host);
-	size_t n_own = h != NULL ? h->n : 0, n = 0;
-	char **ips = xcalloc(n_own + j->n_extra + 1, sizeof(char *));
-
 	j->quic_started = true;
-	for (size_t i = 0; i < n_own; i++)
-		if (!family_in(ips, n, h->addrs[i]))
-			ips[n++] = h->addrs[i];
-	for (size_t i = 0; i < j->n_extra; i++)
-		if (!contains(ips, n, j->extra[i]))
-			ips[n++] = j->extra[i];
-	if (n == 0) {
-		free(ips);
-		return false;
-	}
-	j->phase = PH_EXCHANGES;
-	j->xb = xbatch_start(j->e, j->m, ips, n, j->t.port, xb_plan, j,
-			     j->t_base, xb_cb, j);
-	free(ips);
-	return true;
+	return run_exchanges(j, host_find(j, j->t.host), true, j->t.port);
 }
 
 /* The quic:// target of an https target's host and port (false: none,
