@@ -989,6 +989,15 @@ static const char *const written_keys[] = {"http_experiment_failure",
 					   "body_proportion",
 					   "analysis"};
 
+bool
+ww_analysis_writes(const char *key)
+{
+	for (size_t i = 0; i < WW_ARRAY_LEN(written_keys); i++)
+		if (strcmp(key, written_keys[i]) == 0)
+			return true;
+	return false;
+}
+
 static void
 analyze(json_t *m, json_t *tk, const struct ww_fingerprints *fp)
 {

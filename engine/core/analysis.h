@@ -15,6 +15,7 @@
 #ifndef WW_ANALYSIS_H
 #define WW_ANALYSIS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -92,5 +93,8 @@
  */
 int ww_analyze(json_t *m, const struct ww_fingerprints *fp, char *err,
 	       size_t errlen);
+
+/* Is key one of the test_keys that ww_analyze() writes (the list above)? */
+bool ww_analysis_writes(const char *key);
 
 #endif

@@ -16,29 +16,6 @@
 #include "analysis.h"
 #include "fuzz.h"
 
-static const char *const written[] = {"http_experiment_failure",
-				      "dns_experiment_failure",
-				      "blocking",
-				      "accessible",
-				      "blocking_detail",
-				      "confirmed",
-				      "dns_consistency",
-				      "body_length_match",
-				      "status_code_match",
-				      "headers_match",
-				      "title_match",
-				      "body_proportion",
-				      "analysis"};
-
-static int
-is_written(const char *key)
-{
-	for (size_t i = 0; i < sizeof(written) / sizeof(*written); i++)
-		if (strcmp(key, written[i]) == 0)
-			return 1;
-	return 0;
-}
-
 static void
 check(const json_t *before, const json_t *after)
 {
@@ -61,13 +38,14 @@ check(const json_t *before, const json_t *after)
 		abort();
 	json_object_foreach((json_t *)btk, key, v)
 	{
-		if (!is_written(key) &&
+		if (!ww_analysis_writes(key) &&
 		    !json_equal(v, json_object_get(tk, key)))
 			abort();
 	}
 	json_object_foreach((json_t *)tk, key, v)
 	{
-		if (!is_written(key) && json_object_get(btk, key) == NULL)
+		if (!ww_analysis_writes(key) &&
+		    json_object_get(btk, key) == NULL)
 			abort();
 	}
 }
