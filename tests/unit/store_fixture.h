@@ -46,6 +46,30 @@ extern size_t store_pg_bulk_min;
 extern bool store_pg_fold_async;
 int store_pg_fold_pending(struct store_pg *p, char *err, size_t errlen);
 
+/* The store at db (a path or a conninfo), or the test fails saying why. */
+static inline struct store *
+fx_open(const char *db)
+{
+	char err[512] = "";
+	struct store *s = store_open(db, err, sizeof(err));
+
+	if (s == NULL)
+		fail_msg("store_open: %s", err);
+	return s;
+}
+
+/* store_put_batch() of v[0..n-1] (res may be NULL), or the test fails
+ * saying why. */
+static inline void
+fx_put(struct store *s, const struct store_meas *v, size_t n,
+       enum store_result *res)
+{
+	char err[512] = "";
+
+	if (store_put_batch(s, v, n, res, err, sizeof(err)) != 0)
+		fail_msg("store_put_batch: %s", err);
+}
+
 /* Fold what s's batches queued (reads do so themselves), as a collector
  * would have by now: the tables are then what the tests look at. */
 static inline void

@@ -35,12 +35,7 @@
 static struct store *
 open_ok(const struct fixture *f)
 {
-	char err[512] = "";
-	struct store *s = store_open(f->db, err, sizeof(err));
-
-	if (s == NULL)
-		fail_msg("store_open: %s", err);
-	return s;
+	return fx_open(f->db);
 }
 
 /* A valid measurement with a NUL-terminated raw. */
@@ -68,10 +63,7 @@ static void
 put_ok(struct store *s, const struct store_meas *v, size_t n,
        enum store_result *res)
 {
-	char err[512] = "";
-
-	if (store_put_batch(s, v, n, res, err, sizeof(err)) != 0)
-		fail_msg("store_put_batch: %s", err);
+	fx_put(s, v, n, res);
 }
 
 /* The one integer a query on the store's own connection returns. */

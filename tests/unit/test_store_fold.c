@@ -74,24 +74,10 @@ meas(const char *uid, const char *input, int64_t t, char cls)
 	return m;
 }
 
-static struct store *
-open_db(const char *db)
-{
-	char err[512] = "";
-	struct store *s = store_open(db, err, sizeof(err));
-
-	if (s == NULL)
-		fail_msg("store_open: %s", err);
-	return s;
-}
-
 static void
 put_ok(struct store *s, const struct store_meas *v, size_t n)
 {
-	char err[512] = "";
-
-	if (store_put_batch(s, v, n, NULL, err, sizeof(err)) != 0)
-		fail_msg("store_put_batch: %s", err);
+	fx_put(s, v, n, NULL);
 }
 
 /* The one integer sql gives on a connection of its own to db, without
@@ -174,7 +160,7 @@ test_read_folds(void **state)
 
 	if (!fx_pg)
 		skip();
-	s = open_db(f->db);
+	s = fx_open(f->db);
 	put_flip(s, "rf", IN_A, T0);
 	/* committed, acknowledged, not folded yet */
 	assert_int_equal(raw_int(f->db, QUEUED), 6);
@@ -293,7 +279,7 @@ test_fold_races_ingest(void **state)
 
 	if (!fx_pg)
 		skip();
-	s = open_db(f->db);
+	s = fx_open(f->db);
 	pthread_mutex_init(&r.mu, NULL);
 	assert_int_equal(pthread_create(&th, NULL, race_writer, &r), 0);
 	for (;;) {
@@ -363,8 +349,8 @@ test_commit_during_fold(void **state)
 
 	if (!fx_pg)
 		skip();
-	s = open_db(f->db);
-	o = open_db(f->db);
+	s = fx_open(f->db);
+	o = fx_open(f->db);
 	put_flip(s, "cd", IN_A, T0);
 	fx_fold(s);
 	/* a late one (older than the last conclusive): a recomputation */
@@ -415,7 +401,7 @@ test_cap_out_of_order(void **state)
 
 	if (!fx_pg)
 		skip();
-	s = open_db(f->db);
+	s = fx_open(f->db);
 	assert_true(store_agreement_set(s, &ag, err, sizeof(err)) >= 0);
 	for (int i = 0; i < 3; i++) {
 		x[i] = meas(uid_of("cx", i), IN_A, T0 + i * 60, 'o');
@@ -462,7 +448,7 @@ test_killed_before_fold(void **state)
 
 	if (!fx_pg)
 		skip();
-	s = open_db(f->db); /* the schema, before the child */
+	s = fx_open(f->db); /* the schema, before the child */
 	store_close(s);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -487,7 +473,7 @@ test_killed_before_fold(void **state)
 	assert_int_equal(raw_int(f->db, QUEUED), 6);
 	assert_int_equal(raw_int(f->db, STATES), 0);
 	/* the next process folds at its start */
-	s = open_db(f->db);
+	s = fx_open(f->db);
 	assert_int_equal(raw_int(f->db, QUEUED), 0);
 	assert_int_equal(raw_int(f->db, COUNTED), 6);
 	v = target_state(s, IN_B);

@@ -39,12 +39,7 @@
 static struct store *
 open_ok(const struct fixture *f)
 {
-	char err[512] = "";
-	struct store *s = store_open(f->db, err, sizeof(err));
-
-	if (s == NULL)
-		fail_msg("store_open: %s", err);
-	return s;
+	return fx_open(f->db);
 }
 
 /* Classes by letter: o ok, n dns, s tls, d down; ooni: OONI's

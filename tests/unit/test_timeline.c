@@ -42,20 +42,9 @@
 #include "store_fixture.h"
 
 static struct store *
-open_path(const char *path)
-{
-	char err[512] = "";
-	struct store *s = store_open(path, err, sizeof(err));
-
-	if (s == NULL)
-		fail_msg("store_open: %s", err);
-	return s;
-}
-
-static struct store *
 open_ok(const struct fixture *f)
 {
-	return open_path(f->db);
+	return fx_open(f->db);
 }
 
 static int64_t
@@ -223,10 +212,7 @@ meas(const char *uid, const char *input, const char *cc, const char *asn,
 static void
 put_ok(struct store *s, const struct store_meas *v, size_t n)
 {
-	char err[512] = "";
-
-	if (store_put_batch(s, v, n, NULL, err, sizeof(err)) != 0)
-		fail_msg("store_put_batch: %s", err);
+	fx_put(s, v, n, NULL);
 }
 
 /* Store the classes of seq (letters, spaces ignored) for one target, one
@@ -909,7 +895,7 @@ test_out_of_order(void **state)
 		put_ok(a, &v[i], 1);
 
 	fx_db(f, "other.db", path, sizeof(path));
-	b = open_path(path);
+	b = fx_open(path);
 	/* a permutation: every third one late, by up to 11 places */
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
@@ -1032,7 +1018,7 @@ test_concurrent(void **state)
 	a = open_ok(f);
 	assert_int_equal(store_count(a), (int64_t)n);
 	fx_db(f, "one.db", path, sizeof(path));
-	b = open_path(path);
+	b = fx_open(path);
 	put_ok(b, v, n);
 	da = derived(a);
 	db = derived(b);
@@ -2054,7 +2040,7 @@ test_backends_agree(void **state)
 	if (!fx_pg)
 		skip();
 	snprintf(path, sizeof(path), "%s/sqlite.db", f->dir);
-	s[0] = open_path(path);
+	s[0] = fx_open(path);
 	s[1] = open_ok(f);
 	for (size_t i = 0; i < n; i++) {
 		v[i] = meas(keep_str("ag-%02zu", i),
@@ -2652,7 +2638,7 @@ test_agree_revoked(void **state)
 	char path[512], *da, *db;
 
 	fx_db(f, "other.db", path, sizeof(path));
-	b = open_path(path);
+	b = fx_open(path);
 	const char *forged[] = {"key:eeee", "key:ffff", "key:9999"};
 
 	for (int i = 0; i < 7; i++)
@@ -2835,7 +2821,7 @@ test_agree_out_of_order(void **state)
 	for (size_t i = 0; i < n; i++)
 		put_ok(a, &v[i], 1);
 	fx_db(f, "other.db", path, sizeof(path));
-	b = open_path(path);
+	b = fx_open(path);
 	agree_set(b, 2, 3, 4, false);
 	/* the same arrivals (ids), but every fourth one comes late */
 	for (size_t i = 0; i < n; i += 4) {
