@@ -25,6 +25,28 @@ find_chromium() {
 	fi
 }
 
+# web_start FAKENET (after tests/integration/lib.sh; ART set): Chromium
+# found, the lab started (LAB), DB the collector's database in it, ART
+# made absolute; at exit the collector (COL_PID, once started) is stopped
+# and the lab removed.
+web_start() {
+	find_chromium
+	lab_start "$1"
+	DB=$LAB/collector.db
+	COL_PID=
+	mkdir -p "$ART" "$LAB/home"
+	ART=$(cd "$ART" && pwd)
+	trap web_cleanup EXIT
+}
+
+web_cleanup() {
+	if [ -n "$COL_PID" ]; then
+		kill "$COL_PID" 2>/dev/null
+		wait "$COL_PID" 2>/dev/null
+	fi
+	lab_cleanup
+}
+
 # count REGEX FILE: how many times REGEX (ERE) occurs in FILE
 count() { grep -oE -- "$1" "$2" | wc -l | tr -d ' '; }
 # rows FILE: the DOM with each table row on a line of its own

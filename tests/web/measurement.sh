@@ -21,27 +21,12 @@ PROBE=$2
 FAKENET=$3
 ART=${WW_ARTIFACTS:-build/test-artifacts}
 
-
 # Chromium and the helpers the browser tests share (tests/web/lib.sh);
 # dom and shot are this test's own below (its artifacts' names, the
 # failed parts a hostile measurement is expected to show).
 . tests/integration/lib.sh
 . tests/web/lib.sh
-find_chromium
-lab_start "$FAKENET"
-DB=$LAB/collector.db
-COL_PID=
-mkdir -p "$ART" "$LAB/home"
-ART=$(cd "$ART" && pwd)
-
-cleanup_all() {
-	if [ -n "$COL_PID" ]; then
-		kill "$COL_PID" 2>/dev/null
-		wait "$COL_PID" 2>/dev/null
-	fi
-	lab_cleanup
-}
-trap cleanup_all EXIT
+web_start "$FAKENET"
 
 # One submitter, from loopback: a single-probe deployment (run.sh says why).
 lab_collector "$LAB/col.err" "$COLLECTOR" "$DB" --min-submitters 1 \

@@ -18,22 +18,8 @@ FAKENET=$3
 ART=${WW_ARTIFACTS:-build/test-artifacts}
 
 . tests/web/lib.sh
-find_chromium
 . tests/integration/lib.sh
-lab_start "$FAKENET"
-DB=$LAB/collector.db
-COL_PID=
-mkdir -p "$ART" "$LAB/home"
-ART=$(cd "$ART" && pwd)
-
-cleanup_all() {
-	if [ -n "$COL_PID" ]; then
-		kill "$COL_PID" 2>/dev/null
-		wait "$COL_PID" 2>/dev/null
-	fi
-	lab_cleanup
-}
-trap cleanup_all EXIT
+web_start "$FAKENET"
 
 # start_collector: the full service on a free loopback port; sets PORT, B.
 # Everything here comes from one submitter (this script, unsigned): a
